@@ -1,0 +1,1 @@
+//! lastmile's rules, pure: no IO, no clock reads, no database.

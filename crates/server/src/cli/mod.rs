@@ -1,0 +1,53 @@
+//! The command line: one subcommand per thing an operator runs (`serve`, `migrate`,
+//! `admin create`, `radius`, `sim-router`, `router`). Each subcommand lives in its own module;
+//! this one only parses and dispatches.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod radius;
+pub mod router;
+
+/// lastmile: billing, RADIUS AAA and MikroTik automation for Internet service providers.
+#[derive(Debug, Parser)]
+#[command(name = "lastmile", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// RADIUS tools: test a server or a NAS like radtest/radclient.
+    Radius {
+        #[command(subcommand)]
+        command: radius::RadiusCommand,
+    },
+    /// Run a simulated MikroTik router that speaks the RouterOS API.
+    SimRouter(router::SimRouterArgs),
+    /// Router tools: check the API connection of a real or simulated router.
+    Router {
+        #[command(subcommand)]
+        command: router::RouterCommand,
+    },
+}
+
+/// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("lastmile: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Radius { command } => radius::run(command).await,
+            Command::SimRouter(args) => router::sim_router(args).await,
+            Command::Router { command } => router::run(command).await,
+        }
+    })
+}

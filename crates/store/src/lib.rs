@@ -1,0 +1,1 @@
+//! lastmile's persistence.
