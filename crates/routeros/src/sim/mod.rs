@@ -1,0 +1,414 @@
+//! A simulated MikroTik router that speaks the RouterOS API over TCP and TLS, for tests, the
+//! demo, and ISPs who want to rehearse a change before touching a real router.
+//!
+//! [`SimRouter::start`] binds the listeners and serves every connection in its own task;
+//! the handle lets a test create sessions, read or seed the configuration, and inject
+//! faults. The pieces: [`schema`](self) (menus and defaults), `model` (the in-memory
+//! configuration), `query` (`print` queries), `dispatch` (commands and permissions),
+//! `session` (one connection: login, tags, streams, cancel, faults, limits), `tls` and
+//! `state` (JSON persistence).
+
+mod dispatch;
+mod model;
+mod query;
+mod schema;
+mod session;
+mod state;
+mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::codec::Limits;
+use crate::client::Fingerprint;
+use crate::sentence::{ItemId, Row};
+pub use dispatch::Group;
+use model::Model;
+
+/// What can go wrong starting or driving the simulator.
+#[derive(Debug, Error)]
+pub enum SimError {
+    /// A listener could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address asked for.
+        address: SocketAddr,
+        /// The socket error.
+        source: std::io::Error,
+    },
+    /// The TLS certificate or configuration could not be built.
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    /// The state file could not be read or written.
+    #[error("state file: {0}")]
+    State(String),
+    /// No such menu.
+    #[error("unknown menu {0}")]
+    UnknownMenu(String),
+    /// The model refused an item.
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+/// A router user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimUser {
+    /// Login name.
+    pub name: String,
+    /// Password.
+    pub password: String,
+    /// Group.
+    pub group: Group,
+}
+
+/// Which login method the simulated router implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SimLogin {
+    /// RouterOS 6.43 and later: name and password in one `/login`.
+    #[default]
+    Modern,
+    /// Before 6.43: `/login` returns a challenge, answered with an MD5 response.
+    Legacy,
+}
+
+/// Faults to inject; they can be changed while the router runs ([`SimRouter::set_faults`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Refuse every login.
+    pub refuse_login: bool,
+    /// Wait this long before answering each command (login excepted).
+    pub reply_delay: Option<Duration>,
+    /// Close a connection after sending this many sentences on it (read at connect).
+    pub drop_after_sentences: Option<u64>,
+    /// Answer this command word (such as `/system/reboot`) with `!fatal` and close.
+    pub fatal_on_command: Option<String>,
+}
+
+/// Bounds that protect the simulator from hostile clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimLimits {
+    /// Codec limits before login (small: only `/login` is expected).
+    pub before_login: Limits,
+    /// Codec limits once logged in.
+    pub after_login: Limits,
+    /// Sentences accepted before a successful login.
+    pub max_sentences_before_login: usize,
+    /// Time allowed from connect to successful login.
+    pub login_timeout: Duration,
+    /// Connections served at once; more are closed at once.
+    pub max_connections: usize,
+    /// Streams and delayed commands one connection may have open.
+    pub max_in_flight: usize,
+}
+
+impl Default for SimLimits {
+    fn default() -> Self {
+        Self {
+            before_login: Limits { max_word_len: 1024, max_words: 16, max_sentence_len: 4096 },
+            after_login: Limits { max_word_len: 1 << 20, max_words: 4096, max_sentence_len: 8 << 20 },
+            max_sentences_before_login: 8,
+            login_timeout: Duration::from_secs(30),
+            max_connections: 256,
+            max_in_flight: 1024,
+        }
+    }
+}
+
+/// How to run a simulated router.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Plain API listener (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// API-SSL listener, if any.
+    pub tls_listen: Option<SocketAddr>,
+    /// Whether API-SSL has a (self-signed) certificate; without one every handshake fails as
+    /// on a router whose API-SSL has none.
+    pub tls_certificate: bool,
+    /// `/system/identity` name (ignored when a state file provides one).
+    pub identity: String,
+    /// Users created at start (a state file's users are kept; these are added or updated).
+    pub users: Vec<SimUser>,
+    /// Login method.
+    pub login: SimLogin,
+    /// Answer empty `print`s with `!empty` before `!done` (RouterOS 7.18+).
+    pub empty_replies: bool,
+    /// Load the configuration from this file at start (if it exists) and save it there.
+    pub state_file: Option<PathBuf>,
+    /// Faults in force at start.
+    pub faults: Faults,
+    /// Protection limits.
+    pub limits: SimLimits,
+}
+
+impl SimConfig {
+    /// Plain TCP on a free loopback port, one user, identity `MikroTik`.
+    pub fn new(user: &str, password: &str, group: Group) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls_listen: None,
+            tls_certificate: true,
+            identity: "MikroTik".to_owned(),
+            users: vec![SimUser { name: user.to_owned(), password: password.to_owned(), group }],
+            login: SimLogin::Modern,
+            empty_replies: false,
+            state_file: None,
+            faults: Faults::default(),
+            limits: SimLimits::default(),
+        }
+    }
+
+    /// Also serves API-SSL on a free loopback port.
+    pub fn with_tls(mut self) -> Self {
+        self.tls_listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        self
+    }
+}
+
+/// State shared by every connection.
+#[derive(Debug)]
+pub(crate) struct Router {
+    model: Mutex<Model>,
+    faults: Mutex<Faults>,
+    login: SimLogin,
+    empty_replies: bool,
+    limits: SimLimits,
+}
+
+impl Router {
+    pub(crate) fn model(&self) -> MutexGuard<'_, Model> {
+        // A poisoned lock means a panic mid-operation; every operation validates before it
+        // mutates, so the model is still consistent.
+        self.model.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn faults(&self) -> Faults {
+        self.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+/// A running simulated router. Dropping it stops it (without saving; see
+/// [`SimRouter::shutdown`]).
+#[derive(Debug)]
+pub struct SimRouter {
+    router: Arc<Router>,
+    address: SocketAddr,
+    tls_address: Option<SocketAddr>,
+    fingerprint: Option<Fingerprint>,
+    state_file: Option<PathBuf>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for SimRouter {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+fn attrs(props: &[(&str, &str)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    props.iter().map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec())).collect()
+}
+
+impl SimRouter {
+    /// Builds the model (from the state file when it exists), binds the listeners and starts
+    /// serving.
+    pub async fn start(config: SimConfig) -> Result<Self, SimError> {
+        let mut model = Model::new(&config.identity);
+        if let Some(path) = config.state_file.as_deref().filter(|p| p.exists()) {
+            state::load(&mut model, path)?;
+        }
+        let users = schema::find(b"/user").ok_or_else(|| SimError::UnknownMenu("/user".into()))?;
+        for user in &config.users {
+            let props = attrs(&[("name", &user.name), ("password", &user.password), ("group", user.group.name())]);
+            let existing = model.resolve(users, user.name.as_bytes()).ok().and_then(|ids| ids.first().copied());
+            let result = match existing {
+                Some(id) => model.set(users, id, &props, false),
+                None => model.add(users, &props, false).map(drop),
+            };
+            result.map_err(|trap| SimError::Refused(trap.message))?;
+        }
+        let router = Arc::new(Router {
+            model: Mutex::new(model),
+            faults: Mutex::new(config.faults.clone()),
+            login: config.login,
+            empty_replies: config.empty_replies,
+            limits: config.limits,
+        });
+        let connections = Arc::new(Semaphore::new(config.limits.max_connections));
+        let plain = bind(config.listen).await?;
+        let address = plain.local_addr().map_err(|source| SimError::Bind { address: config.listen, source })?;
+        let mut tasks = vec![tokio::spawn(accept_loop(plain, Arc::clone(&router), None, Arc::clone(&connections)))];
+        let (mut tls_address, mut fingerprint) = (None, None);
+        if let Some(listen) = config.tls_listen {
+            let listener = bind(listen).await?;
+            tls_address = Some(listener.local_addr().map_err(|source| SimError::Bind { address: listen, source })?);
+            let tls = if config.tls_certificate {
+                let names = vec!["localhost".to_owned(), listen.ip().to_string(), "127.0.0.1".to_owned()];
+                let tls = tls::self_signed(names)?;
+                fingerprint = Some(tls.fingerprint);
+                Some(tls)
+            } else {
+                None
+            };
+            tasks.push(tokio::spawn(accept_loop(listener, Arc::clone(&router), Some(tls), connections)));
+        }
+        if let Some(path) = config.state_file.clone() {
+            tasks.push(tokio::spawn(autosave(Arc::clone(&router), path)));
+        }
+        Ok(Self { router, address, tls_address, fingerprint, state_file: config.state_file, tasks })
+    }
+
+    /// The plain API address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The API-SSL address, when configured.
+    pub fn tls_address(&self) -> Option<SocketAddr> {
+        self.tls_address
+    }
+
+    /// The SHA-256 fingerprint of the API-SSL certificate, when there is one.
+    pub fn fingerprint(&self) -> Option<Fingerprint> {
+        self.fingerprint
+    }
+
+    /// Replaces the faults in force.
+    pub fn set_faults(&self, faults: Faults) {
+        *self.router.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
+    }
+
+    /// Adds an item as the router itself would (no API rules), such as seeding 100 000
+    /// secrets or a hotspot server.
+    pub fn insert(&self, path: &str, props: &[(&str, &str)]) -> Result<ItemId, SimError> {
+        let table = schema::find(path.as_bytes()).ok_or_else(|| SimError::UnknownMenu(path.to_owned()))?;
+        let id = self.router.model().insert_internal(table, &attrs(props), false);
+        id.map(ItemId::from_number).map_err(|trap| SimError::Refused(trap.message))
+    }
+
+    /// Starts a PPP session, as a subscriber dialling in would.
+    pub fn add_ppp_session(&self, name: &str, address: &str, caller_id: &str) -> Result<ItemId, SimError> {
+        self.add_session("/ppp/active", &[("name", name), ("address", address), ("caller-id", caller_id)])
+    }
+
+    /// Starts a hotspot session, as a user logging in would.
+    pub fn add_hotspot_session(&self, user: &str, address: &str, mac: &str) -> Result<ItemId, SimError> {
+        self.add_session("/ip/hotspot/active", &[("user", user), ("address", address), ("mac-address", mac)])
+    }
+
+    fn add_session(&self, path: &str, props: &[(&str, &str)]) -> Result<ItemId, SimError> {
+        let table = schema::find(path.as_bytes()).ok_or_else(|| SimError::UnknownMenu(path.to_owned()))?;
+        let id = self.router.model().insert_internal(table, &attrs(props), true);
+        id.map(ItemId::from_number).map_err(|trap| SimError::Refused(trap.message))
+    }
+
+    /// Every item of a menu, as `print` would show it (hidden values such as user passwords
+    /// excluded).
+    pub fn rows(&self, path: &str) -> Result<Vec<Row>, SimError> {
+        let table = schema::find(path.as_bytes()).ok_or_else(|| SimError::UnknownMenu(path.to_owned()))?;
+        let now = Instant::now();
+        let mut model = self.router.model();
+        model.refresh(table, now);
+        let t = &model.tables[table];
+        Ok(t.items.iter().map(|item| t.row(item, None, now)).collect())
+    }
+
+    /// Saves the configuration to the state file now (no-op without one).
+    pub fn save(&self) -> Result<(), SimError> {
+        match &self.state_file {
+            Some(path) => save_now(&self.router, path),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops serving and saves the configuration.
+    pub async fn shutdown(self) -> Result<(), SimError> {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.save()
+    }
+}
+
+async fn bind(address: SocketAddr) -> Result<TcpListener, SimError> {
+    TcpListener::bind(address).await.map_err(|source| SimError::Bind { address, source })
+}
+
+fn save_now(router: &Router, path: &std::path::Path) -> Result<(), SimError> {
+    let json = {
+        let mut model = router.model();
+        model.dirty = false;
+        state::to_json(&model)?
+    };
+    state::save(&json, path)
+}
+
+async fn autosave(router: Arc<Router>, path: PathBuf) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let dirty = router.model().dirty;
+        if dirty && let Err(error) = save_now(&router, &path) {
+            tracing::warn!(%error, "saving the simulated router's state failed");
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    router: Arc<Router>,
+    tls: Option<Option<tls::SimTls>>,
+    connections: Arc<Semaphore>,
+) {
+    // Sessions live in the set, so stopping this loop stops them too.
+    let mut sessions = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => continue,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            tracing::warn!(%peer, "too many connections; closing");
+            continue;
+        };
+        let router = Arc::clone(&router);
+        let tls = tls.clone();
+        sessions.spawn(async move {
+            serve_one(stream, router, tls).await;
+            drop(permit);
+        });
+    }
+}
+
+async fn serve_one(stream: TcpStream, router: Arc<Router>, tls: Option<Option<tls::SimTls>>) {
+    let _ = stream.set_nodelay(true);
+    match tls {
+        None => session::serve(stream, router).await,
+        Some(None) => tls::refuse_without_certificate(stream).await,
+        Some(Some(tls)) => {
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+            let handshake = tokio::time::timeout(router.limits.login_timeout, acceptor.accept(stream)).await;
+            match handshake {
+                Ok(Ok(stream)) => session::serve(stream, router).await,
+                Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+                Err(_) => tracing::debug!("TLS handshake timed out"),
+            }
+        }
+    }
+}
