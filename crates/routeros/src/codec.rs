@@ -59,7 +59,11 @@ impl Default for Limits {
     /// Generous limits for a client talking to a router: 1 MiB words (scripts), 4096 words and
     /// 16 MiB per sentence.
     fn default() -> Self {
-        Self { max_word_len: 1 << 20, max_words: 4096, max_sentence_len: 16 << 20 }
+        Self {
+            max_word_len: 1 << 20,
+            max_words: 4096,
+            max_sentence_len: 16 << 20,
+        }
     }
 }
 
@@ -73,7 +77,9 @@ pub struct Sentence {
 impl Sentence {
     /// A sentence made of these words.
     pub fn new<W: Into<Vec<u8>>>(words: impl IntoIterator<Item = W>) -> Self {
-        Self { words: words.into_iter().map(Into::into).collect() }
+        Self {
+            words: words.into_iter().map(Into::into).collect(),
+        }
     }
 
     /// Encodes the sentence, terminator included, onto `out`.
@@ -114,7 +120,9 @@ pub fn encode_length(len: usize, out: &mut Vec<u8>) -> Result<(), CodecError> {
 ///
 /// Returns `Ok(None)` when more bytes are needed, or the length and the prefix size.
 pub fn decode_length(input: &[u8]) -> Result<Option<(usize, usize)>, CodecError> {
-    let Some(&first) = input.first() else { return Ok(None) };
+    let Some(&first) = input.first() else {
+        return Ok(None);
+    };
     let (size, mask): (usize, u32) = match first {
         0x00..=0x7F => return Ok(Some((usize::from(first), 1))),
         0x80..=0xBF => (2, 0x3FFF),
@@ -124,11 +132,18 @@ pub fn decode_length(input: &[u8]) -> Result<Option<(usize, usize)>, CodecError>
         0xF1..=0xF7 => return Err(CodecError::InvalidLengthPrefix(first)),
         0xF8..=0xFF => return Err(CodecError::ReservedControlByte(first)),
     };
-    let Some(prefix) = input.get(..size) else { return Ok(None) };
+    let Some(prefix) = input.get(..size) else {
+        return Ok(None);
+    };
     let value = if size == 5 {
-        prefix[1..].iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b))
+        prefix[1..]
+            .iter()
+            .fold(0u32, |acc, &b| (acc << 8) | u32::from(b))
     } else {
-        prefix.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b)) & mask
+        prefix
+            .iter()
+            .fold(0u32, |acc, &b| (acc << 8) | u32::from(b))
+            & mask
     };
     let len = usize::try_from(value).map_err(|_| CodecError::Unencodable(usize::MAX))?;
     Ok(Some((len, size)))
@@ -166,7 +181,11 @@ pub struct Decoder {
 impl Decoder {
     /// A decoder enforcing `limits`.
     pub fn new(limits: Limits) -> Self {
-        Self { limits, words: Vec::new(), sentence_len: 0 }
+        Self {
+            limits,
+            words: Vec::new(),
+            sentence_len: 0,
+        }
     }
 
     /// The limits in force.
@@ -190,7 +209,9 @@ impl Decoder {
         let mut pos = 0;
         loop {
             let rest = input.get(pos..).unwrap_or_default();
-            let Some((len, prefix)) = decode_length(rest)? else { return Ok((pos, None)) };
+            let Some((len, prefix)) = decode_length(rest)? else {
+                return Ok((pos, None));
+            };
             if len == 0 {
                 pos += prefix;
                 if self.words.is_empty() {
@@ -201,15 +222,24 @@ impl Decoder {
                 return Ok((pos, Some(Sentence { words })));
             }
             if len > self.limits.max_word_len {
-                return Err(CodecError::WordTooLong { len, max: self.limits.max_word_len });
+                return Err(CodecError::WordTooLong {
+                    len,
+                    max: self.limits.max_word_len,
+                });
             }
             if self.words.len() >= self.limits.max_words {
-                return Err(CodecError::TooManyWords { max: self.limits.max_words });
+                return Err(CodecError::TooManyWords {
+                    max: self.limits.max_words,
+                });
             }
             if self.sentence_len.saturating_add(len) > self.limits.max_sentence_len {
-                return Err(CodecError::SentenceTooLong { max: self.limits.max_sentence_len });
+                return Err(CodecError::SentenceTooLong {
+                    max: self.limits.max_sentence_len,
+                });
             }
-            let Some(word) = rest.get(prefix..prefix.saturating_add(len)) else { return Ok((pos, None)) };
+            let Some(word) = rest.get(prefix..prefix.saturating_add(len)) else {
+                return Ok((pos, None));
+            };
             self.words.push(word.to_vec());
             self.sentence_len += len;
             pos += prefix + len;

@@ -86,9 +86,20 @@ mod tests {
 
     #[test]
     fn a_query_writes_the_words_routeros_documents() {
-        let query = Query::new().eq("type", "ether").eq("type", "vlan").or().negate().has("comment");
-        let words: Vec<String> =
-            query.words().iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect();
-        assert_eq!(words, ["?=type=ether", "?=type=vlan", "?#|", "?#!", "?comment"]);
+        let query = Query::new()
+            .eq("type", "ether")
+            .eq("type", "vlan")
+            .or()
+            .negate()
+            .has("comment");
+        let words: Vec<String> = query
+            .words()
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .collect();
+        assert_eq!(
+            words,
+            ["?=type=ether", "?=type=vlan", "?#|", "?#!", "?comment"]
+        );
     }
 }

@@ -81,7 +81,10 @@ impl Row {
 
     /// The raw value of a property.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.pairs.iter().find(|(n, _)| n == name.as_bytes()).map(|(_, v)| v.as_slice())
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name.as_bytes())
+            .map(|(_, v)| v.as_slice())
     }
 
     /// The value of a property as text (see [`decode_text`]).
@@ -128,7 +131,9 @@ pub struct Command {
 impl Command {
     /// A command with this command word, such as `/ppp/secret/print`.
     pub fn new(path: &str) -> Self {
-        Self { words: vec![path.as_bytes().to_vec()] }
+        Self {
+            words: vec![path.as_bytes().to_vec()],
+        }
     }
 
     /// The command word.
@@ -138,7 +143,8 @@ impl Command {
 
     /// Adds `=name=value`. `name` must not contain `=`; `value` may be anything.
     pub fn attr(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
-        self.words.push(word::attribute(name.as_bytes(), value.as_ref()));
+        self.words
+            .push(word::attribute(name.as_bytes(), value.as_ref()));
         self
     }
 
@@ -149,7 +155,11 @@ impl Command {
 
     /// Adds `=.proplist=a,b,c` (nothing when `props` is empty: all properties).
     pub fn proplist(self, props: &[&str]) -> Self {
-        if props.is_empty() { self } else { self.attr(".proplist", props.join(",")) }
+        if props.is_empty() {
+            self
+        } else {
+            self.attr(".proplist", props.join(","))
+        }
     }
 
     /// Appends the query's words.
@@ -301,7 +311,12 @@ pub struct Reply {
 impl Reply {
     /// A reply of this kind with no tag and no attributes.
     pub fn new(kind: ReplyKind) -> Self {
-        Self { kind, tag: None, attributes: Row::new(), other: Vec::new() }
+        Self {
+            kind,
+            tag: None,
+            attributes: Row::new(),
+            other: Vec::new(),
+        }
     }
 
     /// Parses a received sentence.
@@ -310,7 +325,9 @@ impl Reply {
         let first = words.next().unwrap_or_default();
         let Some(kind) = ReplyKind::parse(&first) else {
             let shown = first.get(..64).unwrap_or(&first);
-            return Err(NotAReply { first: decode_text(shown).into_owned() });
+            return Err(NotAReply {
+                first: decode_text(shown).into_owned(),
+            });
         };
         let mut reply = Self::new(kind);
         for word in words {
@@ -328,7 +345,12 @@ impl Reply {
     pub fn message(&self) -> String {
         match self.attributes.get("message") {
             Some(message) => decode_text(message).into_owned(),
-            None => self.other.iter().map(|w| decode_text(w).into_owned()).collect::<Vec<_>>().join(" "),
+            None => self
+                .other
+                .iter()
+                .map(|w| decode_text(w).into_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 
@@ -389,7 +411,11 @@ mod tests {
 
     #[test]
     fn a_fatal_reply_keeps_its_reason_word() {
-        let reply = Reply::parse(Sentence::new([&b"!fatal"[..], b"session terminated on request"])).unwrap();
+        let reply = Reply::parse(Sentence::new([
+            &b"!fatal"[..],
+            b"session terminated on request",
+        ]))
+        .unwrap();
         assert_eq!(reply.kind, ReplyKind::Fatal);
         assert_eq!(reply.message(), "session terminated on request");
     }

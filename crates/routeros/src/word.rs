@@ -104,7 +104,8 @@ impl<'a> QueryWord<'a> {
             Self::Gt(name, value) => (b"?>", name, Some(value)),
             Self::Ops(ops) => (b"?#", ops, None),
         };
-        let mut out = Vec::with_capacity(prefix.len() + name.len() + 1 + value.map_or(0, <[u8]>::len));
+        let mut out =
+            Vec::with_capacity(prefix.len() + name.len() + 1 + value.map_or(0, <[u8]>::len));
         out.extend_from_slice(prefix);
         out.extend_from_slice(name);
         if let Some(value) = value {
@@ -145,7 +146,10 @@ mod tests {
 
     #[test]
     fn an_attribute_value_may_contain_equals_signs_and_be_empty() {
-        assert_eq!(Word::parse(b"=comment=a=b=c"), Word::Attribute(b"comment", b"a=b=c"));
+        assert_eq!(
+            Word::parse(b"=comment=a=b=c"),
+            Word::Attribute(b"comment", b"a=b=c")
+        );
         assert_eq!(Word::parse(b"=comment="), Word::Attribute(b"comment", b""));
         assert_eq!(Word::parse(b"=verbose"), Word::Attribute(b"verbose", b""));
     }
@@ -154,7 +158,10 @@ mod tests {
     fn api_attributes_and_commands_are_told_apart() {
         assert_eq!(Word::parse(b".tag=12"), Word::Api(b"tag", b"12"));
         assert_eq!(Word::parse(b"=.id=*1A"), Word::Attribute(b".id", b"*1A"));
-        assert_eq!(Word::parse(b"/ppp/secret/print"), Word::Command(b"/ppp/secret/print"));
+        assert_eq!(
+            Word::parse(b"/ppp/secret/print"),
+            Word::Command(b"/ppp/secret/print")
+        );
         assert_eq!(Word::parse(b"!done"), Word::Reply(b"!done"));
         assert_eq!(Word::parse(b"not logged in"), Word::Other(b"not logged in"));
     }
@@ -172,7 +179,12 @@ mod tests {
             (b"?name=", QueryWord::Eq(b"name", b"")),
         ];
         for (bytes, expected) in cases {
-            assert_eq!(Word::parse(bytes), Word::Query(expected), "{}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                Word::parse(bytes),
+                Word::Query(expected),
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 

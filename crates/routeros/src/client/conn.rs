@@ -35,8 +35,12 @@ pub(crate) enum Death {
 impl Death {
     pub(crate) fn to_error(&self) -> Error {
         match self {
-            Self::Fatal(reason) => Error::Fatal { reason: reason.clone() },
-            Self::Lost(reason) => Error::ConnectionLost { reason: reason.clone() },
+            Self::Fatal(reason) => Error::Fatal {
+                reason: reason.clone(),
+            },
+            Self::Lost(reason) => Error::ConnectionLost {
+                reason: reason.clone(),
+            },
         }
     }
 }
@@ -56,7 +60,9 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Pending> {
         // A poisoned lock only means another thread panicked while holding it; the map is
         // still consistent (every operation on it is a single insert or remove).
-        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn die(&self, death: Death) {
@@ -79,7 +85,9 @@ pub(crate) struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").field("death", &self.death()).finish_non_exhaustive()
+        f.debug_struct("Connection")
+            .field("death", &self.death())
+            .finish_non_exhaustive()
     }
 }
 
@@ -95,7 +103,12 @@ impl Connection {
         let (read, write) = tokio::io::split(io);
         let shared = Arc::new(Shared::default());
         let reader = tokio::spawn(read_loop(read, Arc::clone(&shared), limits));
-        Self { shared, writer: tokio::sync::Mutex::new(write), reader, next_tag: AtomicU64::new(1) }
+        Self {
+            shared,
+            writer: tokio::sync::Mutex::new(write),
+            reader,
+            next_tag: AtomicU64::new(1),
+        }
     }
 
     /// A fresh tag, registered with a channel of `capacity` replies.
@@ -144,15 +157,19 @@ impl Connection {
         }
         .await;
         if let Err(error) = written {
-            self.shared.die(Death::Lost(format!("write failed: {error}")));
-            return Err(Error::ConnectionLost { reason: format!("write failed: {error}") });
+            self.shared
+                .die(Death::Lost(format!("write failed: {error}")));
+            return Err(Error::ConnectionLost {
+                reason: format!("write failed: {error}"),
+            });
         }
         Ok(())
     }
 
     /// Closes the connection from our side.
     pub(crate) async fn close(&self) {
-        self.shared.die(Death::Lost("closed by the client".to_owned()));
+        self.shared
+            .die(Death::Lost("closed by the client".to_owned()));
         let mut writer = self.writer.lock().await;
         let _ = writer.shutdown().await;
         self.reader.abort();
@@ -210,7 +227,11 @@ async fn route(shared: &Shared, reply: Reply) -> Result<(), Death> {
     let done = reply.kind == ReplyKind::Done;
     let sender = {
         let mut pending = shared.lock();
-        if done { pending.routes.remove(&tag) } else { pending.routes.get(&tag).cloned() }
+        if done {
+            pending.routes.remove(&tag)
+        } else {
+            pending.routes.get(&tag).cloned()
+        }
     };
     if let Some(sender) = sender
         && sender.send(reply).await.is_err()

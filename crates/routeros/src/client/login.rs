@@ -20,21 +20,33 @@ pub enum LoginMethod {
     Legacy,
 }
 
-pub(crate) async fn login(client: &Client, username: &str, password: &str, method: LoginMethod) -> Result<(), Error> {
+pub(crate) async fn login(
+    client: &Client,
+    username: &str,
+    password: &str,
+    method: LoginMethod,
+) -> Result<(), Error> {
     let first = match method {
-        LoginMethod::Auto => Command::new("/login").attr("name", username).attr("password", password),
+        LoginMethod::Auto => Command::new("/login")
+            .attr("name", username)
+            .attr("password", password),
         LoginMethod::Legacy => Command::new("/login"),
     };
     let response = client.run(&first).await.map_err(refused)?;
     let Some(challenge) = response.ret_text() else {
         return match method {
             LoginMethod::Auto => Ok(()),
-            LoginMethod::Legacy => Err(Error::LoginRefused { message: "the router sent no login challenge".to_owned() }),
+            LoginMethod::Legacy => Err(Error::LoginRefused {
+                message: "the router sent no login challenge".to_owned(),
+            }),
         };
     };
-    let answer = challenge_response(password, &challenge)
-        .ok_or_else(|| Error::LoginRefused { message: format!("the router sent an invalid challenge {challenge:?}") })?;
-    let second = Command::new("/login").attr("name", username).attr("response", answer);
+    let answer = challenge_response(password, &challenge).ok_or_else(|| Error::LoginRefused {
+        message: format!("the router sent an invalid challenge {challenge:?}"),
+    })?;
+    let second = Command::new("/login")
+        .attr("name", username)
+        .attr("response", answer);
     client.run(&second).await.map_err(refused)?;
     Ok(())
 }
@@ -66,7 +78,10 @@ pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@ use crate::codec::Limits;
 use crate::error::Error;
 use crate::sentence::{Command, Reply, ReplyKind, Row, decode_text};
 use conn::Connection;
-pub(crate) use login::hex;
 pub use login::LoginMethod;
+pub(crate) use login::hex;
 pub use stream::ReplyStream;
 use tls::TlsOptions;
 pub use tls::{Fingerprint, Trust};
@@ -61,7 +61,11 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// Plain TCP, automatic login method, 10 s to connect, 30 s per command.
-    pub fn new(address: impl Into<String>, username: impl Into<String>, password: impl Into<String>) -> Self {
+    pub fn new(
+        address: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
         Self {
             address: address.into(),
             username: username.into(),
@@ -78,7 +82,10 @@ impl ClientConfig {
 
     /// Uses API-SSL with this trust mode.
     pub fn with_tls(mut self, trust: Trust) -> Self {
-        self.tls = Some(TlsOptions { trust, server_name: None });
+        self.tls = Some(TlsOptions {
+            trust,
+            server_name: None,
+        });
         self
     }
 
@@ -154,12 +161,19 @@ pub struct Client {
 impl Client {
     /// Connects, runs the TLS handshake if configured, and logs in.
     pub async fn connect(config: &ClientConfig) -> Result<Self, Error> {
-        let default_port = if config.tls.is_some() { API_SSL_PORT } else { API_PORT };
+        let default_port = if config.tls.is_some() {
+            API_SSL_PORT
+        } else {
+            API_PORT
+        };
         let (host, port) = parse_address(&config.address, default_port)?;
         let attempt = async {
             let tcp = TcpStream::connect((host.as_str(), port))
                 .await
-                .map_err(|source| Error::Connect { address: config.address.clone(), source })?;
+                .map_err(|source| Error::Connect {
+                    address: config.address.clone(),
+                    source,
+                })?;
             tcp.set_nodelay(true)?;
             let io: Box<dyn conn::Io> = match &config.tls {
                 None => Box::new(tcp),
@@ -177,9 +191,12 @@ impl Client {
             login::login(&client, &config.username, &config.password, config.login).await?;
             Ok(client)
         };
-        tokio::time::timeout(config.connect_timeout, attempt).await.map_err(|_| {
-            Error::ConnectTimeout { address: config.address.clone(), after: config.connect_timeout }
-        })?
+        tokio::time::timeout(config.connect_timeout, attempt)
+            .await
+            .map_err(|_| Error::ConnectTimeout {
+                address: config.address.clone(),
+                after: config.connect_timeout,
+            })?
     }
 
     /// The user this client logged in as.
@@ -199,21 +216,33 @@ impl Client {
 
     /// Runs a command with the default timeout and collects its rows.
     pub async fn run(&self, command: &Command) -> Result<Response, Error> {
-        self.run_with_timeout(command, self.inner.command_timeout).await
+        self.run_with_timeout(command, self.inner.command_timeout)
+            .await
     }
 
     /// Runs a command with its own timeout. On timeout the command is cancelled on the router
     /// and [`Error::Timeout`] is returned; the connection stays usable.
-    pub async fn run_with_timeout(&self, command: &Command, timeout: Duration) -> Result<Response, Error> {
+    pub async fn run_with_timeout(
+        &self,
+        command: &Command,
+        timeout: Duration,
+    ) -> Result<Response, Error> {
         let (tag, receiver) = self.inner.conn.register(self.inner.reply_buffer)?;
-        let guard = TagGuard { client: self, tag, cancel: true };
+        let guard = TagGuard {
+            client: self,
+            tag,
+            cancel: true,
+        };
         let work = async {
             self.inner.conn.send(command, tag).await?;
             self.collect(command, receiver).await
         };
         let result = match tokio::time::timeout(timeout, work).await {
             Ok(result) => result,
-            Err(_) => Err(Error::Timeout { command: command.path().into_owned(), after: timeout }),
+            Err(_) => Err(Error::Timeout {
+                command: command.path().into_owned(),
+                after: timeout,
+            }),
         };
         guard.finish(matches!(result, Err(Error::Timeout { .. })));
         result
@@ -226,17 +255,29 @@ impl Client {
             self.inner.conn.unregister(tag);
             return Err(error);
         }
-        Ok(ReplyStream::new(self.clone(), tag, receiver, command.path().into_owned()))
+        Ok(ReplyStream::new(
+            self.clone(),
+            tag,
+            receiver,
+            command.path().into_owned(),
+        ))
     }
 
-    async fn collect(&self, command: &Command, mut receiver: mpsc::Receiver<Reply>) -> Result<Response, Error> {
+    async fn collect(
+        &self,
+        command: &Command,
+        mut receiver: mpsc::Receiver<Reply>,
+    ) -> Result<Response, Error> {
         let mut response = Response::default();
         let mut trap = None;
         while let Some(reply) = receiver.recv().await {
             match reply.kind {
                 ReplyKind::Re => {
                     if response.rows.len() >= self.inner.max_rows {
-                        return Err(Error::TooManyRows { command: command.path().into_owned(), max: self.inner.max_rows });
+                        return Err(Error::TooManyRows {
+                            command: command.path().into_owned(),
+                            max: self.inner.max_rows,
+                        });
                     }
                     response.rows.push(reply.attributes);
                 }
@@ -251,7 +292,11 @@ impl Client {
                         None => Ok(response),
                     };
                 }
-                ReplyKind::Fatal => return Err(Error::Fatal { reason: reply.message() }),
+                ReplyKind::Fatal => {
+                    return Err(Error::Fatal {
+                        reason: reply.message(),
+                    });
+                }
             }
         }
         Err(self.lost())
@@ -261,13 +306,17 @@ impl Client {
     fn lost(&self) -> Error {
         match self.inner.conn.death() {
             Some(death) => death.to_error(),
-            None => Error::ConnectionLost { reason: "reply stream ended".to_owned() },
+            None => Error::ConnectionLost {
+                reason: "reply stream ended".to_owned(),
+            },
         }
     }
 
     /// Sends `/cancel =tag=TAG` without waiting for its answer.
     fn cancel_in_background(&self, tag: u64) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let client = self.clone();
         runtime.spawn(async move {
             let cancel = Command::new("/cancel").attr("tag", tag.to_string());
@@ -279,7 +328,11 @@ impl Client {
 
 /// Builds the error for a `!trap` reply.
 pub(crate) fn trap_error(command: &Command, reply: &Reply) -> Error {
-    Error::Trap { command: command.path().into_owned(), category: reply.category(), message: reply.message() }
+    Error::Trap {
+        command: command.path().into_owned(),
+        category: reply.category(),
+        message: reply.message(),
+    }
 }
 
 /// Unregisters a tag when the command ends or its future is dropped; cancels it on the router
@@ -311,10 +364,22 @@ mod tests {
 
     #[test]
     fn addresses_take_the_default_port_when_none_is_given() {
-        assert_eq!(parse_address("10.0.0.1", 8728).unwrap(), ("10.0.0.1".into(), 8728));
-        assert_eq!(parse_address("10.0.0.1:18728", 8728).unwrap(), ("10.0.0.1".into(), 18728));
-        assert_eq!(parse_address("router.example", 8729).unwrap(), ("router.example".into(), 8729));
-        assert_eq!(parse_address("[::1]:9000", 8728).unwrap(), ("::1".into(), 9000));
+        assert_eq!(
+            parse_address("10.0.0.1", 8728).unwrap(),
+            ("10.0.0.1".into(), 8728)
+        );
+        assert_eq!(
+            parse_address("10.0.0.1:18728", 8728).unwrap(),
+            ("10.0.0.1".into(), 18728)
+        );
+        assert_eq!(
+            parse_address("router.example", 8729).unwrap(),
+            ("router.example".into(), 8729)
+        );
+        assert_eq!(
+            parse_address("[::1]:9000", 8728).unwrap(),
+            ("::1".into(), 9000)
+        );
         assert_eq!(parse_address("[::1]", 8728).unwrap(), ("::1".into(), 8728));
         assert_eq!(parse_address("::1", 8728).unwrap(), ("::1".into(), 8728));
         assert!(parse_address("host:port", 8728).is_err());

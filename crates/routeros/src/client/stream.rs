@@ -21,8 +21,21 @@ pub struct ReplyStream {
 }
 
 impl ReplyStream {
-    pub(super) fn new(client: Client, tag: u64, receiver: mpsc::Receiver<Reply>, path: String) -> Self {
-        Self { client, tag, receiver, command: Command::new(&path), finished: false, cancelled: false, trap: None }
+    pub(super) fn new(
+        client: Client,
+        tag: u64,
+        receiver: mpsc::Receiver<Reply>,
+        path: String,
+    ) -> Self {
+        Self {
+            client,
+            tag,
+            receiver,
+            command: Command::new(&path),
+            finished: false,
+            cancelled: false,
+            trap: None,
+        }
     }
 
     /// The tag the command runs under.
@@ -64,7 +77,9 @@ impl ReplyStream {
             }
             ReplyKind::Fatal => {
                 self.finished = true;
-                self.trap = Some(Error::Fatal { reason: reply.message() });
+                self.trap = Some(Error::Fatal {
+                    reason: reply.message(),
+                });
             }
         }
         None
@@ -105,7 +120,12 @@ impl ReplyStream {
         };
         tokio::time::timeout(timeout, work)
             .await
-            .unwrap_or_else(|_| Err(Error::Timeout { command: "/cancel".to_owned(), after: timeout }))
+            .unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    command: "/cancel".to_owned(),
+                    after: timeout,
+                })
+            })
     }
 }
 

@@ -94,7 +94,11 @@ struct PinMismatch {
 
 impl fmt::Display for PinMismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "certificate fingerprint {} is not the pinned {}", self.actual, self.expected)
+        write!(
+            f,
+            "certificate fingerprint {} is not the pinned {}",
+            self.actual, self.expected
+        )
     }
 }
 
@@ -117,13 +121,17 @@ impl ServerCertVerifier for PinnedVerifier {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let Some(expected) = self.pin else { return Ok(ServerCertVerified::assertion()) };
+        let Some(expected) = self.pin else {
+            return Ok(ServerCertVerified::assertion());
+        };
         let actual = Fingerprint::of_certificate(end_entity);
         if actual == expected {
             Ok(ServerCertVerified::assertion())
         } else {
             let other = rustls::OtherError(Arc::new(PinMismatch { expected, actual }));
-            Err(rustls::Error::InvalidCertificate(CertificateError::Other(other)))
+            Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                other,
+            )))
         }
     }
 
@@ -164,11 +172,17 @@ fn client_config(trust: &Trust) -> Result<rustls::ClientConfig, Error> {
         }
         Trust::Fingerprint(pin) => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedVerifier { pin: Some(*pin), algorithms }))
+            .with_custom_certificate_verifier(Arc::new(PinnedVerifier {
+                pin: Some(*pin),
+                algorithms,
+            }))
             .with_no_client_auth(),
         Trust::AcceptAny => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedVerifier { pin: None, algorithms }))
+            .with_custom_certificate_verifier(Arc::new(PinnedVerifier {
+                pin: None,
+                algorithms,
+            }))
             .with_no_client_auth(),
     };
     Ok(config)
@@ -184,12 +198,18 @@ pub(crate) async fn handshake(
     let name = options.server_name.as_deref().unwrap_or(host);
     let server_name = ServerName::try_from(name.to_owned())
         .map_err(|_| Error::InvalidAddress(name.to_owned()))?;
-    TlsConnector::from(Arc::new(config)).connect(server_name, tcp).await.map_err(classify)
+    TlsConnector::from(Arc::new(config))
+        .connect(server_name, tcp)
+        .await
+        .map_err(classify)
 }
 
 /// Maps a failed handshake to the most useful error.
 fn classify(error: std::io::Error) -> Error {
-    let Some(tls) = error.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) else {
+    let Some(tls) = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    else {
         return Error::Tls(error);
     };
     match tls {
@@ -222,8 +242,14 @@ mod tests {
     fn fingerprints_parse_with_or_without_colons_in_any_case() {
         let plain = "AB".repeat(32);
         let colons = vec!["ab"; 32].join(":");
-        assert_eq!(Fingerprint::parse(&plain).unwrap(), Fingerprint::parse(&colons).unwrap());
-        assert_eq!(Fingerprint::parse(&plain).unwrap().to_string(), "ab".repeat(32));
+        assert_eq!(
+            Fingerprint::parse(&plain).unwrap(),
+            Fingerprint::parse(&colons).unwrap()
+        );
+        assert_eq!(
+            Fingerprint::parse(&plain).unwrap().to_string(),
+            "ab".repeat(32)
+        );
         assert!(Fingerprint::parse("abcd").is_err());
         assert!(Fingerprint::parse(&"zz".repeat(32)).is_err());
     }

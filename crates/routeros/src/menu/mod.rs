@@ -15,10 +15,10 @@ pub use records::{
 };
 
 use crate::client::Client;
+use crate::client::ReplyStream;
 use crate::error::Error;
 use crate::query::Query;
 use crate::sentence::{Command, ItemId, Row};
-use crate::client::ReplyStream;
 
 /// Property values for `add` and `set`, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,7 +74,11 @@ impl<R> Copy for Menu<R> {}
 impl<R: Record> Menu<R> {
     /// A menu at `path` whose items are found by `key`.
     pub const fn new(path: &'static str, key: &'static str) -> Self {
-        Self { path, key, record: PhantomData }
+        Self {
+            path,
+            key,
+            record: PhantomData,
+        }
     }
 
     /// The menu path, such as `/ppp/secret`.
@@ -98,7 +102,12 @@ impl<R: Record> Menu<R> {
     }
 
     /// Prints the items matching `query` as raw rows, limited to `proplist` (all if empty).
-    pub async fn print_rows(&self, client: &Client, query: &Query, proplist: &[&str]) -> Result<Vec<Row>, Error> {
+    pub async fn print_rows(
+        &self,
+        client: &Client,
+        query: &Query,
+        proplist: &[&str],
+    ) -> Result<Vec<Row>, Error> {
         let command = self.command("print").proplist(proplist).query(query);
         Ok(client.run(&command).await?.rows)
     }
@@ -120,12 +129,18 @@ impl<R: Record> Menu<R> {
     pub async fn add(&self, client: &Client, props: &Props) -> Result<ItemId, Error> {
         let response = client.run(&props.apply(self.command("add"))).await?;
         let ret = response.ret_text().unwrap_or_default();
-        ItemId::parse(&ret).ok_or(Error::MissingProperty { menu: self.path, property: "ret" })
+        ItemId::parse(&ret).ok_or(Error::MissingProperty {
+            menu: self.path,
+            property: "ret",
+        })
     }
 
     /// Sets properties of one item.
     pub async fn set(&self, client: &Client, id: &ItemId, props: &Props) -> Result<(), Error> {
-        client.run(&props.apply(self.command("set").id(id))).await.map(drop)
+        client
+            .run(&props.apply(self.command("set").id(id)))
+            .await
+            .map(drop)
     }
 
     /// Removes one item.
@@ -134,12 +149,22 @@ impl<R: Record> Menu<R> {
     }
 
     /// Sets properties of the item whose key equals `value` and returns its id.
-    pub async fn set_by_key(&self, client: &Client, value: &str, props: &Props) -> Result<ItemId, Error> {
-        let id = self.find_ids(client, value).await?.into_iter().next().ok_or_else(|| Error::NotFound {
-            menu: self.path,
-            key: self.key,
-            value: value.to_owned(),
-        })?;
+    pub async fn set_by_key(
+        &self,
+        client: &Client,
+        value: &str,
+        props: &Props,
+    ) -> Result<ItemId, Error> {
+        let id = self
+            .find_ids(client, value)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NotFound {
+                menu: self.path,
+                key: self.key,
+                value: value.to_owned(),
+            })?;
         self.set(client, &id, props).await?;
         Ok(id)
     }
@@ -149,7 +174,9 @@ impl<R: Record> Menu<R> {
         let ids = self.find_ids(client, value).await?;
         if !ids.is_empty() {
             let list: Vec<&str> = ids.iter().map(ItemId::as_str).collect();
-            client.run(&self.command("remove").attr(".id", list.join(","))).await?;
+            client
+                .run(&self.command("remove").attr(".id", list.join(",")))
+                .await?;
         }
         Ok(ids.len())
     }
@@ -177,7 +204,10 @@ impl<R> Copy for Singleton<R> {}
 impl<R: Record> Singleton<R> {
     /// The single-item menu at `path`.
     pub const fn new(path: &'static str) -> Self {
-        Self { path, record: PhantomData }
+        Self {
+            path,
+            record: PhantomData,
+        }
     }
 
     /// The menu path.
@@ -249,10 +279,13 @@ pub const SNMP_COMMUNITIES: Menu<Row> = Menu::new("/snmp/community", "name");
 
 /// The group of the user this client logged in as (`full`, `write`, `read`, or a custom one).
 pub async fn api_user_group(client: &Client) -> Result<String, Error> {
-    let user = USERS.find(client, client.username()).await?.ok_or_else(|| Error::NotFound {
-        menu: "/user",
-        key: "name",
-        value: client.username().to_owned(),
-    })?;
+    let user = USERS
+        .find(client, client.username())
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            menu: "/user",
+            key: "name",
+            value: client.username().to_owned(),
+        })?;
     Ok(user.group)
 }

@@ -21,11 +21,15 @@ impl Record for Row {
 }
 
 fn required(menu: &'static str, row: &Row, property: &'static str) -> Result<String, Error> {
-    row.text(property).ok_or(Error::MissingProperty { menu, property })
+    row.text(property)
+        .ok_or(Error::MissingProperty { menu, property })
 }
 
 fn id(menu: &'static str, row: &Row) -> Result<ItemId, Error> {
-    row.id().ok_or(Error::MissingProperty { menu, property: ".id" })
+    row.id().ok_or(Error::MissingProperty {
+        menu,
+        property: ".id",
+    })
 }
 
 fn text(row: &Row, property: &str) -> String {
@@ -46,7 +50,9 @@ pub struct Identity {
 impl Record for Identity {
     const PROPLIST: &'static [&'static str] = &["name"];
     fn from_row(menu: &'static str, row: &Row) -> Result<Self, Error> {
-        Ok(Self { name: required(menu, row, "name")? })
+        Ok(Self {
+            name: required(menu, row, "name")?,
+        })
     }
 }
 
@@ -70,8 +76,15 @@ pub struct Resource {
 }
 
 impl Record for Resource {
-    const PROPLIST: &'static [&'static str] =
-        &["version", "board-name", "uptime", "architecture-name", "cpu-load", "free-memory", "total-memory"];
+    const PROPLIST: &'static [&'static str] = &[
+        "version",
+        "board-name",
+        "uptime",
+        "architecture-name",
+        "cpu-load",
+        "free-memory",
+        "total-memory",
+    ];
     fn from_row(menu: &'static str, row: &Row) -> Result<Self, Error> {
         Ok(Self {
             version: required(menu, row, "version")?,
@@ -135,7 +148,15 @@ pub struct PppSecret {
 
 impl Record for PppSecret {
     const PROPLIST: &'static [&'static str] = &[
-        ".id", "name", "password", "service", "profile", "local-address", "remote-address", "comment", "disabled",
+        ".id",
+        "name",
+        "password",
+        "service",
+        "profile",
+        "local-address",
+        "remote-address",
+        "comment",
+        "disabled",
     ];
     fn from_row(menu: &'static str, row: &Row) -> Result<Self, Error> {
         Ok(Self {
@@ -170,8 +191,14 @@ pub struct PppProfile {
 }
 
 impl Record for PppProfile {
-    const PROPLIST: &'static [&'static str] =
-        &[".id", "name", "local-address", "remote-address", "rate-limit", "default"];
+    const PROPLIST: &'static [&'static str] = &[
+        ".id",
+        "name",
+        "local-address",
+        "remote-address",
+        "rate-limit",
+        "default",
+    ];
     fn from_row(menu: &'static str, row: &Row) -> Result<Self, Error> {
         Ok(Self {
             id: id(menu, row)?,
@@ -202,7 +229,8 @@ pub struct PppActive {
 }
 
 impl Record for PppActive {
-    const PROPLIST: &'static [&'static str] = &[".id", "name", "service", "caller-id", "address", "uptime"];
+    const PROPLIST: &'static [&'static str] =
+        &[".id", "name", "service", "caller-id", "address", "uptime"];
     fn from_row(menu: &'static str, row: &Row) -> Result<Self, Error> {
         Ok(Self {
             id: id(menu, row)?,
@@ -258,7 +286,8 @@ pub struct HotspotActive {
 }
 
 impl Record for HotspotActive {
-    const PROPLIST: &'static [&'static str] = &[".id", "user", "address", "mac-address", "server", "uptime"];
+    const PROPLIST: &'static [&'static str] =
+        &[".id", "user", "address", "mac-address", "server", "uptime"];
     fn from_row(menu: &'static str, row: &Row) -> Result<Self, Error> {
         Ok(Self {
             id: id(menu, row)?,

@@ -73,7 +73,10 @@ impl Request {
     }
 
     pub fn attr(&self, name: &[u8]) -> Option<&[u8]> {
-        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
     }
 }
 
@@ -121,7 +124,13 @@ fn done() -> Vec<Reply> {
 }
 
 fn no_such_command(verb: &[u8]) -> Trap {
-    Trap::new(Some(0), format!("no such command or directory ({})", String::from_utf8_lossy(verb)))
+    Trap::new(
+        Some(0),
+        format!(
+            "no such command or directory ({})",
+            String::from_utf8_lossy(verb)
+        ),
+    )
 }
 
 /// Runs a menu command for a logged-in user of `group`.
@@ -135,7 +144,10 @@ pub(crate) fn execute(model: &mut Model, group: Group, request: &Request) -> Act
 fn run(model: &mut Model, group: Group, request: &Request) -> Result<Action, Trap> {
     let command = request.command.as_slice();
     let split = command.iter().rposition(|&b| b == b'/').unwrap_or(0);
-    let (menu, verb) = (&command[..split], &command[(split + 1).min(command.len())..]);
+    let (menu, verb) = (
+        &command[..split],
+        &command[(split + 1).min(command.len())..],
+    );
     let Some(table) = super::schema::find(menu) else {
         return Err(Trap::new(Some(0), "no such command prefix"));
     };
@@ -160,16 +172,22 @@ fn run(model: &mut Model, group: Group, request: &Request) -> Result<Action, Tra
         (b"add", Kind::List) if schema.add => {
             let id = model.add(table, &request.attrs, true)?;
             let mut reply = Reply::new(ReplyKind::Done);
-            reply.attributes.push("ret", ItemId::from_number(id).as_str());
+            reply
+                .attributes
+                .push("ret", ItemId::from_number(id).as_str());
             Ok(Action::Reply(vec![reply]))
         }
-        (b"set" | b"remove" | b"enable" | b"disable", Kind::List) if verb == b"remove" || schema.set => {
+        (b"set" | b"remove" | b"enable" | b"disable", Kind::List)
+            if verb == b"remove" || schema.set =>
+        {
             let (ids, attrs) = targets(model, table, request)?;
             for id in ids {
                 match verb {
                     b"remove" => model.remove(table, id)?,
                     b"set" => model.set(table, id, &attrs, true)?,
-                    b"enable" => model.set(table, id, &[(b"disabled".to_vec(), b"no".to_vec())], true)?,
+                    b"enable" => {
+                        model.set(table, id, &[(b"disabled".to_vec(), b"no".to_vec())], true)?
+                    }
                     _ => model.set(table, id, &[(b"disabled".to_vec(), b"yes".to_vec())], true)?,
                 }
             }
@@ -186,17 +204,34 @@ fn targets(model: &Model, table: usize, request: &Request) -> Result<Targets, Tr
     let spec = request.attr(b".id").or_else(|| request.attr(b"numbers"));
     let spec = spec.ok_or_else(|| Trap::new(Some(1), "missing value(s) of argument(s) .id"))?;
     let ids = model.resolve(table, spec)?;
-    let attrs = request.attrs.iter().filter(|(n, _)| n != b".id" && n != b"numbers").cloned().collect();
+    let attrs = request
+        .attrs
+        .iter()
+        .filter(|(n, _)| n != b".id" && n != b"numbers")
+        .cloned()
+        .collect();
     Ok((ids, attrs))
 }
 
 fn print(table: usize, request: &Request) -> Result<PrintJob, Trap> {
     let schema = &SCHEMAS[table];
-    let mut job = PrintJob { table, filter: Filter::default(), proplist: None, count_only: false, follow: Follow::No };
+    let mut job = PrintJob {
+        table,
+        filter: Filter::default(),
+        proplist: None,
+        count_only: false,
+        follow: Follow::No,
+    };
     for (name, value) in &request.attrs {
         match name.as_slice() {
             b".proplist" => {
-                job.proplist = Some(value.split(|&b| b == b',').filter(|p| !p.is_empty()).map(<[u8]>::to_vec).collect());
+                job.proplist = Some(
+                    value
+                        .split(|&b| b == b',')
+                        .filter(|p| !p.is_empty())
+                        .map(<[u8]>::to_vec)
+                        .collect(),
+                );
             }
             b"count-only" => job.count_only = true,
             b"follow" => job.follow = Follow::Yes,

@@ -26,8 +26,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::codec::Limits;
 use crate::client::Fingerprint;
+use crate::codec::Limits;
 use crate::sentence::{ItemId, Row};
 pub use dispatch::Group;
 use model::Model;
@@ -111,8 +111,16 @@ pub struct SimLimits {
 impl Default for SimLimits {
     fn default() -> Self {
         Self {
-            before_login: Limits { max_word_len: 1024, max_words: 16, max_sentence_len: 4096 },
-            after_login: Limits { max_word_len: 1 << 20, max_words: 4096, max_sentence_len: 8 << 20 },
+            before_login: Limits {
+                max_word_len: 1024,
+                max_words: 16,
+                max_sentence_len: 4096,
+            },
+            after_login: Limits {
+                max_word_len: 1 << 20,
+                max_words: 4096,
+                max_sentence_len: 8 << 20,
+            },
             max_sentences_before_login: 8,
             login_timeout: Duration::from_secs(30),
             max_connections: 256,
@@ -155,7 +163,11 @@ impl SimConfig {
             tls_listen: None,
             tls_certificate: true,
             identity: "MikroTik".to_owned(),
-            users: vec![SimUser { name: user.to_owned(), password: password.to_owned(), group }],
+            users: vec![SimUser {
+                name: user.to_owned(),
+                password: password.to_owned(),
+                group,
+            }],
             login: SimLogin::Modern,
             empty_replies: false,
             state_file: None,
@@ -185,11 +197,16 @@ impl Router {
     pub(crate) fn model(&self) -> MutexGuard<'_, Model> {
         // A poisoned lock means a panic mid-operation; every operation validates before it
         // mutates, so the model is still consistent.
-        self.model.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.model
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn faults(&self) -> Faults {
-        self.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -214,7 +231,10 @@ impl Drop for SimRouter {
 }
 
 fn attrs(props: &[(&str, &str)]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    props.iter().map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec())).collect()
+    props
+        .iter()
+        .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect()
 }
 
 impl SimRouter {
@@ -227,8 +247,15 @@ impl SimRouter {
         }
         let users = schema::find(b"/user").ok_or_else(|| SimError::UnknownMenu("/user".into()))?;
         for user in &config.users {
-            let props = attrs(&[("name", &user.name), ("password", &user.password), ("group", user.group.name())]);
-            let existing = model.resolve(users, user.name.as_bytes()).ok().and_then(|ids| ids.first().copied());
+            let props = attrs(&[
+                ("name", &user.name),
+                ("password", &user.password),
+                ("group", user.group.name()),
+            ]);
+            let existing = model
+                .resolve(users, user.name.as_bytes())
+                .ok()
+                .and_then(|ids| ids.first().copied());
             let result = match existing {
                 Some(id) => model.set(users, id, &props, false),
                 None => model.add(users, &props, false).map(drop),
@@ -244,26 +271,53 @@ impl SimRouter {
         });
         let connections = Arc::new(Semaphore::new(config.limits.max_connections));
         let plain = bind(config.listen).await?;
-        let address = plain.local_addr().map_err(|source| SimError::Bind { address: config.listen, source })?;
-        let mut tasks = vec![tokio::spawn(accept_loop(plain, Arc::clone(&router), None, Arc::clone(&connections)))];
+        let address = plain.local_addr().map_err(|source| SimError::Bind {
+            address: config.listen,
+            source,
+        })?;
+        let mut tasks = vec![tokio::spawn(accept_loop(
+            plain,
+            Arc::clone(&router),
+            None,
+            Arc::clone(&connections),
+        ))];
         let (mut tls_address, mut fingerprint) = (None, None);
         if let Some(listen) = config.tls_listen {
             let listener = bind(listen).await?;
-            tls_address = Some(listener.local_addr().map_err(|source| SimError::Bind { address: listen, source })?);
+            tls_address = Some(listener.local_addr().map_err(|source| SimError::Bind {
+                address: listen,
+                source,
+            })?);
             let tls = if config.tls_certificate {
-                let names = vec!["localhost".to_owned(), listen.ip().to_string(), "127.0.0.1".to_owned()];
+                let names = vec![
+                    "localhost".to_owned(),
+                    listen.ip().to_string(),
+                    "127.0.0.1".to_owned(),
+                ];
                 let tls = tls::self_signed(names)?;
                 fingerprint = Some(tls.fingerprint);
                 Some(tls)
             } else {
                 None
             };
-            tasks.push(tokio::spawn(accept_loop(listener, Arc::clone(&router), Some(tls), connections)));
+            tasks.push(tokio::spawn(accept_loop(
+                listener,
+                Arc::clone(&router),
+                Some(tls),
+                connections,
+            )));
         }
         if let Some(path) = config.state_file.clone() {
             tasks.push(tokio::spawn(autosave(Arc::clone(&router), path)));
         }
-        Ok(Self { router, address, tls_address, fingerprint, state_file: config.state_file, tasks })
+        Ok(Self {
+            router,
+            address,
+            tls_address,
+            fingerprint,
+            state_file: config.state_file,
+            tasks,
+        })
     }
 
     /// The plain API address.
@@ -283,37 +337,72 @@ impl SimRouter {
 
     /// Replaces the faults in force.
     pub fn set_faults(&self, faults: Faults) {
-        *self.router.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
+        *self
+            .router
+            .faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
     }
 
     /// Adds an item as the router itself would (no API rules), such as seeding 100 000
     /// secrets or a hotspot server.
     pub fn insert(&self, path: &str, props: &[(&str, &str)]) -> Result<ItemId, SimError> {
-        let table = schema::find(path.as_bytes()).ok_or_else(|| SimError::UnknownMenu(path.to_owned()))?;
-        let id = self.router.model().insert_internal(table, &attrs(props), false);
-        id.map(ItemId::from_number).map_err(|trap| SimError::Refused(trap.message))
+        let table =
+            schema::find(path.as_bytes()).ok_or_else(|| SimError::UnknownMenu(path.to_owned()))?;
+        let id = self
+            .router
+            .model()
+            .insert_internal(table, &attrs(props), false);
+        id.map(ItemId::from_number)
+            .map_err(|trap| SimError::Refused(trap.message))
     }
 
     /// Starts a PPP session, as a subscriber dialling in would.
-    pub fn add_ppp_session(&self, name: &str, address: &str, caller_id: &str) -> Result<ItemId, SimError> {
-        self.add_session("/ppp/active", &[("name", name), ("address", address), ("caller-id", caller_id)])
+    pub fn add_ppp_session(
+        &self,
+        name: &str,
+        address: &str,
+        caller_id: &str,
+    ) -> Result<ItemId, SimError> {
+        self.add_session(
+            "/ppp/active",
+            &[
+                ("name", name),
+                ("address", address),
+                ("caller-id", caller_id),
+            ],
+        )
     }
 
     /// Starts a hotspot session, as a user logging in would.
-    pub fn add_hotspot_session(&self, user: &str, address: &str, mac: &str) -> Result<ItemId, SimError> {
-        self.add_session("/ip/hotspot/active", &[("user", user), ("address", address), ("mac-address", mac)])
+    pub fn add_hotspot_session(
+        &self,
+        user: &str,
+        address: &str,
+        mac: &str,
+    ) -> Result<ItemId, SimError> {
+        self.add_session(
+            "/ip/hotspot/active",
+            &[("user", user), ("address", address), ("mac-address", mac)],
+        )
     }
 
     fn add_session(&self, path: &str, props: &[(&str, &str)]) -> Result<ItemId, SimError> {
-        let table = schema::find(path.as_bytes()).ok_or_else(|| SimError::UnknownMenu(path.to_owned()))?;
-        let id = self.router.model().insert_internal(table, &attrs(props), true);
-        id.map(ItemId::from_number).map_err(|trap| SimError::Refused(trap.message))
+        let table =
+            schema::find(path.as_bytes()).ok_or_else(|| SimError::UnknownMenu(path.to_owned()))?;
+        let id = self
+            .router
+            .model()
+            .insert_internal(table, &attrs(props), true);
+        id.map(ItemId::from_number)
+            .map_err(|trap| SimError::Refused(trap.message))
     }
 
     /// Every item of a menu, as `print` would show it (hidden values such as user passwords
     /// excluded).
     pub fn rows(&self, path: &str) -> Result<Vec<Row>, SimError> {
-        let table = schema::find(path.as_bytes()).ok_or_else(|| SimError::UnknownMenu(path.to_owned()))?;
+        let table =
+            schema::find(path.as_bytes()).ok_or_else(|| SimError::UnknownMenu(path.to_owned()))?;
         let now = Instant::now();
         let mut model = self.router.model();
         model.refresh(table, now);
@@ -339,7 +428,9 @@ impl SimRouter {
 }
 
 async fn bind(address: SocketAddr) -> Result<TcpListener, SimError> {
-    TcpListener::bind(address).await.map_err(|source| SimError::Bind { address, source })
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| SimError::Bind { address, source })
 }
 
 fn save_now(router: &Router, path: &std::path::Path) -> Result<(), SimError> {
@@ -403,7 +494,8 @@ async fn serve_one(stream: TcpStream, router: Arc<Router>, tls: Option<Option<tl
         Some(None) => tls::refuse_without_certificate(stream).await,
         Some(Some(tls)) => {
             let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
-            let handshake = tokio::time::timeout(router.limits.login_timeout, acceptor.accept(stream)).await;
+            let handshake =
+                tokio::time::timeout(router.limits.login_timeout, acceptor.accept(stream)).await;
             match handshake {
                 Ok(Ok(stream)) => session::serve(stream, router).await,
                 Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),

@@ -23,7 +23,10 @@ pub(crate) struct Trap {
 
 impl Trap {
     pub fn new(category: Option<u32>, message: impl Into<String>) -> Self {
-        Self { category, message: message.into() }
+        Self {
+            category,
+            message: message.into(),
+        }
     }
 
     pub fn no_such_item() -> Self {
@@ -73,7 +76,13 @@ pub(crate) struct Model {
 
 /// Formats a duration as RouterOS does: `1w2d3h4m5s`, `0s`.
 pub(crate) fn format_uptime(seconds: u64) -> String {
-    let units = [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+    let units = [
+        ("w", 604_800),
+        ("d", 86_400),
+        ("h", 3_600),
+        ("m", 60),
+        ("s", 1),
+    ];
     let mut rest = seconds;
     let mut out = String::new();
     for (unit, size) in units {
@@ -93,16 +102,32 @@ fn normalize(schema: &Schema, index: usize, value: &[u8]) -> Result<Vec<u8>, Tra
     match value {
         b"yes" | b"true" => Ok(b"true".to_vec()),
         b"no" | b"false" => Ok(b"false".to_vec()),
-        _ => Err(Trap::new(Some(1), format!("input does not match any value of {}", prop.name))),
+        _ => Err(Trap::new(
+            Some(1),
+            format!("input does not match any value of {}", prop.name),
+        )),
     }
 }
 
 impl Table {
     fn new(schema: &'static Schema) -> Self {
-        let mut table = Self { schema, items: Vec::new(), next_id: 1, unique: HashMap::new() };
+        let mut table = Self {
+            schema,
+            items: Vec::new(),
+            next_id: 1,
+            unique: HashMap::new(),
+        };
         if schema.kind == Kind::Singleton {
-            let values = schema.props.iter().map(|p| p.default.map(|d| d.as_bytes().to_vec())).collect();
-            table.items.push(Item { id: 0, values, since: None });
+            let values = schema
+                .props
+                .iter()
+                .map(|p| p.default.map(|d| d.as_bytes().to_vec()))
+                .collect();
+            table.items.push(Item {
+                id: 0,
+                values,
+                since: None,
+            });
         }
         table
     }
@@ -127,7 +152,13 @@ impl Table {
 
     fn duplicate(&self) -> Trap {
         if self.schema.unique == ["name"] || self.schema.unique == ["service-name"] {
-            Trap::new(None, format!("failure: {} with the same name already exists", self.schema.entity))
+            Trap::new(
+                None,
+                format!(
+                    "failure: {} with the same name already exists",
+                    self.schema.entity
+                ),
+            )
         } else {
             Trap::new(None, "failure: already have such entry")
         }
@@ -136,7 +167,8 @@ impl Table {
     /// The value of a property, by name, as printed (`.id` included).
     pub fn value(&self, item: &Item, name: &[u8], now: Instant) -> Option<Vec<u8>> {
         if name == b".id" {
-            return (self.schema.kind == Kind::List).then(|| ItemId::from_number(item.id).as_str().as_bytes().to_vec());
+            return (self.schema.kind == Kind::List)
+                .then(|| ItemId::from_number(item.id).as_str().as_bytes().to_vec());
         }
         let index = self.schema.prop(name)?;
         let prop = &self.schema.props[index];
@@ -186,17 +218,41 @@ impl Model {
     fn install_defaults(&mut self, identity: &str) {
         let defaults: [(&str, &[(&str, &str)]); 7] = [
             ("/ppp/profile", &[("name", "default"), ("default", "yes")]),
-            ("/ppp/profile", &[("name", "default-encryption"), ("use-encryption", "yes"), ("default", "yes")]),
-            ("/ip/hotspot/profile", &[("name", "default"), ("default", "yes")]),
-            ("/ip/hotspot/user/profile", &[("name", "default"), ("default", "yes")]),
-            ("/interface/pppoe-server/server", &[("service-name", "service1"), ("interface", "ether1"), ("disabled", "no")]),
+            (
+                "/ppp/profile",
+                &[
+                    ("name", "default-encryption"),
+                    ("use-encryption", "yes"),
+                    ("default", "yes"),
+                ],
+            ),
+            (
+                "/ip/hotspot/profile",
+                &[("name", "default"), ("default", "yes")],
+            ),
+            (
+                "/ip/hotspot/user/profile",
+                &[("name", "default"), ("default", "yes")],
+            ),
+            (
+                "/interface/pppoe-server/server",
+                &[
+                    ("service-name", "service1"),
+                    ("interface", "ether1"),
+                    ("disabled", "no"),
+                ],
+            ),
             ("/snmp/community", &[("name", "public"), ("default", "yes")]),
             ("/system/identity", &[("name", identity)]),
         ];
         for (path, props) in defaults {
-            let Some(table) = super::schema::find(path.as_bytes()) else { continue };
-            let attrs: Vec<(Vec<u8>, Vec<u8>)> =
-                props.iter().map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec())).collect();
+            let Some(table) = super::schema::find(path.as_bytes()) else {
+                continue;
+            };
+            let attrs: Vec<(Vec<u8>, Vec<u8>)> = props
+                .iter()
+                .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect();
             let result = match SCHEMAS[table].kind {
                 Kind::List => self.add(table, &attrs, false).map(drop),
                 Kind::Singleton => self.set(table, 0, &attrs, false),
@@ -226,31 +282,53 @@ impl Model {
         let row = if removed {
             None
         } else {
-            t.position(id).map(|at| t.row(&t.items[at], None, Instant::now()))
+            t.position(id)
+                .map(|at| t.row(&t.items[at], None, Instant::now()))
         };
         let _ = self.changes.send(Change { table, id, row });
     }
 
     /// Adds an item. `api` applies the rules an API client is held to (read-only properties).
-    pub fn add(&mut self, table: usize, attrs: &[(Vec<u8>, Vec<u8>)], api: bool) -> Result<u64, Trap> {
+    pub fn add(
+        &mut self,
+        table: usize,
+        attrs: &[(Vec<u8>, Vec<u8>)],
+        api: bool,
+    ) -> Result<u64, Trap> {
         let t = &self.tables[table];
         let schema = t.schema;
-        let mut values: Vec<Option<Vec<u8>>> =
-            schema.props.iter().map(|p| p.default.map(|d| d.as_bytes().to_vec())).collect();
+        let mut values: Vec<Option<Vec<u8>>> = schema
+            .props
+            .iter()
+            .map(|p| p.default.map(|d| d.as_bytes().to_vec()))
+            .collect();
         let mut place_before = None;
         for (name, value) in attrs {
             if name == b"place-before" {
-                place_before = Some(self.resolve(table, value)?.first().copied().ok_or_else(Trap::no_such_item)?);
+                place_before = Some(
+                    self.resolve(table, value)?
+                        .first()
+                        .copied()
+                        .ok_or_else(Trap::no_such_item)?,
+                );
                 continue;
             }
-            let index = schema.prop(name).filter(|&i| !(api && schema.props[i].is_read_only()));
+            let index = schema
+                .prop(name)
+                .filter(|&i| !(api && schema.props[i].is_read_only()));
             let index = index.ok_or_else(|| Trap::unknown_parameter(name))?;
             values[index] = Some(normalize(schema, index, value)?);
         }
         for required in schema.required {
-            let present = schema.prop(required.as_bytes()).and_then(|i| values[i].as_ref()).is_some_and(|v| !v.is_empty());
+            let present = schema
+                .prop(required.as_bytes())
+                .and_then(|i| values[i].as_ref())
+                .is_some_and(|v| !v.is_empty());
             if !present {
-                return Err(Trap::new(Some(1), format!("failure: {required} must be specified")));
+                return Err(Trap::new(
+                    Some(1),
+                    format!("failure: {required} must be specified"),
+                ));
             }
         }
         let t = &mut self.tables[table];
@@ -265,7 +343,11 @@ impl Model {
         if let Some(key) = key {
             t.unique.insert(key, id);
         }
-        let item = Item { id, values, since: None };
+        let item = Item {
+            id,
+            values,
+            since: None,
+        };
         match place_before.and_then(|before| t.position(before)) {
             Some(at) => t.items.insert(at, item),
             None => t.items.push(item),
@@ -276,13 +358,21 @@ impl Model {
     }
 
     /// Sets properties of item `id` (0 for a singleton).
-    pub fn set(&mut self, table: usize, id: u64, attrs: &[(Vec<u8>, Vec<u8>)], api: bool) -> Result<(), Trap> {
+    pub fn set(
+        &mut self,
+        table: usize,
+        id: u64,
+        attrs: &[(Vec<u8>, Vec<u8>)],
+        api: bool,
+    ) -> Result<(), Trap> {
         let t = &self.tables[table];
         let schema = t.schema;
         let at = t.position(id).ok_or_else(Trap::no_such_item)?;
         let mut values = t.items[at].values.clone();
         for (name, value) in attrs {
-            let index = schema.prop(name).filter(|&i| !(api && schema.props[i].is_read_only()));
+            let index = schema
+                .prop(name)
+                .filter(|&i| !(api && schema.props[i].is_read_only()));
             let index = index.ok_or_else(|| Trap::unknown_parameter(name))?;
             values[index] = Some(normalize(schema, index, value)?);
         }
@@ -312,9 +402,16 @@ impl Model {
     pub fn remove(&mut self, table: usize, id: u64) -> Result<(), Trap> {
         let t = &mut self.tables[table];
         let at = t.position(id).ok_or_else(Trap::no_such_item)?;
-        let is_default = t.schema.prop(b"default").and_then(|i| t.items[at].values[i].as_deref()) == Some(b"true");
+        let is_default = t
+            .schema
+            .prop(b"default")
+            .and_then(|i| t.items[at].values[i].as_deref())
+            == Some(b"true");
         if is_default {
-            return Err(Trap::new(None, format!("failure: default {} can not be removed", t.schema.entity)));
+            return Err(Trap::new(
+                None,
+                format!("failure: default {} can not be removed", t.schema.entity),
+            ));
         }
         let item = t.items.remove(at);
         if let Some(key) = t.unique_key(&item.values) {
@@ -328,13 +425,22 @@ impl Model {
     /// Turns a `.id`/`numbers` argument (comma-separated `*ID`s or key values) into item ids.
     pub fn resolve(&self, table: usize, spec: &[u8]) -> Result<Vec<u64>, Trap> {
         let t = &self.tables[table];
-        let key_index = t.schema.unique.first().and_then(|k| t.schema.prop(k.as_bytes()));
+        let key_index = t
+            .schema
+            .unique
+            .first()
+            .and_then(|k| t.schema.prop(k.as_bytes()));
         let mut ids = Vec::new();
         for part in spec.split(|&b| b == b',').filter(|p| !p.is_empty()) {
-            let by_id = ItemId::parse(&decode_text(part)).and_then(|id| id.number()).filter(|&n| t.position(n).is_some());
+            let by_id = ItemId::parse(&decode_text(part))
+                .and_then(|id| id.number())
+                .filter(|&n| t.position(n).is_some());
             let by_key = || {
                 let index = key_index?;
-                t.items.iter().find(|item| item.values[index].as_deref() == Some(part)).map(|item| item.id)
+                t.items
+                    .iter()
+                    .find(|item| item.values[index].as_deref() == Some(part))
+                    .map(|item| item.id)
             };
             ids.push(by_id.or_else(by_key).ok_or_else(Trap::no_such_item)?);
         }
@@ -345,7 +451,12 @@ impl Model {
     }
 
     /// Inserts an item the way the router itself would (sessions), bypassing API rules.
-    pub fn insert_internal(&mut self, table: usize, attrs: &[(Vec<u8>, Vec<u8>)], session: bool) -> Result<u64, Trap> {
+    pub fn insert_internal(
+        &mut self,
+        table: usize,
+        attrs: &[(Vec<u8>, Vec<u8>)],
+        session: bool,
+    ) -> Result<u64, Trap> {
         let id = self.add(table, attrs, false)?;
         if session {
             let t = &mut self.tables[table];
@@ -397,7 +508,11 @@ mod tests {
     fn a_fresh_router_has_the_routeros_defaults() {
         let model = Model::new("lab");
         let profiles = &model.tables[super::super::schema::find(b"/ppp/profile").unwrap()];
-        let names: Vec<_> = profiles.items.iter().map(|i| profiles.row(i, None, Instant::now()).text("name").unwrap()).collect();
+        let names: Vec<_> = profiles
+            .items
+            .iter()
+            .map(|i| profiles.row(i, None, Instant::now()).text("name").unwrap())
+            .collect();
         assert_eq!(names, ["default", "default-encryption"]);
     }
 }

@@ -60,7 +60,12 @@ fn parse_stack_ops(ops: &[u8]) -> Result<Vec<StackOp>, Trap> {
                 }
                 StackOp::Copy(n)
             }
-            _ => return Err(Trap::new(Some(1), format!("unknown query operation {}", char::from(c)))),
+            _ => {
+                return Err(Trap::new(
+                    Some(1),
+                    format!("unknown query operation {}", char::from(c)),
+                ));
+            }
         });
     }
     Ok(out)
@@ -72,13 +77,25 @@ impl Filter {
     pub fn compile(words: &[Vec<u8>], is_bool: impl Fn(&[u8]) -> bool) -> Result<Self, Trap> {
         let mut ops = Vec::with_capacity(words.len());
         for word in words {
-            let value = |name: &[u8], v: &[u8]| if is_bool(name) { normalize_bool(v) } else { v.to_vec() };
+            let value = |name: &[u8], v: &[u8]| {
+                if is_bool(name) {
+                    normalize_bool(v)
+                } else {
+                    v.to_vec()
+                }
+            };
             ops.push(match QueryWord::parse(word) {
                 QueryWord::Has(name) => Op::Has(name.to_vec()),
                 QueryWord::Lacks(name) => Op::Lacks(name.to_vec()),
-                QueryWord::Eq(name, v) => Op::Compare(name.to_vec(), value(name, v), Ordering::Equal),
-                QueryWord::Lt(name, v) => Op::Compare(name.to_vec(), value(name, v), Ordering::Less),
-                QueryWord::Gt(name, v) => Op::Compare(name.to_vec(), value(name, v), Ordering::Greater),
+                QueryWord::Eq(name, v) => {
+                    Op::Compare(name.to_vec(), value(name, v), Ordering::Equal)
+                }
+                QueryWord::Lt(name, v) => {
+                    Op::Compare(name.to_vec(), value(name, v), Ordering::Less)
+                }
+                QueryWord::Gt(name, v) => {
+                    Op::Compare(name.to_vec(), value(name, v), Ordering::Greater)
+                }
                 QueryWord::Ops(stack) => Op::Stack(parse_stack_ops(stack)?),
             });
         }
@@ -96,7 +113,8 @@ impl Filter {
                 Op::Has(name) => stack.push(lookup(name).is_some()),
                 Op::Lacks(name) => stack.push(lookup(name).is_none()),
                 Op::Compare(name, wanted, ordering) => {
-                    stack.push(lookup(name).is_some_and(|have| compare(&have, wanted) == *ordering));
+                    stack
+                        .push(lookup(name).is_some_and(|have| compare(&have, wanted) == *ordering));
                 }
                 Op::Stack(ops) => {
                     for op in ops {
@@ -130,14 +148,23 @@ fn apply(stack: &mut Vec<bool>, op: StackOp) {
             stack.push(a);
         }
         StackOp::Copy(n) => {
-            let value = stack.len().checked_sub(n + 1).and_then(|i| stack.get(i)).copied().unwrap_or(true);
+            let value = stack
+                .len()
+                .checked_sub(n + 1)
+                .and_then(|i| stack.get(i))
+                .copied()
+                .unwrap_or(true);
             stack.push(value);
         }
     }
 }
 
 fn compare(have: &[u8], wanted: &[u8]) -> Ordering {
-    let number = |b: &[u8]| std::str::from_utf8(b).ok().and_then(|s| s.parse::<i128>().ok());
+    let number = |b: &[u8]| {
+        std::str::from_utf8(b)
+            .ok()
+            .and_then(|s| s.parse::<i128>().ok())
+    };
     match (number(have), number(wanted)) {
         (Some(a), Some(b)) => a.cmp(&b),
         _ => have.cmp(wanted),
@@ -149,7 +176,12 @@ mod tests {
     use super::*;
 
     fn item<'a>(props: &'a [(&'a str, &'a str)]) -> impl Fn(&[u8]) -> Option<Vec<u8>> + 'a {
-        move |name| props.iter().find(|(n, _)| n.as_bytes() == name).map(|(_, v)| v.as_bytes().to_vec())
+        move |name| {
+            props
+                .iter()
+                .find(|(n, _)| n.as_bytes() == name)
+                .map(|(_, v)| v.as_bytes().to_vec())
+        }
     }
 
     fn filter(words: &[&str]) -> Filter {

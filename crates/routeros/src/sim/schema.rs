@@ -37,23 +37,43 @@ impl Prop {
 
 /// A property with no value until one is set.
 const fn opt(name: &'static str) -> Prop {
-    Prop { name, default: None, flags: 0 }
+    Prop {
+        name,
+        default: None,
+        flags: 0,
+    }
 }
 /// A property with a default value.
 const fn def(name: &'static str, default: &'static str) -> Prop {
-    Prop { name, default: Some(default), flags: 0 }
+    Prop {
+        name,
+        default: Some(default),
+        flags: 0,
+    }
 }
 /// A yes/no property, printed as `true`/`false`.
 const fn flag(name: &'static str, default: &'static str) -> Prop {
-    Prop { name, default: Some(default), flags: BOOL }
+    Prop {
+        name,
+        default: Some(default),
+        flags: BOOL,
+    }
 }
 /// A property only the router sets.
 const fn ro(name: &'static str, default: &'static str) -> Prop {
-    Prop { name, default: Some(default), flags: READ_ONLY }
+    Prop {
+        name,
+        default: Some(default),
+        flags: READ_ONLY,
+    }
 }
 /// A read-only yes/no property.
 const fn ro_flag(name: &'static str, default: &'static str) -> Prop {
-    Prop { name, default: Some(default), flags: READ_ONLY | BOOL }
+    Prop {
+        name,
+        default: Some(default),
+        flags: READ_ONLY | BOOL,
+    }
 }
 
 /// One menu.
@@ -128,15 +148,34 @@ const NAT_PROPS: [Prop; 21] = [
 ];
 
 const fn list(path: &'static str, props: &'static [Prop]) -> Schema {
-    Schema { path, kind: Kind::List, props, unique: &[], entity: "item", required: &[], add: true, set: true, full_only: false }
+    Schema {
+        path,
+        kind: Kind::List,
+        props,
+        unique: &[],
+        entity: "item",
+        required: &[],
+        add: true,
+        set: true,
+        full_only: false,
+    }
 }
 
 const fn named(path: &'static str, entity: &'static str, props: &'static [Prop]) -> Schema {
-    Schema { unique: &["name"], entity, required: &["name"], ..list(path, props) }
+    Schema {
+        unique: &["name"],
+        entity,
+        required: &["name"],
+        ..list(path, props)
+    }
 }
 
 const fn singleton(path: &'static str, props: &'static [Prop]) -> Schema {
-    Schema { kind: Kind::Singleton, add: false, ..list(path, props) }
+    Schema {
+        kind: Kind::Singleton,
+        add: false,
+        ..list(path, props)
+    }
 }
 
 /// Every menu, in a fixed order (the model indexes tables by position).
@@ -144,249 +183,332 @@ pub(crate) static SCHEMAS: &[Schema] = &[
     singleton("/system/identity", &[def("name", "MikroTik")]),
     Schema {
         set: false,
-        ..singleton("/system/resource", &[
-            ro("uptime", "0s"),
-            ro("version", "7.16.2 (stable)"),
-            ro("build-time", "2024-11-26 12:47:53"),
-            ro("factory-software", "7.1"),
-            ro("free-memory", "939524096"),
-            ro("total-memory", "1073741824"),
-            ro("cpu", "QEMU"),
-            ro("cpu-count", "1"),
-            ro("cpu-frequency", "2400"),
-            ro("cpu-load", "1"),
-            ro("free-hdd-space", "89128960"),
-            ro("total-hdd-space", "134217728"),
-            ro("architecture-name", "x86_64"),
-            ro("board-name", "CHR"),
-            ro("platform", "MikroTik"),
-        ])
+        ..singleton(
+            "/system/resource",
+            &[
+                ro("uptime", "0s"),
+                ro("version", "7.16.2 (stable)"),
+                ro("build-time", "2024-11-26 12:47:53"),
+                ro("factory-software", "7.1"),
+                ro("free-memory", "939524096"),
+                ro("total-memory", "1073741824"),
+                ro("cpu", "QEMU"),
+                ro("cpu-count", "1"),
+                ro("cpu-frequency", "2400"),
+                ro("cpu-load", "1"),
+                ro("free-hdd-space", "89128960"),
+                ro("total-hdd-space", "134217728"),
+                ro("architecture-name", "x86_64"),
+                ro("board-name", "CHR"),
+                ro("platform", "MikroTik"),
+            ],
+        )
     },
     Schema {
         required: &["name", "group"],
         full_only: true,
-        ..named("/user", "user", &[
+        ..named(
+            "/user",
+            "user",
+            &[
+                opt("name"),
+                def("group", "read"),
+                opt("address"),
+                Prop {
+                    name: "password",
+                    default: Some(""),
+                    flags: HIDDEN,
+                },
+                ro("last-logged-in", ""),
+                opt("comment"),
+                flag("disabled", "false"),
+            ],
+        )
+    },
+    named(
+        "/ppp/secret",
+        "secret",
+        &[
             opt("name"),
-            def("group", "read"),
-            opt("address"),
-            Prop { name: "password", default: Some(""), flags: HIDDEN },
-            ro("last-logged-in", ""),
+            def("password", ""),
+            def("service", "any"),
+            def("profile", "default"),
+            opt("local-address"),
+            opt("remote-address"),
+            def("caller-id", ""),
+            def("routes", ""),
+            def("limit-bytes-in", "0"),
+            def("limit-bytes-out", "0"),
             opt("comment"),
             flag("disabled", "false"),
-        ])
-    },
-    named("/ppp/secret", "secret", &[
-        opt("name"),
-        def("password", ""),
-        def("service", "any"),
-        def("profile", "default"),
-        opt("local-address"),
-        opt("remote-address"),
-        def("caller-id", ""),
-        def("routes", ""),
-        def("limit-bytes-in", "0"),
-        def("limit-bytes-out", "0"),
-        opt("comment"),
-        flag("disabled", "false"),
-        ro("last-logged-out", "1970-01-01 00:00:00"),
-        ro("last-caller-id", ""),
-        ro("last-disconnect-reason", ""),
-    ]),
-    named("/ppp/profile", "profile", &[
-        opt("name"),
-        opt("local-address"),
-        opt("remote-address"),
-        opt("dns-server"),
-        opt("rate-limit"),
-        def("only-one", "default"),
-        def("change-tcp-mss", "yes"),
-        def("use-encryption", "default"),
-        def("on-up", ""),
-        def("on-down", ""),
-        opt("address-list"),
-        opt("comment"),
-        ro_flag("default", "false"),
-    ]),
+            ro("last-logged-out", "1970-01-01 00:00:00"),
+            ro("last-caller-id", ""),
+            ro("last-disconnect-reason", ""),
+        ],
+    ),
+    named(
+        "/ppp/profile",
+        "profile",
+        &[
+            opt("name"),
+            opt("local-address"),
+            opt("remote-address"),
+            opt("dns-server"),
+            opt("rate-limit"),
+            def("only-one", "default"),
+            def("change-tcp-mss", "yes"),
+            def("use-encryption", "default"),
+            def("on-up", ""),
+            def("on-down", ""),
+            opt("address-list"),
+            opt("comment"),
+            ro_flag("default", "false"),
+        ],
+    ),
     Schema {
         unique: &[],
         required: &[],
         add: false,
         set: false,
-        ..named("/ppp/active", "session", &[
-            ro("name", ""),
-            ro("service", "pppoe"),
-            ro("caller-id", ""),
-            ro("encoding", ""),
-            ro("address", ""),
-            ro("uptime", "0s"),
-            ro("session-id", "0x81000001"),
-            ro("limit-bytes-in", "0"),
-            ro("limit-bytes-out", "0"),
-            ro_flag("radius", "false"),
-        ])
+        ..named(
+            "/ppp/active",
+            "session",
+            &[
+                ro("name", ""),
+                ro("service", "pppoe"),
+                ro("caller-id", ""),
+                ro("encoding", ""),
+                ro("address", ""),
+                ro("uptime", "0s"),
+                ro("session-id", "0x81000001"),
+                ro("limit-bytes-in", "0"),
+                ro("limit-bytes-out", "0"),
+                ro_flag("radius", "false"),
+            ],
+        )
     },
-    singleton("/ppp/aaa", &[
-        flag("use-radius", "false"),
-        flag("accounting", "true"),
-        def("interim-update", "0s"),
-        flag("use-circuit-id-in-nas-port-id", "false"),
-    ]),
+    singleton(
+        "/ppp/aaa",
+        &[
+            flag("use-radius", "false"),
+            flag("accounting", "true"),
+            def("interim-update", "0s"),
+            flag("use-circuit-id-in-nas-port-id", "false"),
+        ],
+    ),
     Schema {
         required: &["name", "ranges"],
-        ..named("/ip/pool", "pool", &[opt("name"), opt("ranges"), def("next-pool", "none"), opt("comment")])
+        ..named(
+            "/ip/pool",
+            "pool",
+            &[
+                opt("name"),
+                opt("ranges"),
+                def("next-pool", "none"),
+                opt("comment"),
+            ],
+        )
     },
     Schema {
         required: &["address"],
-        ..list("/radius", &[
-            def("service", ""),
-            opt("address"),
-            def("secret", ""),
-            def("authentication-port", "1812"),
-            def("accounting-port", "1813"),
-            def("timeout", "300ms"),
-            flag("accounting-backup", "false"),
-            def("realm", ""),
-            def("src-address", "0.0.0.0"),
-            flag("require-message-auth", "true"),
-            opt("called-id"),
-            opt("domain"),
-            opt("comment"),
-            flag("disabled", "false"),
-        ])
+        ..list(
+            "/radius",
+            &[
+                def("service", ""),
+                opt("address"),
+                def("secret", ""),
+                def("authentication-port", "1812"),
+                def("accounting-port", "1813"),
+                def("timeout", "300ms"),
+                flag("accounting-backup", "false"),
+                def("realm", ""),
+                def("src-address", "0.0.0.0"),
+                flag("require-message-auth", "true"),
+                opt("called-id"),
+                opt("domain"),
+                opt("comment"),
+                flag("disabled", "false"),
+            ],
+        )
     },
-    singleton("/radius/incoming", &[flag("accept", "false"), def("port", "3799"), def("vrf", "main")]),
+    singleton(
+        "/radius/incoming",
+        &[
+            flag("accept", "false"),
+            def("port", "3799"),
+            def("vrf", "main"),
+        ],
+    ),
     Schema {
         required: &["name", "interface"],
-        ..named("/ip/hotspot", "server", &[
-            opt("name"),
-            opt("interface"),
-            def("address-pool", "none"),
-            def("profile", "default"),
-            def("idle-timeout", "5m"),
-            def("keepalive-timeout", "none"),
-            def("login-timeout", "none"),
-            def("addresses-per-mac", "unlimited"),
-            opt("comment"),
-            flag("disabled", "false"),
-        ])
+        ..named(
+            "/ip/hotspot",
+            "server",
+            &[
+                opt("name"),
+                opt("interface"),
+                def("address-pool", "none"),
+                def("profile", "default"),
+                def("idle-timeout", "5m"),
+                def("keepalive-timeout", "none"),
+                def("login-timeout", "none"),
+                def("addresses-per-mac", "unlimited"),
+                opt("comment"),
+                flag("disabled", "false"),
+            ],
+        )
     },
-    named("/ip/hotspot/profile", "profile", &[
-        opt("name"),
-        opt("hotspot-address"),
-        def("dns-name", ""),
-        def("html-directory", "hotspot"),
-        def("login-by", "cookie,http-chap"),
-        def("mac-auth-mode", "mac-as-username"),
-        def("http-cookie-lifetime", "3d"),
-        flag("split-user-domain", "false"),
-        flag("use-radius", "false"),
-        flag("radius-accounting", "true"),
-        def("radius-interim-update", "received"),
-        def("nas-port-type", "wireless-802.11"),
-        def("radius-mac-format", "XX:XX:XX:XX:XX:XX"),
-        ro_flag("default", "false"),
-    ]),
-    named("/ip/hotspot/user/profile", "profile", &[
-        opt("name"),
-        def("idle-timeout", "none"),
-        def("keepalive-timeout", "2m"),
-        def("shared-users", "1"),
-        opt("rate-limit"),
-        def("address-pool", "none"),
-        def("queue-type", "default-small"),
-        def("on-login", ""),
-        def("on-logout", ""),
-        flag("add-mac-cookie", "true"),
-        def("mac-cookie-timeout", "3d"),
-        ro_flag("default", "false"),
-    ]),
+    named(
+        "/ip/hotspot/profile",
+        "profile",
+        &[
+            opt("name"),
+            opt("hotspot-address"),
+            def("dns-name", ""),
+            def("html-directory", "hotspot"),
+            def("login-by", "cookie,http-chap"),
+            def("mac-auth-mode", "mac-as-username"),
+            def("http-cookie-lifetime", "3d"),
+            flag("split-user-domain", "false"),
+            flag("use-radius", "false"),
+            flag("radius-accounting", "true"),
+            def("radius-interim-update", "received"),
+            def("nas-port-type", "wireless-802.11"),
+            def("radius-mac-format", "XX:XX:XX:XX:XX:XX"),
+            ro_flag("default", "false"),
+        ],
+    ),
+    named(
+        "/ip/hotspot/user/profile",
+        "profile",
+        &[
+            opt("name"),
+            def("idle-timeout", "none"),
+            def("keepalive-timeout", "2m"),
+            def("shared-users", "1"),
+            opt("rate-limit"),
+            def("address-pool", "none"),
+            def("queue-type", "default-small"),
+            def("on-login", ""),
+            def("on-logout", ""),
+            flag("add-mac-cookie", "true"),
+            def("mac-cookie-timeout", "3d"),
+            ro_flag("default", "false"),
+        ],
+    ),
     Schema {
         unique: &[],
         required: &[],
         add: false,
         set: false,
-        ..named("/ip/hotspot/active", "session", &[
-            ro("server", "hotspot1"),
-            ro("user", ""),
-            ro("address", ""),
-            ro("mac-address", ""),
-            ro("login-by", "http-chap"),
-            ro("uptime", "0s"),
-            ro("idle-time", "0s"),
-            ro("bytes-in", "0"),
-            ro("bytes-out", "0"),
-            ro_flag("radius", "false"),
-        ])
+        ..named(
+            "/ip/hotspot/active",
+            "session",
+            &[
+                ro("server", "hotspot1"),
+                ro("user", ""),
+                ro("address", ""),
+                ro("mac-address", ""),
+                ro("login-by", "http-chap"),
+                ro("uptime", "0s"),
+                ro("idle-time", "0s"),
+                ro("bytes-in", "0"),
+                ro("bytes-out", "0"),
+                ro_flag("radius", "false"),
+            ],
+        )
     },
-    list("/ip/hotspot/walled-garden/ip", &[
-        def("action", "accept"),
-        opt("dst-address"),
-        opt("dst-port"),
-        opt("src-address"),
-        opt("protocol"),
-        opt("server"),
-        opt("dst-host"),
-        opt("comment"),
-        flag("disabled", "false"),
-    ]),
+    list(
+        "/ip/hotspot/walled-garden/ip",
+        &[
+            def("action", "accept"),
+            opt("dst-address"),
+            opt("dst-port"),
+            opt("src-address"),
+            opt("protocol"),
+            opt("server"),
+            opt("dst-host"),
+            opt("comment"),
+            flag("disabled", "false"),
+        ],
+    ),
     Schema {
         unique: &["service-name"],
         entity: "service",
         required: &["interface"],
-        ..list("/interface/pppoe-server/server", &[
-            def("service-name", "service1"),
-            opt("interface"),
-            def("max-mtu", "auto"),
-            def("max-mru", "auto"),
-            def("mrru", "disabled"),
-            def("authentication", "pap,chap,mschap1,mschap2"),
-            def("keepalive-timeout", "10"),
-            flag("one-session-per-host", "false"),
-            def("max-sessions", "unlimited"),
-            def("pado-delay", "0"),
-            def("default-profile", "default"),
-            flag("disabled", "true"),
-        ])
+        ..list(
+            "/interface/pppoe-server/server",
+            &[
+                def("service-name", "service1"),
+                opt("interface"),
+                def("max-mtu", "auto"),
+                def("max-mru", "auto"),
+                def("mrru", "disabled"),
+                def("authentication", "pap,chap,mschap1,mschap2"),
+                def("keepalive-timeout", "10"),
+                flag("one-session-per-host", "false"),
+                def("max-sessions", "unlimited"),
+                def("pado-delay", "0"),
+                def("default-profile", "default"),
+                flag("disabled", "true"),
+            ],
+        )
     },
-    Schema { required: &["chain"], ..list("/ip/firewall/nat", &NAT_PROPS) },
-    Schema { required: &["chain"], ..list("/ip/firewall/filter", &FILTER_PROPS) },
+    Schema {
+        required: &["chain"],
+        ..list("/ip/firewall/nat", &NAT_PROPS)
+    },
+    Schema {
+        required: &["chain"],
+        ..list("/ip/firewall/filter", &FILTER_PROPS)
+    },
     Schema {
         unique: &["list", "address"],
         entity: "entry",
         required: &["list", "address"],
-        ..list("/ip/firewall/address-list", &[
-            opt("list"),
-            opt("address"),
-            opt("timeout"),
+        ..list(
+            "/ip/firewall/address-list",
+            &[
+                opt("list"),
+                opt("address"),
+                opt("timeout"),
+                opt("comment"),
+                flag("disabled", "false"),
+                ro_flag("dynamic", "false"),
+                ro("creation-time", "2025-01-01 00:00:00"),
+            ],
+        )
+    },
+    singleton(
+        "/snmp",
+        &[
+            flag("enabled", "false"),
+            def("contact", ""),
+            def("location", ""),
+            def("engine-id", ""),
+            def("trap-community", "public"),
+            def("trap-version", "1"),
+            def("trap-generators", "temp-exception"),
+            def("src-address", "::"),
+            def("vrf", "main"),
+        ],
+    ),
+    named(
+        "/snmp/community",
+        "community",
+        &[
+            opt("name"),
+            def("addresses", "::/0"),
+            def("security", "none"),
+            flag("read-access", "true"),
+            flag("write-access", "false"),
+            def("authentication-protocol", "MD5"),
+            def("encryption-protocol", "DES"),
             opt("comment"),
             flag("disabled", "false"),
-            ro_flag("dynamic", "false"),
-            ro("creation-time", "2025-01-01 00:00:00"),
-        ])
-    },
-    singleton("/snmp", &[
-        flag("enabled", "false"),
-        def("contact", ""),
-        def("location", ""),
-        def("engine-id", ""),
-        def("trap-community", "public"),
-        def("trap-version", "1"),
-        def("trap-generators", "temp-exception"),
-        def("src-address", "::"),
-        def("vrf", "main"),
-    ]),
-    named("/snmp/community", "community", &[
-        opt("name"),
-        def("addresses", "::/0"),
-        def("security", "none"),
-        flag("read-access", "true"),
-        flag("write-access", "false"),
-        def("authentication-protocol", "MD5"),
-        def("encryption-protocol", "DES"),
-        opt("comment"),
-        flag("disabled", "false"),
-        ro_flag("default", "false"),
-    ]),
+            ro_flag("default", "false"),
+        ],
+    ),
 ];
 
 /// The index of a menu in [`SCHEMAS`].

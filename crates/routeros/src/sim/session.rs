@@ -66,7 +66,11 @@ where
     let _ = writer.await;
 }
 
-async fn write_loop<W: AsyncWrite>(mut write: WriteHalf<W>, mut outbox: mpsc::Receiver<Out>, drop_after: Option<u64>) {
+async fn write_loop<W: AsyncWrite>(
+    mut write: WriteHalf<W>,
+    mut outbox: mpsc::Receiver<Out>,
+    drop_after: Option<u64>,
+) {
     let mut sent: u64 = 0;
     let mut buf = Vec::new();
     while let Some(out) = outbox.recv().await {
@@ -126,7 +130,9 @@ fn fatal(reason: &str) -> Reply {
     reply
 }
 
-async fn next_change(changes: &mut Option<broadcast::Receiver<Change>>) -> Result<Change, broadcast::error::RecvError> {
+async fn next_change(
+    changes: &mut Option<broadcast::Receiver<Change>>,
+) -> Result<Change, broadcast::error::RecvError> {
     match changes {
         Some(receiver) => receiver.recv().await,
         None => std::future::pending().await,
@@ -172,7 +178,10 @@ impl Session {
     }
 
     async fn send(&self, replies: Vec<Reply>, tag: Option<&[u8]>) -> Result<(), Closed> {
-        self.out.send(Out::Sentences(encode(replies, tag))).await.map_err(|_| Closed)
+        self.out
+            .send(Out::Sentences(encode(replies, tag)))
+            .await
+            .map_err(|_| Closed)
     }
 
     async fn fatal(&self, reason: &str) -> Result<(), Closed> {
@@ -184,7 +193,12 @@ impl Session {
     async fn handle(&mut self, request: Request) -> Result<(), Closed> {
         let tag = request.tag.clone();
         let tag = tag.as_deref();
-        if self.router.faults().fatal_on_command.is_some_and(|c| c.as_bytes() == request.command) {
+        if self
+            .router
+            .faults()
+            .fatal_on_command
+            .is_some_and(|c| c.as_bytes() == request.command)
+        {
             return self.fatal("simulated failure").await;
         }
         match request.command.as_slice() {
@@ -230,7 +244,8 @@ impl Session {
             let _ = perform(&router, &out, action, owned_tag.as_deref()).await;
         });
         self.delayed.retain(|_, task| !task.is_finished());
-        self.delayed.insert(tag.unwrap_or_default().to_vec(), task.abort_handle());
+        self.delayed
+            .insert(tag.unwrap_or_default().to_vec(), task.abort_handle());
     }
 
     async fn start_stream(&mut self, job: PrintJob, tag: Option<&[u8]>) -> Result<(), Closed> {
@@ -240,16 +255,27 @@ impl Session {
         if job.follow == Follow::Yes {
             print_rows(&self.router, &self.out, &job, tag).await?;
         }
-        self.streams.insert(tag.unwrap_or_default().to_vec(), job.table);
+        self.streams
+            .insert(tag.unwrap_or_default().to_vec(), job.table);
         Ok(())
     }
 
     /// Sends a change to every stream on its menu.
     async fn forward(&mut self, change: Change) -> Result<(), Closed> {
         let row = change.row.unwrap_or_else(|| {
-            Row::new().with(".id", crate::sentence::ItemId::from_number(change.id).as_str()).with(".dead", "yes")
+            Row::new()
+                .with(
+                    ".id",
+                    crate::sentence::ItemId::from_number(change.id).as_str(),
+                )
+                .with(".dead", "yes")
         });
-        let tags: Vec<Vec<u8>> = self.streams.iter().filter(|(_, t)| **t == change.table).map(|(tag, _)| tag.clone()).collect();
+        let tags: Vec<Vec<u8>> = self
+            .streams
+            .iter()
+            .filter(|(_, t)| **t == change.table)
+            .map(|(tag, _)| tag.clone())
+            .collect();
         for tag in tags {
             let mut reply = Reply::new(ReplyKind::Re);
             reply.attributes = row.clone();
@@ -263,7 +289,12 @@ impl Session {
         let own_tag = request.tag.as_deref();
         let targets: Vec<Vec<u8>> = match request.attr(b"tag") {
             Some(target) => vec![target.to_vec()],
-            None => self.streams.keys().chain(self.delayed.keys()).cloned().collect(),
+            None => self
+                .streams
+                .keys()
+                .chain(self.delayed.keys())
+                .cloned()
+                .collect(),
         };
         for target in targets {
             let stream = self.streams.remove(&target).is_some();
@@ -304,7 +335,8 @@ impl Session {
             (super::SimLogin::Legacy, Some(response)) => {
                 let challenge = self.challenge.take();
                 self.check_user(name, |password| {
-                    challenge.is_some_and(|c| expected_response(password, &c).as_bytes() == response)
+                    challenge
+                        .is_some_and(|c| expected_response(password, &c).as_bytes() == response)
                 })
             }
             (super::SimLogin::Modern, _) => {
@@ -332,9 +364,16 @@ impl Session {
         let table = super::schema::find(b"/user")?;
         let t = &model.tables[table];
         let index = |prop: &str| t.schema.prop(prop.as_bytes());
-        let (name_at, password_at, group_at, disabled_at) =
-            (index("name")?, index("password")?, index("group")?, index("disabled")?);
-        let user = t.items.iter().find(|item| item.values[name_at].as_deref() == Some(name))?;
+        let (name_at, password_at, group_at, disabled_at) = (
+            index("name")?,
+            index("password")?,
+            index("group")?,
+            index("disabled")?,
+        );
+        let user = t
+            .items
+            .iter()
+            .find(|item| item.values[name_at].as_deref() == Some(name))?;
         let enabled = user.values[disabled_at].as_deref() != Some(b"true");
         let password = user.values[password_at].as_deref().unwrap_or_default();
         let group = user.values[group_at].as_deref().unwrap_or_default();
@@ -343,9 +382,17 @@ impl Session {
 }
 
 /// Sends the replies of a finished action.
-async fn perform(router: &Router, out: &mpsc::Sender<Out>, action: Action, tag: Option<&[u8]>) -> Result<(), Closed> {
+async fn perform(
+    router: &Router,
+    out: &mpsc::Sender<Out>,
+    action: Action,
+    tag: Option<&[u8]>,
+) -> Result<(), Closed> {
     match action {
-        Action::Reply(replies) => out.send(Out::Sentences(encode(replies, tag))).await.map_err(|_| Closed),
+        Action::Reply(replies) => out
+            .send(Out::Sentences(encode(replies, tag)))
+            .await
+            .map_err(|_| Closed),
         Action::Print(job) => {
             let count = print_rows(router, out, &job, tag).await?;
             let mut replies = Vec::with_capacity(2);
@@ -357,13 +404,20 @@ async fn perform(router: &Router, out: &mpsc::Sender<Out>, action: Action, tag: 
                 done.attributes.push("ret", count.to_string());
             }
             replies.push(done);
-            out.send(Out::Sentences(encode(replies, tag))).await.map_err(|_| Closed)
+            out.send(Out::Sentences(encode(replies, tag)))
+                .await
+                .map_err(|_| Closed)
         }
     }
 }
 
 /// Sends the matching rows in batches (or only counts them); returns how many matched.
-async fn print_rows(router: &Router, out: &mpsc::Sender<Out>, job: &PrintJob, tag: Option<&[u8]>) -> Result<usize, Closed> {
+async fn print_rows(
+    router: &Router,
+    out: &mpsc::Sender<Out>,
+    job: &PrintJob,
+    tag: Option<&[u8]>,
+) -> Result<usize, Closed> {
     let mut position = 0;
     let mut count = 0;
     loop {
@@ -374,7 +428,9 @@ async fn print_rows(router: &Router, out: &mpsc::Sender<Out>, job: &PrintJob, ta
             let table = &model.tables[job.table];
             let mut batch = Vec::new();
             while batch.len() < BATCH_ROWS {
-                let Some(item) = table.items.get(position) else { break };
+                let Some(item) = table.items.get(position) else {
+                    break;
+                };
                 position += 1;
                 if job.filter.matches(|name| table.value(item, name, now)) {
                     count += 1;
@@ -388,7 +444,9 @@ async fn print_rows(router: &Router, out: &mpsc::Sender<Out>, job: &PrintJob, ta
             (batch, position >= table.items.len())
         };
         if !batch.is_empty() {
-            out.send(Out::Sentences(encode(batch, tag))).await.map_err(|_| Closed)?;
+            out.send(Out::Sentences(encode(batch, tag)))
+                .await
+                .map_err(|_| Closed)?;
         }
         if done {
             return Ok(count);
@@ -398,9 +456,15 @@ async fn print_rows(router: &Router, out: &mpsc::Sender<Out>, job: &PrintJob, ta
 
 fn new_challenge() -> [u8; 16] {
     let mut challenge = [0u8; 16];
-    if rustls::crypto::ring::default_provider().secure_random.fill(&mut challenge).is_err() {
+    if rustls::crypto::ring::default_provider()
+        .secure_random
+        .fill(&mut challenge)
+        .is_err()
+    {
         // Only a test tool: fall back to a clock-derived challenge rather than failing login.
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         challenge = nanos.to_le_bytes();
     }
     challenge

@@ -43,7 +43,9 @@ impl StoredValue {
     fn new(bytes: &[u8]) -> Self {
         match std::str::from_utf8(bytes) {
             Ok(text) => Self::Text(text.to_owned()),
-            Err(_) => Self::Bytes { bytes: bytes.to_vec() },
+            Err(_) => Self::Bytes {
+                bytes: bytes.to_vec(),
+            },
         }
     }
 
@@ -72,28 +74,40 @@ pub(crate) fn to_json(model: &Model) -> Result<String, SimError> {
                     .props
                     .iter()
                     .zip(&item.values)
-                    .filter_map(|(prop, value)| Some((prop.name.to_owned(), StoredValue::new(value.as_deref()?))))
+                    .filter_map(|(prop, value)| {
+                        Some((prop.name.to_owned(), StoredValue::new(value.as_deref()?)))
+                    })
                     .collect(),
             })
             .collect();
-        menus.insert(table.schema.path.to_owned(), StoredTable { next_id: table.next_id, items });
+        menus.insert(
+            table.schema.path.to_owned(),
+            StoredTable {
+                next_id: table.next_id,
+                items,
+            },
+        );
     }
-    serde_json::to_string_pretty(&StateFile { version: 1, menus }).map_err(|e| SimError::State(e.to_string()))
+    serde_json::to_string_pretty(&StateFile { version: 1, menus })
+        .map_err(|e| SimError::State(e.to_string()))
 }
 
 /// Writes the model to `path` atomically (temporary file, then rename).
 pub(crate) fn save(json: &str, path: &Path) -> Result<(), SimError> {
     let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, json).map_err(|e| SimError::State(format!("{}: {e}", temporary.display())))?;
-    std::fs::rename(&temporary, path).map_err(|e| SimError::State(format!("{}: {e}", path.display())))
+    std::fs::write(&temporary, json)
+        .map_err(|e| SimError::State(format!("{}: {e}", temporary.display())))?;
+    std::fs::rename(&temporary, path)
+        .map_err(|e| SimError::State(format!("{}: {e}", path.display())))
 }
 
 /// Loads `path` into the model, replacing the menus it holds. Unknown menus and properties
 /// are ignored (with a warning) so a file from a newer simulator still loads.
 pub(crate) fn load(model: &mut Model, path: &Path) -> Result<(), SimError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SimError::State(format!("{}: {e}", path.display())))?;
-    let file: StateFile =
-        serde_json::from_str(&text).map_err(|e| SimError::State(format!("{}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SimError::State(format!("{}: {e}", path.display())))?;
+    let file: StateFile = serde_json::from_str(&text)
+        .map_err(|e| SimError::State(format!("{}: {e}", path.display())))?;
     for (path, stored) in file.menus {
         let Some(table) = SCHEMAS.iter().position(|s| s.path == path) else {
             tracing::warn!(path, "state file holds an unknown menu; ignored");
@@ -108,10 +122,18 @@ pub(crate) fn load(model: &mut Model, path: &Path) -> Result<(), SimError> {
                 for (name, value) in stored.props {
                     match schema.prop(name.as_bytes()) {
                         Some(index) => values[index] = Some(value.into_bytes()),
-                        None => tracing::warn!(path, name, "state file holds an unknown property; ignored"),
+                        None => tracing::warn!(
+                            path,
+                            name,
+                            "state file holds an unknown property; ignored"
+                        ),
                     }
                 }
-                Item { id: stored.id, values, since: None }
+                Item {
+                    id: stored.id,
+                    values,
+                    since: None,
+                }
             })
             .collect();
         model.replace_items(table, items, stored.next_id);

@@ -22,17 +22,23 @@ pub(crate) struct SimTls {
 
 /// Generates a self-signed certificate for `names` and a server configuration using it.
 pub(crate) fn self_signed(names: Vec<String>) -> Result<SimTls, SimError> {
-    let certified = rcgen::generate_simple_self_signed(names).map_err(|e| SimError::Tls(e.to_string()))?;
+    let certified =
+        rcgen::generate_simple_self_signed(names).map_err(|e| SimError::Tls(e.to_string()))?;
     let der = certified.cert.der().clone();
     let fingerprint = Fingerprint::of_certificate(&der);
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()));
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
     let config = rustls::ServerConfig::builder_with_provider(crate::client::tls::provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| SimError::Tls(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(vec![der], key)
         .map_err(|e| SimError::Tls(e.to_string()))?;
-    Ok(SimTls { config: Arc::new(config), fingerprint })
+    Ok(SimTls {
+        config: Arc::new(config),
+        fingerprint,
+    })
 }
 
 /// Reads the client's first TLS record (bounded) and answers with a fatal
