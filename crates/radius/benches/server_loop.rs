@@ -7,6 +7,8 @@
 //! and the latency percentiles for several N. Run under `cargo test` (no `--bench`), it does
 //! a short smoke run only.
 
+#![allow(clippy::print_stdout)] // printing its address and figures is its job
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, ExitCode, Stdio};
@@ -31,7 +33,10 @@ impl Handler for AcceptAll {
 }
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("runtime: {err}");
@@ -104,7 +109,10 @@ async fn drive(full: bool) -> ExitCode {
         (&[4], 200)
     };
     println!("server loop, trivial handler, PAP Access-Request with Message-Authenticator");
-    println!("{:>11} {:>10} {:>12} {:>10} {:>10} {:>10}", "concurrency", "requests", "requests/s", "p50 µs", "p99 µs", "p99.9 µs");
+    println!(
+        "{:>11} {:>10} {:>12} {:>10} {:>10} {:>10}",
+        "concurrency", "requests", "requests/s", "p50 µs", "p99 µs", "p99.9 µs"
+    );
     let mut ok = true;
     for &concurrency in levels {
         match run_level(address, concurrency, per_level).await {
@@ -120,7 +128,11 @@ async fn drive(full: bool) -> ExitCode {
     }
     drop(child.stdin.take());
     let _ = child.wait();
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 struct LevelResult {

@@ -8,6 +8,8 @@
 //!
 //! It prints `listening on ADDR` once ready, and stops on end of standard input.
 
+#![allow(clippy::print_stdout)] // printing its address and figures is its job
+
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;

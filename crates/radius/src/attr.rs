@@ -258,7 +258,10 @@ mod tests {
         let attributes = decode_attributes(&bytes, 20).unwrap();
         assert_eq!(attributes[0].id, AttrId::Standard(26));
         let split = split_vendor_specific(&attributes[0].value, 2, 0).unwrap();
-        assert_eq!(split, vec![Attribute::new(AttrId::vendor(429, 5), [0u8, 7])]);
+        assert_eq!(
+            split,
+            vec![Attribute::new(AttrId::vendor(429, 5), [0u8, 7])]
+        );
     }
 
     #[test]

@@ -145,23 +145,71 @@ pub enum ErrorCause {
 }
 
 const ERROR_CAUSES: [(u32, ErrorCause, &str); 17] = [
-    (201, ErrorCause::ResidualSessionContextRemoved, "Residual Session Context Removed"),
+    (
+        201,
+        ErrorCause::ResidualSessionContextRemoved,
+        "Residual Session Context Removed",
+    ),
     (202, ErrorCause::InvalidEapPacket, "Invalid EAP Packet"),
-    (401, ErrorCause::UnsupportedAttribute, "Unsupported Attribute"),
+    (
+        401,
+        ErrorCause::UnsupportedAttribute,
+        "Unsupported Attribute",
+    ),
     (402, ErrorCause::MissingAttribute, "Missing Attribute"),
-    (403, ErrorCause::NasIdentificationMismatch, "NAS Identification Mismatch"),
+    (
+        403,
+        ErrorCause::NasIdentificationMismatch,
+        "NAS Identification Mismatch",
+    ),
     (404, ErrorCause::InvalidRequest, "Invalid Request"),
     (405, ErrorCause::UnsupportedService, "Unsupported Service"),
-    (406, ErrorCause::UnsupportedExtension, "Unsupported Extension"),
-    (407, ErrorCause::InvalidAttributeValue, "Invalid Attribute Value"),
-    (501, ErrorCause::AdministrativelyProhibited, "Administratively Prohibited"),
-    (502, ErrorCause::RequestNotRoutable, "Request Not Routable (Proxy)"),
-    (503, ErrorCause::SessionContextNotFound, "Session Context Not Found"),
-    (504, ErrorCause::SessionContextNotRemovable, "Session Context Not Removable"),
-    (505, ErrorCause::OtherProxyProcessingError, "Other Proxy Processing Error"),
-    (506, ErrorCause::ResourcesUnavailable, "Resources Unavailable"),
+    (
+        406,
+        ErrorCause::UnsupportedExtension,
+        "Unsupported Extension",
+    ),
+    (
+        407,
+        ErrorCause::InvalidAttributeValue,
+        "Invalid Attribute Value",
+    ),
+    (
+        501,
+        ErrorCause::AdministrativelyProhibited,
+        "Administratively Prohibited",
+    ),
+    (
+        502,
+        ErrorCause::RequestNotRoutable,
+        "Request Not Routable (Proxy)",
+    ),
+    (
+        503,
+        ErrorCause::SessionContextNotFound,
+        "Session Context Not Found",
+    ),
+    (
+        504,
+        ErrorCause::SessionContextNotRemovable,
+        "Session Context Not Removable",
+    ),
+    (
+        505,
+        ErrorCause::OtherProxyProcessingError,
+        "Other Proxy Processing Error",
+    ),
+    (
+        506,
+        ErrorCause::ResourcesUnavailable,
+        "Resources Unavailable",
+    ),
     (507, ErrorCause::RequestInitiated, "Request Initiated"),
-    (508, ErrorCause::MultipleSessionSelectionUnsupported, "Multiple Session Selection Unsupported"),
+    (
+        508,
+        ErrorCause::MultipleSessionSelectionUnsupported,
+        "Multiple Session Selection Unsupported",
+    ),
 ];
 
 impl ErrorCause {
@@ -318,7 +366,10 @@ mod tests {
 
     #[test]
     fn error_causes_have_names_and_numbers() {
-        assert_eq!(ErrorCause::from_u32(503), ErrorCause::SessionContextNotFound);
+        assert_eq!(
+            ErrorCause::from_u32(503),
+            ErrorCause::SessionContextNotFound
+        );
         assert_eq!(ErrorCause::SessionContextNotFound.as_u32(), 503);
         assert_eq!(
             ErrorCause::SessionContextNotFound.to_string(),

@@ -81,7 +81,7 @@ pub fn unhide_password(
     secret: &[u8],
     authenticator: &[u8; 16],
 ) -> Result<Vec<u8>, HideError> {
-    if hidden.is_empty() || hidden.len() % 16 != 0 || hidden.len() > 128 {
+    if hidden.is_empty() || !hidden.len().is_multiple_of(16) || hidden.len() > 128 {
         return Err(HideError::BadLength(hidden.len()));
     }
     let mut out = hidden.to_vec();
@@ -155,7 +155,7 @@ pub fn salt_decrypt(
     let Some((salt, cipher)) = data.split_first_chunk::<2>() else {
         return Err(HideError::BadLength(data.len()));
     };
-    if cipher.is_empty() || cipher.len() % 16 != 0 {
+    if cipher.is_empty() || !cipher.len().is_multiple_of(16) {
         return Err(HideError::BadLength(cipher.len()));
     }
     if salt[0] & 0x80 == 0 {
@@ -190,7 +190,10 @@ mod tests {
         for password in [&b""[..], b"a", b"exactly16bytes!!", &[b'x'; 128]] {
             let hidden = hide_password(password, b"secret", &auth).unwrap();
             assert_eq!(hidden.len() % 16, 0);
-            assert_eq!(unhide_password(&hidden, b"secret", &auth).unwrap(), password);
+            assert_eq!(
+                unhide_password(&hidden, b"secret", &auth).unwrap(),
+                password
+            );
         }
         assert!(hide_password(&[b'x'; 129], b"secret", &auth).is_err());
         assert!(unhide_password(&[0; 15], b"secret", &auth).is_err());
@@ -218,8 +221,8 @@ mod tests {
         assert_eq!(
             hidden,
             [
-                0x0d, 0xbe, 0x70, 0x8d, 0x93, 0xd4, 0x13, 0xce, 0x31, 0x96, 0xe4, 0x3f, 0x78,
-                0x2a, 0x0a, 0xee
+                0x0d, 0xbe, 0x70, 0x8d, 0x93, 0xd4, 0x13, 0xce, 0x31, 0x96, 0xe4, 0x3f, 0x78, 0x2a,
+                0x0a, 0xee
             ]
         );
     }

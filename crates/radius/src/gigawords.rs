@@ -34,7 +34,11 @@ pub fn write(packet: &mut Packet, low: Attr<u32>, gigawords: Attr<u32>, total: u
 
 /// Octets the NAS received from the subscriber (Acct-Input-Octets/-Gigawords).
 pub fn acct_input_octets(packet: &Packet) -> Option<u64> {
-    read(packet, attrs::ACCT_INPUT_OCTETS, attrs::ACCT_INPUT_GIGAWORDS)
+    read(
+        packet,
+        attrs::ACCT_INPUT_OCTETS,
+        attrs::ACCT_INPUT_GIGAWORDS,
+    )
 }
 
 /// Octets the NAS sent to the subscriber (Acct-Output-Octets/-Gigawords).

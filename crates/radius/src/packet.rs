@@ -73,7 +73,12 @@ impl Packet {
     /// Message-Authenticator keeps its value. Use [`Packet::encode_request`] or
     /// [`Packet::encode_reply`] to sign.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let len = HEADER_LEN + self.attributes.iter().map(Attribute::wire_len).sum::<usize>();
+        let len = HEADER_LEN
+            + self
+                .attributes
+                .iter()
+                .map(Attribute::wire_len)
+                .sum::<usize>();
         if len > MAX_PACKET_LEN {
             return Err(EncodeError::PacketTooLong(len));
         }
@@ -227,10 +232,7 @@ mod tests {
     #[test]
     fn short_long_and_truncated_packets_are_refused() {
         assert_eq!(Packet::decode(&[1; 19]), Err(DecodeError::TooShort(19)));
-        assert_eq!(
-            Packet::decode(&[0; 4097]),
-            Err(DecodeError::TooLong(4097))
-        );
+        assert_eq!(Packet::decode(&[0; 4097]), Err(DecodeError::TooLong(4097)));
         let mut bytes = access_request().encode().unwrap();
         let declared = bytes.len();
         bytes.pop();
@@ -243,7 +245,10 @@ mod tests {
         );
         let mut bad_length = access_request().encode().unwrap();
         bad_length[2..4].copy_from_slice(&19u16.to_be_bytes());
-        assert_eq!(Packet::decode(&bad_length), Err(DecodeError::InvalidLength(19)));
+        assert_eq!(
+            Packet::decode(&bad_length),
+            Err(DecodeError::InvalidLength(19))
+        );
     }
 
     #[test]

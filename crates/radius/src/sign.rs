@@ -115,7 +115,10 @@ fn expected_message_authenticator(
     let head = packet.get(..4)?;
     let before = packet.get(HEADER_LEN..offset)?;
     let after = packet.get(offset + 16..)?;
-    Some(hmac_md5(secret, &[head, authenticator, before, &ZERO, after]))
+    Some(hmac_md5(
+        secret,
+        &[head, authenticator, before, &ZERO, after],
+    ))
 }
 
 fn check_message_authenticator(
@@ -163,7 +166,12 @@ pub fn verify_request(
     let (header, _) = split_header(bytes)?;
     let raw = bytes.get(..header.length).unwrap_or(bytes);
     let header_authenticator = if packet.code.has_computed_request_authenticator() {
-        let digest = md5(&[raw.get(..4).unwrap_or_default(), &ZERO, raw.get(HEADER_LEN..).unwrap_or_default(), secret]);
+        let digest = md5(&[
+            raw.get(..4).unwrap_or_default(),
+            &ZERO,
+            raw.get(HEADER_LEN..).unwrap_or_default(),
+            secret,
+        ]);
         if !ct_eq(&digest, &header.authenticator) {
             return Err(VerifyError::BadRequestAuthenticator);
         }
@@ -288,7 +296,11 @@ mod tests {
         assert!(verify_request(&bytes, SECRET, false).is_ok());
         request.add_message_authenticator();
         let signed = request.encode_request(SECRET).unwrap();
-        assert!(verify_request(&signed, SECRET, true).unwrap().message_authenticator);
+        assert!(
+            verify_request(&signed, SECRET, true)
+                .unwrap()
+                .message_authenticator
+        );
         assert_eq!(
             verify_request(&signed, b"wrong", true),
             Err(VerifyError::BadMessageAuthenticator)
@@ -328,12 +340,16 @@ mod tests {
         let request = Packet::new(Code::CoaRequest, 5);
         let bytes = request.encode_request(SECRET).unwrap();
         let auth = sent_authenticator(&bytes);
-        let wrong_id = Packet::new(Code::CoaAck, 6).encode_reply(&auth, SECRET).unwrap();
+        let wrong_id = Packet::new(Code::CoaAck, 6)
+            .encode_reply(&auth, SECRET)
+            .unwrap();
         assert!(matches!(
             verify_reply(&wrong_id, &request, &auth, SECRET, false),
             Err(VerifyError::IdentifierMismatch { .. })
         ));
-        let wrong_code = Packet::new(Code::AccessAccept, 5).encode_reply(&auth, SECRET).unwrap();
+        let wrong_code = Packet::new(Code::AccessAccept, 5)
+            .encode_reply(&auth, SECRET)
+            .unwrap();
         assert!(matches!(
             verify_reply(&wrong_code, &request, &auth, SECRET, false),
             Err(VerifyError::UnexpectedCode { .. })

@@ -184,14 +184,10 @@ impl Value {
                     .to_owned(),
             ),
             DataType::Integer => Value::Integer(u32::from_be_bytes(fixed(data_type, bytes)?)),
-            DataType::Integer64 => {
-                Value::Integer64(u64::from_be_bytes(fixed(data_type, bytes)?))
-            }
+            DataType::Integer64 => Value::Integer64(u64::from_be_bytes(fixed(data_type, bytes)?)),
             DataType::Date => Value::Date(u32::from_be_bytes(fixed(data_type, bytes)?)),
             DataType::IpAddr => Value::IpAddr(Ipv4Addr::from(fixed::<4>(data_type, bytes)?)),
-            DataType::Ipv6Addr => {
-                Value::Ipv6Addr(Ipv6Addr::from(fixed::<16>(data_type, bytes)?))
-            }
+            DataType::Ipv6Addr => Value::Ipv6Addr(Ipv6Addr::from(fixed::<16>(data_type, bytes)?)),
             DataType::Ifid => Value::Ifid(fixed(data_type, bytes)?),
             DataType::Byte => Value::Byte(u8::from_be_bytes(fixed(data_type, bytes)?)),
             DataType::Short => Value::Short(u16::from_be_bytes(fixed(data_type, bytes)?)),
@@ -311,7 +307,7 @@ fn parse_uint<T: TryFrom<u64>>(text: &str) -> Option<T> {
 
 /// Parses an even number of hex digits into octets.
 pub(crate) fn parse_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 || !hex.is_ascii() {
+    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
         return None;
     }
     (0..hex.len())
@@ -321,7 +317,10 @@ pub(crate) fn parse_hex(hex: &str) -> Option<Vec<u8>> {
 }
 
 fn parse_hex_groups<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let digits: String = text.chars().filter(|c| !matches!(c, ':' | '-' | '.')).collect();
+    let digits: String = text
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .collect();
     <[u8; N]>::try_from(parse_hex(&digits)?).ok()
 }
 
@@ -483,12 +482,27 @@ macro_rules! fixed_attr_value {
 
 fixed_attr_value!(u32, DataType::Integer, 4, u32::from_be_bytes, |v: &u32| v
     .to_be_bytes());
-fixed_attr_value!(u64, DataType::Integer64, 8, u64::from_be_bytes, |v: &u64| v
-    .to_be_bytes());
-fixed_attr_value!(Ipv4Addr, DataType::IpAddr, 4, Ipv4Addr::from, |v: &Ipv4Addr| v
-    .octets());
-fixed_attr_value!(Ipv6Addr, DataType::Ipv6Addr, 16, Ipv6Addr::from, |v: &Ipv6Addr| v
-    .octets());
+fixed_attr_value!(
+    u64,
+    DataType::Integer64,
+    8,
+    u64::from_be_bytes,
+    |v: &u64| v.to_be_bytes()
+);
+fixed_attr_value!(
+    Ipv4Addr,
+    DataType::IpAddr,
+    4,
+    Ipv4Addr::from,
+    |v: &Ipv4Addr| v.octets()
+);
+fixed_attr_value!(
+    Ipv6Addr,
+    DataType::Ipv6Addr,
+    16,
+    Ipv6Addr::from,
+    |v: &Ipv6Addr| v.octets()
+);
 fixed_attr_value!(
     SystemTime,
     DataType::Date,
@@ -508,7 +522,10 @@ mod tests {
     fn dates_print_and_parse_as_utc() {
         let value = Value::Date(1_795_459_764);
         assert_eq!(value.to_string(), "2026-11-23T18:49:24Z");
-        assert_eq!(Value::parse(DataType::Date, "2026-11-23T18:49:24Z"), Ok(value));
+        assert_eq!(
+            Value::parse(DataType::Date, "2026-11-23T18:49:24Z"),
+            Ok(value)
+        );
         assert_eq!(Value::Date(0).to_string(), "1970-01-01T00:00:00Z");
     }
 

@@ -3,6 +3,8 @@
 //! and verifying agree, and typed values survive text and wire round trips. Snapshot tests pin
 //! the exact bytes of signed packets.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
@@ -135,7 +137,12 @@ proptest! {
 fn hex_dump(bytes: &[u8]) -> String {
     bytes
         .chunks(16)
-        .map(|row| row.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "))
+        .map(|row| {
+            row.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -153,7 +160,9 @@ fn fixed_access_request() -> Packet {
 
 #[test]
 fn snapshot_of_a_signed_access_request() {
-    let bytes = fixed_access_request().encode_request(b"testing123").unwrap();
+    let bytes = fixed_access_request()
+        .encode_request(b"testing123")
+        .unwrap();
     insta::assert_snapshot!(hex_dump(&bytes));
 }
 
@@ -167,14 +176,19 @@ fn snapshot_of_a_signed_access_accept_with_six_attributes() {
     accept.add(attrs::FRAMED_IP_ADDRESS, &Ipv4Addr::new(10, 0, 0, 7));
     accept.add(attrs::MIKROTIK_RATE_LIMIT, &"10M/50M".to_owned());
     accept.add(attrs::MIKROTIK_ADDRESS_LIST, &"active".to_owned());
-    let bytes = accept.encode_reply(&request.authenticator, b"testing123").unwrap();
+    let bytes = accept
+        .encode_reply(&request.authenticator, b"testing123")
+        .unwrap();
     insta::assert_snapshot!(hex_dump(&bytes));
 }
 
 #[test]
 fn snapshot_of_a_signed_accounting_interim_update() {
     let mut request = Packet::new(Code::AccountingRequest, 7);
-    request.add(attrs::ACCT_STATUS_TYPE, &attrs::acct_status_type::INTERIM_UPDATE);
+    request.add(
+        attrs::ACCT_STATUS_TYPE,
+        &attrs::acct_status_type::INTERIM_UPDATE,
+    );
     request.add(attrs::ACCT_SESSION_ID, &"81a00002".to_owned());
     request.add(attrs::USER_NAME, &"alice".to_owned());
     radius::gigawords::write(
@@ -192,7 +206,10 @@ fn snapshot_of_a_signed_coa_request() {
     let mut request = Packet::new(Code::CoaRequest, 1);
     request.add(attrs::USER_NAME, &"alice".to_owned());
     request.add(attrs::MIKROTIK_RATE_LIMIT, &"1M/2M".to_owned());
-    request.add(attrs::EVENT_TIMESTAMP, &(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_459_764)));
+    request.add(
+        attrs::EVENT_TIMESTAMP,
+        &(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_459_764)),
+    );
     let bytes = request.encode_request(b"testing123").unwrap();
     insta::assert_snapshot!(hex_dump(&bytes));
 }

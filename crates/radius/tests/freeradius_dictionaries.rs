@@ -1,10 +1,12 @@
 //! The loader reads the dictionaries FreeRADIUS 3.2 installs (Debian's `freeradius-common`)
 //! and agrees with the built-in dictionary where both define an attribute.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
 use std::path::Path;
 
-use radius::attr::AttrId;
 use radius::Dictionary;
+use radius::attr::AttrId;
 
 const FREERADIUS_DICTIONARY: &str = "/usr/share/freeradius/dictionary";
 
@@ -23,7 +25,11 @@ fn freeradius_dictionary() -> Dictionary {
 fn the_whole_freeradius_dictionary_tree_loads() {
     let dict = freeradius_dictionary();
     assert!(dict.len() > 5000, "only {} attributes", dict.len());
-    assert!(dict.vendor_count() > 150, "only {} vendors", dict.vendor_count());
+    assert!(
+        dict.vendor_count() > 150,
+        "only {} vendors",
+        dict.vendor_count()
+    );
     assert_eq!(
         dict.attribute("Mikrotik-Rate-Limit").map(|d| d.id),
         Some(AttrId::vendor(14988, 8))
@@ -60,7 +66,9 @@ fn the_builtin_dictionary_agrees_with_freeradius_on_shared_attributes() {
         "WISPr-Bandwidth-Max-Down",
         "WISPr-Billing-Class-Of-Service",
     ] {
-        let ours = builtin.attribute(name).unwrap_or_else(|| panic!("builtin lacks {name}"));
+        let ours = builtin
+            .attribute(name)
+            .unwrap_or_else(|| panic!("builtin lacks {name}"));
         let theirs = freeradius
             .attribute(name)
             .unwrap_or_else(|| panic!("FreeRADIUS lacks {name}"));

@@ -2,6 +2,8 @@
 //! small server built on this crate: PAP and CHAP, with and without Message-Authenticator,
 //! accounting and Status-Server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
 mod support;
 
 use std::path::Path;
@@ -21,7 +23,15 @@ fn require_tool(path: &str) {
 async fn radtest(method: &str, user: &str, password: &str, server: std::net::SocketAddr) -> String {
     require_tool("/usr/bin/radtest");
     let output = Command::new("/usr/bin/radtest")
-        .args(["-t", method, user, password, &server.to_string(), "0", SECRET])
+        .args([
+            "-t",
+            method,
+            user,
+            password,
+            &server.to_string(),
+            "0",
+            SECRET,
+        ])
         .output()
         .await
         .expect("radtest runs");
@@ -31,7 +41,16 @@ async fn radtest(method: &str, user: &str, password: &str, server: std::net::Soc
 async fn radclient(kind: &str, attributes: &str, server: std::net::SocketAddr) -> String {
     require_tool("/usr/bin/radclient");
     let mut child = Command::new("/usr/bin/radclient")
-        .args(["-x", "-t", "1", "-r", "1", &server.to_string(), kind, SECRET])
+        .args([
+            "-x",
+            "-t",
+            "1",
+            "-r",
+            "1",
+            &server.to_string(),
+            kind,
+            SECRET,
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -51,7 +70,10 @@ async fn radtest_pap_with_the_right_password_is_accepted_with_the_rate_limit() {
     let server = start_server(true).await;
     let output = radtest("pap", "alice", "secret1", server.address).await;
     assert!(output.contains("Received Access-Accept"), "{output}");
-    assert!(output.contains("Mikrotik-Rate-Limit = \"10M/50M\""), "{output}");
+    assert!(
+        output.contains("Mikrotik-Rate-Limit = \"10M/50M\""),
+        "{output}"
+    );
     server.stop().await;
 }
 
@@ -123,7 +145,13 @@ async fn radclient_pap_without_message_authenticator_gets_no_reply_when_required
     )
     .await;
     assert!(!output.contains("Received Access-"), "{output}");
-    assert!(server.stats.snapshot().dropped_missing_message_authenticator >= 1);
+    assert!(
+        server
+            .stats
+            .snapshot()
+            .dropped_missing_message_authenticator
+            >= 1
+    );
     server.stop().await;
 }
 

@@ -2,6 +2,8 @@
 //! accounting, CoA/Disconnect NAKs, duplicate detection, the Message-Authenticator policy,
 //! dropped packets and shutdown.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
 mod support;
 
 use std::sync::atomic::Ordering;
@@ -82,10 +84,16 @@ async fn chap_request_with_the_right_password_is_accepted() {
     let client = Client::with_config(server.address, SECRET, quick());
     let mut request = access_request("alice");
     chap::add_chap_password(&mut request, 1, b"secret1", None);
-    assert_eq!(client.send(&request).await.unwrap().packet.code, Code::AccessAccept);
+    assert_eq!(
+        client.send(&request).await.unwrap().packet.code,
+        Code::AccessAccept
+    );
     let mut wrong = access_request("alice");
     chap::add_chap_password(&mut wrong, 1, b"secret2", None);
-    assert_eq!(client.send(&wrong).await.unwrap().packet.code, Code::AccessReject);
+    assert_eq!(
+        client.send(&wrong).await.unwrap().packet.code,
+        Code::AccessReject
+    );
     server.stop().await;
 }
 
@@ -138,7 +146,10 @@ async fn a_coa_for_an_unknown_session_is_naked_with_its_error_cause() {
     let attributes = vec![Attribute::new(attrs::USER_NAME.id(), *b"mallory")];
     let response = client.coa(attributes).await.unwrap();
     assert_eq!(response.packet.code, Code::CoaNak);
-    assert_eq!(response.error_causes(), vec![ErrorCause::SessionContextNotFound]);
+    assert_eq!(
+        response.error_causes(),
+        vec![ErrorCause::SessionContextNotFound]
+    );
     assert!(response.request.contains(attrs::EVENT_TIMESTAMP.id()));
     let known = vec![Attribute::new(attrs::USER_NAME.id(), *b"alice")];
     let response = client.disconnect(known).await.unwrap();
@@ -154,8 +165,12 @@ async fn a_retransmitted_request_gets_the_cached_reply_and_the_handler_runs_once
     pap::add_user_password(&mut request, b"secret1", SECRET.as_bytes()).unwrap();
     let bytes = request.encode_request(SECRET.as_bytes()).unwrap();
     let nas = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let first = exchange_on(&nas, server.address, &bytes).await.expect("a reply");
-    let second = exchange_on(&nas, server.address, &bytes).await.expect("a cached reply");
+    let first = exchange_on(&nas, server.address, &bytes)
+        .await
+        .expect("a reply");
+    let second = exchange_on(&nas, server.address, &bytes)
+        .await
+        .expect("a cached reply");
     assert_eq!(first, second);
     assert_eq!(server.calls.load(Ordering::SeqCst), 1);
     assert_eq!(server.stats.snapshot().duplicates_answered, 1);
@@ -197,7 +212,10 @@ async fn requests_signed_with_a_wrong_secret_are_dropped_and_the_client_times_ou
     let mut request = Packet::new(Code::AccountingRequest, 1);
     request.add(attrs::ACCT_STATUS_TYPE, &attrs::acct_status_type::STOP);
     let err = client.send(&request).await.unwrap_err();
-    assert!(matches!(err, ClientError::Timeout { attempts: 2, .. }), "{err}");
+    assert!(
+        matches!(err, ClientError::Timeout { attempts: 2, .. }),
+        "{err}"
+    );
     assert_eq!(server.stats.snapshot().dropped_bad_authenticator, 2);
     server.stop().await;
 }
@@ -242,7 +260,10 @@ async fn a_reply_code_sent_to_the_server_is_dropped() {
 async fn status_server_is_answered() {
     let server = start_server(true).await;
     let client = Client::with_config(server.address, SECRET, quick());
-    let response = client.send(&Packet::new(Code::StatusServer, 9)).await.unwrap();
+    let response = client
+        .send(&Packet::new(Code::StatusServer, 9))
+        .await
+        .unwrap();
     assert_eq!(response.packet.code, Code::AccessAccept);
     server.stop().await;
 }
@@ -253,7 +274,10 @@ async fn a_client_with_no_server_times_out_after_its_retries() {
     let silent = socket.local_addr().unwrap();
     let client = Client::with_config(silent, SECRET, quick());
     let err = client.send(&access_request("alice")).await.unwrap_err();
-    assert!(matches!(err, ClientError::Timeout { attempts: 2, .. }), "{err}");
+    assert!(
+        matches!(err, ClientError::Timeout { attempts: 2, .. }),
+        "{err}"
+    );
     let mut buf = [0u8; 4096];
     let (len, _) = socket.recv_from(&mut buf).await.unwrap();
     let (len2, _) = socket.recv_from(&mut buf[len..]).await.unwrap();

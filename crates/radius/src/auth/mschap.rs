@@ -132,7 +132,10 @@ pub fn verify_v2(
     let user_name = ms_user_name(request);
     let password_hash = nt_password_hash(password);
     let challenge = challenge_hash(&peer_challenge, &authenticator_challenge, user_name);
-    if !ct_eq(&challenge_response(&challenge, &password_hash), &nt_response) {
+    if !ct_eq(
+        &challenge_response(&challenge, &password_hash),
+        &nt_response,
+    ) {
         let text = format!(
             "E=691 R=1 C={} V=3 M=Authentication failed",
             hex_upper(&authenticator_challenge)
@@ -204,7 +207,12 @@ pub fn verify_v1(
     let ident = response[0];
     let uses_nt = response[1] & 1 == 1;
     let password_hash = nt_password_hash(password);
-    if !uses_nt || !ct_eq(&challenge_response(&challenge, &password_hash), &response[26..50]) {
+    if !uses_nt
+        || !ct_eq(
+            &challenge_response(&challenge, &password_hash),
+            &response[26..50],
+        )
+    {
         return Err(vec![error_attribute(ident, "E=691 R=1")]);
     }
     // MS-CHAP-MPPE-Keys (RFC 2548 §2.4.1): LM key (zeros: no LM hash), NT key, padding.

@@ -209,7 +209,10 @@ mod tests {
     fn rfc3079_master_and_send_start_keys() {
         let hash_hash = hash_nt_password_hash(&nt_password_hash(PASSWORD));
         let master = master_key(&hash_hash, &nt_response());
-        assert_eq!(master, hex("FD EC E3 71 7A 8C 83 8C B3 88 E5 27 AE 3C DD 31"));
+        assert_eq!(
+            master,
+            hex("FD EC E3 71 7A 8C 83 8C B3 88 E5 27 AE 3C DD 31")
+        );
         // RFC 3079 §3.5.3 derives the server's send key (IsSend and IsServer both true).
         assert_eq!(
             asymmetric_start_key(&master, true, true),

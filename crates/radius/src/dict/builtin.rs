@@ -9,16 +9,46 @@ use super::Dictionary;
 /// The embedded dictionary files, by name; `dictionary` includes all the others.
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("dictionary", include_str!("../../dictionaries/dictionary")),
-    ("dictionary.rfc2865", include_str!("../../dictionaries/dictionary.rfc2865")),
-    ("dictionary.rfc2866", include_str!("../../dictionaries/dictionary.rfc2866")),
-    ("dictionary.rfc2868", include_str!("../../dictionaries/dictionary.rfc2868")),
-    ("dictionary.rfc2869", include_str!("../../dictionaries/dictionary.rfc2869")),
-    ("dictionary.rfc3162", include_str!("../../dictionaries/dictionary.rfc3162")),
-    ("dictionary.rfc5176", include_str!("../../dictionaries/dictionary.rfc5176")),
-    ("dictionary.rfc6911", include_str!("../../dictionaries/dictionary.rfc6911")),
-    ("dictionary.microsoft", include_str!("../../dictionaries/dictionary.microsoft")),
-    ("dictionary.mikrotik", include_str!("../../dictionaries/dictionary.mikrotik")),
-    ("dictionary.wispr", include_str!("../../dictionaries/dictionary.wispr")),
+    (
+        "dictionary.rfc2865",
+        include_str!("../../dictionaries/dictionary.rfc2865"),
+    ),
+    (
+        "dictionary.rfc2866",
+        include_str!("../../dictionaries/dictionary.rfc2866"),
+    ),
+    (
+        "dictionary.rfc2868",
+        include_str!("../../dictionaries/dictionary.rfc2868"),
+    ),
+    (
+        "dictionary.rfc2869",
+        include_str!("../../dictionaries/dictionary.rfc2869"),
+    ),
+    (
+        "dictionary.rfc3162",
+        include_str!("../../dictionaries/dictionary.rfc3162"),
+    ),
+    (
+        "dictionary.rfc5176",
+        include_str!("../../dictionaries/dictionary.rfc5176"),
+    ),
+    (
+        "dictionary.rfc6911",
+        include_str!("../../dictionaries/dictionary.rfc6911"),
+    ),
+    (
+        "dictionary.microsoft",
+        include_str!("../../dictionaries/dictionary.microsoft"),
+    ),
+    (
+        "dictionary.mikrotik",
+        include_str!("../../dictionaries/dictionary.mikrotik"),
+    ),
+    (
+        "dictionary.wispr",
+        include_str!("../../dictionaries/dictionary.wispr"),
+    ),
 ];
 
 impl Dictionary {
@@ -62,8 +92,13 @@ mod tests {
         let dict = Dictionary::builtin();
         let def = dict.attribute("Mikrotik-Rate-Limit").unwrap();
         assert_eq!(def.id, attrs::MIKROTIK_RATE_LIMIT.id());
-        let attribute = dict.parse_assignment("Mikrotik-Rate-Limit=10M/50M").unwrap();
-        assert_eq!(attribute, Attribute::new(AttrId::vendor(14988, 8), *b"10M/50M"));
+        let attribute = dict
+            .parse_assignment("Mikrotik-Rate-Limit=10M/50M")
+            .unwrap();
+        assert_eq!(
+            attribute,
+            Attribute::new(AttrId::vendor(14988, 8), *b"10M/50M")
+        );
         assert_eq!(dict.format(&attribute), "Mikrotik-Rate-Limit = \"10M/50M\"");
     }
 
@@ -75,7 +110,10 @@ mod tests {
             (attrs::EVENT_TIMESTAMP.name(), attrs::EVENT_TIMESTAMP.id()),
             (attrs::ERROR_CAUSE.name(), attrs::ERROR_CAUSE.id()),
             (attrs::MS_CHAP2_SUCCESS.name(), attrs::MS_CHAP2_SUCCESS.id()),
-            (attrs::WISPR_BANDWIDTH_MAX_DOWN.name(), attrs::WISPR_BANDWIDTH_MAX_DOWN.id()),
+            (
+                attrs::WISPR_BANDWIDTH_MAX_DOWN.name(),
+                attrs::WISPR_BANDWIDTH_MAX_DOWN.id(),
+            ),
             (
                 attrs::MIKROTIK_TOTAL_LIMIT_GIGAWORDS.name(),
                 attrs::MIKROTIK_TOTAL_LIMIT_GIGAWORDS.id(),
@@ -88,16 +126,23 @@ mod tests {
     #[test]
     fn named_integer_values_and_tags_format_and_parse() {
         let dict = Dictionary::builtin();
-        let status = dict.parse_assignment("Acct-Status-Type = Interim-Update").unwrap();
+        let status = dict
+            .parse_assignment("Acct-Status-Type = Interim-Update")
+            .unwrap();
         assert_eq!(status.value, 3u32.to_be_bytes());
         assert_eq!(dict.format(&status), "Acct-Status-Type = Interim-Update");
         let tunnel = dict.parse_assignment("Tunnel-Type:1=VLAN").unwrap();
         assert_eq!(tunnel.value, [1, 0, 0, 13]);
         assert_eq!(dict.format(&tunnel), "Tunnel-Type:1 = VLAN");
-        let group = dict.parse_assignment("Tunnel-Private-Group-Id:1=\"100\"").unwrap();
+        let group = dict
+            .parse_assignment("Tunnel-Private-Group-Id:1=\"100\"")
+            .unwrap();
         assert_eq!(group.value, *b"\x01100");
         assert_eq!(dict.format(&group), "Tunnel-Private-Group-Id:1 = \"100\"");
-        assert!(dict.parse_assignment("Acct-Status-Type = Sideways").is_err());
+        assert!(
+            dict.parse_assignment("Acct-Status-Type = Sideways")
+                .is_err()
+        );
         assert!(dict.parse_assignment("No-Such-Attribute = 1").is_err());
     }
 

@@ -73,7 +73,8 @@ impl AttrDef {
 
     fn add_value(&mut self, name: &str, number: u64) {
         self.values_by_number.insert(number, name.to_owned());
-        self.values_by_name.insert(name.to_ascii_lowercase(), number);
+        self.values_by_name
+            .insert(name.to_ascii_lowercase(), number);
     }
 }
 
@@ -271,7 +272,8 @@ impl Dictionary {
     }
 
     fn insert_nested(&mut self, name: &str, oid: &str) {
-        self.nested.insert(name.to_ascii_lowercase(), oid.to_owned());
+        self.nested
+            .insert(name.to_ascii_lowercase(), oid.to_owned());
     }
 
     fn add_value(&mut self, attribute: &str, name: &str, number: u64) -> bool {
@@ -377,20 +379,16 @@ impl Dictionary {
                 Value::parse(def.data_type, &text).map_err(value_error)?
             }
             _ => Value::parse(def.data_type, text).map_err(|err| match err {
-                ValueError::Parse { .. } if def.data_type.is_integer() => {
-                    DictError::UnknownValue {
-                        attribute: def.name.clone(),
-                        value: text.to_owned(),
-                    }
-                }
+                ValueError::Parse { .. } if def.data_type.is_integer() => DictError::UnknownValue {
+                    attribute: def.name.clone(),
+                    value: text.to_owned(),
+                },
                 other => value_error(other),
             })?,
         };
         let mut bytes = Vec::new();
-        if let Some(tag) = tag {
-            if !(1..=0x1f).contains(&tag) {
-                return Err(value_error(ValueError::InvalidTag(tag)));
-            }
+        if let Some(tag) = tag.filter(|tag| !(1..=0x1f).contains(tag)) {
+            return Err(value_error(ValueError::InvalidTag(tag)));
         }
         match (def.has_tag, def.data_type) {
             (true, DataType::Integer) => {

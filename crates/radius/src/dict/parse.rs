@@ -105,11 +105,14 @@ impl Loader<'_, '_> {
                 continue;
             };
             match keyword {
-                "ATTRIBUTE" => self.attribute(args, vendor.as_ref(), !tlvs.is_empty())
+                "ATTRIBUTE" => self
+                    .attribute(args, vendor.as_ref(), !tlvs.is_empty())
                     .map_err(syntax)?,
                 "VALUE" => {
                     let [attribute, value_name, number, ..] = args else {
-                        return Err(syntax("VALUE needs an attribute, a name and a number".into()));
+                        return Err(syntax(
+                            "VALUE needs an attribute, a name and a number".into(),
+                        ));
                     };
                     let number = parse_number(number)
                         .ok_or_else(|| syntax(format!("invalid VALUE number {number:?}")))?;
@@ -216,7 +219,8 @@ impl Loader<'_, '_> {
             self.dict.insert_nested(name, oid);
             return Ok(());
         }
-        let number = parse_number(oid).ok_or_else(|| format!("invalid attribute number {oid:?}"))?;
+        let number =
+            parse_number(oid).ok_or_else(|| format!("invalid attribute number {oid:?}"))?;
         let id = match vendor {
             Some((vendor, type_size, _)) => {
                 let max = match type_size {
@@ -309,7 +313,9 @@ impl Loader<'_, '_> {
 
     fn resolve_pending(&mut self) -> Result<(), DictError> {
         for value in std::mem::take(&mut self.pending) {
-            if !self.dict.add_value(&value.attribute, &value.name, value.number)
+            if !self
+                .dict
+                .add_value(&value.attribute, &value.name, value.number)
                 && !self.dict.is_nested(&value.attribute)
             {
                 return Err(DictError::Syntax {

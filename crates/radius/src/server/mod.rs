@@ -237,29 +237,29 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
     /// handle, or `None` after dropping or answering it from the cache.
     fn accept(&self, data: &[u8], source: SocketAddr) -> Option<(Request, RequestKey)> {
         let Some(client) = self.clients.lookup(source.ip()) else {
-            self.stats
-                .dropped(DropReason::UnknownClient, source, "no client for this address");
+            self.stats.dropped(
+                DropReason::UnknownClient,
+                source,
+                "no client for this address",
+            );
             return None;
         };
-        let verified = match verify_request(
-            data,
-            &client.secret,
-            client.require_message_authenticator,
-        ) {
-            Ok(verified) => verified,
-            Err(err) => {
-                let reason = match err {
-                    VerifyError::Decode(_) => DropReason::Malformed,
-                    VerifyError::NotARequest(_) => DropReason::NotARequest,
-                    VerifyError::MissingMessageAuthenticator => {
-                        DropReason::MissingMessageAuthenticator
-                    }
-                    _ => DropReason::BadAuthenticator,
-                };
-                self.stats.dropped(reason, source, &err.to_string());
-                return None;
-            }
-        };
+        let verified =
+            match verify_request(data, &client.secret, client.require_message_authenticator) {
+                Ok(verified) => verified,
+                Err(err) => {
+                    let reason = match err {
+                        VerifyError::Decode(_) => DropReason::Malformed,
+                        VerifyError::NotARequest(_) => DropReason::NotARequest,
+                        VerifyError::MissingMessageAuthenticator => {
+                            DropReason::MissingMessageAuthenticator
+                        }
+                        _ => DropReason::BadAuthenticator,
+                    };
+                    self.stats.dropped(reason, source, &err.to_string());
+                    return None;
+                }
+            };
         let key = RequestKey {
             source,
             identifier: verified.packet.identifier,
@@ -313,7 +313,8 @@ impl<H: Handler> Task<H> {
         let secret = Arc::clone(&request.client.secret);
         let Some(mut reply) = self.handler.handle(request).await else {
             self.dedup.forget(&key);
-            self.stats.dropped(DropReason::NoReply, source, "handler gave no reply");
+            self.stats
+                .dropped(DropReason::NoReply, source, "handler gave no reply");
             return;
         };
         if !request_code.accepts_reply(reply.code) {
@@ -332,8 +333,11 @@ impl<H: Handler> Task<H> {
             Ok(bytes) => Arc::from(bytes),
             Err(err) => {
                 self.dedup.forget(&key);
-                self.stats
-                    .dropped(DropReason::NoReply, source, &format!("cannot encode reply: {err}"));
+                self.stats.dropped(
+                    DropReason::NoReply,
+                    source,
+                    &format!("cannot encode reply: {err}"),
+                );
                 return;
             }
         };

@@ -101,9 +101,7 @@ impl Stats {
             DropReason::Malformed => &self.dropped_malformed,
             DropReason::NotARequest => &self.dropped_not_request,
             DropReason::BadAuthenticator => &self.dropped_bad_authenticator,
-            DropReason::MissingMessageAuthenticator => {
-                &self.dropped_missing_message_authenticator
-            }
+            DropReason::MissingMessageAuthenticator => &self.dropped_missing_message_authenticator,
             DropReason::DuplicateInProgress => &self.dropped_duplicate_in_progress,
             DropReason::NoReply => &self.dropped_no_reply,
         };
@@ -111,9 +109,15 @@ impl Stats {
         if reason == DropReason::DuplicateInProgress {
             return;
         }
-        let mut log = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut log = self
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
-        if log.last.is_some_and(|last| now.duration_since(last) < LOG_INTERVAL) {
+        if log
+            .last
+            .is_some_and(|last| now.duration_since(last) < LOG_INTERVAL)
+        {
             log.suppressed += 1;
             return;
         }

@@ -2,7 +2,7 @@
 //! passwords, Access-Accept with a Mikrotik-Rate-Limit, accounting acknowledged, CoA and
 //! Disconnect NAKed with Error-Cause 503 for unknown sessions.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
