@@ -16,19 +16,25 @@ fn tls_config(router: &routeros::sim::SimRouter, trust: Trust) -> ClientConfig {
 async fn a_pinned_fingerprint_connects_over_tls() {
     let router = router_with(SimConfig::new(USER, PASSWORD, Group::Full).with_tls()).await;
     let pin = router.fingerprint().unwrap();
-    let client = Client::connect(&tls_config(&router, Trust::Fingerprint(pin))).await.unwrap();
+    let client = Client::connect(&tls_config(&router, Trust::Fingerprint(pin)))
+        .await
+        .unwrap();
     assert_eq!(menu::IDENTITY.get(&client).await.unwrap().name, "MikroTik");
 }
 
 #[tokio::test]
 async fn concurrent_commands_work_over_tls() {
     let router = router_with(SimConfig::new(USER, PASSWORD, Group::Full).with_tls()).await;
-    let client = Client::connect(&tls_config(&router, Trust::AcceptAny)).await.unwrap();
+    let client = Client::connect(&tls_config(&router, Trust::AcceptAny))
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..16)
         .map(|i| {
             let client = client.clone();
             tokio::spawn(async move {
-                let props = menu::Props::new().with("name", format!("p{i}")).with("ranges", format!("10.{i}.0.1-10.{i}.0.9"));
+                let props = menu::Props::new()
+                    .with("name", format!("p{i}"))
+                    .with("ranges", format!("10.{i}.0.1-10.{i}.0.9"));
                 menu::IP_POOLS.add(&client, &props).await
             })
         })
@@ -43,7 +49,9 @@ async fn concurrent_commands_work_over_tls() {
 async fn a_wrong_pin_is_refused_with_both_fingerprints() {
     let router = router_with(SimConfig::new(USER, PASSWORD, Group::Full).with_tls()).await;
     let wrong = Fingerprint::parse(&"00".repeat(32)).unwrap();
-    let error = Client::connect(&tls_config(&router, Trust::Fingerprint(wrong))).await.unwrap_err();
+    let error = Client::connect(&tls_config(&router, Trust::Fingerprint(wrong)))
+        .await
+        .unwrap_err();
     match error {
         Error::FingerprintMismatch { expected, actual } => {
             assert_eq!(expected, "00".repeat(32));
@@ -69,7 +77,13 @@ async fn a_router_without_a_certificate_gets_a_clear_instruction() {
     let mut sim = SimConfig::new(USER, PASSWORD, Group::Full).with_tls();
     sim.tls_certificate = false;
     let router = router_with(sim).await;
-    let error = Client::connect(&tls_config(&router, Trust::AcceptAny)).await.unwrap_err();
+    let error = Client::connect(&tls_config(&router, Trust::AcceptAny))
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::TlsNoCertificate), "{error}");
-    assert!(error.to_string().contains("Install a certificate on the router"));
+    assert!(
+        error
+            .to_string()
+            .contains("Install a certificate on the router")
+    );
 }

@@ -191,7 +191,6 @@ async fn read_replies(
 ) -> Result<Death, Death> {
     let mut decoder = Decoder::new(limits);
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
-    let mut sentences = Vec::new();
     loop {
         buf.reserve(64 * 1024);
         let read_bytes = read.read_buf(&mut buf).await;
@@ -200,15 +199,20 @@ async fn read_replies(
             Ok(_) => {}
             Err(error) => return Ok(Death::Lost(format!("read failed: {error}"))),
         }
-        let used = decoder
-            .decode_all(&buf, &mut sentences)
-            .map_err(|error| Death::Lost(format!("protocol error: {error}")))?;
-        buf.drain(..used);
-        for sentence in sentences.drain(..) {
+        // Sentence by sentence, so replies before a protocol error are still delivered.
+        let mut pos = 0;
+        loop {
+            let rest = buf.get(pos..).unwrap_or_default();
+            let (used, sentence) = decoder
+                .decode(rest)
+                .map_err(|error| Death::Lost(format!("protocol error: {error}")))?;
+            pos += used;
+            let Some(sentence) = sentence else { break };
             let reply = Reply::parse(sentence)
                 .map_err(|error| Death::Lost(format!("protocol error: {error}")))?;
             route(shared, reply).await?;
         }
+        buf.drain(..pos);
     }
 }
 

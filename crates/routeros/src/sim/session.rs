@@ -142,7 +142,6 @@ async fn next_change(
 impl Session {
     async fn run<R: AsyncRead + Unpin>(&mut self, read: &mut R) -> Result<(), Closed> {
         let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
-        let mut sentences = Vec::new();
         let login_deadline = tokio::time::Instant::now() + self.router.limits.login_timeout;
         loop {
             buf.reserve(16 * 1024);
@@ -164,14 +163,20 @@ impl Session {
                         Ok(0) | Err(_) => return Err(Closed),
                         Ok(_) => {}
                     }
-                    let used = match self.decoder.decode_all(&buf, &mut sentences) {
-                        Ok(used) => used,
-                        Err(error) => return self.fatal(&format!("protocol error: {error}")).await,
-                    };
-                    buf.drain(..used);
-                    for sentence in std::mem::take(&mut sentences) {
+                    // Sentence by sentence: commands before a protocol error still run, and
+                    // a successful login loosens the limits for what follows it.
+                    let mut pos = 0;
+                    loop {
+                        let rest = buf.get(pos..).unwrap_or_default();
+                        let (used, sentence) = match self.decoder.decode(rest) {
+                            Ok(decoded) => decoded,
+                            Err(error) => return self.fatal(&format!("protocol error: {error}")).await,
+                        };
+                        pos += used;
+                        let Some(sentence) = sentence else { break };
                         self.handle(Request::parse(sentence)).await?;
                     }
+                    buf.drain(..pos);
                 }
             }
         }

@@ -18,7 +18,9 @@ pub const PASSWORD: &str = "secret-password";
 
 /// A router with one `full` user on a free loopback port.
 pub async fn router() -> SimRouter {
-    SimRouter::start(SimConfig::new(USER, PASSWORD, Group::Full)).await.unwrap()
+    SimRouter::start(SimConfig::new(USER, PASSWORD, Group::Full))
+        .await
+        .unwrap()
 }
 
 /// A router started with `config`.
@@ -47,13 +49,23 @@ pub struct Raw {
 impl Raw {
     pub async fn connect(address: SocketAddr) -> Self {
         let stream = TcpStream::connect(address).await.unwrap();
-        Self { stream, decoder: Decoder::new(Limits::default()), buf: Vec::new(), pending: Default::default() }
+        Self {
+            stream,
+            decoder: Decoder::new(Limits::default()),
+            buf: Vec::new(),
+            pending: Default::default(),
+        }
     }
 
     /// Connects and logs in with an untagged `/login`.
     pub async fn logged_in(address: SocketAddr) -> Self {
         let mut raw = Self::connect(address).await;
-        raw.send(&["/login", &format!("=name={USER}"), &format!("=password={PASSWORD}")]).await;
+        raw.send(&[
+            "/login",
+            &format!("=name={USER}"),
+            &format!("=password={PASSWORD}"),
+        ])
+        .await;
         assert_eq!(raw.recv().await, ["!done"]);
         raw
     }
@@ -70,7 +82,10 @@ impl Raw {
 
     /// The next sentence, words lossily decoded; panics after 10 s or at end of stream.
     pub async fn recv(&mut self) -> Vec<String> {
-        tokio::time::timeout(Duration::from_secs(10), self.next()).await.expect("no reply in 10 s").expect("connection closed")
+        tokio::time::timeout(Duration::from_secs(10), self.next())
+            .await
+            .expect("no reply in 10 s")
+            .expect("connection closed")
     }
 
     async fn next(&mut self) -> Option<Vec<String>> {
@@ -82,7 +97,13 @@ impl Raw {
             let used = self.decoder.decode_all(&self.buf, &mut sentences).unwrap();
             self.buf.drain(..used);
             for sentence in sentences {
-                self.pending.push_back(sentence.words.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect());
+                self.pending.push_back(
+                    sentence
+                        .words
+                        .iter()
+                        .map(|w| String::from_utf8_lossy(w).into_owned())
+                        .collect(),
+                );
             }
             if !self.pending.is_empty() {
                 continue;
@@ -117,7 +138,9 @@ impl Raw {
                 sentences.push(sentence);
             }
         };
-        tokio::time::timeout(Duration::from_secs(10), read_all).await.expect("the peer did not close the connection");
+        tokio::time::timeout(Duration::from_secs(10), read_all)
+            .await
+            .expect("the peer did not close the connection");
         sentences
     }
 }
