@@ -410,6 +410,15 @@ impl SimRouter {
         Ok(t.items.iter().map(|item| t.row(item, None, now)).collect())
     }
 
+    /// Serves one API connection over any byte stream (an in-memory duplex, a Unix socket…)
+    /// until it ends, exactly as a TCP connection would be served.
+    pub async fn serve<S>(&self, stream: S)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+    {
+        session::serve(stream, Arc::clone(&self.router)).await;
+    }
+
     /// Saves the configuration to the state file now (no-op without one).
     pub fn save(&self) -> Result<(), SimError> {
         match &self.state_file {
