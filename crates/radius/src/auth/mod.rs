@@ -9,6 +9,7 @@ pub mod pap;
 
 use crate::attr::Attribute;
 use crate::attrs;
+use crate::crypto::HideError;
 use crate::packet::Packet;
 
 /// An authentication method.
@@ -39,6 +40,28 @@ impl Method {
             None
         }
     }
+}
+
+/// Puts the credentials for `method` into an Access-Request whose User-Name is set (client
+/// side): User-Password, CHAP-Password (the Request Authenticator as challenge, with the
+/// request's identifier as CHAP identifier), or the MS-CHAP challenge and response. For
+/// MS-CHAPv2 it returns what is needed to check the server's MS-CHAP2-Success.
+pub fn add_credentials(
+    request: &mut Packet,
+    method: Method,
+    password: &str,
+    secret: &[u8],
+) -> Result<Option<mschap::V2Exchange>, HideError> {
+    match method {
+        Method::Pap => pap::add_user_password(request, password.as_bytes(), secret)?,
+        Method::Chap => {
+            let identifier = request.identifier;
+            chap::add_chap_password(request, identifier, password.as_bytes(), None);
+        }
+        Method::MsChapV1 => mschap::add_v1(request, password),
+        Method::MsChapV2 => return Ok(Some(mschap::add_v2(request, password))),
+    }
+    Ok(None)
 }
 
 /// The result of checking a request's credentials.

@@ -147,11 +147,13 @@ mod tests {
     }
 
     #[test]
-    fn unknown_attributes_format_as_hex() {
+    fn unknown_attributes_and_values_that_do_not_fit_format_as_hex() {
         let dict = Dictionary::builtin();
         let unknown = Attribute::new(AttrId::vendor(4242, 1), [1u8, 2]);
         assert_eq!(dict.format(&unknown), "Attr-26.4242.1 = 0x0102");
         let bad = Attribute::new(attrs::SESSION_TIMEOUT.id(), [1u8]);
-        assert_eq!(dict.format(&bad), "Attr-27 = 0x01");
+        assert_eq!(dict.format(&bad), "Session-Timeout = 0x01");
+        let binary = Attribute::new(attrs::MS_CHAP_ERROR.id(), *b"\xbcE=691 R=1");
+        assert_eq!(dict.format(&binary), "MS-CHAP-Error = \"\\xbcE=691 R=1\"");
     }
 }

@@ -334,12 +334,16 @@ impl Dictionary {
     }
 
     /// Formats an attribute as `Name = value` (`Name:tag = value` when tagged, strings
-    /// quoted); attributes the dictionary does not know, or whose value does not fit, print
-    /// as `Attr-<id> = 0x<hex>`.
+    /// quoted). A value that does not fit its type prints as `0x<hex>`, or for strings that
+    /// are not UTF-8 as a quoted string with `\xNN` escapes; an attribute the dictionary does
+    /// not know prints as `Attr-<id> = 0x<hex>`.
     pub fn format(&self, attribute: &Attribute) -> String {
+        let Some(def) = self.attribute_by_id(attribute.id) else {
+            return format!("Attr-{} = {}", attribute.id, HexDisplay(&attribute.value));
+        };
         match self.decode(attribute) {
             Ok(decoded) => {
-                let mut out = decoded.def.name.clone();
+                let mut out = def.name.clone();
                 if let Some(tag) = decoded.tag {
                     let _ = write!(out, ":{tag}");
                 }
@@ -353,11 +357,11 @@ impl Dictionary {
                 }
                 out
             }
-            Err(_) => {
-                let mut out = format!("Attr-{} = ", attribute.id);
-                let _ = write!(out, "{}", HexDisplay(&attribute.value));
-                out
+            Err(_) if def.data_type == DataType::String => {
+                // escape_ascii escapes quotes and backslashes too.
+                format!("{} = \"{}\"", def.name, attribute.value.escape_ascii())
             }
+            Err(_) => format!("{} = {}", def.name, HexDisplay(&attribute.value)),
         }
     }
 
