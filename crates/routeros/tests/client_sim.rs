@@ -1,6 +1,12 @@
 //! The client against the simulated router over real TCP sockets: login, concurrent tagged
 //! commands, traps, fatals, cancellation, timeouts, reconnection and permissions.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test on error"
+)]
+
 mod common;
 
 use std::time::Duration;

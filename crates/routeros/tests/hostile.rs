@@ -2,6 +2,12 @@
 //! hostile "router" against the client. Every case must end in a typed error and a closed
 //! connection, never a panic, a hang or unbounded memory.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test on error"
+)]
+
 mod common;
 
 use std::time::Duration;

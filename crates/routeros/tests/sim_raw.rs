@@ -1,6 +1,12 @@
 //! The simulated router held to the protocol facts with hand-built sentences, the way other
 //! clients send them: untagged and tagged, both query spellings, `getall`, `!empty`, cancel.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test on error"
+)]
+
 mod common;
 
 use common::{PASSWORD, Raw, USER, router, router_with};

@@ -1,6 +1,12 @@
 //! API-SSL against the simulated router: a pinned fingerprint, accept-any, system roots
 //! refusing a self-signed certificate, a wrong pin, and a router without a certificate.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test on error"
+)]
+
 mod common;
 
 use common::{PASSWORD, USER, router_with};

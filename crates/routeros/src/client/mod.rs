@@ -227,6 +227,18 @@ impl Client {
         command: &Command,
         timeout: Duration,
     ) -> Result<Response, Error> {
+        let (rows, ret) = self.run_map(command, timeout, Ok).await?;
+        Ok(Response { rows, ret })
+    }
+
+    /// Runs a command and turns each `!re` row into a `T` as it arrives (so a large print
+    /// never holds raw rows and converted values at once). Returns the values and `=ret=`.
+    pub async fn run_map<T>(
+        &self,
+        command: &Command,
+        timeout: Duration,
+        map: impl FnMut(Row) -> Result<T, Error>,
+    ) -> Result<(Vec<T>, Option<Vec<u8>>), Error> {
         let (tag, receiver) = self.inner.conn.register(self.inner.reply_buffer)?;
         let guard = TagGuard {
             client: self,
@@ -235,7 +247,7 @@ impl Client {
         };
         let work = async {
             self.inner.conn.send(command, tag).await?;
-            self.collect(command, receiver).await
+            self.collect(command, receiver, map).await
         };
         let result = match tokio::time::timeout(timeout, work).await {
             Ok(result) => result,
@@ -246,6 +258,11 @@ impl Client {
         };
         guard.finish(matches!(result, Err(Error::Timeout { .. })));
         result
+    }
+
+    /// The default command timeout.
+    pub fn command_timeout(&self) -> Duration {
+        self.inner.command_timeout
     }
 
     /// Starts a streaming command (`listen`, `print follow`, …) and returns its replies.
@@ -263,33 +280,37 @@ impl Client {
         ))
     }
 
-    async fn collect(
+    async fn collect<T>(
         &self,
         command: &Command,
         mut receiver: mpsc::Receiver<Reply>,
-    ) -> Result<Response, Error> {
-        let mut response = Response::default();
-        let mut trap = None;
+        mut map: impl FnMut(Row) -> Result<T, Error>,
+    ) -> Result<(Vec<T>, Option<Vec<u8>>), Error> {
+        let mut values = Vec::new();
+        let mut failure = None;
         while let Some(reply) = receiver.recv().await {
             match reply.kind {
-                ReplyKind::Re => {
-                    if response.rows.len() >= self.inner.max_rows {
+                ReplyKind::Re if failure.is_none() => {
+                    if values.len() >= self.inner.max_rows {
                         return Err(Error::TooManyRows {
                             command: command.path().into_owned(),
                             max: self.inner.max_rows,
                         });
                     }
-                    response.rows.push(reply.attributes);
+                    match map(reply.attributes) {
+                        Ok(value) => values.push(value),
+                        Err(error) => failure = Some(error),
+                    }
                 }
-                ReplyKind::Empty => {}
+                ReplyKind::Re | ReplyKind::Empty => {}
                 ReplyKind::Trap => {
-                    trap.get_or_insert_with(|| trap_error(command, &reply));
+                    failure.get_or_insert_with(|| trap_error(command, &reply));
                 }
                 ReplyKind::Done => {
-                    response.ret = reply.attributes.get("ret").map(<[u8]>::to_vec);
-                    return match trap {
-                        Some(trap) => Err(trap),
-                        None => Ok(response),
+                    let ret = reply.attributes.get("ret").map(<[u8]>::to_vec);
+                    return match failure {
+                        Some(error) => Err(error),
+                        None => Ok((values, ret)),
                     };
                 }
                 ReplyKind::Fatal => {

@@ -97,8 +97,14 @@ impl<R: Record> Menu<R> {
 
     /// Prints the items matching `query` as records (proplist from the record type).
     pub async fn print(&self, client: &Client, query: &Query) -> Result<Vec<R>, Error> {
-        let rows = self.print_rows(client, query, R::PROPLIST).await?;
-        rows.iter().map(|row| R::from_row(self.path, row)).collect()
+        let command = self.command("print").proplist(R::PROPLIST).query(query);
+        let path = self.path;
+        let (records, _) = client
+            .run_map(&command, client.command_timeout(), |row| {
+                R::from_row(path, &row)
+            })
+            .await?;
+        Ok(records)
     }
 
     /// Prints the items matching `query` as raw rows, limited to `proplist` (all if empty).

@@ -2,7 +2,12 @@
 //! configurations for it, and a raw API connection that sends hand-built sentences the way
 //! other clients do.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test crate uses a different part")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test on error"
+)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
