@@ -1,1 +1,13 @@
-//! lastmile's rules, pure: no IO, no clock reads, no database.
+//! lastmile's rules, pure: roles and access, tenants and staff users, validation of what
+//! comes in at the edge. No IO, no clock reads, no database: time and randomness come in as
+//! parameters, so every rule here is a plain function with table tests beside it.
+//!
+//! `store` persists what this crate describes and `server` wires it to HTTP; neither decides
+//! who may do what: that is [`access`].
+
+pub mod access;
+pub mod field;
+pub mod ids;
+pub mod tenant;
+pub mod text;
+pub mod user;

@@ -1,1 +1,26 @@
-//! lastmile's persistence.
+//! lastmile's persistence: SeaORM over SQLite (the embedded default) and PostgreSQL, the
+//! embedded migrations (the FreeRADIUS tables included), and one module per area holding
+//! every query of that area.
+//!
+//! Reads take the caller's scope (from `domain::access`); changes take a [`write::Write`],
+//! the one write path, which records the audit entry, the AAA change log and the outbox
+//! jobs in the same transaction as the change.
+
+pub mod audit;
+pub mod auth;
+pub mod crypto;
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod idempotency;
+pub mod job;
+pub mod list;
+pub mod migration;
+pub mod scope;
+pub mod tenant;
+pub mod user;
+pub mod write;
+
+pub use db::{Backend, Db};
+pub use error::{StoreError, StoreResult};
+pub use write::{AuditEntry, Author, NewJob, Write};

@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod admin;
 pub mod radius;
 pub mod router;
+pub mod serve;
 
 /// lastmile: billing, RADIUS AAA and MikroTik automation for Internet service providers.
 #[derive(Debug, Parser)]
@@ -19,6 +21,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run lastmile: the web panel, the API and the background jobs.
+    Serve(serve::ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(serve::ConfigArgs),
+    /// Manage the platform's Developer accounts.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
     /// RADIUS tools: test a server or a NAS like radtest/radclient.
     Radius {
         #[command(subcommand)]
@@ -36,7 +47,10 @@ enum Command {
 /// Parses the command line, runs the subcommand on a Tokio runtime and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("lastmile: cannot start the async runtime: {error}");
@@ -45,6 +59,9 @@ pub fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         match cli.command {
+            Command::Serve(args) => serve::serve(args).await,
+            Command::Migrate(args) => serve::migrate(args).await,
+            Command::Admin { command } => admin::run(command).await,
             Command::Radius { command } => radius::run(command).await,
             Command::SimRouter(args) => router::sim_router(args).await,
             Command::Router { command } => router::run(command).await,

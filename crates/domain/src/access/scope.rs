@@ -1,0 +1,105 @@
+//! Scopes: the part of the data a caller may see, computed from the [`Actor`] alone. Their
+//! contents are private: only this module makes them, so a store query cannot be handed a
+//! scope the caller does not have.
+
+use super::{Actor, Permission, Role};
+use crate::ids::{TenantId, UserId};
+
+/// The shapes a visibility scope takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything on the platform.
+    All,
+    /// The tenants this Super Admin created (and, for users and audit, the Super Admin itself).
+    OwnedTenants(UserId),
+    /// One tenant.
+    Tenant(TenantId),
+    /// A reseller's subtree in its tenant: the root, its children and their children.
+    Subtree {
+        /// The tenant.
+        tenant: TenantId,
+        /// The operator or sub-operator at the top.
+        root: UserId,
+    },
+    /// One user only (itself, or its own actions for the audit log).
+    Only(UserId),
+}
+
+macro_rules! scope_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name(Scope);
+
+        impl $name {
+            /// The shape of this scope, for the store to turn into a condition.
+            pub fn get(&self) -> Scope {
+                self.0
+            }
+        }
+    };
+}
+
+scope_type!(
+    /// Which staff users a caller sees.
+    UserScope
+);
+scope_type!(
+    /// Which tenants a caller sees.
+    TenantScope
+);
+scope_type!(
+    /// Which audit entries a caller reads.
+    AuditScope
+);
+
+/// The users `actor` sees: everyone for the Developer, the owned tenants for a Super Admin,
+/// the tenant for its Admin and for Managers and Staff granted `view_users` or
+/// `manage_users`, the subtree for resellers, and itself for everyone else.
+pub fn user_scope(actor: &Actor) -> UserScope {
+    UserScope(match (actor.role, actor.tenant_id) {
+        (Role::Developer, _) => Scope::All,
+        (Role::SuperAdmin, _) => Scope::OwnedTenants(actor.user_id),
+        (Role::Admin, Some(tenant)) => Scope::Tenant(tenant),
+        (Role::Manager | Role::Staff, Some(tenant))
+            if actor.can(Permission::ViewUsers) || actor.can(Permission::ManageUsers) =>
+        {
+            Scope::Tenant(tenant)
+        }
+        (Role::Operator | Role::SubOperator, Some(tenant)) => Scope::Subtree {
+            tenant,
+            root: actor.user_id,
+        },
+        _ => Scope::Only(actor.user_id),
+    })
+}
+
+/// The tenants `actor` sees: all for the Developer, the owned ones for a Super Admin, its own
+/// for everyone else.
+pub fn tenant_scope(actor: &Actor) -> TenantScope {
+    TenantScope(match (actor.role, actor.tenant_id) {
+        (Role::Developer, _) => Scope::All,
+        (Role::SuperAdmin, _) => Scope::OwnedTenants(actor.user_id),
+        (_, Some(tenant)) => Scope::Tenant(tenant),
+        // A tenant role without a tenant cannot be stored; see nothing rather than guess.
+        (_, None) => Scope::Only(actor.user_id),
+    })
+}
+
+/// The audit entries `actor` reads: by tenant for those who run it (Managers and Staff with
+/// `view_audit`), by subtree for resellers, and its own actions for everyone else.
+pub fn audit_scope(actor: &Actor) -> AuditScope {
+    AuditScope(match (actor.role, actor.tenant_id) {
+        (Role::Developer, _) => Scope::All,
+        (Role::SuperAdmin, _) => Scope::OwnedTenants(actor.user_id),
+        (Role::Admin, Some(tenant)) => Scope::Tenant(tenant),
+        (Role::Manager | Role::Staff, Some(tenant)) if actor.can(Permission::ViewAudit) => {
+            Scope::Tenant(tenant)
+        }
+        (Role::Operator | Role::SubOperator, Some(tenant)) => Scope::Subtree {
+            tenant,
+            root: actor.user_id,
+        },
+        _ => Scope::Only(actor.user_id),
+    })
+}

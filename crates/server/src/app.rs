@@ -1,0 +1,243 @@
+//! The running application: its shared state, start-up (keyring, database, migrations, the
+//! first-account setup link, HTTP, workers) and shutdown. `lastmile serve` and the
+//! integration tests start it the same way, through [`start`].
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::auth::password::Hasher;
+use crate::auth::throttle::Throttle;
+use crate::auth::token;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::http::metrics::Metrics;
+use store::Db;
+use store::crypto::Keyring;
+
+/// Everything a request handler or a job needs. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared state behind [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    /// The configuration.
+    pub config: Config,
+    /// The database.
+    pub db: Db,
+    /// The clock.
+    pub clock: Clock,
+    /// The password hasher.
+    pub hasher: Hasher,
+    /// The sign-in throttle.
+    pub throttle: Throttle,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// The one-time setup link, while no account exists.
+    pub setup: Mutex<Option<SetupLink>>,
+    /// Wakes the job workers when a job is queued.
+    pub jobs_wake: Notify,
+    /// When each session or token was last marked as used (to write that at most once a
+    /// minute).
+    pub touched: Mutex<std::collections::HashMap<String, Instant>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The one-time link that creates the first account.
+#[derive(Debug, Clone)]
+pub struct SetupLink {
+    /// SHA-256 of the token in the link.
+    pub token_hash: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why lastmile could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory or the keyring file cannot be used.
+    #[error("{0}")]
+    Files(String),
+    /// The keyring is invalid.
+    #[error("keyring: {0}")]
+    Keyring(#[from] store::crypto::CryptoError),
+    /// The database cannot be reached or migrated.
+    #[error("database: {0}")]
+    Database(#[from] store::StoreError),
+    /// The password hasher's settings are invalid.
+    #[error("password hashing: {0}")]
+    Hasher(#[from] crate::auth::password::HashError),
+    /// The listen address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A started lastmile.
+#[derive(Debug)]
+pub struct Running {
+    /// The address HTTP listens on.
+    pub addr: SocketAddr,
+    /// The state (for tests that look inside).
+    pub state: AppState,
+    /// The setup link printed at start, when no account exists.
+    pub setup_url: Option<String>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting requests, lets running ones and jobs finish, and returns.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Opens the database (creating the data directory and keyring on first start), runs the
+/// migrations, binds HTTP and starts the job workers and the scheduler.
+pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> {
+    let keyring = load_keyring(&config)?;
+    if config.database_url.is_empty() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            StartError::Files(format!("cannot create {}: {e}", config.data_dir.display()))
+        })?;
+    }
+    let db = Db::connect(
+        &config.database_url(),
+        config.database_max_connections,
+        keyring,
+    )
+    .await?;
+    db.migrate().await?;
+
+    let hasher = Hasher::new(
+        config.security.argon2_memory_kib,
+        config.security.argon2_iterations,
+        config.security.max_concurrent_hashes,
+        config.security.max_queued_hashes,
+    )?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+
+    let now = clock.now();
+    let no_account = store::user::count_all(db.conn()).await? == 0;
+    let (setup, setup_token) = if no_account {
+        let token = token::new_token("");
+        let link = SetupLink {
+            token_hash: token::hash(&token),
+            expires_at: now + TimeDelta::hours(24),
+        };
+        (Some(link), Some(token))
+    } else {
+        (None, None)
+    };
+    let public_url = if config.public_url.is_empty() {
+        format!("http://{addr}")
+    } else {
+        config.public_url()
+    };
+    let setup_url = setup_token.map(|t| format!("{public_url}/setup/{t}"));
+
+    let state = AppState(Arc::new(Inner {
+        throttle: Throttle::new(config.security.sign_in_failures_per_minute),
+        metrics: Metrics::new(),
+        setup: Mutex::new(setup),
+        jobs_wake: Notify::new(),
+        touched: Mutex::new(std::collections::HashMap::new()),
+        config,
+        db,
+        clock,
+        hasher,
+    }));
+
+    let (shutdown, watcher) = watch::channel(false);
+    let mut tasks = Vec::new();
+    tasks.push(tokio::spawn(crate::http::serve(
+        listener,
+        state.clone(),
+        watcher.clone(),
+    )));
+    tasks.extend(crate::jobs::start(state.clone(), watcher));
+    Ok(Running {
+        addr,
+        state,
+        setup_url,
+        shutdown,
+        tasks,
+    })
+}
+
+/// The keyring: from the configuration if it holds one, else from `secret.key` in the data
+/// directory, created with a fresh key (readable by the owner only) on first start.
+pub fn load_keyring(config: &Config) -> Result<Keyring, StartError> {
+    if !config.security.secret_keys.trim().is_empty() {
+        return Ok(Keyring::parse(&config.security.secret_keys)?);
+    }
+    let path = config.data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Keyring::parse(&text)?),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                StartError::Files(format!("cannot create {}: {e}", config.data_dir.display()))
+            })?;
+            let line = Keyring::generate_line("k1");
+            write_private(
+                &path,
+                &format!(
+                    "# lastmile keyring: seals secrets at rest. Back it up with the database;\n\
+                 # without it sealed secrets cannot be read. Add a new line to rotate.\n{line}\n"
+                ),
+            )?;
+            Ok(Keyring::parse(&line)?)
+        }
+        Err(error) => Err(StartError::Files(format!(
+            "cannot read {}: {error}",
+            path.display()
+        ))),
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), StartError> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| StartError::Files(format!("cannot create {}: {e}", path.display())))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| StartError::Files(format!("cannot write {}: {e}", path.display())))
+}

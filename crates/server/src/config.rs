@@ -1,0 +1,446 @@
+//! Configuration: `lastmile.toml` (every key optional) plus `LASTMILE_*` environment
+//! overrides, then command-line flags. Unknown keys in the file are errors; every key has a
+//! default that works on a laptop. Secrets (the keyring, the database password) never show
+//! in `Debug` or in logs.
+//!
+//! An environment variable names a key by its path in upper case: `listen` is
+//! `LASTMILE_LISTEN`, `security.session_idle_minutes` is
+//! `LASTMILE_SECURITY_SESSION_IDLE_MINUTES`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The HTTP listen address.
+    pub listen: SocketAddr,
+    /// Where lastmile keeps its SQLite database and its keyring.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; empty means `lastmile.db` in the data directory.
+    pub database_url: String,
+    /// Pooled database connections.
+    pub database_max_connections: u32,
+    /// The address users reach lastmile at (for links); empty means `http://<listen>`.
+    pub public_url: String,
+    /// Log filter (`info`, `lastmile=debug,warn`).
+    pub log: String,
+    /// Sign-in and session settings.
+    pub security: Security,
+    /// Background jobs.
+    pub jobs: Jobs,
+}
+
+/// Sign-in and session settings.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Security {
+    /// A panel session ends after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// A panel session ends this many hours after sign-in, used or not.
+    pub session_max_hours: u32,
+    /// API tokens live this many days.
+    pub token_days: u32,
+    /// Argon2id memory cost, KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations.
+    pub argon2_iterations: u32,
+    /// Password hashes computed at once; 0 means half the CPU cores (at least one).
+    pub max_concurrent_hashes: u32,
+    /// Sign-ins waiting for a hashing slot beyond which new ones are turned away (503).
+    pub max_queued_hashes: u32,
+    /// Wrong sign-ins per minute allowed per account and per address; the next is refused.
+    pub sign_in_failures_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// The keyring that seals secrets at rest (`id:base64key` entries separated by `;` or
+    /// new lines); empty means the file `secret.key` in the data directory.
+    pub secret_keys: String,
+}
+
+/// Background jobs.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Jobs {
+    /// Workers running jobs at once; 0 runs none on this node.
+    pub workers: u32,
+    /// Seconds between polls when no job is waiting.
+    pub poll_seconds: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("lastmile-data"),
+            database_url: String::new(),
+            database_max_connections: 16,
+            public_url: String::new(),
+            log: "info".to_owned(),
+            security: Security::default(),
+            jobs: Jobs::default(),
+        }
+    }
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+            token_days: 30,
+            // OWASP's Argon2id baseline (19 MiB, 2 passes): tens of milliseconds per hash.
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            max_concurrent_hashes: 0,
+            max_queued_hashes: 32,
+            sign_in_failures_per_minute: 10,
+            trusted_proxies: Vec::new(),
+            secret_keys: String::new(),
+        }
+    }
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            poll_seconds: 5,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("public_url", &self.public_url)
+            .field("log", &self.log)
+            .field("security", &self.security)
+            .field("jobs", &self.jobs)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Security {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Security")
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_max_hours", &self.session_max_hours)
+            .field("token_days", &self.token_days)
+            .field("argon2_memory_kib", &self.argon2_memory_kib)
+            .field("argon2_iterations", &self.argon2_iterations)
+            .field("max_concurrent_hashes", &self.max_concurrent_hashes)
+            .field("max_queued_hashes", &self.max_queued_hashes)
+            .field(
+                "sign_in_failures_per_minute",
+                &self.sign_in_failures_per_minute,
+            )
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field(
+                "secret_keys",
+                &if self.secret_keys.is_empty() {
+                    ""
+                } else {
+                    "[redacted]"
+                },
+            )
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jobs")
+            .field("workers", &self.workers)
+            .field("poll_seconds", &self.poll_seconds)
+            .finish()
+    }
+}
+
+/// A URL with its password replaced, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:[redacted]{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Why the configuration is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file or an override is not valid.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads `path` (or `lastmile.toml` in the working directory if it exists; nothing
+    /// otherwise), then applies the `LASTMILE_*` variables of `env`. Returns the
+    /// configuration and the names of environment variables it did not know.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Config, Vec<String>), ConfigError> {
+        let text = match path {
+            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?,
+            None => match std::fs::read_to_string("lastmile.toml") {
+                Ok(text) => text,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+                Err(source) => {
+                    return Err(ConfigError::Read {
+                        path: "lastmile.toml".into(),
+                        source,
+                    });
+                }
+            },
+        };
+        Self::from_parts(&text, env)
+    }
+
+    /// Parses configuration text and applies environment overrides.
+    pub fn from_parts(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Config, Vec<String>), ConfigError> {
+        // Parse the file alone first, so its unknown keys are reported as its own.
+        let file: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let mut table = toml::Value::try_from(DefaultsView(&file))
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let mut unknown = Vec::new();
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix("LASTMILE_") else {
+                continue;
+            };
+            if key == "CONFIG" {
+                continue;
+            }
+            if !apply_env(&mut table, &key.to_ascii_lowercase(), &value)? {
+                unknown.push(name);
+            }
+        }
+        let config: Config = table.try_into().map_err(|e: toml::de::Error| {
+            ConfigError::Invalid(format!("environment override: {e}"))
+        })?;
+        Ok((config, unknown))
+    }
+
+    /// The database URL: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("lastmile.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// The base URL for links.
+    pub fn public_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// True when users reach lastmile over HTTPS (cookies are then `Secure`).
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Sets `key` (a lower-cased env suffix) in `table` to `raw`, parsed like the value it
+/// replaces. False when no key has that name.
+fn apply_env(table: &mut toml::Value, key: &str, raw: &str) -> Result<bool, ConfigError> {
+    let Some(map) = table.as_table_mut() else {
+        return Ok(false);
+    };
+    for (name, value) in map.iter_mut() {
+        if name == key {
+            *value = parse_like(value, raw).map_err(|e| {
+                ConfigError::Invalid(format!("LASTMILE_{}: {e}", key.to_ascii_uppercase()))
+            })?;
+            return Ok(true);
+        }
+        if let Some(rest) = key
+            .strip_prefix(name.as_str())
+            .and_then(|r| r.strip_prefix('_'))
+            && value.is_table()
+            && apply_env(value, rest, raw)?
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn parse_like(current: &toml::Value, raw: &str) -> Result<toml::Value, String> {
+    Ok(match current {
+        toml::Value::Integer(_) => {
+            toml::Value::Integer(raw.trim().parse().map_err(|_| "expected an integer")?)
+        }
+        toml::Value::Boolean(_) => {
+            toml::Value::Boolean(raw.trim().parse().map_err(|_| "expected true or false")?)
+        }
+        toml::Value::Array(_) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_owned()))
+                .collect(),
+        ),
+        _ => toml::Value::String(raw.to_owned()),
+    })
+}
+
+/// Serialises a configuration back into a TOML table (for applying overrides).
+struct DefaultsView<'a>(&'a Config);
+
+impl serde::Serialize for DefaultsView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let c = self.0;
+        let mut st = s.serialize_struct("Config", 8)?;
+        st.serialize_field("listen", &c.listen.to_string())?;
+        st.serialize_field("data_dir", &c.data_dir.display().to_string())?;
+        st.serialize_field("database_url", &c.database_url)?;
+        st.serialize_field("database_max_connections", &c.database_max_connections)?;
+        st.serialize_field("public_url", &c.public_url)?;
+        st.serialize_field("log", &c.log)?;
+        st.serialize_field("security", &SecurityView(&c.security))?;
+        st.serialize_field("jobs", &JobsView(&c.jobs))?;
+        st.end()
+    }
+}
+
+struct SecurityView<'a>(&'a Security);
+
+impl serde::Serialize for SecurityView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let c = self.0;
+        let mut st = s.serialize_struct("Security", 11)?;
+        st.serialize_field("session_idle_minutes", &c.session_idle_minutes)?;
+        st.serialize_field("session_max_hours", &c.session_max_hours)?;
+        st.serialize_field("token_days", &c.token_days)?;
+        st.serialize_field("argon2_memory_kib", &c.argon2_memory_kib)?;
+        st.serialize_field("argon2_iterations", &c.argon2_iterations)?;
+        st.serialize_field("max_concurrent_hashes", &c.max_concurrent_hashes)?;
+        st.serialize_field("max_queued_hashes", &c.max_queued_hashes)?;
+        st.serialize_field(
+            "sign_in_failures_per_minute",
+            &c.sign_in_failures_per_minute,
+        )?;
+        let proxies: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        st.serialize_field("trusted_proxies", &proxies)?;
+        st.serialize_field("secret_keys", &c.secret_keys)?;
+        st.end()
+    }
+}
+
+struct JobsView<'a>(&'a Jobs);
+
+impl serde::Serialize for JobsView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Jobs", 2)?;
+        st.serialize_field("workers", &self.0.workers)?;
+        st.serialize_field("poll_seconds", &self.0.poll_seconds)?;
+        st.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn an_empty_file_gives_laptop_defaults() {
+        let (config, unknown) = Config::from_parts("", env(&[])).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url(), "sqlite://lastmile-data/lastmile.db");
+        assert!(unknown.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let error = Config::from_parts("listn = \"0.0.0.0:80\"", env(&[])).unwrap_err();
+        assert!(error.to_string().contains("listn"), "{error}");
+        let error = Config::from_parts("[security]\nfoo = 1", env(&[])).unwrap_err();
+        assert!(error.to_string().contains("foo"), "{error}");
+    }
+
+    #[test]
+    fn environment_variables_override_the_file_by_key_path() {
+        let text = "listen = \"127.0.0.1:9000\"\n[security]\nsession_idle_minutes = 5\n";
+        let (config, unknown) = Config::from_parts(
+            text,
+            env(&[
+                ("LASTMILE_LISTEN", "0.0.0.0:8081"),
+                ("LASTMILE_SECURITY_SESSION_IDLE_MINUTES", "45"),
+                ("LASTMILE_SECURITY_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2"),
+                ("LASTMILE_JOBS_WORKERS", "0"),
+                ("LASTMILE_NOPE", "1"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.listen.to_string(), "0.0.0.0:8081");
+        assert_eq!(config.security.session_idle_minutes, 45);
+        assert_eq!(config.security.trusted_proxies.len(), 2);
+        assert_eq!(config.jobs.workers, 0);
+        assert_eq!(unknown, ["LASTMILE_NOPE"]);
+    }
+
+    #[test]
+    fn a_bad_override_names_its_variable() {
+        let error =
+            Config::from_parts("", env(&[("LASTMILE_SECURITY_TOKEN_DAYS", "soon")])).unwrap_err();
+        assert!(
+            error.to_string().contains("LASTMILE_SECURITY_TOKEN_DAYS"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let text = "database_url = \"postgres://lm:hunter2@db/lm\"\n[security]\nsecret_keys = \"k1:AAAA\"\n";
+        let (config, _) = Config::from_parts(text, env(&[])).unwrap();
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("AAAA"),
+            "{shown}"
+        );
+        assert!(shown.contains("lm:[redacted]@db"), "{shown}");
+    }
+}

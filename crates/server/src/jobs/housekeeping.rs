@@ -1,0 +1,30 @@
+//! Housekeeping, hourly: deletes expired panel sessions, API tokens dead for a month,
+//! idempotency keys older than a day and finished jobs older than a month.
+
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+
+use super::JobError;
+use crate::app::AppState;
+
+/// The job kind.
+pub const KIND: &str = "housekeeping.purge";
+
+/// Runs one purge.
+pub async fn run(state: &AppState) -> Result<Value, JobError> {
+    let now = state.clock.now();
+    let purged = store::auth::purge_expired(
+        &state.db,
+        now,
+        now - TimeDelta::days(30),
+        now - TimeDelta::days(1),
+    )
+    .await?;
+    let jobs = store::job::purge_finished(&state.db, now - TimeDelta::days(30)).await?;
+    Ok(json!({
+        "sessions": purged.sessions,
+        "tokens": purged.tokens,
+        "idempotency_keys": purged.idempotency_keys,
+        "jobs": jobs,
+    }))
+}

@@ -1,0 +1,74 @@
+//! Background jobs (design.md §6): the workers that claim and run queued jobs, the
+//! scheduler that enqueues recurring ones once per period, and the handlers by kind.
+//!
+//! A handler does one unit of work and returns its result as JSON; an error is retried with
+//! exponential backoff until the job's attempts are used up. Workers and the scheduler stop
+//! when the server shuts down, after finishing the job in hand.
+
+mod housekeeping;
+mod scheduler;
+mod worker;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::AppState;
+use store::job::Job;
+
+pub use scheduler::RECURRING;
+
+/// Why a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Worth retrying later.
+    #[error("{0}")]
+    Retry(String),
+    /// Will never succeed; give up now.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<store::StoreError> for JobError {
+    fn from(error: store::StoreError) -> Self {
+        JobError::Retry(error.to_string())
+    }
+}
+
+/// Runs one job by its kind.
+async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
+    match job.kind.as_str() {
+        housekeeping::KIND => housekeeping::run(state).await,
+        other => Err(JobError::Permanent(format!(
+            "no handler for job kind {other}"
+        ))),
+    }
+}
+
+/// Starts the configured number of workers and the scheduler.
+pub fn start(state: AppState, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    let workers = state.config.jobs.workers;
+    if workers == 0 {
+        return tasks;
+    }
+    let poll = Duration::from_secs(u64::from(state.config.jobs.poll_seconds.max(1)));
+    for n in 0..workers {
+        let name = format!("{}-{}-{n}", hostname(), std::process::id());
+        tasks.push(tokio::spawn(worker::run(
+            state.clone(),
+            name,
+            poll,
+            shutdown.clone(),
+        )));
+    }
+    tasks.push(tokio::spawn(scheduler::run(state, shutdown)));
+    tasks
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map_or_else(|_| "node".to_owned(), |h| h.trim().to_owned())
+}

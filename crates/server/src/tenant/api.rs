@@ -1,0 +1,221 @@
+//! `/api/v1/tenants`: list, create, read, change and delete (archive) tenants.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::http::auth::ApiCaller;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::json::JsonBody;
+use crate::http::list::{ListResponse, page_request};
+use crate::http::path::Id;
+use crate::http::query::Query;
+use crate::http::version::{IfMatch, with_etag};
+use domain::ids::{TenantId, UserId};
+use domain::tenant::{NewTenant, TenantChanges};
+use store::tenant::{LIST, Tenant, TenantFilter};
+
+/// The routes of this module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tenants, create_tenant))
+        .routes(routes!(get_tenant, update_tenant, delete_tenant))
+}
+
+/// A tenant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantOut {
+    id: TenantId,
+    name: String,
+    /// ISO 3166-1 alpha-2.
+    country: String,
+    /// ISO 4217.
+    currency: String,
+    /// IANA time zone.
+    time_zone: String,
+    /// The Super Admin that created it.
+    owner_id: Option<UserId>,
+    /// True once anything priced exists under it: the currency can no longer change.
+    currency_locked: bool,
+    /// `active` or `archived`.
+    status: String,
+    /// Send back in `If-Match` to change it.
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TenantOut {
+    /// The API view of a stored tenant.
+    pub fn from_model(t: &Tenant) -> Self {
+        Self {
+            id: TenantId(t.id),
+            name: t.name.clone(),
+            country: t.country.clone(),
+            currency: t.currency.clone(),
+            time_zone: t.time_zone.clone(),
+            owner_id: t.owner_id.map(UserId),
+            currency_locked: t.currency_locked,
+            status: t.status.clone(),
+            version: t.version,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// A new tenant.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    name: String,
+    /// ISO 3166-1 alpha-2, e.g. `BD`.
+    country: String,
+    /// ISO 4217, e.g. `BDT`.
+    currency: String,
+    /// IANA time zone, e.g. `Asia/Dhaka`.
+    time_zone: String,
+}
+
+/// Changes to a tenant; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTenant {
+    name: Option<String>,
+    country: Option<String>,
+    currency: Option<String>,
+    time_zone: Option<String>,
+    /// The version read (or send `If-Match`).
+    version: Option<i32>,
+}
+
+/// Filters and paging of the tenant list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TenantQuery {
+    /// `active` (default), `archived` or `all`.
+    status: Option<String>,
+    /// Names starting with this.
+    q: Option<String>,
+    /// ISO country code.
+    country: Option<String>,
+    /// `id`, `name` (default) or `created_at`; prefix `-` for descending.
+    sort: Option<String>,
+    /// Rows per page, 1 to 500 (default 50).
+    limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Lists the tenants the caller sees.
+#[utoipa::path(get, path = "/tenants", tag = "tenants", security(("bearer" = [])), params(TenantQuery),
+    responses((status = 200, body = ListResponse<TenantOut>), (status = 422, body = ErrorBody)))]
+async fn list_tenants(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<TenantQuery>,
+) -> Result<Json<ListResponse<TenantOut>>, ApiError> {
+    let page = page_request(
+        &LIST,
+        query.sort.as_deref(),
+        query.limit,
+        query.cursor.as_deref(),
+    )?;
+    let filter = TenantFilter {
+        status: query.status,
+        name_prefix: query.q,
+        country: query.country,
+    };
+    let tenants = super::list(&state, &caller.actor, &filter, &page).await?;
+    Ok(Json(ListResponse::from_page(tenants, |t| {
+        TenantOut::from_model(&t)
+    })))
+}
+
+/// Creates a tenant (Developer and Super Admin).
+#[utoipa::path(post, path = "/tenants", tag = "tenants", security(("bearer" = [])), request_body = CreateTenant,
+    responses((status = 201, body = TenantOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_tenant(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    JsonBody(body): JsonBody<CreateTenant>,
+) -> Result<Response, ApiError> {
+    let new = NewTenant::parse(&body.name, &body.country, &body.currency, &body.time_zone)?;
+    let tenant = super::create(&state, &caller.actor, caller.author, &new).await?;
+    Ok(with_etag(
+        tenant.version,
+        (StatusCode::CREATED, Json(TenantOut::from_model(&tenant))),
+    ))
+}
+
+/// One tenant.
+#[utoipa::path(get, path = "/tenants/{id}", tag = "tenants", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = TenantOut), (status = 404, body = ErrorBody)))]
+async fn get_tenant(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    let tenant = super::get(&state, &caller.actor, TenantId(id)).await?;
+    Ok(with_etag(
+        tenant.version,
+        Json(TenantOut::from_model(&tenant)),
+    ))
+}
+
+/// Changes a tenant's settings.
+#[utoipa::path(patch, path = "/tenants/{id}", tag = "tenants", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "the version read")),
+    request_body = UpdateTenant,
+    responses((status = 200, body = TenantOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 412, body = ErrorBody), (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+async fn update_tenant(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<UpdateTenant>,
+) -> Result<Response, ApiError> {
+    let changes = TenantChanges::parse(
+        body.name.as_deref(),
+        body.country.as_deref(),
+        body.currency.as_deref(),
+        body.time_zone.as_deref(),
+    )?;
+    let version = if_match.resolve(body.version)?;
+    let tenant = super::update(
+        &state,
+        &caller.actor,
+        caller.author,
+        TenantId(id),
+        version,
+        &changes,
+    )
+    .await?;
+    Ok(with_etag(
+        tenant.version,
+        Json(TenantOut::from_model(&tenant)),
+    ))
+}
+
+/// Deletes (archives) a tenant: its staff can no longer sign in; its records stay.
+#[utoipa::path(delete, path = "/tenants/{id}", tag = "tenants", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = TenantOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_tenant(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Json<TenantOut>, ApiError> {
+    let tenant = super::archive(&state, &caller.actor, caller.author, TenantId(id)).await?;
+    Ok(Json(TenantOut::from_model(&tenant)))
+}

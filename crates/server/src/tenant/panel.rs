@@ -1,0 +1,340 @@
+//! The panel's tenant pages: the list (filters, sorting, cursor paging), the form to create
+//! one, the page to change or delete one.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::error::OpError;
+use crate::web::form::FormData;
+use crate::web::session::PanelUser;
+use crate::web::ui::{self, Section, Ui, field_messages, render};
+use domain::access;
+use domain::ids::TenantId;
+use domain::tenant::{NewTenant, TenantChanges};
+use store::list::PageRequest;
+use store::tenant::{LIST, Tenant, TenantFilter};
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/panel/tenants", get(list))
+        .route("/panel/tenants/new", get(new_form).post(create))
+        .route("/panel/tenants/{id}", get(edit_form).post(update))
+        .route("/panel/tenants/{id}/delete", post(delete))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+}
+
+/// A tenant as a list row.
+#[derive(Debug)]
+pub struct TenantRow {
+    id: i64,
+    name: String,
+    country: String,
+    currency: String,
+    time_zone: String,
+    status: String,
+}
+
+impl TenantRow {
+    fn from_model(t: &Tenant) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            country: t.country.clone(),
+            currency: t.currency.clone(),
+            time_zone: t.time_zone.clone(),
+            status: t.status.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tenants.html")]
+struct ListPage {
+    ui: Ui,
+    rows: Vec<TenantRow>,
+    total: String,
+    next: Option<String>,
+    status: String,
+    q: String,
+    sort: String,
+    can_create: bool,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let sort = query
+        .sort
+        .clone()
+        .unwrap_or_else(|| LIST.default_sort.to_owned());
+    let Ok(page) = PageRequest::parse(&LIST, Some(&sort), None, query.cursor.as_deref()) else {
+        return ui::error_page(&user, &headers, StatusCode::BAD_REQUEST, "error.bad_list");
+    };
+    let filter = TenantFilter {
+        status: query.status.clone().filter(|s| !s.is_empty()),
+        name_prefix: query.q.clone().filter(|s| !s.is_empty()),
+        country: None,
+    };
+    match super::list(&state, &user.actor, &filter, &page).await {
+        Ok(found) => {
+            let status = query.status.unwrap_or_default();
+            let q = query.q.unwrap_or_default();
+            let next = found.next_cursor.as_ref().map(|c| {
+                format!(
+                    "/panel/tenants?status={}&q={}&sort={}&cursor={c}",
+                    ui::encode(&status),
+                    ui::encode(&q),
+                    ui::encode(&sort)
+                )
+            });
+            render(&ListPage {
+                ui: Ui::new(&user, Section::Tenants, &headers, "/panel/tenants"),
+                rows: found.items.iter().map(TenantRow::from_model).collect(),
+                total: if found.total_capped {
+                    format!("{}+", found.total)
+                } else {
+                    found.total.to_string()
+                },
+                next,
+                status,
+                q,
+                sort,
+                can_create: access::create_tenant(&user.actor).is_ok(),
+            })
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tenant_form.html")]
+struct FormPage {
+    ui: Ui,
+    /// `None` when creating.
+    id: Option<i64>,
+    version: i32,
+    name: String,
+    country: String,
+    currency: String,
+    time_zone: String,
+    status: String,
+    currency_locked: bool,
+    can_edit: bool,
+    can_delete: bool,
+    errors: Vec<(String, String)>,
+    countries: Vec<(&'static str, &'static str)>,
+    currencies: Vec<(&'static str, String)>,
+    time_zones: Vec<&'static str>,
+}
+
+impl FormPage {
+    fn error(&self, field: &str) -> String {
+        ui::message_for(&self.errors, field)
+    }
+
+    fn is_country(&self, code: &str) -> bool {
+        self.country.eq_ignore_ascii_case(code)
+    }
+
+    fn is_currency(&self, code: &str) -> bool {
+        self.currency.eq_ignore_ascii_case(code)
+    }
+
+    fn blank(ui: Ui) -> Self {
+        Self {
+            ui,
+            id: None,
+            version: 0,
+            name: String::new(),
+            country: String::new(),
+            currency: String::new(),
+            time_zone: String::new(),
+            status: String::new(),
+            currency_locked: false,
+            can_edit: true,
+            can_delete: false,
+            errors: Vec::new(),
+            countries: domain::tenant::countries(),
+            currencies: domain::tenant::currencies(),
+            time_zones: domain::tenant::time_zones(),
+        }
+    }
+
+    fn of(ui: Ui, tenant: &Tenant, can_edit: bool, can_delete: bool) -> Self {
+        Self {
+            id: Some(tenant.id),
+            version: tenant.version,
+            name: tenant.name.clone(),
+            country: tenant.country.clone(),
+            currency: tenant.currency.clone(),
+            time_zone: tenant.time_zone.clone(),
+            status: tenant.status.clone(),
+            currency_locked: tenant.currency_locked,
+            can_edit,
+            can_delete,
+            ..Self::blank(ui)
+        }
+    }
+
+    /// Keeps what the user typed after a refused submit.
+    fn refill(mut self, form: &FormData, errors: Vec<(String, String)>) -> Self {
+        self.name = form.text("name").to_owned();
+        self.country = form.text("country").to_owned();
+        self.currency = form.text("currency").to_owned();
+        self.time_zone = form.text("time_zone").to_owned();
+        self.errors = errors;
+        self
+    }
+}
+
+async fn new_form(user: PanelUser, headers: HeaderMap) -> Response {
+    if access::create_tenant(&user.actor).is_err() {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.forbidden");
+    }
+    render(&FormPage::blank(Ui::new(
+        &user,
+        Section::Tenants,
+        &headers,
+        "/panel/tenants/new",
+    )))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let ui = Ui::new(&user, Section::Tenants, &headers, "/panel/tenants/new");
+    let parsed = NewTenant::parse(
+        form.text("name"),
+        form.text("country"),
+        form.text("currency"),
+        form.text("time_zone"),
+    );
+    let result = match parsed {
+        Ok(new) => super::create(&state, &user.actor, user.author.clone(), &new).await,
+        Err(errors) => Err(OpError::Invalid(errors)),
+    };
+    match result {
+        Ok(tenant) => ui::redirect_with(&format!("/panel/tenants/{}", tenant.id), "flash.created"),
+        Err(OpError::Invalid(errors)) => {
+            let messages = field_messages(ui.t, &errors);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&FormPage::blank(ui).refill(&form, messages)),
+            )
+                .into_response()
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let here = format!("/panel/tenants/{id}");
+    match super::get(&state, &user.actor, TenantId(id)).await {
+        Ok(tenant) => {
+            let facts = store::tenant::facts(&tenant);
+            let can_edit = facts.active && access::update_tenant(&user.actor, &facts).is_ok();
+            let can_delete = facts.active && access::delete_tenant(&user.actor, &facts).is_ok();
+            render(&FormPage::of(
+                Ui::new(&user, Section::Tenants, &headers, &here),
+                &tenant,
+                can_edit,
+                can_delete,
+            ))
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let here = format!("/panel/tenants/{id}");
+    let version = form.text("version").parse().unwrap_or(0);
+    let changes = TenantChanges::parse(
+        form.opt("name"),
+        form.opt("country"),
+        form.opt("currency"),
+        form.opt("time_zone"),
+    );
+    let result = match changes {
+        Ok(changes) => {
+            super::update(
+                &state,
+                &user.actor,
+                user.author.clone(),
+                TenantId(id),
+                version,
+                &changes,
+            )
+            .await
+        }
+        Err(errors) => Err(OpError::Invalid(errors)),
+    };
+    match result {
+        Ok(_) => ui::redirect_with(&here, "flash.saved"),
+        Err(OpError::VersionMismatch) => ui::redirect_with(&here, "flash.stale"),
+        Err(OpError::Invalid(errors)) => {
+            match super::get(&state, &user.actor, TenantId(id)).await {
+                Ok(tenant) => {
+                    let ui = Ui::new(&user, Section::Tenants, &headers, &here);
+                    let messages = field_messages(ui.t, &errors);
+                    let page = FormPage::of(ui, &tenant, true, false).refill(&form, messages);
+                    (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+                }
+                Err(error) => ui::op_error(&user, &headers, &error),
+            }
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    match super::archive(&state, &user.actor, user.author.clone(), TenantId(id)).await {
+        Ok(_) => ui::redirect_with("/panel/tenants", "flash.deleted"),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}

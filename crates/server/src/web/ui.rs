@@ -1,0 +1,335 @@
+//! What every panel page shares: the page chrome handed to templates ([`Ui`]), rendering,
+//! cookies (session, language, one-shot flash messages), the language switch and error
+//! pages.
+
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+
+use super::session::PanelUser;
+use crate::i18n::{Lang, Tr};
+use domain::access::{Permission, Role};
+
+/// The language cookie.
+pub const LANG_COOKIE: &str = "lastmile_lang";
+/// The one-shot message cookie.
+pub const FLASH_COOKIE: &str = "lastmile_flash";
+
+/// The panel's sections, for the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The dashboard.
+    Dashboard,
+    /// Tenants.
+    Tenants,
+    /// Staff users.
+    Users,
+    /// The audit log.
+    Audit,
+    /// The signed-in user's account.
+    Account,
+}
+
+/// The chrome of a page: translator, signed-in user, navigation, CSRF token, flash.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    /// The translator.
+    pub t: Tr,
+    /// The signed-in user's name (empty on public pages).
+    pub user_name: String,
+    /// Its role's name.
+    pub role_name: &'static str,
+    /// The CSRF token for forms.
+    pub csrf: String,
+    /// The section shown.
+    pub section: Section,
+    /// Show the tenants section.
+    pub show_tenants: bool,
+    /// Show the users section.
+    pub show_users: bool,
+    /// Show the audit section.
+    pub show_audit: bool,
+    /// A message from the previous action.
+    pub flash: Option<&'static str>,
+    /// This page's path, for the language switch to return to.
+    pub here: String,
+}
+
+impl Ui {
+    /// The chrome for a signed-in user's page.
+    pub fn new(user: &PanelUser, section: Section, headers: &HeaderMap, here: &str) -> Self {
+        let t = Tr { lang: user.lang };
+        let actor = &user.actor;
+        Self {
+            t,
+            user_name: user.holder.user.name.clone(),
+            role_name: t.role(actor.role),
+            csrf: user.csrf.clone(),
+            section,
+            show_tenants: actor.role.is_platform() || actor.tenant_id.is_some(),
+            show_users: actor.role <= Role::SubOperator
+                || actor.can(Permission::ViewUsers)
+                || actor.can(Permission::ManageUsers),
+            show_audit: true,
+            flash: flash(headers),
+            here: here.to_owned(),
+        }
+    }
+
+    /// The chrome of a public page (sign-in, setup).
+    pub fn public(lang: Lang, headers: &HeaderMap, here: &str) -> Self {
+        Self {
+            t: Tr { lang },
+            user_name: String::new(),
+            role_name: "",
+            csrf: String::new(),
+            section: Section::Dashboard,
+            show_tenants: false,
+            show_users: false,
+            show_audit: false,
+            flash: flash(headers),
+            here: here.to_owned(),
+        }
+    }
+
+    /// The languages the switch offers, with their link.
+    pub fn languages(&self) -> Vec<(&'static str, String, bool)> {
+        Lang::ALL
+            .iter()
+            .map(|lang| {
+                (
+                    lang.native_name(),
+                    format!("/lang/{}?next={}", lang.code(), encode(&self.here)),
+                    *lang == self.t.lang,
+                )
+            })
+            .collect()
+    }
+
+    /// The `lang` attribute of the page.
+    pub fn lang_code(&self) -> &'static str {
+        self.t.lang.code()
+    }
+
+    /// True when `section` is the one shown.
+    pub fn is(&self, section: Section) -> bool {
+        self.section == section
+    }
+}
+
+/// Renders a template into a response (a 500 page if rendering fails).
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => {
+            let mut response = Html(html).into_response();
+            // The flash was shown; clear it.
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                HeaderValue::from_static(
+                    "lastmile_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+                ),
+            );
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "template rendering failed");
+            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
+        }
+    }
+}
+
+/// A redirect that shows `message` (a catalog key) on the next page.
+pub fn redirect_with(to: &str, message: &'static str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "{FLASH_COOKIE}={message}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax"
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The flash message key, if one was set and is a known message.
+fn flash(headers: &HeaderMap) -> Option<&'static str> {
+    let key = cookie_in(headers, FLASH_COOKIE)?;
+    FLASH_KEYS.iter().copied().find(|k| *k == key)
+}
+
+/// The messages a redirect may flash.
+pub const FLASH_KEYS: &[&str] = &[
+    "flash.saved",
+    "flash.created",
+    "flash.deleted",
+    "flash.signed_out",
+    "flash.session_expired",
+    "flash.totp_enabled",
+    "flash.totp_disabled",
+    "flash.password_changed",
+    "flash.stale",
+    "flash.welcome",
+];
+
+/// A cookie of the request.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    cookie_in(&parts.headers, name)
+}
+
+fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A `Set-Cookie` value for an `HttpOnly`, `SameSite=Lax` cookie (`Secure` behind HTTPS).
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(seconds) = max_age {
+        text.push_str(&format!("; Max-Age={seconds}"));
+    }
+    if secure {
+        text.push_str("; Secure");
+    }
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+}
+
+/// The panel's language: the cookie, else the browser's preference, else English.
+pub fn language(parts: &Parts) -> Lang {
+    language_of(&parts.headers)
+}
+
+/// The language of a request's headers.
+pub fn language_of(headers: &HeaderMap) -> Lang {
+    cookie_in(headers, LANG_COOKIE)
+        .and_then(|c| Lang::parse(&c))
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// Percent-encodes a query value.
+pub fn encode(text: &str) -> String {
+    utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
+}
+
+/// A local path to return to, or `/panel` for anything else (no open redirects).
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/panel".to_owned(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NextQuery {
+    next: Option<String>,
+}
+
+/// `GET /lang/{code}`: remembers the language and goes back.
+pub(crate) async fn switch_language(
+    Path(code): Path<String>,
+    Query(query): Query<NextQuery>,
+) -> Response {
+    let lang = Lang::parse(&code).unwrap_or_default();
+    let mut response = Redirect::to(&local_path(query.next.as_deref())).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LANG_COOKIE, lang.code(), Some(365 * 24 * 3600), false),
+    );
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ui: Ui,
+    status: u16,
+    message: &'static str,
+}
+
+/// A minimal error page in English (used where no user is known).
+pub fn plain_error(status: StatusCode, key: &'static str) -> Response {
+    let page = ErrorPage {
+        ui: Ui::public(Lang::En, &HeaderMap::new(), "/panel"),
+        status: status.as_u16(),
+        message: crate::i18n::text(Lang::En, key),
+    };
+    (status, render(&page)).into_response()
+}
+
+/// An error page for a signed-in user, in its language.
+pub fn error_page(
+    user: &PanelUser,
+    headers: &HeaderMap,
+    status: StatusCode,
+    key: &str,
+) -> Response {
+    let ui = Ui::new(user, Section::Dashboard, headers, "/panel");
+    let message = ui.t.t(key);
+    (
+        status,
+        render(&ErrorPage {
+            ui,
+            status: status.as_u16(),
+            message,
+        }),
+    )
+        .into_response()
+}
+
+/// The page for an operation error that is not a form mistake.
+pub fn op_error(user: &PanelUser, headers: &HeaderMap, error: &crate::error::OpError) -> Response {
+    use crate::error::OpError;
+    match error {
+        OpError::NotFound => error_page(user, headers, StatusCode::NOT_FOUND, "error.not_found"),
+        OpError::Forbidden => error_page(user, headers, StatusCode::FORBIDDEN, "error.forbidden"),
+        OpError::VersionMismatch => error_page(user, headers, StatusCode::CONFLICT, "flash.stale"),
+        OpError::Busy | OpError::TooMany(_) => {
+            error_page(user, headers, StatusCode::SERVICE_UNAVAILABLE, "error.busy")
+        }
+        OpError::Invalid(_) | OpError::Unauthenticated(_) | OpError::Internal(_) => error_page(
+            user,
+            headers,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "error.internal",
+        ),
+    }
+}
+
+/// Field errors translated for a form: `(field, message)`.
+pub fn field_messages(t: Tr, errors: &domain::field::FieldErrors) -> Vec<(String, String)> {
+    errors
+        .0
+        .iter()
+        .map(|e| {
+            (
+                e.field.clone(),
+                crate::i18n::format(t.lang, &format!("error.{}", e.code), &e.params),
+            )
+        })
+        .collect()
+}
+
+/// The messages for `field` among `errors`, joined.
+pub fn message_for(errors: &[(String, String)], field: &str) -> String {
+    errors
+        .iter()
+        .filter(|(f, _)| f == field)
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

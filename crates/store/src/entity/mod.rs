@@ -1,0 +1,12 @@
+//! SeaORM entities: one module per table of lastmile's own. Rows are plain data; the area
+//! modules of this crate (`tenant`, `user`, ...) turn them into domain values and own every
+//! query, so no caller builds SQL.
+
+pub mod aaa_change;
+pub mod api_token;
+pub mod audit_log;
+pub mod idempotency_key;
+pub mod job;
+pub mod session;
+pub mod staff_user;
+pub mod tenant;

@@ -1,0 +1,27 @@
+//! The `tenant` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A tenant row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "tenant")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub country: String,
+    pub currency: String,
+    pub time_zone: String,
+    pub owner_id: Option<i64>,
+    pub currency_locked: bool,
+    pub status: String,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub archived_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

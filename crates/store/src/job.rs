@@ -1,0 +1,211 @@
+//! Jobs: the outbox and the background queue (design.md §6). A job is inserted in the write
+//! transaction of the change that causes it ([`crate::write::Write::enqueue`]), claimed by a
+//! worker with one statement that works on both backends (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL; SQLite's single writer makes the plain statement atomic), and finished with
+//! its result or failed with a retry time. A claim holds a lease: a job whose worker died is
+//! claimed again once the lease runs out.
+//!
+//! Job bookkeeping (claim, progress, finish) is not a business change and is not audited;
+//! what a job changes goes through the write path like any other change.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+};
+use serde_json::Value;
+
+use crate::db::{Backend, Db};
+use crate::entity::job::{self, Column, Entity};
+use crate::error::StoreResult;
+use crate::write::{NewJob, job_row};
+use domain::ids::JobId;
+
+/// A job's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Waiting for its time or a worker.
+    Queued,
+    /// Claimed by a worker.
+    Running,
+    /// Finished.
+    Done,
+    /// Gave up after its last attempt.
+    Failed,
+}
+
+impl JobStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A claimed job, as a worker sees it.
+pub type Job = job::Model;
+
+pub(crate) async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    new: NewJob,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<JobId>> {
+    let deduped = new.dedupe_key.is_some();
+    let insert = Entity::insert(job_row(new, now));
+    let result = if deduped {
+        insert
+            .on_conflict(
+                OnConflict::column(Column::DedupeKey)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec(conn)
+            .await
+    } else {
+        insert.exec(conn).await
+    };
+    match result {
+        Ok(done) => Ok(Some(JobId(done.last_insert_id))),
+        Err(sea_orm::DbErr::RecordNotInserted) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Enqueues recurring work outside any change (the scheduler): `None` when the dedupe key is
+/// already there, so a period's job is enqueued once however often the scheduler ticks.
+pub async fn schedule(db: &Db, new: NewJob, now: DateTime<Utc>) -> StoreResult<Option<JobId>> {
+    insert(db.conn(), new, now).await
+}
+
+const CLAIM_POSTGRES: &str = "UPDATE job SET status = 'running', attempts = attempts + 1, \
+     locked_by = $1, locked_until = $2, updated_at = $3 \
+     WHERE id = (SELECT id FROM job \
+        WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3) \
+        ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING *";
+
+const CLAIM_SQLITE: &str = "UPDATE job SET status = 'running', attempts = attempts + 1, \
+     locked_by = ?1, locked_until = ?2, updated_at = ?3 \
+     WHERE id = (SELECT id FROM job \
+        WHERE (status = 'queued' AND run_at <= ?3) OR (status = 'running' AND locked_until < ?3) \
+        ORDER BY run_at, id LIMIT 1) \
+     RETURNING *";
+
+/// Claims the next due job for `worker` with a lease until `lease_until`.
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> StoreResult<Option<Job>> {
+    let (backend, sql) = match db.backend() {
+        Backend::Postgres => (DatabaseBackend::Postgres, CLAIM_POSTGRES),
+        Backend::Sqlite => (DatabaseBackend::Sqlite, CLAIM_SQLITE),
+    };
+    let statement = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [worker.into(), lease_until.into(), now.into()],
+    );
+    Ok(Entity::find()
+        .from_raw_sql(statement)
+        .one(db.conn())
+        .await?)
+}
+
+/// Records a running job's progress (shown in the panel and the API).
+pub async fn set_progress(
+    db: &Db,
+    id: JobId,
+    progress: Value,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    Entity::update_many()
+        .col_expr(Column::Progress, Expr::value(progress.to_string()))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id.0))
+        .exec(db.conn())
+        .await?;
+    Ok(())
+}
+
+/// Finishes a job with its result.
+pub async fn complete(db: &Db, id: JobId, result: Value, now: DateTime<Utc>) -> StoreResult<()> {
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::value(JobStatus::Done.as_str()))
+        .col_expr(Column::Result, Expr::value(result.to_string()))
+        .col_expr(Column::LockedBy, Expr::value(Option::<String>::None))
+        .col_expr(
+            Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::FinishedAt, Expr::value(now))
+        .filter(Column::Id.eq(id.0))
+        .exec(db.conn())
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: the job runs again at `retry_at`, or fails for good when it has
+/// used its attempts (`retry_at` is `None`).
+pub async fn fail(
+    db: &Db,
+    id: JobId,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut update = Entity::update_many()
+        .col_expr(Column::LastError, Expr::value(truncate(error, 2000)))
+        .col_expr(Column::LockedBy, Expr::value(Option::<String>::None))
+        .col_expr(
+            Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(now));
+    update = match retry_at {
+        Some(at) => update
+            .col_expr(Column::Status, Expr::value(JobStatus::Queued.as_str()))
+            .col_expr(Column::RunAt, Expr::value(at)),
+        None => update
+            .col_expr(Column::Status, Expr::value(JobStatus::Failed.as_str()))
+            .col_expr(Column::FinishedAt, Expr::value(now)),
+    };
+    update.filter(Column::Id.eq(id.0)).exec(db.conn()).await?;
+    Ok(())
+}
+
+/// Deletes finished jobs older than `before`; returns how many went.
+pub async fn purge_finished(db: &Db, before: DateTime<Utc>) -> StoreResult<u64> {
+    let done = Entity::delete_many()
+        .filter(Column::Status.is_in([JobStatus::Done.as_str(), JobStatus::Failed.as_str()]))
+        .filter(Column::FinishedAt.lt(before))
+        .exec(db.conn())
+        .await?;
+    Ok(done.rows_affected)
+}
+
+/// A job by id (unscoped: for workers and tests; the API lists jobs through its scope).
+pub async fn find(db: &Db, id: JobId) -> StoreResult<Option<Job>> {
+    Ok(Entity::find_by_id(id.0).one(db.conn()).await?)
+}
+
+/// The most recent jobs of a kind, newest first.
+pub async fn recent(db: &Db, kind: &str, limit: u64) -> StoreResult<Vec<Job>> {
+    Ok(Entity::find()
+        .filter(Column::Kind.eq(kind))
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(db.conn())
+        .await?)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}

@@ -1,0 +1,40 @@
+//! Embedded migrations, run on start and by `lastmile migrate`. A landed migration is never
+//! edited: a change to the schema is a new migration appended to [`Migrator::migrations`].
+//!
+//! lastmile's own tables are built with sea-query so that one definition serves SQLite and
+//! PostgreSQL (and, later, MySQL); the FreeRADIUS tables are written per backend because
+//! FreeRADIUS's own schema differs per backend and ours must match it column for column.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_platform;
+mod m20261123_000002_freeradius;
+
+/// The migration list.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_platform::Migration),
+            Box::new(m20261123_000002_freeradius::Migration),
+        ]
+    }
+}
+
+/// A big-integer primary key that the database numbers.
+pub(crate) fn id(name: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(name)
+        .big_integer()
+        .not_null()
+        .auto_increment()
+        .primary_key()
+        .take()
+}
+
+/// A timestamp with time zone, stored in UTC.
+pub(crate) fn at(name: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(name).timestamp_with_time_zone().take()
+}

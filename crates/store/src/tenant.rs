@@ -1,0 +1,265 @@
+//! Tenants: scoped reads, and the changes (create, change settings, archive) through the
+//! write path. A tenant is archived, never deleted: what refers to it stays.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    EntityTrait, QueryFilter,
+};
+use serde_json::{Value, json};
+
+use crate::entity::tenant::{ActiveModel, Column, Entity, Model};
+use crate::error::{StoreError, StoreResult};
+use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::scope;
+use crate::write::{AuditEntry, Write};
+use domain::access::{TenantFacts, TenantScope};
+use domain::ids::{TenantId, UserId};
+use domain::tenant::{NewTenant, TenantChanges};
+
+/// A stored tenant.
+pub type Tenant = Model;
+
+/// Stored tenant statuses.
+pub const ACTIVE: &str = "active";
+/// A deleted tenant: kept, signs nobody in.
+pub const ARCHIVED: &str = "archived";
+
+/// The tenant list: sortable by id, name and creation time.
+pub static LIST: ListSpec<Entity> = ListSpec {
+    sorts: &[
+        SortColumn {
+            name: "id",
+            column: Column::Id,
+            kind: SortKind::Int,
+        },
+        SortColumn {
+            name: "name",
+            column: Column::Name,
+            kind: SortKind::Text,
+        },
+        SortColumn {
+            name: "created_at",
+            column: Column::CreatedAt,
+            kind: SortKind::Time,
+        },
+    ],
+    id: Column::Id,
+    default_sort: "name",
+};
+
+/// Filters of the tenant list.
+#[derive(Debug, Clone, Default)]
+pub struct TenantFilter {
+    /// Only tenants with this status (`active` when `None`; `"all"` for every status).
+    pub status: Option<String>,
+    /// Names starting with this text (case-insensitive).
+    pub name_prefix: Option<String>,
+    /// Tenants in this country.
+    pub country: Option<String>,
+}
+
+/// What the access rules need to know of a tenant.
+pub fn facts(tenant: &Tenant) -> TenantFacts {
+    TenantFacts {
+        id: TenantId(tenant.id),
+        owner_id: tenant.owner_id.map(UserId),
+        active: tenant.status == ACTIVE,
+    }
+}
+
+/// The tenant's state for the audit log.
+pub fn snapshot(tenant: &Tenant) -> Value {
+    json!({
+        "id": tenant.id,
+        "name": tenant.name,
+        "country": tenant.country,
+        "currency": tenant.currency,
+        "time_zone": tenant.time_zone,
+        "owner_id": tenant.owner_id,
+        "status": tenant.status,
+        "version": tenant.version,
+    })
+}
+
+/// A tenant in the caller's scope.
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    scope: &TenantScope,
+    id: TenantId,
+) -> StoreResult<Option<Tenant>> {
+    Ok(Entity::find_by_id(id.0)
+        .filter(scope::tenants(scope))
+        .one(conn)
+        .await?)
+}
+
+/// A page of the tenants in the caller's scope.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    scope: &TenantScope,
+    filter: &TenantFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<Tenant>> {
+    let mut select = Entity::find().filter(scope::tenants(scope));
+    match filter.status.as_deref() {
+        None => select = select.filter(Column::Status.eq(ACTIVE)),
+        Some("all") => {}
+        Some(status) => select = select.filter(Column::Status.eq(status)),
+    }
+    if let Some(prefix) = &filter.name_prefix {
+        select = select.filter(crate::list::starts_with(Column::Name, prefix));
+    }
+    if let Some(country) = &filter.country {
+        select = select.filter(Column::Country.eq(country.to_ascii_uppercase()));
+    }
+    crate::list::fetch(conn, &LIST, select, page).await
+}
+
+/// Creates a tenant owned by `owner` (the Super Admin creating it, if one is).
+pub async fn create(w: &mut Write, new: &NewTenant, owner: Option<UserId>) -> StoreResult<Tenant> {
+    let now = w.now();
+    let row = ActiveModel {
+        id: NotSet,
+        name: Set(new.name.clone()),
+        country: Set(new.country.as_str().to_owned()),
+        currency: Set(new.currency.as_str().to_owned()),
+        time_zone: Set(new.time_zone.as_str().to_owned()),
+        owner_id: Set(owner.map(|o| o.0)),
+        currency_locked: Set(false),
+        status: Set(ACTIVE.to_owned()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        archived_at: Set(None),
+    };
+    let tenant = row.insert(w.tx()).await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(TenantId(tenant.id)),
+        action: "tenant.create",
+        entity: "tenant",
+        entity_id: Some(tenant.id),
+        before: None,
+        after: Some(snapshot(&tenant)),
+    })
+    .await?;
+    Ok(tenant)
+}
+
+/// Changes a tenant's settings if it is still at `version`. The currency is fixed once
+/// anything priced exists under the tenant.
+pub async fn update(
+    w: &mut Write,
+    scope: &TenantScope,
+    id: TenantId,
+    version: i32,
+    changes: &TenantChanges,
+) -> StoreResult<Tenant> {
+    let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
+    if before.status != ACTIVE {
+        return Err(StoreError::Refused {
+            field: "status",
+            code: "archived",
+        });
+    }
+    if before.version != version {
+        return Err(StoreError::VersionMismatch);
+    }
+    let currency_changes = changes
+        .currency
+        .as_ref()
+        .is_some_and(|c| c.as_str() != before.currency);
+    if currency_changes && before.currency_locked {
+        return Err(StoreError::Refused {
+            field: "currency",
+            code: "currency_locked",
+        });
+    }
+    let mut row: ActiveModel = before.clone().into();
+    if let Some(name) = &changes.name {
+        row.name = Set(name.clone());
+    }
+    if let Some(country) = &changes.country {
+        row.country = Set(country.as_str().to_owned());
+    }
+    if let Some(currency) = &changes.currency {
+        row.currency = Set(currency.as_str().to_owned());
+    }
+    if let Some(zone) = &changes.time_zone {
+        row.time_zone = Set(zone.as_str().to_owned());
+    }
+    let after = save_versioned(w, row, id, version).await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(id),
+        action: "tenant.update",
+        entity: "tenant",
+        entity_id: Some(id.0),
+        before: Some(snapshot(&before)),
+        after: Some(snapshot(&after)),
+    })
+    .await?;
+    Ok(after)
+}
+
+/// Archives a tenant: nobody of it signs in any more; everything that refers to it stays.
+pub async fn archive(w: &mut Write, scope: &TenantScope, id: TenantId) -> StoreResult<Tenant> {
+    let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
+    if before.status == ARCHIVED {
+        return Err(StoreError::Refused {
+            field: "status",
+            code: "archived",
+        });
+    }
+    let mut row: ActiveModel = before.clone().into();
+    row.status = Set(ARCHIVED.to_owned());
+    row.archived_at = Set(Some(w.now()));
+    let after = save_versioned(w, row, id, before.version).await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(id),
+        action: "tenant.archive",
+        entity: "tenant",
+        entity_id: Some(id.0),
+        before: Some(snapshot(&before)),
+        after: Some(snapshot(&after)),
+    })
+    .await?;
+    Ok(after)
+}
+
+/// Fixes the tenant's currency: called in the transaction that creates its first priced
+/// record.
+pub async fn lock_currency(w: &mut Write, id: TenantId) -> StoreResult<()> {
+    Entity::update_many()
+        .col_expr(
+            Column::CurrencyLocked,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(Column::Id.eq(id.0))
+        .filter(Column::CurrencyLocked.eq(false))
+        .exec(w.tx())
+        .await?;
+    Ok(())
+}
+
+/// Saves `row` as version `version + 1` if the stored row is still at `version`.
+async fn save_versioned(
+    w: &mut Write,
+    mut row: ActiveModel,
+    id: TenantId,
+    version: i32,
+) -> StoreResult<Tenant> {
+    row.version = Set(version + 1);
+    row.updated_at = Set(w.now());
+    let done = Entity::update_many()
+        .set(row)
+        .filter(Column::Id.eq(id.0))
+        .filter(Column::Version.eq(version))
+        .exec(w.tx())
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    Entity::find_by_id(id.0)
+        .one(w.tx())
+        .await?
+        .ok_or(StoreError::NotFound)
+}

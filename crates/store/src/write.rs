@@ -1,0 +1,217 @@
+//! The one write path. Every state change opens a [`Write`], makes its change through the
+//! area functions that take `&mut Write`, and commits. In the same transaction go the audit
+//! entry (who, what, when, before, after), the `aaa_change` entry when the change alters what
+//! the AAA decision says for a subscriber, and the outbox jobs that carry the change's side
+//! effects out after commit (design.md §2, §6). A `Write` committed without an audit entry
+//! is refused, so a change cannot slip past the audit log.
+//!
+//! On SQLite the transaction starts `BEGIN IMMEDIATE`, taking the write lock up front, so two
+//! writers queue on the busy timeout instead of deadlocking on a lock upgrade. No network
+//! call may happen while a `Write` is open.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    DatabaseTransaction, EntityTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use serde_json::Value;
+
+use crate::db::Db;
+use crate::entity::{aaa_change, audit_log, job};
+use crate::error::{StoreError, StoreResult};
+use domain::ids::{JobId, TenantId, UserId};
+
+/// Who makes a change: a user (with the e-mail it had then and its address), or the system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// The user, `None` for the system (jobs, the command line before any account exists).
+    pub user_id: Option<UserId>,
+    /// How the audit log names the author.
+    pub label: String,
+    /// The client's address, when the change came over the network.
+    pub ip: Option<String>,
+}
+
+impl Author {
+    /// A signed-in user.
+    pub fn user(user_id: UserId, label: impl Into<String>, ip: Option<String>) -> Self {
+        Self {
+            user_id: Some(user_id),
+            label: label.into(),
+            ip,
+        }
+    }
+
+    /// The system itself (`"system:scheduler"`, `"cli"`).
+    pub fn system(label: impl Into<String>) -> Self {
+        Self {
+            user_id: None,
+            label: label.into(),
+            ip: None,
+        }
+    }
+}
+
+/// One audit entry, written by the area function that makes the change.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    /// The tenant the change belongs to.
+    pub tenant_id: Option<TenantId>,
+    /// What was done, `area.verb` (`tenant.create`, `user.disable`).
+    pub action: &'static str,
+    /// The kind of record (`tenant`, `user`).
+    pub entity: &'static str,
+    /// The record.
+    pub entity_id: Option<i64>,
+    /// Its state before (secrets left out), `None` for a creation.
+    pub before: Option<Value>,
+    /// Its state after (secrets left out), `None` for a deletion.
+    pub after: Option<Value>,
+}
+
+/// A job to run after commit.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    /// The handler's name (`housekeeping.purge`).
+    pub kind: &'static str,
+    /// Its input.
+    pub payload: Value,
+    /// Not before this time.
+    pub run_at: DateTime<Utc>,
+    /// A key that makes a second enqueue of the same work do nothing.
+    pub dedupe_key: Option<String>,
+    /// How many times to try before giving up.
+    pub max_attempts: i32,
+    /// The tenant the job works for.
+    pub tenant_id: Option<TenantId>,
+}
+
+/// An open write transaction. See the module documentation.
+#[derive(Debug)]
+pub struct Write {
+    tx: DatabaseTransaction,
+    author: Author,
+    now: DateTime<Utc>,
+    audited: bool,
+}
+
+impl Db {
+    /// Opens a write transaction for `author` at `now` (the time every row of the change
+    /// carries).
+    pub async fn write(&self, author: Author, now: DateTime<Utc>) -> StoreResult<Write> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        let tx = self.conn().begin_with_options(options).await?;
+        Ok(Write {
+            tx,
+            author,
+            now,
+            audited: false,
+        })
+    }
+}
+
+impl Write {
+    /// The transaction, for the area functions' statements.
+    pub fn tx(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+
+    /// The time of the change.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The author of the change.
+    pub fn author(&self) -> &Author {
+        &self.author
+    }
+
+    /// Appends the audit entry of the change.
+    pub async fn audit(&mut self, entry: AuditEntry) -> StoreResult<()> {
+        let row = audit_log::ActiveModel {
+            id: NotSet,
+            at: Set(self.now),
+            tenant_id: Set(entry.tenant_id.map(|t| t.0)),
+            actor_id: Set(self.author.user_id.map(|u| u.0)),
+            actor_label: Set(self.author.label.clone()),
+            action: Set(entry.action.to_owned()),
+            entity: Set(entry.entity.to_owned()),
+            entity_id: Set(entry.entity_id),
+            before: Set(entry.before.map(|v| v.to_string())),
+            after: Set(entry.after.map(|v| v.to_string())),
+            ip: Set(self.author.ip.clone()),
+        };
+        audit_log::Entity::insert(row)
+            .exec_without_returning(&self.tx)
+            .await?;
+        self.audited = true;
+        Ok(())
+    }
+
+    /// Appends to the AAA change log: the decision for `customer_id` may have changed.
+    pub async fn aaa_changed(
+        &mut self,
+        tenant_id: Option<TenantId>,
+        customer_id: Option<i64>,
+        kind: &'static str,
+    ) -> StoreResult<()> {
+        let row = aaa_change::ActiveModel {
+            seq: NotSet,
+            at: Set(self.now),
+            tenant_id: Set(tenant_id.map(|t| t.0)),
+            customer_id: Set(customer_id),
+            kind: Set(kind.to_owned()),
+        };
+        aaa_change::Entity::insert(row)
+            .exec_without_returning(&self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Queues a job that runs after commit; `None` when its dedupe key is already queued.
+    pub async fn enqueue(&mut self, new: NewJob) -> StoreResult<Option<JobId>> {
+        crate::job::insert(&self.tx, new, self.now).await
+    }
+
+    /// Commits the change with its audit entry, change log and jobs.
+    pub async fn commit(self) -> StoreResult<()> {
+        if !self.audited {
+            self.tx.rollback().await?;
+            return Err(StoreError::Unaudited);
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gives the change up.
+    pub async fn rollback(self) -> StoreResult<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+/// The job row for `new`, for [`crate::job::insert`].
+pub(crate) fn job_row(new: NewJob, now: DateTime<Utc>) -> job::ActiveModel {
+    job::ActiveModel {
+        id: NotSet,
+        kind: Set(new.kind.to_owned()),
+        payload: Set(new.payload.to_string()),
+        status: Set("queued".to_owned()),
+        run_at: Set(new.run_at),
+        attempts: Set(0),
+        max_attempts: Set(new.max_attempts.max(1)),
+        locked_by: Set(None),
+        locked_until: Set(None),
+        dedupe_key: Set(new.dedupe_key),
+        progress: Set(None),
+        result: Set(None),
+        last_error: Set(None),
+        tenant_id: Set(new.tenant_id.map(|t| t.0)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    }
+}
