@@ -7,9 +7,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::attr::AttrId;
+use crate::value::{DataType, ValueError, fixed};
 
 /// A typed attribute: its id and name, and the Rust type of its value.
 pub struct Attr<T> {
@@ -61,6 +62,84 @@ impl<T> fmt::Debug for Attr<T> {
         write!(f, "{} ({})", self.name, self.id)
     }
 }
+
+/// A Rust type that a typed attribute constant ([`Attr`]) carries.
+pub trait AttrValue: Sized {
+    /// The RADIUS data type.
+    const DATA_TYPE: DataType;
+    /// Decodes value octets.
+    fn decode(bytes: &[u8]) -> Result<Self, ValueError>;
+    /// Appends value octets.
+    fn encode_into(&self, out: &mut Vec<u8>);
+}
+
+impl AttrValue for String {
+    const DATA_TYPE: DataType = DataType::String;
+    fn decode(bytes: &[u8]) -> Result<Self, ValueError> {
+        String::from_utf8(bytes.to_vec()).map_err(|_| ValueError::InvalidUtf8)
+    }
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_bytes());
+    }
+}
+
+impl AttrValue for Vec<u8> {
+    const DATA_TYPE: DataType = DataType::Octets;
+    fn decode(bytes: &[u8]) -> Result<Self, ValueError> {
+        Ok(bytes.to_vec())
+    }
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self);
+    }
+}
+
+macro_rules! fixed_attr_value {
+    ($ty:ty, $data_type:expr, $n:literal, $from:expr, $to:expr) => {
+        impl AttrValue for $ty {
+            const DATA_TYPE: DataType = $data_type;
+            fn decode(bytes: &[u8]) -> Result<Self, ValueError> {
+                Ok($from(fixed::<$n>($data_type, bytes)?))
+            }
+            fn encode_into(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&$to(self));
+            }
+        }
+    };
+}
+
+fixed_attr_value!(u32, DataType::Integer, 4, u32::from_be_bytes, |v: &u32| v
+    .to_be_bytes());
+fixed_attr_value!(
+    u64,
+    DataType::Integer64,
+    8,
+    u64::from_be_bytes,
+    |v: &u64| v.to_be_bytes()
+);
+fixed_attr_value!(
+    Ipv4Addr,
+    DataType::IpAddr,
+    4,
+    Ipv4Addr::from,
+    |v: &Ipv4Addr| v.octets()
+);
+fixed_attr_value!(
+    Ipv6Addr,
+    DataType::Ipv6Addr,
+    16,
+    Ipv6Addr::from,
+    |v: &Ipv6Addr| v.octets()
+);
+fixed_attr_value!(
+    SystemTime,
+    DataType::Date,
+    4,
+    |b| UNIX_EPOCH + Duration::from_secs(u64::from(u32::from_be_bytes(b))),
+    |v: &SystemTime| {
+        let secs = v.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        u32::try_from(secs).unwrap_or(u32::MAX).to_be_bytes()
+    }
+);
 
 /// IANA enterprise number of Microsoft.
 pub const VENDOR_MICROSOFT: u32 = 311;

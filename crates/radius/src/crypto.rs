@@ -174,6 +174,37 @@ pub fn salt_decrypt(
         .ok_or(HideError::BadInnerLength)
 }
 
+/// Hides a Tunnel-Password (RFC 2868 §3.5): the tag octet, then the salted encryption of the
+/// password with the Request Authenticator of the packet it goes in (for an Access-Accept,
+/// the request's authenticator).
+pub fn hide_tunnel_password(
+    tag: u8,
+    password: &[u8],
+    secret: &[u8],
+    request_authenticator: &[u8; 16],
+) -> Result<Vec<u8>, HideError> {
+    let mut out = vec![tag];
+    out.extend(salt_encrypt(
+        password,
+        secret,
+        request_authenticator,
+        random_salt(),
+    )?);
+    Ok(out)
+}
+
+/// Recovers a Tunnel-Password hidden with [`hide_tunnel_password`]: (tag, password).
+pub fn unhide_tunnel_password(
+    value: &[u8],
+    secret: &[u8],
+    request_authenticator: &[u8; 16],
+) -> Result<(u8, Vec<u8>), HideError> {
+    let Some((&tag, rest)) = value.split_first() else {
+        return Err(HideError::BadLength(0));
+    };
+    Ok((tag, salt_decrypt(rest, secret, request_authenticator)?))
+}
+
 /// A fresh random salt with the high bit set.
 pub fn random_salt() -> [u8; 2] {
     let salt: [u8; 2] = rand::random();
@@ -208,6 +239,18 @@ mod tests {
         assert_eq!(data.len(), 2 + 32);
         assert_eq!(salt_decrypt(&data, b"s3cret", &auth).unwrap(), key);
         assert!(salt_decrypt(&data[..10], b"s3cret", &auth).is_err());
+    }
+
+    #[test]
+    fn a_tunnel_password_keeps_its_tag_and_is_recovered() {
+        let auth = [9u8; 16];
+        let hidden = hide_tunnel_password(1, b"vpn-secret", b"s3cret", &auth).unwrap();
+        assert_eq!(hidden[0], 1);
+        assert_eq!(
+            unhide_tunnel_password(&hidden, b"s3cret", &auth).unwrap(),
+            (1, b"vpn-secret".to_vec())
+        );
+        assert!(unhide_tunnel_password(&[], b"s3cret", &auth).is_err());
     }
 
     #[test]

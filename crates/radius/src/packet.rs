@@ -4,9 +4,10 @@
 
 use crate::attr::{self, AttrId, Attribute, MESSAGE_AUTHENTICATOR};
 use crate::attrs::Attr;
+use crate::attrs::AttrValue;
 use crate::code::Code;
 use crate::error::{DecodeError, EncodeError};
-use crate::value::{AttrValue, ValueError};
+use crate::value::ValueError;
 
 /// Length of the packet header.
 pub const HEADER_LEN: usize = 20;

@@ -1,10 +1,9 @@
 //! Typed attribute values (RFC 8044 data types as FreeRADIUS names them): decoding from and
 //! encoding to value octets, parsing from and formatting to text. Which attribute has which
-//! type is the dictionary's business (`dict`); typed constants use [`AttrValue`].
+//! type is the dictionary's business (`dict`); typed constants use [`crate::attrs::AttrValue`].
 
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 
@@ -165,7 +164,10 @@ pub enum Value {
     Ipv4Prefix(Ipv4Addr, u8),
 }
 
-fn fixed<const N: usize>(data_type: DataType, bytes: &[u8]) -> Result<[u8; N], ValueError> {
+pub(crate) fn fixed<const N: usize>(
+    data_type: DataType,
+    bytes: &[u8],
+) -> Result<[u8; N], ValueError> {
     <[u8; N]>::try_from(bytes).map_err(|_| ValueError::WrongLength {
         data_type,
         expected: N,
@@ -435,84 +437,6 @@ impl fmt::Display for Value {
         }
     }
 }
-
-/// A Rust type that a typed attribute constant ([`crate::Attr`]) carries.
-pub trait AttrValue: Sized {
-    /// The RADIUS data type.
-    const DATA_TYPE: DataType;
-    /// Decodes value octets.
-    fn decode(bytes: &[u8]) -> Result<Self, ValueError>;
-    /// Appends value octets.
-    fn encode_into(&self, out: &mut Vec<u8>);
-}
-
-impl AttrValue for String {
-    const DATA_TYPE: DataType = DataType::String;
-    fn decode(bytes: &[u8]) -> Result<Self, ValueError> {
-        String::from_utf8(bytes.to_vec()).map_err(|_| ValueError::InvalidUtf8)
-    }
-    fn encode_into(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.as_bytes());
-    }
-}
-
-impl AttrValue for Vec<u8> {
-    const DATA_TYPE: DataType = DataType::Octets;
-    fn decode(bytes: &[u8]) -> Result<Self, ValueError> {
-        Ok(bytes.to_vec())
-    }
-    fn encode_into(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self);
-    }
-}
-
-macro_rules! fixed_attr_value {
-    ($ty:ty, $data_type:expr, $n:literal, $from:expr, $to:expr) => {
-        impl AttrValue for $ty {
-            const DATA_TYPE: DataType = $data_type;
-            fn decode(bytes: &[u8]) -> Result<Self, ValueError> {
-                Ok($from(fixed::<$n>($data_type, bytes)?))
-            }
-            fn encode_into(&self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&$to(self));
-            }
-        }
-    };
-}
-
-fixed_attr_value!(u32, DataType::Integer, 4, u32::from_be_bytes, |v: &u32| v
-    .to_be_bytes());
-fixed_attr_value!(
-    u64,
-    DataType::Integer64,
-    8,
-    u64::from_be_bytes,
-    |v: &u64| v.to_be_bytes()
-);
-fixed_attr_value!(
-    Ipv4Addr,
-    DataType::IpAddr,
-    4,
-    Ipv4Addr::from,
-    |v: &Ipv4Addr| v.octets()
-);
-fixed_attr_value!(
-    Ipv6Addr,
-    DataType::Ipv6Addr,
-    16,
-    Ipv6Addr::from,
-    |v: &Ipv6Addr| v.octets()
-);
-fixed_attr_value!(
-    SystemTime,
-    DataType::Date,
-    4,
-    |b| UNIX_EPOCH + Duration::from_secs(u64::from(u32::from_be_bytes(b))),
-    |v: &SystemTime| {
-        let secs = v.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        u32::try_from(secs).unwrap_or(u32::MAX).to_be_bytes()
-    }
-);
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let mut dict = Dictionary::new();
     let mut include = |_: &str, name: &str| {
-        Ok(Some((name.to_owned(), text.lines().take(8).collect::<Vec<_>>().join("\n"))))
+        Ok(Some((
+            name.to_owned(),
+            text.lines().take(8).collect::<Vec<_>>().join("\n"),
+        )))
     };
     if dict.load_str("fuzz", &text, &mut include).is_ok() {
         for line in text.lines() {

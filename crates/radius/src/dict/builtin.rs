@@ -147,6 +147,21 @@ mod tests {
     }
 
     #[test]
+    fn unknown_vendors_and_invalid_utf8_are_typed_errors() {
+        let dict = Dictionary::builtin();
+        let unknown = Attribute::new(AttrId::vendor(4242, 1), *b"x");
+        assert!(matches!(
+            dict.decode(&unknown),
+            Err(super::super::DictError::UnknownAttribute(_))
+        ));
+        let not_utf8 = Attribute::new(attrs::USER_NAME.id(), [0xffu8, 0xfe]);
+        assert!(matches!(
+            dict.decode(&not_utf8),
+            Err(super::super::DictError::Value { .. })
+        ));
+    }
+
+    #[test]
     fn unknown_attributes_and_values_that_do_not_fit_format_as_hex() {
         let dict = Dictionary::builtin();
         let unknown = Attribute::new(AttrId::vendor(4242, 1), [1u8, 2]);
