@@ -1,23 +1,214 @@
 //! `lastmile sim-router` and `lastmile router ...`: the simulated router and router tools.
+//!
+//! `sim-router` runs the `routeros` crate's simulated MikroTik until interrupted, printing
+//! where it listens (`api ADDR`, `api-ssl ADDR fingerprint F`, then `ready`). `router check`
+//! connects to a real or simulated router and prints its identity, RouterOS version, board,
+//! uptime and the API user's group (exit 0), or why it could not (exit 1). Only argument
+//! parsing and printing live here; the protocol is the `routeros` crate's.
 
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
+use routeros::sim::{Group, SimConfig, SimLogin, SimRouter};
+use routeros::{Client, ClientConfig, Fingerprint, LoginMethod, Trust, menu};
+
+/// A router user group.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GroupArg {
+    Full,
+    Write,
+    Read,
+}
 
 /// Arguments of `lastmile sim-router`.
 #[derive(Debug, Args)]
-pub struct SimRouterArgs {}
+pub struct SimRouterArgs {
+    /// Plain API listener, HOST:PORT (port 0 picks a free port).
+    #[arg(long)]
+    listen: SocketAddr,
+    /// API-SSL listener, HOST:PORT, with a fresh self-signed certificate.
+    #[arg(long)]
+    tls_listen: Option<SocketAddr>,
+    /// The API user to create.
+    #[arg(long)]
+    user: String,
+    /// The API user's password.
+    #[arg(long, env = "LASTMILE_ROUTER_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// The API user's group.
+    #[arg(long, value_enum, default_value = "full")]
+    group: GroupArg,
+    /// Load the configuration from FILE if it exists, and save it there.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// The router's identity (`/system/identity`).
+    #[arg(long, default_value = "MikroTik")]
+    identity: String,
+    /// Behave like RouterOS before 6.43 (challenge-response login).
+    #[arg(long)]
+    legacy_login: bool,
+    /// Answer empty prints with `!empty` (RouterOS 7.18 and later).
+    #[arg(long)]
+    empty_replies: bool,
+    /// Serve API-SSL without a certificate (every TLS handshake fails, as on such a router).
+    #[arg(long, requires = "tls_listen")]
+    tls_without_certificate: bool,
+}
 
 /// Router subcommands.
 #[derive(Debug, Subcommand)]
-pub enum RouterCommand {}
+pub enum RouterCommand {
+    /// Connect to a router's API; print identity, version, board, uptime and the API user's group.
+    Check(CheckArgs),
+}
+
+/// Arguments of `lastmile router check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The router, HOST or HOST:PORT (port 8728, or 8729 with --tls).
+    address: String,
+    /// The API user.
+    #[arg(long)]
+    user: String,
+    /// The API user's password.
+    #[arg(long, env = "LASTMILE_ROUTER_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// Use API-SSL; the certificate must chain to a public root unless pinned or accepted.
+    #[arg(long)]
+    tls: bool,
+    /// Trust exactly the certificate with this SHA-256 fingerprint.
+    #[arg(long, requires = "tls")]
+    fingerprint: Option<String>,
+    /// Accept any certificate (encrypts, but does not authenticate the router).
+    #[arg(long, requires = "tls", conflicts_with = "fingerprint")]
+    insecure_accept_any_certificate: bool,
+    /// Use the pre-6.43 challenge-response login only.
+    #[arg(long)]
+    legacy_login: bool,
+    /// Seconds allowed to connect and log in, and for each command.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+}
 
 /// Runs the simulated router until interrupted.
-pub async fn sim_router(_args: SimRouterArgs) -> ExitCode {
-    ExitCode::from(2)
+pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
+    let group = match args.group {
+        GroupArg::Full => Group::Full,
+        GroupArg::Write => Group::Write,
+        GroupArg::Read => Group::Read,
+    };
+    let mut config = SimConfig::new(&args.user, &args.password, group);
+    config.listen = args.listen;
+    config.tls_listen = args.tls_listen;
+    config.tls_certificate = !args.tls_without_certificate;
+    config.identity = args.identity;
+    config.state_file = args.state;
+    config.empty_replies = args.empty_replies;
+    if args.legacy_login {
+        config.login = SimLogin::Legacy;
+    }
+    let router = match SimRouter::start(config).await {
+        Ok(router) => router,
+        Err(error) => {
+            eprintln!("lastmile sim-router: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "api {}", router.address());
+        if let Some(address) = router.tls_address() {
+            match router.fingerprint() {
+                Some(fingerprint) => writeln!(out, "api-ssl {address} fingerprint {fingerprint}"),
+                None => writeln!(out, "api-ssl {address} without certificate"),
+            }
+            .ok();
+        }
+        let _ = writeln!(out, "ready");
+        let _ = out.flush();
+    }
+    wait_for_shutdown().await;
+    match router.shutdown().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("lastmile sim-router: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Runs a router subcommand.
 pub async fn run(command: RouterCommand) -> ExitCode {
-    match command {}
+    match command {
+        RouterCommand::Check(args) => match check(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("lastmile router check: {message}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+async fn check(args: CheckArgs) -> Result<(), String> {
+    let timeout =
+        Duration::try_from_secs_f64(args.timeout).map_err(|_| "invalid --timeout".to_owned())?;
+    let mut config =
+        ClientConfig::new(&args.address, &args.user, &args.password).with_command_timeout(timeout);
+    config.connect_timeout = timeout;
+    if args.legacy_login {
+        config = config.with_login(LoginMethod::Legacy);
+    }
+    if args.tls {
+        let trust = match (&args.fingerprint, args.insecure_accept_any_certificate) {
+            (Some(fingerprint), _) => {
+                Trust::Fingerprint(Fingerprint::parse(fingerprint).map_err(|e| e.to_string())?)
+            }
+            (None, true) => Trust::AcceptAny,
+            (None, false) => Trust::SystemRoots,
+        };
+        config = config.with_tls(trust);
+    }
+    let client = Client::connect(&config)
+        .await
+        .map_err(|e| format!("{}: {e}", args.address))?;
+    let identity = menu::IDENTITY
+        .get(&client)
+        .await
+        .map_err(|e| e.to_string())?;
+    let resource = menu::RESOURCE
+        .get(&client)
+        .await
+        .map_err(|e| e.to_string())?;
+    let group = menu::api_user_group(&client)
+        .await
+        .map_err(|e| e.to_string())?;
+    client.close().await;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "identity: {}", identity.name);
+    let _ = writeln!(out, "version: {}", resource.version);
+    let _ = writeln!(out, "board: {}", resource.board_name);
+    let _ = writeln!(out, "uptime: {}", resource.uptime);
+    let _ = writeln!(out, "api user group: {group}");
+    Ok(())
 }
