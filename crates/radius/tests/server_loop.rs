@@ -283,3 +283,16 @@ async fn a_client_with_no_server_times_out_after_its_retries() {
     let (len2, _) = socket.recv_from(&mut buf[len..]).await.unwrap();
     assert_eq!(len, len2, "a retransmission is the same packet");
 }
+
+#[tokio::test]
+async fn shutdown_waits_for_the_requests_in_flight_to_be_answered() {
+    let server = start_server(true).await;
+    let client = Client::with_config(server.address, SECRET, quick());
+    let in_flight = tokio::spawn(async move { client.send(&access_request("slow")).await });
+    while server.calls.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.stop().await;
+    let response = in_flight.await.unwrap().unwrap();
+    assert_eq!(response.packet.code, Code::AccessReject);
+}

@@ -28,6 +28,11 @@ impl Handler for TestHandler {
         match request.packet.code {
             Code::AccessRequest => {
                 let name = request.packet.value(attrs::USER_NAME)?.ok()?;
+                if name == "slow" {
+                    // Stands for a handler waiting on storage, to test shutdown.
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                    return Some(request.reply(Code::AccessReject));
+                }
                 let password = self.users.get(&name)?;
                 Some(match request.check_password(password) {
                     Outcome::Accept { reply, .. } => {
