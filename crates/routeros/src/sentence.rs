@@ -334,7 +334,7 @@ impl Reply {
             match Word::parse(&word) {
                 Word::Attribute(name, value) => reply.attributes.push(name, value),
                 Word::Api(b"tag", value) => reply.tag = Some(value.to_vec()),
-                Word::Api(..) => reply.attributes.push(&word[..], Vec::new()),
+                Word::Api(name, value) => reply.attributes.push([&b"."[..], name].concat(), value),
                 _ => reply.other.push(word),
             }
         }
