@@ -178,16 +178,16 @@ async fn test(command: TestCommand) -> Result<ExitCode, String> {
     let _ = writeln!(out, "Sent {} Id {} to {server}", code, request.identifier);
     let response = client.send(&request).await.map_err(|err| err.to_string())?;
     print_response(&mut out, &dict, server, &response);
-    if let Some(exchange) = exchange {
-        if response.packet.code == Code::AccessAccept {
-            if !exchange.verify_success(&response.packet) {
-                return Err("MS-CHAP2-Success does not prove the server knows the password".into());
-            }
-            let _ = writeln!(
-                out,
-                "MS-CHAP2-Success verified: the server knows the password"
-            );
+    if let Some(exchange) = exchange
+        && response.packet.code == Code::AccessAccept
+    {
+        if !exchange.verify_success(&response.packet) {
+            return Err("MS-CHAP2-Success does not prove the server knows the password".into());
         }
+        let _ = writeln!(
+            out,
+            "MS-CHAP2-Success verified: the server knows the password"
+        );
     }
     Ok(if response.is_positive() {
         ExitCode::SUCCESS
