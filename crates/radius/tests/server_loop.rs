@@ -278,10 +278,15 @@ async fn a_client_with_no_server_times_out_after_its_retries() {
         matches!(err, ClientError::Timeout { attempts: 2, .. }),
         "{err}"
     );
-    let mut buf = [0u8; 4096];
-    let (len, _) = socket.recv_from(&mut buf).await.unwrap();
-    let (len2, _) = socket.recv_from(&mut buf[len..]).await.unwrap();
-    assert_eq!(len, len2, "a retransmission is the same packet");
+    let mut first = [0u8; 4096];
+    let mut second = [0u8; 4096];
+    let (len, _) = socket.recv_from(&mut first).await.unwrap();
+    let (len2, _) = socket.recv_from(&mut second).await.unwrap();
+    assert_eq!(
+        first[..len],
+        second[..len2],
+        "a retransmission is the same packet: same identifier and authenticator"
+    );
 }
 
 #[tokio::test]
