@@ -243,11 +243,21 @@ impl fmt::Display for ErrorCause {
 }
 
 /// A client of one server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     server: SocketAddr,
     secret: Vec<u8>,
     config: ClientConfig,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("server", &self.server)
+            .field("secret", &"<redacted>")
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 impl Client {
@@ -363,6 +373,14 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_does_not_show_the_secret() {
+        let client = Client::new("127.0.0.1:3799".parse().unwrap(), "hunter2");
+        assert!(!format!("{client:?}").contains("hunter2"));
+        let nas = crate::server::NasClient::new("hunter2");
+        assert!(!format!("{nas:?}").contains("hunter2"));
+    }
 
     #[test]
     fn error_causes_have_names_and_numbers() {

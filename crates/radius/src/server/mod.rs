@@ -32,7 +32,7 @@ use crate::packet::{MAX_PACKET_LEN, Packet};
 use crate::sign::verify_request;
 
 /// A NAS the server answers: its shared secret and its Message-Authenticator policy.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NasClient {
     /// The shared secret.
     pub secret: Arc<[u8]>,
@@ -54,6 +54,18 @@ impl NasClient {
     pub fn require_message_authenticator(mut self, require: bool) -> NasClient {
         self.require_message_authenticator = require;
         self
+    }
+}
+
+impl std::fmt::Debug for NasClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NasClient")
+            .field("secret", &"<redacted>")
+            .field(
+                "require_message_authenticator",
+                &self.require_message_authenticator,
+            )
+            .finish()
     }
 }
 
