@@ -213,3 +213,19 @@ fn snapshot_of_a_signed_coa_request() {
     let bytes = request.encode_request(b"testing123").unwrap();
     insta::assert_snapshot!(hex_dump(&bytes));
 }
+
+#[test]
+fn every_fuzz_seed_packet_is_a_valid_packet() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/decode_packet");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let packet = Packet::decode(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Several vendor attributes in one Vendor-Specific come back one per Vendor-Specific.
+        let again = Packet::decode(&packet.encode().unwrap()).unwrap();
+        assert_eq!(again, packet, "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 9);
+}
