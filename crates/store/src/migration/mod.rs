@@ -38,3 +38,20 @@ pub(crate) fn id(name: impl IntoIden) -> ColumnDef {
 pub(crate) fn at(name: impl IntoIden) -> ColumnDef {
     ColumnDef::new(name).timestamp_with_time_zone().take()
 }
+
+/// A short name of the schema the migrations build: changes whenever a migration is added
+/// (landed migrations never change), so tests can keep one migrated template per schema.
+pub fn fingerprint() -> String {
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let joined = names.join(",");
+    // FNV-1a: a stable, dependency-free digest is enough to tell schemas apart.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in joined.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}

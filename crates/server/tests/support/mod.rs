@@ -1,0 +1,263 @@
+//! The integration tests' harness: a real lastmile started in-process on a random port with
+//! a fresh database (SQLite or PostgreSQL), and a small HTTP client for its API. Include with
+//! `mod support;`.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+
+use lastmile::app::{self, AppState, Running};
+use lastmile::clock::Clock;
+use lastmile::config::Config;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+pub use testkit::Backend;
+use testkit::TestDb;
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL: write
+/// `both_backends!(name);` under `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::support::Backend::Sqlite).await }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name($crate::support::Backend::Postgres).await }
+            )*
+        }
+    };
+}
+
+/// A running lastmile with its database.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Its address.
+    pub addr: SocketAddr,
+    /// Its state (database, clock, ...).
+    pub state: AppState,
+    /// The setup link it printed, if no account existed.
+    pub setup_url: Option<String>,
+    /// An HTTP client that follows no redirects and keeps no cookies.
+    pub http: reqwest::Client,
+    running: Option<Running>,
+    db: TestDb,
+}
+
+/// A password every test account uses.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The configuration tests run with: a random port, the test database, cheap Argon2 (the
+/// same code, lower cost), one job worker.
+pub fn test_config(db: &TestDb) -> Config {
+    let mut config = Config::default();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = db.dir().to_owned();
+    config.database_url = db.url.clone();
+    config.database_max_connections = 8;
+    config.security.argon2_memory_kib = 1024;
+    config.security.argon2_iterations = 1;
+    config.security.max_concurrent_hashes = 2;
+    config.security.max_queued_hashes = 64;
+    config.jobs.workers = 1;
+    config.jobs.poll_seconds = 1;
+    config
+}
+
+/// A fresh database on `backend`.
+pub async fn fresh_db(backend: Backend) -> TestDb {
+    testkit::db::fresh(
+        backend,
+        &store::migration::fingerprint(),
+        |url| async move {
+            let keyring =
+                store::crypto::Keyring::parse(&store::crypto::Keyring::generate_line("t")).unwrap();
+            let db = store::Db::connect(&url, 2, keyring)
+                .await
+                .map_err(|e| e.to_string())?;
+            db.migrate().await.map_err(|e| e.to_string())?;
+            db.close().await.map_err(|e| e.to_string())
+        },
+    )
+    .await
+}
+
+/// Starts lastmile on a fresh database.
+pub async fn spawn(backend: Backend) -> TestApp {
+    spawn_with(backend, |_| {}).await
+}
+
+/// Starts lastmile on a fresh database, with the configuration changed by `tweak`.
+pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let db = fresh_db(backend).await;
+    let mut config = test_config(&db);
+    tweak(&mut config);
+    let running = app::start(config, Clock::system())
+        .await
+        .expect("lastmile starts");
+    let addr = running.addr;
+    TestApp {
+        base: format!("http://{addr}"),
+        addr,
+        state: running.state.clone(),
+        setup_url: running.setup_url.clone(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        running: Some(running),
+        db,
+    }
+}
+
+impl TestApp {
+    /// Stops the server (the database stays until the app is dropped).
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+
+    /// The clock the server reads.
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
+    }
+
+    /// Sends an API request; returns the status and the JSON body (`Null` when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (status, _, body) = self.call_full(method, path, token, body, &[]).await;
+        (status, body)
+    }
+
+    /// Sends an API request with extra headers; returns status, headers and JSON body.
+    pub async fn call_full(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the request reaches lastmile");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, headers, json)
+    }
+
+    /// `GET` with a token.
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    /// `POST` JSON with a token.
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// `PATCH` JSON with a token; the body should carry `version`.
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// `DELETE` with a token.
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Signs in through the API; panics on failure.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {email}: {body}");
+        body["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Creates a Developer account the way `lastmile admin create` does and signs it in.
+    pub async fn developer(&self) -> String {
+        self.developer_named("dev@example.com").await
+    }
+
+    /// Creates a Developer account with this e-mail and signs it in.
+    pub async fn developer_named(&self, email: &str) -> String {
+        lastmile::auth::create_developer(
+            &self.state.db,
+            &self.state.hasher,
+            store::Author::system("test"),
+            self.state.clock.now(),
+            email,
+            "Developer",
+            PASSWORD,
+        )
+        .await
+        .expect("the developer account is created");
+        self.login(email, PASSWORD).await
+    }
+
+    /// Creates a tenant; returns its id.
+    pub async fn tenant(&self, token: &str, name: &str) -> i64 {
+        let (status, body) = self
+            .post("/api/v1/tenants", token, json!({"name": name, "country": "BD", "currency": "BDT", "time_zone": "Asia/Dhaka"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "tenant {name}: {body}");
+        body["id"].as_i64().unwrap()
+    }
+
+    /// Creates a user from a JSON body (password added); returns its id.
+    pub async fn user(&self, token: &str, mut body: Value) -> i64 {
+        body["password"] = json!(PASSWORD);
+        let (status, created) = self.post("/api/v1/users", token, body.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "user {body}: {created}");
+        created["id"].as_i64().unwrap()
+    }
+
+    /// Rows of a table (for assertions on database state).
+    pub async fn count(&self, table: &str) -> i64 {
+        use sea_orm::ConnectionTrait as _;
+        let backend = self.state.db.conn().get_database_backend();
+        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+        let row = self
+            .state
+            .db
+            .conn()
+            .query_one_raw(sea_orm::Statement::from_string(backend, sql))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
