@@ -14,10 +14,20 @@ fn tenant_body() -> Value {
 async fn a_tenant_is_created_read_changed_and_archived(backend: Backend) {
     let app = spawn(backend).await;
     let dev = app.developer().await;
-    let (status, headers, created) =
-        app.call_full(Method::POST, "/api/v1/tenants", Some(&dev), Some(tenant_body()), &[]).await;
+    let (status, headers, created) = app
+        .call_full(
+            Method::POST,
+            "/api/v1/tenants",
+            Some(&dev),
+            Some(tenant_body()),
+            &[],
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    assert_eq!((created["country"].as_str(), created["currency"].as_str()), (Some("BD"), Some("BDT")));
+    assert_eq!(
+        (created["country"].as_str(), created["currency"].as_str()),
+        (Some("BD"), Some("BDT"))
+    );
     assert_eq!(headers["etag"], "\"1\"");
     let id = created["id"].as_i64().unwrap();
 
@@ -25,16 +35,26 @@ async fn a_tenant_is_created_read_changed_and_archived(backend: Backend) {
     assert_eq!((status, &read), (StatusCode::OK, &created));
 
     let (status, changed) = app
-        .call_full(Method::PATCH, &format!("/api/v1/tenants/{id}"), Some(&dev), Some(json!({"name": "Dhaka Net Ltd"})), &[
-            ("if-match", "\"1\""),
-        ])
+        .call_full(
+            Method::PATCH,
+            &format!("/api/v1/tenants/{id}"),
+            Some(&dev),
+            Some(json!({"name": "Dhaka Net Ltd"})),
+            &[("if-match", "\"1\"")],
+        )
         .await
         .into_tuple();
     assert_eq!(status, StatusCode::OK, "{changed}");
-    assert_eq!((changed["name"].as_str(), changed["version"].as_i64()), (Some("Dhaka Net Ltd"), Some(2)));
+    assert_eq!(
+        (changed["name"].as_str(), changed["version"].as_i64()),
+        (Some("Dhaka Net Ltd"), Some(2))
+    );
 
     let (status, archived) = app.delete(&format!("/api/v1/tenants/{id}"), &dev).await;
-    assert_eq!((status, archived["status"].as_str()), (StatusCode::OK, Some("archived")));
+    assert_eq!(
+        (status, archived["status"].as_str()),
+        (StatusCode::OK, Some("archived"))
+    );
     // Archived, not gone: still readable, no longer listed by default.
     let (status, _) = app.get(&format!("/api/v1/tenants/{id}"), &dev).await;
     assert_eq!(status, StatusCode::OK);
@@ -43,11 +63,30 @@ async fn a_tenant_is_created_read_changed_and_archived(backend: Backend) {
     let (_, list) = app.get("/api/v1/tenants?status=archived", &dev).await;
     assert_eq!(list["total"], 1);
     // The audit log holds every step with the state before and after.
-    let (_, audit) = app.get(&format!("/api/v1/audit?entity=tenant&entity_id={id}&sort=id"), &dev).await;
-    let actions: Vec<_> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["tenant.create", "tenant.update", "tenant.archive"]);
+    let (_, audit) = app
+        .get(
+            &format!("/api/v1/audit?entity=tenant&entity_id={id}&sort=id"),
+            &dev,
+        )
+        .await;
+    let actions: Vec<_> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["tenant.create", "tenant.update", "tenant.archive"]
+    );
     let update = &audit["items"][1];
-    assert_eq!((update["before"]["name"].as_str(), update["after"]["name"].as_str()), (Some("Dhaka Net"), Some("Dhaka Net Ltd")));
+    assert_eq!(
+        (
+            update["before"]["name"].as_str(),
+            update["after"]["name"].as_str()
+        ),
+        (Some("Dhaka Net"), Some("Dhaka Net Ltd"))
+    );
     assert_eq!(update["actor_label"], "dev@example.com");
 }
 
@@ -66,12 +105,22 @@ async fn a_stale_version_gets_412_and_a_missing_one_428(backend: Backend) {
     let dev = app.developer().await;
     let id = app.tenant(&dev, "Chittagong Fiber").await;
     let path = format!("/api/v1/tenants/{id}");
-    let (status, _) = app.patch(&path, &dev, json!({"name": "A", "version": 1})).await;
+    let (status, _) = app
+        .patch(&path, &dev, json!({"name": "A", "version": 1}))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = app.patch(&path, &dev, json!({"name": "B", "version": 1})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::PRECONDITION_FAILED, Some("version_mismatch")));
+    let (status, body) = app
+        .patch(&path, &dev, json!({"name": "B", "version": 1}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::PRECONDITION_FAILED, Some("version_mismatch"))
+    );
     let (status, body) = app.patch(&path, &dev, json!({"name": "B"})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::PRECONDITION_REQUIRED, Some("version_required")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::PRECONDITION_REQUIRED, Some("version_required"))
+    );
     let (_, read) = app.get(&path, &dev).await;
     assert_eq!(read["name"], "A", "refused changes wrote nothing");
 }
@@ -80,17 +129,46 @@ async fn an_idempotency_key_replays_the_first_answer(backend: Backend) {
     let app = spawn(backend).await;
     let dev = app.developer().await;
     let key = [("idempotency-key", "create-dhaka-1")];
-    let (first_status, _, first) = app.call_full(Method::POST, "/api/v1/tenants", Some(&dev), Some(tenant_body()), &key).await;
+    let (first_status, _, first) = app
+        .call_full(
+            Method::POST,
+            "/api/v1/tenants",
+            Some(&dev),
+            Some(tenant_body()),
+            &key,
+        )
+        .await;
     assert_eq!(first_status, StatusCode::CREATED);
-    let (again_status, headers, again) =
-        app.call_full(Method::POST, "/api/v1/tenants", Some(&dev), Some(tenant_body()), &key).await;
+    let (again_status, headers, again) = app
+        .call_full(
+            Method::POST,
+            "/api/v1/tenants",
+            Some(&dev),
+            Some(tenant_body()),
+            &key,
+        )
+        .await;
     assert_eq!((again_status, &again), (StatusCode::CREATED, &first));
     assert_eq!(headers["idempotent-replayed"], "true");
     assert_eq!(app.count("tenant").await, 1, "the handler ran once");
     let mut other = tenant_body();
     other["name"] = json!("Another ISP");
-    let (status, _, body) = app.call_full(Method::POST, "/api/v1/tenants", Some(&dev), Some(other), &key).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused")));
+    let (status, _, body) = app
+        .call_full(
+            Method::POST,
+            "/api/v1/tenants",
+            Some(&dev),
+            Some(other),
+            &key,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("idempotency_key_reused")
+        )
+    );
     assert_eq!(app.count("tenant").await, 1);
 }
 
@@ -99,24 +177,71 @@ async fn bad_input_gets_field_errors_and_writes_nothing(backend: Backend) {
     let dev = app.developer().await;
     let audit_before = app.count("audit_log").await;
     let cases: Vec<(Value, StatusCode, &str)> = vec![
-        (json!({"name": "X", "country": "XX", "currency": "BDT", "time_zone": "Asia/Dhaka"}), StatusCode::UNPROCESSABLE_ENTITY, "country"),
-        (json!({"name": "X", "country": "BD", "currency": "XYZ", "time_zone": "Asia/Dhaka"}), StatusCode::UNPROCESSABLE_ENTITY, "currency"),
-        (json!({"name": "X", "country": "BD", "currency": "BDT", "time_zone": "Asia/Nowhere"}), StatusCode::UNPROCESSABLE_ENTITY, "time_zone"),
-        (json!({"name": "x".repeat(121), "country": "BD", "currency": "BDT", "time_zone": "UTC"}), StatusCode::UNPROCESSABLE_ENTITY, "name"),
-        (json!({"name": "", "country": "BD", "currency": "BDT", "time_zone": "UTC"}), StatusCode::UNPROCESSABLE_ENTITY, "name"),
-        (json!({"name": "X", "country": "BD", "currency": "BDT", "time_zone": "UTC", "extra": 1}), StatusCode::UNPROCESSABLE_ENTITY, "extra"),
-        (json!({"name": 7, "country": "BD", "currency": "BDT", "time_zone": "UTC"}), StatusCode::UNPROCESSABLE_ENTITY, "name"),
-        (json!({"country": "BD", "currency": "BDT", "time_zone": "UTC"}), StatusCode::UNPROCESSABLE_ENTITY, "name"),
+        (
+            json!({"name": "X", "country": "XX", "currency": "BDT", "time_zone": "Asia/Dhaka"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "country",
+        ),
+        (
+            json!({"name": "X", "country": "BD", "currency": "XYZ", "time_zone": "Asia/Dhaka"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "currency",
+        ),
+        (
+            json!({"name": "X", "country": "BD", "currency": "BDT", "time_zone": "Asia/Nowhere"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "time_zone",
+        ),
+        (
+            json!({"name": "x".repeat(121), "country": "BD", "currency": "BDT", "time_zone": "UTC"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+        ),
+        (
+            json!({"name": "", "country": "BD", "currency": "BDT", "time_zone": "UTC"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+        ),
+        (
+            json!({"name": "X", "country": "BD", "currency": "BDT", "time_zone": "UTC", "extra": 1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "extra",
+        ),
+        (
+            json!({"name": 7, "country": "BD", "currency": "BDT", "time_zone": "UTC"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+        ),
+        (
+            json!({"country": "BD", "currency": "BDT", "time_zone": "UTC"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+        ),
     ];
     for (body, status, field) in cases {
         let (got, answer) = app.post("/api/v1/tenants", &dev, body.clone()).await;
         assert_eq!(got, status, "{body} → {answer}");
-        let fields: Vec<_> = answer["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+        let fields: Vec<_> = answer["error"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["field"].as_str().unwrap())
+            .collect();
         assert!(fields.contains(&field), "{body} → {answer}");
-        assert!(answer["error"]["fields"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(
+            answer["error"]["fields"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
     // Every field of a wholly wrong tenant is reported at once.
-    let (_, answer) = app.post("/api/v1/tenants", &dev, json!({"name": "", "country": "?", "currency": "?", "time_zone": "?"})).await;
+    let (_, answer) = app
+        .post(
+            "/api/v1/tenants",
+            &dev,
+            json!({"name": "", "country": "?", "currency": "?", "time_zone": "?"}),
+        )
+        .await;
     assert_eq!(answer["error"]["fields"].as_array().unwrap().len(), 4);
 
     let malformed = app
@@ -131,7 +256,14 @@ async fn bad_input_gets_field_errors_and_writes_nothing(backend: Backend) {
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     let body: Value = malformed.json().await.unwrap();
     assert_eq!(body["error"]["code"], "malformed_json");
-    let not_json = app.http.post(format!("{}/api/v1/tenants", app.base)).bearer_auth(&dev).body("name=x").send().await.unwrap();
+    let not_json = app
+        .http
+        .post(format!("{}/api/v1/tenants", app.base))
+        .bearer_auth(&dev)
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
     let huge = app
         .http
@@ -145,14 +277,22 @@ async fn bad_input_gets_field_errors_and_writes_nothing(backend: Backend) {
     assert!(huge.status().is_client_error(), "{}", huge.status());
 
     assert_eq!(app.count("tenant").await, 0);
-    assert_eq!(app.count("audit_log").await, audit_before, "no change, no audit entry");
+    assert_eq!(
+        app.count("audit_log").await,
+        audit_before,
+        "no change, no audit entry"
+    );
 }
 
 async fn a_taken_email_is_a_field_error_whatever_its_case(backend: Backend) {
     let app = spawn(backend).await;
     let dev = app.developer().await;
     let tenant = app.tenant(&dev, "Sylhet Online").await;
-    app.user(&dev, json!({"email": "ops@sylhet.example", "name": "Ops", "role": "admin", "tenant_id": tenant})).await;
+    app.user(
+        &dev,
+        json!({"email": "ops@sylhet.example", "name": "Ops", "role": "admin", "tenant_id": tenant}),
+    )
+    .await;
     let (status, body) = app
         .post(
             "/api/v1/users",
@@ -161,7 +301,13 @@ async fn a_taken_email_is_a_field_error_whatever_its_case(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!((body["error"]["fields"][0]["field"].as_str(), body["error"]["fields"][0]["code"].as_str()), (Some("email"), Some("taken")));
+    assert_eq!(
+        (
+            body["error"]["fields"][0]["field"].as_str(),
+            body["error"]["fields"][0]["code"].as_str()
+        ),
+        (Some("email"), Some("taken"))
+    );
     let (_, users) = app.get("/api/v1/users?role=operator", &dev).await;
     assert_eq!(users["total"], 0);
 }
@@ -172,18 +318,31 @@ async fn users_need_a_tenant_below_super_admin_and_none_above(backend: Backend) 
     let tenant = app.tenant(&dev, "Khulna Link").await;
     let base = |role: &str| json!({"email": format!("{role}@khulna.example"), "password": support::PASSWORD, "name": role, "role": role});
     let (status, body) = app.post("/api/v1/users", &dev, base("admin")).await;
-    assert_eq!((status, body["error"]["fields"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("required")));
+    assert_eq!(
+        (status, body["error"]["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("required"))
+    );
     let mut with_tenant = base("super_admin");
     with_tenant["tenant_id"] = json!(tenant);
     let (status, body) = app.post("/api/v1/users", &dev, with_tenant).await;
-    assert_eq!((status, body["error"]["fields"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("must_be_absent")));
+    assert_eq!(
+        (status, body["error"]["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("must_be_absent"))
+    );
     let (status, body) = app.post("/api/v1/users", &dev, base("super_admin")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["tenant_id"], Value::Null);
     let (status, body) = app.post("/api/v1/users", &dev, base("customer")).await;
-    assert_eq!((status, body["error"]["fields"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_staff_role")));
+    assert_eq!(
+        (status, body["error"]["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_staff_role"))
+    );
     let (status, _) = app.post("/api/v1/users", &dev, base("developer")).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "developers come from the command line");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "developers come from the command line"
+    );
 }
 
 async fn deleting_an_operator_moves_its_children_and_ends_its_sign_ins(backend: Backend) {
@@ -197,15 +356,28 @@ async fn deleting_an_operator_moves_its_children_and_ends_its_sign_ins(backend: 
 
     // Without a new parent the sub-operator would be orphaned: refused.
     let (status, body) = app.delete(&format!("/api/v1/users/{op1}"), &dev).await;
-    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reassign_to")));
-    let (status, body) = app.delete(&format!("/api/v1/users/{op1}?reassign_to={op2}"), &dev).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("archived")));
+    assert_eq!(
+        (status, body["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reassign_to"))
+    );
+    let (status, body) = app
+        .delete(&format!("/api/v1/users/{op1}?reassign_to={op2}"), &dev)
+        .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("archived"))
+    );
     let (_, moved) = app.get(&format!("/api/v1/users/{sub}"), &dev).await;
     assert_eq!(moved["parent_id"], op2);
     let (status, _) = app.get("/api/v1/me", &op1_token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, body) = app
-        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "op1@r.example", "password": support::PASSWORD})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": "op1@r.example", "password": support::PASSWORD})),
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     // The freed e-mail can be used again.
@@ -230,7 +402,9 @@ async fn lists_page_by_cursor_and_sort_on_declared_columns(backend: Backend) {
             seen.push(item["name"].as_str().unwrap().to_owned());
         }
         match page["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/api/v1/users?role=staff&sort=-name&limit=3&cursor={cursor}"),
+            Some(cursor) => {
+                path = format!("/api/v1/users?role=staff&sort=-name&limit=3&cursor={cursor}")
+            }
             None => break,
         }
     }
@@ -238,7 +412,10 @@ async fn lists_page_by_cursor_and_sort_on_declared_columns(backend: Backend) {
     assert_eq!(seen, expected);
 
     let (status, body) = app.get("/api/v1/users?sort=password_hash", &dev).await;
-    assert_eq!((status, body["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("sort")));
+    assert_eq!(
+        (status, body["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("sort"))
+    );
     let (status, _) = app.get("/api/v1/users?limit=501", &dev).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = app.get("/api/v1/users?cursor=garbage", &dev).await;
@@ -251,19 +428,58 @@ async fn lists_page_by_cursor_and_sort_on_declared_columns(backend: Backend) {
 
 async fn the_openapi_document_and_its_offline_ui_are_served(backend: Backend) {
     let app = spawn(backend).await;
-    let doc: Value = app.http.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
-    for path in ["/api/v1/auth/login", "/api/v1/tenants", "/api/v1/tenants/{id}", "/api/v1/users", "/api/v1/users/{id}", "/api/v1/audit"] {
+    let doc: Value = app
+        .http
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/tenants",
+        "/api/v1/tenants/{id}",
+        "/api/v1/users",
+        "/api/v1/users/{id}",
+        "/api/v1/audit",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
-    let ui = app.http.get(format!("{}/api/v1/docs/", app.base)).send().await.unwrap();
+    let ui = app
+        .http
+        .get(format!("{}/api/v1/docs/", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ui.status(), StatusCode::OK);
     let html = ui.text().await.unwrap();
-    assert!(!html.contains("cdn") && !html.contains("unpkg"), "the UI's assets are served by lastmile itself");
-    let health = app.http.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert!(
+        !html.contains("cdn") && !html.contains("unpkg"),
+        "the UI's assets are served by lastmile itself"
+    );
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
-    let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("lastmile_http_requests_total"), "{metrics}");
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("lastmile_http_requests_total"),
+        "{metrics}"
+    );
 }
 
 both_backends!(
