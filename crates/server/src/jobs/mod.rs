@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use crate::app::AppState;
 use store::job::Job;
 
-pub use scheduler::RECURRING;
+pub use scheduler::{RECURRING, tick};
 
 /// Why a job failed.
 #[derive(Debug, thiserror::Error)]

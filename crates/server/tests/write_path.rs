@@ -1,0 +1,186 @@
+//! The write path and the jobs behind it: no change commits without its audit entry, jobs
+//! queued by the scheduler run once per period, leases of dead workers expire, finished work
+//! is purged, and list totals stop counting at the cap.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait as _, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait as _};
+use serde_json::json;
+use support::{Backend, spawn, spawn_with};
+
+async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Backend) {
+    let app = spawn(backend).await;
+    let db = &app.state.db;
+    let now = app.clock().now();
+    let mut w = db.write(store::Author::system("test"), now).await.unwrap();
+    store::entity::tenant::ActiveModel {
+        id: NotSet,
+        name: Set("Sneaky".into()),
+        country: Set("BD".into()),
+        currency: Set("BDT".into()),
+        time_zone: Set("UTC".into()),
+        owner_id: Set(None),
+        currency_locked: Set(false),
+        status: Set("active".into()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        archived_at: Set(None),
+    }
+    .insert(w.tx())
+    .await
+    .unwrap();
+    let error = w.commit().await.unwrap_err();
+    assert!(matches!(error, store::StoreError::Unaudited), "{error}");
+    assert_eq!(app.count("tenant").await, 0);
+}
+
+async fn wait_for_job(app: &support::TestApp, kind: &str, status: &str) -> store::job::Job {
+    for _ in 0..200 {
+        let jobs = store::job::recent(&app.state.db, kind, 10).await.unwrap();
+        if let Some(job) = jobs.into_iter().find(|j| j.status == status) {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no {kind} job reached {status}");
+}
+
+async fn the_scheduler_queues_each_period_once_and_a_worker_runs_it(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let done = wait_for_job(&app, "housekeeping.purge", "done").await;
+    assert!(
+        done.result
+            .as_deref()
+            .is_some_and(|r| r.contains("sessions")),
+        "{:?}",
+        done.result
+    );
+    // Ticking again in the same hour queues nothing new.
+    lastmile::jobs::tick(&app.state).await;
+    lastmile::jobs::tick(&app.state).await;
+    assert_eq!(
+        store::job::recent(&app.state.db, "housekeeping.purge", 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Two months later the next period's purge removes the long-expired token.
+    app.clock().shift(61 * 24 * 3600);
+    lastmile::jobs::tick(&app.state).await;
+    for _ in 0..200 {
+        if app.count("api_token").await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let jobs = store::job::recent(&app.state.db, "housekeeping.purge", 10)
+        .await
+        .unwrap();
+    assert_eq!(app.count("api_token").await, 0, "{jobs:#?}");
+    // The new period's purge also removed the first purge, finished two months ago.
+    assert_eq!(jobs.len(), 1, "{jobs:#?}");
+    assert_ne!(jobs[0].id, done.id);
+    assert_ne!(jobs[0].dedupe_key, done.dedupe_key);
+    let (status, _) = app.get("/api/v1/me", &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_job_without_a_handler_fails_for_good_with_its_reason(backend: Backend) {
+    let app = spawn(backend).await;
+    let now = app.clock().now();
+    let job = store::NewJob {
+        kind: "no.such.kind",
+        payload: json!({}),
+        run_at: now,
+        dedupe_key: None,
+        max_attempts: 5,
+        tenant_id: None,
+    };
+    store::job::schedule(&app.state.db, job, now).await.unwrap();
+    app.state.jobs_wake.notify_one();
+    let failed = wait_for_job(&app, "no.such.kind", "failed").await;
+    assert_eq!(failed.attempts, 1, "a permanent error is not retried");
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("no handler"))
+    );
+}
+
+async fn a_claim_whose_worker_died_is_taken_over_when_its_lease_runs_out(backend: Backend) {
+    let app = spawn_with(backend, |c| c.jobs.workers = 0).await;
+    let db = &app.state.db;
+    let now = app.clock().now();
+    let job = store::NewJob {
+        kind: "test.lease",
+        payload: json!({}),
+        run_at: now,
+        dedupe_key: Some("lease-1".into()),
+        max_attempts: 3,
+        tenant_id: None,
+    };
+    store::job::schedule(db, job, now).await.unwrap();
+    let first = store::job::claim(db, "worker-a", now, now + TimeDelta::minutes(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.attempts, first.locked_by.as_deref()),
+        (1, Some("worker-a"))
+    );
+    assert!(
+        store::job::claim(db, "worker-b", now, now + TimeDelta::minutes(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let later = now + TimeDelta::minutes(11);
+    let taken = store::job::claim(db, "worker-b", later, later + TimeDelta::minutes(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (taken.id, taken.attempts, taken.locked_by.as_deref()),
+        (first.id, 2, Some("worker-b"))
+    );
+}
+
+async fn list_totals_stop_counting_at_ten_thousand(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let conn = app.state.db.conn();
+    let backend_kind = conn.get_database_backend();
+    let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10050) \
+               INSERT INTO audit_log (at, tenant_id, actor_id, actor_label, action, entity) \
+               SELECT CURRENT_TIMESTAMP, NULL, NULL, 'bulk', 'test.bulk', 'test' FROM n";
+    conn.execute_raw(sea_orm::Statement::from_string(backend_kind, sql))
+        .await
+        .unwrap();
+    let (status, page) = app
+        .get("/api/v1/audit?action=test.bulk&limit=5", &token)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (page["total"].as_i64(), page["total_capped"].as_bool()),
+        (Some(10_000), Some(true))
+    );
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    assert!(page["next_cursor"].is_string());
+}
+
+both_backends!(
+    a_change_without_its_audit_entry_is_refused_and_rolled_back,
+    the_scheduler_queues_each_period_once_and_a_worker_runs_it,
+    a_job_without_a_handler_fails_for_good_with_its_reason,
+    a_claim_whose_worker_died_is_taken_over_when_its_lease_runs_out,
+    list_totals_stop_counting_at_ten_thousand,
+);
