@@ -177,7 +177,62 @@ async fn list_totals_stop_counting_at_ten_thousand(backend: Backend) {
     assert!(page["next_cursor"].is_string());
 }
 
+async fn a_tenants_currency_is_fixed_once_anything_priced_exists(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let id = app.tenant(&token, "Comilla Net").await;
+    let path = format!("/api/v1/tenants/{id}");
+    let (status, body) = app
+        .patch(&path, &token, json!({"currency": "USD", "version": 1}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The first priced record's transaction fixes the currency.
+    let mut w = app
+        .state
+        .db
+        .write(store::Author::system("test"), app.clock().now())
+        .await
+        .unwrap();
+    store::tenant::lock_currency(&mut w, domain::ids::TenantId(id))
+        .await
+        .unwrap();
+    w.audit(store::AuditEntry {
+        tenant_id: Some(domain::ids::TenantId(id)),
+        action: "test.priced",
+        entity: "tenant",
+        entity_id: Some(id),
+        before: None,
+        after: None,
+    })
+    .await
+    .unwrap();
+    w.commit().await.unwrap();
+    let (status, body) = app
+        .patch(&path, &token, json!({"currency": "BDT", "version": 2}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["fields"][0]["code"], "currency_locked");
+    let (_, tenant) = app.get(&path, &token).await;
+    assert_eq!(
+        (
+            tenant["currency"].as_str(),
+            tenant["currency_locked"].as_bool()
+        ),
+        (Some("USD"), Some(true))
+    );
+    // Other settings still change.
+    let (status, _) = app
+        .patch(
+            &path,
+            &token,
+            json!({"name": "Comilla Net Ltd", "version": 2}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 both_backends!(
+    a_tenants_currency_is_fixed_once_anything_priced_exists,
     a_change_without_its_audit_entry_is_refused_and_rolled_back,
     the_scheduler_queues_each_period_once_and_a_worker_runs_it,
     a_job_without_a_handler_fails_for_good_with_its_reason,
