@@ -5,6 +5,8 @@
 //! The expectations are restated here from the design's role table, independently of
 //! `domain::access`, so the test checks the rules rather than echoing them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,8 @@
 //! Signing in and out through the API: tokens, wrong credentials, the throttle, TOTP,
 //! disabled accounts and tenants, and the API's refusal of cookies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use reqwest::{Method, StatusCode};

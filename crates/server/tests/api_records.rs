@@ -1,6 +1,8 @@
 //! Tenants and users through the API: creation, reading, changes guarded by versions,
 //! idempotent POSTs, and bad input answered with clear errors and no partial write.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use reqwest::{Method, StatusCode};

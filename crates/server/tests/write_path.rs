@@ -2,6 +2,8 @@
 //! queued by the scheduler run once per period, leases of dead workers expire, finished work
 //! is purged, and list totals stop counting at the cap.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::time::Duration;
@@ -16,7 +18,7 @@ async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Ba
     let app = spawn(backend).await;
     let db = &app.state.db;
     let now = app.clock().now();
-    let mut w = db.write(store::Author::system("test"), now).await.unwrap();
+    let w = db.write(store::Author::system("test"), now).await.unwrap();
     store::entity::tenant::ActiveModel {
         id: NotSet,
         name: Set("Sneaky".into()),

@@ -56,11 +56,13 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// The configuration tests run with: a random port, the test database, cheap Argon2 (the
 /// same code, lower cost), one job worker.
 pub fn test_config(db: &TestDb) -> Config {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.data_dir = db.dir().to_owned();
-    config.database_url = db.url.clone();
-    config.database_max_connections = 8;
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: db.dir().to_owned(),
+        database_url: db.url.clone(),
+        database_max_connections: 8,
+        ..Config::default()
+    };
     config.security.argon2_memory_kib = 1024;
     config.security.argon2_iterations = 1;
     config.security.max_concurrent_hashes = 2;
