@@ -1,0 +1,529 @@
+//! The `lastmile` binary as an operator runs it: `admin create` (password as a flag or on
+//! standard input, invalid input refused with exit code 2), `serve` on a fresh installation
+//! (the one-time setup link), `migrate`, `lastmile.toml` with an unknown key,
+//! `LASTMILE_LISTEN`, and a clean stop on SIGTERM.
+//!
+//! Every test runs the real binary as a child process with its own data directory, on
+//! SQLite, and on PostgreSQL where the database is what is being tested. A server is ready
+//! when `/healthz` answers; it is killed when its guard drops.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail the test on error"
+)]
+
+mod support;
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::{Backend, PASSWORD};
+use testkit::TestDb;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lastmile");
+
+/// How long a process may take to do what the test waits for before the test gives up. A
+/// bound for hung processes, not a measurement: the tests poll and go on as soon as they can.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// An installation: a data directory and a database (SQLite in the data directory, or a
+/// fresh PostgreSQL database passed as `--database-url`).
+struct Install {
+    db: TestDb,
+}
+
+impl Install {
+    async fn new(backend: Backend) -> Self {
+        Self {
+            db: support::fresh_db(backend).await,
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.db.dir()
+    }
+
+    /// `lastmile ARGS --data-dir DIR [--database-url URL]`, run in the data directory with
+    /// none of the caller's `LASTMILE_*` variables and cheap Argon2 settings.
+    fn lastmile(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command.args(args).arg("--data-dir").arg(self.dir());
+        if self.db.backend == Backend::Postgres {
+            command.arg("--database-url").arg(&self.db.url);
+        }
+        command.current_dir(self.dir());
+        for (name, _) in std::env::vars() {
+            if name.starts_with("LASTMILE_") || name == "RUST_LOG" {
+                command.env_remove(name);
+            }
+        }
+        command
+            .env("LASTMILE_SECURITY_ARGON2_MEMORY_KIB", "1024")
+            .env("LASTMILE_SECURITY_ARGON2_ITERATIONS", "1");
+        command
+    }
+
+    /// `lastmile serve --listen 127.0.0.1:0`, ready.
+    async fn serve(&self) -> Server {
+        Server::start(self.lastmile(&["serve", "--listen", "127.0.0.1:0"])).await
+    }
+
+    /// The database `lastmile` uses here.
+    fn database_url(&self) -> String {
+        match self.db.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.dir().join("lastmile.db").display()),
+            Backend::Postgres => self.db.url.clone(),
+        }
+    }
+
+    /// The number of staff accounts in the database.
+    async fn accounts(&self) -> i64 {
+        use sea_orm::ConnectionTrait as _;
+        let conn = sea_orm::Database::connect(self.database_url())
+            .await
+            .unwrap();
+        let backend = conn.get_database_backend();
+        let row = conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                backend,
+                "SELECT COUNT(*) AS n FROM staff_user",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let count = row.try_get::<i64>("", "n").unwrap();
+        conn.close().await.unwrap();
+        count
+    }
+}
+
+/// A running `lastmile serve`, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    /// Standard output, line by line, as it is printed.
+    stdout: Receiver<String>,
+    /// Every line read from `stdout` so far.
+    printed: Vec<String>,
+    stderr: Arc<Mutex<String>>,
+    http: reqwest::Client,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Spawns `command`, reads the address it announces and polls `/healthz` until it
+    /// answers.
+    async fn start(mut command: Command) -> Server {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (lines, stdout) = std::sync::mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err = child.stderr.take().unwrap();
+        let collected = stderr.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = err.read(&mut chunk) {
+                collected
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        });
+        let mut server = Server {
+            child,
+            base: String::new(),
+            stdout,
+            printed: Vec::new(),
+            stderr,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+        };
+        let announced = server.line_containing("lastmile is listening on http://");
+        let address = announced
+            .rsplit("http://")
+            .next()
+            .unwrap()
+            .trim()
+            .to_owned();
+        server.base = format!("http://{address}");
+        server.wait_until_healthy().await;
+        server
+    }
+
+    /// Waits for a line of standard output containing `text`; returns it.
+    fn line_containing(&mut self, text: &str) -> String {
+        if let Some(line) = self.printed.iter().find(|l| l.contains(text)) {
+            return line.clone();
+        }
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(line) => {
+                    self.printed.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => panic!(
+                    "lastmile never printed {text:?}; stdout:\n{}\nstderr:\n{}",
+                    self.printed.join("\n"),
+                    self.stderr()
+                ),
+            }
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    async fn wait_until_healthy(&mut self) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Ok(response) = self.http.get(format!("{}/healthz", self.base)).send().await
+                && response.status() == StatusCode::OK
+            {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "lastmile exited ({status}) before it was ready:\n{}",
+                    self.stderr()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "lastmile did not answer /healthz at {}:\n{}",
+                self.base,
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits for the process to exit; returns its status.
+    async fn exited(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "lastmile did not exit:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// `POST /api/v1/auth/login`; the status and the JSON body.
+    async fn sign_in(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.json().await.unwrap())
+    }
+
+    /// `GET /api/v1/me` with a bearer token.
+    async fn me(&self, token: &str) -> Value {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/me", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// Asserts that `email` signs in with `password` as a Developer.
+    async fn assert_developer(&self, email: &str, password: &str) {
+        let (status, body) = self.sign_in(email, password).await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {email}: {body}");
+        let me = self.me(body["token"].as_str().unwrap()).await;
+        assert_eq!(me["email"], email, "{me}");
+        assert_eq!(me["role"], "developer", "{me}");
+    }
+}
+
+/// Runs `command` with `input` on its standard input.
+fn run_with_input(mut command: Command, input: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A port nothing listens on right now (the OS's pick for port 0, released).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+async fn admin_create_makes_a_developer_who_signs_in_through_the_api(backend: Backend) {
+    let install = Install::new(backend).await;
+    let output = install
+        .lastmile(&[
+            "admin",
+            "create",
+            "--email",
+            "owner@example.com",
+            "--password",
+            PASSWORD,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("created Developer account owner@example.com"),
+        "{}",
+        text(&output.stdout)
+    );
+
+    let mut server = install.serve().await;
+    server.assert_developer("owner@example.com", PASSWORD).await;
+    // An account exists, so no setup link is offered.
+    server.line_containing("lastmile is listening");
+    assert!(
+        !server.printed.iter().any(|l| l.contains("/setup/")),
+        "{:?}",
+        server.printed
+    );
+}
+
+async fn admin_create_reads_the_password_from_standard_input(backend: Backend) {
+    let install = Install::new(backend).await;
+    let command = install.lastmile(&["admin", "create", "--email", "piped@example.com"]);
+    let output = run_with_input(command, &format!("{PASSWORD}\n"));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    let server = install.serve().await;
+    server.assert_developer("piped@example.com", PASSWORD).await;
+    // The line end is not part of the password.
+    let (status, _) = server
+        .sign_in("piped@example.com", &format!("{PASSWORD}\n"))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn admin_create_refuses_an_invalid_email_or_a_short_password_with_exit_code_2(
+    backend: Backend,
+) {
+    let install = Install::new(backend).await;
+    for (email, password, field) in [
+        ("not-an-email", PASSWORD, "email"),
+        ("short@example.com", "short", "password"),
+    ] {
+        let output = install
+            .lastmile(&["admin", "create", "--email", email, "--password", password])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{email} / {password}");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains(&format!("lastmile: {field}: ")),
+            "{email} / {password}: {stderr}"
+        );
+        assert!(
+            text(&output.stdout).trim().is_empty(),
+            "{}",
+            text(&output.stdout)
+        );
+    }
+    assert_eq!(install.accounts().await, 0, "no account was written");
+}
+
+async fn serve_without_an_account_prints_a_setup_link_that_works_once(backend: Backend) {
+    let install = Install::new(backend).await;
+    let mut server = install.serve().await;
+    let offer = server.line_containing("one-time link");
+    let link = offer.split_whitespace().last().unwrap().to_owned();
+    assert!(
+        link.starts_with(&format!("{}/setup/", server.base)),
+        "{offer}"
+    );
+    server.line_containing("lastmile admin create --email");
+
+    let page = server.http.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    let path = link.strip_prefix(&server.base).unwrap();
+    assert!(
+        page.contains(&format!("<form method=\"post\" action=\"{path}\">")),
+        "{page}"
+    );
+
+    let form = [
+        ("email", "first@example.com"),
+        ("name", "First Developer"),
+        ("password", PASSWORD),
+    ];
+    let created = server.http.post(&link).form(&form).send().await.unwrap();
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert!(
+        created
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("lastmile_session=")),
+        "the new Developer is signed in to the panel"
+    );
+    server.assert_developer("first@example.com", PASSWORD).await;
+
+    // The link is used up.
+    let again = server.http.get(&link).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let second = [
+        ("email", "second@example.com"),
+        ("name", "Second"),
+        ("password", PASSWORD),
+    ];
+    let again = server.http.post(&link).form(&second).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert_eq!(install.accounts().await, 1);
+}
+
+async fn migrate_applies_the_migrations_and_exits_0(backend: Backend) {
+    // An empty database, not the tests' migrated template.
+    let db = match backend {
+        Backend::Sqlite => support::fresh_db(backend).await,
+        Backend::Postgres => testkit::db::fresh(backend, "empty", |_| async { Ok(()) }).await,
+    };
+    let install = Install { db };
+    let pending = || async {
+        let keyring = store::crypto::Keyring::parse(&store::crypto::Keyring::generate_line("t"));
+        let db = store::Db::connect(&install.database_url(), 1, keyring.unwrap())
+            .await
+            .unwrap();
+        let pending = db.needs_migration().await.unwrap();
+        db.close().await.unwrap();
+        pending
+    };
+    assert!(pending().await, "the database starts empty");
+
+    for run in ["first", "second"] {
+        let output = install.lastmile(&["migrate"]).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{run} run: {}",
+            text(&output.stderr)
+        );
+        assert!(
+            text(&output.stdout).contains("migrations applied"),
+            "{run} run: {}",
+            text(&output.stdout)
+        );
+        assert!(
+            !pending().await,
+            "migrations are pending after the {run} run"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_key_in_lastmile_toml_stops_serve_and_names_the_key() {
+    let install = Install::new(Backend::Sqlite).await;
+    for (file, key) in [
+        ("listn = \"127.0.0.1:0\"\n", "listn"),
+        ("[security]\nsign_in_limit = 3\n", "sign_in_limit"),
+    ] {
+        std::fs::write(install.dir().join("lastmile.toml"), file).unwrap();
+        let output = install
+            .lastmile(&["serve", "--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{file}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(&format!("`{key}`")), "{file}: {stderr}");
+    }
+    // Nothing was started: no database was created.
+    assert!(!install.dir().join("lastmile.db").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lastmile_listen_sets_the_address_serve_listens_on() {
+    let install = Install::new(Backend::Sqlite).await;
+    let address = format!("127.0.0.1:{}", free_port());
+    let mut command = install.lastmile(&["serve"]);
+    command.env("LASTMILE_LISTEN", &address);
+    let server = Server::start(command).await;
+    assert_eq!(server.base, format!("http://{address}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stops_cleanly_on_sigterm() {
+    let install = Install::new(Backend::Sqlite).await;
+    let mut server = install.serve().await;
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = server.exited().await;
+    assert!(status.success(), "{status}:\n{}", server.stderr());
+    server.line_containing("shutting down");
+    assert!(!server.stderr().contains("panicked"), "{}", server.stderr());
+    let refused = server
+        .http
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await;
+    assert!(refused.is_err(), "nothing listens after the stop");
+}
+
+both_backends!(
+    admin_create_makes_a_developer_who_signs_in_through_the_api,
+    admin_create_reads_the_password_from_standard_input,
+    admin_create_refuses_an_invalid_email_or_a_short_password_with_exit_code_2,
+    serve_without_an_account_prints_a_setup_link_that_works_once,
+    migrate_applies_the_migrations_and_exits_0,
+);
