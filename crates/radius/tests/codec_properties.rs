@@ -134,6 +134,27 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn a_formatted_attribute_parses_back_to_itself(
+        seconds in any::<u32>(),
+        rate in "[0-9]{1,4}[kM]/[0-9]{1,4}[kM]( [0-9]{1,4}[kM]/[0-9]{1,4}[kM])?",
+        status in 1u32..=3,
+        v4 in any::<[u8; 4]>(),
+    ) {
+        let dict = Dictionary::builtin();
+        let mut packet = Packet::new(Code::AccessAccept, 1);
+        packet.add(attrs::SESSION_TIMEOUT, &seconds);
+        packet.add(attrs::MIKROTIK_RATE_LIMIT, &rate);
+        packet.add(attrs::ACCT_STATUS_TYPE, &status);
+        packet.add(attrs::FRAMED_IP_ADDRESS, &Ipv4Addr::from(v4));
+        for attribute in &packet.attributes {
+            let text = dict.format(attribute);
+            prop_assert_eq!(&dict.parse_assignment(&text).unwrap(), attribute, "{}", text);
+        }
+    }
+}
+
 fn hex_dump(bytes: &[u8]) -> String {
     bytes
         .chunks(16)
