@@ -5,9 +5,14 @@
 //! `store` persists what this crate describes and `server` wires it to HTTP; neither decides
 //! who may do what: that is [`access`].
 
+pub mod aaa;
 pub mod access;
+pub mod customer;
 pub mod field;
 pub mod ids;
+pub mod money;
+pub mod network;
+pub mod package;
 pub mod tenant;
 pub mod text;
 pub mod user;

@@ -1,0 +1,290 @@
+//! The AAA decision, in one place (design.md §4): given a subscriber, its package's service,
+//! the tenant's suspension policy and the usage so far, what RADIUS must answer. Two views
+//! of the same rules:
+//!
+//! - [`project`]: the FreeRADIUS projection, the `radcheck`/`radreply` rows a stock
+//!   FreeRADIUS serves. It does not depend on the time: FreeRADIUS enforces `Expiration`
+//!   itself, so the rows stay right as time passes.
+//! - [`decide`]: the decision at one instant, for lastmile's own RADIUS server and for
+//!   checking the projection (`lastmile radius verify`).
+
+use std::net::Ipv4Addr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::customer::{BillingType, CustomerStatus, is_expired};
+use crate::field::FieldError;
+use crate::network::MacAddr;
+use crate::package::RateLimit;
+
+/// What a suspended subscriber gets (the tenant's policy).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "target", rename_all = "snake_case")]
+pub enum SuspensionPolicy {
+    /// Refused.
+    Reject,
+    /// Accepted with an address from this router pool (a walled garden).
+    Pool(String),
+    /// Accepted and put in this MikroTik address list (for a redirect or a block rule).
+    AddressList(String),
+}
+
+impl SuspensionPolicy {
+    /// The stored kind (`reject`, `pool`, `address_list`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SuspensionPolicy::Reject => "reject",
+            SuspensionPolicy::Pool(_) => "pool",
+            SuspensionPolicy::AddressList(_) => "address_list",
+        }
+    }
+
+    /// The named pool or list, if any.
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            SuspensionPolicy::Reject => None,
+            SuspensionPolicy::Pool(name) | SuspensionPolicy::AddressList(name) => Some(name),
+        }
+    }
+
+    /// Parses a kind and its target: a pool or list name of 1 to 64 characters of
+    /// `A-Z a-z 0-9 _ - .`, as RouterOS names them.
+    pub fn parse(kind: &str, target: Option<&str>) -> Result<Self, FieldError> {
+        let name = || -> Result<String, FieldError> {
+            let name = target.map(str::trim).unwrap_or("");
+            if name.is_empty() {
+                return Err(FieldError::new("suspension_target", "required"));
+            }
+            let ok = name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            if ok {
+                Ok(name.to_owned())
+            } else {
+                Err(FieldError::new("suspension_target", "invalid_router_name"))
+            }
+        };
+        match kind.trim() {
+            "reject" => Ok(SuspensionPolicy::Reject),
+            "pool" => Ok(SuspensionPolicy::Pool(name()?)),
+            "address_list" => Ok(SuspensionPolicy::AddressList(name()?)),
+            _ => Err(FieldError::new("suspension_policy", "unknown_policy")),
+        }
+    }
+}
+
+/// What the AAA rules need of a subscriber.
+#[derive(Debug, Clone)]
+pub struct Subscriber<'a> {
+    /// The RADIUS user name.
+    pub username: &'a str,
+    /// The password in clear.
+    pub password: &'a str,
+    /// How it pays.
+    pub billing: BillingType,
+    /// Its stored status.
+    pub status: CustomerStatus,
+    /// When its service ends (prepaid).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The MAC it is bound to, if any.
+    pub mac: Option<MacAddr>,
+    /// Its static address, if any.
+    pub static_ip: Option<Ipv4Addr>,
+    /// Sessions allowed at once.
+    pub simultaneous_use: u32,
+}
+
+/// What the AAA rules need of a package.
+#[derive(Debug, Clone)]
+pub struct Service<'a> {
+    /// Its speed.
+    pub rate: RateLimit,
+    /// Its volume per period, bytes.
+    pub volume_bytes: Option<i64>,
+    /// The router pool its subscribers take addresses from, if any.
+    pub pool: Option<&'a str>,
+}
+
+/// One FreeRADIUS item: attribute, operator and value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Item {
+    /// The attribute's dictionary name.
+    pub attribute: &'static str,
+    /// The operator (`:=`, `==`).
+    pub op: &'static str,
+    /// The value as FreeRADIUS reads it.
+    pub value: String,
+}
+
+fn set(attribute: &'static str, value: impl ToString) -> Item {
+    Item {
+        attribute,
+        op: ":=",
+        value: value.to_string(),
+    }
+}
+
+/// The `radcheck` and `radreply` rows of a subscriber.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Projection {
+    /// Check items.
+    pub check: Vec<Item>,
+    /// Reply items.
+    pub reply: Vec<Item>,
+}
+
+/// Why a subscriber is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// Disabled by staff.
+    Disabled,
+    /// Suspended, and the policy refuses.
+    Suspended,
+    /// Past its expiry.
+    Expired,
+    /// Its volume is used up.
+    QuotaExhausted,
+}
+
+/// The answer at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Accept with these reply items; `session_timeout` is the time left to expiry.
+    Accept {
+        /// Reply items.
+        reply: Vec<Item>,
+        /// Seconds until the service ends, if it ends.
+        session_timeout: Option<u64>,
+    },
+    /// Reject.
+    Reject(RejectReason),
+}
+
+/// Bytes left of the volume after `used`, or `None` when the package has no volume.
+pub fn remaining_volume(service: &Service<'_>, used_bytes: i64) -> Option<i64> {
+    service
+        .volume_bytes
+        .map(|volume| volume.saturating_sub(used_bytes.max(0)))
+}
+
+/// The reply items of a subscriber in service (or suspended into a pool or list).
+fn reply_items(
+    sub: &Subscriber<'_>,
+    service: &Service<'_>,
+    policy: &SuspensionPolicy,
+    remaining: Option<i64>,
+) -> Vec<Item> {
+    let mut reply = vec![set("Mikrotik-Rate-Limit", service.rate.mikrotik())];
+    if let Some(left) = remaining {
+        // 64-bit totals: the low 32 bits and the gigawords (2^32 units) above them.
+        let left = left.max(0) as u64;
+        reply.push(set("Mikrotik-Total-Limit", left & 0xFFFF_FFFF));
+        reply.push(set("Mikrotik-Total-Limit-Gigawords", left >> 32));
+    }
+    let suspended = sub.status == CustomerStatus::Suspended;
+    match (suspended, policy) {
+        (true, SuspensionPolicy::Pool(pool)) => reply.push(set("Framed-Pool", pool)),
+        (true, SuspensionPolicy::AddressList(list)) => {
+            reply.extend(address(sub, service));
+            reply.push(set("Mikrotik-Address-List", list));
+        }
+        _ => reply.extend(address(sub, service)),
+    }
+    reply
+}
+
+fn address(sub: &Subscriber<'_>, service: &Service<'_>) -> Option<Item> {
+    match (sub.static_ip, service.pool) {
+        (Some(ip), _) => Some(set("Framed-IP-Address", ip)),
+        (None, Some(pool)) => Some(set("Framed-Pool", pool)),
+        (None, None) => None,
+    }
+}
+
+/// Why the subscriber is refused whatever the time, if it is.
+fn standing_refusal(
+    sub: &Subscriber<'_>,
+    policy: &SuspensionPolicy,
+    remaining: Option<i64>,
+) -> Option<RejectReason> {
+    match sub.status {
+        CustomerStatus::Disabled => Some(RejectReason::Disabled),
+        CustomerStatus::Suspended if *policy == SuspensionPolicy::Reject => {
+            Some(RejectReason::Suspended)
+        }
+        _ if remaining.is_some_and(|left| left <= 0) => Some(RejectReason::QuotaExhausted),
+        _ => None,
+    }
+}
+
+/// The FreeRADIUS rows for a subscriber (see the module documentation).
+pub fn project(
+    sub: &Subscriber<'_>,
+    service: &Service<'_>,
+    policy: &SuspensionPolicy,
+    used_bytes: i64,
+) -> Projection {
+    let remaining = remaining_volume(service, used_bytes);
+    let mut check = vec![
+        set("Cleartext-Password", sub.password),
+        set("Simultaneous-Use", sub.simultaneous_use.max(1)),
+    ];
+    if let Some(mac) = sub.mac {
+        check.push(Item {
+            attribute: "Calling-Station-Id",
+            op: "==",
+            value: mac.to_string(),
+        });
+    }
+    if sub.billing.expires() {
+        // An all-digit Expiration is Unix time to FreeRADIUS: no zone to misread. A prepaid
+        // customer without an expiry has no paid time: the epoch is long past.
+        check.push(set(
+            "Expiration",
+            sub.expires_at.map_or(0, |at| at.timestamp().max(0)),
+        ));
+    }
+    if standing_refusal(sub, policy, remaining).is_some() {
+        check.push(set("Auth-Type", "Reject"));
+        return Projection {
+            check,
+            reply: Vec::new(),
+        };
+    }
+    Projection {
+        check,
+        reply: reply_items(sub, service, policy, remaining),
+    }
+}
+
+/// The answer for a subscriber at `now` (the password and MAC checks are the server's).
+pub fn decide(
+    sub: &Subscriber<'_>,
+    service: &Service<'_>,
+    policy: &SuspensionPolicy,
+    used_bytes: i64,
+    now: DateTime<Utc>,
+) -> Decision {
+    let remaining = remaining_volume(service, used_bytes);
+    if let Some(reason) = standing_refusal(sub, policy, remaining) {
+        return Decision::Reject(reason);
+    }
+    if is_expired(sub.billing, sub.expires_at, now) {
+        return Decision::Reject(RejectReason::Expired);
+    }
+    let session_timeout = match (sub.billing.expires(), sub.expires_at) {
+        (true, Some(at)) => Some((at - now).num_seconds().max(1) as u64),
+        _ => None,
+    };
+    Decision::Accept {
+        reply: reply_items(sub, service, policy, remaining),
+        session_timeout,
+    }
+}
+
+#[cfg(test)]
+#[path = "aaa_tests.rs"]
+mod tests;

@@ -1,0 +1,217 @@
+use super::*;
+use crate::package::BurstInput;
+use chrono::TimeDelta;
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+}
+
+fn subscriber() -> Subscriber<'static> {
+    Subscriber {
+        username: "alice",
+        password: "s3cret!",
+        billing: BillingType::Prepaid,
+        status: CustomerStatus::Active,
+        expires_at: Some(now() + TimeDelta::days(3)),
+        mac: None,
+        static_ip: None,
+        simultaneous_use: 1,
+    }
+}
+
+fn service() -> Service<'static> {
+    Service {
+        rate: RateLimit::parse(20_000, 5_000, BurstInput::default()).unwrap(),
+        volume_bytes: None,
+        pool: Some("home"),
+    }
+}
+
+fn attr<'a>(items: &'a [Item], name: &str) -> Option<&'a str> {
+    items
+        .iter()
+        .find(|i| i.attribute == name)
+        .map(|i| i.value.as_str())
+}
+
+#[test]
+fn an_active_prepaid_subscriber_gets_its_rate_pool_and_expiry_as_unix_time() {
+    let p = project(&subscriber(), &service(), &SuspensionPolicy::Reject, 0);
+    assert_eq!(attr(&p.check, "Cleartext-Password"), Some("s3cret!"));
+    assert_eq!(attr(&p.check, "Simultaneous-Use"), Some("1"));
+    assert_eq!(attr(&p.check, "Expiration"), Some("1800259200"));
+    assert_eq!(attr(&p.check, "Auth-Type"), None);
+    assert_eq!(attr(&p.reply, "Mikrotik-Rate-Limit"), Some("5M/20M"));
+    assert_eq!(attr(&p.reply, "Framed-Pool"), Some("home"));
+}
+
+#[test]
+fn postpaid_and_free_subscribers_get_no_expiration() {
+    for billing in [BillingType::Postpaid, BillingType::Free] {
+        let sub = Subscriber {
+            billing,
+            expires_at: Some(now() - TimeDelta::days(9)),
+            ..subscriber()
+        };
+        let p = project(&sub, &service(), &SuspensionPolicy::Reject, 0);
+        assert_eq!(attr(&p.check, "Expiration"), None);
+        assert!(matches!(
+            decide(&sub, &service(), &SuspensionPolicy::Reject, 0, now()),
+            Decision::Accept {
+                session_timeout: None,
+                ..
+            }
+        ));
+    }
+}
+
+#[test]
+fn a_static_address_and_a_mac_binding_are_projected() {
+    let sub = Subscriber {
+        static_ip: Some("10.9.0.7".parse().unwrap()),
+        mac: MacAddr::parse("aa:bb:cc:00:11:22"),
+        ..subscriber()
+    };
+    let p = project(&sub, &service(), &SuspensionPolicy::Reject, 0);
+    assert_eq!(attr(&p.reply, "Framed-IP-Address"), Some("10.9.0.7"));
+    assert_eq!(attr(&p.reply, "Framed-Pool"), None);
+    let mac = p
+        .check
+        .iter()
+        .find(|i| i.attribute == "Calling-Station-Id")
+        .unwrap();
+    assert_eq!((mac.op, mac.value.as_str()), ("==", "AA:BB:CC:00:11:22"));
+}
+
+#[test]
+fn the_volume_left_is_sent_with_gigawords() {
+    let big = Service {
+        volume_bytes: Some(10 * (1 << 30)),
+        ..service()
+    };
+    let p = project(&subscriber(), &big, &SuspensionPolicy::Reject, 1 << 30);
+    let left: u64 = 9 * (1 << 30);
+    assert_eq!(
+        attr(&p.reply, "Mikrotik-Total-Limit"),
+        Some((left & 0xFFFF_FFFF).to_string().as_str())
+    );
+    assert_eq!(attr(&p.reply, "Mikrotik-Total-Limit-Gigawords"), Some("2"));
+    let spent = project(
+        &subscriber(),
+        &big,
+        &SuspensionPolicy::Reject,
+        10 * (1 << 30),
+    );
+    assert_eq!(attr(&spent.check, "Auth-Type"), Some("Reject"));
+    assert_eq!(
+        decide(
+            &subscriber(),
+            &big,
+            &SuspensionPolicy::Reject,
+            11 * (1 << 30),
+            now()
+        ),
+        Decision::Reject(RejectReason::QuotaExhausted)
+    );
+}
+
+#[test]
+fn suspension_follows_the_tenants_policy_and_disabled_is_always_refused() {
+    let suspended = Subscriber {
+        status: CustomerStatus::Suspended,
+        ..subscriber()
+    };
+    let p = project(&suspended, &service(), &SuspensionPolicy::Reject, 0);
+    assert_eq!(attr(&p.check, "Auth-Type"), Some("Reject"));
+    let p = project(
+        &suspended,
+        &service(),
+        &SuspensionPolicy::Pool("suspended".into()),
+        0,
+    );
+    assert_eq!(attr(&p.check, "Auth-Type"), None);
+    assert_eq!(attr(&p.reply, "Framed-Pool"), Some("suspended"));
+    let p = project(
+        &suspended,
+        &service(),
+        &SuspensionPolicy::AddressList("unpaid".into()),
+        0,
+    );
+    assert_eq!(attr(&p.reply, "Mikrotik-Address-List"), Some("unpaid"));
+    assert_eq!(attr(&p.reply, "Framed-Pool"), Some("home"));
+    let disabled = Subscriber {
+        status: CustomerStatus::Disabled,
+        ..subscriber()
+    };
+    for policy in [SuspensionPolicy::Reject, SuspensionPolicy::Pool("x".into())] {
+        assert_eq!(
+            attr(
+                &project(&disabled, &service(), &policy, 0).check,
+                "Auth-Type"
+            ),
+            Some("Reject")
+        );
+        assert_eq!(
+            decide(&disabled, &service(), &policy, 0, now()),
+            Decision::Reject(RejectReason::Disabled)
+        );
+    }
+}
+
+#[test]
+fn the_decision_at_an_instant_refuses_the_expired_and_times_the_rest() {
+    let sub = subscriber();
+    match decide(&sub, &service(), &SuspensionPolicy::Reject, 0, now()) {
+        Decision::Accept {
+            session_timeout, ..
+        } => assert_eq!(session_timeout, Some(3 * 86_400)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        decide(
+            &sub,
+            &service(),
+            &SuspensionPolicy::Reject,
+            0,
+            now() + TimeDelta::days(4)
+        ),
+        Decision::Reject(RejectReason::Expired)
+    );
+    let unpaid = Subscriber {
+        expires_at: None,
+        ..subscriber()
+    };
+    assert_eq!(
+        attr(
+            &project(&unpaid, &service(), &SuspensionPolicy::Reject, 0).check,
+            "Expiration"
+        ),
+        Some("0")
+    );
+}
+
+#[test]
+fn suspension_policies_parse_with_router_safe_names() {
+    assert_eq!(
+        SuspensionPolicy::parse("reject", None),
+        Ok(SuspensionPolicy::Reject)
+    );
+    assert_eq!(
+        SuspensionPolicy::parse("pool", Some("suspended_pool")),
+        Ok(SuspensionPolicy::Pool("suspended_pool".into()))
+    );
+    assert_eq!(
+        SuspensionPolicy::parse("pool", None).unwrap_err().code,
+        "required"
+    );
+    assert_eq!(
+        SuspensionPolicy::parse("address_list", Some("bad name"))
+            .unwrap_err()
+            .code,
+        "invalid_router_name"
+    );
+    assert_eq!(
+        SuspensionPolicy::parse("drop", None).unwrap_err().code,
+        "unknown_policy"
+    );
+}
