@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_platform;
 mod m20261123_000002_freeradius;
+mod m20261124_000003_isp;
 
 /// The migration list.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_platform::Migration),
             Box::new(m20261123_000002_freeradius::Migration),
+            Box::new(m20261124_000003_isp::Migration),
         ]
     }
 }
