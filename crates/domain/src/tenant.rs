@@ -95,9 +95,127 @@ pub fn parse_name(raw: &str) -> Result<String, FieldError> {
     bounded("name", raw, 1, NAME_MAX)
 }
 
+/// A tenant's realm: a short unique tag that user names made up by the system carry
+/// (`8801712345678@dhaka-net`), so they never collide across tenants. 2 to 32 characters of
+/// `a-z 0-9 -`, no leading or trailing hyphen.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Realm(String);
+
+impl Realm {
+    /// Parses a realm in any case.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let realm = raw.trim().to_ascii_lowercase();
+        let ok = (2..=32).contains(&realm.len())
+            && realm
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !realm.starts_with('-')
+            && !realm.ends_with('-');
+        if ok {
+            Ok(Self(realm))
+        } else {
+            Err(FieldError::new("realm", "invalid_realm"))
+        }
+    }
+
+    /// A realm made from a tenant's name (`Dhaka Net Ltd.` gives `dhaka-net-ltd`), for when
+    /// none is given; the store adds a number if it is taken.
+    pub fn suggest(name: &str) -> Self {
+        let mut slug = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c);
+            } else if !slug.ends_with('-') && !slug.is_empty() {
+                slug.push('-');
+            }
+        }
+        let slug: String = slug.chars().take(24).collect();
+        let slug = slug.trim_matches('-');
+        Self(if slug.len() < 2 {
+            "isp".to_owned()
+        } else {
+            slug.to_owned()
+        })
+    }
+
+    /// The same realm with a number: `dhaka-net-2`.
+    pub fn numbered(&self, n: u32) -> Self {
+        Self(format!("{}-{n}", self.0))
+    }
+
+    /// The realm.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A tenant's operating settings as given; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SettingsInput<'a> {
+    /// The realm.
+    pub realm: Option<&'a str>,
+    /// `reject`, `pool` or `address_list`.
+    pub suspension_policy: Option<&'a str>,
+    /// The pool or address list of the suspension policy.
+    pub suspension_target: Option<&'a str>,
+    /// `prepaid`, `postpaid` or `free`.
+    pub default_billing_type: Option<&'a str>,
+    /// The country mobile numbers are read in (ISO alpha-2).
+    pub mobile_country: Option<&'a str>,
+}
+
+/// A tenant's operating settings, validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// A new realm.
+    pub realm: Option<Realm>,
+    /// A new suspension policy.
+    pub suspension: Option<crate::aaa::SuspensionPolicy>,
+    /// A new default billing type.
+    pub default_billing_type: Option<crate::customer::BillingType>,
+    /// A new mobile country.
+    pub mobile_country: Option<CountryCode>,
+}
+
+impl Settings {
+    /// Parses the settings that are present, reporting every invalid one.
+    pub fn parse(input: SettingsInput<'_>) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let suspension = match (input.suspension_policy, input.suspension_target) {
+            (None, None) => None,
+            (kind, target) => errors.take(crate::aaa::SuspensionPolicy::parse(
+                kind.unwrap_or("reject"),
+                target,
+            )),
+        };
+        let settings =
+            Settings {
+                realm: input.realm.and_then(|r| errors.take(Realm::parse(r))),
+                suspension,
+                default_billing_type: input.default_billing_type.and_then(|b| {
+                    errors.take(crate::customer::BillingType::parse(b).ok_or_else(|| {
+                        FieldError::new("default_billing_type", "unknown_billing_type")
+                    }))
+                }),
+                mobile_country: input
+                    .mobile_country
+                    .and_then(|c| errors.take(CountryCode::parse("mobile_country", c))),
+            };
+        errors.finish(|| Some(settings))
+    }
+
+    /// True when nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Settings::default()
+    }
+}
+
 /// A new tenant, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTenant {
+    /// Its settings (a realm is made from the name when none is given).
+    pub settings: Settings,
     /// Its name.
     pub name: String,
     /// Its country.
@@ -123,6 +241,7 @@ impl NewTenant {
         let time_zone = errors.take(TimeZoneName::parse("time_zone", time_zone));
         errors.finish(|| {
             Some(NewTenant {
+                settings: Settings::default(),
                 name: name?,
                 country: country?,
                 currency: currency?,
@@ -143,6 +262,8 @@ pub struct TenantChanges {
     pub currency: Option<CurrencyCode>,
     /// A new time zone.
     pub time_zone: Option<TimeZoneName>,
+    /// New operating settings.
+    pub settings: Settings,
 }
 
 impl TenantChanges {
@@ -159,8 +280,17 @@ impl TenantChanges {
             country: country.and_then(|v| errors.take(CountryCode::parse("country", v))),
             currency: currency.and_then(|v| errors.take(CurrencyCode::parse("currency", v))),
             time_zone: time_zone.and_then(|v| errors.take(TimeZoneName::parse("time_zone", v))),
+            settings: Settings::default(),
         };
         errors.finish(|| Some(changes))
+    }
+
+    /// The same changes with operating settings added, their errors joined to these.
+    pub fn with_settings(self, input: SettingsInput<'_>) -> Result<Self, FieldErrors> {
+        Ok(Self {
+            settings: Settings::parse(input)?,
+            ..self
+        })
     }
 }
 
@@ -220,6 +350,39 @@ mod tests {
                 ("currency", "unknown_currency"),
                 ("time_zone", "unknown_time_zone")
             ]
+        );
+    }
+
+    #[test]
+    fn realms_are_short_lower_case_tags_made_from_names_when_missing() {
+        assert_eq!(Realm::parse(" DhakaNet ").unwrap().as_str(), "dhakanet");
+        for bad in ["a", "-x", "x-", "with space", "ünï", &"x".repeat(33)] {
+            assert!(Realm::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Realm::suggest("Dhaka Net Ltd.").as_str(), "dhaka-net-ltd");
+        assert_eq!(Realm::suggest("ঢাকা নেট").as_str(), "isp");
+        assert_eq!(
+            Realm::suggest("Dhaka Net").numbered(2).as_str(),
+            "dhaka-net-2"
+        );
+        let settings = Settings::parse(SettingsInput {
+            suspension_policy: Some("pool"),
+            suspension_target: Some("expired"),
+            default_billing_type: Some("postpaid"),
+            mobile_country: Some("bd"),
+            ..SettingsInput::default()
+        })
+        .unwrap();
+        assert_eq!(
+            settings.suspension,
+            Some(crate::aaa::SuspensionPolicy::Pool("expired".into()))
+        );
+        assert!(
+            Settings::parse(SettingsInput {
+                default_billing_type: Some("weekly"),
+                ..Default::default()
+            })
+            .is_err()
         );
     }
 

@@ -8,13 +8,15 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use crate::entity::tenant::{ActiveModel, Column, Entity, Model};
-use crate::error::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
 use crate::scope;
 use crate::write::{AuditEntry, Write};
+use domain::aaa::SuspensionPolicy;
 use domain::access::{TenantFacts, TenantScope};
+use domain::customer::BillingType;
 use domain::ids::{TenantId, UserId};
-use domain::tenant::{NewTenant, TenantChanges};
+use domain::tenant::{NewTenant, Realm, TenantChanges};
 
 /// A stored tenant.
 pub type Tenant = Model;
@@ -76,6 +78,11 @@ pub fn snapshot(tenant: &Tenant) -> Value {
         "currency": tenant.currency,
         "time_zone": tenant.time_zone,
         "owner_id": tenant.owner_id,
+        "realm": tenant.realm,
+        "suspension_policy": tenant.suspension_policy,
+        "suspension_target": tenant.suspension_target,
+        "default_billing_type": tenant.default_billing_type,
+        "mobile_country": tenant.mobile_country,
         "status": tenant.status,
         "version": tenant.version,
     })
@@ -131,8 +138,35 @@ pub async fn create(w: &mut Write, new: &NewTenant, owner: Option<UserId>) -> St
         created_at: Set(now),
         updated_at: Set(now),
         archived_at: Set(None),
+        realm: Set(Some(free_realm(w, new).await?.as_str().to_owned())),
+        suspension_policy: Set(new
+            .settings
+            .suspension
+            .as_ref()
+            .map_or("reject", SuspensionPolicy::kind)
+            .to_owned()),
+        suspension_target: Set(new
+            .settings
+            .suspension
+            .as_ref()
+            .and_then(|p| p.target())
+            .map(str::to_owned)),
+        default_billing_type: Set(new
+            .settings
+            .default_billing_type
+            .unwrap_or(BillingType::Prepaid)
+            .as_str()
+            .to_owned()),
+        mobile_country: Set(new
+            .settings
+            .mobile_country
+            .as_ref()
+            .map(|c| c.as_str().to_owned())),
     };
-    let tenant = row.insert(w.tx()).await?;
+    let tenant = row
+        .insert(w.tx())
+        .await
+        .map_err(|e| on_unique(e, UNIQUE_KEYS))?;
     w.audit(AuditEntry {
         tenant_id: Some(TenantId(tenant.id)),
         action: "tenant.create",
@@ -143,6 +177,52 @@ pub async fn create(w: &mut Write, new: &NewTenant, owner: Option<UserId>) -> St
     })
     .await?;
     Ok(tenant)
+}
+
+const UNIQUE_KEYS: &[(&str, &str)] = &[("tenant_realm_key", "realm"), ("tenant.realm", "realm")];
+
+/// The realm asked for, or the first free one made from the name.
+async fn free_realm(w: &mut Write, new: &NewTenant) -> StoreResult<Realm> {
+    if let Some(realm) = &new.settings.realm {
+        return Ok(realm.clone());
+    }
+    let base = Realm::suggest(&new.name);
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            base.numbered(n)
+        };
+        let taken = Entity::find()
+            .filter(Column::Realm.eq(candidate.as_str()))
+            .one(w.tx())
+            .await?
+            .is_some();
+        if !taken {
+            return Ok(candidate);
+        }
+    }
+    Err(StoreError::Refused {
+        field: "realm",
+        code: "taken",
+    })
+}
+
+/// The tenant's suspension policy.
+pub fn suspension_policy(tenant: &Tenant) -> SuspensionPolicy {
+    SuspensionPolicy::parse(
+        &tenant.suspension_policy,
+        tenant.suspension_target.as_deref(),
+    )
+    .unwrap_or(SuspensionPolicy::Reject)
+}
+
+/// The tenant's realm (every tenant has one; the id stands in for a row from before realms).
+pub fn realm(tenant: &Tenant) -> String {
+    tenant
+        .realm
+        .clone()
+        .unwrap_or_else(|| format!("t{}", tenant.id))
 }
 
 /// Changes a tenant's settings if it is still at `version`. The currency is fixed once
@@ -187,6 +267,27 @@ pub async fn update(
     if let Some(zone) = &changes.time_zone {
         row.time_zone = Set(zone.as_str().to_owned());
     }
+    let settings = &changes.settings;
+    if let Some(realm) = &settings.realm {
+        if before.realm.as_deref() != Some(realm.as_str()) && has_customers(w, id).await? {
+            // Made-up user names carry the realm: it stays once customers exist.
+            return Err(StoreError::Refused {
+                field: "realm",
+                code: "realm_in_use",
+            });
+        }
+        row.realm = Set(Some(realm.as_str().to_owned()));
+    }
+    if let Some(policy) = &settings.suspension {
+        row.suspension_policy = Set(policy.kind().to_owned());
+        row.suspension_target = Set(policy.target().map(str::to_owned));
+    }
+    if let Some(billing) = settings.default_billing_type {
+        row.default_billing_type = Set(billing.as_str().to_owned());
+    }
+    if let Some(country) = &settings.mobile_country {
+        row.mobile_country = Set(Some(country.as_str().to_owned()));
+    }
     let after = save_versioned(w, row, id, version).await?;
     w.audit(AuditEntry {
         tenant_id: Some(id),
@@ -225,6 +326,15 @@ pub async fn archive(w: &mut Write, scope: &TenantScope, id: TenantId) -> StoreR
     Ok(after)
 }
 
+async fn has_customers(w: &Write, id: TenantId) -> StoreResult<bool> {
+    use crate::entity::customer;
+    Ok(customer::Entity::find()
+        .filter(customer::Column::TenantId.eq(id.0))
+        .one(w.tx())
+        .await?
+        .is_some())
+}
+
 /// Fixes the tenant's currency: called in the transaction that creates its first priced
 /// record.
 pub async fn lock_currency(w: &mut Write, id: TenantId) -> StoreResult<()> {
@@ -254,7 +364,8 @@ async fn save_versioned(
         .filter(Column::Id.eq(id.0))
         .filter(Column::Version.eq(version))
         .exec(w.tx())
-        .await?;
+        .await
+        .map_err(|e| on_unique(e, UNIQUE_KEYS))?;
     if done.rows_affected == 0 {
         return Err(StoreError::VersionMismatch);
     }

@@ -19,7 +19,7 @@ use crate::http::path::Id;
 use crate::http::query::Query;
 use crate::http::version::{IfMatch, with_etag};
 use domain::ids::{TenantId, UserId};
-use domain::tenant::{NewTenant, TenantChanges};
+use domain::tenant::{NewTenant, Settings, SettingsInput, TenantChanges};
 use store::tenant::{LIST, Tenant, TenantFilter};
 
 /// The routes of this module.
@@ -44,6 +44,16 @@ pub struct TenantOut {
     owner_id: Option<UserId>,
     /// True once anything priced exists under it: the currency can no longer change.
     currency_locked: bool,
+    /// The tag of user names made up by lastmile (`8801712345678@realm`).
+    realm: String,
+    /// What suspended customers get: `reject`, `pool` or `address_list`.
+    suspension_policy: String,
+    /// The router pool or address list of the suspension policy.
+    suspension_target: Option<String>,
+    /// The billing type new customers get by default.
+    default_billing_type: String,
+    /// The country mobile numbers are read in (default: the tenant's country).
+    mobile_country: String,
     /// `active` or `archived`.
     status: String,
     /// Send back in `If-Match` to change it.
@@ -63,6 +73,14 @@ impl TenantOut {
             time_zone: t.time_zone.clone(),
             owner_id: t.owner_id.map(UserId),
             currency_locked: t.currency_locked,
+            realm: store::tenant::realm(t),
+            suspension_policy: t.suspension_policy.clone(),
+            suspension_target: t.suspension_target.clone(),
+            default_billing_type: t.default_billing_type.clone(),
+            mobile_country: t
+                .mobile_country
+                .clone()
+                .unwrap_or_else(|| t.country.clone()),
             status: t.status.clone(),
             version: t.version,
             created_at: t.created_at,
@@ -82,6 +100,32 @@ pub struct CreateTenant {
     currency: String,
     /// IANA time zone, e.g. `Asia/Dhaka`.
     time_zone: String,
+    /// A short unique tag, `a-z 0-9 -` (default: made from the name).
+    realm: Option<String>,
+    /// `reject` (default), `pool` or `address_list`.
+    suspension_policy: Option<String>,
+    /// The router pool or address list of the suspension policy.
+    suspension_target: Option<String>,
+    /// `prepaid` (default), `postpaid` or `free`.
+    default_billing_type: Option<String>,
+    /// ISO 3166 alpha-2 (default: the tenant's country).
+    mobile_country: Option<String>,
+}
+
+fn settings_input<'a>(
+    realm: &'a Option<String>,
+    policy: &'a Option<String>,
+    target: &'a Option<String>,
+    billing: &'a Option<String>,
+    mobile_country: &'a Option<String>,
+) -> SettingsInput<'a> {
+    SettingsInput {
+        realm: realm.as_deref(),
+        suspension_policy: policy.as_deref(),
+        suspension_target: target.as_deref(),
+        default_billing_type: billing.as_deref(),
+        mobile_country: mobile_country.as_deref(),
+    }
 }
 
 /// Changes to a tenant; absent fields stay.
@@ -92,6 +136,11 @@ pub struct UpdateTenant {
     country: Option<String>,
     currency: Option<String>,
     time_zone: Option<String>,
+    realm: Option<String>,
+    suspension_policy: Option<String>,
+    suspension_target: Option<String>,
+    default_billing_type: Option<String>,
+    mobile_country: Option<String>,
     /// The version read (or send `If-Match`).
     version: Option<i32>,
 }
@@ -148,7 +197,22 @@ async fn create_tenant(
     caller: ApiCaller,
     JsonBody(body): JsonBody<CreateTenant>,
 ) -> Result<Response, ApiError> {
-    let new = NewTenant::parse(&body.name, &body.country, &body.currency, &body.time_zone)?;
+    let parsed = NewTenant::parse(&body.name, &body.country, &body.currency, &body.time_zone);
+    let settings = Settings::parse(settings_input(
+        &body.realm,
+        &body.suspension_policy,
+        &body.suspension_target,
+        &body.default_billing_type,
+        &body.mobile_country,
+    ));
+    let new = match (parsed, settings) {
+        (Ok(new), Ok(settings)) => NewTenant { settings, ..new },
+        (Err(mut a), Err(b)) => {
+            a.0.extend(b.0);
+            return Err(a.into());
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
+    };
     let tenant = super::create(&state, &caller.actor, caller.author, &new).await?;
     Ok(with_etag(
         tenant.version,
@@ -190,7 +254,14 @@ async fn update_tenant(
         body.country.as_deref(),
         body.currency.as_deref(),
         body.time_zone.as_deref(),
-    )?;
+    )?
+    .with_settings(settings_input(
+        &body.realm,
+        &body.suspension_policy,
+        &body.suspension_target,
+        &body.default_billing_type,
+        &body.mobile_country,
+    ))?;
     let version = if_match.resolve(body.version)?;
     let tenant = super::update(
         &state,

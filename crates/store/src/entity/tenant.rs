@@ -19,6 +19,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub archived_at: Option<DateTimeUtc>,
+    pub realm: Option<String>,
+    pub suspension_policy: String,
+    pub suspension_target: Option<String>,
+    pub default_billing_type: String,
+    pub mobile_country: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

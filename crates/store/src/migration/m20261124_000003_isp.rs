@@ -165,7 +165,13 @@ enum CustomerName {
     ValidTo,
 }
 
-fn common(table: &mut TableCreateStatement, version: impl IntoIden, created: impl IntoIden, updated: impl IntoIden, archived: impl IntoIden) {
+fn common(
+    table: &mut TableCreateStatement,
+    version: impl IntoIden,
+    created: impl IntoIden,
+    updated: impl IntoIden,
+    archived: impl IntoIden,
+) {
     table
         .col(ColumnDef::new(version).integer().not_null().default(1))
         .col(at(created).not_null())
@@ -179,15 +185,43 @@ impl MigrationTrait for Migration {
         // Tenant settings. One column per statement: SQLite alters one at a time.
         let tenant_columns = [
             ColumnDef::new(Tenant::Realm).string_len(32).null().take(),
-            ColumnDef::new(Tenant::SuspensionPolicy).string_len(16).not_null().default("reject").take(),
-            ColumnDef::new(Tenant::SuspensionTarget).string_len(64).null().take(),
-            ColumnDef::new(Tenant::DefaultBillingType).string_len(16).not_null().default("prepaid").take(),
-            ColumnDef::new(Tenant::MobileCountry).string_len(2).null().take(),
+            ColumnDef::new(Tenant::SuspensionPolicy)
+                .string_len(16)
+                .not_null()
+                .default("reject")
+                .take(),
+            ColumnDef::new(Tenant::SuspensionTarget)
+                .string_len(64)
+                .null()
+                .take(),
+            ColumnDef::new(Tenant::DefaultBillingType)
+                .string_len(16)
+                .not_null()
+                .default("prepaid")
+                .take(),
+            ColumnDef::new(Tenant::MobileCountry)
+                .string_len(2)
+                .null()
+                .take(),
         ];
         for column in tenant_columns {
-            manager.alter_table(Table::alter().table(Tenant::Table).add_column(column).to_owned()).await?;
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Tenant::Table)
+                        .add_column(column)
+                        .to_owned(),
+                )
+                .await?;
         }
-        unique(manager, "tenant_realm_key", Tenant::Table, &[Tenant::Realm], None).await?;
+        unique(
+            manager,
+            "tenant_realm_key",
+            Tenant::Table,
+            &[Tenant::Realm],
+            None,
+        )
+        .await?;
 
         // Routers (NAS). The RADIUS source address is unique on the installation: FreeRADIUS
         // tells clients apart by address. Secrets are sealed; `nas` holds the clear copy
@@ -201,16 +235,46 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(Router::NasAddress).string_len(45).not_null())
             .col(ColumnDef::new(Router::Secret).text().not_null())
             .col(ColumnDef::new(Router::ApiAddress).text().null())
-            .col(ColumnDef::new(Router::ApiPort).integer().not_null().default(8728))
+            .col(
+                ColumnDef::new(Router::ApiPort)
+                    .integer()
+                    .not_null()
+                    .default(8728),
+            )
             .col(ColumnDef::new(Router::ApiUser).text().null())
             .col(ColumnDef::new(Router::ApiPassword).text().null())
-            .col(ColumnDef::new(Router::ApiTls).boolean().not_null().default(false))
+            .col(
+                ColumnDef::new(Router::ApiTls)
+                    .boolean()
+                    .not_null()
+                    .default(false),
+            )
             .col(ColumnDef::new(Router::TimeZone).text().null())
             .col(ColumnDef::new(Router::Notes).text().not_null().default(""));
-        common(&mut router, Router::Version, Router::CreatedAt, Router::UpdatedAt, Router::ArchivedAt);
+        common(
+            &mut router,
+            Router::Version,
+            Router::CreatedAt,
+            Router::UpdatedAt,
+            Router::ArchivedAt,
+        );
         manager.create_table(router.to_owned()).await?;
-        unique(manager, "router_nas_address_key", Router::Table, &[Router::NasAddress], Some(Router::ArchivedAt)).await?;
-        unique(manager, "router_tenant_name_key", Router::Table, &[Router::TenantId, Router::Name], Some(Router::ArchivedAt)).await?;
+        unique(
+            manager,
+            "router_nas_address_key",
+            Router::Table,
+            &[Router::NasAddress],
+            Some(Router::ArchivedAt),
+        )
+        .await?;
+        unique(
+            manager,
+            "router_tenant_name_key",
+            Router::Table,
+            &[Router::TenantId, Router::Name],
+            Some(Router::ArchivedAt),
+        )
+        .await?;
 
         let mut zone = Table::create();
         zone.table(Zone::Table)
@@ -218,9 +282,22 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(Zone::TenantId).big_integer().not_null())
             .col(ColumnDef::new(Zone::Name).text().not_null())
             .col(ColumnDef::new(Zone::ParentId).big_integer().null());
-        common(&mut zone, Zone::Version, Zone::CreatedAt, Zone::UpdatedAt, Zone::ArchivedAt);
+        common(
+            &mut zone,
+            Zone::Version,
+            Zone::CreatedAt,
+            Zone::UpdatedAt,
+            Zone::ArchivedAt,
+        );
         manager.create_table(zone.to_owned()).await?;
-        unique(manager, "zone_tenant_name_key", Zone::Table, &[Zone::TenantId, Zone::Name], Some(Zone::ArchivedAt)).await?;
+        unique(
+            manager,
+            "zone_tenant_name_key",
+            Zone::Table,
+            &[Zone::TenantId, Zone::Name],
+            Some(Zone::ArchivedAt),
+        )
+        .await?;
 
         // IP pools: the ranges as given (canonical text) and, for overlap checks, one row per
         // range with its first and last address as integers.
@@ -231,40 +308,113 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(IpPool::Name).string_len(64).not_null())
             .col(ColumnDef::new(IpPool::Ranges).text().not_null())
             .col(ColumnDef::new(IpPool::Capacity).big_integer().not_null());
-        common(&mut pool, IpPool::Version, IpPool::CreatedAt, IpPool::UpdatedAt, IpPool::ArchivedAt);
+        common(
+            &mut pool,
+            IpPool::Version,
+            IpPool::CreatedAt,
+            IpPool::UpdatedAt,
+            IpPool::ArchivedAt,
+        );
         manager.create_table(pool.to_owned()).await?;
-        unique(manager, "ip_pool_tenant_name_key", IpPool::Table, &[IpPool::TenantId, IpPool::Name], Some(IpPool::ArchivedAt)).await?;
+        unique(
+            manager,
+            "ip_pool_tenant_name_key",
+            IpPool::Table,
+            &[IpPool::TenantId, IpPool::Name],
+            Some(IpPool::ArchivedAt),
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
                     .table(IpPoolRange::Table)
                     .col(id(IpPoolRange::Id))
                     .col(ColumnDef::new(IpPoolRange::PoolId).big_integer().not_null())
-                    .col(ColumnDef::new(IpPoolRange::TenantId).big_integer().not_null())
-                    .col(ColumnDef::new(IpPoolRange::FirstAddress).big_integer().not_null())
-                    .col(ColumnDef::new(IpPoolRange::LastAddress).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(IpPoolRange::TenantId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IpPoolRange::FirstAddress)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IpPoolRange::LastAddress)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
-        index(manager, "ip_pool_range_tenant_idx", IpPoolRange::Table, &[IpPoolRange::TenantId, IpPoolRange::FirstAddress]).await?;
-        index(manager, "ip_pool_range_pool_idx", IpPoolRange::Table, &[IpPoolRange::PoolId]).await?;
+        index(
+            manager,
+            "ip_pool_range_tenant_idx",
+            IpPoolRange::Table,
+            &[IpPoolRange::TenantId, IpPoolRange::FirstAddress],
+        )
+        .await?;
+        index(
+            manager,
+            "ip_pool_range_pool_idx",
+            IpPoolRange::Table,
+            &[IpPoolRange::PoolId],
+        )
+        .await?;
         // A static address is allocated once per tenant.
         manager
             .create_table(
                 Table::create()
                     .table(IpAllocation::Table)
                     .col(id(IpAllocation::Id))
-                    .col(ColumnDef::new(IpAllocation::TenantId).big_integer().not_null())
-                    .col(ColumnDef::new(IpAllocation::PoolId).big_integer().not_null())
-                    .col(ColumnDef::new(IpAllocation::Address).big_integer().not_null())
-                    .col(ColumnDef::new(IpAllocation::CustomerId).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(IpAllocation::TenantId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IpAllocation::PoolId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IpAllocation::Address)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(IpAllocation::CustomerId)
+                            .big_integer()
+                            .not_null(),
+                    )
                     .col(at(IpAllocation::CreatedAt).not_null())
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ip_allocation_address_key", IpAllocation::Table, &[IpAllocation::TenantId, IpAllocation::Address], None).await?;
-        unique(manager, "ip_allocation_customer_key", IpAllocation::Table, &[IpAllocation::CustomerId], None).await?;
-        index(manager, "ip_allocation_pool_idx", IpAllocation::Table, &[IpAllocation::PoolId, IpAllocation::Address]).await?;
+        unique(
+            manager,
+            "ip_allocation_address_key",
+            IpAllocation::Table,
+            &[IpAllocation::TenantId, IpAllocation::Address],
+            None,
+        )
+        .await?;
+        unique(
+            manager,
+            "ip_allocation_customer_key",
+            IpAllocation::Table,
+            &[IpAllocation::CustomerId],
+            None,
+        )
+        .await?;
+        index(
+            manager,
+            "ip_allocation_pool_idx",
+            IpAllocation::Table,
+            &[IpAllocation::PoolId, IpAllocation::Address],
+        )
+        .await?;
 
         // Packages: `level` is master, operator or sub_operator; derived packages point at
         // their parent and their master, and take the service (rates, volume, validity,
@@ -279,27 +429,95 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(Package::MasterId).big_integer().null())
             .col(ColumnDef::new(Package::OwnerId).big_integer().null())
             .col(ColumnDef::new(Package::Name).text().not_null())
-            .col(ColumnDef::new(Package::ConnectionType).string_len(16).not_null())
-            .col(ColumnDef::new(Package::DownloadKbps).big_integer().not_null())
+            .col(
+                ColumnDef::new(Package::ConnectionType)
+                    .string_len(16)
+                    .not_null(),
+            )
+            .col(
+                ColumnDef::new(Package::DownloadKbps)
+                    .big_integer()
+                    .not_null(),
+            )
             .col(ColumnDef::new(Package::UploadKbps).big_integer().not_null())
-            .col(ColumnDef::new(Package::BurstDownloadKbps).big_integer().null())
-            .col(ColumnDef::new(Package::BurstUploadKbps).big_integer().null())
-            .col(ColumnDef::new(Package::BurstThresholdDownloadKbps).big_integer().null())
-            .col(ColumnDef::new(Package::BurstThresholdUploadKbps).big_integer().null())
+            .col(
+                ColumnDef::new(Package::BurstDownloadKbps)
+                    .big_integer()
+                    .null(),
+            )
+            .col(
+                ColumnDef::new(Package::BurstUploadKbps)
+                    .big_integer()
+                    .null(),
+            )
+            .col(
+                ColumnDef::new(Package::BurstThresholdDownloadKbps)
+                    .big_integer()
+                    .null(),
+            )
+            .col(
+                ColumnDef::new(Package::BurstThresholdUploadKbps)
+                    .big_integer()
+                    .null(),
+            )
             .col(ColumnDef::new(Package::BurstTimeSecs).integer().null())
             .col(ColumnDef::new(Package::VolumeBytes).big_integer().null())
-            .col(ColumnDef::new(Package::ValidityMinutes).big_integer().not_null())
+            .col(
+                ColumnDef::new(Package::ValidityMinutes)
+                    .big_integer()
+                    .not_null(),
+            )
             .col(ColumnDef::new(Package::Price).big_integer().not_null())
-            .col(ColumnDef::new(Package::CostPrice).big_integer().not_null().default(0))
+            .col(
+                ColumnDef::new(Package::CostPrice)
+                    .big_integer()
+                    .not_null()
+                    .default(0),
+            )
             .col(ColumnDef::new(Package::IpPoolId).big_integer().null())
-            .col(ColumnDef::new(Package::Visibility).string_len(16).not_null())
+            .col(
+                ColumnDef::new(Package::Visibility)
+                    .string_len(16)
+                    .not_null(),
+            )
             .col(ColumnDef::new(Package::Status).string_len(16).not_null());
-        common(&mut package, Package::Version, Package::CreatedAt, Package::UpdatedAt, Package::ArchivedAt);
+        common(
+            &mut package,
+            Package::Version,
+            Package::CreatedAt,
+            Package::UpdatedAt,
+            Package::ArchivedAt,
+        );
         manager.create_table(package.to_owned()).await?;
-        index(manager, "package_tenant_idx", Package::Table, &[Package::TenantId, Package::Level, Package::Id]).await?;
-        index(manager, "package_owner_idx", Package::Table, &[Package::OwnerId, Package::Id]).await?;
-        index(manager, "package_parent_idx", Package::Table, &[Package::ParentId]).await?;
-        unique(manager, "package_owner_parent_key", Package::Table, &[Package::OwnerId, Package::ParentId], Some(Package::ArchivedAt)).await?;
+        index(
+            manager,
+            "package_tenant_idx",
+            Package::Table,
+            &[Package::TenantId, Package::Level, Package::Id],
+        )
+        .await?;
+        index(
+            manager,
+            "package_owner_idx",
+            Package::Table,
+            &[Package::OwnerId, Package::Id],
+        )
+        .await?;
+        index(
+            manager,
+            "package_parent_idx",
+            Package::Table,
+            &[Package::ParentId],
+        )
+        .await?;
+        unique(
+            manager,
+            "package_owner_parent_key",
+            Package::Table,
+            &[Package::OwnerId, Package::ParentId],
+            Some(Package::ArchivedAt),
+        )
+        .await?;
 
         // Customers. `username_key` is the lower-cased user name, unique on the installation
         // among customers not archived; `customer_name` keeps every name a customer had, so
@@ -312,58 +530,211 @@ impl MigrationTrait for Migration {
             .col(ColumnDef::new(Customer::OperatorId).big_integer().null())
             .col(ColumnDef::new(Customer::SubOperatorId).big_integer().null())
             .col(ColumnDef::new(Customer::PackageId).big_integer().not_null())
-            .col(ColumnDef::new(Customer::ConnectionType).string_len(16).not_null())
-            .col(ColumnDef::new(Customer::BillingType).string_len(16).not_null())
+            .col(
+                ColumnDef::new(Customer::ConnectionType)
+                    .string_len(16)
+                    .not_null(),
+            )
+            .col(
+                ColumnDef::new(Customer::BillingType)
+                    .string_len(16)
+                    .not_null(),
+            )
             .col(ColumnDef::new(Customer::Name).text().not_null())
             .col(ColumnDef::new(Customer::Mobile).string_len(20).null())
             .col(ColumnDef::new(Customer::Email).text().null())
-            .col(ColumnDef::new(Customer::Address).text().not_null().default(""))
+            .col(
+                ColumnDef::new(Customer::Address)
+                    .text()
+                    .not_null()
+                    .default(""),
+            )
             .col(ColumnDef::new(Customer::ZoneId).big_integer().null())
             .col(ColumnDef::new(Customer::RouterId).big_integer().null())
             .col(ColumnDef::new(Customer::Username).string_len(64).not_null())
-            .col(ColumnDef::new(Customer::UsernameKey).string_len(64).not_null())
+            .col(
+                ColumnDef::new(Customer::UsernameKey)
+                    .string_len(64)
+                    .not_null(),
+            )
             .col(ColumnDef::new(Customer::Password).text().not_null())
             .col(ColumnDef::new(Customer::Status).string_len(16).not_null())
             .col(at(Customer::ExpiresAt).null())
             .col(ColumnDef::new(Customer::StaticIp).big_integer().null())
             .col(ColumnDef::new(Customer::IpPoolId).big_integer().null())
             .col(ColumnDef::new(Customer::Mac).string_len(17).null())
-            .col(ColumnDef::new(Customer::SimultaneousUse).integer().not_null().default(1))
-            .col(ColumnDef::new(Customer::Comment).text().not_null().default(""));
-        common(&mut customer, Customer::Version, Customer::CreatedAt, Customer::UpdatedAt, Customer::ArchivedAt);
+            .col(
+                ColumnDef::new(Customer::SimultaneousUse)
+                    .integer()
+                    .not_null()
+                    .default(1),
+            )
+            .col(
+                ColumnDef::new(Customer::Comment)
+                    .text()
+                    .not_null()
+                    .default(""),
+            );
+        common(
+            &mut customer,
+            Customer::Version,
+            Customer::CreatedAt,
+            Customer::UpdatedAt,
+            Customer::ArchivedAt,
+        );
         manager.create_table(customer.to_owned()).await?;
-        unique(manager, "customer_username_key", Customer::Table, &[Customer::UsernameKey], Some(Customer::ArchivedAt)).await?;
-        unique(manager, "customer_mobile_key", Customer::Table, &[Customer::TenantId, Customer::Mobile], Some(Customer::ArchivedAt)).await?;
-        index(manager, "customer_mobile_idx", Customer::Table, &[Customer::Mobile]).await?;
-        index(manager, "customer_tenant_idx", Customer::Table, &[Customer::TenantId, Customer::Id]).await?;
-        index(manager, "customer_status_idx", Customer::Table, &[Customer::TenantId, Customer::Status, Customer::ExpiresAt]).await?;
-        index(manager, "customer_expiry_idx", Customer::Table, &[Customer::TenantId, Customer::ExpiresAt, Customer::Id]).await?;
-        index(manager, "customer_package_idx", Customer::Table, &[Customer::PackageId, Customer::Id]).await?;
-        index(manager, "customer_router_idx", Customer::Table, &[Customer::RouterId, Customer::Id]).await?;
-        index(manager, "customer_zone_idx", Customer::Table, &[Customer::ZoneId, Customer::Id]).await?;
-        index(manager, "customer_operator_idx", Customer::Table, &[Customer::OperatorId, Customer::Id]).await?;
-        index(manager, "customer_sub_operator_idx", Customer::Table, &[Customer::SubOperatorId, Customer::Id]).await?;
-        index(manager, "customer_static_ip_idx", Customer::Table, &[Customer::TenantId, Customer::StaticIp]).await?;
-        index(manager, "customer_mac_idx", Customer::Table, &[Customer::TenantId, Customer::Mac]).await?;
-        index(manager, "customer_username_prefix_idx", Customer::Table, &[Customer::UsernameKey, Customer::Id]).await?;
-        index(manager, "customer_name_sort_idx", Customer::Table, &[Customer::TenantId, Customer::Name, Customer::Id]).await?;
+        unique(
+            manager,
+            "customer_username_key",
+            Customer::Table,
+            &[Customer::UsernameKey],
+            Some(Customer::ArchivedAt),
+        )
+        .await?;
+        unique(
+            manager,
+            "customer_mobile_key",
+            Customer::Table,
+            &[Customer::TenantId, Customer::Mobile],
+            Some(Customer::ArchivedAt),
+        )
+        .await?;
+        index(
+            manager,
+            "customer_mobile_idx",
+            Customer::Table,
+            &[Customer::Mobile],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_tenant_idx",
+            Customer::Table,
+            &[Customer::TenantId, Customer::Id],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_status_idx",
+            Customer::Table,
+            &[Customer::TenantId, Customer::Status, Customer::ExpiresAt],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_expiry_idx",
+            Customer::Table,
+            &[Customer::TenantId, Customer::ExpiresAt, Customer::Id],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_package_idx",
+            Customer::Table,
+            &[Customer::PackageId, Customer::Id],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_router_idx",
+            Customer::Table,
+            &[Customer::RouterId, Customer::Id],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_zone_idx",
+            Customer::Table,
+            &[Customer::ZoneId, Customer::Id],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_operator_idx",
+            Customer::Table,
+            &[Customer::OperatorId, Customer::Id],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_sub_operator_idx",
+            Customer::Table,
+            &[Customer::SubOperatorId, Customer::Id],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_static_ip_idx",
+            Customer::Table,
+            &[Customer::TenantId, Customer::StaticIp],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_mac_idx",
+            Customer::Table,
+            &[Customer::TenantId, Customer::Mac],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_username_prefix_idx",
+            Customer::Table,
+            &[Customer::UsernameKey, Customer::Id],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_name_sort_idx",
+            Customer::Table,
+            &[Customer::TenantId, Customer::Name, Customer::Id],
+        )
+        .await?;
 
         manager
             .create_table(
                 Table::create()
                     .table(CustomerName::Table)
                     .col(id(CustomerName::Id))
-                    .col(ColumnDef::new(CustomerName::TenantId).big_integer().not_null())
-                    .col(ColumnDef::new(CustomerName::CustomerId).big_integer().not_null())
-                    .col(ColumnDef::new(CustomerName::Username).string_len(64).not_null())
-                    .col(ColumnDef::new(CustomerName::UsernameKey).string_len(64).not_null())
+                    .col(
+                        ColumnDef::new(CustomerName::TenantId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CustomerName::CustomerId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CustomerName::Username)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CustomerName::UsernameKey)
+                            .string_len(64)
+                            .not_null(),
+                    )
                     .col(at(CustomerName::ValidFrom).not_null())
                     .col(at(CustomerName::ValidTo).null())
                     .to_owned(),
             )
             .await?;
-        index(manager, "customer_name_key_idx", CustomerName::Table, &[CustomerName::UsernameKey, CustomerName::ValidTo]).await?;
-        index(manager, "customer_name_customer_idx", CustomerName::Table, &[CustomerName::CustomerId]).await?;
+        index(
+            manager,
+            "customer_name_key_idx",
+            CustomerName::Table,
+            &[CustomerName::UsernameKey, CustomerName::ValidTo],
+        )
+        .await?;
+        index(
+            manager,
+            "customer_name_customer_idx",
+            CustomerName::Table,
+            &[CustomerName::CustomerId],
+        )
+        .await?;
 
         // Name search of the customer list: trigrams on PostgreSQL, an FTS5 trigram index kept
         // by triggers on SQLite. Both serve `name contains …` without scanning the table.
