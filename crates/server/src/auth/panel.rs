@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::TimeDelta;
 use serde::Deserialize;
+use std::net::IpAddr;
 
 use crate::app::AppState;
 use crate::auth::{self as signin, Verified, token};
@@ -110,6 +111,7 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
         return start_session(
             &state,
             &parts,
+            ip,
             &verified,
             Stage::Mfa,
             &format!("/login/totp?next={}", ui::encode(&next)),
@@ -117,21 +119,19 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
         .await;
     }
     state.metrics.sign_in("ok");
-    start_session(&state, &parts, &verified, Stage::Full, &next).await
+    start_session(&state, &parts, ip, &verified, Stage::Full, &next).await
 }
 
-/// Starts a new session (a fresh id: sessions rotate at every sign-in) and redirects.
+/// Starts a new session for a client at `ip` (a fresh id: sessions rotate at every sign-in)
+/// and redirects.
 async fn start_session(
     state: &AppState,
     parts: &Parts,
+    ip: IpAddr,
     verified: &Verified,
     stage: Stage,
     to: &str,
 ) -> Response {
-    let ip = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| std::net::IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
     let cookie_token = token::new_token("");
     let now = state.clock.now();
     let new = NewSession {
@@ -164,7 +164,11 @@ async fn start_session(
     };
     if let Err(error) = started.await {
         tracing::error!(%error, "cannot start a session");
-        return ui::plain_error(StatusCode::INTERNAL_SERVER_ERROR, "error.internal");
+        return ui::plain_error(
+            ui::language(parts),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "error.internal",
+        );
     }
     let mut response = Redirect::to(to).into_response();
     response.headers_mut().append(
@@ -217,7 +221,7 @@ async fn totp(State(state): State<AppState>, request: Request) -> Response {
         return Redirect::to("/login").into_response();
     };
     if !token::same(form.text("_csrf"), &session.csrf) {
-        return ui::plain_error(StatusCode::FORBIDDEN, "error.csrf");
+        return ui::plain_error(ui::language(&parts), StatusCode::FORBIDDEN, "error.csrf");
     }
     let ClientIp(ip) = ClientIp::from_request_parts(&mut parts, &state)
         .await
@@ -232,7 +236,7 @@ async fn totp(State(state): State<AppState>, request: Request) -> Response {
         Ok(()) => {
             let _ = store::auth::drop_session(&state.db, &session.id).await;
             state.metrics.sign_in("ok");
-            start_session(&state, &parts, &verified, Stage::Full, &next).await
+            start_session(&state, &parts, ip, &verified, Stage::Full, &next).await
         }
         Err(error) => {
             let mut ui = Ui::public(ui::language(&parts), &parts.headers, "/login/totp");
@@ -252,9 +256,14 @@ async fn totp(State(state): State<AppState>, request: Request) -> Response {
     }
 }
 
-async fn logout(State(state): State<AppState>, user: PanelUser, form: FormData) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
     if !form.csrf_ok(&user) {
-        return ui::plain_error(StatusCode::FORBIDDEN, "error.csrf");
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
     }
     let ended = async {
         let mut w = state
@@ -304,10 +313,10 @@ async fn setup_page(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !setup_valid(&state, &token) {
-        return ui::plain_error(StatusCode::NOT_FOUND, "error.not_found");
-    }
     let lang = ui::language_of(&headers);
+    if !setup_valid(&state, &token) {
+        return ui::plain_error(lang, StatusCode::NOT_FOUND, "error.not_found");
+    }
     render(&SetupPage {
         ui: Ui::public(lang, &headers, "/panel"),
         token,
@@ -322,16 +331,19 @@ async fn setup(
     Path(setup_token): Path<String>,
     request: Request,
 ) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let form = match FormData::from_request(Request::from_parts(parts.clone(), body), &state).await
     {
         Ok(form) => form,
         Err(response) => return response,
     };
-    if !setup_valid(&state, &setup_token) {
-        return ui::plain_error(StatusCode::NOT_FOUND, "error.not_found");
-    }
     let lang = ui::language(&parts);
+    if !setup_valid(&state, &setup_token) {
+        return ui::plain_error(lang, StatusCode::NOT_FOUND, "error.not_found");
+    }
+    let ClientIp(ip) = ClientIp::from_request_parts(&mut parts, &state)
+        .await
+        .unwrap_or(ClientIp([127, 0, 0, 1].into()));
     let author = store::Author::system("setup-link");
     let created = signin::create_developer(
         &state.db,
@@ -349,10 +361,10 @@ async fn setup(
             *state.setup.lock().unwrap_or_else(|p| p.into_inner()) = None;
             let holder = store::auth::Holder { user, tenant: None };
             let Ok(actor) = signin::actor_of(&holder) else {
-                return ui::plain_error(StatusCode::INTERNAL_SERVER_ERROR, "error.internal");
+                return ui::plain_error(lang, StatusCode::INTERNAL_SERVER_ERROR, "error.internal");
             };
             let verified = Verified { holder, actor };
-            start_session(&state, &parts, &verified, Stage::Full, "/panel").await
+            start_session(&state, &parts, ip, &verified, Stage::Full, "/panel").await
         }
         Err(OpError::Invalid(errors)) => {
             let ui = Ui::public(lang, &parts.headers, "/panel");
@@ -369,7 +381,8 @@ async fn setup(
             )
                 .into_response()
         }
-        Err(_) => ui::plain_error(StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
+        Err(OpError::Busy) => ui::plain_error(lang, StatusCode::SERVICE_UNAVAILABLE, "error.busy"),
+        Err(_) => ui::plain_error(lang, StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
     }
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::OpError;
+use crate::i18n::Tr;
 use crate::web::form::FormData;
 use crate::web::session::PanelUser;
 use crate::web::ui::{self, Section, Ui, field_messages, render};
@@ -49,16 +50,21 @@ pub struct TenantRow {
 }
 
 impl TenantRow {
-    fn from_model(t: &Tenant) -> Self {
+    fn from_model(tr: Tr, t: &Tenant) -> Self {
         Self {
             id: t.id,
             name: t.name.clone(),
             country: t.country.clone(),
             currency: t.currency.clone(),
             time_zone: t.time_zone.clone(),
-            status: t.status.clone(),
+            status: status_name(tr, &t.status).to_owned(),
         }
     }
+}
+
+/// A tenant status in the panel's language.
+fn status_name(tr: Tr, status: &str) -> &'static str {
+    tr.t(&format!("status.{status}"))
 }
 
 #[derive(Template)]
@@ -106,7 +112,11 @@ async fn list(
             });
             render(&ListPage {
                 ui: Ui::new(&user, Section::Tenants, &headers, "/panel/tenants"),
-                rows: found.items.iter().map(TenantRow::from_model).collect(),
+                rows: found
+                    .items
+                    .iter()
+                    .map(|t| TenantRow::from_model(Tr { lang: user.lang }, t))
+                    .collect(),
                 total: if found.total_capped {
                     format!("{}+", found.total)
                 } else {
@@ -178,6 +188,7 @@ impl FormPage {
     }
 
     fn of(ui: Ui, tenant: &Tenant, can_edit: bool, can_delete: bool) -> Self {
+        let t = ui.t;
         Self {
             id: Some(tenant.id),
             version: tenant.version,
@@ -185,7 +196,7 @@ impl FormPage {
             country: tenant.country.clone(),
             currency: tenant.currency.clone(),
             time_zone: tenant.time_zone.clone(),
-            status: tenant.status.clone(),
+            status: status_name(t, &tenant.status).to_owned(),
             currency_locked: tenant.currency_locked,
             can_edit,
             can_delete,
@@ -193,12 +204,19 @@ impl FormPage {
         }
     }
 
-    /// Keeps what the user typed after a refused submit.
+    /// Keeps what the user typed after a refused submit (a field the form did not send, such
+    /// as a locked currency, keeps its value).
     fn refill(mut self, form: &FormData, errors: Vec<(String, String)>) -> Self {
-        self.name = form.text("name").to_owned();
-        self.country = form.text("country").to_owned();
-        self.currency = form.text("currency").to_owned();
-        self.time_zone = form.text("time_zone").to_owned();
+        for (field, value) in [
+            ("name", &mut self.name),
+            ("country", &mut self.country),
+            ("currency", &mut self.currency),
+            ("time_zone", &mut self.time_zone),
+        ] {
+            if let Some(typed) = form.get(field) {
+                typed.clone_into(value);
+            }
+        }
         self.errors = errors;
         self
     }

@@ -224,11 +224,31 @@ impl FormPage {
 
 /// The choices of the form: tenants and possible parents the actor sees, permissions it may
 /// grant.
-async fn choices(
-    state: &AppState,
-    actor: &Actor,
-    t: Tr,
-) -> Result<(Vec<Choice>, Vec<Choice>, Vec<(&'static str, &'static str)>), OpError> {
+struct Choices {
+    tenants: Vec<Choice>,
+    /// Active operators and sub-operators the actor sees.
+    parents: Vec<User>,
+    permissions: Vec<(&'static str, &'static str)>,
+}
+
+impl Choices {
+    /// `parents` that pass `keep`, as select choices.
+    fn parents(&self, t: Tr, keep: impl Fn(&User) -> bool) -> Vec<Choice> {
+        self.parents
+            .iter()
+            .filter(|u| keep(u))
+            .map(|u| {
+                let role = Role::from_level(u.role).map_or("", |r| t.role(r));
+                (
+                    u.id.to_string(),
+                    format!("{} · {} · {role}", u.name, u.email),
+                )
+            })
+            .collect()
+    }
+}
+
+async fn choices(state: &AppState, actor: &Actor, t: Tr) -> Result<Choices, OpError> {
     let tenants = if actor.role.is_platform() {
         let page = PageRequest::first(&store::tenant::LIST, 500).map_err(OpError::Invalid)?;
         crate::tenant::list(state, actor, &Default::default(), &page)
@@ -248,19 +268,18 @@ async fn choices(
             status: Some(UserStatus::Active),
             ..Default::default()
         };
-        for u in super::list(state, actor, &filter, &page).await?.items {
-            parents.push((
-                u.id.to_string(),
-                format!("{} · {} · {}", u.name, u.email, t.role(role)),
-            ));
-        }
+        parents.extend(super::list(state, actor, &filter, &page).await?.items);
     }
     let permissions = Permission::ALL
         .into_iter()
         .filter(|p| actor.permissions().has(*p))
         .map(|p| (p.as_str(), t.permission(p)))
         .collect();
-    Ok((tenants, parents, permissions))
+    Ok(Choices {
+        tenants,
+        parents,
+        permissions,
+    })
 }
 
 async fn blank_form(
@@ -269,7 +288,7 @@ async fn blank_form(
     headers: &HeaderMap,
 ) -> Result<FormPage, OpError> {
     let t = Tr { lang: user.lang };
-    let (tenants, parents, permissions) = choices(state, &user.actor, t).await?;
+    let choices = choices(state, &user.actor, t).await?;
     Ok(FormPage {
         ui: Ui::new(user, Section::Users, headers, "/panel/users/new"),
         id: None,
@@ -283,9 +302,9 @@ async fn blank_form(
         status: "active".to_owned(),
         granted: Vec::new(),
         roles: creatable_roles(&user.actor, t),
-        tenants,
-        parents,
-        permissions,
+        parents: choices.parents(t, |_| true),
+        tenants: choices.tenants,
+        permissions: choices.permissions,
         reassign: Vec::new(),
         can_edit: true,
         can_delete: false,
@@ -366,12 +385,18 @@ async fn edit_page(
     let status = store::user::status(&target);
     let manageable =
         status != UserStatus::Archived && access::update_user(&user.actor, &facts, None).is_ok();
-    let (tenants, parents, permissions) = choices(state, &user.actor, t).await?;
-    let reassign = parents
-        .iter()
-        .filter(|(pid, _)| *pid != id.to_string())
-        .cloned()
-        .collect();
+    let choices = choices(state, &user.actor, t).await?;
+    // Only users of its tenant fit: as its parent, those of a role it may hang under; as the
+    // new parent of its children, anyone but itself and those children.
+    let parents = choices.parents(t, |u| {
+        u.id != id
+            && u.tenant_id == target.tenant_id
+            && Role::from_level(u.role)
+                .is_some_and(|r| access::parent_roles(facts.role).contains(&r))
+    });
+    let reassign = choices.parents(t, |u| {
+        u.id != id && u.tenant_id == target.tenant_id && u.parent_id != Some(id)
+    });
     Ok(FormPage {
         ui: Ui::new(user, Section::Users, headers, &format!("/panel/users/{id}")),
         id: Some(id),
@@ -388,9 +413,9 @@ async fn edit_page(
             .map(|p| p.as_str().to_owned())
             .collect(),
         roles: Vec::new(),
-        tenants,
+        tenants: choices.tenants,
         parents,
-        permissions,
+        permissions: choices.permissions,
         reassign,
         can_edit: manageable,
         can_delete: manageable,
@@ -430,9 +455,15 @@ async fn update(
         password: form
             .opt("password")
             .and_then(|p| errors.take(Password::parse("password", p))),
-        status: match form.text("status") {
-            "disabled" => Some(UserStatus::Disabled),
-            _ => Some(UserStatus::Active),
+        // A form that does not send the status leaves it as it is.
+        status: match form.get("status") {
+            None => None,
+            Some("active") => Some(UserStatus::Active),
+            Some("disabled") => Some(UserStatus::Disabled),
+            Some(_) => {
+                errors.push(domain::field::FieldError::new("status", "unknown_status"));
+                None
+            }
         },
         permissions: if target_role.is_some_and(Role::takes_permissions) {
             errors.take(rules::parse_permissions(&permissions))

@@ -15,12 +15,10 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     type Rejection = axum::response::Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = ui::language_of(request.headers());
         match Form::<Vec<(String, String)>>::from_request(request, state).await {
             Ok(Form(pairs)) => Ok(FormData(pairs)),
-            Err(_) => Err(ui::plain_error(
-                axum::http::StatusCode::BAD_REQUEST,
-                "error.bad_form",
-            )),
+            Err(rejection) => Err(ui::plain_error(lang, rejection.status(), "error.bad_form")),
         }
     }
 }

@@ -12,11 +12,12 @@ pub mod session;
 pub mod ui;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, header};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use tower_http::csrf::CsrfLayer;
+use tower_http::csrf::{CsrfLayer, ProtectionError};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::AppState;
@@ -29,7 +30,6 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 
 /// The panel's routes, with its layers.
 pub fn router(state: AppState) -> Router<AppState> {
-    let _ = state;
     Router::new()
         .route("/", get(|| async { Redirect::to("/panel") }))
         .merge(crate::auth::panel::routes())
@@ -41,7 +41,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
-        .layer(CsrfLayer::new())
+        .layer(csrf_layer(&state))
+        .layer(middleware::from_fn(explain_refusal))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -54,6 +55,33 @@ pub fn router(state: AppState) -> Router<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+}
+
+/// The `Sec-Fetch-Site`/`Origin` check. Behind a reverse proxy the `Host` the panel sees may
+/// not be the one the browser used, so the configured public address is trusted as an
+/// origin too.
+fn csrf_layer(state: &AppState) -> CsrfLayer {
+    if state.config.public_url.is_empty() {
+        return CsrfLayer::new();
+    }
+    let origin = state.config.public_url();
+    match CsrfLayer::new().add_trusted_origin(&origin) {
+        Ok(layer) => layer,
+        Err(error) => {
+            tracing::warn!(%error, origin, "public_url is not an origin; only Host is trusted");
+            CsrfLayer::new()
+        }
+    }
+}
+
+/// Turns the CSRF layer's bare 403 into a page that says why, in the visitor's language.
+async fn explain_refusal(request: Request, next: Next) -> Response {
+    let lang = ui::language_of(request.headers());
+    let response = next.run(request).await;
+    if response.extensions().get::<ProtectionError>().is_some() {
+        return ui::plain_error(lang, StatusCode::FORBIDDEN, "error.cross_site");
+    }
+    response
 }
 
 async fn stylesheet() -> Response {

@@ -3,6 +3,7 @@
 //! signed-in user take [`PanelUser`]; without one they redirect to the sign-in page.
 
 use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::TimeDelta;
@@ -18,6 +19,9 @@ use store::auth::{Holder, Session};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "lastmile_session";
+
+/// How stale a session's "last seen" may get before a request records it again.
+const TOUCH_EVERY: TimeDelta = TimeDelta::minutes(1);
 
 /// A signed-in panel user.
 #[derive(Debug, Clone)]
@@ -53,7 +57,9 @@ pub async fn current(parts: &Parts, state: &AppState) -> Option<(Session, Holder
         let _ = store::auth::drop_session(&state.db, &id).await;
         return None;
     }
-    if signin::due_for_touch(state, &id)
+    // Idle time is measured on the stored "last seen", by the server's clock, so every node
+    // agrees on it; writing it at most once a minute keeps reads from turning into writes.
+    if now - session.last_seen_at >= TOUCH_EVERY
         && let Err(error) = store::auth::touch_session(&state.db, &id, now).await
     {
         tracing::warn!(%error, "cannot record session use");
@@ -69,19 +75,31 @@ impl FromRequestParts<AppState> for PanelUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let lang = ui::language(parts);
-        let to_login = || {
-            let next = parts.uri.path_and_query().map_or("/panel", |p| p.as_str());
-            Redirect::to(&format!("/login?next={}", ui::encode(next))).into_response()
+        let next = parts.uri.path_and_query().map_or("/panel", |p| p.as_str());
+        let login = format!("/login?next={}", ui::encode(next));
+        // A session that ended (idle, expired, signed out elsewhere, account disabled): say
+        // so on the sign-in page, and drop the dead cookie.
+        let ended = || {
+            let mut response = ui::redirect_with(&login, "flash.session_expired");
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                ui::set_cookie(COOKIE, "", Some(0), state.config.https()),
+            );
+            response
         };
         let Some((session, holder)) = current(parts, state).await else {
-            return Err(to_login());
+            if ui::cookie(parts, COOKIE).is_some_and(|c| !c.is_empty()) {
+                return Err(ended());
+            }
+            return Err(Redirect::to(&login).into_response());
         };
         if store::auth::awaits_second_factor(&session) {
-            return Err(Redirect::to("/login/totp").into_response());
+            let second = format!("/login/totp?next={}", ui::encode(next));
+            return Err(Redirect::to(&second).into_response());
         }
         let Ok(actor) = signin::actor_of(&holder) else {
             let _ = store::auth::drop_session(&state.db, &session.id).await;
-            return Err(to_login());
+            return Err(ended());
         };
         let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
             .await

@@ -96,12 +96,13 @@ impl Ui {
         }
     }
 
-    /// The languages the switch offers, with their link.
-    pub fn languages(&self) -> Vec<(&'static str, String, bool)> {
+    /// The languages the switch offers: code, name, link, and whether it is the current one.
+    pub fn languages(&self) -> Vec<(&'static str, &'static str, String, bool)> {
         Lang::ALL
             .iter()
             .map(|lang| {
                 (
+                    lang.code(),
                     lang.native_name(),
                     format!("/lang/{}?next={}", lang.code(), encode(&self.here)),
                     *lang == self.t.lang,
@@ -137,7 +138,11 @@ pub fn render(template: &impl Template) -> Response {
         }
         Err(error) => {
             tracing::error!(%error, "template rendering failed");
-            plain_error(StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::i18n::text(Lang::En, "error.internal"),
+            )
+                .into_response()
         }
     }
 }
@@ -261,14 +266,20 @@ struct ErrorPage {
     message: &'static str,
 }
 
-/// A minimal error page in English (used where no user is known).
-pub fn plain_error(status: StatusCode, key: &'static str) -> Response {
+/// A minimal error page in `lang` (used where no user is known).
+pub fn plain_error(lang: Lang, status: StatusCode, key: &'static str) -> Response {
     let page = ErrorPage {
-        ui: Ui::public(Lang::En, &HeaderMap::new(), "/panel"),
+        ui: Ui::public(lang, &HeaderMap::new(), "/panel"),
         status: status.as_u16(),
-        message: crate::i18n::text(Lang::En, key),
+        message: crate::i18n::text(lang, key),
     };
-    (status, render(&page)).into_response()
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "template rendering failed");
+            (status, crate::i18n::text(lang, key)).into_response()
+        }
+    }
 }
 
 /// An error page for a signed-in user, in its language.
