@@ -1,0 +1,279 @@
+//! The panel in a real headless Chromium (Debian's `chromium` and `chromium-driver`), driven
+//! through WebDriver: the Developer signs in through the form, creates a tenant and an
+//! operator in it, sees both listed, switches the panel to Bangla and signs out.
+//!
+//! chromedriver runs as a child process on a free port for the length of the test and is
+//! stopped, with the browser it started, even when the test fails. Without Chromium or
+//! chromedriver the test fails; it never skips.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use support::{Backend, PASSWORD, TestApp, spawn};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// How long a page may take to show what the test waits for before the test fails. This
+/// bounds a hung browser; nothing is measured against it.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A running chromedriver; stopping it (on drop) ends its process group, so the browsers it
+/// started go with it.
+struct Chromedriver {
+    child: Child,
+    url: String,
+}
+
+impl Chromedriver {
+    /// Starts chromedriver on a free port and waits until it answers.
+    fn start(log: &Path) -> Self {
+        use std::os::unix::process::CommandExt as _;
+        for path in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                Path::new(path).exists(),
+                "{path} is needed for the browser test: apt-get install chromium chromium-driver"
+            );
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
+        let driver = Chromedriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + PATIENCE;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not open port {port}; its log: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        driver
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        // The whole group: chromedriver and the Chromium processes it started.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A headless Chromium session with a fresh profile.
+async fn browser(driver: &Chromedriver, profile: &Path) -> Client {
+    let options = json!({
+        "binary": CHROMIUM,
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            format!("--user-data-dir={}", profile.display()),
+        ],
+    });
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("goog:chromeOptions".into(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .unwrap_or_else(|e| panic!("chromedriver at {} opens a session: {e}", driver.url))
+}
+
+/// Waits until the first element matching `css` holds `text`; fails with the page source.
+async fn wait_for_text(client: &Client, css: &str, text: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && element.text().await.is_ok_and(|t| t.contains(text))
+        {
+            return;
+        }
+        if Instant::now() > deadline {
+            let source = client.source().await.unwrap_or_default();
+            panic!("no {css:?} with {text:?} appeared; the page:\n{source}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the browser is at `path` (and query, if given); returns the path.
+async fn wait_for_path(client: &Client, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Ok(url) = client.current_url().await
+            && wanted(url.path())
+        {
+            return url.path().to_owned();
+        }
+        if Instant::now() > deadline {
+            let url = client.current_url().await.map(|u| u.to_string());
+            panic!("the browser stayed at {url:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits for an element and clicks it.
+async fn click(client: &Client, css: &str) {
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Waits for a field and types into it.
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    field
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// Waits for a select and chooses `value`.
+async fn choose(client: &Client, css: &str, value: &str) {
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("{css} = {value}: {e}"));
+}
+
+async fn the_panel_works_in_a_real_browser(app: &TestApp, client: &Client) {
+    // Sign in through the form.
+    client.goto(&format!("{}/panel", app.base)).await.unwrap();
+    wait_for_path(client, |p| p == "/login").await;
+    type_into(client, "input[name=email]", "dev@example.com").await;
+    type_into(client, "input[name=password]", PASSWORD).await;
+    click(client, "form[action='/login'] button[type=submit]").await;
+    wait_for_text(client, "main h1", "Dashboard").await;
+
+    // Create a tenant.
+    click(client, "nav.main a[href='/panel/tenants']").await;
+    click(client, "#new-tenant").await;
+    type_into(client, "input[name=name]", "Dhaka Net").await;
+    choose(client, "select[name=country]", "BD").await;
+    choose(client, "select[name=currency]", "BDT").await;
+    type_into(client, "input[name=time_zone]", "Asia/Dhaka").await;
+    click(client, "#save-tenant").await;
+    let path = wait_for_path(client, |p| {
+        p.strip_prefix("/panel/tenants/")
+            .is_some_and(|id| id.parse::<i64>().is_ok())
+    })
+    .await;
+    let tenant = path.trim_start_matches("/panel/tenants/").to_owned();
+    wait_for_text(client, "main .flash", "Created.").await;
+
+    // Create an operator in it: the form shows the tenant once the role asks for one.
+    click(client, "nav.main a[href='/panel/users']").await;
+    click(client, "#new-user").await;
+    choose(client, "select[name=role]", "operator").await;
+    choose(client, "select[name=tenant_id]", &tenant).await;
+    type_into(client, "#user-form input[name=name]", "Op One").await;
+    type_into(client, "#user-form input[name=email]", "op1@dhaka.example").await;
+    type_into(client, "#user-form input[name=password]", PASSWORD).await;
+    click(client, "#save-user").await;
+    wait_for_path(client, |p| {
+        p.strip_prefix("/panel/users/")
+            .is_some_and(|id| id.parse::<i64>().is_ok())
+    })
+    .await;
+    wait_for_text(client, "main .flash", "Created.").await;
+
+    // Both are listed.
+    click(client, "nav.main a[href='/panel/tenants']").await;
+    wait_for_text(client, "#tenant-list", "Dhaka Net").await;
+    wait_for_text(client, "#tenant-list", "Asia/Dhaka").await;
+    click(client, "nav.main a[href='/panel/users']").await;
+    wait_for_text(client, "#user-list", "op1@dhaka.example").await;
+    wait_for_text(client, "#user-list", "Operator").await;
+
+    // Switch to Bangla: the same page, translated.
+    click(client, "a[data-lang-switch][hreflang='bn']").await;
+    wait_for_text(client, "main h1", "ব্যবহারকারী").await;
+    wait_for_path(client, |p| p == "/panel/users").await;
+    let lang = client
+        .find(Locator::Css("html"))
+        .await
+        .unwrap()
+        .attr("lang")
+        .await
+        .unwrap();
+    assert_eq!(lang.as_deref(), Some("bn"));
+    wait_for_text(client, "#user-list", "অপারেটর").await;
+
+    // Sign out: back at the sign-in page, in the chosen language.
+    click(client, "#sign-out").await;
+    wait_for_path(client, |p| p == "/login").await;
+    wait_for_text(client, "main h1", "সাইন ইন").await;
+    wait_for_text(client, "main .flash", "আপনি সাইন আউট করেছেন।").await;
+    client.goto(&format!("{}/panel", app.base)).await.unwrap();
+    wait_for_path(client, |p| p == "/login").await;
+}
+
+async fn the_panel_in_headless_chromium(backend: Backend) {
+    let app = spawn(backend).await;
+    app.developer().await;
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let driver = Chromedriver::start(&scratch.path().join("chromedriver.log"));
+    let profile = scratch.path().join("profile");
+    let client = browser(&driver, &profile).await;
+
+    the_panel_works_in_a_real_browser(&app, &client).await;
+    let _ = client.close().await;
+    drop(driver);
+
+    // What the browser did is in the database.
+    assert_eq!(app.count("tenant").await, 1);
+    assert_eq!(app.count("staff_user").await, 2);
+    assert_eq!(app.count("session").await, 0, "signed out");
+}
+
+both_backends!(the_panel_in_headless_chromium);
