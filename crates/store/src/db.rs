@@ -94,6 +94,10 @@ impl Db {
         self.backend
     }
 
+    pub(crate) fn keyring_arc(&self) -> Arc<Keyring> {
+        self.keyring.clone()
+    }
+
     /// The keyring sealing secrets.
     pub fn keyring(&self) -> &Keyring {
         &self.keyring

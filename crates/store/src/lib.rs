@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod auth;
 pub mod crypto;
+pub mod customer;
 pub mod db;
 pub mod entity;
 pub mod error;
@@ -16,6 +17,9 @@ pub mod idempotency;
 pub mod job;
 pub mod list;
 pub mod migration;
+pub mod network;
+pub mod package;
+pub mod radius;
 pub mod scope;
 pub mod tenant;
 pub mod user;

@@ -7,7 +7,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
 
 use crate::entity::{audit_log, staff_user, tenant};
-use domain::access::{AuditScope, Scope, TenantScope, UserScope};
+use domain::access::{
+    AuditScope, CustomerScope, NetworkScope, PackageScope, Scope, TenantScope, UserScope,
+};
 use domain::ids::{TenantId, UserId};
 
 /// The tenants a scope sees.
@@ -53,6 +55,60 @@ pub fn audit(scope: &AuditScope) -> Condition {
             .add(Column::ActorId.in_subquery(subtree_ids(tenant, root))),
         Scope::Only(id) => Condition::all().add(Column::ActorId.eq(id.0)),
     }
+}
+
+/// Rows of a table with a `tenant_id` column that a tenant-level scope sees: routers, zones,
+/// pools (a reseller's subtree sees its whole tenant's network).
+pub fn tenant_rows(scope: Scope, tenant: impl ColumnTrait) -> Condition {
+    match scope {
+        Scope::All => Condition::all(),
+        Scope::OwnedTenants(owner) => {
+            Condition::all().add(tenant.in_subquery(owned_tenants(owner)))
+        }
+        Scope::Tenant(id) | Scope::Subtree { tenant: id, .. } => {
+            Condition::all().add(tenant.eq(id.0))
+        }
+        Scope::Only(_) => nothing(),
+    }
+}
+
+/// The routers, zones and pools a scope sees.
+pub fn network(scope: &NetworkScope, tenant: impl ColumnTrait) -> Condition {
+    tenant_rows(scope.get(), tenant)
+}
+
+/// The packages a scope sees: a reseller's own and its sub-operators'.
+pub fn packages(scope: &PackageScope) -> Condition {
+    use crate::entity::package::Column;
+    match scope.get() {
+        Scope::Subtree { tenant, root } => Condition::all().add(Column::TenantId.eq(tenant.0)).add(
+            Condition::any()
+                .add(Column::OwnerId.eq(root.0))
+                .add(Column::OwnerId.in_subquery(children_of(root))),
+        ),
+        other => tenant_rows(other, Column::TenantId),
+    }
+}
+
+/// The customers a scope sees: a reseller's own (an operator's include its sub-operators').
+pub fn customers(scope: &CustomerScope) -> Condition {
+    use crate::entity::customer::Column;
+    match scope.get() {
+        Scope::Subtree { tenant, root } => Condition::all().add(Column::TenantId.eq(tenant.0)).add(
+            Condition::any()
+                .add(Column::OperatorId.eq(root.0))
+                .add(Column::SubOperatorId.eq(root.0)),
+        ),
+        other => tenant_rows(other, Column::TenantId),
+    }
+}
+
+fn children_of(root: UserId) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(staff_user::Column::Id)
+        .from(staff_user::Entity)
+        .and_where(Expr::col(staff_user::Column::ParentId).eq(root.0))
+        .to_owned()
 }
 
 /// A condition no row meets.

@@ -90,6 +90,7 @@ pub struct NewJob {
 #[derive(Debug)]
 pub struct Write {
     tx: DatabaseTransaction,
+    keyring: std::sync::Arc<crate::crypto::Keyring>,
     author: Author,
     now: DateTime<Utc>,
     audited: bool,
@@ -106,6 +107,7 @@ impl Db {
         let tx = self.conn().begin_with_options(options).await?;
         Ok(Write {
             tx,
+            keyring: self.keyring_arc(),
             author,
             now,
             audited: false,
@@ -122,6 +124,11 @@ impl Write {
     /// The time of the change.
     pub fn now(&self) -> DateTime<Utc> {
         self.now
+    }
+
+    /// The keyring that seals the secrets the change stores.
+    pub fn keyring(&self) -> &crate::crypto::Keyring {
+        &self.keyring
     }
 
     /// The author of the change.

@@ -9,11 +9,16 @@
 //!
 //! Callers: `store` reads the scopes, `server` asks the decisions before every change.
 
+mod isp;
 mod permission;
 mod role;
 mod rules;
 mod scope;
 
+pub use isp::{
+    CustomerScope, NetworkScope, Owner, PackageScope, assign_packages_to, customer_scope,
+    manage_customers_of, manage_master_packages, manage_network, network_scope, package_scope,
+};
 pub use permission::{Permission, PermissionSet};
 pub use role::Role;
 pub use rules::{

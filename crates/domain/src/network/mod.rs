@@ -3,6 +3,7 @@
 
 mod mac;
 mod range;
+pub mod router;
 
 pub use mac::MacAddr;
 pub use range::{Block, Pool, RangeError, first_free};

@@ -1,0 +1,102 @@
+//! Router (NAS) fields as they come in: names, the RADIUS source address, the shared
+//! secret, and the RouterOS API endpoint.
+
+use std::net::IpAddr;
+
+use crate::field::FieldError;
+use crate::text::bounded;
+
+/// A router's name: 1 to 64 characters.
+pub fn parse_name(raw: &str) -> Result<String, FieldError> {
+    bounded("name", raw, 1, 64)
+}
+
+/// The address a router sends RADIUS from: a unicast IPv4 or IPv6 address.
+pub fn parse_nas_address(raw: &str) -> Result<IpAddr, FieldError> {
+    let address: IpAddr = raw
+        .trim()
+        .parse()
+        .map_err(|_| FieldError::new("nas_address", "invalid_ip"))?;
+    if address.is_unspecified() || address.is_multicast() {
+        return Err(FieldError::new("nas_address", "invalid_ip"));
+    }
+    Ok(address)
+}
+
+/// A RADIUS shared secret: 8 to 128 printable ASCII characters without spaces or quotes
+/// (they travel through FreeRADIUS's configuration and RouterOS's command line).
+pub fn parse_secret(raw: &str) -> Result<String, FieldError> {
+    let field = "secret";
+    if raw.len() < 8 {
+        return Err(FieldError::new(field, "too_short").with("min", 8));
+    }
+    if raw.len() > 128 {
+        return Err(FieldError::new(field, "too_long").with("max", 128));
+    }
+    if !raw
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '\\'))
+    {
+        return Err(FieldError::new(field, "unstorable_password"));
+    }
+    Ok(raw.to_owned())
+}
+
+/// The RouterOS API host: an address or a DNS name.
+pub fn parse_api_address(raw: &str) -> Result<String, FieldError> {
+    let host = raw.trim();
+    let ok = !host.is_empty()
+        && host.len() <= 253
+        && (host.parse::<IpAddr>().is_ok()
+            || host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            }));
+    if ok {
+        Ok(host.to_owned())
+    } else {
+        Err(FieldError::new("api_address", "invalid_host"))
+    }
+}
+
+/// A TCP port.
+pub fn parse_port(field: &str, port: i64) -> Result<u16, FieldError> {
+    u16::try_from(port).ok().filter(|p| *p > 0).ok_or_else(|| {
+        FieldError::new(field, "out_of_range")
+            .with("min", 1)
+            .with("max", 65535)
+    })
+}
+
+/// The RouterOS API user name: 1 to 64 printable characters without spaces.
+pub fn parse_api_user(raw: &str) -> Result<String, FieldError> {
+    let user = raw.trim();
+    if user.is_empty() || user.len() > 64 || !user.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(FieldError::new("api_user", "invalid_api_user"));
+    }
+    Ok(user.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn router_fields_are_checked_at_the_edge() {
+        assert!(parse_nas_address("10.0.0.1").is_ok());
+        assert!(parse_nas_address("2001:db8::1").is_ok());
+        for bad in ["0.0.0.0", "224.0.0.1", "router", ""] {
+            assert!(parse_nas_address(bad).is_err(), "{bad}");
+        }
+        assert!(parse_secret("s3cretsecret").is_ok());
+        assert!(parse_secret("short").is_err());
+        assert!(parse_secret("has space in it").is_err());
+        assert!(parse_api_address("core-1.isp.example").is_ok());
+        assert!(parse_api_address("bad host").is_err());
+        assert_eq!(parse_port("api_port", 8729).unwrap(), 8729);
+        assert!(parse_port("api_port", 0).is_err() && parse_port("api_port", 70000).is_err());
+    }
+}

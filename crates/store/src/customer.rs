@@ -1,0 +1,502 @@
+//! Customers (subscribers): scoped reads, the customer list (filters over indexed columns,
+//! name search by trigram on PostgreSQL and FTS5 on SQLite), and every change through the
+//! write path with the FreeRADIUS projection rewritten in the same transaction, the user
+//! name history kept, and static addresses allocated from pools.
+//!
+//! User names are unique on the installation without regard to case; a name freed by a
+//! rename or a deletion is not taken by another customer for [`NAME_QUARANTINE_DAYS`].
+
+mod list;
+mod project;
+
+use std::net::Ipv4Addr;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    EntityTrait, QueryFilter,
+};
+use serde_json::{Value, json};
+
+pub use list::{CustomerFilter, LIST, Search, StatusFilter, list};
+pub use project::{project, rewrite_projection, rewrite_projections_of_packages, rewrite_where};
+
+use crate::entity::customer::{ActiveModel, Column, Entity, Model};
+use crate::entity::customer_name;
+use crate::error::{StoreError, StoreResult, on_unique};
+use crate::network;
+use crate::scope;
+use crate::write::{AuditEntry, Write};
+use domain::access::{CustomerScope, Owner};
+use domain::customer::{BillingType, CustomerStatus, Msisdn, PppPassword, Username};
+use domain::ids::{TenantId, UserId};
+use domain::network::MacAddr;
+use domain::package::ConnectionType;
+
+/// A stored customer.
+pub type Customer = Model;
+
+/// Where a customer's sealed password belongs.
+pub const PASSWORD_CONTEXT: &str = "customer.password";
+
+/// Days a freed user name waits before another customer may take it.
+pub const NAME_QUARANTINE_DAYS: i64 = 90;
+
+const KEYS: &[(&str, &str)] = &[
+    ("customer_username_key", "username"),
+    ("customer.username_key", "username"),
+    ("customer_mobile_key", "mobile"),
+    ("customer.tenant_id, customer.mobile", "mobile"),
+];
+
+/// A static address wanted for a customer: from this pool, this address or the first free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaticIp {
+    /// The pool.
+    pub pool_id: i64,
+    /// The address, or `None` for the first free one.
+    pub address: Option<Ipv4Addr>,
+}
+
+/// A new customer, validated and placed (owner and package checked by the caller).
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    /// Who owns it.
+    pub owner: Owner,
+    /// Its package (one its owner may use, of its connection type).
+    pub package_id: i64,
+    /// How it connects.
+    pub connection_type: ConnectionType,
+    /// How it pays.
+    pub billing_type: BillingType,
+    /// Its name.
+    pub name: String,
+    /// Its mobile.
+    pub mobile: Option<Msisdn>,
+    /// Its e-mail.
+    pub email: Option<String>,
+    /// Its address.
+    pub address: String,
+    /// Its zone.
+    pub zone_id: Option<i64>,
+    /// Its home router.
+    pub router_id: Option<i64>,
+    /// Its RADIUS user name.
+    pub username: Username,
+    /// Its password.
+    pub password: PppPassword,
+    /// Its status.
+    pub status: CustomerStatus,
+    /// When its service ends.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// A static address.
+    pub static_ip: Option<StaticIp>,
+    /// A pool of its own (instead of its package's), when it has no static address.
+    pub ip_pool_id: Option<i64>,
+    /// The MAC it is bound to.
+    pub mac: Option<MacAddr>,
+    /// Sessions allowed at once.
+    pub simultaneous_use: i32,
+    /// Free comment.
+    pub comment: String,
+}
+
+/// Changes to a customer; `None` leaves a field. `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New mobile.
+    pub mobile: Option<Option<Msisdn>>,
+    /// New e-mail.
+    pub email: Option<Option<String>>,
+    /// New address.
+    pub address: Option<String>,
+    /// New zone.
+    pub zone_id: Option<Option<i64>>,
+    /// New home router.
+    pub router_id: Option<Option<i64>>,
+    /// New user name (a rename).
+    pub username: Option<Username>,
+    /// New password.
+    pub password: Option<PppPassword>,
+    /// New status (suspend, resume, disable).
+    pub status: Option<CustomerStatus>,
+    /// New package (checked by the caller).
+    pub package_id: Option<i64>,
+    /// New billing type.
+    pub billing_type: Option<BillingType>,
+    /// New expiry.
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    /// New static address (`Some(None)` releases it).
+    pub static_ip: Option<Option<StaticIp>>,
+    /// New own pool.
+    pub ip_pool_id: Option<Option<i64>>,
+    /// New MAC binding.
+    pub mac: Option<Option<MacAddr>>,
+    /// New session limit.
+    pub simultaneous_use: Option<i32>,
+    /// New comment.
+    pub comment: Option<String>,
+}
+
+impl CustomerChanges {
+    /// The audit action naming the change.
+    fn action(&self) -> &'static str {
+        match self {
+            c if c.status == Some(CustomerStatus::Suspended) => "customer.suspend",
+            c if c.status == Some(CustomerStatus::Disabled) => "customer.disable",
+            c if c.status == Some(CustomerStatus::Active) => "customer.resume",
+            c if c.username.is_some() => "customer.rename",
+            c if c.password.is_some() => "customer.change_password",
+            c if c.package_id.is_some() => "customer.change_package",
+            _ => "customer.update",
+        }
+    }
+}
+
+/// The customer's status.
+pub fn status(c: &Customer) -> CustomerStatus {
+    CustomerStatus::parse(&c.status).unwrap_or(CustomerStatus::Disabled)
+}
+
+/// The customer's billing type.
+pub fn billing(c: &Customer) -> BillingType {
+    BillingType::parse(&c.billing_type).unwrap_or(BillingType::Prepaid)
+}
+
+/// The customer's static address.
+pub fn static_ip(c: &Customer) -> Option<Ipv4Addr> {
+    c.static_ip
+        .and_then(|n| u32::try_from(n).ok())
+        .map(Ipv4Addr::from)
+}
+
+/// Who owns the customer.
+pub fn owner(c: &Customer) -> Owner {
+    let tenant = TenantId(c.tenant_id);
+    match (c.operator_id, c.sub_operator_id) {
+        (_, Some(sub)) => Owner::SubOperator {
+            tenant,
+            operator: c.operator_id.map(UserId),
+            sub_operator: UserId(sub),
+        },
+        (Some(op), None) => Owner::Operator {
+            tenant,
+            operator: UserId(op),
+        },
+        (None, None) => Owner::Tenant(tenant),
+    }
+}
+
+/// The customer's state for the audit log (the password left out).
+pub fn snapshot(c: &Customer) -> Value {
+    json!({
+        "id": c.id, "tenant_id": c.tenant_id, "operator_id": c.operator_id, "sub_operator_id": c.sub_operator_id,
+        "package_id": c.package_id, "connection_type": c.connection_type, "billing_type": c.billing_type,
+        "name": c.name, "mobile": c.mobile, "email": c.email, "zone_id": c.zone_id, "router_id": c.router_id,
+        "username": c.username, "status": c.status, "expires_at": c.expires_at,
+        "static_ip": static_ip(c).map(|ip| ip.to_string()), "ip_pool_id": c.ip_pool_id, "mac": c.mac,
+        "simultaneous_use": c.simultaneous_use, "version": c.version,
+    })
+}
+
+/// A customer in the caller's scope.
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    scope: &CustomerScope,
+    id: i64,
+) -> StoreResult<Option<Customer>> {
+    Ok(Entity::find_by_id(id)
+        .filter(scope::customers(scope))
+        .filter(Column::ArchivedAt.is_null())
+        .one(conn)
+        .await?)
+}
+
+/// Refuses a user name held, or freed less than the quarantine ago, by another customer.
+async fn check_name_free(w: &Write, key: &str, customer: Option<i64>) -> StoreResult<()> {
+    let since = w.now() - TimeDelta::days(NAME_QUARANTINE_DAYS);
+    let mut query = customer_name::Entity::find()
+        .filter(customer_name::Column::UsernameKey.eq(key))
+        .filter(
+            sea_orm::Condition::any()
+                .add(customer_name::Column::ValidTo.is_null())
+                .add(customer_name::Column::ValidTo.gt(since)),
+        );
+    if let Some(id) = customer {
+        query = query.filter(customer_name::Column::CustomerId.ne(id));
+    }
+    if query.one(w.tx()).await?.is_some() {
+        return Err(StoreError::Taken { field: "username" });
+    }
+    Ok(())
+}
+
+async fn open_name(w: &Write, tenant: i64, customer: i64, username: &Username) -> StoreResult<()> {
+    customer_name::ActiveModel {
+        id: NotSet,
+        tenant_id: Set(tenant),
+        customer_id: Set(customer),
+        username: Set(username.as_str().to_owned()),
+        username_key: Set(username.key()),
+        valid_from: Set(w.now()),
+        valid_to: Set(None),
+    }
+    .insert(w.tx())
+    .await?;
+    Ok(())
+}
+
+async fn close_names(w: &Write, customer: i64) -> StoreResult<()> {
+    customer_name::Entity::update_many()
+        .col_expr(customer_name::Column::ValidTo, Expr::value(w.now()))
+        .filter(customer_name::Column::CustomerId.eq(customer))
+        .filter(customer_name::Column::ValidTo.is_null())
+        .exec(w.tx())
+        .await?;
+    Ok(())
+}
+
+/// Creates a customer with its name history, its static address and its projection.
+pub async fn create(w: &mut Write, new: &NewCustomer) -> StoreResult<Customer> {
+    check_name_free(w, &new.username.key(), None).await?;
+    let now = w.now();
+    let tenant = new.owner.tenant();
+    let row = ActiveModel {
+        id: NotSet,
+        tenant_id: Set(tenant.0),
+        operator_id: Set(new.owner.operator().map(|u| u.0)),
+        sub_operator_id: Set(new.owner.sub_operator().map(|u| u.0)),
+        package_id: Set(new.package_id),
+        connection_type: Set(new.connection_type.as_str().to_owned()),
+        billing_type: Set(new.billing_type.as_str().to_owned()),
+        name: Set(new.name.clone()),
+        mobile: Set(new.mobile.as_ref().map(|m| m.as_str().to_owned())),
+        email: Set(new.email.clone()),
+        address: Set(new.address.clone()),
+        zone_id: Set(new.zone_id),
+        router_id: Set(new.router_id),
+        username: Set(new.username.as_str().to_owned()),
+        username_key: Set(new.username.key()),
+        password: Set(w
+            .keyring()
+            .seal(PASSWORD_CONTEXT, new.password.expose().as_bytes())?),
+        status: Set(new.status.as_str().to_owned()),
+        expires_at: Set(new.expires_at),
+        static_ip: Set(None),
+        ip_pool_id: Set(new.ip_pool_id),
+        mac: Set(new.mac.map(|m| m.to_string())),
+        simultaneous_use: Set(new.simultaneous_use.max(1)),
+        comment: Set(new.comment.clone()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        archived_at: Set(None),
+    };
+    let mut saved = row.insert(w.tx()).await.map_err(|e| on_unique(e, KEYS))?;
+    if let Some(wanted) = new.static_ip {
+        saved = assign_static(w, saved, wanted).await?;
+    }
+    open_name(w, tenant.0, saved.id, &new.username).await?;
+    rewrite_projection(w, &saved).await?;
+    w.aaa_changed(Some(tenant), Some(saved.id), "customer.create")
+        .await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(tenant),
+        action: "customer.create",
+        entity: "customer",
+        entity_id: Some(saved.id),
+        before: None,
+        after: Some(snapshot(&saved)),
+    })
+    .await?;
+    Ok(saved)
+}
+
+async fn assign_static(w: &Write, customer: Customer, wanted: StaticIp) -> StoreResult<Customer> {
+    let pool = crate::entity::ip_pool::Entity::find_by_id(wanted.pool_id)
+        .filter(crate::entity::ip_pool::Column::TenantId.eq(customer.tenant_id))
+        .filter(crate::entity::ip_pool::Column::ArchivedAt.is_null())
+        .one(w.tx())
+        .await?
+        .ok_or(StoreError::Refused {
+            field: "ip_pool_id",
+            code: "not_found",
+        })?;
+    let address = network::allocate(w, &pool, customer.id, wanted.address).await?;
+    let mut row: ActiveModel = customer.into();
+    row.static_ip = Set(Some(i64::from(u32::from(address))));
+    row.ip_pool_id = Set(Some(pool.id));
+    Ok(row.update(w.tx()).await?)
+}
+
+/// Changes a customer in the caller's scope if it is still at `version`; the projection is
+/// rewritten and the AAA change log told in the same transaction.
+pub async fn update(
+    w: &mut Write,
+    scope: &CustomerScope,
+    id: i64,
+    version: i32,
+    changes: &CustomerChanges,
+) -> StoreResult<Customer> {
+    let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
+    if before.version != version {
+        return Err(StoreError::VersionMismatch);
+    }
+    let mut row: ActiveModel = before.clone().into();
+    if let Some(v) = &changes.name {
+        row.name = Set(v.clone());
+    }
+    if let Some(v) = &changes.mobile {
+        row.mobile = Set(v.as_ref().map(|m| m.as_str().to_owned()));
+    }
+    if let Some(v) = &changes.email {
+        row.email = Set(v.clone());
+    }
+    if let Some(v) = &changes.address {
+        row.address = Set(v.clone());
+    }
+    if let Some(v) = changes.zone_id {
+        row.zone_id = Set(v);
+    }
+    if let Some(v) = changes.router_id {
+        row.router_id = Set(v);
+    }
+    let renamed = changes
+        .username
+        .as_ref()
+        .filter(|u| u.as_str() != before.username);
+    if let Some(username) = renamed {
+        if username.key() != before.username_key {
+            check_name_free(w, &username.key(), Some(id)).await?;
+        }
+        row.username = Set(username.as_str().to_owned());
+        row.username_key = Set(username.key());
+    }
+    if let Some(v) = &changes.password {
+        row.password = Set(w.keyring().seal(PASSWORD_CONTEXT, v.expose().as_bytes())?);
+    }
+    if let Some(v) = changes.status {
+        row.status = Set(v.as_str().to_owned());
+    }
+    if let Some(v) = changes.package_id {
+        row.package_id = Set(v);
+    }
+    if let Some(v) = changes.billing_type {
+        row.billing_type = Set(v.as_str().to_owned());
+    }
+    if let Some(v) = changes.expires_at {
+        row.expires_at = Set(v);
+    }
+    if let Some(v) = changes.ip_pool_id {
+        row.ip_pool_id = Set(v);
+    }
+    if let Some(v) = changes.mac {
+        row.mac = Set(v.map(|m| m.to_string()));
+    }
+    if let Some(v) = changes.simultaneous_use {
+        row.simultaneous_use = Set(v.max(1));
+    }
+    if let Some(v) = &changes.comment {
+        row.comment = Set(v.clone());
+    }
+    if let Some(None) = changes.static_ip {
+        network::release(w, id).await?;
+        row.static_ip = Set(None);
+    }
+    row.version = Set(version + 1);
+    row.updated_at = Set(w.now());
+    let done = Entity::update_many()
+        .set(row)
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(version))
+        .exec(w.tx())
+        .await
+        .map_err(|e| on_unique(e, KEYS))?;
+    if done.rows_affected == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    let mut after = Entity::find_by_id(id)
+        .one(w.tx())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if let Some(Some(wanted)) = changes.static_ip {
+        after = assign_static(w, after, wanted).await?;
+    }
+    if let Some(username) = renamed {
+        close_names(w, id).await?;
+        open_name(w, after.tenant_id, id, username).await?;
+    }
+    rewrite_projection(w, &after).await?;
+    w.aaa_changed(Some(TenantId(after.tenant_id)), Some(id), changes.action())
+        .await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(TenantId(after.tenant_id)),
+        action: changes.action(),
+        entity: "customer",
+        entity_id: Some(id),
+        before: Some(snapshot(&before)),
+        after: Some(snapshot(&after)),
+    })
+    .await?;
+    Ok(after)
+}
+
+/// Archives a customer: its RADIUS rows and static address go, its user name is closed in
+/// the history (and waits out the quarantine), everything else stays.
+pub async fn archive(w: &mut Write, scope: &CustomerScope, id: i64) -> StoreResult<Customer> {
+    let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
+    Entity::update_many()
+        .col_expr(Column::ArchivedAt, Expr::value(w.now()))
+        .col_expr(Column::Version, Expr::value(before.version + 1))
+        .col_expr(Column::StaticIp, Expr::value(Option::<i64>::None))
+        .filter(Column::Id.eq(id))
+        .exec(w.tx())
+        .await?;
+    network::release(w, id).await?;
+    close_names(w, id).await?;
+    crate::radius::remove(w, id).await?;
+    w.aaa_changed(
+        Some(TenantId(before.tenant_id)),
+        Some(id),
+        "customer.archive",
+    )
+    .await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(TenantId(before.tenant_id)),
+        action: "customer.archive",
+        entity: "customer",
+        entity_id: Some(id),
+        before: Some(snapshot(&before)),
+        after: None,
+    })
+    .await?;
+    Ok(before)
+}
+
+/// The customer that held `username` at `at` (for mapping accounting to customers).
+pub async fn holder_of_name<C: ConnectionTrait>(
+    conn: &C,
+    username: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<i64>> {
+    let rows = customer_name::Entity::find()
+        .filter(customer_name::Column::UsernameKey.eq(username.to_ascii_lowercase()))
+        .filter(customer_name::Column::ValidFrom.lte(at))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .find(|r| r.valid_to.is_none_or(|to| to > at))
+        .map(|r| r.customer_id))
+}
+
+/// The customer's password in clear (for the projection and for staff who may see it).
+pub fn password(
+    keyring: &crate::crypto::Keyring,
+    c: &Customer,
+) -> StoreResult<zeroize::Zeroizing<String>> {
+    Ok(keyring.open_string(PASSWORD_CONTEXT, &c.password)?)
+}

@@ -1,0 +1,103 @@
+//! From a stored customer to its FreeRADIUS rows: gathers what `domain::aaa::project`
+//! needs (package service, pool names, the tenant's suspension policy, usage) and writes the
+//! result. Usage counts as zero until accounting is ingested.
+
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::{Customer, billing, password, static_ip, status};
+use crate::crypto::Keyring;
+use crate::entity::{customer, ip_pool, tenant};
+use crate::error::{StoreError, StoreResult};
+use crate::write::Write;
+use domain::aaa::{self, Projection, Service, Subscriber};
+use domain::ids::TenantId;
+use domain::network::MacAddr;
+
+/// The projection of `c` as the domain decides it.
+pub async fn project<C: ConnectionTrait>(
+    conn: &C,
+    keyring: &Keyring,
+    c: &Customer,
+) -> StoreResult<Projection> {
+    let package = crate::package::find_any(conn, c.package_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("customer {} without package", c.id)))?;
+    let tenant = tenant::Entity::find_by_id(c.tenant_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("customer {} without tenant", c.id)))?;
+    // A static address needs no pool; otherwise the customer's own pool, else its package's.
+    let pool_id = if c.static_ip.is_some() {
+        None
+    } else {
+        c.ip_pool_id.or(package.ip_pool_id)
+    };
+    let pool_name = match pool_id {
+        Some(id) => ip_pool::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|p| p.name),
+        None => None,
+    };
+    let clear = password(keyring, c)?;
+    let sub = Subscriber {
+        username: &c.username,
+        password: &clear,
+        billing: billing(c),
+        status: status(c),
+        expires_at: c.expires_at,
+        mac: c.mac.as_deref().and_then(MacAddr::parse),
+        static_ip: static_ip(c),
+        simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
+    };
+    let service = Service {
+        rate: crate::package::rate(&package)?,
+        volume_bytes: package.volume_bytes,
+        pool: pool_name.as_deref(),
+    };
+    Ok(aaa::project(
+        &sub,
+        &service,
+        &crate::tenant::suspension_policy(&tenant),
+        0,
+    ))
+}
+
+/// Rewrites the FreeRADIUS rows of `c`.
+pub async fn rewrite_projection(w: &Write, c: &Customer) -> StoreResult<()> {
+    let projection = project(w.tx(), w.keyring(), c).await?;
+    crate::radius::write(w, TenantId(c.tenant_id), c.id, &c.username, &projection).await
+}
+
+/// Rewrites the rows of every live customer matching `condition` and records each in the
+/// AAA change log; returns how many were rewritten.
+pub async fn rewrite_where(
+    w: &mut Write,
+    condition: Condition,
+    kind: &'static str,
+) -> StoreResult<u64> {
+    let customers = customer::Entity::find()
+        .filter(condition)
+        .filter(customer::Column::ArchivedAt.is_null())
+        .all(w.tx())
+        .await?;
+    for c in &customers {
+        rewrite_projection(w, c).await?;
+        w.aaa_changed(Some(TenantId(c.tenant_id)), Some(c.id), kind)
+            .await?;
+    }
+    Ok(customers.len() as u64)
+}
+
+/// Rewrites the rows of the customers on any of `packages`.
+pub async fn rewrite_projections_of_packages(w: &mut Write, packages: &[i64]) -> StoreResult<u64> {
+    if packages.is_empty() {
+        return Ok(0);
+    }
+    rewrite_where(
+        w,
+        Condition::all().add(customer::Column::PackageId.is_in(packages.to_vec())),
+        "package.update",
+    )
+    .await
+}
