@@ -1353,6 +1353,27 @@ async fn behind_https_the_cookie_is_secure_and_the_public_origin_is_trusted(back
     assert_eq!(app.count("tenant").await, 1);
 }
 
+async fn the_eleventh_wrong_password_in_a_minute_is_turned_away(backend: Backend) {
+    let app = spawn(backend).await;
+    app.developer().await;
+    let mut browser = Visitor::new(&app);
+    for attempt in 1..=10 {
+        let reply = browser.sign_in("dev@example.com", "not the password").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    for password in ["not the password", PASSWORD] {
+        let reply = browser.sign_in("dev@example.com", password).await;
+        assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(reply.has("Too many wrong tries."), "{}", reply.body);
+        assert!(reply.headers.contains_key("retry-after"));
+        assert!(
+            reply.has("value=\"dev@example.com\""),
+            "the e-mail stays typed in"
+        );
+    }
+    assert_eq!(app.count("session").await, 0);
+}
+
 both_backends!(
     the_sign_in_form_sets_an_http_only_same_site_session_cookie,
     signing_in_again_rotates_the_session_and_the_old_cookie_stops_working,
@@ -1369,4 +1390,5 @@ both_backends!(
     a_super_admin_runs_the_tenants_it_creates_and_no_others,
     a_manager_manages_users_within_its_permissions,
     behind_https_the_cookie_is_secure_and_the_public_origin_is_trusted,
+    the_eleventh_wrong_password_in_a_minute_is_turned_away,
 );

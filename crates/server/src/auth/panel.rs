@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::TimeDelta;
@@ -82,27 +82,22 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
         .unwrap_or(ClientIp([127, 0, 0, 1].into()));
     let lang = ui::language(&parts);
     let next = ui::local_path(form.get("next"));
-    let failed = |key: &str| {
+    let failed = |error: &OpError| {
+        let (status, key) = refusal(error, "login.wrong");
         let ui = Ui::public(lang, &parts.headers, "/login");
-        let error = Some(ui.t.t(key).to_owned());
-        (
-            StatusCode::UNAUTHORIZED,
-            render(&LoginPage {
-                ui,
-                email: form.text("email").to_owned(),
-                next: next.clone(),
-                error,
-            }),
-        )
-            .into_response()
+        let message = Some(ui.t.t(key).to_owned());
+        let page = render(&LoginPage {
+            ui,
+            email: form.text("email").to_owned(),
+            next: next.clone(),
+            error: message,
+        });
+        with_retry_after((status, page).into_response(), error)
     };
     let verified =
         match signin::check_password(&state, form.text("email"), form.text("password"), ip).await {
             Ok(verified) => verified,
-            Err(OpError::TooMany(_)) => return failed("login.too_many"),
-            Err(OpError::Busy) => return failed("error.busy"),
-            Err(OpError::Unauthenticated("account_disabled")) => return failed("login.disabled"),
-            Err(_) => return failed("login.wrong"),
+            Err(error) => return failed(&error),
         };
     if let Some((old, _)) = session::current(&parts, &state).await {
         let _ = store::auth::drop_session(&state.db, &old.id).await;
@@ -239,21 +234,43 @@ async fn totp(State(state): State<AppState>, request: Request) -> Response {
             start_session(&state, &parts, ip, &verified, Stage::Full, &next).await
         }
         Err(error) => {
+            let (status, key) = refusal(&error, "login.wrong_totp");
             let mut ui = Ui::public(ui::language(&parts), &parts.headers, "/login/totp");
             ui.csrf = session.csrf;
-            let key = if matches!(error, OpError::TooMany(_)) {
-                "login.too_many"
-            } else {
-                "login.wrong_totp"
-            };
-            let error = Some(ui.t.t(key).to_owned());
-            (
-                StatusCode::UNAUTHORIZED,
-                render(&TotpPage { ui, next, error }),
-            )
-                .into_response()
+            let message = Some(ui.t.t(key).to_owned());
+            let page = render(&TotpPage {
+                ui,
+                next,
+                error: message,
+            });
+            with_retry_after((status, page).into_response(), &error)
         }
     }
+}
+
+/// The status and message of a refused sign-in step; `wrong` is the message for wrong
+/// credentials.
+fn refusal(error: &OpError, wrong: &'static str) -> (StatusCode, &'static str) {
+    match error {
+        OpError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "login.too_many"),
+        OpError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "error.busy"),
+        OpError::Unauthenticated("account_disabled") => {
+            (StatusCode::UNAUTHORIZED, "login.disabled")
+        }
+        OpError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, wrong),
+        // Anything else broke on our side; it is not the visitor's mistake.
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
+    }
+}
+
+/// Adds `Retry-After` to a response refusing a throttled sign-in.
+fn with_retry_after(mut response: Response, error: &OpError) -> Response {
+    if let OpError::TooMany(seconds) = error {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from((*seconds).max(1)));
+    }
+    response
 }
 
 async fn logout(
