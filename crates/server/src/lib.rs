@@ -15,6 +15,8 @@ pub mod error;
 pub mod http;
 pub mod i18n;
 pub mod jobs;
+pub mod network;
+pub mod package;
 pub mod tenant;
 pub mod user;
 pub mod web;

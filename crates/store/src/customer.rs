@@ -476,6 +476,22 @@ pub async fn archive(w: &mut Write, scope: &CustomerScope, id: i64) -> StoreResu
     Ok(before)
 }
 
+/// Customers whose RADIUS address pool is `pool`: their own, or their package's.
+pub fn uses_pool(pool: i64) -> sea_orm::Condition {
+    use crate::entity::package;
+    let packages = sea_orm::sea_query::Query::select()
+        .column(package::Column::Id)
+        .from(package::Entity)
+        .and_where(sea_orm::sea_query::ExprTrait::eq(
+            Expr::col(package::Column::IpPoolId),
+            pool,
+        ))
+        .to_owned();
+    sea_orm::Condition::any()
+        .add(Column::IpPoolId.eq(pool))
+        .add(Column::PackageId.in_subquery(packages))
+}
+
 /// The customer that held `username` at `at` (for mapping accounting to customers).
 pub async fn holder_of_name<C: ConnectionTrait>(
     conn: &C,

@@ -113,6 +113,12 @@ impl From<OpError> for ApiError {
     }
 }
 
+impl From<domain::field::FieldError> for ApiError {
+    fn from(error: domain::field::FieldError) -> Self {
+        ApiError::invalid(&FieldErrors::one(error))
+    }
+}
+
 impl From<FieldErrors> for ApiError {
     fn from(errors: FieldErrors) -> Self {
         ApiError::invalid(&errors)

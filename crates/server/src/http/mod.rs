@@ -53,6 +53,8 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
         (name = "tenants", description = "ISPs on this installation"),
         (name = "users", description = "Staff users and their roles"),
         (name = "audit", description = "The audit log"),
+        (name = "network", description = "Routers (NAS), zones and IP pools"),
+        (name = "packages", description = "Master, operator and sub-operator packages"),
     )
 )]
 struct ApiDoc;
@@ -77,6 +79,8 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::auth::api::routes())
             .merge(crate::tenant::api::routes())
             .merge(crate::user::api::routes())
+            .merge(crate::network::api::routes())
+            .merge(crate::package::api::routes())
             .merge(crate::audit::api::routes()),
     )
 }
