@@ -4,7 +4,8 @@
 //! role may not do, and sign-out. Each test reads the database as well as the pages.
 //!
 //! A [`Visitor`] plays the browser: it keeps cookies, follows no redirects, and fills forms
-//! with the CSRF token it read from the form page.
+//! with the CSRF token it read from the form page. The scenarios share it and one test
+//! binary, which is why they live in one long file.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -214,6 +215,11 @@ async fn audited(app: &TestApp, action: &str) -> i64 {
         .unwrap()
         .unwrap();
     row.try_get::<i64>("", "n").unwrap()
+}
+
+/// A user of `tenant` as the API takes it, named after its e-mail.
+fn staff_of(tenant: i64, email: &str, role: &str) -> serde_json::Value {
+    json!({"email": email, "name": email, "role": role, "tenant_id": tenant})
 }
 
 /// The tenant form's fields with a CSRF token.
@@ -670,7 +676,7 @@ async fn users_are_edited_disabled_and_deleted_through_the_forms(backend: Backen
     let app = spawn(backend).await;
     let token = app.developer().await;
     let tenant = app.tenant(&token, "Dhaka Net").await;
-    let in_tenant = |email: &str, role: &str| json!({"email": email, "name": email, "role": role, "tenant_id": tenant});
+    let in_tenant = |email: &str, role: &str| staff_of(tenant, email, role);
     let first = app
         .user(&token, in_tenant("op1@dhaka.example", "operator"))
         .await;
@@ -1008,7 +1014,7 @@ async fn an_accountant_may_not_create_tenants_and_sees_only_itself(backend: Back
     let app = spawn(backend).await;
     let token = app.developer().await;
     let tenant = app.tenant(&token, "Dhaka Net").await;
-    let in_tenant = |email: &str, role: &str| json!({"email": email, "name": email, "role": role, "tenant_id": tenant});
+    let in_tenant = |email: &str, role: &str| staff_of(tenant, email, role);
     let operator = app
         .user(&token, in_tenant("op1@dhaka.example", "operator"))
         .await;
@@ -1252,11 +1258,8 @@ async fn a_manager_manages_users_within_its_permissions(backend: Backend) {
                "tenant_id": tenant, "permissions": ["view_users", "manage_users"]}),
     )
     .await;
-    app.user(
-        &token,
-        json!({"email": "op1@dhaka.example", "name": "Op", "role": "operator", "tenant_id": tenant}),
-    )
-    .await;
+    app.user(&token, staff_of(tenant, "op1@dhaka.example", "operator"))
+        .await;
     let mut manager = Visitor::signed_in(&app, "manager@dhaka.example").await;
 
     let users = manager.get("/panel/users").await;
