@@ -215,6 +215,33 @@ impl Msisdn {
     }
 }
 
+/// What a search for `text` matches among E.164 mobiles of a tenant in `country`: the start
+/// of the number (`01712` in Bangladesh is `+8801712`), or `None` if `text` is no number.
+pub fn mobile_search_prefix(text: &str, country: &CountryCode) -> Option<String> {
+    let compact: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
+    let (plus, digits) = match compact.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, compact.as_str()),
+    };
+    if digits.len() < 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if plus {
+        return Some(format!("+{digits}"));
+    }
+    let code = phonenumber::metadata::DATABASE
+        .by_id(country.as_str())
+        .map(|m| m.country_code().to_string())?;
+    Some(match digits.strip_prefix('0') {
+        Some(national) => format!("+{code}{national}"),
+        None if digits.starts_with(&code) => format!("+{digits}"),
+        None => format!("+{code}{digits}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,6 +318,25 @@ mod tests {
             Msisdn::parse("07400 123456", &gb).unwrap().as_str(),
             "+447400123456"
         );
+    }
+
+    #[test]
+    fn searches_for_numbers_become_e164_prefixes() {
+        let bd = CountryCode::parse("country", "BD").unwrap();
+        assert_eq!(
+            mobile_search_prefix("01712", &bd).as_deref(),
+            Some("+8801712")
+        );
+        assert_eq!(
+            mobile_search_prefix("8801712", &bd).as_deref(),
+            Some("+8801712")
+        );
+        assert_eq!(
+            mobile_search_prefix("+44 7400", &bd).as_deref(),
+            Some("+447400")
+        );
+        assert_eq!(mobile_search_prefix("alice", &bd), None);
+        assert_eq!(mobile_search_prefix("01", &bd), None);
     }
 
     #[test]

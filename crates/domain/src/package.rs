@@ -10,10 +10,13 @@ use crate::money::Money;
 use crate::text::bounded;
 
 /// How a subscriber connects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionType {
-    /// PPPoE (RADIUS-authenticated PPP sessions).
+    /// PPPoE (RADIUS-authenticated PPP sessions), the most common.
+    #[default]
     Pppoe,
     /// The MikroTik hotspot (captive portal).
     Hotspot,

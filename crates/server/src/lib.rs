@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod customer;
 pub mod error;
 pub mod http;
 pub mod i18n;

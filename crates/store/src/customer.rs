@@ -6,6 +6,7 @@
 //! User names are unique on the installation without regard to case; a name freed by a
 //! rename or a deletion is not taken by another customer for [`NAME_QUARANTINE_DAYS`].
 
+mod bulk;
 mod list;
 mod project;
 
@@ -19,6 +20,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+pub use bulk::{create_many, taken_mobiles, taken_names};
 pub use list::{CustomerFilter, LIST, Search, StatusFilter, list};
 pub use project::{project, rewrite_projection, rewrite_projections_of_packages, rewrite_where};
 

@@ -432,6 +432,28 @@ pub fn usable_by(
         .add(Column::ArchivedAt.is_null())
 }
 
+/// Package `id` if a customer of `owner_user` (or of the tenant) may use it with
+/// `connection`; else, the package of that id in the tenant, if there is one.
+pub async fn find_usable<C: ConnectionTrait>(
+    conn: &C,
+    owner_user: Option<UserId>,
+    tenant: TenantId,
+    connection: ConnectionType,
+    id: i64,
+) -> StoreResult<Result<Package, Option<Package>>> {
+    let usable = Entity::find_by_id(id)
+        .filter(usable_by(owner_user, tenant, connection))
+        .one(conn)
+        .await?;
+    match usable {
+        Some(p) => Ok(Ok(p)),
+        None => Ok(Err(Entity::find_by_id(id)
+            .filter(Column::TenantId.eq(tenant.0))
+            .one(conn)
+            .await?)),
+    }
+}
+
 async fn audit(
     w: &mut Write,
     action: &'static str,

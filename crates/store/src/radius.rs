@@ -117,9 +117,7 @@ pub async fn read<C: ConnectionTrait>(conn: &C, customer: i64) -> StoreResult<St
 }
 
 /// The projection as stored rows would hold it (sorted), for comparing with [`read`].
-pub fn expected(
-    projection: &Projection,
-) -> (Vec<Row>, Vec<Row>) {
+pub fn expected(projection: &Projection) -> (Vec<Row>, Vec<Row>) {
     let rows = |items: &[Item]| {
         let mut rows: Vec<_> = items
             .iter()

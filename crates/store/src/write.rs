@@ -158,6 +158,61 @@ impl Write {
         Ok(())
     }
 
+    /// Appends the audit entries of a bulk change (one per record), in one statement.
+    pub async fn audit_many(&mut self, entries: Vec<AuditEntry>) -> StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<audit_log::ActiveModel> = entries
+            .into_iter()
+            .map(|entry| audit_log::ActiveModel {
+                id: NotSet,
+                at: Set(self.now),
+                tenant_id: Set(entry.tenant_id.map(|t| t.0)),
+                actor_id: Set(self.author.user_id.map(|u| u.0)),
+                actor_label: Set(self.author.label.clone()),
+                action: Set(entry.action.to_owned()),
+                entity: Set(entry.entity.to_owned()),
+                entity_id: Set(entry.entity_id),
+                before: Set(entry.before.map(|v| v.to_string())),
+                after: Set(entry.after.map(|v| v.to_string())),
+                ip: Set(self.author.ip.clone()),
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            audit_log::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&self.tx)
+                .await?;
+        }
+        self.audited = true;
+        Ok(())
+    }
+
+    /// Appends to the AAA change log for many customers of a tenant, in one statement.
+    pub async fn aaa_changed_many(
+        &mut self,
+        tenant_id: TenantId,
+        customers: &[i64],
+        kind: &'static str,
+    ) -> StoreResult<()> {
+        let rows: Vec<aaa_change::ActiveModel> = customers
+            .iter()
+            .map(|id| aaa_change::ActiveModel {
+                seq: NotSet,
+                at: Set(self.now),
+                tenant_id: Set(Some(tenant_id.0)),
+                customer_id: Set(Some(*id)),
+                kind: Set(kind.to_owned()),
+            })
+            .collect();
+        for chunk in rows.chunks(1000) {
+            aaa_change::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Appends to the AAA change log: the decision for `customer_id` may have changed.
     pub async fn aaa_changed(
         &mut self,

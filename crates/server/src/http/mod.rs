@@ -55,6 +55,7 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
         (name = "audit", description = "The audit log"),
         (name = "network", description = "Routers (NAS), zones and IP pools"),
         (name = "packages", description = "Master, operator and sub-operator packages"),
+        (name = "customers", description = "Subscribers, their FreeRADIUS rows and the CSV import"),
     )
 )]
 struct ApiDoc;
@@ -81,6 +82,7 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::user::api::routes())
             .merge(crate::network::api::routes())
             .merge(crate::package::api::routes())
+            .merge(crate::customer::api::routes())
             .merge(crate::audit::api::routes()),
     )
 }
