@@ -197,7 +197,7 @@ mod tests {
         out
     }
 
-    /// Literal keys in `t("...")`, `t1("...", ...)` and `tkey!("...")` calls.
+    /// Literal keys passed to the translation calls `t`, `t1` and `tkey!`.
     fn used_keys(text: &str) -> Vec<String> {
         let mut keys = Vec::new();
         for marker in ["t(\"", "t1(\"", "tkey!(\""] {

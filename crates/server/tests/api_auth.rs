@@ -223,7 +223,79 @@ async fn the_api_ignores_cookies_and_wants_a_bearer_token(backend: Backend) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+async fn a_totp_code_is_accepted_once(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let (_, enrolment) = app
+        .call(Method::POST, "/api/v1/me/totp", Some(&token), None)
+        .await;
+    let secret = totp_secret(enrolment["secret"].as_str().unwrap());
+    let now = app.clock().now().timestamp() as u64;
+    let code = lastmile::auth::totp::code_at(&secret, now).unwrap();
+    let (status, _) = app
+        .post("/api/v1/me/totp/confirm", &token, json!({"code": code}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // The next step's code signs in once; the same code again is refused.
+    app.clock().shift(30);
+    let code = lastmile::auth::totp::code_at(&secret, now + 30).unwrap();
+    let body = json!({"email": "dev@example.com", "password": PASSWORD, "totp": code});
+    let (status, _) = app
+        .call(Method::POST, "/api/v1/auth/login", None, Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, answer) = app
+        .call(Method::POST, "/api/v1/auth/login", None, Some(body))
+        .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_totp"))
+    );
+}
+
+async fn a_new_password_ends_the_other_sign_ins(backend: Backend) {
+    let app = spawn(backend).await;
+    let first = app.developer().await;
+    let second = app.login("dev@example.com", PASSWORD).await;
+    let body = json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"});
+    let (status, _) = app.post("/api/v1/me/password", &first, body).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/me", &first).await.0,
+        StatusCode::OK,
+        "the token that changed it stays"
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &second).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // An admin's reset ends every sign-in of the user.
+    let tenant = app.tenant(&first, "Bogura Net").await;
+    let admin = app
+        .user(
+            &first,
+            json!({"email": "a@bogura.example", "name": "A", "role": "admin", "tenant_id": tenant}),
+        )
+        .await;
+    let admin_token = app.login("a@bogura.example", PASSWORD).await;
+    let (_, user) = app.get(&format!("/api/v1/users/{admin}"), &first).await;
+    let (status, _) = app
+        .patch(
+            &format!("/api/v1/users/{admin}"),
+            &first,
+            json!({"password": "reset by the developer", "version": user["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/me", &admin_token).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 both_backends!(
+    a_totp_code_is_accepted_once,
+    a_new_password_ends_the_other_sign_ins,
     a_developer_signs_in_and_out_with_a_bearer_token,
     wrong_credentials_get_401_in_the_error_format,
     the_eleventh_wrong_sign_in_in_a_minute_is_refused,

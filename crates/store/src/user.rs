@@ -269,6 +269,7 @@ pub async fn create(w: &mut Write, new: &NewUserRow) -> StoreResult<User> {
         created_at: Set(now),
         updated_at: Set(now),
         archived_at: Set(None),
+        totp_last_step: Set(None),
     };
     let user = row
         .insert(w.tx())
@@ -330,6 +331,10 @@ pub async fn update(
         row.parent_id = Set(parent.map(|p| p.0));
     }
     let after = save_versioned(w, row, id, version).await?;
+    if changes.password_hash.is_some() || changes.status == Some(UserStatus::Disabled) {
+        // A new password, or a disabled account, ends the sign-ins made before.
+        end_sign_ins(w, id, &Keep::default()).await?;
+    }
     let action = match changes.status {
         Some(UserStatus::Disabled) if before.status != after.status => "user.disable",
         Some(UserStatus::Active) if before.status != after.status => "user.enable",
@@ -383,7 +388,7 @@ pub async fn archive(
     row.status = Set(UserStatus::Archived.as_str().to_owned());
     row.archived_at = Set(Some(w.now()));
     let after = save_versioned(w, row, id, before.version).await?;
-    end_sign_ins(w, id).await?;
+    end_sign_ins(w, id, &Keep::default()).await?;
     w.audit(AuditEntry {
         tenant_id: after.tenant_id.map(TenantId),
         action: "user.archive",
@@ -396,23 +401,61 @@ pub async fn archive(
     Ok(after)
 }
 
-/// Ends every panel session and API token of a user.
-async fn end_sign_ins(w: &mut Write, id: UserId) -> StoreResult<()> {
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(id.0))
-        .exec(w.tx())
-        .await?;
-    api_token::Entity::update_many()
+/// The credential a user is signed in with, kept when its other sign-ins end.
+#[derive(Debug, Clone, Default)]
+pub struct Keep {
+    /// A panel session id.
+    pub session: Option<String>,
+    /// An API token id.
+    pub token: Option<i64>,
+}
+
+/// Ends the panel sessions and API tokens of a user, but the one to keep.
+pub async fn end_sign_ins(w: &Write, id: UserId, keep: &Keep) -> StoreResult<()> {
+    let mut sessions = session::Entity::delete_many().filter(session::Column::UserId.eq(id.0));
+    if let Some(current) = &keep.session {
+        sessions = sessions.filter(session::Column::Id.ne(current.as_str()));
+    }
+    sessions.exec(w.tx()).await?;
+    let mut tokens = api_token::Entity::update_many()
         .col_expr(api_token::Column::RevokedAt, Expr::value(w.now()))
         .filter(api_token::Column::UserId.eq(id.0))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .exec(w.tx())
-        .await?;
+        .filter(api_token::Column::RevokedAt.is_null());
+    if let Some(current) = keep.token {
+        tokens = tokens.filter(api_token::Column::Id.ne(current));
+    }
+    tokens.exec(w.tx()).await?;
     Ok(())
 }
 
-/// The signed-in user changes its own name, e-mail or password.
-pub async fn update_own(w: &mut Write, id: UserId, changes: &UserChanges) -> StoreResult<User> {
+/// Accepts TOTP time step `step` for a user if it is later than the last one accepted: a
+/// code is good once. True when accepted.
+pub async fn accept_totp_step<C: ConnectionTrait>(
+    conn: &C,
+    id: UserId,
+    step: i64,
+) -> StoreResult<bool> {
+    let done = Entity::update_many()
+        .col_expr(Column::TotpLastStep, Expr::value(step))
+        .filter(Column::Id.eq(id.0))
+        .filter(
+            Condition::any()
+                .add(Column::TotpLastStep.is_null())
+                .add(Column::TotpLastStep.lt(step)),
+        )
+        .exec(conn)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// The signed-in user changes its own name, e-mail or password; a new password ends its
+/// other sign-ins (all but `keep`).
+pub async fn update_own(
+    w: &mut Write,
+    id: UserId,
+    changes: &UserChanges,
+    keep: &Keep,
+) -> StoreResult<User> {
     let before = find_self(w.tx(), id).await?.ok_or(StoreError::NotFound)?;
     let mut row: ActiveModel = before.clone().into();
     if let Some(name) = &changes.name {
@@ -425,6 +468,9 @@ pub async fn update_own(w: &mut Write, id: UserId, changes: &UserChanges) -> Sto
         row.password_hash = Set(hash.clone());
     }
     let after = save_versioned(w, row, id, before.version).await?;
+    if changes.password_hash.is_some() {
+        end_sign_ins(w, id, keep).await?;
+    }
     let action = if changes.password_hash.is_some() {
         "user.change_password"
     } else {

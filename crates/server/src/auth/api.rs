@@ -70,7 +70,7 @@ async fn login(
             .totp
             .as_deref()
             .ok_or(OpError::Unauthenticated("totp_required"))?;
-        crate::auth::check_totp(&state, &verified, code, ip)?;
+        crate::auth::check_totp(&state, &verified, code, ip).await?;
     }
     let token = crate::auth::token::new_token("lm_");
     let now = state.clock.now();
@@ -152,6 +152,10 @@ async fn change_password(
         caller.author,
         &body.current_password,
         &body.new_password,
+        &store::user::Keep {
+            session: None,
+            token: Some(caller.token.id),
+        },
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -135,7 +135,7 @@ pub async fn check_password(
 }
 
 /// Checks a TOTP code of `user`; a wrong code counts as a wrong try.
-pub fn check_totp(
+pub async fn check_totp(
     state: &AppState,
     verified: &Verified,
     code: &str,
@@ -157,7 +157,15 @@ pub fn check_totp(
         .open(TOTP_CONTEXT, secret)
         .map_err(|e| OpError::Internal(e.to_string()))?;
     let now = u64::try_from(state.clock.now().timestamp()).unwrap_or(0);
-    if totp::check(&secret, code, now) {
+    // A code is accepted once: its step must be later than the last one accepted.
+    let accepted = match totp::check(&secret, code, now) {
+        Some(step) => {
+            let step = i64::try_from(step).unwrap_or(i64::MAX);
+            store::user::accept_totp_step(state.db.conn(), verified.actor.user_id, step).await?
+        }
+        None => false,
+    };
+    if accepted {
         Ok(())
     } else {
         state.throttle.failed(&keys, Instant::now());
@@ -228,7 +236,7 @@ pub async fn confirm_totp(
         .open(TOTP_CONTEXT, sealed)
         .map_err(|e| OpError::Internal(e.to_string()))?;
     let now = u64::try_from(state.clock.now().timestamp()).unwrap_or(0);
-    if !totp::check(&secret, code, now) {
+    if totp::check(&secret, code, now).is_none() {
         return Err(OpError::field("code", "invalid_totp"));
     }
     let mut w = state.db.write(author, state.clock.now()).await?;
@@ -268,6 +276,7 @@ pub async fn change_password(
     author: Author,
     current: &str,
     new: &str,
+    keep: &store::user::Keep,
 ) -> Result<(), OpError> {
     let new = Password::parse("new_password", new)?;
     let user = store::user::find_self(state.db.conn(), actor.user_id)
@@ -291,7 +300,7 @@ pub async fn change_password(
         password_hash: Some(hash),
         ..Default::default()
     };
-    store::user::update_own(&mut w, actor.user_id, &changes).await?;
+    store::user::update_own(&mut w, actor.user_id, &changes, keep).await?;
     w.commit().await?;
     Ok(())
 }

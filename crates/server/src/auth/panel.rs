@@ -227,7 +227,7 @@ async fn totp(State(state): State<AppState>, request: Request) -> Response {
         Err(_) => return Redirect::to("/login").into_response(),
     };
     let verified = Verified { holder, actor };
-    match signin::check_totp(&state, &verified, form.text("code"), ip) {
+    match signin::check_totp(&state, &verified, form.text("code"), ip).await {
         Ok(()) => {
             let _ = store::auth::drop_session(&state.db, &session.id).await;
             state.metrics.sign_in("ok");
@@ -557,6 +557,10 @@ async fn change_password(
         user.author.clone(),
         form.text("current_password"),
         form.text("new_password"),
+        &store::user::Keep {
+            session: Some(user.session_id.clone()),
+            token: None,
+        },
     )
     .await;
     account_result(&state, &user, &headers, result, "flash.password_changed").await

@@ -40,11 +40,12 @@ pub fn qr_svg(uri: &str) -> Option<String> {
     )
 }
 
-/// True if `code` is valid for `secret` at Unix time `now` (one step of skew either way).
-pub fn check(secret: &[u8], code: &str, now: u64) -> bool {
+/// The time step `code` is valid for with `secret` at Unix time `now` (one step of skew
+/// either way), if it is valid. A caller accepts each step once (RFC 6238 section 5.2).
+pub fn check(secret: &[u8], code: &str, now: u64) -> Option<u64> {
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
     match Builder::new()
         .with_algorithm(Algorithm::SHA1)
@@ -54,8 +55,8 @@ pub fn check(secret: &[u8], code: &str, now: u64) -> bool {
         .with_secret(secret.to_vec())
         .build()
     {
-        Ok(totp) => totp.check(code, now).is_some(),
-        Err(_) => false,
+        Ok(totp) => totp.check(code, now),
+        Err(_) => None,
     }
 }
 
@@ -74,13 +75,14 @@ mod tests {
         // RFC 6238 appendix B: the ASCII secret "12345678901234567890" gives 94287082 at
         // T=59 with 8 digits; its last six digits are the 6-digit code.
         let secret = b"12345678901234567890";
-        assert!(check(secret, "287082", 59));
-        assert!(
+        assert_eq!(check(secret, "287082", 59), Some(1));
+        assert_eq!(
             check(secret, "287082", 59 + 30),
+            Some(1),
             "one step of skew is allowed"
         );
-        assert!(!check(secret, "287082", 59 + 90));
-        assert!(!check(secret, "28708x", 59));
+        assert_eq!(check(secret, "287082", 59 + 90), None);
+        assert_eq!(check(secret, "28708x", 59), None);
     }
 
     #[test]
@@ -91,6 +93,6 @@ mod tests {
         assert!(uri.contains(&base32(&secret)));
         assert!(qr_svg(&uri).is_some_and(|svg| svg.contains("<svg")));
         let now = 1_800_000_000;
-        assert!(check(&secret, &code_at(&secret, now).unwrap(), now));
+        assert!(check(&secret, &code_at(&secret, now).unwrap(), now).is_some());
     }
 }

@@ -22,6 +22,12 @@ enum Tenant {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
+enum StaffUser {
+    Table,
+    TotpLastStep,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
 enum Router {
     Table,
     Id,
@@ -222,6 +228,17 @@ impl MigrationTrait for Migration {
             None,
         )
         .await?;
+
+        // The last TOTP time step accepted per user: a code is never accepted twice (RFC 6238
+        // section 5.2).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(StaffUser::Table)
+                    .add_column(ColumnDef::new(StaffUser::TotpLastStep).big_integer().null())
+                    .to_owned(),
+            )
+            .await?;
 
         // Routers (NAS). The RADIUS source address is unique on the installation: FreeRADIUS
         // tells clients apart by address. Secrets are sealed; `nas` holds the clear copy
