@@ -32,6 +32,11 @@ async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Ba
         created_at: Set(now),
         updated_at: Set(now),
         archived_at: Set(None),
+        realm: Set(Some("sneaky".into())),
+        suspension_policy: Set("reject".into()),
+        suspension_target: Set(None),
+        default_billing_type: Set("prepaid".into()),
+        mobile_country: Set(None),
     }
     .insert(w.tx())
     .await

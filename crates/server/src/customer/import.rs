@@ -126,11 +126,11 @@ pub async fn import(
             errors.push(row_error(line, "username", "taken", &[]));
             continue;
         }
-        if let Some(m) = &row.mobile {
-            if mobiles.contains(m.as_str()) || !seen_mobiles.insert(m.as_str().to_owned()) {
-                errors.push(row_error(line, "mobile", "taken", &[]));
-                continue;
-            }
+        if let Some(m) = &row.mobile
+            && (mobiles.contains(m.as_str()) || !seen_mobiles.insert(m.as_str().to_owned()))
+        {
+            errors.push(row_error(line, "mobile", "taken", &[]));
+            continue;
         }
         valid.push(row);
     }

@@ -204,16 +204,16 @@ async fn check_network(
 ) -> Result<(), OpError> {
     let scope = network_scope(actor);
     if let Some(id) = zone
-        && !store::network::find_zone(state.db.conn(), &scope, id)
+        && store::network::find_zone(state.db.conn(), &scope, id)
             .await?
-            .is_some_and(|z| z.tenant_id == tenant.0)
+            .is_none_or(|z| z.tenant_id != tenant.0)
     {
         return Err(OpError::field("zone_id", "not_found"));
     }
     if let Some(id) = router
-        && !store::network::find_router(state.db.conn(), &scope, id)
+        && store::network::find_router(state.db.conn(), &scope, id)
             .await?
-            .is_some_and(|r| r.tenant_id == tenant.0)
+            .is_none_or(|r| r.tenant_id != tenant.0)
     {
         return Err(OpError::field("router_id", "not_found"));
     }
@@ -228,9 +228,9 @@ async fn check_pool(
     pool: Option<i64>,
 ) -> Result<(), OpError> {
     if let Some(id) = pool
-        && !store::network::find_pool(state.db.conn(), &network_scope(actor), id)
+        && store::network::find_pool(state.db.conn(), &network_scope(actor), id)
             .await?
-            .is_some_and(|p| p.tenant_id == tenant.0)
+            .is_none_or(|p| p.tenant_id != tenant.0)
     {
         return Err(OpError::field("ip_pool_id", "not_found"));
     }

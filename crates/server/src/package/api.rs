@@ -348,11 +348,13 @@ async fn create_package(
                 &state,
                 &caller.actor,
                 caller.author,
-                body.tenant_id.map(TenantId),
-                name,
-                service,
-                price,
-                visibility,
+                super::MasterInput {
+                    tenant: body.tenant_id.map(TenantId),
+                    name,
+                    service,
+                    price,
+                    visibility,
+                },
             )
             .await?
         }

@@ -79,17 +79,35 @@ async fn check_pool(
     Ok(())
 }
 
-/// Creates a master package in `tenant` (the caller's own when `None`).
+/// A new master package as asked for; the tenant is the caller's own when `None`.
+#[derive(Debug)]
+pub struct MasterInput {
+    /// The tenant.
+    pub tenant: Option<TenantId>,
+    /// Its name.
+    pub name: String,
+    /// Its service.
+    pub service: ServiceRow,
+    /// What a customer pays.
+    pub price: Money,
+    /// Its visibility.
+    pub visibility: Visibility,
+}
+
+/// Creates a master package.
 pub async fn create_master(
     state: &AppState,
     actor: &Actor,
     author: Author,
-    tenant: Option<TenantId>,
-    name: String,
-    service: ServiceRow,
-    price: Money,
-    visibility: Visibility,
+    input: MasterInput,
 ) -> Result<Package, OpError> {
+    let MasterInput {
+        tenant,
+        name,
+        service,
+        price,
+        visibility,
+    } = input;
     let tenant_id = tenant
         .or(actor.tenant_id)
         .ok_or_else(|| OpError::field("tenant_id", "required"))?;
