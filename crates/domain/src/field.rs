@@ -18,6 +18,14 @@ pub struct FieldError {
     pub params: Vec<(&'static str, String)>,
 }
 
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.code)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
 impl FieldError {
     /// A field error without parameters.
     pub fn new(field: impl Into<String>, code: &'static str) -> Self {

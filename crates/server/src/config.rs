@@ -238,7 +238,9 @@ impl Config {
             if key == "CONFIG" {
                 continue;
             }
-            if !apply_env(&mut table, &key.to_ascii_lowercase(), &value)? {
+            let applied = apply_env(&mut table, &key.to_ascii_lowercase(), &value)
+                .map_err(|e| ConfigError::Invalid(format!("{name}: {e}")))?;
+            if !applied {
                 unknown.push(name);
             }
         }
@@ -274,15 +276,13 @@ impl Config {
 
 /// Sets `key` (a lower-cased env suffix) in `table` to `raw`, parsed like the value it
 /// replaces. False when no key has that name.
-fn apply_env(table: &mut toml::Value, key: &str, raw: &str) -> Result<bool, ConfigError> {
+fn apply_env(table: &mut toml::Value, key: &str, raw: &str) -> Result<bool, String> {
     let Some(map) = table.as_table_mut() else {
         return Ok(false);
     };
     for (name, value) in map.iter_mut() {
         if name == key {
-            *value = parse_like(value, raw).map_err(|e| {
-                ConfigError::Invalid(format!("LASTMILE_{}: {e}", key.to_ascii_uppercase()))
-            })?;
+            *value = parse_like(value, raw)?;
             return Ok(true);
         }
         if let Some(rest) = key

@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod network;
 pub mod package;
+pub mod seed;
 pub mod tenant;
 pub mod user;
 pub mod web;

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod admin;
+pub mod bench;
+pub mod demo;
+pub mod import;
 pub mod radius;
 pub mod router;
 pub mod serve;
@@ -23,6 +26,18 @@ pub struct Cli {
 enum Command {
     /// Run lastmile: the web panel, the API and the background jobs.
     Serve(serve::ServeArgs),
+    /// Start lastmile on a fresh demo database populated with a demo ISP.
+    Demo(serve::ServeArgs),
+    /// Import records from files (customers from CSV).
+    Import {
+        #[command(subcommand)]
+        command: import::ImportCommand,
+    },
+    /// Benchmark tools: seed a database with a synthetic tenant.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
     /// Apply pending database migrations and exit.
     Migrate(serve::ConfigArgs),
     /// Manage the platform's Developer accounts.
@@ -61,6 +76,9 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::serve(args).await,
             Command::Migrate(args) => serve::migrate(args).await,
+            Command::Demo(args) => demo::demo(args).await,
+            Command::Import { command } => import::run(command).await,
+            Command::Bench { command } => bench::run(command).await,
             Command::Admin { command } => admin::run(command).await,
             Command::Radius { command } => radius::run(command).await,
             Command::SimRouter(args) => router::sim_router(args).await,

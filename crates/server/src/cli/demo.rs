@@ -1,0 +1,84 @@
+//! `lastmile demo`: the newcomer's first look. Starts lastmile on a fresh SQLite database in
+//! its own data directory, populated with a demo ISP, and prints how to sign in.
+
+use std::process::ExitCode;
+
+use super::serve::{ServeArgs, init_logging, load, wait_for_signal};
+use crate::app;
+use crate::clock::Clock;
+
+/// Customers the demo ISP gets.
+const DEMO_CUSTOMERS: usize = 300;
+
+/// `lastmile demo`.
+#[allow(clippy::print_stdout)]
+pub async fn demo(args: ServeArgs) -> ExitCode {
+    let mut config = match load(&args.config, args.listen) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("lastmile: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.config.data_dir.is_none() {
+        config.data_dir = "lastmile-demo".into();
+    }
+    // The demo always starts fresh, in its own directory, on SQLite.
+    config.database_url = String::new();
+    let db_file = config.data_dir.join("lastmile.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db_file.display()));
+    }
+    init_logging(&config.log);
+    let running = match app::start(config, Clock::system()).await {
+        Ok(running) => running,
+        Err(error) => {
+            eprintln!("lastmile: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let state = running.state.clone();
+    let now = state.clock.now();
+    let password = format!(
+        "{}-{}",
+        crate::customer::random_password(),
+        crate::customer::random_password()
+    );
+    let developer = crate::auth::create_developer(
+        &state.db,
+        &state.hasher,
+        store::Author::system("demo"),
+        now,
+        "developer@lastmile.example",
+        "Demo Developer",
+        &password,
+    )
+    .await;
+    if let Err(error) = developer {
+        eprintln!("lastmile: cannot create the demo developer: {error}");
+        return ExitCode::FAILURE;
+    }
+    *state.setup.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    let seeded = match crate::seed::demo(&state.db, &state.hasher, now, DEMO_CUSTOMERS).await {
+        Ok(seeded) => seeded,
+        Err(error) => {
+            eprintln!("lastmile: cannot populate the demo: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("lastmile demo is listening on http://{}", running.addr);
+    println!(
+        "A demo ISP, Padma Fiber Net, with {} customers. Sign in as:",
+        seeded.customers
+    );
+    println!("  developer     developer@lastmile.example  {password}");
+    for (role, email, pw) in &seeded.accounts {
+        println!("  {role:<13} {email:<27} {pw}");
+    }
+    println!(
+        "Stop with Ctrl-C. The demo's data is in its own directory and starts fresh each time."
+    );
+    wait_for_signal().await;
+    running.stop().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,663 @@
+//! Populated databases: the demo ISP `lastmile demo` starts with (operators, sub-operators,
+//! packages at all three levels, pools, zones, routers and a few hundred customers in every
+//! status and billing type), and the large synthetic tenants the benchmarks measure. Both
+//! write through the store's write path like any other change, as the system.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rand::{Rng as _, RngExt as _, SeedableRng as _};
+
+use domain::access::{Owner, PermissionSet, Role};
+use domain::customer::{BillingType, CustomerStatus, Msisdn, PppPassword, Username};
+use domain::ids::{TenantId, UserId};
+use domain::money::Money;
+use domain::network::{MacAddr, Pool};
+use domain::package::{BurstInput, ConnectionType, RateLimit, Visibility};
+use domain::tenant::{CountryCode, CurrencyCode, NewTenant, Realm, Settings, TimeZoneName};
+use domain::user::Email;
+use store::customer::NewCustomer;
+use store::package::{NewDerived, NewMaster, Package, ServiceRow};
+use store::{Author, Db, StoreError};
+
+/// What a seeding run made, for printing.
+#[derive(Debug, Clone, Default)]
+pub struct Seeded {
+    /// The tenant.
+    pub tenant_id: i64,
+    /// Sign-ins made up: (role, e-mail, password).
+    pub accounts: Vec<(String, String, String)>,
+    /// Customers created.
+    pub customers: usize,
+}
+
+/// Why seeding stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// A value the seeder made is invalid (a bug in the seeder).
+    #[error("seed data: {0}")]
+    Data(String),
+    /// The store refused.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// Password hashing failed.
+    #[error("password hashing: {0}")]
+    Hash(String),
+}
+
+fn data<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, SeedError> {
+    r.map_err(|e| SeedError::Data(e.to_string()))
+}
+
+const FIRST: &[&str] = &[
+    "Abdul", "Ayesha", "Farhana", "Imran", "Jamal", "Kamal", "Nasrin", "Rahim", "Rashida",
+    "Sabbir", "Shirin", "Tanvir", "Mitu", "Nadia", "Sumon", "Rakib", "Ruma", "Habib", "Sadia",
+    "Arif",
+];
+const LAST: &[&str] = &[
+    "Ahmed",
+    "Hossain",
+    "Rahman",
+    "Islam",
+    "Khan",
+    "Chowdhury",
+    "Akter",
+    "Begum",
+    "Uddin",
+    "Sarkar",
+    "Das",
+    "Roy",
+];
+
+fn person(rng: &mut impl rand::Rng, n: usize) -> String {
+    format!(
+        "{} {} {n}",
+        FIRST[rng.random_range(0..FIRST.len())],
+        LAST[rng.random_range(0..LAST.len())]
+    )
+}
+
+/// The tenant of a seed: Bangladesh, taka, Dhaka time.
+fn new_tenant(name: &str, realm: &str) -> Result<NewTenant, SeedError> {
+    Ok(NewTenant {
+        settings: Settings {
+            realm: Some(data(Realm::parse(realm))?),
+            ..Settings::default()
+        },
+        name: name.to_owned(),
+        country: data(CountryCode::parse("country", "BD"))?,
+        currency: data(CurrencyCode::parse("currency", "BDT"))?,
+        time_zone: data(TimeZoneName::parse("time_zone", "Asia/Dhaka"))?,
+    })
+}
+
+fn service(
+    connection: ConnectionType,
+    down_mbps: u32,
+    up_mbps: u32,
+    days: i64,
+    pool: Option<i64>,
+) -> Result<ServiceRow, SeedError> {
+    let rate = RateLimit::parse(
+        i64::from(down_mbps) * 1000,
+        i64::from(up_mbps) * 1000,
+        BurstInput::default(),
+    )
+    .map_err(|e| SeedError::Data(e.to_string()))?;
+    Ok(ServiceRow {
+        connection_type: connection,
+        rate,
+        volume_bytes: None,
+        validity_minutes: days * 1440,
+        ip_pool_id: pool,
+    })
+}
+
+async fn staff(
+    db: &Db,
+    hasher: &crate::auth::password::Hasher,
+    w: &mut store::Write,
+    tenant: TenantId,
+    role: Role,
+    parent: Option<UserId>,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> Result<UserId, SeedError> {
+    let _ = db;
+    let hash = hasher
+        .hash(password)
+        .await
+        .map_err(|e| SeedError::Hash(e.to_string()))?;
+    let row = store::user::NewUserRow {
+        email: data(Email::parse(email))?,
+        name: name.to_owned(),
+        role,
+        tenant_id: Some(tenant),
+        parent_id: parent,
+        permissions: PermissionSet::EMPTY,
+        password_hash: hash,
+    };
+    Ok(UserId(store::user::create(w, &row).await?.id))
+}
+
+/// Builds the demo ISP: an Admin, two operators (one with two sub-operators), a manager,
+/// packages at all three levels, pools, zones, routers, and `customers` customers in every
+/// status and billing type. Passwords are made up and returned.
+pub async fn demo(
+    db: &Db,
+    hasher: &crate::auth::password::Hasher,
+    now: DateTime<Utc>,
+    customers: usize,
+) -> Result<Seeded, SeedError> {
+    let mut rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
+    let password = crate::customer::random_password() + "-Demo";
+    let mut w = db.write(Author::system("demo"), now).await?;
+    let tenant =
+        store::tenant::create(&mut w, &new_tenant("Padma Fiber Net", "padma")?, None).await?;
+    let tenant_id = TenantId(tenant.id);
+    let mut seeded = Seeded {
+        tenant_id: tenant.id,
+        ..Seeded::default()
+    };
+    let mut account = |role: &str, email: &str| {
+        seeded
+            .accounts
+            .push((role.to_owned(), email.to_owned(), password.clone()))
+    };
+    let admin = staff(
+        db,
+        hasher,
+        &mut w,
+        tenant_id,
+        Role::Admin,
+        None,
+        "admin@padma.example",
+        "Padma Admin",
+        &password,
+    )
+    .await?;
+    account("admin", "admin@padma.example");
+    let op_north = staff(
+        db,
+        hasher,
+        &mut w,
+        tenant_id,
+        Role::Operator,
+        None,
+        "north@padma.example",
+        "North Link",
+        &password,
+    )
+    .await?;
+    account("operator", "north@padma.example");
+    let op_south = staff(
+        db,
+        hasher,
+        &mut w,
+        tenant_id,
+        Role::Operator,
+        None,
+        "south@padma.example",
+        "South Net",
+        &password,
+    )
+    .await?;
+    let sub_a = staff(
+        db,
+        hasher,
+        &mut w,
+        tenant_id,
+        Role::SubOperator,
+        Some(op_north),
+        "mirpur@padma.example",
+        "Mirpur Cable",
+        &password,
+    )
+    .await?;
+    account("sub_operator", "mirpur@padma.example");
+    let sub_b = staff(
+        db,
+        hasher,
+        &mut w,
+        tenant_id,
+        Role::SubOperator,
+        Some(op_north),
+        "uttara@padma.example",
+        "Uttara Wifi",
+        &password,
+    )
+    .await?;
+    staff(
+        db,
+        hasher,
+        &mut w,
+        tenant_id,
+        Role::Manager,
+        None,
+        "manager@padma.example",
+        "Desk Manager",
+        &password,
+    )
+    .await?;
+    staff(
+        db,
+        hasher,
+        &mut w,
+        tenant_id,
+        Role::Accountant,
+        None,
+        "accounts@padma.example",
+        "Accounts",
+        &password,
+    )
+    .await?;
+    let _ = admin;
+
+    let mut zones = Vec::new();
+    let city = store::network::create_zone(&mut w, tenant_id, "Dhaka", None).await?;
+    for name in ["Mirpur", "Uttara", "Dhanmondi", "Gulshan"] {
+        zones.push(
+            store::network::create_zone(&mut w, tenant_id, name, Some(city.id))
+                .await?
+                .id,
+        );
+    }
+    let mut routers = Vec::new();
+    for (i, name) in ["core-mirpur", "core-uttara", "edge-gulshan"]
+        .iter()
+        .enumerate()
+    {
+        let new = store::network::NewRouter {
+            tenant_id,
+            name: (*name).to_owned(),
+            nas_address: std::net::IpAddr::from([10, 255, 0, u8::try_from(i + 1).unwrap_or(1)]),
+            secret: crate::network::random_secret(),
+            api_address: Some(format!("10.255.0.{}", i + 1)),
+            api_port: 8728,
+            api_user: Some("lastmile".to_owned()),
+            api_password: Some(crate::network::random_secret()),
+            api_tls: false,
+            time_zone: Some("Asia/Dhaka".to_owned()),
+            notes: String::new(),
+        };
+        routers.push(store::network::create_router(&mut w, &new).await?.id);
+    }
+    let home = store::network::create_pool(
+        &mut w,
+        tenant_id,
+        "home-pool",
+        &data(Pool::parse("100.64.0.1-100.64.15.254"))?,
+    )
+    .await?;
+    let hotspot = store::network::create_pool(
+        &mut w,
+        tenant_id,
+        "hotspot-pool",
+        &data(Pool::parse("172.16.0.0/20"))?,
+    )
+    .await?;
+    let fixed = store::network::create_pool(
+        &mut w,
+        tenant_id,
+        "static-pool",
+        &data(Pool::parse("203.0.113.0/26"))?,
+    )
+    .await?;
+    store::network::create_pool(
+        &mut w,
+        tenant_id,
+        "suspended",
+        &data(Pool::parse("10.99.0.0/24"))?,
+    )
+    .await?;
+
+    let masters = [
+        (
+            "Home 10M",
+            ConnectionType::Pppoe,
+            10,
+            5,
+            30,
+            50_000,
+            Some(home.id),
+        ),
+        (
+            "Home 25M",
+            ConnectionType::Pppoe,
+            25,
+            10,
+            30,
+            80_000,
+            Some(home.id),
+        ),
+        (
+            "Business 50M",
+            ConnectionType::Pppoe,
+            50,
+            25,
+            30,
+            200_000,
+            Some(home.id),
+        ),
+        (
+            "Hotspot Day",
+            ConnectionType::Hotspot,
+            5,
+            2,
+            1,
+            3_000,
+            Some(hotspot.id),
+        ),
+        (
+            "Hotspot Week",
+            ConnectionType::Hotspot,
+            8,
+            4,
+            7,
+            15_000,
+            Some(hotspot.id),
+        ),
+        (
+            "Static 20M",
+            ConnectionType::StaticIp,
+            20,
+            20,
+            30,
+            150_000,
+            None,
+        ),
+    ];
+    let mut master_packages = Vec::new();
+    for (name, ct, down, up, days, price, pool) in masters {
+        let new = NewMaster {
+            tenant_id,
+            name: name.to_owned(),
+            service: service(ct, down, up, days, pool)?,
+            price: data(Money::from_minor("price", price))?,
+            visibility: Visibility::Public,
+        };
+        master_packages.push(store::package::create_master(&mut w, &new).await?);
+    }
+    let derive = |parent: &Package, owner: UserId, price: i64, cost: i64| NewDerived {
+        parent: parent.clone(),
+        owner,
+        name: format!("{} ({})", parent.name, owner.0),
+        price: Money::from_minor("price", price).unwrap_or(Money::ZERO),
+        cost_price: Money::from_minor("cost_price", cost).unwrap_or(Money::ZERO),
+        visibility: Visibility::Public,
+    };
+    let mut operator_packages: Vec<(Owner, Package)> = Vec::new();
+    for op in [op_north, op_south] {
+        for master in &master_packages {
+            let p = store::package::create_derived(
+                &mut w,
+                &derive(master, op, master.price + 5_000, master.price - 5_000),
+            )
+            .await?;
+            operator_packages.push((
+                Owner::Operator {
+                    tenant: tenant_id,
+                    operator: op,
+                },
+                p,
+            ));
+        }
+    }
+    let mut sub_packages: Vec<(Owner, Package)> = Vec::new();
+    for sub in [sub_a, sub_b] {
+        for (_, parent) in operator_packages
+            .iter()
+            .filter(|(o, _)| o.operator() == Some(op_north))
+        {
+            let p = store::package::create_derived(
+                &mut w,
+                &derive(parent, sub, parent.price + 3_000, parent.price),
+            )
+            .await?;
+            sub_packages.push((
+                Owner::SubOperator {
+                    tenant: tenant_id,
+                    operator: Some(op_north),
+                    sub_operator: sub,
+                },
+                p,
+            ));
+        }
+    }
+    w.commit().await?;
+
+    // Customers, spread over owners, packages, statuses and billing types.
+    let mut offers: Vec<(Owner, Package)> = master_packages
+        .iter()
+        .map(|p| (Owner::Tenant(tenant_id), p.clone()))
+        .collect();
+    offers.extend(operator_packages);
+    offers.extend(sub_packages);
+    let bd = data(CountryCode::parse("country", "BD"))?;
+    let mut w = db.write(Author::system("demo"), now).await?;
+    for n in 0..customers {
+        let (owner, package) = offers[n % offers.len()].clone();
+        let connection = store::package::connection_type(&package);
+        let mobile = data(Msisdn::parse(&format!("0171{:07}", 1_000_000 + n), &bd))?;
+        let username = match connection {
+            ConnectionType::Hotspot => format!("{}@padma", mobile.digits()),
+            _ => format!("{}{n}", FIRST[n % FIRST.len()].to_lowercase()),
+        };
+        let billing = match n % 10 {
+            0 => BillingType::Free,
+            1..=3 => BillingType::Postpaid,
+            _ => BillingType::Prepaid,
+        };
+        let status = match n % 17 {
+            0 => CustomerStatus::Disabled,
+            1 | 2 => CustomerStatus::Suspended,
+            _ => CustomerStatus::Active,
+        };
+        // A spread of expiries: long gone, today, soon, later.
+        let expires_at = match billing {
+            BillingType::Prepaid => {
+                Some(now + TimeDelta::hours(rng.random_range(-24 * 20..24 * 40)))
+            }
+            _ => None,
+        };
+        let static_ip =
+            (connection == ConnectionType::StaticIp).then_some(store::customer::StaticIp {
+                pool_id: fixed.id,
+                address: None,
+            });
+        let new = NewCustomer {
+            owner,
+            package_id: package.id,
+            connection_type: connection,
+            billing_type: billing,
+            name: person(&mut rng, n),
+            mobile: Some(mobile),
+            email: None,
+            address: format!("House {}, Road {}, Dhaka", n % 97 + 1, n % 13 + 1),
+            zone_id: Some(zones[n % zones.len()]),
+            router_id: Some(routers[n % routers.len()]),
+            username: data(Username::parse(&username))?,
+            password: data(PppPassword::parse(
+                "password",
+                &crate::customer::random_password(),
+            ))?,
+            status,
+            expires_at,
+            static_ip,
+            ip_pool_id: None,
+            mac: (n % 5 == 0)
+                .then(|| {
+                    MacAddr::parse(&format!(
+                        "02:00:00:{:02x}:{:02x}:{:02x}",
+                        (n >> 16) & 0xff,
+                        (n >> 8) & 0xff,
+                        n & 0xff
+                    ))
+                })
+                .flatten(),
+            simultaneous_use: 1,
+            comment: String::new(),
+        };
+        store::customer::create(&mut w, &new).await?;
+        seeded.customers += 1;
+    }
+    w.commit().await?;
+    Ok(seeded)
+}
+
+/// Adds `customers` synthetic PPPoE customers to a benchmark tenant (created on first use):
+/// ten operators, their packages, and customers spread over them with every status, in
+/// batches of `batch`. Returns the tenant.
+pub async fn bench(
+    db: &Db,
+    now: DateTime<Utc>,
+    customers: usize,
+    batch: usize,
+    progress: impl Fn(usize),
+) -> Result<Seeded, SeedError> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut w = db.write(Author::system("bench"), now).await?;
+    let tenant = store::tenant::create(
+        &mut w,
+        &new_tenant(
+            &format!("Bench ISP {}", now.timestamp()),
+            &format!("bench-{}", now.timestamp()),
+        )?,
+        None,
+    )
+    .await?;
+    let tenant_id = TenantId(tenant.id);
+    let pool = store::network::create_pool(
+        &mut w,
+        tenant_id,
+        "bench-pool",
+        &data(Pool::parse("100.64.0.0/10"))?,
+    )
+    .await?;
+    let master = store::package::create_master(
+        &mut w,
+        &NewMaster {
+            tenant_id,
+            name: "Bench 20M".to_owned(),
+            service: service(ConnectionType::Pppoe, 20, 10, 30, Some(pool.id))?,
+            price: data(Money::from_minor("price", 60_000))?,
+            visibility: Visibility::Public,
+        },
+    )
+    .await?;
+    let mut offers = Vec::new();
+    let mut zones = Vec::new();
+    let mut routers = Vec::new();
+    for i in 0..10u8 {
+        let row = store::user::NewUserRow {
+            email: data(Email::parse(&format!(
+                "op{i}@bench-{}.example",
+                now.timestamp()
+            )))?,
+            name: format!("Bench Operator {i}"),
+            role: Role::Operator,
+            tenant_id: Some(tenant_id),
+            parent_id: None,
+            permissions: PermissionSet::EMPTY,
+            // Benchmark operators never sign in: an impossible hash.
+            password_hash: "!".to_owned(),
+        };
+        let op = UserId(store::user::create(&mut w, &row).await?.id);
+        let derived = NewDerived {
+            parent: master.clone(),
+            owner: op,
+            name: format!("Bench 20M op{i}"),
+            price: data(Money::from_minor("price", 65_000))?,
+            cost_price: data(Money::from_minor("cost_price", 55_000))?,
+            visibility: Visibility::Public,
+        };
+        let package = store::package::create_derived(&mut w, &derived).await?;
+        offers.push((
+            Owner::Operator {
+                tenant: tenant_id,
+                operator: op,
+            },
+            package.id,
+        ));
+        zones.push(
+            store::network::create_zone(&mut w, tenant_id, &format!("Zone {i}"), None)
+                .await?
+                .id,
+        );
+        let router = store::network::NewRouter {
+            tenant_id,
+            name: format!("bench-{i}"),
+            nas_address: std::net::IpAddr::from([10, 200, (now.timestamp() % 250) as u8, i + 1]),
+            secret: crate::network::random_secret(),
+            api_address: None,
+            api_port: 8728,
+            api_user: None,
+            api_password: None,
+            api_tls: false,
+            time_zone: None,
+            notes: String::new(),
+        };
+        routers.push(store::network::create_router(&mut w, &router).await?.id);
+    }
+    w.commit().await?;
+    let stamp = now.timestamp();
+    let password = data(PppPassword::parse("password", "bench-pass"))?;
+    let mut made = 0;
+    while made < customers {
+        let take = batch.min(customers - made);
+        let mut rows = Vec::with_capacity(take);
+        for k in 0..take {
+            let n = made + k;
+            let (owner, package_id) = offers[n % offers.len()];
+            rows.push(NewCustomer {
+                owner,
+                package_id,
+                connection_type: ConnectionType::Pppoe,
+                billing_type: if n % 7 == 0 {
+                    BillingType::Postpaid
+                } else {
+                    BillingType::Prepaid
+                },
+                name: person(&mut rng, n),
+                mobile: None,
+                email: None,
+                address: String::new(),
+                zone_id: Some(zones[n % zones.len()]),
+                router_id: Some(routers[(n / 3) % routers.len()]),
+                username: data(Username::parse(&format!("b{stamp}u{n}")))?,
+                password: password.clone(),
+                status: match n % 20 {
+                    0 => CustomerStatus::Suspended,
+                    1 => CustomerStatus::Disabled,
+                    _ => CustomerStatus::Active,
+                },
+                expires_at: Some(now + TimeDelta::minutes(rng.random_range(-30 * 1440..30 * 1440))),
+                static_ip: None,
+                ip_pool_id: None,
+                mac: (n % 4 == 0)
+                    .then(|| {
+                        MacAddr::parse(&format!(
+                            "02:{:02x}:{:02x}:{:02x}:{:02x}:00",
+                            (n >> 24) & 0xff,
+                            (n >> 16) & 0xff,
+                            (n >> 8) & 0xff,
+                            n & 0xff
+                        ))
+                    })
+                    .flatten(),
+                simultaneous_use: 1,
+                comment: String::new(),
+            });
+        }
+        let mut w = db.write(Author::system("bench"), now).await?;
+        store::customer::create_many(&mut w, tenant_id, &rows).await?;
+        w.commit().await?;
+        made += take;
+        progress(made);
+    }
+    let _ = rng.next_u32();
+    Ok(Seeded {
+        tenant_id: tenant.id,
+        accounts: Vec::new(),
+        customers: made,
+    })
+}
