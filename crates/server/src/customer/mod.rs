@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod import;
+pub mod panel;
 
 use std::net::Ipv4Addr;
 

@@ -3,6 +3,7 @@
 //! change them (`domain::access::manage_network`).
 
 pub mod api;
+pub mod panel;
 
 use rand::RngExt as _;
 

@@ -3,6 +3,7 @@
 //! prices) and sub-operator packages (an operator package offered to its sub-operator).
 
 pub mod api;
+pub mod panel;
 
 use crate::app::AppState;
 use crate::error::OpError;

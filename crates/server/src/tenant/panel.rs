@@ -1,5 +1,6 @@
 //! The panel's tenant pages: the list (filters, sorting, cursor paging), the form to create
-//! one, the page to change or delete one.
+//! one, the page to change or delete one, with the tenant's operating settings (realm,
+//! suspension policy and its target, default billing type, mobile country).
 
 use askama::Template;
 use axum::Router;
@@ -16,8 +17,9 @@ use crate::web::form::FormData;
 use crate::web::session::PanelUser;
 use crate::web::ui::{self, Section, Ui, field_messages, render};
 use domain::access;
+use domain::field::FieldErrors;
 use domain::ids::TenantId;
-use domain::tenant::{NewTenant, TenantChanges};
+use domain::tenant::{NewTenant, Settings, SettingsInput, TenantChanges};
 use store::list::PageRequest;
 use store::tenant::{LIST, Tenant, TenantFilter};
 
@@ -145,6 +147,11 @@ struct FormPage {
     currency: String,
     time_zone: String,
     status: String,
+    realm: String,
+    suspension_policy: String,
+    suspension_target: String,
+    default_billing_type: String,
+    mobile_country: String,
     currency_locked: bool,
     can_edit: bool,
     can_delete: bool,
@@ -167,6 +174,26 @@ impl FormPage {
         self.currency.eq_ignore_ascii_case(code)
     }
 
+    fn is_mobile_country(&self, code: &str) -> bool {
+        self.mobile_country.eq_ignore_ascii_case(code)
+    }
+
+    /// The suspension policies, as `(value, label)`.
+    fn policies(&self) -> Vec<(&'static str, &'static str)> {
+        ["reject", "pool", "address_list"]
+            .into_iter()
+            .map(|p| (p, self.ui.t.t(&format!("tenants.policy_{p}"))))
+            .collect()
+    }
+
+    /// The billing types, as `(value, label)`.
+    fn billing_types(&self) -> Vec<(&'static str, &'static str)> {
+        domain::customer::BillingType::ALL
+            .into_iter()
+            .map(|b| (b.as_str(), self.ui.t.t(&format!("billing.{}", b.as_str()))))
+            .collect()
+    }
+
     fn blank(ui: Ui) -> Self {
         Self {
             ui,
@@ -177,6 +204,11 @@ impl FormPage {
             currency: String::new(),
             time_zone: String::new(),
             status: String::new(),
+            realm: String::new(),
+            suspension_policy: "reject".to_owned(),
+            suspension_target: String::new(),
+            default_billing_type: "prepaid".to_owned(),
+            mobile_country: String::new(),
             currency_locked: false,
             can_edit: true,
             can_delete: false,
@@ -197,6 +229,14 @@ impl FormPage {
             currency: tenant.currency.clone(),
             time_zone: tenant.time_zone.clone(),
             status: status_name(t, &tenant.status).to_owned(),
+            realm: store::tenant::realm(tenant),
+            suspension_policy: tenant.suspension_policy.clone(),
+            suspension_target: tenant.suspension_target.clone().unwrap_or_default(),
+            default_billing_type: tenant.default_billing_type.clone(),
+            mobile_country: tenant
+                .mobile_country
+                .clone()
+                .unwrap_or_else(|| tenant.country.clone()),
             currency_locked: tenant.currency_locked,
             can_edit,
             can_delete,
@@ -212,6 +252,11 @@ impl FormPage {
             ("country", &mut self.country),
             ("currency", &mut self.currency),
             ("time_zone", &mut self.time_zone),
+            ("realm", &mut self.realm),
+            ("suspension_policy", &mut self.suspension_policy),
+            ("suspension_target", &mut self.suspension_target),
+            ("default_billing_type", &mut self.default_billing_type),
+            ("mobile_country", &mut self.mobile_country),
         ] {
             if let Some(typed) = form.get(field) {
                 typed.clone_into(value);
@@ -250,8 +295,18 @@ async fn create(
         form.text("currency"),
         form.text("time_zone"),
     );
-    let result = match parsed {
-        Ok(new) => super::create(&state, &user.actor, user.author.clone(), &new).await,
+    let settings = Settings::parse(SettingsInput {
+        realm: form.opt("realm"),
+        suspension_policy: form.opt("suspension_policy"),
+        suspension_target: form.opt("suspension_target"),
+        default_billing_type: form.opt("default_billing_type"),
+        mobile_country: form.opt("mobile_country"),
+    });
+    let result = match joined(parsed, settings) {
+        Ok((new, settings)) => {
+            let new = NewTenant { settings, ..new };
+            super::create(&state, &user.actor, user.author.clone(), &new).await
+        }
         Err(errors) => Err(OpError::Invalid(errors)),
     };
     match result {
@@ -303,13 +358,10 @@ async fn update(
     }
     let here = format!("/panel/tenants/{id}");
     let version = form.text("version").parse().unwrap_or(0);
-    let changes = TenantChanges::parse(
-        form.opt("name"),
-        form.opt("country"),
-        form.opt("currency"),
-        form.opt("time_zone"),
-    );
-    let result = match changes {
+    let asked = super::get(&state, &user.actor, TenantId(id))
+        .await
+        .and_then(|tenant| changes(&tenant, &form));
+    let result = match asked {
         Ok(changes) => {
             super::update(
                 &state,
@@ -321,7 +373,7 @@ async fn update(
             )
             .await
         }
-        Err(errors) => Err(OpError::Invalid(errors)),
+        Err(error) => Err(error),
     };
     match result {
         Ok(_) => ui::redirect_with(&here, "flash.saved"),
@@ -338,6 +390,65 @@ async fn update(
             }
         }
         Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// Both parts of a form parsed, or every mistake of both.
+fn joined<A, B>(
+    a: Result<A, FieldErrors>,
+    b: Result<B, FieldErrors>,
+) -> Result<(A, B), FieldErrors> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(mut a), Err(b)) => {
+            a.0.extend(b.0);
+            Err(a)
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// The changes the edit form asks for. Operating settings are sent only when they differ
+/// from the stored ones (a realm, once customers exist, may not change even to itself
+/// written another way).
+fn changes(tenant: &Tenant, form: &FormData) -> Result<TenantChanges, OpError> {
+    let differs = |name: &str, stored: &str| {
+        form.opt(name)
+            .filter(|typed| !typed.eq_ignore_ascii_case(stored))
+    };
+    let target = tenant.suspension_target.as_deref().unwrap_or("");
+    let policy_changes = form.opt("suspension_policy").unwrap_or("reject")
+        != tenant.suspension_policy
+        || form.opt("suspension_target").unwrap_or("") != target;
+    let mobile_country = tenant.mobile_country.as_deref().unwrap_or(&tenant.country);
+    let input = SettingsInput {
+        realm: differs("realm", &store::tenant::realm(tenant)),
+        suspension_policy: if policy_changes {
+            Some(form.opt("suspension_policy").unwrap_or("reject"))
+        } else {
+            None
+        },
+        suspension_target: if policy_changes {
+            form.opt("suspension_target")
+        } else {
+            None
+        },
+        default_billing_type: differs("default_billing_type", &tenant.default_billing_type),
+        mobile_country: differs("mobile_country", mobile_country),
+    };
+    let base = TenantChanges::parse(
+        form.opt("name"),
+        form.opt("country"),
+        form.opt("currency"),
+        form.opt("time_zone"),
+    );
+    match base {
+        Ok(base) => Ok(base.with_settings(input)?),
+        Err(errors) => Err(OpError::Invalid(
+            joined(Err::<(), _>(errors), Settings::parse(input))
+                .err()
+                .unwrap_or_default(),
+        )),
     }
 }
 

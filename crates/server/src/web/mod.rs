@@ -8,6 +8,8 @@
 //! cookie is `SameSite=Lax` and `HttpOnly`.
 
 pub mod form;
+pub mod input;
+pub mod lookup;
 pub mod session;
 pub mod ui;
 
@@ -36,6 +38,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(crate::tenant::panel::routes())
         .merge(crate::user::panel::routes())
         .merge(crate::audit::panel::routes())
+        .merge(crate::network::panel::routes())
+        .merge(crate::package::panel::routes())
+        .merge(crate::customer::panel::routes())
         .route("/panel", get(crate::auth::panel::dashboard))
         .route("/lang/{code}", get(ui::switch_language))
         .route("/static/app.css", get(stylesheet))

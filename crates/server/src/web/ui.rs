@@ -32,6 +32,16 @@ pub enum Section {
     Audit,
     /// The signed-in user's account.
     Account,
+    /// Customers.
+    Customers,
+    /// Packages.
+    Packages,
+    /// Routers.
+    Routers,
+    /// Zones.
+    Zones,
+    /// IP pools.
+    Pools,
 }
 
 /// The chrome of a page: translator, signed-in user, navigation, CSRF token, flash.
@@ -53,6 +63,12 @@ pub struct Ui {
     pub show_users: bool,
     /// Show the audit section.
     pub show_audit: bool,
+    /// Show the customers section.
+    pub show_customers: bool,
+    /// Show the packages section.
+    pub show_packages: bool,
+    /// Show the network sections (routers, zones, IP pools).
+    pub show_network: bool,
     /// A message from the previous action.
     pub flash: Option<&'static str>,
     /// This page's path, for the language switch to return to.
@@ -75,6 +91,12 @@ impl Ui {
                 || actor.can(Permission::ViewUsers)
                 || actor.can(Permission::ManageUsers),
             show_audit: true,
+            // Card distributors and others without customer permissions see no customers.
+            show_customers: actor.can(Permission::ViewCustomers)
+                || actor.can(Permission::ManageCustomers),
+            // Resellers see the packages offered to them, to sell.
+            show_packages: actor.can(Permission::ManagePackages) || actor.role.is_reseller(),
+            show_network: actor.can(Permission::ManageNetwork),
             flash: flash(headers),
             here: here.to_owned(),
         }
@@ -91,6 +113,9 @@ impl Ui {
             show_tenants: false,
             show_users: false,
             show_audit: false,
+            show_customers: false,
+            show_packages: false,
+            show_network: false,
             flash: flash(headers),
             here: here.to_owned(),
         }
@@ -176,6 +201,11 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.password_changed",
     "flash.stale",
     "flash.welcome",
+    "flash.suspended",
+    "flash.resumed",
+    "flash.disabled",
+    "flash.renamed",
+    "flash.package_changed",
 ];
 
 /// A cookie of the request.
@@ -333,6 +363,24 @@ pub fn field_messages(t: Tr, errors: &domain::field::FieldErrors) -> Vec<(String
             )
         })
         .collect()
+}
+
+/// The paging links under a list: back to its first page, on to the next.
+#[derive(Debug, Default, Clone)]
+pub struct Pager {
+    /// The first page, with the same filters and sort.
+    pub first: String,
+    /// The next page, if there is one.
+    pub next: Option<String>,
+}
+
+/// A list's total as shown: `10000+` when the count was capped.
+pub fn total(page_total: u64, capped: bool) -> String {
+    if capped {
+        format!("{page_total}+")
+    } else {
+        page_total.to_string()
+    }
 }
 
 /// The messages for `field` among `errors`, joined.

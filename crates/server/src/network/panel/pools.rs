@@ -1,0 +1,334 @@
+//! IP pool pages: ranges typed as `10.0.0.1-10.0.0.254`, CIDR blocks or a comma list of
+//! either; each pool shown with its capacity, the addresses allocated from it and the exact
+//! CIDR blocks its ranges cover. Overlaps with another pool of the tenant are refused.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::{ListQuery, ListState, may_create, tenant_of_form};
+use crate::app::AppState;
+use crate::error::OpError;
+use crate::web::form::{Filled, FormData};
+use crate::web::lookup::{self, Choice, Tenants};
+use crate::web::session::PanelUser;
+use crate::web::ui::{self, Pager, Section, Ui, field_messages, render};
+use domain::field::{FieldError, FieldErrors};
+use domain::network::Pool;
+use store::list::PageRequest;
+use store::network::{IpPool, POOLS};
+
+/// A pool as a list row.
+#[derive(Debug)]
+pub struct PoolRow {
+    id: i64,
+    name: String,
+    ranges: String,
+    blocks: Vec<String>,
+    capacity: i64,
+    used: i64,
+    tenant: String,
+}
+
+/// The exact CIDR blocks of a stored pool.
+fn blocks(pool: &IpPool) -> Vec<String> {
+    Pool::parse(&pool.ranges)
+        .map(|p| p.blocks().iter().map(ToString::to_string).collect())
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "pools.html")]
+struct ListPage {
+    ui: Ui,
+    rows: Vec<PoolRow>,
+    list: ListState,
+    pager: Pager,
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let sort = query.sort();
+    let Ok(page) = PageRequest::parse(&POOLS, Some(&sort), None, query.cursor.as_deref()) else {
+        return ui::error_page(&user, &headers, StatusCode::BAD_REQUEST, "error.bad_list");
+    };
+    let result = async {
+        let (found, used) =
+            crate::network::list_pools(&state, &user.actor, &query.filter(), &page).await?;
+        let tenants =
+            Tenants::load(&state, &user.actor, found.items.iter().map(|p| p.tenant_id)).await?;
+        let choices = lookup::tenant_choices(&state, &user.actor).await?;
+        Ok::<_, OpError>((found, used, tenants, choices))
+    };
+    match result.await {
+        Ok((found, used, tenants, choices)) => {
+            let used_of = |id: i64| used.iter().find(|(p, _)| *p == id).map_or(0, |(_, n)| *n);
+            render(&ListPage {
+                ui: Ui::new(&user, Section::Pools, &headers, "/panel/ip-pools"),
+                rows: found
+                    .items
+                    .iter()
+                    .map(|p| PoolRow {
+                        id: p.id,
+                        name: p.name.clone(),
+                        ranges: p.ranges.clone(),
+                        blocks: blocks(p),
+                        capacity: p.capacity,
+                        used: used_of(p.id),
+                        tenant: tenants.name(p.tenant_id),
+                    })
+                    .collect(),
+                list: ListState {
+                    tenant_id: query.tenant_id.clone().unwrap_or_default(),
+                    q: query.q.clone().unwrap_or_default(),
+                    sort: sort.clone(),
+                    total: ui::total(found.total, found.total_capped),
+                    tenants: choices,
+                    can_create: may_create(&user.actor),
+                },
+                pager: query.pager("/panel/ip-pools", found.next_cursor.as_ref()),
+            })
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pool_form.html")]
+struct FormPage {
+    ui: Ui,
+    /// `None` when creating.
+    id: Option<i64>,
+    version: i32,
+    f: Filled,
+    tenants: Vec<Choice>,
+    /// What the stored pool holds (edit page only).
+    capacity: i64,
+    used: i64,
+    blocks: Vec<String>,
+    can_edit: bool,
+}
+
+/// A pool's name as RouterOS names pools (RADIUS sends it as `Framed-Pool`): 1 to 64 of
+/// `A-Z a-z 0-9 _ - .`.
+fn pool_name(raw: &str) -> Result<String, FieldError> {
+    let name = raw.trim();
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(FieldError::new("name", "invalid_router_name"))
+    }
+}
+
+fn parse(form: &FormData) -> Result<(String, Pool), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let name = errors.take(pool_name(form.text("name")));
+    let ranges = errors.take(
+        Pool::parse(form.text("ranges"))
+            .map_err(|e| FieldError::new("ranges", "invalid_ranges").with("reason", e)),
+    );
+    match (name, ranges) {
+        (Some(name), Some(ranges)) => Ok((name, ranges)),
+        _ => Err(errors),
+    }
+}
+
+async fn blank_form(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+) -> Result<FormPage, OpError> {
+    Ok(FormPage {
+        ui: Ui::new(user, Section::Pools, headers, "/panel/ip-pools/new"),
+        id: None,
+        version: 0,
+        f: Filled::new(),
+        tenants: lookup::tenant_choices(state, &user.actor).await?,
+        capacity: 0,
+        used: 0,
+        blocks: Vec::new(),
+        can_edit: true,
+    })
+}
+
+async fn edit_page(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    id: i64,
+) -> Result<FormPage, OpError> {
+    let (pool, used) = crate::network::get_pool(state, &user.actor, id).await?;
+    Ok(FormPage {
+        ui: Ui::new(
+            user,
+            Section::Pools,
+            headers,
+            &format!("/panel/ip-pools/{id}"),
+        ),
+        id: Some(id),
+        version: pool.version,
+        f: Filled::new()
+            .with("name", &pool.name)
+            .with("ranges", &pool.ranges),
+        tenants: Vec::new(),
+        capacity: pool.capacity,
+        used,
+        blocks: blocks(&pool),
+        can_edit: super::may_change(state, &user.actor, pool.tenant_id).await,
+    })
+}
+
+pub(super) async fn new_form(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+) -> Response {
+    if !may_create(&user.actor) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.forbidden");
+    }
+    match blank_form(&state, &user, &headers).await {
+        Ok(page) => render(&page),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let result = match parse(&form) {
+        Ok((name, ranges)) => {
+            let tenant = tenant_of_form(&form);
+            let author = user.author.clone();
+            crate::network::create_pool(&state, &user.actor, author, tenant, &name, &ranges).await
+        }
+        Err(errors) => Err(OpError::Invalid(errors)),
+    };
+    match result {
+        Ok(pool) => ui::redirect_with(&format!("/panel/ip-pools/{}", pool.id), "flash.created"),
+        Err(OpError::Invalid(errors)) => match blank_form(&state, &user, &headers).await {
+            Ok(mut page) => {
+                let messages = field_messages(page.ui.t, &errors);
+                page.f = page.f.refill(&form, &[]).with_errors(messages);
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            }
+            Err(error) => ui::op_error(&user, &headers, &error),
+        },
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+pub(super) async fn edit_form(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    match edit_page(&state, &user, &headers, id).await {
+        Ok(page) => render(&page),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+pub(super) async fn update(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let here = format!("/panel/ip-pools/{id}");
+    let version = form.text("version").parse().unwrap_or(0);
+    let result = match parse(&form) {
+        Ok((name, ranges)) => change(&state, &user, id, version, name, ranges).await,
+        Err(errors) => Err(OpError::Invalid(errors)),
+    };
+    match result {
+        Ok(_) => ui::redirect_with(&here, "flash.saved"),
+        Err(OpError::VersionMismatch) => ui::redirect_with(&here, "flash.stale"),
+        Err(OpError::Invalid(errors)) => refused(&state, &user, &headers, id, &form, &errors).await,
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// Changes what differs from the stored pool: a rename rewrites the RADIUS rows of the
+/// customers using the pool, so an unchanged name is not sent.
+async fn change(
+    state: &AppState,
+    user: &PanelUser,
+    id: i64,
+    version: i32,
+    name: String,
+    ranges: Pool,
+) -> Result<IpPool, OpError> {
+    let (pool, _) = crate::network::get_pool(state, &user.actor, id).await?;
+    let name = (name != pool.name).then_some(name);
+    let ranges = (ranges.canonical() != pool.ranges).then_some(ranges);
+    let author = user.author.clone();
+    crate::network::update_pool(
+        state,
+        &user.actor,
+        author,
+        id,
+        version,
+        name.as_deref(),
+        ranges.as_ref(),
+    )
+    .await
+}
+
+/// The edit page again, with what was typed and why it was refused.
+async fn refused(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    id: i64,
+    form: &FormData,
+    errors: &FieldErrors,
+) -> Response {
+    match edit_page(state, user, headers, id).await {
+        Ok(mut page) => {
+            let messages = field_messages(page.ui.t, errors);
+            page.f = page.f.refill(form, &[]).with_errors(messages);
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+        Err(error) => ui::op_error(user, headers, &error),
+    }
+}
+
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    match crate::network::archive_pool(&state, &user.actor, user.author.clone(), id).await {
+        Ok(_) => ui::redirect_with("/panel/ip-pools", "flash.deleted"),
+        Err(OpError::Invalid(errors)) => {
+            refused(&state, &user, &headers, id, &FormData::default(), &errors).await
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}

@@ -1,0 +1,533 @@
+//! The package form: a new master package with its service, and the page of any package to
+//! change it (the service of a master only; a derived package changes its name, prices and
+//! visibility) or delete it.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::{Around, PackageRow, connection_choices, may_create};
+use crate::app::AppState;
+use crate::error::OpError;
+use crate::i18n::Tr;
+use crate::web::form::{Filled, FormData};
+use crate::web::input;
+use crate::web::lookup::{self, Choice, Tenants};
+use crate::web::session::PanelUser;
+use crate::web::ui::{self, Section, Ui, field_messages, render};
+use domain::access::Role;
+use domain::field::{FieldError, FieldErrors};
+use domain::ids::TenantId;
+use domain::money::Money;
+use domain::package::{self as rules, BurstInput, ConnectionType, RateLimit, Visibility};
+use store::package::{MASTER, Package, PackageChanges, SUB_OPERATOR, ServiceRow};
+
+#[derive(Template)]
+#[template(path = "package_form.html")]
+pub(super) struct FormPage {
+    pub(super) ui: Ui,
+    /// `None` when creating.
+    id: Option<i64>,
+    version: i32,
+    /// `master`, `operator` or `sub_operator`.
+    level: String,
+    pub(super) f: Filled,
+    tenants: Vec<Choice>,
+    pools: Vec<Choice>,
+    connections: Vec<Choice>,
+    /// The currency prices are typed in (empty until a platform user picks a tenant).
+    currency: String,
+    /// A derived package's service and owner, shown read-only.
+    derived: Option<PackageRow>,
+    /// The package it is derived from: id and name.
+    parent: Option<(i64, String)>,
+    can_edit: bool,
+    can_derive: bool,
+}
+
+impl FormPage {
+    fn is_master(&self) -> bool {
+        self.level == MASTER
+    }
+}
+
+/// The service fields of a stored package as the form shows them.
+fn service_fields(f: Filled, p: &Package) -> Filled {
+    let (days, hours, minutes) = input::validity_parts(p.validity_minutes);
+    let rate = |kbps: Option<i64>| kbps.map(input::rate_text).unwrap_or_default();
+    f.with("connection_type", &p.connection_type)
+        .with("download_kbps", input::rate_text(p.download_kbps))
+        .with("upload_kbps", input::rate_text(p.upload_kbps))
+        .with("burst_download_kbps", rate(p.burst_download_kbps))
+        .with("burst_upload_kbps", rate(p.burst_upload_kbps))
+        .with(
+            "burst_threshold_download_kbps",
+            rate(p.burst_threshold_download_kbps),
+        )
+        .with(
+            "burst_threshold_upload_kbps",
+            rate(p.burst_threshold_upload_kbps),
+        )
+        .with(
+            "burst_time_secs",
+            p.burst_time_secs.map(|t| t.to_string()).unwrap_or_default(),
+        )
+        .with("volume_bytes", input::volume_text(p.volume_bytes))
+        .with("validity_days", days.to_string())
+        .with("validity_hours", hours.to_string())
+        .with("validity_minutes", minutes.to_string())
+        .with(
+            "ip_pool_id",
+            p.ip_pool_id.map(|id| id.to_string()).unwrap_or_default(),
+        )
+}
+
+/// The pools of `tenant` (or all the caller sees) as select choices.
+fn pool_choices(around: &Around, tenant: Option<i64>) -> Vec<Choice> {
+    around
+        .pools
+        .iter()
+        .filter(|p| tenant.is_none_or(|t| p.tenant_id == t))
+        .map(|p| (p.id.to_string(), format!("{} ({})", p.name, p.ranges)))
+        .collect()
+}
+
+async fn blank_form(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+) -> Result<FormPage, OpError> {
+    let t = Tr { lang: user.lang };
+    let around = Around::load(state, &user.actor, user.actor.tenant_id.map(|t| t.0)).await?;
+    let currency = user
+        .actor
+        .tenant_id
+        .and_then(|id| around.tenants.get(id.0))
+        .map(|t| t.currency.clone())
+        .unwrap_or_default();
+    Ok(FormPage {
+        ui: Ui::new(user, Section::Packages, headers, "/panel/packages/new"),
+        id: None,
+        version: 0,
+        level: MASTER.to_owned(),
+        f: Filled::new()
+            .with("connection_type", "pppoe")
+            .with("validity_days", "30")
+            .with("validity_hours", "0")
+            .with("validity_minutes", "0")
+            .with("visibility", "public"),
+        tenants: lookup::tenant_choices(state, &user.actor).await?,
+        pools: pool_choices(&around, user.actor.tenant_id.map(|t| t.0)),
+        connections: connection_choices(t),
+        currency,
+        derived: None,
+        parent: None,
+        can_edit: true,
+        can_derive: false,
+    })
+}
+
+/// May the signed-in user offer `package` to the level below (an operator for a master, a
+/// sub-operator for an operator package)?
+fn may_derive(user: &PanelUser, package: &Package) -> bool {
+    let actor = &user.actor;
+    match package.level.as_str() {
+        SUB_OPERATOR => false,
+        MASTER => may_create(actor),
+        _ => {
+            may_create(actor)
+                || (actor.role == Role::Operator && package.owner_id == Some(actor.user_id.0))
+        }
+    }
+}
+
+pub(super) async fn edit_page(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    id: i64,
+) -> Result<FormPage, OpError> {
+    let t = Tr { lang: user.lang };
+    let package = crate::package::get(state, &user.actor, id).await?;
+    let around = Around::load(state, &user.actor, [package.tenant_id]).await?;
+    let digits = around.tenants.digits(package.tenant_id);
+    let mut f = Filled::new()
+        .with("name", &package.name)
+        .with("price", input::amount_text(package.price, digits))
+        .with("cost_price", input::amount_text(package.cost_price, digits))
+        .with("visibility", &package.visibility);
+    if package.level == MASTER {
+        f = service_fields(f, &package);
+    }
+    let parent = match package.parent_id {
+        Some(parent) => crate::package::get(state, &user.actor, parent)
+            .await
+            .ok()
+            .map(|p| (p.id, p.name)),
+        None => None,
+    };
+    let can_edit = crate::package::may_change(state, &user.actor, &package)
+        .await
+        .is_ok();
+    Ok(FormPage {
+        ui: Ui::new(
+            user,
+            Section::Packages,
+            headers,
+            &format!("/panel/packages/{id}"),
+        ),
+        id: Some(id),
+        version: package.version,
+        level: package.level.clone(),
+        f,
+        tenants: Vec::new(),
+        pools: pool_choices(&around, Some(package.tenant_id)),
+        connections: connection_choices(t),
+        currency: around
+            .tenants
+            .get(package.tenant_id)
+            .map(|t| t.currency.clone())
+            .unwrap_or_default(),
+        derived: (package.level != MASTER).then(|| around.row(t, &package)),
+        parent,
+        can_edit,
+        can_derive: may_derive(user, &package),
+    })
+}
+
+fn optional_rate(form: &FormData, field: &str, errors: &mut FieldErrors) -> Option<i64> {
+    form.opt(field)
+        .and_then(|t| errors.take(input::rate(field, t)))
+}
+
+fn whole(form: &FormData, field: &str, errors: &mut FieldErrors) -> Option<i64> {
+    errors
+        .take(input::number(field, form.text(field)))
+        .flatten()
+}
+
+/// The service a master form describes, with every refused field recorded.
+fn service(form: &FormData, errors: &mut FieldErrors) -> Option<ServiceRow> {
+    let connection_type = errors.take(
+        ConnectionType::parse(form.text("connection_type"))
+            .ok_or_else(|| FieldError::new("connection_type", "unknown_connection_type")),
+    );
+    let down = errors.take(input::rate("download_kbps", form.text("download_kbps")));
+    let up = errors.take(input::rate("upload_kbps", form.text("upload_kbps")));
+    let burst = BurstInput {
+        down_kbps: optional_rate(form, "burst_download_kbps", errors),
+        up_kbps: optional_rate(form, "burst_upload_kbps", errors),
+        threshold_down_kbps: optional_rate(form, "burst_threshold_download_kbps", errors),
+        threshold_up_kbps: optional_rate(form, "burst_threshold_upload_kbps", errors),
+        time_secs: whole(form, "burst_time_secs", errors),
+    };
+    let rate = match (down, up) {
+        (Some(down), Some(up)) => RateLimit::parse(down, up, burst)
+            .map_err(|e| errors.0.extend(e.0))
+            .ok(),
+        _ => None,
+    };
+    let days = whole(form, "validity_days", errors).unwrap_or(0);
+    let hours = whole(form, "validity_hours", errors).unwrap_or(0);
+    let minutes = whole(form, "validity_minutes", errors).unwrap_or(0);
+    let validity = rules::parse_validity(days, hours, minutes)
+        .map_err(|e| errors.0.extend(e.0))
+        .ok();
+    let volume = errors
+        .take(input::volume("volume_bytes", form.text("volume_bytes")))
+        .and_then(|v| errors.take(rules::parse_volume(v)));
+    Some(ServiceRow {
+        connection_type: connection_type?,
+        rate: rate?,
+        volume_bytes: volume?,
+        validity_minutes: validity?,
+        ip_pool_id: input::id(form.opt("ip_pool_id")),
+    })
+}
+
+/// The visibility chosen (public when none).
+pub(super) fn visibility(form: &FormData, errors: &mut FieldErrors) -> Option<Visibility> {
+    match form.opt("visibility") {
+        None => Some(Visibility::Public),
+        Some(v) => errors.take(
+            Visibility::parse(v).ok_or_else(|| FieldError::new("visibility", "unknown_visibility")),
+        ),
+    }
+}
+
+/// An amount field in the currency of a tenant with `digits` decimals.
+pub(super) fn money(
+    form: &FormData,
+    field: &str,
+    digits: u16,
+    errors: &mut FieldErrors,
+) -> Option<Money> {
+    errors.take(input::amount(field, form.text(field), digits))
+}
+
+pub(super) async fn new_form(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+) -> Response {
+    if !may_create(&user.actor) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.forbidden");
+    }
+    match blank_form(&state, &user, &headers).await {
+        Ok(page) => render(&page),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// The master package a form describes, priced in its tenant's currency.
+async fn master_input(
+    state: &AppState,
+    user: &PanelUser,
+    form: &FormData,
+) -> Result<crate::package::MasterInput, OpError> {
+    let tenant = input::id(form.opt("tenant_id"))
+        .map(TenantId)
+        .or(user.actor.tenant_id);
+    let digits = match tenant {
+        Some(id) => Tenants::load(state, &user.actor, [id.0])
+            .await?
+            .digits(id.0),
+        None => 2,
+    };
+    let mut errors = FieldErrors::new();
+    let name = errors.take(rules::parse_name(form.text("name")));
+    let service = service(form, &mut errors);
+    let price = money(form, "price", digits, &mut errors);
+    let visibility = visibility(form, &mut errors);
+    match (name, service, price, visibility) {
+        (Some(name), Some(service), Some(price), Some(visibility)) if errors.is_empty() => {
+            Ok(crate::package::MasterInput {
+                tenant,
+                name,
+                service,
+                price,
+                visibility,
+            })
+        }
+        _ => Err(OpError::Invalid(errors)),
+    }
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let result = match master_input(&state, &user, &form).await {
+        Ok(input) => {
+            crate::package::create_master(&state, &user.actor, user.author.clone(), input).await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(package) => {
+            ui::redirect_with(&format!("/panel/packages/{}", package.id), "flash.created")
+        }
+        Err(OpError::Invalid(errors)) => match blank_form(&state, &user, &headers).await {
+            Ok(mut page) => {
+                let messages = field_messages(page.ui.t, &errors);
+                page.f = page.f.refill(&form, &[]).with_errors(messages);
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            }
+            Err(error) => ui::op_error(&user, &headers, &error),
+        },
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+pub(super) async fn edit_form(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    match edit_page(&state, &user, &headers, id).await {
+        Ok(page) => render(&page),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// True when `service` is what `package` already sells (then it is not sent: a service
+/// change rewrites the RADIUS rows of every customer of the master and its derived packages).
+fn same_service(package: &Package, service: &ServiceRow) -> bool {
+    store::package::rate(package).is_ok_and(|r| r == service.rate)
+        && package.connection_type == service.connection_type.as_str()
+        && package.volume_bytes == service.volume_bytes
+        && package.validity_minutes == service.validity_minutes
+        && package.ip_pool_id == service.ip_pool_id
+}
+
+/// The changes a package's form asks for.
+async fn changes(
+    state: &AppState,
+    user: &PanelUser,
+    id: i64,
+    form: &FormData,
+) -> Result<PackageChanges, OpError> {
+    let package = crate::package::get(state, &user.actor, id).await?;
+    let digits = Tenants::load(state, &user.actor, [package.tenant_id])
+        .await?
+        .digits(package.tenant_id);
+    let mut errors = FieldErrors::new();
+    let master = package.level == MASTER;
+    let changes = PackageChanges {
+        name: errors.take(rules::parse_name(form.text("name"))),
+        service: if master {
+            service(form, &mut errors).filter(|s| !same_service(&package, s))
+        } else {
+            None
+        },
+        price: money(form, "price", digits, &mut errors),
+        cost_price: if master {
+            None
+        } else {
+            money(form, "cost_price", digits, &mut errors)
+        },
+        visibility: visibility(form, &mut errors),
+    };
+    if errors.is_empty() {
+        Ok(changes)
+    } else {
+        Err(OpError::Invalid(errors))
+    }
+}
+
+pub(super) async fn update(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let here = format!("/panel/packages/{id}");
+    let version = form.text("version").parse().unwrap_or(0);
+    let result = match changes(&state, &user, id, &form).await {
+        Ok(changes) => {
+            let author = user.author.clone();
+            crate::package::update(&state, &user.actor, author, id, version, &changes).await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(_) => ui::redirect_with(&here, "flash.saved"),
+        Err(OpError::VersionMismatch) => ui::redirect_with(&here, "flash.stale"),
+        Err(OpError::Invalid(errors)) => refused(&state, &user, &headers, id, &form, &errors).await,
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// The package's page again, with what was typed and why it was refused.
+async fn refused(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    id: i64,
+    form: &FormData,
+    errors: &FieldErrors,
+) -> Response {
+    match edit_page(state, user, headers, id).await {
+        Ok(mut page) => {
+            let messages = field_messages(page.ui.t, errors);
+            page.f = page.f.refill(form, &[]).with_errors(messages);
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+        Err(error) => ui::op_error(user, headers, &error),
+    }
+}
+
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    match crate::package::archive(&state, &user.actor, user.author.clone(), id).await {
+        Ok(_) => ui::redirect_with("/panel/packages", "flash.deleted"),
+        Err(OpError::Invalid(errors)) => {
+            refused(&state, &user, &headers, id, &FormData::default(), &errors).await
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> FormData {
+        FormData(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_master_form_reads_speeds_volumes_and_validity_in_their_units() {
+        let mut errors = FieldErrors::new();
+        let read = service(
+            &form(&[
+                ("connection_type", "pppoe"),
+                ("download_kbps", "20M"),
+                ("upload_kbps", "5M"),
+                ("volume_bytes", "100GB"),
+                ("validity_days", "30"),
+                ("validity_hours", "0"),
+                ("validity_minutes", ""),
+            ]),
+            &mut errors,
+        )
+        .unwrap();
+        assert!(errors.is_empty(), "{errors}");
+        assert_eq!(read.rate.mikrotik(), "5M/20M");
+        assert_eq!(read.volume_bytes, Some(100_000_000_000));
+        assert_eq!(read.validity_minutes, 30 * 1440);
+
+        let mut errors = FieldErrors::new();
+        let refused = service(
+            &form(&[
+                ("connection_type", "fibre"),
+                ("download_kbps", "fast"),
+                ("upload_kbps", "5M"),
+                ("burst_download_kbps", "30M"),
+            ]),
+            &mut errors,
+        );
+        assert!(refused.is_none());
+        let codes: Vec<_> = errors
+            .0
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
+        assert!(
+            codes.contains(&("connection_type", "unknown_connection_type")),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&("download_kbps", "invalid_rate")),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&("validity_days", "validity_zero")),
+            "{codes:?}"
+        );
+    }
+}
