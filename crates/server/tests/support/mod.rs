@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod panel;
+
 use std::net::SocketAddr;
 
 use lastmile::app::{self, AppState, Running};

@@ -1,0 +1,662 @@
+//! The web panel's tenant and user forms over HTTP, without a browser: creation at every
+//! level, validation with field messages, edit, disable and delete with reassignment, and
+//! what each role may not do. Each test reads the database as well as the pages;
+//! `support::panel` plays the browser.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use support::panel::{TENANT_FORM, Visitor, audited, staff_of, stored_user};
+use support::{Backend, PASSWORD, spawn};
+
+async fn a_developer_creates_a_tenant_and_staff_at_every_level_through_the_forms(backend: Backend) {
+    let app = spawn(backend).await;
+    app.developer().await;
+    let mut browser = Visitor::signed_in(&app, "dev@example.com").await;
+
+    let reply = browser
+        .submit("/panel/tenants/new", "/panel/tenants/new", TENANT_FORM)
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let tenant = reply.created_id();
+    let page = browser.get(reply.location()).await;
+    assert!(page.has("Created."), "the flash message: {}", page.body);
+    let list = browser.get("/panel/tenants").await;
+    assert!(list.has(&format!("href=\"/panel/tenants/{tenant}\">Dhaka Net</a>")));
+    assert!(list.has("Asia/Dhaka") && list.has("BDT"));
+    assert_eq!(app.count("tenant").await, 1);
+    assert_eq!(audited(&app, "tenant.create").await, 1);
+
+    let tenant_text = tenant.to_string();
+    let t = tenant_text.as_str();
+    let mut create = async |fields: &[(&str, &str)]| {
+        let reply = browser
+            .submit("/panel/users/new", "/panel/users/new", fields)
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{fields:?}: {}",
+            reply.body
+        );
+        reply.created_id()
+    };
+    let super_admin = create(&[
+        ("role", "super_admin"),
+        ("name", "Super"),
+        ("email", "super@example.com"),
+        ("password", PASSWORD),
+    ])
+    .await;
+    let admin = create(&[
+        ("role", "admin"),
+        ("tenant_id", t),
+        ("name", "Owner"),
+        ("email", "owner@dhaka.example"),
+        ("password", PASSWORD),
+    ])
+    .await;
+    let operator = create(&[
+        ("role", "operator"),
+        ("tenant_id", t),
+        ("name", "Op One"),
+        ("email", "op1@dhaka.example"),
+        ("password", PASSWORD),
+    ])
+    .await;
+    let operator_text = operator.to_string();
+    let sub_operator = create(&[
+        ("role", "sub_operator"),
+        ("tenant_id", t),
+        ("parent_id", &operator_text),
+        ("name", "Sub One"),
+        ("email", "sub1@dhaka.example"),
+        ("password", PASSWORD),
+    ])
+    .await;
+    let sub_operator_text = sub_operator.to_string();
+    let manager = create(&[
+        ("role", "manager"),
+        ("tenant_id", t),
+        ("name", "Manager"),
+        ("email", "manager@dhaka.example"),
+        ("password", PASSWORD),
+        ("permissions", "view_users"),
+        ("permissions", "manage_users"),
+        ("permissions", "view_audit"),
+    ])
+    .await;
+    let mut others = Vec::new();
+    for (role, extra) in [
+        ("accountant", None),
+        ("sales_manager", None),
+        ("staff", Some(("permissions", "view_customers"))),
+        (
+            "card_distributor",
+            Some(("parent_id", sub_operator_text.as_str())),
+        ),
+    ] {
+        let email = format!("{role}@dhaka.example");
+        let mut fields = vec![
+            ("role", role),
+            ("tenant_id", t),
+            ("name", role),
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+        ];
+        fields.extend(extra);
+        others.push((role, create(&fields).await));
+    }
+
+    let platform = stored_user(&app, super_admin).await;
+    assert_eq!((platform.role, platform.tenant_id), (10, None));
+    let owner = stored_user(&app, admin).await;
+    assert_eq!((owner.role, owner.tenant_id), (20, Some(tenant)));
+    let op = stored_user(&app, operator).await;
+    assert_eq!((op.role, op.parent_id), (30, None));
+    let sub = stored_user(&app, sub_operator).await;
+    assert_eq!((sub.role, sub.tenant_id), (40, Some(tenant)));
+    assert_eq!(
+        sub.parent_id,
+        Some(operator),
+        "the sub-operator hangs under its operator"
+    );
+    let manager = stored_user(&app, manager).await;
+    assert_eq!(manager.role, 50);
+    let granted: Vec<&str> = store::user::permissions(&manager)
+        .iter()
+        .map(domain::access::Permission::as_str)
+        .collect();
+    assert_eq!(granted, ["view_users", "manage_users", "view_audit"]);
+    for (role, id) in &others {
+        let user = stored_user(&app, *id).await;
+        assert_eq!(
+            domain::access::Role::from_level(user.role)
+                .unwrap()
+                .as_str(),
+            *role
+        );
+        assert_eq!(user.tenant_id, Some(tenant));
+        assert_eq!(user.status, "active");
+    }
+    let distributor = stored_user(&app, others[3].1).await;
+    assert_eq!(distributor.parent_id, Some(sub_operator));
+    // The Developer plus nine.
+    assert_eq!(app.count("staff_user").await, 10);
+    assert_eq!(
+        audited(&app, "user.create").await,
+        10,
+        "the Developer's own included"
+    );
+
+    let list = browser.get("/panel/users").await;
+    for email in [
+        "super@example.com",
+        "owner@dhaka.example",
+        "op1@dhaka.example",
+        "sub1@dhaka.example",
+        "manager@dhaka.example",
+        "card_distributor@dhaka.example",
+    ] {
+        assert!(list.has(email), "{email} is listed");
+    }
+    assert!(list.has("Sub-Operator") && list.has("Card Distributor"));
+
+    // The audit log shows what the panel did.
+    let audit = browser.get("/panel/audit?action=user.create").await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(audit.has("10 in all"), "{}", audit.body);
+}
+
+async fn invalid_forms_come_back_with_field_messages_and_write_nothing(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let tenant = app.tenant(&token, "Dhaka Net").await;
+    let mut browser = Visitor::signed_in(&app, "dev@example.com").await;
+
+    let reply = browser
+        .submit(
+            "/panel/tenants/new",
+            "/panel/tenants/new",
+            &[
+                ("name", ""),
+                ("country", "XX"),
+                ("currency", "ZZZ"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for message in [
+        "Please correct the fields marked below.",
+        "This field is required.",
+        "Not an ISO 3166 country code.",
+        "Not an ISO 4217 currency code with minor units.",
+        "Not an IANA time zone (e.g. Asia/Dhaka).",
+    ] {
+        assert!(reply.has(message), "{message}: {}", reply.body);
+    }
+    assert!(reply.has("value=\"Mars/Olympus\""), "what was typed stays");
+    assert_eq!(app.count("tenant").await, 1);
+
+    let users = app.count("staff_user").await;
+    let created = audited(&app, "user.create").await;
+    let reply = browser
+        .submit(
+            "/panel/users/new",
+            "/panel/users/new",
+            &[
+                ("role", "operator"),
+                ("tenant_id", &tenant.to_string()),
+                ("name", "Op"),
+                ("email", "not an address"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("Not a valid e-mail address."), "{}", reply.body);
+    assert!(reply.has("At least 10 characters."), "{}", reply.body);
+    assert!(reply.has("value=\"not an address\""));
+    // A sub-operator needs its operator.
+    let reply = browser
+        .submit(
+            "/panel/users/new",
+            "/panel/users/new",
+            &[
+                ("role", "sub_operator"),
+                ("tenant_id", &tenant.to_string()),
+                ("name", "Sub"),
+                ("email", "sub@dhaka.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("This field is required."), "{}", reply.body);
+    // An e-mail in use is named as such.
+    let reply = browser
+        .submit(
+            "/panel/users/new",
+            "/panel/users/new",
+            &[
+                ("role", "admin"),
+                ("tenant_id", &tenant.to_string()),
+                ("name", "Dev again"),
+                ("email", "dev@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("Already taken."), "{}", reply.body);
+    assert_eq!(app.count("staff_user").await, users);
+    assert_eq!(audited(&app, "user.create").await, created);
+}
+
+async fn users_are_edited_disabled_and_deleted_through_the_forms(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let tenant = app.tenant(&token, "Dhaka Net").await;
+    let in_tenant = |email: &str, role: &str| staff_of(tenant, email, role);
+    let first = app
+        .user(&token, in_tenant("op1@dhaka.example", "operator"))
+        .await;
+    let second = app
+        .user(&token, in_tenant("op2@dhaka.example", "operator"))
+        .await;
+    let mut body = in_tenant("sub@dhaka.example", "sub_operator");
+    body["parent_id"] = json!(first);
+    let sub = app.user(&token, body).await;
+    let manager = app
+        .user(&token, in_tenant("manager@dhaka.example", "manager"))
+        .await;
+    let mut operator_session = Visitor::signed_in(&app, "op1@dhaka.example").await;
+    let mut browser = Visitor::signed_in(&app, "dev@example.com").await;
+
+    // The sub-operator's form offers the operators of its tenant as its parent.
+    let page = format!("/panel/users/{sub}");
+    let form = browser.get(&page).await;
+    assert!(
+        form.has(&format!("<option value=\"{first}\" selected>")),
+        "{}",
+        form.body
+    );
+    assert!(form.has(&format!("<option value=\"{second}\">")));
+    assert!(!form.has(&format!("<option value=\"{sub}\"")), "not itself");
+
+    // A mistake comes back with its message and changes nothing.
+    let first_text = first.to_string();
+    let reply = browser
+        .submit(
+            &page,
+            &page,
+            &[
+                ("role", "sub_operator"),
+                ("name", "Sub Renamed"),
+                ("email", "no-at-sign"),
+                ("parent_id", &first_text),
+                ("status", "active"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("Not a valid e-mail address."), "{}", reply.body);
+    assert_eq!(stored_user(&app, sub).await.version, 1);
+
+    // Rename the sub-operator, keeping its parent.
+    let reply = browser
+        .submit(
+            &page,
+            &page,
+            &[
+                ("role", "sub_operator"),
+                ("name", "Sub Renamed"),
+                ("email", "sub@dhaka.example"),
+                ("parent_id", &first_text),
+                ("status", "active"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), page);
+    let stored = stored_user(&app, sub).await;
+    assert_eq!(stored.name, "Sub Renamed");
+    assert_eq!(stored.parent_id, Some(first));
+    assert_eq!(stored.version, 2);
+
+    // Grant the manager permissions through its form.
+    let page = format!("/panel/users/{manager}");
+    let reply = browser
+        .submit(
+            &page,
+            &page,
+            &[
+                ("role", "manager"),
+                ("name", "Manager"),
+                ("email", "manager@dhaka.example"),
+                ("status", "active"),
+                ("permissions", "view_users"),
+                ("permissions", "view_audit"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let granted: Vec<&str> = store::user::permissions(&stored_user(&app, manager).await)
+        .iter()
+        .map(domain::access::Permission::as_str)
+        .collect();
+    assert_eq!(granted, ["view_users", "view_audit"]);
+
+    // A stale version is not written over.
+    let page = format!("/panel/users/{second}");
+    let form = browser.get(&page).await;
+    let csrf = form.input("_csrf").unwrap();
+    let reply = browser
+        .post(
+            &page,
+            &[
+                ("_csrf", &csrf),
+                ("version", "99"),
+                ("role", "operator"),
+                ("name", "Lost update"),
+                ("email", "op2@dhaka.example"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_ne!(stored_user(&app, second).await.name, "Lost update");
+
+    // Disable the first operator: it can no longer sign in.
+    let page = format!("/panel/users/{first}");
+    let reply = browser
+        .submit(
+            &page,
+            &page,
+            &[
+                ("role", "operator"),
+                ("name", "op1@dhaka.example"),
+                ("email", "op1@dhaka.example"),
+                ("status", "disabled"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(stored_user(&app, first).await.status, "disabled");
+    assert_eq!(audited(&app, "user.disable").await, 1);
+    let mut disabled = Visitor::new(&app);
+    let reply = disabled.sign_in("op1@dhaka.example", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(reply.has("This account is disabled."), "{}", reply.body);
+    // ...and the session it had ends at its next request.
+    let reply = operator_session.get("/panel").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(reply.location().starts_with("/login"));
+    assert!(operator_session.session().is_none());
+
+    // Deleting it without a new operator for its sub-operator is refused...
+    let delete = format!("/panel/users/{first}/delete");
+    let reply = browser.submit(&page, &delete, &[("reassign_to", "")]).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.has("This field is required."), "{}", reply.body);
+    assert_eq!(stored_user(&app, first).await.status, "disabled");
+    // ...and with one, the sub-operator moves under it.
+    let second_text = second.to_string();
+    let reply = browser
+        .submit(&page, &delete, &[("reassign_to", &second_text)])
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), "/panel/users");
+    let deleted = stored_user(&app, first).await;
+    assert_eq!(deleted.status, "archived");
+    assert!(deleted.archived_at.is_some());
+    assert_eq!(stored_user(&app, sub).await.parent_id, Some(second));
+    assert_eq!(audited(&app, "user.reassign").await, 1);
+    assert_eq!(audited(&app, "user.archive").await, 1);
+    let list = browser.get("/panel/users").await;
+    assert!(
+        !list.has("op1@dhaka.example"),
+        "deleted users leave the list"
+    );
+    let list = browser.get("/panel/users?status=archived").await;
+    assert!(list.has("op1@dhaka.example"), "...but can be found");
+}
+
+async fn an_accountant_may_not_create_tenants_and_sees_only_itself(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let tenant = app.tenant(&token, "Dhaka Net").await;
+    let in_tenant = |email: &str, role: &str| staff_of(tenant, email, role);
+    let operator = app
+        .user(&token, in_tenant("op1@dhaka.example", "operator"))
+        .await;
+    let other = app
+        .user(&token, in_tenant("op2@dhaka.example", "operator"))
+        .await;
+    let mut body = in_tenant("sub@dhaka.example", "sub_operator");
+    body["parent_id"] = json!(operator);
+    app.user(&token, body).await;
+    app.user(&token, in_tenant("books@dhaka.example", "accountant"))
+        .await;
+
+    let mut accountant = Visitor::signed_in(&app, "books@dhaka.example").await;
+    let dashboard = accountant.get("/panel").await;
+    assert!(!dashboard.has("href=\"/panel/users\""), "no users section");
+    let reply = accountant.get("/panel/tenants/new").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.has("You may not do this."));
+    let csrf = dashboard.input("_csrf").unwrap();
+    let mut fields = TENANT_FORM.to_vec();
+    fields.push(("_csrf", &csrf));
+    let reply = accountant.post("/panel/tenants/new", &fields).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("tenant").await, 1);
+    let list = accountant.get("/panel/tenants").await;
+    assert!(
+        !list.has("href=\"/panel/tenants/new\""),
+        "no button it may not use"
+    );
+    assert_eq!(
+        accountant.get("/panel/users/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let users = accountant.get("/panel/users").await;
+    assert!(users.has("books@dhaka.example"));
+    assert!(!users.has("op1@dhaka.example") && !users.has("dev@example.com"));
+    let reply = accountant.get(&format!("/panel/users/{operator}")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let audit = accountant.get("/panel/audit").await;
+    assert!(!audit.has("op1@dhaka.example"), "only its own actions");
+
+    // An operator sees its sub-operator, not the other operator, and may not edit itself
+    // into something else.
+    let mut op = Visitor::signed_in(&app, "op1@dhaka.example").await;
+    let users = op.get("/panel/users").await;
+    assert!(users.has("sub@dhaka.example"));
+    assert!(!users.has("op2@dhaka.example"));
+    assert_eq!(
+        op.get(&format!("/panel/users/{other}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let form = op.get("/panel/users/new").await;
+    assert!(form.has("value=\"sub_operator\"") && form.has("value=\"card_distributor\""));
+    assert!(!form.has("value=\"operator\"") && !form.has("value=\"admin\""));
+    let csrf = form.input("_csrf").unwrap();
+    let staff = app.count("staff_user").await;
+    let reply = op
+        .post(
+            "/panel/users/new",
+            &[
+                ("_csrf", &csrf),
+                ("role", "admin"),
+                ("name", "Sneaky"),
+                ("email", "sneaky@dhaka.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("staff_user").await, staff);
+}
+
+async fn a_super_admin_runs_the_tenants_it_creates_and_no_others(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let foreign = app.tenant(&token, "Chittagong Net").await;
+    app.user(
+        &token,
+        json!({"email": "super@example.com", "name": "Super", "role": "super_admin"}),
+    )
+    .await;
+    let mut browser = Visitor::signed_in(&app, "super@example.com").await;
+
+    let reply = browser
+        .submit("/panel/tenants/new", "/panel/tenants/new", TENANT_FORM)
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let own = reply.created_id();
+    let list = browser.get("/panel/tenants").await;
+    assert!(list.has("Dhaka Net") && !list.has("Chittagong Net"));
+    let reply = browser.get(&format!("/panel/tenants/{foreign}")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    // Its new-user form offers its own tenant only, and roles from Admin down.
+    let form = browser.get("/panel/users/new").await;
+    assert!(
+        form.has(&format!("<option value=\"{own}\"")),
+        "{}",
+        form.body
+    );
+    assert!(!form.has(&format!("<option value=\"{foreign}\"")));
+    assert!(form.has("value=\"admin\"") && form.has("value=\"card_distributor\""));
+    assert!(!form.has("value=\"super_admin\""));
+    let own_text = own.to_string();
+    let reply = browser
+        .submit(
+            "/panel/users/new",
+            "/panel/users/new",
+            &[
+                ("role", "admin"),
+                ("tenant_id", &own_text),
+                ("name", "Owner"),
+                ("email", "owner@dhaka.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        stored_user(&app, reply.created_id()).await.tenant_id,
+        Some(own)
+    );
+    // Naming the other tenant finds nothing there.
+    let foreign_text = foreign.to_string();
+    let reply = browser
+        .submit(
+            "/panel/users/new",
+            "/panel/users/new",
+            &[
+                ("role", "admin"),
+                ("tenant_id", &foreign_text),
+                ("name", "Intruder"),
+                ("email", "intruder@ctg.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("Not found."), "{}", reply.body);
+    assert_eq!(app.count("staff_user").await, 3);
+}
+
+async fn a_manager_manages_users_within_its_permissions(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let tenant = app.tenant(&token, "Dhaka Net").await;
+    app.user(
+        &token,
+        json!({"email": "manager@dhaka.example", "name": "Manager", "role": "manager",
+               "tenant_id": tenant, "permissions": ["view_users", "manage_users"]}),
+    )
+    .await;
+    app.user(&token, staff_of(tenant, "op1@dhaka.example", "operator"))
+        .await;
+    let mut manager = Visitor::signed_in(&app, "manager@dhaka.example").await;
+
+    let users = manager.get("/panel/users").await;
+    assert!(users.has("op1@dhaka.example"), "it sees its tenant's users");
+    let form = manager.get("/panel/users/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.has("value=\"accountant\"") && form.has("value=\"staff\""));
+    assert!(!form.has("value=\"operator\"") && !form.has("value=\"manager\""));
+    assert!(form.has("value=\"view_users\"") && !form.has("value=\"manage_network\""));
+
+    let staff = [
+        ("role", "staff"),
+        ("name", "Helper"),
+        ("email", "helper@dhaka.example"),
+        ("password", PASSWORD),
+        ("permissions", "view_users"),
+    ];
+    let reply = manager
+        .submit("/panel/users/new", "/panel/users/new", &staff)
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let helper = stored_user(&app, reply.created_id()).await;
+    assert_eq!((helper.role, helper.tenant_id), (80, Some(tenant)));
+
+    // It grants nothing it does not hold, and creates nobody at or above its level.
+    let count = app.count("staff_user").await;
+    let mut granting = staff.to_vec();
+    granting[2] = ("email", "helper2@dhaka.example");
+    granting[4] = ("permissions", "manage_network");
+    let reply = manager
+        .submit("/panel/users/new", "/panel/users/new", &granting)
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let mut peer = staff.to_vec();
+    peer[0] = ("role", "manager");
+    peer[2] = ("email", "peer@dhaka.example");
+    let reply = manager
+        .submit("/panel/users/new", "/panel/users/new", &peer)
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("staff_user").await, count);
+    // The operator is above it: its page cannot be changed.
+    let list = manager.get("/panel/users?role=operator").await;
+    let table = list.body.find("id=\"user-list\"").expect("a list");
+    let start = table + list.body[table..].find("href=\"").unwrap() + "href=\"".len();
+    let end = list.body[start..].find('"').unwrap();
+    let page = list.body[start..start + end].to_owned();
+    let form = manager.get(&page).await;
+    assert!(form.has("<fieldset disabled>"), "{}", form.body);
+    let reply = manager
+        .submit(
+            &page,
+            &page,
+            &[
+                ("role", "operator"),
+                ("name", "Renamed"),
+                ("email", "op1@dhaka.example"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
+both_backends!(
+    a_developer_creates_a_tenant_and_staff_at_every_level_through_the_forms,
+    invalid_forms_come_back_with_field_messages_and_write_nothing,
+    users_are_edited_disabled_and_deleted_through_the_forms,
+    an_accountant_may_not_create_tenants_and_sees_only_itself,
+    a_super_admin_runs_the_tenants_it_creates_and_no_others,
+    a_manager_manages_users_within_its_permissions,
+);
