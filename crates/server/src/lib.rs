@@ -5,6 +5,7 @@
 //! area's operations (`mod.rs`), its API handlers (`api.rs`) and its panel pages
 //! (`panel.rs`). Shared machinery: `http` (API edge), `web` (panel edge), `jobs`, `app`.
 
+pub mod aaa;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 pub mod admin;
 pub mod bench;
 pub mod demo;
+pub mod freeradius;
 pub mod import;
 pub mod radius;
 pub mod router;

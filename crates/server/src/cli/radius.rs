@@ -23,6 +23,10 @@ pub enum RadiusCommand {
         #[command(subcommand)]
         command: TestCommand,
     },
+    /// Compare the FreeRADIUS tables with what lastmile decides; report (and repair) drift.
+    Verify(super::freeradius::VerifyArgs),
+    /// Write a FreeRADIUS 3.2 configuration directory pointed at lastmile's database.
+    FreeradiusConfig(super::freeradius::FreeradiusConfigArgs),
 }
 
 /// What `lastmile radius test` sends.
@@ -122,7 +126,13 @@ pub enum AcctStatus {
 
 /// Runs a RADIUS subcommand.
 pub async fn run(command: RadiusCommand) -> ExitCode {
-    let RadiusCommand::Test { command } = command;
+    let command = match command {
+        RadiusCommand::Test { command } => command,
+        RadiusCommand::Verify(args) => return super::freeradius::verify(args).await,
+        RadiusCommand::FreeradiusConfig(args) => {
+            return super::freeradius::freeradius_config(args).await;
+        }
+    };
     match test(command).await {
         Ok(code) => code,
         Err(message) => {
