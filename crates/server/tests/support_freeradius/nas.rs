@@ -1,0 +1,177 @@
+//! The NAS side: `radclient` and `radtest` sending to the test's FreeRADIUS from 127.0.0.1,
+//! and what they received; plus a runner for the `lastmile` binary.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use super::{FreeRadius, RADCLIENT, RADTEST, require, run};
+
+impl FreeRadius {
+    /// Sends an Access-Request from 127.0.0.1 with `secret` and these attributes (PAP when
+    /// `User-Password` is among them; a Message-Authenticator is always added).
+    pub fn auth(&self, secret: &str, attrs: &[(&str, &str)]) -> Reply {
+        let mut all = attrs.to_vec();
+        all.push(("NAS-IP-Address", "127.0.0.1"));
+        all.push(("Message-Authenticator", "0x00"));
+        self.radclient(self.auth_port, "auth", secret, &all)
+    }
+
+    /// PAP Access-Request for `user` with `password`.
+    pub fn login(&self, secret: &str, user: &str, password: &str) -> Reply {
+        self.auth(secret, &[("User-Name", user), ("User-Password", password)])
+    }
+
+    /// Sends an Accounting-Request from 127.0.0.1.
+    pub fn acct(&self, secret: &str, attrs: &[(&str, &str)]) -> Reply {
+        let mut all = attrs.to_vec();
+        all.push(("NAS-IP-Address", "127.0.0.1"));
+        self.radclient(self.acct_port, "acct", secret, &all)
+    }
+
+    fn radclient(&self, port: u16, kind: &str, secret: &str, attrs: &[(&str, &str)]) -> Reply {
+        let input: String = attrs
+            .iter()
+            .map(|(name, value)| {
+                if value.starts_with("0x")
+                    || value.parse::<u64>().is_ok()
+                    || *name == "NAS-IP-Address"
+                {
+                    format!("{name} = {value}\n")
+                } else {
+                    format!("{name} = \"{value}\"\n")
+                }
+            })
+            .collect();
+        let mut child = Command::new(RADCLIENT)
+            .args(["-x", "-r", "1", "-t", "2"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(kind)
+            .arg(secret)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("radclient runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        Reply::parse(
+            &String::from_utf8_lossy(&output.stdout),
+            &String::from_utf8_lossy(&output.stderr),
+        )
+    }
+
+    /// `radtest USER PASSWORD 127.0.0.1:PORT 0 SECRET`.
+    pub fn radtest(&self, secret: &str, user: &str, password: &str) -> Reply {
+        require(RADTEST, "freeradius-utils");
+        let output = Command::new(RADTEST)
+            .args([user, password])
+            .arg(format!("127.0.0.1:{}", self.auth_port))
+            .args(["0", secret])
+            .output()
+            .expect("radtest runs");
+        Reply::parse(
+            &String::from_utf8_lossy(&output.stdout),
+            &String::from_utf8_lossy(&output.stderr),
+        )
+    }
+
+    /// Panics with the exchange and FreeRADIUS's log unless `reply` is `code`.
+    pub fn expect(&self, reply: &Reply, code: &str, what: &str) {
+        assert_eq!(
+            reply.code.as_deref(),
+            Some(code),
+            "{what}:\n{}\n--- FreeRADIUS:\n{}",
+            reply.raw,
+            self.tail()
+        );
+    }
+}
+
+/// What radclient received.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// `Access-Accept`, `Access-Reject`, `Accounting-Response`; `None` without a reply.
+    pub code: Option<String>,
+    /// The reply's attributes, string values unquoted.
+    pub attrs: Vec<(String, String)>,
+    /// What radclient printed.
+    pub raw: String,
+}
+
+impl Reply {
+    fn parse(stdout: &str, stderr: &str) -> Reply {
+        let mut code = None;
+        let mut attrs = Vec::new();
+        let mut in_reply = false;
+        for line in stdout.lines() {
+            if let Some(rest) = line.strip_prefix("Received ") {
+                code = rest.split_whitespace().next().map(str::to_owned);
+                in_reply = true;
+            } else if line.starts_with("Sent ") {
+                in_reply = false;
+            } else if in_reply && let Some((name, value)) = line.trim().split_once(" = ") {
+                attrs.push((name.to_owned(), value.trim_matches('"').to_owned()));
+            }
+        }
+        Reply {
+            code,
+            attrs,
+            raw: format!("{stdout}{stderr}"),
+        }
+    }
+
+    /// The value of `name` in the reply.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a run of the `lastmile` binary printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `lastmile` with these arguments (`as_user`: under that account, through setpriv).
+pub fn lastmile_as(as_user: Option<&str>, args: &[&str]) -> Run {
+    let binary = env!("CARGO_BIN_EXE_lastmile");
+    // Another user may not reach the build directory (under root's home in CI): it runs a
+    // copy of the binary.
+    let copy = tempfile::tempdir().unwrap();
+    let mut command = match as_user {
+        Some(user) => {
+            let copied = copy.path().join("lastmile");
+            std::fs::copy(binary, &copied).unwrap();
+            run(Command::new("chmod").arg("755").arg(copy.path()));
+            let mut c = Command::new("setpriv");
+            c.arg(format!("--reuid={user}"))
+                .arg(format!("--regid={user}"))
+                .arg("--init-groups")
+                .arg(copied)
+                .current_dir(copy.path());
+            c
+        }
+        None => Command::new(binary),
+    };
+    let output = command.args(args).output().expect("lastmile runs");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs `lastmile` with these arguments.
+pub fn lastmile(args: &[&str]) -> Run {
+    lastmile_as(None, args)
+}
