@@ -51,6 +51,58 @@ impl Reply {
         self.body.contains(text)
     }
 
+    /// The ids of the rows marked `data-{what}="ID"` in the page, in order.
+    pub fn rows(&self, what: &str) -> Vec<i64> {
+        let marker = format!("data-{what}=\"");
+        self.body
+            .split(&marker)
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next()?.parse().ok())
+            .collect()
+    }
+
+    /// The text of the element with `id="{id}"`, tags left out.
+    pub fn text_of(&self, id: &str) -> Option<String> {
+        let start = self.body.find(&format!("id=\"{id}\""))?;
+        let open = start + self.body[start..].find('>')? + 1;
+        let mut depth = 1;
+        let mut text = String::new();
+        let mut rest = &self.body[open..];
+        while let Some(lt) = rest.find('<') {
+            text.push_str(&rest[..lt]);
+            let gt = rest[lt..].find('>')? + lt;
+            let tag = &rest[lt + 1..gt];
+            if tag.starts_with('/') {
+                depth -= 1;
+            } else if !tag.ends_with('/')
+                && !["input", "br", "meta", "link"]
+                    .iter()
+                    .any(|v| tag.starts_with(v))
+            {
+                depth += 1;
+            }
+            if depth == 0 {
+                break;
+            }
+            rest = &rest[gt + 1..];
+        }
+        Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
+    /// The id a form on the page posts to: `action="{prefix}ID"`.
+    pub fn action_id(&self, prefix: &str) -> Option<i64> {
+        let marker = format!("action=\"{prefix}");
+        let rest = &self.body[self.body.find(&marker)? + marker.len()..];
+        rest.split(['"', '/']).next()?.parse().ok()
+    }
+
+    /// The link marked `rel="next"`, if any.
+    pub fn next_link(&self) -> Option<String> {
+        let end = self.body.find("\" rel=\"next\"")?;
+        let start = self.body[..end].rfind("href=\"")? + "href=\"".len();
+        Some(self.body[start..end].replace("&amp;", "&"))
+    }
+
     /// The id at the end of a redirect to `/panel/{what}/{id}`.
     pub fn created_id(&self) -> i64 {
         let location = self.location();
@@ -228,3 +280,70 @@ pub const TENANT_FORM: &[(&str, &str)] = &[
     ("currency", "BDT"),
     ("time_zone", "Asia/Dhaka"),
 ];
+
+/// A tenant and its Admin signed in to the panel, with the Developer's API token for
+/// arranging what a test needs.
+pub struct Isp<'a> {
+    /// The Developer's API token.
+    pub dev: String,
+    /// The tenant (BD, BDT, Asia/Dhaka).
+    pub tenant: i64,
+    /// The tenant's Admin in the panel.
+    pub admin: Visitor<'a>,
+}
+
+/// A tenant with an Admin (`admin@dhaka.example`) signed in to the panel.
+pub async fn isp(app: &TestApp) -> Isp<'_> {
+    let dev = app.developer().await;
+    let tenant = app.tenant(&dev, "Dhaka Net").await;
+    app.user(&dev, staff_of(tenant, "admin@dhaka.example", "admin"))
+        .await;
+    let admin = Visitor::signed_in(app, "admin@dhaka.example").await;
+    Isp { dev, tenant, admin }
+}
+
+/// Creates a record through the API; returns its JSON.
+pub async fn created(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let (status, reply) = app.post(path, token, body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{path} {body}: {reply}");
+    reply
+}
+
+/// The stored customer, archived or not, read without any scope.
+pub async fn stored_customer(app: &TestApp, id: i64) -> store::customer::Customer {
+    use sea_orm::EntityTrait as _;
+    store::entity::customer::Entity::find_by_id(id)
+        .one(app.state.db.conn())
+        .await
+        .unwrap()
+        .expect("the customer is stored")
+}
+
+/// The customer's FreeRADIUS rows.
+pub async fn radius_rows(app: &TestApp, id: i64) -> store::radius::Stored {
+    store::radius::read(app.state.db.conn(), id).await.unwrap()
+}
+
+/// The value of `attribute` among stored rows, if present.
+pub fn attribute<'r>(rows: &'r [store::radius::Row], attribute: &str) -> Option<&'r str> {
+    rows.iter()
+        .find(|(a, _, _)| a == attribute)
+        .map(|(_, _, v)| v.as_str())
+}
+
+/// The `nas` rows: address and secret.
+pub async fn nas_rows(app: &TestApp) -> Vec<(String, String)> {
+    use sea_orm::EntityTrait as _;
+    store::entity::nas::Entity::find()
+        .all(app.state.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.nasname, n.secret))
+        .collect()
+}

@@ -1,0 +1,614 @@
+//! The ISP's records in the web panel over HTTP, without a browser: routers (the RADIUS
+//! secret shown once and written to FreeRADIUS's `nas`), zones, IP pools (capacity, use,
+//! exact blocks, overlaps refused), packages in three levels (prices in the tenant's
+//! currency, the cost price capped by the price, deletion refused while in use), the tenant's
+//! operating settings, what each role's navigation offers, and the CSRF token on every form.
+//! Each test reads the database as well as the pages; `support::panel` plays the browser.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use reqwest::StatusCode;
+use sea_orm::EntityTrait as _;
+use serde_json::json;
+use support::panel::{Isp, Reply, Visitor, created, isp, nas_rows, staff_of};
+use support::{Backend, TestApp, spawn};
+
+/// The secret shown on a router's page, if the page shows one.
+fn secret_on(page: &Reply) -> Option<String> {
+    let start = page.body.find("id=\"router-secret\"")?;
+    let rest = &page.body[start..];
+    let code = rest.find("<code class=\"big\">")? + "<code class=\"big\">".len();
+    let end = rest[code..].find("</code>")? + code;
+    Some(rest[code..end].to_owned())
+}
+
+/// The router form's fields with `changes` applied.
+fn router_form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("name", "Core 1"),
+        ("nas_address", "10.9.0.1"),
+        ("secret", ""),
+        ("api_address", ""),
+        ("api_port", ""),
+        ("api_user", ""),
+        ("api_password", ""),
+        ("time_zone", ""),
+        ("notes", "rack 2"),
+    ];
+    for (name, value) in changes {
+        fields.retain(|(n, _)| n != name);
+        fields.push((name, value));
+    }
+    fields
+}
+
+async fn a_router_shows_its_generated_secret_once_and_is_written_to_nas(backend: Backend) {
+    let app = spawn(backend).await;
+    let Isp { mut admin, .. } = isp(&app).await;
+
+    let reply = admin
+        .submit(
+            "/panel/routers/new",
+            "/panel/routers/new",
+            &router_form(&[]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let secret = secret_on(&reply).expect("the new secret is on the page");
+    assert_eq!(secret.len(), 24);
+    assert_eq!(
+        nas_rows(&app).await,
+        [("10.9.0.1".to_owned(), secret.clone())]
+    );
+    let id = reply.action_id("/panel/routers/").unwrap();
+    let page = format!("/panel/routers/{id}");
+
+    // Never again: neither the router's page nor the list shows it.
+    let shown = admin.get(&page).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(secret_on(&shown).is_none() && !shown.has(&secret));
+    let list = admin.get("/panel/routers").await;
+    assert_eq!(list.rows("router"), [id]);
+    assert!(list.has("Core 1") && !list.has(&secret));
+
+    // Renewing it shows the new one, once, and FreeRADIUS gets it.
+    let fields = router_form(&[("new_secret", "on"), ("api_port", "8728")]);
+    let reply = admin.submit(&page, &page, &fields).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let renewed = secret_on(&reply).expect("the renewed secret is on the page");
+    assert_ne!(renewed, secret);
+    assert_eq!(nas_rows(&app).await, [("10.9.0.1".to_owned(), renewed)]);
+
+    // A bad address and a short secret come back with messages; nothing is written.
+    let fields = [
+        ("name", "Edge"),
+        ("nas_address", "not an address"),
+        ("secret", "short"),
+    ];
+    let reply = admin
+        .submit("/panel/routers/new", "/panel/routers/new", &fields)
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("Not an IP address."), "{}", reply.body);
+    assert!(reply.has("At least 8 characters."));
+    assert!(reply.has("value=\"Edge\""), "what was typed stays");
+    assert_eq!(app.count("router").await, 1);
+
+    // Deleting takes it out of FreeRADIUS's clients.
+    let reply = admin
+        .submit(&page, &format!("/panel/routers/{id}/delete"), &[])
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(nas_rows(&app).await.is_empty());
+    assert!(admin.get("/panel/routers").await.rows("router").is_empty());
+}
+
+async fn zones_nest_and_pools_show_capacity_use_and_blocks_and_never_overlap(backend: Backend) {
+    let app = spawn(backend).await;
+    let Isp { mut admin, .. } = isp(&app).await;
+
+    let new = "/panel/zones/new";
+    let north = admin
+        .submit(new, new, &[("name", "North"), ("parent_id", "")])
+        .await
+        .created_id();
+    let north_id = north.to_string();
+    let inner = admin
+        .submit(new, new, &[("name", "North-1"), ("parent_id", &north_id)])
+        .await
+        .created_id();
+    let list = admin.get("/panel/zones").await;
+    assert_eq!(list.rows("zone").len(), 2);
+    let stored = store::entity::zone::Entity::find_by_id(inner)
+        .one(app.state.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.parent_id, Some(north));
+    // A zone cannot go inside its own child.
+    let page = format!("/panel/zones/{north}");
+    let inner_id = inner.to_string();
+    let reply = admin
+        .submit(&page, &page, &[("name", "North"), ("parent_id", &inner_id)])
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.has("A zone cannot be inside itself"),
+        "{}",
+        reply.body
+    );
+
+    let new = "/panel/ip-pools/new";
+    let fields = [("name", "pppoe-main"), ("ranges", "10.0.0.1-10.0.0.254")];
+    let reply = admin.submit(new, new, &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = admin.get(reply.location()).await;
+    assert_eq!(page.text_of("pool-capacity").as_deref(), Some("254"));
+    assert_eq!(page.text_of("pool-used").as_deref(), Some("0"));
+    assert_eq!(
+        page.text_of("pool-blocks").unwrap(),
+        "10.0.0.1/32, 10.0.0.2/31, 10.0.0.4/30, 10.0.0.8/29, 10.0.0.16/28, 10.0.0.32/27, \
+         10.0.0.64/26, 10.0.0.128/26, 10.0.0.192/27, 10.0.0.224/28, 10.0.0.240/29, \
+         10.0.0.248/30, 10.0.0.252/31, 10.0.0.254/32"
+    );
+
+    // Overlapping another pool of the tenant is refused, with the reason beside the field.
+    let reply = admin
+        .submit(new, new, &[("name", "other"), ("ranges", "10.0.0.128/25")])
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.has("Overlaps another pool of the tenant."),
+        "{}",
+        reply.body
+    );
+    let reply = admin
+        .submit(new, new, &[("name", "bad"), ("ranges", "10.0.0.300")])
+        .await;
+    assert!(reply.has("Not a valid pool:"), "{}", reply.body);
+    assert_eq!(app.count("ip_pool").await, 1);
+
+    // A comma list of a block and a range; the list shows capacity and use.
+    let fields = [
+        ("name", "hotspot"),
+        ("ranges", "10.1.0.0/24, 10.1.1.1-10.1.1.10"),
+    ];
+    let reply = admin.submit(new, new, &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let list = admin.get("/panel/ip-pools").await;
+    assert_eq!(list.rows("pool").len(), 2);
+    assert!(list.has("<td class=\"num\">266</td>"), "{}", list.body);
+    assert!(list.has("<code>10.1.0.0/24</code>"));
+}
+
+/// A tenant with an operator (`op1`) and its sub-operator (`sub1`); returns their ids.
+async fn resellers(app: &TestApp, dev: &str, tenant: i64) -> (i64, i64) {
+    let op = app
+        .user(dev, staff_of(tenant, "op1@dhaka.example", "operator"))
+        .await;
+    let mut sub = staff_of(tenant, "sub1@dhaka.example", "sub_operator");
+    sub["parent_id"] = json!(op);
+    (op, app.user(dev, sub).await)
+}
+
+async fn stored_package(app: &TestApp, id: i64) -> store::package::Package {
+    store::package::find_any(app.state.db.conn(), id)
+        .await
+        .unwrap()
+        .expect("the package is stored")
+}
+
+async fn packages_are_made_in_three_levels_with_prices_in_the_tenant_currency(backend: Backend) {
+    let app = spawn(backend).await;
+    let mut isp = isp(&app).await;
+    let (op, sub) = resellers(&app, &isp.dev, isp.tenant).await;
+    let pool = created(
+        &app,
+        &isp.dev,
+        "/api/v1/ip-pools",
+        json!({"tenant_id": isp.tenant, "name": "pppoe-main", "ranges": "10.0.0.0/24"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let admin = &mut isp.admin;
+
+    let pool_id = pool.to_string();
+    let master_form = [
+        ("name", "Home 20M"),
+        ("connection_type", "pppoe"),
+        ("download_kbps", "20M"),
+        ("upload_kbps", "5M"),
+        ("volume_bytes", ""),
+        ("validity_days", "30"),
+        ("validity_hours", "0"),
+        ("validity_minutes", "0"),
+        ("ip_pool_id", pool_id.as_str()),
+        ("price", "500"),
+        ("visibility", "public"),
+    ];
+    let new = "/panel/packages/new";
+    let reply = admin.submit(new, new, &master_form).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let master = reply.created_id();
+    let stored = stored_package(&app, master).await;
+    assert_eq!(
+        (stored.price, stored.download_kbps, stored.upload_kbps),
+        (50_000, 20_000, 5_000)
+    );
+    assert_eq!(
+        (stored.validity_minutes, stored.ip_pool_id),
+        (30 * 1440, Some(pool))
+    );
+    let list = admin.get("/panel/packages").await;
+    assert!(list.has("500.00 BDT"), "{}", list.body);
+    assert!(list.has("↓ 20M ↑ 5M") && list.has("30 d 0 h 0 min"));
+
+    // The reserved name, a speed that is not one and no validity at all: every mistake shown.
+    let mut bad = master_form.to_vec();
+    bad.retain(|(n, _)| !["name", "download_kbps", "validity_days"].contains(n));
+    bad.extend([
+        ("name", "trial"),
+        ("download_kbps", "fast"),
+        ("validity_days", "0"),
+    ]);
+    let reply = admin.submit(new, new, &bad).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for message in [
+        "This name is reserved.",
+        "Not a speed",
+        "The validity must be at least one minute.",
+    ] {
+        assert!(reply.has(message), "{message}: {}", reply.body);
+    }
+    assert_eq!(app.count("package").await, 1);
+
+    // Offered to the operator: a cost price above the price is refused.
+    let derive = format!("/panel/packages/{master}/derive");
+    let op_id = op.to_string();
+    let mut offer = vec![
+        ("owner_id", op_id.as_str()),
+        ("name", "Op Home"),
+        ("price", "600"),
+        ("cost_price", "650.50"),
+        ("visibility", "public"),
+    ];
+    let reply = admin.submit(&derive, &derive, &offer).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.has("The cost price may not be above the price."),
+        "{}",
+        reply.body
+    );
+    assert_eq!(app.count("package").await, 1);
+    offer.retain(|(n, _)| *n != "cost_price");
+    offer.push(("cost_price", "450.50"));
+    let reply = admin.submit(&derive, &derive, &offer).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let operator_package = reply.created_id();
+    let stored = stored_package(&app, operator_package).await;
+    assert_eq!(stored.level, "operator");
+    assert_eq!(
+        (stored.owner_id, stored.parent_id),
+        (Some(op), Some(master))
+    );
+    assert_eq!((stored.price, stored.cost_price), (60_000, 45_050));
+
+    // The operator sees its own package, not the master, and offers it to its sub-operator.
+    let mut operator = Visitor::signed_in(&app, "op1@dhaka.example").await;
+    let list = operator.get("/panel/packages").await;
+    assert_eq!(list.rows("package"), [operator_package]);
+    let derive = format!("/panel/packages/{operator_package}/derive");
+    let sub_id = sub.to_string();
+    let offer = [
+        ("owner_id", sub_id.as_str()),
+        ("name", "Sub Home"),
+        ("price", "700"),
+        ("cost_price", "600"),
+    ];
+    let reply = operator.submit(&derive, &derive, &offer).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let stored = stored_package(&app, reply.created_id()).await;
+    assert_eq!(stored.level, "sub_operator");
+    assert_eq!(
+        (stored.owner_id, stored.parent_id),
+        (Some(sub), Some(operator_package))
+    );
+
+    // The list filters by level and owner.
+    let list = admin.get("/panel/packages?level=operator").await;
+    assert_eq!(list.rows("package"), [operator_package]);
+    let list = admin.get(&format!("/panel/packages?owner_id={sub}")).await;
+    assert_eq!(list.rows("package").len(), 1);
+    let list = admin.get("/panel/packages?connection_type=hotspot").await;
+    assert!(list.rows("package").is_empty());
+
+    // A master's new speed reaches the packages offered from it.
+    let page = format!("/panel/packages/{master}");
+    let mut faster = master_form.to_vec();
+    faster.retain(|(n, _)| *n != "download_kbps");
+    faster.push(("download_kbps", "30M"));
+    let reply = admin.submit(&page, &page, &faster).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        stored_package(&app, operator_package).await.download_kbps,
+        30_000
+    );
+
+    // Deleting a master that packages are offered from is refused on its page.
+    let reply = admin
+        .submit(&page, &format!("/panel/packages/{master}/delete"), &[])
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("It is in use"), "{}", reply.body);
+    assert!(stored_package(&app, master).await.archived_at.is_none());
+}
+
+/// The tenant form's fields with the operating settings given.
+fn tenant_form<'a>(settings: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("name", "Dhaka Net"),
+        ("country", "BD"),
+        ("currency", "BDT"),
+        ("time_zone", "Asia/Dhaka"),
+    ];
+    fields.extend_from_slice(settings);
+    fields
+}
+
+async fn the_tenant_operating_settings_change_through_the_tenant_form(backend: Backend) {
+    let app = spawn(backend).await;
+    let Isp {
+        dev,
+        tenant,
+        mut admin,
+    } = isp(&app).await;
+    let page = format!("/panel/tenants/{tenant}");
+    let form = admin.get(&page).await;
+    assert!(
+        form.has("name=\"realm\" value=\"dhaka-net\""),
+        "{}",
+        form.body
+    );
+
+    // An address-list policy needs the list's name; a bad realm is refused.
+    let reply = admin
+        .submit(
+            &page,
+            &page,
+            &tenant_form(&[
+                ("realm", "-bad-"),
+                ("suspension_policy", "address_list"),
+                ("suspension_target", ""),
+                ("default_billing_type", "postpaid"),
+            ]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("This field is required."), "{}", reply.body);
+    assert!(reply.has("2 to 32 of a-z, 0-9 and hyphens"));
+    let stored = store::entity::tenant::Entity::find_by_id(tenant)
+        .one(app.state.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            stored.suspension_policy.as_str(),
+            stored.default_billing_type.as_str()
+        ),
+        ("reject", "prepaid")
+    );
+
+    let settings = [
+        ("realm", "dhaka"),
+        ("suspension_policy", "address_list"),
+        ("suspension_target", "suspended"),
+        ("default_billing_type", "postpaid"),
+        ("mobile_country", "IN"),
+    ];
+    let reply = admin.submit(&page, &page, &tenant_form(&settings)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let stored = store::entity::tenant::Entity::find_by_id(tenant)
+        .one(app.state.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.realm.as_deref(), Some("dhaka"));
+    assert_eq!(
+        (
+            stored.suspension_policy.as_str(),
+            stored.suspension_target.as_deref()
+        ),
+        ("address_list", Some("suspended"))
+    );
+    assert_eq!(stored.default_billing_type, "postpaid");
+    assert_eq!(stored.mobile_country.as_deref(), Some("IN"));
+
+    // Once the tenant has a customer, its realm stays.
+    let master = created(
+        &app,
+        &dev,
+        "/api/v1/packages",
+        json!({"tenant_id": tenant, "name": "Home", "connection_type": "pppoe",
+               "download_kbps": 10000, "upload_kbps": 2000, "validity_days": 30, "price": 100}),
+    )
+    .await;
+    created(
+        &app,
+        &dev,
+        "/api/v1/customers",
+        json!({"tenant_id": tenant, "package_id": master["id"], "connection_type": "pppoe",
+               "name": "First", "username": "first", "password": "first-pass"}),
+    )
+    .await;
+    let mut moved = settings.to_vec();
+    moved[0] = ("realm", "dhaka-2");
+    let reply = admin.submit(&page, &page, &tenant_form(&moved)).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.has("The realm cannot change once the tenant has customers."),
+        "{}",
+        reply.body
+    );
+    // The same form with the realm untouched still saves.
+    let reply = admin.submit(&page, &page, &tenant_form(&settings)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+}
+
+async fn each_role_is_offered_the_sections_it_may_use(backend: Backend) {
+    let app = spawn(backend).await;
+    let Isp {
+        dev,
+        tenant,
+        mut admin,
+    } = isp(&app).await;
+    resellers(&app, &dev, tenant).await;
+    app.user(
+        &dev,
+        staff_of(tenant, "cards@dhaka.example", "card_distributor"),
+    )
+    .await;
+    let sections = [
+        "/panel/customers",
+        "/panel/packages",
+        "/panel/routers",
+        "/panel/zones",
+        "/panel/ip-pools",
+    ];
+    let offered = |page: &Reply| -> Vec<&str> {
+        sections
+            .iter()
+            .copied()
+            .filter(|s| page.has(&format!("<a href=\"{s}\"")))
+            .collect()
+    };
+    let dashboard = admin.get("/panel").await;
+    assert_eq!(offered(&dashboard), sections);
+    let mut operator = Visitor::signed_in(&app, "op1@dhaka.example").await;
+    let dashboard = operator.get("/panel").await;
+    assert_eq!(offered(&dashboard), ["/panel/customers", "/panel/packages"]);
+    let mut cards = Visitor::signed_in(&app, "cards@dhaka.example").await;
+    let dashboard = cards.get("/panel").await;
+    assert!(offered(&dashboard).is_empty(), "{}", dashboard.body);
+    // Nor does the address show a card distributor any customer or let it create one.
+    let list = cards.get("/panel/customers").await;
+    assert!(list.rows("customer").is_empty());
+    assert_eq!(
+        cards.get("/panel/customers/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The operator reads the network but may not change it.
+    assert_eq!(
+        operator.get("/panel/routers/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn every_isp_form_refuses_a_post_without_its_csrf_token(backend: Backend) {
+    let app = spawn(backend).await;
+    let Isp {
+        dev,
+        tenant,
+        mut admin,
+    } = isp(&app).await;
+    let master = created(
+        &app,
+        &dev,
+        "/api/v1/packages",
+        json!({"tenant_id": tenant, "name": "Home", "connection_type": "pppoe",
+               "download_kbps": 10000, "upload_kbps": 2000, "validity_days": 30, "price": 100}),
+    )
+    .await;
+    let customer = created(
+        &app,
+        &dev,
+        "/api/v1/customers",
+        json!({"tenant_id": tenant, "package_id": master["id"], "connection_type": "pppoe",
+               "name": "First", "username": "first", "password": "first-pass"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let counted = [
+        "router",
+        "zone",
+        "ip_pool",
+        "package",
+        "customer",
+        "audit_log",
+    ];
+    let mut before = Vec::new();
+    for table in counted {
+        before.push(app.count(table).await);
+    }
+    let posts: [(String, Vec<(&str, &str)>); 8] = [
+        ("/panel/routers/new".into(), router_form(&[])),
+        ("/panel/zones/new".into(), vec![("name", "North")]),
+        (
+            "/panel/ip-pools/new".into(),
+            vec![("name", "p"), ("ranges", "10.0.0.0/24")],
+        ),
+        (
+            "/panel/packages/new".into(),
+            vec![
+                ("name", "X"),
+                ("download_kbps", "1M"),
+                ("upload_kbps", "1M"),
+            ],
+        ),
+        (
+            "/panel/customers/new".into(),
+            vec![
+                ("name", "X"),
+                ("username", "x"),
+                ("connection_type", "pppoe"),
+            ],
+        ),
+        (
+            format!("/panel/customers/{customer}/suspend"),
+            vec![("version", "1")],
+        ),
+        (format!("/panel/customers/{customer}/delete"), vec![]),
+        (
+            format!("/panel/tenants/{tenant}"),
+            tenant_form(&[("suspension_policy", "pool"), ("suspension_target", "x")]),
+        ),
+    ];
+    for (path, fields) in &posts {
+        let reply = admin.post(path, fields).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            reply.has("This form has expired."),
+            "{path}: {}",
+            reply.body
+        );
+        let mut wrong = fields.clone();
+        wrong.push(("_csrf", "not-the-token"));
+        assert_eq!(
+            admin.post(path, &wrong).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let mut after = Vec::new();
+    for table in counted {
+        after.push(app.count(table).await);
+    }
+    assert_eq!(before, after, "nothing was written");
+    let (_, stored) = app
+        .get(&format!("/api/v1/customers/{customer}"), &dev)
+        .await;
+    assert_eq!(stored["status"], "active");
+}
+
+both_backends!(
+    a_router_shows_its_generated_secret_once_and_is_written_to_nas,
+    zones_nest_and_pools_show_capacity_use_and_blocks_and_never_overlap,
+    packages_are_made_in_three_levels_with_prices_in_the_tenant_currency,
+    the_tenant_operating_settings_change_through_the_tenant_form,
+    each_role_is_offered_the_sections_it_may_use,
+    every_isp_form_refuses_a_post_without_its_csrf_token,
+);
