@@ -100,12 +100,19 @@ pub async fn check_password(
     ip: IpAddr,
 ) -> Result<Verified, OpError> {
     let keys = throttle_keys(email, ip);
-    if let Some(wait) = state.throttle.check(&keys, Instant::now()) {
+    let started = Instant::now();
+    if let Err(wait) = state.throttle.attempt(&keys, started) {
         state.metrics.sign_in("throttled");
         return Err(OpError::TooMany(wait.as_secs()));
     }
     let found = match Email::parse(email) {
-        Ok(email) => store::user::find_for_sign_in(state.db.conn(), &email).await?,
+        Ok(email) => match store::user::find_for_sign_in(state.db.conn(), &email).await {
+            Ok(found) => found,
+            Err(error) => {
+                state.throttle.forgive(&keys, started, None);
+                return Err(error.into());
+            }
+        },
         Err(_) => None,
     };
     let stored = found.as_ref().map(|(user, _)| user.password_hash.as_str());
@@ -118,19 +125,23 @@ pub async fn check_password(
     let matched = match state.hasher.verify(password, stored).await {
         Ok(matched) => matched,
         Err(crate::auth::password::HashError::Busy) => {
+            state.throttle.forgive(&keys, started, None);
             state.metrics.sign_in("busy");
             return Err(OpError::Busy);
         }
-        Err(error) => return Err(OpError::Internal(error.to_string())),
+        Err(error) => {
+            state.throttle.forgive(&keys, started, None);
+            return Err(OpError::Internal(error.to_string()));
+        }
     };
     let Some((user, tenant)) = found.filter(|_| matched) else {
-        state.throttle.failed(&keys, Instant::now());
+        // The attempt stays counted: a wrong password.
         state.metrics.sign_in("wrong");
         return Err(OpError::Unauthenticated("invalid_credentials"));
     };
     let holder = Holder { user, tenant };
+    state.throttle.forgive(&keys, started, Some(&keys[0]));
     let actor = actor_of(&holder)?;
-    state.throttle.succeeded(&keys[0]);
     Ok(Verified { holder, actor })
 }
 
@@ -142,7 +153,8 @@ pub async fn check_totp(
     ip: IpAddr,
 ) -> Result<(), OpError> {
     let keys = throttle_keys(&verified.holder.user.email, ip);
-    if let Some(wait) = state.throttle.check(&keys, Instant::now()) {
+    let started = Instant::now();
+    if let Err(wait) = state.throttle.attempt(&keys, started) {
         return Err(OpError::TooMany(wait.as_secs()));
     }
     let secret = verified
@@ -166,9 +178,9 @@ pub async fn check_totp(
         None => false,
     };
     if accepted {
+        state.throttle.forgive(&keys, started, None);
         Ok(())
     } else {
-        state.throttle.failed(&keys, Instant::now());
         state.metrics.sign_in("wrong_totp");
         Err(OpError::Unauthenticated("invalid_totp"))
     }

@@ -29,10 +29,13 @@ impl Throttle {
         }
     }
 
-    /// `None` if an attempt under `keys` may go ahead, or how long until it may.
-    pub fn check(&self, keys: &[String], now: Instant) -> Option<Duration> {
+    /// Starts an attempt under `keys` at `now`: refused with how long to wait when a key has
+    /// reached the limit, else counted at once as a failure, so that attempts running
+    /// concurrently cannot all pass the limit. A successful attempt is taken back with
+    /// [`Throttle::forgive`].
+    pub fn attempt(&self, keys: &[String], now: Instant) -> Result<(), Duration> {
         if self.limit == 0 {
-            return None;
+            return Ok(());
         }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut wait = None;
@@ -47,15 +50,9 @@ impl Throttle {
                 }
             }
         }
-        wait
-    }
-
-    /// Counts a failed attempt under every key.
-    pub fn failed(&self, keys: &[String], now: Instant) {
-        if self.limit == 0 {
-            return;
+        if let Some(wait) = wait {
+            return Err(wait);
         }
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.len() >= MAX_KEYS {
             state.retain(|_, times| {
                 prune(times, now);
@@ -67,18 +64,26 @@ impl Throttle {
         }
         for key in keys {
             let times = state.entry(key.clone()).or_default();
-            prune(times, now);
             times.push_back(now);
-            while times.len() > self.limit {
-                times.pop_front();
-            }
         }
+        Ok(())
     }
 
-    /// Clears a key's failures (the account signed in).
-    pub fn succeeded(&self, key: &str) {
+    /// Takes back the attempt started at `at` under `keys` (it succeeded, or failed for a
+    /// reason that is not the caller's), and clears the failures of `clear` (the account
+    /// that signed in).
+    pub fn forgive(&self, keys: &[String], at: Instant, clear: Option<&str>) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.remove(key);
+        for key in keys {
+            if let Some(times) = state.get_mut(key)
+                && let Some(index) = times.iter().rposition(|t| *t == at)
+            {
+                times.remove(index);
+            }
+        }
+        if let Some(key) = clear {
+            state.remove(key);
+        }
     }
 }
 
@@ -95,45 +100,55 @@ fn prune(times: &mut VecDeque<Instant>, now: Instant) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_eleventh_wrong_try_in_a_minute_is_refused_and_the_minute_after_is_not() {
-        let throttle = Throttle::new(10);
-        let keys = ["account:a@example.com".to_owned(), "ip:10.0.0.1".to_owned()];
-        let start = Instant::now();
-        for i in 0..10 {
-            assert_eq!(throttle.check(&keys, start), None, "try {}", i + 1);
-            throttle.failed(&keys, start);
-        }
-        assert!(throttle.check(&keys, start).is_some());
-        // Another account from the same address is refused too; the same account elsewhere too.
-        assert!(
-            throttle
-                .check(
-                    &["account:b@example.com".into(), "ip:10.0.0.1".into()],
-                    start
-                )
-                .is_some()
-        );
-        assert!(
-            throttle
-                .check(
-                    &["account:a@example.com".into(), "ip:10.0.0.2".into()],
-                    start
-                )
-                .is_some()
-        );
-        assert_eq!(throttle.check(&keys, start + WINDOW), None);
+    fn keys(account: &str, ip: &str) -> [String; 2] {
+        [format!("account:{account}"), format!("ip:{ip}")]
     }
 
     #[test]
-    fn a_sign_in_clears_the_account_but_not_the_address() {
-        let throttle = Throttle::new(2);
-        let keys = ["account:a@example.com".to_owned(), "ip:10.0.0.1".to_owned()];
+    fn the_eleventh_wrong_try_in_a_minute_is_refused_and_the_minute_after_is_not() {
+        let throttle = Throttle::new(10);
+        let start = Instant::now();
+        for i in 0..10 {
+            assert_eq!(
+                throttle.attempt(&keys("a", "10.0.0.1"), start),
+                Ok(()),
+                "try {}",
+                i + 1
+            );
+        }
+        assert!(throttle.attempt(&keys("a", "10.0.0.1"), start).is_err());
+        // Another account from the same address is refused too; the same account elsewhere too.
+        assert!(throttle.attempt(&keys("b", "10.0.0.1"), start).is_err());
+        assert!(throttle.attempt(&keys("a", "10.0.0.2"), start).is_err());
+        assert_eq!(
+            throttle.attempt(&keys("a", "10.0.0.1"), start + WINDOW),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn attempts_count_when_they_start_so_concurrent_ones_cannot_pass_the_limit() {
+        let throttle = Throttle::new(3);
         let now = Instant::now();
-        throttle.failed(&keys, now);
-        throttle.failed(&keys, now);
-        throttle.succeeded("account:a@example.com");
-        assert_eq!(throttle.check(&["account:a@example.com".into()], now), None);
-        assert!(throttle.check(&["ip:10.0.0.1".into()], now).is_some());
+        // Three attempts in flight at once: the fourth is refused before any has finished.
+        for _ in 0..3 {
+            assert!(throttle.attempt(&keys("a", "10.0.0.1"), now).is_ok());
+        }
+        assert!(throttle.attempt(&keys("a", "10.0.0.1"), now).is_err());
+    }
+
+    #[test]
+    fn a_sign_in_is_forgiven_and_clears_the_account_but_not_the_address() {
+        let throttle = Throttle::new(2);
+        let now = Instant::now();
+        let later = now + Duration::from_secs(1);
+        throttle.attempt(&keys("a", "10.0.0.1"), now).unwrap();
+        throttle.attempt(&keys("a", "10.0.0.1"), later).unwrap();
+        throttle.forgive(&keys("a", "10.0.0.1"), later, Some("account:a"));
+        // The account starts again; the address keeps its one wrong try, and one more
+        // brings it to the limit.
+        assert_eq!(throttle.attempt(&keys("a", "10.0.0.1"), later), Ok(()));
+        assert!(throttle.attempt(&["ip:10.0.0.1".into()], later).is_err());
+        assert_eq!(throttle.attempt(&["account:a".into()], later), Ok(()));
     }
 }

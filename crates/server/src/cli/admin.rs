@@ -66,6 +66,15 @@ async fn create(args: CreateArgs) -> ExitCode {
             }
         },
     };
+    // Refuse bad input before touching the data directory or the database.
+    let mut errors = domain::field::FieldErrors::new();
+    errors.take(domain::user::Email::parse(&args.email));
+    errors.take(domain::user::parse_name(&args.name));
+    errors.take(domain::user::Password::parse("password", &password));
+    if !errors.is_empty() {
+        print_field_errors(&errors);
+        return ExitCode::from(2);
+    }
     let db = match open_database(&config).await {
         Ok(db) => db,
         Err(error) => {
@@ -98,14 +107,7 @@ async fn create(args: CreateArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(OpError::Invalid(errors)) => {
-            for error in errors.0 {
-                let message = crate::i18n::format(
-                    crate::i18n::Lang::En,
-                    &format!("error.{}", error.code),
-                    &error.params,
-                );
-                eprintln!("lastmile: {}: {message}", error.field);
-            }
+            print_field_errors(&errors);
             ExitCode::from(2)
         }
         Err(error) => {
@@ -127,4 +129,15 @@ fn read_password() -> std::io::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn print_field_errors(errors: &domain::field::FieldErrors) {
+    for error in &errors.0 {
+        let message = crate::i18n::format(
+            crate::i18n::Lang::En,
+            &format!("error.{}", error.code),
+            &error.params,
+        );
+        eprintln!("lastmile: {}: {message}", error.field);
+    }
 }

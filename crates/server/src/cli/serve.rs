@@ -82,7 +82,7 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    announce(&running);
+    announce(&running, &args.config);
     wait_for_signal().await;
     tracing::info!("shutting down");
     running.stop().await;
@@ -90,15 +90,38 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
 }
 
 #[allow(clippy::print_stdout)] // the operator's first instructions belong on the terminal
-fn announce(running: &app::Running) {
+fn announce(running: &app::Running, args: &ConfigArgs) {
     println!("lastmile is listening on http://{}", running.addr);
     if let Some(url) = &running.setup_url {
         println!();
         println!("No account exists yet. Create the Developer account either way:");
         println!("  open this one-time link (valid 24 hours):  {url}");
-        println!("  or run:  lastmile admin create --email you@example.com");
+        println!(
+            "  or run:  lastmile admin create --email you@example.com{}",
+            same_database(args)
+        );
         println!();
     }
+}
+
+/// The flags that make another command use the same configuration and database.
+fn same_database(args: &ConfigArgs) -> String {
+    let mut flags = String::new();
+    if let Some(path) = &args.config {
+        flags.push_str(&format!(" --config {}", path.display()));
+    }
+    if let Some(dir) = &args.data_dir {
+        flags.push_str(&format!(" --data-dir {}", dir.display()));
+    }
+    if let Some(url) = &args.database_url {
+        // Never echo a password: name the flag and let the operator fill it in.
+        if crate::config::redact_url(url) == *url {
+            flags.push_str(&format!(" --database-url {url}"));
+        } else {
+            flags.push_str(" --database-url <the same database URL>");
+        }
+    }
+    flags
 }
 
 pub async fn wait_for_signal() {
