@@ -100,7 +100,11 @@ impl Reply {
     pub fn next_link(&self) -> Option<String> {
         let end = self.body.find("\" rel=\"next\"")?;
         let start = self.body[..end].rfind("href=\"")? + "href=\"".len();
-        Some(self.body[start..end].replace("&amp;", "&"))
+        Some(
+            self.body[start..end]
+                .replace("&#38;", "&")
+                .replace("&amp;", "&"),
+        )
     }
 
     /// The id at the end of a redirect to `/panel/{what}/{id}`.
@@ -346,4 +350,163 @@ pub async fn nas_rows(app: &TestApp) -> Vec<(String, String)> {
         .into_iter()
         .map(|n| (n.nasname, n.secret))
         .collect()
+}
+
+/// What the customer tests stand on.
+pub struct Fixture {
+    pub static_pool: i64,
+    pub router: i64,
+    pub north: i64,
+    pub south: i64,
+    /// PPPoE, 10M down, 2M up, from the pool `pppoe-main`.
+    pub home: i64,
+    /// PPPoE, 30M down, 5M up.
+    pub faster: i64,
+    pub hotspot: i64,
+    pub static_ip: i64,
+    pub other: i64,
+    pub op1: i64,
+    pub op2: i64,
+    /// `Op One Home`, `home` offered to op1.
+    pub op1_home: i64,
+    /// `Op Two Home`, `home` offered to op2.
+    pub op2_home: i64,
+}
+
+pub async fn id_of(app: &TestApp, dev: &str, path: &str, body: serde_json::Value) -> i64 {
+    created(app, dev, path, body).await["id"].as_i64().unwrap()
+}
+
+pub async fn fixture(app: &TestApp, dev: &str, tenant: i64) -> Fixture {
+    let pool = |name: &str, ranges: &str| serde_json::json!({"tenant_id": tenant, "name": name, "ranges": ranges});
+    let pppoe_pool = id_of(
+        app,
+        dev,
+        "/api/v1/ip-pools",
+        pool("pppoe-main", "10.0.0.1-10.0.0.254"),
+    )
+    .await;
+    let static_pool = id_of(app, dev, "/api/v1/ip-pools", pool("static", "10.5.0.0/24")).await;
+    let router = id_of(
+        app,
+        dev,
+        "/api/v1/routers",
+        serde_json::json!({"tenant_id": tenant, "name": "Core 1", "nas_address": "10.9.0.1"}),
+    )
+    .await;
+    let zone = |name: &str| serde_json::json!({"tenant_id": tenant, "name": name});
+    let north = id_of(app, dev, "/api/v1/zones", zone("North")).await;
+    let south = id_of(app, dev, "/api/v1/zones", zone("South")).await;
+    let master = |name: &str, kind: &str, down: i64, up: i64| {
+        serde_json::json!({"tenant_id": tenant, "name": name, "connection_type": kind, "download_kbps": down,
+               "upload_kbps": up, "validity_days": 30, "price": 50000})
+    };
+    let mut home = master("Home 10M", "pppoe", 10_000, 2_000);
+    home["ip_pool_id"] = serde_json::json!(pppoe_pool);
+    let home = id_of(app, dev, "/api/v1/packages", home).await;
+    let faster = id_of(
+        app,
+        dev,
+        "/api/v1/packages",
+        master("Home 30M", "pppoe", 30_000, 5_000),
+    )
+    .await;
+    let hotspot = id_of(
+        app,
+        dev,
+        "/api/v1/packages",
+        master("Day pass", "hotspot", 5_000, 1_000),
+    )
+    .await;
+    let static_ip = id_of(
+        app,
+        dev,
+        "/api/v1/packages",
+        master("Static 20M", "static_ip", 20_000, 20_000),
+    )
+    .await;
+    let other = id_of(
+        app,
+        dev,
+        "/api/v1/packages",
+        master("Generator line", "other", 1_000, 1_000),
+    )
+    .await;
+    let op1 = app
+        .user(dev, staff_of(tenant, "op1@dhaka.example", "operator"))
+        .await;
+    let op2 = app
+        .user(dev, staff_of(tenant, "op2@dhaka.example", "operator"))
+        .await;
+    let offer = |owner: i64, name: &str| serde_json::json!({"parent_id": home, "owner_id": owner, "name": name, "price": 60000, "cost_price": 50000});
+    let op1_home = id_of(app, dev, "/api/v1/packages", offer(op1, "Op One Home")).await;
+    let op2_home = id_of(app, dev, "/api/v1/packages", offer(op2, "Op Two Home")).await;
+    Fixture {
+        static_pool,
+        router,
+        north,
+        south,
+        home,
+        faster,
+        hotspot,
+        static_ip,
+        other,
+        op1,
+        op2,
+        op1_home,
+        op2_home,
+    }
+}
+
+/// Creates a customer through the API; returns its JSON.
+pub async fn customer(
+    app: &TestApp,
+    dev: &str,
+    tenant: i64,
+    fields: serde_json::Value,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({"tenant_id": tenant});
+    for (k, v) in fields.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    created(app, dev, "/api/v1/customers", body).await
+}
+
+/// The new-customer form's fields with `changes` applied.
+pub fn customer_form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("owner_id", ""),
+        ("connection_type", "pppoe"),
+        ("package_id", ""),
+        ("username", ""),
+        ("password", ""),
+        ("status", "active"),
+        ("name", ""),
+        ("mobile", ""),
+        ("email", ""),
+        ("address", ""),
+        ("zone_id", ""),
+        ("router_id", ""),
+        ("billing_type", ""),
+        ("expires_at", ""),
+        ("ip_pool_id", ""),
+        ("static_ip", ""),
+        ("mac", ""),
+        ("simultaneous_use", "1"),
+        ("comment", ""),
+    ];
+    for (name, value) in changes {
+        fields.retain(|(n, _)| n != name);
+        fields.push((name, value));
+    }
+    fields
+}
+
+/// The password a page shows once, if it shows one.
+pub fn password_on(page: &Reply) -> Option<String> {
+    let start = page.body.find("id=\"customer-password\"")?;
+    let rest = &page.body[start..];
+    let code = rest.find("<code class=\"big\">")? + "<code class=\"big\">".len();
+    let end = rest[code..].find("</code>")? + code;
+    Some(rest[code..end].to_owned())
 }
