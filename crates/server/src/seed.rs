@@ -111,32 +111,38 @@ fn service(
     })
 }
 
-async fn staff(
-    db: &Db,
-    hasher: &crate::auth::password::Hasher,
-    w: &mut store::Write,
+/// Creates the staff of one tenant, all with the same made-up password.
+struct Staff<'a> {
+    hasher: &'a crate::auth::password::Hasher,
     tenant: TenantId,
-    role: Role,
-    parent: Option<UserId>,
-    email: &str,
-    name: &str,
-    password: &str,
-) -> Result<UserId, SeedError> {
-    let _ = db;
-    let hash = hasher
-        .hash(password)
-        .await
-        .map_err(|e| SeedError::Hash(e.to_string()))?;
-    let row = store::user::NewUserRow {
-        email: data(Email::parse(email))?,
-        name: name.to_owned(),
-        role,
-        tenant_id: Some(tenant),
-        parent_id: parent,
-        permissions: PermissionSet::EMPTY,
-        password_hash: hash,
-    };
-    Ok(UserId(store::user::create(w, &row).await?.id))
+    password: &'a str,
+}
+
+impl Staff<'_> {
+    async fn add(
+        &self,
+        w: &mut store::Write,
+        role: Role,
+        parent: Option<UserId>,
+        email: &str,
+        name: &str,
+    ) -> Result<UserId, SeedError> {
+        let hash = self
+            .hasher
+            .hash(self.password)
+            .await
+            .map_err(|e| SeedError::Hash(e.to_string()))?;
+        let row = store::user::NewUserRow {
+            email: data(Email::parse(email))?,
+            name: name.to_owned(),
+            role,
+            tenant_id: Some(self.tenant),
+            parent_id: parent,
+            permissions: PermissionSet::EMPTY,
+            password_hash: hash,
+        };
+        Ok(UserId(store::user::create(w, &row).await?.id))
+    }
 }
 
 /// Builds the demo ISP: an Admin, two operators (one with two sub-operators), a manager,
@@ -163,94 +169,77 @@ pub async fn demo(
             .accounts
             .push((role.to_owned(), email.to_owned(), password.clone()))
     };
-    let admin = staff(
-        db,
+    let staff = Staff {
         hasher,
-        &mut w,
-        tenant_id,
-        Role::Admin,
-        None,
-        "admin@padma.example",
-        "Padma Admin",
-        &password,
-    )
-    .await?;
+        tenant: tenant_id,
+        password: &password,
+    };
+    staff
+        .add(
+            &mut w,
+            Role::Admin,
+            None,
+            "admin@padma.example",
+            "Padma Admin",
+        )
+        .await?;
     account("admin", "admin@padma.example");
-    let op_north = staff(
-        db,
-        hasher,
-        &mut w,
-        tenant_id,
-        Role::Operator,
-        None,
-        "north@padma.example",
-        "North Link",
-        &password,
-    )
-    .await?;
+    let op_north = staff
+        .add(
+            &mut w,
+            Role::Operator,
+            None,
+            "north@padma.example",
+            "North Link",
+        )
+        .await?;
     account("operator", "north@padma.example");
-    let op_south = staff(
-        db,
-        hasher,
-        &mut w,
-        tenant_id,
-        Role::Operator,
-        None,
-        "south@padma.example",
-        "South Net",
-        &password,
-    )
-    .await?;
-    let sub_a = staff(
-        db,
-        hasher,
-        &mut w,
-        tenant_id,
-        Role::SubOperator,
-        Some(op_north),
-        "mirpur@padma.example",
-        "Mirpur Cable",
-        &password,
-    )
-    .await?;
+    let op_south = staff
+        .add(
+            &mut w,
+            Role::Operator,
+            None,
+            "south@padma.example",
+            "South Net",
+        )
+        .await?;
+    let sub_a = staff
+        .add(
+            &mut w,
+            Role::SubOperator,
+            Some(op_north),
+            "mirpur@padma.example",
+            "Mirpur Cable",
+        )
+        .await?;
     account("sub_operator", "mirpur@padma.example");
-    let sub_b = staff(
-        db,
-        hasher,
-        &mut w,
-        tenant_id,
-        Role::SubOperator,
-        Some(op_north),
-        "uttara@padma.example",
-        "Uttara Wifi",
-        &password,
-    )
-    .await?;
-    staff(
-        db,
-        hasher,
-        &mut w,
-        tenant_id,
-        Role::Manager,
-        None,
-        "manager@padma.example",
-        "Desk Manager",
-        &password,
-    )
-    .await?;
-    staff(
-        db,
-        hasher,
-        &mut w,
-        tenant_id,
-        Role::Accountant,
-        None,
-        "accounts@padma.example",
-        "Accounts",
-        &password,
-    )
-    .await?;
-    let _ = admin;
+    let sub_b = staff
+        .add(
+            &mut w,
+            Role::SubOperator,
+            Some(op_north),
+            "uttara@padma.example",
+            "Uttara Wifi",
+        )
+        .await?;
+    staff
+        .add(
+            &mut w,
+            Role::Manager,
+            None,
+            "manager@padma.example",
+            "Desk Manager",
+        )
+        .await?;
+    staff
+        .add(
+            &mut w,
+            Role::Accountant,
+            None,
+            "accounts@padma.example",
+            "Accounts",
+        )
+        .await?;
 
     let mut zones = Vec::new();
     let city = store::network::create_zone(&mut w, tenant_id, "Dhaka", None).await?;

@@ -2,8 +2,8 @@
 //! write path. A tenant is archived, never deleted: what refers to it stays.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
+    ConnectionTrait, EntityTrait, QueryFilter,
 };
 use serde_json::{Value, json};
 
@@ -14,7 +14,7 @@ use crate::scope;
 use crate::write::{AuditEntry, Write};
 use domain::aaa::SuspensionPolicy;
 use domain::access::{TenantFacts, TenantScope};
-use domain::customer::BillingType;
+use domain::customer::{BillingType, CustomerStatus};
 use domain::ids::{TenantId, UserId};
 use domain::tenant::{NewTenant, Realm, TenantChanges};
 
@@ -289,6 +289,13 @@ pub async fn update(
         row.mobile_country = Set(Some(country.as_str().to_owned()));
     }
     let after = save_versioned(w, row, id, version).await?;
+    if suspension_policy(&after) != suspension_policy(&before) {
+        // Suspended customers answer with the policy: their rows follow it at once.
+        let suspended = Condition::all()
+            .add(crate::entity::customer::Column::TenantId.eq(id.0))
+            .add(crate::entity::customer::Column::Status.eq(CustomerStatus::Suspended.as_str()));
+        crate::customer::rewrite_where(w, suspended, "tenant.suspension_policy").await?;
+    }
     w.audit(AuditEntry {
         tenant_id: Some(id),
         action: "tenant.update",
