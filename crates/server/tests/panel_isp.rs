@@ -303,6 +303,41 @@ async fn the_tenant_operating_settings_change_through_the_tenant_form(backend: B
     // The same form with the realm untouched still saves.
     let reply = admin.submit(&page, &page, &tenant_form(&settings)).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+
+    // A new tenant takes its settings from the same form; a realm in use is refused.
+    let mut developer = Visitor::signed_in(&app, "dev@example.com").await;
+    let new = "/panel/tenants/new";
+    let mut fields = vec![
+        ("name", "Chittagong Fiber"),
+        ("country", "BD"),
+        ("currency", "BDT"),
+        ("time_zone", "Asia/Dhaka"),
+        ("realm", "dhaka"),
+        ("suspension_policy", "pool"),
+        ("suspension_target", "walled"),
+        ("default_billing_type", "free"),
+    ];
+    let reply = developer.submit(new, new, &fields).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("Already taken."), "{}", reply.body);
+    assert_eq!(app.count("tenant").await, 1);
+    fields[4] = ("realm", "ctg");
+    let reply = developer.submit(new, new, &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let stored = store::entity::tenant::Entity::find_by_id(reply.created_id())
+        .one(app.state.db.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.realm.as_deref(), Some("ctg"));
+    assert_eq!(
+        (
+            stored.suspension_policy.as_str(),
+            stored.suspension_target.as_deref(),
+            stored.default_billing_type.as_str()
+        ),
+        ("pool", Some("walled"), "free")
+    );
 }
 
 async fn each_role_is_offered_the_sections_it_may_use(backend: Backend) {
