@@ -143,6 +143,37 @@ async fn customers_of_each_connection_type_are_created_through_the_form(backend:
         .get(&format!("/panel/ip-pools/{}", f.static_pool))
         .await;
     assert_eq!(pool_page.text_of("pool-used").as_deref(), Some("1"));
+    // Its page moves it to another address of the pool; one outside the pool is refused.
+    let page = format!("/panel/customers/{}", stored.id);
+    let moved = [
+        ("static_ip", "10.5.0.50"),
+        ("ip_pool_id", static_pool.as_str()),
+    ];
+    let reply = admin.submit(&page, &page, &moved).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let rows = radius_rows(&app, stored.id).await;
+    assert_eq!(
+        attribute(&rows.reply, "Framed-IP-Address"),
+        Some("10.5.0.50")
+    );
+    let outside = [
+        ("static_ip", "10.6.0.1"),
+        ("ip_pool_id", static_pool.as_str()),
+    ];
+    let reply = admin.submit(&page, &page, &outside).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.has("The address is not in the pool."),
+        "{}",
+        reply.body
+    );
+    let stored = stored_customer(&app, stored.id).await;
+    assert_eq!(
+        store::customer::static_ip(&stored)
+            .map(|ip| ip.to_string())
+            .as_deref(),
+        Some("10.5.0.50")
+    );
 
     // Anything else.
     let other = f.other.to_string();
