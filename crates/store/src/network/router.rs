@@ -1,0 +1,321 @@
+//! Routers: each mirrored into FreeRADIUS's `nas` in the same transaction, with its RADIUS
+//! secret and API password sealed at rest.
+
+use std::net::IpAddr;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    EntityTrait, QueryFilter,
+};
+use serde_json::{Value, json};
+
+use super::NetworkFilter;
+use crate::entity::{nas, router};
+use crate::error::{StoreError, StoreResult, on_unique};
+use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::scope;
+use crate::write::{AuditEntry, Write};
+use domain::access::NetworkScope;
+use domain::ids::TenantId;
+
+/// A stored router.
+pub type Router = router::Model;
+
+/// Where a router's sealed secrets belong.
+pub const SECRET_CONTEXT: &str = "router.secret";
+/// Where a router's sealed API password belongs.
+pub const API_PASSWORD_CONTEXT: &str = "router.api_password";
+
+const ROUTER_KEYS: &[(&str, &str)] = &[
+    ("router_nas_address_key", "nas_address"),
+    ("router.nas_address", "nas_address"),
+    ("router_tenant_name_key", "name"),
+    ("router.tenant_id, router.name", "name"),
+];
+/// The router list.
+pub static ROUTERS: ListSpec<router::Entity> = ListSpec {
+    sorts: &[
+        SortColumn {
+            name: "id",
+            column: router::Column::Id,
+            kind: SortKind::Int,
+        },
+        SortColumn {
+            name: "name",
+            column: router::Column::Name,
+            kind: SortKind::Text,
+        },
+    ],
+    id: router::Column::Id,
+    default_sort: "name",
+};
+
+/// A new router, validated; secrets in clear (they are sealed here).
+#[derive(Debug, Clone)]
+pub struct NewRouter {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// Its name.
+    pub name: String,
+    /// The RADIUS source address.
+    pub nas_address: IpAddr,
+    /// The RADIUS shared secret.
+    pub secret: String,
+    /// The RouterOS API host.
+    pub api_address: Option<String>,
+    /// The RouterOS API port.
+    pub api_port: u16,
+    /// The RouterOS API user.
+    pub api_user: Option<String>,
+    /// The RouterOS API password.
+    pub api_password: Option<String>,
+    /// API over TLS (8729).
+    pub api_tls: bool,
+    /// The router's time zone.
+    pub time_zone: Option<String>,
+    /// Free notes.
+    pub notes: String,
+}
+
+/// Changes to a router; `None` leaves a field.
+#[derive(Debug, Clone, Default)]
+pub struct RouterChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New RADIUS source address.
+    pub nas_address: Option<IpAddr>,
+    /// New shared secret.
+    pub secret: Option<String>,
+    /// New API host (`Some(None)` clears it).
+    pub api_address: Option<Option<String>>,
+    /// New API port.
+    pub api_port: Option<u16>,
+    /// New API user.
+    pub api_user: Option<Option<String>>,
+    /// New API password.
+    pub api_password: Option<Option<String>>,
+    /// API over TLS.
+    pub api_tls: Option<bool>,
+    /// New time zone.
+    pub time_zone: Option<Option<String>>,
+    /// New notes.
+    pub notes: Option<String>,
+}
+
+/// The router's state for the audit log (no secrets).
+pub fn router_snapshot(r: &Router) -> Value {
+    json!({
+        "id": r.id, "tenant_id": r.tenant_id, "name": r.name, "nas_address": r.nas_address,
+        "api_address": r.api_address, "api_port": r.api_port, "api_user": r.api_user, "api_tls": r.api_tls,
+        "time_zone": r.time_zone, "notes": r.notes, "version": r.version,
+        "secret_set": !r.secret.is_empty(), "api_password_set": r.api_password.is_some(),
+    })
+}
+
+/// A router in the caller's scope.
+pub async fn find_router<C: ConnectionTrait>(
+    conn: &C,
+    scope: &NetworkScope,
+    id: i64,
+) -> StoreResult<Option<Router>> {
+    Ok(router::Entity::find_by_id(id)
+        .filter(scope::network(scope, router::Column::TenantId))
+        .filter(router::Column::ArchivedAt.is_null())
+        .one(conn)
+        .await?)
+}
+
+/// A page of the routers in the caller's scope.
+pub async fn list_routers<C: ConnectionTrait>(
+    conn: &C,
+    scope: &NetworkScope,
+    filter: &NetworkFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<Router>> {
+    let mut select = router::Entity::find()
+        .filter(scope::network(scope, router::Column::TenantId))
+        .filter(router::Column::ArchivedAt.is_null());
+    if let Some(t) = filter.tenant_id {
+        select = select.filter(router::Column::TenantId.eq(t.0));
+    }
+    if let Some(prefix) = &filter.name_prefix {
+        select = select.filter(crate::list::starts_with(router::Column::Name, prefix));
+    }
+    crate::list::fetch(conn, &ROUTERS, select, page).await
+}
+
+fn seal(w: &Write, context: &str, clear: &str) -> StoreResult<String> {
+    Ok(w.keyring().seal(context, clear.as_bytes())?)
+}
+
+/// Creates a router and its `nas` row.
+pub async fn create_router(w: &mut Write, new: &NewRouter) -> StoreResult<Router> {
+    let now = w.now();
+    let row = router::ActiveModel {
+        id: NotSet,
+        tenant_id: Set(new.tenant_id.0),
+        name: Set(new.name.clone()),
+        nas_address: Set(new.nas_address.to_string()),
+        secret: Set(seal(w, SECRET_CONTEXT, &new.secret)?),
+        api_address: Set(new.api_address.clone()),
+        api_port: Set(i32::from(new.api_port)),
+        api_user: Set(new.api_user.clone()),
+        api_password: Set(match &new.api_password {
+            Some(p) => Some(seal(w, API_PASSWORD_CONTEXT, p)?),
+            None => None,
+        }),
+        api_tls: Set(new.api_tls),
+        time_zone: Set(new.time_zone.clone()),
+        notes: Set(new.notes.clone()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        archived_at: Set(None),
+    };
+    let saved = row
+        .insert(w.tx())
+        .await
+        .map_err(|e| on_unique(e, ROUTER_KEYS))?;
+    mirror_nas(w, &saved, &new.secret).await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(new.tenant_id),
+        action: "router.create",
+        entity: "router",
+        entity_id: Some(saved.id),
+        before: None,
+        after: Some(router_snapshot(&saved)),
+    })
+    .await?;
+    Ok(saved)
+}
+
+/// Writes the router's `nas` row (FreeRADIUS reads it at start-up).
+async fn mirror_nas(w: &Write, r: &Router, secret: &str) -> StoreResult<()> {
+    nas::Entity::delete_many()
+        .filter(nas::Column::RouterId.eq(r.id))
+        .exec(w.tx())
+        .await?;
+    nas::ActiveModel {
+        id: NotSet,
+        nasname: Set(r.nas_address.clone()),
+        shortname: Set(Some(r.name.chars().take(32).collect())),
+        nas_type: Set(Some("other".to_owned())),
+        ports: Set(Some(3799)),
+        secret: Set(secret.to_owned()),
+        server: Set(None),
+        community: Set(None),
+        description: Set(Some(format!("lastmile router {}", r.id))),
+        tenant_id: Set(Some(r.tenant_id)),
+        router_id: Set(Some(r.id)),
+    }
+    .insert(w.tx())
+    .await?;
+    Ok(())
+}
+
+/// Changes a router if it is still at `version`, and its `nas` row with it.
+pub async fn update_router(
+    w: &mut Write,
+    scope: &NetworkScope,
+    id: i64,
+    version: i32,
+    changes: &RouterChanges,
+) -> StoreResult<Router> {
+    let before = find_router(w.tx(), scope, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if before.version != version {
+        return Err(StoreError::VersionMismatch);
+    }
+    let mut row: router::ActiveModel = before.clone().into();
+    if let Some(v) = &changes.name {
+        row.name = Set(v.clone());
+    }
+    if let Some(v) = changes.nas_address {
+        row.nas_address = Set(v.to_string());
+    }
+    if let Some(v) = &changes.secret {
+        row.secret = Set(seal(w, SECRET_CONTEXT, v)?);
+    }
+    if let Some(v) = &changes.api_address {
+        row.api_address = Set(v.clone());
+    }
+    if let Some(v) = changes.api_port {
+        row.api_port = Set(i32::from(v));
+    }
+    if let Some(v) = &changes.api_user {
+        row.api_user = Set(v.clone());
+    }
+    if let Some(v) = &changes.api_password {
+        row.api_password = Set(match v {
+            Some(p) => Some(seal(w, API_PASSWORD_CONTEXT, p)?),
+            None => None,
+        });
+    }
+    if let Some(v) = changes.api_tls {
+        row.api_tls = Set(v);
+    }
+    if let Some(v) = &changes.time_zone {
+        row.time_zone = Set(v.clone());
+    }
+    if let Some(v) = &changes.notes {
+        row.notes = Set(v.clone());
+    }
+    row.version = Set(version + 1);
+    row.updated_at = Set(w.now());
+    let done = router::Entity::update_many()
+        .set(row)
+        .filter(router::Column::Id.eq(id))
+        .filter(router::Column::Version.eq(version))
+        .exec(w.tx())
+        .await
+        .map_err(|e| on_unique(e, ROUTER_KEYS))?;
+    if done.rows_affected == 0 {
+        return Err(StoreError::VersionMismatch);
+    }
+    let after = router::Entity::find_by_id(id)
+        .one(w.tx())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let secret = w.keyring().open_string(SECRET_CONTEXT, &after.secret)?;
+    mirror_nas(w, &after, &secret).await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(TenantId(after.tenant_id)),
+        action: "router.update",
+        entity: "router",
+        entity_id: Some(id),
+        before: Some(router_snapshot(&before)),
+        after: Some(router_snapshot(&after)),
+    })
+    .await?;
+    Ok(after)
+}
+
+/// Archives a router: FreeRADIUS stops knowing it (its `nas` row goes); customers keep it as
+/// their home router in history.
+pub async fn archive_router(w: &mut Write, scope: &NetworkScope, id: i64) -> StoreResult<Router> {
+    let before = find_router(w.tx(), scope, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    router::Entity::update_many()
+        .col_expr(router::Column::ArchivedAt, Expr::value(w.now()))
+        .col_expr(router::Column::Version, Expr::value(before.version + 1))
+        .filter(router::Column::Id.eq(id))
+        .exec(w.tx())
+        .await?;
+    nas::Entity::delete_many()
+        .filter(nas::Column::RouterId.eq(id))
+        .exec(w.tx())
+        .await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(TenantId(before.tenant_id)),
+        action: "router.archive",
+        entity: "router",
+        entity_id: Some(id),
+        before: Some(router_snapshot(&before)),
+        after: None,
+    })
+    .await?;
+    Ok(before)
+}
