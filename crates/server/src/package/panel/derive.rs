@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::form::{money, visibility};
+use super::fields::{money, visibility};
 use super::{Around, PackageRow};
 use crate::app::AppState;
 use crate::error::OpError;

@@ -6,6 +6,7 @@
 //! shown in the tenant's currency; the operations take minor units.
 
 mod derive;
+mod fields;
 mod form;
 
 use askama::Template;
