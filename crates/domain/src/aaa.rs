@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::customer::{BillingType, CustomerStatus, is_expired};
 use crate::field::FieldError;
 use crate::network::MacAddr;
+use crate::network::router::parse_object_name;
 use crate::package::RateLimit;
 
 /// What a suspended subscriber gets (the tenant's policy).
@@ -51,21 +52,7 @@ impl SuspensionPolicy {
     /// Parses a kind and its target: a pool or list name of 1 to 64 characters of
     /// `A-Z a-z 0-9 _ - .`, as RouterOS names them.
     pub fn parse(kind: &str, target: Option<&str>) -> Result<Self, FieldError> {
-        let name = || -> Result<String, FieldError> {
-            let name = target.map(str::trim).unwrap_or("");
-            if name.is_empty() {
-                return Err(FieldError::new("suspension_target", "required"));
-            }
-            let ok = name.len() <= 64
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-            if ok {
-                Ok(name.to_owned())
-            } else {
-                Err(FieldError::new("suspension_target", "invalid_router_name"))
-            }
-        };
+        let name = || parse_object_name("suspension_target", target.unwrap_or(""));
         match kind.trim() {
             "reject" => Ok(SuspensionPolicy::Reject),
             "pool" => Ok(SuspensionPolicy::Pool(name()?)),

@@ -663,6 +663,38 @@ async fn a_csv_import_reports_bad_rows_and_creates_the_good_ones(backend: Backen
     assert_eq!(app.count("customer").await, 3);
 }
 
+async fn a_pool_stays_while_a_customer_is_sent_to_it(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = isp(&app).await;
+    let (_, own) = app
+        .post(
+            "/api/v1/ip-pools",
+            &isp.dev,
+            json!({"tenant_id": isp.tenant, "name": "own", "ranges": "10.8.0.0/24"}),
+        )
+        .await;
+    let own = own["id"].as_i64().unwrap();
+    let customer = create(
+        &app,
+        &isp.dev,
+        json!({"tenant_id": isp.tenant, "package_id": isp.pppoe, "connection_type": "pppoe", "name": "Pooled", "username": "pooled",
+               "ip_pool_id": own}),
+    )
+    .await;
+    let (_, _, reply) = rows(&app, customer["id"].as_i64().unwrap()).await;
+    assert!(has(&reply, "Framed-Pool := own"), "{reply:?}");
+    let pool = format!("/api/v1/ip-pools/{own}");
+    let (status, answer) = app.delete(&pool, &isp.dev).await;
+    assert_eq!(
+        (status, answer["error"]["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("in_use")),
+        "FreeRADIUS still sends the pool's name"
+    );
+    let path = format!("/api/v1/customers/{}", customer["id"]);
+    assert_eq!(app.delete(&path, &isp.dev).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.delete(&pool, &isp.dev).await.0, StatusCode::NO_CONTENT);
+}
+
 use sea_orm::EntityTrait as _;
 
 both_backends!(
@@ -673,4 +705,5 @@ both_backends!(
     static_addresses_are_allocated_once_and_pools_run_out_cleanly,
     the_list_filters_searches_and_scopes,
     a_csv_import_reports_bad_rows_and_creates_the_good_ones,
+    a_pool_stays_while_a_customer_is_sent_to_it,
 );

@@ -6,7 +6,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
-    ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -187,6 +187,22 @@ pub async fn find<C: ConnectionTrait>(
 /// A package by id, unscoped (the master of a package found in scope).
 pub async fn find_any<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Option<Package>> {
     Ok(Entity::find_by_id(id).one(conn).await?)
+}
+
+/// The names of the packages `ids`, in one query, whoever owns them (for naming the package
+/// of a customer the caller sees).
+pub async fn names<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> StoreResult<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Name)
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?)
 }
 
 /// A page of the packages in the caller's scope.

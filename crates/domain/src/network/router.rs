@@ -11,6 +11,25 @@ pub fn parse_name(raw: &str) -> Result<String, FieldError> {
     bounded("name", raw, 1, 64)
 }
 
+/// The name of an object on the router that RADIUS replies refer to (an IP pool sent as
+/// `Framed-Pool`, an address list sent as `Mikrotik-Address-List`): 1 to 64 characters of
+/// `A-Z a-z 0-9 _ - .`, as RouterOS names them. A name that is empty is `required`.
+pub fn parse_object_name(field: &str, raw: &str) -> Result<String, FieldError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(FieldError::new(field, "required"));
+    }
+    let ok = name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(FieldError::new(field, "invalid_router_name"))
+    }
+}
+
 /// The address a router sends RADIUS from: a unicast IPv4 or IPv6 address.
 pub fn parse_nas_address(raw: &str) -> Result<IpAddr, FieldError> {
     let address: IpAddr = raw

@@ -567,20 +567,6 @@ pub struct UpdatePoolBody {
     version: Option<i32>,
 }
 
-fn pool_name(raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(name.to_owned())
-    } else {
-        Err(FieldError::new("name", "invalid_router_name"))
-    }
-}
-
 fn pool_ranges(raw: &str) -> Result<Pool, FieldError> {
     Pool::parse(raw).map_err(|e| FieldError::new("ranges", "invalid_ranges").with("reason", e))
 }
@@ -615,7 +601,7 @@ async fn create_pool(
     JsonBody(body): JsonBody<CreatePoolBody>,
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::new();
-    let name = errors.take(pool_name(&body.name));
+    let name = errors.take(rules::parse_object_name("name", &body.name));
     let ranges = errors.take(pool_ranges(&body.ranges));
     let (Some(name), Some(ranges)) = (name, ranges) else {
         return Err(ApiError::invalid(&errors));
@@ -662,7 +648,10 @@ async fn update_pool(
     JsonBody(body): JsonBody<UpdatePoolBody>,
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::new();
-    let name = body.name.as_deref().and_then(|n| errors.take(pool_name(n)));
+    let name = body
+        .name
+        .as_deref()
+        .and_then(|n| errors.take(rules::parse_object_name("name", n)));
     let ranges = body
         .ranges
         .as_deref()

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::NetworkFilter;
-use crate::entity::{ip_allocation, ip_pool, ip_pool_range, package};
+use crate::entity::{customer, ip_allocation, ip_pool, ip_pool_range, package};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
 use crate::scope;
@@ -245,7 +245,7 @@ pub async fn update_pool(
     Ok(after)
 }
 
-/// Archives a pool that no package uses and that has no allocation.
+/// Archives a pool that no live package or customer uses and that has no allocation.
 pub async fn archive_pool(w: &mut Write, scope: &NetworkScope, id: i64) -> StoreResult<IpPool> {
     let before = find_pool(w.tx(), scope, id)
         .await?
@@ -259,7 +259,13 @@ pub async fn archive_pool(w: &mut Write, scope: &NetworkScope, id: i64) -> Store
         .filter(package::Column::ArchivedAt.is_null())
         .count(w.tx())
         .await?;
-    if allocated > 0 || packages > 0 {
+    // A customer's own pool is sent as its `Framed-Pool`: the pool must outlive it.
+    let customers = customer::Entity::find()
+        .filter(customer::Column::IpPoolId.eq(id))
+        .filter(customer::Column::ArchivedAt.is_null())
+        .count(w.tx())
+        .await?;
+    if allocated > 0 || packages > 0 || customers > 0 {
         return Err(StoreError::Refused {
             field: "id",
             code: "in_use",

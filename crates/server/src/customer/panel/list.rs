@@ -199,7 +199,7 @@ impl ListPage {
 
 /// The name of each package of `rows`: from the packages the caller sees, and, for any the
 /// caller does not see (a customer's package may belong to someone it cannot list), read
-/// once per package.
+/// in one query.
 async fn package_names(
     state: &AppState,
     visible: &[Package],
@@ -213,11 +213,7 @@ async fn package_names(
         .collect();
     missing.sort_unstable();
     missing.dedup();
-    for id in missing {
-        if let Some(p) = store::package::find_any(state.db.conn(), id).await? {
-            names.push((p.id, p.name));
-        }
-    }
+    names.extend(store::package::names(state.db.conn(), &missing).await?);
     Ok(names)
 }
 

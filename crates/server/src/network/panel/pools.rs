@@ -16,6 +16,7 @@ use crate::web::session::PanelUser;
 use crate::web::ui::{self, Pager, Section, Ui, field_messages, render};
 use domain::field::{FieldError, FieldErrors};
 use domain::network::Pool;
+use domain::network::router::parse_object_name;
 use store::list::PageRequest;
 use store::network::{IpPool, POOLS};
 
@@ -114,25 +115,9 @@ struct FormPage {
     can_edit: bool,
 }
 
-/// A pool's name as RouterOS names pools (RADIUS sends it as `Framed-Pool`): 1 to 64 of
-/// `A-Z a-z 0-9 _ - .`.
-fn pool_name(raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim();
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(name.to_owned())
-    } else {
-        Err(FieldError::new("name", "invalid_router_name"))
-    }
-}
-
 fn parse(form: &FormData) -> Result<(String, Pool), FieldErrors> {
     let mut errors = FieldErrors::new();
-    let name = errors.take(pool_name(form.text("name")));
+    let name = errors.take(parse_object_name("name", form.text("name")));
     let ranges = errors.take(
         Pool::parse(form.text("ranges"))
             .map_err(|e| FieldError::new("ranges", "invalid_ranges").with("reason", e)),
