@@ -412,6 +412,8 @@ async fn radius_verify_reports_drift_and_repairs_it(backend: Backend) {
         format!("INSERT INTO radreply (username, attribute, op, value, customer_id) VALUES ('alice', 'Mikrotik-Rate-Limit', ':=', '1G/1G', {alice_id})"),
         "INSERT INTO radcheck (username, attribute, op, value) VALUES ('mallory', 'Cleartext-Password', ':=', 'x')".to_owned(),
         format!("INSERT INTO radcheck (username, attribute, op, value, customer_id) VALUES ('carol', 'Cleartext-Password', ':=', 'y', {carol_id})"),
+        // A group left by an earlier system would add its items to alice's.
+        "INSERT INTO radusergroup (username, groupname, priority) VALUES ('alice', 'vip', 1)".to_owned(),
     ] {
         app.state.db.conn().execute_unprepared(&sql).await.unwrap();
     }
@@ -444,6 +446,10 @@ async fn radius_verify_reports_drift_and_repairs_it(backend: Backend) {
         )),
         "{out}"
     );
+    assert!(
+        out.contains("radusergroup groupname: expected (none), stored vip"),
+        "{out}"
+    );
     assert!(out.contains("1 drifted, 2 stray rows, 0 repaired"), "{out}");
     assert!(
         !out.contains("guessed") && !out.contains("alice-pw1"),
@@ -462,6 +468,7 @@ async fn radius_verify_reports_drift_and_repairs_it(backend: Backend) {
     );
     let again = verify(false);
     assert_eq!(again.code, Some(0), "{again:?}");
+    assert_eq!(app.count("radusergroup").await, 0, "the group row went");
     assert!(
         again
             .stdout

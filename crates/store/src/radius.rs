@@ -1,13 +1,15 @@
 //! The FreeRADIUS projection, store side: writes a customer's `radcheck` and `radreply` rows
 //! (in the write transaction of the change that caused them) from what `domain::aaa` says,
-//! and reads them back for `lastmile radius verify`.
+//! and reads them back for `lastmile radius verify`. A customer's items are all its own: the
+//! projection keeps `radusergroup` free of its customers' names, so that no group (left by
+//! an earlier system, or added by hand) can add attributes lastmile did not decide.
 
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 
-use crate::entity::radius_item::{radcheck, radreply};
+use crate::entity::radius_item::{radcheck, radreply, radusergroup};
 use crate::error::StoreResult;
 use crate::write::Write;
 use domain::aaa::{Item, Projection};
@@ -22,6 +24,10 @@ pub async fn write(
     projection: &Projection,
 ) -> StoreResult<()> {
     remove(w, customer).await?;
+    radusergroup::Entity::delete_many()
+        .filter(radusergroup::Column::Username.eq(username))
+        .exec(w.tx())
+        .await?;
     if !projection.check.is_empty() {
         let rows = projection.check.iter().map(|item| radcheck::ActiveModel {
             id: NotSet,
@@ -63,7 +69,30 @@ pub async fn remove(w: &Write, customer: i64) -> StoreResult<()> {
         .filter(radreply::Column::CustomerId.eq(customer))
         .exec(w.tx())
         .await?;
+    radusergroup::Entity::delete_many()
+        .filter(radusergroup::Column::CustomerId.eq(customer))
+        .exec(w.tx())
+        .await?;
     Ok(())
+}
+
+/// The groups `radusergroup` puts the customer in (by its id or its user name): none, when
+/// the projection holds.
+pub async fn groups<C: ConnectionTrait>(
+    conn: &C,
+    customer: i64,
+    username: &str,
+) -> StoreResult<Vec<String>> {
+    let rows = radusergroup::Entity::find()
+        .filter(
+            Condition::any()
+                .add(radusergroup::Column::CustomerId.eq(customer))
+                .add(radusergroup::Column::Username.eq(username)),
+        )
+        .order_by_asc(radusergroup::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.groupname).collect())
 }
 
 /// A stored item: attribute, operator, value.

@@ -34,7 +34,7 @@ const AUTHOR: &str = "system:radius-verify";
 /// hidden); `None` on a side means the row is missing there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
-    /// `radcheck` or `radreply`.
+    /// `radcheck`, `radreply` or `radusergroup`.
     pub table: &'static str,
     /// The attribute.
     pub attribute: String,
@@ -159,7 +159,8 @@ pub async fn verify(db: &Db, fix: bool, now: DateTime<Utc>) -> StoreResult<Repor
 async fn compare(db: &Db, c: &customer::Model) -> StoreResult<Option<CustomerDrift>> {
     let projection = store::customer::project(db.conn(), db.keyring(), c).await?;
     let stored = store::radius::read(db.conn(), c.id).await?;
-    Ok(drift(c, &projection, stored))
+    let groups = store::radius::groups(db.conn(), c.id, &c.username).await?;
+    Ok(drift(c, &projection, stored, groups))
 }
 
 /// The drift between `c`'s projection and its stored rows, if any.
@@ -167,10 +168,18 @@ fn drift(
     c: &customer::Model,
     projection: &domain::aaa::Projection,
     stored: store::radius::Stored,
+    groups: Vec<String>,
 ) -> Option<CustomerDrift> {
     let (check, reply) = store::radius::expected(projection);
     let mut differences = diff("radcheck", &check, &stored.check);
     differences.extend(diff("radreply", &reply, &stored.reply));
+    // A group would add its items to the customer's: the projection has none.
+    differences.extend(groups.into_iter().map(|group| Difference {
+        table: "radusergroup",
+        attribute: "groupname".to_owned(),
+        expected: None,
+        stored: Some(group),
+    }));
     let wrong_usernames: Vec<String> = stored
         .usernames
         .into_iter()
@@ -212,7 +221,8 @@ async fn repair_customer(
     // Compared inside the transaction: what it rewrites is what it saw.
     let projection = store::customer::project(w.tx(), w.keyring(), &c).await?;
     let stored = store::radius::read(w.tx(), c.id).await?;
-    let Some(mut drift) = drift(&c, &projection, stored) else {
+    let groups = store::radius::groups(w.tx(), c.id, &c.username).await?;
+    let Some(mut drift) = drift(&c, &projection, stored, groups) else {
         w.rollback().await?;
         return Ok(None);
     };
