@@ -17,6 +17,17 @@ use domain::ids::UserId;
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Import customers from a CSV file (the API's `POST /api/v1/customers/import` columns).
+    ///
+    /// A header row names the columns, in any order and case. Required: `name`,
+    /// `connection_type` (pppoe, hotspot, static_ip, other), `package` (an id or the name of
+    /// a package the owner may use), and `username` except for hotspot customers. Optional:
+    /// `password` (made up when empty), `mobile`, `email`, `address`, `billing_type`
+    /// (prepaid, postpaid, free), `status` (active, suspended, disabled), `expires_at` (RFC
+    /// 3339, `YYYY-MM-DD HH:MM` in the tenant's time zone, or `YYYY-MM-DD` for the end of that
+    /// day), `ip_pool`, `static_ip` (with `ip_pool`), `mac`, `zone`, `router` (by name),
+    /// `owner` (an operator's or sub-operator's e-mail), `simultaneous_use`, `comment`.
+    ///
+    /// Every row is checked before any is written; row errors are printed with their line.
     Customers(CustomersArgs),
 }
 

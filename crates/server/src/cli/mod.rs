@@ -46,7 +46,7 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
-    /// RADIUS tools: test a server or a NAS like radtest/radclient.
+    /// RADIUS tools: a test client like radtest/radclient, the FreeRADIUS configuration, drift checks.
     Radius {
         #[command(subcommand)]
         command: radius::RadiusCommand,
