@@ -12,7 +12,11 @@ pub mod api;
 pub mod checks;
 mod nas;
 
-pub use nas::{lastmile, lastmile_as};
+#[path = "../support_raddb/mod.rs"]
+mod raddb;
+
+pub use raddb::{lastmile, lastmile_as};
+use raddb::{replace_listens, run};
 
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
@@ -227,11 +231,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn run(command: &mut Command) {
-    let status = command.status().unwrap();
-    assert!(status.success(), "{command:?} failed: {status}");
-}
-
 /// FreeRADIUS (user freerad) writes accounting into the SQLite file: it needs the file, its
 /// -wal and -shm companions and the directory; the keyring beside them stays lastmile's.
 fn share_sqlite_with_freerad(url: &str) {
@@ -276,67 +275,4 @@ fn prepare_for_test(dir: &Path, raddb: &Path) {
         "# Every client is a lastmile router, read from the nas table.\n",
     )
     .unwrap();
-}
-
-/// Writes `site` as a regular file made from `source`, with every IPv6 listener removed and
-/// every other one bound to 127.0.0.1 on `port_for(type)`; a port of 0 drops the listener.
-fn replace_listens(site: &Path, source: &Path, port_for: &dyn Fn(&str) -> u16) {
-    let text = std::fs::read_to_string(source).unwrap();
-    let mut out = String::new();
-    let mut block: Option<Vec<String>> = None;
-    let mut depth = 0i32;
-    for line in text.lines() {
-        let code = line.split('#').next().unwrap_or_default();
-        if block.is_none() && code.trim_start().starts_with("listen") && code.contains('{') {
-            block = Some(Vec::new());
-            depth = 0;
-        }
-        match block.as_mut() {
-            Some(lines) => {
-                lines.push(line.to_owned());
-                depth += code.matches('{').count() as i32 - code.matches('}').count() as i32;
-                if depth == 0 {
-                    let lines = block.take().unwrap();
-                    out.push_str(&rewrite_listen(&lines, port_for));
-                }
-            }
-            None => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    let _ = std::fs::remove_file(site);
-    std::fs::write(site, out).unwrap();
-}
-
-fn rewrite_listen(lines: &[String], port_for: &dyn Fn(&str) -> u16) -> String {
-    let setting = |line: &str, key: &str| {
-        let code = line.split('#').next().unwrap_or_default().trim();
-        code.strip_prefix(key)
-            .map(|rest| rest.trim_start().trim_start_matches('=').trim().to_owned())
-    };
-    if lines.iter().any(|l| setting(l, "ipv6addr").is_some()) {
-        return String::new();
-    }
-    let kind = lines
-        .iter()
-        .find_map(|l| setting(l, "type"))
-        .unwrap_or_default();
-    let port = port_for(&kind);
-    if port == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    for line in lines {
-        if setting(line, "port").is_some() {
-            out.push_str(&format!("\tport = {port}\n"));
-        } else if setting(line, "ipaddr").is_some() {
-            out.push_str("\tipaddr = 127.0.0.1\n");
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
 }

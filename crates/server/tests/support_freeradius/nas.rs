@@ -1,10 +1,10 @@
 //! The NAS side: `radclient` and `radtest` sending to the test's FreeRADIUS from 127.0.0.1,
-//! and what they received; plus a runner for the `lastmile` binary.
+//! and what they received.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use super::{FreeRadius, RADCLIENT, RADTEST, require, run};
+use super::{FreeRadius, RADCLIENT, RADTEST, require};
 
 impl FreeRadius {
     /// Sends an Access-Request from 127.0.0.1 with `secret` and these attributes (PAP when
@@ -132,46 +132,4 @@ impl Reply {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
-}
-
-/// What a run of the `lastmile` binary printed and returned.
-#[derive(Debug)]
-pub struct Run {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// Runs `lastmile` with these arguments (`as_user`: under that account, through setpriv).
-pub fn lastmile_as(as_user: Option<&str>, args: &[&str]) -> Run {
-    let binary = env!("CARGO_BIN_EXE_lastmile");
-    // Another user may not reach the build directory (under root's home in CI): it runs a
-    // copy of the binary.
-    let copy = tempfile::tempdir().unwrap();
-    let mut command = match as_user {
-        Some(user) => {
-            let copied = copy.path().join("lastmile");
-            std::fs::copy(binary, &copied).unwrap();
-            run(Command::new("chmod").arg("755").arg(copy.path()));
-            let mut c = Command::new("setpriv");
-            c.arg(format!("--reuid={user}"))
-                .arg(format!("--regid={user}"))
-                .arg("--init-groups")
-                .arg(copied)
-                .current_dir(copy.path());
-            c
-        }
-        None => Command::new(binary),
-    };
-    let output = command.args(args).output().expect("lastmile runs");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-/// Runs `lastmile` with these arguments.
-pub fn lastmile(args: &[&str]) -> Run {
-    lastmile_as(None, args)
 }

@@ -8,11 +8,17 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+#[path = "../support_raddb/mod.rs"]
+mod raddb;
+
+pub use raddb::{Run, lastmile};
+use raddb::{replace_listens, run};
 
 pub const SECRET: &str = "testing123";
 const FREERADIUS: &str = "/usr/sbin/freeradius";
@@ -149,95 +155,9 @@ fn free_ports() -> [u16; 4] {
     [ports[0], ports[1], ports[2], ports[3]]
 }
 
-fn run(command: &mut Command) {
-    let status = command.status().unwrap();
-    assert!(status.success(), "{command:?} failed: {status}");
-}
-
 fn rewrite(path: &Path, edit: impl FnOnce(&str) -> String) {
     let text = std::fs::read_to_string(path).unwrap();
     let edited = edit(&text);
     assert_ne!(text, edited, "{} was not changed", path.display());
     std::fs::write(path, edited).unwrap();
-}
-
-/// Writes `site` as a regular file made from `source` (a site from sites-available), with
-/// every IPv6 `listen` block removed and every other one bound to 127.0.0.1 on the port
-/// `port_for(type)` gives.
-fn replace_listens(site: &Path, source: &Path, port_for: &dyn Fn(&str) -> u16) {
-    let text = std::fs::read_to_string(source).unwrap();
-    let mut out = String::new();
-    let mut block: Option<Vec<String>> = None;
-    let mut depth = 0i32;
-    for line in text.lines() {
-        let code = line.split('#').next().unwrap_or_default();
-        if block.is_none() && code.trim_start().starts_with("listen") && code.contains('{') {
-            block = Some(Vec::new());
-            depth = 0;
-        }
-        match block.as_mut() {
-            Some(lines) => {
-                lines.push(line.to_owned());
-                depth += code.matches('{').count() as i32 - code.matches('}').count() as i32;
-                if depth == 0 {
-                    let lines = block.take().unwrap();
-                    out.push_str(&rewrite_listen(&lines, port_for));
-                }
-            }
-            None => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    let _ = std::fs::remove_file(site);
-    std::fs::write(site, out).unwrap();
-}
-
-fn rewrite_listen(lines: &[String], port_for: &dyn Fn(&str) -> u16) -> String {
-    let setting = |line: &str, key: &str| {
-        let code = line.split('#').next().unwrap_or_default().trim();
-        code.strip_prefix(key)
-            .map(|rest| rest.trim_start().trim_start_matches('=').trim().to_owned())
-    };
-    if lines.iter().any(|l| setting(l, "ipv6addr").is_some()) {
-        return String::new();
-    }
-    let kind = lines
-        .iter()
-        .find_map(|l| setting(l, "type"))
-        .unwrap_or_default();
-    let mut out = String::new();
-    for line in lines {
-        if setting(line, "port").is_some() {
-            out.push_str(&format!("\tport = {}\n", port_for(&kind)));
-        } else if setting(line, "ipaddr").is_some() {
-            out.push_str("\tipaddr = 127.0.0.1\n");
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// What a run of the `lastmile` binary printed and returned.
-#[derive(Debug)]
-pub struct Run {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// Runs `lastmile` with these arguments.
-pub fn lastmile(args: &[&str]) -> Run {
-    let output = Command::new(PathBuf::from(env!("CARGO_BIN_EXE_lastmile")))
-        .args(args)
-        .output()
-        .expect("lastmile runs");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
