@@ -24,20 +24,18 @@
     reason = "a benchmark harness: it fails loudly and prints its table"
 )]
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use testkit::{Backend, TestDb};
+use serde_json::json;
+use testkit::Backend;
 
-const BIN: &str = env!("CARGO_BIN_EXE_lastmile");
-const EMAIL: &str = "bench@example.com";
-const PASSWORD: &str = "correct horse battery staple";
+use common::{EMAIL, Install, Latencies, Server, client, ms, ratio};
 
 const STARTS: usize = 10;
 const CLIENTS: usize = 64;
@@ -51,161 +49,6 @@ const PROBE_TIME: Duration = Duration::from_secs(5);
 /// hasher's queue (32 by default), so its bound is reached.
 const FLOODERS: usize = 48;
 
-/// A data directory and a database, migrated by `lastmile migrate`, with one Developer
-/// account created by `lastmile admin create` with the default Argon2 settings.
-struct Install {
-    db: TestDb,
-}
-
-impl Install {
-    async fn new(backend: Backend) -> Self {
-        let db = testkit::db::fresh(
-            backend,
-            &store::migration::fingerprint(),
-            |url| async move {
-                let keyring =
-                    store::crypto::Keyring::parse(&store::crypto::Keyring::generate_line("b"))
-                        .map_err(|e| e.to_string())?;
-                let db = store::Db::connect(&url, 2, keyring)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                db.migrate().await.map_err(|e| e.to_string())?;
-                db.close().await.map_err(|e| e.to_string())
-            },
-        )
-        .await;
-        let install = Self { db };
-        install.run(&["migrate"]);
-        install.run(&["admin", "create", "--email", EMAIL, "--password", PASSWORD]);
-        install
-    }
-
-    fn dir(&self) -> &Path {
-        self.db.dir()
-    }
-
-    fn lastmile(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
-        command.args(args).arg("--data-dir").arg(self.dir());
-        if self.db.backend == Backend::Postgres {
-            command.arg("--database-url").arg(&self.db.url);
-        }
-        command.current_dir(self.dir());
-        for (name, _) in std::env::vars() {
-            if name.starts_with("LASTMILE_") || name == "RUST_LOG" {
-                command.env_remove(name);
-            }
-        }
-        command
-    }
-
-    fn run(&self, args: &[&str]) {
-        let output = self.lastmile(args).output().unwrap();
-        assert!(
-            output.status.success(),
-            "lastmile {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    /// Starts `lastmile serve` with extra environment; returns it once `/healthz` answers,
-    /// with the time from spawn to that answer.
-    async fn serve(&self, env: &[(&str, &str)], poll: &reqwest::Client) -> (Server, Duration) {
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let log = std::fs::File::create(self.dir().join("serve.log")).unwrap();
-        let mut command = self.lastmile(&["serve", "--listen", &listen]);
-        command
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log);
-        let health = format!("http://{listen}/healthz");
-        let spawned = Instant::now();
-        let mut child = command.spawn().unwrap();
-        loop {
-            if let Ok(response) = poll.get(&health).send().await
-                && response.status() == StatusCode::OK
-            {
-                break;
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                let log = std::fs::read_to_string(self.dir().join("serve.log"));
-                panic!(
-                    "lastmile serve exited ({status}): {}",
-                    log.unwrap_or_default()
-                );
-            }
-            assert!(spawned.elapsed() < Duration::from_secs(60), "never ready");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        let ready = spawned.elapsed();
-        let server = Server {
-            child,
-            base: format!("http://{listen}"),
-        };
-        (server, ready)
-    }
-}
-
-/// A running `lastmile serve`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Stops the server with SIGTERM and waits for it to exit.
-    async fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-
-    /// Signs in; the token and the account's id.
-    async fn sign_in(&self, client: &reqwest::Client) -> (String, i64) {
-        let response = client
-            .post(format!("{}/api/v1/auth/login", self.base))
-            .json(&json!({"email": EMAIL, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
-        (
-            body["token"].as_str().unwrap().to_owned(),
-            body["user"]["id"].as_i64().unwrap(),
-        )
-    }
-}
-
-/// A port nothing listens on right now (the OS's pick for port 0, released).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// An HTTP/1.1 client keeping connections alive, one per concurrent request.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(1024)
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
 /// One authenticated `GET /api/v1/users/{id}`; its latency, or `None` unless it was a 200.
 async fn get_user(client: &reqwest::Client, url: &str, token: &str) -> Option<Duration> {
     let started = Instant::now();
@@ -213,30 +56,6 @@ async fn get_user(client: &reqwest::Client, url: &str, token: &str) -> Option<Du
     let ok = response.status() == StatusCode::OK;
     response.bytes().await.ok()?;
     ok.then(|| started.elapsed())
-}
-
-/// Latencies, sorted.
-#[derive(Debug, Default)]
-struct Latencies(Vec<Duration>);
-
-impl Latencies {
-    fn new(mut samples: Vec<Duration>) -> Self {
-        samples.sort_unstable();
-        Self(samples)
-    }
-
-    /// The `q` quantile (0 < q ≤ 1), nearest rank.
-    fn quantile(&self, q: f64) -> Duration {
-        if self.0.is_empty() {
-            return Duration::ZERO;
-        }
-        let rank = ((q * self.0.len() as f64).ceil() as usize).clamp(1, self.0.len());
-        self.0[rank - 1]
-    }
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
 
 /// Start-up to HTTP-ready, `STARTS` times.
@@ -373,13 +192,6 @@ async fn under_flood(server: &Server, token: &str, id: i64) -> FloodResult {
         failed: failed_alone + failed_flooded,
         answers,
     }
-}
-
-fn ratio(value: Duration, baseline: Duration) -> String {
-    if baseline.is_zero() {
-        return "-".to_owned();
-    }
-    format!("{:.2}x", value.as_secs_f64() / baseline.as_secs_f64())
 }
 
 fn answers(answers: &BTreeMap<u16, u64>) -> String {

@@ -199,17 +199,22 @@ where
     if let Some(after) = &request.after {
         let value = json_to_value(column.kind, &after.v)
             .ok_or_else(|| StoreError::Corrupt("cursor value".into()))?;
-        let sort_col = column.column;
-        let past = if request.descending {
-            sort_col
-                .lt(value.clone())
-                .or(sort_col.eq(value).and(spec.id.lt(after.i)))
-        } else {
-            sort_col
-                .gt(value.clone())
-                .or(sort_col.eq(value).and(spec.id.gt(after.i)))
-        };
-        page = page.filter(past);
+        // A row-value comparison, `(sort, id) > (v, i)`: both engines start the index range
+        // there. The spelled-out `sort > v OR (sort = v AND id > i)` makes PostgreSQL read
+        // the index from its start and filter, one page far in costing a scan.
+        let id_only = column.column.as_column_ref() == spec.id.as_column_ref();
+        let keys = Expr::tuple([
+            Expr::col(column.column.as_column_ref()),
+            Expr::col(spec.id.as_column_ref()),
+        ]);
+        let last = Expr::tuple([Expr::val(value), Expr::val(after.i)]);
+        page = page.filter(match (id_only, request.descending) {
+            // Sorted by id alone: a plain range on the key.
+            (true, true) => spec.id.lt(after.i),
+            (true, false) => spec.id.gt(after.i),
+            (false, true) => keys.lt(last),
+            (false, false) => keys.gt(last),
+        });
     }
     let mut rows = page
         .order_by(column.column, order.clone())

@@ -3,7 +3,7 @@
 //! at 10^6 customers: no filter scans the table.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, UnionType};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
 
 use super::Customer;
@@ -159,41 +159,112 @@ fn status_condition(status: StatusFilter, filter: &CustomerFilter) -> Condition 
     }
 }
 
-fn search_condition(search: &Search, backend: DatabaseBackend) -> Condition {
+/// The search box: any of the user-name prefix, the address, the MAC, the mobile prefix
+/// and (3 characters or more) a part of the name.
+///
+/// PostgreSQL answers the `OR` of these with a `BitmapOr` of their indexes. SQLite walks
+/// one index for the whole `OR` and tests every row of it (a scan of the tenant, 0.3 s at
+/// 10^6 customers), so there the search is `id IN (…)` of a `UNION ALL` of one indexed
+/// select per term.
+fn search_condition(
+    search: &Search,
+    tenant: Option<TenantId>,
+    backend: DatabaseBackend,
+) -> Condition {
     let text = search.text.trim().to_lowercase();
-    let mut any = Condition::any().add(crate::list::starts_with(Column::UsernameKey, &text));
+    // The address and MAC indexes lead with the tenant; the user-name and mobile ones do not
+    // (given a tenant there, SQLite would walk a tenant index instead of the prefix range).
+    let in_tenant = |condition: Condition| match tenant {
+        Some(t) => condition.add(Column::TenantId.eq(t.0)),
+        None => condition,
+    };
+    let mut terms = vec![starts_with(Column::UsernameKey, &text, backend)];
     if let Some(ip) = search.ip {
-        any = any.add(Column::StaticIp.eq(i64::from(ip)));
+        terms.push(in_tenant(
+            Condition::all().add(Column::StaticIp.eq(i64::from(ip))),
+        ));
     }
     if let Some(mac) = &search.mac {
-        any = any.add(Column::Mac.eq(mac.as_str()));
+        terms.push(in_tenant(
+            Condition::all().add(Column::Mac.eq(mac.as_str())),
+        ));
     }
     if let Some(prefix) = &search.mobile_prefix {
-        any = any.add(Column::Mobile.starts_with(prefix.as_str()));
+        terms.push(starts_with(Column::Mobile, prefix, backend));
     }
-    if text.chars().count() >= 3 {
-        any = any.add(name_contains(&text, backend));
+    let name = (text.chars().count() >= 3).then_some(text.as_str());
+    if backend == DatabaseBackend::Postgres {
+        let mut any = Condition::any();
+        for term in terms {
+            any = any.add(term);
+        }
+        if let Some(name) = name {
+            any = any.add(crate::list::contains(Column::Name, name));
+        }
+        return any;
     }
-    any
+    let mut union: Option<SelectStatement> = None;
+    for term in terms {
+        let mut select = Query::select();
+        select.column(Column::Id).from(Entity).cond_where(term);
+        union = Some(match union {
+            Some(mut all) => all.union(UnionType::All, select).to_owned(),
+            None => select,
+        });
+    }
+    if let Some(name) = name {
+        let matches = name_matches(name);
+        union = Some(match union {
+            Some(mut all) => all.union(UnionType::All, matches).to_owned(),
+            None => matches,
+        });
+    }
+    match union {
+        Some(ids) => Condition::all().add(Column::Id.in_subquery(ids)),
+        None => Condition::all(),
+    }
 }
 
-/// `name` contains `text` (3 characters or more): served by the trigram index on PostgreSQL
-/// and the FTS5 trigram table on SQLite.
-fn name_contains(text: &str, backend: DatabaseBackend) -> Condition {
-    match backend {
-        DatabaseBackend::Postgres => {
-            Condition::all().add(crate::list::contains(Column::Name, text))
+/// `column` (lower case already: the user-name key, the E.164 mobile) starts with `text`.
+/// On SQLite this is the range `text <= column < next(text)` of the column's index (SQLite
+/// uses no index for `LIKE` on a column of the default collation, and the binary order is
+/// the order of code points, so the range holds exactly the values with that prefix).
+/// PostgreSQL compares text by the database's collation, where a range is not a prefix:
+/// there the `LIKE` is served by the column's `text_pattern_ops` index.
+fn starts_with(column: Column, text: &str, backend: DatabaseBackend) -> Condition {
+    match (backend, prefix_upper_bound(text)) {
+        (DatabaseBackend::Sqlite, Some(upper)) => {
+            Condition::all().add(column.gte(text)).add(column.lt(upper))
         }
-        _ => {
-            let phrase = format!("\"{}\"", text.replace('"', "\"\""));
-            let matches = Query::select()
-                .expr(Expr::col(Alias::new("rowid")))
-                .from(Alias::new("customer_fts"))
-                .and_where(Expr::cust_with_values("customer_fts MATCH ?", [phrase]))
-                .to_owned();
-            Condition::all().add(Column::Id.in_subquery(matches))
+        _ => Condition::all().add(crate::list::starts_with(column, text)),
+    }
+}
+
+/// The least string greater than every string starting with `prefix`: `prefix` with its
+/// last character stepped up by one. None for an empty prefix or one ending in the last
+/// code point.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
         }
     }
+    None
+}
+
+/// On SQLite, the ids of the customers whose name contains `text` (3 characters or more),
+/// from the FTS5 trigram table. (PostgreSQL matches `LOWER(name) LIKE '%text%'` with its
+/// trigram index.)
+fn name_matches(text: &str) -> SelectStatement {
+    let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+    Query::select()
+        .expr(Expr::col(Alias::new("rowid")))
+        .from(Alias::new("customer_fts"))
+        .and_where(Expr::cust_with_values("customer_fts MATCH ?", [phrase]))
+        .to_owned()
 }
 
 /// A page of the customers the caller sees.
@@ -248,10 +319,32 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(Column::Mac.eq(v.as_str()));
     }
     if let Some(search) = &filter.search {
-        select = select.filter(search_condition(search, conn.get_database_backend()));
+        select = select.filter(search_condition(
+            search,
+            filter.tenant_id,
+            conn.get_database_backend(),
+        ));
     }
     if sort_is_expiry {
         select = select.filter(Column::ExpiresAt.is_not_null());
     }
     crate::list::fetch(conn, &LIST, select, page).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_upper_bound;
+
+    #[test]
+    fn the_upper_bound_of_a_prefix_steps_its_last_character() {
+        assert_eq!(prefix_upper_bound("abc").as_deref(), Some("abd"));
+        assert_eq!(prefix_upper_bound("a9").as_deref(), Some("a:"));
+        assert_eq!(
+            prefix_upper_bound("a\u{d7ff}").as_deref(),
+            Some("a\u{e000}")
+        );
+        assert_eq!(prefix_upper_bound("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(prefix_upper_bound("\u{10ffff}"), None);
+        assert_eq!(prefix_upper_bound(""), None);
+    }
 }

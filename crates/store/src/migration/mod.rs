@@ -10,6 +10,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_platform;
 mod m20261123_000002_freeradius;
 mod m20261124_000003_isp;
+mod m20261124_000004_list_indexes;
 
 /// The migration list.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_platform::Migration),
             Box::new(m20261123_000002_freeradius::Migration),
             Box::new(m20261124_000003_isp::Migration),
+            Box::new(m20261124_000004_list_indexes::Migration),
         ]
     }
 }

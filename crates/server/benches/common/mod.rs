@@ -1,0 +1,233 @@
+//! What the benchmarks share: an installation (a data directory and a fresh database on
+//! SQLite or PostgreSQL, migrated and with a Developer account, made by the release
+//! `lastmile` binary itself), `lastmile serve` run as a separate process, signing in, an
+//! HTTP client, and latency quantiles.
+//!
+//! Each benchmark includes this module (`mod common;`) and uses the part it needs.
+
+#![allow(
+    dead_code,
+    reason = "each benchmark binary uses a different part of the shared helpers"
+)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::{Backend, TestDb};
+
+/// The release binary under measurement.
+pub const BIN: &str = env!("CARGO_BIN_EXE_lastmile");
+/// The Developer account every installation has.
+pub const EMAIL: &str = "bench@example.com";
+/// Its password.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A data directory and a database, migrated by `lastmile migrate`, with one Developer
+/// account created by `lastmile admin create` with the default Argon2 settings. The
+/// PostgreSQL database and the directory are removed when it is dropped.
+pub struct Install {
+    pub db: TestDb,
+}
+
+impl Install {
+    pub async fn new(backend: Backend) -> Self {
+        let db = testkit::db::fresh(
+            backend,
+            &store::migration::fingerprint(),
+            |url| async move {
+                let keyring =
+                    store::crypto::Keyring::parse(&store::crypto::Keyring::generate_line("b"))
+                        .map_err(|e| e.to_string())?;
+                let db = store::Db::connect(&url, 2, keyring)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                db.migrate().await.map_err(|e| e.to_string())?;
+                db.close().await.map_err(|e| e.to_string())
+            },
+        )
+        .await;
+        let install = Self { db };
+        install.run(&["migrate"]);
+        install.run(&["admin", "create", "--email", EMAIL, "--password", PASSWORD]);
+        install
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.db.dir()
+    }
+
+    /// The URL of the database `lastmile` uses here (on SQLite, the file in the data
+    /// directory).
+    pub fn database_url(&self) -> String {
+        match self.db.backend {
+            Backend::Postgres => self.db.url.clone(),
+            Backend::Sqlite => format!("sqlite://{}", self.dir().join("lastmile.db").display()),
+        }
+    }
+
+    /// `lastmile ARGS` on this installation, with no `LASTMILE_*` or `RUST_LOG` from the
+    /// benchmark's own environment.
+    pub fn lastmile(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command.args(args).arg("--data-dir").arg(self.dir());
+        if self.db.backend == Backend::Postgres {
+            command.arg("--database-url").arg(&self.db.url);
+        }
+        command.current_dir(self.dir());
+        for (name, _) in std::env::vars() {
+            if name.starts_with("LASTMILE_") || name == "RUST_LOG" {
+                command.env_remove(name);
+            }
+        }
+        command
+    }
+
+    /// Runs `lastmile ARGS` to the end; its standard output. Panics unless it succeeds.
+    pub fn run(&self, args: &[&str]) -> String {
+        let output = self.lastmile(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "lastmile {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Starts `lastmile serve` with extra environment; returns it once `/healthz` answers,
+    /// with the time from spawn to that answer. Its standard error goes to `serve.log` in
+    /// the data directory.
+    pub async fn serve(&self, env: &[(&str, &str)], poll: &reqwest::Client) -> (Server, Duration) {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let log = std::fs::File::create(self.dir().join("serve.log")).unwrap();
+        let mut command = self.lastmile(&["serve", "--listen", &listen]);
+        command
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        let health = format!("http://{listen}/healthz");
+        let spawned = Instant::now();
+        let mut child = command.spawn().unwrap();
+        loop {
+            if let Ok(response) = poll.get(&health).send().await
+                && response.status() == StatusCode::OK
+            {
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                let log = std::fs::read_to_string(self.dir().join("serve.log"));
+                panic!(
+                    "lastmile serve exited ({status}): {}",
+                    log.unwrap_or_default()
+                );
+            }
+            assert!(spawned.elapsed() < Duration::from_secs(60), "never ready");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let ready = spawned.elapsed();
+        let server = Server {
+            child,
+            base: format!("http://{listen}"),
+        };
+        (server, ready)
+    }
+}
+
+/// A running `lastmile serve`, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Stops the server with SIGTERM and waits for it to exit.
+    pub async fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Signs in; the token and the account's id.
+    pub async fn sign_in(&self, client: &reqwest::Client) -> (String, i64) {
+        let response = client
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"email": EMAIL, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        (
+            body["token"].as_str().unwrap().to_owned(),
+            body["user"]["id"].as_i64().unwrap(),
+        )
+    }
+}
+
+/// A port nothing listens on right now (the OS's pick for port 0, released).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// An HTTP/1.1 client keeping connections alive, one per concurrent request.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(1024)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Latencies, sorted.
+#[derive(Debug, Default)]
+pub struct Latencies(pub Vec<Duration>);
+
+impl Latencies {
+    pub fn new(mut samples: Vec<Duration>) -> Self {
+        samples.sort_unstable();
+        Self(samples)
+    }
+
+    /// The `q` quantile (0 < q ≤ 1), nearest rank.
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.0.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = ((q * self.0.len() as f64).ceil() as usize).clamp(1, self.0.len());
+        self.0[rank - 1]
+    }
+
+    /// How many samples.
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
+}
+
+pub fn ms(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
+}
+
+pub fn ratio(value: Duration, baseline: Duration) -> String {
+    if baseline.is_zero() {
+        return "-".to_owned();
+    }
+    format!("{:.2}x", value.as_secs_f64() / baseline.as_secs_f64())
+}

@@ -1,0 +1,388 @@
+//! The ISP figures at scale, measured on the release `lastmile` binary run as a separate
+//! process, for each backend (a fresh SQLite file; a fresh PostgreSQL database, dropped at
+//! the end) and each size N:
+//!
+//! - seeding N customers with `lastmile bench seed --customers N` (the time it takes);
+//! - `GET /api/v1/customers` of the seeded tenant, p50/p95/p99 over sequential requests from
+//!   one client, the cases interleaved round by round so the machine's drift hits them
+//!   alike: the first page with no filter (the baseline), one filter (`status=active`),
+//!   three filters (`status`, `router_id`, `package_id`), a search on a part of the name
+//!   and one on a user-name prefix, a page past the middle of the list (its cursor found by
+//!   walking `next_cursor` with `limit=500`), and the first page and a page past the middle
+//!   sorted by name; each as a ratio to the baseline;
+//! - `lastmile import customers FILE --tenant ID` of a generated CSV (fresh user names) into
+//!   the seeded tenant: total time, rows per second, and the `radcheck`/`radreply` rows it
+//!   added (the FreeRADIUS projection is written in the import's transactions);
+//! - one customer change with its projection, `PATCH /api/v1/customers/{id}` of the password
+//!   with `If-Match`, on different customers, interleaved with `GET /api/v1/customers/{id}`
+//!   of the same customers as its baseline.
+//!
+//! Targets (the issue): list p95 under 50 ms at 10^6 customers on PostgreSQL; import of
+//! 10^5 rows under 60 s.
+//!
+//! Run with `cargo bench -p lastmile --bench isp`. Sizes and backends come from the
+//! arguments or the environment:
+//!
+//! ```text
+//! cargo bench -p lastmile --bench isp                       # 10^5, SQLite and PostgreSQL
+//! cargo bench -p lastmile --bench isp -- 1000000 postgres   # 10^6, PostgreSQL only
+//! LASTMILE_BENCH_CUSTOMERS=100000,1000000 LASTMILE_BENCH_BACKENDS=postgres cargo bench ...
+//! ```
+//!
+//! Other knobs, all optional:
+//!
+//! - `LASTMILE_BENCH_REQUESTS`: requests per list case (default 250);
+//! - `LASTMILE_BENCH_CHANGES`: customer changes (default 250);
+//! - `LASTMILE_BENCH_IMPORT`: rows of the imported CSV (default 100000);
+//! - `LASTMILE_BENCH_SQL_LOG=1`: PostgreSQL logs every statement of the bench database with
+//!   its duration and parameters in its server log (lastmile's own connections do not log
+//!   statements);
+//! - `LASTMILE_BENCH_PG_SET="name = value; ..."`: settings of the bench database on
+//!   PostgreSQL, to try planner settings without a code change;
+//! - `LASTMILE_BENCH_SQLITE_ANALYZE=1`: run `ANALYZE` on SQLite where PostgreSQL gets its
+//!   `VACUUM ANALYZE`, to see what statistics would change;
+//! - `LASTMILE_BENCH_KEEP=1`: keep the databases and data directories and print where they
+//!   are, to look at query plans afterwards.
+//!
+//! PostgreSQL is the tests' server (`PG_TEST_URL`, by default the local trust-auth one);
+//! after seeding and after the import the bench runs `VACUUM ANALYZE` there, as autovacuum
+//! does shortly after such a bulk load. On SQLite it runs nothing by default: lastmile itself
+//! never runs `ANALYZE` there.
+//!
+//! The load generator runs in this process on the same machine, so it competes with the
+//! server and the database for CPU: compare ratios rather than absolute numbers across
+//! machines. The load average is printed with each run.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "a benchmark harness: it fails loudly and prints its table"
+)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod api;
+mod db;
+mod report;
+
+use std::time::{Duration, Instant};
+
+use testkit::Backend;
+
+use api::{Api, Case, CaseResult, measure_changes, measure_lists, walk_to_middle};
+use common::{Install, Latencies, client, ms};
+use db::{ImportResult, import, maintain, seed, set_database};
+use report::{print, targets};
+
+/// Warm-up rounds of the list cases, not counted.
+pub const WARM_UP_ROUNDS: usize = 5;
+/// Page size of the walk to the middle of the list.
+pub const WALK_LIMIT: usize = 500;
+/// The list target: p95 at 10^6 customers on PostgreSQL.
+pub const LIST_TARGET: Duration = Duration::from_millis(50);
+/// The import target for 10^5 rows.
+pub const IMPORT_TARGET: Duration = Duration::from_secs(60);
+
+/// What to run.
+#[derive(Debug, Clone)]
+struct Options {
+    sizes: Vec<usize>,
+    backends: Vec<Backend>,
+    requests: usize,
+    changes: usize,
+    import_rows: usize,
+    pg_settings: Vec<String>,
+    sqlite_analyze: bool,
+    keep: bool,
+}
+
+fn number(text: &str) -> Option<usize> {
+    let text = text.trim().replace('_', "");
+    text.parse::<usize>()
+        .ok()
+        .or_else(|| text.parse::<f64>().ok().map(|f| f as usize))
+        .filter(|n| *n > 0)
+}
+
+fn backend(text: &str) -> Option<Backend> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "sqlite" => Some(Backend::Sqlite),
+        "postgres" | "postgresql" | "pg" => Some(Backend::Postgres),
+        _ => None,
+    }
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| number(&v))
+        .unwrap_or(default)
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `LASTMILE_BENCH_PG_SET` (settings separated by `;`), and statement logging for
+/// `LASTMILE_BENCH_SQL_LOG`.
+fn pg_settings() -> Vec<String> {
+    let mut settings: Vec<String> = std::env::var("LASTMILE_BENCH_PG_SET")
+        .unwrap_or_default()
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if env_flag("LASTMILE_BENCH_SQL_LOG") {
+        settings.push("log_min_duration_statement = 0".to_owned());
+    }
+    settings
+}
+
+impl Options {
+    fn read() -> Self {
+        let mut sizes: Vec<usize> = std::env::var("LASTMILE_BENCH_CUSTOMERS")
+            .map(|v| v.split(',').filter_map(number).collect())
+            .unwrap_or_default();
+        let mut backends: Vec<Backend> = std::env::var("LASTMILE_BENCH_BACKENDS")
+            .map(|v| v.split(',').filter_map(backend).collect())
+            .unwrap_or_default();
+        // `cargo bench` passes `--bench` (and the filter, if any) to the binary.
+        let (mut arg_sizes, mut arg_backends) = (Vec::new(), Vec::new());
+        for arg in std::env::args().skip(1).filter(|a| !a.starts_with('-')) {
+            for part in arg.split(',') {
+                if let Some(n) = number(part) {
+                    arg_sizes.push(n);
+                } else if let Some(b) = backend(part) {
+                    arg_backends.push(b);
+                } else {
+                    panic!("unknown argument {part:?}: give sizes (1000000) and backends");
+                }
+            }
+        }
+        if !arg_sizes.is_empty() {
+            sizes = arg_sizes;
+        }
+        if !arg_backends.is_empty() {
+            backends = arg_backends;
+        }
+        if sizes.is_empty() {
+            sizes = vec![100_000];
+        }
+        if backends.is_empty() {
+            backends = vec![Backend::Sqlite, Backend::Postgres];
+        }
+        Self {
+            sizes,
+            backends,
+            requests: env_number("LASTMILE_BENCH_REQUESTS", 250),
+            changes: env_number("LASTMILE_BENCH_CHANGES", 250),
+            import_rows: env_number("LASTMILE_BENCH_IMPORT", 100_000),
+            pg_settings: pg_settings(),
+            sqlite_analyze: env_flag("LASTMILE_BENCH_SQLITE_ANALYZE"),
+            keep: env_flag("LASTMILE_BENCH_KEEP"),
+        }
+    }
+}
+
+/// The engine's name in the tables.
+pub fn backend_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    }
+}
+
+/// The 1, 5 and 15 minute load averages: how busy the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+/// Seconds, one decimal.
+pub fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// A rate.
+pub fn per_second(count: usize, d: Duration) -> f64 {
+    count as f64 / d.as_secs_f64().max(1e-9)
+}
+
+/// Everything measured for one backend and size.
+#[derive(Debug)]
+pub struct Run {
+    pub backend: Backend,
+    pub customers: usize,
+    pub seeded: Duration,
+    pub load_before: String,
+    pub load_after: String,
+    pub walk: (usize, Duration),
+    pub name_walk: (usize, Duration),
+    pub lists: Vec<CaseResult>,
+    pub import: ImportResult,
+    pub reads: Latencies,
+    pub writes: Latencies,
+    pub write_failures: usize,
+    pub requests: usize,
+}
+
+async fn run(backend: Backend, customers: usize, options: &Options) -> Run {
+    let load_before = load_average();
+    println!(
+        "== {} with {customers} customers (load average {load_before})",
+        backend_name(backend)
+    );
+    let install = Install::new(backend).await;
+    println!("  data directory {}", install.dir().display());
+    let (tenant, seeded) = seed(&install, customers).await;
+    println!(
+        "  seeded tenant {tenant}: {customers} customers in {} ({:.0}/s)",
+        secs(seeded),
+        per_second(customers, seeded)
+    );
+    if let Some((statement, took)) = maintain(&install, options.sqlite_analyze).await {
+        println!("  {statement} after seeding: {}", secs(took));
+    }
+    set_database(&install, &options.pg_settings).await;
+    let (server, _) = install.serve(&[], &client()).await;
+    let http = client();
+    let (token, _) = server.sign_in(&http).await;
+    let api = Api {
+        http,
+        base: server.base.clone(),
+        token,
+    };
+
+    // A customer of the seed: its router and package for the three filters, its user name
+    // for the prefix search.
+    let first = api
+        .get_ok(&format!("customers?tenant_id={tenant}&limit=1"))
+        .await;
+    let sample = &first["items"][0];
+    let router = sample["router_id"].as_i64().unwrap();
+    let package = sample["package_id"].as_i64().unwrap();
+    let username = sample["username"].as_str().unwrap();
+    let stem = &username[..=username.rfind('u').unwrap()];
+    let prefix = format!("{stem}{}", (customers / 23).max(1));
+
+    let (cursor, pages, walked) = walk_to_middle(&api, tenant, "", customers).await;
+    println!(
+        "  walked {pages} pages of {WALK_LIMIT} to the middle in {} ({} per page)",
+        secs(walked),
+        ms(walked / u32::try_from(pages.max(1)).unwrap())
+    );
+    let (name_cursor, name_pages, name_walked) =
+        walk_to_middle(&api, tenant, "&sort=name", customers).await;
+    println!(
+        "  walked {name_pages} pages of {WALK_LIMIT} sorted by name to the middle in {} ({} per \
+         page)",
+        secs(name_walked),
+        ms(name_walked / u32::try_from(name_pages.max(1)).unwrap())
+    );
+
+    let t = format!("tenant_id={tenant}");
+    let cases = [
+        ("first page, no filter (baseline)", t.clone()),
+        ("status=active", format!("{t}&status=active")),
+        (
+            "status + router_id + package_id",
+            format!("{t}&status=active&router_id={router}&package_id={package}"),
+        ),
+        ("q= part of a name (rahi)", format!("{t}&q=rahi")),
+        ("q= user-name prefix", format!("{t}&q={prefix}")),
+        (
+            "page past the middle (cursor)",
+            format!("{t}&cursor={cursor}"),
+        ),
+        ("sort=name, first page", format!("{t}&sort=name")),
+        (
+            "sort=name, page past the middle",
+            format!("{t}&sort=name&cursor={name_cursor}"),
+        ),
+    ]
+    .map(|(name, query)| Case {
+        name: name.to_owned(),
+        query,
+    });
+    let lists = measure_lists(&api, &cases, options.requests).await;
+
+    println!("  importing {} rows...", options.import_rows);
+    let import = import(&api, &install, tenant, options.import_rows).await;
+    if let Some((statement, took)) = maintain(&install, options.sqlite_analyze).await {
+        println!("  {statement} after the import: {}", secs(took));
+    }
+    let (reads, writes, write_failures) =
+        measure_changes(&api, &install, tenant, &cursor, options.changes).await;
+    server.stop().await;
+    let load_after = load_average();
+
+    if options.keep {
+        println!(
+            "  kept: data directory {}, database {}",
+            install.dir().display(),
+            install.database_url()
+        );
+        std::mem::forget(install);
+    }
+    Run {
+        backend,
+        customers,
+        seeded,
+        load_before,
+        load_after,
+        walk: (pages, walked),
+        name_walk: (name_pages, name_walked),
+        lists,
+        import,
+        reads,
+        writes,
+        write_failures,
+        requests: options.requests,
+    }
+}
+
+async fn bench(options: Options) {
+    let begun = Instant::now();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!(
+        "lastmile ISP benchmark ({cores} cores; the load runs on the same machine): sizes {:?}, \
+         backends {:?}",
+        options.sizes,
+        options
+            .backends
+            .iter()
+            .map(|b| backend_name(*b))
+            .collect::<Vec<_>>()
+    );
+    let mut runs = Vec::new();
+    for &customers in &options.sizes {
+        for &backend in &options.backends {
+            let run = run(backend, customers, &options).await;
+            print(&run);
+            println!();
+            runs.push(run);
+        }
+    }
+    targets(&runs);
+    println!();
+    println!("total {}", secs(begun.elapsed()));
+}
+
+fn main() {
+    let options = Options::read();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // On Ctrl-C the bench is dropped: servers are killed, databases and files removed.
+        tokio::select! {
+            () = bench(options) => {}
+            _ = tokio::signal::ctrl_c() => println!("interrupted; cleaning up"),
+        }
+    });
+}
