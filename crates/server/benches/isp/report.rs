@@ -2,7 +2,7 @@
 
 use testkit::Backend;
 
-use crate::common::{ms, ratio};
+use crate::common::{Latencies, ms, ratio};
 use crate::{IMPORT_TARGET, LIST_TARGET, Run, WALK_LIMIT, backend_name, per_second, secs};
 
 /// Prints the tables of one run.
@@ -29,17 +29,13 @@ pub fn print(run: &Run) {
     );
     let base = &run.lists[0].latencies;
     for case in &run.lists {
-        let l = &case.latencies;
-        println!(
-            "  {:<34} {:>7} {:>10} {:>10} {:>10} {:>7} {:>7} {:>6}",
-            case.name,
-            case.total,
-            ms(l.quantile(0.5)),
-            ms(l.quantile(0.95)),
-            ms(l.quantile(0.99)),
-            ratio(l.quantile(0.5), base.quantile(0.5)),
-            ratio(l.quantile(0.95), base.quantile(0.95)),
-            case.failed
+        let total = format!(" {:>7}", case.total);
+        row(
+            &case.name,
+            &total,
+            &case.latencies,
+            base,
+            &case.failed.to_string(),
         );
     }
     for case in &run.lists {
@@ -84,25 +80,21 @@ pub fn print(run: &Run) {
         "request", "p50", "p95", "p99", "p50 x", "p95 x", "failed"
     );
     let (r, w) = (&run.reads, &run.writes);
+    row("GET /customers/{id} (baseline)", "", r, r, "");
+    let failures = run.write_failures.to_string();
+    row("PATCH /customers/{id} password", "", w, r, &failures);
+}
+
+/// One line of a latency table: name, `extra` columns, p50/p95/p99 and the p50 and p95
+/// ratios to `base`.
+fn row(name: &str, extra: &str, l: &Latencies, base: &Latencies, failed: &str) {
     println!(
-        "  {:<34} {:>10} {:>10} {:>10} {:>7} {:>7} {:>6}",
-        "GET /customers/{id} (baseline)",
-        ms(r.quantile(0.5)),
-        ms(r.quantile(0.95)),
-        ms(r.quantile(0.99)),
-        "1.00x",
-        "1.00x",
-        ""
-    );
-    println!(
-        "  {:<34} {:>10} {:>10} {:>10} {:>7} {:>7} {:>6}",
-        "PATCH /customers/{id} password",
-        ms(w.quantile(0.5)),
-        ms(w.quantile(0.95)),
-        ms(w.quantile(0.99)),
-        ratio(w.quantile(0.5), r.quantile(0.5)),
-        ratio(w.quantile(0.95), r.quantile(0.95)),
-        run.write_failures
+        "  {name:<34}{extra} {:>10} {:>10} {:>10} {:>7} {:>7} {failed:>6}",
+        ms(l.quantile(0.5)),
+        ms(l.quantile(0.95)),
+        ms(l.quantile(0.99)),
+        ratio(l.quantile(0.5), base.quantile(0.5)),
+        ratio(l.quantile(0.95), base.quantile(0.95)),
     );
 }
 
