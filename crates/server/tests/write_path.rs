@@ -1,6 +1,7 @@
 //! The write path and the jobs behind it: no change commits without its audit entry, jobs
 //! queued by the scheduler run once per period, leases of dead workers expire, finished work
-//! is purged, and list totals stop counting at the cap.
+//! is purged, list totals stop counting at the cap, and PostgreSQL connections plan each
+//! statement for its values.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -182,6 +183,39 @@ async fn list_totals_stop_counting_at_ten_thousand(backend: Backend) {
     );
     assert_eq!(page["items"].as_array().unwrap().len(), 5);
     assert!(page["next_cursor"].is_string());
+}
+
+/// Every pooled PostgreSQL connection plans each statement for its values: a generic plan
+/// of a prepared list query cannot use the pattern index of a `LIKE $1` prefix.
+#[tokio::test]
+async fn postgres_connections_plan_each_statement_for_its_values() {
+    let app = spawn(Backend::Postgres).await;
+    let conn = app.state.db.conn();
+    // More connections than one: run the check on several at once.
+    let checks = (0..4).map(|_| async {
+        let row = conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT current_setting('plan_cache_mode') AS mode, pg_backend_pid() AS pid, \
+                 pg_sleep(0.05)::text AS slept",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        (
+            row.try_get::<String>("", "mode").unwrap(),
+            row.try_get::<i32>("", "pid").unwrap(),
+        )
+    });
+    let answers = futures::future::join_all(checks).await;
+    let pids: std::collections::HashSet<i32> = answers.iter().map(|(_, pid)| *pid).collect();
+    assert!(
+        pids.len() > 1,
+        "the checks ran on one connection: {answers:?}"
+    );
+    for (mode, pid) in &answers {
+        assert_eq!(mode, "force_custom_plan", "connection {pid}");
+    }
 }
 
 async fn a_tenants_currency_is_fixed_once_anything_priced_exists(backend: Backend) {
