@@ -16,13 +16,15 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    EntityTrait, QueryFilter,
+    EntityTrait, QueryFilter, QuerySelect,
 };
 use serde_json::{Value, json};
 
 pub use bulk::{create_many, taken_mobiles, taken_names};
 pub use list::{CustomerFilter, LIST, Search, StatusFilter, list};
-pub use project::{project, rewrite_projection, rewrite_projections_of_packages, rewrite_where};
+pub use project::{
+    Projector, project, rewrite_projection, rewrite_projections_of_packages, rewrite_where,
+};
 
 use crate::entity::customer::{ActiveModel, Column, Entity, Model};
 use crate::entity::customer_name;
@@ -492,6 +494,29 @@ pub fn uses_pool(pool: i64) -> sea_orm::Condition {
     sea_orm::Condition::any()
         .add(Column::IpPoolId.eq(pool))
         .add(Column::PackageId.in_subquery(packages))
+}
+
+/// Whether each of `ids` is archived (`true`) or live (`false`), in one query; ids of no
+/// customer are left out.
+pub async fn archived_states<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, bool>> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<(i64, Option<DateTime<Utc>>)> = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::ArchivedAt)
+        .filter(Column::Id.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, archived_at)| (id, archived_at.is_some()))
+        .collect())
 }
 
 /// The customer that held `username` at `at` (for mapping accounting to customers).

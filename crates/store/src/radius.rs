@@ -4,6 +4,8 @@
 //! projection keeps `radusergroup` free of its customers' names, so that no group (left by
 //! an earlier system, or added by hand) can add attributes lastmile did not decide.
 
+use std::collections::HashMap;
+
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     QueryFilter, QueryOrder,
@@ -83,16 +85,45 @@ pub async fn groups<C: ConnectionTrait>(
     customer: i64,
     username: &str,
 ) -> StoreResult<Vec<String>> {
+    let mut groups = groups_many(conn, &[(customer, username)]).await?;
+    Ok(groups.remove(&customer).unwrap_or_default())
+}
+
+/// [`groups`] of many customers `(id, user name)` in one query; customers in no group are
+/// left out.
+pub async fn groups_many<C: ConnectionTrait>(
+    conn: &C,
+    customers: &[(i64, &str)],
+) -> StoreResult<HashMap<i64, Vec<String>>> {
+    if customers.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<i64> = customers.iter().map(|(id, _)| *id).collect();
+    let by_name: HashMap<&str, i64> = customers.iter().map(|(id, name)| (*name, *id)).collect();
     let rows = radusergroup::Entity::find()
         .filter(
             Condition::any()
-                .add(radusergroup::Column::CustomerId.eq(customer))
-                .add(radusergroup::Column::Username.eq(username)),
+                .add(radusergroup::Column::CustomerId.is_in(ids))
+                .add(radusergroup::Column::Username.is_in(by_name.keys().copied())),
         )
         .order_by_asc(radusergroup::Column::Id)
         .all(conn)
         .await?;
-    Ok(rows.into_iter().map(|r| r.groupname).collect())
+    let mut groups: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in rows {
+        // A row is a customer's by its id and by its user name (the same one, or two).
+        let by_id = row
+            .customer_id
+            .filter(|id| customers.iter().any(|(c, _)| c == id));
+        let named = by_name.get(row.username.as_str()).copied();
+        for owner in [by_id, named.filter(|n| Some(*n) != by_id)]
+            .into_iter()
+            .flatten()
+        {
+            groups.entry(owner).or_default().push(row.groupname.clone());
+        }
+    }
+    Ok(groups)
 }
 
 /// A stored item: attribute, operator, value.
@@ -111,38 +142,50 @@ pub struct Stored {
 
 /// The rows stored for a customer.
 pub async fn read<C: ConnectionTrait>(conn: &C, customer: i64) -> StoreResult<Stored> {
+    let mut stored = read_many(conn, &[customer]).await?;
+    Ok(stored.remove(&customer).unwrap_or_default())
+}
+
+/// [`read`] of many customers in two queries; customers without rows are left out.
+pub async fn read_many<C: ConnectionTrait>(
+    conn: &C,
+    customers: &[i64],
+) -> StoreResult<HashMap<i64, Stored>> {
+    if customers.is_empty() {
+        return Ok(HashMap::new());
+    }
     let check = radcheck::Entity::find()
-        .filter(radcheck::Column::CustomerId.eq(customer))
+        .filter(radcheck::Column::CustomerId.is_in(customers.to_vec()))
         .order_by_asc(radcheck::Column::Id)
         .all(conn)
         .await?;
     let reply = radreply::Entity::find()
-        .filter(radreply::Column::CustomerId.eq(customer))
+        .filter(radreply::Column::CustomerId.is_in(customers.to_vec()))
         .order_by_asc(radreply::Column::Id)
         .all(conn)
         .await?;
-    let mut usernames: Vec<String> = check
-        .iter()
-        .map(|r| r.username.clone())
-        .chain(reply.iter().map(|r| r.username.clone()))
-        .collect();
-    usernames.sort();
-    usernames.dedup();
-    let mut check: Vec<_> = check
-        .into_iter()
-        .map(|r| (r.attribute, r.op, r.value))
-        .collect();
-    let mut reply: Vec<_> = reply
-        .into_iter()
-        .map(|r| (r.attribute, r.op, r.value))
-        .collect();
-    check.sort();
-    reply.sort();
-    Ok(Stored {
-        usernames,
-        check,
-        reply,
-    })
+    let mut stored: HashMap<i64, Stored> = HashMap::new();
+    for r in check {
+        if let Some(id) = r.customer_id {
+            let s = stored.entry(id).or_default();
+            s.usernames.push(r.username);
+            s.check.push((r.attribute, r.op, r.value));
+        }
+    }
+    for r in reply {
+        if let Some(id) = r.customer_id {
+            let s = stored.entry(id).or_default();
+            s.usernames.push(r.username);
+            s.reply.push((r.attribute, r.op, r.value));
+        }
+    }
+    for s in stored.values_mut() {
+        s.usernames.sort();
+        s.usernames.dedup();
+        s.check.sort();
+        s.reply.sort();
+    }
+    Ok(stored)
 }
 
 /// The projection as stored rows would hold it (sorted), for comparing with [`read`].

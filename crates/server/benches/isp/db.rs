@@ -231,3 +231,28 @@ pub async fn import(api: &Api, install: &Install, tenant: i64, rows: usize) -> I
         after,
     }
 }
+
+/// `lastmile radius verify` of the whole installation: its time and the summary line.
+/// Panics on drift: the seed, the import and the changes write their projections.
+pub async fn verify(install: &Install) -> (Duration, String) {
+    let command = install.lastmile(&["radius", "verify"]);
+    let started = Instant::now();
+    let output = tokio::process::Command::from(command)
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "lastmile radius verify: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = stdout
+        .lines()
+        .find(|l| l.contains("customers checked"))
+        .unwrap_or_default()
+        .to_owned();
+    (took, summary)
+}

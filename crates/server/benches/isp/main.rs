@@ -16,6 +16,8 @@
 //! - one customer change with its projection, `PATCH /api/v1/customers/{id}` of the password
 //!   with `If-Match`, on different customers, interleaved with `GET /api/v1/customers/{id}`
 //!   of the same customers as its baseline.
+//! - `lastmile radius verify` over the whole installation (the seed and the import): the
+//!   time to compare every customer's rows with its projection.
 //!
 //! Targets (the issue): list p95 under 50 ms at 10^6 customers on PostgreSQL; import of
 //! 10^5 rows under 60 s.
@@ -73,7 +75,7 @@ use testkit::Backend;
 
 use api::{Api, Case, CaseResult, measure_changes, measure_lists, walk_to_middle};
 use common::{Install, Latencies, client, ms};
-use db::{ImportResult, import, maintain, seed, set_database};
+use db::{ImportResult, import, maintain, seed, set_database, verify};
 use report::{print, targets};
 
 /// Warm-up rounds of the list cases, not counted.
@@ -228,6 +230,8 @@ pub struct Run {
     pub writes: Latencies,
     pub write_failures: usize,
     pub requests: usize,
+    /// `lastmile radius verify` over the whole installation: its time and summary line.
+    pub verified: (Duration, String),
 }
 
 async fn run(backend: Backend, customers: usize, options: &Options) -> Run {
@@ -318,6 +322,8 @@ async fn run(backend: Backend, customers: usize, options: &Options) -> Run {
     let (reads, writes, write_failures) =
         measure_changes(&api, &install, tenant, &cursor, options.changes).await;
     server.stop().await;
+    let verified = verify(&install).await;
+    println!("  radius verify: {} ({})", secs(verified.0), verified.1);
     let load_after = load_average();
 
     if options.keep {
@@ -342,6 +348,7 @@ async fn run(backend: Backend, customers: usize, options: &Options) -> Run {
         writes,
         write_failures,
         requests: options.requests,
+        verified,
     }
 }
 

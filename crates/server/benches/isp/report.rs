@@ -83,6 +83,8 @@ pub fn print(run: &Run) {
     row("GET /customers/{id} (baseline)", "", r, r, "");
     let failures = run.write_failures.to_string();
     row("PATCH /customers/{id} password", "", w, r, &failures);
+    let (took, summary) = &run.verified;
+    println!("  lastmile radius verify: {} ({summary})", secs(*took));
 }
 
 /// One line of a latency table: name, `extra` columns, p50/p95/p99 and the p50 and p95

@@ -3,12 +3,12 @@
 //! belong to no live customer (archived, deleted, or written by hand). Reports the drift and,
 //! with `fix`, repairs it through the write path, audited as the system.
 //!
-//! Customers are read in pages by id and rows in pages by row id, so memory stays bounded
-//! whatever the size of the installation; the report lists at most [`MAX_LISTED`] entries
+//! Customers are read in pages by id (a page's stored rows and groups in three queries, the
+//! packages, pools and policies they share once per pass) and rows in pages by row id (a
+//! page's customers in one query), so memory stays bounded and the queries few whatever
+//! the size of the installation; the report lists at most [`MAX_LISTED`] entries
 //! of each kind and counts the rest. A drift seen is checked again before it is reported (or
 //! inside the repairing transaction), so a change committed meanwhile is not taken for one.
-
-use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -120,6 +120,9 @@ impl Report {
 /// `fix`, repairs what it finds (see the module documentation).
 pub async fn verify(db: &Db, fix: bool, now: DateTime<Utc>) -> StoreResult<Report> {
     let mut report = Report::default();
+    // Packages, pools and policies read once for the pass; a drift it sees is checked
+    // again on fresh reads before it counts.
+    let mut projector = store::customer::Projector::default();
     let mut last = 0i64;
     loop {
         let page = customer::Entity::find()
@@ -130,15 +133,13 @@ pub async fn verify(db: &Db, fix: bool, now: DateTime<Utc>) -> StoreResult<Repor
             .await?;
         let Some(end) = page.last() else { break };
         last = end.id;
-        for c in page.iter().filter(|c| c.archived_at.is_none()) {
-            report.customers += 1;
-            if compare(db, c).await?.is_none() {
-                continue;
-            }
+        let live: Vec<&customer::Model> = page.iter().filter(|c| c.archived_at.is_none()).collect();
+        report.customers += live.len() as u64;
+        for id in drifted(db, &mut projector, &live).await? {
             let drift = if fix {
-                repair_customer(db, c.id, now).await?
+                repair_customer(db, id, now).await?
             } else {
-                recheck(db, c.id).await?
+                recheck(db, id).await?
             };
             if let Some(drift) = drift {
                 report.drifted += 1;
@@ -153,6 +154,28 @@ pub async fn verify(db: &Db, fix: bool, now: DateTime<Utc>) -> StoreResult<Repor
         stray_rows(db, table, fix, now, &mut report).await?;
     }
     Ok(report)
+}
+
+/// The customers of `page` whose rows seem to drift: their rows read in three queries.
+async fn drifted(
+    db: &Db,
+    projector: &mut store::customer::Projector,
+    page: &[&customer::Model],
+) -> StoreResult<Vec<i64>> {
+    let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
+    let names: Vec<(i64, &str)> = page.iter().map(|c| (c.id, c.username.as_str())).collect();
+    let mut stored = store::radius::read_many(db.conn(), &ids).await?;
+    let mut groups = store::radius::groups_many(db.conn(), &names).await?;
+    let mut out = Vec::new();
+    for c in page {
+        let projection = projector.project(db.conn(), db.keyring(), c).await?;
+        let rows = stored.remove(&c.id).unwrap_or_default();
+        let in_groups = groups.remove(&c.id).unwrap_or_default();
+        if drift(c, &projection, rows, in_groups).is_some() {
+            out.push(c.id);
+        }
+    }
+    Ok(out)
 }
 
 /// The drift of `c` on the pool's connections, if any.
@@ -340,22 +363,18 @@ async fn stray_rows(
         let page = row_page(db, table, last).await?;
         let Some(end) = page.last() else { break };
         last = end.0;
-        // Whether each customer named on this page is live; forgotten after the page.
-        let mut live: HashMap<i64, Option<StrayReason>> = HashMap::new();
+        // Whether each customer named on this page is live, in one query.
+        let mut named: Vec<i64> = page.iter().filter_map(|row| row.3).collect();
+        named.sort_unstable();
+        named.dedup();
+        let archived = store::customer::archived_states(db.conn(), &named).await?;
         for (id, username, attribute, customer_id) in page {
             let reason = match customer_id {
                 None => Some(StrayReason::Unowned),
-                Some(cid) => match live.get(&cid) {
-                    Some(reason) => *reason,
-                    None => {
-                        let reason = match customer::Entity::find_by_id(cid).one(db.conn()).await? {
-                            None => Some(StrayReason::Gone),
-                            Some(c) if c.archived_at.is_some() => Some(StrayReason::Archived),
-                            Some(_) => None,
-                        };
-                        live.insert(cid, reason);
-                        reason
-                    }
+                Some(cid) => match archived.get(&cid) {
+                    None => Some(StrayReason::Gone),
+                    Some(true) => Some(StrayReason::Archived),
+                    Some(false) => None,
                 },
             };
             let Some(reason) = reason else { continue };

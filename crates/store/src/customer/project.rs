@@ -2,12 +2,16 @@
 //! needs (package service, pool names, the tenant's suspension policy, usage) and writes the
 //! result. Usage counts as zero until accounting is ingested.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{Customer, billing, password, static_ip, status};
 use crate::crypto::Keyring;
 use crate::entity::{customer, ip_pool, tenant};
 use crate::error::{StoreError, StoreResult};
+use crate::package::Package;
 use crate::write::Write;
 use domain::aaa::{self, Projection, Service, Subscriber};
 use domain::ids::TenantId;
@@ -19,48 +23,110 @@ pub async fn project<C: ConnectionTrait>(
     keyring: &Keyring,
     c: &Customer,
 ) -> StoreResult<Projection> {
-    let package = crate::package::find_any(conn, c.package_id)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("customer {} without package", c.id)))?;
-    let tenant = tenant::Entity::find_by_id(c.tenant_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("customer {} without tenant", c.id)))?;
-    // A static address needs no pool; otherwise the customer's own pool, else its package's.
-    let pool_id = if c.static_ip.is_some() {
-        None
-    } else {
-        c.ip_pool_id.or(package.ip_pool_id)
-    };
-    let pool_name = match pool_id {
-        Some(id) => ip_pool::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|p| p.name),
-        None => None,
-    };
-    let clear = password(keyring, c)?;
-    let sub = Subscriber {
-        username: &c.username,
-        password: &clear,
-        billing: billing(c),
-        status: status(c),
-        expires_at: c.expires_at,
-        mac: c.mac.as_deref().and_then(MacAddr::parse),
-        static_ip: static_ip(c),
-        simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
-    };
-    let service = Service {
-        rate: crate::package::rate(&package)?,
-        volume_bytes: package.volume_bytes,
-        pool: pool_name.as_deref(),
-    };
-    Ok(aaa::project(
-        &sub,
-        &service,
-        &crate::tenant::suspension_policy(&tenant),
-        0,
-    ))
+    Projector::default().project(conn, keyring, c).await
+}
+
+/// Projects many customers, reading each package, pool and tenant they share once. It
+/// keeps what it read: use one for one transaction or one pass over the customers, not
+/// across changes of packages, pools or tenants.
+#[derive(Debug, Default)]
+pub struct Projector {
+    packages: HashMap<i64, Package>,
+    pools: HashMap<i64, Option<String>>,
+    policies: HashMap<i64, aaa::SuspensionPolicy>,
+}
+
+impl Projector {
+    /// The projection of `c` as the domain decides it.
+    pub async fn project<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        keyring: &Keyring,
+        c: &Customer,
+    ) -> StoreResult<Projection> {
+        let package = self.package(conn, c).await?.clone();
+        let policy = self.policy(conn, c).await?.clone();
+        // A static address needs no pool; otherwise the customer's own pool, else its
+        // package's.
+        let pool_id = if c.static_ip.is_some() {
+            None
+        } else {
+            c.ip_pool_id.or(package.ip_pool_id)
+        };
+        let pool_name = match pool_id {
+            Some(id) => self.pool(conn, id).await?.clone(),
+            None => None,
+        };
+        let clear = password(keyring, c)?;
+        let sub = Subscriber {
+            username: &c.username,
+            password: &clear,
+            billing: billing(c),
+            status: status(c),
+            expires_at: c.expires_at,
+            mac: c.mac.as_deref().and_then(MacAddr::parse),
+            static_ip: static_ip(c),
+            simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
+        };
+        let service = Service {
+            rate: crate::package::rate(&package)?,
+            volume_bytes: package.volume_bytes,
+            pool: pool_name.as_deref(),
+        };
+        Ok(aaa::project(&sub, &service, &policy, 0))
+    }
+
+    async fn package<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        c: &Customer,
+    ) -> StoreResult<&Package> {
+        Ok(match self.packages.entry(c.package_id) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(slot) => slot.insert(
+                crate::package::find_any(conn, c.package_id)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("customer {} without package", c.id))
+                    })?,
+            ),
+        })
+    }
+
+    async fn policy<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        c: &Customer,
+    ) -> StoreResult<&aaa::SuspensionPolicy> {
+        Ok(match self.policies.entry(c.tenant_id) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(slot) => {
+                let tenant = tenant::Entity::find_by_id(c.tenant_id)
+                    .one(conn)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("customer {} without tenant", c.id))
+                    })?;
+                slot.insert(crate::tenant::suspension_policy(&tenant))
+            }
+        })
+    }
+
+    async fn pool<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        id: i64,
+    ) -> StoreResult<&Option<String>> {
+        Ok(match self.pools.entry(id) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(slot) => slot.insert(
+                ip_pool::Entity::find_by_id(id)
+                    .one(conn)
+                    .await?
+                    .map(|p| p.name),
+            ),
+        })
+    }
 }
 
 /// Rewrites the FreeRADIUS rows of `c`.
@@ -81,8 +147,10 @@ pub async fn rewrite_where(
         .filter(customer::Column::ArchivedAt.is_null())
         .all(w.tx())
         .await?;
+    let mut projector = Projector::default();
     for c in &customers {
-        rewrite_projection(w, c).await?;
+        let projection = projector.project(w.tx(), w.keyring(), c).await?;
+        crate::radius::write(w, TenantId(c.tenant_id), c.id, &c.username, &projection).await?;
         w.aaa_changed(Some(TenantId(c.tenant_id)), Some(c.id), kind)
             .await?;
     }
