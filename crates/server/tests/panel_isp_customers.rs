@@ -378,8 +378,8 @@ async fn the_customer_list_finds_rows_by_every_filter_and_the_search_box(backend
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.has("Not an IP address."), "{}", page.body);
 
-    // The columns: the package and owner by name, the state (expired as such), the expiry
-    // in the tenant's time zone.
+    // The columns: the package and owner by name (the ISP for its own customers), the state
+    // (expired as such), the expiry in the tenant's time zone.
     let page = admin.get("/panel/customers").await;
     let karim = row_of(&page, c2);
     assert!(
@@ -396,6 +396,12 @@ async fn the_customer_list_finds_rows_by_every_filter_and_the_search_box(backend
         .format("%Y-%m-%d %H:%M");
     assert!(
         row_of(&page, c1).contains(&local.to_string()),
+        "{}",
+        row_of(&page, c1)
+    );
+    // The ISP's own customer names the ISP as its owner.
+    assert!(
+        row_of(&page, c1).contains("<td>Dhaka Net</td>"),
         "{}",
         row_of(&page, c1)
     );

@@ -290,7 +290,11 @@ async fn list_page(
                 ip: store::customer::static_ip(c)
                     .map(|ip| ip.to_string())
                     .unwrap_or_default(),
-                owner: lookup::user_name(&owners, c.sub_operator_id.or(c.operator_id)),
+                // The reseller, or the ISP itself for the tenant's own customers.
+                owner: match c.sub_operator_id.or(c.operator_id) {
+                    Some(reseller) => lookup::user_name(&owners, Some(reseller)),
+                    None => zones.name(c.tenant_id),
+                },
             }
         })
         .collect();
