@@ -325,6 +325,41 @@ async fn hotspot_names_carry_the_realm_and_volume_goes_with_gigawords(backend: B
         (status, answer["error"]["fields"][0]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("mobile"))
     );
+
+    // Without a connection type the customer connects as its package does; a type the
+    // package is not of is refused; so is a package of another tenant.
+    let c = create(
+        &app,
+        &isp.dev,
+        json!({"tenant_id": isp.tenant, "package_id": isp.hotspot, "name": "Walk-in", "mobile": "01812345679"}),
+    )
+    .await;
+    assert_eq!(
+        (c["connection_type"].as_str(), c["username"].as_str()),
+        (Some("hotspot"), Some("8801812345679@cisp"))
+    );
+    let (status, answer) = app
+        .post("/api/v1/customers", &isp.dev, json!({"tenant_id": isp.tenant, "package_id": isp.hotspot, "connection_type": "pppoe", "name": "Mismatch", "username": "mismatch"}))
+        .await;
+    assert_eq!(
+        (status, answer["error"]["fields"][0]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("wrong_connection_type")
+        ),
+        "{answer}"
+    );
+    let (_, other) = app
+        .post("/api/v1/tenants", &isp.dev, json!({"name": "Other ISP", "country": "BD", "currency": "BDT", "time_zone": "Asia/Dhaka"}))
+        .await;
+    let (status, answer) = app
+        .post("/api/v1/customers", &isp.dev, json!({"tenant_id": other["id"], "package_id": isp.hotspot, "name": "Elsewhere", "mobile": "01812345670"}))
+        .await;
+    assert_eq!(
+        (status, answer["error"]["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_usable")),
+        "{answer}"
+    );
 }
 
 async fn user_names_are_unique_without_case_and_rest_after_release(backend: Backend) {

@@ -149,8 +149,9 @@ pub struct CreateCustomerBody {
     owner_id: Option<i64>,
     /// A package of the owner (a master package for the tenant), of the connection type.
     package_id: i64,
-    /// `pppoe`, `hotspot`, `static_ip` or `other`.
-    connection_type: String,
+    /// `pppoe`, `hotspot`, `static_ip` or `other` (default: the package's); the package
+    /// must be of this type.
+    connection_type: Option<String>,
     /// `prepaid`, `postpaid` or `free` (default: the tenant's default).
     billing_type: Option<String>,
     name: String,
@@ -205,7 +206,10 @@ impl CreateCustomerBody {
     /// The input of the create operation, with the errors the edge can see alone.
     pub fn input(self) -> Result<super::CustomerInput, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let connection_type = errors.take(parse_connection(&self.connection_type));
+        let connection_type = self
+            .connection_type
+            .as_deref()
+            .and_then(|c| errors.take(parse_connection(c)));
         let billing_type = self
             .billing_type
             .as_deref()
@@ -224,7 +228,7 @@ impl CreateCustomerBody {
                 tenant_id: self.tenant_id.map(TenantId),
                 owner_id: self.owner_id.map(UserId),
                 package_id: self.package_id,
-                connection_type: connection_type?,
+                connection_type,
                 billing_type,
                 name: self.name,
                 mobile: self.mobile,

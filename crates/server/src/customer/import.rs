@@ -544,7 +544,7 @@ fn row(
         tenant_id: Some(refs.tenant),
         owner_id: owner.user(),
         package_id: package.id,
-        connection_type: connection,
+        connection_type: Some(connection),
         billing_type,
         name: opt(fields, "name").unwrap_or("").to_owned(),
         mobile: opt(fields, "mobile").map(str::to_owned),

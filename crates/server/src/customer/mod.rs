@@ -38,8 +38,8 @@ pub struct CustomerInput {
     pub owner_id: Option<UserId>,
     /// The package.
     pub package_id: i64,
-    /// How it connects.
-    pub connection_type: ConnectionType,
+    /// How it connects (default: as its package does); its package must be of this type.
+    pub connection_type: Option<ConnectionType>,
     /// How it pays (default: the tenant's default).
     pub billing_type: Option<BillingType>,
     /// Its name.
@@ -180,6 +180,20 @@ pub async fn usable_package(
     }
 }
 
+/// The connection type of the tenant's package `package_id` (whether the owner may use it
+/// is checked after).
+async fn package_connection(
+    state: &AppState,
+    tenant: TenantId,
+    package_id: i64,
+) -> Result<ConnectionType, OpError> {
+    store::package::find_any(state.db.conn(), package_id)
+        .await?
+        .filter(|p| p.tenant_id == tenant.0)
+        .and_then(|p| ConnectionType::parse(&p.connection_type))
+        .ok_or_else(|| OpError::field("package_id", "not_usable"))
+}
+
 /// The country mobile numbers of `tenant` are read in.
 pub fn mobile_country(tenant: &Tenant) -> Result<CountryCode, FieldError> {
     let code = tenant.mobile_country.as_deref().unwrap_or(&tenant.country);
@@ -248,6 +262,9 @@ pub fn validate(
     now: DateTime<Utc>,
 ) -> Result<(NewCustomer, Option<String>), FieldErrors> {
     let mut errors = FieldErrors::new();
+    // The package was checked to be of the connection type asked for, if one was.
+    let connection =
+        ConnectionType::parse(&package.connection_type).unwrap_or(ConnectionType::Other);
     let name = errors.take(domain::text::bounded("name", &input.name, 1, 120));
     let mobile = match (
         input.mobile.as_deref().filter(|m| !m.trim().is_empty()),
@@ -266,7 +283,7 @@ pub fn validate(
     let address = errors.take(domain::text::bounded("address", &input.address, 0, 500));
     let comment = errors.take(domain::text::bounded("comment", &input.comment, 0, 2000));
     let username = match (
-        input.connection_type,
+        connection,
         input.username.as_deref().filter(|u| !u.trim().is_empty()),
     ) {
         (_, Some(given)) => errors.take(Username::parse(given)),
@@ -326,10 +343,7 @@ pub fn validate(
         }
         _ => None,
     };
-    if input.connection_type == ConnectionType::StaticIp
-        && static_ip.is_none()
-        && input.ip_pool_id.is_none()
-    {
+    if connection == ConnectionType::StaticIp && static_ip.is_none() && input.ip_pool_id.is_none() {
         errors.push(FieldError::new("static_ip", "required"));
     }
     if !errors.is_empty() {
@@ -343,7 +357,7 @@ pub fn validate(
     let new = NewCustomer {
         owner,
         package_id: package.id,
-        connection_type: input.connection_type,
+        connection_type: connection,
         billing_type: billing,
         name,
         mobile,
@@ -379,7 +393,11 @@ pub async fn create(
     let tenant_id = TenantId(tenant.id);
     let owner = owner_for(state, actor, tenant_id, input.owner_id).await?;
     access::manage_customers_of(actor, owner)?;
-    let package = usable_package(state, owner, input.package_id, input.connection_type).await?;
+    let connection = match input.connection_type {
+        Some(asked) => asked,
+        None => package_connection(state, tenant_id, input.package_id).await?,
+    };
+    let package = usable_package(state, owner, input.package_id, connection).await?;
     check_network(state, actor, tenant_id, input.zone_id, input.router_id).await?;
     check_pool(state, actor, tenant_id, input.ip_pool_id).await?;
     let now = state.clock.now();

@@ -154,7 +154,7 @@ async fn input_of(
             tenant_id,
             owner_id: input::id(form.opt("owner_id")).map(UserId),
             package_id,
-            connection_type,
+            connection_type: Some(connection_type),
             billing_type,
             name: form.text("name").to_owned(),
             mobile: text("mobile"),
