@@ -78,15 +78,15 @@ async fn customers_of_each_connection_type_are_created_through_the_form(backend:
     );
     assert_eq!(attribute(&rows.reply, "Framed-Pool"), Some("pppoe-main"));
 
-    // A hotspot customer is known by its mobile number with the realm; its password, made
-    // up by lastmile, is shown once.
+    // A hotspot customer, its connection type left to its package, is known by its mobile
+    // number with the realm; its password, made up by lastmile, is shown once.
     let hotspot = f.hotspot.to_string();
     let reply = admin
         .submit(
             new,
             new,
             &customer_form(&[
-                ("connection_type", "hotspot"),
+                ("connection_type", ""),
                 ("package_id", &hotspot),
                 ("name", "Salma Begum"),
                 ("mobile", "01812345678"),
@@ -97,7 +97,10 @@ async fn customers_of_each_connection_type_are_created_through_the_form(backend:
     let password = password_on(&reply).expect("the made-up password is shown");
     let id = reply.action_id("/panel/customers/").unwrap();
     let stored = stored_customer(&app, id).await;
-    assert_eq!(stored.username, "8801812345678@dhaka-net");
+    assert_eq!(
+        (stored.username.as_str(), stored.connection_type.as_str()),
+        ("8801812345678@dhaka-net", "hotspot")
+    );
     let rows = radius_rows(&app, id).await;
     assert_eq!(
         attribute(&rows.check, "Cleartext-Password"),

@@ -61,7 +61,7 @@ async fn blank_form(
     };
     let tenant_may_own = !actor.role.is_reseller();
     let f = Filled::new()
-        .with("connection_type", "pppoe")
+        .with("connection_type", "")
         .with("status", "active")
         .with("simultaneous_use", "1")
         .with(
@@ -111,10 +111,13 @@ async fn input_of(
         Some(id) => Tenants::load(state, &user.actor, [id.0]).await?.zone(id.0),
         None => chrono_tz::UTC,
     };
-    let connection_type = errors.take(
-        ConnectionType::parse(form.text("connection_type"))
-            .ok_or_else(|| FieldError::new("connection_type", "unknown_connection_type")),
-    );
+    // Left blank, the customer connects as its package does.
+    let connection_type = form.opt("connection_type").and_then(|c| {
+        errors.take(
+            ConnectionType::parse(c)
+                .ok_or_else(|| FieldError::new("connection_type", "unknown_connection_type")),
+        )
+    });
     let package_id = input::id(form.opt("package_id"))
         .or_else(|| errors.take(Err(FieldError::new("package_id", "required"))));
     let billing_type = form.opt("billing_type").and_then(|b| {
@@ -149,12 +152,12 @@ async fn input_of(
         .flatten()
         .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
     let text = |name: &str| form.opt(name).map(str::to_owned);
-    match (connection_type, package_id) {
-        (Some(connection_type), Some(package_id)) if errors.is_empty() => Ok(CustomerInput {
+    match package_id {
+        Some(package_id) if errors.is_empty() => Ok(CustomerInput {
             tenant_id,
             owner_id: input::id(form.opt("owner_id")).map(UserId),
             package_id,
-            connection_type: Some(connection_type),
+            connection_type,
             billing_type,
             name: form.text("name").to_owned(),
             mobile: text("mobile"),
