@@ -322,8 +322,8 @@ async fn run(backend: Backend, customers: usize, options: &Options) -> Run {
     let (reads, writes, write_failures) =
         measure_changes(&api, &install, tenant, &cursor, options.changes).await;
     server.stop().await;
+    println!("  lastmile radius verify...");
     let verified = verify(&install).await;
-    println!("  radius verify: {} ({})", secs(verified.0), verified.1);
     let load_after = load_average();
 
     if options.keep {
