@@ -1,5 +1,6 @@
 // lastmile panel enhancements. Every page works without this script; it only adds
-// confirmations before deletions and hides form fields that do not apply to the chosen role.
+// confirmations before deletions, hides form fields that do not apply to the chosen role,
+// and offers only the packages of the chosen connection type.
 (function () {
   "use strict";
 
@@ -25,7 +26,29 @@
     });
   }
 
+  // A connection type chosen in a form leaves only its packages in the form's package
+  // list; a package of another type that was chosen is unchosen.
+  function applyConnection(select) {
+    var kind = select.value;
+    var packages = select.form.querySelector("select[name=package_id]");
+    if (!packages) {
+      return;
+    }
+    packages.querySelectorAll("option[data-connection]").forEach(function (option) {
+      var show = kind === "" || option.getAttribute("data-connection") === kind;
+      option.hidden = !show;
+      option.disabled = !show;
+      if (!show && option.selected) {
+        packages.value = "";
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-package-filter]").forEach(function (select) {
+      applyConnection(select);
+      select.addEventListener("change", function () { applyConnection(select); });
+    });
     document.querySelectorAll("[data-role-select]").forEach(function (select) {
       applyRole(select);
       select.addEventListener("change", function () { applyRole(select); });

@@ -349,6 +349,24 @@ async fn an_admin_sets_up_a_customer_finds_it_and_suspends_it(
     // A customer on it.
     click(client, "nav.main a[href='/panel/customers']").await;
     click(client, "#new-customer").await;
+    // A connection type leaves only its packages to choose from.
+    let connection = "#customer-form select[name=connection_type]";
+    choose(client, connection, "hotspot").await;
+    let option = client
+        .find(Locator::Css(&format!(
+            "#customer-form select[name=package_id] option[value='{package}']"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(
+        option.prop("disabled").await.unwrap().as_deref(),
+        Some("true")
+    );
+    choose(client, connection, "pppoe").await;
+    assert_eq!(
+        option.prop("disabled").await.unwrap().as_deref(),
+        Some("false")
+    );
     choose(
         client,
         "#customer-form select[name=package_id]",

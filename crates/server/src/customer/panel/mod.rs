@@ -90,6 +90,26 @@ async fn visible_packages(state: &AppState, actor: &Actor) -> Result<Vec<Package
 
 /// Packages as select choices: `Name · owner · connection type`.
 fn package_choices(t: Tr, packages: &[Package], owners: &[store::user::User]) -> Vec<Choice> {
+    package_options(t, packages, owners)
+        .into_iter()
+        .map(|o| (o.value, o.label))
+        .collect()
+}
+
+/// A package offered to a new customer, with its connection type for the form's script.
+#[derive(Debug, Clone)]
+struct PackageOption {
+    value: String,
+    label: String,
+    connection: String,
+}
+
+/// Packages as options of the new-customer form: `Name · owner · connection type`.
+fn package_options(
+    t: Tr,
+    packages: &[Package],
+    owners: &[store::user::User],
+) -> Vec<PackageOption> {
     packages
         .iter()
         .map(|p| {
@@ -98,10 +118,11 @@ fn package_choices(t: Tr, packages: &[Package], owners: &[store::user::User]) ->
                 None => t.t("packages.level_master").to_owned(),
             };
             let connection = crate::package::panel::connection_name(t, &p.connection_type);
-            (
-                p.id.to_string(),
-                format!("{} · {owner} · {connection}", p.name),
-            )
+            PackageOption {
+                value: p.id.to_string(),
+                label: format!("{} · {owner} · {connection}", p.name),
+                connection: p.connection_type.clone(),
+            }
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{Network, billing_choices, package_choices, visible_packages};
+use super::{Network, PackageOption, billing_choices, package_options, visible_packages};
 use crate::app::AppState;
 use crate::customer::CustomerInput;
 use crate::error::OpError;
@@ -39,7 +39,7 @@ struct FormPage {
     owners: Vec<Choice>,
     /// True when the tenant itself may own the customer (the empty owner choice).
     tenant_may_own: bool,
-    packages: Vec<Choice>,
+    packages: Vec<PackageOption>,
     network: Network,
     billing: Vec<Choice>,
     connections: Vec<Choice>,
@@ -78,7 +78,7 @@ async fn blank_form(
         tenants: lookup::tenant_choices(state, actor).await?,
         owners,
         tenant_may_own,
-        packages: package_choices(t, &visible_packages(state, actor).await?, &resellers),
+        packages: package_options(t, &visible_packages(state, actor).await?, &resellers),
         network: Network::load(state, actor).await?,
         billing: billing_choices(t),
         connections: crate::package::panel::connection_choices(t),
