@@ -18,6 +18,12 @@ pub use zone::{
     ZONES, Zone, archive_zone, create_zone, find_zone, list_zones, update_zone, zone_snapshot,
 };
 
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, Select};
+
+use crate::error::StoreResult;
+use crate::list::{ListSpec, Page, PageRequest};
+use crate::scope;
+use domain::access::NetworkScope;
 use domain::ids::TenantId;
 
 /// Filters shared by the network lists.
@@ -27,4 +33,43 @@ pub struct NetworkFilter {
     pub tenant_id: Option<TenantId>,
     /// Names starting with this.
     pub name_prefix: Option<String>,
+}
+
+/// The columns every network table has and its reads go by.
+struct Columns<E: EntityTrait> {
+    tenant: E::Column,
+    archived: E::Column,
+    name: E::Column,
+}
+
+/// The live rows of a network table the caller sees.
+fn live<E: EntityTrait>(scope: &NetworkScope, columns: &Columns<E>) -> Select<E> {
+    E::find()
+        .filter(scope::network(scope, columns.tenant))
+        .filter(columns.archived.is_null())
+}
+
+/// A page of the live rows of a network table the caller sees, filtered by tenant and
+/// name prefix.
+async fn list_live<E, C>(
+    conn: &C,
+    scope: &NetworkScope,
+    filter: &NetworkFilter,
+    page: &PageRequest,
+    spec: &ListSpec<E>,
+    columns: &Columns<E>,
+) -> StoreResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: ModelTrait<Entity = E> + Sync,
+    C: ConnectionTrait,
+{
+    let mut select = live(scope, columns);
+    if let Some(t) = filter.tenant_id {
+        select = select.filter(columns.tenant.eq(t.0));
+    }
+    if let Some(prefix) = &filter.name_prefix {
+        select = select.filter(crate::list::starts_with(columns.name, prefix));
+    }
+    crate::list::fetch(conn, spec, select, page).await
 }

@@ -10,14 +10,13 @@ use sea_orm::{
     QueryFilter,
 };
 
-use super::{Customer, NAME_QUARANTINE_DAYS, NewCustomer, PASSWORD_CONTEXT, snapshot};
+use super::{Customer, NAME_QUARANTINE_DAYS, NewCustomer, PASSWORD_CONTEXT, Projector, snapshot};
 use crate::entity::customer::{ActiveModel, Entity};
+use crate::entity::customer_name;
 use crate::entity::radius_item::{radcheck, radreply};
-use crate::entity::{customer_name, ip_pool, tenant};
 use crate::error::{StoreError, StoreResult, on_unique};
-use crate::package::Package;
 use crate::write::{AuditEntry, Write};
-use domain::aaa::{self, Service, Subscriber};
+use domain::aaa::Subscriber;
 use domain::ids::TenantId;
 
 /// The user names among `keys` (lower case) held by a customer or resting after a rename or
@@ -144,14 +143,26 @@ pub async fn create_many(
             .await?;
     }
 
-    let cache = Cache::load(w, tenant, rows).await?;
+    // Packages, pools and the tenant's policy read once for the batch.
+    let mut projector = Projector::default();
     let mut checks = Vec::new();
     let mut replies = Vec::new();
     for c in &saved {
         let new = by_key
             .get(c.username.as_str())
             .ok_or_else(|| StoreError::Corrupt("bulk row lost".into()))?;
-        let projection = cache.project(c, new)?;
+        // The settings as given: the password in clear, not sealed as stored.
+        let sub = Subscriber {
+            username: &c.username,
+            password: new.password.expose(),
+            billing: new.billing_type,
+            status: new.status,
+            expires_at: new.expires_at,
+            mac: new.mac,
+            static_ip: None,
+            simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
+        };
+        let projection = projector.project_as(w.tx(), c, &sub).await?;
         for item in projection.check {
             checks.push(radcheck::ActiveModel {
                 id: NotSet,
@@ -200,71 +211,4 @@ pub async fn create_many(
         .collect();
     w.audit_many(entries).await?;
     Ok(saved)
-}
-
-/// What the projections of a batch share: packages, pool names and the tenant's policy.
-struct Cache {
-    packages: HashMap<i64, Package>,
-    pools: HashMap<i64, String>,
-    policy: aaa::SuspensionPolicy,
-}
-
-impl Cache {
-    async fn load(w: &Write, tenant: TenantId, rows: &[NewCustomer]) -> StoreResult<Self> {
-        let mut packages = HashMap::new();
-        for id in rows.iter().map(|r| r.package_id).collect::<HashSet<_>>() {
-            let package = crate::package::find_any(w.tx(), id)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            packages.insert(id, package);
-        }
-        let pool_ids: HashSet<i64> = rows
-            .iter()
-            .filter_map(|r| r.ip_pool_id)
-            .chain(packages.values().filter_map(|p| p.ip_pool_id))
-            .collect();
-        let mut pools = HashMap::new();
-        for id in pool_ids {
-            if let Some(pool) = ip_pool::Entity::find_by_id(id).one(w.tx()).await? {
-                pools.insert(id, pool.name);
-            }
-        }
-        let tenant = tenant::Entity::find_by_id(tenant.0)
-            .one(w.tx())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(Self {
-            packages,
-            pools,
-            policy: crate::tenant::suspension_policy(&tenant),
-        })
-    }
-
-    fn project(&self, c: &Customer, new: &NewCustomer) -> StoreResult<aaa::Projection> {
-        let package = self
-            .packages
-            .get(&c.package_id)
-            .ok_or(StoreError::NotFound)?;
-        let pool = c
-            .ip_pool_id
-            .or(package.ip_pool_id)
-            .and_then(|id| self.pools.get(&id))
-            .map(String::as_str);
-        let sub = Subscriber {
-            username: &c.username,
-            password: new.password.expose(),
-            billing: new.billing_type,
-            status: new.status,
-            expires_at: new.expires_at,
-            mac: new.mac,
-            static_ip: None,
-            simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
-        };
-        let service = Service {
-            rate: crate::package::rate(package)?,
-            volume_bytes: package.volume_bytes,
-            pool,
-        };
-        Ok(aaa::project(&sub, &service, &self.policy, 0))
-    }
 }

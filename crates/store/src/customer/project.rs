@@ -44,19 +44,6 @@ impl Projector {
         keyring: &Keyring,
         c: &Customer,
     ) -> StoreResult<Projection> {
-        let package = self.package(conn, c).await?.clone();
-        let policy = self.policy(conn, c).await?.clone();
-        // A static address needs no pool; otherwise the customer's own pool, else its
-        // package's.
-        let pool_id = if c.static_ip.is_some() {
-            None
-        } else {
-            c.ip_pool_id.or(package.ip_pool_id)
-        };
-        let pool_name = match pool_id {
-            Some(id) => self.pool(conn, id).await?.clone(),
-            None => None,
-        };
         let clear = password(keyring, c)?;
         let sub = Subscriber {
             username: &c.username,
@@ -68,64 +55,68 @@ impl Projector {
             static_ip: static_ip(c),
             simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
         };
+        self.project_as(conn, c, &sub).await
+    }
+
+    /// The projection of `c` for the subscriber `sub` (its settings as given, for a
+    /// customer being written): `c` gives the package, pool and tenant.
+    pub async fn project_as<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        c: &Customer,
+        sub: &Subscriber<'_>,
+    ) -> StoreResult<Projection> {
+        self.load(conn, c).await?;
+        let cached = || StoreError::Corrupt(format!("customer {}: projection cache", c.id));
+        let package = self.packages.get(&c.package_id).ok_or_else(cached)?;
+        let policy = self.policies.get(&c.tenant_id).ok_or_else(cached)?;
+        let pool = pool_of(c, package)
+            .and_then(|id| self.pools.get(&id))
+            .and_then(Option::as_deref);
         let service = Service {
-            rate: crate::package::rate(&package)?,
+            rate: crate::package::rate(package)?,
             volume_bytes: package.volume_bytes,
-            pool: pool_name.as_deref(),
+            pool,
         };
-        Ok(aaa::project(&sub, &service, &policy, 0))
+        Ok(aaa::project(sub, &service, policy, 0))
     }
 
-    async fn package<C: ConnectionTrait>(
-        &mut self,
-        conn: &C,
-        c: &Customer,
-    ) -> StoreResult<&Package> {
-        Ok(match self.packages.entry(c.package_id) {
-            Entry::Occupied(known) => known.into_mut(),
-            Entry::Vacant(slot) => slot.insert(
-                crate::package::find_any(conn, c.package_id)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("customer {} without package", c.id))
-                    })?,
-            ),
-        })
+    /// Reads what `c`'s projection needs and is not known yet.
+    async fn load<C: ConnectionTrait>(&mut self, conn: &C, c: &Customer) -> StoreResult<()> {
+        if let Entry::Vacant(slot) = self.packages.entry(c.package_id) {
+            let package = crate::package::find_any(conn, c.package_id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("customer {} without package", c.id)))?;
+            slot.insert(package);
+        }
+        if let Entry::Vacant(slot) = self.policies.entry(c.tenant_id) {
+            let tenant = tenant::Entity::find_by_id(c.tenant_id)
+                .one(conn)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("customer {} without tenant", c.id)))?;
+            slot.insert(crate::tenant::suspension_policy(&tenant));
+        }
+        let pool = self.packages.get(&c.package_id).and_then(|p| pool_of(c, p));
+        if let Some(id) = pool
+            && let Entry::Vacant(slot) = self.pools.entry(id)
+        {
+            let name = ip_pool::Entity::find_by_id(id)
+                .one(conn)
+                .await?
+                .map(|p| p.name);
+            slot.insert(name);
+        }
+        Ok(())
     }
+}
 
-    async fn policy<C: ConnectionTrait>(
-        &mut self,
-        conn: &C,
-        c: &Customer,
-    ) -> StoreResult<&aaa::SuspensionPolicy> {
-        Ok(match self.policies.entry(c.tenant_id) {
-            Entry::Occupied(known) => known.into_mut(),
-            Entry::Vacant(slot) => {
-                let tenant = tenant::Entity::find_by_id(c.tenant_id)
-                    .one(conn)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("customer {} without tenant", c.id))
-                    })?;
-                slot.insert(crate::tenant::suspension_policy(&tenant))
-            }
-        })
-    }
-
-    async fn pool<C: ConnectionTrait>(
-        &mut self,
-        conn: &C,
-        id: i64,
-    ) -> StoreResult<&Option<String>> {
-        Ok(match self.pools.entry(id) {
-            Entry::Occupied(known) => known.into_mut(),
-            Entry::Vacant(slot) => slot.insert(
-                ip_pool::Entity::find_by_id(id)
-                    .one(conn)
-                    .await?
-                    .map(|p| p.name),
-            ),
-        })
+/// The pool `c` takes its address from: none with a static address, otherwise its own pool,
+/// else its package's.
+fn pool_of(c: &Customer, package: &Package) -> Option<i64> {
+    if c.static_ip.is_some() {
+        None
+    } else {
+        c.ip_pool_id.or(package.ip_pool_id)
     }
 }
 

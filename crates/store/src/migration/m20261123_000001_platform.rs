@@ -3,7 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::{at, id};
+use super::{at, id, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -491,18 +491,4 @@ impl MigrationTrait for Migration {
         .await?;
         Ok(())
     }
-}
-
-async fn index<T: Iden + Clone + 'static, C: Iden + Clone + 'static>(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    columns: &[C],
-) -> Result<(), DbErr> {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for column in columns {
-        index.col(column.clone());
-    }
-    manager.create_index(index.to_owned()).await
 }

@@ -6,7 +6,7 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
-use super::{at, id};
+use super::{at, id, index, unique};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -783,37 +783,4 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-}
-
-async fn index<T: Iden + Clone + 'static, C: Iden + Clone + 'static>(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    columns: &[C],
-) -> Result<(), DbErr> {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for column in columns {
-        index.col(column.clone());
-    }
-    manager.create_index(index.to_owned()).await
-}
-
-/// A unique index, only over rows not archived when `live` names the archive column.
-async fn unique<T: Iden + Clone + 'static, C: Iden + Clone + 'static>(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    columns: &[C],
-    live: Option<C>,
-) -> Result<(), DbErr> {
-    let mut index = Index::create();
-    index.name(name).table(table).unique();
-    for column in columns {
-        index.col(column.clone());
-    }
-    if let Some(archived) = live {
-        index.and_where(Expr::col(archived).is_null());
-    }
-    manager.create_index(index.to_owned()).await
 }

@@ -43,6 +43,40 @@ pub(crate) fn at(name: impl IntoIden) -> ColumnDef {
     ColumnDef::new(name).timestamp_with_time_zone().take()
 }
 
+/// An index on `columns` of `table`.
+pub(crate) async fn index<T: Iden + Clone + 'static, C: Iden + Clone + 'static>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    columns: &[C],
+) -> Result<(), DbErr> {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for column in columns {
+        index.col(column.clone());
+    }
+    manager.create_index(index.to_owned()).await
+}
+
+/// A unique index, only over rows not archived when `live` names the archive column.
+pub(crate) async fn unique<T: Iden + Clone + 'static, C: Iden + Clone + 'static>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    columns: &[C],
+    live: Option<C>,
+) -> Result<(), DbErr> {
+    let mut index = Index::create();
+    index.name(name).table(table).unique();
+    for column in columns {
+        index.col(column.clone());
+    }
+    if let Some(archived) = live {
+        index.and_where(Expr::col(archived).is_null());
+    }
+    manager.create_index(index.to_owned()).await
+}
+
 /// A short name of the schema the migrations build: changes whenever a migration is added
 /// (landed migrations never change), so tests can keep one migrated template per schema.
 pub fn fingerprint() -> String {

@@ -14,7 +14,6 @@ use super::NetworkFilter;
 use crate::entity::{customer, ip_allocation, ip_pool, ip_pool_range, package};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
-use crate::scope;
 use crate::write::{AuditEntry, Write};
 use domain::access::NetworkScope;
 use domain::ids::TenantId;
@@ -46,6 +45,13 @@ pub static POOLS: ListSpec<ip_pool::Entity> = ListSpec {
     default_sort: "name",
 };
 
+/// The columns the network reads go by.
+const COLUMNS: super::Columns<ip_pool::Entity> = super::Columns {
+    tenant: ip_pool::Column::TenantId,
+    archived: ip_pool::Column::ArchivedAt,
+    name: ip_pool::Column::Name,
+};
+
 /// The pool's state for the audit log.
 pub fn pool_snapshot(p: &IpPool) -> Value {
     json!({ "id": p.id, "tenant_id": p.tenant_id, "name": p.name, "ranges": p.ranges, "capacity": p.capacity, "version": p.version })
@@ -62,9 +68,8 @@ pub async fn find_pool<C: ConnectionTrait>(
     scope: &NetworkScope,
     id: i64,
 ) -> StoreResult<Option<IpPool>> {
-    Ok(ip_pool::Entity::find_by_id(id)
-        .filter(scope::network(scope, ip_pool::Column::TenantId))
-        .filter(ip_pool::Column::ArchivedAt.is_null())
+    Ok(super::live(scope, &COLUMNS)
+        .filter(ip_pool::Column::Id.eq(id))
         .one(conn)
         .await?)
 }
@@ -76,16 +81,7 @@ pub async fn list_pools<C: ConnectionTrait>(
     filter: &NetworkFilter,
     page: &PageRequest,
 ) -> StoreResult<Page<IpPool>> {
-    let mut select = ip_pool::Entity::find()
-        .filter(scope::network(scope, ip_pool::Column::TenantId))
-        .filter(ip_pool::Column::ArchivedAt.is_null());
-    if let Some(t) = filter.tenant_id {
-        select = select.filter(ip_pool::Column::TenantId.eq(t.0));
-    }
-    if let Some(prefix) = &filter.name_prefix {
-        select = select.filter(crate::list::starts_with(ip_pool::Column::Name, prefix));
-    }
-    crate::list::fetch(conn, &POOLS, select, page).await
+    super::list_live(conn, scope, filter, page, &POOLS, &COLUMNS).await
 }
 
 /// How many addresses of each pool are allocated.

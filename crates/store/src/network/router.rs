@@ -14,7 +14,6 @@ use super::NetworkFilter;
 use crate::entity::{nas, router};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
-use crate::scope;
 use crate::write::{AuditEntry, Write};
 use domain::access::NetworkScope;
 use domain::ids::TenantId;
@@ -49,6 +48,13 @@ pub static ROUTERS: ListSpec<router::Entity> = ListSpec {
     ],
     id: router::Column::Id,
     default_sort: "name",
+};
+
+/// The columns the network reads go by.
+const COLUMNS: super::Columns<router::Entity> = super::Columns {
+    tenant: router::Column::TenantId,
+    archived: router::Column::ArchivedAt,
+    name: router::Column::Name,
 };
 
 /// A new router, validated; secrets in clear (they are sealed here).
@@ -119,9 +125,8 @@ pub async fn find_router<C: ConnectionTrait>(
     scope: &NetworkScope,
     id: i64,
 ) -> StoreResult<Option<Router>> {
-    Ok(router::Entity::find_by_id(id)
-        .filter(scope::network(scope, router::Column::TenantId))
-        .filter(router::Column::ArchivedAt.is_null())
+    Ok(super::live(scope, &COLUMNS)
+        .filter(router::Column::Id.eq(id))
         .one(conn)
         .await?)
 }
@@ -133,16 +138,7 @@ pub async fn list_routers<C: ConnectionTrait>(
     filter: &NetworkFilter,
     page: &PageRequest,
 ) -> StoreResult<Page<Router>> {
-    let mut select = router::Entity::find()
-        .filter(scope::network(scope, router::Column::TenantId))
-        .filter(router::Column::ArchivedAt.is_null());
-    if let Some(t) = filter.tenant_id {
-        select = select.filter(router::Column::TenantId.eq(t.0));
-    }
-    if let Some(prefix) = &filter.name_prefix {
-        select = select.filter(crate::list::starts_with(router::Column::Name, prefix));
-    }
-    crate::list::fetch(conn, &ROUTERS, select, page).await
+    super::list_live(conn, scope, filter, page, &ROUTERS, &COLUMNS).await
 }
 
 fn seal(w: &Write, context: &str, clear: &str) -> StoreResult<String> {

@@ -11,7 +11,6 @@ use super::NetworkFilter;
 use crate::entity::{customer, zone};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
-use crate::scope;
 use crate::write::{AuditEntry, Write};
 use domain::access::NetworkScope;
 use domain::ids::TenantId;
@@ -42,6 +41,13 @@ pub static ZONES: ListSpec<zone::Entity> = ListSpec {
     default_sort: "name",
 };
 
+/// The columns the network reads go by.
+const COLUMNS: super::Columns<zone::Entity> = super::Columns {
+    tenant: zone::Column::TenantId,
+    archived: zone::Column::ArchivedAt,
+    name: zone::Column::Name,
+};
+
 /// The zone's state for the audit log.
 pub fn zone_snapshot(z: &Zone) -> Value {
     json!({ "id": z.id, "tenant_id": z.tenant_id, "name": z.name, "parent_id": z.parent_id, "version": z.version })
@@ -53,9 +59,8 @@ pub async fn find_zone<C: ConnectionTrait>(
     scope: &NetworkScope,
     id: i64,
 ) -> StoreResult<Option<Zone>> {
-    Ok(zone::Entity::find_by_id(id)
-        .filter(scope::network(scope, zone::Column::TenantId))
-        .filter(zone::Column::ArchivedAt.is_null())
+    Ok(super::live(scope, &COLUMNS)
+        .filter(zone::Column::Id.eq(id))
         .one(conn)
         .await?)
 }
@@ -67,16 +72,7 @@ pub async fn list_zones<C: ConnectionTrait>(
     filter: &NetworkFilter,
     page: &PageRequest,
 ) -> StoreResult<Page<Zone>> {
-    let mut select = zone::Entity::find()
-        .filter(scope::network(scope, zone::Column::TenantId))
-        .filter(zone::Column::ArchivedAt.is_null());
-    if let Some(t) = filter.tenant_id {
-        select = select.filter(zone::Column::TenantId.eq(t.0));
-    }
-    if let Some(prefix) = &filter.name_prefix {
-        select = select.filter(crate::list::starts_with(zone::Column::Name, prefix));
-    }
-    crate::list::fetch(conn, &ZONES, select, page).await
+    super::list_live(conn, scope, filter, page, &ZONES, &COLUMNS).await
 }
 
 /// Creates a zone (its parent, if any, was found in the same tenant by the caller).

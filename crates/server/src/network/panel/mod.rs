@@ -75,6 +75,23 @@ impl ListQuery {
             .unwrap_or_else(|| "name".to_owned())
     }
 
+    /// What a list page shows of its filters and of `found`.
+    fn state<T>(
+        &self,
+        found: &store::list::Page<T>,
+        tenants: Vec<Choice>,
+        actor: &domain::access::Actor,
+    ) -> ListState {
+        ListState {
+            tenant_id: self.tenant_id.clone().unwrap_or_default(),
+            q: self.q.clone().unwrap_or_default(),
+            sort: self.sort(),
+            total: ui::total(found.total, found.total_capped),
+            tenants,
+            can_create: may_create(actor),
+        }
+    }
+
     /// The paging links of the list at `path`.
     fn pager(&self, path: &str, cursor: Option<&String>) -> Pager {
         let first = format!(

@@ -84,14 +84,7 @@ pub(super) async fn list(
                         tenant: tenants.name(p.tenant_id),
                     })
                     .collect(),
-                list: ListState {
-                    tenant_id: query.tenant_id.clone().unwrap_or_default(),
-                    q: query.q.clone().unwrap_or_default(),
-                    sort: sort.clone(),
-                    total: ui::total(found.total, found.total_capped),
-                    tenants: choices,
-                    can_create: may_create(&user.actor),
-                },
+                list: query.state(&found, choices, &user.actor),
                 pager: query.pager("/panel/ip-pools", found.next_cursor.as_ref()),
             })
         }
