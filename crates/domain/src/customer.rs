@@ -6,7 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::field::FieldError;
-use crate::tenant::CountryCode;
+use crate::locale::CountryCode;
+
+/// The characters of a made-up customer password: lower-case letters and digits without the
+/// ones read alike, so it survives every device keyboard.
+pub const PASSWORD_CHARS: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+/// The length of a made-up customer password (50 bits).
+pub const PASSWORD_LEN: usize = 10;
 
 /// How a customer pays, which decides what ends its service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

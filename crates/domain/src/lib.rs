@@ -2,7 +2,7 @@
 //! comes in at the edge. No IO, no clock reads, no database: time and randomness come in as
 //! parameters, so every rule here is a plain function with table tests beside it.
 //!
-//! `store` persists what this crate describes and `server` wires it to HTTP; neither decides
+//! `store` persists what this crate describes, `ops` acts on it and `web` serves it; none decides
 //! who may do what: that is [`access`].
 
 pub mod aaa;
@@ -10,6 +10,7 @@ pub mod access;
 pub mod customer;
 pub mod field;
 pub mod ids;
+pub mod locale;
 pub mod money;
 pub mod network;
 pub mod package;

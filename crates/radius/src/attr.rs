@@ -2,8 +2,7 @@
 //! value, and the type-length-value codec including Vendor-Specific (type 26) in the RFC 2865
 //! §5.26 format. Typed values are in `value`, names in `dict`.
 
-use std::fmt;
-
+pub use crate::attr_id::AttrId;
 use crate::error::{DecodeError, EncodeError};
 
 /// The Vendor-Specific attribute type (RFC 2865 §5.26).
@@ -15,44 +14,6 @@ pub const MAX_VALUE_LEN: usize = 253;
 /// Largest value of a vendor attribute in the RFC format (253 minus the vendor id and the
 /// two-octet vendor header).
 pub const MAX_VENDOR_VALUE_LEN: usize = 247;
-
-/// Where an attribute lives: a standard type (1-255), or a vendor's type inside
-/// Vendor-Specific.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AttrId {
-    /// A standard attribute, by its type octet. `Standard(26)` is a Vendor-Specific attribute
-    /// whose content is not in the RFC one-octet format; it is carried opaque.
-    Standard(u8),
-    /// A vendor attribute (Vendor-Specific, vendor id, vendor type).
-    Vendor {
-        /// The IANA enterprise number (MikroTik is 14988).
-        vendor: u32,
-        /// The vendor's attribute type.
-        vendor_type: u32,
-    },
-}
-
-impl AttrId {
-    /// A vendor attribute id.
-    pub const fn vendor(vendor: u32, vendor_type: u32) -> AttrId {
-        AttrId::Vendor {
-            vendor,
-            vendor_type,
-        }
-    }
-}
-
-impl fmt::Display for AttrId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AttrId::Standard(code) => write!(f, "{code}"),
-            AttrId::Vendor {
-                vendor,
-                vendor_type,
-            } => write!(f, "26.{vendor}.{vendor_type}"),
-        }
-    }
-}
 
 /// One attribute: its id and its raw value (for tagged attributes the tag is the first octet
 /// of the value; for hidden attributes the value is the cipher text).

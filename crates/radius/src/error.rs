@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-use crate::attr::AttrId;
+use crate::attr_id::AttrId;
 use crate::code::Code;
 
 /// Why a byte string is not a well-formed RADIUS packet.

@@ -69,6 +69,7 @@
 //! ```
 
 pub mod attr;
+pub mod attr_id;
 pub mod attrs;
 pub mod auth;
 pub mod client;

@@ -1,69 +1,23 @@
-//! The running application: its shared state, start-up (keyring, database, migrations, the
-//! first-account setup link, HTTP, workers) and shutdown. `lastmile serve` and the
-//! integration tests start it the same way, through [`start`].
+//! The running application: start-up (keyring, database, migrations, the first-account setup
+//! link, the shared state, HTTP, workers) and shutdown. `lastmile serve` and the integration
+//! tests start it the same way, through [`start`].
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::auth::password::Hasher;
-use crate::auth::throttle::Throttle;
-use crate::auth::token;
-use crate::clock::Clock;
 use crate::config::Config;
-use crate::http::metrics::Metrics;
+use ops::auth::password::Hasher;
+use ops::auth::token;
+use ops::clock::Clock;
 use store::Db;
 use store::crypto::Keyring;
-
-/// Everything a request handler or a job needs. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct AppState(Arc<Inner>);
-
-/// The shared state behind [`AppState`].
-#[derive(Debug)]
-pub struct Inner {
-    /// The configuration.
-    pub config: Config,
-    /// The database.
-    pub db: Db,
-    /// The clock.
-    pub clock: Clock,
-    /// The password hasher.
-    pub hasher: Hasher,
-    /// The sign-in throttle.
-    pub throttle: Throttle,
-    /// Prometheus metrics.
-    pub metrics: Metrics,
-    /// The one-time setup link, while no account exists.
-    pub setup: Mutex<Option<SetupLink>>,
-    /// Wakes the job workers when a job is queued.
-    pub jobs_wake: Notify,
-    /// When each session or token was last marked as used (to write that at most once a
-    /// minute).
-    pub touched: Mutex<std::collections::HashMap<String, Instant>>,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-/// The one-time link that creates the first account.
-#[derive(Debug, Clone)]
-pub struct SetupLink {
-    /// SHA-256 of the token in the link.
-    pub token_hash: String,
-    /// When it stops working.
-    pub expires_at: DateTime<Utc>,
-}
+use web::state::{AppState, Parts, Settings, SetupLink};
 
 /// Why lastmile could not start.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +33,7 @@ pub enum StartError {
     Database(#[from] store::StoreError),
     /// The password hasher's settings are invalid.
     #[error("password hashing: {0}")]
-    Hasher(#[from] crate::auth::password::HashError),
+    Hasher(#[from] ops::auth::password::HashError),
     /// The listen address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -97,6 +51,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The state (for tests that look inside).
     pub state: AppState,
+    /// The configuration it started with.
+    pub config: Config,
     /// The setup link printed at start, when no account exists.
     pub setup_url: Option<String>,
     shutdown: watch::Sender<bool>,
@@ -166,33 +122,47 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
     };
     let setup_url = setup_token.map(|t| format!("{public_url}/setup/{t}"));
 
-    let state = AppState(Arc::new(Inner {
-        throttle: Throttle::new(config.security.sign_in_failures_per_minute),
-        metrics: Metrics::new(),
-        setup: Mutex::new(setup),
-        jobs_wake: Notify::new(),
-        touched: Mutex::new(std::collections::HashMap::new()),
-        config,
+    let state = AppState::new(Parts {
+        settings: settings(&config),
         db,
         clock,
         hasher,
-    }));
+        sign_in_failures_per_minute: config.security.sign_in_failures_per_minute,
+        setup,
+        jobs_wake: Arc::new(Notify::new()),
+    });
 
     let (shutdown, watcher) = watch::channel(false);
     let mut tasks = Vec::new();
-    tasks.push(tokio::spawn(crate::http::serve(
+    tasks.push(tokio::spawn(web::routes::serve(
         listener,
         state.clone(),
         watcher.clone(),
     )));
-    tasks.extend(crate::jobs::start(state.clone(), watcher));
+    tasks.extend(crate::jobs::start(state.clone(), &config.jobs, watcher));
     Ok(Running {
         addr,
         state,
+        config,
         setup_url,
         shutdown,
         tasks,
     })
+}
+
+/// What the HTTP edges read of the configuration.
+pub fn settings(config: &Config) -> Settings {
+    Settings {
+        public_url: if config.public_url.is_empty() {
+            String::new()
+        } else {
+            config.public_url()
+        },
+        session_idle_minutes: config.security.session_idle_minutes,
+        session_max_hours: config.security.session_max_hours,
+        token_days: config.security.token_days,
+        trusted_proxies: config.security.trusted_proxies.clone(),
+    }
 }
 
 /// The keyring: from the configuration if it holds one, else from `secret.key` in the data

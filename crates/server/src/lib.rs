@@ -1,25 +1,11 @@
-//! lastmile's server: configuration, command line, HTTP (JSON API, web panel), jobs and the
-//! wiring of AAA and router operations. Rules live in `domain`, persistence in `store`.
-//!
-//! Areas line up with `domain` and `store`: `tenant`, `user`, `audit`, `auth` each hold the
-//! area's operations (`mod.rs`), its API handlers (`api.rs`) and its panel pages
-//! (`panel.rs`). Shared machinery: `http` (API edge), `web` (panel edge), `jobs`, `app`.
+//! The `lastmile` binary's library: configuration, command line, start-up (the shared state
+//! the HTTP handlers and jobs use), the job workers and scheduler, and the seeds of the demo
+//! and the benchmarks. It wires the other crates together and holds no rule of its own:
+//! rules are `domain`'s, persistence `store`'s, operations `ops`'s, HTTP `web`'s and AAA
+//! `aaa`'s. Nothing depends on this crate.
 
-pub mod aaa;
 pub mod app;
-pub mod audit;
-pub mod auth;
 pub mod cli;
-pub mod clock;
 pub mod config;
-pub mod customer;
-pub mod error;
-pub mod http;
-pub mod i18n;
 pub mod jobs;
-pub mod network;
-pub mod package;
 pub mod seed;
-pub mod tenant;
-pub mod user;
-pub mod web;

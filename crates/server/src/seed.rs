@@ -9,10 +9,11 @@ use rand::{Rng as _, RngExt as _, SeedableRng as _};
 use domain::access::{Owner, PermissionSet, Role};
 use domain::customer::{BillingType, CustomerStatus, Msisdn, PppPassword, Username};
 use domain::ids::{TenantId, UserId};
+use domain::locale::{CountryCode, CurrencyCode, TimeZoneName};
 use domain::money::Money;
 use domain::network::{MacAddr, Pool};
 use domain::package::{BurstInput, ConnectionType, RateLimit, Visibility};
-use domain::tenant::{CountryCode, CurrencyCode, NewTenant, Realm, Settings, TimeZoneName};
+use domain::tenant::{NewTenant, Realm, Settings};
 use domain::user::Email;
 use store::customer::NewCustomer;
 use store::package::{NewDerived, NewMaster, Package, ServiceRow};
@@ -113,7 +114,7 @@ fn service(
 
 /// Creates the staff of one tenant, all with the same made-up password.
 struct Staff<'a> {
-    hasher: &'a crate::auth::password::Hasher,
+    hasher: &'a ops::auth::password::Hasher,
     tenant: TenantId,
     password: &'a str,
 }
@@ -150,12 +151,12 @@ impl Staff<'_> {
 /// status and billing type. Passwords are made up and returned.
 pub async fn demo(
     db: &Db,
-    hasher: &crate::auth::password::Hasher,
+    hasher: &ops::auth::password::Hasher,
     now: DateTime<Utc>,
     customers: usize,
 ) -> Result<Seeded, SeedError> {
     let mut rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
-    let password = crate::customer::random_password() + "-Demo";
+    let password = ops::customer::random_password() + "-Demo";
     let mut w = db.write(Author::system("demo"), now).await?;
     let tenant =
         store::tenant::create(&mut w, &new_tenant("Padma Fiber Net", "padma")?, None).await?;
@@ -259,11 +260,11 @@ pub async fn demo(
             tenant_id,
             name: (*name).to_owned(),
             nas_address: std::net::IpAddr::from([10, 255, 0, u8::try_from(i + 1).unwrap_or(1)]),
-            secret: crate::network::random_secret(),
+            secret: ops::network::random_secret(),
             api_address: Some(format!("10.255.0.{}", i + 1)),
             api_port: 8728,
             api_user: Some("lastmile".to_owned()),
-            api_password: Some(crate::network::random_secret()),
+            api_password: Some(ops::network::random_secret()),
             api_tls: false,
             time_zone: Some("Asia/Dhaka".to_owned()),
             notes: String::new(),
@@ -467,7 +468,7 @@ pub async fn demo(
             username: data(Username::parse(&username))?,
             password: data(PppPassword::parse(
                 "password",
-                &crate::customer::random_password(),
+                &ops::customer::random_password(),
             ))?,
             status,
             expires_at,
@@ -576,7 +577,7 @@ pub async fn bench(
             tenant_id,
             name: format!("bench-{i}"),
             nas_address: std::net::IpAddr::from([10, 200, (now.timestamp() % 250) as u8, i + 1]),
-            secret: crate::network::random_secret(),
+            secret: ops::network::random_secret(),
             api_address: None,
             api_port: 8728,
             api_user: None,

@@ -100,7 +100,7 @@ async fn an_account_with_totp_needs_its_code_to_sign_in(backend: Backend) {
         .post("/api/v1/me/totp/confirm", &token, json!({"code": "000000"}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let code = lastmile::auth::totp::code_at(&secret, now).unwrap();
+    let code = ops::auth::totp::code_at(&secret, now).unwrap();
     let (status, body) = app
         .post("/api/v1/me/totp/confirm", &token, json!({"code": code}))
         .await;
@@ -123,7 +123,7 @@ async fn an_account_with_totp_needs_its_code_to_sign_in(backend: Backend) {
         (status, body["error"]["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("invalid_totp"))
     );
-    let (status, body) = login(Some(lastmile::auth::totp::code_at(&secret, now).unwrap())).await;
+    let (status, body) = login(Some(ops::auth::totp::code_at(&secret, now).unwrap())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["user"]["totp_enabled"], true);
 
@@ -231,14 +231,14 @@ async fn a_totp_code_is_accepted_once(backend: Backend) {
         .await;
     let secret = totp_secret(enrolment["secret"].as_str().unwrap());
     let now = app.clock().now().timestamp() as u64;
-    let code = lastmile::auth::totp::code_at(&secret, now).unwrap();
+    let code = ops::auth::totp::code_at(&secret, now).unwrap();
     let (status, _) = app
         .post("/api/v1/me/totp/confirm", &token, json!({"code": code}))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     // The next step's code signs in once; the same code again is refused.
     app.clock().shift(30);
-    let code = lastmile::auth::totp::code_at(&secret, now + 30).unwrap();
+    let code = ops::auth::totp::code_at(&secret, now + 30).unwrap();
     let body = json!({"email": "dev@example.com", "password": PASSWORD, "totp": code});
     let (status, _) = app
         .call(Method::POST, "/api/v1/auth/login", None, Some(body.clone()))

@@ -377,7 +377,7 @@ async fn radius_verify_reports_drift_and_repairs_it(backend: Backend) {
     let dev = isp.dev.clone();
     let alice = api::customer(&app, &dev, isp.tenant, isp.home, "alice", json!({})).await;
     let carol = api::customer(&app, &dev, isp.tenant, isp.home, "carol", json!({})).await;
-    let config = &app.state.config;
+    let config = &app.config;
     let (url, data) = (config.database_url(), config.data_dir.display().to_string());
     let verify = |fix: bool| {
         let mut args = vec![

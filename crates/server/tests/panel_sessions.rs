@@ -41,7 +41,7 @@ async fn the_sign_in_form_sets_an_http_only_same_site_session_cookie(backend: Ba
     );
     assert_eq!(app.count("session").await, 1);
     let token = browser.session().unwrap();
-    let id = lastmile::auth::token::hash(&token);
+    let id = ops::auth::token::hash(&token);
     let (stored, holder) = store::auth::find_session(&app.state.db, &id, app.clock().now())
         .await
         .unwrap()
@@ -124,7 +124,7 @@ async fn signing_in_again_rotates_the_session_and_the_old_cookie_stops_working(b
 async fn an_idle_session_expires_and_a_used_one_stays(backend: Backend) {
     let app = spawn(backend).await;
     app.developer().await;
-    let idle = i64::from(app.state.config.security.session_idle_minutes);
+    let idle = i64::from(app.config.security.session_idle_minutes);
     let mut browser = Visitor::signed_in(&app, "dev@example.com").await;
 
     // Used within the idle time, again and again: the session stays.
@@ -219,7 +219,7 @@ async fn an_account_with_totp_is_asked_for_its_code_at_panel_sign_in(backend: Ba
     assert!(account.has("<svg"), "a QR code to scan");
     let code_now = || {
         let now = app.clock().now().timestamp() as u64;
-        lastmile::auth::totp::code_at(&secret, now).unwrap()
+        ops::auth::totp::code_at(&secret, now).unwrap()
     };
     let reply = browser
         .submit(

@@ -199,6 +199,19 @@ impl Keyring {
     }
 }
 
+/// `len` characters drawn uniformly from `alphabet` by the operating system's generator: for
+/// made-up passwords and shared secrets (the alphabets are `domain`'s).
+pub fn random_text(alphabet: &[u8], len: usize) -> String {
+    use rand::RngExt as _;
+    if alphabet.is_empty() {
+        return String::new();
+    }
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())]))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@
 //! what a job changes goes through the write path like any other change.
 
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
@@ -19,8 +20,24 @@ use serde_json::Value;
 use crate::db::{Backend, Db};
 use crate::entity::job::{self, Column, Entity};
 use crate::error::StoreResult;
-use crate::write::{NewJob, job_row};
-use domain::ids::JobId;
+use domain::ids::{JobId, TenantId};
+
+/// A job to run after commit.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    /// The handler's name (`housekeeping.purge`).
+    pub kind: &'static str,
+    /// Its input.
+    pub payload: Value,
+    /// Not before this time.
+    pub run_at: DateTime<Utc>,
+    /// A key that makes a second enqueue of the same work do nothing.
+    pub dedupe_key: Option<String>,
+    /// How many times to try before giving up.
+    pub max_attempts: i32,
+    /// The tenant the job works for.
+    pub tenant_id: Option<TenantId>,
+}
 
 /// A job's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,4 +225,27 @@ pub async fn recent(db: &Db, kind: &str, limit: u64) -> StoreResult<Vec<Job>> {
 
 fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
+}
+
+/// The job row for `new`.
+fn job_row(new: NewJob, now: DateTime<Utc>) -> job::ActiveModel {
+    job::ActiveModel {
+        id: NotSet,
+        kind: Set(new.kind.to_owned()),
+        payload: Set(new.payload.to_string()),
+        status: Set("queued".to_owned()),
+        run_at: Set(new.run_at),
+        attempts: Set(0),
+        max_attempts: Set(new.max_attempts.max(1)),
+        locked_by: Set(None),
+        locked_until: Set(None),
+        dedupe_key: Set(new.dedupe_key),
+        progress: Set(None),
+        result: Set(None),
+        last_error: Set(None),
+        tenant_id: Set(new.tenant_id.map(|t| t.0)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    }
 }

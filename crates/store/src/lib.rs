@@ -27,4 +27,5 @@ pub mod write;
 
 pub use db::{Backend, Db};
 pub use error::{StoreError, StoreResult};
-pub use write::{AuditEntry, Author, NewJob, Write};
+pub use job::NewJob;
+pub use write::{AuditEntry, Author, Write};

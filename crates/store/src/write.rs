@@ -17,8 +17,9 @@ use sea_orm::{
 use serde_json::Value;
 
 use crate::db::Db;
-use crate::entity::{aaa_change, audit_log, job};
+use crate::entity::{aaa_change, audit_log};
 use crate::error::{StoreError, StoreResult};
+use crate::job::NewJob;
 use domain::ids::{JobId, TenantId, UserId};
 
 /// Who makes a change: a user (with the e-mail it had then and its address), or the system.
@@ -67,23 +68,6 @@ pub struct AuditEntry {
     pub before: Option<Value>,
     /// Its state after (secrets left out), `None` for a deletion.
     pub after: Option<Value>,
-}
-
-/// A job to run after commit.
-#[derive(Debug, Clone)]
-pub struct NewJob {
-    /// The handler's name (`housekeeping.purge`).
-    pub kind: &'static str,
-    /// Its input.
-    pub payload: Value,
-    /// Not before this time.
-    pub run_at: DateTime<Utc>,
-    /// A key that makes a second enqueue of the same work do nothing.
-    pub dedupe_key: Option<String>,
-    /// How many times to try before giving up.
-    pub max_attempts: i32,
-    /// The tenant the job works for.
-    pub tenant_id: Option<TenantId>,
 }
 
 /// An open write transaction. See the module documentation.
@@ -252,28 +236,5 @@ impl Write {
     pub async fn rollback(self) -> StoreResult<()> {
         self.tx.rollback().await?;
         Ok(())
-    }
-}
-
-/// The job row for `new`, for [`crate::job::insert`].
-pub(crate) fn job_row(new: NewJob, now: DateTime<Utc>) -> job::ActiveModel {
-    job::ActiveModel {
-        id: NotSet,
-        kind: Set(new.kind.to_owned()),
-        payload: Set(new.payload.to_string()),
-        status: Set("queued".to_owned()),
-        run_at: Set(new.run_at),
-        attempts: Set(0),
-        max_attempts: Set(new.max_attempts.max(1)),
-        locked_by: Set(None),
-        locked_until: Set(None),
-        dedupe_key: Set(new.dedupe_key),
-        progress: Set(None),
-        result: Set(None),
-        last_error: Set(None),
-        tenant_id: Set(new.tenant_id.map(|t| t.0)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        finished_at: Set(None),
     }
 }

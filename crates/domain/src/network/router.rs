@@ -6,6 +6,12 @@ use std::net::IpAddr;
 use crate::field::FieldError;
 use crate::text::bounded;
 
+/// The characters of a made-up RADIUS shared secret: letters and digits without the ones
+/// read alike (`I l 1 O 0 o`), so a secret survives being read out over the phone.
+pub const SECRET_CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+/// The length of a made-up shared secret (about 139 bits).
+pub const SECRET_LEN: usize = 24;
+
 /// A router's name: 1 to 64 characters.
 pub fn parse_name(raw: &str) -> Result<String, FieldError> {
     bounded("name", raw, 1, 64)

@@ -68,6 +68,14 @@ impl Install {
         }
     }
 
+    /// A connection to the database `lastmile` uses here, for what a bench reads or
+    /// prepares beside the server.
+    pub async fn connect(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(self.database_url())
+            .await
+            .unwrap()
+    }
+
     /// `lastmile ARGS` on this installation, with no `LASTMILE_*` or `RUST_LOG` from the
     /// benchmark's own environment.
     pub fn lastmile(&self, args: &[&str]) -> Command {

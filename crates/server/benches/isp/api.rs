@@ -8,7 +8,6 @@ use sea_orm::{ConnectionTrait as _, Statement};
 use serde_json::{Value, json};
 
 use crate::common::{Install, Latencies};
-use crate::db::connect;
 use crate::{WALK_LIMIT, WARM_UP_ROUNDS};
 
 /// A signed-in client of one server.
@@ -228,7 +227,7 @@ pub async fn measure_changes(
         }
     }
     if let Some((username, password)) = last {
-        let db = connect(install).await;
+        let db = install.connect().await;
         let value = db
             .query_one_raw(Statement::from_sql_and_values(
                 db.get_database_backend(),

@@ -6,7 +6,7 @@ use std::io::{BufRead as _, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
 use serde_json::Value;
 use testkit::Backend;
 
@@ -49,10 +49,6 @@ pub async fn seed(install: &Install, customers: usize) -> (i64, Duration) {
 }
 
 /// A direct connection to the installation's database, for row counts and maintenance.
-pub async fn connect(install: &Install) -> DatabaseConnection {
-    Database::connect(install.database_url()).await.unwrap()
-}
-
 /// The single number `sql` selects.
 pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
     let row = db
@@ -87,7 +83,7 @@ pub async fn maintain(install: &Install, sqlite_analyze: bool) -> Option<(&'stat
         Backend::Sqlite if sqlite_analyze => "ANALYZE",
         Backend::Sqlite => return None,
     };
-    let db = connect(install).await;
+    let db = install.connect().await;
     let started = Instant::now();
     db.execute_unprepared(statement).await.unwrap();
     let took = started.elapsed();
@@ -105,7 +101,7 @@ pub async fn set_database(install: &Install, settings: &[String]) {
         println!("  (database settings {settings:?}: PostgreSQL only)");
         return;
     }
-    let db = connect(install).await;
+    let db = install.connect().await;
     let name = install.db.url.rsplit('/').next().unwrap().to_owned();
     for setting in settings {
         db.execute_unprepared(&format!("ALTER DATABASE \"{name}\" SET {setting}"))
@@ -197,7 +193,7 @@ pub async fn import(api: &Api, install: &Install, tenant: i64, rows: usize) -> I
     let file = install.dir().join("import.csv");
     std::fs::write(&file, csv).unwrap();
 
-    let db = connect(install).await;
+    let db = install.connect().await;
     let before = counts(&db).await;
     let mut command = install.lastmile(&[
         "import",

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::serve::{ConfigArgs, init_logging, load, open_database};
-use crate::auth::password::Hasher;
-use crate::clock::Clock;
-use crate::error::OpError;
+use ops::OpError;
+use ops::auth::password::Hasher;
+use ops::clock::Clock;
 
 /// `lastmile admin ...`.
 #[derive(Debug, Subcommand)]
@@ -91,11 +91,9 @@ async fn create(args: CreateArgs) -> ExitCode {
         }
     };
     let author = store::Author::system("cli");
-    let created = crate::auth::create_developer(
-        &db,
-        &hasher,
+    let created = ops::auth::create_developer(
+        &ops::Ctx::new(&db, &hasher, Clock::system().now()),
         author,
-        Clock::system().now(),
         &args.email,
         &args.name,
         &password,
@@ -133,8 +131,8 @@ fn read_password() -> std::io::Result<String> {
 
 fn print_field_errors(errors: &domain::field::FieldErrors) {
     for error in &errors.0 {
-        let message = crate::i18n::format(
-            crate::i18n::Lang::En,
+        let message = web::i18n::format(
+            web::i18n::Lang::En,
             &format!("error.{}", error.code),
             &error.params,
         );

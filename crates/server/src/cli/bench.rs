@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::serve::{ConfigArgs, init_logging, load, open_database};
-use crate::clock::Clock;
+use ops::clock::Clock;
 
 /// `lastmile bench ...`.
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use super::serve::{ServeArgs, init_logging, load, wait_for_signal};
 use crate::app;
-use crate::clock::Clock;
+use ops::clock::Clock;
 
 /// Customers the demo ISP gets.
 const DEMO_CUSTOMERS: usize = 300;
@@ -41,14 +41,12 @@ pub async fn demo(args: ServeArgs) -> ExitCode {
     let now = state.clock.now();
     let password = format!(
         "{}-{}",
-        crate::customer::random_password(),
-        crate::customer::random_password()
+        ops::customer::random_password(),
+        ops::customer::random_password()
     );
-    let developer = crate::auth::create_developer(
-        &state.db,
-        &state.hasher,
+    let developer = ops::auth::create_developer(
+        &state.ctx(),
         store::Author::system("demo"),
-        now,
         "developer@lastmile.example",
         "Demo Developer",
         &password,

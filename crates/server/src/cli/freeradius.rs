@@ -12,10 +12,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::serve::{ConfigArgs, init_logging, load, open_database};
-use crate::aaa::freeradius::{self, DEFAULT_FROM, Options};
-use crate::aaa::freeradius_edit::Login;
-use crate::aaa::verify::{self, Report};
-use crate::clock::Clock;
+use aaa::freeradius::{self, DEFAULT_FROM, Options};
+use aaa::freeradius_edit::Login;
+use aaa::verify::{self, Report};
+use ops::clock::Clock;
 
 /// Arguments of `lastmile radius verify`.
 #[derive(Debug, Args)]

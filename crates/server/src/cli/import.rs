@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::serve::{ConfigArgs, init_logging, load, open_database};
-use crate::clock::Clock;
-use crate::customer::import::{ImportOptions, import};
 use domain::access::{Actor, PermissionSet, Role};
 use domain::ids::UserId;
+use ops::Ctx;
+use ops::auth::password::Hasher;
+use ops::clock::Clock;
+use ops::customer::import::{ImportOptions, import};
 
 /// `lastmile import ...`.
 #[derive(Debug, Subcommand)]
@@ -91,12 +93,24 @@ async fn customers(args: CustomersArgs) -> ExitCode {
         dry_run: args.dry_run,
         all_or_nothing: args.all_or_nothing,
     };
+    let hasher = match Hasher::new(
+        config.security.argon2_memory_kib,
+        config.security.argon2_iterations,
+        config.security.max_concurrent_hashes,
+        config.security.max_queued_hashes,
+    ) {
+        Ok(hasher) => hasher,
+        Err(error) => {
+            eprintln!("lastmile: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let ctx = Ctx::new(&db, &hasher, Clock::system().now());
     let started = std::time::Instant::now();
     match import(
-        &db,
+        &ctx,
         &actor,
         store::Author::system("cli:import"),
-        Clock::system().now(),
         &bytes,
         &options,
     )
@@ -104,9 +118,14 @@ async fn customers(args: CustomersArgs) -> ExitCode {
     {
         Ok(report) => {
             for error in &report.errors {
+                let message = web::i18n::format(
+                    web::i18n::Lang::En,
+                    &format!("error.{}", error.code),
+                    &error.params,
+                );
                 println!(
-                    "line {}: {}: {} ({})",
-                    error.line, error.field, error.message, error.code
+                    "line {}: {}: {message} ({})",
+                    error.line, error.field, error.code
                 );
             }
             println!(
@@ -123,10 +142,10 @@ async fn customers(args: CustomersArgs) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-        Err(crate::error::OpError::Invalid(errors)) => {
+        Err(ops::OpError::Invalid(errors)) => {
             for error in errors.0 {
-                let message = crate::i18n::format(
-                    crate::i18n::Lang::En,
+                let message = web::i18n::format(
+                    web::i18n::Lang::En,
                     &format!("error.{}", error.code),
                     &error.params,
                 );

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::app;
-use crate::clock::Clock;
 use crate::config::Config;
+use ops::clock::Clock;
 
 /// Where the configuration comes from.
 #[derive(Debug, Clone, Args)]

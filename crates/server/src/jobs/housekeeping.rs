@@ -5,7 +5,7 @@ use chrono::TimeDelta;
 use serde_json::{Value, json};
 
 use super::JobError;
-use crate::app::AppState;
+use web::AppState;
 
 /// The job kind.
 pub const KIND: &str = "housekeeping.purge";

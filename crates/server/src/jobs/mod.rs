@@ -15,8 +15,8 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::app::AppState;
 use store::job::Job;
+use web::AppState;
 
 pub use scheduler::{RECURRING, tick};
 
@@ -48,13 +48,17 @@ async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
 }
 
 /// Starts the configured number of workers and the scheduler.
-pub fn start(state: AppState, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+pub fn start(
+    state: AppState,
+    config: &crate::config::Jobs,
+    shutdown: watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
-    let workers = state.config.jobs.workers;
+    let workers = config.workers;
     if workers == 0 {
         return tasks;
     }
-    let poll = Duration::from_secs(u64::from(state.config.jobs.poll_seconds.max(1)));
+    let poll = Duration::from_secs(u64::from(config.poll_seconds.max(1)));
     for n in 0..workers {
         let name = format!("{}-{}-{n}", hostname(), std::process::id());
         tasks.push(tokio::spawn(worker::run(

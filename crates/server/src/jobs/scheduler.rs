@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::app::AppState;
 use store::NewJob;
+use web::AppState;
 
 /// A recurring job: its kind and period in seconds.
 #[derive(Debug, Clone, Copy)]

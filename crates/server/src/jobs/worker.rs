@@ -7,8 +7,8 @@ use chrono::TimeDelta;
 use tokio::sync::watch;
 
 use super::JobError;
-use crate::app::AppState;
 use domain::ids::JobId;
+use web::AppState;
 
 /// How long a claim holds before another worker may take the job over.
 const LEASE: TimeDelta = TimeDelta::minutes(10);

@@ -8,13 +8,14 @@ pub mod panel;
 
 use std::net::SocketAddr;
 
-use lastmile::app::{self, AppState, Running};
-use lastmile::clock::Clock;
+use lastmile::app::{self, Running};
 use lastmile::config::Config;
+use ops::clock::Clock;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 pub use testkit::Backend;
 use testkit::TestDb;
+use web::AppState;
 
 /// Declares a test that runs once on SQLite and once on PostgreSQL: write
 /// `both_backends!(name);` under `async fn name(backend: Backend)`.
@@ -44,6 +45,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     /// Its state (database, clock, ...).
     pub state: AppState,
+    /// The configuration it started with.
+    pub config: Config,
     /// The setup link it printed, if no account existed.
     pub setup_url: Option<String>,
     /// An HTTP client that follows no redirects and keeps no cookies.
@@ -110,6 +113,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
         base: format!("http://{addr}"),
         addr,
         state: running.state.clone(),
+        config: running.config.clone(),
         setup_url: running.setup_url.clone(),
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -218,11 +222,9 @@ impl TestApp {
 
     /// Creates a Developer account with this e-mail and signs it in.
     pub async fn developer_named(&self, email: &str) -> String {
-        lastmile::auth::create_developer(
-            &self.state.db,
-            &self.state.hasher,
+        ops::auth::create_developer(
+            &self.state.ctx(),
             store::Author::system("test"),
-            self.state.clock.now(),
             email,
             "Developer",
             PASSWORD,

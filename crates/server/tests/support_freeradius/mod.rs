@@ -26,8 +26,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lastmile::aaa::freeradius::{self, DEFAULT_FROM, Options};
-use lastmile::aaa::freeradius_edit::Login;
+use aaa::freeradius::{self, DEFAULT_FROM, Options};
+use aaa::freeradius_edit::Login;
 use sea_orm::ConnectionTrait as _;
 
 use crate::support::TestApp;
@@ -63,7 +63,7 @@ impl FreeRadius {
         require(FREERADIUS, "freeradius");
         require(RADCLIENT, "freeradius-utils");
         require(DEFAULT_FROM, "freeradius");
-        let url = app.state.config.database_url();
+        let url = app.config.database_url();
         let dir = tempfile::tempdir().unwrap();
         let raddb = dir.path().join("raddb");
         let role = url.starts_with("postgres").then(|| {

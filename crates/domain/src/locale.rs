@@ -1,0 +1,146 @@
+//! Locale codes as they come in at the edge, parsed once into typed values: ISO 3166-1
+//! alpha-2 countries, ISO 4217 currencies (with minor units: money is counted in them) and
+//! IANA time zone names; and the full lists forms offer.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::field::FieldError;
+
+/// An ISO 3166-1 alpha-2 country code, upper case (`BD`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    /// Parses a code in any case; `field` names the input in the error.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let code = raw.trim().to_ascii_uppercase();
+        if code.len() == 2 && celes::Country::from_alpha2(&code).is_ok() {
+            Ok(Self(code))
+        } else {
+            Err(FieldError::new(field, "unknown_country"))
+        }
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An ISO 4217 currency code (`BDT`) of a currency with minor units; money is counted in
+/// them (design.md §2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CurrencyCode(String);
+
+impl CurrencyCode {
+    /// Parses a code in any case; funds, metals and test codes are refused.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let code = raw.trim().to_ascii_uppercase();
+        match iso_currency::Currency::from_code(&code) {
+            Some(currency) if currency.exponent().is_some() && !currency.is_fund() => {
+                Ok(Self(code))
+            }
+            _ => Err(FieldError::new(field, "unknown_currency")),
+        }
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Digits after the decimal point (2 for BDT, 0 for JPY).
+    pub fn minor_digits(&self) -> u16 {
+        iso_currency::Currency::from_code(&self.0)
+            .and_then(|c| c.exponent())
+            .unwrap_or(2)
+    }
+}
+
+/// An IANA time zone name (`Asia/Dhaka`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TimeZoneName(String);
+
+impl TimeZoneName {
+    /// Parses a zone name as the IANA database spells it.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let name = raw.trim();
+        match chrono_tz::Tz::from_str(name) {
+            Ok(zone) => Ok(Self(zone.name().to_owned())),
+            Err(_) => Err(FieldError::new(field, "unknown_time_zone")),
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The zone, for date arithmetic.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        chrono_tz::Tz::from_str(&self.0).unwrap_or(chrono_tz::UTC)
+    }
+}
+
+/// Every country as `(alpha-2 code, English name)`, sorted by name (for forms).
+pub fn countries() -> Vec<(&'static str, &'static str)> {
+    let mut all: Vec<_> = celes::Country::get_countries()
+        .iter()
+        .map(|c| (c.alpha2, c.long_name))
+        .collect();
+    all.sort_by_key(|(_, name)| *name);
+    all
+}
+
+/// Every currency with minor units as `(code, English name)`, sorted by code (for forms).
+pub fn currencies() -> Vec<(&'static str, String)> {
+    use iso_currency::IntoEnumIterator as _;
+    let mut all: Vec<_> = iso_currency::Currency::iter()
+        .filter(|c| c.exponent().is_some() && !c.is_fund())
+        .map(|c| (c.code(), c.name().to_owned()))
+        .collect();
+    all.sort_by_key(|(code, _)| *code);
+    all
+}
+
+/// Every IANA time zone name (for forms).
+pub fn time_zones() -> Vec<&'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn currencies_without_minor_units_are_refused() {
+        assert!(CurrencyCode::parse("currency", "XAU").is_err());
+        assert_eq!(
+            CurrencyCode::parse("currency", "JPY")
+                .unwrap()
+                .minor_digits(),
+            0
+        );
+    }
+
+    #[test]
+    fn codes_parse_in_any_case_and_unknown_ones_are_refused() {
+        assert_eq!(
+            CountryCode::parse("country", " bd ").unwrap().as_str(),
+            "BD"
+        );
+        assert!(CountryCode::parse("country", "XX").is_err());
+        assert_eq!(
+            TimeZoneName::parse("time_zone", "Asia/Dhaka")
+                .unwrap()
+                .as_str(),
+            "Asia/Dhaka"
+        );
+        assert!(TimeZoneName::parse("time_zone", "Mars/Olympus").is_err());
+    }
+}

@@ -1,0 +1,586 @@
+//! Bulk import of customers from CSV, the path ISPs take when they migrate: every row is
+//! read and validated first (references resolved, user names and mobiles checked against
+//! the file and the database), row errors are reported by line, and the valid rows are
+//! created in batches of [`BATCH`], each batch one transaction with its FreeRADIUS rows.
+//!
+//! Columns (a header row names them, in any order and case): `name`, `connection_type`,
+//! `package` (an id, or the name of a package the owner may use) are required; `username`
+//! too except for hotspot customers; optional are `password`, `mobile`, `email`, `address`,
+//! `billing_type`, `status`, `expires_at` (RFC 3339, `YYYY-MM-DD HH:MM` in the tenant's zone,
+//! or `YYYY-MM-DD` for the end of that day), `static_ip` with `ip_pool`, `ip_pool`, `mac`,
+//! `zone`, `router` (by name), `owner` (an operator's or sub-operator's e-mail),
+//! `simultaneous_use` and `comment`.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
+use serde::Serialize;
+
+use super::{CustomerInput, validate};
+use crate::Ctx;
+use crate::error::OpError;
+use domain::access::{
+    self, Actor, Owner, Role, network_scope, package_scope, tenant_scope, user_scope,
+};
+use domain::customer::{BillingType, CustomerStatus};
+use domain::field::{FieldError, FieldErrors};
+use domain::ids::{TenantId, UserId};
+use domain::package::ConnectionType;
+use store::customer::NewCustomer;
+use store::list::PageRequest;
+use store::tenant::Tenant;
+use store::{Author, Db};
+
+/// Rows per transaction.
+pub const BATCH: usize = 1000;
+/// The most rows one import takes.
+pub const MAX_ROWS: usize = 200_000;
+/// The largest CSV accepted.
+pub const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// The tenant (platform roles); others import into their own.
+    pub tenant_id: Option<i64>,
+    /// Only validate: report the errors, create nothing.
+    pub dry_run: bool,
+    /// Create nothing if any row is invalid.
+    pub all_or_nothing: bool,
+}
+
+/// One invalid field of one row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowError {
+    /// The line in the file (the header is line 1).
+    pub line: usize,
+    /// The column.
+    pub field: String,
+    /// A stable snake_case reason.
+    pub code: String,
+    /// The reason's parameters (bounds, lengths), for its message.
+    pub params: Vec<(&'static str, String)>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    /// Data rows read.
+    pub rows: usize,
+    /// Customers created.
+    pub created: usize,
+    /// Rows refused, with their errors.
+    pub errors: Vec<RowError>,
+    /// True when nothing was meant to be created.
+    pub dry_run: bool,
+}
+
+/// Imports customers from CSV bytes as `actor`; refused rows are reported, valid rows are
+/// created (unless `dry_run`, or `all_or_nothing` and a row is refused).
+pub async fn import(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    csv: &[u8],
+    options: &ImportOptions,
+) -> Result<ImportReport, OpError> {
+    let (db, now) = (ctx.db, ctx.now);
+    let tenant_id = options
+        .tenant_id
+        .map(TenantId)
+        .or(actor.tenant_id)
+        .ok_or_else(|| OpError::field("tenant_id", "required"))?;
+    let tenant = store::tenant::find(db.conn(), &tenant_scope(actor), tenant_id)
+        .await?
+        .ok_or_else(|| OpError::field("tenant_id", "not_found"))?;
+    let refs = References::load(db, actor, &tenant).await?;
+    let (rows, mut errors, total) = read(csv, &tenant, actor, &refs, now)?;
+    let mut report = ImportReport {
+        rows: total,
+        created: 0,
+        errors: Vec::new(),
+        dry_run: options.dry_run,
+    };
+
+    // User names and mobiles: unique in the file and not taken in the database.
+    let keys: Vec<String> = rows.iter().map(|(_, r)| r.username.key()).collect();
+    let taken = store::customer::taken_names(db.conn(), &keys, now).await?;
+    let mobiles = refs.existing_mobiles(db, &rows).await?;
+    let mut seen_names = HashSet::new();
+    let mut seen_mobiles = HashSet::new();
+    let mut valid = Vec::with_capacity(rows.len());
+    for (line, row) in rows {
+        let key = row.username.key();
+        if taken.contains(&key) || !seen_names.insert(key) {
+            errors.push(row_error(line, "username", "taken", &[]));
+            continue;
+        }
+        if let Some(m) = &row.mobile
+            && (mobiles.contains(m.as_str()) || !seen_mobiles.insert(m.as_str().to_owned()))
+        {
+            errors.push(row_error(line, "mobile", "taken", &[]));
+            continue;
+        }
+        valid.push(row);
+    }
+    errors.sort_by_key(|e| e.line);
+    report.errors = errors;
+    if options.dry_run || (options.all_or_nothing && !report.errors.is_empty()) {
+        return Ok(report);
+    }
+    for batch in valid.chunks(BATCH) {
+        let mut w = db.write(author.clone(), now).await?;
+        let (bulk, single): (Vec<NewCustomer>, Vec<NewCustomer>) =
+            batch.iter().cloned().partition(|r| r.static_ip.is_none());
+        let created = store::customer::create_many(&mut w, tenant_id, &bulk).await?;
+        for row in &single {
+            store::customer::create(&mut w, row).await?;
+        }
+        w.commit().await?;
+        report.created += created.len() + single.len();
+    }
+    Ok(report)
+}
+
+fn row_error(
+    line: usize,
+    field: &str,
+    code: &'static str,
+    params: &[(&'static str, String)],
+) -> RowError {
+    RowError {
+        line,
+        field: field.to_owned(),
+        code: code.to_owned(),
+        params: params.to_vec(),
+    }
+}
+
+fn field_errors(line: usize, errors: FieldErrors) -> impl Iterator<Item = RowError> {
+    errors
+        .0
+        .into_iter()
+        .map(move |e| row_error(line, &e.field, e.code, &e.params))
+}
+
+/// Everything a row may name, loaded once: packages, zones, routers, pools and owners.
+struct References {
+    packages: Vec<store::package::Package>,
+    zones: HashMap<String, i64>,
+    routers: HashMap<String, i64>,
+    pools: HashMap<String, i64>,
+    owners: HashMap<String, Owner>,
+    tenant: TenantId,
+}
+
+impl References {
+    async fn load(db: &Db, actor: &Actor, tenant: &Tenant) -> Result<Self, OpError> {
+        let tenant_id = TenantId(tenant.id);
+        let conn = db.conn();
+        let mut packages = Vec::new();
+        let filter = store::package::PackageFilter {
+            tenant_id: Some(tenant_id),
+            ..Default::default()
+        };
+        let mut page = PageRequest::first(&store::package::LIST, 500).map_err(OpError::Invalid)?;
+        loop {
+            let found = store::package::list(conn, &package_scope(actor), &filter, &page).await?;
+            packages.extend(found.items);
+            match found.next_cursor {
+                Some(cursor) => {
+                    page = PageRequest::parse(&store::package::LIST, None, Some(500), Some(&cursor))
+                        .map_err(OpError::Invalid)?
+                }
+                None => break,
+            }
+        }
+        let net = store::network::NetworkFilter {
+            tenant_id: Some(tenant_id),
+            name_prefix: None,
+        };
+        let zones = store::network::list_zones(
+            conn,
+            &network_scope(actor),
+            &net,
+            &first(&store::network::ZONES)?,
+        )
+        .await?;
+        let routers = store::network::list_routers(
+            conn,
+            &network_scope(actor),
+            &net,
+            &first(&store::network::ROUTERS)?,
+        )
+        .await?;
+        let pools = store::network::list_pools(
+            conn,
+            &network_scope(actor),
+            &net,
+            &first(&store::network::POOLS)?,
+        )
+        .await?;
+        let mut owners = HashMap::new();
+        for role in [Role::Operator, Role::SubOperator] {
+            let filter = store::user::UserFilter {
+                role: Some(role),
+                tenant_id: Some(tenant_id),
+                ..Default::default()
+            };
+            let users = store::user::list(
+                conn,
+                &user_scope(actor),
+                &filter,
+                &first(&store::user::LIST)?,
+            )
+            .await?;
+            for u in users
+                .items
+                .iter()
+                .filter(|u| store::user::status(u) == domain::user::UserStatus::Active)
+            {
+                let owner = match role {
+                    Role::Operator => Owner::Operator {
+                        tenant: tenant_id,
+                        operator: UserId(u.id),
+                    },
+                    _ => Owner::SubOperator {
+                        tenant: tenant_id,
+                        operator: u.parent_id.map(UserId),
+                        sub_operator: UserId(u.id),
+                    },
+                };
+                owners.insert(u.email.clone(), owner);
+            }
+        }
+        let names = |items: Vec<(String, i64)>| {
+            items
+                .into_iter()
+                .map(|(n, id)| (n.to_lowercase(), id))
+                .collect::<HashMap<_, _>>()
+        };
+        Ok(Self {
+            packages,
+            zones: names(zones.items.into_iter().map(|z| (z.name, z.id)).collect()),
+            routers: names(routers.items.into_iter().map(|r| (r.name, r.id)).collect()),
+            pools: names(pools.items.into_iter().map(|p| (p.name, p.id)).collect()),
+            owners,
+            tenant: tenant_id,
+        })
+    }
+
+    /// The package a row names, if its owner may use it with the row's connection type.
+    fn package(
+        &self,
+        text: &str,
+        owner: Owner,
+        connection: ConnectionType,
+    ) -> Result<&store::package::Package, FieldError> {
+        let text = text.trim();
+        let owned = |p: &&store::package::Package| match owner.user() {
+            Some(user) => p.owner_id == Some(user.0),
+            None => p.level == store::package::MASTER,
+        };
+        let by_id = text.parse::<i64>().ok();
+        let found = self
+            .packages
+            .iter()
+            .filter(owned)
+            .find(|p| Some(p.id) == by_id || p.name.eq_ignore_ascii_case(text))
+            .ok_or_else(|| FieldError::new("package", "not_usable"))?;
+        if found.connection_type != connection.as_str() {
+            return Err(FieldError::new("package", "wrong_connection_type"));
+        }
+        Ok(found)
+    }
+
+    fn named(
+        map: &HashMap<String, i64>,
+        field: &str,
+        text: Option<&str>,
+    ) -> Result<Option<i64>, FieldError> {
+        match text.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(name) => map
+                .get(&name.to_lowercase())
+                .copied()
+                .map(Some)
+                .ok_or_else(|| FieldError::new(field, "not_found")),
+        }
+    }
+
+    async fn existing_mobiles(
+        &self,
+        db: &Db,
+        rows: &[(usize, NewCustomer)],
+    ) -> Result<HashSet<String>, OpError> {
+        let mobiles: Vec<String> = rows
+            .iter()
+            .filter_map(|(_, r)| r.mobile.as_ref().map(|m| m.as_str().to_owned()))
+            .collect();
+        Ok(store::customer::taken_mobiles(db.conn(), self.tenant, &mobiles).await?)
+    }
+}
+
+/// The first 500 rows of a list (a tenant has fewer zones, routers, pools and resellers).
+fn first<E: store::list::EntityTrait>(
+    spec: &store::list::ListSpec<E>,
+) -> Result<PageRequest, OpError> {
+    PageRequest::first(spec, 500).map_err(OpError::Invalid)
+}
+
+type Parsed = (Vec<(usize, NewCustomer)>, Vec<RowError>, usize);
+
+/// Reads and validates every row.
+fn read(
+    csv_bytes: &[u8],
+    tenant: &Tenant,
+    actor: &Actor,
+    refs: &References,
+    now: DateTime<Utc>,
+) -> Result<Parsed, OpError> {
+    let bytes = csv_bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(csv_bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers: Vec<String> = match reader.byte_headers() {
+        Ok(h) => h
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_lowercase())
+            .collect(),
+        Err(_) => return Err(OpError::field("csv", "unreadable_csv")),
+    };
+    let known = [
+        "name",
+        "connection_type",
+        "package",
+        "username",
+        "password",
+        "mobile",
+        "email",
+        "address",
+        "billing_type",
+        "status",
+        "expires_at",
+        "static_ip",
+        "ip_pool",
+        "mac",
+        "zone",
+        "router",
+        "owner",
+        "simultaneous_use",
+        "comment",
+    ];
+    let mut header_errors = FieldErrors::new();
+    for h in &headers {
+        if !known.contains(&h.as_str()) {
+            header_errors.push(FieldError::new("csv", "unknown_column").with("name", h));
+        }
+    }
+    for required in ["name", "connection_type", "package"] {
+        if !headers.iter().any(|h| h == required) {
+            header_errors.push(FieldError::new("csv", "missing_column").with("name", required));
+        }
+    }
+    if !header_errors.is_empty() {
+        return Err(OpError::Invalid(header_errors));
+    }
+    let zone = domain::locale::TimeZoneName::parse("time_zone", &tenant.time_zone)
+        .map_or(chrono_tz::UTC, |z| z.zone());
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut total = 0;
+    for (index, record) in reader.byte_records().enumerate() {
+        let line = index + 2;
+        total += 1;
+        if total > MAX_ROWS {
+            return Err(OpError::field("csv", "too_many_rows"));
+        }
+        let record = match record {
+            Ok(r) => r,
+            Err(_) => {
+                errors.push(row_error(line, "csv", "unreadable_row", &[]));
+                continue;
+            }
+        };
+        if record.len() != headers.len() {
+            errors.push(row_error(
+                line,
+                "csv",
+                "wrong_column_count",
+                &[("expected", headers.len().to_string())],
+            ));
+            continue;
+        }
+        let mut fields = HashMap::new();
+        let mut bad_encoding = None;
+        for (name, value) in headers.iter().zip(record.iter()) {
+            match std::str::from_utf8(value) {
+                Ok(text) => {
+                    fields.insert(name.as_str(), text);
+                }
+                Err(_) => bad_encoding = Some(name.clone()),
+            }
+        }
+        if let Some(field) = bad_encoding {
+            errors.push(row_error(line, &field, "not_utf8", &[]));
+            continue;
+        }
+        match row(&fields, tenant, actor, refs, now, zone) {
+            Ok(new) => rows.push((line, new)),
+            Err(e) => errors.extend(field_errors(line, e)),
+        }
+    }
+    Ok((rows, errors, total))
+}
+
+fn opt<'a>(fields: &HashMap<&str, &'a str>, name: &str) -> Option<&'a str> {
+    fields.get(name).copied().filter(|v| !v.is_empty())
+}
+
+/// One row into a new customer.
+fn row(
+    fields: &HashMap<&str, &str>,
+    tenant: &Tenant,
+    actor: &Actor,
+    refs: &References,
+    now: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+) -> Result<NewCustomer, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let connection = errors.take(
+        ConnectionType::parse(opt(fields, "connection_type").unwrap_or(""))
+            .ok_or_else(|| FieldError::new("connection_type", "unknown_connection_type")),
+    );
+    let owner = match opt(fields, "owner") {
+        None => match actor.role {
+            Role::Operator => Some(Owner::Operator {
+                tenant: refs.tenant,
+                operator: actor.user_id,
+            }),
+            Role::SubOperator => refs
+                .owners
+                .values()
+                .copied()
+                .find(|o| o.user() == Some(actor.user_id)),
+            _ => Some(Owner::Tenant(refs.tenant)),
+        },
+        Some(email) => errors.take(
+            refs.owners
+                .get(&email.to_lowercase())
+                .copied()
+                .ok_or_else(|| FieldError::new("owner", "not_found")),
+        ),
+    };
+    if let Some(owner) = owner
+        && access::manage_customers_of(actor, owner).is_err()
+    {
+        errors.push(FieldError::new("owner", "forbidden"));
+    }
+    let package = match (owner, connection) {
+        (Some(owner), Some(connection)) => {
+            errors.take(refs.package(opt(fields, "package").unwrap_or(""), owner, connection))
+        }
+        _ => None,
+    };
+    let zone_id = errors.take(References::named(&refs.zones, "zone", opt(fields, "zone")));
+    let router_id = errors.take(References::named(
+        &refs.routers,
+        "router",
+        opt(fields, "router"),
+    ));
+    let ip_pool_id = errors.take(References::named(
+        &refs.pools,
+        "ip_pool",
+        opt(fields, "ip_pool"),
+    ));
+    let billing_type = opt(fields, "billing_type").and_then(|b| {
+        errors.take(
+            BillingType::parse(b)
+                .ok_or_else(|| FieldError::new("billing_type", "unknown_billing_type")),
+        )
+    });
+    let status = opt(fields, "status").and_then(|s| {
+        errors.take(
+            CustomerStatus::parse(s).ok_or_else(|| FieldError::new("status", "unknown_status")),
+        )
+    });
+    let expires_at = opt(fields, "expires_at").and_then(|t| errors.take(parse_time(t, zone)));
+    let static_ip = opt(fields, "static_ip").and_then(|t| {
+        errors.take(
+            t.parse()
+                .map_err(|_| FieldError::new("static_ip", "invalid_ip")),
+        )
+    });
+    let simultaneous_use = opt(fields, "simultaneous_use").and_then(|n| {
+        errors.take(
+            n.parse::<i32>()
+                .map_err(|_| FieldError::new("simultaneous_use", "wrong_type")),
+        )
+    });
+    let (
+        Some(owner),
+        Some(connection),
+        Some(package),
+        Some(zone_id),
+        Some(router_id),
+        Some(ip_pool_id),
+    ) = (owner, connection, package, zone_id, router_id, ip_pool_id)
+    else {
+        return Err(errors);
+    };
+    let input = CustomerInput {
+        tenant_id: Some(refs.tenant),
+        owner_id: owner.user(),
+        package_id: package.id,
+        connection_type: Some(connection),
+        billing_type,
+        name: opt(fields, "name").unwrap_or("").to_owned(),
+        mobile: opt(fields, "mobile").map(str::to_owned),
+        email: opt(fields, "email").map(str::to_owned),
+        address: opt(fields, "address").unwrap_or("").to_owned(),
+        zone_id,
+        router_id,
+        username: opt(fields, "username").map(str::to_owned),
+        password: opt(fields, "password").map(str::to_owned),
+        status,
+        expires_at,
+        static_ip,
+        ip_pool_id,
+        allocate_static: false,
+        mac: opt(fields, "mac").map(str::to_owned),
+        simultaneous_use,
+        comment: opt(fields, "comment").unwrap_or("").to_owned(),
+    };
+    match validate(&input, tenant, owner, package, now) {
+        Ok((new, _)) if errors.is_empty() => Ok(new),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            errors.0.extend(more.0);
+            Err(errors)
+        }
+    }
+}
+
+/// An expiry: RFC 3339, `YYYY-MM-DD HH:MM[:SS]` in the tenant's zone, or `YYYY-MM-DD` for the
+/// end of that day there.
+fn parse_time(text: &str, zone: chrono_tz::Tz) -> Result<DateTime<Utc>, FieldError> {
+    let bad = || FieldError::new("expires_at", "invalid_time");
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let local = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok());
+    let local = match local {
+        Some(t) => t,
+        None => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| bad())?
+            .and_hms_opt(23, 59, 59)
+            .ok_or_else(bad)?,
+    };
+    zone.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(bad)
+}

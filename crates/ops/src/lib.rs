@@ -1,0 +1,46 @@
+//! lastmile's operations: what the JSON API, the panel, the command line and the jobs do,
+//! written once. Each is a verb-named free function, `verb(ctx, actor, author, input)`: it
+//! asks `domain::access` whether the actor may, parses what came in through `domain`, and
+//! writes through the store's write path (one transaction, its audit entry, its AAA change
+//! and its outbox jobs).
+//!
+//! An operation sees only a narrow [`Ctx`]: the database (with its keyring), the time the
+//! request was read at, and the password hasher. No HTTP, no templates, no translations, no
+//! network IO: a side effect on a router or a NAS is queued as a job in the same
+//! transaction, and the job runs after commit.
+//!
+//! Areas line up with `domain` and `store`: `tenant`, `user`, `audit`, `auth`, `network`,
+//! `package`, `customer`, `job`.
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod customer;
+pub mod error;
+pub mod network;
+pub mod package;
+pub mod tenant;
+pub mod user;
+
+use chrono::{DateTime, Utc};
+
+pub use auth::password::Hasher;
+pub use error::OpError;
+
+/// What an operation may use: the database, the time of the request, the hasher.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The database (and the keyring that seals secrets in it).
+    pub db: &'a store::Db,
+    /// The time the operation happens at, read once at the edge.
+    pub now: DateTime<Utc>,
+    /// The password hasher (bounded, off the async workers).
+    pub hasher: &'a Hasher,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context at `now`.
+    pub fn new(db: &'a store::Db, hasher: &'a Hasher, now: DateTime<Utc>) -> Self {
+        Self { db, now, hasher }
+    }
+}

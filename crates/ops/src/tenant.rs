@@ -1,0 +1,74 @@
+//! Tenant operations, shared by the API and the panel: each takes the caller's actor, asks
+//! `domain::access`, and goes through the store's scoped reads and the write path.
+
+use crate::Ctx;
+use crate::error::OpError;
+use domain::access::{self, Actor, tenant_scope};
+use domain::ids::TenantId;
+use domain::tenant::{NewTenant, TenantChanges};
+use store::Author;
+use store::list::{Page, PageRequest};
+use store::tenant::{Tenant, TenantFilter};
+
+/// The tenants the caller sees.
+pub async fn list(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    filter: &TenantFilter,
+    page: &PageRequest,
+) -> Result<Page<Tenant>, OpError> {
+    Ok(store::tenant::list(ctx.db.conn(), &tenant_scope(actor), filter, page).await?)
+}
+
+/// One tenant the caller sees.
+pub async fn get(ctx: &Ctx<'_>, actor: &Actor, id: TenantId) -> Result<Tenant, OpError> {
+    store::tenant::find(ctx.db.conn(), &tenant_scope(actor), id)
+        .await?
+        .ok_or(OpError::NotFound)
+}
+
+/// Creates a tenant (Developer, or a Super Admin who then owns it).
+pub async fn create(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    new: &NewTenant,
+) -> Result<Tenant, OpError> {
+    let owner = access::create_tenant(actor)?;
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let tenant = store::tenant::create(&mut w, new, owner).await?;
+    w.commit().await?;
+    Ok(tenant)
+}
+
+/// Changes a tenant's settings, if it is still at `version`.
+pub async fn update(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: TenantId,
+    version: i32,
+    changes: &TenantChanges,
+) -> Result<Tenant, OpError> {
+    let tenant = get(ctx, actor, id).await?;
+    access::update_tenant(actor, &store::tenant::facts(&tenant))?;
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let tenant = store::tenant::update(&mut w, &tenant_scope(actor), id, version, changes).await?;
+    w.commit().await?;
+    Ok(tenant)
+}
+
+/// Archives a tenant: its staff can no longer sign in; its records stay.
+pub async fn archive(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: TenantId,
+) -> Result<Tenant, OpError> {
+    let tenant = get(ctx, actor, id).await?;
+    access::delete_tenant(actor, &store::tenant::facts(&tenant))?;
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let tenant = store::tenant::archive(&mut w, &tenant_scope(actor), id).await?;
+    w.commit().await?;
+    Ok(tenant)
+}

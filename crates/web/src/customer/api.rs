@@ -1,0 +1,744 @@
+//! `/api/v1/customers`: the customer list (filters, search, paging), creation, reading,
+//! changes (with shortcuts to suspend, resume, disable and set the password), deletion, and
+//! the CSV import.
+
+use std::net::Ipv4Addr;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::auth::ApiCaller;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::json::JsonBody;
+use crate::http::list::{ListResponse, page_request};
+use crate::http::path::Id;
+use crate::http::query::Query;
+use crate::http::version::{IfMatch, with_etag};
+use crate::state::AppState;
+use domain::customer::{
+    BillingType, CustomerStatus, PppPassword, Username, is_expired, mobile_search_prefix,
+};
+use domain::field::{FieldError, FieldErrors};
+use domain::ids::{TenantId, UserId};
+use domain::network::MacAddr;
+use domain::package::ConnectionType;
+use store::customer::{
+    Customer, CustomerChanges, CustomerFilter, LIST, Search, StaticIp, StatusFilter,
+};
+
+/// The routes of this module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_customers, create_customer))
+        .routes(routes!(get_customer, update_customer, delete_customer))
+        .routes(routes!(suspend_customer))
+        .routes(routes!(resume_customer))
+        .routes(routes!(disable_customer))
+        .routes(routes!(get_password, set_password))
+        .routes(routes!(super::import::import_customers))
+}
+
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerOut {
+    id: i64,
+    tenant_id: TenantId,
+    /// The owning operator (also set when a sub-operator owns it).
+    operator_id: Option<UserId>,
+    /// The owning sub-operator.
+    sub_operator_id: Option<UserId>,
+    package_id: i64,
+    connection_type: String,
+    billing_type: String,
+    name: String,
+    /// E.164.
+    mobile: Option<String>,
+    email: Option<String>,
+    address: String,
+    zone_id: Option<i64>,
+    router_id: Option<i64>,
+    /// The RADIUS user name.
+    username: String,
+    /// The stored status: `active`, `suspended` or `disabled`.
+    status: String,
+    /// What the customer gets now: the status, or `expired` past the expiry of a prepaid one.
+    state: String,
+    expires_at: Option<DateTime<Utc>>,
+    static_ip: Option<String>,
+    ip_pool_id: Option<i64>,
+    /// The MAC it is bound to.
+    mac: Option<String>,
+    simultaneous_use: i32,
+    comment: String,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl CustomerOut {
+    /// The API view of a stored customer at `now`.
+    pub fn from_model(c: &Customer, now: DateTime<Utc>) -> Self {
+        let status = store::customer::status(c);
+        let state = if status == CustomerStatus::Active
+            && is_expired(store::customer::billing(c), c.expires_at, now)
+        {
+            "expired".to_owned()
+        } else {
+            c.status.clone()
+        };
+        Self {
+            id: c.id,
+            tenant_id: TenantId(c.tenant_id),
+            operator_id: c.operator_id.map(UserId),
+            sub_operator_id: c.sub_operator_id.map(UserId),
+            package_id: c.package_id,
+            connection_type: c.connection_type.clone(),
+            billing_type: c.billing_type.clone(),
+            name: c.name.clone(),
+            mobile: c.mobile.clone(),
+            email: c.email.clone(),
+            address: c.address.clone(),
+            zone_id: c.zone_id,
+            router_id: c.router_id,
+            username: c.username.clone(),
+            status: c.status.clone(),
+            state,
+            expires_at: c.expires_at,
+            static_ip: store::customer::static_ip(c).map(|ip| ip.to_string()),
+            ip_pool_id: c.ip_pool_id,
+            mac: c.mac.clone(),
+            simultaneous_use: c.simultaneous_use,
+            comment: c.comment.clone(),
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A customer just created, with its password when lastmile made one up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedCustomer {
+    #[serde(flatten)]
+    customer: CustomerOut,
+    /// The password made up for it (shown this once), when none was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+}
+
+/// A new customer.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomerBody {
+    tenant_id: Option<i64>,
+    /// The owning operator or sub-operator (default: the caller if it is one, else the
+    /// tenant).
+    owner_id: Option<i64>,
+    /// A package of the owner (a master package for the tenant), of the connection type.
+    package_id: i64,
+    /// `pppoe`, `hotspot`, `static_ip` or `other` (default: the package's); the package
+    /// must be of this type.
+    connection_type: Option<String>,
+    /// `prepaid`, `postpaid` or `free` (default: the tenant's default).
+    billing_type: Option<String>,
+    name: String,
+    /// Written nationally or in E.164; required for hotspot customers.
+    mobile: Option<String>,
+    email: Option<String>,
+    #[serde(default)]
+    address: String,
+    zone_id: Option<i64>,
+    router_id: Option<i64>,
+    /// Required except for hotspot customers (whose user name is `<mobile>@<realm>`).
+    username: Option<String>,
+    /// Default: a random one, returned once.
+    password: Option<String>,
+    /// `active` (default), `suspended` or `disabled`.
+    status: Option<String>,
+    /// Default for prepaid: now plus the package's validity.
+    expires_at: Option<DateTime<Utc>>,
+    /// A static address from `ip_pool_id`.
+    static_ip: Option<String>,
+    /// The pool of the static address, or the customer's own address pool.
+    ip_pool_id: Option<i64>,
+    /// Allocate the first free address of `ip_pool_id` as a static address.
+    #[serde(default)]
+    allocate_static_ip: bool,
+    mac: Option<String>,
+    simultaneous_use: Option<i32>,
+    #[serde(default)]
+    comment: String,
+}
+
+fn parse_ip(field: &str, text: &str) -> Result<Ipv4Addr, FieldError> {
+    text.trim()
+        .parse()
+        .map_err(|_| FieldError::new(field, "invalid_ip"))
+}
+
+fn parse_status(text: &str) -> Result<CustomerStatus, FieldError> {
+    CustomerStatus::parse(text).ok_or_else(|| FieldError::new("status", "unknown_status"))
+}
+
+fn parse_billing(text: &str) -> Result<BillingType, FieldError> {
+    BillingType::parse(text).ok_or_else(|| FieldError::new("billing_type", "unknown_billing_type"))
+}
+
+fn parse_connection(text: &str) -> Result<ConnectionType, FieldError> {
+    ConnectionType::parse(text)
+        .ok_or_else(|| FieldError::new("connection_type", "unknown_connection_type"))
+}
+
+impl CreateCustomerBody {
+    /// The input of the create operation, with the errors the edge can see alone.
+    pub fn input(self) -> Result<ops::customer::CustomerInput, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let connection_type = self
+            .connection_type
+            .as_deref()
+            .and_then(|c| errors.take(parse_connection(c)));
+        let billing_type = self
+            .billing_type
+            .as_deref()
+            .and_then(|b| errors.take(parse_billing(b)));
+        let status = self
+            .status
+            .as_deref()
+            .and_then(|s| errors.take(parse_status(s)));
+        let static_ip = self
+            .static_ip
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|s| errors.take(parse_ip("static_ip", s)));
+        errors.finish(|| {
+            Some(ops::customer::CustomerInput {
+                tenant_id: self.tenant_id.map(TenantId),
+                owner_id: self.owner_id.map(UserId),
+                package_id: self.package_id,
+                connection_type,
+                billing_type,
+                name: self.name,
+                mobile: self.mobile,
+                email: self.email,
+                address: self.address,
+                zone_id: self.zone_id,
+                router_id: self.router_id,
+                username: self.username,
+                password: self.password,
+                status,
+                expires_at: self.expires_at,
+                static_ip,
+                ip_pool_id: self.ip_pool_id,
+                allocate_static: self.allocate_static_ip,
+                mac: self.mac,
+                simultaneous_use: self.simultaneous_use,
+                comment: self.comment,
+            })
+        })
+    }
+}
+
+/// Changes to a customer; absent fields stay, `null` clears an optional one.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCustomerBody {
+    name: Option<String>,
+    /// `""` or `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    mobile: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    email: Option<Option<String>>,
+    address: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    zone_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    router_id: Option<Option<i64>>,
+    /// A rename: the old name rests 90 days before anyone else may take it.
+    username: Option<String>,
+    password: Option<String>,
+    /// `active`, `suspended` or `disabled`.
+    status: Option<String>,
+    /// A package of the owner, of the customer's connection type.
+    package_id: Option<i64>,
+    billing_type: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    expires_at: Option<Option<DateTime<Utc>>>,
+    /// A static address (from `ip_pool_id`); `null` releases it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    static_ip: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    ip_pool_id: Option<Option<i64>>,
+    /// `null` removes the MAC binding.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    mac: Option<Option<String>>,
+    simultaneous_use: Option<i32>,
+    comment: Option<String>,
+    version: Option<i32>,
+}
+
+impl UpdateCustomerBody {
+    fn update(self) -> Result<ops::customer::CustomerUpdate, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let pool = self.ip_pool_id.flatten();
+        let static_ip = match self.static_ip {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(text)) => match (errors.take(parse_ip("static_ip", &text)), pool) {
+                (Some(address), Some(pool_id)) => Some(Some(StaticIp {
+                    pool_id,
+                    address: Some(address),
+                })),
+                (Some(_), None) => errors.take(Err(FieldError::new("ip_pool_id", "required"))),
+                (None, _) => None,
+            },
+        };
+        let changes = CustomerChanges {
+            name: self
+                .name
+                .as_deref()
+                .and_then(|n| errors.take(domain::text::bounded("name", n, 1, 120))),
+            mobile: None,
+            email: self.email.map(|e| {
+                e.filter(|e| !e.trim().is_empty()).and_then(|e| {
+                    errors
+                        .take(domain::user::Email::parse(&e))
+                        .map(|e| e.as_str().to_owned())
+                })
+            }),
+            address: self
+                .address
+                .as_deref()
+                .and_then(|a| errors.take(domain::text::bounded("address", a, 0, 500))),
+            zone_id: self.zone_id,
+            router_id: self.router_id,
+            username: self
+                .username
+                .as_deref()
+                .and_then(|u| errors.take(Username::parse(u))),
+            password: self
+                .password
+                .as_deref()
+                .and_then(|p| errors.take(PppPassword::parse("password", p))),
+            status: self
+                .status
+                .as_deref()
+                .and_then(|s| errors.take(parse_status(s))),
+            package_id: self.package_id,
+            billing_type: self
+                .billing_type
+                .as_deref()
+                .and_then(|b| errors.take(parse_billing(b))),
+            expires_at: self.expires_at,
+            ip_pool_id: if static_ip.is_some() {
+                None
+            } else {
+                self.ip_pool_id
+            },
+            static_ip,
+            mac: self.mac.map(|m| {
+                m.filter(|m| !m.trim().is_empty()).and_then(|m| {
+                    errors.take(
+                        MacAddr::parse(&m).ok_or_else(|| FieldError::new("mac", "invalid_mac")),
+                    )
+                })
+            }),
+            simultaneous_use: self.simultaneous_use.and_then(|n| {
+                errors.take(if (1..=100).contains(&n) {
+                    Ok(n)
+                } else {
+                    Err(FieldError::new("simultaneous_use", "out_of_range")
+                        .with("min", 1)
+                        .with("max", 100))
+                })
+            }),
+            comment: self
+                .comment
+                .as_deref()
+                .and_then(|c| errors.take(domain::text::bounded("comment", c, 0, 2000))),
+        };
+        let mobile = self.mobile.map(Option::unwrap_or_default);
+        errors.finish(|| Some(ops::customer::CustomerUpdate { changes, mobile }))
+    }
+}
+
+/// Filters, search and paging of the customer list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerQuery {
+    tenant_id: Option<i64>,
+    /// `active`, `expired`, `expires_today`, `suspended` or `disabled`.
+    status: Option<String>,
+    connection_type: Option<String>,
+    billing_type: Option<String>,
+    package_id: Option<i64>,
+    router_id: Option<i64>,
+    zone_id: Option<i64>,
+    /// Customers of this operator or sub-operator.
+    owner_id: Option<i64>,
+    expires_before: Option<DateTime<Utc>>,
+    expires_after: Option<DateTime<Utc>>,
+    /// A static address.
+    ip: Option<String>,
+    mac: Option<String>,
+    /// Search: user name prefix, part of the name (3 characters or more), mobile, IP, MAC.
+    q: Option<String>,
+    /// `-id` (default), `id`, `name`, `username`, `created_at`, `expires_at` (customers with
+    /// an expiry only); `-` for descending.
+    sort: Option<String>,
+    limit: Option<u64>,
+    cursor: Option<String>,
+}
+
+impl CustomerQuery {
+    /// The store filter at `now`, with "today" and mobile numbers read in `tenant`'s terms.
+    pub fn filter(
+        &self,
+        now: DateTime<Utc>,
+        tenant: Option<&store::tenant::Tenant>,
+    ) -> Result<CustomerFilter, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let zone = tenant.map_or(chrono_tz::UTC, |t| {
+            domain::locale::TimeZoneName::parse("time_zone", &t.time_zone)
+                .map_or(chrono_tz::UTC, |z| z.zone())
+        });
+        let search = self
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|q| Search {
+                text: q.chars().take(64).collect(),
+                ip: q.parse::<Ipv4Addr>().ok().map(u32::from),
+                mac: MacAddr::parse(q).map(|m| m.to_string()),
+                mobile_prefix: tenant
+                    .and_then(|t| ops::customer::mobile_country(t).ok())
+                    .and_then(|c| mobile_search_prefix(q, &c)),
+            });
+        let filter = CustomerFilter {
+            tenant_id: self.tenant_id.map(TenantId),
+            status: self.status.as_deref().and_then(|s| {
+                errors.take(
+                    StatusFilter::parse(s)
+                        .ok_or_else(|| FieldError::new("status", "unknown_status")),
+                )
+            }),
+            connection_type: self
+                .connection_type
+                .as_deref()
+                .and_then(|c| errors.take(parse_connection(c))),
+            billing_type: self
+                .billing_type
+                .as_deref()
+                .and_then(|b| errors.take(parse_billing(b))),
+            package_id: self.package_id,
+            router_id: self.router_id,
+            zone_id: self.zone_id,
+            owner_id: self.owner_id.map(UserId),
+            expires_before: self.expires_before,
+            expires_after: self.expires_after,
+            ip: self
+                .ip
+                .as_deref()
+                .and_then(|ip| errors.take(parse_ip("ip", ip)))
+                .map(u32::from),
+            mac: self
+                .mac
+                .as_deref()
+                .and_then(|m| {
+                    errors.take(
+                        MacAddr::parse(m).ok_or_else(|| FieldError::new("mac", "invalid_mac")),
+                    )
+                })
+                .map(|m| m.to_string()),
+            search,
+            now,
+            today: ops::customer::today(now, zone),
+        };
+        errors.finish(|| Some(filter))
+    }
+}
+
+/// The tenant whose terms a list is read in: the one filtered on, else the caller's.
+async fn list_tenant(
+    state: &AppState,
+    caller: &ApiCaller,
+    query_tenant: Option<i64>,
+) -> Result<Option<store::tenant::Tenant>, ApiError> {
+    let id = query_tenant.map(TenantId).or(caller.actor.tenant_id);
+    match id {
+        Some(id) => Ok(store::tenant::find(
+            state.db.conn(),
+            &domain::access::tenant_scope(&caller.actor),
+            id,
+        )
+        .await
+        .map_err(ops::OpError::from)?),
+        None => Ok(None),
+    }
+}
+
+/// Lists the customers the caller sees.
+#[utoipa::path(get, path = "/customers", tag = "customers", security(("bearer" = [])), params(CustomerQuery),
+    responses((status = 200, body = ListResponse<CustomerOut>), (status = 422, body = ErrorBody)))]
+async fn list_customers(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<CustomerQuery>,
+) -> Result<Json<ListResponse<CustomerOut>>, ApiError> {
+    let page = page_request(
+        &LIST,
+        query.sort.as_deref(),
+        query.limit,
+        query.cursor.as_deref(),
+    )?;
+    let now = state.clock.now();
+    let tenant = list_tenant(&state, &caller, query.tenant_id).await?;
+    let filter = query.filter(now, tenant.as_ref())?;
+    let by_expiry = query
+        .sort
+        .as_deref()
+        .is_some_and(|s| s.trim_start_matches('-') == "expires_at");
+    let customers =
+        ops::customer::list(&state.ctx(), &caller.actor, &filter, &page, by_expiry).await?;
+    Ok(Json(ListResponse::from_page(customers, |c| {
+        CustomerOut::from_model(&c, now)
+    })))
+}
+
+/// Creates a customer and its FreeRADIUS rows.
+#[utoipa::path(post, path = "/customers", tag = "customers", security(("bearer" = [])), request_body = CreateCustomerBody,
+    responses((status = 201, body = CreatedCustomer), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    JsonBody(body): JsonBody<CreateCustomerBody>,
+) -> Result<Response, ApiError> {
+    let input = body.input()?;
+    let (customer, password) =
+        ops::customer::create(&state.ctx(), &caller.actor, caller.author, &input).await?;
+    let out = CreatedCustomer {
+        customer: CustomerOut::from_model(&customer, state.clock.now()),
+        password,
+    };
+    Ok(with_etag(
+        customer.version,
+        (StatusCode::CREATED, Json(out)),
+    ))
+}
+
+/// One customer.
+#[utoipa::path(get, path = "/customers/{id}", tag = "customers", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = CustomerOut), (status = 404, body = ErrorBody)))]
+async fn get_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Response, ApiError> {
+    let customer = ops::customer::get(&state.ctx(), &caller.actor, id).await?;
+    Ok(with_etag(
+        customer.version,
+        Json(CustomerOut::from_model(&customer, state.clock.now())),
+    ))
+}
+
+async fn apply(
+    state: &AppState,
+    caller: ApiCaller,
+    id: i64,
+    version: i32,
+    update: ops::customer::CustomerUpdate,
+) -> Result<Response, ApiError> {
+    let customer = ops::customer::update(
+        &state.ctx(),
+        &caller.actor,
+        caller.author,
+        id,
+        version,
+        update,
+    )
+    .await?;
+    Ok(with_etag(
+        customer.version,
+        Json(CustomerOut::from_model(&customer, state.clock.now())),
+    ))
+}
+
+/// Changes a customer; its FreeRADIUS rows follow in the same transaction.
+#[utoipa::path(patch, path = "/customers/{id}", tag = "customers", security(("bearer" = [])),
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "the version read")),
+    request_body = UpdateCustomerBody,
+    responses((status = 200, body = CustomerOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<UpdateCustomerBody>,
+) -> Result<Response, ApiError> {
+    let version = if_match.resolve(body.version)?;
+    let update = body.update()?;
+    apply(&state, caller, id, version, update).await
+}
+
+/// The version a shortcut acts on.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionBody {
+    version: Option<i32>,
+}
+
+async fn set_status(
+    state: AppState,
+    caller: ApiCaller,
+    id: i64,
+    if_match: IfMatch,
+    body: VersionBody,
+    status: CustomerStatus,
+) -> Result<Response, ApiError> {
+    let version = if_match.resolve(body.version)?;
+    let update = ops::customer::CustomerUpdate {
+        changes: CustomerChanges {
+            status: Some(status),
+            ..Default::default()
+        },
+        mobile: None,
+    };
+    apply(&state, caller, id, version, update).await
+}
+
+/// Suspends a customer: it gets what the tenant's suspension policy says.
+#[utoipa::path(post, path = "/customers/{id}/suspend", tag = "customers", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = VersionBody,
+    responses((status = 200, body = CustomerOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
+async fn suspend_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<VersionBody>,
+) -> Result<Response, ApiError> {
+    set_status(state, caller, id, if_match, body, CustomerStatus::Suspended).await
+}
+
+/// Resumes a suspended or disabled customer.
+#[utoipa::path(post, path = "/customers/{id}/resume", tag = "customers", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = VersionBody,
+    responses((status = 200, body = CustomerOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
+async fn resume_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<VersionBody>,
+) -> Result<Response, ApiError> {
+    set_status(state, caller, id, if_match, body, CustomerStatus::Active).await
+}
+
+/// Disables a customer: always refused.
+#[utoipa::path(post, path = "/customers/{id}/disable", tag = "customers", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = VersionBody,
+    responses((status = 200, body = CustomerOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
+async fn disable_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<VersionBody>,
+) -> Result<Response, ApiError> {
+    set_status(state, caller, id, if_match, body, CustomerStatus::Disabled).await
+}
+
+/// A customer's password.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordOut {
+    password: String,
+}
+
+/// A new password (default: a random one).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    password: Option<String>,
+    version: Option<i32>,
+}
+
+/// The customer's PPP or hotspot password (for those who may manage it).
+#[utoipa::path(get, path = "/customers/{id}/password", tag = "customers", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = PasswordOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_password(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Json<PasswordOut>, ApiError> {
+    Ok(Json(PasswordOut {
+        password: ops::customer::password(&state.ctx(), &caller.actor, id).await?,
+    }))
+}
+
+/// Sets the customer's password (the given one, or a random one); returns it.
+#[utoipa::path(post, path = "/customers/{id}/password", tag = "customers", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = PasswordBody,
+    responses((status = 200, body = PasswordOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_password(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    if_match: IfMatch,
+    JsonBody(body): JsonBody<PasswordBody>,
+) -> Result<Json<PasswordOut>, ApiError> {
+    let version = if_match.resolve(body.version)?;
+    let clear = body.password.unwrap_or_else(ops::customer::random_password);
+    let password = PppPassword::parse("password", &clear)?;
+    let update = ops::customer::CustomerUpdate {
+        changes: CustomerChanges {
+            password: Some(password),
+            ..Default::default()
+        },
+        mobile: None,
+    };
+    ops::customer::update(
+        &state.ctx(),
+        &caller.actor,
+        caller.author,
+        id,
+        version,
+        update,
+    )
+    .await?;
+    Ok(Json(PasswordOut { password: clear }))
+}
+
+/// Deletes (archives) a customer: RADIUS forgets it; its user name rests 90 days.
+#[utoipa::path(delete, path = "/customers/{id}", tag = "customers", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<StatusCode, ApiError> {
+    ops::customer::archive(&state.ctx(), &caller.actor, caller.author, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,236 @@
+//! The form for a new customer: every field the API takes. Those who may choose pick the
+//! owner (an Admin any reseller or the tenant itself, an operator itself or one of its
+//! sub-operators); the package select lists every package the caller sees, and the server
+//! refuses one the owner may not use, beside the field.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::{Network, PackageOption, billing_choices, package_options, visible_packages};
+use crate::i18n::Tr;
+use crate::page::form::{Filled, FormData};
+use crate::page::input;
+use crate::page::lookup::{self, Choice, Tenants};
+use crate::page::session::PanelUser;
+use crate::page::ui::{self, Section, Ui, field_messages, render};
+use crate::state::AppState;
+use domain::access::{Actor, Permission, Role};
+use domain::customer::{BillingType, CustomerStatus};
+use domain::field::{FieldError, FieldErrors};
+use domain::ids::{TenantId, UserId};
+use domain::package::ConnectionType;
+use ops::OpError;
+use ops::customer::CustomerInput;
+
+/// May the signed-in user create customers (for someone)?
+pub(super) fn may_create(actor: &Actor) -> bool {
+    actor.can(Permission::ManageCustomers)
+}
+
+#[derive(Template)]
+#[template(path = "customer_new.html")]
+struct FormPage {
+    ui: Ui,
+    f: Filled,
+    tenants: Vec<Choice>,
+    /// Owners the caller may choose from (empty when it has no choice).
+    owners: Vec<Choice>,
+    /// True when the tenant itself may own the customer (the empty owner choice).
+    tenant_may_own: bool,
+    packages: Vec<PackageOption>,
+    network: Network,
+    billing: Vec<Choice>,
+    connections: Vec<Choice>,
+}
+
+async fn blank_form(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+) -> Result<FormPage, OpError> {
+    let t = Tr { lang: user.lang };
+    let actor = &user.actor;
+    let resellers = lookup::resellers(state, actor).await?;
+    // A sub-operator owns what it creates; an operator picks itself or a sub-operator of its
+    // own; those who run the tenant pick anyone, or leave the customer to the tenant.
+    let owners = match actor.role {
+        Role::SubOperator => Vec::new(),
+        _ => lookup::reseller_choices(t, &resellers),
+    };
+    let tenant_may_own = !actor.role.is_reseller();
+    let f = Filled::new()
+        .with("connection_type", "")
+        .with("status", "active")
+        .with("simultaneous_use", "1")
+        .with(
+            "owner_id",
+            if actor.role.is_reseller() {
+                actor.user_id.0.to_string()
+            } else {
+                String::new()
+            },
+        );
+    Ok(FormPage {
+        ui: Ui::new(user, Section::Customers, headers, "/panel/customers/new"),
+        f,
+        tenants: lookup::tenant_choices(state, actor).await?,
+        owners,
+        tenant_may_own,
+        packages: package_options(t, &visible_packages(state, actor).await?, &resellers),
+        network: Network::load(state, actor).await?,
+        billing: billing_choices(t),
+        connections: crate::package::panel::connection_choices(t),
+    })
+}
+
+pub(super) async fn new_form(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+) -> Response {
+    if !may_create(&user.actor) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.forbidden");
+    }
+    match blank_form(&state, &user, &headers).await {
+        Ok(page) => render(&page),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// What the form asks for, with the mistakes the edge can see alone.
+async fn input_of(
+    state: &AppState,
+    user: &PanelUser,
+    form: &FormData,
+) -> Result<CustomerInput, OpError> {
+    let mut errors = FieldErrors::new();
+    let tenant_id = input::id(form.opt("tenant_id")).map(TenantId);
+    let zone = match tenant_id.or(user.actor.tenant_id) {
+        Some(id) => Tenants::load(state, &user.actor, [id.0]).await?.zone(id.0),
+        None => chrono_tz::UTC,
+    };
+    // Left blank, the customer connects as its package does.
+    let connection_type = form.opt("connection_type").and_then(|c| {
+        errors.take(
+            ConnectionType::parse(c)
+                .ok_or_else(|| FieldError::new("connection_type", "unknown_connection_type")),
+        )
+    });
+    let package_id = input::id(form.opt("package_id"))
+        .or_else(|| errors.take(Err(FieldError::new("package_id", "required"))));
+    let billing_type = form.opt("billing_type").and_then(|b| {
+        errors.take(
+            BillingType::parse(b)
+                .ok_or_else(|| FieldError::new("billing_type", "unknown_billing_type")),
+        )
+    });
+    let status = form.opt("status").and_then(|s| {
+        errors.take(
+            CustomerStatus::parse(s).ok_or_else(|| FieldError::new("status", "unknown_status")),
+        )
+    });
+    let expires_at = errors
+        .take(input::local_time(
+            "expires_at",
+            form.text("expires_at"),
+            zone,
+        ))
+        .flatten();
+    let static_ip = form.opt("static_ip").and_then(|ip| {
+        errors.take(
+            ip.parse()
+                .map_err(|_| FieldError::new("static_ip", "invalid_ip")),
+        )
+    });
+    let simultaneous_use = errors
+        .take(input::number(
+            "simultaneous_use",
+            form.text("simultaneous_use"),
+        ))
+        .flatten()
+        .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+    let text = |name: &str| form.opt(name).map(str::to_owned);
+    match package_id {
+        Some(package_id) if errors.is_empty() => Ok(CustomerInput {
+            tenant_id,
+            owner_id: input::id(form.opt("owner_id")).map(UserId),
+            package_id,
+            connection_type,
+            billing_type,
+            name: form.text("name").to_owned(),
+            mobile: text("mobile"),
+            email: text("email"),
+            address: form.text("address").to_owned(),
+            zone_id: input::id(form.opt("zone_id")),
+            router_id: input::id(form.opt("router_id")),
+            username: text("username"),
+            // A password is taken as typed; blank asks lastmile to make one up.
+            password: form
+                .get("password")
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned),
+            status,
+            expires_at,
+            static_ip,
+            ip_pool_id: input::id(form.opt("ip_pool_id")),
+            allocate_static: form.get("allocate_static").is_some(),
+            mac: text("mac"),
+            simultaneous_use,
+            comment: form.text("comment").to_owned(),
+        }),
+        _ => Err(OpError::Invalid(errors)),
+    }
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let result = match input_of(&state, &user, &form).await {
+        Ok(input) => {
+            ops::customer::create(&state.ctx(), &user.actor, user.author.clone(), &input).await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok((customer, Some(password))) => {
+            let mut response = super::page::with_password(
+                &state,
+                &user,
+                &headers,
+                customer.id,
+                password,
+                "flash.created",
+            )
+            .await;
+            if response.status() == StatusCode::OK {
+                *response.status_mut() = StatusCode::CREATED;
+            }
+            response
+        }
+        Ok((customer, None)) => ui::redirect_with(
+            &format!("/panel/customers/{}", customer.id),
+            "flash.created",
+        ),
+        Err(OpError::Invalid(errors)) => match blank_form(&state, &user, &headers).await {
+            Ok(mut page) => {
+                let messages = field_messages(page.ui.t, &errors);
+                page.f = page
+                    .f
+                    .refill(&form, &["allocate_static"])
+                    .with_errors(messages)
+                    .with("password", "");
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            }
+            Err(error) => ui::op_error(&user, &headers, &error),
+        },
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}

@@ -1,0 +1,55 @@
+//! lastmile's HTTP: the JSON API under `/api/v1` and the staff panel, their templates and
+//! translations. Handlers are boring: they extract, call an operation of `ops` with the
+//! caller's actor, and map the result to JSON or to a page. No rule lives here.
+//!
+//! Floors, bottom up: [`state`] (what handlers share), the edges [`http`] (API: errors,
+//! bearer callers, JSON, idempotency, versions, lists, metrics) and [`page`] (panel: chrome,
+//! session, forms, CSRF, lookups) with [`i18n`]; then one module per area (`auth`,
+//! `tenant`, `user`, `audit`, `network`, `package`, `customer`), each with its `api` and
+//! `panel`; and on top [`routes`], which assembles them.
+
+pub mod auth;
+pub mod http;
+pub mod i18n;
+pub mod page;
+pub mod routes;
+pub mod state;
+
+/// Tenants (ISPs) and their operating settings.
+pub mod tenant {
+    pub mod api;
+    pub mod panel;
+}
+
+/// Staff users.
+pub mod user {
+    pub mod api;
+    pub mod panel;
+}
+
+/// The audit log.
+pub mod audit {
+    pub mod api;
+    pub mod panel;
+}
+
+/// Routers, zones and IP pools.
+pub mod network {
+    pub mod api;
+    pub mod panel;
+}
+
+/// Master, operator and sub-operator packages.
+pub mod package {
+    pub mod api;
+    pub mod panel;
+}
+
+/// Customers and their import.
+pub mod customer {
+    pub mod api;
+    pub mod import;
+    pub mod panel;
+}
+
+pub use state::AppState;

@@ -1,0 +1,295 @@
+//! What every panel page shares: the page chrome handed to templates ([`Ui`]), rendering,
+//! the language switch and error pages. Cookies and redirects are `cookie`'s; they are
+//! named here too, so a page needs one import.
+
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::cookie::flash;
+pub use super::cookie::{
+    FLASH_COOKIE, FLASH_KEYS, LANG_COOKIE, cookie, encode, language, language_of, local_path,
+    redirect_with, set_cookie,
+};
+use super::session::PanelUser;
+use crate::i18n::{Lang, Tr};
+use domain::access::{Permission, Role};
+
+/// The panel's sections, for the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The dashboard.
+    Dashboard,
+    /// Tenants.
+    Tenants,
+    /// Staff users.
+    Users,
+    /// The audit log.
+    Audit,
+    /// The signed-in user's account.
+    Account,
+    /// Customers.
+    Customers,
+    /// Packages.
+    Packages,
+    /// Routers.
+    Routers,
+    /// Zones.
+    Zones,
+    /// IP pools.
+    Pools,
+}
+
+/// The chrome of a page: translator, signed-in user, navigation, CSRF token, flash.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    /// The translator.
+    pub t: Tr,
+    /// The signed-in user's name (empty on public pages).
+    pub user_name: String,
+    /// Its role's name.
+    pub role_name: &'static str,
+    /// The CSRF token for forms.
+    pub csrf: String,
+    /// The section shown.
+    pub section: Section,
+    /// Show the tenants section.
+    pub show_tenants: bool,
+    /// Show the users section.
+    pub show_users: bool,
+    /// Show the audit section.
+    pub show_audit: bool,
+    /// Show the customers section.
+    pub show_customers: bool,
+    /// Show the packages section.
+    pub show_packages: bool,
+    /// Show the network sections (routers, zones, IP pools).
+    pub show_network: bool,
+    /// A message from the previous action.
+    pub flash: Option<&'static str>,
+    /// This page's path, for the language switch to return to.
+    pub here: String,
+}
+
+impl Ui {
+    /// The chrome for a signed-in user's page.
+    pub fn new(user: &PanelUser, section: Section, headers: &HeaderMap, here: &str) -> Self {
+        let t = Tr { lang: user.lang };
+        let actor = &user.actor;
+        Self {
+            t,
+            user_name: user.holder.user.name.clone(),
+            role_name: t.role(actor.role),
+            csrf: user.csrf.clone(),
+            section,
+            show_tenants: actor.role.is_platform() || actor.tenant_id.is_some(),
+            show_users: actor.role <= Role::SubOperator
+                || actor.can(Permission::ViewUsers)
+                || actor.can(Permission::ManageUsers),
+            show_audit: true,
+            // Card distributors and others without customer permissions see no customers.
+            show_customers: actor.can(Permission::ViewCustomers)
+                || actor.can(Permission::ManageCustomers),
+            // Resellers see the packages offered to them, to sell.
+            show_packages: actor.can(Permission::ManagePackages) || actor.role.is_reseller(),
+            show_network: actor.can(Permission::ManageNetwork),
+            flash: flash(headers),
+            here: here.to_owned(),
+        }
+    }
+
+    /// The chrome of a public page (sign-in, setup).
+    pub fn public(lang: Lang, headers: &HeaderMap, here: &str) -> Self {
+        Self {
+            t: Tr { lang },
+            user_name: String::new(),
+            role_name: "",
+            csrf: String::new(),
+            section: Section::Dashboard,
+            show_tenants: false,
+            show_users: false,
+            show_audit: false,
+            show_customers: false,
+            show_packages: false,
+            show_network: false,
+            flash: flash(headers),
+            here: here.to_owned(),
+        }
+    }
+
+    /// The languages the switch offers: code, name, link, and whether it is the current one.
+    pub fn languages(&self) -> Vec<(&'static str, &'static str, String, bool)> {
+        Lang::ALL
+            .iter()
+            .map(|lang| {
+                (
+                    lang.code(),
+                    lang.native_name(),
+                    format!("/lang/{}?next={}", lang.code(), encode(&self.here)),
+                    *lang == self.t.lang,
+                )
+            })
+            .collect()
+    }
+
+    /// The `lang` attribute of the page.
+    pub fn lang_code(&self) -> &'static str {
+        self.t.lang.code()
+    }
+
+    /// True when `section` is the one shown.
+    pub fn is(&self, section: Section) -> bool {
+        self.section == section
+    }
+}
+
+/// Renders a template into a response (a 500 page if rendering fails).
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => {
+            let mut response = Html(html).into_response();
+            // The flash was shown; clear it.
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                HeaderValue::from_static(
+                    "lastmile_flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+                ),
+            );
+            response
+        }
+        Err(error) => {
+            tracing::error!(%error, "template rendering failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::i18n::text(Lang::En, "error.internal"),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct NextQuery {
+    next: Option<String>,
+}
+
+/// `GET /lang/{code}`: remembers the language and goes back.
+pub(crate) async fn switch_language(
+    Path(code): Path<String>,
+    Query(query): Query<NextQuery>,
+) -> Response {
+    let lang = Lang::parse(&code).unwrap_or_default();
+    let mut response = Redirect::to(&local_path(query.next.as_deref())).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LANG_COOKIE, lang.code(), Some(365 * 24 * 3600), false),
+    );
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    ui: Ui,
+    status: u16,
+    message: &'static str,
+}
+
+/// A minimal error page in `lang` (used where no user is known).
+pub fn plain_error(lang: Lang, status: StatusCode, key: &'static str) -> Response {
+    let page = ErrorPage {
+        ui: Ui::public(lang, &HeaderMap::new(), "/panel"),
+        status: status.as_u16(),
+        message: crate::i18n::text(lang, key),
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "template rendering failed");
+            (status, crate::i18n::text(lang, key)).into_response()
+        }
+    }
+}
+
+/// An error page for a signed-in user, in its language.
+pub fn error_page(
+    user: &PanelUser,
+    headers: &HeaderMap,
+    status: StatusCode,
+    key: &str,
+) -> Response {
+    let ui = Ui::new(user, Section::Dashboard, headers, "/panel");
+    let message = ui.t.t(key);
+    (
+        status,
+        render(&ErrorPage {
+            ui,
+            status: status.as_u16(),
+            message,
+        }),
+    )
+        .into_response()
+}
+
+/// The page for an operation error that is not a form mistake.
+pub fn op_error(user: &PanelUser, headers: &HeaderMap, error: &ops::OpError) -> Response {
+    use ops::OpError;
+    match error {
+        OpError::NotFound => error_page(user, headers, StatusCode::NOT_FOUND, "error.not_found"),
+        OpError::Forbidden => error_page(user, headers, StatusCode::FORBIDDEN, "error.forbidden"),
+        OpError::VersionMismatch => error_page(user, headers, StatusCode::CONFLICT, "flash.stale"),
+        OpError::Busy | OpError::TooMany(_) => {
+            error_page(user, headers, StatusCode::SERVICE_UNAVAILABLE, "error.busy")
+        }
+        OpError::Invalid(_) | OpError::Unauthenticated(_) | OpError::Internal(_) => error_page(
+            user,
+            headers,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "error.internal",
+        ),
+    }
+}
+
+/// Field errors translated for a form: `(field, message)`.
+pub fn field_messages(t: Tr, errors: &domain::field::FieldErrors) -> Vec<(String, String)> {
+    errors
+        .0
+        .iter()
+        .map(|e| {
+            (
+                e.field.clone(),
+                crate::i18n::format(t.lang, &format!("error.{}", e.code), &e.params),
+            )
+        })
+        .collect()
+}
+
+/// The paging links under a list: back to its first page, on to the next.
+#[derive(Debug, Default, Clone)]
+pub struct Pager {
+    /// The first page, with the same filters and sort.
+    pub first: String,
+    /// The next page, if there is one.
+    pub next: Option<String>,
+}
+
+/// A list's total as shown: `10000+` when the count was capped.
+pub fn total(page_total: u64, capped: bool) -> String {
+    if capped {
+        format!("{page_total}+")
+    } else {
+        page_total.to_string()
+    }
+}
+
+/// The messages for `field` among `errors`, joined.
+pub fn message_for(errors: &[(String, String)], field: &str) -> String {
+    errors
+        .iter()
+        .filter(|(f, _)| f == field)
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

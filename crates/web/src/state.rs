@@ -1,0 +1,165 @@
+//! The state every HTTP handler shares ([`AppState`]): the database, the clock, the hasher,
+//! the sign-in throttle, the metrics, the one-time setup link, and the few settings the
+//! edges read. The binary builds it at start-up from its configuration; handlers turn it
+//! into an operation's narrow [`ops::Ctx`] with [`AppState::ctx`].
+//!
+//! This is the ground floor of the crate: it names no handler and no route, so every area
+//! can take it without an import circle; the routes are assembled on top (`crate::router`).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+
+use crate::http::metrics::Metrics;
+use ops::Ctx;
+use ops::auth::password::Hasher;
+use ops::auth::throttle::Throttle;
+use ops::clock::Clock;
+use store::Db;
+
+/// What the HTTP edges read of the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// How users reach lastmile (`https://isp.example`), without a trailing slash; empty
+    /// when not configured (links then use the listen address).
+    pub public_url: String,
+    /// A panel session ends after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// A panel session ends this many hours after sign-in.
+    pub session_max_hours: u32,
+    /// API tokens live this many days.
+    pub token_days: u32,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Settings {
+    /// True when users reach lastmile over HTTPS (cookies are then `Secure`).
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_url: String::new(),
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+            token_days: 30,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared state behind [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    /// The edges' settings.
+    pub settings: Settings,
+    /// The database.
+    pub db: Db,
+    /// The clock.
+    pub clock: Clock,
+    /// The password hasher.
+    pub hasher: Hasher,
+    /// The sign-in throttle.
+    pub throttle: Throttle,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// The one-time setup link, while no account exists.
+    pub setup: Mutex<Option<SetupLink>>,
+    /// Wakes the job workers when a job is queued.
+    pub jobs_wake: Arc<Notify>,
+    /// When each session or token was last marked as used (to write that at most once a
+    /// minute).
+    touched: Mutex<HashMap<String, Instant>>,
+}
+
+impl axum::extract::FromRef<AppState> for Metrics {
+    fn from_ref(state: &AppState) -> Metrics {
+        state.metrics.clone()
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The one-time link that creates the first account.
+#[derive(Debug, Clone)]
+pub struct SetupLink {
+    /// SHA-256 of the token in the link.
+    pub token_hash: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The parts [`AppState`] is built from.
+#[derive(Debug)]
+pub struct Parts {
+    /// The edges' settings.
+    pub settings: Settings,
+    /// The database.
+    pub db: Db,
+    /// The clock.
+    pub clock: Clock,
+    /// The password hasher.
+    pub hasher: Hasher,
+    /// Wrong sign-ins per minute per account and per address (0: no throttle).
+    pub sign_in_failures_per_minute: u32,
+    /// The one-time setup link, when no account exists yet.
+    pub setup: Option<SetupLink>,
+    /// Wakes the job workers.
+    pub jobs_wake: Arc<Notify>,
+}
+
+impl AppState {
+    /// The state made of `parts`.
+    pub fn new(parts: Parts) -> Self {
+        Self(Arc::new(Inner {
+            throttle: Throttle::new(parts.sign_in_failures_per_minute),
+            metrics: Metrics::new(),
+            setup: Mutex::new(parts.setup),
+            jobs_wake: parts.jobs_wake,
+            touched: Mutex::new(HashMap::new()),
+            settings: parts.settings,
+            db: parts.db,
+            clock: parts.clock,
+            hasher: parts.hasher,
+        }))
+    }
+
+    /// An operation's context, at the time of asking.
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx::new(&self.db, &self.hasher, self.clock.now())
+    }
+
+    /// True at most once a minute per credential: when its "last used" time should be
+    /// written.
+    pub fn due_for_touch(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let mut touched = self.touched.lock().unwrap_or_else(|p| p.into_inner());
+        if touched.len() > 100_000 {
+            touched.clear();
+        }
+        match touched.get(key) {
+            Some(at) if now.duration_since(*at) < Duration::from_secs(60) => false,
+            _ => {
+                touched.insert(key.to_owned(), now);
+                true
+            }
+        }
+    }
+}

@@ -1,0 +1,469 @@
+//! The panel's tenant pages: the list (filters, sorting, cursor paging), the form to create
+//! one, the page to change or delete one, with the tenant's operating settings (realm,
+//! suspension policy and its target, default billing type, mobile country).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::i18n::Tr;
+use crate::page::form::FormData;
+use crate::page::session::PanelUser;
+use crate::page::ui::{self, Section, Ui, field_messages, render};
+use crate::state::AppState;
+use domain::access;
+use domain::field::FieldErrors;
+use domain::ids::TenantId;
+use domain::tenant::{NewTenant, Settings, SettingsInput, TenantChanges};
+use ops::OpError;
+use store::list::PageRequest;
+use store::tenant::{LIST, Tenant, TenantFilter};
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/panel/tenants", get(list))
+        .route("/panel/tenants/new", get(new_form).post(create))
+        .route("/panel/tenants/{id}", get(edit_form).post(update))
+        .route("/panel/tenants/{id}/delete", post(delete))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+}
+
+/// A tenant as a list row.
+#[derive(Debug)]
+pub struct TenantRow {
+    id: i64,
+    name: String,
+    country: String,
+    currency: String,
+    time_zone: String,
+    status: String,
+}
+
+impl TenantRow {
+    fn from_model(tr: Tr, t: &Tenant) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            country: t.country.clone(),
+            currency: t.currency.clone(),
+            time_zone: t.time_zone.clone(),
+            status: status_name(tr, &t.status).to_owned(),
+        }
+    }
+}
+
+/// A tenant status in the panel's language.
+fn status_name(tr: Tr, status: &str) -> &'static str {
+    tr.t(&format!("status.{status}"))
+}
+
+#[derive(Template)]
+#[template(path = "tenants.html")]
+struct ListPage {
+    ui: Ui,
+    rows: Vec<TenantRow>,
+    total: String,
+    next: Option<String>,
+    status: String,
+    q: String,
+    sort: String,
+    can_create: bool,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let sort = query
+        .sort
+        .clone()
+        .unwrap_or_else(|| LIST.default_sort.to_owned());
+    let Ok(page) = PageRequest::parse(&LIST, Some(&sort), None, query.cursor.as_deref()) else {
+        return ui::error_page(&user, &headers, StatusCode::BAD_REQUEST, "error.bad_list");
+    };
+    let filter = TenantFilter {
+        status: query.status.clone().filter(|s| !s.is_empty()),
+        name_prefix: query.q.clone().filter(|s| !s.is_empty()),
+        country: None,
+    };
+    match ops::tenant::list(&state.ctx(), &user.actor, &filter, &page).await {
+        Ok(found) => {
+            let status = query.status.unwrap_or_default();
+            let q = query.q.unwrap_or_default();
+            let next = found.next_cursor.as_ref().map(|c| {
+                format!(
+                    "/panel/tenants?status={}&q={}&sort={}&cursor={c}",
+                    ui::encode(&status),
+                    ui::encode(&q),
+                    ui::encode(&sort)
+                )
+            });
+            render(&ListPage {
+                ui: Ui::new(&user, Section::Tenants, &headers, "/panel/tenants"),
+                rows: found
+                    .items
+                    .iter()
+                    .map(|t| TenantRow::from_model(Tr { lang: user.lang }, t))
+                    .collect(),
+                total: if found.total_capped {
+                    format!("{}+", found.total)
+                } else {
+                    found.total.to_string()
+                },
+                next,
+                status,
+                q,
+                sort,
+                can_create: access::create_tenant(&user.actor).is_ok(),
+            })
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tenant_form.html")]
+struct FormPage {
+    ui: Ui,
+    /// `None` when creating.
+    id: Option<i64>,
+    version: i32,
+    name: String,
+    country: String,
+    currency: String,
+    time_zone: String,
+    status: String,
+    realm: String,
+    suspension_policy: String,
+    suspension_target: String,
+    default_billing_type: String,
+    mobile_country: String,
+    currency_locked: bool,
+    can_edit: bool,
+    can_delete: bool,
+    errors: Vec<(String, String)>,
+    countries: Vec<(&'static str, &'static str)>,
+    currencies: Vec<(&'static str, String)>,
+    time_zones: Vec<&'static str>,
+}
+
+impl FormPage {
+    fn error(&self, field: &str) -> String {
+        ui::message_for(&self.errors, field)
+    }
+
+    fn is_country(&self, code: &str) -> bool {
+        self.country.eq_ignore_ascii_case(code)
+    }
+
+    fn is_currency(&self, code: &str) -> bool {
+        self.currency.eq_ignore_ascii_case(code)
+    }
+
+    fn is_mobile_country(&self, code: &str) -> bool {
+        self.mobile_country.eq_ignore_ascii_case(code)
+    }
+
+    /// The suspension policies, as `(value, label)`.
+    fn policies(&self) -> Vec<(&'static str, &'static str)> {
+        ["reject", "pool", "address_list"]
+            .into_iter()
+            .map(|p| (p, self.ui.t.t(&format!("tenants.policy_{p}"))))
+            .collect()
+    }
+
+    /// The billing types, as `(value, label)`.
+    fn billing_types(&self) -> Vec<(&'static str, &'static str)> {
+        domain::customer::BillingType::ALL
+            .into_iter()
+            .map(|b| (b.as_str(), self.ui.t.t(&format!("billing.{}", b.as_str()))))
+            .collect()
+    }
+
+    fn blank(ui: Ui) -> Self {
+        Self {
+            ui,
+            id: None,
+            version: 0,
+            name: String::new(),
+            country: String::new(),
+            currency: String::new(),
+            time_zone: String::new(),
+            status: String::new(),
+            realm: String::new(),
+            suspension_policy: "reject".to_owned(),
+            suspension_target: String::new(),
+            default_billing_type: "prepaid".to_owned(),
+            mobile_country: String::new(),
+            currency_locked: false,
+            can_edit: true,
+            can_delete: false,
+            errors: Vec::new(),
+            countries: domain::locale::countries(),
+            currencies: domain::locale::currencies(),
+            time_zones: domain::locale::time_zones(),
+        }
+    }
+
+    fn of(ui: Ui, tenant: &Tenant, can_edit: bool, can_delete: bool) -> Self {
+        let t = ui.t;
+        Self {
+            id: Some(tenant.id),
+            version: tenant.version,
+            name: tenant.name.clone(),
+            country: tenant.country.clone(),
+            currency: tenant.currency.clone(),
+            time_zone: tenant.time_zone.clone(),
+            status: status_name(t, &tenant.status).to_owned(),
+            realm: store::tenant::realm(tenant),
+            suspension_policy: tenant.suspension_policy.clone(),
+            suspension_target: tenant.suspension_target.clone().unwrap_or_default(),
+            default_billing_type: tenant.default_billing_type.clone(),
+            mobile_country: tenant
+                .mobile_country
+                .clone()
+                .unwrap_or_else(|| tenant.country.clone()),
+            currency_locked: tenant.currency_locked,
+            can_edit,
+            can_delete,
+            ..Self::blank(ui)
+        }
+    }
+
+    /// Keeps what the user typed after a refused submit (a field the form did not send, such
+    /// as a locked currency, keeps its value).
+    fn refill(mut self, form: &FormData, errors: Vec<(String, String)>) -> Self {
+        for (field, value) in [
+            ("name", &mut self.name),
+            ("country", &mut self.country),
+            ("currency", &mut self.currency),
+            ("time_zone", &mut self.time_zone),
+            ("realm", &mut self.realm),
+            ("suspension_policy", &mut self.suspension_policy),
+            ("suspension_target", &mut self.suspension_target),
+            ("default_billing_type", &mut self.default_billing_type),
+            ("mobile_country", &mut self.mobile_country),
+        ] {
+            if let Some(typed) = form.get(field) {
+                typed.clone_into(value);
+            }
+        }
+        self.errors = errors;
+        self
+    }
+}
+
+async fn new_form(user: PanelUser, headers: HeaderMap) -> Response {
+    if access::create_tenant(&user.actor).is_err() {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.forbidden");
+    }
+    render(&FormPage::blank(Ui::new(
+        &user,
+        Section::Tenants,
+        &headers,
+        "/panel/tenants/new",
+    )))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let ui = Ui::new(&user, Section::Tenants, &headers, "/panel/tenants/new");
+    let parsed = NewTenant::parse(
+        form.text("name"),
+        form.text("country"),
+        form.text("currency"),
+        form.text("time_zone"),
+    );
+    let settings = Settings::parse(SettingsInput {
+        realm: form.opt("realm"),
+        suspension_policy: form.opt("suspension_policy"),
+        suspension_target: form.opt("suspension_target"),
+        default_billing_type: form.opt("default_billing_type"),
+        mobile_country: form.opt("mobile_country"),
+    });
+    let result = match joined(parsed, settings) {
+        Ok((new, settings)) => {
+            let new = NewTenant { settings, ..new };
+            ops::tenant::create(&state.ctx(), &user.actor, user.author.clone(), &new).await
+        }
+        Err(errors) => Err(OpError::Invalid(errors)),
+    };
+    match result {
+        Ok(tenant) => ui::redirect_with(&format!("/panel/tenants/{}", tenant.id), "flash.created"),
+        Err(OpError::Invalid(errors)) => {
+            let messages = field_messages(ui.t, &errors);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&FormPage::blank(ui).refill(&form, messages)),
+            )
+                .into_response()
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let here = format!("/panel/tenants/{id}");
+    match ops::tenant::get(&state.ctx(), &user.actor, TenantId(id)).await {
+        Ok(tenant) => {
+            let facts = store::tenant::facts(&tenant);
+            let can_edit = facts.active && access::update_tenant(&user.actor, &facts).is_ok();
+            let can_delete = facts.active && access::delete_tenant(&user.actor, &facts).is_ok();
+            render(&FormPage::of(
+                Ui::new(&user, Section::Tenants, &headers, &here),
+                &tenant,
+                can_edit,
+                can_delete,
+            ))
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let here = format!("/panel/tenants/{id}");
+    let version = form.text("version").parse().unwrap_or(0);
+    let asked = ops::tenant::get(&state.ctx(), &user.actor, TenantId(id))
+        .await
+        .and_then(|tenant| changes(&tenant, &form));
+    let result = match asked {
+        Ok(changes) => {
+            ops::tenant::update(
+                &state.ctx(),
+                &user.actor,
+                user.author.clone(),
+                TenantId(id),
+                version,
+                &changes,
+            )
+            .await
+        }
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(_) => ui::redirect_with(&here, "flash.saved"),
+        Err(OpError::VersionMismatch) => ui::redirect_with(&here, "flash.stale"),
+        Err(OpError::Invalid(errors)) => {
+            match ops::tenant::get(&state.ctx(), &user.actor, TenantId(id)).await {
+                Ok(tenant) => {
+                    let ui = Ui::new(&user, Section::Tenants, &headers, &here);
+                    let messages = field_messages(ui.t, &errors);
+                    let page = FormPage::of(ui, &tenant, true, false).refill(&form, messages);
+                    (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+                }
+                Err(error) => ui::op_error(&user, &headers, &error),
+            }
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// Both parts of a form parsed, or every mistake of both.
+fn joined<A, B>(
+    a: Result<A, FieldErrors>,
+    b: Result<B, FieldErrors>,
+) -> Result<(A, B), FieldErrors> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(mut a), Err(b)) => {
+            a.0.extend(b.0);
+            Err(a)
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// The changes the edit form asks for. Operating settings are sent only when they differ
+/// from the stored ones (a realm, once customers exist, may not change even to itself
+/// written another way).
+fn changes(tenant: &Tenant, form: &FormData) -> Result<TenantChanges, OpError> {
+    let differs = |name: &str, stored: &str| {
+        form.opt(name)
+            .filter(|typed| !typed.eq_ignore_ascii_case(stored))
+    };
+    let target = tenant.suspension_target.as_deref().unwrap_or("");
+    let policy_changes = form.opt("suspension_policy").unwrap_or("reject")
+        != tenant.suspension_policy
+        || form.opt("suspension_target").unwrap_or("") != target;
+    let mobile_country = tenant.mobile_country.as_deref().unwrap_or(&tenant.country);
+    let input = SettingsInput {
+        realm: differs("realm", &store::tenant::realm(tenant)),
+        suspension_policy: if policy_changes {
+            Some(form.opt("suspension_policy").unwrap_or("reject"))
+        } else {
+            None
+        },
+        suspension_target: if policy_changes {
+            form.opt("suspension_target")
+        } else {
+            None
+        },
+        default_billing_type: differs("default_billing_type", &tenant.default_billing_type),
+        mobile_country: differs("mobile_country", mobile_country),
+    };
+    let base = TenantChanges::parse(
+        form.opt("name"),
+        form.opt("country"),
+        form.opt("currency"),
+        form.opt("time_zone"),
+    );
+    match base {
+        Ok(base) => Ok(base.with_settings(input)?),
+        Err(errors) => Err(OpError::Invalid(
+            joined(Err::<(), _>(errors), Settings::parse(input))
+                .err()
+                .unwrap_or_default(),
+        )),
+    }
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    match ops::tenant::archive(&state.ctx(), &user.actor, user.author.clone(), TenantId(id)).await {
+        Ok(_) => ui::redirect_with("/panel/tenants", "flash.deleted"),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}

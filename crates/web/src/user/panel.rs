@@ -1,0 +1,545 @@
+//! The panel's staff user pages: the list (filters, sorting, cursor paging), the form to
+//! create one at any level the caller may create, the page to change, disable or delete one.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::i18n::Tr;
+use crate::page::form::FormData;
+use crate::page::session::PanelUser;
+use crate::page::ui::{self, Section, Ui, field_messages, render};
+use crate::state::AppState;
+use domain::access::{self, Actor, Permission, Role};
+use domain::field::FieldErrors;
+use domain::ids::{TenantId, UserId};
+use domain::user::{self as rules, Email, NewUser, Password, UserStatus};
+use ops::OpError;
+use store::list::PageRequest;
+use store::user::{LIST, User, UserFilter};
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/panel/users", get(list))
+        .route("/panel/users/new", get(new_form).post(create))
+        .route("/panel/users/{id}", get(edit_form).post(update))
+        .route("/panel/users/{id}/delete", post(delete))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    role: Option<String>,
+    status: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+}
+
+/// A user as a list row.
+#[derive(Debug)]
+pub struct UserRow {
+    id: i64,
+    name: String,
+    email: String,
+    role: &'static str,
+    tenant_id: String,
+    status: &'static str,
+    totp: bool,
+}
+
+impl UserRow {
+    fn from_model(t: Tr, u: &User) -> Self {
+        Self {
+            id: u.id,
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role: Role::from_level(u.role).map_or("", |r| t.role(r)),
+            tenant_id: u.tenant_id.map(|t| t.to_string()).unwrap_or_default(),
+            status: t.t(&format!("status.{}", store::user::status(u).as_str())),
+            totp: u.totp_enabled,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct ListPage {
+    ui: Ui,
+    rows: Vec<UserRow>,
+    total: String,
+    next: Option<String>,
+    roles: Vec<(&'static str, &'static str)>,
+    role: String,
+    status: String,
+    q: String,
+    sort: String,
+    can_create: bool,
+}
+
+impl ListPage {
+    fn is_role(&self, value: &str) -> bool {
+        self.role == value
+    }
+}
+
+/// Roles the actor may create, as `(api name, translated name)`.
+fn creatable_roles(actor: &Actor, t: Tr) -> Vec<(&'static str, &'static str)> {
+    if actor.role.takes_permissions() && !actor.can(Permission::ManageUsers) {
+        return Vec::new();
+    }
+    Role::STAFF
+        .into_iter()
+        .filter(|r| access::may_create_role(actor.role, *r))
+        .map(|r| (r.as_str(), t.role(r)))
+        .collect()
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let t = Tr { lang: user.lang };
+    let sort = query
+        .sort
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| LIST.default_sort.to_owned());
+    let Ok(page) = PageRequest::parse(&LIST, Some(&sort), None, query.cursor.as_deref()) else {
+        return ui::error_page(&user, &headers, StatusCode::BAD_REQUEST, "error.bad_list");
+    };
+    let filter = UserFilter {
+        role: query.role.as_deref().and_then(Role::parse),
+        status: query.status.as_deref().and_then(UserStatus::parse),
+        search: query.q.clone().filter(|s| !s.is_empty()),
+        ..Default::default()
+    };
+    match ops::user::list(&state.ctx(), &user.actor, &filter, &page).await {
+        Ok(found) => {
+            let role = query.role.unwrap_or_default();
+            let status = query.status.unwrap_or_default();
+            let q = query.q.unwrap_or_default();
+            let next = found.next_cursor.as_ref().map(|c| {
+                format!(
+                    "/panel/users?role={}&status={}&q={}&sort={}&cursor={c}",
+                    ui::encode(&role),
+                    ui::encode(&status),
+                    ui::encode(&q),
+                    ui::encode(&sort)
+                )
+            });
+            render(&ListPage {
+                ui: Ui::new(&user, Section::Users, &headers, "/panel/users"),
+                rows: found
+                    .items
+                    .iter()
+                    .map(|u| UserRow::from_model(t, u))
+                    .collect(),
+                total: if found.total_capped {
+                    format!("{}+", found.total)
+                } else {
+                    found.total.to_string()
+                },
+                next,
+                roles: Role::STAFF
+                    .into_iter()
+                    .map(|r| (r.as_str(), t.role(r)))
+                    .collect(),
+                role,
+                status,
+                q,
+                sort,
+                can_create: !creatable_roles(&user.actor, t).is_empty(),
+            })
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// A choice in a select: `(value, label)`.
+type Choice = (String, String);
+
+#[derive(Template)]
+#[template(path = "user_form.html")]
+struct FormPage {
+    ui: Ui,
+    /// `None` when creating.
+    id: Option<i64>,
+    version: i32,
+    email: String,
+    name: String,
+    role: String,
+    role_name: String,
+    tenant_id: String,
+    parent_id: String,
+    status: String,
+    granted: Vec<String>,
+    roles: Vec<(&'static str, &'static str)>,
+    tenants: Vec<Choice>,
+    parents: Vec<Choice>,
+    permissions: Vec<(&'static str, &'static str)>,
+    reassign: Vec<Choice>,
+    can_edit: bool,
+    can_delete: bool,
+    errors: Vec<(String, String)>,
+}
+
+impl FormPage {
+    fn error(&self, field: &str) -> String {
+        ui::message_for(&self.errors, field)
+    }
+
+    fn is_granted(&self, permission: &str) -> bool {
+        self.granted.iter().any(|g| g == permission)
+    }
+
+    fn is_role(&self, value: &str) -> bool {
+        self.role == value
+    }
+
+    fn is_tenant(&self, value: &str) -> bool {
+        self.tenant_id == value
+    }
+
+    fn is_parent(&self, value: &str) -> bool {
+        self.parent_id == value
+    }
+
+    /// True when the user being edited takes permissions (Manager, Staff).
+    fn takes_permissions(&self) -> bool {
+        Role::parse(&self.role).is_some_and(Role::takes_permissions)
+    }
+
+    /// True when the user being edited hangs under a parent.
+    fn takes_parent(&self) -> bool {
+        Role::parse(&self.role).is_some_and(|r| !access::parent_roles(r).is_empty())
+    }
+}
+
+/// The choices of the form: tenants and possible parents the actor sees, permissions it may
+/// grant.
+struct Choices {
+    tenants: Vec<Choice>,
+    /// Active operators and sub-operators the actor sees.
+    parents: Vec<User>,
+    permissions: Vec<(&'static str, &'static str)>,
+}
+
+impl Choices {
+    /// `parents` that pass `keep`, as select choices.
+    fn parents(&self, t: Tr, keep: impl Fn(&User) -> bool) -> Vec<Choice> {
+        self.parents
+            .iter()
+            .filter(|u| keep(u))
+            .map(|u| {
+                let role = Role::from_level(u.role).map_or("", |r| t.role(r));
+                (
+                    u.id.to_string(),
+                    format!("{} · {} · {role}", u.name, u.email),
+                )
+            })
+            .collect()
+    }
+}
+
+async fn choices(state: &AppState, actor: &Actor, t: Tr) -> Result<Choices, OpError> {
+    let tenants = if actor.role.is_platform() {
+        let page = PageRequest::first(&store::tenant::LIST, 500).map_err(OpError::Invalid)?;
+        ops::tenant::list(&state.ctx(), actor, &Default::default(), &page)
+            .await?
+            .items
+            .into_iter()
+            .map(|t| (t.id.to_string(), format!("{} ({})", t.name, t.country)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut parents = Vec::new();
+    for role in [Role::Operator, Role::SubOperator] {
+        let page = PageRequest::first(&LIST, 500).map_err(OpError::Invalid)?;
+        let filter = UserFilter {
+            role: Some(role),
+            status: Some(UserStatus::Active),
+            ..Default::default()
+        };
+        parents.extend(
+            ops::user::list(&state.ctx(), actor, &filter, &page)
+                .await?
+                .items,
+        );
+    }
+    let permissions = Permission::ALL
+        .into_iter()
+        .filter(|p| actor.permissions().has(*p))
+        .map(|p| (p.as_str(), t.permission(p)))
+        .collect();
+    Ok(Choices {
+        tenants,
+        parents,
+        permissions,
+    })
+}
+
+async fn blank_form(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+) -> Result<FormPage, OpError> {
+    let t = Tr { lang: user.lang };
+    let choices = choices(state, &user.actor, t).await?;
+    Ok(FormPage {
+        ui: Ui::new(user, Section::Users, headers, "/panel/users/new"),
+        id: None,
+        version: 0,
+        email: String::new(),
+        name: String::new(),
+        role: String::new(),
+        role_name: String::new(),
+        tenant_id: String::new(),
+        parent_id: String::new(),
+        status: "active".to_owned(),
+        granted: Vec::new(),
+        roles: creatable_roles(&user.actor, t),
+        parents: choices.parents(t, |_| true),
+        tenants: choices.tenants,
+        permissions: choices.permissions,
+        reassign: Vec::new(),
+        can_edit: true,
+        can_delete: false,
+        errors: Vec::new(),
+    })
+}
+
+async fn new_form(State(state): State<AppState>, user: PanelUser, headers: HeaderMap) -> Response {
+    if creatable_roles(&user.actor, Tr { lang: user.lang }).is_empty() {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.forbidden");
+    }
+    match blank_form(&state, &user, &headers).await {
+        Ok(page) => render(&page),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+fn parse_id(text: Option<&str>) -> Option<i64> {
+    text.and_then(|t| t.trim().parse().ok())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let permissions = form.all("permissions");
+    let parsed = NewUser::parse(
+        form.text("email"),
+        form.text("password"),
+        form.text("name"),
+        form.text("role"),
+        &permissions,
+    );
+    let result = match parsed {
+        Ok(new) => {
+            let input = ops::user::CreateUser {
+                user: new,
+                tenant_id: parse_id(form.opt("tenant_id")).map(TenantId),
+                parent_id: parse_id(form.opt("parent_id")).map(UserId),
+            };
+            ops::user::create(&state.ctx(), &user.actor, user.author.clone(), input).await
+        }
+        Err(errors) => Err(OpError::Invalid(errors)),
+    };
+    match result {
+        Ok(created) => ui::redirect_with(&format!("/panel/users/{}", created.id), "flash.created"),
+        Err(OpError::Invalid(errors)) => match blank_form(&state, &user, &headers).await {
+            Ok(mut page) => {
+                page.errors = field_messages(page.ui.t, &errors);
+                page.email = form.text("email").to_owned();
+                page.name = form.text("name").to_owned();
+                page.role = form.text("role").to_owned();
+                page.tenant_id = form.text("tenant_id").to_owned();
+                page.parent_id = form.text("parent_id").to_owned();
+                page.granted = permissions;
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            }
+            Err(error) => ui::op_error(&user, &headers, &error),
+        },
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+async fn edit_page(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    id: i64,
+) -> Result<FormPage, OpError> {
+    let t = Tr { lang: user.lang };
+    let target = ops::user::get(&state.ctx(), &user.actor, UserId(id)).await?;
+    let facts = store::user::facts(&target)?;
+    let status = store::user::status(&target);
+    let manageable =
+        status != UserStatus::Archived && access::update_user(&user.actor, &facts, None).is_ok();
+    let choices = choices(state, &user.actor, t).await?;
+    // Only users of its tenant fit: as its parent, those of a role it may hang under; as the
+    // new parent of its children, anyone but itself and those children.
+    let parents = choices.parents(t, |u| {
+        u.id != id
+            && u.tenant_id == target.tenant_id
+            && Role::from_level(u.role)
+                .is_some_and(|r| access::parent_roles(facts.role).contains(&r))
+    });
+    let reassign = choices.parents(t, |u| {
+        u.id != id && u.tenant_id == target.tenant_id && u.parent_id != Some(id)
+    });
+    Ok(FormPage {
+        ui: Ui::new(user, Section::Users, headers, &format!("/panel/users/{id}")),
+        id: Some(id),
+        version: target.version,
+        email: target.email.clone(),
+        name: target.name.clone(),
+        role: facts.role.as_str().to_owned(),
+        role_name: t.role(facts.role).to_owned(),
+        tenant_id: target.tenant_id.map(|t| t.to_string()).unwrap_or_default(),
+        parent_id: target.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+        status: status.as_str().to_owned(),
+        granted: store::user::permissions(&target)
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
+        roles: Vec::new(),
+        tenants: choices.tenants,
+        parents,
+        permissions: choices.permissions,
+        reassign,
+        can_edit: manageable,
+        can_delete: manageable,
+        errors: Vec::new(),
+    })
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    match edit_page(&state, &user, &headers, id).await {
+        Ok(page) => render(&page),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let here = format!("/panel/users/{id}");
+    let mut errors = FieldErrors::new();
+    let target_role = form.get("role").and_then(Role::parse);
+    let permissions: Vec<String> = form.all("permissions");
+    let input = ops::user::UpdateUser {
+        name: errors.take(rules::parse_name(form.text("name"))),
+        email: errors.take(Email::parse(form.text("email"))),
+        password: form
+            .opt("password")
+            .and_then(|p| errors.take(Password::parse("password", p))),
+        // A form that does not send the status leaves it as it is.
+        status: match form.get("status") {
+            None => None,
+            Some("active") => Some(UserStatus::Active),
+            Some("disabled") => Some(UserStatus::Disabled),
+            Some(_) => {
+                errors.push(domain::field::FieldError::new("status", "unknown_status"));
+                None
+            }
+        },
+        permissions: if target_role.is_some_and(Role::takes_permissions) {
+            errors.take(rules::parse_permissions(&permissions))
+        } else {
+            None
+        },
+        parent_id: if target_role.is_some_and(|r| !access::parent_roles(r).is_empty()) {
+            Some(parse_id(form.opt("parent_id")).map(UserId))
+        } else {
+            None
+        },
+    };
+    let version = form.text("version").parse().unwrap_or(0);
+    let result = if errors.is_empty() {
+        ops::user::update(
+            &state.ctx(),
+            &user.actor,
+            user.author.clone(),
+            UserId(id),
+            version,
+            input,
+        )
+        .await
+        .map(|_| ())
+    } else {
+        Err(OpError::Invalid(errors))
+    };
+    match result {
+        Ok(()) => ui::redirect_with(&here, "flash.saved"),
+        Err(OpError::VersionMismatch) => ui::redirect_with(&here, "flash.stale"),
+        Err(OpError::Invalid(errors)) => match edit_page(&state, &user, &headers, id).await {
+            Ok(mut page) => {
+                page.errors = field_messages(page.ui.t, &errors);
+                page.name = form.text("name").to_owned();
+                page.email = form.text("email").to_owned();
+                page.granted = permissions;
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            }
+            Err(error) => ui::op_error(&user, &headers, &error),
+        },
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Response {
+    if !form.csrf_ok(&user) {
+        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+    }
+    let reassign_to = parse_id(form.opt("reassign_to")).map(UserId);
+    match ops::user::archive(
+        &state.ctx(),
+        &user.actor,
+        user.author.clone(),
+        UserId(id),
+        reassign_to,
+    )
+    .await
+    {
+        Ok(_) => ui::redirect_with("/panel/users", "flash.deleted"),
+        Err(OpError::Invalid(errors)) => match edit_page(&state, &user, &headers, id).await {
+            Ok(mut page) => {
+                page.errors = field_messages(page.ui.t, &errors);
+                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            }
+            Err(error) => ui::op_error(&user, &headers, &error),
+        },
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
