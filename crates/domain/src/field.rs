@@ -75,6 +75,11 @@ impl FieldErrors {
         }
     }
 
+    /// Records every error of `other` (a later check of the same input).
+    pub fn extend(&mut self, other: FieldErrors) {
+        self.0.extend(other.0);
+    }
+
     /// True when nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -1,9 +1,11 @@
 //! Locale codes as they come in at the edge, parsed once into typed values: ISO 3166-1
 //! alpha-2 countries, ISO 4217 currencies (with minor units: money is counted in them) and
-//! IANA time zone names; and the full lists forms offer.
+//! IANA time zone names; times as people write them, read in a zone; and the full lists
+//! forms offer.
 
 use std::str::FromStr;
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::field::FieldError;
@@ -113,6 +115,42 @@ pub fn time_zones() -> Vec<&'static str> {
     chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect()
 }
 
+/// A time as people write it, read in `zone`: RFC 3339 (`2026-05-01T18:30:00+06:00`, the
+/// zone it names wins), a local time (`2026-05-01T18:30`, `2026-05-01 18:30[:00]`, as a
+/// panel's `datetime-local` field or a spreadsheet writes it) or a day (`2026-05-01`, the
+/// end of that day). A local time skipped by a daylight-saving change reads as the earliest
+/// that exists.
+pub fn parse_time(
+    field: &str,
+    raw: &str,
+    zone: chrono_tz::Tz,
+) -> Result<DateTime<Utc>, FieldError> {
+    let text = raw.trim();
+    let bad = || FieldError::new(field, "invalid_time");
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let local = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok());
+    let local = match local {
+        Some(t) => t,
+        None => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| bad())?
+            .and_hms_opt(23, 59, 59)
+            .ok_or_else(bad)?,
+    };
+    zone.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(bad)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +180,22 @@ mod tests {
             "Asia/Dhaka"
         );
         assert!(TimeZoneName::parse("time_zone", "Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn times_are_read_in_the_zone_unless_they_name_their_own() {
+        let dhaka: chrono_tz::Tz = "Asia/Dhaka".parse().unwrap();
+        let at = |t: &str| parse_time("expires_at", t, dhaka).unwrap().to_rfc3339();
+        assert_eq!(at("2026-05-01T18:30"), "2026-05-01T12:30:00+00:00");
+        assert_eq!(at("2026-05-01 18:30:15"), "2026-05-01T12:30:15+00:00");
+        assert_eq!(at("2026-05-01"), "2026-05-01T17:59:59+00:00");
+        assert_eq!(at("2026-05-01T18:30:00Z"), "2026-05-01T18:30:00+00:00");
+        for bad in ["tomorrow", "", "2026-13-01", "01/05/2026"] {
+            assert_eq!(
+                parse_time("expires_at", bad, dhaka).unwrap_err().code,
+                "invalid_time",
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rand::{Rng as _, RngExt as _, SeedableRng as _};
 
 use domain::access::{Owner, PermissionSet, Role};
+use domain::customer::NewCustomer;
 use domain::customer::{BillingType, CustomerStatus, Msisdn, PppPassword, Username};
 use domain::ids::{TenantId, UserId};
 use domain::locale::{CountryCode, CurrencyCode, TimeZoneName};
@@ -15,7 +16,6 @@ use domain::network::{MacAddr, Pool};
 use domain::package::{BurstInput, ConnectionType, RateLimit, Visibility};
 use domain::tenant::{NewTenant, Realm, Settings};
 use domain::user::Email;
-use store::customer::NewCustomer;
 use store::package::{NewDerived, NewMaster, Package, ServiceRow};
 use store::{Author, Db, StoreError};
 
@@ -450,7 +450,7 @@ pub async fn demo(
             _ => None,
         };
         let static_ip =
-            (connection == ConnectionType::StaticIp).then_some(store::customer::StaticIp {
+            (connection == ConnectionType::StaticIp).then_some(domain::customer::StaticIp {
                 pool_id: fixed.id,
                 address: None,
             });

@@ -31,12 +31,13 @@ use crate::entity::customer_name;
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::network;
 use crate::scope;
+use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::access::{CustomerScope, Owner};
-use domain::customer::{BillingType, CustomerStatus, Msisdn, PppPassword, Username};
+use domain::customer::{
+    BillingType, CustomerChanges, CustomerStatus, NewCustomer, StaticIp, Username,
+};
 use domain::ids::{TenantId, UserId};
-use domain::network::MacAddr;
-use domain::package::ConnectionType;
 
 /// A stored customer.
 pub type Customer = Model;
@@ -53,112 +54,6 @@ const KEYS: &[(&str, &str)] = &[
     ("customer_mobile_key", "mobile"),
     ("customer.tenant_id, customer.mobile", "mobile"),
 ];
-
-/// A static address wanted for a customer: from this pool, this address or the first free.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StaticIp {
-    /// The pool.
-    pub pool_id: i64,
-    /// The address, or `None` for the first free one.
-    pub address: Option<Ipv4Addr>,
-}
-
-/// A new customer, validated and placed (owner and package checked by the caller).
-#[derive(Debug, Clone)]
-pub struct NewCustomer {
-    /// Who owns it.
-    pub owner: Owner,
-    /// Its package (one its owner may use, of its connection type).
-    pub package_id: i64,
-    /// How it connects.
-    pub connection_type: ConnectionType,
-    /// How it pays.
-    pub billing_type: BillingType,
-    /// Its name.
-    pub name: String,
-    /// Its mobile.
-    pub mobile: Option<Msisdn>,
-    /// Its e-mail.
-    pub email: Option<String>,
-    /// Its address.
-    pub address: String,
-    /// Its zone.
-    pub zone_id: Option<i64>,
-    /// Its home router.
-    pub router_id: Option<i64>,
-    /// Its RADIUS user name.
-    pub username: Username,
-    /// Its password.
-    pub password: PppPassword,
-    /// Its status.
-    pub status: CustomerStatus,
-    /// When its service ends.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// A static address.
-    pub static_ip: Option<StaticIp>,
-    /// A pool of its own (instead of its package's), when it has no static address.
-    pub ip_pool_id: Option<i64>,
-    /// The MAC it is bound to.
-    pub mac: Option<MacAddr>,
-    /// Sessions allowed at once.
-    pub simultaneous_use: i32,
-    /// Free comment.
-    pub comment: String,
-}
-
-/// Changes to a customer; `None` leaves a field. `Some(None)` clears an optional one.
-#[derive(Debug, Clone, Default)]
-pub struct CustomerChanges {
-    /// New name.
-    pub name: Option<String>,
-    /// New mobile.
-    pub mobile: Option<Option<Msisdn>>,
-    /// New e-mail.
-    pub email: Option<Option<String>>,
-    /// New address.
-    pub address: Option<String>,
-    /// New zone.
-    pub zone_id: Option<Option<i64>>,
-    /// New home router.
-    pub router_id: Option<Option<i64>>,
-    /// New user name (a rename).
-    pub username: Option<Username>,
-    /// New password.
-    pub password: Option<PppPassword>,
-    /// New status (suspend, resume, disable).
-    pub status: Option<CustomerStatus>,
-    /// New package (checked by the caller).
-    pub package_id: Option<i64>,
-    /// New billing type.
-    pub billing_type: Option<BillingType>,
-    /// New expiry.
-    pub expires_at: Option<Option<DateTime<Utc>>>,
-    /// New static address (`Some(None)` releases it).
-    pub static_ip: Option<Option<StaticIp>>,
-    /// New own pool.
-    pub ip_pool_id: Option<Option<i64>>,
-    /// New MAC binding.
-    pub mac: Option<Option<MacAddr>>,
-    /// New session limit.
-    pub simultaneous_use: Option<i32>,
-    /// New comment.
-    pub comment: Option<String>,
-}
-
-impl CustomerChanges {
-    /// The audit action naming the change.
-    fn action(&self) -> &'static str {
-        match self {
-            c if c.status == Some(CustomerStatus::Suspended) => "customer.suspend",
-            c if c.status == Some(CustomerStatus::Disabled) => "customer.disable",
-            c if c.status == Some(CustomerStatus::Active) => "customer.resume",
-            c if c.username.is_some() => "customer.rename",
-            c if c.password.is_some() => "customer.change_password",
-            c if c.package_id.is_some() => "customer.change_package",
-            _ => "customer.update",
-        }
-    }
-}
 
 /// The customer's status.
 pub fn status(c: &Customer) -> CustomerStatus {
@@ -346,9 +241,6 @@ pub async fn update(
     changes: &CustomerChanges,
 ) -> StoreResult<Customer> {
     let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
-    if before.version != version {
-        return Err(StoreError::VersionMismatch);
-    }
     let mut row: ActiveModel = before.clone().into();
     if let Some(v) = &changes.name {
         row.name = Set(v.clone());
@@ -410,22 +302,7 @@ pub async fn update(
         network::release(w, id).await?;
         row.static_ip = Set(None);
     }
-    row.version = Set(version + 1);
-    row.updated_at = Set(w.now());
-    let done = Entity::update_many()
-        .set(row)
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(version))
-        .exec(w.tx())
-        .await
-        .map_err(|e| on_unique(e, KEYS))?;
-    if done.rows_affected == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    let mut after = Entity::find_by_id(id)
-        .one(w.tx())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let mut after = update_versioned::<Entity>(w, row, id, version, KEYS).await?;
     if let Some(Some(wanted)) = changes.static_ip {
         after = assign_static(w, after, wanted).await?;
     }

@@ -23,6 +23,7 @@ pub mod radius;
 pub mod scope;
 pub mod tenant;
 pub mod user;
+mod versioned;
 pub mod write;
 
 pub use db::{Backend, Db};

@@ -15,6 +15,7 @@ use crate::entity::package::{ActiveModel, Column, Entity, Model};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
 use crate::scope;
+use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::access::PackageScope;
 use domain::ids::{TenantId, UserId};
@@ -334,9 +335,6 @@ pub async fn update(
     changes: &PackageChanges,
 ) -> StoreResult<(Package, Vec<i64>)> {
     let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
-    if before.version != version {
-        return Err(StoreError::VersionMismatch);
-    }
     let mut row: ActiveModel = before.clone().into();
     if let Some(name) = &changes.name {
         row.name = Set(name.clone());
@@ -383,9 +381,7 @@ pub async fn update(
             .map(|p| p.id)
             .collect();
     }
-    row.version = Set(version + 1);
-    row.updated_at = Set(w.now());
-    let after = row.update(w.tx()).await?;
+    let after = update_versioned::<Entity>(w, row, id, version, KEYS).await?;
     let cost_ok = after.level == MASTER || after.cost_price <= after.price;
     if !cost_ok {
         return Err(StoreError::Refused {

@@ -11,6 +11,7 @@ use crate::entity::tenant::{ActiveModel, Column, Entity, Model};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
 use crate::scope;
+use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::aaa::SuspensionPolicy;
 use domain::access::{TenantFacts, TenantScope};
@@ -241,9 +242,6 @@ pub async fn update(
             code: "archived",
         });
     }
-    if before.version != version {
-        return Err(StoreError::VersionMismatch);
-    }
     let currency_changes = changes
         .currency
         .as_ref()
@@ -288,7 +286,7 @@ pub async fn update(
     if let Some(country) = &settings.mobile_country {
         row.mobile_country = Set(Some(country.as_str().to_owned()));
     }
-    let after = save_versioned(w, row, id, version).await?;
+    let after = update_versioned::<Entity>(w, row, id.0, version, UNIQUE_KEYS).await?;
     if suspension_policy(&after) != suspension_policy(&before) {
         // Suspended customers answer with the policy: their rows follow it at once.
         let suspended = Condition::all()
@@ -320,7 +318,7 @@ pub async fn archive(w: &mut Write, scope: &TenantScope, id: TenantId) -> StoreR
     let mut row: ActiveModel = before.clone().into();
     row.status = Set(ARCHIVED.to_owned());
     row.archived_at = Set(Some(w.now()));
-    let after = save_versioned(w, row, id, before.version).await?;
+    let after = update_versioned::<Entity>(w, row, id.0, before.version, UNIQUE_KEYS).await?;
     w.audit(AuditEntry {
         tenant_id: Some(id),
         action: "tenant.archive",
@@ -355,29 +353,4 @@ pub async fn lock_currency(w: &mut Write, id: TenantId) -> StoreResult<()> {
         .exec(w.tx())
         .await?;
     Ok(())
-}
-
-/// Saves `row` as version `version + 1` if the stored row is still at `version`.
-async fn save_versioned(
-    w: &mut Write,
-    mut row: ActiveModel,
-    id: TenantId,
-    version: i32,
-) -> StoreResult<Tenant> {
-    row.version = Set(version + 1);
-    row.updated_at = Set(w.now());
-    let done = Entity::update_many()
-        .set(row)
-        .filter(Column::Id.eq(id.0))
-        .filter(Column::Version.eq(version))
-        .exec(w.tx())
-        .await
-        .map_err(|e| on_unique(e, UNIQUE_KEYS))?;
-    if done.rows_affected == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    Entity::find_by_id(id.0)
-        .one(w.tx())
-        .await?
-        .ok_or(StoreError::NotFound)
 }

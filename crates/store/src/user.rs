@@ -14,6 +14,7 @@ use crate::entity::{api_token, session, tenant};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
 use crate::scope;
+use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::access::{Permission, PermissionSet, Role, UserFacts, UserScope};
 use domain::ids::{TenantId, UserId};
@@ -302,9 +303,6 @@ pub async fn update(
             code: "archived",
         });
     }
-    if before.version != version {
-        return Err(StoreError::VersionMismatch);
-    }
     let mut row: ActiveModel = before.clone().into();
     if let Some(name) = &changes.name {
         row.name = Set(name.clone());
@@ -330,7 +328,7 @@ pub async fn update(
     if let Some(parent) = changes.parent_id {
         row.parent_id = Set(parent.map(|p| p.0));
     }
-    let after = save_versioned(w, row, id, version).await?;
+    let after = update_versioned::<Entity>(w, row, id.0, version, UNIQUE_KEYS).await?;
     if changes.password_hash.is_some() || changes.status == Some(UserStatus::Disabled) {
         // A new password, or a disabled account, ends the sign-ins made before.
         end_sign_ins(w, id, &Keep::default()).await?;
@@ -373,7 +371,9 @@ pub async fn archive(
     for child in children {
         let mut row: ActiveModel = child.clone().into();
         row.parent_id = Set(new_parent);
-        let moved = save_versioned(w, row, UserId(child.id), child.version).await?;
+        let moved =
+            update_versioned::<Entity>(w, row, UserId(child.id).0, child.version, UNIQUE_KEYS)
+                .await?;
         w.audit(AuditEntry {
             tenant_id: moved.tenant_id.map(TenantId),
             action: "user.reassign",
@@ -387,7 +387,7 @@ pub async fn archive(
     let mut row: ActiveModel = before.clone().into();
     row.status = Set(UserStatus::Archived.as_str().to_owned());
     row.archived_at = Set(Some(w.now()));
-    let after = save_versioned(w, row, id, before.version).await?;
+    let after = update_versioned::<Entity>(w, row, id.0, before.version, UNIQUE_KEYS).await?;
     end_sign_ins(w, id, &Keep::default()).await?;
     w.audit(AuditEntry {
         tenant_id: after.tenant_id.map(TenantId),
@@ -467,7 +467,7 @@ pub async fn update_own(
     if let Some(hash) = &changes.password_hash {
         row.password_hash = Set(hash.clone());
     }
-    let after = save_versioned(w, row, id, before.version).await?;
+    let after = update_versioned::<Entity>(w, row, id.0, before.version, UNIQUE_KEYS).await?;
     if changes.password_hash.is_some() {
         end_sign_ins(w, id, keep).await?;
     }
@@ -502,7 +502,7 @@ pub async fn set_totp(
         row.totp_secret = Set(secret);
     }
     row.totp_enabled = Set(enabled);
-    let after = save_versioned(w, row, id, before.version).await?;
+    let after = update_versioned::<Entity>(w, row, id.0, before.version, UNIQUE_KEYS).await?;
     let action = match (before.totp_enabled, after.totp_enabled) {
         (false, true) => "user.totp_enable",
         (true, false) => "user.totp_disable",
@@ -528,28 +528,4 @@ pub async fn record_sign_in(w: &mut Write, id: UserId) -> StoreResult<()> {
         .exec(w.tx())
         .await?;
     Ok(())
-}
-
-async fn save_versioned(
-    w: &mut Write,
-    mut row: ActiveModel,
-    id: UserId,
-    version: i32,
-) -> StoreResult<User> {
-    row.version = Set(version + 1);
-    row.updated_at = Set(w.now());
-    let done = Entity::update_many()
-        .set(row)
-        .filter(Column::Id.eq(id.0))
-        .filter(Column::Version.eq(version))
-        .exec(w.tx())
-        .await
-        .map_err(|e| on_unique(e, UNIQUE_KEYS))?;
-    if done.rows_affected == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    Entity::find_by_id(id.0)
-        .one(w.tx())
-        .await?
-        .ok_or(StoreError::NotFound)
 }

@@ -13,20 +13,19 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone as _, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{CustomerInput, validate};
 use crate::Ctx;
 use crate::error::OpError;
 use domain::access::{
     self, Actor, Owner, Role, network_scope, package_scope, tenant_scope, user_scope,
 };
-use domain::customer::{BillingType, CustomerStatus};
+use domain::customer::{BillingType, read_connection};
+use domain::customer::{CustomerInput, NewCustomer, Terms};
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::{TenantId, UserId};
 use domain::package::ConnectionType;
-use store::customer::NewCustomer;
 use store::list::PageRequest;
 use store::tenant::Tenant;
 use store::{Author, Db};
@@ -171,6 +170,8 @@ struct References {
     pools: HashMap<String, i64>,
     owners: HashMap<String, Owner>,
     tenant: TenantId,
+    realm: String,
+    default_billing: BillingType,
 }
 
 impl References {
@@ -265,6 +266,9 @@ impl References {
             pools: names(pools.items.into_iter().map(|p| (p.name, p.id)).collect()),
             owners,
             tenant: tenant_id,
+            realm: store::tenant::realm(tenant),
+            default_billing: BillingType::parse(&tenant.default_billing_type)
+                .unwrap_or(BillingType::Prepaid),
         })
     }
 
@@ -385,8 +389,7 @@ fn read(
     if !header_errors.is_empty() {
         return Err(OpError::Invalid(header_errors));
     }
-    let zone = domain::locale::TimeZoneName::parse("time_zone", &tenant.time_zone)
-        .map_or(chrono_tz::UTC, |z| z.zone());
+    let zone = super::zone(tenant);
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut total = 0;
@@ -448,10 +451,9 @@ fn row(
     zone: chrono_tz::Tz,
 ) -> Result<NewCustomer, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let connection = errors.take(
-        ConnectionType::parse(opt(fields, "connection_type").unwrap_or(""))
-            .ok_or_else(|| FieldError::new("connection_type", "unknown_connection_type")),
-    );
+    let connection = errors.take(read_connection(
+        opt(fields, "connection_type").unwrap_or(""),
+    ));
     let owner = match opt(fields, "owner") {
         None => match actor.role {
             Role::Operator => Some(Owner::Operator {
@@ -494,93 +496,53 @@ fn row(
         "ip_pool",
         opt(fields, "ip_pool"),
     ));
-    let billing_type = opt(fields, "billing_type").and_then(|b| {
-        errors.take(
-            BillingType::parse(b)
-                .ok_or_else(|| FieldError::new("billing_type", "unknown_billing_type")),
-        )
-    });
-    let status = opt(fields, "status").and_then(|s| {
-        errors.take(
-            CustomerStatus::parse(s).ok_or_else(|| FieldError::new("status", "unknown_status")),
-        )
-    });
-    let expires_at = opt(fields, "expires_at").and_then(|t| errors.take(parse_time(t, zone)));
-    let static_ip = opt(fields, "static_ip").and_then(|t| {
-        errors.take(
-            t.parse()
-                .map_err(|_| FieldError::new("static_ip", "invalid_ip")),
-        )
-    });
-    let simultaneous_use = opt(fields, "simultaneous_use").and_then(|n| {
-        errors.take(
-            n.parse::<i32>()
-                .map_err(|_| FieldError::new("simultaneous_use", "wrong_type")),
-        )
-    });
-    let (
-        Some(owner),
-        Some(connection),
-        Some(package),
-        Some(zone_id),
-        Some(router_id),
-        Some(ip_pool_id),
-    ) = (owner, connection, package, zone_id, router_id, ip_pool_id)
+    let (Some(owner), Some(package), Some(zone_id), Some(router_id), Some(ip_pool_id)) =
+        (owner, package, zone_id, router_id, ip_pool_id)
     else {
         return Err(errors);
     };
+    let text = |name: &str| opt(fields, name).map(str::to_owned);
     let input = CustomerInput {
         tenant_id: Some(refs.tenant),
         owner_id: owner.user(),
-        package_id: package.id,
-        connection_type: Some(connection),
-        billing_type,
+        package_id: Some(package.id),
+        connection_type: text("connection_type"),
+        billing_type: text("billing_type"),
         name: opt(fields, "name").unwrap_or("").to_owned(),
-        mobile: opt(fields, "mobile").map(str::to_owned),
-        email: opt(fields, "email").map(str::to_owned),
+        mobile: text("mobile"),
+        email: text("email"),
         address: opt(fields, "address").unwrap_or("").to_owned(),
         zone_id,
         router_id,
-        username: opt(fields, "username").map(str::to_owned),
-        password: opt(fields, "password").map(str::to_owned),
-        status,
-        expires_at,
-        static_ip,
+        username: text("username"),
+        password: text("password"),
+        status: text("status"),
+        expires_at: text("expires_at"),
+        static_ip: text("static_ip"),
         ip_pool_id,
         allocate_static: false,
-        mac: opt(fields, "mac").map(str::to_owned),
-        simultaneous_use,
+        mac: text("mac"),
+        simultaneous_use: text("simultaneous_use"),
         comment: opt(fields, "comment").unwrap_or("").to_owned(),
     };
-    match validate(&input, tenant, owner, package, now) {
+    let country = super::mobile_country(tenant);
+    // A row without a password gets a made-up one, readable later on the customer's page.
+    let made_up = super::random_password();
+    let terms = Terms {
+        owner,
+        package: Some(super::package_terms(package)),
+        mobile_country: country.as_ref(),
+        realm: &refs.realm,
+        default_billing: refs.default_billing,
+        zone,
+        made_up_password: &made_up,
+    };
+    match NewCustomer::parse(&input, &terms, now) {
         Ok((new, _)) if errors.is_empty() => Ok(new),
         Ok(_) => Err(errors),
         Err(more) => {
-            errors.0.extend(more.0);
+            errors.extend(more);
             Err(errors)
         }
     }
-}
-
-/// An expiry: RFC 3339, `YYYY-MM-DD HH:MM[:SS]` in the tenant's zone, or `YYYY-MM-DD` for the
-/// end of that day there.
-fn parse_time(text: &str, zone: chrono_tz::Tz) -> Result<DateTime<Utc>, FieldError> {
-    let bad = || FieldError::new("expires_at", "invalid_time");
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let local = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok());
-    let local = match local {
-        Some(t) => t,
-        None => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| bad())?
-            .and_hms_opt(23, 59, 59)
-            .ok_or_else(bad)?,
-    };
-    zone.from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(bad)
 }

@@ -14,6 +14,7 @@ use super::NetworkFilter;
 use crate::entity::{customer, ip_allocation, ip_pool, ip_pool_range, package};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::access::NetworkScope;
 use domain::ids::TenantId;
@@ -196,9 +197,6 @@ pub async fn update_pool(
     let before = find_pool(w.tx(), scope, id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    if before.version != version {
-        return Err(StoreError::VersionMismatch);
-    }
     let tenant = TenantId(before.tenant_id);
     let mut row: ip_pool::ActiveModel = before.clone().into();
     if let Some(ranges) = ranges {
@@ -223,12 +221,7 @@ pub async fn update_pool(
     if let Some(name) = name {
         row.name = Set(name.to_owned());
     }
-    row.version = Set(version + 1);
-    row.updated_at = Set(w.now());
-    let after = row
-        .update(w.tx())
-        .await
-        .map_err(|e| on_unique(e, POOL_KEYS))?;
+    let after = update_versioned::<ip_pool::Entity>(w, row, id, version, POOL_KEYS).await?;
     w.audit(AuditEntry {
         tenant_id: Some(tenant),
         action: "ip_pool.update",

@@ -14,6 +14,7 @@ use super::NetworkFilter;
 use crate::entity::{nas, router};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::access::NetworkScope;
 use domain::ids::TenantId;
@@ -221,9 +222,6 @@ pub async fn update_router(
     let before = find_router(w.tx(), scope, id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    if before.version != version {
-        return Err(StoreError::VersionMismatch);
-    }
     let mut row: router::ActiveModel = before.clone().into();
     if let Some(v) = &changes.name {
         row.name = Set(v.clone());
@@ -258,22 +256,7 @@ pub async fn update_router(
     if let Some(v) = &changes.notes {
         row.notes = Set(v.clone());
     }
-    row.version = Set(version + 1);
-    row.updated_at = Set(w.now());
-    let done = router::Entity::update_many()
-        .set(row)
-        .filter(router::Column::Id.eq(id))
-        .filter(router::Column::Version.eq(version))
-        .exec(w.tx())
-        .await
-        .map_err(|e| on_unique(e, ROUTER_KEYS))?;
-    if done.rows_affected == 0 {
-        return Err(StoreError::VersionMismatch);
-    }
-    let after = router::Entity::find_by_id(id)
-        .one(w.tx())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let after = update_versioned::<router::Entity>(w, row, id, version, ROUTER_KEYS).await?;
     let secret = w.keyring().open_string(SECRET_CONTEXT, &after.secret)?;
     mirror_nas(w, &after, &secret).await?;
     w.audit(AuditEntry {

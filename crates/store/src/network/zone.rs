@@ -11,6 +11,7 @@ use super::NetworkFilter;
 use crate::entity::{customer, zone};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::access::NetworkScope;
 use domain::ids::TenantId;
@@ -120,9 +121,6 @@ pub async fn update_zone(
     let before = find_zone(w.tx(), scope, id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    if before.version != version {
-        return Err(StoreError::VersionMismatch);
-    }
     if let Some(Some(mut ancestor)) = parent {
         // Walk up from the new parent: meeting this zone means a cycle.
         for _ in 0..64 {
@@ -149,12 +147,7 @@ pub async fn update_zone(
     if let Some(parent) = parent {
         row.parent_id = Set(parent);
     }
-    row.version = Set(version + 1);
-    row.updated_at = Set(w.now());
-    let after = row
-        .update(w.tx())
-        .await
-        .map_err(|e| on_unique(e, ZONE_KEYS))?;
+    let after = update_versioned::<zone::Entity>(w, row, id, version, ZONE_KEYS).await?;
     w.audit(AuditEntry {
         tenant_id: Some(TenantId(after.tenant_id)),
         action: "zone.update",

@@ -23,15 +23,13 @@ use crate::http::query::Query;
 use crate::http::version::{IfMatch, with_etag};
 use crate::state::AppState;
 use domain::customer::{
-    BillingType, CustomerStatus, PppPassword, Username, is_expired, mobile_search_prefix,
+    ChangesInput, CustomerInput, CustomerState, StatusAction, mobile_search_prefix, read_billing,
+    read_connection,
 };
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::{TenantId, UserId};
 use domain::network::MacAddr;
-use domain::package::ConnectionType;
-use store::customer::{
-    Customer, CustomerChanges, CustomerFilter, LIST, Search, StaticIp, StatusFilter,
-};
+use store::customer::{Customer, CustomerFilter, LIST, Search, StatusFilter};
 
 /// The routes of this module.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -91,14 +89,12 @@ pub struct CustomerOut {
 impl CustomerOut {
     /// The API view of a stored customer at `now`.
     pub fn from_model(c: &Customer, now: DateTime<Utc>) -> Self {
-        let status = store::customer::status(c);
-        let state = if status == CustomerStatus::Active
-            && is_expired(store::customer::billing(c), c.expires_at, now)
-        {
-            "expired".to_owned()
-        } else {
-            c.status.clone()
-        };
+        let state = CustomerState::of(
+            store::customer::status(c),
+            store::customer::billing(c),
+            c.expires_at,
+            now,
+        );
         Self {
             id: c.id,
             tenant_id: TenantId(c.tenant_id),
@@ -115,7 +111,7 @@ impl CustomerOut {
             router_id: c.router_id,
             username: c.username.clone(),
             status: c.status.clone(),
-            state,
+            state: state.as_str().to_owned(),
             expires_at: c.expires_at,
             static_ip: store::customer::static_ip(c).map(|ip| ip.to_string()),
             ip_pool_id: c.ip_pool_id,
@@ -183,71 +179,32 @@ pub struct CreateCustomerBody {
     comment: String,
 }
 
-fn parse_ip(field: &str, text: &str) -> Result<Ipv4Addr, FieldError> {
-    text.trim()
-        .parse()
-        .map_err(|_| FieldError::new(field, "invalid_ip"))
-}
-
-fn parse_status(text: &str) -> Result<CustomerStatus, FieldError> {
-    CustomerStatus::parse(text).ok_or_else(|| FieldError::new("status", "unknown_status"))
-}
-
-fn parse_billing(text: &str) -> Result<BillingType, FieldError> {
-    BillingType::parse(text).ok_or_else(|| FieldError::new("billing_type", "unknown_billing_type"))
-}
-
-fn parse_connection(text: &str) -> Result<ConnectionType, FieldError> {
-    ConnectionType::parse(text)
-        .ok_or_else(|| FieldError::new("connection_type", "unknown_connection_type"))
-}
-
 impl CreateCustomerBody {
-    /// The input of the create operation, with the errors the edge can see alone.
-    pub fn input(self) -> Result<ops::customer::CustomerInput, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let connection_type = self
-            .connection_type
-            .as_deref()
-            .and_then(|c| errors.take(parse_connection(c)));
-        let billing_type = self
-            .billing_type
-            .as_deref()
-            .and_then(|b| errors.take(parse_billing(b)));
-        let status = self
-            .status
-            .as_deref()
-            .and_then(|s| errors.take(parse_status(s)));
-        let static_ip = self
-            .static_ip
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-            .and_then(|s| errors.take(parse_ip("static_ip", s)));
-        errors.finish(|| {
-            Some(ops::customer::CustomerInput {
-                tenant_id: self.tenant_id.map(TenantId),
-                owner_id: self.owner_id.map(UserId),
-                package_id: self.package_id,
-                connection_type,
-                billing_type,
-                name: self.name,
-                mobile: self.mobile,
-                email: self.email,
-                address: self.address,
-                zone_id: self.zone_id,
-                router_id: self.router_id,
-                username: self.username,
-                password: self.password,
-                status,
-                expires_at: self.expires_at,
-                static_ip,
-                ip_pool_id: self.ip_pool_id,
-                allocate_static: self.allocate_static_ip,
-                mac: self.mac,
-                simultaneous_use: self.simultaneous_use,
-                comment: self.comment,
-            })
-        })
+    /// The input of the create operation, as sent.
+    pub fn input(self) -> CustomerInput {
+        CustomerInput {
+            tenant_id: self.tenant_id.map(TenantId),
+            owner_id: self.owner_id.map(UserId),
+            package_id: Some(self.package_id),
+            connection_type: self.connection_type,
+            billing_type: self.billing_type,
+            name: self.name,
+            mobile: self.mobile,
+            email: self.email,
+            address: self.address,
+            zone_id: self.zone_id,
+            router_id: self.router_id,
+            username: self.username,
+            password: self.password,
+            status: self.status,
+            expires_at: self.expires_at.map(|t| t.to_rfc3339()),
+            static_ip: self.static_ip,
+            ip_pool_id: self.ip_pool_id,
+            allocate_static: self.allocate_static_ip,
+            mac: self.mac,
+            simultaneous_use: self.simultaneous_use.map(|n| n.to_string()),
+            comment: self.comment,
+        }
     }
 }
 
@@ -298,87 +255,31 @@ pub struct UpdateCustomerBody {
 }
 
 impl UpdateCustomerBody {
-    fn update(self) -> Result<ops::customer::CustomerUpdate, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let pool = self.ip_pool_id.flatten();
-        let static_ip = match self.static_ip {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(text)) => match (errors.take(parse_ip("static_ip", &text)), pool) {
-                (Some(address), Some(pool_id)) => Some(Some(StaticIp {
-                    pool_id,
-                    address: Some(address),
-                })),
-                (Some(_), None) => errors.take(Err(FieldError::new("ip_pool_id", "required"))),
-                (None, _) => None,
-            },
-        };
-        let changes = CustomerChanges {
-            name: self
-                .name
-                .as_deref()
-                .and_then(|n| errors.take(domain::text::bounded("name", n, 1, 120))),
-            mobile: None,
-            email: self.email.map(|e| {
-                e.filter(|e| !e.trim().is_empty()).and_then(|e| {
-                    errors
-                        .take(domain::user::Email::parse(&e))
-                        .map(|e| e.as_str().to_owned())
-                })
-            }),
-            address: self
-                .address
-                .as_deref()
-                .and_then(|a| errors.take(domain::text::bounded("address", a, 0, 500))),
+    /// The changes asked for; `null` clears an optional field (an empty text to the
+    /// operation).
+    fn changes(self) -> ChangesInput {
+        let cleared = |v: Option<Option<String>>| v.map(Option::unwrap_or_default);
+        ChangesInput {
+            name: self.name,
+            mobile: cleared(self.mobile),
+            email: cleared(self.email),
+            address: self.address,
             zone_id: self.zone_id,
             router_id: self.router_id,
-            username: self
-                .username
-                .as_deref()
-                .and_then(|u| errors.take(Username::parse(u))),
-            password: self
-                .password
-                .as_deref()
-                .and_then(|p| errors.take(PppPassword::parse("password", p))),
-            status: self
-                .status
-                .as_deref()
-                .and_then(|s| errors.take(parse_status(s))),
+            username: self.username,
+            password: self.password,
+            status: self.status,
             package_id: self.package_id,
-            billing_type: self
-                .billing_type
-                .as_deref()
-                .and_then(|b| errors.take(parse_billing(b))),
-            expires_at: self.expires_at,
-            ip_pool_id: if static_ip.is_some() {
-                None
-            } else {
-                self.ip_pool_id
-            },
-            static_ip,
-            mac: self.mac.map(|m| {
-                m.filter(|m| !m.trim().is_empty()).and_then(|m| {
-                    errors.take(
-                        MacAddr::parse(&m).ok_or_else(|| FieldError::new("mac", "invalid_mac")),
-                    )
-                })
-            }),
-            simultaneous_use: self.simultaneous_use.and_then(|n| {
-                errors.take(if (1..=100).contains(&n) {
-                    Ok(n)
-                } else {
-                    Err(FieldError::new("simultaneous_use", "out_of_range")
-                        .with("min", 1)
-                        .with("max", 100))
-                })
-            }),
-            comment: self
-                .comment
-                .as_deref()
-                .and_then(|c| errors.take(domain::text::bounded("comment", c, 0, 2000))),
-        };
-        let mobile = self.mobile.map(Option::unwrap_or_default);
-        errors.finish(|| Some(ops::customer::CustomerUpdate { changes, mobile }))
+            billing_type: self.billing_type,
+            expires_at: self
+                .expires_at
+                .map(|t| t.map(|t| t.to_rfc3339()).unwrap_or_default()),
+            static_ip: cleared(self.static_ip),
+            ip_pool_id: self.ip_pool_id,
+            mac: cleared(self.mac),
+            simultaneous_use: self.simultaneous_use.map(|n| n.to_string()),
+            comment: self.comment,
+        }
     }
 }
 
@@ -433,7 +334,7 @@ impl CustomerQuery {
                 ip: q.parse::<Ipv4Addr>().ok().map(u32::from),
                 mac: MacAddr::parse(q).map(|m| m.to_string()),
                 mobile_prefix: tenant
-                    .and_then(|t| ops::customer::mobile_country(t).ok())
+                    .and_then(ops::customer::mobile_country)
                     .and_then(|c| mobile_search_prefix(q, &c)),
             });
         let filter = CustomerFilter {
@@ -447,11 +348,11 @@ impl CustomerQuery {
             connection_type: self
                 .connection_type
                 .as_deref()
-                .and_then(|c| errors.take(parse_connection(c))),
+                .and_then(|c| errors.take(read_connection(c))),
             billing_type: self
                 .billing_type
                 .as_deref()
-                .and_then(|b| errors.take(parse_billing(b))),
+                .and_then(|b| errors.take(read_billing(b))),
             package_id: self.package_id,
             router_id: self.router_id,
             zone_id: self.zone_id,
@@ -461,7 +362,13 @@ impl CustomerQuery {
             ip: self
                 .ip
                 .as_deref()
-                .and_then(|ip| errors.take(parse_ip("ip", ip)))
+                .and_then(|ip| {
+                    errors.take(
+                        ip.trim()
+                            .parse::<Ipv4Addr>()
+                            .map_err(|_| FieldError::new("ip", "invalid_ip")),
+                    )
+                })
                 .map(u32::from),
             mac: self
                 .mac
@@ -535,7 +442,7 @@ async fn create_customer(
     caller: ApiCaller,
     JsonBody(body): JsonBody<CreateCustomerBody>,
 ) -> Result<Response, ApiError> {
-    let input = body.input()?;
+    let input = body.input();
     let (customer, password) =
         ops::customer::create(&state.ctx(), &caller.actor, caller.author, &input).await?;
     let out = CreatedCustomer {
@@ -568,7 +475,7 @@ async fn apply(
     caller: ApiCaller,
     id: i64,
     version: i32,
-    update: ops::customer::CustomerUpdate,
+    changes: ChangesInput,
 ) -> Result<Response, ApiError> {
     let customer = ops::customer::update(
         &state.ctx(),
@@ -576,7 +483,7 @@ async fn apply(
         caller.author,
         id,
         version,
-        update,
+        &changes,
     )
     .await?;
     Ok(with_etag(
@@ -599,8 +506,7 @@ async fn update_customer(
     JsonBody(body): JsonBody<UpdateCustomerBody>,
 ) -> Result<Response, ApiError> {
     let version = if_match.resolve(body.version)?;
-    let update = body.update()?;
-    apply(&state, caller, id, version, update).await
+    apply(&state, caller, id, version, body.changes()).await
 }
 
 /// The version a shortcut acts on.
@@ -616,17 +522,14 @@ async fn set_status(
     id: i64,
     if_match: IfMatch,
     body: VersionBody,
-    status: CustomerStatus,
+    action: StatusAction,
 ) -> Result<Response, ApiError> {
     let version = if_match.resolve(body.version)?;
-    let update = ops::customer::CustomerUpdate {
-        changes: CustomerChanges {
-            status: Some(status),
-            ..Default::default()
-        },
-        mobile: None,
+    let changes = ChangesInput {
+        status: Some(action.target().as_str().to_owned()),
+        ..Default::default()
     };
-    apply(&state, caller, id, version, update).await
+    apply(&state, caller, id, version, changes).await
 }
 
 /// Suspends a customer: it gets what the tenant's suspension policy says.
@@ -640,7 +543,7 @@ async fn suspend_customer(
     if_match: IfMatch,
     JsonBody(body): JsonBody<VersionBody>,
 ) -> Result<Response, ApiError> {
-    set_status(state, caller, id, if_match, body, CustomerStatus::Suspended).await
+    set_status(state, caller, id, if_match, body, StatusAction::Suspend).await
 }
 
 /// Resumes a suspended or disabled customer.
@@ -654,7 +557,7 @@ async fn resume_customer(
     if_match: IfMatch,
     JsonBody(body): JsonBody<VersionBody>,
 ) -> Result<Response, ApiError> {
-    set_status(state, caller, id, if_match, body, CustomerStatus::Active).await
+    set_status(state, caller, id, if_match, body, StatusAction::Resume).await
 }
 
 /// Disables a customer: always refused.
@@ -668,7 +571,7 @@ async fn disable_customer(
     if_match: IfMatch,
     JsonBody(body): JsonBody<VersionBody>,
 ) -> Result<Response, ApiError> {
-    set_status(state, caller, id, if_match, body, CustomerStatus::Disabled).await
+    set_status(state, caller, id, if_match, body, StatusAction::Disable).await
 }
 
 /// A customer's password.
@@ -711,13 +614,9 @@ async fn set_password(
 ) -> Result<Json<PasswordOut>, ApiError> {
     let version = if_match.resolve(body.version)?;
     let clear = body.password.unwrap_or_else(ops::customer::random_password);
-    let password = PppPassword::parse("password", &clear)?;
-    let update = ops::customer::CustomerUpdate {
-        changes: CustomerChanges {
-            password: Some(password),
-            ..Default::default()
-        },
-        mobile: None,
+    let changes = ChangesInput {
+        password: Some(clear.clone()),
+        ..Default::default()
     };
     ops::customer::update(
         &state.ctx(),
@@ -725,7 +624,7 @@ async fn set_password(
         caller.author,
         id,
         version,
-        update,
+        &changes,
     )
     .await?;
     Ok(Json(PasswordOut { password: clear }))

@@ -13,11 +13,9 @@ use crate::page::input;
 use crate::page::session::PanelUser;
 use crate::page::ui;
 use crate::state::AppState;
-use domain::customer::{CustomerStatus, PppPassword, Username};
+use domain::customer::{ChangesInput, StatusAction};
 use domain::field::{FieldError, FieldErrors};
 use ops::OpError;
-use ops::customer::CustomerUpdate;
-use store::customer::CustomerChanges;
 
 /// Applies `changes` and answers: back to the customer's page with `flash`, or the page with
 /// the refusal.
@@ -27,7 +25,7 @@ async fn apply(
     headers: &HeaderMap,
     id: i64,
     form: &FormData,
-    changes: Result<CustomerChanges, FieldErrors>,
+    changes: ChangesInput,
     flash: &'static str,
 ) -> Response {
     if !form.csrf_ok(user) {
@@ -35,24 +33,9 @@ async fn apply(
     }
     let here = format!("/panel/customers/{id}");
     let version = form.text("version").parse().unwrap_or(0);
-    let result = match changes {
-        Ok(changes) => {
-            let update = CustomerUpdate {
-                changes,
-                mobile: None,
-            };
-            ops::customer::update(
-                &state.ctx(),
-                &user.actor,
-                user.author.clone(),
-                id,
-                version,
-                update,
-            )
-            .await
-        }
-        Err(errors) => Err(OpError::Invalid(errors)),
-    };
+    let author = user.author.clone();
+    let result =
+        ops::customer::update(&state.ctx(), &user.actor, author, id, version, &changes).await;
     match result {
         Ok(_) => ui::redirect_with(&here, flash),
         Err(OpError::VersionMismatch) => ui::redirect_with(&here, "flash.stale"),
@@ -61,11 +44,11 @@ async fn apply(
     }
 }
 
-fn status(status: CustomerStatus) -> Result<CustomerChanges, FieldErrors> {
-    Ok(CustomerChanges {
-        status: Some(status),
+fn status(action: StatusAction) -> ChangesInput {
+    ChangesInput {
+        status: Some(action.target().as_str().to_owned()),
         ..Default::default()
-    })
+    }
 }
 
 pub(super) async fn suspend(
@@ -75,7 +58,7 @@ pub(super) async fn suspend(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Response {
-    let changes = status(CustomerStatus::Suspended);
+    let changes = status(StatusAction::Suspend);
     apply(
         &state,
         &user,
@@ -95,7 +78,7 @@ pub(super) async fn resume(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Response {
-    let changes = status(CustomerStatus::Active);
+    let changes = status(StatusAction::Resume);
     apply(&state, &user, &headers, id, &form, changes, "flash.resumed").await
 }
 
@@ -106,7 +89,7 @@ pub(super) async fn disable(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Response {
-    let changes = status(CustomerStatus::Disabled);
+    let changes = status(StatusAction::Disable);
     apply(
         &state,
         &user,
@@ -126,12 +109,16 @@ pub(super) async fn change_package(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Response {
-    let changes = match input::id(form.opt("package_id")) {
-        Some(package) => Ok(CustomerChanges {
-            package_id: Some(package),
-            ..Default::default()
-        }),
-        None => Err(FieldErrors::one(FieldError::new("package_id", "required"))),
+    let Some(package) = input::id(form.opt("package_id")) else {
+        if !form.csrf_ok(&user) {
+            return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+        }
+        let errors = FieldErrors::one(FieldError::new("package_id", "required"));
+        return refused(&state, &user, &headers, id, &form, &errors).await;
+    };
+    let changes = ChangesInput {
+        package_id: Some(package),
+        ..Default::default()
     };
     apply(
         &state,
@@ -152,12 +139,10 @@ pub(super) async fn rename(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Response {
-    let changes = Username::parse(form.text("username"))
-        .map(|username| CustomerChanges {
-            username: Some(username),
-            ..Default::default()
-        })
-        .map_err(FieldErrors::one);
+    let changes = ChangesInput {
+        username: Some(form.text("username").to_owned()),
+        ..Default::default()
+    };
     apply(&state, &user, &headers, id, &form, changes, "flash.renamed").await
 }
 
@@ -178,27 +163,13 @@ pub(super) async fn password(
         .get("password")
         .filter(|p| !p.is_empty())
         .map_or_else(ops::customer::random_password, str::to_owned);
-    let result = match PppPassword::parse("password", &clear) {
-        Ok(password) => {
-            let update = CustomerUpdate {
-                changes: CustomerChanges {
-                    password: Some(password),
-                    ..Default::default()
-                },
-                mobile: None,
-            };
-            ops::customer::update(
-                &state.ctx(),
-                &user.actor,
-                user.author.clone(),
-                id,
-                version,
-                update,
-            )
-            .await
-        }
-        Err(error) => Err(OpError::from(error)),
+    let changes = ChangesInput {
+        password: Some(clear.clone()),
+        ..Default::default()
     };
+    let author = user.author.clone();
+    let result =
+        ops::customer::update(&state.ctx(), &user.actor, author, id, version, &changes).await;
     match result {
         Ok(_) => with_password(&state, &user, &headers, id, clear, "flash.password_set").await,
         Err(OpError::VersionMismatch) => ui::redirect_with(&here, "flash.stale"),

@@ -12,17 +12,14 @@ use super::{Network, PackageOption, billing_choices, package_options, visible_pa
 use crate::i18n::Tr;
 use crate::page::form::{Filled, FormData};
 use crate::page::input;
-use crate::page::lookup::{self, Choice, Tenants};
+use crate::page::lookup::{self, Choice};
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, field_messages, render};
 use crate::state::AppState;
 use domain::access::{Actor, Permission, Role};
-use domain::customer::{BillingType, CustomerStatus};
-use domain::field::{FieldError, FieldErrors};
+use domain::customer::CustomerInput;
 use domain::ids::{TenantId, UserId};
-use domain::package::ConnectionType;
 use ops::OpError;
-use ops::customer::CustomerInput;
 
 /// May the signed-in user create customers (for someone)?
 pub(super) fn may_create(actor: &Actor) -> bool {
@@ -99,88 +96,36 @@ pub(super) async fn new_form(
     }
 }
 
-/// What the form asks for, with the mistakes the edge can see alone.
-async fn input_of(
-    state: &AppState,
-    user: &PanelUser,
-    form: &FormData,
-) -> Result<CustomerInput, OpError> {
-    let mut errors = FieldErrors::new();
-    let tenant_id = input::id(form.opt("tenant_id")).map(TenantId);
-    let zone = match tenant_id.or(user.actor.tenant_id) {
-        Some(id) => Tenants::load(state, &user.actor, [id.0]).await?.zone(id.0),
-        None => chrono_tz::UTC,
-    };
-    // Left blank, the customer connects as its package does.
-    let connection_type = form.opt("connection_type").and_then(|c| {
-        errors.take(
-            ConnectionType::parse(c)
-                .ok_or_else(|| FieldError::new("connection_type", "unknown_connection_type")),
-        )
-    });
-    let package_id = input::id(form.opt("package_id"))
-        .or_else(|| errors.take(Err(FieldError::new("package_id", "required"))));
-    let billing_type = form.opt("billing_type").and_then(|b| {
-        errors.take(
-            BillingType::parse(b)
-                .ok_or_else(|| FieldError::new("billing_type", "unknown_billing_type")),
-        )
-    });
-    let status = form.opt("status").and_then(|s| {
-        errors.take(
-            CustomerStatus::parse(s).ok_or_else(|| FieldError::new("status", "unknown_status")),
-        )
-    });
-    let expires_at = errors
-        .take(input::local_time(
-            "expires_at",
-            form.text("expires_at"),
-            zone,
-        ))
-        .flatten();
-    let static_ip = form.opt("static_ip").and_then(|ip| {
-        errors.take(
-            ip.parse()
-                .map_err(|_| FieldError::new("static_ip", "invalid_ip")),
-        )
-    });
-    let simultaneous_use = errors
-        .take(input::number(
-            "simultaneous_use",
-            form.text("simultaneous_use"),
-        ))
-        .flatten()
-        .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+/// What the form asks for, as typed (the operation reads it, every mistake at once).
+fn input_of(form: &FormData) -> CustomerInput {
     let text = |name: &str| form.opt(name).map(str::to_owned);
-    match package_id {
-        Some(package_id) if errors.is_empty() => Ok(CustomerInput {
-            tenant_id,
-            owner_id: input::id(form.opt("owner_id")).map(UserId),
-            package_id,
-            connection_type,
-            billing_type,
-            name: form.text("name").to_owned(),
-            mobile: text("mobile"),
-            email: text("email"),
-            address: form.text("address").to_owned(),
-            zone_id: input::id(form.opt("zone_id")),
-            router_id: input::id(form.opt("router_id")),
-            username: text("username"),
-            // A password is taken as typed; blank asks lastmile to make one up.
-            password: form
-                .get("password")
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned),
-            status,
-            expires_at,
-            static_ip,
-            ip_pool_id: input::id(form.opt("ip_pool_id")),
-            allocate_static: form.get("allocate_static").is_some(),
-            mac: text("mac"),
-            simultaneous_use,
-            comment: form.text("comment").to_owned(),
-        }),
-        _ => Err(OpError::Invalid(errors)),
+    CustomerInput {
+        tenant_id: input::id(form.opt("tenant_id")).map(TenantId),
+        owner_id: input::id(form.opt("owner_id")).map(UserId),
+        package_id: input::id(form.opt("package_id")),
+        // Left blank, the customer connects as its package does.
+        connection_type: text("connection_type"),
+        billing_type: text("billing_type"),
+        name: form.text("name").to_owned(),
+        mobile: text("mobile"),
+        email: text("email"),
+        address: form.text("address").to_owned(),
+        zone_id: input::id(form.opt("zone_id")),
+        router_id: input::id(form.opt("router_id")),
+        username: text("username"),
+        // A password is taken as typed; blank asks lastmile to make one up.
+        password: form
+            .get("password")
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned),
+        status: text("status"),
+        expires_at: text("expires_at"),
+        static_ip: text("static_ip"),
+        ip_pool_id: input::id(form.opt("ip_pool_id")),
+        allocate_static: form.get("allocate_static").is_some(),
+        mac: text("mac"),
+        simultaneous_use: text("simultaneous_use"),
+        comment: form.text("comment").to_owned(),
     }
 }
 
@@ -193,12 +138,9 @@ pub(super) async fn create(
     if !form.csrf_ok(&user) {
         return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
     }
-    let result = match input_of(&state, &user, &form).await {
-        Ok(input) => {
-            ops::customer::create(&state.ctx(), &user.actor, user.author.clone(), &input).await
-        }
-        Err(error) => Err(error),
-    };
+    let input = input_of(&form);
+    let result =
+        ops::customer::create(&state.ctx(), &user.actor, user.author.clone(), &input).await;
     match result {
         Ok((customer, Some(password))) => {
             let mut response = super::page::with_password(

@@ -18,12 +18,10 @@ use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, field_messages, render};
 use crate::state::AppState;
 use domain::access;
-use domain::customer::BillingType;
-use domain::field::{FieldError, FieldErrors};
-use domain::network::MacAddr;
+use domain::customer::ChangesInput;
+use domain::field::FieldErrors;
 use ops::OpError;
-use ops::customer::CustomerUpdate;
-use store::customer::{Customer, CustomerChanges, StaticIp};
+use store::customer::Customer;
 
 #[derive(Template)]
 #[template(path = "customer.html")]
@@ -202,79 +200,33 @@ fn id_change(form: &FormData, name: &str, stored: Option<i64>) -> Option<Option<
 }
 
 /// The changes the edit form asks for: only the fields that differ from `c`.
-fn changes(
-    c: &Customer,
-    zone: chrono_tz::Tz,
-    form: &FormData,
-) -> Result<CustomerUpdate, FieldErrors> {
-    let mut errors = FieldErrors::new();
-    let optional = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
-    let mut changes = CustomerChanges {
-        name: differs(form, "name", &c.name)
-            .and_then(|n| errors.take(domain::text::bounded("name", n, 1, 120))),
-        email: differs(form, "email", c.email.as_deref().unwrap_or("")).map(|e| {
-            optional(e).and_then(|e| {
-                errors
-                    .take(domain::user::Email::parse(&e))
-                    .map(|e| e.as_str().to_owned())
-            })
-        }),
-        address: differs(form, "address", &c.address)
-            .and_then(|a| errors.take(domain::text::bounded("address", a, 0, 500))),
+fn changes(c: &Customer, zone: chrono_tz::Tz, form: &FormData) -> ChangesInput {
+    let text = |name: &str, stored: &str| differs(form, name, stored).map(str::to_owned);
+    let stored_ip = store::customer::static_ip(c).map(|ip| ip.to_string());
+    let static_ip = text("static_ip", stored_ip.as_deref().unwrap_or(""));
+    // A static address comes from the pool chosen; without one, the pool is the customer's
+    // own address pool.
+    let ip_pool_id = match (&static_ip, &stored_ip) {
+        (Some(_), _) => Some(input::id(form.opt("ip_pool_id"))),
+        (None, None) => id_change(form, "ip_pool_id", c.ip_pool_id),
+        (None, Some(_)) => None,
+    };
+    ChangesInput {
+        name: text("name", &c.name),
+        mobile: text("mobile", c.mobile.as_deref().unwrap_or("")),
+        email: text("email", c.email.as_deref().unwrap_or("")),
+        address: text("address", &c.address),
         zone_id: id_change(form, "zone_id", c.zone_id),
         router_id: id_change(form, "router_id", c.router_id),
-        billing_type: differs(form, "billing_type", &c.billing_type).and_then(|b| {
-            errors.take(
-                BillingType::parse(b)
-                    .ok_or_else(|| FieldError::new("billing_type", "unknown_billing_type")),
-            )
-        }),
-        expires_at: differs(
-            form,
-            "expires_at",
-            &input::local_time_value(c.expires_at, zone),
-        )
-        .and_then(|e| errors.take(input::local_time("expires_at", e, zone))),
-        mac: differs(form, "mac", c.mac.as_deref().unwrap_or("")).map(|m| {
-            optional(m).and_then(|m| {
-                errors.take(MacAddr::parse(&m).ok_or_else(|| FieldError::new("mac", "invalid_mac")))
-            })
-        }),
-        simultaneous_use: differs(form, "simultaneous_use", &c.simultaneous_use.to_string())
-            .and_then(|n| {
-                errors.take(match n.trim().parse::<i32>() {
-                    Ok(n) if (1..=100).contains(&n) => Ok(n),
-                    _ => Err(FieldError::new("simultaneous_use", "out_of_range")
-                        .with("min", 1)
-                        .with("max", 100)),
-                })
-            }),
-        comment: differs(form, "comment", &c.comment)
-            .and_then(|v| errors.take(domain::text::bounded("comment", v, 0, 2000))),
+        billing_type: text("billing_type", &c.billing_type),
+        expires_at: text("expires_at", &input::local_time_value(c.expires_at, zone)),
+        static_ip,
+        ip_pool_id,
+        mac: text("mac", c.mac.as_deref().unwrap_or("")),
+        simultaneous_use: text("simultaneous_use", &c.simultaneous_use.to_string()),
+        comment: text("comment", &c.comment),
         ..Default::default()
-    };
-    // A static address comes from the pool chosen; clearing it releases the address.
-    let stored_ip = store::customer::static_ip(c).map(|ip| ip.to_string());
-    let pool = input::id(form.opt("ip_pool_id"));
-    match differs(form, "static_ip", stored_ip.as_deref().unwrap_or("")).map(str::trim) {
-        Some("") => changes.static_ip = Some(None),
-        Some(text) => match (text.parse(), pool) {
-            (Ok(address), Some(pool_id)) => {
-                changes.static_ip = Some(Some(StaticIp {
-                    pool_id,
-                    address: Some(address),
-                }));
-            }
-            (Ok(_), None) => errors.push(FieldError::new("ip_pool_id", "required")),
-            (Err(_), _) => errors.push(FieldError::new("static_ip", "invalid_ip")),
-        },
-        None if stored_ip.is_none() => {
-            changes.ip_pool_id = id_change(form, "ip_pool_id", c.ip_pool_id)
-        }
-        None => {}
     }
-    let mobile = differs(form, "mobile", c.mobile.as_deref().unwrap_or("")).map(str::to_owned);
-    errors.finish(|| Some(CustomerUpdate { changes, mobile }))
 }
 
 pub(super) async fn update(
@@ -294,9 +246,9 @@ pub(super) async fn update(
         let zone = Tenants::load(&state, &user.actor, [c.tenant_id])
             .await?
             .zone(c.tenant_id);
-        let update = changes(&c, zone, &form)?;
+        let changes = changes(&c, zone, &form);
         let author = user.author.clone();
-        ops::customer::update(&state.ctx(), &user.actor, author, id, version, update).await
+        ops::customer::update(&state.ctx(), &user.actor, author, id, version, &changes).await
     };
     match result.await {
         Ok(_) => ui::redirect_with(&here, "flash.saved"),

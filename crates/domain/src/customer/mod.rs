@@ -1,6 +1,16 @@
-//! Customers (subscribers): their billing type and status, the derived "expired" state, and
-//! the identifiers that reach RADIUS and the router (user name, PPP password, mobile
-//! number), parsed once at the edge.
+//! Customers (subscribers): their billing type and status, the derived state and the status
+//! changes it allows (`state`), the identifiers that reach RADIUS and the router (user name,
+//! PPP password, mobile number), and a customer as it comes in, parsed once (`input`).
+
+mod input;
+mod state;
+
+pub use input::{
+    ADDRESS_MAX, COMMENT_MAX, ChangesInput, CustomerChanges, CustomerInput, NAME_MAX, NewCustomer,
+    PackageTerms, SIMULTANEOUS_USE_MAX, StaticIp, Terms, parse_address, parse_comment, parse_name,
+    parse_simultaneous_use, read_billing, read_connection, read_status,
+};
+pub use state::{CustomerState, StatusAction};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
