@@ -51,33 +51,6 @@ impl ConnectionType {
     }
 }
 
-/// Who sees a package when offering it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    /// Offered to every customer of the owner (portal, cards).
-    Public,
-    /// Assigned by staff only.
-    Private,
-}
-
-impl Visibility {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Visibility::Public => "public",
-            Visibility::Private => "private",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [Visibility::Public, Visibility::Private]
-            .into_iter()
-            .find(|v| v.as_str() == text.trim())
-    }
-}
-
 /// The slowest rate lastmile writes: 1 kbit/s.
 pub const RATE_MIN_KBPS: u32 = 1;
 /// The fastest rate lastmile writes: 100 Gbit/s.

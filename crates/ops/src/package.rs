@@ -9,7 +9,7 @@ use domain::access::{
 };
 use domain::ids::{TenantId, UserId};
 use domain::money::Money;
-use domain::package::{Visibility, check_prices};
+use domain::package::check_prices;
 use store::Author;
 use store::list::{Page, PageRequest};
 use store::package::{
@@ -88,8 +88,6 @@ pub struct MasterInput {
     pub service: ServiceRow,
     /// What a customer pays.
     pub price: Money,
-    /// Its visibility.
-    pub visibility: Visibility,
 }
 
 /// Creates a master package.
@@ -104,7 +102,6 @@ pub async fn create_master(
         name,
         service,
         price,
-        visibility,
     } = input;
     let tenant_id = tenant
         .or(actor.tenant_id)
@@ -122,7 +119,6 @@ pub async fn create_master(
             name,
             service,
             price,
-            visibility,
         },
     )
     .await?;
@@ -143,8 +139,6 @@ pub struct DeriveInput {
     pub price: Money,
     /// What the owner owes upstream (at most the price).
     pub cost_price: Money,
-    /// Its visibility.
-    pub visibility: Visibility,
 }
 
 /// Offers a master package to an operator, or an operator package to one of the operator's
@@ -186,7 +180,6 @@ pub async fn create_derived(
         name: input.name,
         price: input.price,
         cost_price: input.cost_price,
-        visibility: input.visibility,
     };
     let mut w = ctx.db.write(author, ctx.now).await?;
     let package = store::package::create_derived(&mut w, &new).await?;

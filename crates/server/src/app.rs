@@ -83,7 +83,8 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
         config.database_max_connections,
         keyring,
     )
-    .await?;
+    .await?
+    .with_name_rest_days(config.customers.name_rest_days);
     db.migrate().await?;
 
     let hasher = Hasher::new(

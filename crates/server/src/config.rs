@@ -10,7 +10,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole configuration.
 #[derive(Clone, Deserialize, PartialEq)]
@@ -32,6 +32,8 @@ pub struct Config {
     pub security: Security,
     /// Background jobs.
     pub jobs: Jobs,
+    /// Rules about customers that hold on the whole installation.
+    pub customers: Customers,
 }
 
 /// Sign-in and session settings.
@@ -61,6 +63,23 @@ pub struct Security {
     pub secret_keys: String,
 }
 
+/// Rules about customers that hold on the whole installation.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Customers {
+    /// Days a user name freed by a rename or a deletion rests before another customer may
+    /// take it (accounting and logs then never mix two subscribers); 0 frees it at once.
+    pub name_rest_days: u32,
+}
+
+impl Default for Customers {
+    fn default() -> Self {
+        Self {
+            name_rest_days: u32::try_from(store::db::NAME_REST_DAYS).unwrap_or(90),
+        }
+    }
+}
+
 /// Background jobs.
 #[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -82,6 +101,7 @@ impl Default for Config {
             log: "info".to_owned(),
             security: Security::default(),
             jobs: Jobs::default(),
+            customers: Customers::default(),
         }
     }
 }
@@ -124,6 +144,7 @@ impl std::fmt::Debug for Config {
             .field("log", &self.log)
             .field("security", &self.security)
             .field("jobs", &self.jobs)
+            .field("customers", &self.customers)
             .finish()
     }
 }
@@ -323,7 +344,7 @@ impl serde::Serialize for DefaultsView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let c = self.0;
-        let mut st = s.serialize_struct("Config", 8)?;
+        let mut st = s.serialize_struct("Config", 9)?;
         st.serialize_field("listen", &c.listen.to_string())?;
         st.serialize_field("data_dir", &c.data_dir.display().to_string())?;
         st.serialize_field("database_url", &c.database_url)?;
@@ -332,6 +353,7 @@ impl serde::Serialize for DefaultsView<'_> {
         st.serialize_field("log", &c.log)?;
         st.serialize_field("security", &SecurityView(&c.security))?;
         st.serialize_field("jobs", &JobsView(&c.jobs))?;
+        st.serialize_field("customers", &c.customers)?;
         st.end()
     }
 }

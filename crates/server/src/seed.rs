@@ -13,7 +13,7 @@ use domain::ids::{TenantId, UserId};
 use domain::locale::{CountryCode, CurrencyCode, TimeZoneName};
 use domain::money::Money;
 use domain::network::{MacAddr, Pool};
-use domain::package::{BurstInput, ConnectionType, RateLimit, Visibility};
+use domain::package::{BurstInput, ConnectionType, RateLimit};
 use domain::tenant::{NewTenant, Realm, Settings};
 use domain::user::Email;
 use store::package::{NewDerived, NewMaster, Package, ServiceRow};
@@ -363,7 +363,6 @@ pub async fn demo(
             name: name.to_owned(),
             service: service(ct, down, up, days, pool)?,
             price: data(Money::from_minor("price", price))?,
-            visibility: Visibility::Public,
         };
         master_packages.push(store::package::create_master(&mut w, &new).await?);
     }
@@ -373,7 +372,6 @@ pub async fn demo(
         name: format!("{} ({})", parent.name, owner.0),
         price: Money::from_minor("price", price).unwrap_or(Money::ZERO),
         cost_price: Money::from_minor("cost_price", cost).unwrap_or(Money::ZERO),
-        visibility: Visibility::Public,
     };
     let mut operator_packages: Vec<(Owner, Package)> = Vec::new();
     for op in [op_north, op_south] {
@@ -530,7 +528,6 @@ pub async fn bench(
             name: "Bench 20M".to_owned(),
             service: service(ConnectionType::Pppoe, 20, 10, 30, Some(pool.id))?,
             price: data(Money::from_minor("price", 60_000))?,
-            visibility: Visibility::Public,
         },
     )
     .await?;
@@ -558,7 +555,6 @@ pub async fn bench(
             name: format!("Bench 20M op{i}"),
             price: data(Money::from_minor("price", 65_000))?,
             cost_price: data(Money::from_minor("cost_price", 55_000))?,
-            visibility: Visibility::Public,
         };
         let package = store::package::create_derived(&mut w, &derived).await?;
         offers.push((

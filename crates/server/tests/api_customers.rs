@@ -192,6 +192,16 @@ async fn a_pppoe_customer_gets_its_freeradius_rows_with_its_creation(backend: Ba
         .get(&format!("/api/v1/customers/{id}/password"), &isp.dev)
         .await;
     assert_eq!(password["password"], "s3cret!x");
+    // Who read the password in clear is in the audit log, without the password.
+    let (_, audit) = app
+        .get(
+            &format!("/api/v1/audit?entity=customer&entity_id={id}&action=customer.read_password"),
+            &isp.dev,
+        )
+        .await;
+    let entries = audit["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert!(!audit.to_string().contains("s3cret!x"), "{audit}");
 }
 
 async fn every_change_rewrites_the_rows_in_the_same_transaction(backend: Backend) {
@@ -404,6 +414,26 @@ async fn user_names_are_unique_without_case_and_rest_after_release(backend: Back
         let (status, _) = app.post("/api/v1/customers", &dev, body(bad)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
+}
+
+async fn the_rest_of_a_freed_user_name_is_a_setting(backend: Backend) {
+    let app = support::spawn_with(backend, |config| config.customers.name_rest_days = 7).await;
+    let isp = isp(&app).await;
+    let body = |name: &str| json!({"tenant_id": isp.tenant, "package_id": isp.pppoe, "connection_type": "pppoe", "name": "N", "username": name});
+    let first = create(&app, &isp.dev, body("dora")).await;
+    let path = format!("/api/v1/customers/{}", first["id"]);
+    assert_eq!(app.delete(&path, &isp.dev).await.0, StatusCode::NO_CONTENT);
+    app.clock().shift(6 * 86_400);
+    let dev = app.login("dev@example.com", support::PASSWORD).await;
+    let (status, answer) = app.post("/api/v1/customers", &dev, body("dora")).await;
+    assert_eq!(
+        (status, answer["error"]["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("taken")),
+        "still resting on day 6"
+    );
+    app.clock().shift(2 * 86_400);
+    let dev = app.login("dev@example.com", support::PASSWORD).await;
+    create(&app, &dev, body("dora")).await;
 }
 
 async fn static_addresses_are_allocated_once_and_pools_run_out_cleanly(backend: Backend) {
@@ -737,6 +767,7 @@ both_backends!(
     every_change_rewrites_the_rows_in_the_same_transaction,
     hotspot_names_carry_the_realm_and_volume_goes_with_gigawords,
     user_names_are_unique_without_case_and_rest_after_release,
+    the_rest_of_a_freed_user_name_is_a_setting,
     static_addresses_are_allocated_once_and_pools_run_out_cleanly,
     the_list_filters_searches_and_scopes,
     a_csv_import_reports_bad_rows_and_creates_the_good_ones,

@@ -1,7 +1,8 @@
 //! The `lastmile` binary as an operator runs it: `admin create` (password as a flag or on
 //! standard input, invalid input refused with exit code 2), `serve` on a fresh installation
 //! (the one-time setup link), `migrate`, `lastmile.toml` with an unknown key,
-//! `LASTMILE_LISTEN`, and a clean stop on SIGTERM.
+//! `LASTMILE_LISTEN`, a clean stop on SIGTERM, and `demo`, which never deletes a database it
+//! did not make.
 //!
 //! Every test runs the real binary as a child process with its own data directory, on
 //! SQLite, and on PostgreSQL where the database is what is being tested. A server is ready
@@ -167,7 +168,7 @@ impl Server {
                 .build()
                 .unwrap(),
         };
-        let announced = server.line_containing("lastmile is listening on http://");
+        let announced = server.line_containing("is listening on http://");
         let address = announced
             .rsplit("http://")
             .next()
@@ -525,6 +526,76 @@ async fn serve_stops_cleanly_on_sigterm() {
         .send()
         .await;
     assert!(refused.is_err(), "nothing listens after the stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_refuses_a_directory_holding_a_database_it_did_not_make() {
+    let install = Install::new(Backend::Sqlite).await;
+    let created = install
+        .lastmile(&[
+            "admin",
+            "create",
+            "--email",
+            "owner@isp.example",
+            "--password",
+            PASSWORD,
+        ])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let before = std::fs::read(install.dir().join("lastmile.db")).unwrap();
+    // Named by the flag, and named by the variable every other command honours.
+    let by_flag = install
+        .lastmile(&["demo", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let by_variable = Command::new(BIN)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .current_dir(install.dir())
+        .env("LASTMILE_DATA_DIR", install.dir())
+        .output()
+        .unwrap();
+    for output in [by_flag, by_variable] {
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("not a demo's"), "{stderr}");
+    }
+    assert_eq!(
+        std::fs::read(install.dir().join("lastmile.db")).unwrap(),
+        before
+    );
+    assert_eq!(install.accounts().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_runs_in_the_directory_lastmile_data_dir_names_and_starts_fresh_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("my-demo");
+    let start = || {
+        let mut command = Command::new(BIN);
+        command
+            .args(["demo", "--listen", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env("LASTMILE_DATA_DIR", &demo_dir)
+            .env("LASTMILE_SECURITY_ARGON2_MEMORY_KIB", "1024")
+            .env("LASTMILE_SECURITY_ARGON2_ITERATIONS", "1");
+        command
+    };
+    for _ in 0..2 {
+        let mut server = Server::start(start()).await;
+        let line = server.line_containing("developer@lastmile.example");
+        let password = line.split_whitespace().last().unwrap().to_owned();
+        server
+            .assert_developer("developer@lastmile.example", &password)
+            .await;
+        drop(server);
+        assert!(demo_dir.join("lastmile.db").exists());
+        assert!(demo_dir.join("lastmile-demo").exists());
+    }
+    assert!(
+        !dir.path().join("lastmile-demo").exists(),
+        "only the named directory is used"
+    );
 }
 
 both_backends!(

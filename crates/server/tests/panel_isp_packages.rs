@@ -56,7 +56,6 @@ async fn packages_are_made_in_three_levels_with_prices_in_the_tenant_currency(ba
         ("validity_minutes", "0"),
         ("ip_pool_id", pool_id.as_str()),
         ("price", "500"),
-        ("visibility", "public"),
     ];
     let new = "/panel/packages/new";
     let reply = admin.submit(new, new, &master_form).await;
@@ -102,7 +101,6 @@ async fn packages_are_made_in_three_levels_with_prices_in_the_tenant_currency(ba
         ("name", "Op Home"),
         ("price", "600"),
         ("cost_price", "650.50"),
-        ("visibility", "public"),
     ];
     let reply = admin.submit(&derive, &derive, &offer).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);

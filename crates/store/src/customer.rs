@@ -4,15 +4,17 @@
 //! name history kept, and static addresses allocated from pools.
 //!
 //! User names are unique on the installation without regard to case; a name freed by a
-//! rename or a deletion is not taken by another customer for [`NAME_QUARANTINE_DAYS`].
+//! rename or a deletion is not taken by another customer while it rests (`Db::name_rest`,
+//! 90 days unless configured), so accounting and logs never mix two subscribers.
 
 mod bulk;
 mod list;
+mod owner;
 mod project;
 
 use std::net::Ipv4Addr;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
@@ -22,6 +24,7 @@ use serde_json::{Value, json};
 
 pub use bulk::{create_many, taken_mobiles, taken_names};
 pub use list::{CustomerFilter, LIST, Search, StatusFilter, list};
+pub use owner::{follow_operator, move_customers};
 pub use project::{
     Projector, project, rewrite_projection, rewrite_projections_of_packages, rewrite_where,
 };
@@ -44,9 +47,6 @@ pub type Customer = Model;
 
 /// Where a customer's sealed password belongs.
 pub const PASSWORD_CONTEXT: &str = "customer.password";
-
-/// Days a freed user name waits before another customer may take it.
-pub const NAME_QUARANTINE_DAYS: i64 = 90;
 
 const KEYS: &[(&str, &str)] = &[
     ("customer_username_key", "username"),
@@ -114,9 +114,9 @@ pub async fn find<C: ConnectionTrait>(
         .await?)
 }
 
-/// Refuses a user name held, or freed less than the quarantine ago, by another customer.
+/// Refuses a user name held, or freed less than the rest ago, by another customer.
 async fn check_name_free(w: &Write, key: &str, customer: Option<i64>) -> StoreResult<()> {
-    let since = w.now() - TimeDelta::days(NAME_QUARANTINE_DAYS);
+    let since = w.now() - w.name_rest();
     let mut query = customer_name::Entity::find()
         .filter(customer_name::Column::UsernameKey.eq(key))
         .filter(

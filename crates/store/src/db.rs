@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::TimeDelta;
+
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
@@ -21,13 +23,19 @@ pub enum Backend {
     Postgres,
 }
 
-/// A connection pool and the keyring that seals secrets in it. Cheap to clone.
+/// A connection pool, the keyring that seals secrets in it, and the installation's rules
+/// of what its rows mean over time. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
     backend: Backend,
     keyring: Arc<Keyring>,
+    name_rest: TimeDelta,
 }
+
+/// How long a user name freed by a rename or a deletion rests before another customer may
+/// take it, unless configured.
+pub const NAME_REST_DAYS: i64 = 90;
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,7 +84,20 @@ impl Db {
             conn,
             backend,
             keyring: Arc::new(keyring),
+            name_rest: TimeDelta::days(NAME_REST_DAYS),
         })
+    }
+
+    /// The same database with freed user names resting `days` days (0: free at once).
+    #[must_use]
+    pub fn with_name_rest_days(mut self, days: u32) -> Self {
+        self.name_rest = TimeDelta::days(i64::from(days));
+        self
+    }
+
+    /// How long a freed user name rests before another customer may take it.
+    pub fn name_rest(&self) -> TimeDelta {
+        self.name_rest
     }
 
     /// Runs the migrations that have not run yet.

@@ -20,7 +20,7 @@ use crate::write::{AuditEntry, Write};
 use domain::access::PackageScope;
 use domain::ids::{TenantId, UserId};
 use domain::money::Money;
-use domain::package::{BurstInput, ConnectionType, RateLimit, Visibility};
+use domain::package::{BurstInput, ConnectionType, RateLimit};
 
 /// A stored package.
 pub type Package = Model;
@@ -103,8 +103,6 @@ pub struct NewMaster {
     pub service: ServiceRow,
     /// What a customer of the tenant pays.
     pub price: Money,
-    /// Its visibility.
-    pub visibility: Visibility,
 }
 
 /// A new derived package: `parent` offered to `owner`.
@@ -121,8 +119,6 @@ pub struct NewDerived {
     pub price: Money,
     /// What the owner owes upstream.
     pub cost_price: Money,
-    /// Its visibility.
-    pub visibility: Visibility,
 }
 
 /// Changes to a package; service fields apply to master packages only.
@@ -136,8 +132,6 @@ pub struct PackageChanges {
     pub price: Option<Money>,
     /// New cost price (derived packages only).
     pub cost_price: Option<Money>,
-    /// New visibility.
-    pub visibility: Option<Visibility>,
 }
 
 /// The package's connection type.
@@ -167,7 +161,7 @@ pub fn snapshot(p: &Package) -> Value {
         "id": p.id, "tenant_id": p.tenant_id, "level": p.level, "parent_id": p.parent_id, "owner_id": p.owner_id,
         "name": p.name, "connection_type": p.connection_type, "download_kbps": p.download_kbps,
         "upload_kbps": p.upload_kbps, "volume_bytes": p.volume_bytes, "validity_minutes": p.validity_minutes,
-        "price": p.price, "cost_price": p.cost_price, "ip_pool_id": p.ip_pool_id, "visibility": p.visibility,
+        "price": p.price, "cost_price": p.cost_price, "ip_pool_id": p.ip_pool_id,
         "version": p.version,
     })
 }
@@ -276,7 +270,6 @@ pub async fn create_master(w: &mut Write, new: &NewMaster) -> StoreResult<Packag
     row.owner_id = Set(None);
     row.name = Set(new.name.clone());
     row.price = Set(new.price.minor());
-    row.visibility = Set(new.visibility.as_str().to_owned());
     service_columns(&mut row, &new.service);
     let saved = row.insert(w.tx()).await?;
     // A master is its own master: derived packages and customers find the service there.
@@ -307,7 +300,6 @@ pub async fn create_derived(w: &mut Write, new: &NewDerived) -> StoreResult<Pack
     row.name = Set(new.name.clone());
     row.price = Set(new.price.minor());
     row.cost_price = Set(new.cost_price.minor());
-    row.visibility = Set(new.visibility.as_str().to_owned());
     row.connection_type = Set(parent.connection_type.clone());
     row.download_kbps = Set(parent.download_kbps);
     row.upload_kbps = Set(parent.upload_kbps);
@@ -344,9 +336,6 @@ pub async fn update(
     }
     if let Some(cost) = changes.cost_price {
         row.cost_price = Set(cost.minor());
-    }
-    if let Some(v) = changes.visibility {
-        row.visibility = Set(v.as_str().to_owned());
     }
     let mut affected = Vec::new();
     if let Some(service) = &changes.service {

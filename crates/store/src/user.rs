@@ -16,7 +16,7 @@ use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
 use crate::scope;
 use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
-use domain::access::{Permission, PermissionSet, Role, UserFacts, UserScope};
+use domain::access::{Owner, Permission, PermissionSet, Role, UserFacts, UserScope};
 use domain::ids::{TenantId, UserId};
 use domain::user::{Email, UserStatus};
 
@@ -329,6 +329,10 @@ pub async fn update(
         row.parent_id = Set(parent.map(|p| p.0));
     }
     let after = update_versioned::<Entity>(w, row, id.0, version, UNIQUE_KEYS).await?;
+    if after.parent_id != before.parent_id && role(&after)? == Role::SubOperator {
+        // A sub-operator's customers belong to its operator too: they follow it.
+        crate::customer::follow_operator(w, id, after.parent_id.map(UserId)).await?;
+    }
     if changes.password_hash.is_some() || changes.status == Some(UserStatus::Disabled) {
         // A new password, or a disabled account, ends the sign-ins made before.
         end_sign_ins(w, id, &Keep::default()).await?;
@@ -350,6 +354,33 @@ pub async fn update(
     Ok(after)
 }
 
+/// Who owns customers handed to `user` of `tenant`: the operator or sub-operator it is (a
+/// sub-operator with its operator), or the tenant itself for anyone else or nobody.
+async fn owner_for_customers(
+    w: &Write,
+    tenant: TenantId,
+    user: Option<UserId>,
+) -> StoreResult<Owner> {
+    let Some(id) = user else {
+        return Ok(Owner::Tenant(tenant));
+    };
+    let Some(found) = Entity::find_by_id(id.0).one(w.tx()).await? else {
+        return Ok(Owner::Tenant(tenant));
+    };
+    Ok(match role(&found)? {
+        Role::Operator => Owner::Operator {
+            tenant,
+            operator: id,
+        },
+        Role::SubOperator => Owner::SubOperator {
+            tenant,
+            operator: found.parent_id.map(UserId),
+            sub_operator: id,
+        },
+        _ => Owner::Tenant(tenant),
+    })
+}
+
 /// Archives a user in the caller's scope: its children move to `reassign_to` (or, when that
 /// is `None`, to the archived user's own parent), its sessions and tokens end, and it never
 /// signs in again. What refers to it stays.
@@ -367,6 +398,14 @@ pub async fn archive(
         });
     }
     let new_parent = reassign_to.map(|u| u.0).or(before.parent_id);
+    // The reseller's own customers go where its children go; the tenant keeps them when
+    // there is nobody above it.
+    if matches!(role(&before)?, Role::Operator | Role::SubOperator)
+        && let Some(tenant) = before.tenant_id.map(TenantId)
+    {
+        let to = owner_for_customers(w, tenant, new_parent.map(UserId)).await?;
+        crate::customer::move_customers(w, id, to).await?;
+    }
     let children = children(w.tx(), id).await?;
     for child in children {
         let mut row: ActiveModel = child.clone().into();
@@ -374,6 +413,9 @@ pub async fn archive(
         let moved =
             update_versioned::<Entity>(w, row, UserId(child.id).0, child.version, UNIQUE_KEYS)
                 .await?;
+        if role(&moved)? == Role::SubOperator {
+            crate::customer::follow_operator(w, UserId(moved.id), new_parent.map(UserId)).await?;
+        }
         w.audit(AuditEntry {
             tenant_id: moved.tenant_id.map(TenantId),
             action: "user.reassign",

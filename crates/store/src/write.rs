@@ -77,6 +77,7 @@ pub struct Write {
     keyring: std::sync::Arc<crate::crypto::Keyring>,
     author: Author,
     now: DateTime<Utc>,
+    name_rest: chrono::TimeDelta,
     audited: bool,
 }
 
@@ -94,6 +95,7 @@ impl Db {
             keyring: self.keyring_arc(),
             author,
             now,
+            name_rest: self.name_rest(),
             audited: false,
         })
     }
@@ -108,6 +110,11 @@ impl Write {
     /// The time of the change.
     pub fn now(&self) -> DateTime<Utc> {
         self.now
+    }
+
+    /// How long a user name freed by this change rests before another customer may take it.
+    pub fn name_rest(&self) -> chrono::TimeDelta {
+        self.name_rest
     }
 
     /// The keyring that seals the secrets the change stores.

@@ -103,7 +103,7 @@ pub async fn import(
 
     // User names and mobiles: unique in the file and not taken in the database.
     let keys: Vec<String> = rows.iter().map(|(_, r)| r.username.key()).collect();
-    let taken = store::customer::taken_names(db.conn(), &keys, now).await?;
+    let taken = store::customer::taken_names(db.conn(), &keys, now, db.name_rest()).await?;
     let mobiles = refs.existing_mobiles(db, &rows).await?;
     let mut seen_names = HashSet::new();
     let mut seen_mobiles = HashSet::new();

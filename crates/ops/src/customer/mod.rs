@@ -360,12 +360,30 @@ pub async fn archive(
     Ok(customer)
 }
 
-/// The customer's password in clear, for those who may manage it.
-pub async fn password(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<String, OpError> {
+/// The customer's password in clear, for those who may manage it. Every reading is in the
+/// audit log (who read whose password, when), since the password opens the subscriber's
+/// service to whoever holds it.
+pub async fn password(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: i64,
+) -> Result<String, OpError> {
     let customer = get(ctx, actor, id).await?;
     access::manage_customers_of(actor, store::customer::owner(&customer))?;
     let clear = store::customer::password(ctx.db.keyring(), &customer)
         .map_err(|e| OpError::Internal(e.to_string()))?;
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    w.audit(store::AuditEntry {
+        tenant_id: Some(TenantId(customer.tenant_id)),
+        action: "customer.read_password",
+        entity: "customer",
+        entity_id: Some(customer.id),
+        before: None,
+        after: None,
+    })
+    .await?;
+    w.commit().await?;
     Ok(clear.to_string())
 }
 

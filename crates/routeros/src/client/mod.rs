@@ -34,8 +34,8 @@ pub const API_PORT: u16 = 8728;
 /// The API-SSL port.
 pub const API_SSL_PORT: u16 = 8729;
 
-/// Everything needed to connect and log in.
-#[derive(Debug, Clone)]
+/// Everything needed to connect and log in. Its `Debug` leaves the password out.
+#[derive(Clone)]
 pub struct ClientConfig {
     /// `host`, `host:port`, `[v6]` or `[v6]:port`; the port defaults to 8728, or 8729 with TLS.
     pub address: String,
@@ -57,6 +57,23 @@ pub struct ClientConfig {
     pub max_rows: usize,
     /// Replies buffered per command before the reader waits for the consumer.
     pub reply_buffer: usize,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("address", &self.address)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("tls", &self.tls)
+            .field("login", &self.login)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("command_timeout", &self.command_timeout)
+            .field("limits", &self.limits)
+            .field("max_rows", &self.max_rows)
+            .field("reply_buffer", &self.reply_buffer)
+            .finish()
+    }
 }
 
 impl ClientConfig {
@@ -382,6 +399,17 @@ impl Drop for TagGuard<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_configuration_never_shows_its_password() {
+        let config = ClientConfig::new("10.0.0.1", "lastmile", "s3cret-api-password");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret-api-password"), "{shown}");
+        assert!(
+            shown.contains("lastmile") && shown.contains("10.0.0.1"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn addresses_take_the_default_port_when_none_is_given() {

@@ -1,14 +1,38 @@
 //! `lastmile demo`: the newcomer's first look. Starts lastmile on a fresh SQLite database in
 //! its own data directory, populated with a demo ISP, and prints how to sign in.
+//!
+//! The demo starts fresh each time, so it deletes the database it made before; it never
+//! deletes one it did not make. A demo's directory carries a [`MARKER`] file; a directory
+//! holding a database without it is refused. The directory is the one `--data-dir` or
+//! `LASTMILE_DATA_DIR` (or `data_dir` in `lastmile.toml`) names, else `lastmile-demo`.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use super::serve::{ServeArgs, init_logging, load, wait_for_signal};
 use crate::app;
+use crate::config::Config;
 use ops::clock::Clock;
 
 /// Customers the demo ISP gets.
 const DEMO_CUSTOMERS: usize = 300;
+
+/// The file that marks a data directory as the demo's.
+pub const MARKER: &str = "lastmile-demo";
+
+/// Why the demo will not use `dir`, if it must not: it holds a database the demo did not
+/// make.
+fn refusal(dir: &Path) -> Option<String> {
+    let db = dir.join("lastmile.db");
+    let ours = dir.join(MARKER).is_file();
+    (db.exists() && !ours).then(|| {
+        format!(
+            "{} holds a lastmile database that is not a demo's; the demo starts fresh and \
+             would delete it. Give the demo a directory of its own (--data-dir DIR).",
+            dir.display()
+        )
+    })
+}
 
 /// `lastmile demo`.
 #[allow(clippy::print_stdout)]
@@ -20,11 +44,29 @@ pub async fn demo(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if args.config.data_dir.is_none() {
+    // The flag, the variable or the file may name the directory; the demo's own otherwise.
+    if config.data_dir == Config::default().data_dir {
         config.data_dir = "lastmile-demo".into();
     }
     // The demo always starts fresh, in its own directory, on SQLite.
     config.database_url = String::new();
+    if let Some(why) = refusal(&config.data_dir) {
+        eprintln!("lastmile: {why}");
+        return ExitCode::from(2);
+    }
+    let marked = std::fs::create_dir_all(&config.data_dir).and_then(|()| {
+        std::fs::write(
+            config.data_dir.join(MARKER),
+            "This directory belongs to `lastmile demo`, which deletes its database at start.\n",
+        )
+    });
+    if let Err(error) = marked {
+        eprintln!(
+            "lastmile: cannot use {}: {error}",
+            config.data_dir.display()
+        );
+        return ExitCode::from(2);
+    }
     let db_file = config.data_dir.join("lastmile.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db_file.display()));

@@ -170,7 +170,9 @@ pub async fn open_database(config: &Config) -> Result<store::Db, app::StartError
             app::StartError::Files(format!("cannot create {}: {e}", config.data_dir.display()))
         })?;
     }
-    let db = store::Db::connect(&config.database_url(), 4, keyring).await?;
+    let db = store::Db::connect(&config.database_url(), 4, keyring)
+        .await?
+        .with_name_rest_days(config.customers.name_rest_days);
     db.migrate().await?;
     Ok(db)
 }

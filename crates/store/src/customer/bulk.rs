@@ -10,7 +10,7 @@ use sea_orm::{
     QueryFilter,
 };
 
-use super::{Customer, NAME_QUARANTINE_DAYS, NewCustomer, PASSWORD_CONTEXT, Projector, snapshot};
+use super::{Customer, NewCustomer, PASSWORD_CONTEXT, Projector, snapshot};
 use crate::entity::customer::{ActiveModel, Entity};
 use crate::entity::customer_name;
 use crate::entity::radius_item::{radcheck, radreply};
@@ -19,14 +19,15 @@ use crate::write::{AuditEntry, Write};
 use domain::aaa::Subscriber;
 use domain::ids::TenantId;
 
-/// The user names among `keys` (lower case) held by a customer or resting after a rename or
-/// deletion.
+/// The user names among `keys` (lower case) held by a customer or resting (for `rest`) after
+/// a rename or deletion.
 pub async fn taken_names<C: ConnectionTrait>(
     conn: &C,
     keys: &[String],
     now: DateTime<Utc>,
+    rest: TimeDelta,
 ) -> StoreResult<HashSet<String>> {
-    let since = now - TimeDelta::days(NAME_QUARANTINE_DAYS);
+    let since = now - rest;
     let mut taken = HashSet::new();
     for chunk in keys.chunks(500) {
         let rows = customer_name::Entity::find()

@@ -27,7 +27,6 @@ pub struct Model {
     pub price: i64,
     pub cost_price: i64,
     pub ip_pool_id: Option<i64>,
-    pub visibility: String,
     pub status: String,
     pub version: i32,
     pub created_at: DateTimeUtc,

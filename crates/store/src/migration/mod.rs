@@ -11,6 +11,7 @@ mod m20261123_000001_platform;
 mod m20261123_000002_freeradius;
 mod m20261124_000003_isp;
 mod m20261124_000004_list_indexes;
+mod m20261204_000005_package_visibility;
 
 /// The migration list.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_freeradius::Migration),
             Box::new(m20261124_000003_isp::Migration),
             Box::new(m20261124_000004_list_indexes::Migration),
+            Box::new(m20261204_000005_package_visibility::Migration),
         ]
     }
 }

@@ -560,7 +560,8 @@ async fn resume_customer(
     set_status(state, caller, id, if_match, body, StatusAction::Resume).await
 }
 
-/// Disables a customer: always refused.
+/// Disables a customer: RADIUS refuses it (whatever its expiry or the suspension policy)
+/// until it is resumed.
 #[utoipa::path(post, path = "/customers/{id}/disable", tag = "customers", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = VersionBody,
     responses((status = 200, body = CustomerOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
@@ -597,7 +598,7 @@ async fn get_password(
     Id(id): Id,
 ) -> Result<Json<PasswordOut>, ApiError> {
     Ok(Json(PasswordOut {
-        password: ops::customer::password(&state.ctx(), &caller.actor, id).await?,
+        password: ops::customer::password(&state.ctx(), &caller.actor, caller.author, id).await?,
     }))
 }
 

@@ -21,7 +21,7 @@ use crate::state::AppState;
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::{TenantId, UserId};
 use domain::money::Money;
-use domain::package::{self as rules, BurstInput, ConnectionType, RateLimit, Visibility};
+use domain::package::{self as rules, BurstInput, ConnectionType, RateLimit};
 use store::package::{LIST, Package, PackageChanges, PackageFilter, ServiceRow};
 
 /// The routes of this module.
@@ -68,7 +68,6 @@ pub struct PackageOut {
     /// What the owner owes upstream, minor units.
     cost_price: i64,
     ip_pool_id: Option<i64>,
-    visibility: String,
     version: i32,
 }
 
@@ -111,7 +110,6 @@ impl PackageOut {
             price: p.price,
             cost_price: p.cost_price,
             ip_pool_id: p.ip_pool_id,
-            visibility: p.visibility.clone(),
             version: p.version,
         }
     }
@@ -144,8 +142,6 @@ pub struct PackageBody {
     /// Minor units; at most the price (derived packages).
     cost_price: Option<i64>,
     ip_pool_id: Option<i64>,
-    /// `public` (default) or `private`.
-    visibility: Option<String>,
     version: Option<i32>,
 }
 
@@ -222,15 +218,6 @@ fn money(field: &str, value: Option<i64>, errors: &mut FieldErrors) -> Option<Mo
     }
 }
 
-fn visibility(value: Option<&str>, errors: &mut FieldErrors) -> Option<Visibility> {
-    match value {
-        None => Some(Visibility::Public),
-        Some(v) => errors.take(
-            Visibility::parse(v).ok_or_else(|| FieldError::new("visibility", "unknown_visibility")),
-        ),
-    }
-}
-
 /// Filters and paging of the package list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -299,7 +286,6 @@ async fn create_package(
         None => errors.take(Err(FieldError::new("name", "required"))),
     };
     let price = money("price", body.price, &mut errors);
-    let visibility = visibility(body.visibility.as_deref(), &mut errors);
     let package = match body.parent_id {
         Some(parent_id) => {
             if body.has_service() {
@@ -310,8 +296,8 @@ async fn create_package(
                 .map(UserId)
                 .or_else(|| errors.take(Err(FieldError::new("owner_id", "required"))));
             let cost_price = money("cost_price", body.cost_price, &mut errors);
-            let (Some(name), Some(price), Some(visibility), Some(owner_id), Some(cost_price)) =
-                (name, price, visibility, owner_id, cost_price)
+            let (Some(name), Some(price), Some(owner_id), Some(cost_price)) =
+                (name, price, owner_id, cost_price)
             else {
                 return Err(ApiError::invalid(&errors));
             };
@@ -324,7 +310,6 @@ async fn create_package(
                 name,
                 price,
                 cost_price,
-                visibility,
             };
             ops::package::create_derived(&state.ctx(), &caller.actor, caller.author, input).await?
         }
@@ -336,9 +321,7 @@ async fn create_package(
                 errors.push(FieldError::new("cost_price", "must_be_absent"));
             }
             let service = body.service(&mut errors);
-            let (Some(name), Some(price), Some(visibility), Some(service)) =
-                (name, price, visibility, service)
-            else {
+            let (Some(name), Some(price), Some(service)) = (name, price, service) else {
                 return Err(ApiError::invalid(&errors));
             };
             if !errors.is_empty() {
@@ -353,7 +336,6 @@ async fn create_package(
                     name,
                     service,
                     price,
-                    visibility,
                 },
             )
             .await?
@@ -380,7 +362,7 @@ async fn get_package(
     ))
 }
 
-/// Changes a package: name, prices, visibility; the service of a master (copied to the
+/// Changes a package: name, prices; the service of a master (copied to the
 /// packages derived from it and to their customers' RADIUS rows).
 #[utoipa::path(patch, path = "/packages/{id}", tag = "packages", security(("bearer" = [])),
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "the version read")),
@@ -420,10 +402,6 @@ async fn update_package(
         cost_price: body
             .cost_price
             .and_then(|p| errors.take(Money::from_minor("cost_price", p))),
-        visibility: body
-            .visibility
-            .as_deref()
-            .and_then(|v| visibility(Some(v), &mut errors)),
     };
     if !errors.is_empty() {
         return Err(ApiError::invalid(&errors));

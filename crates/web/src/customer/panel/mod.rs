@@ -17,7 +17,7 @@ use crate::i18n::Tr;
 use crate::page::lookup::{Choice, SELECT_LIMIT};
 use crate::state::AppState;
 use domain::access::Actor;
-use domain::customer::{BillingType, CustomerStatus, is_expired};
+use domain::customer::{BillingType, CustomerState};
 use ops::OpError;
 use store::customer::Customer;
 use store::list::PageRequest;
@@ -44,14 +44,13 @@ pub fn routes() -> Router<AppState> {
 /// What the customer gets now: its stored status, or `expired` when an active customer
 /// billed by expiry is past it.
 fn state_of(c: &Customer, now: DateTime<Utc>) -> &'static str {
-    let status = store::customer::status(c);
-    if status == CustomerStatus::Active
-        && is_expired(store::customer::billing(c), c.expires_at, now)
-    {
-        "expired"
-    } else {
-        status.as_str()
-    }
+    CustomerState::of(
+        store::customer::status(c),
+        store::customer::billing(c),
+        c.expires_at,
+        now,
+    )
+    .as_str()
 }
 
 /// A customer state in the panel's language.

@@ -18,7 +18,7 @@ use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, field_messages, render};
 use crate::state::AppState;
 use domain::access;
-use domain::customer::ChangesInput;
+use domain::customer::{ChangesInput, StatusAction};
 use domain::field::FieldErrors;
 use ops::OpError;
 use store::customer::Customer;
@@ -32,7 +32,8 @@ pub(super) struct CustomerPage {
     name: String,
     state: &'static str,
     state_name: &'static str,
-    status: String,
+    /// The status changes the customer allows: `(route, label, confirmation)`.
+    actions: Vec<(&'static str, &'static str, Option<&'static str>)>,
     /// What the customer is, as `(label, value)`.
     facts: Vec<(&'static str, String)>,
     f: Filled,
@@ -124,7 +125,15 @@ pub(super) async fn customer_page(
         name: c.name.clone(),
         state: current,
         state_name: state_name(t, current),
-        status: c.status.clone(),
+        actions: StatusAction::allowed(store::customer::status(&c))
+            .into_iter()
+            .map(|a| {
+                let name = a.as_str();
+                let confirm =
+                    (a == StatusAction::Disable).then(|| t.t("customers.disable_confirm"));
+                (name, t.t(&format!("customers.{name}")), confirm)
+            })
+            .collect(),
         facts,
         f,
         packages: package_choices(t, &visible, &owners),

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::fields::{money, visibility};
+use super::fields::money;
 use super::{Around, PackageRow};
 use crate::i18n::Tr;
 use crate::page::form::{Filled, FormData};
@@ -80,8 +80,7 @@ async fn page(
         f: Filled::new()
             .with("name", &parent.name)
             .with("price", price.clone())
-            .with("cost_price", price)
-            .with("visibility", &parent.visibility),
+            .with("cost_price", price),
     })
 }
 
@@ -114,21 +113,17 @@ fn input_of(
     let name = errors.take(rules::parse_name(form.text("name")));
     let price = money(form, "price", digits, &mut errors);
     let cost_price = money(form, "cost_price", digits, &mut errors);
-    let visibility = visibility(form, &mut errors);
     if let (Some(price), Some(cost)) = (price, cost_price) {
         errors.take(rules::check_prices(price, cost));
     }
-    match (owner, name, price, cost_price, visibility) {
-        (Some(owner_id), Some(name), Some(price), Some(cost_price), Some(visibility))
-            if errors.is_empty() =>
-        {
+    match (owner, name, price, cost_price) {
+        (Some(owner_id), Some(name), Some(price), Some(cost_price)) if errors.is_empty() => {
             Ok(ops::package::DeriveInput {
                 parent_id: parent.id,
                 owner_id,
                 name,
                 price,
                 cost_price,
-                visibility,
             })
         }
         _ => Err(errors),

@@ -1,12 +1,12 @@
 //! The package forms' fields read in people's terms: speeds with units, volumes, validity
-//! in days, hours and minutes, prices in the tenant's currency, visibility; and whether a
+//! in days, hours and minutes, prices in the tenant's currency; and whether a
 //! master's form asks for a service other than the one it sells.
 
 use crate::page::form::FormData;
 use crate::page::input;
 use domain::field::{FieldError, FieldErrors};
 use domain::money::Money;
-use domain::package::{self as rules, BurstInput, ConnectionType, RateLimit, Visibility};
+use domain::package::{self as rules, BurstInput, ConnectionType, RateLimit};
 use store::package::{Package, ServiceRow};
 
 fn optional_rate(form: &FormData, field: &str, errors: &mut FieldErrors) -> Option<i64> {
@@ -57,16 +57,6 @@ pub(super) fn service(form: &FormData, errors: &mut FieldErrors) -> Option<Servi
         validity_minutes: validity?,
         ip_pool_id: input::id(form.opt("ip_pool_id")),
     })
-}
-
-/// The visibility chosen (public when none).
-pub(super) fn visibility(form: &FormData, errors: &mut FieldErrors) -> Option<Visibility> {
-    match form.opt("visibility") {
-        None => Some(Visibility::Public),
-        Some(v) => errors.take(
-            Visibility::parse(v).ok_or_else(|| FieldError::new("visibility", "unknown_visibility")),
-        ),
-    }
 }
 
 /// An amount field in the currency of a tenant with `digits` decimals.

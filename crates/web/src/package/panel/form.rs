@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::fields::{money, same_service, service, visibility};
+use super::fields::{money, same_service, service};
 use super::{Around, PackageRow, connection_choices, may_create};
 use crate::i18n::Tr;
 use crate::page::form::{Filled, FormData};
@@ -115,8 +115,7 @@ async fn blank_form(
             .with("connection_type", "pppoe")
             .with("validity_days", "30")
             .with("validity_hours", "0")
-            .with("validity_minutes", "0")
-            .with("visibility", "public"),
+            .with("validity_minutes", "0"),
         tenants: lookup::tenant_choices(state, &user.actor).await?,
         pools: pool_choices(&around, user.actor.tenant_id.map(|t| t.0)),
         connections: connection_choices(t),
@@ -155,8 +154,7 @@ pub(super) async fn edit_page(
     let mut f = Filled::new()
         .with("name", &package.name)
         .with("price", input::amount_text(package.price, digits))
-        .with("cost_price", input::amount_text(package.cost_price, digits))
-        .with("visibility", &package.visibility);
+        .with("cost_price", input::amount_text(package.cost_price, digits));
     if package.level == MASTER {
         f = service_fields(f, &package);
     }
@@ -229,15 +227,13 @@ async fn master_input(
     let name = errors.take(rules::parse_name(form.text("name")));
     let service = service(form, &mut errors);
     let price = money(form, "price", digits, &mut errors);
-    let visibility = visibility(form, &mut errors);
-    match (name, service, price, visibility) {
-        (Some(name), Some(service), Some(price), Some(visibility)) if errors.is_empty() => {
+    match (name, service, price) {
+        (Some(name), Some(service), Some(price)) if errors.is_empty() => {
             Ok(ops::package::MasterInput {
                 tenant,
                 name,
                 service,
                 price,
-                visibility,
             })
         }
         _ => Err(OpError::Invalid(errors)),
@@ -313,7 +309,6 @@ async fn changes(
         } else {
             money(form, "cost_price", digits, &mut errors)
         },
-        visibility: visibility(form, &mut errors),
     };
     if errors.is_empty() {
         Ok(changes)

@@ -75,7 +75,6 @@ pub struct PackageRow {
     price: String,
     cost_price: String,
     pool: String,
-    visibility: &'static str,
 }
 
 /// What rows and forms show of a package's neighbours: pool and owner names, currencies.
@@ -131,7 +130,6 @@ impl Around {
                 self.tenants.money(p.tenant_id, p.cost_price)
             },
             pool: self.pool_name(p.ip_pool_id),
-            visibility: t.t(&format!("packages.visibility_{}", p.visibility)),
         }
     }
 }
