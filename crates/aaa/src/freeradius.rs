@@ -17,6 +17,10 @@ pub const DEFAULT_FROM: &str = "/etc/freeradius/3.0";
 /// The role the generated script creates when no `--db-user` is given.
 pub const DEFAULT_ROLE: &str = "lastmile_freeradius";
 
+/// How long FreeRADIUS keeps a router it looked up in `nas` before looking it up again, in
+/// seconds: a re-keyed or removed router takes effect within this.
+pub const DEFAULT_CLIENT_LIFETIME: u32 = 10;
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -28,6 +32,8 @@ pub struct Options {
     pub database_url: String,
     /// The PostgreSQL role FreeRADIUS logs in as, instead of the URL's login.
     pub db_login: Option<Login>,
+    /// Seconds FreeRADIUS keeps a router before looking it up in `nas` again.
+    pub client_lifetime: u32,
 }
 
 /// What was generated.
@@ -131,6 +137,22 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
     let _ = std::fs::remove_file(&link);
     symlink("../mods-available/sql", &link).map_err(io_error(&link))?;
     files.note("mods-enabled/sql");
+    // Routers are looked up in `nas` when they first send, and again after their lifetime:
+    // a router added, re-keyed or removed in lastmile takes effect without a restart.
+    files.write(
+        "clients.conf",
+        &edit::clients_conf(options.client_lifetime),
+        0o640,
+    )?;
+    files.write(
+        "sites-available/lastmile-clients",
+        edit::CLIENTS_SITE,
+        0o640,
+    )?;
+    let site = out.join("sites-enabled/lastmile-clients");
+    let _ = std::fs::remove_file(&site);
+    symlink("../sites-available/lastmile-clients", &site).map_err(io_error(&site))?;
+    files.note("sites-enabled/lastmile-clients");
     for site in ["sites-available/default", "sites-enabled/default"] {
         let path = out.join(site);
         let is_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());

@@ -88,8 +88,9 @@ pub fn sql_module(target: &Target, login: &Login) -> String {
     }
     text.push_str(
         "\n\tdelete_stale_sessions = yes\n\
-         \t# Routers are rows of `nas`, read at start-up: restart FreeRADIUS after changing one.\n\
-         \tread_clients = yes\n\
+         \t# Routers are rows of `nas`, looked up when they send (clients.conf and the\n\
+         \t# lastmile_clients server), never read once at start-up.\n\
+         \tread_clients = no\n\
          \tgroup_attribute = \"SQL-Group\"\n\n\
          \tpool {\n\
          \t\tstart = ${thread[pool].start_servers}\n\
@@ -106,6 +107,62 @@ pub fn sql_module(target: &Target, login: &Login) -> String {
     );
     text
 }
+
+/// lastmile's `clients.conf`: no client of its own. Every address may be a router; one not
+/// known yet is looked up in `nas` by the `lastmile_clients` server and kept `lifetime`
+/// seconds, then looked up again, so routers added, re-keyed or removed in lastmile take
+/// effect within `lifetime` without a restart. An address not in `nas` gets no answer.
+pub fn clients_conf(lifetime: u32) -> String {
+    let lifetime = lifetime.max(1);
+    format!(
+        "# RADIUS clients of lastmile. Written by `lastmile radius freeradius-config`;\n\
+         # regenerate it rather than editing it. Routers are rows of lastmile's `nas` table:\n\
+         # an address sending for the first time is looked up there (sites-enabled/lastmile-clients)\n\
+         # and kept {lifetime} s, then looked up again. An address not in `nas` is ignored.\n\
+         # A static client defined here would shadow its router's row: define none.\n\
+         client lastmile_ipv4 {{\n\
+         \tipaddr = 0.0.0.0/0\n\
+         \tdynamic_clients = lastmile_clients\n\
+         \tlifetime = {lifetime}\n\
+         }}\n\
+         client lastmile_ipv6 {{\n\
+         \tipv6addr = ::/0\n\
+         \tdynamic_clients = lastmile_clients\n\
+         \tlifetime = {lifetime}\n\
+         }}\n"
+    )
+}
+
+/// The server that defines a router from its `nas` row (the secret, the short name and the
+/// type), for the address it sends from; nothing for an address not there.
+pub const CLIENTS_SITE: &str = "# Routers as RADIUS clients, from lastmile's `nas` table. Written by\n\
+# `lastmile radius freeradius-config`; regenerate it rather than editing it.\n\
+server lastmile_clients {\n\
+\tauthorize {\n\
+\t\tif (&Packet-Src-IP-Address) {\n\
+\t\t\tif (\"%{sql:SELECT COUNT(*) FROM nas WHERE nasname = '%{Packet-Src-IP-Address}'}\" == 1) {\n\
+\t\t\t\tupdate control {\n\
+\t\t\t\t\t&FreeRADIUS-Client-IP-Address = \"%{Packet-Src-IP-Address}\"\n\
+\t\t\t\t\t&FreeRADIUS-Client-Secret = \"%{sql:SELECT secret FROM nas WHERE nasname = '%{Packet-Src-IP-Address}'}\"\n\
+\t\t\t\t\t&FreeRADIUS-Client-Shortname = \"%{sql:SELECT shortname FROM nas WHERE nasname = '%{Packet-Src-IP-Address}'}\"\n\
+\t\t\t\t\t&FreeRADIUS-Client-NAS-Type = \"other\"\n\
+\t\t\t\t}\n\
+\t\t\t\tok\n\
+\t\t\t}\n\
+\t\t}\n\
+\t\telsif (&Packet-Src-IPv6-Address) {\n\
+\t\t\tif (\"%{sql:SELECT COUNT(*) FROM nas WHERE nasname = '%{Packet-Src-IPv6-Address}'}\" == 1) {\n\
+\t\t\t\tupdate control {\n\
+\t\t\t\t\t&FreeRADIUS-Client-IPv6-Address = \"%{Packet-Src-IPv6-Address}\"\n\
+\t\t\t\t\t&FreeRADIUS-Client-Secret = \"%{sql:SELECT secret FROM nas WHERE nasname = '%{Packet-Src-IPv6-Address}'}\"\n\
+\t\t\t\t\t&FreeRADIUS-Client-Shortname = \"%{sql:SELECT shortname FROM nas WHERE nasname = '%{Packet-Src-IPv6-Address}'}\"\n\
+\t\t\t\t\t&FreeRADIUS-Client-NAS-Type = \"other\"\n\
+\t\t\t\t}\n\
+\t\t\t\tok\n\
+\t\t\t}\n\
+\t\t}\n\
+\t}\n\
+}\n";
 
 fn sql_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -249,15 +306,19 @@ pub fn readme(target: &Target, from: &Path, out: &Path, login: Option<&Login>) -
          /etc/freeradius/3.0 with this directory and regenerate there).\n\n\
          What differs from the installed configuration:\n\
          - mods-available/sql is lastmile's (linked from mods-enabled/sql): the {dialect} driver,\n\
-         \x20 lastmile's database, every table name, read_clients = yes from the `nas` table.\n\
+         \x20 lastmile's database, every table name; read_clients = no.\n\
+         - clients.conf and sites-enabled/lastmile-clients: routers are looked up in the `nas`\n\
+         \x20 table when they first send and again after their lifetime, so a router added,\n\
+         \x20 re-keyed or removed in lastmile takes effect without a restart.\n\
          - radiusd.conf: raddbdir is this directory.\n\
          - sites-available/default: `sql` in session {{}} (Simultaneous-Use).\n\
          - mods-config/sql/main/*/queries.conf: the post-auth log stores no password.\n\
          - mods-config/sql/main/sqlite/queries.conf: simul_verify_query uses the user name.\n\
          - mods-config/sql/counter/sqlite/*.conf: epoch times read as integers; MAX for GREATEST.\n\n\
-         Routers are the `nas` rows lastmile writes; FreeRADIUS reads them at start-up only:\n\
-         restart it after adding a router or changing its address or secret. A client of the\n\
-         same address in clients.conf conflicts with a router's row: remove it.\n",
+         Routers are the `nas` rows lastmile writes. FreeRADIUS serves a new router from its\n\
+         first request, and a changed secret or a removed router after the client lifetime\n\
+         (--client-lifetime, in clients.conf). Clients of your own belong in `nas` too: a\n\
+         client defined in clients.conf would shadow a router's row.\n",
         from = from.display(),
         out = out.display(),
         dialect = target.dialect(),

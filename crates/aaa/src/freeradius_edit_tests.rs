@@ -78,7 +78,7 @@ fn the_sql_module_names_every_table_and_reads_clients() {
     assert!(sqlite.contains("dialect = \"sqlite\""));
     assert!(sqlite.contains("filename = '/var/lib/lastmile/lastmile.db'"));
     assert!(sqlite.contains(&format!("busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")));
-    assert!(sqlite.contains("read_clients = yes"));
+    assert!(sqlite.contains("read_clients = no"));
     for (setting, table) in TABLES {
         assert!(
             sqlite.contains(&format!("{setting} = \"{table}\"")),

@@ -1,6 +1,8 @@
 //! `lastmile radius verify`: compares the FreeRADIUS projection as stored (`radcheck`,
-//! `radreply`) with what the domain says now for every live customer, and finds rows that
-//! belong to no live customer (archived, deleted, or written by hand). Reports the drift and,
+//! `radreply`) with what the domain says now for every live customer (none at all for the
+//! customers of an archived tenant), finds rows that belong to no live customer (archived,
+//! deleted, or written by hand), and RADIUS clients (`nas`) of no live router (an archived
+//! router or tenant, or written by hand). Reports the drift and,
 //! with `fix`, repairs it through the write path, audited as the system.
 //!
 //! Customers are read in pages by id (a page's stored rows and groups in three queries, the
@@ -14,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use store::entity::customer;
+use store::entity::nas;
 use store::entity::radius_item::{radcheck, radreply};
 use store::list::EntityTrait as _;
 use store::radius::Row;
@@ -71,6 +74,8 @@ pub enum StrayReason {
     Gone,
     /// It names no customer (written outside lastmile).
     Unowned,
+    /// Its customer's tenant, or its router's, is archived.
+    TenantArchived,
 }
 
 /// A row of no live customer.
@@ -92,6 +97,22 @@ pub struct StrayRow {
     pub repaired: bool,
 }
 
+/// A RADIUS client (`nas` row) of no live router: FreeRADIUS would still accept requests
+/// from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrayNas {
+    /// The row id.
+    pub id: i32,
+    /// The client's address.
+    pub nasname: String,
+    /// The router it names.
+    pub router_id: Option<i64>,
+    /// Why it is stray.
+    pub reason: StrayReason,
+    /// True when `fix` deleted it.
+    pub repaired: bool,
+}
+
 /// What `verify` found.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
@@ -107,6 +128,8 @@ pub struct Report {
     pub customer_drift: Vec<CustomerDrift>,
     /// The stray rows (at most [`MAX_LISTED`]).
     pub stray_rows: Vec<StrayRow>,
+    /// The `nas` rows of no live router (at most [`MAX_LISTED`]); counted in `stray`.
+    pub stray_nas: Vec<StrayNas>,
 }
 
 impl Report {
@@ -153,6 +176,7 @@ pub async fn verify(db: &Db, fix: bool, now: DateTime<Utc>) -> StoreResult<Repor
     for table in [Table::Check, Table::Reply] {
         stray_rows(db, table, fix, now, &mut report).await?;
     }
+    stray_clients(db, fix, now, &mut report).await?;
     Ok(report)
 }
 
@@ -442,6 +466,85 @@ async fn audit_stray(w: &mut Write, row: &StrayRow) -> StoreResult<()> {
         after: None,
     })
     .await
+}
+
+/// Looks for `nas` rows of no live router: written outside lastmile, of an archived
+/// router, or of an archived tenant's router. With `fix`, deletes them.
+async fn stray_clients(
+    db: &Db,
+    fix: bool,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> StoreResult<()> {
+    let mut last = 0i32;
+    loop {
+        let page = nas::Entity::find()
+            .cursor_by(nas::Column::Id)
+            .after(last)
+            .first(PAGE)
+            .all(db.conn())
+            .await?;
+        let Some(end) = page.last() else { break };
+        last = end.id;
+        let mut named: Vec<i64> = page.iter().filter_map(|n| n.router_id).collect();
+        named.sort_unstable();
+        named.dedup();
+        let states = store::network::router_states(db.conn(), &named).await?;
+        for client in page {
+            let reason = match client.router_id {
+                None => Some(StrayReason::Unowned),
+                Some(router) => match states.get(&router) {
+                    None => Some(StrayReason::Gone),
+                    Some((true, _)) => Some(StrayReason::Archived),
+                    Some((false, true)) => Some(StrayReason::TenantArchived),
+                    Some((false, false)) => None,
+                },
+            };
+            let Some(reason) = reason else { continue };
+            let mut stray = StrayNas {
+                id: client.id,
+                nasname: client.nasname,
+                router_id: client.router_id,
+                reason,
+                repaired: false,
+            };
+            if fix {
+                stray.repaired = delete_client(db, &stray, now).await?;
+                report.repaired += u64::from(stray.repaired);
+            }
+            report.stray += 1;
+            if report.stray_nas.len() < MAX_LISTED {
+                report.stray_nas.push(stray);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes a stray RADIUS client; false when it had gone already.
+async fn delete_client(db: &Db, stray: &StrayNas, now: DateTime<Utc>) -> StoreResult<bool> {
+    let mut w = db.write(Author::system(AUTHOR), now).await?;
+    let deleted = nas::Entity::delete_by_id(stray.id).exec(w.tx()).await?;
+    if deleted.rows_affected == 0 {
+        w.rollback().await?;
+        return Ok(false);
+    }
+    // The secret stays out of the log.
+    w.audit(AuditEntry {
+        tenant_id: None,
+        action: "radius.repair",
+        entity: "nas",
+        entity_id: Some(i64::from(stray.id)),
+        before: Some(json!({
+            "nasname": stray.nasname,
+            "router_id": stray.router_id,
+            "reason": stray.reason,
+        })),
+        after: None,
+    })
+    .await?;
+    w.commit().await?;
+    Ok(true)
 }
 
 #[cfg(test)]

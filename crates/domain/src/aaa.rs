@@ -81,6 +81,8 @@ pub struct Subscriber<'a> {
     pub static_ip: Option<Ipv4Addr>,
     /// Sessions allowed at once.
     pub simultaneous_use: u32,
+    /// Its tenant is archived: the ISP no longer serves anyone.
+    pub tenant_archived: bool,
 }
 
 /// What the AAA rules need of a package.
@@ -134,6 +136,8 @@ pub enum RejectReason {
     Expired,
     /// Its volume is used up.
     QuotaExhausted,
+    /// Its tenant is archived.
+    TenantArchived,
 }
 
 /// The answer at one instant.
@@ -214,6 +218,11 @@ pub fn project(
     policy: &SuspensionPolicy,
     used_bytes: i64,
 ) -> Projection {
+    if sub.tenant_archived {
+        // No rows at all: FreeRADIUS knows no such user and refuses it, as it refuses an
+        // archived customer.
+        return Projection::default();
+    }
     let remaining = remaining_volume(service, used_bytes);
     let mut check = vec![
         set("Cleartext-Password", sub.password),
@@ -255,6 +264,9 @@ pub fn decide(
     used_bytes: i64,
     now: DateTime<Utc>,
 ) -> Decision {
+    if sub.tenant_archived {
+        return Decision::Reject(RejectReason::TenantArchived);
+    }
     let remaining = remaining_volume(service, used_bytes);
     if let Some(reason) = standing_refusal(sub, policy, remaining) {
         return Decision::Reject(reason);

@@ -16,6 +16,7 @@ fn subscriber() -> Subscriber<'static> {
         mac: None,
         static_ip: None,
         simultaneous_use: 1,
+        tenant_archived: false,
     }
 }
 
@@ -154,6 +155,21 @@ fn suspension_follows_the_tenants_policy_and_disabled_is_always_refused() {
         assert_eq!(
             decide(&disabled, &service(), &policy, 0, now()),
             Decision::Reject(RejectReason::Disabled)
+        );
+    }
+}
+
+#[test]
+fn the_customers_of_an_archived_tenant_vanish_from_radius_and_are_refused() {
+    let sub = Subscriber {
+        tenant_archived: true,
+        ..subscriber()
+    };
+    for policy in [SuspensionPolicy::Reject, SuspensionPolicy::Pool("x".into())] {
+        assert_eq!(project(&sub, &service(), &policy, 0), Projection::default());
+        assert_eq!(
+            decide(&sub, &service(), &policy, 0, now()),
+            Decision::Reject(RejectReason::TenantArchived)
         );
     }
 }

@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
 use thiserror::Error;
@@ -38,6 +38,9 @@ pub struct ClientConfig {
     /// Add Event-Timestamp (now) to CoA and Disconnect requests that lack one (RFC 5176 §3.3,
     /// replay protection; default: yes).
     pub event_timestamp: bool,
+    /// The address to send from (default: any, as the system routes); a NAS's own address
+    /// when testing as that NAS.
+    pub source: Option<IpAddr>,
 }
 
 impl Default for ClientConfig {
@@ -49,6 +52,7 @@ impl Default for ClientConfig {
             message_authenticator: true,
             require_message_authenticator: false,
             event_timestamp: true,
+            source: None,
         }
     }
 }
@@ -316,9 +320,10 @@ impl Client {
         }
         let bytes = request.encode_request(&self.secret)?;
         let request_authenticator = sent_authenticator(&bytes);
-        let local: SocketAddr = match self.server {
-            SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-            SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+        let local: SocketAddr = match (self.config.source, self.server) {
+            (Some(source), _) => (source, 0).into(),
+            (None, SocketAddr::V4(_)) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+            (None, SocketAddr::V6(_)) => (Ipv6Addr::UNSPECIFIED, 0).into(),
         };
         let socket = UdpSocket::bind(local).await?;
         socket.connect(self.server).await?;

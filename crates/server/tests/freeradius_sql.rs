@@ -58,16 +58,17 @@ async fn an_active_customer_is_accepted_with_its_package_and_the_refused_are_rej
     .await;
     let radius = FreeRadius::start(&app).await;
 
-    // The router made in lastmile is FreeRADIUS's client, with the secret lastmile made.
-    assert!(
-        radius.log().contains("Adding client 127.0.0.1"),
-        "{}",
-        radius.tail()
-    );
+    // The router made in lastmile is FreeRADIUS's client, with the secret lastmile made,
+    // looked up in `nas` when it first sends.
     radius.expect(
         &radius.radtest(&isp.secret, "alice", "alice-pw1"),
         ACCEPT,
         "radtest with the router's secret",
+    );
+    assert!(
+        radius.log().contains("Adding client 127.0.0.1"),
+        "{}",
+        radius.tail()
     );
     let wrong_secret = radius.login("testing123", "alice", "alice-pw1");
     assert_eq!(
@@ -490,7 +491,102 @@ async fn radius_verify_reports_drift_and_repairs_it(backend: Backend) {
     );
 }
 
+async fn archiving_a_tenant_stops_its_service_and_verify_watches_it_stay_stopped(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    let dev = isp.dev.clone();
+    api::customer(&app, &dev, isp.tenant, isp.home, "alice", json!({})).await;
+    let radius = FreeRadius::start(&app).await;
+    radius.expect(
+        &radius.login(&isp.secret, "alice", "alice-pw1"),
+        ACCEPT,
+        "served while the tenant is",
+    );
+    let (status, body) = app
+        .delete(&format!("/api/v1/tenants/{}", isp.tenant), &dev)
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    radius.expect(
+        &radius.login(&isp.secret, "alice", "alice-pw1"),
+        REJECT,
+        "an archived tenant's customer",
+    );
+    let rows = |table: &str| {
+        format!(
+            "SELECT CAST(tenant_id AS TEXT) FROM {table} WHERE tenant_id = {}",
+            isp.tenant
+        )
+    };
+    for table in ["radcheck", "radreply", "nas"] {
+        assert!(column(&app, &rows(table)).await.is_empty(), "{table}");
+    }
+    let conn = app.state.db.conn();
+    let config = &app.config;
+    let (url, data) = (config.database_url(), config.data_dir.display().to_string());
+    let verify = |fix: bool| {
+        let mut args = vec![
+            "radius",
+            "verify",
+            "--database-url",
+            &url,
+            "--data-dir",
+            &data,
+        ];
+        if fix {
+            args.push("--fix");
+        }
+        support_freeradius::lastmile(&args)
+    };
+    let clean = verify(false);
+    assert_eq!(clean.code, Some(0), "{clean:?}");
+    // Rows put back behind lastmile's back are drift, and repaired.
+    let router = column(
+        &app,
+        &format!(
+            "SELECT CAST(id AS TEXT) FROM router WHERE tenant_id = {}",
+            isp.tenant
+        ),
+    )
+    .await;
+    let router = router[0].clone().unwrap();
+    for sql in [
+        format!(
+            "INSERT INTO nas (nasname, shortname, secret, tenant_id, router_id) VALUES ('127.0.0.9', 'old', 'x', {}, {router})",
+            isp.tenant
+        ),
+        format!(
+            "INSERT INTO radcheck (username, attribute, op, value, tenant_id, customer_id) SELECT username, 'Cleartext-Password', ':=', 'z', tenant_id, id FROM customer WHERE tenant_id = {}",
+            isp.tenant
+        ),
+    ] {
+        conn.execute_unprepared(&sql).await.unwrap();
+    }
+    let found = verify(false);
+    assert_eq!(found.code, Some(1), "{found:?}");
+    assert!(
+        found
+            .stdout
+            .contains(&format!("(127.0.0.9): router {router}, TenantArchived")),
+        "{found:?}"
+    );
+    assert!(
+        found.stdout.contains("1 drifted, 1 stray rows"),
+        "{found:?}"
+    );
+    assert!(
+        !found.stdout.contains(":= z"),
+        "passwords stay hidden: {found:?}"
+    );
+    let fixed = verify(true);
+    assert!(fixed.stdout.contains("2 repaired"), "{fixed:?}");
+    assert_eq!(verify(false).code, Some(0));
+    for table in ["radcheck", "nas"] {
+        assert!(column(&app, &rows(table)).await.is_empty(), "{table}");
+    }
+}
+
 both_backends!(
+    archiving_a_tenant_stops_its_service_and_verify_watches_it_stay_stopped,
     an_active_customer_is_accepted_with_its_package_and_the_refused_are_rejected,
     changes_reach_the_next_request_in_a_tenant_west_of_utc,
     a_suspended_customer_gets_what_its_tenants_policy_says,
@@ -560,13 +656,19 @@ fn the_generator_runs_as_freeradius_own_user_and_keeps_to_an_empty_directory() {
         "login = 'radius_ro'",
         "password = 'ro-secret'",
         "radius_db = 'isp'",
-        "read_clients = yes",
+        "read_clients = no",
         "client_table = \"nas\"",
     ] {
         assert!(sql.contains(line), "{line} in\n{sql}");
     }
     let link = std::fs::read_link(out.join("mods-enabled/sql")).unwrap();
     assert_eq!(link, std::path::PathBuf::from("../mods-available/sql"));
+    // Routers are looked up in `nas`; clients.conf defines none of its own.
+    let clients = std::fs::read_to_string(out.join("clients.conf")).unwrap();
+    assert!(clients.contains("dynamic_clients = lastmile_clients"), "{clients}");
+    assert!(!clients.contains("secret"), "{clients}");
+    let site = std::fs::read_link(out.join("sites-enabled/lastmile-clients")).unwrap();
+    assert_eq!(site, std::path::PathBuf::from("../sites-available/lastmile-clients"));
     let role = std::fs::read_to_string(out.join("lastmile-freeradius-role.sql")).unwrap();
     assert!(
         role.contains("GRANT CONNECT ON DATABASE \"isp\" TO \"radius_ro\""),

@@ -65,10 +65,21 @@ async fn a_router_shows_its_generated_secret_once_and_is_written_to_nas(backend:
     let id = reply.action_id("/panel/routers/").unwrap();
     let page = format!("/panel/routers/{id}");
 
-    // Never again: neither the router's page nor the list shows it.
+    // The lines to paste into the router carry the secret on the page that shows it.
+    assert!(
+        reply.has(&format!("secret=&quot;{secret}&quot;"))
+            || reply.has(&format!("secret=&#34;{secret}&#34;")),
+        "{}",
+        reply.body
+    );
+    assert!(reply.has("src-address=10.9.0.1") && reply.has("/radius incoming set accept=yes"));
+
+    // Never again: neither the router's page nor the list shows it; the lines name a
+    // placeholder.
     let shown = admin.get(&page).await;
     assert_eq!(shown.status, StatusCode::OK);
     assert!(secret_on(&shown).is_none() && !shown.has(&secret));
+    assert!(shown.has("/radius add address=") && shown.has("THE-ROUTER-SECRET"));
     let list = admin.get("/panel/routers").await;
     assert_eq!(list.rows("router"), [id]);
     assert!(list.has("Core 1") && !list.has(&secret));

@@ -12,7 +12,8 @@ pub use pool::{
 };
 pub use router::{
     API_PASSWORD_CONTEXT, NewRouter, ROUTERS, Router, RouterChanges, SECRET_CONTEXT,
-    archive_router, create_router, find_router, list_routers, router_snapshot, update_router,
+    archive_router, create_router, find_router, list_routers, router_snapshot, router_states,
+    update_router,
 };
 pub use zone::{
     ZONES, Zone, archive_zone, create_zone, find_zone, list_zones, update_zone, zone_snapshot,

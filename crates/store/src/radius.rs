@@ -78,6 +78,28 @@ pub async fn remove(w: &Write, customer: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// Deletes every FreeRADIUS row of tenant `tenant`'s subscribers and the `nas` rows of
+/// its routers.
+pub async fn remove_tenant(w: &Write, tenant: TenantId) -> StoreResult<()> {
+    radcheck::Entity::delete_many()
+        .filter(radcheck::Column::TenantId.eq(tenant.0))
+        .exec(w.tx())
+        .await?;
+    radreply::Entity::delete_many()
+        .filter(radreply::Column::TenantId.eq(tenant.0))
+        .exec(w.tx())
+        .await?;
+    radusergroup::Entity::delete_many()
+        .filter(radusergroup::Column::TenantId.eq(tenant.0))
+        .exec(w.tx())
+        .await?;
+    crate::entity::nas::Entity::delete_many()
+        .filter(crate::entity::nas::Column::TenantId.eq(tenant.0))
+        .exec(w.tx())
+        .await?;
+    Ok(())
+}
+
 /// The groups `radusergroup` puts the customer in (by its id or its user name): none, when
 /// the projection holds.
 pub async fn groups<C: ConnectionTrait>(

@@ -306,7 +306,8 @@ pub async fn update(
     Ok(after)
 }
 
-/// Archives a tenant: nobody of it signs in any more; everything that refers to it stays.
+/// Archives a tenant: its staff can no longer sign in, its subscribers' FreeRADIUS rows
+/// and its routers' `nas` rows go (so nobody is served any more), its records stay.
 pub async fn archive(w: &mut Write, scope: &TenantScope, id: TenantId) -> StoreResult<Tenant> {
     let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
     if before.status == ARCHIVED {
@@ -319,6 +320,9 @@ pub async fn archive(w: &mut Write, scope: &TenantScope, id: TenantId) -> StoreR
     row.status = Set(ARCHIVED.to_owned());
     row.archived_at = Set(Some(w.now()));
     let after = update_versioned::<Entity>(w, row, id.0, before.version, UNIQUE_KEYS).await?;
+    // The ISP stops serving: FreeRADIUS forgets its subscribers and its routers.
+    crate::radius::remove_tenant(w, id).await?;
+    w.aaa_changed(Some(id), None, "tenant.archive").await?;
     w.audit(AuditEntry {
         tenant_id: Some(id),
         action: "tenant.archive",
@@ -329,6 +333,14 @@ pub async fn archive(w: &mut Write, scope: &TenantScope, id: TenantId) -> StoreR
     })
     .await?;
     Ok(after)
+}
+
+/// True when tenant `id` is archived (or gone).
+pub async fn is_archived<C: ConnectionTrait>(conn: &C, id: TenantId) -> StoreResult<bool> {
+    Ok(Entity::find_by_id(id.0)
+        .one(conn)
+        .await?
+        .is_none_or(|t| t.status != ACTIVE))
 }
 
 async fn has_customers(w: &Write, id: TenantId) -> StoreResult<bool> {

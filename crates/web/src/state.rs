@@ -42,6 +42,25 @@ impl Settings {
     pub fn https(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+
+    /// The host routers send RADIUS to, as far as lastmile knows it: the host of the public
+    /// address, else a placeholder for the operator to fill in.
+    pub fn radius_server(&self) -> String {
+        let rest = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, rest)| rest);
+        let authority = rest.split('/').next().unwrap_or("");
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => authority.split(':').next().unwrap_or(""),
+        };
+        if host.is_empty() {
+            "RADIUS-SERVER".to_owned()
+        } else {
+            host.to_owned()
+        }
+    }
 }
 
 impl Default for Settings {

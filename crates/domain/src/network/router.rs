@@ -105,6 +105,22 @@ pub fn parse_api_user(raw: &str) -> Result<String, FieldError> {
     Ok(user.to_owned())
 }
 
+/// What an operator pastes into a router's terminal so it asks lastmile's RADIUS server
+/// (`server`, an address or a name) with `secret` (a placeholder when `None`: a secret is
+/// shown once, when it is made), sending from `nas_address`, and takes CoA and Disconnect
+/// requests: the `/radius` client, incoming requests on 3799, and RADIUS for PPP with
+/// accounting every five minutes.
+pub fn routeros_radius_lines(server: &str, secret: Option<&str>, nas_address: IpAddr) -> String {
+    let secret = secret.unwrap_or("THE-ROUTER-SECRET");
+    format!(
+        "/radius add address={server} secret=\"{secret}\" service=ppp,hotspot \
+         src-address={nas_address} authentication-port=1812 accounting-port=1813 timeout=3s \
+         comment=\"lastmile\"\n\
+         /radius incoming set accept=yes port=3799\n\
+         /ppp aaa set use-radius=yes accounting=yes interim-update=5m"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +139,21 @@ mod tests {
         assert!(parse_api_address("bad host").is_err());
         assert_eq!(parse_port("api_port", 8729).unwrap(), 8729);
         assert!(parse_port("api_port", 0).is_err() && parse_port("api_port", 70000).is_err());
+    }
+
+    #[test]
+    fn the_routeros_lines_name_the_server_the_secret_and_the_source() {
+        let lines = routeros_radius_lines(
+            "radius.isp.example",
+            Some("s3cretsecret"),
+            "10.0.0.1".parse().unwrap(),
+        );
+        assert!(lines.starts_with(
+            "/radius add address=radius.isp.example secret=\"s3cretsecret\" service=ppp,hotspot \
+             src-address=10.0.0.1 "
+        ));
+        assert!(lines.contains("/radius incoming set accept=yes port=3799"));
+        let hidden = routeros_radius_lines("r", None, "10.0.0.1".parse().unwrap());
+        assert!(hidden.contains("secret=\"THE-ROUTER-SECRET\""));
     }
 }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::serve::{ConfigArgs, init_logging, load, open_database};
-use aaa::freeradius::{self, DEFAULT_FROM, Options};
+use aaa::freeradius::{self, DEFAULT_CLIENT_LIFETIME, DEFAULT_FROM, Options};
 use aaa::freeradius_edit::Login;
 use aaa::verify::{self, Report};
 use ops::clock::Clock;
@@ -44,6 +44,10 @@ pub struct FreeradiusConfigArgs {
     /// PostgreSQL: that role's password.
     #[arg(long, requires = "db_user")]
     db_password: Option<String>,
+    /// Seconds FreeRADIUS keeps a router before looking it up in `nas` again: a re-keyed or
+    /// removed router takes effect within this.
+    #[arg(long, default_value_t = DEFAULT_CLIENT_LIFETIME)]
+    client_lifetime: u32,
 }
 
 /// `lastmile radius verify`.
@@ -125,7 +129,20 @@ pub fn render(report: &Report) -> String {
             repaired(r.repaired)
         ));
     }
-    let listed = report.customer_drift.len() + report.stray_rows.len();
+    for n in &report.stray_nas {
+        let router = match n.router_id {
+            Some(id) => format!("router {id}"),
+            None => "no router".to_owned(),
+        };
+        out.push_str(&format!(
+            "nas row {} ({}): {router}, {:?}{}\n",
+            n.id,
+            n.nasname,
+            n.reason,
+            repaired(n.repaired)
+        ));
+    }
+    let listed = report.customer_drift.len() + report.stray_rows.len() + report.stray_nas.len();
     let found = report.drifted + report.stray;
     if (listed as u64) < found {
         out.push_str(&format!("... {} more not listed\n", found - listed as u64));
@@ -155,6 +172,7 @@ pub async fn freeradius_config(args: FreeradiusConfigArgs) -> ExitCode {
             (Some(user), Some(password)) => Some(Login { user, password }),
             _ => None,
         },
+        client_lifetime: args.client_lifetime,
     };
     match freeradius::generate(&options) {
         Ok(generated) => {

@@ -63,6 +63,9 @@ pub struct Target {
     /// Refuse replies without a Message-Authenticator.
     #[arg(long)]
     require_message_authenticator: bool,
+    /// The address to send from (a router's own address, to test as that router).
+    #[arg(long)]
+    source: Option<std::net::IpAddr>,
     /// Extra FreeRADIUS-format dictionary files, loaded over the built-in one (repeatable).
     #[arg(long, value_name = "FILE")]
     dictionary: Vec<PathBuf>,
@@ -181,6 +184,7 @@ async fn test(command: TestCommand) -> Result<ExitCode, String> {
             .map_err(|err| format!("--timeout: {err}"))?,
         retries: target.retries,
         require_message_authenticator: target.require_message_authenticator,
+        source: target.source,
         ..ClientConfig::default()
     };
     let client = Client::with_config(server, secret, config);

@@ -15,6 +15,7 @@ mod nas;
 #[path = "../support_raddb/mod.rs"]
 mod raddb;
 
+#[allow(unused_imports, reason = "each test binary uses a part of the helpers")]
 pub use raddb::{lastmile, lastmile_as};
 use raddb::{replace_listens, run};
 
@@ -33,6 +34,10 @@ use sea_orm::ConnectionTrait as _;
 use crate::support::TestApp;
 
 const FREERADIUS: &str = "/usr/sbin/freeradius";
+
+/// The client lifetime the tests' FreeRADIUS runs with: short, so a re-keyed or removed
+/// router is seen soon.
+pub const CLIENT_LIFETIME: u32 = 2;
 const RADCLIENT: &str = "/usr/bin/radclient";
 const RADTEST: &str = "/usr/bin/radtest";
 
@@ -78,6 +83,7 @@ impl FreeRadius {
                 user: user.clone(),
                 password: password.clone(),
             }),
+            client_lifetime: CLIENT_LIFETIME,
         })
         .expect("the FreeRADIUS configuration is generated");
         if role.is_some() {
@@ -270,9 +276,4 @@ fn prepare_for_test(dir: &Path, raddb: &Path) {
         );
     assert_ne!(text, edited, "radiusd.conf has no logdir/run_dir to move");
     std::fs::write(&conf, edited).unwrap();
-    std::fs::write(
-        raddb.join("clients.conf"),
-        "# Every client is a lastmile router, read from the nas table.\n",
-    )
-    .unwrap();
 }

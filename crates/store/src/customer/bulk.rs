@@ -162,6 +162,7 @@ pub async fn create_many(
             mac: new.mac,
             static_ip: None,
             simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
+            tenant_archived: false,
         };
         let projection = projector.project_as(w.tx(), c, &sub).await?;
         for item in projection.check {

@@ -33,7 +33,8 @@ pub async fn project<C: ConnectionTrait>(
 pub struct Projector {
     packages: HashMap<i64, Package>,
     pools: HashMap<i64, Option<String>>,
-    policies: HashMap<i64, aaa::SuspensionPolicy>,
+    /// Per tenant: its suspension policy, and whether it is archived.
+    tenants: HashMap<i64, (aaa::SuspensionPolicy, bool)>,
 }
 
 impl Projector {
@@ -54,12 +55,14 @@ impl Projector {
             mac: c.mac.as_deref().and_then(MacAddr::parse),
             static_ip: static_ip(c),
             simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
+            tenant_archived: false,
         };
         self.project_as(conn, c, &sub).await
     }
 
     /// The projection of `c` for the subscriber `sub` (its settings as given, for a
-    /// customer being written): `c` gives the package, pool and tenant.
+    /// customer being written): `c` gives the package, pool and tenant (whether it is
+    /// archived is read here, whatever `sub` says).
     pub async fn project_as<C: ConnectionTrait>(
         &mut self,
         conn: &C,
@@ -69,7 +72,11 @@ impl Projector {
         self.load(conn, c).await?;
         let cached = || StoreError::Corrupt(format!("customer {}: projection cache", c.id));
         let package = self.packages.get(&c.package_id).ok_or_else(cached)?;
-        let policy = self.policies.get(&c.tenant_id).ok_or_else(cached)?;
+        let (policy, archived) = self.tenants.get(&c.tenant_id).ok_or_else(cached)?;
+        let sub = aaa::Subscriber {
+            tenant_archived: *archived,
+            ..sub.clone()
+        };
         let pool = pool_of(c, package)
             .and_then(|id| self.pools.get(&id))
             .and_then(Option::as_deref);
@@ -78,7 +85,7 @@ impl Projector {
             volume_bytes: package.volume_bytes,
             pool,
         };
-        Ok(aaa::project(sub, &service, policy, 0))
+        Ok(aaa::project(&sub, &service, policy, 0))
     }
 
     /// Reads what `c`'s projection needs and is not known yet.
@@ -89,12 +96,13 @@ impl Projector {
                 .ok_or_else(|| StoreError::Corrupt(format!("customer {} without package", c.id)))?;
             slot.insert(package);
         }
-        if let Entry::Vacant(slot) = self.policies.entry(c.tenant_id) {
+        if let Entry::Vacant(slot) = self.tenants.entry(c.tenant_id) {
             let tenant = tenant::Entity::find_by_id(c.tenant_id)
                 .one(conn)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("customer {} without tenant", c.id)))?;
-            slot.insert(crate::tenant::suspension_policy(&tenant));
+            let archived = tenant.status != crate::tenant::ACTIVE;
+            slot.insert((crate::tenant::suspension_policy(&tenant), archived));
         }
         let pool = self.packages.get(&c.package_id).and_then(|p| pool_of(c, p));
         if let Some(id) = pool

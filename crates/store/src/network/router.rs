@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    EntityTrait, QueryFilter,
+    EntityTrait, QueryFilter, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -193,6 +193,10 @@ async fn mirror_nas(w: &Write, r: &Router, secret: &str) -> StoreResult<()> {
         .filter(nas::Column::RouterId.eq(r.id))
         .exec(w.tx())
         .await?;
+    // An archived tenant's routers are no RADIUS clients any more.
+    if crate::tenant::is_archived(w.tx(), TenantId(r.tenant_id)).await? {
+        return Ok(());
+    }
     nas::ActiveModel {
         id: NotSet,
         nasname: Set(r.nas_address.clone()),
@@ -209,6 +213,44 @@ async fn mirror_nas(w: &Write, r: &Router, secret: &str) -> StoreResult<()> {
     .insert(w.tx())
     .await?;
     Ok(())
+}
+
+/// Whether a RADIUS client should exist for each router of `ids`: per router found,
+/// `(router archived, its tenant archived)`.
+pub async fn router_states<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, (bool, bool)>> {
+    use crate::entity::tenant;
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let routers: Vec<(i64, i64, Option<chrono::DateTime<chrono::Utc>>)> = router::Entity::find()
+        .select_only()
+        .column(router::Column::Id)
+        .column(router::Column::TenantId)
+        .column(router::Column::ArchivedAt)
+        .filter(router::Column::Id.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut tenants: Vec<i64> = routers.iter().map(|r| r.1).collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    let live: std::collections::HashSet<i64> = tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Id)
+        .filter(tenant::Column::Id.is_in(tenants))
+        .filter(tenant::Column::Status.eq(crate::tenant::ACTIVE))
+        .into_tuple()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(routers
+        .into_iter()
+        .map(|(id, tenant, archived_at)| (id, (archived_at.is_some(), !live.contains(&tenant))))
+        .collect())
 }
 
 /// Changes a router if it is still at `version`, and its `nas` row with it.

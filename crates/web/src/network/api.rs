@@ -366,7 +366,8 @@ async fn update_router(
     ))
 }
 
-/// Deletes (archives) a router; FreeRADIUS forgets it at its next start.
+/// Deletes (archives) a router; FreeRADIUS (on the generated configuration) stops serving it
+/// within its client lifetime.
 #[utoipa::path(delete, path = "/routers/{id}", tag = "network", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_router(

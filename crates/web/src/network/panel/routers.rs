@@ -100,12 +100,14 @@ struct FormPage {
     tenants: Vec<Choice>,
     /// The RADIUS secret, on the page answering the form that made it.
     secret: Option<String>,
+    /// What to paste into the router's terminal (an existing router).
+    routeros: Option<String>,
     api_password_set: bool,
     can_edit: bool,
 }
 
 impl FormPage {
-    fn of(ui: Ui, router: &Router, can_edit: bool) -> Self {
+    fn of(ui: Ui, router: &Router, can_edit: bool, server: &str) -> Self {
         let f = Filled::new()
             .with("name", &router.name)
             .with("nas_address", &router.nas_address)
@@ -125,6 +127,7 @@ impl FormPage {
             f,
             tenants: Vec::new(),
             secret: None,
+            routeros: routeros_lines(server, None, router),
             api_password_set: router.api_password.is_some(),
             can_edit,
         }
@@ -223,6 +226,7 @@ async fn blank_form(
         f: Filled::new().with("api_port", "8728"),
         tenants: lookup::tenant_choices(state, &user.actor).await?,
         secret: None,
+        routeros: None,
         api_password_set: false,
         can_edit: true,
     })
@@ -244,6 +248,7 @@ pub(super) async fn new_form(
 
 /// The router's page right after a form made its secret: shown here, this once.
 fn with_secret(
+    state: &AppState,
     user: &PanelUser,
     headers: &HeaderMap,
     router: &Router,
@@ -253,9 +258,19 @@ fn with_secret(
     let here = format!("/panel/routers/{}", router.id);
     let mut ui = Ui::new(user, Section::Routers, headers, &here);
     ui.flash = Some(flash);
-    let mut page = FormPage::of(ui, router, true);
+    let server = state.settings.radius_server();
+    let mut page = FormPage::of(ui, router, true, &server);
+    page.routeros = routeros_lines(&server, Some(&secret), router);
     page.secret = Some(secret);
     render(&page)
+}
+
+/// The RouterOS lines for `router`, when its address reads.
+fn routeros_lines(server: &str, secret: Option<&str>, router: &Router) -> Option<String> {
+    let address = router.nas_address.parse().ok()?;
+    Some(domain::network::router::routeros_radius_lines(
+        server, secret, address,
+    ))
 }
 
 pub(super) async fn create(
@@ -277,7 +292,7 @@ pub(super) async fn create(
     };
     match result {
         Ok((router, secret)) => {
-            let mut page = with_secret(&user, &headers, &router, secret, "flash.created");
+            let mut page = with_secret(&state, &user, &headers, &router, secret, "flash.created");
             *page.status_mut() = StatusCode::CREATED;
             page
         }
@@ -305,7 +320,12 @@ async fn edit_page(
     let here = format!("/panel/routers/{id}");
     let ui = Ui::new(user, Section::Routers, headers, &here);
     let can_edit = super::may_change(state, &user.actor, router.tenant_id).await;
-    Ok(FormPage::of(ui, &router, can_edit))
+    Ok(FormPage::of(
+        ui,
+        &router,
+        can_edit,
+        &state.settings.radius_server(),
+    ))
 }
 
 pub(super) async fn edit_form(
@@ -381,7 +401,9 @@ pub(super) async fn update(
         Err(errors) => Err(OpError::Invalid(errors)),
     };
     match result {
-        Ok((router, Some(secret))) => with_secret(&user, &headers, &router, secret, "flash.saved"),
+        Ok((router, Some(secret))) => {
+            with_secret(&state, &user, &headers, &router, secret, "flash.saved")
+        }
         Ok((_, None)) => ui::redirect_with(&here, "flash.saved"),
         Err(OpError::VersionMismatch) => ui::redirect_with(&here, "flash.stale"),
         Err(OpError::Invalid(errors)) => refused(&state, &user, &headers, id, &form, &errors).await,
