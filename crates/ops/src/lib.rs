@@ -17,6 +17,7 @@ pub mod auth;
 pub mod clock;
 pub mod customer;
 pub mod error;
+pub mod job;
 pub mod network;
 pub mod package;
 pub mod tenant;

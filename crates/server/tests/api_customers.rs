@@ -617,6 +617,55 @@ async fn the_list_filters_searches_and_scopes(backend: Backend) {
     assert_eq!(created["operator_id"], isp.op);
 }
 
+/// Sends a CSV import and, once queued (202), waits for its job to finish; returns the
+/// status of the POST and the job's report (or the POST's body when it was refused).
+async fn import(app: &TestApp, token: &str, query: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let response = app
+        .http
+        .post(format!("{}/api/v1/customers/import?{query}", app.base))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
+    let queued: Value = response.json().await.unwrap();
+    if status != StatusCode::ACCEPTED {
+        return (status, queued);
+    }
+    assert_eq!(
+        location,
+        Some(format!("/api/v1/jobs/{}", queued["id"])),
+        "{queued}"
+    );
+    assert_eq!(queued["kind"], "customer.import");
+    let job = wait_for_job(app, token, queued["id"].as_i64().unwrap()).await;
+    assert_eq!(job["status"], "done", "{job}");
+    (status, job["result"].clone())
+}
+
+/// Polls a job until it is done or failed; returns it.
+async fn wait_for_job(app: &TestApp, token: &str, id: i64) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (status, job) = app.get(&format!("/api/v1/jobs/{id}"), token).await;
+        assert_eq!(status, StatusCode::OK, "{job}");
+        if job["status"] == "done" || job["status"] == "failed" {
+            return job;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job {id} never finished: {job}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn a_csv_import_reports_bad_rows_and_creates_the_good_ones(backend: Backend) {
     let app = spawn(backend).await;
     let isp = isp(&app).await;
@@ -630,29 +679,21 @@ async fn a_csv_import_reports_bad_rows_and_creates_the_good_ones(backend: Backen
          imp4,pass-four,Wrong Type,,hotspot,{pppoe},,,,\n",
         pppoe = isp.pppoe
     );
-    let send = |query: &str, body: String| {
-        app.http
-            .post(format!(
-                "{}/api/v1/customers/import?tenant_id={}{query}",
-                app.base, isp.tenant
-            ))
-            .bearer_auth(&isp.dev)
-            .header("content-type", "text/csv")
-            .body(body)
-            .send()
-    };
-    let dry: Value = send("&dry_run=true", csv.clone())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tenant = format!("tenant_id={}", isp.tenant);
+    let (_, dry) = import(
+        &app,
+        &isp.dev,
+        &format!("{tenant}&dry_run=true"),
+        csv.clone().into(),
+    )
+    .await;
     assert_eq!(
         (dry["rows"].as_i64(), dry["created"].as_i64()),
         (Some(6), Some(0))
     );
     assert_eq!(app.count("customer").await, 0);
-    let report: Value = send("", csv.clone()).await.unwrap().json().await.unwrap();
+    let (status, report) = import(&app, &isp.dev, &tenant, csv.clone().into()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(report["created"], 3, "{report}");
     let lines: std::collections::BTreeSet<i64> = report["errors"]
         .as_array()
@@ -671,6 +712,14 @@ async fn a_csv_import_reports_bad_rows_and_creates_the_good_ones(backend: Backen
     for field in ["username", "mobile", "status", "expires_at", "mac"] {
         assert!(bad_fields.contains(&field), "{field} in {bad_fields:?}");
     }
+    assert!(
+        report["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["message"].as_str().is_some_and(|m| !m.is_empty())),
+        "every refused row says why: {report}"
+    );
     // Every created row has its projection.
     let (_, list) = app.get("/api/v1/customers?q=imp", &isp.dev).await;
     for c in list["items"].as_array().unwrap() {
@@ -685,36 +734,29 @@ async fn a_csv_import_reports_bad_rows_and_creates_the_good_ones(backend: Backen
         .find(|c| c["username"] == "imp3")
         .unwrap();
     assert_eq!(imp3["operator_id"], isp.op);
+    // The same file again is refused as a duplicate, naming the job that took it.
+    let (status, refused) = import(&app, &isp.dev, &tenant, csv.clone().into()).await;
+    assert_eq!(
+        (status, refused["error"]["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("duplicate_import")),
+        "{refused}"
+    );
     // Broken files: all or nothing, a bad encoding, an unknown column.
-    let all_or_nothing: Value = send(
-        "&all_or_nothing=true",
+    let (_, all_or_nothing) = import(
+        &app,
+        &isp.dev,
+        &format!("{tenant}&all_or_nothing=true"),
         csv.replace("imp1,", "imp9,")
             .replace("imp2,", "imp8,")
-            .replace("imp3,", "imp7,"),
+            .replace("imp3,", "imp7,")
+            .into(),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(all_or_nothing["created"], 0);
     let mut latin1 = b"username,name,connection_type,package\nlatin,Jos".to_vec();
     latin1.extend_from_slice(&[0xE9]);
     latin1.extend_from_slice(format!(",pppoe,{}\n", isp.pppoe).as_bytes());
-    let report: Value = app
-        .http
-        .post(format!(
-            "{}/api/v1/customers/import?tenant_id={}",
-            app.base, isp.tenant
-        ))
-        .bearer_auth(&isp.dev)
-        .body(latin1)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, report) = import(&app, &isp.dev, &tenant, latin1).await;
     assert_eq!(
         (
             report["errors"][0]["code"].as_str(),
@@ -723,9 +765,69 @@ async fn a_csv_import_reports_bad_rows_and_creates_the_good_ones(backend: Backen
         (Some("not_utf8"), Some(0)),
         "{report}"
     );
-    let response = send("", "name,colour\nx,blue\n".to_owned()).await.unwrap();
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = import(&app, &isp.dev, &tenant, b"name,colour\nx,blue\n".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count("customer").await, 3);
+}
+
+async fn imports_are_jobs_the_callers_scope_lists_with_their_progress(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = isp(&app).await;
+    let tenant = format!("tenant_id={}", isp.tenant);
+    let mut csv = String::from("username,password,name,connection_type,package\n");
+    for n in 0..2500 {
+        csv.push_str(&format!(
+            "bulk{n},pass-{n:05},Bulk {n},pppoe,{}\n",
+            isp.pppoe
+        ));
+    }
+    // A file over a MiB passes with an Idempotency-Key, and a retry with the key replays
+    // the answer instead of refusing a duplicate.
+    let padded = format!("{csv}{}", "\n".repeat(1024 * 1024));
+    let send = || {
+        app.http
+            .post(format!("{}/api/v1/customers/import?{tenant}", app.base))
+            .bearer_auth(&isp.dev)
+            .header("idempotency-key", "bulk-1")
+            .body(padded.clone())
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let first: Value = first.json().await.unwrap();
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let job = wait_for_job(&app, &isp.dev, first["id"].as_i64().unwrap()).await;
+    assert_eq!(job["result"]["created"], 2500, "{job}");
+    assert_eq!(
+        job["progress"],
+        json!({"done": 2500, "total": 2500}),
+        "{job}"
+    );
+    // Listed for the tenant's staff, not for another tenant's.
+    let admin = app
+        .user(&isp.dev, json!({"email": "admin@c.example", "name": "A", "role": "admin", "tenant_id": isp.tenant}))
+        .await;
+    assert!(admin > 0);
+    let admin = app.login("admin@c.example", support::PASSWORD).await;
+    let (_, jobs) = app.get("/api/v1/jobs?kind=customer.import", &admin).await;
+    assert_eq!(jobs["items"][0]["id"], first["id"], "{jobs}");
+    let (_, other) = app
+        .post("/api/v1/tenants", &isp.dev, json!({"name": "Other ISP", "country": "BD", "currency": "BDT", "time_zone": "Asia/Dhaka"}))
+        .await;
+    app.user(
+        &isp.dev,
+        json!({"email": "other@c.example", "name": "O", "role": "admin", "tenant_id": other["id"]}),
+    )
+    .await;
+    let stranger = app.login("other@c.example", support::PASSWORD).await;
+    let (_, none) = app.get("/api/v1/jobs", &stranger).await;
+    assert_eq!(none["items"], json!([]), "{none}");
+    let (status, _) = app
+        .get(&format!("/api/v1/jobs/{}", first["id"]), &stranger)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 async fn a_pool_stays_while_a_customer_is_sent_to_it(backend: Backend) {
@@ -771,5 +873,6 @@ both_backends!(
     static_addresses_are_allocated_once_and_pools_run_out_cleanly,
     the_list_filters_searches_and_scopes,
     a_csv_import_reports_bad_rows_and_creates_the_good_ones,
+    imports_are_jobs_the_callers_scope_lists_with_their_progress,
     a_pool_stays_while_a_customer_is_sent_to_it,
 );

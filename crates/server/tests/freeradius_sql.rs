@@ -665,10 +665,16 @@ fn the_generator_runs_as_freeradius_own_user_and_keeps_to_an_empty_directory() {
     assert_eq!(link, std::path::PathBuf::from("../mods-available/sql"));
     // Routers are looked up in `nas`; clients.conf defines none of its own.
     let clients = std::fs::read_to_string(out.join("clients.conf")).unwrap();
-    assert!(clients.contains("dynamic_clients = lastmile_clients"), "{clients}");
+    assert!(
+        clients.contains("dynamic_clients = lastmile_clients"),
+        "{clients}"
+    );
     assert!(!clients.contains("secret"), "{clients}");
     let site = std::fs::read_link(out.join("sites-enabled/lastmile-clients")).unwrap();
-    assert_eq!(site, std::path::PathBuf::from("../sites-available/lastmile-clients"));
+    assert_eq!(
+        site,
+        std::path::PathBuf::from("../sites-available/lastmile-clients")
+    );
     let role = std::fs::read_to_string(out.join("lastmile-freeradius-role.sql")).unwrap();
     assert!(
         role.contains("GRANT CONNECT ON DATABASE \"isp\" TO \"radius_ro\""),

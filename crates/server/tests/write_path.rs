@@ -111,6 +111,7 @@ async fn a_job_without_a_handler_fails_for_good_with_its_reason(backend: Backend
         dedupe_key: None,
         max_attempts: 5,
         tenant_id: None,
+        created_by: None,
     };
     store::job::schedule(&app.state.db, job, now).await.unwrap();
     app.state.jobs_wake.notify_one();
@@ -135,6 +136,7 @@ async fn a_claim_whose_worker_died_is_taken_over_when_its_lease_runs_out(backend
         dedupe_key: Some("lease-1".into()),
         max_attempts: 3,
         tenant_id: None,
+        created_by: None,
     };
     store::job::schedule(db, job, now).await.unwrap();
     let first = store::job::claim(db, "worker-a", now, now + TimeDelta::minutes(10))

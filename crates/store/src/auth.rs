@@ -68,7 +68,8 @@ pub struct Holder {
     pub tenant: Option<tenant::Model>,
 }
 
-async fn holder<C: ConnectionTrait>(conn: &C, user_id: i64) -> StoreResult<Option<Holder>> {
+/// A user with its tenant, whatever its state (the caller judges whether it may act).
+pub async fn holder<C: ConnectionTrait>(conn: &C, user_id: i64) -> StoreResult<Option<Holder>> {
     let Some(user) = staff_user::Entity::find_by_id(user_id).one(conn).await? else {
         return Ok(None);
     };

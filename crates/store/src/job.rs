@@ -20,7 +20,10 @@ use serde_json::Value;
 use crate::db::{Backend, Db};
 use crate::entity::job::{self, Column, Entity};
 use crate::error::StoreResult;
-use domain::ids::{JobId, TenantId};
+use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::write::Write;
+use domain::access::JobScope;
+use domain::ids::{JobId, TenantId, UserId};
 
 /// A job to run after commit.
 #[derive(Debug, Clone)]
@@ -37,6 +40,8 @@ pub struct NewJob {
     pub max_attempts: i32,
     /// The tenant the job works for.
     pub tenant_id: Option<TenantId>,
+    /// The user who asked for it (`None` for the system's own work).
+    pub created_by: Option<UserId>,
 }
 
 /// A job's life.
@@ -61,6 +66,18 @@ impl JobStatus {
             JobStatus::Done => "done",
             JobStatus::Failed => "failed",
         }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Queued, Self::Running, Self::Done, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text.trim())
+    }
+
+    /// True once the job will not run again.
+    pub fn finished(self) -> bool {
+        matches!(self, Self::Done | Self::Failed)
     }
 }
 
@@ -99,19 +116,25 @@ pub async fn schedule(db: &Db, new: NewJob, now: DateTime<Utc>) -> StoreResult<O
     insert(db.conn(), new, now).await
 }
 
+// The columns are named, not `*`: a statement prepared before a migration added a column
+// would otherwise keep its old width in the driver's statement cache.
 const CLAIM_POSTGRES: &str = "UPDATE job SET status = 'running', attempts = attempts + 1, \
      locked_by = $1, locked_until = $2, updated_at = $3 \
      WHERE id = (SELECT id FROM job \
         WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3) \
         ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING *";
+     RETURNING id, kind, payload, status, run_at, attempts, max_attempts, locked_by, \
+        locked_until, dedupe_key, progress, result, last_error, tenant_id, created_by, \
+        created_at, updated_at, finished_at";
 
 const CLAIM_SQLITE: &str = "UPDATE job SET status = 'running', attempts = attempts + 1, \
      locked_by = ?1, locked_until = ?2, updated_at = ?3 \
      WHERE id = (SELECT id FROM job \
         WHERE (status = 'queued' AND run_at <= ?3) OR (status = 'running' AND locked_until < ?3) \
         ORDER BY run_at, id LIMIT 1) \
-     RETURNING *";
+     RETURNING id, kind, payload, status, run_at, attempts, max_attempts, locked_by, \
+        locked_until, dedupe_key, progress, result, last_error, tenant_id, created_by, \
+        created_at, updated_at, finished_at";
 
 /// Claims the next due job for `worker` with a lease until `lease_until`.
 pub async fn claim(
@@ -227,6 +250,83 @@ fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
+/// The job list: by id (newest first by default).
+pub static LIST: ListSpec<Entity> = ListSpec {
+    sorts: &[SortColumn {
+        name: "id",
+        column: Column::Id,
+        kind: SortKind::Int,
+    }],
+    id: Column::Id,
+    default_sort: "-id",
+};
+
+/// Filters of the job list.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// Jobs of this kind (`customer.import`).
+    pub kind: Option<String>,
+    /// Jobs in this state.
+    pub status: Option<JobStatus>,
+    /// Jobs of this tenant.
+    pub tenant_id: Option<TenantId>,
+}
+
+/// A page of the jobs in the caller's scope.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    scope: &JobScope,
+    filter: &JobFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<Job>> {
+    let mut select = Entity::find().filter(crate::scope::jobs(scope));
+    if let Some(kind) = &filter.kind {
+        select = select.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(Column::Status.eq(status.as_str()));
+    }
+    if let Some(tenant) = filter.tenant_id {
+        select = select.filter(Column::TenantId.eq(tenant.0));
+    }
+    crate::list::fetch(conn, &LIST, select, page).await
+}
+
+/// A job in the caller's scope.
+pub async fn find_scoped<C: ConnectionTrait>(
+    conn: &C,
+    scope: &JobScope,
+    id: JobId,
+) -> StoreResult<Option<Job>> {
+    Ok(Entity::find_by_id(id.0)
+        .filter(crate::scope::jobs(scope))
+        .one(conn)
+        .await?)
+}
+
+/// The job holding dedupe key `key`, if one does.
+pub async fn by_dedupe_key<C: ConnectionTrait>(conn: &C, key: &str) -> StoreResult<Option<Job>> {
+    Ok(Entity::find()
+        .filter(Column::DedupeKey.eq(key))
+        .one(conn)
+        .await?)
+}
+
+/// Lets a finished job's dedupe key go, so the same work may be asked for again.
+pub async fn release_dedupe_key(w: &Write, key: &str) -> StoreResult<()> {
+    Entity::update_many()
+        .col_expr(Column::DedupeKey, Expr::value(Option::<String>::None))
+        .filter(Column::DedupeKey.eq(key))
+        .exec(w.tx())
+        .await?;
+    Ok(())
+}
+
+/// A job's state.
+pub fn status(job: &Job) -> JobStatus {
+    JobStatus::parse(&job.status).unwrap_or(JobStatus::Failed)
+}
+
 /// The job row for `new`.
 fn job_row(new: NewJob, now: DateTime<Utc>) -> job::ActiveModel {
     job::ActiveModel {
@@ -244,6 +344,7 @@ fn job_row(new: NewJob, now: DateTime<Utc>) -> job::ActiveModel {
         result: Set(None),
         last_error: Set(None),
         tenant_id: Set(new.tenant_id.map(|t| t.0)),
+        created_by: Set(new.created_by.map(|u| u.0)),
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),

@@ -22,6 +22,7 @@ pub mod package;
 pub mod radius;
 pub mod scope;
 pub mod tenant;
+pub mod upload;
 pub mod user;
 mod versioned;
 pub mod write;

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, Condition};
 
 use crate::entity::{audit_log, staff_user, tenant};
 use domain::access::{
-    AuditScope, CustomerScope, NetworkScope, PackageScope, Scope, TenantScope, UserScope,
+    AuditScope, CustomerScope, JobScope, NetworkScope, PackageScope, Scope, TenantScope, UserScope,
 };
 use domain::ids::{TenantId, UserId};
 
@@ -54,6 +54,23 @@ pub fn audit(scope: &AuditScope) -> Condition {
             .add(Column::TenantId.eq(tenant.0))
             .add(Column::ActorId.in_subquery(subtree_ids(tenant, root))),
         Scope::Only(id) => Condition::all().add(Column::ActorId.eq(id.0)),
+    }
+}
+
+/// The jobs a scope sees: by tenant, by who asked for them (a reseller's subtree, or one
+/// user); jobs of no tenant (the platform's own) only for the whole platform.
+pub fn jobs(scope: &JobScope) -> Condition {
+    use crate::entity::job::Column;
+    match scope.get() {
+        Scope::All => Condition::all(),
+        Scope::OwnedTenants(owner) => {
+            Condition::all().add(Column::TenantId.in_subquery(owned_tenants(owner)))
+        }
+        Scope::Tenant(id) => Condition::all().add(Column::TenantId.eq(id.0)),
+        Scope::Subtree { tenant, root } => Condition::all()
+            .add(Column::TenantId.eq(tenant.0))
+            .add(Column::CreatedBy.in_subquery(subtree_ids(tenant, root))),
+        Scope::Only(id) => Condition::all().add(Column::CreatedBy.eq(id.0)),
     }
 }
 

@@ -45,6 +45,12 @@ pub mod package {
     pub mod panel;
 }
 
+/// Background jobs, their progress and results.
+pub mod job {
+    pub mod api;
+    pub mod panel;
+}
+
 /// Customers and their import.
 pub mod customer {
     pub mod api;

@@ -49,6 +49,7 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
         (name = "network", description = "Routers (NAS), zones and IP pools"),
         (name = "packages", description = "Master, operator and sub-operator packages"),
         (name = "customers", description = "Subscribers, their FreeRADIUS rows and the CSV import"),
+        (name = "jobs", description = "Background work (imports) with its progress and result"),
     )
 )]
 struct ApiDoc;
@@ -76,7 +77,8 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::network::api::routes())
             .merge(crate::package::api::routes())
             .merge(crate::customer::api::routes())
-            .merge(crate::audit::api::routes()),
+            .merge(crate::audit::api::routes())
+            .merge(crate::job::api::routes()),
     )
 }
 
@@ -141,6 +143,7 @@ fn panel(state: &AppState) -> Router<AppState> {
         .merge(crate::network::panel::routes())
         .merge(crate::package::panel::routes())
         .merge(crate::customer::panel::routes())
+        .merge(crate::job::panel::routes())
         .route("/panel", get(crate::auth::panel::dashboard));
     page::protect(routes, state)
 }

@@ -9,12 +9,14 @@
 //!
 //! Callers: `store` reads the scopes, `server` asks the decisions before every change.
 
+mod capabilities;
 mod isp;
 mod permission;
 mod role;
 mod rules;
 mod scope;
 
+pub use capabilities::{Capabilities, capabilities};
 pub use isp::{
     CustomerScope, NetworkScope, Owner, PackageScope, assign_packages_to, customer_scope,
     manage_customers_of, manage_master_packages, manage_network, network_scope, package_scope,
@@ -26,7 +28,10 @@ pub use rules::{
     delete_tenant, delete_user, may_create_role, parent_roles, place_new_user, reparent_user,
     update_tenant, update_user,
 };
-pub use scope::{AuditScope, Scope, TenantScope, UserScope, audit_scope, tenant_scope, user_scope};
+pub use scope::{
+    AuditScope, JobScope, Scope, TenantScope, UserScope, audit_scope, job_scope, tenant_scope,
+    user_scope,
+};
 
 use crate::ids::{TenantId, UserId};
 

@@ -52,6 +52,10 @@ scope_type!(
     /// Which audit entries a caller reads.
     AuditScope
 );
+scope_type!(
+    /// Which background jobs a caller sees.
+    JobScope
+);
 
 /// The users `actor` sees: everyone for the Developer, the owned tenants for a Super Admin,
 /// the tenant for its Admin and for Managers and Staff granted `view_users` or
@@ -94,6 +98,30 @@ pub fn audit_scope(actor: &Actor) -> AuditScope {
         (Role::SuperAdmin, _) => Scope::OwnedTenants(actor.user_id),
         (Role::Admin, Some(tenant)) => Scope::Tenant(tenant),
         (Role::Manager | Role::Staff, Some(tenant)) if actor.can(Permission::ViewAudit) => {
+            Scope::Tenant(tenant)
+        }
+        (Role::Operator | Role::SubOperator, Some(tenant)) => Scope::Subtree {
+            tenant,
+            root: actor.user_id,
+        },
+        _ => Scope::Only(actor.user_id),
+    })
+}
+
+/// The jobs `actor` sees: all for the Developer (the platform's own housekeeping included),
+/// the owned tenants' for a Super Admin, the tenant's for its Admin and for Managers and
+/// Staff granted the work jobs do (`manage_customers`, `manage_network`) or `view_audit`,
+/// the jobs of its subtree for a reseller, and the jobs it started for everyone else.
+pub fn job_scope(actor: &Actor) -> JobScope {
+    JobScope(match (actor.role, actor.tenant_id) {
+        (Role::Developer, _) => Scope::All,
+        (Role::SuperAdmin, _) => Scope::OwnedTenants(actor.user_id),
+        (Role::Admin, Some(tenant)) => Scope::Tenant(tenant),
+        (Role::Manager | Role::Staff, Some(tenant))
+            if actor.can(Permission::ManageCustomers)
+                || actor.can(Permission::ManageNetwork)
+                || actor.can(Permission::ViewAudit) =>
+        {
             Scope::Tenant(tenant)
         }
         (Role::Operator | Role::SubOperator, Some(tenant)) => Scope::Subtree {

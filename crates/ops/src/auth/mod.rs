@@ -47,6 +47,17 @@ pub fn actor_of(holder: &Holder) -> Result<Actor, OpError> {
     ))
 }
 
+/// The actor and audit author of user `id` as it is now, for work done on its behalf
+/// later (a job it queued): refused when the account or its tenant is no longer active.
+pub async fn acting_user(ctx: &Ctx<'_>, id: UserId) -> Result<(Actor, Author), OpError> {
+    let holder = store::auth::holder(ctx.db.conn(), id.0)
+        .await?
+        .ok_or(OpError::Unauthenticated("account_disabled"))?;
+    let actor = actor_of(&holder)?;
+    let author = Author::user(id, holder.user.email.clone(), None);
+    Ok((actor, author))
+}
+
 /// A user whose password was right.
 #[derive(Debug)]
 pub struct Verified {

@@ -75,13 +75,15 @@ pub struct ImportReport {
 }
 
 /// Imports customers from CSV bytes as `actor`; refused rows are reported, valid rows are
-/// created (unless `dry_run`, or `all_or_nothing` and a row is refused).
+/// created (unless `dry_run`, or `all_or_nothing` and a row is refused). `progress` hears how
+/// far it got after the rows are read and after each batch.
 pub async fn import(
     ctx: &Ctx<'_>,
     actor: &Actor,
     author: Author,
     csv: &[u8],
     options: &ImportOptions,
+    progress: &mut impl Progress,
 ) -> Result<ImportReport, OpError> {
     let (db, now) = (ctx.db, ctx.now);
     let tenant_id = options
@@ -124,6 +126,7 @@ pub async fn import(
     }
     errors.sort_by_key(|e| e.line);
     report.errors = errors;
+    progress.report(report.errors.len(), total).await;
     if options.dry_run || (options.all_or_nothing && !report.errors.is_empty()) {
         return Ok(report);
     }
@@ -137,8 +140,25 @@ pub async fn import(
         }
         w.commit().await?;
         report.created += created.len() + single.len();
+        progress
+            .report(report.errors.len() + report.created, total)
+            .await;
     }
     Ok(report)
+}
+
+/// Who hears how far an import got: rows done (created or refused) of all rows.
+pub trait Progress: Send {
+    /// `done` rows of `total` are dealt with.
+    fn report(&mut self, done: usize, total: usize) -> impl Future<Output = ()> + Send;
+}
+
+/// No one listens.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Progress for Silent {
+    async fn report(&mut self, _done: usize, _total: usize) {}
 }
 
 fn row_error(
@@ -334,14 +354,10 @@ fn first<E: store::list::EntityTrait>(
 
 type Parsed = (Vec<(usize, NewCustomer)>, Vec<RowError>, usize);
 
-/// Reads and validates every row.
-fn read(
-    csv_bytes: &[u8],
-    tenant: &Tenant,
-    actor: &Actor,
-    refs: &References,
-    now: DateTime<Utc>,
-) -> Result<Parsed, OpError> {
+/// A reader positioned after the header row, and the header's column names (lower case);
+/// refused when the header is unreadable, names a column lastmile does not know, or lacks a
+/// required one.
+fn columns(csv_bytes: &[u8]) -> Result<(csv::Reader<&[u8]>, Vec<String>), OpError> {
     let bytes = csv_bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(csv_bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -389,6 +405,28 @@ fn read(
     if !header_errors.is_empty() {
         return Err(OpError::Invalid(header_errors));
     }
+    Ok((reader, headers))
+}
+
+/// Checks what can be checked of a file before it is imported: its size and its columns.
+pub fn check_file(csv_bytes: &[u8]) -> Result<(), OpError> {
+    if csv_bytes.len() > MAX_BYTES {
+        return Err(OpError::from(
+            FieldError::new("csv", "too_large").with("max", MAX_BYTES),
+        ));
+    }
+    columns(csv_bytes).map(|_| ())
+}
+
+/// Reads and validates every row.
+fn read(
+    csv_bytes: &[u8],
+    tenant: &Tenant,
+    actor: &Actor,
+    refs: &References,
+    now: DateTime<Utc>,
+) -> Result<Parsed, OpError> {
+    let (mut reader, headers) = columns(csv_bytes)?;
     let zone = super::zone(tenant);
     let mut rows = Vec::new();
     let mut errors = Vec::new();

@@ -3,6 +3,7 @@
 //! connection type), and every change written with its FreeRADIUS projection.
 
 pub mod import;
+pub mod import_job;
 
 use crate::Ctx;
 use crate::error::OpError;

@@ -13,7 +13,7 @@ use domain::ids::UserId;
 use ops::Ctx;
 use ops::auth::password::Hasher;
 use ops::clock::Clock;
-use ops::customer::import::{ImportOptions, import};
+use ops::customer::import::{ImportOptions, Progress, import};
 
 /// `lastmile import ...`.
 #[derive(Debug, Subcommand)]
@@ -107,15 +107,18 @@ async fn customers(args: CustomersArgs) -> ExitCode {
     };
     let ctx = Ctx::new(&db, &hasher, Clock::system().now());
     let started = std::time::Instant::now();
-    match import(
+    let mut bar = Bar::new();
+    let outcome = import(
         &ctx,
         &actor,
         store::Author::system("cli:import"),
         &bytes,
         &options,
+        &mut bar,
     )
-    .await
-    {
+    .await;
+    bar.finish();
+    match outcome {
         Ok(report) => {
             for error in &report.errors {
                 let message = web::i18n::format(
@@ -156,6 +159,50 @@ async fn customers(args: CustomersArgs) -> ExitCode {
         Err(error) => {
             eprintln!("lastmile: {error}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// A progress bar on standard error: redrawn in place on a terminal, a line per tenth of
+/// the rows otherwise (a log keeps a few lines, not one per batch).
+struct Bar {
+    terminal: bool,
+    shown_tenth: Option<usize>,
+    drawn: bool,
+}
+
+impl Bar {
+    fn new() -> Self {
+        use std::io::IsTerminal as _;
+        Self {
+            terminal: std::io::stderr().is_terminal(),
+            shown_tenth: None,
+            drawn: false,
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.drawn && self.terminal {
+            eprintln!();
+        }
+    }
+}
+
+impl Progress for Bar {
+    async fn report(&mut self, done: usize, total: usize) {
+        let total = total.max(1);
+        let tenth = done * 10 / total;
+        if self.terminal {
+            let filled = done * 30 / total;
+            eprint!(
+                "\r[{}{}] {done} of {total} rows",
+                "#".repeat(filled),
+                "-".repeat(30 - filled.min(30))
+            );
+            self.drawn = true;
+        } else if self.shown_tenth != Some(tenth) {
+            eprintln!("{done} of {total} rows");
+            self.shown_tenth = Some(tenth);
         }
     }
 }

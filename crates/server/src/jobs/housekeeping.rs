@@ -1,5 +1,6 @@
 //! Housekeeping, hourly: deletes expired panel sessions, API tokens dead for a month,
-//! idempotency keys older than a day and finished jobs older than a month.
+//! idempotency keys older than a day, finished jobs older than a month, and files no job
+//! came for within a week.
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};
@@ -21,10 +22,12 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
     )
     .await?;
     let jobs = store::job::purge_finished(&state.db, now - TimeDelta::days(30)).await?;
+    let uploads = store::upload::purge(&state.db, now - TimeDelta::days(7)).await?;
     Ok(json!({
         "sessions": purged.sessions,
         "tokens": purged.tokens,
         "idempotency_keys": purged.idempotency_keys,
         "jobs": jobs,
+        "uploads": uploads,
     }))
 }

@@ -6,6 +6,7 @@
 //! when the server shuts down, after finishing the job in hand.
 
 mod housekeeping;
+mod import;
 mod scheduler;
 mod worker;
 
@@ -41,6 +42,7 @@ impl From<store::StoreError> for JobError {
 async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
     match job.kind.as_str() {
         housekeeping::KIND => housekeeping::run(state).await,
+        import::KIND => import::run(state, job).await,
         other => Err(JobError::Permanent(format!(
             "no handler for job kind {other}"
         ))),

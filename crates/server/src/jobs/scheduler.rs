@@ -52,6 +52,7 @@ pub async fn tick(state: &AppState) {
             dedupe_key: Some(format!("{}@{period}", recurring.kind)),
             max_attempts: 3,
             tenant_id: None,
+            created_by: None,
         };
         match store::job::schedule(&state.db, job, now).await {
             Ok(Some(_)) => state.jobs_wake.notify_one(),

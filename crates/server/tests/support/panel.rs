@@ -223,6 +223,36 @@ impl<'a> Visitor<'a> {
         visitor
     }
 
+    /// Opens the form at `page`, then posts `fields` and `file` (field name, file name,
+    /// content) to `action` as `multipart/form-data`, with the form's CSRF token.
+    pub async fn upload(
+        &mut self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, Vec<u8>),
+    ) -> Reply {
+        let form = self.get(page).await;
+        assert_eq!(form.status, StatusCode::OK, "{page}: {}", form.body);
+        let csrf = form.input("_csrf").expect("the form has a CSRF token");
+        let mut multipart = reqwest::multipart::Form::new().text("_csrf", csrf);
+        for (name, value) in fields {
+            multipart = multipart.text(name.to_string(), value.to_string());
+        }
+        let (name, file_name, content) = file;
+        let part = reqwest::multipart::Part::bytes(content)
+            .file_name(file_name.to_owned())
+            .mime_str("text/csv")
+            .unwrap();
+        multipart = multipart.part(name.to_owned(), part);
+        let request = self
+            .app
+            .http
+            .post(format!("{}{action}", self.app.base))
+            .multipart(multipart);
+        self.send(request).await
+    }
+
     /// Opens the form at `page`, then posts `fields` to `action` with the form's CSRF token
     /// (and its version, for edit forms).
     pub async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Reply {

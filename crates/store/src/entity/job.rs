@@ -22,6 +22,7 @@ pub struct Model {
     pub result: Option<String>,
     pub last_error: Option<String>,
     pub tenant_id: Option<i64>,
+    pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,

@@ -19,4 +19,5 @@ pub mod router;
 pub mod session;
 pub mod staff_user;
 pub mod tenant;
+pub mod upload;
 pub mod zone;

@@ -12,6 +12,7 @@ mod m20261123_000002_freeradius;
 mod m20261124_000003_isp;
 mod m20261124_000004_list_indexes;
 mod m20261204_000005_package_visibility;
+mod m20261204_000006_job_uploads;
 
 /// The migration list.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_isp::Migration),
             Box::new(m20261124_000004_list_indexes::Migration),
             Box::new(m20261204_000005_package_visibility::Migration),
+            Box::new(m20261204_000006_job_uploads::Migration),
         ]
     }
 }

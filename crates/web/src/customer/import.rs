@@ -1,19 +1,23 @@
-//! `POST /api/v1/customers/import`: the CSV import over the API. The import itself (columns,
-//! validation, batches) is `ops::customer::import`; this handler reads the body within its
-//! limit and reports each refused row with its message.
+//! `POST /api/v1/customers/import`: the CSV import over the API, queued as a job
+//! (`ops::customer::import_job`); this handler reads the body within its limit and answers
+//! with the job.
 
 use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::http::auth::ApiCaller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::query::Query;
-use crate::i18n::{self, Lang};
+use crate::i18n::Lang;
+use crate::job::api::JobOut;
 use crate::state::AppState;
-use ops::customer::import::{ImportOptions, ImportReport, MAX_BYTES, RowError, import};
+use ops::customer::import::{ImportOptions, MAX_BYTES};
+use ops::customer::import_job::submit;
 
 /// How to import.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -30,78 +34,34 @@ pub struct ImportQuery {
     pub all_or_nothing: bool,
 }
 
-/// One invalid field of one row.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RowErrorOut {
-    /// The line in the file (the header is line 1).
-    pub line: usize,
-    /// The column.
-    pub field: String,
-    /// A stable snake_case reason.
-    pub code: String,
-    /// English description.
-    pub message: String,
-}
-
-impl RowErrorOut {
-    /// A refused row as the API tells it, with its message in `lang`.
-    pub fn new(error: &RowError, lang: Lang) -> Self {
-        Self {
-            line: error.line,
-            field: error.field.clone(),
-            code: error.code.clone(),
-            message: i18n::format(lang, &format!("error.{}", error.code), &error.params),
-        }
-    }
-}
-
-/// What an import did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ImportReportOut {
-    /// Data rows read.
-    pub rows: usize,
-    /// Customers created.
-    pub created: usize,
-    /// Rows refused, with their errors.
-    pub errors: Vec<RowErrorOut>,
-    /// True when nothing was meant to be created.
-    pub dry_run: bool,
-}
-
-impl ImportReportOut {
-    /// The report as the API tells it.
-    pub fn new(report: &ImportReport, lang: Lang) -> Self {
-        Self {
-            rows: report.rows,
-            created: report.created,
-            errors: report
-                .errors
-                .iter()
-                .map(|e| RowErrorOut::new(e, lang))
-                .collect(),
-            dry_run: report.dry_run,
-        }
-    }
-}
-
-/// Imports customers from a CSV body (see the module documentation for the columns).
+/// Queues an import of customers from a CSV body (the columns are in `lastmile import
+/// customers --help`); answers 202 with the job, whose progress and report
+/// `GET /api/v1/jobs/{id}` gives. The same file sent again for the tenant within a day is
+/// refused (`duplicate_import`).
 #[utoipa::path(post, path = "/customers/import", tag = "customers", security(("bearer" = [])), params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReportOut), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = JobOut), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(super) async fn import_customers(
     State(state): State<AppState>,
     caller: ApiCaller,
     Query(query): Query<ImportQuery>,
     body: Body,
-) -> Result<Json<ImportReportOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let bytes = to_bytes(body, MAX_BYTES)
         .await
-        .map_err(|_| ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"))?;
+        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"))?;
     let options = ImportOptions {
         tenant_id: query.tenant_id,
         dry_run: query.dry_run,
         all_or_nothing: query.all_or_nothing,
     };
-    let report = import(&state.ctx(), &caller.actor, caller.author, &bytes, &options).await?;
-    Ok(Json(ImportReportOut::new(&report, Lang::En)))
+    let job = submit(&state.ctx(), &caller.actor, caller.author, &bytes, &options).await?;
+    state.jobs_wake.notify_one();
+    let location = format!("/api/v1/jobs/{}", job.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(JobOut::from_model(&job, Lang::En)),
+    )
+        .into_response())
 }

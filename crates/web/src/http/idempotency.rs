@@ -16,8 +16,18 @@ use crate::state::AppState;
 use ops::auth::token;
 use store::idempotency::Claim;
 
-/// The largest body an idempotent POST may carry.
-const MAX_BODY: usize = 1024 * 1024;
+/// The largest body an idempotent POST may carry: the API's limit, or the import's for the
+/// one route that takes files.
+fn body_limit(path: &str) -> usize {
+    if path == IMPORT_PATH {
+        ops::customer::import::MAX_BYTES
+    } else {
+        1024 * 1024
+    }
+}
+
+/// The route that takes a CSV file.
+const IMPORT_PATH: &str = "/api/v1/customers/import";
 
 /// The middleware.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -57,7 +67,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     };
 
     let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, MAX_BODY).await {
+    let bytes = match to_bytes(body, body_limit(parts.uri.path())).await {
         Ok(bytes) => bytes,
         Err(_) => {
             return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").into_response();

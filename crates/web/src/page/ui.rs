@@ -15,7 +15,7 @@ pub use super::cookie::{
 };
 use super::session::PanelUser;
 use crate::i18n::{Lang, Tr};
-use domain::access::{Permission, Role};
+use domain::access::{Capabilities, capabilities};
 
 /// The panel's sections, for the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub enum Section {
     Zones,
     /// IP pools.
     Pools,
+    /// Background jobs.
+    Jobs,
 }
 
 /// The chrome of a page: translator, signed-in user, navigation, CSRF token, flash.
@@ -55,18 +57,8 @@ pub struct Ui {
     pub csrf: String,
     /// The section shown.
     pub section: Section,
-    /// Show the tenants section.
-    pub show_tenants: bool,
-    /// Show the users section.
-    pub show_users: bool,
-    /// Show the audit section.
-    pub show_audit: bool,
-    /// Show the customers section.
-    pub show_customers: bool,
-    /// Show the packages section.
-    pub show_packages: bool,
-    /// Show the network sections (routers, zones, IP pools).
-    pub show_network: bool,
+    /// The areas the navigation offers (`domain::access::capabilities`).
+    pub caps: Capabilities,
     /// A message from the previous action.
     pub flash: Option<&'static str>,
     /// This page's path, for the language switch to return to.
@@ -84,17 +76,7 @@ impl Ui {
             role_name: t.role(actor.role),
             csrf: user.csrf.clone(),
             section,
-            show_tenants: actor.role.is_platform() || actor.tenant_id.is_some(),
-            show_users: actor.role <= Role::SubOperator
-                || actor.can(Permission::ViewUsers)
-                || actor.can(Permission::ManageUsers),
-            show_audit: true,
-            // Card distributors and others without customer permissions see no customers.
-            show_customers: actor.can(Permission::ViewCustomers)
-                || actor.can(Permission::ManageCustomers),
-            // Resellers see the packages offered to them, to sell.
-            show_packages: actor.can(Permission::ManagePackages) || actor.role.is_reseller(),
-            show_network: actor.can(Permission::ManageNetwork),
+            caps: capabilities(actor),
             flash: flash(headers),
             here: here.to_owned(),
         }
@@ -108,12 +90,7 @@ impl Ui {
             role_name: "",
             csrf: String::new(),
             section: Section::Dashboard,
-            show_tenants: false,
-            show_users: false,
-            show_audit: false,
-            show_customers: false,
-            show_packages: false,
-            show_network: false,
+            caps: Capabilities::default(),
             flash: flash(headers),
             here: here.to_owned(),
         }

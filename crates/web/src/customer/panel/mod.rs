@@ -5,6 +5,7 @@
 //! A password lastmile makes up is shown on the page answering that form, once.
 
 mod actions;
+mod import;
 mod list;
 mod new;
 mod page;
@@ -28,6 +29,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/panel/customers", get(list::list))
         .route("/panel/customers/new", get(new::new_form).post(new::create))
+        .route(
+            "/panel/customers/import",
+            get(import::form)
+                .post(import::submit)
+                .layer(import::body_limit()),
+        )
         .route("/panel/customers/{id}", get(page::show).post(page::update))
         .route("/panel/customers/{id}/suspend", post(actions::suspend))
         .route("/panel/customers/{id}/resume", post(actions::resume))

@@ -1,0 +1,177 @@
+//! The panel's jobs: the list (newest first, each with its state and progress) and a job's
+//! page with its progress while it runs (the page refreshes itself) and, once done, its
+//! report: for an import, the rows read, created and refused, each refused row with its
+//! line, field and reason.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::job::api::with_message;
+use crate::page::session::PanelUser;
+use crate::page::ui::{self, Pager, Section, Ui, render};
+use crate::state::AppState;
+use domain::ids::JobId;
+use store::job::{Job, JobFilter, LIST};
+use store::list::PageRequest;
+
+/// Refused rows shown on a job's page; the rest are counted.
+const ROWS_SHOWN: usize = 500;
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/panel/jobs", get(list))
+        .route("/panel/jobs/{id}", get(show))
+}
+
+/// A job as a row of the list.
+#[derive(Debug)]
+pub struct JobRow {
+    id: i64,
+    kind: String,
+    status: String,
+    progress: String,
+    created: String,
+}
+
+impl JobRow {
+    fn of(job: &Job) -> Self {
+        Self {
+            id: job.id,
+            kind: job.kind.clone(),
+            status: job.status.clone(),
+            progress: progress_text(job).unwrap_or_default(),
+            created: job.created_at.format("%Y-%m-%d %H:%M").to_string(),
+        }
+    }
+}
+
+/// `done of total`, when the job tells its progress.
+fn progress_text(job: &Job) -> Option<String> {
+    let (done, total) = progress(job)?;
+    Some(format!("{done} / {total}"))
+}
+
+fn progress(job: &Job) -> Option<(u64, u64)> {
+    let value: Value = serde_json::from_str(job.progress.as_deref()?).ok()?;
+    Some((value["done"].as_u64()?, value["total"].as_u64()?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    cursor: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "jobs.html")]
+struct ListPage {
+    ui: Ui,
+    rows: Vec<JobRow>,
+    total: String,
+    pager: Pager,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let Ok(page) = PageRequest::parse(&LIST, None, None, query.cursor.as_deref()) else {
+        return ui::error_page(&user, &headers, StatusCode::BAD_REQUEST, "error.bad_list");
+    };
+    match ops::job::list(&state.ctx(), &user.actor, &JobFilter::default(), &page).await {
+        Ok(found) => render(&ListPage {
+            ui: Ui::new(&user, Section::Jobs, &headers, "/panel/jobs"),
+            rows: found.items.iter().map(JobRow::of).collect(),
+            total: ui::total(found.total, found.total_capped),
+            pager: Pager {
+                first: "/panel/jobs".to_owned(),
+                next: found
+                    .next_cursor
+                    .map(|c| format!("/panel/jobs?cursor={}", ui::encode(&c))),
+            },
+        }),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// A refused row of an import's report.
+#[derive(Debug)]
+pub struct RowError {
+    line: u64,
+    field: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "job.html")]
+struct JobPage {
+    ui: Ui,
+    row: JobRow,
+    running: bool,
+    /// Rows done and all rows, while it tells.
+    done: u64,
+    total: u64,
+    /// For an import: rows read, created, refused.
+    rows: Option<u64>,
+    created: Option<u64>,
+    refused: usize,
+    dry_run: bool,
+    errors: Vec<RowError>,
+    /// Refused rows not shown, as text.
+    more: Option<String>,
+    last_error: String,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    let job = match ops::job::get(&state.ctx(), &user.actor, JobId(id)).await {
+        Ok(job) => job,
+        Err(error) => return ui::op_error(&user, &headers, &error),
+    };
+    let (done, total) = progress(&job).unwrap_or((0, 0));
+    let mut result: Value = job
+        .result
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or(Value::Null);
+    let mut errors = Vec::new();
+    let mut refused = 0;
+    if let Some(list) = result.get_mut("errors").and_then(Value::as_array_mut) {
+        refused = list.len();
+        for error in list.iter_mut().take(ROWS_SHOWN) {
+            with_message(error, user.lang);
+            errors.push(RowError {
+                line: error["line"].as_u64().unwrap_or(0),
+                field: error["field"].as_str().unwrap_or("").to_owned(),
+                message: error["message"].as_str().unwrap_or("").to_owned(),
+            });
+        }
+    }
+    let here = format!("/panel/jobs/{id}");
+    render(&JobPage {
+        ui: Ui::new(&user, Section::Jobs, &headers, &here),
+        running: !store::job::status(&job).finished(),
+        done,
+        total,
+        rows: result["rows"].as_u64(),
+        created: result["created"].as_u64(),
+        refused,
+        dry_run: result["dry_run"].as_bool().unwrap_or(false),
+        more: (refused > errors.len()).then(|| (refused - errors.len()).to_string()),
+        errors,
+        last_error: job.last_error.clone().unwrap_or_default(),
+        row: JobRow::of(&job),
+    })
+}
