@@ -489,6 +489,102 @@ async fn static_addresses_are_allocated_once_and_pools_run_out_cleanly(backend: 
     let _ = isp.home;
 }
 
+async fn a_zone_takes_its_sub_zones_and_the_search_box_the_start_of_an_address_or_mac(
+    backend: Backend,
+) {
+    let app = spawn(backend).await;
+    let isp = isp(&app).await;
+    let zone = |name: &str, parent: Option<i64>| json!({"tenant_id": isp.tenant, "name": name, "parent_id": parent});
+    let (_, city) = app
+        .post("/api/v1/zones", &isp.dev, zone("Dhaka", None))
+        .await;
+    let (_, area) = app
+        .post(
+            "/api/v1/zones",
+            &isp.dev,
+            zone("Mirpur", Some(city["id"].as_i64().unwrap())),
+        )
+        .await;
+    let body = |name: &str, extra: Value| {
+        let mut b = json!({"tenant_id": isp.tenant, "package_id": isp.pppoe, "connection_type": "pppoe",
+                           "name": name, "username": name, "password": "s3cret!x"});
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        b
+    };
+    create(
+        &app,
+        &isp.dev,
+        body("in-city", json!({"zone_id": city["id"]})),
+    )
+    .await;
+    create(
+        &app,
+        &isp.dev,
+        body(
+            "in-area",
+            json!({"zone_id": area["id"], "mac": "aa:bb:cc:00:00:01"}),
+        ),
+    )
+    .await;
+    create(
+        &app,
+        &isp.dev,
+        body(
+            "fixed-1",
+            json!({"static_ip": "203.0.113.1", "ip_pool_id": isp.fixed}),
+        ),
+    )
+    .await;
+    create(
+        &app,
+        &isp.dev,
+        body(
+            "fixed-2",
+            json!({"static_ip": "203.0.113.2", "ip_pool_id": isp.fixed}),
+        ),
+    )
+    .await;
+    let names = |list: &Value| -> Vec<String> {
+        let mut names: Vec<String> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["username"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let (_, list) = app
+        .get(
+            &format!("/api/v1/customers?zone_id={}", city["id"]),
+            &isp.dev,
+        )
+        .await;
+    assert_eq!(
+        names(&list),
+        ["in-area", "in-city"],
+        "the city holds Mirpur"
+    );
+    let (_, list) = app
+        .get(
+            &format!("/api/v1/customers?zone_id={}", area["id"]),
+            &isp.dev,
+        )
+        .await;
+    assert_eq!(names(&list), ["in-area"]);
+    for (q, wanted) in [
+        ("203.0.113", vec!["fixed-1", "fixed-2"]),
+        ("203.0.113.2", vec!["fixed-2"]),
+        ("aa:bb:cc", vec!["in-area"]),
+        ("AABBCC00", vec!["in-area"]),
+    ] {
+        let (_, list) = app.get(&format!("/api/v1/customers?q={q}"), &isp.dev).await;
+        assert_eq!(names(&list), wanted, "{q}");
+    }
+}
+
 async fn the_list_filters_searches_and_scopes(backend: Backend) {
     let app = spawn(backend).await;
     let isp = isp(&app).await;
@@ -872,6 +968,7 @@ both_backends!(
     the_rest_of_a_freed_user_name_is_a_setting,
     static_addresses_are_allocated_once_and_pools_run_out_cleanly,
     the_list_filters_searches_and_scopes,
+    a_zone_takes_its_sub_zones_and_the_search_box_the_start_of_an_address_or_mac,
     a_csv_import_reports_bad_rows_and_creates_the_good_ones,
     imports_are_jobs_the_callers_scope_lists_with_their_progress,
     a_pool_stays_while_a_customer_is_sent_to_it,

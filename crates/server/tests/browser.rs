@@ -402,6 +402,52 @@ async fn an_admin_sets_up_a_customer_finds_it_and_suspends_it(
     click(client, "#suspend-customer").await;
     wait_for_text(client, "main .flash", "The customer is suspended.").await;
     wait_for_text(client, "#customer-state", "Suspended").await;
+
+    // An action's address opened as a page (a reload, a restored tab) goes to the page it
+    // belongs to, never "405"; an address the panel does not have gets its own error page.
+    client
+        .goto(&format!("{}/panel/customers/{customer}/resume", app.base))
+        .await
+        .unwrap();
+    wait_for_path(client, |p| p == format!("/panel/customers/{customer}")).await;
+    wait_for_text(client, "#customer-state", "Suspended").await;
+    client
+        .goto(&format!("{}/panel/no-such-page", app.base))
+        .await
+        .unwrap();
+    wait_for_text(client, "main h1", "404").await;
+    wait_for_text(client, "main", "Not found.").await;
+    assert!(
+        client.find(Locator::Css("nav.main")).await.is_ok(),
+        "the panel's own page"
+    );
+
+    // On a phone the list keeps who, the state and the expiry; the filters fold away.
+    client.set_window_size(390, 844).await.unwrap();
+    client
+        .goto(&format!("{}/panel/customers", app.base))
+        .await
+        .unwrap();
+    wait_for_text(client, "#customer-list", "Rahim Uddin").await;
+    let shown = |css: &'static str| async move {
+        client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    };
+    assert!(shown("#customer-list td.state").await);
+    assert!(shown("#customer-list td.expires").await);
+    assert!(!shown("#customer-list td.col-aux").await);
+    assert!(
+        !shown("#filter-connection_type").await,
+        "the filters are folded"
+    );
+    click(client, "label[for=more-filters]").await;
+    assert!(shown("#filter-connection_type").await, "and open on a tap");
+    client.set_window_size(1280, 900).await.unwrap();
     customer
 }
 

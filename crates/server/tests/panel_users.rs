@@ -163,6 +163,8 @@ async fn a_developer_creates_a_tenant_and_staff_at_every_level_through_the_forms
         assert!(list.has(email), "{email} is listed");
     }
     assert!(list.has("Sub-Operator") && list.has("Card Distributor"));
+    // Each user's tenant is named, not numbered.
+    assert!(list.has("<td>Dhaka Net</td>"), "{}", list.body);
 
     // The audit log shows what the panel did.
     let audit = browser.get("/panel/audit?action=user.create").await;

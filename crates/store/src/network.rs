@@ -17,6 +17,7 @@ pub use router::{
 };
 pub use zone::{
     ZONES, Zone, archive_zone, create_zone, find_zone, list_zones, update_zone, zone_snapshot,
+    zone_subtree,
 };
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, Select};

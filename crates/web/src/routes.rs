@@ -8,10 +8,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
-use axum::response::Redirect;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -96,8 +96,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             idempotency::guard,
         ))
-        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
-        .fallback(api_not_found);
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
     Router::new()
         .merge(api_router)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
@@ -128,8 +127,21 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn api_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found")
+/// A URL nothing answers: the API's error for the API, the panel's page for the rest.
+async fn not_found(state: State<AppState>, request: Request) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found").into_response();
+    }
+    page::fallback::not_found(state, request).await
+}
+
+/// A URL answered for other methods: the API's error for the API, the panel's answer (a
+/// GET of an action goes to its page) for the rest.
+async fn wrong_method(state: State<AppState>, request: Request) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        return ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").into_response();
+    }
+    page::fallback::wrong_method(state, request).await
 }
 
 /// The panel's routes, with its layers.
@@ -144,7 +156,9 @@ fn panel(state: &AppState) -> Router<AppState> {
         .merge(crate::package::panel::routes())
         .merge(crate::customer::panel::routes())
         .merge(crate::job::panel::routes())
-        .route("/panel", get(crate::auth::panel::dashboard));
+        .route("/panel", get(crate::auth::panel::dashboard))
+        .fallback(not_found)
+        .method_not_allowed_fallback(wrong_method);
     page::protect(routes, state)
 }
 

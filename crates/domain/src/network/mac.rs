@@ -37,6 +37,29 @@ impl MacAddr {
     }
 }
 
+/// The start of a MAC address as a search box gets it (`aa:bb`, `AABB`, `aa-bb-c`), in the
+/// stored form (`AA:BB`, `AA:BB:C`): at least two hex digits, at most twelve, in any of the
+/// usual notations. `None` for anything else.
+pub fn mac_prefix(text: &str) -> Option<String> {
+    let hex: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .collect();
+    if !(2..=12).contains(&hex.len()) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let upper = hex.to_ascii_uppercase();
+    let mut out = String::with_capacity(17);
+    for (i, c) in upper.chars().enumerate() {
+        if i > 0 && i % 2 == 0 {
+            out.push(':');
+        }
+        out.push(c);
+    }
+    Some(out)
+}
+
 impl fmt::Display for MacAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let [a, b, c, d, e, g] = self.0;
@@ -73,5 +96,18 @@ mod tests {
         }
         assert!(MacAddr::parse("02:00:00:00:00:01").unwrap().is_random());
         assert!(!MacAddr::parse("00:0C:42:00:00:01").unwrap().is_random());
+    }
+
+    #[test]
+    fn the_start_of_a_mac_reads_in_the_stored_form() {
+        assert_eq!(mac_prefix("aa:bb").as_deref(), Some("AA:BB"));
+        assert_eq!(mac_prefix("aabbc").as_deref(), Some("AA:BB:C"));
+        assert_eq!(
+            mac_prefix("AA-BB-CC-DD-EE-FF").as_deref(),
+            Some("AA:BB:CC:DD:EE:FF")
+        );
+        for bad in ["a", "zz:yy", "aa:bb:cc:dd:ee:ff:00", "rahim"] {
+            assert_eq!(mac_prefix(bad), None, "{bad}");
+        }
     }
 }

@@ -5,5 +5,5 @@ mod mac;
 mod range;
 pub mod router;
 
-pub use mac::MacAddr;
-pub use range::{Block, Pool, RangeError, first_free};
+pub use mac::{MacAddr, mac_prefix};
+pub use range::{Block, Pool, RangeError, first_free, ipv4_prefix};

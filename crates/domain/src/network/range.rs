@@ -258,6 +258,38 @@ pub fn first_free(pool: &Pool, used: &[u32]) -> Option<Ipv4Addr> {
     None
 }
 
+/// The addresses a search box's text stands for, as an inclusive range: a whole address
+/// (`10.0.3.7`) itself, a partial one (`10.0.3`, `10.0.3.`, `10.0`) every address that
+/// starts with those octets. `None` unless the text is one to four decimal octets.
+pub fn ipv4_prefix(text: &str) -> Option<(u32, u32)> {
+    let text = text.trim().trim_end_matches('.');
+    let octets: Vec<&str> = text.split('.').collect();
+    if text.is_empty() || octets.len() > 4 {
+        return None;
+    }
+    let mut value: u32 = 0;
+    for octet in &octets {
+        if octet.is_empty() || octet.len() > 3 || !octet.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let n: u8 = octet.parse().ok()?;
+        value = (value << 8) | u32::from(n);
+    }
+    // A single number is not an address: it is a user name or a mobile.
+    if octets.len() < 2 {
+        return None;
+    }
+    let free = 8 * (4 - octets.len() as u32);
+    let low = value.checked_shl(free).unwrap_or(0);
+    let high = low
+        | (if free == 32 {
+            u32::MAX
+        } else {
+            (1u32 << free) - 1
+        });
+    Some((low, high))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +412,26 @@ mod tests {
             }
             prop_assert_eq!(next, u64::from(b) + 1);
             prop_assert!(blocks.len() <= 62);
+        }
+    }
+
+    #[test]
+    fn a_partial_address_stands_for_every_address_it_starts() {
+        let ip = |t: &str| u32::from(t.parse::<std::net::Ipv4Addr>().unwrap());
+        assert_eq!(
+            ipv4_prefix("10.0.3.7"),
+            Some((ip("10.0.3.7"), ip("10.0.3.7")))
+        );
+        assert_eq!(
+            ipv4_prefix("10.0.3"),
+            Some((ip("10.0.3.0"), ip("10.0.3.255")))
+        );
+        assert_eq!(
+            ipv4_prefix("10.0."),
+            Some((ip("10.0.0.0"), ip("10.0.255.255")))
+        );
+        for bad in ["10", "10.256", "a.b", "1.2.3.4.5", "", "01712"] {
+            assert_eq!(ipv4_prefix(bad), None, "{bad}");
         }
     }
 }

@@ -32,10 +32,17 @@ pub async fn list(
     page: &PageRequest,
     sort_is_expiry: bool,
 ) -> Result<Page<Customer>, OpError> {
+    let mut filter = filter.clone();
+    // A zone holds the zones inside it: its filter takes their customers too.
+    if let Some(zone) = filter.zone_id
+        && filter.zone_ids.is_empty()
+    {
+        filter.zone_ids = store::network::zone_subtree(ctx.db.conn(), zone).await?;
+    }
     Ok(store::customer::list(
         ctx.db.conn(),
         &customer_scope(actor),
-        filter,
+        &filter,
         page,
         sort_is_expiry,
     )

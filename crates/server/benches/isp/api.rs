@@ -251,3 +251,109 @@ pub async fn measure_changes(
     }
     (Latencies::new(reads), Latencies::new(writes), failed)
 }
+
+/// One wide rewrite: what changed, the customers whose rows it rewrote, how long the
+/// request (and so the write transaction) took.
+#[derive(Debug)]
+pub struct Rewrite {
+    pub what: String,
+    pub customers: i64,
+    pub took: Duration,
+}
+
+/// The changes that rewrite many customers' FreeRADIUS rows in one transaction, each timed
+/// over the API: the rate of the master package most customers use (copied to its derived
+/// packages), the name of the pool most customers take addresses from, and the tenant's
+/// suspension policy (its suspended customers).
+pub async fn measure_rewrites(api: &Api, install: &Install, tenant: i64) -> Vec<Rewrite> {
+    let db = install.connect().await;
+    let mut out = Vec::new();
+
+    let master = crate::db::count(
+        &db,
+        &format!(
+            "SELECT p.master_id FROM customer c JOIN package p ON p.id = c.package_id \
+             WHERE c.tenant_id = {tenant} AND c.archived_at IS NULL \
+             GROUP BY p.master_id ORDER BY COUNT(*) DESC LIMIT 1"
+        ),
+    )
+    .await;
+    let customers = crate::db::count(
+        &db,
+        &format!(
+            "SELECT COUNT(*) FROM customer c JOIN package p ON p.id = c.package_id \
+             WHERE p.master_id = {master} AND c.archived_at IS NULL"
+        ),
+    )
+    .await;
+    let package = api.get_ok(&format!("packages/{master}")).await;
+    let request = api
+        .http
+        .patch(format!("{}/api/v1/packages/{master}", api.base))
+        .header("If-Match", format!("\"{}\"", package["version"]))
+        .json(&json!({ "download_kbps": package["download_kbps"].as_i64().unwrap() + 1000 }));
+    let answer = api.send(request).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    out.push(Rewrite {
+        what: "master package rate".to_owned(),
+        customers,
+        took: answer.latency,
+    });
+
+    let pool = crate::db::count(
+        &db,
+        &format!(
+            "SELECT COALESCE(c.ip_pool_id, p.ip_pool_id) FROM customer c \
+             JOIN package p ON p.id = c.package_id \
+             WHERE c.tenant_id = {tenant} AND c.archived_at IS NULL AND c.static_ip IS NULL \
+             AND COALESCE(c.ip_pool_id, p.ip_pool_id) IS NOT NULL \
+             GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1"
+        ),
+    )
+    .await;
+    let customers = crate::db::count(
+        &db,
+        &format!(
+            "SELECT COUNT(*) FROM customer c JOIN package p ON p.id = c.package_id \
+             WHERE c.archived_at IS NULL AND c.static_ip IS NULL \
+             AND COALESCE(c.ip_pool_id, p.ip_pool_id) = {pool}"
+        ),
+    )
+    .await;
+    let stored = api.get_ok(&format!("ip-pools/{pool}")).await;
+    let request = api
+        .http
+        .patch(format!("{}/api/v1/ip-pools/{pool}", api.base))
+        .header("If-Match", format!("\"{}\"", stored["version"]))
+        .json(&json!({ "name": format!("{}-2", stored["name"].as_str().unwrap()) }));
+    let answer = api.send(request).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    out.push(Rewrite {
+        what: "pool name".to_owned(),
+        customers,
+        took: answer.latency,
+    });
+
+    let customers = crate::db::count(
+        &db,
+        &format!(
+            "SELECT COUNT(*) FROM customer WHERE tenant_id = {tenant} \
+             AND archived_at IS NULL AND status = 'suspended'"
+        ),
+    )
+    .await;
+    let stored = api.get_ok(&format!("tenants/{tenant}")).await;
+    let request = api
+        .http
+        .patch(format!("{}/api/v1/tenants/{tenant}", api.base))
+        .header("If-Match", format!("\"{}\"", stored["version"]))
+        .json(&json!({ "suspension_policy": "address_list", "suspension_target": "unpaid" }));
+    let answer = api.send(request).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    out.push(Rewrite {
+        what: "suspension policy".to_owned(),
+        customers,
+        took: answer.latency,
+    });
+    out
+}

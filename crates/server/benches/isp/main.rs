@@ -16,8 +16,12 @@
 //! - one customer change with its projection, `PATCH /api/v1/customers/{id}` of the password
 //!   with `If-Match`, on different customers, interleaved with `GET /api/v1/customers/{id}`
 //!   of the same customers as its baseline.
-//! - `lastmile radius verify` over the whole installation (the seed and the import): the
-//!   time to compare every customer's rows with its projection.
+//! - the wide rewrites, each one request and one transaction: a master package's rate
+//!   (every customer on it and on the packages derived from it), a pool's name (every
+//!   customer taking addresses from it) and the tenant's suspension policy (its suspended
+//!   customers), with the customers each rewrote;
+//! - `lastmile radius verify` over the whole installation (the seed, the import and the
+//!   rewrites): the time to compare every customer's rows with its projection.
 //!
 //! Targets (the issue): list p95 under 50 ms at 10^6 customers on PostgreSQL; import of
 //! 10^5 rows under 60 s.
@@ -73,7 +77,9 @@ use std::time::{Duration, Instant};
 
 use testkit::Backend;
 
-use api::{Api, Case, CaseResult, measure_changes, measure_lists, walk_to_middle};
+use api::{
+    Api, Case, CaseResult, measure_changes, measure_lists, measure_rewrites, walk_to_middle,
+};
 use common::{Install, Latencies, client, ms};
 use db::{ImportResult, import, maintain, seed, set_database, verify};
 use report::{print, targets};
@@ -232,6 +238,8 @@ pub struct Run {
     pub requests: usize,
     /// `lastmile radius verify` over the whole installation: its time and summary line.
     pub verified: (Duration, String),
+    /// The changes that rewrite many customers' rows in one transaction.
+    pub rewrites: Vec<api::Rewrite>,
 }
 
 async fn run(backend: Backend, customers: usize, options: &Options) -> Run {
@@ -321,6 +329,8 @@ async fn run(backend: Backend, customers: usize, options: &Options) -> Run {
     }
     let (reads, writes, write_failures) =
         measure_changes(&api, &install, tenant, &cursor, options.changes).await;
+    println!("  wide rewrites...");
+    let rewrites = measure_rewrites(&api, &install, tenant).await;
     server.stop().await;
     println!("  lastmile radius verify...");
     let verified = verify(&install).await;
@@ -349,6 +359,7 @@ async fn run(backend: Backend, customers: usize, options: &Options) -> Run {
         write_failures,
         requests: options.requests,
         verified,
+        rewrites,
     }
 }
 

@@ -83,6 +83,18 @@ pub fn print(run: &Run) {
     row("GET /customers/{id} (baseline)", "", r, r, "");
     let failures = run.write_failures.to_string();
     row("PATCH /customers/{id} password", "", w, r, &failures);
+    for rewrite in &run.rewrites {
+        println!(
+            "  rewrite, {}: {} customers in {} (one transaction; {:.0} customers/s)",
+            rewrite.what,
+            rewrite.customers,
+            secs(rewrite.took),
+            crate::per_second(
+                usize::try_from(rewrite.customers).unwrap_or(0),
+                rewrite.took
+            )
+        );
+    }
     let (took, summary) = &run.verified;
     println!("  lastmile radius verify: {} ({summary})", secs(*took));
 }

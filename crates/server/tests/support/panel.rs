@@ -98,7 +98,12 @@ impl Reply {
 
     /// The link marked `rel="next"`, if any.
     pub fn next_link(&self) -> Option<String> {
-        let end = self.body.find("\" rel=\"next\"")?;
+        self.link_with_rel("next")
+    }
+
+    /// The target of the link with `rel="{rel}"`, if the page has one.
+    pub fn link_with_rel(&self, rel: &str) -> Option<String> {
+        let end = self.body.find(&format!("\" rel=\"{rel}\""))?;
         let start = self.body[..end].rfind("href=\"")? + "href=\"".len();
         Some(
             self.body[start..end]

@@ -84,10 +84,10 @@ impl StatusFilter {
 pub struct Search {
     /// The text as typed (user name prefix; name part when 3 characters or more).
     pub text: String,
-    /// The text read as an IPv4 address.
-    pub ip: Option<u32>,
-    /// The text read as a MAC address (RouterOS form).
-    pub mac: Option<String>,
+    /// The text read as an IPv4 address or the start of one: the addresses it stands for.
+    pub ip_range: Option<(u32, u32)>,
+    /// The text read as the start of a MAC address (RouterOS form).
+    pub mac_prefix: Option<String>,
     /// The text read as the start of an E.164 mobile number.
     pub mobile_prefix: Option<String>,
 }
@@ -107,8 +107,10 @@ pub struct CustomerFilter {
     pub package_id: Option<i64>,
     /// Only this home router.
     pub router_id: Option<i64>,
-    /// Only this zone.
+    /// Only this zone (and, through `zone_ids`, the zones inside it).
     pub zone_id: Option<i64>,
+    /// Only these zones (a zone and those inside it), when given: wins over `zone_id`.
+    pub zone_ids: Vec<i64>,
     /// Only customers of this operator or sub-operator.
     pub owner_id: Option<UserId>,
     /// Expiring before this time.
@@ -179,15 +181,15 @@ fn search_condition(
         None => condition,
     };
     let mut terms = vec![starts_with(Column::UsernameKey, &text, backend)];
-    if let Some(ip) = search.ip {
+    if let Some((low, high)) = search.ip_range {
         terms.push(in_tenant(
-            Condition::all().add(Column::StaticIp.eq(i64::from(ip))),
+            Condition::all()
+                .add(Column::StaticIp.gte(i64::from(low)))
+                .add(Column::StaticIp.lte(i64::from(high))),
         ));
     }
-    if let Some(mac) = &search.mac {
-        terms.push(in_tenant(
-            Condition::all().add(Column::Mac.eq(mac.as_str())),
-        ));
+    if let Some(prefix) = &search.mac_prefix {
+        terms.push(in_tenant(mac_starts_with(prefix, backend)));
     }
     if let Some(prefix) = &search.mobile_prefix {
         terms.push(starts_with(Column::Mobile, prefix, backend));
@@ -222,6 +224,18 @@ fn search_condition(
     match union {
         Some(ids) => Condition::all().add(Column::Id.in_subquery(ids)),
         None => Condition::all(),
+    }
+}
+
+/// The MAC starts with `prefix` (upper case, as stored). SQLite takes the range of the
+/// plain index; PostgreSQL the `LIKE` on the lowered column, served by its pattern index
+/// (`m20261204_000007_search_indexes`).
+fn mac_starts_with(prefix: &str, backend: DatabaseBackend) -> Condition {
+    match (backend, prefix_upper_bound(prefix)) {
+        (DatabaseBackend::Sqlite, Some(upper)) => Condition::all()
+            .add(Column::Mac.gte(prefix))
+            .add(Column::Mac.lt(upper)),
+        _ => Condition::all().add(crate::list::starts_with(Column::Mac, prefix)),
     }
 }
 
@@ -296,7 +310,9 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(v) = filter.router_id {
         select = select.filter(Column::RouterId.eq(v));
     }
-    if let Some(v) = filter.zone_id {
+    if !filter.zone_ids.is_empty() {
+        select = select.filter(Column::ZoneId.is_in(filter.zone_ids.clone()));
+    } else if let Some(v) = filter.zone_id {
         select = select.filter(Column::ZoneId.eq(v));
     }
     if let Some(owner) = filter.owner_id {

@@ -3,7 +3,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    EntityTrait, QueryFilter,
+    EntityTrait, QueryFilter, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -107,6 +107,31 @@ pub async fn create_zone(
     })
     .await?;
     Ok(saved)
+}
+
+/// Zone `id` and every zone inside it, at any depth (zones are few per tenant: one query
+/// per level).
+pub async fn zone_subtree<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Vec<i64>> {
+    let mut all = vec![id];
+    let mut level = vec![id];
+    // A tree of zones is never deeper than this; it also stops a cycle written by hand.
+    for _ in 0..64 {
+        let children: Vec<i64> = zone::Entity::find()
+            .select_only()
+            .column(zone::Column::Id)
+            .filter(zone::Column::ParentId.is_in(level))
+            .filter(zone::Column::ArchivedAt.is_null())
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let fresh: Vec<i64> = children.into_iter().filter(|c| !all.contains(c)).collect();
+        if fresh.is_empty() {
+            break;
+        }
+        all.extend(&fresh);
+        level = fresh;
+    }
+    Ok(all)
 }
 
 /// Renames or moves a zone if it is still at `version`; a zone cannot be its own ancestor.

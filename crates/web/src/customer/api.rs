@@ -331,8 +331,8 @@ impl CustomerQuery {
             .filter(|q| !q.is_empty())
             .map(|q| Search {
                 text: q.chars().take(64).collect(),
-                ip: q.parse::<Ipv4Addr>().ok().map(u32::from),
-                mac: MacAddr::parse(q).map(|m| m.to_string()),
+                ip_range: domain::network::ipv4_prefix(q),
+                mac_prefix: domain::network::mac_prefix(q),
                 mobile_prefix: tenant
                     .and_then(ops::customer::mobile_country)
                     .and_then(|c| mobile_search_prefix(q, &c)),
@@ -356,6 +356,7 @@ impl CustomerQuery {
             package_id: self.package_id,
             router_id: self.router_id,
             zone_id: self.zone_id,
+            zone_ids: Vec::new(),
             owner_id: self.owner_id.map(UserId),
             expires_before: self.expires_before,
             expires_after: self.expires_after,

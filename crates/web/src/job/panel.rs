@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::job::api::with_message;
+use crate::page::fallback::PageId;
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
@@ -91,12 +92,12 @@ async fn list(
             ui: Ui::new(&user, Section::Jobs, &headers, "/panel/jobs"),
             rows: found.items.iter().map(JobRow::of).collect(),
             total: ui::total(found.total, found.total_capped),
-            pager: Pager {
-                first: "/panel/jobs".to_owned(),
-                next: found
+            pager: Pager::simple(
+                "/panel/jobs".to_owned(),
+                found
                     .next_cursor
                     .map(|c| format!("/panel/jobs?cursor={}", ui::encode(&c))),
-            },
+            ),
         }),
         Err(error) => ui::op_error(&user, &headers, &error),
     }
@@ -134,7 +135,7 @@ async fn show(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Response {
     let job = match ops::job::get(&state.ctx(), &user.actor, JobId(id)).await {
         Ok(job) => job,

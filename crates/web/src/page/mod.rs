@@ -9,6 +9,7 @@
 //! cookie is `SameSite=Lax` and `HttpOnly`.
 
 pub mod cookie;
+pub mod fallback;
 pub mod form;
 pub mod input;
 pub mod lookup;

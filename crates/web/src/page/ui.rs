@@ -250,6 +250,78 @@ pub struct Pager {
     pub first: String,
     /// The next page, if there is one.
     pub next: Option<String>,
+    /// The previous page, when the list knows it.
+    pub prev: Option<String>,
+    /// Which rows this page shows (`51–100 of 2300`), when the list knows it.
+    pub range: Option<String>,
+}
+
+impl Pager {
+    /// First and next only.
+    pub fn simple(first: String, next: Option<String>) -> Self {
+        Self {
+            first,
+            next,
+            prev: None,
+            range: None,
+        }
+    }
+
+    /// The links and position of a keyset page of the list at `first` (its filters, no
+    /// cursor). The cursors of the pages before this one travel in the links as `trail`
+    /// (comma separated; the first page has none), so the list can go back a page and say
+    /// which rows it shows without counting past them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn keyset(
+        t: Tr,
+        first: String,
+        trail: &str,
+        cursor: Option<&str>,
+        next_cursor: Option<&str>,
+        shown: usize,
+        limit: u64,
+        total: &str,
+    ) -> Self {
+        let trail: Vec<&str> = trail.split(',').filter(|c| !c.is_empty()).collect();
+        let glue = if first.contains('?') { '&' } else { '?' };
+        let link = |cursor: &str, trail: &[&str]| {
+            format!(
+                "{first}{glue}cursor={}&trail={}",
+                encode(cursor),
+                encode(&trail.join(","))
+            )
+        };
+        let mut behind = trail.clone();
+        if let Some(c) = cursor {
+            behind.push(c);
+        }
+        let next = next_cursor.map(|c| link(c, &behind));
+        let prev = match (trail.split_last(), cursor) {
+            (Some((last, before)), _) => Some(link(last, before)),
+            (None, Some(_)) => Some(first.clone()),
+            (None, None) => None,
+        };
+        let page = u64::try_from(behind.len()).unwrap_or(0);
+        let from = page * limit + 1;
+        let to = from + u64::try_from(shown).unwrap_or(0);
+        let range = (shown > 0).then(|| {
+            crate::i18n::format(
+                t.lang,
+                "list.range",
+                &[
+                    ("from", from.to_string()),
+                    ("to", (to - 1).to_string()),
+                    ("total", total.to_owned()),
+                ],
+            )
+        });
+        Self {
+            first,
+            next,
+            prev,
+            range,
+        }
+    }
 }
 
 /// A list's total as shown: `10000+` when the count was capped.

@@ -4,13 +4,14 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::i18n::Tr;
+use crate::page::fallback::PageId;
 use crate::page::form::FormData;
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, field_messages, render};
@@ -327,7 +328,7 @@ async fn edit_form(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Response {
     let here = format!("/panel/tenants/{id}");
     match ops::tenant::get(&state.ctx(), &user.actor, TenantId(id)).await {
@@ -350,7 +351,7 @@ async fn update(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {
@@ -456,7 +457,7 @@ async fn delete(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {

@@ -3,14 +3,16 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::i18n::Tr;
+use crate::page::fallback::PageId;
 use crate::page::form::FormData;
+use crate::page::lookup::Tenants;
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, field_messages, render};
 use crate::state::AppState;
@@ -53,13 +55,13 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    fn from_model(t: Tr, u: &User) -> Self {
+    fn from_model(t: Tr, u: &User, tenants: &Tenants) -> Self {
         Self {
             id: u.id,
             name: u.name.clone(),
             email: u.email.clone(),
             role: Role::from_level(u.role).map_or("", |r| t.role(r)),
-            tenant_id: u.tenant_id.map(|t| t.to_string()).unwrap_or_default(),
+            tenant_id: u.tenant_id.map(|t| tenants.name(t)).unwrap_or_default(),
             status: t.t(&format!("status.{}", store::user::status(u).as_str())),
             totp: u.totp_enabled,
         }
@@ -122,6 +124,16 @@ async fn list(
     };
     match ops::user::list(&state.ctx(), &user.actor, &filter, &page).await {
         Ok(found) => {
+            let tenants = match Tenants::load(
+                &state,
+                &user.actor,
+                found.items.iter().filter_map(|u| u.tenant_id),
+            )
+            .await
+            {
+                Ok(tenants) => tenants,
+                Err(error) => return ui::op_error(&user, &headers, &error),
+            };
             let role = query.role.unwrap_or_default();
             let status = query.status.unwrap_or_default();
             let q = query.q.unwrap_or_default();
@@ -139,7 +151,7 @@ async fn list(
                 rows: found
                     .items
                     .iter()
-                    .map(|u| UserRow::from_model(t, u))
+                    .map(|u| UserRow::from_model(t, u, &tenants))
                     .collect(),
                 total: if found.total_capped {
                     format!("{}+", found.total)
@@ -431,7 +443,7 @@ async fn edit_form(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Response {
     match edit_page(&state, &user, &headers, id).await {
         Ok(page) => render(&page),
@@ -443,7 +455,7 @@ async fn update(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {
@@ -516,7 +528,7 @@ async fn delete(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {

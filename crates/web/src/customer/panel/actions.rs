@@ -3,11 +3,12 @@
 //! CSRF token and the version the page was read at; a refusal comes back on the customer's
 //! page beside the field it concerns.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::page::{refused, with_password};
+use crate::page::fallback::PageId;
 use crate::page::form::FormData;
 use crate::page::input;
 use crate::page::session::PanelUser;
@@ -55,7 +56,7 @@ pub(super) async fn suspend(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     let changes = status(StatusAction::Suspend);
@@ -75,7 +76,7 @@ pub(super) async fn resume(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     let changes = status(StatusAction::Resume);
@@ -86,7 +87,7 @@ pub(super) async fn disable(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     let changes = status(StatusAction::Disable);
@@ -106,7 +107,7 @@ pub(super) async fn change_package(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     let Some(package) = input::id(form.opt("package_id")) else {
@@ -136,7 +137,7 @@ pub(super) async fn rename(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     let changes = ChangesInput {
@@ -151,7 +152,7 @@ pub(super) async fn password(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {
@@ -182,7 +183,7 @@ pub(super) async fn delete(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {

@@ -47,6 +47,8 @@ pub(super) struct ListQuery {
     sort: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
+    /// The cursors of the pages before this one (see `ui::Pager::keyset`).
+    trail: Option<String>,
 }
 
 /// The filters passed through to the API's query as they are.
@@ -303,17 +305,21 @@ async fn list_page(
         Some(f) => (ui::total(f.total, f.total_capped), f.next_cursor.clone()),
         None => ("0".to_owned(), None),
     };
+    let pager = Pager::keyset(
+        t,
+        first.clone(),
+        query.trail.as_deref().unwrap_or(""),
+        query.cursor.as_deref().filter(|c| !c.is_empty()),
+        next.as_deref(),
+        items.len(),
+        page.limit(),
+        &total,
+    );
     Ok(ListPage {
         ui: Ui::new(user, Section::Customers, headers, &first),
         rows,
         total,
-        pager: Pager {
-            next: next.map(|c| {
-                let glue = if first.contains('?') { '&' } else { '?' };
-                format!("{first}{glue}cursor={}", ui::encode(&c))
-            }),
-            first,
-        },
+        pager,
         tenants: lookup::tenant_choices(state, actor).await?,
         packages: package_choices(t, &visible, &owners),
         owners: lookup::reseller_choices(t, &owners),

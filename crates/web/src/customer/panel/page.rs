@@ -3,7 +3,7 @@
 //! the actions (`actions`), which come back here with their messages.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -11,6 +11,7 @@ use super::{
     Network, billing_choices, billing_name, package_choices, state_name, state_of, visible_packages,
 };
 use crate::i18n::Tr;
+use crate::page::fallback::PageId;
 use crate::page::form::{Filled, FormData};
 use crate::page::input;
 use crate::page::lookup::{self, Choice, Tenants};
@@ -148,7 +149,7 @@ pub(super) async fn show(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Response {
     match customer_page(&state, &user, &headers, id).await {
         Ok(page) => render(&page),
@@ -242,7 +243,7 @@ pub(super) async fn update(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {

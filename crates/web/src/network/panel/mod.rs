@@ -100,10 +100,10 @@ impl ListQuery {
             ui::encode(self.q.as_deref().unwrap_or("")),
             ui::encode(&self.sort()),
         );
-        Pager {
-            next: cursor.map(|c| format!("{first}&cursor={}", ui::encode(c))),
-            first,
-        }
+        Pager::simple(
+            first.clone(),
+            cursor.map(|c| format!("{first}&cursor={}", ui::encode(c))),
+        )
     }
 }
 

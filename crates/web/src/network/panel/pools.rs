@@ -3,11 +3,12 @@
 //! CIDR blocks its ranges cover. Overlaps with another pool of the tenant are refused.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{ListQuery, ListState, may_create, tenant_of_form};
+use crate::page::fallback::PageId;
 use crate::page::form::{Filled, FormData};
 use crate::page::lookup::{self, Choice, Tenants};
 use crate::page::session::PanelUser;
@@ -216,7 +217,7 @@ pub(super) async fn edit_form(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Response {
     match edit_page(&state, &user, &headers, id).await {
         Ok(page) => render(&page),
@@ -228,7 +229,7 @@ pub(super) async fn update(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {
@@ -297,7 +298,7 @@ pub(super) async fn delete(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {

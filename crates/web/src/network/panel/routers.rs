@@ -6,11 +6,12 @@
 use std::net::IpAddr;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{ListQuery, ListState, may_create, tenant_of_form};
+use crate::page::fallback::PageId;
 use crate::page::form::{Filled, FormData};
 use crate::page::input;
 use crate::page::lookup::{self, Choice, Tenants};
@@ -332,7 +333,7 @@ pub(super) async fn edit_form(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Response {
     match edit_page(&state, &user, &headers, id).await {
         Ok(page) => render(&page),
@@ -379,7 +380,7 @@ pub(super) async fn update(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {
@@ -436,7 +437,7 @@ pub(super) async fn delete(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {

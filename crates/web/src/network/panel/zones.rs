@@ -1,11 +1,12 @@
 //! Zone pages: a tenant's areas, each optionally inside another.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{ListQuery, ListState, may_create, tenant_of_form};
+use crate::page::fallback::PageId;
 use crate::page::form::{Filled, FormData};
 use crate::page::input;
 use crate::page::lookup::{self, Choice, SELECT_LIMIT, Tenants};
@@ -205,7 +206,7 @@ pub(super) async fn edit_form(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Response {
     let page = async {
         let zone = ops::network::get_zone(&state.ctx(), &user.actor, id).await?;
@@ -221,7 +222,7 @@ pub(super) async fn update(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {
@@ -281,7 +282,7 @@ pub(super) async fn delete(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {

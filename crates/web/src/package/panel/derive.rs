@@ -3,13 +3,14 @@
 //! customer pays) and cost price (what it owes upstream, at most the price).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::fields::money;
 use super::{Around, PackageRow};
 use crate::i18n::Tr;
+use crate::page::fallback::PageId;
 use crate::page::form::{Filled, FormData};
 use crate::page::input;
 use crate::page::lookup::{self, Choice};
@@ -88,7 +89,7 @@ pub(super) async fn derive_form(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Response {
     let shown = async {
         let parent = ops::package::get(&state.ctx(), &user.actor, id).await?;
@@ -134,7 +135,7 @@ pub(super) async fn derive(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {

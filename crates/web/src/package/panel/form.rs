@@ -3,13 +3,14 @@
 //! visibility) or delete it.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::fields::{money, same_service, service};
 use super::{Around, PackageRow, connection_choices, may_create};
 use crate::i18n::Tr;
+use crate::page::fallback::PageId;
 use crate::page::form::{Filled, FormData};
 use crate::page::input;
 use crate::page::lookup::{self, Choice, Tenants};
@@ -275,7 +276,7 @@ pub(super) async fn edit_form(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Response {
     match edit_page(&state, &user, &headers, id).await {
         Ok(page) => render(&page),
@@ -321,7 +322,7 @@ pub(super) async fn update(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {
@@ -367,7 +368,7 @@ pub(super) async fn delete(
     State(state): State<AppState>,
     user: PanelUser,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     form: FormData,
 ) -> Response {
     if !form.csrf_ok(&user) {

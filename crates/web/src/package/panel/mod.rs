@@ -269,13 +269,13 @@ async fn list(
                 ui: Ui::new(&user, Section::Packages, &headers, "/panel/packages"),
                 rows: found.items.iter().map(|p| around.row(t, p)).collect(),
                 total: ui::total(found.total, found.total_capped),
-                pager: Pager {
-                    next: found
+                pager: Pager::simple(
+                    first.clone(),
+                    found
                         .next_cursor
                         .as_ref()
                         .map(|c| format!("{first}&cursor={}", ui::encode(c))),
-                    first,
-                },
+                ),
                 query: shown,
                 tenants,
                 owners: lookup::reseller_choices(t, &around.owners),
