@@ -19,7 +19,10 @@ pub mod sentence;
 pub mod sim;
 pub mod word;
 
-pub use client::{Client, ClientConfig, Fingerprint, LoginMethod, ReplyStream, Response, Trust};
+pub use client::{
+    Client, ClientConfig, Fingerprint, LoginMethod, ReplyStream, Response, Trust,
+    presented_fingerprint,
+};
 pub use error::Error;
 pub use query::Query;
 pub use sentence::{Command, ItemId, Reply, ReplyKind, Row, TrapCategory};

@@ -266,6 +266,7 @@ pub async fn demo(
             api_user: Some("lastmile".to_owned()),
             api_password: Some(ops::network::random_secret()),
             api_tls: false,
+            api_tls_trust: domain::network::router::TlsTrust::System,
             time_zone: Some("Asia/Dhaka".to_owned()),
             notes: String::new(),
         };
@@ -579,6 +580,7 @@ pub async fn bench(
             api_user: None,
             api_password: None,
             api_tls: false,
+            api_tls_trust: domain::network::router::TlsTrust::System,
             time_zone: None,
             notes: String::new(),
         };

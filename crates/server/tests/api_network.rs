@@ -214,6 +214,88 @@ async fn pools_are_stored_exactly_and_never_overlap(backend: Backend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+async fn a_router_trusts_its_api_certificate_by_store_pin_or_ca(backend: Backend) {
+    let app = spawn(backend).await;
+    let dev = app.developer().await;
+    let tenant = app.tenant(&dev, "TLS ISP").await;
+    let router = |address: &str, trust: Value| {
+        let mut body = json!({"tenant_id": tenant, "name": format!("edge {address}"),
+                              "nas_address": address, "api_tls": true});
+        body.as_object_mut()
+            .unwrap()
+            .extend(trust.as_object().unwrap().clone());
+        body
+    };
+    let (status, plain) = app
+        .post("/api/v1/routers", &dev, router("10.8.0.1", json!({})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{plain}");
+    assert_eq!(plain["api_tls_trust"], "system");
+    let pin = vec!["AB"; 32].join(":");
+    let (status, pinned) = app
+        .post(
+            "/api/v1/routers",
+            &dev,
+            router(
+                "10.8.0.2",
+                json!({"api_tls_trust": "pinned", "api_tls_fingerprint": pin}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{pinned}");
+    assert_eq!(
+        (
+            pinned["api_tls_trust"].as_str(),
+            pinned["api_tls_fingerprint"].as_str()
+        ),
+        (Some("pinned"), Some("ab".repeat(32).as_str()))
+    );
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n";
+    let (status, by_ca) = app
+        .post(
+            "/api/v1/routers",
+            &dev,
+            router(
+                "10.8.0.3",
+                json!({"api_tls_trust": "ca", "api_tls_ca": pem}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{by_ca}");
+    assert_eq!(by_ca["api_tls_ca_set"], true);
+    for (trust, code) in [
+        (
+            json!({"api_tls_trust": "pinned", "api_tls_fingerprint": "abcd"}),
+            "invalid_fingerprint",
+        ),
+        (
+            json!({"api_tls_trust": "ca", "api_tls_ca": "not a certificate"}),
+            "invalid_certificate",
+        ),
+        (json!({"api_tls_trust": "anything"}), "unknown_trust"),
+    ] {
+        let (status, refused) = app
+            .post("/api/v1/routers", &dev, router("10.8.0.9", trust))
+            .await;
+        assert_eq!(
+            (status, refused["error"]["fields"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{refused}"
+        );
+    }
+    // Pinned later, once the fingerprint the router presents was checked.
+    let (status, changed) = app
+        .patch(
+            &format!("/api/v1/routers/{}", plain["id"]),
+            &dev,
+            json!({"api_tls_trust": "pinned", "api_tls_fingerprint": "cd".repeat(32),
+                   "version": plain["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["api_tls_fingerprint"], "cd".repeat(32));
+}
+
 async fn zones_nest_without_cycles(backend: Backend) {
     let app = spawn(backend).await;
     let dev = app.developer().await;
@@ -317,6 +399,7 @@ async fn operators_read_the_network_of_their_tenant_but_do_not_change_it(backend
 use sea_orm::EntityTrait as _;
 
 both_backends!(
+    a_router_trusts_its_api_certificate_by_store_pin_or_ca,
     a_router_is_a_freeradius_client_with_a_secret_shown_once,
     a_radius_address_is_unique_on_the_installation,
     pools_are_stored_exactly_and_never_overlap,

@@ -117,6 +117,27 @@ fn router_check_over_tls_trusts_the_pinned_fingerprint() {
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("api user group: write"));
+    assert!(
+        text(&output.stdout).contains(&format!("certificate fingerprint: {fingerprint}")),
+        "{}",
+        text(&output.stdout)
+    );
+    // Not pinned yet: the check names the certificate the router presents, to pin it on
+    // first contact.
+    let output = check(&[
+        &address,
+        "--user",
+        "api",
+        "--password",
+        "pw-123456",
+        "--tls",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains(&format!("presents certificate fingerprint {fingerprint}")),
+        "{}",
+        text(&output.stderr)
+    );
     let wrong = "ab".repeat(32);
     let output = check(&[
         &address,
@@ -131,6 +152,11 @@ fn router_check_over_tls_trusts_the_pinned_fingerprint() {
     assert!(!output.status.success());
     assert!(
         text(&output.stderr).contains("not the pinned"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(
+        text(&output.stderr).contains(&format!("presents certificate fingerprint {fingerprint}")),
         "{}",
         text(&output.stderr)
     );

@@ -105,6 +105,108 @@ pub fn parse_api_user(raw: &str) -> Result<String, FieldError> {
     Ok(user.to_owned())
 }
 
+/// How lastmile trusts a router's API-SSL certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsTrust {
+    /// A certificate chaining to the host's trust store, valid for the API address.
+    System,
+    /// Exactly the certificate with this SHA-256 fingerprint (64 lower-case hex digits):
+    /// what a self-signed router certificate needs.
+    Pinned(String),
+    /// A certificate signed by the ISP's own CA, given as PEM.
+    Ca(String),
+}
+
+/// The longest CA text taken (a chain of a few certificates).
+pub const CA_PEM_MAX: usize = 32 * 1024;
+
+impl TlsTrust {
+    /// Its stored name: `system`, `pinned` or `ca`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::Pinned(_) => "pinned",
+            Self::Ca(_) => "ca",
+        }
+    }
+
+    /// The trust named `kind`, with the fingerprint or the CA it needs.
+    pub fn parse(
+        kind: &str,
+        fingerprint: Option<&str>,
+        ca: Option<&str>,
+    ) -> Result<Self, FieldError> {
+        match kind.trim() {
+            "" | "system" => Ok(Self::System),
+            "pinned" => parse_fingerprint(fingerprint.unwrap_or("")).map(Self::Pinned),
+            "ca" => parse_ca(ca.unwrap_or("")).map(Self::Ca),
+            _ => Err(FieldError::new("api_tls_trust", "unknown_trust")),
+        }
+    }
+
+    /// The trust as stored: its kind and the fingerprint or CA.
+    pub fn from_stored(kind: &str, fingerprint: Option<&str>, ca: Option<&str>) -> Self {
+        Self::parse(kind, fingerprint, ca).unwrap_or(Self::System)
+    }
+
+    /// The pinned fingerprint, if pinned.
+    pub fn fingerprint(&self) -> Option<&str> {
+        match self {
+            Self::Pinned(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The CA, if trusted.
+    pub fn ca(&self) -> Option<&str> {
+        match self {
+            Self::Ca(pem) => Some(pem),
+            _ => None,
+        }
+    }
+}
+
+/// A SHA-256 certificate fingerprint as RouterOS or a browser shows it (with or without
+/// colons, any case): 64 lower-case hex digits.
+pub fn parse_fingerprint(raw: &str) -> Result<String, FieldError> {
+    let hex: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ':' | ' '))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(hex)
+    } else {
+        Err(FieldError::new(
+            "api_tls_fingerprint",
+            "invalid_fingerprint",
+        ))
+    }
+}
+
+/// A CA certificate (or chain) in PEM: one or more `CERTIFICATE` blocks, at most
+/// [`CA_PEM_MAX`] bytes. (The certificates themselves are read when a router is reached.)
+pub fn parse_ca(raw: &str) -> Result<String, FieldError> {
+    let text = raw.trim();
+    let framed =
+        text.contains("-----BEGIN CERTIFICATE-----") && text.contains("-----END CERTIFICATE-----");
+    if text.is_empty() {
+        return Err(FieldError::new("api_tls_ca", "required"));
+    }
+    if text.len() > CA_PEM_MAX {
+        return Err(FieldError::new("api_tls_ca", "too_long").with("max", CA_PEM_MAX));
+    }
+    if !framed
+        || text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r'))
+    {
+        return Err(FieldError::new("api_tls_ca", "invalid_certificate"));
+    }
+    Ok(text.to_owned())
+}
+
 /// What an operator pastes into a router's terminal so it asks lastmile's RADIUS server
 /// (`server`, an address or a name) with `secret` (a placeholder when `None`: a secret is
 /// shown once, when it is made), sending from `nas_address`, and takes CoA and Disconnect
@@ -155,5 +257,34 @@ mod tests {
         assert!(lines.contains("/radius incoming set accept=yes port=3799"));
         let hidden = routeros_radius_lines("r", None, "10.0.0.1".parse().unwrap());
         assert!(hidden.contains("secret=\"THE-ROUTER-SECRET\""));
+    }
+
+    #[test]
+    fn a_router_certificate_is_trusted_by_store_pin_or_ca() {
+        assert_eq!(TlsTrust::parse("", None, None), Ok(TlsTrust::System));
+        let colons = vec!["AB"; 32].join(":");
+        assert_eq!(
+            TlsTrust::parse("pinned", Some(&colons), None),
+            Ok(TlsTrust::Pinned("ab".repeat(32)))
+        );
+        assert_eq!(
+            TlsTrust::parse("pinned", Some("abcd"), None)
+                .unwrap_err()
+                .code,
+            "invalid_fingerprint"
+        );
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert!(matches!(
+            TlsTrust::parse("ca", None, Some(pem)),
+            Ok(TlsTrust::Ca(_))
+        ));
+        assert_eq!(
+            TlsTrust::parse("ca", None, Some("hello")).unwrap_err().code,
+            "invalid_certificate"
+        );
+        assert_eq!(
+            TlsTrust::parse("any", None, None).unwrap_err().code,
+            "unknown_trust"
+        );
     }
 }

@@ -27,7 +27,7 @@ pub use login::LoginMethod;
 pub(crate) use login::hex;
 pub use stream::ReplyStream;
 use tls::TlsOptions;
-pub use tls::{Fingerprint, Trust};
+pub use tls::{Fingerprint, Trust, presented_fingerprint};
 
 /// The plain API port.
 pub const API_PORT: u16 = 8728;
@@ -163,6 +163,7 @@ impl Response {
 #[derive(Debug)]
 struct Inner {
     conn: Connection,
+    peer: Option<Fingerprint>,
     username: String,
     command_timeout: Duration,
     max_rows: usize,
@@ -192,13 +193,18 @@ impl Client {
                     source,
                 })?;
             tcp.set_nodelay(true)?;
-            let io: Box<dyn conn::Io> = match &config.tls {
-                None => Box::new(tcp),
-                Some(options) => Box::new(tls::handshake(tcp, &host, options).await?),
+            let (io, peer): (Box<dyn conn::Io>, _) = match &config.tls {
+                None => (Box::new(tcp), None),
+                Some(options) => {
+                    let stream = tls::handshake(tcp, &host, options).await?;
+                    let peer = tls::peer_fingerprint(&stream);
+                    (Box::new(stream), peer)
+                }
             };
             let client = Self {
                 inner: Arc::new(Inner {
                     conn: Connection::start(io, config.limits),
+                    peer,
                     username: config.username.clone(),
                     command_timeout: config.command_timeout,
                     max_rows: config.max_rows,
@@ -214,6 +220,11 @@ impl Client {
                 address: config.address.clone(),
                 after: config.connect_timeout,
             })?
+    }
+
+    /// The fingerprint of the certificate the router presented (TLS only).
+    pub fn peer_fingerprint(&self) -> Option<Fingerprint> {
+        self.inner.peer
     }
 
     /// The user this client logged in as.

@@ -1,5 +1,7 @@
-//! API-SSL (port 8729): the three ways a client may trust a router's certificate, the
-//! certificate verifiers behind them, and the mapping of handshake failures to typed errors.
+//! API-SSL (port 8729): the ways a client may trust a router's certificate (the host's
+//! trust store, a CA the ISP gives, a pinned fingerprint, or, when asked, anything), the
+//! certificate verifiers behind them, what certificate a router presents (to pin it on first
+//! contact), and the mapping of handshake failures to typed errors.
 //!
 //! RouterOS API-SSL with no certificate only offers anonymous Diffie-Hellman; rustls has no
 //! such suite, so the router answers our ClientHello with a `handshake_failure` alert, which
@@ -66,14 +68,86 @@ impl fmt::Debug for Fingerprint {
 /// How a TLS client decides to trust the router's certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trust {
-    /// A certificate chaining to the public web roots, valid for the host name.
+    /// A certificate chaining to a root of the host's trust store (the web's roots built in
+    /// when the host has none), valid for the host name.
     SystemRoots,
+    /// A certificate chaining to one of these CA certificates (DER), valid for the host name:
+    /// the ISP's own CA that signed its routers' certificates.
+    Ca(Vec<Vec<u8>>),
     /// Exactly the certificate with this SHA-256 fingerprint (typical for self-signed router
     /// certificates). Handshake signatures are still verified.
     Fingerprint(Fingerprint),
     /// Any certificate. Encrypts but does not authenticate the router: only when an operator
     /// explicitly asked for it.
     AcceptAny,
+}
+
+impl Trust {
+    /// Trust in the CA certificates of `pem` (one or more `CERTIFICATE` blocks).
+    pub fn ca_pem(pem: &str) -> Result<Trust, Error> {
+        use rustls::pki_types::pem::PemObject as _;
+        let certificates = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .map(|c| c.map(|c| c.to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::Tls(std::io::Error::other(format!("CA certificate: {e}"))))?;
+        if certificates.is_empty() {
+            return Err(Error::Tls(std::io::Error::other(
+                "CA certificate: no CERTIFICATE block in the PEM text",
+            )));
+        }
+        Ok(Trust::Ca(certificates))
+    }
+}
+
+/// The host's trust store; the web's roots built into lastmile when it has none (a bare
+/// container).
+fn system_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    let found = rustls_native_certs::load_native_certs();
+    let (added, _) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    roots
+}
+
+/// The fingerprint of the certificate a TLS stream's peer presented.
+pub(crate) fn peer_fingerprint(stream: &TlsStream<TcpStream>) -> Option<Fingerprint> {
+    let (_, connection) = stream.get_ref();
+    connection
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .map(|certificate| Fingerprint::of_certificate(certificate))
+}
+
+/// The certificate fingerprint the router at `host:port` presents, read with a handshake
+/// that trusts anything and goes no further (no login): what an operator pins on first
+/// contact, after checking it on the router (`/certificate print`).
+pub async fn presented_fingerprint(
+    host: &str,
+    port: u16,
+    timeout: std::time::Duration,
+) -> Result<Fingerprint, Error> {
+    let attempt = async {
+        let tcp = TcpStream::connect((host, port))
+            .await
+            .map_err(|source| Error::Connect {
+                address: format!("{host}:{port}"),
+                source,
+            })?;
+        let options = TlsOptions {
+            trust: Trust::AcceptAny,
+            server_name: None,
+        };
+        let stream = handshake(tcp, host, &options).await?;
+        peer_fingerprint(&stream).ok_or(Error::TlsNoCertificate)
+    };
+    tokio::time::timeout(timeout, attempt)
+        .await
+        .map_err(|_| Error::ConnectTimeout {
+            address: format!("{host}:{port}"),
+            after: timeout,
+        })?
 }
 
 /// TLS settings of a client.
@@ -165,9 +239,16 @@ fn client_config(trust: &Trust) -> Result<rustls::ClientConfig, Error> {
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(std::io::Error::other(e)))?;
     let config = match trust {
-        Trust::SystemRoots => {
-            let roots: rustls::RootCertStore =
-                webpki_roots::TLS_SERVER_ROOTS.iter().cloned().collect();
+        Trust::SystemRoots => builder
+            .with_root_certificates(system_roots())
+            .with_no_client_auth(),
+        Trust::Ca(certificates) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for der in certificates {
+                roots
+                    .add(CertificateDer::from(der.clone()))
+                    .map_err(|e| Error::Tls(std::io::Error::other(e)))?;
+            }
             builder.with_root_certificates(roots).with_no_client_auth()
         }
         Trust::Fingerprint(pin) => builder
@@ -252,5 +333,17 @@ mod tests {
         );
         assert!(Fingerprint::parse("abcd").is_err());
         assert!(Fingerprint::parse(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn a_ca_in_pem_becomes_the_trusted_roots() {
+        let made = rcgen::generate_simple_self_signed(vec!["ca.isp.example".to_owned()]).unwrap();
+        let pem = made.cert.pem();
+        match Trust::ca_pem(&pem) {
+            Ok(Trust::Ca(roots)) => assert_eq!(roots.len(), 1),
+            other => panic!("{other:?}"),
+        }
+        assert!(client_config(&Trust::ca_pem(&pem).unwrap()).is_ok());
+        assert!(Trust::ca_pem("no certificate here").is_err());
     }
 }

@@ -83,6 +83,14 @@ pub struct CheckArgs {
     /// Trust exactly the certificate with this SHA-256 fingerprint.
     #[arg(long, requires = "tls")]
     fingerprint: Option<String>,
+    /// Trust certificates signed by the CA in this PEM file (the ISP's own CA).
+    #[arg(
+        long,
+        requires = "tls",
+        conflicts_with = "fingerprint",
+        value_name = "FILE"
+    )]
+    ca: Option<PathBuf>,
     /// Accept any certificate (encrypts, but does not authenticate the router).
     #[arg(long, requires = "tls", conflicts_with = "fingerprint")]
     insecure_accept_any_certificate: bool,
@@ -180,18 +188,47 @@ async fn check(args: CheckArgs) -> Result<(), String> {
         config = config.with_login(LoginMethod::Legacy);
     }
     if args.tls {
-        let trust = match (&args.fingerprint, args.insecure_accept_any_certificate) {
-            (Some(fingerprint), _) => {
+        let trust = match (
+            &args.fingerprint,
+            &args.ca,
+            args.insecure_accept_any_certificate,
+        ) {
+            (Some(fingerprint), _, _) => {
                 Trust::Fingerprint(Fingerprint::parse(fingerprint).map_err(|e| e.to_string())?)
             }
-            (None, true) => Trust::AcceptAny,
-            (None, false) => Trust::SystemRoots,
+            (None, Some(file), _) => {
+                let pem = std::fs::read_to_string(file)
+                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                Trust::ca_pem(&pem).map_err(|e| e.to_string())?
+            }
+            (None, None, true) => Trust::AcceptAny,
+            (None, None, false) => Trust::SystemRoots,
         };
         config = config.with_tls(trust);
     }
-    let client = Client::connect(&config)
-        .await
-        .map_err(|e| format!("{}: {e}", args.address))?;
+    let client = match Client::connect(&config).await {
+        Ok(client) => client,
+        Err(error) => {
+            // A certificate not trusted yet: say which one the router presents, so the
+            // operator can check it on the router and pin it.
+            let presented = match (args.tls, &error) {
+                (true, routeros::Error::Tls(_) | routeros::Error::FingerprintMismatch { .. }) => {
+                    presented(&args.address, timeout).await
+                }
+                _ => None,
+            };
+            return Err(match presented {
+                Some(fingerprint) => format!(
+                    "{}: {error}\nthe router presents certificate fingerprint {fingerprint}: \
+                     compare it with /certificate print on the router, then pin it with \
+                     --fingerprint {fingerprint}",
+                    args.address
+                ),
+                None => format!("{}: {error}", args.address),
+            });
+        }
+    };
+    let fingerprint = client.peer_fingerprint();
     let identity = menu::IDENTITY
         .get(&client)
         .await
@@ -210,5 +247,17 @@ async fn check(args: CheckArgs) -> Result<(), String> {
     let _ = writeln!(out, "board: {}", resource.board_name);
     let _ = writeln!(out, "uptime: {}", resource.uptime);
     let _ = writeln!(out, "api user group: {group}");
+    if let Some(fingerprint) = fingerprint {
+        let _ = writeln!(out, "certificate fingerprint: {fingerprint}");
+    }
     Ok(())
+}
+
+/// The certificate fingerprint the router at `address` presents, if it can be read.
+async fn presented(address: &str, timeout: Duration) -> Option<Fingerprint> {
+    let (host, port) =
+        routeros::client::parse_address(address, routeros::client::API_SSL_PORT).ok()?;
+    routeros::presented_fingerprint(&host, port, timeout)
+        .await
+        .ok()
 }

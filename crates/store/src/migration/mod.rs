@@ -14,6 +14,7 @@ mod m20261124_000004_list_indexes;
 mod m20261204_000005_package_visibility;
 mod m20261204_000006_job_uploads;
 mod m20261204_000007_search_indexes;
+mod m20261204_000008_router_tls;
 
 /// The migration list.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000005_package_visibility::Migration),
             Box::new(m20261204_000006_job_uploads::Migration),
             Box::new(m20261204_000007_search_indexes::Migration),
+            Box::new(m20261204_000008_router_tls::Migration),
         ]
     }
 }

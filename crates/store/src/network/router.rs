@@ -18,6 +18,7 @@ use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::access::NetworkScope;
 use domain::ids::TenantId;
+use domain::network::router::TlsTrust;
 
 /// A stored router.
 pub type Router = router::Model;
@@ -79,6 +80,8 @@ pub struct NewRouter {
     pub api_password: Option<String>,
     /// API over TLS (8729).
     pub api_tls: bool,
+    /// How its API-SSL certificate is trusted.
+    pub api_tls_trust: TlsTrust,
     /// The router's time zone.
     pub time_zone: Option<String>,
     /// Free notes.
@@ -104,6 +107,8 @@ pub struct RouterChanges {
     pub api_password: Option<Option<String>>,
     /// API over TLS.
     pub api_tls: Option<bool>,
+    /// New certificate trust.
+    pub api_tls_trust: Option<TlsTrust>,
     /// New time zone.
     pub time_zone: Option<Option<String>>,
     /// New notes.
@@ -115,6 +120,8 @@ pub fn router_snapshot(r: &Router) -> Value {
     json!({
         "id": r.id, "tenant_id": r.tenant_id, "name": r.name, "nas_address": r.nas_address,
         "api_address": r.api_address, "api_port": r.api_port, "api_user": r.api_user, "api_tls": r.api_tls,
+        "api_tls_trust": r.api_tls_trust, "api_tls_fingerprint": r.api_tls_fingerprint,
+        "api_tls_ca_set": r.api_tls_ca.is_some(),
         "time_zone": r.time_zone, "notes": r.notes, "version": r.version,
         "secret_set": !r.secret.is_empty(), "api_password_set": r.api_password.is_some(),
     })
@@ -163,6 +170,9 @@ pub async fn create_router(w: &mut Write, new: &NewRouter) -> StoreResult<Router
             None => None,
         }),
         api_tls: Set(new.api_tls),
+        api_tls_trust: Set(new.api_tls_trust.kind().to_owned()),
+        api_tls_fingerprint: Set(new.api_tls_trust.fingerprint().map(str::to_owned)),
+        api_tls_ca: Set(new.api_tls_trust.ca().map(str::to_owned)),
         time_zone: Set(new.time_zone.clone()),
         notes: Set(new.notes.clone()),
         version: Set(1),
@@ -288,6 +298,11 @@ pub async fn update_router(
             Some(p) => Some(seal(w, API_PASSWORD_CONTEXT, p)?),
             None => None,
         });
+    }
+    if let Some(trust) = &changes.api_tls_trust {
+        row.api_tls_trust = Set(trust.kind().to_owned());
+        row.api_tls_fingerprint = Set(trust.fingerprint().map(str::to_owned));
+        row.api_tls_ca = Set(trust.ca().map(str::to_owned));
     }
     if let Some(v) = changes.api_tls {
         row.api_tls = Set(v);

@@ -21,6 +21,7 @@ use crate::state::AppState;
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::TenantId;
 use domain::locale::TimeZoneName;
+use domain::network::router::TlsTrust;
 use domain::network::{Pool, router as rules};
 use domain::text::bounded;
 use store::network::{
@@ -86,6 +87,13 @@ pub struct RouterOut {
     /// True when an API password is stored (sealed).
     api_password_set: bool,
     api_tls: bool,
+    /// How the API-SSL certificate is trusted: `system` (the host's trust store), `pinned`
+    /// (`api_tls_fingerprint`) or `ca` (the stored CA).
+    api_tls_trust: String,
+    /// The pinned SHA-256 fingerprint, 64 hex digits.
+    api_tls_fingerprint: Option<String>,
+    /// True when a CA is stored for the trust.
+    api_tls_ca_set: bool,
     time_zone: Option<String>,
     notes: String,
     version: i32,
@@ -106,6 +114,9 @@ impl RouterOut {
             api_user: r.api_user.clone(),
             api_password_set: r.api_password.is_some(),
             api_tls: r.api_tls,
+            api_tls_trust: r.api_tls_trust.clone(),
+            api_tls_fingerprint: r.api_tls_fingerprint.clone(),
+            api_tls_ca_set: r.api_tls_ca.is_some(),
             time_zone: r.time_zone.clone(),
             notes: r.notes.clone(),
             version: r.version,
@@ -141,6 +152,13 @@ pub struct CreateRouterBody {
     api_password: Option<String>,
     #[serde(default)]
     api_tls: bool,
+    /// `system` (default: the host's trust store), `pinned` or `ca`.
+    api_tls_trust: Option<String>,
+    /// With `pinned`: the certificate's SHA-256 fingerprint (as `lastmile router check`
+    /// or the router's `/certificate print` shows it).
+    api_tls_fingerprint: Option<String>,
+    /// With `ca`: the ISP's CA certificate, PEM.
+    api_tls_ca: Option<String>,
     time_zone: Option<String>,
     #[serde(default)]
     notes: String,
@@ -164,6 +182,10 @@ pub struct UpdateRouterBody {
     #[schema(value_type = Option<String>)]
     api_password: Option<Option<String>>,
     api_tls: Option<bool>,
+    /// `system`, `pinned` (with `api_tls_fingerprint`) or `ca` (with `api_tls_ca`).
+    api_tls_trust: Option<String>,
+    api_tls_fingerprint: Option<String>,
+    api_tls_ca: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     time_zone: Option<Option<String>>,
@@ -244,11 +266,23 @@ async fn create_router(
         .as_deref()
         .and_then(|z| errors.take(time_zone(z)));
     let notes = errors.take(notes(&body.notes));
+    let trust = errors.take(TlsTrust::parse(
+        body.api_tls_trust.as_deref().unwrap_or("system"),
+        body.api_tls_fingerprint.as_deref(),
+        body.api_tls_ca.as_deref(),
+    ));
     if tenant_id.is_none() {
         errors.push(FieldError::new("tenant_id", "required"));
     }
-    let (Some(tenant_id), Some(name), Some(nas_address), Some(secret), Some(api_port), Some(notes)) =
-        (tenant_id, name, nas_address, secret, api_port, notes)
+    let (
+        Some(tenant_id),
+        Some(name),
+        Some(nas_address),
+        Some(secret),
+        Some(api_port),
+        Some(notes),
+        Some(api_tls_trust),
+    ) = (tenant_id, name, nas_address, secret, api_port, notes, trust)
     else {
         return Err(ApiError::invalid(&errors));
     };
@@ -265,6 +299,7 @@ async fn create_router(
         api_user,
         api_password,
         api_tls: body.api_tls,
+        api_tls_trust,
         time_zone,
         notes,
     };
@@ -342,6 +377,13 @@ async fn update_router(
             })
         }),
         api_tls: body.api_tls,
+        api_tls_trust: body.api_tls_trust.as_deref().and_then(|kind| {
+            errors.take(TlsTrust::parse(
+                kind,
+                body.api_tls_fingerprint.as_deref(),
+                body.api_tls_ca.as_deref(),
+            ))
+        }),
         time_zone: body
             .time_zone
             .map(|v| v.and_then(|z| errors.take(time_zone(&z)))),

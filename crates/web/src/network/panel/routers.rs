@@ -21,6 +21,7 @@ use crate::state::AppState;
 use domain::field::{FieldError, FieldErrors};
 use domain::locale::TimeZoneName;
 use domain::network::router as rules;
+use domain::network::router::TlsTrust;
 use ops::OpError;
 use store::list::PageRequest;
 use store::network::{NewRouter, ROUTERS, Router, RouterChanges};
@@ -119,6 +120,12 @@ impl FormPage {
             .with("api_port", router.api_port.to_string())
             .with("api_user", router.api_user.clone().unwrap_or_default())
             .with("api_tls", if router.api_tls { "on" } else { "" })
+            .with("api_tls_trust", &router.api_tls_trust)
+            .with(
+                "api_tls_fingerprint",
+                router.api_tls_fingerprint.clone().unwrap_or_default(),
+            )
+            .with("api_tls_ca", router.api_tls_ca.clone().unwrap_or_default())
             .with("time_zone", router.time_zone.clone().unwrap_or_default())
             .with("notes", &router.notes);
         Self {
@@ -143,6 +150,7 @@ struct Fields {
     api_port: u16,
     api_user: Option<String>,
     api_tls: bool,
+    api_tls_trust: TlsTrust,
     time_zone: Option<String>,
     notes: String,
 }
@@ -154,6 +162,11 @@ fn fields(form: &FormData, errors: &mut FieldErrors) -> Option<Fields> {
         .opt("api_address")
         .and_then(|a| errors.take(rules::parse_api_address(a)));
     let api_tls = form.get("api_tls").is_some();
+    let api_tls_trust = errors.take(TlsTrust::parse(
+        form.text("api_tls_trust"),
+        form.opt("api_tls_fingerprint"),
+        form.opt("api_tls_ca"),
+    ));
     let api_port = errors
         .take(input::number("api_port", form.text("api_port")))
         .and_then(|port| {
@@ -174,6 +187,7 @@ fn fields(form: &FormData, errors: &mut FieldErrors) -> Option<Fields> {
         api_port: api_port?,
         api_user,
         api_tls,
+        api_tls_trust: api_tls_trust?,
         time_zone,
         notes: notes?,
     })
@@ -208,6 +222,7 @@ fn new_router(user: &PanelUser, form: &FormData) -> Result<NewRouter, FieldError
             api_user: f.api_user,
             api_password,
             api_tls: f.api_tls,
+            api_tls_trust: f.api_tls_trust,
             time_zone: f.time_zone,
             notes: f.notes,
         }),
@@ -367,6 +382,7 @@ fn changes(form: &FormData) -> Result<(RouterChanges, bool), FieldErrors> {
                 api_user: Some(f.api_user),
                 api_password,
                 api_tls: Some(f.api_tls),
+                api_tls_trust: Some(f.api_tls_trust),
                 time_zone: Some(f.time_zone),
                 notes: Some(f.notes),
             },
