@@ -274,8 +274,14 @@ pub async fn update_pool(
         store::network::update_pool(&mut w, &network_scope(actor), id, version, name, ranges)
             .await?;
     if name.is_some() {
-        store::customer::rewrite_where(&mut w, store::customer::uses_pool(id), "ip_pool.update")
-            .await?;
+        let reach = store::customer::Reach::Pool { id };
+        store::customer::rewrite_or_converge(
+            &mut w,
+            TenantId(pool.tenant_id),
+            reach,
+            "ip_pool.update",
+        )
+        .await?;
     }
     w.commit().await?;
     Ok(pool)

@@ -221,7 +221,8 @@ pub async fn may_change(ctx: &Ctx<'_>, actor: &Actor, package: &Package) -> Resu
 }
 
 /// Changes a package; a master's service change reaches every package derived from it and
-/// the FreeRADIUS rows of their customers, in the same transaction.
+/// the FreeRADIUS rows of their customers: in the same transaction when they are few, else
+/// through a job that converges them in batches after the change commits.
 pub async fn update(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -238,7 +239,14 @@ pub async fn update(
     let mut w = ctx.db.write(author, ctx.now).await?;
     let (package, affected) =
         store::package::update(&mut w, &package_scope(actor), id, version, changes).await?;
-    store::customer::rewrite_projections_of_packages(&mut w, &affected).await?;
+    let reach = store::customer::Reach::Packages { ids: affected };
+    store::customer::rewrite_or_converge(
+        &mut w,
+        TenantId(package.tenant_id),
+        reach,
+        "package.update",
+    )
+    .await?;
     w.commit().await?;
     Ok(package)
 }

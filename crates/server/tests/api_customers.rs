@@ -960,9 +960,61 @@ async fn a_pool_stays_while_a_customer_is_sent_to_it(backend: Backend) {
 
 use sea_orm::EntityTrait as _;
 
+/// A change that reaches more customers than a transaction should rewrite commits at once
+/// and queues a job that converges their rows in batches: the job is the tenant's, its
+/// progress counts customers, and FreeRADIUS's rows agree with the change when it is done.
+async fn a_wide_package_change_commits_first_and_converges_through_a_job(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = isp(&app).await;
+    let wide = store::customer::INLINE_REWRITE as usize + 100;
+    let mut csv = String::from("username,password,name,connection_type,package\n");
+    for n in 0..wide {
+        csv.push_str(&format!(
+            "wide{n:05},pass-{n},Wide {n},pppoe,{}\n",
+            isp.pppoe
+        ));
+    }
+    let (_, report) = import(
+        &app,
+        &isp.dev,
+        &format!("tenant_id={}", isp.tenant),
+        csv.into(),
+    )
+    .await;
+    assert_eq!(report["created"].as_u64(), Some(wide as u64), "{report}");
+    let (status, changed) = app
+        .patch(&format!("/api/v1/packages/{}", isp.pppoe), &isp.dev, json!({"connection_type": "pppoe", "download_kbps": 30000, "upload_kbps": 6000, "validity_days": 30, "ip_pool_id": isp.home, "version": 1}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    let (_, jobs) = app.get("/api/v1/jobs?kind=radius.converge", &isp.dev).await;
+    let job = &jobs["items"][0];
+    assert_eq!(job["tenant_id"], isp.tenant, "{jobs}");
+    let job = wait_for_job(&app, &isp.dev, job["id"].as_i64().unwrap()).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(
+        job["result"]["customers"].as_u64(),
+        Some(wide as u64),
+        "{job}"
+    );
+    assert_eq!(job["progress"]["done"], job["progress"]["total"], "{job}");
+    let (_, last) = app
+        .get(
+            &format!("/api/v1/customers?q=wide{:05}", wide - 1),
+            &isp.dev,
+        )
+        .await;
+    let (_, _, reply) = rows(&app, last["items"][0]["id"].as_i64().unwrap()).await;
+    assert!(has(&reply, "Mikrotik-Rate-Limit := 6M/30M"), "{reply:?}");
+    let report = aaa::verify::verify(&app.state.db, false, app.clock().now())
+        .await
+        .unwrap();
+    assert!(report.clean(), "{report:?}");
+}
+
 both_backends!(
     a_pppoe_customer_gets_its_freeradius_rows_with_its_creation,
     every_change_rewrites_the_rows_in_the_same_transaction,
+    a_wide_package_change_commits_first_and_converges_through_a_job,
     hotspot_names_carry_the_realm_and_volume_goes_with_gigawords,
     user_names_are_unique_without_case_and_rest_after_release,
     the_rest_of_a_freed_user_name_is_a_setting,

@@ -21,7 +21,6 @@ use crate::db::{Backend, Db};
 use crate::entity::job::{self, Column, Entity};
 use crate::error::StoreResult;
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
-use crate::write::Write;
 use domain::access::JobScope;
 use domain::ids::{JobId, TenantId, UserId};
 
@@ -312,12 +311,13 @@ pub async fn by_dedupe_key<C: ConnectionTrait>(conn: &C, key: &str) -> StoreResu
         .await?)
 }
 
-/// Lets a finished job's dedupe key go, so the same work may be asked for again.
-pub async fn release_dedupe_key(w: &Write, key: &str) -> StoreResult<()> {
+/// Lets a finished job's dedupe key go, so the same work may be asked for again (in the
+/// transaction that queues it again).
+pub async fn release_dedupe_key<C: ConnectionTrait>(conn: &C, key: &str) -> StoreResult<()> {
     Entity::update_many()
         .col_expr(Column::DedupeKey, Expr::value(Option::<String>::None))
         .filter(Column::DedupeKey.eq(key))
-        .exec(w.tx())
+        .exec(conn)
         .await?;
     Ok(())
 }

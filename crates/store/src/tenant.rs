@@ -2,8 +2,8 @@
 //! write path. A tenant is archived, never deleted: what refers to it stays.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
-    ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    EntityTrait, QueryFilter,
 };
 use serde_json::{Value, json};
 
@@ -15,7 +15,7 @@ use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::aaa::SuspensionPolicy;
 use domain::access::{TenantFacts, TenantScope};
-use domain::customer::{BillingType, CustomerStatus};
+use domain::customer::BillingType;
 use domain::ids::{TenantId, UserId};
 use domain::tenant::{NewTenant, Realm, TenantChanges};
 
@@ -288,11 +288,10 @@ pub async fn update(
     }
     let after = update_versioned::<Entity>(w, row, id.0, version, UNIQUE_KEYS).await?;
     if suspension_policy(&after) != suspension_policy(&before) {
-        // Suspended customers answer with the policy: their rows follow it at once.
-        let suspended = Condition::all()
-            .add(crate::entity::customer::Column::TenantId.eq(id.0))
-            .add(crate::entity::customer::Column::Status.eq(CustomerStatus::Suspended.as_str()));
-        crate::customer::rewrite_where(w, suspended, "tenant.suspension_policy").await?;
+        // Suspended customers answer with the policy: their rows follow it (at once when
+        // they are few, through a converging job after commit when they are many).
+        let reach = crate::customer::Reach::Suspended { tenant: id.0 };
+        crate::customer::rewrite_or_converge(w, id, reach, "tenant.suspension_policy").await?;
     }
     w.audit(AuditEntry {
         tenant_id: Some(id),

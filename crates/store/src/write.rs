@@ -184,7 +184,7 @@ impl Write {
         &mut self,
         tenant_id: TenantId,
         customers: &[i64],
-        kind: &'static str,
+        kind: &str,
     ) -> StoreResult<()> {
         let rows: Vec<aaa_change::ActiveModel> = customers
             .iter()

@@ -86,7 +86,7 @@ pub async fn submit(
         if !finished || earlier.created_at > ctx.now - DUPLICATE_WINDOW {
             return Err(duplicate(&earlier));
         }
-        store::job::release_dedupe_key(&w, &key).await?;
+        store::job::release_dedupe_key(w.tx(), &key).await?;
     }
     let upload_id = store::upload::save(
         &w,

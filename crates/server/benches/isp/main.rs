@@ -16,10 +16,11 @@
 //! - one customer change with its projection, `PATCH /api/v1/customers/{id}` of the password
 //!   with `If-Match`, on different customers, interleaved with `GET /api/v1/customers/{id}`
 //!   of the same customers as its baseline.
-//! - the wide rewrites, each one request and one transaction: a master package's rate
-//!   (every customer on it and on the packages derived from it), a pool's name (every
-//!   customer taking addresses from it) and the tenant's suspension policy (its suspended
-//!   customers), with the customers each rewrote;
+//! - the wide rewrites: a master package's rate (every customer on it and on the packages
+//!   derived from it), a pool's name (every customer taking addresses from it) and the
+//!   tenant's suspension policy (its suspended customers), with the customers each reached,
+//!   the change's own request and, when it queued one, the convergence job to its end with
+//!   the longest customer write answered meanwhile;
 //! - `lastmile radius verify` over the whole installation (the seed, the import and the
 //!   rewrites): the time to compare every customer's rows with its projection.
 //!
@@ -72,17 +73,17 @@ mod common;
 mod api;
 mod db;
 mod report;
+mod rewrites;
 
 use std::time::{Duration, Instant};
 
 use testkit::Backend;
 
-use api::{
-    Api, Case, CaseResult, measure_changes, measure_lists, measure_rewrites, walk_to_middle,
-};
+use api::{Api, Case, CaseResult, measure_changes, measure_lists, walk_to_middle};
 use common::{Install, Latencies, client, ms};
 use db::{ImportResult, import, maintain, seed, set_database, verify};
 use report::{print, targets};
+use rewrites::measure_rewrites;
 
 /// Warm-up rounds of the list cases, not counted.
 pub const WARM_UP_ROUNDS: usize = 5;
@@ -238,8 +239,8 @@ pub struct Run {
     pub requests: usize,
     /// `lastmile radius verify` over the whole installation: its time and summary line.
     pub verified: (Duration, String),
-    /// The changes that rewrite many customers' rows in one transaction.
-    pub rewrites: Vec<api::Rewrite>,
+    /// The changes that rewrite many customers' rows.
+    pub rewrites: Vec<rewrites::Rewrite>,
 }
 
 async fn run(backend: Backend, customers: usize, options: &Options) -> Run {

@@ -84,16 +84,25 @@ pub fn print(run: &Run) {
     let failures = run.write_failures.to_string();
     row("PATCH /customers/{id} password", "", w, r, &failures);
     for rewrite in &run.rewrites {
-        println!(
-            "  rewrite, {}: {} customers in {} (one transaction; {:.0} customers/s)",
-            rewrite.what,
-            rewrite.customers,
-            secs(rewrite.took),
-            crate::per_second(
-                usize::try_from(rewrite.customers).unwrap_or(0),
-                rewrite.took
-            )
-        );
+        match &rewrite.converged {
+            None => println!(
+                "  rewrite, {}: {} customers in {} (one transaction)",
+                rewrite.what,
+                rewrite.customers,
+                secs(rewrite.took),
+            ),
+            Some(c) => println!(
+                "  rewrite, {}: {} customers; the change answered in {}, the rows converged in {} \
+                 ({:.0} customers/s); {} customer writes meanwhile, the longest {}",
+                rewrite.what,
+                rewrite.customers,
+                secs(rewrite.took),
+                secs(c.took),
+                crate::per_second(usize::try_from(rewrite.customers).unwrap_or(0), c.took),
+                c.writes,
+                secs(c.longest_write),
+            ),
+        }
     }
     let (took, summary) = &run.verified;
     println!("  lastmile radius verify: {} ({summary})", secs(*took));

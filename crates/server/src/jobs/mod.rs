@@ -5,6 +5,7 @@
 //! exponential backoff until the job's attempts are used up. Workers and the scheduler stop
 //! when the server shuts down, after finishing the job in hand.
 
+mod converge;
 mod housekeeping;
 mod import;
 mod scheduler;
@@ -43,6 +44,7 @@ async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
     match job.kind.as_str() {
         housekeeping::KIND => housekeeping::run(state).await,
         import::KIND => import::run(state, job).await,
+        converge::KIND => converge::run(state, job).await,
         other => Err(JobError::Permanent(format!(
             "no handler for job kind {other}"
         ))),

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde::{Deserialize, Serialize};
 
 use super::{Customer, billing, password, static_ip, status};
 use crate::crypto::Keyring;
@@ -134,9 +135,168 @@ pub async fn rewrite_projection(w: &Write, c: &Customer) -> StoreResult<()> {
     crate::radius::write(w, TenantId(c.tenant_id), c.id, &c.username, &projection).await
 }
 
+/// The customers a wide change reaches: those whose rows a package, pool or policy change
+/// rewrites. Kept as data, so a job can converge them after the change commits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "of")]
+pub enum Reach {
+    /// The customers on any of these packages.
+    Packages {
+        /// The packages.
+        ids: Vec<i64>,
+    },
+    /// The customers taking addresses from this pool (their own, or their package's).
+    Pool {
+        /// The pool.
+        id: i64,
+    },
+    /// The suspended customers of this tenant.
+    Suspended {
+        /// The tenant.
+        tenant: i64,
+    },
+}
+
+impl Reach {
+    fn condition(&self) -> Condition {
+        match self {
+            Reach::Packages { ids } => {
+                Condition::all().add(customer::Column::PackageId.is_in(ids.clone()))
+            }
+            Reach::Pool { id } => super::uses_pool(*id),
+            Reach::Suspended { tenant } => Condition::all()
+                .add(customer::Column::TenantId.eq(*tenant))
+                .add(
+                    customer::Column::Status
+                        .eq(domain::customer::CustomerStatus::Suspended.as_str()),
+                ),
+        }
+    }
+}
+
+/// Customers a change rewrites in its own transaction; past this many it commits first
+/// and a job converges their rows in batches, so no change holds the write lock for long.
+pub const INLINE_REWRITE: u64 = 2_000;
+/// Customers a converging job rewrites per transaction.
+pub const CONVERGE_BATCH: u64 = 1_000;
+/// The job kind that converges a wide change's rows.
+pub const CONVERGE_KIND: &str = "radius.converge";
+
+/// Rewrites the rows of the customers `reach` names, in this transaction when they are few
+/// ([`INLINE_REWRITE`]); otherwise queues a job that converges them after commit, in
+/// batches. Returns how many it rewrote now (0 when it queued the job).
+pub async fn rewrite_or_converge(
+    w: &mut Write,
+    tenant: TenantId,
+    reach: Reach,
+    kind: &'static str,
+) -> StoreResult<u64> {
+    if matches!(&reach, Reach::Packages { ids } if ids.is_empty()) {
+        return Ok(0);
+    }
+    // Counting stops past the threshold: a wide change pays for 2 001 ids, not a full count.
+    let reached: Vec<i64> = customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .filter(reach.condition())
+        .filter(customer::Column::ArchivedAt.is_null())
+        .limit(INLINE_REWRITE + 1)
+        .into_tuple()
+        .all(w.tx())
+        .await?;
+    if reached.len() as u64 <= INLINE_REWRITE {
+        return rewrite_where(w, reach.condition(), kind).await;
+    }
+    let payload = Converge {
+        reach,
+        change: kind.to_owned(),
+    };
+    w.enqueue(crate::job::NewJob {
+        kind: CONVERGE_KIND,
+        payload: serde_json::to_value(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        run_at: w.now(),
+        dedupe_key: None,
+        max_attempts: 10,
+        tenant_id: Some(tenant),
+        created_by: w.author().user_id,
+    })
+    .await?;
+    Ok(0)
+}
+
+/// A queued convergence, the payload of a [`CONVERGE_KIND`] job: the customers a change
+/// reached, and the change (`package.update`), named in the AAA change log and the audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Converge {
+    /// The customers whose rows follow the change.
+    pub reach: Reach,
+    /// The change, `area.verb`.
+    pub change: String,
+}
+
+/// How many live customers `reach` names.
+pub async fn reached<C: ConnectionTrait>(conn: &C, reach: &Reach) -> StoreResult<u64> {
+    use sea_orm::PaginatorTrait as _;
+    Ok(customer::Entity::find()
+        .filter(reach.condition())
+        .filter(customer::Column::ArchivedAt.is_null())
+        .count(conn)
+        .await?)
+}
+
+/// Rewrites one batch of the customers `job` reaches, those with an id above `after`, in
+/// the transaction `w` (audited here); returns the last id done and how many were
+/// rewritten, or `None` when none was left.
+pub async fn converge_batch(
+    w: &mut Write,
+    job: &Converge,
+    after: i64,
+) -> StoreResult<Option<(i64, u64)>> {
+    let (reach, kind) = (&job.reach, job.change.as_str());
+    use sea_orm::QueryOrder as _;
+    let customers = customer::Entity::find()
+        .filter(reach.condition())
+        .filter(customer::Column::ArchivedAt.is_null())
+        .filter(customer::Column::Id.gt(after))
+        .order_by_asc(customer::Column::Id)
+        .limit(CONVERGE_BATCH)
+        .all(w.tx())
+        .await?;
+    let (Some(first), Some(last)) = (customers.first(), customers.last()) else {
+        return Ok(None);
+    };
+    let (first, last) = (first.id, last.id);
+    let mut projector = Projector::default();
+    let mut changed: HashMap<i64, Vec<i64>> = HashMap::new();
+    for c in &customers {
+        let projection = projector.project(w.tx(), w.keyring(), c).await?;
+        crate::radius::write(w, TenantId(c.tenant_id), c.id, &c.username, &projection).await?;
+        changed.entry(c.tenant_id).or_default().push(c.id);
+    }
+    for (tenant, ids) in &changed {
+        w.aaa_changed_many(TenantId(*tenant), ids, kind).await?;
+    }
+    let tenant = changed.keys().next().copied().map(TenantId);
+    w.audit(crate::write::AuditEntry {
+        tenant_id: tenant,
+        action: CONVERGE_KIND,
+        entity: "customer",
+        entity_id: None,
+        before: None,
+        after: Some(serde_json::json!({
+            "reach": reach,
+            "change": kind,
+            "customers": customers.len(),
+            "ids": [first, last],
+        })),
+    })
+    .await?;
+    Ok(Some((last, customers.len() as u64)))
+}
+
 /// Rewrites the rows of every live customer matching `condition` and records each in the
 /// AAA change log; returns how many were rewritten.
-pub async fn rewrite_where(
+async fn rewrite_where(
     w: &mut Write,
     condition: Condition,
     kind: &'static str,
@@ -154,17 +314,4 @@ pub async fn rewrite_where(
             .await?;
     }
     Ok(customers.len() as u64)
-}
-
-/// Rewrites the rows of the customers on any of `packages`.
-pub async fn rewrite_projections_of_packages(w: &mut Write, packages: &[i64]) -> StoreResult<u64> {
-    if packages.is_empty() {
-        return Ok(0);
-    }
-    rewrite_where(
-        w,
-        Condition::all().add(customer::Column::PackageId.is_in(packages.to_vec())),
-        "package.update",
-    )
-    .await
 }
