@@ -1,13 +1,54 @@
-//! HTML form bodies: read as name/value pairs (a name may repeat, as checkboxes do), with
-//! the CSRF token checked before anything else; and forms as shown again ([`Filled`]).
+//! HTML form bodies: read as name/value pairs (a name may repeat, as checkboxes do); a
+//! signed-in user's form with its CSRF token checked before the handler runs
+//! ([`PanelForm`]); and forms as shown again ([`Filled`]).
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Form, FromRequest, Request};
+use askama::Template;
+use axum::extract::{Form, FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 
 use super::session::PanelUser;
 use super::ui;
+use crate::i18n::Tr;
+use crate::state::AppState;
+use domain::field::FieldErrors;
+use ops::OpError;
 use ops::auth::token;
+
+/// A form posted by a signed-in panel user, its CSRF token checked: a handler that takes one
+/// cannot forget the check. A missing or wrong token answers 403 with the panel's error page
+/// before the handler runs; no session redirects to the sign-in page as [`PanelUser`] does.
+#[derive(Debug)]
+pub struct PanelForm {
+    /// Who posted it.
+    pub user: PanelUser,
+    /// The request's headers (language, where the page is shown).
+    pub headers: HeaderMap,
+    /// What was posted.
+    pub form: FormData,
+}
+
+impl FromRequest<AppState> for PanelForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let user = PanelUser::from_request_parts(&mut parts, state).await?;
+        let headers = parts.headers.clone();
+        let form = FormData::from_request(Request::from_parts(parts, body), state).await?;
+        if !token::same(form.text("_csrf"), &user.csrf) {
+            let refused = ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
+            return Err(refused);
+        }
+        Ok(PanelForm {
+            user,
+            headers,
+            form,
+        })
+    }
+}
 
 /// A submitted form.
 #[derive(Debug, Default, Clone)]
@@ -52,10 +93,57 @@ impl FormData {
             .map(|(_, v)| v.clone())
             .collect()
     }
+}
 
-    /// True if the form's CSRF token is the session's.
-    pub fn csrf_ok(&self, user: &PanelUser) -> bool {
-        token::same(self.text("_csrf"), &user.csrf)
+/// A page showing a form, which [`show_again`] can show again after a refusal.
+pub trait ShowsForm: Template {
+    /// Checkboxes, cleared when a submitted form does not send them.
+    const CHECKBOXES: &'static [&'static str] = &[];
+    /// Fields never shown again once typed (passwords).
+    const SECRETS: &'static [&'static str] = &[];
+    /// The form as the page shows it.
+    fn filled(&mut self) -> &mut Filled;
+    /// The page's language.
+    fn tr(&self) -> Tr;
+}
+
+/// The page again after a refused form (422): what was typed, each refused field's message
+/// beside it; or the error that kept the page from being built.
+pub fn show_again<P: ShowsForm>(
+    page: Result<P, OpError>,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    form: &FormData,
+    errors: &FieldErrors,
+) -> Response {
+    let mut page = match page {
+        Ok(page) => page,
+        Err(error) => return ui::op_error(user, headers, &error),
+    };
+    let messages = ui::field_messages(page.tr(), errors);
+    let filled = std::mem::take(page.filled());
+    let mut filled = filled.refill(form, P::CHECKBOXES).with_errors(messages);
+    for secret in P::SECRETS {
+        filled.set(secret, "");
+    }
+    *page.filled() = filled;
+    (StatusCode::UNPROCESSABLE_ENTITY, ui::render(&page)).into_response()
+}
+
+/// Answers a delete (an archive) from the panel: to the list `list` saying so; when
+/// refused for reasons a page shows (a pool still in use), `refused` shows them; any other
+/// error on the error page.
+pub async fn archived<T>(
+    result: Result<T, OpError>,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    list: &str,
+    refused: impl AsyncFnOnce(FieldErrors) -> Response,
+) -> Response {
+    match result {
+        Ok(_) => ui::redirect_with(list, "flash.deleted"),
+        Err(OpError::Invalid(errors)) => refused(errors).await,
+        Err(error) => ui::op_error(user, headers, &error),
     }
 }
 

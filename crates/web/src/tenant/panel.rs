@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::i18n::Tr;
 use crate::page::fallback::PageId;
-use crate::page::form::FormData;
+use crate::page::form::{FormData, PanelForm};
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, field_messages, render};
 use crate::state::AppState;
@@ -282,13 +282,12 @@ async fn new_form(user: PanelUser, headers: HeaderMap) -> Response {
 
 async fn create(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let ui = Ui::new(&user, Section::Tenants, &headers, "/panel/tenants/new");
     let parsed = NewTenant::parse(
         form.text("name"),
@@ -349,14 +348,13 @@ async fn edit_form(
 
 async fn update(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let here = format!("/panel/tenants/{id}");
     let version = form.text("version").parse().unwrap_or(0);
     let asked = ops::tenant::get(&state.ctx(), &user.actor, TenantId(id))
@@ -455,14 +453,13 @@ fn changes(tenant: &Tenant, form: &FormData) -> Result<TenantChanges, OpError> {
 
 async fn delete(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form: _,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     match ops::tenant::archive(&state.ctx(), &user.actor, user.author.clone(), TenantId(id)).await {
         Ok(_) => ui::redirect_with("/panel/tenants", "flash.deleted"),
         Err(error) => ui::op_error(&user, &headers, &error),

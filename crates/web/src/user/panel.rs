@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::i18n::Tr;
 use crate::page::fallback::PageId;
-use crate::page::form::FormData;
+use crate::page::form::PanelForm;
 use crate::page::lookup::Tenants;
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, field_messages, render};
@@ -344,13 +344,12 @@ fn parse_id(text: Option<&str>) -> Option<i64> {
 
 async fn create(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let permissions = form.all("permissions");
     let parsed = NewUser::parse(
         form.text("email"),
@@ -453,14 +452,13 @@ async fn edit_form(
 
 async fn update(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let here = format!("/panel/users/{id}");
     let mut errors = FieldErrors::new();
     let target_role = form.get("role").and_then(Role::parse);
@@ -526,14 +524,13 @@ async fn update(
 
 async fn delete(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let reassign_to = parse_id(form.opt("reassign_to")).map(UserId);
     match ops::user::archive(
         &state.ctx(),

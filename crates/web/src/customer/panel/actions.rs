@@ -4,12 +4,13 @@
 //! page beside the field it concerns.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::page::{refused, with_password};
 use crate::page::fallback::PageId;
-use crate::page::form::FormData;
+use crate::page::form;
+use crate::page::form::{FormData, PanelForm};
 use crate::page::input;
 use crate::page::session::PanelUser;
 use crate::page::ui;
@@ -29,9 +30,6 @@ async fn apply(
     changes: ChangesInput,
     flash: &'static str,
 ) -> Response {
-    if !form.csrf_ok(user) {
-        return ui::error_page(user, headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let here = format!("/panel/customers/{id}");
     let version = form.text("version").parse().unwrap_or(0);
     let author = user.author.clone();
@@ -54,10 +52,12 @@ fn status(action: StatusAction) -> ChangesInput {
 
 pub(super) async fn suspend(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
     let changes = status(StatusAction::Suspend);
     apply(
@@ -74,10 +74,12 @@ pub(super) async fn suspend(
 
 pub(super) async fn resume(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
     let changes = status(StatusAction::Resume);
     apply(&state, &user, &headers, id, &form, changes, "flash.resumed").await
@@ -85,10 +87,12 @@ pub(super) async fn resume(
 
 pub(super) async fn disable(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
     let changes = status(StatusAction::Disable);
     apply(
@@ -105,15 +109,14 @@ pub(super) async fn disable(
 
 pub(super) async fn change_package(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
     let Some(package) = input::id(form.opt("package_id")) else {
-        if !form.csrf_ok(&user) {
-            return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-        }
         let errors = FieldErrors::one(FieldError::new("package_id", "required"));
         return refused(&state, &user, &headers, id, &form, &errors).await;
     };
@@ -135,10 +138,12 @@ pub(super) async fn change_package(
 
 pub(super) async fn rename(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
     let changes = ChangesInput {
         username: Some(form.text("username").to_owned()),
@@ -150,14 +155,13 @@ pub(super) async fn rename(
 /// Sets the password typed (or a new random one) and shows it on the page that answers.
 pub(super) async fn password(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let here = format!("/panel/customers/{id}");
     let version = form.text("version").parse().unwrap_or(0);
     let clear = form
@@ -181,17 +185,20 @@ pub(super) async fn password(
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
-    match ops::customer::archive(&state.ctx(), &user.actor, user.author.clone(), id).await {
-        Ok(_) => ui::redirect_with("/panel/customers", "flash.deleted"),
-        Err(OpError::Invalid(errors)) => refused(&state, &user, &headers, id, &form, &errors).await,
-        Err(error) => ui::op_error(&user, &headers, &error),
-    }
+    let result = ops::customer::archive(&state.ctx(), &user.actor, user.author.clone(), id).await;
+    form::archived(
+        result,
+        &user,
+        &headers,
+        "/panel/customers",
+        async |errors| refused(&state, &user, &headers, id, &form, &errors).await,
+    )
+    .await
 }

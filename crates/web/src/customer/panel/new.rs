@@ -6,15 +6,15 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::{Network, PackageOption, billing_choices, package_options, visible_packages};
 use crate::i18n::Tr;
-use crate::page::form::{Filled, FormData};
+use crate::page::form::{Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::input;
 use crate::page::lookup::{self, Choice};
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Section, Ui, render};
 use crate::state::AppState;
 use domain::access::{Actor, Permission, Role};
 use domain::customer::CustomerInput;
@@ -40,6 +40,19 @@ struct FormPage {
     network: Network,
     billing: Vec<Choice>,
     connections: Vec<Choice>,
+}
+
+impl ShowsForm for FormPage {
+    const CHECKBOXES: &'static [&'static str] = &["allocate_static"];
+    const SECRETS: &'static [&'static str] = &["password"];
+
+    fn filled(&mut self) -> &mut Filled {
+        &mut self.f
+    }
+
+    fn tr(&self) -> Tr {
+        self.ui.t
+    }
 }
 
 async fn blank_form(
@@ -131,13 +144,12 @@ fn input_of(form: &FormData) -> CustomerInput {
 
 pub(super) async fn create(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let input = input_of(&form);
     let result =
         ops::customer::create(&state.ctx(), &user.actor, user.author.clone(), &input).await;
@@ -161,18 +173,10 @@ pub(super) async fn create(
             &format!("/panel/customers/{}", customer.id),
             "flash.created",
         ),
-        Err(OpError::Invalid(errors)) => match blank_form(&state, &user, &headers).await {
-            Ok(mut page) => {
-                let messages = field_messages(page.ui.t, &errors);
-                page.f = page
-                    .f
-                    .refill(&form, &["allocate_static"])
-                    .with_errors(messages)
-                    .with("password", "");
-                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-            }
-            Err(error) => ui::op_error(&user, &headers, &error),
-        },
+        Err(OpError::Invalid(errors)) => {
+            let page = blank_form(&state, &user, &headers).await;
+            show_again(page, &user, &headers, &form, &errors)
+        }
         Err(error) => ui::op_error(&user, &headers, &error),
     }
 }

@@ -4,19 +4,19 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 
 use super::{
     Network, billing_choices, billing_name, package_choices, state_name, state_of, visible_packages,
 };
 use crate::i18n::Tr;
 use crate::page::fallback::PageId;
-use crate::page::form::{Filled, FormData};
+use crate::page::form::{Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::input;
 use crate::page::lookup::{self, Choice, Tenants};
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Section, Ui, render};
 use crate::state::AppState;
 use domain::access;
 use domain::customer::{ChangesInput, StatusAction};
@@ -44,6 +44,18 @@ pub(super) struct CustomerPage {
     /// A password just set, shown on this page only.
     new_password: Option<String>,
     can_manage: bool,
+}
+
+impl ShowsForm for CustomerPage {
+    const SECRETS: &'static [&'static str] = &["password"];
+
+    fn filled(&mut self) -> &mut Filled {
+        &mut self.f
+    }
+
+    fn tr(&self) -> Tr {
+        self.ui.t
+    }
 }
 
 /// The page of customer `id` as stored.
@@ -185,15 +197,8 @@ pub(super) async fn refused(
     form: &FormData,
     errors: &FieldErrors,
 ) -> Response {
-    match customer_page(state, user, headers, id).await {
-        Ok(mut page) => {
-            let messages = field_messages(page.ui.t, errors);
-            page.f = page.f.refill(form, &[]).with_errors(messages);
-            page.f.set("password", "");
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-        }
-        Err(error) => ui::op_error(user, headers, &error),
-    }
+    let page = customer_page(state, user, headers, id).await;
+    show_again(page, user, headers, form, errors)
 }
 
 /// `Some(value)` when the typed text differs from the stored one.
@@ -241,14 +246,13 @@ fn changes(c: &Customer, zone: chrono_tz::Tz, form: &FormData) -> ChangesInput {
 
 pub(super) async fn update(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let here = format!("/panel/customers/{id}");
     let version = form.text("version").parse().unwrap_or(0);
     let result = async {

@@ -5,14 +5,16 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::{ListQuery, ListState, may_create, tenant_of_form};
+use crate::i18n::Tr;
 use crate::page::fallback::PageId;
-use crate::page::form::{Filled, FormData};
+use crate::page::form;
+use crate::page::form::{Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::lookup::{self, Choice, Tenants};
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Pager, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
 use domain::field::{FieldError, FieldErrors};
 use domain::network::Pool;
@@ -109,6 +111,16 @@ struct FormPage {
     can_edit: bool,
 }
 
+impl ShowsForm for FormPage {
+    fn filled(&mut self) -> &mut Filled {
+        &mut self.f
+    }
+
+    fn tr(&self) -> Tr {
+        self.ui.t
+    }
+}
+
 fn parse(form: &FormData) -> Result<(String, Pool), FieldErrors> {
     let mut errors = FieldErrors::new();
     let name = errors.take(parse_object_name("name", form.text("name")));
@@ -183,13 +195,12 @@ pub(super) async fn new_form(
 
 pub(super) async fn create(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let result = match parse(&form) {
         Ok((name, ranges)) => {
             let tenant = tenant_of_form(&form);
@@ -201,14 +212,10 @@ pub(super) async fn create(
     };
     match result {
         Ok(pool) => ui::redirect_with(&format!("/panel/ip-pools/{}", pool.id), "flash.created"),
-        Err(OpError::Invalid(errors)) => match blank_form(&state, &user, &headers).await {
-            Ok(mut page) => {
-                let messages = field_messages(page.ui.t, &errors);
-                page.f = page.f.refill(&form, &[]).with_errors(messages);
-                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-            }
-            Err(error) => ui::op_error(&user, &headers, &error),
-        },
+        Err(OpError::Invalid(errors)) => {
+            let page = blank_form(&state, &user, &headers).await;
+            show_again(page, &user, &headers, &form, &errors)
+        }
         Err(error) => ui::op_error(&user, &headers, &error),
     }
 }
@@ -227,14 +234,13 @@ pub(super) async fn edit_form(
 
 pub(super) async fn update(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let here = format!("/panel/ip-pools/{id}");
     let version = form.text("version").parse().unwrap_or(0);
     let result = match parse(&form) {
@@ -284,31 +290,23 @@ async fn refused(
     form: &FormData,
     errors: &FieldErrors,
 ) -> Response {
-    match edit_page(state, user, headers, id).await {
-        Ok(mut page) => {
-            let messages = field_messages(page.ui.t, errors);
-            page.f = page.f.refill(form, &[]).with_errors(messages);
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-        }
-        Err(error) => ui::op_error(user, headers, &error),
-    }
+    let page = edit_page(state, user, headers, id).await;
+    show_again(page, user, headers, form, errors)
 }
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form: _,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
-    match ops::network::archive_pool(&state.ctx(), &user.actor, user.author.clone(), id).await {
-        Ok(_) => ui::redirect_with("/panel/ip-pools", "flash.deleted"),
-        Err(OpError::Invalid(errors)) => {
-            refused(&state, &user, &headers, id, &FormData::default(), &errors).await
-        }
-        Err(error) => ui::op_error(&user, &headers, &error),
-    }
+    let result =
+        ops::network::archive_pool(&state.ctx(), &user.actor, user.author.clone(), id).await;
+    form::archived(result, &user, &headers, "/panel/ip-pools", async |errors| {
+        refused(&state, &user, &headers, id, &FormData::default(), &errors).await
+    })
+    .await
 }

@@ -8,15 +8,17 @@ use std::net::IpAddr;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::{ListQuery, ListState, may_create, tenant_of_form};
+use crate::i18n::Tr;
 use crate::page::fallback::PageId;
-use crate::page::form::{Filled, FormData};
+use crate::page::form;
+use crate::page::form::{Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::input;
 use crate::page::lookup::{self, Choice, Tenants};
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Pager, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
 use domain::field::{FieldError, FieldErrors};
 use domain::locale::TimeZoneName;
@@ -106,6 +108,19 @@ struct FormPage {
     routeros: Option<String>,
     api_password_set: bool,
     can_edit: bool,
+}
+
+impl ShowsForm for FormPage {
+    const CHECKBOXES: &'static [&'static str] = &["api_tls"];
+    const SECRETS: &'static [&'static str] = &["secret", "api_password"];
+
+    fn filled(&mut self) -> &mut Filled {
+        &mut self.f
+    }
+
+    fn tr(&self) -> Tr {
+        self.ui.t
+    }
 }
 
 impl FormPage {
@@ -291,13 +306,12 @@ fn routeros_lines(server: &str, secret: Option<&str>, router: &Router) -> Option
 
 pub(super) async fn create(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let result = match new_router(&user, &form) {
         Ok(new) => {
             ops::network::create_router(&state.ctx(), &user.actor, user.author.clone(), &new)
@@ -312,16 +326,10 @@ pub(super) async fn create(
             *page.status_mut() = StatusCode::CREATED;
             page
         }
-        Err(OpError::Invalid(errors)) => match blank_form(&state, &user, &headers).await {
-            Ok(mut page) => {
-                let messages = field_messages(page.ui.t, &errors);
-                page.f = page.f.refill(&form, &["api_tls"]).with_errors(messages);
-                page.f.set("secret", "");
-                page.f.set("api_password", "");
-                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-            }
-            Err(error) => ui::op_error(&user, &headers, &error),
-        },
+        Err(OpError::Invalid(errors)) => {
+            let page = blank_form(&state, &user, &headers).await;
+            show_again(page, &user, &headers, &form, &errors)
+        }
         Err(error) => ui::op_error(&user, &headers, &error),
     }
 }
@@ -394,14 +402,13 @@ fn changes(form: &FormData) -> Result<(RouterChanges, bool), FieldErrors> {
 
 pub(super) async fn update(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let here = format!("/panel/routers/{id}");
     let version = form.text("version").parse().unwrap_or(0);
     let result = match changes(&form) {
@@ -437,33 +444,23 @@ async fn refused(
     form: &FormData,
     errors: &FieldErrors,
 ) -> Response {
-    match edit_page(state, user, headers, id).await {
-        Ok(mut page) => {
-            let messages = field_messages(page.ui.t, errors);
-            page.f = page.f.refill(form, &["api_tls"]).with_errors(messages);
-            page.f.set("secret", "");
-            page.f.set("api_password", "");
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-        }
-        Err(error) => ui::op_error(user, headers, &error),
-    }
+    let page = edit_page(state, user, headers, id).await;
+    show_again(page, user, headers, form, errors)
 }
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form: _,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
-    match ops::network::archive_router(&state.ctx(), &user.actor, user.author.clone(), id).await {
-        Ok(_) => ui::redirect_with("/panel/routers", "flash.deleted"),
-        Err(OpError::Invalid(errors)) => {
-            refused(&state, &user, &headers, id, &FormData::default(), &errors).await
-        }
-        Err(error) => ui::op_error(&user, &headers, &error),
-    }
+    let result =
+        ops::network::archive_router(&state.ctx(), &user.actor, user.author.clone(), id).await;
+    form::archived(result, &user, &headers, "/panel/routers", async |errors| {
+        refused(&state, &user, &headers, id, &FormData::default(), &errors).await
+    })
+    .await
 }

@@ -3,15 +3,17 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::{ListQuery, ListState, may_create, tenant_of_form};
+use crate::i18n::Tr;
 use crate::page::fallback::PageId;
-use crate::page::form::{Filled, FormData};
+use crate::page::form;
+use crate::page::form::{Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::input;
 use crate::page::lookup::{self, Choice, SELECT_LIMIT, Tenants};
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Pager, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
 use domain::access::Actor;
 use ops::OpError;
@@ -109,6 +111,16 @@ struct FormPage {
     can_edit: bool,
 }
 
+impl ShowsForm for FormPage {
+    fn filled(&mut self) -> &mut Filled {
+        &mut self.f
+    }
+
+    fn tr(&self) -> Tr {
+        self.ui.t
+    }
+}
+
 async fn form_page(
     state: &AppState,
     user: &PanelUser,
@@ -171,13 +183,12 @@ pub(super) async fn new_form(
 
 pub(super) async fn create(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let parent = input::id(form.opt("parent_id"));
     let result = match name(&form) {
         Ok(name) => {
@@ -190,14 +201,10 @@ pub(super) async fn create(
     };
     match result {
         Ok(zone) => ui::redirect_with(&format!("/panel/zones/{}", zone.id), "flash.created"),
-        Err(OpError::Invalid(errors)) => match form_page(&state, &user, &headers, None).await {
-            Ok(mut page) => {
-                let messages = field_messages(page.ui.t, &errors);
-                page.f = page.f.refill(&form, &[]).with_errors(messages);
-                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-            }
-            Err(error) => ui::op_error(&user, &headers, &error),
-        },
+        Err(OpError::Invalid(errors)) => {
+            let page = form_page(&state, &user, &headers, None).await;
+            show_again(page, &user, &headers, &form, &errors)
+        }
         Err(error) => ui::op_error(&user, &headers, &error),
     }
 }
@@ -220,14 +227,13 @@ pub(super) async fn edit_form(
 
 pub(super) async fn update(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let here = format!("/panel/zones/{id}");
     let version = form.text("version").parse().unwrap_or(0);
     let parent = input::id(form.opt("parent_id"));
@@ -268,31 +274,23 @@ async fn refused(
         let zone = ops::network::get_zone(&state.ctx(), &user.actor, id).await?;
         form_page(state, user, headers, Some(&zone)).await
     };
-    match page.await {
-        Ok(mut page) => {
-            let messages = field_messages(page.ui.t, errors);
-            page.f = page.f.refill(form, &[]).with_errors(messages);
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-        }
-        Err(error) => ui::op_error(user, headers, &error),
-    }
+    let page = page.await;
+    show_again(page, user, headers, form, errors)
 }
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form: _,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
-    match ops::network::archive_zone(&state.ctx(), &user.actor, user.author.clone(), id).await {
-        Ok(_) => ui::redirect_with("/panel/zones", "flash.deleted"),
-        Err(OpError::Invalid(errors)) => {
-            refused(&state, &user, &headers, id, &FormData::default(), &errors).await
-        }
-        Err(error) => ui::op_error(&user, &headers, &error),
-    }
+    let result =
+        ops::network::archive_zone(&state.ctx(), &user.actor, user.author.clone(), id).await;
+    form::archived(result, &user, &headers, "/panel/zones", async |errors| {
+        refused(&state, &user, &headers, id, &FormData::default(), &errors).await
+    })
+    .await
 }

@@ -4,18 +4,18 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 
 use super::fields::money;
 use super::{Around, PackageRow};
 use crate::i18n::Tr;
 use crate::page::fallback::PageId;
-use crate::page::form::{Filled, FormData};
+use crate::page::form::{Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::input;
 use crate::page::lookup::{self, Choice};
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Section, Ui, render};
 use crate::state::AppState;
 use domain::access::Role;
 use domain::field::{FieldError, FieldErrors};
@@ -35,6 +35,16 @@ struct DerivePage {
     owners: Vec<Choice>,
     currency: String,
     f: Filled,
+}
+
+impl ShowsForm for DerivePage {
+    fn filled(&mut self) -> &mut Filled {
+        &mut self.f
+    }
+
+    fn tr(&self) -> Tr {
+        self.ui.t
+    }
 }
 
 async fn page(
@@ -133,14 +143,13 @@ fn input_of(
 
 pub(super) async fn derive(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let parent = match ops::package::get(&state.ctx(), &user.actor, id).await {
         Ok(parent) => parent,
         Err(error) => return ui::op_error(&user, &headers, &error),
@@ -161,14 +170,10 @@ pub(super) async fn derive(
         Ok(package) => {
             ui::redirect_with(&format!("/panel/packages/{}", package.id), "flash.created")
         }
-        Err(OpError::Invalid(errors)) => match page(&state, &user, &headers, &parent).await {
-            Ok(mut page) => {
-                let messages = field_messages(page.ui.t, &errors);
-                page.f = page.f.refill(&form, &[]).with_errors(messages);
-                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-            }
-            Err(error) => ui::op_error(&user, &headers, &error),
-        },
+        Err(OpError::Invalid(errors)) => {
+            let page = page(&state, &user, &headers, &parent).await;
+            show_again(page, &user, &headers, &form, &errors)
+        }
         Err(error) => ui::op_error(&user, &headers, &error),
     }
 }

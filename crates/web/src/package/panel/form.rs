@@ -5,17 +5,18 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::fields::{money, same_service, service};
 use super::{Around, PackageRow, connection_choices, may_create};
 use crate::i18n::Tr;
 use crate::page::fallback::PageId;
-use crate::page::form::{Filled, FormData};
+use crate::page::form;
+use crate::page::form::{Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::input;
 use crate::page::lookup::{self, Choice, Tenants};
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Section, Ui, render};
 use crate::state::AppState;
 use domain::access::Role;
 use domain::field::FieldErrors;
@@ -45,6 +46,16 @@ pub(super) struct FormPage {
     parent: Option<(i64, String)>,
     can_edit: bool,
     can_derive: bool,
+}
+
+impl ShowsForm for FormPage {
+    fn filled(&mut self) -> &mut Filled {
+        &mut self.f
+    }
+
+    fn tr(&self) -> Tr {
+        self.ui.t
+    }
 }
 
 impl FormPage {
@@ -243,13 +254,12 @@ async fn master_input(
 
 pub(super) async fn create(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let result = match master_input(&state, &user, &form).await {
         Ok(input) => {
             ops::package::create_master(&state.ctx(), &user.actor, user.author.clone(), input).await
@@ -260,14 +270,10 @@ pub(super) async fn create(
         Ok(package) => {
             ui::redirect_with(&format!("/panel/packages/{}", package.id), "flash.created")
         }
-        Err(OpError::Invalid(errors)) => match blank_form(&state, &user, &headers).await {
-            Ok(mut page) => {
-                let messages = field_messages(page.ui.t, &errors);
-                page.f = page.f.refill(&form, &[]).with_errors(messages);
-                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-            }
-            Err(error) => ui::op_error(&user, &headers, &error),
-        },
+        Err(OpError::Invalid(errors)) => {
+            let page = blank_form(&state, &user, &headers).await;
+            show_again(page, &user, &headers, &form, &errors)
+        }
         Err(error) => ui::op_error(&user, &headers, &error),
     }
 }
@@ -320,14 +326,13 @@ async fn changes(
 
 pub(super) async fn update(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
     let here = format!("/panel/packages/{id}");
     let version = form.text("version").parse().unwrap_or(0);
     let result = match changes(&state, &user, id, &form).await {
@@ -354,31 +359,22 @@ async fn refused(
     form: &FormData,
     errors: &FieldErrors,
 ) -> Response {
-    match edit_page(state, user, headers, id).await {
-        Ok(mut page) => {
-            let messages = field_messages(page.ui.t, errors);
-            page.f = page.f.refill(form, &[]).with_errors(messages);
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-        }
-        Err(error) => ui::op_error(user, headers, &error),
-    }
+    let page = edit_page(state, user, headers, id).await;
+    show_again(page, user, headers, form, errors)
 }
 
 pub(super) async fn delete(
     State(state): State<AppState>,
-    user: PanelUser,
-    headers: HeaderMap,
     PageId(id): PageId,
-    form: FormData,
+    PanelForm {
+        user,
+        headers,
+        form: _,
+    }: PanelForm,
 ) -> Response {
-    if !form.csrf_ok(&user) {
-        return ui::error_page(&user, &headers, StatusCode::FORBIDDEN, "error.csrf");
-    }
-    match ops::package::archive(&state.ctx(), &user.actor, user.author.clone(), id).await {
-        Ok(_) => ui::redirect_with("/panel/packages", "flash.deleted"),
-        Err(OpError::Invalid(errors)) => {
-            refused(&state, &user, &headers, id, &FormData::default(), &errors).await
-        }
-        Err(error) => ui::op_error(&user, &headers, &error),
-    }
+    let result = ops::package::archive(&state.ctx(), &user.actor, user.author.clone(), id).await;
+    form::archived(result, &user, &headers, "/panel/packages", async |errors| {
+        refused(&state, &user, &headers, id, &FormData::default(), &errors).await
+    })
+    .await
 }

@@ -1,15 +1,17 @@
-//! `/api/v1/routers`, `/api/v1/zones` and `/api/v1/ip-pools`.
+//! `/api/v1/routers`: routers (NAS) with their RADIUS secret, shown once, and their
+//! RouterOS API access.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::{NetworkQuery, double_option, notes, time_zone};
 use crate::http::auth::ApiCaller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::JsonBody;
@@ -20,58 +22,16 @@ use crate::http::version::{IfMatch, with_etag};
 use crate::state::AppState;
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::TenantId;
-use domain::locale::TimeZoneName;
+use domain::network::router as rules;
 use domain::network::router::TlsTrust;
-use domain::network::{Pool, router as rules};
-use domain::text::bounded;
-use store::network::{
-    IpPool, NetworkFilter, NewRouter, POOLS, ROUTERS, Router, RouterChanges, ZONES, Zone,
-};
+use store::network::{NewRouter, ROUTERS, Router, RouterChanges};
 
 /// The routes of this module.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_routers, create_router))
         .routes(routes!(get_router, update_router, delete_router))
-        .routes(routes!(list_zones, create_zone))
-        .routes(routes!(get_zone, update_zone, delete_zone))
-        .routes(routes!(list_pools, create_pool))
-        .routes(routes!(get_pool, update_pool, delete_pool))
 }
-
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// Filters and paging of the network lists.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct NetworkQuery {
-    /// Only this tenant.
-    tenant_id: Option<i64>,
-    /// Names starting with this.
-    q: Option<String>,
-    /// `name` (default) or `id`; `-` for descending.
-    sort: Option<String>,
-    /// Rows per page, 1 to 500 (default 50).
-    limit: Option<u64>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
-impl NetworkQuery {
-    fn filter(&self) -> NetworkFilter {
-        NetworkFilter {
-            tenant_id: self.tenant_id.map(TenantId),
-            name_prefix: self.q.clone(),
-        }
-    }
-}
-
-// ---- routers ----
 
 /// A router (NAS). Its secrets are never shown after creation.
 #[derive(Debug, Serialize, ToSchema)]
@@ -191,18 +151,6 @@ pub struct UpdateRouterBody {
     time_zone: Option<Option<String>>,
     notes: Option<String>,
     version: Option<i32>,
-}
-
-fn notes(raw: &str) -> Result<String, FieldError> {
-    bounded("notes", raw, 0, 2000)
-}
-
-fn zone_name(raw: &str) -> Result<String, FieldError> {
-    bounded("name", raw, 1, 64)
-}
-
-fn time_zone(raw: &str) -> Result<String, FieldError> {
-    TimeZoneName::parse("time_zone", raw).map(|z| z.as_str().to_owned())
 }
 
 /// Lists the routers the caller sees.
@@ -418,327 +366,5 @@ async fn delete_router(
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
     ops::network::archive_router(&state.ctx(), &caller.actor, caller.author, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-// ---- zones ----
-
-/// A zone: an area of the tenant, used to group customers.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ZoneOut {
-    id: i64,
-    tenant_id: TenantId,
-    name: String,
-    parent_id: Option<i64>,
-    version: i32,
-}
-
-impl ZoneOut {
-    /// The API view of a stored zone.
-    pub fn from_model(z: &Zone) -> Self {
-        Self {
-            id: z.id,
-            tenant_id: TenantId(z.tenant_id),
-            name: z.name.clone(),
-            parent_id: z.parent_id,
-            version: z.version,
-        }
-    }
-}
-
-/// A new zone.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateZoneBody {
-    tenant_id: Option<i64>,
-    name: String,
-    parent_id: Option<i64>,
-}
-
-/// Changes to a zone.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateZoneBody {
-    name: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
-    parent_id: Option<Option<i64>>,
-    version: Option<i32>,
-}
-
-/// Lists the zones the caller sees.
-#[utoipa::path(get, path = "/zones", tag = "network", security(("bearer" = [])), params(NetworkQuery),
-    responses((status = 200, body = ListResponse<ZoneOut>)))]
-async fn list_zones(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Query(query): Query<NetworkQuery>,
-) -> Result<Json<ListResponse<ZoneOut>>, ApiError> {
-    let page = page_request(
-        &ZONES,
-        query.sort.as_deref(),
-        query.limit,
-        query.cursor.as_deref(),
-    )?;
-    let zones =
-        ops::network::list_zones(&state.ctx(), &caller.actor, &query.filter(), &page).await?;
-    Ok(Json(ListResponse::from_page(zones, |z| {
-        ZoneOut::from_model(&z)
-    })))
-}
-
-/// Creates a zone.
-#[utoipa::path(post, path = "/zones", tag = "network", security(("bearer" = [])), request_body = CreateZoneBody,
-    responses((status = 201, body = ZoneOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_zone(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    JsonBody(body): JsonBody<CreateZoneBody>,
-) -> Result<Response, ApiError> {
-    let name = zone_name(&body.name)?;
-    let zone = ops::network::create_zone(
-        &state.ctx(),
-        &caller.actor,
-        caller.author,
-        body.tenant_id.map(TenantId),
-        &name,
-        body.parent_id,
-    )
-    .await?;
-    Ok(with_etag(
-        zone.version,
-        (StatusCode::CREATED, Json(ZoneOut::from_model(&zone))),
-    ))
-}
-
-/// One zone.
-#[utoipa::path(get, path = "/zones/{id}", tag = "network", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = ZoneOut), (status = 404, body = ErrorBody)))]
-async fn get_zone(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Id(id): Id,
-) -> Result<Response, ApiError> {
-    let zone = ops::network::get_zone(&state.ctx(), &caller.actor, id).await?;
-    Ok(with_etag(zone.version, Json(ZoneOut::from_model(&zone))))
-}
-
-/// Renames or moves a zone.
-#[utoipa::path(patch, path = "/zones/{id}", tag = "network", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = UpdateZoneBody,
-    responses((status = 200, body = ZoneOut), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn update_zone(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Id(id): Id,
-    if_match: IfMatch,
-    JsonBody(body): JsonBody<UpdateZoneBody>,
-) -> Result<Response, ApiError> {
-    let name = body.name.as_deref().map(zone_name).transpose()?;
-    let version = if_match.resolve(body.version)?;
-    let zone = ops::network::update_zone(
-        &state.ctx(),
-        &caller.actor,
-        caller.author,
-        id,
-        version,
-        name.as_deref(),
-        body.parent_id,
-    )
-    .await?;
-    Ok(with_etag(zone.version, Json(ZoneOut::from_model(&zone))))
-}
-
-/// Deletes (archives) a zone; its customers and child zones stay, ungrouped or moved up.
-#[utoipa::path(delete, path = "/zones/{id}", tag = "network", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn delete_zone(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Id(id): Id,
-) -> Result<StatusCode, ApiError> {
-    ops::network::archive_zone(&state.ctx(), &caller.actor, caller.author, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-// ---- pools ----
-
-/// An IP pool, stored exactly as its ranges.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PoolOut {
-    id: i64,
-    tenant_id: TenantId,
-    /// The name RADIUS sends as `Framed-Pool` (the router's pool of the same name).
-    name: String,
-    /// Canonical ranges: `10.0.0.1-10.0.0.254,10.0.1.5`.
-    ranges: String,
-    /// The exact CIDR blocks the ranges cover.
-    blocks: Vec<String>,
-    /// Addresses in the pool.
-    capacity: i64,
-    /// Addresses allocated to customers as static addresses.
-    used: i64,
-    version: i32,
-}
-
-impl PoolOut {
-    /// The API view of a stored pool.
-    pub fn from_model(p: &IpPool, used: i64) -> Self {
-        let blocks = Pool::parse(&p.ranges)
-            .map(|pool| pool.blocks().iter().map(ToString::to_string).collect())
-            .unwrap_or_default();
-        Self {
-            id: p.id,
-            tenant_id: TenantId(p.tenant_id),
-            name: p.name.clone(),
-            ranges: p.ranges.clone(),
-            blocks,
-            capacity: p.capacity,
-            used,
-            version: p.version,
-        }
-    }
-}
-
-/// A new pool.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreatePoolBody {
-    tenant_id: Option<i64>,
-    /// 1 to 64 of `A-Z a-z 0-9 _ - .` (the router's pool name).
-    name: String,
-    /// `10.0.0.1-10.0.0.254`, `10.0.1.0/24`, or a comma list of either.
-    ranges: String,
-}
-
-/// Changes to a pool.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdatePoolBody {
-    name: Option<String>,
-    ranges: Option<String>,
-    version: Option<i32>,
-}
-
-fn pool_ranges(raw: &str) -> Result<Pool, FieldError> {
-    Pool::parse(raw).map_err(|e| FieldError::new("ranges", "invalid_ranges").with("reason", e))
-}
-
-/// Lists the pools the caller sees.
-#[utoipa::path(get, path = "/ip-pools", tag = "network", security(("bearer" = [])), params(NetworkQuery),
-    responses((status = 200, body = ListResponse<PoolOut>)))]
-async fn list_pools(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Query(query): Query<NetworkQuery>,
-) -> Result<Json<ListResponse<PoolOut>>, ApiError> {
-    let page = page_request(
-        &POOLS,
-        query.sort.as_deref(),
-        query.limit,
-        query.cursor.as_deref(),
-    )?;
-    let (pools, used) =
-        ops::network::list_pools(&state.ctx(), &caller.actor, &query.filter(), &page).await?;
-    let used_of = |id: i64| used.iter().find(|(p, _)| *p == id).map_or(0, |(_, n)| *n);
-    Ok(Json(ListResponse::from_page(pools, |p| {
-        PoolOut::from_model(&p, used_of(p.id))
-    })))
-}
-
-/// Creates a pool; ranges overlapping another pool of the tenant are refused.
-#[utoipa::path(post, path = "/ip-pools", tag = "network", security(("bearer" = [])), request_body = CreatePoolBody,
-    responses((status = 201, body = PoolOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_pool(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    JsonBody(body): JsonBody<CreatePoolBody>,
-) -> Result<Response, ApiError> {
-    let mut errors = FieldErrors::new();
-    let name = errors.take(rules::parse_object_name("name", &body.name));
-    let ranges = errors.take(pool_ranges(&body.ranges));
-    let (Some(name), Some(ranges)) = (name, ranges) else {
-        return Err(ApiError::invalid(&errors));
-    };
-    let pool = ops::network::create_pool(
-        &state.ctx(),
-        &caller.actor,
-        caller.author,
-        body.tenant_id.map(TenantId),
-        &name,
-        &ranges,
-    )
-    .await?;
-    Ok(with_etag(
-        pool.version,
-        (StatusCode::CREATED, Json(PoolOut::from_model(&pool, 0))),
-    ))
-}
-
-/// One pool.
-#[utoipa::path(get, path = "/ip-pools/{id}", tag = "network", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = PoolOut), (status = 404, body = ErrorBody)))]
-async fn get_pool(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Id(id): Id,
-) -> Result<Response, ApiError> {
-    let (pool, used) = ops::network::get_pool(&state.ctx(), &caller.actor, id).await?;
-    Ok(with_etag(
-        pool.version,
-        Json(PoolOut::from_model(&pool, used)),
-    ))
-}
-
-/// Renames a pool or changes its ranges (allocated addresses must stay inside).
-#[utoipa::path(patch, path = "/ip-pools/{id}", tag = "network", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = UpdatePoolBody,
-    responses((status = 200, body = PoolOut), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn update_pool(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Id(id): Id,
-    if_match: IfMatch,
-    JsonBody(body): JsonBody<UpdatePoolBody>,
-) -> Result<Response, ApiError> {
-    let mut errors = FieldErrors::new();
-    let name = body
-        .name
-        .as_deref()
-        .and_then(|n| errors.take(rules::parse_object_name("name", n)));
-    let ranges = body
-        .ranges
-        .as_deref()
-        .and_then(|r| errors.take(pool_ranges(r)));
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(&errors));
-    }
-    let version = if_match.resolve(body.version)?;
-    let pool = ops::network::update_pool(
-        &state.ctx(),
-        &caller.actor,
-        caller.author,
-        id,
-        version,
-        name.as_deref(),
-        ranges.as_ref(),
-    )
-    .await?;
-    let (_, used) = ops::network::get_pool(&state.ctx(), &caller.actor, id).await?;
-    Ok(with_etag(
-        pool.version,
-        Json(PoolOut::from_model(&pool, used)),
-    ))
-}
-
-/// Deletes (archives) a pool no package uses and with no allocation.
-#[utoipa::path(delete, path = "/ip-pools/{id}", tag = "network", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn delete_pool(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Id(id): Id,
-) -> Result<StatusCode, ApiError> {
-    ops::network::archive_pool(&state.ctx(), &caller.actor, caller.author, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,69 @@
+//! `/api/v1/routers`, `/api/v1/zones` and `/api/v1/ip-pools`: one module each; the list
+//! query and the helpers they share here.
+
+mod pools;
+mod routers;
+mod zones;
+
+use serde::{Deserialize, Deserializer};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+use domain::field::FieldError;
+use domain::ids::TenantId;
+use domain::locale::TimeZoneName;
+use domain::text::bounded;
+use store::network::NetworkFilter;
+
+/// The routes of this module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(routers::routes())
+        .merge(zones::routes())
+        .merge(pools::routes())
+}
+
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Filters and paging of the network lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NetworkQuery {
+    /// Only this tenant.
+    tenant_id: Option<i64>,
+    /// Names starting with this.
+    q: Option<String>,
+    /// `name` (default) or `id`; `-` for descending.
+    sort: Option<String>,
+    /// Rows per page, 1 to 500 (default 50).
+    limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+impl NetworkQuery {
+    fn filter(&self) -> NetworkFilter {
+        NetworkFilter {
+            tenant_id: self.tenant_id.map(TenantId),
+            name_prefix: self.q.clone(),
+        }
+    }
+}
+
+fn notes(raw: &str) -> Result<String, FieldError> {
+    bounded("notes", raw, 0, 2000)
+}
+
+fn zone_name(raw: &str) -> Result<String, FieldError> {
+    bounded("name", raw, 1, 64)
+}
+
+fn time_zone(raw: &str) -> Result<String, FieldError> {
+    TimeZoneName::parse("time_zone", raw).map(|z| z.as_str().to_owned())
+}
