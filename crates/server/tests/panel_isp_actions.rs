@@ -299,7 +299,63 @@ async fn an_operator_sees_and_acts_on_its_own_customers_only(backend: Backend) {
     assert_eq!(list.rows("customer").len(), 2);
 }
 
+/// The audit log as an operator reads it: the time in the tenant's zone, who acted and on
+/// which record by name with links to their pages, and the field the change made marked.
+async fn the_audit_log_names_who_changed_what_and_when_in_the_tenants_time(backend: Backend) {
+    let app = spawn(backend).await;
+    let Isp {
+        dev,
+        tenant,
+        mut admin,
+    } = isp(&app).await;
+    let f = fixture(&app, &dev, tenant).await;
+    let id = customer(
+        &app,
+        &dev,
+        tenant,
+        json!({"package_id": f.home, "connection_type": "pppoe",
+        "name": "Rahim Uddin", "username": "rahim", "password": "first-pass"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let reply = act(&mut admin, id, "suspend", &[]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+
+    let audit = admin.get("/panel/audit?action=customer.suspend").await;
+    assert_eq!(audit.status, StatusCode::OK);
+    let (_, me) = app
+        .get(
+            "/api/v1/me",
+            &app.login("admin@dhaka.example", support::PASSWORD).await,
+        )
+        .await;
+    assert!(
+        audit.has(&format!(
+            "<a href=\"/panel/users/{}\">admin@dhaka.example</a>",
+            me["id"]
+        )),
+        "the actor by name, linked: {}",
+        audit.body
+    );
+    assert!(
+        audit.has(&format!(
+            "<a href=\"/panel/customers/{id}\">customer Rahim Uddin</a>"
+        )),
+        "the record by name, linked: {}",
+        audit.body
+    );
+    assert!(audit.has(" +06</td>"), "Dhaka's time: {}", audit.body);
+    assert!(
+        audit.has("<tr class=\"changed\"><th>status</th><td>active</td><td><mark>suspended</mark></td></tr>"),
+        "the change marked: {}",
+        audit.body
+    );
+    assert!(!audit.has("first-pass"), "no password in the log");
+}
+
 both_backends!(
     the_action_buttons_change_the_customer_and_its_radius_rows,
     an_operator_sees_and_acts_on_its_own_customers_only,
+    the_audit_log_names_who_changed_what_and_when_in_the_tenants_time,
 );

@@ -1,5 +1,6 @@
 //! The panel's audit log page: newest first, filterable by actor, record kind, action and
-//! date, paged by cursor.
+//! date, paged by cursor. Each entry shows its time in its tenant's zone, the actor and the
+//! record by name with links to their pages, and the fields it changed before the rest.
 
 use askama::Template;
 use axum::Router;
@@ -8,12 +9,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, render};
 use crate::state::AppState;
-use domain::ids::UserId;
+use domain::ids::{TenantId, UserId};
 use store::audit::{AuditFilter, Entry, LIST};
 use store::list::PageRequest;
 
@@ -22,40 +26,187 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/panel/audit", get(list))
 }
 
-/// An audit entry as a row.
+/// An audit entry as a row: its time in its tenant's zone, the actor and the record by name
+/// with links, and the fields it changed.
 #[derive(Debug)]
 pub struct AuditRow {
-    /// When, UTC, to the second.
+    /// When, in the entry's tenant's time zone (else UTC), with the offset.
     pub at: String,
-    /// Who.
+    /// Who: the actor's name, else its label (the e-mail, `system:…`).
     pub actor: String,
+    /// The actor's page, when it is a user.
+    pub actor_link: Option<String>,
     /// What.
     pub action: String,
-    /// On what.
+    /// On what: the record's kind and name (or number).
     pub entity: String,
+    /// The record's page, when the panel has one.
+    pub entity_link: Option<String>,
     /// From where.
     pub ip: String,
-    /// Before, as JSON text.
+    /// The fields, those the entry changed first.
+    pub fields: Vec<FieldChange>,
+}
+
+/// One field of an audited record: its value before and after, and whether it changed.
+#[derive(Debug)]
+pub struct FieldChange {
+    /// The field.
+    pub name: String,
+    /// Its value before (empty for a creation).
     pub before: String,
-    /// After, as JSON text.
+    /// Its value after (empty for a deletion).
     pub after: String,
+    /// True when the entry changed it.
+    pub changed: bool,
 }
 
 impl AuditRow {
-    /// The row of a stored entry.
-    pub fn from_model(e: &Entry) -> Self {
+    /// The row of a stored entry, read with what `names` knows.
+    pub fn new(e: &Entry, names: &Names) -> Self {
+        let zone = e
+            .tenant_id
+            .and_then(|t| names.zones.get(&t).copied())
+            .unwrap_or(chrono_tz::UTC);
+        let before = parse_object(e.before.as_deref());
+        let after = parse_object(e.after.as_deref());
+        let record = after.as_ref().or(before.as_ref());
+        let title = record.and_then(|r| {
+            ["name", "username", "email"]
+                .iter()
+                .find_map(|k| r.get(*k).and_then(Value::as_str))
+                .map(str::to_owned)
+        });
+        let entity = match (&title, e.entity_id) {
+            (Some(title), _) => format!("{} {title}", e.entity),
+            (None, Some(id)) => format!("{} #{id}", e.entity),
+            (None, None) => e.entity.clone(),
+        };
         Self {
-            at: e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
-            actor: e.actor_label.clone(),
+            at: e
+                .at
+                .with_timezone(&zone)
+                .format("%Y-%m-%d %H:%M:%S %Z")
+                .to_string(),
+            actor: e
+                .actor_id
+                .and_then(|id| names.actors.get(&id).cloned())
+                .unwrap_or_else(|| e.actor_label.clone()),
+            actor_link: e.actor_id.map(|id| format!("/panel/users/{id}")),
             action: e.action.clone(),
-            entity: match e.entity_id {
-                Some(id) => format!("{} #{id}", e.entity),
-                None => e.entity.clone(),
-            },
+            entity,
+            entity_link: e.entity_id.and_then(|id| page_of(&e.entity, id)),
             ip: e.ip.clone().unwrap_or_default(),
-            before: e.before.clone().unwrap_or_default(),
-            after: e.after.clone().unwrap_or_default(),
+            fields: changes(before.as_ref(), after.as_ref()),
         }
+    }
+
+    /// The fields the entry changed.
+    pub fn changed(&self) -> impl Iterator<Item = &FieldChange> {
+        self.fields.iter().filter(|f| f.changed)
+    }
+
+    /// True when some fields stayed as they were.
+    pub fn has_unchanged(&self) -> bool {
+        self.fields.iter().any(|f| !f.changed)
+    }
+
+    /// The fields the entry left as they were.
+    pub fn unchanged(&self) -> impl Iterator<Item = &FieldChange> {
+        self.fields.iter().filter(|f| !f.changed)
+    }
+}
+
+/// What a page of entries needs to name things: each tenant's time zone and each actor's
+/// name, read once per page for the tenants and actors on it that the viewer may see.
+#[derive(Debug, Default)]
+pub struct Names {
+    zones: HashMap<i64, Tz>,
+    actors: HashMap<i64, String>,
+}
+
+impl Names {
+    /// Reads the names of `entries` as `user` may see them; what it may not see (an actor of
+    /// another subtree, a tenant no longer visible) keeps its label and UTC.
+    pub async fn of(state: &AppState, user: &PanelUser, entries: &[Entry]) -> Self {
+        let ctx = state.ctx();
+        let mut names = Names::default();
+        let tenants: BTreeSet<i64> = entries.iter().filter_map(|e| e.tenant_id).collect();
+        for id in tenants {
+            if let Ok(tenant) = ops::tenant::get(&ctx, &user.actor, TenantId(id)).await {
+                let zone = tenant.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                names.zones.insert(id, zone);
+            }
+        }
+        let actors: BTreeSet<i64> = entries.iter().filter_map(|e| e.actor_id).collect();
+        for id in actors {
+            if let Ok(actor) = ops::user::get(&ctx, &user.actor, UserId(id)).await {
+                names.actors.insert(id, actor.name);
+            }
+        }
+        names
+    }
+}
+
+/// The panel page of a record of kind `entity`, if the panel has one.
+fn page_of(entity: &str, id: i64) -> Option<String> {
+    let list = match entity {
+        "customer" => "customers",
+        "user" => "users",
+        "tenant" => "tenants",
+        "router" => "routers",
+        "zone" => "zones",
+        "ip_pool" => "ip-pools",
+        "package" => "packages",
+        "job" => "jobs",
+        _ => return None,
+    };
+    Some(format!("/panel/{list}/{id}"))
+}
+
+fn parse_object(text: Option<&str>) -> Option<Map<String, Value>> {
+    match serde_json::from_str(text?) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    }
+}
+
+/// Fields every change moves, which say nothing of what it changed.
+const BOOKKEEPING: &[&str] = &["version", "updated_at"];
+
+/// The fields of a record before and after, those that changed first (each group in the
+/// record's own order).
+fn changes(
+    before: Option<&Map<String, Value>>,
+    after: Option<&Map<String, Value>>,
+) -> Vec<FieldChange> {
+    let empty = Map::new();
+    let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
+    let names = a
+        .keys()
+        .chain(b.keys().filter(|k| !a.contains_key(*k)))
+        .filter(|k| !BOOKKEEPING.contains(&k.as_str()));
+    let (mut changed, mut same): (Vec<_>, Vec<_>) = names
+        .map(|name| {
+            let (old, new) = (b.get(name), a.get(name));
+            FieldChange {
+                name: name.clone(),
+                before: old.map(shown).unwrap_or_default(),
+                after: new.map(shown).unwrap_or_default(),
+                changed: old != new,
+            }
+        })
+        .partition(|f| f.changed);
+    changed.append(&mut same);
+    changed
+}
+
+/// A JSON value as a cell shows it: text without its quotes, `null` as empty.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -134,7 +285,14 @@ async fn list(
             });
             render(&ListPage {
                 ui: Ui::new(&user, Section::Audit, &headers, "/panel/audit"),
-                rows: found.items.iter().map(AuditRow::from_model).collect(),
+                rows: {
+                    let names = Names::of(&state, &user, &found.items).await;
+                    found
+                        .items
+                        .iter()
+                        .map(|e| AuditRow::new(e, &names))
+                        .collect()
+                },
                 total: if found.total_capped {
                     format!("{}+", found.total)
                 } else {

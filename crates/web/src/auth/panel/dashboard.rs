@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
+use crate::audit::panel::{AuditRow, Names};
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, render};
 use crate::state::AppState;
@@ -16,7 +17,7 @@ struct DashboardPage {
     ui: Ui,
     tenant_count: String,
     user_count: String,
-    recent: Vec<crate::audit::panel::AuditRow>,
+    recent: Vec<AuditRow>,
 }
 
 /// `GET /panel`: counts and the latest changes the user may see.
@@ -56,11 +57,14 @@ pub async fn dashboard(
                 ui: Ui::new(&user, Section::Dashboard, &headers, "/panel"),
                 tenant_count: count(tenants.total, tenants.total_capped),
                 user_count: count(users.total, users.total_capped),
-                recent: recent
-                    .items
-                    .iter()
-                    .map(crate::audit::panel::AuditRow::from_model)
-                    .collect(),
+                recent: {
+                    let names = Names::of(&state, &user, &recent.items).await;
+                    recent
+                        .items
+                        .iter()
+                        .map(|e| AuditRow::new(e, &names))
+                        .collect()
+                },
             })
         }
         Err(error) => ui::op_error(&user, &headers, &error),
