@@ -431,8 +431,48 @@ async fn users_are_edited_disabled_and_deleted_through_the_forms(backend: Backen
     assert!(list.has("op1@dhaka.example"), "...but can be found");
 }
 
+/// The tenants, users and audit lists page as the newer lists do: which rows a page shows of
+/// how many, the next page and back.
+async fn the_tenant_user_and_audit_lists_go_forward_and_back_a_page(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    for n in 0..55 {
+        app.tenant(&token, &format!("Net {n:02}")).await;
+    }
+    let mut browser = Visitor::signed_in(&app, "dev@example.com").await;
+    for list in [
+        "/panel/tenants?sort=name",
+        "/panel/users?sort=email",
+        "/panel/audit",
+    ] {
+        let first = browser.get(list).await;
+        assert_eq!(first.status, StatusCode::OK, "{list}");
+        if list.contains("users") {
+            // One user: a single page, no links.
+            assert_eq!(first.next_link(), None, "{list}");
+            continue;
+        }
+        let range = first.text_of("list-range").unwrap_or_default();
+        assert!(range.starts_with("1–50 of "), "{list}: {range}");
+        assert_eq!(first.link_with_rel("prev"), None, "{list}");
+        let next = first.next_link().expect("a next page");
+        let second = browser.get(&next).await;
+        let range = second.text_of("list-range").unwrap_or_default();
+        assert!(range.starts_with("51–"), "{list}: {range}");
+        let back = second.link_with_rel("prev").expect("a previous page");
+        let again = browser.get(&back).await;
+        assert_eq!(
+            again.text_of("list-range"),
+            first.text_of("list-range"),
+            "{list}"
+        );
+        assert_eq!(again.rows("tenant"), first.rows("tenant"), "{list}");
+    }
+}
+
 both_backends!(
     a_developer_creates_a_tenant_and_staff_at_every_level_through_the_forms,
     invalid_forms_come_back_with_field_messages_and_write_nothing,
     users_are_edited_disabled_and_deleted_through_the_forms,
+    the_tenant_user_and_audit_lists_go_forward_and_back_a_page,
 );

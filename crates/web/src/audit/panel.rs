@@ -14,8 +14,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
 
+use crate::i18n::Tr;
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Section, Ui, render};
+use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
 use domain::ids::{TenantId, UserId};
 use store::audit::{AuditFilter, Entry, LIST};
@@ -218,6 +219,8 @@ struct ListQuery {
     from: Option<String>,
     to: Option<String>,
     cursor: Option<String>,
+    /// The cursors of the pages before this one (see `ui::Pager::keyset`).
+    trail: Option<String>,
 }
 
 #[derive(Template)]
@@ -226,7 +229,7 @@ struct ListPage {
     ui: Ui,
     rows: Vec<AuditRow>,
     total: String,
-    next: Option<String>,
+    pager: Pager,
     actor_id: String,
     entity: String,
     action: String,
@@ -273,16 +276,25 @@ async fn list(
                 keep(query.from),
                 keep(query.to),
             );
-            let next = found.next_cursor.as_ref().map(|c| {
-                format!(
-                    "/panel/audit?actor_id={}&entity={}&action={}&from={}&to={}&cursor={c}",
-                    ui::encode(&actor_id),
-                    ui::encode(&entity),
-                    ui::encode(&action),
-                    ui::encode(&from),
-                    ui::encode(&to)
-                )
-            });
+            let first = format!(
+                "/panel/audit?actor_id={}&entity={}&action={}&from={}&to={}",
+                ui::encode(&actor_id),
+                ui::encode(&entity),
+                ui::encode(&action),
+                ui::encode(&from),
+                ui::encode(&to)
+            );
+            let total = ui::total(found.total, found.total_capped);
+            let pager = Pager::keyset(
+                Tr { lang: user.lang },
+                first,
+                query.trail.as_deref().unwrap_or(""),
+                query.cursor.as_deref().filter(|c| !c.is_empty()),
+                found.next_cursor.as_deref(),
+                found.items.len(),
+                page.limit(),
+                &total,
+            );
             render(&ListPage {
                 ui: Ui::new(&user, Section::Audit, &headers, "/panel/audit"),
                 rows: {
@@ -293,12 +305,8 @@ async fn list(
                         .map(|e| AuditRow::new(e, &names))
                         .collect()
                 },
-                total: if found.total_capped {
-                    format!("{}+", found.total)
-                } else {
-                    found.total.to_string()
-                },
-                next,
+                total,
+                pager,
                 actor_id,
                 entity,
                 action,

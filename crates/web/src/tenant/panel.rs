@@ -14,7 +14,7 @@ use crate::i18n::Tr;
 use crate::page::fallback::PageId;
 use crate::page::form::{FormData, PanelForm};
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Pager, Section, Ui, field_messages, render};
 use crate::state::AppState;
 use domain::access;
 use domain::field::FieldErrors;
@@ -39,6 +39,8 @@ struct ListQuery {
     q: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
+    /// The cursors of the pages before this one (see `ui::Pager::keyset`).
+    trail: Option<String>,
 }
 
 /// A tenant as a list row.
@@ -76,7 +78,7 @@ struct ListPage {
     ui: Ui,
     rows: Vec<TenantRow>,
     total: String,
-    next: Option<String>,
+    pager: Pager,
     status: String,
     q: String,
     sort: String,
@@ -105,14 +107,23 @@ async fn list(
         Ok(found) => {
             let status = query.status.unwrap_or_default();
             let q = query.q.unwrap_or_default();
-            let next = found.next_cursor.as_ref().map(|c| {
-                format!(
-                    "/panel/tenants?status={}&q={}&sort={}&cursor={c}",
-                    ui::encode(&status),
-                    ui::encode(&q),
-                    ui::encode(&sort)
-                )
-            });
+            let first = format!(
+                "/panel/tenants?status={}&q={}&sort={}",
+                ui::encode(&status),
+                ui::encode(&q),
+                ui::encode(&sort)
+            );
+            let total = ui::total(found.total, found.total_capped);
+            let pager = Pager::keyset(
+                Tr { lang: user.lang },
+                first,
+                query.trail.as_deref().unwrap_or(""),
+                query.cursor.as_deref().filter(|c| !c.is_empty()),
+                found.next_cursor.as_deref(),
+                found.items.len(),
+                page.limit(),
+                &total,
+            );
             render(&ListPage {
                 ui: Ui::new(&user, Section::Tenants, &headers, "/panel/tenants"),
                 rows: found
@@ -120,12 +131,8 @@ async fn list(
                     .iter()
                     .map(|t| TenantRow::from_model(Tr { lang: user.lang }, t))
                     .collect(),
-                total: if found.total_capped {
-                    format!("{}+", found.total)
-                } else {
-                    found.total.to_string()
-                },
-                next,
+                total,
+                pager,
                 status,
                 q,
                 sort,

@@ -14,7 +14,7 @@ use crate::page::fallback::PageId;
 use crate::page::form::PanelForm;
 use crate::page::lookup::Tenants;
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Pager, Section, Ui, field_messages, render};
 use crate::state::AppState;
 use domain::access::{self, Actor, Permission, Role};
 use domain::field::FieldErrors;
@@ -40,6 +40,8 @@ struct ListQuery {
     q: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
+    /// The cursors of the pages before this one (see `ui::Pager::keyset`).
+    trail: Option<String>,
 }
 
 /// A user as a list row.
@@ -74,7 +76,7 @@ struct ListPage {
     ui: Ui,
     rows: Vec<UserRow>,
     total: String,
-    next: Option<String>,
+    pager: Pager,
     roles: Vec<(&'static str, &'static str)>,
     role: String,
     status: String,
@@ -137,15 +139,24 @@ async fn list(
             let role = query.role.unwrap_or_default();
             let status = query.status.unwrap_or_default();
             let q = query.q.unwrap_or_default();
-            let next = found.next_cursor.as_ref().map(|c| {
-                format!(
-                    "/panel/users?role={}&status={}&q={}&sort={}&cursor={c}",
-                    ui::encode(&role),
-                    ui::encode(&status),
-                    ui::encode(&q),
-                    ui::encode(&sort)
-                )
-            });
+            let first = format!(
+                "/panel/users?role={}&status={}&q={}&sort={}",
+                ui::encode(&role),
+                ui::encode(&status),
+                ui::encode(&q),
+                ui::encode(&sort)
+            );
+            let total = ui::total(found.total, found.total_capped);
+            let pager = Pager::keyset(
+                t,
+                first,
+                query.trail.as_deref().unwrap_or(""),
+                query.cursor.as_deref().filter(|c| !c.is_empty()),
+                found.next_cursor.as_deref(),
+                found.items.len(),
+                page.limit(),
+                &total,
+            );
             render(&ListPage {
                 ui: Ui::new(&user, Section::Users, &headers, "/panel/users"),
                 rows: found
@@ -153,12 +164,8 @@ async fn list(
                     .iter()
                     .map(|u| UserRow::from_model(t, u, &tenants))
                     .collect(),
-                total: if found.total_capped {
-                    format!("{}+", found.total)
-                } else {
-                    found.total.to_string()
-                },
-                next,
+                total,
+                pager,
                 roles: Role::STAFF
                     .into_iter()
                     .map(|r| (r.as_str(), t.role(r)))
