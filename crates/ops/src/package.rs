@@ -5,7 +5,7 @@
 use crate::Ctx;
 use crate::error::OpError;
 use domain::access::{
-    self, Actor, Owner, Role, network_scope, package_scope, tenant_scope, user_scope,
+    self, Actor, Owner, Role, network_scope, package_owner_scope, package_scope, tenant_scope,
 };
 use domain::ids::{TenantId, UserId};
 use domain::money::Money;
@@ -153,8 +153,8 @@ pub async fn create_derived(
         .await?
         .ok_or_else(|| OpError::field("parent_id", "not_found"))?;
     let tenant = TenantId(parent.tenant_id);
-    // The owner must be a user the caller sees, in the package's tenant.
-    let owner_user = store::user::find(ctx.db.conn(), &user_scope(actor), input.owner_id)
+    // The owner must be a reseller the caller may name, in the package's tenant.
+    let owner_user = store::user::find(ctx.db.conn(), &package_owner_scope(actor), input.owner_id)
         .await?
         .filter(|u| {
             u.tenant_id == Some(tenant.0)

@@ -5,7 +5,7 @@
 //! belong to an owner: the tenant (master packages, customers kept by the Admin), an
 //! operator, or a sub-operator; resellers see their own and their sub-operators'.
 
-use super::{Actor, Denied, Permission, Role, Scope, TenantFacts};
+use super::{Actor, Denied, Permission, Role, Scope, TenantFacts, UserScope, user_scope};
 use crate::ids::{TenantId, UserId};
 
 macro_rules! scope_type {
@@ -101,6 +101,21 @@ pub fn customer_scope(actor: &Actor) -> CustomerScope {
         },
         _ => Scope::Only(actor.user_id),
     }))
+}
+
+/// The resellers `actor` may name as the owner of a customer: those whose customers it sees.
+/// Whoever sees the tenant's customers (a Manager granted `manage_customers`, an Accountant)
+/// names any reseller of it without being granted `view_users`; a reseller names itself and
+/// its sub-operators. Whether it may act for that owner is [`manage_customers_of`]'s answer.
+pub fn customer_owner_scope(actor: &Actor) -> UserScope {
+    super::scope::owners_of(user_scope(actor), customer_scope(actor).get())
+}
+
+/// The resellers `actor` may name as the owner of a derived package: every reseller of the
+/// tenant for those who see its packages, else the users it sees. Whether it may offer them
+/// one is [`assign_packages_to`]'s answer.
+pub fn package_owner_scope(actor: &Actor) -> UserScope {
+    super::scope::owners_of(user_scope(actor), package_scope(actor).get())
 }
 
 /// May `actor` create and change master packages in `tenant`?
@@ -310,6 +325,39 @@ mod tests {
                 tenant: T,
                 root: UserId(6)
             }
+        );
+    }
+
+    #[test]
+    fn who_sees_the_tenants_customers_or_packages_names_any_of_its_resellers_as_owner() {
+        let manager = actor(8, Role::Manager, &[Permission::ManageCustomers]);
+        assert_eq!(customer_owner_scope(&manager).get(), Scope::Tenant(T));
+        assert_eq!(package_owner_scope(&manager).get(), Scope::Only(UserId(8)));
+        let packager = actor(8, Role::Manager, &[Permission::ManagePackages]);
+        assert_eq!(package_owner_scope(&packager).get(), Scope::Tenant(T));
+        assert_eq!(
+            customer_owner_scope(&actor(9, Role::Accountant, &[])).get(),
+            Scope::Tenant(T)
+        );
+        let op = Scope::Subtree {
+            tenant: T,
+            root: UserId(5),
+        };
+        assert_eq!(
+            customer_owner_scope(&actor(5, Role::Operator, &[])).get(),
+            op
+        );
+        assert_eq!(
+            package_owner_scope(&actor(5, Role::Operator, &[])).get(),
+            op
+        );
+        assert_eq!(
+            customer_owner_scope(&actor(10, Role::CardDistributor, &[])).get(),
+            Scope::Only(UserId(10))
+        );
+        assert_eq!(
+            customer_owner_scope(&actor(2, Role::SuperAdmin, &[])).get(),
+            Scope::OwnedTenants(UserId(2))
         );
     }
 

@@ -18,8 +18,9 @@ mod scope;
 
 pub use capabilities::{Capabilities, capabilities};
 pub use isp::{
-    CustomerScope, NetworkScope, Owner, PackageScope, assign_packages_to, customer_scope,
-    manage_customers_of, manage_master_packages, manage_network, network_scope, package_scope,
+    CustomerScope, NetworkScope, Owner, PackageScope, assign_packages_to, customer_owner_scope,
+    customer_scope, manage_customers_of, manage_master_packages, manage_network, network_scope,
+    package_owner_scope, package_scope,
 };
 pub use permission::{Permission, PermissionSet};
 pub use role::Role;

@@ -78,6 +78,17 @@ pub fn user_scope(actor: &Actor) -> UserScope {
     })
 }
 
+/// `users`, widened to the whole tenant when `records` (the shape of the caller's customer
+/// or package scope) is the tenant: the users a caller may name as the owner of such
+/// records. Who sees a tenant's customers sees their resellers too, granted `view_users` or
+/// not.
+pub(super) fn owners_of(users: UserScope, records: Scope) -> UserScope {
+    match records {
+        Scope::Tenant(tenant) => UserScope(Scope::Tenant(tenant)),
+        _ => users,
+    }
+}
+
 /// The tenants `actor` sees: all for the Developer, the owned ones for a Super Admin, its own
 /// for everyone else.
 pub fn tenant_scope(actor: &Actor) -> TenantScope {

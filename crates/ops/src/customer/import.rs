@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::Ctx;
 use crate::error::OpError;
 use domain::access::{
-    self, Actor, Owner, Role, network_scope, package_scope, tenant_scope, user_scope,
+    self, Actor, Owner, Role, customer_owner_scope, network_scope, package_scope, tenant_scope,
 };
 use domain::customer::{BillingType, read_connection};
 use domain::customer::{CustomerInput, NewCustomer, Terms};
@@ -249,7 +249,7 @@ impl References {
             };
             let users = store::user::list(
                 conn,
-                &user_scope(actor),
+                &customer_owner_scope(actor),
                 &filter,
                 &first(&store::user::LIST)?,
             )

@@ -9,7 +9,7 @@ use crate::Ctx;
 use crate::error::OpError;
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::access::{
-    self, Actor, Owner, Role, customer_scope, network_scope, tenant_scope, user_scope,
+    self, Actor, Owner, Role, customer_owner_scope, customer_scope, network_scope, tenant_scope,
 };
 use domain::customer::{
     BillingType, ChangesInput, CustomerChanges, CustomerInput, NewCustomer, PackageTerms, Terms,
@@ -74,8 +74,8 @@ pub async fn tenant_of(
     Ok(tenant)
 }
 
-/// The owner of a new customer: the reseller named (one the caller sees in the tenant), the
-/// caller itself when it is a reseller, or the tenant.
+/// The owner of a new customer: the reseller named (one of the tenant whose customers the
+/// caller sees), the caller itself when it is a reseller, or the tenant.
 pub async fn owner_for(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -89,7 +89,7 @@ pub async fn owner_for(
     let Some(id) = wanted else {
         return Ok(Owner::Tenant(tenant));
     };
-    let user = store::user::find(ctx.db.conn(), &user_scope(actor), id)
+    let user = store::user::find(ctx.db.conn(), &customer_owner_scope(actor), id)
         .await?
         .filter(|u| {
             u.tenant_id == Some(tenant.0)
