@@ -111,6 +111,62 @@ pub async fn archive_router(
     Ok(router)
 }
 
+/// The job kind that reads the certificate a router's API-SSL presents.
+pub const TLS_PROBE_KIND: &str = "router.tls_probe";
+
+/// Queues a job reading the certificate fingerprint the router's API-SSL presents, so an
+/// operator can compare it with `/certificate print` on the router and pin it. The probe
+/// itself is network IO and runs in the job, never in the request. A probe of the router
+/// already queued is the one returned.
+pub async fn probe_router_tls(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: i64,
+) -> Result<store::job::Job, OpError> {
+    let router = get_router(ctx, actor, id).await?;
+    may_change(ctx, actor, router.tenant_id).await?;
+    if router.api_address.is_none() {
+        return Err(OpError::field("api_address", "required"));
+    }
+    if !router.api_tls {
+        return Err(OpError::field("api_tls", "required"));
+    }
+    let key = format!("{TLS_PROBE_KIND}:{id}");
+    let mut w = ctx.db.write(author.clone(), ctx.now).await?;
+    if let Some(earlier) = store::job::by_dedupe_key(w.tx(), &key).await? {
+        if !store::job::status(&earlier).finished() {
+            return Ok(earlier);
+        }
+        store::job::release_dedupe_key(w.tx(), &key).await?;
+    }
+    let job = w
+        .enqueue(store::job::NewJob {
+            kind: TLS_PROBE_KIND,
+            payload: serde_json::json!({ "router_id": id }),
+            run_at: ctx.now,
+            dedupe_key: Some(key),
+            max_attempts: 1,
+            tenant_id: Some(TenantId(router.tenant_id)),
+            created_by: author.user_id,
+        })
+        .await?
+        .ok_or(OpError::Busy)?;
+    w.audit(store::AuditEntry {
+        tenant_id: Some(TenantId(router.tenant_id)),
+        action: TLS_PROBE_KIND,
+        entity: "router",
+        entity_id: Some(id),
+        before: None,
+        after: Some(serde_json::json!({ "job": job.0 })),
+    })
+    .await?;
+    w.commit().await?;
+    store::job::find(ctx.db, job)
+        .await?
+        .ok_or(OpError::NotFound)
+}
+
 /// The router's shared secret in clear (shown to those who may change the router).
 pub async fn router_secret(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<String, OpError> {
     let router = get_router(ctx, actor, id).await?;

@@ -497,10 +497,141 @@ async fn every_isp_form_refuses_a_post_without_its_csrf_token(backend: Backend) 
     assert_eq!(stored["status"], "active");
 }
 
+/// `lastmile sim-router` serving API-SSL with a certificate of its own, killed when dropped:
+/// its address and the fingerprint it printed.
+struct TlsRouter {
+    child: std::process::Child,
+    address: String,
+    fingerprint: String,
+}
+
+impl Drop for TlsRouter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tls_router() -> TlsRouter {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lastmile"))
+        .args([
+            "sim-router",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--user", "api", "--password", "pw-123456"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut found = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["api-ssl", address, "fingerprint", fingerprint] => {
+                found = Some(((*address).to_owned(), (*fingerprint).to_owned()));
+            }
+            ["ready"] => break,
+            _ => {}
+        }
+    }
+    let (address, fingerprint) = found.expect("the simulated router serves API-SSL");
+    TlsRouter {
+        child,
+        address,
+        fingerprint,
+    }
+}
+
+/// Reads the job page until the job is done; returns the page.
+async fn finished_job(visitor: &mut Visitor<'_>, page: &str) -> Reply {
+    for _ in 0..200 {
+        let shown = visitor.get(page).await;
+        let status = shown.text_of("job-status").unwrap_or_default();
+        if status == "done" || status == "failed" {
+            return shown;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{page} never finished");
+}
+
+/// On first contact the operator reads, on the router's page, the fingerprint the router's
+/// API-SSL presents (in a job: the request does no network IO), pins it, and a second read
+/// says it is pinned. A router without TLS is told why.
+async fn the_router_page_reads_the_certificate_fingerprint_to_pin(backend: Backend) {
+    let app = spawn(backend).await;
+    let Isp {
+        dev,
+        tenant,
+        mut admin,
+    } = isp(&app).await;
+    let sim = tls_router();
+    let (host, port) = sim.address.rsplit_once(':').unwrap();
+    let router = created(
+        &app,
+        &dev,
+        "/api/v1/routers",
+        json!({"tenant_id": tenant, "name": "edge", "nas_address": "10.7.0.1", "api_address": host,
+               "api_port": port.parse::<u16>().unwrap(), "api_tls": true, "api_user": "api", "api_password": "pw-123456"}),
+    )
+    .await;
+    let id = router["id"].as_i64().unwrap();
+    let page = format!("/panel/routers/{id}");
+    let reply = admin.submit(&page, &format!("{page}/tls-probe"), &[]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let job = reply.location().to_owned();
+    assert!(job.starts_with("/panel/jobs/"), "{job}");
+    let shown = finished_job(&mut admin, &job).await;
+    assert_eq!(
+        shown.text_of("job-fingerprint").as_deref(),
+        Some(sim.fingerprint.as_str()),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown.has(&format!("<a href=\"{page}\">")),
+        "a link to pin it: {}",
+        shown.body
+    );
+
+    let (status, pinned) = app
+        .patch(&format!("/api/v1/routers/{id}"), &dev, json!({"api_tls_trust": "pinned", "api_tls_fingerprint": sim.fingerprint, "version": router["version"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{pinned}");
+    let reply = admin.submit(&page, &format!("{page}/tls-probe"), &[]).await;
+    let again = finished_job(&mut admin, reply.location()).await;
+    assert!(again.has("the router pins it already"), "{}", again.body);
+
+    let plain = created(
+        &app,
+        &dev,
+        "/api/v1/routers",
+        json!({"tenant_id": tenant, "name": "plain", "nas_address": "10.7.0.2"}),
+    )
+    .await;
+    let plain = format!("/panel/routers/{}", plain["id"]);
+    let refused = admin
+        .submit(&plain, &format!("{plain}/tls-probe"), &[])
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+}
+
 both_backends!(
     a_router_shows_its_generated_secret_once_and_is_written_to_nas,
     zones_nest_and_pools_show_capacity_use_and_blocks_and_never_overlap,
     the_tenant_operating_settings_change_through_the_tenant_form,
     each_role_is_offered_the_sections_it_may_use,
     every_isp_form_refuses_a_post_without_its_csrf_token,
+    the_router_page_reads_the_certificate_fingerprint_to_pin,
 );

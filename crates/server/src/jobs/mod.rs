@@ -8,6 +8,7 @@
 mod converge;
 mod housekeeping;
 mod import;
+mod router_probe;
 mod scheduler;
 mod worker;
 
@@ -45,6 +46,7 @@ async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
         housekeeping::KIND => housekeeping::run(state).await,
         import::KIND => import::run(state, job).await,
         converge::KIND => converge::run(state, job).await,
+        router_probe::KIND => router_probe::run(state, job).await,
         other => Err(JobError::Permanent(format!(
             "no handler for job kind {other}"
         ))),

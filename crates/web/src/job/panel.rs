@@ -129,6 +129,11 @@ struct JobPage {
     /// Refused rows not shown, as text.
     more: Option<String>,
     last_error: String,
+    /// For a router's certificate read: the fingerprint, whether the router pins it, and
+    /// the router's page.
+    fingerprint: Option<String>,
+    pinned: bool,
+    router: Option<String>,
 }
 
 async fn show(
@@ -173,6 +178,11 @@ async fn show(
         more: (refused > errors.len()).then(|| (refused - errors.len()).to_string()),
         errors,
         last_error: job.last_error.clone().unwrap_or_default(),
+        fingerprint: result["fingerprint"].as_str().map(str::to_owned),
+        pinned: result["pinned"].as_bool().unwrap_or(false),
+        router: result["router_id"]
+            .as_i64()
+            .map(|id| format!("/panel/routers/{id}")),
         row: JobRow::of(&job),
     })
 }

@@ -48,6 +48,7 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.resumed",
     "flash.disabled",
     "flash.renamed",
+    "flash.probe_queued",
     "flash.package_changed",
 ];
 

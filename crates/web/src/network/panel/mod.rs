@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
             get(routers::edit_form).post(routers::update),
         )
         .route("/panel/routers/{id}/delete", post(routers::delete))
+        .route("/panel/routers/{id}/tls-probe", post(routers::probe_tls))
         .route("/panel/zones", get(zones::list))
         .route("/panel/zones/new", get(zones::new_form).post(zones::create))
         .route(

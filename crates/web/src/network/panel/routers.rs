@@ -464,3 +464,24 @@ pub(super) async fn delete(
     })
     .await
 }
+
+/// Queues the read of the certificate the router's API-SSL presents and shows the job, whose
+/// page gives the fingerprint once read.
+pub(super) async fn probe_tls(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    PanelForm {
+        user,
+        headers,
+        form: _,
+    }: PanelForm,
+) -> Response {
+    let author = user.author.clone();
+    match ops::network::probe_router_tls(&state.ctx(), &user.actor, author, id).await {
+        Ok(job) => ui::redirect_with(&format!("/panel/jobs/{}", job.id), "flash.probe_queued"),
+        Err(OpError::Invalid(errors)) => {
+            refused(&state, &user, &headers, id, &FormData::default(), &errors).await
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
