@@ -81,6 +81,7 @@ impl From<StoreError> for OpError {
             StoreError::Taken { field } => OpError::field(field, "taken"),
             StoreError::VersionMismatch => OpError::VersionMismatch,
             StoreError::Refused { field, code } => OpError::field(field, code),
+            StoreError::Busy => OpError::Busy,
             other => {
                 tracing::error!(error = %other, "store error");
                 OpError::Internal(other.to_string())

@@ -986,6 +986,17 @@ async fn a_wide_package_change_commits_first_and_converges_through_a_job(backend
         .patch(&format!("/api/v1/packages/{}", isp.pppoe), &isp.dev, json!({"connection_type": "pppoe", "download_kbps": 30000, "upload_kbps": 6000, "validity_days": 30, "ip_pool_id": isp.home, "version": 1}))
         .await;
     assert_eq!(status, StatusCode::OK, "{changed}");
+    // A customer change while the rows converge takes its turn between two batches.
+    let (_, first) = app.get("/api/v1/customers?q=wide00000", &isp.dev).await;
+    let first = &first["items"][0];
+    let (status, answer) = app
+        .patch(
+            &format!("/api/v1/customers/{}", first["id"]),
+            &isp.dev,
+            json!({"password": "meanwhile-1", "version": first["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     let (_, jobs) = app.get("/api/v1/jobs?kind=radius.converge", &isp.dev).await;
     let job = &jobs["items"][0];
     assert_eq!(job["tenant_id"], isp.tenant, "{jobs}");

@@ -31,6 +31,11 @@ pub struct Db {
     backend: Backend,
     keyring: Arc<Keyring>,
     name_rest: TimeDelta,
+    /// On SQLite, the turn of this process's writers: taken in the order they asked (a fair
+    /// queue) before `BEGIN IMMEDIATE`. SQLite's own busy handler polls with growing sleeps,
+    /// so a writer that commits and begins again at once (a job converging in batches) can
+    /// keep the lock for as long as it runs while the others time out.
+    write_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// How long a user name freed by a rename or a deletion rests before another customer may
@@ -46,7 +51,7 @@ impl std::fmt::Debug for Db {
 }
 
 /// How long a SQLite writer waits for another writer before giving up.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Db {
     /// Connects to `url` (`sqlite://PATH` or `postgres://...`) with at most
@@ -85,6 +90,7 @@ impl Db {
             backend,
             keyring: Arc::new(keyring),
             name_rest: TimeDelta::days(NAME_REST_DAYS),
+            write_turn: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -125,6 +131,19 @@ impl Db {
 
     pub(crate) fn keyring_arc(&self) -> Arc<Keyring> {
         self.keyring.clone()
+    }
+
+    /// Waits for this process's turn to write (SQLite; nothing to wait for on PostgreSQL,
+    /// whose writers lock rows, not the database). Gives up as busy after the busy timeout.
+    pub(crate) async fn write_turn(&self) -> StoreResult<Option<tokio::sync::OwnedMutexGuard<()>>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let turn = self.write_turn.clone().lock_owned();
+        match tokio::time::timeout(SQLITE_BUSY_TIMEOUT, turn).await {
+            Ok(guard) => Ok(Some(guard)),
+            Err(_) => Err(crate::error::StoreError::Busy),
+        }
     }
 
     /// The keyring sealing secrets.

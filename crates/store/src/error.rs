@@ -34,12 +34,21 @@ pub enum StoreError {
     /// A sealed secret could not be sealed or opened.
     #[error("secret: {0}")]
     Crypto(#[from] CryptoError),
+    /// The database is too busy: another writer held SQLite's lock past the busy timeout.
+    #[error("the database is busy")]
+    Busy,
     /// A stored row does not hold what the schema promises.
     #[error("corrupt row: {0}")]
     Corrupt(String),
     /// Any other database error.
     #[error("database: {0}")]
-    Db(#[from] DbErr),
+    Db(DbErr),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(error: DbErr) -> Self {
+        busy_or(error)
+    }
 }
 
 /// Result alias of the store.
@@ -56,4 +65,14 @@ pub(crate) fn on_unique(error: DbErr, keys: &[(&str, &'static str)]) -> StoreErr
         }
     }
     StoreError::Db(error)
+}
+
+/// [`StoreError::Busy`] when SQLite gave up waiting for its lock (`SQLITE_BUSY`, "database
+/// is locked"), else the error as it is.
+pub(crate) fn busy_or(error: DbErr) -> StoreError {
+    if error.to_string().contains("database is locked") {
+        StoreError::Busy
+    } else {
+        StoreError::Db(error)
+    }
 }

@@ -79,6 +79,9 @@ pub struct Write {
     now: DateTime<Utc>,
     name_rest: chrono::TimeDelta,
     audited: bool,
+    /// This process's turn to write on SQLite, held until the transaction ends. Declared
+    /// last, so dropped after the transaction: it ends before the next writer's turn.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl Db {
@@ -89,6 +92,7 @@ impl Db {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
+        let turn = self.write_turn().await?;
         let tx = self.conn().begin_with_options(options).await?;
         Ok(Write {
             tx,
@@ -97,6 +101,7 @@ impl Db {
             now,
             name_rest: self.name_rest(),
             audited: false,
+            _turn: turn,
         })
     }
 }

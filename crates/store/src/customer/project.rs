@@ -178,7 +178,7 @@ impl Reach {
 /// and a job converges their rows in batches, so no change holds the write lock for long.
 pub const INLINE_REWRITE: u64 = 2_000;
 /// Customers a converging job rewrites per transaction.
-pub const CONVERGE_BATCH: u64 = 1_000;
+pub const CONVERGE_BATCH: u64 = 500;
 /// The job kind that converges a wide change's rows.
 pub const CONVERGE_KIND: &str = "radius.converge";
 
