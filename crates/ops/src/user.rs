@@ -11,6 +11,45 @@ use store::Author;
 use store::list::{Page, PageRequest};
 use store::user::{NewUserRow, User, UserChanges, UserFilter};
 
+/// Which records a list of owners is offered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnersOf {
+    /// Customers: the resellers whose customers the caller sees.
+    Customers,
+    /// Derived packages: the resellers whose packages the caller sees.
+    Packages,
+}
+
+/// The active operators and sub-operators `actor` may name as the owner of a customer or a
+/// derived package (at most `limit` of each role): those whose records it sees, granted
+/// `view_users` or not (`domain::access::{customer_owner_scope, package_owner_scope}`).
+pub async fn resellers(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    of: OwnersOf,
+    limit: u64,
+) -> Result<Vec<User>, OpError> {
+    let scope = match of {
+        OwnersOf::Customers => access::customer_owner_scope(actor),
+        OwnersOf::Packages => access::package_owner_scope(actor),
+    };
+    let mut found = Vec::new();
+    for role in [access::Role::Operator, access::Role::SubOperator] {
+        let page = PageRequest::first(&store::user::LIST, limit).map_err(OpError::Invalid)?;
+        let filter = UserFilter {
+            role: Some(role),
+            status: Some(UserStatus::Active),
+            ..Default::default()
+        };
+        found.extend(
+            store::user::list(ctx.db.conn(), &scope, &filter, &page)
+                .await?
+                .items,
+        );
+    }
+    Ok(found)
+}
+
 /// The users the caller sees.
 pub async fn list(
     ctx: &Ctx<'_>,

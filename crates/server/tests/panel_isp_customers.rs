@@ -441,7 +441,39 @@ async fn the_customer_list_finds_rows_by_every_filter_and_the_search_box(backend
     assert!(row_of(&page, c2).contains("মেয়াদোত্তীর্ণ"));
 }
 
+/// A Manager granted `manage_customers` but not `view_users` is offered the tenant's
+/// resellers as owners of a new customer (it may act for them), and its list filters on them.
+async fn a_customer_manager_is_offered_the_resellers_as_owners(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = isp(&app).await;
+    let op = app
+        .user(
+            &isp.dev,
+            support::panel::staff_of(isp.tenant, "op@dhaka.example", "operator"),
+        )
+        .await;
+    let mut manager = support::panel::staff_of(isp.tenant, "cm@dhaka.example", "manager");
+    manager["permissions"] = json!(["manage_customers"]);
+    app.user(&isp.dev, manager).await;
+    let mut manager = support::panel::Visitor::signed_in(&app, "cm@dhaka.example").await;
+    let form = manager.get("/panel/customers/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.has(&format!("<option value=\"{op}\"")),
+        "{}",
+        form.body
+    );
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/users/{op}"),
+            &app.login("cm@dhaka.example", support::PASSWORD).await,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "it still does not see users");
+}
+
 both_backends!(
     customers_of_each_connection_type_are_created_through_the_form,
     the_customer_list_finds_rows_by_every_filter_and_the_search_box,
+    a_customer_manager_is_offered_the_resellers_as_owners,
 );

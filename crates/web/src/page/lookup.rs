@@ -1,6 +1,6 @@
 //! What panel pages look up around their rows and for their selects: the tenants rows belong
 //! to (their currency and time zone), the tenants a platform user may pick, and the
-//! resellers (operators and sub-operators) a user sees. Every read goes through the caller's
+//! resellers (operators and sub-operators) a user may name as owner. Every read goes through the caller's
 //! scope; a page loads each of these once, never once per row.
 
 use chrono_tz::Tz;
@@ -10,11 +10,11 @@ use crate::state::AppState;
 use domain::access::{Actor, Role, tenant_scope};
 use domain::ids::TenantId;
 use domain::locale::CurrencyCode;
-use domain::user::UserStatus;
 use ops::OpError;
+use ops::user::OwnersOf;
 use store::list::PageRequest;
 use store::tenant::Tenant;
-use store::user::{User, UserFilter};
+use store::user::User;
 
 /// A choice in a select: `(value, label)`.
 pub type Choice = (String, String);
@@ -101,24 +101,13 @@ pub async fn tenant_choices(state: &AppState, actor: &Actor) -> Result<Vec<Choic
     )
 }
 
-/// The active operators and sub-operators the caller sees.
-pub async fn resellers(state: &AppState, actor: &Actor) -> Result<Vec<User>, OpError> {
-    let mut found = Vec::new();
-    for role in [Role::Operator, Role::SubOperator] {
-        let page =
-            PageRequest::first(&store::user::LIST, SELECT_LIMIT).map_err(OpError::Invalid)?;
-        let filter = UserFilter {
-            role: Some(role),
-            status: Some(UserStatus::Active),
-            ..Default::default()
-        };
-        found.extend(
-            ops::user::list(&state.ctx(), actor, &filter, &page)
-                .await?
-                .items,
-        );
-    }
-    Ok(found)
+/// The active operators and sub-operators the caller may name as owner of `of`.
+pub async fn resellers(
+    state: &AppState,
+    actor: &Actor,
+    of: OwnersOf,
+) -> Result<Vec<User>, OpError> {
+    ops::user::resellers(&state.ctx(), actor, of, SELECT_LIMIT).await
 }
 
 /// Resellers as select choices: `Name · Role`.

@@ -21,6 +21,7 @@ use crate::state::AppState;
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::TenantId;
 use ops::OpError;
+use ops::user::OwnersOf;
 use store::customer::{Customer, LIST};
 use store::list::PageRequest;
 use store::package::Package;
@@ -269,7 +270,7 @@ async fn list_page(
         Err(errors) => (None, field_messages(t, &errors)),
     };
     let visible = visible_packages(state, actor).await?;
-    let owners = lookup::resellers(state, actor).await?;
+    let owners = lookup::resellers(state, actor, OwnersOf::Customers).await?;
     let items = found.as_ref().map_or(&[][..], |f| &f.items[..]);
     let names = package_names(state, &visible, items).await?;
     let zones = Tenants::load(state, actor, items.iter().map(|c| c.tenant_id)).await?;

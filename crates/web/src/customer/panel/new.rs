@@ -20,6 +20,7 @@ use domain::access::{Actor, Permission, Role};
 use domain::customer::CustomerInput;
 use domain::ids::{TenantId, UserId};
 use ops::OpError;
+use ops::user::OwnersOf;
 
 /// May the signed-in user create customers (for someone)?
 pub(super) fn may_create(actor: &Actor) -> bool {
@@ -62,7 +63,7 @@ async fn blank_form(
 ) -> Result<FormPage, OpError> {
     let t = Tr { lang: user.lang };
     let actor = &user.actor;
-    let resellers = lookup::resellers(state, actor).await?;
+    let resellers = lookup::resellers(state, actor, OwnersOf::Customers).await?;
     // A sub-operator owns what it creates; an operator picks itself or a sub-operator of its
     // own; those who run the tenant pick anyone, or leave the customer to the tenant.
     let owners = match actor.role {

@@ -22,6 +22,7 @@ use domain::access;
 use domain::customer::{ChangesInput, StatusAction};
 use domain::field::FieldErrors;
 use ops::OpError;
+use ops::user::OwnersOf;
 use store::customer::Customer;
 
 #[derive(Template)]
@@ -72,7 +73,7 @@ pub(super) async fn customer_page(
     let zone = Tenants::load(state, actor, [c.tenant_id])
         .await?
         .zone(c.tenant_id);
-    let owners = lookup::resellers(state, actor).await?;
+    let owners = lookup::resellers(state, actor, OwnersOf::Customers).await?;
     let visible = visible_packages(state, actor).await?;
     let package = match visible.iter().find(|p| p.id == c.package_id) {
         Some(p) => p.name.clone(),

@@ -27,6 +27,7 @@ use domain::access::{Actor, Permission};
 use domain::ids::{TenantId, UserId};
 use domain::package::ConnectionType;
 use ops::OpError;
+use ops::user::OwnersOf;
 use store::list::PageRequest;
 use store::network::IpPool;
 use store::package::{LIST, MASTER, OPERATOR, Package, PackageFilter, SUB_OPERATOR};
@@ -97,7 +98,7 @@ impl Around {
                 .await?
                 .0
                 .items,
-            owners: lookup::resellers(state, actor).await?,
+            owners: lookup::resellers(state, actor, OwnersOf::Packages).await?,
             tenants: Tenants::load(state, actor, tenants).await?,
         })
     }
