@@ -96,11 +96,11 @@ pub fn print(run: &Run) {
                  ({:.0} customers/s); {} customer writes meanwhile, the longest {}",
                 rewrite.what,
                 rewrite.customers,
-                secs(rewrite.took),
+                ms(rewrite.took),
                 secs(c.took),
                 crate::per_second(usize::try_from(rewrite.customers).unwrap_or(0), c.took),
                 c.writes,
-                secs(c.longest_write),
+                ms(c.longest_write),
             ),
         }
     }

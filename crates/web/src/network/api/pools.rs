@@ -160,7 +160,7 @@ async fn get_pool(
 /// Renames a pool or changes its ranges (allocated addresses must stay inside).
 #[utoipa::path(patch, path = "/ip-pools/{id}", tag = "network", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = UpdatePoolBody,
-    responses((status = 200, body = PoolOut), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PoolOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_pool(
     State(state): State<AppState>,
     caller: ApiCaller,

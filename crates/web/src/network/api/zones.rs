@@ -131,7 +131,7 @@ async fn get_zone(
 /// Renames or moves a zone.
 #[utoipa::path(patch, path = "/zones/{id}", tag = "network", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = UpdateZoneBody,
-    responses((status = 200, body = ZoneOut), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ZoneOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_zone(
     State(state): State<AppState>,
     caller: ApiCaller,
