@@ -317,3 +317,59 @@ async fn list(
         Err(error) => ui::op_error(&user, &headers, &error),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(text: &str) -> Map<String, Value> {
+        parse_object(Some(text)).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_change_lists_what_it_changed_first_and_leaves_out_the_bookkeeping() {
+        let before = object(r#"{"name":"Rahim","status":"active","version":1,"zone_id":null}"#);
+        let after = object(r#"{"name":"Rahim","status":"suspended","version":2,"zone_id":7}"#);
+        let fields = changes(Some(&before), Some(&after));
+        let shown: Vec<(&str, &str, &str, bool)> = fields
+            .iter()
+            .map(|f| {
+                (
+                    f.name.as_str(),
+                    f.before.as_str(),
+                    f.after.as_str(),
+                    f.changed,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("status", "active", "suspended", true),
+                ("zone_id", "", "7", true),
+                ("name", "Rahim", "Rahim", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_creation_and_a_deletion_change_every_field() {
+        let record = object(r#"{"name":"North","parent_id":3}"#);
+        let created = changes(None, Some(&record));
+        assert!(created.iter().all(|f| f.changed && f.before.is_empty()));
+        let deleted = changes(Some(&record), None);
+        assert!(deleted.iter().all(|f| f.changed && f.after.is_empty()));
+        assert_eq!(created.len(), 2);
+        assert!(changes(None, None).is_empty());
+    }
+
+    #[test]
+    fn records_link_to_their_pages_when_the_panel_has_one() {
+        assert_eq!(page_of("ip_pool", 4).as_deref(), Some("/panel/ip-pools/4"));
+        assert_eq!(
+            page_of("customer", 9).as_deref(),
+            Some("/panel/customers/9")
+        );
+        assert_eq!(page_of("session", 1), None);
+    }
+}
