@@ -7,6 +7,11 @@
 //! The expectations are restated here from the role table and the rules ARCHITECTURE.md
 //! states ("Actions × roles"), independently of `domain::access`, so the test checks the
 //! rules rather than echoing them.
+//!
+//! One file past the usual length, on purpose: the seeded world (two tenants, every role,
+//! records of every owner) and the restated rules are one model that every section reads;
+//! split by record kind, each part would seed the world again (the longest step of the
+//! test) or hide the rules it checks in the shared support module.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -9,16 +9,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{NaiveDate, TimeZone, Utc};
-use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
 
 use crate::i18n::Tr;
+use crate::page::lookup::Tenants;
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
-use domain::ids::{TenantId, UserId};
+use domain::ids::UserId;
 use store::audit::{AuditFilter, Entry, LIST};
 use store::list::PageRequest;
 
@@ -67,8 +67,7 @@ impl AuditRow {
     pub fn new(e: &Entry, names: &Names) -> Self {
         let zone = e
             .tenant_id
-            .and_then(|t| names.zones.get(&t).copied())
-            .unwrap_or(chrono_tz::UTC);
+            .map_or(chrono_tz::UTC, |t| names.tenants.zone(t));
         let before = parse_object(e.before.as_deref());
         let after = parse_object(e.after.as_deref());
         let record = after.as_ref().or(before.as_ref());
@@ -122,7 +121,7 @@ impl AuditRow {
 /// name, read once per page for the tenants and actors on it that the viewer may see.
 #[derive(Debug, Default)]
 pub struct Names {
-    zones: HashMap<i64, Tz>,
+    tenants: Tenants,
     actors: HashMap<i64, String>,
 }
 
@@ -131,14 +130,13 @@ impl Names {
     /// another subtree, a tenant no longer visible) keeps its label and UTC.
     pub async fn of(state: &AppState, user: &PanelUser, entries: &[Entry]) -> Self {
         let ctx = state.ctx();
-        let mut names = Names::default();
-        let tenants: BTreeSet<i64> = entries.iter().filter_map(|e| e.tenant_id).collect();
-        for id in tenants {
-            if let Ok(tenant) = ops::tenant::get(&ctx, &user.actor, TenantId(id)).await {
-                let zone = tenant.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                names.zones.insert(id, zone);
-            }
-        }
+        let tenants = entries.iter().filter_map(|e| e.tenant_id);
+        let mut names = Names {
+            tenants: Tenants::load(state, &user.actor, tenants)
+                .await
+                .unwrap_or_default(),
+            actors: HashMap::new(),
+        };
         let actors: BTreeSet<i64> = entries.iter().filter_map(|e| e.actor_id).collect();
         for id in actors {
             if let Ok(actor) = ops::user::get(&ctx, &user.actor, UserId(id)).await {
@@ -285,15 +283,14 @@ async fn list(
                 ui::encode(&to)
             );
             let total = ui::total(found.total, found.total_capped);
-            let pager = Pager::keyset(
+            let (trail, cursor) = (query.trail.as_deref(), query.cursor.as_deref());
+            let pager = Pager::of_page(
                 Tr { lang: user.lang },
                 first,
-                query.trail.as_deref().unwrap_or(""),
-                query.cursor.as_deref().filter(|c| !c.is_empty()),
-                found.next_cursor.as_deref(),
-                found.items.len(),
+                trail,
+                cursor,
+                &found,
                 page.limit(),
-                &total,
             );
             render(&ListPage {
                 ui: Ui::new(&user, Section::Audit, &headers, "/panel/audit"),

@@ -267,6 +267,28 @@ impl Pager {
         }
     }
 
+    /// The pager of `found`, a keyset page of the list at `first` (its filters, no cursor),
+    /// asked for with `cursor` and `trail` (as the request carried them).
+    pub fn of_page<T>(
+        t: Tr,
+        first: String,
+        trail: Option<&str>,
+        cursor: Option<&str>,
+        found: &store::list::Page<T>,
+        limit: u64,
+    ) -> Self {
+        Self::keyset(
+            t,
+            first,
+            trail.unwrap_or(""),
+            cursor.filter(|c| !c.is_empty()),
+            found.next_cursor.as_deref(),
+            found.items.len(),
+            limit,
+            &total(found.total, found.total_capped),
+        )
+    }
+
     /// The links and position of a keyset page of the list at `first` (its filters, no
     /// cursor). The cursors of the pages before this one travel in the links as `trail`
     /// (comma separated; the first page has none), so the list can go back a page and say

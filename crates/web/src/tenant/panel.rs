@@ -114,15 +114,14 @@ async fn list(
                 ui::encode(&sort)
             );
             let total = ui::total(found.total, found.total_capped);
-            let pager = Pager::keyset(
+            let (trail, cursor) = (query.trail.as_deref(), query.cursor.as_deref());
+            let pager = Pager::of_page(
                 Tr { lang: user.lang },
                 first,
-                query.trail.as_deref().unwrap_or(""),
-                query.cursor.as_deref().filter(|c| !c.is_empty()),
-                found.next_cursor.as_deref(),
-                found.items.len(),
+                trail,
+                cursor,
+                &found,
                 page.limit(),
-                &total,
             );
             render(&ListPage {
                 ui: Ui::new(&user, Section::Tenants, &headers, "/panel/tenants"),

@@ -147,16 +147,8 @@ async fn list(
                 ui::encode(&sort)
             );
             let total = ui::total(found.total, found.total_capped);
-            let pager = Pager::keyset(
-                t,
-                first,
-                query.trail.as_deref().unwrap_or(""),
-                query.cursor.as_deref().filter(|c| !c.is_empty()),
-                found.next_cursor.as_deref(),
-                found.items.len(),
-                page.limit(),
-                &total,
-            );
+            let (trail, cursor) = (query.trail.as_deref(), query.cursor.as_deref());
+            let pager = Pager::of_page(t, first, trail, cursor, &found, page.limit());
             render(&ListPage {
                 ui: Ui::new(&user, Section::Users, &headers, "/panel/users"),
                 rows: found
