@@ -134,11 +134,9 @@ pub async fn probe_router_tls(
     }
     let key = format!("{TLS_PROBE_KIND}:{id}");
     let mut w = ctx.db.write(author.clone(), ctx.now).await?;
-    if let Some(earlier) = store::job::by_dedupe_key(w.tx(), &key).await? {
-        if !store::job::status(&earlier).finished() {
-            return Ok(earlier);
-        }
-        store::job::release_dedupe_key(w.tx(), &key).await?;
+    // A probe still queued or running is the answer; a finished one lets its key go.
+    if let Some(running) = store::job::holder_of_dedupe_key(w.tx(), &key, ctx.now).await? {
+        return Ok(running);
     }
     let job = w
         .enqueue(store::job::NewJob {

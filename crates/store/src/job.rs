@@ -311,6 +311,24 @@ pub async fn by_dedupe_key<C: ConnectionTrait>(conn: &C, key: &str) -> StoreResu
         .await?)
 }
 
+/// The job that still holds dedupe key `key`: one not finished, or one finished but
+/// created after `held_after`. A finished job older than that lets the key go (in the
+/// transaction that queues the work again) and `None` is returned.
+pub async fn holder_of_dedupe_key<C: ConnectionTrait>(
+    conn: &C,
+    key: &str,
+    held_after: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Option<Job>> {
+    let Some(earlier) = by_dedupe_key(conn, key).await? else {
+        return Ok(None);
+    };
+    if !status(&earlier).finished() || earlier.created_at > held_after {
+        return Ok(Some(earlier));
+    }
+    release_dedupe_key(conn, key).await?;
+    Ok(None)
+}
+
 /// Lets a finished job's dedupe key go, so the same work may be asked for again (in the
 /// transaction that queues it again).
 pub async fn release_dedupe_key<C: ConnectionTrait>(conn: &C, key: &str) -> StoreResult<()> {

@@ -81,12 +81,9 @@ pub async fn submit(
     let mode = if options.dry_run { "check" } else { "import" };
     let key = format!("{KIND}:{}:{sha256}:{mode}", tenant_id.0);
     let mut w = ctx.db.write(author, ctx.now).await?;
-    if let Some(earlier) = store::job::by_dedupe_key(w.tx(), &key).await? {
-        let finished = store::job::status(&earlier).finished();
-        if !finished || earlier.created_at > ctx.now - DUPLICATE_WINDOW {
-            return Err(duplicate(&earlier));
-        }
-        store::job::release_dedupe_key(w.tx(), &key).await?;
+    let held_after = ctx.now - DUPLICATE_WINDOW;
+    if let Some(earlier) = store::job::holder_of_dedupe_key(w.tx(), &key, held_after).await? {
+        return Err(duplicate(&earlier));
     }
     let upload_id = store::upload::save(
         &w,
