@@ -101,6 +101,40 @@ async fn the_scheduler_queues_each_period_once_and_a_worker_runs_it(backend: Bac
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+/// lastmile keeps the planner's statistics itself: the scheduler queues `db.statistics` for
+/// the current six-hour period at start-up, after which the engine holds statistics (SQLite's
+/// `sqlite_stat1`, filled for tables with rows; PostgreSQL's record of the customer table's
+/// last `ANALYZE`).
+async fn the_scheduler_refreshes_the_planners_statistics(backend: Backend) {
+    let app = spawn(backend).await;
+    let done = wait_for_job(&app, "db.statistics", "done").await;
+    assert!(
+        done.result.as_deref().is_some_and(|r| r.contains("ms")),
+        "{:?}",
+        done.result
+    );
+    let sql = match backend {
+        Backend::Sqlite => "SELECT COUNT(*) AS n FROM sqlite_stat1",
+        Backend::Postgres => {
+            "SELECT COUNT(*) AS n FROM pg_stat_user_tables \
+             WHERE relname = 'customer' AND last_analyze IS NOT NULL"
+        }
+    };
+    let row = app
+        .state
+        .db
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.state.db.conn().get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let n: i64 = row.try_get("", "n").unwrap();
+    assert!(n > 0, "no planner statistics");
+}
+
 async fn a_job_without_a_handler_fails_for_good_with_its_reason(backend: Backend) {
     let app = spawn(backend).await;
     let now = app.clock().now();
@@ -278,6 +312,7 @@ both_backends!(
     a_tenants_currency_is_fixed_once_anything_priced_exists,
     a_change_without_its_audit_entry_is_refused_and_rolled_back,
     the_scheduler_queues_each_period_once_and_a_worker_runs_it,
+    the_scheduler_refreshes_the_planners_statistics,
     a_job_without_a_handler_fails_for_good_with_its_reason,
     a_claim_whose_worker_died_is_taken_over_when_its_lease_runs_out,
     list_totals_stop_counting_at_ten_thousand,

@@ -7,7 +7,9 @@ use std::time::Duration;
 use chrono::TimeDelta;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait as _, Database, DatabaseBackend, DatabaseConnection,
+};
 use sea_orm_migration::MigratorTrait;
 
 use crate::crypto::Keyring;
@@ -71,6 +73,11 @@ impl Db {
                     .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .foreign_keys(true)
+                    // Reads through a memory map (up to 1 GiB of the file) and a 32 MiB page
+                    // cache per connection: a lookup by id at 10^6 customers then costs
+                    // about 2 µs instead of 3-10 (one `pread` per page visited).
+                    .pragma("mmap_size", "1073741824")
+                    .pragma("cache_size", "-32768")
             })
             // Plans made for the values at hand, every time: a plan cached for a prepared
             // statement and reused for any value cannot use the pattern index for a
@@ -144,6 +151,24 @@ impl Db {
             Ok(guard) => Ok(Some(guard)),
             Err(_) => Err(crate::error::StoreError::Busy),
         }
+    }
+
+    /// Brings the query planner's statistics up to date, after bulk writes and
+    /// periodically. PostgreSQL: `ANALYZE` of the database (it samples; writers carry on).
+    /// SQLite: `ANALYZE` reading at most 1 000 entries per index (`analysis_limit`), in this
+    /// process's write turn since it writes the statistics tables. Returns the time taken.
+    ///
+    /// The customer list does not depend on these (it plans its access path itself, see
+    /// `customer::list`); other queries, and PostgreSQL's choice between indexes, do.
+    pub async fn refresh_statistics(&self) -> StoreResult<Duration> {
+        let started = std::time::Instant::now();
+        let _turn = self.write_turn().await?;
+        let sql = match self.backend {
+            Backend::Postgres => "ANALYZE",
+            Backend::Sqlite => "PRAGMA analysis_limit = 1000; ANALYZE",
+        };
+        self.conn.execute_unprepared(sql).await?;
+        Ok(started.elapsed())
     }
 
     /// The keyring sealing secrets.

@@ -9,10 +9,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, ModelTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Value,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, IdenStatic as _, ModelTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +134,11 @@ impl PageRequest {
         }
     }
 
+    /// The `?sort=` column's name.
+    pub fn sort_name(&self) -> &'static str {
+        self.sort
+    }
+
     /// The first page with the default order, `limit` rows.
     pub fn first<E: EntityTrait>(spec: &ListSpec<E>, limit: u64) -> Result<Self, FieldErrors> {
         Self::parse(spec, None, Some(limit), None)
@@ -183,86 +188,306 @@ where
     E::Model: ModelTrait<Entity = E> + Sync,
     C: ConnectionTrait,
 {
+    let count = PagePlan::new(select.clone());
+    fetch_planned(conn, spec, count, request, |_| {
+        PagePlan::new(select.clone())
+    })
+    .await
+}
+
+/// How a list query reaches its rows.
+#[derive(Debug)]
+pub struct PagePlan<E: EntityTrait> {
+    /// The select, with the caller's scope and filters.
+    pub select: Select<E>,
+    /// Sort the rows the filters find rather than walk the sort column's index (SQLite):
+    /// the order and the cursor's range are written as `+column`, which no index serves.
+    pub sort_found_rows: bool,
+    /// SQLite: the index the query must use (`INDEXED BY`).
+    pub index: Option<&'static str>,
+    /// Walk the sort order for the page, at most [`WALK`] rows of it meeting this condition
+    /// (on the sort column, say; see [`fetch_planned`]).
+    pub walk: Option<Condition>,
+}
+
+/// Rows of the sort order a walking page reads at most before it gives up for the plan
+/// that finds its rows through the filters: enough for a page at 2% density.
+pub const WALK: u64 = 2_500;
+
+impl<E: EntityTrait> PagePlan<E> {
+    /// `select` as it stands, for the engine's planner.
+    pub fn new(select: Select<E>) -> Self {
+        Self {
+            select,
+            sort_found_rows: false,
+            index: None,
+            walk: None,
+        }
+    }
+}
+
+/// `column` written so that the engine evaluates it but plans no index on it: `+column` on
+/// SQLite (the documented way), `COALESCE(column, column)` on PostgreSQL (an expression no
+/// index is on; the planner does not simplify it away).
+pub fn unindexed(backend: DatabaseBackend, column: &str) -> String {
+    match backend {
+        DatabaseBackend::Sqlite => format!("+\"{column}\""),
+        _ => format!("COALESCE(\"{column}\", \"{column}\")"),
+    }
+}
+
+/// `statement` with `INDEXED BY index` after its first `FROM "table"` (SQLite's way of
+/// naming the index a query must use; sea-query has no word for it).
+fn indexed_by(mut statement: Statement, table: &str, index: Option<&str>) -> Statement {
+    if let Some(index) = index {
+        let from = format!("FROM \"{table}\"");
+        if let Some(at) = statement.sql.find(&from) {
+            statement
+                .sql
+                .insert_str(at + from.len(), &format!(" INDEXED BY \"{index}\""));
+        }
+    }
+    statement
+}
+
+/// Fetches a page like [`fetch`], the total counted on `count` first and the page then
+/// read from the plan `plan` makes of whether that total is capped, so that a list can
+/// reach a few matching rows through its filters' indexes and many through its sort order.
+///
+/// A walking plan reads the page from the first [`WALK`] rows of the sort order after the
+/// cursor, as a subquery with that limit (`FROM (… ORDER BY sort, id LIMIT n) AS table`):
+/// the engine must then walk the sort column's index, whatever it guesses of the filters,
+/// and a walk through rows the filters mostly refuse (a filter correlated with the order)
+/// stops there. If the walk finds less than a page, the page comes from `plan(false)`.
+pub async fn fetch_planned<E, C>(
+    conn: &C,
+    spec: &ListSpec<E>,
+    count: PagePlan<E>,
+    request: &PageRequest,
+    plan: impl Fn(bool) -> PagePlan<E>,
+) -> StoreResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: ModelTrait<Entity = E> + Sync,
+    C: ConnectionTrait,
+{
     let column = spec
         .sorts
         .iter()
         .find(|c| c.name == request.sort)
         .ok_or_else(|| StoreError::Corrupt(format!("undeclared sort {}", request.sort)))?;
-    let (total, total_capped) = count_capped(conn, &select, spec.id).await?;
+    let found = matching_ids(conn, &count, spec.id).await?;
+    let total_capped = found.len() as u64 > TOTAL_CAP;
+    let total = Ord::min(found.len() as u64, TOTAL_CAP);
+    let id_only = column.column.as_column_ref() == spec.id.as_column_ref();
+    if id_only && !total_capped {
+        // The count read every matching id: the page is a slice of them, fetched by id.
+        let rows = page_of_ids(conn, spec, found, request).await?;
+        return rows.finish(request, column, spec, total);
+    }
+    let planned = plan(total_capped);
+    if planned.walk.is_some() {
+        let rows = read_page(conn, spec, column, planned, request).await?;
+        if rows.0.len() as u64 > request.limit {
+            let mut page = rows.finish(request, column, spec, total)?;
+            page.total_capped = total_capped;
+            return Ok(page);
+        }
+    }
+    let rows = read_page(conn, spec, column, plan(false), request).await?;
+    let mut page = rows.finish(request, column, spec, total)?;
+    page.total_capped = total_capped;
+    Ok(page)
+}
+
+/// One page's rows (one more than the limit when more follow) as `planned` reaches them.
+async fn read_page<E, C>(
+    conn: &C,
+    spec: &ListSpec<E>,
+    column: &SortColumn<E>,
+    planned: PagePlan<E>,
+    request: &PageRequest,
+) -> StoreResult<Rows<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: ModelTrait<Entity = E> + Sync,
+    C: ConnectionTrait,
+{
+    let PagePlan {
+        select: mut page,
+        sort_found_rows,
+        index,
+        walk,
+    } = planned;
 
     let order = if request.descending {
         Order::Desc
     } else {
         Order::Asc
     };
-    let mut page = select;
-    if let Some(after) = &request.after {
-        let value = json_to_value(column.kind, &after.v)
-            .ok_or_else(|| StoreError::Corrupt("cursor value".into()))?;
-        // A row-value comparison, `(sort, id) > (v, i)`: both engines start the index range
-        // there. The spelled-out `sort > v OR (sort = v AND id > i)` makes PostgreSQL read
-        // the index from its start and filter, one page far in costing a scan.
-        let id_only = column.column.as_column_ref() == spec.id.as_column_ref();
-        let keys = Expr::tuple([
-            Expr::col(column.column.as_column_ref()),
-            Expr::col(spec.id.as_column_ref()),
-        ]);
-        let last = Expr::tuple([Expr::val(value), Expr::val(after.i)]);
-        page = page.filter(match (id_only, request.descending) {
-            // Sorted by id alone: a plain range on the key.
-            (true, true) => spec.id.lt(after.i),
-            (true, false) => spec.id.gt(after.i),
-            (false, true) => keys.lt(last),
-            (false, false) => keys.gt(last),
-        });
-    }
-    let mut rows = page
-        .order_by(column.column, order.clone())
-        .order_by(spec.id, order)
-        .limit(request.limit + 1)
-        .all(conn)
-        .await?;
-    let more = rows.len() as u64 > request.limit;
-    rows.truncate(request.limit as usize);
-    let next_cursor = match rows.last() {
-        Some(last) if more => Some(encode_cursor(&CursorBody {
-            s: request.sort.to_owned(),
-            d: request.descending,
-            v: value_to_json(&last.get(column.column)),
-            i: id_of(&last.get(spec.id))?,
-        })),
-        _ => None,
+    let backend = conn.get_database_backend();
+    let table = E::default().table_name();
+    let key = |c: E::Column| -> Expr {
+        if sort_found_rows {
+            Expr::cust(unindexed(backend, c.as_str()))
+        } else {
+            Expr::col(c.as_column_ref())
+        }
     };
-    Ok(Page {
-        items: rows,
-        next_cursor,
-        total,
-        total_capped,
-    })
+    let after = after_cursor(spec, column, request, key)?;
+    let sorted = |select: Select<E>| {
+        select
+            .order_by(key(column.column), order.clone())
+            .order_by(key(spec.id), order.clone())
+    };
+    let statement = if let Some(walked_rows) = walk {
+        // The walk: the sort order after the cursor, no filter, at most WALK rows, named
+        // like the table so that the filters' qualified columns read the walked rows.
+        let mut walked = sorted(E::find().filter(walked_rows)).limit(WALK);
+        if let Some(after) = after.clone() {
+            walked = walked.filter(after);
+        }
+        let mut outer = sorted(page).limit(request.limit + 1).into_query();
+        outer
+            .from_clear()
+            .from_subquery(walked.into_query(), Alias::new(table));
+        backend.build(&outer)
+    } else {
+        if let Some(after) = after {
+            page = page.filter(after);
+        }
+        indexed_by(
+            sorted(page).limit(request.limit + 1).build(backend),
+            table,
+            index,
+        )
+    };
+    Ok(Rows(E::find().from_raw_sql(statement).all(conn).await?))
 }
 
-async fn count_capped<E, C>(conn: &C, select: &Select<E>, id: E::Column) -> StoreResult<(u64, bool)>
+/// The rows after the cursor, if the request has one, with the sort keys written by `key`.
+///
+/// A row-value comparison, `(sort, id) > (v, i)`: both engines start the index range there.
+/// The spelled-out `sort > v OR (sort = v AND id > i)` makes PostgreSQL read the index from
+/// its start and filter, one page far in costing a scan.
+fn after_cursor<E: EntityTrait>(
+    spec: &ListSpec<E>,
+    column: &SortColumn<E>,
+    request: &PageRequest,
+    key: impl Fn(E::Column) -> Expr,
+) -> StoreResult<Option<Expr>> {
+    let Some(after) = &request.after else {
+        return Ok(None);
+    };
+    let value = json_to_value(column.kind, &after.v)
+        .ok_or_else(|| StoreError::Corrupt("cursor value".into()))?;
+    let id_only = column.column.as_column_ref() == spec.id.as_column_ref();
+    let keys = Expr::tuple([key(column.column), key(spec.id)]);
+    let last = Expr::tuple([Expr::val(value), Expr::val(after.i)]);
+    Ok(Some(match (id_only, request.descending) {
+        // Sorted by id alone: a plain range on the key.
+        (true, true) => key(spec.id).lt(after.i),
+        (true, false) => key(spec.id).gt(after.i),
+        (false, true) => keys.lt(last),
+        (false, false) => keys.gt(last),
+    }))
+}
+
+/// A page's rows, one more than asked for when more follow.
+struct Rows<M>(Vec<M>);
+
+impl<M: ModelTrait> Rows<M> {
+    /// The page: at most `request.limit` rows and the cursor after the last when more
+    /// follow (the total not capped; the caller says otherwise).
+    fn finish(
+        self,
+        request: &PageRequest,
+        column: &SortColumn<M::Entity>,
+        spec: &ListSpec<M::Entity>,
+        total: u64,
+    ) -> StoreResult<Page<M>> {
+        let mut rows = self.0;
+        let more = rows.len() as u64 > request.limit;
+        rows.truncate(request.limit as usize);
+        let next_cursor = match rows.last() {
+            Some(last) if more => Some(encode_cursor(&CursorBody {
+                s: request.sort.to_owned(),
+                d: request.descending,
+                v: value_to_json(&last.get(column.column)),
+                i: id_of(&last.get(spec.id))?,
+            })),
+            _ => None,
+        };
+        Ok(Page {
+            items: rows,
+            next_cursor,
+            total,
+            total_capped: false,
+        })
+    }
+}
+
+/// The page of a list sorted by id whose every matching id is known: the ids after the
+/// cursor in the requested direction, one more than the limit, fetched by id.
+async fn page_of_ids<E, C>(
+    conn: &C,
+    spec: &ListSpec<E>,
+    mut ids: Vec<i64>,
+    request: &PageRequest,
+) -> StoreResult<Rows<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: ModelTrait<Entity = E> + Sync,
+    C: ConnectionTrait,
+{
+    ids.sort_unstable();
+    if request.descending {
+        ids.reverse();
+    }
+    let after = request.after.as_ref().map(|a| a.i);
+    let wanted: Vec<i64> = ids
+        .into_iter()
+        .filter(|id| match (after, request.descending) {
+            (None, _) => true,
+            (Some(a), true) => *id < a,
+            (Some(a), false) => *id > a,
+        })
+        .take(usize::try_from(request.limit + 1).unwrap_or(usize::MAX))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Rows(Vec::new()));
+    }
+    let mut rows = E::find()
+        .filter(spec.id.is_in(wanted.clone()))
+        .all(conn)
+        .await?;
+    let rank = |row: &E::Model| {
+        let id = id_of(&row.get(spec.id)).unwrap_or(i64::MIN);
+        wanted.iter().position(|w| *w == id).unwrap_or(usize::MAX)
+    };
+    rows.sort_by_key(rank);
+    Ok(Rows(rows))
+}
+
+/// The ids `plan` matches, up to one past the cap (so that the caller knows the total, or
+/// that it is capped). Reads no more than that many index entries or rows once they match.
+async fn matching_ids<E, C>(conn: &C, plan: &PagePlan<E>, id: E::Column) -> StoreResult<Vec<i64>>
 where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    let inner = select
+    let inner = plan
+        .select
         .clone()
         .select_only()
         .column(id)
-        .limit(TOTAL_CAP + 1)
-        .into_query();
-    let outer = Query::select()
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-        .from_subquery(inner, Alias::new("capped"))
-        .to_owned();
-    let row = conn.query_one(&outer).await?;
-    let n: i64 = match row {
-        Some(row) => row.try_get("", "n")?,
-        None => 0,
-    };
-    let n = u64::try_from(n).unwrap_or(0);
-    Ok((Ord::min(n, TOTAL_CAP), n > TOTAL_CAP))
+        .limit(TOTAL_CAP + 1);
+    let backend = conn.get_database_backend();
+    let statement = indexed_by(inner.build(backend), E::default().table_name(), plan.index);
+    let rows = conn.query_all_raw(statement).await?;
+    rows.iter()
+        .map(|row| row.try_get_by_index::<i64>(0).map_err(StoreError::from))
+        .collect()
 }
 
 fn encode_cursor(body: &CursorBody) -> String {
@@ -325,7 +550,7 @@ fn like_lower<C: ColumnTrait>(column: C, pattern: String) -> Expr {
 }
 
 /// Escapes `%`, `_` and backslash for a `LIKE` pattern escaped by backslash.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

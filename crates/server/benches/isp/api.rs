@@ -25,6 +25,25 @@ pub struct Answer {
 }
 
 impl Api {
+    /// Signs in to the server at `base` (`POST /api/v1/auth/login`) as `email`; a client
+    /// with its token.
+    pub async fn sign_in(http: reqwest::Client, base: &str, email: &str, password: &str) -> Self {
+        let response = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, StatusCode::OK, "sign-in of {email}: {body}");
+        Self {
+            http,
+            base: base.to_owned(),
+            token: body["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
     /// Sends `request` with the bearer token; the answer and its latency.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
         let started = Instant::now();
@@ -63,13 +82,19 @@ impl Api {
         answer.body
     }
 
-    /// Every item of a list (a tenant's operators, routers, zones, packages).
+    /// Every item of a list (a tenant's operators, routers, zones, packages); `query` may
+    /// be empty.
     pub async fn all(&self, path: &str, query: &str) -> Vec<Value> {
         let mut items = Vec::new();
         let mut cursor = String::new();
+        let filters = if query.is_empty() {
+            String::new()
+        } else {
+            format!("{query}&")
+        };
         loop {
             let body = self
-                .get_ok(&format!("{path}?{query}&limit=500{cursor}"))
+                .get_ok(&format!("{path}?{filters}limit=500{cursor}"))
                 .await;
             items.extend(body["items"].as_array().cloned().unwrap_or_default());
             match body["next_cursor"].as_str() {

@@ -13,10 +13,60 @@ use testkit::Backend;
 use crate::api::Api;
 use crate::common::Install;
 
-/// `lastmile bench seed --customers N`, its progress passed through; the tenant and the
-/// time it took.
-pub async fn seed(install: &Install, customers: usize) -> (i64, Duration) {
-    let mut command = install.lastmile(&["bench", "seed", "--customers", &customers.to_string()]);
+/// A sign-in the seed made up: `account ROLE EMAIL PASSWORD` in its output.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// `admin`, `operator` or `sub_operator`.
+    pub role: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl Account {
+    /// Reads one `account ROLE EMAIL PASSWORD` line of the seed.
+    fn parse(line: &str) -> Option<Self> {
+        let mut parts = line.strip_prefix("account ")?.splitn(3, ' ');
+        let (role, email, password) = (parts.next()?, parts.next()?, parts.next()?);
+        Some(Self {
+            role: role.to_owned(),
+            email: email.to_owned(),
+            password: password.trim().to_owned(),
+        })
+    }
+}
+
+/// What the seed printed: its tenant and the accounts it made up.
+#[derive(Debug, Default)]
+struct SeedOutput {
+    tenant: Option<i64>,
+    accounts: Vec<Account>,
+}
+
+impl SeedOutput {
+    /// Takes in one line of output, echoing progress (not the accounts' passwords).
+    fn read(&mut self, line: &str) {
+        if let Some(account) = Account::parse(line) {
+            self.accounts.push(account);
+            return;
+        }
+        println!("    seed: {line}");
+        if let Some(rest) = line.strip_prefix("tenant ") {
+            self.tenant = rest.split_whitespace().next().and_then(|t| t.parse().ok());
+        }
+    }
+}
+
+/// `lastmile bench seed --customers N --with-staff`, its progress passed through; the
+/// tenant, the time it took, and the staff accounts it made (an Admin, operators and
+/// sub-operators, all with one made-up password).
+pub async fn seed(install: &Install, customers: usize) -> (i64, Duration, Vec<Account>) {
+    let mut command = install.lastmile(&[
+        "bench",
+        "seed",
+        "--customers",
+        &customers.to_string(),
+        "--with-staff",
+    ]);
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = tokio::process::Command::from(command)
@@ -25,27 +75,45 @@ pub async fn seed(install: &Install, customers: usize) -> (i64, Duration) {
         .unwrap();
     let stdout = child.stdout.take().unwrap().into_owned_fd().unwrap();
     let lines = tokio::task::spawn_blocking(move || {
-        let mut tenant = None;
+        let mut output = SeedOutput::default();
         for line in BufReader::new(std::fs::File::from(stdout)).lines() {
-            let line = line.unwrap_or_default();
-            println!("    seed: {line}");
-            if let Some(rest) = line.strip_prefix("tenant ") {
-                tenant = rest.split_whitespace().next().and_then(|t| t.parse().ok());
-            }
+            output.read(&line.unwrap_or_default());
         }
-        tenant
+        output
     });
     let output = child.wait_with_output().await.unwrap();
-    let tenant = lines.await.unwrap();
+    let seeded = lines.await.unwrap();
     assert!(
         output.status.success(),
         "lastmile bench seed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    println!(
+        "    seed: {} accounts made up ({})",
+        seeded.accounts.len(),
+        roles_count(&seeded.accounts)
+    );
     (
-        tenant.expect("the seed names its tenant"),
+        seeded.tenant.expect("the seed names its tenant"),
         started.elapsed(),
+        seeded.accounts,
     )
+}
+
+/// "1 admin, 10 operator, ...": how many accounts of each role, in the seed's order.
+fn roles_count(accounts: &[Account]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for account in accounts {
+        match counts.iter_mut().find(|(role, _)| *role == account.role) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((&account.role, 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(role, n)| format!("{n} {role}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A direct connection to the installation's database, for row counts and maintenance.

@@ -1,12 +1,14 @@
 //! `lastmile bench seed --customers N`: fills the configured database with a synthetic
-//! benchmark tenant (ten operators, their packages, routers and zones, and N customers with
-//! their FreeRADIUS rows), for the benchmarks and for trying lastmile at scale.
+//! benchmark tenant (a reseller tree, skewed packages, zones and routers, and N customers
+//! with their FreeRADIUS rows: `seed::bench`), for the benchmarks and for trying lastmile at
+//! scale. `--with-staff` adds staff who can sign in and prints their made-up password.
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
 use super::serve::{ConfigArgs, init_logging, load, open_database};
+use ops::auth::password::Hasher;
 use ops::clock::Clock;
 
 /// `lastmile bench ...`.
@@ -27,6 +29,10 @@ pub struct SeedArgs {
     /// Customers per transaction.
     #[arg(long, default_value_t = 2000)]
     batch: usize,
+    /// Also add an Admin, operators and sub-operators who can sign in, with one made-up
+    /// password printed once.
+    #[arg(long)]
+    with_staff: bool,
 }
 
 /// Runs a bench subcommand.
@@ -57,6 +63,14 @@ async fn seed(args: SeedArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let security = &config.security;
+    let hasher = match Hasher::new(security.argon2_memory_kib, security.argon2_iterations, 1, 1) {
+        Ok(hasher) => hasher,
+        Err(error) => {
+            eprintln!("lastmile: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let started = std::time::Instant::now();
     let report_every = (args.customers / 10).max(args.batch.max(1));
     let progress = |made: usize| {
@@ -69,14 +83,23 @@ async fn seed(args: SeedArgs) -> ExitCode {
     };
     match crate::seed::bench(
         &db,
+        &hasher,
         Clock::system().now(),
         args.customers,
         args.batch.max(1),
+        args.with_staff,
         progress,
     )
     .await
     {
         Ok(seeded) => {
+            // A bulk load: the planner's statistics follow, as after an import.
+            if let Err(error) = db.refresh_statistics().await {
+                eprintln!("lastmile: statistics: {error}");
+            }
+            for (role, email, password) in &seeded.accounts {
+                println!("account {role} {email} {password}");
+            }
             println!(
                 "tenant {} seeded with {} customers in {:.1} s",
                 seeded.tenant_id,

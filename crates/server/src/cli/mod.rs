@@ -1,5 +1,5 @@
 //! The command line: one subcommand per thing an operator runs (`serve`, `migrate`,
-//! `admin create`, `radius`, `sim-router`, `router`). Each subcommand lives in its own module;
+//! `admin create`, `db analyze`, `radius`, `sim-router`, `router`). Each subcommand lives in its own module;
 //! this one only parses and dispatches.
 
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 pub mod admin;
 pub mod bench;
+pub mod db;
 pub mod demo;
 pub mod freeradius;
 pub mod import;
@@ -41,6 +42,11 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate(serve::ConfigArgs),
+    /// Database upkeep: refresh the query planner's statistics.
+    Db {
+        #[command(subcommand)]
+        command: db::DbCommand,
+    },
     /// Manage the platform's Developer accounts.
     Admin {
         #[command(subcommand)]
@@ -77,6 +83,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::serve(args).await,
             Command::Migrate(args) => serve::migrate(args).await,
+            Command::Db { command } => db::run(command).await,
             Command::Demo(args) => demo::demo(args).await,
             Command::Import { command } => import::run(command).await,
             Command::Bench { command } => bench::run(command).await,

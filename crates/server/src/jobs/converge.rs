@@ -47,5 +47,6 @@ pub async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
         }
     }
     tracing::info!(job = job.id, change = %converge.change, customers = done, "rows converged");
+    super::statistics::after_bulk(state, done).await;
     Ok(json!({"change": converge.change, "customers": done}))
 }

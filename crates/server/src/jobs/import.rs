@@ -74,5 +74,6 @@ pub async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
         }
     };
     store::upload::delete(&state.db, payload.upload_id).await?;
+    super::statistics::after_bulk(state, report.created as u64).await;
     serde_json::to_value(&report).map_err(|e| JobError::Permanent(e.to_string()))
 }

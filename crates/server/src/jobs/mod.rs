@@ -10,6 +10,7 @@ mod housekeeping;
 mod import;
 mod router_probe;
 mod scheduler;
+mod statistics;
 mod worker;
 
 use std::time::Duration;
@@ -47,6 +48,7 @@ async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
         import::KIND => import::run(state, job).await,
         converge::KIND => converge::run(state, job).await,
         router_probe::KIND => router_probe::run(state, job).await,
+        statistics::KIND => statistics::run(state).await,
         other => Err(JobError::Permanent(format!(
             "no handler for job kind {other}"
         ))),

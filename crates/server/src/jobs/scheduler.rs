@@ -19,10 +19,16 @@ pub struct Recurring {
 }
 
 /// The recurring jobs.
-pub const RECURRING: &[Recurring] = &[Recurring {
-    kind: super::housekeeping::KIND,
-    every_seconds: 3600,
-}];
+pub const RECURRING: &[Recurring] = &[
+    Recurring {
+        kind: super::housekeeping::KIND,
+        every_seconds: 3600,
+    },
+    Recurring {
+        kind: super::statistics::KIND,
+        every_seconds: 6 * 3600,
+    },
+];
 
 const TICK: Duration = Duration::from_secs(30);
 

@@ -1,17 +1,44 @@
 //! The customer list: every filter on an indexed column, the search box over name, mobile,
 //! user name, IP and MAC, keyset paging and capped totals (the list contract). It stays fast
-//! at 10^6 customers: no filter scans the table.
+//! at 10^6 customers for any combination of filters, whatever the planner's statistics say.
+//!
+//! The list chooses its access path itself ([`Path`]) and writes every filter column it does
+//! not mean an index to serve so that the planner cannot plan on it (`+column` on SQLite,
+//! `COALESCE(column, column)` on PostgreSQL). Without statistics both engines misjudge a
+//! filter (SQLite takes the index with the most equality terms, a status matching 90% of the
+//! table over a package matching 2%; PostgreSQL guesses 0.5% for any equality), and
+//! statistics go stale; neither may decide a list that must answer in milliseconds. The
+//! rules, from the filters and the capped total alone:
+//!
+//! - the total is counted through a selective filter's covering index when there is one
+//!   (package, router, zone, owner, address, MAC, a narrow search), else through the status
+//!   index with each unfiltered enumerated column spelled as an `IN` of all its values, so
+//!   that any combination is a few ranges of that index, read from index entries alone;
+//! - the search box is first counted from its own indexes (up to the cap): a narrow search
+//!   is a list of ids, a wide one (a prefix most user names share) is checked on the index
+//!   entries, which carry the searched prefixes;
+//! - when the total stays under the cap, the page sorts the rows the same path finds (sorted
+//!   by id, it is a slice of the ids the count read);
+//! - when it reaches the cap, matching rows are dense, and the page walks the sort order:
+//!   at most [`crate::list::WALK`] rows of it, written as a subquery with that limit so that
+//!   the engine must walk the sort column's index, and a walk through rows the filters
+//!   mostly refuse (a filter correlated with the order) gives up for the path above.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, UnionType};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait as _, LikeExpr, Query, SelectStatement, UnionType,
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic as _,
+    QueryFilter, Select,
+};
 
 use super::Customer;
 use crate::entity::customer::{Column, Entity};
 use crate::error::StoreResult;
-use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::list::{ListSpec, Page, PagePlan, PageRequest, SortColumn, SortKind, TOTAL_CAP};
 use crate::scope;
-use domain::access::CustomerScope;
+use domain::access::{CustomerScope, Scope};
 use domain::customer::{BillingType, CustomerStatus};
 use domain::ids::{TenantId, UserId};
 use domain::package::ConnectionType;
@@ -129,58 +156,199 @@ pub struct CustomerFilter {
     pub today: (DateTime<Utc>, DateTime<Utc>),
 }
 
-fn prepaid_active() -> Condition {
-    Condition::all()
-        .add(Column::Status.eq(CustomerStatus::Active.as_str()))
-        .add(Column::BillingType.eq(BillingType::Prepaid.as_str()))
+/// The way a customer-list query reaches its rows (see the module header).
+#[derive(Debug, Clone, Copy)]
+enum Path {
+    /// Through a selective filter's covering index; the tenant, archive, status, billing,
+    /// connection and expiry columns are checked on the index entry, never planned on (the
+    /// tenant kept visible for the address and MAC indexes, which lead with it).
+    Selective { tenant_visible: bool },
+    /// Through the status index `(tenant, status, billing type, connection type, expiry, ...)`,
+    /// its enumerated columns spelled as `IN` of every value when not filtered.
+    Status,
+    /// Through the sort column's index: every other column is checked on the row.
+    SortOrder(Column),
 }
 
-fn status_condition(status: StatusFilter, filter: &CustomerFilter) -> Condition {
+/// A path on an engine: how its terms are written.
+#[derive(Debug, Clone, Copy)]
+struct Access {
+    path: Path,
+    backend: DatabaseBackend,
+}
+
+impl Access {
+    /// Whether `column` is kept out of the planner's reach on this path.
+    fn hides(self, column: Column) -> bool {
+        match self.path {
+            Path::Status => false,
+            Path::Selective { tenant_visible } => match column {
+                Column::TenantId => !tenant_visible,
+                Column::ArchivedAt
+                | Column::Status
+                | Column::BillingType
+                | Column::ConnectionType
+                | Column::ExpiresAt => true,
+                _ => false,
+            },
+            Path::SortOrder(sort) => column.as_str() != sort.as_str(),
+        }
+    }
+
+    /// `column` as a term of this access path.
+    fn col(self, column: Column) -> Expr {
+        if self.hides(column) {
+            self.hidden(column)
+        } else {
+            Expr::col(column)
+        }
+    }
+
+    /// `column` written so that the engine checks it on the index entry or the row and
+    /// plans no index on it: `+column` on SQLite, `COALESCE(column, column)` on PostgreSQL.
+    fn hidden(self, column: Column) -> Expr {
+        Expr::cust(crate::list::unindexed(self.backend, column.as_str()))
+    }
+
+    fn is(self, path: Path) -> bool {
+        std::mem::discriminant(&self.path) == std::mem::discriminant(&path)
+    }
+}
+
+fn prepaid_active(a: Access) -> Condition {
+    Condition::all()
+        .add(a.col(Column::Status).eq(CustomerStatus::Active.as_str()))
+        .add(a.col(Column::BillingType).eq(BillingType::Prepaid.as_str()))
+}
+
+fn status_condition(status: StatusFilter, filter: &CustomerFilter, a: Access) -> Condition {
     match status {
         StatusFilter::Active => Condition::all()
-            .add(Column::Status.eq(CustomerStatus::Active.as_str()))
+            .add(a.col(Column::Status).eq(CustomerStatus::Active.as_str()))
             .add(
                 Condition::any()
-                    .add(Column::BillingType.ne(BillingType::Prepaid.as_str()))
-                    .add(Column::ExpiresAt.gt(filter.now)),
+                    .add(a.col(Column::BillingType).ne(BillingType::Prepaid.as_str()))
+                    .add(a.col(Column::ExpiresAt).gt(filter.now)),
             ),
-        StatusFilter::Expired => prepaid_active().add(
+        StatusFilter::Expired => prepaid_active(a).add(
             Condition::any()
-                .add(Column::ExpiresAt.is_null())
-                .add(Column::ExpiresAt.lte(filter.now)),
+                .add(a.col(Column::ExpiresAt).is_null())
+                .add(a.col(Column::ExpiresAt).lte(filter.now)),
         ),
-        StatusFilter::ExpiresToday => prepaid_active()
-            .add(Column::ExpiresAt.gte(filter.today.0))
-            .add(Column::ExpiresAt.lt(filter.today.1)),
+        StatusFilter::ExpiresToday => prepaid_active(a)
+            .add(a.col(Column::ExpiresAt).gte(filter.today.0))
+            .add(a.col(Column::ExpiresAt).lt(filter.today.1)),
         StatusFilter::Suspended => {
-            Condition::all().add(Column::Status.eq(CustomerStatus::Suspended.as_str()))
+            Condition::all().add(a.col(Column::Status).eq(CustomerStatus::Suspended.as_str()))
         }
         StatusFilter::Disabled => {
-            Condition::all().add(Column::Status.eq(CustomerStatus::Disabled.as_str()))
+            Condition::all().add(a.col(Column::Status).eq(CustomerStatus::Disabled.as_str()))
         }
     }
 }
 
-/// The search box: any of the user-name prefix, the address, the MAC, the mobile prefix
-/// and (3 characters or more) a part of the name.
-///
-/// PostgreSQL answers the `OR` of these with a `BitmapOr` of their indexes. SQLite walks
-/// one index for the whole `OR` and tests every row of it (a scan of the tenant, 0.3 s at
-/// 10^6 customers), so there the search is `id IN (…)` of a `UNION ALL` of one indexed
-/// select per term.
-fn search_condition(
+/// The search box, as the query uses it.
+#[derive(Debug, Clone)]
+enum SearchTerms {
+    /// At most [`TOTAL_CAP`] matches: `id IN` the `UNION ALL` of one indexed select per
+    /// term (an `OR` would make SQLite test every row of one index).
+    Ids(Box<SelectStatement>),
+    /// More matches than that (a prefix most user names share): the terms checked on each
+    /// index entry the other filters or the sort order reach.
+    Entries(Search),
+}
+
+/// The search's terms: first counts its matches (up to the cap, from the terms' own
+/// indexes) to learn whether it narrows the list or not.
+async fn search_terms<C: ConnectionTrait>(
+    conn: &C,
     search: &Search,
     tenant: Option<TenantId>,
-    backend: DatabaseBackend,
-) -> Condition {
+) -> StoreResult<SearchTerms> {
+    let backend = conn.get_database_backend();
+    let ids = search_union(search, tenant, backend);
+    let probe = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(
+            ids.clone().limit(TOTAL_CAP + 1).to_owned(),
+            Alias::new("found"),
+        )
+        .to_owned();
+    let found: i64 = match conn.query_one(&probe).await? {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(if found.unsigned_abs() > TOTAL_CAP {
+        SearchTerms::Entries(search.clone())
+    } else {
+        SearchTerms::Ids(Box::new(ids))
+    })
+}
+
+/// The lower-cased text of the search box, and its name part (3 characters or more).
+fn search_text(search: &Search) -> (String, Option<String>) {
     let text = search.text.trim().to_lowercase();
+    let name = (text.chars().count() >= 3).then(|| text.clone());
+    (text, name)
+}
+
+/// The search box checked on each index entry or row (a search matching too many to list
+/// by id): the prefixes on columns the list's covering indexes carry, kept out of the
+/// planner's reach; the name part as the id `IN` the name index's matches (a few thousand
+/// for any part of three letters or more; the id is in every index entry).
+fn search_entries(search: &Search, a: Access) -> Condition {
+    let (text, name) = search_text(search);
+    let prefix = |column: Column, prefix: &str| match a.backend {
+        DatabaseBackend::Sqlite => match prefix_upper_bound(prefix) {
+            Some(upper) => Condition::all()
+                .add(a.hidden(column).gte(prefix))
+                .add(a.hidden(column).lt(upper)),
+            None => Condition::all(),
+        },
+        // The stored case (user-name keys lower, MACs upper, mobiles digits), so no LOWER.
+        _ => Condition::all()
+            .add(a.hidden(column).like(
+                LikeExpr::new(format!("{}%", crate::list::escape_like(prefix))).escape('\\'),
+            )),
+    };
+    let mut any = Condition::any().add(prefix(Column::UsernameKey, &text));
+    if let Some((low, high)) = search.ip_range {
+        any = any.add(
+            Condition::all()
+                .add(a.hidden(Column::StaticIp).gte(i64::from(low)))
+                .add(a.hidden(Column::StaticIp).lte(i64::from(high))),
+        );
+    }
+    if let Some(mac) = &search.mac_prefix {
+        any = any.add(prefix(Column::Mac, mac));
+    }
+    if let Some(mobile) = &search.mobile_prefix {
+        any = any.add(prefix(Column::Mobile, mobile));
+    }
+    if let Some(name) = name {
+        any = any.add(
+            a.hidden(Column::Id)
+                .in_subquery(name_matches(&name, a.backend)),
+        );
+    }
+    any
+}
+
+/// The terms of the search box that an index answers: user-name prefix, address range,
+/// MAC prefix, mobile prefix.
+fn indexed_terms(
+    search: &Search,
+    text: &str,
+    tenant: Option<TenantId>,
+    backend: DatabaseBackend,
+) -> Vec<Condition> {
     // The address and MAC indexes lead with the tenant; the user-name and mobile ones do not
     // (given a tenant there, SQLite would walk a tenant index instead of the prefix range).
     let in_tenant = |condition: Condition| match tenant {
         Some(t) => condition.add(Column::TenantId.eq(t.0)),
         None => condition,
     };
-    let mut terms = vec![starts_with(Column::UsernameKey, &text, backend)];
+    let mut terms = vec![starts_with(Column::UsernameKey, text, backend)];
     if let Some((low, high)) = search.ip_range {
         terms.push(in_tenant(
             Condition::all()
@@ -194,37 +362,35 @@ fn search_condition(
     if let Some(prefix) = &search.mobile_prefix {
         terms.push(starts_with(Column::Mobile, prefix, backend));
     }
-    let name = (text.chars().count() >= 3).then_some(text.as_str());
-    if backend == DatabaseBackend::Postgres {
-        let mut any = Condition::any();
-        for term in terms {
-            any = any.add(term);
-        }
-        if let Some(name) = name {
-            any = any.add(crate::list::contains(Column::Name, name));
-        }
-        return any;
+    terms
+}
+
+/// The ids the search matches, as a `UNION ALL` of one indexed select per term (the name
+/// part from the FTS5 trigram table on SQLite, the trigram index on PostgreSQL).
+fn search_union(
+    search: &Search,
+    tenant: Option<TenantId>,
+    backend: DatabaseBackend,
+) -> SelectStatement {
+    let (text, name) = search_text(search);
+    let mut selects = indexed_terms(search, &text, tenant, backend)
+        .into_iter()
+        .map(|term| {
+            Query::select()
+                .column(Column::Id)
+                .from(Entity)
+                .cond_where(term)
+                .to_owned()
+        })
+        .chain(name.map(|n| name_matches(&n, backend)));
+    // The user-name term is always there.
+    let mut union = selects
+        .next()
+        .unwrap_or_else(|| Query::select().column(Column::Id).from(Entity).to_owned());
+    for select in selects {
+        union.union(UnionType::All, select);
     }
-    let mut union: Option<SelectStatement> = None;
-    for term in terms {
-        let mut select = Query::select();
-        select.column(Column::Id).from(Entity).cond_where(term);
-        union = Some(match union {
-            Some(mut all) => all.union(UnionType::All, select).to_owned(),
-            None => select,
-        });
-    }
-    if let Some(name) = name {
-        let matches = name_matches(name);
-        union = Some(match union {
-            Some(mut all) => all.union(UnionType::All, matches).to_owned(),
-            None => matches,
-        });
-    }
-    match union {
-        Some(ids) => Condition::all().add(Column::Id.in_subquery(ids)),
-        None => Condition::all(),
-    }
+    union
 }
 
 /// The MAC starts with `prefix` (upper case, as stored). SQLite takes the range of the
@@ -269,10 +435,17 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
-/// On SQLite, the ids of the customers whose name contains `text` (3 characters or more),
-/// from the FTS5 trigram table. (PostgreSQL matches `LOWER(name) LIKE '%text%'` with its
-/// trigram index.)
-fn name_matches(text: &str) -> SelectStatement {
+/// The ids of the customers whose name contains `text` (3 characters or more): from the
+/// FTS5 trigram table on SQLite, by `LOWER(name) LIKE '%text%'` on PostgreSQL (its
+/// trigram index).
+fn name_matches(text: &str, backend: DatabaseBackend) -> SelectStatement {
+    if backend != DatabaseBackend::Sqlite {
+        return Query::select()
+            .column(Column::Id)
+            .from(Entity)
+            .and_where(crate::list::contains(Column::Name, text))
+            .to_owned();
+    }
     let phrase = format!("\"{}\"", text.replace('"', "\"\""));
     Query::select()
         .expr(Expr::col(Alias::new("rowid")))
@@ -289,62 +462,191 @@ pub async fn list<C: ConnectionTrait>(
     page: &PageRequest,
     sort_is_expiry: bool,
 ) -> StoreResult<Page<Customer>> {
-    let mut select = Entity::find()
-        .filter(scope::customers(scope))
-        .filter(Column::ArchivedAt.is_null());
-    if let Some(t) = filter.tenant_id {
-        select = select.filter(Column::TenantId.eq(t.0));
+    let backend = conn.get_database_backend();
+    let search = match &filter.search {
+        Some(search) => Some(search_terms(conn, search, filter.tenant_id).await?),
+        None => None,
+    };
+    // A narrow search reaches its rows by id unless another selective filter does.
+    let narrowed = filter.package_id.is_some()
+        || filter.router_id.is_some()
+        || filter.zone_id.is_some()
+        || !filter.zone_ids.is_empty()
+        || filter.owner_id.is_some()
+        || filter.ip.is_some()
+        || filter.mac.is_some()
+        || matches!(scope.get(), Scope::Subtree { .. });
+    let selective = narrowed || matches!(search, Some(SearchTerms::Ids(_)));
+    let filtered = if selective {
+        Path::Selective {
+            tenant_visible: filter.ip.is_some() || filter.mac.is_some(),
+        }
+    } else {
+        Path::Status
+    };
+    let query = Request {
+        scope,
+        filter,
+        search: search.as_ref(),
+        search_drives: !narrowed,
+        sort_is_expiry,
+    };
+    let sort = LIST
+        .sorts
+        .iter()
+        .find(|s| s.name == page.sort_name())
+        .map_or(Column::Id, |s| s.column);
+    let plan = |path: Path, sort_found_rows: bool| PagePlan {
+        select: query.select(Access { path, backend }),
+        sort_found_rows,
+        index: (matches!(path, Path::Status) && backend == DatabaseBackend::Sqlite)
+            .then_some(STATUS_INDEX),
+        // Sorted by expiry, the list holds only customers with one: so does the walk.
+        walk: matches!(path, Path::SortOrder(_)).then(|| {
+            let mut walked = Condition::all();
+            if sort_is_expiry {
+                walked = walked.add(Column::ExpiresAt.is_not_null());
+            }
+            walked
+        }),
+    };
+    crate::list::fetch_planned(conn, &LIST, plan(filtered, false), page, |capped| {
+        if capped {
+            plan(Path::SortOrder(sort), false)
+        } else {
+            plan(filtered, true)
+        }
+    })
+    .await
+}
+
+/// The status index (`m20261205_000009_list_access`), which a query through
+/// [`Path::Status`] names on SQLite: several indexes lead with the tenant, and SQLite without
+/// statistics prefers the one with the fewest `IN` terms over the one with the most
+/// equalities.
+const STATUS_INDEX: &str = "customer_by_status_idx";
+
+/// One customer-list request, written for any access path.
+struct Request<'a> {
+    scope: &'a CustomerScope,
+    filter: &'a CustomerFilter,
+    search: Option<&'a SearchTerms>,
+    /// A narrow search's ids are the way to the rows (no other selective filter).
+    search_drives: bool,
+    sort_is_expiry: bool,
+}
+
+impl Request<'_> {
+    fn select(&self, a: Access) -> Select<Entity> {
+        let filter = self.filter;
+        let mut select = Entity::find()
+            .filter(self.scope_condition(a))
+            .filter(a.col(Column::ArchivedAt).is_null());
+        if let Some(t) = filter.tenant_id {
+            select = select.filter(a.col(Column::TenantId).eq(t.0));
+        }
+        if let Some(status) = filter.status {
+            select = select.filter(status_condition(status, filter, a));
+        }
+        if let Some(v) = filter.connection_type {
+            select = select.filter(a.col(Column::ConnectionType).eq(v.as_str()));
+        }
+        if let Some(v) = filter.billing_type {
+            select = select.filter(a.col(Column::BillingType).eq(v.as_str()));
+        }
+        if a.is(Path::Status) {
+            select = select.filter(self.status_ranges());
+        }
+        if let Some(v) = filter.package_id {
+            select = select.filter(a.col(Column::PackageId).eq(v));
+        }
+        if let Some(v) = filter.router_id {
+            select = select.filter(a.col(Column::RouterId).eq(v));
+        }
+        if !filter.zone_ids.is_empty() {
+            select = select.filter(a.col(Column::ZoneId).is_in(filter.zone_ids.clone()));
+        } else if let Some(v) = filter.zone_id {
+            select = select.filter(a.col(Column::ZoneId).eq(v));
+        }
+        if let Some(owner) = filter.owner_id {
+            select = select.filter(
+                Condition::any()
+                    .add(a.col(Column::OperatorId).eq(owner.0))
+                    .add(a.col(Column::SubOperatorId).eq(owner.0)),
+            );
+        }
+        if let Some(v) = filter.expires_before {
+            select = select.filter(a.col(Column::ExpiresAt).lt(v));
+        }
+        if let Some(v) = filter.expires_after {
+            select = select.filter(a.col(Column::ExpiresAt).gte(v));
+        }
+        if let Some(v) = filter.ip {
+            select = select.filter(a.col(Column::StaticIp).eq(i64::from(v)));
+        }
+        if let Some(v) = &filter.mac {
+            select = select.filter(a.col(Column::Mac).eq(v.as_str()));
+        }
+        match self.search {
+            Some(SearchTerms::Ids(ids)) => {
+                let id = match a.path {
+                    Path::Selective { .. } if self.search_drives => Expr::col(Column::Id),
+                    _ => a.hidden(Column::Id),
+                };
+                select = select.filter(id.in_subquery(ids.as_ref().clone()));
+            }
+            Some(SearchTerms::Entries(search)) => {
+                select = select.filter(search_entries(search, a));
+            }
+            None => {}
+        }
+        if self.sort_is_expiry {
+            select = select.filter(a.col(Column::ExpiresAt).is_not_null());
+        }
+        select
     }
-    if let Some(status) = filter.status {
-        select = select.filter(status_condition(status, filter));
+
+    /// The caller's scope, its columns written for the access path.
+    fn scope_condition(&self, a: Access) -> Condition {
+        match self.scope.get() {
+            Scope::Subtree { tenant, root } => Condition::all()
+                .add(a.col(Column::TenantId).eq(tenant.0))
+                .add(
+                    Condition::any()
+                        .add(a.col(Column::OperatorId).eq(root.0))
+                        .add(a.col(Column::SubOperatorId).eq(root.0)),
+                ),
+            Scope::Tenant(tenant) => Condition::all().add(a.col(Column::TenantId).eq(tenant.0)),
+            // Every tenant: spelled as the tenants' ids, so that the status index (which
+            // leads with the tenant) is a few ranges per tenant rather than one scan.
+            Scope::All if a.is(Path::Status) && self.filter.tenant_id.is_none() => Condition::all()
+                .add(
+                    Column::TenantId.in_subquery(
+                        Query::select()
+                            .column(crate::entity::tenant::Column::Id)
+                            .from(crate::entity::tenant::Entity)
+                            .to_owned(),
+                    ),
+                ),
+            _ => scope::customers(self.scope),
+        }
     }
-    if let Some(v) = filter.connection_type {
-        select = select.filter(Column::ConnectionType.eq(v.as_str()));
+
+    /// The status index's enumerated columns not filtered, as `IN` of all their values.
+    fn status_ranges(&self) -> Condition {
+        let filter = self.filter;
+        let mut all = Condition::all();
+        if filter.status.is_none() {
+            all = all.add(Column::Status.is_in(CustomerStatus::ALL.map(|s| s.as_str())));
+        }
+        if filter.billing_type.is_none() {
+            all = all.add(Column::BillingType.is_in(BillingType::ALL.map(|b| b.as_str())));
+        }
+        if filter.connection_type.is_none() {
+            all = all.add(Column::ConnectionType.is_in(ConnectionType::ALL.map(|c| c.as_str())));
+        }
+        all
     }
-    if let Some(v) = filter.billing_type {
-        select = select.filter(Column::BillingType.eq(v.as_str()));
-    }
-    if let Some(v) = filter.package_id {
-        select = select.filter(Column::PackageId.eq(v));
-    }
-    if let Some(v) = filter.router_id {
-        select = select.filter(Column::RouterId.eq(v));
-    }
-    if !filter.zone_ids.is_empty() {
-        select = select.filter(Column::ZoneId.is_in(filter.zone_ids.clone()));
-    } else if let Some(v) = filter.zone_id {
-        select = select.filter(Column::ZoneId.eq(v));
-    }
-    if let Some(owner) = filter.owner_id {
-        select = select.filter(
-            Condition::any()
-                .add(Column::OperatorId.eq(owner.0))
-                .add(Column::SubOperatorId.eq(owner.0)),
-        );
-    }
-    if let Some(v) = filter.expires_before {
-        select = select.filter(Column::ExpiresAt.lt(v));
-    }
-    if let Some(v) = filter.expires_after {
-        select = select.filter(Column::ExpiresAt.gte(v));
-    }
-    if let Some(v) = filter.ip {
-        select = select.filter(Column::StaticIp.eq(i64::from(v)));
-    }
-    if let Some(v) = &filter.mac {
-        select = select.filter(Column::Mac.eq(v.as_str()));
-    }
-    if let Some(search) = &filter.search {
-        select = select.filter(search_condition(
-            search,
-            filter.tenant_id,
-            conn.get_database_backend(),
-        ));
-    }
-    if sort_is_expiry {
-        select = select.filter(Column::ExpiresAt.is_not_null());
-    }
-    crate::list::fetch(conn, &LIST, select, page).await
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod m20261204_000005_package_visibility;
 mod m20261204_000006_job_uploads;
 mod m20261204_000007_search_indexes;
 mod m20261204_000008_router_tls;
+mod m20261205_000009_list_access;
 
 /// The migration list.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_job_uploads::Migration),
             Box::new(m20261204_000007_search_indexes::Migration),
             Box::new(m20261204_000008_router_tls::Migration),
+            Box::new(m20261205_000009_list_access::Migration),
         ]
     }
 }

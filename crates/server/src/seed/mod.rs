@@ -4,7 +4,7 @@
 //! write through the store's write path like any other change, as the system.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rand::{Rng as _, RngExt as _, SeedableRng as _};
+use rand::{RngExt as _, SeedableRng as _};
 
 use domain::access::{Owner, PermissionSet, Role};
 use domain::customer::NewCustomer;
@@ -18,6 +18,10 @@ use domain::tenant::{NewTenant, Realm, Settings};
 use domain::user::Email;
 use store::package::{NewDerived, NewMaster, Package, ServiceRow};
 use store::{Author, Db, StoreError};
+
+mod bench;
+
+pub use bench::bench;
 
 /// What a seeding run made, for printing.
 #[derive(Debug, Clone, Default)]
@@ -491,161 +495,4 @@ pub async fn demo(
     }
     w.commit().await?;
     Ok(seeded)
-}
-
-/// Adds `customers` synthetic PPPoE customers to a benchmark tenant (created on first use):
-/// ten operators, their packages, and customers spread over them with every status, in
-/// batches of `batch`. Returns the tenant.
-pub async fn bench(
-    db: &Db,
-    now: DateTime<Utc>,
-    customers: usize,
-    batch: usize,
-    progress: impl Fn(usize),
-) -> Result<Seeded, SeedError> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let mut w = db.write(Author::system("bench"), now).await?;
-    let tenant = store::tenant::create(
-        &mut w,
-        &new_tenant(
-            &format!("Bench ISP {}", now.timestamp()),
-            &format!("bench-{}", now.timestamp()),
-        )?,
-        None,
-    )
-    .await?;
-    let tenant_id = TenantId(tenant.id);
-    let pool = store::network::create_pool(
-        &mut w,
-        tenant_id,
-        "bench-pool",
-        &data(Pool::parse("100.64.0.0/10"))?,
-    )
-    .await?;
-    let master = store::package::create_master(
-        &mut w,
-        &NewMaster {
-            tenant_id,
-            name: "Bench 20M".to_owned(),
-            service: service(ConnectionType::Pppoe, 20, 10, 30, Some(pool.id))?,
-            price: data(Money::from_minor("price", 60_000))?,
-        },
-    )
-    .await?;
-    let mut offers = Vec::new();
-    let mut zones = Vec::new();
-    let mut routers = Vec::new();
-    for i in 0..10u8 {
-        let row = store::user::NewUserRow {
-            email: data(Email::parse(&format!(
-                "op{i}@bench-{}.example",
-                now.timestamp()
-            )))?,
-            name: format!("Bench Operator {i}"),
-            role: Role::Operator,
-            tenant_id: Some(tenant_id),
-            parent_id: None,
-            permissions: PermissionSet::EMPTY,
-            // Benchmark operators never sign in: an impossible hash.
-            password_hash: "!".to_owned(),
-        };
-        let op = UserId(store::user::create(&mut w, &row).await?.id);
-        let derived = NewDerived {
-            parent: master.clone(),
-            owner: op,
-            name: format!("Bench 20M op{i}"),
-            price: data(Money::from_minor("price", 65_000))?,
-            cost_price: data(Money::from_minor("cost_price", 55_000))?,
-        };
-        let package = store::package::create_derived(&mut w, &derived).await?;
-        offers.push((
-            Owner::Operator {
-                tenant: tenant_id,
-                operator: op,
-            },
-            package.id,
-        ));
-        zones.push(
-            store::network::create_zone(&mut w, tenant_id, &format!("Zone {i}"), None)
-                .await?
-                .id,
-        );
-        let router = store::network::NewRouter {
-            tenant_id,
-            name: format!("bench-{i}"),
-            nas_address: std::net::IpAddr::from([10, 200, (now.timestamp() % 250) as u8, i + 1]),
-            secret: ops::network::random_secret(),
-            api_address: None,
-            api_port: 8728,
-            api_user: None,
-            api_password: None,
-            api_tls: false,
-            api_tls_trust: domain::network::router::TlsTrust::System,
-            time_zone: None,
-            notes: String::new(),
-        };
-        routers.push(store::network::create_router(&mut w, &router).await?.id);
-    }
-    w.commit().await?;
-    let stamp = now.timestamp();
-    let password = data(PppPassword::parse("password", "bench-pass"))?;
-    let mut made = 0;
-    while made < customers {
-        let take = batch.min(customers - made);
-        let mut rows = Vec::with_capacity(take);
-        for k in 0..take {
-            let n = made + k;
-            let (owner, package_id) = offers[n % offers.len()];
-            rows.push(NewCustomer {
-                owner,
-                package_id,
-                connection_type: ConnectionType::Pppoe,
-                billing_type: if n % 7 == 0 {
-                    BillingType::Postpaid
-                } else {
-                    BillingType::Prepaid
-                },
-                name: person(&mut rng, n),
-                mobile: None,
-                email: None,
-                address: String::new(),
-                zone_id: Some(zones[n % zones.len()]),
-                router_id: Some(routers[(n / 3) % routers.len()]),
-                username: data(Username::parse(&format!("b{stamp}u{n}")))?,
-                password: password.clone(),
-                status: match n % 20 {
-                    0 => CustomerStatus::Suspended,
-                    1 => CustomerStatus::Disabled,
-                    _ => CustomerStatus::Active,
-                },
-                expires_at: Some(now + TimeDelta::minutes(rng.random_range(-30 * 1440..30 * 1440))),
-                static_ip: None,
-                ip_pool_id: None,
-                mac: (n % 4 == 0)
-                    .then(|| {
-                        MacAddr::parse(&format!(
-                            "02:{:02x}:{:02x}:{:02x}:{:02x}:00",
-                            (n >> 24) & 0xff,
-                            (n >> 16) & 0xff,
-                            (n >> 8) & 0xff,
-                            n & 0xff
-                        ))
-                    })
-                    .flatten(),
-                simultaneous_use: 1,
-                comment: String::new(),
-            });
-        }
-        let mut w = db.write(Author::system("bench"), now).await?;
-        store::customer::create_many(&mut w, tenant_id, &rows).await?;
-        w.commit().await?;
-        made += take;
-        progress(made);
-    }
-    let _ = rng.next_u32();
-    Ok(Seeded {
-        tenant_id: tenant.id,
-        accounts: Vec::new(),
-        customers: made,
-    })
 }
