@@ -489,7 +489,16 @@ async fn run(backend: Backend, customers: usize, options: &Options) -> Run {
         writes.verified = verify(&install).await;
     }
     // Last: the stale phase writes rows behind lastmile's back.
-    let phases = measure_phases(&install, tenant, customers, &accounts, &options.shapes).await;
+    let rounds = options.shapes.rounds;
+    let phases = measure_phases(
+        &install,
+        tenant,
+        customers,
+        &accounts,
+        &options.shapes,
+        |phase| report::print_phase(phase, rounds),
+    )
+    .await;
     let load_after = load_average();
 
     if options.keep {

@@ -140,13 +140,15 @@ impl PhaseResult {
 }
 
 /// Draws every role's shapes (with a server up, to read what each role sees), then measures
-/// them in each phase; prints each phase's table as it ends. The server must be stopped.
+/// them in each phase, handing each phase's result to `on_phase` as it ends. The server
+/// must be stopped.
 pub async fn measure_phases(
     install: &Install,
     tenant: i64,
     customers: usize,
     accounts: &[Account],
     options: &ShapeOptions,
+    on_phase: impl Fn(&PhaseResult),
 ) -> Vec<PhaseResult> {
     let seed = crate::shapes::seed();
     println!(
@@ -174,7 +176,7 @@ pub async fn measure_phases(
         }
         server.stop().await;
         let result = PhaseResult { phase, note, roles };
-        crate::report::print_phase(&result, options.rounds);
+        on_phase(&result);
         results.push(result);
     }
     results
