@@ -7,6 +7,7 @@
 
 pub mod aaa;
 pub mod access;
+pub mod code;
 pub mod customer;
 pub mod field;
 pub mod ids;

@@ -51,6 +51,67 @@ impl ConnectionType {
     }
 }
 
+/// Where a package stands in the three levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageLevel {
+    /// The Admin's package: holds the service.
+    Master,
+    /// A master package offered by an operator under its own name and prices.
+    Operator,
+    /// An operator package offered by a sub-operator.
+    SubOperator,
+}
+
+impl PackageLevel {
+    /// Every level, from the top.
+    pub const ALL: [PackageLevel; 3] = [
+        PackageLevel::Master,
+        PackageLevel::Operator,
+        PackageLevel::SubOperator,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageLevel::Master => "master",
+            PackageLevel::Operator => "operator",
+            PackageLevel::SubOperator => "sub_operator",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == text)
+    }
+}
+
+/// A package's stored status. Only `active` so far: a deleted package is archived
+/// (`archived_at`), not given a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageStatus {
+    /// Offered.
+    Active,
+}
+
+impl PackageStatus {
+    /// Every status.
+    pub const ALL: [PackageStatus; 1] = [PackageStatus::Active];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageStatus::Active => "active",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// The slowest rate lastmile writes: 1 kbit/s.
 pub const RATE_MIN_KBPS: u32 = 1;
 /// The fastest rate lastmile writes: 100 Gbit/s.

@@ -15,6 +15,34 @@ pub fn parse_name(raw: &str) -> Result<String, FieldError> {
     bounded("name", raw, 1, NAME_MAX)
 }
 
+/// A tenant's stored status. A tenant is archived, never deleted: what refers to it stays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    /// In business: its staff sign in, its subscribers are served.
+    Active,
+    /// Deleted: kept for what refers to it, signs nobody in.
+    Archived,
+}
+
+impl TenantStatus {
+    /// Every status.
+    pub const ALL: [TenantStatus; 2] = [TenantStatus::Active, TenantStatus::Archived];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Active => "active",
+            TenantStatus::Archived => "archived",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// A tenant's realm: a short unique tag that user names made up by the system carry
 /// (`8801712345678@dhaka-net`), so they never collide across tenants. 2 to 32 characters of
 /// `a-z 0-9 -`, no leading or trailing hyphen.

@@ -110,6 +110,13 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
+    /// Every status.
+    pub const ALL: [UserStatus; 3] = [
+        UserStatus::Active,
+        UserStatus::Disabled,
+        UserStatus::Archived,
+    ];
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -121,13 +128,7 @@ impl UserStatus {
 
     /// Parses the stored name.
     pub fn parse(raw: &str) -> Option<Self> {
-        [
-            UserStatus::Active,
-            UserStatus::Disabled,
-            UserStatus::Archived,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == raw)
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 }
 

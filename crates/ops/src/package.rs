@@ -9,12 +9,10 @@ use domain::access::{
 };
 use domain::ids::{TenantId, UserId};
 use domain::money::Money;
-use domain::package::check_prices;
+use domain::package::{PackageLevel, check_prices};
 use store::Author;
 use store::list::{Page, PageRequest};
-use store::package::{
-    MASTER, NewDerived, NewMaster, Package, PackageChanges, PackageFilter, ServiceRow,
-};
+use store::package::{NewDerived, NewMaster, Package, PackageChanges, PackageFilter, ServiceRow};
 
 /// The packages the caller sees.
 pub async fn list(
@@ -156,15 +154,12 @@ pub async fn create_derived(
     // The owner must be a reseller the caller may name, in the package's tenant.
     let owner_user = store::user::find(ctx.db.conn(), &package_owner_scope(actor), input.owner_id)
         .await?
-        .filter(|u| {
-            u.tenant_id == Some(tenant.0)
-                && store::user::status(u) == domain::user::UserStatus::Active
-        })
+        .filter(|u| u.tenant_id == Some(tenant.0) && u.status == domain::user::UserStatus::Active)
         .ok_or_else(|| OpError::field("owner_id", "not_found"))?;
     let owner = owner_user_owner(&owner_user, tenant)?;
-    let fits = match (parent.level.as_str(), owner) {
-        (MASTER, Owner::Operator { .. }) => true,
-        (store::package::OPERATOR, Owner::SubOperator { operator, .. }) => {
+    let fits = match (parent.level.get(), owner) {
+        (PackageLevel::Master, Owner::Operator { .. }) => true,
+        (PackageLevel::Operator, Owner::SubOperator { operator, .. }) => {
             operator.map(|o| o.0) == parent.owner_id
         }
         _ => false,

@@ -282,7 +282,7 @@ async fn the_tenant_operating_settings_change_through_the_tenant_form(backend: B
         ),
         ("address_list", Some("suspended"))
     );
-    assert_eq!(stored.default_billing_type, "postpaid");
+    assert_eq!(stored.default_billing_type.code(), "postpaid");
     assert_eq!(stored.mobile_country.as_deref(), Some("IN"));
 
     // Once the tenant has a customer, its realm stays.

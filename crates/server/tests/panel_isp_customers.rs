@@ -196,7 +196,10 @@ async fn customers_of_each_connection_type_are_created_through_the_form(backend:
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(
-        stored_customer(&app, reply.created_id()).await.billing_type,
+        stored_customer(&app, reply.created_id())
+            .await
+            .billing_type
+            .code(),
         "free"
     );
 

@@ -116,7 +116,7 @@ async fn packages_are_made_in_three_levels_with_prices_in_the_tenant_currency(ba
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let operator_package = reply.created_id();
     let stored = stored_package(&app, operator_package).await;
-    assert_eq!(stored.level, "operator");
+    assert_eq!(stored.level.code(), "operator");
     assert_eq!(
         (stored.owner_id, stored.parent_id),
         (Some(op), Some(master))
@@ -138,7 +138,7 @@ async fn packages_are_made_in_three_levels_with_prices_in_the_tenant_currency(ba
     let reply = operator.submit(&derive, &derive, &offer).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let stored = stored_package(&app, reply.created_id()).await;
-    assert_eq!(stored.level, "sub_operator");
+    assert_eq!(stored.level.code(), "sub_operator");
     assert_eq!(
         (stored.owner_id, stored.parent_id),
         (Some(sub), Some(operator_package))

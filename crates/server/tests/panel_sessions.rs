@@ -46,7 +46,7 @@ async fn the_sign_in_form_sets_an_http_only_same_site_session_cookie(backend: Ba
         .await
         .unwrap()
         .expect("the session is stored under the token's hash");
-    assert_eq!(stored.stage, "full");
+    assert_eq!(stored.stage.code(), "full");
     assert_eq!(holder.user.email, "dev@example.com");
     assert_eq!(audited(&app, "auth.sign_in").await, 2, "API and panel");
 

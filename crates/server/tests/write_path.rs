@@ -10,9 +10,12 @@ mod support;
 use std::time::Duration;
 
 use chrono::TimeDelta;
+use domain::customer::BillingType;
+use domain::tenant::TenantStatus;
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait as _, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait as _};
 use serde_json::json;
+use store::entity::code::Stored;
 use support::{Backend, spawn, spawn_with};
 
 async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Backend) {
@@ -28,7 +31,7 @@ async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Ba
         time_zone: Set("UTC".into()),
         owner_id: Set(None),
         currency_locked: Set(false),
-        status: Set("active".into()),
+        status: Set(Stored(TenantStatus::Active)),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -36,7 +39,7 @@ async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Ba
         realm: Set(Some("sneaky".into())),
         suspension_policy: Set("reject".into()),
         suspension_target: Set(None),
-        default_billing_type: Set("prepaid".into()),
+        default_billing_type: Set(Stored(BillingType::Prepaid)),
         mobile_country: Set(None),
     }
     .insert(w.tx())
@@ -50,7 +53,7 @@ async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Ba
 async fn wait_for_job(app: &support::TestApp, kind: &str, status: &str) -> store::job::Job {
     for _ in 0..200 {
         let jobs = store::job::recent(&app.state.db, kind, 10).await.unwrap();
-        if let Some(job) = jobs.into_iter().find(|j| j.status == status) {
+        if let Some(job) = jobs.into_iter().find(|j| j.status.code() == status) {
             return job;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -12,28 +12,13 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::db::Db;
+use crate::entity::code::Stored;
 use crate::entity::{api_token, idempotency_key, session, staff_user, tenant};
 use crate::error::{StoreError, StoreResult};
 use crate::write::{AuditEntry, Write};
 use domain::ids::{TenantId, UserId};
 
-/// A session's stage: waiting for the second factor, or signed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Password given, TOTP code awaited. Grants nothing else.
-    Mfa,
-    /// Signed in.
-    Full,
-}
-
-impl Stage {
-    fn as_str(self) -> &'static str {
-        match self {
-            Stage::Mfa => "mfa",
-            Stage::Full => "full",
-        }
-    }
-}
+pub use crate::entity::session::Stage;
 
 /// A stored panel session.
 pub type Session = session::Model;
@@ -87,7 +72,7 @@ pub async fn start_session(w: &mut Write, new: NewSession) -> StoreResult<()> {
     session::ActiveModel {
         id: Set(new.id.clone()),
         user_id: Set(new.user_id.0),
-        stage: Set(new.stage.as_str().to_owned()),
+        stage: Set(Stored(new.stage)),
         csrf: Set(new.csrf),
         created_at: Set(now),
         last_seen_at: Set(now),
@@ -142,7 +127,7 @@ pub async fn find_session(
 
 /// True if the session is at the MFA stage.
 pub fn awaits_second_factor(session: &Session) -> bool {
-    session.stage == Stage::Mfa.as_str()
+    session.stage == Stage::Mfa
 }
 
 /// Marks a session as seen now (called at most once a minute per session).

@@ -30,6 +30,7 @@ pub use project::{
     project, reached, rewrite_or_converge, rewrite_projection,
 };
 
+use crate::entity::code::Stored;
 use crate::entity::customer::{ActiveModel, Column, Entity, Model};
 use crate::entity::customer_name;
 use crate::error::{StoreError, StoreResult, on_unique};
@@ -38,9 +39,7 @@ use crate::scope;
 use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::access::{CustomerScope, Owner};
-use domain::customer::{
-    BillingType, CustomerChanges, CustomerStatus, NewCustomer, StaticIp, Username,
-};
+use domain::customer::{CustomerChanges, NewCustomer, StaticIp, Username};
 use domain::ids::{TenantId, UserId};
 
 /// A stored customer.
@@ -55,16 +54,6 @@ const KEYS: &[(&str, &str)] = &[
     ("customer_mobile_key", "mobile"),
     ("customer.tenant_id, customer.mobile", "mobile"),
 ];
-
-/// The customer's status.
-pub fn status(c: &Customer) -> CustomerStatus {
-    CustomerStatus::parse(&c.status).unwrap_or(CustomerStatus::Disabled)
-}
-
-/// The customer's billing type.
-pub fn billing(c: &Customer) -> BillingType {
-    BillingType::parse(&c.billing_type).unwrap_or(BillingType::Prepaid)
-}
 
 /// The customer's static address.
 pub fn static_ip(c: &Customer) -> Option<Ipv4Addr> {
@@ -170,8 +159,8 @@ pub async fn create(w: &mut Write, new: &NewCustomer) -> StoreResult<Customer> {
         operator_id: Set(new.owner.operator().map(|u| u.0)),
         sub_operator_id: Set(new.owner.sub_operator().map(|u| u.0)),
         package_id: Set(new.package_id),
-        connection_type: Set(new.connection_type.as_str().to_owned()),
-        billing_type: Set(new.billing_type.as_str().to_owned()),
+        connection_type: Set(Stored(new.connection_type)),
+        billing_type: Set(Stored(new.billing_type)),
         name: Set(new.name.clone()),
         mobile: Set(new.mobile.as_ref().map(|m| m.as_str().to_owned())),
         email: Set(new.email.clone()),
@@ -183,7 +172,7 @@ pub async fn create(w: &mut Write, new: &NewCustomer) -> StoreResult<Customer> {
         password: Set(w
             .keyring()
             .seal(PASSWORD_CONTEXT, new.password.expose().as_bytes())?),
-        status: Set(new.status.as_str().to_owned()),
+        status: Set(Stored(new.status)),
         expires_at: Set(new.expires_at),
         static_ip: Set(None),
         ip_pool_id: Set(new.ip_pool_id),
@@ -276,13 +265,13 @@ pub async fn update(
         row.password = Set(w.keyring().seal(PASSWORD_CONTEXT, v.expose().as_bytes())?);
     }
     if let Some(v) = changes.status {
-        row.status = Set(v.as_str().to_owned());
+        row.status = Set(Stored(v));
     }
     if let Some(v) = changes.package_id {
         row.package_id = Set(v);
     }
     if let Some(v) = changes.billing_type {
-        row.billing_type = Set(v.as_str().to_owned());
+        row.billing_type = Set(Stored(v));
     }
     if let Some(v) = changes.expires_at {
         row.expires_at = Set(v);

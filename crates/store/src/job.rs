@@ -18,6 +18,8 @@ use sea_orm::{
 use serde_json::Value;
 
 use crate::db::{Backend, Db};
+use crate::entity::code::Stored;
+pub use crate::entity::job::JobStatus;
 use crate::entity::job::{self, Column, Entity};
 use crate::error::StoreResult;
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
@@ -41,43 +43,6 @@ pub struct NewJob {
     pub tenant_id: Option<TenantId>,
     /// The user who asked for it (`None` for the system's own work).
     pub created_by: Option<UserId>,
-}
-
-/// A job's life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobStatus {
-    /// Waiting for its time or a worker.
-    Queued,
-    /// Claimed by a worker.
-    Running,
-    /// Finished.
-    Done,
-    /// Gave up after its last attempt.
-    Failed,
-}
-
-impl JobStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "queued",
-            JobStatus::Running => "running",
-            JobStatus::Done => "done",
-            JobStatus::Failed => "failed",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Queued, Self::Running, Self::Done, Self::Failed]
-            .into_iter()
-            .find(|s| s.as_str() == text.trim())
-    }
-
-    /// True once the job will not run again.
-    pub fn finished(self) -> bool {
-        matches!(self, Self::Done | Self::Failed)
-    }
 }
 
 /// A claimed job, as a worker sees it.
@@ -176,7 +141,7 @@ pub async fn set_progress(
 /// Finishes a job with its result.
 pub async fn complete(db: &Db, id: JobId, result: Value, now: DateTime<Utc>) -> StoreResult<()> {
     Entity::update_many()
-        .col_expr(Column::Status, Expr::value(JobStatus::Done.as_str()))
+        .col_expr(Column::Status, Expr::value(Stored(JobStatus::Done)))
         .col_expr(Column::Result, Expr::value(result.to_string()))
         .col_expr(Column::LockedBy, Expr::value(Option::<String>::None))
         .col_expr(
@@ -210,10 +175,10 @@ pub async fn fail(
         .col_expr(Column::UpdatedAt, Expr::value(now));
     update = match retry_at {
         Some(at) => update
-            .col_expr(Column::Status, Expr::value(JobStatus::Queued.as_str()))
+            .col_expr(Column::Status, Expr::value(Stored(JobStatus::Queued)))
             .col_expr(Column::RunAt, Expr::value(at)),
         None => update
-            .col_expr(Column::Status, Expr::value(JobStatus::Failed.as_str()))
+            .col_expr(Column::Status, Expr::value(Stored(JobStatus::Failed)))
             .col_expr(Column::FinishedAt, Expr::value(now)),
     };
     update.filter(Column::Id.eq(id.0)).exec(db.conn()).await?;
@@ -223,7 +188,7 @@ pub async fn fail(
 /// Deletes finished jobs older than `before`; returns how many went.
 pub async fn purge_finished(db: &Db, before: DateTime<Utc>) -> StoreResult<u64> {
     let done = Entity::delete_many()
-        .filter(Column::Status.is_in([JobStatus::Done.as_str(), JobStatus::Failed.as_str()]))
+        .filter(Column::Status.is_in([Stored(JobStatus::Done), Stored(JobStatus::Failed)]))
         .filter(Column::FinishedAt.lt(before))
         .exec(db.conn())
         .await?;
@@ -283,7 +248,7 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(Column::Kind.eq(kind.as_str()));
     }
     if let Some(status) = filter.status {
-        select = select.filter(Column::Status.eq(status.as_str()));
+        select = select.filter(Column::Status.eq(Stored(status)));
     }
     if let Some(tenant) = filter.tenant_id {
         select = select.filter(Column::TenantId.eq(tenant.0));
@@ -322,7 +287,7 @@ pub async fn holder_of_dedupe_key<C: ConnectionTrait>(
     let Some(earlier) = by_dedupe_key(conn, key).await? else {
         return Ok(None);
     };
-    if !status(&earlier).finished() || earlier.created_at > held_after {
+    if !earlier.status.finished() || earlier.created_at > held_after {
         return Ok(Some(earlier));
     }
     release_dedupe_key(conn, key).await?;
@@ -340,18 +305,13 @@ pub async fn release_dedupe_key<C: ConnectionTrait>(conn: &C, key: &str) -> Stor
     Ok(())
 }
 
-/// A job's state.
-pub fn status(job: &Job) -> JobStatus {
-    JobStatus::parse(&job.status).unwrap_or(JobStatus::Failed)
-}
-
 /// The job row for `new`.
 fn job_row(new: NewJob, now: DateTime<Utc>) -> job::ActiveModel {
     job::ActiveModel {
         id: NotSet,
         kind: Set(new.kind.to_owned()),
         payload: Set(new.payload.to_string()),
-        status: Set("queued".to_owned()),
+        status: Set(Stored(JobStatus::Queued)),
         run_at: Set(new.run_at),
         attempts: Set(0),
         max_attempts: Set(new.max_attempts.max(1)),

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use crate::entity::code::Stored;
 use crate::entity::customer;
 use crate::entity::package::{ActiveModel, Column, Entity, Model};
 use crate::error::{StoreError, StoreResult, on_unique};
@@ -20,17 +21,10 @@ use crate::write::{AuditEntry, Write};
 use domain::access::PackageScope;
 use domain::ids::{TenantId, UserId};
 use domain::money::Money;
-use domain::package::{BurstInput, ConnectionType, RateLimit};
+use domain::package::{BurstInput, ConnectionType, PackageLevel, PackageStatus, RateLimit};
 
 /// A stored package.
 pub type Package = Model;
-
-/// The three levels.
-pub const MASTER: &str = "master";
-/// An operator's package.
-pub const OPERATOR: &str = "operator";
-/// A sub-operator's package.
-pub const SUB_OPERATOR: &str = "sub_operator";
 
 const KEYS: &[(&str, &str)] = &[
     ("package_owner_parent_key", "parent_id"),
@@ -134,11 +128,6 @@ pub struct PackageChanges {
     pub cost_price: Option<Money>,
 }
 
-/// The package's connection type.
-pub fn connection_type(p: &Package) -> ConnectionType {
-    ConnectionType::parse(&p.connection_type).unwrap_or(ConnectionType::Other)
-}
-
 /// The package's speed.
 pub fn rate(p: &Package) -> StoreResult<RateLimit> {
     RateLimit::parse(
@@ -220,7 +209,7 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(Column::OwnerId.eq(owner.0));
     }
     if let Some(ct) = filter.connection_type {
-        select = select.filter(Column::ConnectionType.eq(ct.as_str()));
+        select = select.filter(Column::ConnectionType.eq(Stored(ct)));
     }
     if let Some(parent) = filter.parent_id {
         select = select.filter(Column::ParentId.eq(parent));
@@ -233,7 +222,7 @@ pub async fn list<C: ConnectionTrait>(
 
 fn service_columns(row: &mut ActiveModel, s: &ServiceRow) {
     let burst = s.rate.burst;
-    row.connection_type = Set(s.connection_type.as_str().to_owned());
+    row.connection_type = Set(Stored(s.connection_type));
     row.download_kbps = Set(i64::from(s.rate.down_kbps));
     row.upload_kbps = Set(i64::from(s.rate.up_kbps));
     row.burst_download_kbps = Set(burst.map(|b| i64::from(b.down_kbps)));
@@ -252,7 +241,7 @@ fn blank(w: &Write, tenant: TenantId) -> ActiveModel {
         id: NotSet,
         tenant_id: Set(tenant.0),
         version: Set(1),
-        status: Set("active".to_owned()),
+        status: Set(Stored(PackageStatus::Active)),
         created_at: Set(now),
         updated_at: Set(now),
         archived_at: Set(None),
@@ -264,7 +253,7 @@ fn blank(w: &Write, tenant: TenantId) -> ActiveModel {
 /// Creates a master package; the tenant's currency is fixed from now on.
 pub async fn create_master(w: &mut Write, new: &NewMaster) -> StoreResult<Package> {
     let mut row = blank(w, new.tenant_id);
-    row.level = Set(MASTER.to_owned());
+    row.level = Set(Stored(PackageLevel::Master));
     row.parent_id = Set(None);
     row.master_id = Set(None);
     row.owner_id = Set(None);
@@ -287,20 +276,20 @@ pub async fn create_master(w: &mut Write, new: &NewMaster) -> StoreResult<Packag
 /// Creates an operator or sub-operator package from its parent.
 pub async fn create_derived(w: &mut Write, new: &NewDerived) -> StoreResult<Package> {
     let parent = &new.parent;
-    let level = if parent.level == MASTER {
-        OPERATOR
+    let level = if parent.level == PackageLevel::Master {
+        PackageLevel::Operator
     } else {
-        SUB_OPERATOR
+        PackageLevel::SubOperator
     };
     let mut row: ActiveModel = blank(w, TenantId(parent.tenant_id));
-    row.level = Set(level.to_owned());
+    row.level = Set(Stored(level));
     row.parent_id = Set(Some(parent.id));
     row.master_id = Set(parent.master_id.or(Some(parent.id)));
     row.owner_id = Set(Some(new.owner.0));
     row.name = Set(new.name.clone());
     row.price = Set(new.price.minor());
     row.cost_price = Set(new.cost_price.minor());
-    row.connection_type = Set(parent.connection_type.clone());
+    row.connection_type = Set(parent.connection_type);
     row.download_kbps = Set(parent.download_kbps);
     row.upload_kbps = Set(parent.upload_kbps);
     row.burst_download_kbps = Set(parent.burst_download_kbps);
@@ -339,13 +328,13 @@ pub async fn update(
     }
     let mut affected = Vec::new();
     if let Some(service) = &changes.service {
-        if before.level != MASTER {
+        if before.level != PackageLevel::Master {
             return Err(StoreError::Refused {
                 field: "download_kbps",
                 code: "service_of_master",
             });
         }
-        if service.connection_type.as_str() != before.connection_type && in_use(w.tx(), id).await? {
+        if before.connection_type != service.connection_type && in_use(w.tx(), id).await? {
             return Err(StoreError::Refused {
                 field: "connection_type",
                 code: "in_use",
@@ -371,7 +360,7 @@ pub async fn update(
             .collect();
     }
     let after = update_versioned::<Entity>(w, row, id, version, KEYS).await?;
-    let cost_ok = after.level == MASTER || after.cost_price <= after.price;
+    let cost_ok = after.level == PackageLevel::Master || after.cost_price <= after.price;
     if !cost_ok {
         return Err(StoreError::Refused {
             field: "cost_price",
@@ -425,11 +414,11 @@ pub fn usable_by(
 ) -> Condition {
     let owner = match owner_user {
         Some(user) => Condition::all().add(Column::OwnerId.eq(user.0)),
-        None => Condition::all().add(Column::Level.eq(MASTER)),
+        None => Condition::all().add(Column::Level.eq(Stored(PackageLevel::Master))),
     };
     owner
         .add(Column::TenantId.eq(tenant.0))
-        .add(Column::ConnectionType.eq(connection.as_str()))
+        .add(Column::ConnectionType.eq(Stored(connection)))
         .add(Column::ArchivedAt.is_null())
 }
 

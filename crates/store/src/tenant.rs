@@ -7,6 +7,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use crate::entity::code::Stored;
 use crate::entity::tenant::{ActiveModel, Column, Entity, Model};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
@@ -17,15 +18,10 @@ use domain::aaa::SuspensionPolicy;
 use domain::access::{TenantFacts, TenantScope};
 use domain::customer::BillingType;
 use domain::ids::{TenantId, UserId};
-use domain::tenant::{NewTenant, Realm, TenantChanges};
+use domain::tenant::{NewTenant, Realm, TenantChanges, TenantStatus};
 
 /// A stored tenant.
 pub type Tenant = Model;
-
-/// Stored tenant statuses.
-pub const ACTIVE: &str = "active";
-/// A deleted tenant: kept, signs nobody in.
-pub const ARCHIVED: &str = "archived";
 
 /// The tenant list: sortable by id, name and creation time.
 pub static LIST: ListSpec<Entity> = ListSpec {
@@ -66,7 +62,7 @@ pub fn facts(tenant: &Tenant) -> TenantFacts {
     TenantFacts {
         id: TenantId(tenant.id),
         owner_id: tenant.owner_id.map(UserId),
-        active: tenant.status == ACTIVE,
+        active: tenant.status == TenantStatus::Active,
     }
 }
 
@@ -110,7 +106,7 @@ pub async fn list<C: ConnectionTrait>(
 ) -> StoreResult<Page<Tenant>> {
     let mut select = Entity::find().filter(scope::tenants(scope));
     match filter.status.as_deref() {
-        None => select = select.filter(Column::Status.eq(ACTIVE)),
+        None => select = select.filter(Column::Status.eq(Stored(TenantStatus::Active))),
         Some("all") => {}
         Some(status) => select = select.filter(Column::Status.eq(status)),
     }
@@ -134,7 +130,7 @@ pub async fn create(w: &mut Write, new: &NewTenant, owner: Option<UserId>) -> St
         time_zone: Set(new.time_zone.as_str().to_owned()),
         owner_id: Set(owner.map(|o| o.0)),
         currency_locked: Set(false),
-        status: Set(ACTIVE.to_owned()),
+        status: Set(Stored(TenantStatus::Active)),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -152,12 +148,11 @@ pub async fn create(w: &mut Write, new: &NewTenant, owner: Option<UserId>) -> St
             .as_ref()
             .and_then(|p| p.target())
             .map(str::to_owned)),
-        default_billing_type: Set(new
-            .settings
-            .default_billing_type
-            .unwrap_or(BillingType::Prepaid)
-            .as_str()
-            .to_owned()),
+        default_billing_type: Set(Stored(
+            new.settings
+                .default_billing_type
+                .unwrap_or(BillingType::Prepaid),
+        )),
         mobile_country: Set(new
             .settings
             .mobile_country
@@ -236,7 +231,7 @@ pub async fn update(
     changes: &TenantChanges,
 ) -> StoreResult<Tenant> {
     let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
-    if before.status != ACTIVE {
+    if before.status != TenantStatus::Active {
         return Err(StoreError::Refused {
             field: "status",
             code: "archived",
@@ -281,7 +276,7 @@ pub async fn update(
         row.suspension_target = Set(policy.target().map(str::to_owned));
     }
     if let Some(billing) = settings.default_billing_type {
-        row.default_billing_type = Set(billing.as_str().to_owned());
+        row.default_billing_type = Set(Stored(billing));
     }
     if let Some(country) = &settings.mobile_country {
         row.mobile_country = Set(Some(country.as_str().to_owned()));
@@ -309,14 +304,14 @@ pub async fn update(
 /// and its routers' `nas` rows go (so nobody is served any more), its records stay.
 pub async fn archive(w: &mut Write, scope: &TenantScope, id: TenantId) -> StoreResult<Tenant> {
     let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
-    if before.status == ARCHIVED {
+    if before.status == TenantStatus::Archived {
         return Err(StoreError::Refused {
             field: "status",
             code: "archived",
         });
     }
     let mut row: ActiveModel = before.clone().into();
-    row.status = Set(ARCHIVED.to_owned());
+    row.status = Set(Stored(TenantStatus::Archived));
     row.archived_at = Set(Some(w.now()));
     let after = update_versioned::<Entity>(w, row, id.0, before.version, UNIQUE_KEYS).await?;
     // The ISP stops serving: FreeRADIUS forgets its subscribers and its routers.
@@ -339,7 +334,7 @@ pub async fn is_archived<C: ConnectionTrait>(conn: &C, id: TenantId) -> StoreRes
     Ok(Entity::find_by_id(id.0)
         .one(conn)
         .await?
-        .is_none_or(|t| t.status != ACTIVE))
+        .is_none_or(|t| t.status != TenantStatus::Active))
 }
 
 async fn has_customers(w: &Write, id: TenantId) -> StoreResult<bool> {

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use crate::entity::code::Stored;
 use crate::entity::staff_user::{ActiveModel, Column, Entity, Model};
 use crate::entity::{api_token, session, tenant};
 use crate::error::{StoreError, StoreResult, on_unique};
@@ -128,11 +129,6 @@ pub fn permissions(user: &User) -> PermissionSet {
         .collect()
 }
 
-/// The user's status.
-pub fn status(user: &User) -> UserStatus {
-    UserStatus::parse(&user.status).unwrap_or(UserStatus::Disabled)
-}
-
 /// What the access rules need to know of a user.
 pub fn facts(user: &User) -> StoreResult<UserFacts> {
     Ok(UserFacts {
@@ -140,7 +136,7 @@ pub fn facts(user: &User) -> StoreResult<UserFacts> {
         role: role(user)?,
         tenant_id: user.tenant_id.map(TenantId),
         parent_id: user.parent_id.map(UserId),
-        active: status(user) == UserStatus::Active,
+        active: user.status == UserStatus::Active,
     })
 }
 
@@ -194,8 +190,8 @@ pub async fn list<C: ConnectionTrait>(
         select = select.filter(Column::ParentId.eq(parent.0));
     }
     select = match filter.status {
-        Some(status) => select.filter(Column::Status.eq(status.as_str())),
-        None => select.filter(Column::Status.ne(UserStatus::Archived.as_str())),
+        Some(status) => select.filter(Column::Status.eq(Stored(status))),
+        None => select.filter(Column::Status.ne(Stored(UserStatus::Archived))),
     };
     if let Some(text) = filter
         .search
@@ -240,7 +236,7 @@ pub async fn find_self<C: ConnectionTrait>(conn: &C, id: UserId) -> StoreResult<
 pub async fn children<C: ConnectionTrait>(conn: &C, id: UserId) -> StoreResult<Vec<User>> {
     Ok(Entity::find()
         .filter(Column::ParentId.eq(id.0))
-        .filter(Column::Status.ne(UserStatus::Archived.as_str()))
+        .filter(Column::Status.ne(Stored(UserStatus::Archived)))
         .all(conn)
         .await?)
 }
@@ -264,7 +260,7 @@ pub async fn create(w: &mut Write, new: &NewUserRow) -> StoreResult<User> {
         password_hash: Set(new.password_hash.clone()),
         totp_secret: Set(None),
         totp_enabled: Set(false),
-        status: Set(UserStatus::Active.as_str().to_owned()),
+        status: Set(Stored(UserStatus::Active)),
         version: Set(1),
         last_login_at: Set(None),
         created_at: Set(now),
@@ -297,7 +293,7 @@ pub async fn update(
     changes: &UserChanges,
 ) -> StoreResult<User> {
     let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
-    if status(&before) == UserStatus::Archived {
+    if before.status == UserStatus::Archived {
         return Err(StoreError::Refused {
             field: "status",
             code: "archived",
@@ -320,7 +316,7 @@ pub async fn update(
                 code: "use_delete",
             });
         }
-        row.status = Set(status.as_str().to_owned());
+        row.status = Set(Stored(status));
     }
     if let Some(permissions) = changes.permissions {
         row.permissions = Set(permissions_json(permissions));
@@ -391,7 +387,7 @@ pub async fn archive(
     reassign_to: Option<UserId>,
 ) -> StoreResult<User> {
     let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
-    if status(&before) == UserStatus::Archived {
+    if before.status == UserStatus::Archived {
         return Err(StoreError::Refused {
             field: "status",
             code: "archived",
@@ -427,7 +423,7 @@ pub async fn archive(
         .await?;
     }
     let mut row: ActiveModel = before.clone().into();
-    row.status = Set(UserStatus::Archived.as_str().to_owned());
+    row.status = Set(Stored(UserStatus::Archived));
     row.archived_at = Set(Some(w.now()));
     let after = update_versioned::<Entity>(w, row, id.0, before.version, UNIQUE_KEYS).await?;
     end_sign_ins(w, id, &Keep::default()).await?;

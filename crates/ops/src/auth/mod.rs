@@ -19,6 +19,7 @@ use crate::Ctx;
 use crate::error::OpError;
 use domain::access::Actor;
 use domain::ids::{TenantId, UserId};
+use domain::tenant::TenantStatus;
 use domain::user::{Email, Password, UserStatus};
 use store::auth::Holder;
 use store::{Author, Write};
@@ -30,11 +31,11 @@ const TOTP_CONTEXT: &str = "staff_user.totp_secret";
 /// The actor of a signed-in holder, if its account and tenant are active.
 pub fn actor_of(holder: &Holder) -> Result<Actor, OpError> {
     let user = &holder.user;
-    if store::user::status(user) != UserStatus::Active {
+    if user.status != UserStatus::Active {
         return Err(OpError::Unauthenticated("account_disabled"));
     }
     if let Some(tenant) = &holder.tenant
-        && tenant.status != store::tenant::ACTIVE
+        && tenant.status != TenantStatus::Active
     {
         return Err(OpError::Unauthenticated("account_disabled"));
     }

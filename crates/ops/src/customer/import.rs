@@ -25,7 +25,7 @@ use domain::customer::{BillingType, read_connection};
 use domain::customer::{CustomerInput, NewCustomer, Terms};
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::{TenantId, UserId};
-use domain::package::ConnectionType;
+use domain::package::{ConnectionType, PackageLevel};
 use store::list::PageRequest;
 use store::tenant::Tenant;
 use store::{Author, Db};
@@ -257,7 +257,7 @@ impl References {
             for u in users
                 .items
                 .iter()
-                .filter(|u| store::user::status(u) == domain::user::UserStatus::Active)
+                .filter(|u| u.status == domain::user::UserStatus::Active)
             {
                 let owner = match role {
                     Role::Operator => Owner::Operator {
@@ -287,8 +287,7 @@ impl References {
             owners,
             tenant: tenant_id,
             realm: store::tenant::realm(tenant),
-            default_billing: BillingType::parse(&tenant.default_billing_type)
-                .unwrap_or(BillingType::Prepaid),
+            default_billing: tenant.default_billing_type.get(),
         })
     }
 
@@ -302,7 +301,7 @@ impl References {
         let text = text.trim();
         let owned = |p: &&store::package::Package| match owner.user() {
             Some(user) => p.owner_id == Some(user.0),
-            None => p.level == store::package::MASTER,
+            None => p.level == PackageLevel::Master,
         };
         let by_id = text.parse::<i64>().ok();
         let found = self
@@ -311,7 +310,7 @@ impl References {
             .filter(owned)
             .find(|p| Some(p.id) == by_id || p.name.eq_ignore_ascii_case(text))
             .ok_or_else(|| FieldError::new("package", "not_usable"))?;
-        if found.connection_type != connection.as_str() {
+        if found.connection_type != connection {
             return Err(FieldError::new("package", "wrong_connection_type"));
         }
         Ok(found)

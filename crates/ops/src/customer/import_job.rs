@@ -73,7 +73,7 @@ pub async fn submit(
     let tenant = store::tenant::find(ctx.db.conn(), &tenant_scope(actor), tenant_id)
         .await?
         .ok_or_else(|| OpError::field("tenant_id", "not_found"))?;
-    if tenant.status != store::tenant::ACTIVE {
+    if tenant.status != domain::tenant::TenantStatus::Active {
         return Err(OpError::field("tenant_id", "archived"));
     }
     check_file(csv)?;

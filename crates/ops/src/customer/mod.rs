@@ -12,13 +12,13 @@ use domain::access::{
     self, Actor, Owner, Role, customer_owner_scope, customer_scope, network_scope, tenant_scope,
 };
 use domain::customer::{
-    BillingType, ChangesInput, CustomerChanges, CustomerInput, NewCustomer, PackageTerms, Terms,
-    read_connection,
+    ChangesInput, CustomerChanges, CustomerInput, NewCustomer, PackageTerms, Terms, read_connection,
 };
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::{TenantId, UserId};
 use domain::locale::{CountryCode, TimeZoneName};
 use domain::package::ConnectionType;
+use domain::tenant::TenantStatus;
 use store::Author;
 use store::customer::{Customer, CustomerFilter};
 use store::list::{Page, PageRequest};
@@ -68,7 +68,7 @@ pub async fn tenant_of(
     let tenant = store::tenant::find(ctx.db.conn(), &tenant_scope(actor), id)
         .await?
         .ok_or_else(|| OpError::field("tenant_id", "not_found"))?;
-    if tenant.status != store::tenant::ACTIVE {
+    if tenant.status != TenantStatus::Active {
         return Err(OpError::field("tenant_id", "archived"));
     }
     Ok(tenant)
@@ -91,10 +91,7 @@ pub async fn owner_for(
     };
     let user = store::user::find(ctx.db.conn(), &customer_owner_scope(actor), id)
         .await?
-        .filter(|u| {
-            u.tenant_id == Some(tenant.0)
-                && store::user::status(u) == domain::user::UserStatus::Active
-        })
+        .filter(|u| u.tenant_id == Some(tenant.0) && u.status == domain::user::UserStatus::Active)
         .ok_or_else(|| OpError::field("owner_id", "not_found"))?;
     match store::user::role(&user)? {
         Role::Operator => Ok(Owner::Operator {
@@ -128,7 +125,7 @@ pub async fn usable_package(
     .await?
     {
         Ok(package) => Ok(package),
-        Err(Some(other)) if other.connection_type != connection.as_str() => {
+        Err(Some(other)) if other.connection_type != connection => {
             Err(OpError::field("package_id", "wrong_connection_type"))
         }
         Err(_) => Err(OpError::field("package_id", "not_usable")),
@@ -145,7 +142,7 @@ async fn package_connection(
     store::package::find_any(ctx.db.conn(), package_id)
         .await?
         .filter(|p| p.tenant_id == tenant.0)
-        .and_then(|p| ConnectionType::parse(&p.connection_type))
+        .map(|p| p.connection_type.get())
         .ok_or_else(|| OpError::field("package_id", "not_usable"))
 }
 
@@ -164,8 +161,7 @@ pub fn zone(tenant: &Tenant) -> chrono_tz::Tz {
 pub fn package_terms(package: &store::package::Package) -> PackageTerms {
     PackageTerms {
         id: package.id,
-        connection: ConnectionType::parse(&package.connection_type)
-            .unwrap_or(ConnectionType::Other),
+        connection: package.connection_type.get(),
         validity_minutes: package.validity_minutes,
     }
 }
@@ -276,8 +272,7 @@ pub async fn create(
         package: package.as_ref().map(package_terms),
         mobile_country: country.as_ref(),
         realm: &realm,
-        default_billing: BillingType::parse(&tenant.default_billing_type)
-            .unwrap_or(BillingType::Prepaid),
+        default_billing: tenant.default_billing_type.get(),
         zone: zone(&tenant),
         made_up_password: &made_up,
     };
@@ -327,10 +322,8 @@ pub async fn update(
         }
     };
     if let Some(package_id) = input.package_id {
-        let connection =
-            ConnectionType::parse(&customer.connection_type).unwrap_or(ConnectionType::Other);
         gather(
-            usable_package(ctx, owner, package_id, connection).await,
+            usable_package(ctx, owner, package_id, customer.connection_type.get()).await,
             &mut errors,
         )?;
     }

@@ -216,7 +216,7 @@ pub async fn bench(
         price: Money::from_minor("price", parent.price + 5_000).unwrap_or(Money::ZERO),
         cost_price: Money::from_minor("cost_price", parent.price - 5_000).unwrap_or(Money::ZERO),
     };
-    let connection_of = |p: &store::package::Package| store::package::connection_type(p);
+    let connection_of = |p: &store::package::Package| p.connection_type.get();
     let mut resellers = vec![Offers {
         owner: Owner::Tenant(tenant_id),
         packages: master_packages

@@ -429,7 +429,7 @@ pub async fn demo(
     let mut w = db.write(Author::system("demo"), now).await?;
     for n in 0..customers {
         let (owner, package) = offers[n % offers.len()].clone();
-        let connection = store::package::connection_type(&package);
+        let connection = package.connection_type.get();
         let mobile = data(Msisdn::parse(&format!("0171{:07}", 1_000_000 + n), &bd))?;
         let username = match connection {
             ConnectionType::Hotspot => format!("{}@padma", mobile.digits()),

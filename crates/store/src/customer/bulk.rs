@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use super::{Customer, NewCustomer, PASSWORD_CONTEXT, Projector, snapshot};
+use crate::entity::code::Stored;
 use crate::entity::customer::{ActiveModel, Entity};
 use crate::entity::customer_name;
 use crate::entity::radius_item::{radcheck, radreply};
@@ -88,8 +89,8 @@ pub async fn create_many(
             operator_id: Set(new.owner.operator().map(|u| u.0)),
             sub_operator_id: Set(new.owner.sub_operator().map(|u| u.0)),
             package_id: Set(new.package_id),
-            connection_type: Set(new.connection_type.as_str().to_owned()),
-            billing_type: Set(new.billing_type.as_str().to_owned()),
+            connection_type: Set(Stored(new.connection_type)),
+            billing_type: Set(Stored(new.billing_type)),
             name: Set(new.name.clone()),
             mobile: Set(new.mobile.as_ref().map(|m| m.as_str().to_owned())),
             email: Set(new.email.clone()),
@@ -101,7 +102,7 @@ pub async fn create_many(
             password: Set(w
                 .keyring()
                 .seal(PASSWORD_CONTEXT, new.password.expose().as_bytes())?),
-            status: Set(new.status.as_str().to_owned()),
+            status: Set(Stored(new.status)),
             expires_at: Set(new.expires_at),
             static_ip: Set(None),
             ip_pool_id: Set(new.ip_pool_id),

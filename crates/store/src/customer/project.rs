@@ -8,15 +8,18 @@ use std::collections::hash_map::Entry;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 
-use super::{Customer, billing, password, static_ip, status};
+use super::{Customer, password, static_ip};
 use crate::crypto::Keyring;
+use crate::entity::code::Stored;
 use crate::entity::{customer, ip_pool, tenant};
 use crate::error::{StoreError, StoreResult};
 use crate::package::Package;
 use crate::write::Write;
 use domain::aaa::{self, Projection, Service, Subscriber};
+use domain::customer::CustomerStatus;
 use domain::ids::TenantId;
 use domain::network::MacAddr;
+use domain::tenant::TenantStatus;
 
 /// The projection of `c` as the domain decides it.
 pub async fn project<C: ConnectionTrait>(
@@ -50,8 +53,8 @@ impl Projector {
         let sub = Subscriber {
             username: &c.username,
             password: &clear,
-            billing: billing(c),
-            status: status(c),
+            billing: c.billing_type.get(),
+            status: c.status.get(),
             expires_at: c.expires_at,
             mac: c.mac.as_deref().and_then(MacAddr::parse),
             static_ip: static_ip(c),
@@ -102,7 +105,7 @@ impl Projector {
                 .one(conn)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("customer {} without tenant", c.id)))?;
-            let archived = tenant.status != crate::tenant::ACTIVE;
+            let archived = tenant.status != TenantStatus::Active;
             slot.insert((crate::tenant::suspension_policy(&tenant), archived));
         }
         let pool = self.packages.get(&c.package_id).and_then(|p| pool_of(c, p));
@@ -166,10 +169,7 @@ impl Reach {
             Reach::Pool { id } => super::uses_pool(*id),
             Reach::Suspended { tenant } => Condition::all()
                 .add(customer::Column::TenantId.eq(*tenant))
-                .add(
-                    customer::Column::Status
-                        .eq(domain::customer::CustomerStatus::Suspended.as_str()),
-                ),
+                .add(customer::Column::Status.eq(Stored(CustomerStatus::Suspended))),
         }
     }
 }

@@ -2,6 +2,10 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::code::Stored;
+use domain::customer::{BillingType, CustomerStatus};
+use domain::package::ConnectionType;
+
 /// A customer. `password` is sealed; `static_ip` is the IPv4 address as an integer;
 /// `username_key` is the lower-cased user name.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,8 +17,8 @@ pub struct Model {
     pub operator_id: Option<i64>,
     pub sub_operator_id: Option<i64>,
     pub package_id: i64,
-    pub connection_type: String,
-    pub billing_type: String,
+    pub connection_type: Stored<ConnectionType>,
+    pub billing_type: Stored<BillingType>,
     pub name: String,
     pub mobile: Option<String>,
     pub email: Option<String>,
@@ -24,7 +28,7 @@ pub struct Model {
     pub username: String,
     pub username_key: String,
     pub password: String,
-    pub status: String,
+    pub status: Stored<CustomerStatus>,
     pub expires_at: Option<DateTimeUtc>,
     pub static_ip: Option<i64>,
     pub ip_pool_id: Option<i64>,

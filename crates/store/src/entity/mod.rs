@@ -1,10 +1,13 @@
-//! SeaORM entities: one module per table of lastmile's own. Rows are plain data; the area
-//! modules of this crate (`tenant`, `user`, ...) turn them into domain values and own every
-//! query, so no caller builds SQL.
+//! SeaORM entities: one module per table of lastmile's own. Rows are plain data; columns
+//! holding a closed set's code (statuses, billing and connection types, package levels) are
+//! typed as [`code::Stored`], so a row arrives with its domain values and a row holding an
+//! unknown code fails to read. The area modules of this crate (`tenant`, `user`, ...) own
+//! every query, so no caller builds SQL.
 
 pub mod aaa_change;
 pub mod api_token;
 pub mod audit_log;
+pub mod code;
 pub mod customer;
 pub mod customer_name;
 pub mod idempotency_key;

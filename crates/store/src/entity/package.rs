@@ -2,6 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::code::Stored;
+use domain::package::{ConnectionType, PackageLevel, PackageStatus};
+
 /// A package. Derived levels keep the service columns of their master in sync.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "package")]
@@ -9,12 +12,12 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub tenant_id: i64,
-    pub level: String,
+    pub level: Stored<PackageLevel>,
     pub parent_id: Option<i64>,
     pub master_id: Option<i64>,
     pub owner_id: Option<i64>,
     pub name: String,
-    pub connection_type: String,
+    pub connection_type: Stored<ConnectionType>,
     pub download_kbps: i64,
     pub upload_kbps: i64,
     pub burst_download_kbps: Option<i64>,
@@ -27,7 +30,7 @@ pub struct Model {
     pub price: i64,
     pub cost_price: i64,
     pub ip_pool_id: Option<i64>,
-    pub status: String,
+    pub status: Stored<PackageStatus>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

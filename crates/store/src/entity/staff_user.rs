@@ -2,6 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::code::Stored;
+use domain::user::UserStatus;
+
 /// A staff user row. `role` is the level of design.md §3; `permissions` a JSON array of
 /// permission names; `totp_secret` is sealed (see `crate::crypto`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -18,7 +21,7 @@ pub struct Model {
     pub password_hash: String,
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
-    pub status: String,
+    pub status: Stored<UserStatus>,
     pub version: i32,
     pub last_login_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

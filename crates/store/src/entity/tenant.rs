@@ -2,6 +2,10 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::code::Stored;
+use domain::customer::BillingType;
+use domain::tenant::TenantStatus;
+
 /// A tenant row.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tenant")]
@@ -14,7 +18,7 @@ pub struct Model {
     pub time_zone: String,
     pub owner_id: Option<i64>,
     pub currency_locked: bool,
-    pub status: String,
+    pub status: Stored<TenantStatus>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
@@ -22,7 +26,7 @@ pub struct Model {
     pub realm: Option<String>,
     pub suspension_policy: String,
     pub suspension_target: Option<String>,
-    pub default_billing_type: String,
+    pub default_billing_type: Stored<BillingType>,
     pub mobile_country: Option<String>,
 }
 

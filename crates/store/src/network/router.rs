@@ -11,6 +11,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::NetworkFilter;
+use crate::entity::code::Stored;
 use crate::entity::{nas, router};
 use crate::error::{StoreError, StoreResult, on_unique};
 use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
@@ -19,6 +20,7 @@ use crate::write::{AuditEntry, Write};
 use domain::access::NetworkScope;
 use domain::ids::TenantId;
 use domain::network::router::TlsTrust;
+use domain::tenant::TenantStatus;
 
 /// A stored router.
 pub type Router = router::Model;
@@ -251,7 +253,7 @@ pub async fn router_states<C: ConnectionTrait>(
         .select_only()
         .column(tenant::Column::Id)
         .filter(tenant::Column::Id.is_in(tenants))
-        .filter(tenant::Column::Status.eq(crate::tenant::ACTIVE))
+        .filter(tenant::Column::Status.eq(Stored(TenantStatus::Active)))
         .into_tuple()
         .all(conn)
         .await?

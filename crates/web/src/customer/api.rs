@@ -89,20 +89,15 @@ pub struct CustomerOut {
 impl CustomerOut {
     /// The API view of a stored customer at `now`.
     pub fn from_model(c: &Customer, now: DateTime<Utc>) -> Self {
-        let state = CustomerState::of(
-            store::customer::status(c),
-            store::customer::billing(c),
-            c.expires_at,
-            now,
-        );
+        let state = CustomerState::of(c.status.get(), c.billing_type.get(), c.expires_at, now);
         Self {
             id: c.id,
             tenant_id: TenantId(c.tenant_id),
             operator_id: c.operator_id.map(UserId),
             sub_operator_id: c.sub_operator_id.map(UserId),
             package_id: c.package_id,
-            connection_type: c.connection_type.clone(),
-            billing_type: c.billing_type.clone(),
+            connection_type: c.connection_type.code().to_owned(),
+            billing_type: c.billing_type.code().to_owned(),
             name: c.name.clone(),
             mobile: c.mobile.clone(),
             email: c.email.clone(),
@@ -110,7 +105,7 @@ impl CustomerOut {
             zone_id: c.zone_id,
             router_id: c.router_id,
             username: c.username.clone(),
-            status: c.status.clone(),
+            status: c.status.code().to_owned(),
             state: state.as_str().to_owned(),
             expires_at: c.expires_at,
             static_ip: store::customer::static_ip(c).map(|ip| ip.to_string()),

@@ -72,7 +72,7 @@ impl JobOut {
         Self {
             id: JobId(job.id),
             kind: job.kind.clone(),
-            status: job.status.clone(),
+            status: job.status.code().to_owned(),
             tenant_id: job.tenant_id.map(TenantId),
             created_by: job.created_by.map(UserId),
             progress: parse(&job.progress),

@@ -46,7 +46,7 @@ impl JobRow {
         Self {
             id: job.id,
             kind: job.kind.clone(),
-            status: job.status.clone(),
+            status: job.status.code().to_owned(),
             progress: progress_text(job).unwrap_or_default(),
             created: job.created_at.format("%Y-%m-%d %H:%M").to_string(),
         }
@@ -168,7 +168,7 @@ async fn show(
     let here = format!("/panel/jobs/{id}");
     render(&JobPage {
         ui: Ui::new(&user, Section::Jobs, &headers, &here),
-        running: !store::job::status(&job).finished(),
+        running: !job.status.finished(),
         done,
         total,
         rows: result["rows"].as_u64(),

@@ -76,12 +76,12 @@ impl TenantOut {
             realm: store::tenant::realm(t),
             suspension_policy: t.suspension_policy.clone(),
             suspension_target: t.suspension_target.clone(),
-            default_billing_type: t.default_billing_type.clone(),
+            default_billing_type: t.default_billing_type.code().to_owned(),
             mobile_country: t
                 .mobile_country
                 .clone()
                 .unwrap_or_else(|| t.country.clone()),
-            status: t.status.clone(),
+            status: t.status.code().to_owned(),
             version: t.version,
             created_at: t.created_at,
             updated_at: t.updated_at,

@@ -19,7 +19,7 @@ use crate::state::AppState;
 use domain::access;
 use domain::field::FieldErrors;
 use domain::ids::TenantId;
-use domain::tenant::{NewTenant, Settings, SettingsInput, TenantChanges};
+use domain::tenant::{NewTenant, Settings, SettingsInput, TenantChanges, TenantStatus};
 use ops::OpError;
 use store::list::PageRequest;
 use store::tenant::{LIST, Tenant, TenantFilter};
@@ -62,14 +62,14 @@ impl TenantRow {
             country: t.country.clone(),
             currency: t.currency.clone(),
             time_zone: t.time_zone.clone(),
-            status: status_name(tr, &t.status).to_owned(),
+            status: status_name(tr, t.status.get()).to_owned(),
         }
     }
 }
 
 /// A tenant status in the panel's language.
-fn status_name(tr: Tr, status: &str) -> &'static str {
-    tr.t(&format!("status.{status}"))
+fn status_name(tr: Tr, status: TenantStatus) -> &'static str {
+    tr.t(&format!("status.{}", status.as_str()))
 }
 
 #[derive(Template)]
@@ -235,11 +235,11 @@ impl FormPage {
             country: tenant.country.clone(),
             currency: tenant.currency.clone(),
             time_zone: tenant.time_zone.clone(),
-            status: status_name(t, &tenant.status).to_owned(),
+            status: status_name(t, tenant.status.get()).to_owned(),
             realm: store::tenant::realm(tenant),
             suspension_policy: tenant.suspension_policy.clone(),
             suspension_target: tenant.suspension_target.clone().unwrap_or_default(),
-            default_billing_type: tenant.default_billing_type.clone(),
+            default_billing_type: tenant.default_billing_type.code().to_owned(),
             mobile_country: tenant
                 .mobile_country
                 .clone()
@@ -438,7 +438,7 @@ fn changes(tenant: &Tenant, form: &FormData) -> Result<TenantChanges, OpError> {
         } else {
             None
         },
-        default_billing_type: differs("default_billing_type", &tenant.default_billing_type),
+        default_billing_type: differs("default_billing_type", tenant.default_billing_type.code()),
         mobile_country: differs("mobile_country", mobile_country),
     };
     let base = TenantChanges::parse(

@@ -64,7 +64,7 @@ impl UserOut {
             tenant_id: u.tenant_id.map(TenantId),
             parent_id: u.parent_id.map(UserId),
             permissions: store::user::permissions(u).iter().collect(),
-            status: store::user::status(u),
+            status: u.status.get(),
             totp_enabled: u.totp_enabled,
             version: u.version,
             last_login_at: u.last_login_at,

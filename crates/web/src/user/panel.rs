@@ -64,7 +64,7 @@ impl UserRow {
             email: u.email.clone(),
             role: Role::from_level(u.role).map_or("", |r| t.role(r)),
             tenant_id: u.tenant_id.map(|t| tenants.name(t)).unwrap_or_default(),
-            status: t.t(&format!("status.{}", store::user::status(u).as_str())),
+            status: t.t(&format!("status.{}", u.status.code())),
             totp: u.totp_enabled,
         }
     }
@@ -396,7 +396,7 @@ async fn edit_page(
     let t = Tr { lang: user.lang };
     let target = ops::user::get(&state.ctx(), &user.actor, UserId(id)).await?;
     let facts = store::user::facts(&target)?;
-    let status = store::user::status(&target);
+    let status = target.status.get();
     let manageable =
         status != UserStatus::Archived && access::update_user(&user.actor, &facts, None).is_ok();
     let choices = choices(state, &user.actor, t).await?;

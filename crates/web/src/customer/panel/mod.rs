@@ -51,13 +51,7 @@ pub fn routes() -> Router<AppState> {
 /// What the customer gets now: its stored status, or `expired` when an active customer
 /// billed by expiry is past it.
 fn state_of(c: &Customer, now: DateTime<Utc>) -> &'static str {
-    CustomerState::of(
-        store::customer::status(c),
-        store::customer::billing(c),
-        c.expires_at,
-        now,
-    )
-    .as_str()
+    CustomerState::of(c.status.get(), c.billing_type.get(), c.expires_at, now).as_str()
 }
 
 /// A customer state in the panel's language.
@@ -69,18 +63,13 @@ fn state_name(t: Tr, state: &str) -> &'static str {
 fn billing_choices(t: Tr) -> Vec<Choice> {
     BillingType::ALL
         .into_iter()
-        .map(|b| {
-            (
-                b.as_str().to_owned(),
-                billing_name(t, b.as_str()).to_owned(),
-            )
-        })
+        .map(|b| (b.as_str().to_owned(), billing_name(t, b).to_owned()))
         .collect()
 }
 
 /// A billing type in the panel's language.
-fn billing_name(t: Tr, stored: &str) -> &'static str {
-    t.t(&format!("billing.{stored}"))
+fn billing_name(t: Tr, billing: BillingType) -> &'static str {
+    t.t(&format!("billing.{}", billing.as_str()))
 }
 
 /// The packages the caller sees (for selects and for naming the packages of a page of rows:
@@ -123,11 +112,11 @@ fn package_options(
                 Some(_) => crate::page::lookup::user_name(owners, p.owner_id),
                 None => t.t("packages.level_master").to_owned(),
             };
-            let connection = crate::package::panel::connection_name(t, &p.connection_type);
+            let connection = crate::package::panel::connection_name(t, p.connection_type.get());
             PackageOption {
                 value: p.id.to_string(),
                 label: format!("{} · {owner} · {connection}", p.name),
-                connection: p.connection_type.clone(),
+                connection: p.connection_type.code().to_owned(),
             }
         })
         .collect()

@@ -96,11 +96,11 @@ pub(super) async fn customer_page(
         (t.t("field.owner"), owner),
         (
             t.t("field.connection_type"),
-            crate::package::panel::connection_name(t, &c.connection_type).to_owned(),
+            crate::package::panel::connection_name(t, c.connection_type.get()).to_owned(),
         ),
         (
             t.t("field.billing_type"),
-            billing_name(t, &c.billing_type).to_owned(),
+            billing_name(t, c.billing_type.get()).to_owned(),
         ),
         (
             t.t("customers.expires"),
@@ -118,7 +118,7 @@ pub(super) async fn customer_page(
         .with("address", &c.address)
         .with("zone_id", id_text(c.zone_id))
         .with("router_id", id_text(c.router_id))
-        .with("billing_type", &c.billing_type)
+        .with("billing_type", c.billing_type.code())
         .with("expires_at", input::local_time_value(c.expires_at, zone))
         .with("static_ip", ip)
         .with("ip_pool_id", id_text(c.ip_pool_id))
@@ -139,7 +139,7 @@ pub(super) async fn customer_page(
         name: c.name.clone(),
         state: current,
         state_name: state_name(t, current),
-        actions: StatusAction::allowed(store::customer::status(&c))
+        actions: StatusAction::allowed(c.status.get())
             .into_iter()
             .map(|a| {
                 let name = a.as_str();
@@ -234,7 +234,7 @@ fn changes(c: &Customer, zone: chrono_tz::Tz, form: &FormData) -> ChangesInput {
         address: text("address", &c.address),
         zone_id: id_change(form, "zone_id", c.zone_id),
         router_id: id_change(form, "router_id", c.router_id),
-        billing_type: text("billing_type", &c.billing_type),
+        billing_type: text("billing_type", c.billing_type.code()),
         expires_at: text("expires_at", &input::local_time_value(c.expires_at, zone)),
         static_ip,
         ip_pool_id,

@@ -20,9 +20,9 @@ use crate::state::AppState;
 use domain::access::Role;
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::UserId;
-use domain::package as rules;
+use domain::package::{self as rules, PackageLevel};
 use ops::OpError;
-use store::package::{MASTER, Package};
+use store::package::Package;
 
 #[derive(Template)]
 #[template(path = "package_derive.html")]
@@ -55,7 +55,7 @@ async fn page(
 ) -> Result<DerivePage, OpError> {
     let t = Tr { lang: user.lang };
     let around = Around::load(state, &user.actor, [parent.tenant_id]).await?;
-    let from_master = parent.level == MASTER;
+    let from_master = parent.level == PackageLevel::Master;
     // Operators of the tenant for a master; the package owner's sub-operators otherwise.
     let owners: Vec<_> = around
         .owners

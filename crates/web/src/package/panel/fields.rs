@@ -73,7 +73,7 @@ pub(super) fn money(
 /// change rewrites the RADIUS rows of every customer of the master and its derived packages).
 pub(super) fn same_service(package: &Package, service: &ServiceRow) -> bool {
     store::package::rate(package).is_ok_and(|r| r == service.rate)
-        && package.connection_type == service.connection_type.as_str()
+        && package.connection_type == service.connection_type
         && package.volume_bytes == service.volume_bytes
         && package.validity_minutes == service.validity_minutes
         && package.ip_pool_id == service.ip_pool_id

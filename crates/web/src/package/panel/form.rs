@@ -21,9 +21,9 @@ use crate::state::AppState;
 use domain::access::Role;
 use domain::field::FieldErrors;
 use domain::ids::TenantId;
-use domain::package as rules;
+use domain::package::{self as rules, PackageLevel};
 use ops::OpError;
-use store::package::{MASTER, Package, PackageChanges, SUB_OPERATOR};
+use store::package::{Package, PackageChanges};
 
 #[derive(Template)]
 #[template(path = "package_form.html")]
@@ -32,8 +32,8 @@ pub(super) struct FormPage {
     /// `None` when creating.
     id: Option<i64>,
     version: i32,
-    /// `master`, `operator` or `sub_operator`.
-    level: String,
+    /// Where the package stands.
+    level: PackageLevel,
     pub(super) f: Filled,
     tenants: Vec<Choice>,
     pools: Vec<Choice>,
@@ -60,7 +60,7 @@ impl ShowsForm for FormPage {
 
 impl FormPage {
     fn is_master(&self) -> bool {
-        self.level == MASTER
+        self.level == PackageLevel::Master
     }
 }
 
@@ -68,7 +68,7 @@ impl FormPage {
 fn service_fields(f: Filled, p: &Package) -> Filled {
     let (days, hours, minutes) = input::validity_parts(p.validity_minutes);
     let rate = |kbps: Option<i64>| kbps.map(input::rate_text).unwrap_or_default();
-    f.with("connection_type", &p.connection_type)
+    f.with("connection_type", p.connection_type.code())
         .with("download_kbps", input::rate_text(p.download_kbps))
         .with("upload_kbps", input::rate_text(p.upload_kbps))
         .with("burst_download_kbps", rate(p.burst_download_kbps))
@@ -122,7 +122,7 @@ async fn blank_form(
         ui: Ui::new(user, Section::Packages, headers, "/panel/packages/new"),
         id: None,
         version: 0,
-        level: MASTER.to_owned(),
+        level: PackageLevel::Master,
         f: Filled::new()
             .with("connection_type", "pppoe")
             .with("validity_days", "30")
@@ -143,10 +143,10 @@ async fn blank_form(
 /// sub-operator for an operator package)?
 fn may_derive(user: &PanelUser, package: &Package) -> bool {
     let actor = &user.actor;
-    match package.level.as_str() {
-        SUB_OPERATOR => false,
-        MASTER => may_create(actor),
-        _ => {
+    match package.level.get() {
+        PackageLevel::SubOperator => false,
+        PackageLevel::Master => may_create(actor),
+        PackageLevel::Operator => {
             may_create(actor)
                 || (actor.role == Role::Operator && package.owner_id == Some(actor.user_id.0))
         }
@@ -167,7 +167,7 @@ pub(super) async fn edit_page(
         .with("name", &package.name)
         .with("price", input::amount_text(package.price, digits))
         .with("cost_price", input::amount_text(package.cost_price, digits));
-    if package.level == MASTER {
+    if package.level == PackageLevel::Master {
         f = service_fields(f, &package);
     }
     let parent = match package.parent_id {
@@ -189,7 +189,7 @@ pub(super) async fn edit_page(
         ),
         id: Some(id),
         version: package.version,
-        level: package.level.clone(),
+        level: package.level.get(),
         f,
         tenants: Vec::new(),
         pools: pool_choices(&around, Some(package.tenant_id)),
@@ -199,7 +199,7 @@ pub(super) async fn edit_page(
             .get(package.tenant_id)
             .map(|t| t.currency.clone())
             .unwrap_or_default(),
-        derived: (package.level != MASTER).then(|| around.row(t, &package)),
+        derived: (package.level != PackageLevel::Master).then(|| around.row(t, &package)),
         parent,
         can_edit,
         can_derive: may_derive(user, &package),
@@ -302,7 +302,7 @@ async fn changes(
         .await?
         .digits(package.tenant_id);
     let mut errors = FieldErrors::new();
-    let master = package.level == MASTER;
+    let master = package.level == PackageLevel::Master;
     let changes = PackageChanges {
         name: errors.take(rules::parse_name(form.text("name"))),
         service: if master {

@@ -25,12 +25,12 @@ use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
 use domain::access::{Actor, Permission};
 use domain::ids::{TenantId, UserId};
-use domain::package::ConnectionType;
+use domain::package::{ConnectionType, PackageLevel};
 use ops::OpError;
 use ops::user::OwnersOf;
 use store::list::PageRequest;
 use store::network::IpPool;
-use store::package::{LIST, MASTER, OPERATOR, Package, PackageFilter, SUB_OPERATOR};
+use store::package::{LIST, Package, PackageFilter};
 
 /// The routes of this module.
 pub fn routes() -> Router<AppState> {
@@ -118,14 +118,14 @@ impl Around {
         PackageRow {
             id: p.id,
             name: p.name.clone(),
-            level: t.t(&format!("packages.level_{}", p.level)),
+            level: t.t(&format!("packages.level_{}", p.level.code())),
             owner: lookup::user_name(&self.owners, p.owner_id),
-            connection_type: connection_name(t, &p.connection_type),
+            connection_type: connection_name(t, p.connection_type.get()),
             speed: speed(p),
             volume: input::volume_text(p.volume_bytes),
             validity: validity(t, p.validity_minutes),
             price: self.tenants.money(p.tenant_id, p.price),
-            cost_price: if p.level == store::package::MASTER {
+            cost_price: if p.level == PackageLevel::Master {
                 String::new()
             } else {
                 self.tenants.money(p.tenant_id, p.cost_price)
@@ -136,8 +136,8 @@ impl Around {
 }
 
 /// A connection type in the panel's language.
-pub fn connection_name(t: Tr, stored: &str) -> &'static str {
-    t.t(&format!("connection.{stored}"))
+pub fn connection_name(t: Tr, connection: ConnectionType) -> &'static str {
+    t.t(&format!("connection.{}", connection.as_str()))
 }
 
 /// Download and upload as people read them: `↓ 50M ↑ 10M`.
@@ -167,12 +167,7 @@ fn validity(t: Tr, minutes: i64) -> String {
 pub fn connection_choices(t: Tr) -> Vec<Choice> {
     ConnectionType::ALL
         .into_iter()
-        .map(|c| {
-            (
-                c.as_str().to_owned(),
-                connection_name(t, c.as_str()).to_owned(),
-            )
-        })
+        .map(|c| (c.as_str().to_owned(), connection_name(t, c).to_owned()))
         .collect()
 }
 
@@ -280,9 +275,15 @@ async fn list(
                 query: shown,
                 tenants,
                 owners: lookup::reseller_choices(t, &around.owners),
-                levels: [MASTER, OPERATOR, SUB_OPERATOR]
+                levels: PackageLevel::ALL
                     .into_iter()
-                    .map(|l| (l.to_owned(), t.t(&format!("packages.level_{l}")).to_owned()))
+                    .map(|l| {
+                        let code = l.as_str();
+                        (
+                            code.to_owned(),
+                            t.t(&format!("packages.level_{code}")).to_owned(),
+                        )
+                    })
                     .collect(),
                 connections: connection_choices(t),
                 can_create: may_create(&user.actor),
