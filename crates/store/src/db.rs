@@ -83,9 +83,11 @@ impl Db {
             // statement and reused for any value cannot use the pattern index for a
             // `LIKE $1` prefix nor judge how selective a filter value is, and at 10^6
             // customers such a generic plan turns a 1 ms list into a 300 ms table scan.
-            // Planning the list queries costs well under a millisecond.
+            // Planning the list queries costs well under a millisecond. No JIT: lastmile's
+            // queries are short, and compiling one whose cost a planner overestimates
+            // adds tens of milliseconds to a query that runs in one.
             .map_sqlx_postgres_opts(|opts| {
-                opts.options([("plan_cache_mode", "force_custom_plan")])
+                opts.options([("plan_cache_mode", "force_custom_plan"), ("jit", "off")])
             });
         let conn = Database::connect(options).await?;
         let backend = match conn.get_database_backend() {

@@ -276,13 +276,15 @@ where
         .iter()
         .find(|c| c.name == request.sort)
         .ok_or_else(|| StoreError::Corrupt(format!("undeclared sort {}", request.sort)))?;
-    let found = matching_ids(conn, &count, spec.id).await?;
-    let total_capped = found.len() as u64 > TOTAL_CAP;
-    let total = Ord::min(found.len() as u64, TOTAL_CAP);
+    let found = count_capped(conn, &count, spec.id).await?;
+    let total_capped = found > TOTAL_CAP;
+    let total = Ord::min(found, TOTAL_CAP);
     let id_only = column.column.as_column_ref() == spec.id.as_column_ref();
     if id_only && !total_capped {
-        // The count read every matching id: the page is a slice of them, fetched by id.
-        let rows = page_of_ids(conn, spec, found, request).await?;
+        // Every matching id is within reach of the count's path: the page is a slice of
+        // them, fetched by id, with no row read that it does not show.
+        let ids = matching_ids(conn, &count, spec.id).await?;
+        let rows = page_of_ids(conn, spec, ids, request).await?;
         return rows.finish(request, column, spec, total);
     }
     let planned = plan(total_capped);
@@ -469,21 +471,52 @@ where
     Ok(Rows(rows))
 }
 
-/// The ids `plan` matches, up to one past the cap (so that the caller knows the total, or
-/// that it is capped). Reads no more than that many index entries or rows once they match.
-async fn matching_ids<E, C>(conn: &C, plan: &PagePlan<E>, id: E::Column) -> StoreResult<Vec<i64>>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
+/// `plan`'s query reading the ids it matches, up to one past the cap, on its index.
+fn capped_ids<E: EntityTrait>(
+    plan: &PagePlan<E>,
+    id: E::Column,
+    backend: DatabaseBackend,
+) -> Statement {
     let inner = plan
         .select
         .clone()
         .select_only()
         .column(id)
         .limit(TOTAL_CAP + 1);
+    indexed_by(inner.build(backend), E::default().table_name(), plan.index)
+}
+
+/// How many rows `plan` matches, up to one past the cap (so that the caller knows the
+/// total, or that it is capped), counted in the engine: no more index entries or rows are
+/// read than that many matching ones, and none is sent.
+async fn count_capped<E, C>(conn: &C, plan: &PagePlan<E>, id: E::Column) -> StoreResult<u64>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
     let backend = conn.get_database_backend();
-    let statement = indexed_by(inner.build(backend), E::default().table_name(), plan.index);
+    let ids = capped_ids(plan, id, backend);
+    let statement = Statement::from_sql_and_values(
+        backend,
+        format!("SELECT COUNT(*) FROM ({}) AS capped", ids.sql),
+        ids.values.map(|v| v.0).unwrap_or_default(),
+    );
+    let row = conn.query_one_raw(statement).await?;
+    let n: i64 = match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(n.unsigned_abs())
+}
+
+/// The ids `plan` matches, up to one past the cap. Reads no more than that many index
+/// entries or rows once they match.
+async fn matching_ids<E, C>(conn: &C, plan: &PagePlan<E>, id: E::Column) -> StoreResult<Vec<i64>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let statement = capped_ids(plan, id, conn.get_database_backend());
     let rows = conn.query_all_raw(statement).await?;
     rows.iter()
         .map(|row| row.try_get_by_index::<i64>(0).map_err(StoreError::from))

@@ -14,9 +14,13 @@
 //!   (package, router, zone, owner, address, MAC, a narrow search), else through the status
 //!   index with each unfiltered enumerated column spelled as an `IN` of all its values, so
 //!   that any combination is a few ranges of that index, read from index entries alone;
-//! - the search box is first counted from its own indexes (up to the cap): a narrow search
-//!   is a list of ids, a wide one (a prefix most user names share) is checked on the index
+//! - the search box is first read from its own indexes (up to the cap): a narrow search
+//!   is a list of ids, given as values, which drives the query unless another selective
+//!   filter does (on SQLite; on PostgreSQL it always drives, since its index entries do not
+//!   hold the id), and a wide one (a prefix most user names share) is checked on the index
 //!   entries, which carry the searched prefixes;
+//! - a reseller's subtree is one column equal to the reseller (`operator_id` for an
+//!   operator, `sub_operator_id` for a sub-operator), which that column's index serves;
 //! - when the total stays under the cap, the page sorts the rows the same path finds (sorted
 //!   by id, it is a slice of the ids the count read);
 //! - when it reaches the cap, matching rows are dense, and the page walks the sort order:
@@ -30,7 +34,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic as _,
-    QueryFilter, Select,
+    QueryFilter, QuerySelect, Select,
 };
 
 use super::Customer;
@@ -38,7 +42,7 @@ use crate::entity::customer::{Column, Entity};
 use crate::error::StoreResult;
 use crate::list::{ListSpec, Page, PagePlan, PageRequest, SortColumn, SortKind, TOTAL_CAP};
 use crate::scope;
-use domain::access::{CustomerScope, Scope};
+use domain::access::{CustomerScope, Role, Scope};
 use domain::customer::{BillingType, CustomerStatus};
 use domain::ids::{TenantId, UserId};
 use domain::package::ConnectionType;
@@ -166,6 +170,9 @@ enum Path {
     /// Through the status index `(tenant, status, billing type, connection type, expiry, ...)`,
     /// its enumerated columns spelled as `IN` of every value when not filtered.
     Status,
+    /// Through a narrow search's ids, looked up one by one: every other column is checked
+    /// on the row.
+    Ids,
     /// Through the sort column's index: every other column is checked on the row.
     SortOrder(Column),
 }
@@ -191,6 +198,7 @@ impl Access {
                 | Column::ExpiresAt => true,
                 _ => false,
             },
+            Path::Ids => column.as_str() != Column::Id.as_str(),
             Path::SortOrder(sort) => column.as_str() != sort.as_str(),
         }
     }
@@ -250,39 +258,57 @@ fn status_condition(status: StatusFilter, filter: &CustomerFilter, a: Access) ->
 /// The search box, as the query uses it.
 #[derive(Debug, Clone)]
 enum SearchTerms {
-    /// At most [`TOTAL_CAP`] matches: `id IN` the `UNION ALL` of one indexed select per
-    /// term (an `OR` would make SQLite test every row of one index).
-    Ids(Box<SelectStatement>),
+    /// At most [`TOTAL_CAP`] matches: their ids, read from the `UNION ALL` of one indexed
+    /// select per term (an `OR` would make SQLite test every row of one index), and given
+    /// to the list as values (see [`id_among`]).
+    Ids(Vec<i64>),
     /// More matches than that (a prefix most user names share): the terms checked on each
     /// index entry the other filters or the sort order reach.
     Entries(Search),
 }
 
-/// The search's terms: first counts its matches (up to the cap, from the terms' own
-/// indexes) to learn whether it narrows the list or not.
+/// The search's terms: first reads its matches' ids (up to one past the cap, from the
+/// terms' own indexes) to learn whether it narrows the list or not.
 async fn search_terms<C: ConnectionTrait>(
     conn: &C,
     search: &Search,
     tenant: Option<TenantId>,
 ) -> StoreResult<SearchTerms> {
     let backend = conn.get_database_backend();
-    let ids = search_union(search, tenant, backend);
-    let probe = Query::select()
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-        .from_subquery(
-            ids.clone().limit(TOTAL_CAP + 1).to_owned(),
-            Alias::new("found"),
-        )
+    let ids = search_union(search, tenant, backend)
+        .limit(TOTAL_CAP + 1)
         .to_owned();
-    let found: i64 = match conn.query_one(&probe).await? {
-        Some(row) => row.try_get("", "n")?,
-        None => 0,
-    };
-    Ok(if found.unsigned_abs() > TOTAL_CAP {
+    let mut found = Vec::new();
+    for row in conn.query_all(&ids).await? {
+        found.push(row.try_get_by_index::<i64>(0)?);
+    }
+    Ok(if found.len() as u64 > TOTAL_CAP {
         SearchTerms::Entries(search.clone())
     } else {
-        SearchTerms::Ids(Box::new(ids))
+        // A customer matching on two terms comes once per term.
+        found.sort_unstable();
+        found.dedup();
+        SearchTerms::Ids(found)
     })
+}
+
+/// `id` (a column term of the access path) is one of `ids`. The ids are values, not a
+/// subquery: the engine then knows how many there are, looks each up when the ids drive
+/// the query, and checks each row against a hashed set when an index drives it. (Given
+/// the subquery, PostgreSQL guessed one row for the filters it could not judge and ran the
+/// whole search again for each row of a 300 000-row reseller.) On PostgreSQL they are one
+/// array parameter; on SQLite a list of at most [`TOTAL_CAP`] parameters.
+fn id_among(id: Expr, ids: &[i64], backend: DatabaseBackend) -> Expr {
+    match backend {
+        DatabaseBackend::Sqlite => id.is_in(ids.iter().copied()),
+        _ => {
+            let array = format!(
+                "{{{}}}",
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            );
+            Expr::cust_with_exprs("$1 = ANY($2::bigint[])", [id, Expr::val(array)])
+        }
+    }
 }
 
 /// The lower-cased text of the search box, and its name part (3 characters or more).
@@ -294,8 +320,8 @@ fn search_text(search: &Search) -> (String, Option<String>) {
 
 /// The search box checked on each index entry or row (a search matching too many to list
 /// by id): the prefixes on columns the list's covering indexes carry, kept out of the
-/// planner's reach; the name part as the id `IN` the name index's matches (a few thousand
-/// for any part of three letters or more; the id is in every index entry).
+/// planner's reach; the name part on SQLite as the id `IN` the FTS5 table's matches (the
+/// id is in every index entry), on PostgreSQL on the row.
 fn search_entries(search: &Search, a: Access) -> Condition {
     let (text, name) = search_text(search);
     let prefix = |column: Column, prefix: &str| match a.backend {
@@ -326,10 +352,15 @@ fn search_entries(search: &Search, a: Access) -> Condition {
         any = any.add(prefix(Column::Mobile, mobile));
     }
     if let Some(name) = name {
-        any = any.add(
-            a.hidden(Column::Id)
+        any = any.add(match a.backend {
+            DatabaseBackend::Sqlite => a
+                .hidden(Column::Id)
                 .in_subquery(name_matches(&name, a.backend)),
-        );
+            // On the row: PostgreSQL hashes such a subquery under an `OR` only while its
+            // guess of the matches fits in memory, and past that runs it again for each
+            // row checked.
+            _ => crate::list::contains(Column::Name, &name),
+        });
     }
     any
 }
@@ -357,7 +388,12 @@ fn indexed_terms(
         ));
     }
     if let Some(prefix) = &search.mac_prefix {
-        terms.push(in_tenant(mac_starts_with(prefix, backend)));
+        terms.push(match backend {
+            DatabaseBackend::Sqlite => in_tenant(mac_starts_with(prefix, backend)),
+            // The pattern index is partial (live customers only): the term says so, or
+            // PostgreSQL cannot use it; it has no tenant column to lead with.
+            _ => mac_starts_with(prefix, backend).add(Column::ArchivedAt.is_null()),
+        });
     }
     if let Some(prefix) = &search.mobile_prefix {
         terms.push(starts_with(Column::Mobile, prefix, backend));
@@ -467,7 +503,13 @@ pub async fn list<C: ConnectionTrait>(
         Some(search) => Some(search_terms(conn, search, filter.tenant_id).await?),
         None => None,
     };
-    // A narrow search reaches its rows by id unless another selective filter does.
+    let subtree = match scope.get() {
+        Scope::Subtree { root, .. } => subtree_column(conn, root).await?,
+        _ => None,
+    };
+    // A narrow search reaches its rows by id unless another selective filter does; on
+    // PostgreSQL always, as its index entries do not hold the id (a filter's index would
+    // visit every row of its range to check the id on it).
     let narrowed = filter.package_id.is_some()
         || filter.router_id.is_some()
         || filter.zone_id.is_some()
@@ -476,8 +518,11 @@ pub async fn list<C: ConnectionTrait>(
         || filter.ip.is_some()
         || filter.mac.is_some()
         || matches!(scope.get(), Scope::Subtree { .. });
-    let selective = narrowed || matches!(search, Some(SearchTerms::Ids(_)));
-    let filtered = if selective {
+    let search_drives = matches!(search, Some(SearchTerms::Ids(_)))
+        && (!narrowed || backend != DatabaseBackend::Sqlite);
+    let filtered = if search_drives {
+        Path::Ids
+    } else if narrowed {
         Path::Selective {
             tenant_visible: filter.ip.is_some() || filter.mac.is_some(),
         }
@@ -486,9 +531,9 @@ pub async fn list<C: ConnectionTrait>(
     };
     let query = Request {
         scope,
+        subtree,
         filter,
         search: search.as_ref(),
-        search_drives: !narrowed,
         sort_is_expiry,
     };
     let sort = LIST
@@ -526,13 +571,33 @@ pub async fn list<C: ConnectionTrait>(
 /// equalities.
 const STATUS_INDEX: &str = "customer_by_status_idx";
 
+/// The one column that holds a reseller's whole subtree: `operator_id` for an operator
+/// (its sub-operators' customers carry it too, `owner::follow_operator`), `sub_operator_id`
+/// for a sub-operator. An index serves the equality; the scope's general form (either
+/// column equal to the root) is an `OR`, which PostgreSQL answers by visiting every row of
+/// both bitmaps. `None` when the root is neither (the general form then stands).
+async fn subtree_column<C: ConnectionTrait>(conn: &C, root: UserId) -> StoreResult<Option<Column>> {
+    use crate::entity::staff_user;
+    let level: Option<i16> = staff_user::Entity::find_by_id(root.0)
+        .select_only()
+        .column(staff_user::Column::Role)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(match level.and_then(Role::from_level) {
+        Some(Role::Operator) => Some(Column::OperatorId),
+        Some(Role::SubOperator) => Some(Column::SubOperatorId),
+        _ => None,
+    })
+}
+
 /// One customer-list request, written for any access path.
 struct Request<'a> {
     scope: &'a CustomerScope,
+    /// The column that alone holds the caller's subtree, when the scope is one.
+    subtree: Option<Column>,
     filter: &'a CustomerFilter,
     search: Option<&'a SearchTerms>,
-    /// A narrow search's ids are the way to the rows (no other selective filter).
-    search_drives: bool,
     sort_is_expiry: bool,
 }
 
@@ -589,11 +654,7 @@ impl Request<'_> {
         }
         match self.search {
             Some(SearchTerms::Ids(ids)) => {
-                let id = match a.path {
-                    Path::Selective { .. } if self.search_drives => Expr::col(Column::Id),
-                    _ => a.hidden(Column::Id),
-                };
-                select = select.filter(id.in_subquery(ids.as_ref().clone()));
+                select = select.filter(id_among(a.col(Column::Id), ids, a.backend));
             }
             Some(SearchTerms::Entries(search)) => {
                 select = select.filter(search_entries(search, a));
@@ -609,13 +670,17 @@ impl Request<'_> {
     /// The caller's scope, its columns written for the access path.
     fn scope_condition(&self, a: Access) -> Condition {
         match self.scope.get() {
-            Scope::Subtree { tenant, root } => Condition::all()
-                .add(a.col(Column::TenantId).eq(tenant.0))
-                .add(
-                    Condition::any()
+            Scope::Subtree { tenant, root } => {
+                let held = match self.subtree {
+                    Some(column) => Condition::all().add(a.col(column).eq(root.0)),
+                    None => Condition::any()
                         .add(a.col(Column::OperatorId).eq(root.0))
                         .add(a.col(Column::SubOperatorId).eq(root.0)),
-                ),
+                };
+                Condition::all()
+                    .add(a.col(Column::TenantId).eq(tenant.0))
+                    .add(held)
+            }
             Scope::Tenant(tenant) => Condition::all().add(a.col(Column::TenantId).eq(tenant.0)),
             // Every tenant: spelled as the tenants' ids, so that the status index (which
             // leads with the tenant) is a few ranges per tenant rather than one scan.
