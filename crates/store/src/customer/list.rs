@@ -10,15 +10,16 @@
 //! statistics go stale; neither may decide a list that must answer in milliseconds. The
 //! rules, from the filters and the capped total alone:
 //!
-//! - the total is counted through a selective filter's covering index when there is one
-//!   (package, router, zone, owner, address, MAC, a narrow search), else through the status
+//! - the total is counted through a narrow search's ids, else through a selective filter's
+//!   covering index when there is one (package, router, zone, owner, address, MAC, the
+//!   caller's subtree), else through the status
 //!   index with each unfiltered enumerated column spelled as an `IN` of all its values, so
 //!   that any combination is a few ranges of that index, read from index entries alone;
 //! - the search box is first read from its own indexes (up to the cap): a narrow search
-//!   is a list of ids, given as values, which drives the query unless another selective
-//!   filter does (on SQLite; on PostgreSQL it always drives, since its index entries do not
-//!   hold the id), and a wide one (a prefix most user names share) is checked on the index
-//!   entries, which carry the searched prefixes;
+//!   is a list of ids, given as values, which drives the query (at most that many lookups,
+//!   where another selective filter's range may hold a third of the table), and a wide one
+//!   (a prefix most user names share) is checked on the index entries, which carry the
+//!   searched prefixes;
 //! - a reseller's subtree is one column equal to the reseller (`operator_id` for an
 //!   operator, `sub_operator_id` for a sub-operator), which that column's index serves;
 //! - when the total stays under the cap, the page sorts the rows the same path finds (sorted
@@ -507,9 +508,10 @@ pub async fn list<C: ConnectionTrait>(
         Scope::Subtree { root, .. } => subtree_column(conn, root).await?,
         _ => None,
     };
-    // A narrow search reaches its rows by id unless another selective filter does; on
-    // PostgreSQL always, as its index entries do not hold the id (a filter's index would
-    // visit every row of its range to check the id on it).
+    // A narrow search always reaches its rows by id: at most TOTAL_CAP lookups, where a
+    // selective filter's range may hold a third of the table (a big reseller's subtree),
+    // and on PostgreSQL, whose index entries do not hold the id, checking the id in such a
+    // range would visit every row of it.
     let narrowed = filter.package_id.is_some()
         || filter.router_id.is_some()
         || filter.zone_id.is_some()
@@ -518,9 +520,7 @@ pub async fn list<C: ConnectionTrait>(
         || filter.ip.is_some()
         || filter.mac.is_some()
         || matches!(scope.get(), Scope::Subtree { .. });
-    let search_drives = matches!(search, Some(SearchTerms::Ids(_)))
-        && (!narrowed || backend != DatabaseBackend::Sqlite);
-    let filtered = if search_drives {
+    let filtered = if matches!(search, Some(SearchTerms::Ids(_))) {
         Path::Ids
     } else if narrowed {
         Path::Selective {
