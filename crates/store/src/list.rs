@@ -285,21 +285,17 @@ where
         // them, fetched by id, with no row read that it does not show.
         let ids = matching_ids(conn, &count, spec.id).await?;
         let rows = page_of_ids(conn, spec, ids, request).await?;
-        return rows.finish(request, column, spec, total);
+        return rows.finish(request, column, spec, (total, false));
     }
     let planned = plan(total_capped);
     if planned.walk.is_some() {
         let rows = read_page(conn, spec, column, planned, request).await?;
         if rows.0.len() as u64 > request.limit {
-            let mut page = rows.finish(request, column, spec, total)?;
-            page.total_capped = total_capped;
-            return Ok(page);
+            return rows.finish(request, column, spec, (total, total_capped));
         }
     }
     let rows = read_page(conn, spec, column, plan(false), request).await?;
-    let mut page = rows.finish(request, column, spec, total)?;
-    page.total_capped = total_capped;
-    Ok(page)
+    rows.finish(request, column, spec, (total, total_capped))
 }
 
 /// One page's rows (one more than the limit when more follow) as `planned` reaches them.
@@ -400,13 +396,13 @@ struct Rows<M>(Vec<M>);
 
 impl<M: ModelTrait> Rows<M> {
     /// The page: at most `request.limit` rows and the cursor after the last when more
-    /// follow (the total not capped; the caller says otherwise).
+    /// follow, with the total counted (and whether it reached the cap).
     fn finish(
         self,
         request: &PageRequest,
         column: &SortColumn<M::Entity>,
         spec: &ListSpec<M::Entity>,
-        total: u64,
+        (total, total_capped): (u64, bool),
     ) -> StoreResult<Page<M>> {
         let mut rows = self.0;
         let more = rows.len() as u64 > request.limit;
@@ -424,7 +420,7 @@ impl<M: ModelTrait> Rows<M> {
             items: rows,
             next_cursor,
             total,
-            total_capped: false,
+            total_capped,
         })
     }
 }

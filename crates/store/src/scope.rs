@@ -8,7 +8,8 @@ use sea_orm::{ColumnTrait, Condition};
 
 use crate::entity::{audit_log, staff_user, tenant};
 use domain::access::{
-    AuditScope, CustomerScope, JobScope, NetworkScope, PackageScope, Scope, TenantScope, UserScope,
+    AuditScope, CustomerScope, JobScope, NetworkScope, PackageScope, Reseller, Scope, TenantScope,
+    UserScope,
 };
 use domain::ids::{TenantId, UserId};
 
@@ -34,7 +35,7 @@ pub fn users(scope: &UserScope) -> Condition {
             .add(Column::Id.eq(owner.0))
             .add(Column::TenantId.in_subquery(owned_tenants(owner))),
         Scope::Tenant(id) => Condition::all().add(Column::TenantId.eq(id.0)),
-        Scope::Subtree { tenant, root } => Condition::all()
+        Scope::Subtree { tenant, root, .. } => Condition::all()
             .add(Column::TenantId.eq(tenant.0))
             .add(subtree(root)),
         Scope::Only(id) => Condition::all().add(Column::Id.eq(id.0)),
@@ -50,7 +51,7 @@ pub fn audit(scope: &AuditScope) -> Condition {
             .add(Column::ActorId.eq(owner.0))
             .add(Column::TenantId.in_subquery(owned_tenants(owner))),
         Scope::Tenant(id) => Condition::all().add(Column::TenantId.eq(id.0)),
-        Scope::Subtree { tenant, root } => Condition::all()
+        Scope::Subtree { tenant, root, .. } => Condition::all()
             .add(Column::TenantId.eq(tenant.0))
             .add(Column::ActorId.in_subquery(subtree_ids(tenant, root))),
         Scope::Only(id) => Condition::all().add(Column::ActorId.eq(id.0)),
@@ -67,7 +68,7 @@ pub fn jobs(scope: &JobScope) -> Condition {
             Condition::all().add(Column::TenantId.in_subquery(owned_tenants(owner)))
         }
         Scope::Tenant(id) => Condition::all().add(Column::TenantId.eq(id.0)),
-        Scope::Subtree { tenant, root } => Condition::all()
+        Scope::Subtree { tenant, root, .. } => Condition::all()
             .add(Column::TenantId.eq(tenant.0))
             .add(Column::CreatedBy.in_subquery(subtree_ids(tenant, root))),
         Scope::Only(id) => Condition::all().add(Column::CreatedBy.eq(id.0)),
@@ -98,11 +99,13 @@ pub fn network(scope: &NetworkScope, tenant: impl ColumnTrait) -> Condition {
 pub fn packages(scope: &PackageScope) -> Condition {
     use crate::entity::package::Column;
     match scope.get() {
-        Scope::Subtree { tenant, root } => Condition::all().add(Column::TenantId.eq(tenant.0)).add(
-            Condition::any()
-                .add(Column::OwnerId.eq(root.0))
-                .add(Column::OwnerId.in_subquery(children_of(root))),
-        ),
+        Scope::Subtree { tenant, root, .. } => {
+            Condition::all().add(Column::TenantId.eq(tenant.0)).add(
+                Condition::any()
+                    .add(Column::OwnerId.eq(root.0))
+                    .add(Column::OwnerId.in_subquery(children_of(root))),
+            )
+        }
         other => tenant_rows(other, Column::TenantId),
     }
 }
@@ -111,11 +114,19 @@ pub fn packages(scope: &PackageScope) -> Condition {
 pub fn customers(scope: &CustomerScope) -> Condition {
     use crate::entity::customer::Column;
     match scope.get() {
-        Scope::Subtree { tenant, root } => Condition::all().add(Column::TenantId.eq(tenant.0)).add(
-            Condition::any()
-                .add(Column::OperatorId.eq(root.0))
-                .add(Column::SubOperatorId.eq(root.0)),
-        ),
+        // One column holds the subtree (`owner::follow_operator` keeps an operator named on
+        // its sub-operators' customers), so that column's index serves it; the `OR` of both
+        // would have PostgreSQL visit every row of both bitmaps.
+        Scope::Subtree {
+            tenant,
+            root,
+            reseller,
+        } => Condition::all()
+            .add(Column::TenantId.eq(tenant.0))
+            .add(match reseller {
+                Reseller::Operator => Column::OperatorId.eq(root.0),
+                Reseller::SubOperator => Column::SubOperatorId.eq(root.0),
+            }),
         other => tenant_rows(other, Column::TenantId),
     }
 }

@@ -5,6 +5,7 @@
 //! belong to an owner: the tenant (master packages, customers kept by the Admin), an
 //! operator, or a sub-operator; resellers see their own and their sub-operators'.
 
+use super::scope::subtree;
 use super::{Actor, Denied, Permission, Role, Scope, TenantFacts, UserScope, user_scope};
 use crate::ids::{TenantId, UserId};
 
@@ -80,10 +81,7 @@ fn tenant_wide(actor: &Actor, permission: Permission) -> Option<Scope> {
 pub fn package_scope(actor: &Actor) -> PackageScope {
     PackageScope(tenant_wide(actor, Permission::ManagePackages).unwrap_or(
         match (actor.role, actor.tenant_id) {
-            (Role::Operator | Role::SubOperator, Some(tenant)) => Scope::Subtree {
-                tenant,
-                root: actor.user_id,
-            },
+            (Role::Operator | Role::SubOperator, Some(tenant)) => subtree(actor, tenant),
             _ => Scope::Only(actor.user_id),
         },
     ))
@@ -95,10 +93,7 @@ pub fn customer_scope(actor: &Actor) -> CustomerScope {
     let wide = tenant_wide(actor, Permission::ViewCustomers)
         .or_else(|| tenant_wide(actor, Permission::ManageCustomers));
     CustomerScope(wide.unwrap_or(match (actor.role, actor.tenant_id) {
-        (Role::Operator | Role::SubOperator, Some(tenant)) => Scope::Subtree {
-            tenant,
-            root: actor.user_id,
-        },
+        (Role::Operator | Role::SubOperator, Some(tenant)) => subtree(actor, tenant),
         _ => Scope::Only(actor.user_id),
     }))
 }
@@ -241,7 +236,7 @@ pub fn assign_packages_to(actor: &Actor, owner: Owner) -> Result<(), Denied> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::PermissionSet;
+    use crate::access::{PermissionSet, Reseller};
 
     const T: TenantId = TenantId(1);
 
@@ -299,7 +294,8 @@ mod tests {
             customer_scope(&actor(5, Role::Operator, &[])).get(),
             Scope::Subtree {
                 tenant: T,
-                root: UserId(5)
+                root: UserId(5),
+                reseller: Reseller::Operator,
             }
         );
         assert_eq!(
@@ -323,7 +319,8 @@ mod tests {
             package_scope(&actor(6, Role::SubOperator, &[])).get(),
             Scope::Subtree {
                 tenant: T,
-                root: UserId(6)
+                root: UserId(6),
+                reseller: Reseller::SubOperator,
             }
         );
     }
@@ -342,6 +339,7 @@ mod tests {
         let op = Scope::Subtree {
             tenant: T,
             root: UserId(5),
+            reseller: Reseller::Operator,
         };
         assert_eq!(
             customer_owner_scope(&actor(5, Role::Operator, &[])).get(),

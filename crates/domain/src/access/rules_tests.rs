@@ -1,5 +1,5 @@
 use super::*;
-use crate::access::{Scope, audit_scope, tenant_scope, user_scope};
+use crate::access::{Reseller, Scope, audit_scope, tenant_scope, user_scope};
 
 const T1: TenantId = TenantId(1);
 const T2: TenantId = TenantId(2);
@@ -323,10 +323,12 @@ fn scopes_follow_the_role_table() {
             Scope::Subtree {
                 tenant: T1,
                 root: UserId(6),
+                reseller: Reseller::Operator,
             },
             Scope::Subtree {
                 tenant: T1,
                 root: UserId(6),
+                reseller: Reseller::Operator,
             },
         ),
         (

@@ -20,9 +20,34 @@ pub enum Scope {
         tenant: TenantId,
         /// The operator or sub-operator at the top.
         root: UserId,
+        /// Which of the two the root is.
+        reseller: Reseller,
     },
     /// One user only (itself, or its own actions for the audit log).
     Only(UserId),
+}
+
+/// The level of the reseller at the top of a subtree. An operator's subtree holds every
+/// customer whose operator it is (its sub-operators' customers name it too); a
+/// sub-operator's, every customer whose sub-operator it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reseller {
+    /// An operator.
+    Operator,
+    /// A sub-operator.
+    SubOperator,
+}
+
+/// The subtree of `actor`, a reseller, in `tenant`.
+pub(super) fn subtree(actor: &Actor, tenant: TenantId) -> Scope {
+    Scope::Subtree {
+        tenant,
+        root: actor.user_id,
+        reseller: match actor.role {
+            Role::SubOperator => Reseller::SubOperator,
+            _ => Reseller::Operator,
+        },
+    }
 }
 
 macro_rules! scope_type {
@@ -70,10 +95,7 @@ pub fn user_scope(actor: &Actor) -> UserScope {
         {
             Scope::Tenant(tenant)
         }
-        (Role::Operator | Role::SubOperator, Some(tenant)) => Scope::Subtree {
-            tenant,
-            root: actor.user_id,
-        },
+        (Role::Operator | Role::SubOperator, Some(tenant)) => subtree(actor, tenant),
         _ => Scope::Only(actor.user_id),
     })
 }
@@ -111,10 +133,7 @@ pub fn audit_scope(actor: &Actor) -> AuditScope {
         (Role::Manager | Role::Staff, Some(tenant)) if actor.can(Permission::ViewAudit) => {
             Scope::Tenant(tenant)
         }
-        (Role::Operator | Role::SubOperator, Some(tenant)) => Scope::Subtree {
-            tenant,
-            root: actor.user_id,
-        },
+        (Role::Operator | Role::SubOperator, Some(tenant)) => subtree(actor, tenant),
         _ => Scope::Only(actor.user_id),
     })
 }
@@ -135,10 +154,7 @@ pub fn job_scope(actor: &Actor) -> JobScope {
         {
             Scope::Tenant(tenant)
         }
-        (Role::Operator | Role::SubOperator, Some(tenant)) => Scope::Subtree {
-            tenant,
-            root: actor.user_id,
-        },
+        (Role::Operator | Role::SubOperator, Some(tenant)) => subtree(actor, tenant),
         _ => Scope::Only(actor.user_id),
     })
 }

@@ -15,27 +15,9 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom as _;
 use rand::{RngExt as _, SeedableRng as _};
 
-/// The seed's first names (`seed::bench`): parts of them are name searches.
-const FIRST: &[&str] = &[
-    "Abdul", "Ayesha", "Farhana", "Imran", "Jamal", "Kamal", "Nasrin", "Rahim", "Rashida",
-    "Sabbir", "Shirin", "Tanvir", "Mitu", "Nadia", "Sumon", "Rakib", "Ruma", "Habib", "Sadia",
-    "Arif",
-];
-/// The seed's last names.
-const LAST: &[&str] = &[
-    "Ahmed",
-    "Hossain",
-    "Rahman",
-    "Islam",
-    "Khan",
-    "Chowdhury",
-    "Akter",
-    "Begum",
-    "Uddin",
-    "Sarkar",
-    "Das",
-    "Roy",
-];
+// The seed's names: parts of them are name searches.
+use lastmile::seed::{FIRST, LAST};
+
 /// The seed's areas, as they appear in PPPoE user names (`b{stamp}{area}{n}`).
 const AREAS: &[&str] = &["mirpur", "uttara", "dhanmondi", "gulshan"];
 /// Partial IPv4 addresses: the seed's pools and routers, and nothing.

@@ -52,12 +52,14 @@ fn data<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, SeedError> {
     r.map_err(|e| SeedError::Data(e.to_string()))
 }
 
-const FIRST: &[&str] = &[
+/// First names of the seeded customers (the bench draws name searches from them).
+pub const FIRST: &[&str] = &[
     "Abdul", "Ayesha", "Farhana", "Imran", "Jamal", "Kamal", "Nasrin", "Rahim", "Rashida",
     "Sabbir", "Shirin", "Tanvir", "Mitu", "Nadia", "Sumon", "Rakib", "Ruma", "Habib", "Sadia",
     "Arif",
 ];
-const LAST: &[&str] = &[
+/// Last names of the seeded customers.
+pub const LAST: &[&str] = &[
     "Ahmed",
     "Hossain",
     "Rahman",

@@ -21,7 +21,8 @@
 //!   (a prefix most user names share) is checked on the index entries, which carry the
 //!   searched prefixes;
 //! - a reseller's subtree is one column equal to the reseller (`operator_id` for an
-//!   operator, `sub_operator_id` for a sub-operator), which that column's index serves;
+//!   operator, `sub_operator_id` for a sub-operator; the scope says which), which that
+//!   column's index serves;
 //! - when the total stays under the cap, the page sorts the rows the same path finds (sorted
 //!   by id, it is a slice of the ids the count read);
 //! - when it reaches the cap, matching rows are dense, and the page walks the sort order:
@@ -35,7 +36,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic as _,
-    QueryFilter, QuerySelect, Select,
+    QueryFilter, Select,
 };
 
 use super::Customer;
@@ -43,7 +44,7 @@ use crate::entity::customer::{Column, Entity};
 use crate::error::StoreResult;
 use crate::list::{ListSpec, Page, PagePlan, PageRequest, SortColumn, SortKind, TOTAL_CAP};
 use crate::scope;
-use domain::access::{CustomerScope, Role, Scope};
+use domain::access::{CustomerScope, Reseller, Scope};
 use domain::customer::{BillingType, CustomerStatus};
 use domain::ids::{TenantId, UserId};
 use domain::package::ConnectionType;
@@ -504,10 +505,6 @@ pub async fn list<C: ConnectionTrait>(
         Some(search) => Some(search_terms(conn, search, filter.tenant_id).await?),
         None => None,
     };
-    let subtree = match scope.get() {
-        Scope::Subtree { root, .. } => subtree_column(conn, root).await?,
-        _ => None,
-    };
     // A narrow search always reaches its rows by id: at most TOTAL_CAP lookups, where a
     // selective filter's range may hold a third of the table (a big reseller's subtree),
     // and on PostgreSQL, whose index entries do not hold the id, checking the id in such a
@@ -531,7 +528,6 @@ pub async fn list<C: ConnectionTrait>(
     };
     let query = Request {
         scope,
-        subtree,
         filter,
         search: search.as_ref(),
         sort_is_expiry,
@@ -571,31 +567,9 @@ pub async fn list<C: ConnectionTrait>(
 /// equalities.
 const STATUS_INDEX: &str = "customer_by_status_idx";
 
-/// The one column that holds a reseller's whole subtree: `operator_id` for an operator
-/// (its sub-operators' customers carry it too, `owner::follow_operator`), `sub_operator_id`
-/// for a sub-operator. An index serves the equality; the scope's general form (either
-/// column equal to the root) is an `OR`, which PostgreSQL answers by visiting every row of
-/// both bitmaps. `None` when the root is neither (the general form then stands).
-async fn subtree_column<C: ConnectionTrait>(conn: &C, root: UserId) -> StoreResult<Option<Column>> {
-    use crate::entity::staff_user;
-    let level: Option<i16> = staff_user::Entity::find_by_id(root.0)
-        .select_only()
-        .column(staff_user::Column::Role)
-        .into_tuple()
-        .one(conn)
-        .await?;
-    Ok(match level.and_then(Role::from_level) {
-        Some(Role::Operator) => Some(Column::OperatorId),
-        Some(Role::SubOperator) => Some(Column::SubOperatorId),
-        _ => None,
-    })
-}
-
 /// One customer-list request, written for any access path.
 struct Request<'a> {
     scope: &'a CustomerScope,
-    /// The column that alone holds the caller's subtree, when the scope is one.
-    subtree: Option<Column>,
     filter: &'a CustomerFilter,
     search: Option<&'a SearchTerms>,
     sort_is_expiry: bool,
@@ -670,17 +644,20 @@ impl Request<'_> {
     /// The caller's scope, its columns written for the access path.
     fn scope_condition(&self, a: Access) -> Condition {
         match self.scope.get() {
-            Scope::Subtree { tenant, root } => {
-                let held = match self.subtree {
-                    Some(column) => Condition::all().add(a.col(column).eq(root.0)),
-                    None => Condition::any()
-                        .add(a.col(Column::OperatorId).eq(root.0))
-                        .add(a.col(Column::SubOperatorId).eq(root.0)),
-                };
-                Condition::all()
-                    .add(a.col(Column::TenantId).eq(tenant.0))
-                    .add(held)
-            }
+            // The one column that holds the subtree (see `scope::customers`).
+            Scope::Subtree {
+                tenant,
+                root,
+                reseller,
+            } => Condition::all()
+                .add(a.col(Column::TenantId).eq(tenant.0))
+                .add(
+                    a.col(match reseller {
+                        Reseller::Operator => Column::OperatorId,
+                        Reseller::SubOperator => Column::SubOperatorId,
+                    })
+                    .eq(root.0),
+                ),
             Scope::Tenant(tenant) => Condition::all().add(a.col(Column::TenantId).eq(tenant.0)),
             // Every tenant: spelled as the tenants' ids, so that the status index (which
             // leads with the tenant) is a few ranges per tenant rather than one scan.
