@@ -1,5 +1,7 @@
 //! Tenants and users through the API: creation, reading, changes guarded by versions,
-//! idempotent POSTs, and bad input answered with clear errors and no partial write.
+//! idempotent POSTs, bad input answered with clear errors and no partial write, and a
+//! stored row the API cannot describe (a role level outside the role set) answered as an
+//! internal error rather than as something else.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -484,6 +486,42 @@ async fn the_openapi_document_and_its_offline_ui_are_served(backend: Backend) {
     );
 }
 
+async fn a_user_whose_stored_role_level_is_no_role_is_an_internal_error_not_another_role(
+    backend: Backend,
+) {
+    use sea_orm::ConnectionTrait as _;
+    let app = spawn(backend).await;
+    let dev = app.developer().await;
+    let tenant = app.tenant(&dev, "Khulna Fiber").await;
+    let odd = app
+        .user(&dev, json!({"email": "odd@k.example", "name": "Odd", "role": "operator", "tenant_id": tenant}))
+        .await;
+    // 95 lies between the Card Distributor (90) and the Customer (100).
+    let sql = format!("UPDATE staff_user SET role = 95 WHERE id = {odd}");
+    app.state.db.conn().execute_unprepared(&sql).await.unwrap();
+
+    let (status, body) = app.get(&format!("/api/v1/users/{odd}"), &dev).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(body["error"]["code"], "internal");
+    assert!(!body.to_string().contains("card_distributor"), "{body}");
+    let (status, body) = app.get("/api/v1/users", &dev).await;
+    assert_eq!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "a list holding the row is refused whole, not shown without it: {body}"
+    );
+    assert_eq!(body["error"]["code"], "internal");
+    // Users whose level is a role are still described.
+    let (status, body) = app.get("/api/v1/users?role=developer", &dev).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"][0]["role"], "developer");
+    let (status, body) = app.get("/api/v1/me", &dev).await;
+    assert_eq!(
+        (status, body["role"].as_str()),
+        (StatusCode::OK, Some("developer"))
+    );
+}
+
 both_backends!(
     a_tenant_is_created_read_changed_and_archived,
     a_stale_version_gets_412_and_a_missing_one_428,
@@ -494,4 +532,5 @@ both_backends!(
     deleting_an_operator_moves_its_children_and_ends_its_sign_ins,
     lists_page_by_cursor_and_sort_on_declared_columns,
     the_openapi_document_and_its_offline_ui_are_served,
+    a_user_whose_stored_role_level_is_no_role_is_an_internal_error_not_another_role,
 );

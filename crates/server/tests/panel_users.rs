@@ -1,6 +1,8 @@
 //! The web panel's tenant and user forms over HTTP, without a browser: creation at every
-//! level, validation with field messages, edit, disable and delete with reassignment. Each
-//! test reads the database as well as the pages; `support::panel` plays the browser.
+//! level, validation with field messages (a refused form keeps what was typed and ticked,
+//! never a password), edit, disable and delete with reassignment, and a stored role level
+//! outside the role set shown as an error rather than as another role. Each test reads the
+//! database as well as the pages; `support::panel` plays the browser.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -470,9 +472,133 @@ async fn the_tenant_user_and_audit_lists_go_forward_and_back_a_page(backend: Bac
     }
 }
 
+/// The permission boxes of a user form: `(value, ticked)`.
+fn permission_boxes(page: &support::panel::Reply) -> Vec<(String, bool)> {
+    page.body
+        .split("name=\"permissions\" value=\"")
+        .skip(1)
+        .map(|rest| {
+            let (value, after) = rest.split_once('"').unwrap();
+            let tag_end = after.find('>').unwrap();
+            (value.to_owned(), after[..tag_end].contains("checked"))
+        })
+        .collect()
+}
+
+fn ticked(page: &support::panel::Reply) -> Vec<String> {
+    permission_boxes(page)
+        .into_iter()
+        .filter_map(|(value, ticked)| ticked.then_some(value))
+        .collect()
+}
+
+async fn a_refused_user_form_keeps_the_ticked_permissions_and_not_the_password(backend: Backend) {
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let tenant = app.tenant(&token, "Dhaka Net").await;
+    let mut browser = Visitor::signed_in(&app, "dev@example.com").await;
+    let typed_password = "a fresh password 2024";
+
+    let users = app.count("staff_user").await;
+    let tenant_text = tenant.to_string();
+    let reply = browser
+        .submit(
+            "/panel/users/new",
+            "/panel/users/new",
+            &[
+                ("role", "manager"),
+                ("tenant_id", &tenant_text),
+                ("name", "Manager"),
+                ("email", "not an address"),
+                ("password", typed_password),
+                ("permissions", "view_users"),
+                ("permissions", "view_audit"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("Not a valid e-mail address."), "{}", reply.body);
+    assert!(permission_boxes(&reply).len() > 2, "{}", reply.body);
+    assert_eq!(ticked(&reply), ["view_users", "view_audit"]);
+    assert!(
+        reply.has("<option value=\"manager\" selected>"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.has(&format!("<option value=\"{tenant}\" selected>")));
+    assert!(!reply.has(typed_password), "the password is not sent back");
+    assert_eq!(app.count("staff_user").await, users);
+
+    let mut body = staff_of(tenant, "manager@dhaka.example", "manager");
+    body["permissions"] = json!(["view_users"]);
+    let manager = app.user(&token, body).await;
+    let page = format!("/panel/users/{manager}");
+    assert_eq!(ticked(&browser.get(&page).await), ["view_users"]);
+    let reply = browser
+        .submit(
+            &page,
+            &page,
+            &[
+                ("role", "manager"),
+                ("name", "Manager"),
+                ("email", "no-at-sign"),
+                ("password", typed_password),
+                ("status", "disabled"),
+                ("permissions", "manage_users"),
+                ("permissions", "view_audit"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.has("Not a valid e-mail address."), "{}", reply.body);
+    assert_eq!(ticked(&reply), ["manage_users", "view_audit"]);
+    assert!(reply.has("value=\"no-at-sign\""));
+    assert!(
+        reply.has("<option value=\"disabled\" selected>"),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.has(typed_password), "the password is not sent back");
+    let stored = stored_user(&app, manager).await;
+    assert_eq!(stored.version, 1);
+    let granted: Vec<&str> = store::user::permissions(&stored)
+        .iter()
+        .map(domain::access::Permission::as_str)
+        .collect();
+    assert_eq!(granted, ["view_users"]);
+}
+
+async fn a_user_whose_stored_role_level_is_no_role_is_an_error_page_not_another_role(
+    backend: Backend,
+) {
+    use sea_orm::ConnectionTrait as _;
+    let app = spawn(backend).await;
+    let token = app.developer().await;
+    let tenant = app.tenant(&token, "Dhaka Net").await;
+    let odd = app
+        .user(&token, staff_of(tenant, "odd@dhaka.example", "operator"))
+        .await;
+    let sql = format!("UPDATE staff_user SET role = 95 WHERE id = {odd}");
+    app.state.db.conn().execute_unprepared(&sql).await.unwrap();
+    let mut browser = Visitor::signed_in(&app, "dev@example.com").await;
+
+    for page in ["/panel/users".to_owned(), format!("/panel/users/{odd}")] {
+        let reply = browser.get(&page).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{page}: {}",
+            reply.body
+        );
+        assert!(!reply.has("Card Distributor"), "{page}: {}", reply.body);
+    }
+}
+
 both_backends!(
     a_developer_creates_a_tenant_and_staff_at_every_level_through_the_forms,
     invalid_forms_come_back_with_field_messages_and_write_nothing,
     users_are_edited_disabled_and_deleted_through_the_forms,
     the_tenant_user_and_audit_lists_go_forward_and_back_a_page,
+    a_refused_user_form_keeps_the_ticked_permissions_and_not_the_password,
+    a_user_whose_stored_role_level_is_no_role_is_an_error_page_not_another_role,
 );

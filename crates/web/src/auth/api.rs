@@ -72,6 +72,7 @@ async fn login(
             .ok_or(OpError::Unauthenticated("totp_required"))?;
         crate::auth::check_totp(&state, &verified, code, ip).await?;
     }
+    let user = UserOut::try_from(&verified.holder.user)?;
     let token = ops::auth::token::new_token("lm_");
     let now = state.clock.now();
     let expires_at = now + TimeDelta::days(i64::from(state.settings.token_days.max(1)));
@@ -96,7 +97,7 @@ async fn login(
     Ok(Json(LoginResponse {
         token,
         expires_at,
-        user: UserOut::from_model(&verified.holder.user),
+        user,
     }))
 }
 
@@ -124,7 +125,7 @@ async fn me(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Use
         .await
         .map_err(OpError::from)?
         .ok_or(OpError::NotFound)?;
-    Ok(Json(UserOut::from_model(&user)))
+    Ok(Json(UserOut::try_from(&user)?))
 }
 
 /// A password change.

@@ -41,4 +41,16 @@ impl<T: ToSchema> ListResponse<T> {
             total_capped: page.total_capped,
         }
     }
+
+    /// The response for a page of stored rows mapped by `f`, which may refuse a row: the
+    /// first refusal is the answer, so no row is left out or shown as something else.
+    pub fn try_from_page<R, E>(page: Page<R>, f: impl FnMut(R) -> Result<T, E>) -> Result<Self, E> {
+        let items = page.items.into_iter().map(f).collect::<Result<_, E>>()?;
+        Ok(Self {
+            items,
+            next_cursor: page.next_cursor,
+            total: page.total,
+            total_capped: page.total_capped,
+        })
+    }
 }

@@ -148,10 +148,12 @@ pub async fn archived<T>(
 }
 
 /// A form as shown: each field's text (from the stored record, then what was typed) and the
-/// messages of refused fields. Templates read it as `f.v("name")` and `f.error("name")`.
+/// messages of refused fields. A field may hold several values, as a group of checkboxes
+/// sharing a name does. Templates read it as `f.v("name")`, `f.is("name", value)`,
+/// `f.has("name", value)`, `f.checked("name")` and `f.error("name")`.
 #[derive(Debug, Default, Clone)]
 pub struct Filled {
-    values: BTreeMap<String, String>,
+    values: BTreeMap<String, Vec<String>>,
     errors: Vec<(String, String)>,
 }
 
@@ -163,7 +165,7 @@ impl Filled {
 
     /// Sets a field's text.
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        self.values.insert(name.to_owned(), value.into());
+        self.values.insert(name.to_owned(), vec![value.into()]);
     }
 
     /// The same form with a field's text set.
@@ -173,9 +175,24 @@ impl Filled {
         self
     }
 
-    /// A field's text, empty when unset.
+    /// The same form with every value of a repeated field (the ticked boxes of a group).
+    #[must_use]
+    pub fn with_all<V: Into<String>>(
+        mut self,
+        name: &str,
+        values: impl IntoIterator<Item = V>,
+    ) -> Self {
+        let values = values.into_iter().map(Into::into).collect();
+        self.values.insert(name.to_owned(), values);
+        self
+    }
+
+    /// A field's text (its first value), empty when unset.
     pub fn v(&self, name: &str) -> &str {
-        self.values.get(name).map_or("", String::as_str)
+        self.values
+            .get(name)
+            .and_then(|values| values.first())
+            .map_or("", String::as_str)
     }
 
     /// True when the field holds `value` (for selects).
@@ -183,22 +200,37 @@ impl Filled {
         self.v(name) == value
     }
 
+    /// True when any value of a repeated field is `value` (for a group of checkboxes).
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.values
+            .get(name)
+            .is_some_and(|values| values.iter().any(|v| v == value))
+    }
+
     /// True when a checkbox is ticked.
     pub fn checked(&self, name: &str) -> bool {
         matches!(self.v(name), "on" | "true" | "1")
     }
 
-    /// Takes what was typed into the submitted form, keeping the other fields; `checkboxes`
-    /// are cleared when the form did not send them (an unticked box sends nothing).
+    /// Takes what was typed into the submitted form, keeping the other fields; a name sent
+    /// several times keeps every value. `checkboxes` are cleared when the form did not send
+    /// them (an unticked box sends nothing); a form that sent nothing at all (the page shown
+    /// again after another of its forms was refused) clears none.
     #[must_use]
     pub fn refill(mut self, form: &FormData, checkboxes: &[&str]) -> Self {
-        for name in checkboxes {
-            self.values.remove(*name);
+        if !form.0.is_empty() {
+            for name in checkboxes {
+                self.values.remove(*name);
+            }
         }
+        let mut sent: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for (name, value) in &form.0 {
             if name != "_csrf" && name != "version" {
-                self.values.insert(name.clone(), value.clone());
+                sent.entry(name).or_default().push(value.clone());
             }
+        }
+        for (name, values) in sent {
+            self.values.insert(name.to_owned(), values);
         }
         self
     }
@@ -218,5 +250,49 @@ impl Filled {
     /// The messages for `field`, joined.
     pub fn error(&self, field: &str) -> String {
         super::ui::message_for(&self.errors, field)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posted(pairs: &[(&str, &str)]) -> FormData {
+        FormData(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_repeated_name_keeps_every_value_it_was_sent() {
+        let stored = Filled::new().with_all("permissions", ["view_users", "view_audit"]);
+        let form = posted(&[
+            ("_csrf", "t"),
+            ("permissions", "manage_users"),
+            ("permissions", "view_customers"),
+        ]);
+        let shown = stored.refill(&form, &["permissions"]);
+        assert!(shown.has("permissions", "manage_users"));
+        assert!(shown.has("permissions", "view_customers"));
+        assert!(!shown.has("permissions", "view_users"), "unticked since");
+        assert_eq!(shown.v("permissions"), "manage_users");
+        assert!(!shown.has("_csrf", "t"));
+    }
+
+    #[test]
+    fn checkboxes_a_form_did_not_send_are_cleared_unless_it_sent_nothing() {
+        let stored = Filled::new()
+            .with("name", "Dhaka")
+            .with_all("permissions", ["view_users"]);
+        let unticked = stored
+            .clone()
+            .refill(&posted(&[("_csrf", "t")]), &["permissions"]);
+        assert!(!unticked.has("permissions", "view_users"));
+        assert_eq!(unticked.v("name"), "Dhaka", "a field not sent stays");
+        let untouched = stored.refill(&FormData::default(), &["permissions"]);
+        assert!(untouched.has("permissions", "view_users"));
     }
 }

@@ -6,15 +6,15 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::i18n::Tr;
 use crate::page::fallback::PageId;
-use crate::page::form::{FormData, PanelForm};
+use crate::page::form::{self, Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Pager, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
 use domain::access;
 use domain::field::FieldErrors;
@@ -149,42 +149,28 @@ struct FormPage {
     /// `None` when creating.
     id: Option<i64>,
     version: i32,
-    name: String,
-    country: String,
-    currency: String,
-    time_zone: String,
+    f: Filled,
+    /// The stored status in the page's language (edit page only).
     status: String,
-    realm: String,
-    suspension_policy: String,
-    suspension_target: String,
-    default_billing_type: String,
-    mobile_country: String,
     currency_locked: bool,
     can_edit: bool,
     can_delete: bool,
-    errors: Vec<(String, String)>,
     countries: Vec<(&'static str, &'static str)>,
     currencies: Vec<(&'static str, String)>,
     time_zones: Vec<&'static str>,
 }
 
+impl ShowsForm for FormPage {
+    fn filled(&mut self) -> &mut Filled {
+        &mut self.f
+    }
+
+    fn tr(&self) -> Tr {
+        self.ui.t
+    }
+}
+
 impl FormPage {
-    fn error(&self, field: &str) -> String {
-        ui::message_for(&self.errors, field)
-    }
-
-    fn is_country(&self, code: &str) -> bool {
-        self.country.eq_ignore_ascii_case(code)
-    }
-
-    fn is_currency(&self, code: &str) -> bool {
-        self.currency.eq_ignore_ascii_case(code)
-    }
-
-    fn is_mobile_country(&self, code: &str) -> bool {
-        self.mobile_country.eq_ignore_ascii_case(code)
-    }
-
     /// The suspension policies, as `(value, label)`.
     fn policies(&self) -> Vec<(&'static str, &'static str)> {
         ["reject", "pool", "address_list"]
@@ -206,20 +192,13 @@ impl FormPage {
             ui,
             id: None,
             version: 0,
-            name: String::new(),
-            country: String::new(),
-            currency: String::new(),
-            time_zone: String::new(),
+            f: Filled::new()
+                .with("suspension_policy", "reject")
+                .with("default_billing_type", "prepaid"),
             status: String::new(),
-            realm: String::new(),
-            suspension_policy: "reject".to_owned(),
-            suspension_target: String::new(),
-            default_billing_type: "prepaid".to_owned(),
-            mobile_country: String::new(),
             currency_locked: false,
             can_edit: true,
             can_delete: false,
-            errors: Vec::new(),
             countries: domain::locale::countries(),
             currencies: domain::locale::currencies(),
             time_zones: domain::locale::time_zones(),
@@ -228,49 +207,32 @@ impl FormPage {
 
     fn of(ui: Ui, tenant: &Tenant, can_edit: bool, can_delete: bool) -> Self {
         let t = ui.t;
+        let mobile_country = tenant
+            .mobile_country
+            .clone()
+            .unwrap_or_else(|| tenant.country.clone());
         Self {
             id: Some(tenant.id),
             version: tenant.version,
-            name: tenant.name.clone(),
-            country: tenant.country.clone(),
-            currency: tenant.currency.clone(),
-            time_zone: tenant.time_zone.clone(),
+            f: Filled::new()
+                .with("name", &tenant.name)
+                .with("country", &tenant.country)
+                .with("currency", &tenant.currency)
+                .with("time_zone", &tenant.time_zone)
+                .with("realm", store::tenant::realm(tenant))
+                .with("suspension_policy", &tenant.suspension_policy)
+                .with(
+                    "suspension_target",
+                    tenant.suspension_target.clone().unwrap_or_default(),
+                )
+                .with("default_billing_type", tenant.default_billing_type.code())
+                .with("mobile_country", mobile_country),
             status: status_name(t, tenant.status.get()).to_owned(),
-            realm: store::tenant::realm(tenant),
-            suspension_policy: tenant.suspension_policy.clone(),
-            suspension_target: tenant.suspension_target.clone().unwrap_or_default(),
-            default_billing_type: tenant.default_billing_type.code().to_owned(),
-            mobile_country: tenant
-                .mobile_country
-                .clone()
-                .unwrap_or_else(|| tenant.country.clone()),
             currency_locked: tenant.currency_locked,
             can_edit,
             can_delete,
             ..Self::blank(ui)
         }
-    }
-
-    /// Keeps what the user typed after a refused submit (a field the form did not send, such
-    /// as a locked currency, keeps its value).
-    fn refill(mut self, form: &FormData, errors: Vec<(String, String)>) -> Self {
-        for (field, value) in [
-            ("name", &mut self.name),
-            ("country", &mut self.country),
-            ("currency", &mut self.currency),
-            ("time_zone", &mut self.time_zone),
-            ("realm", &mut self.realm),
-            ("suspension_policy", &mut self.suspension_policy),
-            ("suspension_target", &mut self.suspension_target),
-            ("default_billing_type", &mut self.default_billing_type),
-            ("mobile_country", &mut self.mobile_country),
-        ] {
-            if let Some(typed) = form.get(field) {
-                typed.clone_into(value);
-            }
-        }
-        self.errors = errors;
-        self
     }
 }
 
@@ -294,7 +256,6 @@ async fn create(
         form,
     }: PanelForm,
 ) -> Response {
-    let ui = Ui::new(&user, Section::Tenants, &headers, "/panel/tenants/new");
     let parsed = NewTenant::parse(
         form.text("name"),
         form.text("country"),
@@ -318,15 +279,31 @@ async fn create(
     match result {
         Ok(tenant) => ui::redirect_with(&format!("/panel/tenants/{}", tenant.id), "flash.created"),
         Err(OpError::Invalid(errors)) => {
-            let messages = field_messages(ui.t, &errors);
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&FormPage::blank(ui).refill(&form, messages)),
-            )
-                .into_response()
+            let ui = Ui::new(&user, Section::Tenants, &headers, "/panel/tenants/new");
+            show_again(Ok(FormPage::blank(ui)), &user, &headers, &form, &errors)
         }
         Err(error) => ui::op_error(&user, &headers, &error),
     }
+}
+
+/// The page of tenant `id`, with what the caller may do to it.
+async fn edit_page(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    id: i64,
+) -> Result<FormPage, OpError> {
+    let tenant = ops::tenant::get(&state.ctx(), &user.actor, TenantId(id)).await?;
+    let facts = store::tenant::facts(&tenant);
+    let can_edit = facts.active && access::update_tenant(&user.actor, &facts).is_ok();
+    let can_delete = facts.active && access::delete_tenant(&user.actor, &facts).is_ok();
+    let here = format!("/panel/tenants/{id}");
+    Ok(FormPage::of(
+        Ui::new(user, Section::Tenants, headers, &here),
+        &tenant,
+        can_edit,
+        can_delete,
+    ))
 }
 
 async fn edit_form(
@@ -335,19 +312,8 @@ async fn edit_form(
     headers: HeaderMap,
     PageId(id): PageId,
 ) -> Response {
-    let here = format!("/panel/tenants/{id}");
-    match ops::tenant::get(&state.ctx(), &user.actor, TenantId(id)).await {
-        Ok(tenant) => {
-            let facts = store::tenant::facts(&tenant);
-            let can_edit = facts.active && access::update_tenant(&user.actor, &facts).is_ok();
-            let can_delete = facts.active && access::delete_tenant(&user.actor, &facts).is_ok();
-            render(&FormPage::of(
-                Ui::new(&user, Section::Tenants, &headers, &here),
-                &tenant,
-                can_edit,
-                can_delete,
-            ))
-        }
+    match edit_page(&state, &user, &headers, id).await {
+        Ok(page) => render(&page),
         Err(error) => ui::op_error(&user, &headers, &error),
     }
 }
@@ -383,19 +349,23 @@ async fn update(
     match result {
         Ok(_) => ui::redirect_with(&here, "flash.saved"),
         Err(OpError::VersionMismatch) => ui::redirect_with(&here, "flash.stale"),
-        Err(OpError::Invalid(errors)) => {
-            match ops::tenant::get(&state.ctx(), &user.actor, TenantId(id)).await {
-                Ok(tenant) => {
-                    let ui = Ui::new(&user, Section::Tenants, &headers, &here);
-                    let messages = field_messages(ui.t, &errors);
-                    let page = FormPage::of(ui, &tenant, true, false).refill(&form, messages);
-                    (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-                }
-                Err(error) => ui::op_error(&user, &headers, &error),
-            }
-        }
+        Err(OpError::Invalid(errors)) => refused(&state, &user, &headers, id, &form, &errors).await,
         Err(error) => ui::op_error(&user, &headers, &error),
     }
+}
+
+/// The edit page again, with what was typed (a field the form did not send, such as a
+/// locked currency, keeps its stored value) and why it was refused.
+async fn refused(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    id: i64,
+    form: &FormData,
+    errors: &FieldErrors,
+) -> Response {
+    let page = edit_page(state, user, headers, id).await;
+    show_again(page, user, headers, form, errors)
 }
 
 /// Both parts of a form parsed, or every mistake of both.
@@ -466,8 +436,10 @@ async fn delete(
         form: _,
     }: PanelForm,
 ) -> Response {
-    match ops::tenant::archive(&state.ctx(), &user.actor, user.author.clone(), TenantId(id)).await {
-        Ok(_) => ui::redirect_with("/panel/tenants", "flash.deleted"),
-        Err(error) => ui::op_error(&user, &headers, &error),
-    }
+    let result =
+        ops::tenant::archive(&state.ctx(), &user.actor, user.author.clone(), TenantId(id)).await;
+    form::archived(result, &user, &headers, "/panel/tenants", async |errors| {
+        refused(&state, &user, &headers, id, &FormData::default(), &errors).await
+    })
+    .await
 }

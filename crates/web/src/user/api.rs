@@ -1,4 +1,6 @@
-//! `/api/v1/users`: list, create, read, change and delete (archive) staff users.
+//! `/api/v1/users`: list, create, read, change and delete (archive) staff users; the API
+//! view of a stored user ([`UserOut`]) and the reading of its stored role level
+//! ([`stored_role`]), which the panel's user pages share.
 
 use axum::Json;
 use axum::extract::State;
@@ -22,6 +24,7 @@ use domain::access::{Permission, Role};
 use domain::field::FieldErrors;
 use domain::ids::{TenantId, UserId};
 use domain::user::{self as rules, Email, NewUser, Password, UserStatus};
+use ops::OpError;
 use store::user::{LIST, User, UserFilter};
 
 /// The routes of this module.
@@ -53,14 +56,29 @@ pub struct UserOut {
     updated_at: DateTime<Utc>,
 }
 
-impl UserOut {
-    /// The API view of a stored user.
-    pub fn from_model(u: &User) -> Self {
-        Self {
+/// The role a stored user holds. A level outside the role set is an internal error naming
+/// the user and the level: it is never taken for another role.
+pub fn stored_role(u: &User) -> Result<Role, OpError> {
+    Role::from_level(u.role).ok_or_else(|| {
+        let cause = format!(
+            "user {} holds role level {}, which is no role",
+            u.id, u.role
+        );
+        tracing::error!(user = u.id, level = u.role, "stored role level is no role");
+        OpError::Internal(cause)
+    })
+}
+
+impl TryFrom<&User> for UserOut {
+    type Error = OpError;
+
+    /// The API view of a stored user; refused when its role level is no role.
+    fn try_from(u: &User) -> Result<Self, OpError> {
+        Ok(Self {
             id: UserId(u.id),
             email: u.email.clone(),
             name: u.name.clone(),
-            role: Role::from_level(u.role).unwrap_or(Role::CardDistributor),
+            role: stored_role(u)?,
             tenant_id: u.tenant_id.map(TenantId),
             parent_id: u.parent_id.map(UserId),
             permissions: store::user::permissions(u).iter().collect(),
@@ -70,7 +88,7 @@ impl UserOut {
             last_login_at: u.last_login_at,
             created_at: u.created_at,
             updated_at: u.updated_at,
-        }
+        })
     }
 }
 
@@ -183,9 +201,8 @@ async fn list_users(
         search: query.q,
     };
     let users = ops::user::list(&state.ctx(), &caller.actor, &filter, &page).await?;
-    Ok(Json(ListResponse::from_page(users, |u| {
-        UserOut::from_model(&u)
-    })))
+    let users = ListResponse::try_from_page(users, |u| UserOut::try_from(&u))?;
+    Ok(Json(users))
 }
 
 /// Creates a staff user, as far as the caller's role allows.
@@ -209,10 +226,8 @@ async fn create_user(
         parent_id: body.parent_id.map(UserId),
     };
     let user = ops::user::create(&state.ctx(), &caller.actor, caller.author, input).await?;
-    Ok(with_etag(
-        user.version,
-        (StatusCode::CREATED, Json(UserOut::from_model(&user))),
-    ))
+    let out = UserOut::try_from(&user)?;
+    Ok(with_etag(user.version, (StatusCode::CREATED, Json(out))))
 }
 
 /// One user.
@@ -224,7 +239,7 @@ async fn get_user(
     Id(id): Id,
 ) -> Result<Response, ApiError> {
     let user = ops::user::get(&state.ctx(), &caller.actor, UserId(id)).await?;
-    Ok(with_etag(user.version, Json(UserOut::from_model(&user))))
+    Ok(with_etag(user.version, Json(UserOut::try_from(&user)?)))
 }
 
 /// Changes a user the caller manages: name, e-mail, password, status, permissions, parent.
@@ -281,7 +296,7 @@ async fn update_user(
         input,
     )
     .await?;
-    Ok(with_etag(user.version, Json(UserOut::from_model(&user))))
+    Ok(with_etag(user.version, Json(UserOut::try_from(&user)?)))
 }
 
 /// Deletes (archives) a user the caller manages; its children are reassigned first.
@@ -303,5 +318,5 @@ async fn delete_user(
         query.reassign_to.map(UserId),
     )
     .await?;
-    Ok(Json(UserOut::from_model(&user)))
+    Ok(Json(UserOut::try_from(&user)?))
 }

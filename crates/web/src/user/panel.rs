@@ -5,17 +5,18 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::i18n::Tr;
 use crate::page::fallback::PageId;
-use crate::page::form::PanelForm;
+use crate::page::form::{self, Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::lookup::Tenants;
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Pager, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
+use crate::user::api::stored_role;
 use domain::access::{self, Actor, Permission, Role};
 use domain::field::FieldErrors;
 use domain::ids::{TenantId, UserId};
@@ -57,16 +58,17 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    fn from_model(t: Tr, u: &User, tenants: &Tenants) -> Self {
-        Self {
+    /// The row of a stored user; refused when its role level is no role.
+    fn from_model(t: Tr, u: &User, tenants: &Tenants) -> Result<Self, OpError> {
+        Ok(Self {
             id: u.id,
             name: u.name.clone(),
             email: u.email.clone(),
-            role: Role::from_level(u.role).map_or("", |r| t.role(r)),
+            role: t.role(stored_role(u)?),
             tenant_id: u.tenant_id.map(|t| tenants.name(t)).unwrap_or_default(),
             status: t.t(&format!("status.{}", u.status.code())),
             totp: u.totp_enabled,
-        }
+        })
     }
 }
 
@@ -124,18 +126,19 @@ async fn list(
         search: query.q.clone().filter(|s| !s.is_empty()),
         ..Default::default()
     };
-    match ops::user::list(&state.ctx(), &user.actor, &filter, &page).await {
-        Ok(found) => {
-            let tenants = match Tenants::load(
-                &state,
-                &user.actor,
-                found.items.iter().filter_map(|u| u.tenant_id),
-            )
-            .await
-            {
-                Ok(tenants) => tenants,
-                Err(error) => return ui::op_error(&user, &headers, &error),
-            };
+    let result = async {
+        let found = ops::user::list(&state.ctx(), &user.actor, &filter, &page).await?;
+        let ids = found.items.iter().filter_map(|u| u.tenant_id);
+        let tenants = Tenants::load(&state, &user.actor, ids).await?;
+        let rows = found
+            .items
+            .iter()
+            .map(|u| UserRow::from_model(t, u, &tenants))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, OpError>((found, rows))
+    };
+    match result.await {
+        Ok((found, rows)) => {
             let role = query.role.unwrap_or_default();
             let status = query.status.unwrap_or_default();
             let q = query.q.unwrap_or_default();
@@ -151,11 +154,7 @@ async fn list(
             let pager = Pager::of_page(t, first, trail, cursor, &found, page.limit());
             render(&ListPage {
                 ui: Ui::new(&user, Section::Users, &headers, "/panel/users"),
-                rows: found
-                    .items
-                    .iter()
-                    .map(|u| UserRow::from_model(t, u, &tenants))
-                    .collect(),
+                rows,
                 total,
                 pager,
                 roles: Role::STAFF
@@ -183,14 +182,9 @@ struct FormPage {
     /// `None` when creating.
     id: Option<i64>,
     version: i32,
-    email: String,
-    name: String,
-    role: String,
-    role_name: String,
-    tenant_id: String,
-    parent_id: String,
-    status: String,
-    granted: Vec<String>,
+    f: Filled,
+    /// The role of the user being edited; `None` when creating.
+    role: Option<Role>,
     roles: Vec<(&'static str, &'static str)>,
     tenants: Vec<Choice>,
     parents: Vec<Choice>,
@@ -198,38 +192,36 @@ struct FormPage {
     reassign: Vec<Choice>,
     can_edit: bool,
     can_delete: bool,
-    errors: Vec<(String, String)>,
+}
+
+impl ShowsForm for FormPage {
+    const CHECKBOXES: &'static [&'static str] = &["permissions"];
+    const SECRETS: &'static [&'static str] = &["password"];
+
+    fn filled(&mut self) -> &mut Filled {
+        &mut self.f
+    }
+
+    fn tr(&self) -> Tr {
+        self.ui.t
+    }
 }
 
 impl FormPage {
-    fn error(&self, field: &str) -> String {
-        ui::message_for(&self.errors, field)
-    }
-
-    fn is_granted(&self, permission: &str) -> bool {
-        self.granted.iter().any(|g| g == permission)
-    }
-
-    fn is_role(&self, value: &str) -> bool {
-        self.role == value
-    }
-
-    fn is_tenant(&self, value: &str) -> bool {
-        self.tenant_id == value
-    }
-
-    fn is_parent(&self, value: &str) -> bool {
-        self.parent_id == value
+    /// The name of the edited user's role in the page's language.
+    fn role_name(&self) -> &'static str {
+        self.role.map_or("", |r| self.ui.t.role(r))
     }
 
     /// True when the user being edited takes permissions (Manager, Staff).
     fn takes_permissions(&self) -> bool {
-        Role::parse(&self.role).is_some_and(Role::takes_permissions)
+        self.role.is_some_and(Role::takes_permissions)
     }
 
     /// True when the user being edited hangs under a parent.
     fn takes_parent(&self) -> bool {
-        Role::parse(&self.role).is_some_and(|r| !access::parent_roles(r).is_empty())
+        self.role
+            .is_some_and(|r| !access::parent_roles(r).is_empty())
     }
 }
 
@@ -237,19 +229,19 @@ impl FormPage {
 /// grant.
 struct Choices {
     tenants: Vec<Choice>,
-    /// Active operators and sub-operators the actor sees.
-    parents: Vec<User>,
+    /// Active operators and sub-operators the actor sees, with their roles.
+    parents: Vec<(User, Role)>,
     permissions: Vec<(&'static str, &'static str)>,
 }
 
 impl Choices {
     /// `parents` that pass `keep`, as select choices.
-    fn parents(&self, t: Tr, keep: impl Fn(&User) -> bool) -> Vec<Choice> {
+    fn parents(&self, t: Tr, keep: impl Fn(&User, Role) -> bool) -> Vec<Choice> {
         self.parents
             .iter()
-            .filter(|u| keep(u))
-            .map(|u| {
-                let role = Role::from_level(u.role).map_or("", |r| t.role(r));
+            .filter(|(u, role)| keep(u, *role))
+            .map(|(u, role)| {
+                let role = t.role(*role);
                 (
                     u.id.to_string(),
                     format!("{} · {} · {role}", u.name, u.email),
@@ -279,11 +271,13 @@ async fn choices(state: &AppState, actor: &Actor, t: Tr) -> Result<Choices, OpEr
             status: Some(UserStatus::Active),
             ..Default::default()
         };
-        parents.extend(
-            ops::user::list(&state.ctx(), actor, &filter, &page)
-                .await?
-                .items,
-        );
+        for parent in ops::user::list(&state.ctx(), actor, &filter, &page)
+            .await?
+            .items
+        {
+            let role = stored_role(&parent)?;
+            parents.push((parent, role));
+        }
     }
     let permissions = Permission::ALL
         .into_iter()
@@ -308,22 +302,15 @@ async fn blank_form(
         ui: Ui::new(user, Section::Users, headers, "/panel/users/new"),
         id: None,
         version: 0,
-        email: String::new(),
-        name: String::new(),
-        role: String::new(),
-        role_name: String::new(),
-        tenant_id: String::new(),
-        parent_id: String::new(),
-        status: "active".to_owned(),
-        granted: Vec::new(),
+        f: Filled::new(),
+        role: None,
         roles: creatable_roles(&user.actor, t),
-        parents: choices.parents(t, |_| true),
+        parents: choices.parents(t, |_, _| true),
         tenants: choices.tenants,
         permissions: choices.permissions,
         reassign: Vec::new(),
         can_edit: true,
         can_delete: false,
-        errors: Vec::new(),
     })
 }
 
@@ -349,13 +336,12 @@ async fn create(
         form,
     }: PanelForm,
 ) -> Response {
-    let permissions = form.all("permissions");
     let parsed = NewUser::parse(
         form.text("email"),
         form.text("password"),
         form.text("name"),
         form.text("role"),
-        &permissions,
+        &form.all("permissions"),
     );
     let result = match parsed {
         Ok(new) => {
@@ -370,19 +356,10 @@ async fn create(
     };
     match result {
         Ok(created) => ui::redirect_with(&format!("/panel/users/{}", created.id), "flash.created"),
-        Err(OpError::Invalid(errors)) => match blank_form(&state, &user, &headers).await {
-            Ok(mut page) => {
-                page.errors = field_messages(page.ui.t, &errors);
-                page.email = form.text("email").to_owned();
-                page.name = form.text("name").to_owned();
-                page.role = form.text("role").to_owned();
-                page.tenant_id = form.text("tenant_id").to_owned();
-                page.parent_id = form.text("parent_id").to_owned();
-                page.granted = permissions;
-                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-            }
-            Err(error) => ui::op_error(&user, &headers, &error),
-        },
+        Err(OpError::Invalid(errors)) => {
+            let page = blank_form(&state, &user, &headers).await;
+            show_again(page, &user, &headers, &form, &errors)
+        }
         Err(error) => ui::op_error(&user, &headers, &error),
     }
 }
@@ -395,6 +372,7 @@ async fn edit_page(
 ) -> Result<FormPage, OpError> {
     let t = Tr { lang: user.lang };
     let target = ops::user::get(&state.ctx(), &user.actor, UserId(id)).await?;
+    let role = stored_role(&target)?;
     let facts = store::user::facts(&target)?;
     let status = target.status.get();
     let manageable =
@@ -402,30 +380,30 @@ async fn edit_page(
     let choices = choices(state, &user.actor, t).await?;
     // Only users of its tenant fit: as its parent, those of a role it may hang under; as the
     // new parent of its children, anyone but itself and those children.
-    let parents = choices.parents(t, |u| {
+    let parents = choices.parents(t, |u, parent_role| {
         u.id != id
             && u.tenant_id == target.tenant_id
-            && Role::from_level(u.role)
-                .is_some_and(|r| access::parent_roles(facts.role).contains(&r))
+            && access::parent_roles(role).contains(&parent_role)
     });
-    let reassign = choices.parents(t, |u| {
+    let reassign = choices.parents(t, |u, _| {
         u.id != id && u.tenant_id == target.tenant_id && u.parent_id != Some(id)
     });
+    let granted = store::user::permissions(&target);
     Ok(FormPage {
         ui: Ui::new(user, Section::Users, headers, &format!("/panel/users/{id}")),
         id: Some(id),
         version: target.version,
-        email: target.email.clone(),
-        name: target.name.clone(),
-        role: facts.role.as_str().to_owned(),
-        role_name: t.role(facts.role).to_owned(),
-        tenant_id: target.tenant_id.map(|t| t.to_string()).unwrap_or_default(),
-        parent_id: target.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-        status: status.as_str().to_owned(),
-        granted: store::user::permissions(&target)
-            .iter()
-            .map(|p| p.as_str().to_owned())
-            .collect(),
+        f: Filled::new()
+            .with("email", &target.email)
+            .with("name", &target.name)
+            .with("role", role.as_str())
+            .with(
+                "parent_id",
+                target.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+            )
+            .with("status", status.as_str())
+            .with_all("permissions", granted.iter().map(Permission::as_str)),
+        role: Some(role),
         roles: Vec::new(),
         tenants: choices.tenants,
         parents,
@@ -433,7 +411,6 @@ async fn edit_page(
         reassign,
         can_edit: manageable,
         can_delete: manageable,
-        errors: Vec::new(),
     })
 }
 
@@ -461,7 +438,6 @@ async fn update(
     let here = format!("/panel/users/{id}");
     let mut errors = FieldErrors::new();
     let target_role = form.get("role").and_then(Role::parse);
-    let permissions: Vec<String> = form.all("permissions");
     let input = ops::user::UpdateUser {
         name: errors.take(rules::parse_name(form.text("name"))),
         email: errors.take(Email::parse(form.text("email"))),
@@ -479,7 +455,7 @@ async fn update(
             }
         },
         permissions: if target_role.is_some_and(Role::takes_permissions) {
-            errors.take(rules::parse_permissions(&permissions))
+            errors.take(rules::parse_permissions(&form.all("permissions")))
         } else {
             None
         },
@@ -507,18 +483,22 @@ async fn update(
     match result {
         Ok(()) => ui::redirect_with(&here, "flash.saved"),
         Err(OpError::VersionMismatch) => ui::redirect_with(&here, "flash.stale"),
-        Err(OpError::Invalid(errors)) => match edit_page(&state, &user, &headers, id).await {
-            Ok(mut page) => {
-                page.errors = field_messages(page.ui.t, &errors);
-                page.name = form.text("name").to_owned();
-                page.email = form.text("email").to_owned();
-                page.granted = permissions;
-                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-            }
-            Err(error) => ui::op_error(&user, &headers, &error),
-        },
+        Err(OpError::Invalid(errors)) => refused(&state, &user, &headers, id, &form, &errors).await,
         Err(error) => ui::op_error(&user, &headers, &error),
     }
+}
+
+/// The edit page again, with what was typed (never the password) and why it was refused.
+async fn refused(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    id: i64,
+    form: &FormData,
+    errors: &FieldErrors,
+) -> Response {
+    let page = edit_page(state, user, headers, id).await;
+    show_again(page, user, headers, form, errors)
 }
 
 async fn delete(
@@ -531,23 +511,11 @@ async fn delete(
     }: PanelForm,
 ) -> Response {
     let reassign_to = parse_id(form.opt("reassign_to")).map(UserId);
-    match ops::user::archive(
-        &state.ctx(),
-        &user.actor,
-        user.author.clone(),
-        UserId(id),
-        reassign_to,
-    )
+    let author = user.author.clone();
+    let result =
+        ops::user::archive(&state.ctx(), &user.actor, author, UserId(id), reassign_to).await;
+    form::archived(result, &user, &headers, "/panel/users", async |errors| {
+        refused(&state, &user, &headers, id, &FormData::default(), &errors).await
+    })
     .await
-    {
-        Ok(_) => ui::redirect_with("/panel/users", "flash.deleted"),
-        Err(OpError::Invalid(errors)) => match edit_page(&state, &user, &headers, id).await {
-            Ok(mut page) => {
-                page.errors = field_messages(page.ui.t, &errors);
-                (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-            }
-            Err(error) => ui::op_error(&user, &headers, &error),
-        },
-        Err(error) => ui::op_error(&user, &headers, &error),
-    }
 }
