@@ -116,8 +116,12 @@ pub struct UserChanges {
 
 /// The user's role.
 pub fn role(user: &User) -> StoreResult<Role> {
-    Role::from_level(user.role)
-        .ok_or_else(|| StoreError::Corrupt(format!("role level {}", user.role)))
+    Role::from_level(user.role).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "user {} holds role level {}, which is no role",
+            user.id, user.role
+        ))
+    })
 }
 
 /// The user's granted permissions.

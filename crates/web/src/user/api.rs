@@ -1,6 +1,5 @@
-//! `/api/v1/users`: list, create, read, change and delete (archive) staff users; the API
-//! view of a stored user ([`UserOut`]) and the reading of its stored role level
-//! ([`stored_role`]), which the panel's user pages share.
+//! `/api/v1/users`: list, create, read, change and delete (archive) staff users, and the
+//! API view of a stored user ([`UserOut`]).
 
 use axum::Json;
 use axum::extract::State;
@@ -56,19 +55,6 @@ pub struct UserOut {
     updated_at: DateTime<Utc>,
 }
 
-/// The role a stored user holds. A level outside the role set is an internal error naming
-/// the user and the level: it is never taken for another role.
-pub fn stored_role(u: &User) -> Result<Role, OpError> {
-    Role::from_level(u.role).ok_or_else(|| {
-        let cause = format!(
-            "user {} holds role level {}, which is no role",
-            u.id, u.role
-        );
-        tracing::error!(user = u.id, level = u.role, "stored role level is no role");
-        OpError::Internal(cause)
-    })
-}
-
 impl TryFrom<&User> for UserOut {
     type Error = OpError;
 
@@ -78,7 +64,7 @@ impl TryFrom<&User> for UserOut {
             id: UserId(u.id),
             email: u.email.clone(),
             name: u.name.clone(),
-            role: stored_role(u)?,
+            role: store::user::role(u)?,
             tenant_id: u.tenant_id.map(TenantId),
             parent_id: u.parent_id.map(UserId),
             permissions: store::user::permissions(u).iter().collect(),

@@ -16,7 +16,6 @@ use crate::page::lookup::Tenants;
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
-use crate::user::api::stored_role;
 use domain::access::{self, Actor, Permission, Role};
 use domain::field::FieldErrors;
 use domain::ids::{TenantId, UserId};
@@ -64,7 +63,7 @@ impl UserRow {
             id: u.id,
             name: u.name.clone(),
             email: u.email.clone(),
-            role: t.role(stored_role(u)?),
+            role: t.role(store::user::role(u)?),
             tenant_id: u.tenant_id.map(|t| tenants.name(t)).unwrap_or_default(),
             status: t.t(&format!("status.{}", u.status.code())),
             totp: u.totp_enabled,
@@ -275,7 +274,7 @@ async fn choices(state: &AppState, actor: &Actor, t: Tr) -> Result<Choices, OpEr
             .await?
             .items
         {
-            let role = stored_role(&parent)?;
+            let role = store::user::role(&parent)?;
             parents.push((parent, role));
         }
     }
@@ -372,7 +371,7 @@ async fn edit_page(
 ) -> Result<FormPage, OpError> {
     let t = Tr { lang: user.lang };
     let target = ops::user::get(&state.ctx(), &user.actor, UserId(id)).await?;
-    let role = stored_role(&target)?;
+    let role = store::user::role(&target)?;
     let facts = store::user::facts(&target)?;
     let status = target.status.get();
     let manageable =
