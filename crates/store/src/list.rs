@@ -200,8 +200,10 @@ where
 pub struct PagePlan<E: EntityTrait> {
     /// The select, with the caller's scope and filters.
     pub select: Select<E>,
-    /// Sort the rows the filters find rather than walk the sort column's index (SQLite):
-    /// the order and the cursor's range are written as `+column`, which no index serves.
+    /// Sort the rows the filters find rather than walk the sort column's index: the order
+    /// and the cursor's range are written as `+column`, which no index serves, and the
+    /// page's ids are sorted first, from the entries of the index the filters use, its rows
+    /// then read by id (no other matching row is read).
     pub sort_found_rows: bool,
     /// SQLite: the index the query must use (`INDEXED BY`).
     pub index: Option<&'static str>,
@@ -354,11 +356,19 @@ where
         if let Some(after) = after {
             page = page.filter(after);
         }
-        indexed_by(
-            sorted(page).limit(request.limit + 1).build(backend),
-            table,
-            index,
-        )
+        let page = sorted(page).limit(request.limit + 1);
+        if sort_found_rows {
+            // Every match is sorted: the page's ids first, from the index entries the
+            // filters are checked on, then only the page's rows, by id.
+            let ids = page.select_only().column(spec.id).build(backend);
+            let ids = conn.query_all_raw(indexed_by(ids, table, index)).await?;
+            let ids = ids
+                .iter()
+                .map(|row| row.try_get_by_index::<i64>(0).map_err(StoreError::from))
+                .collect::<StoreResult<Vec<i64>>>()?;
+            return rows_in_order(conn, spec, ids).await;
+        }
+        indexed_by(page.build(backend), table, index)
     };
     Ok(Rows(E::find().from_raw_sql(statement).all(conn).await?))
 }
@@ -452,6 +462,20 @@ where
         })
         .take(usize::try_from(request.limit + 1).unwrap_or(usize::MAX))
         .collect();
+    rows_in_order(conn, spec, wanted).await
+}
+
+/// The rows of `wanted` (ids), in that order.
+async fn rows_in_order<E, C>(
+    conn: &C,
+    spec: &ListSpec<E>,
+    wanted: Vec<i64>,
+) -> StoreResult<Rows<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: ModelTrait<Entity = E> + Sync,
+    C: ConnectionTrait,
+{
     if wanted.is_empty() {
         return Ok(Rows(Vec::new()));
     }
@@ -467,19 +491,16 @@ where
     Ok(Rows(rows))
 }
 
-/// `plan`'s query reading the ids it matches, up to one past the cap, on its index.
+/// `select`'s query reading the ids it matches, up to `upto`, on `index` (SQLite).
 fn capped_ids<E: EntityTrait>(
-    plan: &PagePlan<E>,
+    select: &Select<E>,
+    index: Option<&str>,
     id: E::Column,
+    upto: u64,
     backend: DatabaseBackend,
 ) -> Statement {
-    let inner = plan
-        .select
-        .clone()
-        .select_only()
-        .column(id)
-        .limit(TOTAL_CAP + 1);
-    indexed_by(inner.build(backend), E::default().table_name(), plan.index)
+    let inner = select.clone().select_only().column(id).limit(upto);
+    indexed_by(inner.build(backend), E::default().table_name(), index)
 }
 
 /// How many rows `plan` matches, up to one past the cap (so that the caller knows the
@@ -490,8 +511,24 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    count_upto(conn, &plan.select, plan.index, id, TOTAL_CAP + 1).await
+}
+
+/// How many rows `select` matches, counted in the engine up to `upto` and no further (on
+/// `index`, SQLite): a probe of how far a range reaches, at most `upto` entries read.
+pub async fn count_upto<E, C>(
+    conn: &C,
+    select: &Select<E>,
+    index: Option<&str>,
+    id: E::Column,
+    upto: u64,
+) -> StoreResult<u64>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
     let backend = conn.get_database_backend();
-    let ids = capped_ids(plan, id, backend);
+    let ids = capped_ids(select, index, id, upto, backend);
     let statement = Statement::from_sql_and_values(
         backend,
         format!("SELECT COUNT(*) FROM ({}) AS capped", ids.sql),
@@ -512,7 +549,13 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    let statement = capped_ids(plan, id, conn.get_database_backend());
+    let statement = capped_ids(
+        &plan.select,
+        plan.index,
+        id,
+        TOTAL_CAP + 1,
+        conn.get_database_backend(),
+    );
     let rows = conn.query_all_raw(statement).await?;
     rows.iter()
         .map(|row| row.try_get_by_index::<i64>(0).map_err(StoreError::from))

@@ -10,11 +10,15 @@
 //! statistics go stale; neither may decide a list that must answer in milliseconds. The
 //! rules, from the filters and the capped total alone:
 //!
-//! - the total is counted through a narrow search's ids, else through a selective filter's
-//!   covering index when there is one (package, router, zone, owner, address, MAC, the
-//!   caller's subtree), else through the status
-//!   index with each unfiltered enumerated column spelled as an `IN` of all its values, so
-//!   that any combination is a few ranges of that index, read from index entries alone;
+//! - the total is counted through a narrow search's ids, else through the address or MAC
+//!   index, else through the covering index of the candidate whose ranges hold the fewest
+//!   entries: the status index (with each unfiltered enumerated column spelled as an `IN`
+//!   of all its values, so that any combination is a few ranges of it) and each selective
+//!   filter's (package, router, zone, owner, the caller's subtree). With one candidate it
+//!   is that one; with more, a probe counts each one's entries up to a small limit
+//!   ([`PROBE`]), so that a day's expiries inside a reseller of a third of the table are
+//!   read from the status index, and a small package inside that reseller from the
+//!   package's. Either way every other filter is checked on the index entries;
 //! - the search box is first read from its own indexes (up to the cap): a narrow search
 //!   is a list of ids, given as values, which drives the query (at most that many lookups,
 //!   where another selective filter's range may hold a third of the table), and a wide one
@@ -24,7 +28,9 @@
 //!   operator, `sub_operator_id` for a sub-operator; the scope says which), which that
 //!   column's index serves;
 //! - when the total stays under the cap, the page sorts the rows the same path finds (sorted
-//!   by id, it is a slice of the ids the count read);
+//!   by id, it is a slice of the ids the count read): their ids and sort keys from the index
+//!   entries (on PostgreSQL the covering indexes carry the id, the name and the creation
+//!   time, `m20261206_000010_list_ids`), then only the page's rows by id;
 //! - when it reaches the cap, matching rows are dense, and the page walks the sort order:
 //!   at most [`crate::list::WALK`] rows of it, written as a subquery with that limit so that
 //!   the engine must walk the sort column's index, and a walk through rows the filters
@@ -165,12 +171,17 @@ pub struct CustomerFilter {
 /// The way a customer-list query reaches its rows (see the module header).
 #[derive(Debug, Clone, Copy)]
 enum Path {
-    /// Through a selective filter's covering index; the tenant, archive, status, billing,
-    /// connection and expiry columns are checked on the index entry, never planned on (the
-    /// tenant kept visible for the address and MAC indexes, which lead with it).
+    /// Through a selective filter's covering index, the planner choosing among them; the
+    /// tenant, archive, status, billing, connection and expiry columns are checked on the
+    /// index entry, never planned on (the tenant kept visible for the address and MAC
+    /// indexes, which lead with it).
     Selective { tenant_visible: bool },
+    /// Through the covering index of the selective filter a probe found narrowest
+    /// ([`Driver`]): every other column is checked on the index entry.
+    Driven(Driver),
     /// Through the status index `(tenant, status, billing type, connection type, expiry, ...)`,
-    /// its enumerated columns spelled as `IN` of every value when not filtered.
+    /// its enumerated columns spelled as `IN` of every value when not filtered; the
+    /// selective filters (a reseller's subtree included) are checked on the index entry.
     Status,
     /// Through a narrow search's ids, looked up one by one: every other column is checked
     /// on the row.
@@ -178,6 +189,60 @@ enum Path {
     /// Through the sort column's index: every other column is checked on the row.
     SortOrder(Column),
 }
+
+/// A selective filter whose covering index can drive the query.
+#[derive(Debug, Clone, Copy)]
+enum Driver {
+    Package,
+    Router,
+    Zone,
+    /// The owner filter: the operator's index or the sub-operator's.
+    Owner,
+    /// The caller's subtree.
+    Subtree(Reseller),
+}
+
+impl Driver {
+    /// Whether the driver's index is reached through `column`.
+    fn leads(self, column: Column) -> bool {
+        let leading: &[Column] = match self {
+            Driver::Package => &[Column::PackageId],
+            Driver::Router => &[Column::RouterId],
+            Driver::Zone => &[Column::ZoneId],
+            Driver::Owner => &[Column::OperatorId, Column::SubOperatorId],
+            Driver::Subtree(Reseller::Operator) => &[Column::OperatorId],
+            Driver::Subtree(Reseller::SubOperator) => &[Column::SubOperatorId],
+        };
+        leading.iter().any(|c| c.as_str() == column.as_str())
+    }
+
+    /// The index SQLite is told to use (`m20261205_000009_list_access`); none for the
+    /// owner filter, which is two indexes.
+    fn index(self) -> Option<&'static str> {
+        match self {
+            Driver::Package => Some("customer_by_package_idx"),
+            Driver::Router => Some("customer_by_router_idx"),
+            Driver::Zone => Some("customer_by_zone_idx"),
+            Driver::Owner => None,
+            Driver::Subtree(Reseller::Operator) => Some("customer_by_operator_idx"),
+            Driver::Subtree(Reseller::SubOperator) => Some("customer_by_sub_operator_idx"),
+        }
+    }
+}
+
+/// The columns only a selective filter's index leads with: hidden on the status path.
+const SELECTIVE: [Column; 7] = [
+    Column::PackageId,
+    Column::RouterId,
+    Column::ZoneId,
+    Column::OperatorId,
+    Column::SubOperatorId,
+    Column::StaticIp,
+    Column::Mac,
+];
+
+/// Index entries a probe of an access path's ranges reads at most (see [`choose`]).
+const PROBE: u64 = 2_000;
 
 /// A path on an engine: how its terms are written.
 #[derive(Debug, Clone, Copy)]
@@ -190,7 +255,8 @@ impl Access {
     /// Whether `column` is kept out of the planner's reach on this path.
     fn hides(self, column: Column) -> bool {
         match self.path {
-            Path::Status => false,
+            Path::Status => SELECTIVE.iter().any(|c| c.as_str() == column.as_str()),
+            Path::Driven(driver) => !driver.leads(column),
             Path::Selective { tenant_visible } => match column {
                 Column::TenantId => !tenant_visible,
                 Column::ArchivedAt
@@ -505,32 +571,25 @@ pub async fn list<C: ConnectionTrait>(
         Some(search) => Some(search_terms(conn, search, filter.tenant_id).await?),
         None => None,
     };
-    // A narrow search always reaches its rows by id: at most TOTAL_CAP lookups, where a
-    // selective filter's range may hold a third of the table (a big reseller's subtree),
-    // and on PostgreSQL, whose index entries do not hold the id, checking the id in such a
-    // range would visit every row of it.
-    let narrowed = filter.package_id.is_some()
-        || filter.router_id.is_some()
-        || filter.zone_id.is_some()
-        || !filter.zone_ids.is_empty()
-        || filter.owner_id.is_some()
-        || filter.ip.is_some()
-        || filter.mac.is_some()
-        || matches!(scope.get(), Scope::Subtree { .. });
-    let filtered = if matches!(search, Some(SearchTerms::Ids(_))) {
-        Path::Ids
-    } else if narrowed {
-        Path::Selective {
-            tenant_visible: filter.ip.is_some() || filter.mac.is_some(),
-        }
-    } else {
-        Path::Status
-    };
     let query = Request {
         scope,
         filter,
         search: search.as_ref(),
         sort_is_expiry,
+    };
+    // A narrow search always reaches its rows by id: at most TOTAL_CAP lookups, where a
+    // selective filter's range may hold a third of the table (a big reseller's subtree),
+    // and on PostgreSQL, whose index entries do not hold the id, checking the id in such a
+    // range would visit every row of it. An address or a MAC is narrower than any other
+    // filter.
+    let filtered = if matches!(search, Some(SearchTerms::Ids(_))) {
+        Path::Ids
+    } else if filter.ip.is_some() || filter.mac.is_some() {
+        Path::Selective {
+            tenant_visible: true,
+        }
+    } else {
+        query.choose(conn).await?
     };
     let sort = LIST
         .sorts
@@ -540,8 +599,12 @@ pub async fn list<C: ConnectionTrait>(
     let plan = |path: Path, sort_found_rows: bool| PagePlan {
         select: query.select(Access { path, backend }),
         sort_found_rows,
-        index: (matches!(path, Path::Status) && backend == DatabaseBackend::Sqlite)
-            .then_some(STATUS_INDEX),
+        index: match path {
+            _ if backend != DatabaseBackend::Sqlite => None,
+            Path::Status => Some(STATUS_INDEX),
+            Path::Driven(driver) => driver.index(),
+            _ => None,
+        },
         // Sorted by expiry, the list holds only customers with one: so does the walk.
         walk: matches!(path, Path::SortOrder(_)).then(|| {
             let mut walked = Condition::all();
@@ -576,6 +639,164 @@ struct Request<'a> {
 }
 
 impl Request<'_> {
+    /// The selective filters whose indexes could drive the query.
+    fn drivers(&self) -> Vec<Driver> {
+        let filter = self.filter;
+        let mut drivers = Vec::new();
+        if filter.package_id.is_some() {
+            drivers.push(Driver::Package);
+        }
+        if filter.router_id.is_some() {
+            drivers.push(Driver::Router);
+        }
+        if filter.zone_id.is_some() || !filter.zone_ids.is_empty() {
+            drivers.push(Driver::Zone);
+        }
+        if filter.owner_id.is_some() {
+            drivers.push(Driver::Owner);
+        }
+        if let Scope::Subtree { reseller, .. } = self.scope.get() {
+            drivers.push(Driver::Subtree(reseller));
+        }
+        drivers
+    }
+
+    /// Whether the status index narrows the query beyond the tenant.
+    fn status_narrows(&self) -> bool {
+        let filter = self.filter;
+        filter.status.is_some()
+            || filter.billing_type.is_some()
+            || filter.connection_type.is_some()
+            || filter.expires_before.is_some()
+            || filter.expires_after.is_some()
+    }
+
+    /// The access path for the filters. With one candidate index (the status index, or a
+    /// selective filter's) it is that one. With more, each candidate's ranges are probed in
+    /// turn, counting their index entries up to [`PROBE`] (then up to the fewest found so
+    /// far), and the query takes the candidate with the fewest: a status narrowed to a day
+    /// inside a reseller of 340 000 customers is a few hundred entries of the status index,
+    /// whatever the planner believes of either. When every candidate reaches the probe's
+    /// limit, the planner chooses among the selective filters' indexes.
+    async fn choose<C: ConnectionTrait>(&self, conn: &C) -> StoreResult<Path> {
+        let drivers = self.drivers();
+        let status = self.status_narrows();
+        let fallback = if drivers.is_empty() {
+            Path::Status
+        } else {
+            Path::Selective {
+                tenant_visible: false,
+            }
+        };
+        if drivers.len() + usize::from(status) < 2 {
+            return Ok(match drivers.as_slice() {
+                [driver] => Path::Driven(*driver),
+                _ => fallback,
+            });
+        }
+        let backend = conn.get_database_backend();
+        let mut candidates = Vec::new();
+        if status {
+            let index = (backend == DatabaseBackend::Sqlite).then_some(STATUS_INDEX);
+            candidates.push((Path::Status, self.status_terms(), index));
+        }
+        for driver in drivers {
+            let index = driver
+                .index()
+                .filter(|_| backend == DatabaseBackend::Sqlite);
+            candidates.push((Path::Driven(driver), self.driver_terms(driver), index));
+        }
+        let mut chosen = fallback;
+        let mut upto = PROBE;
+        for (path, terms, index) in candidates {
+            let select = Entity::find().filter(terms);
+            let entries = crate::list::count_upto(conn, &select, index, Column::Id, upto).await?;
+            if entries < upto {
+                chosen = path;
+                if entries == 0 {
+                    break;
+                }
+                upto = entries;
+            }
+        }
+        Ok(chosen)
+    }
+
+    /// The ranges of the status index the filters reach: the tenant (or every tenant's),
+    /// then the enumerated columns and the expiry.
+    fn status_terms(&self) -> Condition {
+        let filter = self.filter;
+        let a = Access {
+            path: Path::Status,
+            backend: DatabaseBackend::Sqlite,
+        };
+        let tenant = match (self.scope.get(), filter.tenant_id) {
+            (Scope::Subtree { tenant, .. } | Scope::Tenant(tenant), _) => {
+                Column::TenantId.eq(tenant.0)
+            }
+            (Scope::All, Some(tenant)) => Column::TenantId.eq(tenant.0),
+            (Scope::All, None) => Column::TenantId.in_subquery(
+                Query::select()
+                    .column(crate::entity::tenant::Column::Id)
+                    .from(crate::entity::tenant::Entity)
+                    .to_owned(),
+            ),
+            (Scope::OwnedTenants(_) | Scope::Only(_), _) => {
+                Condition::all().add(scope::customers(self.scope)).into()
+            }
+        };
+        let mut terms = Condition::all().add(tenant).add(self.status_ranges());
+        if let Some(status) = filter.status {
+            terms = terms.add(status_condition(status, filter, a));
+        }
+        if let Some(v) = filter.connection_type {
+            terms = terms.add(Column::ConnectionType.eq(v.as_str()));
+        }
+        if let Some(v) = filter.billing_type {
+            terms = terms.add(Column::BillingType.eq(v.as_str()));
+        }
+        if let Some(v) = filter.expires_before {
+            terms = terms.add(Column::ExpiresAt.lt(v));
+        }
+        if let Some(v) = filter.expires_after {
+            terms = terms.add(Column::ExpiresAt.gte(v));
+        }
+        terms
+    }
+
+    /// The range of `driver`'s index the filters reach.
+    fn driver_terms(&self, driver: Driver) -> Condition {
+        let filter = self.filter;
+        let equal = |column: Column, value: Option<i64>| {
+            Condition::all().add(column.eq(value.unwrap_or_default()))
+        };
+        match driver {
+            Driver::Package => equal(Column::PackageId, filter.package_id),
+            Driver::Router => equal(Column::RouterId, filter.router_id),
+            Driver::Zone if !filter.zone_ids.is_empty() => {
+                Condition::all().add(Column::ZoneId.is_in(filter.zone_ids.clone()))
+            }
+            Driver::Zone => equal(Column::ZoneId, filter.zone_id),
+            Driver::Owner => {
+                let owner = filter.owner_id.map_or(0, |o| o.0);
+                Condition::any()
+                    .add(Column::OperatorId.eq(owner))
+                    .add(Column::SubOperatorId.eq(owner))
+            }
+            Driver::Subtree(reseller) => {
+                let root = match self.scope.get() {
+                    Scope::Subtree { root, .. } => root.0,
+                    _ => 0,
+                };
+                let column = match reseller {
+                    Reseller::Operator => Column::OperatorId,
+                    Reseller::SubOperator => Column::SubOperatorId,
+                };
+                Condition::all().add(column.eq(root))
+            }
+        }
+    }
+
     fn select(&self, a: Access) -> Select<Entity> {
         let filter = self.filter;
         let mut select = Entity::find()

@@ -24,7 +24,7 @@ const CARRIED: &str = "tenant_id, status, billing_type, connection_type, expires
                        operator_id, sub_operator_id, archived_at";
 /// The search box's prefix columns, carried last by every covering index: a search that
 /// matches too many customers to list by id is checked on the entries, not on the rows.
-const SEARCHED: &str = "username_key, mobile, mac, static_ip";
+pub(super) const SEARCHED: &str = "username_key, mobile, mac, static_ip";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -51,37 +51,7 @@ impl MigrationTrait for Migration {
              DROP INDEX IF EXISTS customer_package_live_idx;",
         )
         .await?;
-        let covering = [
-            (
-                "status",
-                "tenant_id, status, billing_type, connection_type, expires_at, \
-                        package_id, router_id, zone_id, operator_id, sub_operator_id, \
-                        archived_at",
-            ),
-            (
-                "package",
-                &format!("package_id, router_id, zone_id, {CARRIED}"),
-            ),
-            (
-                "router",
-                &format!("router_id, zone_id, package_id, {CARRIED}"),
-            ),
-            (
-                "zone",
-                &format!("zone_id, package_id, router_id, {CARRIED}"),
-            ),
-            (
-                "operator",
-                "operator_id, package_id, router_id, zone_id, tenant_id, status, \
-                 billing_type, connection_type, expires_at, sub_operator_id, archived_at",
-            ),
-            (
-                "sub_operator",
-                "sub_operator_id, package_id, router_id, zone_id, tenant_id, status, \
-                 billing_type, connection_type, expires_at, operator_id, archived_at",
-            ),
-        ];
-        for (name, columns) in covering {
+        for (name, columns) in covering() {
             conn.execute_unprepared(&format!(
                 "CREATE INDEX customer_by_{name}_idx ON customer ({columns}, {SEARCHED})"
             ))
@@ -89,4 +59,37 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// The covering indexes, by name (`customer_by_{name}_idx`) and columns.
+pub(super) fn covering() -> [(&'static str, String); 6] {
+    [
+        (
+            "status",
+            "tenant_id, status, billing_type, connection_type, expires_at, \
+             package_id, router_id, zone_id, operator_id, sub_operator_id, archived_at"
+                .to_owned(),
+        ),
+        (
+            "package",
+            format!("package_id, router_id, zone_id, {CARRIED}"),
+        ),
+        (
+            "router",
+            format!("router_id, zone_id, package_id, {CARRIED}"),
+        ),
+        ("zone", format!("zone_id, package_id, router_id, {CARRIED}")),
+        (
+            "operator",
+            "operator_id, package_id, router_id, zone_id, tenant_id, status, \
+             billing_type, connection_type, expires_at, sub_operator_id, archived_at"
+                .to_owned(),
+        ),
+        (
+            "sub_operator",
+            "sub_operator_id, package_id, router_id, zone_id, tenant_id, status, \
+             billing_type, connection_type, expires_at, operator_id, archived_at"
+                .to_owned(),
+        ),
+    ]
 }

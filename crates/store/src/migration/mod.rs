@@ -16,6 +16,7 @@ mod m20261204_000006_job_uploads;
 mod m20261204_000007_search_indexes;
 mod m20261204_000008_router_tls;
 mod m20261205_000009_list_access;
+mod m20261206_000010_list_ids;
 
 /// The migration list.
 #[derive(Debug)]
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_search_indexes::Migration),
             Box::new(m20261204_000008_router_tls::Migration),
             Box::new(m20261205_000009_list_access::Migration),
+            Box::new(m20261206_000010_list_ids::Migration),
         ]
     }
 }
