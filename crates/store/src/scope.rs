@@ -123,11 +123,18 @@ pub fn customers(scope: &CustomerScope) -> Condition {
             reseller,
         } => Condition::all()
             .add(Column::TenantId.eq(tenant.0))
-            .add(match reseller {
-                Reseller::Operator => Column::OperatorId.eq(root.0),
-                Reseller::SubOperator => Column::SubOperatorId.eq(root.0),
-            }),
+            .add(subtree_column(reseller).eq(root.0)),
         other => tenant_rows(other, Column::TenantId),
+    }
+}
+
+/// The one customer column that holds a reseller's subtree: `operator_id` for an operator
+/// (whose sub-operators' customers carry it too), `sub_operator_id` for a sub-operator.
+pub fn subtree_column(reseller: Reseller) -> crate::entity::customer::Column {
+    use crate::entity::customer::Column;
+    match reseller {
+        Reseller::Operator => Column::OperatorId,
+        Reseller::SubOperator => Column::SubOperatorId,
     }
 }
 

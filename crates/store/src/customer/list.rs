@@ -36,10 +36,10 @@
 //!   the engine must walk the sort column's index, and a walk through rows the filters
 //!   mostly refuse (a filter correlated with the order) gives up for the path above.
 
+mod search;
+
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait as _, LikeExpr, Query, SelectStatement, UnionType,
-};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic as _,
     QueryFilter, Select,
@@ -48,12 +48,13 @@ use sea_orm::{
 use super::Customer;
 use crate::entity::customer::{Column, Entity};
 use crate::error::StoreResult;
-use crate::list::{ListSpec, Page, PagePlan, PageRequest, SortColumn, SortKind, TOTAL_CAP};
+use crate::list::{ListSpec, Page, PagePlan, PageRequest, SortColumn, SortKind};
 use crate::scope;
 use domain::access::{CustomerScope, Reseller, Scope};
 use domain::customer::{BillingType, CustomerStatus};
 use domain::ids::{TenantId, UserId};
 use domain::package::ConnectionType;
+use search::{SearchTerms, id_among, search_entries, search_terms};
 
 /// The customer list: sortable by id, name, user name, creation and expiry (sorting by
 /// expiry lists only customers that have one).
@@ -210,8 +211,9 @@ impl Driver {
             Driver::Router => &[Column::RouterId],
             Driver::Zone => &[Column::ZoneId],
             Driver::Owner => &[Column::OperatorId, Column::SubOperatorId],
-            Driver::Subtree(Reseller::Operator) => &[Column::OperatorId],
-            Driver::Subtree(Reseller::SubOperator) => &[Column::SubOperatorId],
+            Driver::Subtree(reseller) => {
+                return scope::subtree_column(reseller).as_str() == column.as_str();
+            }
         };
         leading.iter().any(|c| c.as_str() == column.as_str())
     }
@@ -323,241 +325,6 @@ fn status_condition(status: StatusFilter, filter: &CustomerFilter, a: Access) ->
     }
 }
 
-/// The search box, as the query uses it.
-#[derive(Debug, Clone)]
-enum SearchTerms {
-    /// At most [`TOTAL_CAP`] matches: their ids, read from the `UNION ALL` of one indexed
-    /// select per term (an `OR` would make SQLite test every row of one index), and given
-    /// to the list as values (see [`id_among`]).
-    Ids(Vec<i64>),
-    /// More matches than that (a prefix most user names share): the terms checked on each
-    /// index entry the other filters or the sort order reach.
-    Entries(Search),
-}
-
-/// The search's terms: first reads its matches' ids (up to one past the cap, from the
-/// terms' own indexes) to learn whether it narrows the list or not.
-async fn search_terms<C: ConnectionTrait>(
-    conn: &C,
-    search: &Search,
-    tenant: Option<TenantId>,
-) -> StoreResult<SearchTerms> {
-    let backend = conn.get_database_backend();
-    let ids = search_union(search, tenant, backend)
-        .limit(TOTAL_CAP + 1)
-        .to_owned();
-    let mut found = Vec::new();
-    for row in conn.query_all(&ids).await? {
-        found.push(row.try_get_by_index::<i64>(0)?);
-    }
-    Ok(if found.len() as u64 > TOTAL_CAP {
-        SearchTerms::Entries(search.clone())
-    } else {
-        // A customer matching on two terms comes once per term.
-        found.sort_unstable();
-        found.dedup();
-        SearchTerms::Ids(found)
-    })
-}
-
-/// `id` (a column term of the access path) is one of `ids`. The ids are values, not a
-/// subquery: the engine then knows how many there are, looks each up when the ids drive
-/// the query, and checks each row against a hashed set when an index drives it. (Given
-/// the subquery, PostgreSQL guessed one row for the filters it could not judge and ran the
-/// whole search again for each row of a 300 000-row reseller.) On PostgreSQL they are one
-/// array parameter; on SQLite a list of at most [`TOTAL_CAP`] parameters.
-fn id_among(id: Expr, ids: &[i64], backend: DatabaseBackend) -> Expr {
-    match backend {
-        DatabaseBackend::Sqlite => id.is_in(ids.iter().copied()),
-        _ => {
-            let array = format!(
-                "{{{}}}",
-                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-            );
-            Expr::cust_with_exprs("$1 = ANY($2::bigint[])", [id, Expr::val(array)])
-        }
-    }
-}
-
-/// The lower-cased text of the search box, and its name part (3 characters or more).
-fn search_text(search: &Search) -> (String, Option<String>) {
-    let text = search.text.trim().to_lowercase();
-    let name = (text.chars().count() >= 3).then(|| text.clone());
-    (text, name)
-}
-
-/// The search box checked on each index entry or row (a search matching too many to list
-/// by id): the prefixes on columns the list's covering indexes carry, kept out of the
-/// planner's reach; the name part on SQLite as the id `IN` the FTS5 table's matches (the
-/// id is in every index entry), on PostgreSQL on the row.
-fn search_entries(search: &Search, a: Access) -> Condition {
-    let (text, name) = search_text(search);
-    let prefix = |column: Column, prefix: &str| match a.backend {
-        DatabaseBackend::Sqlite => match prefix_upper_bound(prefix) {
-            Some(upper) => Condition::all()
-                .add(a.hidden(column).gte(prefix))
-                .add(a.hidden(column).lt(upper)),
-            None => Condition::all(),
-        },
-        // The stored case (user-name keys lower, MACs upper, mobiles digits), so no LOWER.
-        _ => Condition::all()
-            .add(a.hidden(column).like(
-                LikeExpr::new(format!("{}%", crate::list::escape_like(prefix))).escape('\\'),
-            )),
-    };
-    let mut any = Condition::any().add(prefix(Column::UsernameKey, &text));
-    if let Some((low, high)) = search.ip_range {
-        any = any.add(
-            Condition::all()
-                .add(a.hidden(Column::StaticIp).gte(i64::from(low)))
-                .add(a.hidden(Column::StaticIp).lte(i64::from(high))),
-        );
-    }
-    if let Some(mac) = &search.mac_prefix {
-        any = any.add(prefix(Column::Mac, mac));
-    }
-    if let Some(mobile) = &search.mobile_prefix {
-        any = any.add(prefix(Column::Mobile, mobile));
-    }
-    if let Some(name) = name {
-        any = any.add(match a.backend {
-            DatabaseBackend::Sqlite => a
-                .hidden(Column::Id)
-                .in_subquery(name_matches(&name, a.backend)),
-            // On the row: PostgreSQL hashes such a subquery under an `OR` only while its
-            // guess of the matches fits in memory, and past that runs it again for each
-            // row checked.
-            _ => crate::list::contains(Column::Name, &name),
-        });
-    }
-    any
-}
-
-/// The terms of the search box that an index answers: user-name prefix, address range,
-/// MAC prefix, mobile prefix.
-fn indexed_terms(
-    search: &Search,
-    text: &str,
-    tenant: Option<TenantId>,
-    backend: DatabaseBackend,
-) -> Vec<Condition> {
-    // The address and MAC indexes lead with the tenant; the user-name and mobile ones do not
-    // (given a tenant there, SQLite would walk a tenant index instead of the prefix range).
-    let in_tenant = |condition: Condition| match tenant {
-        Some(t) => condition.add(Column::TenantId.eq(t.0)),
-        None => condition,
-    };
-    let mut terms = vec![starts_with(Column::UsernameKey, text, backend)];
-    if let Some((low, high)) = search.ip_range {
-        terms.push(in_tenant(
-            Condition::all()
-                .add(Column::StaticIp.gte(i64::from(low)))
-                .add(Column::StaticIp.lte(i64::from(high))),
-        ));
-    }
-    if let Some(prefix) = &search.mac_prefix {
-        terms.push(match backend {
-            DatabaseBackend::Sqlite => in_tenant(mac_starts_with(prefix, backend)),
-            // The pattern index is partial (live customers only): the term says so, or
-            // PostgreSQL cannot use it; it has no tenant column to lead with.
-            _ => mac_starts_with(prefix, backend).add(Column::ArchivedAt.is_null()),
-        });
-    }
-    if let Some(prefix) = &search.mobile_prefix {
-        terms.push(starts_with(Column::Mobile, prefix, backend));
-    }
-    terms
-}
-
-/// The ids the search matches, as a `UNION ALL` of one indexed select per term (the name
-/// part from the FTS5 trigram table on SQLite, the trigram index on PostgreSQL).
-fn search_union(
-    search: &Search,
-    tenant: Option<TenantId>,
-    backend: DatabaseBackend,
-) -> SelectStatement {
-    let (text, name) = search_text(search);
-    let mut selects = indexed_terms(search, &text, tenant, backend)
-        .into_iter()
-        .map(|term| {
-            Query::select()
-                .column(Column::Id)
-                .from(Entity)
-                .cond_where(term)
-                .to_owned()
-        })
-        .chain(name.map(|n| name_matches(&n, backend)));
-    // The user-name term is always there.
-    let mut union = selects
-        .next()
-        .unwrap_or_else(|| Query::select().column(Column::Id).from(Entity).to_owned());
-    for select in selects {
-        union.union(UnionType::All, select);
-    }
-    union
-}
-
-/// The MAC starts with `prefix` (upper case, as stored). SQLite takes the range of the
-/// plain index; PostgreSQL the `LIKE` on the lowered column, served by its pattern index
-/// (`m20261204_000007_search_indexes`).
-fn mac_starts_with(prefix: &str, backend: DatabaseBackend) -> Condition {
-    match (backend, prefix_upper_bound(prefix)) {
-        (DatabaseBackend::Sqlite, Some(upper)) => Condition::all()
-            .add(Column::Mac.gte(prefix))
-            .add(Column::Mac.lt(upper)),
-        _ => Condition::all().add(crate::list::starts_with(Column::Mac, prefix)),
-    }
-}
-
-/// `column` (lower case already: the user-name key, the E.164 mobile) starts with `text`.
-/// On SQLite this is the range `text <= column < next(text)` of the column's index (SQLite
-/// uses no index for `LIKE` on a column of the default collation, and the binary order is
-/// the order of code points, so the range holds exactly the values with that prefix).
-/// PostgreSQL compares text by the database's collation, where a range is not a prefix:
-/// there the `LIKE` is served by the column's `text_pattern_ops` index.
-fn starts_with(column: Column, text: &str, backend: DatabaseBackend) -> Condition {
-    match (backend, prefix_upper_bound(text)) {
-        (DatabaseBackend::Sqlite, Some(upper)) => {
-            Condition::all().add(column.gte(text)).add(column.lt(upper))
-        }
-        _ => Condition::all().add(crate::list::starts_with(column, text)),
-    }
-}
-
-/// The least string greater than every string starting with `prefix`: `prefix` with its
-/// last character stepped up by one. None for an empty prefix or one ending in the last
-/// code point.
-fn prefix_upper_bound(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
-        if let Some(next) = next {
-            chars.push(next);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
-}
-
-/// The ids of the customers whose name contains `text` (3 characters or more): from the
-/// FTS5 trigram table on SQLite, by `LOWER(name) LIKE '%text%'` on PostgreSQL (its
-/// trigram index).
-fn name_matches(text: &str, backend: DatabaseBackend) -> SelectStatement {
-    if backend != DatabaseBackend::Sqlite {
-        return Query::select()
-            .column(Column::Id)
-            .from(Entity)
-            .and_where(crate::list::contains(Column::Name, text))
-            .to_owned();
-    }
-    let phrase = format!("\"{}\"", text.replace('"', "\"\""));
-    Query::select()
-        .expr(Expr::col(Alias::new("rowid")))
-        .from(Alias::new("customer_fts"))
-        .and_where(Expr::cust_with_values("customer_fts MATCH ?", [phrase]))
-        .to_owned()
-}
-
 /// A page of the customers the caller sees.
 pub async fn list<C: ConnectionTrait>(
     conn: &C,
@@ -624,6 +391,16 @@ pub async fn list<C: ConnectionTrait>(
     .await
 }
 
+/// The tenant is one of the tenants' ids.
+fn every_tenant() -> Expr {
+    Column::TenantId.in_subquery(
+        Query::select()
+            .column(crate::entity::tenant::Column::Id)
+            .from(crate::entity::tenant::Entity)
+            .to_owned(),
+    )
+}
+
 /// The status index (`m20261205_000009_list_access`), which a query through
 /// [`Path::Status`] names on SQLite: several indexes lead with the tenant, and SQLite without
 /// statistics prefers the one with the fewest `IN` terms over the one with the most
@@ -639,24 +416,34 @@ struct Request<'a> {
 }
 
 impl Request<'_> {
-    /// The selective filters whose indexes could drive the query.
-    fn drivers(&self) -> Vec<Driver> {
+    /// The selective filters whose indexes could drive the query, each with the range of
+    /// its index the filters reach.
+    fn drivers(&self) -> Vec<(Driver, Condition)> {
         let filter = self.filter;
         let mut drivers = Vec::new();
-        if filter.package_id.is_some() {
-            drivers.push(Driver::Package);
+        let mut add = |driver, range| drivers.push((driver, Condition::all().add(range)));
+        if let Some(v) = filter.package_id {
+            add(Driver::Package, Column::PackageId.eq(v));
         }
-        if filter.router_id.is_some() {
-            drivers.push(Driver::Router);
+        if let Some(v) = filter.router_id {
+            add(Driver::Router, Column::RouterId.eq(v));
         }
-        if filter.zone_id.is_some() || !filter.zone_ids.is_empty() {
-            drivers.push(Driver::Zone);
+        if !filter.zone_ids.is_empty() {
+            add(Driver::Zone, Column::ZoneId.is_in(filter.zone_ids.clone()));
+        } else if let Some(v) = filter.zone_id {
+            add(Driver::Zone, Column::ZoneId.eq(v));
         }
-        if filter.owner_id.is_some() {
-            drivers.push(Driver::Owner);
+        if let Some(owner) = filter.owner_id {
+            let either = Condition::any()
+                .add(Column::OperatorId.eq(owner.0))
+                .add(Column::SubOperatorId.eq(owner.0));
+            add(Driver::Owner, either.into());
         }
-        if let Scope::Subtree { reseller, .. } = self.scope.get() {
-            drivers.push(Driver::Subtree(reseller));
+        if let Scope::Subtree { root, reseller, .. } = self.scope.get() {
+            add(
+                Driver::Subtree(reseller),
+                scope::subtree_column(reseller).eq(root.0),
+            );
         }
         drivers
     }
@@ -690,21 +477,27 @@ impl Request<'_> {
         };
         if drivers.len() + usize::from(status) < 2 {
             return Ok(match drivers.as_slice() {
-                [driver] => Path::Driven(*driver),
+                [(driver, _)] => Path::Driven(*driver),
                 _ => fallback,
             });
         }
         let backend = conn.get_database_backend();
+        let sqlite = backend == DatabaseBackend::Sqlite;
         let mut candidates = Vec::new();
         if status {
-            let index = (backend == DatabaseBackend::Sqlite).then_some(STATUS_INDEX);
-            candidates.push((Path::Status, self.status_terms(), index));
+            let a = Access {
+                path: Path::Status,
+                backend,
+            };
+            let ranges = Condition::all()
+                .add(self.tenant_ranges())
+                .add(self.status_ranges())
+                .add(self.status_columns(a));
+            candidates.push((Path::Status, ranges, sqlite.then_some(STATUS_INDEX)));
         }
-        for driver in drivers {
-            let index = driver
-                .index()
-                .filter(|_| backend == DatabaseBackend::Sqlite);
-            candidates.push((Path::Driven(driver), self.driver_terms(driver), index));
+        for (driver, range) in drivers {
+            let index = driver.index().filter(|_| sqlite);
+            candidates.push((Path::Driven(driver), range, index));
         }
         let mut chosen = fallback;
         let mut upto = PROBE;
@@ -722,81 +515,42 @@ impl Request<'_> {
         Ok(chosen)
     }
 
-    /// The ranges of the status index the filters reach: the tenant (or every tenant's),
-    /// then the enumerated columns and the expiry.
-    fn status_terms(&self) -> Condition {
+    /// The tenants the status index is read for: the caller's, the filter's, or every
+    /// tenant's (spelled as their ids, so that the index is a few ranges per tenant).
+    fn tenant_ranges(&self) -> Condition {
+        let tenant = match (self.scope.get(), self.filter.tenant_id) {
+            (Scope::Subtree { tenant, .. } | Scope::Tenant(tenant), _)
+            | (Scope::All, Some(tenant)) => Column::TenantId.eq(tenant.0),
+            (Scope::All, None) => every_tenant(),
+            (Scope::OwnedTenants(_) | Scope::Only(_), _) => return scope::customers(self.scope),
+        };
+        Condition::all().add(tenant)
+    }
+
+    /// The filters on the status index's columns after the tenant (status, connection and
+    /// billing type, expiry), written for the access path.
+    fn status_columns(&self, a: Access) -> Condition {
         let filter = self.filter;
-        let a = Access {
-            path: Path::Status,
-            backend: DatabaseBackend::Sqlite,
-        };
-        let tenant = match (self.scope.get(), filter.tenant_id) {
-            (Scope::Subtree { tenant, .. } | Scope::Tenant(tenant), _) => {
-                Column::TenantId.eq(tenant.0)
-            }
-            (Scope::All, Some(tenant)) => Column::TenantId.eq(tenant.0),
-            (Scope::All, None) => Column::TenantId.in_subquery(
-                Query::select()
-                    .column(crate::entity::tenant::Column::Id)
-                    .from(crate::entity::tenant::Entity)
-                    .to_owned(),
-            ),
-            (Scope::OwnedTenants(_) | Scope::Only(_), _) => {
-                Condition::all().add(scope::customers(self.scope)).into()
-            }
-        };
-        let mut terms = Condition::all().add(tenant).add(self.status_ranges());
+        let mut terms = Condition::all();
         if let Some(status) = filter.status {
             terms = terms.add(status_condition(status, filter, a));
         }
         if let Some(v) = filter.connection_type {
-            terms = terms.add(Column::ConnectionType.eq(v.as_str()));
+            terms = terms.add(a.col(Column::ConnectionType).eq(v.as_str()));
         }
         if let Some(v) = filter.billing_type {
-            terms = terms.add(Column::BillingType.eq(v.as_str()));
+            terms = terms.add(a.col(Column::BillingType).eq(v.as_str()));
         }
         if let Some(v) = filter.expires_before {
-            terms = terms.add(Column::ExpiresAt.lt(v));
+            terms = terms.add(a.col(Column::ExpiresAt).lt(v));
         }
         if let Some(v) = filter.expires_after {
-            terms = terms.add(Column::ExpiresAt.gte(v));
+            terms = terms.add(a.col(Column::ExpiresAt).gte(v));
         }
         terms
     }
 
-    /// The range of `driver`'s index the filters reach.
-    fn driver_terms(&self, driver: Driver) -> Condition {
-        let filter = self.filter;
-        let equal = |column: Column, value: Option<i64>| {
-            Condition::all().add(column.eq(value.unwrap_or_default()))
-        };
-        match driver {
-            Driver::Package => equal(Column::PackageId, filter.package_id),
-            Driver::Router => equal(Column::RouterId, filter.router_id),
-            Driver::Zone if !filter.zone_ids.is_empty() => {
-                Condition::all().add(Column::ZoneId.is_in(filter.zone_ids.clone()))
-            }
-            Driver::Zone => equal(Column::ZoneId, filter.zone_id),
-            Driver::Owner => {
-                let owner = filter.owner_id.map_or(0, |o| o.0);
-                Condition::any()
-                    .add(Column::OperatorId.eq(owner))
-                    .add(Column::SubOperatorId.eq(owner))
-            }
-            Driver::Subtree(reseller) => {
-                let root = match self.scope.get() {
-                    Scope::Subtree { root, .. } => root.0,
-                    _ => 0,
-                };
-                let column = match reseller {
-                    Reseller::Operator => Column::OperatorId,
-                    Reseller::SubOperator => Column::SubOperatorId,
-                };
-                Condition::all().add(column.eq(root))
-            }
-        }
-    }
-
+    /// The query written for the access path `a`.
     fn select(&self, a: Access) -> Select<Entity> {
         let filter = self.filter;
         let mut select = Entity::find()
@@ -805,15 +559,7 @@ impl Request<'_> {
         if let Some(t) = filter.tenant_id {
             select = select.filter(a.col(Column::TenantId).eq(t.0));
         }
-        if let Some(status) = filter.status {
-            select = select.filter(status_condition(status, filter, a));
-        }
-        if let Some(v) = filter.connection_type {
-            select = select.filter(a.col(Column::ConnectionType).eq(v.as_str()));
-        }
-        if let Some(v) = filter.billing_type {
-            select = select.filter(a.col(Column::BillingType).eq(v.as_str()));
-        }
+        select = select.filter(self.status_columns(a));
         if a.is(Path::Status) {
             select = select.filter(self.status_ranges());
         }
@@ -834,12 +580,6 @@ impl Request<'_> {
                     .add(a.col(Column::OperatorId).eq(owner.0))
                     .add(a.col(Column::SubOperatorId).eq(owner.0)),
             );
-        }
-        if let Some(v) = filter.expires_before {
-            select = select.filter(a.col(Column::ExpiresAt).lt(v));
-        }
-        if let Some(v) = filter.expires_after {
-            select = select.filter(a.col(Column::ExpiresAt).gte(v));
         }
         if let Some(v) = filter.ip {
             select = select.filter(a.col(Column::StaticIp).eq(i64::from(v)));
@@ -872,25 +612,13 @@ impl Request<'_> {
                 reseller,
             } => Condition::all()
                 .add(a.col(Column::TenantId).eq(tenant.0))
-                .add(
-                    a.col(match reseller {
-                        Reseller::Operator => Column::OperatorId,
-                        Reseller::SubOperator => Column::SubOperatorId,
-                    })
-                    .eq(root.0),
-                ),
+                .add(a.col(scope::subtree_column(reseller)).eq(root.0)),
             Scope::Tenant(tenant) => Condition::all().add(a.col(Column::TenantId).eq(tenant.0)),
             // Every tenant: spelled as the tenants' ids, so that the status index (which
             // leads with the tenant) is a few ranges per tenant rather than one scan.
-            Scope::All if a.is(Path::Status) && self.filter.tenant_id.is_none() => Condition::all()
-                .add(
-                    Column::TenantId.in_subquery(
-                        Query::select()
-                            .column(crate::entity::tenant::Column::Id)
-                            .from(crate::entity::tenant::Entity)
-                            .to_owned(),
-                    ),
-                ),
+            Scope::All if a.is(Path::Status) && self.filter.tenant_id.is_none() => {
+                Condition::all().add(every_tenant())
+            }
             _ => scope::customers(self.scope),
         }
     }
@@ -909,23 +637,5 @@ impl Request<'_> {
             all = all.add(Column::ConnectionType.is_in(ConnectionType::ALL.map(|c| c.as_str())));
         }
         all
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::prefix_upper_bound;
-
-    #[test]
-    fn the_upper_bound_of_a_prefix_steps_its_last_character() {
-        assert_eq!(prefix_upper_bound("abc").as_deref(), Some("abd"));
-        assert_eq!(prefix_upper_bound("a9").as_deref(), Some("a:"));
-        assert_eq!(
-            prefix_upper_bound("a\u{d7ff}").as_deref(),
-            Some("a\u{e000}")
-        );
-        assert_eq!(prefix_upper_bound("a\u{10ffff}").as_deref(), Some("b"));
-        assert_eq!(prefix_upper_bound("\u{10ffff}"), None);
-        assert_eq!(prefix_upper_bound(""), None);
     }
 }
