@@ -157,9 +157,9 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The cursor of the next page, `None` on the last.
     pub next_cursor: Option<String>,
-    /// How many rows match, up to [`TOTAL_CAP`].
+    /// How many rows match, up to [`TOTAL_CAP`] (a wide search: [`SEARCH_CAP`]).
     pub total: u64,
-    /// True when more than [`TOTAL_CAP`] rows match.
+    /// True when more rows match than that.
     pub total_capped: bool,
 }
 
@@ -210,11 +210,23 @@ pub struct PagePlan<E: EntityTrait> {
     /// Walk the sort order for the page, at most [`WALK`] rows of it meeting this condition
     /// (on the sort column, say; see [`fetch_planned`]).
     pub walk: Option<Condition>,
+    /// Where the total stops counting: [`TOTAL_CAP`], or less where each match costs more
+    /// to count (a search checked on every entry, [`SEARCH_CAP`]).
+    pub cap: u64,
 }
 
-/// Rows of the sort order a walking page reads at most before it gives up for the plan
-/// that finds its rows through the filters: enough for a page at 2% density.
+/// Where the total of a list whose matches are found by checking a text on every entry
+/// stops counting: past a thousand such matches the total says "1 000+", and reading ten
+/// times as many entries to say "10 000+" would cost the page its time.
+pub const SEARCH_CAP: u64 = 1_000;
+
+/// Rows of the sort order a walking page reads first: enough for a page at 2% density.
 pub const WALK: u64 = 2_500;
+
+/// Rows of the sort order a second walk reads at most, when the first found matches but
+/// fewer than a page, before the page is found through the filters instead: a page at
+/// 0.4% density, still less than sorting tens of thousands of matches costs.
+pub const LONG_WALK: u64 = 20_000;
 
 impl<E: EntityTrait> PagePlan<E> {
     /// `select` as it stands, for the engine's planner.
@@ -224,6 +236,7 @@ impl<E: EntityTrait> PagePlan<E> {
             sort_found_rows: false,
             index: None,
             walk: None,
+            cap: TOTAL_CAP,
         }
     }
 }
@@ -260,7 +273,10 @@ fn indexed_by(mut statement: Statement, table: &str, index: Option<&str>) -> Sta
 /// cursor, as a subquery with that limit (`FROM (… ORDER BY sort, id LIMIT n) AS table`):
 /// the engine must then walk the sort column's index, whatever it guesses of the filters,
 /// and a walk through rows the filters mostly refuse (a filter correlated with the order)
-/// stops there. If the walk finds less than a page, the page comes from `plan(false)`.
+/// stops there. If the walk finds some matches but less than a page, it walks again as far
+/// as their density says a page needs, up to [`LONG_WALK`] rows (a reseller's customers
+/// whose name holds a common part: one row in sixty); if it finds none, or the page needs
+/// more, the page comes from `plan(false)`.
 pub async fn fetch_planned<E, C>(
     conn: &C,
     spec: &ListSpec<E>,
@@ -279,8 +295,8 @@ where
         .find(|c| c.name == request.sort)
         .ok_or_else(|| StoreError::Corrupt(format!("undeclared sort {}", request.sort)))?;
     let found = count_capped(conn, &count, spec.id).await?;
-    let total_capped = found > TOTAL_CAP;
-    let total = Ord::min(found, TOTAL_CAP);
+    let total_capped = found > count.cap;
+    let total = Ord::min(found, count.cap);
     let id_only = column.column.as_column_ref() == spec.id.as_column_ref();
     if id_only && !total_capped {
         // Every matching id is within reach of the count's path: the page is a slice of
@@ -291,12 +307,21 @@ where
     }
     let planned = plan(total_capped);
     if planned.walk.is_some() {
-        let rows = read_page(conn, spec, column, planned, request).await?;
-        if rows.0.len() as u64 > request.limit {
+        let rows = read_page(conn, spec, column, planned, request, WALK).await?;
+        let walked = rows.0.len() as u64;
+        if walked > request.limit {
             return rows.finish(request, column, spec, (total, total_capped));
         }
+        // Half as far again as the density found says a page needs.
+        let needed = (request.limit + 1) * WALK * 3 / 2 / Ord::max(walked, 1);
+        if walked > 0 && needed <= LONG_WALK {
+            let rows = read_page(conn, spec, column, plan(total_capped), request, needed).await?;
+            if rows.0.len() as u64 > request.limit {
+                return rows.finish(request, column, spec, (total, total_capped));
+            }
+        }
     }
-    let rows = read_page(conn, spec, column, plan(false), request).await?;
+    let rows = read_page(conn, spec, column, plan(false), request, WALK).await?;
     rows.finish(request, column, spec, (total, total_capped))
 }
 
@@ -307,6 +332,7 @@ async fn read_page<E, C>(
     column: &SortColumn<E>,
     planned: PagePlan<E>,
     request: &PageRequest,
+    walk_rows: u64,
 ) -> StoreResult<Rows<E::Model>>
 where
     E: EntityTrait,
@@ -318,6 +344,7 @@ where
         sort_found_rows,
         index,
         walk,
+        cap: _,
     } = planned;
 
     let order = if request.descending {
@@ -341,9 +368,9 @@ where
             .order_by(key(spec.id), order.clone())
     };
     let statement = if let Some(walked_rows) = walk {
-        // The walk: the sort order after the cursor, no filter, at most WALK rows, named
-        // like the table so that the filters' qualified columns read the walked rows.
-        let mut walked = sorted(E::find().filter(walked_rows)).limit(WALK);
+        // The walk: the sort order after the cursor, no filter, at most `walk_rows` rows,
+        // named like the table so that the filters' qualified columns read the walked rows.
+        let mut walked = sorted(E::find().filter(walked_rows)).limit(walk_rows);
         if let Some(after) = after.clone() {
             walked = walked.filter(after);
         }
@@ -503,7 +530,7 @@ fn capped_ids<E: EntityTrait>(
     indexed_by(inner.build(backend), E::default().table_name(), index)
 }
 
-/// How many rows `plan` matches, up to one past the cap (so that the caller knows the
+/// How many rows `plan` matches, up to one past its cap (so that the caller knows the
 /// total, or that it is capped), counted in the engine: no more index entries or rows are
 /// read than that many matching ones, and none is sent.
 async fn count_capped<E, C>(conn: &C, plan: &PagePlan<E>, id: E::Column) -> StoreResult<u64>
@@ -511,7 +538,7 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    count_upto(conn, &plan.select, plan.index, id, TOTAL_CAP + 1).await
+    count_upto(conn, &plan.select, plan.index, id, plan.cap + 1).await
 }
 
 /// How many rows `select` matches, counted in the engine up to `upto` and no further (on
@@ -542,7 +569,7 @@ where
     Ok(n.unsigned_abs())
 }
 
-/// The ids `plan` matches, up to one past the cap. Reads no more than that many index
+/// The ids `plan` matches, up to one past its cap. Reads no more than that many index
 /// entries or rows once they match.
 async fn matching_ids<E, C>(conn: &C, plan: &PagePlan<E>, id: E::Column) -> StoreResult<Vec<i64>>
 where
@@ -553,7 +580,7 @@ where
         &plan.select,
         plan.index,
         id,
-        TOTAL_CAP + 1,
+        plan.cap + 1,
         conn.get_database_backend(),
     );
     let rows = conn.query_all_raw(statement).await?;

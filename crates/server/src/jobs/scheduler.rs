@@ -46,24 +46,57 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-/// Enqueues the current period's job of each recurring kind (idempotent).
+/// How often, at most, missing planner statistics are taken out of turn.
+const MISSING_STATISTICS_EVERY: i64 = 600;
+
+/// Enqueues the current period's job of each recurring kind (idempotent), and the
+/// statistics job out of turn when the planner has none of the customer table (at most
+/// once per [`MISSING_STATISTICS_EVERY`]).
 pub async fn tick(state: &AppState) {
     let now = state.clock.now();
     for recurring in RECURRING {
         let period = now.timestamp().div_euclid(recurring.every_seconds);
-        let job = NewJob {
-            kind: recurring.kind,
-            payload: serde_json::json!({ "period": period }),
-            run_at: now,
-            dedupe_key: Some(format!("{}@{period}", recurring.kind)),
-            max_attempts: 3,
-            tenant_id: None,
-            created_by: None,
-        };
-        match store::job::schedule(&state.db, job, now).await {
-            Ok(Some(_)) => state.jobs_wake.notify_one(),
-            Ok(None) => {}
-            Err(error) => tracing::warn!(%error, kind = recurring.kind, "cannot schedule a job"),
+        let key = format!("{}@{period}", recurring.kind);
+        queue(
+            state,
+            recurring.kind,
+            key,
+            serde_json::json!({ "period": period }),
+        )
+        .await;
+    }
+    match state.db.statistics_missing().await {
+        Ok(true) => {
+            let period = now.timestamp().div_euclid(MISSING_STATISTICS_EVERY);
+            let kind = super::statistics::KIND;
+            let payload = serde_json::json!({ "period": period, "missing": true });
+            queue(state, kind, format!("{kind}@missing@{period}"), payload).await;
         }
+        Ok(false) => {}
+        Err(error) => tracing::warn!(%error, "cannot tell whether planner statistics exist"),
+    }
+}
+
+/// Queues a `kind` job now under `dedupe_key`, unless one with that key exists.
+async fn queue(
+    state: &AppState,
+    kind: &'static str,
+    dedupe_key: String,
+    payload: serde_json::Value,
+) {
+    let now = state.clock.now();
+    let job = NewJob {
+        kind,
+        payload,
+        run_at: now,
+        dedupe_key: Some(dedupe_key),
+        max_attempts: 3,
+        tenant_id: None,
+        created_by: None,
+    };
+    match store::job::schedule(&state.db, job, now).await {
+        Ok(Some(_)) => state.jobs_wake.notify_one(),
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, kind, "cannot schedule a job"),
     }
 }

@@ -14,19 +14,22 @@
 //!   index, else through the covering index of the candidate whose ranges hold the fewest
 //!   entries: the status index (with each unfiltered enumerated column spelled as an `IN`
 //!   of all its values, so that any combination is a few ranges of it) and each selective
-//!   filter's (package, router, zone, owner, the caller's subtree). With one candidate it
-//!   is that one; with more, a probe counts each one's entries up to a small limit
-//!   ([`PROBE`]), so that a day's expiries inside a reseller of a third of the table are
-//!   read from the status index, and a small package inside that reseller from the
-//!   package's. Either way every other filter is checked on the index entries;
+//!   filter's (package, router, zone, each through the others of the three it leads with
+//!   that are filtered too; owner; the caller's subtree, through the status filters). With
+//!   one candidate it is that one; with more, a probe counts each one's entries up to a
+//!   small limit, then a larger one ([`PROBES`]), so that a small package inside a reseller
+//!   of a third of the table is read from the package's index and a day's expiries there
+//!   from the reseller's. Either way every other filter is checked on the index entries;
 //! - the search box is first read from its own indexes (up to the cap): a narrow search
 //!   is a list of ids, given as values, which drives the query (at most that many lookups,
-//!   where another selective filter's range may hold a third of the table), and a wide one
+//!   where another selective filter's range may hold a third of the table) unless a probe
+//!   finds a candidate with several times fewer entries than ids, and a wide one
 //!   (a prefix most user names share) is checked on the index entries, which carry the
-//!   searched prefixes;
+//!   searched prefixes, and its total stops at [`SEARCH_CAP`] ("1 000+");
 //! - a reseller's subtree is one column equal to the reseller (`operator_id` for an
 //!   operator, `sub_operator_id` for a sub-operator; the scope says which), which that
-//!   column's index serves;
+//!   column's index serves; the index leads next with the status index's columns, so that
+//!   the status filters inside a reseller are ranges of it too;
 //! - when the total stays under the cap, the page sorts the rows the same path finds (sorted
 //!   by id, it is a slice of the ids the count read): their ids and sort keys from the index
 //!   entries (on PostgreSQL the covering indexes carry the id, the name and the creation
@@ -48,7 +51,9 @@ use sea_orm::{
 use super::Customer;
 use crate::entity::customer::{Column, Entity};
 use crate::error::StoreResult;
-use crate::list::{ListSpec, Page, PagePlan, PageRequest, SortColumn, SortKind};
+use crate::list::{
+    ListSpec, Page, PagePlan, PageRequest, SEARCH_CAP, SortColumn, SortKind, TOTAL_CAP,
+};
 use crate::scope;
 use domain::access::{CustomerScope, Reseller, Scope};
 use domain::customer::{BillingType, CustomerStatus};
@@ -191,28 +196,40 @@ enum Path {
     SortOrder(Column),
 }
 
-/// A selective filter whose covering index can drive the query.
+/// A selective filter whose covering index can drive the query. The package, router and
+/// zone indexes lead with their own column and then the other two
+/// (`m20261205_000009_list_access`): each is read through as many of those as the filters
+/// fix in a row (`u8`, 1 to 3), so that a package on one router is one range of the
+/// package's index.
 #[derive(Debug, Clone, Copy)]
 enum Driver {
-    Package,
-    Router,
-    Zone,
+    Package(u8),
+    Router(u8),
+    Zone(u8),
     /// The owner filter: the operator's index or the sub-operator's.
     Owner,
-    /// The caller's subtree.
+    /// The caller's subtree: its reseller's index, which leads with the reseller and then
+    /// the status index's columns (`m20261207_000011_reseller_status`).
     Subtree(Reseller),
 }
+
+/// The leading columns of the package, router and zone indexes, in their order.
+const PACKAGE_ORDER: [Column; 3] = [Column::PackageId, Column::RouterId, Column::ZoneId];
+const ROUTER_ORDER: [Column; 3] = [Column::RouterId, Column::ZoneId, Column::PackageId];
+const ZONE_ORDER: [Column; 3] = [Column::ZoneId, Column::PackageId, Column::RouterId];
 
 impl Driver {
     /// Whether the driver's index is reached through `column`.
     fn leads(self, column: Column) -> bool {
+        let led = |order: &'static [Column; 3], n: u8| &order[..usize::from(n).clamp(1, 3)];
         let leading: &[Column] = match self {
-            Driver::Package => &[Column::PackageId],
-            Driver::Router => &[Column::RouterId],
-            Driver::Zone => &[Column::ZoneId],
+            Driver::Package(n) => led(&PACKAGE_ORDER, n),
+            Driver::Router(n) => led(&ROUTER_ORDER, n),
+            Driver::Zone(n) => led(&ZONE_ORDER, n),
             Driver::Owner => &[Column::OperatorId, Column::SubOperatorId],
             Driver::Subtree(reseller) => {
-                return scope::subtree_column(reseller).as_str() == column.as_str();
+                return scope::subtree_column(reseller).as_str() == column.as_str()
+                    || STATUS_COLUMNS.iter().any(|c| c.as_str() == column.as_str());
             }
         };
         leading.iter().any(|c| c.as_str() == column.as_str())
@@ -222,15 +239,24 @@ impl Driver {
     /// owner filter, which is two indexes.
     fn index(self) -> Option<&'static str> {
         match self {
-            Driver::Package => Some("customer_by_package_idx"),
-            Driver::Router => Some("customer_by_router_idx"),
-            Driver::Zone => Some("customer_by_zone_idx"),
+            Driver::Package(_) => Some("customer_by_package_idx"),
+            Driver::Router(_) => Some("customer_by_router_idx"),
+            Driver::Zone(_) => Some("customer_by_zone_idx"),
             Driver::Owner => None,
             Driver::Subtree(Reseller::Operator) => Some("customer_by_operator_idx"),
             Driver::Subtree(Reseller::SubOperator) => Some("customer_by_sub_operator_idx"),
         }
     }
 }
+
+/// The status index's columns after the tenant, which the reseller indexes also lead with
+/// after the reseller: read as ranges (`IN` of every value when not filtered).
+const STATUS_COLUMNS: [Column; 4] = [
+    Column::Status,
+    Column::BillingType,
+    Column::ConnectionType,
+    Column::ExpiresAt,
+];
 
 /// The columns only a selective filter's index leads with: hidden on the status path.
 const SELECTIVE: [Column; 7] = [
@@ -243,8 +269,13 @@ const SELECTIVE: [Column; 7] = [
     Column::Mac,
 ];
 
-/// Index entries a probe of an access path's ranges reads at most (see [`choose`]).
-const PROBE: u64 = 2_000;
+/// Index entries a probe of an access path's ranges reads at most, in a first round and,
+/// when every candidate reaches that, in a second (see [`Request::choose`]).
+const PROBES: [u64; 2] = [2_000, 40_000];
+
+/// Index entries that cost about what looking one id up costs (a row read): a narrow
+/// search's ids yield to another candidate with fewer entries than this many per id.
+const ID_COST: u64 = 8;
 
 /// A path on an engine: how its terms are written.
 #[derive(Debug, Clone, Copy)]
@@ -257,7 +288,10 @@ impl Access {
     /// Whether `column` is kept out of the planner's reach on this path.
     fn hides(self, column: Column) -> bool {
         match self.path {
-            Path::Status => SELECTIVE.iter().any(|c| c.as_str() == column.as_str()),
+            Path::Status => {
+                column.as_str() == Column::Id.as_str()
+                    || SELECTIVE.iter().any(|c| c.as_str() == column.as_str())
+            }
             Path::Driven(driver) => !driver.leads(column),
             Path::Selective { tenant_visible } => match column {
                 Column::TenantId => !tenant_visible,
@@ -344,19 +378,20 @@ pub async fn list<C: ConnectionTrait>(
         search: search.as_ref(),
         sort_is_expiry,
     };
-    // A narrow search always reaches its rows by id: at most TOTAL_CAP lookups, where a
-    // selective filter's range may hold a third of the table (a big reseller's subtree),
-    // and on PostgreSQL, whose index entries do not hold the id, checking the id in such a
-    // range would visit every row of it. An address or a MAC is narrower than any other
-    // filter.
-    let filtered = if matches!(search, Some(SearchTerms::Ids(_))) {
-        Path::Ids
-    } else if filter.ip.is_some() || filter.mac.is_some() {
+    // A narrow search reaches its rows by id (at most TOTAL_CAP lookups, where a selective
+    // filter's range may hold a third of the table), unless another candidate's ranges
+    // hold several times fewer entries than it has ids (see `choose`). An address or a MAC
+    // is narrower than any other filter.
+    let ids = match &search {
+        Some(SearchTerms::Ids(ids)) => Some(ids.len() as u64),
+        _ => None,
+    };
+    let filtered = if ids.is_none() && (filter.ip.is_some() || filter.mac.is_some()) {
         Path::Selective {
             tenant_visible: true,
         }
     } else {
-        query.choose(conn).await?
+        query.choose(conn, ids).await?
     };
     let sort = LIST
         .sorts
@@ -380,6 +415,11 @@ pub async fn list<C: ConnectionTrait>(
             }
             walked
         }),
+        // A search too wide to list by id is checked on every entry the count reads.
+        cap: match search {
+            Some(SearchTerms::Entries(_)) => SEARCH_CAP,
+            _ => TOTAL_CAP,
+        },
     };
     crate::list::fetch_planned(conn, &LIST, plan(filtered, false), page, |capped| {
         if capped {
@@ -417,33 +457,54 @@ struct Request<'a> {
 
 impl Request<'_> {
     /// The selective filters whose indexes could drive the query, each with the range of
-    /// its index the filters reach.
-    fn drivers(&self) -> Vec<(Driver, Condition)> {
+    /// its index the filters reach (the caller's subtree narrowed by the status filters,
+    /// which its index leads with next).
+    fn drivers(&self, backend: DatabaseBackend) -> Vec<(Driver, Select<Entity>)> {
         let filter = self.filter;
         let mut drivers = Vec::new();
-        let mut add = |driver, range| drivers.push((driver, Condition::all().add(range)));
-        if let Some(v) = filter.package_id {
-            add(Driver::Package, Column::PackageId.eq(v));
-        }
-        if let Some(v) = filter.router_id {
-            add(Driver::Router, Column::RouterId.eq(v));
-        }
-        if !filter.zone_ids.is_empty() {
-            add(Driver::Zone, Column::ZoneId.is_in(filter.zone_ids.clone()));
-        } else if let Some(v) = filter.zone_id {
-            add(Driver::Zone, Column::ZoneId.eq(v));
+        // The package, router and zone indexes, each through the filters it leads with in
+        // a row; one whose range another already reads is left out.
+        let mut ranges: Vec<Vec<&str>> = Vec::new();
+        for (order, driver) in [
+            (PACKAGE_ORDER, Driver::Package as fn(u8) -> Driver),
+            (ROUTER_ORDER, Driver::Router),
+            (ZONE_ORDER, Driver::Zone),
+        ] {
+            let terms: Vec<Expr> = order.iter().map_while(|c| self.term(*c)).collect();
+            if terms.is_empty() {
+                continue;
+            }
+            let mut led: Vec<&str> = order[..terms.len()].iter().map(|c| c.as_str()).collect();
+            led.sort_unstable();
+            if ranges.contains(&led) {
+                continue;
+            }
+            ranges.push(led);
+            let n = u8::try_from(terms.len()).unwrap_or(3);
+            let range = terms
+                .into_iter()
+                .fold(Condition::all(), |range, term| range.add(term));
+            drivers.push((driver(n), Entity::find().filter(range)));
         }
         if let Some(owner) = filter.owner_id {
             let either = Condition::any()
                 .add(Column::OperatorId.eq(owner.0))
                 .add(Column::SubOperatorId.eq(owner.0));
-            add(Driver::Owner, either.into());
+            drivers.push((Driver::Owner, Entity::find().filter(either)));
         }
         if let Scope::Subtree { root, reseller, .. } = self.scope.get() {
-            add(
-                Driver::Subtree(reseller),
-                scope::subtree_column(reseller).eq(root.0),
-            );
+            let driver = Driver::Subtree(reseller);
+            let mut range = Entity::find().filter(scope::subtree_column(reseller).eq(root.0));
+            if self.status_narrows() {
+                let a = Access {
+                    path: Path::Driven(driver),
+                    backend,
+                };
+                range = range
+                    .filter(self.status_ranges())
+                    .filter(self.status_columns(a));
+            }
+            drivers.push((driver, range));
         }
         drivers
     }
@@ -460,14 +521,28 @@ impl Request<'_> {
 
     /// The access path for the filters. With one candidate index (the status index, or a
     /// selective filter's) it is that one. With more, each candidate's ranges are probed in
-    /// turn, counting their index entries up to [`PROBE`] (then up to the fewest found so
-    /// far), and the query takes the candidate with the fewest: a status narrowed to a day
-    /// inside a reseller of 340 000 customers is a few hundred entries of the status index,
-    /// whatever the planner believes of either. When every candidate reaches the probe's
-    /// limit, the planner chooses among the selective filters' indexes.
-    async fn choose<C: ConnectionTrait>(&self, conn: &C) -> StoreResult<Path> {
-        let drivers = self.drivers();
-        let status = self.status_narrows();
+    /// turn, counting their index entries up to the first of [`PROBES`] (then up to the
+    /// fewest found so far), and the query takes the candidate with the fewest: a package
+    /// of a few hundred customers inside a reseller of 340 000 is read from the package's
+    /// index, whatever the planner believes of either. When every candidate reaches that
+    /// limit, a second round counts up to the second, which is still a fraction of what a
+    /// wrong choice reads. Inside a reseller the status filters narrow the reseller's own
+    /// index, whose ranges hold fewer entries than the status index's (the whole tenant):
+    /// it stands for both. When every candidate reaches the second limit too, the planner
+    /// chooses among the selective filters' indexes.
+    ///
+    /// With a narrow search's `ids` (how many), looking them up is a candidate too: taken
+    /// outright up to the first probe limit or with no other candidate, else unless another
+    /// candidate's ranges hold fewer than [`ID_COST`] entries per id (a lookup reads a row,
+    /// an entry checks the ids in a hashed set): an area's user-name prefix of 8 000
+    /// customers, asked with a status no customer has, is counted as the nothing it is.
+    async fn choose<C: ConnectionTrait>(&self, conn: &C, ids: Option<u64>) -> StoreResult<Path> {
+        let backend = conn.get_database_backend();
+        let drivers = self.drivers(backend);
+        let inside_reseller = drivers
+            .iter()
+            .any(|(driver, _)| matches!(driver, Driver::Subtree(_)));
+        let status = self.status_narrows() && !inside_reseller;
         let fallback = if drivers.is_empty() {
             Path::Status
         } else {
@@ -475,13 +550,18 @@ impl Request<'_> {
                 tenant_visible: false,
             }
         };
-        if drivers.len() + usize::from(status) < 2 {
-            return Ok(match drivers.as_slice() {
-                [(driver, _)] => Path::Driven(*driver),
-                _ => fallback,
-            });
-        }
-        let backend = conn.get_database_backend();
+        let others = drivers.len() + usize::from(status);
+        let (rounds, fallback) = match ids {
+            Some(n) if n <= PROBES[0] || others == 0 => return Ok(Path::Ids),
+            Some(n) => (vec![Ord::min(n * ID_COST, PROBES[1])], Path::Ids),
+            None if others < 2 => {
+                return Ok(match drivers.as_slice() {
+                    [(driver, _)] => Path::Driven(*driver),
+                    _ => fallback,
+                });
+            }
+            None => (PROBES.to_vec(), fallback),
+        };
         let sqlite = backend == DatabaseBackend::Sqlite;
         let mut candidates = Vec::new();
         if status {
@@ -489,30 +569,50 @@ impl Request<'_> {
                 path: Path::Status,
                 backend,
             };
-            let ranges = Condition::all()
-                .add(self.tenant_ranges())
-                .add(self.status_ranges())
-                .add(self.status_columns(a));
+            let ranges = Entity::find()
+                .filter(self.tenant_ranges())
+                .filter(self.status_ranges())
+                .filter(self.status_columns(a));
             candidates.push((Path::Status, ranges, sqlite.then_some(STATUS_INDEX)));
         }
         for (driver, range) in drivers {
             let index = driver.index().filter(|_| sqlite);
             candidates.push((Path::Driven(driver), range, index));
         }
-        let mut chosen = fallback;
-        let mut upto = PROBE;
-        for (path, terms, index) in candidates {
-            let select = Entity::find().filter(terms);
-            let entries = crate::list::count_upto(conn, &select, index, Column::Id, upto).await?;
-            if entries < upto {
-                chosen = path;
-                if entries == 0 {
-                    break;
+        for limit in rounds {
+            let mut chosen = None;
+            let mut upto = limit;
+            for (path, select, index) in &candidates {
+                let entries =
+                    crate::list::count_upto(conn, select, *index, Column::Id, upto).await?;
+                if entries < upto {
+                    chosen = Some(*path);
+                    if entries == 0 {
+                        break;
+                    }
+                    upto = entries;
                 }
-                upto = entries;
+            }
+            if let Some(path) = chosen {
+                return Ok(path);
             }
         }
-        Ok(chosen)
+        Ok(fallback)
+    }
+
+    /// The filter on `column` of the package, router and zone indexes' leading columns,
+    /// if the filters have one.
+    fn term(&self, column: Column) -> Option<Expr> {
+        let filter = self.filter;
+        match column {
+            Column::PackageId => filter.package_id.map(|v| Column::PackageId.eq(v)),
+            Column::RouterId => filter.router_id.map(|v| Column::RouterId.eq(v)),
+            Column::ZoneId if !filter.zone_ids.is_empty() => {
+                Some(Column::ZoneId.is_in(filter.zone_ids.clone()))
+            }
+            Column::ZoneId => filter.zone_id.map(|v| Column::ZoneId.eq(v)),
+            _ => None,
+        }
     }
 
     /// The tenants the status index is read for: the caller's, the filter's, or every
@@ -560,7 +660,14 @@ impl Request<'_> {
             select = select.filter(a.col(Column::TenantId).eq(t.0));
         }
         select = select.filter(self.status_columns(a));
-        if a.is(Path::Status) {
+        // The status index, always; a reseller's when the status filters narrow it (else
+        // its range is the reseller's alone, with no ranges to combine).
+        let status_ranges = match a.path {
+            Path::Status => true,
+            Path::Driven(Driver::Subtree(_)) => self.status_narrows(),
+            _ => false,
+        };
+        if status_ranges {
             select = select.filter(self.status_ranges());
         }
         if let Some(v) = filter.package_id {

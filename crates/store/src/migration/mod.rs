@@ -17,6 +17,8 @@ mod m20261204_000007_search_indexes;
 mod m20261204_000008_router_tls;
 mod m20261205_000009_list_access;
 mod m20261206_000010_list_ids;
+mod m20261207_000011_reseller_status;
+mod m20261207_000012_prefix_ids;
 
 /// The migration list.
 #[derive(Debug)]
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_router_tls::Migration),
             Box::new(m20261205_000009_list_access::Migration),
             Box::new(m20261206_000010_list_ids::Migration),
+            Box::new(m20261207_000011_reseller_status::Migration),
+            Box::new(m20261207_000012_prefix_ids::Migration),
         ]
     }
 }

@@ -204,13 +204,21 @@ fn mac_starts_with(prefix: &str, backend: DatabaseBackend) -> Condition {
 /// uses no index for `LIKE` on a column of the default collation, and the binary order is
 /// the order of code points, so the range holds exactly the values with that prefix).
 /// PostgreSQL compares text by the database's collation, where a range is not a prefix:
-/// there the `LIKE` is served by the column's `text_pattern_ops` index.
+/// there the `LIKE` on the column itself is served by its `text_pattern_ops` index, which
+/// carries the id (`m20261207_000012_prefix_ids`), so the matches' ids are read from the
+/// index alone.
 fn starts_with(column: Column, text: &str, backend: DatabaseBackend) -> Condition {
     match (backend, prefix_upper_bound(text)) {
         (DatabaseBackend::Sqlite, Some(upper)) => {
             Condition::all().add(column.gte(text)).add(column.lt(upper))
         }
-        _ => Condition::all().add(crate::list::starts_with(column, text)),
+        (DatabaseBackend::Sqlite, None) => {
+            Condition::all().add(crate::list::starts_with(column, text))
+        }
+        _ => Condition::all().add(Expr::col(column).like(LikeExpr::new(format!(
+            "{}%",
+            crate::list::escape_like(text)
+        )))),
     }
 }
 
