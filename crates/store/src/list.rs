@@ -297,6 +297,10 @@ where
     let found = count_capped(conn, &count, spec.id).await?;
     let total_capped = found > count.cap;
     let total = Ord::min(found, count.cap);
+    if found == 0 {
+        // Nothing matches: no page to read (through the same entries again).
+        return Rows(Vec::new()).finish(request, column, spec, (0, false));
+    }
     let id_only = column.column.as_column_ref() == spec.id.as_column_ref();
     if id_only && !total_capped {
         // Every matching id is within reach of the count's path: the page is a slice of
