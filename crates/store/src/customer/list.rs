@@ -470,7 +470,10 @@ impl Request<'_> {
             (ROUTER_ORDER, Driver::Router),
             (ZONE_ORDER, Driver::Zone),
         ] {
-            let terms: Vec<Expr> = order.iter().map_while(|c| self.term(*c)).collect();
+            let terms: Vec<Expr> = order
+                .iter()
+                .map_while(|c| self.term(*c, Expr::col(*c)))
+                .collect();
             if terms.is_empty() {
                 continue;
             }
@@ -600,17 +603,18 @@ impl Request<'_> {
         Ok(fallback)
     }
 
-    /// The filter on `column` of the package, router and zone indexes' leading columns,
-    /// if the filters have one.
-    fn term(&self, column: Column) -> Option<Expr> {
+    /// The filter on `column`, one of the package, router and zone indexes' leading
+    /// columns, if the filters have one: on the column as `written` (plain for a probe's
+    /// range, as the access path writes it in the query).
+    fn term(&self, column: Column, written: Expr) -> Option<Expr> {
         let filter = self.filter;
         match column {
-            Column::PackageId => filter.package_id.map(|v| Column::PackageId.eq(v)),
-            Column::RouterId => filter.router_id.map(|v| Column::RouterId.eq(v)),
+            Column::PackageId => filter.package_id.map(|v| written.eq(v)),
+            Column::RouterId => filter.router_id.map(|v| written.eq(v)),
             Column::ZoneId if !filter.zone_ids.is_empty() => {
-                Some(Column::ZoneId.is_in(filter.zone_ids.clone()))
+                Some(written.is_in(filter.zone_ids.clone()))
             }
-            Column::ZoneId => filter.zone_id.map(|v| Column::ZoneId.eq(v)),
+            Column::ZoneId => filter.zone_id.map(|v| written.eq(v)),
             _ => None,
         }
     }
@@ -670,16 +674,10 @@ impl Request<'_> {
         if status_ranges {
             select = select.filter(self.status_ranges());
         }
-        if let Some(v) = filter.package_id {
-            select = select.filter(a.col(Column::PackageId).eq(v));
-        }
-        if let Some(v) = filter.router_id {
-            select = select.filter(a.col(Column::RouterId).eq(v));
-        }
-        if !filter.zone_ids.is_empty() {
-            select = select.filter(a.col(Column::ZoneId).is_in(filter.zone_ids.clone()));
-        } else if let Some(v) = filter.zone_id {
-            select = select.filter(a.col(Column::ZoneId).eq(v));
+        for column in PACKAGE_ORDER {
+            if let Some(term) = self.term(column, a.col(column)) {
+                select = select.filter(term);
+            }
         }
         if let Some(owner) = filter.owner_id {
             select = select.filter(
