@@ -17,7 +17,7 @@ use super::m20261205_000009_list_access::SEARCHED;
 pub struct Migration;
 
 /// The reseller indexes, by name (`customer_by_{name}_idx`) and columns.
-const RESELLERS: [(&str, &str); 2] = [
+pub(super) const RESELLERS: [(&str, &str); 2] = [
     (
         "operator",
         "operator_id, status, billing_type, connection_type, expires_at, \

@@ -19,6 +19,7 @@ mod m20261205_000009_list_access;
 mod m20261206_000010_list_ids;
 mod m20261207_000011_reseller_status;
 mod m20261207_000012_prefix_ids;
+mod m20261208_000013_name_key;
 
 /// The migration list.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_list_ids::Migration),
             Box::new(m20261207_000011_reseller_status::Migration),
             Box::new(m20261207_000012_prefix_ids::Migration),
+            Box::new(m20261208_000013_name_key::Migration),
         ]
     }
 }

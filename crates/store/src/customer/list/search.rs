@@ -7,7 +7,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend};
 
-use super::{Access, Search};
+use super::{Access, Path, Search};
 use crate::entity::customer::{Column, Entity};
 use crate::error::StoreResult;
 use crate::list::TOTAL_CAP;
@@ -114,10 +114,13 @@ pub(super) fn search_entries(search: &Search, a: Access) -> Condition {
             DatabaseBackend::Sqlite => a
                 .hidden(Column::Id)
                 .in_subquery(name_matches(&name, a.backend)),
-            // On the row: PostgreSQL hashes such a subquery under an `OR` only while its
-            // guess of the matches fits in memory, and past that runs it again for each
-            // row checked.
-            _ => crate::list::contains(Column::Name, &name),
+            // Checked on the entry or row, not as the ids of the trigram index's matches:
+            // PostgreSQL hashes such a subquery under an `OR` only while its guess of the
+            // matches fits in memory, and past that runs it again for each row checked.
+            // The covering indexes carry the lowered name; the walked rows of a sort
+            // order (`list::fetch_planned`) are the entity's columns, the name among them.
+            _ if matches!(a.path, Path::SortOrder(_)) => crate::list::contains(Column::Name, &name),
+            _ => name_key_contains(&name),
         });
     }
     any
@@ -238,14 +241,14 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
 }
 
 /// The ids of the customers whose name contains `text` (3 characters or more): from the
-/// FTS5 trigram table on SQLite, by `LOWER(name) LIKE '%text%'` on PostgreSQL (its
-/// trigram index).
+/// FTS5 trigram table on SQLite, by `name_key LIKE '%text%'` on PostgreSQL (its trigram
+/// index).
 fn name_matches(text: &str, backend: DatabaseBackend) -> SelectStatement {
     if backend != DatabaseBackend::Sqlite {
         return Query::select()
             .column(Column::Id)
             .from(Entity)
-            .and_where(crate::list::contains(Column::Name, text))
+            .and_where(name_key_contains(text))
             .to_owned();
     }
     let phrase = format!("\"{}\"", text.replace('"', "\"\""));
@@ -254,6 +257,13 @@ fn name_matches(text: &str, backend: DatabaseBackend) -> SelectStatement {
         .from(Alias::new("customer_fts"))
         .and_where(Expr::cust_with_values("customer_fts MATCH ?", [phrase]))
         .to_owned()
+}
+
+/// PostgreSQL: the customer's lower-cased name (`name_key`, a column the database
+/// generates from `name`, `m20261208_000013_name_key`) contains `text` (lower case).
+fn name_key_contains(text: &str) -> Expr {
+    Expr::col((Entity, Alias::new("name_key")))
+        .like(LikeExpr::new(format!("%{}%", crate::list::escape_like(text))).escape('\\'))
 }
 
 #[cfg(test)]
