@@ -1,5 +1,5 @@
 //! The running application: start-up (keyring, database, migrations, the first-account setup
-//! link, the shared state, HTTP, workers) and shutdown. `lastmile serve` and the integration
+//! link, the shared state, HTTP, workers, the built-in RADIUS server) and shutdown. `lastmile serve` and the integration
 //! tests start it the same way, through [`start`].
 
 use std::net::SocketAddr;
@@ -42,6 +42,17 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The RADIUS port cannot be bound.
+    #[error(
+        "cannot listen for RADIUS on {addr}: {source} (is FreeRADIUS running? with FreeRADIUS \
+         serving lastmile's tables, set [radius] enabled = false)"
+    )]
+    RadiusListen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// A started lastmile.
@@ -55,6 +66,9 @@ pub struct Running {
     pub config: Config,
     /// The setup link printed at start, when no account exists.
     pub setup_url: Option<String>,
+    /// The addresses the built-in RADIUS server takes Access-Requests and
+    /// Accounting-Requests on, when it runs.
+    pub radius: Option<RadiusAddrs>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -67,6 +81,15 @@ impl Running {
             let _ = task.await;
         }
     }
+}
+
+/// Where the built-in RADIUS server listens.
+#[derive(Debug, Clone, Copy)]
+pub struct RadiusAddrs {
+    /// Access-Requests.
+    pub auth: SocketAddr,
+    /// Accounting-Requests.
+    pub acct: SocketAddr,
 }
 
 /// Opens the database (creating the data directory and keyring on first start), runs the
@@ -140,14 +163,78 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
         state.clone(),
         watcher.clone(),
     )));
+    let radius = if config.radius.enabled {
+        let (addrs, radius_tasks) =
+            start_radius(&config, &state.db, state.clock.clone(), &watcher).await?;
+        tasks.extend(radius_tasks);
+        Some(addrs)
+    } else {
+        None
+    };
     tasks.extend(crate::jobs::start(state.clone(), &config.jobs, watcher));
     Ok(Running {
         addr,
         state,
         config,
         setup_url,
+        radius,
         shutdown,
         tasks,
+    })
+}
+
+/// Loads the built-in RADIUS server's state, binds its ports and starts its servers, the
+/// accounting writer and the change log's follower. Returns the bound addresses and the
+/// tasks.
+async fn start_radius(
+    config: &Config,
+    db: &Db,
+    clock: Clock,
+    watcher: &watch::Receiver<bool>,
+) -> Result<(RadiusAddrs, Vec<JoinHandle<()>>), StartError> {
+    let started = std::time::Instant::now();
+    let aaa_state = Arc::new(aaa::state::AaaState::load(db).await?);
+    tracing::info!(
+        accounts = aaa_state.account_count(),
+        routers = aaa_state.client_count(),
+        millis = started.elapsed().as_millis() as u64,
+        "RADIUS state loaded"
+    );
+    let now: aaa::server::Now = Arc::new(move || clock.now());
+    let bound = |addr: SocketAddr| move |source| StartError::RadiusListen { addr, source };
+    let (auth_addr, acct_addr) = (config.radius.auth_listen, config.radius.acct_listen);
+    let auth = aaa::server::bind_auth(auth_addr, Arc::clone(&aaa_state), db.clone(), now.clone())
+        .await
+        .map_err(bound(auth_addr))?;
+    let (writer, writing) = aaa::accounting::Writer::start(db.clone());
+    let acct = aaa::server::bind_acct(acct_addr, Arc::clone(&aaa_state), writer, now)
+        .await
+        .map_err(bound(acct_addr))?;
+    let addrs = RadiusAddrs {
+        auth: auth.local_addr().map_err(bound(auth_addr))?,
+        acct: acct.local_addr().map_err(bound(acct_addr))?,
+    };
+    let stopped = |mut watcher: watch::Receiver<bool>| async move {
+        let _ = watcher.wait_for(|stop| *stop).await;
+    };
+    let tasks = vec![
+        spawn_server(auth.run(stopped(watcher.clone()))),
+        // The writer ends once the accounting server has answered its last request.
+        spawn_server(acct.run(stopped(watcher.clone()))),
+        writing,
+        tokio::spawn(aaa_state.follow(db.clone(), stopped(watcher.clone()))),
+    ];
+    Ok((addrs, tasks))
+}
+
+/// Runs a RADIUS server to its end, logging why if it failed.
+fn spawn_server(
+    run: impl std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(err) = run.await {
+            tracing::error!(error = %err, "a RADIUS server stopped");
+        }
     })
 }
 

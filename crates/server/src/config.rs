@@ -34,6 +34,8 @@ pub struct Config {
     pub jobs: Jobs,
     /// Rules about customers that hold on the whole installation.
     pub customers: Customers,
+    /// The built-in RADIUS server.
+    pub radius: Radius,
 }
 
 /// Sign-in and session settings.
@@ -80,6 +82,31 @@ impl Default for Customers {
     }
 }
 
+/// The built-in RADIUS server (design.md §4, built-in mode).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Radius {
+    /// Answer RADIUS from lastmile itself. Off when a FreeRADIUS serves lastmile's tables
+    /// instead (it holds the ports then).
+    pub enabled: bool,
+    /// Where Access-Requests arrive. The default takes requests from this machine only:
+    /// routers reach it on an address of the network they share (`0.0.0.0:1812`, or the
+    /// address of the interface they talk to).
+    pub auth_listen: SocketAddr,
+    /// Where Accounting-Requests arrive.
+    pub acct_listen: SocketAddr,
+}
+
+impl Default for Radius {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            auth_listen: SocketAddr::from(([127, 0, 0, 1], 1812)),
+            acct_listen: SocketAddr::from(([127, 0, 0, 1], 1813)),
+        }
+    }
+}
+
 /// Background jobs.
 #[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -102,6 +129,7 @@ impl Default for Config {
             security: Security::default(),
             jobs: Jobs::default(),
             customers: Customers::default(),
+            radius: Radius::default(),
         }
     }
 }
@@ -145,6 +173,7 @@ impl std::fmt::Debug for Config {
             .field("security", &self.security)
             .field("jobs", &self.jobs)
             .field("customers", &self.customers)
+            .field("radius", &self.radius)
             .finish()
     }
 }
@@ -344,7 +373,7 @@ impl serde::Serialize for DefaultsView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let c = self.0;
-        let mut st = s.serialize_struct("Config", 9)?;
+        let mut st = s.serialize_struct("Config", 10)?;
         st.serialize_field("listen", &c.listen.to_string())?;
         st.serialize_field("data_dir", &c.data_dir.display().to_string())?;
         st.serialize_field("database_url", &c.database_url)?;
@@ -354,6 +383,7 @@ impl serde::Serialize for DefaultsView<'_> {
         st.serialize_field("security", &SecurityView(&c.security))?;
         st.serialize_field("jobs", &JobsView(&c.jobs))?;
         st.serialize_field("customers", &c.customers)?;
+        st.serialize_field("radius", &c.radius)?;
         st.end()
     }
 }

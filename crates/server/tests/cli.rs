@@ -67,7 +67,9 @@ impl Install {
         }
         command
             .env("LASTMILE_SECURITY_ARGON2_MEMORY_KIB", "1024")
-            .env("LASTMILE_SECURITY_ARGON2_ITERATIONS", "1");
+            .env("LASTMILE_SECURITY_ARGON2_ITERATIONS", "1")
+            .env("LASTMILE_RADIUS_AUTH_LISTEN", "127.0.0.1:0")
+            .env("LASTMILE_RADIUS_ACCT_LISTEN", "127.0.0.1:0");
         command
     }
 
@@ -578,7 +580,9 @@ async fn demo_runs_in_the_directory_lastmile_data_dir_names_and_starts_fresh_the
             .current_dir(dir.path())
             .env("LASTMILE_DATA_DIR", &demo_dir)
             .env("LASTMILE_SECURITY_ARGON2_MEMORY_KIB", "1024")
-            .env("LASTMILE_SECURITY_ARGON2_ITERATIONS", "1");
+            .env("LASTMILE_SECURITY_ARGON2_ITERATIONS", "1")
+            .env("LASTMILE_RADIUS_AUTH_LISTEN", "127.0.0.1:0")
+            .env("LASTMILE_RADIUS_ACCT_LISTEN", "127.0.0.1:0");
         command
     };
     for _ in 0..2 {

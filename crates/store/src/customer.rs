@@ -26,8 +26,8 @@ pub use bulk::{create_many, taken_mobiles, taken_names};
 pub use list::{CustomerFilter, LIST, Search, StatusFilter, list};
 pub use owner::{follow_operator, move_customers};
 pub use project::{
-    CONVERGE_BATCH, CONVERGE_KIND, Converge, INLINE_REWRITE, Projector, Reach, converge_batch,
-    project, reached, rewrite_or_converge, rewrite_projection,
+    CONVERGE_BATCH, CONVERGE_KIND, Converge, INLINE_REWRITE, Projector, Reach, Terms,
+    converge_batch, project, reached, rewrite_or_converge, rewrite_projection,
 };
 
 use crate::entity::code::Stored;

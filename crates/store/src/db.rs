@@ -2,6 +2,7 @@
 //! the connection settings each needs, and migrations.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -38,6 +39,11 @@ pub struct Db {
     /// so a writer that commits and begins again at once (a job converging in batches) can
     /// keep the lock for as long as it runs while the others time out.
     write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// Writes committed by this process that appended to the AAA change log: the built-in
+    /// RADIUS server catches up before answering when it has seen fewer.
+    aaa_commits: Arc<AtomicU64>,
+    /// Woken after each of them.
+    aaa_committed: Arc<tokio::sync::Notify>,
 }
 
 /// How long a user name freed by a rename or a deletion rests before another customer may
@@ -108,6 +114,8 @@ impl Db {
             keyring: Arc::new(keyring),
             name_rest: TimeDelta::days(NAME_REST_DAYS),
             write_turn: Arc::new(tokio::sync::Mutex::new(())),
+            aaa_commits: Arc::new(AtomicU64::new(0)),
+            aaa_committed: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -144,6 +152,23 @@ impl Db {
     /// The engine.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many writes this process has committed that appended to the AAA change log.
+    pub fn aaa_commits(&self) -> u64 {
+        self.aaa_commits.load(Ordering::Acquire)
+    }
+
+    /// Completes after the next write of this process that appends to the AAA change log
+    /// (at once if one committed since the last call returned).
+    pub async fn aaa_committed(&self) {
+        self.aaa_committed.notified().await;
+    }
+
+    /// Counts a committed write that appended to the AAA change log.
+    pub(crate) fn count_aaa_commit(&self) {
+        self.aaa_commits.fetch_add(1, Ordering::Release);
+        self.aaa_committed.notify_one();
     }
 
     pub(crate) fn keyring_arc(&self) -> Arc<Keyring> {

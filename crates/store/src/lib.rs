@@ -6,6 +6,8 @@
 //! the one write path, which records the audit entry, the AAA change log and the outbox
 //! jobs in the same transaction as the change.
 
+pub mod aaa;
+pub mod accounting;
 pub mod audit;
 pub mod auth;
 pub mod crypto;

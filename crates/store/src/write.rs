@@ -79,6 +79,9 @@ pub struct Write {
     now: DateTime<Utc>,
     name_rest: chrono::TimeDelta,
     audited: bool,
+    /// The change appended to the AAA change log: counted by the database on commit.
+    aaa_changed: bool,
+    db: Db,
     /// This process's turn to write on SQLite, held until the transaction ends. Declared
     /// last, so dropped after the transaction: it ends before the next writer's turn.
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -101,6 +104,8 @@ impl Db {
             now,
             name_rest: self.name_rest(),
             audited: false,
+            aaa_changed: false,
+            db: self.clone(),
             _turn: turn,
         })
     }
@@ -191,6 +196,7 @@ impl Write {
         customers: &[i64],
         kind: &str,
     ) -> StoreResult<()> {
+        self.aaa_changed = true;
         let rows: Vec<aaa_change::ActiveModel> = customers
             .iter()
             .map(|id| aaa_change::ActiveModel {
@@ -216,6 +222,7 @@ impl Write {
         customer_id: Option<i64>,
         kind: &'static str,
     ) -> StoreResult<()> {
+        self.aaa_changed = true;
         let row = aaa_change::ActiveModel {
             seq: NotSet,
             at: Set(self.now),
@@ -241,6 +248,9 @@ impl Write {
             return Err(StoreError::Unaudited);
         }
         self.tx.commit().await?;
+        if self.aaa_changed {
+            self.db.count_aaa_commit();
+        }
         Ok(())
     }
 

@@ -114,6 +114,8 @@ impl Install {
         let log = std::fs::File::create(self.dir().join("serve.log")).unwrap();
         let mut command = self.lastmile(&["serve", "--listen", &listen]);
         command
+            .env("LASTMILE_RADIUS_AUTH_LISTEN", "127.0.0.1:0")
+            .env("LASTMILE_RADIUS_ACCT_LISTEN", "127.0.0.1:0")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -160,6 +162,11 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server with SIGTERM and waits for it to exit.
     pub async fn stop(mut self) {
         let _ = Command::new("kill")

@@ -92,6 +92,12 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
 #[allow(clippy::print_stdout)] // the operator's first instructions belong on the terminal
 fn announce(running: &app::Running, args: &ConfigArgs) {
     println!("lastmile is listening on http://{}", running.addr);
+    if let Some(radius) = running.radius {
+        println!(
+            "RADIUS on udp {} (authentication) and {} (accounting)",
+            radius.auth, radius.acct
+        );
+    }
     if let Some(url) = &running.setup_url {
         println!();
         println!("No account exists yet. Create the Developer account either way:");

@@ -50,6 +50,8 @@ pub struct TestApp {
     pub config: Config,
     /// The setup link it printed, if no account existed.
     pub setup_url: Option<String>,
+    /// Where its built-in RADIUS server takes Access-Requests and Accounting-Requests.
+    pub radius: Option<lastmile::app::RadiusAddrs>,
     /// An HTTP client that follows no redirects and keeps no cookies.
     pub http: reqwest::Client,
     running: Option<Running>,
@@ -59,8 +61,8 @@ pub struct TestApp {
 /// A password every test account uses.
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// The configuration tests run with: a random port, the test database, cheap Argon2 (the
-/// same code, lower cost), one job worker.
+/// The configuration tests run with: random ports (HTTP and RADIUS), the test database,
+/// cheap Argon2 (the same code, lower cost), one job worker.
 pub fn test_config(db: &TestDb) -> Config {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -75,6 +77,8 @@ pub fn test_config(db: &TestDb) -> Config {
     config.security.max_queued_hashes = 64;
     config.jobs.workers = 1;
     config.jobs.poll_seconds = 1;
+    config.radius.auth_listen = "127.0.0.1:0".parse().unwrap();
+    config.radius.acct_listen = "127.0.0.1:0".parse().unwrap();
     config
 }
 
@@ -116,6 +120,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
         state: running.state.clone(),
         config: running.config.clone(),
         setup_url: running.setup_url.clone(),
+        radius: running.radius,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

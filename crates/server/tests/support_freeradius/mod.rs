@@ -10,7 +10,7 @@
 
 pub mod api;
 pub mod checks;
-mod nas;
+pub mod nas;
 
 #[path = "../support_raddb/mod.rs"]
 mod raddb;

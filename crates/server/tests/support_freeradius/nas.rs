@@ -1,5 +1,5 @@
-//! The NAS side: `radclient` and `radtest` sending to the test's FreeRADIUS from 127.0.0.1,
-//! and what they received.
+//! The NAS side: `radclient` and `radtest` sending from 127.0.0.1 to the test's FreeRADIUS
+//! or to lastmile's own server ([`Nas`]), and what they received.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -10,10 +10,7 @@ impl FreeRadius {
     /// Sends an Access-Request from 127.0.0.1 with `secret` and these attributes (PAP when
     /// `User-Password` is among them; a Message-Authenticator is always added).
     pub fn auth(&self, secret: &str, attrs: &[(&str, &str)]) -> Reply {
-        let mut all = attrs.to_vec();
-        all.push(("NAS-IP-Address", "127.0.0.1"));
-        all.push(("Message-Authenticator", "0x00"));
-        self.radclient(self.auth_port, "auth", secret, &all)
+        Nas.auth_at(self.auth_port, secret, attrs)
     }
 
     /// PAP Access-Request for `user` with `password`.
@@ -23,46 +20,7 @@ impl FreeRadius {
 
     /// Sends an Accounting-Request from 127.0.0.1.
     pub fn acct(&self, secret: &str, attrs: &[(&str, &str)]) -> Reply {
-        let mut all = attrs.to_vec();
-        all.push(("NAS-IP-Address", "127.0.0.1"));
-        self.radclient(self.acct_port, "acct", secret, &all)
-    }
-
-    fn radclient(&self, port: u16, kind: &str, secret: &str, attrs: &[(&str, &str)]) -> Reply {
-        let input: String = attrs
-            .iter()
-            .map(|(name, value)| {
-                if value.starts_with("0x")
-                    || value.parse::<u64>().is_ok()
-                    || *name == "NAS-IP-Address"
-                {
-                    format!("{name} = {value}\n")
-                } else {
-                    format!("{name} = \"{value}\"\n")
-                }
-            })
-            .collect();
-        let mut child = Command::new(RADCLIENT)
-            .args(["-x", "-r", "1", "-t", "2"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg(kind)
-            .arg(secret)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("radclient runs");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        Reply::parse(
-            &String::from_utf8_lossy(&output.stdout),
-            &String::from_utf8_lossy(&output.stderr),
-        )
+        Nas.acct_at(self.acct_port, secret, attrs)
     }
 
     /// `radtest USER PASSWORD 127.0.0.1:PORT 0 SECRET`.
@@ -89,6 +47,98 @@ impl FreeRadius {
             reply.raw,
             self.tail()
         );
+    }
+}
+
+/// Sends with `radclient` to a server on 127.0.0.1.
+fn radclient(port: u16, kind: &str, secret: &str, attrs: &[(&str, &str)]) -> Reply {
+    let input: String = attrs
+        .iter()
+        .map(|(name, value)| {
+            if value.starts_with("0x") || value.parse::<u64>().is_ok() || *name == "NAS-IP-Address"
+            {
+                format!("{name} = {value}\n")
+            } else {
+                format!("{name} = \"{value}\"\n")
+            }
+        })
+        .collect();
+    let mut child = Command::new(RADCLIENT)
+        .args(["-x", "-r", "1", "-t", "2"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(kind)
+        .arg(secret)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("radclient runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    Reply::parse(
+        &String::from_utf8_lossy(&output.stdout),
+        &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+/// `radclient` and `radtest` as a NAS on 127.0.0.1, for a server that is not the test's
+/// FreeRADIUS (lastmile's own).
+pub struct Nas;
+
+impl Nas {
+    /// An Access-Request with `secret` and these attributes, NAS-IP-Address and a
+    /// Message-Authenticator added.
+    pub fn auth_at(&self, port: u16, secret: &str, attrs: &[(&str, &str)]) -> Reply {
+        let mut all = attrs.to_vec();
+        all.push(("NAS-IP-Address", "127.0.0.1"));
+        all.push(("Message-Authenticator", "0x00"));
+        radclient(port, "auth", secret, &all)
+    }
+
+    /// An Accounting-Request with `secret` and these attributes, NAS-IP-Address added.
+    pub fn acct_at(&self, port: u16, secret: &str, attrs: &[(&str, &str)]) -> Reply {
+        let mut all = attrs.to_vec();
+        all.push(("NAS-IP-Address", "127.0.0.1"));
+        radclient(port, "acct", secret, &all)
+    }
+
+    /// The same without a Message-Authenticator.
+    pub fn bare_at(&self, port: u16, secret: &str, attrs: &[(&str, &str)]) -> Reply {
+        let mut all = attrs.to_vec();
+        all.push(("NAS-IP-Address", "127.0.0.1"));
+        radclient(port, "auth", secret, &all)
+    }
+
+    /// `radtest -t METHOD USER PASSWORD 127.0.0.1:PORT 0 SECRET` (`pap`, `chap`, `mschap`).
+    pub fn radtest_at(
+        &self,
+        port: u16,
+        method: &str,
+        secret: &str,
+        user: &str,
+        password: &str,
+    ) -> Reply {
+        require(RADTEST, "freeradius-utils");
+        let output = Command::new(RADTEST)
+            .args(["-t", method, user, password])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["0", secret])
+            .output()
+            .expect("radtest runs");
+        Reply::parse(
+            &String::from_utf8_lossy(&output.stdout),
+            &String::from_utf8_lossy(&output.stderr),
+        )
+    }
+
+    /// Panics with the exchange unless `reply` is `code`.
+    pub fn expect(&self, reply: &Reply, code: &str, what: &str) {
+        assert_eq!(reply.code.as_deref(), Some(code), "{what}:\n{}", reply.raw);
     }
 }
 

@@ -19,6 +19,7 @@ use domain::aaa::{self, Projection, Service, Subscriber};
 use domain::customer::CustomerStatus;
 use domain::ids::TenantId;
 use domain::network::MacAddr;
+use domain::package::RateLimit;
 use domain::tenant::TenantStatus;
 
 /// The projection of `c` as the domain decides it.
@@ -92,6 +93,30 @@ impl Projector {
         Ok(aaa::project(&sub, &service, policy, 0))
     }
 
+    /// What the AAA decision needs of `c` besides the customer itself: its package's
+    /// service (the pool resolved), its tenant's suspension policy, whether the tenant is
+    /// archived.
+    pub async fn terms<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        c: &Customer,
+    ) -> StoreResult<Terms> {
+        self.load(conn, c).await?;
+        let cached = || StoreError::Corrupt(format!("customer {}: projection cache", c.id));
+        let package = self.packages.get(&c.package_id).ok_or_else(cached)?;
+        let (policy, archived) = self.tenants.get(&c.tenant_id).ok_or_else(cached)?;
+        let pool = pool_of(c, package)
+            .and_then(|id| self.pools.get(&id))
+            .and_then(Clone::clone);
+        Ok(Terms {
+            rate: crate::package::rate(package)?,
+            volume_bytes: package.volume_bytes,
+            pool,
+            policy: policy.clone(),
+            tenant_archived: *archived,
+        })
+    }
+
     /// Reads what `c`'s projection needs and is not known yet.
     async fn load<C: ConnectionTrait>(&mut self, conn: &C, c: &Customer) -> StoreResult<()> {
         if let Entry::Vacant(slot) = self.packages.entry(c.package_id) {
@@ -119,6 +144,33 @@ impl Projector {
             slot.insert(name);
         }
         Ok(())
+    }
+}
+
+/// What the AAA decision needs of a customer besides the customer itself, owned (see
+/// [`Projector::terms`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Terms {
+    /// Its package's speed.
+    pub rate: RateLimit,
+    /// Its package's volume per period, bytes.
+    pub volume_bytes: Option<i64>,
+    /// The router pool it takes addresses from, if any.
+    pub pool: Option<String>,
+    /// Its tenant's suspension policy.
+    pub policy: aaa::SuspensionPolicy,
+    /// Its tenant is archived.
+    pub tenant_archived: bool,
+}
+
+impl Terms {
+    /// The package's service, as `domain::aaa` takes it.
+    pub fn service(&self) -> Service<'_> {
+        Service {
+            rate: self.rate,
+            volume_bytes: self.volume_bytes,
+            pool: self.pool.as_deref(),
+        }
     }
 }
 

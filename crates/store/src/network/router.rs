@@ -187,6 +187,9 @@ pub async fn create_router(w: &mut Write, new: &NewRouter) -> StoreResult<Router
         .await
         .map_err(|e| on_unique(e, ROUTER_KEYS))?;
     mirror_nas(w, &saved, &new.secret).await?;
+    // The built-in RADIUS server's clients follow the change log.
+    w.aaa_changed(Some(new.tenant_id), None, "router.create")
+        .await?;
     w.audit(AuditEntry {
         tenant_id: Some(new.tenant_id),
         action: "router.create",
@@ -318,6 +321,8 @@ pub async fn update_router(
     let after = update_versioned::<router::Entity>(w, row, id, version, ROUTER_KEYS).await?;
     let secret = w.keyring().open_string(SECRET_CONTEXT, &after.secret)?;
     mirror_nas(w, &after, &secret).await?;
+    w.aaa_changed(Some(TenantId(after.tenant_id)), None, "router.update")
+        .await?;
     w.audit(AuditEntry {
         tenant_id: Some(TenantId(after.tenant_id)),
         action: "router.update",
@@ -345,6 +350,8 @@ pub async fn archive_router(w: &mut Write, scope: &NetworkScope, id: i64) -> Sto
     nas::Entity::delete_many()
         .filter(nas::Column::RouterId.eq(id))
         .exec(w.tx())
+        .await?;
+    w.aaa_changed(Some(TenantId(before.tenant_id)), None, "router.archive")
         .await?;
     w.audit(AuditEntry {
         tenant_id: Some(TenantId(before.tenant_id)),

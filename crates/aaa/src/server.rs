@@ -1,0 +1,219 @@
+//! The built-in RADIUS server's sockets (design.md §4, built-in mode), and its
+//! authentication: the `radius` crate's server loop (client lookup, authenticators, Message-Authenticator policy,
+//! duplicates) with [`Authorize`] as its handler, answering every Access-Request from
+//! [`AaaState`] through the one decision, `domain::aaa::decide`, so that it says what the
+//! FreeRADIUS projection makes FreeRADIUS say.
+//!
+//! An Access-Request is refused when the user name is unknown (matched exactly, as
+//! FreeRADIUS matches `radcheck`), the customer belongs to another tenant than the router
+//! it comes through, the credentials are wrong (PAP, CHAP, MS-CHAPv1,
+//! MS-CHAPv2), the customer is bound to another MAC than the Calling-Station-Id, or the
+//! decision refuses; an accepted one gets the decision's reply items, the time left to
+//! expiry as Session-Timeout and what the method adds (MS-CHAP2-Success, the MPPE keys).
+//! Status-Server is answered (RFC 5997). Simultaneous sessions are not counted yet: that
+//! needs the sessions accounting brings.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use radius::attrs;
+use radius::auth::Outcome;
+use radius::code::Code;
+use radius::packet::Packet;
+use radius::server::{Handler, Request, Server, ServerConfig};
+use store::Db;
+use tracing::{debug, warn};
+
+use crate::accounting::{Account, Writer};
+use crate::state::{AaaState, Clients};
+use domain::aaa::{Decision, Item, Subscriber, decide};
+use domain::network::MacAddr;
+
+/// The authentication server, bound.
+pub type AuthServer = Server<Clients, Authorize>;
+
+/// The accounting server, bound.
+pub type AcctServer = Server<Clients, Account>;
+
+/// Binds the accounting server to `listen`, recording through `writer`.
+pub async fn bind_acct(
+    listen: SocketAddr,
+    state: Arc<AaaState>,
+    writer: Writer,
+    now: Now,
+) -> std::io::Result<AcctServer> {
+    let handler = Account::new(Arc::clone(&state), writer, now);
+    Server::bind(listen, Clients(state), handler, ServerConfig::default()).await
+}
+
+/// Where the server reads the time: the application's clock.
+pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Binds the authentication server to `listen`.
+pub async fn bind_auth(
+    listen: SocketAddr,
+    state: Arc<AaaState>,
+    db: Db,
+    now: Now,
+) -> std::io::Result<AuthServer> {
+    let handler = Authorize {
+        state: Arc::clone(&state),
+        db,
+        now,
+    };
+    Server::bind(listen, Clients(state), handler, ServerConfig::default()).await
+}
+
+/// Answers Access-Requests from the state.
+pub struct Authorize {
+    state: Arc<AaaState>,
+    db: Db,
+    now: Now,
+}
+
+impl std::fmt::Debug for Authorize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorize")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Handler for Authorize {
+    async fn handle(&self, request: Request) -> Option<Packet> {
+        match request.packet.code {
+            Code::AccessRequest => self.authorize(&request).await,
+            Code::StatusServer => Some(request.reply(Code::AccessAccept)),
+            _ => None,
+        }
+    }
+}
+
+impl Authorize {
+    /// The answer to an Access-Request; `None` to drop it.
+    async fn authorize(&self, request: &Request) -> Option<Packet> {
+        if let Err(err) = self.state.catch_up_if_behind(&self.db).await {
+            // Answered from what is known: the follower will try again.
+            warn!(error = %err, "the RADIUS server could not catch up with a change");
+        }
+        // The loop checked the request against the router as it was known then; a change
+        // caught up with since (the router removed, re-keyed, its tenant archived) holds
+        // for this request too.
+        let router_tenant = match self.state.client(request.source.ip()) {
+            Some(client) if client.nas.secret == request.client.secret => client.tenant_id,
+            _ => {
+                debug!(source = %request.source, "the router changed since the request was checked");
+                return None;
+            }
+        };
+        Some(self.decide(request, router_tenant))
+    }
+
+    fn decide(&self, request: &Request, router_tenant: i64) -> Packet {
+        let reject = |attributes: Vec<radius::attr::Attribute>| {
+            let mut reply = request.reply(Code::AccessReject);
+            for attribute in attributes {
+                reply.push(attribute.id, attribute.value);
+            }
+            reply
+        };
+        let Some(Ok(username)) = request.packet.value(attrs::USER_NAME) else {
+            return reject(Vec::new());
+        };
+        let Some(account) = self.state.account(&username) else {
+            debug!(source = %request.source, "Access-Request for an unknown user");
+            return reject(Vec::new());
+        };
+        // A router serves its own tenant's customers only.
+        if router_tenant != account.tenant_id {
+            debug!(source = %request.source, customer = account.customer_id, "another tenant's customer");
+            return reject(Vec::new());
+        }
+        let method_reply = match request.check_password(&account.password) {
+            Outcome::Accept { reply, .. } => reply,
+            Outcome::Reject { reply, .. } => return reject(reply),
+        };
+        if let Some(bound) = account.mac {
+            let calling = request
+                .packet
+                .value(attrs::CALLING_STATION_ID)
+                .and_then(Result::ok)
+                .and_then(|text| MacAddr::parse(&text));
+            if calling != Some(bound) {
+                return reject(Vec::new());
+            }
+        }
+        let subscriber = Subscriber {
+            username: &account.username,
+            password: &account.password,
+            billing: account.billing,
+            status: account.status,
+            expires_at: account.expires_at,
+            mac: account.mac,
+            static_ip: account.static_ip,
+            simultaneous_use: account.simultaneous_use,
+            tenant_archived: account.terms.tenant_archived,
+        };
+        let service = account.terms.service();
+        match decide(
+            &subscriber,
+            &service,
+            &account.terms.policy,
+            0,
+            (self.now)(),
+        ) {
+            Decision::Reject(reason) => {
+                debug!(customer = account.customer_id, ?reason, "Access-Reject");
+                reject(Vec::new())
+            }
+            Decision::Accept {
+                reply: items,
+                session_timeout,
+            } => {
+                let mut reply = request.reply(Code::AccessAccept);
+                for item in &items {
+                    if !push_item(&mut reply, item) {
+                        warn!(
+                            attribute = item.attribute,
+                            "a reply item the built-in server cannot encode was left out"
+                        );
+                    }
+                }
+                if let Some(seconds) = session_timeout {
+                    let seconds = u32::try_from(seconds).unwrap_or(u32::MAX);
+                    reply.add(attrs::SESSION_TIMEOUT, &seconds);
+                }
+                for attribute in method_reply {
+                    reply.push(attribute.id, attribute.value);
+                }
+                reply
+            }
+        }
+    }
+}
+
+/// Adds a reply item of the decision to `reply`, typed as the dictionary says; false for
+/// an attribute or value it does not know how to encode.
+pub fn push_item(reply: &mut Packet, item: &Item) -> bool {
+    let number = || item.value.parse::<u32>().ok();
+    match item.attribute {
+        "Mikrotik-Rate-Limit" => reply.add(attrs::MIKROTIK_RATE_LIMIT, &item.value),
+        "Mikrotik-Address-List" => reply.add(attrs::MIKROTIK_ADDRESS_LIST, &item.value),
+        "Framed-Pool" => reply.add(attrs::FRAMED_POOL, &item.value),
+        "Mikrotik-Total-Limit" => match number() {
+            Some(n) => reply.add(attrs::MIKROTIK_TOTAL_LIMIT, &n),
+            None => return false,
+        },
+        "Mikrotik-Total-Limit-Gigawords" => match number() {
+            Some(n) => reply.add(attrs::MIKROTIK_TOTAL_LIMIT_GIGAWORDS, &n),
+            None => return false,
+        },
+        "Framed-IP-Address" => match item.value.parse::<Ipv4Addr>() {
+            Ok(ip) => reply.add(attrs::FRAMED_IP_ADDRESS, &ip),
+            Err(_) => return false,
+        },
+        _ => return false,
+    }
+    true
+}

@@ -1,0 +1,351 @@
+//! `AaaState`: what the built-in RADIUS server answers from, in memory and authoritative
+//! (aaa-design.md §3.2): every live customer's account by user name and every live router
+//! as a client by address. A user name not here is refused; nothing is asked of the
+//! database on the way to an answer.
+//!
+//! It is loaded once at start and then follows the AAA change log (`aaa_change`), which
+//! every write that can alter a decision appends to in its own transaction: a customer's
+//! change reloads that customer, a change of a tenant or its routers reloads the tenant's
+//! customers and the clients. The server catches up before answering whenever this process
+//! has committed such a write since it last looked (so the request after an API change is
+//! answered by it); a follower task catches up as soon as this process commits one (a new
+//! router must be known before its first request reaches a handler) and every
+//! [`FOLLOW_EVERY`] for writes of other processes (the command line, another node).
+//!
+//! PostgreSQL hands out the log's positions when rows are inserted, not when they commit:
+//! a position below the newest one read may still be in flight. The follower keeps the
+//! positions it has not seen below the newest (the gaps) and looks for them on every
+//! catch-up until they appear or [`GAP_PATIENCE`] has passed (a rolled-back write leaves a
+//! gap that never fills). On SQLite writers take turns, so there are no gaps.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use radius::server::{ClientStore, NasClient};
+use store::aaa::{Account, AccountReader, Change};
+use store::{Db, StoreResult};
+
+/// How often the follower looks at the change log for other processes' writes.
+pub const FOLLOW_EVERY: Duration = Duration::from_millis(500);
+
+/// How long a gap in the change log is looked for before it is taken for a rolled-back
+/// write. Longer than any write transaction (a large import included).
+pub const GAP_PATIENCE: Duration = Duration::from_secs(15 * 60);
+
+/// Gaps remembered at most (the oldest are let go first).
+const MAX_GAPS: usize = 10_000;
+
+/// Customers read per query when loading.
+const LOAD_PAGE: u64 = 5_000;
+
+/// Change log entries read per query when catching up.
+const CHANGES_PAGE: u64 = 2_000;
+
+/// The built-in server's accounts and clients (see the module documentation).
+pub struct AaaState {
+    accounts: RwLock<Accounts>,
+    clients: RwLock<HashMap<IpAddr, Arc<ClientEntry>>>,
+    follow: tokio::sync::Mutex<Follow>,
+    /// `Db::aaa_commits` when the follower last caught up.
+    seen_commits: AtomicU64,
+}
+
+impl std::fmt::Debug for AaaState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AaaState")
+            .field("accounts", &self.account_count())
+            .field("clients", &self.client_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A router as the server knows it.
+#[derive(Debug, Clone)]
+pub struct ClientEntry {
+    /// The router.
+    pub router_id: i64,
+    /// Its tenant.
+    pub tenant_id: i64,
+    /// Its secret and Message-Authenticator policy.
+    pub nas: NasClient,
+}
+
+#[derive(Default)]
+struct Accounts {
+    by_name: HashMap<String, Arc<Account>>,
+    /// Customer id → user name, to drop or rename an account on change.
+    names: HashMap<i64, String>,
+}
+
+impl Accounts {
+    fn put(&mut self, account: Account) {
+        self.remove(account.customer_id);
+        self.names
+            .insert(account.customer_id, account.username.clone());
+        self.by_name
+            .insert(account.username.clone(), Arc::new(account));
+    }
+
+    fn remove(&mut self, customer: i64) {
+        if let Some(name) = self.names.remove(&customer) {
+            self.by_name.remove(&name);
+        }
+    }
+}
+
+/// Where the follower is in the change log.
+#[derive(Debug, Default)]
+struct Follow {
+    /// The newest position read.
+    high: i64,
+    /// Positions below `high` not seen yet, with when they were first missed.
+    gaps: BTreeMap<i64, Instant>,
+}
+
+impl Follow {
+    /// Notes the entries read (in order, all after `high` or among the gaps).
+    fn saw(&mut self, seqs: impl IntoIterator<Item = i64>, now: Instant) {
+        for seq in seqs {
+            if seq > self.high {
+                for missing in self.high + 1..seq {
+                    self.gaps.insert(missing, now);
+                }
+                self.high = seq;
+            } else {
+                self.gaps.remove(&seq);
+            }
+        }
+        self.gaps
+            .retain(|_, since| now.duration_since(*since) < GAP_PATIENCE);
+        while self.gaps.len() > MAX_GAPS {
+            self.gaps.pop_first();
+        }
+    }
+}
+
+impl AaaState {
+    /// Loads every live customer and router.
+    pub async fn load(db: &Db) -> StoreResult<AaaState> {
+        let commits = db.aaa_commits();
+        let high = store::aaa::last_change(db.conn()).await?;
+        // Positions near the newest that are missing may belong to writes in flight.
+        let recent = store::aaa::changes_after(db.conn(), (high - 1_000).max(0), 1_000)
+            .await?
+            .into_iter()
+            .map(|c| c.seq);
+        let mut follow = Follow {
+            high: (high - 1_000).max(0),
+            gaps: BTreeMap::new(),
+        };
+        follow.saw(recent, Instant::now());
+
+        let mut accounts = Accounts::default();
+        let mut reader = AccountReader::default();
+        let mut after = 0;
+        loop {
+            let page = reader
+                .page(db.conn(), db.keyring(), after, LOAD_PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.customer_id;
+            for account in page {
+                accounts.put(account);
+            }
+        }
+        let state = AaaState {
+            accounts: RwLock::new(accounts),
+            clients: RwLock::new(HashMap::new()),
+            follow: tokio::sync::Mutex::new(follow),
+            seen_commits: AtomicU64::new(commits),
+        };
+        state.reload_clients(db).await?;
+        Ok(state)
+    }
+
+    /// The account with exactly this user name.
+    pub fn account(&self, username: &str) -> Option<Arc<Account>> {
+        read(&self.accounts).by_name.get(username).cloned()
+    }
+
+    /// The router whose requests come from `address`.
+    pub fn client(&self, address: IpAddr) -> Option<Arc<ClientEntry>> {
+        read(&self.clients).get(&address).cloned()
+    }
+
+    /// How many accounts are loaded.
+    pub fn account_count(&self) -> usize {
+        read(&self.accounts).by_name.len()
+    }
+
+    /// How many clients are known.
+    pub fn client_count(&self) -> usize {
+        read(&self.clients).len()
+    }
+
+    /// True when this process has committed a change the state has not caught up with.
+    pub fn behind(&self, db: &Db) -> bool {
+        db.aaa_commits() != self.seen_commits.load(Ordering::Acquire)
+    }
+
+    /// Catches up if this process has committed a change the state has not seen; one
+    /// catch-up serves every request that waited for it.
+    pub async fn catch_up_if_behind(&self, db: &Db) -> StoreResult<()> {
+        if !self.behind(db) {
+            return Ok(());
+        }
+        let mut follow = self.follow.lock().await;
+        if !self.behind(db) {
+            return Ok(());
+        }
+        self.catch_up_locked(db, &mut follow).await
+    }
+
+    /// Applies the change log's new entries (and any that filled a gap).
+    pub async fn catch_up(&self, db: &Db) -> StoreResult<()> {
+        let mut follow = self.follow.lock().await;
+        self.catch_up_locked(db, &mut follow).await
+    }
+
+    async fn catch_up_locked(&self, db: &Db, follow: &mut Follow) -> StoreResult<()> {
+        // Read before the log: a commit counted after this is caught up next time.
+        let commits = db.aaa_commits();
+        let mut filled = Vec::new();
+        let gaps: Vec<i64> = follow.gaps.keys().copied().collect();
+        for chunk in gaps.chunks(500) {
+            filled.extend(store::aaa::changes_among(db.conn(), chunk).await?);
+        }
+        self.apply(db, &filled).await?;
+        follow.saw(filled.iter().map(|c| c.seq), Instant::now());
+        loop {
+            let page = store::aaa::changes_after(db.conn(), follow.high, CHANGES_PAGE).await?;
+            self.apply(db, &page).await?;
+            follow.saw(page.iter().map(|c| c.seq), Instant::now());
+            if (page.len() as u64) < CHANGES_PAGE {
+                break;
+            }
+        }
+        self.seen_commits.store(commits, Ordering::Release);
+        Ok(())
+    }
+
+    /// Reloads what `changes` name.
+    async fn apply(&self, db: &Db, changes: &[Change]) -> StoreResult<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut customers: Vec<i64> = Vec::new();
+        let mut clients = false;
+        for change in changes {
+            match (change.customer_id, change.tenant_id) {
+                (Some(customer), _) => customers.push(customer),
+                (None, Some(tenant)) => {
+                    clients = true;
+                    if change.kind.starts_with("tenant.") {
+                        customers.extend(store::aaa::tenant_customers(db.conn(), tenant).await?);
+                    }
+                }
+                (None, None) => clients = true,
+            }
+        }
+        customers.sort_unstable();
+        customers.dedup();
+        let fresh = AccountReader::default()
+            .by_ids(db.conn(), db.keyring(), &customers)
+            .await?;
+        {
+            let mut accounts = write(&self.accounts);
+            for customer in &customers {
+                accounts.remove(*customer);
+            }
+            for account in fresh {
+                accounts.put(account);
+            }
+        }
+        if clients {
+            self.reload_clients(db).await?;
+        }
+        Ok(())
+    }
+
+    async fn reload_clients(&self, db: &Db) -> StoreResult<()> {
+        let clients = store::aaa::clients(db.conn(), db.keyring()).await?;
+        let map = clients
+            .into_iter()
+            .map(|c| {
+                let entry = ClientEntry {
+                    router_id: c.router_id,
+                    tenant_id: c.tenant_id,
+                    nas: NasClient::new(c.secret.as_bytes()),
+                };
+                (c.address, Arc::new(entry))
+            })
+            .collect();
+        *write(&self.clients) = map;
+        Ok(())
+    }
+
+    /// Catches up after each write of this process that appended to the change log and
+    /// every [`FOLLOW_EVERY`], until `shutdown` completes; a failed catch-up is logged and
+    /// tried again. (A new router is known to the server loop from here: its requests are
+    /// checked before any handler could catch up.)
+    pub async fn follow(self: Arc<Self>, db: Db, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut tick = tokio::time::interval(FOLLOW_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                () = db.aaa_committed() => {}
+                _ = tick.tick() => {}
+            }
+            if let Err(err) = self.catch_up(&db).await {
+                tracing::warn!(error = %err, "the RADIUS server could not follow the AAA change log");
+            }
+        }
+    }
+}
+
+/// The clients, as the server loop looks them up.
+#[derive(Debug, Clone)]
+pub struct Clients(pub Arc<AaaState>);
+
+impl ClientStore for Clients {
+    fn lookup(&self, source: IpAddr) -> Option<NasClient> {
+        self.0.client(source).map(|c| c.nas.clone())
+    }
+}
+
+/// A lock is poisoned only by a panic while it was held, and no code here panics while
+/// holding one; the data is whole either way.
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_follower_remembers_the_positions_it_skipped_until_they_appear() {
+        let now = Instant::now();
+        let mut follow = Follow::default();
+        follow.saw([1, 2, 5], now);
+        assert_eq!(follow.high, 5);
+        assert_eq!(follow.gaps.keys().copied().collect::<Vec<_>>(), vec![3, 4]);
+        follow.saw([4, 6], now);
+        assert_eq!(follow.high, 6);
+        assert_eq!(follow.gaps.keys().copied().collect::<Vec<_>>(), vec![3]);
+        follow.saw([], now + GAP_PATIENCE);
+        assert!(follow.gaps.is_empty(), "a gap is let go after its patience");
+    }
+}

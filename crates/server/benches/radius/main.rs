@@ -1,0 +1,651 @@
+//! lastmile's built-in RADIUS server against FreeRADIUS 3.2, over real UDP on this machine,
+//! every server driven by the same load generator in one run.
+//!
+//! ```text
+//! cargo bench -p lastmile --bench radius [-- CUSTOMERS]
+//! ```
+//!
+//! For each backend, an installation seeded with CUSTOMERS (default 100 000;
+//! `lastmile bench seed`), `lastmile serve` with its RADIUS ports, and one seeded router
+//! moved to 127.0.0.1 with a known secret through the API (so the load comes from a
+//! router lastmile knows, its state following the change). The generator (this process,
+//! one thread) keeps N requests in flight, each on its own socket, each request unique
+//! (no duplicate cache helps): PAP Access-Requests with Message-Authenticator for active
+//! customers drawn at random, then Accounting Start, Interim-Update and Stop of distinct
+//! sessions. Then, on PostgreSQL, FreeRADIUS with `rlm_sql` on the same database and
+//! projection (the configuration `lastmile radius freeradius-config` writes, logged in as
+//! its limited role), and FreeRADIUS with only a `users` file of one user. Printed per
+//! server: requests/s, p50 and p99 latency, and CPU per request of the server process and
+//! of PostgreSQL (all its processes, from /proc), so the ratios are explained as well as
+//! measured; then the ratios of the built-in server to each FreeRADIUS.
+//!
+//! - `LASTMILE_BENCH_BACKENDS`: `sqlite,postgres` (default both);
+//! - `LASTMILE_BENCH_SECONDS`: seconds measured per server and phase (default 10);
+//! - `LASTMILE_BENCH_IN_FLIGHT`: requests in flight (default 64).
+
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a benchmark prints, and fails loudly
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../../../radius/benches/server_loop/freeradius.rs"]
+mod files;
+#[path = "../../tests/support_raddb/mod.rs"]
+mod raddb;
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{Install, Latencies, client, ms};
+use radius::auth::pap;
+use radius::{Code, Packet, attrs};
+use sea_orm::ConnectionTrait as _;
+use serde_json::{Value, json};
+use testkit::Backend;
+use tokio::net::UdpSocket;
+
+/// The secret the benchmark's router gets.
+const SECRET: &str = "bench-radius-secret-0123";
+/// The password `lastmile bench seed` gives every customer.
+const PASSWORD: &str = "bench-pass";
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(bench());
+}
+
+struct Settings {
+    customers: u64,
+    seconds: u64,
+    in_flight: usize,
+    backends: Vec<Backend>,
+}
+
+fn settings() -> Settings {
+    let env = |name: &str| std::env::var(name).ok();
+    let customers = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let backends = env("LASTMILE_BENCH_BACKENDS")
+        .unwrap_or_else(|| "sqlite,postgres".into())
+        .split(',')
+        .map(|b| match b.trim() {
+            "sqlite" => Backend::Sqlite,
+            "postgres" => Backend::Postgres,
+            other => panic!("unknown backend {other}"),
+        })
+        .collect();
+    Settings {
+        customers,
+        seconds: env("LASTMILE_BENCH_SECONDS")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10),
+        in_flight: env("LASTMILE_BENCH_IN_FLIGHT")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(64),
+        backends,
+    }
+}
+
+/// One server's figures in one phase.
+struct Figures {
+    name: String,
+    rate: f64,
+    latencies: Latencies,
+    lost: usize,
+    server_cpu_us: f64,
+    postgres_cpu_us: f64,
+}
+
+impl Figures {
+    fn print(&self) {
+        println!(
+            "  {:<34} {:>9.0}/s  p50 {:>9}  p99 {:>9}  lost {:>4}  CPU/request: server {:>5.1} µs, PostgreSQL {:>5.1} µs",
+            self.name,
+            self.rate,
+            ms(self.latencies.quantile(0.5)),
+            ms(self.latencies.quantile(0.99)),
+            self.lost,
+            self.server_cpu_us,
+            self.postgres_cpu_us,
+        );
+    }
+}
+
+async fn bench() {
+    let s = settings();
+    println!(
+        "lastmile RADIUS benchmark: {} customers, {} in flight, {} s per server and phase (2 cores; the generator runs on the same machine)",
+        s.customers, s.in_flight, s.seconds
+    );
+    let mut auth = Vec::new();
+    let mut acct = Vec::new();
+    for backend in &s.backends {
+        let (a, b) = on_backend(*backend, &s).await;
+        auth.extend(a);
+        acct.extend(b);
+    }
+    if let Some(files) = files_baseline(&s).await {
+        auth.push(files);
+    }
+    println!("\n== Access-Request (PAP), closed loop");
+    for f in &auth {
+        f.print();
+    }
+    println!("\n== Accounting-Request (Start, Interim-Update, Stop), acknowledged when durable");
+    for f in &acct {
+        f.print();
+    }
+    println!("\n== ratios");
+    let find = |list: &[Figures], name: &str| {
+        list.iter()
+            .find(|f| f.name.starts_with(name))
+            .map(|f| f.rate)
+    };
+    for ours in ["built-in, SQLite", "built-in, PostgreSQL"] {
+        for theirs in ["FreeRADIUS + rlm_sql", "FreeRADIUS files"] {
+            if let (Some(a), Some(b)) = (find(&auth, ours), find(&auth, theirs)) {
+                println!("  auth: {ours} / {theirs}: {:.1}×", a / b);
+            }
+        }
+        if let (Some(a), Some(b)) = (find(&acct, ours), find(&acct, "FreeRADIUS + rlm_sql")) {
+            println!("  accounting: {ours} / FreeRADIUS + rlm_sql: {:.1}×", a / b);
+        }
+    }
+}
+
+/// The built-in server on `backend`, then (PostgreSQL) FreeRADIUS with `rlm_sql` on the
+/// same database.
+async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figures>) {
+    let label = match backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    };
+    println!("\n== {label}: seeding {} customers", s.customers);
+    let install = Install::new(backend).await;
+    let started = Instant::now();
+    install.run(&["bench", "seed", "--customers", &s.customers.to_string()]);
+    println!("  seeded in {:.1} s", started.elapsed().as_secs_f64());
+    let (auth_port, acct_port) = (free_udp_port(), free_udp_port());
+    let http = client();
+    let (server, ready) = install
+        .serve(
+            &[
+                (
+                    "LASTMILE_RADIUS_AUTH_LISTEN",
+                    &format!("127.0.0.1:{auth_port}"),
+                ),
+                (
+                    "LASTMILE_RADIUS_ACCT_LISTEN",
+                    &format!("127.0.0.1:{acct_port}"),
+                ),
+            ],
+            &http,
+        )
+        .await;
+    println!(
+        "  lastmile serve ready in {:.2} s (the RADIUS state of {} customers loaded first); resident memory {} MiB",
+        ready.as_secs_f64(),
+        s.customers,
+        resident_mib(server.pid())
+    );
+    let (token, _) = server.sign_in(&http).await;
+    let (_, routers) = get(&http, &server.base, &token, "/api/v1/routers?limit=1").await;
+    let router = routers["items"][0].clone();
+    let (status, changed) = send(
+        &http,
+        reqwest::Method::PATCH,
+        &format!("{}/api/v1/routers/{}", server.base, router["id"]),
+        &token,
+        json!({"nas_address": "127.0.0.1", "secret": SECRET, "version": router["version"]}),
+    )
+    .await;
+    assert!(status.is_success(), "{changed}");
+    let names = usernames(&install, router["tenant_id"].as_i64().unwrap()).await;
+    println!("  {} active customers drawn from", names.len());
+
+    let auth_addr = SocketAddr::from(([127, 0, 0, 1], auth_port));
+    let acct_addr = SocketAddr::from(([127, 0, 0, 1], acct_port));
+    let pid = server.pid();
+    let mut auth = vec![
+        measure(&format!("built-in, {label}"), s, pid, || {
+            Load::Auth(auth_addr, names.clone())
+        })
+        .await,
+    ];
+    let mut acct = vec![
+        measure(&format!("built-in, {label}"), s, pid, || {
+            Load::Acct(acct_addr, names.clone())
+        })
+        .await,
+    ];
+    server.stop().await;
+
+    if backend == Backend::Postgres {
+        match SqlRadius::start(&install).await {
+            Ok(freeradius) => {
+                let pid = freeradius.child.id();
+                let (auth_addr, acct_addr) = (freeradius.auth, freeradius.acct);
+                auth.push(
+                    measure("FreeRADIUS + rlm_sql, PostgreSQL", s, pid, || {
+                        Load::Auth(auth_addr, names.clone())
+                    })
+                    .await,
+                );
+                acct.push(
+                    measure("FreeRADIUS + rlm_sql, PostgreSQL", s, pid, || {
+                        Load::Acct(acct_addr, names.clone())
+                    })
+                    .await,
+                );
+            }
+            Err(why) => println!("  FreeRADIUS + rlm_sql not measured: {why}"),
+        }
+    }
+    (auth, acct)
+}
+
+/// FreeRADIUS with one user in its `users` file: the ceiling of a server that asks no
+/// database.
+async fn files_baseline(s: &Settings) -> Option<Figures> {
+    match files::FreeRadius::start("files-user", PASSWORD) {
+        Ok(freeradius) => {
+            let addr = freeradius.auth;
+            let pid = newest_freeradius();
+            wait_answering(addr, "files-user", "testing123").await;
+            Some(
+                measure("FreeRADIUS files, 1 user", s, pid, || {
+                    Load::AuthWith(addr, vec!["files-user".into()], "testing123")
+                })
+                .await,
+            )
+        }
+        Err(why) => {
+            println!("  FreeRADIUS files not measured: {why}");
+            None
+        }
+    }
+}
+
+/// The newest `freeradius` process: the one just started.
+fn newest_freeradius() -> u32 {
+    let output = Command::new("pgrep")
+        .args(["-n", "-x", "freeradius"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+/// Active, unbound customers of the router's tenant whose service has not ended.
+async fn usernames(install: &Install, tenant: i64) -> Vec<String> {
+    let conn = install.connect().await;
+    let backend = conn.get_database_backend();
+    let now = match backend {
+        sea_orm::DbBackend::Sqlite => "strftime('%Y-%m-%dT%H:%M:%S', 'now')",
+        _ => "now()",
+    };
+    let sql = format!(
+        "SELECT username FROM customer WHERE tenant_id = {tenant} AND archived_at IS NULL \
+         AND status = 'active' AND mac IS NULL \
+         AND (billing_type <> 'prepaid' OR expires_at > {now}) \
+         ORDER BY id LIMIT 20000"
+    );
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+#[derive(Clone)]
+enum Load {
+    Auth(SocketAddr, Vec<String>),
+    AuthWith(SocketAddr, Vec<String>, &'static str),
+    Acct(SocketAddr, Vec<String>),
+}
+
+/// Runs `load` for the configured time (after one second of warm-up) and measures it.
+async fn measure(name: &str, s: &Settings, pid: u32, load: impl Fn() -> Load) -> Figures {
+    run_load(load(), s.in_flight, Duration::from_secs(1)).await;
+    let (server_before, pg_before) = (cpu_seconds(&[pid]), cpu_seconds(&postgres_pids()));
+    let started = Instant::now();
+    let (latencies, lost) = run_load(load(), s.in_flight, Duration::from_secs(s.seconds)).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let done = latencies.len().max(1) as f64;
+    let figures = Figures {
+        name: name.to_owned(),
+        rate: latencies.len() as f64 / elapsed,
+        server_cpu_us: (cpu_seconds(&[pid]) - server_before) / done * 1e6,
+        postgres_cpu_us: (cpu_seconds(&postgres_pids()) - pg_before) / done * 1e6,
+        latencies: Latencies::new(latencies),
+        lost,
+    };
+    figures.print();
+    figures
+}
+
+/// `in_flight` clients, each sending its next request when the last is answered (or lost
+/// after a second), until `time` has passed.
+async fn run_load(load: Load, in_flight: usize, time: Duration) -> (Vec<Duration>, usize) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = (0..in_flight)
+        .map(|n| tokio::spawn(client_loop(load.clone(), n, Arc::clone(&stop))))
+        .collect();
+    tokio::time::sleep(time).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    let mut lost = 0;
+    for task in tasks {
+        let (l, missing) = task.await.unwrap();
+        latencies.extend(l);
+        lost += missing;
+    }
+    (latencies, lost)
+}
+
+async fn client_loop(load: Load, n: usize, stop: Arc<AtomicBool>) -> (Vec<Duration>, usize) {
+    let (addr, names, secret) = match &load {
+        Load::Auth(a, names) | Load::Acct(a, names) => (*a, names.clone(), SECRET),
+        Load::AuthWith(a, names, secret) => (*a, names.clone(), *secret),
+    };
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.connect(addr).await.unwrap();
+    let mut latencies = Vec::new();
+    let mut lost = 0;
+    let mut buf = [0u8; 4096];
+    // A small xorshift per client: customers drawn uniformly, no shared state.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1);
+    let mut i: u64 = 0;
+    while !stop.load(Ordering::Relaxed) {
+        i += 1;
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let user = names[(state % names.len() as u64) as usize].clone();
+        let id = (i % 256) as u8;
+        let bytes = match &load {
+            Load::Acct(..) => {
+                // A session's three packets in turn: Start, Interim-Update, Stop.
+                let session = format!("{n:04x}{:012x}", i / 3);
+                let status = [
+                    attrs::acct_status_type::START,
+                    attrs::acct_status_type::INTERIM_UPDATE,
+                    attrs::acct_status_type::STOP,
+                ][(i % 3) as usize];
+                let mut p = Packet::new(Code::AccountingRequest, id);
+                p.add(attrs::USER_NAME, &format!("acct-{n}"));
+                p.add(attrs::ACCT_STATUS_TYPE, &status);
+                p.add(attrs::ACCT_SESSION_ID, &session);
+                p.add(attrs::NAS_IP_ADDRESS, &Ipv4Addr::LOCALHOST);
+                p.add(attrs::NAS_PORT, &(n as u32));
+                p.add(attrs::ACCT_SESSION_TIME, &((i % 3) as u32 * 60));
+                p.add(attrs::ACCT_INPUT_OCTETS, &((i % 3) as u32 * 1_000_000));
+                p.add(attrs::ACCT_OUTPUT_OCTETS, &((i % 3) as u32 * 5_000_000));
+                p.add(
+                    attrs::FRAMED_IP_ADDRESS,
+                    &Ipv4Addr::new(10, 9, (n % 250) as u8, 1),
+                );
+                p.encode_request(secret.as_bytes()).unwrap()
+            }
+            _ => {
+                let mut p = Packet::new(Code::AccessRequest, id);
+                p.add_message_authenticator();
+                p.add(attrs::USER_NAME, &user);
+                pap::add_user_password(&mut p, PASSWORD.as_bytes(), secret.as_bytes()).unwrap();
+                p.add(attrs::NAS_IP_ADDRESS, &Ipv4Addr::LOCALHOST);
+                p.add(attrs::NAS_PORT_TYPE, &15);
+                p.encode_request(secret.as_bytes()).unwrap()
+            }
+        };
+        let sent = Instant::now();
+        if socket.send(&bytes).await.is_err() {
+            lost += 1;
+            continue;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+        loop {
+            match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+                Ok(Ok(len)) if buf.get(..len).and_then(|b| b.get(1)) == Some(&id) => {
+                    latencies.push(sent.elapsed());
+                    break;
+                }
+                Ok(Ok(_)) => continue,
+                _ => {
+                    lost += 1;
+                    break;
+                }
+            }
+        }
+    }
+    (latencies, lost)
+}
+
+/// Waits until `addr` answers an Access-Request (accepted or not).
+async fn wait_answering(addr: SocketAddr, user: &str, secret: &str) {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.connect(addr).await.unwrap();
+    let mut buf = [0u8; 4096];
+    for _ in 0..300 {
+        let mut p = Packet::new(Code::AccessRequest, 1);
+        p.add_message_authenticator();
+        p.add(attrs::USER_NAME, &user.to_owned());
+        pap::add_user_password(&mut p, PASSWORD.as_bytes(), secret.as_bytes()).unwrap();
+        let bytes = p.encode_request(secret.as_bytes()).unwrap();
+        let _ = socket.send(&bytes).await;
+        if tokio::time::timeout(Duration::from_millis(100), socket.recv(&mut buf))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    panic!("{addr} never answered");
+}
+
+/// FreeRADIUS with the configuration `lastmile radius freeradius-config` writes, on the
+/// installation's PostgreSQL database, logged in as the limited role it scripts.
+struct SqlRadius {
+    child: Child,
+    auth: SocketAddr,
+    acct: SocketAddr,
+    role: String,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl SqlRadius {
+    async fn start(install: &Install) -> Result<SqlRadius, String> {
+        let url = install.database_url();
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let raddb = dir.path().join("raddb");
+        let role = format!("lastmile_fr_bench_{}", std::process::id());
+        aaa::freeradius::generate(&aaa::freeradius::Options {
+            from: aaa::freeradius::DEFAULT_FROM.into(),
+            out: raddb.clone(),
+            database_url: url.clone(),
+            db_login: Some(aaa::freeradius_edit::Login {
+                user: role.clone(),
+                password: "bench-role-password".into(),
+            }),
+            client_lifetime: 10,
+        })
+        .map_err(|e| e.to_string())?;
+        let script = std::fs::read_to_string(raddb.join("lastmile-freeradius-role.sql"))
+            .map_err(|e| e.to_string())?;
+        install
+            .connect()
+            .await
+            .execute_unprepared(&script)
+            .await
+            .map_err(|e| e.to_string())?;
+        for sub in ["log", "run"] {
+            std::fs::create_dir_all(dir.path().join(sub)).map_err(|e| e.to_string())?;
+        }
+        let conf = raddb.join("radiusd.conf");
+        let text = std::fs::read_to_string(&conf).map_err(|e| e.to_string())?;
+        let text = text
+            .replace(
+                "logdir = /var/log/freeradius",
+                &format!("logdir = {}", dir.path().join("log").display()),
+            )
+            .replace(
+                "run_dir = ${localstatedir}/run/${name}",
+                &format!("run_dir = {}", dir.path().join("run").display()),
+            );
+        std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+        let (auth_port, acct_port) = (free_udp_port(), free_udp_port());
+        let available = raddb.join("sites-available");
+        raddb::replace_listens(
+            &raddb.join("sites-enabled/default"),
+            &available.join("default"),
+            &|kind| match kind {
+                "auth" => auth_port,
+                "acct" => acct_port,
+                _ => 0,
+            },
+        );
+        raddb::replace_listens(
+            &raddb.join("sites-enabled/inner-tunnel"),
+            &available.join("inner-tunnel"),
+            &|_| 0,
+        );
+        raddb::run(
+            Command::new("chown")
+                .args(["-R", "freerad:freerad"])
+                .arg(dir.path()),
+        );
+        raddb::run(Command::new("chmod").arg("755").arg(dir.path()));
+        let child = Command::new("/usr/sbin/freeradius")
+            .arg("-f")
+            .arg("-d")
+            .arg(&raddb)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("freeradius: {e}"))?;
+        let server = SqlRadius {
+            child,
+            auth: SocketAddr::from(([127, 0, 0, 1], auth_port)),
+            acct: SocketAddr::from(([127, 0, 0, 1], acct_port)),
+            role,
+            url,
+            _dir: dir,
+        };
+        wait_answering(server.auth, "nobody", SECRET).await;
+        Ok(server)
+    }
+}
+
+impl Drop for SqlRadius {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = Command::new("psql")
+            .arg(&self.url)
+            .args(["-q", "-c"])
+            .arg(format!(
+                "DROP OWNED BY \"{0}\"; DROP ROLE \"{0}\";",
+                self.role
+            ))
+            .output();
+    }
+}
+
+fn free_udp_port() -> u16 {
+    StdUdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// User plus system CPU seconds of these processes so far.
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    let ticks = 100.0; // USER_HZ on Linux
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            // Fields after the command name (which may hold spaces) closed by ')'.
+            let rest = stat.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) / ticks)
+        })
+        .sum()
+}
+
+/// Every PostgreSQL server process.
+fn postgres_pids() -> Vec<u32> {
+    let output = Command::new("pgrep").args(["-x", "postgres"]).output();
+    output
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter_map(|l| l.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn resident_mib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib / 1024)
+}
+
+async fn get(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> (reqwest::StatusCode, Value) {
+    let response = http
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn send(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Value,
+) -> (reqwest::StatusCode, Value) {
+    let response = http
+        .request(method, url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}

@@ -1,0 +1,596 @@
+//! lastmile's built-in RADIUS server (`aaa::server`), driven by `radclient` and `radtest`
+//! (FreeRADIUS's own tools) as the NAS, on SQLite and PostgreSQL:
+//!
+//! - the differential test: the same customers asked of a real FreeRADIUS 3.2 serving
+//!   lastmile's projection and of the built-in server, every reply compared (PAP, CHAP,
+//!   MS-CHAP; active, static, disabled, suspended under each policy, expired, MAC-bound,
+//!   unknown, wrong password);
+//! - a change made through the API reaches the next request without a restart (a
+//!   customer's status, a router's secret and address, a tenant's archive);
+//! - what the server drops: unknown sources, the wrong secret, a missing
+//!   Message-Authenticator; a router of one tenant cannot log in another's customers;
+//! - accounting: a session FreeRADIUS started and the built-in server updated is one row
+//!   (the same unique id), 64-bit counters, late and repeated packets, a Stop without a
+//!   Start, Accounting-On closing what started before it and not after.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
+mod support;
+mod support_freeradius;
+
+use serde_json::{Value, json};
+use support::{Backend, TestApp, spawn};
+use support_freeradius::FreeRadius;
+use support_freeradius::api::{self, Isp};
+use support_freeradius::nas::Nas;
+use support_freeradius::nas::Reply;
+
+const ACCEPT: &str = "Access-Accept";
+const REJECT: &str = "Access-Reject";
+
+/// The built-in server's authentication port.
+fn port(app: &TestApp) -> u16 {
+    app.radius
+        .expect("the built-in RADIUS server runs")
+        .auth
+        .port()
+}
+
+/// The built-in server's accounting port.
+fn acct_port(app: &TestApp) -> u16 {
+    app.radius
+        .expect("the built-in RADIUS server runs")
+        .acct
+        .port()
+}
+
+/// A reply's attributes as compared: sorted; Message-Authenticator left out (each reply
+/// is signed on its own), Session-Timeout left out (compared apart: the two answers come
+/// some milliseconds apart), MS-CHAP-MPPE-Keys by presence (hidden with each request's
+/// authenticator).
+fn comparable(reply: &Reply) -> Vec<(String, String)> {
+    let mut attrs: Vec<(String, String)> = reply
+        .attrs
+        .iter()
+        .filter(|(name, _)| name != "Message-Authenticator" && name != "Session-Timeout")
+        .map(|(name, value)| {
+            let value = if name == "MS-CHAP-MPPE-Keys" {
+                "(present)".to_owned()
+            } else {
+                value.clone()
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    attrs.sort();
+    attrs
+}
+
+/// Sends the same request to FreeRADIUS and to the built-in server and compares the
+/// answers: the code always; on an accept every attribute, Session-Timeout within 5 s.
+fn same_answer(
+    app: &TestApp,
+    radius: &FreeRadius,
+    isp: &Isp,
+    attrs: &[(&str, &str)],
+    what: &str,
+) -> String {
+    let theirs = radius.auth(&isp.secret, attrs);
+    let ours = Nas.auth_at(port(app), &isp.secret, attrs);
+    compare(radius, &theirs, &ours, what)
+}
+
+fn compare(radius: &FreeRadius, theirs: &Reply, ours: &Reply, what: &str) -> String {
+    let both = || {
+        format!(
+            "{what}\n--- FreeRADIUS:\n{}\n--- built-in:\n{}\n--- FreeRADIUS log:\n{}",
+            theirs.raw,
+            ours.raw,
+            radius.tail()
+        )
+    };
+    assert!(theirs.code.is_some(), "FreeRADIUS answers: {}", both());
+    assert_eq!(theirs.code, ours.code, "{}", both());
+    if theirs.code.as_deref() == Some(ACCEPT) {
+        assert_eq!(comparable(theirs), comparable(ours), "{}", both());
+        let timeout = |r: &Reply| r.get("Session-Timeout").map(|v| v.parse::<i64>().unwrap());
+        match (timeout(theirs), timeout(ours)) {
+            (Some(a), Some(b)) => assert!((a - b).abs() <= 5, "{a} vs {b}: {}", both()),
+            (a, b) => assert_eq!(a, b, "{}", both()),
+        }
+    }
+    ours.code.clone().unwrap_or_default()
+}
+
+/// Both servers, by every method the tools speak, for `user` with `password`.
+fn same_by_every_method(app: &TestApp, radius: &FreeRadius, isp: &Isp, user: &str, password: &str) {
+    same_answer(
+        app,
+        radius,
+        isp,
+        &[("User-Name", user), ("User-Password", password)],
+        &format!("{user}: PAP"),
+    );
+    same_answer(
+        app,
+        radius,
+        isp,
+        &[("User-Name", user), ("CHAP-Password", password)],
+        &format!("{user}: CHAP"),
+    );
+    let theirs = Nas.radtest_at(radius.auth_port, "mschap", &isp.secret, user, password);
+    let ours = Nas.radtest_at(port(app), "mschap", &isp.secret, user, password);
+    compare(
+        radius,
+        &theirs,
+        &ours,
+        &format!("{user}: MS-CHAP (radtest)"),
+    );
+}
+
+async fn customers_of(app: &TestApp, isp: &Isp) -> Vec<(&'static str, Value)> {
+    let (dev, t) = (isp.dev.as_str(), isp.tenant);
+    let past = app.clock().now() - chrono::TimeDelta::hours(2);
+    let mut made = Vec::new();
+    for (name, package, extra) in [
+        ("alice", isp.home, json!({"billing_type": "prepaid"})),
+        (
+            "bob",
+            isp.home,
+            json!({"billing_type": "postpaid", "static_ip": "10.20.0.5", "ip_pool_id": isp.static_pool}),
+        ),
+        ("carol", isp.home, json!({"status": "disabled"})),
+        ("dave", isp.home, json!({"status": "suspended"})),
+        (
+            "erin",
+            isp.home,
+            json!({"billing_type": "prepaid", "expires_at": past}),
+        ),
+        ("frank", isp.fast, json!({"mac": "AA:BB:CC:00:11:22"})),
+        ("gina", isp.fast, json!({"billing_type": "postpaid"})),
+    ] {
+        made.push((name, api::customer(app, dev, t, package, name, extra).await));
+    }
+    made
+}
+
+async fn the_built_in_server_answers_as_freeradius_does(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    let customers = customers_of(&app, &isp).await;
+    let radius = FreeRadius::start(&app).await;
+
+    for (name, _) in &customers {
+        same_by_every_method(&app, &radius, &isp, name, &format!("{name}-pw1"));
+    }
+    same_by_every_method(&app, &radius, &isp, "alice", "wrong-pw");
+    same_by_every_method(&app, &radius, &isp, "nobody", "nobody-pw1");
+    same_by_every_method(&app, &radius, &isp, "ALICE", "alice-pw1");
+    // Bound to a MAC: the right one, another one.
+    for mac in ["AA:BB:CC:00:11:22", "AA:BB:CC:00:11:23"] {
+        let code = same_answer(
+            &app,
+            &radius,
+            &isp,
+            &[
+                ("User-Name", "frank"),
+                ("User-Password", "frank-pw1"),
+                ("Calling-Station-Id", mac),
+            ],
+            &format!("frank from {mac}"),
+        );
+        let expected = if mac.ends_with("22") { ACCEPT } else { REJECT };
+        assert_eq!(code, expected, "frank from {mac}");
+    }
+    // The accepted ones are accepted for the right reasons.
+    let alice = Nas.auth_at(
+        port(&app),
+        &isp.secret,
+        &[("User-Name", "alice"), ("User-Password", "alice-pw1")],
+    );
+    radius.expect(&alice, ACCEPT, "alice by the built-in server");
+    assert_eq!(alice.get("Mikrotik-Rate-Limit"), Some("10M/50M"));
+    assert_eq!(alice.get("Mikrotik-Total-Limit-Gigawords"), Some("1"));
+
+    // Each suspension policy, reached by a tenant's change (a converge of its customers).
+    for policy in [
+        json!({"suspension_policy": "pool", "suspension_target": "walled-garden"}),
+        json!({"suspension_policy": "address_list", "suspension_target": "overdue"}),
+    ] {
+        let (_, tenant) = app
+            .get(&format!("/api/v1/tenants/{}", isp.tenant), &isp.dev)
+            .await;
+        let mut body = policy.clone();
+        body["version"] = tenant["version"].clone();
+        let (status, changed) = app
+            .patch(&format!("/api/v1/tenants/{}", isp.tenant), &isp.dev, body)
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{changed}");
+        let code = same_answer(
+            &app,
+            &radius,
+            &isp,
+            &[("User-Name", "dave"), ("User-Password", "dave-pw1")],
+            &format!("dave, suspended, under {policy}"),
+        );
+        assert_eq!(code, ACCEPT, "{policy}");
+    }
+}
+
+async fn changes_reach_the_next_request(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    let customers = customers_of(&app, &isp).await;
+    // Started without FreeRADIUS: the tools alone, as the NAS.
+    let nas = Nas;
+    let login = |secret: &str, user: &str, password: &str| {
+        nas.auth_at(
+            port(&app),
+            secret,
+            &[("User-Name", user), ("User-Password", password)],
+        )
+    };
+    nas.expect(&login(&isp.secret, "alice", "alice-pw1"), ACCEPT, "alice");
+
+    // A customer disabled, then enabled with a new password and speed.
+    let alice = &customers[0].1;
+    api::act(&app, &isp.dev, alice, "disable").await;
+    nas.expect(
+        &login(&isp.secret, "alice", "alice-pw1"),
+        REJECT,
+        "disabled",
+    );
+    api::change(
+        &app,
+        &isp.dev,
+        alice,
+        json!({"status": "active", "password": "alice-pw2", "package_id": isp.fast}),
+    )
+    .await;
+    nas.expect(
+        &login(&isp.secret, "alice", "alice-pw1"),
+        REJECT,
+        "the old password",
+    );
+    let reply = login(&isp.secret, "alice", "alice-pw2");
+    nas.expect(&reply, ACCEPT, "the new password");
+    assert_eq!(reply.get("Mikrotik-Rate-Limit"), Some("20M/100M"));
+
+    // A customer created now is known at once; one archived is not.
+    let (status, _) = app
+        .delete(
+            &format!("/api/v1/customers/{}", customers[1].1["id"]),
+            &isp.dev,
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    nas.expect(&login(&isp.secret, "bob", "bob-pw1"), REJECT, "archived");
+    api::customer(&app, &isp.dev, isp.tenant, isp.home, "hana", json!({})).await;
+    nas.expect(
+        &login(&isp.secret, "hana", "hana-pw1"),
+        ACCEPT,
+        "created just now",
+    );
+
+    // The router's secret changed: the old one gets no answer at all.
+    let router = router_of(&app, &isp).await;
+    let (status, changed) = app
+        .patch(
+            &format!("/api/v1/routers/{}", router["id"]),
+            &isp.dev,
+            json!({"secret": "a-new-secret-0123456789", "version": router["version"]}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{changed}");
+    let old = login(&isp.secret, "hana", "hana-pw1");
+    assert_eq!(old.code, None, "the old secret is dropped:\n{}", old.raw);
+    nas.expect(
+        &login("a-new-secret-0123456789", "hana", "hana-pw1"),
+        ACCEPT,
+        "the new secret",
+    );
+
+    // The router moved to another address: 127.0.0.1 is no longer a client.
+    let router = router_of(&app, &isp).await;
+    let (status, changed) = app
+        .patch(
+            &format!("/api/v1/routers/{}", router["id"]),
+            &isp.dev,
+            json!({"nas_address": "192.0.2.10", "version": router["version"]}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{changed}");
+    let gone = login("a-new-secret-0123456789", "hana", "hana-pw1");
+    assert_eq!(gone.code, None, "no client at this address:\n{}", gone.raw);
+}
+
+async fn router_of(app: &TestApp, isp: &Isp) -> Value {
+    let (_, routers) = app
+        .get(
+            &format!("/api/v1/routers?tenant_id={}", isp.tenant),
+            &isp.dev,
+        )
+        .await;
+    routers["items"][0].clone()
+}
+
+async fn what_the_server_drops(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    api::customer(&app, &isp.dev, isp.tenant, isp.home, "alice", json!({})).await;
+    // Another tenant with a router of its own, at another address, and a customer.
+    let other = api::tenant(&app, &isp.dev, "Other ISP", "Asia/Dhaka", ("reject", None)).await;
+    let (_, _, other_home, _) = api::offer(&app, &isp.dev, other, 40).await;
+    api::customer(&app, &isp.dev, other, other_home, "oscar", json!({})).await;
+    let nas = Nas;
+    let pap = [("User-Name", "alice"), ("User-Password", "alice-pw1")];
+
+    let wrong = nas.auth_at(port(&app), "testing123", &pap);
+    assert_eq!(wrong.code, None, "the wrong secret:\n{}", wrong.raw);
+    let bare = nas.bare_at(port(&app), &isp.secret, &pap);
+    assert_eq!(bare.code, None, "no Message-Authenticator:\n{}", bare.raw);
+    nas.expect(&nas.auth_at(port(&app), &isp.secret, &pap), ACCEPT, "alice");
+    let oscar = nas.auth_at(
+        port(&app),
+        &isp.secret,
+        &[("User-Name", "oscar"), ("User-Password", "oscar-pw1")],
+    );
+    nas.expect(
+        &oscar,
+        REJECT,
+        "another tenant's customer through this router",
+    );
+
+    // A tenant archived: its router is no longer a client.
+    let (status, body) = app
+        .delete(&format!("/api/v1/tenants/{}", isp.tenant), &isp.dev)
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let archived = nas.auth_at(port(&app), &isp.secret, &pap);
+    assert_eq!(
+        archived.code, None,
+        "an archived tenant's router:\n{}",
+        archived.raw
+    );
+}
+
+/// One session's Accounting-Request: `status` with these counters.
+fn session<'a>(
+    status: &'a str,
+    id: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut attrs = vec![
+        ("User-Name", "alice"),
+        ("Acct-Status-Type", status),
+        ("Acct-Session-Id", id),
+        ("NAS-Port", "7"),
+        ("NAS-Port-Type", "Ethernet"),
+        ("Framed-IP-Address", "10.10.0.9"),
+        ("Calling-Station-Id", "AA:BB:CC:00:11:22"),
+    ];
+    attrs.extend_from_slice(extra);
+    attrs
+}
+
+/// The session rows, oldest first: (unique id, user, start, stop set, session time, in,
+/// out, cause, customer id).
+async fn sessions(app: &TestApp) -> Vec<Vec<Option<String>>> {
+    use sea_orm::ConnectionTrait as _;
+    let conn = app.state.db.conn();
+    let sql = "SELECT acctuniqueid, username, CAST(acctsessiontime AS TEXT), \
+                 CAST(acctinputoctets AS TEXT), CAST(acctoutputoctets AS TEXT), \
+                 acctterminatecause, CAST(customer_id AS TEXT), \
+                 CASE WHEN acctstoptime IS NULL THEN 'open' ELSE 'closed' END, \
+                 acctsessionid \
+               FROM radacct ORDER BY radacctid";
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| {
+            (0..9)
+                .map(|i| row.try_get_by_index::<Option<String>>(i).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+fn acked(reply: &Reply, what: &str) {
+    assert_eq!(
+        reply.code.as_deref(),
+        Some("Accounting-Response"),
+        "{what}:\n{}",
+        reply.raw
+    );
+}
+
+async fn accounting_is_recorded_as_freeradius_records_it(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    let alice = api::customer(&app, &isp.dev, isp.tenant, isp.home, "alice", json!({})).await;
+    let radius = FreeRadius::start(&app).await;
+    let ours = acct_port(&app);
+
+    // FreeRADIUS starts a session; the built-in server hears the same session's updates:
+    // the same row, so the two make the same unique id.
+    acked(
+        &radius.acct(&isp.secret, &session("Start", "s-1", &[])),
+        "FreeRADIUS: Start",
+    );
+    acked(
+        &Nas.acct_at(
+            ours,
+            &isp.secret,
+            &session(
+                "Interim-Update",
+                "s-1",
+                &[
+                    ("Acct-Session-Time", "60"),
+                    ("Acct-Input-Octets", "1000"),
+                    ("Acct-Input-Gigawords", "2"),
+                    ("Acct-Output-Octets", "5000"),
+                ],
+            ),
+        ),
+        "built-in: Interim",
+    );
+    let rows = sessions(&app).await;
+    assert_eq!(
+        rows.len(),
+        1,
+        "one session, whichever server heard it: {rows:?}"
+    );
+    let input = ((2u64 << 32) + 1000).to_string();
+    assert_eq!(
+        rows[0][3].as_deref(),
+        Some(input.as_str()),
+        "gigawords folded in: {rows:?}"
+    );
+    assert_eq!(rows[0][4].as_deref(), Some("5000"));
+    assert_eq!(rows[0][7].as_deref(), Some("open"));
+
+    // A late Interim does not move the counters back; a Stop closes; a second Stop keeps it.
+    acked(
+        &Nas.acct_at(
+            ours,
+            &isp.secret,
+            &session(
+                "Interim-Update",
+                "s-1",
+                &[("Acct-Session-Time", "30"), ("Acct-Input-Octets", "10")],
+            ),
+        ),
+        "a late Interim",
+    );
+    for _ in 0..2 {
+        acked(
+            &Nas.acct_at(
+                ours,
+                &isp.secret,
+                &session(
+                    "Stop",
+                    "s-1",
+                    &[
+                        ("Acct-Session-Time", "120"),
+                        ("Acct-Input-Octets", "2000"),
+                        ("Acct-Input-Gigawords", "2"),
+                        ("Acct-Output-Octets", "9000"),
+                        ("Acct-Terminate-Cause", "User-Request"),
+                    ],
+                ),
+            ),
+            "Stop",
+        );
+    }
+    let rows = sessions(&app).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let input = ((2u64 << 32) + 2000).to_string();
+    assert_eq!(rows[0][2].as_deref(), Some("120"), "{rows:?}");
+    assert_eq!(rows[0][3].as_deref(), Some(input.as_str()));
+    assert_eq!(rows[0][5].as_deref(), Some("User-Request"));
+    assert_eq!(
+        rows[0][6],
+        Some(alice["id"].to_string()),
+        "tied to the customer"
+    );
+    assert_eq!(rows[0][7].as_deref(), Some("closed"));
+
+    // A Stop whose Start never came is a closed session, started its time before.
+    acked(
+        &Nas.acct_at(
+            ours,
+            &isp.secret,
+            &session("Stop", "s-2", &[("Acct-Session-Time", "45")]),
+        ),
+        "a Stop without a Start",
+    );
+    // Two open sessions, then the router reboots: Accounting-On closes them both, but
+    // not one that starts after the reboot.
+    for id in ["s-3", "s-4"] {
+        acked(
+            &Nas.acct_at(ours, &isp.secret, &session("Start", id, &[])),
+            "Start",
+        );
+    }
+    acked(
+        &Nas.acct_at(
+            ours,
+            &isp.secret,
+            &[
+                ("Acct-Status-Type", "Accounting-On"),
+                ("Acct-Session-Id", "0"),
+            ],
+        ),
+        "Accounting-On",
+    );
+    let after = (app.clock().now() + chrono::TimeDelta::seconds(5))
+        .timestamp()
+        .to_string();
+    acked(
+        &Nas.acct_at(
+            ours,
+            &isp.secret,
+            &session("Start", "s-5", &[("Event-Timestamp", after.as_str())]),
+        ),
+        "a Start after the reboot",
+    );
+    let rows = sessions(&app).await;
+    let state = |id: &str| {
+        let row = rows.iter().find(|r| r[8].as_deref() == Some(id)).unwrap();
+        (row[7].clone().unwrap(), row[5].clone().unwrap())
+    };
+    assert_eq!(state("s-2"), ("closed".into(), String::new()), "{rows:?}");
+    assert_eq!(
+        state("s-3"),
+        ("closed".into(), "NAS-Reboot".into()),
+        "{rows:?}"
+    );
+    assert_eq!(
+        state("s-4"),
+        ("closed".into(), "NAS-Reboot".into()),
+        "{rows:?}"
+    );
+    assert_eq!(state("s-5"), ("open".into(), String::new()), "{rows:?}");
+
+    // Status-Server on the accounting port; the wrong secret gets nothing.
+    let wrong = Nas.acct_at(ours, "testing123", &session("Start", "s-6", &[]));
+    assert_eq!(wrong.code, None, "{}", wrong.raw);
+    assert_eq!(
+        sessions(&app).await.len(),
+        5,
+        "nothing recorded from the wrong secret"
+    );
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    the_built_in_server_answers_as_freeradius_does,
+    accounting_is_recorded_as_freeradius_records_it,
+    changes_reach_the_next_request,
+    what_the_server_drops,
+);

@@ -1,0 +1,247 @@
+//! What the built-in RADIUS server keeps in memory, read from the database: each live
+//! customer's account as the AAA decision needs it (its password opened, its package's
+//! service and its tenant's policy resolved), the live routers as RADIUS clients (their
+//! secrets opened), and the AAA change log it follows. The server's state itself is the
+//! `aaa` crate's.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::customer::{Customer, Projector, Terms, password, static_ip};
+use crate::entity::{aaa_change, customer, router, tenant};
+use crate::error::StoreResult;
+use crate::network::SECRET_CONTEXT;
+use domain::customer::{BillingType, CustomerStatus};
+use domain::network::MacAddr;
+use domain::tenant::TenantStatus;
+
+/// A live customer as the built-in server decides for it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The customer.
+    pub customer_id: i64,
+    /// Its tenant.
+    pub tenant_id: i64,
+    /// The RADIUS user name, as stored (matched exactly, as FreeRADIUS matches it).
+    pub username: String,
+    /// The password in clear (CHAP and MS-CHAP need it).
+    pub password: zeroize::Zeroizing<String>,
+    /// How it pays.
+    pub billing: BillingType,
+    /// Its stored status.
+    pub status: CustomerStatus,
+    /// When its service ends.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The MAC it is bound to.
+    pub mac: Option<MacAddr>,
+    /// Its static address.
+    pub static_ip: Option<Ipv4Addr>,
+    /// Sessions allowed at once.
+    pub simultaneous_use: u32,
+    /// Its package's service and its tenant's policy, shared by the accounts that have the
+    /// same ones.
+    pub terms: Arc<Terms>,
+}
+
+/// A router as a RADIUS client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// The router.
+    pub router_id: i64,
+    /// Its tenant.
+    pub tenant_id: i64,
+    /// The address its requests come from.
+    pub address: IpAddr,
+    /// The shared secret, in clear.
+    pub secret: zeroize::Zeroizing<String>,
+}
+
+/// One entry of the AAA change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Its position in the log.
+    pub seq: i64,
+    /// The tenant it concerns.
+    pub tenant_id: Option<i64>,
+    /// The customer it concerns; `None` for a change of the tenant or its routers.
+    pub customer_id: Option<i64>,
+    /// What changed (`customer.update`, `router.create`, `tenant.archive`).
+    pub kind: String,
+}
+
+/// Reads accounts, resolving each package, pool and tenant once and sharing the terms of
+/// accounts that have the same (one reader per load or per batch of changes: it keeps what
+/// it read).
+#[derive(Debug, Default)]
+pub struct AccountReader {
+    projector: Projector,
+    shared: HashMap<Terms, Arc<Terms>>,
+}
+
+impl AccountReader {
+    /// Up to `limit` live customers after the id `after`, in id order.
+    pub async fn page<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        keyring: &crate::crypto::Keyring,
+        after: i64,
+        limit: u64,
+    ) -> StoreResult<Vec<Account>> {
+        let rows = customer::Entity::find()
+            .filter(customer::Column::Id.gt(after))
+            .filter(customer::Column::ArchivedAt.is_null())
+            .order_by_asc(customer::Column::Id)
+            .limit(limit)
+            .all(conn)
+            .await?;
+        self.accounts(conn, keyring, rows).await
+    }
+
+    /// The live customers among `ids` (an archived or missing one is left out).
+    pub async fn by_ids<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        keyring: &crate::crypto::Keyring,
+        ids: &[i64],
+    ) -> StoreResult<Vec<Account>> {
+        let mut accounts = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows = customer::Entity::find()
+                .filter(customer::Column::Id.is_in(chunk.iter().copied()))
+                .filter(customer::Column::ArchivedAt.is_null())
+                .all(conn)
+                .await?;
+            accounts.extend(self.accounts(conn, keyring, rows).await?);
+        }
+        Ok(accounts)
+    }
+
+    async fn accounts<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        keyring: &crate::crypto::Keyring,
+        rows: Vec<Customer>,
+    ) -> StoreResult<Vec<Account>> {
+        let mut accounts = Vec::with_capacity(rows.len());
+        for c in rows {
+            let terms = self.projector.terms(conn, &c).await?;
+            let terms = match self.shared.get(&terms) {
+                Some(shared) => Arc::clone(shared),
+                None => {
+                    let shared = Arc::new(terms.clone());
+                    self.shared.insert(terms, Arc::clone(&shared));
+                    shared
+                }
+            };
+            accounts.push(Account {
+                password: password(keyring, &c)?,
+                billing: c.billing_type.get(),
+                status: c.status.get(),
+                expires_at: c.expires_at,
+                mac: c.mac.as_deref().and_then(MacAddr::parse),
+                static_ip: static_ip(&c),
+                simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
+                customer_id: c.id,
+                tenant_id: c.tenant_id,
+                username: c.username,
+                terms,
+            });
+        }
+        Ok(accounts)
+    }
+}
+
+/// The ids of a tenant's live customers (for a change of the whole tenant).
+pub async fn tenant_customers<C: ConnectionTrait>(conn: &C, tenant: i64) -> StoreResult<Vec<i64>> {
+    Ok(customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .filter(customer::Column::TenantId.eq(tenant))
+        .filter(customer::Column::ArchivedAt.is_null())
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?)
+}
+
+/// The live routers of active tenants, as RADIUS clients. A router whose address does not
+/// parse (none should: the address is validated on the way in) is left out.
+pub async fn clients<C: ConnectionTrait>(
+    conn: &C,
+    keyring: &crate::crypto::Keyring,
+) -> StoreResult<Vec<Client>> {
+    let active: Vec<i64> = tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Id)
+        .filter(tenant::Column::Status.eq(TenantStatus::Active.as_str()))
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?;
+    let routers = router::Entity::find()
+        .filter(router::Column::ArchivedAt.is_null())
+        .filter(router::Column::TenantId.is_in(active))
+        .all(conn)
+        .await?;
+    let mut clients = Vec::with_capacity(routers.len());
+    for r in routers {
+        let Ok(address) = r.nas_address.parse::<IpAddr>() else {
+            continue;
+        };
+        clients.push(Client {
+            router_id: r.id,
+            tenant_id: r.tenant_id,
+            address,
+            secret: keyring.open_string(SECRET_CONTEXT, &r.secret)?,
+        });
+    }
+    Ok(clients)
+}
+
+/// The position of the newest entry of the AAA change log (0 when it is empty).
+pub async fn last_change<C: ConnectionTrait>(conn: &C) -> StoreResult<i64> {
+    Ok(aaa_change::Entity::find()
+        .select_only()
+        .column_as(aaa_change::Column::Seq.max(), "seq")
+        .into_tuple::<Option<i64>>()
+        .one(conn)
+        .await?
+        .flatten()
+        .unwrap_or(0))
+}
+
+/// Up to `limit` entries of the AAA change log after the position `after`, in order.
+pub async fn changes_after<C: ConnectionTrait>(
+    conn: &C,
+    after: i64,
+    limit: u64,
+) -> StoreResult<Vec<Change>> {
+    let rows = aaa_change::Entity::find()
+        .filter(aaa_change::Column::Seq.gt(after))
+        .order_by_asc(aaa_change::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(change).collect())
+}
+
+/// The entries of the AAA change log at the positions `seqs` that exist (a gap filled).
+pub async fn changes_among<C: ConnectionTrait>(conn: &C, seqs: &[i64]) -> StoreResult<Vec<Change>> {
+    let rows = aaa_change::Entity::find()
+        .filter(aaa_change::Column::Seq.is_in(seqs.iter().copied()))
+        .order_by_asc(aaa_change::Column::Seq)
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(change).collect())
+}
+
+fn change(r: aaa_change::Model) -> Change {
+    Change {
+        seq: r.seq,
+        tenant_id: r.tenant_id,
+        customer_id: r.customer_id,
+        kind: r.kind,
+    }
+}

@@ -1,0 +1,266 @@
+//! RADIUS accounting as the built-in server records it: `radacct` in FreeRADIUS's schema,
+//! written the way FreeRADIUS's own queries write it (so the screens that read `radacct`
+//! read both servers alike), a batch of records in one transaction. On SQLite the times
+//! are Unix seconds, as FreeRADIUS's SQLite queries store them; on PostgreSQL timestamps.
+//!
+//! A Start inserts the session (a repeated Start, or one after its own Interim, updates the
+//! start time); an Interim-Update updates the counters and the last update (inserting the
+//! session if its Start never came, its start put back by the session time); a Stop closes
+//! it likewise. A Stop never reopens, and a late Interim never moves the counters back or
+//! undoes a stop. Accounting-On and -Off close the router's sessions that started before
+//! the event (never one started after the reboot).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait, Value};
+
+use crate::db::Db;
+use crate::error::StoreResult;
+
+/// What an Accounting-Request reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcctKind {
+    /// A session began.
+    Start,
+    /// A session's counters so far.
+    Interim,
+    /// A session ended.
+    Stop,
+    /// The router (re)started: none of its sessions survives.
+    On,
+    /// The router is stopping.
+    Off,
+}
+
+/// One accounting record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcctRecord {
+    /// What it reports.
+    pub kind: AcctKind,
+    /// When it happened (Event-Timestamp, or its arrival less Acct-Delay-Time).
+    pub at: DateTime<Utc>,
+    /// The router's address as the session rows name it (NAS-IP-Address, else the source).
+    pub nas_ip: String,
+    /// Acct-Session-Id.
+    pub session_id: String,
+    /// The session's key, as FreeRADIUS's `acct_unique` policy makes it.
+    pub unique_id: String,
+    /// User-Name.
+    pub username: String,
+    /// NAS-Port-Id, else NAS-Port.
+    pub nas_port_id: String,
+    /// NAS-Port-Type.
+    pub nas_port_type: String,
+    /// Acct-Session-Time, seconds.
+    pub session_time: Option<i64>,
+    /// Bytes from the subscriber (Acct-Input-Octets with its gigawords).
+    pub input_octets: i64,
+    /// Bytes to the subscriber.
+    pub output_octets: i64,
+    /// Called-Station-Id.
+    pub called_station: String,
+    /// Calling-Station-Id (the subscriber's MAC).
+    pub calling_station: String,
+    /// Framed-IP-Address.
+    pub framed_ip: String,
+    /// Acct-Terminate-Cause, by name.
+    pub terminate_cause: String,
+    /// The customer's tenant, when the user name is a customer's.
+    pub tenant_id: Option<i64>,
+    /// The customer.
+    pub customer_id: Option<i64>,
+}
+
+/// Writes `records` in one transaction, in order. Returns once they are durable (committed;
+/// SQLite runs with `synchronous=FULL`).
+pub async fn record(db: &Db, records: &[AcctRecord]) -> StoreResult<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let _turn = db.write_turn().await?;
+    let backend = db.conn().get_database_backend();
+    let tx = db
+        .conn()
+        .begin_with_options(sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    for r in records {
+        let statement = match r.kind {
+            AcctKind::On | AcctKind::Off => close_router(backend, r),
+            _ => upsert(backend, r),
+        };
+        tx.execute_raw(statement).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A time as this engine's `radacct` stores it.
+fn time(backend: DatabaseBackend, at: DateTime<Utc>) -> Value {
+    match backend {
+        DatabaseBackend::Sqlite => Value::from(at.timestamp()),
+        _ => Value::from(at),
+    }
+}
+
+/// `$n` on PostgreSQL, `?` on SQLite.
+fn placeholder(backend: DatabaseBackend, n: usize) -> String {
+    match backend {
+        DatabaseBackend::Sqlite => "?".to_owned(),
+        _ => format!("${n}"),
+    }
+}
+
+/// Seconds between two of this engine's `radacct` times.
+fn seconds_between(backend: DatabaseBackend, later: &str, earlier: &str) -> String {
+    match backend {
+        DatabaseBackend::Sqlite => format!("({later} - {earlier})"),
+        _ => format!("CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS bigint)"),
+    }
+}
+
+/// Start, Interim-Update or Stop: the session's row inserted, or updated as the kind says.
+fn upsert(backend: DatabaseBackend, r: &AcctRecord) -> Statement {
+    let started = match (r.kind, r.session_time) {
+        (AcctKind::Start, _) | (_, None) => r.at,
+        (_, Some(seconds)) => r.at - chrono::TimeDelta::seconds(seconds),
+    };
+    let stopped = (r.kind == AcctKind::Stop).then_some(r.at);
+    let values: Vec<Value> = vec![
+        r.session_id.clone().into(),
+        r.unique_id.clone().into(),
+        r.username.clone().into(),
+        r.nas_ip.clone().into(),
+        r.nas_port_id.clone().into(),
+        r.nas_port_type.clone().into(),
+        time(backend, started),
+        time(backend, r.at),
+        match stopped {
+            Some(at) => time(backend, at),
+            None => match backend {
+                DatabaseBackend::Sqlite => Value::BigInt(None),
+                _ => Value::ChronoDateTimeUtc(None),
+            },
+        },
+        r.session_time.unwrap_or(0).into(),
+        r.input_octets.into(),
+        r.output_octets.into(),
+        r.called_station.clone().into(),
+        r.calling_station.clone().into(),
+        r.terminate_cause.clone().into(),
+        r.framed_ip.clone().into(),
+        r.tenant_id.into(),
+        r.customer_id.into(),
+    ];
+    let mut marks: Vec<String> = (1..=values.len())
+        .map(|n| placeholder(backend, n))
+        .collect();
+    if backend != DatabaseBackend::Sqlite {
+        // Addresses are `inet` there; a session without one has NULL, not ''.
+        marks[3] = format!("CAST({} AS inet)", marks[3]);
+        marks[15] = format!("CAST(NULLIF({}, '') AS inet)", marks[15]);
+    }
+    let update = match r.kind {
+        // A repeated Start, or a Start after its session's Interim: the start time only.
+        AcctKind::Start => format!("acctstarttime = excluded.acctstarttime, {TIES}"),
+        AcctKind::Interim => format!(
+            "acctupdatetime = excluded.acctupdatetime, \
+             acctsessiontime = {max_time}, \
+             acctinputoctets = {max_in}, acctoutputoctets = {max_out}, \
+             framedipaddress = excluded.framedipaddress, {TIES}",
+            max_time = greatest(
+                backend,
+                "radacct.acctsessiontime",
+                "excluded.acctsessiontime"
+            ),
+            max_in = greatest(
+                backend,
+                "radacct.acctinputoctets",
+                "excluded.acctinputoctets"
+            ),
+            max_out = greatest(
+                backend,
+                "radacct.acctoutputoctets",
+                "excluded.acctoutputoctets"
+            ),
+        ),
+        _ => format!(
+            "acctstoptime = COALESCE(radacct.acctstoptime, excluded.acctstoptime), \
+             acctupdatetime = excluded.acctupdatetime, \
+             acctsessiontime = {max_time}, \
+             acctinputoctets = {max_in}, acctoutputoctets = {max_out}, \
+             acctterminatecause = excluded.acctterminatecause, {TIES}",
+            max_time = greatest(
+                backend,
+                "radacct.acctsessiontime",
+                "excluded.acctsessiontime"
+            ),
+            max_in = greatest(
+                backend,
+                "radacct.acctinputoctets",
+                "excluded.acctinputoctets"
+            ),
+            max_out = greatest(
+                backend,
+                "radacct.acctoutputoctets",
+                "excluded.acctoutputoctets"
+            ),
+        ),
+    };
+    let sql = format!(
+        "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, nasportid, \
+           nasporttype, acctstarttime, acctupdatetime, acctstoptime, acctsessiontime, \
+           acctinputoctets, acctoutputoctets, calledstationid, callingstationid, \
+           acctterminatecause, framedipaddress, tenant_id, customer_id) \
+         VALUES ({}) ON CONFLICT (acctuniqueid) DO UPDATE SET {update}",
+        marks.join(", ")
+    );
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// A session row written first by FreeRADIUS (or before the customer was known) is tied
+/// to the customer when lastmile hears of it.
+const TIES: &str = "tenant_id = COALESCE(radacct.tenant_id, excluded.tenant_id), \
+                    customer_id = COALESCE(radacct.customer_id, excluded.customer_id)";
+
+/// The larger of two nullable numbers.
+fn greatest(backend: DatabaseBackend, a: &str, b: &str) -> String {
+    match backend {
+        DatabaseBackend::Sqlite => format!("MAX(COALESCE({a}, 0), COALESCE({b}, 0))"),
+        _ => format!("GREATEST({a}, {b})"),
+    }
+}
+
+/// Accounting-On or -Off: the router's open sessions that started before the event end
+/// then, as FreeRADIUS's bulk strategy ends them.
+fn close_router(backend: DatabaseBackend, r: &AcctRecord) -> Statement {
+    let at = placeholder(backend, 1);
+    let cause = placeholder(backend, 2);
+    let nas = match backend {
+        DatabaseBackend::Sqlite => placeholder(backend, 3),
+        _ => format!("CAST({} AS inet)", placeholder(backend, 3)),
+    };
+    let sql = format!(
+        "UPDATE radacct SET acctstoptime = {at}, acctsessiontime = {seconds}, \
+           acctterminatecause = {cause} \
+         WHERE acctstoptime IS NULL AND nasipaddress = {nas} AND acctstarttime <= {at}",
+        seconds = seconds_between(backend, &at, "acctstarttime"),
+    );
+    let values = match backend {
+        // SQLite numbers `?` in order: the time appears three times.
+        DatabaseBackend::Sqlite => vec![
+            time(backend, r.at),
+            time(backend, r.at),
+            r.terminate_cause.clone().into(),
+            r.nas_ip.clone().into(),
+            time(backend, r.at),
+        ],
+        _ => vec![
+            time(backend, r.at),
+            r.terminate_cause.clone().into(),
+            r.nas_ip.clone().into(),
+        ],
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
