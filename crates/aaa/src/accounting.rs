@@ -122,10 +122,7 @@ impl Handler for Account {
 
 impl Account {
     async fn account(&self, request: &Request) -> Option<Packet> {
-        let router_tenant = match self.state.client(request.source.ip()) {
-            Some(client) if client.nas.secret == request.client.secret => client.tenant_id,
-            _ => return None,
-        };
+        let router_tenant = self.state.router_tenant(request)?;
         let packet = &request.packet;
         let Some(kind) = kind(packet) else {
             // A status this server keeps nothing for (Tunnel-Start and the like).

@@ -97,15 +97,9 @@ impl Authorize {
             // Answered from what is known: the follower will try again.
             warn!(error = %err, "the RADIUS server could not catch up with a change");
         }
-        // The loop checked the request against the router as it was known then; a change
-        // caught up with since (the router removed, re-keyed, its tenant archived) holds
-        // for this request too.
-        let router_tenant = match self.state.client(request.source.ip()) {
-            Some(client) if client.nas.secret == request.client.secret => client.tenant_id,
-            _ => {
-                debug!(source = %request.source, "the router changed since the request was checked");
-                return None;
-            }
+        let Some(router_tenant) = self.state.router_tenant(request) else {
+            debug!(source = %request.source, "the router changed since the request was checked");
+            return None;
         };
         Some(self.decide(request, router_tenant))
     }

@@ -175,6 +175,16 @@ impl AaaState {
         read(&self.clients).get(&address).cloned()
     }
 
+    /// The tenant of the router a request checked by the server loop came from, if that
+    /// router is still known with the secret the request was checked with: a change caught
+    /// up with since (the router removed, re-keyed, its tenant archived) holds for the
+    /// request too.
+    pub fn router_tenant(&self, request: &radius::server::Request) -> Option<i64> {
+        self.client(request.source.ip())
+            .filter(|c| c.nas.secret == request.client.secret)
+            .map(|c| c.tenant_id)
+    }
+
     /// How many accounts are loaded.
     pub fn account_count(&self) -> usize {
         read(&self.accounts).by_name.len()

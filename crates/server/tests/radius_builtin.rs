@@ -273,15 +273,7 @@ async fn changes_reach_the_next_request(backend: Backend) {
     );
 
     // The router's secret changed: the old one gets no answer at all.
-    let router = router_of(&app, &isp).await;
-    let (status, changed) = app
-        .patch(
-            &format!("/api/v1/routers/{}", router["id"]),
-            &isp.dev,
-            json!({"secret": "a-new-secret-0123456789", "version": router["version"]}),
-        )
-        .await;
-    assert_eq!(status, reqwest::StatusCode::OK, "{changed}");
+    change_router(&app, &isp, json!({"secret": "a-new-secret-0123456789"})).await;
     let old = login(&isp.secret, "hana", "hana-pw1");
     assert_eq!(old.code, None, "the old secret is dropped:\n{}", old.raw);
     nas.expect(
@@ -291,27 +283,29 @@ async fn changes_reach_the_next_request(backend: Backend) {
     );
 
     // The router moved to another address: 127.0.0.1 is no longer a client.
-    let router = router_of(&app, &isp).await;
-    let (status, changed) = app
-        .patch(
-            &format!("/api/v1/routers/{}", router["id"]),
-            &isp.dev,
-            json!({"nas_address": "192.0.2.10", "version": router["version"]}),
-        )
-        .await;
-    assert_eq!(status, reqwest::StatusCode::OK, "{changed}");
+    change_router(&app, &isp, json!({"nas_address": "192.0.2.10"})).await;
     let gone = login("a-new-secret-0123456789", "hana", "hana-pw1");
     assert_eq!(gone.code, None, "no client at this address:\n{}", gone.raw);
 }
 
-async fn router_of(app: &TestApp, isp: &Isp) -> Value {
+/// Changes the ISP's router (PATCH at its current version).
+async fn change_router(app: &TestApp, isp: &Isp, mut changes: Value) {
     let (_, routers) = app
         .get(
             &format!("/api/v1/routers?tenant_id={}", isp.tenant),
             &isp.dev,
         )
         .await;
-    routers["items"][0].clone()
+    let router = &routers["items"][0];
+    changes["version"] = router["version"].clone();
+    let (status, changed) = app
+        .patch(
+            &format!("/api/v1/routers/{}", router["id"]),
+            &isp.dev,
+            changes,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{changed}");
 }
 
 async fn what_the_server_drops(backend: Backend) {

@@ -161,51 +161,26 @@ fn upsert(backend: DatabaseBackend, r: &AcctRecord) -> Statement {
         marks[3] = format!("CAST({} AS inet)", marks[3]);
         marks[15] = format!("CAST(NULLIF({}, '') AS inet)", marks[15]);
     }
+    // Counters and the session time only grow: a late Interim moves nothing back.
+    let grown = ["acctsessiontime", "acctinputoctets", "acctoutputoctets"]
+        .map(|c| {
+            format!(
+                "{c} = {}",
+                greatest(backend, &format!("radacct.{c}"), &format!("excluded.{c}"))
+            )
+        })
+        .join(", ");
     let update = match r.kind {
         // A repeated Start, or a Start after its session's Interim: the start time only.
         AcctKind::Start => format!("acctstarttime = excluded.acctstarttime, {TIES}"),
         AcctKind::Interim => format!(
-            "acctupdatetime = excluded.acctupdatetime, \
-             acctsessiontime = {max_time}, \
-             acctinputoctets = {max_in}, acctoutputoctets = {max_out}, \
-             framedipaddress = excluded.framedipaddress, {TIES}",
-            max_time = greatest(
-                backend,
-                "radacct.acctsessiontime",
-                "excluded.acctsessiontime"
-            ),
-            max_in = greatest(
-                backend,
-                "radacct.acctinputoctets",
-                "excluded.acctinputoctets"
-            ),
-            max_out = greatest(
-                backend,
-                "radacct.acctoutputoctets",
-                "excluded.acctoutputoctets"
-            ),
+            "acctupdatetime = excluded.acctupdatetime, {grown}, \
+             framedipaddress = excluded.framedipaddress, {TIES}"
         ),
         _ => format!(
             "acctstoptime = COALESCE(radacct.acctstoptime, excluded.acctstoptime), \
-             acctupdatetime = excluded.acctupdatetime, \
-             acctsessiontime = {max_time}, \
-             acctinputoctets = {max_in}, acctoutputoctets = {max_out}, \
-             acctterminatecause = excluded.acctterminatecause, {TIES}",
-            max_time = greatest(
-                backend,
-                "radacct.acctsessiontime",
-                "excluded.acctsessiontime"
-            ),
-            max_in = greatest(
-                backend,
-                "radacct.acctinputoctets",
-                "excluded.acctinputoctets"
-            ),
-            max_out = greatest(
-                backend,
-                "radacct.acctoutputoctets",
-                "excluded.acctoutputoctets"
-            ),
+             acctupdatetime = excluded.acctupdatetime, {grown}, \
+             acctterminatecause = excluded.acctterminatecause, {TIES}"
         ),
     };
     let sql = format!(

@@ -23,19 +23,9 @@ impl FreeRadius {
         Nas.acct_at(self.acct_port, secret, attrs)
     }
 
-    /// `radtest USER PASSWORD 127.0.0.1:PORT 0 SECRET`.
+    /// `radtest -t pap USER PASSWORD 127.0.0.1:PORT 0 SECRET`.
     pub fn radtest(&self, secret: &str, user: &str, password: &str) -> Reply {
-        require(RADTEST, "freeradius-utils");
-        let output = Command::new(RADTEST)
-            .args([user, password])
-            .arg(format!("127.0.0.1:{}", self.auth_port))
-            .args(["0", secret])
-            .output()
-            .expect("radtest runs");
-        Reply::parse(
-            &String::from_utf8_lossy(&output.stdout),
-            &String::from_utf8_lossy(&output.stderr),
-        )
+        Nas.radtest_at(self.auth_port, "pap", secret, user, password)
     }
 
     /// Panics with the exchange and FreeRADIUS's log unless `reply` is `code`.
