@@ -5,10 +5,13 @@
 //! committed. When the database is down or slow nothing is acknowledged: the queue
 //! ([`QUEUE`]) and the server loop's requests in flight fill, the loop stops reading, and
 //! the routers keep their records and send them again. An acknowledged record is never
-//! lost; none is dropped to make room.
+//! lost; none is dropped to make room. The same writer logs each authentication in
+//! `radpostauth` with its next batch, without holding up the answer (when its queue is full
+//! such an entry is dropped and counted: it is a log, not a record owed to a router).
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -18,7 +21,7 @@ use radius::gigawords;
 use radius::packet::Packet;
 use radius::server::{Handler, Request};
 use store::Db;
-use store::accounting::{AcctKind, AcctRecord};
+use store::accounting::{AcctKind, AcctRecord, PostAuth};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
@@ -35,9 +38,11 @@ pub const WINDOW: Duration = Duration::from_millis(1);
 /// Records waiting for the writer at most; past that, requests wait (unacknowledged).
 pub const QUEUE: usize = 8_192;
 
-struct Pending {
-    record: AcctRecord,
-    durable: oneshot::Sender<bool>,
+enum Pending {
+    /// An accounting record and who waits for it to be durable.
+    Record(Box<AcctRecord>, oneshot::Sender<bool>),
+    /// An authentication to log; nobody waits.
+    PostAuth(PostAuth),
 }
 
 /// The accounting writer's queue. The writer stops once every `Writer` is dropped and the
@@ -45,22 +50,46 @@ struct Pending {
 #[derive(Clone, Debug)]
 pub struct Writer {
     queue: mpsc::Sender<Pending>,
+    /// Authentications not logged because the queue was full.
+    post_auth_dropped: Arc<AtomicU64>,
 }
 
 impl Writer {
     /// Starts the writer task.
     pub fn start(db: Db) -> (Writer, JoinHandle<()>) {
         let (queue, waiting) = mpsc::channel(QUEUE);
-        (Writer { queue }, tokio::spawn(write(db, waiting)))
+        let writer = Writer {
+            queue,
+            post_auth_dropped: Arc::new(AtomicU64::new(0)),
+        };
+        (writer, tokio::spawn(write(db, waiting)))
     }
 
     /// Queues `record`; true once it is durable, false if it could not be written.
     pub async fn record(&self, record: AcctRecord) -> bool {
         let (durable, written) = oneshot::channel();
-        if self.queue.send(Pending { record, durable }).await.is_err() {
+        if self
+            .queue
+            .send(Pending::Record(Box::new(record), durable))
+            .await
+            .is_err()
+        {
             return false;
         }
         written.await.unwrap_or(false)
+    }
+
+    /// Queues an authentication for `radpostauth` without waiting: an answer never waits
+    /// for the log. When the queue is full the entry is dropped and counted.
+    pub fn post_auth(&self, entry: PostAuth) {
+        if self.queue.try_send(Pending::PostAuth(entry)).is_err() {
+            self.post_auth_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Authentications not logged because the queue was full.
+    pub fn post_auth_dropped(&self) -> u64 {
+        self.post_auth_dropped.load(Ordering::Relaxed)
     }
 }
 
@@ -74,16 +103,27 @@ async fn write(db: Db, mut waiting: mpsc::Receiver<Pending>) {
                 _ => break,
             }
         }
-        let records: Vec<AcctRecord> = batch.iter().map(|p| p.record.clone()).collect();
-        let durable = match store::accounting::record(&db, &records).await {
+        let mut records = Vec::new();
+        let mut post_auths = Vec::new();
+        let mut waiters = Vec::new();
+        for pending in batch {
+            match pending {
+                Pending::Record(record, durable) => {
+                    records.push(*record);
+                    waiters.push(durable);
+                }
+                Pending::PostAuth(entry) => post_auths.push(entry),
+            }
+        }
+        let durable = match store::accounting::record(&db, &records, &post_auths).await {
             Ok(()) => true,
             Err(err) => {
                 warn!(error = %err, records = records.len(), "accounting not written; the routers will send it again");
                 false
             }
         };
-        for pending in batch {
-            let _ = pending.durable.send(durable);
+        for waiter in waiters {
+            let _ = waiter.send(durable);
         }
     }
 }

@@ -23,6 +23,7 @@ use radius::code::Code;
 use radius::packet::Packet;
 use radius::server::{Handler, Request, Server, ServerConfig};
 use store::Db;
+use store::accounting::PostAuth;
 use tracing::{debug, warn};
 
 use crate::accounting::{Account, Writer};
@@ -50,16 +51,18 @@ pub async fn bind_acct(
 /// Where the server reads the time: the application's clock.
 pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
-/// Binds the authentication server to `listen`.
+/// Binds the authentication server to `listen`; it logs each answer through `writer`.
 pub async fn bind_auth(
     listen: SocketAddr,
     state: Arc<AaaState>,
     db: Db,
+    writer: Writer,
     now: Now,
 ) -> std::io::Result<AuthServer> {
     let handler = Authorize {
         state: Arc::clone(&state),
         db,
+        writer,
         now,
     };
     Server::bind(listen, Clients(state), handler, ServerConfig::default()).await
@@ -69,6 +72,7 @@ pub async fn bind_auth(
 pub struct Authorize {
     state: Arc<AaaState>,
     db: Db,
+    writer: Writer,
     now: Now,
 }
 
@@ -101,10 +105,23 @@ impl Authorize {
             debug!(source = %request.source, "the router changed since the request was checked");
             return None;
         };
-        Some(self.decide(request, router_tenant))
+        let now = (self.now)();
+        let reply = self.decide(request, router_tenant, now);
+        if let Some(Ok(username)) = request.packet.value(attrs::USER_NAME) {
+            self.writer.post_auth(PostAuth {
+                at: now,
+                username,
+                reply: if reply.code == Code::AccessAccept {
+                    "Access-Accept"
+                } else {
+                    "Access-Reject"
+                },
+            });
+        }
+        Some(reply)
     }
 
-    fn decide(&self, request: &Request, router_tenant: i64) -> Packet {
+    fn decide(&self, request: &Request, router_tenant: i64, now: DateTime<Utc>) -> Packet {
         let reject = |attributes: Vec<radius::attr::Attribute>| {
             let mut reply = request.reply(Code::AccessReject);
             for attribute in attributes {
@@ -150,13 +167,7 @@ impl Authorize {
             tenant_archived: account.terms.tenant_archived,
         };
         let service = account.terms.service();
-        match decide(
-            &subscriber,
-            &service,
-            &account.terms.policy,
-            0,
-            (self.now)(),
-        ) {
+        match decide(&subscriber, &service, &account.terms.policy, 0, now) {
             Decision::Reject(reason) => {
                 debug!(customer = account.customer_id, ?reason, "Access-Reject");
                 reject(Vec::new())

@@ -158,11 +158,7 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
 
     let (shutdown, watcher) = watch::channel(false);
     let mut tasks = Vec::new();
-    tasks.push(tokio::spawn(web::routes::serve(
-        listener,
-        state.clone(),
-        watcher.clone(),
-    )));
+    // RADIUS first: once HTTP answers (`/healthz`), the routers are answered too.
     let radius = if config.radius.enabled {
         let (addrs, radius_tasks) =
             start_radius(&config, &state.db, state.clock.clone(), &watcher).await?;
@@ -171,6 +167,11 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
     } else {
         None
     };
+    tasks.push(tokio::spawn(web::routes::serve(
+        listener,
+        state.clone(),
+        watcher.clone(),
+    )));
     tasks.extend(crate::jobs::start(state.clone(), &config.jobs, watcher));
     Ok(Running {
         addr,
@@ -203,10 +204,16 @@ async fn start_radius(
     let now: aaa::server::Now = Arc::new(move || clock.now());
     let bound = |addr: SocketAddr| move |source| StartError::RadiusListen { addr, source };
     let (auth_addr, acct_addr) = (config.radius.auth_listen, config.radius.acct_listen);
-    let auth = aaa::server::bind_auth(auth_addr, Arc::clone(&aaa_state), db.clone(), now.clone())
-        .await
-        .map_err(bound(auth_addr))?;
     let (writer, writing) = aaa::accounting::Writer::start(db.clone());
+    let auth = aaa::server::bind_auth(
+        auth_addr,
+        Arc::clone(&aaa_state),
+        db.clone(),
+        writer.clone(),
+        now.clone(),
+    )
+    .await
+    .map_err(bound(auth_addr))?;
     let acct = aaa::server::bind_acct(acct_addr, Arc::clone(&aaa_state), writer, now)
         .await
         .map_err(bound(acct_addr))?;

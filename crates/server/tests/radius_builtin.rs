@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use support::{Backend, TestApp, spawn};
 use support_freeradius::FreeRadius;
 use support_freeradius::api::{self, Isp};
+use support_freeradius::checks::{column, radpostauth_holds_no_password};
 use support_freeradius::nas::Nas;
 use support_freeradius::nas::Reply;
 
@@ -286,6 +287,19 @@ async fn changes_reach_the_next_request(backend: Backend) {
     change_router(&app, &isp, json!({"nas_address": "192.0.2.10"})).await;
     let gone = login("a-new-secret-0123456789", "hana", "hana-pw1");
     assert_eq!(gone.code, None, "no client at this address:\n{}", gone.raw);
+
+    // Every answer was logged (after it was sent), without a password.
+    let logged = || async { column(&app, "SELECT username FROM radpostauth").await.len() };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while logged().await < 7 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        logged().await,
+        7,
+        "one row per answer, none for the dropped"
+    );
+    radpostauth_holds_no_password(&app).await;
 }
 
 /// Changes the ISP's router (PATCH at its current version).

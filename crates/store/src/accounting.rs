@@ -3,6 +3,9 @@
 //! read both servers alike), a batch of records in one transaction. On SQLite the times
 //! are Unix seconds, as FreeRADIUS's SQLite queries store them; on PostgreSQL timestamps.
 //!
+//! Each authentication the built-in server answers is kept in `radpostauth` (user name,
+//! answer, time; never the password), written with the next batch.
+//!
 //! A Start inserts the session (a repeated Start, or one after its own Interim, updates the
 //! start time); an Interim-Update updates the counters and the last update (inserting the
 //! session if its Start never came, its start put back by the session time); a Stop closes
@@ -70,10 +73,21 @@ pub struct AcctRecord {
     pub customer_id: Option<i64>,
 }
 
-/// Writes `records` in one transaction, in order. Returns once they are durable (committed;
-/// SQLite runs with `synchronous=FULL`).
-pub async fn record(db: &Db, records: &[AcctRecord]) -> StoreResult<()> {
-    if records.is_empty() {
+/// One authentication, as `radpostauth` keeps it: never the password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostAuth {
+    /// When it was answered.
+    pub at: DateTime<Utc>,
+    /// User-Name as sent.
+    pub username: String,
+    /// `Access-Accept` or `Access-Reject`.
+    pub reply: &'static str,
+}
+
+/// Writes `records` and `post_auths` in one transaction, in order. Returns once they are
+/// durable (committed; SQLite runs with `synchronous=FULL`).
+pub async fn record(db: &Db, records: &[AcctRecord], post_auths: &[PostAuth]) -> StoreResult<()> {
+    if records.is_empty() && post_auths.is_empty() {
         return Ok(());
     }
     let _turn = db.write_turn().await?;
@@ -91,6 +105,9 @@ pub async fn record(db: &Db, records: &[AcctRecord]) -> StoreResult<()> {
             _ => upsert(backend, r),
         };
         tx.execute_raw(statement).await?;
+    }
+    for chunk in post_auths.chunks(200) {
+        tx.execute_raw(post_auth_rows(backend, chunk)).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -237,5 +254,36 @@ fn close_router(backend: DatabaseBackend, r: &AcctRecord) -> Statement {
             r.nas_ip.clone().into(),
         ],
     };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `radpostauth` rows, as FreeRADIUS's post-auth query writes them (its password column
+/// empty on SQLite, where it is `NOT NULL`, and NULL on PostgreSQL; the time as text on
+/// SQLite, a timestamp on PostgreSQL).
+fn post_auth_rows(backend: DatabaseBackend, rows: &[PostAuth]) -> Statement {
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * 3);
+    let mut tuples = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let n = i * 3;
+        let (a, b, c) = (
+            placeholder(backend, n + 1),
+            placeholder(backend, n + 2),
+            placeholder(backend, n + 3),
+        );
+        tuples.push(match backend {
+            DatabaseBackend::Sqlite => format!("({a}, '', {b}, {c})"),
+            _ => format!("({a}, NULL, {b}, {c})"),
+        });
+        values.push(row.username.clone().into());
+        values.push(row.reply.to_owned().into());
+        values.push(match backend {
+            DatabaseBackend::Sqlite => row.at.format("%Y-%m-%d %H:%M:%S").to_string().into(),
+            _ => Value::from(row.at),
+        });
+    }
+    let sql = format!(
+        "INSERT INTO radpostauth (username, pass, reply, authdate) VALUES {}",
+        tuples.join(", ")
+    );
     Statement::from_sql_and_values(backend, sql, values)
 }

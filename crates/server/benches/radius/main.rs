@@ -97,6 +97,8 @@ fn settings() -> Settings {
 struct Figures {
     name: String,
     rate: f64,
+    /// Access-Accepts among the answers (auth only).
+    accepted: f64,
     latencies: Latencies,
     lost: usize,
     server_cpu_us: f64,
@@ -106,9 +108,10 @@ struct Figures {
 impl Figures {
     fn print(&self) {
         println!(
-            "  {:<34} {:>9.0}/s  p50 {:>9}  p99 {:>9}  lost {:>4}  CPU/request: server {:>5.1} µs, PostgreSQL {:>5.1} µs",
+            "  {:<34} {:>9.0}/s  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  lost {:>4}  CPU/request: server {:>5.1} µs, PostgreSQL {:>5.1} µs",
             self.name,
             self.rate,
+            self.accepted * 100.0,
             ms(self.latencies.quantile(0.5)),
             ms(self.latencies.quantile(0.99)),
             self.lost,
@@ -320,12 +323,14 @@ async fn measure(name: &str, s: &Settings, pid: u32, load: impl Fn() -> Load) ->
     run_load(load(), s.in_flight, Duration::from_secs(1)).await;
     let (server_before, pg_before) = (cpu_seconds(&[pid]), cpu_seconds(&postgres_pids()));
     let started = Instant::now();
-    let (latencies, lost) = run_load(load(), s.in_flight, Duration::from_secs(s.seconds)).await;
+    let (latencies, lost, accepted) =
+        run_load(load(), s.in_flight, Duration::from_secs(s.seconds)).await;
     let elapsed = started.elapsed().as_secs_f64();
     let done = latencies.len().max(1) as f64;
     let figures = Figures {
         name: name.to_owned(),
         rate: latencies.len() as f64 / elapsed,
+        accepted: accepted as f64 / done,
         server_cpu_us: (cpu_seconds(&[pid]) - server_before) / done * 1e6,
         postgres_cpu_us: (cpu_seconds(&postgres_pids()) - pg_before) / done * 1e6,
         latencies: Latencies::new(latencies),
@@ -337,7 +342,7 @@ async fn measure(name: &str, s: &Settings, pid: u32, load: impl Fn() -> Load) ->
 
 /// `in_flight` clients, each sending its next request when the last is answered (or lost
 /// after a second), until `time` has passed.
-async fn run_load(load: Load, in_flight: usize, time: Duration) -> (Vec<Duration>, usize) {
+async fn run_load(load: Load, in_flight: usize, time: Duration) -> (Vec<Duration>, usize, usize) {
     let stop = Arc::new(AtomicBool::new(false));
     let tasks: Vec<_> = (0..in_flight)
         .map(|n| tokio::spawn(client_loop(load.clone(), n, Arc::clone(&stop))))
@@ -345,16 +350,17 @@ async fn run_load(load: Load, in_flight: usize, time: Duration) -> (Vec<Duration
     tokio::time::sleep(time).await;
     stop.store(true, Ordering::Relaxed);
     let mut latencies = Vec::new();
-    let mut lost = 0;
+    let (mut lost, mut accepted) = (0, 0);
     for task in tasks {
-        let (l, missing) = task.await.unwrap();
+        let (l, missing, accepts) = task.await.unwrap();
         latencies.extend(l);
         lost += missing;
+        accepted += accepts;
     }
-    (latencies, lost)
+    (latencies, lost, accepted)
 }
 
-async fn client_loop(load: Load, n: usize, stop: Arc<AtomicBool>) -> (Vec<Duration>, usize) {
+async fn client_loop(load: Load, n: usize, stop: Arc<AtomicBool>) -> (Vec<Duration>, usize, usize) {
     let (addr, names, secret) = match &load {
         Load::Auth(a, names) | Load::Acct(a, names) => (*a, names.clone(), SECRET),
         Load::AuthWith(a, names, secret) => (*a, names.clone(), *secret),
@@ -362,7 +368,7 @@ async fn client_loop(load: Load, n: usize, stop: Arc<AtomicBool>) -> (Vec<Durati
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     socket.connect(addr).await.unwrap();
     let mut latencies = Vec::new();
-    let mut lost = 0;
+    let (mut lost, mut accepted) = (0, 0);
     let mut buf = [0u8; 4096];
     // A small xorshift per client: customers drawn uniformly, no shared state.
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (n as u64 + 1);
@@ -418,6 +424,9 @@ async fn client_loop(load: Load, n: usize, stop: Arc<AtomicBool>) -> (Vec<Durati
             match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
                 Ok(Ok(len)) if buf.get(..len).and_then(|b| b.get(1)) == Some(&id) => {
                     latencies.push(sent.elapsed());
+                    if buf.first() == Some(&(Code::AccessAccept as u8)) {
+                        accepted += 1;
+                    }
                     break;
                 }
                 Ok(Ok(_)) => continue,
@@ -428,7 +437,7 @@ async fn client_loop(load: Load, n: usize, stop: Arc<AtomicBool>) -> (Vec<Durati
             }
         }
     }
-    (latencies, lost)
+    (latencies, lost, accepted)
 }
 
 /// Waits until `addr` answers an Access-Request (accepted or not).
