@@ -184,7 +184,10 @@ impl Account {
             username,
             customer.map(|a| (a.tenant_id, a.customer_id)),
         );
-        if self.writer.record(record).await {
+        if self.writer.record(record.clone()).await {
+            self.state
+                .sessions()
+                .apply(&record, std::time::Instant::now());
             Some(request.reply(Code::AccountingResponse))
         } else {
             debug!(source = %request.source, "accounting not acknowledged");

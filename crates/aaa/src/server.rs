@@ -1,17 +1,17 @@
 //! The built-in RADIUS server's sockets (design.md §4, built-in mode), and its
-//! authentication: the `radius` crate's server loop (client lookup, authenticators, Message-Authenticator policy,
-//! duplicates) with [`Authorize`] as its handler, answering every Access-Request from
-//! [`AaaState`] through the one decision, `domain::aaa::decide`, so that it says what the
-//! FreeRADIUS projection makes FreeRADIUS say.
+//! authentication: the `radius` crate's server loop (client lookup, authenticators,
+//! Message-Authenticator policy, duplicates) with [`Authorize`] as its handler, answering
+//! every Access-Request from [`AaaState`] through the one decision, `domain::aaa::decide`,
+//! so that it says what the FreeRADIUS projection makes FreeRADIUS say.
 //!
 //! An Access-Request is refused when the user name is unknown (matched exactly, as
 //! FreeRADIUS matches `radcheck`), the customer belongs to another tenant than the router
-//! it comes through, the credentials are wrong (PAP, CHAP, MS-CHAPv1,
-//! MS-CHAPv2), the customer is bound to another MAC than the Calling-Station-Id, or the
-//! decision refuses; an accepted one gets the decision's reply items, the time left to
-//! expiry as Session-Timeout and what the method adds (MS-CHAP2-Success, the MPPE keys).
-//! Status-Server is answered (RFC 5997). Simultaneous sessions are not counted yet: that
-//! needs the sessions accounting brings.
+//! it comes through, the credentials are wrong (PAP, CHAP, MS-CHAPv1, MS-CHAPv2), the
+//! customer is bound to another MAC than the Calling-Station-Id, the decision refuses, or
+//! the customer has as many open sessions as it may have (counted from the accounting this
+//! server made durable, `sessions`). An accepted one gets the decision's reply items, the
+//! time left to expiry as Session-Timeout and what the method adds (MS-CHAP2-Success, the
+//! MPPE keys). Status-Server is answered (RFC 5997).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -170,6 +170,16 @@ impl Authorize {
         match decide(&subscriber, &service, &account.terms.policy, 0, now) {
             Decision::Reject(reason) => {
                 debug!(customer = account.customer_id, ?reason, "Access-Reject");
+                reject(Vec::new())
+            }
+            Decision::Accept { .. }
+                if self.state.sessions().open_count(account.customer_id)
+                    >= account.simultaneous_use.max(1) as usize =>
+            {
+                debug!(
+                    customer = account.customer_id,
+                    "Access-Reject: sessions in use"
+                );
                 reject(Vec::new())
             }
             Decision::Accept {

@@ -1,6 +1,6 @@
 //! `AaaState`: what the built-in RADIUS server answers from, in memory and authoritative
-//! (aaa-design.md §3.2): every live customer's account by user name and every live router
-//! as a client by address. A user name not here is refused; nothing is asked of the
+//! (aaa-design.md §3.2): every live customer's account by user name, every live router
+//! as a client by address, and the customers' open sessions (`sessions`). A user name not here is refused; nothing is asked of the
 //! database on the way to an answer.
 //!
 //! It is loaded once at start and then follows the AAA change log (`aaa_change`), which
@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 
 use radius::server::{ClientStore, NasClient};
 use store::aaa::{Account, AccountReader, Change};
+
+use crate::sessions::Sessions;
 use store::{Db, StoreResult};
 
 /// How often the follower looks at the change log for other processes' writes.
@@ -47,6 +49,7 @@ const CHANGES_PAGE: u64 = 2_000;
 /// The built-in server's accounts and clients (see the module documentation).
 pub struct AaaState {
     accounts: RwLock<Accounts>,
+    sessions: Sessions,
     clients: RwLock<HashMap<IpAddr, Arc<ClientEntry>>>,
     follow: tokio::sync::Mutex<Follow>,
     /// `Db::aaa_commits` when the follower last caught up.
@@ -58,6 +61,7 @@ impl std::fmt::Debug for AaaState {
         f.debug_struct("AaaState")
             .field("accounts", &self.account_count())
             .field("clients", &self.client_count())
+            .field("sessions", &self.sessions.total())
             .finish_non_exhaustive()
     }
 }
@@ -155,8 +159,10 @@ impl AaaState {
                 accounts.put(account);
             }
         }
+        let sessions = Sessions::load(store::aaa::open_sessions(db.conn()).await?);
         let state = AaaState {
             accounts: RwLock::new(accounts),
+            sessions,
             clients: RwLock::new(HashMap::new()),
             follow: tokio::sync::Mutex::new(follow),
             seen_commits: AtomicU64::new(commits),
@@ -168,6 +174,11 @@ impl AaaState {
     /// The account with exactly this user name.
     pub fn account(&self, username: &str) -> Option<Arc<Account>> {
         read(&self.accounts).by_name.get(username).cloned()
+    }
+
+    /// The customers' open sessions.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
     /// The router whose requests come from `address`.

@@ -4,7 +4,7 @@
 //! - the differential test: the same customers asked of a real FreeRADIUS 3.2 serving
 //!   lastmile's projection and of the built-in server, every reply compared (PAP, CHAP,
 //!   MS-CHAP; active, static, disabled, suspended under each policy, expired, MAC-bound,
-//!   unknown, wrong password);
+//!   unknown, wrong password; simultaneous sessions, across a restart);
 //! - a change made through the API reaches the next request without a restart (a
 //!   customer's status, a router's secret and address, a tenant's archive);
 //! - what the server drops: unknown sources, the wrong secret, a missing
@@ -575,6 +575,98 @@ async fn accounting_is_recorded_as_freeradius_records_it(backend: Backend) {
     );
 }
 
+async fn simultaneous_sessions_are_counted_as_freeradius_counts_them(backend: Backend) {
+    let mut app = spawn(backend).await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    api::customer(
+        &app,
+        &isp.dev,
+        isp.tenant,
+        isp.home,
+        "alice",
+        json!({"simultaneous_use": 1}),
+    )
+    .await;
+    api::customer(
+        &app,
+        &isp.dev,
+        isp.tenant,
+        isp.home,
+        "bob",
+        json!({"simultaneous_use": 2}),
+    )
+    .await;
+    let radius = FreeRadius::start(&app).await;
+    let pap = |user: &'static str, password: &'static str| {
+        [("User-Name", user), ("User-Password", password)]
+    };
+    // Sessions reach radacct through the built-in server: FreeRADIUS counts them there,
+    // the built-in server in memory.
+    let account = |app: &TestApp, user: &str, status: &str, id: &str| {
+        let reply = Nas.acct_at(
+            acct_port(app),
+            &isp.secret,
+            &[
+                ("User-Name", user),
+                ("Acct-Status-Type", status),
+                ("Acct-Session-Id", id),
+                ("NAS-Port", "1"),
+            ],
+        );
+        acked(&reply, &format!("{user} {status} {id}"));
+    };
+    let both = |app: &TestApp, user: &'static str, password: &'static str, what: &str| {
+        same_answer(app, &radius, &isp, &pap(user, password), what)
+    };
+    assert_eq!(
+        both(&app, "alice", "alice-pw1", "alice, no session"),
+        ACCEPT
+    );
+    account(&app, "alice", "Start", "a-1");
+    assert_eq!(
+        both(&app, "alice", "alice-pw1", "alice, one session of one"),
+        REJECT
+    );
+    account(&app, "bob", "Start", "b-1");
+    assert_eq!(
+        both(&app, "bob", "bob-pw1", "bob, one session of two"),
+        ACCEPT
+    );
+    account(&app, "bob", "Interim-Update", "b-2");
+    assert_eq!(
+        both(&app, "bob", "bob-pw1", "bob, two sessions of two"),
+        REJECT
+    );
+
+    // Restarted, the server counts the sessions radacct holds open.
+    app.restart().await;
+    assert_eq!(
+        both(&app, "alice", "alice-pw1", "alice, after a restart"),
+        REJECT
+    );
+    assert_eq!(both(&app, "bob", "bob-pw1", "bob, after a restart"), REJECT);
+
+    account(&app, "alice", "Stop", "a-1");
+    assert_eq!(
+        both(&app, "alice", "alice-pw1", "alice, session stopped"),
+        ACCEPT
+    );
+    // The router reboots: every session it had is over.
+    let reply = Nas.acct_at(
+        acct_port(&app),
+        &isp.secret,
+        &[
+            ("Acct-Status-Type", "Accounting-On"),
+            ("Acct-Session-Id", "0"),
+        ],
+    );
+    acked(&reply, "Accounting-On");
+    assert_eq!(
+        both(&app, "bob", "bob-pw1", "bob, after the router's reboot"),
+        ACCEPT
+    );
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -598,6 +690,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     the_built_in_server_answers_as_freeradius_does,
+    simultaneous_sessions_are_counted_as_freeradius_counts_them,
     accounting_is_recorded_as_freeradius_records_it,
     changes_reach_the_next_request,
     what_the_server_drops,

@@ -1,8 +1,8 @@
 //! What the built-in RADIUS server keeps in memory, read from the database: each live
 //! customer's account as the AAA decision needs it (its password opened, its package's
 //! service and its tenant's policy resolved), the live routers as RADIUS clients (their
-//! secrets opened), and the AAA change log it follows. The server's state itself is the
-//! `aaa` crate's.
+//! secrets opened), the customers' open sessions in `radacct`, and the AAA change log it
+//! follows. The server's state itself is the `aaa` crate's.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -244,4 +244,46 @@ fn change(r: aaa_change::Model) -> Change {
         customer_id: r.customer_id,
         kind: r.kind,
     }
+}
+
+/// An open session of a customer, as `radacct` holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenSession {
+    /// The customer.
+    pub customer_id: i64,
+    /// The session's key.
+    pub unique_id: String,
+    /// The router's address as the row names it.
+    pub nas_ip: String,
+    /// When it started, Unix seconds.
+    pub started: i64,
+}
+
+/// Every open session of a customer (a session row without a stop time, tied to one).
+pub async fn open_sessions<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<OpenSession>> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Sqlite => {
+            "SELECT customer_id, acctuniqueid, nasipaddress, COALESCE(acctstarttime, 0) \
+             FROM radacct WHERE acctstoptime IS NULL AND customer_id IS NOT NULL"
+        }
+        _ => {
+            "SELECT customer_id, acctuniqueid, host(nasipaddress), \
+               COALESCE(CAST(EXTRACT(EPOCH FROM acctstarttime) AS bigint), 0) \
+             FROM radacct WHERE acctstoptime IS NULL AND customer_id IS NOT NULL"
+        }
+    };
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(OpenSession {
+                customer_id: row.try_get_by_index(0)?,
+                unique_id: row.try_get_by_index(1)?,
+                nas_ip: row.try_get_by_index(2)?,
+                started: row.try_get_by_index(3)?,
+            })
+        })
+        .collect()
 }

@@ -138,6 +138,20 @@ impl TestApp {
         }
     }
 
+    /// Stops the server and starts it again on the same database and configuration (new
+    /// ports; what the server keeps in memory is loaded afresh).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let running = app::start(self.config.clone(), self.state.clock.clone())
+            .await
+            .expect("lastmile starts again");
+        self.addr = running.addr;
+        self.base = format!("http://{}", running.addr);
+        self.state = running.state.clone();
+        self.radius = running.radius;
+        self.running = Some(running);
+    }
+
     /// The clock the server reads.
     pub fn clock(&self) -> &Clock {
         &self.state.clock
