@@ -10,8 +10,10 @@
 //! customer is bound to another MAC than the Calling-Station-Id, the decision refuses, or
 //! the customer has as many open sessions as it may have (counted from the accounting this
 //! server made durable, `sessions`). An accepted one gets the decision's reply items, the
-//! time left to expiry as Session-Timeout and what the method adds (MS-CHAP2-Success, the
-//! MPPE keys). Status-Server is answered (RFC 5997).
+//! time left to expiry as Session-Timeout, the interim interval the server wants
+//! (Acct-Interim-Interval: a session that stops updating is closed as stale after three)
+//! and what the method adds (MS-CHAP2-Success, the MPPE keys). Status-Server is answered
+//! (RFC 5997).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -51,18 +53,21 @@ pub async fn bind_acct(
 /// Where the server reads the time: the application's clock.
 pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
-/// Binds the authentication server to `listen`; it logs each answer through `writer`.
+/// Binds the authentication server to `listen`; it logs each answer through `writer` and
+/// asks the routers it accepts for an Interim-Update every `interim` (none when zero).
 pub async fn bind_auth(
     listen: SocketAddr,
     state: Arc<AaaState>,
     db: Db,
     writer: Writer,
+    interim: std::time::Duration,
     now: Now,
 ) -> std::io::Result<AuthServer> {
     let handler = Authorize {
         state: Arc::clone(&state),
         db,
         writer,
+        interim_seconds: u32::try_from(interim.as_secs()).unwrap_or(u32::MAX),
         now,
     };
     Server::bind(listen, Clients(state), handler, ServerConfig::default()).await
@@ -73,6 +78,7 @@ pub struct Authorize {
     state: Arc<AaaState>,
     db: Db,
     writer: Writer,
+    interim_seconds: u32,
     now: Now,
 }
 
@@ -194,6 +200,9 @@ impl Authorize {
                             "a reply item the built-in server cannot encode was left out"
                         );
                     }
+                }
+                if self.interim_seconds > 0 {
+                    reply.add(attrs::ACCT_INTERIM_INTERVAL, &self.interim_seconds);
                 }
                 if let Some(seconds) = session_timeout {
                     let seconds = u32::try_from(seconds).unwrap_or(u32::MAX);

@@ -4,7 +4,8 @@
 //! has made durable: a Start or Interim-Update opens a session, a Stop closes it,
 //! Accounting-On/Off closes the router's sessions that started before it. A late
 //! Interim-Update of a session already stopped does not reopen it (stops are remembered
-//! for [`REMEMBER_STOPS`]).
+//! for [`REMEMBER_STOPS`]). A session gone quiet for [`stale_after`] the interim interval
+//! the server asks routers for is closed as stale ([`sweep_stale`]), in `radacct` and here.
 //!
 //! Sessions recorded by another node or by FreeRADIUS are not seen here until a restart.
 
@@ -13,7 +14,7 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use store::aaa::OpenSession;
-use store::accounting::{AcctKind, AcctRecord};
+use store::accounting::{AcctKind, AcctRecord, Closed};
 
 /// How long a stopped session is remembered against a late Interim-Update.
 pub const REMEMBER_STOPS: Duration = Duration::from_secs(3600);
@@ -94,17 +95,7 @@ impl Sessions {
                     });
                 }
             }
-            AcctKind::Stop => {
-                if let Some(customer) = record.customer_id
-                    && let Some(sessions) = inner.open.get_mut(&customer)
-                {
-                    sessions.retain(|s| s.unique_id != record.unique_id);
-                    if sessions.is_empty() {
-                        inner.open.remove(&customer);
-                    }
-                }
-                inner.remember_stop(record.unique_id.clone(), now);
-            }
+            AcctKind::Stop => inner.close(record.customer_id, &record.unique_id, now),
             AcctKind::On | AcctKind::Off => {
                 let at = record.at.timestamp();
                 inner.open.retain(|_, sessions| {
@@ -112,6 +103,17 @@ impl Sessions {
                     !sessions.is_empty()
                 });
             }
+        }
+    }
+
+    /// Forgets sessions closed elsewhere than by a Stop (the stale sweep).
+    pub fn closed(&self, closed: &[Closed], now: Instant) {
+        let mut inner = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for c in closed {
+            inner.close(c.customer_id, &c.unique_id, now);
         }
     }
 
@@ -123,6 +125,18 @@ impl Sessions {
 }
 
 impl Inner {
+    fn close(&mut self, customer: Option<i64>, unique_id: &str, now: Instant) {
+        if let Some(customer) = customer
+            && let Some(sessions) = self.open.get_mut(&customer)
+        {
+            sessions.retain(|s| s.unique_id != unique_id);
+            if sessions.is_empty() {
+                self.open.remove(&customer);
+            }
+        }
+        self.remember_stop(unique_id.to_owned(), now);
+    }
+
     fn remember_stop(&mut self, unique_id: String, now: Instant) {
         while let Some((at, _)) = self.stopped_order.front()
             && now.duration_since(*at) > REMEMBER_STOPS
@@ -133,6 +147,45 @@ impl Inner {
         }
         if self.stopped.insert(unique_id.clone()) {
             self.stopped_order.push_back((now, unique_id));
+        }
+    }
+}
+
+/// How long a session may go without an update before it is closed as stale, for routers
+/// asked to update every `interim`: three intervals, and never less than one interval and
+/// two minutes (a router's update may be late by its retransmissions).
+pub fn stale_after(interim: Duration) -> Duration {
+    (interim * 3).max(interim + Duration::from_secs(120))
+}
+
+/// Every `every`, closes the sessions without an update for [`stale_after`] `interim`
+/// (in `radacct`, then here), until `shutdown` completes. Each node may run it: closing is
+/// one `UPDATE` of what is still open.
+pub async fn sweep_stale(
+    state: std::sync::Arc<crate::state::AaaState>,
+    db: store::Db,
+    interim: Duration,
+    every: Duration,
+    now: crate::server::Now,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let quiet = chrono::TimeDelta::from_std(stale_after(interim)).unwrap_or(chrono::TimeDelta::MAX);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut shutdown => return,
+            _ = tick.tick() => {}
+        }
+        match store::accounting::close_stale(&db, now() - quiet).await {
+            Ok(closed) if !closed.is_empty() => {
+                tracing::info!(sessions = closed.len(), "stale sessions closed");
+                state.sessions().closed(&closed, Instant::now());
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "stale sessions could not be closed"),
         }
     }
 }
@@ -181,5 +234,17 @@ mod tests {
         sessions.apply(&record(AcctKind::On, "", "10.0.0.2", 160), now);
         assert_eq!(sessions.open_count(7), 0);
         assert_eq!(sessions.total(), 0);
+    }
+
+    #[test]
+    fn a_session_is_stale_after_three_intervals_and_never_sooner_than_one_and_two_minutes() {
+        assert_eq!(
+            stale_after(Duration::from_secs(300)),
+            Duration::from_secs(900)
+        );
+        assert_eq!(
+            stale_after(Duration::from_secs(30)),
+            Duration::from_secs(150)
+        );
     }
 }

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::TimeDelta;
 use tokio::net::TcpListener;
@@ -205,16 +206,18 @@ async fn start_radius(
     let bound = |addr: SocketAddr| move |source| StartError::RadiusListen { addr, source };
     let (auth_addr, acct_addr) = (config.radius.auth_listen, config.radius.acct_listen);
     let (writer, writing) = aaa::accounting::Writer::start(db.clone());
+    let interim = Duration::from_secs(u64::from(config.radius.interim_seconds));
     let auth = aaa::server::bind_auth(
         auth_addr,
         Arc::clone(&aaa_state),
         db.clone(),
         writer.clone(),
+        interim,
         now.clone(),
     )
     .await
     .map_err(bound(auth_addr))?;
-    let acct = aaa::server::bind_acct(acct_addr, Arc::clone(&aaa_state), writer, now)
+    let acct = aaa::server::bind_acct(acct_addr, Arc::clone(&aaa_state), writer, now.clone())
         .await
         .map_err(bound(acct_addr))?;
     let addrs = RadiusAddrs {
@@ -224,13 +227,23 @@ async fn start_radius(
     let stopped = |mut watcher: watch::Receiver<bool>| async move {
         let _ = watcher.wait_for(|stop| *stop).await;
     };
-    let tasks = vec![
+    let mut tasks = vec![
         spawn_server(auth.run(stopped(watcher.clone()))),
         // The writer ends once the accounting server has answered its last request.
         spawn_server(acct.run(stopped(watcher.clone()))),
         writing,
-        tokio::spawn(aaa_state.follow(db.clone(), stopped(watcher.clone()))),
+        tokio::spawn(Arc::clone(&aaa_state).follow(db.clone(), stopped(watcher.clone()))),
     ];
+    if !interim.is_zero() {
+        tasks.push(tokio::spawn(aaa::sessions::sweep_stale(
+            aaa_state,
+            db.clone(),
+            interim,
+            Duration::from_secs(u64::from(config.radius.stale_check_seconds.max(1))),
+            now,
+            stopped(watcher.clone()),
+        )));
+    }
     Ok((addrs, tasks))
 }
 

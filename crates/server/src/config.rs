@@ -95,6 +95,12 @@ pub struct Radius {
     pub auth_listen: SocketAddr,
     /// Where Accounting-Requests arrive.
     pub acct_listen: SocketAddr,
+    /// The Interim-Update interval routers are asked for (Acct-Interim-Interval), seconds;
+    /// 0 leaves it to each router. A session with no update for three intervals (at least
+    /// one and two minutes) is closed as stale.
+    pub interim_seconds: u32,
+    /// How often stale sessions are looked for, seconds.
+    pub stale_check_seconds: u32,
 }
 
 impl Default for Radius {
@@ -103,6 +109,8 @@ impl Default for Radius {
             enabled: true,
             auth_listen: SocketAddr::from(([127, 0, 0, 1], 1812)),
             acct_listen: SocketAddr::from(([127, 0, 0, 1], 1813)),
+            interim_seconds: 300,
+            stale_check_seconds: 60,
         }
     }
 }

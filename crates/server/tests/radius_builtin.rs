@@ -11,7 +11,8 @@
 //!   Message-Authenticator; a router of one tenant cannot log in another's customers;
 //! - accounting: a session FreeRADIUS started and the built-in server updated is one row
 //!   (the same unique id), 64-bit counters, late and repeated packets, a Stop without a
-//!   Start, Accounting-On closing what started before it and not after.
+//!   Start, Accounting-On closing what started before it and not after, a quiet session
+//!   closed as stale.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
@@ -47,13 +48,19 @@ fn acct_port(app: &TestApp) -> u16 {
 
 /// A reply's attributes as compared: sorted; Message-Authenticator left out (each reply
 /// is signed on its own), Session-Timeout left out (compared apart: the two answers come
-/// some milliseconds apart), MS-CHAP-MPPE-Keys by presence (hidden with each request's
-/// authenticator).
+/// some milliseconds apart), Acct-Interim-Interval left out (the built-in server's own
+/// setting; FreeRADIUS mode leaves the interval to the router), MS-CHAP-MPPE-Keys by
+/// presence (hidden with each request's authenticator).
 fn comparable(reply: &Reply) -> Vec<(String, String)> {
     let mut attrs: Vec<(String, String)> = reply
         .attrs
         .iter()
-        .filter(|(name, _)| name != "Message-Authenticator" && name != "Session-Timeout")
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "Message-Authenticator" | "Session-Timeout" | "Acct-Interim-Interval"
+            )
+        })
         .map(|(name, value)| {
             let value = if name == "MS-CHAP-MPPE-Keys" {
                 "(present)".to_owned()
@@ -192,6 +199,11 @@ async fn the_built_in_server_answers_as_freeradius_does(backend: Backend) {
     radius.expect(&alice, ACCEPT, "alice by the built-in server");
     assert_eq!(alice.get("Mikrotik-Rate-Limit"), Some("10M/50M"));
     assert_eq!(alice.get("Mikrotik-Total-Limit-Gigawords"), Some("1"));
+    assert_eq!(
+        alice.get("Acct-Interim-Interval"),
+        Some("300"),
+        "the interval asked for"
+    );
 
     // Each suspension policy, reached by a tenant's change (a converge of its customers).
     for policy in [
@@ -565,12 +577,55 @@ async fn accounting_is_recorded_as_freeradius_records_it(backend: Backend) {
     );
     assert_eq!(state("s-5"), ("open".into(), String::new()), "{rows:?}");
 
+    // A session quiet for longer than three interim intervals is closed as stale at its
+    // last update (the sweep runs every second here).
+    let long_ago = (app.clock().now() - chrono::TimeDelta::hours(1))
+        .timestamp()
+        .to_string();
+    acked(
+        &Nas.acct_at(
+            ours,
+            &isp.secret,
+            &session("Start", "s-7", &[("Event-Timestamp", long_ago.as_str())]),
+        ),
+        "a Start an hour old",
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let swept = loop {
+        let rows = sessions(&app).await;
+        let row = rows
+            .iter()
+            .find(|r| r[8].as_deref() == Some("s-7"))
+            .cloned();
+        match row {
+            Some(row) if row[7].as_deref() == Some("closed") => break row,
+            _ if std::time::Instant::now() > deadline => panic!("never swept: {rows:?}"),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    };
+    assert_eq!(swept[5].as_deref(), Some("Stale-Session"), "{swept:?}");
+    assert_eq!(
+        swept[2].as_deref(),
+        Some("0"),
+        "stopped at its last update: {swept:?}"
+    );
+    let rows = sessions(&app).await;
+    let s5 = rows
+        .iter()
+        .find(|r| r[8].as_deref() == Some("s-5"))
+        .unwrap();
+    assert_eq!(
+        s5[7].as_deref(),
+        Some("open"),
+        "a live session stays open: {rows:?}"
+    );
+
     // Status-Server on the accounting port; the wrong secret gets nothing.
     let wrong = Nas.acct_at(ours, "testing123", &session("Start", "s-6", &[]));
     assert_eq!(wrong.code, None, "{}", wrong.raw);
     assert_eq!(
         sessions(&app).await.len(),
-        5,
+        6,
         "nothing recorded from the wrong secret"
     );
 }

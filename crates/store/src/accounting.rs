@@ -11,7 +11,8 @@
 //! session if its Start never came, its start put back by the session time); a Stop closes
 //! it likewise. A Stop never reopens, and a late Interim never moves the counters back or
 //! undoes a stop. Accounting-On and -Off close the router's sessions that started before
-//! the event (never one started after the reboot).
+//! the event (never one started after the reboot). A session with no update since a given
+//! time is closed as stale (`close_stale`): stopped at its last update, never deleted.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait, Value};
@@ -286,4 +287,45 @@ fn post_auth_rows(backend: DatabaseBackend, rows: &[PostAuth]) -> Statement {
         tuples.join(", ")
     );
     Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// A session closed as stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    /// Its customer, when it is tied to one.
+    pub customer_id: Option<i64>,
+    /// Its key.
+    pub unique_id: String,
+}
+
+/// Closes the open sessions with no update since `quiet_since` (both servers write the
+/// last update with the Start): stopped at their last update, `Stale-Session` as the cause.
+/// Returns them.
+pub async fn close_stale(db: &Db, quiet_since: DateTime<Utc>) -> StoreResult<Vec<Closed>> {
+    let _turn = db.write_turn().await?;
+    let backend = db.conn().get_database_backend();
+    let sql = format!(
+        "UPDATE radacct SET acctstoptime = acctupdatetime, acctsessiontime = {seconds}, \
+           acctterminatecause = 'Stale-Session' \
+         WHERE acctstoptime IS NULL AND acctupdatetime < {mark} \
+         RETURNING customer_id, acctuniqueid",
+        seconds = seconds_between(backend, "acctupdatetime", "acctstarttime"),
+        mark = placeholder(backend, 1),
+    );
+    let rows = db
+        .conn()
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [time(backend, quiet_since)],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Closed {
+                customer_id: row.try_get_by_index(0)?,
+                unique_id: row.try_get_by_index(1)?,
+            })
+        })
+        .collect()
 }

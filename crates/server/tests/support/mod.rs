@@ -79,6 +79,7 @@ pub fn test_config(db: &TestDb) -> Config {
     config.jobs.poll_seconds = 1;
     config.radius.auth_listen = "127.0.0.1:0".parse().unwrap();
     config.radius.acct_listen = "127.0.0.1:0".parse().unwrap();
+    config.radius.stale_check_seconds = 1;
     config
 }
 

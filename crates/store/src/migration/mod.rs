@@ -20,6 +20,7 @@ mod m20261206_000010_list_ids;
 mod m20261207_000011_reseller_status;
 mod m20261207_000012_prefix_ids;
 mod m20261208_000013_name_key;
+mod m20261208_000014_radacct_stale;
 
 /// The migration list.
 #[derive(Debug)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_reseller_status::Migration),
             Box::new(m20261207_000012_prefix_ids::Migration),
             Box::new(m20261208_000013_name_key::Migration),
+            Box::new(m20261208_000014_radacct_stale::Migration),
         ]
     }
 }
