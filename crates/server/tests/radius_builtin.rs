@@ -8,7 +8,10 @@
 //! - a change made through the API reaches the next request without a restart (a
 //!   customer's status, a router's secret and address, a tenant's archive);
 //! - what the server drops: unknown sources, the wrong secret, a missing
-//!   Message-Authenticator; a router of one tenant cannot log in another's customers;
+//!   Message-Authenticator, malformed and oversized datagrams; a router of one tenant
+//!   cannot log in another's customers;
+//! - every method (MS-CHAPv2 through `lastmile radius test`, which checks the server's
+//!   MS-CHAP2-Success) and Status-Server on both ports;
 //! - accounting: a session FreeRADIUS started and the built-in server updated is one row
 //!   (the same unique id), 64-bit counters, late and repeated packets, a Stop without a
 //!   Start, Accounting-On closing what started before it and not after, a quiet session
@@ -722,6 +725,98 @@ async fn simultaneous_sessions_are_counted_as_freeradius_counts_them(backend: Ba
     );
 }
 
+async fn every_method_status_server_and_hostile_datagrams(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    api::customer(&app, &isp.dev, isp.tenant, isp.home, "alice", json!({})).await;
+    let server = format!("127.0.0.1:{}", port(&app));
+    // MS-CHAPv2 (which radtest does not speak) through lastmile's own client, which checks
+    // the server's MS-CHAP2-Success; the other methods through it too.
+    for method in ["pap", "chap", "mschapv1", "mschapv2"] {
+        for (password, code, answer) in [
+            ("alice-pw1", Some(0), "Received Access-Accept"),
+            ("wrong-pw", Some(1), "Received Access-Reject"),
+        ] {
+            let run = support_freeradius::lastmile(&[
+                "radius",
+                "test",
+                "auth",
+                "--server",
+                &server,
+                "--secret",
+                &isp.secret,
+                "--user",
+                "alice",
+                "--password",
+                password,
+                "--method",
+                method,
+                "--timeout",
+                "2",
+            ]);
+            assert_eq!(
+                run.code, code,
+                "{method} {password}:\n{}{}",
+                run.stdout, run.stderr
+            );
+            assert!(run.stdout.contains(answer), "{method}: {}", run.stdout);
+            if method == "mschapv2" && code == Some(0) {
+                for key in ["MS-CHAP2-Success", "MS-MPPE-Send-Key", "MS-MPPE-Recv-Key"] {
+                    assert!(run.stdout.contains(key), "{key}: {}", run.stdout);
+                }
+            }
+        }
+    }
+    // Status-Server, on both ports.
+    for status_port in [port(&app), acct_port(&app)] {
+        let reply = Nas.status_at(status_port, &isp.secret);
+        assert!(
+            reply.code.is_some(),
+            "Status-Server on {status_port}: {}",
+            reply.raw
+        );
+    }
+    // Hostile datagrams from a known router: dropped, and the server goes on answering.
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let to = format!("127.0.0.1:{}", port(&app));
+    let mut huge = vec![1u8, 7, 0x13, 0x88];
+    huge.resize(5000, 0xAB);
+    let mut lying = vec![1u8, 8, 0x10, 0x00]; // says 4096 bytes, holds 20
+    lying.resize(20, 0);
+    let mut attribute_overrun = vec![1u8, 9, 0, 24];
+    attribute_overrun.resize(20, 0);
+    attribute_overrun.extend_from_slice(&[1, 200, b'a', b'b']); // an attribute longer than the packet
+    for datagram in [
+        Vec::new(),
+        vec![1u8],
+        vec![1u8, 2, 0, 4],
+        huge,
+        lying,
+        attribute_overrun,
+        (0..=255u8).collect::<Vec<_>>(),
+    ] {
+        socket.send_to(&datagram, &to).unwrap();
+        let mut buf = [0u8; 4096];
+        assert!(
+            socket.recv_from(&mut buf).is_err(),
+            "no answer to a malformed datagram of {} bytes",
+            datagram.len()
+        );
+    }
+    Nas.expect(
+        &Nas.auth_at(
+            port(&app),
+            &isp.secret,
+            &[("User-Name", "alice"), ("User-Password", "alice-pw1")],
+        ),
+        ACCEPT,
+        "still answering",
+    );
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -749,4 +844,5 @@ on_both_backends!(
     accounting_is_recorded_as_freeradius_records_it,
     changes_reach_the_next_request,
     what_the_server_drops,
+    every_method_status_server_and_hostile_datagrams,
 );

@@ -97,6 +97,11 @@ impl Nas {
         radclient(port, "acct", secret, &all)
     }
 
+    /// A Status-Server (RFC 5997) with a Message-Authenticator.
+    pub fn status_at(&self, port: u16, secret: &str) -> Reply {
+        radclient(port, "status", secret, &[("Message-Authenticator", "0x00")])
+    }
+
     /// The same without a Message-Authenticator.
     pub fn bare_at(&self, port: u16, secret: &str, attrs: &[(&str, &str)]) -> Reply {
         let mut all = attrs.to_vec();
