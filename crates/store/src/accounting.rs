@@ -100,13 +100,25 @@ pub async fn record(db: &Db, records: &[AcctRecord], post_auths: &[PostAuth]) ->
             ..Default::default()
         })
         .await?;
+    // Sessions' records go in multi-row statements, one per kind, over runs of records of
+    // distinct sessions (a statement may not touch a row twice); a router's reboot ends a
+    // run, so that it closes what came before it and nothing after.
+    let mut run: Vec<&AcctRecord> = Vec::new();
     for r in records {
-        let statement = match r.kind {
-            AcctKind::On | AcctKind::Off => close_router(backend, r),
-            _ => upsert(backend, r),
-        };
-        tx.execute_raw(statement).await?;
+        match r.kind {
+            AcctKind::On | AcctKind::Off => {
+                write_run(&tx, backend, &mut run).await?;
+                tx.execute_raw(close_router(backend, r)).await?;
+            }
+            _ => {
+                if run.iter().any(|p| p.unique_id == r.unique_id) {
+                    write_run(&tx, backend, &mut run).await?;
+                }
+                run.push(r);
+            }
+        }
     }
+    write_run(&tx, backend, &mut run).await?;
     for chunk in post_auths.chunks(200) {
         tx.execute_raw(post_auth_rows(backend, chunk)).await?;
     }
@@ -138,46 +150,42 @@ fn seconds_between(backend: DatabaseBackend, later: &str, earlier: &str) -> Stri
     }
 }
 
-/// Start, Interim-Update or Stop: the session's row inserted, or updated as the kind says.
-fn upsert(backend: DatabaseBackend, r: &AcctRecord) -> Statement {
-    let started = match (r.kind, r.session_time) {
-        (AcctKind::Start, _) | (_, None) => r.at,
-        (_, Some(seconds)) => r.at - chrono::TimeDelta::seconds(seconds),
-    };
-    let stopped = (r.kind == AcctKind::Stop).then_some(r.at);
-    let values: Vec<Value> = vec![
-        r.session_id.clone().into(),
-        r.unique_id.clone().into(),
-        r.username.clone().into(),
-        r.nas_ip.clone().into(),
-        r.nas_port_id.clone().into(),
-        r.nas_port_type.clone().into(),
-        time(backend, started),
-        time(backend, r.at),
-        match stopped {
-            Some(at) => time(backend, at),
-            None => match backend {
-                DatabaseBackend::Sqlite => Value::BigInt(None),
-                _ => Value::ChronoDateTimeUtc(None),
-            },
-        },
-        r.session_time.unwrap_or(0).into(),
-        r.input_octets.into(),
-        r.output_octets.into(),
-        r.called_station.clone().into(),
-        r.calling_station.clone().into(),
-        r.terminate_cause.clone().into(),
-        r.framed_ip.clone().into(),
-        r.tenant_id.into(),
-        r.customer_id.into(),
-    ];
-    let mut marks: Vec<String> = (1..=values.len())
-        .map(|n| placeholder(backend, n))
-        .collect();
-    if backend != DatabaseBackend::Sqlite {
-        // Addresses are `inet` there; a session without one has NULL, not ''.
-        marks[3] = format!("CAST({} AS inet)", marks[3]);
-        marks[15] = format!("CAST(NULLIF({}, '') AS inet)", marks[15]);
+/// Records of distinct sessions in a row, per kind, as multi-row statements; empties `run`.
+async fn write_run(
+    tx: &sea_orm::DatabaseTransaction,
+    backend: DatabaseBackend,
+    run: &mut Vec<&AcctRecord>,
+) -> StoreResult<()> {
+    for kind in [AcctKind::Start, AcctKind::Interim, AcctKind::Stop] {
+        let rows: Vec<&AcctRecord> = run.iter().copied().filter(|r| r.kind == kind).collect();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            tx.execute_raw(upsert(backend, kind, chunk)).await?;
+        }
+    }
+    run.clear();
+    Ok(())
+}
+
+/// Session records in one statement at most (18 values each: well under SQLite's 32 766).
+const ROWS_PER_STATEMENT: usize = 256;
+
+/// Starts, Interim-Updates or Stops (`kind`) of distinct sessions: each session's row
+/// inserted, or updated as the kind says.
+fn upsert(backend: DatabaseBackend, kind: AcctKind, rows: &[&AcctRecord]) -> Statement {
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * 18);
+    let mut tuples = Vec::with_capacity(rows.len());
+    for r in rows {
+        let first = values.len();
+        values.extend(row_values(backend, r));
+        let mut marks: Vec<String> = (first + 1..=values.len())
+            .map(|n| placeholder(backend, n))
+            .collect();
+        if backend != DatabaseBackend::Sqlite {
+            // Addresses are `inet` there; a session without one has NULL, not ''.
+            marks[3] = format!("CAST({} AS inet)", marks[3]);
+            marks[15] = format!("CAST(NULLIF({}, '') AS inet)", marks[15]);
+        }
+        tuples.push(format!("({})", marks.join(", ")));
     }
     // Counters and the session time only grow: a late Interim moves nothing back.
     let grown = ["acctsessiontime", "acctinputoctets", "acctoutputoctets"]
@@ -188,7 +196,7 @@ fn upsert(backend: DatabaseBackend, r: &AcctRecord) -> Statement {
             )
         })
         .join(", ");
-    let update = match r.kind {
+    let update = match kind {
         // A repeated Start, or a Start after its session's Interim: the start time only.
         AcctKind::Start => format!("acctstarttime = excluded.acctstarttime, {TIES}"),
         AcctKind::Interim => format!(
@@ -206,10 +214,43 @@ fn upsert(backend: DatabaseBackend, r: &AcctRecord) -> Statement {
            nasporttype, acctstarttime, acctupdatetime, acctstoptime, acctsessiontime, \
            acctinputoctets, acctoutputoctets, calledstationid, callingstationid, \
            acctterminatecause, framedipaddress, tenant_id, customer_id) \
-         VALUES ({}) ON CONFLICT (acctuniqueid) DO UPDATE SET {update}",
-        marks.join(", ")
+         VALUES {} ON CONFLICT (acctuniqueid) DO UPDATE SET {update}",
+        tuples.join(", ")
     );
     Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// A session record's 18 column values, in the order of [`upsert`]'s columns.
+fn row_values(backend: DatabaseBackend, r: &AcctRecord) -> [Value; 18] {
+    let started = match (r.kind, r.session_time) {
+        (AcctKind::Start, _) | (_, None) => r.at,
+        (_, Some(seconds)) => r.at - chrono::TimeDelta::seconds(seconds),
+    };
+    let stopped = match (r.kind, backend) {
+        (AcctKind::Stop, _) => time(backend, r.at),
+        (_, DatabaseBackend::Sqlite) => Value::BigInt(None),
+        _ => Value::ChronoDateTimeUtc(None),
+    };
+    [
+        r.session_id.clone().into(),
+        r.unique_id.clone().into(),
+        r.username.clone().into(),
+        r.nas_ip.clone().into(),
+        r.nas_port_id.clone().into(),
+        r.nas_port_type.clone().into(),
+        time(backend, started),
+        time(backend, r.at),
+        stopped,
+        r.session_time.unwrap_or(0).into(),
+        r.input_octets.into(),
+        r.output_octets.into(),
+        r.called_station.clone().into(),
+        r.calling_station.clone().into(),
+        r.terminate_cause.clone().into(),
+        r.framed_ip.clone().into(),
+        r.tenant_id.into(),
+        r.customer_id.into(),
+    ]
 }
 
 /// A session row written first by FreeRADIUS (or before the customer was known) is tied
