@@ -161,8 +161,14 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
     let mut tasks = Vec::new();
     // RADIUS first: once HTTP answers (`/healthz`), the routers are answered too.
     let radius = if config.radius.enabled {
-        let (addrs, radius_tasks) =
-            start_radius(&config, &state.db, state.clock.clone(), &watcher).await?;
+        let (addrs, radius_tasks) = start_radius(
+            &config,
+            &state.db,
+            state.clock.clone(),
+            state.metrics.clone(),
+            &watcher,
+        )
+        .await?;
         tasks.extend(radius_tasks);
         Some(addrs)
     } else {
@@ -192,6 +198,7 @@ async fn start_radius(
     config: &Config,
     db: &Db,
     clock: Clock,
+    metrics: web::http::metrics::Metrics,
     watcher: &watch::Receiver<bool>,
 ) -> Result<(RadiusAddrs, Vec<JoinHandle<()>>), StartError> {
     let started = std::time::Instant::now();
@@ -227,6 +234,7 @@ async fn start_radius(
     let stopped = |mut watcher: watch::Receiver<bool>| async move {
         let _ = watcher.wait_for(|stop| *stop).await;
     };
+    let counted = vec![("auth", auth.stats()), ("acct", acct.stats())];
     let mut tasks = vec![
         spawn_server(auth.run(stopped(watcher.clone()))),
         // The writer ends once the accounting server has answered its last request.
@@ -234,6 +242,11 @@ async fn start_radius(
         writing,
         tokio::spawn(Arc::clone(&aaa_state).follow(db.clone(), stopped(watcher.clone()))),
     ];
+    tasks.push(tokio::spawn(count_packets(
+        counted,
+        metrics,
+        stopped(watcher.clone()),
+    )));
     if !interim.is_zero() {
         tasks.push(tokio::spawn(aaa::sessions::sweep_stale(
             aaa_state,
@@ -245,6 +258,35 @@ async fn start_radius(
         )));
     }
     Ok((addrs, tasks))
+}
+
+/// Every second until `shutdown`, adds what the RADIUS servers counted since the last
+/// look to the process's metrics (`lastmile_radius_packets_total`).
+async fn count_packets(
+    servers: Vec<(&'static str, Arc<radius::server::Stats>)>,
+    metrics: web::http::metrics::Metrics,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut seen = vec![radius::server::StatsSnapshot::default(); servers.len()];
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        let stopping = tokio::select! {
+            biased;
+            () = &mut shutdown => true,
+            _ = tick.tick() => false,
+        };
+        for ((name, stats), last) in servers.iter().zip(seen.iter_mut()) {
+            let now = stats.snapshot();
+            for ((outcome, value), (_, before)) in now.named().into_iter().zip(last.named()) {
+                metrics.radius_packets(name, outcome, value.saturating_sub(before));
+            }
+            *last = now;
+        }
+        if stopping {
+            return;
+        }
+    }
 }
 
 /// Runs a RADIUS server to its end, logging why if it failed.

@@ -8,8 +8,8 @@
 //! - a change made through the API reaches the next request without a restart (a
 //!   customer's status, a router's secret and address, a tenant's archive);
 //! - what the server drops: unknown sources, the wrong secret, a missing
-//!   Message-Authenticator, malformed and oversized datagrams; a router of one tenant
-//!   cannot log in another's customers;
+//!   Message-Authenticator, malformed and oversized datagrams, each counted by reason in
+//!   `/metrics`; a router of one tenant cannot log in another's customers;
 //! - every method (MS-CHAPv2 through `lastmile radius test`, which checks the server's
 //!   MS-CHAP2-Success) and Status-Server on both ports;
 //! - accounting: a session FreeRADIUS started and the built-in server updated is one row
@@ -363,6 +363,42 @@ async fn what_the_server_drops(backend: Backend) {
         REJECT,
         "another tenant's customer through this router",
     );
+
+    // Each drop is counted, by reason, in the metrics (brought up to date every second).
+    let counted = |metrics: &str, outcome: &str| {
+        let line =
+            format!("lastmile_radius_packets_total{{server=\"auth\",outcome=\"{outcome}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(line.as_str()))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let metrics = app
+            .http
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let (bad, bare, replied) = (
+            counted(&metrics, "dropped_bad_authenticator"),
+            counted(&metrics, "dropped_missing_message_authenticator"),
+            counted(&metrics, "replied"),
+        );
+        if (bad, bare) == (1, 1) && replied >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "drops not counted ({bad}, {bare}, {replied}):\n{metrics}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 
     // A tenant archived: its router is no longer a client.
     let (status, body) = app

@@ -68,6 +68,31 @@ pub struct StatsSnapshot {
     pub dropped_no_reply: u64,
 }
 
+impl StatsSnapshot {
+    /// Each counter by name (`received`, `replied`, `duplicates_answered`,
+    /// `dropped_unknown_client`, ...).
+    pub fn named(&self) -> [(&'static str, u64); 10] {
+        [
+            ("received", self.received),
+            ("replied", self.replied),
+            ("duplicates_answered", self.duplicates_answered),
+            ("dropped_unknown_client", self.dropped_unknown_client),
+            ("dropped_malformed", self.dropped_malformed),
+            ("dropped_not_request", self.dropped_not_request),
+            ("dropped_bad_authenticator", self.dropped_bad_authenticator),
+            (
+                "dropped_missing_message_authenticator",
+                self.dropped_missing_message_authenticator,
+            ),
+            (
+                "dropped_duplicate_in_progress",
+                self.dropped_duplicate_in_progress,
+            ),
+            ("dropped_no_reply", self.dropped_no_reply),
+        ]
+    }
+}
+
 #[derive(Debug, Default)]
 struct LogLimiter {
     last: Option<Instant>,

@@ -1,5 +1,7 @@
 //! Prometheus metrics, served as text at `/metrics`: requests by route and status, request
-//! latency by route, sign-in outcomes and job outcomes.
+//! latency by route, sign-in outcomes, job outcomes, and the built-in RADIUS server's
+//! packets by server and outcome (received, replied, duplicates answered, and each reason
+//! a packet is dropped for).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,6 +39,12 @@ struct JobLabels {
     result: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RadiusLabels {
+    server: String,
+    outcome: String,
+}
+
 /// The metrics of one process.
 #[derive(Clone)]
 pub struct Metrics {
@@ -45,6 +53,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     sign_ins: Family<ResultLabels, Counter>,
     jobs: Family<JobLabels, Counter>,
+    radius: Family<RadiusLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -81,13 +90,34 @@ impl Metrics {
         );
         registry.register("sign_ins", "Sign-in attempts by outcome", sign_ins.clone());
         registry.register("jobs", "Jobs run by kind and outcome", jobs.clone());
+        let radius = Family::<RadiusLabels, Counter>::default();
+        registry.register(
+            "radius_packets",
+            "RADIUS packets of the built-in server by server (auth, acct) and outcome",
+            radius.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             requests,
             latency,
             sign_ins,
             jobs,
+            radius,
         }
+    }
+
+    /// Counts `by` more RADIUS packets of `server` (`auth`, `acct`) with `outcome`
+    /// (`received`, `replied`, `dropped_unknown_client`, ...).
+    pub fn radius_packets(&self, server: &str, outcome: &str, by: u64) {
+        if by == 0 {
+            return;
+        }
+        self.radius
+            .get_or_create(&RadiusLabels {
+                server: server.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc_by(by);
     }
 
     /// Counts a sign-in outcome (`ok`, `wrong`, `wrong_totp`, `throttled`, `busy`).
