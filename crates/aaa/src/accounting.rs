@@ -8,6 +8,7 @@
 //! lost; none is dropped to make room. The same writer logs each authentication in
 //! `radpostauth` with its next batch, without holding up the answer (when its queue is full
 //! such an entry is dropped and counted: it is a log, not a record owed to a router).
+//! Sessions that stop updating are closed as stale by [`sweep_stale`].
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -26,7 +27,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
-use crate::server::Now;
+use crate::clock::Now;
+use crate::sessions::stale_after;
 use crate::state::AaaState;
 
 /// Records written in one transaction at most.
@@ -336,6 +338,38 @@ fn port_type(code: u32) -> String {
         _ => return code.to_string(),
     }
     .to_owned()
+}
+
+/// Every `every`, closes the sessions without an update for [`stale_after`] `interim`
+/// (in `radacct`, then here), until `shutdown` completes. Each node may run it: closing is
+/// one `UPDATE` of what is still open.
+pub async fn sweep_stale(
+    state: Arc<AaaState>,
+    db: store::Db,
+    interim: Duration,
+    every: Duration,
+    now: Now,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let quiet = chrono::TimeDelta::from_std(stale_after(interim)).unwrap_or(chrono::TimeDelta::MAX);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut shutdown => return,
+            _ = tick.tick() => {}
+        }
+        match store::accounting::close_stale(&db, now() - quiet).await {
+            Ok(closed) if !closed.is_empty() => {
+                tracing::info!(sessions = closed.len(), "stale sessions closed");
+                state.sessions().closed(&closed, std::time::Instant::now());
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "stale sessions could not be closed"),
+        }
+    }
 }
 
 #[cfg(test)]

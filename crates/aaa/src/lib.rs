@@ -11,6 +11,7 @@
 //! command line calls it.
 
 pub mod accounting;
+pub mod clock;
 pub mod dburl;
 pub mod freeradius;
 pub mod freeradius_edit;

@@ -29,6 +29,7 @@ use store::accounting::PostAuth;
 use tracing::{debug, warn};
 
 use crate::accounting::{Account, Writer};
+use crate::clock::Now;
 use crate::state::{AaaState, Clients};
 use domain::aaa::{Decision, Item, Subscriber, decide};
 use domain::network::MacAddr;
@@ -49,9 +50,6 @@ pub async fn bind_acct(
     let handler = Account::new(Arc::clone(&state), writer, now);
     Server::bind(listen, Clients(state), handler, ServerConfig::default()).await
 }
-
-/// Where the server reads the time: the application's clock.
-pub type Now = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Binds the authentication server to `listen`; it logs each answer through `writer` and
 /// asks the routers it accepts for an Interim-Update every `interim` (none when zero).

@@ -5,7 +5,8 @@
 //! Accounting-On/Off closes the router's sessions that started before it. A late
 //! Interim-Update of a session already stopped does not reopen it (stops are remembered
 //! for [`REMEMBER_STOPS`]). A session gone quiet for [`stale_after`] the interim interval
-//! the server asks routers for is closed as stale ([`sweep_stale`]), in `radacct` and here.
+//! the server asks routers for is closed as stale (`accounting::sweep_stale`), in `radacct`
+//! and here.
 //!
 //! Sessions recorded by another node or by FreeRADIUS are not seen here until a restart.
 
@@ -156,38 +157,6 @@ impl Inner {
 /// two minutes (a router's update may be late by its retransmissions).
 pub fn stale_after(interim: Duration) -> Duration {
     (interim * 3).max(interim + Duration::from_secs(120))
-}
-
-/// Every `every`, closes the sessions without an update for [`stale_after`] `interim`
-/// (in `radacct`, then here), until `shutdown` completes. Each node may run it: closing is
-/// one `UPDATE` of what is still open.
-pub async fn sweep_stale(
-    state: std::sync::Arc<crate::state::AaaState>,
-    db: store::Db,
-    interim: Duration,
-    every: Duration,
-    now: crate::server::Now,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(shutdown);
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let quiet = chrono::TimeDelta::from_std(stale_after(interim)).unwrap_or(chrono::TimeDelta::MAX);
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut shutdown => return,
-            _ = tick.tick() => {}
-        }
-        match store::accounting::close_stale(&db, now() - quiet).await {
-            Ok(closed) if !closed.is_empty() => {
-                tracing::info!(sessions = closed.len(), "stale sessions closed");
-                state.sessions().closed(&closed, Instant::now());
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "stale sessions could not be closed"),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ async fn start_radius(
         millis = started.elapsed().as_millis() as u64,
         "RADIUS state loaded"
     );
-    let now: aaa::server::Now = Arc::new(move || clock.now());
+    let now: aaa::clock::Now = Arc::new(move || clock.now());
     let bound = |addr: SocketAddr| move |source| StartError::RadiusListen { addr, source };
     let (auth_addr, acct_addr) = (config.radius.auth_listen, config.radius.acct_listen);
     let (writer, writing) = aaa::accounting::Writer::start(db.clone());
@@ -248,7 +248,7 @@ async fn start_radius(
         stopped(watcher.clone()),
     )));
     if !interim.is_zero() {
-        tasks.push(tokio::spawn(aaa::sessions::sweep_stale(
+        tasks.push(tokio::spawn(aaa::accounting::sweep_stale(
             aaa_state,
             db.clone(),
             interim,
