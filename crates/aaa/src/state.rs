@@ -299,7 +299,8 @@ impl AaaState {
                 let entry = ClientEntry {
                     router_id: c.router_id,
                     tenant_id: c.tenant_id,
-                    nas: NasClient::new(c.secret.as_bytes()),
+                    nas: NasClient::new(c.secret.as_bytes())
+                        .require_message_authenticator(c.require_message_authenticator),
                 };
                 (c.address, Arc::new(entry))
             })

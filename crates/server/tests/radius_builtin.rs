@@ -8,8 +8,9 @@
 //! - a change made through the API reaches the next request without a restart (a
 //!   customer's status, a router's secret and address, a tenant's archive);
 //! - what the server drops: unknown sources, the wrong secret, a missing
-//!   Message-Authenticator, malformed and oversized datagrams, each counted by reason in
-//!   `/metrics`; a router of one tenant cannot log in another's customers;
+//!   Message-Authenticator (unless the router's own switch lets it through), malformed and
+//!   oversized datagrams, each counted by reason in `/metrics`; a router of one tenant
+//!   cannot log in another's customers;
 //! - every method (MS-CHAPv2 through `lastmile radius test`, which checks the server's
 //!   MS-CHAP2-Success) and Status-Server on both ports;
 //! - accounting: a session FreeRADIUS started and the built-in server updated is one row
@@ -399,6 +400,17 @@ async fn what_the_server_drops(backend: Backend) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+
+    // A router too old to send Message-Authenticator, let through by its own switch.
+    change_router(&app, &isp, json!({"require_message_authenticator": false})).await;
+    nas.expect(
+        &nas.bare_at(port(&app), &isp.secret, &pap),
+        ACCEPT,
+        "no Message-Authenticator, from a router let through",
+    );
+    change_router(&app, &isp, json!({"require_message_authenticator": true})).await;
+    let bare = nas.bare_at(port(&app), &isp.secret, &pap);
+    assert_eq!(bare.code, None, "required again:\n{}", bare.raw);
 
     // A tenant archived: its router is no longer a client.
     let (status, body) = app

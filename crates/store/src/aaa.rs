@@ -58,6 +58,8 @@ pub struct Client {
     pub address: IpAddr,
     /// The shared secret, in clear.
     pub secret: zeroize::Zeroizing<String>,
+    /// Refuse its Access-Requests without a Message-Authenticator.
+    pub require_message_authenticator: bool,
 }
 
 /// One entry of the AAA change log.
@@ -195,6 +197,7 @@ pub async fn clients<C: ConnectionTrait>(
             tenant_id: r.tenant_id,
             address,
             secret: keyring.open_string(SECRET_CONTEXT, &r.secret)?,
+            require_message_authenticator: r.require_message_authenticator,
         });
     }
     Ok(clients)

@@ -300,6 +300,7 @@ pub async fn bench(
             api_tls_trust: domain::network::router::TlsTrust::System,
             time_zone: None,
             notes: String::new(),
+            require_message_authenticator: true,
         };
         routers.push(store::network::create_router(&mut w, &router).await?.id);
     }

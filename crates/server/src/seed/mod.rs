@@ -275,6 +275,7 @@ pub async fn demo(
             api_tls_trust: domain::network::router::TlsTrust::System,
             time_zone: Some("Asia/Dhaka".to_owned()),
             notes: String::new(),
+            require_message_authenticator: true,
         };
         routers.push(store::network::create_router(&mut w, &new).await?.id);
     }

@@ -22,6 +22,7 @@ pub struct Model {
     pub api_tls_ca: Option<String>,
     pub time_zone: Option<String>,
     pub notes: String,
+    pub require_message_authenticator: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -21,6 +21,7 @@ mod m20261207_000011_reseller_status;
 mod m20261207_000012_prefix_ids;
 mod m20261208_000013_name_key;
 mod m20261208_000014_radacct_stale;
+mod m20261208_000015_router_message_authenticator;
 
 /// The migration list.
 #[derive(Debug)]
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_prefix_ids::Migration),
             Box::new(m20261208_000013_name_key::Migration),
             Box::new(m20261208_000014_radacct_stale::Migration),
+            Box::new(m20261208_000015_router_message_authenticator::Migration),
         ]
     }
 }

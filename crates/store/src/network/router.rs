@@ -88,6 +88,8 @@ pub struct NewRouter {
     pub time_zone: Option<String>,
     /// Free notes.
     pub notes: String,
+    /// Refuse its Access-Requests without a Message-Authenticator (the built-in server).
+    pub require_message_authenticator: bool,
 }
 
 /// Changes to a router; `None` leaves a field.
@@ -115,6 +117,8 @@ pub struct RouterChanges {
     pub time_zone: Option<Option<String>>,
     /// New notes.
     pub notes: Option<String>,
+    /// Refuse its Access-Requests without a Message-Authenticator.
+    pub require_message_authenticator: Option<bool>,
 }
 
 /// The router's state for the audit log (no secrets).
@@ -124,6 +128,7 @@ pub fn router_snapshot(r: &Router) -> Value {
         "api_address": r.api_address, "api_port": r.api_port, "api_user": r.api_user, "api_tls": r.api_tls,
         "api_tls_trust": r.api_tls_trust, "api_tls_fingerprint": r.api_tls_fingerprint,
         "api_tls_ca_set": r.api_tls_ca.is_some(),
+        "require_message_authenticator": r.require_message_authenticator,
         "time_zone": r.time_zone, "notes": r.notes, "version": r.version,
         "secret_set": !r.secret.is_empty(), "api_password_set": r.api_password.is_some(),
     })
@@ -172,6 +177,7 @@ pub async fn create_router(w: &mut Write, new: &NewRouter) -> StoreResult<Router
             None => None,
         }),
         api_tls: Set(new.api_tls),
+        require_message_authenticator: Set(new.require_message_authenticator),
         api_tls_trust: Set(new.api_tls_trust.kind().to_owned()),
         api_tls_fingerprint: Set(new.api_tls_trust.fingerprint().map(str::to_owned)),
         api_tls_ca: Set(new.api_tls_trust.ca().map(str::to_owned)),
@@ -311,6 +317,9 @@ pub async fn update_router(
     }
     if let Some(v) = changes.api_tls {
         row.api_tls = Set(v);
+    }
+    if let Some(v) = changes.require_message_authenticator {
+        row.require_message_authenticator = Set(v);
     }
     if let Some(v) = &changes.time_zone {
         row.time_zone = Set(v.clone());

@@ -56,6 +56,8 @@ pub struct RouterOut {
     api_tls_ca_set: bool,
     time_zone: Option<String>,
     notes: String,
+    /// The built-in server refuses its Access-Requests without a Message-Authenticator.
+    require_message_authenticator: bool,
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -79,6 +81,7 @@ impl RouterOut {
             api_tls_ca_set: r.api_tls_ca.is_some(),
             time_zone: r.time_zone.clone(),
             notes: r.notes.clone(),
+            require_message_authenticator: r.require_message_authenticator,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -122,6 +125,9 @@ pub struct CreateRouterBody {
     time_zone: Option<String>,
     #[serde(default)]
     notes: String,
+    /// Refuse Access-Requests without a Message-Authenticator (default true; turn off only
+    /// for a NAS too old to send one).
+    require_message_authenticator: Option<bool>,
 }
 
 /// Changes to a router; absent fields stay, `null` clears an optional one.
@@ -150,6 +156,7 @@ pub struct UpdateRouterBody {
     #[schema(value_type = Option<String>)]
     time_zone: Option<Option<String>>,
     notes: Option<String>,
+    require_message_authenticator: Option<bool>,
     version: Option<i32>,
 }
 
@@ -250,6 +257,7 @@ async fn create_router(
         api_tls_trust,
         time_zone,
         notes,
+        require_message_authenticator: body.require_message_authenticator.unwrap_or(true),
     };
     let router =
         ops::network::create_router(&state.ctx(), &caller.actor, caller.author, &new).await?;
@@ -336,6 +344,7 @@ async fn update_router(
             .time_zone
             .map(|v| v.and_then(|z| errors.take(time_zone(&z)))),
         notes: body.notes.as_deref().and_then(|n| errors.take(notes(n))),
+        require_message_authenticator: body.require_message_authenticator,
     };
     if !errors.is_empty() {
         return Err(ApiError::invalid(&errors));

@@ -111,7 +111,7 @@ struct FormPage {
 }
 
 impl ShowsForm for FormPage {
-    const CHECKBOXES: &'static [&'static str] = &["api_tls"];
+    const CHECKBOXES: &'static [&'static str] = &["api_tls", "require_message_authenticator"];
     const SECRETS: &'static [&'static str] = &["secret", "api_password"];
 
     fn filled(&mut self) -> &mut Filled {
@@ -135,6 +135,14 @@ impl FormPage {
             .with("api_port", router.api_port.to_string())
             .with("api_user", router.api_user.clone().unwrap_or_default())
             .with("api_tls", if router.api_tls { "on" } else { "" })
+            .with(
+                "require_message_authenticator",
+                if router.require_message_authenticator {
+                    "on"
+                } else {
+                    ""
+                },
+            )
             .with("api_tls_trust", &router.api_tls_trust)
             .with(
                 "api_tls_fingerprint",
@@ -168,6 +176,7 @@ struct Fields {
     api_tls_trust: TlsTrust,
     time_zone: Option<String>,
     notes: String,
+    require_message_authenticator: bool,
 }
 
 fn fields(form: &FormData, errors: &mut FieldErrors) -> Option<Fields> {
@@ -205,6 +214,7 @@ fn fields(form: &FormData, errors: &mut FieldErrors) -> Option<Fields> {
         api_tls_trust: api_tls_trust?,
         time_zone,
         notes: notes?,
+        require_message_authenticator: form.get("require_message_authenticator").is_some(),
     })
 }
 
@@ -240,6 +250,7 @@ fn new_router(user: &PanelUser, form: &FormData) -> Result<NewRouter, FieldError
             api_tls_trust: f.api_tls_trust,
             time_zone: f.time_zone,
             notes: f.notes,
+            require_message_authenticator: f.require_message_authenticator,
         }),
         _ => Err(errors),
     }
@@ -254,7 +265,9 @@ async fn blank_form(
         ui: Ui::new(user, Section::Routers, headers, "/panel/routers/new"),
         id: None,
         version: 0,
-        f: Filled::new().with("api_port", "8728"),
+        f: Filled::new()
+            .with("api_port", "8728")
+            .with("require_message_authenticator", "on"),
         tenants: lookup::tenant_choices(state, &user.actor).await?,
         secret: None,
         routeros: None,
@@ -393,6 +406,7 @@ fn changes(form: &FormData) -> Result<(RouterChanges, bool), FieldErrors> {
                 api_tls_trust: Some(f.api_tls_trust),
                 time_zone: Some(f.time_zone),
                 notes: Some(f.notes),
+                require_message_authenticator: Some(f.require_message_authenticator),
             },
             renew,
         )),
