@@ -109,23 +109,30 @@ impl Authorize {
             debug!(source = %request.source, "the router changed since the request was checked");
             return None;
         };
+        let Some(Ok(username)) = request.packet.value(attrs::USER_NAME) else {
+            return Some(request.reply(Code::AccessReject));
+        };
         let now = (self.now)();
-        let reply = self.decide(request, router_tenant, now);
-        if let Some(Ok(username)) = request.packet.value(attrs::USER_NAME) {
-            self.writer.post_auth(PostAuth {
-                at: now,
-                username,
-                reply: if reply.code == Code::AccessAccept {
-                    "Access-Accept"
-                } else {
-                    "Access-Reject"
-                },
-            });
-        }
+        let reply = self.decide(request, &username, router_tenant, now);
+        self.writer.post_auth(PostAuth {
+            at: now,
+            username,
+            reply: if reply.code == Code::AccessAccept {
+                "Access-Accept"
+            } else {
+                "Access-Reject"
+            },
+        });
         Some(reply)
     }
 
-    fn decide(&self, request: &Request, router_tenant: i64, now: DateTime<Utc>) -> Packet {
+    fn decide(
+        &self,
+        request: &Request,
+        username: &str,
+        router_tenant: i64,
+        now: DateTime<Utc>,
+    ) -> Packet {
         let reject = |attributes: Vec<radius::attr::Attribute>| {
             let mut reply = request.reply(Code::AccessReject);
             for attribute in attributes {
@@ -133,10 +140,7 @@ impl Authorize {
             }
             reply
         };
-        let Some(Ok(username)) = request.packet.value(attrs::USER_NAME) else {
-            return reject(Vec::new());
-        };
-        let Some(account) = self.state.account(&username) else {
+        let Some(account) = self.state.account(username) else {
             debug!(source = %request.source, "Access-Request for an unknown user");
             return reject(Vec::new());
         };

@@ -10,7 +10,7 @@ mod support;
 mod support_freeradius;
 
 use std::io::{BufRead, BufReader};
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,14 +24,6 @@ use tokio::net::UdpSocket;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lastmile");
 const SENDERS: usize = 32;
-
-fn free_udp_port() -> u16 {
-    StdUdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Sends Starts of sessions `{round}-{sender}-{n}` one after another until `stop`; returns
 /// the ones acknowledged.
@@ -93,7 +85,7 @@ async fn acknowledged_accounting_survives_kill_9(backend: Backend) {
     let dir = app.config.data_dir.clone();
 
     for round in 0..3 {
-        let acct = free_udp_port();
+        let acct = support_freeradius::free_port();
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)

@@ -229,7 +229,8 @@ fn rand_u64() -> u64 {
     RandomState::new().hash_one(std::time::SystemTime::now())
 }
 
-fn free_port() -> u16 {
+/// A UDP port free on 127.0.0.1 right now (the OS's pick for port 0, released).
+pub fn free_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -74,23 +74,12 @@ impl Projector {
         c: &Customer,
         sub: &Subscriber<'_>,
     ) -> StoreResult<Projection> {
-        self.load(conn, c).await?;
-        let cached = || StoreError::Corrupt(format!("customer {}: projection cache", c.id));
-        let package = self.packages.get(&c.package_id).ok_or_else(cached)?;
-        let (policy, archived) = self.tenants.get(&c.tenant_id).ok_or_else(cached)?;
+        let terms = self.terms(conn, c).await?;
         let sub = aaa::Subscriber {
-            tenant_archived: *archived,
+            tenant_archived: terms.tenant_archived,
             ..sub.clone()
         };
-        let pool = pool_of(c, package)
-            .and_then(|id| self.pools.get(&id))
-            .and_then(Option::as_deref);
-        let service = Service {
-            rate: crate::package::rate(package)?,
-            volume_bytes: package.volume_bytes,
-            pool,
-        };
-        Ok(aaa::project(&sub, &service, policy, 0))
+        Ok(aaa::project(&sub, &terms.service(), &terms.policy, 0))
     }
 
     /// What the AAA decision needs of `c` besides the customer itself: its package's
