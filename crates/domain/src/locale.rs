@@ -87,6 +87,18 @@ impl TimeZoneName {
     pub fn zone(&self) -> chrono_tz::Tz {
         chrono_tz::Tz::from_str(&self.0).unwrap_or(chrono_tz::UTC)
     }
+
+    /// The zone's offset from UTC at `now`, in minutes (east positive): what the database
+    /// adds to a UTC time to find the zone's day when it rolls usage up by day.
+    pub fn utc_offset_minutes(&self, now: DateTime<Utc>) -> i32 {
+        use chrono::Offset as _;
+        let seconds = self
+            .zone()
+            .offset_from_utc_datetime(&now.naive_utc())
+            .fix()
+            .local_minus_utc();
+        seconds / 60
+    }
 }
 
 /// Every country as `(alpha-2 code, English name)`, sorted by name (for forms).
@@ -180,6 +192,27 @@ mod tests {
             "Asia/Dhaka"
         );
         assert!(TimeZoneName::parse("time_zone", "Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn a_zone_offset_follows_daylight_saving_time() {
+        let zone = |name| TimeZoneName::parse("time_zone", name).unwrap();
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            zone("Asia/Dhaka").utc_offset_minutes(at("2026-01-15T00:00:00Z")),
+            360
+        );
+        assert_eq!(
+            zone("Asia/Kolkata").utc_offset_minutes(at("2026-07-01T00:00:00Z")),
+            330
+        );
+        let london = zone("Europe/London");
+        assert_eq!(london.utc_offset_minutes(at("2026-01-15T12:00:00Z")), 0);
+        assert_eq!(london.utc_offset_minutes(at("2026-07-15T12:00:00Z")), 60);
+        assert_eq!(
+            zone("America/Lima").utc_offset_minutes(at("2026-03-01T00:00:00Z")),
+            -300
+        );
     }
 
     #[test]

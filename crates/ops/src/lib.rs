@@ -10,7 +10,7 @@
 //! transaction, and the job runs after commit.
 //!
 //! Areas line up with `domain` and `store`: `tenant`, `user`, `audit`, `auth`, `network`,
-//! `package`, `customer`, `job`.
+//! `package`, `customer`, `online`, `job`.
 
 pub mod audit;
 pub mod auth;
@@ -19,6 +19,7 @@ pub mod customer;
 pub mod error;
 pub mod job;
 pub mod network;
+pub mod online;
 pub mod package;
 pub mod tenant;
 pub mod user;

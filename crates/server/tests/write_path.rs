@@ -41,6 +41,7 @@ async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Ba
         suspension_target: Set(None),
         default_billing_type: Set(Stored(BillingType::Prepaid)),
         mobile_country: Set(None),
+        utc_offset_minutes: Set(0),
     }
     .insert(w.tx())
     .await

@@ -20,6 +20,7 @@ pub mod job;
 pub mod list;
 pub mod migration;
 pub mod network;
+pub mod online;
 pub mod package;
 pub mod radius;
 pub mod scope;

@@ -1,12 +1,15 @@
 //! Tenants: scoped reads, and the changes (create, change settings, archive) through the
 //! write path. A tenant is archived, never deleted: what refers to it stays.
 
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    EntityTrait, QueryFilter,
+    EntityTrait, QueryFilter, QuerySelect,
 };
 use serde_json::{Value, json};
 
+use crate::db::Db;
 use crate::entity::code::Stored;
 use crate::entity::tenant::{ActiveModel, Column, Entity, Model};
 use crate::error::{StoreError, StoreResult, on_unique};
@@ -18,6 +21,7 @@ use domain::aaa::SuspensionPolicy;
 use domain::access::{TenantFacts, TenantScope};
 use domain::customer::BillingType;
 use domain::ids::{TenantId, UserId};
+use domain::locale::TimeZoneName;
 use domain::tenant::{NewTenant, Realm, TenantChanges, TenantStatus};
 
 /// A stored tenant.
@@ -158,6 +162,7 @@ pub async fn create(w: &mut Write, new: &NewTenant, owner: Option<UserId>) -> St
             .mobile_country
             .as_ref()
             .map(|c| c.as_str().to_owned())),
+        utc_offset_minutes: Set(new.time_zone.utc_offset_minutes(now)),
     };
     let tenant = row
         .insert(w.tx())
@@ -259,6 +264,7 @@ pub async fn update(
     }
     if let Some(zone) = &changes.time_zone {
         row.time_zone = Set(zone.as_str().to_owned());
+        row.utc_offset_minutes = Set(zone.utc_offset_minutes(w.now()));
     }
     let settings = &changes.settings;
     if let Some(realm) = &settings.realm {
@@ -359,4 +365,34 @@ pub async fn lock_currency(w: &mut Write, id: TenantId) -> StoreResult<()> {
         .exec(w.tx())
         .await?;
     Ok(())
+}
+
+/// Brings every tenant's `utc_offset_minutes` to its zone's offset at `now` (daylight
+/// saving time moves it twice a year; the hourly housekeeping calls this). Returns how
+/// many tenants changed. Not audited: the column is derived from the time zone.
+pub async fn refresh_utc_offsets(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
+    let tenants = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::TimeZone)
+        .column(Column::UtcOffsetMinutes)
+        .into_tuple::<(i64, String, i32)>()
+        .all(db.conn())
+        .await?;
+    let mut changed = 0;
+    for (id, zone, offset) in tenants {
+        let Ok(zone) = TimeZoneName::parse("time_zone", &zone) else {
+            continue;
+        };
+        let now_offset = zone.utc_offset_minutes(now);
+        if now_offset != offset {
+            Entity::update_many()
+                .col_expr(Column::UtcOffsetMinutes, Expr::value(now_offset))
+                .filter(Column::Id.eq(id))
+                .exec(db.conn())
+                .await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
 }

@@ -72,6 +72,7 @@ async fn a_tenant(db: &Db) -> i64 {
         suspension_target: Set(None),
         default_billing_type: Set(Stored(BillingType::Postpaid)),
         mobile_country: Set(None),
+        utc_offset_minutes: Set(0),
     }
     .insert(db.conn())
     .await

@@ -5,7 +5,7 @@
 //! Floors, bottom up: [`state`] (what handlers share), the edges [`http`] (API: errors,
 //! bearer callers, JSON, idempotency, versions, lists, metrics) and [`page`] (panel: chrome,
 //! session, forms, CSRF, lookups) with [`i18n`]; then one module per area (`auth`,
-//! `tenant`, `user`, `audit`, `network`, `package`, `customer`), each with its `api` and
+//! `tenant`, `user`, `audit`, `network`, `package`, `customer`, `online`), each with its `api` and
 //! `panel`; and on top [`routes`], which assembles them.
 
 pub mod auth;
@@ -55,6 +55,12 @@ pub mod job {
 pub mod customer {
     pub mod api;
     pub mod import;
+    pub mod panel;
+}
+
+/// Who is online: subscribers' sessions and usage.
+pub mod online {
+    pub mod api;
     pub mod panel;
 }
 

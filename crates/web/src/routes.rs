@@ -49,6 +49,7 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
         (name = "network", description = "Routers (NAS), zones and IP pools"),
         (name = "packages", description = "Master, operator and sub-operator packages"),
         (name = "customers", description = "Subscribers, their FreeRADIUS rows and the CSV import"),
+        (name = "sessions", description = "Subscribers' RADIUS sessions, who is online, usage"),
         (name = "jobs", description = "Background work (imports) with its progress and result"),
     )
 )]
@@ -77,6 +78,7 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::network::api::routes())
             .merge(crate::package::api::routes())
             .merge(crate::customer::api::routes())
+            .merge(crate::online::api::routes())
             .merge(crate::audit::api::routes())
             .merge(crate::job::api::routes()),
     )
@@ -155,6 +157,7 @@ fn panel(state: &AppState) -> Router<AppState> {
         .merge(crate::network::panel::routes())
         .merge(crate::package::panel::routes())
         .merge(crate::customer::panel::routes())
+        .merge(crate::online::panel::routes())
         .merge(crate::job::panel::routes())
         .route("/panel", get(crate::auth::panel::dashboard))
         .fallback(not_found)

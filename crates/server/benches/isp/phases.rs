@@ -294,7 +294,7 @@ async fn role_pools(api: &Api, role: Role, tenant: &Pools) -> Pools {
 /// A shape's first try: the status and, for a next page, the query with the first page's
 /// cursor (the shape's own query when there is no next page).
 async fn first_try(api: &Api, shape: &Shape) -> (StatusCode, String, String) {
-    let answer = api.get(&format!("customers?{}", shape.query)).await;
+    let answer = api.get(&format!("{}?{}", shape.list, shape.query)).await;
     let cursor = answer.body["next_cursor"]
         .as_str()
         .filter(|_| shape.next_page);
@@ -339,7 +339,8 @@ pub async fn measure_shapes(api: &Api, shapes: &[Shape], rounds: usize) -> Vec<S
     }
     for _ in 0..SHAPE_WARM_UP_ROUNDS {
         for result in results.iter().filter(|r| !r.refused) {
-            api.get(&format!("customers?{}", result.measured)).await;
+            api.get(&format!("{}?{}", result.shape.list, result.measured))
+                .await;
         }
     }
     let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds); results.len()];
@@ -348,7 +349,9 @@ pub async fn measure_shapes(api: &Api, shapes: &[Shape], rounds: usize) -> Vec<S
             if result.refused {
                 continue;
             }
-            let answer = api.get(&format!("customers?{}", result.measured)).await;
+            let answer = api
+                .get(&format!("{}?{}", result.shape.list, result.measured))
+                .await;
             if answer.status != StatusCode::OK {
                 result.failed += 1;
                 result

@@ -145,6 +145,8 @@ pub struct Pools {
 /// page (the first page's `next_cursor`, found when it is measured).
 #[derive(Debug, Clone)]
 pub struct Shape {
+    /// The list: `customers`, or `sessions` for the sessions list's cases.
+    pub list: &'static str,
     /// `#7` for a random shape, the case for a chosen one.
     pub name: String,
     /// The first page's query string (escaped), without `cursor`.
@@ -210,6 +212,7 @@ fn random_shape(
     // Uniform over the packages, not over customers: the rare packages come up.
     maybe_pick(rng, &mut q, 0.30, "package_id", &pools.packages);
     maybe_pick(rng, &mut q, 0.30, "router_id", &pools.routers);
+    maybe_pick(rng, &mut q, 0.20, "online", &["true", "false"]);
     maybe_pick(rng, &mut q, 0.25, "zone_id", &pools.zones);
     if role.sees_tenant() {
         maybe_pick(rng, &mut q, 0.20, "owner_id", &pools.owners);
@@ -226,6 +229,7 @@ fn random_shape(
         q.push("sort", sort(rng));
     }
     Shape {
+        list: "customers",
         name: format!("#{number}"),
         query: q.0,
         next_page: rng.random_bool(0.20),
@@ -337,7 +341,9 @@ fn mac_prefix(rng: &mut StdRng, pools: &Pools) -> String {
 
 /// The cases the issue names, for every role: no filter (the baseline), one filter, three
 /// filters, a user-name prefix many names share, a part of a name, the page after the first
-/// by name, the order of expiry, and those expiring today. The Developer names the tenant.
+/// by name, the order of expiry, those expiring today, online and offline; and the sessions
+/// list: all (the page after the first), live, live on a router, ended. The Developer names
+/// the tenant.
 pub fn chosen_shapes(role: Role, pools: &Pools) -> Vec<Shape> {
     let tenant = if role == Role::Developer {
         format!("tenant_id={}&", pools.tenant)
@@ -367,10 +373,30 @@ pub fn chosen_shapes(role: Role, pools: &Pools) -> Vec<Shape> {
             "status=expires_today".to_owned(),
             false,
         ),
+        ("online=true", "online=true".to_owned(), false),
+        (
+            "online=false + router_id",
+            format!("online=false&router_id={router}"),
+            false,
+        ),
     ];
-    cases
+    let sessions = [
+        ("sessions: all", String::new(), true),
+        ("sessions: live", "open=true".to_owned(), false),
+        (
+            "sessions: live on a router",
+            format!("open=true&router_id={router}"),
+            false,
+        ),
+        ("sessions: ended", "open=false".to_owned(), false),
+    ];
+    let lists = cases
         .into_iter()
-        .map(|(name, query, next_page)| Shape {
+        .map(|case| ("customers", case))
+        .chain(sessions.into_iter().map(|case| ("sessions", case)));
+    lists
+        .map(|(list, (name, query, next_page))| Shape {
+            list,
             name: name.to_owned(),
             query: format!("{tenant}{query}").trim_end_matches('&').to_owned(),
             next_page,

@@ -11,8 +11,9 @@
 //! router lastmile knows, its state following the change). The generator (this process,
 //! one thread) keeps N requests in flight, each on its own socket, each request unique
 //! (no duplicate cache helps): PAP Access-Requests with Message-Authenticator for active
-//! customers drawn at random, then Accounting Start, Interim-Update and Stop of distinct
-//! sessions. Then, on PostgreSQL, FreeRADIUS with `rlm_sql` on the same database and
+//! customers drawn at random (offline ones: the seed puts most customers online), then
+//! Accounting Start, Interim-Update and Stop of distinct sessions of those customers, so
+//! the database counts them online and rolls their usage up as it does live. Then, on PostgreSQL, FreeRADIUS with `rlm_sql` on the same database and
 //! projection (the configuration `lastmile radius freeradius-config` writes, logged in as
 //! its limited role), and FreeRADIUS with only a `users` file of one user. Printed per
 //! server: requests/s, p50 and p99 latency, and CPU per request of the server process and
@@ -288,7 +289,9 @@ fn newest_freeradius() -> u32 {
         .unwrap_or(0)
 }
 
-/// Active, unbound customers of the router's tenant whose service has not ended.
+/// Active, unbound customers of the router's tenant whose service has not ended and who
+/// are offline (the seed puts most of the others online: a second login would be refused
+/// as a simultaneous session).
 async fn usernames(install: &Install, tenant: i64) -> Vec<String> {
     let conn = install.connect().await;
     let backend = conn.get_database_backend();
@@ -298,7 +301,7 @@ async fn usernames(install: &Install, tenant: i64) -> Vec<String> {
     };
     let sql = format!(
         "SELECT username FROM customer WHERE tenant_id = {tenant} AND archived_at IS NULL \
-         AND status = 'active' AND mac IS NULL \
+         AND status = 'active' AND mac IS NULL AND open_sessions = 0 \
          AND (billing_type <> 'prepaid' OR expires_at > {now}) \
          ORDER BY id LIMIT 20000"
     );
@@ -389,8 +392,12 @@ async fn client_loop(load: Load, n: usize, stop: Arc<AtomicBool>) -> (Vec<Durati
                     attrs::acct_status_type::INTERIM_UPDATE,
                     attrs::acct_status_type::STOP,
                 ][(i % 3) as usize];
+                // A customer's session, so the database counts it online and rolls its
+                // usage up, as it does live.
+                let spread = (i / 3 + n as u64 * 7_919).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                let customer = &names[((spread >> 17) % names.len() as u64) as usize];
                 let mut p = Packet::new(Code::AccountingRequest, id);
-                p.add(attrs::USER_NAME, &format!("acct-{n}"));
+                p.add(attrs::USER_NAME, customer);
                 p.add(attrs::ACCT_STATUS_TYPE, &status);
                 p.add(attrs::ACCT_SESSION_ID, &session);
                 p.add(attrs::NAS_IP_ADDRESS, &Ipv4Addr::LOCALHOST);

@@ -1,6 +1,7 @@
 //! Housekeeping, hourly: deletes expired panel sessions, API tokens dead for a month,
 //! idempotency keys older than a day, finished jobs older than a month, and files no job
-//! came for within a week.
+//! came for within a week; and brings each tenant's UTC offset (the day usage is rolled up
+//! to) to its zone's, as daylight saving time moves it.
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};
@@ -23,11 +24,13 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
     .await?;
     let jobs = store::job::purge_finished(&state.db, now - TimeDelta::days(30)).await?;
     let uploads = store::upload::purge(&state.db, now - TimeDelta::days(7)).await?;
+    let offsets = store::tenant::refresh_utc_offsets(&state.db, now).await?;
     Ok(json!({
         "sessions": purged.sessions,
         "tokens": purged.tokens,
         "idempotency_keys": purged.idempotency_keys,
         "jobs": jobs,
         "uploads": uploads,
+        "utc_offsets": offsets,
     }))
 }

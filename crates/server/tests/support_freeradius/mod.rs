@@ -101,7 +101,7 @@ impl FreeRadius {
         }
         assert!(generated.written.iter().any(|f| f.ends_with("sql")));
         prepare_for_test(dir.path(), &raddb);
-        let (auth_port, acct_port) = (free_port(), free_port());
+        let [auth_port, acct_port] = free_ports();
         let ports = |kind: &str| match kind {
             "auth" => auth_port,
             "acct" => acct_port,
@@ -231,11 +231,17 @@ fn rand_u64() -> u64 {
 
 /// A UDP port free on 127.0.0.1 right now (the OS's pick for port 0, released).
 pub fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let [port] = free_ports();
+    port
+}
+
+/// `N` distinct UDP ports free on 127.0.0.1 right now: all held until all are picked (two
+/// picks of port 0 one after the other may give the same port twice).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<UdpSocket> = (0..N)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
 }
 
 /// FreeRADIUS (user freerad) writes accounting into the SQLite file: it needs the file, its

@@ -20,6 +20,10 @@
 //!   small limit, then a larger one ([`PROBES`]), so that a small package inside a reseller
 //!   of a third of the table is read from the package's index and a day's expiries there
 //!   from the reseller's. Either way every other filter is checked on the index entries;
+//! - whether a customer is online (`open_sessions`, kept by the database from `radacct`)
+//!   is one more column every covering index carries, checked on the entry; "online" is
+//!   also a candidate of its own, the partial index of the customers online, which wins
+//!   the probe when few are (at night, or before the routers send accounting);
 //! - the search box is first read from its own indexes (up to the cap): a narrow search
 //!   is a list of ids, given as values, which drives the query (at most that many lookups,
 //!   where another selective filter's range may hold a third of the table) unless a probe
@@ -166,6 +170,9 @@ pub struct CustomerFilter {
     pub ip: Option<u32>,
     /// Bound to this MAC (RouterOS form).
     pub mac: Option<String>,
+    /// Online (with an open session) or offline: `customer.open_sessions`, which every
+    /// covering index carries, checked on the index entry.
+    pub online: Option<bool>,
     /// The search box.
     pub search: Option<Search>,
     /// The time derived states are judged at.
@@ -211,6 +218,9 @@ enum Driver {
     /// The caller's subtree: its reseller's index, which leads with the reseller and then
     /// the status index's columns (`m20261207_000011_reseller_status`).
     Subtree(Reseller),
+    /// The customers online: the partial index of those with an open session
+    /// (`customer_online_idx`, `m20261209_000016_sessions_usage`), narrow when few are.
+    Online,
 }
 
 /// The leading columns of the package, router and zone indexes, in their order.
@@ -227,6 +237,7 @@ impl Driver {
             Driver::Router(n) => led(&ROUTER_ORDER, n),
             Driver::Zone(n) => led(&ZONE_ORDER, n),
             Driver::Owner => &[Column::OperatorId, Column::SubOperatorId],
+            Driver::Online => &[Column::TenantId, Column::OpenSessions],
             Driver::Subtree(reseller) => {
                 return scope::subtree_column(reseller).as_str() == column.as_str()
                     || STATUS_COLUMNS.iter().any(|c| c.as_str() == column.as_str());
@@ -245,6 +256,7 @@ impl Driver {
             Driver::Owner => None,
             Driver::Subtree(Reseller::Operator) => Some("customer_by_operator_idx"),
             Driver::Subtree(Reseller::SubOperator) => Some("customer_by_sub_operator_idx"),
+            Driver::Online => Some("customer_online_idx"),
         }
     }
 }
@@ -259,7 +271,7 @@ const STATUS_COLUMNS: [Column; 4] = [
 ];
 
 /// The columns only a selective filter's index leads with: hidden on the status path.
-const SELECTIVE: [Column; 7] = [
+const SELECTIVE: [Column; 8] = [
     Column::PackageId,
     Column::RouterId,
     Column::ZoneId,
@@ -267,6 +279,7 @@ const SELECTIVE: [Column; 7] = [
     Column::SubOperatorId,
     Column::StaticIp,
     Column::Mac,
+    Column::OpenSessions,
 ];
 
 /// Index entries a probe of an access path's ranges reads at most, in a first round and,
@@ -299,7 +312,8 @@ impl Access {
                 | Column::Status
                 | Column::BillingType
                 | Column::ConnectionType
-                | Column::ExpiresAt => true,
+                | Column::ExpiresAt
+                | Column::OpenSessions => true,
                 _ => false,
             },
             Path::Ids => column.as_str() != Column::Id.as_str(),
@@ -431,6 +445,12 @@ pub async fn list<C: ConnectionTrait>(
     .await
 }
 
+/// Online, written as the partial index `customer_online_idx` is (a literal 0: neither
+/// engine uses a partial index for a bound value it cannot compare when planning).
+fn online() -> Expr {
+    Expr::cust("\"customer\".\"open_sessions\" > 0")
+}
+
 /// The tenant is one of the tenants' ids.
 fn every_tenant() -> Expr {
     Column::TenantId.in_subquery(
@@ -494,6 +514,10 @@ impl Request<'_> {
                 .add(Column::OperatorId.eq(owner.0))
                 .add(Column::SubOperatorId.eq(owner.0));
             drivers.push((Driver::Owner, Entity::find().filter(either)));
+        }
+        if filter.online == Some(true) {
+            let online = Entity::find().filter(self.tenant_ranges()).filter(online());
+            drivers.push((Driver::Online, online));
         }
         if let Scope::Subtree { root, reseller, .. } = self.scope.get() {
             let driver = Driver::Subtree(reseller);
@@ -691,6 +715,12 @@ impl Request<'_> {
         }
         if let Some(v) = &filter.mac {
             select = select.filter(a.col(Column::Mac).eq(v.as_str()));
+        }
+        match filter.online {
+            Some(true) if !a.hides(Column::OpenSessions) => select = select.filter(online()),
+            Some(true) => select = select.filter(a.hidden(Column::OpenSessions).gt(0)),
+            Some(false) => select = select.filter(a.col(Column::OpenSessions).eq(0)),
+            None => {}
         }
         match self.search {
             Some(SearchTerms::Ids(ids)) => {

@@ -28,6 +28,8 @@ pub struct Model {
     pub suspension_target: Option<String>,
     pub default_billing_type: Stored<BillingType>,
     pub mobile_country: Option<String>,
+    /// The time zone's offset from UTC now, in minutes: the day usage is rolled up to.
+    pub utc_offset_minutes: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

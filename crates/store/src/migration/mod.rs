@@ -22,6 +22,7 @@ mod m20261207_000012_prefix_ids;
 mod m20261208_000013_name_key;
 mod m20261208_000014_radacct_stale;
 mod m20261208_000015_router_message_authenticator;
+mod m20261209_000016_sessions_usage;
 
 /// The migration list.
 #[derive(Debug)]
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000013_name_key::Migration),
             Box::new(m20261208_000014_radacct_stale::Migration),
             Box::new(m20261208_000015_router_message_authenticator::Migration),
+            Box::new(m20261209_000016_sessions_usage::Migration),
         ]
     }
 }

@@ -80,6 +80,8 @@ pub struct CustomerOut {
     /// The MAC it is bound to.
     mac: Option<String>,
     simultaneous_use: i32,
+    /// A session of it is open (live, as the router's accounting says).
+    online: bool,
     comment: String,
     version: i32,
     created_at: DateTime<Utc>,
@@ -112,6 +114,7 @@ impl CustomerOut {
             ip_pool_id: c.ip_pool_id,
             mac: c.mac.clone(),
             simultaneous_use: c.simultaneous_use,
+            online: store::online::online(c),
             comment: c.comment.clone(),
             version: c.version,
             created_at: c.created_at,
@@ -298,6 +301,8 @@ pub struct CustomerQuery {
     /// A static address.
     ip: Option<String>,
     mac: Option<String>,
+    /// `true`: customers with a live session; `false`: those without.
+    online: Option<bool>,
     /// Search: user name prefix, part of the name (3 characters or more), mobile, IP, MAC.
     q: Option<String>,
     /// `-id` (default), `id`, `name`, `username`, `created_at`, `expires_at` (customers with
@@ -375,6 +380,7 @@ impl CustomerQuery {
                     )
                 })
                 .map(|m| m.to_string()),
+            online: self.online,
             search,
             now,
             today: ops::customer::today(now, zone),

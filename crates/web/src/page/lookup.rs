@@ -1,5 +1,5 @@
 //! What panel pages look up around their rows and for their selects: the tenants rows belong
-//! to (their currency and time zone), the tenants a platform user may pick, and the
+//! to (their currency and time zone), the tenants a platform user may pick, the routers, and the
 //! resellers (operators and sub-operators) a user may name as owner. Every read goes through the caller's
 //! scope; a page loads each of these once, never once per row.
 
@@ -97,6 +97,20 @@ pub async fn tenant_choices(state: &AppState, actor: &Actor) -> Result<Vec<Choic
             .items
             .into_iter()
             .map(|t| (t.id.to_string(), t.name))
+            .collect(),
+    )
+}
+
+/// The routers the caller sees, as select choices.
+pub async fn router_choices(state: &AppState, actor: &Actor) -> Result<Vec<Choice>, OpError> {
+    let page =
+        PageRequest::first(&store::network::ROUTERS, SELECT_LIMIT).map_err(OpError::Invalid)?;
+    Ok(
+        ops::network::list_routers(&state.ctx(), actor, &Default::default(), &page)
+            .await?
+            .items
+            .into_iter()
+            .map(|r| (r.id.to_string(), r.name))
             .collect(),
     )
 }

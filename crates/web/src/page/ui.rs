@@ -42,6 +42,8 @@ pub enum Section {
     Pools,
     /// Background jobs.
     Jobs,
+    /// Subscribers' sessions.
+    Sessions,
 }
 
 /// The chrome of a page: translator, signed-in user, navigation, CSRF token, flash.

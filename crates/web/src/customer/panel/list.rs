@@ -1,7 +1,7 @@
 //! The customer list. Its filters are the API's (`customer::api::CustomerQuery`, read from
 //! the same names, so both lists answer alike): status (expired and expires-today derived),
 //! connection type, billing type, package, home router, zone, owner, expiry between two days
-//! of the tenant's calendar, IP, MAC, and the search box over name, mobile, user name, IP and
+//! of the tenant's calendar, IP, MAC, online or not, and the search box over name, mobile, user name, IP and
 //! MAC. Names of packages and owners come from one lookup per page, never one per row.
 
 use askama::Template;
@@ -44,6 +44,8 @@ pub(super) struct ListQuery {
     expires_to: Option<String>,
     ip: Option<String>,
     mac: Option<String>,
+    /// `true` or `false`: with a live session or without.
+    online: Option<String>,
     q: Option<String>,
     sort: Option<String>,
     limit: Option<String>,
@@ -53,7 +55,7 @@ pub(super) struct ListQuery {
 }
 
 /// The filters passed through to the API's query as they are.
-const PASSED: [&str; 11] = [
+const PASSED: [&str; 12] = [
     "tenant_id",
     "status",
     "connection_type",
@@ -64,6 +66,7 @@ const PASSED: [&str; 11] = [
     "owner_id",
     "ip",
     "mac",
+    "online",
     "q",
 ];
 
@@ -82,6 +85,7 @@ impl ListQuery {
             "expires_to" => &self.expires_to,
             "ip" => &self.ip,
             "mac" => &self.mac,
+            "online" => &self.online,
             "q" => &self.q,
             "sort" => &self.sort,
             "limit" => &self.limit,
@@ -165,6 +169,7 @@ pub struct CustomerRow {
     expires: String,
     ip: String,
     owner: String,
+    online: bool,
 }
 
 #[derive(Template)]
@@ -183,6 +188,7 @@ struct ListPage {
     billing: Vec<Choice>,
     connections: Vec<Choice>,
     statuses: Vec<Choice>,
+    presence: Vec<Choice>,
     can_create: bool,
 }
 
@@ -298,6 +304,7 @@ async fn list_page(
                     Some(reseller) => lookup::user_name(&owners, Some(reseller)),
                     None => zones.name(c.tenant_id),
                 },
+                online: store::online::online(c),
             }
         })
         .collect();
@@ -337,6 +344,10 @@ async fn list_page(
         .into_iter()
         .map(|s| (s.to_owned(), state_name(t, s).to_owned()))
         .collect(),
+        presence: [("true", "online.online"), ("false", "online.offline")]
+            .into_iter()
+            .map(|(value, label)| (value.to_owned(), t.t(label).to_owned()))
+            .collect(),
         can_create: super::new::may_create(actor),
         query,
         errors,

@@ -134,8 +134,6 @@ impl Network {
     async fn load(state: &AppState, actor: &Actor) -> Result<Self, OpError> {
         let zones =
             PageRequest::first(&store::network::ZONES, SELECT_LIMIT).map_err(OpError::Invalid)?;
-        let routers =
-            PageRequest::first(&store::network::ROUTERS, SELECT_LIMIT).map_err(OpError::Invalid)?;
         let pools =
             PageRequest::first(&store::network::POOLS, SELECT_LIMIT).map_err(OpError::Invalid)?;
         let none = Default::default();
@@ -146,12 +144,7 @@ impl Network {
                 .into_iter()
                 .map(|z| (z.id.to_string(), z.name))
                 .collect(),
-            routers: ops::network::list_routers(&state.ctx(), actor, &none, &routers)
-                .await?
-                .items
-                .into_iter()
-                .map(|r| (r.id.to_string(), r.name))
-                .collect(),
+            routers: crate::page::lookup::router_choices(state, actor).await?,
             pools: ops::network::list_pools(&state.ctx(), actor, &none, &pools)
                 .await?
                 .0

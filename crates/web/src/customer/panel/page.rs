@@ -1,4 +1,5 @@
-//! The customer's page: what it is and gets now, its edit form (only the fields that changed
+//! The customer's page: what it is and gets now, whether it is online, its live and recent
+//! sessions and its usage (`online::panel`), its edit form (only the fields that changed
 //! are sent, so an untouched static address or user name stays as it is), and the forms of
 //! the actions (`actions`), which come back here with their messages.
 
@@ -45,6 +46,8 @@ pub(super) struct CustomerPage {
     /// A password just set, shown on this page only.
     new_password: Option<String>,
     can_manage: bool,
+    /// Its sessions and usage.
+    online: crate::online::panel::CustomerOnline,
 }
 
 impl ShowsForm for CustomerPage {
@@ -89,8 +92,14 @@ pub(super) async fn customer_page(
         Some(id) => lookup::user_name(&owners, Some(id)),
         None => t.t("customers.tenant_owned").to_owned(),
     };
+    let presence = if store::online::online(&c) {
+        t.t("online.online")
+    } else {
+        t.t("online.offline")
+    };
     let facts = vec![
         (t.t("field.status"), state_name(t, current).to_owned()),
+        (t.t("online.presence"), presence.to_owned()),
         (t.t("field.username"), c.username.clone()),
         (t.t("field.package"), package),
         (t.t("field.owner"), owner),
@@ -155,6 +164,7 @@ pub(super) async fn customer_page(
         billing: billing_choices(t),
         new_password: None,
         can_manage: access::manage_customers_of(actor, store::customer::owner(&c)).is_ok(),
+        online: crate::online::panel::CustomerOnline::load(state, actor, id, zone).await?,
     })
 }
 

@@ -1,0 +1,145 @@
+//! Who is online and what they used, in the caller's scope: subscribers' sessions (live
+//! and past) and a customer's usage per day and for its current period. Whoever may see a
+//! customer may see its sessions and usage (`domain::access::customer_scope`).
+
+use chrono::{DateTime, Datelike as _, NaiveDate, TimeDelta, Utc};
+use domain::access::{Actor, customer_scope, tenant_scope};
+use domain::customer::BillingType;
+use domain::ids::TenantId;
+use store::list::{Page, PageRequest};
+use store::online::{DayUsage, Session, SessionFilter};
+
+use crate::Ctx;
+use crate::error::OpError;
+
+/// The sessions list's filters as asked.
+#[derive(Debug, Clone, Default)]
+pub struct SessionQuery {
+    /// Only this tenant's.
+    pub tenant_id: Option<TenantId>,
+    /// Only this customer's.
+    pub customer_id: Option<i64>,
+    /// Only this router's.
+    pub router_id: Option<i64>,
+    /// Open or closed.
+    pub open: Option<bool>,
+}
+
+/// The sessions the caller sees, newest first. A router the caller cannot see is refused
+/// as an unknown one.
+pub async fn sessions(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    query: &SessionQuery,
+    page: &PageRequest,
+) -> Result<Page<Session>, OpError> {
+    let nas_address = match query.router_id {
+        Some(id) => match crate::network::get_router(ctx, actor, id).await {
+            Ok(router) => Some(router.nas_address),
+            Err(OpError::NotFound) => return Err(OpError::field("router_id", "not_found")),
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let filter = SessionFilter {
+        tenant_id: query.tenant_id,
+        customer_id: query.customer_id,
+        nas_address,
+        open: query.open,
+    };
+    Ok(store::online::list(ctx.db.conn(), &customer_scope(actor), &filter, page).await?)
+}
+
+/// A customer's usage: each of the last [`USAGE_DAYS`] days and the current period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    /// The tenant's day today.
+    pub today: NaiveDate,
+    /// Every day from `today - USAGE_DAYS + 1` to today, oldest first (zeros included).
+    pub days: Vec<DayUsage>,
+    /// The current period.
+    pub period: Period,
+}
+
+/// A customer's current period and its usage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    /// `service`: the service paid for, up to the expiry (a prepaid customer with one);
+    /// `month`: the calendar month in the tenant's zone (anyone else).
+    pub kind: &'static str,
+    /// Its first day.
+    pub first: NaiveDate,
+    /// Its last day.
+    pub last: NaiveDate,
+    /// Bytes from the subscriber.
+    pub input_octets: i64,
+    /// Bytes to the subscriber.
+    pub output_octets: i64,
+}
+
+/// Days the usage shows one by one.
+pub const USAGE_DAYS: i64 = 30;
+
+/// The usage of a customer the caller sees.
+pub async fn usage(ctx: &Ctx<'_>, actor: &Actor, customer_id: i64) -> Result<Usage, OpError> {
+    let customer = crate::customer::get(ctx, actor, customer_id).await?;
+    // Whoever sees a customer sees its tenant.
+    let tenant = store::tenant::find(
+        ctx.db.conn(),
+        &tenant_scope(actor),
+        TenantId(customer.tenant_id),
+    )
+    .await?
+    .ok_or(OpError::NotFound)?;
+    let zone = crate::customer::zone(&tenant);
+    let local = |at: DateTime<Utc>| at.with_timezone(&zone).date_naive();
+    let today = local(ctx.now);
+    let first_day = today - TimeDelta::days(USAGE_DAYS - 1);
+    let validity = store::package::find_any(ctx.db.conn(), customer.package_id)
+        .await?
+        .map_or(0, |p| p.validity_minutes);
+    let (kind, first, last) = match customer.expires_at {
+        Some(expiry) if customer.billing_type.get() == BillingType::Prepaid && validity > 0 => (
+            "service",
+            local(expiry - TimeDelta::minutes(validity)),
+            local(expiry),
+        ),
+        _ => {
+            let first = today.with_day(1).unwrap_or(today);
+            let next = first
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(today);
+            ("month", first, next.pred_opt().unwrap_or(today))
+        }
+    };
+    let span_first = first_day.min(first);
+    let span_last = today.max(last);
+    let used = store::online::usage(ctx.db.conn(), customer.id, span_first, span_last).await?;
+    let days = first_day
+        .iter_days()
+        .take_while(|d| *d <= today)
+        .map(|day| {
+            used.iter()
+                .find(|u| u.day == day)
+                .copied()
+                .unwrap_or(DayUsage {
+                    day,
+                    input_octets: 0,
+                    output_octets: 0,
+                })
+        })
+        .collect();
+    let in_period = used.iter().filter(|u| u.day >= first && u.day <= last);
+    let period = Period {
+        kind,
+        first,
+        last,
+        input_octets: in_period.clone().map(|u| u.input_octets).sum(),
+        output_octets: in_period.map(|u| u.output_octets).sum(),
+    };
+    Ok(Usage {
+        today,
+        days,
+        period,
+    })
+}
