@@ -10,12 +10,13 @@
 //! the sort-order walk nor the dense search is exercised there. Both engines are checked
 //! alike.
 //!
-//! One file on purpose (about 950 lines): the in-memory model of the list's semantics
+//! One file on purpose (about 980 lines): the in-memory model of the list's semantics
 //! (filters, derived statuses, search terms, orders), the shapes and the page-by-page
 //! comparison are one oracle; split, each part would be read only through the others.
 //!
 //! Here one tenant gets 15 000 customers from `seed::bench` (skewed packages, resellers,
-//! zones, routers, statuses, billing types, expiries, MACs, mobiles; creation times are
+//! zones, routers, statuses, billing types, expiries, MACs, mobiles, sessions open for most
+//! customers in service; creation times are
 //! then spread so that sorting by them differs from sorting by id), and a second tenant
 //! 3 000 alike (the same names and mobiles), which no page, total or search may reach: the
 //! sort-order walk crosses its rows and the search's indexed selects find them. Every customer of the first is
@@ -88,13 +89,14 @@ struct Row {
     created_at: DateTime<Utc>,
     mac: Option<String>,
     mobile: Option<String>,
+    online: bool,
 }
 
 impl Row {
     fn describe(&self) -> String {
         format!(
             "#{} {:?} user={} {} {} {} pkg={} router={:?} zone={:?} op={:?}/{:?} expires={:?} \
-             created={} mac={:?} mobile={:?}",
+             created={} mac={:?} mobile={:?} online={}",
             self.id,
             self.name,
             self.username_key,
@@ -110,6 +112,7 @@ impl Row {
             self.created_at.to_rfc3339(),
             self.mac,
             self.mobile,
+            self.online,
         )
     }
 }
@@ -246,6 +249,8 @@ struct Filter {
     expires_after: Option<DateTime<Utc>>,
     expires_before: Option<DateTime<Utc>>,
     search: Option<Search>,
+    /// With an open session or without.
+    online: Option<bool>,
     /// The caller's scope when an operator's: their id.
     subtree: Option<i64>,
 }
@@ -269,6 +274,7 @@ impl Filter {
                 "expires_after" => f.expires_after = time(value),
                 "expires_before" => f.expires_before = time(value),
                 "q" => f.search = Some(Search::parse(value)),
+                "online" => f.online = Some(value == "true"),
                 other => panic!("no such filter in this test: {other}"),
             }
         }
@@ -315,6 +321,7 @@ impl Filter {
                 .expires_before
                 .is_none_or(|t| c.expires_at.is_some_and(|e| e < t))
             && self.search.as_ref().is_none_or(|s| s.matches(c))
+            && self.online.is_none_or(|o| c.online == o)
     }
 }
 
@@ -664,6 +671,7 @@ async fn seed(app: &TestApp) -> World {
                     created_at: c.created_at,
                     mac: c.mac,
                     mobile: c.mobile,
+                    online: c.open_sessions > 0,
                 }
             })
             .collect::<Vec<Row>>()
@@ -738,6 +746,23 @@ fn shapes(world: &World) -> Vec<(&'static str, String, Option<bool>)> {
     let mac = pppoe.mac.clone().unwrap_or_default()[..10].to_owned();
     vec![
         ("everyone", String::new(), Some(true)),
+        ("online", "online=true".into(), Some(false)),
+        ("offline", "online=false".into(), Some(false)),
+        (
+            "online on the popular package",
+            format!("online=true&package_id={popular}"),
+            Some(false),
+        ),
+        (
+            "offline, active, an operator's",
+            format!("online=false&status=active&owner_id={}", world.op1),
+            Some(false),
+        ),
+        (
+            "online, dense user-name prefix",
+            format!("online=true&q=b{stamp}"),
+            None,
+        ),
         ("active", "status=active".into(), Some(true)),
         ("expired", "status=expired".into(), Some(false)),
         ("expiring today", "status=expires_today".into(), Some(false)),
