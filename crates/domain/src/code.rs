@@ -8,6 +8,7 @@
 //! trust) are not codes: they are read from more than one column.
 
 use crate::customer::{BillingType, CustomerStatus};
+use crate::enforcement::{EnforcementStatus, Rung};
 use crate::package::{ConnectionType, PackageLevel, PackageStatus};
 use crate::tenant::TenantStatus;
 use crate::user::UserStatus;
@@ -108,6 +109,30 @@ impl Code for UserStatus {
     }
 }
 
+impl Code for EnforcementStatus {
+    const SET: &'static str = "enforcement status";
+
+    fn code(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_code(text: &str) -> Option<Self> {
+        Self::parse(text)
+    }
+}
+
+impl Code for Rung {
+    const SET: &'static str = "enforcement rung";
+
+    fn code(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_code(text: &str) -> Option<Self> {
+        Self::parse(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +153,7 @@ mod tests {
         round_trips(&PackageStatus::ALL);
         round_trips(&TenantStatus::ALL);
         round_trips(&UserStatus::ALL);
+        round_trips(&EnforcementStatus::ALL);
+        round_trips(&Rung::ALL);
     }
 }

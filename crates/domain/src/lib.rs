@@ -9,6 +9,7 @@ pub mod aaa;
 pub mod access;
 pub mod code;
 pub mod customer;
+pub mod enforcement;
 pub mod field;
 pub mod ids;
 pub mod locale;

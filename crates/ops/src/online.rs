@@ -6,6 +6,9 @@ use chrono::{DateTime, Datelike as _, NaiveDate, TimeDelta, Utc};
 use domain::access::{Actor, customer_scope, tenant_scope};
 use domain::customer::BillingType;
 use domain::ids::TenantId;
+use std::collections::HashSet;
+
+use store::customer::Customer;
 use store::list::{Page, PageRequest};
 use store::online::{DayUsage, Session, SessionFilter};
 
@@ -48,6 +51,17 @@ pub async fn sessions(
         open: query.open,
     };
     Ok(store::online::list(ctx.db.conn(), &customer_scope(actor), &filter, page).await?)
+}
+
+/// Which of `customers` (found in the caller's scope) are online.
+pub async fn online_among(ctx: &Ctx<'_>, customers: &[Customer]) -> Result<HashSet<i64>, OpError> {
+    let ids: Vec<i64> = customers.iter().map(|c| c.id).collect();
+    Ok(store::online::online_among(ctx.db.conn(), &ids).await?)
+}
+
+/// Whether `customer` (found in the caller's scope) is online.
+pub async fn is_online(ctx: &Ctx<'_>, customer: &Customer) -> Result<bool, OpError> {
+    Ok(store::online::is_online(ctx.db.conn(), customer.id).await?)
 }
 
 /// A customer's usage: each of the last [`USAGE_DAYS`] days and the current period.

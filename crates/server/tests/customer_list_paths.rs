@@ -640,6 +640,14 @@ async fn seed(app: &TestApp) -> World {
             .await
             .unwrap();
     }
+    let online: std::collections::HashSet<i64> = store::entity::customer_online::Entity::find()
+        .all(db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.customer_id)
+        .collect();
+    let online = &online;
     let rows = |mine: bool| async move {
         let column = customer::Column::TenantId;
         customer::Entity::find()
@@ -671,7 +679,7 @@ async fn seed(app: &TestApp) -> World {
                     created_at: c.created_at,
                     mac: c.mac,
                     mobile: c.mobile,
-                    online: c.open_sessions > 0,
+                    online: online.contains(&c.id),
                 }
             })
             .collect::<Vec<Row>>()

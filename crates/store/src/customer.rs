@@ -183,7 +183,6 @@ pub async fn create(w: &mut Write, new: &NewCustomer) -> StoreResult<Customer> {
         created_at: Set(now),
         updated_at: Set(now),
         archived_at: Set(None),
-        open_sessions: NotSet,
     };
     let mut saved = row.insert(w.tx()).await.map_err(|e| on_unique(e, KEYS))?;
     if let Some(wanted) = new.static_ip {

@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
-    Statement,
+    QuerySelect, Statement,
 };
 
 use crate::entity::radacct::{Column, Entity, Model};
@@ -267,7 +267,26 @@ pub async fn usage<C: ConnectionTrait>(
         .collect())
 }
 
-/// Whether a session of the customer is open: a statement about `customer.open_sessions`.
-pub fn online(c: &customer::Model) -> bool {
-    c.open_sessions > 0
+/// Which of the customers `ids` are online (have an open session), in one lookup.
+pub async fn online_among<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashSet<i64>> {
+    use crate::entity::customer_online::{Column as Online, Entity as OnlineEntity};
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let online: Vec<i64> = OnlineEntity::find()
+        .select_only()
+        .column(Online::CustomerId)
+        .filter(Online::CustomerId.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(online.into_iter().collect())
+}
+
+/// Whether customer `id` is online.
+pub async fn is_online<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<bool> {
+    Ok(online_among(conn, &[id]).await?.contains(&id))
 }

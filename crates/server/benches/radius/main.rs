@@ -301,7 +301,8 @@ async fn usernames(install: &Install, tenant: i64) -> Vec<String> {
     };
     let sql = format!(
         "SELECT username FROM customer WHERE tenant_id = {tenant} AND archived_at IS NULL \
-         AND status = 'active' AND mac IS NULL AND open_sessions = 0 \
+         AND status = 'active' AND mac IS NULL \
+         AND id NOT IN (SELECT customer_id FROM customer_online) \
          AND (billing_type <> 'prepaid' OR expires_at > {now}) \
          ORDER BY id LIMIT 20000"
     );

@@ -113,7 +113,6 @@ pub async fn create_many(
             created_at: Set(now),
             updated_at: Set(now),
             archived_at: Set(None),
-            open_sessions: NotSet,
         });
     }
     let mut saved: Vec<Customer> = Vec::with_capacity(rows.len());

@@ -20,10 +20,10 @@
 //!   small limit, then a larger one ([`PROBES`]), so that a small package inside a reseller
 //!   of a third of the table is read from the package's index and a day's expiries there
 //!   from the reseller's. Either way every other filter is checked on the index entries;
-//! - whether a customer is online (`open_sessions`, kept by the database from `radacct`)
-//!   is one more column every covering index carries, checked on the entry; "online" is
-//!   also a candidate of its own, the partial index of the customers online, which wins
-//!   the probe when few are (at night, or before the routers send accounting);
+//! - whether a customer is online (`customer_online`, kept by the database from `radacct`)
+//!   is looked up for each customer a path reads (a key lookup, never a join); "online" is
+//!   also a candidate of its own, the customers online by tenant, which wins the probe
+//!   when few are (at night, or before the routers send accounting);
 //! - the search box is first read from its own indexes (up to the cap): a narrow search
 //!   is a list of ids, given as values, which drives the query (at most that many lookups,
 //!   where another selective filter's range may hold a third of the table) unless a probe
@@ -170,8 +170,7 @@ pub struct CustomerFilter {
     pub ip: Option<u32>,
     /// Bound to this MAC (RouterOS form).
     pub mac: Option<String>,
-    /// Online (with an open session) or offline: `customer.open_sessions`, which every
-    /// covering index carries, checked on the index entry.
+    /// Online (with an open session) or offline (`customer_online`).
     pub online: Option<bool>,
     /// The search box.
     pub search: Option<Search>,
@@ -218,8 +217,8 @@ enum Driver {
     /// The caller's subtree: its reseller's index, which leads with the reseller and then
     /// the status index's columns (`m20261207_000011_reseller_status`).
     Subtree(Reseller),
-    /// The customers online: the partial index of those with an open session
-    /// (`customer_online_idx`, `m20261209_000016_sessions_usage`), narrow when few are.
+    /// The customers online: `customer_online` by tenant (`m20261209_000016_sessions_usage`),
+    /// narrow when few are; every column of the customer is checked on its row.
     Online,
 }
 
@@ -237,7 +236,7 @@ impl Driver {
             Driver::Router(n) => led(&ROUTER_ORDER, n),
             Driver::Zone(n) => led(&ZONE_ORDER, n),
             Driver::Owner => &[Column::OperatorId, Column::SubOperatorId],
-            Driver::Online => &[Column::TenantId, Column::OpenSessions],
+            Driver::Online => &[],
             Driver::Subtree(reseller) => {
                 return scope::subtree_column(reseller).as_str() == column.as_str()
                     || STATUS_COLUMNS.iter().any(|c| c.as_str() == column.as_str());
@@ -256,7 +255,7 @@ impl Driver {
             Driver::Owner => None,
             Driver::Subtree(Reseller::Operator) => Some("customer_by_operator_idx"),
             Driver::Subtree(Reseller::SubOperator) => Some("customer_by_sub_operator_idx"),
-            Driver::Online => Some("customer_online_idx"),
+            Driver::Online => None,
         }
     }
 }
@@ -271,7 +270,7 @@ const STATUS_COLUMNS: [Column; 4] = [
 ];
 
 /// The columns only a selective filter's index leads with: hidden on the status path.
-const SELECTIVE: [Column; 8] = [
+const SELECTIVE: [Column; 7] = [
     Column::PackageId,
     Column::RouterId,
     Column::ZoneId,
@@ -279,7 +278,6 @@ const SELECTIVE: [Column; 8] = [
     Column::SubOperatorId,
     Column::StaticIp,
     Column::Mac,
-    Column::OpenSessions,
 ];
 
 /// Index entries a probe of an access path's ranges reads at most, in a first round and,
@@ -312,8 +310,7 @@ impl Access {
                 | Column::Status
                 | Column::BillingType
                 | Column::ConnectionType
-                | Column::ExpiresAt
-                | Column::OpenSessions => true,
+                | Column::ExpiresAt => true,
                 _ => false,
             },
             Path::Ids => column.as_str() != Column::Id.as_str(),
@@ -445,10 +442,17 @@ pub async fn list<C: ConnectionTrait>(
     .await
 }
 
-/// Online, written as the partial index `customer_online_idx` is (a literal 0: neither
-/// engine uses a partial index for a bound value it cannot compare when planning).
-fn online() -> Expr {
-    Expr::cust("\"customer\".\"open_sessions\" > 0")
+/// Online (`true`) or offline, looked up in `customer_online` for each customer the path
+/// reads: written as a scalar subquery, which neither engine turns into a join (a join
+/// could read every customer online to answer a page).
+fn online_probe(online: bool) -> Expr {
+    let probe = "(SELECT 1 FROM \"customer_online\" \
+                 WHERE \"customer_online\".\"customer_id\" = \"customer\".\"id\")";
+    Expr::cust(if online {
+        format!("{probe} IS NOT NULL")
+    } else {
+        format!("{probe} IS NULL")
+    })
 }
 
 /// The tenant is one of the tenants' ids.
@@ -516,7 +520,7 @@ impl Request<'_> {
             drivers.push((Driver::Owner, Entity::find().filter(either)));
         }
         if filter.online == Some(true) {
-            let online = Entity::find().filter(self.tenant_ranges()).filter(online());
+            let online = Entity::find().filter(self.online_range());
             drivers.push((Driver::Online, online));
         }
         if let Scope::Subtree { root, reseller, .. } = self.scope.get() {
@@ -643,6 +647,25 @@ impl Request<'_> {
         }
     }
 
+    /// The customers online, by tenant (the caller's, the filter's, or any): the range of
+    /// `customer_online_tenant_idx` the online driver reads.
+    fn online_range(&self) -> Condition {
+        use crate::entity::customer_online::{Column as Online, Entity as OnlineEntity};
+        let tenant = match (self.scope.get(), self.filter.tenant_id) {
+            (Scope::Subtree { tenant, .. } | Scope::Tenant(tenant), _)
+            | (Scope::All, Some(tenant)) => Some(tenant),
+            _ => None,
+        };
+        let mut ids = Query::select()
+            .column(Online::CustomerId)
+            .from(OnlineEntity)
+            .to_owned();
+        if let Some(tenant) = tenant {
+            ids.and_where(Expr::col(Online::TenantId).eq(tenant.0));
+        }
+        Condition::all().add(Column::Id.in_subquery(ids))
+    }
+
     /// The tenants the status index is read for: the caller's, the filter's, or every
     /// tenant's (spelled as their ids, so that the index is a few ranges per tenant).
     fn tenant_ranges(&self) -> Condition {
@@ -716,11 +739,11 @@ impl Request<'_> {
         if let Some(v) = &filter.mac {
             select = select.filter(a.col(Column::Mac).eq(v.as_str()));
         }
-        match filter.online {
-            Some(true) if !a.hides(Column::OpenSessions) => select = select.filter(online()),
-            Some(true) => select = select.filter(a.hidden(Column::OpenSessions).gt(0)),
-            Some(false) => select = select.filter(a.col(Column::OpenSessions).eq(0)),
-            None => {}
+        if let Some(online) = filter.online {
+            select = match a.path {
+                Path::Driven(Driver::Online) => select.filter(self.online_range()),
+                _ => select.filter(online_probe(online)),
+            };
         }
         match self.search {
             Some(SearchTerms::Ids(ids)) => {

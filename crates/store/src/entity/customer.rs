@@ -7,9 +7,7 @@ use domain::customer::{BillingType, CustomerStatus};
 use domain::package::ConnectionType;
 
 /// A customer. `password` is sealed; `static_ip` is the IPv4 address as an integer;
-/// `username_key` is the lower-cased user name; `open_sessions` counts its sessions without
-/// a stop in `radacct`, kept by the database (`m20261209_000016_sessions_usage`) and never
-/// written by lastmile.
+/// `username_key` is the lower-cased user name.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "customer")]
 pub struct Model {
@@ -41,7 +39,6 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub archived_at: Option<DateTimeUtc>,
-    pub open_sessions: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

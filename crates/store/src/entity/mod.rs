@@ -10,6 +10,7 @@ pub mod audit_log;
 pub mod code;
 pub mod customer;
 pub mod customer_name;
+pub mod customer_online;
 pub mod customer_usage;
 pub mod idempotency_key;
 pub mod ip_allocation;

@@ -3,12 +3,13 @@
 //!
 //! - a session row without a customer is tied to the customer holding its user name now
 //!   (`customer_name`), as FreeRADIUS writes rows lastmile never saw;
-//! - `customer.open_sessions` counts the customer's open sessions (rows without a stop
-//!   time), changed by the rows' own transitions (opened, closed, tied, deleted), so it is
-//!   exact and costs one row update per start or stop, never a count. The customer list's
-//!   covering indexes carry it: "online" is checked on the index entry, like every other
-//!   filter of the list; and the customers online have their own partial index
-//!   (`customer_online_idx`), which the list reads when few are online;
+//! - `customer_online` holds a row per customer with open sessions (rows without a stop
+//!   time) and their number, changed by the sessions' own transitions (opened, closed,
+//!   tied, deleted): exact, and one small row written per start or stop, never a count. It
+//!   is a table of its own, not a column of `customer`: a customer row carries a dozen
+//!   indexes, and on PostgreSQL an update of an indexed column writes an entry in each of
+//!   them (SQLite: in each index holding the column), so every start and stop would have
+//!   cost a dozen index writes;
 //! - `customer_usage` holds bytes per customer per day: every growth of a session's
 //!   counters adds its difference to the day of the record, in the tenant's zone
 //!   (`tenant.utc_offset_minutes`, which lastmile keeps current). A counter that a late
@@ -20,16 +21,15 @@
 use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
-use super::m20261205_000009_list_access::{SEARCHED, covering};
-use super::m20261207_000011_reseller_status::RESELLERS;
-
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Customer {
+enum CustomerOnline {
     Table,
-    OpenSessions,
+    CustomerId,
+    TenantId,
+    Sessions,
 }
 
 #[derive(DeriveIden)]
@@ -51,15 +51,35 @@ enum CustomerUsage {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(
-                Table::alter()
-                    .table(Customer::Table)
-                    .add_column(
-                        ColumnDef::new(Customer::OpenSessions)
-                            .integer()
+            .create_table(
+                Table::create()
+                    .table(CustomerOnline::Table)
+                    .col(
+                        ColumnDef::new(CustomerOnline::CustomerId)
+                            .big_integer()
                             .not_null()
-                            .default(0),
+                            .primary_key(),
                     )
+                    .col(
+                        ColumnDef::new(CustomerOnline::TenantId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CustomerOnline::Sessions)
+                            .integer()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("customer_online_tenant_idx")
+                    .table(CustomerOnline::Table)
+                    .col(CustomerOnline::TenantId)
+                    .col(CustomerOnline::CustomerId)
                     .to_owned(),
             )
             .await?;
@@ -116,41 +136,8 @@ impl MigrationTrait for Migration {
         // triggers exist (which would count the ties a second time).
         conn.execute_unprepared(&backfill(backend)).await?;
         conn.execute_unprepared(sql).await?;
-        conn.execute_unprepared(
-            "CREATE INDEX customer_online_idx ON customer (tenant_id, id) \
-             WHERE open_sessions > 0",
-        )
-        .await?;
-        for (name, columns) in covering_indexes() {
-            let sql = match backend {
-                DatabaseBackend::Postgres => format!(
-                    "DROP INDEX IF EXISTS customer_by_{name}_idx;
-                     CREATE INDEX customer_by_{name}_idx ON customer ({columns}, {SEARCHED}) \
-                     INCLUDE (id, name, name_key, created_at, open_sessions);"
-                ),
-                _ => format!(
-                    "DROP INDEX IF EXISTS customer_by_{name}_idx;
-                     CREATE INDEX customer_by_{name}_idx ON customer \
-                     ({columns}, {SEARCHED}, open_sessions);"
-                ),
-            };
-            conn.execute_unprepared(&sql).await?;
-        }
         Ok(())
     }
-}
-
-/// The covering indexes as they stand: the status, package, router and zone ones as
-/// `m20261205_000009_list_access` made them, the reseller ones as
-/// `m20261207_000011_reseller_status` reordered them.
-fn covering_indexes() -> Vec<(&'static str, String)> {
-    let resellers = RESELLERS.map(|(name, columns)| (name, columns.to_owned()));
-    let mut indexes: Vec<(&str, String)> = covering()
-        .into_iter()
-        .filter(|(name, _)| !resellers.iter().any(|(r, _)| r == name))
-        .collect();
-    indexes.extend(resellers);
-    indexes
 }
 
 /// Ties, counts and rolls up the rows written before the triggers existed (their bytes go
@@ -177,11 +164,9 @@ fn backfill(backend: DatabaseBackend) -> String {
          WHERE customer_id IS NULL \
            AND EXISTS (SELECT 1 FROM customer_name n \
                        WHERE n.username_key = lower(radacct.username) AND n.valid_to IS NULL);
-         UPDATE customer SET open_sessions = \
-           (SELECT COUNT(*) FROM radacct r \
-            WHERE r.customer_id = customer.id AND r.acctstoptime IS NULL) \
-         WHERE id IN (SELECT customer_id FROM radacct \
-                      WHERE customer_id IS NOT NULL AND acctstoptime IS NULL);
+         INSERT INTO customer_online (customer_id, tenant_id, sessions) \
+           SELECT c.id, c.tenant_id, COUNT(*) FROM radacct r JOIN customer c ON c.id = r.customer_id \
+           WHERE r.acctstoptime IS NULL GROUP BY c.id, c.tenant_id;
          INSERT INTO customer_usage (customer_id, day, input_octets, output_octets) \
            SELECT r.customer_id, {day}, \
                   SUM(COALESCE(r.acctinputoctets, 0)), SUM(COALESCE(r.acctoutputoctets, 0)) \
@@ -220,10 +205,13 @@ CREATE FUNCTION lastmile_radacct_open() RETURNS trigger LANGUAGE plpgsql
   SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
   IF TG_OP <> 'INSERT' AND OLD.customer_id IS NOT NULL AND OLD.acctstoptime IS NULL THEN
-    UPDATE customer SET open_sessions = open_sessions - 1 WHERE id = OLD.customer_id;
+    UPDATE customer_online SET sessions = sessions - 1 WHERE customer_id = OLD.customer_id;
+    DELETE FROM customer_online WHERE customer_id = OLD.customer_id AND sessions <= 0;
   END IF;
   IF TG_OP <> 'DELETE' AND NEW.customer_id IS NOT NULL AND NEW.acctstoptime IS NULL THEN
-    UPDATE customer SET open_sessions = open_sessions + 1 WHERE id = NEW.customer_id;
+    INSERT INTO customer_online (customer_id, tenant_id, sessions)
+    SELECT c.id, c.tenant_id, 1 FROM customer c WHERE c.id = NEW.customer_id
+    ON CONFLICT (customer_id) DO UPDATE SET sessions = customer_online.sessions + 1;
   END IF;
   RETURN NULL;
 END $$;
@@ -299,23 +287,29 @@ END;
 CREATE TRIGGER radacct_open_insert AFTER INSERT ON radacct
   WHEN NEW.customer_id IS NOT NULL AND NEW.acctstoptime IS NULL
 BEGIN
-  UPDATE customer SET open_sessions = open_sessions + 1 WHERE id = NEW.customer_id;
+  INSERT INTO customer_online (customer_id, tenant_id, sessions)
+  SELECT c.id, c.tenant_id, 1 FROM customer c WHERE c.id = NEW.customer_id
+  ON CONFLICT (customer_id) DO UPDATE SET sessions = sessions + 1;
 END;
 
 CREATE TRIGGER radacct_open_update AFTER UPDATE OF acctstoptime, customer_id ON radacct
   WHEN (OLD.acctstoptime IS NULL) <> (NEW.acctstoptime IS NULL)
     OR OLD.customer_id IS NOT NEW.customer_id
 BEGIN
-  UPDATE customer SET open_sessions = open_sessions - 1
-   WHERE id = OLD.customer_id AND OLD.acctstoptime IS NULL;
-  UPDATE customer SET open_sessions = open_sessions + 1
-   WHERE id = NEW.customer_id AND NEW.acctstoptime IS NULL;
+  UPDATE customer_online SET sessions = sessions - 1
+   WHERE customer_id = OLD.customer_id AND OLD.acctstoptime IS NULL;
+  DELETE FROM customer_online WHERE customer_id = OLD.customer_id AND sessions <= 0;
+  INSERT INTO customer_online (customer_id, tenant_id, sessions)
+  SELECT c.id, c.tenant_id, 1 FROM customer c
+   WHERE c.id = NEW.customer_id AND NEW.acctstoptime IS NULL
+  ON CONFLICT (customer_id) DO UPDATE SET sessions = sessions + 1;
 END;
 
 CREATE TRIGGER radacct_open_delete AFTER DELETE ON radacct
   WHEN OLD.customer_id IS NOT NULL AND OLD.acctstoptime IS NULL
 BEGIN
-  UPDATE customer SET open_sessions = open_sessions - 1 WHERE id = OLD.customer_id;
+  UPDATE customer_online SET sessions = sessions - 1 WHERE customer_id = OLD.customer_id;
+  DELETE FROM customer_online WHERE customer_id = OLD.customer_id AND sessions <= 0;
 END;
 
 CREATE TRIGGER radacct_usage_insert AFTER INSERT ON radacct

@@ -89,8 +89,8 @@ pub struct CustomerOut {
 }
 
 impl CustomerOut {
-    /// The API view of a stored customer at `now`.
-    pub fn from_model(c: &Customer, now: DateTime<Utc>) -> Self {
+    /// The API view of a stored customer at `now`, online or not.
+    pub fn from_model(c: &Customer, now: DateTime<Utc>, online: bool) -> Self {
         let state = CustomerState::of(c.status.get(), c.billing_type.get(), c.expires_at, now);
         Self {
             id: c.id,
@@ -114,7 +114,7 @@ impl CustomerOut {
             ip_pool_id: c.ip_pool_id,
             mac: c.mac.clone(),
             simultaneous_use: c.simultaneous_use,
-            online: store::online::online(c),
+            online,
             comment: c.comment.clone(),
             version: c.version,
             created_at: c.created_at,
@@ -431,8 +431,10 @@ async fn list_customers(
         .is_some_and(|s| s.trim_start_matches('-') == "expires_at");
     let customers =
         ops::customer::list(&state.ctx(), &caller.actor, &filter, &page, by_expiry).await?;
+    let online = ops::online::online_among(&state.ctx(), &customers.items).await?;
     Ok(Json(ListResponse::from_page(customers, |c| {
-        CustomerOut::from_model(&c, now)
+        let on = online.contains(&c.id);
+        CustomerOut::from_model(&c, now, on)
     })))
 }
 
@@ -448,7 +450,7 @@ async fn create_customer(
     let (customer, password) =
         ops::customer::create(&state.ctx(), &caller.actor, caller.author, &input).await?;
     let out = CreatedCustomer {
-        customer: CustomerOut::from_model(&customer, state.clock.now()),
+        customer: CustomerOut::from_model(&customer, state.clock.now(), false),
         password,
     };
     Ok(with_etag(
@@ -466,9 +468,14 @@ async fn get_customer(
     Id(id): Id,
 ) -> Result<Response, ApiError> {
     let customer = ops::customer::get(&state.ctx(), &caller.actor, id).await?;
+    let online = ops::online::is_online(&state.ctx(), &customer).await?;
     Ok(with_etag(
         customer.version,
-        Json(CustomerOut::from_model(&customer, state.clock.now())),
+        Json(CustomerOut::from_model(
+            &customer,
+            state.clock.now(),
+            online,
+        )),
     ))
 }
 
@@ -488,9 +495,14 @@ async fn apply(
         &changes,
     )
     .await?;
+    let online = ops::online::is_online(&state.ctx(), &customer).await?;
     Ok(with_etag(
         customer.version,
-        Json(CustomerOut::from_model(&customer, state.clock.now())),
+        Json(CustomerOut::from_model(
+            &customer,
+            state.clock.now(),
+            online,
+        )),
     ))
 }
 

@@ -279,6 +279,7 @@ async fn list_page(
     let owners = lookup::resellers(state, actor, OwnersOf::Customers).await?;
     let items = found.as_ref().map_or(&[][..], |f| &f.items[..]);
     let names = package_names(state, &visible, items).await?;
+    let online = ops::online::online_among(&state.ctx(), items).await?;
     let zones = Tenants::load(state, actor, items.iter().map(|c| c.tenant_id)).await?;
     let rows = items
         .iter()
@@ -304,7 +305,7 @@ async fn list_page(
                     Some(reseller) => lookup::user_name(&owners, Some(reseller)),
                     None => zones.name(c.tenant_id),
                 },
-                online: store::online::online(c),
+                online: online.contains(&c.id),
             }
         })
         .collect();

@@ -92,7 +92,7 @@ pub(super) async fn customer_page(
         Some(id) => lookup::user_name(&owners, Some(id)),
         None => t.t("customers.tenant_owned").to_owned(),
     };
-    let presence = if store::online::online(&c) {
+    let presence = if ops::online::is_online(&state.ctx(), &c).await? {
         t.t("online.online")
     } else {
         t.t("online.offline")
