@@ -10,12 +10,13 @@
 //! transaction, and the job runs after commit.
 //!
 //! Areas line up with `domain` and `store`: `tenant`, `user`, `audit`, `auth`, `network`,
-//! `package`, `customer`, `online`, `job`.
+//! `package`, `customer`, `online`, `enforcement`, `job`.
 
 pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod customer;
+pub mod enforcement;
 pub mod error;
 pub mod job;
 pub mod network;

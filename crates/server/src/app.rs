@@ -179,7 +179,17 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
         state.clone(),
         watcher.clone(),
     )));
-    tasks.extend(crate::jobs::start(state.clone(), &config.jobs, watcher));
+    let enforce = netops::Settings {
+        coa_port: config.radius.coa_port,
+        verify: Duration::from_secs(u64::from(config.radius.disconnect_verify_seconds)),
+        ..netops::Settings::default()
+    };
+    tasks.extend(crate::jobs::start(
+        state.clone(),
+        &config.jobs,
+        enforce,
+        watcher,
+    ));
     Ok(Running {
         addr,
         state,

@@ -101,6 +101,11 @@ pub struct Radius {
     pub interim_seconds: u32,
     /// How often stale sessions are looked for, seconds.
     pub stale_check_seconds: u32,
+    /// The port routers take Disconnect and CoA requests on (RouterOS `/radius incoming`).
+    pub coa_port: u16,
+    /// How long a session's Stop may take to follow a Disconnect-ACK before the router's
+    /// API is asked to remove it, seconds.
+    pub disconnect_verify_seconds: u32,
 }
 
 impl Default for Radius {
@@ -111,6 +116,8 @@ impl Default for Radius {
             acct_listen: SocketAddr::from(([127, 0, 0, 1], 1813)),
             interim_seconds: 300,
             stale_check_seconds: 60,
+            coa_port: 3799,
+            disconnect_verify_seconds: 10,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod crypto;
 pub mod customer;
 pub mod db;
+pub mod enforcement;
 pub mod entity;
 pub mod error;
 pub mod idempotency;

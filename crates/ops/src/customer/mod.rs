@@ -12,7 +12,8 @@ use domain::access::{
     self, Actor, Owner, Role, customer_owner_scope, customer_scope, network_scope, tenant_scope,
 };
 use domain::customer::{
-    ChangesInput, CustomerChanges, CustomerInput, NewCustomer, PackageTerms, Terms, read_connection,
+    ChangesInput, CustomerChanges, CustomerInput, CustomerStatus, NewCustomer, PackageTerms, Terms,
+    read_connection,
 };
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::{TenantId, UserId};
@@ -339,9 +340,16 @@ pub async fn update(
     let Some(changes) = changes.filter(|_| errors.is_empty()) else {
         return Err(OpError::Invalid(errors));
     };
+    let scope = customer_scope(actor);
+    let was = customer.status.get();
     let mut w = ctx.db.write(author, ctx.now).await?;
-    let customer =
-        store::customer::update(&mut w, &customer_scope(actor), id, version, &changes).await?;
+    let customer = store::customer::update(&mut w, &scope, id, version, &changes).await?;
+    // Suspended or disabled: its live sessions end (a suspended one comes back into what
+    // the suspension policy gives it).
+    let now = customer.status.get();
+    if now != was && now != CustomerStatus::Active {
+        crate::enforcement::end_sessions(&mut w, &scope, &customer, now.as_str()).await?;
+    }
     w.commit().await?;
     Ok(customer)
 }
@@ -355,8 +363,10 @@ pub async fn archive(
 ) -> Result<Customer, OpError> {
     let customer = get(ctx, actor, id).await?;
     access::manage_customers_of(actor, store::customer::owner(&customer))?;
+    let scope = customer_scope(actor);
     let mut w = ctx.db.write(author, ctx.now).await?;
-    let customer = store::customer::archive(&mut w, &customer_scope(actor), id).await?;
+    crate::enforcement::end_sessions(&mut w, &scope, &customer, "archive").await?;
+    let customer = store::customer::archive(&mut w, &scope, id).await?;
     w.commit().await?;
     Ok(customer)
 }

@@ -6,6 +6,7 @@
 //! when the server shuts down, after finishing the job in hand.
 
 mod converge;
+mod enforce;
 mod housekeeping;
 mod import;
 mod router_probe;
@@ -42,8 +43,9 @@ impl From<store::StoreError> for JobError {
 }
 
 /// Runs one job by its kind.
-async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
+async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<Value, JobError> {
     match job.kind.as_str() {
+        enforce::KIND => enforce::run(state, enforce, job).await,
         housekeeping::KIND => housekeeping::run(state).await,
         import::KIND => import::run(state, job).await,
         converge::KIND => converge::run(state, job).await,
@@ -59,6 +61,7 @@ async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
 pub fn start(
     state: AppState,
     config: &crate::config::Jobs,
+    enforce: netops::Settings,
     shutdown: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
@@ -71,6 +74,7 @@ pub fn start(
         let name = format!("{}-{}-{n}", hostname(), std::process::id());
         tasks.push(tokio::spawn(worker::run(
             state.clone(),
+            enforce.clone(),
             name,
             poll,
             shutdown.clone(),

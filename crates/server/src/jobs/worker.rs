@@ -16,6 +16,7 @@ const LEASE: TimeDelta = TimeDelta::minutes(10);
 /// The worker loop.
 pub async fn run(
     state: AppState,
+    enforce: netops::Settings,
     name: String,
     poll: Duration,
     mut shutdown: watch::Receiver<bool>,
@@ -27,7 +28,7 @@ pub async fn run(
         let now = state.clock.now();
         match store::job::claim(&state.db, &name, now, now + LEASE).await {
             Ok(Some(job)) => {
-                let outcome = super::run(&state, &job).await;
+                let outcome = super::run(&state, &enforce, &job).await;
                 record(&state, &job, outcome).await;
                 continue;
             }

@@ -13,8 +13,7 @@
 //! - user names sharing prefixes (the seed's stamp, then the area), names drawn from a
 //!   short list of first and last names;
 //! - seven in ten customers in service online, each with one session on its router (with
-//!   the traffic of an Interim-Update), written as the built-in server writes accounting,
-//!   so the database counts them online and rolls their usage up as it would live.
+//!   the traffic of an Interim-Update): `seed::sessions`.
 //!
 //! With `--with-staff` the tenant also gets an Admin and sign-in-able operators and
 //! sub-operators, all with one made-up password that is printed once.
@@ -31,8 +30,6 @@ use domain::money::Money;
 use domain::network::{MacAddr, Pool};
 use domain::package::ConnectionType;
 use domain::user::Email;
-use store::accounting::{AcctKind, AcctRecord};
-use store::customer::Customer;
 use store::package::{NewDerived, NewMaster};
 use store::{Author, Db};
 
@@ -388,57 +385,10 @@ pub async fn bench(
         let mut w = db.write(Author::system("bench"), now).await?;
         let created = store::customer::create_many(&mut w, tenant_id, &rows).await?;
         w.commit().await?;
-        let mut sessions: Vec<AcctRecord> = Vec::new();
-        for c in &created {
-            if in_service(c, now) && rng.random_range(0..10) < 7 {
-                let address = routers
-                    .iter()
-                    .find(|(id, _)| Some(*id) == c.router_id)
-                    .map_or_else(String::new, |(_, a)| a.clone());
-                sessions.push(session(c, address, now, &mut rng));
-            }
-        }
-        store::accounting::record(db, &sessions, &[]).await?;
+        super::sessions::record(db, &created, &routers, now, 0, &mut rng).await?;
         made += take;
         progress(made);
     }
     seeded.customers = made;
     Ok(seeded)
-}
-
-/// Whether `c` gets service at `now`: active, and not past a prepaid expiry.
-fn in_service(c: &Customer, now: DateTime<Utc>) -> bool {
-    c.status.get() == CustomerStatus::Active
-        && (c.billing_type.get() != BillingType::Prepaid || c.expires_at.is_some_and(|e| e > now))
-}
-
-/// An open session of `c` on the router at `nas_ip`, up for up to a day, as its last
-/// Interim-Update reported it.
-fn session(
-    c: &Customer,
-    nas_ip: String,
-    now: DateTime<Utc>,
-    rng: &mut impl rand::Rng,
-) -> AcctRecord {
-    let up = rng.random_range(60..86_400);
-    let down: i64 = rng.random_range(1_000_000..20_000_000_000);
-    AcctRecord {
-        kind: AcctKind::Interim,
-        at: now,
-        nas_ip,
-        session_id: format!("{:08x}", c.id),
-        unique_id: format!("bench-{}", c.id),
-        username: c.username.clone(),
-        nas_port_id: c.id.to_string(),
-        nas_port_type: "Ethernet".to_owned(),
-        session_time: Some(up),
-        input_octets: down / 8,
-        output_octets: down,
-        called_station: String::new(),
-        calling_station: c.mac.clone().unwrap_or_default(),
-        framed_ip: format!("100.64.{}.{}", (c.id >> 8) & 0xff, c.id & 0xff),
-        terminate_cause: String::new(),
-        tenant_id: Some(c.tenant_id),
-        customer_id: Some(c.id),
-    }
 }

@@ -1,7 +1,8 @@
 //! Populated databases: the demo ISP `lastmile demo` starts with (operators, sub-operators,
 //! packages at all three levels, pools, zones, routers and a few hundred customers in every
-//! status and billing type), and the large synthetic tenants the benchmarks measure. Both
-//! write through the store's write path like any other change, as the system.
+//! status and billing type, most of those in service online with a week of usage), and the
+//! large synthetic tenants the benchmarks measure. Both write through the store's write
+//! path (accounting through the built-in server's) like any other change, as the system.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::{RngExt as _, SeedableRng as _};
@@ -20,6 +21,7 @@ use store::package::{NewDerived, NewMaster, Package, ServiceRow};
 use store::{Author, Db, StoreError};
 
 mod bench;
+mod sessions;
 
 pub use bench::bench;
 
@@ -258,6 +260,7 @@ pub async fn demo(
         );
     }
     let mut routers = Vec::new();
+    let mut addresses = Vec::new();
     for (i, name) in ["core-mirpur", "core-uttara", "edge-gulshan"]
         .iter()
         .enumerate()
@@ -277,7 +280,9 @@ pub async fn demo(
             notes: String::new(),
             require_message_authenticator: true,
         };
-        routers.push(store::network::create_router(&mut w, &new).await?.id);
+        let created = store::network::create_router(&mut w, &new).await?;
+        routers.push(created.id);
+        addresses.push((created.id, created.nas_address));
     }
     let home = store::network::create_pool(
         &mut w,
@@ -430,6 +435,7 @@ pub async fn demo(
     offers.extend(sub_packages);
     let bd = data(CountryCode::parse("country", "BD"))?;
     let mut w = db.write(Author::system("demo"), now).await?;
+    let mut made = Vec::with_capacity(customers);
     for n in 0..customers {
         let (owner, package) = offers[n % offers.len()].clone();
         let connection = package.connection_type.get();
@@ -493,9 +499,11 @@ pub async fn demo(
             simultaneous_use: 1,
             comment: String::new(),
         };
-        store::customer::create(&mut w, &new).await?;
+        made.push(store::customer::create(&mut w, &new).await?);
         seeded.customers += 1;
     }
     w.commit().await?;
+    // Most customers in service online, with a week of usage behind them.
+    sessions::record(db, &made, &addresses, now, 7, &mut rng).await?;
     Ok(seeded)
 }

@@ -12,6 +12,8 @@ pub mod customer;
 pub mod customer_name;
 pub mod customer_online;
 pub mod customer_usage;
+pub mod enforcement;
+pub mod enforcement_attempt;
 pub mod idempotency_key;
 pub mod ip_allocation;
 pub mod ip_pool;

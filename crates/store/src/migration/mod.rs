@@ -23,6 +23,7 @@ mod m20261208_000013_name_key;
 mod m20261208_000014_radacct_stale;
 mod m20261208_000015_router_message_authenticator;
 mod m20261209_000016_sessions_usage;
+mod m20261209_000017_enforcement;
 
 /// The migration list.
 #[derive(Debug)]
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000014_radacct_stale::Migration),
             Box::new(m20261208_000015_router_message_authenticator::Migration),
             Box::new(m20261209_000016_sessions_usage::Migration),
+            Box::new(m20261209_000017_enforcement::Migration),
         ]
     }
 }

@@ -1,5 +1,8 @@
-//! `GET /api/v1/sessions` (subscribers' sessions, live and past) and
-//! `GET /api/v1/customers/{id}/usage` (bytes per day and for the current period).
+//! `GET /api/v1/sessions` (subscribers' sessions, live and past),
+//! `GET /api/v1/customers/{id}/usage` (bytes per day and for the current period), and
+//! ending a customer's live sessions: `POST /api/v1/customers/{id}/disconnect` (202, the
+//! enforcements the ladder climbs after the answer) and
+//! `GET /api/v1/customers/{id}/enforcements` (each with its attempts and outcomes).
 
 use axum::Json;
 use axum::extract::State;
@@ -9,6 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use axum::http::StatusCode;
+
 use crate::http::auth::ApiCaller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::list::{ListResponse, page_request};
@@ -17,6 +22,7 @@ use crate::http::query::Query;
 use crate::state::AppState;
 use domain::ids::TenantId;
 use ops::online::{SessionQuery, Usage};
+use store::enforcement::{Attempt, Enforcement};
 use store::online::{DayUsage, SESSIONS, Session};
 
 /// The routes of this module.
@@ -24,6 +30,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_sessions))
         .routes(routes!(customer_usage))
+        .routes(routes!(disconnect_customer))
+        .routes(routes!(customer_enforcements))
 }
 
 /// A subscriber's session, as the NAS reported it.
@@ -199,4 +207,123 @@ async fn customer_usage(
 ) -> Result<Json<UsageOut>, ApiError> {
     let usage = ops::online::usage(&state.ctx(), &caller.actor, id).await?;
     Ok(Json(UsageOut::from_usage(id, usage)))
+}
+
+/// One rung tried and what came of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptOut {
+    /// `disconnect` (Disconnect-Request) or `router_api` (removed through the router's API).
+    rung: String,
+    at: DateTime<Utc>,
+    /// `ack`, `nak`, `timeout`, `no_stop` (an ACK no Stop followed), `removed`,
+    /// `not_listed` or `error`.
+    outcome: String,
+    /// The Error-Cause of a NAK (RFC 5176: 503 no such session, 506 busy, ...).
+    error_cause: Option<i32>,
+    rtt_ms: Option<i64>,
+    detail: String,
+}
+
+/// A live session to end, and where that stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnforcementOut {
+    id: i64,
+    customer_id: i64,
+    router_id: Option<i64>,
+    /// The session's row in the sessions list.
+    session_id: Option<i64>,
+    username: String,
+    acct_session_id: String,
+    nas_ip: String,
+    framed_ip: Option<String>,
+    /// Why: `disconnect` (asked for).
+    reason: String,
+    /// `pending`, `done` (a Stop arrived or the router no longer lists the session) or
+    /// `failed`.
+    status: String,
+    /// The last rung tried.
+    rung: Option<String>,
+    /// What it came to, in words.
+    detail: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    done_at: Option<DateTime<Utc>>,
+    attempts: Vec<AttemptOut>,
+}
+
+impl EnforcementOut {
+    /// The API view of an enforcement and its attempts.
+    pub fn from_model(e: Enforcement, attempts: Vec<Attempt>) -> Self {
+        Self {
+            id: e.id,
+            customer_id: e.customer_id,
+            router_id: e.router_id,
+            session_id: e.radacct_id,
+            username: e.username,
+            acct_session_id: e.acct_session_id,
+            nas_ip: e.nas_ip,
+            framed_ip: e.framed_ip,
+            reason: e.reason,
+            status: e.status.code().to_owned(),
+            rung: e.rung.map(|r| r.code().to_owned()),
+            detail: e.detail,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            done_at: e.done_at,
+            attempts: attempts
+                .into_iter()
+                .map(|a| AttemptOut {
+                    rung: a.rung.code().to_owned(),
+                    at: a.at,
+                    outcome: a.outcome,
+                    error_cause: a.error_cause,
+                    rtt_ms: a.rtt_ms,
+                    detail: a.detail,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The enforcements a disconnect queued.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisconnectOut {
+    /// One per live session, pending: follow them at `/customers/{id}/enforcements`.
+    enforcements: Vec<EnforcementOut>,
+}
+
+/// Ends every live session of a customer through the enforcement ladder (Disconnect-Request,
+/// then the router's API), after the answer.
+#[utoipa::path(post, path = "/customers/{id}/disconnect", tag = "sessions", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 202, body = DisconnectOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody, description = "the customer has no live session")))]
+async fn disconnect_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<(StatusCode, Json<DisconnectOut>), ApiError> {
+    let made = ops::enforcement::disconnect(&state.ctx(), &caller.actor, caller.author, id).await?;
+    state.jobs_wake.notify_one();
+    let enforcements = made
+        .into_iter()
+        .map(|e| EnforcementOut::from_model(e, Vec::new()))
+        .collect();
+    Ok((StatusCode::ACCEPTED, Json(DisconnectOut { enforcements })))
+}
+
+/// A customer's latest enforcements (20), newest first, each with its attempts.
+#[utoipa::path(get, path = "/customers/{id}/enforcements", tag = "sessions", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<EnforcementOut>), (status = 404, body = ErrorBody)))]
+async fn customer_enforcements(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Json<Vec<EnforcementOut>>, ApiError> {
+    let found = ops::enforcement::list(&state.ctx(), &caller.actor, id).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|(e, attempts)| EnforcementOut::from_model(e, attempts))
+            .collect(),
+    ))
 }

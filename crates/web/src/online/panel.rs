@@ -135,6 +135,48 @@ pub struct CustomerOnline {
     pub period: (String, String, String, String),
     /// Each day of the last month with traffic, newest first: day, down, up.
     pub days: Vec<(String, String, String)>,
+    /// Its latest enforcements, newest first.
+    pub enforcements: Vec<EnforcementRow>,
+}
+
+/// An enforcement as a row: when, the session, where it stands, and each attempt.
+#[derive(Debug)]
+pub struct EnforcementRow {
+    /// Asked at, in the tenant's zone.
+    pub at: String,
+    /// Acct-Session-Id.
+    pub session: String,
+    /// `pending`, `done` or `failed`.
+    pub status: &'static str,
+    /// The status's message key.
+    pub label: String,
+    /// What the last rung came to.
+    pub detail: String,
+    /// Each attempt: rung, outcome, round trip.
+    pub attempts: Vec<String>,
+}
+
+impl EnforcementRow {
+    fn new(
+        e: &store::enforcement::Enforcement,
+        attempts: &[store::enforcement::Attempt],
+        zone: chrono_tz::Tz,
+    ) -> Self {
+        Self {
+            at: input::local_time_text(Some(e.created_at), zone),
+            session: e.acct_session_id.clone(),
+            status: e.status.code(),
+            label: format!("online.enforcement_{}", e.status.code()),
+            detail: e.detail.clone(),
+            attempts: attempts
+                .iter()
+                .map(|a| {
+                    let rtt = a.rtt_ms.map(|ms| format!(" ({ms} ms)")).unwrap_or_default();
+                    format!("{}: {}{rtt}", a.rung.code(), a.outcome)
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Sessions each part of the customer's page shows at most.
@@ -192,11 +234,17 @@ impl CustomerOnline {
                 )
             })
             .collect();
+        let enforcements = ops::enforcement::list(&state.ctx(), actor, id)
+            .await?
+            .iter()
+            .map(|(e, attempts)| EnforcementRow::new(e, attempts, zone))
+            .collect();
         Ok(Self {
             live,
             recent,
             period,
             days,
+            enforcements,
         })
     }
 }

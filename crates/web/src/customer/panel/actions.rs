@@ -1,5 +1,6 @@
 //! The customer's action buttons: suspend, resume, disable, change the password (shown once,
-//! on the page that answers), change the package, rename, delete. Each is a POST with the
+//! on the page that answers), change the package, rename, delete, disconnect (its live
+//! sessions, through the enforcement ladder). Each is a POST with the
 //! CSRF token and the version the page was read at; a refusal comes back on the customer's
 //! page beside the field it concerns.
 
@@ -201,4 +202,25 @@ pub(super) async fn delete(
         async |errors| refused(&state, &user, &headers, id, &form, &errors).await,
     )
     .await
+}
+
+pub(super) async fn disconnect(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
+) -> Response {
+    let here = format!("/panel/customers/{id}");
+    let author = user.author.clone();
+    match ops::enforcement::disconnect(&state.ctx(), &user.actor, author, id).await {
+        Ok(_) => {
+            state.jobs_wake.notify_one();
+            ui::redirect_with(&here, "flash.disconnecting")
+        }
+        Err(OpError::Invalid(errors)) => refused(&state, &user, &headers, id, &form, &errors).await,
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
 }

@@ -46,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/panel/customers/{id}/rename", post(actions::rename))
         .route("/panel/customers/{id}/delete", post(actions::delete))
+        .route(
+            "/panel/customers/{id}/disconnect",
+            post(actions::disconnect),
+        )
 }
 
 /// What the customer gets now: its stored status, or `expired` when an active customer

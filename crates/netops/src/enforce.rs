@@ -1,0 +1,336 @@
+//! The enforcement ladder (aaa-design.md §6): ends a live session and records every rung.
+//!
+//! 1. Disconnect-Request to the router's address on the CoA port, with User-Name,
+//!    Acct-Session-Id, Framed-IP-Address and NAS-IP-Address, signed with the router's
+//!    secret; the same packet retransmitted on silence. What follows is
+//!    `domain::enforcement::after_disconnect`: "no such session" ends it (the row is
+//!    closed), "resources unavailable" retries the job later, an ACK is verified, never
+//!    trusted: the session is done when its Stop arrives within [`Settings::verify`].
+//! 2. Otherwise (an ACK without a Stop, a refusal, silence) the router's API: the session
+//!    removed from `/ppp/active` by user name, and done once the router no longer lists it
+//!    (the row is closed; the router's own Stop, when it comes, adds its counters).
+//!
+//! A router lastmile cannot reach by its API after a failed first rung leaves the
+//! enforcement failed, with the reason shown on the customer's page.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use domain::enforcement::{DisconnectReply, EnforcementStatus, Next, Rung, after_disconnect};
+use radius::client::{Client, ClientConfig, ClientError};
+use radius::{Code, Packet, attrs};
+use routeros::menu;
+use store::Db;
+use store::enforcement::{Enforcement, NewAttempt};
+use store::entity::router::Model as Router;
+
+use crate::router::{ApiError, connect};
+
+/// How the ladder climbs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The port routers take CoA and Disconnect requests on (RouterOS `/radius incoming`:
+    /// 3799).
+    pub coa_port: u16,
+    /// Wait for an answer to the first transmission.
+    pub timeout: Duration,
+    /// Retransmissions of the same packet after the first.
+    pub retries: u32,
+    /// How long a Stop may take to follow a Disconnect-ACK before the API is asked.
+    pub verify: Duration,
+    /// Bound on each step of the API rung.
+    pub api_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            coa_port: 3799,
+            timeout: Duration::from_secs(2),
+            retries: 2,
+            verify: Duration::from_secs(10),
+            api_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// How one enforcement ended this time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done or failed for good.
+    Finished(EnforcementStatus),
+    /// The router asked for time: run again later.
+    Later,
+}
+
+/// Why the ladder could not be climbed (the job is retried).
+#[derive(Debug, thiserror::Error)]
+pub enum EnforceError {
+    /// The database refused.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// Climbs the ladder for enforcement `id`, reading the time from `now`. An enforcement no
+/// longer pending is left as it is.
+pub async fn run(
+    db: &Db,
+    settings: &Settings,
+    now: &(dyn Fn() -> DateTime<Utc> + Send + Sync),
+    id: i64,
+) -> Result<Outcome, EnforceError> {
+    let Some((e, router)) = store::enforcement::target(db, id).await? else {
+        return Ok(Outcome::Finished(EnforcementStatus::Failed));
+    };
+    if e.status.get() != EnforcementStatus::Pending {
+        return Ok(Outcome::Finished(e.status.get()));
+    }
+    let ladder = Ladder {
+        db,
+        settings,
+        now,
+        e: &e,
+    };
+    if ladder.stopped().await? {
+        return ladder.done("the session had ended").await;
+    }
+    let Some(router) = router else {
+        return ladder
+            .failed("the session's router is not one lastmile knows")
+            .await;
+    };
+    match ladder.disconnect(&router).await? {
+        Next::Gone => {
+            ladder.close("Admin-Reset").await?;
+            return ladder.done("the router has no such session").await;
+        }
+        Next::Later => return Ok(Outcome::Later),
+        Next::Verify => {
+            if ladder.wait_for_stop().await? {
+                return ladder
+                    .done("the router acknowledged and sent the Stop")
+                    .await;
+            }
+        }
+        Next::Escalate => {}
+    }
+    ladder.remove(&router).await
+}
+
+struct Ladder<'a> {
+    db: &'a Db,
+    settings: &'a Settings,
+    now: &'a (dyn Fn() -> DateTime<Utc> + Send + Sync),
+    e: &'a Enforcement,
+}
+
+impl Ladder<'_> {
+    async fn stopped(&self) -> Result<bool, EnforceError> {
+        Ok(match self.e.radacct_id {
+            Some(row) => store::enforcement::session_stopped(self.db.conn(), row).await?,
+            None => false,
+        })
+    }
+
+    async fn record(&self, attempt: NewAttempt<'_>) -> Result<(), EnforceError> {
+        store::enforcement::attempt(self.db, self.e.id, (self.now)(), &attempt).await?;
+        Ok(())
+    }
+
+    async fn done(&self, why: &str) -> Result<Outcome, EnforceError> {
+        let status = EnforcementStatus::Done;
+        store::enforcement::finish(self.db, self.e.id, (self.now)(), status, why).await?;
+        Ok(Outcome::Finished(status))
+    }
+
+    async fn failed(&self, why: &str) -> Result<Outcome, EnforceError> {
+        let status = EnforcementStatus::Failed;
+        store::enforcement::finish(self.db, self.e.id, (self.now)(), status, why).await?;
+        Ok(Outcome::Finished(status))
+    }
+
+    async fn close(&self, cause: &str) -> Result<(), EnforceError> {
+        if let Some(row) = self.e.radacct_id {
+            store::enforcement::close_session(self.db, row, (self.now)(), cause).await?;
+        }
+        Ok(())
+    }
+
+    /// Rung 1: the Disconnect-Request, recorded; what comes next.
+    async fn disconnect(&self, router: &Router) -> Result<Next, EnforceError> {
+        let rung = Rung::Disconnect;
+        let address: Result<IpAddr, _> = router.nas_address.parse();
+        let secret = self
+            .db
+            .keyring()
+            .open_string(store::network::SECRET_CONTEXT, &router.secret);
+        let (Ok(address), Ok(secret)) = (address, secret) else {
+            self.record(NewAttempt {
+                rung,
+                outcome: "error",
+                error_cause: None,
+                rtt_ms: None,
+                detail: "the router's address or secret cannot be read".to_owned(),
+            })
+            .await?;
+            return Ok(Next::Escalate);
+        };
+        let config = ClientConfig {
+            timeout: self.settings.timeout,
+            retries: self.settings.retries,
+            ..ClientConfig::default()
+        };
+        let client = Client::with_config(
+            SocketAddr::new(address, self.settings.coa_port),
+            secret.as_bytes().to_vec(),
+            config,
+        );
+        let mut request = Packet::new(Code::DisconnectRequest, 0);
+        request.add(attrs::USER_NAME, &self.e.username);
+        request.add(attrs::ACCT_SESSION_ID, &self.e.acct_session_id);
+        if let Some(ip) = self.e.framed_ip.as_deref().and_then(|ip| ip.parse().ok()) {
+            request.add(attrs::FRAMED_IP_ADDRESS, &ip);
+        }
+        if let Ok(nas) = self.e.nas_ip.parse::<Ipv4Addr>() {
+            request.add(attrs::NAS_IP_ADDRESS, &nas);
+        }
+        let sent = Instant::now();
+        let answer = client.send(&request).await;
+        let rtt = i64::try_from(sent.elapsed().as_millis()).ok();
+        let (reply, attempt) = match answer {
+            Ok(response) if response.packet.code == Code::DisconnectAck => (
+                DisconnectReply::Ack,
+                NewAttempt {
+                    rung,
+                    outcome: "ack",
+                    error_cause: None,
+                    rtt_ms: rtt,
+                    detail: "Disconnect-ACK".to_owned(),
+                },
+            ),
+            Ok(response) => {
+                let cause = response.error_causes().first().map(|c| c.as_u32());
+                let named = response
+                    .error_causes()
+                    .first()
+                    .map_or_else(|| "no Error-Cause".to_owned(), ToString::to_string);
+                (
+                    DisconnectReply::Nak(cause),
+                    NewAttempt {
+                        rung,
+                        outcome: "nak",
+                        error_cause: cause,
+                        rtt_ms: rtt,
+                        detail: format!("{:?}: {named}", response.packet.code),
+                    },
+                )
+            }
+            Err(error @ ClientError::Timeout { .. }) => (
+                DisconnectReply::Timeout,
+                NewAttempt {
+                    rung,
+                    outcome: "timeout",
+                    error_cause: None,
+                    rtt_ms: None,
+                    detail: error.to_string(),
+                },
+            ),
+            Err(error) => (
+                DisconnectReply::Timeout,
+                NewAttempt {
+                    rung,
+                    outcome: "error",
+                    error_cause: None,
+                    rtt_ms: None,
+                    detail: error.to_string(),
+                },
+            ),
+        };
+        self.record(attempt).await?;
+        Ok(after_disconnect(reply))
+    }
+
+    /// After an ACK: whether the session's Stop arrives in time.
+    async fn wait_for_stop(&self) -> Result<bool, EnforceError> {
+        let until = Instant::now() + self.settings.verify;
+        loop {
+            if self.stopped().await? {
+                return Ok(true);
+            }
+            if Instant::now() >= until {
+                self.record(NewAttempt {
+                    rung: Rung::Disconnect,
+                    outcome: "no_stop",
+                    error_cause: None,
+                    rtt_ms: None,
+                    detail: format!(
+                        "no Stop within {} s of the ACK",
+                        self.settings.verify.as_secs()
+                    ),
+                })
+                .await?;
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Rung 2: the session removed through the router's API, and looked for again.
+    async fn remove(&self, router: &Router) -> Result<Outcome, EnforceError> {
+        let rung = Rung::RouterApi;
+        let sent = Instant::now();
+        let removed = self.remove_from_api(router).await;
+        let rtt = i64::try_from(sent.elapsed().as_millis()).ok();
+        let (outcome, detail) = match &removed {
+            Ok(0) => (
+                "not_listed",
+                "the router does not list the session".to_owned(),
+            ),
+            Ok(n) => (
+                "removed",
+                format!("removed {n} from /ppp/active; no longer listed"),
+            ),
+            Err(error) => ("error", error.to_string()),
+        };
+        self.record(NewAttempt {
+            rung,
+            outcome,
+            error_cause: None,
+            rtt_ms: rtt,
+            detail: detail.clone(),
+        })
+        .await?;
+        match removed {
+            Ok(_) => {
+                self.close("Admin-Reset").await?;
+                self.done(&detail).await
+            }
+            Err(_) => self.failed(&detail).await,
+        }
+    }
+
+    /// Removes the user's sessions from `/ppp/active`; checks that none is left. Returns
+    /// how many were removed.
+    async fn remove_from_api(&self, router: &Router) -> Result<usize, ApiError> {
+        let client = connect(self.db, router, self.settings.api_timeout).await?;
+        let result = async {
+            let removed = menu::PPP_ACTIVE
+                .remove_by_key(&client, &self.e.username)
+                .await?;
+            let left = menu::PPP_ACTIVE.find_ids(&client, &self.e.username).await?;
+            if left.is_empty() {
+                Ok(removed)
+            } else {
+                Err(ApiError::Stored(format!(
+                    "the router still lists {} session(s) of {}",
+                    left.len(),
+                    self.e.username
+                )))
+            }
+        }
+        .await;
+        client.close().await;
+        result
+    }
+}

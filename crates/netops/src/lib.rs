@@ -1,0 +1,12 @@
+//! Router operations and enforcement: the work that talks to routers over RADIUS
+//! (CoA/Disconnect) and the RouterOS API, run as jobs after the change that asked for it
+//! committed (design.md §1, §6). It reads and records through `store`, decides through
+//! `domain`, and speaks through `radius` and `routeros`; nothing above it does network IO
+//! to a router.
+//!
+//! So far: [`enforce`], the enforcement ladder that ends a customer's live sessions.
+
+pub mod enforce;
+mod router;
+
+pub use enforce::{Settings, run};

@@ -1,0 +1,105 @@
+//! Ending a customer's live sessions through the enforcement ladder (`domain::enforcement`):
+//! the change records one enforcement per open session and queues the job that climbs the
+//! ladder, in its own transaction with its audit entry; the job (in `netops`) talks to the
+//! router after commit. A disconnect asked for does only that; suspending, disabling and
+//! deleting a customer do it too (`customer::update`, `customer::archive`). Whoever may
+//! change the customer may disconnect it; whoever sees it sees the outcomes.
+
+use domain::access::{self, Actor, CustomerScope};
+use domain::ids::TenantId;
+use store::customer::Customer;
+use store::enforcement::{Attempt, Enforcement, KIND};
+use store::list::PageRequest;
+use store::online::{SESSIONS, SessionFilter};
+use store::{Author, Write};
+
+use crate::Ctx;
+use crate::error::OpError;
+
+/// Sessions of one customer a disconnect reaches at most.
+const MOST_SESSIONS: u64 = 64;
+
+/// Enforcements the customer's outcomes list at most.
+pub const RECENT: u64 = 20;
+
+/// Ends every live session of customer `id`: one enforcement per session, climbed by a job
+/// after commit. A customer without a live session is refused (`not_online`).
+pub async fn disconnect(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: i64,
+) -> Result<Vec<Enforcement>, OpError> {
+    let customer = crate::customer::get(ctx, actor, id).await?;
+    access::manage_customers_of(actor, store::customer::owner(&customer))?;
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let scope = access::customer_scope(actor);
+    let made = end_sessions(&mut w, &scope, &customer, "disconnect").await?;
+    if made.is_empty() {
+        return Err(OpError::field("id", "not_online"));
+    }
+    let ids: Vec<i64> = made.iter().map(|e| e.id).collect();
+    let sessions: Vec<&str> = made.iter().map(|e| e.acct_session_id.as_str()).collect();
+    w.audit(store::AuditEntry {
+        tenant_id: Some(TenantId(customer.tenant_id)),
+        action: "customer.disconnect",
+        entity: "customer",
+        entity_id: Some(customer.id),
+        before: None,
+        after: Some(serde_json::json!({ "enforcements": ids, "sessions": sessions })),
+    })
+    .await?;
+    w.commit().await?;
+    Ok(made)
+}
+
+/// In the change's transaction `w`: one enforcement per live session of `customer`, for
+/// `reason`, and the job that climbs the ladder for them after commit (none when the
+/// customer has no live session). A change that must end a customer's sessions (suspend,
+/// disable, delete, a disconnect asked for) calls this before it commits.
+pub(crate) async fn end_sessions(
+    w: &mut Write,
+    scope: &CustomerScope,
+    customer: &Customer,
+    reason: &str,
+) -> Result<Vec<Enforcement>, OpError> {
+    let page = PageRequest::first(&SESSIONS, MOST_SESSIONS).map_err(OpError::Invalid)?;
+    let filter = SessionFilter {
+        customer_id: Some(customer.id),
+        open: Some(true),
+        ..Default::default()
+    };
+    // Read in the change's transaction; the caller found the customer in `scope`.
+    let sessions = store::online::list(w.tx(), scope, &filter, &page)
+        .await?
+        .items;
+    if sessions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let made =
+        store::enforcement::create(w, customer.tenant_id, customer.id, &sessions, reason).await?;
+    let ids: Vec<i64> = made.iter().map(|e| e.id).collect();
+    let created_by = w.author().user_id;
+    w.enqueue(store::job::NewJob {
+        kind: KIND,
+        payload: serde_json::json!({ "ids": ids }),
+        run_at: w.now(),
+        dedupe_key: None,
+        max_attempts: 5,
+        tenant_id: Some(TenantId(customer.tenant_id)),
+        created_by,
+    })
+    .await?
+    .ok_or(OpError::Busy)?;
+    Ok(made)
+}
+
+/// The latest enforcements of customer `id`, newest first, with their attempts.
+pub async fn list(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: i64,
+) -> Result<Vec<(Enforcement, Vec<Attempt>)>, OpError> {
+    let customer = crate::customer::get(ctx, actor, id).await?;
+    Ok(store::enforcement::for_customer(ctx.db.conn(), customer.id, RECENT).await?)
+}

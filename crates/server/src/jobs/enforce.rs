@@ -1,0 +1,51 @@
+//! `session.enforce`: climbs the enforcement ladder (`netops::enforce`) for each
+//! enforcement the job names, in turn. One the router asked to wait for makes the job
+//! retry later (the others are not asked again: they are no longer pending).
+
+use serde_json::{Value, json};
+
+use super::JobError;
+use netops::enforce::Outcome;
+use store::job::Job;
+use web::AppState;
+
+pub use store::enforcement::KIND;
+
+/// Runs one job.
+pub async fn run(
+    state: &AppState,
+    settings: &netops::Settings,
+    job: &Job,
+) -> Result<Value, JobError> {
+    let payload: Value = serde_json::from_str(&job.payload)
+        .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+    let ids: Vec<i64> = payload["ids"]
+        .as_array()
+        .ok_or_else(|| JobError::Permanent("bad payload: no ids".to_owned()))?
+        .iter()
+        .filter_map(Value::as_i64)
+        .collect();
+    let clock = state.clock.clone();
+    let now = move || clock.now();
+    let mut results = Vec::with_capacity(ids.len());
+    let mut later = false;
+    for id in ids {
+        let outcome = netops::run(&state.db, settings, &now, id)
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?;
+        let status = match outcome {
+            Outcome::Finished(status) => status.as_str(),
+            Outcome::Later => {
+                later = true;
+                "pending"
+            }
+        };
+        results.push(json!({ "id": id, "status": status }));
+    }
+    if later {
+        return Err(JobError::Retry(
+            "a router is out of resources; trying again later".to_owned(),
+        ));
+    }
+    Ok(json!({ "enforcements": results }))
+}

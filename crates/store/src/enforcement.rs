@@ -1,0 +1,232 @@
+//! The enforcement ladder's records: the sessions a change must end (`enforcement`), each
+//! rung tried and its outcome (`enforcement_attempt`), and what the ladder reads and writes
+//! as it climbs (the session's row, its router). Created in the causing change's
+//! transaction with the job that climbs it (`KIND`); the job's own writes are bookkeeping
+//! of the attempt, not changes of anyone's record, and are not audited.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
+};
+
+use crate::db::Db;
+use crate::entity::code::Stored;
+use crate::entity::enforcement::{ActiveModel, Column, Entity, Model};
+use crate::entity::{enforcement_attempt, router};
+use crate::error::StoreResult;
+use crate::online::Session;
+use crate::write::Write;
+use domain::enforcement::{EnforcementStatus, Rung};
+
+/// The job that climbs the ladder for a set of enforcements (`{"ids": [...]}`).
+pub const KIND: &str = "session.enforce";
+
+/// An enforcement as stored.
+pub type Enforcement = Model;
+
+/// An attempt as stored.
+pub type Attempt = enforcement_attempt::Model;
+
+/// Records one enforcement per session in `sessions` (the customer's, of `tenant`), for
+/// `reason`, pending.
+pub async fn create(
+    w: &mut Write,
+    tenant: i64,
+    customer: i64,
+    sessions: &[Session],
+    reason: &str,
+) -> StoreResult<Vec<Enforcement>> {
+    let now = w.now();
+    let created_by = w.author().user_id.map(|u| u.0);
+    let mut out = Vec::with_capacity(sessions.len());
+    for s in sessions {
+        let row = ActiveModel {
+            id: NotSet,
+            tenant_id: Set(tenant),
+            customer_id: Set(customer),
+            radacct_id: Set(Some(s.id)),
+            router_id: Set(s.router_id),
+            username: Set(s.username.clone()),
+            acct_session_id: Set(s.acct_session_id.clone()),
+            nas_ip: Set(s.nas_ip.clone()),
+            framed_ip: Set(s.framed_ip.clone()),
+            reason: Set(reason.to_owned()),
+            status: Set(Stored(EnforcementStatus::Pending)),
+            rung: Set(None),
+            detail: Set(String::new()),
+            created_by: Set(created_by),
+            created_at: Set(now),
+            updated_at: Set(now),
+            done_at: Set(None),
+        };
+        out.push(row.insert(w.tx()).await?);
+    }
+    Ok(out)
+}
+
+/// The customer's latest enforcements (at most `limit`), newest first, each with its
+/// attempts in order.
+pub async fn for_customer<C: ConnectionTrait>(
+    conn: &C,
+    customer: i64,
+    limit: u64,
+) -> StoreResult<Vec<(Enforcement, Vec<Attempt>)>> {
+    let rows = Entity::find()
+        .filter(Column::CustomerId.eq(customer))
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut attempts = enforcement_attempt::Entity::find()
+        .filter(enforcement_attempt::Column::EnforcementId.is_in(ids))
+        .order_by_asc(enforcement_attempt::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let (mine, rest): (Vec<Attempt>, Vec<Attempt>) =
+                attempts.drain(..).partition(|a| a.enforcement_id == r.id);
+            attempts = rest;
+            (r, mine)
+        })
+        .collect())
+}
+
+/// One enforcement with the router it goes to (`None` when the session names no router
+/// lastmile knows), for the job: read without a caller's scope.
+pub async fn target(db: &Db, id: i64) -> StoreResult<Option<(Enforcement, Option<router::Model>)>> {
+    let Some(e) = Entity::find_by_id(id).one(db.conn()).await? else {
+        return Ok(None);
+    };
+    let router = match e.router_id {
+        Some(r) => router::Entity::find_by_id(r).one(db.conn()).await?,
+        None => None,
+    };
+    Ok(Some((e, router)))
+}
+
+/// What one rung came to.
+#[derive(Debug, Clone)]
+pub struct NewAttempt<'a> {
+    /// The rung.
+    pub rung: Rung,
+    /// `ack`, `nak`, `timeout`, `stopped`, `removed`, `not_listed` or `error`.
+    pub outcome: &'a str,
+    /// The Error-Cause of a NAK.
+    pub error_cause: Option<u32>,
+    /// From sending to the answer, in milliseconds.
+    pub rtt_ms: Option<i64>,
+    /// What happened, in words.
+    pub detail: String,
+}
+
+/// Records an attempt at `at` and makes it the enforcement's last word.
+pub async fn attempt(db: &Db, id: i64, at: DateTime<Utc>, a: &NewAttempt<'_>) -> StoreResult<()> {
+    let row = enforcement_attempt::ActiveModel {
+        id: NotSet,
+        enforcement_id: Set(id),
+        rung: Set(Stored(a.rung)),
+        at: Set(at),
+        outcome: Set(a.outcome.to_owned()),
+        error_cause: Set(a.error_cause.and_then(|c| i32::try_from(c).ok())),
+        rtt_ms: Set(a.rtt_ms),
+        detail: Set(a.detail.clone()),
+    };
+    row.insert(db.conn()).await?;
+    Entity::update_many()
+        .col_expr(Column::Rung, Expr::value(Stored(a.rung)))
+        .col_expr(Column::Detail, Expr::value(a.detail.clone()))
+        .col_expr(Column::UpdatedAt, Expr::value(at))
+        .filter(Column::Id.eq(id))
+        .exec(db.conn())
+        .await?;
+    Ok(())
+}
+
+/// Ends an enforcement: `done` (the session is gone) or `failed`, with the reason.
+pub async fn finish(
+    db: &Db,
+    id: i64,
+    at: DateTime<Utc>,
+    status: EnforcementStatus,
+    detail: &str,
+) -> StoreResult<()> {
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::value(Stored(status)))
+        .col_expr(Column::Detail, Expr::value(detail.to_owned()))
+        .col_expr(Column::UpdatedAt, Expr::value(at))
+        .col_expr(Column::DoneAt, Expr::value(Some(at)))
+        .filter(Column::Id.eq(id))
+        .exec(db.conn())
+        .await?;
+    Ok(())
+}
+
+/// Whether the session row `radacct_id` has a stop time (or is gone).
+pub async fn session_stopped<C: ConnectionTrait>(conn: &C, radacct_id: i64) -> StoreResult<bool> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(
+                backend,
+                "SELECT acctstoptime IS NOT NULL FROM radacct WHERE radacctid = ?",
+            ),
+            [Value::from(radacct_id)],
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get_by_index::<bool>(0)?,
+        None => true,
+    })
+}
+
+/// Closes the session row `radacct_id` at `at` with `cause`, if it is still open (the
+/// router said it has no such session, or no longer lists it): a Stop arriving later keeps
+/// this stop time and brings its counters.
+pub async fn close_session(
+    db: &Db,
+    radacct_id: i64,
+    at: DateTime<Utc>,
+    cause: &str,
+) -> StoreResult<()> {
+    let backend = db.conn().get_database_backend();
+    let time = match backend {
+        DatabaseBackend::Sqlite => Value::from(at.timestamp()),
+        _ => Value::from(at),
+    };
+    db.conn()
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(
+                backend,
+                "UPDATE radacct SET acctstoptime = ?, acctterminatecause = ? \
+                 WHERE radacctid = ? AND acctstoptime IS NULL",
+            ),
+            [time, cause.into(), radacct_id.into()],
+        ))
+        .await?;
+    Ok(())
+}
+
+/// `sql` with its `?` numbered (`$1`, `$2`, ...) on PostgreSQL.
+fn placeholders(backend: DatabaseBackend, sql: &str) -> String {
+    if backend != DatabaseBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
