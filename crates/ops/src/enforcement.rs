@@ -30,7 +30,7 @@ pub async fn disconnect(
     author: Author,
     id: i64,
 ) -> Result<Vec<Enforcement>, OpError> {
-    let customer = crate::customer::get(ctx, actor, id).await?;
+    let customer = visible(ctx, actor, id).await?;
     access::manage_customers_of(actor, store::customer::owner(&customer))?;
     let mut w = ctx.db.write(author, ctx.now).await?;
     let scope = access::customer_scope(actor);
@@ -100,6 +100,13 @@ pub async fn list(
     actor: &Actor,
     id: i64,
 ) -> Result<Vec<(Enforcement, Vec<Attempt>)>, OpError> {
-    let customer = crate::customer::get(ctx, actor, id).await?;
+    let customer = visible(ctx, actor, id).await?;
     Ok(store::enforcement::for_customer(ctx.db.conn(), customer.id, RECENT).await?)
+}
+
+/// Customer `id`, if the caller sees it (as `customer::get`, which calls into this module).
+async fn visible(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<Customer, OpError> {
+    store::customer::find(ctx.db.conn(), &access::customer_scope(actor), id)
+        .await?
+        .ok_or(OpError::NotFound)
 }

@@ -4,7 +4,8 @@
 //! keeps the customer of each session, the open-session count and the daily usage itself
 //! (`m20261209_000016_sessions_usage`): nothing here sums or scans `radacct`.
 //!
-//! The sessions list follows the list contract, newest first (by id): its filters are the
+//! The sessions list follows the list contract, newest first (by id), its total stopping
+//! at 1 000 (`SEARCH_CAP`); its filters are the
 //! tenant (`radacct_tenant_idx`, the open ones `radacct_tenant_open_idx`), the customer
 //! (`radacct_customer_id_idx`), the router (its RADIUS address) and open or closed. A
 //! reseller sees its customers' sessions; a session of a user name no customer holds is
@@ -21,7 +22,7 @@ use sea_orm::{
 use crate::entity::radacct::{Column, Entity, Model};
 use crate::entity::{customer, customer_usage};
 use crate::error::StoreResult;
-use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::list::{ListSpec, Page, PagePlan, PageRequest, SEARCH_CAP, SortColumn, SortKind};
 use crate::scope;
 use domain::access::{CustomerScope, Scope};
 use domain::ids::TenantId;
@@ -112,7 +113,13 @@ pub async fn list<C: ConnectionTrait>(
         Some(false) => select = select.filter(Expr::cust("acctstoptime IS NOT NULL")),
         None => {}
     }
-    let page = crate::list::fetch(conn, &SESSIONS, select, page).await?;
+    // Its total stops at SEARCH_CAP ("1 000+"): a reseller's sessions are found by looking
+    // each session's customer up, and counting ten thousand of them read thirty thousand.
+    let plan = || PagePlan {
+        cap: SEARCH_CAP,
+        ..PagePlan::new(select.clone())
+    };
+    let page = crate::list::fetch_planned(conn, &SESSIONS, plan(), page, |_| plan()).await?;
     let mut details = details(conn, &page.items).await?;
     Ok(page.map(|row| {
         let detail = details.remove(&row.radacctid).unwrap_or_default();

@@ -101,3 +101,28 @@ pub fn acked(reply: &Reply, what: &str) {
         reply.raw
     );
 }
+
+/// Runs each named `async fn name(backend)` of the test file as a test on SQLite and one
+/// on PostgreSQL (`on_sqlite::name`, `on_postgres::name`), on a runtime with two workers
+/// (the NAS helpers block while `radclient` runs).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}

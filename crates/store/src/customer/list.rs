@@ -426,9 +426,11 @@ pub async fn list<C: ConnectionTrait>(
             }
             walked
         }),
-        // A search too wide to list by id is checked on every entry the count reads.
+        // A search too wide to list by id is checked on every entry the count reads, and
+        // online or not is looked up for each: the total stops sooner.
         cap: match search {
             Some(SearchTerms::Entries(_)) => SEARCH_CAP,
+            _ if filter.online.is_some() => SEARCH_CAP,
             _ => TOTAL_CAP,
         },
     };
@@ -610,7 +612,18 @@ impl Request<'_> {
             let index = driver.index().filter(|_| sqlite);
             candidates.push((Path::Driven(driver), range, index));
         }
-        for limit in rounds {
+        for (round, limit) in rounds.into_iter().enumerate() {
+            // The customers online drive only when they are few: past the first round they
+            // are dense, and looking each row's customer up in `customer_online` costs more
+            // than checking the others' entries.
+            if round > 0 {
+                candidates.retain(|(path, ..)| !matches!(path, Path::Driven(Driver::Online)));
+                match candidates.as_slice() {
+                    [] => return Ok(fallback),
+                    [(only, ..)] => return Ok(*only),
+                    _ => {}
+                }
+            }
             let mut chosen = None;
             let mut upto = limit;
             for (path, select, index) in &candidates {
