@@ -3,9 +3,9 @@
 //! cap, checked on each index entry or row the list's access path reaches.
 
 use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait as _, LikeExpr, Query, SelectStatement, UnionType,
+    Alias, ArrayType, Expr, ExprTrait as _, LikeExpr, Query, SelectStatement, UnionType,
 };
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, Value};
 
 use super::{Access, Path, Search};
 use crate::entity::customer::{Column, Entity};
@@ -60,11 +60,16 @@ pub(super) fn id_among(id: Expr, ids: &[i64], backend: DatabaseBackend) -> Expr 
     match backend {
         DatabaseBackend::Sqlite => id.is_in(ids.iter().copied()),
         _ => {
-            let array = format!(
-                "{{{}}}",
-                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            // Bound as an array of bigint, not as its text with a cast: a text cast to
+            // `bigint[]` is not a constant to PostgreSQL (the array input function is
+            // only stable), so a filter checking it on each index entry parsed all the
+            // ids again per entry (7 s for 5 000 ids over 33 000 entries) instead of
+            // looking them up in a hashed set built once.
+            let array = Value::Array(
+                ArrayType::BigInt,
+                Some(Box::new(ids.iter().map(|i| Value::from(*i)).collect())),
             );
-            Expr::cust_with_exprs("$1 = ANY($2::bigint[])", [id, Expr::val(array)])
+            Expr::cust_with_exprs("$1 = ANY($2)", [id, Expr::val(array)])
         }
     }
 }
