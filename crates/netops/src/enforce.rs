@@ -128,7 +128,7 @@ struct Ladder<'a> {
 impl Ladder<'_> {
     async fn stopped(&self) -> Result<bool, EnforceError> {
         Ok(match self.e.radacct_id {
-            Some(row) => store::enforcement::session_stopped(self.db.conn(), row).await?,
+            Some(row) => store::accounting::session_stopped(self.db.conn(), row).await?,
             None => false,
         })
     }
@@ -152,7 +152,7 @@ impl Ladder<'_> {
 
     async fn close(&self, cause: &str) -> Result<(), EnforceError> {
         if let Some(row) = self.e.radacct_id {
-            store::enforcement::close_session(self.db, row, (self.now)(), cause).await?;
+            store::accounting::close_session(self.db, row, (self.now)(), cause).await?;
         }
         Ok(())
     }

@@ -2,9 +2,9 @@
 //! and past) and a customer's usage per day and for its current period. Whoever may see a
 //! customer may see its sessions and usage (`domain::access::customer_scope`).
 
-use chrono::{DateTime, Datelike as _, NaiveDate, TimeDelta, Utc};
+use chrono::{NaiveDate, TimeDelta};
 use domain::access::{Actor, customer_scope, tenant_scope};
-use domain::customer::BillingType;
+use domain::customer::{UsagePeriod, usage_period};
 use domain::ids::TenantId;
 use std::collections::HashSet;
 
@@ -106,26 +106,18 @@ pub async fn usage(ctx: &Ctx<'_>, actor: &Actor, customer_id: i64) -> Result<Usa
     .await?
     .ok_or(OpError::NotFound)?;
     let zone = crate::customer::zone(&tenant);
-    let local = |at: DateTime<Utc>| at.with_timezone(&zone).date_naive();
-    let today = local(ctx.now);
+    let today = ctx.now.with_timezone(&zone).date_naive();
     let first_day = today - TimeDelta::days(USAGE_DAYS - 1);
     let validity = store::package::find_any(ctx.db.conn(), customer.package_id)
         .await?
         .map_or(0, |p| p.validity_minutes);
-    let (kind, first, last) = match customer.expires_at {
-        Some(expiry) if customer.billing_type.get() == BillingType::Prepaid && validity > 0 => (
-            "service",
-            local(expiry - TimeDelta::minutes(validity)),
-            local(expiry),
-        ),
-        _ => {
-            let first = today.with_day(1).unwrap_or(today);
-            let next = first
-                .checked_add_months(chrono::Months::new(1))
-                .unwrap_or(today);
-            ("month", first, next.pred_opt().unwrap_or(today))
-        }
-    };
+    let UsagePeriod { kind, first, last } = usage_period(
+        customer.billing_type.get(),
+        customer.expires_at,
+        validity,
+        today,
+        zone,
+    );
     let span_first = first_day.min(first);
     let span_last = today.max(last);
     let used = store::online::usage(ctx.db.conn(), customer.id, span_first, span_last).await?;

@@ -10,7 +10,7 @@
 //! the sort-order walk nor the dense search is exercised there. Both engines are checked
 //! alike.
 //!
-//! One file on purpose (about 980 lines): the in-memory model of the list's semantics
+//! One file on purpose (about 990 lines): the in-memory model of the list's semantics
 //! (filters, derived statuses, search terms, orders), the shapes and the page-by-page
 //! comparison are one oracle; split, each part would be read only through the others.
 //!

@@ -12,7 +12,8 @@
 //! it likewise. A Stop never reopens, and a late Interim never moves the counters back or
 //! undoes a stop. Accounting-On and -Off close the router's sessions that started before
 //! the event (never one started after the reboot). A session with no update since a given
-//! time is closed as stale (`close_stale`): stopped at its last update, never deleted.
+//! time is closed as stale (`close_stale`): stopped at its last update, never deleted. A
+//! session the enforcement ladder found gone is closed at that time (`close_session`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait, Value};
@@ -369,4 +370,52 @@ pub async fn close_stale(db: &Db, quiet_since: DateTime<Utc>) -> StoreResult<Vec
             })
         })
         .collect()
+}
+
+/// Whether the session row `radacct_id` has a stop time (or is gone).
+pub async fn session_stopped<C: ConnectionTrait>(conn: &C, radacct_id: i64) -> StoreResult<bool> {
+    let backend = conn.get_database_backend();
+    let sql = format!(
+        "SELECT acctstoptime IS NOT NULL FROM radacct WHERE radacctid = {}",
+        placeholder(backend, 1)
+    );
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [Value::from(radacct_id)],
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get_by_index::<bool>(0)?,
+        None => true,
+    })
+}
+
+/// Closes the session row `radacct_id` at `at` with `cause`, if it is still open (the
+/// router said it has no such session, or no longer lists it): a Stop arriving later keeps
+/// this stop time and brings its counters.
+pub async fn close_session(
+    db: &Db,
+    radacct_id: i64,
+    at: DateTime<Utc>,
+    cause: &str,
+) -> StoreResult<()> {
+    let _turn = db.write_turn().await?;
+    let backend = db.conn().get_database_backend();
+    let sql = format!(
+        "UPDATE radacct SET acctstoptime = {}, acctterminatecause = {} \
+         WHERE radacctid = {} AND acctstoptime IS NULL",
+        placeholder(backend, 1),
+        placeholder(backend, 2),
+        placeholder(backend, 3),
+    );
+    db.conn()
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [time(backend, at), cause.into(), radacct_id.into()],
+        ))
+        .await?;
+    Ok(())
 }

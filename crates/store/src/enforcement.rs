@@ -1,6 +1,6 @@
 //! The enforcement ladder's records: the sessions a change must end (`enforcement`), each
 //! rung tried and its outcome (`enforcement_attempt`), and what the ladder reads and writes
-//! as it climbs (the session's row, its router). Created in the causing change's
+//! as it climbs (its router; the session's row is read and closed by `accounting`). Created in the causing change's
 //! transaction with the job that climbs it (`KIND`); the job's own writes are bookkeeping
 //! of the attempt, not changes of anyone's record, and are not audited.
 
@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, Value,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::db::Db;
@@ -164,69 +164,4 @@ pub async fn finish(
         .exec(db.conn())
         .await?;
     Ok(())
-}
-
-/// Whether the session row `radacct_id` has a stop time (or is gone).
-pub async fn session_stopped<C: ConnectionTrait>(conn: &C, radacct_id: i64) -> StoreResult<bool> {
-    let backend = conn.get_database_backend();
-    let row = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            placeholders(
-                backend,
-                "SELECT acctstoptime IS NOT NULL FROM radacct WHERE radacctid = ?",
-            ),
-            [Value::from(radacct_id)],
-        ))
-        .await?;
-    Ok(match row {
-        Some(row) => row.try_get_by_index::<bool>(0)?,
-        None => true,
-    })
-}
-
-/// Closes the session row `radacct_id` at `at` with `cause`, if it is still open (the
-/// router said it has no such session, or no longer lists it): a Stop arriving later keeps
-/// this stop time and brings its counters.
-pub async fn close_session(
-    db: &Db,
-    radacct_id: i64,
-    at: DateTime<Utc>,
-    cause: &str,
-) -> StoreResult<()> {
-    let backend = db.conn().get_database_backend();
-    let time = match backend {
-        DatabaseBackend::Sqlite => Value::from(at.timestamp()),
-        _ => Value::from(at),
-    };
-    db.conn()
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            placeholders(
-                backend,
-                "UPDATE radacct SET acctstoptime = ?, acctterminatecause = ? \
-                 WHERE radacctid = ? AND acctstoptime IS NULL",
-            ),
-            [time, cause.into(), radacct_id.into()],
-        ))
-        .await?;
-    Ok(())
-}
-
-/// `sql` with its `?` numbered (`$1`, `$2`, ...) on PostgreSQL.
-fn placeholders(backend: DatabaseBackend, sql: &str) -> String {
-    if backend != DatabaseBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -4,6 +4,7 @@
 
 mod input;
 mod state;
+mod usage;
 
 pub use input::{
     ADDRESS_MAX, COMMENT_MAX, ChangesInput, CustomerChanges, CustomerInput, NAME_MAX, NewCustomer,
@@ -11,6 +12,7 @@ pub use input::{
     parse_simultaneous_use, read_billing, read_connection, read_status,
 };
 pub use state::{CustomerState, StatusAction};
+pub use usage::{UsagePeriod, usage_period};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -43,6 +43,7 @@
 //!   the engine must walk the sort column's index, and a walk through rows the filters
 //!   mostly refuse (a filter correlated with the order) gives up for the path above.
 
+mod online;
 mod search;
 
 use chrono::{DateTime, Utc};
@@ -444,19 +445,6 @@ pub async fn list<C: ConnectionTrait>(
     .await
 }
 
-/// Online (`true`) or offline, looked up in `customer_online` for each customer the path
-/// reads: written as a scalar subquery, which neither engine turns into a join (a join
-/// could read every customer online to answer a page).
-fn online_probe(online: bool) -> Expr {
-    let probe = "(SELECT 1 FROM \"customer_online\" \
-                 WHERE \"customer_online\".\"customer_id\" = \"customer\".\"id\")";
-    Expr::cust(if online {
-        format!("{probe} IS NOT NULL")
-    } else {
-        format!("{probe} IS NULL")
-    })
-}
-
 /// The tenant is one of the tenants' ids.
 fn every_tenant() -> Expr {
     Column::TenantId.in_subquery(
@@ -522,7 +510,7 @@ impl Request<'_> {
             drivers.push((Driver::Owner, Entity::find().filter(either)));
         }
         if filter.online == Some(true) {
-            let online = Entity::find().filter(self.online_range());
+            let online = Entity::find().filter(online::range(self.one_tenant()));
             drivers.push((Driver::Online, online));
         }
         if let Scope::Subtree { root, reseller, .. } = self.scope.get() {
@@ -660,33 +648,22 @@ impl Request<'_> {
         }
     }
 
-    /// The customers online, by tenant (the caller's, the filter's, or any): the range of
-    /// `customer_online_tenant_idx` the online driver reads.
-    fn online_range(&self) -> Condition {
-        use crate::entity::customer_online::{Column as Online, Entity as OnlineEntity};
-        let tenant = match (self.scope.get(), self.filter.tenant_id) {
+    /// The one tenant the list is read in (the caller's, or the one filtered on), if one.
+    fn one_tenant(&self) -> Option<TenantId> {
+        match (self.scope.get(), self.filter.tenant_id) {
             (Scope::Subtree { tenant, .. } | Scope::Tenant(tenant), _)
             | (Scope::All, Some(tenant)) => Some(tenant),
             _ => None,
-        };
-        let mut ids = Query::select()
-            .column(Online::CustomerId)
-            .from(OnlineEntity)
-            .to_owned();
-        if let Some(tenant) = tenant {
-            ids.and_where(Expr::col(Online::TenantId).eq(tenant.0));
         }
-        Condition::all().add(Column::Id.in_subquery(ids))
     }
 
     /// The tenants the status index is read for: the caller's, the filter's, or every
     /// tenant's (spelled as their ids, so that the index is a few ranges per tenant).
     fn tenant_ranges(&self) -> Condition {
-        let tenant = match (self.scope.get(), self.filter.tenant_id) {
-            (Scope::Subtree { tenant, .. } | Scope::Tenant(tenant), _)
-            | (Scope::All, Some(tenant)) => Column::TenantId.eq(tenant.0),
-            (Scope::All, None) => every_tenant(),
-            (Scope::OwnedTenants(_) | Scope::Only(_), _) => return scope::customers(self.scope),
+        let tenant = match (self.one_tenant(), self.scope.get()) {
+            (Some(tenant), _) => Column::TenantId.eq(tenant.0),
+            (None, Scope::All) => every_tenant(),
+            (None, _) => return scope::customers(self.scope),
         };
         Condition::all().add(tenant)
     }
@@ -754,8 +731,8 @@ impl Request<'_> {
         }
         if let Some(online) = filter.online {
             select = match a.path {
-                Path::Driven(Driver::Online) => select.filter(self.online_range()),
-                _ => select.filter(online_probe(online)),
+                Path::Driven(Driver::Online) => select.filter(online::range(self.one_tenant())),
+                _ => select.filter(online::probe(online)),
             };
         }
         match self.search {

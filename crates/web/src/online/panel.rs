@@ -183,15 +183,16 @@ impl EnforcementRow {
 const CUSTOMER_SESSIONS: u64 = 10;
 
 impl CustomerOnline {
-    /// The sessions and usage of customer `id` (whom `actor` sees), times in `zone`.
+    /// The sessions and usage of customer `id` (whom `actor` sees), times in `zone`,
+    /// routers named from `routers` (the page's own choices).
     pub async fn load(
         state: &AppState,
         actor: &Actor,
         id: i64,
         zone: chrono_tz::Tz,
+        routers: &[Choice],
     ) -> Result<Self, OpError> {
         let t_now = state.clock.now();
-        let routers = lookup::router_choices(state, actor).await?;
         let page = PageRequest::first(&SESSIONS, CUSTOMER_SESSIONS).map_err(OpError::Invalid)?;
         let rows = |open: bool| {
             let query = SessionQuery {
@@ -200,14 +201,13 @@ impl CustomerOnline {
                 ..Default::default()
             };
             let page = page.clone();
-            let routers = routers.clone();
             async move {
                 let found = ops::online::sessions(&state.ctx(), actor, &query, &page).await?;
                 Ok::<_, OpError>(
                     found
                         .items
                         .iter()
-                        .map(|s| SessionRow::new(s, t_now, zone, &routers))
+                        .map(|s| SessionRow::new(s, t_now, zone, routers))
                         .collect::<Vec<_>>(),
                 )
             }

@@ -92,7 +92,12 @@ pub(super) async fn customer_page(
         Some(id) => lookup::user_name(&owners, Some(id)),
         None => t.t("customers.tenant_owned").to_owned(),
     };
-    let presence = if ops::online::is_online(&state.ctx(), &c).await? {
+    let network = Network::load(state, actor).await?;
+    let online =
+        crate::online::panel::CustomerOnline::load(state, actor, id, zone, &network.routers)
+            .await?;
+    // Online when a session is live, as the list of them below says.
+    let presence = if !online.live.is_empty() {
         t.t("online.online")
     } else {
         t.t("online.offline")
@@ -160,11 +165,11 @@ pub(super) async fn customer_page(
         facts,
         f,
         packages: package_choices(t, &visible, &owners),
-        network: Network::load(state, actor).await?,
+        network,
         billing: billing_choices(t),
         new_password: None,
         can_manage: access::manage_customers_of(actor, store::customer::owner(&c)).is_ok(),
-        online: crate::online::panel::CustomerOnline::load(state, actor, id, zone).await?,
+        online,
     })
 }
 
