@@ -175,7 +175,10 @@ impl Authorize {
             tenant_archived: account.terms.tenant_archived,
         };
         let service = account.terms.service();
-        match decide(&subscriber, &service, &account.terms.policy, 0, now) {
+        let used = account
+            .used_bytes
+            .saturating_add(self.state.sessions().grown(account.customer_id));
+        match decide(&subscriber, &service, &account.terms.policy, used, now) {
             Decision::Reject(reason) => {
                 debug!(customer = account.customer_id, ?reason, "Access-Reject");
                 reject(Vec::new())

@@ -8,6 +8,13 @@
 //! the server asks routers for is closed as stale (`accounting::sweep_stale`), in `radacct`
 //! and here.
 //!
+//! It also counts the bytes each customer's sessions have moved since its account was read
+//! (`grown`): the account holds the period's usage as the database had it then, and the
+//! growth of each session's counters in the accounting that followed adds to it, so a
+//! capped customer's remaining volume and FUP step are known at login without a query. An
+//! account reread in the same period keeps its count and its growth; one read in a new
+//! period takes the database's sum for it and its growth starts again from zero.
+//!
 //! Sessions recorded by another node or by FreeRADIUS are not seen here until a restart.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -30,6 +37,8 @@ pub struct Sessions {
 struct Inner {
     /// Per customer: its open sessions.
     open: HashMap<i64, Vec<Open>>,
+    /// Per customer: bytes its sessions moved since its account was read.
+    grown: HashMap<i64, i64>,
     /// Sessions stopped lately, and in the order they stopped (for forgetting them).
     stopped: HashSet<String>,
     stopped_order: VecDeque<(Instant, String)>,
@@ -40,6 +49,8 @@ struct Open {
     unique_id: String,
     nas_ip: String,
     started: i64,
+    /// The session's bytes (up and down) in its latest record.
+    octets: i64,
 }
 
 impl Sessions {
@@ -51,6 +62,7 @@ impl Sessions {
                 unique_id: s.unique_id,
                 nas_ip: s.nas_ip,
                 started: s.started,
+                octets: s.octets,
             });
         }
         Sessions {
@@ -63,6 +75,19 @@ impl Sessions {
         self.read().open.get(&customer).map_or(0, Vec::len)
     }
 
+    /// The bytes `customer`'s sessions moved since its account was read.
+    pub fn grown(&self, customer: i64) -> i64 {
+        self.read().grown.get(&customer).copied().unwrap_or(0)
+    }
+
+    /// Starts the growth of `customers` again from zero (their accounts were just read).
+    pub fn reset_growth(&self, customers: &[i64]) {
+        let mut inner = self.write();
+        for customer in customers {
+            inner.grown.remove(customer);
+        }
+    }
+
     /// How many sessions are open in all.
     pub fn total(&self) -> usize {
         self.read().open.values().map(Vec::len).sum()
@@ -70,10 +95,8 @@ impl Sessions {
 
     /// Applies a record once it is durable.
     pub fn apply(&self, record: &AcctRecord, now: Instant) {
-        let mut inner = self
-            .inner
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut inner = self.write();
+        let octets = record.input_octets.saturating_add(record.output_octets);
         match record.kind {
             AcctKind::Start | AcctKind::Interim => {
                 let Some(customer) = record.customer_id else {
@@ -83,7 +106,17 @@ impl Sessions {
                     return;
                 }
                 let sessions = inner.open.entry(customer).or_default();
-                if !sessions.iter().any(|s| s.unique_id == record.unique_id) {
+                let mut growth = 0;
+                if let Some(open) = sessions
+                    .iter_mut()
+                    .find(|s| s.unique_id == record.unique_id)
+                {
+                    growth = (octets - open.octets).max(0);
+                    open.octets = open.octets.max(octets);
+                } else {
+                    // A session first seen now (at its Start, or at an update whose Start
+                    // was lost): what it moved before is not counted here; the database's
+                    // usage, which the watcher reads, has it.
                     let started = record.at.timestamp()
                         - record
                             .session_time
@@ -93,10 +126,25 @@ impl Sessions {
                         unique_id: record.unique_id.clone(),
                         nas_ip: record.nas_ip.clone(),
                         started,
+                        octets,
                     });
                 }
+                inner.grow(customer, growth);
             }
-            AcctKind::Stop => inner.close(record.customer_id, &record.unique_id, now),
+            AcctKind::Stop => {
+                if let Some(customer) = record.customer_id {
+                    let before = inner.open.get(&customer).and_then(|sessions| {
+                        sessions
+                            .iter()
+                            .find(|s| s.unique_id == record.unique_id)
+                            .map(|s| s.octets)
+                    });
+                    if let Some(before) = before {
+                        inner.grow(customer, (octets - before).max(0));
+                    }
+                }
+                inner.close(record.customer_id, &record.unique_id, now);
+            }
             AcctKind::On | AcctKind::Off => {
                 let at = record.at.timestamp();
                 inner.open.retain(|_, sessions| {
@@ -109,10 +157,7 @@ impl Sessions {
 
     /// Forgets sessions closed elsewhere than by a Stop (the stale sweep).
     pub fn closed(&self, closed: &[Closed], now: Instant) {
-        let mut inner = self
-            .inner
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut inner = self.write();
         for c in closed {
             inner.close(c.customer_id, &c.unique_id, now);
         }
@@ -123,9 +168,22 @@ impl Sessions {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl Inner {
+    fn grow(&mut self, customer: i64, bytes: i64) {
+        if bytes > 0 {
+            let grown = self.grown.entry(customer).or_default();
+            *grown = grown.saturating_add(bytes);
+        }
+    }
+
     fn close(&mut self, customer: Option<i64>, unique_id: &str, now: Instant) {
         if let Some(customer) = customer
             && let Some(sessions) = self.open.get_mut(&customer)
@@ -203,6 +261,32 @@ mod tests {
         sessions.apply(&record(AcctKind::On, "", "10.0.0.2", 160), now);
         assert_eq!(sessions.open_count(7), 0);
         assert_eq!(sessions.total(), 0);
+    }
+
+    #[test]
+    fn the_growth_of_each_session_counts_once_until_the_account_is_read_again() {
+        let now = Instant::now();
+        let sessions = Sessions::default();
+        let with = |kind, unique: &str, bytes: i64| AcctRecord {
+            input_octets: bytes / 2,
+            output_octets: bytes - bytes / 2,
+            ..record(kind, unique, "10.0.0.1", 100)
+        };
+        sessions.apply(&with(AcctKind::Start, "a", 0), now);
+        sessions.apply(&with(AcctKind::Interim, "a", 1_000), now);
+        sessions.apply(&with(AcctKind::Interim, "a", 1_000), now);
+        // First seen at an update: its bytes so far are not growth.
+        sessions.apply(&with(AcctKind::Interim, "b", 5_000), now);
+        sessions.apply(&with(AcctKind::Interim, "b", 5_500), now);
+        assert_eq!(sessions.grown(7), 1_500, "a repeated update adds nothing");
+        sessions.apply(&with(AcctKind::Stop, "a", 3_000), now);
+        assert_eq!(sessions.grown(7), 3_500);
+        sessions.apply(&with(AcctKind::Stop, "a", 3_000), now);
+        assert_eq!(sessions.grown(7), 3_500, "a repeated Stop adds nothing");
+        sessions.reset_growth(&[7]);
+        assert_eq!(sessions.grown(7), 0);
+        sessions.apply(&with(AcctKind::Interim, "b", 6_000), now);
+        assert_eq!(sessions.grown(7), 500);
     }
 
     #[test]

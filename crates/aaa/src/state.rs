@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use radius::server::{ClientStore, NasClient};
 use store::aaa::{Account, AccountReader, Change};
 
+use crate::clock::Now;
 use crate::sessions::Sessions;
 use store::{Db, StoreResult};
 
@@ -48,6 +49,8 @@ const CHANGES_PAGE: u64 = 2_000;
 
 /// The built-in server's accounts and clients (see the module documentation).
 pub struct AaaState {
+    /// The application's clock (an account's usage is its current period's).
+    now: Now,
     accounts: RwLock<Accounts>,
     sessions: Sessions,
     clients: RwLock<HashMap<IpAddr, Arc<ClientEntry>>>,
@@ -85,6 +88,12 @@ struct Accounts {
 }
 
 impl Accounts {
+    fn get(&self, customer: i64) -> Option<&Arc<Account>> {
+        self.names
+            .get(&customer)
+            .and_then(|name| self.by_name.get(name))
+    }
+
     fn put(&mut self, account: Account) {
         self.remove(account.customer_id);
         self.names
@@ -131,8 +140,8 @@ impl Follow {
 }
 
 impl AaaState {
-    /// Loads every live customer and router.
-    pub async fn load(db: &Db) -> StoreResult<AaaState> {
+    /// Loads every live customer and router; `now` reads the application's clock.
+    pub async fn load(db: &Db, now: Now) -> StoreResult<AaaState> {
         let commits = db.aaa_commits();
         let high = store::aaa::last_change(db.conn()).await?;
         // Positions near the newest that are missing may belong to writes in flight.
@@ -147,7 +156,7 @@ impl AaaState {
         follow.saw(recent, Instant::now());
 
         let mut accounts = Accounts::default();
-        let mut reader = AccountReader::default();
+        let mut reader = AccountReader::at(now());
         let mut after = 0;
         loop {
             let page = reader
@@ -161,6 +170,7 @@ impl AaaState {
         }
         let sessions = Sessions::load(store::aaa::open_sessions(db.conn()).await?);
         let state = AaaState {
+            now,
             accounts: RwLock::new(accounts),
             sessions,
             clients: RwLock::new(HashMap::new()),
@@ -273,18 +283,32 @@ impl AaaState {
         }
         customers.sort_unstable();
         customers.dedup();
-        let fresh = AccountReader::default()
+        let fresh = AccountReader::at((self.now)())
             .by_ids(db.conn(), db.keyring(), &customers)
             .await?;
+        let mut new_periods = Vec::new();
         {
             let mut accounts = write(&self.accounts);
-            for customer in &customers {
-                accounts.remove(*customer);
+            let fresh_ids: std::collections::HashSet<i64> =
+                fresh.iter().map(|a| a.customer_id).collect();
+            for gone in customers.iter().filter(|c| !fresh_ids.contains(c)) {
+                accounts.remove(*gone);
             }
-            for account in fresh {
+            for mut account in fresh {
+                // The usage of a period already counted stays as counted: the database's
+                // sum read now may or may not hold the records whose growth the sessions
+                // have counted since.
+                match accounts.get(account.customer_id) {
+                    Some(old) if old.period == account.period => {
+                        account.used_bytes = old.used_bytes;
+                    }
+                    _ => new_periods.push(account.customer_id),
+                }
                 accounts.put(account);
             }
         }
+        // A new period (or a new account) starts from the database's sum.
+        self.sessions.reset_growth(&new_periods);
         if clients {
             self.reload_clients(db).await?;
         }

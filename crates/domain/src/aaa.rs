@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::customer::{BillingType, CustomerStatus, is_expired};
 use crate::field::FieldError;
+use crate::fup::{self, Fup};
 use crate::network::MacAddr;
 use crate::network::router::parse_object_name;
 use crate::package::RateLimit;
@@ -92,6 +93,8 @@ pub struct Service<'a> {
     pub rate: RateLimit,
     /// Its volume per period, bytes.
     pub volume_bytes: Option<i64>,
+    /// Its FUP steps.
+    pub fup: &'a Fup,
     /// The router pool its subscribers take addresses from, if any.
     pub pool: Option<&'a str>,
 }
@@ -166,9 +169,11 @@ fn reply_items(
     sub: &Subscriber<'_>,
     service: &Service<'_>,
     policy: &SuspensionPolicy,
-    remaining: Option<i64>,
+    used_bytes: i64,
 ) -> Vec<Item> {
-    let mut reply = vec![set("Mikrotik-Rate-Limit", service.rate.mikrotik())];
+    let remaining = remaining_volume(service, used_bytes);
+    let rate = fup::rate_at(service.rate, service.fup, used_bytes);
+    let mut reply = vec![set("Mikrotik-Rate-Limit", rate.mikrotik())];
     if let Some(left) = remaining {
         // 64-bit totals: the low 32 bits and the gigawords (2^32 units) above them.
         let left = left.max(0) as u64;
@@ -252,7 +257,7 @@ pub fn project(
     }
     Projection {
         check,
-        reply: reply_items(sub, service, policy, remaining),
+        reply: reply_items(sub, service, policy, used_bytes),
     }
 }
 
@@ -279,7 +284,7 @@ pub fn decide(
         _ => None,
     };
     Decision::Accept {
-        reply: reply_items(sub, service, policy, remaining),
+        reply: reply_items(sub, service, policy, used_bytes),
         session_timeout,
     }
 }

@@ -20,10 +20,13 @@ fn subscriber() -> Subscriber<'static> {
     }
 }
 
+static NO_FUP: Fup = Fup::none();
+
 fn service() -> Service<'static> {
     Service {
         rate: RateLimit::parse(20_000, 5_000, BurstInput::default()).unwrap(),
         volume_bytes: None,
+        fup: &NO_FUP,
         pool: Some("home"),
     }
 }
@@ -82,6 +85,43 @@ fn a_static_address_and_a_mac_binding_are_projected() {
         .find(|i| i.attribute == "Calling-Station-Id")
         .unwrap();
     assert_eq!((mac.op, mac.value.as_str()), ("==", "AA:BB:CC:00:11:22"));
+}
+
+#[test]
+fn a_fup_step_passed_slows_the_reply_and_the_cap_refuses() {
+    const GB: i64 = 1_000_000_000;
+    let steps = Fup::parse(
+        &[crate::fup::FupStepInput {
+            after_bytes: 50 * GB,
+            download_kbps: 2_000,
+            upload_kbps: 1_000,
+        }],
+        &service().rate,
+        Some(100 * GB),
+    )
+    .unwrap();
+    let capped = Service {
+        volume_bytes: Some(100 * GB),
+        fup: &steps,
+        ..service()
+    };
+    let rate = |used| {
+        let p = project(&subscriber(), &capped, &SuspensionPolicy::Reject, used);
+        attr(&p.reply, "Mikrotik-Rate-Limit").map(str::to_owned)
+    };
+    assert_eq!(rate(50 * GB - 1).as_deref(), Some("5M/20M"));
+    assert_eq!(rate(50 * GB).as_deref(), Some("1M/2M"));
+    assert_eq!(rate(100 * GB), None, "refused: no reply items");
+    assert_eq!(
+        decide(
+            &subscriber(),
+            &capped,
+            &SuspensionPolicy::Reject,
+            100 * GB,
+            now()
+        ),
+        Decision::Reject(RejectReason::QuotaExhausted)
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod code;
 pub mod customer;
 pub mod enforcement;
 pub mod field;
+pub mod fup;
 pub mod ids;
 pub mod locale;
 pub mod money;

@@ -163,6 +163,12 @@ pub fn parse_time(
         .ok_or_else(bad)
 }
 
+/// The zone of a stored zone name, for date arithmetic; UTC for a name the zone database no
+/// longer knows.
+pub fn zone_of(name: &str) -> chrono_tz::Tz {
+    chrono_tz::Tz::from_str(name).unwrap_or(chrono_tz::UTC)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,11 @@
-//! The enforcement ladder (aaa-design.md §6): ends a live session and records every rung.
+//! The enforcement ladder (aaa-design.md §6): gives a live session a new rate or ends it,
+//! and records every rung.
 //!
+//! 0. For a new rate (an enforcement with `rate_limit`): a CoA-Request with the session's
+//!    identity and Mikrotik-Rate-Limit. An ACK is the change applied (done); "no such
+//!    session" closes the row; "resources unavailable" retries later; any other refusal and
+//!    silence go on to the disconnect, after which the subscriber logs in under the new
+//!    terms (`domain::enforcement::after_coa`).
 //! 1. Disconnect-Request to the router's address on the CoA port, with User-Name,
 //!    Acct-Session-Id, Framed-IP-Address and NAS-IP-Address, signed with the router's
 //!    secret; the same packet retransmitted on silence. What follows is
@@ -17,7 +23,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use domain::enforcement::{DisconnectReply, EnforcementStatus, Next, Rung, after_disconnect};
+use domain::enforcement::{
+    EnforcementStatus, Next, RouterReply, Rung, after_coa, after_disconnect,
+};
 use radius::client::{Client, ClientConfig, ClientError};
 use radius::{Code, Packet, attrs};
 use routeros::menu;
@@ -100,7 +108,22 @@ pub async fn run(
             .failed("the session's router is not one lastmile knows")
             .await;
     };
-    match ladder.disconnect(&router).await? {
+    if let Some(rate) = &e.rate_limit {
+        match ladder.ask(&router, Rung::Coa).await? {
+            Next::Applied => {
+                return ladder
+                    .done(&format!("the router took the rate {rate}"))
+                    .await;
+            }
+            Next::Gone => {
+                ladder.close("Admin-Reset").await?;
+                return ladder.done("the router has no such session").await;
+            }
+            Next::Later => return Ok(Outcome::Later),
+            Next::Verify | Next::Escalate => {}
+        }
+    }
+    match ladder.ask(&router, Rung::Disconnect).await? {
         Next::Gone => {
             ladder.close("Admin-Reset").await?;
             return ladder.done("the router has no such session").await;
@@ -113,7 +136,7 @@ pub async fn run(
                     .await;
             }
         }
-        Next::Escalate => {}
+        Next::Applied | Next::Escalate => {}
     }
     ladder.remove(&router).await
 }
@@ -157,9 +180,8 @@ impl Ladder<'_> {
         Ok(())
     }
 
-    /// Rung 1: the Disconnect-Request, recorded; what comes next.
-    async fn disconnect(&self, router: &Router) -> Result<Next, EnforceError> {
-        let rung = Rung::Disconnect;
+    /// A RADIUS rung (the CoA or the Disconnect-Request), recorded; what comes next.
+    async fn ask(&self, router: &Router, rung: Rung) -> Result<Next, EnforceError> {
         let address: Result<IpAddr, _> = router.nas_address.parse();
         let secret = self
             .db
@@ -186,7 +208,11 @@ impl Ladder<'_> {
             secret.as_bytes().to_vec(),
             config,
         );
-        let mut request = Packet::new(Code::DisconnectRequest, 0);
+        let (code, ack) = match rung {
+            Rung::Coa => (Code::CoaRequest, Code::CoaAck),
+            _ => (Code::DisconnectRequest, Code::DisconnectAck),
+        };
+        let mut request = Packet::new(code, 0);
         request.add(attrs::USER_NAME, &self.e.username);
         request.add(attrs::ACCT_SESSION_ID, &self.e.acct_session_id);
         if let Some(ip) = self.e.framed_ip.as_deref().and_then(|ip| ip.parse().ok()) {
@@ -195,18 +221,21 @@ impl Ladder<'_> {
         if let Ok(nas) = self.e.nas_ip.parse::<Ipv4Addr>() {
             request.add(attrs::NAS_IP_ADDRESS, &nas);
         }
+        if let (Rung::Coa, Some(rate)) = (rung, &self.e.rate_limit) {
+            request.add(attrs::MIKROTIK_RATE_LIMIT, rate);
+        }
         let sent = Instant::now();
         let answer = client.send(&request).await;
         let rtt = i64::try_from(sent.elapsed().as_millis()).ok();
         let (reply, attempt) = match answer {
-            Ok(response) if response.packet.code == Code::DisconnectAck => (
-                DisconnectReply::Ack,
+            Ok(response) if response.packet.code == ack => (
+                RouterReply::Ack,
                 NewAttempt {
                     rung,
                     outcome: "ack",
                     error_cause: None,
                     rtt_ms: rtt,
-                    detail: "Disconnect-ACK".to_owned(),
+                    detail: ack.name().to_owned(),
                 },
             ),
             Ok(response) => {
@@ -216,18 +245,18 @@ impl Ladder<'_> {
                     .first()
                     .map_or_else(|| "no Error-Cause".to_owned(), ToString::to_string);
                 (
-                    DisconnectReply::Nak(cause),
+                    RouterReply::Nak(cause),
                     NewAttempt {
                         rung,
                         outcome: "nak",
                         error_cause: cause,
                         rtt_ms: rtt,
-                        detail: format!("{:?}: {named}", response.packet.code),
+                        detail: format!("{}: {named}", response.packet.code.name()),
                     },
                 )
             }
             Err(error @ ClientError::Timeout { .. }) => (
-                DisconnectReply::Timeout,
+                RouterReply::Timeout,
                 NewAttempt {
                     rung,
                     outcome: "timeout",
@@ -237,7 +266,7 @@ impl Ladder<'_> {
                 },
             ),
             Err(error) => (
-                DisconnectReply::Timeout,
+                RouterReply::Timeout,
                 NewAttempt {
                     rung,
                     outcome: "error",
@@ -248,7 +277,10 @@ impl Ladder<'_> {
             ),
         };
         self.record(attempt).await?;
-        Ok(after_disconnect(reply))
+        Ok(match rung {
+            Rung::Coa => after_coa(reply),
+            _ => after_disconnect(reply),
+        })
     }
 
     /// After an ACK: whether the session's Stop arrives in time.

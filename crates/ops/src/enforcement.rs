@@ -1,9 +1,11 @@
-//! Ending a customer's live sessions through the enforcement ladder (`domain::enforcement`):
-//! the change records one enforcement per open session and queues the job that climbs the
-//! ladder, in its own transaction with its audit entry; the job (in `netops`) talks to the
-//! router after commit. A disconnect asked for does only that; suspending, disabling and
-//! deleting a customer do it too (`customer::update`, `customer::archive`). Whoever may
-//! change the customer may disconnect it; whoever sees it sees the outcomes.
+//! Reaching a customer's live sessions through the enforcement ladder
+//! (`domain::enforcement`): the change records one enforcement per open session and queues
+//! the job that climbs the ladder, in its own transaction with its audit entry; the job (in
+//! `netops`) talks to the router after commit. A disconnect asked for ends the sessions;
+//! suspending, disabling and deleting a customer do it too (`customer::update`,
+//! `customer::archive`), and so does a used-up volume cap (`fair_usage`); a FUP step gives
+//! them a new rate by CoA (`change_rate`). Whoever may change the customer may disconnect
+//! it; whoever sees it sees the outcomes.
 
 use domain::access::{self, Actor, CustomerScope};
 use domain::ids::TenantId;
@@ -63,6 +65,28 @@ pub(crate) async fn end_sessions(
     customer: &Customer,
     reason: &str,
 ) -> Result<Vec<Enforcement>, OpError> {
+    reach_sessions(w, scope, customer, reason, None).await
+}
+
+/// In the change's transaction `w`: one enforcement per live session of `customer` giving it
+/// the rate `rate_limit` (RouterOS notation) by CoA, and the job after commit.
+pub(crate) async fn change_rate(
+    w: &mut Write,
+    scope: &CustomerScope,
+    customer: &Customer,
+    reason: &str,
+    rate_limit: &str,
+) -> Result<Vec<Enforcement>, OpError> {
+    reach_sessions(w, scope, customer, reason, Some(rate_limit)).await
+}
+
+async fn reach_sessions(
+    w: &mut Write,
+    scope: &CustomerScope,
+    customer: &Customer,
+    reason: &str,
+    rate_limit: Option<&str>,
+) -> Result<Vec<Enforcement>, OpError> {
     let page = PageRequest::first(&SESSIONS, MOST_SESSIONS).map_err(OpError::Invalid)?;
     let filter = SessionFilter {
         customer_id: Some(customer.id),
@@ -76,8 +100,15 @@ pub(crate) async fn end_sessions(
     if sessions.is_empty() {
         return Ok(Vec::new());
     }
-    let made =
-        store::enforcement::create(w, customer.tenant_id, customer.id, &sessions, reason).await?;
+    let made = store::enforcement::create(
+        w,
+        customer.tenant_id,
+        customer.id,
+        &sessions,
+        reason,
+        rate_limit,
+    )
+    .await?;
     let ids: Vec<i64> = made.iter().map(|e| e.id).collect();
     let created_by = w.author().user_id;
     w.enqueue(store::job::NewJob {

@@ -18,6 +18,7 @@ pub mod clock;
 pub mod customer;
 pub mod enforcement;
 pub mod error;
+pub mod fair_usage;
 pub mod job;
 pub mod network;
 pub mod online;

@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, TimeDelta};
 use domain::access::{Actor, customer_scope, tenant_scope};
 use domain::customer::{UsagePeriod, usage_period};
+use domain::fup::{self, Level};
 use domain::ids::TenantId;
 use std::collections::HashSet;
 
@@ -73,6 +74,22 @@ pub struct Usage {
     pub days: Vec<DayUsage>,
     /// The current period.
     pub period: Period,
+    /// What the package allows in the period, if it caps it (a volume or FUP steps).
+    pub allowance: Option<Allowance>,
+}
+
+/// A capped package's allowance and where the customer stands in it now
+/// (`domain::fup`; the usage watcher brings live sessions to it within its interval).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowance {
+    /// The volume per period, if any.
+    pub volume_bytes: Option<i64>,
+    /// The period's bytes, up and down.
+    pub used_bytes: i64,
+    /// Where that puts the customer.
+    pub level: Level,
+    /// The rate it gets now (`Mikrotik-Rate-Limit` notation).
+    pub rate_limit: String,
 }
 
 /// A customer's current period and its usage.
@@ -89,6 +106,21 @@ pub struct Period {
     pub input_octets: i64,
     /// Bytes to the subscriber.
     pub output_octets: i64,
+}
+
+/// The allowance of package `p` for a customer that used `used_bytes`, if `p` caps usage.
+fn allowance(p: &store::package::Package, used_bytes: i64) -> Result<Option<Allowance>, OpError> {
+    let fup = store::package::fup(p)?;
+    if p.volume_bytes.is_none() && fup.is_empty() {
+        return Ok(None);
+    }
+    let rate = store::package::rate(p)?;
+    Ok(Some(Allowance {
+        volume_bytes: p.volume_bytes,
+        used_bytes,
+        level: fup::level(p.volume_bytes, &fup, used_bytes),
+        rate_limit: fup::rate_at(rate, &fup, used_bytes).mikrotik(),
+    }))
 }
 
 /// Days the usage shows one by one.
@@ -108,9 +140,8 @@ pub async fn usage(ctx: &Ctx<'_>, actor: &Actor, customer_id: i64) -> Result<Usa
     let zone = crate::customer::zone(&tenant);
     let today = ctx.now.with_timezone(&zone).date_naive();
     let first_day = today - TimeDelta::days(USAGE_DAYS - 1);
-    let validity = store::package::find_any(ctx.db.conn(), customer.package_id)
-        .await?
-        .map_or(0, |p| p.validity_minutes);
+    let package = store::package::find_any(ctx.db.conn(), customer.package_id).await?;
+    let validity = package.as_ref().map_or(0, |p| p.validity_minutes);
     let UsagePeriod { kind, first, last } = usage_period(
         customer.billing_type.get(),
         customer.expires_at,
@@ -143,9 +174,14 @@ pub async fn usage(ctx: &Ctx<'_>, actor: &Actor, customer_id: i64) -> Result<Usa
         input_octets: in_period.clone().map(|u| u.input_octets).sum(),
         output_octets: in_period.map(|u| u.output_octets).sum(),
     };
+    let allowance = match &package {
+        Some(p) => allowance(p, period.input_octets.saturating_add(period.output_octets))?,
+        None => None,
+    };
     Ok(Usage {
         today,
         days,
         period,
+        allowance,
     })
 }

@@ -212,14 +212,14 @@ async fn start_radius(
     watcher: &watch::Receiver<bool>,
 ) -> Result<(RadiusAddrs, Vec<JoinHandle<()>>), StartError> {
     let started = std::time::Instant::now();
-    let aaa_state = Arc::new(aaa::state::AaaState::load(db).await?);
+    let now: aaa::clock::Now = Arc::new(move || clock.now());
+    let aaa_state = Arc::new(aaa::state::AaaState::load(db, Arc::clone(&now)).await?);
     tracing::info!(
         accounts = aaa_state.account_count(),
         routers = aaa_state.client_count(),
         millis = started.elapsed().as_millis() as u64,
         "RADIUS state loaded"
     );
-    let now: aaa::clock::Now = Arc::new(move || clock.now());
     let bound = |addr: SocketAddr| move |source| StartError::RadiusListen { addr, source };
     let (auth_addr, acct_addr) = (config.radius.auth_listen, config.radius.acct_listen);
     let (writer, writing) = aaa::accounting::Writer::start(db.clone());

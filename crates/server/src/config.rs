@@ -130,6 +130,9 @@ pub struct Jobs {
     pub workers: u32,
     /// Seconds between polls when no job is waiting.
     pub poll_seconds: u32,
+    /// How often the usage watcher runs (`ops::fair_usage`), seconds: a volume cap or FUP
+    /// step crossed during a session reaches it within this. 0: not queued by this node.
+    pub usage_watch_seconds: u32,
 }
 
 impl Default for Config {
@@ -172,6 +175,7 @@ impl Default for Jobs {
         Self {
             workers: 2,
             poll_seconds: 5,
+            usage_watch_seconds: 60,
         }
     }
 }
@@ -225,6 +229,7 @@ impl std::fmt::Debug for Jobs {
         f.debug_struct("Jobs")
             .field("workers", &self.workers)
             .field("poll_seconds", &self.poll_seconds)
+            .field("usage_watch_seconds", &self.usage_watch_seconds)
             .finish()
     }
 }
@@ -433,9 +438,10 @@ struct JobsView<'a>(&'a Jobs);
 impl serde::Serialize for JobsView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Jobs", 2)?;
+        let mut st = s.serialize_struct("Jobs", 3)?;
         st.serialize_field("workers", &self.0.workers)?;
         st.serialize_field("poll_seconds", &self.0.poll_seconds)?;
+        st.serialize_field("usage_watch_seconds", &self.0.usage_watch_seconds)?;
         st.end()
     }
 }

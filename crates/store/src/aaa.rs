@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::customer::{Customer, Projector, Terms, password, static_ip};
@@ -45,6 +45,10 @@ pub struct Account {
     /// Its package's service and its tenant's policy, shared by the accounts that have the
     /// same ones.
     pub terms: Arc<Terms>,
+    /// Its current period's first and last days when read (none on an uncapped package).
+    pub period: Option<(NaiveDate, NaiveDate)>,
+    /// The bytes it used in that period when read (0 on an uncapped package).
+    pub used_bytes: i64,
 }
 
 /// A router as a RADIUS client.
@@ -78,13 +82,23 @@ pub struct Change {
 /// Reads accounts, resolving each package, pool and tenant once and sharing the terms of
 /// accounts that have the same (one reader per load or per batch of changes: it keeps what
 /// it read).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AccountReader {
     projector: Projector,
     shared: HashMap<Terms, Arc<Terms>>,
+    now: DateTime<Utc>,
 }
 
 impl AccountReader {
+    /// A reader counting usage in the periods current at `now`.
+    pub fn at(now: DateTime<Utc>) -> Self {
+        AccountReader {
+            projector: Projector::default(),
+            shared: HashMap::new(),
+            now,
+        }
+    }
+
     /// Up to `limit` live customers after the id `after`, in id order.
     pub async fn page<C: ConnectionTrait>(
         &mut self,
@@ -131,6 +145,11 @@ impl AccountReader {
         let mut accounts = Vec::with_capacity(rows.len());
         for c in rows {
             let terms = self.projector.terms(conn, &c).await?;
+            let period = self.projector.period(conn, &c, self.now).await?;
+            let used_bytes = match &period {
+                Some(p) => crate::online::bytes_between(conn, c.id, p.first, p.last).await?,
+                None => 0,
+            };
             let terms = match self.shared.get(&terms) {
                 Some(shared) => Arc::clone(shared),
                 None => {
@@ -151,6 +170,8 @@ impl AccountReader {
                 tenant_id: c.tenant_id,
                 username: c.username,
                 terms,
+                period: period.map(|p| (p.first, p.last)),
+                used_bytes,
             });
         }
         Ok(accounts)
@@ -260,6 +281,8 @@ pub struct OpenSession {
     pub nas_ip: String,
     /// When it started, Unix seconds.
     pub started: i64,
+    /// Its bytes so far, up and down.
+    pub octets: i64,
 }
 
 /// Every open session of a customer (a session row without a stop time, tied to one).
@@ -267,12 +290,14 @@ pub async fn open_sessions<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<Open
     let backend = conn.get_database_backend();
     let sql = match backend {
         sea_orm::DatabaseBackend::Sqlite => {
-            "SELECT customer_id, acctuniqueid, nasipaddress, COALESCE(acctstarttime, 0) \
+            "SELECT customer_id, acctuniqueid, nasipaddress, COALESCE(acctstarttime, 0), \
+               COALESCE(acctinputoctets, 0) + COALESCE(acctoutputoctets, 0) \
              FROM radacct WHERE acctstoptime IS NULL AND customer_id IS NOT NULL"
         }
         _ => {
             "SELECT customer_id, acctuniqueid, host(nasipaddress), \
-               COALESCE(CAST(EXTRACT(EPOCH FROM acctstarttime) AS bigint), 0) \
+               COALESCE(CAST(EXTRACT(EPOCH FROM acctstarttime) AS bigint), 0), \
+               COALESCE(acctinputoctets, 0) + COALESCE(acctoutputoctets, 0) \
              FROM radacct WHERE acctstoptime IS NULL AND customer_id IS NOT NULL"
         }
     };
@@ -286,6 +311,7 @@ pub async fn open_sessions<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<Open
                 unique_id: row.try_get_by_index(1)?,
                 nas_ip: row.try_get_by_index(2)?,
                 started: row.try_get_by_index(3)?,
+                octets: row.try_get_by_index(4)?,
             })
         })
         .collect()

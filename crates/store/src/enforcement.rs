@@ -30,13 +30,14 @@ pub type Enforcement = Model;
 pub type Attempt = enforcement_attempt::Model;
 
 /// Records one enforcement per session in `sessions` (the customer's, of `tenant`), for
-/// `reason`, pending.
+/// `reason`, pending: to give each the rate `rate_limit` by CoA, or to end each when `None`.
 pub async fn create(
     w: &mut Write,
     tenant: i64,
     customer: i64,
     sessions: &[Session],
     reason: &str,
+    rate_limit: Option<&str>,
 ) -> StoreResult<Vec<Enforcement>> {
     let now = w.now();
     let created_by = w.author().user_id.map(|u| u.0);
@@ -52,6 +53,7 @@ pub async fn create(
             acct_session_id: Set(s.acct_session_id.clone()),
             nas_ip: Set(s.nas_ip.clone()),
             framed_ip: Set(s.framed_ip.clone()),
+            rate_limit: Set(rate_limit.map(str::to_owned)),
             reason: Set(reason.to_owned()),
             status: Set(Stored(EnforcementStatus::Pending)),
             rung: Set(None),

@@ -23,6 +23,7 @@ pub mod migration;
 pub mod network;
 pub mod online;
 pub mod package;
+pub mod quota;
 pub mod radius;
 pub mod scope;
 pub mod tenant;

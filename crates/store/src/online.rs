@@ -274,6 +274,20 @@ pub async fn usage<C: ConnectionTrait>(
         .collect())
 }
 
+/// The customer's bytes (up and down) on the days from `first` to `last`, both included.
+pub async fn bytes_between<C: ConnectionTrait>(
+    conn: &C,
+    customer_id: i64,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> StoreResult<i64> {
+    Ok(usage(conn, customer_id, first, last)
+        .await?
+        .iter()
+        .map(|d| d.input_octets.saturating_add(d.output_octets))
+        .fold(0i64, i64::saturating_add))
+}
+
 /// Which of the customers `ids` are online (have an open session), in one lookup.
 pub async fn online_among<C: ConnectionTrait>(
     conn: &C,

@@ -19,6 +19,7 @@ use crate::scope;
 use crate::versioned::update_versioned;
 use crate::write::{AuditEntry, Write};
 use domain::access::PackageScope;
+use domain::fup::Fup;
 use domain::ids::{TenantId, UserId};
 use domain::money::Money;
 use domain::package::{BurstInput, ConnectionType, PackageLevel, PackageStatus, RateLimit};
@@ -80,6 +81,8 @@ pub struct ServiceRow {
     pub rate: RateLimit,
     /// Volume per period, bytes.
     pub volume_bytes: Option<i64>,
+    /// FUP steps in the period.
+    pub fup: Fup,
     /// Validity, minutes.
     pub validity_minutes: i64,
     /// The pool its subscribers take addresses from.
@@ -144,12 +147,17 @@ pub fn rate(p: &Package) -> StoreResult<RateLimit> {
     .map_err(|e| StoreError::Corrupt(format!("package {} rate: {e}", p.id)))
 }
 
+/// The package's FUP steps.
+pub fn fup(p: &Package) -> StoreResult<Fup> {
+    Fup::from_stored(&p.fup).map_err(|e| StoreError::Corrupt(format!("package {}: {e}", p.id)))
+}
+
 /// The package's state for the audit log.
 pub fn snapshot(p: &Package) -> Value {
     json!({
         "id": p.id, "tenant_id": p.tenant_id, "level": p.level, "parent_id": p.parent_id, "owner_id": p.owner_id,
         "name": p.name, "connection_type": p.connection_type, "download_kbps": p.download_kbps,
-        "upload_kbps": p.upload_kbps, "volume_bytes": p.volume_bytes, "validity_minutes": p.validity_minutes,
+        "upload_kbps": p.upload_kbps, "volume_bytes": p.volume_bytes, "fup": p.fup, "validity_minutes": p.validity_minutes,
         "price": p.price, "cost_price": p.cost_price, "ip_pool_id": p.ip_pool_id,
         "version": p.version,
     })
@@ -231,6 +239,7 @@ fn service_columns(row: &mut ActiveModel, s: &ServiceRow) {
     row.burst_threshold_upload_kbps = Set(burst.map(|b| i64::from(b.threshold_up_kbps)));
     row.burst_time_secs = Set(burst.map(|b| i32::try_from(b.time_secs).unwrap_or(i32::MAX)));
     row.volume_bytes = Set(s.volume_bytes);
+    row.fup = Set(s.fup.to_stored());
     row.validity_minutes = Set(s.validity_minutes);
     row.ip_pool_id = Set(s.ip_pool_id);
 }
@@ -298,6 +307,7 @@ pub async fn create_derived(w: &mut Write, new: &NewDerived) -> StoreResult<Pack
     row.burst_threshold_upload_kbps = Set(parent.burst_threshold_upload_kbps);
     row.burst_time_secs = Set(parent.burst_time_secs);
     row.volume_bytes = Set(parent.volume_bytes);
+    row.fup = Set(parent.fup.clone());
     row.validity_minutes = Set(parent.validity_minutes);
     row.ip_pool_id = Set(parent.ip_pool_id);
     let saved = row.insert(w.tx()).await.map_err(|e| on_unique(e, KEYS))?;

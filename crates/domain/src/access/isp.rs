@@ -98,6 +98,12 @@ pub fn customer_scope(actor: &Actor) -> CustomerScope {
     }))
 }
 
+/// The customers of `tenant`, for lastmile's own work on a customer it found by id with no
+/// user behind it (the usage watcher ending or slowing its sessions).
+pub fn system_customer_scope(tenant: TenantId) -> CustomerScope {
+    CustomerScope(Scope::Tenant(tenant))
+}
+
 /// The resellers `actor` may name as the owner of a customer: those whose customers it sees.
 /// Whoever sees the tenant's customers (a Manager granted `manage_customers`, an Accountant)
 /// names any reseller of it without being granted `view_users`; a reseller names itself and

@@ -20,7 +20,7 @@ pub use capabilities::{Capabilities, capabilities};
 pub use isp::{
     CustomerScope, NetworkScope, Owner, PackageScope, assign_packages_to, customer_owner_scope,
     customer_scope, manage_customers_of, manage_master_packages, manage_network, network_scope,
-    package_owner_scope, package_scope,
+    package_owner_scope, package_scope, system_customer_scope,
 };
 pub use permission::{Permission, PermissionSet};
 pub use role::Role;

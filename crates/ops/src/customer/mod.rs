@@ -12,12 +12,12 @@ use domain::access::{
     self, Actor, Owner, Role, customer_owner_scope, customer_scope, network_scope, tenant_scope,
 };
 use domain::customer::{
-    ChangesInput, CustomerChanges, CustomerInput, CustomerStatus, NewCustomer, PackageTerms, Terms,
-    read_connection,
+    ChangesInput, CustomerChanges, CustomerInput, NewCustomer, PackageTerms, Terms, read_connection,
 };
+use domain::enforcement::{SessionChange, SessionFacts, after_change};
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::{TenantId, UserId};
-use domain::locale::{CountryCode, TimeZoneName};
+use domain::locale::CountryCode;
 use domain::package::ConnectionType;
 use domain::tenant::TenantStatus;
 use store::Author;
@@ -155,7 +155,7 @@ pub fn mobile_country(tenant: &Tenant) -> Option<CountryCode> {
 
 /// The time zone of `tenant` (UTC if its name is unreadable).
 pub fn zone(tenant: &Tenant) -> chrono_tz::Tz {
-    TimeZoneName::parse("time_zone", &tenant.time_zone).map_or(chrono_tz::UTC, |z| z.zone())
+    domain::locale::zone_of(&tenant.time_zone)
 }
 
 /// What a package decides for a new customer.
@@ -341,17 +341,40 @@ pub async fn update(
         return Err(OpError::Invalid(errors));
     };
     let scope = customer_scope(actor);
-    let was = customer.status.get();
+    let before = customer;
     let mut w = ctx.db.write(author, ctx.now).await?;
     let customer = store::customer::update(&mut w, &scope, id, version, &changes).await?;
-    // Suspended or disabled: its live sessions end (a suspended one comes back into what
-    // the suspension policy gives it).
-    let now = customer.status.get();
-    if now != was && now != CustomerStatus::Active {
-        crate::enforcement::end_sessions(&mut w, &scope, &customer, now.as_str()).await?;
+    // What the change does to its live sessions (`domain::enforcement::after_change`).
+    match after_change(&session_facts(&before), &session_facts(&customer), ctx.now) {
+        Some(SessionChange::End(reason)) => {
+            crate::enforcement::end_sessions(&mut w, &scope, &customer, reason).await?;
+        }
+        Some(SessionChange::Rate(reason)) => {
+            let projection = store::customer::project(w.tx(), w.keyring(), &customer).await?;
+            let rate = projection
+                .reply
+                .iter()
+                .find(|item| item.attribute == "Mikrotik-Rate-Limit");
+            if let Some(rate) = rate {
+                crate::enforcement::change_rate(&mut w, &scope, &customer, reason, &rate.value)
+                    .await?;
+            }
+        }
+        None => {}
     }
     w.commit().await?;
     Ok(customer)
+}
+
+/// What of `c` decides whether a change reaches its live sessions.
+fn session_facts(c: &Customer) -> SessionFacts<'_> {
+    SessionFacts {
+        status: c.status.get(),
+        billing: c.billing_type.get(),
+        expires_at: c.expires_at,
+        package_id: c.package_id,
+        mac: c.mac.as_deref(),
+    }
 }
 
 /// Deletes (archives) a customer: RADIUS forgets it, its user name rests, its records stay.

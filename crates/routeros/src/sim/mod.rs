@@ -247,6 +247,17 @@ impl SimRouter {
             .map_err(|trap| SimError::Refused(trap.message))
     }
 
+    /// Removes an item as the router itself would (a session that ended); false when it is
+    /// not there (removed already, through the API or otherwise).
+    pub fn remove(&self, path: &str, id: &ItemId) -> Result<bool, SimError> {
+        let table =
+            schema::find(path.as_bytes()).ok_or_else(|| SimError::UnknownMenu(path.to_owned()))?;
+        let Some(number) = id.number() else {
+            return Ok(false);
+        };
+        Ok(self.router.model().remove(table, number).is_ok())
+    }
+
     /// Every item of a menu, as `print` would show it (hidden values such as user passwords
     /// excluded).
     pub fn rows(&self, path: &str) -> Result<Vec<Row>, SimError> {

@@ -1,5 +1,9 @@
 //! `lastmile demo`: the newcomer's first look. Starts lastmile on a fresh SQLite database in
-//! its own data directory, populated with a demo ISP, and prints how to sign in.
+//! its own data directory, populated with a demo ISP, and prints how to sign in. With the
+//! built-in RADIUS server on (the default), the ISP's first router is played by a simulated
+//! MikroTik on this machine (`simnas` around `routeros::sim`): it reboots, logs its
+//! customers in over a minute, reports their traffic every minute, and answers lastmile's
+//! CoA, Disconnect and API requests, so sessions, usage and a disconnect are seen live.
 //!
 //! The demo starts fresh each time, so it deletes the database it made before; it never
 //! deletes one it did not make. A demo's directory carries a [`MARKER`] file; a directory
@@ -67,6 +71,17 @@ pub async fn demo(args: ServeArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    // The simulated router's CoA port, bound first, is the one lastmile sends to.
+    let nas = match DemoNas::prepare(&config).await {
+        Ok(nas) => nas,
+        Err(error) => {
+            eprintln!("lastmile: cannot start the demo's simulated router: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(nas) = &nas {
+        config.radius.coa_port = nas.coa_port;
+    }
     let db_file = config.data_dir.join("lastmile.db");
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db_file.display()));
@@ -99,7 +114,19 @@ pub async fn demo(args: ServeArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
     *state.setup.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    let seeded = match crate::seed::demo(&state.db, &state.hasher, now, DEMO_CUSTOMERS).await {
+    let wiring = nas.as_ref().map(|n| crate::seed::DemoNas {
+        api_port: n.router.address().port(),
+        api_password: n.api_password.clone(),
+    });
+    let seeded = match crate::seed::demo(
+        &state.db,
+        &state.hasher,
+        now,
+        DEMO_CUSTOMERS,
+        wiring.as_ref(),
+    )
+    .await
+    {
         Ok(seeded) => seeded,
         Err(error) => {
             eprintln!("lastmile: cannot populate the demo: {error}");
@@ -115,10 +142,81 @@ pub async fn demo(args: ServeArgs) -> ExitCode {
     for (role, email, pw) in &seeded.accounts {
         println!("  {role:<13} {email:<27} {pw}");
     }
+    let simulated = match (nas, &seeded.nas, running.radius) {
+        (Some(nas), Some(seed), Some(radius)) => match nas.start(seed, radius).await {
+            Ok(simulated) => {
+                println!(
+                    "Router core-mirpur is simulated on this machine: {} customers dial in over a \
+                     minute (Sessions page).",
+                    seed.subscribers.len()
+                );
+                Some(simulated)
+            }
+            Err(error) => {
+                eprintln!("lastmile: the demo's simulated router did not start: {error}");
+                None
+            }
+        },
+        _ => None,
+    };
     println!(
         "Stop with Ctrl-C. The demo's data is in its own directory and starts fresh each time."
     );
     wait_for_signal().await;
+    drop(simulated);
     running.stop().await;
     ExitCode::SUCCESS
+}
+
+/// The demo's simulated router, before lastmile starts: its API, and its CoA socket.
+struct DemoNas {
+    router: std::sync::Arc<routeros::sim::SimRouter>,
+    api_password: String,
+    coa: tokio::net::UdpSocket,
+    coa_port: u16,
+}
+
+impl DemoNas {
+    /// The simulated router's API and CoA listener, when the built-in RADIUS server runs.
+    async fn prepare(config: &Config) -> std::io::Result<Option<DemoNas>> {
+        if !config.radius.enabled {
+            return Ok(None);
+        }
+        let api_password = ops::customer::random_password() + "-Api";
+        let mut sim =
+            routeros::sim::SimConfig::new("lastmile", &api_password, routeros::sim::Group::Full);
+        sim.listen = "127.0.0.1:0".parse().map_err(std::io::Error::other)?;
+        sim.identity = "core-mirpur".to_owned();
+        let router = routeros::sim::SimRouter::start(sim)
+            .await
+            .map_err(std::io::Error::other)?;
+        let coa = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+        let coa_port = coa.local_addr()?.port();
+        Ok(Some(DemoNas {
+            router: std::sync::Arc::new(router),
+            api_password,
+            coa,
+            coa_port,
+        }))
+    }
+
+    /// Boots the NAS side against lastmile's RADIUS ports.
+    async fn start(
+        self,
+        seed: &crate::seed::NasSeed,
+        radius: app::RadiusAddrs,
+    ) -> std::io::Result<simnas::SimNas> {
+        let local = |address: std::net::SocketAddr| {
+            std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), address.port())
+        };
+        let mut scenario = simnas::Scenario::new(
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            &seed.secret,
+            seed.subscribers.clone(),
+        );
+        scenario.auth_server = local(radius.auth);
+        scenario.acct_server = local(radius.acct);
+        scenario.busy_percent = 20;
+        simnas::SimNas::start_on(scenario, self.router, self.coa).await
+    }
 }

@@ -1,7 +1,10 @@
 //! `lastmile sim-router` and `lastmile router ...`: the simulated router and router tools.
 //!
 //! `sim-router` runs the `routeros` crate's simulated MikroTik until interrupted, printing
-//! where it listens (`api ADDR`, `api-ssl ADDR fingerprint F`, then `ready`). `router check`
+//! where it listens (`api ADDR`, `api-ssl ADDR fingerprint F`, with `--radius` also
+//! `nas coa ADDR subscribers N`, then `ready`). With `--radius` it is also the router's AAA
+//! side (`simnas`): it logs the subscribers of a CSV file in to that RADIUS server, reports
+//! their traffic, and takes CoA and Disconnect requests, printing what it did every minute. `router check`
 //! connects to a real or simulated router and prints its identity, RouterOS version, board,
 //! uptime and the API user's group (exit 0), or why it could not (exit 1). Only argument
 //! parsing and printing live here; the protocol is the `routeros` crate's.
@@ -57,6 +60,118 @@ pub struct SimRouterArgs {
     /// Serve API-SSL without a certificate (every TLS handshake fails, as on such a router).
     #[arg(long, requires = "tls_listen")]
     tls_without_certificate: bool,
+    #[command(flatten)]
+    nas: NasArgs,
+}
+
+/// The simulated router's AAA side (`lastmile sim-router --radius`).
+#[derive(Debug, Args)]
+struct NasArgs {
+    /// Also log subscribers in to the RADIUS server at this address, and take its CoA.
+    #[arg(long, requires_all = ["radius_secret", "subscribers"])]
+    radius: Option<std::net::IpAddr>,
+    /// The router's RADIUS secret.
+    #[arg(long, env = "LASTMILE_NAS_SECRET", hide_env_values = true)]
+    radius_secret: Option<String>,
+    /// The RADIUS server's authentication port.
+    #[arg(long, default_value_t = 1812)]
+    auth_port: u16,
+    /// The RADIUS server's accounting port.
+    #[arg(long, default_value_t = 1813)]
+    acct_port: u16,
+    /// Where CoA and Disconnect requests arrive (RouterOS `/radius incoming`).
+    #[arg(long, default_value = "0.0.0.0:3799")]
+    coa_listen: SocketAddr,
+    /// The NAS-IP-Address sent.
+    #[arg(long, default_value = "127.0.0.1")]
+    nas_ip: std::net::Ipv4Addr,
+    /// The subscribers, a CSV file: `username,password[,mac[,hotspot]]` per line.
+    #[arg(long, value_name = "FILE")]
+    subscribers: Option<PathBuf>,
+    /// The logins after a boot spread over this many seconds.
+    #[arg(long, default_value_t = 60)]
+    login_seconds: u64,
+    /// Seconds between Interim-Updates when the server names no interval.
+    #[arg(long, default_value_t = 60)]
+    interim_seconds: u64,
+    /// How busy a line is on average, percent of its rate.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    busy_percent: u32,
+    /// Reboot every this many seconds (sessions dropped, Accounting-On, everyone dials again).
+    #[arg(long)]
+    reboot_every_seconds: Option<u64>,
+}
+
+/// Subscribers a file may hold at most.
+const MOST_SUBSCRIBERS: usize = 1_000_000;
+
+/// The subscribers of a CSV file (`username,password[,mac[,hotspot]]`; `#` starts a
+/// comment line), or the first line that is not one.
+fn read_subscribers(path: &std::path::Path) -> Result<Vec<simnas::Subscriber>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let bad = || {
+            format!(
+                "{} line {}: expected username,password[,mac[,hotspot]]",
+                path.display(),
+                n + 1
+            )
+        };
+        let (Some(user), Some(password)) = (fields.first(), fields.get(1)) else {
+            return Err(bad());
+        };
+        if user.is_empty() || password.is_empty() || fields.len() > 4 {
+            return Err(bad());
+        }
+        let hotspot = match fields.get(3).copied() {
+            None | Some("" | "pppoe") => false,
+            Some("hotspot") => true,
+            Some(_) => return Err(bad()),
+        };
+        if out.len() == MOST_SUBSCRIBERS {
+            return Err(format!(
+                "{}: more than {MOST_SUBSCRIBERS} subscribers",
+                path.display()
+            ));
+        }
+        out.push(simnas::Subscriber {
+            username: (*user).to_owned(),
+            password: (*password).to_owned(),
+            mac: fields
+                .get(2)
+                .filter(|m| !m.is_empty())
+                .map(|m| (*m).to_owned()),
+            hotspot,
+        });
+    }
+    Ok(out)
+}
+
+/// The scenario the flags describe, if `--radius` was given.
+fn scenario(nas: &NasArgs) -> Result<Option<simnas::Scenario>, String> {
+    let (Some(server), Some(secret), Some(file)) =
+        (nas.radius, &nas.radius_secret, &nas.subscribers)
+    else {
+        return Ok(None);
+    };
+    let mut scenario = simnas::Scenario::new(server, secret, read_subscribers(file)?);
+    scenario.auth_server.set_port(nas.auth_port);
+    scenario.acct_server.set_port(nas.acct_port);
+    scenario.coa_listen = nas.coa_listen;
+    scenario.nas_ip = nas.nas_ip;
+    scenario.login_over = Duration::from_secs(nas.login_seconds);
+    scenario.interim = Duration::from_secs(nas.interim_seconds.max(1));
+    scenario.busy_percent = nas.busy_percent;
+    scenario.reboot_every = nas
+        .reboot_every_seconds
+        .map(|s| Duration::from_secs(s.max(1)));
+    Ok(Some(scenario))
 }
 
 /// Router subcommands.
@@ -119,12 +234,33 @@ pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
     if args.legacy_login {
         config.login = SimLogin::Legacy;
     }
+    let scenario = match scenario(&args.nas) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("lastmile sim-router: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let router = match SimRouter::start(config).await {
         Ok(router) => router,
         Err(error) => {
             eprintln!("lastmile sim-router: {error}");
             return ExitCode::from(1);
         }
+    };
+    let router = std::sync::Arc::new(router);
+    let nas = match scenario {
+        Some(scenario) => {
+            let count = scenario.subscribers.len();
+            match simnas::SimNas::start(scenario, std::sync::Arc::clone(&router)).await {
+                Ok(nas) => Some((nas, count)),
+                Err(error) => {
+                    eprintln!("lastmile sim-router: the NAS side: {error}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        None => None,
     };
     {
         let mut out = std::io::stdout().lock();
@@ -136,10 +272,32 @@ pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
             }
             .ok();
         }
+        if let Some((nas, count)) = &nas {
+            let _ = writeln!(out, "nas coa {} subscribers {count}", nas.coa_address());
+        }
         let _ = writeln!(out, "ready");
         let _ = out.flush();
     }
-    wait_for_shutdown().await;
+    match &nas {
+        Some((nas, _)) => {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            every.tick().await;
+            let shutdown = wait_for_shutdown();
+            tokio::pin!(shutdown);
+            loop {
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    _ = every.tick() => print_nas(nas.snapshot()),
+                }
+            }
+        }
+        None => wait_for_shutdown().await,
+    }
+    drop(nas);
+    let Ok(router) = std::sync::Arc::try_unwrap(router) else {
+        eprintln!("lastmile sim-router: the router is still in use");
+        return ExitCode::from(1);
+    };
     match router.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -147,6 +305,26 @@ pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// One line of what the NAS side has done.
+fn print_nas(s: simnas::Snapshot) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "nas online {} accepted {} rejected {} unanswered {} acct {} lost {} coa {} disconnects {} removed {} reboots {}",
+        s.online,
+        s.accepted,
+        s.rejected,
+        s.unanswered,
+        s.acct_acked,
+        s.acct_lost,
+        s.coa,
+        s.disconnects,
+        s.removed,
+        s.reboots
+    );
+    let _ = out.flush();
 }
 
 /// Waits for Ctrl-C or SIGTERM.

@@ -7,6 +7,7 @@
 
 mod converge;
 mod enforce;
+mod fair_usage;
 mod housekeeping;
 mod import;
 mod router_probe;
@@ -46,6 +47,7 @@ impl From<store::StoreError> for JobError {
 async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<Value, JobError> {
     match job.kind.as_str() {
         enforce::KIND => enforce::run(state, enforce, job).await,
+        fair_usage::KIND => fair_usage::run(state).await,
         housekeeping::KIND => housekeeping::run(state).await,
         import::KIND => import::run(state, job).await,
         converge::KIND => converge::run(state, job).await,
@@ -80,7 +82,11 @@ pub fn start(
             shutdown.clone(),
         )));
     }
-    tasks.push(tokio::spawn(scheduler::run(state, shutdown)));
+    tasks.push(tokio::spawn(scheduler::run(
+        state,
+        config.usage_watch_seconds,
+        shutdown,
+    )));
     tasks
 }
 

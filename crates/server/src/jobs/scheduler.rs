@@ -1,6 +1,8 @@
 //! The scheduler: every tick, enqueues each recurring job for the current period with the
 //! dedupe key `kind@period`, so that however many nodes tick, and however often, each
-//! period's job is queued once, and a crash and restart queue nothing twice.
+//! period's job is queued once, and a crash and restart queue nothing twice. The usage
+//! watcher's period is the configuration's (`jobs.usage_watch_seconds`), and the scheduler
+//! ticks at least that often.
 
 use std::time::Duration;
 
@@ -32,15 +34,27 @@ pub const RECURRING: &[Recurring] = &[
 
 const TICK: Duration = Duration::from_secs(30);
 
-/// The scheduler loop.
-pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+/// The scheduler loop; the usage watcher is queued every `usage_watch_seconds` (never when
+/// 0).
+pub async fn run(state: AppState, usage_watch_seconds: u32, mut shutdown: watch::Receiver<bool>) {
+    let usage_every = i64::from(usage_watch_seconds);
+    let sleep = match usage_watch_seconds {
+        0 => TICK,
+        n => TICK.min(Duration::from_secs(u64::from(n))),
+    };
     loop {
         if *shutdown.borrow() {
             return;
         }
         tick(&state).await;
+        if usage_every > 0 {
+            let kind = super::fair_usage::KIND;
+            let period = state.clock.now().timestamp().div_euclid(usage_every);
+            let key = format!("{kind}@{usage_every}@{period}");
+            queue(&state, kind, key, serde_json::json!({ "period": period })).await;
+        }
         tokio::select! {
-            () = tokio::time::sleep(TICK) => {}
+            () = tokio::time::sleep(sleep) => {}
             _ = shutdown.changed() => {}
         }
     }

@@ -34,6 +34,29 @@ pub struct Seeded {
     pub accounts: Vec<(String, String, String)>,
     /// Customers created.
     pub customers: usize,
+    /// The router the simulated NAS plays, when one was asked for.
+    pub nas: Option<NasSeed>,
+}
+
+/// A simulated NAS for the demo's first router: the API it is reached by.
+#[derive(Debug, Clone)]
+pub struct DemoNas {
+    /// The simulated router's API port on 127.0.0.1.
+    pub api_port: u16,
+    /// The API user `lastmile`'s password there.
+    pub api_password: String,
+}
+
+/// The demo's first router as the simulated NAS plays it: its RADIUS secret and its
+/// customers (user name, password in clear, bound MAC, hotspot or not).
+#[derive(Debug, Clone)]
+pub struct NasSeed {
+    /// The router.
+    pub router_id: i64,
+    /// Its RADIUS secret.
+    pub secret: String,
+    /// Its customers.
+    pub subscribers: Vec<simnas::Subscriber>,
 }
 
 /// Why seeding stopped.
@@ -115,6 +138,7 @@ fn service(
         connection_type: connection,
         rate,
         volume_bytes: None,
+        fup: domain::fup::Fup::none(),
         validity_minutes: days * 1440,
         ip_pool_id: pool,
     })
@@ -156,12 +180,15 @@ impl Staff<'_> {
 
 /// Builds the demo ISP: an Admin, two operators (one with two sub-operators), a manager,
 /// packages at all three levels, pools, zones, routers, and `customers` customers in every
-/// status and billing type. Passwords are made up and returned.
+/// status and billing type. Passwords are made up and returned. With `nas`, the first
+/// router is this machine (RADIUS from 127.0.0.1, the API of a simulated router), and its
+/// customers are returned for a simulated NAS to log in.
 pub async fn demo(
     db: &Db,
     hasher: &ops::auth::password::Hasher,
     now: DateTime<Utc>,
     customers: usize,
+    nas: Option<&DemoNas>,
 ) -> Result<Seeded, SeedError> {
     let mut rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
     let password = ops::customer::random_password() + "-Demo";
@@ -265,15 +292,30 @@ pub async fn demo(
         .iter()
         .enumerate()
     {
+        let simulated = nas.filter(|_| i == 0);
+        let nas_address = match simulated {
+            Some(_) => std::net::IpAddr::from([127, 0, 0, 1]),
+            None => std::net::IpAddr::from([10, 255, 0, u8::try_from(i + 1).unwrap_or(1)]),
+        };
+        let secret = ops::network::random_secret();
+        if simulated.is_some() {
+            seeded.nas = Some(NasSeed {
+                router_id: 0,
+                secret: secret.clone(),
+                subscribers: Vec::new(),
+            });
+        }
         let new = store::network::NewRouter {
             tenant_id,
             name: (*name).to_owned(),
-            nas_address: std::net::IpAddr::from([10, 255, 0, u8::try_from(i + 1).unwrap_or(1)]),
-            secret: ops::network::random_secret(),
-            api_address: Some(format!("10.255.0.{}", i + 1)),
-            api_port: 8728,
+            nas_address,
+            secret,
+            api_address: Some(nas_address.to_string()),
+            api_port: simulated.map_or(8728, |n| n.api_port),
             api_user: Some("lastmile".to_owned()),
-            api_password: Some(ops::network::random_secret()),
+            api_password: Some(
+                simulated.map_or_else(ops::network::random_secret, |n| n.api_password.clone()),
+            ),
             api_tls: false,
             api_tls_trust: domain::network::router::TlsTrust::System,
             time_zone: Some("Asia/Dhaka".to_owned()),
@@ -281,6 +323,9 @@ pub async fn demo(
             require_message_authenticator: true,
         };
         let created = store::network::create_router(&mut w, &new).await?;
+        if let (Some(_), Some(seed)) = (simulated, seeded.nas.as_mut()) {
+            seed.router_id = created.id;
+        }
         routers.push(created.id);
         addresses.push((created.id, created.nas_address));
     }
@@ -371,10 +416,22 @@ pub async fn demo(
     ];
     let mut master_packages = Vec::new();
     for (name, ct, down, up, days, price, pool) in masters {
+        let mut service = service(ct, down, up, days, pool)?;
+        if name == "Home 25M" {
+            // Fair usage: 1 TB a month, slowed to 5M/2M after 400 GB.
+            let step = domain::fup::FupStepInput {
+                after_bytes: 400_000_000_000,
+                download_kbps: 5_000,
+                upload_kbps: 2_000,
+            };
+            service.volume_bytes = Some(1_000_000_000_000);
+            service.fup = domain::fup::Fup::parse(&[step], &service.rate, service.volume_bytes)
+                .map_err(|e| SeedError::Data(e.to_string()))?;
+        }
         let new = NewMaster {
             tenant_id,
             name: name.to_owned(),
-            service: service(ct, down, up, days, pool)?,
+            service,
             price: data(Money::from_minor("price", price))?,
         };
         master_packages.push(store::package::create_master(&mut w, &new).await?);
@@ -505,5 +562,19 @@ pub async fn demo(
     w.commit().await?;
     // Most customers in service online, with a week of usage behind them.
     sessions::record(db, &made, &addresses, now, 7, &mut rng).await?;
+    if let Some(seed) = seeded.nas.as_mut() {
+        for c in made.iter().filter(|c| c.router_id == Some(seed.router_id)) {
+            let hotspot = c.connection_type.get() == ConnectionType::Hotspot;
+            if !hotspot && c.connection_type.get() != ConnectionType::Pppoe {
+                continue;
+            }
+            seed.subscribers.push(simnas::Subscriber {
+                username: c.username.clone(),
+                password: store::customer::password(db.keyring(), c)?.to_string(),
+                mac: c.mac.clone(),
+                hotspot,
+            });
+        }
+    }
     Ok(seeded)
 }

@@ -77,6 +77,8 @@ pub fn test_config(db: &TestDb) -> Config {
     config.security.max_queued_hashes = 64;
     config.jobs.workers = 1;
     config.jobs.poll_seconds = 1;
+    // The usage watcher runs where a test asks for it (`fair_usage`).
+    config.jobs.usage_watch_seconds = 0;
     config.radius.auth_listen = "127.0.0.1:0".parse().unwrap();
     config.radius.acct_listen = "127.0.0.1:0".parse().unwrap();
     config.radius.stale_check_seconds = 1;

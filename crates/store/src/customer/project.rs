@@ -1,6 +1,9 @@
 //! From a stored customer to its FreeRADIUS rows: gathers what `domain::aaa::project`
 //! needs (package service, pool names, the tenant's suspension policy, usage) and writes the
-//! result. Usage counts as zero until accounting is ingested.
+//! result. The rows of a subscriber on a capped package (volume or FUP steps) take its
+//! usage as the usage watcher last recorded it (`customer_quota`), so they change when its
+//! level does and `radius verify` sees no drift in between; the built-in server counts the
+//! period's usage itself (`period_used`).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -15,9 +18,12 @@ use crate::entity::{customer, ip_pool, tenant};
 use crate::error::{StoreError, StoreResult};
 use crate::package::Package;
 use crate::write::Write;
+use chrono::{DateTime, Utc};
 use domain::aaa::{self, Projection, Service, Subscriber};
-use domain::customer::CustomerStatus;
+use domain::customer::{CustomerStatus, UsagePeriod, usage_period};
+use domain::fup::Fup;
 use domain::ids::TenantId;
+use domain::locale::zone_of;
 use domain::network::MacAddr;
 use domain::package::RateLimit;
 use domain::tenant::TenantStatus;
@@ -38,8 +44,15 @@ pub async fn project<C: ConnectionTrait>(
 pub struct Projector {
     packages: HashMap<i64, Package>,
     pools: HashMap<i64, Option<String>>,
-    /// Per tenant: its suspension policy, and whether it is archived.
-    tenants: HashMap<i64, (aaa::SuspensionPolicy, bool)>,
+    /// Per tenant: its suspension policy, whether it is archived, its zone.
+    tenants: HashMap<i64, TenantTerms>,
+}
+
+#[derive(Debug, Clone)]
+struct TenantTerms {
+    policy: aaa::SuspensionPolicy,
+    archived: bool,
+    zone: chrono_tz::Tz,
 }
 
 impl Projector {
@@ -79,7 +92,36 @@ impl Projector {
             tenant_archived: terms.tenant_archived,
             ..sub.clone()
         };
-        Ok(aaa::project(&sub, &terms.service(), &terms.policy, 0))
+        let used = if terms.capped() {
+            crate::quota::recorded_used(conn, c.id).await?
+        } else {
+            0
+        };
+        Ok(aaa::project(&sub, &terms.service(), &terms.policy, used))
+    }
+
+    /// The current period of `c` at `now`, if its package is capped.
+    pub async fn period<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        c: &Customer,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UsagePeriod>> {
+        self.load(conn, c).await?;
+        let cached = || StoreError::Corrupt(format!("customer {}: projection cache", c.id));
+        let package = self.packages.get(&c.package_id).ok_or_else(cached)?;
+        if package.volume_bytes.is_none() && package.fup.is_empty() {
+            return Ok(None);
+        }
+        let zone = self.tenants.get(&c.tenant_id).ok_or_else(cached)?.zone;
+        let today = now.with_timezone(&zone).date_naive();
+        Ok(Some(usage_period(
+            c.billing_type.get(),
+            c.expires_at,
+            package.validity_minutes,
+            today,
+            zone,
+        )))
     }
 
     /// What the AAA decision needs of `c` besides the customer itself: its package's
@@ -93,16 +135,17 @@ impl Projector {
         self.load(conn, c).await?;
         let cached = || StoreError::Corrupt(format!("customer {}: projection cache", c.id));
         let package = self.packages.get(&c.package_id).ok_or_else(cached)?;
-        let (policy, archived) = self.tenants.get(&c.tenant_id).ok_or_else(cached)?;
+        let tenant = self.tenants.get(&c.tenant_id).ok_or_else(cached)?;
         let pool = pool_of(c, package)
             .and_then(|id| self.pools.get(&id))
             .and_then(Clone::clone);
         Ok(Terms {
             rate: crate::package::rate(package)?,
             volume_bytes: package.volume_bytes,
+            fup: crate::package::fup(package)?,
             pool,
-            policy: policy.clone(),
-            tenant_archived: *archived,
+            policy: tenant.policy.clone(),
+            tenant_archived: tenant.archived,
         })
     }
 
@@ -119,8 +162,11 @@ impl Projector {
                 .one(conn)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt(format!("customer {} without tenant", c.id)))?;
-            let archived = tenant.status != TenantStatus::Active;
-            slot.insert((crate::tenant::suspension_policy(&tenant), archived));
+            slot.insert(TenantTerms {
+                policy: crate::tenant::suspension_policy(&tenant),
+                archived: tenant.status != TenantStatus::Active,
+                zone: zone_of(&tenant.time_zone),
+            });
         }
         let pool = self.packages.get(&c.package_id).and_then(|p| pool_of(c, p));
         if let Some(id) = pool
@@ -144,6 +190,8 @@ pub struct Terms {
     pub rate: RateLimit,
     /// Its package's volume per period, bytes.
     pub volume_bytes: Option<i64>,
+    /// Its package's FUP steps.
+    pub fup: Fup,
     /// The router pool it takes addresses from, if any.
     pub pool: Option<String>,
     /// Its tenant's suspension policy.
@@ -158,8 +206,14 @@ impl Terms {
         Service {
             rate: self.rate,
             volume_bytes: self.volume_bytes,
+            fup: &self.fup,
             pool: self.pool.as_deref(),
         }
+    }
+
+    /// The package has a volume cap or FUP steps: usage decides.
+    pub fn capped(&self) -> bool {
+        self.volume_bytes.is_some() || !self.fup.is_empty()
     }
 }
 

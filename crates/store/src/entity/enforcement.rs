@@ -20,6 +20,8 @@ pub struct Model {
     pub acct_session_id: String,
     pub nas_ip: String,
     pub framed_ip: Option<String>,
+    /// The rate a CoA carries to the session (`Mikrotik-Rate-Limit`); none to end it.
+    pub rate_limit: Option<String>,
     /// Why: `disconnect` (asked for), and later the changes that end sessions.
     pub reason: String,
     pub status: Stored<EnforcementStatus>,

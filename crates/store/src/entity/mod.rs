@@ -11,6 +11,7 @@ pub mod code;
 pub mod customer;
 pub mod customer_name;
 pub mod customer_online;
+pub mod customer_quota;
 pub mod customer_usage;
 pub mod enforcement;
 pub mod enforcement_attempt;

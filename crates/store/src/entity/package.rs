@@ -26,6 +26,8 @@ pub struct Model {
     pub burst_threshold_upload_kbps: Option<i64>,
     pub burst_time_secs: Option<i32>,
     pub volume_bytes: Option<i64>,
+    /// `domain::fup::Fup::to_stored`: empty for none.
+    pub fup: String,
     pub validity_minutes: i64,
     pub price: i64,
     pub cost_price: i64,

@@ -24,6 +24,7 @@ mod m20261208_000014_radacct_stale;
 mod m20261208_000015_router_message_authenticator;
 mod m20261209_000016_sessions_usage;
 mod m20261209_000017_enforcement;
+mod m20261210_000018_fair_usage;
 
 /// The migration list.
 #[derive(Debug)]
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000015_router_message_authenticator::Migration),
             Box::new(m20261209_000016_sessions_usage::Migration),
             Box::new(m20261209_000017_enforcement::Migration),
+            Box::new(m20261210_000018_fair_usage::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ use crate::http::list::{ListResponse, page_request};
 use crate::http::path::Id;
 use crate::http::query::Query;
 use crate::state::AppState;
+use domain::fup::Level;
 use domain::ids::TenantId;
 use ops::online::{SessionQuery, Usage};
 use store::enforcement::{Attempt, Enforcement};
@@ -177,6 +178,41 @@ pub struct UsageOut {
     /// The last 30 days, oldest first, days without traffic included.
     days: Vec<DayOut>,
     period: PeriodOut,
+    /// What the package allows in the period, when it caps it.
+    fair_usage: Option<FairUsageOut>,
+}
+
+/// A capped package's allowance and where the customer stands in it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FairUsageOut {
+    /// The volume per period, if the package has one.
+    volume_bytes: Option<i64>,
+    /// The period's bytes, up and down.
+    used_bytes: i64,
+    /// `full` (the package's speed), `slowed` (past a FUP step) or `exhausted` (the volume
+    /// used up: refused until the next period).
+    level: String,
+    /// The FUP steps passed (0 at full speed).
+    steps_passed: u8,
+    /// The rate it gets now (`Mikrotik-Rate-Limit`).
+    rate_limit: String,
+}
+
+impl FairUsageOut {
+    fn from_allowance(a: ops::online::Allowance) -> Self {
+        let (level, steps_passed) = match a.level {
+            Level::Full => ("full", 0),
+            Level::Step(n) => ("slowed", n),
+            Level::Exhausted => ("exhausted", 0),
+        };
+        Self {
+            volume_bytes: a.volume_bytes,
+            used_bytes: a.used_bytes,
+            level: level.to_owned(),
+            steps_passed,
+            rate_limit: a.rate_limit,
+        }
+    }
 }
 
 impl UsageOut {
@@ -193,6 +229,7 @@ impl UsageOut {
                 input_octets: u.period.input_octets,
                 output_octets: u.period.output_octets,
             },
+            fair_usage: u.allowance.map(FairUsageOut::from_allowance),
         }
     }
 }
@@ -236,8 +273,11 @@ pub struct EnforcementOut {
     acct_session_id: String,
     nas_ip: String,
     framed_ip: Option<String>,
-    /// Why: `disconnect` (asked for).
+    /// Why: `disconnect` (asked for), `suspended`, `disabled`, `archive`, `fup` (a FUP
+    /// step or a new period) or `volume_cap` (the volume used up).
     reason: String,
+    /// The rate a CoA gives the session (`Mikrotik-Rate-Limit`); none when it is ended.
+    rate_limit: Option<String>,
     /// `pending`, `done` (a Stop arrived or the router no longer lists the session) or
     /// `failed`.
     status: String,
@@ -264,6 +304,7 @@ impl EnforcementOut {
             nas_ip: e.nas_ip,
             framed_ip: e.framed_ip,
             reason: e.reason,
+            rate_limit: e.rate_limit,
             status: e.status.code().to_owned(),
             rung: e.rung.map(|r| r.code().to_owned()),
             detail: e.detail,

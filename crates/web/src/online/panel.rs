@@ -135,6 +135,9 @@ pub struct CustomerOnline {
     pub period: (String, String, String, String),
     /// Each day of the last month with traffic, newest first: day, down, up.
     pub days: Vec<(String, String, String)>,
+    /// A capped package's allowance: the level's message key, the rate now, the bytes
+    /// used and the volume (empty without one).
+    pub fair_usage: Option<(String, String, String, String)>,
     /// Its latest enforcements, newest first.
     pub enforcements: Vec<EnforcementRow>,
 }
@@ -146,6 +149,10 @@ pub struct EnforcementRow {
     pub at: String,
     /// Acct-Session-Id.
     pub session: String,
+    /// Why, as a message key.
+    pub reason: String,
+    /// The rate a CoA gives the session, if that is the change.
+    pub rate_limit: Option<String>,
     /// `pending`, `done` or `failed`.
     pub status: &'static str,
     /// The status's message key.
@@ -165,6 +172,8 @@ impl EnforcementRow {
         Self {
             at: input::local_time_text(Some(e.created_at), zone),
             session: e.acct_session_id.clone(),
+            reason: format!("online.reason_{}", e.reason),
+            rate_limit: e.rate_limit.clone(),
             status: e.status.code(),
             label: format!("online.enforcement_{}", e.status.code()),
             detail: e.detail.clone(),
@@ -234,6 +243,19 @@ impl CustomerOnline {
                 )
             })
             .collect();
+        let fair_usage = usage.allowance.as_ref().map(|a| {
+            let level = match a.level {
+                domain::fup::Level::Full => "online.fup_full",
+                domain::fup::Level::Step(_) => "online.fup_slowed",
+                domain::fup::Level::Exhausted => "online.fup_exhausted",
+            };
+            (
+                level.to_owned(),
+                a.rate_limit.clone(),
+                bytes(a.used_bytes),
+                a.volume_bytes.map(bytes).unwrap_or_default(),
+            )
+        });
         let enforcements = ops::enforcement::list(&state.ctx(), actor, id)
             .await?
             .iter()
@@ -244,6 +266,7 @@ impl CustomerOnline {
             recent,
             period,
             days,
+            fair_usage,
             enforcements,
         })
     }

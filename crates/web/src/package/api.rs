@@ -19,6 +19,7 @@ use crate::http::query::Query;
 use crate::http::version::{IfMatch, with_etag};
 use crate::state::AppState;
 use domain::field::{FieldError, FieldErrors};
+use domain::fup::{Fup, FupStep, FupStepInput};
 use domain::ids::{TenantId, UserId};
 use domain::money::Money;
 use domain::package::{self as rules, BurstInput, ConnectionType, RateLimit};
@@ -62,6 +63,8 @@ pub struct PackageOut {
     /// The `Mikrotik-Rate-Limit` value (upload/download, the router's view).
     rate_limit: String,
     volume_bytes: Option<i64>,
+    /// FUP steps: from `after_bytes` used in the period on, the step's rate.
+    fup: Vec<FupStepBody>,
     validity_minutes: i64,
     /// What a customer pays, minor units of the tenant's currency.
     price: i64,
@@ -106,11 +109,33 @@ impl PackageOut {
                 .map(|r| r.mikrotik())
                 .unwrap_or_default(),
             volume_bytes: p.volume_bytes,
+            fup: store::package::fup(p)
+                .map(|f| f.steps().iter().map(FupStepBody::from).collect())
+                .unwrap_or_default(),
             validity_minutes: p.validity_minutes,
             price: p.price,
             cost_price: p.cost_price,
             ip_pool_id: p.ip_pool_id,
             version: p.version,
+        }
+    }
+}
+
+/// A FUP step: from `after_bytes` used in the period (up and down together) on, this rate.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FupStepBody {
+    after_bytes: i64,
+    download_kbps: i64,
+    upload_kbps: i64,
+}
+
+impl From<&FupStep> for FupStepBody {
+    fn from(s: &FupStep) -> Self {
+        FupStepBody {
+            after_bytes: s.after_bytes,
+            download_kbps: i64::from(s.download_kbps),
+            upload_kbps: i64::from(s.upload_kbps),
         }
     }
 }
@@ -134,6 +159,8 @@ pub struct PackageBody {
     burst_threshold_upload_kbps: Option<i64>,
     burst_time_secs: Option<i64>,
     volume_bytes: Option<i64>,
+    /// FUP steps, by rising mark (at most 8); each no faster than the one before.
+    fup: Option<Vec<FupStepBody>>,
     validity_days: Option<i64>,
     validity_hours: Option<i64>,
     validity_minutes: Option<i64>,
@@ -151,6 +178,7 @@ impl PackageBody {
             || self.download_kbps.is_some()
             || self.upload_kbps.is_some()
             || self.volume_bytes.is_some()
+            || self.fup.is_some()
             || self.validity_days.is_some()
             || self.validity_hours.is_some()
             || self.validity_minutes.is_some()
@@ -201,10 +229,31 @@ impl PackageBody {
             }
         };
         let volume = errors.take(rules::parse_volume(self.volume_bytes));
+        let steps: Vec<FupStepInput> = self
+            .fup
+            .iter()
+            .flatten()
+            .map(|s| FupStepInput {
+                after_bytes: s.after_bytes,
+                download_kbps: s.download_kbps,
+                upload_kbps: s.upload_kbps,
+            })
+            .collect();
+        let fup = match (&rate, &volume) {
+            (Some(rate), Some(volume)) => match Fup::parse(&steps, rate, *volume) {
+                Ok(fup) => Some(fup),
+                Err(e) => {
+                    errors.0.extend(e.0);
+                    None
+                }
+            },
+            _ => None,
+        };
         Some(ServiceRow {
             connection_type: connection_type?,
             rate: rate?,
             volume_bytes: volume?,
+            fup: fup?,
             validity_minutes: validity?,
             ip_pool_id: self.ip_pool_id,
         })

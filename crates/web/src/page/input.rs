@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use domain::field::FieldError;
+use domain::fup::{Fup, FupStepInput};
 use domain::money::Money;
 
 /// A record id from a select or hidden field; blank or not a number reads as none.
@@ -142,6 +143,56 @@ pub fn volume_text(bytes: Option<i64>) -> String {
     bytes.to_string()
 }
 
+/// FUP steps, one per line: the volume from which the step applies and its speed, download
+/// then upload (`50GB 5M/2M`; one speed for both: `50GB 5M`); blank lines are skipped.
+pub fn fup_steps(field: &str, text: &str) -> Result<Vec<FupStepInput>, FieldError> {
+    let bad = |line: usize| FieldError::new(field, "invalid_fup").with("step", line);
+    let mut steps = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let n = steps.len() + 1;
+        if n > domain::fup::MOST_STEPS {
+            return Err(
+                FieldError::new(field, "too_many_steps").with("max", domain::fup::MOST_STEPS)
+            );
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(volume_text), Some(rates), None) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad(n));
+        };
+        let after = volume(field, volume_text)
+            .ok()
+            .flatten()
+            .ok_or_else(|| bad(n))?;
+        let (down, up) = rates.split_once('/').unwrap_or((rates, rates));
+        let (Ok(down), Ok(up)) = (rate(field, down), rate(field, up)) else {
+            return Err(bad(n));
+        };
+        steps.push(FupStepInput {
+            after_bytes: after,
+            download_kbps: down,
+            upload_kbps: up,
+        });
+    }
+    Ok(steps)
+}
+
+/// FUP steps as the field reads them back, one per line.
+pub fn fup_text(fup: &Fup) -> String {
+    fup.steps()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}/{}",
+                volume_text(Some(s.after_bytes)),
+                rate_text(i64::from(s.download_kbps)),
+                rate_text(i64::from(s.upload_kbps))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A validity in minutes as days, hours and minutes.
 pub fn validity_parts(minutes: i64) -> (i64, i64, i64) {
     (minutes / 1440, minutes % 1440 / 60, minutes % 60)
@@ -241,6 +292,42 @@ mod tests {
         assert_eq!(volume("volume", "lots").unwrap_err().code, "invalid_volume");
         assert_eq!(volume_text(Some(50_000_000_000)), "50GB");
         assert_eq!(validity_parts(30 * 1440 + 90), (30, 1, 30));
+    }
+
+    #[test]
+    fn fup_steps_are_read_one_per_line_and_written_back_alike() {
+        let steps = fup_steps("fup", "50GB 5M/2M\n\n 80GB 1M \n").unwrap();
+        assert_eq!(steps.len(), 2);
+        assert_eq!(
+            (
+                steps[0].after_bytes,
+                steps[0].download_kbps,
+                steps[0].upload_kbps
+            ),
+            (50_000_000_000, 5_000, 2_000)
+        );
+        assert_eq!(
+            (steps[1].download_kbps, steps[1].upload_kbps),
+            (1_000, 1_000)
+        );
+        let base = domain::package::RateLimit {
+            down_kbps: 20_000,
+            up_kbps: 10_000,
+            burst: None,
+        };
+        let fup = Fup::parse(&steps, &base, None).unwrap();
+        assert_eq!(fup_text(&fup), "50GB 5M/2M\n80GB 1M/1M");
+        assert!(fup_steps("fup", "").unwrap().is_empty());
+        for bad in ["50GB", "50GB fast", "lots 5M", "50GB 5M/2M extra"] {
+            let error = fup_steps("fup", bad).unwrap_err();
+            assert_eq!(
+                (error.code, error.field.as_str()),
+                ("invalid_fup", "fup"),
+                "{bad}"
+            );
+        }
+        let many = "1GB 1M\n".repeat(domain::fup::MOST_STEPS + 1);
+        assert_eq!(fup_steps("fup", &many).unwrap_err().code, "too_many_steps");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::page::form::FormData;
 use crate::page::input;
 use domain::field::{FieldError, FieldErrors};
+use domain::fup::Fup;
 use domain::money::Money;
 use domain::package::{self as rules, BurstInput, ConnectionType, RateLimit};
 use store::package::{Package, ServiceRow};
@@ -50,10 +51,18 @@ pub(super) fn service(form: &FormData, errors: &mut FieldErrors) -> Option<Servi
     let volume = errors
         .take(input::volume("volume_bytes", form.text("volume_bytes")))
         .and_then(|v| errors.take(rules::parse_volume(v)));
+    let steps = errors.take(input::fup_steps("fup", form.text("fup")));
+    let fup = match (&rate, &volume, steps) {
+        (Some(rate), Some(volume), Some(steps)) => Fup::parse(&steps, rate, *volume)
+            .map_err(|e| errors.0.extend(e.0))
+            .ok(),
+        _ => None,
+    };
     Some(ServiceRow {
         connection_type: connection_type?,
         rate: rate?,
         volume_bytes: volume?,
+        fup: fup?,
         validity_minutes: validity?,
         ip_pool_id: input::id(form.opt("ip_pool_id")),
     })
@@ -75,6 +84,7 @@ pub(super) fn same_service(package: &Package, service: &ServiceRow) -> bool {
     store::package::rate(package).is_ok_and(|r| r == service.rate)
         && package.connection_type == service.connection_type
         && package.volume_bytes == service.volume_bytes
+        && store::package::fup(package).is_ok_and(|f| f == service.fup)
         && package.validity_minutes == service.validity_minutes
         && package.ip_pool_id == service.ip_pool_id
 }
@@ -101,6 +111,7 @@ mod tests {
                 ("download_kbps", "20M"),
                 ("upload_kbps", "5M"),
                 ("volume_bytes", "100GB"),
+                ("fup", "60GB 4M/2M"),
                 ("validity_days", "30"),
                 ("validity_hours", "0"),
                 ("validity_minutes", ""),
@@ -111,6 +122,7 @@ mod tests {
         assert!(errors.is_empty(), "{errors}");
         assert_eq!(read.rate.mikrotik(), "5M/20M");
         assert_eq!(read.volume_bytes, Some(100_000_000_000));
+        assert_eq!(read.fup.steps()[0].after_bytes, 60_000_000_000);
         assert_eq!(read.validity_minutes, 30 * 1440);
 
         let mut errors = FieldErrors::new();
@@ -120,6 +132,7 @@ mod tests {
                 ("download_kbps", "fast"),
                 ("upload_kbps", "5M"),
                 ("burst_download_kbps", "30M"),
+                ("fup", "60GB"),
             ]),
             &mut errors,
         );
@@ -141,5 +154,6 @@ mod tests {
             codes.contains(&("validity_days", "validity_zero")),
             "{codes:?}"
         );
+        assert!(codes.contains(&("fup", "invalid_fup")), "{codes:?}");
     }
 }

@@ -86,6 +86,12 @@ fn service_fields(f: Filled, p: &Package) -> Filled {
             p.burst_time_secs.map(|t| t.to_string()).unwrap_or_default(),
         )
         .with("volume_bytes", input::volume_text(p.volume_bytes))
+        .with(
+            "fup",
+            store::package::fup(p)
+                .map(|f| input::fup_text(&f))
+                .unwrap_or_default(),
+        )
         .with("validity_days", days.to_string())
         .with("validity_hours", hours.to_string())
         .with("validity_minutes", minutes.to_string())

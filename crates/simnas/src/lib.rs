@@ -1,0 +1,849 @@
+//! A simulated NAS: the AAA side of a MikroTik access router (PPPoE and hotspot), around the
+//! `routeros` crate's simulated router, driven by a [`Scenario`]. The demo starts one so a
+//! newcomer sees customers come online, usage grow and a disconnect work; `lastmile
+//! sim-router --radius` runs one against any RADIUS server; tests and load runs drive it.
+//! It speaks RADIUS and RouterOS and knows nothing of lastmile.
+//!
+//! What it does, as a router does:
+//!
+//! - at boot, an Accounting-On (the server closes what it held open for this NAS);
+//! - its subscribers dial in over the scenario's login window, most of them early (a boot
+//!   curve), each with its method (PAP, CHAP and MS-CHAPv2 in turn; the MS-CHAP2-Success
+//!   is checked), retransmitting as the `radius` client does; a refused or unanswered one
+//!   dials again later;
+//! - an accepted one gets a session: an entry in `/ppp/active` (or `/ip/hotspot/active`)
+//!   with the Framed-IP-Address given (else one of 100.64.0.0/10), an Accounting Start,
+//!   then an Interim-Update every interval (the reply's Acct-Interim-Interval when it has
+//!   one) with counters grown by its traffic (a share of its Mikrotik-Rate-Limit, 64-bit
+//!   with gigawords); the session ends at its Session-Timeout or when its
+//!   Mikrotik-Total-Limit is used, with a Stop, and the subscriber dials again;
+//! - a Disconnect-Request ends the session (Stop, Admin-Reset) and is ACKed; a CoA-Request
+//!   with Mikrotik-Rate-Limit changes its rate and is ACKed; either for a session it does not
+//!   have is NAKed with Error-Cause 503 (as RouterOS answers);
+//! - a session removed from the active list through the API ends with a Stop;
+//! - with `reboot_every`, it reboots: every session dropped without a Stop, an
+//!   Accounting-On, everyone dials again.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use radius::auth::{self, Method};
+use radius::client::{Client, ClientConfig};
+use radius::server::{Handler, NasClient, Request, Server, ServerConfig};
+use radius::{Code, Packet, attrs};
+use rand::rngs::StdRng;
+use rand::{RngExt as _, SeedableRng as _};
+use routeros::ItemId;
+use routeros::sim::SimRouter;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+/// One subscriber the NAS dials in for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    /// Its user name.
+    pub username: String,
+    /// Its password, in clear (the NAS hashes it as its method wants).
+    pub password: String,
+    /// Its MAC address (Calling-Station-Id); one is made up when `None`.
+    pub mac: Option<String>,
+    /// A hotspot user rather than a PPPoE one.
+    pub hotspot: bool,
+}
+
+/// What the NAS does and whom it talks to.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Where Access-Requests go.
+    pub auth_server: SocketAddr,
+    /// Where Accounting-Requests go.
+    pub acct_server: SocketAddr,
+    /// The NAS's shared secret.
+    pub secret: String,
+    /// The NAS-IP-Address it sends (the server knows it by the source address of its
+    /// packets, which is the address of the interface that reaches the server).
+    pub nas_ip: Ipv4Addr,
+    /// Where it takes CoA and Disconnect requests (RouterOS: UDP 3799).
+    pub coa_listen: SocketAddr,
+    /// Its subscribers.
+    pub subscribers: Vec<Subscriber>,
+    /// The logins after a boot spread over this much time, most of them early.
+    pub login_over: Duration,
+    /// The Interim-Update interval when the server names none.
+    pub interim: Duration,
+    /// How busy a subscriber's line is, on average, in percent of its rate.
+    pub busy_percent: u32,
+    /// A refused subscriber dials again after this.
+    pub redial: Duration,
+    /// Reboot this often, if at all.
+    pub reboot_every: Option<Duration>,
+    /// The random generator's seed (the same seed, the same traffic).
+    pub seed: u64,
+}
+
+impl Scenario {
+    /// A scenario for a server at `server` (ports 1812 and 1813) with `secret`: logins over a
+    /// minute, updates every minute, lines 10% busy, no reboots.
+    pub fn new(server: IpAddr, secret: &str, subscribers: Vec<Subscriber>) -> Scenario {
+        Scenario {
+            auth_server: SocketAddr::new(server, 1812),
+            acct_server: SocketAddr::new(server, 1813),
+            secret: secret.to_owned(),
+            nas_ip: Ipv4Addr::LOCALHOST,
+            coa_listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3799),
+            subscribers,
+            login_over: Duration::from_secs(60),
+            interim: Duration::from_secs(60),
+            busy_percent: 10,
+            redial: Duration::from_secs(300),
+            reboot_every: None,
+            seed: 1,
+        }
+    }
+}
+
+/// What the NAS has done so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Logins accepted.
+    pub accepted: u64,
+    /// Logins refused.
+    pub rejected: u64,
+    /// Access-Requests no answer came for.
+    pub unanswered: u64,
+    /// Sessions up now.
+    pub online: u64,
+    /// Accounting records acknowledged.
+    pub acct_acked: u64,
+    /// Accounting records never acknowledged.
+    pub acct_lost: u64,
+    /// CoA-Requests applied.
+    pub coa: u64,
+    /// Disconnect-Requests that ended a session.
+    pub disconnects: u64,
+    /// Sessions the API removed.
+    pub removed: u64,
+    /// Reboots.
+    pub reboots: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    accepted: AtomicU64,
+    rejected: AtomicU64,
+    unanswered: AtomicU64,
+    acct_acked: AtomicU64,
+    acct_lost: AtomicU64,
+    coa: AtomicU64,
+    disconnects: AtomicU64,
+    removed: AtomicU64,
+    reboots: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Accounting status types and termination causes (RFC 2866).
+mod acct {
+    pub const START: u32 = 1;
+    pub const STOP: u32 = 2;
+    pub const INTERIM: u32 = 3;
+    pub const ON: u32 = 7;
+    pub const SESSION_TIMEOUT: u32 = 5;
+    pub const ADMIN_RESET: u32 = 6;
+    pub const NAS_REQUEST: u32 = 10;
+    pub const ETHERNET: u32 = 15;
+    pub const WIRELESS: u32 = 19;
+}
+
+/// Error-Cause 503: Session Context Not Found.
+const SESSION_NOT_FOUND: u32 = 503;
+
+/// Requests in flight at most (logins and accounting together).
+const IN_FLIGHT: usize = 64;
+
+/// How often the NAS looks at its sessions.
+const TICK: Duration = Duration::from_millis(250);
+
+/// How often it compares its sessions with the router's active lists.
+const LIST_CHECK: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+struct Session {
+    subscriber: usize,
+    id: String,
+    ip: Ipv4Addr,
+    started: Instant,
+    /// The rate the router applies (`Mikrotik-Rate-Limit`, as given).
+    rate: String,
+    /// Bytes per second, down (to the subscriber) and up.
+    down_bps: u64,
+    up_bps: u64,
+    /// Bytes so far: from the subscriber (input) and to it (output).
+    input: u64,
+    output: u64,
+    last_grow: Instant,
+    interim: Duration,
+    next_interim: Instant,
+    ends_at: Option<Instant>,
+    total_limit: Option<u64>,
+    item: Option<ItemId>,
+}
+
+#[derive(Debug)]
+struct State {
+    sessions: HashMap<String, Session>,
+    /// Subscriber → its session's id.
+    by_subscriber: HashMap<usize, String>,
+    /// When each waiting subscriber dials next.
+    dials: BTreeSet<(Instant, usize)>,
+    /// Subscribers dialling now.
+    dialling: HashSet<usize>,
+    next_session: u64,
+    next_address: u32,
+    rng: StdRng,
+}
+
+struct Inner {
+    /// A reboot asked for ([`SimNas::reboot_now`]).
+    reboot_asked: std::sync::atomic::AtomicBool,
+    scenario: Scenario,
+    router: Arc<SimRouter>,
+    auth: Client,
+    acct: Client,
+    state: Mutex<State>,
+    counters: Counters,
+    permits: Arc<Semaphore>,
+}
+
+impl Inner {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A running simulated NAS. Dropping it stops it.
+pub struct SimNas {
+    inner: Arc<Inner>,
+    coa_address: SocketAddr,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SimNas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimNas")
+            .field("coa_address", &self.coa_address)
+            .field("snapshot", &self.snapshot())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for SimNas {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl SimNas {
+    /// Binds the CoA listener and boots: the Accounting-On, then the logins.
+    pub async fn start(scenario: Scenario, router: Arc<SimRouter>) -> std::io::Result<SimNas> {
+        let socket = tokio::net::UdpSocket::bind(scenario.coa_listen).await?;
+        SimNas::start_on(scenario, router, socket).await
+    }
+
+    /// Boots with the CoA listener on `socket`, bound already (so the server can be told its
+    /// port before the NAS starts).
+    pub async fn start_on(
+        scenario: Scenario,
+        router: Arc<SimRouter>,
+        socket: tokio::net::UdpSocket,
+    ) -> std::io::Result<SimNas> {
+        let clients = HashMap::from([(
+            scenario.auth_server.ip(),
+            NasClient::new(scenario.secret.as_bytes()).require_message_authenticator(false),
+        )]);
+        let config = ClientConfig {
+            timeout: Duration::from_secs(2),
+            retries: 2,
+            ..ClientConfig::default()
+        };
+        let secret = scenario.secret.as_bytes().to_vec();
+        let inner = Arc::new(Inner {
+            reboot_asked: std::sync::atomic::AtomicBool::new(false),
+            auth: Client::with_config(scenario.auth_server, secret.clone(), config.clone()),
+            acct: Client::with_config(scenario.acct_server, secret, config),
+            state: Mutex::new(State {
+                sessions: HashMap::new(),
+                by_subscriber: HashMap::new(),
+                dials: BTreeSet::new(),
+                dialling: HashSet::new(),
+                next_session: 1,
+                next_address: 1,
+                rng: StdRng::seed_from_u64(scenario.seed),
+            }),
+            counters: Counters::default(),
+            permits: Arc::new(Semaphore::new(IN_FLIGHT)),
+            router,
+            scenario,
+        });
+        let server = Server::from_socket(
+            socket,
+            clients,
+            CoaHandler(Arc::clone(&inner)),
+            ServerConfig::default(),
+        );
+        let coa_address = server.local_addr()?;
+        let tasks = vec![
+            tokio::spawn(async move {
+                if let Err(error) = server.run(std::future::pending()).await {
+                    tracing::warn!(%error, "the simulated NAS's CoA listener stopped");
+                }
+            }),
+            tokio::spawn(drive(Arc::clone(&inner))),
+        ];
+        Ok(SimNas {
+            inner,
+            coa_address,
+            tasks,
+        })
+    }
+
+    /// Where it takes CoA and Disconnect requests.
+    pub fn coa_address(&self) -> SocketAddr {
+        self.coa_address
+    }
+
+    /// What it has done so far.
+    pub fn snapshot(&self) -> Snapshot {
+        let c = &self.inner.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        Snapshot {
+            accepted: get(&c.accepted),
+            rejected: get(&c.rejected),
+            unanswered: get(&c.unanswered),
+            online: self.inner.state().sessions.len() as u64,
+            acct_acked: get(&c.acct_acked),
+            acct_lost: get(&c.acct_lost),
+            coa: get(&c.coa),
+            disconnects: get(&c.disconnects),
+            removed: get(&c.removed),
+            reboots: get(&c.reboots),
+        }
+    }
+
+    /// Reboots at the next tick, as `reboot_every` would.
+    pub fn reboot_now(&self) {
+        self.inner.reboot_asked.store(true, Ordering::Relaxed);
+    }
+
+    /// The rate (`Mikrotik-Rate-Limit` notation, up/down) of `username`'s session, if it
+    /// has one.
+    pub fn rate_of(&self, username: &str) -> Option<String> {
+        let inner = &self.inner;
+        let index = inner
+            .scenario
+            .subscribers
+            .iter()
+            .position(|s| s.username == username)?;
+        let state = inner.state();
+        let session = state.by_subscriber.get(&index)?;
+        state.sessions.get(session).map(|s| s.rate.clone())
+    }
+}
+
+/// The NAS's life: boot, then every tick the dials due, the sessions' updates and ends, the
+/// active lists, and the reboots.
+async fn drive(inner: Arc<Inner>) {
+    let mut booted = Instant::now();
+    boot(&inner, booted).await;
+    let mut last_list_check = Instant::now();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = Instant::now();
+        let due = inner
+            .scenario
+            .reboot_every
+            .is_some_and(|every| now.duration_since(booted) >= every);
+        if due || inner.reboot_asked.swap(false, Ordering::Relaxed) {
+            booted = now;
+            reboot(&inner, now).await;
+            continue;
+        }
+        for subscriber in due_dials(&inner, now) {
+            let inner = Arc::clone(&inner);
+            tokio::spawn(async move { dial(&inner, subscriber).await });
+        }
+        for (record, session) in sessions_due(&inner, now) {
+            let inner = Arc::clone(&inner);
+            tokio::spawn(async move { account(&inner, record, &session).await });
+        }
+        if now.duration_since(last_list_check) >= LIST_CHECK {
+            last_list_check = now;
+            for session in removed_through_api(&inner) {
+                bump(&inner.counters.removed);
+                let inner = Arc::clone(&inner);
+                tokio::spawn(async move {
+                    account(&inner, Record::Stop(acct::ADMIN_RESET), &session).await;
+                });
+            }
+        }
+    }
+}
+
+/// Accounting-On, then every subscriber's dial on the boot curve.
+async fn boot(inner: &Arc<Inner>, now: Instant) {
+    let mut on = Packet::new(Code::AccountingRequest, 0);
+    on.add(attrs::ACCT_STATUS_TYPE, &acct::ON);
+    on.add(attrs::ACCT_SESSION_ID, &"0".to_owned());
+    on.add(attrs::NAS_IP_ADDRESS, &inner.scenario.nas_ip);
+    on.add(attrs::NAS_IDENTIFIER, &"sim-nas".to_owned());
+    match inner.acct.send(&on).await {
+        Ok(_) => bump(&inner.counters.acct_acked),
+        Err(_) => bump(&inner.counters.acct_lost),
+    }
+    let over = inner.scenario.login_over.as_secs_f64();
+    let mut state = inner.state();
+    for subscriber in 0..inner.scenario.subscribers.len() {
+        // The square of a uniform draw: most subscribers early, a tail late.
+        let u: f64 = state.rng.random();
+        let at = now + Duration::from_secs_f64(over * u * u);
+        state.dials.insert((at, subscriber));
+    }
+}
+
+/// A reboot: every session dropped without a Stop, then a fresh boot.
+async fn reboot(inner: &Arc<Inner>, now: Instant) {
+    bump(&inner.counters.reboots);
+    let dropped: Vec<Session> = {
+        let mut state = inner.state();
+        state.by_subscriber.clear();
+        state.dials.clear();
+        state.sessions.drain().map(|(_, s)| s).collect()
+    };
+    for session in &dropped {
+        remove_from_router(inner, session);
+    }
+    boot(inner, now).await;
+}
+
+fn due_dials(inner: &Inner, now: Instant) -> Vec<usize> {
+    let mut state = inner.state();
+    let mut due = Vec::new();
+    while let Some(&(at, subscriber)) = state.dials.first()
+        && at <= now
+        && due.len() < 1_000
+    {
+        state.dials.pop_first();
+        if !state.by_subscriber.contains_key(&subscriber) && state.dialling.insert(subscriber) {
+            due.push(subscriber);
+        }
+    }
+    due
+}
+
+/// One subscriber's login; on success its session starts.
+async fn dial(inner: &Arc<Inner>, index: usize) {
+    let Ok(_permit) = inner.permits.acquire().await else {
+        return;
+    };
+    let subscriber = &inner.scenario.subscribers[index];
+    let method = [Method::Pap, Method::Chap, Method::MsChapV2][index % 3];
+    let mut request = Packet::new(Code::AccessRequest, 0);
+    request.add(attrs::USER_NAME, &subscriber.username);
+    request.add(attrs::NAS_IP_ADDRESS, &inner.scenario.nas_ip);
+    request.add(attrs::NAS_IDENTIFIER, &"sim-nas".to_owned());
+    request.add(attrs::NAS_PORT, &u32::try_from(index).unwrap_or(u32::MAX));
+    request.add(attrs::NAS_PORT_TYPE, &port_type(subscriber));
+    request.add(attrs::CALLING_STATION_ID, &mac_of(subscriber, index));
+    let secret = inner.scenario.secret.as_bytes();
+    let exchange = match auth::add_credentials(&mut request, method, &subscriber.password, secret) {
+        Ok(exchange) => exchange,
+        Err(error) => {
+            tracing::warn!(%error, user = %subscriber.username, "cannot hide the password");
+            return finish_dial(inner, index, inner.scenario.redial);
+        }
+    };
+    let answer = inner.auth.send(&request).await;
+    let reply = match answer {
+        Ok(response) if response.packet.code == Code::AccessAccept => {
+            let proven = exchange.is_none_or(|e| e.verify_success(&response.packet));
+            if !proven {
+                tracing::warn!(user = %subscriber.username, "MS-CHAP2-Success does not prove the password");
+                bump(&inner.counters.rejected);
+                return finish_dial(inner, index, inner.scenario.redial);
+            }
+            response.packet
+        }
+        Ok(_) => {
+            bump(&inner.counters.rejected);
+            return finish_dial(inner, index, inner.scenario.redial);
+        }
+        Err(_) => {
+            bump(&inner.counters.unanswered);
+            return finish_dial(inner, index, Duration::from_secs(10));
+        }
+    };
+    bump(&inner.counters.accepted);
+    let session = open(inner, index, &reply);
+    account(inner, Record::Start, &session).await;
+}
+
+fn finish_dial(inner: &Inner, index: usize, after: Duration) {
+    let mut state = inner.state();
+    state.dialling.remove(&index);
+    state.dials.insert((Instant::now() + after, index));
+}
+
+/// The session an Access-Accept opens, entered in the router's active list.
+fn open(inner: &Inner, index: usize, reply: &Packet) -> Session {
+    let subscriber = &inner.scenario.subscribers[index];
+    let now = Instant::now();
+    let number = |attr| reply.value(attr).and_then(Result::ok);
+    let rate: String = reply
+        .value(attrs::MIKROTIK_RATE_LIMIT)
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let (up_bps, down_bps) = parse_rate(&rate).unwrap_or((1_000_000 / 8, 4_000_000 / 8));
+    let total_limit = match (
+        number(attrs::MIKROTIK_TOTAL_LIMIT),
+        number(attrs::MIKROTIK_TOTAL_LIMIT_GIGAWORDS),
+    ) {
+        (None, None) => None,
+        (low, high) => Some(u64::from(high.unwrap_or(0)) << 32 | u64::from(low.unwrap_or(0))),
+    };
+    let interim = number(attrs::ACCT_INTERIM_INTERVAL)
+        .filter(|s| *s > 0)
+        .map_or(inner.scenario.interim, |s| {
+            Duration::from_secs(u64::from(s))
+        });
+    let ends_at = number(attrs::SESSION_TIMEOUT).map(|s| now + Duration::from_secs(u64::from(s)));
+    let mut state = inner.state();
+    let busy = u64::from(inner.scenario.busy_percent.clamp(1, 100));
+    // Each line busy around the scenario's share: between half and one and a half of it.
+    let share = |bps: u64, rng: &mut StdRng| bps * busy * rng.random_range(50..150) / 10_000;
+    let down = share(down_bps, &mut state.rng);
+    let up = share(up_bps, &mut state.rng);
+    let ip = reply
+        .value(attrs::FRAMED_IP_ADDRESS)
+        .and_then(Result::ok)
+        .unwrap_or_else(|| {
+            let n = state.next_address;
+            state.next_address = n.wrapping_add(1);
+            Ipv4Addr::from(0x6440_0000 | (n & 0x003F_FFFF))
+        });
+    let id = format!("{:08X}", state.next_session);
+    state.next_session += 1;
+    let mac = mac_of(subscriber, index);
+    let (list, who) = if subscriber.hotspot {
+        ("/ip/hotspot/active", "user")
+    } else {
+        ("/ppp/active", "name")
+    };
+    let added = if who == "user" {
+        inner
+            .router
+            .add_hotspot_session(&subscriber.username, &ip.to_string(), &mac)
+    } else {
+        inner
+            .router
+            .add_ppp_session(&subscriber.username, &ip.to_string(), &mac)
+    };
+    let item = added
+        .inspect_err(|error| tracing::warn!(%error, list, "cannot list the session"))
+        .ok();
+    let session = Session {
+        subscriber: index,
+        id: id.clone(),
+        ip,
+        started: now,
+        rate,
+        down_bps: down,
+        up_bps: up,
+        input: 0,
+        output: 0,
+        last_grow: now,
+        interim,
+        next_interim: now + interim,
+        ends_at,
+        total_limit,
+        item,
+    };
+    state.dialling.remove(&index);
+    state.by_subscriber.insert(index, id.clone());
+    state.sessions.insert(id, session.clone());
+    session
+}
+
+/// What one Accounting-Request reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    Start,
+    Interim,
+    Stop(u32),
+}
+
+/// The records the sessions owe at `now`: updates due, and Stops of sessions that reached
+/// their timeout or their volume (those end here, and their subscribers dial again).
+fn sessions_due(inner: &Inner, now: Instant) -> Vec<(Record, Session)> {
+    let mut state = inner.state();
+    let mut out = Vec::new();
+    let mut ended = Vec::new();
+    for session in state.sessions.values_mut() {
+        let seconds = now.duration_since(session.last_grow).as_secs_f64();
+        session.last_grow = now;
+        session.output += (session.down_bps as f64 * seconds) as u64;
+        session.input += (session.up_bps as f64 * seconds) as u64;
+        let used = session.input + session.output;
+        let cause = match (session.ends_at, session.total_limit) {
+            (Some(at), _) if now >= at => Some(acct::SESSION_TIMEOUT),
+            (_, Some(limit)) if used >= limit => Some(acct::NAS_REQUEST),
+            _ => None,
+        };
+        if let Some(cause) = cause {
+            ended.push((cause, session.id.clone()));
+        } else if now >= session.next_interim {
+            session.next_interim = now + session.interim;
+            out.push((Record::Interim, session.clone()));
+        }
+    }
+    for (cause, id) in ended {
+        if let Some(session) = end(
+            &mut state,
+            &id,
+            inner.scenario.redial.min(Duration::from_secs(5)),
+        ) {
+            remove_from_router(inner, &session);
+            out.push((Record::Stop(cause), session));
+        }
+    }
+    out
+}
+
+/// Ends session `id` in the state; its subscriber dials again after `redial`.
+fn end(state: &mut State, id: &str, redial: Duration) -> Option<Session> {
+    let session = state.sessions.remove(id)?;
+    state.by_subscriber.remove(&session.subscriber);
+    state
+        .dials
+        .insert((Instant::now() + redial, session.subscriber));
+    Some(session)
+}
+
+fn remove_from_router(inner: &Inner, session: &Session) {
+    let Some(item) = &session.item else { return };
+    let list = if inner.scenario.subscribers[session.subscriber].hotspot {
+        "/ip/hotspot/active"
+    } else {
+        "/ppp/active"
+    };
+    if let Err(error) = inner.router.remove(list, item) {
+        tracing::warn!(%error, list, "cannot unlist the session");
+    }
+}
+
+/// The sessions whose entries the router's API removed (they end here).
+fn removed_through_api(inner: &Inner) -> Vec<Session> {
+    let listed: HashSet<String> = ["/ppp/active", "/ip/hotspot/active"]
+        .iter()
+        .filter_map(|list| inner.router.rows(list).ok())
+        .flatten()
+        .filter_map(|row| row.id().map(|id| id.as_str().to_owned()))
+        .collect();
+    let mut state = inner.state();
+    let gone: Vec<String> = state
+        .sessions
+        .values()
+        .filter(|s| {
+            s.item
+                .as_ref()
+                .is_some_and(|item| !listed.contains(item.as_str()))
+        })
+        .map(|s| s.id.clone())
+        .collect();
+    gone.iter()
+        .filter_map(|id| end(&mut state, id, Duration::from_secs(5)))
+        .collect()
+}
+
+/// Sends one Accounting-Request for `session` and counts its fate.
+async fn account(inner: &Arc<Inner>, record: Record, session: &Session) {
+    let Ok(_permit) = inner.permits.acquire().await else {
+        return;
+    };
+    let subscriber = &inner.scenario.subscribers[session.subscriber];
+    let mut request = Packet::new(Code::AccountingRequest, 0);
+    let status = match record {
+        Record::Start => acct::START,
+        Record::Interim => acct::INTERIM,
+        Record::Stop(_) => acct::STOP,
+    };
+    request.add(attrs::ACCT_STATUS_TYPE, &status);
+    request.add(attrs::USER_NAME, &subscriber.username);
+    request.add(attrs::ACCT_SESSION_ID, &session.id);
+    request.add(attrs::NAS_IP_ADDRESS, &inner.scenario.nas_ip);
+    request.add(attrs::NAS_IDENTIFIER, &"sim-nas".to_owned());
+    request.add(
+        attrs::NAS_PORT,
+        &u32::try_from(session.subscriber).unwrap_or(u32::MAX),
+    );
+    request.add(attrs::NAS_PORT_TYPE, &port_type(subscriber));
+    request.add(attrs::FRAMED_IP_ADDRESS, &session.ip);
+    request.add(
+        attrs::CALLING_STATION_ID,
+        &mac_of(subscriber, session.subscriber),
+    );
+    if record != Record::Start {
+        let seconds = u32::try_from(session.started.elapsed().as_secs()).unwrap_or(u32::MAX);
+        request.add(attrs::ACCT_SESSION_TIME, &seconds);
+        let (input, output) = (session.input, session.output);
+        request.add(attrs::ACCT_INPUT_OCTETS, &((input & 0xFFFF_FFFF) as u32));
+        request.add(attrs::ACCT_INPUT_GIGAWORDS, &((input >> 32) as u32));
+        request.add(attrs::ACCT_OUTPUT_OCTETS, &((output & 0xFFFF_FFFF) as u32));
+        request.add(attrs::ACCT_OUTPUT_GIGAWORDS, &((output >> 32) as u32));
+    }
+    if let Record::Stop(cause) = record {
+        request.add(attrs::ACCT_TERMINATE_CAUSE, &cause);
+    }
+    match inner.acct.send(&request).await {
+        Ok(_) => bump(&inner.counters.acct_acked),
+        Err(_) => bump(&inner.counters.acct_lost),
+    }
+}
+
+/// Answers the server's CoA and Disconnect requests.
+struct CoaHandler(Arc<Inner>);
+
+impl Handler for CoaHandler {
+    async fn handle(&self, request: Request) -> Option<Packet> {
+        let inner = &self.0;
+        let p = &request.packet;
+        let (ack, nak) = match p.code {
+            Code::CoaRequest => (Code::CoaAck, Code::CoaNak),
+            Code::DisconnectRequest => (Code::DisconnectAck, Code::DisconnectNak),
+            _ => return None,
+        };
+        let text = |attr| p.value(attr).and_then(Result::ok);
+        let session_id: Option<String> = text(attrs::ACCT_SESSION_ID);
+        let user: Option<String> = text(attrs::USER_NAME);
+        let mut state = inner.state();
+        let found = match &session_id {
+            Some(id) => state.sessions.contains_key(id).then(|| id.clone()),
+            None => user.as_ref().and_then(|name| {
+                let index = inner
+                    .scenario
+                    .subscribers
+                    .iter()
+                    .position(|s| &s.username == name)?;
+                state.by_subscriber.get(&index).cloned()
+            }),
+        };
+        let Some(id) = found else {
+            let mut reply = request.reply(nak);
+            reply.add(attrs::ERROR_CAUSE, &SESSION_NOT_FOUND);
+            return Some(reply);
+        };
+        if p.code == Code::CoaRequest {
+            let rate: Option<String> = text(attrs::MIKROTIK_RATE_LIMIT);
+            if let Some(rate) = rate
+                && let Some((up, down)) = parse_rate(&rate)
+                && let Some(session) = state.sessions.get_mut(&id)
+            {
+                let busy = u64::from(inner.scenario.busy_percent.clamp(1, 100));
+                session.down_bps = down * busy / 100;
+                session.up_bps = up * busy / 100;
+                session.rate = rate;
+            }
+            bump(&inner.counters.coa);
+            return Some(request.reply(ack));
+        }
+        let ended = end(
+            &mut state,
+            &id,
+            inner.scenario.redial.min(Duration::from_secs(5)),
+        );
+        drop(state);
+        if let Some(session) = ended {
+            bump(&inner.counters.disconnects);
+            remove_from_router(inner, &session);
+            let inner = Arc::clone(inner);
+            tokio::spawn(async move {
+                account(&inner, Record::Stop(acct::ADMIN_RESET), &session).await;
+            });
+        }
+        Some(request.reply(ack))
+    }
+}
+
+fn port_type(subscriber: &Subscriber) -> u32 {
+    if subscriber.hotspot {
+        acct::WIRELESS
+    } else {
+        acct::ETHERNET
+    }
+}
+
+/// The subscriber's MAC: its own, or one made from its position.
+fn mac_of(subscriber: &Subscriber, index: usize) -> String {
+    subscriber.mac.clone().unwrap_or_else(|| {
+        let b = (index as u32).to_be_bytes();
+        format!("02:5A:{:02X}:{:02X}:{:02X}:{:02X}", b[0], b[1], b[2], b[3])
+    })
+}
+
+/// Bytes per second up and down from a `Mikrotik-Rate-Limit` (`rx/tx` in the router's view:
+/// upload first; `512k/2M`, with optional burst fields after a space).
+pub fn parse_rate(rate: &str) -> Option<(u64, u64)> {
+    let first = rate.split_whitespace().next()?;
+    let (up, down) = first.split_once('/')?;
+    let bits = |text: &str| -> Option<u64> {
+        let text = text.trim();
+        let (number, scale) = match text.char_indices().last()? {
+            (i, 'k' | 'K') => (&text[..i], 1_000),
+            (i, 'M') => (&text[..i], 1_000_000),
+            (i, 'G') => (&text[..i], 1_000_000_000),
+            _ => (text, 1),
+        };
+        number.parse::<u64>().ok().map(|n| n * scale)
+    };
+    Some((bits(up)? / 8, bits(down)? / 8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_read_as_the_router_reads_them() {
+        assert_eq!(parse_rate("512k/2M"), Some((64_000, 250_000)));
+        assert_eq!(
+            parse_rate("10M/20M 20M/40M 8M/16M 10/10"),
+            Some((1_250_000, 2_500_000))
+        );
+        assert_eq!(parse_rate("1G/1G"), Some((125_000_000, 125_000_000)));
+        assert_eq!(parse_rate("fast"), None);
+        assert_eq!(parse_rate("x/2M"), None);
+    }
+
+    #[test]
+    fn made_up_macs_differ_and_own_ones_are_kept() {
+        let mut s = Subscriber {
+            username: "a".into(),
+            password: "p".into(),
+            mac: None,
+            hotspot: false,
+        };
+        assert_ne!(mac_of(&s, 1), mac_of(&s, 2));
+        s.mac = Some("AA:BB:CC:00:11:22".into());
+        assert_eq!(mac_of(&s, 1), "AA:BB:CC:00:11:22");
+    }
+}

@@ -1,0 +1,140 @@
+//! Fair-usage standings (`customer_quota`): for a subscriber on a capped package (a volume
+//! cap or FUP steps), the period the usage watcher last checked it in, the level it set
+//! (`domain::fup::Level`) and the period's bytes when it set it. The FreeRADIUS rows take
+//! their usage from here (`customer::Projector`), so they change only when the level or the
+//! period does. The watcher (`ops::fair_usage`) reads its candidates here and writes the
+//! standing in the transaction that re-projects the subscriber and reaches its sessions.
+
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query, UnionType};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+};
+
+use crate::entity::customer_quota::{ActiveModel, Column, Entity, Model};
+use crate::entity::{customer, customer_online, package};
+use crate::error::StoreResult;
+use crate::write::Write;
+
+/// A standing as stored.
+pub type Standing = Model;
+
+/// The bytes the subscriber's rows count as used: its period's bytes when the watcher last
+/// set its level (0 before the first check).
+pub async fn recorded_used<C: ConnectionTrait>(conn: &C, customer: i64) -> StoreResult<i64> {
+    Ok(Entity::find_by_id(customer)
+        .one(conn)
+        .await?
+        .map_or(0, |s| s.used_bytes))
+}
+
+/// The standing of `customer`, if it has one.
+pub async fn find<C: ConnectionTrait>(conn: &C, customer: i64) -> StoreResult<Option<Standing>> {
+    Ok(Entity::find_by_id(customer).one(conn).await?)
+}
+
+/// Up to `limit` customers after the id `after`, in id order, that the watcher must look at:
+/// those online on a capped package (their usage grows), and those whose standing is not at
+/// full speed or whose period may have ended by `day` (a new period starts them afresh,
+/// online or not).
+pub async fn candidates<C: ConnectionTrait>(
+    conn: &C,
+    after: i64,
+    day: NaiveDate,
+    limit: u64,
+) -> StoreResult<Vec<i64>> {
+    let online = Query::select()
+        .column((customer_online::Entity, customer_online::Column::CustomerId))
+        .from(customer_online::Entity)
+        .inner_join(
+            customer::Entity,
+            Expr::col((customer::Entity, customer::Column::Id))
+                .equals((customer_online::Entity, customer_online::Column::CustomerId)),
+        )
+        .inner_join(
+            package::Entity,
+            Expr::col((package::Entity, package::Column::Id))
+                .equals((customer::Entity, customer::Column::PackageId)),
+        )
+        .and_where(
+            Expr::col((customer_online::Entity, customer_online::Column::CustomerId)).gt(after),
+        )
+        .and_where(
+            Expr::col((package::Entity, package::Column::VolumeBytes))
+                .is_not_null()
+                .or(Expr::col((package::Entity, package::Column::Fup)).ne("")),
+        )
+        .to_owned();
+    let standing = Query::select()
+        .column(Column::CustomerId)
+        .from(Entity)
+        .and_where(Expr::col(Column::CustomerId).gt(after))
+        .and_where(
+            Expr::col(Column::Level)
+                .ne(0)
+                .or(Expr::col(Column::PeriodLast).lte(day)),
+        )
+        .to_owned();
+    let mut union = online;
+    union.union(UnionType::Distinct, standing);
+    let wrapped = Query::select()
+        .column(Alias::new("customer_id"))
+        .from_subquery(union, Alias::new("c"))
+        .order_by(Alias::new("customer_id"), sea_orm::Order::Asc)
+        .limit(limit)
+        .to_owned();
+    let backend = conn.get_database_backend();
+    let rows = conn.query_all_raw(backend.build(&wrapped)).await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get_by_index::<i64>(0)?))
+        .collect()
+}
+
+/// Forgets the standing of `customer` (its package is no longer capped).
+pub async fn remove(w: &Write, customer: i64) -> StoreResult<bool> {
+    let gone = Entity::delete_by_id(customer).exec(w.tx()).await?;
+    Ok(gone.rows_affected > 0)
+}
+
+/// Moves the standing of `new.customer_id` from `old` (as the caller read it; `None`: it
+/// had none) to `new`, in the change's transaction; false when another pass moved it first
+/// (the caller then leaves it: that pass reaches the sessions).
+pub async fn replace(w: &Write, old: Option<&Standing>, new: &Standing) -> StoreResult<bool> {
+    let moved = match old {
+        None => {
+            let row = ActiveModel {
+                customer_id: Set(new.customer_id),
+                tenant_id: Set(new.tenant_id),
+                period_first: Set(new.period_first),
+                period_last: Set(new.period_last),
+                level: Set(new.level),
+                used_bytes: Set(new.used_bytes),
+                checked_at: Set(new.checked_at),
+            };
+            Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(Column::CustomerId)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(w.tx())
+                .await?
+        }
+        Some(old) => {
+            Entity::update_many()
+                .col_expr(Column::PeriodFirst, Expr::value(new.period_first))
+                .col_expr(Column::PeriodLast, Expr::value(new.period_last))
+                .col_expr(Column::Level, Expr::value(new.level))
+                .col_expr(Column::UsedBytes, Expr::value(new.used_bytes))
+                .col_expr(Column::CheckedAt, Expr::value(new.checked_at))
+                .filter(Column::CustomerId.eq(old.customer_id))
+                .filter(Column::PeriodFirst.eq(old.period_first))
+                .filter(Column::PeriodLast.eq(old.period_last))
+                .filter(Column::Level.eq(old.level))
+                .exec(w.tx())
+                .await?
+                .rows_affected
+        }
+    };
+    Ok(moved == 1)
+}
