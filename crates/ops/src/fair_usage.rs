@@ -43,7 +43,9 @@ pub struct Pass {
     pub cut: u64,
 }
 
-/// One pass over every customer the watcher must look at (see the module documentation).
+/// One pass over every customer the watcher must look at (see the module documentation):
+/// each batch read in a few queries, and written in one transaction only if a standing
+/// moves.
 pub async fn watch(ctx: &Ctx<'_>) -> Result<Pass, OpError> {
     let mut pass = Pass::default();
     // A period ending on the UTC day after today may have ended in a zone east of UTC.
@@ -53,56 +55,121 @@ pub async fn watch(ctx: &Ctx<'_>) -> Result<Pass, OpError> {
         let ids = store::quota::candidates(ctx.db.conn(), after, day, BATCH).await?;
         let Some(&last) = ids.last() else { break };
         after = last;
+        let steps = look(ctx, &ids, &mut pass).await?;
+        if steps.is_empty() {
+            continue;
+        }
         let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
-        let mut projector = Projector::default();
-        for id in ids {
-            check(&mut w, &mut projector, id, &mut pass).await?;
+        for step in steps {
+            match step {
+                Step::Forget(id) => {
+                    store::quota::remove(&w, id).await?;
+                }
+                Step::Move(m) => apply(&mut w, m, &mut pass).await?,
+            }
         }
         w.commit().await?;
     }
     Ok(pass)
 }
 
-/// Looks at customer `id`, in the pass's transaction `w`.
-async fn check(
-    w: &mut Write,
-    projector: &mut Projector,
-    id: i64,
-    pass: &mut Pass,
-) -> Result<(), OpError> {
-    let Some(c) = store::customer::find_live(w.tx(), id).await? else {
-        return Ok(());
-    };
-    pass.checked += 1;
-    let standing = store::quota::find(w.tx(), id).await?;
-    let Some(period) = projector.period(w.tx(), &c, w.now()).await? else {
-        // Its package is capped no more: its rows were rewritten with the package.
-        store::quota::remove(w, id).await?;
-        return Ok(());
-    };
-    let used = store::online::bytes_between(w.tx(), c.id, period.first, period.last).await?;
-    let terms = projector.terms(w.tx(), &c).await?;
-    let level = fup::level(terms.volume_bytes, &terms.fup, used);
-    let was = standing
-        .as_ref()
-        .and_then(|s| Level::from_code(s.level))
-        .unwrap_or(Level::Full);
-    let same_period = standing
-        .as_ref()
-        .is_some_and(|s| (s.period_first, s.period_last) == (period.first, period.last));
-    if same_period && was == level {
-        return Ok(());
+/// What the watcher does to one customer.
+enum Step {
+    /// Its package is capped no more (its rows were rewritten with the package): its
+    /// standing goes.
+    Forget(i64),
+    /// Its standing moves.
+    Move(Box<Move>),
+}
+
+struct Move {
+    customer: Customer,
+    old: Option<Standing>,
+    new: Standing,
+    was: Level,
+    level: Level,
+    rate: String,
+}
+
+/// Reads the customers `ids`, their standings, periods and usage, and returns the steps
+/// to take.
+async fn look(ctx: &Ctx<'_>, ids: &[i64], pass: &mut Pass) -> Result<Vec<Step>, OpError> {
+    let conn = ctx.db.conn();
+    let customers = store::customer::find_live_many(conn, ids).await?;
+    let mut standings = store::quota::find_many(conn, ids).await?;
+    let mut projector = Projector::default();
+    let mut steps = Vec::new();
+    let mut capped = Vec::new();
+    for c in customers {
+        pass.checked += 1;
+        match projector.period(conn, &c, ctx.now).await? {
+            Some(period) => capped.push((c, period)),
+            None if standings.contains_key(&c.id) => steps.push(Step::Forget(c.id)),
+            None => {}
+        }
     }
-    let new = Standing {
-        customer_id: c.id,
-        tenant_id: c.tenant_id,
-        period_first: period.first,
-        period_last: period.last,
-        level: level.code(),
-        used_bytes: used,
-        checked_at: w.now(),
+    let (Some(first), Some(last)) = (
+        capped.iter().map(|(_, p)| p.first).min(),
+        capped.iter().map(|(_, p)| p.last).max(),
+    ) else {
+        return Ok(steps);
     };
-    if !store::quota::replace(w, standing.as_ref(), &new).await? {
+    let ids: Vec<i64> = capped.iter().map(|(c, _)| c.id).collect();
+    let usage = store::online::usage_many(conn, &ids, first, last).await?;
+    for (c, period) in capped {
+        let used = usage
+            .get(&c.id)
+            .into_iter()
+            .flatten()
+            .filter(|d| d.day >= period.first && d.day <= period.last)
+            .map(|d| d.input_octets.saturating_add(d.output_octets))
+            .fold(0i64, i64::saturating_add);
+        let terms = projector.terms(conn, &c).await?;
+        let level = fup::level(terms.volume_bytes, &terms.fup, used);
+        let old = standings.remove(&c.id);
+        let was = old
+            .as_ref()
+            .and_then(|s| Level::from_code(s.level))
+            .unwrap_or(Level::Full);
+        let same_period = old
+            .as_ref()
+            .is_some_and(|s| (s.period_first, s.period_last) == (period.first, period.last));
+        if same_period && was == level {
+            continue;
+        }
+        let new = Standing {
+            customer_id: c.id,
+            tenant_id: c.tenant_id,
+            period_first: period.first,
+            period_last: period.last,
+            level: level.code(),
+            used_bytes: used,
+            checked_at: ctx.now,
+        };
+        steps.push(Step::Move(Box::new(Move {
+            rate: fup::rate_at(terms.rate, &terms.fup, used).mikrotik(),
+            customer: c,
+            old,
+            new,
+            was,
+            level,
+        })));
+    }
+    Ok(steps)
+}
+
+/// Moves one standing, in the batch's transaction `w`: the standing, the rows, the change
+/// log, the sessions when the level moved, and the audit entry.
+async fn apply(w: &mut Write, m: Box<Move>, pass: &mut Pass) -> Result<(), OpError> {
+    let Move {
+        customer: c,
+        old,
+        new,
+        was,
+        level,
+        rate,
+    } = *m;
+    if !store::quota::replace(w, old.as_ref(), &new).await? {
         // Another pass (another node) got there first and reaches the sessions.
         return Ok(());
     }
@@ -111,7 +178,6 @@ async fn check(
     let tenant = TenantId(c.tenant_id);
     w.aaa_changed(Some(tenant), Some(c.id), "customer.fair_usage")
         .await?;
-    let rate = fup::rate_at(terms.rate, &terms.fup, used).mikrotik();
     if was != level {
         reach(w, &c, level, &rate, pass).await?;
     }
@@ -120,15 +186,15 @@ async fn check(
         action: "customer.fair_usage",
         entity: "customer",
         entity_id: Some(c.id),
-        before: standing.map(|s| {
+        before: old.map(|s| {
             serde_json::json!({
                 "level": s.level, "used_bytes": s.used_bytes,
                 "period": [s.period_first, s.period_last],
             })
         }),
         after: Some(serde_json::json!({
-            "level": level.code(), "used_bytes": used, "rate": rate,
-            "period": [period.first, period.last],
+            "level": new.level, "used_bytes": new.used_bytes, "rate": rate,
+            "period": [new.period_first, new.period_last],
         })),
     })
     .await?;

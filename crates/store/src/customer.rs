@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    EntityTrait, QueryFilter, QuerySelect,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -111,6 +111,25 @@ pub async fn find_live<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Opt
         .filter(Column::ArchivedAt.is_null())
         .one(conn)
         .await?)
+}
+
+/// The live customers among `ids`, whoever owns them (as [`find_live`]), in id order.
+pub async fn find_live_many<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> StoreResult<Vec<Customer>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            Entity::find()
+                .filter(Column::Id.is_in(chunk.iter().copied()))
+                .filter(Column::ArchivedAt.is_null())
+                .order_by_asc(Column::Id)
+                .all(conn)
+                .await?,
+        );
+    }
+    Ok(out)
 }
 
 /// Refuses a user name held, or freed less than the rest ago, by another customer.

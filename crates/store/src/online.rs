@@ -274,6 +274,37 @@ pub async fn usage<C: ConnectionTrait>(
         .collect())
 }
 
+/// The usage of each of the customers `ids` on the days from `first` to `last` (both
+/// included) that had any, per customer.
+pub async fn usage_many<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+    first: NaiveDate,
+    last: NaiveDate,
+) -> StoreResult<std::collections::HashMap<i64, Vec<DayUsage>>> {
+    use customer_usage::Column as U;
+    let mut out: std::collections::HashMap<i64, Vec<DayUsage>> = Default::default();
+    if last < first {
+        return Ok(out);
+    }
+    for chunk in ids.chunks(500) {
+        let rows = customer_usage::Entity::find()
+            .filter(U::CustomerId.is_in(chunk.iter().copied()))
+            .filter(U::Day.gte(first))
+            .filter(U::Day.lte(last))
+            .all(conn)
+            .await?;
+        for r in rows {
+            out.entry(r.customer_id).or_default().push(DayUsage {
+                day: r.day,
+                input_octets: r.input_octets,
+                output_octets: r.output_octets,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// The customer's bytes (up and down) on the days from `first` to `last`, both included.
 pub async fn bytes_between<C: ConnectionTrait>(
     conn: &C,

@@ -6,7 +6,7 @@
 //! standing in the transaction that re-projects the subscriber and reaches its sessions.
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
 };
@@ -33,6 +33,22 @@ pub async fn find<C: ConnectionTrait>(conn: &C, customer: i64) -> StoreResult<Op
     Ok(Entity::find_by_id(customer).one(conn).await?)
 }
 
+/// The standings of the customers among `ids` that have one.
+pub async fn find_many<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Standing>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows = Entity::find()
+            .filter(Column::CustomerId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?;
+        out.extend(rows.into_iter().map(|s| (s.customer_id, s)));
+    }
+    Ok(out)
+}
+
 /// Up to `limit` customers after the id `after`, in id order, that the watcher must look at:
 /// those online on a capped package (their usage grows), and those whose standing is not at
 /// full speed or whose period may have ended by `day` (a new period starts them afresh,
@@ -43,6 +59,8 @@ pub async fn candidates<C: ConnectionTrait>(
     day: NaiveDate,
     limit: u64,
 ) -> StoreResult<Vec<i64>> {
+    // Two reads in key order, each stopping at `limit` on its own index, merged here: a
+    // union sorted in the database would be built whole for every page.
     let online = Query::select()
         .column((customer_online::Entity, customer_online::Column::CustomerId))
         .from(customer_online::Entity)
@@ -64,6 +82,11 @@ pub async fn candidates<C: ConnectionTrait>(
                 .is_not_null()
                 .or(Expr::col((package::Entity, package::Column::Fup)).ne("")),
         )
+        .order_by(
+            (customer_online::Entity, customer_online::Column::CustomerId),
+            sea_orm::Order::Asc,
+        )
+        .limit(limit)
         .to_owned();
     let standing = Query::select()
         .column(Column::CustomerId)
@@ -74,20 +97,30 @@ pub async fn candidates<C: ConnectionTrait>(
                 .ne(0)
                 .or(Expr::col(Column::PeriodLast).lte(day)),
         )
-        .to_owned();
-    let mut union = online;
-    union.union(UnionType::Distinct, standing);
-    let wrapped = Query::select()
-        .column(Alias::new("customer_id"))
-        .from_subquery(union, Alias::new("c"))
-        .order_by(Alias::new("customer_id"), sea_orm::Order::Asc)
+        .order_by(Column::CustomerId, sea_orm::Order::Asc)
         .limit(limit)
         .to_owned();
     let backend = conn.get_database_backend();
-    let rows = conn.query_all_raw(backend.build(&wrapped)).await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get_by_index::<i64>(0)?))
-        .collect()
+    let mut lists = Vec::with_capacity(2);
+    for query in [online, standing] {
+        let rows = conn.query_all_raw(backend.build(&query)).await?;
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .collect::<Result<Vec<i64>, _>>()?;
+        lists.push(ids);
+    }
+    // A full list may stop short of ids the other holds: merge up to the nearer end.
+    let end = lists
+        .iter()
+        .filter(|l| l.len() as u64 >= limit)
+        .filter_map(|l| l.last().copied())
+        .min()
+        .unwrap_or(i64::MAX);
+    let mut merged: Vec<i64> = lists.concat().into_iter().filter(|id| *id <= end).collect();
+    merged.sort_unstable();
+    merged.dedup();
+    Ok(merged)
 }
 
 /// Forgets the standing of `customer` (its package is no longer capped).
