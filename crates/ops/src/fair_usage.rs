@@ -28,7 +28,10 @@ use crate::error::OpError;
 pub const AUTHOR: &str = "fair-usage";
 
 /// Customers looked at per transaction.
-const BATCH: u64 = 200;
+const BATCH: usize = 200;
+
+/// Online customers read per range of `customer_online`'s key.
+const ONLINE_RANGE: u64 = 1_000;
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -44,33 +47,69 @@ pub struct Pass {
 }
 
 /// One pass over every customer the watcher must look at (see the module documentation):
-/// each batch read in a few queries, and written in one transaction only if a standing
-/// moves.
+/// the online customers read by ranges of `customer_online`'s key (each read a range of
+/// its index, however few of them are capped), the standings due in one read; each batch's
+/// customers, standings and usage read in a few queries, and written in one transaction
+/// only if a standing moves.
 pub async fn watch(ctx: &Ctx<'_>) -> Result<Pass, OpError> {
     let mut pass = Pass::default();
     // A period ending on the UTC day after today may have ended in a zone east of UTC.
     let day = (ctx.now + TimeDelta::days(1)).date_naive();
+    // The standings due are few but may lie anywhere: read once, and taken with the online
+    // customers of the same range of ids.
+    let mut due = store::quota::due(ctx.db.conn(), day)
+        .await?
+        .into_iter()
+        .peekable();
     let mut after = 0;
+    let mut pending: Vec<i64> = Vec::new();
     loop {
-        let ids = store::quota::candidates(ctx.db.conn(), after, day, BATCH).await?;
-        let Some(&last) = ids.last() else { break };
-        after = last;
-        let steps = look(ctx, &ids, &mut pass).await?;
+        let (online, next) =
+            store::quota::online_capped_after(ctx.db.conn(), after, ONLINE_RANGE).await?;
+        let upto = next.unwrap_or(i64::MAX);
+        pending.extend(online);
+        while let Some(id) = due.next_if(|id| *id <= upto) {
+            pending.push(id);
+        }
+        pending.sort_unstable();
+        pending.dedup();
+        for ids in pending.chunks(BATCH) {
+            settle(ctx, ids, &mut pass).await?;
+        }
+        pending.clear();
+        match next {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    Ok(pass)
+}
+
+/// Looks at the customers `ids` and writes what moved, in one transaction.
+async fn settle(ctx: &Ctx<'_>, ids: &[i64], pass: &mut Pass) -> Result<(), OpError> {
+    {
+        let steps = look(ctx, ids, pass).await?;
         if steps.is_empty() {
-            continue;
+            return Ok(());
         }
         let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
+        let mut batch = Batch::default();
         for step in steps {
             match step {
                 Step::Forget(id) => {
                     store::quota::remove(&w, id).await?;
                 }
-                Step::Move(m) => apply(&mut w, m, &mut pass).await?,
+                Step::Move(m) => apply(&mut w, &mut batch, *m, pass).await?,
             }
         }
+        for (tenant, ids) in &batch.changed {
+            w.aaa_changed_many(TenantId(*tenant), ids, "customer.fair_usage")
+                .await?;
+        }
+        w.audit_many(batch.audits).await?;
         w.commit().await?;
     }
-    Ok(pass)
+    Ok(())
 }
 
 /// What the watcher does to one customer.
@@ -158,9 +197,19 @@ async fn look(ctx: &Ctx<'_>, ids: &[i64], pass: &mut Pass) -> Result<Vec<Step>, 
     Ok(steps)
 }
 
-/// Moves one standing, in the batch's transaction `w`: the standing, the rows, the change
-/// log, the sessions when the level moved, and the audit entry.
-async fn apply(w: &mut Write, m: Box<Move>, pass: &mut Pass) -> Result<(), OpError> {
+/// What a batch's moves leave to write once, before it commits.
+#[derive(Default)]
+struct Batch {
+    /// Packages, pools and tenants read once for the batch's rows.
+    projector: Projector,
+    /// Per tenant, the customers whose rows changed.
+    changed: std::collections::BTreeMap<i64, Vec<i64>>,
+    audits: Vec<store::AuditEntry>,
+}
+
+/// Moves one standing, in the batch's transaction `w`: the standing, the rows, the
+/// sessions when the level moved; the change log and the audit entry are the batch's.
+async fn apply(w: &mut Write, batch: &mut Batch, m: Move, pass: &mut Pass) -> Result<(), OpError> {
     let Move {
         customer: c,
         old,
@@ -168,20 +217,20 @@ async fn apply(w: &mut Write, m: Box<Move>, pass: &mut Pass) -> Result<(), OpErr
         was,
         level,
         rate,
-    } = *m;
+    } = m;
     if !store::quota::replace(w, old.as_ref(), &new).await? {
         // Another pass (another node) got there first and reaches the sessions.
         return Ok(());
     }
     pass.changed += 1;
-    store::customer::rewrite_projection(w, &c).await?;
     let tenant = TenantId(c.tenant_id);
-    w.aaa_changed(Some(tenant), Some(c.id), "customer.fair_usage")
-        .await?;
+    let projection = batch.projector.project(w.tx(), w.keyring(), &c).await?;
+    store::radius::write(w, tenant, c.id, &c.username, &projection).await?;
+    batch.changed.entry(c.tenant_id).or_default().push(c.id);
     if was != level {
         reach(w, &c, level, &rate, pass).await?;
     }
-    w.audit(store::AuditEntry {
+    batch.audits.push(store::AuditEntry {
         tenant_id: Some(tenant),
         action: "customer.fair_usage",
         entity: "customer",
@@ -196,8 +245,7 @@ async fn apply(w: &mut Write, m: Box<Move>, pass: &mut Pass) -> Result<(), OpErr
             "level": new.level, "used_bytes": new.used_bytes, "rate": rate,
             "period": [new.period_first, new.period_last],
         })),
-    })
-    .await?;
+    });
     Ok(())
 }
 

@@ -11,8 +11,9 @@
 //!
 //! 1. the built-in server's state loaded (`aaa::state::AaaState::load`) with no package
 //!    capped: the baseline;
-//! 2. half the master packages (and the packages derived from them) given 100 GB a period,
-//!    slowed after 50 GB, in the database;
+//! 2. half the master packages (and the packages derived from them) given 20 GB a period,
+//!    slowed after 8 GB, in the database (the seed's usage puts some customers past the
+//!    step and some past the volume);
 //! 3. the state loaded again: each capped account reads its period's usage;
 //! 4. the watcher's passes (`ops::fair_usage::watch`, what the `usage.watch` job runs):
 //!    the first looks at every online capped customer and records each standing (the
@@ -126,13 +127,13 @@ async fn load(db: &store::Db, now: &aaa::clock::Now) -> (Duration, usize) {
     (started.elapsed(), state.account_count())
 }
 
-/// Gives half the master packages (and those derived from them) 100 GB a period, slowed to
-/// 2M/1M after 50 GB; returns how many packages that is.
+/// Gives half the master packages (and those derived from them) 20 GB a period, slowed to
+/// 2M/1M after 8 GB; returns how many packages that is.
 async fn cap_half(db: &store::Db) -> i64 {
     let masters: i64 = scalar(db, "SELECT COUNT(*) FROM package WHERE level = 'master'").await;
-    let fup = r#"[{"after_bytes":50000000000,"download_kbps":2000,"upload_kbps":1000}]"#;
+    let fup = r#"[{"after_bytes":8000000000,"download_kbps":2000,"upload_kbps":1000}]"#;
     let sql = format!(
-        "UPDATE package SET volume_bytes = 100000000000, fup = '{fup}' \
+        "UPDATE package SET volume_bytes = 20000000000, fup = '{fup}' \
          WHERE master_id IN (SELECT id FROM package WHERE level = 'master' ORDER BY id LIMIT {})",
         (masters + 1) / 2
     );

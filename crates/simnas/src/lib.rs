@@ -66,6 +66,9 @@ pub struct Scenario {
     /// The NAS-IP-Address it sends (the server knows it by the source address of its
     /// packets, which is the address of the interface that reaches the server).
     pub nas_ip: Ipv4Addr,
+    /// The address its requests leave from (the server knows a router by it); the
+    /// system's choice when `None`.
+    pub source: Option<IpAddr>,
     /// Where it takes CoA and Disconnect requests (RouterOS: UDP 3799).
     pub coa_listen: SocketAddr,
     /// Its subscribers.
@@ -93,6 +96,7 @@ impl Scenario {
             acct_server: SocketAddr::new(server, 1813),
             secret: secret.to_owned(),
             nas_ip: Ipv4Addr::LOCALHOST,
+            source: None,
             coa_listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3799),
             subscribers,
             login_over: Duration::from_secs(60),
@@ -273,6 +277,7 @@ impl SimNas {
         let config = ClientConfig {
             timeout: Duration::from_secs(2),
             retries: 2,
+            source: scenario.source,
             ..ClientConfig::default()
         };
         let secret = scenario.secret.as_bytes().to_vec();

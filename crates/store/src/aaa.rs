@@ -142,14 +142,40 @@ impl AccountReader {
         keyring: &crate::crypto::Keyring,
         rows: Vec<Customer>,
     ) -> StoreResult<Vec<Account>> {
+        // The periods first, then the usage of every capped customer of the page in one
+        // read.
+        let mut periods = Vec::with_capacity(rows.len());
+        for c in &rows {
+            periods.push(self.projector.period(conn, c, self.now).await?);
+        }
+        let capped: Vec<i64> = rows
+            .iter()
+            .zip(&periods)
+            .filter(|(_, p)| p.is_some())
+            .map(|(c, _)| c.id)
+            .collect();
+        let span = (
+            periods.iter().flatten().map(|p| p.first).min(),
+            periods.iter().flatten().map(|p| p.last).max(),
+        );
+        let usage = match span {
+            (Some(first), Some(last)) => {
+                crate::online::usage_many(conn, &capped, first, last).await?
+            }
+            _ => Default::default(),
+        };
         let mut accounts = Vec::with_capacity(rows.len());
-        for c in rows {
+        for (c, period) in rows.into_iter().zip(periods) {
             let terms = self.projector.terms(conn, &c).await?;
-            let period = self.projector.period(conn, &c, self.now).await?;
-            let used_bytes = match &period {
-                Some(p) => crate::online::bytes_between(conn, c.id, p.first, p.last).await?,
-                None => 0,
-            };
+            let used_bytes = period.as_ref().map_or(0, |p| {
+                usage
+                    .get(&c.id)
+                    .into_iter()
+                    .flatten()
+                    .filter(|d| d.day >= p.first && d.day <= p.last)
+                    .map(|d| d.input_octets.saturating_add(d.output_octets))
+                    .fold(0i64, i64::saturating_add)
+            });
             let terms = match self.shared.get(&terms) {
                 Some(shared) => Arc::clone(shared),
                 None => {

@@ -49,78 +49,75 @@ pub async fn find_many<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// Up to `limit` customers after the id `after`, in id order, that the watcher must look at:
-/// those online on a capped package (their usage grows), and those whose standing is not at
-/// full speed or whose period may have ended by `day` (a new period starts them afresh,
-/// online or not).
-pub async fn candidates<C: ConnectionTrait>(
+/// The customers whose standing the watcher must look at whether they are online or not:
+/// slowed, used up, or in a period that may have ended by `day` (a new period starts them
+/// afresh). In id order.
+pub async fn due<C: ConnectionTrait>(conn: &C, day: NaiveDate) -> StoreResult<Vec<i64>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::CustomerId)
+        .filter(
+            sea_orm::Condition::any()
+                .add(Column::Level.ne(0))
+                .add(Column::PeriodLast.lte(day)),
+        )
+        .order_by_asc(Column::CustomerId)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
+/// The next `limit` customers online after the id `after` (by `customer_online`'s key, a
+/// range of its index), those of them on a capped package, and where the next read starts
+/// (`None` when no one online is left after them).
+pub async fn online_capped_after<C: ConnectionTrait>(
     conn: &C,
     after: i64,
-    day: NaiveDate,
     limit: u64,
-) -> StoreResult<Vec<i64>> {
-    // Two reads in key order, each stopping at `limit` on its own index, merged here: a
-    // union sorted in the database would be built whole for every page.
-    let online = Query::select()
-        .column((customer_online::Entity, customer_online::Column::CustomerId))
-        .from(customer_online::Entity)
-        .inner_join(
-            customer::Entity,
-            Expr::col((customer::Entity, customer::Column::Id))
-                .equals((customer_online::Entity, customer_online::Column::CustomerId)),
-        )
+) -> StoreResult<(Vec<i64>, Option<i64>)> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let online: Vec<i64> = customer_online::Entity::find()
+        .select_only()
+        .column(customer_online::Column::CustomerId)
+        .filter(customer_online::Column::CustomerId.gt(after))
+        .order_by_asc(customer_online::Column::CustomerId)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let next = (online.len() as u64 >= limit)
+        .then(|| online.last().copied())
+        .flatten();
+    if online.is_empty() {
+        return Ok((Vec::new(), next));
+    }
+    let capped = Query::select()
+        .column((customer::Entity, customer::Column::Id))
+        .from(customer::Entity)
         .inner_join(
             package::Entity,
             Expr::col((package::Entity, package::Column::Id))
                 .equals((customer::Entity, customer::Column::PackageId)),
         )
-        .and_where(
-            Expr::col((customer_online::Entity, customer_online::Column::CustomerId)).gt(after),
-        )
+        .and_where(Expr::col((customer::Entity, customer::Column::Id)).is_in(online))
         .and_where(
             Expr::col((package::Entity, package::Column::VolumeBytes))
                 .is_not_null()
                 .or(Expr::col((package::Entity, package::Column::Fup)).ne("")),
         )
         .order_by(
-            (customer_online::Entity, customer_online::Column::CustomerId),
+            (customer::Entity, customer::Column::Id),
             sea_orm::Order::Asc,
         )
-        .limit(limit)
-        .to_owned();
-    let standing = Query::select()
-        .column(Column::CustomerId)
-        .from(Entity)
-        .and_where(Expr::col(Column::CustomerId).gt(after))
-        .and_where(
-            Expr::col(Column::Level)
-                .ne(0)
-                .or(Expr::col(Column::PeriodLast).lte(day)),
-        )
-        .order_by(Column::CustomerId, sea_orm::Order::Asc)
-        .limit(limit)
         .to_owned();
     let backend = conn.get_database_backend();
-    let mut lists = Vec::with_capacity(2);
-    for query in [online, standing] {
-        let rows = conn.query_all_raw(backend.build(&query)).await?;
-        let ids = rows
-            .iter()
-            .map(|r| r.try_get_by_index::<i64>(0))
-            .collect::<Result<Vec<i64>, _>>()?;
-        lists.push(ids);
-    }
-    // A full list may stop short of ids the other holds: merge up to the nearer end.
-    let end = lists
+    let rows = conn.query_all_raw(backend.build(&capped)).await?;
+    let ids = rows
         .iter()
-        .filter(|l| l.len() as u64 >= limit)
-        .filter_map(|l| l.last().copied())
-        .min()
-        .unwrap_or(i64::MAX);
-    let mut merged: Vec<i64> = lists.concat().into_iter().filter(|id| *id <= end).collect();
-    merged.sort_unstable();
-    merged.dedup();
-    Ok(merged)
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok((ids, next))
 }
 
 /// Forgets the standing of `customer` (its package is no longer capped).

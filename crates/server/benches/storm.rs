@@ -1,0 +1,325 @@
+//! The reconnect storm: every subscriber of an ISP logging in at once through 50 routers
+//! that boot together, then again when all 50 reboot, against `lastmile serve`'s built-in
+//! server, over real UDP on this machine.
+//!
+//! ```text
+//! cargo bench -p lastmile --bench storm [-- CUSTOMERS]
+//! ```
+//!
+//! For each backend, an installation seeded with CUSTOMERS (default 100 000; `lastmile
+//! bench seed`), its sessions cleared, and `lastmile serve`. Fifty routers are added through
+//! the API at 127.0.0.2 to 127.0.0.51 with one secret, and each is played by a simulated NAS
+//! (`simnas`, sending from its own address) with its share of the tenant's customers in
+//! service: at boot an Accounting-On, then logins over 20 s, most early (a boot curve), with
+//! PAP, CHAP and MS-CHAPv2 in turn and the `radius` client's retransmissions, each accepted
+//! one followed by its Accounting Start. Then all fifty reboot at once: their sessions
+//! dropped without a Stop, an Accounting-On each, everyone dials again.
+//!
+//! Printed per storm: the time until every subscriber has a session (all logins accepted,
+//! all Starts acknowledged), refusals, unanswered requests and records; and the checks:
+//! every acknowledged session open in `radacct` once (open rows = sessions the routers
+//! hold), no customer with more open sessions than it may have, and, after the reboot,
+//! every session of before closed by it (`NAS-Reboot`).
+//!
+//! - `LASTMILE_BENCH_BACKENDS`: `sqlite,postgres` (default both);
+//! - `LASTMILE_BENCH_ROUTERS`: routers (default 50).
+
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a benchmark prints, and fails loudly
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Install, client};
+use routeros::sim::{Group, SimConfig, SimRouter};
+use sea_orm::ConnectionTrait as _;
+use serde_json::{Value, json};
+use simnas::{Scenario, SimNas, Snapshot, Subscriber};
+use testkit::Backend;
+
+/// The routers' secret.
+const SECRET: &str = "bench-storm-secret-0123";
+/// The password `lastmile bench seed` gives every customer.
+const PASSWORD: &str = "bench-pass";
+/// How long a storm may take before the benchmark gives up on it.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(bench());
+}
+
+async fn bench() {
+    let customers: usize = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map_or(100_000, |a| a.parse().expect("CUSTOMERS is a number"));
+    let routers: u8 = std::env::var("LASTMILE_BENCH_ROUTERS")
+        .ok()
+        .map_or(50, |r| {
+            r.parse().expect("LASTMILE_BENCH_ROUTERS is a number")
+        });
+    let backends = std::env::var("LASTMILE_BENCH_BACKENDS").unwrap_or("sqlite,postgres".into());
+    println!("reconnect storm: {customers} customers, {routers} routers");
+    for name in backends.split(',') {
+        let backend = match name.trim() {
+            "sqlite" => Backend::Sqlite,
+            "postgres" => Backend::Postgres,
+            other => panic!("LASTMILE_BENCH_BACKENDS: unknown backend {other:?}"),
+        };
+        run(backend, customers, routers).await;
+    }
+}
+
+async fn run(backend: Backend, customers: usize, routers: u8) {
+    println!("\n== {backend:?}");
+    let install = Install::new(backend).await;
+    install.run(&["bench", "seed", "--customers", &customers.to_string()]);
+    // Nobody online: the storm starts from routers that have just come up.
+    execute(&install, "DELETE FROM radacct").await;
+    let coa_port = free_udp_port();
+    let (auth_port, acct_port) = (free_udp_port(), free_udp_port());
+    let http = client();
+    let (server, _) = install
+        .serve(
+            &[
+                (
+                    "LASTMILE_RADIUS_AUTH_LISTEN",
+                    &format!("127.0.0.1:{auth_port}"),
+                ),
+                (
+                    "LASTMILE_RADIUS_ACCT_LISTEN",
+                    &format!("127.0.0.1:{acct_port}"),
+                ),
+                ("LASTMILE_RADIUS_COA_PORT", &coa_port.to_string()),
+            ],
+            &http,
+        )
+        .await;
+    let (token, _) = server.sign_in(&http).await;
+    let response = http
+        .get(format!("{}/api/v1/routers?limit=1", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let listed: Value = response.json().await.unwrap();
+    let tenant = listed["items"][0]["tenant_id"].as_i64().unwrap();
+    for n in 0..routers {
+        let body = json!({"tenant_id": tenant, "name": format!("storm-{n:02}"),
+                          "nas_address": address(n).to_string(), "secret": SECRET});
+        let response = http
+            .post(format!("{}/api/v1/routers", server.base))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{:?}",
+            response.text().await
+        );
+    }
+    let subscribers = in_service(&install, tenant).await;
+    println!(
+        "  {} customers in service, {} a router",
+        subscribers.len(),
+        subscribers.len() / usize::from(routers)
+    );
+
+    let mut nases = Vec::new();
+    for n in 0..routers {
+        let share: Vec<Subscriber> = subscribers
+            .iter()
+            .skip(usize::from(n))
+            .step_by(usize::from(routers))
+            .cloned()
+            .collect();
+        let mut scenario = Scenario::new(IpAddr::V4(Ipv4Addr::LOCALHOST), SECRET, share);
+        scenario.auth_server.set_port(auth_port);
+        scenario.acct_server.set_port(acct_port);
+        scenario.source = Some(IpAddr::V4(address(n)));
+        scenario.nas_ip = address(n);
+        scenario.coa_listen = SocketAddr::new(IpAddr::V4(address(n)), coa_port);
+        scenario.login_over = Duration::from_secs(20);
+        scenario.redial = Duration::from_secs(2);
+        scenario.seed = u64::from(n) + 1;
+        let router = SimRouter::start(SimConfig::new("api", "api-pass-1", Group::Full))
+            .await
+            .unwrap();
+        nases.push(SimNas::start(scenario, Arc::new(router)).await.unwrap());
+    }
+    let everyone = subscribers.len() as u64;
+    let first = storm(&nases, everyone, 0).await;
+    report("boot", &first, everyone);
+    check(&install, first.total.online, None).await;
+
+    for nas in &nases {
+        nas.reboot_now();
+    }
+    let second = storm(&nases, everyone, 1).await;
+    report(&format!("all {routers} reboot"), &second, everyone);
+    check(&install, second.total.online, Some(first.total.online)).await;
+    drop(nases);
+    server.stop().await;
+}
+
+/// What a storm came to: its time and the routers' counts summed.
+struct Storm {
+    took: Duration,
+    total: Snapshot,
+}
+
+/// Waits until every subscriber is online after reboot `reboots`, with every record
+/// acknowledged or lost.
+async fn storm(nases: &[SimNas], everyone: u64, reboots: u64) -> Storm {
+    let started = Instant::now();
+    loop {
+        let total = sum(nases);
+        let settled = total.reboots == reboots * nases.len() as u64
+            && total.online == everyone
+            && total.acct_acked + total.acct_lost
+                >= total.accepted + nases.len() as u64 * (reboots + 1);
+        if settled || started.elapsed() > PATIENCE {
+            return Storm {
+                took: started.elapsed(),
+                total,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn sum(nases: &[SimNas]) -> Snapshot {
+    nases
+        .iter()
+        .map(SimNas::snapshot)
+        .fold(Snapshot::default(), |a, s| Snapshot {
+            accepted: a.accepted + s.accepted,
+            rejected: a.rejected + s.rejected,
+            unanswered: a.unanswered + s.unanswered,
+            online: a.online + s.online,
+            acct_acked: a.acct_acked + s.acct_acked,
+            acct_lost: a.acct_lost + s.acct_lost,
+            coa: a.coa + s.coa,
+            disconnects: a.disconnects + s.disconnects,
+            removed: a.removed + s.removed,
+            reboots: a.reboots + s.reboots,
+        })
+}
+
+fn report(what: &str, storm: &Storm, everyone: u64) {
+    let t = &storm.total;
+    println!(
+        "  {what}: {}/{everyone} online in {:.1} s ({:.0} logins/s); {} refused (and dialled again), {} unanswered, {} records acknowledged, {} lost",
+        t.online,
+        storm.took.as_secs_f64(),
+        everyone as f64 / storm.took.as_secs_f64(),
+        t.rejected,
+        t.unanswered,
+        t.acct_acked,
+        t.acct_lost,
+    );
+}
+
+/// The database after a storm: every session the routers hold (`online`) open once, nobody
+/// over its limit, and (after a reboot) every session of before closed by it.
+async fn check(install: &Install, online: u64, rebooted: Option<u64>) {
+    let open = count(
+        install,
+        "SELECT COUNT(*) FROM radacct WHERE acctstoptime IS NULL",
+    )
+    .await;
+    let over = count(
+        install,
+        "SELECT COUNT(*) FROM customer_online o JOIN customer c ON c.id = o.customer_id \
+         WHERE o.sessions > c.simultaneous_use",
+    )
+    .await;
+    print!("  check: {open} sessions open for {online} online, {over} customers over their limit");
+    if let Some(expected) = rebooted {
+        let closed = count(
+            install,
+            "SELECT COUNT(*) FROM radacct WHERE acctterminatecause = 'NAS-Reboot'",
+        )
+        .await;
+        print!(", {closed} closed by the reboots (of {expected})");
+        assert_eq!(
+            closed as u64, expected,
+            "every session of before closed once"
+        );
+    }
+    println!();
+    assert_eq!(open as u64, online, "every acknowledged session open once");
+    assert_eq!(over, 0, "nobody over its limit");
+}
+
+/// The tenant's customers in service, with the seed's password and their MACs.
+async fn in_service(install: &Install, tenant: i64) -> Vec<Subscriber> {
+    let conn = install.connect().await;
+    let backend = conn.get_database_backend();
+    let now = match backend {
+        sea_orm::DbBackend::Sqlite => "strftime('%Y-%m-%dT%H:%M:%S', 'now')",
+        _ => "now()",
+    };
+    let sql = format!(
+        "SELECT username, mac, connection_type FROM customer WHERE tenant_id = {tenant} \
+         AND archived_at IS NULL AND status = 'active' \
+         AND (billing_type <> 'prepaid' OR expires_at > {now}) ORDER BY id"
+    );
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| Subscriber {
+            username: r.try_get_by_index(0).unwrap(),
+            password: PASSWORD.to_owned(),
+            mac: r.try_get_by_index::<Option<String>>(1).unwrap(),
+            hotspot: r.try_get_by_index::<String>(2).unwrap() == "hotspot",
+        })
+        .collect()
+}
+
+async fn count(install: &Install, sql: &str) -> i64 {
+    let conn = install.connect().await;
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+async fn execute(install: &Install, sql: &str) {
+    let conn = install.connect().await;
+    conn.execute_raw(sea_orm::Statement::from_string(
+        conn.get_database_backend(),
+        sql.to_owned(),
+    ))
+    .await
+    .unwrap();
+}
+
+/// Router `n`'s address.
+fn address(n: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, n.saturating_add(2))
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
