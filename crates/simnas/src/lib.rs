@@ -7,6 +7,8 @@
 //! What it does, as a router does:
 //!
 //! - at boot, an Accounting-On (the server closes what it held open for this NAS);
+//! - accounting it cannot deliver is sent again, a few rounds of retransmissions, before
+//!   it is counted as lost;
 //! - its subscribers dial in over the scenario's login window, most of them early (a boot
 //!   curve), each with its method (PAP, CHAP and MS-CHAPv2 in turn; the MS-CHAP2-Success
 //!   is checked), retransmitting as the `radius` client does; a refused or unanswered one
@@ -122,6 +124,8 @@ pub struct Snapshot {
     pub online: u64,
     /// Accounting records acknowledged.
     pub acct_acked: u64,
+    /// Of them, Starts.
+    pub starts_acked: u64,
     /// Accounting records never acknowledged.
     pub acct_lost: u64,
     /// CoA-Requests applied.
@@ -140,6 +144,7 @@ struct Counters {
     rejected: AtomicU64,
     unanswered: AtomicU64,
     acct_acked: AtomicU64,
+    starts_acked: AtomicU64,
     acct_lost: AtomicU64,
     coa: AtomicU64,
     disconnects: AtomicU64,
@@ -170,6 +175,9 @@ const SESSION_NOT_FOUND: u32 = 503;
 /// Requests in flight at most (logins and accounting together).
 const IN_FLIGHT: usize = 64;
 
+/// Rounds of retransmissions an accounting record gets before it counts as lost.
+const ACCT_ROUNDS: u32 = 4;
+
 /// How often the NAS looks at its sessions.
 const TICK: Duration = Duration::from_millis(250);
 
@@ -184,6 +192,8 @@ struct Session {
     started: Instant,
     /// The rate the router applies (`Mikrotik-Rate-Limit`, as given).
     rate: String,
+    /// Its Start was acknowledged.
+    start_acked: bool,
     /// Bytes per second, down (to the subscriber) and up.
     down_bps: u64,
     up_bps: u64,
@@ -336,12 +346,31 @@ impl SimNas {
             unanswered: get(&c.unanswered),
             online: self.inner.state().sessions.len() as u64,
             acct_acked: get(&c.acct_acked),
+            starts_acked: get(&c.starts_acked),
             acct_lost: get(&c.acct_lost),
             coa: get(&c.coa),
             disconnects: get(&c.disconnects),
             removed: get(&c.removed),
             reboots: get(&c.reboots),
         }
+    }
+
+    /// The sessions it holds: user name, Acct-Session-Id, and whether the server has
+    /// acknowledged its Start.
+    pub fn sessions(&self) -> Vec<(String, String, bool)> {
+        let inner = &self.inner;
+        inner
+            .state()
+            .sessions
+            .values()
+            .map(|s| {
+                (
+                    inner.scenario.subscribers[s.subscriber].username.clone(),
+                    s.id.clone(),
+                    s.start_acked,
+                )
+            })
+            .collect()
     }
 
     /// Reboots at the next tick, as `reboot_every` would.
@@ -458,7 +487,9 @@ fn due_dials(inner: &Inner, now: Instant) -> Vec<usize> {
 
 /// One subscriber's login; on success its session starts.
 async fn dial(inner: &Arc<Inner>, index: usize) {
-    let Ok(_permit) = inner.permits.acquire().await else {
+    // The permit covers the login only: the Start takes one of its own (a login holding
+    // one while waiting for another would starve them all).
+    let Ok(permit) = inner.permits.acquire().await else {
         return;
     };
     let subscriber = &inner.scenario.subscribers[index];
@@ -498,6 +529,7 @@ async fn dial(inner: &Arc<Inner>, index: usize) {
             return finish_dial(inner, index, Duration::from_secs(10));
         }
     };
+    drop(permit);
     bump(&inner.counters.accepted);
     let session = open(inner, index, &reply);
     account(inner, Record::Start, &session).await;
@@ -572,6 +604,7 @@ fn open(inner: &Inner, index: usize, reply: &Packet) -> Session {
         ip,
         started: now,
         rate,
+        start_acked: false,
         down_bps: down,
         up_bps: up,
         input: 0,
@@ -719,10 +752,21 @@ async fn account(inner: &Arc<Inner>, record: Record, session: &Session) {
     if let Record::Stop(cause) = record {
         request.add(attrs::ACCT_TERMINATE_CAUSE, &cause);
     }
-    match inner.acct.send(&request).await {
-        Ok(_) => bump(&inner.counters.acct_acked),
-        Err(_) => bump(&inner.counters.acct_lost),
+    // A router keeps a record it could not deliver and sends it again: up to this many
+    // rounds of the client's retransmissions before it counts as lost.
+    for _ in 0..ACCT_ROUNDS {
+        if inner.acct.send(&request).await.is_ok() {
+            bump(&inner.counters.acct_acked);
+            if record == Record::Start {
+                bump(&inner.counters.starts_acked);
+                if let Some(open) = inner.state().sessions.get_mut(&session.id) {
+                    open.start_acked = true;
+                }
+            }
+            return;
+        }
     }
+    bump(&inner.counters.acct_lost);
 }
 
 /// Answers the server's CoA and Disconnect requests.
