@@ -56,23 +56,14 @@ fn main() {
 }
 
 async fn bench() {
-    let customers: usize = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .map_or(100_000, |a| a.parse().expect("CUSTOMERS is a number"));
+    let customers = common::customers_arg(100_000);
     let routers: u8 = std::env::var("LASTMILE_BENCH_ROUTERS")
         .ok()
         .map_or(50, |r| {
             r.parse().expect("LASTMILE_BENCH_ROUTERS is a number")
         });
-    let backends = std::env::var("LASTMILE_BENCH_BACKENDS").unwrap_or("sqlite,postgres".into());
     println!("reconnect storm: {customers} customers, {routers} routers");
-    for name in backends.split(',') {
-        let backend = match name.trim() {
-            "sqlite" => Backend::Sqlite,
-            "postgres" => Backend::Postgres,
-            other => panic!("LASTMILE_BENCH_BACKENDS: unknown backend {other:?}"),
-        };
+    for backend in common::backends() {
         run(backend, customers, routers).await;
     }
 }

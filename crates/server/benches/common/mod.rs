@@ -18,6 +18,27 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{Backend, TestDb};
 
+/// The first argument that is not a flag, as a customer count (`default` without one).
+pub fn customers_arg(default: usize) -> usize {
+    std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map_or(default, |a| a.parse().expect("CUSTOMERS is a number"))
+}
+
+/// The backends `LASTMILE_BENCH_BACKENDS` names (`sqlite,postgres`, the default: both).
+pub fn backends() -> Vec<Backend> {
+    std::env::var("LASTMILE_BENCH_BACKENDS")
+        .unwrap_or("sqlite,postgres".into())
+        .split(',')
+        .map(|name| match name.trim() {
+            "sqlite" => Backend::Sqlite,
+            "postgres" => Backend::Postgres,
+            other => panic!("LASTMILE_BENCH_BACKENDS: unknown backend {other:?}"),
+        })
+        .collect()
+}
+
 /// The release binary under measurement.
 pub const BIN: &str = env!("CARGO_BIN_EXE_lastmile");
 /// The Developer account every installation has.
