@@ -156,13 +156,9 @@ async fn look(ctx: &Ctx<'_>, ids: &[i64], pass: &mut Pass) -> Result<Vec<Step>, 
     let ids: Vec<i64> = capped.iter().map(|(c, _)| c.id).collect();
     let usage = store::online::usage_many(conn, &ids, first, last).await?;
     for (c, period) in capped {
-        let used = usage
-            .get(&c.id)
-            .into_iter()
-            .flatten()
-            .filter(|d| d.day >= period.first && d.day <= period.last)
-            .map(|d| d.input_octets.saturating_add(d.output_octets))
-            .fold(0i64, i64::saturating_add);
+        let used = usage.get(&c.id).map_or(0, |days| {
+            store::online::bytes_within(days, period.first, period.last)
+        });
         let terms = projector.terms(conn, &c).await?;
         let level = fup::level(terms.volume_bytes, &terms.fup, used);
         let old = standings.remove(&c.id);

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use radius::auth::{self, Method};
 use radius::client::{Client, ClientConfig};
-use radius::server::{Handler, NasClient, Request, Server, ServerConfig};
+use radius::server::{NasClient, Server, ServerConfig};
 use radius::{Code, Packet, attrs};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
@@ -42,6 +42,13 @@ use routeros::ItemId;
 use routeros::sim::SimRouter;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+
+mod coa;
+mod wire;
+
+use coa::CoaHandler;
+pub use wire::parse_rate;
+use wire::{mac_of, port_type};
 
 /// One subscriber the NAS dials in for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -767,132 +774,4 @@ async fn account(inner: &Arc<Inner>, record: Record, session: &Session) {
         }
     }
     bump(&inner.counters.acct_lost);
-}
-
-/// Answers the server's CoA and Disconnect requests.
-struct CoaHandler(Arc<Inner>);
-
-impl Handler for CoaHandler {
-    async fn handle(&self, request: Request) -> Option<Packet> {
-        let inner = &self.0;
-        let p = &request.packet;
-        let (ack, nak) = match p.code {
-            Code::CoaRequest => (Code::CoaAck, Code::CoaNak),
-            Code::DisconnectRequest => (Code::DisconnectAck, Code::DisconnectNak),
-            _ => return None,
-        };
-        let text = |attr| p.value(attr).and_then(Result::ok);
-        let session_id: Option<String> = text(attrs::ACCT_SESSION_ID);
-        let user: Option<String> = text(attrs::USER_NAME);
-        let mut state = inner.state();
-        let found = match &session_id {
-            Some(id) => state.sessions.contains_key(id).then(|| id.clone()),
-            None => user.as_ref().and_then(|name| {
-                let index = inner
-                    .scenario
-                    .subscribers
-                    .iter()
-                    .position(|s| &s.username == name)?;
-                state.by_subscriber.get(&index).cloned()
-            }),
-        };
-        let Some(id) = found else {
-            let mut reply = request.reply(nak);
-            reply.add(attrs::ERROR_CAUSE, &SESSION_NOT_FOUND);
-            return Some(reply);
-        };
-        if p.code == Code::CoaRequest {
-            let rate: Option<String> = text(attrs::MIKROTIK_RATE_LIMIT);
-            if let Some(rate) = rate
-                && let Some((up, down)) = parse_rate(&rate)
-                && let Some(session) = state.sessions.get_mut(&id)
-            {
-                let busy = u64::from(inner.scenario.busy_percent.clamp(1, 100));
-                session.down_bps = down * busy / 100;
-                session.up_bps = up * busy / 100;
-                session.rate = rate;
-            }
-            bump(&inner.counters.coa);
-            return Some(request.reply(ack));
-        }
-        let ended = end(
-            &mut state,
-            &id,
-            inner.scenario.redial.min(Duration::from_secs(5)),
-        );
-        drop(state);
-        if let Some(session) = ended {
-            bump(&inner.counters.disconnects);
-            remove_from_router(inner, &session);
-            let inner = Arc::clone(inner);
-            tokio::spawn(async move {
-                account(&inner, Record::Stop(acct::ADMIN_RESET), &session).await;
-            });
-        }
-        Some(request.reply(ack))
-    }
-}
-
-fn port_type(subscriber: &Subscriber) -> u32 {
-    if subscriber.hotspot {
-        acct::WIRELESS
-    } else {
-        acct::ETHERNET
-    }
-}
-
-/// The subscriber's MAC: its own, or one made from its position.
-fn mac_of(subscriber: &Subscriber, index: usize) -> String {
-    subscriber.mac.clone().unwrap_or_else(|| {
-        let b = (index as u32).to_be_bytes();
-        format!("02:5A:{:02X}:{:02X}:{:02X}:{:02X}", b[0], b[1], b[2], b[3])
-    })
-}
-
-/// Bytes per second up and down from a `Mikrotik-Rate-Limit` (`rx/tx` in the router's view:
-/// upload first; `512k/2M`, with optional burst fields after a space).
-pub fn parse_rate(rate: &str) -> Option<(u64, u64)> {
-    let first = rate.split_whitespace().next()?;
-    let (up, down) = first.split_once('/')?;
-    let bits = |text: &str| -> Option<u64> {
-        let text = text.trim();
-        let (number, scale) = match text.char_indices().last()? {
-            (i, 'k' | 'K') => (&text[..i], 1_000),
-            (i, 'M') => (&text[..i], 1_000_000),
-            (i, 'G') => (&text[..i], 1_000_000_000),
-            _ => (text, 1),
-        };
-        number.parse::<u64>().ok().map(|n| n * scale)
-    };
-    Some((bits(up)? / 8, bits(down)? / 8))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_read_as_the_router_reads_them() {
-        assert_eq!(parse_rate("512k/2M"), Some((64_000, 250_000)));
-        assert_eq!(
-            parse_rate("10M/20M 20M/40M 8M/16M 10/10"),
-            Some((1_250_000, 2_500_000))
-        );
-        assert_eq!(parse_rate("1G/1G"), Some((125_000_000, 125_000_000)));
-        assert_eq!(parse_rate("fast"), None);
-        assert_eq!(parse_rate("x/2M"), None);
-    }
-
-    #[test]
-    fn made_up_macs_differ_and_own_ones_are_kept() {
-        let mut s = Subscriber {
-            username: "a".into(),
-            password: "p".into(),
-            mac: None,
-            hotspot: false,
-        };
-        assert_ne!(mac_of(&s, 1), mac_of(&s, 2));
-        s.mac = Some("AA:BB:CC:00:11:22".into());
-        assert_eq!(mac_of(&s, 1), "AA:BB:CC:00:11:22");
-    }
 }

@@ -167,15 +167,10 @@ impl AccountReader {
         let mut accounts = Vec::with_capacity(rows.len());
         for (c, period) in rows.into_iter().zip(periods) {
             let terms = self.projector.terms(conn, &c).await?;
-            let used_bytes = period.as_ref().map_or(0, |p| {
-                usage
-                    .get(&c.id)
-                    .into_iter()
-                    .flatten()
-                    .filter(|d| d.day >= p.first && d.day <= p.last)
-                    .map(|d| d.input_octets.saturating_add(d.output_octets))
-                    .fold(0i64, i64::saturating_add)
-            });
+            let used_bytes = match (&period, usage.get(&c.id)) {
+                (Some(p), Some(days)) => crate::online::bytes_within(days, p.first, p.last),
+                _ => 0,
+            };
             let terms = match self.shared.get(&terms) {
                 Some(shared) => Arc::clone(shared),
                 None => {

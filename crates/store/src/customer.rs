@@ -104,16 +104,8 @@ pub async fn find<C: ConnectionTrait>(
         .await?)
 }
 
-/// A live customer by id, whoever owns it: for lastmile's own work (a job that found the id
-/// in a table of its own), never for a caller's request.
-pub async fn find_live<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Option<Customer>> {
-    Ok(Entity::find_by_id(id)
-        .filter(Column::ArchivedAt.is_null())
-        .one(conn)
-        .await?)
-}
-
-/// The live customers among `ids`, whoever owns them (as [`find_live`]), in id order.
+/// The live customers among `ids`, whoever owns them, in id order: for lastmile's own
+/// work (a job that found the ids in a table of its own), never for a caller's request.
 pub async fn find_live_many<C: ConnectionTrait>(
     conn: &C,
     ids: &[i64],

@@ -305,18 +305,12 @@ pub async fn usage_many<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// The customer's bytes (up and down) on the days from `first` to `last`, both included.
-pub async fn bytes_between<C: ConnectionTrait>(
-    conn: &C,
-    customer_id: i64,
-    first: NaiveDate,
-    last: NaiveDate,
-) -> StoreResult<i64> {
-    Ok(usage(conn, customer_id, first, last)
-        .await?
-        .iter()
+/// The bytes (up and down) of `days` from `first` to `last`, both included.
+pub fn bytes_within(days: &[DayUsage], first: NaiveDate, last: NaiveDate) -> i64 {
+    days.iter()
+        .filter(|d| d.day >= first && d.day <= last)
         .map(|d| d.input_octets.saturating_add(d.output_octets))
-        .fold(0i64, i64::saturating_add))
+        .fold(0i64, i64::saturating_add)
 }
 
 /// Which of the customers `ids` are online (have an open session), in one lookup.
