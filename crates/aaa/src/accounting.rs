@@ -178,7 +178,7 @@ impl Account {
             .state
             .account(&username)
             .filter(|a| a.tenant_id == router_tenant);
-        let record = to_record(
+        let mut record = to_record(
             packet,
             kind,
             request.source.ip(),
@@ -186,10 +186,15 @@ impl Account {
             username,
             customer.map(|a| (a.tenant_id, a.customer_id)),
         );
+        let sessions = self.state.sessions();
+        if matches!(kind, AcctKind::On | AcctKind::Off) {
+            sessions.note_reboot(&record.nas_ip, record.at);
+        } else if let Some(rebooted) = sessions.ended_by_reboot(&record) {
+            // A record of the boot before: its session ended with the reboot.
+            record = record.stopped_by_reboot(rebooted);
+        }
         if self.writer.record(record.clone()).await {
-            self.state
-                .sessions()
-                .apply(&record, std::time::Instant::now());
+            sessions.apply(&record, std::time::Instant::now());
             Some(request.reply(Code::AccountingResponse))
         } else {
             debug!(source = %request.source, "accounting not acknowledged");

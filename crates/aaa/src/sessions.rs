@@ -15,13 +15,24 @@
 //! account reread in the same period keeps its count and its growth; one read in a new
 //! period takes the database's sum for it and its growth starts again from zero.
 //!
-//! Sessions recorded by another node or by FreeRADIUS are not seen here until a restart.
+//! A record of a session that began before its router's latest Accounting-On or -Off, and
+//! that arrives after it (a Start reordered behind the reboot, a late update), does not open
+//! the session again: [`Sessions::ended_by_reboot`] says when the reboot ended it, and the
+//! server records it as stopped then. Reboots are known from the ones this server has heard
+//! since it started.
+//!
+//! On PostgreSQL, sessions recorded by another node (or by FreeRADIUS) reach it from the
+//! session log (`apply_logged`, driven by `state`'s follower): they count for simultaneous
+//! use. Their growth does not: a capped customer's usage on another node reaches this one
+//! when the account is read again (the usage watcher's level change rewrites it).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use store::aaa::OpenSession;
+use chrono::{DateTime, Utc};
+
+use store::aaa::{OpenSession, SessionEvent};
 use store::accounting::{AcctKind, AcctRecord, Closed};
 
 /// How long a stopped session is remembered against a late Interim-Update.
@@ -42,6 +53,8 @@ struct Inner {
     /// Sessions stopped lately, and in the order they stopped (for forgetting them).
     stopped: HashSet<String>,
     stopped_order: VecDeque<(Instant, String)>,
+    /// Per router (by the NAS address the records name): its latest Accounting-On or -Off.
+    rebooted: HashMap<String, DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,8 +62,9 @@ struct Open {
     unique_id: String,
     nas_ip: String,
     started: i64,
-    /// The session's bytes (up and down) in its latest record.
-    octets: i64,
+    /// The session's bytes (up and down) in its latest record; `None` for a session
+    /// learnt from another node's log (its next record here is the baseline).
+    octets: Option<i64>,
 }
 
 impl Sessions {
@@ -62,7 +76,7 @@ impl Sessions {
                 unique_id: s.unique_id,
                 nas_ip: s.nas_ip,
                 started: s.started,
-                octets: s.octets,
+                octets: Some(s.octets),
             });
         }
         Sessions {
@@ -93,6 +107,28 @@ impl Sessions {
         self.read().open.values().map(Vec::len).sum()
     }
 
+    /// Notes router `nas_ip`'s Accounting-On or -Off at `at`, as soon as it arrives.
+    pub fn note_reboot(&self, nas_ip: &str, at: DateTime<Utc>) {
+        let mut inner = self.write();
+        let latest = inner.rebooted.entry(nas_ip.to_owned()).or_insert(at);
+        *latest = (*latest).max(at);
+    }
+
+    /// When the router's reboot ended `record`'s session, if the session began before the
+    /// router's latest Accounting-On or -Off (a Start or update of an earlier boot that
+    /// arrived after it).
+    pub fn ended_by_reboot(&self, record: &AcctRecord) -> Option<DateTime<Utc>> {
+        let started = match record.kind {
+            AcctKind::Start => record.at,
+            AcctKind::Interim => {
+                record.at - chrono::TimeDelta::seconds(record.session_time.unwrap_or(0))
+            }
+            _ => return None,
+        };
+        let rebooted = *self.read().rebooted.get(&record.nas_ip)?;
+        (started < rebooted).then_some(rebooted)
+    }
+
     /// Applies a record once it is durable.
     pub fn apply(&self, record: &AcctRecord, now: Instant) {
         let mut inner = self.write();
@@ -111,8 +147,8 @@ impl Sessions {
                     .iter_mut()
                     .find(|s| s.unique_id == record.unique_id)
                 {
-                    growth = (octets - open.octets).max(0);
-                    open.octets = open.octets.max(octets);
+                    growth = open.octets.map_or(0, |before| (octets - before).max(0));
+                    open.octets = Some(open.octets.map_or(octets, |before| before.max(octets)));
                 } else {
                     // A session first seen now (at its Start, or at an update whose Start
                     // was lost): what it moved before is not counted here; the database's
@@ -126,7 +162,7 @@ impl Sessions {
                         unique_id: record.unique_id.clone(),
                         nas_ip: record.nas_ip.clone(),
                         started,
-                        octets,
+                        octets: Some(octets),
                     });
                 }
                 inner.grow(customer, growth);
@@ -137,7 +173,7 @@ impl Sessions {
                         sessions
                             .iter()
                             .find(|s| s.unique_id == record.unique_id)
-                            .map(|s| s.octets)
+                            .and_then(|s| s.octets)
                     });
                     if let Some(before) = before {
                         inner.grow(customer, (octets - before).max(0));
@@ -152,6 +188,30 @@ impl Sessions {
                     !sessions.is_empty()
                 });
             }
+        }
+    }
+
+    /// Applies another node's (or FreeRADIUS's) session opening or closing, from the
+    /// session log. Applying one of this server's own again changes nothing: an open
+    /// session stays as it is, a stopped one is not reopened.
+    pub fn apply_logged(&self, event: &SessionEvent, now: Instant) {
+        let mut inner = self.write();
+        let s = &event.session;
+        if !event.open {
+            inner.close(Some(s.customer_id), &s.unique_id, now);
+            return;
+        }
+        if inner.stopped.contains(&s.unique_id) {
+            return;
+        }
+        let sessions = inner.open.entry(s.customer_id).or_default();
+        if !sessions.iter().any(|open| open.unique_id == s.unique_id) {
+            sessions.push(Open {
+                unique_id: s.unique_id.clone(),
+                nas_ip: s.nas_ip.clone(),
+                started: s.started,
+                octets: None,
+            });
         }
     }
 
@@ -261,6 +321,37 @@ mod tests {
         sessions.apply(&record(AcctKind::On, "", "10.0.0.2", 160), now);
         assert_eq!(sessions.open_count(7), 0);
         assert_eq!(sessions.total(), 0);
+    }
+
+    #[test]
+    fn a_record_of_a_session_begun_before_its_routers_latest_reboot_is_ended_by_it() {
+        let sessions = Sessions::default();
+        let at = |t: i64| Utc.timestamp_opt(t, 0).unwrap();
+        let start = record(AcctKind::Start, "a", "10.0.0.1", 100);
+        assert_eq!(sessions.ended_by_reboot(&start), None, "no reboot heard");
+        sessions.note_reboot("10.0.0.1", at(120));
+        sessions.note_reboot("10.0.0.1", at(110));
+        assert_eq!(sessions.ended_by_reboot(&start), Some(at(120)));
+        let other_router = record(AcctKind::Start, "b", "10.0.0.2", 100);
+        assert_eq!(sessions.ended_by_reboot(&other_router), None);
+        let after = record(AcctKind::Start, "c", "10.0.0.1", 120);
+        assert_eq!(
+            sessions.ended_by_reboot(&after),
+            None,
+            "started with the reboot"
+        );
+        // An update at 130 of a session 40 s old began at 90, before the reboot.
+        let update = AcctRecord {
+            session_time: Some(40),
+            ..record(AcctKind::Interim, "d", "10.0.0.1", 130)
+        };
+        assert_eq!(sessions.ended_by_reboot(&update), Some(at(120)));
+        let stopped = update.stopped_by_reboot(at(120));
+        assert_eq!(stopped.kind, AcctKind::Stop);
+        assert_eq!((stopped.at, stopped.session_time), (at(120), Some(30)));
+        assert_eq!(stopped.terminate_cause, "NAS-Reboot");
+        let stop = record(AcctKind::Stop, "a", "10.0.0.1", 100);
+        assert_eq!(sessions.ended_by_reboot(&stop), None, "a Stop is itself");
     }
 
     #[test]

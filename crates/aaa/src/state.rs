@@ -3,6 +3,10 @@
 //! as a client by address, and the customers' open sessions (`sessions`). A user name not here is refused; nothing is asked of the
 //! database on the way to an answer.
 //!
+//! On PostgreSQL several nodes may share the database. Each follows the session log
+//! (`aaa_session`, written by a trigger on `radacct`) to count the other nodes' sessions,
+//! and is woken by `NOTIFY lastmile_aaa` when any process commits to either log.
+//!
 //! It is loaded once at start and then follows the AAA change log (`aaa_change`), which
 //! every write that can alter a decision appends to in its own transaction: a customer's
 //! change reloads that customer, a change of a tenant or its routers reloads the tenant's
@@ -55,6 +59,8 @@ pub struct AaaState {
     sessions: Sessions,
     clients: RwLock<HashMap<IpAddr, Arc<ClientEntry>>>,
     follow: tokio::sync::Mutex<Follow>,
+    /// Where it is in the session log (PostgreSQL only).
+    follow_sessions: Option<tokio::sync::Mutex<Follow>>,
     /// `Db::aaa_commits` when the follower last caught up.
     seen_commits: AtomicU64,
 }
@@ -119,6 +125,18 @@ struct Follow {
 }
 
 impl Follow {
+    /// Where a follower starts when the log's newest position is `high` and `recent` are
+    /// the positions among the last thousand that exist: the missing ones may belong to
+    /// writes in flight.
+    fn from(high: i64, recent: impl IntoIterator<Item = i64>) -> Follow {
+        let mut follow = Follow {
+            high: (high - 1_000).max(0),
+            gaps: BTreeMap::new(),
+        };
+        follow.saw(recent, Instant::now());
+        follow
+    }
+
     /// Notes the entries read (in order, all after `high` or among the gaps).
     fn saw(&mut self, seqs: impl IntoIterator<Item = i64>, now: Instant) {
         for seq in seqs {
@@ -149,11 +167,18 @@ impl AaaState {
             .await?
             .into_iter()
             .map(|c| c.seq);
-        let mut follow = Follow {
-            high: (high - 1_000).max(0),
-            gaps: BTreeMap::new(),
+        let follow = Follow::from(high, recent);
+        // Read before the open sessions: what the log adds after is applied on top.
+        let follow_sessions = if store::aaa::has_session_log(db.conn()) {
+            let high = store::aaa::last_session_event(db.conn()).await?;
+            let recent = store::aaa::session_events_after(db.conn(), (high - 1_000).max(0), 1_000)
+                .await?
+                .into_iter()
+                .map(|e| e.seq);
+            Some(tokio::sync::Mutex::new(Follow::from(high, recent)))
+        } else {
+            None
         };
-        follow.saw(recent, Instant::now());
 
         let mut accounts = Accounts::default();
         let mut reader = AccountReader::at(now());
@@ -175,6 +200,7 @@ impl AaaState {
             sessions,
             clients: RwLock::new(HashMap::new()),
             follow: tokio::sync::Mutex::new(follow),
+            follow_sessions,
             seen_commits: AtomicU64::new(commits),
         };
         state.reload_clients(db).await?;
@@ -234,10 +260,45 @@ impl AaaState {
         self.catch_up_locked(db, &mut follow).await
     }
 
-    /// Applies the change log's new entries (and any that filled a gap).
+    /// Applies the change log's new entries (and any that filled a gap), and the session
+    /// log's.
     pub async fn catch_up(&self, db: &Db) -> StoreResult<()> {
-        let mut follow = self.follow.lock().await;
-        self.catch_up_locked(db, &mut follow).await
+        {
+            let mut follow = self.follow.lock().await;
+            self.catch_up_locked(db, &mut follow).await?;
+        }
+        self.catch_up_sessions(db).await
+    }
+
+    /// Applies the session log's new entries (and any that filled a gap): the sessions
+    /// other nodes recorded.
+    async fn catch_up_sessions(&self, db: &Db) -> StoreResult<()> {
+        let Some(follow) = &self.follow_sessions else {
+            return Ok(());
+        };
+        let mut follow = follow.lock().await;
+        let gaps: Vec<i64> = follow.gaps.keys().copied().collect();
+        let mut events = Vec::new();
+        for chunk in gaps.chunks(500) {
+            events.extend(store::aaa::session_events_among(db.conn(), chunk).await?);
+        }
+        let now = Instant::now();
+        for event in &events {
+            self.sessions.apply_logged(event, now);
+        }
+        follow.saw(events.iter().map(|e| e.seq), now);
+        loop {
+            let page =
+                store::aaa::session_events_after(db.conn(), follow.high, CHANGES_PAGE).await?;
+            let now = Instant::now();
+            for event in &page {
+                self.sessions.apply_logged(event, now);
+            }
+            follow.saw(page.iter().map(|e| e.seq), now);
+            if (page.len() as u64) < CHANGES_PAGE {
+                return Ok(());
+            }
+        }
     }
 
     async fn catch_up_locked(&self, db: &Db, follow: &mut Follow) -> StoreResult<()> {
@@ -333,25 +394,41 @@ impl AaaState {
         Ok(())
     }
 
-    /// Catches up after each write of this process that appended to the change log and
-    /// every [`FOLLOW_EVERY`], until `shutdown` completes; a failed catch-up is logged and
-    /// tried again. (A new router is known to the server loop from here: its requests are
-    /// checked before any handler could catch up.)
+    /// Catches up after each write of this process that appended to the change log, on
+    /// PostgreSQL as soon as any process commits to either log (`NOTIFY lastmile_aaa`), and
+    /// every [`FOLLOW_EVERY`] (writes of other processes when the notification is lost),
+    /// until `shutdown` completes; a failed catch-up is logged and tried again. (A new
+    /// router is known to the server loop from here: its requests are checked before any
+    /// handler could catch up.)
     pub async fn follow(self: Arc<Self>, db: Db, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut tick = tokio::time::interval(FOLLOW_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut listener = store::aaa::Notifications::listen(&db).await;
         loop {
             tokio::select! {
                 biased;
                 () = &mut shutdown => return,
                 () = db.aaa_committed() => {}
+                () = notified(&mut listener) => {}
                 _ = tick.tick() => {}
             }
             if let Err(err) = self.catch_up(&db).await {
                 tracing::warn!(error = %err, "the RADIUS server could not follow the AAA change log");
             }
         }
+    }
+}
+
+/// Completes at the next notification (a lost connection reconnects at the next call;
+/// notifications meanwhile are lost, and the poll catches up). Never, without a listener.
+async fn notified(listener: &mut Option<store::aaa::Notifications>) {
+    let Some(listener) = listener else {
+        return std::future::pending().await;
+    };
+    if let Err(error) = listener.recv().await {
+        tracing::warn!(%error, "the AAA notification listener lost its connection");
+        tokio::time::sleep(FOLLOW_EVERY).await;
     }
 }
 

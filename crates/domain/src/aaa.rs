@@ -127,6 +127,23 @@ pub struct Projection {
     pub reply: Vec<Item>,
 }
 
+impl Projection {
+    /// The rows refuse the subscriber (`Auth-Type := Reject`).
+    pub fn rejects(&self) -> bool {
+        self.check
+            .iter()
+            .any(|item| item.attribute == "Auth-Type" && item.value == "Reject")
+    }
+
+    /// The speed the rows give (`Mikrotik-Rate-Limit`), if any.
+    pub fn rate_limit(&self) -> Option<&str> {
+        self.reply
+            .iter()
+            .find(|item| item.attribute == "Mikrotik-Rate-Limit")
+            .map(|item| item.value.as_str())
+    }
+}
+
 /// Why a subscriber is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -109,6 +109,47 @@ async fn reach_sessions(
         rate_limit,
     )
     .await?;
+    climb(w, customer.tenant_id, &made).await?;
+    Ok(made)
+}
+
+/// In the change's transaction `w`: for each of `customers` (of one tenant) with its new
+/// rate, one enforcement per live session giving it that rate by CoA, all climbed by one
+/// job after commit. The sessions are read in one go; returns how many customers had one.
+pub(crate) async fn change_rates(
+    w: &mut Write,
+    tenant: TenantId,
+    customers: &[(Customer, String)],
+    reason: &str,
+) -> Result<u64, OpError> {
+    let ids: Vec<i64> = customers.iter().map(|(c, _)| c.id).collect();
+    let mut sessions: std::collections::HashMap<i64, Vec<store::online::Session>> =
+        std::collections::HashMap::new();
+    for s in store::online::open_of(w.tx(), &ids).await? {
+        if let Some(customer) = s.customer_id {
+            sessions.entry(customer).or_default().push(s);
+        }
+    }
+    let mut made = Vec::new();
+    let mut reached = 0;
+    for (c, rate) in customers {
+        let Some(live) = sessions.get(&c.id) else {
+            continue;
+        };
+        reached += 1;
+        made.extend(
+            store::enforcement::create(w, tenant.0, c.id, live, reason, Some(rate.as_str()))
+                .await?,
+        );
+    }
+    if !made.is_empty() {
+        climb(w, tenant.0, &made).await?;
+    }
+    Ok(reached)
+}
+
+/// Queues the job that climbs the ladder for the enforcements `made`, after commit.
+async fn climb(w: &mut Write, tenant: i64, made: &[Enforcement]) -> Result<(), OpError> {
     let ids: Vec<i64> = made.iter().map(|e| e.id).collect();
     let created_by = w.author().user_id;
     w.enqueue(store::job::NewJob {
@@ -117,12 +158,12 @@ async fn reach_sessions(
         run_at: w.now(),
         dedupe_key: None,
         max_attempts: 5,
-        tenant_id: Some(TenantId(customer.tenant_id)),
+        tenant_id: Some(TenantId(tenant)),
         created_by,
     })
     .await?
     .ok_or(OpError::Busy)?;
-    Ok(made)
+    Ok(())
 }
 
 /// The latest enforcements of customer `id`, newest first, with their attempts.

@@ -18,6 +18,7 @@ use domain::access::system_customer_scope;
 use domain::fup::{self, Level};
 use domain::ids::TenantId;
 use store::customer::{Customer, Projector};
+use store::online::OnPackages;
 use store::quota::Standing;
 use store::{Author, Write};
 
@@ -65,7 +66,8 @@ pub async fn watch(ctx: &Ctx<'_>) -> Result<Pass, OpError> {
     let mut pending: Vec<i64> = Vec::new();
     loop {
         let (online, next) =
-            store::quota::online_capped_after(ctx.db.conn(), after, ONLINE_RANGE).await?;
+            store::online::online_after(ctx.db.conn(), &OnPackages::Capped, after, ONLINE_RANGE)
+                .await?;
         let upto = next.unwrap_or(i64::MAX);
         pending.extend(online);
         while let Some(id) = due.next_if(|id| *id <= upto) {

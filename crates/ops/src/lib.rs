@@ -10,7 +10,8 @@
 //! transaction, and the job runs after commit.
 //!
 //! Areas line up with `domain` and `store`: `tenant`, `user`, `audit`, `auth`, `network`,
-//! `package`, `customer`, `online`, `enforcement`, `job`.
+//! `package`, `customer`, `online`, `enforcement`, `job`; and the passes the jobs run:
+//! `fair_usage` (the usage watcher) and `rates` (a package's new speed reaching sessions).
 
 pub mod audit;
 pub mod auth;
@@ -23,6 +24,7 @@ pub mod job;
 pub mod network;
 pub mod online;
 pub mod package;
+pub mod rates;
 pub mod tenant;
 pub mod user;
 

@@ -217,7 +217,9 @@ pub async fn may_change(ctx: &Ctx<'_>, actor: &Actor, package: &Package) -> Resu
 
 /// Changes a package; a master's service change reaches every package derived from it and
 /// the FreeRADIUS rows of their customers: in the same transaction when they are few, else
-/// through a job that converges them in batches after the change commits.
+/// through a job that converges them in batches after the change commits. A new speed (rate
+/// or FUP steps) also reaches their online customers' live sessions, through a job
+/// (`rates`) after commit.
 pub async fn update(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -231,9 +233,20 @@ pub async fn update(
     if let Some(service) = &changes.service {
         check_pool(ctx, actor, TenantId(package.tenant_id), service.ip_pool_id).await?;
     }
+    let before = package;
     let mut w = ctx.db.write(author, ctx.now).await?;
     let (package, affected) =
         store::package::update(&mut w, &package_scope(actor), id, version, changes).await?;
+    let faster_or_slower = store::package::rate(&before)? != store::package::rate(&package)?
+        || store::package::fup(&before)? != store::package::fup(&package)?;
+    if faster_or_slower && !affected.is_empty() {
+        let rates = crate::rates::Rates {
+            tenant_id: package.tenant_id,
+            packages: affected.clone(),
+            change: "package.update".to_owned(),
+        };
+        crate::rates::queue(&mut w, &rates).await?;
+    }
     let reach = store::customer::Reach::Packages { ids: affected };
     store::customer::rewrite_or_converge(
         &mut w,

@@ -73,9 +73,9 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
     let install = Install::new(backend).await;
     install.run(&["bench", "seed", "--customers", &customers.to_string()]);
     // Nobody online: the storm starts from routers that have just come up.
-    execute(&install, "DELETE FROM radacct").await;
-    let coa_port = free_udp_port();
-    let (auth_port, acct_port) = (free_udp_port(), free_udp_port());
+    install.execute("DELETE FROM radacct").await;
+    let coa_port = common::free_udp_port();
+    let (auth_port, acct_port) = (common::free_udp_port(), common::free_udp_port());
     let http = client();
     let (server, _) = install
         .serve(
@@ -325,25 +325,7 @@ async fn count(install: &Install, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
-async fn execute(install: &Install, sql: &str) {
-    let conn = install.connect().await;
-    conn.execute_raw(sea_orm::Statement::from_string(
-        conn.get_database_backend(),
-        sql.to_owned(),
-    ))
-    .await
-    .unwrap();
-}
-
 /// Router `n`'s address.
 fn address(n: u8) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 0, n.saturating_add(2))
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

@@ -166,56 +166,12 @@ async fn accounting_is_recorded_as_freeradius_records_it(backend: Backend) {
         ),
         "a Stop without a Start",
     );
-    // Two open sessions, then the router reboots: Accounting-On closes them both, but
-    // not one that starts after the reboot.
-    for id in ["s-3", "s-4"] {
-        acked(
-            &Nas.acct_at(ours, &isp.secret, &session("Start", id, &[])),
-            "Start",
-        );
-    }
+    // A live session, and one quiet for longer than three interim intervals: the quiet
+    // one is closed as stale at its last update (the sweep runs every second here).
     acked(
-        &Nas.acct_at(
-            ours,
-            &isp.secret,
-            &[
-                ("Acct-Status-Type", "Accounting-On"),
-                ("Acct-Session-Id", "0"),
-            ],
-        ),
-        "Accounting-On",
+        &Nas.acct_at(ours, &isp.secret, &session("Start", "s-9", &[])),
+        "a live Start",
     );
-    let after = (app.clock().now() + chrono::TimeDelta::seconds(5))
-        .timestamp()
-        .to_string();
-    acked(
-        &Nas.acct_at(
-            ours,
-            &isp.secret,
-            &session("Start", "s-5", &[("Event-Timestamp", after.as_str())]),
-        ),
-        "a Start after the reboot",
-    );
-    let rows = sessions(&app).await;
-    let state = |id: &str| {
-        let row = rows.iter().find(|r| r[8].as_deref() == Some(id)).unwrap();
-        (row[7].clone().unwrap(), row[5].clone().unwrap())
-    };
-    assert_eq!(state("s-2"), ("closed".into(), String::new()), "{rows:?}");
-    assert_eq!(
-        state("s-3"),
-        ("closed".into(), "NAS-Reboot".into()),
-        "{rows:?}"
-    );
-    assert_eq!(
-        state("s-4"),
-        ("closed".into(), "NAS-Reboot".into()),
-        "{rows:?}"
-    );
-    assert_eq!(state("s-5"), ("open".into(), String::new()), "{rows:?}");
-
-    // A session quiet for longer than three interim intervals is closed as stale at its
-    // last update (the sweep runs every second here).
     let long_ago = (app.clock().now() - chrono::TimeDelta::hours(1))
         .timestamp()
         .to_string();
@@ -247,14 +203,98 @@ async fn accounting_is_recorded_as_freeradius_records_it(backend: Backend) {
         "stopped at its last update: {swept:?}"
     );
     let rows = sessions(&app).await;
-    let s5 = rows
+    let live = rows
         .iter()
-        .find(|r| r[8].as_deref() == Some("s-5"))
+        .find(|r| r[8].as_deref() == Some("s-9"))
         .unwrap();
     assert_eq!(
-        s5[7].as_deref(),
+        live[7].as_deref(),
         Some("open"),
         "a live session stays open: {rows:?}"
+    );
+
+    // Two more open sessions, then the router reboots: Accounting-On closes them (and the
+    // live one above), but not one that starts after the reboot. A Start of the boot
+    // before that arrives after the Accounting-On (reordered behind it) is recorded as
+    // ended by it.
+    for id in ["s-3", "s-4"] {
+        acked(
+            &Nas.acct_at(ours, &isp.secret, &session("Start", id, &[])),
+            "Start",
+        );
+    }
+    acked(
+        &Nas.acct_at(
+            ours,
+            &isp.secret,
+            &[
+                ("Acct-Status-Type", "Accounting-On"),
+                ("Acct-Session-Id", "0"),
+            ],
+        ),
+        "Accounting-On",
+    );
+    let before_reboot = (app.clock().now() - chrono::TimeDelta::minutes(30))
+        .timestamp()
+        .to_string();
+    acked(
+        &Nas.acct_at(
+            ours,
+            &isp.secret,
+            &session(
+                "Start",
+                "s-8",
+                &[("Event-Timestamp", before_reboot.as_str())],
+            ),
+        ),
+        "a Start of the boot before, after the reboot",
+    );
+    let after = (app.clock().now() + chrono::TimeDelta::seconds(5))
+        .timestamp()
+        .to_string();
+    acked(
+        &Nas.acct_at(
+            ours,
+            &isp.secret,
+            &session("Start", "s-5", &[("Event-Timestamp", after.as_str())]),
+        ),
+        "a Start after the reboot",
+    );
+    let rows = sessions(&app).await;
+    let state = |id: &str| {
+        let row = rows.iter().find(|r| r[8].as_deref() == Some(id)).unwrap();
+        (row[7].clone().unwrap(), row[5].clone().unwrap())
+    };
+    assert_eq!(state("s-2"), ("closed".into(), String::new()), "{rows:?}");
+    assert_eq!(
+        state("s-3"),
+        ("closed".into(), "NAS-Reboot".into()),
+        "{rows:?}"
+    );
+    assert_eq!(
+        state("s-4"),
+        ("closed".into(), "NAS-Reboot".into()),
+        "{rows:?}"
+    );
+    assert_eq!(state("s-5"), ("open".into(), String::new()), "{rows:?}");
+    assert_eq!(
+        state("s-9"),
+        ("closed".into(), "NAS-Reboot".into()),
+        "{rows:?}"
+    );
+    assert_eq!(
+        state("s-8"),
+        ("closed".into(), "NAS-Reboot".into()),
+        "{rows:?}"
+    );
+    let s8 = rows
+        .iter()
+        .find(|r| r[8].as_deref() == Some("s-8"))
+        .unwrap();
+    let lasted: i64 = s8[2].as_deref().unwrap().parse().unwrap();
+    assert!(
+        (1795..1830).contains(&lasted),
+        "it lasted from its start to the reboot: {rows:?}"
     );
 
     // Status-Server on the accounting port; the wrong secret gets nothing.
@@ -262,7 +302,7 @@ async fn accounting_is_recorded_as_freeradius_records_it(backend: Backend) {
     assert_eq!(wrong.code, None, "{}", wrong.raw);
     assert_eq!(
         sessions(&app).await.len(),
-        6,
+        8,
         "nothing recorded from the wrong secret"
     );
 }
@@ -351,6 +391,31 @@ async fn simultaneous_sessions_are_counted_as_freeradius_counts_them(backend: Ba
         "bob",
         "bob-pw1",
         "bob, after the router's reboot",
+        ACCEPT,
+    );
+    // A Start of the boot before, reordered behind the reboot, does not open its session
+    // again: bob's one session after the reboot still leaves room for a second.
+    let earlier = (app.clock().now() - chrono::TimeDelta::seconds(30))
+        .timestamp()
+        .to_string();
+    let reply = Nas.acct_at(
+        acct_port(&app),
+        &isp.secret,
+        &[
+            ("User-Name", "bob"),
+            ("Acct-Status-Type", "Start"),
+            ("Acct-Session-Id", "b-3"),
+            ("NAS-Port", "1"),
+            ("Event-Timestamp", earlier.as_str()),
+        ],
+    );
+    acked(&reply, "bob's Start of the boot before");
+    account(&app, "bob", "Start", "b-4");
+    both(
+        &app,
+        "bob",
+        "bob-pw1",
+        "bob, one session after the reboot and one ended by it",
         ACCEPT,
     );
 }

@@ -9,7 +9,7 @@
 //! - a disconnect asked in the API ends the session on the NAS (done on the Stop), and the
 //!   subscriber dials in again, as a PPPoE client does;
 //! - a FUP step crossed reaches the live session by CoA: the NAS applies the new rate; so
-//!   does a move to another package;
+//!   does a move to another package, and a new speed of a package the customers are on;
 //! - a reboot drops every session without a Stop; lastmile closes them on the
 //!   Accounting-On and everyone is online again once they dialled;
 //! - `lastmile sim-router --radius` does the same as a process, for a CSV file of
@@ -260,6 +260,47 @@ async fn a_simulated_router_brings_customers_online_and_obeys_lastmile(backend: 
     assert_eq!(by_package["rate_limit"], "8M/8M", "{moved}");
     assert_eq!(by_package["attempts"][0]["rung"], "coa", "{moved}");
     assert_eq!(by_package["attempts"][0]["outcome"], "ack", "{moved}");
+
+    // The master package amir, chad and dina are on gets a new speed: their live
+    // sessions take it by CoA; emon's and bina's package is another.
+    let (_, fast) = app
+        .get(&format!("/api/v1/packages/{}", isp.fast), &dev)
+        .await;
+    let (status, body) = app
+        .patch(
+            &format!("/api/v1/packages/{}", isp.fast),
+            &dev,
+            json!({"connection_type": "pppoe", "download_kbps": 12000, "upload_kbps": 6000,
+                   "validity_days": 30, "ip_pool_id": fast["ip_pool_id"],
+                   "version": fast["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for name in ["amir", "chad", "dina"] {
+        until(
+            &format!("{name} at the package's new speed"),
+            async || nas.rate_of(name),
+            |rate| rate.as_deref() == Some("6M/12M"),
+        )
+        .await;
+    }
+    for name in ["emon", "bina"] {
+        let rate = nas.rate_of(name);
+        assert!(
+            matches!(rate.as_deref(), Some("8M/8M" | "500k/1M")),
+            "{name} stays on its own package's speed: {rate:?}"
+        );
+    }
+    let (_, audit) = app
+        .get(
+            "/api/v1/audit?entity=package&action=package.rates&limit=10",
+            &dev,
+        )
+        .await;
+    assert!(
+        audit["items"].as_array().is_some_and(|a| !a.is_empty()),
+        "the sessions reached are audited: {audit}"
+    );
 
     nas.reboot_now();
     until(

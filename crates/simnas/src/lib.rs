@@ -40,7 +40,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 use routeros::ItemId;
 use routeros::sim::SimRouter;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 mod coa;
@@ -197,6 +197,8 @@ struct Session {
     id: String,
     ip: Ipv4Addr,
     started: Instant,
+    /// The boot it belongs to: a reboot forgets the records it had not delivered.
+    boot: u64,
     /// The rate the router applies (`Mikrotik-Rate-Limit`, as given).
     rate: String,
     /// Its Start was acknowledged.
@@ -232,6 +234,8 @@ struct State {
 struct Inner {
     /// A reboot asked for ([`SimNas::reboot_now`]).
     reboot_asked: std::sync::atomic::AtomicBool,
+    /// How many times it has rebooted: each boot's records die with it.
+    boots: watch::Sender<u64>,
     scenario: Scenario,
     router: Arc<SimRouter>,
     auth: Client,
@@ -300,6 +304,7 @@ impl SimNas {
         let secret = scenario.secret.as_bytes().to_vec();
         let inner = Arc::new(Inner {
             reboot_asked: std::sync::atomic::AtomicBool::new(false),
+            boots: watch::Sender::new(0),
             auth: Client::with_config(scenario.auth_server, secret.clone(), config.clone()),
             acct: Client::with_config(scenario.acct_server, secret, config),
             state: Mutex::new(State {
@@ -465,6 +470,7 @@ async fn boot(inner: &Arc<Inner>, now: Instant) {
 /// A reboot: every session dropped without a Stop, then a fresh boot.
 async fn reboot(inner: &Arc<Inner>, now: Instant) {
     bump(&inner.counters.reboots);
+    inner.boots.send_modify(|boot| *boot += 1);
     let dropped: Vec<Session> = {
         let mut state = inner.state();
         state.by_subscriber.clear();
@@ -499,6 +505,7 @@ async fn dial(inner: &Arc<Inner>, index: usize) {
     let Ok(permit) = inner.permits.acquire().await else {
         return;
     };
+    let boot = *inner.boots.borrow();
     let subscriber = &inner.scenario.subscribers[index];
     let method = [Method::Pap, Method::Chap, Method::MsChapV2][index % 3];
     let mut request = Packet::new(Code::AccessRequest, 0);
@@ -537,6 +544,10 @@ async fn dial(inner: &Arc<Inner>, index: usize) {
         }
     };
     drop(permit);
+    if *inner.boots.borrow() != boot {
+        // The router rebooted during the login: the dial is gone with it.
+        return finish_dial(inner, index, Duration::ZERO);
+    }
     bump(&inner.counters.accepted);
     let session = open(inner, index, &reply);
     account(inner, Record::Start, &session).await;
@@ -610,6 +621,7 @@ fn open(inner: &Inner, index: usize, reply: &Packet) -> Session {
         id: id.clone(),
         ip,
         started: now,
+        boot: *inner.boots.borrow(),
         rate,
         start_acked: false,
         down_bps: down,
@@ -760,9 +772,15 @@ async fn account(inner: &Arc<Inner>, record: Record, session: &Session) {
         request.add(attrs::ACCT_TERMINATE_CAUSE, &cause);
     }
     // A router keeps a record it could not deliver and sends it again: up to this many
-    // rounds of the client's retransmissions before it counts as lost.
+    // rounds of the client's retransmissions before it counts as lost. A reboot forgets it
+    // (no record of an earlier boot follows the Accounting-On).
+    let mut boots = inner.boots.subscribe();
     for _ in 0..ACCT_ROUNDS {
-        if inner.acct.send(&request).await.is_ok() {
+        let sent = tokio::select! {
+            sent = inner.acct.send(&request) => sent,
+            _ = boots.wait_for(|boot| *boot != session.boot) => return,
+        };
+        if sent.is_ok() {
             bump(&inner.counters.acct_acked);
             if record == Record::Start {
                 bump(&inner.counters.starts_acked);

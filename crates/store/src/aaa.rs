@@ -1,8 +1,9 @@
 //! What the built-in RADIUS server keeps in memory, read from the database: each live
 //! customer's account as the AAA decision needs it (its password opened, its package's
 //! service and its tenant's policy resolved), the live routers as RADIUS clients (their
-//! secrets opened), the customers' open sessions in `radacct`, and the AAA change log it
-//! follows. The server's state itself is the `aaa` crate's.
+//! secrets opened), the customers' open sessions in `radacct`, and the two logs it follows:
+//! the AAA change log and, on PostgreSQL, the session log (other nodes' sessions opening
+//! and closing). The server's state itself is the `aaa` crate's.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -336,4 +337,154 @@ pub async fn open_sessions<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<Open
             })
         })
         .collect()
+}
+
+/// A customer's session opening or closing, as the session log (`aaa_session`, PostgreSQL)
+/// records it whoever wrote the row: what the other nodes' built-in servers count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEvent {
+    /// The log's position.
+    pub seq: i64,
+    /// The session.
+    pub session: OpenSession,
+    /// It opened (else it closed).
+    pub open: bool,
+}
+
+/// Whether this database keeps the session log (PostgreSQL: several nodes may share it).
+pub fn has_session_log<C: ConnectionTrait>(conn: &C) -> bool {
+    conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres
+}
+
+/// The session log's newest position (0 when empty).
+pub async fn last_session_event<C: ConnectionTrait>(conn: &C) -> StoreResult<i64> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT COALESCE(MAX(seq), 0) FROM aaa_session",
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0))
+}
+
+/// The session log's entries after position `after`, oldest first, at most `limit`.
+pub async fn session_events_after<C: ConnectionTrait>(
+    conn: &C,
+    after: i64,
+    limit: u64,
+) -> StoreResult<Vec<SessionEvent>> {
+    let sql = format!(
+        "{SESSION_EVENT} WHERE seq > $1 ORDER BY seq LIMIT {}",
+        limit.min(i64::MAX as u64)
+    );
+    session_events(conn, &sql, vec![after.into()]).await
+}
+
+/// The session log's entries at the positions `seqs` (those that exist now).
+pub async fn session_events_among<C: ConnectionTrait>(
+    conn: &C,
+    seqs: &[i64],
+) -> StoreResult<Vec<SessionEvent>> {
+    if seqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Positions come from the database as integers: listed as literals.
+    let list: Vec<String> = seqs.iter().map(i64::to_string).collect();
+    let sql = format!(
+        "{SESSION_EVENT} WHERE seq IN ({}) ORDER BY seq",
+        list.join(", ")
+    );
+    session_events(conn, &sql, Vec::new()).await
+}
+
+/// Drops the session log's entries older than `before`; returns how many.
+pub async fn purge_session_events<C: ConnectionTrait>(
+    conn: &C,
+    before: DateTime<Utc>,
+) -> StoreResult<u64> {
+    if !has_session_log(conn) {
+        return Ok(0);
+    }
+    let done = conn
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            "DELETE FROM aaa_session WHERE at < $1",
+            [before.into()],
+        ))
+        .await?;
+    Ok(done.rows_affected())
+}
+
+const SESSION_EVENT: &str =
+    "SELECT seq, customer_id, unique_id, nas_ip, started, open FROM aaa_session";
+
+async fn session_events<C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> StoreResult<Vec<SessionEvent>> {
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(SessionEvent {
+                seq: row.try_get_by_index(0)?,
+                session: OpenSession {
+                    customer_id: row.try_get_by_index(1)?,
+                    unique_id: row.try_get_by_index(2)?,
+                    nas_ip: row.try_get_by_index(3)?,
+                    started: row.try_get_by_index(4)?,
+                    octets: 0,
+                },
+                open: row.try_get_by_index(5)?,
+            })
+        })
+        .collect()
+}
+
+/// The channel a commit to the AAA change log or the session log notifies (PostgreSQL).
+pub const CHANNEL: &str = "lastmile_aaa";
+
+/// A listener on [`CHANNEL`]: other processes' commits to the AAA logs, as they happen.
+pub struct Notifications(sea_orm::sqlx::postgres::PgListener);
+
+impl std::fmt::Debug for Notifications {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Notifications")
+    }
+}
+
+impl Notifications {
+    /// Listens on PostgreSQL (holding one of the pool's connections); none on SQLite, or
+    /// when it cannot listen (said in the log: the follower then polls alone).
+    pub async fn listen(db: &crate::Db) -> Option<Notifications> {
+        if !has_session_log(db.conn()) {
+            return None;
+        }
+        let pool = db.conn().get_postgres_connection_pool();
+        let listened = async {
+            let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        match listened.await {
+            Ok(listener) => Some(Notifications(listener)),
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for other nodes' AAA changes; polling");
+                None
+            }
+        }
+    }
+
+    /// Completes at the next notification; an error when the connection was lost (the
+    /// next call reconnects; what was notified meanwhile is lost).
+    pub async fn recv(&mut self) -> Result<(), sea_orm::sqlx::Error> {
+        self.0.recv().await.map(|_| ())
+    }
 }

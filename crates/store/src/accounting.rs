@@ -75,6 +75,24 @@ pub struct AcctRecord {
     pub customer_id: Option<i64>,
 }
 
+impl AcctRecord {
+    /// This Start or update of a session that its router's reboot at `rebooted` ended,
+    /// as the Stop the router could not send: stopped then, with the counters it reports.
+    pub fn stopped_by_reboot(self, rebooted: DateTime<Utc>) -> AcctRecord {
+        let started = match (self.kind, self.session_time) {
+            (AcctKind::Start, _) | (_, None) => self.at,
+            (_, Some(seconds)) => self.at - chrono::TimeDelta::seconds(seconds),
+        };
+        AcctRecord {
+            kind: AcctKind::Stop,
+            at: rebooted.max(started),
+            session_time: Some((rebooted - started).num_seconds().max(0)),
+            terminate_cause: "NAS-Reboot".to_owned(),
+            ..self
+        }
+    }
+}
+
 /// One authentication, as `radpostauth` keeps it: never the password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostAuth {

@@ -336,3 +336,89 @@ pub async fn online_among<C: ConnectionTrait>(
 pub async fn is_online<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<bool> {
     Ok(online_among(conn, &[id]).await?.contains(&id))
 }
+
+/// Which packages' online customers a pass over them reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnPackages {
+    /// Packages with a volume cap or FUP steps.
+    Capped,
+    /// These packages.
+    AnyOf(Vec<i64>),
+}
+
+/// The next `limit` customers online after the id `after` (by `customer_online`'s key, a
+/// range of its index), those of them on the packages `on`, and where the next read starts
+/// (`None` when no one online is left after them). A pass over every online customer of
+/// some packages reads ranges of the index however few of them the packages hold.
+pub async fn online_after<C: ConnectionTrait>(
+    conn: &C,
+    on: &OnPackages,
+    after: i64,
+    limit: u64,
+) -> StoreResult<(Vec<i64>, Option<i64>)> {
+    use crate::entity::{customer_online, package};
+    use sea_orm::sea_query::ExprTrait as _;
+    let online: Vec<i64> = customer_online::Entity::find()
+        .select_only()
+        .column(customer_online::Column::CustomerId)
+        .filter(customer_online::Column::CustomerId.gt(after))
+        .order_by_asc(customer_online::Column::CustomerId)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let next = (online.len() as u64 >= limit)
+        .then(|| online.last().copied())
+        .flatten();
+    if online.is_empty() {
+        return Ok((Vec::new(), next));
+    }
+    let on = Query::select()
+        .column((customer::Entity, customer::Column::Id))
+        .from(customer::Entity)
+        .inner_join(
+            package::Entity,
+            Expr::col((package::Entity, package::Column::Id))
+                .equals((customer::Entity, customer::Column::PackageId)),
+        )
+        .and_where(Expr::col((customer::Entity, customer::Column::Id)).is_in(online))
+        .and_where(match on {
+            OnPackages::Capped => Expr::col((package::Entity, package::Column::VolumeBytes))
+                .is_not_null()
+                .or(Expr::col((package::Entity, package::Column::Fup)).ne("")),
+            OnPackages::AnyOf(ids) => {
+                Expr::col((package::Entity, package::Column::Id)).is_in(ids.iter().copied())
+            }
+        })
+        .order_by(
+            (customer::Entity, customer::Column::Id),
+            sea_orm::Order::Asc,
+        )
+        .to_owned();
+    let backend = conn.get_database_backend();
+    let rows = conn.query_all_raw(backend.build(&on)).await?;
+    let ids = rows
+        .iter()
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok((ids, next))
+}
+
+/// The open sessions of the customers `ids`, in one read (and one for their details).
+pub async fn open_of<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> StoreResult<Vec<Session>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows = Entity::find()
+            .filter(Column::CustomerId.is_in(chunk.iter().copied()))
+            .filter(Expr::cust("acctstoptime IS NULL"))
+            .order_by_asc(Column::Radacctid)
+            .all(conn)
+            .await?;
+        let mut details = details(conn, &rows).await?;
+        out.extend(rows.into_iter().map(|row| {
+            let detail = details.remove(&row.radacctid).unwrap_or_default();
+            session(row, detail)
+        }));
+    }
+    Ok(out)
+}

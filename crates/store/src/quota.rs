@@ -6,13 +6,12 @@
 //! standing in the transaction that re-projects the subscriber and reaches its sessions.
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
 };
 
 use crate::entity::customer_quota::{ActiveModel, Column, Entity, Model};
-use crate::entity::{customer, customer_online, package};
 use crate::error::StoreResult;
 use crate::write::Write;
 
@@ -66,58 +65,6 @@ pub async fn due<C: ConnectionTrait>(conn: &C, day: NaiveDate) -> StoreResult<Ve
         .into_tuple()
         .all(conn)
         .await?)
-}
-
-/// The next `limit` customers online after the id `after` (by `customer_online`'s key, a
-/// range of its index), those of them on a capped package, and where the next read starts
-/// (`None` when no one online is left after them).
-pub async fn online_capped_after<C: ConnectionTrait>(
-    conn: &C,
-    after: i64,
-    limit: u64,
-) -> StoreResult<(Vec<i64>, Option<i64>)> {
-    use sea_orm::{QueryOrder, QuerySelect};
-    let online: Vec<i64> = customer_online::Entity::find()
-        .select_only()
-        .column(customer_online::Column::CustomerId)
-        .filter(customer_online::Column::CustomerId.gt(after))
-        .order_by_asc(customer_online::Column::CustomerId)
-        .limit(limit)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let next = (online.len() as u64 >= limit)
-        .then(|| online.last().copied())
-        .flatten();
-    if online.is_empty() {
-        return Ok((Vec::new(), next));
-    }
-    let capped = Query::select()
-        .column((customer::Entity, customer::Column::Id))
-        .from(customer::Entity)
-        .inner_join(
-            package::Entity,
-            Expr::col((package::Entity, package::Column::Id))
-                .equals((customer::Entity, customer::Column::PackageId)),
-        )
-        .and_where(Expr::col((customer::Entity, customer::Column::Id)).is_in(online))
-        .and_where(
-            Expr::col((package::Entity, package::Column::VolumeBytes))
-                .is_not_null()
-                .or(Expr::col((package::Entity, package::Column::Fup)).ne("")),
-        )
-        .order_by(
-            (customer::Entity, customer::Column::Id),
-            sea_orm::Order::Asc,
-        )
-        .to_owned();
-    let backend = conn.get_database_backend();
-    let rows = conn.query_all_raw(backend.build(&capped)).await?;
-    let ids = rows
-        .iter()
-        .map(|r| r.try_get_by_index::<i64>(0))
-        .collect::<Result<Vec<i64>, _>>()?;
-    Ok((ids, next))
 }
 
 /// Forgets the standing of `customer` (its package is no longer capped).

@@ -351,13 +351,8 @@ pub async fn update(
         }
         Some(SessionChange::Rate(reason)) => {
             let projection = store::customer::project(w.tx(), w.keyring(), &customer).await?;
-            let rate = projection
-                .reply
-                .iter()
-                .find(|item| item.attribute == "Mikrotik-Rate-Limit");
-            if let Some(rate) = rate {
-                crate::enforcement::change_rate(&mut w, &scope, &customer, reason, &rate.value)
-                    .await?;
+            if let Some(rate) = projection.rate_limit() {
+                crate::enforcement::change_rate(&mut w, &scope, &customer, reason, rate).await?;
             }
         }
         None => {}

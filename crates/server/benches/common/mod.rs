@@ -97,6 +97,13 @@ impl Install {
             .unwrap()
     }
 
+    /// Runs `sql` on the installation's database, beside the server.
+    pub async fn execute(&self, sql: &str) {
+        use sea_orm::ConnectionTrait as _;
+        let conn = self.connect().await;
+        conn.execute_unprepared(sql).await.unwrap();
+    }
+
     /// `lastmile ARGS` on this installation, with no `LASTMILE_*` or `RUST_LOG` from the
     /// benchmark's own environment.
     pub fn lastmile(&self, args: &[&str]) -> Command {
@@ -220,6 +227,15 @@ impl Server {
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// A UDP port nothing listens on right now (the OS's pick for port 0, released).
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// An HTTP/1.1 client keeping connections alive, one per concurrent request.

@@ -1,6 +1,7 @@
 //! Housekeeping, hourly: deletes expired panel sessions, API tokens dead for a month,
 //! idempotency keys older than a day, finished jobs older than a month, and files no job
-//! came for within a week; and brings each tenant's UTC offset (the day usage is rolled up
+//! came for within a week, and the session log's entries older than a day (PostgreSQL; a
+//! node away longer loads the open sessions when it starts); and brings each tenant's UTC offset (the day usage is rolled up
 //! to) to its zone's, as daylight saving time moves it.
 
 use chrono::TimeDelta;
@@ -25,6 +26,8 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
     let jobs = store::job::purge_finished(&state.db, now - TimeDelta::days(30)).await?;
     let uploads = store::upload::purge(&state.db, now - TimeDelta::days(7)).await?;
     let offsets = store::tenant::refresh_utc_offsets(&state.db, now).await?;
+    let session_events =
+        store::aaa::purge_session_events(state.db.conn(), now - TimeDelta::days(1)).await?;
     Ok(json!({
         "sessions": purged.sessions,
         "tokens": purged.tokens,
@@ -32,5 +35,6 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
         "jobs": jobs,
         "uploads": uploads,
         "utc_offsets": offsets,
+        "session_events": session_events,
     }))
 }

@@ -10,6 +10,7 @@ mod enforce;
 mod fair_usage;
 mod housekeeping;
 mod import;
+mod package_rates;
 mod router_probe;
 mod scheduler;
 mod statistics;
@@ -51,6 +52,7 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         housekeeping::KIND => housekeeping::run(state).await,
         import::KIND => import::run(state, job).await,
         converge::KIND => converge::run(state, job).await,
+        package_rates::KIND => package_rates::run(state, job).await,
         router_probe::KIND => router_probe::run(state, job).await,
         statistics::KIND => statistics::run(state).await,
         other => Err(JobError::Permanent(format!(

@@ -55,7 +55,9 @@ pub struct TestApp {
     /// An HTTP client that follows no redirects and keeps no cookies.
     pub http: reqwest::Client,
     running: Option<Running>,
-    db: TestDb,
+    /// The database, dropped with the first node (none for [`TestApp::another_node`]).
+    #[allow(dead_code)] // held for its drop
+    db: Option<TestDb>,
 }
 
 /// A password every test account uses.
@@ -116,24 +118,29 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
     let running = app::start(config, Clock::system())
         .await
         .expect("lastmile starts");
-    let addr = running.addr;
-    TestApp {
-        base: format!("http://{addr}"),
-        addr,
-        state: running.state.clone(),
-        config: running.config.clone(),
-        setup_url: running.setup_url.clone(),
-        radius: running.radius,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        running: Some(running),
-        db,
-    }
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp::of(running, http, Some(db))
 }
 
 impl TestApp {
+    fn of(running: Running, http: reqwest::Client, db: Option<TestDb>) -> TestApp {
+        let addr = running.addr;
+        TestApp {
+            base: format!("http://{addr}"),
+            addr,
+            state: running.state.clone(),
+            config: running.config.clone(),
+            setup_url: running.setup_url.clone(),
+            radius: running.radius,
+            http,
+            running: Some(running),
+            db,
+        }
+    }
+
     /// Stops the server (the database stays until the app is dropped).
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
@@ -153,6 +160,15 @@ impl TestApp {
         self.state = running.state.clone();
         self.radius = running.radius;
         self.running = Some(running);
+    }
+
+    /// Another node of the same cluster: a second lastmile on this one's database and
+    /// configuration, with ports of its own and nothing else shared.
+    pub async fn another_node(&self) -> TestApp {
+        let running = app::start(self.config.clone(), self.state.clock.clone())
+            .await
+            .expect("a second node starts");
+        TestApp::of(running, self.http.clone(), None)
     }
 
     /// The clock the server reads.

@@ -25,6 +25,7 @@ mod m20261208_000015_router_message_authenticator;
 mod m20261209_000016_sessions_usage;
 mod m20261209_000017_enforcement;
 mod m20261210_000018_fair_usage;
+mod m20261211_000019_session_log;
 
 /// The migration list.
 #[derive(Debug)]
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000016_sessions_usage::Migration),
             Box::new(m20261209_000017_enforcement::Migration),
             Box::new(m20261210_000018_fair_usage::Migration),
+            Box::new(m20261211_000019_session_log::Migration),
         ]
     }
 }
