@@ -18,6 +18,9 @@
 //!
 //! A router lastmile cannot reach by its API after a failed first rung leaves the
 //! enforcement failed, with the reason shown on the customer's page.
+//!
+//! Every request to a router (a CoA, a Disconnect-Request, an API removal) passes its
+//! router's gate first ([`crate::gates`]): a bounded number in flight, evenly spaced.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -33,6 +36,7 @@ use store::Db;
 use store::enforcement::{Enforcement, NewAttempt};
 use store::entity::router::Model as Router;
 
+use crate::gates::{Gates, Limits};
 use crate::router::{ApiError, connect};
 
 /// How the ladder climbs.
@@ -49,6 +53,10 @@ pub struct Settings {
     pub verify: Duration,
     /// Bound on each step of the API rung.
     pub api_timeout: Duration,
+    /// Each router's gate: requests in flight and started per second to it, at most.
+    pub gates: std::sync::Arc<Gates>,
+    /// Enforcements one job climbs at once (each still through its router's gate).
+    pub job_concurrency: usize,
 }
 
 impl Default for Settings {
@@ -59,6 +67,8 @@ impl Default for Settings {
             retries: 2,
             verify: Duration::from_secs(10),
             api_timeout: Duration::from_secs(10),
+            gates: std::sync::Arc::new(Gates::new(Limits::default())),
+            job_concurrency: 32,
         }
     }
 }
@@ -224,9 +234,11 @@ impl Ladder<'_> {
         if let (Rung::Coa, Some(rate)) = (rung, &self.e.rate_limit) {
             request.add(attrs::MIKROTIK_RATE_LIMIT, rate);
         }
+        let pass = self.settings.gates.enter(router.id).await;
         let sent = Instant::now();
         let answer = client.send(&request).await;
         let rtt = i64::try_from(sent.elapsed().as_millis()).ok();
+        drop(pass);
         let (reply, attempt) = match answer {
             Ok(response) if response.packet.code == ack => (
                 RouterReply::Ack,
@@ -311,9 +323,11 @@ impl Ladder<'_> {
     /// Rung 2: the session removed through the router's API, and looked for again.
     async fn remove(&self, router: &Router) -> Result<Outcome, EnforceError> {
         let rung = Rung::RouterApi;
+        let pass = self.settings.gates.enter(router.id).await;
         let sent = Instant::now();
         let removed = self.remove_from_api(router).await;
         let rtt = i64::try_from(sent.elapsed().as_millis()).ok();
+        drop(pass);
         let (outcome, detail) = match &removed {
             Ok(0) => (
                 "not_listed",

@@ -4,9 +4,12 @@
 //! `domain`, and speaks through `radius` and `routeros`; nothing above it does network IO
 //! to a router.
 //!
-//! So far: [`enforce`], the enforcement ladder that ends a customer's live sessions.
+//! So far: [`enforce`], the enforcement ladder that gives a customer's live sessions a new
+//! rate or ends them, and [`gates`], how hard it may press each router.
 
 pub mod enforce;
+pub mod gates;
 mod router;
 
 pub use enforce::{Settings, run};
+pub use gates::{Gates, Limits};

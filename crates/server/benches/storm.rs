@@ -15,6 +15,11 @@
 //! one followed by its Accounting Start. Then all fifty reboot at once: their sessions
 //! dropped without a Stop, an Accounting-On each, everyone dials again.
 //!
+//! Between the two, every master package gets a new speed through the API, and the time
+//! until every session on the routers runs at it is printed with what the enforcement
+//! ladder did (its enforcements and attempts): routers that take 5 ms to answer a CoA and
+//! lose 1% of the requests on the way (aaa-design.md §9, B9).
+//!
 //! Printed per storm: the time until every subscriber has a session and every record is
 //! acknowledged or given up (a router sends a record again for a few rounds), refusals,
 //! unanswered requests and records; and the checks: every acknowledged Start open in
@@ -45,6 +50,14 @@ const SECRET: &str = "bench-storm-secret-0123";
 const PASSWORD: &str = "bench-pass";
 /// How long a storm may take before the benchmark gives up on it.
 const PATIENCE: Duration = Duration::from_secs(120);
+/// How long each router takes to answer a CoA or Disconnect request.
+const COA_DELAY_MS: u64 = 5;
+/// The share of CoA and Disconnect requests lost on the way to the routers, percent.
+const COA_LOSS_PERCENT: u32 = 1;
+/// How long every session may take to reach a package's new speed.
+const RATE_PATIENCE: Duration = Duration::from_secs(600);
+/// The new speed every master package is given, kbit/s down and up.
+const NEW_SPEED: (i64, i64) = (9_999, 4_444);
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -142,6 +155,9 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
         scenario.login_over = Duration::from_secs(20);
         scenario.redial = Duration::from_secs(2);
         scenario.seed = u64::from(n) + 1;
+        // Routers a little slow to answer CoA, and a lossy path to them.
+        scenario.coa_delay = Duration::from_millis(COA_DELAY_MS);
+        scenario.coa_loss_percent = COA_LOSS_PERCENT;
         let router = SimRouter::start(SimConfig::new("api", "api-pass-1", Group::Full))
             .await
             .unwrap();
@@ -151,6 +167,7 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
     let first = storm(&nases, everyone, 0).await;
     report("boot", &first, everyone);
     let before = check(&install, &nases, None).await;
+    new_speed(&install, &server.base, &http, &token, tenant, &nases).await;
 
     for nas in &nases {
         nas.reboot_now();
@@ -160,6 +177,118 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
     check(&install, &nases, Some(before)).await;
     drop(nases);
     server.stop().await;
+}
+
+/// Every master package of the tenant gets a new speed through the API; waits until every
+/// session on the routers runs at it and prints how long that took and what the ladder
+/// did (aaa-design.md §9, B9: CoA to every online customer through routers that answer
+/// late and lose some requests).
+async fn new_speed(
+    install: &Install,
+    base: &str,
+    http: &reqwest::Client,
+    token: &str,
+    tenant: i64,
+    nases: &[SimNas],
+) {
+    let listed: Value = http
+        .get(format!(
+            "{base}/api/v1/packages?tenant_id={tenant}&limit=200"
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let masters: Vec<&Value> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["level"] == "master")
+        .collect();
+    let online = sum(nases).online as usize;
+    let began = Instant::now();
+    let mut rate = String::new();
+    for p in &masters {
+        let body = json!({
+            "connection_type": p["connection_type"], "download_kbps": NEW_SPEED.0,
+            "upload_kbps": NEW_SPEED.1, "validity_minutes": p["validity_minutes"],
+            "ip_pool_id": p["ip_pool_id"], "volume_bytes": p["volume_bytes"], "fup": p["fup"],
+            "version": p["version"],
+        });
+        let response = http
+            .patch(format!("{base}/api/v1/packages/{}", p["id"]))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{:?}",
+            response.text().await
+        );
+        let changed: Value = response.json().await.unwrap();
+        rate = changed["rate_limit"].as_str().unwrap().to_owned();
+    }
+    let changed = began.elapsed();
+    let at_rate =
+        |nases: &[SimNas]| -> usize { nases.iter().map(|nas| nas.sessions_at_rate(&rate)).sum() };
+    loop {
+        if at_rate(nases) >= online || began.elapsed() > RATE_PATIENCE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took = began.elapsed();
+    let reached = at_rate(nases);
+    let outcomes = count_by(
+        install,
+        "SELECT a.outcome, COUNT(*) FROM enforcement_attempt a \
+         JOIN enforcement e ON e.id = a.enforcement_id \
+         WHERE e.reason = 'package' GROUP BY a.outcome ORDER BY a.outcome",
+    )
+    .await;
+    let statuses = count_by(
+        install,
+        "SELECT status, COUNT(*) FROM enforcement WHERE reason = 'package' \
+         GROUP BY status ORDER BY status",
+    )
+    .await;
+    let total = sum(nases);
+    println!(
+        "  new speed on {} master packages ({changed:.1?} through the API): {reached}/{online} \
+         sessions at {rate} in {:.1} s ({:.0} a second); enforcements {statuses}; attempts \
+         {outcomes}; the routers applied {} CoA and lost {} requests \
+         ({COA_DELAY_MS} ms to answer, {COA_LOSS_PERCENT}% lost)",
+        masters.len(),
+        took.as_secs_f64(),
+        reached as f64 / took.as_secs_f64(),
+        total.coa,
+        total.coa_lost,
+    );
+}
+
+/// `label: count` pairs of a two-column query, joined.
+async fn count_by(install: &Install, sql: &str) -> String {
+    let conn = install.connect().await;
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            let label: String = r.try_get_by_index(0).unwrap();
+            let count: i64 = r.try_get_by_index(1).unwrap();
+            format!("{label} {count}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What a storm came to: its time and the routers' counts summed.
@@ -201,6 +330,7 @@ fn sum(nases: &[SimNas]) -> Snapshot {
             starts_acked: a.starts_acked + s.starts_acked,
             acct_lost: a.acct_lost + s.acct_lost,
             coa: a.coa + s.coa,
+            coa_lost: a.coa_lost + s.coa_lost,
             disconnects: a.disconnects + s.disconnects,
             removed: a.removed + s.removed,
             reboots: a.reboots + s.reboots,

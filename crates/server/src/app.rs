@@ -182,6 +182,10 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
     let enforce = netops::Settings {
         coa_port: config.radius.coa_port,
         verify: Duration::from_secs(u64::from(config.radius.disconnect_verify_seconds)),
+        gates: std::sync::Arc::new(netops::Gates::new(netops::Limits {
+            concurrency: config.radius.enforce_router_concurrency,
+            per_second: config.radius.enforce_router_per_second,
+        })),
         ..netops::Settings::default()
     };
     tasks.extend(crate::jobs::start(

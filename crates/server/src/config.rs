@@ -106,6 +106,10 @@ pub struct Radius {
     /// How long a session's Stop may take to follow a Disconnect-ACK before the router's
     /// API is asked to remove it, seconds.
     pub disconnect_verify_seconds: u32,
+    /// Requests (CoA, Disconnect, API removal) in flight to one router at most, per node.
+    pub enforce_router_concurrency: u32,
+    /// Requests started per second to one router at most, per node; 0 for no pacing.
+    pub enforce_router_per_second: u32,
 }
 
 impl Default for Radius {
@@ -118,6 +122,8 @@ impl Default for Radius {
             stale_check_seconds: 60,
             coa_port: 3799,
             disconnect_verify_seconds: 10,
+            enforce_router_concurrency: 16,
+            enforce_router_per_second: 200,
         }
     }
 }

@@ -1,12 +1,14 @@
 //! The NAS's CoA side: the server's Disconnect-Requests end a session (Stop, Admin-Reset)
 //! and CoA-Requests change its rate, each ACKed; either for a session the NAS does not have
-//! is NAKed with Error-Cause 503, as RouterOS answers.
+//! is NAKed with Error-Cause 503, as RouterOS answers. The scenario may delay every answer
+//! (`coa_delay`) and lose a share of the requests (`coa_loss_percent`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use radius::server::{Handler, Request};
 use radius::{Code, Packet, attrs};
+use rand::RngExt as _;
 
 use crate::wire::parse_rate;
 use crate::{Inner, Record, SESSION_NOT_FOUND, account, acct, bump, end, remove_from_router};
@@ -23,6 +25,14 @@ impl Handler for CoaHandler {
             Code::DisconnectRequest => (Code::DisconnectAck, Code::DisconnectNak),
             _ => return None,
         };
+        let loss = inner.scenario.coa_loss_percent.min(100);
+        if loss > 0 && inner.state().rng.random_range(0..100) < loss {
+            bump(&inner.counters.coa_lost);
+            return None;
+        }
+        if !inner.scenario.coa_delay.is_zero() {
+            tokio::time::sleep(inner.scenario.coa_delay).await;
+        }
         let text = |attr| p.value(attr).and_then(Result::ok);
         let session_id: Option<String> = text(attrs::ACCT_SESSION_ID);
         let user: Option<String> = text(attrs::USER_NAME);

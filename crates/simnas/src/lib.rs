@@ -94,6 +94,11 @@ pub struct Scenario {
     pub reboot_every: Option<Duration>,
     /// The random generator's seed (the same seed, the same traffic).
     pub seed: u64,
+    /// How long the NAS takes to answer a CoA or Disconnect request.
+    pub coa_delay: Duration,
+    /// The share of CoA and Disconnect requests lost on the way, in percent: the NAS
+    /// never sees them (the server's retransmission is another draw).
+    pub coa_loss_percent: u32,
 }
 
 impl Scenario {
@@ -114,6 +119,8 @@ impl Scenario {
             redial: Duration::from_secs(300),
             reboot_every: None,
             seed: 1,
+            coa_delay: Duration::ZERO,
+            coa_loss_percent: 0,
         }
     }
 }
@@ -137,6 +144,8 @@ pub struct Snapshot {
     pub acct_lost: u64,
     /// CoA-Requests applied.
     pub coa: u64,
+    /// CoA and Disconnect requests lost on the way (`Scenario::coa_loss_percent`).
+    pub coa_lost: u64,
     /// Disconnect-Requests that ended a session.
     pub disconnects: u64,
     /// Sessions the API removed.
@@ -154,6 +163,7 @@ struct Counters {
     starts_acked: AtomicU64,
     acct_lost: AtomicU64,
     coa: AtomicU64,
+    coa_lost: AtomicU64,
     disconnects: AtomicU64,
     removed: AtomicU64,
     reboots: AtomicU64,
@@ -361,6 +371,7 @@ impl SimNas {
             starts_acked: get(&c.starts_acked),
             acct_lost: get(&c.acct_lost),
             coa: get(&c.coa),
+            coa_lost: get(&c.coa_lost),
             disconnects: get(&c.disconnects),
             removed: get(&c.removed),
             reboots: get(&c.reboots),
@@ -383,6 +394,16 @@ impl SimNas {
                 )
             })
             .collect()
+    }
+
+    /// How many of its sessions run at `rate` (`Mikrotik-Rate-Limit` notation).
+    pub fn sessions_at_rate(&self, rate: &str) -> usize {
+        self.inner
+            .state()
+            .sessions
+            .values()
+            .filter(|s| s.rate == rate)
+            .count()
     }
 
     /// Reboots at the next tick, as `reboot_every` would.

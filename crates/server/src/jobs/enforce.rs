@@ -1,7 +1,9 @@
 //! `session.enforce`: climbs the enforcement ladder (`netops::enforce`) for each
-//! enforcement the job names, in turn. One the router asked to wait for makes the job
+//! enforcement the job names, up to `netops::Settings::job_concurrency` at once (each
+//! request through its router's gate). One the router asked to wait for makes the job
 //! retry later (the others are not asked again: they are no longer pending).
 
+use futures::StreamExt as _;
 use serde_json::{Value, json};
 
 use super::JobError;
@@ -27,13 +29,20 @@ pub async fn run(
         .collect();
     let clock = state.clock.clone();
     let now = move || clock.now();
-    let mut results = Vec::with_capacity(ids.len());
+    // Several at once, in the job's order; each request still waits at its router's gate.
+    let outcomes: Vec<(i64, Result<Outcome, netops::enforce::EnforceError>)> =
+        futures::stream::iter(ids)
+            .map(|id| {
+                let now = &now;
+                async move { (id, netops::run(&state.db, settings, now, id).await) }
+            })
+            .buffered(settings.job_concurrency.max(1))
+            .collect()
+            .await;
+    let mut results = Vec::with_capacity(outcomes.len());
     let mut later = false;
-    for id in ids {
-        let outcome = netops::run(&state.db, settings, &now, id)
-            .await
-            .map_err(|e| JobError::Retry(e.to_string()))?;
-        let status = match outcome {
+    for (id, outcome) in outcomes {
+        let status = match outcome.map_err(|e| JobError::Retry(e.to_string()))? {
             Outcome::Finished(status) => status.as_str(),
             Outcome::Later => {
                 later = true;
