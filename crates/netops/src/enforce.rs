@@ -109,6 +109,7 @@ pub async fn run(
         settings,
         now,
         e: &e,
+        unrecorded: std::sync::Mutex::new(None),
     };
     if ladder.stopped().await? {
         return ladder.done("the session had ended").await;
@@ -129,7 +130,7 @@ pub async fn run(
                 ladder.close("Admin-Reset").await?;
                 return ladder.done("the router has no such session").await;
             }
-            Next::Later => return Ok(Outcome::Later),
+            Next::Later => return ladder.later().await,
             Next::Verify | Next::Escalate => {}
         }
     }
@@ -138,7 +139,7 @@ pub async fn run(
             ladder.close("Admin-Reset").await?;
             return ladder.done("the router has no such session").await;
         }
-        Next::Later => return Ok(Outcome::Later),
+        Next::Later => return ladder.later().await,
         Next::Verify => {
             if ladder.wait_for_stop().await? {
                 return ladder
@@ -156,6 +157,9 @@ struct Ladder<'a> {
     settings: &'a Settings,
     now: &'a (dyn Fn() -> DateTime<Utc> + Send + Sync),
     e: &'a Enforcement,
+    /// The latest attempt, written with the next one or with the enforcement's end (so a
+    /// rung that ends it costs one commit).
+    unrecorded: std::sync::Mutex<Option<NewAttempt<'static>>>,
 }
 
 impl Ladder<'_> {
@@ -166,20 +170,51 @@ impl Ladder<'_> {
         })
     }
 
-    async fn record(&self, attempt: NewAttempt<'_>) -> Result<(), EnforceError> {
-        store::enforcement::attempt(self.db, self.e.id, (self.now)(), &attempt).await?;
+    /// Notes an attempt; the one before it is written now.
+    async fn record(&self, attempt: NewAttempt<'static>) -> Result<(), EnforceError> {
+        self.flush().await?;
+        *self.pending() = Some(attempt);
         Ok(())
     }
 
+    /// Writes the attempt not written yet, if any.
+    async fn flush(&self) -> Result<(), EnforceError> {
+        let attempt = self.pending().take();
+        if let Some(attempt) = attempt {
+            store::enforcement::attempt(self.db, self.e.id, (self.now)(), &attempt).await?;
+        }
+        Ok(())
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Option<NewAttempt<'static>>> {
+        self.unrecorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The router asked for time: what was tried is written, and the job runs again.
+    async fn later(&self) -> Result<Outcome, EnforceError> {
+        self.flush().await?;
+        Ok(Outcome::Later)
+    }
+
     async fn done(&self, why: &str) -> Result<Outcome, EnforceError> {
-        let status = EnforcementStatus::Done;
-        store::enforcement::finish(self.db, self.e.id, (self.now)(), status, why).await?;
-        Ok(Outcome::Finished(status))
+        self.conclude(EnforcementStatus::Done, why).await
     }
 
     async fn failed(&self, why: &str) -> Result<Outcome, EnforceError> {
-        let status = EnforcementStatus::Failed;
-        store::enforcement::finish(self.db, self.e.id, (self.now)(), status, why).await?;
+        self.conclude(EnforcementStatus::Failed, why).await
+    }
+
+    /// Ends the enforcement with the attempt not written yet, in one transaction.
+    async fn conclude(
+        &self,
+        status: EnforcementStatus,
+        why: &str,
+    ) -> Result<Outcome, EnforceError> {
+        let last = self.pending().take();
+        let at = (self.now)();
+        store::enforcement::conclude(self.db, self.e.id, at, last.as_ref(), status, why).await?;
         Ok(Outcome::Finished(status))
     }
 

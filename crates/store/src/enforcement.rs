@@ -128,17 +128,7 @@ pub struct NewAttempt<'a> {
 
 /// Records an attempt at `at` and makes it the enforcement's last word.
 pub async fn attempt(db: &Db, id: i64, at: DateTime<Utc>, a: &NewAttempt<'_>) -> StoreResult<()> {
-    let row = enforcement_attempt::ActiveModel {
-        id: NotSet,
-        enforcement_id: Set(id),
-        rung: Set(Stored(a.rung)),
-        at: Set(at),
-        outcome: Set(a.outcome.to_owned()),
-        error_cause: Set(a.error_cause.and_then(|c| i32::try_from(c).ok())),
-        rtt_ms: Set(a.rtt_ms),
-        detail: Set(a.detail.clone()),
-    };
-    row.insert(db.conn()).await?;
+    attempt_row(id, at, a).insert(db.conn()).await?;
     Entity::update_many()
         .col_expr(Column::Rung, Expr::value(Stored(a.rung)))
         .col_expr(Column::Detail, Expr::value(a.detail.clone()))
@@ -149,21 +139,50 @@ pub async fn attempt(db: &Db, id: i64, at: DateTime<Utc>, a: &NewAttempt<'_>) ->
     Ok(())
 }
 
-/// Ends an enforcement: `done` (the session is gone) or `failed`, with the reason.
-pub async fn finish(
+/// Ends an enforcement (`done`: the session is gone or took its rate; `failed`), with the
+/// reason, and the attempt that decided it if it is not recorded yet: one transaction, so
+/// the common path of a rung answered at once costs one commit.
+pub async fn conclude(
     db: &Db,
     id: i64,
     at: DateTime<Utc>,
+    last: Option<&NewAttempt<'_>>,
     status: EnforcementStatus,
     detail: &str,
 ) -> StoreResult<()> {
-    Entity::update_many()
+    use sea_orm::TransactionTrait as _;
+    let _turn = db.write_turn().await?;
+    let tx = db
+        .conn()
+        .begin_with_options(sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    let mut update = Entity::update_many()
         .col_expr(Column::Status, Expr::value(Stored(status)))
         .col_expr(Column::Detail, Expr::value(detail.to_owned()))
         .col_expr(Column::UpdatedAt, Expr::value(at))
         .col_expr(Column::DoneAt, Expr::value(Some(at)))
-        .filter(Column::Id.eq(id))
-        .exec(db.conn())
-        .await?;
+        .filter(Column::Id.eq(id));
+    if let Some(a) = last {
+        attempt_row(id, at, a).insert(&tx).await?;
+        update = update.col_expr(Column::Rung, Expr::value(Stored(a.rung)));
+    }
+    update.exec(&tx).await?;
+    tx.commit().await?;
     Ok(())
+}
+
+fn attempt_row(id: i64, at: DateTime<Utc>, a: &NewAttempt<'_>) -> enforcement_attempt::ActiveModel {
+    enforcement_attempt::ActiveModel {
+        id: NotSet,
+        enforcement_id: Set(id),
+        rung: Set(Stored(a.rung)),
+        at: Set(at),
+        outcome: Set(a.outcome.to_owned()),
+        error_cause: Set(a.error_cause.and_then(|c| i32::try_from(c).ok())),
+        rtt_ms: Set(a.rtt_ms),
+        detail: Set(a.detail.clone()),
+    }
 }
