@@ -3,9 +3,10 @@
 //! the job that climbs the ladder, in its own transaction with its audit entry; the job (in
 //! `netops`) talks to the router after commit. A disconnect asked for ends the sessions;
 //! suspending, disabling and deleting a customer do it too (`customer::update`,
-//! `customer::archive`), and so does a used-up volume cap (`fair_usage`); a FUP step gives
-//! them a new rate by CoA (`change_rate`). Whoever may change the customer may disconnect
-//! it; whoever sees it sees the outcomes.
+//! `customer::archive`); another package gives them its rate by CoA (`change_rate`). A pass
+//! over many customers (the usage watcher's FUP steps and caps, a package's new speed)
+//! reaches a batch's sessions at once (`reach_many`: one read of the sessions, one job).
+//! Whoever may change the customer may disconnect it; whoever sees it sees the outcomes.
 
 use domain::access::{self, Actor, CustomerScope};
 use domain::ids::TenantId;
@@ -113,15 +114,16 @@ async fn reach_sessions(
     Ok(made)
 }
 
-/// In the change's transaction `w`: for each of `customers` (of one tenant) with its new
-/// rate, one enforcement per live session giving it that rate by CoA, all climbed by one
-/// job after commit. The sessions are read in one go; returns how many customers had one.
-pub(crate) async fn change_rates(
+/// In the change's transaction `w`: for each of `customers` (of one tenant), one
+/// enforcement per live session, giving it the rate named (by CoA) or, without one, ending
+/// it; all climbed by one job after commit. The sessions are read in one go; returns the
+/// customers that had one.
+pub(crate) async fn reach_many(
     w: &mut Write,
     tenant: TenantId,
-    customers: &[(Customer, String)],
+    customers: &[(Customer, Option<String>)],
     reason: &str,
-) -> Result<u64, OpError> {
+) -> Result<std::collections::HashSet<i64>, OpError> {
     let ids: Vec<i64> = customers.iter().map(|(c, _)| c.id).collect();
     let mut sessions: std::collections::HashMap<i64, Vec<store::online::Session>> =
         std::collections::HashMap::new();
@@ -131,15 +133,14 @@ pub(crate) async fn change_rates(
         }
     }
     let mut made = Vec::new();
-    let mut reached = 0;
+    let mut reached = std::collections::HashSet::new();
     for (c, rate) in customers {
         let Some(live) = sessions.get(&c.id) else {
             continue;
         };
-        reached += 1;
+        reached.insert(c.id);
         made.extend(
-            store::enforcement::create(w, tenant.0, c.id, live, reason, Some(rate.as_str()))
-                .await?,
+            store::enforcement::create(w, tenant.0, c.id, live, reason, rate.as_deref()).await?,
         );
     }
     if !made.is_empty() {

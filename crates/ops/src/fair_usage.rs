@@ -14,7 +14,6 @@
 //! cap.
 
 use chrono::TimeDelta;
-use domain::access::system_customer_scope;
 use domain::fup::{self, Level};
 use domain::ids::TenantId;
 use store::customer::{Customer, Projector};
@@ -107,6 +106,16 @@ async fn settle(ctx: &Ctx<'_>, ids: &[i64], pass: &mut Pass) -> Result<(), OpErr
         for (tenant, ids) in &batch.changed {
             w.aaa_changed_many(TenantId(*tenant), ids, "customer.fair_usage")
                 .await?;
+        }
+        for (tenant, moved) in std::mem::take(&mut batch.sessions) {
+            let (cut, rated): (Vec<_>, Vec<_>) = moved.into_iter().partition(|(_, r)| r.is_none());
+            let tenant = TenantId(tenant);
+            pass.rated += crate::enforcement::reach_many(&mut w, tenant, &rated, "fup")
+                .await?
+                .len() as u64;
+            pass.cut += crate::enforcement::reach_many(&mut w, tenant, &cut, "volume_cap")
+                .await?
+                .len() as u64;
         }
         w.audit_many(batch.audits).await?;
         w.commit().await?;
@@ -202,11 +211,15 @@ struct Batch {
     projector: Projector,
     /// Per tenant, the customers whose rows changed.
     changed: std::collections::BTreeMap<i64, Vec<i64>>,
+    /// Per tenant, the customers whose level moved: the rate their live sessions take, or
+    /// none to end them (at the cap).
+    sessions: std::collections::BTreeMap<i64, Vec<(Customer, Option<String>)>>,
     audits: Vec<store::AuditEntry>,
 }
 
-/// Moves one standing, in the batch's transaction `w`: the standing, the rows, the
-/// sessions when the level moved; the change log and the audit entry are the batch's.
+/// Moves one standing, in the batch's transaction `w`: the standing and the rows; the
+/// change log, the sessions (when the level moved) and the audit entries are the batch's,
+/// written once for all its customers.
 async fn apply(w: &mut Write, batch: &mut Batch, m: Move, pass: &mut Pass) -> Result<(), OpError> {
     let Move {
         customer: c,
@@ -226,7 +239,12 @@ async fn apply(w: &mut Write, batch: &mut Batch, m: Move, pass: &mut Pass) -> Re
     store::radius::write(w, tenant, c.id, &c.username, &projection).await?;
     batch.changed.entry(c.tenant_id).or_default().push(c.id);
     if was != level {
-        reach(w, &c, level, &rate, pass).await?;
+        let rate = (level != Level::Exhausted).then(|| rate.clone());
+        batch
+            .sessions
+            .entry(c.tenant_id)
+            .or_default()
+            .push((c.clone(), rate));
     }
     batch.audits.push(store::AuditEntry {
         tenant_id: Some(tenant),
@@ -244,24 +262,5 @@ async fn apply(w: &mut Write, batch: &mut Batch, m: Move, pass: &mut Pass) -> Re
             "period": [new.period_first, new.period_last],
         })),
     });
-    Ok(())
-}
-
-/// Sends the new level to the customer's live sessions, if it has any.
-async fn reach(
-    w: &mut Write,
-    c: &Customer,
-    level: Level,
-    rate: &str,
-    pass: &mut Pass,
-) -> Result<(), OpError> {
-    let scope = system_customer_scope(TenantId(c.tenant_id));
-    if level == Level::Exhausted {
-        let made = crate::enforcement::end_sessions(w, &scope, c, "volume_cap").await?;
-        pass.cut += u64::from(!made.is_empty());
-    } else {
-        let made = crate::enforcement::change_rate(w, &scope, c, "fup", rate).await?;
-        pass.rated += u64::from(!made.is_empty());
-    }
     Ok(())
 }

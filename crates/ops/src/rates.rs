@@ -101,7 +101,7 @@ async fn rate_batch(
     let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
     let customers = store::customer::find_live_many(w.tx(), ids).await?;
     let mut projector = Projector::default();
-    let mut rated: Vec<(Customer, String)> = Vec::new();
+    let mut rated: Vec<(Customer, Option<String>)> = Vec::new();
     for c in customers {
         // Read in the transaction: a customer moved off the packages meanwhile is not theirs.
         if c.tenant_id != rates.tenant_id || !rates.packages.contains(&c.package_id) {
@@ -118,17 +118,18 @@ async fn rate_batch(
             continue;
         }
         if let Some(rate) = projection.rate_limit() {
-            rated.push((c, rate.to_owned()));
+            rated.push((c, Some(rate.to_owned())));
         }
     }
     if rated.is_empty() {
         return Ok(());
     }
     let tenant = TenantId(rates.tenant_id);
-    let count = crate::enforcement::change_rates(&mut w, tenant, &rated, "package").await?;
-    reached.rated += count;
-    if count > 0 {
-        let customers: Vec<i64> = rated.iter().map(|(c, _)| c.id).collect();
+    let sent = crate::enforcement::reach_many(&mut w, tenant, &rated, "package").await?;
+    reached.rated += sent.len() as u64;
+    if !sent.is_empty() {
+        let mut customers: Vec<i64> = sent.into_iter().collect();
+        customers.sort_unstable();
         w.audit(store::AuditEntry {
             tenant_id: Some(tenant),
             action: "package.rates",
