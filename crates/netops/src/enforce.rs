@@ -13,8 +13,9 @@
 //!    closed), "resources unavailable" retries the job later, an ACK is verified, never
 //!    trusted: the session is done when its Stop arrives within [`Settings::verify`].
 //! 2. Otherwise (an ACK without a Stop, a refusal, silence) the router's API: the session
-//!    removed from `/ppp/active` by user name, and done once the router no longer lists it
-//!    (the row is closed; the router's own Stop, when it comes, adds its counters).
+//!    removed from `/ppp/active` (a hotspot customer's from `/ip/hotspot/active`) by user
+//!    name, and done once the router no longer lists it (the row is closed; the router's
+//!    own Stop, when it comes, adds its counters).
 //!
 //! A router lastmile cannot reach by its API after a failed first rung leaves the
 //! enforcement failed, with the reason shown on the customer's page.
@@ -391,22 +392,35 @@ impl Ladder<'_> {
         }
     }
 
-    /// Removes the user's sessions from `/ppp/active`; checks that none is left. Returns
-    /// how many were removed.
+    /// Removes the user's sessions from the router's active list (`/ppp/active`, or
+    /// `/ip/hotspot/active` for a hotspot customer); checks that none is left. Returns how
+    /// many were removed.
     async fn remove_from_api(&self, router: &Router) -> Result<usize, ApiError> {
+        let hotspot = store::enforcement::is_hotspot(self.db.conn(), self.e.customer_id)
+            .await
+            .map_err(|e| ApiError::Stored(e.to_string()))?;
         let client = connect(self.db, router, self.settings.api_timeout).await?;
+        let user = self.e.username.as_str();
         let result = async {
-            let removed = menu::PPP_ACTIVE
-                .remove_by_key(&client, &self.e.username)
-                .await?;
-            let left = menu::PPP_ACTIVE.find_ids(&client, &self.e.username).await?;
+            let (removed, left) = if hotspot {
+                let list = menu::HOTSPOT_ACTIVE;
+                (
+                    list.remove_by_key(&client, user).await?,
+                    list.find_ids(&client, user).await?,
+                )
+            } else {
+                let list = menu::PPP_ACTIVE;
+                (
+                    list.remove_by_key(&client, user).await?,
+                    list.find_ids(&client, user).await?,
+                )
+            };
             if left.is_empty() {
                 Ok(removed)
             } else {
                 Err(ApiError::Stored(format!(
-                    "the router still lists {} session(s) of {}",
+                    "the router still lists {} session(s) of {user}",
                     left.len(),
-                    self.e.username
                 )))
             }
         }

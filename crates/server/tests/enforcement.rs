@@ -4,8 +4,8 @@
 //!
 //! - a router that ACKs and sends the Stop: done on the Stop;
 //! - a router that ACKs and keeps the session (seen in the field): no Stop follows, so the
-//!   session is removed through the router's API, and done once the router no longer lists
-//!   it; the customer is offline;
+//!   session is removed through the router's API (a hotspot subscriber's from the hotspot's
+//!   active list), and done once the router no longer lists it; the customer is offline;
 //! - a router that has no such session (NAK, Error-Cause 503): done at once, the row
 //!   closed;
 //! - suspending the customer ends its live session the same way; resuming ends nothing;
@@ -254,6 +254,58 @@ async fn a_disconnect_climbs_the_ladder_until_the_session_is_gone(backend: Backe
     );
     assert!(sim.rows("/ppp/active").unwrap().is_empty(), "removed");
     assert!(!online(&app, &dev, alice).await, "the row closed");
+
+    // 2b. The same for a hotspot subscriber: its session is removed from the hotspot's
+    // active list.
+    let (status, hotspot) = app
+        .post(
+            "/api/v1/packages",
+            &dev,
+            json!({"tenant_id": isp.tenant, "name": "Hotspot 5M", "connection_type": "hotspot",
+                   "download_kbps": 5000, "upload_kbps": 1000, "validity_days": 1, "price": 2000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hotspot}");
+    let (status, hana) = app
+        .post(
+            "/api/v1/customers",
+            &dev,
+            json!({"tenant_id": isp.tenant, "package_id": hotspot["id"],
+                   "connection_type": "hotspot", "name": "Hana", "mobile": "01812345679"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hana}");
+    let hana_user = hana["username"].as_str().unwrap().to_owned();
+    let hana = hana["id"].as_i64().unwrap();
+    acked(
+        &Nas.acct_at(
+            acct_port(&app),
+            &isp.secret,
+            &start_record(&hana_user, "h-1"),
+        ),
+        "Start",
+    );
+    sim.add_hotspot_session(&hana_user, "10.10.0.10", "AA:BB:CC:00:11:23")
+        .unwrap();
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/customers/{hana}/disconnect"),
+            &dev,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let found = settled(&app, &dev, hana).await;
+    assert_eq!(
+        outcomes(&found[0]),
+        vec!["disconnect:ack", "disconnect:no_stop", "router_api:removed"],
+        "{found:?}"
+    );
+    assert!(
+        sim.rows("/ip/hotspot/active").unwrap().is_empty(),
+        "removed"
+    );
+    assert!(!online(&app, &dev, hana).await, "the row closed");
 
     // 3. The router has no such session.
     *router.behaviour.lock().unwrap() = Behaviour::NoSuchSession;

@@ -111,6 +111,19 @@ pub async fn target(db: &Db, id: i64) -> StoreResult<Option<(Enforcement, Option
     Ok(Some((e, router)))
 }
 
+/// Whether customer `id` is a hotspot subscriber (its session is in the router's hotspot
+/// list, not the PPP one).
+pub async fn is_hotspot<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<bool> {
+    use crate::entity::customer;
+    let kind: Option<Stored<domain::package::ConnectionType>> = customer::Entity::find_by_id(id)
+        .select_only()
+        .column(customer::Column::ConnectionType)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(kind.is_some_and(|k| k.0 == domain::package::ConnectionType::Hotspot))
+}
+
 /// What one rung came to.
 #[derive(Debug, Clone)]
 pub struct NewAttempt<'a> {
