@@ -212,9 +212,11 @@ async fn new_speed(
     let began = Instant::now();
     let mut rate = String::new();
     for p in &masters {
+        let validity = p["validity_minutes"].as_i64().unwrap();
         let body = json!({
             "connection_type": p["connection_type"], "download_kbps": NEW_SPEED.0,
-            "upload_kbps": NEW_SPEED.1, "validity_minutes": p["validity_minutes"],
+            "upload_kbps": NEW_SPEED.1, "validity_days": validity / 1440,
+            "validity_hours": validity % 1440 / 60, "validity_minutes": validity % 60,
             "ip_pool_id": p["ip_pool_id"], "volume_bytes": p["volume_bytes"], "fup": p["fup"],
             "version": p["version"],
         });
@@ -419,9 +421,10 @@ async fn check(install: &Install, nases: &[SimNas], rebooted: Option<i64>) -> i6
 async fn in_service(install: &Install, tenant: i64) -> Vec<Subscriber> {
     let conn = install.connect().await;
     let backend = conn.get_database_backend();
+    // In service for the whole run: a customer whose service ends during it is refused.
     let now = match backend {
-        sea_orm::DbBackend::Sqlite => "strftime('%Y-%m-%dT%H:%M:%S', 'now')",
-        _ => "now()",
+        sea_orm::DbBackend::Sqlite => "strftime('%Y-%m-%dT%H:%M:%S', 'now', '+1 day')",
+        _ => "(now() + interval '1 day')",
     };
     let sql = format!(
         "SELECT username, mac, connection_type FROM customer WHERE tenant_id = {tenant} \
