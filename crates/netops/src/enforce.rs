@@ -34,10 +34,11 @@ use radius::client::{Client, ClientConfig, ClientError};
 use radius::{Code, Packet, attrs};
 use routeros::menu;
 use store::Db;
-use store::enforcement::{Enforcement, NewAttempt};
+use store::enforcement::{Conclusion, Enforcement, NewAttempt};
 use store::entity::router::Model as Router;
 
 use crate::gates::{Gates, Limits};
+use crate::recorder::Recorder;
 use crate::router::{ApiError, connect};
 
 /// How the ladder climbs.
@@ -58,6 +59,8 @@ pub struct Settings {
     pub gates: std::sync::Arc<Gates>,
     /// Enforcements one job climbs at once (each still through its router's gate).
     pub job_concurrency: usize,
+    /// The writer of their ends in batches; without it each end is its own transaction.
+    pub recorder: Option<Recorder>,
 }
 
 impl Default for Settings {
@@ -70,6 +73,7 @@ impl Default for Settings {
             api_timeout: Duration::from_secs(10),
             gates: std::sync::Arc::new(Gates::new(Limits::default())),
             job_concurrency: 32,
+            recorder: None,
         }
     }
 }
@@ -89,6 +93,9 @@ pub enum EnforceError {
     /// The database refused.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// The batch holding the enforcement's end could not be written.
+    #[error("{0}")]
+    Recorder(String),
 }
 
 /// Climbs the ladder for enforcement `id`, reading the time from `now`. An enforcement no
@@ -207,15 +214,27 @@ impl Ladder<'_> {
         self.conclude(EnforcementStatus::Failed, why).await
     }
 
-    /// Ends the enforcement with the attempt not written yet, in one transaction.
+    /// Ends the enforcement with the attempt not written yet, in one transaction (the
+    /// recorder's batch, when there is one).
     async fn conclude(
         &self,
         status: EnforcementStatus,
         why: &str,
     ) -> Result<Outcome, EnforceError> {
-        let last = self.pending().take();
-        let at = (self.now)();
-        store::enforcement::conclude(self.db, self.e.id, at, last.as_ref(), status, why).await?;
+        let end = Conclusion {
+            id: self.e.id,
+            at: (self.now)(),
+            last: self.pending().take(),
+            status,
+            detail: why.to_owned(),
+        };
+        match &self.settings.recorder {
+            Some(recorder) => recorder
+                .conclude(end)
+                .await
+                .map_err(EnforceError::Recorder)?,
+            None => store::enforcement::conclude(self.db, &[end]).await?,
+        }
         Ok(Outcome::Finished(status))
     }
 

@@ -5,11 +5,14 @@
 //! to a router.
 //!
 //! So far: [`enforce`], the enforcement ladder that gives a customer's live sessions a new
-//! rate or ends them, and [`gates`], how hard it may press each router.
+//! rate or ends them; [`gates`], how hard it may press each router; and [`recorder`], the
+//! writer of the ladders' ends in batches.
 
 pub mod enforce;
 pub mod gates;
+pub mod recorder;
 mod router;
 
 pub use enforce::{Settings, run};
 pub use gates::{Gates, Limits};
+pub use recorder::Recorder;

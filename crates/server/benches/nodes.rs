@@ -75,30 +75,10 @@ async fn bench() {
     let http = client();
     let a = node(&install, &http).await;
     let (token, _) = a.server.sign_in(&http).await;
-    let listed: Value = http
-        .get(format!("{}/api/v1/routers?limit=1", a.server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let tenant = listed["items"][0]["tenant_id"].as_i64().unwrap();
-    let body = json!({"tenant_id": tenant, "name": "nodes-bench",
-                      "nas_address": NAS.to_string(), "secret": SECRET});
-    let response = http
-        .post(format!("{}/api/v1/routers", a.server.base))
-        .bearer_auth(&token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{:?}",
-        response.text().await
-    );
+    let tenant = a.server.seeded_tenant(&http, &token).await;
+    a.server
+        .add_router(&http, &token, tenant, "nodes-bench", NAS, SECRET)
+        .await;
     // Started after the router exists, so both know it from their first load.
     let b = node(&install, &http).await;
 
@@ -153,22 +133,7 @@ async fn bench() {
 
 /// Starts a node with RADIUS ports of its own.
 async fn node(install: &Install, http: &reqwest::Client) -> Node {
-    let (auth_port, acct_port) = (common::free_udp_port(), common::free_udp_port());
-    let (server, _) = install
-        .serve(
-            &[
-                (
-                    "LASTMILE_RADIUS_AUTH_LISTEN",
-                    &format!("127.0.0.1:{auth_port}"),
-                ),
-                (
-                    "LASTMILE_RADIUS_ACCT_LISTEN",
-                    &format!("127.0.0.1:{acct_port}"),
-                ),
-            ],
-            http,
-        )
-        .await;
+    let (server, ports) = install.serve_radius(&[], http).await;
     let config = ClientConfig {
         timeout: Duration::from_secs(2),
         retries: 2,
@@ -178,8 +143,8 @@ async fn node(install: &Install, http: &reqwest::Client) -> Node {
     let at = |port| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
     Node {
         server,
-        auth: Client::with_config(at(auth_port), SECRET.as_bytes().to_vec(), config.clone()),
-        acct: Client::with_config(at(acct_port), SECRET.as_bytes().to_vec(), config),
+        auth: Client::with_config(at(ports.auth), SECRET.as_bytes().to_vec(), config.clone()),
+        acct: Client::with_config(at(ports.acct), SECRET.as_bytes().to_vec(), config),
     }
 }
 

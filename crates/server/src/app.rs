@@ -179,6 +179,8 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
         state.clone(),
         watcher.clone(),
     )));
+    let (recorder, recording) = netops::Recorder::start(state.db.clone());
+    tasks.push(recording);
     let enforce = netops::Settings {
         coa_port: config.radius.coa_port,
         verify: Duration::from_secs(u64::from(config.radius.disconnect_verify_seconds)),
@@ -186,6 +188,7 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
             concurrency: config.radius.enforce_router_concurrency,
             per_second: config.radius.enforce_router_per_second,
         })),
+        recorder: Some(recorder),
         ..netops::Settings::default()
     };
     tasks.extend(crate::jobs::start(

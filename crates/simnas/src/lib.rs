@@ -213,6 +213,8 @@ struct Session {
     rate: String,
     /// Its Start was acknowledged.
     start_acked: bool,
+    /// Its Start was given up (no answer in every round).
+    start_lost: bool,
     /// Bytes per second, down (to the subscriber) and up.
     down_bps: u64,
     up_bps: u64,
@@ -394,6 +396,16 @@ impl SimNas {
                 )
             })
             .collect()
+    }
+
+    /// How many of its sessions still send their Start (neither acknowledged nor given up).
+    pub fn starts_in_flight(&self) -> usize {
+        self.inner
+            .state()
+            .sessions
+            .values()
+            .filter(|s| !s.start_acked && !s.start_lost)
+            .count()
     }
 
     /// How many of its sessions run at `rate` (`Mikrotik-Rate-Limit` notation).
@@ -645,6 +657,7 @@ fn open(inner: &Inner, index: usize, reply: &Packet) -> Session {
         boot: *inner.boots.borrow(),
         rate,
         start_acked: false,
+        start_lost: false,
         down_bps: down,
         up_bps: up,
         input: 0,
@@ -813,4 +826,9 @@ async fn account(inner: &Arc<Inner>, record: Record, session: &Session) {
         }
     }
     bump(&inner.counters.acct_lost);
+    if record == Record::Start
+        && let Some(open) = inner.state().sessions.get_mut(&session.id)
+    {
+        open.start_lost = true;
+    }
 }

@@ -152,18 +152,29 @@ pub async fn attempt(db: &Db, id: i64, at: DateTime<Utc>, a: &NewAttempt<'_>) ->
     Ok(())
 }
 
-/// Ends an enforcement (`done`: the session is gone or took its rate; `failed`), with the
-/// reason, and the attempt that decided it if it is not recorded yet: one transaction, so
-/// the common path of a rung answered at once costs one commit.
-pub async fn conclude(
-    db: &Db,
-    id: i64,
-    at: DateTime<Utc>,
-    last: Option<&NewAttempt<'_>>,
-    status: EnforcementStatus,
-    detail: &str,
-) -> StoreResult<()> {
+/// The end of an enforcement: `done` (the session is gone or took its rate) or `failed`,
+/// with the reason, and the attempt that decided it if it is not recorded yet.
+#[derive(Debug, Clone)]
+pub struct Conclusion {
+    /// The enforcement.
+    pub id: i64,
+    /// When it ended.
+    pub at: DateTime<Utc>,
+    /// The attempt that decided it, not recorded yet.
+    pub last: Option<NewAttempt<'static>>,
+    /// `done` or `failed`.
+    pub status: EnforcementStatus,
+    /// Why, in words.
+    pub detail: String,
+}
+
+/// Ends enforcements, each with the attempt that decided it, in one transaction: the
+/// common path of a rung answered at once costs a share of one commit.
+pub async fn conclude(db: &Db, ends: &[Conclusion]) -> StoreResult<()> {
     use sea_orm::TransactionTrait as _;
+    if ends.is_empty() {
+        return Ok(());
+    }
     let _turn = db.write_turn().await?;
     let tx = db
         .conn()
@@ -172,17 +183,27 @@ pub async fn conclude(
             ..Default::default()
         })
         .await?;
-    let mut update = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(Stored(status)))
-        .col_expr(Column::Detail, Expr::value(detail.to_owned()))
-        .col_expr(Column::UpdatedAt, Expr::value(at))
-        .col_expr(Column::DoneAt, Expr::value(Some(at)))
-        .filter(Column::Id.eq(id));
-    if let Some(a) = last {
-        attempt_row(id, at, a).insert(&tx).await?;
-        update = update.col_expr(Column::Rung, Expr::value(Stored(a.rung)));
+    let attempts: Vec<enforcement_attempt::ActiveModel> = ends
+        .iter()
+        .filter_map(|e| e.last.as_ref().map(|a| attempt_row(e.id, e.at, a)))
+        .collect();
+    for chunk in attempts.chunks(200) {
+        enforcement_attempt::Entity::insert_many(chunk.to_vec())
+            .exec(&tx)
+            .await?;
     }
-    update.exec(&tx).await?;
+    for e in ends {
+        let mut update = Entity::update_many()
+            .col_expr(Column::Status, Expr::value(Stored(e.status)))
+            .col_expr(Column::Detail, Expr::value(e.detail.clone()))
+            .col_expr(Column::UpdatedAt, Expr::value(e.at))
+            .col_expr(Column::DoneAt, Expr::value(Some(e.at)))
+            .filter(Column::Id.eq(e.id));
+        if let Some(a) = &e.last {
+            update = update.col_expr(Column::Rung, Expr::value(Stored(a.rung)));
+        }
+        update.exec(&tx).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

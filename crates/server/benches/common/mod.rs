@@ -176,6 +176,37 @@ impl Install {
     }
 }
 
+/// Where a `lastmile serve` started by [`Install::serve_radius`] takes RADIUS.
+#[derive(Debug, Clone, Copy)]
+pub struct RadiusPorts {
+    pub auth: u16,
+    pub acct: u16,
+}
+
+impl Install {
+    /// Starts `lastmile serve` with its RADIUS server on ports of its own (on 127.0.0.1)
+    /// and `env` besides.
+    pub async fn serve_radius(
+        &self,
+        env: &[(&str, &str)],
+        poll: &reqwest::Client,
+    ) -> (Server, RadiusPorts) {
+        let ports = RadiusPorts {
+            auth: free_udp_port(),
+            acct: free_udp_port(),
+        };
+        let auth = format!("127.0.0.1:{}", ports.auth);
+        let acct = format!("127.0.0.1:{}", ports.acct);
+        let mut all = vec![
+            ("LASTMILE_RADIUS_AUTH_LISTEN", auth.as_str()),
+            ("LASTMILE_RADIUS_ACCT_LISTEN", acct.as_str()),
+        ];
+        all.extend_from_slice(env);
+        let (server, _) = self.serve(&all, poll).await;
+        (server, ports)
+    }
+}
+
 /// A running `lastmile serve`, killed when dropped.
 pub struct Server {
     child: Child,
@@ -204,6 +235,46 @@ impl Server {
         while self.child.try_wait().unwrap().is_none() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+    }
+
+    /// The tenant of the installation's first router (the one `lastmile bench seed` made).
+    pub async fn seeded_tenant(&self, client: &reqwest::Client, token: &str) -> i64 {
+        let listed: Value = client
+            .get(format!("{}/api/v1/routers?limit=1", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed["items"][0]["tenant_id"].as_i64().unwrap()
+    }
+
+    /// Adds a router of `tenant` at `address` with `secret` through the API.
+    pub async fn add_router(
+        &self,
+        client: &reqwest::Client,
+        token: &str,
+        tenant: i64,
+        name: &str,
+        address: std::net::Ipv4Addr,
+        secret: &str,
+    ) {
+        let body = json!({"tenant_id": tenant, "name": name,
+                          "nas_address": address.to_string(), "secret": secret});
+        let response = client
+            .post(format!("{}/api/v1/routers", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{:?}",
+            response.text().await
+        );
     }
 
     /// Signs in; the token and the account's id.
