@@ -29,16 +29,19 @@ pub async fn run(
         .collect();
     let clock = state.clock.clone();
     let now = move || clock.now();
-    // Several at once, in the job's order; each request still waits at its router's gate.
-    let outcomes: Vec<(i64, Result<Outcome, netops::enforce::EnforceError>)> =
+    // Several at once, each as soon as a place is free: one router slow to answer (a lost
+    // request waits out its timeout) holds only its own place, not the job's order. Each
+    // request still waits at its router's gate.
+    let mut outcomes: Vec<(i64, Result<Outcome, netops::enforce::EnforceError>)> =
         futures::stream::iter(ids)
             .map(|id| {
                 let now = &now;
                 async move { (id, netops::run(&state.db, settings, now, id).await) }
             })
-            .buffered(settings.job_concurrency.max(1))
+            .buffer_unordered(settings.job_concurrency.max(1))
             .collect()
             .await;
+    outcomes.sort_by_key(|(id, _)| *id);
     let mut results = Vec::with_capacity(outcomes.len());
     let mut later = false;
     for (id, outcome) in outcomes {
