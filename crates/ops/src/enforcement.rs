@@ -8,19 +8,14 @@
 //! reaches a batch's sessions at once (`reach_many`: one read of the sessions, one job).
 //! Whoever may change the customer may disconnect it; whoever sees it sees the outcomes.
 
-use domain::access::{self, Actor, CustomerScope};
+use domain::access::{self, Actor};
 use domain::ids::TenantId;
 use store::customer::Customer;
 use store::enforcement::{Attempt, Enforcement, KIND};
-use store::list::PageRequest;
-use store::online::{SESSIONS, SessionFilter};
 use store::{Author, Write};
 
 use crate::Ctx;
 use crate::error::OpError;
-
-/// Sessions of one customer a disconnect reaches at most.
-const MOST_SESSIONS: u64 = 64;
 
 /// Enforcements the customer's outcomes list at most.
 pub const RECENT: u64 = 20;
@@ -36,8 +31,7 @@ pub async fn disconnect(
     let customer = visible(ctx, actor, id).await?;
     access::manage_customers_of(actor, store::customer::owner(&customer))?;
     let mut w = ctx.db.write(author, ctx.now).await?;
-    let scope = access::customer_scope(actor);
-    let made = end_sessions(&mut w, &scope, &customer, "disconnect").await?;
+    let made = end_sessions(&mut w, &customer, "disconnect").await?;
     if made.is_empty() {
         return Err(OpError::field("id", "not_online"));
     }
@@ -59,71 +53,40 @@ pub async fn disconnect(
 /// In the change's transaction `w`: one enforcement per live session of `customer`, for
 /// `reason`, and the job that climbs the ladder for them after commit (none when the
 /// customer has no live session). A change that must end a customer's sessions (suspend,
-/// disable, delete, a disconnect asked for) calls this before it commits.
+/// disable, delete, a disconnect asked for) calls this before it commits; the caller found
+/// the customer in its scope.
 pub(crate) async fn end_sessions(
     w: &mut Write,
-    scope: &CustomerScope,
     customer: &Customer,
     reason: &str,
 ) -> Result<Vec<Enforcement>, OpError> {
-    reach_sessions(w, scope, customer, reason, None).await
+    let tenant = TenantId(customer.tenant_id);
+    reach_many(w, tenant, &[(customer.clone(), None)], reason).await
 }
 
 /// In the change's transaction `w`: one enforcement per live session of `customer` giving it
 /// the rate `rate_limit` (RouterOS notation) by CoA, and the job after commit.
 pub(crate) async fn change_rate(
     w: &mut Write,
-    scope: &CustomerScope,
     customer: &Customer,
     reason: &str,
     rate_limit: &str,
 ) -> Result<Vec<Enforcement>, OpError> {
-    reach_sessions(w, scope, customer, reason, Some(rate_limit)).await
-}
-
-async fn reach_sessions(
-    w: &mut Write,
-    scope: &CustomerScope,
-    customer: &Customer,
-    reason: &str,
-    rate_limit: Option<&str>,
-) -> Result<Vec<Enforcement>, OpError> {
-    let page = PageRequest::first(&SESSIONS, MOST_SESSIONS).map_err(OpError::Invalid)?;
-    let filter = SessionFilter {
-        customer_id: Some(customer.id),
-        open: Some(true),
-        ..Default::default()
-    };
-    // Read in the change's transaction; the caller found the customer in `scope`.
-    let sessions = store::online::list(w.tx(), scope, &filter, &page)
-        .await?
-        .items;
-    if sessions.is_empty() {
-        return Ok(Vec::new());
-    }
-    let made = store::enforcement::create(
-        w,
-        customer.tenant_id,
-        customer.id,
-        &sessions,
-        reason,
-        rate_limit,
-    )
-    .await?;
-    climb(w, customer.tenant_id, &made).await?;
-    Ok(made)
+    let tenant = TenantId(customer.tenant_id);
+    let reach = [(customer.clone(), Some(rate_limit.to_owned()))];
+    reach_many(w, tenant, &reach, reason).await
 }
 
 /// In the change's transaction `w`: for each of `customers` (of one tenant), one
 /// enforcement per live session, giving it the rate named (by CoA) or, without one, ending
 /// it; all climbed by one job after commit. The sessions are read in one go; returns the
-/// customers that had one.
+/// enforcements made (none for a customer without a live session).
 pub(crate) async fn reach_many(
     w: &mut Write,
     tenant: TenantId,
     customers: &[(Customer, Option<String>)],
     reason: &str,
-) -> Result<std::collections::HashSet<i64>, OpError> {
+) -> Result<Vec<Enforcement>, OpError> {
     let ids: Vec<i64> = customers.iter().map(|(c, _)| c.id).collect();
     let mut sessions: std::collections::HashMap<i64, Vec<store::online::Session>> =
         std::collections::HashMap::new();
@@ -133,12 +96,10 @@ pub(crate) async fn reach_many(
         }
     }
     let mut made = Vec::new();
-    let mut reached = std::collections::HashSet::new();
     for (c, rate) in customers {
         let Some(live) = sessions.get(&c.id) else {
             continue;
         };
-        reached.insert(c.id);
         made.extend(
             store::enforcement::create(w, tenant.0, c.id, live, reason, rate.as_deref()).await?,
         );
@@ -146,7 +107,15 @@ pub(crate) async fn reach_many(
     if !made.is_empty() {
         climb(w, tenant.0, &made).await?;
     }
-    Ok(reached)
+    Ok(made)
+}
+
+/// The customers the enforcements `made` reach, in order.
+pub(crate) fn customers_reached(made: &[Enforcement]) -> Vec<i64> {
+    let mut customers: Vec<i64> = made.iter().map(|e| e.customer_id).collect();
+    customers.sort_unstable();
+    customers.dedup();
+    customers
 }
 
 /// Queues the job that climbs the ladder for the enforcements `made`, after commit.

@@ -110,12 +110,10 @@ async fn settle(ctx: &Ctx<'_>, ids: &[i64], pass: &mut Pass) -> Result<(), OpErr
         for (tenant, moved) in std::mem::take(&mut batch.sessions) {
             let (cut, rated): (Vec<_>, Vec<_>) = moved.into_iter().partition(|(_, r)| r.is_none());
             let tenant = TenantId(tenant);
-            pass.rated += crate::enforcement::reach_many(&mut w, tenant, &rated, "fup")
-                .await?
-                .len() as u64;
-            pass.cut += crate::enforcement::reach_many(&mut w, tenant, &cut, "volume_cap")
-                .await?
-                .len() as u64;
+            let made = crate::enforcement::reach_many(&mut w, tenant, &rated, "fup").await?;
+            pass.rated += crate::enforcement::customers_reached(&made).len() as u64;
+            let made = crate::enforcement::reach_many(&mut w, tenant, &cut, "volume_cap").await?;
+            pass.cut += crate::enforcement::customers_reached(&made).len() as u64;
         }
         w.audit_many(batch.audits).await?;
         w.commit().await?;

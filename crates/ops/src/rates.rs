@@ -125,11 +125,10 @@ async fn rate_batch(
         return Ok(());
     }
     let tenant = TenantId(rates.tenant_id);
-    let sent = crate::enforcement::reach_many(&mut w, tenant, &rated, "package").await?;
-    reached.rated += sent.len() as u64;
-    if !sent.is_empty() {
-        let mut customers: Vec<i64> = sent.into_iter().collect();
-        customers.sort_unstable();
+    let made = crate::enforcement::reach_many(&mut w, tenant, &rated, "package").await?;
+    let customers = crate::enforcement::customers_reached(&made);
+    reached.rated += customers.len() as u64;
+    if !customers.is_empty() {
         w.audit(store::AuditEntry {
             tenant_id: Some(tenant),
             action: "package.rates",

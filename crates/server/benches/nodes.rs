@@ -35,7 +35,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom as _;
 use rand::{RngExt as _, SeedableRng as _};
 use sea_orm::ConnectionTrait as _;
-use serde_json::{Value, json};
+use serde_json::json;
 use testkit::Backend;
 
 /// The router's secret.
@@ -101,7 +101,7 @@ async fn bench() {
         account(&a, username, &session_id, attrs::acct_status_type::STOP).await;
         let acked = Instant::now();
         stop.push(until(&b, username, Code::AccessAccept, acked).await);
-        disable(&http, &a.server.base, &token, *id).await;
+        disable(&http, &a.server, &token, *id).await;
         let answered = Instant::now();
         change[0].push(until(&a, username, Code::AccessReject, answered).await);
         change[1].push(until(&b, username, Code::AccessReject, answered).await);
@@ -180,29 +180,20 @@ async fn account(node: &Node, username: &str, id: &str, status: u32) {
     assert_eq!(reply.packet.code, Code::AccountingResponse);
 }
 
-/// Disables customer `id` through the API at `base`.
-async fn disable(http: &reqwest::Client, base: &str, token: &str, id: i64) {
-    let current: Value = http
-        .get(format!("{base}/api/v1/customers/{id}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let response = http
-        .post(format!("{base}/api/v1/customers/{id}/disable"))
-        .bearer_auth(token)
-        .json(&json!({"version": current["version"]}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{:?}",
-        response.text().await
-    );
+/// Disables customer `id` through `server`'s API.
+async fn disable(http: &reqwest::Client, server: &Server, token: &str, id: i64) {
+    let path = format!("/api/v1/customers/{id}");
+    let current = server.get_json(http, token, &path).await;
+    let body = json!({"version": current["version"]});
+    server
+        .send_json(
+            http,
+            token,
+            reqwest::Method::POST,
+            &format!("{path}/disable"),
+            &body,
+        )
+        .await;
 }
 
 /// The tenant's customers in service allowed one session, bound to no MAC, on PPPoE.

@@ -37,7 +37,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Install, client};
+use common::{Install, Server, client};
 use routeros::sim::{Group, SimConfig, SimRouter};
 use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
@@ -138,7 +138,7 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
     let first = storm(&nases, everyone, 0).await;
     report("boot", &first, everyone);
     let before = check(&install, &nases, None).await;
-    new_speed(&install, &server.base, &http, &token, tenant, &nases).await;
+    new_speed(&install, &server, &http, &token, tenant, &nases).await;
 
     for nas in &nases {
         nas.reboot_now();
@@ -156,23 +156,19 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
 /// late and lose some requests).
 async fn new_speed(
     install: &Install,
-    base: &str,
+    server: &Server,
     http: &reqwest::Client,
     token: &str,
     tenant: i64,
     nases: &[SimNas],
 ) {
-    let listed: Value = http
-        .get(format!(
-            "{base}/api/v1/packages?tenant_id={tenant}&limit=200"
-        ))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = server
+        .get_json(
+            http,
+            token,
+            &format!("/api/v1/packages?tenant_id={tenant}&limit=200"),
+        )
+        .await;
     let masters: Vec<&Value> = listed["items"]
         .as_array()
         .unwrap()
@@ -191,19 +187,10 @@ async fn new_speed(
             "ip_pool_id": p["ip_pool_id"], "volume_bytes": p["volume_bytes"], "fup": p["fup"],
             "version": p["version"],
         });
-        let response = http
-            .patch(format!("{base}/api/v1/packages/{}", p["id"]))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{:?}",
-            response.text().await
-        );
-        let changed: Value = response.json().await.unwrap();
+        let path = format!("/api/v1/packages/{}", p["id"]);
+        let changed = server
+            .send_json(http, token, reqwest::Method::PATCH, &path, &body)
+            .await;
         rate = changed["rate_limit"].as_str().unwrap().to_owned();
     }
     let changed = began.elapsed();

@@ -347,12 +347,12 @@ pub async fn update(
     // What the change does to its live sessions (`domain::enforcement::after_change`).
     match after_change(&session_facts(&before), &session_facts(&customer), ctx.now) {
         Some(SessionChange::End(reason)) => {
-            crate::enforcement::end_sessions(&mut w, &scope, &customer, reason).await?;
+            crate::enforcement::end_sessions(&mut w, &customer, reason).await?;
         }
         Some(SessionChange::Rate(reason)) => {
             let projection = store::customer::project(w.tx(), w.keyring(), &customer).await?;
             if let Some(rate) = projection.rate_limit() {
-                crate::enforcement::change_rate(&mut w, &scope, &customer, reason, rate).await?;
+                crate::enforcement::change_rate(&mut w, &customer, reason, rate).await?;
             }
         }
         None => {}
@@ -383,7 +383,7 @@ pub async fn archive(
     access::manage_customers_of(actor, store::customer::owner(&customer))?;
     let scope = customer_scope(actor);
     let mut w = ctx.db.write(author, ctx.now).await?;
-    crate::enforcement::end_sessions(&mut w, &scope, &customer, "archive").await?;
+    crate::enforcement::end_sessions(&mut w, &customer, "archive").await?;
     let customer = store::customer::archive(&mut w, &scope, id).await?;
     w.commit().await?;
     Ok(customer)

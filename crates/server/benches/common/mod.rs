@@ -237,17 +237,47 @@ impl Server {
         }
     }
 
-    /// The tenant of the installation's first router (the one `lastmile bench seed` made).
-    pub async fn seeded_tenant(&self, client: &reqwest::Client, token: &str) -> i64 {
-        let listed: Value = client
-            .get(format!("{}/api/v1/routers?limit=1", self.base))
+    /// `GET path` as `token`; the JSON answer.
+    pub async fn get_json(&self, client: &reqwest::Client, token: &str, path: &str) -> Value {
+        client
+            .get(format!("{}{path}", self.base))
             .bearer_auth(token)
             .send()
             .await
             .unwrap()
             .json()
             .await
+            .unwrap()
+    }
+
+    /// `method path` with a JSON `body` as `token`; the JSON answer. Panics unless it
+    /// succeeds.
+    pub async fn send_json(
+        &self,
+        client: &reqwest::Client,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> Value {
+        let response = client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
             .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// The tenant of the installation's first router (the one `lastmile bench seed` made).
+    pub async fn seeded_tenant(&self, client: &reqwest::Client, token: &str) -> i64 {
+        let listed = self
+            .get_json(client, token, "/api/v1/routers?limit=1")
+            .await;
         listed["items"][0]["tenant_id"].as_i64().unwrap()
     }
 
@@ -263,18 +293,14 @@ impl Server {
     ) {
         let body = json!({"tenant_id": tenant, "name": name,
                           "nas_address": address.to_string(), "secret": secret});
-        let response = client
-            .post(format!("{}/api/v1/routers", self.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{:?}",
-            response.text().await
-        );
+        self.send_json(
+            client,
+            token,
+            reqwest::Method::POST,
+            "/api/v1/routers",
+            &body,
+        )
+        .await;
     }
 
     /// Signs in; the token and the account's id.
