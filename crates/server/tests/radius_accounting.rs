@@ -420,7 +420,80 @@ async fn simultaneous_sessions_are_counted_as_freeradius_counts_them(backend: Ba
     );
 }
 
+/// A session whose user name was no customer's when it began (a customer created while
+/// the router already had the session) is tied to the customer by the next record the
+/// built-in server hears of it: counted online from then, its counters in the usage.
+async fn a_session_begun_before_its_customer_existed_is_tied_when_next_heard(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    let ours = acct_port(&app);
+    let carol = |status, counters: &str| {
+        Nas.acct_at(
+            ours,
+            &isp.secret,
+            &[
+                ("User-Name", "carol"),
+                ("Acct-Status-Type", status),
+                ("Acct-Session-Id", "c-1"),
+                ("NAS-Port", "3"),
+                ("Acct-Session-Time", "60"),
+                ("Acct-Input-Octets", counters),
+                ("Acct-Output-Octets", counters),
+            ],
+        )
+    };
+    acked(&carol("Start", "0"), "carol's Start, no customer yet");
+    let rows = sessions(&app).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0][6], None, "tied to no one yet: {rows:?}");
+
+    let customer = api::customer(&app, &isp.dev, isp.tenant, isp.home, "carol", json!({})).await;
+    // The server hears of the new customer through the change log: until then a record
+    // is still no customer's.
+    let mut tied = None;
+    for attempt in 1..=50u32 {
+        acked(
+            &carol("Interim-Update", &(attempt * 1000).to_string()),
+            "carol's Interim",
+        );
+        let rows = sessions(&app).await;
+        if rows[0][6].is_some() {
+            tied = Some((attempt, rows));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (attempt, rows) = tied.expect("the session is tied to carol within five seconds");
+    assert_eq!(rows.len(), 1, "still one session: {rows:?}");
+    assert_eq!(rows[0][6], Some(customer["id"].to_string()), "{rows:?}");
+    assert_eq!(rows[0][7].as_deref(), Some("open"));
+
+    let (status, body) = app
+        .get(&format!("/api/v1/customers/{}", customer["id"]), &isp.dev)
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    assert_eq!(
+        body["online"],
+        json!(true),
+        "counted online once tied: {body}"
+    );
+    let (status, usage) = app
+        .get(
+            &format!("/api/v1/customers/{}/usage", customer["id"]),
+            &isp.dev,
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{usage}");
+    let counted = u64::from(attempt) * 1000;
+    assert_eq!(
+        usage["period"]["input_octets"],
+        json!(counted),
+        "the session's counters count from the record that tied it: {usage}"
+    );
+}
+
 on_both_backends!(
+    a_session_begun_before_its_customer_existed_is_tied_when_next_heard,
     accounting_is_recorded_as_freeradius_records_it,
     simultaneous_sessions_are_counted_as_freeradius_counts_them,
 );

@@ -181,8 +181,54 @@ async fn write_run(
             tx.execute_raw(upsert(backend, kind, chunk)).await?;
         }
     }
+    let known: Vec<&AcctRecord> = run
+        .iter()
+        .copied()
+        .filter(|r| r.customer_id.is_some())
+        .collect();
+    for chunk in known.chunks(ROWS_PER_STATEMENT) {
+        tx.execute_raw(tie(backend, chunk)).await?;
+    }
     run.clear();
     Ok(())
+}
+
+/// A session row written first by FreeRADIUS (or before its user name was a customer's)
+/// is tied to the customer when lastmile hears of it. A statement of its own, which
+/// writes only the rows without a customer: in the upsert, setting the columns (even to
+/// their value) would write every index holding them, for every record.
+fn tie(backend: DatabaseBackend, rows: &[&AcctRecord]) -> Statement {
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * 3);
+    let mut tuples = Vec::with_capacity(rows.len());
+    for r in rows {
+        let n = values.len();
+        tuples.push(format!(
+            "({}, {}, {})",
+            placeholder(backend, n + 1),
+            placeholder(backend, n + 2),
+            placeholder(backend, n + 3)
+        ));
+        values.extend([
+            r.unique_id.clone().into(),
+            r.tenant_id.into(),
+            r.customer_id.into(),
+        ]);
+    }
+    let sql = match backend {
+        DatabaseBackend::Sqlite => format!(
+            "UPDATE radacct SET tenant_id = v.column2, customer_id = v.column3 \
+             FROM (VALUES {}) AS v \
+             WHERE radacct.acctuniqueid = v.column1 AND radacct.customer_id IS NULL",
+            tuples.join(", ")
+        ),
+        _ => format!(
+            "UPDATE radacct SET tenant_id = v.tenant_id, customer_id = v.customer_id \
+             FROM (VALUES {}) AS v (unique_id, tenant_id, customer_id) \
+             WHERE radacct.acctuniqueid = v.unique_id AND radacct.customer_id IS NULL",
+            tuples.join(", ")
+        ),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// Session records in one statement at most (18 values each: well under SQLite's 32 766).
@@ -217,15 +263,15 @@ fn upsert(backend: DatabaseBackend, kind: AcctKind, rows: &[&AcctRecord]) -> Sta
         .join(", ");
     let update = match kind {
         // A repeated Start, or a Start after its session's Interim: the start time only.
-        AcctKind::Start => format!("acctstarttime = excluded.acctstarttime, {TIES}"),
+        AcctKind::Start => "acctstarttime = excluded.acctstarttime".to_owned(),
         AcctKind::Interim => format!(
             "acctupdatetime = excluded.acctupdatetime, {grown}, \
-             framedipaddress = excluded.framedipaddress, {TIES}"
+             framedipaddress = excluded.framedipaddress"
         ),
         _ => format!(
             "acctstoptime = COALESCE(radacct.acctstoptime, excluded.acctstoptime), \
              acctupdatetime = excluded.acctupdatetime, {grown}, \
-             acctterminatecause = excluded.acctterminatecause, {TIES}"
+             acctterminatecause = excluded.acctterminatecause"
         ),
     };
     let sql = format!(
@@ -271,11 +317,6 @@ fn row_values(backend: DatabaseBackend, r: &AcctRecord) -> [Value; 18] {
         r.customer_id.into(),
     ]
 }
-
-/// A session row written first by FreeRADIUS (or before the customer was known) is tied
-/// to the customer when lastmile hears of it.
-const TIES: &str = "tenant_id = COALESCE(radacct.tenant_id, excluded.tenant_id), \
-                    customer_id = COALESCE(radacct.customer_id, excluded.customer_id)";
 
 /// The larger of two nullable numbers.
 fn greatest(backend: DatabaseBackend, a: &str, b: &str) -> String {

@@ -13,8 +13,10 @@
 //! (no duplicate cache helps): PAP Access-Requests with Message-Authenticator for active
 //! customers drawn at random (offline ones: the seed puts most customers online), then
 //! Accounting Start, Interim-Update and Stop of distinct sessions of those customers, so
-//! the database counts them online and rolls their usage up as it does live. Then, on PostgreSQL, FreeRADIUS with `rlm_sql` on the same database and
-//! projection (the configuration `lastmile radius freeradius-config` writes, logged in as
+//! the database counts them online and rolls their usage up as it does live. Each server's
+//! authentication is then driven open-loop (`open_loop`) at 80% of the rate it reached,
+//! for its latency under a load it keeps up with. Then, on PostgreSQL, FreeRADIUS with
+//! `rlm_sql` on the same database and projection (the configuration `lastmile radius freeradius-config` writes, logged in as
 //! its limited role), and FreeRADIUS with only a `users` file of one user. Printed per
 //! server: requests/s, p50 and p99 latency, and CPU per request of the server process and
 //! of PostgreSQL (all its processes, from /proc), so the ratios are explained as well as
@@ -22,7 +24,10 @@
 //!
 //! - `LASTMILE_BENCH_BACKENDS`: `sqlite,postgres` (default both);
 //! - `LASTMILE_BENCH_SECONDS`: seconds measured per server and phase (default 10);
-//! - `LASTMILE_BENCH_IN_FLIGHT`: requests in flight (default 64).
+//! - `LASTMILE_BENCH_IN_FLIGHT`: Access-Requests in flight (default 64);
+//! - `LASTMILE_BENCH_ACCT_IN_FLIGHT`: Accounting-Requests in flight, one run per number
+//!   (default `64,512`: a router sends each session's records without waiting for the
+//!   others', so fifty routers keep hundreds in flight).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a benchmark prints, and fails loudly
 
@@ -30,6 +35,7 @@
 mod common;
 #[path = "../../../radius/benches/server_loop/freeradius.rs"]
 mod files;
+mod open_loop;
 #[path = "../../tests/support_raddb/mod.rs"]
 mod raddb;
 
@@ -64,6 +70,8 @@ struct Settings {
     customers: u64,
     seconds: u64,
     in_flight: usize,
+    /// Accounting runs, one per number of records in flight.
+    acct_in_flight: Vec<usize>,
     backends: Vec<Backend>,
 }
 
@@ -90,6 +98,15 @@ fn settings() -> Settings {
         in_flight: env("LASTMILE_BENCH_IN_FLIGHT")
             .and_then(|s| s.parse().ok())
             .unwrap_or(64),
+        acct_in_flight: env("LASTMILE_BENCH_ACCT_IN_FLIGHT")
+            .unwrap_or_else(|| "64,512".into())
+            .split(',')
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .expect("LASTMILE_BENCH_ACCT_IN_FLIGHT: numbers")
+            })
+            .collect(),
         backends,
     }
 }
@@ -97,6 +114,8 @@ fn settings() -> Settings {
 /// One server's figures in one phase.
 struct Figures {
     name: String,
+    /// Requests kept in flight.
+    in_flight: usize,
     rate: f64,
     /// Access-Accepts among the answers (auth only).
     accepted: f64,
@@ -104,13 +123,20 @@ struct Figures {
     lost: usize,
     server_cpu_us: f64,
     postgres_cpu_us: f64,
+    /// Auth only: the same server open-loop at [`OPEN_LOOP_SHARE`] of `rate`, and its
+    /// server CPU per request.
+    open: Option<(open_loop::OpenLoop, f64)>,
 }
+
+/// The share of a server's closed-loop rate its open-loop run asks for.
+const OPEN_LOOP_SHARE: f64 = 0.8;
 
 impl Figures {
     fn print(&self) {
         println!(
-            "  {:<34} {:>9.0}/s  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  lost {:>4}  CPU/request: server {:>5.1} µs, PostgreSQL {:>5.1} µs",
+            "  {:<34} {:>4} in flight {:>9.0}/s  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  lost {:>4}  CPU/request: server {:>5.1} µs, PostgreSQL {:>5.1} µs",
             self.name,
+            self.in_flight,
             self.rate,
             self.accepted * 100.0,
             ms(self.latencies.quantile(0.5)),
@@ -118,6 +144,25 @@ impl Figures {
             self.lost,
             self.server_cpu_us,
             self.postgres_cpu_us,
+        );
+    }
+
+    fn print_open(&self) {
+        let Some((open, cpu)) = &self.open else {
+            return;
+        };
+        println!(
+            "  {:<34} {:>9.0}/s asked, {:>9.0}/s sent  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  p99.9 {:>9}  max {:>9}  lost {:>4}  CPU/request: server {:>5.1} µs",
+            self.name,
+            open.target,
+            open.sent_rate,
+            open.accepted as f64 * 100.0 / open.latencies.count().max(1) as f64,
+            ms(open.latencies.quantile(0.5)),
+            ms(open.latencies.quantile(0.99)),
+            ms(open.latencies.quantile(0.999)),
+            ms(open.latencies.quantile(1.0)),
+            open.lost,
+            cpu,
         );
     }
 }
@@ -142,6 +187,13 @@ async fn bench() {
     for f in &auth {
         f.print();
     }
+    println!(
+        "\n== Access-Request (PAP), open loop at {:.0}% of each server's closed-loop rate (latency from when each request was due)",
+        OPEN_LOOP_SHARE * 100.0
+    );
+    for f in &auth {
+        f.print_open();
+    }
     println!("\n== Accounting-Request (Start, Interim-Update, Stop), acknowledged when durable");
     for f in &acct {
         f.print();
@@ -158,8 +210,18 @@ async fn bench() {
                 println!("  auth: {ours} / {theirs}: {:.1}×", a / b);
             }
         }
-        if let (Some(a), Some(b)) = (find(&acct, ours), find(&acct, "FreeRADIUS + rlm_sql")) {
-            println!("  accounting: {ours} / FreeRADIUS + rlm_sql: {:.1}×", a / b);
+        for in_flight in &s.acct_in_flight {
+            let at = |name: &str| {
+                acct.iter()
+                    .find(|f| f.name.starts_with(name) && f.in_flight == *in_flight)
+                    .map(|f| f.rate)
+            };
+            if let (Some(a), Some(b)) = (at(ours), at("FreeRADIUS + rlm_sql")) {
+                println!(
+                    "  accounting, {in_flight} in flight: {ours} / FreeRADIUS + rlm_sql: {:.1}×",
+                    a / b
+                );
+            }
         }
     }
 }
@@ -217,18 +279,22 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
     let auth_addr = SocketAddr::from(([127, 0, 0, 1], auth_port));
     let acct_addr = SocketAddr::from(([127, 0, 0, 1], acct_port));
     let pid = server.pid();
-    let mut auth = vec![
-        measure(&format!("built-in, {label}"), s, pid, || {
-            Load::Auth(auth_addr, names.clone())
-        })
-        .await,
-    ];
-    let mut acct = vec![
-        measure(&format!("built-in, {label}"), s, pid, || {
-            Load::Acct(acct_addr, names.clone())
-        })
-        .await,
-    ];
+    let name = format!("built-in, {label}");
+    let mut auth =
+        vec![measure(&name, s, pid, None, || Load::Auth(auth_addr, names.clone())).await];
+    let mut acct = Vec::new();
+    for in_flight in &s.acct_in_flight {
+        acct.push(
+            measure(&name, s, pid, Some(*in_flight), || {
+                Load::Acct(acct_addr, names.clone())
+            })
+            .await,
+        );
+    }
+    println!(
+        "  resident memory after the load: {} MiB",
+        resident_mib(pid)
+    );
     server.stop().await;
 
     if backend == Backend::Postgres {
@@ -236,18 +302,18 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
             Ok(freeradius) => {
                 let pid = freeradius.child.id();
                 let (auth_addr, acct_addr) = (freeradius.auth, freeradius.acct);
+                let name = "FreeRADIUS + rlm_sql, PostgreSQL";
                 auth.push(
-                    measure("FreeRADIUS + rlm_sql, PostgreSQL", s, pid, || {
-                        Load::Auth(auth_addr, names.clone())
-                    })
-                    .await,
+                    measure(name, s, pid, None, || Load::Auth(auth_addr, names.clone())).await,
                 );
-                acct.push(
-                    measure("FreeRADIUS + rlm_sql, PostgreSQL", s, pid, || {
-                        Load::Acct(acct_addr, names.clone())
-                    })
-                    .await,
-                );
+                for in_flight in &s.acct_in_flight {
+                    acct.push(
+                        measure(name, s, pid, Some(*in_flight), || {
+                            Load::Acct(acct_addr, names.clone())
+                        })
+                        .await,
+                    );
+                }
             }
             Err(why) => println!("  FreeRADIUS + rlm_sql not measured: {why}"),
         }
@@ -264,7 +330,7 @@ async fn files_baseline(s: &Settings) -> Option<Figures> {
             let pid = newest_freeradius();
             wait_answering(addr, "files-user", "testing123").await;
             Some(
-                measure("FreeRADIUS files, 1 user", s, pid, || {
+                measure("FreeRADIUS files, 1 user", s, pid, None, || {
                     Load::AuthWith(addr, vec!["files-user".into()], "testing123")
                 })
                 .await,
@@ -323,24 +389,57 @@ enum Load {
 }
 
 /// Runs `load` for the configured time (after one second of warm-up) and measures it.
-async fn measure(name: &str, s: &Settings, pid: u32, load: impl Fn() -> Load) -> Figures {
-    run_load(load(), s.in_flight, Duration::from_secs(1)).await;
+/// `in_flight`: how many requests in flight (else the configured number for auth).
+async fn measure(
+    name: &str,
+    s: &Settings,
+    pid: u32,
+    in_flight: Option<usize>,
+    load: impl Fn() -> Load,
+) -> Figures {
+    let in_flight = in_flight.unwrap_or(s.in_flight);
+    run_load(load(), in_flight, Duration::from_secs(1)).await;
     let (server_before, pg_before) = (cpu_seconds(&[pid]), cpu_seconds(&postgres_pids()));
     let started = Instant::now();
     let (latencies, lost, accepted) =
-        run_load(load(), s.in_flight, Duration::from_secs(s.seconds)).await;
+        run_load(load(), in_flight, Duration::from_secs(s.seconds)).await;
     let elapsed = started.elapsed().as_secs_f64();
     let done = latencies.len().max(1) as f64;
     let figures = Figures {
         name: name.to_owned(),
+        in_flight,
         rate: latencies.len() as f64 / elapsed,
         accepted: accepted as f64 / done,
         server_cpu_us: (cpu_seconds(&[pid]) - server_before) / done * 1e6,
         postgres_cpu_us: (cpu_seconds(&postgres_pids()) - pg_before) / done * 1e6,
         latencies: Latencies::new(latencies),
         lost,
+        open: None,
     };
     figures.print();
+    let (addr, names, secret) = match load() {
+        Load::Auth(addr, names) => (addr, names, SECRET),
+        Load::AuthWith(addr, names, secret) => (addr, names, secret),
+        Load::Acct(..) => return figures,
+    };
+    let rate = figures.rate * OPEN_LOOP_SHARE;
+    let before = cpu_seconds(&[pid]);
+    let time = Duration::from_secs(s.seconds);
+    let open = tokio::task::spawn_blocking(move || {
+        open_loop::run(addr, rate, time, move |n, id| {
+            // Customers drawn by a multiplicative hash of the request's number.
+            let pick = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17;
+            auth_request(&names[(pick % names.len() as u64) as usize], id, secret)
+        })
+    })
+    .await
+    .unwrap();
+    let cpu = (cpu_seconds(&[pid]) - before) / open.latencies.count().max(1) as f64 * 1e6;
+    let figures = Figures {
+        open: Some((open, cpu)),
+        ..figures
+    };
+    figures.print_open();
     figures
 }
 
@@ -412,15 +511,7 @@ async fn client_loop(load: Load, n: usize, stop: Arc<AtomicBool>) -> (Vec<Durati
                 );
                 p.encode_request(secret.as_bytes()).unwrap()
             }
-            _ => {
-                let mut p = Packet::new(Code::AccessRequest, id);
-                p.add_message_authenticator();
-                p.add(attrs::USER_NAME, &user);
-                pap::add_user_password(&mut p, PASSWORD.as_bytes(), secret.as_bytes()).unwrap();
-                p.add(attrs::NAS_IP_ADDRESS, &Ipv4Addr::LOCALHOST);
-                p.add(attrs::NAS_PORT_TYPE, &15);
-                p.encode_request(secret.as_bytes()).unwrap()
-            }
+            _ => auth_request(&user, id, secret),
         };
         let sent = Instant::now();
         if socket.send(&bytes).await.is_err() {
@@ -446,6 +537,17 @@ async fn client_loop(load: Load, n: usize, stop: Arc<AtomicBool>) -> (Vec<Durati
         }
     }
     (latencies, lost, accepted)
+}
+
+/// A PAP Access-Request of `user`, with Message-Authenticator, from a PPPoE port.
+fn auth_request(user: &str, id: u8, secret: &str) -> Vec<u8> {
+    let mut p = Packet::new(Code::AccessRequest, id);
+    p.add_message_authenticator();
+    p.add(attrs::USER_NAME, &user.to_owned());
+    pap::add_user_password(&mut p, PASSWORD.as_bytes(), secret.as_bytes()).unwrap();
+    p.add(attrs::NAS_IP_ADDRESS, &Ipv4Addr::LOCALHOST);
+    p.add(attrs::NAS_PORT_TYPE, &15);
+    p.encode_request(secret.as_bytes()).unwrap()
 }
 
 /// Waits until `addr` answers an Access-Request (accepted or not).

@@ -26,6 +26,7 @@ mod m20261209_000016_sessions_usage;
 mod m20261209_000017_enforcement;
 mod m20261210_000018_fair_usage;
 mod m20261211_000019_session_log;
+mod m20261212_000020_radacct_indexes;
 
 /// The migration list.
 #[derive(Debug)]
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000017_enforcement::Migration),
             Box::new(m20261210_000018_fair_usage::Migration),
             Box::new(m20261211_000019_session_log::Migration),
+            Box::new(m20261212_000020_radacct_indexes::Migration),
         ]
     }
 }
