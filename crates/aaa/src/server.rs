@@ -48,7 +48,13 @@ pub async fn bind_acct(
     now: Now,
 ) -> std::io::Result<AcctServer> {
     let handler = Account::new(Arc::clone(&state), writer, now);
-    Server::bind(listen, Clients(state), handler, ServerConfig::default()).await
+    // Records in flight wait only for their batch's commit: many at once let a batch
+    // hold what a fleet of routers sends meanwhile (bounded: beyond, the loop waits).
+    let config = ServerConfig {
+        max_in_flight: crate::accounting::BATCH * 4,
+        ..ServerConfig::default()
+    };
+    Server::bind(listen, Clients(state), handler, config).await
 }
 
 /// Binds the authentication server to `listen`; it logs each answer through `writer` and

@@ -130,6 +130,10 @@ pub struct ServerConfig {
     pub dedup_window: Duration,
     /// At most this many requests are remembered.
     pub dedup_capacity: usize,
+    /// The socket's receive buffer asked of the kernel, bytes: what waits there while the
+    /// loop is busy (a burst of routers, a moment without a core). The kernel caps it at
+    /// `net.core.rmem_max`; [`Server::bind`] logs the size it got when it is less.
+    pub receive_buffer: usize,
 }
 
 impl Default for ServerConfig {
@@ -138,6 +142,7 @@ impl Default for ServerConfig {
             max_in_flight: 256,
             dedup_window: Duration::from_secs(30),
             dedup_capacity: 65_536,
+            receive_buffer: 4 << 20,
         }
     }
 }
@@ -162,6 +167,18 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
         config: ServerConfig,
     ) -> io::Result<Server<C, H>> {
         let socket = UdpSocket::bind(address).await?;
+        let buffer = socket2::SockRef::from(&socket);
+        buffer.set_recv_buffer_size(config.receive_buffer)?;
+        // Linux reports twice what it grants (the doubling covers its bookkeeping).
+        let granted = buffer.recv_buffer_size()? / 2;
+        if granted < config.receive_buffer {
+            tracing::warn!(
+                %address,
+                asked = config.receive_buffer,
+                granted,
+                "the kernel gave a smaller receive buffer than asked (raise net.core.rmem_max)"
+            );
+        }
         Ok(Server::from_socket(socket, clients, handler, config))
     }
 
