@@ -14,8 +14,10 @@
 //! customers drawn at random (offline ones: the seed puts most customers online), then
 //! Accounting Start, Interim-Update and Stop of distinct sessions of those customers, so
 //! the database counts them online and rolls their usage up as it does live. Each server's
-//! authentication is then driven open-loop (`open_loop`) at 80% of the rate it reached,
-//! for its latency under a load it keeps up with. Then, on PostgreSQL, FreeRADIUS with
+//! authentication is then driven open-loop (`open_loop`) at 80%, 50% and 25% of the rate
+//! it reached, for its latency under a load it keeps up with. Each line counts the
+//! datagrams the kernel dropped meanwhile for a full receive buffer (any socket: the
+//! server's or the generator's). Then, on PostgreSQL, FreeRADIUS with
 //! `rlm_sql` on the same database and projection (the configuration `lastmile radius freeradius-config` writes, logged in as
 //! its limited role), and FreeRADIUS with only a `users` file of one user. Printed per
 //! server: requests/s, p50 and p99 latency, and CPU per request of the server process and
@@ -123,18 +125,28 @@ struct Figures {
     lost: usize,
     server_cpu_us: f64,
     postgres_cpu_us: f64,
-    /// Auth only: the same server open-loop at [`OPEN_LOOP_SHARE`] of `rate`, and its
-    /// server CPU per request.
-    open: Option<(open_loop::OpenLoop, f64)>,
+    /// Datagrams the kernel dropped for a full receive buffer meanwhile (any socket).
+    receive_errors: u64,
+    /// Auth only: the same server open-loop at each of [`OPEN_LOOP_SHARES`] of `rate`.
+    open: Vec<Open>,
 }
 
-/// The share of a server's closed-loop rate its open-loop run asks for.
-const OPEN_LOOP_SHARE: f64 = 0.8;
+/// One open-loop run of a server.
+struct Open {
+    share: f64,
+    run: open_loop::OpenLoop,
+    /// Server CPU per request.
+    cpu_us: f64,
+    receive_errors: u64,
+}
+
+/// The shares of a server's closed-loop rate its open-loop runs ask for.
+const OPEN_LOOP_SHARES: [f64; 3] = [0.8, 0.5, 0.25];
 
 impl Figures {
     fn print(&self) {
         println!(
-            "  {:<34} {:>4} in flight {:>9.0}/s  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  lost {:>4}  CPU/request: server {:>5.1} µs, PostgreSQL {:>5.1} µs",
+            "  {:<34} {:>4} in flight {:>9.0}/s  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  lost {:>4} (buffer drops {:>5})  CPU/request: server {:>5.1} µs, PostgreSQL {:>5.1} µs",
             self.name,
             self.in_flight,
             self.rate,
@@ -142,27 +154,36 @@ impl Figures {
             ms(self.latencies.quantile(0.5)),
             ms(self.latencies.quantile(0.99)),
             self.lost,
+            self.receive_errors,
             self.server_cpu_us,
             self.postgres_cpu_us,
         );
     }
 
     fn print_open(&self) {
-        let Some((open, cpu)) = &self.open else {
-            return;
-        };
+        for open in &self.open {
+            open.print(&self.name);
+        }
+    }
+}
+
+impl Open {
+    fn print(&self, name: &str) {
+        let run = &self.run;
         println!(
-            "  {:<34} {:>9.0}/s asked, {:>9.0}/s sent  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  p99.9 {:>9}  max {:>9}  lost {:>4}  CPU/request: server {:>5.1} µs",
-            self.name,
-            open.target,
-            open.sent_rate,
-            open.accepted as f64 * 100.0 / open.latencies.count().max(1) as f64,
-            ms(open.latencies.quantile(0.5)),
-            ms(open.latencies.quantile(0.99)),
-            ms(open.latencies.quantile(0.999)),
-            ms(open.latencies.quantile(1.0)),
-            open.lost,
-            cpu,
+            "  {:<34} {:>3.0}%: {:>7.0}/s asked, {:>7.0}/s sent  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  p99.9 {:>9}  max {:>9}  lost {:>5} (buffer drops {:>5})  CPU/request: server {:>5.1} µs",
+            name,
+            self.share * 100.0,
+            run.target,
+            run.sent_rate,
+            run.accepted as f64 * 100.0 / run.latencies.count().max(1) as f64,
+            ms(run.latencies.quantile(0.5)),
+            ms(run.latencies.quantile(0.99)),
+            ms(run.latencies.quantile(0.999)),
+            ms(run.latencies.quantile(1.0)),
+            run.lost,
+            self.receive_errors,
+            self.cpu_us,
         );
     }
 }
@@ -188,8 +209,8 @@ async fn bench() {
         f.print();
     }
     println!(
-        "\n== Access-Request (PAP), open loop at {:.0}% of each server's closed-loop rate (latency from when each request was due)",
-        OPEN_LOOP_SHARE * 100.0
+        "\n== Access-Request (PAP), open loop at {:?} of each server's closed-loop rate (latency from when each request was due)",
+        OPEN_LOOP_SHARES
     );
     for f in &auth {
         f.print_open();
@@ -400,6 +421,7 @@ async fn measure(
     let in_flight = in_flight.unwrap_or(s.in_flight);
     run_load(load(), in_flight, Duration::from_secs(1)).await;
     let (server_before, pg_before) = (cpu_seconds(&[pid]), cpu_seconds(&postgres_pids()));
+    let drops_before = udp_receive_errors();
     let started = Instant::now();
     let (latencies, lost, accepted) =
         run_load(load(), in_flight, Duration::from_secs(s.seconds)).await;
@@ -414,7 +436,8 @@ async fn measure(
         postgres_cpu_us: (cpu_seconds(&postgres_pids()) - pg_before) / done * 1e6,
         latencies: Latencies::new(latencies),
         lost,
-        open: None,
+        receive_errors: udp_receive_errors() - drops_before,
+        open: Vec::new(),
     };
     figures.print();
     let (addr, names, secret) = match load() {
@@ -422,25 +445,31 @@ async fn measure(
         Load::AuthWith(addr, names, secret) => (addr, names, secret),
         Load::Acct(..) => return figures,
     };
-    let rate = figures.rate * OPEN_LOOP_SHARE;
-    let before = cpu_seconds(&[pid]);
-    let time = Duration::from_secs(s.seconds);
-    let open = tokio::task::spawn_blocking(move || {
-        open_loop::run(addr, rate, time, move |n, id| {
-            // Customers drawn by a multiplicative hash of the request's number.
-            let pick = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17;
-            auth_request(&names[(pick % names.len() as u64) as usize], id, secret)
+    let mut open = Vec::new();
+    for share in OPEN_LOOP_SHARES {
+        let rate = figures.rate * share;
+        let before = (cpu_seconds(&[pid]), udp_receive_errors());
+        let time = Duration::from_secs(s.seconds);
+        let names = names.clone();
+        let run = tokio::task::spawn_blocking(move || {
+            open_loop::run(addr, rate, time, move |n, id| {
+                // Customers drawn by a multiplicative hash of the request's number.
+                let pick = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17;
+                auth_request(&names[(pick % names.len() as u64) as usize], id, secret)
+            })
         })
-    })
-    .await
-    .unwrap();
-    let cpu = (cpu_seconds(&[pid]) - before) / open.latencies.count().max(1) as f64 * 1e6;
-    let figures = Figures {
-        open: Some((open, cpu)),
-        ..figures
-    };
-    figures.print_open();
-    figures
+        .await
+        .unwrap();
+        let run = Open {
+            share,
+            cpu_us: (cpu_seconds(&[pid]) - before.0) / run.latencies.count().max(1) as f64 * 1e6,
+            receive_errors: udp_receive_errors() - before.1,
+            run,
+        };
+        run.print(name);
+        open.push(run);
+    }
+    Figures { open, ..figures }
 }
 
 /// `in_flight` clients, each sending its next request when the last is answered (or lost
@@ -704,6 +733,22 @@ fn cpu_seconds(pids: &[u32]) -> f64 {
             Some((user + system) / ticks)
         })
         .sum()
+}
+
+/// Datagrams this machine's kernel dropped so far for a full socket receive buffer
+/// (`RcvbufErrors` in `/proc/net/snmp`).
+fn udp_receive_errors() -> u64 {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (Some(names), Some(values)) = (udp.next(), udp.next()) else {
+        return 0;
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(name, _)| *name == "RcvbufErrors")
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Every PostgreSQL server process.
