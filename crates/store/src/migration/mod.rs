@@ -27,7 +27,7 @@ mod m20261209_000017_enforcement;
 mod m20261210_000018_fair_usage;
 mod m20261211_000019_session_log;
 mod m20261212_000020_radacct_indexes;
-mod m20261212_000021_radacct_statement_triggers;
+mod m20261212_000021_radacct_trigger_plans;
 
 /// The migration list.
 #[derive(Debug)]
@@ -57,7 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000018_fair_usage::Migration),
             Box::new(m20261211_000019_session_log::Migration),
             Box::new(m20261212_000020_radacct_indexes::Migration),
-            Box::new(m20261212_000021_radacct_statement_triggers::Migration),
+            Box::new(m20261212_000021_radacct_trigger_plans::Migration),
         ]
     }
 }
