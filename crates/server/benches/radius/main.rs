@@ -277,10 +277,10 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
         )
         .await;
     println!(
-        "  lastmile serve ready in {:.2} s (the RADIUS state of {} customers loaded first); resident memory {} MiB",
+        "  lastmile serve ready in {:.2} s (the RADIUS state of {} customers loaded first); resident memory {}",
         ready.as_secs_f64(),
         s.customers,
-        resident_mib(server.pid())
+        resident(server.pid())
     );
     let (token, _) = server.sign_in(&http).await;
     let (_, routers) = get(&http, &server.base, &token, "/api/v1/routers?limit=1").await;
@@ -312,10 +312,7 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
             .await,
         );
     }
-    println!(
-        "  resident memory after the load: {} MiB",
-        resident_mib(pid)
-    );
+    println!("  resident memory after the load: {}", resident(pid));
     server.stop().await;
 
     if backend == Backend::Postgres {
@@ -773,16 +770,24 @@ fn postgres_pids() -> Vec<u32> {
         .unwrap_or_default()
 }
 
-fn resident_mib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        })
-        .map_or(0, |kib| kib / 1024)
+/// A process's resident memory: its own (anonymous: the state, the caches it allocates)
+/// and the file pages mapped in (on SQLite, the database file's pages SQLite reads through
+/// its memory map, which the kernel may drop and read again).
+fn resident(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mib = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .map_or(0, |kib| kib / 1024)
+    };
+    format!(
+        "{} MiB (own {} MiB, mapped files {} MiB)",
+        mib("VmRSS:"),
+        mib("RssAnon:"),
+        mib("RssFile:")
+    )
 }
 
 async fn get(
