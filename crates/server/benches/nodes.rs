@@ -133,7 +133,7 @@ async fn bench() {
 
 /// Starts a node with RADIUS ports of its own.
 async fn node(install: &Install, http: &reqwest::Client) -> Node {
-    let (server, ports) = install.serve_radius(&[], http).await;
+    let (server, ports, _) = install.serve_radius(&[], http).await;
     let config = ClientConfig {
         timeout: Duration::from_secs(2),
         retries: 2,

@@ -90,7 +90,7 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
     let coa_port = common::free_udp_port();
     let http = client();
     let coa = coa_port.to_string();
-    let (server, ports) = install
+    let (server, ports, _) = install
         .serve_radius(&[("LASTMILE_RADIUS_COA_PORT", &coa)], &http)
         .await;
     let (auth_port, acct_port) = (ports.auth, ports.acct);

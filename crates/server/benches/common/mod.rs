@@ -185,12 +185,12 @@ pub struct RadiusPorts {
 
 impl Install {
     /// Starts `lastmile serve` with its RADIUS server on ports of its own (on 127.0.0.1)
-    /// and `env` besides.
+    /// and `env` besides; also how long it took to answer.
     pub async fn serve_radius(
         &self,
         env: &[(&str, &str)],
         poll: &reqwest::Client,
-    ) -> (Server, RadiusPorts) {
+    ) -> (Server, RadiusPorts, Duration) {
         let ports = RadiusPorts {
             auth: free_udp_port(),
             acct: free_udp_port(),
@@ -202,8 +202,8 @@ impl Install {
             ("LASTMILE_RADIUS_ACCT_LISTEN", acct.as_str()),
         ];
         all.extend_from_slice(env);
-        let (server, _) = self.serve(&all, poll).await;
-        (server, ports)
+        let (server, ready) = self.serve(&all, poll).await;
+        (server, ports, ready)
     }
 }
 

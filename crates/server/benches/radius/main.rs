@@ -37,26 +37,29 @@
 mod common;
 #[path = "../../../radius/benches/server_loop/freeradius.rs"]
 mod files;
+mod freeradius_sql;
 mod open_loop;
+mod process;
 #[path = "../../tests/support_raddb/mod.rs"]
 mod raddb;
 
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Install, Latencies, client, ms};
+use freeradius_sql::SqlRadius;
+use process::{cpu_seconds, newest_freeradius, postgres_pids, resident, udp_receive_errors};
 use radius::auth::pap;
 use radius::{Code, Packet, attrs};
 use sea_orm::ConnectionTrait as _;
-use serde_json::{Value, json};
+use serde_json::json;
 use testkit::Backend;
 use tokio::net::UdpSocket;
 
 /// The secret the benchmark's router gets.
-const SECRET: &str = "bench-radius-secret-0123";
+pub const SECRET: &str = "bench-radius-secret-0123";
 /// The password `lastmile bench seed` gives every customer.
 const PASSWORD: &str = "bench-pass";
 
@@ -259,23 +262,8 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
     let started = Instant::now();
     install.run(&["bench", "seed", "--customers", &s.customers.to_string()]);
     println!("  seeded in {:.1} s", started.elapsed().as_secs_f64());
-    let (auth_port, acct_port) = (free_udp_port(), free_udp_port());
     let http = client();
-    let (server, ready) = install
-        .serve(
-            &[
-                (
-                    "LASTMILE_RADIUS_AUTH_LISTEN",
-                    &format!("127.0.0.1:{auth_port}"),
-                ),
-                (
-                    "LASTMILE_RADIUS_ACCT_LISTEN",
-                    &format!("127.0.0.1:{acct_port}"),
-                ),
-            ],
-            &http,
-        )
-        .await;
+    let (server, ports, ready) = install.serve_radius(&[], &http).await;
     println!(
         "  lastmile serve ready in {:.2} s (the RADIUS state of {} customers loaded first); resident memory {}",
         ready.as_secs_f64(),
@@ -283,22 +271,24 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
         resident(server.pid())
     );
     let (token, _) = server.sign_in(&http).await;
-    let (_, routers) = get(&http, &server.base, &token, "/api/v1/routers?limit=1").await;
+    let routers = server
+        .get_json(&http, &token, "/api/v1/routers?limit=1")
+        .await;
     let router = routers["items"][0].clone();
-    let (status, changed) = send(
-        &http,
-        reqwest::Method::PATCH,
-        &format!("{}/api/v1/routers/{}", server.base, router["id"]),
-        &token,
-        json!({"nas_address": "127.0.0.1", "secret": SECRET, "version": router["version"]}),
-    )
-    .await;
-    assert!(status.is_success(), "{changed}");
+    server
+        .send_json(
+            &http,
+            &token,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/routers/{}", router["id"]),
+            &json!({"nas_address": "127.0.0.1", "secret": SECRET, "version": router["version"]}),
+        )
+        .await;
     let names = usernames(&install, router["tenant_id"].as_i64().unwrap()).await;
     println!("  {} active customers drawn from", names.len());
 
-    let auth_addr = SocketAddr::from(([127, 0, 0, 1], auth_port));
-    let acct_addr = SocketAddr::from(([127, 0, 0, 1], acct_port));
+    let auth_addr = SocketAddr::from(([127, 0, 0, 1], ports.auth));
+    let acct_addr = SocketAddr::from(([127, 0, 0, 1], ports.acct));
     let pid = server.pid();
     let name = format!("built-in, {label}");
     let mut auth =
@@ -368,18 +358,6 @@ async fn files_baseline(s: &Settings) -> Option<Figures> {
             None
         }
     }
-}
-
-/// The newest `freeradius` process: the one just started.
-fn newest_freeradius() -> u32 {
-    let output = Command::new("pgrep")
-        .args(["-n", "-x", "freeradius"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0)
 }
 
 /// Active, unbound customers of the router's tenant whose service has not ended and who
@@ -586,7 +564,7 @@ fn auth_request(user: &str, id: u8, secret: &str) -> Vec<u8> {
 }
 
 /// Waits until `addr` answers an Access-Request (accepted or not).
-async fn wait_answering(addr: SocketAddr, user: &str, secret: &str) {
+pub async fn wait_answering(addr: SocketAddr, user: &str, secret: &str) {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     socket.connect(addr).await.unwrap();
     let mut buf = [0u8; 4096];
@@ -605,225 +583,4 @@ async fn wait_answering(addr: SocketAddr, user: &str, secret: &str) {
         }
     }
     panic!("{addr} never answered");
-}
-
-/// FreeRADIUS with the configuration `lastmile radius freeradius-config` writes, on the
-/// installation's PostgreSQL database, logged in as the limited role it scripts.
-struct SqlRadius {
-    child: Child,
-    auth: SocketAddr,
-    acct: SocketAddr,
-    role: String,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl SqlRadius {
-    async fn start(install: &Install) -> Result<SqlRadius, String> {
-        let url = install.database_url();
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let raddb = dir.path().join("raddb");
-        let role = format!("lastmile_fr_bench_{}", std::process::id());
-        aaa::freeradius::generate(&aaa::freeradius::Options {
-            from: aaa::freeradius::DEFAULT_FROM.into(),
-            out: raddb.clone(),
-            database_url: url.clone(),
-            db_login: Some(aaa::freeradius_edit::Login {
-                user: role.clone(),
-                password: "bench-role-password".into(),
-            }),
-            client_lifetime: 10,
-        })
-        .map_err(|e| e.to_string())?;
-        let script = std::fs::read_to_string(raddb.join("lastmile-freeradius-role.sql"))
-            .map_err(|e| e.to_string())?;
-        install
-            .connect()
-            .await
-            .execute_unprepared(&script)
-            .await
-            .map_err(|e| e.to_string())?;
-        for sub in ["log", "run"] {
-            std::fs::create_dir_all(dir.path().join(sub)).map_err(|e| e.to_string())?;
-        }
-        let conf = raddb.join("radiusd.conf");
-        let text = std::fs::read_to_string(&conf).map_err(|e| e.to_string())?;
-        let text = text
-            .replace(
-                "logdir = /var/log/freeradius",
-                &format!("logdir = {}", dir.path().join("log").display()),
-            )
-            .replace(
-                "run_dir = ${localstatedir}/run/${name}",
-                &format!("run_dir = {}", dir.path().join("run").display()),
-            );
-        std::fs::write(&conf, text).map_err(|e| e.to_string())?;
-        let (auth_port, acct_port) = (free_udp_port(), free_udp_port());
-        let available = raddb.join("sites-available");
-        raddb::replace_listens(
-            &raddb.join("sites-enabled/default"),
-            &available.join("default"),
-            &|kind| match kind {
-                "auth" => auth_port,
-                "acct" => acct_port,
-                _ => 0,
-            },
-        );
-        raddb::replace_listens(
-            &raddb.join("sites-enabled/inner-tunnel"),
-            &available.join("inner-tunnel"),
-            &|_| 0,
-        );
-        raddb::run(
-            Command::new("chown")
-                .args(["-R", "freerad:freerad"])
-                .arg(dir.path()),
-        );
-        raddb::run(Command::new("chmod").arg("755").arg(dir.path()));
-        let child = Command::new("/usr/sbin/freeradius")
-            .arg("-f")
-            .arg("-d")
-            .arg(&raddb)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("freeradius: {e}"))?;
-        let server = SqlRadius {
-            child,
-            auth: SocketAddr::from(([127, 0, 0, 1], auth_port)),
-            acct: SocketAddr::from(([127, 0, 0, 1], acct_port)),
-            role,
-            url,
-            _dir: dir,
-        };
-        wait_answering(server.auth, "nobody", SECRET).await;
-        Ok(server)
-    }
-}
-
-impl Drop for SqlRadius {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = Command::new("psql")
-            .arg(&self.url)
-            .args(["-q", "-c"])
-            .arg(format!(
-                "DROP OWNED BY \"{0}\"; DROP ROLE \"{0}\";",
-                self.role
-            ))
-            .output();
-    }
-}
-
-fn free_udp_port() -> u16 {
-    StdUdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// User plus system CPU seconds of these processes so far.
-fn cpu_seconds(pids: &[u32]) -> f64 {
-    let ticks = 100.0; // USER_HZ on Linux
-    pids.iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .filter_map(|stat| {
-            // Fields after the command name (which may hold spaces) closed by ')'.
-            let rest = stat.rsplit_once(')')?.1;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            let user: f64 = fields.get(11)?.parse().ok()?;
-            let system: f64 = fields.get(12)?.parse().ok()?;
-            Some((user + system) / ticks)
-        })
-        .sum()
-}
-
-/// Datagrams this machine's kernel dropped so far for a full socket receive buffer
-/// (`RcvbufErrors` in `/proc/net/snmp`).
-fn udp_receive_errors() -> u64 {
-    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
-    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
-    let (Some(names), Some(values)) = (udp.next(), udp.next()) else {
-        return 0;
-    };
-    names
-        .split_whitespace()
-        .zip(values.split_whitespace())
-        .find(|(name, _)| *name == "RcvbufErrors")
-        .and_then(|(_, value)| value.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Every PostgreSQL server process.
-fn postgres_pids() -> Vec<u32> {
-    let output = Command::new("pgrep").args(["-x", "postgres"]).output();
-    output
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .filter_map(|l| l.trim().parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A process's resident memory: its own (anonymous: the state, the caches it allocates)
-/// and the file pages mapped in (on SQLite, the database file's pages SQLite reads through
-/// its memory map, which the kernel may drop and read again).
-fn resident(pid: u32) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let mib = |field: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-            .map_or(0, |kib| kib / 1024)
-    };
-    format!(
-        "{} MiB (own {} MiB, mapped files {} MiB)",
-        mib("VmRSS:"),
-        mib("RssAnon:"),
-        mib("RssFile:")
-    )
-}
-
-async fn get(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    path: &str,
-) -> (reqwest::StatusCode, Value) {
-    let response = http
-        .get(format!("{base}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (
-        response.status(),
-        response.json().await.unwrap_or(Value::Null),
-    )
-}
-
-async fn send(
-    http: &reqwest::Client,
-    method: reqwest::Method,
-    url: &str,
-    token: &str,
-    body: Value,
-) -> (reqwest::StatusCode, Value) {
-    let response = http
-        .request(method, url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (
-        response.status(),
-        response.json().await.unwrap_or(Value::Null),
-    )
 }
