@@ -1,19 +1,24 @@
 //! The built-in server's accounting (aaa-design.md §4): each Accounting-Request becomes a
-//! record (`store::accounting`), the records of the moment are written in one transaction
-//! by one writer task ([`Writer`]: up to [`BATCH`] records, or what arrived within
-//! [`WINDOW`] of the first), and a router is acknowledged only once its record is
-//! committed. When the database is down or slow nothing is acknowledged: the queue
-//! ([`QUEUE`]) and the server loop's requests in flight fill, the loop stops reading, and
-//! the routers keep their records and send them again. An acknowledged record is never
-//! lost; none is dropped to make room. The same writer logs each authentication in
-//! `radpostauth` with its next batch, without holding up the answer (when its queue is full
-//! such an entry is dropped and counted: it is a log, not a record owed to a router).
-//! Sessions that stop updating are closed as stale by [`sweep_stale`].
+//! record (`store::accounting`), the records of the moment are gathered by one writer task
+//! ([`Writer`]: up to [`BATCH`] records, or what arrived within [`WINDOW`] of the first),
+//! and a router is acknowledged only once its record is durable. How ([`Durability`]):
+//! committed to the database, or, on PostgreSQL by default, synced to the node's journal
+//! (`journal`), the database then written behind by an applier task that may lag, or wait
+//! out an outage, without holding up a router. Either way, when the record cannot be made
+//! durable nothing is acknowledged: the queue ([`QUEUE`]) and the server loop's requests in
+//! flight fill, the loop stops reading, and the routers keep their records and send them
+//! again. (With the journal that happens once the database is [`Durability::Journal`]'s
+//! `max_bytes` behind.) An acknowledged record is never lost; none is dropped to make room.
+//! The same writer logs each authentication in `radpostauth` with its next batch, without
+//! holding up the answer (when it cannot keep up such an entry is dropped and counted: it
+//! is a log, not a record owed to a router). Sessions that stop updating are closed as
+//! stale by [`sweep_stale`].
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use radius::attrs;
@@ -23,15 +28,16 @@ use radius::packet::Packet;
 use radius::server::{Handler, Request};
 use store::Db;
 use store::accounting::{AcctKind, AcctRecord, PostAuth};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use crate::clock::Now;
+use crate::journal::{self, Journal, JournalError, Position};
 use crate::sessions::stale_after;
 use crate::state::AaaState;
 
-/// Records written in one transaction at most.
+/// Records gathered into one batch at most.
 pub const BATCH: usize = 512;
 
 /// How long the writer waits for more records after the first of a batch.
@@ -40,6 +46,40 @@ pub const WINDOW: Duration = Duration::from_millis(1);
 /// Records waiting for the writer at most; past that, requests wait (unacknowledged).
 pub const QUEUE: usize = 8_192;
 
+/// Records the journal's applier writes to the database in one transaction at most, when
+/// it is behind.
+pub const APPLY_BATCH: usize = 4_096;
+
+/// How far the database may lag the journal for stale sessions to be swept.
+pub const SWEEP_LAG: Duration = Duration::from_secs(5);
+
+/// How a batch is made durable before its routers are acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Durability {
+    /// Committed to the database.
+    Database,
+    /// Synced to the journal in `dir` (one `fdatasync` a batch); the database is written
+    /// behind. Past `max_bytes` of journal not yet in the database, nothing more is
+    /// acknowledged until the database catches up.
+    Journal {
+        /// The node's journal directory.
+        dir: PathBuf,
+        /// Journal bytes the database may be behind at most.
+        max_bytes: u64,
+    },
+}
+
+/// Why the writer could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WriterError {
+    /// The journal cannot be opened.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// What the journal held from before could not be written to the database.
+    #[error("accounting journal: writing what it held to the database: {0}")]
+    Replay(#[from] store::StoreError),
+}
+
 enum Pending {
     /// An accounting record and who waits for it to be durable.
     Record(Box<AcctRecord>, oneshot::Sender<bool>),
@@ -47,27 +87,98 @@ enum Pending {
     PostAuth(PostAuth),
 }
 
+/// What the database lacks of what was acknowledged (journal mode).
+#[derive(Debug, Default)]
+struct Behind {
+    state: Mutex<BehindState>,
+    /// Woken when the applier writes a batch.
+    progress: Notify,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct BehindState {
+    bytes: u64,
+    records: u64,
+    post_auths: u64,
+    /// Since when the database has lacked something (None: it holds everything).
+    since: Option<Instant>,
+}
+
+impl Behind {
+    fn get(&self) -> BehindState {
+        *self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn change(&self, f: impl FnOnce(&mut BehindState)) {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut state);
+        state.since = match (state.records + state.post_auths, state.since) {
+            (0, _) => None,
+            (_, Some(since)) => Some(since),
+            (_, None) => Some(Instant::now()),
+        };
+    }
+}
+
 /// The accounting writer's queue. The writer stops once every `Writer` is dropped and the
 /// queue is written.
 #[derive(Clone, Debug)]
 pub struct Writer {
     queue: mpsc::Sender<Pending>,
-    /// Authentications not logged because the queue was full.
+    /// Authentications not logged because the writer could not keep up.
     post_auth_dropped: Arc<AtomicU64>,
+    behind: Arc<Behind>,
 }
 
 impl Writer {
-    /// Starts the writer task.
-    pub fn start(db: Db) -> (Writer, JoinHandle<()>) {
+    /// Starts the writer task. With a journal, first writes to the database what the
+    /// journal holds from before (a crash, a database outage), in order; that done, the
+    /// database holds every record ever acknowledged.
+    pub async fn start(
+        db: Db,
+        durability: Durability,
+    ) -> Result<(Writer, JoinHandle<()>), WriterError> {
         let (queue, waiting) = mpsc::channel(QUEUE);
         let writer = Writer {
             queue,
             post_auth_dropped: Arc::new(AtomicU64::new(0)),
+            behind: Arc::new(Behind::default()),
         };
-        (writer, tokio::spawn(write(db, waiting)))
+        let task = match durability {
+            Durability::Database => tokio::spawn(write(db, waiting)),
+            Durability::Journal { dir, max_bytes } => {
+                let opened = {
+                    let dir = dir.clone();
+                    tokio::task::spawn_blocking(move || Journal::open(&dir)).await
+                };
+                let (journal, unapplied) = opened.map_err(|e| JournalError::Io {
+                    path: dir.clone(),
+                    source: std::io::Error::other(e),
+                })??;
+                replay(&db, &dir, unapplied).await?;
+                let (to_apply, applying) = mpsc::unbounded_channel();
+                let applier = tokio::spawn(apply(db, dir, applying, Arc::clone(&writer.behind)));
+                tokio::spawn(write_journaled(
+                    journal,
+                    max_bytes,
+                    waiting,
+                    to_apply,
+                    applier,
+                    Arc::clone(&writer.behind),
+                    Arc::clone(&writer.post_auth_dropped),
+                ))
+            }
+        };
+        Ok((writer, task))
     }
 
-    /// Queues `record`; true once it is durable, false if it could not be written.
+    /// Queues `record`; true once it is durable, false if it could not be made so.
     pub async fn record(&self, record: AcctRecord) -> bool {
         let (durable, written) = oneshot::channel();
         if self
@@ -89,34 +200,67 @@ impl Writer {
         }
     }
 
-    /// Authentications not logged because the queue was full.
+    /// Authentications not logged because the writer could not keep up.
     pub fn post_auth_dropped(&self) -> u64 {
         self.post_auth_dropped.load(Ordering::Relaxed)
     }
+
+    /// What the database lacks of what this writer acknowledged: a handle that does not
+    /// keep the writer running.
+    pub fn backlog(&self) -> Backlog {
+        Backlog(Arc::clone(&self.behind))
+    }
 }
 
+/// What the database lacks of what a [`Writer`] acknowledged (journal mode; nothing when
+/// acknowledging on commit).
+#[derive(Clone, Debug)]
+pub struct Backlog(Arc<Behind>);
+
+impl Backlog {
+    /// Acknowledged records the database does not hold yet.
+    pub fn records(&self) -> u64 {
+        self.0.get().records
+    }
+
+    /// How long the database has lacked some acknowledged record, if it does.
+    pub fn behind_for(&self) -> Option<Duration> {
+        self.0.get().since.map(|since| since.elapsed())
+    }
+}
+
+/// Takes the next batch off the queue: what arrives within [`WINDOW`] of the first, up to
+/// [`BATCH`]. None once the queue is closed and empty.
+async fn gather(
+    waiting: &mut mpsc::Receiver<Pending>,
+) -> Option<(Vec<AcctRecord>, Vec<PostAuth>, Vec<oneshot::Sender<bool>>)> {
+    let first = waiting.recv().await?;
+    let mut batch = vec![first];
+    let deadline = tokio::time::Instant::now() + WINDOW;
+    while batch.len() < BATCH {
+        match tokio::time::timeout_at(deadline, waiting.recv()).await {
+            Ok(Some(next)) => batch.push(next),
+            _ => break,
+        }
+    }
+    let mut records = Vec::new();
+    let mut post_auths = Vec::new();
+    let mut waiters = Vec::new();
+    for pending in batch {
+        match pending {
+            Pending::Record(record, durable) => {
+                records.push(*record);
+                waiters.push(durable);
+            }
+            Pending::PostAuth(entry) => post_auths.push(entry),
+        }
+    }
+    Some((records, post_auths, waiters))
+}
+
+/// Acknowledging on commit: each batch is one transaction.
 async fn write(db: Db, mut waiting: mpsc::Receiver<Pending>) {
-    while let Some(first) = waiting.recv().await {
-        let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + WINDOW;
-        while batch.len() < BATCH {
-            match tokio::time::timeout_at(deadline, waiting.recv()).await {
-                Ok(Some(next)) => batch.push(next),
-                _ => break,
-            }
-        }
-        let mut records = Vec::new();
-        let mut post_auths = Vec::new();
-        let mut waiters = Vec::new();
-        for pending in batch {
-            match pending {
-                Pending::Record(record, durable) => {
-                    records.push(*record);
-                    waiters.push(durable);
-                }
-                Pending::PostAuth(entry) => post_auths.push(entry),
-            }
-        }
+    while let Some((records, post_auths, waiters)) = gather(&mut waiting).await {
         let durable = match store::accounting::record(&db, &records, &post_auths).await {
             Ok(()) => true,
             Err(err) => {
@@ -128,6 +272,186 @@ async fn write(db: Db, mut waiting: mpsc::Receiver<Pending>) {
             let _ = waiter.send(durable);
         }
     }
+}
+
+/// A batch in the journal, for the applier to write to the database.
+struct Journaled {
+    records: Vec<AcctRecord>,
+    post_auths: Vec<PostAuth>,
+    /// Where its entry ends (None: nothing of it is in the journal).
+    end: Option<Position>,
+    bytes: u64,
+}
+
+/// Acknowledging on the journal's sync: each batch is one journal entry, handed on to the
+/// applier.
+async fn write_journaled(
+    mut journal: Journal,
+    max_bytes: u64,
+    mut waiting: mpsc::Receiver<Pending>,
+    to_apply: mpsc::UnboundedSender<Journaled>,
+    applier: JoinHandle<()>,
+    behind: Arc<Behind>,
+    post_auth_dropped: Arc<AtomicU64>,
+) {
+    while let Some((records, mut post_auths, waiters)) = gather(&mut waiting).await {
+        if behind.get().post_auths > QUEUE as u64 {
+            post_auth_dropped.fetch_add(post_auths.len() as u64, Ordering::Relaxed);
+            post_auths.clear();
+        }
+        let mut batch = Journaled {
+            records,
+            post_auths,
+            end: None,
+            bytes: 0,
+        };
+        if !batch.records.is_empty() {
+            // Past the bound, wait for the database to catch up: the queue fills meanwhile
+            // and the routers wait, unacknowledged.
+            loop {
+                let progress = behind.progress.notified();
+                if behind.get().bytes <= max_bytes {
+                    break;
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(100), progress).await;
+            }
+            let records = std::mem::take(&mut batch.records);
+            let appended = tokio::task::spawn_blocking(move || {
+                let result = journal.append(&records);
+                (journal, records, result)
+            })
+            .await;
+            let Ok((back, records, result)) = appended else {
+                tracing::error!(
+                    "accounting journal: the write was lost; acknowledging nothing more"
+                );
+                break;
+            };
+            journal = back;
+            batch.records = records;
+            match result {
+                Ok((end, bytes)) => {
+                    batch.end = Some(end);
+                    batch.bytes = bytes;
+                    for waiter in waiters {
+                        let _ = waiter.send(true);
+                    }
+                }
+                Err(err) => {
+                    warn!(error = %err, records = batch.records.len(), "accounting not journaled; the routers will send it again");
+                    for waiter in waiters {
+                        let _ = waiter.send(false);
+                    }
+                    batch.records.clear();
+                }
+            }
+        }
+        if batch.records.is_empty() && batch.post_auths.is_empty() {
+            continue;
+        }
+        let (records, post_auths) = (batch.records.len() as u64, batch.post_auths.len() as u64);
+        let bytes = batch.bytes;
+        behind.change(|b| {
+            b.bytes += bytes;
+            b.records += records;
+            b.post_auths += post_auths;
+        });
+        if to_apply.send(batch).is_err() {
+            break;
+        }
+    }
+    drop(to_apply);
+    let _ = applier.await;
+}
+
+/// Writes the journaled batches to the database in order, several in one transaction
+/// when it is behind, retrying (with a growing pause, up to 5 s) while the database is
+/// down, and moves the checkpoint past each.
+async fn apply(
+    db: Db,
+    dir: PathBuf,
+    mut batches: mpsc::UnboundedReceiver<Journaled>,
+    behind: Arc<Behind>,
+) {
+    while let Some(first) = batches.recv().await {
+        let mut records = first.records;
+        let mut post_auths = first.post_auths;
+        let mut end = first.end;
+        let mut bytes = first.bytes;
+        while records.len() < APPLY_BATCH {
+            let Ok(next) = batches.try_recv() else {
+                break;
+            };
+            records.extend(next.records);
+            post_auths.extend(next.post_auths);
+            end = next.end.or(end);
+            bytes += next.bytes;
+        }
+        let mut pause = Duration::from_millis(50);
+        while let Err(err) = store::accounting::record(&db, &records, &post_auths).await {
+            if batches.is_closed() {
+                warn!(error = %err, records = records.len(), "accounting journal: the database is unreachable at shutdown; what it lacks is written at the next start");
+                return;
+            }
+            warn!(error = %err, records = records.len(), retry_in_ms = pause.as_millis() as u64, "accounting journal: the database refused a batch; retrying (routers are still acknowledged)");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(5));
+        }
+        if let Some(end) = end {
+            let dir = dir.clone();
+            match tokio::task::spawn_blocking(move || journal::checkpoint(&dir, end)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    warn!(error = %err, "accounting journal: checkpoint not moved; a restart writes these records again, changing nothing")
+                }
+                Err(err) => warn!(error = %err, "accounting journal: checkpoint not moved"),
+            }
+        }
+        let (done, logged) = (records.len() as u64, post_auths.len() as u64);
+        behind.change(|b| {
+            b.bytes = b.bytes.saturating_sub(bytes);
+            b.records = b.records.saturating_sub(done);
+            b.post_auths = b.post_auths.saturating_sub(logged);
+        });
+        behind.progress.notify_waiters();
+    }
+}
+
+/// Writes to the database, in order, what the journal held past its checkpoint at start.
+async fn replay(
+    db: &Db,
+    dir: &std::path::Path,
+    unapplied: Vec<journal::Unapplied>,
+) -> Result<(), WriterError> {
+    let Some(last) = unapplied.last().map(|u| u.end) else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    let mut total = 0;
+    let mut records = Vec::new();
+    for entry in unapplied {
+        records.extend(entry.records);
+        if records.len() >= APPLY_BATCH {
+            store::accounting::record(db, &records, &[]).await?;
+            total += records.len();
+            records.clear();
+        }
+    }
+    store::accounting::record(db, &records, &[]).await?;
+    total += records.len();
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || journal::checkpoint(&dir, last))
+        .await
+        .map_err(|e| JournalError::Io {
+            path: PathBuf::new(),
+            source: std::io::Error::other(e),
+        })??;
+    tracing::info!(
+        records = total,
+        millis = started.elapsed().as_millis() as u64,
+        "accounting journal: records acknowledged before the last stop written to the database"
+    );
+    Ok(())
 }
 
 /// Answers Accounting-Requests: records them and acknowledges once they are durable.
@@ -347,10 +671,13 @@ fn port_type(code: u32) -> String {
 
 /// Every `every`, closes the sessions without an update for [`stale_after`] `interim`
 /// (in `radacct`, then here), until `shutdown` completes. Each node may run it: closing is
-/// one `UPDATE` of what is still open.
+/// one `UPDATE` of what is still open. A round is skipped while this node's database
+/// writes lag (journal mode) by more than [`SWEEP_LAG`]: a session's latest update may be
+/// among what waits.
 pub async fn sweep_stale(
     state: Arc<AaaState>,
     db: store::Db,
+    backlog: Backlog,
     interim: Duration,
     every: Duration,
     now: Now,
@@ -365,6 +692,13 @@ pub async fn sweep_stale(
             biased;
             () = &mut shutdown => return,
             _ = tick.tick() => {}
+        }
+        if let Some(lag) = backlog.behind_for().filter(|lag| *lag > SWEEP_LAG) {
+            tracing::info!(
+                lag_ms = lag.as_millis() as u64,
+                "stale sessions not swept: the database is behind the journal"
+            );
+            continue;
         }
         match store::accounting::close_stale(&db, now() - quiet).await {
             Ok(closed) if !closed.is_empty() => {

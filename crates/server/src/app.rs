@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
+use crate::config::{AccountingDurability, Config};
 use ops::auth::password::Hasher;
 use ops::auth::token;
 use ops::clock::Clock;
@@ -43,6 +43,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The accounting writer cannot start (its journal).
+    #[error("{0}")]
+    Accounting(#[from] aaa::accounting::WriterError),
     /// The RADIUS port cannot be bound.
     #[error(
         "cannot listen for RADIUS on {addr}: {source} (is FreeRADIUS running? with FreeRADIUS \
@@ -219,6 +222,18 @@ async fn start_radius(
     watcher: &watch::Receiver<bool>,
 ) -> Result<(RadiusAddrs, Vec<JoinHandle<()>>), StartError> {
     let started = std::time::Instant::now();
+    // The writer first, so that what the journal held from before is in `radacct` by the
+    // time the open sessions are loaded from it.
+    let durability = match (config.radius.accounting_durability, db.backend()) {
+        (AccountingDurability::Journal, store::db::Backend::Postgres) => {
+            aaa::accounting::Durability::Journal {
+                dir: config.data_dir.join("accounting-journal"),
+                max_bytes: u64::from(config.radius.journal_max_mib.max(1)) << 20,
+            }
+        }
+        _ => aaa::accounting::Durability::Database,
+    };
+    let (writer, writing) = aaa::accounting::Writer::start(db.clone(), durability).await?;
     let now: aaa::clock::Now = Arc::new(move || clock.now());
     let aaa_state = Arc::new(aaa::state::AaaState::load(db, Arc::clone(&now)).await?);
     tracing::info!(
@@ -229,7 +244,6 @@ async fn start_radius(
     );
     let bound = |addr: SocketAddr| move |source| StartError::RadiusListen { addr, source };
     let (auth_addr, acct_addr) = (config.radius.auth_listen, config.radius.acct_listen);
-    let (writer, writing) = aaa::accounting::Writer::start(db.clone());
     let interim = Duration::from_secs(u64::from(config.radius.interim_seconds));
     let auth = aaa::server::bind_auth(
         auth_addr,
@@ -241,6 +255,7 @@ async fn start_radius(
     )
     .await
     .map_err(bound(auth_addr))?;
+    let backlog = writer.backlog();
     let acct = aaa::server::bind_acct(acct_addr, Arc::clone(&aaa_state), writer, now.clone())
         .await
         .map_err(bound(acct_addr))?;
@@ -261,6 +276,7 @@ async fn start_radius(
     ];
     tasks.push(tokio::spawn(count_packets(
         counted,
+        backlog.clone(),
         metrics,
         stopped(watcher.clone()),
     )));
@@ -268,6 +284,7 @@ async fn start_radius(
         tasks.push(tokio::spawn(aaa::accounting::sweep_stale(
             aaa_state,
             db.clone(),
+            backlog.clone(),
             interim,
             Duration::from_secs(u64::from(config.radius.stale_check_seconds.max(1))),
             now,
@@ -277,16 +294,18 @@ async fn start_radius(
     Ok((addrs, tasks))
 }
 
-/// Every second until `shutdown`, adds what the RADIUS servers counted since the last
-/// look to the process's metrics (`lastmile_radius_packets_total`).
+/// Every quarter second until `shutdown`, adds what the RADIUS servers counted since the
+/// last look to the process's metrics (`lastmile_radius_packets_total`), and sets the
+/// accounting the database lacks (`lastmile_accounting_unapplied_records`).
 async fn count_packets(
     servers: Vec<(&'static str, Arc<radius::server::Stats>)>,
+    backlog: aaa::accounting::Backlog,
     metrics: web::http::metrics::Metrics,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
     let mut seen = vec![radius::server::StatsSnapshot::default(); servers.len()];
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         let stopping = tokio::select! {
             biased;
@@ -300,6 +319,7 @@ async fn count_packets(
             }
             *last = now;
         }
+        metrics.accounting_behind(backlog.records());
         if stopping {
             return;
         }

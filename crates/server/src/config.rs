@@ -110,6 +110,25 @@ pub struct Radius {
     pub enforce_router_concurrency: u32,
     /// Requests started per second to one router at most, per node; 0 for no pacing.
     pub enforce_router_per_second: u32,
+    /// When a router's accounting record counts as durable, so that it is acknowledged.
+    /// `journal` (the default): synced to this node's journal (`accounting-journal` in the
+    /// data directory), the database written behind it; on SQLite, whose own log is on
+    /// this disk, it means `database`. `database`: committed to the database first, so
+    /// that the record is in `radacct` by the time the router hears back.
+    pub accounting_durability: AccountingDurability,
+    /// Mebibytes of journal the database may be behind (an outage, a slow disk) before
+    /// nothing more is acknowledged: about 4 000 records a MiB.
+    pub journal_max_mib: u32,
+}
+
+/// When an accounting record counts as durable ([`Radius::accounting_durability`]).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountingDurability {
+    /// Synced to the node's journal; the database written behind it (PostgreSQL).
+    Journal,
+    /// Committed to the database.
+    Database,
 }
 
 impl Default for Radius {
@@ -124,6 +143,8 @@ impl Default for Radius {
             disconnect_verify_seconds: 10,
             enforce_router_concurrency: 16,
             enforce_router_per_second: 200,
+            accounting_durability: AccountingDurability::Journal,
+            journal_max_mib: 1024,
         }
     }
 }

@@ -1,23 +1,33 @@
-//! An acknowledged Accounting-Request survives `kill -9`. The `lastmile` binary serves
-//! RADIUS on a database an ISP was set up in; 32 senders send Accounting Starts of distinct
+//! An acknowledged Accounting-Request is never lost. The `lastmile` binary serves RADIUS
+//! on a database an ISP was set up in; 32 senders send Accounting Starts of distinct
 //! sessions as fast as they are acknowledged; the process is killed without warning while
-//! they send; every Start it acknowledged must then be in `radacct`. Three kills on each
-//! engine.
+//! they send; every Start it acknowledged must then be in `radacct`: at once when it
+//! acknowledges on commit, after the next start (which writes what its journal holds
+//! before it answers) when it acknowledges on the journal's sync. Three kills on each
+//! engine and, on PostgreSQL, each durability.
+//!
+//! And a database that cannot take writes (`radacct` locked by another transaction): on
+//! the journal the routers are still acknowledged and every record reaches `radacct` once
+//! the lock goes; on commit nothing is acknowledged until then, and the answer comes when
+//! the record is written.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 mod support;
+mod support_builtin;
 mod support_freeradius;
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use lastmile::config::AccountingDurability;
 use radius::{Code, Packet, attrs};
-use support::{Backend, spawn};
+use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
+use support::{Backend, TestApp, spawn, spawn_with};
 use support_freeradius::api;
 use support_freeradius::checks::column;
 use tokio::net::UdpSocket;
@@ -25,13 +35,16 @@ use tokio::net::UdpSocket;
 const BIN: &str = env!("CARGO_BIN_EXE_lastmile");
 const SENDERS: usize = 32;
 
-/// Sends Starts of sessions `{round}-{sender}-{n}` one after another until `stop`; returns
-/// the ones acknowledged.
+/// Sends Starts of sessions `{prefix}-{sender}-{n}` one after another until `stop` or
+/// `limit` sent; returns the ones acknowledged (each within `wait`; the first that is not
+/// ends the sending).
 async fn send_starts(
     to: SocketAddr,
     secret: String,
-    round: usize,
+    prefix: String,
     sender: usize,
+    limit: u32,
+    wait: Duration,
     stop: Arc<AtomicBool>,
 ) -> Vec<String> {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -39,9 +52,9 @@ async fn send_starts(
     let mut acked = Vec::new();
     let mut buf = [0u8; 4096];
     let mut n = 0u32;
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.load(Ordering::Relaxed) && n < limit {
         n += 1;
-        let session = format!("r{round}-{sender}-{n}");
+        let session = format!("{prefix}-{sender}-{n}");
         let mut packet = Packet::new(Code::AccountingRequest, (n % 256) as u8);
         packet.add(attrs::USER_NAME, &"alice".to_owned());
         packet.add(attrs::ACCT_STATUS_TYPE, &attrs::acct_status_type::START);
@@ -53,7 +66,7 @@ async fn send_starts(
             // Refused: the server is gone.
             break;
         }
-        match tokio::time::timeout(Duration::from_millis(500), socket.recv(&mut buf)).await {
+        match tokio::time::timeout(wait, socket.recv(&mut buf)).await {
             Ok(Ok(len))
                 if buf.get(..len).is_some_and(|b| {
                     b.first() == Some(&(Code::AccountingResponse as u8))
@@ -68,7 +81,38 @@ async fn send_starts(
     acked
 }
 
-async fn acknowledged_accounting_survives_kill_9(backend: Backend) {
+/// Starts `lastmile serve` on `url`, acknowledging as `durability` says; returns once it
+/// has announced its RADIUS ports (after writing what its journal held).
+fn serve(dir: &std::path::Path, url: &str, acct: u16, durability: &str) -> Child {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(["--database-url", url])
+        .env("LASTMILE_RADIUS_AUTH_LISTEN", "127.0.0.1:0")
+        .env("LASTMILE_RADIUS_ACCT_LISTEN", format!("127.0.0.1:{acct}"))
+        .env("LASTMILE_RADIUS_ACCOUNTING_DURABILITY", durability)
+        .env("LASTMILE_JOBS_WORKERS", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if line.starts_with("RADIUS on udp") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("lastmile serve announces its RADIUS ports");
+    child
+}
+
+async fn acknowledged_accounting_survives_kill_9(backend: Backend, durability: &str) {
     let mut app = spawn(backend).await;
     let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
     api::customer(
@@ -86,32 +130,7 @@ async fn acknowledged_accounting_survives_kill_9(backend: Backend) {
 
     for round in 0..3 {
         let acct = support_freeradius::free_port();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&dir)
-            .args(["--database-url", &url])
-            .env("LASTMILE_RADIUS_AUTH_LISTEN", "127.0.0.1:0")
-            .env("LASTMILE_RADIUS_ACCT_LISTEN", format!("127.0.0.1:{acct}"))
-            .env("LASTMILE_JOBS_WORKERS", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Ready once it has announced its RADIUS ports.
-        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if line.starts_with("RADIUS on udp") {
-                    let _ = ready_tx.send(());
-                }
-            }
-        });
-        ready_rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("lastmile serve announces its RADIUS ports");
-
+        let mut child = serve(&dir, &url, acct, durability);
         let stop = Arc::new(AtomicBool::new(false));
         let to = SocketAddr::from(([127, 0, 0, 1], acct));
         let senders: Vec<_> = (0..SENDERS)
@@ -119,8 +138,10 @@ async fn acknowledged_accounting_survives_kill_9(backend: Backend) {
                 tokio::spawn(send_starts(
                     to,
                     isp.secret.clone(),
-                    round,
+                    format!("{durability}{round}"),
                     s,
+                    u32::MAX,
+                    Duration::from_millis(500),
                     Arc::clone(&stop),
                 ))
             })
@@ -133,6 +154,12 @@ async fn acknowledged_accounting_survives_kill_9(backend: Backend) {
         for sender in senders {
             acked.extend(sender.await.unwrap());
         }
+        if durability == "journal" {
+            // What the journal holds is written before the ports open.
+            let mut again = serve(&dir, &url, support_freeradius::free_port(), durability);
+            again.kill().unwrap();
+            again.wait().unwrap();
+        }
         assert!(
             acked.len() > 50,
             "round {round}: only {} Starts acknowledged before the kill",
@@ -140,7 +167,9 @@ async fn acknowledged_accounting_survives_kill_9(backend: Backend) {
         );
         let stored = column(
             &app,
-            &format!("SELECT acctsessionid FROM radacct WHERE acctsessionid LIKE 'r{round}-%'"),
+            &format!(
+                "SELECT acctsessionid FROM radacct WHERE acctsessionid LIKE '{durability}{round}-%'"
+            ),
         )
         .await;
         let stored: std::collections::HashSet<String> = stored.into_iter().flatten().collect();
@@ -155,16 +184,148 @@ async fn acknowledged_accounting_survives_kill_9(backend: Backend) {
     }
 }
 
+/// Holds `radacct` locked against writes (reads go on) until the transaction ends.
+async fn lock_radacct(app: &TestApp) -> sea_orm::DatabaseTransaction {
+    let other = sea_orm::Database::connect(app.config.database_url())
+        .await
+        .unwrap();
+    let tx = other.begin().await.unwrap();
+    tx.execute_unprepared("LOCK TABLE radacct IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    tx
+}
+
+async fn stored(app: &TestApp, prefix: &str) -> usize {
+    column(
+        app,
+        &format!("SELECT acctsessionid FROM radacct WHERE acctsessionid LIKE '{prefix}-%'"),
+    )
+    .await
+    .len()
+}
+
+async fn app_with_alice(durability: AccountingDurability) -> (TestApp, api::Isp) {
+    let app = spawn_with(Backend::Postgres, |c| {
+        c.radius.accounting_durability = durability;
+    })
+    .await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    api::customer(
+        &app,
+        &isp.dev,
+        isp.tenant,
+        isp.home,
+        "alice",
+        serde_json::json!({}),
+    )
+    .await;
+    (app, isp)
+}
+
+fn acct_addr(app: &TestApp) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], support_builtin::acct_port(app)))
+}
+
 mod on_sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn acknowledged_accounting_survives_kill_9() {
-        super::acknowledged_accounting_survives_kill_9(super::Backend::Sqlite).await;
+        super::acknowledged_accounting_survives_kill_9(super::Backend::Sqlite, "database").await;
     }
 }
 
 mod on_postgres {
+    use super::*;
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn acknowledged_accounting_survives_kill_9() {
-        super::acknowledged_accounting_survives_kill_9(super::Backend::Postgres).await;
+    async fn accounting_acknowledged_on_commit_survives_kill_9() {
+        acknowledged_accounting_survives_kill_9(Backend::Postgres, "database").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn accounting_acknowledged_on_the_journal_survives_kill_9() {
+        acknowledged_accounting_survives_kill_9(Backend::Postgres, "journal").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_the_journal_a_locked_radacct_holds_up_no_router_and_loses_nothing() {
+        let (app, isp) = app_with_alice(AccountingDurability::Journal).await;
+        let lock = lock_radacct(&app).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let senders: Vec<_> = (0..8)
+            .map(|s| {
+                tokio::spawn(send_starts(
+                    acct_addr(&app),
+                    isp.secret.clone(),
+                    "locked".to_owned(),
+                    s,
+                    50,
+                    Duration::from_secs(2),
+                    Arc::clone(&stop),
+                ))
+            })
+            .collect();
+        let mut acked = Vec::new();
+        for sender in senders {
+            acked.extend(sender.await.unwrap());
+        }
+        assert_eq!(
+            acked.len(),
+            400,
+            "every Start acknowledged while radacct is locked"
+        );
+        assert_eq!(
+            stored(&app, "locked").await,
+            0,
+            "none written through the lock"
+        );
+        lock.commit().await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while stored(&app, "locked").await < acked.len() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} of {} acknowledged Starts in radacct 30 s after the lock went",
+                stored(&app, "locked").await,
+                acked.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(stored(&app, "locked").await, 400);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_commit_a_locked_radacct_holds_the_answer_until_the_record_is_written() {
+        let (app, isp) = app_with_alice(AccountingDurability::Database).await;
+        let lock = lock_radacct(&app).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let unanswered = send_starts(
+            acct_addr(&app),
+            isp.secret.clone(),
+            "held".to_owned(),
+            0,
+            1,
+            Duration::from_millis(1500),
+            Arc::clone(&stop),
+        )
+        .await;
+        assert!(
+            unanswered.is_empty(),
+            "no answer while the record cannot be written"
+        );
+        // The answer comes once the lock goes: to the router's next try of the same
+        // record, as a retransmission.
+        lock.commit().await.unwrap();
+        let answered = send_starts(
+            acct_addr(&app),
+            isp.secret.clone(),
+            "held".to_owned(),
+            0,
+            1,
+            Duration::from_secs(10),
+            stop,
+        )
+        .await;
+        assert_eq!(answered, ["held-0-1"]);
+        assert_eq!(stored(&app, "held").await, 1);
     }
 }

@@ -122,6 +122,8 @@ struct Figures {
     /// Requests kept in flight.
     in_flight: usize,
     rate: f64,
+    /// How long the run lasted.
+    seconds: f64,
     /// Access-Accepts among the answers (auth only).
     accepted: f64,
     latencies: Latencies,
@@ -132,6 +134,9 @@ struct Figures {
     receive_errors: u64,
     /// Auth only: the same server open-loop at each of [`OPEN_LOOP_SHARES`] of `rate`.
     open: Vec<Open>,
+    /// Accounting on the journal: how long after the run the database held every
+    /// acknowledged record (the CPU figures include that time).
+    caught_up: Option<Duration>,
 }
 
 /// One open-loop run of a server.
@@ -161,6 +166,22 @@ impl Figures {
             self.server_cpu_us,
             self.postgres_cpu_us,
         );
+        if let Some(caught_up) = self.caught_up {
+            println!(
+                "  {:<34} {:>4} in flight {:>9.0}/s  in the database: every record {:.2} s after the run",
+                "",
+                self.in_flight,
+                self.in_database_rate(),
+                caught_up.as_secs_f64()
+            );
+        }
+    }
+
+    /// Records in the database per second: those acknowledged in the run over the run and
+    /// the time the database took to catch up after it.
+    fn in_database_rate(&self) -> f64 {
+        let caught_up = self.caught_up.unwrap_or_default().as_secs_f64();
+        self.rate * self.seconds / (self.seconds + caught_up)
     }
 
     fn print_open(&self) {
@@ -234,18 +255,69 @@ async fn bench() {
                 println!("  auth: {ours} / {theirs}: {:.1}×", a / b);
             }
         }
-        for in_flight in &s.acct_in_flight {
-            let at = |name: &str| {
-                acct.iter()
-                    .find(|f| f.name.starts_with(name) && f.in_flight == *in_flight)
-                    .map(|f| f.rate)
-            };
-            if let (Some(a), Some(b)) = (at(ours), at("FreeRADIUS + rlm_sql")) {
-                println!(
-                    "  accounting, {in_flight} in flight: {ours} / FreeRADIUS + rlm_sql: {:.1}×",
-                    a / b
+    }
+    for in_flight in &s.acct_in_flight {
+        let at = |name: &str| {
+            acct.iter()
+                .find(|f| f.name.starts_with(name) && f.in_flight == *in_flight)
+        };
+        let Some(theirs) = at("FreeRADIUS + rlm_sql") else {
+            continue;
+        };
+        for ours in [
+            "built-in, SQLite",
+            "built-in, PostgreSQL, journal",
+            "built-in, PostgreSQL, on commit",
+        ] {
+            if let Some(f) = at(ours) {
+                print!(
+                    "  accounting, {in_flight} in flight: {ours} / FreeRADIUS + rlm_sql: {:.1}× acknowledged",
+                    f.rate / theirs.rate
                 );
+                if f.caught_up.is_some() {
+                    print!(
+                        ", {:.1}× in the database",
+                        f.in_database_rate() / theirs.rate
+                    );
+                }
+                println!();
             }
+        }
+    }
+}
+
+/// A built-in server's accounting backlog, read from its `/metrics`.
+struct Backlog {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Backlog {
+    /// Waits until the server's database holds every record it acknowledged; returns how
+    /// long that took. The figure is refreshed every quarter second: a wait under that is
+    /// not told apart from none.
+    async fn caught_up(&self) -> Duration {
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        loop {
+            let text = self
+                .http
+                .get(format!("{}/metrics", self.base))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let behind: f64 = text
+                .lines()
+                .find_map(|l| l.strip_prefix("lastmile_accounting_unapplied_records "))
+                .and_then(|v| v.trim().parse().ok())
+                .expect("/metrics gives lastmile_accounting_unapplied_records");
+            if behind == 0.0 {
+                return started.elapsed().saturating_sub(Duration::from_millis(250));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }
@@ -291,19 +363,66 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
     let acct_addr = SocketAddr::from(([127, 0, 0, 1], ports.acct));
     let pid = server.pid();
     let name = format!("built-in, {label}");
-    let mut auth =
-        vec![measure(&name, s, pid, None, || Load::Auth(auth_addr, names.clone())).await];
+    let mut auth = vec![
+        measure(&name, s, pid, None, None, || {
+            Load::Auth(auth_addr, names.clone())
+        })
+        .await,
+    ];
+    // On PostgreSQL the server acknowledges accounting on its journal by default; it is
+    // measured that way, with the time its database takes to catch up, and then
+    // acknowledging on commit.
+    let (acct_name, backlog) = match backend {
+        Backend::Sqlite => (name.clone(), None),
+        Backend::Postgres => (
+            format!("{name}, journal"),
+            Some(Backlog {
+                http: http.clone(),
+                base: server.base.clone(),
+            }),
+        ),
+    };
     let mut acct = Vec::new();
     for in_flight in &s.acct_in_flight {
         acct.push(
-            measure(&name, s, pid, Some(*in_flight), || {
-                Load::Acct(acct_addr, names.clone())
-            })
+            measure(
+                &acct_name,
+                s,
+                pid,
+                Some(*in_flight),
+                backlog.as_ref(),
+                || Load::Acct(acct_addr, names.clone()),
+            )
             .await,
         );
     }
     println!("  resident memory after the load: {}", resident(pid));
     server.stop().await;
+
+    if backend == Backend::Postgres {
+        let (server, ports, _) = install
+            .serve_radius(
+                &[("LASTMILE_RADIUS_ACCOUNTING_DURABILITY", "database")],
+                &http,
+            )
+            .await;
+        let acct_addr = SocketAddr::from(([127, 0, 0, 1], ports.acct));
+        let pid = server.pid();
+        for in_flight in &s.acct_in_flight {
+            acct.push(
+                measure(
+                    &format!("{name}, on commit"),
+                    s,
+                    pid,
+                    Some(*in_flight),
+                    None,
+                    || Load::Acct(acct_addr, names.clone()),
+                )
+                .await,
+            );
+        }
+        server.stop().await;
+    }
 
     if backend == Backend::Postgres {
         // The accounting runs leave sessions open (a Start whose Stop the run's end cut
@@ -321,11 +440,14 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
                 let (auth_addr, acct_addr) = (freeradius.auth, freeradius.acct);
                 let name = "FreeRADIUS + rlm_sql, PostgreSQL";
                 auth.push(
-                    measure(name, s, pid, None, || Load::Auth(auth_addr, names.clone())).await,
+                    measure(name, s, pid, None, None, || {
+                        Load::Auth(auth_addr, names.clone())
+                    })
+                    .await,
                 );
                 for in_flight in &s.acct_in_flight {
                     acct.push(
-                        measure(name, s, pid, Some(*in_flight), || {
+                        measure(name, s, pid, Some(*in_flight), None, || {
                             Load::Acct(acct_addr, names.clone())
                         })
                         .await,
@@ -347,7 +469,7 @@ async fn files_baseline(s: &Settings) -> Option<Figures> {
             let pid = newest_freeradius();
             wait_answering(addr, "files-user", "testing123").await;
             Some(
-                measure("FreeRADIUS files, 1 user", s, pid, None, || {
+                measure("FreeRADIUS files, 1 user", s, pid, None, None, || {
                     Load::AuthWith(addr, vec!["files-user".into()], "testing123")
                 })
                 .await,
@@ -395,26 +517,38 @@ enum Load {
 
 /// Runs `load` for the configured time (after one second of warm-up) and measures it.
 /// `in_flight`: how many requests in flight (else the configured number for auth).
+/// `backlog`: a built-in server acknowledging accounting on its journal, whose database is
+/// waited for after the warm-up and after the run.
 async fn measure(
     name: &str,
     s: &Settings,
     pid: u32,
     in_flight: Option<usize>,
+    backlog: Option<&Backlog>,
     load: impl Fn() -> Load,
 ) -> Figures {
     let in_flight = in_flight.unwrap_or(s.in_flight);
     run_load(load(), in_flight, Duration::from_secs(1)).await;
+    if let Some(backlog) = backlog {
+        backlog.caught_up().await;
+    }
     let (server_before, pg_before) = (cpu_seconds(&[pid]), cpu_seconds(&postgres_pids()));
     let drops_before = udp_receive_errors();
     let started = Instant::now();
     let (latencies, lost, accepted) =
         run_load(load(), in_flight, Duration::from_secs(s.seconds)).await;
     let elapsed = started.elapsed().as_secs_f64();
+    let caught_up = match backlog {
+        Some(backlog) => Some(backlog.caught_up().await),
+        None => None,
+    };
     let done = latencies.len().max(1) as f64;
     let figures = Figures {
         name: name.to_owned(),
         in_flight,
         rate: latencies.len() as f64 / elapsed,
+        seconds: elapsed,
+        caught_up,
         accepted: accepted as f64 / done,
         server_cpu_us: (cpu_seconds(&[pid]) - server_before) / done * 1e6,
         postgres_cpu_us: (cpu_seconds(&postgres_pids()) - pg_before) / done * 1e6,

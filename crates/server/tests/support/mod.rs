@@ -84,6 +84,9 @@ pub fn test_config(db: &TestDb) -> Config {
     config.radius.auth_listen = "127.0.0.1:0".parse().unwrap();
     config.radius.acct_listen = "127.0.0.1:0".parse().unwrap();
     config.radius.stale_check_seconds = 1;
+    // Tests read `radacct` as soon as a router is acknowledged: the record must be in the
+    // database by then. The journal's tests (`radius_journal`) ask for it.
+    config.radius.accounting_durability = lastmile::config::AccountingDurability::Database;
     config
 }
 

@@ -1,7 +1,8 @@
 //! Prometheus metrics, served as text at `/metrics`: requests by route and status, request
 //! latency by route, sign-in outcomes, job outcomes, and the built-in RADIUS server's
 //! packets by server and outcome (received, replied, duplicates answered, and each reason
-//! a packet is dropped for).
+//! a packet is dropped for), with the accounting records it has acknowledged that the
+//! database does not hold yet (its journal's backlog).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -54,6 +56,7 @@ pub struct Metrics {
     sign_ins: Family<ResultLabels, Counter>,
     jobs: Family<JobLabels, Counter>,
     radius: Family<RadiusLabels, Counter>,
+    accounting_behind: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -96,6 +99,12 @@ impl Metrics {
             "RADIUS packets of the built-in server by server (auth, acct) and outcome",
             radius.clone(),
         );
+        let accounting_behind = Gauge::default();
+        registry.register(
+            "accounting_unapplied_records",
+            "Accounting records acknowledged to routers and kept in this node's journal that the database does not hold yet",
+            accounting_behind.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             requests,
@@ -103,6 +112,7 @@ impl Metrics {
             sign_ins,
             jobs,
             radius,
+            accounting_behind,
         }
     }
 
@@ -118,6 +128,12 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc_by(by);
+    }
+
+    /// Sets how many acknowledged accounting records the database does not hold yet.
+    pub fn accounting_behind(&self, records: u64) {
+        self.accounting_behind
+            .set(i64::try_from(records).unwrap_or(i64::MAX));
     }
 
     /// Counts a sign-in outcome (`ok`, `wrong`, `wrong_totp`, `throttled`, `busy`).
