@@ -46,8 +46,8 @@ pub const WINDOW: Duration = Duration::from_millis(1);
 /// Records waiting for the writer at most; past that, requests wait (unacknowledged).
 pub const QUEUE: usize = 8_192;
 
-/// Records the journal's applier writes to the database in one transaction at most, when
-/// it is behind.
+/// Records the journal's applier writes to the database in one transaction at most (whole
+/// entries: a transaction may hold one batch more), when it is behind.
 pub const APPLY_BATCH: usize = 4_096;
 
 /// How far the database may lag the journal for stale sessions to be swept.
@@ -157,13 +157,14 @@ impl Writer {
                     let dir = dir.clone();
                     tokio::task::spawn_blocking(move || Journal::open(&dir)).await
                 };
-                let (journal, unapplied) = opened.map_err(|e| JournalError::Io {
+                let (journal, reader) = opened.map_err(|e| JournalError::Io {
                     path: dir.clone(),
                     source: std::io::Error::other(e),
                 })??;
-                replay(&db, &dir, unapplied).await?;
-                let (to_apply, applying) = mpsc::unbounded_channel();
-                let applier = tokio::spawn(apply(db, dir, applying, Arc::clone(&writer.behind)));
+                let reader = replay(&db, &dir, reader, journal.end()).await?;
+                let (to_apply, appended) = mpsc::unbounded_channel();
+                let applier =
+                    tokio::spawn(apply(db, dir, reader, appended, Arc::clone(&writer.behind)));
                 tokio::spawn(write_journaled(
                     journal,
                     max_bytes,
@@ -274,22 +275,20 @@ async fn write(db: Db, mut waiting: mpsc::Receiver<Pending>) {
     }
 }
 
-/// A batch in the journal, for the applier to write to the database.
-struct Journaled {
-    records: Vec<AcctRecord>,
+/// What the writer tells the applier: the journal now ends at `end`, and these
+/// authentications are to be logged.
+struct Appended {
+    end: Position,
     post_auths: Vec<PostAuth>,
-    /// Where its entry ends (None: nothing of it is in the journal).
-    end: Option<Position>,
-    bytes: u64,
 }
 
-/// Acknowledging on the journal's sync: each batch is one journal entry, handed on to the
-/// applier.
+/// Acknowledging on the journal's sync: each batch is one journal entry; the applier is
+/// told where the journal now ends.
 async fn write_journaled(
     mut journal: Journal,
     max_bytes: u64,
     mut waiting: mpsc::Receiver<Pending>,
-    to_apply: mpsc::UnboundedSender<Journaled>,
+    to_apply: mpsc::UnboundedSender<Appended>,
     applier: JoinHandle<()>,
     behind: Arc<Behind>,
     post_auth_dropped: Arc<AtomicU64>,
@@ -299,13 +298,8 @@ async fn write_journaled(
             post_auth_dropped.fetch_add(post_auths.len() as u64, Ordering::Relaxed);
             post_auths.clear();
         }
-        let mut batch = Journaled {
-            records,
-            post_auths,
-            end: None,
-            bytes: 0,
-        };
-        if !batch.records.is_empty() {
+        let mut journaled = (0, 0);
+        if !records.is_empty() {
             // Past the bound, wait for the database to catch up: the queue fills meanwhile
             // and the routers wait, unacknowledged.
             loop {
@@ -315,48 +309,42 @@ async fn write_journaled(
                 }
                 let _ = tokio::time::timeout(Duration::from_millis(100), progress).await;
             }
-            let records = std::mem::take(&mut batch.records);
+            let count = records.len() as u64;
             let appended = tokio::task::spawn_blocking(move || {
                 let result = journal.append(&records);
-                (journal, records, result)
+                (journal, result)
             })
             .await;
-            let Ok((back, records, result)) = appended else {
-                tracing::error!(
-                    "accounting journal: the write was lost; acknowledging nothing more"
-                );
+            let Ok((back, result)) = appended else {
+                tracing::error!("accounting journal: a write was lost; acknowledging nothing more");
                 break;
             };
             journal = back;
-            batch.records = records;
-            match result {
-                Ok((end, bytes)) => {
-                    batch.end = Some(end);
-                    batch.bytes = bytes;
-                    for waiter in waiters {
-                        let _ = waiter.send(true);
-                    }
+            let durable = match result {
+                Ok((_, bytes)) => {
+                    journaled = (count, bytes);
+                    true
                 }
                 Err(err) => {
-                    warn!(error = %err, records = batch.records.len(), "accounting not journaled; the routers will send it again");
-                    for waiter in waiters {
-                        let _ = waiter.send(false);
-                    }
-                    batch.records.clear();
+                    warn!(error = %err, records = count, "accounting not journaled; the routers will send it again");
+                    false
                 }
+            };
+            for waiter in waiters {
+                let _ = waiter.send(durable);
             }
         }
-        if batch.records.is_empty() && batch.post_auths.is_empty() {
+        if journaled.0 == 0 && post_auths.is_empty() {
             continue;
         }
-        let (records, post_auths) = (batch.records.len() as u64, batch.post_auths.len() as u64);
-        let bytes = batch.bytes;
+        let logged = post_auths.len() as u64;
         behind.change(|b| {
-            b.bytes += bytes;
-            b.records += records;
-            b.post_auths += post_auths;
+            b.records += journaled.0;
+            b.bytes += journaled.1;
+            b.post_auths += logged;
         });
-        if to_apply.send(batch).is_err() {
+        let end = journal.end();
+        if to_apply.send(Appended { end, post_auths }).is_err() {
             break;
         }
     }
@@ -364,32 +352,62 @@ async fn write_journaled(
     let _ = applier.await;
 }
 
-/// Writes the journaled batches to the database in order, several in one transaction
-/// when it is behind, retrying (with a growing pause, up to 5 s) while the database is
-/// down, and moves the checkpoint past each.
+/// Writes what the journal holds to the database, following the writer: reads it from the
+/// files (up to [`APPLY_BATCH`] records in one transaction), retries (with a growing pause,
+/// up to 5 s) while the database refuses, and moves the checkpoint past what is written.
+/// Ends once the writer has ended and everything is written (or the database refuses at
+/// that point: the rest is written at the next start).
 async fn apply(
     db: Db,
     dir: PathBuf,
-    mut batches: mpsc::UnboundedReceiver<Journaled>,
+    mut reader: journal::Reader,
+    mut appended: mpsc::UnboundedReceiver<Appended>,
     behind: Arc<Behind>,
 ) {
-    while let Some(first) = batches.recv().await {
-        let mut records = first.records;
-        let mut post_auths = first.post_auths;
-        let mut end = first.end;
-        let mut bytes = first.bytes;
-        while records.len() < APPLY_BATCH {
-            let Ok(next) = batches.try_recv() else {
-                break;
-            };
-            records.extend(next.records);
-            post_auths.extend(next.post_auths);
-            end = next.end.or(end);
-            bytes += next.bytes;
+    let mut upto = reader.position();
+    let mut post_auths = Vec::new();
+    let mut closed = false;
+    loop {
+        if reader.position() >= upto && post_auths.is_empty() {
+            if closed {
+                return;
+            }
+            match appended.recv().await {
+                Some(next) => {
+                    upto = upto.max(next.end);
+                    post_auths.extend(next.post_auths);
+                }
+                None => closed = true,
+            }
+            continue;
         }
+        while let Ok(next) = appended.try_recv() {
+            upto = upto.max(next.end);
+            post_auths.extend(next.post_auths);
+        }
+        let read = tokio::task::spawn_blocking(move || {
+            let read = reader.read(upto, APPLY_BATCH);
+            (reader, read)
+        })
+        .await;
+        let Ok((back, read)) = read else {
+            tracing::error!(
+                "accounting journal: a read was lost; the rest is written at the next start"
+            );
+            return;
+        };
+        reader = back;
+        let (records, bytes) = match read {
+            Ok(read) => read,
+            Err(err) => {
+                tracing::error!(error = %err, "accounting journal: cannot read; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
         let mut pause = Duration::from_millis(50);
         while let Err(err) = store::accounting::record(&db, &records, &post_auths).await {
-            if batches.is_closed() {
+            if closed || appended.is_closed() {
                 warn!(error = %err, records = records.len(), "accounting journal: the database is unreachable at shutdown; what it lacks is written at the next start");
                 return;
             }
@@ -397,9 +415,9 @@ async fn apply(
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(5));
         }
-        if let Some(end) = end {
-            let dir = dir.clone();
-            match tokio::task::spawn_blocking(move || journal::checkpoint(&dir, end)).await {
+        if bytes > 0 {
+            let (dir, position) = (dir.clone(), reader.position());
+            match tokio::task::spawn_blocking(move || journal::checkpoint(&dir, position)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => {
                     warn!(error = %err, "accounting journal: checkpoint not moved; a restart writes these records again, changing nothing")
@@ -408,6 +426,7 @@ async fn apply(
             }
         }
         let (done, logged) = (records.len() as u64, post_auths.len() as u64);
+        post_auths.clear();
         behind.change(|b| {
             b.bytes = b.bytes.saturating_sub(bytes);
             b.records = b.records.saturating_sub(done);
@@ -417,41 +436,46 @@ async fn apply(
     }
 }
 
-/// Writes to the database, in order, what the journal held past its checkpoint at start.
+/// Writes to the database, in order, what the journal held past its checkpoint at start
+/// (up to `end`); returns the reader there.
 async fn replay(
     db: &Db,
     dir: &std::path::Path,
-    unapplied: Vec<journal::Unapplied>,
-) -> Result<(), WriterError> {
-    let Some(last) = unapplied.last().map(|u| u.end) else {
-        return Ok(());
-    };
+    mut reader: journal::Reader,
+    end: Position,
+) -> Result<journal::Reader, WriterError> {
     let started = Instant::now();
     let mut total = 0;
-    let mut records = Vec::new();
-    for entry in unapplied {
-        records.extend(entry.records);
-        if records.len() >= APPLY_BATCH {
-            store::accounting::record(db, &records, &[]).await?;
-            total += records.len();
-            records.clear();
-        }
-    }
-    store::accounting::record(db, &records, &[]).await?;
-    total += records.len();
-    let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || journal::checkpoint(&dir, last))
+    while reader.position() < end {
+        let read = tokio::task::spawn_blocking(move || {
+            let read = reader.read(end, APPLY_BATCH);
+            (reader, read)
+        })
         .await
         .map_err(|e| JournalError::Io {
-            path: PathBuf::new(),
+            path: dir.to_owned(),
             source: std::io::Error::other(e),
-        })??;
-    tracing::info!(
-        records = total,
-        millis = started.elapsed().as_millis() as u64,
-        "accounting journal: records acknowledged before the last stop written to the database"
-    );
-    Ok(())
+        })?;
+        reader = read.0;
+        let (records, _) = read.1?;
+        store::accounting::record(db, &records, &[]).await?;
+        total += records.len();
+        let (dir, position) = (dir.to_owned(), reader.position());
+        tokio::task::spawn_blocking(move || journal::checkpoint(&dir, position))
+            .await
+            .map_err(|e| JournalError::Io {
+                path: PathBuf::new(),
+                source: std::io::Error::other(e),
+            })??;
+    }
+    if total > 0 {
+        tracing::info!(
+            records = total,
+            millis = started.elapsed().as_millis() as u64,
+            "accounting journal: records acknowledged before the last stop written to the database"
+        );
+    }
+    Ok(reader)
 }
 
 /// Answers Accounting-Requests: records them and acknowledges once they are durable.

@@ -8,17 +8,20 @@
 //! which the database holds every record). Each batch is one entry: its payload's length
 //! and CRC-32, then the payload (the records, in a fixed binary layout). A crash may leave
 //! the last entry torn; it was never acknowledged (acknowledgement waits for the sync), so
-//! reading stops there. At start the unapplied entries are read back ([`Journal::open`]),
-//! in order, to be written before anything new; new entries go to a new segment. A
-//! directory is one node's: it is locked while open, and a second process is refused.
+//! reading stops there. The database is written from the files, by a [`Reader`] that
+//! follows the appends from the checkpoint on: at start it first reads what was there
+//! before; records never wait in memory, however far the database is behind. New entries
+//! go to a new segment at each start. A directory is one node's: it is locked while open,
+//! and a second process is refused.
 //!
 //! Replaying a record the database already holds changes nothing (`store::accounting`
 //! writes counters that only grow and never reopens a stopped session), so the
 //! checkpoint need not be synced at every step: it is synced before a segment it covers is
 //! deleted.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
@@ -62,6 +65,14 @@ pub enum JournalError {
     /// A record could not be laid out (a field longer than the layout allows).
     #[error("accounting record too large for the journal: {0}")]
     TooLarge(&'static str),
+    /// An entry that was written whole does not read back.
+    #[error("accounting journal {path}: the entry at byte {offset} is damaged")]
+    Damaged {
+        /// The segment.
+        path: PathBuf,
+        /// Where the entry begins.
+        offset: u64,
+    },
 }
 
 fn at(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
@@ -69,17 +80,6 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
         path: path.to_owned(),
         source,
     }
-}
-
-/// An entry read back at start: its records and the position just past it.
-#[derive(Debug)]
-pub struct Unapplied {
-    /// The batch's records, in the order they were acknowledged.
-    pub records: Vec<AcctRecord>,
-    /// Where the entry ends: the checkpoint once the records are in the database.
-    pub end: Position,
-    /// The entry's size in the journal.
-    pub bytes: u64,
 }
 
 /// An open journal: appends to its newest segment.
@@ -94,9 +94,10 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal in `dir`, locks it, and reads back every entry past
-    /// the checkpoint. Entries go to a new segment from here on.
-    pub fn open(dir: &Path) -> Result<(Journal, Vec<Unapplied>), JournalError> {
+    /// Opens (or creates) the journal in `dir` and locks it. Returns it with a reader at
+    /// the checkpoint, which reads what the journal held before (up to [`Journal::end`])
+    /// and then what is appended. Entries go to a new segment from here on.
+    pub fn open(dir: &Path) -> Result<(Journal, Reader), JournalError> {
         fs::create_dir_all(dir).map_err(at(dir))?;
         let lock_path = dir.join("lock");
         let lock = OpenOptions::new()
@@ -112,16 +113,12 @@ impl Journal {
         }
         let applied = read_checkpoint(dir)?;
         let segments = segments(dir)?;
-        let mut unapplied = Vec::new();
+        // How far each segment from the checkpoint on reads whole.
+        let mut ends = BTreeMap::new();
         for &segment in segments.iter().filter(|&&s| s >= applied.segment) {
             let path = segment_path(dir, segment);
             let bytes = fs::read(&path).map_err(at(&path))?;
-            let from = if segment == applied.segment {
-                applied.offset
-            } else {
-                0
-            };
-            let (entries, valid) = read_entries(&bytes, segment, from);
+            let valid = valid_length(&bytes);
             if valid < bytes.len() as u64 {
                 tracing::warn!(
                     segment = %path.display(),
@@ -130,7 +127,7 @@ impl Journal {
                     "accounting journal: a torn or damaged entry ends this segment; what follows it was never acknowledged"
                 );
             }
-            unapplied.extend(entries);
+            ends.insert(segment, valid);
         }
         let segment = segments.last().map_or(1, |last| last + 1);
         let (file, len) = create_segment(dir, segment)?;
@@ -141,7 +138,21 @@ impl Journal {
             segment,
             len,
         };
-        Ok((journal, unapplied))
+        let reader = Reader {
+            dir: dir.to_owned(),
+            at: applied,
+            ends,
+            file: None,
+        };
+        Ok((journal, reader))
+    }
+
+    /// Where the next entry goes.
+    pub fn end(&self) -> Position {
+        Position {
+            segment: self.segment,
+            offset: self.len,
+        }
     }
 
     /// Appends one entry holding `records` and syncs it to disk; returns the position
@@ -165,6 +176,124 @@ impl Journal {
             },
             entry.len() as u64,
         ))
+    }
+}
+
+/// Reads the journal's entries in order, from the checkpoint on.
+#[derive(Debug)]
+pub struct Reader {
+    dir: PathBuf,
+    /// The next entry's place.
+    at: Position,
+    /// The readable length of each segment that was there at open (a torn tail left
+    /// out); a segment written since reads to its end.
+    ends: BTreeMap<u64, u64>,
+    /// The open segment, positioned at `at`.
+    file: Option<BufReader<File>>,
+}
+
+impl Reader {
+    /// The next entry's place: past every entry read.
+    pub fn position(&self) -> Position {
+        self.at
+    }
+
+    /// Reads the entries from the reader's place up to `upto` (where the writer's next
+    /// entry goes), whole entries up to `max_records` records (at least one entry when
+    /// there is one). Returns the records and the entries' size in bytes. Stops at an
+    /// entry it cannot read, returning what it read before it; an error when that entry
+    /// is the first.
+    pub fn read(
+        &mut self,
+        upto: Position,
+        max_records: usize,
+    ) -> Result<(Vec<AcctRecord>, u64), JournalError> {
+        let mut records = Vec::new();
+        let mut bytes = 0;
+        while self.at < upto && records.len() < max_records {
+            let segment_end = if self.at.segment == upto.segment {
+                upto.offset
+            } else {
+                self.ends.get(&self.at.segment).copied().unwrap_or(u64::MAX)
+            };
+            if self.at.offset >= segment_end {
+                self.next_segment();
+                continue;
+            }
+            match self.entry() {
+                Ok(Some((entry, size))) => {
+                    records.extend(entry);
+                    bytes += size;
+                    self.at.offset += size;
+                }
+                // The end of a segment the writer has left.
+                Ok(None) => self.next_segment(),
+                Err(err) if records.is_empty() => {
+                    self.file = None;
+                    return Err(err);
+                }
+                Err(_) => {
+                    self.file = None;
+                    break;
+                }
+            }
+        }
+        Ok((records, bytes))
+    }
+
+    fn next_segment(&mut self) {
+        let next = self
+            .ends
+            .range(self.at.segment + 1..)
+            .next()
+            .map_or(self.at.segment + 1, |(s, _)| *s);
+        self.at = Position {
+            segment: next,
+            offset: 0,
+        };
+        self.file = None;
+    }
+
+    /// The entry at `at` and its size; None at the end of the segment's file.
+    fn entry(&mut self) -> Result<Option<(Vec<AcctRecord>, u64)>, JournalError> {
+        let path = segment_path(&self.dir, self.at.segment);
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => {
+                let mut file = match File::open(&path) {
+                    Ok(file) => file,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(at(&path)(e)),
+                };
+                file.seek(SeekFrom::Start(self.at.offset))
+                    .map_err(at(&path))?;
+                self.file.insert(BufReader::with_capacity(1 << 20, file))
+            }
+        };
+        let mut header = [0u8; HEADER];
+        match file.read_exact(&mut header) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                self.file = None;
+                return Ok(None);
+            }
+            Err(e) => return Err(at(&path)(e)),
+        }
+        let damaged = || JournalError::Damaged {
+            path: path.clone(),
+            offset: self.at.offset,
+        };
+        let (len, crc) = split_header(header);
+        if len > MAX_PAYLOAD {
+            return Err(damaged());
+        }
+        let mut payload = vec![0u8; len];
+        file.read_exact(&mut payload).map_err(at(&path))?;
+        if crc32fast::hash(&payload) != crc {
+            return Err(damaged());
+        }
+        let records = decode_records(&payload).ok_or_else(damaged)?;
+        Ok(Some((records, (HEADER + len) as u64)))
     }
 }
 
@@ -253,37 +382,33 @@ fn read_checkpoint(dir: &Path) -> Result<Position, JournalError> {
     }
 }
 
-/// The entries of a segment from `from` on, and the length of its valid part (where a
-/// torn or damaged entry, if any, begins).
-fn read_entries(bytes: &[u8], segment: u64, from: u64) -> (Vec<Unapplied>, u64) {
-    let mut entries = Vec::new();
-    let mut offset = usize::try_from(from).unwrap_or(usize::MAX);
+fn split_header(header: [u8; HEADER]) -> (usize, u32) {
+    let [a, b, c, d, e, f, g, h] = header;
+    (
+        u32::from_le_bytes([a, b, c, d]) as usize,
+        u32::from_le_bytes([e, f, g, h]),
+    )
+}
+
+/// How much of a segment reads as whole entries (where a torn or damaged one begins).
+fn valid_length(bytes: &[u8]) -> u64 {
+    let mut offset = 0;
     while let Some(header) = bytes.get(offset..offset + HEADER) {
-        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
-        let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-        if len > MAX_PAYLOAD {
+        let mut fixed = [0u8; HEADER];
+        fixed.copy_from_slice(header);
+        let (len, crc) = split_header(fixed);
+        let whole = len <= MAX_PAYLOAD
+            && bytes
+                .get(offset + HEADER..offset + HEADER + len)
+                .is_some_and(|payload| {
+                    crc32fast::hash(payload) == crc && decode_records(payload).is_some()
+                });
+        if !whole {
             break;
         }
-        let Some(payload) = bytes.get(offset + HEADER..offset + HEADER + len) else {
-            break;
-        };
-        if crc32fast::hash(payload) != crc {
-            break;
-        }
-        let Some(records) = decode_records(payload) else {
-            break;
-        };
         offset += HEADER + len;
-        entries.push(Unapplied {
-            records,
-            end: Position {
-                segment,
-                offset: offset as u64,
-            },
-            bytes: (HEADER + len) as u64,
-        });
     }
-    (entries, offset as u64)
+    offset as u64
 }
 
 fn encode_entry(records: &[AcctRecord]) -> Result<Vec<u8>, JournalError> {
@@ -357,7 +482,7 @@ fn encode_record(out: &mut Vec<u8>, r: &AcctRecord) -> Result<(), JournalError> 
 
 /// Reads the layout `encode_entry` writes; `None` on anything else.
 fn decode_records(payload: &[u8]) -> Option<Vec<AcctRecord>> {
-    let mut input = Reader(payload);
+    let mut input = Bytes(payload);
     let count = u32::from_le_bytes(input.array()?) as usize;
     // Each record takes at least 48 bytes: a count beyond that is not this layout.
     if count > payload.len() / 48 {
@@ -418,9 +543,9 @@ fn decode_records(payload: &[u8]) -> Option<Vec<AcctRecord>> {
     input.0.is_empty().then_some(records)
 }
 
-struct Reader<'a>(&'a [u8]);
+struct Bytes<'a>(&'a [u8]);
 
-impl<'a> Reader<'a> {
+impl<'a> Bytes<'a> {
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let (head, rest) = self.0.split_at_checked(n)?;
         self.0 = rest;
@@ -475,28 +600,62 @@ mod tests {
             .collect()
     }
 
+    /// Opens the journal and reads everything it holds past its checkpoint.
+    fn reopen(dir: &Path) -> (Journal, Reader, Vec<AcctRecord>) {
+        let (journal, mut reader) = Journal::open(dir).unwrap();
+        let (records, _) = reader.read(journal.end(), usize::MAX).unwrap();
+        assert_eq!(reader.position(), journal.end());
+        (journal, reader, records)
+    }
+
     #[test]
     fn entries_read_back_as_written_until_the_checkpoint_moves() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut journal, unapplied) = Journal::open(dir.path()).unwrap();
-        assert!(unapplied.is_empty());
+        let (mut journal, _, read) = reopen(dir.path());
+        assert!(read.is_empty());
         let (first, _) = journal.append(&batch(0, 40)).unwrap();
-        let (second, bytes) = journal.append(&batch(40, 41)).unwrap();
+        let (second, _) = journal.append(&batch(40, 41)).unwrap();
         assert!(second > first);
         drop(journal);
 
-        let (journal, unapplied) = Journal::open(dir.path()).unwrap();
-        assert_eq!(unapplied.len(), 2);
-        assert_eq!(unapplied[0].records, batch(0, 40));
-        assert_eq!(unapplied[1].records, batch(40, 41));
-        assert_eq!(unapplied[1].end, second);
-        assert_eq!(unapplied[1].bytes, bytes);
+        let (journal, _, read) = reopen(dir.path());
+        assert_eq!(read, batch(0, 41));
         drop(journal);
 
         checkpoint(dir.path(), first).unwrap();
-        let (_journal, unapplied) = Journal::open(dir.path()).unwrap();
-        assert_eq!(unapplied.len(), 1);
-        assert_eq!(unapplied[0].records, batch(40, 41));
+        let (_journal, _, read) = reopen(dir.path());
+        assert_eq!(read, batch(40, 41));
+    }
+
+    #[test]
+    fn the_reader_follows_the_appends_in_whole_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut journal, mut reader) = Journal::open(dir.path()).unwrap();
+        let (_, first_bytes) = journal.append(&batch(0, 3)).unwrap();
+        let (upto, second_bytes) = journal.append(&batch(3, 9)).unwrap();
+        // Whole entries until 3 records are read: the first entry, then the second whole.
+        let (records, bytes) = reader.read(upto, 3).unwrap();
+        assert_eq!((records, bytes), (batch(0, 3), first_bytes));
+        let (records, bytes) = reader.read(upto, 3).unwrap();
+        assert_eq!((records, bytes), (batch(3, 9), second_bytes));
+        assert_eq!(reader.read(upto, 3).unwrap().0, []);
+        let (upto, _) = journal.append(&batch(9, 10)).unwrap();
+        assert_eq!(reader.read(upto, 100).unwrap().0, batch(9, 10));
+        assert_eq!(reader.position(), upto);
+    }
+
+    #[test]
+    fn the_reader_crosses_from_a_full_segment_to_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut journal, mut reader) = Journal::open(dir.path()).unwrap();
+        journal.append(&batch(0, 2)).unwrap();
+        // As if the segment were full: the next entry begins the next one.
+        journal.len = SEGMENT_BYTES;
+        let (upto, _) = journal.append(&batch(2, 5)).unwrap();
+        assert_eq!(upto.segment, 2);
+        assert_eq!(reader.read(upto, 100).unwrap().0, batch(0, 5));
+        checkpoint(dir.path(), upto).unwrap();
+        assert_eq!(segments(dir.path()).unwrap(), vec![2]);
     }
 
     #[test]
@@ -514,14 +673,12 @@ mod tests {
         file.set_len(len - 5).unwrap();
         drop(file);
 
-        let (mut journal, unapplied) = Journal::open(dir.path()).unwrap();
-        assert_eq!(unapplied.len(), 1);
-        assert_eq!(unapplied[0].records, batch(0, 3));
+        let (mut journal, _, read) = reopen(dir.path());
+        assert_eq!(read, batch(0, 3));
         // New entries go to a segment of their own, past the torn one.
         journal.append(&batch(6, 8)).unwrap();
         drop(journal);
-        let (_journal, unapplied) = Journal::open(dir.path()).unwrap();
-        let read: Vec<AcctRecord> = unapplied.into_iter().flat_map(|u| u.records).collect();
+        let (_journal, _, read) = reopen(dir.path());
         assert_eq!(read, [batch(0, 3), batch(6, 8)].concat());
     }
 
@@ -539,9 +696,8 @@ mod tests {
         bytes[inside] ^= 0x40;
         fs::write(&path, bytes).unwrap();
 
-        let (_journal, unapplied) = Journal::open(dir.path()).unwrap();
-        assert_eq!(unapplied.len(), 1);
-        assert_eq!(unapplied[0].records, batch(0, 2));
+        let (_journal, _, read) = reopen(dir.path());
+        assert_eq!(read, batch(0, 2));
     }
 
     #[test]
@@ -564,8 +720,8 @@ mod tests {
         checkpoint(dir.path(), end).unwrap();
         assert_eq!(segments(dir.path()).unwrap(), vec![end.segment]);
         drop(journal);
-        let (_journal, unapplied) = Journal::open(dir.path()).unwrap();
-        assert!(unapplied.is_empty());
+        let (_journal, _, read) = reopen(dir.path());
+        assert!(read.is_empty());
     }
 
     #[test]

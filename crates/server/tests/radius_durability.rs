@@ -208,6 +208,7 @@ async fn stored(app: &TestApp, prefix: &str) -> usize {
 async fn app_with_alice(durability: AccountingDurability) -> (TestApp, api::Isp) {
     let app = spawn_with(Backend::Postgres, |c| {
         c.radius.accounting_durability = durability;
+        c.radius.journal_max_mib = 1;
     })
     .await;
     let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
@@ -291,6 +292,59 @@ mod on_postgres {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(stored(&app, "locked").await, 400);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_journal_as_far_ahead_as_allowed_acknowledges_nothing_more_until_the_database_catches_up()
+     {
+        // 1 MiB of journal: some thousands of Starts.
+        let (app, isp) = app_with_alice(AccountingDurability::Journal).await;
+        let lock = lock_radacct(&app).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let senders: Vec<_> = (0..16)
+            .map(|s| {
+                tokio::spawn(send_starts(
+                    acct_addr(&app),
+                    isp.secret.clone(),
+                    "bound".to_owned(),
+                    s,
+                    2_000,
+                    Duration::from_secs(1),
+                    Arc::clone(&stop),
+                ))
+            })
+            .collect();
+        let mut acked = Vec::new();
+        for sender in senders {
+            acked.extend(sender.await.unwrap());
+        }
+        assert!(
+            (2_000..32_000).contains(&acked.len()),
+            "{} Starts acknowledged with the database 1 MiB behind",
+            acked.len()
+        );
+        assert_eq!(stored(&app, "bound").await, 0);
+        lock.commit().await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while stored(&app, "bound").await < acked.len() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the database never caught up"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // Caught up: acknowledged again.
+        let again = send_starts(
+            acct_addr(&app),
+            isp.secret.clone(),
+            "after".to_owned(),
+            0,
+            5,
+            Duration::from_secs(5),
+            stop,
+        )
+        .await;
+        assert_eq!(again.len(), 5);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
