@@ -15,6 +15,8 @@
 //! time is closed as stale (`close_stale`): stopped at its last update, never deleted. A
 //! session the enforcement ladder found gone is closed at that time (`close_session`).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionTrait, Value};
 
@@ -123,15 +125,19 @@ pub async fn record(db: &Db, records: &[AcctRecord], post_auths: &[PostAuth]) ->
     // distinct sessions (a statement may not touch a row twice); a router's reboot ends a
     // run, so that it closes what came before it and nothing after.
     let mut run: Vec<&AcctRecord> = Vec::new();
+    let mut in_run: HashSet<&str> = HashSet::new();
     for r in records {
         match r.kind {
             AcctKind::On | AcctKind::Off => {
                 write_run(&tx, backend, &mut run).await?;
+                in_run.clear();
                 tx.execute_raw(close_router(backend, r)).await?;
             }
             _ => {
-                if run.iter().any(|p| p.unique_id == r.unique_id) {
+                if !in_run.insert(&r.unique_id) {
                     write_run(&tx, backend, &mut run).await?;
+                    in_run.clear();
+                    in_run.insert(&r.unique_id);
                 }
                 run.push(r);
             }
