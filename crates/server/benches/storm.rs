@@ -137,6 +137,7 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
     let everyone = subscribers.len() as u64;
     let first = storm(&nases, everyone, 0).await;
     report("boot", &first, everyone);
+    caught_up(&server, &http).await;
     let before = check(&install, &nases, None).await;
     new_speed(&install, &server, &http, &token, tenant, &nases).await;
 
@@ -145,9 +146,20 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
     }
     let second = storm(&nases, everyone, 1).await;
     report(&format!("all {routers} reboot"), &second, everyone);
+    caught_up(&server, &http).await;
     check(&install, &nases, Some(before)).await;
     drop(nases);
     server.stop().await;
+}
+
+/// Waits for the database to hold every record the server acknowledged (PostgreSQL
+/// acknowledges on its journal) and prints how long that took after the storm.
+async fn caught_up(server: &Server, http: &reqwest::Client) {
+    let lag = server.accounting_caught_up(http).await;
+    println!(
+        "  database: every acknowledged record in it {:.2} s after the storm",
+        lag.as_secs_f64()
+    );
 }
 
 /// Every master package of the tenant gets a new speed through the API; waits until every

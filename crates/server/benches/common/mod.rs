@@ -237,6 +237,34 @@ impl Server {
         }
     }
 
+    /// Waits until the server's database holds every accounting record it acknowledged
+    /// (on PostgreSQL it acknowledges on its journal and writes the database behind);
+    /// returns how long that took. The server refreshes the figure every quarter second: a
+    /// wait under that is not told apart from none.
+    pub async fn accounting_caught_up(&self, client: &reqwest::Client) -> Duration {
+        let started = Instant::now();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        loop {
+            let text = client
+                .get(format!("{}/metrics", self.base))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let behind: f64 = text
+                .lines()
+                .find_map(|l| l.strip_prefix("lastmile_accounting_unapplied_records "))
+                .and_then(|v| v.trim().parse().ok())
+                .expect("/metrics gives lastmile_accounting_unapplied_records");
+            if behind == 0.0 {
+                return started.elapsed().saturating_sub(Duration::from_millis(250));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// `GET path` as `token`; the JSON answer.
     pub async fn get_json(&self, client: &reqwest::Client, token: &str, path: &str) -> Value {
         client
