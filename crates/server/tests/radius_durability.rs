@@ -228,6 +228,54 @@ fn acct_addr(app: &TestApp) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], support_builtin::acct_port(app)))
 }
 
+/// `senders` routers' worth of Starts `{prefix}-…` to `app`, each sending up to `limit`
+/// and giving up at the first not acknowledged within `wait`; the acknowledged ones.
+async fn send_from(
+    app: &TestApp,
+    isp: &api::Isp,
+    prefix: &str,
+    senders: usize,
+    limit: u32,
+    wait: Duration,
+) -> Vec<String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = (0..senders)
+        .map(|s| {
+            tokio::spawn(send_starts(
+                acct_addr(app),
+                isp.secret.clone(),
+                prefix.to_owned(),
+                s,
+                limit,
+                wait,
+                Arc::clone(&stop),
+            ))
+        })
+        .collect();
+    let mut acked = Vec::new();
+    for task in tasks {
+        acked.extend(task.await.unwrap());
+    }
+    acked
+}
+
+/// Waits until `radacct` holds at least `count` sessions `{prefix}-…`, at most `within`;
+/// returns how many it holds.
+async fn wait_stored(app: &TestApp, prefix: &str, count: usize, within: Duration) -> usize {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let stored = stored(app, prefix).await;
+        if stored >= count {
+            return stored;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{stored} of {count} acknowledged Starts in radacct {within:?} after the lock went"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 mod on_sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn acknowledged_accounting_survives_kill_9() {
@@ -252,24 +300,7 @@ mod on_postgres {
     async fn with_the_journal_a_locked_radacct_holds_up_no_router_and_loses_nothing() {
         let (app, isp) = app_with_alice(AccountingDurability::Journal).await;
         let lock = lock_radacct(&app).await;
-        let stop = Arc::new(AtomicBool::new(false));
-        let senders: Vec<_> = (0..8)
-            .map(|s| {
-                tokio::spawn(send_starts(
-                    acct_addr(&app),
-                    isp.secret.clone(),
-                    "locked".to_owned(),
-                    s,
-                    50,
-                    Duration::from_secs(2),
-                    Arc::clone(&stop),
-                ))
-            })
-            .collect();
-        let mut acked = Vec::new();
-        for sender in senders {
-            acked.extend(sender.await.unwrap());
-        }
+        let acked = send_from(&app, &isp, "locked", 8, 50, Duration::from_secs(2)).await;
         assert_eq!(
             acked.len(),
             400,
@@ -281,17 +312,8 @@ mod on_postgres {
             "none written through the lock"
         );
         lock.commit().await.unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while stored(&app, "locked").await < acked.len() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{} of {} acknowledged Starts in radacct 30 s after the lock went",
-                stored(&app, "locked").await,
-                acked.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert_eq!(stored(&app, "locked").await, 400);
+        let stored = wait_stored(&app, "locked", 400, Duration::from_secs(30)).await;
+        assert_eq!(stored, 400, "each Start written once");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -300,24 +322,7 @@ mod on_postgres {
         // 1 MiB of journal: some thousands of Starts.
         let (app, isp) = app_with_alice(AccountingDurability::Journal).await;
         let lock = lock_radacct(&app).await;
-        let stop = Arc::new(AtomicBool::new(false));
-        let senders: Vec<_> = (0..16)
-            .map(|s| {
-                tokio::spawn(send_starts(
-                    acct_addr(&app),
-                    isp.secret.clone(),
-                    "bound".to_owned(),
-                    s,
-                    2_000,
-                    Duration::from_secs(1),
-                    Arc::clone(&stop),
-                ))
-            })
-            .collect();
-        let mut acked = Vec::new();
-        for sender in senders {
-            acked.extend(sender.await.unwrap());
-        }
+        let acked = send_from(&app, &isp, "bound", 16, 2_000, Duration::from_secs(1)).await;
         assert!(
             (2_000..32_000).contains(&acked.len()),
             "{} Starts acknowledged with the database 1 MiB behind",
@@ -325,25 +330,16 @@ mod on_postgres {
         );
         assert_eq!(stored(&app, "bound").await, 0);
         lock.commit().await.unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while stored(&app, "bound").await < acked.len() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the database never caught up"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let stored = wait_stored(&app, "bound", acked.len(), Duration::from_secs(60)).await;
+        // Each sender's last Start waited unacknowledged when it gave up; the server
+        // journals and writes it once there is room (its answer then finds no one).
+        assert!(
+            stored <= acked.len() + 16,
+            "{stored} written for {} acknowledged",
+            acked.len()
+        );
         // Caught up: acknowledged again.
-        let again = send_starts(
-            acct_addr(&app),
-            isp.secret.clone(),
-            "after".to_owned(),
-            0,
-            5,
-            Duration::from_secs(5),
-            stop,
-        )
-        .await;
+        let again = send_from(&app, &isp, "after", 1, 5, Duration::from_secs(5)).await;
         assert_eq!(again.len(), 5);
     }
 
@@ -351,17 +347,7 @@ mod on_postgres {
     async fn on_commit_a_locked_radacct_holds_the_answer_until_the_record_is_written() {
         let (app, isp) = app_with_alice(AccountingDurability::Database).await;
         let lock = lock_radacct(&app).await;
-        let stop = Arc::new(AtomicBool::new(false));
-        let unanswered = send_starts(
-            acct_addr(&app),
-            isp.secret.clone(),
-            "held".to_owned(),
-            0,
-            1,
-            Duration::from_millis(1500),
-            Arc::clone(&stop),
-        )
-        .await;
+        let unanswered = send_from(&app, &isp, "held", 1, 1, Duration::from_millis(1500)).await;
         assert!(
             unanswered.is_empty(),
             "no answer while the record cannot be written"
@@ -369,16 +355,7 @@ mod on_postgres {
         // The answer comes once the lock goes: to the router's next try of the same
         // record, as a retransmission.
         lock.commit().await.unwrap();
-        let answered = send_starts(
-            acct_addr(&app),
-            isp.secret.clone(),
-            "held".to_owned(),
-            0,
-            1,
-            Duration::from_secs(10),
-            stop,
-        )
-        .await;
+        let answered = send_from(&app, &isp, "held", 1, 1, Duration::from_secs(10)).await;
         assert_eq!(answered, ["held-0-1"]);
         assert_eq!(stored(&app, "held").await, 1);
     }
