@@ -117,7 +117,7 @@ pub struct Radius {
     /// that the record is in `radacct` by the time the router hears back.
     pub accounting_durability: AccountingDurability,
     /// Mebibytes of journal the database may be behind (an outage, a slow disk) before
-    /// nothing more is acknowledged: about 4 000 records a MiB.
+    /// nothing more is acknowledged: about 8 000 records a MiB.
     pub journal_max_mib: u32,
 }
 
