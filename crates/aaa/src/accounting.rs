@@ -157,10 +157,7 @@ impl Writer {
                     let dir = dir.clone();
                     tokio::task::spawn_blocking(move || Journal::open(&dir)).await
                 };
-                let (journal, reader) = opened.map_err(|e| JournalError::Io {
-                    path: dir.clone(),
-                    source: std::io::Error::other(e),
-                })??;
+                let (journal, reader) = opened.map_err(join_failed(&dir))??;
                 let reader = replay(&db, &dir, reader, journal.end()).await?;
                 let (to_apply, appended) = mpsc::unbounded_channel();
                 let applier =
@@ -436,6 +433,15 @@ async fn apply(
     }
 }
 
+/// A journal task that did not finish (it panicked), as the journal's error.
+fn join_failed(dir: &std::path::Path) -> impl FnOnce(tokio::task::JoinError) -> JournalError {
+    let path = dir.to_owned();
+    move |e| JournalError::Io {
+        path,
+        source: std::io::Error::other(e),
+    }
+}
+
 /// Writes to the database, in order, what the journal held past its checkpoint at start
 /// (up to `end`); returns the reader there.
 async fn replay(
@@ -452,21 +458,15 @@ async fn replay(
             (reader, read)
         })
         .await
-        .map_err(|e| JournalError::Io {
-            path: dir.to_owned(),
-            source: std::io::Error::other(e),
-        })?;
+        .map_err(join_failed(dir))?;
         reader = read.0;
         let (records, _) = read.1?;
         store::accounting::record(db, &records, &[]).await?;
         total += records.len();
-        let (dir, position) = (dir.to_owned(), reader.position());
-        tokio::task::spawn_blocking(move || journal::checkpoint(&dir, position))
+        let (owned, position) = (dir.to_owned(), reader.position());
+        tokio::task::spawn_blocking(move || journal::checkpoint(&owned, position))
             .await
-            .map_err(|e| JournalError::Io {
-                path: PathBuf::new(),
-                source: std::io::Error::other(e),
-            })??;
+            .map_err(join_failed(dir))??;
     }
     if total > 0 {
         tracing::info!(

@@ -112,11 +112,11 @@ fn serve(dir: &std::path::Path, url: &str, acct: u16, durability: &str) -> Child
     child
 }
 
-async fn acknowledged_accounting_survives_kill_9(backend: Backend, durability: &str) {
-    let mut app = spawn(backend).await;
-    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+/// An ISP with a router at 127.0.0.1 and the customer `alice`.
+async fn isp_with_alice(app: &TestApp) -> api::Isp {
+    let isp = api::isp(app, "Asia/Dhaka", ("reject", None)).await;
     api::customer(
-        &app,
+        app,
         &isp.dev,
         isp.tenant,
         isp.home,
@@ -124,6 +124,12 @@ async fn acknowledged_accounting_survives_kill_9(backend: Backend, durability: &
         serde_json::json!({}),
     )
     .await;
+    isp
+}
+
+async fn acknowledged_accounting_survives_kill_9(backend: Backend, durability: &str) {
+    let mut app = spawn(backend).await;
+    let isp = isp_with_alice(&app).await;
     app.stop().await;
     let url = app.config.database_url();
     let dir = app.config.data_dir.clone();
@@ -165,14 +171,11 @@ async fn acknowledged_accounting_survives_kill_9(backend: Backend, durability: &
             "round {round}: only {} Starts acknowledged before the kill",
             acked.len()
         );
-        let stored = column(
-            &app,
-            &format!(
-                "SELECT acctsessionid FROM radacct WHERE acctsessionid LIKE '{durability}{round}-%'"
-            ),
-        )
-        .await;
-        let stored: std::collections::HashSet<String> = stored.into_iter().flatten().collect();
+        let stored: std::collections::HashSet<String> =
+            stored_sessions(&app, &format!("{durability}{round}"))
+                .await
+                .into_iter()
+                .collect();
         let missing: Vec<&String> = acked.iter().filter(|s| !stored.contains(*s)).collect();
         assert!(
             missing.is_empty(),
@@ -196,13 +199,20 @@ async fn lock_radacct(app: &TestApp) -> sea_orm::DatabaseTransaction {
     tx
 }
 
-async fn stored(app: &TestApp, prefix: &str) -> usize {
+/// The session ids `{prefix}-…` in `radacct`, a row each.
+async fn stored_sessions(app: &TestApp, prefix: &str) -> Vec<String> {
     column(
         app,
         &format!("SELECT acctsessionid FROM radacct WHERE acctsessionid LIKE '{prefix}-%'"),
     )
     .await
-    .len()
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+async fn stored(app: &TestApp, prefix: &str) -> usize {
+    stored_sessions(app, prefix).await.len()
 }
 
 async fn app_with_alice(durability: AccountingDurability) -> (TestApp, api::Isp) {
@@ -211,16 +221,7 @@ async fn app_with_alice(durability: AccountingDurability) -> (TestApp, api::Isp)
         c.radius.journal_max_mib = 1;
     })
     .await;
-    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
-    api::customer(
-        &app,
-        &isp.dev,
-        isp.tenant,
-        isp.home,
-        "alice",
-        serde_json::json!({}),
-    )
-    .await;
+    let isp = isp_with_alice(&app).await;
     (app, isp)
 }
 

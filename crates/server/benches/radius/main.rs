@@ -289,18 +289,6 @@ async fn bench() {
     }
 }
 
-/// A built-in server acknowledging accounting on its journal: the database is waited for.
-struct Backlog<'a> {
-    http: &'a reqwest::Client,
-    server: &'a Server,
-}
-
-impl Backlog<'_> {
-    async fn caught_up(&self) -> Duration {
-        self.server.accounting_caught_up(self.http).await
-    }
-}
-
 /// The built-in server on `backend`, then (PostgreSQL) FreeRADIUS with `rlm_sql` on the
 /// same database.
 async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figures>) {
@@ -353,25 +341,14 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
     // acknowledging on commit.
     let (acct_name, backlog) = match backend {
         Backend::Sqlite => (name.clone(), None),
-        Backend::Postgres => (
-            format!("{name}, journal"),
-            Some(Backlog {
-                http: &http,
-                server: &server,
-            }),
-        ),
+        Backend::Postgres => (format!("{name}, journal"), Some((&server, &http))),
     };
     let mut acct = Vec::new();
     for in_flight in &s.acct_in_flight {
         acct.push(
-            measure(
-                &acct_name,
-                s,
-                pid,
-                Some(*in_flight),
-                backlog.as_ref(),
-                || Load::Acct(acct_addr, names.clone()),
-            )
+            measure(&acct_name, s, pid, Some(*in_flight), backlog, || {
+                Load::Acct(acct_addr, names.clone())
+            })
             .await,
         );
     }
@@ -497,20 +474,21 @@ enum Load {
 
 /// Runs `load` for the configured time (after one second of warm-up) and measures it.
 /// `in_flight`: how many requests in flight (else the configured number for auth).
-/// `backlog`: a built-in server acknowledging accounting on its journal, whose database is
+/// `backlog`: a built-in server acknowledging accounting on its journal (and a client to
+/// ask it with), whose database is
 /// waited for after the warm-up and after the run.
 async fn measure(
     name: &str,
     s: &Settings,
     pid: u32,
     in_flight: Option<usize>,
-    backlog: Option<&Backlog<'_>>,
+    backlog: Option<(&Server, &reqwest::Client)>,
     load: impl Fn() -> Load,
 ) -> Figures {
     let in_flight = in_flight.unwrap_or(s.in_flight);
     run_load(load(), in_flight, Duration::from_secs(1)).await;
-    if let Some(backlog) = backlog {
-        backlog.caught_up().await;
+    if let Some((server, http)) = backlog {
+        server.accounting_caught_up(http).await;
     }
     let (server_before, pg_before) = (cpu_seconds(&[pid]), cpu_seconds(&postgres_pids()));
     let drops_before = udp_receive_errors();
@@ -519,7 +497,7 @@ async fn measure(
         run_load(load(), in_flight, Duration::from_secs(s.seconds)).await;
     let elapsed = started.elapsed().as_secs_f64();
     let caught_up = match backlog {
-        Some(backlog) => Some(backlog.caught_up().await),
+        Some((server, http)) => Some(server.accounting_caught_up(http).await),
         None => None,
     };
     let done = latencies.len().max(1) as f64;
