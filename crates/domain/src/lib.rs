@@ -7,12 +7,14 @@
 
 pub mod aaa;
 pub mod access;
+pub mod billing;
 pub mod code;
 pub mod customer;
 pub mod enforcement;
 pub mod field;
 pub mod fup;
 pub mod ids;
+pub mod ledger;
 pub mod locale;
 pub mod money;
 pub mod network;

@@ -26,6 +26,16 @@ pub enum OpError {
     /// The target changed since the caller read it (HTTP 412).
     #[error("the record changed since it was read")]
     VersionMismatch,
+    /// The collector's balance cannot pay for this (HTTP 422 `insufficient_balance`);
+    /// `available` is what it may still spend.
+    #[error("insufficient balance")]
+    InsufficientBalance {
+        /// What the collector may still spend.
+        available: i64,
+    },
+    /// The idempotency key already made another request (HTTP 409).
+    #[error("idempotency key reused")]
+    KeyReused,
     /// Too many attempts; try again after this many seconds (HTTP 429).
     #[error("too many attempts")]
     TooMany(u64),
@@ -82,6 +92,10 @@ impl From<StoreError> for OpError {
             StoreError::VersionMismatch => OpError::VersionMismatch,
             StoreError::Refused { field, code } => OpError::field(field, code),
             StoreError::Busy => OpError::Busy,
+            StoreError::InsufficientBalance { available } => {
+                OpError::InsufficientBalance { available }
+            }
+            StoreError::KeyReused => OpError::KeyReused,
             other => {
                 tracing::error!(error = %other, "store error");
                 OpError::Internal(other.to_string())

@@ -10,17 +10,20 @@
 //! transaction, and the job runs after commit.
 //!
 //! Areas line up with `domain` and `store`: `tenant`, `user`, `audit`, `auth`, `network`,
-//! `package`, `customer`, `online`, `enforcement`, `job`; and the passes the jobs run:
+//! `package`, `customer`, `online`, `enforcement`, `job`, `billing` (recharges) and `ledger`
+//! (balances, top-ups, statements); and the passes the jobs run:
 //! `fair_usage` (the usage watcher) and `rates` (a package's new speed reaching sessions).
 
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod clock;
 pub mod customer;
 pub mod enforcement;
 pub mod error;
 pub mod fair_usage;
 pub mod job;
+pub mod ledger;
 pub mod network;
 pub mod online;
 pub mod package;

@@ -168,10 +168,7 @@ async fn an_idempotency_key_replays_the_first_answer(backend: Backend) {
         .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("idempotency_key_reused")
-        )
+        (StatusCode::CONFLICT, Some("idempotency_key_reused"))
     );
     assert_eq!(app.count("tenant").await, 1);
 }

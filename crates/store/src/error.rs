@@ -28,6 +28,16 @@ pub enum StoreError {
         /// A stable snake_case reason.
         code: &'static str,
     },
+    /// A posting would take an account below its floor: `available` is what it may still
+    /// spend.
+    #[error("insufficient balance: {available} available")]
+    InsufficientBalance {
+        /// What the account may still spend.
+        available: i64,
+    },
+    /// An idempotency key already posted another request.
+    #[error("the idempotency key was used for another request")]
+    KeyReused,
     /// A write transaction was committed without its audit entry.
     #[error("a write was committed without an audit entry")]
     Unaudited,

@@ -5,8 +5,8 @@
 //! Floors, bottom up: [`state`] (what handlers share), the edges [`http`] (API: errors,
 //! bearer callers, JSON, idempotency, versions, lists, metrics) and [`page`] (panel: chrome,
 //! session, forms, CSRF, lookups) with [`i18n`]; then one module per area (`auth`,
-//! `tenant`, `user`, `audit`, `network`, `package`, `customer`, `online`), each with its `api` and
-//! `panel`; and on top [`routes`], which assembles them.
+//! `tenant`, `user`, `audit`, `network`, `package`, `customer`, `online`, `ledger`), each with its
+//! `api` and `panel`; and on top [`routes`], which assembles them.
 
 pub mod auth;
 pub mod http;
@@ -62,6 +62,11 @@ pub mod customer {
 pub mod online {
     pub mod api;
     pub mod panel;
+}
+
+/// Money: recharges, resellers' balances and top-ups, statements and journals.
+pub mod ledger {
+    pub mod api;
 }
 
 pub use state::AppState;

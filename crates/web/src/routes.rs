@@ -50,6 +50,7 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
         (name = "packages", description = "Master, operator and sub-operator packages"),
         (name = "customers", description = "Subscribers, their FreeRADIUS rows and the CSV import"),
         (name = "sessions", description = "Subscribers' RADIUS sessions, who is online, usage"),
+        (name = "money", description = "Recharges, resellers' balances and top-ups, the ledger"),
         (name = "jobs", description = "Background work (imports) with its progress and result"),
     )
 )]
@@ -79,6 +80,7 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::package::api::routes())
             .merge(crate::customer::api::routes())
             .merge(crate::online::api::routes())
+            .merge(crate::ledger::api::routes())
             .merge(crate::audit::api::routes())
             .merge(crate::job::api::routes()),
     )

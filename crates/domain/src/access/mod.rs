@@ -11,6 +11,7 @@
 
 mod capabilities;
 mod isp;
+mod money;
 mod permission;
 mod role;
 mod rules;
@@ -21,6 +22,9 @@ pub use isp::{
     CustomerScope, NetworkScope, Owner, PackageScope, assign_packages_to, customer_owner_scope,
     customer_scope, manage_customers_of, manage_master_packages, manage_network, network_scope,
     package_owner_scope, package_scope, system_customer_scope,
+};
+pub use money::{
+    TopupSource, has_balance, recharge_customers_of, set_account_terms, topup, view_balance_of,
 };
 pub use permission::{Permission, PermissionSet};
 pub use role::Role;

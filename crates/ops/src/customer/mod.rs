@@ -344,21 +344,32 @@ pub async fn update(
     let before = customer;
     let mut w = ctx.db.write(author, ctx.now).await?;
     let customer = store::customer::update(&mut w, &scope, id, version, &changes).await?;
-    // What the change does to its live sessions (`domain::enforcement::after_change`).
-    match after_change(&session_facts(&before), &session_facts(&customer), ctx.now) {
+    reach_sessions(&mut w, &before, &customer, ctx.now).await?;
+    w.commit().await?;
+    Ok(customer)
+}
+
+/// Queues what a change from `before` to `after` does to the customer's live sessions
+/// (`domain::enforcement::after_change`): ended, or given the new rate.
+pub(crate) async fn reach_sessions(
+    w: &mut store::Write,
+    before: &Customer,
+    after: &Customer,
+    now: DateTime<Utc>,
+) -> Result<(), OpError> {
+    match after_change(&session_facts(before), &session_facts(after), now) {
         Some(SessionChange::End(reason)) => {
-            crate::enforcement::end_sessions(&mut w, &customer, reason).await?;
+            crate::enforcement::end_sessions(w, after, reason).await?;
         }
         Some(SessionChange::Rate(reason)) => {
-            let projection = store::customer::project(w.tx(), w.keyring(), &customer).await?;
+            let projection = store::customer::project(w.tx(), w.keyring(), after).await?;
             if let Some(rate) = projection.rate_limit() {
-                crate::enforcement::change_rate(&mut w, &customer, reason, rate).await?;
+                crate::enforcement::change_rate(w, after, reason, rate).await?;
             }
         }
         None => {}
     }
-    w.commit().await?;
-    Ok(customer)
+    Ok(())
 }
 
 /// What of `c` decides whether a change reaches its live sessions.

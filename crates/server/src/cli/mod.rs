@@ -1,5 +1,5 @@
 //! The command line: one subcommand per thing an operator runs (`serve`, `migrate`,
-//! `admin create`, `db analyze`, `radius`, `sim-router`, `router`). Each subcommand lives in its own module;
+//! `admin create`, `db analyze`, `ledger verify`, `radius`, `sim-router`, `router`). Each subcommand lives in its own module;
 //! this one only parses and dispatches.
 
 use std::process::ExitCode;
@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod freeradius;
 pub mod import;
+pub mod ledger;
 pub mod radius;
 pub mod router;
 pub mod serve;
@@ -46,6 +47,11 @@ enum Command {
     Db {
         #[command(subcommand)]
         command: db::DbCommand,
+    },
+    /// The books: check the ledger's invariants.
+    Ledger {
+        #[command(subcommand)]
+        command: ledger::LedgerCommand,
     },
     /// Manage the platform's Developer accounts.
     Admin {
@@ -88,6 +94,7 @@ pub fn main() -> ExitCode {
             Command::Import { command } => import::run(command).await,
             Command::Bench { command } => bench::run(command).await,
             Command::Admin { command } => admin::run(command).await,
+            Command::Ledger { command } => ledger::run(command).await,
             Command::Radius { command } => radius::run(command).await,
             Command::SimRouter(args) => router::sim_router(args).await,
             Command::Router { command } => router::run(command).await,

@@ -28,6 +28,7 @@ mod m20261210_000018_fair_usage;
 mod m20261211_000019_session_log;
 mod m20261212_000020_radacct_indexes;
 mod m20261212_000021_radacct_trigger_plans;
+mod m20261213_000022_ledger;
 
 /// The migration list.
 #[derive(Debug)]
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000019_session_log::Migration),
             Box::new(m20261212_000020_radacct_indexes::Migration),
             Box::new(m20261212_000021_radacct_trigger_plans::Migration),
+            Box::new(m20261213_000022_ledger::Migration),
         ]
     }
 }

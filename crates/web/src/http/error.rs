@@ -108,6 +108,15 @@ impl From<OpError> for ApiError {
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
             },
             OpError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            OpError::InsufficientBalance { available } => ApiError {
+                message: i18n::format(
+                    Lang::En,
+                    "api.insufficient_balance",
+                    &[("available", available.to_string())],
+                ),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "insufficient_balance")
+            },
+            OpError::KeyReused => ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused"),
             OpError::Internal(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -1,7 +1,7 @@
 //! `Idempotency-Key` on API POSTs: the same key with the same body gets the same answer,
 //! replayed from the database without running the handler again; the same key with another
-//! body is refused (422), and a repeat while the first request still runs is told to wait
-//! (409). Keys are kept per user for a day. Answers of 5xx are not kept, so a retry after a
+//! body is refused (409 `idempotency_key_reused`), and a repeat while the first request still
+//! runs is told to wait (409 `idempotency_key_in_flight`). Keys are kept per user for a day. Answers of 5xx are not kept, so a retry after a
 //! failure on our side runs again.
 
 use axum::body::{Body, to_bytes};
@@ -87,8 +87,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         Ok(Claim::Reserved(id)) => id,
         Ok(Claim::Replay { status, body }) => return replay(status, body),
         Ok(Claim::Mismatch) => {
-            return ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
-                .into_response();
+            return ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused").into_response();
         }
         Ok(Claim::InFlight) => {
             return ApiError::new(StatusCode::CONFLICT, "idempotency_key_in_flight")

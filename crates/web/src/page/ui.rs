@@ -222,6 +222,13 @@ pub fn op_error(user: &PanelUser, headers: &HeaderMap, error: &ops::OpError) -> 
         OpError::Busy | OpError::TooMany(_) => {
             error_page(user, headers, StatusCode::SERVICE_UNAVAILABLE, "error.busy")
         }
+        OpError::InsufficientBalance { .. } => error_page(
+            user,
+            headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "error.insufficient_balance",
+        ),
+        OpError::KeyReused => error_page(user, headers, StatusCode::CONFLICT, "flash.stale"),
         OpError::Invalid(_) | OpError::Unauthenticated(_) | OpError::Internal(_) => error_page(
             user,
             headers,

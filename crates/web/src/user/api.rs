@@ -113,6 +113,25 @@ pub struct UpdateUserBody {
     parent_id: Option<Option<i64>>,
     /// The version read (or send `If-Match`).
     version: Option<i32>,
+    /// An operator's or sub-operator's account: `prepaid` (spends what it holds) or
+    /// `credit`. Changed alone, by the tenant's Admin; no version needed.
+    account_type: Option<String>,
+    /// The credit line of a `credit` account, in minor units; `null` for unlimited.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    credit_limit: Option<Option<i64>>,
+}
+
+impl UpdateUserBody {
+    /// True if a field other than the account terms is set.
+    fn changes_the_user(&self) -> bool {
+        self.name.is_some()
+            || self.email.is_some()
+            || self.password.is_some()
+            || self.status.is_some()
+            || self.permissions.is_some()
+            || self.parent_id.is_some()
+    }
 }
 
 fn double_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
@@ -228,7 +247,8 @@ async fn get_user(
     Ok(with_etag(user.version, Json(UserOut::try_from(&user)?)))
 }
 
-/// Changes a user the caller manages: name, e-mail, password, status, permissions, parent.
+/// Changes a user the caller manages: name, e-mail, password, status, permissions, parent;
+/// or, alone, a reseller's account terms (`account_type`, `credit_limit`).
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "the version read")),
     request_body = UpdateUserBody,
@@ -241,6 +261,17 @@ async fn update_user(
     if_match: IfMatch,
     JsonBody(body): JsonBody<UpdateUserBody>,
 ) -> Result<Response, ApiError> {
+    if body.account_type.is_some() || body.credit_limit.is_some() {
+        if body.changes_the_user() {
+            return Err(domain::field::FieldError::new("account_type", "must_be_alone").into());
+        }
+        let kind = body.account_type.as_deref().unwrap_or("credit");
+        let terms = domain::ledger::AccountTerms::parse(kind, body.credit_limit.flatten())?;
+        let ctx = state.ctx();
+        ops::ledger::set_terms(&ctx, &caller.actor, caller.author, UserId(id), terms).await?;
+        let user = ops::user::get(&ctx, &caller.actor, UserId(id)).await?;
+        return Ok(with_etag(user.version, Json(UserOut::try_from(&user)?)));
+    }
     let mut errors = FieldErrors::new();
     let input = ops::user::UpdateUser {
         name: body

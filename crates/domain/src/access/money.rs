@@ -1,0 +1,193 @@
+//! Who may move money (billing-design.md §1.5): who recharges a customer and from which
+//! account, who reads a reseller's balance, who tops it up and who sets its terms. Money is
+//! handled by the tenant's own people: the platform roles see books but collect nothing.
+
+use super::{Actor, Denied, Owner, Permission, Role, UserFacts};
+use crate::billing::Collector;
+
+/// May `actor` recharge a customer owned by `owner`, and whose account collects the money?
+/// A reseller collects for its own customers (an operator also for its sub-operators') from
+/// its balance; the tenant's Admin, and Managers and Staff granted `receive_payments`,
+/// collect for any customer of the tenant in cash.
+pub fn recharge_customers_of(actor: &Actor, owner: Owner) -> Result<Collector, Denied> {
+    let own_tenant = actor.tenant_id == Some(owner.tenant());
+    match actor.role {
+        Role::Admin if own_tenant => Ok(Collector::Cash(actor.user_id)),
+        Role::Manager | Role::Staff if own_tenant && actor.can(Permission::ReceivePayments) => {
+            Ok(Collector::Cash(actor.user_id))
+        }
+        Role::Operator if own_tenant && owner.operator() == Some(actor.user_id) => {
+            Ok(Collector::Reseller(actor.user_id))
+        }
+        Role::SubOperator if own_tenant && owner.sub_operator() == Some(actor.user_id) => {
+            Ok(Collector::Reseller(actor.user_id))
+        }
+        _ => Err(Denied::Forbidden),
+    }
+}
+
+/// True if `user` holds a balance (operators and sub-operators).
+pub fn has_balance(user: &UserFacts) -> bool {
+    matches!(user.role, Role::Operator | Role::SubOperator)
+}
+
+/// May `actor` read the balance and statement of reseller `user` (already found in the
+/// actor's user scope)? Itself, its operator, and who reads the tenant's reports.
+pub fn view_balance_of(actor: &Actor, user: &UserFacts) -> Result<(), Denied> {
+    if !has_balance(user) {
+        return Err(Denied::NotFound);
+    }
+    let own_tenant = actor.tenant_id.is_some() && actor.tenant_id == user.tenant_id;
+    let allowed = user.id == actor.user_id
+        || match actor.role {
+            Role::Developer | Role::SuperAdmin => true,
+            Role::Admin | Role::Accountant => own_tenant,
+            Role::Manager | Role::Staff => own_tenant && actor.can(Permission::ViewReports),
+            Role::Operator => own_tenant && user.parent_id == Some(actor.user_id),
+            _ => false,
+        };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden)
+    }
+}
+
+/// Where the funds of a top-up come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopupSource {
+    /// The tenant received them (cash taken by this staff user).
+    Cash(crate::ids::UserId),
+    /// This reseller moves its own funds down (gated on its balance).
+    Reseller(crate::ids::UserId),
+}
+
+/// May `actor` move funds to reseller `user`, and from where? The tenant's Admin (or a
+/// Manager granted `receive_payments`) books funds the tenant received; an operator moves
+/// its own funds to its sub-operators. No one tops up itself.
+pub fn topup(actor: &Actor, user: &UserFacts) -> Result<TopupSource, Denied> {
+    if !has_balance(user) {
+        return Err(Denied::NotFound);
+    }
+    let own_tenant = actor.tenant_id.is_some() && actor.tenant_id == user.tenant_id;
+    if user.id == actor.user_id || !user.active {
+        return Err(Denied::Forbidden);
+    }
+    match actor.role {
+        Role::Admin if own_tenant => Ok(TopupSource::Cash(actor.user_id)),
+        Role::Manager if own_tenant && actor.can(Permission::ReceivePayments) => {
+            Ok(TopupSource::Cash(actor.user_id))
+        }
+        Role::Operator if own_tenant && user.parent_id == Some(actor.user_id) => {
+            Ok(TopupSource::Reseller(actor.user_id))
+        }
+        _ => Err(Denied::Forbidden),
+    }
+}
+
+/// May `actor` set the account terms (prepaid or credit, the limit) of reseller `user`?
+/// The tenant's Admin only: a credit line is the owner's risk.
+pub fn set_account_terms(actor: &Actor, user: &UserFacts) -> Result<(), Denied> {
+    if !has_balance(user) {
+        return Err(Denied::NotFound);
+    }
+    let own_tenant = actor.tenant_id.is_some() && actor.tenant_id == user.tenant_id;
+    if actor.role == Role::Admin && own_tenant {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::PermissionSet;
+    use crate::ids::{TenantId, UserId};
+
+    const T: TenantId = TenantId(1);
+
+    fn actor(id: i64, role: Role, granted: &[Permission]) -> Actor {
+        let tenant = if role.is_platform() { None } else { Some(T) };
+        Actor::new(
+            UserId(id),
+            role,
+            tenant,
+            granted.iter().copied().collect::<PermissionSet>(),
+        )
+    }
+
+    fn reseller(id: i64, role: Role, parent: Option<i64>) -> UserFacts {
+        UserFacts {
+            id: UserId(id),
+            role,
+            tenant_id: Some(T),
+            parent_id: parent.map(UserId),
+            active: true,
+        }
+    }
+
+    #[test]
+    fn resellers_collect_from_their_balance_and_the_tenant_in_cash() {
+        let op = Owner::Operator {
+            tenant: T,
+            operator: UserId(10),
+        };
+        let sub = Owner::SubOperator {
+            tenant: T,
+            operator: Some(UserId(10)),
+            sub_operator: UserId(20),
+        };
+        assert_eq!(
+            recharge_customers_of(&actor(10, Role::Operator, &[]), sub),
+            Ok(Collector::Reseller(UserId(10)))
+        );
+        assert_eq!(
+            recharge_customers_of(&actor(20, Role::SubOperator, &[]), sub),
+            Ok(Collector::Reseller(UserId(20)))
+        );
+        assert_eq!(
+            recharge_customers_of(&actor(20, Role::SubOperator, &[]), op),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(
+            recharge_customers_of(&actor(2, Role::Admin, &[]), op),
+            Ok(Collector::Cash(UserId(2)))
+        );
+        assert!(recharge_customers_of(&actor(3, Role::Staff, &[]), op).is_err());
+        assert!(
+            recharge_customers_of(&actor(3, Role::Staff, &[Permission::ReceivePayments]), op)
+                .is_ok()
+        );
+        assert!(recharge_customers_of(&actor(1, Role::Developer, &[]), op).is_err());
+        assert!(recharge_customers_of(&actor(4, Role::Accountant, &[]), op).is_err());
+    }
+
+    #[test]
+    fn funds_move_down_and_terms_are_the_owners() {
+        let op = reseller(10, Role::Operator, None);
+        let sub = reseller(20, Role::SubOperator, Some(10));
+        let admin = actor(2, Role::Admin, &[]);
+        let operator = actor(10, Role::Operator, &[]);
+        assert_eq!(topup(&admin, &op), Ok(TopupSource::Cash(UserId(2))));
+        assert_eq!(
+            topup(&operator, &sub),
+            Ok(TopupSource::Reseller(UserId(10)))
+        );
+        assert_eq!(topup(&operator, &op), Err(Denied::Forbidden));
+        assert_eq!(
+            topup(&actor(20, Role::SubOperator, &[]), &op),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(
+            topup(&admin, &reseller(5, Role::Staff, None)),
+            Err(Denied::NotFound)
+        );
+        assert!(set_account_terms(&admin, &sub).is_ok());
+        assert!(set_account_terms(&operator, &sub).is_err());
+        assert!(view_balance_of(&operator, &sub).is_ok());
+        assert!(view_balance_of(&actor(20, Role::SubOperator, &[]), &sub).is_ok());
+        assert!(view_balance_of(&actor(20, Role::SubOperator, &[]), &op).is_err());
+        assert!(view_balance_of(&actor(4, Role::Accountant, &[]), &op).is_ok());
+    }
+}

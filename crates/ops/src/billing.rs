@@ -1,0 +1,341 @@
+//! Recharging a customer (billing-design.md §1.5–§2): the preview that writes nothing, and
+//! the recharge itself, which in one transaction posts the journal (the collector pays the
+//! chain, the chain takes its margins), records the grant of time, moves the customer's
+//! package and expiry, resumes it, rewrites its projection and queues what reaches its live
+//! sessions. A collector that cannot afford it is refused and nothing changes.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest as _, Sha256};
+
+use crate::Ctx;
+use crate::error::OpError;
+use domain::access::{self, Actor, Owner, customer_scope, tenant_scope};
+use domain::billing::{self, Collector, Current, Level, PriceList, Purchase, Recharge};
+use domain::customer::{CustomerChanges, CustomerStatus};
+use domain::ids::{TenantId, UserId};
+use domain::ledger::{Account, Journal, JournalKind};
+use domain::package::PackageLevel;
+use store::customer::Customer;
+use store::ledger::{PostMeta, Posted};
+use store::package::Package;
+use store::{AuditEntry, Author};
+
+/// What a recharge asks for: a package (the customer's own when absent) and the time (one
+/// whole validity when both `days` and `hours` are absent).
+#[derive(Debug, Clone, Default)]
+pub struct RechargeInput {
+    /// The package to buy; a different one is a package change.
+    pub package_id: Option<i64>,
+    /// Days.
+    pub days: Option<i64>,
+    /// Hours.
+    pub hours: Option<i64>,
+}
+
+/// What a recharge does or did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RechargeOutcome {
+    /// The package bought.
+    pub package_id: i64,
+    /// What the customer pays, in minor units.
+    pub amount: i64,
+    /// What the collector's balance pays (the amount less its own margin).
+    pub cost: i64,
+    /// What unused time of earlier grants was credited.
+    pub credit: i64,
+    /// The full price of the time bought.
+    pub price: i64,
+    /// When the time bought starts.
+    pub starts_at: DateTime<Utc>,
+    /// The new expiry.
+    pub expires_at: DateTime<Utc>,
+    /// The tenant's currency.
+    pub currency: String,
+    /// The journal that records it (`None` for free time, and for a preview).
+    pub journal_id: Option<i64>,
+    /// True when the same request had already been made: nothing was written now.
+    pub replayed: bool,
+}
+
+/// Everything a recharge is computed from.
+struct Plan {
+    customer: Customer,
+    tenant: TenantId,
+    currency: String,
+    collector: Collector,
+    package: Package,
+    recharge: Recharge,
+    request_hash: String,
+}
+
+/// What a recharge of customer `id` would do now; writes nothing.
+pub async fn preview(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: i64,
+    input: &RechargeInput,
+) -> Result<RechargeOutcome, OpError> {
+    let plan = plan(ctx, actor, id, input).await?;
+    Ok(outcome(&plan, None, false))
+}
+
+/// Recharges customer `id`. `key` (the client's idempotency key) makes a retry of the same
+/// request answer with what the first did, without paying twice.
+pub async fn recharge(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: i64,
+    input: &RechargeInput,
+    key: Option<&str>,
+) -> Result<RechargeOutcome, OpError> {
+    let plan = plan(ctx, actor, id, input).await?;
+    let journal_key = format!(
+        "recharge:{}:{}",
+        actor.user_id,
+        key.map_or_else(
+            || store::crypto::random_text(b"0123456789abcdefghijklmnopqrstuvwxyz", 24),
+            str::to_owned
+        )
+    );
+    let before = &plan.customer;
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let changes = CustomerChanges {
+        package_id: (plan.package.id != before.package_id).then_some(plan.package.id),
+        expires_at: Some(Some(plan.recharge.expires_at)),
+        status: (before.status.get() == CustomerStatus::Suspended)
+            .then_some(CustomerStatus::Active),
+        ..CustomerChanges::default()
+    };
+    let scope = customer_scope(actor);
+    let after = store::customer::update(&mut w, &scope, id, before.version, &changes).await?;
+    let journal_id = if plan.recharge.legs.is_empty() {
+        None
+    } else {
+        let journal = Journal::new(
+            JournalKind::Recharge,
+            journal_key,
+            plan.recharge.legs.clone(),
+            format!("recharge of customer {}", before.username),
+        )
+        .map_err(|e| OpError::Internal(e.to_string()))?;
+        let meta = PostMeta {
+            tenant: plan.tenant,
+            currency: &plan.currency,
+            request_hash: &plan.request_hash,
+            customer_id: Some(id),
+            reverses: None,
+        };
+        match store::ledger::post(&mut w, &meta, &journal).await? {
+            Posted::New(journal_id) => Some(journal_id),
+            Posted::Replay(journal_id) => {
+                // Made earlier: undo this attempt and answer with what the first did.
+                w.rollback().await?;
+                return replayed(ctx, &plan, journal_id).await;
+            }
+        }
+    };
+    store::grant::end(&mut w, &plan.recharge.replaced).await?;
+    store::grant::insert(
+        &mut w,
+        &store::grant::NewGrant {
+            tenant: plan.tenant,
+            customer_id: id,
+            package_id: plan.package.id,
+            journal_id,
+            starts_at: plan.recharge.starts_at,
+            ends_at: plan.recharge.expires_at,
+            minutes: plan.recharge.minutes,
+            split: &plan.recharge.split,
+        },
+    )
+    .await?;
+    let result = outcome(&plan, journal_id, false);
+    w.audit(AuditEntry {
+        tenant_id: Some(plan.tenant),
+        action: "customer.recharge",
+        entity: "customer",
+        entity_id: Some(id),
+        before: None,
+        after: Some(serde_json::json!({
+            "package_id": result.package_id,
+            "amount": result.amount,
+            "cost": result.cost,
+            "credit": result.credit,
+            "currency": result.currency,
+            "starts_at": result.starts_at,
+            "expires_at": result.expires_at,
+            "journal_id": result.journal_id,
+        })),
+    })
+    .await?;
+    crate::customer::reach_sessions(&mut w, before, &after, ctx.now).await?;
+    w.commit().await?;
+    Ok(result)
+}
+
+/// The answer to a request already made: its journal and the grant it paid for.
+async fn replayed(ctx: &Ctx<'_>, plan: &Plan, journal_id: i64) -> Result<RechargeOutcome, OpError> {
+    let conn = ctx.db.conn();
+    let (_, legs) = store::ledger::journal(conn, None, journal_id)
+        .await?
+        .ok_or(OpError::NotFound)?;
+    let grant = store::grant::by_journal(conn, journal_id)
+        .await?
+        .ok_or(OpError::NotFound)?;
+    let collector = plan.collector.account().key();
+    let customer = Account::Customer(plan.customer.id).key();
+    let mut amount = 0;
+    let mut cost = 0;
+    let mut customer_debits = 0;
+    for (entry, account) in &legs {
+        let signed = i64::from(entry.side) * entry.amount;
+        if account.key == collector {
+            cost -= signed * i64::from(account.normal);
+            if entry.side < 0 {
+                amount += entry.amount;
+            }
+        }
+        if account.key == customer && entry.side < 0 {
+            customer_debits += entry.amount;
+        }
+    }
+    Ok(RechargeOutcome {
+        package_id: grant.package_id,
+        amount,
+        cost,
+        credit: (grant.price - amount).max(0).min(customer_debits),
+        price: grant.price,
+        starts_at: grant.starts_at,
+        expires_at: grant.ends_at,
+        currency: plan.currency.clone(),
+        journal_id: Some(journal_id),
+        replayed: true,
+    })
+}
+
+/// The outcome of `plan`, recorded as `journal_id`.
+fn outcome(plan: &Plan, journal_id: Option<i64>, replayed: bool) -> RechargeOutcome {
+    let collector = plan.collector.account();
+    let cost = -plan
+        .recharge
+        .legs
+        .iter()
+        .filter(|l| l.account == collector)
+        .map(|l| l.effect())
+        .sum::<i64>();
+    RechargeOutcome {
+        package_id: plan.package.id,
+        amount: plan.recharge.amount,
+        cost: if matches!(plan.collector, Collector::Cash(_)) {
+            plan.recharge.amount
+        } else {
+            cost
+        },
+        credit: plan.recharge.credit(),
+        price: plan.recharge.split.price,
+        starts_at: plan.recharge.starts_at,
+        expires_at: plan.recharge.expires_at,
+        currency: plan.currency.clone(),
+        journal_id,
+        replayed,
+    }
+}
+
+/// Reads and checks everything a recharge of customer `id` needs, and plans it.
+async fn plan(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: i64,
+    input: &RechargeInput,
+) -> Result<Plan, OpError> {
+    let customer = crate::customer::get(ctx, actor, id).await?;
+    let owner = store::customer::owner(&customer);
+    let collector = access::recharge_customers_of(actor, owner)?;
+    if customer.status.get() == CustomerStatus::Disabled {
+        return Err(OpError::field("customer", "customer_disabled"));
+    }
+    let minutes = billing::recharge_minutes(input.days, input.hours)?;
+    let package_id = input.package_id.unwrap_or(customer.package_id);
+    let package =
+        crate::customer::usable_package(ctx, owner, package_id, customer.connection_type.get())
+            .await?;
+    let tenant = store::tenant::find(
+        ctx.db.conn(),
+        &tenant_scope(actor),
+        TenantId(customer.tenant_id),
+    )
+    .await?
+    .ok_or(OpError::NotFound)?;
+    let list = price_list(ctx, &package, owner).await?;
+    let grants = store::grant::live(ctx.db.conn(), id, ctx.now).await?;
+    let current = Current {
+        customer: id,
+        package_id: customer.package_id,
+        expires_at: customer.expires_at,
+        grants: &grants,
+    };
+    let recharge = billing::recharge(
+        &current,
+        &Purchase {
+            package_id: package.id,
+            list: &list,
+            minutes,
+            collector,
+            step: billing::rounding_step(&tenant.currency),
+        },
+        ctx.now,
+        crate::customer::zone(&tenant),
+    );
+    let request_hash = {
+        let mut hasher = Sha256::new();
+        hasher.update(format!(
+            "recharge|{id}|{}|{}|{:?}",
+            package.id, recharge.minutes, collector
+        ));
+        hex::encode(hasher.finalize())
+    };
+    Ok(Plan {
+        customer,
+        tenant: TenantId(tenant.id),
+        currency: tenant.currency,
+        collector,
+        package,
+        recharge,
+        request_hash,
+    })
+}
+
+/// What `package` costs along its chain: the customer price, and each reseller's cost
+/// price from the customer's own up (a sub-operator package's parent is its operator's).
+async fn price_list(ctx: &Ctx<'_>, package: &Package, owner: Owner) -> Result<PriceList, OpError> {
+    let mut levels = Vec::new();
+    let mut at = Some(package.clone());
+    while let Some(p) = at.take() {
+        if p.level.get() == PackageLevel::Master {
+            break;
+        }
+        let reseller = p
+            .owner_id
+            .map(UserId)
+            .ok_or_else(|| OpError::Internal(format!("package {} has no owner", p.id)))?;
+        levels.push(Level {
+            reseller,
+            cost: p.cost_price,
+        });
+        if let Some(parent) = p.parent_id {
+            at = store::package::find_any(ctx.db.conn(), parent).await?;
+        }
+    }
+    // The chain must be the customer's: its own reseller first.
+    let owns = |u: Option<UserId>| u.is_none_or(|u| levels.iter().any(|l| l.reseller == u));
+    if !(owns(owner.sub_operator()) && owns(owner.operator())) {
+        return Err(OpError::field("package_id", "not_usable"));
+    }
+    Ok(PriceList {
+        price: package.price,
+        validity_minutes: package.validity_minutes.max(1),
+        levels,
+        vat_bp: 0,
+    })
+}

@@ -1,0 +1,343 @@
+//! Resellers' money and the books (billing-design.md §1): a reseller's balance and what it
+//! may still spend, top-ups down the tree, the owner's account terms (prepaid or credit),
+//! statements with running balances, one journal, and the invariants check.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest as _, Sha256};
+
+use crate::Ctx;
+use crate::error::OpError;
+use domain::access::{self, Actor, Role, TopupSource, tenant_scope, user_scope};
+use domain::ids::{TenantId, UserId};
+use domain::ledger::{Account, AccountTerms, Journal, JournalKind, Leg};
+use domain::money::Money;
+use store::ledger::{Breach, EntryFilter, LedgerAccount, LedgerEntry, LedgerJournal, PostMeta};
+use store::list::{Page, PageRequest};
+use store::user::User;
+use store::{AuditEntry, Author};
+
+/// A reseller's balance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Balance {
+    /// The reseller.
+    pub user_id: UserId,
+    /// Its balance: positive is funds held, negative debt.
+    pub balance: i64,
+    /// What it may still spend (`None`: no limit).
+    pub available: Option<i64>,
+    /// Its terms.
+    pub terms: AccountTerms,
+    /// The tenant's currency.
+    pub currency: String,
+}
+
+/// The reseller `id` as the caller sees it, and its tenant's currency.
+async fn reseller(ctx: &Ctx<'_>, actor: &Actor, id: UserId) -> Result<(User, String), OpError> {
+    let user = store::user::find(ctx.db.conn(), &user_scope(actor), id)
+        .await?
+        .ok_or(OpError::NotFound)?;
+    let tenant = user.tenant_id.map(TenantId).ok_or(OpError::NotFound)?;
+    let tenant = store::tenant::find(ctx.db.conn(), &tenant_scope(actor), tenant)
+        .await?
+        .ok_or(OpError::NotFound)?;
+    Ok((user, tenant.currency))
+}
+
+fn balance_of(user: UserId, currency: String, account: Option<&LedgerAccount>) -> Balance {
+    // A reseller that never moved money is prepaid with nothing.
+    let floor = account.map_or(Some(0), |a| a.floor_amount);
+    let balance = account.map_or(0, store::ledger::balance);
+    Balance {
+        user_id: user,
+        balance,
+        available: domain::ledger::available(balance, floor),
+        terms: AccountTerms::of_floor(floor),
+        currency,
+    }
+}
+
+/// The balance of reseller `id`.
+pub async fn balance(ctx: &Ctx<'_>, actor: &Actor, id: UserId) -> Result<Balance, OpError> {
+    let (user, currency) = reseller(ctx, actor, id).await?;
+    access::view_balance_of(actor, &store::user::facts(&user)?)?;
+    let account = store::ledger::find(
+        ctx.db.conn(),
+        TenantId(user.tenant_id.unwrap_or_default()),
+        &currency,
+        Account::Reseller(id),
+    )
+    .await?;
+    Ok(balance_of(id, currency, account.as_ref()))
+}
+
+/// What a top-up did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topup {
+    /// The journal that records it.
+    pub journal_id: i64,
+    /// The reseller's balance after it.
+    pub balance: Balance,
+}
+
+/// Moves `amount` to reseller `id`: from the caller's balance when it is the reseller's
+/// operator, else as funds the tenant received (cash taken by the caller). `key` makes a
+/// retry post once.
+pub async fn topup(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: UserId,
+    amount: i64,
+    key: Option<&str>,
+) -> Result<Topup, OpError> {
+    let amount = Money::from_minor("amount", amount)?;
+    if amount == Money::ZERO {
+        return Err(OpError::field("amount", "zero"));
+    }
+    let (user, currency) = reseller(ctx, actor, id).await?;
+    let source = access::topup(actor, &store::user::facts(&user)?)?;
+    let tenant = TenantId(user.tenant_id.unwrap_or_default());
+    let from = match source {
+        TopupSource::Cash(u) => Account::Cash(u),
+        TopupSource::Reseller(u) => Account::Reseller(u),
+    };
+    let journal = Journal::new(
+        JournalKind::Topup,
+        format!(
+            "topup:{}:{}",
+            actor.user_id,
+            key.map_or_else(
+                || store::crypto::random_text(b"0123456789abcdefghijklmnopqrstuvwxyz", 24),
+                str::to_owned
+            )
+        ),
+        vec![
+            Leg::debit(from, amount.minor()),
+            Leg::credit(Account::Reseller(id), amount.minor()),
+        ],
+        format!("top-up of {}", user.email),
+    )
+    .map_err(|e| OpError::Internal(e.to_string()))?;
+    let hash = hex::encode(Sha256::digest(format!(
+        "topup|{id}|{}|{}",
+        amount.minor(),
+        from.key()
+    )));
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let meta = PostMeta {
+        tenant,
+        currency: &currency,
+        request_hash: &hash,
+        customer_id: None,
+        reverses: None,
+    };
+    let posted = store::ledger::post(&mut w, &meta, &journal).await?;
+    if matches!(posted, store::ledger::Posted::Replay(_)) {
+        w.rollback().await?;
+    } else {
+        w.audit(AuditEntry {
+            tenant_id: Some(tenant),
+            action: "user.topup",
+            entity: "user",
+            entity_id: Some(id.0),
+            before: None,
+            after: Some(serde_json::json!({
+                "amount": amount.minor(),
+                "currency": currency,
+                "from": from.key(),
+                "journal_id": posted.id(),
+            })),
+        })
+        .await?;
+        w.commit().await?;
+    }
+    let account =
+        store::ledger::find(ctx.db.conn(), tenant, &currency, Account::Reseller(id)).await?;
+    Ok(Topup {
+        journal_id: posted.id(),
+        balance: balance_of(id, currency, account.as_ref()),
+    })
+}
+
+/// Sets reseller `id`'s account terms (the tenant's Admin only).
+pub async fn set_terms(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: UserId,
+    terms: AccountTerms,
+) -> Result<Balance, OpError> {
+    let (user, currency) = reseller(ctx, actor, id).await?;
+    access::set_account_terms(actor, &store::user::facts(&user)?)?;
+    let tenant = TenantId(user.tenant_id.unwrap_or_default());
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let before = store::ledger::find(w.tx(), tenant, &currency, Account::Reseller(id)).await?;
+    let after = store::ledger::set_floor(
+        &mut w,
+        tenant,
+        &currency,
+        Account::Reseller(id),
+        terms.floor(),
+    )
+    .await?;
+    let describe = |floor: Option<i64>| {
+        let terms = AccountTerms::of_floor(floor);
+        serde_json::json!({
+            "account_type": terms.type_name(),
+            "credit_limit": match terms { AccountTerms::Credit(limit) => limit, AccountTerms::Prepaid => Some(0) },
+        })
+    };
+    w.audit(AuditEntry {
+        tenant_id: Some(tenant),
+        action: "user.set_account_terms",
+        entity: "user",
+        entity_id: Some(id.0),
+        before: Some(describe(before.map_or(Some(0), |a| a.floor_amount))),
+        after: Some(describe(after.floor_amount)),
+    })
+    .await?;
+    w.commit().await?;
+    Ok(balance_of(id, currency, Some(&after)))
+}
+
+/// Which entries a caller asks for.
+#[derive(Debug, Clone, Default)]
+pub struct StatementFilter {
+    /// One account kind (`reseller`, `customer`, `revenue`, ...).
+    pub account: Option<domain::ledger::AccountKind>,
+    /// A reseller's (or staff user's cash) entries.
+    pub user_id: Option<UserId>,
+    /// A customer's entries.
+    pub customer_id: Option<i64>,
+    /// From this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A page of a statement, each entry with its account.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// The entries.
+    pub page: Page<LedgerEntry>,
+    /// Their accounts.
+    pub accounts: Vec<LedgerAccount>,
+}
+
+/// True for those who read a tenant's whole books.
+fn reads_books(actor: &Actor) -> bool {
+    match actor.role {
+        Role::Developer | Role::SuperAdmin | Role::Admin | Role::Accountant => true,
+        Role::Manager | Role::Staff => actor.can(domain::access::Permission::ViewReports),
+        _ => false,
+    }
+}
+
+/// The tenants whose books the caller reads (`None`: all).
+fn book_tenants(actor: &Actor) -> Option<Vec<i64>> {
+    match actor.role {
+        Role::Developer => None,
+        _ => Some(actor.tenant_id.map(|t| t.0).into_iter().collect()),
+    }
+}
+
+/// Ledger entries the caller may read: the whole books for those who read reports, a
+/// reseller's own account (and its sub-operators') for a reseller, a customer's account
+/// for who sees the customer.
+pub async fn entries(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    filter: &StatementFilter,
+    page: &PageRequest,
+) -> Result<Statement, OpError> {
+    if actor.role == Role::SuperAdmin {
+        // Books are read inside a tenant; a Super Admin names none here.
+        return Err(OpError::Forbidden);
+    }
+    let tenants = book_tenants(actor);
+    let conn = ctx.db.conn();
+    let mut allowed: Option<Vec<i64>> = None;
+    if let Some(user) = filter.user_id {
+        balance(ctx, actor, user).await?;
+        let accounts =
+            store::ledger::accounts(conn, tenants.as_deref(), None, Some(user.0)).await?;
+        let ids = accounts
+            .iter()
+            .filter(|a| a.kind == "reseller" || a.kind == "cash")
+            .map(|a| a.id)
+            .collect();
+        allowed = Some(ids);
+    } else if let Some(customer) = filter.customer_id {
+        crate::customer::get(ctx, actor, customer).await?;
+        let accounts = store::ledger::accounts(
+            conn,
+            tenants.as_deref(),
+            Some(domain::ledger::AccountKind::Customer),
+            Some(customer),
+        )
+        .await?;
+        allowed = Some(accounts.iter().map(|a| a.id).collect());
+    } else if !reads_books(actor) {
+        // A reseller without a filter reads its own account.
+        let accounts =
+            store::ledger::accounts(conn, tenants.as_deref(), None, Some(actor.user_id.0)).await?;
+        allowed = Some(
+            accounts
+                .iter()
+                .filter(|a| a.kind == "reseller")
+                .map(|a| a.id)
+                .collect(),
+        );
+    }
+    if let Some(kind) = filter.account {
+        let of_kind: Vec<i64> = store::ledger::accounts(conn, tenants.as_deref(), Some(kind), None)
+            .await?
+            .iter()
+            .map(|a| a.id)
+            .collect();
+        allowed = Some(match allowed {
+            Some(ids) => ids.into_iter().filter(|id| of_kind.contains(id)).collect(),
+            None => of_kind,
+        });
+    }
+    let page = store::ledger::entries(
+        conn,
+        &EntryFilter {
+            accounts: allowed,
+            tenants,
+            from: filter.from,
+            to: filter.to,
+        },
+        page,
+    )
+    .await?;
+    let mut ids: Vec<i64> = page.items.iter().map(|e| e.account_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let accounts = store::ledger::accounts_by_id(conn, ids).await?;
+    Ok(Statement { page, accounts })
+}
+
+/// One journal with its legs, for who reads the tenant's books or took part in it.
+pub async fn journal(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: i64,
+) -> Result<(LedgerJournal, Vec<(LedgerEntry, LedgerAccount)>), OpError> {
+    let tenants = book_tenants(actor);
+    let (journal, legs) = store::ledger::journal(ctx.db.conn(), tenants.as_deref(), id)
+        .await?
+        .ok_or(OpError::NotFound)?;
+    let party = legs
+        .iter()
+        .any(|(_, a)| a.party_id == Some(actor.user_id.0) && a.kind != "customer");
+    if !(reads_books(actor) || party) {
+        return Err(OpError::NotFound);
+    }
+    Ok((journal, legs))
+}
+
+/// Checks the books of `tenant` (all when `None`): the breaches found, none when clean.
+pub async fn verify(ctx: &Ctx<'_>, tenant: Option<TenantId>) -> Result<Vec<Breach>, OpError> {
+    Ok(store::ledger::verify(ctx.db.conn(), tenant).await?)
+}

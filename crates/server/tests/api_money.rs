@@ -1,0 +1,686 @@
+//! Money through the API, on both engines: a recharge previewed, then paid along the
+//! reseller chain (the collector pays its cost, its operator takes its margin, the owner
+//! its revenue); a collector that cannot afford it refused with nothing written; top-ups
+//! down the tree; credit lines; the reference's package change (17/13); idempotent
+//! retries; exactly floor(B/c) of many concurrent recharges passing a balance B; and the
+//! ledger's append-only tables and invariants.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::{Backend, PASSWORD, TestApp, spawn};
+
+const TAKA: i64 = 100;
+
+/// A tenant with an Admin, an operator and its sub-operator, a master package sold down
+/// the chain (500 taka for 30 days; the operator owes 400, the sub-operator 450), and
+/// their tokens.
+struct Chain {
+    dev: String,
+    tenant: i64,
+    admin: String,
+    op_id: i64,
+    op: String,
+    sub_id: i64,
+    sub: String,
+    pool: i64,
+    master: i64,
+    op_pkg: i64,
+    sub_pkg: i64,
+}
+
+async fn chain(app: &TestApp) -> Chain {
+    let dev = app.developer().await;
+    let tenant = app.tenant(&dev, "Money ISP").await;
+    app.user(
+        &dev,
+        json!({"email": "admin@m.example", "name": "Admin", "role": "admin", "tenant_id": tenant}),
+    )
+    .await;
+    let op_id = app
+        .user(
+            &dev,
+            json!({"email": "op@m.example", "name": "Op", "role": "operator", "tenant_id": tenant}),
+        )
+        .await;
+    let sub_id = app
+        .user(&dev, json!({"email": "sub@m.example", "name": "Sub", "role": "sub_operator", "tenant_id": tenant, "parent_id": op_id}))
+        .await;
+    let (_, pool) = app
+        .post(
+            "/api/v1/ip-pools",
+            &dev,
+            json!({"tenant_id": tenant, "name": "home", "ranges": "10.0.0.0/20"}),
+        )
+        .await;
+    let pool = pool["id"].as_i64().unwrap();
+    let (master, op_pkg, sub_pkg) = priced(
+        app,
+        &dev,
+        tenant,
+        pool,
+        "Home",
+        [500, 400, 450],
+        op_id,
+        sub_id,
+    )
+    .await;
+    Chain {
+        admin: app.login("admin@m.example", PASSWORD).await,
+        op: app.login("op@m.example", PASSWORD).await,
+        sub: app.login("sub@m.example", PASSWORD).await,
+        dev,
+        tenant,
+        op_id,
+        sub_id,
+        pool,
+        master,
+        op_pkg,
+        sub_pkg,
+    }
+}
+
+/// A master package at `prices[0]` taka for 30 days, offered to the operator at cost
+/// `prices[1]` and by it to the sub-operator at cost `prices[2]`.
+#[allow(clippy::too_many_arguments)]
+async fn priced(
+    app: &TestApp,
+    dev: &str,
+    tenant: i64,
+    pool: i64,
+    name: &str,
+    prices: [i64; 3],
+    op: i64,
+    sub: i64,
+) -> (i64, i64, i64) {
+    let [price, op_cost, sub_cost] = prices.map(|p| p * TAKA);
+    let (status, master) = app
+        .post("/api/v1/packages", dev, json!({"tenant_id": tenant, "name": name, "connection_type": "pppoe", "download_kbps": 20000,
+               "upload_kbps": 5000, "validity_days": 30, "price": price, "ip_pool_id": pool}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{master}");
+    let master = master["id"].as_i64().unwrap();
+    let derive = |parent: i64, owner: i64, cost: i64| json!({"parent_id": parent, "owner_id": owner, "name": name, "price": price, "cost_price": cost});
+    let (status, op_pkg) = app
+        .post("/api/v1/packages", dev, derive(master, op, op_cost))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{op_pkg}");
+    let op_pkg = op_pkg["id"].as_i64().unwrap();
+    let (status, sub_pkg) = app
+        .post("/api/v1/packages", dev, derive(op_pkg, sub, sub_cost))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sub_pkg}");
+    (master, op_pkg, sub_pkg["id"].as_i64().unwrap())
+}
+
+/// A PPPoE customer created by `token` on `package`, its service lapsed (so that a
+/// recharge starts now).
+async fn customer(app: &TestApp, token: &str, package: i64, username: &str) -> i64 {
+    let (status, c) = app
+        .post(
+            "/api/v1/customers",
+            token,
+            json!({"package_id": package, "connection_type": "pppoe", "name": username, "username": username,
+                   "expires_at": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    c["id"].as_i64().unwrap()
+}
+
+async fn balance(app: &TestApp, token: &str, user: i64) -> Value {
+    let (status, b) = app
+        .get(&format!("/api/v1/users/{user}/balance"), token)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    b
+}
+
+async fn topup(app: &TestApp, token: &str, user: i64, amount: i64) -> (StatusCode, Value) {
+    app.post(
+        &format!("/api/v1/users/{user}/topup"),
+        token,
+        json!({"amount": amount}),
+    )
+    .await
+}
+
+async fn recharge(app: &TestApp, token: &str, customer: i64, body: Value) -> (StatusCode, Value) {
+    app.post(
+        &format!("/api/v1/customers/{customer}/recharge"),
+        token,
+        body,
+    )
+    .await
+}
+
+async fn verify_clean(app: &TestApp) {
+    let breaches = store::ledger::verify(app.state.db.conn(), None)
+        .await
+        .unwrap();
+    assert!(breaches.is_empty(), "{breaches:?}");
+}
+
+async fn a_recharge_is_previewed_then_paid_along_the_chain(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    let alice = customer(&app, &c.sub, c.sub_pkg, "alice").await;
+
+    // The preview prices it and writes nothing.
+    let (status, preview) = recharge(&app, &c.sub, alice, json!({"preview": true})).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(
+        (
+            preview["amount"].as_i64(),
+            preview["cost"].as_i64(),
+            preview["credit"].as_i64(),
+            preview["currency"].as_str(),
+            preview["journal_id"].as_i64()
+        ),
+        (
+            Some(500 * TAKA),
+            Some(450 * TAKA),
+            Some(0),
+            Some("BDT"),
+            None
+        )
+    );
+    assert_eq!(app.count("ledger_journal").await, 0);
+
+    // A prepaid sub-operator with nothing cannot pay; nothing changes.
+    let (_, before) = app.get(&format!("/api/v1/customers/{alice}"), &c.sub).await;
+    let (status, refused) = recharge(&app, &c.sub, alice, json!({})).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("insufficient_balance")
+        ),
+        "{refused}"
+    );
+    let (_, after) = app.get(&format!("/api/v1/customers/{alice}"), &c.sub).await;
+    assert_eq!(before["expires_at"], after["expires_at"]);
+    assert_eq!(before["version"], after["version"]);
+    assert_eq!(app.count("ledger_journal").await, 0);
+    assert_eq!(app.count("service_grant").await, 0);
+
+    // Funds flow down: the tenant books 1 000 taka from the operator, which passes 450 on.
+    let (status, done) = topup(&app, &c.admin, c.op_id, 1_000 * TAKA).await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!(done["balance"]["balance"].as_i64(), Some(1_000 * TAKA));
+    let (status, done) = topup(&app, &c.op, c.sub_id, 450 * TAKA).await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!(
+        balance(&app, &c.op, c.op_id).await["balance"].as_i64(),
+        Some(550 * TAKA)
+    );
+
+    // The recharge: the sub-operator pays 450, its operator earns 50, the owner 400.
+    let (status, paid) = recharge(&app, &c.sub, alice, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(
+        (paid["amount"].as_i64(), paid["cost"].as_i64()),
+        (Some(500 * TAKA), Some(450 * TAKA))
+    );
+    let journal = paid["journal_id"].as_i64().unwrap();
+    let sub_balance = balance(&app, &c.sub, c.sub_id).await;
+    assert_eq!(
+        (
+            sub_balance["balance"].as_i64(),
+            sub_balance["available"].as_i64(),
+            sub_balance["account_type"].as_str()
+        ),
+        (Some(0), Some(0), Some("prepaid"))
+    );
+    assert_eq!(
+        balance(&app, &c.op, c.op_id).await["balance"].as_i64(),
+        Some(600 * TAKA)
+    );
+    let (_, alice_now) = app.get(&format!("/api/v1/customers/{alice}"), &c.sub).await;
+    assert_eq!(alice_now["expires_at"], paid["expires_at"], "{alice_now}");
+
+    // The journal balances and names every account it moved.
+    let (status, j) = app
+        .get(&format!("/api/v1/ledger/journals/{journal}"), &c.admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{j}");
+    let entries = j["entries"].as_array().unwrap();
+    let total = |side: &str| -> i64 {
+        entries
+            .iter()
+            .filter(|e| e["side"] == side)
+            .map(|e| e["amount"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(total("debit"), total("credit"));
+    let revenue: i64 = entries
+        .iter()
+        .filter(|e| e["account"] == "revenue")
+        .map(|e| e["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(revenue, 400 * TAKA);
+    // The sub-operator reads its journal; an operator of another chain would not.
+    let (status, _) = app
+        .get(&format!("/api/v1/ledger/journals/{journal}"), &c.sub)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Its statement: its own account, newest first, with running balances.
+    let (status, statement) = app
+        .get(
+            &format!("/api/v1/ledger/entries?user_id={}", c.sub_id),
+            &c.sub,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{statement}");
+    let items = statement["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|e| e["account"] == format!("reseller:{}", c.sub_id))
+    );
+    assert_eq!(items[0]["balance_after"].as_i64(), Some(0));
+    assert_eq!(statement["total"].as_u64(), Some(3), "{statement}");
+    // A sub-operator does not read its operator's statement nor the whole books.
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/ledger/entries?user_id={}", c.op_id),
+            &c.sub,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, own) = app.get("/api/v1/ledger/entries", &c.sub).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(own["total"], statement["total"]);
+
+    // Nothing left: refused again, with what is available.
+    let (status, refused) = recharge(&app, &c.sub, alice, json!({"days": 1})).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("insufficient_balance")
+        )
+    );
+    verify_clean(&app).await;
+}
+
+async fn credit_lines_are_the_owners_and_stop_at_their_limit(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    let bob = customer(&app, &c.sub, c.sub_pkg, "bob").await;
+    let path = format!("/api/v1/users/{}", c.sub_id);
+    let terms = |body: Value| app.patch(&path, &c.admin, body);
+    // A credit line below the cost does not cover it.
+    let (status, answer) =
+        terms(json!({"account_type": "credit", "credit_limit": 200 * TAKA})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, _) = recharge(&app, &c.sub, bob, json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // One that does lets the balance go below zero, down to the limit.
+    terms(json!({"credit_limit": 500 * TAKA})).await;
+    let (status, paid) = recharge(&app, &c.sub, bob, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    let b = balance(&app, &c.sub, c.sub_id).await;
+    assert_eq!(
+        (
+            b["balance"].as_i64(),
+            b["available"].as_i64(),
+            b["account_type"].as_str(),
+            b["credit_limit"].as_i64()
+        ),
+        (
+            Some(-450 * TAKA),
+            Some(50 * TAKA),
+            Some("credit"),
+            Some(500 * TAKA)
+        )
+    );
+    // Unlimited credit has no available figure.
+    terms(json!({"account_type": "credit", "credit_limit": null})).await;
+    let b = balance(&app, &c.sub, c.sub_id).await;
+    assert_eq!(
+        (b["available"].clone(), b["credit_limit"].clone()),
+        (Value::Null, Value::Null)
+    );
+
+    // Only the tenant's Admin sets terms, and alone; bad terms are refused.
+    let (status, _) = app
+        .patch(
+            &format!("/api/v1/users/{}", c.sub_id),
+            &c.op,
+            json!({"account_type": "prepaid"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (body, field, code) in [
+        (
+            json!({"account_type": "gold"}),
+            "account_type",
+            "invalid_choice",
+        ),
+        (
+            json!({"account_type": "credit", "credit_limit": -1}),
+            "credit_limit",
+            "negative",
+        ),
+        (
+            json!({"account_type": "prepaid", "name": "X"}),
+            "account_type",
+            "must_be_alone",
+        ),
+    ] {
+        let (status, answer) = terms(body).await;
+        assert_eq!(
+            (
+                status,
+                answer["error"]["fields"][0]["field"].as_str(),
+                answer["error"]["fields"][0]["code"].as_str()
+            ),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field), Some(code)),
+            "{answer}"
+        );
+    }
+    verify_clean(&app).await;
+}
+
+/// The reference's worked example, through the API: Basic 300/240 for 30 days, 20 days
+/// used, changed to Pro 500/400 for 7 days by the operator: it collects 17 taka and pays
+/// 13 to the owner.
+async fn a_package_change_credits_what_was_paid(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    let (_, basic, _) = priced(
+        &app,
+        &c.dev,
+        c.tenant,
+        c.pool,
+        "Basic",
+        [300, 240, 240],
+        c.op_id,
+        c.sub_id,
+    )
+    .await;
+    let (_, pro, _) = priced(
+        &app,
+        &c.dev,
+        c.tenant,
+        c.pool,
+        "Pro",
+        [500, 400, 400],
+        c.op_id,
+        c.sub_id,
+    )
+    .await;
+    topup(&app, &c.admin, c.op_id, 1_000 * TAKA).await;
+    let carol = customer(&app, &c.op, basic, "carol").await;
+    let (status, first) = recharge(&app, &c.op, carol, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["cost"].as_i64(), Some(240 * TAKA));
+    app.clock().shift(20 * 86_400);
+    let before = balance(&app, &c.op, c.op_id).await["balance"]
+        .as_i64()
+        .unwrap();
+    let (status, change) =
+        recharge(&app, &c.op, carol, json!({"package_id": pro, "days": 7})).await;
+    assert_eq!(status, StatusCode::CREATED, "{change}");
+    assert_eq!(
+        (
+            change["price"].as_i64(),
+            change["credit"].as_i64(),
+            change["amount"].as_i64(),
+            change["cost"].as_i64()
+        ),
+        (
+            Some(117 * TAKA),
+            Some(100 * TAKA),
+            Some(17 * TAKA),
+            Some(13 * TAKA)
+        )
+    );
+    let after = balance(&app, &c.op, c.op_id).await["balance"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(before - after, 13 * TAKA);
+    let (_, carol_now) = app.get(&format!("/api/v1/customers/{carol}"), &c.op).await;
+    assert_eq!(carol_now["package_id"].as_i64(), Some(pro));
+    // Recharging the same package again stacks on the live expiry, with no credit.
+    let (status, stacked) = recharge(&app, &c.op, carol, json!({"days": 1, "preview": true})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stacked["starts_at"], change["expires_at"]);
+    assert_eq!(stacked["credit"].as_i64(), Some(0));
+    verify_clean(&app).await;
+}
+
+async fn a_retry_with_the_same_key_pays_once(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    topup(&app, &c.admin, c.op_id, 2_000 * TAKA).await;
+    let dave = customer(&app, &c.op, c.op_pkg, "dave").await;
+    let path = format!("/api/v1/customers/{dave}/recharge");
+    let send = |body: Value, key: &'static str| {
+        let app = &app;
+        let path = path.clone();
+        let token = c.op.clone();
+        async move {
+            app.call_full(
+                Method::POST,
+                &path,
+                Some(&token),
+                Some(body),
+                &[("Idempotency-Key", key)],
+            )
+            .await
+        }
+    };
+    let (status, _, first) = send(json!({"days": 3}), "k-1").await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, _, again) = send(json!({"days": 3}), "k-1").await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(again["journal_id"], first["journal_id"]);
+    let (status, _, other) = send(json!({"days": 4}), "k-1").await;
+    assert_eq!(
+        (status, other["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("idempotency_key_reused"))
+    );
+    assert_eq!(
+        app.count("ledger_journal").await,
+        2,
+        "the top-up and one recharge"
+    );
+
+    // The ledger's own key holds when the API's record of the key is gone.
+    use sea_orm::ConnectionTrait as _;
+    app.state
+        .db
+        .conn()
+        .execute_unprepared("DELETE FROM idempotency_key")
+        .await
+        .unwrap();
+    let (status, _, replay) = send(json!({"days": 3}), "k-1").await;
+    assert_eq!(status, StatusCode::OK, "{replay}");
+    assert_eq!(replay["journal_id"], first["journal_id"]);
+    assert_eq!(replay["expires_at"], first["expires_at"]);
+    assert_eq!(app.count("ledger_journal").await, 2);
+    assert_eq!(app.count("service_grant").await, 1);
+    verify_clean(&app).await;
+}
+
+/// Many recharges at once against one balance: exactly floor(B / c) pass, the rest are
+/// refused, the balance ends at B mod c, and nothing else fails.
+async fn concurrent_recharges_never_overspend(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    let cost = 450 * TAKA;
+    let b = 7 * cost + 100 * TAKA;
+    topup(&app, &c.admin, c.op_id, b).await;
+    topup(&app, &c.op, c.sub_id, b).await;
+    let mut customers = Vec::new();
+    for i in 0..50 {
+        customers.push(customer(&app, &c.sub, c.sub_pkg, &format!("user{i:02}")).await);
+    }
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(customers.len()));
+    let tasks: Vec<_> = customers
+        .into_iter()
+        .map(|id| {
+            let http = reqwest::Client::new();
+            let url = format!("{}/api/v1/customers/{id}/recharge", app.base);
+            let token = c.sub.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let response = http
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status();
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                (status, body["error"]["code"].as_str().map(str::to_owned))
+            })
+        })
+        .collect();
+    let mut paid = 0;
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (StatusCode::CREATED, _) => paid += 1,
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)) if code == "insufficient_balance" => {
+                refused += 1
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!((paid, refused), (7, 43));
+    assert_eq!(
+        balance(&app, &c.sub, c.sub_id).await["balance"].as_i64(),
+        Some(100 * TAKA)
+    );
+    assert_eq!(app.count("service_grant").await, 7);
+    verify_clean(&app).await;
+}
+
+async fn bad_requests_are_refused_and_write_nothing(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    topup(&app, &c.admin, c.op_id, 1_000 * TAKA).await;
+    let erin = customer(&app, &c.sub, c.sub_pkg, "erin").await;
+    let tenant_customer = customer(&app, &c.admin, c.master, "frank").await;
+    let journals = app.count("ledger_journal").await;
+    for (body, field, code) in [
+        (json!({"days": -1}), "days", "out_of_range"),
+        (json!({"hours": 100_000_000}), "hours", "out_of_range"),
+        (json!({"days": 0, "hours": 0}), "days", "required"),
+        (json!({"package_id": 999_999}), "package_id", "not_usable"),
+        (json!({"package_id": c.op_pkg}), "package_id", "not_usable"),
+    ] {
+        let (status, answer) = recharge(&app, &c.sub, erin, body.clone()).await;
+        assert_eq!(
+            (
+                status,
+                answer["error"]["fields"][0]["field"].as_str(),
+                answer["error"]["fields"][0]["code"].as_str()
+            ),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field), Some(code)),
+            "{body}: {answer}"
+        );
+    }
+    let (status, answer) = recharge(&app, &c.sub, erin, json!({"days": "x"})).await;
+    assert!(status.is_client_error(), "{answer}");
+    let (status, _) = recharge(&app, &c.sub, erin, json!({"amount": 1})).await;
+    assert!(status.is_client_error());
+    // Who may not: a sub-operator for the tenant's customer (not seen), the platform.
+    let (status, _) = recharge(&app, &c.sub, tenant_customer, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = recharge(&app, &c.dev, erin, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A disabled customer is enabled first.
+    let (_, e) = app
+        .get(&format!("/api/v1/customers/{erin}"), &c.admin)
+        .await;
+    let (status, _) = app
+        .patch(
+            &format!("/api/v1/customers/{erin}"),
+            &c.admin,
+            json!({"status": "disabled", "version": e["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, answer) = recharge(&app, &c.admin, erin, json!({})).await;
+    assert_eq!(
+        (status, answer["error"]["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("customer_disabled"))
+    );
+    // Top-ups: an amount above zero, only down the tree.
+    for amount in [0, -5, i64::MAX] {
+        let (status, _) = topup(&app, &c.op, c.sub_id, amount).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}");
+    }
+    let (status, _) = topup(&app, &c.sub, c.op_id, 1).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a sub-operator does not see its operator"
+    );
+    let (status, _) = topup(&app, &c.op, c.op_id, 1).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, answer) = topup(&app, &c.op, c.sub_id, 5_000 * TAKA).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("insufficient_balance")
+        )
+    );
+    let (status, _) = app
+        .get("/api/v1/ledger/entries?account=gold", &c.admin)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("ledger_journal").await, journals);
+    verify_clean(&app).await;
+}
+
+async fn the_ledger_is_append_only(backend: Backend) {
+    use sea_orm::ConnectionTrait as _;
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    topup(&app, &c.admin, c.op_id, 10 * TAKA).await;
+    let conn = app.state.db.conn();
+    for sql in [
+        "UPDATE ledger_entry SET amount = amount + 1",
+        "DELETE FROM ledger_entry",
+        "UPDATE ledger_journal SET memo = 'x'",
+        "DELETE FROM ledger_journal",
+    ] {
+        let error = conn.execute_unprepared(sql).await.unwrap_err();
+        assert!(error.to_string().contains("append-only"), "{sql}: {error}");
+    }
+    assert_eq!(app.count("ledger_entry").await, 2);
+    // A cached balance edited behind the ledger's back is caught.
+    conn.execute_unprepared(
+        "UPDATE ledger_account SET credits_posted = credits_posted + 1 WHERE key LIKE 'reseller:%'",
+    )
+    .await
+    .unwrap();
+    let breaches = store::ledger::verify(conn, None).await.unwrap();
+    let found: Vec<&str> = breaches.iter().map(|b| b.invariant).collect();
+    assert!(
+        found.contains(&"I2") && found.contains(&"I4"),
+        "{breaches:?}"
+    );
+}
+
+both_backends!(
+    a_recharge_is_previewed_then_paid_along_the_chain,
+    credit_lines_are_the_owners_and_stop_at_their_limit,
+    a_package_change_credits_what_was_paid,
+    a_retry_with_the_same_key_pays_once,
+    concurrent_recharges_never_overspend,
+    bad_requests_are_refused_and_write_nothing,
+    the_ledger_is_append_only,
+);

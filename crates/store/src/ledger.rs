@@ -1,0 +1,549 @@
+//! The ledger's persistence (billing-design.md §1.2, §1.3): accounts made on first use,
+//! journals posted in the caller's write transaction, statements, and the invariants
+//! `lastmile ledger verify` checks.
+//!
+//! Posting a journal, in one transaction with the business change it pays for:
+//! 1. the journal row is inserted under its idempotency key (`ON CONFLICT DO NOTHING`); a
+//!    key already posted with the same request hash answers with that journal (a replay),
+//!    with another hash it is refused;
+//! 2. each account's net move is applied by one conditional `UPDATE` that checks the floor
+//!    in its `WHERE` clause, so two concurrent sales cannot both pass a balance only one can
+//!    afford: on PostgreSQL a blocked `UPDATE` re-reads the row it waited for (READ
+//!    COMMITTED), on SQLite the write lock is taken at `BEGIN IMMEDIATE`. 0 rows: refused,
+//!    nothing written (the caller rolls back);
+//! 3. the entries are inserted, each with its account's balance and version after it.
+//!
+//! Accounts are updated in one global order, the parties' accounts (resellers, customers,
+//! cash) first, then the tenant-wide ones (revenue, adjustments, VAT), each group by id: no
+//! two postings wait on each other in a circle, and the tenant-wide rows every sale
+//! touches are held only for the end of the transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{ExprTrait as _, OnConflict};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, Statement, Value,
+};
+
+use crate::entity::{ledger_account, ledger_entry, ledger_journal};
+use crate::error::{StoreError, StoreResult};
+use crate::list::{self, ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::write::Write;
+use domain::ids::TenantId;
+use domain::ledger::{Account, AccountKind, Journal, Side};
+
+/// A stored account.
+pub type LedgerAccount = ledger_account::Model;
+/// A stored journal.
+pub type LedgerJournal = ledger_journal::Model;
+/// A stored leg.
+pub type LedgerEntry = ledger_entry::Model;
+
+/// A statement with SQLite's `?N` or PostgreSQL's `$N` placeholders (written as `$N`).
+fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DatabaseBackend::Postgres => sql.to_owned(),
+        _ => sql.replace('$', "?"),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The floor a new account of `kind` starts with: resellers are prepaid until the owner
+/// grants them credit; nothing else is gated.
+fn default_floor(kind: AccountKind) -> Option<i64> {
+    match kind {
+        AccountKind::Reseller => Some(0),
+        _ => None,
+    }
+}
+
+/// True for the accounts every sale of a tenant touches (updated last).
+fn tenant_wide(kind: &str) -> bool {
+    AccountKind::parse(kind).is_some_and(|k| {
+        matches!(
+            k,
+            AccountKind::Revenue
+                | AccountKind::Adjustments
+                | AccountKind::VatPayable
+                | AccountKind::Opening
+        )
+    })
+}
+
+/// The id of `account` in the book of `tenant` in `currency`, made on first use.
+pub async fn ensure<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    currency: &str,
+    account: Account,
+    now: DateTime<Utc>,
+) -> StoreResult<LedgerAccount> {
+    let key = account.key();
+    if let Some(found) = find(conn, tenant, currency, account).await? {
+        return Ok(found);
+    }
+    let row = ledger_account::ActiveModel {
+        id: NotSet,
+        tenant_id: Set(tenant.0),
+        currency: Set(currency.to_owned()),
+        key: Set(key),
+        kind: Set(account.kind().as_str().to_owned()),
+        party_id: Set(account.party()),
+        normal: Set(account.normal().sign() as i16),
+        floor_amount: Set(default_floor(account.kind())),
+        debits_posted: Set(0),
+        credits_posted: Set(0),
+        version: Set(0),
+        created_at: Set(now),
+    };
+    let insert = ledger_account::Entity::insert(row).on_conflict(
+        OnConflict::columns([
+            ledger_account::Column::TenantId,
+            ledger_account::Column::Currency,
+            ledger_account::Column::Key,
+        ])
+        .do_nothing()
+        .to_owned(),
+    );
+    match insert.exec(conn).await {
+        Ok(_) | Err(DbErr::RecordNotInserted) => {}
+        Err(error) => return Err(error.into()),
+    }
+    find(conn, tenant, currency, account)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// `account` in the book of `tenant` in `currency`, if it was ever used.
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    currency: &str,
+    account: Account,
+) -> StoreResult<Option<LedgerAccount>> {
+    Ok(ledger_account::Entity::find()
+        .filter(ledger_account::Column::TenantId.eq(tenant.0))
+        .filter(ledger_account::Column::Currency.eq(currency))
+        .filter(ledger_account::Column::Key.eq(account.key()))
+        .one(conn)
+        .await?)
+}
+
+/// An account's balance on its normal side.
+pub fn balance(a: &LedgerAccount) -> i64 {
+    if a.normal > 0 {
+        a.credits_posted - a.debits_posted
+    } else {
+        a.debits_posted - a.credits_posted
+    }
+}
+
+/// Sets the floor of `account` (a reseller's terms), made on first use. Audited by the
+/// caller.
+pub async fn set_floor(
+    w: &mut Write,
+    tenant: TenantId,
+    currency: &str,
+    account: Account,
+    floor: Option<i64>,
+) -> StoreResult<LedgerAccount> {
+    let row = ensure(w.tx(), tenant, currency, account, w.now()).await?;
+    ledger_account::Entity::update_many()
+        .col_expr(
+            ledger_account::Column::FloorAmount,
+            sea_orm::sea_query::Expr::value(floor),
+        )
+        .col_expr(
+            ledger_account::Column::Version,
+            sea_orm::sea_query::Expr::col(ledger_account::Column::Version).add(1),
+        )
+        .filter(ledger_account::Column::Id.eq(row.id))
+        .exec(w.tx())
+        .await?;
+    Ok(LedgerAccount {
+        floor_amount: floor,
+        version: row.version + 1,
+        ..row
+    })
+}
+
+/// What a journal is posted for, beside its legs.
+#[derive(Debug, Clone)]
+pub struct PostMeta<'a> {
+    /// The tenant whose book it goes to.
+    pub tenant: TenantId,
+    /// The book's currency.
+    pub currency: &'a str,
+    /// A digest of the request that made it: the same key with another digest is refused.
+    pub request_hash: &'a str,
+    /// The customer it concerns, if any.
+    pub customer_id: Option<i64>,
+    /// The journal it reverses, if it is a reversal.
+    pub reverses: Option<i64>,
+}
+
+/// How a posting ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    /// Posted now, as journal `id`.
+    New(i64),
+    /// Posted earlier under the same key and request: journal `id`, nothing written now.
+    Replay(i64),
+}
+
+impl Posted {
+    /// The journal's id.
+    pub fn id(self) -> i64 {
+        match self {
+            Posted::New(id) | Posted::Replay(id) => id,
+        }
+    }
+}
+
+/// Posts `journal` in `w`'s transaction (see the module documentation).
+pub async fn post(w: &mut Write, meta: &PostMeta<'_>, journal: &Journal) -> StoreResult<Posted> {
+    let now = w.now();
+    let row = ledger_journal::ActiveModel {
+        id: NotSet,
+        tenant_id: Set(meta.tenant.0),
+        currency: Set(meta.currency.to_owned()),
+        idempotency_key: Set(journal.key().to_owned()),
+        request_hash: Set(meta.request_hash.to_owned()),
+        kind: Set(journal.kind().as_str().to_owned()),
+        reverses_journal_id: Set(meta.reverses),
+        customer_id: Set(meta.customer_id),
+        actor_id: Set(w.author().user_id.map(|u| u.0)),
+        memo: Set(journal.memo().to_owned()),
+        created_at: Set(now),
+    };
+    let insert = ledger_journal::Entity::insert(row).on_conflict(
+        OnConflict::columns([
+            ledger_journal::Column::TenantId,
+            ledger_journal::Column::IdempotencyKey,
+        ])
+        .do_nothing()
+        .to_owned(),
+    );
+    let journal_id = match insert.exec(w.tx()).await {
+        Ok(done) => done.last_insert_id,
+        Err(DbErr::RecordNotInserted) => {
+            let earlier = ledger_journal::Entity::find()
+                .filter(ledger_journal::Column::TenantId.eq(meta.tenant.0))
+                .filter(ledger_journal::Column::IdempotencyKey.eq(journal.key()))
+                .one(w.tx())
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            return if earlier.request_hash == meta.request_hash {
+                Ok(Posted::Replay(earlier.id))
+            } else {
+                Err(StoreError::KeyReused)
+            };
+        }
+        Err(error) => return Err(error.into()),
+    };
+    crate::tenant::lock_currency(w, meta.tenant).await?;
+
+    // Each account's row, then the global update order.
+    let mut moves = Vec::new();
+    for (account, net) in journal.net() {
+        let row = ensure(w.tx(), meta.tenant, meta.currency, account, now).await?;
+        moves.push((account, net, row));
+    }
+    moves.sort_by_key(|(_, _, row)| (tenant_wide(&row.kind), row.id));
+    let backend = w.tx().get_database_backend();
+    let mut after = Vec::with_capacity(moves.len());
+    for (account, net, row) in &moves {
+        let effect = net.effect(account.normal());
+        let applied = w
+            .tx()
+            .query_one_raw(statement(
+                backend,
+                "UPDATE ledger_account
+                    SET debits_posted = debits_posted + $1,
+                        credits_posted = credits_posted + $2,
+                        version = version + 1
+                  WHERE id = $3
+                    AND ($4 >= 0 OR floor_amount IS NULL
+                         OR normal * ((credits_posted + $2) - (debits_posted + $1)) >= floor_amount)
+                  RETURNING version, normal * (credits_posted - debits_posted) AS balance",
+                vec![
+                    net.debits.into(),
+                    net.credits.into(),
+                    row.id.into(),
+                    effect.into(),
+                ],
+            ))
+            .await?;
+        let Some(applied) = applied else {
+            let now_row = ledger_account::Entity::find_by_id(row.id)
+                .one(w.tx())
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            return Err(StoreError::InsufficientBalance {
+                available: domain::ledger::available(balance(&now_row), now_row.floor_amount)
+                    .unwrap_or(0),
+            });
+        };
+        let version: i64 = applied.try_get("", "version")?;
+        let balance: i64 = applied.try_get("", "balance")?;
+        after.push((*account, row.id, version, balance - effect));
+    }
+
+    // The legs, each with the running balance of its account.
+    let entries: Vec<ledger_entry::ActiveModel> = journal
+        .legs()
+        .iter()
+        .map(|leg| {
+            let slot = after
+                .iter_mut()
+                .find(|(account, ..)| *account == leg.account)
+                .ok_or(StoreError::NotFound)?;
+            slot.3 += leg.effect();
+            Ok(ledger_entry::ActiveModel {
+                id: NotSet,
+                journal_id: Set(journal_id),
+                tenant_id: Set(meta.tenant.0),
+                account_id: Set(slot.1),
+                side: Set(leg.side.sign() as i16),
+                amount: Set(leg.amount),
+                balance_after: Set(slot.3),
+                account_version: Set(slot.2),
+                at: Set(now),
+            })
+        })
+        .collect::<StoreResult<_>>()?;
+    ledger_entry::Entity::insert_many(entries)
+        .exec_without_returning(w.tx())
+        .await?;
+    Ok(Posted::New(journal_id))
+}
+
+/// A journal by id, in a tenant the caller sees.
+pub async fn journal<C: ConnectionTrait>(
+    conn: &C,
+    tenants: Option<&[i64]>,
+    id: i64,
+) -> StoreResult<Option<(LedgerJournal, Vec<(LedgerEntry, LedgerAccount)>)>> {
+    let mut find = ledger_journal::Entity::find_by_id(id);
+    if let Some(tenants) = tenants {
+        find = find.filter(ledger_journal::Column::TenantId.is_in(tenants.to_vec()));
+    }
+    let Some(journal) = find.one(conn).await? else {
+        return Ok(None);
+    };
+    let entries = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::JournalId.eq(id))
+        .order_by_asc(ledger_entry::Column::Id)
+        .all(conn)
+        .await?;
+    let ids: Vec<i64> = entries.iter().map(|e| e.account_id).collect();
+    let accounts = ledger_account::Entity::find()
+        .filter(ledger_account::Column::Id.is_in(ids))
+        .all(conn)
+        .await?;
+    let legs = entries
+        .into_iter()
+        .filter_map(|e| {
+            let account = accounts.iter().find(|a| a.id == e.account_id)?.clone();
+            Some((e, account))
+        })
+        .collect();
+    Ok(Some((journal, legs)))
+}
+
+/// The entries list: by id, newest first by default.
+pub static ENTRIES: ListSpec<ledger_entry::Entity> = ListSpec {
+    sorts: &[SortColumn {
+        name: "id",
+        column: ledger_entry::Column::Id,
+        kind: SortKind::Int,
+    }],
+    id: ledger_entry::Column::Id,
+    default_sort: "-id",
+};
+
+/// Which entries a statement shows.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter {
+    /// Only these accounts (already resolved from the caller's filters and scope).
+    pub accounts: Option<Vec<i64>>,
+    /// Only these tenants (`None`: every tenant).
+    pub tenants: Option<Vec<i64>>,
+    /// From this instant on.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A page of entries.
+pub async fn entries<C: ConnectionTrait>(
+    conn: &C,
+    filter: &EntryFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<LedgerEntry>> {
+    let mut cond = Condition::all();
+    if let Some(accounts) = &filter.accounts {
+        cond = cond.add(ledger_entry::Column::AccountId.is_in(accounts.clone()));
+    }
+    if let Some(tenants) = &filter.tenants {
+        cond = cond.add(ledger_entry::Column::TenantId.is_in(tenants.clone()));
+    }
+    if let Some(from) = filter.from {
+        cond = cond.add(ledger_entry::Column::At.gte(from));
+    }
+    if let Some(to) = filter.to {
+        cond = cond.add(ledger_entry::Column::At.lt(to));
+    }
+    let select = ledger_entry::Entity::find().filter(cond);
+    list::fetch(conn, &ENTRIES, select, page).await
+}
+
+/// Accounts by id.
+pub async fn accounts_by_id<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<i64>,
+) -> StoreResult<Vec<LedgerAccount>> {
+    Ok(ledger_account::Entity::find()
+        .filter(ledger_account::Column::Id.is_in(ids))
+        .all(conn)
+        .await?)
+}
+
+/// The accounts of a tenant that match `kind` and `party` (either may be left open).
+pub async fn accounts<C: ConnectionTrait>(
+    conn: &C,
+    tenants: Option<&[i64]>,
+    kind: Option<AccountKind>,
+    party: Option<i64>,
+) -> StoreResult<Vec<LedgerAccount>> {
+    let mut find = ledger_account::Entity::find();
+    if let Some(tenants) = tenants {
+        find = find.filter(ledger_account::Column::TenantId.is_in(tenants.to_vec()));
+    }
+    if let Some(kind) = kind {
+        find = find.filter(ledger_account::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(party) = party {
+        find = find.filter(ledger_account::Column::PartyId.eq(party));
+    }
+    Ok(find
+        .order_by_asc(ledger_account::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// One breach of the ledger's invariants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breach {
+    /// Which invariant (`I1` … `I4`, billing-design.md §6).
+    pub invariant: &'static str,
+    /// What breaks it.
+    pub detail: String,
+}
+
+/// Checks the ledger of `tenant` (every tenant when `None`):
+/// - I1: every journal balances;
+/// - I2: every account's cached totals equal the sums of its entries;
+/// - I3: no floored account is below its floor, and each entry's balance agrees with the
+///   entries before it;
+/// - I4: debits equal credits over each book.
+pub async fn verify<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Option<TenantId>,
+) -> StoreResult<Vec<Breach>> {
+    let backend = conn.get_database_backend();
+    let values: Vec<Value> = tenant.map(|t| t.0.into()).into_iter().collect();
+    let clause = |table: &str| match tenant {
+        Some(_) => format!("{table}tenant_id = $1"),
+        None => "1 = 1".to_owned(),
+    };
+    let (bare, a, e) = (clause(""), clause("a."), clause("e."));
+    let mut breaches = Vec::new();
+    let queries: [(&'static str, String); 4] = [
+        (
+            "I1",
+            format!(
+                "SELECT journal_id AS subject, CAST(SUM(side * amount) AS BIGINT) AS value
+                   FROM ledger_entry WHERE {bare} GROUP BY journal_id HAVING SUM(side * amount) <> 0"
+            ),
+        ),
+        (
+            "I2",
+            format!(
+                "SELECT a.id AS subject, a.debits_posted - COALESCE(e.d, 0) + a.credits_posted - COALESCE(e.c, 0) AS value
+                   FROM ledger_account a
+                   LEFT JOIN (SELECT account_id,
+                                     CAST(SUM(CASE WHEN side < 0 THEN amount ELSE 0 END) AS BIGINT) AS d,
+                                     CAST(SUM(CASE WHEN side > 0 THEN amount ELSE 0 END) AS BIGINT) AS c
+                                FROM ledger_entry GROUP BY account_id) e ON e.account_id = a.id
+                  WHERE {a}
+                    AND (a.debits_posted <> COALESCE(e.d, 0) OR a.credits_posted <> COALESCE(e.c, 0))"
+            ),
+        ),
+        (
+            "I3",
+            format!(
+                "SELECT id AS subject, normal * (credits_posted - debits_posted) AS value
+                   FROM ledger_account
+                  WHERE {bare} AND floor_amount IS NOT NULL
+                    AND normal * (credits_posted - debits_posted) < floor_amount"
+            ),
+        ),
+        (
+            "I4",
+            format!(
+                "SELECT tenant_id AS subject, CAST(SUM(credits_posted) - SUM(debits_posted) AS BIGINT) AS value
+                   FROM ledger_account WHERE {bare}
+                  GROUP BY tenant_id, currency HAVING SUM(credits_posted) <> SUM(debits_posted)"
+            ),
+        ),
+    ];
+    for (invariant, sql) in queries {
+        let rows = conn
+            .query_all_raw(statement(backend, &sql, values.clone()))
+            .await?;
+        for row in rows {
+            let subject: i64 = row.try_get("", "subject")?;
+            let value: i64 = row.try_get("", "value")?;
+            breaches.push(Breach {
+                invariant,
+                detail: match invariant {
+                    "I1" => format!("journal {subject} is off balance by {value}"),
+                    "I2" => format!("account {subject}'s cached totals are off by {value}"),
+                    "I3" => format!("account {subject} is below its floor at {value}"),
+                    _ => format!("tenant {subject}'s book is off balance by {value}"),
+                },
+            });
+        }
+    }
+    // I3, second half: each entry's balance follows from the one before it on its account.
+    let running = format!(
+        "SELECT id AS subject, balance_after - COALESCE(prev, 0) - effect AS value FROM (
+           SELECT e.id, e.balance_after,
+                  CAST(e.side * e.amount * a.normal AS BIGINT) AS effect,
+                  LAG(e.balance_after) OVER (PARTITION BY e.account_id ORDER BY e.id) AS prev
+             FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id
+            WHERE {e}) r
+         WHERE balance_after <> COALESCE(prev, 0) + effect"
+    );
+    for row in conn
+        .query_all_raw(statement(backend, &running, values))
+        .await?
+    {
+        let subject: i64 = row.try_get("", "subject")?;
+        let value: i64 = row.try_get("", "value")?;
+        breaches.push(Breach {
+            invariant: "I3",
+            detail: format!("entry {subject}'s balance is off by {value}"),
+        });
+    }
+    Ok(breaches)
+}
+
+/// The side of a stored leg.
+pub fn side(entry: &LedgerEntry) -> StoreResult<Side> {
+    Side::from_sign(i64::from(entry.side)).ok_or_else(|| {
+        StoreError::Corrupt(format!("ledger_entry {}: side {}", entry.id, entry.side))
+    })
+}
