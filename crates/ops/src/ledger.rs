@@ -25,6 +25,8 @@ pub struct Balance {
     pub balance: i64,
     /// What it may still spend (`None`: no limit).
     pub available: Option<i64>,
+    /// What it holds for the credit its sub-operators use.
+    pub held: i64,
     /// Its terms.
     pub terms: AccountTerms,
     /// The tenant's currency.
@@ -45,13 +47,12 @@ async fn reseller(ctx: &Ctx<'_>, actor: &Actor, id: UserId) -> Result<(User, Str
 
 fn balance_of(user: UserId, currency: String, account: Option<&LedgerAccount>) -> Balance {
     // A reseller that never moved money is prepaid with nothing.
-    let floor = account.map_or(Some(0), |a| a.floor_amount);
-    let balance = account.map_or(0, store::ledger::balance);
     Balance {
         user_id: user,
-        balance,
-        available: domain::ledger::available(balance, floor),
-        terms: AccountTerms::of_floor(floor),
+        balance: account.map_or(0, store::ledger::balance),
+        available: account.map_or(Some(0), store::ledger::available),
+        held: account.map_or(0, |a| a.debits_pending),
+        terms: AccountTerms::of_floor(account.map_or(Some(0), |a| a.floor_amount)),
         currency,
     }
 }
@@ -159,7 +160,9 @@ pub async fn topup(
     })
 }
 
-/// Sets reseller `id`'s account terms (the tenant's Admin only).
+/// Sets reseller `id`'s account terms: by the tenant's Admin (the tenant covers its credit)
+/// or by its operator (which covers it: what the sub-operator owes below zero is held from
+/// the operator's own spending).
 pub async fn set_terms(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -168,23 +171,25 @@ pub async fn set_terms(
     terms: AccountTerms,
 ) -> Result<Balance, OpError> {
     let (user, currency) = reseller(ctx, actor, id).await?;
-    access::set_account_terms(actor, &store::user::facts(&user)?)?;
+    let cover = access::set_account_terms(actor, &store::user::facts(&user)?)?;
     let tenant = TenantId(user.tenant_id.unwrap_or_default());
     let mut w = ctx.db.write(author, ctx.now).await?;
     let before = store::ledger::find(w.tx(), tenant, &currency, Account::Reseller(id)).await?;
-    let after = store::ledger::set_floor(
+    let after = store::ledger::set_terms(
         &mut w,
         tenant,
         &currency,
         Account::Reseller(id),
         terms.floor(),
+        cover.map(Account::Reseller),
     )
     .await?;
-    let describe = |floor: Option<i64>| {
-        let terms = AccountTerms::of_floor(floor);
+    let describe = |a: Option<&LedgerAccount>| {
+        let terms = AccountTerms::of_floor(a.map_or(Some(0), |a| a.floor_amount));
         serde_json::json!({
             "account_type": terms.type_name(),
             "credit_limit": match terms { AccountTerms::Credit(limit) => limit, AccountTerms::Prepaid => Some(0) },
+            "covered_by_account": a.and_then(|a| a.cover_account_id),
         })
     };
     w.audit(AuditEntry {
@@ -192,8 +197,8 @@ pub async fn set_terms(
         action: "user.set_account_terms",
         entity: "user",
         entity_id: Some(id.0),
-        before: Some(describe(before.map_or(Some(0), |a| a.floor_amount))),
-        after: Some(describe(after.floor_amount)),
+        before: Some(describe(before.as_ref())),
+        after: Some(describe(Some(&after))),
     })
     .await?;
     w.commit().await?;

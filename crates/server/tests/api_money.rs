@@ -1,7 +1,8 @@
 //! Money through the API, on both engines: a recharge previewed, then paid along the
 //! reseller chain (the collector pays its cost, its operator takes its margin, the owner
 //! its revenue); a collector that cannot afford it refused with nothing written; top-ups
-//! down the tree; credit lines; the reference's package change (17/13); idempotent
+//! down the tree; credit lines, the tenant's and an operator's (held from its own spending);
+//! the reference's package change (17/13); idempotent
 //! retries; exactly floor(B/c) of many concurrent recharges passing a balance B; and the
 //! ledger's append-only tables and invariants.
 
@@ -347,15 +348,36 @@ async fn credit_lines_are_the_owners_and_stop_at_their_limit(backend: Backend) {
         (Value::Null, Value::Null)
     );
 
-    // Only the tenant's Admin sets terms, and alone; bad terms are refused.
-    let (status, _) = app
+    // An operator taking over its sub-operator's credit must cover what it owes now.
+    let (status, answer) = app
         .patch(
             &format!("/api/v1/users/{}", c.sub_id),
             &c.op,
-            json!({"account_type": "prepaid"}),
+            json!({"account_type": "credit", "credit_limit": 500 * TAKA}),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("insufficient_balance")
+        )
+    );
+    // The tenant's Admin sets an operator's terms, not the operator itself nor its
+    // sub-operator; terms change alone; bad terms are refused.
+    for token in [&c.op, &c.sub] {
+        let (status, _) = app
+            .patch(
+                &format!("/api/v1/users/{}", c.op_id),
+                token,
+                json!({"account_type": "prepaid"}),
+            )
+            .await;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "{status}"
+        );
+    }
     for (body, field, code) in [
         (
             json!({"account_type": "gold"}),
@@ -675,9 +697,111 @@ async fn the_ledger_is_append_only(backend: Backend) {
     );
 }
 
+/// Credit an operator grants its sub-operator is held from the operator's own spending:
+/// the sub-operator goes below zero only as far as the operator can cover, and settling
+/// the debt costs the operator nothing it could still spend.
+async fn an_operator_covers_the_credit_it_grants(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    let bob = customer(&app, &c.sub, c.sub_pkg, "bob").await;
+    topup(&app, &c.admin, c.op_id, 1_000 * TAKA).await;
+    let path = format!("/api/v1/users/{}", c.sub_id);
+    let op_view = || balance(&app, &c.op, c.op_id);
+    let held_available = |b: Value| {
+        (
+            b["balance"].as_i64(),
+            b["held"].as_i64(),
+            b["available"].as_i64(),
+        )
+    };
+
+    let (status, answer) = app
+        .patch(
+            &path,
+            &c.op,
+            json!({"account_type": "credit", "credit_limit": 500 * TAKA}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, paid) = recharge(&app, &c.sub, bob, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(
+        balance(&app, &c.sub, c.sub_id).await["balance"].as_i64(),
+        Some(-450 * TAKA)
+    );
+    // The operator earned its margin and holds what its sub-operator owes.
+    assert_eq!(
+        held_available(op_view().await),
+        (Some(1_050 * TAKA), Some(450 * TAKA), Some(600 * TAKA))
+    );
+    // Past the limit: refused.
+    let (status, _) = recharge(&app, &c.sub, bob, json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A higher limit: the hold grows with the debt, until the operator cannot cover it.
+    app.patch(&path, &c.op, json!({"credit_limit": 2_000 * TAKA}))
+        .await;
+    let (status, _) = recharge(&app, &c.sub, bob, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        held_available(op_view().await),
+        (Some(1_100 * TAKA), Some(900 * TAKA), Some(200 * TAKA))
+    );
+    let (status, refused) = recharge(&app, &c.sub, bob, json!({})).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("insufficient_balance")
+        ),
+        "the operator cannot cover another 450"
+    );
+    // The operator cannot spend what it holds: its own customer at a cost of 400 is refused.
+    let own = customer(&app, &c.op, c.op_pkg, "own").await;
+    let (status, refused) = recharge(&app, &c.op, own, json!({})).await;
+    assert_eq!(
+        (
+            status,
+            refused["error"]["code"].as_str(),
+            refused["error"]["message"].as_str()
+        ),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("insufficient_balance"),
+            Some("The collector's balance cannot pay for this: 20000 available.")
+        )
+    );
+
+    // Settling part of the debt, even more than it may spend, leaves what the operator may
+    // spend as it was.
+    let (status, answer) = topup(&app, &c.op, c.sub_id, 300 * TAKA).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(
+        held_available(op_view().await),
+        (Some(800 * TAKA), Some(600 * TAKA), Some(200 * TAKA))
+    );
+    verify_clean(&app).await;
+
+    // The tenant takes the credit over: the operator's hold is released.
+    let (status, _) = app
+        .patch(
+            &path,
+            &c.admin,
+            json!({"account_type": "credit", "credit_limit": 2_000 * TAKA}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        held_available(op_view().await),
+        (Some(800 * TAKA), Some(0), Some(800 * TAKA))
+    );
+    verify_clean(&app).await;
+}
+
 both_backends!(
     a_recharge_is_previewed_then_paid_along_the_chain,
     credit_lines_are_the_owners_and_stop_at_their_limit,
+    an_operator_covers_the_credit_it_grants,
     a_package_change_credits_what_was_paid,
     a_retry_with_the_same_key_pays_once,
     concurrent_recharges_never_overspend,

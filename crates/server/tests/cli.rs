@@ -1,6 +1,7 @@
 //! The `lastmile` binary as an operator runs it: `admin create` (password as a flag or on
 //! standard input, invalid input refused with exit code 2), `serve` on a fresh installation
-//! (the one-time setup link), `migrate`, `lastmile.toml` with an unknown key,
+//! (the one-time setup link), `migrate`, `ledger verify` (exit 1 on a breach), `lastmile.toml`
+//! with an unknown key,
 //! `LASTMILE_LISTEN`, a clean stop on SIGTERM, and `demo`, which never deletes a database it
 //! did not make.
 //!
@@ -479,6 +480,34 @@ async fn migrate_applies_the_migrations_and_exits_0(backend: Backend) {
     }
 }
 
+/// `ledger verify` exits 0 on clean books and 1 listing a breach: a cached balance edited
+/// behind the ledger's back.
+async fn ledger_verify_exits_1_listing_each_breach(backend: Backend) {
+    use sea_orm::ConnectionTrait as _;
+    let install = Install::new(backend).await;
+    let output = install.lastmile(&["ledger", "verify"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("ledger clean: 0 journals"));
+    let conn = sea_orm::Database::connect(install.database_url())
+        .await
+        .unwrap();
+    conn.execute_unprepared(
+        "INSERT INTO ledger_account (tenant_id, currency, key, kind, party_id, normal, floor_amount,
+            debits_posted, credits_posted, version, created_at, debits_pending)
+         VALUES (1, 'BDT', 'revenue', 'revenue', NULL, 1, NULL, 0, 500, 1, '2026-01-01 00:00:00+00:00', 0)",
+    )
+    .await
+    .unwrap();
+    let output = install
+        .lastmile(&["ledger", "verify", "--tenant", "1"])
+        .output()
+        .unwrap();
+    let out = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("I2: account"), "{out}");
+    assert!(out.contains("I4: tenant 1"), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_key_in_lastmile_toml_stops_serve_and_names_the_key() {
     let install = Install::new(Backend::Sqlite).await;
@@ -600,6 +629,21 @@ async fn demo_runs_in_the_directory_lastmile_data_dir_names_and_starts_fresh_the
         !dir.path().join("lastmile-demo").exists(),
         "only the named directory is used"
     );
+    // The demo's resellers have balances and have recharged customers; the books are clean.
+    let verify = Command::new(BIN)
+        .args(["ledger", "verify", "--data-dir"])
+        .arg(&demo_dir)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{out}");
+    let journals: u64 = out
+        .lines()
+        .find_map(|line| line.strip_prefix("ledger clean: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(journals > 20, "{out}");
 }
 
 both_backends!(
@@ -608,4 +652,5 @@ both_backends!(
     admin_create_refuses_an_invalid_email_or_a_short_password_with_exit_code_2,
     serve_without_an_account_prints_a_setup_link_that_works_once,
     migrate_applies_the_migrations_and_exits_0,
+    ledger_verify_exits_1_listing_each_breach,
 );

@@ -6,17 +6,25 @@
 //! 1. the journal row is inserted under its idempotency key (`ON CONFLICT DO NOTHING`); a
 //!    key already posted with the same request hash answers with that journal (a replay),
 //!    with another hash it is refused;
-//! 2. each account's net move is applied by one conditional `UPDATE` that checks the floor
-//!    in its `WHERE` clause, so two concurrent sales cannot both pass a balance only one can
-//!    afford: on PostgreSQL a blocked `UPDATE` re-reads the row it waited for (READ
-//!    COMMITTED), on SQLite the write lock is taken at `BEGIN IMMEDIATE`. 0 rows: refused,
-//!    nothing written (the caller rolls back);
-//! 3. the entries are inserted, each with its account's balance and version after it.
+//! 2. each account's net move is applied by one `UPDATE … SET debits = debits + d` that
+//!    returns the new balance, and the hold of the account covering a reseller's credit
+//!    (`debits_pending`) follows what that reseller owes below zero;
+//! 3. every account the journal lowered (or made hold more) is read back, under its row
+//!    lock: one that now spends below its floor refuses the whole change (the caller rolls
+//!    back, nothing is written). Two concurrent sales cannot both pass a balance only one
+//!    can afford: on PostgreSQL the second `UPDATE` waits for the first's row lock and then
+//!    builds on the committed row (READ COMMITTED), on SQLite the write lock is taken at
+//!    `BEGIN IMMEDIATE`. Checking after all the moves, not in each `UPDATE`, lets a journal
+//!    that lowers one account and frees a hold on it (an operator settling its
+//!    sub-operator's debt) pass on its net effect;
+//! 4. the entries are inserted, each with its account's balance and version after it.
 //!
 //! Accounts are updated in one global order, the parties' accounts (resellers, customers,
 //! cash) first, then the tenant-wide ones (revenue, adjustments, VAT), each group by id: no
 //! two postings wait on each other in a circle, and the tenant-wide rows every sale
-//! touches are held only for the end of the transaction.
+//! touches are held only for the end of the transaction. When a journal moves an account
+//! another covers, the parties' rows and the covering ones are locked first, in id order
+//! (PostgreSQL's `SELECT … FOR UPDATE`), since the hold is written after the move.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{ExprTrait as _, OnConflict};
@@ -96,6 +104,8 @@ pub async fn ensure<C: ConnectionTrait>(
         credits_posted: Set(0),
         version: Set(0),
         created_at: Set(now),
+        cover_account_id: Set(None),
+        debits_pending: Set(0),
     };
     let insert = ledger_account::Entity::insert(row).on_conflict(
         OnConflict::columns([
@@ -139,20 +149,125 @@ pub fn balance(a: &LedgerAccount) -> i64 {
     }
 }
 
-/// Sets the floor of `account` (a reseller's terms), made on first use. Audited by the
-/// caller.
-pub async fn set_floor(
+/// What an account may still spend: its balance less what it holds for the accounts it
+/// covers, above its floor (`None`: no floor).
+pub fn available(a: &LedgerAccount) -> Option<i64> {
+    domain::ledger::available(balance(a) - a.debits_pending, a.floor_amount)
+}
+
+/// What an account owes below zero: what its covering account holds for it.
+fn overdraft(balance: i64) -> i64 {
+    Ord::max(-balance, 0)
+}
+
+/// Locks `ids` in ascending order for the rest of the transaction (PostgreSQL; SQLite's
+/// write lock is already held).
+async fn lock(w: &Write, ids: &mut [i64]) -> StoreResult<()> {
+    let backend = w.tx().get_database_backend();
+    if backend != DatabaseBackend::Postgres || ids.is_empty() {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    w.tx()
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!("SELECT id FROM ledger_account WHERE id IN ({list}) ORDER BY id FOR UPDATE"),
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Moves `amount` of hold onto (positive) or off (negative) covering account `id`; the
+/// caller checks the floors after ([`gate`]).
+async fn hold(w: &Write, id: i64, amount: i64) -> StoreResult<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    ledger_account::Entity::update_many()
+        .col_expr(
+            ledger_account::Column::DebitsPending,
+            sea_orm::sea_query::Expr::col(ledger_account::Column::DebitsPending).add(amount),
+        )
+        .col_expr(
+            ledger_account::Column::Version,
+            sea_orm::sea_query::Expr::col(ledger_account::Column::Version).add(1),
+        )
+        .filter(ledger_account::Column::Id.eq(id))
+        .exec(w.tx())
+        .await?;
+    Ok(())
+}
+
+/// Refuses the change when one of `lowered` (accounts it lowered, or made hold more, with
+/// by how much) now spends below its floor; the error says what it could spend before.
+/// Read under the rows' locks, in the same transaction, so what it sees is what commits.
+async fn gate(w: &Write, lowered: &[(i64, i64)]) -> StoreResult<()> {
+    if lowered.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = lowered.iter().map(|(id, _)| *id).collect();
+    let rows = ledger_account::Entity::find()
+        .filter(ledger_account::Column::Id.is_in(ids))
+        .filter(ledger_account::Column::FloorAmount.is_not_null())
+        .all(w.tx())
+        .await?;
+    for (id, by) in lowered {
+        let Some(left) = rows.iter().find(|a| a.id == *id).and_then(available) else {
+            continue;
+        };
+        if left < 0 {
+            return Err(StoreError::InsufficientBalance {
+                available: Ord::max(left + by, 0),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Sets the terms of `account` (a reseller's): its floor, and the account that covers its
+/// overdraft (`None`: the tenant). What it owes below zero moves from the old covering
+/// account's hold to the new one's, which must afford it. Audited by the caller.
+pub async fn set_terms(
     w: &mut Write,
     tenant: TenantId,
     currency: &str,
     account: Account,
     floor: Option<i64>,
+    cover: Option<Account>,
 ) -> StoreResult<LedgerAccount> {
     let row = ensure(w.tx(), tenant, currency, account, w.now()).await?;
+    let cover = match cover {
+        Some(c) => Some(ensure(w.tx(), tenant, currency, c, w.now()).await?.id),
+        None => None,
+    };
+    let mut ids: Vec<i64> = [Some(row.id), row.cover_account_id, cover]
+        .into_iter()
+        .flatten()
+        .collect();
+    lock(w, &mut ids).await?;
+    let row = ledger_account::Entity::find_by_id(row.id)
+        .one(w.tx())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if row.cover_account_id != cover {
+        let owed = overdraft(balance(&row));
+        if let Some(old) = row.cover_account_id {
+            hold(w, old, -owed).await?;
+        }
+        if let Some(new) = cover {
+            hold(w, new, owed).await?;
+            gate(w, &[(new, owed)]).await?;
+        }
+    }
     ledger_account::Entity::update_many()
         .col_expr(
             ledger_account::Column::FloorAmount,
             sea_orm::sea_query::Expr::value(floor),
+        )
+        .col_expr(
+            ledger_account::Column::CoverAccountId,
+            sea_orm::sea_query::Expr::value(cover),
         )
         .col_expr(
             ledger_account::Column::Version,
@@ -163,6 +278,7 @@ pub async fn set_floor(
         .await?;
     Ok(LedgerAccount {
         floor_amount: floor,
+        cover_account_id: cover,
         version: row.version + 1,
         ..row
     })
@@ -244,15 +360,33 @@ pub async fn post(w: &mut Write, meta: &PostMeta<'_>, journal: &Journal) -> Stor
     };
     crate::tenant::lock_currency(w, meta.tenant).await?;
 
-    // Each account's row, then the global update order.
+    // Each account's row, then the global update order. An account that covers another's
+    // overdraft is locked with it (ascending ids) before either changes, since the hold
+    // follows the covered balance.
     let mut moves = Vec::new();
     for (account, net) in journal.net() {
         let row = ensure(w.tx(), meta.tenant, meta.currency, account, now).await?;
         moves.push((account, net, row));
     }
+    let covers: Vec<i64> = moves
+        .iter()
+        .filter_map(|(_, _, row)| row.cover_account_id)
+        .collect();
+    if !covers.is_empty() {
+        let mut ids: Vec<i64> = moves
+            .iter()
+            .filter(|(_, _, row)| !tenant_wide(&row.kind))
+            .map(|(_, _, row)| row.id)
+            .chain(covers.iter().copied())
+            .collect();
+        ids.dedup();
+        lock(w, &mut ids).await?;
+    }
     moves.sort_by_key(|(_, _, row)| (tenant_wide(&row.kind), row.id));
     let backend = w.tx().get_database_backend();
     let mut after = Vec::with_capacity(moves.len());
+    let mut gated = Vec::new();
+    let mut holds: Vec<(i64, i64)> = Vec::new();
     for (account, net, row) in &moves {
         let effect = net.effect(account.normal());
         let applied = w
@@ -264,31 +398,39 @@ pub async fn post(w: &mut Write, meta: &PostMeta<'_>, journal: &Journal) -> Stor
                         credits_posted = credits_posted + $2,
                         version = version + 1
                   WHERE id = $3
-                    AND ($4 >= 0 OR floor_amount IS NULL
-                         OR normal * ((credits_posted + $2) - (debits_posted + $1)) >= floor_amount)
-                  RETURNING version, normal * (credits_posted - debits_posted) AS balance",
-                vec![
-                    net.debits.into(),
-                    net.credits.into(),
-                    row.id.into(),
-                    effect.into(),
-                ],
+                  RETURNING version, normal * (credits_posted - debits_posted) AS balance,
+                            cover_account_id",
+                vec![net.debits.into(), net.credits.into(), row.id.into()],
             ))
-            .await?;
-        let Some(applied) = applied else {
-            let now_row = ledger_account::Entity::find_by_id(row.id)
-                .one(w.tx())
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            return Err(StoreError::InsufficientBalance {
-                available: domain::ledger::available(balance(&now_row), now_row.floor_amount)
-                    .unwrap_or(0),
-            });
-        };
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let version: i64 = applied.try_get("", "version")?;
         let balance: i64 = applied.try_get("", "balance")?;
+        let cover: Option<i64> = applied.try_get("", "cover_account_id")?;
+        if effect < 0 {
+            gated.push((row.id, -effect));
+        }
+        if let Some(cover) = cover {
+            let more = overdraft(balance) - overdraft(balance - effect);
+            match holds.iter_mut().find(|(id, _)| *id == cover) {
+                Some((_, sum)) => *sum += more,
+                None => holds.push((cover, more)),
+            }
+        }
         after.push((*account, row.id, version, balance - effect));
     }
+    for (cover, more) in holds {
+        hold(w, cover, more).await?;
+        if more > 0 {
+            match gated.iter_mut().find(|(id, _)| *id == cover) {
+                Some((_, by)) => *by += more,
+                None => gated.push((cover, more)),
+            }
+        }
+    }
+    // Only what lowered a balance (or raised a hold) can refuse: an account already below a
+    // raised floor still takes credits.
+    gate(w, &gated).await?;
 
     // The legs, each with the running balance of its account.
     let entries: Vec<ledger_entry::ActiveModel> = journal
@@ -445,7 +587,8 @@ pub struct Breach {
 /// Checks the ledger of `tenant` (every tenant when `None`):
 /// - I1: every journal balances;
 /// - I2: every account's cached totals equal the sums of its entries;
-/// - I3: no floored account is below its floor, and each entry's balance agrees with the
+/// - I3: no floored account can spend below its floor, what a covering account holds is
+///   what the accounts it covers owe below zero, and each entry's balance follows from the
 ///   entries before it;
 /// - I4: debits equal credits over each book.
 pub async fn verify<C: ConnectionTrait>(
@@ -460,9 +603,11 @@ pub async fn verify<C: ConnectionTrait>(
     };
     let (bare, a, e) = (clause(""), clause("a."), clause("e."));
     let mut breaches = Vec::new();
-    let queries: [(&'static str, String); 4] = [
+    // (invariant, what a row returned means, the query returning `subject` and `value`)
+    let queries: [(&'static str, &'static str, String); 6] = [
         (
             "I1",
+            "journal {subject} is off balance by {value}",
             format!(
                 "SELECT journal_id AS subject, CAST(SUM(side * amount) AS BIGINT) AS value
                    FROM ledger_entry WHERE {bare} GROUP BY journal_id HAVING SUM(side * amount) <> 0"
@@ -470,6 +615,7 @@ pub async fn verify<C: ConnectionTrait>(
         ),
         (
             "I2",
+            "account {subject}'s cached totals are off by {value}",
             format!(
                 "SELECT a.id AS subject, a.debits_posted - COALESCE(e.d, 0) + a.credits_posted - COALESCE(e.c, 0) AS value
                    FROM ledger_account a
@@ -483,15 +629,45 @@ pub async fn verify<C: ConnectionTrait>(
         ),
         (
             "I3",
+            "account {subject} is below its floor: {value} to spend",
             format!(
-                "SELECT id AS subject, normal * (credits_posted - debits_posted) AS value
+                "SELECT id AS subject, normal * (credits_posted - debits_posted) - debits_pending - floor_amount AS value
                    FROM ledger_account
                   WHERE {bare} AND floor_amount IS NOT NULL
-                    AND normal * (credits_posted - debits_posted) < floor_amount"
+                    AND normal * (credits_posted - debits_posted) - debits_pending < floor_amount"
+            ),
+        ),
+        (
+            "I3",
+            "account {subject} holds {value} more than the accounts it covers owe",
+            format!(
+                "SELECT a.id AS subject, CAST(a.debits_pending - COALESCE(h.held, 0) AS BIGINT) AS value
+                   FROM ledger_account a
+                   LEFT JOIN (SELECT cover_account_id AS id,
+                                     CAST(SUM(CASE WHEN normal * (credits_posted - debits_posted) < 0
+                                                   THEN -normal * (credits_posted - debits_posted)
+                                                   ELSE 0 END) AS BIGINT) AS held
+                                FROM ledger_account WHERE cover_account_id IS NOT NULL
+                               GROUP BY cover_account_id) h ON h.id = a.id
+                  WHERE {a} AND a.debits_pending <> COALESCE(h.held, 0)"
+            ),
+        ),
+        (
+            "I3",
+            "entry {subject}'s balance is off by {value}",
+            format!(
+                "SELECT id AS subject, balance_after - COALESCE(prev, 0) - effect AS value FROM (
+                   SELECT e.id, e.balance_after,
+                          CAST(e.side * e.amount * a.normal AS BIGINT) AS effect,
+                          LAG(e.balance_after) OVER (PARTITION BY e.account_id ORDER BY e.id) AS prev
+                     FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id
+                    WHERE {e}) r
+                 WHERE balance_after <> COALESCE(prev, 0) + effect"
             ),
         ),
         (
             "I4",
+            "tenant {subject}'s book is off balance by {value}",
             format!(
                 "SELECT tenant_id AS subject, CAST(SUM(credits_posted) - SUM(debits_posted) AS BIGINT) AS value
                    FROM ledger_account WHERE {bare}
@@ -499,7 +675,7 @@ pub async fn verify<C: ConnectionTrait>(
             ),
         ),
     ];
-    for (invariant, sql) in queries {
+    for (invariant, message, sql) in queries {
         let rows = conn
             .query_all_raw(statement(backend, &sql, values.clone()))
             .await?;
@@ -508,37 +684,26 @@ pub async fn verify<C: ConnectionTrait>(
             let value: i64 = row.try_get("", "value")?;
             breaches.push(Breach {
                 invariant,
-                detail: match invariant {
-                    "I1" => format!("journal {subject} is off balance by {value}"),
-                    "I2" => format!("account {subject}'s cached totals are off by {value}"),
-                    "I3" => format!("account {subject} is below its floor at {value}"),
-                    _ => format!("tenant {subject}'s book is off balance by {value}"),
-                },
+                detail: message
+                    .replace("{subject}", &subject.to_string())
+                    .replace("{value}", &value.to_string()),
             });
         }
     }
-    // I3, second half: each entry's balance follows from the one before it on its account.
-    let running = format!(
-        "SELECT id AS subject, balance_after - COALESCE(prev, 0) - effect AS value FROM (
-           SELECT e.id, e.balance_after,
-                  CAST(e.side * e.amount * a.normal AS BIGINT) AS effect,
-                  LAG(e.balance_after) OVER (PARTITION BY e.account_id ORDER BY e.id) AS prev
-             FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id
-            WHERE {e}) r
-         WHERE balance_after <> COALESCE(prev, 0) + effect"
-    );
-    for row in conn
-        .query_all_raw(statement(backend, &running, values))
-        .await?
-    {
-        let subject: i64 = row.try_get("", "subject")?;
-        let value: i64 = row.try_get("", "value")?;
-        breaches.push(Breach {
-            invariant: "I3",
-            detail: format!("entry {subject}'s balance is off by {value}"),
-        });
-    }
     Ok(breaches)
+}
+
+/// How many journals the books of `tenant` (all when `None`) hold.
+pub async fn journal_count<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Option<TenantId>,
+) -> StoreResult<u64> {
+    use sea_orm::PaginatorTrait as _;
+    let mut find = ledger_journal::Entity::find();
+    if let Some(t) = tenant {
+        find = find.filter(ledger_journal::Column::TenantId.eq(t.0));
+    }
+    Ok(find.count(conn).await?)
 }
 
 /// The side of a stored leg.

@@ -4,6 +4,7 @@
 
 use super::{Actor, Denied, Owner, Permission, Role, UserFacts};
 use crate::billing::Collector;
+use crate::ids::UserId;
 
 /// May `actor` recharge a customer owned by `owner`, and whose account collects the money?
 /// A reseller collects for its own customers (an operator also for its sub-operators') from
@@ -57,9 +58,9 @@ pub fn view_balance_of(actor: &Actor, user: &UserFacts) -> Result<(), Denied> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TopupSource {
     /// The tenant received them (cash taken by this staff user).
-    Cash(crate::ids::UserId),
+    Cash(UserId),
     /// This reseller moves its own funds down (gated on its balance).
-    Reseller(crate::ids::UserId),
+    Reseller(UserId),
 }
 
 /// May `actor` move funds to reseller `user`, and from where? The tenant's Admin (or a
@@ -85,17 +86,21 @@ pub fn topup(actor: &Actor, user: &UserFacts) -> Result<TopupSource, Denied> {
     }
 }
 
-/// May `actor` set the account terms (prepaid or credit, the limit) of reseller `user`?
-/// The tenant's Admin only: a credit line is the owner's risk.
-pub fn set_account_terms(actor: &Actor, user: &UserFacts) -> Result<(), Denied> {
+/// May `actor` set the account terms (prepaid or credit, the limit) of reseller `user`, and
+/// who covers its credit? The tenant's Admin sets any reseller's, the tenant covering; an
+/// operator sets its sub-operators', and covers what they owe below zero from its own
+/// balance (`Some(operator)`).
+pub fn set_account_terms(actor: &Actor, user: &UserFacts) -> Result<Option<UserId>, Denied> {
     if !has_balance(user) {
         return Err(Denied::NotFound);
     }
     let own_tenant = actor.tenant_id.is_some() && actor.tenant_id == user.tenant_id;
-    if actor.role == Role::Admin && own_tenant {
-        Ok(())
-    } else {
-        Err(Denied::Forbidden)
+    match actor.role {
+        Role::Admin if own_tenant => Ok(None),
+        Role::Operator if own_tenant && user.parent_id == Some(actor.user_id) => {
+            Ok(Some(actor.user_id))
+        }
+        _ => Err(Denied::Forbidden),
     }
 }
 
@@ -103,7 +108,7 @@ pub fn set_account_terms(actor: &Actor, user: &UserFacts) -> Result<(), Denied> 
 mod tests {
     use super::*;
     use crate::access::PermissionSet;
-    use crate::ids::{TenantId, UserId};
+    use crate::ids::TenantId;
 
     const T: TenantId = TenantId(1);
 
@@ -183,8 +188,10 @@ mod tests {
             topup(&admin, &reseller(5, Role::Staff, None)),
             Err(Denied::NotFound)
         );
-        assert!(set_account_terms(&admin, &sub).is_ok());
-        assert!(set_account_terms(&operator, &sub).is_err());
+        assert_eq!(set_account_terms(&admin, &sub), Ok(None));
+        assert_eq!(set_account_terms(&operator, &sub), Ok(Some(UserId(10))));
+        assert!(set_account_terms(&operator, &op).is_err());
+        assert!(set_account_terms(&actor(20, Role::SubOperator, &[]), &sub).is_err());
         assert!(view_balance_of(&operator, &sub).is_ok());
         assert!(view_balance_of(&actor(20, Role::SubOperator, &[]), &sub).is_ok());
         assert!(view_balance_of(&actor(20, Role::SubOperator, &[]), &op).is_err());

@@ -42,12 +42,19 @@ pub async fn run(command: LedgerCommand) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match store::ledger::verify(db.conn(), tenant.map(TenantId)).await {
-        Ok(breaches) if breaches.is_empty() => {
-            println!("ledger clean");
+    let tenant = tenant.map(TenantId);
+    let checked = match store::ledger::verify(db.conn(), tenant).await {
+        Ok(breaches) => store::ledger::journal_count(db.conn(), tenant)
+            .await
+            .map(|journals| (breaches, journals)),
+        Err(error) => Err(error),
+    };
+    match checked {
+        Ok((breaches, journals)) if breaches.is_empty() => {
+            println!("ledger clean: {journals} journals checked");
             ExitCode::SUCCESS
         }
-        Ok(breaches) => {
+        Ok((breaches, _)) => {
             for breach in &breaches {
                 println!("{}: {}", breach.invariant, breach.detail);
             }

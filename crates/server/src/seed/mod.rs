@@ -1,6 +1,7 @@
 //! Populated databases: the demo ISP `lastmile demo` starts with (operators, sub-operators,
 //! packages at all three levels, pools, zones, routers and a few hundred customers in every
-//! status and billing type, most of those in service online with a week of usage), and the
+//! status and billing type, most of those in service online with a week of usage, resellers
+//! with balances and a credit line, and recharges paid along the chain), and the
 //! large synthetic tenants the benchmarks measure. Both write through the store's write
 //! path (accounting through the built-in server's) like any other change, as the system.
 
@@ -21,6 +22,7 @@ use store::package::{NewDerived, NewMaster, Package, ServiceRow};
 use store::{Author, Db, StoreError};
 
 mod bench;
+mod money;
 mod sessions;
 
 pub use bench::bench;
@@ -34,6 +36,8 @@ pub struct Seeded {
     pub accounts: Vec<(String, String, String)>,
     /// Customers created.
     pub customers: usize,
+    /// Recharges made (the demo's).
+    pub recharges: usize,
     /// The router the simulated NAS plays, when one was asked for.
     pub nas: Option<NasSeed>,
 }
@@ -210,7 +214,7 @@ pub async fn demo(
         tenant: tenant_id,
         password: &password,
     };
-    staff
+    let admin = staff
         .add(
             &mut w,
             Role::Admin,
@@ -562,6 +566,14 @@ pub async fn demo(
     w.commit().await?;
     // Most customers in service online, with a week of usage behind them.
     sessions::record(db, &made, &addresses, now, 7, &mut rng).await?;
+    // Resellers with balances, a credit line, and recharges.
+    let people = money::Resellers {
+        tenant: tenant_id,
+        admin,
+        operators: vec![op_north, op_south],
+        sub_operators: vec![(sub_a, op_north), (sub_b, op_north)],
+    };
+    seeded.recharges = money::seed(db, hasher, now, &people, &made, &mut rng).await?;
     if let Some(seed) = seeded.nas.as_mut() {
         for c in made.iter().filter(|c| c.router_id == Some(seed.router_id)) {
             let hotspot = c.connection_type.get() == ConnectionType::Hotspot;

@@ -3,7 +3,8 @@
 use sea_orm::entity::prelude::*;
 
 /// An account. `normal` is −1 for debit-normal, +1 for credit-normal; `floor_amount` the
-/// lowest normal balance allowed (`None`: no floor).
+/// lowest normal balance allowed (`None`: no floor), spending being the balance less
+/// `debits_pending`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "ledger_account")]
 pub struct Model {
@@ -20,6 +21,12 @@ pub struct Model {
     pub credits_posted: i64,
     pub version: i64,
     pub created_at: DateTimeUtc,
+    /// The account that covers this one's overdraft (an operator's, for credit it granted
+    /// its sub-operator); `None`: the tenant does.
+    pub cover_account_id: Option<i64>,
+    /// On a covering account: what the accounts it covers owe below zero, held from its
+    /// spending.
+    pub debits_pending: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

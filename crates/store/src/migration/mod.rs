@@ -29,6 +29,7 @@ mod m20261211_000019_session_log;
 mod m20261212_000020_radacct_indexes;
 mod m20261212_000021_radacct_trigger_plans;
 mod m20261213_000022_ledger;
+mod m20261213_000023_credit_cover;
 
 /// The migration list.
 #[derive(Debug)]
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000020_radacct_indexes::Migration),
             Box::new(m20261212_000021_radacct_trigger_plans::Migration),
             Box::new(m20261213_000022_ledger::Migration),
+            Box::new(m20261213_000023_credit_cover::Migration),
         ]
     }
 }

@@ -151,8 +151,11 @@ pub struct BalanceOut {
     user_id: UserId,
     /// Funds held (negative: owed).
     balance: i64,
-    /// What it may still spend; absent for unlimited credit.
+    /// What it may still spend (its balance less what it holds, above its floor); absent
+    /// for unlimited credit.
     available: Option<i64>,
+    /// What it holds for the credit its sub-operators use below zero.
+    held: i64,
     currency: String,
     /// `prepaid` (spends what it holds) or `credit`.
     account_type: String,
@@ -166,6 +169,7 @@ impl From<Balance> for BalanceOut {
             user_id: b.user_id,
             balance: b.balance,
             available: b.available,
+            held: b.held,
             currency: b.currency,
             account_type: b.terms.type_name().to_owned(),
             credit_limit: match b.terms {

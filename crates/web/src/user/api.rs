@@ -114,7 +114,8 @@ pub struct UpdateUserBody {
     /// The version read (or send `If-Match`).
     version: Option<i32>,
     /// An operator's or sub-operator's account: `prepaid` (spends what it holds) or
-    /// `credit`. Changed alone, by the tenant's Admin; no version needed.
+    /// `credit`. Changed alone, by the tenant's Admin (the tenant covers the credit) or by a
+    /// sub-operator's operator (which covers it from its own balance); no version needed.
     account_type: Option<String>,
     /// The credit line of a `credit` account, in minor units; `null` for unlimited.
     #[serde(default, deserialize_with = "double_option")]
