@@ -14,6 +14,7 @@ pub mod enforcement;
 pub mod field;
 pub mod fup;
 pub mod ids;
+pub mod invoice;
 pub mod ledger;
 pub mod locale;
 pub mod money;

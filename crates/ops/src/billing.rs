@@ -53,6 +53,8 @@ pub struct RechargeOutcome {
     pub currency: String,
     /// The journal that records it (`None` for free time, and for a preview).
     pub journal_id: Option<i64>,
+    /// The receipt for the money taken (`None` when nothing was taken, and for a preview).
+    pub receipt_id: Option<i64>,
     /// True when the same request had already been made: nothing was written now.
     pub replayed: bool,
 }
@@ -62,6 +64,8 @@ struct Plan {
     customer: Customer,
     tenant: TenantId,
     currency: String,
+    country: String,
+    zone: chrono_tz::Tz,
     collector: Collector,
     package: Package,
     recharge: Recharge,
@@ -76,7 +80,7 @@ pub async fn preview(
     input: &RechargeInput,
 ) -> Result<RechargeOutcome, OpError> {
     let plan = plan(ctx, actor, id, input).await?;
-    Ok(outcome(&plan, None, false))
+    Ok(outcome(&plan, None, None))
 }
 
 /// Recharges customer `id`. `key` (the client's idempotency key) makes a retry of the same
@@ -150,7 +154,7 @@ pub async fn recharge(
         },
     )
     .await?;
-    let result = outcome(&plan, journal_id, false);
+    let mut result = outcome(&plan, journal_id, None);
     w.audit(AuditEntry {
         tenant_id: Some(plan.tenant),
         action: "customer.recharge",
@@ -170,8 +174,65 @@ pub async fn recharge(
     })
     .await?;
     crate::customer::reach_sessions(&mut w, before, &after, ctx.now).await?;
+    // Last: the receipt's number is the tenant's to take one at a time until the commit.
+    if result.amount > 0 {
+        let lines = receipt_lines(&plan);
+        let vat =
+            plan.recharge.split.vat - plan.recharge.credits.iter().map(|c| c.vat).sum::<i64>();
+        let vat = vat.clamp(0, result.amount);
+        let local = ctx.now.with_timezone(&plan.zone).date_naive();
+        let new = store::invoice::NewDocument {
+            tenant: plan.tenant,
+            country: &plan.country,
+            series: domain::invoice::Series::Receipt,
+            customer_id: id,
+            journal_id,
+            collector_id: Some(actor.user_id.0),
+            currency: &plan.currency,
+            subtotal: result.amount - vat,
+            vat,
+            total: result.amount,
+            fiscal_year: domain::invoice::fiscal_year(local, &plan.country),
+            buyer: serde_json::json!({
+                "name": after.name,
+                "username": after.username,
+                "mobile": after.mobile,
+                "address": after.address,
+            }),
+            lines: &lines,
+        };
+        result.receipt_id = Some(store::invoice::issue(&mut w, &new).await?.id);
+    }
     w.commit().await?;
     Ok(result)
+}
+
+/// The receipt's lines for `plan`: the time bought, and the credit for unused time.
+fn receipt_lines(plan: &Plan) -> Vec<store::invoice::Line> {
+    let at = |t: DateTime<Utc>| {
+        t.with_timezone(&plan.zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let mut lines = vec![store::invoice::Line {
+        kind: "service".to_owned(),
+        description: format!(
+            "{} · {} – {}",
+            plan.package.name,
+            at(plan.recharge.starts_at),
+            at(plan.recharge.expires_at)
+        ),
+        amount: plan.recharge.split.price,
+    }];
+    let credit = plan.recharge.credit();
+    if credit > 0 {
+        lines.push(store::invoice::Line {
+            kind: "credit".to_owned(),
+            description: String::new(),
+            amount: -credit,
+        });
+    }
+    lines
 }
 
 /// The answer to a request already made: its journal and the grant it paid for.
@@ -210,12 +271,15 @@ async fn replayed(ctx: &Ctx<'_>, plan: &Plan, journal_id: i64) -> Result<Recharg
         expires_at: grant.ends_at,
         currency: plan.currency.clone(),
         journal_id: Some(journal_id),
+        receipt_id: store::invoice::by_journal(conn, journal_id)
+            .await?
+            .map(|r| r.id),
         replayed: true,
     })
 }
 
-/// The outcome of `plan`, recorded as `journal_id`.
-fn outcome(plan: &Plan, journal_id: Option<i64>, replayed: bool) -> RechargeOutcome {
+/// The outcome of `plan`, recorded as `journal_id` with receipt `receipt_id`.
+fn outcome(plan: &Plan, journal_id: Option<i64>, receipt_id: Option<i64>) -> RechargeOutcome {
     let collector = plan.collector.account();
     let cost = -plan
         .recharge
@@ -238,7 +302,8 @@ fn outcome(plan: &Plan, journal_id: Option<i64>, replayed: bool) -> RechargeOutc
         expires_at: plan.recharge.expires_at,
         currency: plan.currency.clone(),
         journal_id,
-        replayed,
+        receipt_id,
+        replayed: false,
     }
 }
 
@@ -298,6 +363,8 @@ async fn plan(
     Ok(Plan {
         customer,
         tenant: TenantId(tenant.id),
+        zone: crate::customer::zone(&tenant),
+        country: tenant.country,
         currency: tenant.currency,
         collector,
         package,

@@ -230,7 +230,7 @@ pub struct Statement {
 }
 
 /// True for those who read a tenant's whole books.
-fn reads_books(actor: &Actor) -> bool {
+pub(crate) fn reads_books(actor: &Actor) -> bool {
     match actor.role {
         Role::Developer | Role::SuperAdmin | Role::Admin | Role::Accountant => true,
         Role::Manager | Role::Staff => actor.can(domain::access::Permission::ViewReports),
@@ -238,11 +238,13 @@ fn reads_books(actor: &Actor) -> bool {
     }
 }
 
-/// The tenants whose books the caller reads (`None`: all).
-fn book_tenants(actor: &Actor) -> Option<Vec<i64>> {
+/// The tenants whose books the caller reads (`None`: all). A Super Admin reads books inside
+/// a tenant only, and names none here.
+pub(crate) fn book_tenants(actor: &Actor) -> Result<Option<Vec<i64>>, OpError> {
     match actor.role {
-        Role::Developer => None,
-        _ => Some(actor.tenant_id.map(|t| t.0).into_iter().collect()),
+        Role::Developer => Ok(None),
+        Role::SuperAdmin => Err(OpError::Forbidden),
+        _ => Ok(Some(actor.tenant_id.map(|t| t.0).into_iter().collect())),
     }
 }
 
@@ -255,11 +257,7 @@ pub async fn entries(
     filter: &StatementFilter,
     page: &PageRequest,
 ) -> Result<Statement, OpError> {
-    if actor.role == Role::SuperAdmin {
-        // Books are read inside a tenant; a Super Admin names none here.
-        return Err(OpError::Forbidden);
-    }
-    let tenants = book_tenants(actor);
+    let tenants = book_tenants(actor)?;
     let conn = ctx.db.conn();
     let mut allowed: Option<Vec<i64>> = None;
     if let Some(user) = filter.user_id {
@@ -329,7 +327,7 @@ pub async fn journal(
     actor: &Actor,
     id: i64,
 ) -> Result<(LedgerJournal, Vec<(LedgerEntry, LedgerAccount)>), OpError> {
-    let tenants = book_tenants(actor);
+    let tenants = book_tenants(actor)?;
     let (journal, legs) = store::ledger::journal(ctx.db.conn(), tenants.as_deref(), id)
         .await?
         .ok_or(OpError::NotFound)?;

@@ -10,8 +10,8 @@
 //! transaction, and the job runs after commit.
 //!
 //! Areas line up with `domain` and `store`: `tenant`, `user`, `audit`, `auth`, `network`,
-//! `package`, `customer`, `online`, `enforcement`, `job`, `billing` (recharges) and `ledger`
-//! (balances, top-ups, statements); and the passes the jobs run:
+//! `package`, `customer`, `online`, `enforcement`, `job`, `billing` (recharges), `ledger`
+//! (balances, top-ups, statements) and `invoice` (receipts); and the passes the jobs run:
 //! `fair_usage` (the usage watcher) and `rates` (a package's new speed reaching sessions).
 
 pub mod audit;
@@ -22,6 +22,7 @@ pub mod customer;
 pub mod enforcement;
 pub mod error;
 pub mod fair_usage;
+pub mod invoice;
 pub mod job;
 pub mod ledger;
 pub mod network;

@@ -227,6 +227,40 @@ async fn a_recharge_is_previewed_then_paid_along_the_chain(backend: Backend) {
         (Some(500 * TAKA), Some(450 * TAKA))
     );
     let journal = paid["journal_id"].as_i64().unwrap();
+    // Its receipt: the money taken, line by line, numbered in the tenant's series.
+    let receipt = paid["receipt_id"].as_i64().unwrap();
+    let (status, r) = app
+        .get(&format!("/api/v1/invoices/{receipt}"), &c.sub)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        (
+            r["total"].as_i64(),
+            r["journal_id"].as_i64(),
+            r["collector_id"].as_i64(),
+            r["lines"][0]["kind"].as_str(),
+            r["lines"][0]["amount"].as_i64()
+        ),
+        (
+            Some(500 * TAKA),
+            Some(journal),
+            Some(c.sub_id),
+            Some("service"),
+            Some(500 * TAKA)
+        )
+    );
+    assert!(r["number"].as_str().unwrap().starts_with("RC-"), "{r}");
+    // The operator above does not read its sub-operator's receipt unless it sees the
+    // customer (it does: its sub-operator's customers are its own to see).
+    let (status, _) = app.get(&format!("/api/v1/invoices/{receipt}"), &c.op).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, listed) = app
+        .get(&format!("/api/v1/invoices?customer_id={alice}"), &c.sub)
+        .await;
+    assert_eq!(
+        (status, listed["total"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
     let sub_balance = balance(&app, &c.sub, c.sub_id).await;
     assert_eq!(
         (
@@ -584,6 +618,27 @@ async fn concurrent_recharges_never_overspend(backend: Backend) {
         Some(100 * TAKA)
     );
     assert_eq!(app.count("service_grant").await, 7);
+    // Seven receipts, numbered 1 to 7 whatever order the recharges committed in (43
+    // rolled back, giving back every number they took).
+    let (status, receipts) = app.get("/api/v1/invoices?limit=100", &c.admin).await;
+    assert_eq!(status, StatusCode::OK, "{receipts}");
+    let mut numbers: Vec<String> = receipts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["number"]
+                .as_str()
+                .unwrap()
+                .rsplit('-')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=7).map(|n| format!("{n:06}")).collect();
+    assert_eq!(numbers, expected);
     verify_clean(&app).await;
 }
 

@@ -578,7 +578,7 @@ pub async fn accounts<C: ConnectionTrait>(
 /// One breach of the ledger's invariants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Breach {
-    /// Which invariant (`I1` … `I4`, billing-design.md §6).
+    /// Which invariant (billing-design.md §6: `I1` … `I4`, `I7`).
     pub invariant: &'static str,
     /// What breaks it.
     pub detail: String,
@@ -590,7 +590,8 @@ pub struct Breach {
 /// - I3: no floored account can spend below its floor, what a covering account holds is
 ///   what the accounts it covers owe below zero, and each entry's balance follows from the
 ///   entries before it;
-/// - I4: debits equal credits over each book.
+/// - I4: debits equal credits over each book;
+/// - I7: document numbers run 1..N per tenant, series and fiscal year.
 pub async fn verify<C: ConnectionTrait>(
     conn: &C,
     tenant: Option<TenantId>,
@@ -675,6 +676,12 @@ pub async fn verify<C: ConnectionTrait>(
             ),
         ),
     ];
+    for gap in crate::invoice::gaps(conn, tenant).await? {
+        breaches.push(Breach {
+            invariant: "I7",
+            detail: gap,
+        });
+    }
     for (invariant, message, sql) in queries {
         let rows = conn
             .query_all_raw(statement(backend, &sql, values.clone()))

@@ -18,6 +18,7 @@ pub mod entity;
 pub mod error;
 pub mod grant;
 pub mod idempotency;
+pub mod invoice;
 pub mod job;
 pub mod ledger;
 pub mod list;

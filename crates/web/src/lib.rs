@@ -67,6 +67,8 @@ pub mod online {
 /// Money: recharges, resellers' balances and top-ups, statements and journals.
 pub mod ledger {
     pub mod api;
+    pub mod panel;
+    pub mod receipt;
 }
 
 pub use state::AppState;

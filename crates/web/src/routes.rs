@@ -160,6 +160,8 @@ fn panel(state: &AppState) -> Router<AppState> {
         .merge(crate::package::panel::routes())
         .merge(crate::customer::panel::routes())
         .merge(crate::online::panel::routes())
+        .merge(crate::ledger::panel::routes())
+        .merge(crate::ledger::receipt::routes())
         .merge(crate::job::panel::routes())
         .route("/panel", get(crate::auth::panel::dashboard))
         .fallback(not_found)

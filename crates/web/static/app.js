@@ -1,8 +1,15 @@
 // lastmile panel enhancements. Every page works without this script; it only adds
 // confirmations before deletions, hides form fields that do not apply to the chosen role,
-// and offers only the packages of the chosen connection type.
+// offers only the packages of the chosen connection type, and prints receipts.
 (function () {
   "use strict";
+
+  // A receipt's print button prints the page.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;

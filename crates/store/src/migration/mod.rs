@@ -30,6 +30,7 @@ mod m20261212_000020_radacct_indexes;
 mod m20261212_000021_radacct_trigger_plans;
 mod m20261213_000022_ledger;
 mod m20261213_000023_credit_cover;
+mod m20261213_000024_receipts;
 
 /// The migration list.
 #[derive(Debug)]
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000021_radacct_trigger_plans::Migration),
             Box::new(m20261213_000022_ledger::Migration),
             Box::new(m20261213_000023_credit_cover::Migration),
+            Box::new(m20261213_000024_receipts::Migration),
         ]
     }
 }

@@ -6,6 +6,8 @@
 //!   `insufficient_balance` when the collector cannot afford it. Honours `Idempotency-Key`.
 //! - `GET /api/v1/users/{id}/balance`, `POST /api/v1/users/{id}/topup`.
 //! - `GET /api/v1/ledger/entries` (the list contract) and `GET /api/v1/ledger/journals/{id}`.
+//! - `GET /api/v1/invoices` (the list contract) and `GET /api/v1/invoices/{id}`: receipts,
+//!   gaplessly numbered per tenant, series and fiscal year.
 
 use axum::Json;
 use axum::extract::State;
@@ -29,6 +31,7 @@ use domain::ids::UserId;
 use domain::ledger::AccountKind;
 use ops::billing::{RechargeInput, RechargeOutcome};
 use ops::ledger::{Balance, StatementFilter};
+use store::invoice::{Invoice, InvoiceFilter};
 use store::ledger::{ENTRIES, LedgerAccount, LedgerEntry};
 
 /// The routes of this module.
@@ -39,6 +42,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(topup_user))
         .routes(routes!(list_entries))
         .routes(routes!(get_journal))
+        .routes(routes!(list_invoices))
+        .routes(routes!(get_invoice))
 }
 
 /// The client's `Idempotency-Key`, if it sent one (the idempotency layer checked its form).
@@ -83,6 +88,9 @@ pub struct RechargeOut {
     expires_at: DateTime<Utc>,
     /// The journal; absent for a preview and for free time.
     journal_id: Option<i64>,
+    /// The receipt for the money taken; absent when nothing was taken, and for a preview.
+    /// Print it at `/invoices/{receipt_id}/print`.
+    receipt_id: Option<i64>,
 }
 
 impl RechargeOut {
@@ -98,6 +106,7 @@ impl RechargeOut {
             starts_at: o.starts_at,
             expires_at: o.expires_at,
             journal_id: o.journal_id,
+            receipt_id: o.receipt_id,
         }
     }
 }
@@ -366,4 +375,132 @@ async fn get_journal(
             .map(|(e, a)| EntryOut::new(e, Some(a)))
             .collect(),
     }))
+}
+
+/// Filters and paging of documents.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InvoicesQuery {
+    /// One customer's.
+    customer_id: Option<i64>,
+    /// Issued from this instant (RFC 3339).
+    from: Option<DateTime<Utc>>,
+    /// Issued before this instant.
+    to: Option<DateTime<Utc>>,
+    /// `-id` (default, newest first) or `id`.
+    sort: Option<String>,
+    /// Rows per page, 1 to 500 (default 50).
+    limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// One line of a document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineOut {
+    /// `service` (time bought) or `credit` (unused time given back).
+    kind: String,
+    description: String,
+    amount: i64,
+}
+
+/// A document of money taken.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceOut {
+    id: i64,
+    /// `receipt`.
+    series: String,
+    /// As printed: `RC-2026/27-000042`.
+    number: String,
+    /// The fiscal year it is numbered in (the calendar year the fiscal year starts in).
+    fiscal_year: i32,
+    customer_id: i64,
+    journal_id: Option<i64>,
+    /// The staff user who took the money.
+    collector_id: Option<i64>,
+    /// `paid`.
+    status: String,
+    currency: String,
+    subtotal: i64,
+    vat: i64,
+    total: i64,
+    issued_at: DateTime<Utc>,
+    lines: Vec<LineOut>,
+}
+
+impl InvoiceOut {
+    fn new(i: Invoice) -> Result<Self, ApiError> {
+        let lines = store::invoice::lines(&i)
+            .map_err(|e| ApiError::from(ops::OpError::Internal(e.to_string())))?
+            .into_iter()
+            .map(|l| LineOut {
+                kind: l.kind,
+                description: l.description,
+                amount: l.amount,
+            })
+            .collect();
+        Ok(Self {
+            id: i.id,
+            series: i.series,
+            number: i.number_text,
+            fiscal_year: i.fiscal_year,
+            customer_id: i.customer_id,
+            journal_id: i.journal_id,
+            collector_id: i.collector_id,
+            status: i.status,
+            currency: i.currency,
+            subtotal: i.subtotal,
+            vat: i.vat,
+            total: i.total,
+            issued_at: i.issued_at,
+            lines,
+        })
+    }
+}
+
+/// Documents the caller may read, newest first: the whole tenant's for who reads its
+/// books, else those the caller took the money for (or one visible customer's).
+#[utoipa::path(get, path = "/invoices", tag = "money", security(("bearer" = [])), params(InvoicesQuery),
+    responses((status = 200, body = ListResponse<InvoiceOut>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_invoices(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<InvoicesQuery>,
+) -> Result<Json<ListResponse<InvoiceOut>>, ApiError> {
+    let page = page_request(
+        &store::invoice::LIST,
+        query.sort.as_deref(),
+        query.limit,
+        query.cursor.as_deref(),
+    )?;
+    let filter = InvoiceFilter {
+        customer_id: query.customer_id,
+        from: query.from,
+        to: query.to,
+        ..InvoiceFilter::default()
+    };
+    let found = ops::invoice::list(&state.ctx(), &caller.actor, &filter, &page).await?;
+    let mut items = Vec::with_capacity(found.items.len());
+    for i in found.items {
+        items.push(InvoiceOut::new(i)?);
+    }
+    Ok(Json(ListResponse {
+        items,
+        next_cursor: found.next_cursor,
+        total: found.total,
+        total_capped: found.total_capped,
+    }))
+}
+
+/// One document.
+#[utoipa::path(get, path = "/invoices/{id}", tag = "money", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = InvoiceOut), (status = 404, body = ErrorBody)))]
+async fn get_invoice(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Json<InvoiceOut>, ApiError> {
+    let invoice = ops::invoice::get(&state.ctx(), &caller.actor, id).await?;
+    Ok(Json(InvoiceOut::new(invoice)?))
 }

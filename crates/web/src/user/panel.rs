@@ -1,5 +1,7 @@
 //! The panel's staff user pages: the list (filters, sorting, cursor paging), the form to
 //! create one at any level the caller may create, the page to change, disable or delete one.
+//! A reseller's page also holds its balance card (`ledger::panel`) and takes its two forms:
+//! a top-up and the account terms, each for who may.
 
 use askama::Template;
 use axum::Router;
@@ -10,6 +12,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::i18n::Tr;
+use crate::ledger::panel::{
+    BalanceCard, key_of, short_of_funds, tenant_currency, terms_of, topup_amount,
+};
 use crate::page::fallback::PageId;
 use crate::page::form::{self, Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::lookup::Tenants;
@@ -31,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/panel/users/new", get(new_form).post(create))
         .route("/panel/users/{id}", get(edit_form).post(update))
         .route("/panel/users/{id}/delete", post(delete))
+        .route("/panel/users/{id}/topup", post(topup))
+        .route("/panel/users/{id}/terms", post(terms))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -191,6 +198,8 @@ struct FormPage {
     reassign: Vec<Choice>,
     can_edit: bool,
     can_delete: bool,
+    /// A reseller's balance card, when the viewer may read or change its balance.
+    money: Option<BalanceCard>,
 }
 
 impl ShowsForm for FormPage {
@@ -310,6 +319,7 @@ async fn blank_form(
         reassign: Vec::new(),
         can_edit: true,
         can_delete: false,
+        money: None,
     })
 }
 
@@ -388,20 +398,25 @@ async fn edit_page(
         u.id != id && u.tenant_id == target.tenant_id && u.parent_id != Some(id)
     });
     let granted = store::user::permissions(&target);
+    let money = BalanceCard::load(state, user, &target).await?;
+    let f = Filled::new()
+        .with("email", &target.email)
+        .with("name", &target.name)
+        .with("role", role.as_str())
+        .with(
+            "parent_id",
+            target.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+        )
+        .with("status", status.as_str())
+        .with_all("permissions", granted.iter().map(Permission::as_str));
     Ok(FormPage {
         ui: Ui::new(user, Section::Users, headers, &format!("/panel/users/{id}")),
         id: Some(id),
         version: target.version,
-        f: Filled::new()
-            .with("email", &target.email)
-            .with("name", &target.name)
-            .with("role", role.as_str())
-            .with(
-                "parent_id",
-                target.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-            )
-            .with("status", status.as_str())
-            .with_all("permissions", granted.iter().map(Permission::as_str)),
+        f: match &money {
+            Some(card) => card.fill(f),
+            None => f,
+        },
         role: Some(role),
         roles: Vec::new(),
         tenants: choices.tenants,
@@ -410,6 +425,7 @@ async fn edit_page(
         reassign,
         can_edit: manageable,
         can_delete: manageable,
+        money,
     })
 }
 
@@ -517,4 +533,94 @@ async fn delete(
         refused(&state, &user, &headers, id, &FormData::default(), &errors).await
     })
     .await
+}
+
+/// The decimals and code of the currency of user `id`'s tenant.
+async fn currency_of(state: &AppState, actor: &Actor, id: i64) -> Result<(u16, String), OpError> {
+    let target = ops::user::get(&state.ctx(), actor, UserId(id)).await?;
+    let tenant = target.tenant_id.ok_or(OpError::NotFound)?;
+    tenant_currency(state, actor, tenant).await
+}
+
+/// What a refused money form of a user's page shows beside `field`: its field errors, or
+/// what a balance that cannot pay may still spend. Any other error is not the form's.
+fn money_refusal(
+    error: OpError,
+    field: &str,
+    (digits, currency): &(u16, String),
+) -> Result<FieldErrors, OpError> {
+    match error {
+        OpError::Invalid(errors) => Ok(errors),
+        OpError::InsufficientBalance { available } => {
+            Ok(short_of_funds(field, available, *digits, currency))
+        }
+        other => Err(other),
+    }
+}
+
+/// `POST /panel/users/{id}/topup`: moves the amount typed (in the currency's units) to the
+/// reseller, once per key the page drew.
+async fn topup(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
+) -> Response {
+    let here = format!("/panel/users/{id}");
+    let currency = match currency_of(&state, &user.actor, id).await {
+        Ok(found) => found,
+        Err(error) => return ui::op_error(&user, &headers, &error),
+    };
+    let result = match topup_amount(&form, currency.0) {
+        Ok(amount) => {
+            let author = user.author.clone();
+            let key = key_of(&form);
+            ops::ledger::topup(&state.ctx(), &user.actor, author, UserId(id), amount, key).await
+        }
+        Err(error) => Err(error.into()),
+    };
+    match result {
+        Ok(_) => ui::redirect_with(&here, "flash.saved"),
+        // The key already moved other funds: the page as it is now, with a new key.
+        Err(OpError::KeyReused) => ui::redirect_with(&here, "flash.stale"),
+        Err(error) => match money_refusal(error, "amount", &currency) {
+            Ok(errors) => refused(&state, &user, &headers, id, &form, &errors).await,
+            Err(error) => ui::op_error(&user, &headers, &error),
+        },
+    }
+}
+
+/// `POST /panel/users/{id}/terms`: the reseller's account terms (prepaid, or credit with a
+/// limit or none), for who `domain::access::set_account_terms` lets set them.
+async fn terms(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
+) -> Response {
+    let here = format!("/panel/users/{id}");
+    let currency = match currency_of(&state, &user.actor, id).await {
+        Ok(found) => found,
+        Err(error) => return ui::op_error(&user, &headers, &error),
+    };
+    let result = match terms_of(&form, currency.0) {
+        Ok(terms) => {
+            let author = user.author.clone();
+            ops::ledger::set_terms(&state.ctx(), &user.actor, author, UserId(id), terms).await
+        }
+        Err(error) => Err(error.into()),
+    };
+    match result {
+        Ok(_) => ui::redirect_with(&here, "flash.saved"),
+        Err(error) => match money_refusal(error, "credit_limit", &currency) {
+            Ok(errors) => refused(&state, &user, &headers, id, &form, &errors).await,
+            Err(error) => ui::op_error(&user, &headers, &error),
+        },
+    }
 }

@@ -1,12 +1,14 @@
 //! The panel's customer pages: the list (every filter of the list contract, the search box,
 //! sort, cursor paging, a capped total), the form for a new customer, and the customer's page
 //! with its edit form and one button per action (suspend, resume, disable, change password,
-//! change package, rename, delete), each a POST carrying the CSRF token and the version read.
-//! A password lastmile makes up is shown on the page answering that form, once.
+//! change package, rename, delete), each a POST carrying the CSRF token and the version read,
+//! and its recharge card (preview, then confirm; `money`). A password lastmile makes up is
+//! shown on the page answering that form, once.
 
 mod actions;
 mod import;
 mod list;
+mod money;
 mod new;
 mod page;
 
@@ -50,6 +52,7 @@ pub fn routes() -> Router<AppState> {
             "/panel/customers/{id}/disconnect",
             post(actions::disconnect),
         )
+        .route("/panel/customers/{id}/recharge", post(money::recharge))
 }
 
 /// What the customer gets now: its stored status, or `expired` when an active customer

@@ -1,13 +1,16 @@
 //! The customer's page: what it is and gets now, whether it is online, its live and recent
-//! sessions and its usage (`online::panel`), its edit form (only the fields that changed
-//! are sent, so an untouched static address or user name stays as it is), and the forms of
-//! the actions (`actions`), which come back here with their messages.
+//! sessions and its usage (`online::panel`), its recharges and the recharge card (`money`),
+//! its edit form (only the fields that changed are sent, so an untouched static address or
+//! user name stays as it is), and the forms of the actions (`actions`), which come back
+//! here with their messages.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use serde::Deserialize;
 
+use super::money::CustomerMoney;
 use super::{
     Network, billing_choices, billing_name, package_choices, state_name, state_of, visible_packages,
 };
@@ -23,6 +26,7 @@ use domain::access;
 use domain::customer::{ChangesInput, StatusAction};
 use domain::field::FieldErrors;
 use ops::OpError;
+use ops::billing::RechargeOutcome;
 use ops::user::OwnersOf;
 use store::customer::Customer;
 
@@ -48,6 +52,14 @@ pub(super) struct CustomerPage {
     can_manage: bool,
     /// Its sessions and usage.
     online: crate::online::panel::CustomerOnline,
+    /// Its recharges, and the recharge card.
+    money: CustomerMoney,
+    /// Its expiry, as the facts show it.
+    expires: String,
+    /// True on the page a recharge comes back to.
+    recharged: bool,
+    /// The receipt of the recharge the page comes back from.
+    receipt: Option<i64>,
 }
 
 impl ShowsForm for CustomerPage {
@@ -73,9 +85,8 @@ pub(super) async fn customer_page(
     let actor = &user.actor;
     let c = ops::customer::get(&state.ctx(), actor, id).await?;
     let now = state.clock.now();
-    let zone = Tenants::load(state, actor, [c.tenant_id])
-        .await?
-        .zone(c.tenant_id);
+    let tenants = Tenants::load(state, actor, [c.tenant_id]).await?;
+    let zone = tenants.zone(c.tenant_id);
     let owners = lookup::resellers(state, actor, OwnersOf::Customers).await?;
     let visible = visible_packages(state, actor).await?;
     let package = match visible.iter().find(|p| p.id == c.package_id) {
@@ -102,6 +113,8 @@ pub(super) async fn customer_page(
     } else {
         t.t("online.offline")
     };
+    let money = CustomerMoney::load(state, actor, t, &c, &visible, &owners, &tenants).await?;
+    let expires = input::local_time_text(c.expires_at, zone);
     let facts = vec![
         (t.t("field.status"), state_name(t, current).to_owned()),
         (t.t("online.presence"), presence.to_owned()),
@@ -116,10 +129,7 @@ pub(super) async fn customer_page(
             t.t("field.billing_type"),
             billing_name(t, c.billing_type.get()).to_owned(),
         ),
-        (
-            t.t("customers.expires"),
-            input::local_time_text(c.expires_at, zone),
-        ),
+        (t.t("customers.expires"), expires.clone()),
         (t.t("field.ip"), ip.clone()),
         (t.t("field.mac"), c.mac.clone().unwrap_or_default()),
         (t.t("field.mobile"), c.mobile.clone().unwrap_or_default()),
@@ -140,7 +150,11 @@ pub(super) async fn customer_page(
         .with("simultaneous_use", c.simultaneous_use.to_string())
         .with("comment", &c.comment)
         .with("package_id", c.package_id.to_string())
-        .with("username", &c.username);
+        .with("username", &c.username)
+        .with("recharge_package", c.package_id.to_string())
+        .with("days", "")
+        .with("hours", "")
+        .with("key", crate::ledger::panel::new_key());
     Ok(CustomerPage {
         ui: Ui::new(
             user,
@@ -170,7 +184,19 @@ pub(super) async fn customer_page(
         new_password: None,
         can_manage: access::manage_customers_of(actor, store::customer::owner(&c)).is_ok(),
         online,
+        money,
+        expires,
+        recharged: false,
+        receipt: None,
     })
+}
+
+/// What the page's address may add: `recharged` (and its `receipt`) on the page a recharge
+/// comes back to.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ShowQuery {
+    recharged: Option<String>,
+    receipt: Option<String>,
 }
 
 pub(super) async fn show(
@@ -178,10 +204,35 @@ pub(super) async fn show(
     user: PanelUser,
     headers: HeaderMap,
     PageId(id): PageId,
+    Query(query): Query<ShowQuery>,
 ) -> Response {
     match customer_page(&state, &user, &headers, id).await {
-        Ok(page) => render(&page),
+        Ok(mut page) => {
+            page.recharged = query.recharged.is_some();
+            page.receipt = query.receipt.as_deref().and_then(|r| r.parse().ok());
+            render(&page)
+        }
         Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// The page answering a recharge preview: the quote of `outcome`, and the recharge form
+/// as it was sent (its key too, which the quote's confirmation sends again).
+pub(super) async fn quoted(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    id: i64,
+    form: &FormData,
+    outcome: &RechargeOutcome,
+) -> Response {
+    match customer_page(state, user, headers, id).await {
+        Ok(mut page) => {
+            page.money.quote(outcome);
+            page.f = std::mem::take(&mut page.f).refill(form, &[]);
+            render(&page)
+        }
+        Err(error) => ui::op_error(user, headers, &error),
     }
 }
 

@@ -1,0 +1,251 @@
+//! Documents of money taken (`invoice`): issued in the transaction of the journal they
+//! record, numbered gaplessly per tenant, series and fiscal year from `document_counter`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, QueryFilter, Statement,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::entity::invoice::{ActiveModel, Column, Entity, Model};
+use crate::error::{StoreError, StoreResult};
+use crate::list::{self, ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::write::Write;
+use domain::ids::TenantId;
+use domain::invoice::Series;
+
+/// A stored document.
+pub type Invoice = Model;
+
+/// One line of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    /// `service` (time bought) or `credit` (unused time given back); pages name it in the
+    /// reader's language.
+    pub kind: String,
+    /// What it concerns: the package and the time it runs, in the tenant's zone.
+    pub description: String,
+    /// Its amount (negative for a credit).
+    pub amount: i64,
+}
+
+/// A document to issue.
+#[derive(Debug, Clone)]
+pub struct NewDocument<'a> {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The tenant's country (how numbers read and when its fiscal year starts).
+    pub country: &'a str,
+    /// The series.
+    pub series: Series,
+    /// The customer.
+    pub customer_id: i64,
+    /// The journal it records.
+    pub journal_id: Option<i64>,
+    /// Who took the money.
+    pub collector_id: Option<i64>,
+    /// The currency.
+    pub currency: &'a str,
+    /// The total before VAT.
+    pub subtotal: i64,
+    /// The VAT in the total.
+    pub vat: i64,
+    /// The total.
+    pub total: i64,
+    /// The fiscal year it is numbered in.
+    pub fiscal_year: i32,
+    /// The customer as it is called now (name, user name, mobile, address).
+    pub buyer: serde_json::Value,
+    /// The lines.
+    pub lines: &'a [Line],
+}
+
+/// The next number of `series` in `fiscal_year` for `tenant`, taken in `w`'s transaction
+/// (given back if it rolls back). The counter's row is held to the commit: issue last.
+async fn next_number(
+    w: &Write,
+    tenant: TenantId,
+    series: Series,
+    fiscal_year: i32,
+) -> StoreResult<i64> {
+    use crate::entity::document_counter;
+    let first = document_counter::ActiveModel {
+        tenant_id: Set(tenant.0),
+        series: Set(series.as_str().to_owned()),
+        fiscal_year: Set(fiscal_year),
+        next_number: Set(1),
+    };
+    let insert = document_counter::Entity::insert(first).on_conflict(
+        OnConflict::columns([
+            document_counter::Column::TenantId,
+            document_counter::Column::Series,
+            document_counter::Column::FiscalYear,
+        ])
+        .do_nothing()
+        .to_owned(),
+    );
+    match insert.exec_without_returning(w.tx()).await {
+        Ok(_) | Err(DbErr::RecordNotInserted) => {}
+        Err(error) => return Err(error.into()),
+    }
+    let backend = w.tx().get_database_backend();
+    let sql = "UPDATE document_counter SET next_number = next_number + 1
+                WHERE tenant_id = $1 AND series = $2 AND fiscal_year = $3
+                RETURNING next_number - 1 AS taken";
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => sql.to_owned(),
+        _ => sql.replace('$', "?"),
+    };
+    let row = w
+        .tx()
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [tenant.0.into(), series.as_str().into(), fiscal_year.into()],
+        ))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(row.try_get("", "taken")?)
+}
+
+/// Issues `new` in `w`, numbered now.
+pub async fn issue(w: &mut Write, new: &NewDocument<'_>) -> StoreResult<Invoice> {
+    let number = next_number(w, new.tenant, new.series, new.fiscal_year).await?;
+    let lines = serde_json::to_string(new.lines).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let row = ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        tenant_id: Set(new.tenant.0),
+        series: Set(new.series.as_str().to_owned()),
+        fiscal_year: Set(new.fiscal_year),
+        number: Set(number),
+        number_text: Set(domain::invoice::number_text(
+            new.series,
+            new.fiscal_year,
+            new.country,
+            number,
+        )),
+        customer_id: Set(new.customer_id),
+        journal_id: Set(new.journal_id),
+        collector_id: Set(new.collector_id),
+        status: Set("paid".to_owned()),
+        currency: Set(new.currency.to_owned()),
+        subtotal: Set(new.subtotal),
+        vat: Set(new.vat),
+        total: Set(new.total),
+        issued_at: Set(w.now()),
+        buyer: Set(new.buyer.to_string()),
+        lines: Set(lines),
+    };
+    Ok(row.insert(w.tx()).await?)
+}
+
+/// The lines of a stored document.
+pub fn lines(invoice: &Invoice) -> StoreResult<Vec<Line>> {
+    serde_json::from_str(&invoice.lines)
+        .map_err(|e| StoreError::Corrupt(format!("invoice {}: {e}", invoice.id)))
+}
+
+/// Which documents a list shows (already narrowed to what the caller may read).
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    /// Only these tenants (`None`: every tenant).
+    pub tenants: Option<Vec<i64>>,
+    /// One customer's.
+    pub customer_id: Option<i64>,
+    /// Those this user took the money for.
+    pub collector_id: Option<i64>,
+    /// Issued from this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Issued before this instant.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The document list: by id, newest first.
+pub static LIST: ListSpec<Entity> = ListSpec {
+    sorts: &[SortColumn {
+        name: "id",
+        column: Column::Id,
+        kind: SortKind::Int,
+    }],
+    id: Column::Id,
+    default_sort: "-id",
+};
+
+/// A page of documents.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    filter: &InvoiceFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<Invoice>> {
+    let mut cond = Condition::all();
+    if let Some(tenants) = &filter.tenants {
+        cond = cond.add(Column::TenantId.is_in(tenants.clone()));
+    }
+    if let Some(customer) = filter.customer_id {
+        cond = cond.add(Column::CustomerId.eq(customer));
+    }
+    if let Some(collector) = filter.collector_id {
+        cond = cond.add(Column::CollectorId.eq(collector));
+    }
+    if let Some(from) = filter.from {
+        cond = cond.add(Column::IssuedAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        cond = cond.add(Column::IssuedAt.lt(to));
+    }
+    list::fetch(conn, &LIST, Entity::find().filter(cond), page).await
+}
+
+/// A document by id, in `tenants` (`None`: any).
+pub async fn find<C: ConnectionTrait>(
+    conn: &C,
+    tenants: Option<&[i64]>,
+    id: i64,
+) -> StoreResult<Option<Invoice>> {
+    let mut find = Entity::find_by_id(id);
+    if let Some(tenants) = tenants {
+        find = find.filter(Column::TenantId.is_in(tenants.to_vec()));
+    }
+    Ok(find.one(conn).await?)
+}
+
+/// The document that records journal `id`.
+pub async fn by_journal<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Option<Invoice>> {
+    Ok(Entity::find()
+        .filter(Column::JournalId.eq(id))
+        .one(conn)
+        .await?)
+}
+
+/// Numbers that are missing from a series (gaps): none, by construction; `ledger verify`
+/// asks (billing-design.md I7).
+pub async fn gaps<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Option<TenantId>,
+) -> StoreResult<Vec<String>> {
+    let backend = conn.get_database_backend();
+    let clause = tenant.map_or_else(|| "1 = 1".to_owned(), |t| format!("tenant_id = {}", t.0));
+    let sql = format!(
+        "SELECT tenant_id, series, fiscal_year, COUNT(*) AS n, MIN(number) AS low, MAX(number) AS high
+           FROM invoice WHERE {clause}
+          GROUP BY tenant_id, series, fiscal_year
+         HAVING MIN(number) <> 1 OR MAX(number) <> COUNT(*)"
+    );
+    let rows = conn
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let tenant: i64 = r.try_get("", "tenant_id")?;
+            let series: String = r.try_get("", "series")?;
+            let year: i32 = r.try_get("", "fiscal_year")?;
+            let n: i64 = r.try_get("", "n")?;
+            let high: i64 = r.try_get("", "high")?;
+            Ok(format!(
+                "tenant {tenant}'s {series} numbers of {year} run to {high} with {n} documents"
+            ))
+        })
+        .collect()
+}
