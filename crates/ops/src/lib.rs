@@ -19,6 +19,7 @@ pub mod auth;
 pub mod billing;
 pub mod clock;
 pub mod customer;
+pub mod dashboard;
 pub mod enforcement;
 pub mod error;
 pub mod fair_usage;

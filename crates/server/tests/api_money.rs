@@ -3,7 +3,7 @@
 //! its revenue); a collector that cannot afford it refused with nothing written; top-ups
 //! down the tree; credit lines, the tenant's and an operator's (held from its own spending);
 //! the reference's package change (17/13); idempotent
-//! retries; exactly floor(B/c) of many concurrent recharges passing a balance B; and the
+//! retries; the dashboard's day per caller; exactly floor(B/c) of many concurrent recharges passing a balance B; and the
 //! ledger's append-only tables and invariants.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -853,6 +853,88 @@ async fn an_operator_covers_the_credit_it_grants(backend: Backend) {
     verify_clean(&app).await;
 }
 
+/// The dashboard: the day's money and customers over what each caller sees, kept briefly
+/// unless asked to refresh.
+async fn the_dashboard_counts_the_day_for_each_caller(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    topup(&app, &c.admin, c.op_id, 2_000 * TAKA).await;
+    topup(&app, &c.op, c.sub_id, 1_000 * TAKA).await;
+    let alice = customer(&app, &c.sub, c.sub_pkg, "alice").await;
+    let bob = customer(&app, &c.op, c.op_pkg, "bob").await;
+    // One customer expires now: today, whatever the hour.
+    let now = app.clock().now().to_rfc3339();
+    let (status, _) = app
+        .post(
+            "/api/v1/customers",
+            &c.op,
+            json!({"package_id": c.op_pkg, "connection_type": "pppoe", "name": "Carol", "username": "carol", "expires_at": now}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, before) = app.get("/api/v1/dashboard", &c.admin).await;
+    recharge(&app, &c.sub, alice, json!({})).await;
+    recharge(&app, &c.op, bob, json!({"days": 3})).await;
+
+    // Kept: the same figures until refreshed.
+    let (_, kept) = app.get("/api/v1/dashboard", &c.admin).await;
+    assert_eq!(kept, before);
+    let (status, day) = app.get("/api/v1/dashboard?refresh=1", &c.admin).await;
+    assert_eq!(status, StatusCode::OK, "{day}");
+    let three_days = 5_000; // 500 taka × 3/30, rounded to the taka
+    assert_eq!(
+        (
+            day["collected_today"].as_i64(),
+            day["renewed_today"].as_i64(),
+            day["new_today"].as_i64(),
+            day["expiring_today"].as_i64(),
+            day["to_collect_today"].as_i64(),
+            day["currency"].as_str()
+        ),
+        (
+            Some(500 * TAKA + three_days),
+            Some(2),
+            Some(3),
+            Some(1),
+            Some(500 * TAKA),
+            Some("BDT")
+        ),
+        "{day}"
+    );
+    let by: Vec<(i64, i64)> = day["collected_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["user_id"].as_i64().unwrap(),
+                c["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        by.contains(&(c.sub_id, 500 * TAKA)) && by.contains(&(c.op_id, three_days)),
+        "{day}"
+    );
+    let days = day["collections"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    assert_eq!(days[29]["amount"].as_i64(), Some(500 * TAKA + three_days));
+    assert_eq!(days[0]["amount"].as_i64(), Some(0));
+
+    // A sub-operator's day: its own customer only.
+    let (_, own) = app.get("/api/v1/dashboard?refresh=1", &c.sub).await;
+    assert_eq!(
+        (
+            own["collected_today"].as_i64(),
+            own["renewed_today"].as_i64(),
+            own["new_today"].as_i64(),
+            own["expiring_today"].as_i64()
+        ),
+        (Some(500 * TAKA), Some(1), Some(1), Some(0)),
+        "{own}"
+    );
+}
+
 both_backends!(
     a_recharge_is_previewed_then_paid_along_the_chain,
     credit_lines_are_the_owners_and_stop_at_their_limit,
@@ -862,4 +944,5 @@ both_backends!(
     concurrent_recharges_never_overspend,
     bad_requests_are_refused_and_write_nothing,
     the_ledger_is_append_only,
+    the_dashboard_counts_the_day_for_each_caller,
 );

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod crypto;
 pub mod customer;
+pub mod dashboard;
 pub mod db;
 pub mod enforcement;
 pub mod entity;

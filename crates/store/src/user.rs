@@ -232,7 +232,7 @@ pub async fn find_for_sign_in<C: ConnectionTrait>(
 }
 
 /// A user by id without scope: the signed-in user's own record, or the staff user named on
-/// a document the caller already reads (who took a receipt's money).
+/// a document or a dashboard the caller already reads (who took a receipt's money).
 pub async fn find_self<C: ConnectionTrait>(conn: &C, id: UserId) -> StoreResult<Option<User>> {
     Ok(Entity::find_by_id(id.0).one(conn).await?)
 }

@@ -79,6 +79,9 @@ impl Default for Settings {
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Inner>);
 
+/// How long a user's dashboard is shown before it is computed again.
+pub const DASHBOARD_FRESH: Duration = Duration::from_secs(30);
+
 /// The shared state behind [`AppState`].
 #[derive(Debug)]
 pub struct Inner {
@@ -101,6 +104,8 @@ pub struct Inner {
     /// When each session or token was last marked as used (to write that at most once a
     /// minute).
     touched: Mutex<HashMap<String, Instant>>,
+    /// Each user's dashboard, kept briefly (`dashboard`).
+    dashboards: Mutex<HashMap<i64, (Instant, ops::dashboard::Dashboard)>>,
 }
 
 impl axum::extract::FromRef<AppState> for Metrics {
@@ -153,6 +158,7 @@ impl AppState {
             setup: Mutex::new(parts.setup),
             jobs_wake: parts.jobs_wake,
             touched: Mutex::new(HashMap::new()),
+            dashboards: Mutex::new(HashMap::new()),
             settings: parts.settings,
             db: parts.db,
             clock: parts.clock,
@@ -163,6 +169,31 @@ impl AppState {
     /// An operation's context, at the time of asking.
     pub fn ctx(&self) -> Ctx<'_> {
         Ctx::new(&self.db, &self.hasher, self.clock.now())
+    }
+
+    /// The dashboard of `actor`: computed at most every [`DASHBOARD_FRESH`] per user, or
+    /// now when `refresh`.
+    pub async fn dashboard(
+        &self,
+        actor: &domain::access::Actor,
+        refresh: bool,
+    ) -> Result<ops::dashboard::Dashboard, ops::OpError> {
+        let key = actor.user_id.0;
+        if !refresh {
+            let kept = self.dashboards.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, dashboard)) = kept.get(&key)
+                && at.elapsed() < DASHBOARD_FRESH
+            {
+                return Ok(dashboard.clone());
+            }
+        }
+        let dashboard = ops::dashboard::figures(&self.ctx(), actor).await?;
+        let mut kept = self.dashboards.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() > 10_000 {
+            kept.clear();
+        }
+        kept.insert(key, (Instant::now(), dashboard.clone()));
+        Ok(dashboard)
     }
 
     /// True at most once a minute per credential: when its "last used" time should be

@@ -6,6 +6,8 @@
 //!   `insufficient_balance` when the collector cannot afford it. Honours `Idempotency-Key`.
 //! - `GET /api/v1/users/{id}/balance`, `POST /api/v1/users/{id}/topup`.
 //! - `GET /api/v1/ledger/entries` (the list contract) and `GET /api/v1/ledger/journals/{id}`.
+//! - `GET /api/v1/dashboard`: the caller's day (expiring, to collect, collected by whom,
+//!   new, renewed, online, collections of the last 30 days), kept 30 s unless `?refresh=1`.
 //! - `GET /api/v1/invoices` (the list contract) and `GET /api/v1/invoices/{id}`: receipts,
 //!   gaplessly numbered per tenant, series and fiscal year.
 
@@ -44,6 +46,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_journal))
         .routes(routes!(list_invoices))
         .routes(routes!(get_invoice))
+        .routes(routes!(dashboard))
 }
 
 /// The client's `Idempotency-Key`, if it sent one (the idempotency layer checked its form).
@@ -503,4 +506,99 @@ async fn get_invoice(
 ) -> Result<Json<InvoiceOut>, ApiError> {
     let invoice = ops::invoice::get(&state.ctx(), &caller.actor, id).await?;
     Ok(Json(InvoiceOut::new(invoice)?))
+}
+
+/// `?refresh=1` computes the dashboard now.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DashboardQuery {
+    /// `1` or `true`: not the copy kept for up to 30 s.
+    refresh: Option<String>,
+}
+
+/// Money one collector took today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CollectedOut {
+    /// The staff user (absent for money taken by no one named).
+    user_id: Option<i64>,
+    name: String,
+    amount: i64,
+    receipts: i64,
+}
+
+/// Money taken on one day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayAmountOut {
+    day: chrono::NaiveDate,
+    amount: i64,
+}
+
+/// The caller's day, over the customers it sees, in its tenant's local day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DashboardOut {
+    /// The currency of the amounts (empty across tenants).
+    currency: String,
+    /// Prepaid customers in service whose expiry falls today: suspended today unless they pay.
+    expiring_today: i64,
+    /// What those would pay to renew their package once.
+    to_collect_today: i64,
+    /// Money taken today in all.
+    collected_today: i64,
+    /// By who took it.
+    collected_by: Vec<CollectedOut>,
+    new_today: i64,
+    /// Customers who paid for time today.
+    renewed_today: i64,
+    online_now: i64,
+    /// The last 30 days, oldest first.
+    collections: Vec<DayAmountOut>,
+}
+
+impl From<ops::dashboard::Dashboard> for DashboardOut {
+    fn from(d: ops::dashboard::Dashboard) -> Self {
+        let f = d.figures;
+        let name = |id: Option<i64>| {
+            id.and_then(|id| d.collectors.iter().find(|(c, _)| *c == id))
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default()
+        };
+        Self {
+            currency: d.currency,
+            expiring_today: f.expiring_today,
+            to_collect_today: f.to_collect_today,
+            collected_today: f.collected_today.iter().map(|(_, a, _)| a).sum(),
+            collected_by: f
+                .collected_today
+                .iter()
+                .map(|(id, amount, receipts)| CollectedOut {
+                    user_id: *id,
+                    name: name(*id),
+                    amount: *amount,
+                    receipts: *receipts,
+                })
+                .collect(),
+            new_today: f.new_today,
+            renewed_today: f.renewed_today,
+            online_now: f.online_now,
+            collections: f
+                .collections
+                .into_iter()
+                .map(|(day, amount)| DayAmountOut { day, amount })
+                .collect(),
+        }
+    }
+}
+
+/// The caller's dashboard.
+#[utoipa::path(get, path = "/dashboard", tag = "money", security(("bearer" = [])), params(DashboardQuery),
+    responses((status = 200, body = DashboardOut)))]
+async fn dashboard(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Json<DashboardOut>, ApiError> {
+    let refresh = matches!(query.refresh.as_deref(), Some("1" | "true"));
+    let found = state.dashboard(&caller.actor, refresh).await?;
+    Ok(Json(found.into()))
 }

@@ -1,4 +1,6 @@
-//! `GET /panel`: counts and the latest changes the user may see.
+//! `GET /panel`: counts, the day's money and customers over what the user sees (the
+//! dashboard figures, with a bar chart of the last 30 days' collections drawn as SVG on the
+//! server), and the latest changes the user may see.
 
 use askama::Template;
 use axum::extract::State;
@@ -6,10 +8,97 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use crate::audit::panel::{AuditRow, Names};
+use crate::ledger::panel::{digits_of, money_text};
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, render};
 use crate::state::AppState;
 use ops::OpError;
+
+/// One bar of the collections chart: its place, its height and what it says.
+struct Bar {
+    x: u32,
+    y: u32,
+    height: u32,
+    label: String,
+}
+
+/// The day's figures as the page shows them.
+struct Day {
+    expiring: String,
+    to_collect: String,
+    collected: String,
+    collected_by: Vec<(String, String)>,
+    new: String,
+    renewed: String,
+    online: String,
+    bars: Vec<Bar>,
+    first_day: String,
+    last_day: String,
+}
+
+/// The chart's drawing area, in SVG units.
+const CHART_HEIGHT: u32 = 120;
+const BAR_STEP: u32 = 16;
+
+impl Day {
+    fn new(d: &ops::dashboard::Dashboard) -> Self {
+        let f = &d.figures;
+        let digits = digits_of(&d.currency);
+        let money = |minor: i64| money_text(minor, digits, &d.currency);
+        let most = f
+            .collections
+            .iter()
+            .map(|(_, a)| *a)
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let bars = f
+            .collections
+            .iter()
+            .enumerate()
+            .map(|(i, (day, amount))| {
+                let height = u32::try_from(
+                    i128::from(*amount) * i128::from(CHART_HEIGHT) / i128::from(most),
+                )
+                .unwrap_or(0);
+                Bar {
+                    x: u32::try_from(i).unwrap_or(0) * BAR_STEP,
+                    y: CHART_HEIGHT - height,
+                    height,
+                    label: format!("{day}: {}", money(*amount)),
+                }
+            })
+            .collect();
+        let name = |id: &Option<i64>| {
+            id.and_then(|id| d.collectors.iter().find(|(c, _)| *c == id))
+                .map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
+        };
+        Self {
+            expiring: f.expiring_today.to_string(),
+            to_collect: money(f.to_collect_today),
+            collected: money(f.collected_today.iter().map(|(_, a, _)| a).sum()),
+            collected_by: f
+                .collected_today
+                .iter()
+                .map(|(id, amount, _)| (name(id), money(*amount)))
+                .collect(),
+            new: f.new_today.to_string(),
+            renewed: f.renewed_today.to_string(),
+            online: f.online_now.to_string(),
+            bars,
+            first_day: f
+                .collections
+                .first()
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default(),
+            last_day: f
+                .collections
+                .last()
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
@@ -18,6 +107,10 @@ struct DashboardPage {
     tenant_count: String,
     user_count: String,
     recent: Vec<AuditRow>,
+    /// The day's figures, for who sees customers.
+    day: Option<Day>,
+    chart_width: u32,
+    chart_height: u32,
 }
 
 /// `GET /panel`: counts and the latest changes the user may see.
@@ -42,10 +135,15 @@ pub async fn dashboard(
             &store::list::PageRequest::first(&store::audit::LIST, 8).map_err(OpError::Invalid)?,
         )
         .await?;
-        Ok::<_, OpError>((tenants, users, recent))
+        let day = if user.actor.can(domain::access::Permission::ViewCustomers) {
+            Some(state.dashboard(&user.actor, false).await?)
+        } else {
+            None
+        };
+        Ok::<_, OpError>((tenants, users, recent, day))
     };
     match counted.await {
-        Ok((tenants, users, recent)) => {
+        Ok((tenants, users, recent, day)) => {
             let count = |total: u64, capped: bool| {
                 if capped {
                     format!("{total}+")
@@ -57,6 +155,9 @@ pub async fn dashboard(
                 ui: Ui::new(&user, Section::Dashboard, &headers, "/panel"),
                 tenant_count: count(tenants.total, tenants.total_capped),
                 user_count: count(users.total, users.total_capped),
+                day: day.as_ref().map(Day::new),
+                chart_width: ops::dashboard::DAYS * BAR_STEP,
+                chart_height: CHART_HEIGHT,
                 recent: {
                     let names = Names::of(&state, &user, &recent.items).await;
                     recent
