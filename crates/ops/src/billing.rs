@@ -11,7 +11,7 @@ use crate::Ctx;
 use crate::error::OpError;
 use domain::access::{self, Actor, Owner, customer_scope, tenant_scope};
 use domain::billing::{self, Collector, Current, Level, PriceList, Purchase, Recharge};
-use domain::customer::{CustomerChanges, CustomerStatus};
+use domain::customer::{BillingType, CustomerChanges, CustomerStatus};
 use domain::ids::{TenantId, UserId};
 use domain::ledger::{Account, Journal, JournalKind};
 use domain::package::PackageLevel;
@@ -319,6 +319,10 @@ async fn plan(
     let collector = access::recharge_customers_of(actor, owner)?;
     if customer.status.get() == CustomerStatus::Disabled {
         return Err(OpError::field("customer", "customer_disabled"));
+    }
+    if customer.billing_type.get() == BillingType::Free {
+        // A free customer never expires: there is no time to buy.
+        return Err(OpError::field("customer", "customer_free"));
     }
     let minutes = billing::recharge_minutes(input.days, input.hours)?;
     let package_id = input.package_id.unwrap_or(customer.package_id);

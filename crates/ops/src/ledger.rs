@@ -321,6 +321,65 @@ pub async fn entries(
     Ok(Statement { page, accounts })
 }
 
+/// The most entries one CSV export holds; narrow the dates for more.
+pub const CSV_MAX_ROWS: usize = 100_000;
+
+/// The entries `filter` finds, oldest first, as CSV (`at,journal_id,account,side,amount,
+/// balance_after,currency`), at most [`CSV_MAX_ROWS`]; the same entries
+/// [`entries`] pages through, for the same callers.
+pub async fn entries_csv(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    filter: &StatementFilter,
+) -> Result<String, OpError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "at",
+        "journal_id",
+        "account",
+        "side",
+        "amount",
+        "balance_after",
+        "currency",
+    ];
+    out.write_record(header)
+        .map_err(|e| OpError::Internal(e.to_string()))?;
+    let mut cursor: Option<String> = None;
+    let mut written = 0;
+    loop {
+        let page = PageRequest::parse(
+            &store::ledger::ENTRIES,
+            Some("id"),
+            Some(store::list::MAX_LIMIT),
+            cursor.as_deref(),
+        )?;
+        let statement = entries(ctx, actor, filter, &page).await?;
+        for e in &statement.page.items {
+            let account = statement.accounts.iter().find(|a| a.id == e.account_id);
+            let side = if e.side < 0 { "debit" } else { "credit" };
+            out.write_record([
+                e.at.to_rfc3339(),
+                e.journal_id.to_string(),
+                account.map(|a| a.key.clone()).unwrap_or_default(),
+                side.to_owned(),
+                e.amount.to_string(),
+                e.balance_after.to_string(),
+                account.map(|a| a.currency.clone()).unwrap_or_default(),
+            ])
+            .map_err(|e| OpError::Internal(e.to_string()))?;
+            written += 1;
+        }
+        cursor = statement.page.next_cursor;
+        if cursor.is_none() || written >= CSV_MAX_ROWS {
+            break;
+        }
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| OpError::Internal(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| OpError::Internal(e.to_string()))
+}
+
 /// One journal with its legs, for who reads the tenant's books or took part in it.
 pub async fn journal(
     ctx: &Ctx<'_>,

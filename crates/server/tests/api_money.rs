@@ -319,6 +319,29 @@ async fn a_recharge_is_previewed_then_paid_along_the_chain(backend: Backend) {
     );
     assert_eq!(items[0]["balance_after"].as_i64(), Some(0));
     assert_eq!(statement["total"].as_u64(), Some(3), "{statement}");
+    // The same statement as CSV, oldest first.
+    let (status, _, csv) = app
+        .call_full(
+            Method::GET,
+            &format!("/api/v1/ledger/entries.csv?user_id={}", c.sub_id),
+            Some(&c.sub),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = csv.as_str().unwrap().to_owned();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "at,journal_id,account,side,amount,balance_after,currency"
+    );
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(
+        lines[1].contains(&format!("reseller:{},credit,45000,45000,BDT", c.sub_id)),
+        "{csv}"
+    );
+    assert!(lines[3].ends_with(",0,BDT"), "{csv}");
     // A sub-operator does not read its operator's statement nor the whole books.
     let (status, _) = app
         .get(
@@ -692,6 +715,20 @@ async fn bad_requests_are_refused_and_write_nothing(backend: Backend) {
     assert_eq!(
         (status, answer["error"]["fields"][0]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("customer_disabled"))
+    );
+    // A free customer has no time to buy.
+    let (status, free) = app
+        .post(
+            "/api/v1/customers",
+            &c.sub,
+            json!({"package_id": c.sub_pkg, "connection_type": "pppoe", "name": "Free", "username": "free", "billing_type": "free"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{free}");
+    let (status, answer) = recharge(&app, &c.sub, free["id"].as_i64().unwrap(), json!({})).await;
+    assert_eq!(
+        (status, answer["error"]["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("customer_free"))
     );
     // Top-ups: an amount above zero, only down the tree.
     for amount in [0, -5, i64::MAX] {

@@ -5,7 +5,8 @@
 //!   nothing); without, the recharge (201 with its `journal_id`); 422
 //!   `insufficient_balance` when the collector cannot afford it. Honours `Idempotency-Key`.
 //! - `GET /api/v1/users/{id}/balance`, `POST /api/v1/users/{id}/topup`.
-//! - `GET /api/v1/ledger/entries` (the list contract) and `GET /api/v1/ledger/journals/{id}`.
+//! - `GET /api/v1/ledger/entries` (the list contract), the same as CSV
+//!   (`GET /api/v1/ledger/entries.csv`, oldest first), and `GET /api/v1/ledger/journals/{id}`.
 //! - `GET /api/v1/dashboard`: the caller's day (expiring, to collect, collected by whom,
 //!   new, renewed, online, collections of the last 30 days), kept 30 s unless `?refresh=1`.
 //! - `GET /api/v1/invoices` (the list contract) and `GET /api/v1/invoices/{id}`: receipts,
@@ -43,6 +44,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(user_balance))
         .routes(routes!(topup_user))
         .routes(routes!(list_entries))
+        .routes(routes!(entries_csv))
         .routes(routes!(get_journal))
         .routes(routes!(list_invoices))
         .routes(routes!(get_invoice))
@@ -339,6 +341,65 @@ async fn list_entries(
         let account = accounts.iter().find(|a| a.id == e.account_id);
         EntryOut::new(&e, account)
     })))
+}
+
+/// Filters of a CSV export of entries.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EntriesCsvQuery {
+    /// One kind of account.
+    account: Option<String>,
+    /// A reseller's (or a staff user's cash) entries.
+    user_id: Option<i64>,
+    /// A customer's entries.
+    customer_id: Option<i64>,
+    /// From this instant (RFC 3339).
+    from: Option<DateTime<Utc>>,
+    /// Before this instant.
+    to: Option<DateTime<Utc>>,
+}
+
+/// A CSV answer to download.
+pub fn csv_download(text: String) -> Response {
+    use axum::http::header;
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"statement.csv\"",
+            ),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// The entries the caller may read, oldest first, as CSV (`at,journal_id,account,side,
+/// amount,balance_after,currency`), at most 100 000: narrow the dates for more.
+#[utoipa::path(get, path = "/ledger/entries.csv", tag = "money", security(("bearer" = [])), params(EntriesCsvQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn entries_csv(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<EntriesCsvQuery>,
+) -> Result<Response, ApiError> {
+    let account = match query.account.as_deref() {
+        None => None,
+        Some(text) => Some(
+            AccountKind::parse(text).ok_or_else(|| FieldError::new("account", "invalid_choice"))?,
+        ),
+    };
+    let filter = StatementFilter {
+        account,
+        user_id: query.user_id.map(UserId),
+        customer_id: query.customer_id,
+        from: query.from,
+        to: query.to,
+    };
+    let text = ops::ledger::entries_csv(&state.ctx(), &caller.actor, &filter).await?;
+    Ok(csv_download(text))
 }
 
 /// A journal and its legs.

@@ -3,7 +3,7 @@
 //! (a top-up in the currency's units, the account terms: prepaid, or credit with a limit or
 //! none), and the statement page (`/panel/ledger`): ledger entries newest first with the
 //! balance after each, of one reseller, one customer, or the whole books for those who read
-//! them, paged by cursor. Also the keys money forms carry: each rendering of a form that
+//! them, paged by cursor, and as CSV (`/panel/ledger.csv`). Also the keys money forms carry: each rendering of a form that
 //! pays or moves money draws one, so the same form submitted twice posts once.
 //!
 //! The card's forms are the user page's (`user::panel` takes them and shows the page again
@@ -38,7 +38,9 @@ use store::user::User;
 
 /// The routes of this module (the card's forms are `user::panel`'s).
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/panel/ledger", get(statement))
+    Router::new()
+        .route("/panel/ledger", get(statement))
+        .route("/panel/ledger.csv", get(statement_csv))
 }
 
 /// A key for a form that pays or moves money: drawn once per rendering of the form and
@@ -248,6 +250,8 @@ struct StatementPage {
     rows: Vec<EntryRow>,
     total: String,
     pager: Pager,
+    /// The same statement as a CSV download.
+    csv: String,
 }
 
 /// A record id from the query: absent or blank is none, anything else must be an id.
@@ -274,6 +278,27 @@ async fn subject(
         return Ok(Some((customer.name, format!("/panel/customers/{id}"))));
     }
     Ok(None)
+}
+
+/// `GET /panel/ledger.csv`: the same statement, every entry, as a CSV download.
+async fn statement_csv(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Query(query): Query<StatementQuery>,
+) -> Response {
+    let result = async {
+        let filter = StatementFilter {
+            user_id: query_id(query.user_id.as_deref())?.map(UserId),
+            customer_id: query_id(query.customer_id.as_deref())?,
+            ..StatementFilter::default()
+        };
+        ops::ledger::entries_csv(&state.ctx(), &user.actor, &filter).await
+    };
+    match result.await {
+        Ok(text) => crate::ledger::api::csv_download(text),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
 }
 
 async fn statement(
@@ -325,8 +350,10 @@ async fn statement(
             } else {
                 Section::Dashboard
             };
+            let csv = first.replacen("/panel/ledger?", "/panel/ledger.csv?", 1);
             render(&StatementPage {
                 ui: Ui::new(&user, section, &headers, &first),
+                csv,
                 subject,
                 rows,
                 total,
