@@ -61,6 +61,43 @@ pub fn vat_included(gross: i64, rate_bp: i64) -> i64 {
     gross - i64::try_from(net).unwrap_or(gross)
 }
 
+/// VAT on a tenant's sales: the rate in basis points (500 = 5%), and whether prices include
+/// it (the customer pays the price) or not (the customer pays the price plus VAT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Vat {
+    /// The rate, in basis points.
+    pub rate_bp: i64,
+    /// True when prices include it.
+    pub inclusive: bool,
+}
+
+/// The highest VAT rate accepted: 100%.
+pub const VAT_MAX_BP: i64 = 10_000;
+
+impl Vat {
+    /// The VAT asked for: a rate from 0 to 100% in basis points.
+    pub fn parse(rate_bp: i64, inclusive: bool) -> Result<Self, FieldError> {
+        if !(0..=VAT_MAX_BP).contains(&rate_bp) {
+            return Err(FieldError::new("rate_bp", "out_of_range")
+                .with("min", 0)
+                .with("max", VAT_MAX_BP));
+        }
+        Ok(Self { rate_bp, inclusive })
+    }
+
+    /// What the customer is charged for `price`, and the VAT in it: the price itself when
+    /// prices include VAT (the VAT carved out), else the price plus its VAT (rounded half
+    /// up to the minor unit).
+    pub fn charge(self, price: i64) -> (i64, i64) {
+        if self.inclusive {
+            (price, vat_included(price, self.rate_bp))
+        } else {
+            let vat = prorate(price, self.rate_bp, 10_000, 1);
+            (price + vat, vat)
+        }
+    }
+}
+
 /// One reseller on a customer's chain and what it owes upward for its package's whole
 /// validity (its package's cost price).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -80,8 +117,8 @@ pub struct PriceList {
     pub validity_minutes: i64,
     /// The resellers from the customer's own (lowest) up to the operator under the owner.
     pub levels: Vec<Level>,
-    /// The VAT rate inside the price, in basis points.
-    pub vat_bp: i64,
+    /// The VAT on the price.
+    pub vat: Vat,
 }
 
 /// A sale of some minutes split along the chain: the customer price, the VAT in it, and
@@ -100,10 +137,10 @@ impl Split {
     /// `list` pro-rated to `minutes`, each level independently (billing-design.md P1).
     pub fn of(list: &PriceList, minutes: i64, step: i64) -> Self {
         let whole = list.validity_minutes;
-        let price = prorate(list.price, minutes, whole, step);
+        let (price, vat) = list.vat.charge(prorate(list.price, minutes, whole, step));
         Split {
             price,
-            vat: vat_included(price, list.vat_bp),
+            vat,
             levels: list
                 .levels
                 .iter()
@@ -476,10 +513,41 @@ mod tests {
     }
 
     #[test]
-    fn vat_is_carved_out_of_the_price() {
+    fn vat_is_carved_out_of_the_price_or_added_to_it() {
         // 500 at 5%: net 476, VAT 24 (billing-design.md §1.6).
         assert_eq!(vat_included(500, 500), 24);
         assert_eq!(vat_included(500, 0), 0);
+        let inclusive = Vat::parse(500, true).unwrap();
+        assert_eq!(inclusive.charge(500), (500, 24));
+        let exclusive = Vat::parse(500, false).unwrap();
+        assert_eq!(exclusive.charge(500), (525, 25));
+        assert_eq!(exclusive.charge(30), (32, 2));
+        assert_eq!(Vat::parse(10_001, true).unwrap_err().code, "out_of_range");
+        assert_eq!(Vat::parse(-1, true).unwrap_err().code, "out_of_range");
+    }
+
+    #[test]
+    fn with_vat_the_margins_are_net_of_it() {
+        // billing-design.md §1.6: 500 including 5%; S owes 450, O owes 400.
+        let list = PriceList {
+            price: 500,
+            validity_minutes: 43_200,
+            levels: vec![
+                Level {
+                    reseller: S,
+                    cost: 450,
+                },
+                Level {
+                    reseller: O,
+                    cost: 400,
+                },
+            ],
+            vat: Vat::parse(500, true).unwrap(),
+        };
+        let split = Split::of(&list, 43_200, 1);
+        assert_eq!((split.price, split.vat, split.net()), (500, 24, 476));
+        assert_eq!(split.margins(), vec![(S, 26), (O, 50)]);
+        assert_eq!(split.revenue(), 400);
     }
 
     #[test]
@@ -540,7 +608,7 @@ mod tests {
                 reseller: O,
                 cost: 400 * taka,
             }],
-            vat_bp: 0,
+            vat: Vat::default(),
         };
         let grants = [(5, basic)];
         let current = Current {
@@ -590,7 +658,7 @@ mod tests {
             price: 50_000,
             validity_minutes: 43_200,
             levels: vec![],
-            vat_bp: 0,
+            vat: Vat::default(),
         };
         let current = Current {
             customer: 7,
@@ -658,7 +726,7 @@ mod tests {
             price: 300,
             validity_minutes: 43_200,
             levels: vec![],
-            vat_bp: 0,
+            vat: Vat::default(),
         };
         let current = Current {
             customer: 7,
@@ -733,6 +801,7 @@ mod tests {
             used in 0i64..=43_200,
             old_price in 0i64..10_000_000,
             vat_bp in 0i64..2_000,
+            inclusive in proptest::bool::ANY,
             step in prop_oneof![Just(1i64), Just(100i64)],
         ) {
             let now = at("2026-03-01T12:00:00Z");
@@ -742,7 +811,7 @@ mod tests {
                 price,
                 validity_minutes: 43_200,
                 levels: vec![Level { reseller: S, cost: cost_s }, Level { reseller: O, cost: cost_o }],
-                vat_bp,
+                vat: Vat { rate_bp: vat_bp, inclusive },
             };
             let old = Grant {
                 package_id: 1,
@@ -751,6 +820,7 @@ mod tests {
                 minutes: 43_200,
                 split: Split::of(&PriceList { price: old_price, ..list.clone() }, 43_200, step),
             };
+            let paid = old.split.price;
             let grants = [(1, old)];
             let current = Current { customer: 7, package_id: 1, expires_at: Some(now + TimeDelta::days(1)), grants: &grants };
             let plan = recharge(
@@ -759,7 +829,7 @@ mod tests {
             now,
             chrono_tz::UTC,
         );
-            prop_assert!(plan.credit() <= old_price);
+            prop_assert!(plan.credit() <= paid);
             prop_assert_eq!(plan.amount, (plan.split.price - plan.credit()).max(0));
             if plan.legs.is_empty() {
                 prop_assert_eq!(plan.amount, 0);

@@ -336,7 +336,8 @@ async fn plan(
     )
     .await?
     .ok_or(OpError::NotFound)?;
-    let list = price_list(ctx, &package, owner).await?;
+    let vat = store::tax::vat_at(ctx.db.conn(), TenantId(tenant.id), ctx.now).await?;
+    let list = price_list(ctx, &package, owner, vat).await?;
     let grants = store::grant::live(ctx.db.conn(), id, ctx.now).await?;
     let current = Current {
         customer: id,
@@ -379,7 +380,12 @@ async fn plan(
 
 /// What `package` costs along its chain: the customer price, and each reseller's cost
 /// price from the customer's own up (a sub-operator package's parent is its operator's).
-async fn price_list(ctx: &Ctx<'_>, package: &Package, owner: Owner) -> Result<PriceList, OpError> {
+async fn price_list(
+    ctx: &Ctx<'_>,
+    package: &Package,
+    owner: Owner,
+    vat: billing::Vat,
+) -> Result<PriceList, OpError> {
     let mut levels = Vec::new();
     let mut at = Some(package.clone());
     while let Some(p) = at.take() {
@@ -407,6 +413,6 @@ async fn price_list(ctx: &Ctx<'_>, package: &Package, owner: Owner) -> Result<Pr
         price: package.price,
         validity_minutes: package.validity_minutes.max(1),
         levels,
-        vat_bp: 0,
+        vat,
     })
 }

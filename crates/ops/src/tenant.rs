@@ -72,3 +72,35 @@ pub async fn archive(
     w.commit().await?;
     Ok(tenant)
 }
+
+/// The VAT rates of a tenant the caller sees, newest first.
+pub async fn vat_rates(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: TenantId,
+) -> Result<Vec<store::tax::TaxRate>, OpError> {
+    let tenant = get(ctx, actor, id).await?;
+    Ok(store::tax::history(ctx.db.conn(), TenantId(tenant.id)).await?)
+}
+
+/// Sets a tenant's VAT from `from` (now when absent; never in the past, which would
+/// rewrite what sales already used), for those who change its settings.
+pub async fn set_vat(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: TenantId,
+    vat: domain::billing::Vat,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<store::tax::TaxRate, OpError> {
+    let tenant = get(ctx, actor, id).await?;
+    access::update_tenant(actor, &store::tenant::facts(&tenant))?;
+    let from = from.unwrap_or(ctx.now);
+    if from < ctx.now - chrono::TimeDelta::minutes(1) {
+        return Err(OpError::field("effective_from", "in_the_past"));
+    }
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let rate = store::tax::add(&mut w, TenantId(tenant.id), vat, from.max(ctx.now)).await?;
+    w.commit().await?;
+    Ok(rate)
+}

@@ -2,7 +2,7 @@
 //! reseller chain (the collector pays its cost, its operator takes its margin, the owner
 //! its revenue); a collector that cannot afford it refused with nothing written; top-ups
 //! down the tree; credit lines, the tenant's and an operator's (held from its own spending);
-//! the reference's package change (17/13); idempotent
+//! the reference's package change (17/13); VAT included or added; idempotent
 //! retries; the dashboard's day per caller; exactly floor(B/c) of many concurrent recharges passing a balance B; and the
 //! ledger's append-only tables and invariants.
 
@@ -972,6 +972,101 @@ async fn the_dashboard_counts_the_day_for_each_caller(backend: Backend) {
     );
 }
 
+/// VAT: carved out of the price when prices include it (the margins are net of it), added
+/// to the price when they do not; a rate applies from its date and shows on the receipt.
+async fn vat_is_carved_out_or_added_and_shows_on_the_receipt(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    topup(&app, &c.admin, c.op_id, 2_000 * TAKA).await;
+    topup(&app, &c.op, c.sub_id, 1_000 * TAKA).await;
+    let alice = customer(&app, &c.sub, c.sub_pkg, "alice").await;
+    let rates = format!("/api/v1/tenants/{}/vat-rates", c.tenant);
+
+    // Who may, and what is refused.
+    let (status, _) = app.post(&rates, &c.op, json!({"rate_bp": 500})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (body, code) in [
+        (json!({"rate_bp": 10_001}), "out_of_range"),
+        (
+            json!({"rate_bp": 500, "effective_from": "2020-01-01T00:00:00Z"}),
+            "in_the_past",
+        ),
+    ] {
+        let (status, answer) = app.post(&rates, &c.admin, body).await;
+        assert_eq!(
+            (status, answer["error"]["fields"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{answer}"
+        );
+    }
+
+    // 5% included: 500 taka holds 23.81 of VAT; the sub-operator's margin is net of it.
+    let (status, _) = app.post(&rates, &c.admin, json!({"rate_bp": 500})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // A rate set for next year does not apply yet.
+    let (status, _) = app
+        .post(
+            &rates,
+            &c.admin,
+            json!({"rate_bp": 1_500, "effective_from": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, paid) = recharge(&app, &c.sub, alice, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    let vat = 50_000 - 47_619;
+    let sub_margin = 47_619 - 45_000;
+    assert_eq!(
+        (paid["amount"].as_i64(), paid["cost"].as_i64()),
+        (Some(50_000), Some(50_000 - sub_margin))
+    );
+    let (_, receipt) = app
+        .get(&format!("/api/v1/invoices/{}", paid["receipt_id"]), &c.sub)
+        .await;
+    assert_eq!(
+        (
+            receipt["subtotal"].as_i64(),
+            receipt["vat"].as_i64(),
+            receipt["total"].as_i64()
+        ),
+        (Some(50_000 - vat), Some(vat), Some(50_000)),
+        "{receipt}"
+    );
+    let (_, j) = app
+        .get(
+            &format!("/api/v1/ledger/journals/{}", paid["journal_id"]),
+            &c.admin,
+        )
+        .await;
+    let vat_leg: i64 = j["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["account"] == "vat_payable")
+        .map(|e| e["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(vat_leg, vat);
+
+    // 5% added: the customer pays 525 taka, the chain's shares are as without VAT.
+    let (status, _) = app
+        .post(
+            &rates,
+            &c.admin,
+            json!({"rate_bp": 500, "inclusive": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, paid) = recharge(&app, &c.sub, alice, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(
+        (paid["amount"].as_i64(), paid["cost"].as_i64()),
+        (Some(52_500), Some(52_500 - 5_000))
+    );
+    let (_, listed) = app.get(&rates, &c.admin).await;
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+    verify_clean(&app).await;
+}
+
 both_backends!(
     a_recharge_is_previewed_then_paid_along_the_chain,
     credit_lines_are_the_owners_and_stop_at_their_limit,
@@ -982,4 +1077,5 @@ both_backends!(
     bad_requests_are_refused_and_write_nothing,
     the_ledger_is_append_only,
     the_dashboard_counts_the_day_for_each_caller,
+    vat_is_carved_out_or_added_and_shows_on_the_receipt,
 );

@@ -404,6 +404,12 @@ async fn a_disconnect_climbs_the_ladder_until_the_session_is_gone(backend: Backe
         )
         .await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let back = panel.get(answer.location()).await;
+    assert!(
+        back.has("Disconnecting: the router is being asked to end the sessions."),
+        "the page says what was asked: {}",
+        back.body
+    );
     let found = settled(&app, &dev, alice).await;
     assert_eq!(found.len(), 5);
     assert_eq!(found[0]["status"], "done", "{found:?}");

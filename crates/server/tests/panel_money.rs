@@ -493,9 +493,60 @@ async fn the_admin_sets_a_resellers_account_terms(backend: Backend) {
     );
 }
 
+/// The Admin sets the tenant's VAT on the tenant's page: a rate in percent, included in
+/// prices; a rate out of range comes back beside the field.
+async fn the_admin_sets_the_tenants_vat(backend: Backend) {
+    let app = spawn(backend).await;
+    let Isp {
+        mut admin, tenant, ..
+    } = isp(&app).await;
+    let page = format!("/panel/tenants/{tenant}");
+    let shown = admin.get(&page).await;
+    assert!(shown.has("id=\"vat-form\""), "{}", shown.body);
+    let csrf = shown.input("_csrf").unwrap();
+    let action = format!("/panel/tenants/{tenant}/vat");
+    let refused = admin
+        .post(&action, &[("_csrf", csrf.as_str()), ("vat_rate", "150")])
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.has("Between 0 and 10000."), "{}", refused.body);
+    let saved = admin
+        .post(
+            &action,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("vat_rate", "7.5"),
+                ("vat_inclusive", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let shown = admin.get(&page).await;
+    assert_eq!(shown.rows("vat-rate").len(), 1);
+    let rates = shown.text_of("vat-rates").unwrap();
+    assert!(
+        rates.contains("7.50%") && rates.contains("included in prices"),
+        "{rates}"
+    );
+    let vat = store::tax::vat_at(
+        app.state.db.conn(),
+        domain::ids::TenantId(tenant),
+        app.clock().now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((vat.rate_bp, vat.inclusive), (750, true));
+}
+
 both_backends!(
     an_operator_previews_then_pays_a_recharge_once_with_funds_the_admin_topped_up,
     a_sub_operator_without_funds_is_refused_and_nothing_changes,
     a_reseller_sees_no_top_up_form_outside_its_reach,
     the_admin_sets_a_resellers_account_terms,
+    the_admin_sets_the_tenants_vat,
 );

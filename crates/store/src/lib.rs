@@ -30,6 +30,7 @@ pub mod package;
 pub mod quota;
 pub mod radius;
 pub mod scope;
+pub mod tax;
 pub mod tenant;
 pub mod upload;
 pub mod user;

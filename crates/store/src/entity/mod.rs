@@ -33,6 +33,7 @@ pub mod router;
 pub mod service_grant;
 pub mod session;
 pub mod staff_user;
+pub mod tax_rate;
 pub mod tenant;
 pub mod upload;
 pub mod zone;

@@ -31,6 +31,7 @@ mod m20261212_000021_radacct_trigger_plans;
 mod m20261213_000022_ledger;
 mod m20261213_000023_credit_cover;
 mod m20261213_000024_receipts;
+mod m20261213_000025_vat_rates;
 
 /// The migration list.
 #[derive(Debug)]
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000022_ledger::Migration),
             Box::new(m20261213_000023_credit_cover::Migration),
             Box::new(m20261213_000024_receipts::Migration),
+            Box::new(m20261213_000025_vat_rates::Migration),
         ]
     }
 }

@@ -50,6 +50,7 @@ pub const FLASH_KEYS: &[&str] = &[
     "flash.renamed",
     "flash.probe_queued",
     "flash.package_changed",
+    "flash.disconnecting",
 ];
 
 /// A cookie of the request.

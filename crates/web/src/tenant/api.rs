@@ -1,4 +1,5 @@
-//! `/api/v1/tenants`: list, create, read, change and delete (archive) tenants.
+//! `/api/v1/tenants`: list, create, read, change and delete (archive) tenants; their VAT rates
+//! (`/api/v1/tenants/{id}/vat-rates`), each from the date it applies.
 
 use axum::Json;
 use axum::extract::State;
@@ -27,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_tenants, create_tenant))
         .routes(routes!(get_tenant, update_tenant, delete_tenant))
+        .routes(routes!(list_vat_rates, set_vat_rate))
 }
 
 /// A tenant.
@@ -290,4 +292,81 @@ async fn delete_tenant(
     let tenant =
         ops::tenant::archive(&state.ctx(), &caller.actor, caller.author, TenantId(id)).await?;
     Ok(Json(TenantOut::from_model(&tenant)))
+}
+
+/// A VAT rate of a tenant, from when it applies.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VatRateOut {
+    id: i64,
+    /// Basis points: 500 is 5%.
+    rate_bp: i32,
+    /// True when package prices include it; false when it is added to them.
+    inclusive: bool,
+    effective_from: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<store::tax::TaxRate> for VatRateOut {
+    fn from(r: store::tax::TaxRate) -> Self {
+        Self {
+            id: r.id,
+            rate_bp: r.rate_bp,
+            inclusive: r.inclusive,
+            effective_from: r.effective_from,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// A new VAT rate.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VatRateBody {
+    /// Basis points, 0 to 10 000 (500 is 5%).
+    rate_bp: i64,
+    /// True (the default) when package prices include VAT.
+    #[serde(default = "yes")]
+    inclusive: bool,
+    /// When it applies (default now; not in the past).
+    effective_from: Option<DateTime<Utc>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A tenant's VAT rates, newest first; the one in force is the newest already effective.
+#[utoipa::path(get, path = "/tenants/{id}/vat-rates", tag = "tenants", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<VatRateOut>), (status = 404, body = ErrorBody)))]
+async fn list_vat_rates(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Json<Vec<VatRateOut>>, ApiError> {
+    let rates = ops::tenant::vat_rates(&state.ctx(), &caller.actor, TenantId(id)).await?;
+    Ok(Json(rates.into_iter().map(VatRateOut::from).collect()))
+}
+
+/// Sets a tenant's VAT from a date on: sales from then carve it out of (or add it to) the
+/// price, and receipts show it; sales before keep the rate they used.
+#[utoipa::path(post, path = "/tenants/{id}/vat-rates", tag = "tenants", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = VatRateBody,
+    responses((status = 201, body = VatRateOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_vat_rate(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    JsonBody(body): JsonBody<VatRateBody>,
+) -> Result<(StatusCode, Json<VatRateOut>), ApiError> {
+    let vat = domain::billing::Vat::parse(body.rate_bp, body.inclusive)?;
+    let rate = ops::tenant::set_vat(
+        &state.ctx(),
+        &caller.actor,
+        caller.author,
+        TenantId(id),
+        vat,
+        body.effective_from,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(rate.into())))
 }

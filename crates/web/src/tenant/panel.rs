@@ -1,6 +1,7 @@
 //! The panel's tenant pages: the list (filters, sorting, cursor paging), the form to create
 //! one, the page to change or delete one, with the tenant's operating settings (realm,
-//! suspension policy and its target, default billing type, mobile country).
+//! suspension policy and its target, default billing type, mobile country), and its VAT
+//! rates with the form to set one from a date.
 
 use askama::Template;
 use axum::Router;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use crate::i18n::Tr;
 use crate::page::fallback::PageId;
 use crate::page::form::{self, Filled, FormData, PanelForm, ShowsForm, show_again};
+use crate::page::input;
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Pager, Section, Ui, render};
 use crate::state::AppState;
@@ -31,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/panel/tenants/new", get(new_form).post(create))
         .route("/panel/tenants/{id}", get(edit_form).post(update))
         .route("/panel/tenants/{id}/delete", post(delete))
+        .route("/panel/tenants/{id}/vat", post(set_vat))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -158,6 +161,8 @@ struct FormPage {
     countries: Vec<(&'static str, &'static str)>,
     currencies: Vec<(&'static str, String)>,
     time_zones: Vec<&'static str>,
+    /// The VAT rates, newest first: (id, rate in percent, included or added, from when).
+    vat_rates: Vec<(i64, String, &'static str, String)>,
 }
 
 impl ShowsForm for FormPage {
@@ -202,6 +207,7 @@ impl FormPage {
             countries: domain::locale::countries(),
             currencies: domain::locale::currencies(),
             time_zones: domain::locale::time_zones(),
+            vat_rates: Vec::new(),
         }
     }
 
@@ -298,12 +304,85 @@ async fn edit_page(
     let can_edit = facts.active && access::update_tenant(&user.actor, &facts).is_ok();
     let can_delete = facts.active && access::delete_tenant(&user.actor, &facts).is_ok();
     let here = format!("/panel/tenants/{id}");
-    Ok(FormPage::of(
+    let mut page = FormPage::of(
         Ui::new(user, Section::Tenants, headers, &here),
         &tenant,
         can_edit,
         can_delete,
-    ))
+    );
+    let zone = input::zone_of(&tenant.time_zone);
+    let t = page.ui.t;
+    page.vat_rates = ops::tenant::vat_rates(&state.ctx(), &user.actor, TenantId(id))
+        .await?
+        .into_iter()
+        .map(|r| {
+            let included = if r.inclusive {
+                t.t("tenants.vat_included")
+            } else {
+                t.t("tenants.vat_added")
+            };
+            (
+                r.id,
+                input::amount_text(i64::from(r.rate_bp), 2),
+                included,
+                input::local_time_text(Some(r.effective_from), zone),
+            )
+        })
+        .collect();
+    Ok(page)
+}
+
+/// `POST /panel/tenants/{id}/vat`: a VAT rate (in percent, up to two decimals), included in
+/// prices or added to them, from a local time (now when blank).
+async fn set_vat(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
+) -> Response {
+    let here = format!("/panel/tenants/{id}");
+    let ctx = state.ctx();
+    let tenant = match ops::tenant::get(&ctx, &user.actor, TenantId(id)).await {
+        Ok(tenant) => tenant,
+        Err(error) => return ui::op_error(&user, &headers, &error),
+    };
+    let zone = input::zone_of(&tenant.time_zone);
+    let mut errors = FieldErrors::new();
+    let rate = errors.take(input::amount("rate_bp", form.text("vat_rate"), 2));
+    let from = errors
+        .take(input::local_time(
+            "effective_from",
+            form.text("effective_from"),
+            zone,
+        ))
+        .flatten();
+    let vat = rate.and_then(|r| {
+        errors.take(domain::billing::Vat::parse(
+            r.minor(),
+            form.opt("vat_inclusive").is_some(),
+        ))
+    });
+    let result = match vat {
+        Some(vat) if errors.is_empty() => ops::tenant::set_vat(
+            &ctx,
+            &user.actor,
+            user.author.clone(),
+            TenantId(id),
+            vat,
+            from,
+        )
+        .await
+        .map(|_| ()),
+        _ => Err(OpError::Invalid(errors)),
+    };
+    match result {
+        Ok(()) => ui::redirect_with(&here, "flash.saved"),
+        Err(OpError::Invalid(errors)) => refused(&state, &user, &headers, id, &form, &errors).await,
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
 }
 
 async fn edit_form(
