@@ -403,3 +403,111 @@ pub async fn journal(
 pub async fn verify(ctx: &Ctx<'_>, tenant: Option<TenantId>) -> Result<Vec<Breach>, OpError> {
     Ok(store::ledger::verify(ctx.db.conn(), tenant).await?)
 }
+
+/// One reseller's line of the accountant's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportLine {
+    /// The reseller's name.
+    pub name: String,
+    /// Its role's code (`operator`, `sub_operator`).
+    pub role: &'static str,
+    /// Its money over the period.
+    pub money: store::ledger::ResellerLine,
+    /// Its balance now.
+    pub balance: i64,
+}
+
+/// The accountant's report of the caller's tenant over `[from, to)`: per reseller, what it
+/// collected, the margins it earned, what it owed upward for it (collected less margins),
+/// the funds it received and passed down, and its balance now. For who reads the books.
+pub async fn reseller_report(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(String, Vec<ReportLine>), OpError> {
+    if !reads_books(actor) {
+        return Err(OpError::Forbidden);
+    }
+    let tenant = actor
+        .tenant_id
+        .ok_or_else(|| OpError::field("tenant_id", "required"))?;
+    if to <= from {
+        return Err(OpError::field("to", "out_of_range"));
+    }
+    let currency = store::tenant::find(ctx.db.conn(), &tenant_scope(actor), tenant)
+        .await?
+        .ok_or(OpError::NotFound)?
+        .currency;
+    let lines = store::ledger::reseller_report(ctx.db.conn(), tenant, from, to).await?;
+    let mut report = Vec::with_capacity(lines.len());
+    for money in lines {
+        let user = store::user::find_self(ctx.db.conn(), UserId(money.user_id)).await?;
+        let account = store::ledger::find(
+            ctx.db.conn(),
+            tenant,
+            &currency,
+            Account::Reseller(UserId(money.user_id)),
+        )
+        .await?;
+        report.push(ReportLine {
+            name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+            role: user
+                .as_ref()
+                .and_then(|u| store::user::role(u).ok())
+                .map_or("", |r| r.as_str()),
+            balance: account.as_ref().map_or(0, store::ledger::balance),
+            money,
+        });
+    }
+    Ok((currency, report))
+}
+
+/// [`reseller_report`] as CSV.
+pub fn report_csv(currency: &str, lines: &[ReportLine]) -> Result<String, OpError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| OpError::Internal(e.to_string());
+    out.write_record([
+        "user_id",
+        "name",
+        "role",
+        "collected",
+        "margins",
+        "owed_upward",
+        "topped_up",
+        "passed_down",
+        "balance",
+        "currency",
+    ])
+    .map_err(fail)?;
+    for l in lines {
+        let m = &l.money;
+        out.write_record([
+            m.user_id.to_string(),
+            csv_text(&l.name),
+            l.role.to_owned(),
+            m.collected.to_string(),
+            m.margins.to_string(),
+            (m.collected - m.margins).to_string(),
+            m.topped_up.to_string(),
+            m.passed_down.to_string(),
+            l.balance.to_string(),
+            currency.to_owned(),
+        ])
+        .map_err(fail)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| OpError::Internal(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| OpError::Internal(e.to_string()))
+}
+
+/// A name made safe for a spreadsheet: one starting with `=`, `+`, `-` or `@` would be read
+/// as a formula, so it is quoted with a leading apostrophe.
+fn csv_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}

@@ -1064,6 +1064,72 @@ async fn vat_is_carved_out_or_added_and_shows_on_the_receipt(backend: Backend) {
     );
     let (_, listed) = app.get(&rates, &c.admin).await;
     assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+
+    // The accountant's report of the day: what each reseller collected and earned.
+    let from = (app.clock().now() - chrono::TimeDelta::hours(1)).to_rfc3339();
+    let to = (app.clock().now() + chrono::TimeDelta::hours(1)).to_rfc3339();
+    let period = format!(
+        "from={}&to={}",
+        from.replace('+', "%2B"),
+        to.replace('+', "%2B")
+    );
+    let (status, report) = app
+        .get(&format!("/api/v1/reports/resellers?{period}"), &c.admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let line = |id: i64| {
+        report["resellers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["user_id"].as_i64() == Some(id))
+            .cloned()
+            .unwrap()
+    };
+    let sub = line(c.sub_id);
+    assert_eq!(
+        (
+            sub["collected"].as_i64(),
+            sub["margins"].as_i64(),
+            sub["topped_up"].as_i64()
+        ),
+        (
+            Some(50_000 + 52_500),
+            Some(sub_margin + 5_000),
+            Some(1_000 * TAKA)
+        ),
+        "{report}"
+    );
+    let op = line(c.op_id);
+    assert_eq!(
+        (
+            op["collected"].as_i64(),
+            op["passed_down"].as_i64(),
+            op["margins"].as_i64()
+        ),
+        (Some(0), Some(1_000 * TAKA), Some(2 * 5_000)),
+        "{report}"
+    );
+    let (status, _) = app
+        .get(&format!("/api/v1/reports/resellers?{period}"), &c.op)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, csv) = app
+        .call_full(
+            Method::GET,
+            &format!("/api/v1/reports/resellers.csv?{period}"),
+            Some(&c.admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.as_str()
+            .unwrap()
+            .starts_with("user_id,name,role,collected,margins,owed_upward"),
+        "{csv}"
+    );
     verify_clean(&app).await;
 }
 

@@ -700,6 +700,60 @@ pub async fn verify<C: ConnectionTrait>(
     Ok(breaches)
 }
 
+/// One reseller's money over a period, from its ledger entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResellerLine {
+    /// The reseller.
+    pub user_id: i64,
+    /// What it took from customers (its debits as the collector of recharges).
+    pub collected: i64,
+    /// The margins it earned (its credits in recharges).
+    pub margins: i64,
+    /// Funds it received (credits in top-ups).
+    pub topped_up: i64,
+    /// Funds it passed down (debits in top-ups).
+    pub passed_down: i64,
+}
+
+/// Each reseller's money in `tenant`'s book over `[from, to)`, by reseller id.
+pub async fn reseller_report<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<ResellerLine>> {
+    let backend = conn.get_database_backend();
+    let sql = "SELECT a.party_id AS user_id,
+                      CAST(SUM(CASE WHEN j.kind = 'recharge' AND e.side < 0 THEN e.amount ELSE 0 END) AS BIGINT) AS collected,
+                      CAST(SUM(CASE WHEN j.kind = 'recharge' AND e.side > 0 THEN e.amount ELSE 0 END) AS BIGINT) AS margins,
+                      CAST(SUM(CASE WHEN j.kind = 'topup' AND e.side > 0 THEN e.amount ELSE 0 END) AS BIGINT) AS topped_up,
+                      CAST(SUM(CASE WHEN j.kind = 'topup' AND e.side < 0 THEN e.amount ELSE 0 END) AS BIGINT) AS passed_down
+                 FROM ledger_entry e
+                 JOIN ledger_account a ON a.id = e.account_id
+                 JOIN ledger_journal j ON j.id = e.journal_id
+                WHERE e.tenant_id = $1 AND a.kind = 'reseller' AND e.at >= $2 AND e.at < $3
+                GROUP BY a.party_id
+                ORDER BY a.party_id";
+    let rows = conn
+        .query_all_raw(statement(
+            backend,
+            sql,
+            vec![tenant.0.into(), from.into(), to.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ResellerLine {
+                user_id: r.try_get::<Option<i64>>("", "user_id")?.unwrap_or(0),
+                collected: r.try_get("", "collected")?,
+                margins: r.try_get("", "margins")?,
+                topped_up: r.try_get("", "topped_up")?,
+                passed_down: r.try_get("", "passed_down")?,
+            })
+        })
+        .collect()
+}
+
 /// How many journals the books of `tenant` (all when `None`) hold.
 pub async fn journal_count<C: ConnectionTrait>(
     conn: &C,

@@ -32,6 +32,7 @@ mod m20261213_000022_ledger;
 mod m20261213_000023_credit_cover;
 mod m20261213_000024_receipts;
 mod m20261213_000025_vat_rates;
+mod m20261213_000026_ledger_period_index;
 
 /// The migration list.
 #[derive(Debug)]
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000023_credit_cover::Migration),
             Box::new(m20261213_000024_receipts::Migration),
             Box::new(m20261213_000025_vat_rates::Migration),
+            Box::new(m20261213_000026_ledger_period_index::Migration),
         ]
     }
 }

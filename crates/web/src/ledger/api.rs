@@ -9,6 +9,8 @@
 //!   (`GET /api/v1/ledger/entries.csv`, oldest first), and `GET /api/v1/ledger/journals/{id}`.
 //! - `GET /api/v1/dashboard`: the caller's day (expiring, to collect, collected by whom,
 //!   new, renewed, online, collections of the last 30 days), kept 30 s unless `?refresh=1`.
+//! - `GET /api/v1/reports/resellers` (and `.csv`): the accountant's report of collections
+//!   and margins per reseller over a period.
 //! - `GET /api/v1/invoices` (the list contract) and `GET /api/v1/invoices/{id}`: receipts,
 //!   gaplessly numbered per tenant, series and fiscal year.
 
@@ -49,6 +51,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_invoices))
         .routes(routes!(get_invoice))
         .routes(routes!(dashboard))
+        .routes(routes!(reseller_report))
+        .routes(routes!(reseller_report_csv))
 }
 
 /// The client's `Idempotency-Key`, if it sent one (the idempotency layer checked its form).
@@ -662,4 +666,93 @@ async fn dashboard(
     let refresh = matches!(query.refresh.as_deref(), Some("1" | "true"));
     let found = state.dashboard(&caller.actor, refresh).await?;
     Ok(Json(found.into()))
+}
+
+/// The period of a report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// From this instant (RFC 3339).
+    from: DateTime<Utc>,
+    /// Before this instant.
+    to: DateTime<Utc>,
+}
+
+/// One reseller's money over the period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportLineOut {
+    user_id: i64,
+    name: String,
+    /// `operator` or `sub_operator`.
+    role: String,
+    /// What it took from customers for recharges.
+    collected: i64,
+    /// The margins it earned on recharges (its own and its sub-operators').
+    margins: i64,
+    /// What it owed upward for what it collected: collected less margins.
+    owed_upward: i64,
+    /// Funds it received.
+    topped_up: i64,
+    /// Funds it passed down to its sub-operators.
+    passed_down: i64,
+    /// Its balance now.
+    balance: i64,
+}
+
+/// The accountant's report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportOut {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    currency: String,
+    resellers: Vec<ReportLineOut>,
+}
+
+fn report_lines(lines: Vec<ops::ledger::ReportLine>) -> Vec<ReportLineOut> {
+    lines
+        .into_iter()
+        .map(|l| ReportLineOut {
+            user_id: l.money.user_id,
+            name: l.name,
+            role: l.role.to_owned(),
+            collected: l.money.collected,
+            margins: l.money.margins,
+            owed_upward: l.money.collected - l.money.margins,
+            topped_up: l.money.topped_up,
+            passed_down: l.money.passed_down,
+            balance: l.balance,
+        })
+        .collect()
+}
+
+/// Collections and margins per reseller over a period, for who reads the tenant's books.
+#[utoipa::path(get, path = "/reports/resellers", tag = "money", security(("bearer" = [])), params(PeriodQuery),
+    responses((status = 200, body = ReportOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reseller_report(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Json<ReportOut>, ApiError> {
+    let (currency, lines) =
+        ops::ledger::reseller_report(&state.ctx(), &caller.actor, query.from, query.to).await?;
+    Ok(Json(ReportOut {
+        from: query.from,
+        to: query.to,
+        currency,
+        resellers: report_lines(lines),
+    }))
+}
+
+/// The same report as CSV.
+#[utoipa::path(get, path = "/reports/resellers.csv", tag = "money", security(("bearer" = [])), params(PeriodQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reseller_report_csv(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Response, ApiError> {
+    let (currency, lines) =
+        ops::ledger::reseller_report(&state.ctx(), &caller.actor, query.from, query.to).await?;
+    Ok(csv_download(ops::ledger::report_csv(&currency, &lines)?))
 }
