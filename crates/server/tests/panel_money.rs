@@ -313,6 +313,24 @@ async fn an_operator_previews_then_pays_a_recharge_once_with_funds_the_admin_top
     let margin = at("Credit100.00 BDT1100.50 BDT");
     let topped_up = at("Credit1000.50 BDT1000.50 BDT");
     assert!(paid < margin && margin < topped_up, "{entries}");
+    // Days filter the statement: today holds all three entries, a day long past none.
+    let today = app
+        .clock()
+        .now()
+        .with_timezone(&chrono_tz::Asia::Dhaka)
+        .date_naive();
+    let dated = operator
+        .get(&format!(
+            "/panel/ledger?user_id={op}&from={today}&to={today}"
+        ))
+        .await;
+    assert_eq!(dated.rows("entry").len(), 3, "{}", dated.body);
+    let past = operator
+        .get(&format!(
+            "/panel/ledger?user_id={op}&from=2020-01-01&to=2020-01-31"
+        ))
+        .await;
+    assert_eq!(past.rows("entry").len(), 0);
     // The customer's statement: what it paid for the time.
     let statement = operator
         .get(&format!("/panel/ledger?customer_id={alice}"))

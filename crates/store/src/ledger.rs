@@ -106,6 +106,7 @@ pub async fn ensure<C: ConnectionTrait>(
         created_at: Set(now),
         cover_account_id: Set(None),
         debits_pending: Set(0),
+        floor_set_at: Set(None),
     };
     let insert = ledger_account::Entity::insert(row).on_conflict(
         OnConflict::columns([
@@ -270,6 +271,10 @@ pub async fn set_terms(
             sea_orm::sea_query::Expr::value(cover),
         )
         .col_expr(
+            ledger_account::Column::FloorSetAt,
+            sea_orm::sea_query::Expr::value(w.now()),
+        )
+        .col_expr(
             ledger_account::Column::Version,
             sea_orm::sea_query::Expr::col(ledger_account::Column::Version).add(1),
         )
@@ -279,6 +284,7 @@ pub async fn set_terms(
     Ok(LedgerAccount {
         floor_amount: floor,
         cover_account_id: cover,
+        floor_set_at: Some(w.now()),
         version: row.version + 1,
         ..row
     })
@@ -587,7 +593,8 @@ pub struct Breach {
 /// Checks the ledger of `tenant` (every tenant when `None`):
 /// - I1: every journal balances;
 /// - I2: every account's cached totals equal the sums of its entries;
-/// - I3: no floored account can spend below its floor, what a covering account holds is
+/// - I3: no floored account was taken below its floor by a posting (the owner may cut a
+///   credit line below what is owed), what a covering account holds is
 ///   what the accounts it covers owe below zero, and each entry's balance follows from the
 ///   entries before it;
 /// - I4: debits equal credits over each book;
@@ -631,11 +638,17 @@ pub async fn verify<C: ConnectionTrait>(
         (
             "I3",
             "account {subject} is below its floor: {value} to spend",
+            // Below its floor by a posting since the floor was set: a terms change that cut
+            // the credit of an account owing more is the owner's decision, not a breach.
             format!(
-                "SELECT id AS subject, normal * (credits_posted - debits_posted) - debits_pending - floor_amount AS value
-                   FROM ledger_account
-                  WHERE {bare} AND floor_amount IS NOT NULL
-                    AND normal * (credits_posted - debits_posted) - debits_pending < floor_amount"
+                "SELECT a.id AS subject, a.normal * (a.credits_posted - a.debits_posted) - a.debits_pending - a.floor_amount AS value
+                   FROM ledger_account a
+                  WHERE {a} AND a.floor_amount IS NOT NULL
+                    AND a.normal * (a.credits_posted - a.debits_posted) - a.debits_pending < a.floor_amount
+                    AND (a.floor_set_at IS NULL OR EXISTS (
+                          SELECT 1 FROM ledger_entry e
+                           WHERE e.account_id = a.id AND e.at > a.floor_set_at
+                             AND e.side * a.normal < 0))"
             ),
         ),
         (

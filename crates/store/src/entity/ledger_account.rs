@@ -27,6 +27,9 @@ pub struct Model {
     /// On a covering account: what the accounts it covers owe below zero, held from its
     /// spending.
     pub debits_pending: i64,
+    /// When the floor was last set by a change of terms (`None`: never since the account
+    /// was made).
+    pub floor_set_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -33,6 +33,7 @@ mod m20261213_000023_credit_cover;
 mod m20261213_000024_receipts;
 mod m20261213_000025_vat_rates;
 mod m20261213_000026_ledger_period_index;
+mod m20261213_000027_floor_set_at;
 
 /// The migration list.
 #[derive(Debug)]
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000024_receipts::Migration),
             Box::new(m20261213_000025_vat_rates::Migration),
             Box::new(m20261213_000026_ledger_period_index::Migration),
+            Box::new(m20261213_000027_floor_set_at::Migration),
         ]
     }
 }

@@ -205,6 +205,10 @@ pub fn terms_of(form: &FormData, digits: u16) -> Result<AccountTerms, FieldError
 struct StatementQuery {
     user_id: Option<String>,
     customer_id: Option<String>,
+    /// The first day shown (the viewer's tenant's day, `YYYY-MM-DD`).
+    from: Option<String>,
+    /// The last day shown.
+    to: Option<String>,
     cursor: Option<String>,
     /// The cursors of the pages before this one (see `ui::Pager::keyset`).
     trail: Option<String>,
@@ -252,6 +256,37 @@ struct StatementPage {
     pager: Pager,
     /// The same statement as a CSV download.
     csv: String,
+    /// The filters, as the form shows them again.
+    user_id: String,
+    customer_id: String,
+    from: String,
+    to: String,
+}
+
+/// What a statement's address asks for: whose entries, and the days (in the viewer's
+/// tenant's zone; a day that does not read is left out).
+async fn statement_filter(
+    state: &AppState,
+    actor: &Actor,
+    query: &StatementQuery,
+) -> Result<StatementFilter, OpError> {
+    let zone = match actor.tenant_id {
+        Some(tenant) => ops::tenant::get(&state.ctx(), actor, tenant)
+            .await
+            .map_or(chrono_tz::UTC, |t| input::zone_of(&t.time_zone)),
+        None => chrono_tz::UTC,
+    };
+    let day = |text: &Option<String>, next: bool| {
+        text.as_deref()
+            .and_then(|t| input::day_start(t, zone, next))
+    };
+    Ok(StatementFilter {
+        user_id: query_id(query.user_id.as_deref())?.map(UserId),
+        customer_id: query_id(query.customer_id.as_deref())?,
+        from: day(&query.from, false),
+        to: day(&query.to, true),
+        ..StatementFilter::default()
+    })
 }
 
 /// A record id from the query: absent or blank is none, anything else must be an id.
@@ -288,11 +323,7 @@ async fn statement_csv(
     Query(query): Query<StatementQuery>,
 ) -> Response {
     let result = async {
-        let filter = StatementFilter {
-            user_id: query_id(query.user_id.as_deref())?.map(UserId),
-            customer_id: query_id(query.customer_id.as_deref())?,
-            ..StatementFilter::default()
-        };
+        let filter = statement_filter(&state, &user.actor, &query).await?;
         ops::ledger::entries_csv(&state.ctx(), &user.actor, &filter).await
     };
     match result.await {
@@ -312,11 +343,7 @@ async fn statement(
         return ui::error_page(&user, &headers, StatusCode::BAD_REQUEST, "error.bad_list");
     };
     let result = async {
-        let filter = StatementFilter {
-            user_id: query_id(query.user_id.as_deref())?.map(UserId),
-            customer_id: query_id(query.customer_id.as_deref())?,
-            ..StatementFilter::default()
-        };
+        let filter = statement_filter(&state, &user.actor, &query).await?;
         let found = ops::ledger::entries(&state.ctx(), &user.actor, &filter, &page).await?;
         let subject = subject(&state, &user, &filter).await?;
         let tenants = found.page.items.iter().map(|e| e.tenant_id);
@@ -326,10 +353,13 @@ async fn statement(
     match result.await {
         Ok((filter, found, subject, tenants)) => {
             let id_text = |id: Option<i64>| id.map(|i| i.to_string()).unwrap_or_default();
+            let day_text = |d: &Option<String>| d.clone().unwrap_or_default();
             let first = format!(
-                "/panel/ledger?user_id={}&customer_id={}",
+                "/panel/ledger?user_id={}&customer_id={}&from={}&to={}",
                 id_text(filter.user_id.map(|u| u.0)),
-                id_text(filter.customer_id)
+                id_text(filter.customer_id),
+                day_text(&query.from),
+                day_text(&query.to)
             );
             let rows = found
                 .page
@@ -354,6 +384,10 @@ async fn statement(
             render(&StatementPage {
                 ui: Ui::new(&user, section, &headers, &first),
                 csv,
+                user_id: id_text(filter.user_id.map(|u| u.0)),
+                customer_id: id_text(filter.customer_id),
+                from: day_text(&query.from),
+                to: day_text(&query.to),
                 subject,
                 rows,
                 total,
