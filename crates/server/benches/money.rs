@@ -10,9 +10,10 @@
 //! packages and customers). The tenant's Admin books funds to every operator and each
 //! operator passes some to its sub-operators, through the API. Then three phases of
 //! `REQUESTS` (default 3 200) requests from 64 clients, each client signed in as a
-//! reseller and recharging customers of its own drawn at random: one day to a month, some
-//! in hours, one whole validity, and one in six a change to another of the reseller's
-//! packages (so the unused time of the stored grant is credited):
+//! reseller and recharging customers of its own drawn at random (those with time to buy:
+//! not disabled, not free): one day to a month, some in hours, one whole validity, and one
+//! in six a change to another of the reseller's packages (so the unused time of the stored
+//! grant is credited):
 //!
 //! 1. previews of those recharges (the same reads, nothing written): the baseline;
 //! 2. the recharges, the clients spread over every reseller;
@@ -246,7 +247,7 @@ async fn run(backend: Backend, customers: usize, requests: usize) {
         .replace("{id}", &id.to_string());
         let customers: Vec<(i64, String)> = rows(
             &conn,
-            &format!("SELECT id, connection_type FROM customer WHERE {column} AND status <> 'disabled' AND archived_at IS NULL"),
+            &format!("SELECT id, connection_type FROM customer WHERE {column} AND status <> 'disabled' AND billing_type <> 'free' AND archived_at IS NULL"),
         )
         .await
         .iter()
