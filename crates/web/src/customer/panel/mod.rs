@@ -11,6 +11,7 @@ mod list;
 mod money;
 mod new;
 mod page;
+mod recharge;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -52,7 +53,7 @@ pub fn routes() -> Router<AppState> {
             "/panel/customers/{id}/disconnect",
             post(actions::disconnect),
         )
-        .route("/panel/customers/{id}/recharge", post(money::recharge))
+        .route("/panel/customers/{id}/recharge", post(recharge::recharge))
 }
 
 /// What the customer gets now: its stored status, or `expired` when an active customer
