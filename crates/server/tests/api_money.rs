@@ -6,6 +6,11 @@
 //! retries; the dashboard's day per caller; exactly floor(B/c) of many concurrent recharges passing a balance B; and the
 //! ledger's append-only tables and invariants.
 
+//!
+//! One file over 800 lines on purpose: every scenario plays in the same chain (an Admin, an
+//! operator, its sub-operator, their packages) built by the helpers at the top, and each
+//! ends with `ledger verify`; split, each part would carry its own copy of that world.
+
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;

@@ -90,20 +90,14 @@ async fn next_number(
         Ok(_) | Err(DbErr::RecordNotInserted) => {}
         Err(error) => return Err(error.into()),
     }
-    let backend = w.tx().get_database_backend();
-    let sql = "UPDATE document_counter SET next_number = next_number + 1
-                WHERE tenant_id = $1 AND series = $2 AND fiscal_year = $3
-                RETURNING next_number - 1 AS taken";
-    let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => sql.to_owned(),
-        _ => sql.replace('$', "?"),
-    };
     let row = w
         .tx()
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [tenant.0.into(), series.as_str().into(), fiscal_year.into()],
+        .query_one_raw(crate::ledger::statement(
+            w.tx().get_database_backend(),
+            "UPDATE document_counter SET next_number = next_number + 1
+              WHERE tenant_id = $1 AND series = $2 AND fiscal_year = $3
+              RETURNING next_number - 1 AS taken",
+            vec![tenant.0.into(), series.as_str().into(), fiscal_year.into()],
         ))
         .await?
         .ok_or(StoreError::NotFound)?;

@@ -49,7 +49,7 @@ pub type LedgerJournal = ledger_journal::Model;
 pub type LedgerEntry = ledger_entry::Model;
 
 /// A statement with SQLite's `?N` or PostgreSQL's `$N` placeholders (written as `$N`).
-fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+pub(crate) fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
     let sql = match backend {
         DatabaseBackend::Postgres => sql.to_owned(),
         _ => sql.replace('$', "?"),

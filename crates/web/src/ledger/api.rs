@@ -281,6 +281,29 @@ pub struct EntriesQuery {
     cursor: Option<String>,
 }
 
+/// The statement filter of a query: `account` must name a kind of account.
+fn statement_filter(
+    account: Option<&str>,
+    user_id: Option<i64>,
+    customer_id: Option<i64>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<StatementFilter, ApiError> {
+    let account = match account {
+        None => None,
+        Some(text) => Some(
+            AccountKind::parse(text).ok_or_else(|| FieldError::new("account", "invalid_choice"))?,
+        ),
+    };
+    Ok(StatementFilter {
+        account,
+        user_id: user_id.map(UserId),
+        customer_id,
+        from,
+        to,
+    })
+}
+
 /// One leg of a journal, with its account and the account's balance after it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntryOut {
@@ -326,19 +349,13 @@ async fn list_entries(
         query.limit,
         query.cursor.as_deref(),
     )?;
-    let account = match query.account.as_deref() {
-        None => None,
-        Some(text) => Some(
-            AccountKind::parse(text).ok_or_else(|| FieldError::new("account", "invalid_choice"))?,
-        ),
-    };
-    let filter = StatementFilter {
-        account,
-        user_id: query.user_id.map(UserId),
-        customer_id: query.customer_id,
-        from: query.from,
-        to: query.to,
-    };
+    let filter = statement_filter(
+        query.account.as_deref(),
+        query.user_id,
+        query.customer_id,
+        query.from,
+        query.to,
+    )?;
     let statement = ops::ledger::entries(&state.ctx(), &caller.actor, &filter, &page).await?;
     let accounts = statement.accounts;
     Ok(Json(ListResponse::from_page(statement.page, |e| {
@@ -389,19 +406,13 @@ async fn entries_csv(
     caller: ApiCaller,
     Query(query): Query<EntriesCsvQuery>,
 ) -> Result<Response, ApiError> {
-    let account = match query.account.as_deref() {
-        None => None,
-        Some(text) => Some(
-            AccountKind::parse(text).ok_or_else(|| FieldError::new("account", "invalid_choice"))?,
-        ),
-    };
-    let filter = StatementFilter {
-        account,
-        user_id: query.user_id.map(UserId),
-        customer_id: query.customer_id,
-        from: query.from,
-        to: query.to,
-    };
+    let filter = statement_filter(
+        query.account.as_deref(),
+        query.user_id,
+        query.customer_id,
+        query.from,
+        query.to,
+    )?;
     let text = ops::ledger::entries_csv(&state.ctx(), &caller.actor, &filter).await?;
     Ok(csv_download(text))
 }
