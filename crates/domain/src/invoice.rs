@@ -7,18 +7,21 @@ use chrono::{Datelike as _, NaiveDate};
 /// A numbering series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Series {
-    /// A receipt for money taken at a sale (a recharge).
+    /// A receipt for money taken: at a sale (a recharge), or paying invoices.
     Receipt,
+    /// A postpaid invoice: money owed for a billing period.
+    Invoice,
 }
 
 impl Series {
     /// Every series.
-    pub const ALL: [Series; 1] = [Series::Receipt];
+    pub const ALL: [Series; 2] = [Series::Receipt, Series::Invoice];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             Series::Receipt => "receipt",
+            Series::Invoice => "invoice",
         }
     }
 
@@ -31,6 +34,7 @@ impl Series {
     pub fn prefix(self) -> &'static str {
         match self {
             Series::Receipt => "RC",
+            Series::Invoice => "INV",
         }
     }
 }

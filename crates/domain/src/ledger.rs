@@ -55,6 +55,9 @@ pub enum Account {
     Adjustments,
     /// Output VAT owed to the tax authority.
     VatPayable,
+    /// Postpaid invoice value (without its VAT) issued to customers under resellers and not
+    /// yet paid: split along the chain as the customer pays.
+    Billed,
     /// Opening balances and imports.
     Opening,
 }
@@ -74,19 +77,22 @@ pub enum AccountKind {
     Adjustments,
     /// [`Account::VatPayable`].
     VatPayable,
+    /// [`Account::Billed`].
+    Billed,
     /// [`Account::Opening`].
     Opening,
 }
 
 impl AccountKind {
     /// Every kind.
-    pub const ALL: [AccountKind; 7] = [
+    pub const ALL: [AccountKind; 8] = [
         Self::Reseller,
         Self::Customer,
         Self::Cash,
         Self::Revenue,
         Self::Adjustments,
         Self::VatPayable,
+        Self::Billed,
         Self::Opening,
     ];
 
@@ -99,6 +105,7 @@ impl AccountKind {
             Self::Revenue => "revenue",
             Self::Adjustments => "adjustments",
             Self::VatPayable => "vat_payable",
+            Self::Billed => "billed",
             Self::Opening => "opening",
         }
     }
@@ -119,6 +126,7 @@ impl Account {
             Account::Revenue => AccountKind::Revenue,
             Account::Adjustments => AccountKind::Adjustments,
             Account::VatPayable => AccountKind::VatPayable,
+            Account::Billed => AccountKind::Billed,
             Account::Opening => AccountKind::Opening,
         }
     }
@@ -141,6 +149,7 @@ impl Account {
             (AccountKind::Revenue, None) => Account::Revenue,
             (AccountKind::Adjustments, None) => Account::Adjustments,
             (AccountKind::VatPayable, None) => Account::VatPayable,
+            (AccountKind::Billed, None) => Account::Billed,
             (AccountKind::Opening, None) => Account::Opening,
             _ => return None,
         })
@@ -173,11 +182,21 @@ pub enum JournalKind {
     Topup,
     /// A reversal of another journal.
     Reversal,
+    /// A postpaid invoice issued: the customer owes it.
+    Invoice,
+    /// A payment taken from a customer, and its split along the chain.
+    Payment,
 }
 
 impl JournalKind {
     /// Every kind.
-    pub const ALL: [JournalKind; 3] = [Self::Recharge, Self::Topup, Self::Reversal];
+    pub const ALL: [JournalKind; 5] = [
+        Self::Recharge,
+        Self::Topup,
+        Self::Reversal,
+        Self::Invoice,
+        Self::Payment,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -185,6 +204,8 @@ impl JournalKind {
             Self::Recharge => "recharge",
             Self::Topup => "topup",
             Self::Reversal => "reversal",
+            Self::Invoice => "invoice",
+            Self::Payment => "payment",
         }
     }
 

@@ -20,6 +20,7 @@ pub mod locale;
 pub mod money;
 pub mod network;
 pub mod package;
+pub mod postpaid;
 pub mod tenant;
 pub mod text;
 pub mod user;

@@ -380,7 +380,7 @@ async fn plan(
 
 /// What `package` costs along its chain: the customer price, and each reseller's cost
 /// price from the customer's own up (a sub-operator package's parent is its operator's).
-async fn price_list(
+pub(crate) async fn price_list(
     ctx: &Ctx<'_>,
     package: &Package,
     owner: Owner,

@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod billing_run;
 pub mod clock;
 pub mod customer;
 pub mod dashboard;
@@ -29,6 +30,7 @@ pub mod ledger;
 pub mod network;
 pub mod online;
 pub mod package;
+pub mod payment;
 pub mod rates;
 pub mod tenant;
 pub mod user;

@@ -104,3 +104,20 @@ pub async fn set_vat(
     w.commit().await?;
     Ok(rate)
 }
+
+/// Sets a tenant's postpaid terms (billing day, days to pay, grace, reminders), for those
+/// who change its settings. Invoices already issued keep their due dates.
+pub async fn set_billing_terms(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: TenantId,
+    terms: domain::postpaid::Terms,
+) -> Result<Tenant, OpError> {
+    let tenant = get(ctx, actor, id).await?;
+    access::update_tenant(actor, &store::tenant::facts(&tenant))?;
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let tenant = store::tenant::set_billing_terms(&mut w, TenantId(tenant.id), &terms).await?;
+    w.commit().await?;
+    Ok(tenant)
+}

@@ -1,6 +1,7 @@
 //! The `lastmile` binary as an operator runs it: `admin create` (password as a flag or on
 //! standard input, invalid input refused with exit code 2), `serve` on a fresh installation
-//! (the one-time setup link), `migrate`, `ledger verify` (exit 1 on a breach), `lastmile.toml`
+//! (the one-time setup link), `migrate`, `ledger verify` (exit 1 on a breach), `billing run`
+//! (dry, then once a day), `lastmile.toml`
 //! with an unknown key,
 //! `LASTMILE_LISTEN`, a clean stop on SIGTERM, and `demo`, which never deletes a database it
 //! did not make.
@@ -646,6 +647,64 @@ async fn demo_runs_in_the_directory_lastmile_data_dir_names_and_starts_fresh_the
     assert!(journals > 20, "{out}");
 }
 
+/// `billing run`: a dry run says what the month's run would do and writes nothing; the run
+/// does it; the same day again does nothing; the books stay clean.
+async fn billing_run_dry_runs_then_runs_once_a_day(backend: Backend) {
+    use sea_orm::ConnectionTrait as _;
+    let install = Install::new(backend).await;
+    let ok = |args: &[&str]| {
+        let output = install.lastmile(args).output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    };
+    ok(&["migrate"]);
+    ok(&["bench", "seed", "--customers", "300", "--with-staff"]);
+    let conn = sea_orm::Database::connect(install.database_url())
+        .await
+        .unwrap();
+    let invoices = || async {
+        conn.query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM invoice WHERE series = 'invoice'".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+    };
+    let reached = |out: &str, verb: &str| -> i64 {
+        let line = out
+            .lines()
+            .find(|l| l.contains(" invoice 2031-03-01: "))
+            .unwrap_or_else(|| panic!("{out}"));
+        let after = line
+            .split(&format!("{verb} reach "))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{out}"));
+        after.split(' ').next().unwrap().parse().unwrap()
+    };
+    let at = ["--at", "2031-03-01T12:00:00Z"];
+    let dry = ok(&["billing", "run", "--dry-run", at[0], at[1]]);
+    assert!(dry.contains("nothing written"), "{dry}");
+    let would = reached(&dry, "would");
+    assert!(would > 0, "{dry}");
+    assert_eq!(invoices().await, 0);
+    let done = ok(&["billing", "run", at[0], at[1]]);
+    assert_eq!(reached(&done, "did"), would, "{done}");
+    assert_eq!(invoices().await, would);
+    let again = ok(&["billing", "run", at[0], at[1]]);
+    assert!(again.contains("invoice 2031-03-01: done before"), "{again}");
+    assert_eq!(invoices().await, would);
+    let verify = ok(&["ledger", "verify"]);
+    assert!(verify.contains("ledger clean"), "{verify}");
+}
+
 both_backends!(
     admin_create_makes_a_developer_who_signs_in_through_the_api,
     admin_create_reads_the_password_from_standard_input,
@@ -653,4 +712,5 @@ both_backends!(
     serve_without_an_account_prints_a_setup_link_that_works_once,
     migrate_applies_the_migrations_and_exits_0,
     ledger_verify_exits_1_listing_each_breach,
+    billing_run_dry_runs_then_runs_once_a_day,
 );

@@ -4,7 +4,8 @@
 //! confirmation is sent), the customer's page shows the new expiry and the grant, the
 //! statement lists the entries; a sub-operator with nothing to spend is told so and nothing
 //! changes; nobody sees or posts the top-up form of a reseller outside its reach; the Admin
-//! sets a reseller's account terms. Each test reads the database or the API as well as the
+//! sets a reseller's account terms; the Admin takes a postpaid customer's cash payment from
+//! its page. Each test reads the database or the API as well as the
 //! pages; `support::panel` plays the browser.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -561,10 +562,119 @@ async fn the_admin_sets_the_tenants_vat(backend: Backend) {
     assert_eq!((vat.rate_bp, vat.inclusive), (750, true));
 }
 
+async fn the_admin_takes_a_postpaid_customers_cash_from_its_page(backend: Backend) {
+    let app = spawn(backend).await;
+    let Chain {
+        isp: Isp {
+            mut admin, tenant, ..
+        },
+        op_pkg,
+        ..
+    } = chain(&app).await;
+    let token = app.login("op@dhaka.example", PASSWORD).await;
+    let bob = created(
+        &app,
+        &token,
+        "/api/v1/customers",
+        json!({"package_id": op_pkg, "connection_type": "pppoe", "name": "Bob", "username": "bob",
+               "billing_type": "postpaid"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    // Next month's invoice, issued by the run.
+    let start = app.clock().now() + chrono::TimeDelta::days(40);
+    let ctx = ops::Ctx::new(&app.state.db, &app.state.hasher, start);
+    ops::billing_run::run(&ctx, Some(domain::ids::TenantId(tenant)), false)
+        .await
+        .unwrap();
+    let page = format!("/panel/customers/{bob}");
+    let shown = admin.get(&page).await;
+    assert_eq!(
+        shown.text_of("payment-due").as_deref(),
+        Some("Owed now: 500.00 BDT."),
+        "{}",
+        shown.body
+    );
+    assert_eq!(shown.rows("invoice").len(), 1, "{}", shown.body);
+    assert_eq!(shown.input("payment_amount").as_deref(), Some("500.00"));
+    let invoice = shown.rows("invoice")[0];
+
+    // A bad amount comes back beside the field; nothing is taken.
+    let (csrf, key) = tokens(&mut admin, &page).await;
+    let action = format!("/panel/customers/{bob}/payment");
+    let refused = admin
+        .post(
+            &action,
+            &[("_csrf", &csrf), ("key", &key), ("payment_amount", "five")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.has("Not an amount"), "{}", refused.body);
+    let refused = admin
+        .post(
+            &action,
+            &[("_csrf", &csrf), ("key", &key), ("payment_amount", "600")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.has("More than is owed: 500.00 BDT is due."),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.count("payment").await, 0);
+
+    // 200 taken; the same form sent again takes it once.
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("key", &key),
+        ("payment_amount", "200"),
+    ];
+    let first = admin.post(&action, &fields).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    assert!(
+        first
+            .location()
+            .starts_with(&format!("{page}?paid=1&receipt=")),
+        "{}",
+        first.location()
+    );
+    let again = admin.post(&action, &fields).await;
+    assert_eq!(again.location(), first.location());
+    assert_eq!(app.count("payment").await, 1);
+    let shown = admin.get(first.location()).await;
+    assert!(shown.has("Payment taken."), "{}", shown.body);
+    assert_eq!(
+        shown.text_of("payment-due").as_deref(),
+        Some("Owed now: 300.00 BDT.")
+    );
+
+    // The invoice prints as one, with what is still owed.
+    let printed = admin.get(&format!("/invoices/{invoice}/print")).await;
+    assert_eq!(printed.status, StatusCode::OK);
+    assert_eq!(printed.text_of("document-kind").as_deref(), Some("Invoice"));
+    assert_eq!(
+        printed.text_of("invoice-owed").as_deref(),
+        Some("300.00 BDT")
+    );
+}
+
 both_backends!(
     an_operator_previews_then_pays_a_recharge_once_with_funds_the_admin_topped_up,
     a_sub_operator_without_funds_is_refused_and_nothing_changes,
     a_reseller_sees_no_top_up_form_outside_its_reach,
     the_admin_sets_a_resellers_account_terms,
     the_admin_sets_the_tenants_vat,
+    the_admin_takes_a_postpaid_customers_cash_from_its_page,
 );

@@ -42,6 +42,10 @@ async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Ba
         default_billing_type: Set(Stored(BillingType::Prepaid)),
         mobile_country: Set(None),
         utc_offset_minutes: Set(0),
+        billing_day: Set(1),
+        due_days: Set(7),
+        grace_days: Set(3),
+        remind_days: Set(3),
     }
     .insert(w.tx())
     .await

@@ -203,6 +203,7 @@ pub async fn create(w: &mut Write, new: &NewCustomer) -> StoreResult<Customer> {
         created_at: Set(now),
         updated_at: Set(now),
         archived_at: Set(None),
+        suspended_for: Set(None),
     };
     let mut saved = row.insert(w.tx()).await.map_err(|e| on_unique(e, KEYS))?;
     if let Some(wanted) = new.static_ip {
@@ -286,6 +287,8 @@ pub async fn update(
     }
     if let Some(v) = changes.status {
         row.status = Set(Stored(v));
+        // Whoever moves the status now owns it: a run's reason no longer holds.
+        row.suspended_for = Set(None);
     }
     if let Some(v) = changes.package_id {
         row.package_id = Set(v);

@@ -136,7 +136,12 @@ pub async fn figures<C: ConnectionTrait>(
                 .equals((customer::Entity, customer::Column::Id)),
         )
         .and_where(Expr::col((invoice::Entity, invoice::Column::IssuedAt)).gte(from))
-        .and_where(Expr::col((invoice::Entity, invoice::Column::IssuedAt)).lt(window.end));
+        .and_where(Expr::col((invoice::Entity, invoice::Column::IssuedAt)).lt(window.end))
+        // Receipts are money taken; a postpaid invoice is money owed.
+        .and_where(
+            Expr::col((invoice::Entity, invoice::Column::Series))
+                .eq(domain::invoice::Series::Receipt.as_str()),
+        );
         q
     };
     let mut q = paid(window.start);

@@ -62,13 +62,15 @@ pub struct NewDocument<'a> {
     pub lines: &'a [Line],
 }
 
-/// The next number of `series` in `fiscal_year` for `tenant`, taken in `w`'s transaction
-/// (given back if it rolls back). The counter's row is held to the commit: issue last.
-async fn next_number(
+/// The first of `count` numbers of `series` in `fiscal_year` for `tenant`, taken in `w`'s
+/// transaction (given back if it rolls back). The counter's row is held to the commit:
+/// issue last.
+pub(crate) async fn take_numbers(
     w: &Write,
     tenant: TenantId,
     series: Series,
     fiscal_year: i32,
+    count: i64,
 ) -> StoreResult<i64> {
     use crate::entity::document_counter;
     let first = document_counter::ActiveModel {
@@ -94,10 +96,15 @@ async fn next_number(
         .tx()
         .query_one_raw(crate::ledger::statement(
             w.tx().get_database_backend(),
-            "UPDATE document_counter SET next_number = next_number + 1
+            "UPDATE document_counter SET next_number = next_number + $4
               WHERE tenant_id = $1 AND series = $2 AND fiscal_year = $3
-              RETURNING next_number - 1 AS taken",
-            vec![tenant.0.into(), series.as_str().into(), fiscal_year.into()],
+              RETURNING next_number - $4 AS taken",
+            vec![
+                tenant.0.into(),
+                series.as_str().into(),
+                fiscal_year.into(),
+                count.into(),
+            ],
         ))
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -106,7 +113,7 @@ async fn next_number(
 
 /// Issues `new` in `w`, numbered now.
 pub async fn issue(w: &mut Write, new: &NewDocument<'_>) -> StoreResult<Invoice> {
-    let number = next_number(w, new.tenant, new.series, new.fiscal_year).await?;
+    let number = take_numbers(w, new.tenant, new.series, new.fiscal_year, 1).await?;
     let lines = serde_json::to_string(new.lines).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let row = ActiveModel {
         id: sea_orm::ActiveValue::NotSet,
@@ -131,6 +138,12 @@ pub async fn issue(w: &mut Write, new: &NewDocument<'_>) -> StoreResult<Invoice>
         issued_at: Set(w.now()),
         buyer: Set(new.buyer.to_string()),
         lines: Set(lines),
+        period_start: Set(None),
+        period_end: Set(None),
+        due_at: Set(None),
+        amount_paid: Set(new.total),
+        split: Set(None),
+        run_id: Set(None),
     };
     Ok(row.insert(w.tx()).await?)
 }
@@ -154,6 +167,10 @@ pub struct InvoiceFilter {
     pub from: Option<DateTime<Utc>>,
     /// Issued before this instant.
     pub to: Option<DateTime<Utc>>,
+    /// Of this series.
+    pub series: Option<Series>,
+    /// In this status (`open`, `paid`, `void`).
+    pub status: Option<String>,
 }
 
 /// The document list: by id, newest first.
@@ -188,6 +205,12 @@ pub async fn list<C: ConnectionTrait>(
     }
     if let Some(to) = filter.to {
         cond = cond.add(Column::IssuedAt.lt(to));
+    }
+    if let Some(series) = filter.series {
+        cond = cond.add(Column::Series.eq(series.as_str()));
+    }
+    if let Some(status) = &filter.status {
+        cond = cond.add(Column::Status.eq(status.as_str()));
     }
     list::fetch(conn, &LIST, Entity::find().filter(cond), page).await
 }
@@ -242,4 +265,62 @@ pub async fn gaps<C: ConnectionTrait>(
             ))
         })
         .collect()
+}
+
+/// The open postpaid invoices of customer `id`, oldest due first.
+pub async fn open_of<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Vec<Invoice>> {
+    use sea_orm::QueryOrder as _;
+    Ok(Entity::find()
+        .filter(Column::CustomerId.eq(id))
+        .filter(Column::Series.eq(Series::Invoice.as_str()))
+        .filter(Column::Status.eq("open"))
+        .order_by_asc(Column::DueAt)
+        .order_by_asc(Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Records that what was paid of invoice `invoice` went from its `amount_paid` to
+/// `paid`, in `w`: paid in full closes it. Refused (`Conflict`) when another payment moved
+/// it since it was read.
+pub async fn record_paid(w: &Write, invoice: &Invoice, paid: i64) -> StoreResult<()> {
+    use sea_orm::sea_query::Expr;
+    let status = if paid >= invoice.total {
+        "paid"
+    } else {
+        "open"
+    };
+    let done = Entity::update_many()
+        .col_expr(Column::AmountPaid, Expr::value(paid))
+        .col_expr(Column::Status, Expr::value(status))
+        .filter(Column::Id.eq(invoice.id))
+        .filter(Column::AmountPaid.eq(invoice.amount_paid))
+        .filter(Column::Status.eq("open"))
+        .exec(w.tx())
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(StoreError::VersionMismatch);
+    }
+    Ok(())
+}
+
+/// The split along the chain a postpaid invoice was issued with.
+pub fn split(invoice: &Invoice) -> StoreResult<domain::billing::Split> {
+    let text = invoice.split.as_deref().unwrap_or("{}");
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("invoice {}: {e}", invoice.id)))
+}
+
+/// Tenant `tenant`'s postpaid invoice numbered `text`.
+pub async fn by_number_text<C: ConnectionTrait>(
+    conn: &C,
+    tenant: i64,
+    text: &str,
+) -> StoreResult<Option<Invoice>> {
+    Ok(Entity::find()
+        .filter(Column::TenantId.eq(tenant))
+        .filter(Column::Series.eq(Series::Invoice.as_str()))
+        .filter(Column::NumberText.eq(text))
+        .one(conn)
+        .await?)
 }

@@ -74,6 +74,7 @@ fn tenant_wide(kind: &str) -> bool {
             AccountKind::Revenue
                 | AccountKind::Adjustments
                 | AccountKind::VatPayable
+                | AccountKind::Billed
                 | AccountKind::Opening
         )
     })
@@ -465,6 +466,227 @@ pub async fn post(w: &mut Write, meta: &PostMeta<'_>, journal: &Journal) -> Stor
         .exec_without_returning(w.tx())
         .await?;
     Ok(Posted::New(journal_id))
+}
+
+/// One journal of a batch posted by [`post_many`].
+#[derive(Debug, Clone)]
+pub struct BatchJournal {
+    /// The journal.
+    pub journal: Journal,
+    /// The customer it concerns.
+    pub customer_id: Option<i64>,
+    /// A digest of what made it.
+    pub request_hash: String,
+}
+
+/// Posts `journals` (all of `tenant`, in `currency`) in `w`'s transaction with a few
+/// statements per hundreds of journals, for a billing run's batch; returns their ids in
+/// order. The entries carry the same running balances and versions as [`post`] would give
+/// them one by one. No journal of a batch may lower an account with a floor or a cover (an
+/// invoice lowers only its customer's, which has neither): that needs [`post`]'s gate, and
+/// is refused. Keys must be new: a key posted before fails the batch, as the run's own
+/// selection leaves out what it already did.
+pub async fn post_many(
+    w: &mut Write,
+    tenant: TenantId,
+    currency: &str,
+    journals: &[BatchJournal],
+) -> StoreResult<Vec<i64>> {
+    if journals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = w.now();
+    let actor = w.author().user_id.map(|u| u.0);
+    let mut ids = Vec::with_capacity(journals.len());
+    for chunk in journals.chunks(500) {
+        let rows = chunk.iter().map(|b| ledger_journal::ActiveModel {
+            id: NotSet,
+            tenant_id: Set(tenant.0),
+            currency: Set(currency.to_owned()),
+            idempotency_key: Set(b.journal.key().to_owned()),
+            request_hash: Set(b.request_hash.clone()),
+            kind: Set(b.journal.kind().as_str().to_owned()),
+            reverses_journal_id: Set(None),
+            customer_id: Set(b.customer_id),
+            actor_id: Set(actor),
+            memo: Set(b.journal.memo().to_owned()),
+            created_at: Set(now),
+        });
+        let made = ledger_journal::Entity::insert_many(rows)
+            .exec_with_returning(w.tx())
+            .await?;
+        ids.extend(made.into_iter().map(|j| j.id));
+    }
+    if ids.len() != journals.len() {
+        return Err(StoreError::Corrupt(
+            "journals of a batch went missing".into(),
+        ));
+    }
+    crate::tenant::lock_currency(w, tenant).await?;
+
+    // Every account the batch moves, made on first use, then locked in the global order
+    // (the parties', then the tenant-wide ones, each by id) and read under the locks.
+    let mut accounts: Vec<Account> = journals
+        .iter()
+        .flat_map(|b| b.journal.legs().iter().map(|l| l.account))
+        .collect();
+    accounts.sort();
+    accounts.dedup();
+    let rows = ensure_many(w.tx(), tenant, currency, &accounts, now).await?;
+    let (mut parties, mut wide): (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
+    for row in rows.values() {
+        if tenant_wide(&row.kind) {
+            wide.push(row.id);
+        } else {
+            parties.push(row.id);
+        }
+    }
+    lock(w, &mut parties).await?;
+    lock(w, &mut wide).await?;
+    let ids_of: Vec<i64> = rows.values().map(|r| r.id).collect();
+    let mut fresh = std::collections::HashMap::new();
+    for chunk in ids_of.chunks(500) {
+        for row in ledger_account::Entity::find()
+            .filter(ledger_account::Column::Id.is_in(chunk.to_vec()))
+            .all(w.tx())
+            .await?
+        {
+            fresh.insert(row.id, row);
+        }
+    }
+    // Per account: (id, version, balance, Σ debits, Σ credits).
+    let mut state: std::collections::BTreeMap<Account, (i64, i64, i64, i64, i64)> =
+        std::collections::BTreeMap::new();
+    for (account, row) in &rows {
+        let row = fresh.get(&row.id).ok_or(StoreError::NotFound)?;
+        state.insert(*account, (row.id, row.version, balance(row), 0, 0));
+    }
+    let mut entries = Vec::new();
+    for (b, journal_id) in journals.iter().zip(&ids) {
+        let mut before = Vec::new();
+        for (account, net) in b.journal.net() {
+            let row = &rows[&account];
+            let effect = net.effect(account.normal());
+            if effect < 0 && (row.floor_amount.is_some() || row.cover_account_id.is_some()) {
+                return Err(StoreError::Corrupt(format!(
+                    "a batch may not lower the gated account {}",
+                    row.key
+                )));
+            }
+            let slot = state.get_mut(&account).ok_or(StoreError::NotFound)?;
+            slot.1 += 1;
+            slot.3 += net.debits;
+            slot.4 += net.credits;
+            before.push((account, slot.2));
+            slot.2 += effect;
+        }
+        for leg in b.journal.legs() {
+            let (id, version, ..) = state[&leg.account];
+            let running = before
+                .iter_mut()
+                .find(|(a, _)| *a == leg.account)
+                .ok_or(StoreError::NotFound)?;
+            running.1 += leg.effect();
+            entries.push(ledger_entry::ActiveModel {
+                id: NotSet,
+                journal_id: Set(*journal_id),
+                tenant_id: Set(tenant.0),
+                account_id: Set(id),
+                side: Set(leg.side.sign() as i16),
+                amount: Set(leg.amount),
+                balance_after: Set(running.1),
+                account_version: Set(version),
+                at: Set(now),
+            });
+        }
+    }
+    for chunk in entries.chunks(1000) {
+        ledger_entry::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(w.tx())
+            .await?;
+    }
+    let backend = w.tx().get_database_backend();
+    for (id, version, _, debits, credits) in state.values() {
+        w.tx()
+            .execute_raw(statement(
+                backend,
+                "UPDATE ledger_account
+                    SET debits_posted = debits_posted + $1,
+                        credits_posted = credits_posted + $2,
+                        version = $3
+                  WHERE id = $4",
+                vec![
+                    (*debits).into(),
+                    (*credits).into(),
+                    (*version).into(),
+                    (*id).into(),
+                ],
+            ))
+            .await?;
+    }
+    Ok(ids)
+}
+
+/// The rows of `accounts` in the book of `tenant` in `currency`, made on first use.
+async fn ensure_many<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    currency: &str,
+    accounts: &[Account],
+    now: DateTime<Utc>,
+) -> StoreResult<std::collections::BTreeMap<Account, LedgerAccount>> {
+    for chunk in accounts.chunks(500) {
+        let rows = chunk.iter().map(|account| ledger_account::ActiveModel {
+            id: NotSet,
+            tenant_id: Set(tenant.0),
+            currency: Set(currency.to_owned()),
+            key: Set(account.key()),
+            kind: Set(account.kind().as_str().to_owned()),
+            party_id: Set(account.party()),
+            normal: Set(account.normal().sign() as i16),
+            floor_amount: Set(default_floor(account.kind())),
+            debits_posted: Set(0),
+            credits_posted: Set(0),
+            version: Set(0),
+            created_at: Set(now),
+            cover_account_id: Set(None),
+            debits_pending: Set(0),
+            floor_set_at: Set(None),
+        });
+        let insert = ledger_account::Entity::insert_many(rows).on_conflict(
+            OnConflict::columns([
+                ledger_account::Column::TenantId,
+                ledger_account::Column::Currency,
+                ledger_account::Column::Key,
+            ])
+            .do_nothing()
+            .to_owned(),
+        );
+        match insert.exec_without_returning(conn).await {
+            Ok(_) | Err(DbErr::RecordNotInserted) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let mut found = std::collections::BTreeMap::new();
+    for chunk in accounts.chunks(500) {
+        let keys: std::collections::HashMap<String, Account> =
+            chunk.iter().map(|a| (a.key(), *a)).collect();
+        let rows = ledger_account::Entity::find()
+            .filter(ledger_account::Column::TenantId.eq(tenant.0))
+            .filter(ledger_account::Column::Currency.eq(currency))
+            .filter(ledger_account::Column::Key.is_in(keys.keys().cloned()))
+            .all(conn)
+            .await?;
+        for row in rows {
+            if let Some(account) = keys.get(&row.key) {
+                found.insert(*account, row);
+            }
+        }
+    }
+    if found.len() != accounts.len() {
+        return Err(StoreError::NotFound);
+    }
+    Ok(found)
 }
 
 /// A journal by id, in a tenant the caller sees.

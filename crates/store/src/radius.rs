@@ -61,6 +61,68 @@ pub async fn write(
     Ok(())
 }
 
+/// Replaces the rows of many customers of `tenant` (id, user name, projection) with a few
+/// statements per hundreds of customers.
+pub async fn write_many(
+    w: &Write,
+    tenant: TenantId,
+    rows: &[(i64, String, Projection)],
+) -> StoreResult<()> {
+    for chunk in rows.chunks(500) {
+        let ids: Vec<i64> = chunk.iter().map(|(id, ..)| *id).collect();
+        let names: Vec<String> = chunk.iter().map(|(_, name, _)| name.clone()).collect();
+        radcheck::Entity::delete_many()
+            .filter(radcheck::Column::CustomerId.is_in(ids.clone()))
+            .exec(w.tx())
+            .await?;
+        radreply::Entity::delete_many()
+            .filter(radreply::Column::CustomerId.is_in(ids.clone()))
+            .exec(w.tx())
+            .await?;
+        radusergroup::Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(radusergroup::Column::CustomerId.is_in(ids))
+                    .add(radusergroup::Column::Username.is_in(names)),
+            )
+            .exec(w.tx())
+            .await?;
+        let mut checks = Vec::new();
+        let mut replies = Vec::new();
+        for (id, name, projection) in chunk {
+            checks.extend(projection.check.iter().map(|item| radcheck::ActiveModel {
+                id: NotSet,
+                username: Set(name.clone()),
+                attribute: Set(item.attribute.to_owned()),
+                op: Set(item.op.to_owned()),
+                value: Set(item.value.clone()),
+                tenant_id: Set(Some(tenant.0)),
+                customer_id: Set(Some(*id)),
+            }));
+            replies.extend(projection.reply.iter().map(|item| radreply::ActiveModel {
+                id: NotSet,
+                username: Set(name.clone()),
+                attribute: Set(item.attribute.to_owned()),
+                op: Set(item.op.to_owned()),
+                value: Set(item.value.clone()),
+                tenant_id: Set(Some(tenant.0)),
+                customer_id: Set(Some(*id)),
+            }));
+        }
+        for part in checks.chunks(1000) {
+            radcheck::Entity::insert_many(part.to_vec())
+                .exec_without_returning(w.tx())
+                .await?;
+        }
+        for part in replies.chunks(1000) {
+            radreply::Entity::insert_many(part.to_vec())
+                .exec_without_returning(w.tx())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes the customer's rows (archived customers are unknown to FreeRADIUS).
 pub async fn remove(w: &Write, customer: i64) -> StoreResult<()> {
     radcheck::Entity::delete_many()

@@ -163,6 +163,10 @@ pub async fn create(w: &mut Write, new: &NewTenant, owner: Option<UserId>) -> St
             .as_ref()
             .map(|c| c.as_str().to_owned())),
         utc_offset_minutes: Set(new.time_zone.utc_offset_minutes(now)),
+        billing_day: Set(1),
+        due_days: Set(7),
+        grace_days: Set(3),
+        remind_days: Set(3),
     };
     let tenant = row
         .insert(w.tx())
@@ -395,4 +399,41 @@ pub async fn refresh_utc_offsets(db: &Db, now: DateTime<Utc>) -> StoreResult<u64
         }
     }
     Ok(changed)
+}
+
+/// Sets tenant `id`'s postpaid terms, audited with what they were.
+pub async fn set_billing_terms(
+    w: &mut Write,
+    id: TenantId,
+    terms: &domain::postpaid::Terms,
+) -> StoreResult<Tenant> {
+    let before = Entity::find_by_id(id.0)
+        .one(w.tx())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let as_json = |t: &Tenant| {
+        serde_json::json!({
+            "billing_day": t.billing_day, "due_days": t.due_days,
+            "grace_days": t.grace_days, "remind_days": t.remind_days,
+        })
+    };
+    let days = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    let mut row: ActiveModel = before.clone().into();
+    row.billing_day = Set(i32::from(terms.billing_day.stored()));
+    row.due_days = Set(days(terms.due_days));
+    row.grace_days = Set(days(terms.grace_days));
+    row.remind_days = Set(days(terms.remind_days));
+    row.version = Set(before.version + 1);
+    row.updated_at = Set(w.now());
+    let after = row.update(w.tx()).await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(id),
+        action: "tenant.billing_terms",
+        entity: "tenant",
+        entity_id: Some(id.0),
+        before: Some(as_json(&before)),
+        after: Some(as_json(&after)),
+    })
+    .await?;
+    Ok(after)
 }

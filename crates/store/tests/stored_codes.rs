@@ -73,6 +73,10 @@ async fn a_tenant(db: &Db) -> i64 {
         default_billing_type: Set(Stored(BillingType::Postpaid)),
         mobile_country: Set(None),
         utc_offset_minutes: Set(0),
+        billing_day: Set(1),
+        due_days: Set(7),
+        grace_days: Set(3),
+        remind_days: Set(3),
     }
     .insert(db.conn())
     .await

@@ -64,6 +64,11 @@ pub mod online {
     pub mod panel;
 }
 
+/// Postpaid billing: cash payments, billing runs.
+pub mod billing {
+    pub mod api;
+}
+
 /// Money: recharges, resellers' balances and top-ups, statements and journals.
 pub mod ledger {
     pub mod api;

@@ -81,6 +81,7 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::customer::api::routes())
             .merge(crate::online::api::routes())
             .merge(crate::ledger::api::routes())
+            .merge(crate::billing::api::routes())
             .merge(crate::audit::api::routes())
             .merge(crate::job::api::routes()),
     )

@@ -1,5 +1,5 @@
 //! The command line: one subcommand per thing an operator runs (`serve`, `migrate`,
-//! `admin create`, `db analyze`, `ledger verify`, `radius`, `sim-router`, `router`). Each subcommand lives in its own module;
+//! `admin create`, `db analyze`, `billing run`, `ledger verify`, `radius`, `sim-router`, `router`). Each subcommand lives in its own module;
 //! this one only parses and dispatches.
 
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 pub mod admin;
 pub mod bench;
+pub mod billing;
 pub mod db;
 pub mod demo;
 pub mod freeradius;
@@ -47,6 +48,11 @@ enum Command {
     Db {
         #[command(subcommand)]
         command: db::DbCommand,
+    },
+    /// Billing runs: postpaid invoices, suspensions for non-payment, reminders.
+    Billing {
+        #[command(subcommand)]
+        command: billing::BillingCommand,
     },
     /// The books: check the ledger's invariants.
     Ledger {
@@ -95,6 +101,7 @@ pub fn main() -> ExitCode {
             Command::Bench { command } => bench::run(command).await,
             Command::Admin { command } => admin::run(command).await,
             Command::Ledger { command } => ledger::run(command).await,
+            Command::Billing { command } => billing::run(command).await,
             Command::Radius { command } => radius::run(command).await,
             Command::SimRouter(args) => router::sim_router(args).await,
             Command::Router { command } => router::run(command).await,

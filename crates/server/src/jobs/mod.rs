@@ -5,6 +5,7 @@
 //! exponential backoff until the job's attempts are used up. Workers and the scheduler stop
 //! when the server shuts down, after finishing the job in hand.
 
+mod billing;
 mod converge;
 mod enforce;
 mod fair_usage;
@@ -47,6 +48,7 @@ impl From<store::StoreError> for JobError {
 /// Runs one job by its kind.
 async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<Value, JobError> {
     match job.kind.as_str() {
+        billing::KIND => billing::run(state).await,
         enforce::KIND => enforce::run(state, enforce, job).await,
         fair_usage::KIND => fair_usage::run(state).await,
         housekeeping::KIND => housekeeping::run(state).await,

@@ -30,6 +30,10 @@ pub const RECURRING: &[Recurring] = &[
         kind: super::statistics::KIND,
         every_seconds: 6 * 3600,
     },
+    Recurring {
+        kind: super::billing::KIND,
+        every_seconds: super::billing::EVERY_SECONDS,
+    },
 ];
 
 const TICK: Duration = Duration::from_secs(30);

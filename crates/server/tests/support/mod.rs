@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod customers;
+pub mod money;
 pub mod panel;
 
 use std::net::SocketAddr;

@@ -113,6 +113,7 @@ pub async fn create_many(
             created_at: Set(now),
             updated_at: Set(now),
             archived_at: Set(None),
+            suspended_for: Set(None),
         });
     }
     let mut saved: Vec<Customer> = Vec::with_capacity(rows.len());

@@ -1,4 +1,5 @@
-//! The `invoice` table: documents of money taken (receipts so far), gaplessly numbered.
+//! The `invoice` table: receipts for money taken and postpaid invoices for money owed,
+//! gaplessly numbered per series.
 
 use sea_orm::entity::prelude::*;
 
@@ -17,7 +18,7 @@ pub struct Model {
     pub customer_id: i64,
     pub journal_id: Option<i64>,
     pub collector_id: Option<i64>,
-    /// `paid`.
+    /// `paid` (receipts, and invoices paid in full), `open` (an invoice owed), `void`.
     pub status: String,
     pub currency: String,
     pub subtotal: i64,
@@ -26,6 +27,17 @@ pub struct Model {
     pub issued_at: DateTimeUtc,
     pub buyer: String,
     pub lines: String,
+    /// A postpaid invoice's period, local dates: its first day and the day after its last.
+    pub period_start: Option<Date>,
+    pub period_end: Option<Date>,
+    /// When a postpaid invoice falls due.
+    pub due_at: Option<DateTimeUtc>,
+    /// What was paid of it.
+    pub amount_paid: i64,
+    /// A postpaid invoice's split along the chain as issued (JSON `domain::billing::Split`).
+    pub split: Option<String>,
+    /// The billing run that issued it.
+    pub run_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

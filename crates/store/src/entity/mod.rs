@@ -7,6 +7,7 @@
 pub mod aaa_change;
 pub mod api_token;
 pub mod audit_log;
+pub mod billing_run;
 pub mod code;
 pub mod customer;
 pub mod customer_name;
@@ -26,7 +27,9 @@ pub mod ledger_account;
 pub mod ledger_entry;
 pub mod ledger_journal;
 pub mod nas;
+pub mod notification;
 pub mod package;
+pub mod payment;
 pub mod radacct;
 pub mod radius_item;
 pub mod router;

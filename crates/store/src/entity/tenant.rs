@@ -30,6 +30,14 @@ pub struct Model {
     pub mobile_country: Option<String>,
     /// The time zone's offset from UTC now, in minutes: the day usage is rolled up to.
     pub utc_offset_minutes: i32,
+    /// The day postpaid periods start (1 to 28; 0 for the month's last).
+    pub billing_day: i32,
+    /// Days from a postpaid invoice's issue to its due date.
+    pub due_days: i32,
+    /// Days after the due date before an unpaid customer is suspended.
+    pub grace_days: i32,
+    /// Days before an expiry or a due date that a reminder is queued.
+    pub remind_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

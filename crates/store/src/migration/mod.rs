@@ -34,6 +34,7 @@ mod m20261213_000024_receipts;
 mod m20261213_000025_vat_rates;
 mod m20261213_000026_ledger_period_index;
 mod m20261213_000027_floor_set_at;
+mod m20261214_000028_billing_runs;
 
 /// The migration list.
 #[derive(Debug)]
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000025_vat_rates::Migration),
             Box::new(m20261213_000026_ledger_period_index::Migration),
             Box::new(m20261213_000027_floor_set_at::Migration),
+            Box::new(m20261214_000028_billing_runs::Migration),
         ]
     }
 }

@@ -11,8 +11,8 @@
 //!   new, renewed, online, collections of the last 30 days), kept 30 s unless `?refresh=1`.
 //! - `GET /api/v1/reports/resellers` (and `.csv`): the accountant's report of collections
 //!   and margins per reseller over a period.
-//! - `GET /api/v1/invoices` (the list contract) and `GET /api/v1/invoices/{id}`: receipts,
-//!   gaplessly numbered per tenant, series and fiscal year.
+//! - `GET /api/v1/invoices` (the list contract) and `GET /api/v1/invoices/{id}`: receipts
+//!   and postpaid invoices, gaplessly numbered per tenant, series and fiscal year.
 
 use axum::Json;
 use axum::extract::State;
@@ -463,6 +463,10 @@ async fn get_journal(
 pub struct InvoicesQuery {
     /// One customer's.
     customer_id: Option<i64>,
+    /// `receipt` or `invoice`.
+    series: Option<String>,
+    /// `open`, `paid` or `void`.
+    status: Option<String>,
     /// Issued from this instant (RFC 3339).
     from: Option<DateTime<Utc>>,
     /// Issued before this instant.
@@ -478,17 +482,18 @@ pub struct InvoicesQuery {
 /// One line of a document.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LineOut {
-    /// `service` (time bought) or `credit` (unused time given back).
+    /// `service` (time bought, or a postpaid period), `credit` (unused time given back) or
+    /// `payment` (what a payment paid of the invoice numbered in `description`).
     kind: String,
     description: String,
     amount: i64,
 }
 
-/// A document of money taken.
+/// A document: a receipt for money taken, or a postpaid invoice for money owed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvoiceOut {
     id: i64,
-    /// `receipt`.
+    /// `receipt` (money taken) or `invoice` (a postpaid invoice: money owed).
     series: String,
     /// As printed: `RC-2026/27-000042`.
     number: String,
@@ -498,7 +503,7 @@ pub struct InvoiceOut {
     journal_id: Option<i64>,
     /// The staff user who took the money.
     collector_id: Option<i64>,
-    /// `paid`.
+    /// `paid`, `open` (an invoice still owed) or `void`.
     status: String,
     currency: String,
     subtotal: i64,
@@ -506,6 +511,15 @@ pub struct InvoiceOut {
     total: i64,
     issued_at: DateTime<Utc>,
     lines: Vec<LineOut>,
+    /// A postpaid invoice's period: its first day and the day after its last (local dates).
+    period_start: Option<chrono::NaiveDate>,
+    period_end: Option<chrono::NaiveDate>,
+    /// When a postpaid invoice falls due.
+    due_at: Option<DateTime<Utc>>,
+    /// What was paid of it.
+    amount_paid: i64,
+    /// What is still owed.
+    amount_due: i64,
 }
 
 impl InvoiceOut {
@@ -534,6 +548,11 @@ impl InvoiceOut {
             total: i.total,
             issued_at: i.issued_at,
             lines,
+            period_start: i.period_start,
+            period_end: i.period_end,
+            due_at: i.due_at,
+            amount_paid: i.amount_paid,
+            amount_due: (i.total - i.amount_paid).max(0),
         })
     }
 }
@@ -553,10 +572,24 @@ async fn list_invoices(
         query.limit,
         query.cursor.as_deref(),
     )?;
+    let series = match query.series.as_deref() {
+        None => None,
+        Some(text) => Some(
+            domain::invoice::Series::parse(text)
+                .ok_or_else(|| ApiError::from(ops::OpError::field("series", "invalid")))?,
+        ),
+    };
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s @ ("open" | "paid" | "void")) => Some(s.to_owned()),
+        Some(_) => return Err(ops::OpError::field("status", "invalid").into()),
+    };
     let filter = InvoiceFilter {
         customer_id: query.customer_id,
         from: query.from,
         to: query.to,
+        series,
+        status,
         ..InvoiceFilter::default()
     };
     let found = ops::invoice::list(&state.ctx(), &caller.actor, &filter, &page).await?;

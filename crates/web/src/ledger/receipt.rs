@@ -47,6 +47,17 @@ struct ReceiptPage {
     subtotal: String,
     vat: String,
     total: String,
+    /// A postpaid invoice: its period, due date and what is still owed (`None` for a
+    /// receipt).
+    invoice: Option<InvoiceFacts>,
+}
+
+/// What a postpaid invoice prints beside a receipt's fields.
+struct InvoiceFacts {
+    period: String,
+    due: String,
+    paid: String,
+    owed: String,
 }
 
 async fn print(
@@ -111,5 +122,21 @@ async fn print(
         subtotal: money(invoice.subtotal),
         vat: money(invoice.vat),
         total: money(invoice.total),
+        invoice: (invoice.series == domain::invoice::Series::Invoice.as_str()).then(|| {
+            let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            InvoiceFacts {
+                period: format!(
+                    "{} – {}",
+                    day(invoice.period_start),
+                    day(invoice.period_end.and_then(|d| d.pred_opt()))
+                ),
+                due: invoice
+                    .due_at
+                    .map(|d| d.with_timezone(&zone).format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                paid: money(invoice.amount_paid),
+                owed: money((invoice.total - invoice.amount_paid).max(0)),
+            }
+        }),
     })
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/tenants`: list, create, read, change and delete (archive) tenants; their VAT rates
-//! (`/api/v1/tenants/{id}/vat-rates`), each from the date it applies.
+//! (`/api/v1/tenants/{id}/vat-rates`), each from the date it applies; their postpaid terms
+//! (`/api/v1/tenants/{id}/billing-terms`).
 
 use axum::Json;
 use axum::extract::State;
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_tenants, create_tenant))
         .routes(routes!(get_tenant, update_tenant, delete_tenant))
         .routes(routes!(list_vat_rates, set_vat_rate))
+        .routes(routes!(get_billing_terms, set_billing_terms))
 }
 
 /// A tenant.
@@ -369,4 +371,69 @@ async fn set_vat_rate(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(rate.into())))
+}
+
+/// A tenant's postpaid terms.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillingTermsBody {
+    /// The day postpaid periods start and invoices are issued: `1` to `28`, or `last`.
+    billing_day: String,
+    /// Days from an invoice's issue to its due date (0 to 90).
+    due_days: i64,
+    /// Days after the due date before an unpaid customer is suspended (0 to 90).
+    grace_days: i64,
+    /// Days before an expiry or a due date that a reminder is queued (0 to 90; 0: none).
+    remind_days: i64,
+}
+
+impl BillingTermsBody {
+    fn of(t: &Tenant) -> Self {
+        let terms = ops::billing_run::terms_of(t);
+        Self {
+            billing_day: terms.billing_day.text(),
+            due_days: i64::from(terms.due_days),
+            grace_days: i64::from(terms.grace_days),
+            remind_days: i64::from(terms.remind_days),
+        }
+    }
+}
+
+/// A tenant's postpaid terms.
+#[utoipa::path(get, path = "/tenants/{id}/billing-terms", tag = "tenants", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = BillingTermsBody), (status = 404, body = ErrorBody)))]
+async fn get_billing_terms(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Json<BillingTermsBody>, ApiError> {
+    let tenant = ops::tenant::get(&state.ctx(), &caller.actor, TenantId(id)).await?;
+    Ok(Json(BillingTermsBody::of(&tenant)))
+}
+
+/// Sets a tenant's postpaid terms; invoices already issued keep their due dates.
+#[utoipa::path(put, path = "/tenants/{id}/billing-terms", tag = "tenants", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = BillingTermsBody,
+    responses((status = 200, body = BillingTermsBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_billing_terms(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    JsonBody(body): JsonBody<BillingTermsBody>,
+) -> Result<Json<BillingTermsBody>, ApiError> {
+    let terms = domain::postpaid::Terms::parse(
+        &body.billing_day,
+        body.due_days,
+        body.grace_days,
+        body.remind_days,
+    )?;
+    let tenant = ops::tenant::set_billing_terms(
+        &state.ctx(),
+        &caller.actor,
+        caller.author,
+        TenantId(id),
+        terms,
+    )
+    .await?;
+    Ok(Json(BillingTermsBody::of(&tenant)))
 }

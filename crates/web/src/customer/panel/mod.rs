@@ -11,6 +11,7 @@ mod list;
 mod money;
 mod new;
 mod page;
+mod payment;
 mod recharge;
 
 use axum::Router;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
             post(actions::disconnect),
         )
         .route("/panel/customers/{id}/recharge", post(recharge::recharge))
+        .route("/panel/customers/{id}/payment", post(payment::pay))
 }
 
 /// What the customer gets now: its stored status, or `expired` when an active customer

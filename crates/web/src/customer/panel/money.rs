@@ -2,8 +2,10 @@
 //! and hours, and a key drawn once per rendering of the page), the quote a preview shows
 //! before anything is paid (price, credit for unused time, what to collect, what the
 //! collector's balance pays, from when to when), and the grants of time the customer's
-//! recharges bought. Who may recharge, and who pays, is
-//! `domain::access::recharge_customers_of`'s. The card's form is `recharge`'s.
+//! recharges bought; for a postpaid customer, its invoices and the card that takes a cash
+//! payment of what is due. Who may recharge or take a payment, and who pays, is
+//! `domain::access::recharge_customers_of`'s. The cards' forms are `recharge`'s and
+//! `payment`'s.
 
 use chrono_tz::Tz;
 
@@ -24,6 +26,9 @@ use store::user::User;
 /// How many of the customer's latest grants its page lists.
 const GRANTS_SHOWN: u64 = 10;
 
+/// How many of a postpaid customer's latest invoices its page lists.
+const INVOICES_SHOWN: u64 = 12;
+
 /// The money part of a customer's page.
 #[derive(Debug)]
 pub(super) struct CustomerMoney {
@@ -33,6 +38,10 @@ pub(super) struct CustomerMoney {
     pub(super) quote: Option<Quote>,
     /// The latest grants of time, newest first.
     pub(super) grants: Vec<GrantRow>,
+    /// A postpaid customer's latest invoices, newest first.
+    pub(super) invoices: Vec<InvoiceRow>,
+    /// The payment card, when the customer owes and the viewer may take its money.
+    pub(super) payment: Option<PaymentCard>,
     /// How amounts and times are written for this customer.
     terms: Terms,
     /// Package names by id, for the quote.
@@ -58,6 +67,31 @@ pub(super) struct Quote {
     pub(super) cost: String,
     pub(super) starts: String,
     pub(super) expires: String,
+}
+
+/// A postpaid invoice as a row.
+#[derive(Debug)]
+pub(super) struct InvoiceRow {
+    pub(super) id: i64,
+    pub(super) number: String,
+    /// Its period, first and last day.
+    pub(super) period: String,
+    pub(super) due: String,
+    pub(super) total: String,
+    pub(super) owed: String,
+    /// `open`, `paid` or `void`.
+    pub(super) status: String,
+    /// True when it is open past its due date.
+    pub(super) overdue: bool,
+}
+
+/// The cash payment form.
+#[derive(Debug)]
+pub(super) struct PaymentCard {
+    /// What the customer owes in all, as it reads.
+    pub(super) due: String,
+    /// The same, as the amount field starts (currency units).
+    pub(super) due_value: String,
 }
 
 /// A grant of time as a row.
@@ -148,9 +182,14 @@ impl CustomerMoney {
             recharge,
             quote: None,
             grants: Vec::new(),
+            invoices: Vec::new(),
+            payment: None,
             terms,
             names,
         };
+        if c.billing_type.get() == domain::customer::BillingType::Postpaid {
+            money.postpaid(state, actor, c).await?;
+        }
         money.grants = stored
             .iter()
             .map(|g| GrantRow {
@@ -163,6 +202,51 @@ impl CustomerMoney {
             })
             .collect();
         Ok(money)
+    }
+
+    /// A postpaid customer's invoices, and the payment card when it owes and `actor` may
+    /// take the money.
+    async fn postpaid(
+        &mut self,
+        state: &AppState,
+        actor: &Actor,
+        c: &Customer,
+    ) -> Result<(), OpError> {
+        let filter = store::invoice::InvoiceFilter {
+            customer_id: Some(c.id),
+            series: Some(domain::invoice::Series::Invoice),
+            ..store::invoice::InvoiceFilter::default()
+        };
+        let page = store::list::PageRequest::first(&store::invoice::LIST, INVOICES_SHOWN)?;
+        let found = ops::invoice::list(&state.ctx(), actor, &filter, &page).await?;
+        let now = state.clock.now();
+        let mut owed = 0;
+        for i in found.items {
+            let left = (i.total - i.amount_paid).max(0);
+            if i.status == "open" {
+                owed += left;
+            }
+            let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            let last = i.period_end.and_then(|d| d.pred_opt());
+            self.invoices.push(InvoiceRow {
+                id: i.id,
+                number: i.number_text.clone(),
+                period: format!("{} – {}", day(i.period_start), day(last)),
+                due: input::local_time_text(i.due_at, self.terms.zone),
+                total: self.terms.money(i.total),
+                owed: self.terms.money(left),
+                overdue: i.status == "open" && i.due_at.is_some_and(|d| d <= now),
+                status: i.status,
+            });
+        }
+        let collects = access::recharge_customers_of(actor, store::customer::owner(c)).is_ok();
+        if collects && owed > 0 {
+            self.payment = Some(PaymentCard {
+                due: self.terms.money(owed),
+                due_value: input::amount_text(owed, self.terms.digits),
+            });
+        }
+        Ok(())
     }
 
     /// The name of package `id`, or its number.

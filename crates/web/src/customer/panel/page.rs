@@ -60,6 +60,8 @@ pub(super) struct CustomerPage {
     recharged: bool,
     /// The receipt of the recharge the page comes back from.
     receipt: Option<i64>,
+    /// True on the page a payment comes back to.
+    paid: bool,
 }
 
 impl ShowsForm for CustomerPage {
@@ -154,6 +156,14 @@ pub(super) async fn customer_page(
         .with("recharge_package", c.package_id.to_string())
         .with("days", "")
         .with("hours", "")
+        .with(
+            "payment_amount",
+            money
+                .payment
+                .as_ref()
+                .map(|p| p.due_value.clone())
+                .unwrap_or_default(),
+        )
         .with("key", crate::ledger::panel::new_key());
     Ok(CustomerPage {
         ui: Ui::new(
@@ -188,14 +198,16 @@ pub(super) async fn customer_page(
         expires,
         recharged: false,
         receipt: None,
+        paid: false,
     })
 }
 
-/// What the page's address may add: `recharged` (and its `receipt`) on the page a recharge
-/// comes back to.
+/// What the page's address may add: `recharged` or `paid` (and its `receipt`) on the page
+/// a recharge or a payment comes back to.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct ShowQuery {
     recharged: Option<String>,
+    paid: Option<String>,
     receipt: Option<String>,
 }
 
@@ -209,6 +221,7 @@ pub(super) async fn show(
     match customer_page(&state, &user, &headers, id).await {
         Ok(mut page) => {
             page.recharged = query.recharged.is_some();
+            page.paid = query.paid.is_some();
             page.receipt = query.receipt.as_deref().and_then(|r| r.parse().ok());
             render(&page)
         }

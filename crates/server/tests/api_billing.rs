@@ -1,0 +1,593 @@
+//! Postpaid billing through the API and the billing runs, on both engines: the tenant's
+//! terms; a month's invoices issued once per customer and period however often the run
+//! goes; cash payments, whole and in parts, splitting the paid share along the chain and
+//! refused (nothing written) when they pay more than is owed, for a prepaid customer, or
+//! from a reseller that cannot cover what it owes upward; idempotent retries; suspension
+//! after the due date and the grace, resumption by paying; reminders and expiry notices
+//! queued once; and the ledger clean at the end of each.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::money::{Chain, TAKA, balance, chain, customer, topup, verify_clean};
+use support::{Backend, TestApp, spawn};
+
+/// A postpaid PPPoE customer created by `token` on `package`.
+async fn postpaid(app: &TestApp, token: &str, package: i64, username: &str) -> i64 {
+    let (status, c) = app
+        .post(
+            "/api/v1/customers",
+            token,
+            json!({"package_id": package, "connection_type": "pppoe", "name": username,
+                   "username": username, "billing_type": "postpaid"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    c["id"].as_i64().unwrap()
+}
+
+/// The instant local (Asia/Dhaka, UTC+6) `hour` o'clock begins on `day`.
+fn dhaka(day: NaiveDate, hour: u32) -> DateTime<Utc> {
+    day.and_hms_opt(hour, 0, 0).unwrap().and_utc() - TimeDelta::hours(6)
+}
+
+/// The first day of the next month in Dhaka: a period every customer made now spans.
+fn next_month(app: &TestApp) -> NaiveDate {
+    let today = (app.clock().now() + TimeDelta::hours(6)).date_naive();
+    domain::postpaid::Period::of(today, domain::postpaid::BillingDay::Day(1)).end
+}
+
+/// Runs the billing runs of `tenant` as at `at`; returns the reports by kind.
+async fn run_at(app: &TestApp, tenant: i64, at: DateTime<Utc>) -> Vec<ops::billing_run::RunReport> {
+    let ctx = ops::Ctx::new(&app.state.db, &app.state.hasher, at);
+    ops::billing_run::run(&ctx, Some(domain::ids::TenantId(tenant)), false)
+        .await
+        .unwrap()
+}
+
+fn of<'a>(
+    reports: &'a [ops::billing_run::RunReport],
+    kind: &str,
+) -> &'a ops::billing_run::RunReport {
+    reports.iter().find(|r| r.kind == kind).unwrap()
+}
+
+async fn invoices_of(app: &TestApp, token: &str, customer: i64) -> Vec<Value> {
+    let (status, list) = app
+        .get(
+            &format!("/api/v1/invoices?series=invoice&customer_id={customer}"),
+            token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list["items"].as_array().unwrap().clone()
+}
+
+async fn pay(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) {
+    app.post("/api/v1/payments", token, body).await
+}
+
+async fn status_of(app: &TestApp, token: &str, customer: i64) -> String {
+    let (_, c) = app
+        .get(&format!("/api/v1/customers/{customer}"), token)
+        .await;
+    c["status"].as_str().unwrap().to_owned()
+}
+
+async fn funded(app: &TestApp) -> Chain {
+    let c = chain(app).await;
+    let (status, _) = topup(app, &c.admin, c.op_id, 1_000 * TAKA).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = topup(app, &c.op, c.sub_id, 450 * TAKA).await;
+    assert_eq!(status, StatusCode::CREATED);
+    c
+}
+
+async fn the_terms_are_the_tenants_and_checked(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    let path = format!("/api/v1/tenants/{}/billing-terms", c.tenant);
+    let (status, terms) = app.get(&path, &c.admin).await;
+    assert_eq!(status, StatusCode::OK, "{terms}");
+    assert_eq!(
+        terms,
+        json!({"billing_day": "1", "due_days": 7, "grace_days": 3, "remind_days": 3})
+    );
+    let (status, terms) = app
+        .call(
+            Method::PUT,
+            &path,
+            Some(&c.admin),
+            Some(json!({"billing_day": "last", "due_days": 10, "grace_days": 0, "remind_days": 2})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{terms}");
+    assert_eq!(terms["billing_day"], "last");
+    let (status, refused) = app
+        .call(
+            Method::PUT,
+            &path,
+            Some(&c.admin),
+            Some(json!({"billing_day": "31", "due_days": -1, "grace_days": 91, "remind_days": 0})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let fields: Vec<&str> = refused["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["billing_day", "due_days", "grace_days"],
+        "{refused}"
+    );
+    // A reseller changes no tenant's terms.
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &path,
+            Some(&c.op),
+            Some(json!({"billing_day": "5", "due_days": 1, "grace_days": 1, "remind_days": 1})),
+        )
+        .await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+        "{status}"
+    );
+    let (_, terms) = app.get(&path, &c.admin).await;
+    assert_eq!(terms["due_days"], 10);
+}
+
+async fn a_month_is_invoiced_once_then_paid_along_the_chain(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    let bob = postpaid(&app, &c.sub, c.sub_pkg, "bob").await;
+    let own = postpaid(&app, &c.admin, c.master, "dave").await;
+    let prepaid = customer(&app, &c.sub, c.sub_pkg, "erin").await;
+    let start = next_month(&app);
+    let at = dhaka(start, 1);
+
+    // The month's run: one invoice per postpaid customer, numbered, due a week on.
+    let reports = run_at(&app, c.tenant, at).await;
+    let invoiced = of(&reports, "invoice");
+    assert_eq!(
+        (invoiced.customers, invoiced.amount),
+        (2, 1_000 * TAKA),
+        "{reports:?}"
+    );
+    let bills = invoices_of(&app, &c.sub, bob).await;
+    assert_eq!(bills.len(), 1, "{bills:?}");
+    let bill = &bills[0];
+    assert_eq!(
+        (
+            bill["total"].as_i64(),
+            bill["amount_due"].as_i64(),
+            bill["status"].as_str(),
+            bill["period_start"].as_str(),
+        ),
+        (
+            Some(500 * TAKA),
+            Some(500 * TAKA),
+            Some("open"),
+            Some(start.to_string().as_str())
+        )
+    );
+    assert!(
+        bill["number"].as_str().unwrap().starts_with("INV-"),
+        "{bill}"
+    );
+    let due: DateTime<Utc> = bill["due_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(due, dhaka(start + TimeDelta::days(7), 0));
+    assert!(invoices_of(&app, &c.sub, prepaid).await.is_empty());
+    // Invoicing earns the resellers nothing yet: margins come with the money.
+    assert_eq!(
+        balance(&app, &c.sub, c.sub_id).await["balance"].as_i64(),
+        Some(0)
+    );
+
+    // Again, the same day and the next: nothing more is issued or posted.
+    let (invoices, journals) = (
+        app.count("invoice").await,
+        app.count("ledger_journal").await,
+    );
+    let again = run_at(&app, c.tenant, at + TimeDelta::hours(2)).await;
+    assert!(of(&again, "invoice").already_done, "{again:?}");
+    let next_day = run_at(&app, c.tenant, at + TimeDelta::days(1)).await;
+    assert_eq!(of(&next_day, "invoice").customers, 0, "{next_day:?}");
+    assert_eq!(app.count("invoice").await, invoices);
+    assert_eq!(app.count("ledger_journal").await, journals);
+
+    // A sub-operator with nothing cannot take 500 it owes 450 of upward: nothing written.
+    let (status, refused) = pay(
+        &app,
+        &c.sub,
+        json!({"customer_id": bob, "amount": 500 * TAKA}),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("insufficient_balance")
+        ),
+        "{refused}"
+    );
+    assert_eq!(app.count("payment").await, 0);
+    assert_eq!(
+        invoices_of(&app, &c.sub, bob).await[0]["amount_paid"].as_i64(),
+        Some(0)
+    );
+
+    // Funded, it takes the bill in two parts; the margins follow the money.
+    topup(&app, &c.admin, c.op_id, 1_000 * TAKA).await;
+    topup(&app, &c.op, c.sub_id, 450 * TAKA).await;
+    let (status, first) = pay(
+        &app,
+        &c.sub,
+        json!({"customer_id": bob, "amount": 200 * TAKA}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(
+        first["applied"],
+        json!([{"invoice_id": bill["id"], "amount": 200 * TAKA}])
+    );
+    let bill_now = &invoices_of(&app, &c.sub, bob).await[0];
+    assert_eq!(
+        (bill_now["amount_due"].as_i64(), bill_now["status"].as_str()),
+        (Some(300 * TAKA), Some("open"))
+    );
+    // More than is owed is refused, saying what is.
+    let (status, refused) = pay(
+        &app,
+        &c.sub,
+        json!({"customer_id": bob, "amount": 300 * TAKA + 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("exceeds_due"), "{refused}");
+    assert!(
+        refused.to_string().contains(&(300 * TAKA).to_string()),
+        "{refused}"
+    );
+    let (status, second) = pay(
+        &app,
+        &c.sub,
+        json!({"customer_id": bob, "amount": 300 * TAKA}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let bill_now = &invoices_of(&app, &c.sub, bob).await[0];
+    assert_eq!(
+        (bill_now["amount_due"].as_i64(), bill_now["status"].as_str()),
+        (Some(0), Some("paid"))
+    );
+    // The sub-operator took 500 and owes 450 of it upward: 450 − 500 + 50 leaves 0; its
+    // operator earned 50 over the 550 it kept.
+    assert_eq!(
+        balance(&app, &c.sub, c.sub_id).await["balance"].as_i64(),
+        Some(0)
+    );
+    assert_eq!(
+        balance(&app, &c.op, c.op_id).await["balance"].as_i64(),
+        Some(600 * TAKA)
+    );
+    // The receipt of the second payment names the invoice it paid.
+    let receipt = second["receipt_id"].as_i64().unwrap();
+    let (_, r) = app
+        .get(&format!("/api/v1/invoices/{receipt}"), &c.sub)
+        .await;
+    assert_eq!(r["series"], "receipt");
+    assert_eq!(r["lines"][0]["kind"], "payment");
+    assert_eq!(r["lines"][0]["description"], bill["number"]);
+
+    // The owner's own customer pays the Admin in cash: revenue was booked at issue.
+    let (status, paid) = pay(
+        &app,
+        &c.admin,
+        json!({"customer_id": own, "amount": 500 * TAKA, "method": "cash"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    // A prepaid customer has no bills to pay.
+    let (status, refused) = pay(
+        &app,
+        &c.sub,
+        json!({"customer_id": prepaid, "amount": TAKA}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("not_postpaid"), "{refused}");
+    // Nothing is left to pay.
+    let (status, refused) = pay(&app, &c.sub, json!({"customer_id": bob, "amount": TAKA})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+
+    let (status, payments) = app
+        .get(&format!("/api/v1/payments?customer_id={bob}"), &c.sub)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(payments.as_array().unwrap().len(), 2, "{payments}");
+    let (status, runs) = app.get("/api/v1/billing/runs", &c.admin).await;
+    assert_eq!(status, StatusCode::OK, "{runs}");
+    assert!(
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "invoice" && r["status"] == "done"),
+        "{runs}"
+    );
+    let (status, _) = app.get("/api/v1/billing/runs", &c.sub).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    verify_clean(&app).await;
+}
+
+async fn a_retried_payment_is_taken_once(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = funded(&app).await;
+    let bob = postpaid(&app, &c.sub, c.sub_pkg, "bob").await;
+    run_at(&app, c.tenant, dhaka(next_month(&app), 1)).await;
+    let send = |amount: i64| {
+        let app = &app;
+        let token = c.sub.clone();
+        async move {
+            app.call_full(
+                Method::POST,
+                "/api/v1/payments",
+                Some(&token),
+                Some(json!({"customer_id": bob, "amount": amount})),
+                &[("Idempotency-Key", "pay-bob-1")],
+            )
+            .await
+        }
+    };
+    let (status, _, first) = send(100 * TAKA).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    // The retry answers as the first did.
+    let (status, _, again) = send(100 * TAKA).await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["payment_id"], first["payment_id"]);
+    assert_eq!(again["applied"], first["applied"]);
+    let (status, _, other) = send(50 * TAKA).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{other}");
+    assert_eq!(app.count("payment").await, 1);
+    assert_eq!(
+        invoices_of(&app, &c.sub, bob).await[0]["amount_paid"].as_i64(),
+        Some(100 * TAKA)
+    );
+    verify_clean(&app).await;
+}
+
+async fn an_unpaid_customer_is_suspended_after_the_grace_and_resumed_by_paying(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = funded(&app).await;
+    let bob = postpaid(&app, &c.sub, c.sub_pkg, "bob").await;
+    let carol = postpaid(&app, &c.sub, c.sub_pkg, "carol").await;
+    let start = next_month(&app);
+    run_at(&app, c.tenant, dhaka(start, 1)).await;
+    let due = dhaka(start + TimeDelta::days(7), 0);
+
+    // Within the grace (3 days): nobody is suspended.
+    let reports = run_at(&app, c.tenant, due + TimeDelta::days(2)).await;
+    assert_eq!(of(&reports, "overdue").customers, 0, "{reports:?}");
+    assert_eq!(status_of(&app, &c.sub, bob).await, "active");
+
+    // Past it: both are suspended, their RADIUS rows refuse them (the tenant's policy),
+    // and each gets its notice.
+    let after = due + TimeDelta::days(3) + TimeDelta::hours(1);
+    let reports = run_at(&app, c.tenant, after).await;
+    assert_eq!(of(&reports, "overdue").customers, 2, "{reports:?}");
+    assert_eq!(status_of(&app, &c.sub, bob).await, "suspended");
+    assert_eq!(status_of(&app, &c.sub, carol).await, "suspended");
+    let rows = store::radius::read(app.state.db.conn(), bob).await.unwrap();
+    assert!(format!("{rows:?}").contains("Reject"), "{rows:?}");
+    let notices = store::billing::notifications_of(app.state.db.conn(), bob, 10)
+        .await
+        .unwrap();
+    assert!(
+        notices.iter().any(|n| n.kind == "suspended_unpaid"),
+        "{notices:?}"
+    );
+    assert!(
+        notices.iter().any(|n| n.kind == "invoice_issued"),
+        "{notices:?}"
+    );
+    // The same day again: done.
+    let again = run_at(&app, c.tenant, after + TimeDelta::hours(1)).await;
+    assert!(of(&again, "overdue").already_done);
+
+    // The clock moves to that day, and the staff sign in again.
+    app.clock().shift((after - app.clock().now()).num_seconds());
+    let sub = app.login("sub@m.example", support::PASSWORD).await;
+    let op = app.login("op@m.example", support::PASSWORD).await;
+    let admin = app.login("admin@m.example", support::PASSWORD).await;
+    let c = Chain {
+        sub,
+        op,
+        admin,
+        ..c
+    };
+
+    // Bob pays in full and is back; Carol pays half and stays suspended.
+    let (status, paid) = pay(
+        &app,
+        &c.sub,
+        json!({"customer_id": bob, "amount": 500 * TAKA}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(paid["resumed"], true);
+    assert_eq!(status_of(&app, &c.sub, bob).await, "active");
+    let rows = store::radius::read(app.state.db.conn(), bob).await.unwrap();
+    assert!(!format!("{rows:?}").contains("Reject"), "{rows:?}");
+    let (status, half) = pay(
+        &app,
+        &c.op,
+        json!({"customer_id": carol, "amount": 250 * TAKA}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{half}");
+    assert_eq!(half["resumed"], false);
+    assert_eq!(status_of(&app, &c.sub, carol).await, "suspended");
+
+    // A customer staff suspended is not resumed by paying: its suspension is staff's.
+    let dan = postpaid(&app, &c.sub, c.sub_pkg, "dan").await;
+    let (_, before) = app.get(&format!("/api/v1/customers/{dan}"), &c.admin).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/customers/{dan}/suspend"),
+            &c.admin,
+            json!({"version": before["version"]}),
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    run_at(&app, c.tenant, after + TimeDelta::days(1)).await;
+    let owed = invoices_of(&app, &c.sub, dan).await;
+    if let Some(bill) = owed.first() {
+        let amount = bill["amount_due"].as_i64().unwrap();
+        let (status, paid) = pay(
+            &app,
+            &c.admin,
+            json!({"customer_id": dan, "amount": amount}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{paid}");
+        assert_eq!(paid["resumed"], false);
+    }
+    assert_eq!(status_of(&app, &c.sub, dan).await, "suspended");
+    verify_clean(&app).await;
+}
+
+async fn reminders_and_expiry_notices_are_queued_once(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    // Today's runs may have gone already (the scheduler's): the test plays on later days.
+    let expires = (app.clock().now() + TimeDelta::days(3))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let (status, erin) = app
+        .post(
+            "/api/v1/customers",
+            &c.sub,
+            json!({"package_id": c.sub_pkg, "connection_type": "pppoe", "name": "erin",
+                   "username": "erin", "expires_at": expires}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{erin}");
+    let erin = erin["id"].as_i64().unwrap();
+    let expires: DateTime<Utc> = expires.parse().unwrap();
+    let kinds = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            let mut kinds: Vec<String> = store::billing::notifications_of(db.conn(), erin, 20)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|n| n.kind)
+                .collect();
+            kinds.sort();
+            kinds
+        }
+    };
+    // Three days' notice: reminded two days before, once.
+    let first = run_at(&app, c.tenant, app.clock().now() + TimeDelta::days(1)).await;
+    assert_eq!(of(&first, "remind").notices, 1, "{first:?}");
+    let next = run_at(&app, c.tenant, app.clock().now() + TimeDelta::days(2)).await;
+    assert_eq!(of(&next, "remind").notices, 0, "{next:?}");
+    assert_eq!(kinds(&app).await, ["expiry_reminder"]);
+    // Its time runs out: the next pass gives notice, the one after finds nothing new.
+    let out = run_at(&app, c.tenant, expires + TimeDelta::minutes(1)).await;
+    assert_eq!(of(&out, "expiry").customers, 1, "{out:?}");
+    let later = run_at(&app, c.tenant, expires + TimeDelta::minutes(6)).await;
+    assert_eq!(of(&later, "expiry").customers, 0, "{later:?}");
+    assert_eq!(kinds(&app).await, ["expired", "expiry_reminder"]);
+}
+
+async fn bad_payments_are_refused_and_write_nothing(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = funded(&app).await;
+    let bob = postpaid(&app, &c.sub, c.sub_pkg, "bob").await;
+    let carol = postpaid(&app, &c.sub, c.sub_pkg, "carol").await;
+    run_at(&app, c.tenant, dhaka(next_month(&app), 1)).await;
+    let carols = invoices_of(&app, &c.sub, carol).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let journals = app.count("ledger_journal").await;
+    for (body, want) in [
+        (
+            json!({"customer_id": bob, "amount": 0}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"customer_id": bob, "amount": -5}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"customer_id": bob, "amount": i64::MAX}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"customer_id": bob, "amount": "100"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"customer_id": bob, "amount": 1.5}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"customer_id": bob}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"customer_id": bob, "amount": 100, "method": "card"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"customer_id": bob, "amount": 100, "invoice_id": carols}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"customer_id": bob, "amount": 100, "extra": 1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"customer_id": 999_999, "amount": 100}),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let (status, refused) = pay(&app, &c.sub, body.clone()).await;
+        let status = if status == StatusCode::BAD_REQUEST {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            status
+        };
+        assert_eq!(status, want, "{body} → {refused}");
+    }
+    // Another tenant's staff sees no such customer.
+    let other = app.tenant(&c.dev, "Other ISP").await;
+    app.user(
+        &c.dev,
+        json!({"email": "admin@o.example", "name": "O", "role": "admin", "tenant_id": other}),
+    )
+    .await;
+    let stranger = app.login("admin@o.example", support::PASSWORD).await;
+    let (status, _) = pay(&app, &stranger, json!({"customer_id": bob, "amount": 100})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("ledger_journal").await, journals);
+    assert_eq!(app.count("payment").await, 0);
+    verify_clean(&app).await;
+}
+
+both_backends!(
+    the_terms_are_the_tenants_and_checked,
+    a_month_is_invoiced_once_then_paid_along_the_chain,
+    a_retried_payment_is_taken_once,
+    an_unpaid_customer_is_suspended_after_the_grace_and_resumed_by_paying,
+    reminders_and_expiry_notices_are_queued_once,
+    bad_payments_are_refused_and_write_nothing,
+);

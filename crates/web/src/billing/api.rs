@@ -1,0 +1,220 @@
+//! The billing API:
+//!
+//! - `POST /api/v1/payments`: a cash payment of a postpaid customer (`customer_id`,
+//!   `amount`, optional `invoice_id`): 201 with the payment, its journal, its receipt and
+//!   what it paid of each invoice; 422 `exceeds_due` (with what is due) when it pays more
+//!   than is owed, `not_postpaid`, `insufficient_balance` when a reseller collecting cannot
+//!   cover what it owes upward. Honours `Idempotency-Key`.
+//! - `GET /api/v1/payments?customer_id=`: a customer's payments, newest first.
+//! - `GET /api/v1/billing/runs`: the latest billing runs of the caller's books.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::http::auth::ApiCaller;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::json::JsonBody;
+use crate::http::query::Query;
+use crate::state::AppState;
+use ops::payment::{CashPayment, PaymentOutcome};
+
+/// The routes of this module.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(take_payment, list_payments))
+        .routes(routes!(list_runs))
+}
+
+/// A cash payment to take.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentBody {
+    /// The customer who pays (postpaid).
+    customer_id: i64,
+    /// How much, in the currency's minor unit (1 to 10^12; at most what is owed).
+    amount: i64,
+    /// `cash` (the default; online payments go through a gateway).
+    #[serde(default)]
+    method: Option<String>,
+    /// The invoice it pays; absent: the customer's open invoices, oldest due first.
+    invoice_id: Option<i64>,
+}
+
+/// What a payment paid of one invoice.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppliedOut {
+    invoice_id: i64,
+    amount: i64,
+}
+
+/// A payment taken.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentOut {
+    payment_id: i64,
+    customer_id: i64,
+    amount: i64,
+    currency: String,
+    journal_id: i64,
+    /// Print it at `/invoices/{receipt_id}/print`.
+    receipt_id: Option<i64>,
+    /// What it paid of each invoice.
+    applied: Vec<AppliedOut>,
+    /// True when it resumed a customer that non-payment had suspended.
+    resumed: bool,
+}
+
+impl PaymentOut {
+    fn new(customer_id: i64, o: PaymentOutcome) -> Self {
+        Self {
+            payment_id: o.payment_id,
+            customer_id,
+            amount: o.amount,
+            currency: o.currency,
+            journal_id: o.journal_id,
+            receipt_id: o.receipt_id,
+            applied: o
+                .applied
+                .into_iter()
+                .map(|(invoice_id, amount)| AppliedOut { invoice_id, amount })
+                .collect(),
+            resumed: o.resumed,
+        }
+    }
+}
+
+/// Takes a cash payment from a postpaid customer.
+#[utoipa::path(post, path = "/payments", tag = "money", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "the same key takes the payment once")),
+    request_body = PaymentBody,
+    responses((status = 201, body = PaymentOut), (status = 200, body = PaymentOut, description = "a replay of a payment already taken"),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "the key made another request"),
+              (status = 422, body = ErrorBody, description = "invalid, `exceeds_due`, `not_postpaid` or `insufficient_balance`")))]
+async fn take_payment(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<PaymentBody>,
+) -> Result<Response, ApiError> {
+    if body.method.as_deref().is_some_and(|m| m != "cash") {
+        return Err(ops::OpError::field("method", "invalid").into());
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty());
+    let input = CashPayment {
+        customer_id: body.customer_id,
+        amount: body.amount,
+        invoice_id: body.invoice_id,
+    };
+    let done =
+        ops::payment::take_cash(&state.ctx(), &caller.actor, caller.author, &input, key).await?;
+    state.jobs_wake.notify_one();
+    let status = if done.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(PaymentOut::new(body.customer_id, done))).into_response())
+}
+
+/// Whose payments to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PaymentsQuery {
+    /// The customer.
+    customer_id: i64,
+}
+
+/// A payment, as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentRow {
+    id: i64,
+    customer_id: i64,
+    /// `cash`.
+    method: String,
+    amount: i64,
+    currency: String,
+    collector_id: Option<i64>,
+    journal_id: i64,
+    receipt_id: Option<i64>,
+    received_at: DateTime<Utc>,
+}
+
+/// A customer's latest payments (up to 100), newest first.
+#[utoipa::path(get, path = "/payments", tag = "money", security(("bearer" = [])), params(PaymentsQuery),
+    responses((status = 200, body = Vec<PaymentRow>), (status = 404, body = ErrorBody)))]
+async fn list_payments(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<PaymentsQuery>,
+) -> Result<Json<Vec<PaymentRow>>, ApiError> {
+    let found = ops::payment::of_customer(&state.ctx(), &caller.actor, query.customer_id).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|p| PaymentRow {
+                id: p.id,
+                customer_id: p.customer_id,
+                method: p.method,
+                amount: p.amount,
+                currency: p.currency,
+                collector_id: p.collector_id,
+                journal_id: p.journal_id,
+                receipt_id: p.receipt_id,
+                received_at: p.received_at,
+            })
+            .collect(),
+    ))
+}
+
+/// A billing run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunOut {
+    id: i64,
+    tenant_id: i64,
+    /// `invoice`, `overdue` or `remind`.
+    kind: String,
+    /// The tenant's local date it ran for.
+    period: String,
+    /// `running` (or crashed: the next pass resumes it) or `done`.
+    status: String,
+    /// What it did: `customers`, `amount`, `notices`.
+    #[schema(value_type = Object)]
+    counts: serde_json::Value,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+/// The latest billing runs (up to 100) of the caller's books, newest first.
+#[utoipa::path(get, path = "/billing/runs", tag = "money", security(("bearer" = [])),
+    responses((status = 200, body = Vec<RunOut>), (status = 403, body = ErrorBody)))]
+async fn list_runs(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<Vec<RunOut>>, ApiError> {
+    let runs = ops::billing_run::recent(&state.ctx(), &caller.actor, 100).await?;
+    Ok(Json(
+        runs.into_iter()
+            .map(|r| RunOut {
+                id: r.id,
+                tenant_id: r.tenant_id,
+                kind: r.kind,
+                period: r.period_key,
+                status: r.status,
+                counts: serde_json::from_str(&r.counts).unwrap_or_default(),
+                started_at: r.started_at,
+                finished_at: r.finished_at,
+            })
+            .collect(),
+    ))
+}
