@@ -334,6 +334,8 @@ pub enum Collector {
     Reseller(UserId),
     /// A staff user of the owner, in cash.
     Cash(UserId),
+    /// A payment gateway's merchant account of the owner, online.
+    Gateway(i64),
 }
 
 impl Collector {
@@ -342,6 +344,7 @@ impl Collector {
         match self {
             Collector::Reseller(u) => Account::Reseller(u),
             Collector::Cash(u) => Account::Cash(u),
+            Collector::Gateway(g) => Account::GatewayClearing(g),
         }
     }
 }

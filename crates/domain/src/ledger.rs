@@ -49,6 +49,9 @@ pub enum Account {
     Customer(i64),
     /// Cash taken by a staff user of the tenant (the owner, a manager, staff).
     Cash(UserId),
+    /// Owed to the tenant by a payment gateway (one of its merchant accounts) until it
+    /// settles: online payments land here.
+    GatewayClearing(i64),
     /// The owner's service revenue.
     Revenue,
     /// Credits given back for unused time, discounts and refunds (contra-revenue).
@@ -71,6 +74,8 @@ pub enum AccountKind {
     Customer,
     /// [`Account::Cash`].
     Cash,
+    /// [`Account::GatewayClearing`].
+    GatewayClearing,
     /// [`Account::Revenue`].
     Revenue,
     /// [`Account::Adjustments`].
@@ -85,10 +90,11 @@ pub enum AccountKind {
 
 impl AccountKind {
     /// Every kind.
-    pub const ALL: [AccountKind; 8] = [
+    pub const ALL: [AccountKind; 9] = [
         Self::Reseller,
         Self::Customer,
         Self::Cash,
+        Self::GatewayClearing,
         Self::Revenue,
         Self::Adjustments,
         Self::VatPayable,
@@ -102,6 +108,7 @@ impl AccountKind {
             Self::Reseller => "reseller",
             Self::Customer => "customer",
             Self::Cash => "cash",
+            Self::GatewayClearing => "gateway_clearing",
             Self::Revenue => "revenue",
             Self::Adjustments => "adjustments",
             Self::VatPayable => "vat_payable",
@@ -123,6 +130,7 @@ impl Account {
             Account::Reseller(_) => AccountKind::Reseller,
             Account::Customer(_) => AccountKind::Customer,
             Account::Cash(_) => AccountKind::Cash,
+            Account::GatewayClearing(_) => AccountKind::GatewayClearing,
             Account::Revenue => AccountKind::Revenue,
             Account::Adjustments => AccountKind::Adjustments,
             Account::VatPayable => AccountKind::VatPayable,
@@ -135,7 +143,7 @@ impl Account {
     pub fn party(self) -> Option<i64> {
         match self {
             Account::Reseller(u) | Account::Cash(u) => Some(u.0),
-            Account::Customer(c) => Some(c),
+            Account::Customer(c) | Account::GatewayClearing(c) => Some(c),
             _ => None,
         }
     }
@@ -146,6 +154,7 @@ impl Account {
             (AccountKind::Reseller, Some(p)) => Account::Reseller(UserId(p)),
             (AccountKind::Customer, Some(p)) => Account::Customer(p),
             (AccountKind::Cash, Some(p)) => Account::Cash(UserId(p)),
+            (AccountKind::GatewayClearing, Some(p)) => Account::GatewayClearing(p),
             (AccountKind::Revenue, None) => Account::Revenue,
             (AccountKind::Adjustments, None) => Account::Adjustments,
             (AccountKind::VatPayable, None) => Account::VatPayable,
@@ -167,7 +176,7 @@ impl Account {
     /// The side its balance grows on.
     pub fn normal(self) -> Side {
         match self {
-            Account::Cash(_) | Account::Adjustments => Side::Debit,
+            Account::Cash(_) | Account::GatewayClearing(_) | Account::Adjustments => Side::Debit,
             _ => Side::Credit,
         }
     }

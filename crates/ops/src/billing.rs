@@ -60,7 +60,7 @@ pub struct RechargeOutcome {
 }
 
 /// Everything a recharge is computed from.
-struct Plan {
+pub(crate) struct Plan {
     customer: Customer,
     tenant: TenantId,
     currency: String,
@@ -102,8 +102,51 @@ pub async fn recharge(
             str::to_owned
         )
     );
-    let before = &plan.customer;
     let mut w = ctx.db.write(author, ctx.now).await?;
+    let scope = customer_scope(actor);
+    match write(
+        ctx,
+        &mut w,
+        &plan,
+        journal_key,
+        Some(actor.user_id.0),
+        &scope,
+    )
+    .await?
+    {
+        Written::New(result) => {
+            w.commit().await?;
+            Ok(result)
+        }
+        Written::Replay(journal_id) => {
+            // Made earlier: undo this attempt and answer with what the first did.
+            w.rollback().await?;
+            replayed(ctx, &plan, journal_id).await
+        }
+    }
+}
+
+/// How [`write`] ended.
+pub(crate) enum Written {
+    /// Written now (not committed).
+    New(RechargeOutcome),
+    /// Its journal was posted before under the same key: nothing written now.
+    Replay(i64),
+}
+
+/// Writes the recharge `plan` in `w` under `journal_key`: the customer's package, expiry
+/// and status (as `scope` sees it), the journal, the grants, the audit entry, what reaches
+/// the live sessions and the receipt (taken by `collector_user`). The caller commits.
+pub(crate) async fn write(
+    ctx: &Ctx<'_>,
+    w: &mut store::Write,
+    plan: &Plan,
+    journal_key: String,
+    collector_user: Option<i64>,
+    scope: &domain::access::CustomerScope,
+) -> Result<Written, OpError> {
+    let id = plan.customer.id;
+    let before = &plan.customer;
     let changes = CustomerChanges {
         package_id: (plan.package.id != before.package_id).then_some(plan.package.id),
         expires_at: Some(Some(plan.recharge.expires_at)),
@@ -111,8 +154,7 @@ pub async fn recharge(
             .then_some(CustomerStatus::Active),
         ..CustomerChanges::default()
     };
-    let scope = customer_scope(actor);
-    let after = store::customer::update(&mut w, &scope, id, before.version, &changes).await?;
+    let after = store::customer::update(w, scope, id, before.version, &changes).await?;
     let journal_id = if plan.recharge.legs.is_empty() {
         None
     } else {
@@ -130,18 +172,14 @@ pub async fn recharge(
             customer_id: Some(id),
             reverses: None,
         };
-        match store::ledger::post(&mut w, &meta, &journal).await? {
+        match store::ledger::post(w, &meta, &journal).await? {
             Posted::New(journal_id) => Some(journal_id),
-            Posted::Replay(journal_id) => {
-                // Made earlier: undo this attempt and answer with what the first did.
-                w.rollback().await?;
-                return replayed(ctx, &plan, journal_id).await;
-            }
+            Posted::Replay(journal_id) => return Ok(Written::Replay(journal_id)),
         }
     };
-    store::grant::end(&mut w, &plan.recharge.replaced).await?;
+    store::grant::end(w, &plan.recharge.replaced).await?;
     store::grant::insert(
-        &mut w,
+        w,
         &store::grant::NewGrant {
             tenant: plan.tenant,
             customer_id: id,
@@ -154,7 +192,7 @@ pub async fn recharge(
         },
     )
     .await?;
-    let mut result = outcome(&plan, journal_id, None);
+    let mut result = outcome(plan, journal_id, None);
     w.audit(AuditEntry {
         tenant_id: Some(plan.tenant),
         action: "customer.recharge",
@@ -173,10 +211,10 @@ pub async fn recharge(
         })),
     })
     .await?;
-    crate::customer::reach_sessions(&mut w, before, &after, ctx.now).await?;
+    crate::customer::reach_sessions(w, before, &after, ctx.now).await?;
     // Last: the receipt's number is the tenant's to take one at a time until the commit.
     if result.amount > 0 {
-        let lines = receipt_lines(&plan);
+        let lines = receipt_lines(plan);
         let vat =
             plan.recharge.split.vat - plan.recharge.credits.iter().map(|c| c.vat).sum::<i64>();
         let vat = vat.clamp(0, result.amount);
@@ -187,7 +225,7 @@ pub async fn recharge(
             series: domain::invoice::Series::Receipt,
             customer_id: id,
             journal_id,
-            collector_id: Some(actor.user_id.0),
+            collector_id: collector_user,
             currency: &plan.currency,
             subtotal: result.amount - vat,
             vat,
@@ -201,10 +239,9 @@ pub async fn recharge(
             }),
             lines: &lines,
         };
-        result.receipt_id = Some(store::invoice::issue(&mut w, &new).await?.id);
+        result.receipt_id = Some(store::invoice::issue(w, &new).await?.id);
     }
-    w.commit().await?;
-    Ok(result)
+    Ok(Written::New(result))
 }
 
 /// The receipt's lines for `plan`: the time bought, and the credit for unused time.
@@ -291,7 +328,7 @@ fn outcome(plan: &Plan, journal_id: Option<i64>, receipt_id: Option<i64>) -> Rec
     RechargeOutcome {
         package_id: plan.package.id,
         amount: plan.recharge.amount,
-        cost: if matches!(plan.collector, Collector::Cash(_)) {
+        cost: if matches!(plan.collector, Collector::Cash(_) | Collector::Gateway(_)) {
             plan.recharge.amount
         } else {
             cost
@@ -307,7 +344,7 @@ fn outcome(plan: &Plan, journal_id: Option<i64>, receipt_id: Option<i64>) -> Rec
     }
 }
 
-/// Reads and checks everything a recharge of customer `id` needs, and plans it.
+/// Reads and checks everything a recharge of customer `id` by `actor` needs, and plans it.
 async fn plan(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -317,6 +354,27 @@ async fn plan(
     let customer = crate::customer::get(ctx, actor, id).await?;
     let owner = store::customer::owner(&customer);
     let collector = access::recharge_customers_of(actor, owner)?;
+    let tenant = store::tenant::find(
+        ctx.db.conn(),
+        &tenant_scope(actor),
+        TenantId(customer.tenant_id),
+    )
+    .await?
+    .ok_or(OpError::NotFound)?;
+    plan_for(ctx, customer, &tenant, collector, input).await
+}
+
+/// Plans a recharge of `customer` (of `tenant`) paid through `collector`; the caller found
+/// the customer and checked who asks.
+pub(crate) async fn plan_for(
+    ctx: &Ctx<'_>,
+    customer: Customer,
+    tenant: &store::tenant::Tenant,
+    collector: Collector,
+    input: &RechargeInput,
+) -> Result<Plan, OpError> {
+    let id = customer.id;
+    let owner = store::customer::owner(&customer);
     if customer.status.get() == CustomerStatus::Disabled {
         return Err(OpError::field("customer", "customer_disabled"));
     }
@@ -329,13 +387,6 @@ async fn plan(
     let package =
         crate::customer::usable_package(ctx, owner, package_id, customer.connection_type.get())
             .await?;
-    let tenant = store::tenant::find(
-        ctx.db.conn(),
-        &tenant_scope(actor),
-        TenantId(customer.tenant_id),
-    )
-    .await?
-    .ok_or(OpError::NotFound)?;
     let vat = store::tax::vat_at(ctx.db.conn(), TenantId(tenant.id), ctx.now).await?;
     let list = price_list(ctx, &package, owner, vat).await?;
     let grants = store::grant::live(ctx.db.conn(), id, ctx.now).await?;
@@ -355,7 +406,7 @@ async fn plan(
             step: billing::rounding_step(&tenant.currency),
         },
         ctx.now,
-        crate::customer::zone(&tenant),
+        crate::customer::zone(tenant),
     );
     let request_hash = {
         let mut hasher = Sha256::new();
@@ -368,14 +419,21 @@ async fn plan(
     Ok(Plan {
         customer,
         tenant: TenantId(tenant.id),
-        zone: crate::customer::zone(&tenant),
-        country: tenant.country,
-        currency: tenant.currency,
+        zone: crate::customer::zone(tenant),
+        country: tenant.country.clone(),
+        currency: tenant.currency.clone(),
         collector,
         package,
         recharge,
         request_hash,
     })
+}
+
+impl Plan {
+    /// What the customer pays for it.
+    pub(crate) fn amount(&self) -> i64 {
+        self.recharge.amount
+    }
 }
 
 /// What `package` costs along its chain: the customer price, and each reseller's cost

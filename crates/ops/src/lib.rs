@@ -24,6 +24,7 @@ pub mod dashboard;
 pub mod enforcement;
 pub mod error;
 pub mod fair_usage;
+pub mod gateway;
 pub mod invoice;
 pub mod job;
 pub mod ledger;

@@ -98,31 +98,6 @@ pub async fn take_cash(
             FieldError::new("amount", "exceeds_due").with("due", due),
         )));
     }
-    // Oldest due first: what it pays of each.
-    let mut left = input.amount;
-    let mut applied: Vec<(&Invoice, i64)> = Vec::new();
-    for invoice in &open {
-        if left == 0 {
-            break;
-        }
-        let pays = left.min(invoice.total - invoice.amount_paid);
-        if pays > 0 {
-            applied.push((invoice, pays));
-            left -= pays;
-        }
-    }
-    let mut legs = vec![
-        Leg::debit(collector.account(), input.amount),
-        Leg::credit(Account::Customer(customer.id), input.amount),
-    ];
-    for (invoice, pays) in &applied {
-        let split = store::invoice::split(invoice)?;
-        legs.extend(domain::postpaid::settle_legs(
-            &split,
-            invoice.amount_paid,
-            invoice.amount_paid + pays,
-        ));
-    }
     let journal_key = format!(
         "payment:{}:{}",
         actor.user_id,
@@ -135,41 +110,125 @@ pub async fn take_cash(
         "payment|{}|{}|{:?}|{collector:?}",
         customer.id, input.amount, input.invoice_id
     )));
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let taken = Taking {
+        tenant: &tenant,
+        customer: &customer,
+        collector,
+        collector_user: Some(actor.user_id.0),
+        amount: input.amount,
+        open: &open,
+        journal_key,
+        request_hash,
+        online: None,
+        scope: customer_scope(actor),
+    };
+    match apply(ctx, &mut w, &taken).await? {
+        Applied::Replay(journal_id) => {
+            w.rollback().await?;
+            replayed(ctx, journal_id, &tenant.currency).await
+        }
+        Applied::New(outcome) => {
+            w.commit().await?;
+            Ok(outcome)
+        }
+    }
+}
+
+/// A payment to write: who pays what to whom, and the invoices it may pay.
+pub(crate) struct Taking<'a> {
+    pub(crate) tenant: &'a store::tenant::Tenant,
+    pub(crate) customer: &'a store::customer::Customer,
+    pub(crate) collector: Collector,
+    /// The staff user or reseller who took it (none online).
+    pub(crate) collector_user: Option<i64>,
+    pub(crate) amount: i64,
+    /// The customer's open invoices it pays, oldest due first; what is left over stays on
+    /// the customer's account.
+    pub(crate) open: &'a [Invoice],
+    pub(crate) journal_key: String,
+    pub(crate) request_hash: String,
+    /// An online payment's merchant account, provider transaction and intent.
+    pub(crate) online: Option<(i64, &'a str, i64)>,
+    /// Whom the customer's resumption is written as seen by.
+    pub(crate) scope: domain::access::CustomerScope,
+}
+
+/// How [`apply`] ended.
+pub(crate) enum Applied {
+    /// Written now (not committed).
+    New(PaymentOutcome),
+    /// Its journal was posted before under the same key: nothing written now.
+    Replay(i64),
+}
+
+/// Writes payment `t` in `w`: the journal (the collector debited, the customer credited,
+/// the paid share of each invoice split along the chain), the invoices' paid amounts, the
+/// customer resumed when non-payment suspended it and nothing it still owes is past the
+/// grace, the receipt, the payment row and the audit entry. The caller commits.
+pub(crate) async fn apply(
+    ctx: &Ctx<'_>,
+    w: &mut store::Write,
+    t: &Taking<'_>,
+) -> Result<Applied, OpError> {
+    let (tenant, customer) = (t.tenant, t.customer);
+    // Oldest due first: what it pays of each.
+    let mut left = t.amount;
+    let mut applied: Vec<(&Invoice, i64)> = Vec::new();
+    for invoice in t.open {
+        if left == 0 {
+            break;
+        }
+        let pays = left.min(invoice.total - invoice.amount_paid);
+        if pays > 0 {
+            applied.push((invoice, pays));
+            left -= pays;
+        }
+    }
+    let mut legs = vec![
+        Leg::debit(t.collector.account(), t.amount),
+        Leg::credit(Account::Customer(customer.id), t.amount),
+    ];
+    for (invoice, pays) in &applied {
+        let split = store::invoice::split(invoice)?;
+        legs.extend(domain::postpaid::settle_legs(
+            &split,
+            invoice.amount_paid,
+            invoice.amount_paid + pays,
+        ));
+    }
+    let method = match t.collector {
+        Collector::Gateway(_) => "online",
+        Collector::Reseller(_) | Collector::Cash(_) => "cash",
+    };
     let journal = Journal::new(
         JournalKind::Payment,
-        journal_key,
+        t.journal_key.clone(),
         legs,
-        format!("cash payment of customer {}", customer.username),
+        format!("{method} payment of customer {}", customer.username),
     )
     .map_err(|e| OpError::Internal(e.to_string()))?;
-    let mut w = ctx.db.write(author, ctx.now).await?;
     let meta = PostMeta {
         tenant: TenantId(tenant.id),
         currency: &tenant.currency,
-        request_hash: &request_hash,
+        request_hash: &t.request_hash,
         customer_id: Some(customer.id),
         reverses: None,
     };
-    let journal_id = match store::ledger::post(&mut w, &meta, &journal).await? {
+    let journal_id = match store::ledger::post(w, &meta, &journal).await? {
         Posted::New(id) => id,
-        Posted::Replay(id) => {
-            w.rollback().await?;
-            return replayed(ctx, id, &tenant.currency).await;
-        }
+        Posted::Replay(id) => return Ok(Applied::Replay(id)),
     };
     for (invoice, pays) in &applied {
-        store::invoice::record_paid(&w, invoice, invoice.amount_paid + pays).await?;
+        store::invoice::record_paid(w, invoice, invoice.amount_paid + pays).await?;
     }
     // Resumed when non-payment suspended it and nothing it still owes is past the grace.
-    let terms = crate::billing_run::terms_of(&tenant);
+    let terms = crate::billing_run::terms_of(tenant);
     let cutoff = ctx.now - chrono::TimeDelta::days(i64::from(terms.grace_days));
-    let still_overdue = open.iter().any(|i| {
-        let paid_now = applied
-            .iter()
-            .find(|(a, _)| a.id == i.id)
-            .map_or(0, |(_, p)| *p);
-        i.amount_paid + paid_now < i.total && i.due_at.is_some_and(|d| d <= cutoff)
-    });
+    let still_overdue = store::invoice::open_of(w.tx(), customer.id)
+        .await?
+        .iter()
+        .any(|i| i.due_at.is_some_and(|d| d <= cutoff));
     let resumed = customer.status.get() == CustomerStatus::Suspended
         && customer.suspended_for.as_deref() == Some(store::billing::UNPAID)
         && !still_overdue;
@@ -178,13 +237,11 @@ pub async fn take_cash(
             status: Some(CustomerStatus::Active),
             ..CustomerChanges::default()
         };
-        let scope = customer_scope(actor);
         let after =
-            store::customer::update(&mut w, &scope, customer.id, customer.version, &changes)
-                .await?;
-        crate::customer::reach_sessions(&mut w, &customer, &after, ctx.now).await?;
+            store::customer::update(w, &t.scope, customer.id, customer.version, &changes).await?;
+        crate::customer::reach_sessions(w, customer, &after, ctx.now).await?;
     }
-    let lines: Vec<store::invoice::Line> = applied
+    let mut lines: Vec<store::invoice::Line> = applied
         .iter()
         .map(|(invoice, pays)| store::invoice::Line {
             kind: "payment".to_owned(),
@@ -192,21 +249,28 @@ pub async fn take_cash(
             amount: *pays,
         })
         .collect();
-    let zone = crate::customer::zone(&tenant);
+    if left > 0 {
+        lines.push(store::invoice::Line {
+            kind: "on_account".to_owned(),
+            description: String::new(),
+            amount: left,
+        });
+    }
+    let zone = crate::customer::zone(tenant);
     let local = ctx.now.with_timezone(&zone).date_naive();
     let receipt = store::invoice::issue(
-        &mut w,
+        w,
         &store::invoice::NewDocument {
             tenant: TenantId(tenant.id),
             country: &tenant.country,
             series: domain::invoice::Series::Receipt,
             customer_id: customer.id,
             journal_id: Some(journal_id),
-            collector_id: Some(actor.user_id.0),
+            collector_id: t.collector_user,
             currency: &tenant.currency,
-            subtotal: input.amount,
+            subtotal: t.amount,
             vat: 0,
-            total: input.amount,
+            total: t.amount,
             fiscal_year: domain::invoice::fiscal_year(local, &tenant.country),
             buyer: serde_json::json!({
                 "name": customer.name,
@@ -218,20 +282,18 @@ pub async fn take_cash(
         },
     )
     .await?;
-    let method = match collector {
-        Collector::Reseller(_) | Collector::Cash(_) => "cash",
-    };
     let payment = store::payment::insert(
-        &w,
+        w,
         &store::payment::NewPayment {
             tenant: TenantId(tenant.id),
             customer_id: customer.id,
             method,
-            amount: input.amount,
+            amount: t.amount,
             currency: &tenant.currency,
-            collector_id: Some(actor.user_id.0),
+            collector_id: t.collector_user,
             journal_id,
             receipt_id: Some(receipt.id),
+            online: t.online,
         },
     )
     .await?;
@@ -244,26 +306,27 @@ pub async fn take_cash(
         before: None,
         after: Some(serde_json::json!({
             "payment_id": payment.id,
-            "amount": input.amount,
+            "method": method,
+            "amount": t.amount,
             "currency": tenant.currency,
             "journal_id": journal_id,
             "receipt_id": receipt.id,
             "invoices": applied,
+            "on_account": left,
             "resumed": resumed,
         })),
     })
     .await?;
-    w.commit().await?;
-    Ok(PaymentOutcome {
+    Ok(Applied::New(PaymentOutcome {
         payment_id: payment.id,
         journal_id,
         receipt_id: Some(receipt.id),
-        amount: input.amount,
-        currency: tenant.currency,
+        amount: t.amount,
+        currency: tenant.currency.clone(),
         applied,
         resumed,
         replayed: false,
-    })
+    }))
 }
 
 /// The answer to a payment already taken under the same key.

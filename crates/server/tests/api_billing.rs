@@ -13,22 +13,8 @@ mod support;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::money::{Chain, TAKA, balance, chain, customer, topup, verify_clean};
+use support::money::{Chain, TAKA, balance, chain, customer, postpaid, topup, verify_clean};
 use support::{Backend, TestApp, spawn};
-
-/// A postpaid PPPoE customer created by `token` on `package`.
-async fn postpaid(app: &TestApp, token: &str, package: i64, username: &str) -> i64 {
-    let (status, c) = app
-        .post(
-            "/api/v1/customers",
-            token,
-            json!({"package_id": package, "connection_type": "pppoe", "name": username,
-                   "username": username, "billing_type": "postpaid"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{c}");
-    c["id"].as_i64().unwrap()
-}
 
 /// The instant local (Asia/Dhaka, UTC+6) `hour` o'clock begins on `day`.
 fn dhaka(day: NaiveDate, hour: u32) -> DateTime<Utc> {

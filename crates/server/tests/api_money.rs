@@ -469,7 +469,7 @@ async fn concurrent_recharges_never_overspend(backend: Backend) {
     let tasks: Vec<_> = customers
         .into_iter()
         .map(|id| {
-            let http = reqwest::Client::new();
+            let http = support::http_client().build().unwrap();
             let url = format!("{}/api/v1/customers/{id}/recharge", app.base);
             let token = c.sub.clone();
             let barrier = barrier.clone();

@@ -6,6 +6,12 @@
 //! total, the customer, the print button). The API then shows the operator's balance lower
 //! by exactly its cost (907 taka), and the books still verify.
 //!
+//! Then a customer pays online: the operator makes a payment link on the customer's page
+//! through the tenant's merchant account at the simulated provider (`gateways::sim`, over
+//! TCP), the browser follows it to the provider's page and pays, comes back to lastmile's
+//! return page, which says the payment is received once the provider's notice is settled;
+//! the customer's service then runs a month on, paid once.
+//!
 //! chromedriver runs as a child process on a free port for the length of the test and is
 //! stopped, with the browser it started, even when the test fails. Without Chromium or
 //! chromedriver the test fails; it never skips.
@@ -239,4 +245,105 @@ async fn an_operator_recharges_a_customer_and_prints_the_receipt_in_headless_chr
     assert!(breaches.is_empty(), "{breaches:?}");
 }
 
-both_backends!(an_operator_recharges_a_customer_and_prints_the_receipt_in_headless_chromium);
+/// The customer's side of an online payment: the operator makes the link on the customer's
+/// page, the browser pays on the provider's page and comes back.
+async fn a_customer_pays_online_through_the_simulated_provider_in_headless_chromium(
+    backend: Backend,
+) {
+    let app = spawn(backend).await;
+    let sale = an_operator_with_funds_and_a_lapsed_customer(&app).await;
+    let sim = gateways::sim::SimGateway::start(gateways::sim::SimConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        secret_key: "sk_browser_test".to_owned(),
+        webhook_secret: "whsec_browser_test".to_owned(),
+        scenario: gateways::sim::Scenario::default(),
+    })
+    .await
+    .unwrap();
+    let admin = app.login("admin@m.example", PASSWORD).await;
+    let (status, account) = app
+        .post(
+            "/api/v1/gateway-accounts",
+            &admin,
+            json!({"provider": "generic", "name": "Pay Online",
+                   "base_url": sim.base_url(gateways::Provider::Generic),
+                   "secret_key": "sk_browser_test", "webhook_secret": "whsec_browser_test"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{account}");
+
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let driver = Chromedriver::start(&scratch.path().join("chromedriver.log"));
+    let client = browser(&driver, &scratch.path().join("profile")).await;
+    client.goto(&format!("{}/panel", app.base)).await.unwrap();
+    wait_for_path(&client, |p| p == "/login").await;
+    type_into(&client, "input[name=email]", "op@m.example").await;
+    type_into(&client, "input[name=password]", PASSWORD).await;
+    click(&client, "form[action='/login'] button[type=submit]").await;
+    wait_for_text(&client, "main h1", "Dashboard").await;
+
+    // The link, made on the customer's page.
+    let page = format!("/panel/customers/{}", sale.customer);
+    client.goto(&format!("{}{page}", app.base)).await.unwrap();
+    wait_for_text(&client, "#online-payment h2", "Online payment").await;
+    choose(
+        &client,
+        "#online-form select[name=gateway_account_id]",
+        &account["id"].to_string(),
+    )
+    .await;
+    click(&client, "#start-online").await;
+    let link = client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("#checkout-link"))
+        .await
+        .unwrap_or_else(|e| panic!("#checkout-link: {e}"));
+    let checkout = link
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("a checkout address");
+    assert!(
+        checkout.starts_with(&sim.base_url(gateways::Provider::Generic)),
+        "{checkout}"
+    );
+
+    // The provider's page: pay, and come back to lastmile.
+    client.goto(&checkout).await.unwrap();
+    click(&client, "#pay").await;
+    wait_for_path(&client, |p| p.starts_with("/pay/return/")).await;
+    wait_for_text(&client, "#payment-title", "Payment received").await;
+    let _ = client.close().await;
+    drop(driver);
+    sim.shutdown().await;
+
+    // One payment, online; a month of service from now.
+    let (status, payments) = app
+        .get(
+            &format!("/api/v1/payments?customer_id={}", sale.customer),
+            &sale.op,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(payments.as_array().unwrap().len(), 1, "{payments}");
+    assert_eq!(payments[0]["method"], "online");
+    let (_, customer) = app
+        .get(&format!("/api/v1/customers/{}", sale.customer), &sale.op)
+        .await;
+    let expires: chrono::DateTime<chrono::Utc> =
+        customer["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        expires > app.clock().now() + chrono::TimeDelta::days(29),
+        "{customer}"
+    );
+    let breaches = store::ledger::verify(app.state.db.conn(), None)
+        .await
+        .unwrap();
+    assert!(breaches.is_empty(), "{breaches:?}");
+}
+
+both_backends!(
+    an_operator_recharges_a_customer_and_prints_the_receipt_in_headless_chromium,
+    a_customer_pays_online_through_the_simulated_provider_in_headless_chromium,
+);

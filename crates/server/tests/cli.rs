@@ -166,7 +166,7 @@ impl Server {
             stdout,
             printed: Vec::new(),
             stderr,
-            http: reqwest::Client::builder()
+            http: support::http_client()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -645,6 +645,15 @@ async fn demo_runs_in_the_directory_lastmile_data_dir_names_and_starts_fresh_the
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(journals > 20, "{out}");
+    // Its postpaid customers were invoiced, and some paid: the month's run is done.
+    let again = Command::new(BIN)
+        .args(["billing", "run", "--dry-run", "--data-dir"])
+        .arg(&demo_dir)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success(), "{out}");
+    assert!(out.contains(": done before"), "{out}");
 }
 
 /// `billing run`: a dry run says what the month's run would do and writes nothing; the run

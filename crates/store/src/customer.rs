@@ -433,3 +433,22 @@ pub fn password(
 ) -> StoreResult<zeroize::Zeroizing<String>> {
     Ok(keyring.open_string(PASSWORD_CONTEXT, &c.password)?)
 }
+
+/// Up to `limit` ids of tenant `tenant`'s live customers, by id.
+pub async fn list_ids<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    limit: u64,
+) -> StoreResult<Vec<i64>> {
+    use sea_orm::QuerySelect as _;
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::TenantId.eq(tenant.0))
+        .filter(Column::ArchivedAt.is_null())
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?)
+}

@@ -18,6 +18,7 @@ pub mod db;
 pub mod enforcement;
 pub mod entity;
 pub mod error;
+pub mod gateway;
 pub mod grant;
 pub mod idempotency;
 pub mod invoice;

@@ -34,6 +34,8 @@ pub struct NewPayment<'a> {
     pub journal_id: i64,
     /// The receipt issued for it.
     pub receipt_id: Option<i64>,
+    /// An online payment's merchant account, provider transaction and intent.
+    pub online: Option<(i64, &'a str, i64)>,
 }
 
 /// Records `new` in `w`, received now.
@@ -49,6 +51,9 @@ pub async fn insert(w: &Write, new: &NewPayment<'_>) -> StoreResult<Payment> {
         journal_id: Set(new.journal_id),
         receipt_id: Set(new.receipt_id),
         received_at: Set(w.now()),
+        gateway_account_id: Set(new.online.map(|(a, _, _)| a)),
+        provider_txn_id: Set(new.online.map(|(_, t, _)| t.to_owned())),
+        intent_id: Set(new.online.map(|(_, _, i)| i)),
     };
     Ok(row.insert(w.tx()).await?)
 }

@@ -67,6 +67,7 @@ pub mod online {
 /// Postpaid billing: cash payments, billing runs.
 pub mod billing {
     pub mod api;
+    pub mod online;
 }
 
 /// Money: recharges, resellers' balances and top-ups, statements and journals.

@@ -82,6 +82,7 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::online::api::routes())
             .merge(crate::ledger::api::routes())
             .merge(crate::billing::api::routes())
+            .merge(crate::billing::online::routes())
             .merge(crate::audit::api::routes())
             .merge(crate::job::api::routes()),
     )
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api_router)
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
         .merge(panel(&state))
+        .merge(crate::billing::online::public_routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
         .layer(middleware::from_fn_with_state(

@@ -106,6 +106,9 @@ pub struct Inner {
     touched: Mutex<HashMap<String, Instant>>,
     /// Each user's dashboard, kept briefly (`dashboard`).
     dashboards: Mutex<HashMap<i64, (Instant, ops::dashboard::Dashboard)>>,
+    /// The payment providers' client (`None` when TLS could not be set up: online payments
+    /// then answer 502).
+    pub payments: Option<gateways::Client>,
 }
 
 impl axum::extract::FromRef<AppState> for Metrics {
@@ -159,6 +162,9 @@ impl AppState {
             jobs_wake: parts.jobs_wake,
             touched: Mutex::new(HashMap::new()),
             dashboards: Mutex::new(HashMap::new()),
+            payments: gateways::Client::new()
+                .map_err(|error| tracing::error!(%error, "no payment provider client"))
+                .ok(),
             settings: parts.settings,
             db: parts.db,
             clock: parts.clock,

@@ -365,6 +365,9 @@ pub fn free_udp_port() -> u16 {
 
 /// An HTTP/1.1 client keeping connections alive, one per concurrent request.
 pub fn client() -> reqwest::Client {
+    // reqwest's TLS comes without a crypto provider (the payment providers' client chooses
+    // rustls with `ring`): installed for the process before any client is built.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .pool_max_idle_per_host(1024)
         .tcp_nodelay(true)

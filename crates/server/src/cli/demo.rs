@@ -142,6 +142,42 @@ pub async fn demo(args: ServeArgs) -> ExitCode {
     for (role, email, pw) in &seeded.accounts {
         println!("  {role:<13} {email:<27} {pw}");
     }
+    // Online payments through a provider simulated on this machine; its notices reach this
+    // server, which settles them (reconciliation catches any it misses).
+    let secret = |what: &str| format!("{what}_{}", ops::customer::random_password());
+    let (secret_key, webhook_secret) = (secret("sk_demo"), secret("whsec_demo"));
+    let provider = gateways::sim::SimGateway::start(gateways::sim::SimConfig {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        secret_key: secret_key.clone(),
+        webhook_secret: webhook_secret.clone(),
+        scenario: gateways::sim::Scenario::default(),
+    })
+    .await;
+    let provider = match provider {
+        Ok(sim) => {
+            let paid = crate::seed::money::online(
+                &state.ctx(),
+                domain::ids::TenantId(seeded.tenant_id),
+                domain::ids::UserId(seeded.admin_id),
+                &format!("http://{}", running.addr),
+                &sim,
+                (&secret_key, &webhook_secret),
+            )
+            .await;
+            match paid {
+                Ok(n) => println!(
+                    "{n} customers paid online through a payment provider simulated at {}.",
+                    sim.base_url(gateways::Provider::Generic)
+                ),
+                Err(error) => eprintln!("lastmile: the demo's online payments: {error}"),
+            }
+            Some(sim)
+        }
+        Err(error) => {
+            eprintln!("lastmile: the demo's payment provider did not start: {error}");
+            None
+        }
+    };
     let simulated = match (nas, &seeded.nas, running.radius) {
         (Some(nas), Some(seed), Some(radius)) => match nas.start(seed, radius).await {
             Ok(simulated) => {
@@ -164,6 +200,9 @@ pub async fn demo(args: ServeArgs) -> ExitCode {
     );
     wait_for_signal().await;
     drop(simulated);
+    if let Some(provider) = provider {
+        provider.shutdown().await;
+    }
     running.stop().await;
     ExitCode::SUCCESS
 }

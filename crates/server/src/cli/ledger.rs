@@ -34,7 +34,12 @@ pub async fn run(command: LedgerCommand) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config.log);
+    // The verdict is the output: the start-up's notices only when asked for.
+    init_logging(if config.log == "info" {
+        "warn"
+    } else {
+        &config.log
+    });
     let db = match open_database(&config).await {
         Ok(db) => db,
         Err(error) => {

@@ -1,5 +1,5 @@
 //! The command line: one subcommand per thing an operator runs (`serve`, `migrate`,
-//! `admin create`, `db analyze`, `billing run`, `ledger verify`, `radius`, `sim-router`, `router`). Each subcommand lives in its own module;
+//! `admin create`, `db analyze`, `billing run`, `ledger verify`, `radius`, `sim-router`, `sim-gateway`, `router`). Each subcommand lives in its own module;
 //! this one only parses and dispatches.
 
 use std::process::ExitCode;
@@ -12,6 +12,7 @@ pub mod billing;
 pub mod db;
 pub mod demo;
 pub mod freeradius;
+pub mod gateway;
 pub mod import;
 pub mod ledger;
 pub mod radius;
@@ -71,6 +72,8 @@ enum Command {
     },
     /// Run a simulated MikroTik router that speaks the RouterOS API.
     SimRouter(router::SimRouterArgs),
+    /// Run a simulated payment provider (Stripe's and the generic gateway's API and notices).
+    SimGateway(gateway::SimGatewayArgs),
     /// Router tools: check the API connection of a real or simulated router.
     Router {
         #[command(subcommand)]
@@ -104,6 +107,7 @@ pub fn main() -> ExitCode {
             Command::Billing { command } => billing::run(command).await,
             Command::Radius { command } => radius::run(command).await,
             Command::SimRouter(args) => router::sim_router(args).await,
+            Command::SimGateway(args) => gateway::sim_gateway(args).await,
             Command::Router { command } => router::run(command).await,
         }
     })

@@ -328,7 +328,7 @@ fn print_nas(s: simnas::Snapshot) {
 }
 
 /// Waits for Ctrl-C or SIGTERM.
-async fn wait_for_shutdown() {
+pub(super) async fn wait_for_shutdown() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -9,6 +9,7 @@ mod billing;
 mod converge;
 mod enforce;
 mod fair_usage;
+mod gateway;
 mod housekeeping;
 mod import;
 mod package_rates;
@@ -49,6 +50,8 @@ impl From<store::StoreError> for JobError {
 async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<Value, JobError> {
     match job.kind.as_str() {
         billing::KIND => billing::run(state).await,
+        gateway::EVENT => gateway::event(state, job).await,
+        gateway::RECONCILE => gateway::reconcile(state).await,
         enforce::KIND => enforce::run(state, enforce, job).await,
         fair_usage::KIND => fair_usage::run(state).await,
         housekeeping::KIND => housekeeping::run(state).await,

@@ -34,6 +34,10 @@ pub const RECURRING: &[Recurring] = &[
         kind: super::billing::KIND,
         every_seconds: super::billing::EVERY_SECONDS,
     },
+    Recurring {
+        kind: super::gateway::RECONCILE,
+        every_seconds: super::gateway::RECONCILE_EVERY,
+    },
 ];
 
 const TICK: Duration = Duration::from_secs(30);

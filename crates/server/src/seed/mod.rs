@@ -1,7 +1,8 @@
 //! Populated databases: the demo ISP `lastmile demo` starts with (operators, sub-operators,
 //! packages at all three levels, pools, zones, routers and a few hundred customers in every
 //! status and billing type, most of those in service online with a week of usage, resellers
-//! with balances and a credit line, and recharges paid along the chain), and the
+//! with balances and a credit line, recharges paid along the chain, postpaid invoices and
+//! their cash payments), and the
 //! large synthetic tenants the benchmarks measure. Both write through the store's write
 //! path (accounting through the built-in server's) like any other change, as the system.
 
@@ -22,7 +23,7 @@ use store::package::{NewDerived, NewMaster, Package, ServiceRow};
 use store::{Author, Db, StoreError};
 
 mod bench;
-mod money;
+pub mod money;
 mod sessions;
 
 pub use bench::bench;
@@ -32,12 +33,18 @@ pub use bench::bench;
 pub struct Seeded {
     /// The tenant.
     pub tenant_id: i64,
+    /// Its Admin.
+    pub admin_id: i64,
     /// Sign-ins made up: (role, e-mail, password).
     pub accounts: Vec<(String, String, String)>,
     /// Customers created.
     pub customers: usize,
     /// Recharges made (the demo's).
     pub recharges: usize,
+    /// Postpaid invoices issued (the demo's).
+    pub invoices: usize,
+    /// Cash payments of postpaid invoices (the demo's).
+    pub payments: usize,
     /// The router the simulated NAS plays, when one was asked for.
     pub nas: Option<NasSeed>,
 }
@@ -224,6 +231,7 @@ pub async fn demo(
         )
         .await?;
     account("admin", "admin@padma.example");
+    seeded.admin_id = admin.0;
     let op_north = staff
         .add(
             &mut w,
@@ -573,7 +581,10 @@ pub async fn demo(
         operators: vec![op_north, op_south],
         sub_operators: vec![(sub_a, op_north), (sub_b, op_north)],
     };
-    seeded.recharges = money::seed(db, hasher, now, &people, &made, &mut rng).await?;
+    let money = money::seed(db, hasher, now, &people, &made, &mut rng).await?;
+    seeded.recharges = money.recharges;
+    seeded.invoices = money.invoices;
+    seeded.payments = money.payments;
     if let Some(seed) = seeded.nas.as_mut() {
         for c in made.iter().filter(|c| c.router_id == Some(seed.router_id)) {
             let hotspot = c.connection_type.get() == ConnectionType::Hotspot;

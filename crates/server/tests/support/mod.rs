@@ -19,6 +19,14 @@ pub use testkit::Backend;
 use testkit::TestDb;
 use web::AppState;
 
+/// A builder of the tests' HTTP clients. The payment providers' client brings reqwest's TLS
+/// without a built-in crypto provider (rustls with `ring` is ours to choose): it is
+/// installed for the process first, as every client reqwest builds wants one.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 /// Declares a test that runs once on SQLite and once on PostgreSQL: write
 /// `both_backends!(name);` under `async fn name(backend: Backend)`.
 #[macro_export]
@@ -122,7 +130,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
     let running = app::start(config, Clock::system())
         .await
         .expect("lastmile starts");
-    let http = reqwest::Client::builder()
+    let http = http_client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

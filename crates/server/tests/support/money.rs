@@ -147,3 +147,17 @@ pub async fn verify_clean(app: &TestApp) {
         .unwrap();
     assert!(breaches.is_empty(), "{breaches:?}");
 }
+
+/// A postpaid PPPoE customer created by `token` on `package`.
+pub async fn postpaid(app: &TestApp, token: &str, package: i64, username: &str) -> i64 {
+    let (status, c) = app
+        .post(
+            "/api/v1/customers",
+            token,
+            json!({"package_id": package, "connection_type": "pppoe", "name": username,
+                   "username": username, "billing_type": "postpaid"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    c["id"].as_i64().unwrap()
+}

@@ -10,7 +10,7 @@ pub struct Model {
     pub id: i64,
     pub tenant_id: i64,
     pub customer_id: i64,
-    /// `cash`.
+    /// `cash` or `online`.
     pub method: String,
     pub amount: i64,
     pub currency: String,
@@ -20,6 +20,11 @@ pub struct Model {
     /// The receipt issued for it.
     pub receipt_id: Option<i64>,
     pub received_at: DateTimeUtc,
+    /// An online payment's merchant account and the provider's transaction id.
+    pub gateway_account_id: Option<i64>,
+    pub provider_txn_id: Option<String>,
+    /// The intent it fulfils.
+    pub intent_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,7 +17,7 @@
 use sea_orm::ConnectionTrait;
 use sea_orm_migration::prelude::*;
 
-use super::{at, id, index};
+use super::{add_column as add, at, id, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -90,17 +90,6 @@ enum Notification {
     Status,
     CreatedAt,
     SentAt,
-}
-
-async fn add(
-    manager: &SchemaManager<'_>,
-    table: impl IntoIden,
-    column: ColumnDef,
-) -> Result<(), DbErr> {
-    // One column per statement: SQLite alters one at a time.
-    manager
-        .alter_table(Table::alter().table(table).add_column(column).to_owned())
-        .await
 }
 
 #[async_trait::async_trait]

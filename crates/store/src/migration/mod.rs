@@ -35,6 +35,7 @@ mod m20261213_000025_vat_rates;
 mod m20261213_000026_ledger_period_index;
 mod m20261213_000027_floor_set_at;
 mod m20261214_000028_billing_runs;
+mod m20261214_000029_online_payments;
 
 /// The migration list.
 #[derive(Debug)]
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000026_ledger_period_index::Migration),
             Box::new(m20261213_000027_floor_set_at::Migration),
             Box::new(m20261214_000028_billing_runs::Migration),
+            Box::new(m20261214_000029_online_payments::Migration),
         ]
     }
 }
@@ -104,6 +106,17 @@ pub(crate) async fn index<T: Iden + Clone + 'static, C: Iden + Clone + 'static>(
         index.col(column.clone());
     }
     manager.create_index(index.to_owned()).await
+}
+
+/// Adds `column` to `table` (one column per statement: SQLite alters one at a time).
+pub(crate) async fn add_column(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    column: ColumnDef,
+) -> Result<(), DbErr> {
+    manager
+        .alter_table(Table::alter().table(table).add_column(column).to_owned())
+        .await
 }
 
 /// A unique index, only over rows not archived when `live` names the archive column.

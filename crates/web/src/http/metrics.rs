@@ -57,6 +57,7 @@ pub struct Metrics {
     jobs: Family<JobLabels, Counter>,
     radius: Family<RadiusLabels, Counter>,
     accounting_behind: Gauge,
+    payment_notices: Family<ResultLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -105,7 +106,14 @@ impl Metrics {
             "Accounting records acknowledged to routers and kept in this node's journal that the database does not hold yet",
             accounting_behind.clone(),
         );
+        let payment_notices = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "payment_notices",
+            "Payment providers' notices by outcome (kept, duplicate, refused)",
+            payment_notices.clone(),
+        );
         Self {
+            payment_notices,
             registry: Arc::new(registry),
             requests,
             latency,
@@ -139,6 +147,15 @@ impl Metrics {
     /// Counts a sign-in outcome (`ok`, `wrong`, `wrong_totp`, `throttled`, `busy`).
     pub fn sign_in(&self, result: &str) {
         self.sign_ins
+            .get_or_create(&ResultLabels {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a payment provider's notice by outcome (`kept`, `duplicate`, `refused`).
+    pub fn payment_notice(&self, result: &str) {
+        self.payment_notices
             .get_or_create(&ResultLabels {
                 result: result.to_owned(),
             })

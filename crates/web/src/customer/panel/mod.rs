@@ -10,6 +10,7 @@ mod import;
 mod list;
 mod money;
 mod new;
+mod online;
 mod page;
 mod payment;
 mod recharge;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/panel/customers/{id}/recharge", post(recharge::recharge))
         .route("/panel/customers/{id}/payment", post(payment::pay))
+        .route("/panel/customers/{id}/online", post(online::pay_online))
 }
 
 /// What the customer gets now: its stored status, or `expired` when an active customer

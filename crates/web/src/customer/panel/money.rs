@@ -42,6 +42,11 @@ pub(super) struct CustomerMoney {
     pub(super) invoices: Vec<InvoiceRow>,
     /// The payment card, when the customer owes and the viewer may take its money.
     pub(super) payment: Option<PaymentCard>,
+    /// The tenant's merchant accounts an online payment may go through, when the viewer
+    /// may take the customer's money and the customer has something to pay.
+    pub(super) online: Vec<Choice>,
+    /// The checkout of an online payment just started, to open or send to the customer.
+    pub(super) checkout: Option<String>,
     /// How amounts and times are written for this customer.
     terms: Terms,
     /// Package names by id, for the quote.
@@ -184,11 +189,26 @@ impl CustomerMoney {
             grants: Vec::new(),
             invoices: Vec::new(),
             payment: None,
+            online: Vec::new(),
+            checkout: None,
             terms,
             names,
         };
         if c.billing_type.get() == domain::customer::BillingType::Postpaid {
             money.postpaid(state, actor, c).await?;
+        }
+        let pays = match c.billing_type.get() {
+            domain::customer::BillingType::Postpaid => money.payment.is_some(),
+            domain::customer::BillingType::Prepaid => money.recharge.is_some(),
+            domain::customer::BillingType::Free => false,
+        };
+        if pays {
+            money.online = store::gateway::accounts(state.db.conn(), Some(&[c.tenant_id]))
+                .await?
+                .into_iter()
+                .filter(|a| a.status == "active")
+                .map(|a| (a.id.to_string(), a.name))
+                .collect();
         }
         money.grants = stored
             .iter()

@@ -208,6 +208,8 @@ pub(super) async fn customer_page(
 pub(super) struct ShowQuery {
     recharged: Option<String>,
     paid: Option<String>,
+    /// An online payment just started: its intent.
+    checkout: Option<String>,
     receipt: Option<String>,
 }
 
@@ -222,6 +224,12 @@ pub(super) async fn show(
         Ok(mut page) => {
             page.recharged = query.recharged.is_some();
             page.paid = query.paid.is_some();
+            if let Some(intent) = query.checkout.as_deref().and_then(|i| i.parse().ok())
+                && let Ok(intent) = ops::gateway::get(&state.ctx(), &user.actor, intent).await
+                && intent.customer_id == id
+            {
+                page.money.checkout = intent.redirect_url;
+            }
             page.receipt = query.receipt.as_deref().and_then(|r| r.parse().ok());
             render(&page)
         }
