@@ -28,9 +28,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::webhook::Notice;
 use crate::wire;
-use crate::{Checkout, Confirmation, Created, PaymentStatus};
+use crate::{Checkout, Confirmation, Created, Notice, PaymentStatus};
 
 /// The body of a create.
 #[derive(Debug, Serialize)]

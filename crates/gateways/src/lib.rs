@@ -173,3 +173,15 @@ pub struct Confirmation {
     /// account; always present when `status` is `Succeeded`, possibly empty otherwise.
     pub txn_id: String,
 }
+
+/// What a verified webhook says: identifiers only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The provider's id of the event, the same on every redelivery: the dedupe key.
+    pub event_id: String,
+    /// The checkout or payment it is about (Stripe: `data.object.id`).
+    pub provider_payment_id: String,
+    /// The event's type, as the provider names it (`checkout.session.completed`,
+    /// `payment.succeeded`…).
+    pub kind: String,
+}

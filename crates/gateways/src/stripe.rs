@@ -9,9 +9,8 @@
 
 use serde::Deserialize;
 
-use crate::webhook::Notice;
 use crate::wire;
-use crate::{Checkout, Confirmation, Created, PaymentStatus};
+use crate::{Checkout, Confirmation, Created, Notice, PaymentStatus};
 
 /// The form fields of a Checkout Session for `checkout`, in payment mode with one line.
 pub(crate) fn create_form(checkout: &Checkout) -> Vec<(&'static str, String)> {

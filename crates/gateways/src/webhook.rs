@@ -15,17 +15,7 @@ use crate::{GatewayConfig, Provider, generic, signature, stripe, wire};
 /// How far a signature's timestamp may be from now, either way.
 pub const TOLERANCE_SECONDS: i64 = 300;
 
-/// What a verified webhook says: identifiers only.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    /// The provider's id of the event, the same on every redelivery: the dedupe key.
-    pub event_id: String,
-    /// The checkout or payment it is about (Stripe: `data.object.id`).
-    pub provider_payment_id: String,
-    /// The event's type, as the provider names it (`checkout.session.completed`,
-    /// `payment.succeeded`…).
-    pub kind: String,
-}
+pub use crate::Notice;
 
 /// Why a webhook is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
