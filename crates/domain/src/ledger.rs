@@ -195,16 +195,19 @@ pub enum JournalKind {
     Invoice,
     /// A payment taken from a customer, and its split along the chain.
     Payment,
+    /// A credit note: part of an invoice's amount due taken off, with its VAT.
+    CreditNote,
 }
 
 impl JournalKind {
     /// Every kind.
-    pub const ALL: [JournalKind; 5] = [
+    pub const ALL: [JournalKind; 6] = [
         Self::Recharge,
         Self::Topup,
         Self::Reversal,
         Self::Invoice,
         Self::Payment,
+        Self::CreditNote,
     ];
 
     /// The stored name.
@@ -215,6 +218,7 @@ impl JournalKind {
             Self::Reversal => "reversal",
             Self::Invoice => "invoice",
             Self::Payment => "payment",
+            Self::CreditNote => "credit_note",
         }
     }
 

@@ -242,6 +242,59 @@ pub fn settle_legs(split: &Split, paid_before: i64, paid_after: i64) -> Vec<Leg>
         .collect()
 }
 
+/// What an invoice of `split` still asks: its price less what was paid and what credit
+/// notes took off (never below zero).
+pub fn due(split_price: i64, paid: i64, credited: i64) -> i64 {
+    (split_price - paid - credited).max(0)
+}
+
+/// The share of an invoice of `split` that credit notes taking what was credited of it from
+/// `before` to `after` take off: its price is the note's total, its VAT the note's VAT.
+/// Cumulative, like [`settle_legs`], so notes in parts add up to the whole.
+pub fn credit_share(split: &Split, before: i64, after: i64) -> (i64, i64) {
+    let whole = split.price.max(1);
+    let at = |credited: i64| split.part(credited.clamp(0, split.price), whole, 1);
+    let (b, a) = (at(before), at(after));
+    (a.price - b.price, a.vat - b.vat)
+}
+
+/// The legs of a credit note that takes what was credited of an invoice of `split` to
+/// `customer` from `before` to `after`: the customer owes the note's total less, the VAT
+/// payable falls by its VAT, and its net leaves what the invoice put it in (`Billed` under
+/// resellers, the owner's revenue otherwise).
+pub fn credit_legs(split: &Split, customer: i64, before: i64, after: i64) -> Vec<Leg> {
+    let waits = if split.levels.is_empty() {
+        Account::Revenue
+    } else {
+        Account::Billed
+    };
+    let (total, vat) = credit_share(split, before, after);
+    let mut legs = Vec::with_capacity(3);
+    legs.extend(Leg::signed(Account::Customer(customer), total));
+    legs.extend(Leg::signed(waits, -(total - vat)));
+    legs.extend(Leg::signed(Account::VatPayable, -vat));
+    legs
+}
+
+/// The legs that close an invoice of `split` settled by `paid` and `credited` together
+/// (their sum is its price): payments and credit notes each took their own rounded shares
+/// of the net out of `Billed`, and what those roundings left there (a minor unit either
+/// way) goes to the owner's revenue, so that `Billed` holds nothing of a settled invoice.
+/// None while it is not settled, or when nothing was credited (payments alone leave
+/// nothing by construction).
+pub fn close_legs(split: &Split, paid: i64, credited: i64) -> Vec<Leg> {
+    if split.levels.is_empty() || credited <= 0 || paid + credited != split.price {
+        return Vec::new();
+    }
+    let whole = split.price.max(1);
+    let left =
+        split.net() - split.part(paid, whole, 1).net() - split.part(credited, whole, 1).net();
+    let mut legs = Vec::with_capacity(2);
+    legs.extend(Leg::signed(Account::Billed, -left));
+    legs.extend(Leg::signed(Account::Revenue, left));
+    legs
+}
+
 #[cfg(test)]
 #[path = "postpaid_tests.rs"]
 mod tests;

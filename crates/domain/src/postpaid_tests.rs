@@ -152,3 +152,115 @@ fn payments_split_the_paid_share_and_the_last_one_empties_billed() {
         assert_eq!(got, leg.effect(), "{:?}", leg.account);
     }
 }
+
+/// Sums the legs of `journals` per account, credits positive.
+fn net_of(journals: &[Vec<Leg>]) -> Vec<(Account, i64)> {
+    let mut total: Vec<(Account, i64)> = Vec::new();
+    for legs in journals {
+        let signed: i64 = legs
+            .iter()
+            .map(|l| match l.side {
+                crate::ledger::Side::Credit => l.amount,
+                crate::ledger::Side::Debit => -l.amount,
+            })
+            .sum();
+        assert_eq!(signed, 0, "unbalanced: {legs:?}");
+        for l in legs {
+            let amount = match l.side {
+                crate::ledger::Side::Credit => l.amount,
+                crate::ledger::Side::Debit => -l.amount,
+            };
+            match total.iter_mut().find(|(a, _)| *a == l.account) {
+                Some((_, sum)) => *sum += amount,
+                None => total.push((l.account, amount)),
+            }
+        }
+    }
+    total
+}
+
+fn on(total: &[(Account, i64)], account: Account) -> i64 {
+    total
+        .iter()
+        .find(|(a, _)| *a == account)
+        .map_or(0, |(_, s)| *s)
+}
+
+#[test]
+fn a_credit_note_takes_its_share_off_what_is_owed_with_its_vat() {
+    let split = chain();
+    // 100 taka off a 500 invoice with 5% VAT inside: 95.24 net and 4.76 VAT.
+    assert_eq!(credit_share(&split, 0, 100 * TAKA), (100 * TAKA, 480));
+    let legs = credit_legs(&split, 7, 0, 100 * TAKA);
+    let books = net_of(&[issue_legs(&split, 7), legs]);
+    assert_eq!(on(&books, Account::Customer(7)), -400 * TAKA);
+    assert_eq!(on(&books, Account::VatPayable), 24 * TAKA - 480);
+    assert_eq!(on(&books, Account::Billed), 476 * TAKA - (100 * TAKA - 480));
+    assert_eq!(due(split.price, 0, 100 * TAKA), 400 * TAKA);
+    assert_eq!(due(split.price, 400 * TAKA, 100 * TAKA), 0);
+    // The owner's own customer: the net comes off its revenue.
+    let own = Split {
+        levels: Vec::new(),
+        ..chain()
+    };
+    let books = net_of(&[issue_legs(&own, 7), credit_legs(&own, 7, 0, 500 * TAKA)]);
+    assert_eq!(on(&books, Account::Revenue), 0);
+    assert_eq!(on(&books, Account::VatPayable), 0);
+    assert_eq!(on(&books, Account::Customer(7)), 0);
+    assert!(close_legs(&own, 0, 500 * TAKA).is_empty());
+}
+
+proptest::proptest! {
+    /// Payments and credit notes in any order and any parts settle an invoice with nothing
+    /// of it left in `Billed`, nothing owed, the VAT payable less exactly the notes' VAT,
+    /// and every journal balanced.
+    #[test]
+    fn payments_and_credit_notes_in_any_order_leave_nothing_billed(
+        price in 1i64..2_000_000,
+        vat_bp in 0i64..2_000,
+        costs in proptest::collection::vec(0i64..=100, 0..3),
+        cuts in proptest::collection::vec((0i64..=1_000, proptest::bool::ANY), 1..6),
+    ) {
+        let vat = crate::billing::vat_included(price, vat_bp);
+        let net = price - vat;
+        let mut levels = Vec::new();
+        let mut cost = net;
+        for (i, c) in costs.iter().enumerate() {
+            cost = cost * c / 100;
+            levels.push(Level { reseller: UserId(10 + i as i64), cost });
+        }
+        let split = Split { price, vat, levels };
+        let mut journals = vec![issue_legs(&split, 7)];
+        let (mut paid, mut credited, mut notes_vat) = (0, 0, 0);
+        for (i, (per_mille, is_credit)) in cuts.iter().enumerate() {
+            let left = due(price, paid, credited);
+            let amount = if i + 1 == cuts.len() { left } else { left * per_mille / 1_000 };
+            if amount == 0 {
+                continue;
+            }
+            let mut legs = if *is_credit {
+                let (_, v) = credit_share(&split, credited, credited + amount);
+                notes_vat += v;
+                let legs = credit_legs(&split, 7, credited, credited + amount);
+                credited += amount;
+                legs
+            } else {
+                let mut legs = vec![
+                    Leg::debit(Account::Cash(UserId(1)), amount),
+                    Leg::credit(Account::Customer(7), amount),
+                ];
+                legs.extend(settle_legs(&split, paid, paid + amount));
+                paid += amount;
+                legs
+            };
+            legs.extend(close_legs(&split, paid, credited));
+            journals.push(legs);
+        }
+        proptest::prop_assert_eq!(paid + credited, price);
+        let books = net_of(&journals);
+        proptest::prop_assert_eq!(on(&books, Account::Billed), 0);
+        proptest::prop_assert_eq!(on(&books, Account::Customer(7)), 0);
+        proptest::prop_assert_eq!(on(&books, Account::VatPayable), vat - notes_vat);
+        proptest::prop_assert!(notes_vat <= vat);
+    }
+}

@@ -1,6 +1,8 @@
 //! The HTTP client for server-to-server calls: [`Client::create`] starts a hosted checkout,
 //! [`Client::confirm`] asks what became of a payment. One `Client` serves every merchant
-//! account; each call takes the account's [`GatewayConfig`].
+//! account; each call takes the account's [`GatewayConfig`]. It also keeps bKash's tokens,
+//! per account, until shortly before they expire (a token bKash refuses with 401 or 403 is
+//! forgotten and granted anew, once).
 //!
 //! TLS is rustls with the ring provider and the webpki root certificates, verified always.
 //! Plain HTTP is allowed to loopback addresses only (the simulator), so a mistyped base URL
@@ -10,28 +12,22 @@
 use std::error::Error as _;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use reqwest::Url;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::{Checkout, Confirmation, Created, GatewayConfig, Provider, generic, stripe, wire};
+use crate::{Checkout, Confirmation, Created, GatewayConfig, Provider};
+use crate::{bkash, generic, sslcommerz, stripe, wire};
 
 /// How long one request may take, answer included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What a path segment keeps unescaped.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// Why a call to a provider did not give an answer we can use. The messages never carry a
 /// secret.
@@ -46,7 +42,9 @@ pub enum GatewayError {
     #[error("the payment provider cannot be reached: {0}")]
     Unreachable(String),
     /// The provider answered with a non-2xx status (401 bad key, 400 invalid, 404 unknown
-    /// payment, 5xx its own failure) and, when it said one, its message.
+    /// payment, 5xx its own failure) and, when it said one, its message. bKash and
+    /// SSLCommerz refuse with HTTP 200 and a code in the body; those refusals come as
+    /// status 422 with the provider's code and message.
     #[error("the payment provider refused the request ({status}): {message}")]
     Rejected {
         /// The HTTP status.
@@ -70,10 +68,12 @@ impl GatewayError {
     }
 }
 
-/// The client: one connection pool for every merchant account. Cheap to clone.
+/// The client: one connection pool (and one cache of bKash tokens) for every merchant
+/// account. Cheap to clone; clones share both.
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
+    bkash_tokens: Arc<Mutex<bkash::TokenCache>>,
 }
 
 impl fmt::Debug for Client {
@@ -90,43 +90,72 @@ impl Client {
     pub fn new() -> Result<Self, GatewayError> {
         let http = http_client(REQUEST_TIMEOUT)
             .map_err(|e| GatewayError::Unreachable(format!("cannot build the client: {e}")))?;
-        Ok(Client { http })
+        Ok(Client {
+            http,
+            bkash_tokens: Arc::default(),
+        })
     }
 
     /// Creates a hosted checkout for `checkout` and returns where to send the customer.
-    /// Retrying with the same `merchant_ref` returns the same checkout.
+    /// Retrying with the same `merchant_ref` returns the same checkout with Stripe and the
+    /// generic protocol, and the same id (the `tran_id`) with SSLCommerz; bKash opens a new
+    /// payment each time (only the one confirmed, so executed, is ever taken).
+    ///
+    /// bKash takes BDT only and SSLCommerz currencies with two decimals; both want a
+    /// `merchant_ref` of printable ASCII (SSLCommerz: at most 30 characters). A checkout
+    /// they cannot take is [`GatewayError::Malformed`] before anything is sent.
     pub async fn create(
         &self,
         cfg: &GatewayConfig,
         checkout: &Checkout,
     ) -> Result<Created, GatewayError> {
-        let request = match cfg.provider {
+        match cfg.provider {
             Provider::Stripe => {
                 let key = http::HeaderValue::from_str(&checkout.merchant_ref).map_err(|_| {
                     GatewayError::Malformed(
                         "merchant_ref cannot be sent as an Idempotency-Key".to_owned(),
                     )
                 })?;
-                self.http
+                let request = self
+                    .http
                     .post(endpoint(cfg, &["v1", "checkout", "sessions"])?)
                     .header("Idempotency-Key", key)
-                    .form(&stripe::create_form(checkout))
+                    .form(&stripe::create_form(checkout));
+                let body = call(request.bearer_auth(&cfg.secret_key)).await?;
+                stripe::created(&body).map_err(GatewayError::Malformed)
             }
-            Provider::Generic => self
-                .http
-                .post(endpoint(cfg, &["v1", "checkout"])?)
-                .json(&generic::CreateRequest::new(checkout)),
-        };
-        let body = call(request.bearer_auth(&cfg.secret_key)).await?;
-        match cfg.provider {
-            Provider::Stripe => stripe::created(&body),
-            Provider::Generic => generic::created(&body),
+            Provider::Generic => {
+                let request = self
+                    .http
+                    .post(endpoint(cfg, &["v1", "checkout"])?)
+                    .json(&generic::CreateRequest::new(checkout));
+                let body = call(request.bearer_auth(&cfg.secret_key)).await?;
+                generic::created(&body).map_err(GatewayError::Malformed)
+            }
+            Provider::Bkash => {
+                let request =
+                    bkash::CreateRequest::new(checkout).map_err(GatewayError::Malformed)?;
+                let body = self.bkash_call(cfg, "create", &request).await?;
+                bkash::created(&body)
+            }
+            Provider::Sslcommerz => {
+                let form =
+                    sslcommerz::create_form(cfg, checkout).map_err(GatewayError::Malformed)?;
+                let url = endpoint(cfg, &["gwprocess", "v4", "api.php"])?;
+                let body = call(self.http.post(url).form(&form)).await?;
+                sslcommerz::created(&body, &checkout.merchant_ref)
+            }
         }
-        .map_err(GatewayError::Malformed)
     }
 
     /// Asks the provider, server-to-server, where the payment `provider_payment_id` stands:
     /// the truth to check against the caller's intent.
+    ///
+    /// For bKash this **executes** the payment (which is what takes the money the customer
+    /// authorised), then, unless execute answered `Completed`, queries its status: so an
+    /// execute refused because the customer has not authorised yet, or because it ran
+    /// before, still gives the payment's true state. For SSLCommerz `provider_payment_id` is
+    /// the `tran_id`, and every transaction under it is looked at.
     pub async fn confirm(
         &self,
         cfg: &GatewayConfig,
@@ -139,16 +168,119 @@ impl Client {
                 "provider_payment_id is not an identifier".to_owned(),
             ));
         }
-        let url = match cfg.provider {
-            Provider::Stripe => endpoint(cfg, &["v1", "checkout", "sessions", &id])?,
-            Provider::Generic => endpoint(cfg, &["v1", "payments", &id])?,
-        };
-        let body = call(self.http.get(url).bearer_auth(&cfg.secret_key)).await?;
         match cfg.provider {
-            Provider::Stripe => stripe::confirmation(&body, &id),
-            Provider::Generic => generic::confirmation(&body, &id),
+            Provider::Stripe => {
+                let url = endpoint(cfg, &["v1", "checkout", "sessions", &id])?;
+                let body = call(self.http.get(url).bearer_auth(&cfg.secret_key)).await?;
+                stripe::confirmation(&body, &id).map_err(GatewayError::Malformed)
+            }
+            Provider::Generic => {
+                let url = endpoint(cfg, &["v1", "payments", &id])?;
+                let body = call(self.http.get(url).bearer_auth(&cfg.secret_key)).await?;
+                generic::confirmation(&body, &id).map_err(GatewayError::Malformed)
+            }
+            Provider::Bkash => self.bkash_confirm(cfg, &id).await,
+            Provider::Sslcommerz => {
+                let mut url = endpoint(
+                    cfg,
+                    &["validator", "api", "merchantTransIDvalidationAPI.php"],
+                )?;
+                url.query_pairs_mut()
+                    .append_pair("tran_id", &id)
+                    .append_pair("store_id", &cfg.key_id)
+                    .append_pair("store_passwd", &cfg.secret_key)
+                    .append_pair("format", "json");
+                let body = call(self.http.get(url)).await?;
+                sslcommerz::confirmation(&body, &id)
+            }
         }
-        .map_err(GatewayError::Malformed)
+    }
+
+    /// bKash's confirm: execute, then the status query unless execute said `Completed`.
+    async fn bkash_confirm(
+        &self,
+        cfg: &GatewayConfig,
+        payment_id: &str,
+    ) -> Result<Confirmation, GatewayError> {
+        let request = bkash::PaymentRequest::new(payment_id);
+        let executed = self.bkash_call(cfg, "execute", &request).await?;
+        match bkash::confirmation(&executed, payment_id) {
+            Ok(confirmed) if confirmed.status == crate::PaymentStatus::Succeeded => {
+                return Ok(confirmed);
+            }
+            // Refused (not authorised yet, executed before…) or not completed: ask.
+            Ok(_) | Err(GatewayError::Rejected { .. }) => {}
+            Err(error) => return Err(error),
+        }
+        let queried = self.bkash_call(cfg, "payment/status", &request).await?;
+        bkash::confirmation(&queried, payment_id)
+    }
+
+    /// A bKash call to `{base}/tokenized/checkout/{path}` with a token: the cached one, or
+    /// a new grant. A cached token refused with 401 or 403 is forgotten and the call made
+    /// once more with a new one (such a refusal means nothing was done).
+    async fn bkash_call(
+        &self,
+        cfg: &GatewayConfig,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<Vec<u8>, GatewayError> {
+        let mut segments = vec!["tokenized", "checkout"];
+        segments.extend(path.split('/'));
+        let url = endpoint(cfg, &segments)?;
+        let key = bkash::TokenKey::new(cfg);
+        let cached = self.tokens().get(&key, Instant::now());
+        let fresh = cached.is_none();
+        let token = match cached {
+            Some(token) => token,
+            None => self.bkash_grant(cfg, &key).await?,
+        };
+        let send = |token: &str| {
+            self.http
+                .post(url.clone())
+                .header(http::header::AUTHORIZATION, token)
+                .header("x-app-key", &cfg.key_id)
+                .header(http::header::ACCEPT, "application/json")
+                .json(body)
+        };
+        let answer = match call(send(&token)).await {
+            Err(GatewayError::Rejected {
+                status: 401 | 403, ..
+            }) if !fresh => {
+                self.tokens().forget(&key);
+                let token = self.bkash_grant(cfg, &key).await?;
+                call(send(&token)).await?
+            }
+            answer => answer?,
+        };
+        Ok(answer)
+    }
+
+    /// Grants a bKash token for `cfg` and caches it under `key`.
+    async fn bkash_grant(
+        &self,
+        cfg: &GatewayConfig,
+        key: &bkash::TokenKey,
+    ) -> Result<String, GatewayError> {
+        let url = endpoint(cfg, &["tokenized", "checkout", "token", "grant"])?;
+        let request = self
+            .http
+            .post(url)
+            .header("username", &cfg.username)
+            .header("password", &cfg.webhook_secret)
+            .header(http::header::ACCEPT, "application/json")
+            .json(&bkash::GrantRequest::new(cfg));
+        let token = bkash::granted(&call(request).await?)?;
+        self.tokens().put(key.clone(), &token, Instant::now());
+        Ok(token.id_token)
+    }
+
+    /// The token cache; a poisoned lock still holds consistent tokens (each change is one
+    /// map operation).
+    fn tokens(&self) -> std::sync::MutexGuard<'_, bkash::TokenCache> {
+        self.bkash_tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -180,7 +312,7 @@ fn endpoint(cfg: &GatewayConfig, segments: &[&str]) -> Result<Url, GatewayError>
     let mut text = cfg.base_url.trim_end_matches('/').to_owned();
     for segment in segments {
         text.push('/');
-        text.extend(utf8_percent_encode(segment, SEGMENT));
+        text.extend(utf8_percent_encode(segment, wire::PATH_SEGMENT));
     }
     let url = Url::parse(&text).map_err(|_| unusable("is not a URL"))?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -276,7 +408,8 @@ fn transport(error: reqwest::Error) -> GatewayError {
 }
 
 /// The message in an error body: Stripe's and ours are `{"error": {"message": …}}`; a bare
-/// `{"message": …}` or `{"error": "…"}` is taken too.
+/// `{"message": …}` or `{"error": "…"}` is taken too, and so are bKash's `statusMessage`
+/// and `errorMessage` and SSLCommerz's `failedreason`.
 fn error_message(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -288,6 +421,11 @@ fn error_message(body: &[u8]) -> Option<String> {
     struct ErrorBody {
         error: Option<ErrorField>,
         message: Option<String>,
+        #[serde(rename = "statusMessage")]
+        status_message: Option<String>,
+        #[serde(rename = "errorMessage")]
+        error_message: Option<String>,
+        failedreason: Option<String>,
     }
     let parsed: ErrorBody = serde_json::from_slice(body).ok()?;
     match parsed.error {
@@ -295,7 +433,11 @@ fn error_message(body: &[u8]) -> Option<String> {
             message: Some(message),
         })
         | Some(ErrorField::Text(message)) => Some(message),
-        _ => parsed.message,
+        _ => parsed
+            .message
+            .or(parsed.status_message)
+            .or(parsed.error_message)
+            .or(parsed.failedreason),
     }
 }
 
@@ -307,6 +449,8 @@ mod tests {
         GatewayConfig {
             provider: Provider::Generic,
             base_url: base_url.to_owned(),
+            key_id: String::new(),
+            username: String::new(),
             secret_key: "sk_x".to_owned(),
             webhook_secret: "whsec_x".to_owned(),
         }

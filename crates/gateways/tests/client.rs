@@ -11,10 +11,16 @@ use axum::routing::{get, post};
 use gateways::{Checkout, Client, GatewayConfig, GatewayError, Provider};
 use http::StatusCode;
 
+/// The providers whose webhooks are signed in a header (Stripe, generic); bKash and
+/// SSLCommerz have tests of their own.
+const SIGNED: [Provider; 2] = [Provider::Stripe, Provider::Generic];
+
 fn cfg(provider: Provider, base_url: String) -> GatewayConfig {
     GatewayConfig {
         provider,
         base_url,
+        key_id: String::new(),
+        username: String::new(),
         secret_key: "sk_test_client".to_owned(),
         webhook_secret: "whsec_client".to_owned(),
     }
@@ -50,7 +56,7 @@ async fn provider(app: Router) -> String {
 async fn a_closed_port_is_unreachable_at_once() {
     let client = Client::new().unwrap();
     let port = closed_port().await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let cfg = cfg(provider, format!("http://127.0.0.1:{port}/{provider}"));
         let started = Instant::now();
         let created = client.create(&cfg, &checkout()).await;

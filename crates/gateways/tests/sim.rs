@@ -18,6 +18,10 @@ use gateways::{Checkout, Client, GatewayConfig, GatewayError, PaymentStatus, Pro
 use http::{HeaderMap, StatusCode};
 use tokio::sync::mpsc;
 
+/// The providers whose webhooks are signed in a header (Stripe, generic); bKash and
+/// SSLCommerz have tests of their own.
+const SIGNED: [Provider; 2] = [Provider::Stripe, Provider::Generic];
+
 const SECRET_KEY: &str = "sk_test_sim";
 const WEBHOOK_SECRET: &str = "whsec_sim";
 
@@ -96,6 +100,8 @@ impl Harness {
         GatewayConfig {
             provider,
             base_url: self.sim.base_url(provider),
+            key_id: String::new(),
+            username: String::new(),
             secret_key: SECRET_KEY.to_owned(),
             webhook_secret: WEBHOOK_SECRET.to_owned(),
         }
@@ -164,14 +170,14 @@ fn claimed_amount(provider: Provider, hook: &Hook) -> i64 {
     let body: serde_json::Value = serde_json::from_slice(&hook.body).unwrap();
     match provider {
         Provider::Stripe => body["data"]["object"]["amount_total"].as_i64().unwrap(),
-        Provider::Generic => body["amount"].as_i64().unwrap(),
+        _ => body["amount"].as_i64().unwrap(),
     }
 }
 
 #[tokio::test]
 async fn a_paid_checkout_sends_a_verifiable_webhook_and_confirms_as_succeeded() {
     let mut h = Harness::start(Scenario::default()).await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let cfg = h.cfg(provider);
         let created = h.client.create(&cfg, &h.checkout("INV-100")).await.unwrap();
         assert!(created.redirect_url.contains(&created.provider_payment_id));
@@ -189,7 +195,7 @@ async fn a_paid_checkout_sends_a_verifiable_webhook_and_confirms_as_succeeded() 
         assert!(notice.event_id.starts_with("evt_"));
         let kind = match provider {
             Provider::Stripe => "checkout.session.completed",
-            Provider::Generic => "payment.succeeded",
+            _ => "payment.succeeded",
         };
         assert_eq!(notice.kind, kind);
 
@@ -232,7 +238,7 @@ async fn stripe_speaks_lower_case_currencies_on_the_wire() {
 async fn transaction_and_event_ids_are_unique() {
     let mut h = Harness::start(Scenario::default()).await;
     let mut events = Vec::new();
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         for n in 0..3 {
             h.create_and_pay(provider, &format!("INV-{provider}-{n}"))
                 .await;
@@ -261,7 +267,7 @@ async fn duplicates_deliver_the_same_event_three_times() {
         ..Scenario::default()
     })
     .await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         h.create_and_pay(provider, "INV-200").await;
         let hooks = h.hooks_until_quiet(QUIET).await;
         assert_eq!(hooks.len(), 3, "{provider}");
@@ -280,7 +286,7 @@ async fn dropped_webhooks_leave_confirm_to_find_the_payment() {
         ..Scenario::default()
     })
     .await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let id = h.create_and_pay(provider, "INV-300").await;
         assert!(h.hooks_until_quiet(QUIET).await.is_empty(), "{provider}");
         let confirmed = h.client.confirm(&h.cfg(provider), &id).await.unwrap();
@@ -296,7 +302,7 @@ async fn reordered_events_bring_a_stale_one_after_the_final_one() {
         ..Scenario::default()
     })
     .await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let id = h.create_and_pay(provider, "INV-400").await;
         let hooks = h.hooks_until_quiet(QUIET).await;
         let kinds: Vec<_> = hooks
@@ -308,7 +314,7 @@ async fn reordered_events_bring_a_stale_one_after_the_final_one() {
                 "checkout.session.async_payment_succeeded",
                 "checkout.session.completed",
             ],
-            Provider::Generic => ["payment.succeeded", "payment.pending"],
+            _ => ["payment.succeeded", "payment.pending"],
         };
         assert_eq!(kinds, expected);
         let confirmed = h.client.confirm(&h.cfg(provider), &id).await.unwrap();
@@ -323,7 +329,7 @@ async fn a_tampered_amount_in_the_webhook_does_not_change_what_confirm_reports()
         ..Scenario::default()
     })
     .await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let id = h.create_and_pay(provider, "INV-500").await;
         let hook = h.next_hook(WAIT).await.unwrap();
         assert!(h.verify(provider, &hook).is_ok());
@@ -340,7 +346,7 @@ async fn webhooks_signed_with_the_wrong_secret_fail_verification() {
         ..Scenario::default()
     })
     .await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         h.create_and_pay(provider, "INV-600").await;
         let hook = h.next_hook(WAIT).await.unwrap();
         assert_eq!(h.verify(provider, &hook), Err(WebhookError::BadSignature));
@@ -354,7 +360,7 @@ async fn webhooks_with_a_stale_signature_fail_verification() {
         ..Scenario::default()
     })
     .await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         h.create_and_pay(provider, "INV-700").await;
         let hook = h.next_hook(WAIT).await.unwrap();
         assert_eq!(h.verify(provider, &hook), Err(WebhookError::Stale));
@@ -368,12 +374,12 @@ async fn a_declined_payment_sends_a_failure_and_confirms_as_failed() {
         ..Scenario::default()
     })
     .await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let id = h.create_and_pay(provider, "INV-800").await;
         let hook = h.next_hook(WAIT).await.unwrap();
         let kind = match provider {
             Provider::Stripe => "checkout.session.expired",
-            Provider::Generic => "payment.failed",
+            _ => "payment.failed",
         };
         assert_eq!(h.verify(provider, &hook).unwrap().kind, kind);
         let confirmed = h.client.confirm(&h.cfg(provider), &id).await.unwrap();
@@ -389,7 +395,7 @@ async fn a_failing_confirm_api_is_an_error_until_it_recovers() {
         ..Scenario::default()
     })
     .await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let id = h.create_and_pay(provider, "INV-900").await;
         let error = h.client.confirm(&h.cfg(provider), &id).await.unwrap_err();
         assert!(
@@ -412,7 +418,7 @@ async fn a_failing_confirm_api_is_an_error_until_it_recovers() {
 #[tokio::test]
 async fn a_wrong_bearer_key_is_rejected_with_401() {
     let h = Harness::start(Scenario::default()).await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let id = h.create_and_pay(provider, "INV-1000").await;
         let mut cfg = h.cfg(provider);
         cfg.secret_key = "sk_test_wrong".to_owned();
@@ -435,7 +441,7 @@ async fn a_wrong_bearer_key_is_rejected_with_401() {
 #[tokio::test]
 async fn creating_twice_with_the_same_merchant_ref_returns_the_same_checkout() {
     let h = Harness::start(Scenario::default()).await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let cfg = h.cfg(provider);
         let first = h
             .client
@@ -475,7 +481,7 @@ async fn creating_twice_with_the_same_merchant_ref_returns_the_same_checkout() {
 #[tokio::test]
 async fn invalid_amounts_and_currencies_are_rejected_with_400() {
     let h = Harness::start(Scenario::default()).await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let cfg = h.cfg(provider);
         for (amount, currency) in [(0, "USD"), (-5, "USD"), (100, "US"), (100, "U$D")] {
             let mut checkout = h.checkout("INV-1200");
@@ -494,7 +500,7 @@ async fn invalid_amounts_and_currencies_are_rejected_with_400() {
 #[tokio::test]
 async fn an_unknown_payment_is_rejected_with_404() {
     let h = Harness::start(Scenario::default()).await;
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let result = h.client.confirm(&h.cfg(provider), "cs_test_nothing").await;
         assert!(
             matches!(result, Err(GatewayError::Rejected { status: 404, .. })),
@@ -557,7 +563,7 @@ fn browser() -> reqwest::Client {
 async fn the_hosted_page_shows_the_amount_and_its_pay_button_completes_the_payment() {
     let mut h = Harness::start(Scenario::default()).await;
     let browser = browser();
-    for provider in Provider::ALL {
+    for provider in SIGNED {
         let mut checkout = h.checkout("INV-1700");
         checkout.description = "<script>alert(1)</script>".to_owned();
         let created = h.client.create(&h.cfg(provider), &checkout).await.unwrap();

@@ -41,7 +41,7 @@ pub const AUTHOR: &str = "gateway";
 pub const INTENT_LIFETIME: TimeDelta = TimeDelta::hours(1);
 
 /// The providers lastmile speaks.
-pub const PROVIDERS: [&str; 2] = ["stripe", "generic"];
+pub const PROVIDERS: [&str; 4] = ["stripe", "generic", "bkash", "sslcommerz"];
 
 /// A merchant account to add.
 #[derive(Clone)]
@@ -56,8 +56,14 @@ pub struct AccountInput {
     pub base_url: String,
     /// The API key.
     pub secret_key: Zeroizing<String>,
-    /// The webhook signing secret.
+    /// The webhook signing secret (bKash: the password; SSLCommerz: the store password
+    /// again, which signs its notices).
     pub webhook_secret: Zeroizing<String>,
+    /// The public half of the credentials: bKash's app key, SSLCommerz's store id (empty
+    /// for the others).
+    pub key_id: String,
+    /// bKash's user name (empty for the others).
+    pub username: String,
 }
 
 impl std::fmt::Debug for AccountInput {
@@ -86,6 +92,10 @@ pub struct Credentials {
     pub secret_key: Zeroizing<String>,
     /// The webhook signing secret.
     pub webhook_secret: Zeroizing<String>,
+    /// The public half of the credentials (bKash's app key, SSLCommerz's store id).
+    pub key_id: String,
+    /// bKash's user name.
+    pub username: String,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -131,6 +141,25 @@ fn check(input: &AccountInput) -> Result<(), OpError> {
             );
         }
     }
+    // bKash names the merchant by app key and user name, SSLCommerz by store id: both
+    // required there, and nothing else may carry them.
+    let needs = match input.provider.as_str() {
+        "bkash" => (true, true),
+        "sslcommerz" => (true, false),
+        _ => (false, false),
+    };
+    for (field, value, needed) in [
+        ("key_id", input.key_id.trim(), needs.0),
+        ("username", input.username.trim(), needs.1),
+    ] {
+        if needed && value.is_empty() {
+            errors.push(FieldError::new(field, "required"));
+        } else if !needed && !value.is_empty() {
+            errors.push(FieldError::new(field, "not_allowed"));
+        } else if value.chars().count() > 128 || value.chars().any(char::is_control) {
+            errors.push(FieldError::new(field, "too_long").with("max", 128));
+        }
+    }
     if errors.is_empty() {
         Ok(())
     } else {
@@ -162,6 +191,8 @@ pub async fn add_account(
             base_url: input.base_url.trim_end_matches('/'),
             secret_key: &input.secret_key,
             webhook_secret: &input.webhook_secret,
+            key_id: input.key_id.trim(),
+            username: input.username.trim(),
         },
     )
     .await?;
@@ -192,6 +223,8 @@ pub async fn credentials(ctx: &Ctx<'_>, id: i64) -> Result<Credentials, OpError>
         base_url: account.base_url,
         secret_key,
         webhook_secret,
+        key_id: account.key_id,
+        username: account.username,
     })
 }
 
@@ -237,7 +270,7 @@ pub async fn begin(
             let due: i64 = store::invoice::open_of(ctx.db.conn(), customer.id)
                 .await?
                 .iter()
-                .map(|i| i.total - i.amount_paid)
+                .map(store::invoice::due)
                 .sum();
             ("invoices", None, due)
         }
@@ -647,6 +680,22 @@ pub async fn by_ref(ctx: &Ctx<'_>, merchant_ref: &str) -> Result<Intent, OpError
         return Err(OpError::NotFound);
     }
     store::gateway::intent_by_ref(ctx.db.conn(), merchant_ref)
+        .await?
+        .ok_or(OpError::NotFound)
+}
+
+/// The intent of merchant account `account` the provider calls `provider_payment_id`: an
+/// unsigned notice (a provider that sends the customer's browser back instead of signing)
+/// is kept only when it names one of ours.
+pub async fn by_provider(
+    ctx: &Ctx<'_>,
+    account: i64,
+    provider_payment_id: &str,
+) -> Result<Intent, OpError> {
+    if provider_payment_id.is_empty() || provider_payment_id.len() > 255 {
+        return Err(OpError::NotFound);
+    }
+    store::gateway::intent_by_provider(ctx.db.conn(), account, provider_payment_id)
         .await?
         .ok_or(OpError::NotFound)
 }

@@ -92,7 +92,7 @@ pub async fn take_cash(
             return Err(OpError::field("invoice_id", "not_open"));
         }
     }
-    let due: i64 = open.iter().map(|i| i.total - i.amount_paid).sum();
+    let due: i64 = open.iter().map(store::invoice::due).sum();
     if input.amount > due {
         return Err(OpError::Invalid(FieldErrors::one(
             FieldError::new("amount", "exceeds_due").with("due", due),
@@ -179,7 +179,7 @@ pub(crate) async fn apply(
         if left == 0 {
             break;
         }
-        let pays = left.min(invoice.total - invoice.amount_paid);
+        let pays = left.min(store::invoice::due(invoice));
         if pays > 0 {
             applied.push((invoice, pays));
             left -= pays;
@@ -195,6 +195,11 @@ pub(crate) async fn apply(
             &split,
             invoice.amount_paid,
             invoice.amount_paid + pays,
+        ));
+        legs.extend(domain::postpaid::close_legs(
+            &split,
+            invoice.amount_paid + pays,
+            invoice.credited,
         ));
     }
     let method = match t.collector {
@@ -222,25 +227,7 @@ pub(crate) async fn apply(
     for (invoice, pays) in &applied {
         store::invoice::record_paid(w, invoice, invoice.amount_paid + pays).await?;
     }
-    // Resumed when non-payment suspended it and nothing it still owes is past the grace.
-    let terms = crate::billing_run::terms_of(tenant);
-    let cutoff = ctx.now - chrono::TimeDelta::days(i64::from(terms.grace_days));
-    let still_overdue = store::invoice::open_of(w.tx(), customer.id)
-        .await?
-        .iter()
-        .any(|i| i.due_at.is_some_and(|d| d <= cutoff));
-    let resumed = customer.status.get() == CustomerStatus::Suspended
-        && customer.suspended_for.as_deref() == Some(store::billing::UNPAID)
-        && !still_overdue;
-    if resumed {
-        let changes = CustomerChanges {
-            status: Some(CustomerStatus::Active),
-            ..CustomerChanges::default()
-        };
-        let after =
-            store::customer::update(w, &t.scope, customer.id, customer.version, &changes).await?;
-        crate::customer::reach_sessions(w, customer, &after, ctx.now).await?;
-    }
+    let resumed = resume_if_clear(ctx, w, tenant, customer, &t.scope).await?;
     let mut lines: Vec<store::invoice::Line> = applied
         .iter()
         .map(|(invoice, pays)| store::invoice::Line {
@@ -327,6 +314,38 @@ pub(crate) async fn apply(
         resumed,
         replayed: false,
     }))
+}
+
+/// Resumes `customer` in `w` when non-payment suspended it and nothing it still owes is past
+/// the grace (read in `w`, after what was just paid or credited); true when it did.
+pub(crate) async fn resume_if_clear(
+    ctx: &Ctx<'_>,
+    w: &mut store::Write,
+    tenant: &store::tenant::Tenant,
+    customer: &store::customer::Customer,
+    scope: &domain::access::CustomerScope,
+) -> Result<bool, OpError> {
+    if customer.status.get() != CustomerStatus::Suspended
+        || customer.suspended_for.as_deref() != Some(store::billing::UNPAID)
+    {
+        return Ok(false);
+    }
+    let terms = crate::billing_run::terms_of(tenant);
+    let cutoff = ctx.now - chrono::TimeDelta::days(i64::from(terms.grace_days));
+    let still_overdue = store::invoice::open_of(w.tx(), customer.id)
+        .await?
+        .iter()
+        .any(|i| i.due_at.is_some_and(|d| d <= cutoff));
+    if still_overdue {
+        return Ok(false);
+    }
+    let changes = CustomerChanges {
+        status: Some(CustomerStatus::Active),
+        ..CustomerChanges::default()
+    };
+    let after = store::customer::update(w, scope, customer.id, customer.version, &changes).await?;
+    crate::customer::reach_sessions(w, customer, &after, ctx.now).await?;
+    Ok(true)
 }
 
 /// The answer to a payment already taken under the same key.

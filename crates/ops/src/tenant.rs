@@ -121,3 +121,21 @@ pub async fn set_billing_terms(
     w.commit().await?;
     Ok(tenant)
 }
+
+/// Sets a tenant's registration for VAT (its BIN and issuing address, printed on its tax
+/// invoices), for those who change its settings. Documents print the seller as it is when
+/// they are printed: they snapshot the buyer, not yet the seller.
+pub async fn set_tax_identity(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: TenantId,
+    identity: &domain::invoice::TaxIdentity,
+) -> Result<Tenant, OpError> {
+    let tenant = get(ctx, actor, id).await?;
+    access::update_tenant(actor, &store::tenant::facts(&tenant))?;
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let tenant = store::tenant::set_tax_identity(&mut w, TenantId(tenant.id), identity).await?;
+    w.commit().await?;
+    Ok(tenant)
+}

@@ -160,6 +160,9 @@ pub struct Jobs {
     /// How often the usage watcher runs (`ops::fair_usage`), seconds: a volume cap or FUP
     /// step crossed during a session reaches it within this. 0: not queued by this node.
     pub usage_watch_seconds: u32,
+    /// Whether this node queues the billing runs (`billing.run`, every five minutes): off
+    /// where another node or an operator's `lastmile billing run` does them.
+    pub billing_runs: bool,
 }
 
 impl Default for Config {
@@ -203,6 +206,7 @@ impl Default for Jobs {
             workers: 2,
             poll_seconds: 5,
             usage_watch_seconds: 60,
+            billing_runs: true,
         }
     }
 }
@@ -257,6 +261,7 @@ impl std::fmt::Debug for Jobs {
             .field("workers", &self.workers)
             .field("poll_seconds", &self.poll_seconds)
             .field("usage_watch_seconds", &self.usage_watch_seconds)
+            .field("billing_runs", &self.billing_runs)
             .finish()
     }
 }
@@ -465,10 +470,11 @@ struct JobsView<'a>(&'a Jobs);
 impl serde::Serialize for JobsView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Jobs", 3)?;
+        let mut st = s.serialize_struct("Jobs", 4)?;
         st.serialize_field("workers", &self.0.workers)?;
         st.serialize_field("poll_seconds", &self.0.poll_seconds)?;
         st.serialize_field("usage_watch_seconds", &self.0.usage_watch_seconds)?;
+        st.serialize_field("billing_runs", &self.0.billing_runs)?;
         st.end()
     }
 }

@@ -569,6 +569,240 @@ async fn bad_payments_are_refused_and_write_nothing(backend: Backend) {
     verify_clean(&app).await;
 }
 
+async fn credit_notes_take_part_of_an_invoice_off_with_its_vat(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = funded(&app).await;
+    // 5% VAT inside the prices, and the tenant's registration for its tax invoices.
+    let (status, rate) = app
+        .post(
+            &format!("/api/v1/tenants/{}/vat-rates", c.tenant),
+            &c.admin,
+            json!({"rate_bp": 500}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{rate}");
+    let identity = format!("/api/v1/tenants/{}/tax-identity", c.tenant);
+    let (status, refused) = app
+        .call(
+            Method::PUT,
+            &identity,
+            Some(&c.admin),
+            Some(json!({"bin": "12-AB", "address": "Dhaka"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let (status, set) = app
+        .call(
+            Method::PUT,
+            &identity,
+            Some(&c.admin),
+            Some(json!({"bin": "000123456-0101", "address": "House 1, Road 2, Dhaka"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(
+        app.get(&identity, &c.admin).await.1["bin"],
+        "000123456-0101"
+    );
+
+    let bob = postpaid(&app, &c.sub, c.sub_pkg, "bob").await;
+    let carol = postpaid(&app, &c.sub, c.sub_pkg, "carol").await;
+    let start = next_month(&app);
+    run_at(&app, c.tenant, dhaka(start, 1)).await;
+    let after = dhaka(start + TimeDelta::days(10), 1);
+    run_at(&app, c.tenant, after).await;
+    assert_eq!(status_of(&app, &c.sub, carol).await, "suspended");
+    app.clock().shift((after - app.clock().now()).num_seconds());
+    let admin = app.login("admin@m.example", support::PASSWORD).await;
+    let sub = app.login("sub@m.example", support::PASSWORD).await;
+    let op = app.login("op@m.example", support::PASSWORD).await;
+    let bill = invoices_of(&app, &sub, bob).await[0].clone();
+    let (bill_id, vat) = (bill["id"].as_i64().unwrap(), bill["vat"].as_i64().unwrap());
+    assert!(vat > 0, "{bill}");
+    let path = format!("/api/v1/invoices/{bill_id}/credit-notes");
+    let journals = app.count("ledger_journal").await;
+
+    // Resellers give nothing away: a credit is the owner's.
+    for token in [&sub, &op] {
+        let (status, _) = app
+            .post(
+                &path,
+                token,
+                json!({"amount": 100 * TAKA, "reason": "outage"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    // Bad requests: a clear 4xx, nothing written.
+    for (body, want) in [
+        (
+            json!({"amount": 0, "reason": "outage"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"amount": -5, "reason": "outage"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"amount": 501 * TAKA, "reason": "outage"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"amount": i64::MAX, "reason": "outage"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"amount": 100, "reason": "  "}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"amount": 100, "reason": "x".repeat(201)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"amount": "100", "reason": "outage"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({"amount": 100}), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (status, refused) = app.post(&path, &admin, body.clone()).await;
+        let status = if status == StatusCode::BAD_REQUEST {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            status
+        };
+        assert_eq!(status, want, "{body} → {refused}");
+    }
+    let (status, _) = app
+        .post(
+            "/api/v1/invoices/999999/credit-notes",
+            &admin,
+            json!({"amount": 100, "reason": "outage"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("ledger_journal").await, journals);
+
+    // 100 taka off, for an outage: a numbered note with its share of the VAT, the invoice
+    // owing 400; Bob's debt is still past the grace.
+    let credit = |amount: i64, key: &'static str| {
+        let (app, path, admin) = (&app, &path, &admin);
+        async move {
+            let (status, _, body) = app
+                .call_full(
+                    Method::POST,
+                    path,
+                    Some(admin),
+                    Some(json!({"amount": amount, "reason": "Outage, 3 days"})),
+                    &[("idempotency-key", key)],
+                )
+                .await;
+            (status, body)
+        }
+    };
+    let (status, done) = credit(100 * TAKA, "k1").await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    let note = &done["credit_note"];
+    assert!(
+        note["number"].as_str().unwrap().starts_with("CN-"),
+        "{note}"
+    );
+    assert_eq!(
+        (
+            note["series"].as_str(),
+            note["total"].as_i64(),
+            note["vat"].as_i64(),
+            note["credits_invoice_id"].as_i64(),
+            note["reason"].as_str(),
+        ),
+        (
+            Some("credit_note"),
+            Some(100 * TAKA),
+            Some(vat / 5),
+            Some(bill_id),
+            Some("Outage, 3 days")
+        ),
+        "{note}"
+    );
+    assert_eq!(
+        (
+            done["invoice"]["amount_due"].as_i64(),
+            done["invoice"]["credited"].as_i64(),
+            done["invoice"]["status"].as_str(),
+            done["resumed"].as_bool(),
+        ),
+        (
+            Some(400 * TAKA),
+            Some(100 * TAKA),
+            Some("open"),
+            Some(false)
+        )
+    );
+    // The retry answers the same note; the key with another amount is a conflict.
+    let (status, again) = credit(100 * TAKA, "k1").await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["credit_note"]["id"], note["id"]);
+    let (status, _) = credit(50 * TAKA, "k1").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, notes) = app.get(&path, &sub).await;
+    assert_eq!(notes.as_array().map(Vec::len), Some(1), "{notes}");
+
+    // Paying the rest settles it and resumes nobody who was not suspended for it.
+    let (status, paid) = pay(
+        &app,
+        &sub,
+        json!({"customer_id": bob, "amount": 400 * TAKA}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    let (status, refused) = credit(10 * TAKA, "k2").await;
+    assert_eq!(
+        (status, refused["error"]["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_open")),
+        "{refused}"
+    );
+
+    // Carol's whole invoice credited: settled, and she is resumed.
+    let carol_bill = invoices_of(&app, &sub, carol).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, done) = app
+        .post(
+            &format!("/api/v1/invoices/{carol_bill}/credit-notes"),
+            &admin,
+            json!({"amount": 500 * TAKA, "reason": "Goodwill"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!(done["invoice"]["status"], "paid");
+    assert_eq!(done["resumed"], true);
+    assert_eq!(status_of(&app, &sub, carol).await, "active");
+    // A receipt is no invoice to credit.
+    let receipt = paid["receipt_id"].as_i64().unwrap();
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/invoices/{receipt}/credit-notes"),
+            &admin,
+            json!({"amount": 100, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    verify_clean(&app).await;
+    // Nothing of the settled invoices is left waiting in `Billed`.
+    let billed = store::ledger::accounts(
+        app.state.db.conn(),
+        Some(&[c.tenant]),
+        Some(domain::ledger::AccountKind::Billed),
+        None,
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|a| a.credits_posted - a.debits_posted)
+    .sum::<i64>();
+    assert_eq!(billed, 0);
+}
+
 both_backends!(
     the_terms_are_the_tenants_and_checked,
     a_month_is_invoiced_once_then_paid_along_the_chain,
@@ -576,4 +810,5 @@ both_backends!(
     an_unpaid_customer_is_suspended_after_the_grace_and_resumed_by_paying,
     reminders_and_expiry_notices_are_queued_once,
     bad_payments_are_refused_and_write_nothing,
+    credit_notes_take_part_of_an_invoice_off_with_its_vat,
 );

@@ -227,7 +227,7 @@ async fn a_lost_notice_is_found_by_reconciliation(backend: Backend) {
     // Three minutes on, the scheduler's reconciliation asks the provider.
     app.clock().shift(180);
     let sub = app.login("sub@m.example", support::PASSWORD).await;
-    lastmile::jobs::tick(&app.state).await;
+    lastmile::jobs::tick(&app.state, false).await;
     let done = settled(&app, &sub, id).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(app.count("payment").await, 1);
@@ -424,10 +424,119 @@ async fn bad_requests_are_refused_and_write_nothing(backend: Backend) {
     verify_clean(&app).await;
 }
 
+async fn bkash_and_sslcommerz_pay_through_their_own_protocols(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    let sim = sim(Scenario {
+        duplicates: 1,
+        ..Scenario::default()
+    })
+    .await;
+    // Each names the merchant its own way: bKash by app key and user name, SSLCommerz by
+    // store id; without them the account is refused.
+    for (body, field) in [
+        (
+            json!({"provider": "bkash", "key_id": "app-key"}),
+            "username",
+        ),
+        (json!({"provider": "sslcommerz"}), "key_id"),
+        (json!({"provider": "stripe", "key_id": "x"}), "key_id"),
+    ] {
+        let mut body = body;
+        for (k, v) in [
+            ("name", json!("refused")),
+            ("base_url", json!(sim.base_url(Provider::Bkash))),
+            ("secret_key", json!(KEY)),
+            ("webhook_secret", json!(WEBHOOK_SECRET)),
+        ] {
+            body[k] = v;
+        }
+        let (status, refused) = app.post("/api/v1/gateway-accounts", &c.admin, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert_eq!(refused["error"]["fields"][0]["field"], field, "{refused}");
+    }
+    let mut accounts = Vec::new();
+    for (provider, username) in [(Provider::Bkash, "merchant"), (Provider::Sslcommerz, "")] {
+        let (status, a) = app
+            .post(
+                "/api/v1/gateway-accounts",
+                &c.admin,
+                json!({"provider": provider.as_str(), "name": provider.as_str(),
+                       "base_url": sim.base_url(provider), "secret_key": KEY,
+                       "webhook_secret": WEBHOOK_SECRET, "key_id": "merchant-1",
+                       "username": if username.is_empty() { None } else { Some(username) }}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{a}");
+        assert!(!a.to_string().contains(KEY) && !a.to_string().contains(WEBHOOK_SECRET));
+        accounts.push((provider, a["id"].as_i64().unwrap()));
+    }
+    let bob = postpaid(&app, &c.sub, c.sub_pkg, "bob").await;
+    let carol = postpaid(&app, &c.sub, c.sub_pkg, "carol").await;
+    invoice_run(&app, c.tenant).await;
+
+    // A made-up bKash callback names no payment of ours: refused, nothing kept.
+    let bkash = accounts[0].1;
+    let forged = support::http_client()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!(
+            "{}/hooks/payments/{bkash}?paymentID=TR0011forged&status=success",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.count("gateway_event").await, 0);
+
+    for ((provider, account), who) in accounts.iter().zip([bob, carol]) {
+        let (status, intent) = start(&app, &c.sub, who, *account).await;
+        assert_eq!(status, StatusCode::CREATED, "{provider}: {intent}");
+        assert!(
+            intent["checkout_url"]
+                .as_str()
+                .unwrap()
+                .starts_with(&sim.base_url(*provider)),
+            "{intent}"
+        );
+        let id = intent["id"].as_i64().unwrap();
+        // Nothing is credited before the customer pays and the provider confirms.
+        assert_eq!(settled_soon(&app, &c.sub, id).await["status"], "pending");
+        sim.pay(&provider_id(&sim, intent["merchant_ref"].as_str().unwrap()))
+            .await
+            .unwrap();
+        let done = settled(&app, &c.sub, id).await;
+        assert_eq!(
+            (done["status"].as_str(), done["outcome"].as_str()),
+            (Some("succeeded"), Some("paid")),
+            "{provider}: {done}"
+        );
+        let paid = payments_of(&app, &c.sub, who).await;
+        assert_eq!(paid.len(), 1, "{provider}: {paid:?}");
+        assert_eq!(paid[0]["amount"].as_i64(), Some(500 * TAKA));
+    }
+    // The repeated notices change nothing.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app.count("payment").await, 2);
+    verify_clean(&app).await;
+    sim.shutdown().await;
+}
+
+/// The intent after a short while (it should still be pending).
+async fn settled_soon(app: &TestApp, token: &str, id: i64) -> Value {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.get(&format!("/api/v1/payments/online/{id}"), token)
+        .await
+        .1
+}
+
 both_backends!(
     an_invoice_is_paid_online_once_however_often_the_provider_tells,
     a_prepaid_package_is_bought_online,
     a_lost_notice_is_found_by_reconciliation,
     forged_stale_and_tampered_notices_credit_nothing_wrong,
     bad_requests_are_refused_and_write_nothing,
+    bkash_and_sslcommerz_pay_through_their_own_protocols,
 );

@@ -46,6 +46,8 @@ async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Ba
         due_days: Set(7),
         grace_days: Set(3),
         remind_days: Set(3),
+        bin: Set(String::new()),
+        address: Set(String::new()),
     }
     .insert(w.tx())
     .await
@@ -78,8 +80,8 @@ async fn the_scheduler_queues_each_period_once_and_a_worker_runs_it(backend: Bac
         done.result
     );
     // Ticking again in the same hour queues nothing new.
-    lastmile::jobs::tick(&app.state).await;
-    lastmile::jobs::tick(&app.state).await;
+    lastmile::jobs::tick(&app.state, false).await;
+    lastmile::jobs::tick(&app.state, false).await;
     assert_eq!(
         store::job::recent(&app.state.db, "housekeeping.purge", 10)
             .await
@@ -90,7 +92,7 @@ async fn the_scheduler_queues_each_period_once_and_a_worker_runs_it(backend: Bac
 
     // Two months later the next period's purge removes the long-expired token.
     app.clock().shift(61 * 24 * 3600);
-    lastmile::jobs::tick(&app.state).await;
+    lastmile::jobs::tick(&app.state, false).await;
     // The purge's steps commit one by one: wait for the new period's job to finish.
     let mut jobs = Vec::new();
     for _ in 0..200 {
@@ -351,7 +353,7 @@ async fn missing_planner_statistics_are_taken_at_the_next_tick(backend: Backend)
     db.conn().execute_unprepared(drop).await.unwrap();
     assert!(db.statistics_missing().await.unwrap());
 
-    lastmile::jobs::tick(&app.state).await;
+    lastmile::jobs::tick(&app.state, false).await;
     let mut jobs = Vec::new();
     for _ in 0..200 {
         jobs = store::job::recent(db, "db.statistics", 10).await.unwrap();
@@ -367,7 +369,7 @@ async fn missing_planner_statistics_are_taken_at_the_next_tick(backend: Backend)
     }
     assert!(!db.statistics_missing().await.unwrap(), "{jobs:#?}");
     let queued = jobs.len();
-    lastmile::jobs::tick(&app.state).await;
+    lastmile::jobs::tick(&app.state, false).await;
     let after = store::job::recent(db, "db.statistics", 10).await.unwrap();
     assert_eq!(after.len(), queued, "{after:#?}");
 }

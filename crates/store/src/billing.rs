@@ -244,6 +244,9 @@ pub async fn issue_invoices(
             amount_paid: Set(0),
             split: Set(Some(row.split.clone())),
             run_id: Set(Some(run)),
+            credited: Set(0),
+            credits_invoice_id: Set(None),
+            reason: Set(None),
         })
         .collect();
     for chunk in models.chunks(500) {

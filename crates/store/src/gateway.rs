@@ -47,8 +47,12 @@ pub struct NewAccount<'a> {
     pub base_url: &'a str,
     /// The API key.
     pub secret_key: &'a str,
-    /// The webhook signing secret.
+    /// The webhook signing secret (bKash: the password).
     pub webhook_secret: &'a str,
+    /// The public half of the credentials: bKash's app key, SSLCommerz's store id.
+    pub key_id: &'a str,
+    /// bKash's user name.
+    pub username: &'a str,
 }
 
 impl std::fmt::Debug for NewAccount<'_> {
@@ -76,6 +80,8 @@ pub async fn create_account(w: &mut Write, new: &NewAccount<'_>) -> StoreResult<
         webhook_secret: Set(w
             .keyring()
             .seal(SECRET_CONTEXT, new.webhook_secret.as_bytes())?),
+        key_id: Set(new.key_id.to_owned()),
+        username: Set(new.username.to_owned()),
         status: Set("active".to_owned()),
         version: Set(1),
         created_at: Set(now),

@@ -113,9 +113,27 @@ pub(crate) async fn take_numbers(
 
 /// Issues `new` in `w`, numbered now.
 pub async fn issue(w: &mut Write, new: &NewDocument<'_>) -> StoreResult<Invoice> {
+    Ok(document_row(w, new).await?.insert(w.tx()).await?)
+}
+
+/// Issues credit note `new` on invoice `invoice` in `w`, numbered now, with its `reason`.
+pub async fn issue_credit_note(
+    w: &mut Write,
+    new: &NewDocument<'_>,
+    invoice: &Invoice,
+    reason: &str,
+) -> StoreResult<Invoice> {
+    let mut row = document_row(w, new).await?;
+    row.credits_invoice_id = Set(Some(invoice.id));
+    row.reason = Set(Some(reason.to_owned()));
+    Ok(row.insert(w.tx()).await?)
+}
+
+/// The row of document `new`, its number taken in `w`.
+async fn document_row(w: &mut Write, new: &NewDocument<'_>) -> StoreResult<ActiveModel> {
     let number = take_numbers(w, new.tenant, new.series, new.fiscal_year, 1).await?;
     let lines = serde_json::to_string(new.lines).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let row = ActiveModel {
+    Ok(ActiveModel {
         id: sea_orm::ActiveValue::NotSet,
         tenant_id: Set(new.tenant.0),
         series: Set(new.series.as_str().to_owned()),
@@ -144,8 +162,16 @@ pub async fn issue(w: &mut Write, new: &NewDocument<'_>) -> StoreResult<Invoice>
         amount_paid: Set(new.total),
         split: Set(None),
         run_id: Set(None),
-    };
-    Ok(row.insert(w.tx()).await?)
+        credited: Set(0),
+        credits_invoice_id: Set(None),
+        reason: Set(None),
+    })
+}
+
+/// What postpaid invoice `invoice` still asks: its total less what was paid and what
+/// credit notes took off.
+pub fn due(invoice: &Invoice) -> i64 {
+    domain::postpaid::due(invoice.total, invoice.amount_paid, invoice.credited)
 }
 
 /// The lines of a stored document.
@@ -281,20 +307,33 @@ pub async fn open_of<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Vec<I
 }
 
 /// Records that what was paid of invoice `invoice` went from its `amount_paid` to
-/// `paid`, in `w`: paid in full closes it. Refused (`Conflict`) when another payment moved
-/// it since it was read.
+/// `paid`, in `w`: settled in full closes it. Refused (`Conflict`) when another payment or
+/// credit note moved it since it was read.
 pub async fn record_paid(w: &Write, invoice: &Invoice, paid: i64) -> StoreResult<()> {
+    record(w, invoice, paid, invoice.credited).await
+}
+
+/// Records that what credit notes took off invoice `invoice` went from its `credited` to
+/// `credited`, in `w`: settled in full closes it. Refused (`Conflict`) as
+/// [`record_paid`].
+pub async fn record_credited(w: &Write, invoice: &Invoice, credited: i64) -> StoreResult<()> {
+    record(w, invoice, invoice.amount_paid, credited).await
+}
+
+async fn record(w: &Write, invoice: &Invoice, paid: i64, credited: i64) -> StoreResult<()> {
     use sea_orm::sea_query::Expr;
-    let status = if paid >= invoice.total {
+    let status = if paid + credited >= invoice.total {
         "paid"
     } else {
         "open"
     };
     let done = Entity::update_many()
         .col_expr(Column::AmountPaid, Expr::value(paid))
+        .col_expr(Column::Credited, Expr::value(credited))
         .col_expr(Column::Status, Expr::value(status))
         .filter(Column::Id.eq(invoice.id))
         .filter(Column::AmountPaid.eq(invoice.amount_paid))
+        .filter(Column::Credited.eq(invoice.credited))
         .filter(Column::Status.eq("open"))
         .exec(w.tx())
         .await?;
@@ -302,6 +341,16 @@ pub async fn record_paid(w: &Write, invoice: &Invoice, paid: i64) -> StoreResult
         return Err(StoreError::VersionMismatch);
     }
     Ok(())
+}
+
+/// The credit notes of invoice `id`, oldest first.
+pub async fn credit_notes_of<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Vec<Invoice>> {
+    use sea_orm::QueryOrder as _;
+    Ok(Entity::find()
+        .filter(Column::CreditsInvoiceId.eq(id))
+        .order_by_asc(Column::Id)
+        .all(conn)
+        .await?)
 }
 
 /// The split along the chain a postpaid invoice was issued with.

@@ -689,6 +689,19 @@ async fn ensure_many<C: ConnectionTrait>(
     Ok(found)
 }
 
+/// Tenant `tenant`'s journal posted under idempotency key `key`, if any.
+pub async fn journal_by_key<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    key: &str,
+) -> StoreResult<Option<LedgerJournal>> {
+    Ok(ledger_journal::Entity::find()
+        .filter(ledger_journal::Column::TenantId.eq(tenant.0))
+        .filter(ledger_journal::Column::IdempotencyKey.eq(key))
+        .one(conn)
+        .await?)
+}
+
 /// A journal by id, in a tenant the caller sees.
 pub async fn journal<C: ConnectionTrait>(
     conn: &C,

@@ -167,6 +167,8 @@ pub async fn create(w: &mut Write, new: &NewTenant, owner: Option<UserId>) -> St
         due_days: Set(7),
         grace_days: Set(3),
         remind_days: Set(3),
+        bin: Set(String::new()),
+        address: Set(String::new()),
     };
     let tenant = row
         .insert(w.tx())
@@ -429,6 +431,35 @@ pub async fn set_billing_terms(
     w.audit(AuditEntry {
         tenant_id: Some(id),
         action: "tenant.billing_terms",
+        entity: "tenant",
+        entity_id: Some(id.0),
+        before: Some(as_json(&before)),
+        after: Some(as_json(&after)),
+    })
+    .await?;
+    Ok(after)
+}
+
+/// Sets tenant `id`'s registration for VAT (BIN and issuing address), audited.
+pub async fn set_tax_identity(
+    w: &mut Write,
+    id: TenantId,
+    identity: &domain::invoice::TaxIdentity,
+) -> StoreResult<Tenant> {
+    let before = Entity::find_by_id(id.0)
+        .one(w.tx())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let as_json = |t: &Tenant| serde_json::json!({"bin": t.bin, "address": t.address});
+    let mut row: ActiveModel = before.clone().into();
+    row.bin = Set(identity.bin.clone());
+    row.address = Set(identity.address.clone());
+    row.version = Set(before.version + 1);
+    row.updated_at = Set(w.now());
+    let after = row.update(w.tx()).await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(id),
+        action: "tenant.tax_identity",
         entity: "tenant",
         entity_id: Some(id.0),
         before: Some(as_json(&before)),

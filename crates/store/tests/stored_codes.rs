@@ -77,6 +77,8 @@ async fn a_tenant(db: &Db) -> i64 {
         due_days: Set(7),
         grace_days: Set(3),
         remind_days: Set(3),
+        bin: Set(String::new()),
+        address: Set(String::new()),
     }
     .insert(db.conn())
     .await

@@ -86,6 +86,18 @@ pub fn topup(actor: &Actor, user: &UserFacts) -> Result<TopupSource, Denied> {
     }
 }
 
+/// May `actor` issue credit notes on the invoices of tenant `tenant` (take money off what a
+/// customer owes)? The tenant's Admin, and Managers granted `receive_payments`: a credit is
+/// the owner's discount, so resellers, who would give away what they owe upward, may not.
+pub fn credit_invoices(actor: &Actor, tenant: crate::ids::TenantId) -> Result<(), Denied> {
+    let own_tenant = actor.tenant_id == Some(tenant);
+    match actor.role {
+        Role::Admin if own_tenant => Ok(()),
+        Role::Manager if own_tenant && actor.can(Permission::ReceivePayments) => Ok(()),
+        _ => Err(Denied::Forbidden),
+    }
+}
+
 /// May `actor` set the account terms (prepaid or credit, the limit) of reseller `user`, and
 /// who covers its credit? The tenant's Admin sets any reseller's, the tenant covering; an
 /// operator sets its sub-operators', and covers what they owe below zero from its own

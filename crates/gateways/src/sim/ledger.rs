@@ -1,10 +1,11 @@
 //! The simulator's payments: opening one (idempotently, by key), finding one, completing
-//! one when the customer pays. What a create request must hold is checked here, once, for
-//! both protocols ([`Draft::parse`]).
+//! one when the customer pays, and executing a bKash payment the customer authorised. What
+//! a create request must hold is checked here, once, for every protocol ([`Draft::parse`]).
+//! Ids are per provider: an SSLCommerz payment's id is the merchant's `tran_id`.
 
 use std::collections::HashMap;
 
-use super::{SimPayment, new_id};
+use super::{SimPayment, new_id, new_trx_id};
 use crate::{PaymentStatus, Provider, wire};
 
 /// Payments held at most; past it, creates are refused (a long-running demo stays bounded).
@@ -74,11 +75,22 @@ pub(super) enum Refusal {
     Full,
 }
 
-/// Every payment, by id and by idempotency key.
+/// Why a bKash execute is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum ExecuteRefusal {
+    /// No such payment.
+    Unknown,
+    /// The customer has not authorised it (or it failed).
+    NotAuthorised,
+    /// It was executed before.
+    AlreadyExecuted,
+}
+
+/// Every payment, by provider and id, and by idempotency key.
 #[derive(Debug, Default)]
 pub(super) struct Ledger {
     payments: Vec<SimPayment>,
-    by_id: HashMap<String, usize>,
+    by_id: HashMap<(Provider, String), usize>,
     by_key: HashMap<(Provider, String), usize>,
 }
 
@@ -107,13 +119,19 @@ impl Ledger {
         if self.payments.len() >= MAX_PAYMENTS {
             return Err(Refusal::Full);
         }
-        let id = new_id(match new.provider {
-            Provider::Stripe => "cs_test_",
-            Provider::Generic => "pay_",
-        });
+        let id = match new.provider {
+            Provider::Stripe => new_id("cs_test_"),
+            Provider::Generic => new_id("pay_"),
+            Provider::Bkash => new_id("TR0011"),
+            Provider::Sslcommerz => new.merchant_ref.clone(),
+        };
+        if self.by_id.contains_key(&(new.provider, id.clone())) {
+            return Err(Refusal::Conflict);
+        }
+        let segment = percent_encoding::utf8_percent_encode(&id, wire::PATH_SEGMENT);
         let payment = SimPayment {
             provider: new.provider,
-            redirect_url: format!("{public_base}/{}/pay/{id}", new.provider.as_str()),
+            redirect_url: format!("{public_base}/{}/pay/{segment}", new.provider.as_str()),
             id: id.clone(),
             merchant_ref: new.merchant_ref,
             amount: new.amount,
@@ -121,6 +139,9 @@ impl Ledger {
             description: new.description,
             status: PaymentStatus::Pending,
             txn_id: None,
+            authorised: false,
+            paid_amount: None,
+            val_id: None,
             webhook_url: new.webhook_url,
             success_url: new.success_url,
             cancel_url: new.cancel_url,
@@ -128,7 +149,7 @@ impl Ledger {
         };
         let index = self.payments.len();
         self.payments.push(payment.clone());
-        self.by_id.insert(id, index);
+        self.by_id.insert((payment.provider, id), index);
         if let Some(key) = key {
             self.by_key.insert(key, index);
         }
@@ -138,35 +159,83 @@ impl Ledger {
     /// The payment `id` of `provider`.
     pub(super) fn find(&self, provider: Provider, id: &str) -> Option<&SimPayment> {
         self.by_id
-            .get(id)
+            .get(&(provider, id.to_owned()))
             .and_then(|&index| self.payments.get(index))
-            .filter(|p| p.provider == provider)
     }
 
-    /// Completes a pending payment: succeeded with a new transaction id, or failed.
-    pub(super) fn complete(&mut self, id: &str, declined: bool) -> Result<SimPayment, String> {
+    /// The payment `id` of whichever provider holds one.
+    fn find_mut(&mut self, id: &str) -> Option<&mut SimPayment> {
+        let index = Provider::ALL
+            .into_iter()
+            .find_map(|p| self.by_id.get(&(p, id.to_owned())).copied())?;
+        self.payments.get_mut(index)
+    }
+
+    /// The customer pays a pending payment: it fails when `declined`; otherwise it succeeds
+    /// with a new transaction id or, for bKash, is authorised for a later execute. Under
+    /// `tamper`, bKash and SSLCommerz payments are paid a tenth of the amount (at least 1).
+    pub(super) fn complete(
+        &mut self,
+        id: &str,
+        declined: bool,
+        tamper: bool,
+    ) -> Result<SimPayment, String> {
         let payment = self
-            .by_id
-            .get(id)
-            .and_then(|&index| self.payments.get_mut(index))
+            .find_mut(id)
             .ok_or_else(|| format!("no payment {}", wire::excerpt(id)))?;
-        if payment.status != PaymentStatus::Pending {
-            return Err(format!(
-                "payment {} is already {}",
-                wire::excerpt(id),
-                payment.status
-            ));
+        if payment.status != PaymentStatus::Pending || payment.authorised {
+            let state = if payment.authorised {
+                "authorised".to_owned()
+            } else {
+                payment.status.to_string()
+            };
+            return Err(format!("payment {} is already {state}", wire::excerpt(id)));
         }
         if declined {
             payment.status = PaymentStatus::Failed;
-        } else {
-            payment.status = PaymentStatus::Succeeded;
-            payment.txn_id = Some(new_id(match payment.provider {
-                Provider::Stripe => "pi_",
-                Provider::Generic => "txn_",
-            }));
+            return Ok(payment.clone());
         }
+        let paid = match payment.provider {
+            Provider::Bkash | Provider::Sslcommerz if tamper => (payment.amount / 10).max(1),
+            _ => payment.amount,
+        };
+        payment.paid_amount = Some(paid);
+        match payment.provider {
+            Provider::Stripe => payment.txn_id = Some(new_id("pi_")),
+            Provider::Generic => payment.txn_id = Some(new_id("txn_")),
+            Provider::Sslcommerz => {
+                payment.txn_id = Some(new_id("BT"));
+                payment.val_id = Some(new_id("VAL"));
+            }
+            Provider::Bkash => {
+                payment.authorised = true;
+                return Ok(payment.clone());
+            }
+        }
+        payment.status = PaymentStatus::Succeeded;
         Ok(payment.clone())
+    }
+
+    /// Executes the bKash payment `id`: an authorised one succeeds with a new `trxID`.
+    pub(super) fn execute(&mut self, id: &str) -> Result<SimPayment, ExecuteRefusal> {
+        let index = self
+            .by_id
+            .get(&(Provider::Bkash, id.to_owned()))
+            .copied()
+            .ok_or(ExecuteRefusal::Unknown)?;
+        let payment = self
+            .payments
+            .get_mut(index)
+            .ok_or(ExecuteRefusal::Unknown)?;
+        match payment.status {
+            PaymentStatus::Succeeded => Err(ExecuteRefusal::AlreadyExecuted),
+            PaymentStatus::Pending if payment.authorised => {
+                payment.status = PaymentStatus::Succeeded;
+                payment.txn_id = Some(new_trx_id());
+                Ok(payment.clone())
+            }
+            PaymentStatus::Pending | PaymentStatus::Failed => Err(ExecuteRefusal::NotAuthorised),
+        }
     }
 
     /// Every payment, oldest first.
@@ -225,11 +294,51 @@ mod tests {
         let p = ledger
             .open(draft("INV-2", 100).parse().unwrap(), None, "http://h", 1)
             .unwrap();
-        let paid = ledger.complete(&p.id, false).unwrap();
+        let paid = ledger.complete(&p.id, false, false).unwrap();
         assert_eq!(paid.status, PaymentStatus::Succeeded);
         assert!(paid.txn_id.unwrap().starts_with("txn_"));
-        assert!(ledger.complete(&p.id, false).is_err());
-        assert!(ledger.complete("pay_unknown", false).is_err());
+        assert!(ledger.complete(&p.id, false, false).is_err());
+        assert!(ledger.complete("pay_unknown", false, false).is_err());
+    }
+
+    #[test]
+    fn a_bkash_payment_is_authorised_then_executed_once() {
+        let mut ledger = Ledger::default();
+        let mut d = draft("INV-4", 50_000);
+        d.provider = Provider::Bkash;
+        d.currency = "BDT";
+        let p = ledger
+            .open(d.parse().unwrap(), None, "http://h", 1)
+            .unwrap();
+        assert!(p.id.starts_with("TR0011"));
+        assert_eq!(ledger.execute(&p.id), Err(ExecuteRefusal::NotAuthorised));
+        let authorised = ledger.complete(&p.id, false, true).unwrap();
+        assert!(authorised.authorised);
+        assert_eq!(authorised.status, PaymentStatus::Pending);
+        assert_eq!(authorised.paid_amount, Some(5_000));
+        assert!(ledger.complete(&p.id, false, false).is_err());
+        let executed = ledger.execute(&p.id).unwrap();
+        assert_eq!(executed.status, PaymentStatus::Succeeded);
+        assert_eq!(executed.txn_id.map(|t| t.len()), Some(10));
+        assert_eq!(ledger.execute(&p.id), Err(ExecuteRefusal::AlreadyExecuted));
+        assert_eq!(ledger.execute("TR0011none"), Err(ExecuteRefusal::Unknown));
+    }
+
+    #[test]
+    fn an_sslcommerz_payment_is_known_by_its_tran_id_once() {
+        let mut ledger = Ledger::default();
+        let mut d = draft("lm/1 x", 100);
+        d.provider = Provider::Sslcommerz;
+        let key = Some("lm/1 x".to_owned());
+        let p = ledger
+            .open(d.parse().unwrap(), key.clone(), "http://h", 1)
+            .unwrap();
+        assert_eq!(p.id, "lm/1 x");
+        assert_eq!(p.redirect_url, "http://h/sslcommerz/pay/lm%2F1%20x");
+        assert!(ledger.find(Provider::Sslcommerz, "lm/1 x").is_some());
+        assert!(ledger.find(Provider::Generic, "lm/1 x").is_none());
+        let paid = ledger.complete("lm/1 x", false, false).unwrap();
+        assert!(paid.val_id.is_some() && paid.txn_id.is_some());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The hosted checkout page a customer is redirected to: the amount and one "Pay" button
 //! (`id="pay"`), whose POST completes the payment as [`super::SimGateway::pay`] does and
-//! redirects (303) to the merchant's success URL, or its cancel URL when declined.
+//! redirects (303) to the merchant's success URL, or its cancel URL when declined. For
+//! bKash the click authorises the payment and the redirect is to the callback URL,
+//! `?paymentID=…&status=success` (or `failure`); its "Cancel" link is the callback with
+//! `status=cancel`.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -9,8 +12,10 @@ use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse as _, Response};
 use http::{HeaderValue, StatusCode, header};
 
-use super::{Shared, SimPayment};
-use crate::{PaymentStatus, Provider};
+use percent_encoding::utf8_percent_encode;
+
+use super::{Payer, Shared, SimPayment, bkash};
+use crate::{PaymentStatus, Provider, wire};
 
 /// `GET /stripe/pay/{id}`.
 pub(super) async fn show_stripe(state: State<Arc<Shared>>, id: Path<String>) -> Response {
@@ -20,6 +25,26 @@ pub(super) async fn show_stripe(state: State<Arc<Shared>>, id: Path<String>) -> 
 /// `GET /generic/pay/{id}`.
 pub(super) async fn show_generic(state: State<Arc<Shared>>, id: Path<String>) -> Response {
     show(state, Provider::Generic, id)
+}
+
+/// `GET /bkash/pay/{id}`.
+pub(super) async fn show_bkash(state: State<Arc<Shared>>, id: Path<String>) -> Response {
+    show(state, Provider::Bkash, id)
+}
+
+/// `GET /sslcommerz/pay/{id}`.
+pub(super) async fn show_sslcommerz(state: State<Arc<Shared>>, id: Path<String>) -> Response {
+    show(state, Provider::Sslcommerz, id)
+}
+
+/// `POST /bkash/pay/{id}`.
+pub(super) async fn pay_bkash(state: State<Arc<Shared>>, id: Path<String>) -> Response {
+    pay(state, Provider::Bkash, id)
+}
+
+/// `POST /sslcommerz/pay/{id}`.
+pub(super) async fn pay_sslcommerz(state: State<Arc<Shared>>, id: Path<String>) -> Response {
+    pay(state, Provider::Sslcommerz, id)
 }
 
 /// `POST /stripe/pay/{id}`.
@@ -44,18 +69,20 @@ fn pay(State(shared): State<Arc<Shared>>, provider: Provider, Path(id): Path<Str
     if shared.find(provider, &id).is_none() {
         return not_found();
     }
-    let payment = match shared.pay(&id) {
+    let payment = match shared.pay(&id, Payer::Browser) {
         Ok(payment) => payment,
         Err(_) => match shared.find(provider, &id) {
             Some(payment) => payment,
             None => return not_found(),
         },
     };
-    let target = match payment.status {
-        PaymentStatus::Failed => &payment.cancel_url,
-        PaymentStatus::Succeeded | PaymentStatus::Pending => &payment.success_url,
+    let target = match (provider, payment.status) {
+        (Provider::Bkash, _) => bkash::callback_url(&payment, bkash::outcome(&payment))
+            .unwrap_or_else(|| payment.success_url.clone()),
+        (_, PaymentStatus::Failed) => payment.cancel_url.clone(),
+        (_, PaymentStatus::Succeeded | PaymentStatus::Pending) => payment.success_url.clone(),
     };
-    match HeaderValue::from_str(target) {
+    match HeaderValue::from_str(&target) {
         Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
         Err(_) => Html(render(&payment)).into_response(),
     }
@@ -86,14 +113,24 @@ fn render(payment: &SimPayment) -> String {
         escape(&payment.description),
         escape(&payment.merchant_ref),
     );
-    if payment.status == PaymentStatus::Pending {
+    if payment.status == PaymentStatus::Pending && !payment.authorised {
+        let cancel = match payment.provider {
+            Provider::Bkash => {
+                bkash::callback_url(payment, "cancel").unwrap_or_else(|| payment.cancel_url.clone())
+            }
+            _ => payment.cancel_url.clone(),
+        };
         let _ = write!(
             page,
             "<form method=\"post\" action=\"/{provider}/pay/{}\">\
              <button id=\"pay\" type=\"submit\">Pay {amount}</button></form>\n\
              <p><a id=\"cancel\" href=\"{}\">Cancel</a></p>\n",
-            escape(&payment.id),
-            escape(&payment.cancel_url),
+            escape(&utf8_percent_encode(&payment.id, wire::PATH_SEGMENT).to_string()),
+            escape(&cancel),
+        );
+    } else if payment.authorised && payment.status == PaymentStatus::Pending {
+        page.push_str(
+            "<p id=\"status\">This payment is authorised; the merchant has yet to execute it.</p>\n",
         );
     } else {
         let _ = writeln!(
@@ -108,18 +145,7 @@ fn render(payment: &SimPayment) -> String {
 
 /// `amount` minor units in major units, as the currency writes them (display only).
 fn major_units(amount: i64, currency: &str) -> String {
-    const NO_DECIMALS: [&str; 16] = [
-        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
-        "XAF", "XOF", "XPF",
-    ];
-    const THREE_DECIMALS: [&str; 7] = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
-    let decimals = if NO_DECIMALS.contains(&currency) {
-        0
-    } else if THREE_DECIMALS.contains(&currency) {
-        3
-    } else {
-        2
-    };
+    let decimals = wire::minor_digits(currency);
     if decimals == 0 {
         return amount.to_string();
     }

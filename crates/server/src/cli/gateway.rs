@@ -83,7 +83,7 @@ pub async fn sim_gateway(args: SimGatewayArgs) -> ExitCode {
     };
     {
         let mut out = std::io::stdout().lock();
-        for provider in [gateways::Provider::Stripe, gateways::Provider::Generic] {
+        for provider in gateways::Provider::ALL {
             let _ = writeln!(out, "{} {}", provider.as_str(), sim.base_url(provider));
         }
         let _ = writeln!(out, "ready");

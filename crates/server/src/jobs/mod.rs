@@ -92,6 +92,7 @@ pub fn start(
     tasks.push(tokio::spawn(scheduler::run(
         state,
         config.usage_watch_seconds,
+        config.billing_runs,
         shutdown,
     )));
     tasks

@@ -44,7 +44,12 @@ const TICK: Duration = Duration::from_secs(30);
 
 /// The scheduler loop; the usage watcher is queued every `usage_watch_seconds` (never when
 /// 0).
-pub async fn run(state: AppState, usage_watch_seconds: u32, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    state: AppState,
+    usage_watch_seconds: u32,
+    billing_runs: bool,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let usage_every = i64::from(usage_watch_seconds);
     let sleep = match usage_watch_seconds {
         0 => TICK,
@@ -54,7 +59,7 @@ pub async fn run(state: AppState, usage_watch_seconds: u32, mut shutdown: watch:
         if *shutdown.borrow() {
             return;
         }
-        tick(&state).await;
+        tick(&state, billing_runs).await;
         if usage_every > 0 {
             let kind = super::fair_usage::KIND;
             let period = state.clock.now().timestamp().div_euclid(usage_every);
@@ -73,10 +78,13 @@ const MISSING_STATISTICS_EVERY: i64 = 600;
 
 /// Enqueues the current period's job of each recurring kind (idempotent), and the
 /// statistics job out of turn when the planner has none of the customer table (at most
-/// once per [`MISSING_STATISTICS_EVERY`]).
-pub async fn tick(state: &AppState) {
+/// once per [`MISSING_STATISTICS_EVERY`]). The billing runs only when `billing_runs`.
+pub async fn tick(state: &AppState, billing_runs: bool) {
     let now = state.clock.now();
     for recurring in RECURRING {
+        if recurring.kind == super::billing::KIND && !billing_runs {
+            continue;
+        }
         let period = now.timestamp().div_euclid(recurring.every_seconds);
         let key = format!("{}@{period}", recurring.kind);
         queue(

@@ -117,7 +117,7 @@ pub async fn seed(
         let Some(owed) = store::invoice::open_of(db.conn(), c.id)
             .await?
             .first()
-            .map(|i| i.total - i.amount_paid)
+            .map(store::invoice::due)
         else {
             continue;
         };
@@ -170,6 +170,8 @@ pub async fn online(
         base_url: sim.base_url(gateways::Provider::Generic),
         secret_key,
         webhook_secret,
+        key_id: String::new(),
+        username: String::new(),
     };
     let account = ops::gateway::add_account(ctx, &actor, author(), &input)
         .await

@@ -90,6 +90,9 @@ pub fn test_config(db: &TestDb) -> Config {
     config.jobs.poll_seconds = 1;
     // The usage watcher runs where a test asks for it (`fair_usage`).
     config.jobs.usage_watch_seconds = 0;
+    // The billing runs go where a test drives them, at the instants it picks; the real
+    // clock's run would invoice the test's customers for today's period.
+    config.jobs.billing_runs = false;
     config.radius.auth_listen = "127.0.0.1:0".parse().unwrap();
     config.radius.acct_listen = "127.0.0.1:0".parse().unwrap();
     config.radius.stale_check_seconds = 1;

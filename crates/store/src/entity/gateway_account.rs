@@ -21,6 +21,10 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The public half of the credentials: bKash's app key, SSLCommerz's store id.
+    pub key_id: String,
+    /// bKash's user name (empty for other providers).
+    pub username: String,
 }
 
 impl std::fmt::Debug for Model {

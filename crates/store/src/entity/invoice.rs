@@ -18,7 +18,8 @@ pub struct Model {
     pub customer_id: i64,
     pub journal_id: Option<i64>,
     pub collector_id: Option<i64>,
-    /// `paid` (receipts, and invoices paid in full), `open` (an invoice owed), `void`.
+    /// `paid` (receipts, credit notes, and invoices settled in full by payments and credit
+    /// notes), `open` (an invoice owed), `void`.
     pub status: String,
     pub currency: String,
     pub subtotal: i64,
@@ -38,6 +39,12 @@ pub struct Model {
     pub split: Option<String>,
     /// The billing run that issued it.
     pub run_id: Option<i64>,
+    /// What credit notes took off a postpaid invoice's amount due.
+    pub credited: i64,
+    /// A credit note's invoice.
+    pub credits_invoice_id: Option<i64>,
+    /// Why a credit note was issued.
+    pub reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

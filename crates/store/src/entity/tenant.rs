@@ -38,6 +38,11 @@ pub struct Model {
     pub grace_days: i32,
     /// Days before an expiry or a due date that a reminder is queued.
     pub remind_days: i32,
+    /// The Business Identification Number the tenant is VAT-registered under (empty:
+    /// unregistered); printed on tax invoices.
+    pub bin: String,
+    /// The address its tax invoices are issued from.
+    pub address: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

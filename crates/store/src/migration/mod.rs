@@ -36,6 +36,7 @@ mod m20261213_000026_ledger_period_index;
 mod m20261213_000027_floor_set_at;
 mod m20261214_000028_billing_runs;
 mod m20261214_000029_online_payments;
+mod m20261215_000030_credit_notes;
 
 /// The migration list.
 #[derive(Debug)]
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000027_floor_set_at::Migration),
             Box::new(m20261214_000028_billing_runs::Migration),
             Box::new(m20261214_000029_online_payments::Migration),
+            Box::new(m20261215_000030_credit_notes::Migration),
         ]
     }
 }

@@ -7,6 +7,11 @@
 //!   cover what it owes upward. Honours `Idempotency-Key`.
 //! - `GET /api/v1/payments?customer_id=`: a customer's payments, newest first.
 //! - `GET /api/v1/billing/runs`: the latest billing runs of the caller's books.
+//! - `POST /api/v1/invoices/{id}/credit-notes` (`amount` VAT included, `reason`): a credit
+//!   note taking part of an open invoice's amount due off, for the tenant's Admin or a
+//!   Manager granted `receive_payments`: 201 with the note and the invoice as it stands;
+//!   422 `not_open`, `not_an_invoice`, or `amount` out of range (`max`: what is due).
+//!   Honours `Idempotency-Key`. `GET` lists an invoice's credit notes.
 
 use axum::Json;
 use axum::extract::State;
@@ -21,7 +26,9 @@ use utoipa_axum::routes;
 use crate::http::auth::ApiCaller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::JsonBody;
+use crate::http::path::Id;
 use crate::http::query::Query;
+use crate::ledger::api::InvoiceOut;
 use crate::state::AppState;
 use ops::payment::{CashPayment, PaymentOutcome};
 
@@ -30,6 +37,90 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(take_payment, list_payments))
         .routes(routes!(list_runs))
+        .routes(routes!(credit_invoice, list_credit_notes))
+}
+
+/// A credit note to issue.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditBody {
+    /// How much to take off, VAT included, in the currency's minor unit (1 to what is due).
+    amount: i64,
+    /// Why (1 to 200 characters): printed on the note.
+    reason: String,
+}
+
+/// A credit note issued, and the invoice it reduced.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditOut {
+    /// Print it at `/invoices/{id}/print`.
+    credit_note: InvoiceOut,
+    invoice: InvoiceOut,
+    journal_id: i64,
+    /// True when it resumed a customer that non-payment had suspended.
+    resumed: bool,
+}
+
+/// Issues a credit note on an open postpaid invoice.
+#[utoipa::path(post, path = "/invoices/{id}/credit-notes", tag = "money", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = "the same key issues the note once")),
+    request_body = CreditBody,
+    responses((status = 201, body = CreditOut), (status = 200, body = CreditOut, description = "a replay of a note already issued"),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "the key made another request"),
+              (status = 412, body = ErrorBody, description = "a payment moved the invoice meanwhile"),
+              (status = 422, body = ErrorBody, description = "invalid, `not_open` or `not_an_invoice`")))]
+async fn credit_invoice(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<CreditBody>,
+) -> Result<Response, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty());
+    let done = ops::invoice::credit(
+        &state.ctx(),
+        &caller.actor,
+        caller.author,
+        id,
+        body.amount,
+        &body.reason,
+        key,
+    )
+    .await?;
+    state.jobs_wake.notify_one();
+    let status = if done.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let out = CreditOut {
+        credit_note: InvoiceOut::new(done.note)?,
+        invoice: InvoiceOut::new(done.invoice)?,
+        journal_id: done.journal_id,
+        resumed: done.resumed,
+    };
+    Ok((status, Json(out)).into_response())
+}
+
+/// The credit notes of an invoice, oldest first.
+#[utoipa::path(get, path = "/invoices/{id}/credit-notes", tag = "money", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<InvoiceOut>), (status = 404, body = ErrorBody)))]
+async fn list_credit_notes(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Json<Vec<InvoiceOut>>, ApiError> {
+    let notes = ops::invoice::credit_notes(&state.ctx(), &caller.actor, id).await?;
+    notes
+        .into_iter()
+        .map(InvoiceOut::new)
+        .collect::<Result<Vec<_>, _>>()
+        .map(Json)
 }
 
 /// A cash payment to take.

@@ -12,6 +12,10 @@
 //!   checked with the account's secret (a bad one is refused and kept nowhere); a good
 //!   notice goes to the inbox with the job that asks the provider and settles it, and the
 //!   answer is 200 at once, for duplicates too.
+//! - `GET /hooks/payments/{account}?paymentID=…&status=…`: a provider that sends the
+//!   customer's browser back instead of signing a notice (bKash). Unsigned, so it is kept
+//!   only when it names one of the account's intents, and it only says which payment to
+//!   ask the provider about; the browser is sent on to the return page.
 //! - `GET /pay/return/{merchant_ref}`: where the provider sends the customer back; it says
 //!   where the payment stands (the redirect proves nothing: settling waits for the
 //!   provider's API), and asks again every few seconds while it is pending.
@@ -19,9 +23,9 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -53,8 +57,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The routes providers and customers reach without signing in.
 pub fn public_routes() -> Router<AppState> {
     Router::new()
-        .route("/hooks/payments/{account}", post(notice))
-        .route("/pay/return/{merchant_ref}", get(return_page))
+        .route("/hooks/payments/{account}", post(notice).get(callback))
+        // SSLCommerz sends the customer back with a form POST; what it posts proves
+        // nothing and is not read.
+        .route(
+            "/pay/return/{merchant_ref}",
+            get(return_page).post(return_page),
+        )
         .layer(DefaultBodyLimit::max(HOOK_BODY_LIMIT))
 }
 
@@ -63,6 +72,8 @@ pub fn config(credentials: &Credentials) -> Option<gateways::GatewayConfig> {
     Some(gateways::GatewayConfig {
         provider: gateways::Provider::parse(&credentials.provider)?,
         base_url: credentials.base_url.clone(),
+        key_id: credentials.key_id.clone(),
+        username: credentials.username.clone(),
         secret_key: credentials.secret_key.to_string(),
         webhook_secret: credentials.webhook_secret.to_string(),
     })
@@ -87,17 +98,23 @@ fn base_of(state: &AppState, headers: &HeaderMap) -> String {
 pub struct AccountBody {
     /// The tenant (a tenant's own Admin leaves it out).
     tenant_id: Option<i64>,
-    /// `stripe` or `generic`.
+    /// `stripe`, `generic`, `bkash` or `sslcommerz`.
     provider: String,
     /// What staff call it (unique in the tenant).
     name: String,
     /// The provider's API base: `https://api.stripe.com`, or `http://` on a loopback
     /// address for a simulator.
     base_url: String,
-    /// The API key (sealed at rest, never shown again).
+    /// The API key (bKash: the app secret; SSLCommerz: the store password), sealed at
+    /// rest, never shown again.
     secret_key: String,
-    /// The webhook signing secret (sealed at rest, never shown again).
+    /// The webhook signing secret (bKash: the password; SSLCommerz: the store password,
+    /// which signs its notices), sealed at rest, never shown again.
     webhook_secret: String,
+    /// bKash's app key, or SSLCommerz's store id (required for them, absent otherwise).
+    key_id: Option<String>,
+    /// bKash's user name (required for it, absent otherwise).
+    username: Option<String>,
 }
 
 /// A merchant account, without its secrets.
@@ -147,6 +164,8 @@ async fn add_account(
         base_url: body.base_url,
         secret_key: Zeroizing::new(body.secret_key),
         webhook_secret: Zeroizing::new(body.webhook_secret),
+        key_id: body.key_id.unwrap_or_default(),
+        username: body.username.unwrap_or_default(),
     };
     let account =
         ops::gateway::add_account(&state.ctx(), &caller.actor, caller.author, &input).await?;
@@ -377,6 +396,68 @@ async fn notice(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+/// `GET /hooks/payments/{account}`: a provider's browser callback (see the module
+/// documentation).
+async fn callback(
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let refused = |status: StatusCode, text: &str| {
+        (status, Html(page("Not found", text, false))).into_response()
+    };
+    let Ok(account) = account.parse::<i64>() else {
+        return refused(StatusCode::NOT_FOUND, "No such payment.");
+    };
+    let ctx = state.ctx();
+    let credentials = match ops::gateway::credentials(&ctx, account).await {
+        Ok(c) => c,
+        Err(OpError::NotFound) => return refused(StatusCode::NOT_FOUND, "No such payment."),
+        Err(error) => {
+            tracing::error!(%error, account, "cannot read a merchant account");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let Some(cfg) = config(&credentials) else {
+        return refused(StatusCode::NOT_FOUND, "No such payment.");
+    };
+    let query = query.unwrap_or_default();
+    let notice = match gateways::webhook::callback(&cfg, &query) {
+        Ok(notice) => notice,
+        Err(error) => {
+            tracing::warn!(account, ?error, "a payment callback failed its check");
+            state.metrics.payment_notice("refused");
+            return refused(StatusCode::BAD_REQUEST, "This payment link is not valid.");
+        }
+    };
+    let Ok(intent) = ops::gateway::by_provider(&ctx, account, &notice.provider_payment_id).await
+    else {
+        state.metrics.payment_notice("refused");
+        return refused(StatusCode::NOT_FOUND, "No such payment.");
+    };
+    let kept = ops::gateway::receive(
+        &ctx,
+        &credentials,
+        &Notice {
+            event_id: &notice.event_id,
+            provider_payment_id: &notice.provider_payment_id,
+            kind: &notice.kind,
+            raw_body: &query,
+        },
+    )
+    .await;
+    match kept {
+        Ok(Some(_)) => {
+            state.metrics.payment_notice("kept");
+            state.jobs_wake.notify_one();
+        }
+        Ok(None) => state.metrics.payment_notice("duplicate"),
+        // The reconciliation job asks the provider about the intent anyway.
+        Err(error) => tracing::error!(%error, account, "cannot keep a payment callback"),
+    }
+    Redirect::to(&format!("/pay/return/{}", intent.merchant_ref)).into_response()
 }
 
 /// `GET /pay/return/{merchant_ref}`: where the payment stands, for the customer coming back.

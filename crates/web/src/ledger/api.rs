@@ -493,7 +493,8 @@ pub struct LineOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvoiceOut {
     id: i64,
-    /// `receipt` (money taken) or `invoice` (a postpaid invoice: money owed).
+    /// `receipt` (money taken), `invoice` (a postpaid invoice: money owed) or
+    /// `credit_note` (money taken off an invoice).
     series: String,
     /// As printed: `RC-2026/27-000042`.
     number: String,
@@ -520,10 +521,17 @@ pub struct InvoiceOut {
     amount_paid: i64,
     /// What is still owed.
     amount_due: i64,
+    /// What credit notes took off a postpaid invoice.
+    credited: i64,
+    /// A credit note's invoice.
+    credits_invoice_id: Option<i64>,
+    /// Why a credit note was issued.
+    reason: Option<String>,
 }
 
 impl InvoiceOut {
-    fn new(i: Invoice) -> Result<Self, ApiError> {
+    /// The document `i` as answered.
+    pub(crate) fn new(i: Invoice) -> Result<Self, ApiError> {
         let lines = store::invoice::lines(&i)
             .map_err(|e| ApiError::from(ops::OpError::Internal(e.to_string())))?
             .into_iter()
@@ -533,6 +541,7 @@ impl InvoiceOut {
                 amount: l.amount,
             })
             .collect();
+        let amount_due = store::invoice::due(&i);
         Ok(Self {
             id: i.id,
             series: i.series,
@@ -552,7 +561,10 @@ impl InvoiceOut {
             period_end: i.period_end,
             due_at: i.due_at,
             amount_paid: i.amount_paid,
-            amount_due: (i.total - i.amount_paid).max(0),
+            amount_due,
+            credited: i.credited,
+            credits_invoice_id: i.credits_invoice_id,
+            reason: i.reason,
         })
     }
 }

@@ -1,6 +1,11 @@
-//! The printable receipt (`GET /invoices/{id}/print`): one A4 page in the reader's language
-//! with the tenant, the number, when and by whom the money was taken, the customer as it
-//! was called then, the lines and the totals. Who may read it is `ops::invoice`'s.
+//! The printable document (`GET /invoices/{id}/print`): a receipt, a postpaid invoice or a
+//! credit note on one A4 page in the reader's language, with the tenant, the number, when
+//! and by whom, the customer as it was called then, the lines and the totals. Invoices and
+//! credit notes of a VAT-registered tenant (a BIN set, or any tenant in Bangladesh) print
+//! as tax documents: the seller's BIN and address, the time of issue, the value without
+//! and with VAT, the VAT rate in force then and the total in words; in Bangladesh headed as
+//! Mushak-6.3 (tax invoice) or Mushak-6.7 (credit note). Who may read it is
+//! `ops::invoice`'s.
 
 use askama::Template;
 use axum::Router;
@@ -35,6 +40,8 @@ struct LineRow {
 #[template(path = "receipt.html")]
 struct ReceiptPage {
     t: Tr,
+    /// What the document is called: receipt, invoice or credit note.
+    kind_title: String,
     tenant: String,
     number: String,
     issued: String,
@@ -50,6 +57,28 @@ struct ReceiptPage {
     /// A postpaid invoice: its period, due date and what is still owed (`None` for a
     /// receipt).
     invoice: Option<InvoiceFacts>,
+    /// A credit note: the invoice it reduces and why.
+    credit: Option<CreditFacts>,
+    /// A tax document's facts (`None`: a plain receipt).
+    tax: Option<TaxFacts>,
+}
+
+/// What a credit note prints beside a receipt's fields.
+struct CreditFacts {
+    invoice_number: String,
+    reason: String,
+}
+
+/// What a tax document prints.
+struct TaxFacts {
+    /// The form it is in Bangladesh (empty elsewhere).
+    form: String,
+    bin: String,
+    address: String,
+    /// The VAT rate in force when it was issued: `5%`.
+    rate: String,
+    /// The total in words.
+    words: String,
 }
 
 /// What a postpaid invoice prints beside a receipt's fields.
@@ -57,6 +86,8 @@ struct InvoiceFacts {
     period: String,
     due: String,
     paid: String,
+    /// What credit notes took off (empty: none).
+    credited: String,
     owed: String,
 }
 
@@ -83,9 +114,17 @@ async fn print(
                 .unwrap_or_default(),
             None => String::new(),
         };
-        Ok::<_, OpError>((invoice, tenant, collector))
+        let credits = match invoice.credits_invoice_id {
+            Some(id) => store::invoice::find(ctx.db.conn(), None, id)
+                .await?
+                .map(|i| i.number_text)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let vat = store::tax::vat_at(ctx.db.conn(), TenantId(tenant.id), invoice.issued_at).await?;
+        Ok::<_, OpError>((invoice, tenant, collector, credits, vat))
     };
-    let (invoice, tenant, collector) = match result.await {
+    let (invoice, tenant, collector, credits, vat) = match result.await {
         Ok(found) => found,
         Err(error) => return ui::op_error(&user, &headers, &error),
     };
@@ -104,10 +143,43 @@ async fn print(
             amount: money(l.amount),
         })
         .collect();
+    let series = domain::invoice::Series::parse(&invoice.series);
+    let kind_title = t
+        .t(match series {
+            Some(domain::invoice::Series::Invoice) => "receipt.invoice_title",
+            Some(domain::invoice::Series::CreditNote) => "receipt.credit_note_title",
+            _ => "receipt.title",
+        })
+        .to_owned();
+    let in_bangladesh = tenant.country.eq_ignore_ascii_case("BD");
+    let taxed = series.is_some_and(|s| s != domain::invoice::Series::Receipt)
+        && (in_bangladesh || !tenant.bin.is_empty());
+    let tax = taxed.then(|| TaxFacts {
+        form: if !in_bangladesh {
+            String::new()
+        } else if series == Some(domain::invoice::Series::CreditNote) {
+            t.t("receipt.mushak_credit").to_owned()
+        } else {
+            t.t("receipt.mushak_invoice").to_owned()
+        },
+        bin: tenant.bin.clone(),
+        address: tenant.address.clone(),
+        rate: percent(vat.rate_bp),
+        words: format!(
+            "{} {}",
+            invoice.currency,
+            domain::invoice::amount_in_words(invoice.total)
+        ),
+    });
+    let credit = (series == Some(domain::invoice::Series::CreditNote)).then(|| CreditFacts {
+        invoice_number: credits,
+        reason: invoice.reason.clone().unwrap_or_default(),
+    });
     render(&ReceiptPage {
         t,
+        kind_title,
         tenant: tenant.name,
-        number: invoice.number_text,
+        number: invoice.number_text.clone(),
         issued: invoice
             .issued_at
             .with_timezone(&zone)
@@ -135,8 +207,26 @@ async fn print(
                     .map(|d| d.with_timezone(&zone).format("%Y-%m-%d").to_string())
                     .unwrap_or_default(),
                 paid: money(invoice.amount_paid),
-                owed: money((invoice.total - invoice.amount_paid).max(0)),
+                credited: if invoice.credited > 0 {
+                    money(invoice.credited)
+                } else {
+                    String::new()
+                },
+                owed: money(store::invoice::due(&invoice)),
             }
         }),
+        credit,
+        tax,
     })
+}
+
+/// `rate_bp` basis points as a percentage: `5%`, `7.5%`, `0%`.
+fn percent(rate_bp: i64) -> String {
+    let (whole, part) = (rate_bp / 100, rate_bp % 100);
+    if part == 0 {
+        format!("{whole}%")
+    } else {
+        let part = format!("{part:02}");
+        format!("{whole}.{}%", part.trim_end_matches('0'))
+    }
 }

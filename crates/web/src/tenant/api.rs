@@ -31,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_tenant, update_tenant, delete_tenant))
         .routes(routes!(list_vat_rates, set_vat_rate))
         .routes(routes!(get_billing_terms, set_billing_terms))
+        .routes(routes!(get_tax_identity, set_tax_identity))
 }
 
 /// A tenant.
@@ -436,4 +437,59 @@ async fn set_billing_terms(
     )
     .await?;
     Ok(Json(BillingTermsBody::of(&tenant)))
+}
+
+/// A tenant's registration for VAT, printed on its tax invoices (Mushak-6.3 in
+/// Bangladesh).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxIdentityBody {
+    /// The Business Identification Number: 9 or 13 digits, a branch suffix after a hyphen
+    /// allowed; empty when not registered.
+    bin: String,
+    /// The address invoices are issued from (up to 300 characters, one line).
+    address: String,
+}
+
+impl TaxIdentityBody {
+    fn of(t: &Tenant) -> Self {
+        Self {
+            bin: t.bin.clone(),
+            address: t.address.clone(),
+        }
+    }
+}
+
+/// A tenant's registration for VAT.
+#[utoipa::path(get, path = "/tenants/{id}/tax-identity", tag = "tenants", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = TaxIdentityBody), (status = 404, body = ErrorBody)))]
+async fn get_tax_identity(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Json<TaxIdentityBody>, ApiError> {
+    let tenant = ops::tenant::get(&state.ctx(), &caller.actor, TenantId(id)).await?;
+    Ok(Json(TaxIdentityBody::of(&tenant)))
+}
+
+/// Sets a tenant's registration for VAT.
+#[utoipa::path(put, path = "/tenants/{id}/tax-identity", tag = "tenants", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = TaxIdentityBody,
+    responses((status = 200, body = TaxIdentityBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_tax_identity(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    JsonBody(body): JsonBody<TaxIdentityBody>,
+) -> Result<Json<TaxIdentityBody>, ApiError> {
+    let identity = domain::invoice::TaxIdentity::parse(&body.bin, &body.address)?;
+    let tenant = ops::tenant::set_tax_identity(
+        &state.ctx(),
+        &caller.actor,
+        caller.author,
+        TenantId(id),
+        &identity,
+    )
+    .await?;
+    Ok(Json(TaxIdentityBody::of(&tenant)))
 }

@@ -242,7 +242,7 @@ impl CustomerMoney {
         let now = state.clock.now();
         let mut owed = 0;
         for i in found.items {
-            let left = (i.total - i.amount_paid).max(0);
+            let left = store::invoice::due(&i);
             if i.status == "open" {
                 owed += left;
             }
