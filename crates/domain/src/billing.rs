@@ -121,6 +121,28 @@ pub struct PriceList {
     pub vat: Vat,
 }
 
+/// The most a customer's own price may be, in minor units.
+pub const MAX_CUSTOM_PRICE: i64 = 1_000_000_000_000;
+
+/// Checks `price` as a monthly customer's own price for one validity of the package whose
+/// price list (along the customer's chain) is `list`: at least one minor unit, at most
+/// [`MAX_CUSTOM_PRICE`], and, sold through resellers, no less (VAT out) than what its own
+/// reseller owes upward for it, so that no margin comes out negative.
+pub fn check_custom_price(price: i64, list: &PriceList) -> Result<(), FieldError> {
+    if !(1..=MAX_CUSTOM_PRICE).contains(&price) {
+        return Err(FieldError::new("custom_price", "out_of_range")
+            .with("min", 1)
+            .with("max", MAX_CUSTOM_PRICE));
+    }
+    let (charged, vat) = list.vat.charge(price);
+    match list.levels.first() {
+        Some(own) if charged - vat < own.cost => {
+            Err(FieldError::new("custom_price", "below_cost").with("min_net", own.cost))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A sale of some minutes split along the chain: the customer price, the VAT in it, and
 /// what each reseller owes upward for it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

@@ -474,3 +474,42 @@ pub(crate) async fn price_list(
         vat,
     })
 }
+
+/// Sets a monthly PPPoE customer's own price (`None`: its package's again), which its
+/// next postpaid invoices charge instead of the package's; invoices already issued keep
+/// theirs. For who collects the customer's money (its own reseller, or the tenant's
+/// staff who take payments), checked against its package's price list along its chain
+/// ([`billing::check_custom_price`]).
+pub async fn set_custom_price(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: i64,
+    version: i32,
+    price: Option<i64>,
+) -> Result<Customer, OpError> {
+    let customer = crate::customer::get(ctx, actor, id).await?;
+    let owner = store::customer::owner(&customer);
+    access::recharge_customers_of(actor, owner)?;
+    let monthly = customer.billing_type.get() == BillingType::Postpaid
+        && customer.connection_type.get() == domain::package::ConnectionType::Pppoe;
+    if !monthly {
+        return Err(OpError::field("custom_price", "not_monthly_pppoe"));
+    }
+    if let Some(price) = price {
+        let conn = ctx.db.conn();
+        let package = store::package::find_any(conn, customer.package_id)
+            .await?
+            .ok_or(OpError::NotFound)?;
+        let vat = store::tax::vat_at(conn, TenantId(customer.tenant_id), ctx.now).await?;
+        let list = price_list(ctx, &package, owner, vat).await?;
+        billing::check_custom_price(price, &list)
+            .map_err(|e| OpError::Invalid(domain::field::FieldErrors::one(e)))?;
+    }
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let after =
+        store::customer::set_custom_price(&mut w, &customer_scope(actor), id, version, price)
+            .await?;
+    w.commit().await?;
+    Ok(after)
+}

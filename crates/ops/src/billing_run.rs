@@ -22,7 +22,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
-use domain::billing::{self, Split};
+use domain::billing::{self, PriceList, Split};
 use domain::ids::TenantId;
 use domain::ledger::{Journal, JournalKind};
 use domain::postpaid::{BillingDay, Period, Terms};
@@ -176,7 +176,7 @@ async fn invoice(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport,
     let vat = store::tax::vat_at(conn, t.id, ctx.now).await?;
     let fiscal_year = domain::invoice::fiscal_year(t.today, &t.t.country);
     let due_at = t.midnight(t.terms.due_date(t.today));
-    let mut prices: HashMap<(i64, Option<i64>, Option<i64>), Option<Split>> = HashMap::new();
+    let mut prices: HashMap<(i64, Option<i64>, Option<i64>), Option<PriceList>> = HashMap::new();
     let mut cursor = run.as_ref().map_or(0, |r| r.cursor_id);
     loop {
         let batch = store::billing::to_invoice(conn, t.id, period.start, cursor, BATCH).await?;
@@ -187,13 +187,14 @@ async fn invoice(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport,
         for c in batch {
             let key = (c.package_id, c.operator_id, c.sub_operator_id);
             if let std::collections::hash_map::Entry::Vacant(slot) = prices.entry(key) {
-                slot.insert(month_price(ctx, &c, vat, step).await?);
+                slot.insert(month_price(ctx, &c, vat).await?);
             }
-            let Some(full) = prices.get(&key).and_then(Option::as_ref) else {
+            let Some(list) = prices.get(&key).and_then(Option::as_ref) else {
                 continue;
             };
+            let full = month_of(list, c.custom_price, step);
             let joined = c.created_at.with_timezone(&t.zone).date_naive();
-            if let Some(split) = domain::postpaid::charge(full, &period, joined, step)
+            if let Some(split) = domain::postpaid::charge(&full, &period, joined, step)
                 && split.price > 0
             {
                 rows.push((c, split));
@@ -223,20 +224,33 @@ async fn invoice(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport,
     Ok(report)
 }
 
-/// What a month of customer `c`'s package costs along its chain; `None` when its package
-/// is not sold through the customer's chain (left out, not guessed).
+/// A month of `list` along its chain, at the customer's own price when it has one.
+fn month_of(list: &PriceList, custom_price: Option<i64>, step: i64) -> Split {
+    match custom_price {
+        Some(price) => {
+            let own = PriceList {
+                price,
+                ..list.clone()
+            };
+            Split::of(&own, own.validity_minutes, step)
+        }
+        None => Split::of(list, list.validity_minutes, step),
+    }
+}
+
+/// The price list of customer `c`'s package along its chain; `None` when its package is
+/// not sold through the customer's chain (left out, not guessed).
 async fn month_price(
     ctx: &Ctx<'_>,
     c: &Customer,
     vat: billing::Vat,
-    step: i64,
-) -> Result<Option<Split>, OpError> {
+) -> Result<Option<PriceList>, OpError> {
     let Some(package) = store::package::find_any(ctx.db.conn(), c.package_id).await? else {
         return Ok(None);
     };
     let owner = store::customer::owner(c);
     match crate::billing::price_list(ctx, &package, owner, vat).await {
-        Ok(list) => Ok(Some(Split::of(&list, list.validity_minutes, step))),
+        Ok(list) => Ok(Some(list)),
         Err(OpError::Invalid(_)) => Ok(None),
         Err(error) => Err(error),
     }

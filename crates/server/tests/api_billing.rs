@@ -803,6 +803,115 @@ async fn credit_notes_take_part_of_an_invoice_off_with_its_vat(backend: Backend)
     assert_eq!(billed, 0);
 }
 
+async fn a_monthly_customer_pays_its_own_price(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = funded(&app).await;
+    let bob = postpaid(&app, &c.sub, c.sub_pkg, "bob").await;
+    let erin = customer(&app, &c.sub, c.sub_pkg, "erin").await;
+    let set = |who: i64, token: &str, price: Value| {
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            let (_, now) = app.get(&format!("/api/v1/customers/{who}"), &token).await;
+            app.call(
+                Method::PUT,
+                &format!("/api/v1/customers/{who}/custom-price"),
+                Some(&token),
+                Some(json!({"custom_price": price, "version": now["version"]})),
+            )
+            .await
+        }
+    };
+    // Below what the sub-operator owes upward (450), zero, negative, huge, a prepaid
+    // customer: refused, nothing changed.
+    for (who, price, code) in [
+        (bob, json!(449 * TAKA), "below_cost"),
+        (bob, json!(0), "out_of_range"),
+        (bob, json!(-1), "out_of_range"),
+        (bob, json!(i64::MAX), "out_of_range"),
+        (erin, json!(400 * TAKA), "not_monthly_pppoe"),
+    ] {
+        let (status, refused) = set(who, &c.sub, price.clone()).await;
+        assert_eq!(
+            (status, refused["error"]["fields"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{price} → {refused}"
+        );
+    }
+    // Another tenant's staff sees no such customer; a stale version is refused.
+    let other = app.tenant(&c.dev, "Other ISP").await;
+    app.user(
+        &c.dev,
+        json!({"email": "admin@o.example", "name": "O", "role": "admin", "tenant_id": other}),
+    )
+    .await;
+    let stranger = app.login("admin@o.example", support::PASSWORD).await;
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/customers/{bob}/custom-price"),
+            Some(&stranger),
+            Some(json!({"custom_price": 480 * TAKA, "version": 1})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/customers/{bob}/custom-price"),
+            Some(&c.sub),
+            Some(json!({"custom_price": 480 * TAKA, "version": 999})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    let (status, done) = set(bob, &c.sub, json!(480 * TAKA)).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["custom_price"].as_i64(), Some(480 * TAKA));
+
+    // The month's invoice charges 480, and paying it splits 30 to the sub-operator (480
+    // less the 450 it owes) and 50 to the operator.
+    let start = next_month(&app);
+    run_at(&app, c.tenant, dhaka(start, 1)).await;
+    let bill = invoices_of(&app, &c.sub, bob).await[0].clone();
+    assert_eq!(bill["total"].as_i64(), Some(480 * TAKA), "{bill}");
+    let before = (
+        balance(&app, &c.sub, c.sub_id).await["balance"]
+            .as_i64()
+            .unwrap(),
+        balance(&app, &c.op, c.op_id).await["balance"]
+            .as_i64()
+            .unwrap(),
+    );
+    let (status, paid) = pay(
+        &app,
+        &c.admin,
+        json!({"customer_id": bob, "amount": 480 * TAKA}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(
+        (
+            balance(&app, &c.sub, c.sub_id).await["balance"]
+                .as_i64()
+                .unwrap()
+                - before.0,
+            balance(&app, &c.op, c.op_id).await["balance"]
+                .as_i64()
+                .unwrap()
+                - before.1,
+        ),
+        (30 * TAKA, 50 * TAKA)
+    );
+    // Back to the package's price: the next month charges 500.
+    let (status, done) = set(bob, &c.sub, Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(done["custom_price"].is_null(), "{done}");
+    let next = domain::postpaid::Period::of(start, domain::postpaid::BillingDay::Day(1)).end;
+    run_at(&app, c.tenant, dhaka(next, 1)).await;
+    let bills = invoices_of(&app, &c.sub, bob).await;
+    assert_eq!(bills[0]["total"].as_i64(), Some(500 * TAKA), "{bills:?}");
+    verify_clean(&app).await;
+}
+
 both_backends!(
     the_terms_are_the_tenants_and_checked,
     a_month_is_invoiced_once_then_paid_along_the_chain,
@@ -811,4 +920,5 @@ both_backends!(
     reminders_and_expiry_notices_are_queued_once,
     bad_payments_are_refused_and_write_nothing,
     credit_notes_take_part_of_an_invoice_off_with_its_vat,
+    a_monthly_customer_pays_its_own_price,
 );

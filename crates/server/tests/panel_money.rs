@@ -670,6 +670,176 @@ async fn the_admin_takes_a_postpaid_customers_cash_from_its_page(backend: Backen
     );
 }
 
+async fn the_admin_credits_an_invoice_and_sets_an_own_price_from_the_page(backend: Backend) {
+    let app = spawn(backend).await;
+    let Chain {
+        isp: Isp {
+            mut admin, tenant, ..
+        },
+        op_pkg,
+        ..
+    } = chain(&app).await;
+    let token = app.login("op@dhaka.example", PASSWORD).await;
+    let bob = created(
+        &app,
+        &token,
+        "/api/v1/customers",
+        json!({"package_id": op_pkg, "connection_type": "pppoe", "name": "Bob", "username": "bob",
+               "billing_type": "postpaid"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let page = format!("/panel/customers/{bob}");
+
+    // Its own price: below what the operator owes upward (400) is refused beside the field;
+    // 450 is kept.
+    let shown = admin.get(&page).await;
+    let csrf = shown.input("_csrf").unwrap();
+    let version = stored_customer(&app, bob).await.version.to_string();
+    let action = format!("/panel/customers/{bob}/custom-price");
+    let refused = admin
+        .post(
+            &action,
+            &[
+                ("_csrf", &csrf),
+                ("version", &version),
+                ("custom_price", "300"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(stored_customer(&app, bob).await.custom_price, None);
+    let done = admin
+        .post(
+            &action,
+            &[
+                ("_csrf", &csrf),
+                ("version", &version),
+                ("custom_price", "450"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(
+        stored_customer(&app, bob).await.custom_price,
+        Some(450 * TAKA)
+    );
+    let shown = admin.get(done.location()).await;
+    assert!(shown.text_of("priced").is_some(), "{}", shown.body);
+    assert_eq!(shown.input("custom_price").as_deref(), Some("450.00"));
+
+    // The month's invoice charges it.
+    let start = app.clock().now() + chrono::TimeDelta::days(40);
+    let ctx = ops::Ctx::new(&app.state.db, &app.state.hasher, start);
+    ops::billing_run::run(&ctx, Some(domain::ids::TenantId(tenant)), false)
+        .await
+        .unwrap();
+    let shown = admin.get(&page).await;
+    assert_eq!(
+        shown.text_of("payment-due").as_deref(),
+        Some("Owed now: 450.00 BDT."),
+        "{}",
+        shown.body
+    );
+    let invoice = shown.rows("invoice")[0].to_string();
+
+    // 50 off for an outage: a reason is required; then one note, however often it is sent.
+    let (csrf, key) = tokens(&mut admin, &page).await;
+    let action = format!("/panel/customers/{bob}/credit");
+    let refused = admin
+        .post(
+            &action,
+            &[
+                ("_csrf", &csrf),
+                ("key", &key),
+                ("credit_invoice", &invoice),
+                ("credit_amount", "50"),
+                ("credit_reason", " "),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("key", &key),
+        ("credit_invoice", &invoice),
+        ("credit_amount", "50"),
+        ("credit_reason", "Outage, 2 days"),
+    ];
+    let first = admin.post(&action, &fields).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let again = admin.post(&action, &fields).await;
+    assert_eq!(again.location(), first.location());
+    let notes = store::invoice::credit_notes_of(app.state.db.conn(), invoice.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(notes.len(), 1);
+    let shown = admin.get(first.location()).await;
+    assert!(shown.text_of("credited").is_some(), "{}", shown.body);
+    assert_eq!(
+        shown.text_of("payment-due").as_deref(),
+        Some("Owed now: 400.00 BDT.")
+    );
+
+    // The note prints as Bangladesh's credit note, with its invoice and its reason.
+    let printed = admin.get(&format!("/invoices/{}/print", notes[0].id)).await;
+    assert_eq!(printed.status, StatusCode::OK);
+    assert_eq!(
+        printed.text_of("document-kind").as_deref(),
+        Some("Credit note")
+    );
+    assert_eq!(
+        printed.text_of("tax-form").as_deref(),
+        Some("Mushak-6.7: credit note")
+    );
+    assert_eq!(
+        printed.text_of("credit-reason").as_deref(),
+        Some("Outage, 2 days")
+    );
+    assert_eq!(
+        printed.text_of("receipt-total").as_deref(),
+        Some("50.00 BDT")
+    );
+    assert!(
+        printed
+            .text_of("amount-words")
+            .unwrap()
+            .contains("BDT fifty only"),
+        "{}",
+        printed.body
+    );
+    // The invoice prints as a tax invoice with what was credited.
+    let printed = admin.get(&format!("/invoices/{invoice}/print")).await;
+    assert_eq!(
+        printed.text_of("tax-form").as_deref(),
+        Some("Mushak-6.3: tax invoice")
+    );
+    assert_eq!(
+        printed.text_of("invoice-credited").as_deref(),
+        Some("50.00 BDT")
+    );
+    assert_eq!(
+        printed.text_of("invoice-owed").as_deref(),
+        Some("400.00 BDT")
+    );
+
+    // An operator neither sees the credit form nor may post it.
+    let mut op = Visitor::signed_in(&app, "op@dhaka.example").await;
+    let shown = op.get(&page).await;
+    assert!(shown.text_of("credit-card").is_none(), "{}", shown.body);
+}
+
 both_backends!(
     an_operator_previews_then_pays_a_recharge_once_with_funds_the_admin_topped_up,
     a_sub_operator_without_funds_is_refused_and_nothing_changes,
@@ -677,4 +847,5 @@ both_backends!(
     the_admin_sets_a_resellers_account_terms,
     the_admin_sets_the_tenants_vat,
     the_admin_takes_a_postpaid_customers_cash_from_its_page,
+    the_admin_credits_an_invoice_and_sets_an_own_price_from_the_page,
 );

@@ -204,6 +204,7 @@ pub async fn create(w: &mut Write, new: &NewCustomer) -> StoreResult<Customer> {
         updated_at: Set(now),
         archived_at: Set(None),
         suspended_for: Set(None),
+        custom_price: Set(None),
     };
     let mut saved = row.insert(w.tx()).await.map_err(|e| on_unique(e, KEYS))?;
     if let Some(wanted) = new.static_ip {
@@ -333,6 +334,31 @@ pub async fn update(
         entity_id: Some(id),
         before: Some(snapshot(&before)),
         after: Some(snapshot(&after)),
+    })
+    .await?;
+    Ok(after)
+}
+
+/// Sets customer `id`'s own monthly price (`None`: its package's), in `w`, if it is still
+/// at `version`; audited.
+pub async fn set_custom_price(
+    w: &mut Write,
+    scope: &CustomerScope,
+    id: i64,
+    version: i32,
+    price: Option<i64>,
+) -> StoreResult<Customer> {
+    let before = find(w.tx(), scope, id).await?.ok_or(StoreError::NotFound)?;
+    let mut row: ActiveModel = before.clone().into();
+    row.custom_price = Set(price);
+    let after = update_versioned::<Entity>(w, row, id, version, KEYS).await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(TenantId(after.tenant_id)),
+        action: "customer.custom_price",
+        entity: "customer",
+        entity_id: Some(id),
+        before: Some(serde_json::json!({"custom_price": before.custom_price})),
+        after: Some(serde_json::json!({"custom_price": after.custom_price})),
     })
     .await?;
     Ok(after)

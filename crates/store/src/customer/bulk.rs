@@ -114,6 +114,7 @@ pub async fn create_many(
             updated_at: Set(now),
             archived_at: Set(None),
             suspended_for: Set(None),
+            custom_price: Set(None),
         });
     }
     let mut saved: Vec<Customer> = Vec::with_capacity(rows.len());

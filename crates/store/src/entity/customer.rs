@@ -41,6 +41,8 @@ pub struct Model {
     pub archived_at: Option<DateTimeUtc>,
     /// Why a billing run suspended it (`unpaid`); none when staff did, or it is not.
     pub suspended_for: Option<String>,
+    /// A monthly PPPoE customer's own price, in minor units (none: its package's).
+    pub custom_price: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

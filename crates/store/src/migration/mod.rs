@@ -37,6 +37,7 @@ mod m20261213_000027_floor_set_at;
 mod m20261214_000028_billing_runs;
 mod m20261214_000029_online_payments;
 mod m20261215_000030_credit_notes;
+mod m20261215_000031_custom_price;
 
 /// The migration list.
 #[derive(Debug)]
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000028_billing_runs::Migration),
             Box::new(m20261214_000029_online_payments::Migration),
             Box::new(m20261215_000030_credit_notes::Migration),
+            Box::new(m20261215_000031_custom_price::Migration),
         ]
     }
 }

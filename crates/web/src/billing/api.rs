@@ -7,6 +7,10 @@
 //!   cover what it owes upward. Honours `Idempotency-Key`.
 //! - `GET /api/v1/payments?customer_id=`: a customer's payments, newest first.
 //! - `GET /api/v1/billing/runs`: the latest billing runs of the caller's books.
+//! - `PUT /api/v1/customers/{id}/custom-price` (`custom_price`: minor units, or null for
+//!   the package's; `version`): a monthly PPPoE customer's own price, which its next
+//!   postpaid invoices charge; 422 `not_monthly_pppoe`, `below_cost` (VAT out, below what
+//!   its reseller owes upward), `out_of_range`; 412 on a stale version.
 //! - `POST /api/v1/invoices/{id}/credit-notes` (`amount` VAT included, `reason`): a credit
 //!   note taking part of an open invoice's amount due off, for the tenant's Admin or a
 //!   Manager granted `receive_payments`: 201 with the note and the invoice as it stands;
@@ -38,6 +42,46 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(take_payment, list_payments))
         .routes(routes!(list_runs))
         .routes(routes!(credit_invoice, list_credit_notes))
+        .routes(routes!(set_custom_price))
+}
+
+/// A monthly customer's own price to set.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomPriceBody {
+    /// Minor units for one validity of its package; null: its package's price again.
+    custom_price: Option<i64>,
+    /// The customer's version as read.
+    version: i32,
+}
+
+/// Sets a monthly PPPoE customer's own price.
+#[utoipa::path(put, path = "/customers/{id}/custom-price", tag = "money", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = CustomPriceBody,
+    responses((status = 200, body = crate::customer::api::CustomerOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_custom_price(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    JsonBody(body): JsonBody<CustomPriceBody>,
+) -> Result<Json<crate::customer::api::CustomerOut>, ApiError> {
+    let customer = ops::billing::set_custom_price(
+        &state.ctx(),
+        &caller.actor,
+        caller.author,
+        id,
+        body.version,
+        body.custom_price,
+    )
+    .await?;
+    let online = ops::online::is_online(&state.ctx(), &customer).await?;
+    Ok(Json(crate::customer::api::CustomerOut::from_model(
+        &customer,
+        state.clock.now(),
+        online,
+    )))
 }
 
 /// A credit note to issue.

@@ -80,6 +80,8 @@ pub struct CustomerOut {
     /// The MAC it is bound to.
     mac: Option<String>,
     simultaneous_use: i32,
+    /// A monthly PPPoE customer's own price, in minor units (absent: its package's).
+    custom_price: Option<i64>,
     /// A session of it is open (live, as the router's accounting says).
     online: bool,
     comment: String,
@@ -114,6 +116,7 @@ impl CustomerOut {
             ip_pool_id: c.ip_pool_id,
             mac: c.mac.clone(),
             simultaneous_use: c.simultaneous_use,
+            custom_price: c.custom_price,
             online,
             comment: c.comment.clone(),
             version: c.version,

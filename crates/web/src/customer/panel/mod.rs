@@ -6,6 +6,7 @@
 //! shown on the page answering that form, once.
 
 mod actions;
+mod credit;
 mod import;
 mod list;
 mod money;
@@ -58,6 +59,11 @@ pub fn routes() -> Router<AppState> {
         .route("/panel/customers/{id}/recharge", post(recharge::recharge))
         .route("/panel/customers/{id}/payment", post(payment::pay))
         .route("/panel/customers/{id}/online", post(online::pay_online))
+        .route("/panel/customers/{id}/credit", post(credit::credit_note))
+        .route(
+            "/panel/customers/{id}/custom-price",
+            post(credit::custom_price),
+        )
 }
 
 /// What the customer gets now: its stored status, or `expired` when an active customer

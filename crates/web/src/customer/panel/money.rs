@@ -16,6 +16,7 @@ use crate::page::input;
 use crate::page::lookup::{Choice, Tenants};
 use crate::state::AppState;
 use domain::access::{self, Actor, Owner};
+use domain::ids::TenantId;
 use domain::package::PackageLevel;
 use ops::OpError;
 use ops::billing::RechargeOutcome;
@@ -47,6 +48,10 @@ pub(super) struct CustomerMoney {
     pub(super) online: Vec<Choice>,
     /// The checkout of an online payment just started, to open or send to the customer.
     pub(super) checkout: Option<String>,
+    /// The open invoices a credit note may go on, when the viewer may issue them.
+    pub(super) credit: Vec<Choice>,
+    /// A monthly PPPoE customer's own price, when the viewer collects its money.
+    pub(super) custom_price: Option<CustomPriceCard>,
     /// How amounts and times are written for this customer.
     terms: Terms,
     /// Package names by id, for the quote.
@@ -97,6 +102,15 @@ pub(super) struct PaymentCard {
     pub(super) due: String,
     /// The same, as the amount field starts (currency units).
     pub(super) due_value: String,
+}
+
+/// The own-price form of a monthly PPPoE customer.
+#[derive(Debug)]
+pub(super) struct CustomPriceCard {
+    /// Its own price as the field starts (currency units), empty for its package's.
+    pub(super) value: String,
+    /// The customer's version, sent back with the form.
+    pub(super) version: i32,
 }
 
 /// A grant of time as a row.
@@ -191,6 +205,8 @@ impl CustomerMoney {
             payment: None,
             online: Vec::new(),
             checkout: None,
+            credit: Vec::new(),
+            custom_price: None,
             terms,
             names,
         };
@@ -241,10 +257,15 @@ impl CustomerMoney {
         let found = ops::invoice::list(&state.ctx(), actor, &filter, &page).await?;
         let now = state.clock.now();
         let mut owed = 0;
+        let credits = access::credit_invoices(actor, TenantId(c.tenant_id)).is_ok();
         for i in found.items {
             let left = store::invoice::due(&i);
             if i.status == "open" {
                 owed += left;
+                if credits {
+                    let label = format!("{} ({})", i.number_text, self.terms.money(left));
+                    self.credit.push((i.id.to_string(), label));
+                }
             }
             let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
             let last = i.period_end.and_then(|d| d.pred_opt());
@@ -260,6 +281,15 @@ impl CustomerMoney {
             });
         }
         let collects = access::recharge_customers_of(actor, store::customer::owner(c)).is_ok();
+        if collects && c.connection_type.get() == domain::package::ConnectionType::Pppoe {
+            self.custom_price = Some(CustomPriceCard {
+                value: c
+                    .custom_price
+                    .map(|p| input::amount_text(p, self.terms.digits))
+                    .unwrap_or_default(),
+                version: c.version,
+            });
+        }
         if collects && owed > 0 {
             self.payment = Some(PaymentCard {
                 due: self.terms.money(owed),

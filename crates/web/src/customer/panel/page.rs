@@ -62,6 +62,10 @@ pub(super) struct CustomerPage {
     receipt: Option<i64>,
     /// True on the page a payment comes back to.
     paid: bool,
+    /// True on the page a credit note comes back to (`receipt` is the note).
+    credited: bool,
+    /// True on the page the customer's own price comes back to.
+    priced: bool,
 }
 
 impl ShowsForm for CustomerPage {
@@ -199,6 +203,8 @@ pub(super) async fn customer_page(
         recharged: false,
         receipt: None,
         paid: false,
+        credited: false,
+        priced: false,
     })
 }
 
@@ -211,6 +217,11 @@ pub(super) struct ShowQuery {
     /// An online payment just started: its intent.
     checkout: Option<String>,
     receipt: Option<String>,
+    /// A credit note just issued: the note.
+    credited: Option<String>,
+    note: Option<String>,
+    /// The customer's own price just set.
+    priced: Option<String>,
 }
 
 pub(super) async fn show(
@@ -230,7 +241,13 @@ pub(super) async fn show(
             {
                 page.money.checkout = intent.redirect_url;
             }
-            page.receipt = query.receipt.as_deref().and_then(|r| r.parse().ok());
+            page.credited = query.credited.is_some();
+            page.priced = query.priced.is_some();
+            page.receipt = query
+                .receipt
+                .as_deref()
+                .or(query.note.as_deref())
+                .and_then(|r| r.parse().ok());
             render(&page)
         }
         Err(error) => ui::op_error(&user, &headers, &error),
