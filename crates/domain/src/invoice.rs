@@ -79,8 +79,9 @@ pub fn number_text(series: Series, fiscal_year: i32, country: &str, number: i64)
 }
 
 /// A seller's registration for VAT, as its tax invoices print it: the Business
-/// Identification Number (Bangladesh: 9 digits, or 13 since 2019, a branch suffix after a
-/// hyphen allowed; empty: not registered) and the address invoices are issued from.
+/// Identification Number (Bangladesh: 9 digits, or 13 since 2019, written also as 9 and a
+/// 4-digit branch after a hyphen; empty: not registered) and the address invoices are
+/// issued from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TaxIdentity {
     /// The BIN, digits and at most one hyphen.
@@ -97,12 +98,13 @@ impl TaxIdentity {
     pub fn parse(bin: &str, address: &str) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let bin = bin.trim();
-        let digits = bin.chars().filter(char::is_ascii_digit).count();
-        let shaped = bin.chars().all(|c| c.is_ascii_digit() || c == '-')
-            && bin.matches('-').count() <= 1
-            && !bin.starts_with('-')
-            && !bin.ends_with('-')
-            && (9..=13).contains(&digits);
+        let all_digits =
+            |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+        // 9 digits (the old BIN), 13 (since 2019), or 9 and a 4-digit branch after a hyphen.
+        let shaped = match bin.split_once('-') {
+            Some((head, branch)) => all_digits(head, 9) && all_digits(branch, 4),
+            None => all_digits(bin, 9) || all_digits(bin, 13),
+        };
         if !bin.is_empty() && !shaped {
             errors.push(FieldError::new("bin", "invalid_bin"));
         }

@@ -205,9 +205,18 @@ fn read(elements: Vec<Element>, asked: &str) -> Result<Confirmation, String> {
     {
         return Err("the answer is about another tran_id".to_owned());
     }
-    let valid = elements
-        .iter()
-        .find(|e| matches!(e.status.as_str(), "VALID" | "VALIDATED"));
+    let is_valid = |e: &&Element| matches!(e.status.as_str(), "VALID" | "VALIDATED");
+    let valid = elements.iter().find(is_valid);
+    let paid_times = elements.iter().filter(is_valid).count();
+    if paid_times > 1 {
+        // One checkout paid twice: the first is credited; the rest is the merchant's to
+        // refund, and must not pass unseen.
+        tracing::warn!(
+            tran_id = asked,
+            paid_times,
+            "SSLCommerz reports one transaction paid more than once"
+        );
+    }
     let pending = elements
         .iter()
         .all(|e| matches!(e.status.as_str(), "PENDING" | "UNATTEMPTED"));

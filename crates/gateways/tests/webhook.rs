@@ -564,6 +564,8 @@ fn bkash_callbacks_are_bounded() {
         "paymentID=P+1&status=success".to_owned(),
         "paymentID=P%0A1&status=success".to_owned(),
         "paymentID=P1&status=succ-ess".to_owned(),
+        "paymentID=P1&status=a".to_owned(),
+        "paymentID=P1&status=Success".to_owned(),
         "paymentID=P1&status=%3Cscript%3E".to_owned(),
         format!("paymentID=P1&status={}", "s".repeat(33)),
         format!("paymentID={}&status=success", "p".repeat(256)),

@@ -477,9 +477,9 @@ pub(crate) async fn price_list(
 
 /// Sets a monthly PPPoE customer's own price (`None`: its package's again), which its
 /// next postpaid invoices charge instead of the package's; invoices already issued keep
-/// theirs. For who collects the customer's money (its own reseller, or the tenant's
-/// staff who take payments), checked against its package's price list along its chain
-/// ([`billing::check_custom_price`]).
+/// theirs. For its seller ([`access::set_customer_price`]), checked against its package's
+/// price list along its chain ([`billing::check_custom_price`]); a billing run checks it
+/// again and charges the package's price when costs have moved above it.
 pub async fn set_custom_price(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -490,7 +490,7 @@ pub async fn set_custom_price(
 ) -> Result<Customer, OpError> {
     let customer = crate::customer::get(ctx, actor, id).await?;
     let owner = store::customer::owner(&customer);
-    access::recharge_customers_of(actor, owner)?;
+    access::set_customer_price(actor, owner)?;
     let monthly = customer.billing_type.get() == BillingType::Postpaid
         && customer.connection_type.get() == domain::package::ConnectionType::Pppoe;
     if !monthly {

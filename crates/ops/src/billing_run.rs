@@ -224,17 +224,19 @@ async fn invoice(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport,
     Ok(report)
 }
 
-/// A month of `list` along its chain, at the customer's own price when it has one.
+/// A month of `list` along its chain, at the customer's own price when it has one that
+/// still covers what its reseller owes upward (costs may have risen since it was set: the
+/// package's price is charged then, and no margin comes out negative).
 fn month_of(list: &PriceList, custom_price: Option<i64>, step: i64) -> Split {
     match custom_price {
-        Some(price) => {
+        Some(price) if billing::check_custom_price(price, list).is_ok() => {
             let own = PriceList {
                 price,
                 ..list.clone()
             };
             Split::of(&own, own.validity_minutes, step)
         }
-        None => Split::of(list, list.validity_minutes, step),
+        _ => Split::of(list, list.validity_minutes, step),
     }
 }
 
@@ -576,4 +578,41 @@ pub async fn recent(
         Some(ids) => Some(TenantId(*ids.first().ok_or(OpError::Forbidden)?)),
     };
     Ok(store::billing::recent(ctx.db.conn(), tenant, limit.clamp(1, 200)).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::billing::{Level, Vat};
+    use domain::ids::UserId;
+
+    #[test]
+    fn an_own_price_below_what_the_seller_now_owes_gives_way_to_the_packages() {
+        // 500 a month with 5% VAT inside; the sub-operator owes 450.
+        let list = PriceList {
+            price: 50_000,
+            validity_minutes: 30 * 1440,
+            levels: vec![
+                Level {
+                    reseller: UserId(3),
+                    cost: 45_000,
+                },
+                Level {
+                    reseller: UserId(2),
+                    cost: 40_000,
+                },
+            ],
+            vat: Vat {
+                rate_bp: 500,
+                inclusive: true,
+            },
+        };
+        assert_eq!(month_of(&list, None, 1).price, 50_000);
+        // 480 leaves 457.14 net: it covers 450.
+        let own = month_of(&list, Some(48_000), 1);
+        assert_eq!((own.price, own.vat), (48_000, 2_286));
+        assert_eq!(own.levels, list.levels);
+        // 470 leaves 447.62 net: no longer, so the package's price is charged.
+        assert_eq!(month_of(&list, Some(47_000), 1).price, 50_000);
+    }
 }

@@ -56,8 +56,8 @@ pub struct AccountInput {
     pub base_url: String,
     /// The API key.
     pub secret_key: Zeroizing<String>,
-    /// The webhook signing secret (bKash: the password; SSLCommerz: the store password
-    /// again, which signs its notices).
+    /// The webhook signing secret (bKash: the password; unused by SSLCommerz, whose
+    /// notices are checked with the store password, `secret_key`).
     pub webhook_secret: Zeroizing<String>,
     /// The public half of the credentials: bKash's app key, SSLCommerz's store id (empty
     /// for the others).

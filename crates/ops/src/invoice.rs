@@ -150,6 +150,9 @@ pub async fn credit(
         }
     };
     store::invoice::record_credited(&w, &invoice, after).await?;
+    // The customer first: the note's number is taken last, holding its counter briefly.
+    let scope = access::customer_scope(actor);
+    let resumed = crate::payment::resume_if_clear(ctx, &mut w, &tenant, &customer, &scope).await?;
     let (total, vat) = domain::postpaid::credit_share(&split, before, after);
     let zone = crate::customer::zone(&tenant);
     let local = ctx.now.with_timezone(&zone).date_naive();
@@ -179,8 +182,6 @@ pub async fn credit(
         &request.reason,
     )
     .await?;
-    let scope = access::customer_scope(actor);
-    let resumed = crate::payment::resume_if_clear(ctx, &mut w, &tenant, &customer, &scope).await?;
     w.audit(AuditEntry {
         tenant_id: Some(TenantId(tenant.id)),
         action: "invoice.credit_note",

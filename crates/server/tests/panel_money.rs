@@ -691,6 +691,17 @@ async fn the_admin_credits_an_invoice_and_sets_an_own_price_from_the_page(backen
         .as_i64()
         .unwrap();
     let page = format!("/panel/customers/{bob}");
+    // The tenant is registered for VAT: its invoices are tax documents.
+    let admin_token = app.login("admin@dhaka.example", PASSWORD).await;
+    let (status, set) = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/tenants/{tenant}/tax-identity"),
+            Some(&admin_token),
+            Some(json!({"bin": "000123456-0101", "address": "Dhaka"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
 
     // Its own price: below what the operator owes upward (400) is refused beside the field;
     // 450 is kept.

@@ -291,8 +291,12 @@ pub async fn update(
         // Whoever moves the status now owns it: a run's reason no longer holds.
         row.suspended_for = Set(None);
     }
-    if let Some(v) = changes.package_id {
+    if let Some(v) = changes.package_id
+        && v != before.package_id
+    {
         row.package_id = Set(v);
+        // A customer's own price was set against its package's costs.
+        row.custom_price = Set(None);
     }
     if let Some(v) = changes.billing_type {
         row.billing_type = Set(Stored(v));

@@ -87,13 +87,35 @@ pub fn topup(actor: &Actor, user: &UserFacts) -> Result<TopupSource, Denied> {
 }
 
 /// May `actor` issue credit notes on the invoices of tenant `tenant` (take money off what a
-/// customer owes)? The tenant's Admin, and Managers granted `receive_payments`: a credit is
-/// the owner's discount, so resellers, who would give away what they owe upward, may not.
+/// customer owes)? The tenant's Admin, and Managers granted `receive_payments`. A note takes
+/// its share off every level of the invoice's chain (the resellers' margins pro rata, like
+/// a payment's), so no reseller may decide it for the levels above.
 pub fn credit_invoices(actor: &Actor, tenant: crate::ids::TenantId) -> Result<(), Denied> {
     let own_tenant = actor.tenant_id == Some(tenant);
     match actor.role {
         Role::Admin if own_tenant => Ok(()),
         Role::Manager if own_tenant && actor.can(Permission::ReceivePayments) => Ok(()),
+        _ => Err(Denied::Forbidden),
+    }
+}
+
+/// May `actor` set the own price of a customer owned by `owner` (what its invoices charge,
+/// and so its seller's margin)? The seller itself: a reseller for its own direct customers
+/// (an operator not for its sub-operators'); the tenant's Admin, and Managers granted
+/// `receive_payments`, for any customer of the tenant.
+pub fn set_customer_price(actor: &Actor, owner: Owner) -> Result<(), Denied> {
+    let own_tenant = actor.tenant_id == Some(owner.tenant());
+    match actor.role {
+        Role::Admin if own_tenant => Ok(()),
+        Role::Manager if own_tenant && actor.can(Permission::ReceivePayments) => Ok(()),
+        Role::Operator
+            if own_tenant
+                && owner.operator() == Some(actor.user_id)
+                && owner.sub_operator().is_none() =>
+        {
+            Ok(())
+        }
+        Role::SubOperator if own_tenant && owner.sub_operator() == Some(actor.user_id) => Ok(()),
         _ => Err(Denied::Forbidden),
     }
 }
@@ -142,6 +164,46 @@ mod tests {
             parent_id: parent.map(UserId),
             active: true,
         }
+    }
+
+    #[test]
+    fn only_the_seller_sets_a_customers_own_price_and_only_the_owner_credits() {
+        let op = Owner::Operator {
+            tenant: T,
+            operator: UserId(10),
+        };
+        let sub = Owner::SubOperator {
+            tenant: T,
+            operator: Some(UserId(10)),
+            sub_operator: UserId(20),
+        };
+        let operator = actor(10, Role::Operator, &[]);
+        let sub_operator = actor(20, Role::SubOperator, &[]);
+        assert_eq!(set_customer_price(&operator, op), Ok(()));
+        assert_eq!(set_customer_price(&operator, sub), Err(Denied::Forbidden));
+        assert_eq!(set_customer_price(&sub_operator, sub), Ok(()));
+        assert_eq!(
+            set_customer_price(&sub_operator, op),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(set_customer_price(&actor(2, Role::Admin, &[]), sub), Ok(()));
+        let cashier = actor(3, Role::Staff, &[Permission::ReceivePayments]);
+        assert_eq!(set_customer_price(&cashier, op), Err(Denied::Forbidden));
+        let manager = actor(4, Role::Manager, &[Permission::ReceivePayments]);
+        assert_eq!(set_customer_price(&manager, op), Ok(()));
+        assert!(set_customer_price(&actor(5, Role::Developer, &[]), op).is_err());
+
+        assert_eq!(credit_invoices(&actor(2, Role::Admin, &[]), T), Ok(()));
+        assert_eq!(credit_invoices(&manager, T), Ok(()));
+        for denied in [
+            operator,
+            sub_operator,
+            cashier,
+            actor(4, Role::Manager, &[]),
+        ] {
+            assert_eq!(credit_invoices(&denied, T), Err(Denied::Forbidden));
+        }
+        assert!(credit_invoices(&actor(2, Role::Admin, &[]), TenantId(9)).is_err());
     }
 
     #[test]

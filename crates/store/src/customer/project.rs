@@ -349,14 +349,19 @@ pub async fn converge_batch(
 ) -> StoreResult<Option<(i64, u64)>> {
     let (reach, kind) = (&job.reach, job.change.as_str());
     use sea_orm::QueryOrder as _;
-    let customers = customer::Entity::find()
+    let mut batch = customer::Entity::find()
         .filter(reach.condition())
         .filter(customer::Column::ArchivedAt.is_null())
         .filter(customer::Column::Id.gt(after))
         .order_by_asc(customer::Column::Id)
-        .limit(CONVERGE_BATCH)
-        .all(w.tx())
-        .await?;
+        .limit(CONVERGE_BATCH);
+    // The batch's customers are held to the commit (PostgreSQL; SQLite's write lock is
+    // already held): a change of one of them made meanwhile either lands first and is read
+    // here, or waits and rewrites its rows after, never under a projection read before it.
+    if w.tx().get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        batch = batch.lock_exclusive();
+    }
+    let customers = batch.all(w.tx()).await?;
     let (Some(first), Some(last)) = (customers.first(), customers.last()) else {
         return Ok(None);
     };

@@ -50,6 +50,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CustomPriceBody {
     /// Minor units for one validity of its package; null: its package's price again.
+    /// Required: an absent price is not taken for null.
+    #[serde(deserialize_with = "Option::deserialize")]
     custom_price: Option<i64>,
     /// The customer's version as read.
     version: i32,

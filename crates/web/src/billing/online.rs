@@ -105,11 +105,12 @@ pub struct AccountBody {
     /// The provider's API base: `https://api.stripe.com`, or `http://` on a loopback
     /// address for a simulator.
     base_url: String,
-    /// The API key (bKash: the app secret; SSLCommerz: the store password), sealed at
-    /// rest, never shown again.
+    /// The API key (bKash: the app secret; SSLCommerz: the store password, which also
+    /// checks its notices), sealed at rest, never shown again.
     secret_key: String,
-    /// The webhook signing secret (bKash: the password; SSLCommerz: the store password,
-    /// which signs its notices), sealed at rest, never shown again.
+    /// The webhook signing secret (bKash: the password; SSLCommerz does not use it: its
+    /// notices are checked with the store password, `secret_key`), sealed at rest, never
+    /// shown again.
     webhook_secret: String,
     /// bKash's app key, or SSLCommerz's store id (required for them, absent otherwise).
     key_id: Option<String>,
@@ -437,6 +438,12 @@ async fn callback(
         state.metrics.payment_notice("refused");
         return refused(StatusCode::NOT_FOUND, "No such payment.");
     };
+    if intent.status != "pending" {
+        // Settled or closed already: nothing to ask the provider; the return page says
+        // where it stands.
+        state.metrics.payment_notice("duplicate");
+        return Redirect::to(&format!("/pay/return/{}", intent.merchant_ref)).into_response();
+    }
     let kept = ops::gateway::receive(
         &ctx,
         &credentials,

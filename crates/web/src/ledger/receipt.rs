@@ -1,11 +1,11 @@
 //! The printable document (`GET /invoices/{id}/print`): a receipt, a postpaid invoice or a
 //! credit note on one A4 page in the reader's language, with the tenant, the number, when
 //! and by whom, the customer as it was called then, the lines and the totals. Invoices and
-//! credit notes of a VAT-registered tenant (a BIN set, or any tenant in Bangladesh) print
-//! as tax documents: the seller's BIN and address, the time of issue, the value without
-//! and with VAT, the VAT rate in force then and the total in words; in Bangladesh headed as
-//! Mushak-6.3 (tax invoice) or Mushak-6.7 (credit note). Who may read it is
-//! `ops::invoice`'s.
+//! credit notes of a VAT-registered tenant (its BIN set) print as tax documents: the
+//! seller's BIN and address, the time of issue, the value without and with VAT, the VAT
+//! rate (in force when the invoice was issued; a credit note's invoice's) and the total in
+//! words; in Bangladesh headed as Mushak-6.3 (tax invoice) or Mushak-6.7 (credit note). Who
+//! may read it is `ops::invoice`'s.
 
 use askama::Template;
 use axum::Router;
@@ -114,14 +114,14 @@ async fn print(
                 .unwrap_or_default(),
             None => String::new(),
         };
-        let credits = match invoice.credits_invoice_id {
-            Some(id) => store::invoice::find(ctx.db.conn(), None, id)
-                .await?
-                .map(|i| i.number_text)
-                .unwrap_or_default(),
-            None => String::new(),
+        let credited = match invoice.credits_invoice_id {
+            Some(id) => store::invoice::find(ctx.db.conn(), None, id).await?,
+            None => None,
         };
-        let vat = store::tax::vat_at(ctx.db.conn(), TenantId(tenant.id), invoice.issued_at).await?;
+        // A credit note reverses its invoice's VAT, at the rate that invoice charged.
+        let taxed_at = credited.as_ref().map_or(invoice.issued_at, |i| i.issued_at);
+        let vat = store::tax::vat_at(ctx.db.conn(), TenantId(tenant.id), taxed_at).await?;
+        let credits = credited.map(|i| i.number_text).unwrap_or_default();
         Ok::<_, OpError>((invoice, tenant, collector, credits, vat))
     };
     let (invoice, tenant, collector, credits, vat) = match result.await {
@@ -152,8 +152,8 @@ async fn print(
         })
         .to_owned();
     let in_bangladesh = tenant.country.eq_ignore_ascii_case("BD");
-    let taxed = series.is_some_and(|s| s != domain::invoice::Series::Receipt)
-        && (in_bangladesh || !tenant.bin.is_empty());
+    let taxed =
+        series.is_some_and(|s| s != domain::invoice::Series::Receipt) && !tenant.bin.is_empty();
     let tax = taxed.then(|| TaxFacts {
         form: if !in_bangladesh {
             String::new()

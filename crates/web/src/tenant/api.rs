@@ -444,7 +444,7 @@ async fn set_billing_terms(
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxIdentityBody {
-    /// The Business Identification Number: 9 or 13 digits, a branch suffix after a hyphen
+    /// The Business Identification Number: 9 or 13 digits, or 9 and a 4-digit branch after a hyphen
     /// allowed; empty when not registered.
     bin: String,
     /// The address invoices are issued from (up to 300 characters, one line).
