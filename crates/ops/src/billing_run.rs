@@ -5,6 +5,10 @@
 //!   gets one (`domain::postpaid`): the whole month, or its days when it joined during the
 //!   period; the journals are posted and the invoices numbered with a few statements per
 //!   batch. A customer added later in the period is invoiced by the next day's run.
+//! - **invoice_late** (daily): the previous period's invoice for customers that joined
+//!   during it after its last invoice run began (the next day's run is already in a new
+//!   period), for their days of it. Only they: no one is billed for a period in which no
+//!   invoice run went.
 //! - **overdue** (daily): customers with an invoice open past its due date and the grace
 //!   are suspended (`suspended_for = unpaid`), their RADIUS rows rewritten to the tenant's
 //!   suspension policy, and their live sessions ended through the enforcement ladder so
@@ -86,7 +90,9 @@ pub async fn run(
     let mut reports = Vec::new();
     for t in store::billing::tenants(ctx.db.conn(), only).await? {
         let tenant = Tenancy::of(ctx, t).await?;
-        reports.push(invoice(ctx, &tenant, dry_run).await?);
+        let period = Period::of(tenant.today, tenant.terms.billing_day);
+        reports.push(invoice(ctx, &tenant, dry_run, "invoice", &period, None).await?);
+        reports.push(late(ctx, &tenant, dry_run, &period).await?);
         reports.push(overdue(ctx, &tenant, dry_run).await?);
         reports.push(remind(ctx, &tenant, dry_run).await?);
         reports.push(expiry(ctx, &tenant, dry_run).await?);
@@ -127,15 +133,32 @@ impl Tenancy {
 
     /// The instant local midnight begins `day` (the first valid instant on a gap).
     fn midnight(&self, day: NaiveDate) -> DateTime<Utc> {
-        let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-        (0..4)
-            .find_map(|h| {
-                naive
-                    .checked_add_signed(TimeDelta::hours(h))
-                    .and_then(|n| n.and_local_timezone(self.zone).earliest())
-            })
-            .map_or_else(|| naive.and_utc(), |at| at.with_timezone(&Utc))
+        local_midnight(self.zone, day)
     }
+}
+
+/// The instant local midnight begins `day` in `zone` (the first valid instant when a
+/// daylight-saving change skips it).
+fn local_midnight(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    (0..4)
+        .find_map(|h| {
+            naive
+                .checked_add_signed(TimeDelta::hours(h))
+                .and_then(|n| n.and_local_timezone(zone).earliest())
+        })
+        .map_or_else(|| naive.and_utc(), |at| at.with_timezone(&Utc))
+}
+
+/// The latest due instant whose grace is over at `now` for tenant `t`: invoices due at or
+/// before it leave their customer suspended. Counted in the tenant's local days
+/// ([`Terms::suspend_date`]), not in 24-hour blocks, so a daylight-saving change moves it
+/// by no day.
+pub(crate) fn grace_over(t: &Tenant, now: DateTime<Utc>) -> DateTime<Utc> {
+    let zone = crate::customer::zone(t);
+    let today = now.with_timezone(&zone).date_naive();
+    let grace = i64::from(terms_of(t).grace_days);
+    local_midnight(zone, today - TimeDelta::days(grace))
 }
 
 /// The run row of `kind` for the tenant's day, or `None` when it is done (dry runs make no
@@ -163,15 +186,22 @@ fn counts(r: &RunReport) -> serde_json::Value {
     serde_json::json!({ "customers": r.customers, "amount": r.amount, "notices": r.notices })
 }
 
-/// The postpaid invoice run (see the module documentation).
-async fn invoice(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport, OpError> {
-    let mut report = t.report("invoice");
-    let Some(run) = begin(ctx, t, "invoice", dry_run).await? else {
+/// The postpaid invoice run `kind` for `period` (see the module documentation), of the
+/// customers that joined within `joined` (UTC instants) when it is given.
+async fn invoice(
+    ctx: &Ctx<'_>,
+    t: &Tenancy,
+    dry_run: bool,
+    kind: &'static str,
+    period: &Period,
+    joined: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<RunReport, OpError> {
+    let mut report = t.report(kind);
+    let Some(run) = begin(ctx, t, kind, dry_run).await? else {
         report.already_done = true;
         return Ok(report);
     };
     let conn = ctx.db.conn();
-    let period = Period::of(t.today, t.terms.billing_day);
     let step = billing::rounding_step(&t.t.currency);
     let vat = store::tax::vat_at(conn, t.id, ctx.now).await?;
     let fiscal_year = domain::invoice::fiscal_year(t.today, &t.t.country);
@@ -179,7 +209,8 @@ async fn invoice(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport,
     let mut prices: HashMap<(i64, Option<i64>, Option<i64>), Option<PriceList>> = HashMap::new();
     let mut cursor = run.as_ref().map_or(0, |r| r.cursor_id);
     loop {
-        let batch = store::billing::to_invoice(conn, t.id, period.start, cursor, BATCH).await?;
+        let batch =
+            store::billing::to_invoice(conn, t.id, period.start, joined, cursor, BATCH).await?;
         let Some(last) = batch.last().map(|c| c.id) else {
             break;
         };
@@ -193,8 +224,8 @@ async fn invoice(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport,
                 continue;
             };
             let full = month_of(list, c.custom_price, step);
-            let joined = c.created_at.with_timezone(&t.zone).date_naive();
-            if let Some(split) = domain::postpaid::charge(&full, &period, joined, step)
+            let joined_on = c.created_at.with_timezone(&t.zone).date_naive();
+            if let Some(split) = domain::postpaid::charge(&full, period, joined_on, step)
                 && split.price > 0
             {
                 rows.push((c, split));
@@ -209,7 +240,7 @@ async fn invoice(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport,
                 ctx,
                 t,
                 run.id,
-                &period,
+                period,
                 (fiscal_year, due_at),
                 &rows,
                 cursor,
@@ -256,6 +287,31 @@ async fn month_price(
         Err(OpError::Invalid(_)) => Ok(None),
         Err(error) => Err(error),
     }
+}
+
+/// The late invoice run (see the module documentation): the period before `current`, for
+/// the customers created after its last invoice run began and before it ended. None when
+/// no invoice run went during it (no one is billed for a time before billing began).
+async fn late(
+    ctx: &Ctx<'_>,
+    t: &Tenancy,
+    dry_run: bool,
+    current: &Period,
+) -> Result<RunReport, OpError> {
+    let last_day = current.start.pred_opt().unwrap_or(current.start);
+    let previous = Period::of(last_day, t.terms.billing_day);
+    let last_run = store::billing::last_run_between(
+        ctx.db.conn(),
+        t.id,
+        "invoice",
+        (previous.start, last_day),
+    )
+    .await?;
+    let Some(last_run) = last_run else {
+        return Ok(t.report("invoice_late"));
+    };
+    let joined = (last_run.started_at, t.midnight(previous.end));
+    invoice(ctx, t, dry_run, "invoice_late", &previous, Some(joined)).await
 }
 
 /// Issues one batch's invoices in one transaction: their journals, the numbered invoices,
@@ -364,7 +420,7 @@ async fn overdue(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport,
         return Ok(report);
     };
     // Due at or before this instant, the grace is over.
-    let due_before = ctx.now - TimeDelta::days(i64::from(t.terms.grace_days));
+    let due_before = grace_over(&t.t, ctx.now);
     let mut cursor = run.as_ref().map_or(0, |r| r.cursor_id);
     loop {
         let ids = store::billing::overdue(ctx.db.conn(), t.id, due_before, cursor, BATCH).await?;

@@ -481,7 +481,10 @@ pub async fn settle(ctx: &Ctx<'_>, id: i64, confirmed: &Confirmed) -> Result<Set
     let intent = store::gateway::intent(conn, id)
         .await?
         .ok_or(OpError::NotFound)?;
-    if intent.status != "pending" {
+    // An intent that expired here may still have been paid at the provider (its page
+    // stayed open): the money was taken, so it is credited, late.
+    let late = intent.status == "expired" && confirmed.status == ConfirmedStatus::Succeeded;
+    if intent.status != "pending" && !late {
         return Ok(Settled::Already);
     }
     match confirmed.status {
@@ -495,7 +498,8 @@ pub async fn settle(ctx: &Ctx<'_>, id: i64, confirmed: &Confirmed) -> Result<Set
         && confirmed.currency.eq_ignore_ascii_case(&intent.currency);
     if !matches || confirmed.txn_id.is_empty() || confirmed.txn_id.len() > 255 {
         let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
-        if !store::gateway::settle(&w, id, "failed", "amount_mismatch", None).await? {
+        let from = intent.status.as_str();
+        if !store::gateway::settle_from(&w, id, from, "failed", "amount_mismatch", None).await? {
             w.rollback().await?;
             return Ok(Settled::Already);
         }
@@ -587,7 +591,8 @@ async fn pay(ctx: &Ctx<'_>, intent: &Intent, txn_id: &str) -> Result<Settled, Op
         (None, _) => "paid",
     };
     let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
-    if !store::gateway::settle(&w, intent.id, "succeeded", outcome, None).await? {
+    let from = intent.status.as_str();
+    if !store::gateway::settle_from(&w, intent.id, from, "succeeded", outcome, None).await? {
         w.rollback().await?;
         return Ok(Settled::Already);
     }

@@ -330,8 +330,7 @@ pub(crate) async fn resume_if_clear(
     {
         return Ok(false);
     }
-    let terms = crate::billing_run::terms_of(tenant);
-    let cutoff = ctx.now - chrono::TimeDelta::days(i64::from(terms.grace_days));
+    let cutoff = crate::billing_run::grace_over(tenant, ctx.now);
     let still_overdue = store::invoice::open_of(w.tx(), customer.id)
         .await?
         .iter()

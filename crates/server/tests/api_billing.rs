@@ -912,6 +912,53 @@ async fn a_monthly_customer_pays_its_own_price(backend: Backend) {
     verify_clean(&app).await;
 }
 
+async fn a_customer_joining_after_the_last_days_run_is_billed_for_its_days(backend: Backend) {
+    let app = spawn(backend).await;
+    let c = chain(&app).await;
+    let bob = postpaid(&app, &c.sub, c.sub_pkg, "bob").await;
+    let start = next_month(&app);
+    let period = domain::postpaid::Period::of(start, domain::postpaid::BillingDay::Day(1));
+    let last = period.end.pred_opt().unwrap();
+    run_at(&app, c.tenant, dhaka(start, 1)).await;
+    // The last day's run goes just after midnight; Carol joins that evening.
+    let reports = run_at(&app, c.tenant, dhaka(last, 0) + TimeDelta::minutes(5)).await;
+    assert_eq!(of(&reports, "invoice").customers, 0, "{reports:?}");
+    app.clock()
+        .shift((dhaka(last, 20) - app.clock().now()).num_seconds());
+    let sub = app.login("sub@m.example", support::PASSWORD).await;
+    let carol = postpaid(&app, &sub, c.sub_pkg, "carol").await;
+
+    // The next day is a new period: both get its invoice, and Carol also her day of the
+    // one she joined in; Bob, billed for it already, nothing more.
+    let next = dhaka(period.end, 0) + TimeDelta::minutes(5);
+    let reports = run_at(&app, c.tenant, next).await;
+    assert_eq!(of(&reports, "invoice").customers, 2, "{reports:?}");
+    assert_eq!(of(&reports, "invoice_late").customers, 1, "{reports:?}");
+    let bills = invoices_of(&app, &sub, carol).await;
+    assert_eq!(bills.len(), 2, "{bills:?}");
+    let late = bills
+        .iter()
+        .find(|b| b["period_start"] == start.to_string())
+        .unwrap();
+    let one_day = domain::billing::prorate(500 * TAKA, 1, period.days(), 1);
+    assert!(
+        (late["total"].as_i64().unwrap() - one_day).abs() <= 100,
+        "{late}"
+    );
+    assert_eq!(invoices_of(&app, &sub, bob).await.len(), 2);
+    // Again, and the day after: nothing more.
+    let (invoices, journals) = (
+        app.count("invoice").await,
+        app.count("ledger_journal").await,
+    );
+    run_at(&app, c.tenant, next + TimeDelta::hours(3)).await;
+    let reports = run_at(&app, c.tenant, next + TimeDelta::days(1)).await;
+    assert_eq!(of(&reports, "invoice_late").customers, 0, "{reports:?}");
+    assert_eq!(app.count("invoice").await, invoices);
+    assert_eq!(app.count("ledger_journal").await, journals);
+    verify_clean(&app).await;
+}
+
 both_backends!(
     the_terms_are_the_tenants_and_checked,
     a_month_is_invoiced_once_then_paid_along_the_chain,
@@ -921,4 +968,5 @@ both_backends!(
     bad_payments_are_refused_and_write_nothing,
     credit_notes_take_part_of_an_invoice_off_with_its_vat,
     a_monthly_customer_pays_its_own_price,
+    a_customer_joining_after_the_last_days_run_is_billed_for_its_days,
 );

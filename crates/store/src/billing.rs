@@ -81,6 +81,25 @@ pub async fn find<C: ConnectionTrait>(
         .await?)
 }
 
+/// The latest run of `kind` for `tenant` on a local date from `first` to `last` (both
+/// included), if any.
+pub async fn last_run_between<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    kind: &str,
+    (first, last): (NaiveDate, NaiveDate),
+) -> StoreResult<Option<BillingRun>> {
+    // Keys are ISO dates: their order is the dates'.
+    Ok(billing_run::Entity::find()
+        .filter(billing_run::Column::TenantId.eq(tenant.0))
+        .filter(billing_run::Column::Kind.eq(kind))
+        .filter(billing_run::Column::PeriodKey.gte(first.to_string()))
+        .filter(billing_run::Column::PeriodKey.lte(last.to_string()))
+        .order_by_desc(billing_run::Column::PeriodKey)
+        .one(conn)
+        .await?)
+}
+
 /// Moves run `id`'s cursor to `cursor` with what it did so far, in the batch's transaction.
 pub async fn advance(
     w: &Write,
@@ -132,11 +151,13 @@ pub async fn recent<C: ConnectionTrait>(
 }
 
 /// Up to `limit` postpaid customers of `tenant` after id `after` (active or suspended, not
-/// archived) that have no live invoice for the period starting `period_start`, by id.
+/// archived, created within `joined` when it is given) that have no live invoice for the
+/// period starting `period_start`, by id.
 pub async fn to_invoice<C: ConnectionTrait>(
     conn: &C,
     tenant: TenantId,
     period_start: NaiveDate,
+    joined: Option<(DateTime<Utc>, DateTime<Utc>)>,
     after: i64,
     limit: u64,
 ) -> StoreResult<Vec<Customer>> {
@@ -153,9 +174,16 @@ pub async fn to_invoice<C: ConnectionTrait>(
         )
         .and_where(Expr::col((invoice::Entity, invoice::Column::Status)).ne("void"))
         .to_owned();
+    let mut joined_within = Condition::all();
+    if let Some((from, to)) = joined {
+        joined_within = joined_within
+            .add(customer::Column::CreatedAt.gte(from))
+            .add(customer::Column::CreatedAt.lt(to));
+    }
     Ok(customer::Entity::find()
         .filter(customer::Column::TenantId.eq(tenant.0))
         .filter(customer::Column::ArchivedAt.is_null())
+        .filter(joined_within)
         .filter(customer::Column::BillingType.eq(Stored(BillingType::Postpaid)))
         .filter(customer::Column::Status.is_in([
             Stored(CustomerStatus::Active),

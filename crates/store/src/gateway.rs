@@ -268,13 +268,27 @@ pub async fn settle(
     outcome: &str,
     payment_id: Option<i64>,
 ) -> StoreResult<bool> {
+    settle_from(w, id, "pending", status, outcome, payment_id).await
+}
+
+/// Moves intent `id` from `from` to `status` with `outcome`; false when it is no longer
+/// `from`. A payment the provider took after the intent expired here moves it from
+/// `expired`.
+pub async fn settle_from(
+    w: &Write,
+    id: i64,
+    from: &str,
+    status: &str,
+    outcome: &str,
+    payment_id: Option<i64>,
+) -> StoreResult<bool> {
     let done = payment_intent::Entity::update_many()
         .col_expr(payment_intent::Column::Status, Expr::value(status))
         .col_expr(payment_intent::Column::Outcome, Expr::value(outcome))
         .col_expr(payment_intent::Column::PaymentId, Expr::value(payment_id))
         .col_expr(payment_intent::Column::UpdatedAt, Expr::value(w.now()))
         .filter(payment_intent::Column::Id.eq(id))
-        .filter(payment_intent::Column::Status.eq("pending"))
+        .filter(payment_intent::Column::Status.eq(from))
         .exec(w.tx())
         .await?;
     Ok(done.rows_affected == 1)

@@ -85,7 +85,7 @@ pub async fn run(command: BillingCommand) -> ExitCode {
                     );
                     continue;
                 }
-                let amount = if r.kind == "invoice" {
+                let amount = if r.kind.starts_with("invoice") {
                     format!(" for {}", amount_text(r.amount, &r.currency))
                 } else {
                     String::new()

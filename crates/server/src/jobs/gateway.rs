@@ -56,14 +56,16 @@ pub async fn event(state: &AppState, job: &Job) -> Result<Value, JobError> {
     Ok(json!({ "outcome": outcome }))
 }
 
-/// Asks the provider about `intent` and settles it with the answer. An intent no longer
-/// pending is not asked about: settling it would change nothing, and for bKash asking is
-/// executing, which would capture money for a payment already closed here.
+/// Asks the provider about `intent` and settles it with the answer. An intent paid, failed
+/// or refused here is not asked about: settling it would change nothing, and for bKash
+/// asking is executing, which would capture money for a payment closed here. One that
+/// expired is: the customer may have paid on a page still open, and that money is
+/// credited late.
 async fn confirm_and_settle(state: &AppState, intent: &Intent) -> Result<&'static str, JobError> {
     let Some(provider_payment_id) = intent.provider_payment_id.as_deref() else {
         return Ok("no_checkout");
     };
-    if intent.status != "pending" {
+    if !matches!(intent.status.as_str(), "pending" | "expired") {
         return Ok("already_settled");
     }
     let ctx = state.ctx();

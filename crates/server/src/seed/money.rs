@@ -107,7 +107,7 @@ pub async fn seed(
         .map_err(|e| SeedError::Data(format!("demo billing run: {e}")))?;
     made.invoices = reports
         .iter()
-        .filter(|r| r.kind == "invoice")
+        .filter(|r| r.kind.starts_with("invoice"))
         .map(|r| r.customers as usize)
         .sum();
     for c in customers {

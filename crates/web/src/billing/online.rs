@@ -438,9 +438,9 @@ async fn callback(
         state.metrics.payment_notice("refused");
         return refused(StatusCode::NOT_FOUND, "No such payment.");
     };
-    if intent.status != "pending" {
-        // Settled or closed already: nothing to ask the provider; the return page says
-        // where it stands.
+    if !matches!(intent.status.as_str(), "pending" | "expired") {
+        // Paid or refused already: nothing to ask the provider; the return page says
+        // where it stands. (An expired one may still have been paid on its page.)
         state.metrics.payment_notice("duplicate");
         return Redirect::to(&format!("/pay/return/{}", intent.merchant_ref)).into_response();
     }
