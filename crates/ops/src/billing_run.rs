@@ -236,16 +236,7 @@ async fn invoice(
         if let Some(run) = &run {
             report.notices += rows.len() as u64;
             let cursor = (last, counts(&report));
-            issue(
-                ctx,
-                t,
-                run.id,
-                period,
-                (fiscal_year, due_at),
-                &rows,
-                cursor,
-            )
-            .await?;
+            issue(ctx, t, run.id, period, (fiscal_year, due_at), &rows, cursor).await?;
         }
         cursor = last;
     }
