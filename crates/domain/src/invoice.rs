@@ -118,6 +118,32 @@ impl TaxIdentity {
     }
 }
 
+/// How a document prints when it is a tax document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaxForm {
+    /// A tax invoice or credit note, under no form of a country's.
+    Plain,
+    /// Bangladesh's Mushak-6.3, the tax invoice.
+    Mushak63,
+    /// Bangladesh's Mushak-6.7, the credit note.
+    Mushak67,
+}
+
+/// The tax form a document of `series` prints as, for a tenant in `country` registered for
+/// VAT under `bin`: none for a receipt or an unregistered tenant (empty `bin`).
+pub fn tax_form(series: Series, country: &str, bin: &str) -> Option<TaxForm> {
+    if series == Series::Receipt || bin.is_empty() {
+        return None;
+    }
+    Some(if !country.eq_ignore_ascii_case("BD") {
+        TaxForm::Plain
+    } else if series == Series::CreditNote {
+        TaxForm::Mushak67
+    } else {
+        TaxForm::Mushak63
+    })
+}
+
 /// The most a credit note's reason may hold.
 pub const MAX_REASON: usize = 200;
 
@@ -293,6 +319,25 @@ mod tests {
         assert_eq!(amount_in_words(100_000_000_000), "one hundred crore only");
         assert!(amount_in_words(i64::MAX).ends_with("only"));
         assert!(amount_in_words(i64::MIN).starts_with("minus "));
+    }
+
+    #[test]
+    fn registered_tenants_print_tax_documents_in_their_countrys_form() {
+        let bin = "0001234560101";
+        assert_eq!(tax_form(Series::Receipt, "BD", bin), None);
+        assert_eq!(tax_form(Series::Invoice, "BD", ""), None);
+        assert_eq!(
+            tax_form(Series::Invoice, "bd", bin),
+            Some(TaxForm::Mushak63)
+        );
+        assert_eq!(
+            tax_form(Series::CreditNote, "BD", bin),
+            Some(TaxForm::Mushak67)
+        );
+        assert_eq!(
+            tax_form(Series::CreditNote, "IN", bin),
+            Some(TaxForm::Plain)
+        );
     }
 
     #[test]

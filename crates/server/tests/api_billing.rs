@@ -5,6 +5,10 @@
 //! from a reseller that cannot cover what it owes upward; idempotent retries; suspension
 //! after the due date and the grace, resumption by paying; reminders and expiry notices
 //! queued once; and the ledger clean at the end of each.
+//!
+//! One file, past the usual length, for the reason `api_money.rs` gives: every scenario plays
+//! in the same reseller chain, at instants of the tenant's own days (`dhaka`, `run_at`), and
+//! ends with `ledger verify`; split, the helpers would move to `support` for one reader.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -39,6 +39,10 @@
 //! the test fails at the end with every disagreement found. Replay a seed with
 //! `LASTMILE_TEST_SEEDS=7 cargo nextest run -p lastmile --test billing_simulation`
 //! (comma-separated seeds replace the default ones); `LASTMILE_SIM_TRACE=1` prints each step.
+//!
+//! One file, long by nature: the driver, the model and the checks are one state machine
+//! that must be read together (each check names the model's field it compares), laid out
+//! in that order: the world and its setup, the day's runs, the payments, the checks.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

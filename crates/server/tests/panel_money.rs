@@ -7,6 +7,10 @@
 //! sets a reseller's account terms; the Admin takes a postpaid customer's cash payment from
 //! its page. Each test reads the database or the API as well as the
 //! pages; `support::panel` plays the browser.
+//!
+//! One file, past the usual length: every scenario plays in the same chain (`chain`) and
+//! reads the same forms (`tokens`); the API side of the same money is `api_money.rs` and
+//! `api_billing.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

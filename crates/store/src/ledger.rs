@@ -25,6 +25,11 @@
 //! touches are held only for the end of the transaction. When a journal moves an account
 //! another covers, the parties' rows and the covering ones are locked first, in id order
 //! (PostgreSQL's `SELECT … FOR UPDATE`), since the hold is written after the move.
+//!
+//! One module past the usual length: posting, statements and `verify` share the account and
+//! entry rows they read and write, and `verify` states the invariants of exactly these
+//! writes; `post_many` (the billing runs' set-based posting) must keep the same running
+//! balances as `post`, and is read beside it.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{ExprTrait as _, OnConflict};

@@ -409,35 +409,20 @@ pub async fn set_billing_terms(
     id: TenantId,
     terms: &domain::postpaid::Terms,
 ) -> StoreResult<Tenant> {
-    let before = Entity::find_by_id(id.0)
-        .one(w.tx())
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let days = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
     let as_json = |t: &Tenant| {
         serde_json::json!({
             "billing_day": t.billing_day, "due_days": t.due_days,
             "grace_days": t.grace_days, "remind_days": t.remind_days,
         })
     };
-    let days = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
-    let mut row: ActiveModel = before.clone().into();
-    row.billing_day = Set(i32::from(terms.billing_day.stored()));
-    row.due_days = Set(days(terms.due_days));
-    row.grace_days = Set(days(terms.grace_days));
-    row.remind_days = Set(days(terms.remind_days));
-    row.version = Set(before.version + 1);
-    row.updated_at = Set(w.now());
-    let after = row.update(w.tx()).await?;
-    w.audit(AuditEntry {
-        tenant_id: Some(id),
-        action: "tenant.billing_terms",
-        entity: "tenant",
-        entity_id: Some(id.0),
-        before: Some(as_json(&before)),
-        after: Some(as_json(&after)),
+    set_audited(w, id, "tenant.billing_terms", as_json, |row| {
+        row.billing_day = Set(i32::from(terms.billing_day.stored()));
+        row.due_days = Set(days(terms.due_days));
+        row.grace_days = Set(days(terms.grace_days));
+        row.remind_days = Set(days(terms.remind_days));
     })
-    .await?;
-    Ok(after)
+    .await
 }
 
 /// Sets tenant `id`'s registration for VAT (BIN and issuing address), audited.
@@ -446,20 +431,35 @@ pub async fn set_tax_identity(
     id: TenantId,
     identity: &domain::invoice::TaxIdentity,
 ) -> StoreResult<Tenant> {
+    let as_json = |t: &Tenant| serde_json::json!({"bin": t.bin, "address": t.address});
+    set_audited(w, id, "tenant.tax_identity", as_json, |row| {
+        row.bin = Set(identity.bin.clone());
+        row.address = Set(identity.address.clone());
+    })
+    .await
+}
+
+/// Changes tenant `id` by `change`, bumping its version, audited as `action` with `as_json`
+/// of it before and after.
+async fn set_audited(
+    w: &mut Write,
+    id: TenantId,
+    action: &'static str,
+    as_json: impl Fn(&Tenant) -> serde_json::Value,
+    change: impl FnOnce(&mut ActiveModel),
+) -> StoreResult<Tenant> {
     let before = Entity::find_by_id(id.0)
         .one(w.tx())
         .await?
         .ok_or(StoreError::NotFound)?;
-    let as_json = |t: &Tenant| serde_json::json!({"bin": t.bin, "address": t.address});
     let mut row: ActiveModel = before.clone().into();
-    row.bin = Set(identity.bin.clone());
-    row.address = Set(identity.address.clone());
+    change(&mut row);
     row.version = Set(before.version + 1);
     row.updated_at = Set(w.now());
     let after = row.update(w.tx()).await?;
     w.audit(AuditEntry {
         tenant_id: Some(id),
-        action: "tenant.tax_identity",
+        action,
         entity: "tenant",
         entity_id: Some(id.0),
         before: Some(as_json(&before)),

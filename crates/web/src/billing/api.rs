@@ -7,6 +7,9 @@
 //!   cover what it owes upward. Honours `Idempotency-Key`.
 //! - `GET /api/v1/payments?customer_id=`: a customer's payments, newest first.
 //! - `GET /api/v1/billing/runs`: the latest billing runs of the caller's books.
+//! - `GET /api/v1/invoices` (the list contract) and `GET /api/v1/invoices/{id}`: receipts,
+//!   postpaid invoices and credit notes, gaplessly numbered per tenant, series and fiscal
+//!   year.
 //! - `PUT /api/v1/customers/{id}/custom-price` (`custom_price`: minor units, or null for
 //!   the package's; `version`): a monthly PPPoE customer's own price, which its next
 //!   postpaid invoices charge; 422 `not_monthly_pppoe`, `below_cost` (VAT out, below what
@@ -30,17 +33,20 @@ use utoipa_axum::routes;
 use crate::http::auth::ApiCaller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::JsonBody;
+use crate::http::list::{ListResponse, page_request};
 use crate::http::path::Id;
 use crate::http::query::Query;
-use crate::ledger::api::InvoiceOut;
 use crate::state::AppState;
 use ops::payment::{CashPayment, PaymentOutcome};
+use store::invoice::{Invoice, InvoiceFilter};
 
 /// The routes of this module.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(take_payment, list_payments))
         .routes(routes!(list_runs))
+        .routes(routes!(list_invoices))
+        .routes(routes!(get_invoice))
         .routes(routes!(credit_invoice, list_credit_notes))
         .routes(routes!(set_custom_price))
 }
@@ -354,4 +360,177 @@ async fn list_runs(
             })
             .collect(),
     ))
+}
+
+/// Filters and paging of documents.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InvoicesQuery {
+    /// One customer's.
+    customer_id: Option<i64>,
+    /// `receipt` or `invoice`.
+    series: Option<String>,
+    /// `open`, `paid` or `void`.
+    status: Option<String>,
+    /// Issued from this instant (RFC 3339).
+    from: Option<DateTime<Utc>>,
+    /// Issued before this instant.
+    to: Option<DateTime<Utc>>,
+    /// `-id` (default, newest first) or `id`.
+    sort: Option<String>,
+    /// Rows per page, 1 to 500 (default 50).
+    limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// One line of a document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineOut {
+    /// `service` (time bought, or a postpaid period), `credit` (unused time given back) or
+    /// `payment` (what a payment paid of the invoice numbered in `description`).
+    kind: String,
+    description: String,
+    amount: i64,
+}
+
+/// A document: a receipt for money taken, or a postpaid invoice for money owed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceOut {
+    id: i64,
+    /// `receipt` (money taken), `invoice` (a postpaid invoice: money owed) or
+    /// `credit_note` (money taken off an invoice).
+    series: String,
+    /// As printed: `RC-2026/27-000042`.
+    number: String,
+    /// The fiscal year it is numbered in (the calendar year the fiscal year starts in).
+    fiscal_year: i32,
+    customer_id: i64,
+    journal_id: Option<i64>,
+    /// The staff user who took the money.
+    collector_id: Option<i64>,
+    /// `paid`, `open` (an invoice still owed) or `void`.
+    status: String,
+    currency: String,
+    subtotal: i64,
+    vat: i64,
+    total: i64,
+    issued_at: DateTime<Utc>,
+    lines: Vec<LineOut>,
+    /// A postpaid invoice's period: its first day and the day after its last (local dates).
+    period_start: Option<chrono::NaiveDate>,
+    period_end: Option<chrono::NaiveDate>,
+    /// When a postpaid invoice falls due.
+    due_at: Option<DateTime<Utc>>,
+    /// What was paid of it.
+    amount_paid: i64,
+    /// What is still owed.
+    amount_due: i64,
+    /// What credit notes took off a postpaid invoice.
+    credited: i64,
+    /// A credit note's invoice.
+    credits_invoice_id: Option<i64>,
+    /// Why a credit note was issued.
+    reason: Option<String>,
+}
+
+impl InvoiceOut {
+    /// The document `i` as answered.
+    pub(crate) fn new(i: Invoice) -> Result<Self, ApiError> {
+        let lines = store::invoice::lines(&i)
+            .map_err(|e| ApiError::from(ops::OpError::Internal(e.to_string())))?
+            .into_iter()
+            .map(|l| LineOut {
+                kind: l.kind,
+                description: l.description,
+                amount: l.amount,
+            })
+            .collect();
+        let amount_due = store::invoice::due(&i);
+        Ok(Self {
+            id: i.id,
+            series: i.series,
+            number: i.number_text,
+            fiscal_year: i.fiscal_year,
+            customer_id: i.customer_id,
+            journal_id: i.journal_id,
+            collector_id: i.collector_id,
+            status: i.status,
+            currency: i.currency,
+            subtotal: i.subtotal,
+            vat: i.vat,
+            total: i.total,
+            issued_at: i.issued_at,
+            lines,
+            period_start: i.period_start,
+            period_end: i.period_end,
+            due_at: i.due_at,
+            amount_paid: i.amount_paid,
+            amount_due,
+            credited: i.credited,
+            credits_invoice_id: i.credits_invoice_id,
+            reason: i.reason,
+        })
+    }
+}
+
+/// Documents the caller may read, newest first: the whole tenant's for who reads its
+/// books, else those the caller took the money for (or one visible customer's).
+#[utoipa::path(get, path = "/invoices", tag = "money", security(("bearer" = [])), params(InvoicesQuery),
+    responses((status = 200, body = ListResponse<InvoiceOut>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_invoices(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<InvoicesQuery>,
+) -> Result<Json<ListResponse<InvoiceOut>>, ApiError> {
+    let page = page_request(
+        &store::invoice::LIST,
+        query.sort.as_deref(),
+        query.limit,
+        query.cursor.as_deref(),
+    )?;
+    let series = match query.series.as_deref() {
+        None => None,
+        Some(text) => Some(
+            domain::invoice::Series::parse(text)
+                .ok_or_else(|| ApiError::from(ops::OpError::field("series", "invalid")))?,
+        ),
+    };
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s @ ("open" | "paid" | "void")) => Some(s.to_owned()),
+        Some(_) => return Err(ops::OpError::field("status", "invalid").into()),
+    };
+    let filter = InvoiceFilter {
+        customer_id: query.customer_id,
+        from: query.from,
+        to: query.to,
+        series,
+        status,
+        ..InvoiceFilter::default()
+    };
+    let found = ops::invoice::list(&state.ctx(), &caller.actor, &filter, &page).await?;
+    let mut items = Vec::with_capacity(found.items.len());
+    for i in found.items {
+        items.push(InvoiceOut::new(i)?);
+    }
+    Ok(Json(ListResponse {
+        items,
+        next_cursor: found.next_cursor,
+        total: found.total,
+        total_capped: found.total_capped,
+    }))
+}
+
+/// One document.
+#[utoipa::path(get, path = "/invoices/{id}", tag = "money", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = InvoiceOut), (status = 404, body = ErrorBody)))]
+async fn get_invoice(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+) -> Result<Json<InvoiceOut>, ApiError> {
+    let invoice = ops::invoice::get(&state.ctx(), &caller.actor, id).await?;
+    Ok(Json(InvoiceOut::new(invoice)?))
 }

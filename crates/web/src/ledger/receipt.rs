@@ -151,16 +151,12 @@ async fn print(
             _ => "receipt.title",
         })
         .to_owned();
-    let in_bangladesh = tenant.country.eq_ignore_ascii_case("BD");
-    let taxed =
-        series.is_some_and(|s| s != domain::invoice::Series::Receipt) && !tenant.bin.is_empty();
-    let tax = taxed.then(|| TaxFacts {
-        form: if !in_bangladesh {
-            String::new()
-        } else if series == Some(domain::invoice::Series::CreditNote) {
-            t.t("receipt.mushak_credit").to_owned()
-        } else {
-            t.t("receipt.mushak_invoice").to_owned()
+    let form = series.and_then(|s| domain::invoice::tax_form(s, &tenant.country, &tenant.bin));
+    let tax = form.map(|form| TaxFacts {
+        form: match form {
+            domain::invoice::TaxForm::Plain => String::new(),
+            domain::invoice::TaxForm::Mushak63 => t.t("receipt.mushak_invoice").to_owned(),
+            domain::invoice::TaxForm::Mushak67 => t.t("receipt.mushak_credit").to_owned(),
         },
         bin: tenant.bin.clone(),
         address: tenant.address.clone(),
