@@ -8,7 +8,8 @@
 //! time at what was *paid* for it (the stored grant), not at the old package's list price,
 //! so custom prices and later price changes can neither mint nor destroy money; a credit
 //! larger than the new charge stays on the customer's wallet instead of becoming a negative
-//! payable; a sale debits only the collector, and every reseller above it is credited its
+//! payable, and what a wallet holds pays the next recharge before the collector takes
+//! anything; a sale debits only the collector, and every reseller above it is credited its
 //! margin, so only the collector's balance is a gate.
 
 use chrono::{
@@ -386,8 +387,10 @@ pub struct Recharge {
     pub split: Split,
     /// What the unused time of each earlier grant gives back (a package change).
     pub credits: Vec<Split>,
-    /// What the collector takes from the customer: the price less the credit, never below
-    /// zero (a larger credit stays on the customer's wallet).
+    /// What the customer's wallet pays: what it holds, at most the price less the credit.
+    pub wallet: i64,
+    /// What the collector takes from the customer: the price less the credit and the
+    /// wallet, never below zero (a larger credit stays on the customer's wallet).
     pub amount: i64,
     /// The grants whose unused time is credited (they end now).
     pub replaced: Vec<i64>,
@@ -406,6 +409,8 @@ pub struct Current<'a> {
     pub expires_at: Option<DateTime<Utc>>,
     /// Its grants that have not ended, with their ids.
     pub grants: &'a [(i64, Grant)],
+    /// What it holds on account (prepaid credit; 0 when it owes).
+    pub wallet: i64,
 }
 
 /// What is bought: some minutes (`None`: one whole validity) of a package priced `list`,
@@ -455,7 +460,9 @@ pub fn recharge(
         unused_credits(current.grants, now, step)
     };
     let credit: i64 = credits.iter().map(|c| c.price).sum();
-    let amount = (split.price - credit).max(0);
+    let due = (split.price - credit).max(0);
+    let wallet = current.wallet.clamp(0, due);
+    let amount = due - wallet;
     let mut legs: Vec<Leg> = credits
         .iter()
         .flat_map(|c| c.credit_legs(current.customer))
@@ -472,6 +479,7 @@ pub fn recharge(
         expires_at: add_validity(starts_at, minutes, zone),
         split,
         credits,
+        wallet,
         amount,
         replaced,
         legs,

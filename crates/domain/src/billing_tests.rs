@@ -138,6 +138,7 @@ fn the_reference_package_change_pays_17_and_costs_the_operator_13() {
         package_id: 1,
         expires_at: Some(now + TimeDelta::days(10)),
         grants: &grants,
+        wallet: 0,
     };
     let plan = recharge(
         &current,
@@ -187,6 +188,7 @@ fn the_same_package_stacks_on_a_live_expiry_without_credit() {
         package_id: 1,
         expires_at: Some(expiry),
         grants: &[],
+        wallet: 0,
     };
     let plan = recharge(
         &current,
@@ -255,6 +257,7 @@ fn a_credit_above_the_charge_stays_on_the_wallet() {
         package_id: 1,
         expires_at: Some(now + TimeDelta::days(30)),
         grants: &grants,
+        wallet: 0,
     };
     let plan = recharge(
         &current,
@@ -271,6 +274,50 @@ fn a_credit_above_the_charge_stays_on_the_wallet() {
     assert_eq!(plan.amount, 0);
     let journal = Journal::new(JournalKind::Recharge, "k", plan.legs, "").unwrap();
     assert_eq!(effect(journal.legs(), Account::Customer(7)), 700);
+    assert_eq!(effect(journal.legs(), Account::Cash(UserId(1))), 0);
+}
+
+#[test]
+fn a_wallet_pays_before_the_collector_takes_anything() {
+    let now = at("2026-03-01T12:00:00Z");
+    let list = PriceList {
+        price: 500,
+        validity_minutes: 43_200,
+        levels: vec![],
+        vat: Vat::default(),
+    };
+    let buy = |wallet: i64| {
+        let current = Current {
+            customer: 7,
+            package_id: 1,
+            expires_at: None,
+            grants: &[],
+            wallet,
+        };
+        recharge(
+            &current,
+            &Purchase {
+                package_id: 1,
+                list: &list,
+                minutes: None,
+                collector: Collector::Cash(UserId(1)),
+                step: 1,
+            },
+            now,
+            chrono_tz::UTC,
+        )
+    };
+    // Part of the price from the wallet, the rest in cash.
+    let plan = buy(200);
+    assert_eq!((plan.wallet, plan.amount), (200, 300));
+    let journal = Journal::new(JournalKind::Recharge, "k", plan.legs, "").unwrap();
+    assert_eq!(effect(journal.legs(), Account::Customer(7)), -200);
+    assert_eq!(effect(journal.legs(), Account::Cash(UserId(1))), 300);
+    // All of it from the wallet: nothing taken, the rest stays.
+    let plan = buy(800);
+    assert_eq!((plan.wallet, plan.amount), (500, 0));
+    let journal = Journal::new(JournalKind::Recharge, "k", plan.legs, "").unwrap();
+    assert_eq!(effect(journal.legs(), Account::Customer(7)), -500);
     assert_eq!(effect(journal.legs(), Account::Cash(UserId(1))), 0);
 }
 
@@ -325,6 +372,7 @@ proptest! {
         vat_bp in 0i64..2_000,
         inclusive in proptest::bool::ANY,
         step in prop_oneof![Just(1i64), Just(100i64)],
+        held in prop_oneof![Just(0i64), 0i64..10_000_000],
     ) {
         let now = at("2026-03-01T12:00:00Z");
         let cost_s = price * cost_s_pct / 100;
@@ -344,7 +392,7 @@ proptest! {
         };
         let paid = old.split.price;
         let grants = [(1, old)];
-        let current = Current { customer: 7, package_id: 1, expires_at: Some(now + TimeDelta::days(1)), grants: &grants };
+        let current = Current { customer: 7, package_id: 1, expires_at: Some(now + TimeDelta::days(1)), grants: &grants, wallet: held };
         let plan = recharge(
         &current,
         &Purchase { package_id: 2, list: &list, minutes: Some(minutes), collector: Collector::Reseller(S), step },
@@ -352,13 +400,15 @@ proptest! {
         chrono_tz::UTC,
     );
         prop_assert!(plan.credit() <= paid);
-        prop_assert_eq!(plan.amount, (plan.split.price - plan.credit()).max(0));
+        let due = (plan.split.price - plan.credit()).max(0);
+        prop_assert_eq!(plan.wallet, held.min(due));
+        prop_assert_eq!(plan.amount, due - plan.wallet);
         if plan.legs.is_empty() {
             prop_assert_eq!(plan.amount, 0);
         } else {
             let journal = Journal::new(JournalKind::Recharge, "k", plan.legs.clone(), "").unwrap();
             let wallet = effect(journal.legs(), Account::Customer(7));
-            prop_assert_eq!(wallet, (plan.credit() - plan.split.price).max(0));
+            prop_assert_eq!(wallet, (plan.credit() - plan.split.price).max(0) - plan.wallet);
             let margin_s = plan.split.margins()[0].1 - plan.credits.iter().map(|c| c.margins()[0].1).sum::<i64>();
             prop_assert_eq!(effect(journal.legs(), Account::Reseller(S)), margin_s - plan.amount);
         }

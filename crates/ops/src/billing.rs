@@ -43,6 +43,8 @@ pub struct RechargeOutcome {
     pub cost: i64,
     /// What unused time of earlier grants was credited.
     pub credit: i64,
+    /// What the customer's wallet (its prepaid credit) paid.
+    pub wallet: i64,
     /// The full price of the time bought.
     pub price: i64,
     /// When the time bought starts.
@@ -172,10 +174,21 @@ pub(crate) async fn write(
             customer_id: Some(id),
             reverses: None,
         };
-        match store::ledger::post(w, &meta, &journal).await? {
-            Posted::New(journal_id) => Some(journal_id),
+        let journal_id = match store::ledger::post(w, &meta, &journal).await? {
+            Posted::New(journal_id) => journal_id,
             Posted::Replay(journal_id) => return Ok(Written::Replay(journal_id)),
+        };
+        if plan.recharge.wallet > 0 {
+            // The wallet was read before this transaction: a payment or note that moved it
+            // since makes the plan stale, and the customer may not end up owing for it.
+            let account =
+                store::ledger::find(w.tx(), plan.tenant, &plan.currency, Account::Customer(id))
+                    .await?;
+            if account.is_none_or(|a| store::ledger::balance(&a) < 0) {
+                return Err(OpError::VersionMismatch);
+            }
         }
+        Some(journal_id)
     };
     store::grant::end(w, &plan.recharge.replaced).await?;
     store::grant::insert(
@@ -269,6 +282,13 @@ fn receipt_lines(plan: &Plan) -> Vec<store::invoice::Line> {
             amount: -credit,
         });
     }
+    if plan.recharge.wallet > 0 {
+        lines.push(store::invoice::Line {
+            kind: "wallet".to_owned(),
+            description: String::new(),
+            amount: -plan.recharge.wallet,
+        });
+    }
     lines
 }
 
@@ -283,34 +303,38 @@ async fn replayed(ctx: &Ctx<'_>, plan: &Plan, journal_id: i64) -> Result<Recharg
         .ok_or(OpError::NotFound)?;
     let collector = plan.collector.account().key();
     let customer = Account::Customer(plan.customer.id).key();
-    let mut amount = 0;
+    // What the collector took is what its receipt says (none: nothing was taken).
+    let receipt = store::invoice::by_journal(conn, journal_id).await?;
+    let amount = receipt.as_ref().map_or(0, |r| r.total);
     let mut cost = 0;
-    let mut customer_debits = 0;
+    let mut customer_credits = 0;
     for (entry, account) in &legs {
         let signed = i64::from(entry.side) * entry.amount;
         if account.key == collector {
             cost -= signed * i64::from(account.normal);
-            if entry.side < 0 {
-                amount += entry.amount;
-            }
         }
-        if account.key == customer && entry.side < 0 {
-            customer_debits += entry.amount;
+        if account.key == customer && entry.side > 0 {
+            customer_credits += entry.amount;
         }
+    }
+    // The customer is credited the unused time and what the collector took; the rest of
+    // the price came from its wallet.
+    let credit = customer_credits - amount;
+    if matches!(plan.collector, Collector::Cash(_) | Collector::Gateway(_)) {
+        cost = amount;
     }
     Ok(RechargeOutcome {
         package_id: grant.package_id,
         amount,
         cost,
-        credit: (grant.price - amount).max(0).min(customer_debits),
+        credit,
+        wallet: (grant.price - credit - amount).max(0),
         price: grant.price,
         starts_at: grant.starts_at,
         expires_at: grant.ends_at,
         currency: plan.currency.clone(),
         journal_id: Some(journal_id),
-        receipt_id: store::invoice::by_journal(conn, journal_id)
-            .await?
-            .map(|r| r.id),
+        receipt_id: receipt.map(|r| r.id),
         replayed: true,
     })
 }
@@ -334,6 +358,7 @@ fn outcome(plan: &Plan, journal_id: Option<i64>, receipt_id: Option<i64>) -> Rec
             cost
         },
         credit: plan.recharge.credit(),
+        wallet: plan.recharge.wallet,
         price: plan.recharge.split.price,
         starts_at: plan.recharge.starts_at,
         expires_at: plan.recharge.expires_at,
@@ -390,11 +415,20 @@ pub(crate) async fn plan_for(
     let vat = store::tax::vat_at(ctx.db.conn(), TenantId(tenant.id), ctx.now).await?;
     let list = price_list(ctx, &package, owner, vat).await?;
     let grants = store::grant::live(ctx.db.conn(), id, ctx.now).await?;
+    let wallet = store::ledger::find(
+        ctx.db.conn(),
+        TenantId(tenant.id),
+        &tenant.currency,
+        Account::Customer(id),
+    )
+    .await?
+    .map_or(0, |a| store::ledger::balance(&a).max(0));
     let current = Current {
         customer: id,
         package_id: customer.package_id,
         expires_at: customer.expires_at,
         grants: &grants,
+        wallet,
     };
     let recharge = billing::recharge(
         &current,

@@ -12,7 +12,9 @@
 //! - **overdue** (daily): customers with an invoice open past its due date and the grace
 //!   are suspended (`suspended_for = unpaid`), their RADIUS rows rewritten to the tenant's
 //!   suspension policy, and their live sessions ended through the enforcement ladder so
-//!   they come back under it. Paying resumes them (`ops::payment`).
+//!   they come back under it. Paying resumes them (`ops::payment`). Who owes is read once
+//!   per run; each batch's suspension checks the debt again in its own statement, so one
+//!   who paid meanwhile is left alone.
 //! - **remind** (daily): a reminder is queued before a prepaid expiry and before a due date.
 //! - **expiry** (every pass, no run row): a prepaid customer whose time ran out since the
 //!   last pass gets its notice, and any session the router kept past the session timeout is
@@ -412,21 +414,21 @@ async fn overdue(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport,
     };
     // Due at or before this instant, the grace is over.
     let due_before = grace_over(&t.t, ctx.now);
-    let mut cursor = run.as_ref().map_or(0, |r| r.cursor_id);
-    loop {
-        let ids = store::billing::overdue(ctx.db.conn(), t.id, due_before, cursor, BATCH).await?;
+    let cursor = run.as_ref().map_or(0, |r| r.cursor_id);
+    let owing = store::billing::owing(ctx.db.conn(), t.id, due_before, cursor).await?;
+    for ids in owing.chunks(BATCH as usize) {
         let Some(&last) = ids.last() else {
             break;
         };
         match &run {
-            None => report.customers += ids.len() as u64,
+            None => report.customers += store::billing::active_among(ctx.db.conn(), ids).await?,
             Some(run) => {
                 let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
-                let suspended = store::billing::suspend_many(&w, &ids, UNPAID).await?;
+                let suspended =
+                    store::billing::suspend_owing(&w, t.id, ids, due_before, UNPAID).await?;
                 if suspended.is_empty() {
-                    // Paid or recharged since they were read: nothing to write.
+                    // Paid or recharged since the set was read: nothing to write.
                     w.rollback().await?;
-                    cursor = last;
                     continue;
                 }
                 report.customers += suspended.len() as u64;
@@ -463,7 +465,6 @@ async fn overdue(ctx: &Ctx<'_>, t: &Tenancy, dry_run: bool) -> Result<RunReport,
                 w.commit().await?;
             }
         }
-        cursor = last;
     }
     if let Some(run) = run {
         store::billing::finish(ctx.db.conn(), run.id, ctx.now, &counts(&report)).await?;

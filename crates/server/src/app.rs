@@ -156,6 +156,7 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
         clock,
         hasher,
         sign_in_failures_per_minute: config.security.sign_in_failures_per_minute,
+        hook_refusals_per_minute: config.security.hook_refusals_per_minute,
         setup,
         jobs_wake: Arc::new(Notify::new()),
     });

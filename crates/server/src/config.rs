@@ -58,6 +58,9 @@ pub struct Security {
     pub max_queued_hashes: u32,
     /// Wrong sign-ins per minute allowed per account and per address; the next is refused.
     pub sign_in_failures_per_minute: u32,
+    /// Refused payment notices, callbacks and return pages per minute allowed per address;
+    /// past it the address is answered 429 unread for the rest of the minute.
+    pub hook_refusals_per_minute: u32,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
     /// The keyring that seals secrets at rest (`id:base64key` entries separated by `;` or
@@ -194,6 +197,7 @@ impl Default for Security {
             max_concurrent_hashes: 0,
             max_queued_hashes: 32,
             sign_in_failures_per_minute: 10,
+            hook_refusals_per_minute: 30,
             trusted_proxies: Vec::new(),
             secret_keys: String::new(),
         }
@@ -242,6 +246,7 @@ impl std::fmt::Debug for Security {
                 "sign_in_failures_per_minute",
                 &self.sign_in_failures_per_minute,
             )
+            .field("hook_refusals_per_minute", &self.hook_refusals_per_minute)
             .field("trusted_proxies", &self.trusted_proxies)
             .field(
                 "secret_keys",
@@ -446,7 +451,7 @@ impl serde::Serialize for SecurityView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let c = self.0;
-        let mut st = s.serialize_struct("Security", 11)?;
+        let mut st = s.serialize_struct("Security", 12)?;
         st.serialize_field("session_idle_minutes", &c.session_idle_minutes)?;
         st.serialize_field("session_max_hours", &c.session_max_hours)?;
         st.serialize_field("token_days", &c.token_days)?;
@@ -458,6 +463,7 @@ impl serde::Serialize for SecurityView<'_> {
             "sign_in_failures_per_minute",
             &c.sign_in_failures_per_minute,
         )?;
+        st.serialize_field("hook_refusals_per_minute", &c.hook_refusals_per_minute)?;
         let proxies: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
         st.serialize_field("trusted_proxies", &proxies)?;
         st.serialize_field("secret_keys", &c.secret_keys)?;

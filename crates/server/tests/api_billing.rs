@@ -460,11 +460,12 @@ async fn reminders_and_expiry_notices_are_queued_once(backend: Backend) {
     let expires = (app.clock().now() + TimeDelta::days(3))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
+    // Time given by hand: the tenant's Admin's to give.
     let (status, erin) = app
         .post(
             "/api/v1/customers",
-            &c.sub,
-            json!({"package_id": c.sub_pkg, "connection_type": "pppoe", "name": "erin",
+            &c.admin,
+            json!({"owner_id": c.sub_id, "package_id": c.sub_pkg, "connection_type": "pppoe", "name": "erin",
                    "username": "erin", "expires_at": expires}),
         )
         .await;

@@ -580,12 +580,12 @@ async fn bad_requests_are_refused_and_write_nothing(backend: Backend) {
         (status, answer["error"]["fields"][0]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("customer_disabled"))
     );
-    // A free customer has no time to buy.
+    // A free customer (the tenant's to give) has no time to buy.
     let (status, free) = app
         .post(
             "/api/v1/customers",
-            &c.sub,
-            json!({"package_id": c.sub_pkg, "connection_type": "pppoe", "name": "Free", "username": "free", "billing_type": "free"}),
+            &c.admin,
+            json!({"owner_id": c.sub_id, "package_id": c.sub_pkg, "connection_type": "pppoe", "name": "Free", "username": "free", "billing_type": "free"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{free}");

@@ -4,8 +4,9 @@
 //! its notice, with the margins along the chain; a prepaid customer's package bought online;
 //! a notice that never comes found by reconciliation; forged, badly signed, stale and
 //! tampered notices crediting nothing wrong; a declined payment closed; a confirmed amount
-//! that differs from the intent refused; bad requests refused with nothing written. The
-//! ledger is clean at the end of each.
+//! that differs from the intent refused; bad requests refused with nothing written; an
+//! address that keeps sending forged notices cut off. The ledger is clean at the end of
+//! each.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,7 +19,7 @@ use gateways::sim::{Scenario, SimConfig, SimGateway};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::money::{Chain, TAKA, balance, chain, customer, postpaid, topup, verify_clean};
-use support::{Backend, TestApp, spawn};
+use support::{Backend, TestApp, spawn, spawn_with};
 
 const KEY: &str = "sk_test_lastmile_sim";
 const WEBHOOK_SECRET: &str = "whsec_lastmile_sim";
@@ -524,6 +525,69 @@ async fn bkash_and_sslcommerz_pay_through_their_own_protocols(backend: Backend) 
     sim.shutdown().await;
 }
 
+/// A forged notice to `path` as if from `from` (through the trusted local proxy).
+async fn forged_from(app: &TestApp, path: &str, from: &str) -> reqwest::Response {
+    app.http
+        .post(format!("{}{path}", app.base))
+        .header("X-Forwarded-For", from)
+        .header("Stripe-Signature", "t=1,v1=00")
+        .body(r#"{"id":"evt_forged","type":"checkout.session.completed"}"#)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn an_address_that_keeps_forging_notices_is_cut_off(backend: Backend) {
+    let app = spawn_with(backend, |config| {
+        config.security.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        config.security.hook_refusals_per_minute = 5;
+    })
+    .await;
+    let c = chain(&app).await;
+    let sim = sim(Scenario::default()).await;
+    let stripe = account(&app, &c, &sim, Provider::Stripe).await;
+    let hook = format!("/hooks/payments/{stripe}");
+    for i in 0..5 {
+        let path = if i % 2 == 0 {
+            &hook
+        } else {
+            "/hooks/payments/999999"
+        };
+        let refused = forged_from(&app, path, "203.0.113.7").await;
+        assert!(
+            matches!(
+                refused.status(),
+                StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND
+            ),
+            "try {i}: {}",
+            refused.status()
+        );
+    }
+    // The sixth in the minute is not read, on any of the public payment paths.
+    let cut = forged_from(&app, &hook, "203.0.113.7").await;
+    assert_eq!(cut.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = cut.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let page = app
+        .http
+        .get(format!("{}/pay/return/nosuchref", app.base))
+        .header("X-Forwarded-For", "203.0.113.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another address is still heard.
+    let elsewhere = forged_from(&app, &hook, "198.51.100.2").await;
+    assert_eq!(elsewhere.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("gateway_event").await, 0);
+    verify_clean(&app).await;
+    sim.shutdown().await;
+}
+
 /// The intent after a short while (it should still be pending).
 async fn settled_soon(app: &TestApp, token: &str, id: i64) -> Value {
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -539,4 +603,5 @@ both_backends!(
     forged_stale_and_tampered_notices_credit_nothing_wrong,
     bad_requests_are_refused_and_write_nothing,
     bkash_and_sslcommerz_pay_through_their_own_protocols,
+    an_address_that_keeps_forging_notices_is_cut_off,
 );

@@ -92,20 +92,22 @@ async fn chain(app: &TestApp) -> Chain<'_> {
 
 /// A PPPoE customer created by the reseller signed in as `email`, on `package`, expiring
 /// at `expires_at`.
+/// A customer of reseller `owner` on `package`, expiring at `expires_at`: created by the
+/// tenant's Admin, who may give time by hand (a reseller sells it by recharge).
 async fn customer(
     app: &TestApp,
-    email: &str,
+    owner: i64,
     package: i64,
     username: &str,
     expires_at: &str,
 ) -> i64 {
-    let token = app.login(email, PASSWORD).await;
+    let token = app.login("admin@dhaka.example", PASSWORD).await;
     created(
         app,
         &token,
         "/api/v1/customers",
-        json!({"package_id": package, "connection_type": "pppoe", "name": username, "username": username,
-               "expires_at": expires_at}),
+        json!({"owner_id": owner, "package_id": package, "connection_type": "pppoe", "name": username,
+               "username": username, "expires_at": expires_at}),
     )
     .await["id"]
         .as_i64()
@@ -142,14 +144,7 @@ async fn an_operator_previews_then_pays_a_recharge_once_with_funds_the_admin_top
         op_pkg,
         ..
     } = chain(&app).await;
-    let alice = customer(
-        &app,
-        "op@dhaka.example",
-        op_pkg,
-        "alice",
-        "2099-01-01T00:00:00Z",
-    )
-    .await;
+    let alice = customer(&app, op, op_pkg, "alice", "2099-01-01T00:00:00Z").await;
 
     // The Admin tops the operator up from its page; the same form sent again books once.
     let op_page = format!("/panel/users/{op}");
@@ -348,14 +343,7 @@ async fn an_operator_previews_then_pays_a_recharge_once_with_funds_the_admin_top
 async fn a_sub_operator_without_funds_is_refused_and_nothing_changes(backend: Backend) {
     let app = spawn(backend).await;
     let Chain { sub, sub_pkg, .. } = chain(&app).await;
-    let bob = customer(
-        &app,
-        "sub@dhaka.example",
-        sub_pkg,
-        "bob",
-        "2026-01-01T00:00:00Z",
-    )
-    .await;
+    let bob = customer(&app, sub, sub_pkg, "bob", "2026-01-01T00:00:00Z").await;
     let before = stored_customer(&app, bob).await;
 
     let mut reseller = Visitor::signed_in(&app, "sub@dhaka.example").await;

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::customer::Customer;
@@ -285,45 +285,68 @@ pub async fn issue_invoices(
     Ok(())
 }
 
-/// Up to `limit` ids of active customers of `tenant` after id `after` with an open
-/// invoice due at or before `due_before`, by id.
-pub async fn overdue<C: ConnectionTrait>(
+/// The customers of `tenant` after id `after` with an invoice open and due at or before
+/// `due_before`, by id: one read of the open invoices per run, however many batches it
+/// suspends in (each batch checking the set again would read every open invoice each time).
+pub async fn owing<C: ConnectionTrait>(
     conn: &C,
     tenant: TenantId,
     due_before: DateTime<Utc>,
     after: i64,
-    limit: u64,
 ) -> StoreResult<Vec<i64>> {
-    // The owing customers as one set (not a subquery per customer: an engine may answer that
-    // from the open invoices' due-date index, every open invoice of the tenant each time).
-    let owing = Query::select()
-        .column(invoice::Column::CustomerId)
-        .from(invoice::Entity)
-        .and_where(Expr::col(invoice::Column::TenantId).eq(tenant.0))
-        .and_where(Expr::col(invoice::Column::Status).eq("open"))
-        .and_where(Expr::col(invoice::Column::DueAt).lte(due_before))
-        .to_owned();
-    Ok(customer::Entity::find()
+    Ok(invoice::Entity::find()
         .select_only()
-        .column(customer::Column::Id)
-        .filter(customer::Column::TenantId.eq(tenant.0))
-        .filter(customer::Column::ArchivedAt.is_null())
-        .filter(customer::Column::Status.eq(Stored(CustomerStatus::Active)))
-        .filter(customer::Column::Id.gt(after))
-        .filter(customer::Column::Id.in_subquery(owing))
-        .order_by_asc(customer::Column::Id)
-        .limit(limit)
+        .column(invoice::Column::CustomerId)
+        .distinct()
+        .filter(owing_filter(tenant, due_before))
+        .filter(invoice::Column::CustomerId.gt(after))
+        .order_by_asc(invoice::Column::CustomerId)
         .into_tuple::<i64>()
         .all(conn)
         .await?)
 }
 
-/// Suspends those of `ids` still active for `reason`, in `w`, by one conditional
-/// `UPDATE`; returns the customers it suspended (a recharge or a payment that got there
-/// first leaves its customer out).
-pub async fn suspend_many(w: &Write, ids: &[i64], reason: &str) -> StoreResult<Vec<Customer>> {
+/// Open invoices of `tenant` due at or before `due_before`.
+fn owing_filter(tenant: TenantId, due_before: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(invoice::Column::TenantId.eq(tenant.0))
+        .add(invoice::Column::Status.eq("open"))
+        .add(invoice::Column::DueAt.lte(due_before))
+}
+
+/// How many of `ids` are active and not archived (what a dry run would suspend).
+pub async fn active_among<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> StoreResult<u64> {
+    let mut n = 0;
+    for chunk in ids.chunks(500) {
+        n += customer::Entity::find()
+            .filter(customer::Column::Id.is_in(chunk.iter().copied()))
+            .filter(customer::Column::Status.eq(Stored(CustomerStatus::Active)))
+            .filter(customer::Column::ArchivedAt.is_null())
+            .count(conn)
+            .await?;
+    }
+    Ok(n)
+}
+
+/// Suspends for `reason`, in `w`, by one conditional `UPDATE` per chunk, those of `ids`
+/// (customers of `tenant`) still active and still owing an invoice due at or before
+/// `due_before`, checked in the same statement: a payment or a recharge that got there
+/// first leaves its customer out. Returns the customers it suspended, by id.
+pub async fn suspend_owing(
+    w: &Write,
+    tenant: TenantId,
+    ids: &[i64],
+    due_before: DateTime<Utc>,
+    reason: &str,
+) -> StoreResult<Vec<Customer>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
+        let still_owing = Query::select()
+            .column(invoice::Column::CustomerId)
+            .from(invoice::Entity)
+            .cond_where(owing_filter(tenant, due_before))
+            .and_where(Expr::col(invoice::Column::CustomerId).is_in(chunk.iter().copied()))
+            .to_owned();
         let done = customer::Entity::update_many()
             .col_expr(
                 customer::Column::Status,
@@ -335,9 +358,11 @@ pub async fn suspend_many(w: &Write, ids: &[i64], reason: &str) -> StoreResult<V
                 Expr::col(customer::Column::Version).add(1),
             )
             .col_expr(customer::Column::UpdatedAt, Expr::value(w.now()))
+            .filter(customer::Column::TenantId.eq(tenant.0))
             .filter(customer::Column::Id.is_in(chunk.iter().copied()))
             .filter(customer::Column::Status.eq(Stored(CustomerStatus::Active)))
             .filter(customer::Column::ArchivedAt.is_null())
+            .filter(customer::Column::Id.in_subquery(still_owing))
             .exec_with_returning(w.tx())
             .await?;
         out.extend(done);

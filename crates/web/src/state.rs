@@ -95,6 +95,8 @@ pub struct Inner {
     pub hasher: Hasher,
     /// The sign-in throttle.
     pub throttle: Throttle,
+    /// Refused payment hooks and return pages per client address (`billing::online`).
+    pub hook_throttle: Throttle,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// The one-time setup link, while no account exists.
@@ -146,6 +148,8 @@ pub struct Parts {
     pub hasher: Hasher,
     /// Wrong sign-ins per minute per account and per address (0: no throttle).
     pub sign_in_failures_per_minute: u32,
+    /// Refused payment hooks per minute per address (0: no throttle).
+    pub hook_refusals_per_minute: u32,
     /// The one-time setup link, when no account exists yet.
     pub setup: Option<SetupLink>,
     /// Wakes the job workers.
@@ -157,6 +161,7 @@ impl AppState {
     pub fn new(parts: Parts) -> Self {
         Self(Arc::new(Inner {
             throttle: Throttle::new(parts.sign_in_failures_per_minute),
+            hook_throttle: Throttle::new(parts.hook_refusals_per_minute),
             metrics: Metrics::new(),
             setup: Mutex::new(parts.setup),
             jobs_wake: parts.jobs_wake,

@@ -23,6 +23,8 @@ pub struct Capabilities {
     pub network: bool,
     /// Background jobs (everyone sees at least the jobs it started).
     pub jobs: bool,
+    /// Setting a customer's expiry or free billing by hand (`money::gives_time`).
+    pub gives_time: bool,
 }
 
 /// What `actor`'s panel offers.
@@ -40,6 +42,7 @@ pub fn capabilities(actor: &Actor) -> Capabilities {
         packages: actor.can(Permission::ManagePackages) || actor.role.is_reseller(),
         network: actor.can(Permission::ManageNetwork),
         jobs: true,
+        gives_time: super::money::gives_time(actor),
     }
 }
 

@@ -24,8 +24,8 @@ pub use isp::{
     package_owner_scope, package_scope, system_customer_scope,
 };
 pub use money::{
-    TopupSource, credit_invoices, has_balance, recharge_customers_of, set_account_terms,
-    set_customer_price, topup, view_balance_of,
+    TopupSource, credit_invoices, gives_time, has_balance, recharge_customers_of,
+    set_account_terms, set_customer_price, topup, view_balance_of,
 };
 pub use permission::{Permission, PermissionSet};
 pub use role::Role;

@@ -27,6 +27,13 @@ pub fn recharge_customers_of(actor: &Actor, owner: Owner) -> Result<Collector, D
     }
 }
 
+/// May `actor` give a customer time, free billing or another package by hand, without a
+/// sale? The tenant's own people may (the owner's decision, audited); a reseller, which
+/// pays upward for what it sells, sells time only by recharge (`crate::customer::sold`).
+pub fn gives_time(actor: &Actor) -> bool {
+    !actor.role.is_reseller()
+}
+
 /// True if `user` holds a balance (operators and sub-operators).
 pub fn has_balance(user: &UserFacts) -> bool {
     matches!(user.role, Role::Operator | Role::SubOperator)

@@ -1,8 +1,10 @@
 //! Customers (subscribers): their billing type and status, the derived state and the status
 //! changes it allows (`state`), the identifiers that reach RADIUS and the router (user name,
-//! PPP password, mobile number), and a customer as it comes in, parsed once (`input`).
+//! PPP password, mobile number), a customer as it comes in, parsed once (`input`), and what
+//! a reseller may not give without a sale (`sold`).
 
 mod input;
+pub mod sold;
 mod state;
 mod usage;
 

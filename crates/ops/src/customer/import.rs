@@ -575,7 +575,10 @@ fn row(
         made_up_password: &made_up,
     };
     match NewCustomer::parse(&input, &terms, now) {
-        Ok((new, _)) if errors.is_empty() => Ok(new),
+        Ok((mut new, _)) if errors.is_empty() => {
+            super::sold_only(actor, &input, &mut new, now)?;
+            Ok(new)
+        }
         Ok(_) => Err(errors),
         Err(more) => {
             errors.extend(more);

@@ -1,6 +1,7 @@
 //! Customer operations, shared by the API, the panel and the importer: who may own and
 //! change a customer (`domain::access`), which packages it may use (its owner's, of its
-//! connection type), and every change written with its FreeRADIUS projection.
+//! connection type), what a reseller may not give without a sale (`domain::customer::sold`),
+//! and every change written with its FreeRADIUS projection.
 
 pub mod import;
 pub mod import_job;
@@ -12,7 +13,8 @@ use domain::access::{
     self, Actor, Owner, Role, customer_owner_scope, customer_scope, network_scope, tenant_scope,
 };
 use domain::customer::{
-    ChangesInput, CustomerChanges, CustomerInput, NewCustomer, PackageTerms, Terms, read_connection,
+    BillingType, ChangesInput, CustomerChanges, CustomerInput, NewCustomer, PackageTerms, Terms,
+    read_connection, sold,
 };
 use domain::enforcement::{SessionChange, SessionFacts, after_change};
 use domain::field::{FieldError, FieldErrors};
@@ -289,7 +291,8 @@ pub async fn create(
             });
         }
     };
-    let (new, made_up_used) = new;
+    let (mut new, made_up_used) = new;
+    sold_only(actor, input, &mut new, ctx.now)?;
     let mut w = ctx.db.write(author, ctx.now).await?;
     let customer = store::customer::create(&mut w, &new).await?;
     w.commit().await?;
@@ -337,6 +340,12 @@ pub async fn update(
         &mut errors,
     )
     .await?;
+    if let Some(changes) = &changes
+        && !access::gives_time(actor)
+        && let Err(more) = sold::check_change(served(&customer), changes, ctx.now)
+    {
+        errors.extend(more);
+    }
     let Some(changes) = changes.filter(|_| errors.is_empty()) else {
         return Err(OpError::Invalid(errors));
     };
@@ -347,6 +356,37 @@ pub async fn update(
     reach_sessions(&mut w, &before, &customer, ctx.now).await?;
     w.commit().await?;
     Ok(customer)
+}
+
+/// A reseller's new customer (`new`, parsed from `input`) is served only what it sells
+/// (`domain::customer::sold`): a prepaid one starts without time unless an expiry that
+/// gives none was asked for.
+pub(crate) fn sold_only(
+    actor: &Actor,
+    input: &CustomerInput,
+    new: &mut NewCustomer,
+    now: DateTime<Utc>,
+) -> Result<(), FieldErrors> {
+    if access::gives_time(actor) {
+        return Ok(());
+    }
+    let asked = input
+        .expires_at
+        .as_deref()
+        .is_some_and(|t| !t.trim().is_empty());
+    if !asked && new.billing_type == BillingType::Prepaid {
+        new.expires_at = None;
+    }
+    sold::check_new(new.billing_type, new.expires_at, now)
+}
+
+/// What `c` is served, as far as what was paid goes.
+pub(crate) fn served(c: &Customer) -> sold::Served {
+    sold::Served {
+        billing: c.billing_type.get(),
+        package_id: c.package_id,
+        expires_at: c.expires_at,
+    }
 }
 
 /// Queues what a change from `before` to `after` does to the customer's live sessions

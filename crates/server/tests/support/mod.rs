@@ -127,12 +127,16 @@ pub async fn spawn(backend: Backend) -> TestApp {
 
 /// Starts lastmile on a fresh database, with the configuration changed by `tweak`.
 pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_on(backend, Clock::system(), tweak).await
+}
+
+/// Starts lastmile on a fresh database, reading `clock`, with the configuration changed by
+/// `tweak`.
+pub async fn spawn_on(backend: Backend, clock: Clock, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let db = fresh_db(backend).await;
     let mut config = test_config(&db);
     tweak(&mut config);
-    let running = app::start(config, Clock::system())
-        .await
-        .expect("lastmile starts");
+    let running = app::start(config, clock).await.expect("lastmile starts");
     let http = http_client()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -19,10 +19,17 @@
 //! - `GET /pay/return/{merchant_ref}`: where the provider sends the customer back; it says
 //!   where the payment stands (the redirect proves nothing: settling waits for the
 //!   provider's API), and asks again every few seconds while it is pending.
+//!
+//! These three answer anyone, so a client address whose requests were refused (a bad
+//! signature, an unknown account or payment) too often in a minute (`[security]
+//! hook_refusals_per_minute`, 30 by default) is answered 429 unread until the minute has
+//! passed; a provider's good notices never count.
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use std::time::Instant;
+
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -35,6 +42,7 @@ use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
 use crate::http::auth::ApiCaller;
+use crate::http::client::ClientIp;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::JsonBody;
 use crate::http::path::Id;
@@ -45,6 +53,34 @@ use store::gateway::{GatewayAccount, Intent};
 
 /// The largest notice accepted.
 const HOOK_BODY_LIMIT: usize = 64 * 1024;
+
+/// Answers with `handle` unless `ip` has had too many refusals this minute; a refusal
+/// (400, 404) stays counted against it.
+async fn guarded(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    handle: impl Future<Output = Response>,
+) -> Response {
+    let keys = [format!("ip:{ip}")];
+    let started = Instant::now();
+    if let Err(wait) = state.hook_throttle.attempt(&keys, started) {
+        state.metrics.payment_notice("throttled");
+        let seconds = wait.as_secs().max(1).to_string();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, seconds)],
+        )
+            .into_response();
+    }
+    let response = handle.await;
+    if !matches!(
+        response.status(),
+        StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND
+    ) {
+        state.hook_throttle.forgive(&keys, started, None);
+    }
+    response
+}
 
 /// The API routes of this module.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -339,7 +375,17 @@ async fn get_payment(
 /// `POST /hooks/payments/{account}`: a provider's notice (see the module documentation).
 async fn notice(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(account): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    guarded(&state, ip, take_notice(&state, account, headers, body)).await
+}
+
+async fn take_notice(
+    state: &AppState,
+    account: String,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -403,9 +449,14 @@ async fn notice(
 /// documentation).
 async fn callback(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(account): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    guarded(&state, ip, take_callback(&state, account, query)).await
+}
+
+async fn take_callback(state: &AppState, account: String, query: Option<String>) -> Response {
     let refused = |status: StatusCode, text: &str| {
         (status, Html(page("Not found", text, false))).into_response()
     };
@@ -468,7 +519,15 @@ async fn callback(
 }
 
 /// `GET /pay/return/{merchant_ref}`: where the payment stands, for the customer coming back.
-async fn return_page(State(state): State<AppState>, Path(merchant_ref): Path<String>) -> Response {
+async fn return_page(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(merchant_ref): Path<String>,
+) -> Response {
+    guarded(&state, ip, show_return(&state, merchant_ref)).await
+}
+
+async fn show_return(state: &AppState, merchant_ref: String) -> Response {
     let intent = match ops::gateway::by_ref(&state.ctx(), &merchant_ref).await {
         Ok(intent) => intent,
         Err(_) => {

@@ -165,7 +165,9 @@ pub struct CreateCustomerBody {
     password: Option<String>,
     /// `active` (default), `suspended` or `disabled`.
     status: Option<String>,
-    /// Default for prepaid: now plus the package's validity.
+    /// Default for prepaid: now plus the package's validity, or, for a customer created by a
+    /// reseller, no time until its first recharge (a reseller may not give time by hand:
+    /// 422 `recharge_required`, and free billing: 422 `owner_only`).
     expires_at: Option<DateTime<Utc>>,
     /// A static address from `ip_pool_id`.
     static_ip: Option<String>,
@@ -236,6 +238,8 @@ pub struct UpdateCustomerBody {
     /// A package of the owner, of the customer's connection type.
     package_id: Option<i64>,
     billing_type: Option<String>,
+    /// A reseller may only shorten paid prepaid time, and changes a package with live time
+    /// by a recharge (422 `recharge_required`).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     expires_at: Option<Option<DateTime<Utc>>>,

@@ -79,12 +79,14 @@ pub struct RechargeBody {
 pub struct RechargeOut {
     customer_id: i64,
     package_id: i64,
-    /// What the customer pays (the price less the credit, never below zero).
+    /// What the customer pays (the price less the credit and the wallet, never below zero).
     amount: i64,
     /// What the collector's balance pays: the amount less its own margin.
     cost: i64,
     /// The unused time of earlier grants credited (a package change).
     credit: i64,
+    /// What the customer's wallet (its prepaid credit on account) paid.
+    wallet: i64,
     /// The full price of the time bought.
     price: i64,
     currency: String,
@@ -105,6 +107,7 @@ impl RechargeOut {
             amount: o.amount,
             cost: o.cost,
             credit: o.credit,
+            wallet: o.wallet,
             price: o.price,
             currency: o.currency,
             starts_at: o.starts_at,

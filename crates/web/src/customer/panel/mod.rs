@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use crate::i18n::Tr;
 use crate::page::lookup::{Choice, SELECT_LIMIT};
 use crate::state::AppState;
-use domain::access::Actor;
+use domain::access::{self, Actor};
 use domain::customer::{BillingType, CustomerState};
 use ops::OpError;
 use store::customer::Customer;
@@ -81,6 +81,16 @@ fn state_name(t: Tr, state: &str) -> &'static str {
 fn billing_choices(t: Tr) -> Vec<Choice> {
     BillingType::ALL
         .into_iter()
+        .map(|b| (b.as_str().to_owned(), billing_name(t, b).to_owned()))
+        .collect()
+}
+
+/// The billing types `actor` may give a customer billed `current` (`None`: a new one): a
+/// reseller gives no free service (`domain::customer::sold`).
+fn billing_choices_for(t: Tr, actor: &Actor, current: Option<BillingType>) -> Vec<Choice> {
+    BillingType::ALL
+        .into_iter()
+        .filter(|b| *b != BillingType::Free || access::gives_time(actor) || current == Some(*b))
         .map(|b| (b.as_str().to_owned(), billing_name(t, b).to_owned()))
         .collect()
 }

@@ -73,6 +73,8 @@ pub(super) struct Quote {
     pub(super) package: String,
     pub(super) price: String,
     pub(super) credit: String,
+    /// What the customer's wallet pays, when it pays anything.
+    pub(super) wallet: Option<String>,
     pub(super) amount: String,
     pub(super) cost: String,
     pub(super) starts: String,
@@ -314,6 +316,7 @@ impl CustomerMoney {
             package: self.name(outcome.package_id),
             price: self.terms.money(outcome.price),
             credit: self.terms.money(outcome.credit),
+            wallet: (outcome.wallet > 0).then(|| self.terms.money(outcome.wallet)),
             amount: self.terms.money(outcome.amount),
             cost: self.terms.money(outcome.cost),
             starts: at(outcome.starts_at),

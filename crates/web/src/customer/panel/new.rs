@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{Network, PackageOption, billing_choices, package_options, visible_packages};
+use super::{Network, PackageOption, billing_choices_for, package_options, visible_packages};
 use crate::i18n::Tr;
 use crate::page::form::{Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::input;
@@ -91,7 +91,7 @@ async fn blank_form(
         tenant_may_own,
         packages: package_options(t, &visible_packages(state, actor).await?, &resellers),
         network: Network::load(state, actor).await?,
-        billing: billing_choices(t),
+        billing: billing_choices_for(t, actor, None),
         connections: crate::package::panel::connection_choices(t),
     })
 }

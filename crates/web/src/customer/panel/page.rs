@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use super::money::CustomerMoney;
 use super::{
-    Network, billing_choices, billing_name, package_choices, state_name, state_of, visible_packages,
+    Network, billing_choices_for, billing_name, package_choices, state_name, state_of,
+    visible_packages,
 };
 use crate::i18n::Tr;
 use crate::page::fallback::PageId;
@@ -194,7 +195,7 @@ pub(super) async fn customer_page(
         f,
         packages: package_choices(t, &visible, &owners),
         network,
-        billing: billing_choices(t),
+        billing: billing_choices_for(t, actor, Some(c.billing_type.get())),
         new_password: None,
         can_manage: access::manage_customers_of(actor, store::customer::owner(&c)).is_ok(),
         online,
