@@ -1,6 +1,7 @@
 //! Resellers' money and the books (billing-design.md §1): a reseller's balance and what it
 //! may still spend, top-ups down the tree, the owner's account terms (prepaid or credit),
-//! statements with running balances, one journal, and the invariants check.
+//! statements with running balances, one journal, a top-up's reversal, and the invariants
+//! check.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
@@ -11,7 +12,9 @@ use domain::access::{self, Actor, Role, TopupSource, tenant_scope, user_scope};
 use domain::ids::{TenantId, UserId};
 use domain::ledger::{Account, AccountTerms, Journal, JournalKind, Leg};
 use domain::money::Money;
-use store::ledger::{Breach, EntryFilter, LedgerAccount, LedgerEntry, LedgerJournal, PostMeta};
+use store::ledger::{
+    Breach, EntryFilter, LedgerAccount, LedgerEntry, LedgerJournal, PostMeta, Posted,
+};
 use store::list::{Page, PageRequest};
 use store::user::User;
 use store::{AuditEntry, Author};
@@ -397,6 +400,112 @@ pub async fn journal(
         return Err(OpError::NotFound);
     }
     Ok((journal, legs))
+}
+
+/// The longest reason a reversal takes.
+pub const REASON_MAX: usize = 200;
+
+/// A reversal posted, or found posted before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reversed {
+    /// The reversing journal.
+    pub journal_id: i64,
+    /// The journal it reverses.
+    pub reverses: i64,
+    /// True when it had been reversed before: nothing was written now.
+    pub replayed: bool,
+}
+
+/// Reverses top-up journal `id` for `reason`: its mirror image, posted under the key
+/// `reverse:{id}` with `reverses_journal_id` naming it, so a journal is reversed at most
+/// once (asking again answers the first reversal). Only top-ups: what a recharge, a payment
+/// or an invoice did beyond the books (time granted, invoices settled) has its own
+/// correction (a package change, a credit note). A reseller that has spent the funds
+/// cannot be taken below its floor: 422 `insufficient_balance`, nothing written.
+pub async fn reverse(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: i64,
+    reason: &str,
+) -> Result<Reversed, OpError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > REASON_MAX {
+        return Err(OpError::Invalid(domain::field::FieldErrors::one(
+            domain::field::FieldError::new("reason", "out_of_range")
+                .with("min", 1)
+                .with("max", REASON_MAX),
+        )));
+    }
+    let tenants = book_tenants(actor)?;
+    let (journal, legs) = store::ledger::journal(ctx.db.conn(), tenants.as_deref(), id)
+        .await?
+        .ok_or(OpError::NotFound)?;
+    let tenant = TenantId(journal.tenant_id);
+    access::reverse_journals(actor, tenant)?;
+    if journal.kind != JournalKind::Topup.as_str() {
+        return Err(OpError::field("journal", "not_reversible"));
+    }
+    let legs = legs
+        .iter()
+        .map(|(entry, account)| {
+            let side = domain::ledger::Side::from_sign(i64::from(entry.side));
+            let account = domain::ledger::AccountKind::parse(&account.kind)
+                .and_then(|kind| Account::of(kind, account.party_id));
+            match (side, account) {
+                (Some(side), Some(account)) => Ok(Leg {
+                    account,
+                    side,
+                    amount: entry.amount,
+                }),
+                _ => Err(OpError::Internal(format!("journal {id} has a leg unread"))),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let original = Journal::new(
+        JournalKind::Topup,
+        journal.idempotency_key.clone(),
+        legs,
+        journal.memo.clone(),
+    )
+    .map_err(|e| OpError::Internal(e.to_string()))?;
+    let reversal = original.reversal(format!("reverse:{id}"));
+    let hash = hex::encode(Sha256::digest(format!("reverse|{id}")));
+    let meta = PostMeta {
+        tenant,
+        currency: &journal.currency,
+        request_hash: &hash,
+        customer_id: journal.customer_id,
+        reverses: Some(id),
+    };
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    match store::ledger::post(&mut w, &meta, &reversal).await? {
+        Posted::Replay(journal_id) => {
+            w.rollback().await?;
+            Ok(Reversed {
+                journal_id,
+                reverses: id,
+                replayed: true,
+            })
+        }
+        Posted::New(journal_id) => {
+            w.audit(AuditEntry {
+                tenant_id: Some(tenant),
+                action: "ledger.reverse",
+                entity: "ledger_journal",
+                entity_id: Some(id),
+                before: None,
+                after: Some(serde_json::json!({ "reversal": journal_id, "reason": reason })),
+            })
+            .await?;
+            w.commit().await?;
+            Ok(Reversed {
+                journal_id,
+                reverses: id,
+                replayed: false,
+            })
+        }
+    }
 }
 
 /// Checks the books of `tenant` (all when `None`): the breaches found, none when clean.

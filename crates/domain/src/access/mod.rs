@@ -24,7 +24,7 @@ pub use isp::{
     package_owner_scope, package_scope, system_customer_scope,
 };
 pub use money::{
-    TopupSource, credit_invoices, gives_time, has_balance, recharge_customers_of,
+    TopupSource, credit_invoices, gives_time, has_balance, recharge_customers_of, reverse_journals,
     set_account_terms, set_customer_price, topup, view_balance_of,
 };
 pub use permission::{Permission, PermissionSet};

@@ -106,6 +106,16 @@ pub fn credit_invoices(actor: &Actor, tenant: crate::ids::TenantId) -> Result<()
     }
 }
 
+/// May `actor` correct the books of tenant `tenant` by reversing a journal (a mistaken
+/// top-up booked back by its mirror image)? The tenant's Admin only: it moves resellers'
+/// balances, which no one below the owner decides for others.
+pub fn reverse_journals(actor: &Actor, tenant: crate::ids::TenantId) -> Result<(), Denied> {
+    match actor.role {
+        Role::Admin if actor.tenant_id == Some(tenant) => Ok(()),
+        _ => Err(Denied::Forbidden),
+    }
+}
+
 /// May `actor` set the own price of a customer owned by `owner` (what its invoices charge,
 /// and so its seller's margin)? The seller itself: a reseller for its own direct customers
 /// (an operator not for its sub-operators'); the tenant's Admin, and Managers granted

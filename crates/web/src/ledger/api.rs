@@ -7,6 +7,10 @@
 //! - `GET /api/v1/users/{id}/balance`, `POST /api/v1/users/{id}/topup`.
 //! - `GET /api/v1/ledger/entries` (the list contract), the same as CSV
 //!   (`GET /api/v1/ledger/entries.csv`, oldest first), and `GET /api/v1/ledger/journals/{id}`.
+//! - `POST /api/v1/ledger/journals/{id}/reverse` `{"reason"}`: the tenant's Admin books a
+//!   mistaken top-up back (201; 200 with the first reversal when it was reversed before;
+//!   422 `not_reversible` for other journals, `insufficient_balance` when the funds are
+//!   spent).
 //! - `GET /api/v1/dashboard`: the caller's day (expiring, to collect, collected by whom,
 //!   new, renewed, online, collections of the last 30 days), kept 30 s unless `?refresh=1`.
 //! - `GET /api/v1/reports/resellers` (and `.csv`): the accountant's report of collections
@@ -45,6 +49,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_entries))
         .routes(routes!(entries_csv))
         .routes(routes!(get_journal))
+        .routes(routes!(reverse_journal))
         .routes(routes!(dashboard))
         .routes(routes!(reseller_report))
         .routes(routes!(reseller_report_csv))
@@ -452,6 +457,48 @@ async fn get_journal(
             .map(|(e, a)| EntryOut::new(e, Some(a)))
             .collect(),
     }))
+}
+
+/// Why a journal is reversed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseBody {
+    /// 1 to 200 characters, kept in the audit log.
+    reason: String,
+}
+
+/// A reversal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReversedOut {
+    /// The reversing journal.
+    journal_id: i64,
+    /// The journal it reverses.
+    reverses: i64,
+}
+
+/// Reverses a top-up journal: its mirror image, once.
+#[utoipa::path(post, path = "/ledger/journals/{id}/reverse", tag = "money", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = ReverseBody,
+    responses((status = 201, body = ReversedOut), (status = 200, body = ReversedOut, description = "reversed before"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reverse_journal(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    JsonBody(body): JsonBody<ReverseBody>,
+) -> Result<Response, ApiError> {
+    let done =
+        ops::ledger::reverse(&state.ctx(), &caller.actor, caller.author, id, &body.reason).await?;
+    let status = if done.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let out = ReversedOut {
+        journal_id: done.journal_id,
+        reverses: done.reverses,
+    };
+    Ok((status, Json(out)).into_response())
 }
 
 /// `?refresh=1` computes the dashboard now.
