@@ -5,13 +5,15 @@
 //! to a router.
 //!
 //! So far: [`enforce`], the enforcement ladder that gives a customer's live sessions a new
-//! rate or ends them; [`gates`], how hard it may press each router; and [`recorder`], the
-//! writer of the ladders' ends in batches.
+//! rate or ends them; [`gates`], how hard it may press each router; [`recorder`], the
+//! writer of the ladders' ends in batches; [`import`], reading what an import from a router
+//! takes; and [`router`], the API connection to a router as lastmile stores it.
 
 pub mod enforce;
 pub mod gates;
+pub mod import;
 pub mod recorder;
-mod router;
+pub mod router;
 
 pub use enforce::{Settings, run};
 pub use gates::{Gates, Limits};

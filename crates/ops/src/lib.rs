@@ -33,6 +33,7 @@ pub mod online;
 pub mod package;
 pub mod payment;
 pub mod rates;
+pub mod router_import;
 pub mod tenant;
 pub mod user;
 

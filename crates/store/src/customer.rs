@@ -22,7 +22,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-pub use bulk::{create_many, taken_mobiles, taken_names};
+pub use bulk::{NameHolder, create_many, name_holders, taken_mobiles, taken_names};
 pub use list::{CustomerFilter, LIST, Search, StatusFilter, list};
 pub use owner::{follow_operator, move_customers};
 pub use project::{

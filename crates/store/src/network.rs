@@ -8,7 +8,7 @@ mod zone;
 
 pub use pool::{
     IpPool, POOLS, allocate, archive_pool, create_pool, find_pool, list_pools, pool_ranges,
-    pool_snapshot, release, update_pool, used_counts,
+    pool_snapshot, release, tenant_pools, update_pool, used_counts,
 };
 pub use router::{
     API_PASSWORD_CONTEXT, NewRouter, ROUTERS, Router, RouterChanges, SECRET_CONTEXT,

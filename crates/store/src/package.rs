@@ -6,7 +6,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
-    ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -430,6 +430,24 @@ pub fn usable_by(
         .add(Column::TenantId.eq(tenant.0))
         .add(Column::ConnectionType.eq(Stored(connection)))
         .add(Column::ArchivedAt.is_null())
+}
+
+/// The packages a customer of `owner_user` (or of the tenant) may use with `connection`:
+/// `(id, name)` by name.
+pub async fn usable<C: ConnectionTrait>(
+    conn: &C,
+    owner_user: Option<UserId>,
+    tenant: TenantId,
+    connection: ConnectionType,
+) -> StoreResult<Vec<(i64, String)>> {
+    Ok(Entity::find()
+        .filter(usable_by(owner_user, tenant, connection))
+        .order_by_asc(Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
 }
 
 /// Package `id` if a customer of `owner_user` (or of the tenant) may use it with

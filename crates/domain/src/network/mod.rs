@@ -1,6 +1,7 @@
 //! Network values: IPv4 ranges and pools (parsed exactly into CIDR blocks), MAC addresses,
 //! and the allocation of static addresses from a pool.
 
+pub mod import;
 mod mac;
 mod range;
 pub mod router;

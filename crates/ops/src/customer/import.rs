@@ -74,6 +74,9 @@ pub struct ImportReport {
     pub dry_run: bool,
 }
 
+/// One row to import: its line (or place) and its fields by column name (lower case).
+pub type Fields = (usize, HashMap<String, String>);
+
 /// Imports customers from CSV bytes as `actor`; refused rows are reported, valid rows are
 /// created (unless `dry_run`, or `all_or_nothing` and a row is refused). `progress` hears how
 /// far it got after the rows are read and after each batch.
@@ -82,6 +85,30 @@ pub async fn import(
     actor: &Actor,
     author: Author,
     csv: &[u8],
+    options: &ImportOptions,
+    progress: &mut impl Progress,
+) -> Result<ImportReport, OpError> {
+    let (records, errors, total) = records(csv)?;
+    import_fields(
+        ctx, actor, author, records, errors, total, options, progress,
+    )
+    .await
+}
+
+/// Imports rows already split into fields (the CSV's columns, by the same names), as
+/// [`import`] does; `errors` are refusals found before (reported with the rest) and `total`
+/// counts every row read.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the rows, what was refused of them and how many were read come from the reader"
+)]
+pub async fn import_fields(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    records: Vec<Fields>,
+    mut errors: Vec<RowError>,
+    total: usize,
     options: &ImportOptions,
     progress: &mut impl Progress,
 ) -> Result<ImportReport, OpError> {
@@ -95,7 +122,18 @@ pub async fn import(
         .await?
         .ok_or_else(|| OpError::field("tenant_id", "not_found"))?;
     let refs = References::load(db, actor, &tenant).await?;
-    let (rows, mut errors, total) = read(csv, &tenant, actor, &refs, now)?;
+    let zone = super::zone(&tenant);
+    let mut rows = Vec::with_capacity(records.len());
+    for (line, record) in records {
+        let fields: HashMap<&str, &str> = record
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        match row(&fields, &tenant, actor, &refs, now, zone) {
+            Ok(new) => rows.push((line, new)),
+            Err(e) => errors.extend(field_errors(line, e)),
+        }
+    }
     let mut report = ImportReport {
         rows: total,
         created: 0,
@@ -351,7 +389,7 @@ fn first<E: store::list::EntityTrait>(
     PageRequest::first(spec, 500).map_err(OpError::Invalid)
 }
 
-type Parsed = (Vec<(usize, NewCustomer)>, Vec<RowError>, usize);
+type Read = (Vec<Fields>, Vec<RowError>, usize);
 
 /// A reader positioned after the header row, and the header's column names (lower case);
 /// refused when the header is unreadable, names a column lastmile does not know, or lacks a
@@ -417,16 +455,9 @@ pub fn check_file(csv_bytes: &[u8]) -> Result<(), OpError> {
     columns(csv_bytes).map(|_| ())
 }
 
-/// Reads and validates every row.
-fn read(
-    csv_bytes: &[u8],
-    tenant: &Tenant,
-    actor: &Actor,
-    refs: &References,
-    now: DateTime<Utc>,
-) -> Result<Parsed, OpError> {
+/// Reads every row into its fields; rows that cannot be read are refused here.
+fn records(csv_bytes: &[u8]) -> Result<Read, OpError> {
     let (mut reader, headers) = columns(csv_bytes)?;
-    let zone = super::zone(tenant);
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut total = 0;
@@ -457,7 +488,7 @@ fn read(
         for (name, value) in headers.iter().zip(record.iter()) {
             match std::str::from_utf8(value) {
                 Ok(text) => {
-                    fields.insert(name.as_str(), text);
+                    fields.insert(name.clone(), text.to_owned());
                 }
                 Err(_) => bad_encoding = Some(name.clone()),
             }
@@ -466,10 +497,7 @@ fn read(
             errors.push(row_error(line, &field, "not_utf8", &[]));
             continue;
         }
-        match row(&fields, tenant, actor, refs, now, zone) {
-            Ok(new) => rows.push((line, new)),
-            Err(e) => errors.extend(field_errors(line, e)),
-        }
+        rows.push((line, fields));
     }
     Ok((rows, errors, total))
 }

@@ -13,6 +13,7 @@ mod gateway;
 mod housekeeping;
 mod import;
 mod package_rates;
+mod router_import;
 mod router_probe;
 mod scheduler;
 mod statistics;
@@ -58,6 +59,7 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         import::KIND => import::run(state, job).await,
         converge::KIND => converge::run(state, job).await,
         package_rates::KIND => package_rates::run(state, job).await,
+        router_import::KIND => router_import::run(state, job).await,
         router_probe::KIND => router_probe::run(state, job).await,
         statistics::KIND => statistics::run(state).await,
         other => Err(JobError::Permanent(format!(

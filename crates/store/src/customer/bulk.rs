@@ -45,6 +45,30 @@ pub async fn taken_names<C: ConnectionTrait>(
     Ok(taken)
 }
 
+/// A live customer holding a user name: `(key, id, tenant, router)`.
+pub type NameHolder = (String, i64, i64, Option<i64>);
+
+/// The live customers holding any of the user names `keys` (lower case), anywhere.
+pub async fn name_holders<C: ConnectionTrait>(
+    conn: &C,
+    keys: &[String],
+) -> StoreResult<Vec<NameHolder>> {
+    use crate::entity::customer::Column;
+    let mut found = Vec::new();
+    for chunk in keys.chunks(500) {
+        let rows = Entity::find()
+            .filter(Column::UsernameKey.is_in(chunk.to_vec()))
+            .filter(Column::ArchivedAt.is_null())
+            .all(conn)
+            .await?;
+        found.extend(
+            rows.into_iter()
+                .map(|c| (c.username_key, c.id, c.tenant_id, c.router_id)),
+        );
+    }
+    Ok(found)
+}
+
 /// The mobiles among `mobiles` (E.164) that customers of `tenant` already have.
 pub async fn taken_mobiles<C: ConnectionTrait>(
     conn: &C,

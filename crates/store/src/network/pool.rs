@@ -85,6 +85,19 @@ pub async fn list_pools<C: ConnectionTrait>(
     super::list_live(conn, scope, filter, page, &POOLS, &COLUMNS).await
 }
 
+/// Every live pool of `tenant` (a tenant has hundreds at most), by name.
+pub async fn tenant_pools<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+) -> StoreResult<Vec<IpPool>> {
+    Ok(ip_pool::Entity::find()
+        .filter(ip_pool::Column::TenantId.eq(tenant.0))
+        .filter(ip_pool::Column::ArchivedAt.is_null())
+        .order_by_asc(ip_pool::Column::Name)
+        .all(conn)
+        .await?)
+}
+
 /// How many addresses of each pool are allocated.
 pub async fn used_counts<C: ConnectionTrait>(
     conn: &C,

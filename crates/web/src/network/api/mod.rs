@@ -1,6 +1,7 @@
-//! `/api/v1/routers`, `/api/v1/zones` and `/api/v1/ip-pools`: one module each; the list
-//! query and the helpers they share here.
+//! `/api/v1/routers` (with `/routers/{id}/import`), `/api/v1/zones` and `/api/v1/ip-pools`:
+//! one module each; the list query and the helpers they share here.
 
+mod import;
 mod pools;
 mod routers;
 mod zones;
@@ -20,6 +21,8 @@ use store::network::NetworkFilter;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(routers::routes())
+        .routes(utoipa_axum::routes!(import::import_router))
+        .routes(utoipa_axum::routes!(import::import_file))
         .merge(zones::routes())
         .merge(pools::routes())
 }

@@ -1,0 +1,107 @@
+//! `POST /api/v1/routers/{id}/import` and `GET /api/v1/routers/{id}/import/{job}/file`:
+//! importing a router's pools, PPP profiles and secrets (`ops::router_import`), queued as a
+//! job whose result is the plan (and, unless only the plan was asked for, what was created
+//! and refused), and the file of everything the job read.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::http::auth::ApiCaller;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::json::JsonBody;
+use crate::i18n::Lang;
+use crate::job::api::JobOut;
+use crate::state::AppState;
+use domain::field::FieldError;
+use domain::ids::JobId;
+use domain::network::import::{Choices, MAX_PROFILES};
+use ops::router_import::ImportRequest;
+
+/// What to import.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportBody {
+    /// Only plan: read the router and report what would be created, left and skipped.
+    dry_run: bool,
+    /// Import disabled secrets too, as disabled customers.
+    #[serde(default)]
+    include_disabled: bool,
+    /// PPP profile name → package id. A profile not named takes the package of its name.
+    #[serde(default)]
+    packages: BTreeMap<String, i64>,
+}
+
+/// Queues an import from the router (or, with `dry_run`, its plan); answers 202 with the
+/// job, whose progress and result `GET /api/v1/jobs/{id}` gives. One import per router runs
+/// at a time: asking again while one is queued or running answers that one.
+#[utoipa::path(post, path = "/routers/{id}/import", tag = "network", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ImportBody,
+    responses((status = 202, body = JobOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(super) async fn import_router(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<ImportBody>,
+) -> Result<Response, ApiError> {
+    if body.packages.len() > MAX_PROFILES {
+        return Err(FieldError::new("packages", "too_many")
+            .with("max", MAX_PROFILES)
+            .into());
+    }
+    let request = ImportRequest {
+        router_id: id,
+        choices: Choices {
+            packages: body.packages,
+            include_disabled: body.include_disabled,
+        },
+        dry_run: body.dry_run,
+    };
+    let job =
+        ops::router_import::submit(&state.ctx(), &caller.actor, caller.author, &request).await?;
+    state.jobs_wake.notify_one();
+    let location = format!("/api/v1/jobs/{}", job.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(JobOut::from_model(&job, Lang::En)),
+    )
+        .into_response())
+}
+
+/// The file of everything an import job read from the router, as CSV (one row per pool,
+/// profile and secret, passwords included); each download is audited.
+#[utoipa::path(get, path = "/routers/{id}/import/{job}/file", tag = "network", security(("bearer" = [])),
+    params(("id" = i64, Path), ("job" = i64, Path)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub(super) async fn import_file(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, job)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let csv = ops::router_import::snapshot_file(
+        &state.ctx(),
+        &caller.actor,
+        caller.author,
+        id,
+        JobId(job),
+    )
+    .await?;
+    let name = format!("attachment; filename=\"router-{id}-import-{job}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        csv,
+    )
+        .into_response())
+}
