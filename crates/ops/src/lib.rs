@@ -32,6 +32,7 @@ pub mod network;
 pub mod online;
 pub mod package;
 pub mod payment;
+pub mod provision;
 pub mod rates;
 pub mod router_import;
 pub mod tenant;

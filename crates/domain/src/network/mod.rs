@@ -3,6 +3,7 @@
 
 pub mod import;
 mod mac;
+pub mod provision;
 mod range;
 pub mod router;
 

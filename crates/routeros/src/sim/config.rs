@@ -68,6 +68,11 @@ pub struct Faults {
     pub drop_after_sentences: Option<u64>,
     /// Answer this command word (such as `/system/reboot`) with `!fatal` and close.
     pub fatal_on_command: Option<String>,
+    /// Answer this command word with a `!trap` (category 1) and do nothing.
+    pub trap_on_command: Option<String>,
+    /// Do this command word but never answer it: the change is made, and the client's
+    /// timeout fires as it does when a reply is lost.
+    pub silent_on_command: Option<String>,
 }
 
 /// Bounds that protect the simulator from hostile clients.

@@ -225,7 +225,20 @@ impl Session {
                 return self.send(dispatch::trap_replies(trap), tag).await;
             }
         }
+        let faults = self.router.faults();
+        let is = |command: &Option<String>| {
+            command
+                .as_ref()
+                .is_some_and(|c| c.as_bytes() == request.command)
+        };
+        if is(&faults.trap_on_command) {
+            let trap = Trap::new(Some(1), "simulated refusal");
+            return self.send(dispatch::trap_replies(trap), tag).await;
+        }
         let action = dispatch::execute(&mut self.router.model(), group, &request);
+        if is(&faults.silent_on_command) {
+            return Ok(());
+        }
         if let Action::Print(job) = &action
             && job.follow != Follow::No
         {

@@ -15,6 +15,7 @@ mod import;
 mod package_rates;
 mod router_import;
 mod router_probe;
+mod router_provision;
 mod scheduler;
 mod statistics;
 mod worker;
@@ -61,6 +62,7 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         package_rates::KIND => package_rates::run(state, job).await,
         router_import::KIND => router_import::run(state, job).await,
         router_probe::KIND => router_probe::run(state, job).await,
+        router_provision::KIND => router_provision::run(state, enforce, job).await,
         statistics::KIND => statistics::run(state).await,
         other => Err(JobError::Permanent(format!(
             "no handler for job kind {other}"

@@ -1,8 +1,9 @@
-//! `/api/v1/routers` (with `/routers/{id}/import`), `/api/v1/zones` and `/api/v1/ip-pools`:
+//! `/api/v1/routers` (with `/routers/{id}/import` and `/routers/{id}/provision`), `/api/v1/zones` and `/api/v1/ip-pools`:
 //! one module each; the list query and the helpers they share here.
 
 mod import;
 mod pools;
+mod provision;
 mod routers;
 mod zones;
 
@@ -23,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(routers::routes())
         .routes(utoipa_axum::routes!(import::import_router))
         .routes(utoipa_axum::routes!(import::import_file))
+        .routes(utoipa_axum::routes!(provision::provision_router))
         .merge(zones::routes())
         .merge(pools::routes())
 }

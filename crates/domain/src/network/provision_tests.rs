@@ -1,0 +1,211 @@
+use super::*;
+
+fn settings() -> Settings {
+    Settings {
+        radius_address: Ipv4Addr::new(198, 51, 100, 10),
+        secret: "s3cret-of-router".to_owned(),
+        auth_port: 1812,
+        acct_port: 1813,
+        coa_port: 3799,
+        interim_seconds: 300,
+        portal_address: Some(Ipv4Addr::new(198, 51, 100, 20)),
+        suspended: Some((
+            "suspended".to_owned(),
+            Pool::parse("100.65.96.0/20").unwrap(),
+        )),
+        identity: None,
+        snmp_community: None,
+        message_auth: true,
+    }
+}
+
+fn item(id: Option<&str>, props: &[(&str, &str)]) -> Item {
+    Item {
+        id: id.map(str::to_owned),
+        props: props
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
+}
+
+/// The router after `steps` are applied to `current`, as a router would hold it.
+fn applied(current: &BTreeMap<String, Vec<Item>>, steps: &[Step]) -> BTreeMap<String, Vec<Item>> {
+    let mut next = current.clone();
+    for (n, step) in steps.iter().enumerate() {
+        let items = next.entry(step.menu.clone()).or_default();
+        match &step.change {
+            Change::Add { props } => items.push(Item {
+                id: Some(format!("*new{n}")),
+                props: props.clone(),
+            }),
+            Change::Set { id, props, .. } => {
+                if id.is_none() && items.is_empty() {
+                    items.push(Item::default());
+                }
+                let target = items.iter_mut().find(|i| i.id == *id).unwrap();
+                target.props.extend(props.clone());
+            }
+        }
+    }
+    next
+}
+
+#[test]
+fn a_blank_router_gets_every_item_and_a_second_run_plans_nothing() {
+    let wants = wants(&settings());
+    let blank = BTreeMap::from([
+        (
+            "/ppp/aaa".to_owned(),
+            vec![item(
+                None,
+                &[("use-radius", "false"), ("accounting", "true")],
+            )],
+        ),
+        (
+            "/interface/pppoe-server/server".to_owned(),
+            vec![item(
+                Some("*1"),
+                &[("authentication", "pap,chap,mschap1,mschap2")],
+            )],
+        ),
+    ]);
+    let steps = diff(&wants, &blank);
+    let menus: Vec<&str> = steps.iter().map(|s| s.menu.as_str()).collect();
+    assert_eq!(
+        menus,
+        [
+            "/radius",
+            "/radius/incoming",
+            "/ppp/aaa",
+            "/interface/pppoe-server/server",
+            "/ip/hotspot/walled-garden/ip",
+            "/ip/pool",
+            "/ip/firewall/filter",
+        ]
+    );
+    let Change::Add { props } = &steps[0].change else {
+        panic!("{:?}", steps[0]);
+    };
+    assert_eq!(props["comment"], "lastmile:radius");
+    assert_eq!(props["address"], "198.51.100.10");
+    assert_eq!(props["require-message-auth"], "yes");
+    // Only what differs is set, and what it replaces is kept for the undo.
+    let Change::Set { props, before, .. } = &steps[2].change else {
+        panic!("{:?}", steps[2]);
+    };
+    assert_eq!(
+        props.keys().collect::<Vec<_>>(),
+        ["interim-update", "use-radius"]
+    );
+    assert_eq!(before["use-radius"], "false");
+    assert_eq!(before["interim-update"], "");
+    // One source of truth: the suspended pool's ranges are the rule's source.
+    let Change::Add { props } = &steps[6].change else {
+        panic!();
+    };
+    assert_eq!(props["src-address"], "100.65.96.0/20");
+    assert_eq!(props["dst-address"], "!198.51.100.20");
+
+    let after = applied(&blank, &steps);
+    assert_eq!(diff(&wants, &after), [], "the second run plans nothing");
+}
+
+#[test]
+fn items_of_others_are_left_and_ours_are_found_by_their_comment() {
+    let wants = wants(&settings());
+    let mut current = BTreeMap::from([(
+        "/radius".to_owned(),
+        vec![
+            item(
+                Some("*1"),
+                &[
+                    ("address", "10.9.9.9"),
+                    ("service", "login"),
+                    ("comment", "noc"),
+                ],
+            ),
+            item(
+                Some("*2"),
+                &[
+                    ("address", "198.51.100.10"),
+                    ("secret", "old-secret"),
+                    ("service", "hotspot,ppp"),
+                    ("authentication-port", "1812"),
+                    ("accounting-port", "1813"),
+                    ("timeout", "3s"),
+                    ("disabled", "false"),
+                    ("require-message-auth", "true"),
+                    ("comment", "lastmile:radius"),
+                ],
+            ),
+        ],
+    )]);
+    current.insert(
+        "/ip/firewall/filter".to_owned(),
+        vec![item(
+            Some("*9"),
+            &[
+                ("chain", "forward"),
+                ("action", "accept"),
+                ("comment", "by hand"),
+            ],
+        )],
+    );
+    let steps = diff(&wants, &current);
+    let radius: Vec<&Step> = steps.iter().filter(|s| s.menu == "/radius").collect();
+    assert_eq!(radius.len(), 1, "{steps:?}");
+    assert_eq!(
+        radius[0].change,
+        Change::Set {
+            id: Some("*2".to_owned()),
+            props: BTreeMap::from([("secret".to_owned(), "s3cret-of-router".to_owned())]),
+            before: BTreeMap::from([("secret".to_owned(), "old-secret".to_owned())]),
+        },
+        "the service list's order and true/yes are the same value"
+    );
+    assert!(
+        steps.iter().all(
+            |s| !matches!(&s.change, Change::Set { id: Some(id), .. } if id == "*1" || id == "*9")
+        ),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn what_is_optional_comes_only_when_set() {
+    let mut s = settings();
+    s.portal_address = None;
+    s.suspended = None;
+    s.message_auth = false;
+    s.identity = Some("core-1".to_owned());
+    s.snmp_community = Some("lastmile".to_owned());
+    let wants = wants(&s);
+    let menus: Vec<&str> = wants.iter().map(|w| w.menu.as_str()).collect();
+    assert_eq!(
+        menus,
+        [
+            "/radius",
+            "/radius/incoming",
+            "/ppp/aaa",
+            "/interface/pppoe-server/server",
+            "/ip/hotspot/profile",
+            "/system/identity",
+            "/snmp",
+            "/snmp/community",
+        ]
+    );
+    assert!(!wants[0].props.contains_key("require-message-auth"));
+    assert!(wants.iter().all(|w| MENUS.contains(&w.menu.as_str())));
+    assert_eq!(
+        proplist(&wants, "/snmp/community"),
+        [".id", "addresses", "comment", "name"]
+    );
+}
+
+#[test]
+fn durations_read_as_routeros_writes_them() {
+    assert_eq!(duration(300), "5m");
+    assert_eq!(duration(90), "90s");
+    assert_eq!(duration(7200), "2h");
+}

@@ -1,0 +1,200 @@
+//! Zero-touch provisioning, the operations' side (the plan is `domain::network::provision`'s,
+//! the router work `netops::provision`'s): queuing the job ([`submit`]), the settings a
+//! router is provisioned with, each from its one source of truth ([`settings`]: the router's
+//! own secret, the tenant's suspension pool), and the audit entry of what was applied
+//! ([`record`]).
+
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Ctx;
+use crate::error::OpError;
+use domain::access::Actor;
+use domain::field::{FieldError, FieldErrors};
+use domain::ids::TenantId;
+use domain::network::provision::{Settings, Step};
+use domain::text::bounded;
+use store::Author;
+use store::job::Job;
+use store::network::Router;
+
+/// The job kind.
+pub const KIND: &str = "router.provision";
+
+/// What a provisioning job does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionRequest {
+    /// The router.
+    pub router_id: i64,
+    /// Where the router reaches lastmile's RADIUS server.
+    pub radius_address: Ipv4Addr,
+    /// lastmile's authentication port as the router reaches it.
+    pub auth_port: u16,
+    /// lastmile's accounting port as the router reaches it.
+    pub acct_port: u16,
+    /// The captive portal's address, for the walled garden.
+    pub portal_address: Option<Ipv4Addr>,
+    /// The router's identity, if lastmile sets it.
+    pub identity: Option<String>,
+    /// The SNMP community lastmile reads with, if any.
+    pub snmp_community: Option<String>,
+    /// Only plan: write nothing.
+    pub dry_run: bool,
+}
+
+/// The router `id` if `actor` may provision it, with API access configured.
+pub async fn provisionable(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<Router, OpError> {
+    let router = crate::network::get_router(ctx, actor, id).await?;
+    crate::network::may_change(ctx, actor, router.tenant_id).await?;
+    if router.api_address.is_none() || router.api_user.is_none() {
+        return Err(OpError::field("api_address", "required"));
+    }
+    Ok(router)
+}
+
+fn check(request: &ProvisionRequest) -> Result<(), OpError> {
+    let mut errors = FieldErrors::new();
+    if let Some(identity) = &request.identity
+        && let Err(e) = bounded("identity", identity, 1, 64)
+    {
+        errors.push(e);
+    }
+    if let Some(community) = &request.snmp_community {
+        let ok = community
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        if !ok || community.is_empty() || community.len() > 32 {
+            errors.push(FieldError::new("snmp_community", "invalid_community"));
+        }
+    }
+    for (field, port) in [
+        ("auth_port", request.auth_port),
+        ("acct_port", request.acct_port),
+    ] {
+        if port == 0 {
+            errors.push(FieldError::new(field, "invalid_port"));
+        }
+    }
+    if request.radius_address.is_unspecified() || request.radius_address.is_broadcast() {
+        errors.push(FieldError::new("radius_address", "invalid_address"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(OpError::Invalid(errors))
+    }
+}
+
+/// Queues provisioning (or, with `dry_run`, its plan) of the router `request` names; one
+/// at a time per router: one already queued or running is the answer.
+pub async fn submit(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    request: &ProvisionRequest,
+) -> Result<Job, OpError> {
+    let router = provisionable(ctx, actor, request.router_id).await?;
+    check(request)?;
+    let tenant = TenantId(router.tenant_id);
+    let key = format!("{KIND}:{}", router.id);
+    let mut w = ctx.db.write(author.clone(), ctx.now).await?;
+    if let Some(running) = store::job::holder_of_dedupe_key(w.tx(), &key, ctx.now).await? {
+        return Ok(running);
+    }
+    let payload = serde_json::to_value(request).map_err(|e| OpError::Internal(e.to_string()))?;
+    let job = w
+        .enqueue(store::job::NewJob {
+            kind: KIND,
+            payload: payload.clone(),
+            run_at: ctx.now,
+            dedupe_key: Some(key),
+            max_attempts: 1,
+            tenant_id: Some(tenant),
+            created_by: author.user_id,
+        })
+        .await?
+        .ok_or(OpError::Busy)?;
+    w.audit(store::AuditEntry {
+        tenant_id: Some(tenant),
+        action: KIND,
+        entity: "router",
+        entity_id: Some(router.id),
+        before: None,
+        after: Some(serde_json::json!({ "job": job.0, "request": payload })),
+    })
+    .await?;
+    w.commit().await?;
+    store::job::find(ctx.db, job)
+        .await?
+        .ok_or(OpError::NotFound)
+}
+
+/// What `router` is provisioned with for `request`: its own shared secret, the tenant's
+/// suspension pool (when its policy is a pool), the CoA port lastmile sends to, and
+/// Message-Authenticator when the router's RouterOS has it (`message_auth`).
+pub async fn settings(
+    ctx: &Ctx<'_>,
+    router: &Router,
+    request: &ProvisionRequest,
+    coa_port: u16,
+    message_auth: bool,
+) -> Result<Settings, OpError> {
+    let secret = ctx
+        .db
+        .keyring()
+        .open_string(store::network::SECRET_CONTEXT, &router.secret)
+        .map_err(|e| OpError::Internal(e.to_string()))?;
+    let tenant = store::tenant::find_any(ctx.db.conn(), TenantId(router.tenant_id))
+        .await?
+        .ok_or(OpError::NotFound)?;
+    let suspended = match (
+        tenant.suspension_policy.as_str(),
+        tenant.suspension_target.as_deref(),
+    ) {
+        ("pool", Some(name)) => {
+            let pools = store::network::tenant_pools(ctx.db.conn(), TenantId(tenant.id)).await?;
+            match pools.iter().find(|p| p.name == name) {
+                Some(p) => Some((p.name.clone(), store::network::pool_ranges(p)?)),
+                None => return Err(OpError::field("suspension_target", "pool_not_found")),
+            }
+        }
+        _ => None,
+    };
+    Ok(Settings {
+        radius_address: request.radius_address,
+        secret: secret.to_string(),
+        auth_port: request.auth_port,
+        acct_port: request.acct_port,
+        coa_port,
+        interim_seconds: 300,
+        portal_address: request.portal_address,
+        suspended,
+        identity: request.identity.clone(),
+        snmp_community: request.snmp_community.clone(),
+        message_auth,
+    })
+}
+
+/// Records in the audit log what provisioning `router` changed (the steps applied) and,
+/// when a step failed, what was undone.
+pub async fn record(
+    ctx: &Ctx<'_>,
+    author: Author,
+    router: &Router,
+    steps: &[Step],
+    outcome: serde_json::Value,
+) -> Result<(), OpError> {
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    w.audit(store::AuditEntry {
+        tenant_id: Some(TenantId(router.tenant_id)),
+        action: "router.provision.apply",
+        entity: "router",
+        entity_id: Some(router.id),
+        before: None,
+        after: Some(serde_json::json!({ "steps": steps, "outcome": outcome })),
+    })
+    .await?;
+    w.commit().await?;
+    Ok(())
+}

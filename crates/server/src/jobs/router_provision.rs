@@ -1,0 +1,131 @@
+//! `router.provision`: zero-touch provisioning of a router, as the user who asked and with
+//! that user's rights as they are now. It reads the router (its RouterOS version, for
+//! Message-Authenticator, and the menus lastmile provisions; a menu the router lacks is
+//! reported before anything changes), plans (`domain::network::provision`), and unless only
+//! the plan was asked for applies it step by step, rolling back what it applied when a step
+//! fails (`netops::provision`). The result is the plan and what was applied and undone; the
+//! audit log keeps the steps applied. Each command to the router is bounded by
+//! `netops::Settings::api_timeout`.
+
+use serde_json::{Value, json};
+
+use super::JobError;
+use domain::ids::{JobId, UserId};
+use ops::OpError;
+use ops::provision::ProvisionRequest;
+use store::job::Job;
+use web::AppState;
+
+pub use ops::provision::KIND;
+
+fn permanent(error: impl std::fmt::Display) -> JobError {
+    JobError::Permanent(error.to_string())
+}
+
+fn from_op(error: OpError) -> JobError {
+    match error {
+        OpError::Internal(_) | OpError::Busy => JobError::Retry(error.to_string()),
+        other => permanent(other),
+    }
+}
+
+/// RouterOS 7.15 and later sign and check Message-Authenticator (`require-message-auth`).
+fn has_message_auth(version: &str) -> bool {
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (7, 15)
+}
+
+/// Runs one provisioning (or its plan).
+pub async fn run(
+    state: &AppState,
+    enforce: &netops::Settings,
+    job: &Job,
+) -> Result<Value, JobError> {
+    let request: ProvisionRequest =
+        serde_json::from_str(&job.payload).map_err(|e| permanent(format!("bad payload: {e}")))?;
+    let asked_by = job
+        .created_by
+        .ok_or_else(|| permanent("nobody asked for this provisioning"))?;
+    let ctx = state.ctx();
+    let (actor, author) = ops::auth::acting_user(&ctx, UserId(asked_by))
+        .await
+        .map_err(|e| permanent(format!("the user who asked cannot act: {e}")))?;
+    let router = ops::provision::provisionable(&ctx, &actor, request.router_id)
+        .await
+        .map_err(from_op)?;
+    let set_phase = |phase: &'static str| {
+        let db = state.db.clone();
+        let now = state.clock.now();
+        async move {
+            if let Err(error) =
+                store::job::set_progress(&db, JobId(job.id), json!({ "phase": phase }), now).await
+            {
+                tracing::warn!(%error, job = job.id, "cannot record provisioning's progress");
+            }
+        }
+    };
+    set_phase("reading").await;
+    let client = netops::router::connect(&state.db, &router, enforce.api_timeout)
+        .await
+        .map_err(permanent)?;
+    let version = routeros::menu::RESOURCE
+        .get(&client)
+        .await
+        .map_err(permanent)?
+        .version;
+    let settings = ops::provision::settings(
+        &ctx,
+        &router,
+        &request,
+        enforce.coa_port,
+        has_message_auth(&version),
+    )
+    .await
+    .map_err(from_op)?;
+    let wants = domain::network::provision::wants(&settings);
+    let current = netops::provision::read(&client, &wants)
+        .await
+        .map_err(permanent)?;
+    let steps = netops::provision::plan(&wants, &current).map_err(permanent)?;
+    let mut result = json!({
+        "router_id": router.id,
+        "version": version,
+        "dry_run": request.dry_run,
+        "steps": steps,
+    });
+    if request.dry_run || steps.is_empty() {
+        client.close().await;
+        return Ok(result);
+    }
+    set_phase("applying").await;
+    let reconnect = || async {
+        netops::router::connect(&state.db, &router, enforce.api_timeout)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    let applied = netops::provision::apply(client, &steps, reconnect).await;
+    let outcome = serde_json::to_value(&applied).map_err(permanent)?;
+    let done = &steps[..applied.applied];
+    ops::provision::record(&ctx, author, &router, done, outcome.clone())
+        .await
+        .map_err(from_op)?;
+    if let Some((step, error)) = &applied.failed {
+        let state_of = if applied.rolled_back() {
+            "every step applied was undone"
+        } else {
+            "some undos failed: see the audit log"
+        };
+        return Err(permanent(format!(
+            "step {} of {} ({}) failed: {error}; {state_of}",
+            step + 1,
+            steps.len(),
+            steps[*step].menu
+        )));
+    }
+    result["applied"] = outcome;
+    Ok(result)
+}

@@ -1,0 +1,340 @@
+//! Zero-touch provisioning through the API, against the simulated router over TCP: the plan
+//! lists every step and changes nothing; applying it gives the router lastmile's RADIUS
+//! entry, CoA, PPP AAA, hotspot profile, walled garden, suspended pool and its firewall rule,
+//! and leaves the entries of others as they were; a second run plans nothing; a step that
+//! fails (the connection dropped at any sentence, a trap, a reply that never comes) leaves
+//! the router exactly as it was.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use sea_orm::EntityTrait as _;
+
+use reqwest::StatusCode;
+use routeros::sim::{Faults, Group, SimConfig, SimRouter};
+use serde_json::{Value, json};
+use support::customers::{Isp, isp, wait_for_job};
+use support::{Backend, TestApp, spawn};
+
+/// The menus provisioning touches.
+const MENUS: &[&str] = &[
+    "/radius",
+    "/radius/incoming",
+    "/ppp/aaa",
+    "/interface/pppoe-server/server",
+    "/ip/hotspot/profile",
+    "/ip/hotspot/walled-garden/ip",
+    "/ip/pool",
+    "/ip/firewall/filter",
+    "/system/identity",
+];
+
+/// Everything the router holds in those menus, as text.
+fn state(sim: &SimRouter) -> BTreeMap<&'static str, Vec<String>> {
+    MENUS
+        .iter()
+        .map(|menu| {
+            let rows = sim.rows(menu).unwrap();
+            (*menu, rows.iter().map(|r| format!("{r:?}")).collect())
+        })
+        .collect()
+}
+
+/// A tenant whose suspension pool exists, and its router reaching `sim`.
+async fn setup(app: &TestApp, sim: &SimRouter) -> Isp {
+    let isp = isp(app).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/ip-pools",
+            &isp.dev,
+            json!({"tenant_id": isp.tenant, "name": "suspended", "ranges": "100.65.96.0/20"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    point(app, &isp, sim).await;
+    isp
+}
+
+/// Gives the router API access to `sim`.
+async fn point(app: &TestApp, isp: &Isp, sim: &SimRouter) {
+    let path = format!("/api/v1/routers/{}", isp.router);
+    let (_, router) = app.get(&path, &isp.dev).await;
+    let (status, body) = app
+        .patch(
+            &path,
+            &isp.dev,
+            json!({"api_address": "127.0.0.1", "api_port": sim.address().port(), "api_user": "lastmile",
+                   "api_password": "api-pass-1", "version": router["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn provision(app: &TestApp, isp: &Isp, dry_run: bool) -> Value {
+    let (status, queued) = app
+        .post(
+            &format!("/api/v1/routers/{}/provision", isp.router),
+            &isp.dev,
+            json!({"dry_run": dry_run, "radius_address": "198.51.100.10", "portal_address": "198.51.100.20",
+                   "identity": "core-1"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    wait_for_job(app, &isp.dev, queued["id"].as_i64().unwrap()).await
+}
+
+fn row(sim: &SimRouter, menu: &str, key: &str, value: &str) -> routeros::Row {
+    sim.rows(menu)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.text(key).as_deref() == Some(value))
+        .unwrap_or_else(|| panic!("no {key}={value} in {menu}"))
+}
+
+async fn a_router_is_provisioned_once_and_what_others_set_stays(backend: Backend) {
+    let app = spawn(backend).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    // Set by hand before lastmile came: a RADIUS server for logins and a filter rule.
+    sim.insert(
+        "/radius",
+        &[
+            ("address", "10.9.9.9"),
+            ("service", "login"),
+            ("secret", "noc-secret"),
+            ("comment", "noc"),
+        ],
+    )
+    .unwrap();
+    sim.insert(
+        "/ip/firewall/filter",
+        &[
+            ("chain", "forward"),
+            ("action", "accept"),
+            ("comment", "by hand"),
+        ],
+    )
+    .unwrap();
+    sim.insert(
+        "/interface/pppoe-server/server",
+        &[
+            ("service-name", "isp"),
+            ("interface", "ether2"),
+            ("disabled", "no"),
+        ],
+    )
+    .unwrap();
+    let isp = setup(&app, &sim).await;
+    let before = state(&sim);
+
+    // The plan: every step, nothing changed.
+    let job = provision(&app, &isp, true).await;
+    assert_eq!(job["status"], "done", "{job}");
+    let steps = job["result"]["steps"].as_array().unwrap();
+    let menus: Vec<&str> = steps.iter().map(|s| s["menu"].as_str().unwrap()).collect();
+    assert_eq!(
+        menus,
+        [
+            "/radius",
+            "/radius/incoming",
+            "/ppp/aaa",
+            "/interface/pppoe-server/server",
+            "/interface/pppoe-server/server",
+            "/ip/hotspot/profile",
+            "/ip/hotspot/walled-garden/ip",
+            "/ip/pool",
+            "/ip/firewall/filter",
+            "/system/identity",
+        ],
+        "{job}"
+    );
+    assert_eq!(steps[2]["action"], "set", "{job}");
+    assert_eq!(steps[2]["before"]["use-radius"], "false", "{job}");
+    assert_eq!(state(&sim), before, "a plan changes nothing");
+
+    // Applied: lastmile's items, the others' untouched.
+    let job = provision(&app, &isp, false).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["result"]["applied"]["applied"], 10, "{job}");
+    let radius = row(&sim, "/radius", "comment", "lastmile:radius");
+    assert_eq!(radius.text("address").as_deref(), Some("198.51.100.10"));
+    let (_, router) = app
+        .get(&format!("/api/v1/routers/{}", isp.router), &isp.dev)
+        .await;
+    let sealed: String = store::entity::router::Entity::find_by_id(isp.router)
+        .one(app.state.db.conn())
+        .await
+        .unwrap()
+        .unwrap()
+        .secret;
+    let secret = app
+        .state
+        .db
+        .keyring()
+        .open_string(store::network::SECRET_CONTEXT, &sealed)
+        .unwrap()
+        .to_string();
+    assert_eq!(radius.text("secret"), Some(secret), "{router}");
+    assert_eq!(
+        row(&sim, "/radius", "comment", "noc")
+            .text("secret")
+            .as_deref(),
+        Some("noc-secret")
+    );
+    assert_eq!(
+        sim.rows("/radius/incoming").unwrap()[0]
+            .text("accept")
+            .as_deref(),
+        Some("true")
+    );
+    let aaa = &sim.rows("/ppp/aaa").unwrap()[0];
+    assert_eq!(aaa.text("use-radius").as_deref(), Some("true"));
+    assert_eq!(aaa.text("interim-update").as_deref(), Some("5m"));
+    let filter = row(
+        &sim,
+        "/ip/firewall/filter",
+        "comment",
+        "lastmile:suspended-0",
+    );
+    assert_eq!(
+        filter.text("src-address").as_deref(),
+        Some("100.65.96.0/20")
+    );
+    assert_eq!(
+        filter.text("dst-address").as_deref(),
+        Some("!198.51.100.20")
+    );
+    assert_eq!(
+        row(&sim, "/ip/pool", "name", "suspended")
+            .text("ranges")
+            .as_deref(),
+        Some("100.65.96.0-100.65.111.255")
+    );
+    let by_hand = row(&sim, "/ip/firewall/filter", "comment", "by hand");
+    assert_eq!(by_hand.text("action").as_deref(), Some("accept"));
+    assert_eq!(
+        row(
+            &sim,
+            "/interface/pppoe-server/server",
+            "service-name",
+            "isp"
+        )
+        .text("authentication")
+        .as_deref(),
+        Some("pap,chap,mschap2")
+    );
+
+    // A second run plans nothing, and applying it changes nothing.
+    let after = state(&sim);
+    let job = provision(&app, &isp, false).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["result"]["steps"], json!([]), "{job}");
+    assert_eq!(state(&sim), after);
+    let (_, audit) = app
+        .get("/api/v1/audit?action=router.provision.apply", &isp.dev)
+        .await;
+    assert_eq!(audit["items"].as_array().map(Vec::len), Some(1), "{audit}");
+}
+
+async fn a_failed_step_leaves_the_router_as_it_was(backend: Backend) {
+    let app = spawn(backend).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    sim.insert(
+        "/radius",
+        &[
+            ("address", "10.9.9.9"),
+            ("service", "login"),
+            ("comment", "noc"),
+        ],
+    )
+    .unwrap();
+    let isp = setup(&app, &sim).await;
+    let before = state(&sim);
+    let dry = provision(&app, &isp, true).await;
+    let steps = dry["result"]["steps"].as_array().unwrap().len();
+
+    // The connection dropped after each sentence of the run: the reading, every step.
+    let mut failed = 0;
+    for after in 1..=300 {
+        sim.set_faults(Faults {
+            drop_after_sentences: Some(after),
+            ..Faults::default()
+        });
+        let job = provision(&app, &isp, false).await;
+        sim.set_faults(Faults::default());
+        if job["status"] == "failed" {
+            failed += 1;
+            assert_eq!(
+                state(&sim),
+                before,
+                "dropped after {after} sentences: {job}"
+            );
+        } else {
+            assert_eq!(job["status"], "done", "{job}");
+            break;
+        }
+    }
+    assert!(failed > steps, "every step was cut once: {failed} failures");
+    assert_ne!(
+        state(&sim),
+        before,
+        "the run without a fault applied the plan"
+    );
+
+    // A trap, the session closed at a step, and a reply that never comes: all undone.
+    let sim2 = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    point(&app, &isp, &sim2).await;
+    let blank = state(&sim2);
+    for faults in [
+        Faults {
+            trap_on_command: Some("/system/identity/set".to_owned()),
+            ..Faults::default()
+        },
+        Faults {
+            fatal_on_command: Some("/ip/firewall/filter/add".to_owned()),
+            ..Faults::default()
+        },
+        Faults {
+            silent_on_command: Some("/ip/pool/add".to_owned()),
+            ..Faults::default()
+        },
+    ] {
+        sim2.set_faults(faults.clone());
+        let job = provision(&app, &isp, false).await;
+        sim2.set_faults(Faults::default());
+        assert_eq!(job["status"], "failed", "{faults:?}: {job}");
+        let error = job["last_error"].as_str().unwrap();
+        assert!(error.contains("every step applied was undone"), "{error}");
+        assert_eq!(state(&sim2), blank, "{faults:?}");
+    }
+}
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::Backend::Sqlite).await }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::Backend::Postgres).await }
+            )*
+        }
+    };
+}
+
+both_backends!(
+    a_router_is_provisioned_once_and_what_others_set_stays,
+    a_failed_step_leaves_the_router_as_it_was,
+);
