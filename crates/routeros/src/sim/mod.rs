@@ -37,6 +37,8 @@ use model::Model;
 pub(crate) struct Router {
     model: Mutex<Model>,
     faults: Mutex<Faults>,
+    /// Commands received after login, on every connection.
+    commands: std::sync::atomic::AtomicU64,
     login: SimLogin,
     empty_replies: bool,
     limits: SimLimits,
@@ -49,6 +51,11 @@ impl Router {
         self.model
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn count_command(&self) {
+        self.commands
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub(crate) fn faults(&self) -> Faults {
@@ -114,6 +121,7 @@ impl SimRouter {
         let router = Arc::new(Router {
             model: Mutex::new(model),
             faults: Mutex::new(config.faults.clone()),
+            commands: std::sync::atomic::AtomicU64::new(0),
             login: config.login,
             empty_replies: config.empty_replies,
             limits: config.limits,
@@ -182,6 +190,14 @@ impl SimRouter {
     /// The SHA-256 fingerprint of the API-SSL certificate, when there is one.
     pub fn fingerprint(&self) -> Option<Fingerprint> {
         self.fingerprint
+    }
+
+    /// Commands received after login so far, on every connection (what a client's round
+    /// trips cost).
+    pub fn commands(&self) -> u64 {
+        self.router
+            .commands
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Replaces the faults in force.

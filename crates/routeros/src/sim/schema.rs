@@ -379,6 +379,20 @@ pub(crate) static SCHEMAS: &[Schema] = &[
         ],
     ),
     named(
+        "/ip/hotspot/user",
+        "user",
+        &[
+            opt("name"),
+            def("password", ""),
+            def("profile", "default"),
+            def("server", "all"),
+            opt("mac-address"),
+            opt("limit-uptime"),
+            opt("comment"),
+            flag("disabled", "false"),
+        ],
+    ),
+    named(
         "/ip/hotspot/user/profile",
         "profile",
         &[

@@ -215,6 +215,7 @@ impl Session {
             self.before_login += 1;
             return self.fatal("not logged in").await;
         };
+        self.router.count_command();
         if request.command == b"/cancel" {
             return self.cancel(&request).await;
         }
