@@ -2,7 +2,8 @@
 //! provisions ([`read`]), the plan from `domain::network::provision` ([`plan`]), and applying
 //! it step by step ([`apply`]): when a step fails (a trap, a timeout, the connection lost),
 //! every step applied before it, and the failed one in case the router did it anyway, is
-//! undone in reverse order, on a new connection when the old one is gone.
+//! undone in reverse order, on a new connection when the old one is gone; and rolling a
+//! completed one back on request ([`revert`]).
 //!
 //! A menu the router does not have (no hotspot package, a RouterOS 7 device-mode that hides
 //! it) is found while reading, before anything changes; a plan that needs it is refused.
@@ -252,4 +253,16 @@ async fn undo(client: &Client, step: &Step, id: Option<ItemId>) -> Result<(), ro
         }
         Change::Set { id, before, .. } => set(client, &step.menu, id.as_deref(), before).await,
     }
+}
+
+/// Rolls back `steps`, applied at some earlier time, newest first: an added item is found by
+/// its key and removed, a set is set back to what it replaced. Each undo's result, in the
+/// order done.
+pub async fn revert(client: &Client, steps: &[Step]) -> Vec<(usize, Result<(), String>)> {
+    let mut undone = Vec::with_capacity(steps.len());
+    for (i, step) in steps.iter().enumerate().rev() {
+        let result = undo(client, step, None).await.map_err(|e| e.to_string());
+        undone.push((i, result));
+    }
+    undone
 }

@@ -1,8 +1,9 @@
 //! Zero-touch provisioning, the operations' side (the plan is `domain::network::provision`'s,
 //! the router work `netops::provision`'s): queuing the job ([`submit`]), the settings a
 //! router is provisioned with, each from its one source of truth ([`settings`]: the router's
-//! own secret, the tenant's suspension pool), and the audit entry of what was applied
-//! ([`record`]).
+//! own secret, the tenant's suspension pool), the record of what was applied ([`record`]:
+//! audited, and kept with its steps when it completed), and rolling the latest completed one
+//! back on request ([`submit_rollback`], [`reverted`]).
 
 use std::net::Ipv4Addr;
 
@@ -21,6 +22,8 @@ use store::network::Router;
 
 /// The job kind.
 pub const KIND: &str = "router.provision";
+/// The job kind of a rollback on request.
+pub const ROLLBACK_KIND: &str = "router.provision.rollback";
 
 /// What a provisioning job does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,7 +80,7 @@ fn check(request: &ProvisionRequest) -> Result<(), OpError> {
         }
     }
     if request.radius_address.is_unspecified() || request.radius_address.is_broadcast() {
-        errors.push(FieldError::new("radius_address", "invalid_address"));
+        errors.push(FieldError::new("radius_address", "invalid_ip"));
     }
     if errors.is_empty() {
         Ok(())
@@ -176,23 +179,120 @@ pub async fn settings(
     })
 }
 
-/// Records in the audit log what provisioning `router` changed (the steps applied) and,
-/// when a step failed, what was undone.
+/// Records in the audit log what provisioning `router` with `request` changed (the steps
+/// applied) and, when a step failed, what was undone; a provisioning that `completed` is
+/// also kept with its steps, for a rollback on request.
 pub async fn record(
     ctx: &Ctx<'_>,
     author: Author,
     router: &Router,
+    request: &ProvisionRequest,
     steps: &[Step],
+    completed: bool,
     outcome: serde_json::Value,
 ) -> Result<(), OpError> {
+    let tenant = TenantId(router.tenant_id);
+    let steps = serde_json::to_value(steps).map_err(|e| OpError::Internal(e.to_string()))?;
     let mut w = ctx.db.write(author, ctx.now).await?;
+    let kept = if completed {
+        let request =
+            serde_json::to_value(request).map_err(|e| OpError::Internal(e.to_string()))?;
+        Some(store::network::record_provisioning(&w, tenant, router.id, &request, &steps).await?)
+    } else {
+        None
+    };
     w.audit(store::AuditEntry {
-        tenant_id: Some(TenantId(router.tenant_id)),
+        tenant_id: Some(tenant),
         action: "router.provision.apply",
         entity: "router",
         entity_id: Some(router.id),
         before: None,
-        after: Some(serde_json::json!({ "steps": steps, "outcome": outcome })),
+        after: Some(serde_json::json!({ "steps": steps, "outcome": outcome, "kept": kept })),
+    })
+    .await?;
+    w.commit().await?;
+    Ok(())
+}
+
+/// Queues the rollback of the latest provisioning of router `id` that completed and is not
+/// rolled back yet; refused when there is none. One operation per router at a time.
+pub async fn submit_rollback(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: i64,
+) -> Result<Job, OpError> {
+    let router = provisionable(ctx, actor, id).await?;
+    let Some(latest) = store::network::latest_provisioning(ctx.db.conn(), router.id).await? else {
+        return Err(OpError::field("router", "nothing_to_roll_back"));
+    };
+    let tenant = TenantId(router.tenant_id);
+    let key = format!("{KIND}:{}", router.id);
+    let mut w = ctx.db.write(author.clone(), ctx.now).await?;
+    if let Some(running) = store::job::holder_of_dedupe_key(w.tx(), &key, ctx.now).await? {
+        return Ok(running);
+    }
+    let payload = serde_json::json!({ "router_id": router.id, "provisioning_id": latest.id });
+    let job = w
+        .enqueue(store::job::NewJob {
+            kind: ROLLBACK_KIND,
+            payload: payload.clone(),
+            run_at: ctx.now,
+            dedupe_key: Some(key),
+            max_attempts: 1,
+            tenant_id: Some(tenant),
+            created_by: author.user_id,
+        })
+        .await?
+        .ok_or(OpError::Busy)?;
+    w.audit(store::AuditEntry {
+        tenant_id: Some(tenant),
+        action: ROLLBACK_KIND,
+        entity: "router",
+        entity_id: Some(router.id),
+        before: None,
+        after: Some(serde_json::json!({ "job": job.0, "request": payload })),
+    })
+    .await?;
+    w.commit().await?;
+    store::job::find(ctx.db, job)
+        .await?
+        .ok_or(OpError::NotFound)
+}
+
+/// The steps of provisioning `id` of `router`, if it is the latest not rolled back.
+pub async fn to_revert(ctx: &Ctx<'_>, router: &Router, id: i64) -> Result<Vec<Step>, OpError> {
+    let latest = store::network::latest_provisioning(ctx.db.conn(), router.id)
+        .await?
+        .filter(|p| p.id == id)
+        .ok_or_else(|| OpError::field("router", "nothing_to_roll_back"))?;
+    serde_json::from_str(&latest.steps).map_err(|e| OpError::Internal(e.to_string()))
+}
+
+/// Records that provisioning `id` of `router` was rolled back (each undo's result in the
+/// audit entry); it is marked only when every undo worked.
+pub async fn reverted(
+    ctx: &Ctx<'_>,
+    author: Author,
+    router: &Router,
+    id: i64,
+    undone: &[(usize, Result<(), String>)],
+) -> Result<(), OpError> {
+    let complete = undone.iter().all(|(_, r)| r.is_ok());
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    if complete {
+        store::network::mark_reverted(&w, id).await?;
+    }
+    let undone = serde_json::to_value(undone).map_err(|e| OpError::Internal(e.to_string()))?;
+    w.audit(store::AuditEntry {
+        tenant_id: Some(TenantId(router.tenant_id)),
+        action: "router.provision.revert",
+        entity: "router",
+        entity_id: Some(router.id),
+        before: None,
+        after: Some(
+            serde_json::json!({ "provisioning": id, "undone": undone, "complete": complete }),
+        ),
     })
     .await?;
     w.commit().await?;

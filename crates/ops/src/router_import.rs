@@ -329,7 +329,9 @@ pub async fn apply(
                 )
                 .await
             }
-            Err(_) => Err(OpError::field("ranges", "invalid_range")),
+            Err(e) => Err(OpError::from(
+                FieldError::new("ranges", "invalid_ranges").with("reason", e.to_string()),
+            )),
         };
         match made {
             Ok(pool) => {

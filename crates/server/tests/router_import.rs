@@ -10,7 +10,7 @@
 mod support;
 
 use reqwest::StatusCode;
-use routeros::sim::{Group, SimConfig, SimRouter};
+use routeros::sim::{Faults, Group, SimConfig, SimRouter};
 use serde_json::{Value, json};
 use support::customers::{Isp, has, isp, rows, wait_for_job};
 use support::{Backend, TestApp, spawn};
@@ -347,6 +347,52 @@ async fn an_api_user_that_cannot_read_passwords_is_told_what_to_change(backend: 
     assert_eq!(body["error"]["fields"][0]["field"], "api_address", "{body}");
 }
 
+async fn a_router_that_breaks_off_or_refuses_mid_read_leaves_nothing_written(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = isp(&app).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    fill(&sim);
+    reach(&app, &isp, &sim).await;
+    let (customers, pools) = (app.count("customer").await, app.count("ip_pool").await);
+    // Refusals and closed sessions at each menu first, then the connection dropped after
+    // each sentence until the read gets through.
+    let mut faults = Vec::new();
+    for command in ["/ip/pool/print", "/ppp/profile/print", "/ppp/secret/print"] {
+        faults.push(Faults {
+            trap_on_command: Some(command.to_owned()),
+            ..Faults::default()
+        });
+        faults.push(Faults {
+            fatal_on_command: Some(command.to_owned()),
+            ..Faults::default()
+        });
+    }
+    faults.extend((1..=60).map(|after| Faults {
+        drop_after_sentences: Some(after),
+        ..Faults::default()
+    }));
+    let mut failed = 0;
+    for fault in faults {
+        sim.set_faults(fault.clone());
+        let job = run_import(&app, &isp, json!({"dry_run": false})).await;
+        sim.set_faults(Faults::default());
+        if job["status"] == "failed" {
+            failed += 1;
+            assert_eq!(app.count("customer").await, customers, "{fault:?}: {job}");
+            assert_eq!(app.count("ip_pool").await, pools, "{fault:?}: {job}");
+            assert_eq!(app.count("upload").await, 0, "nothing kept: {fault:?}");
+        } else {
+            // Past the last sentence of the read: the whole import went through.
+            assert_eq!(job["status"], "done", "{job}");
+            assert!(fault.drop_after_sentences.is_some(), "{fault:?}: {job}");
+            break;
+        }
+    }
+    assert!(failed >= 6 + 10, "{failed} runs broke off");
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -367,4 +413,5 @@ macro_rules! both_backends {
 both_backends!(
     a_router_is_planned_then_imported_once_and_its_file_is_kept,
     an_api_user_that_cannot_read_passwords_is_told_what_to_change,
+    a_router_that_breaks_off_or_refuses_mid_read_leaves_nothing_written,
 );

@@ -238,6 +238,28 @@ async fn a_router_is_provisioned_once_and_what_others_set_stays(backend: Backend
         .get("/api/v1/audit?action=router.provision.apply", &isp.dev)
         .await;
     assert_eq!(audit["items"].as_array().map(Vec::len), Some(1), "{audit}");
+
+    // Rolled back on request: the router is as it was before lastmile came.
+    let rollback = format!("/api/v1/routers/{}/provision/rollback", isp.router);
+    let (status, queued) = app.post(&rollback, &isp.dev, json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let job = wait_for_job(&app, &isp.dev, queued["id"].as_i64().unwrap()).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["result"]["undone"], 10, "{job}");
+    assert_eq!(state(&sim), before, "rolled back");
+    let (status, body) = app.post(&rollback, &isp.dev, json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["fields"][0]["code"], "nothing_to_roll_back",
+        "{body}"
+    );
+    // And provisioned again from there: the same ten steps.
+    let job = provision(&app, &isp, true).await;
+    assert_eq!(
+        job["result"]["steps"].as_array().map(Vec::len),
+        Some(10),
+        "{job}"
+    );
 }
 
 async fn a_failed_step_leaves_the_router_as_it_was(backend: Backend) {
@@ -317,6 +339,45 @@ async fn a_failed_step_leaves_the_router_as_it_was(backend: Backend) {
     }
 }
 
+/// Points the router at `sim`'s API-SSL, trusting the certificate of `fingerprint`.
+async fn pin(app: &TestApp, isp: &Isp, sim: &SimRouter, fingerprint: String) {
+    let path = format!("/api/v1/routers/{}", isp.router);
+    let (_, router) = app.get(&path, &isp.dev).await;
+    let (status, body) = app
+        .patch(
+            &path,
+            &isp.dev,
+            json!({"api_port": sim.tls_address().unwrap().port(), "api_tls": true,
+                   "api_tls_trust": "pinned", "api_tls_fingerprint": fingerprint,
+                   "version": router["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn over_tls_the_pinned_certificate_is_checked_before_anything(backend: Backend) {
+    let app = spawn(backend).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full).with_tls())
+        .await
+        .unwrap();
+    let isp = setup(&app, &sim).await;
+    let before = state(&sim);
+    // Another certificate's fingerprint: refused at the handshake, nothing sent.
+    pin(&app, &isp, &sim, "ab".repeat(32)).await;
+    let job = provision(&app, &isp, false).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(
+        job["last_error"].as_str().unwrap().contains("fingerprint"),
+        "{job}"
+    );
+    assert_eq!(state(&sim), before);
+    // The router's own: provisioned over TLS.
+    pin(&app, &isp, &sim, sim.fingerprint().unwrap().to_string()).await;
+    let job = provision(&app, &isp, false).await;
+    assert_eq!(job["status"], "done", "{job}");
+    row(&sim, "/radius", "comment", "lastmile:radius");
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -337,4 +398,5 @@ macro_rules! both_backends {
 both_backends!(
     a_router_is_provisioned_once_and_what_others_set_stays,
     a_failed_step_leaves_the_router_as_it_was,
+    over_tls_the_pinned_certificate_is_checked_before_anything,
 );

@@ -3,6 +3,7 @@
 //! of a tenant never overlap; an address is allocated once per tenant.
 
 mod pool;
+mod provisioning;
 mod router;
 mod zone;
 
@@ -10,6 +11,7 @@ pub use pool::{
     IpPool, POOLS, allocate, archive_pool, create_pool, find_pool, list_pools, pool_ranges,
     pool_snapshot, release, tenant_pools, update_pool, used_counts,
 };
+pub use provisioning::{Provisioning, latest_provisioning, mark_reverted, record_provisioning};
 pub use router::{
     API_PASSWORD_CONTEXT, NewRouter, ROUTERS, Router, RouterChanges, SECRET_CONTEXT,
     archive_router, create_router, find_router, list_routers, router_snapshot, router_states,

@@ -229,6 +229,7 @@ impl DemoNas {
         let router = routeros::sim::SimRouter::start(sim)
             .await
             .map_err(std::io::Error::other)?;
+        legacy_setup(&router).map_err(std::io::Error::other)?;
         let coa = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
         let coa_port = coa.local_addr()?.port();
         Ok(Some(DemoNas {
@@ -258,4 +259,49 @@ impl DemoNas {
         scenario.busy_percent = 20;
         simnas::SimNas::start_on(scenario, self.router, self.coa).await
     }
+}
+
+/// What the demo router held before lastmile: pools (one the tenant also has, unchanged),
+/// PPP profiles (one named as a package, one not) and local PPP secrets, some disabled and
+/// one with a fixed address; for a newcomer to import (Routers → import, or `POST
+/// /api/v1/routers/{id}/import`) and to see what provisioning would change.
+fn legacy_setup(router: &routeros::sim::SimRouter) -> Result<(), routeros::sim::SimError> {
+    for (name, ranges) in [
+        ("home-pool", "100.64.0.1-100.64.15.254"),
+        ("legacy-pppoe", "100.66.0.2-100.66.0.254"),
+        ("legacy-static", "100.66.1.0/28,100.66.1.20-100.66.1.30"),
+    ] {
+        router.insert("/ip/pool", &[("name", name), ("ranges", ranges)])?;
+    }
+    for (name, rate) in [("Home 10M", "10M/5M"), ("legacy-5M", "5M/2M")] {
+        router.insert(
+            "/ppp/profile",
+            &[
+                ("name", name),
+                ("local-address", "100.66.0.1"),
+                ("remote-address", "legacy-pppoe"),
+                ("rate-limit", rate),
+            ],
+        )?;
+    }
+    for n in 1..=15 {
+        let name = format!("legacy-{n:04}");
+        let password = format!("legacy-pw-{n:04}");
+        let profile = if n > 12 { "legacy-5M" } else { "Home 10M" };
+        let mut props = vec![
+            ("name", name.as_str()),
+            ("password", password.as_str()),
+            ("service", "pppoe"),
+            ("profile", profile),
+        ];
+        if n % 6 == 0 {
+            props.push(("disabled", "yes"));
+        }
+        if n == 5 {
+            props.push(("remote-address", "100.66.1.5"));
+            props.push(("comment", "Shop at road 5"));
+        }
+        router.insert("/ppp/secret", &props)?;
+    }
+    Ok(())
 }

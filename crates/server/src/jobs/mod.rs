@@ -63,6 +63,7 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         router_import::KIND => router_import::run(state, job).await,
         router_probe::KIND => router_probe::run(state, job).await,
         router_provision::KIND => router_provision::run(state, enforce, job).await,
+        router_provision::ROLLBACK_KIND => router_provision::rollback(state, enforce, job).await,
         statistics::KIND => statistics::run(state).await,
         other => Err(JobError::Permanent(format!(
             "no handler for job kind {other}"

@@ -16,7 +16,7 @@ use ops::provision::ProvisionRequest;
 use store::job::Job;
 use web::AppState;
 
-pub use ops::provision::KIND;
+pub use ops::provision::{KIND, ROLLBACK_KIND};
 
 fn permanent(error: impl std::fmt::Display) -> JobError {
     JobError::Permanent(error.to_string())
@@ -110,9 +110,17 @@ pub async fn run(
     let applied = netops::provision::apply(client, &steps, reconnect).await;
     let outcome = serde_json::to_value(&applied).map_err(permanent)?;
     let done = &steps[..applied.applied];
-    ops::provision::record(&ctx, author, &router, done, outcome.clone())
-        .await
-        .map_err(from_op)?;
+    ops::provision::record(
+        &ctx,
+        author,
+        &router,
+        &request,
+        done,
+        applied.complete(),
+        outcome.clone(),
+    )
+    .await
+    .map_err(from_op)?;
     if let Some((step, error)) = &applied.failed {
         let state_of = if applied.rolled_back() {
             "every step applied was undone"
@@ -128,4 +136,54 @@ pub async fn run(
     }
     result["applied"] = outcome;
     Ok(result)
+}
+
+/// Rolls back the latest completed provisioning of a router, on request: every step undone,
+/// newest first (an added item found by its key and removed, a set set back to what it
+/// replaced). It is marked rolled back only when every undo worked.
+pub async fn rollback(
+    state: &AppState,
+    enforce: &netops::Settings,
+    job: &Job,
+) -> Result<Value, JobError> {
+    let payload: Value =
+        serde_json::from_str(&job.payload).map_err(|e| permanent(format!("bad payload: {e}")))?;
+    let (Some(router_id), Some(provisioning)) = (
+        payload["router_id"].as_i64(),
+        payload["provisioning_id"].as_i64(),
+    ) else {
+        return Err(permanent("bad payload: no router or provisioning"));
+    };
+    let asked_by = job
+        .created_by
+        .ok_or_else(|| permanent("nobody asked for this rollback"))?;
+    let ctx = state.ctx();
+    let (actor, author) = ops::auth::acting_user(&ctx, UserId(asked_by))
+        .await
+        .map_err(|e| permanent(format!("the user who asked cannot act: {e}")))?;
+    let router = ops::provision::provisionable(&ctx, &actor, router_id)
+        .await
+        .map_err(from_op)?;
+    let steps = ops::provision::to_revert(&ctx, &router, provisioning)
+        .await
+        .map_err(from_op)?;
+    let client = netops::router::connect(&state.db, &router, enforce.api_timeout)
+        .await
+        .map_err(permanent)?;
+    let undone = netops::provision::revert(&client, &steps).await;
+    client.close().await;
+    ops::provision::reverted(&ctx, author, &router, provisioning, &undone)
+        .await
+        .map_err(from_op)?;
+    let failed: Vec<String> = undone
+        .iter()
+        .filter_map(|(i, r)| r.as_ref().err().map(|e| format!("step {}: {e}", i + 1)))
+        .collect();
+    if !failed.is_empty() {
+        return Err(permanent(format!(
+            "some steps could not be undone: {}",
+            failed.join("; ")
+        )));
+    }
+    Ok(json!({ "router_id": router.id, "provisioning_id": provisioning, "undone": steps.len() }))
 }

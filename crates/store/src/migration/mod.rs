@@ -38,6 +38,7 @@ mod m20261214_000028_billing_runs;
 mod m20261214_000029_online_payments;
 mod m20261215_000030_credit_notes;
 mod m20261215_000031_custom_price;
+mod m20261216_000032_router_provisioning;
 
 /// The migration list.
 #[derive(Debug)]
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000029_online_payments::Migration),
             Box::new(m20261215_000030_credit_notes::Migration),
             Box::new(m20261215_000031_custom_price::Migration),
+            Box::new(m20261216_000032_router_provisioning::Migration),
         ]
     }
 }

@@ -51,7 +51,7 @@ pub(super) async fn import_router(
     JsonBody(body): JsonBody<ImportBody>,
 ) -> Result<Response, ApiError> {
     if body.packages.len() > MAX_PROFILES {
-        return Err(FieldError::new("packages", "too_many")
+        return Err(FieldError::new("packages", "too_many_items")
             .with("max", MAX_PROFILES)
             .into());
     }

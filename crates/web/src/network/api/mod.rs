@@ -25,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(import::import_router))
         .routes(utoipa_axum::routes!(import::import_file))
         .routes(utoipa_axum::routes!(provision::provision_router))
+        .routes(utoipa_axum::routes!(provision::rollback_provisioning))
         .merge(zones::routes())
         .merge(pools::routes())
 }

@@ -1,6 +1,7 @@
 //! `POST /api/v1/routers/{id}/provision`: zero-touch provisioning of a router
 //! (`ops::provision`), queued as a job whose result is the plan (every step with what it
-//! replaces) and, unless only the plan was asked for, what was applied.
+//! replaces) and, unless only the plan was asked for, what was applied; and
+//! `POST /api/v1/routers/{id}/provision/rollback`, rolling the latest one back.
 
 use std::net::Ipv4Addr;
 
@@ -77,6 +78,30 @@ pub(super) async fn provision_router(
         dry_run: body.dry_run,
     };
     let job = ops::provision::submit(&state.ctx(), &caller.actor, caller.author, &request).await?;
+    state.jobs_wake.notify_one();
+    let location = format!("/api/v1/jobs/{}", job.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(JobOut::from_model(&job, Lang::En)),
+    )
+        .into_response())
+}
+
+/// Queues the rollback of the router's latest completed provisioning (every step undone,
+/// newest first); answers 202 with the job. Refused when there is none
+/// (`nothing_to_roll_back`).
+#[utoipa::path(post, path = "/routers/{id}/provision/rollback", tag = "network", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 202, body = JobOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(super) async fn rollback_provisioning(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let job =
+        ops::provision::submit_rollback(&state.ctx(), &caller.actor, caller.author, id).await?;
     state.jobs_wake.notify_one();
     let location = format!("/api/v1/jobs/{}", job.id);
     Ok((
