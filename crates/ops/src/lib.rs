@@ -34,6 +34,7 @@ pub mod package;
 pub mod payment;
 pub mod provision;
 pub mod rates;
+pub mod router_health;
 pub mod router_import;
 pub mod tenant;
 pub mod user;

@@ -133,6 +133,16 @@ pub async fn submit(
         .ok_or(OpError::NotFound)
 }
 
+/// RouterOS 7.15 and later sign and check Message-Authenticator (`require-message-auth`).
+pub fn has_message_auth(version: &str) -> bool {
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (7, 15)
+}
+
 /// What `router` is provisioned with for `request`: its own shared secret, the tenant's
 /// suspension pool (when its policy is a pool), the CoA port lastmile sends to, and
 /// Message-Authenticator when the router's RouterOS has it (`message_auth`).

@@ -166,6 +166,9 @@ pub struct Jobs {
     /// Whether this node queues the billing runs (`billing.run`, every five minutes): off
     /// where another node or an operator's `lastmile billing run` does them.
     pub billing_runs: bool,
+    /// How often every router lastmile has API access to is checked (`router.health`),
+    /// seconds. 0: not queued by this node.
+    pub router_health_seconds: u32,
 }
 
 impl Default for Config {
@@ -211,6 +214,7 @@ impl Default for Jobs {
             poll_seconds: 5,
             usage_watch_seconds: 60,
             billing_runs: true,
+            router_health_seconds: 300,
         }
     }
 }
@@ -267,6 +271,7 @@ impl std::fmt::Debug for Jobs {
             .field("poll_seconds", &self.poll_seconds)
             .field("usage_watch_seconds", &self.usage_watch_seconds)
             .field("billing_runs", &self.billing_runs)
+            .field("router_health_seconds", &self.router_health_seconds)
             .finish()
     }
 }
@@ -476,11 +481,12 @@ struct JobsView<'a>(&'a Jobs);
 impl serde::Serialize for JobsView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Jobs", 4)?;
+        let mut st = s.serialize_struct("Jobs", 5)?;
         st.serialize_field("workers", &self.0.workers)?;
         st.serialize_field("poll_seconds", &self.0.poll_seconds)?;
         st.serialize_field("usage_watch_seconds", &self.0.usage_watch_seconds)?;
         st.serialize_field("billing_runs", &self.0.billing_runs)?;
+        st.serialize_field("router_health_seconds", &self.0.router_health_seconds)?;
         st.end()
     }
 }

@@ -339,6 +339,64 @@ async fn a_failed_step_leaves_the_router_as_it_was(backend: Backend) {
     }
 }
 
+/// Checks the router now; its last health check.
+async fn health(app: &TestApp, isp: &Isp) -> Value {
+    let path = format!("/api/v1/routers/{}/health", isp.router);
+    let (status, queued) = app.post(&path, &isp.dev, json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let job = wait_for_job(app, &isp.dev, queued["id"].as_i64().unwrap()).await;
+    assert_eq!(job["status"], "done", "{job}");
+    let (status, health) = app.get(&path, &isp.dev).await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    health
+}
+
+async fn the_health_check_sees_the_router_and_what_drifted(backend: Backend) {
+    let app = spawn(backend).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    let isp = setup(&app, &sim).await;
+    let (status, _) = app
+        .get(&format!("/api/v1/routers/{}/health", isp.router), &isp.dev)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "never checked");
+
+    // Never provisioned: seen, with nothing to compare.
+    let seen = health(&app, &isp).await;
+    assert_eq!(seen["identity"], "MikroTik", "{seen}");
+    assert!(seen["version"].as_str().unwrap().starts_with('7'), "{seen}");
+    assert!(seen["seen_at"].is_string(), "{seen}");
+    assert_eq!(seen["radius_ok"], Value::Null, "{seen}");
+    assert_eq!(seen["drift"], Value::Null, "{seen}");
+
+    // Provisioned: right; then someone removes lastmile's RADIUS entry by hand.
+    assert_eq!(provision(&app, &isp, false).await["status"], "done");
+    let right = health(&app, &isp).await;
+    assert_eq!(right["identity"], "core-1", "{right}");
+    assert_eq!(
+        (right["radius_ok"].as_bool(), &right["drift"]),
+        (Some(true), &Value::Null),
+        "{right}"
+    );
+    let ours = row(&sim, "/radius", "comment", "lastmile:radius")
+        .id()
+        .unwrap();
+    assert!(sim.remove("/radius", &ours).unwrap());
+    let drifted = health(&app, &isp).await;
+    assert_eq!(drifted["radius_ok"], false, "{drifted}");
+    assert_eq!(drifted["drift"][0]["menu"], "/radius", "{drifted}");
+    assert_eq!(drifted["drift"][0]["action"], "add", "{drifted}");
+
+    // Gone: the check fails and says why; when it was last seen stays.
+    let last_seen = drifted["seen_at"].clone();
+    drop(sim);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let gone = health(&app, &isp).await;
+    assert!(gone["error"].is_string(), "{gone}");
+    assert_eq!(gone["seen_at"], last_seen, "{gone}");
+}
+
 /// Points the router at `sim`'s API-SSL, trusting the certificate of `fingerprint`.
 async fn pin(app: &TestApp, isp: &Isp, sim: &SimRouter, fingerprint: String) {
     let path = format!("/api/v1/routers/{}", isp.router);
@@ -399,4 +457,5 @@ both_backends!(
     a_router_is_provisioned_once_and_what_others_set_stays,
     a_failed_step_leaves_the_router_as_it_was,
     over_tls_the_pinned_certificate_is_checked_before_anything,
+    the_health_check_sees_the_router_and_what_drifted,
 );

@@ -2,11 +2,13 @@
 //! transaction), zones, and IP pools with their exact ranges and static allocations. Pools
 //! of a tenant never overlap; an address is allocated once per tenant.
 
+mod health;
 mod pool;
 mod provisioning;
 mod router;
 mod zone;
 
+pub use health::{Health, health_of, record_health, routers_to_check};
 pub use pool::{
     IpPool, POOLS, allocate, archive_pool, create_pool, find_pool, list_pools, pool_ranges,
     pool_snapshot, release, tenant_pools, update_pool, used_counts,

@@ -13,6 +13,7 @@ mod gateway;
 mod housekeeping;
 mod import;
 mod package_rates;
+mod router_health;
 mod router_import;
 mod router_probe;
 mod router_provision;
@@ -60,6 +61,7 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         import::KIND => import::run(state, job).await,
         converge::KIND => converge::run(state, job).await,
         package_rates::KIND => package_rates::run(state, job).await,
+        router_health::KIND => router_health::run(state, enforce, job).await,
         router_import::KIND => router_import::run(state, job).await,
         router_probe::KIND => router_probe::run(state, job).await,
         router_provision::KIND => router_provision::run(state, enforce, job).await,
@@ -97,6 +99,7 @@ pub fn start(
     tasks.push(tokio::spawn(scheduler::run(
         state,
         config.usage_watch_seconds,
+        config.router_health_seconds,
         config.billing_runs,
         shutdown,
     )));

@@ -29,16 +29,6 @@ fn from_op(error: OpError) -> JobError {
     }
 }
 
-/// RouterOS 7.15 and later sign and check Message-Authenticator (`require-message-auth`).
-fn has_message_auth(version: &str) -> bool {
-    let mut parts = version
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|p| !p.is_empty())
-        .map(|p| p.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    (major, minor) >= (7, 15)
-}
-
 /// Runs one provisioning (or its plan).
 pub async fn run(
     state: &AppState,
@@ -82,7 +72,7 @@ pub async fn run(
         &router,
         &request,
         enforce.coa_port,
-        has_message_auth(&version),
+        ops::provision::has_message_auth(&version),
     )
     .await
     .map_err(from_op)?;

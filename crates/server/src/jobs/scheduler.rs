@@ -42,14 +42,16 @@ pub const RECURRING: &[Recurring] = &[
 
 const TICK: Duration = Duration::from_secs(30);
 
-/// The scheduler loop; the usage watcher is queued every `usage_watch_seconds` (never when
-/// 0).
+/// The scheduler loop; the usage watcher is queued every `usage_watch_seconds` and the
+/// routers' health check every `router_health_seconds` (never when 0).
 pub async fn run(
     state: AppState,
     usage_watch_seconds: u32,
+    router_health_seconds: u32,
     billing_runs: bool,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let health_every = i64::from(router_health_seconds);
     let usage_every = i64::from(usage_watch_seconds);
     let sleep = match usage_watch_seconds {
         0 => TICK,
@@ -64,6 +66,12 @@ pub async fn run(
             let kind = super::fair_usage::KIND;
             let period = state.clock.now().timestamp().div_euclid(usage_every);
             let key = format!("{kind}@{usage_every}@{period}");
+            queue(&state, kind, key, serde_json::json!({ "period": period })).await;
+        }
+        if health_every > 0 {
+            let kind = super::router_health::KIND;
+            let period = state.clock.now().timestamp().div_euclid(health_every);
+            let key = format!("{kind}@{health_every}@{period}");
             queue(&state, kind, key, serde_json::json!({ "period": period })).await;
         }
         tokio::select! {

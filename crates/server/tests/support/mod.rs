@@ -93,6 +93,7 @@ pub fn test_config(db: &TestDb) -> Config {
     // The billing runs go where a test drives them, at the instants it picks; the real
     // clock's run would invoice the test's customers for today's period.
     config.jobs.billing_runs = false;
+    config.jobs.router_health_seconds = 0;
     config.radius.auth_listen = "127.0.0.1:0".parse().unwrap();
     config.radius.acct_listen = "127.0.0.1:0".parse().unwrap();
     config.radius.stale_check_seconds = 1;

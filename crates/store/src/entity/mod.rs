@@ -36,6 +36,7 @@ pub mod payment_intent;
 pub mod radacct;
 pub mod radius_item;
 pub mod router;
+pub mod router_health;
 pub mod router_provisioning;
 pub mod service_grant;
 pub mod session;

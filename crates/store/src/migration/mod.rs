@@ -39,6 +39,7 @@ mod m20261214_000029_online_payments;
 mod m20261215_000030_credit_notes;
 mod m20261215_000031_custom_price;
 mod m20261216_000032_router_provisioning;
+mod m20261216_000033_router_health;
 
 /// The migration list.
 #[derive(Debug)]
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000030_credit_notes::Migration),
             Box::new(m20261215_000031_custom_price::Migration),
             Box::new(m20261216_000032_router_provisioning::Migration),
+            Box::new(m20261216_000033_router_health::Migration),
         ]
     }
 }

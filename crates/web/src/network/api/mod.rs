@@ -1,6 +1,7 @@
-//! `/api/v1/routers` (with `/routers/{id}/import` and `/routers/{id}/provision`), `/api/v1/zones` and `/api/v1/ip-pools`:
+//! `/api/v1/routers` (with `/routers/{id}/import`, `/provision` and `/health`), `/api/v1/zones` and `/api/v1/ip-pools`:
 //! one module each; the list query and the helpers they share here.
 
+mod health;
 mod import;
 mod pools;
 mod provision;
@@ -26,6 +27,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(import::import_file))
         .routes(utoipa_axum::routes!(provision::provision_router))
         .routes(utoipa_axum::routes!(provision::rollback_provisioning))
+        .routes(utoipa_axum::routes!(
+            health::router_health,
+            health::check_router
+        ))
         .merge(zones::routes())
         .merge(pools::routes())
 }
