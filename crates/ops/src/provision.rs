@@ -24,6 +24,8 @@ use store::network::Router;
 pub const KIND: &str = "router.provision";
 /// The job kind of a rollback on request.
 pub const ROLLBACK_KIND: &str = "router.provision.rollback";
+/// The keyring context a kept provisioning's steps are sealed under (they may hold secrets).
+const STEPS_CONTEXT: &str = "router.provisioning.steps";
 
 /// What a provisioning job does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,12 +204,21 @@ pub async fn record(
     outcome: serde_json::Value,
 ) -> Result<(), OpError> {
     let tenant = TenantId(router.tenant_id);
-    let steps = serde_json::to_value(steps).map_err(|e| OpError::Internal(e.to_string()))?;
+    let internal = |e: String| OpError::Internal(e);
+    let shown = serde_json::to_value(domain::network::provision::redacted(steps))
+        .map_err(|e| internal(e.to_string()))?;
     let mut w = ctx.db.write(author, ctx.now).await?;
     let kept = if completed {
-        let request =
-            serde_json::to_value(request).map_err(|e| OpError::Internal(e.to_string()))?;
-        Some(store::network::record_provisioning(&w, tenant, router.id, &request, &steps).await?)
+        // Kept whole for the rollback (the values a step replaced may be secrets): sealed.
+        let whole = serde_json::to_vec(steps).map_err(|e| internal(e.to_string()))?;
+        let sealed = ctx
+            .db
+            .keyring()
+            .seal(STEPS_CONTEXT, &whole)
+            .map_err(|e| internal(e.to_string()))?;
+        let request = serde_json::to_value(request).map_err(|e| internal(e.to_string()))?;
+        let sealed = serde_json::Value::String(sealed);
+        Some(store::network::record_provisioning(&w, tenant, router.id, &request, &sealed).await?)
     } else {
         None
     };
@@ -217,7 +228,7 @@ pub async fn record(
         entity: "router",
         entity_id: Some(router.id),
         before: None,
-        after: Some(serde_json::json!({ "steps": steps, "outcome": outcome, "kept": kept })),
+        after: Some(serde_json::json!({ "steps": shown, "outcome": outcome, "kept": kept })),
     })
     .await?;
     w.commit().await?;
@@ -276,7 +287,15 @@ pub async fn to_revert(ctx: &Ctx<'_>, router: &Router, id: i64) -> Result<Vec<St
         .await?
         .filter(|p| p.id == id)
         .ok_or_else(|| OpError::field("router", "nothing_to_roll_back"))?;
-    serde_json::from_str(&latest.steps).map_err(|e| OpError::Internal(e.to_string()))
+    let internal = |e: String| OpError::Internal(e);
+    let sealed: String =
+        serde_json::from_str(&latest.steps).map_err(|e| internal(e.to_string()))?;
+    let whole = ctx
+        .db
+        .keyring()
+        .open(STEPS_CONTEXT, &sealed)
+        .map_err(|e| internal(e.to_string()))?;
+    serde_json::from_slice(&whole).map_err(|e| internal(e.to_string()))
 }
 
 /// Records that provisioning `id` of `router` was rolled back (each undo's result in the

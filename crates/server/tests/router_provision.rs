@@ -17,6 +17,7 @@ use reqwest::StatusCode;
 use routeros::sim::{Faults, Group, SimConfig, SimRouter};
 use serde_json::{Value, json};
 use support::customers::{Isp, isp, wait_for_job};
+use support::panel::Visitor;
 use support::{Backend, TestApp, spawn};
 
 /// The menus provisioning touches.
@@ -178,7 +179,21 @@ async fn a_router_is_provisioned_once_and_what_others_set_stays(backend: Backend
         .open_string(store::network::SECRET_CONTEXT, &sealed)
         .unwrap()
         .to_string();
-    assert_eq!(radius.text("secret"), Some(secret), "{router}");
+    assert_eq!(radius.text("secret"), Some(secret.clone()), "{router}");
+    // The secret is never shown: not in the job's result, the audit log or the kept steps.
+    let (_, audit) = app
+        .get("/api/v1/audit?action=router.provision.apply", &isp.dev)
+        .await;
+    let kept: Vec<String> = store::entity::router_provisioning::Entity::find()
+        .all(app.state.db.conn())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.steps)
+        .collect();
+    for shown in [job.to_string(), audit.to_string(), kept.join(" ")] {
+        assert!(!shown.contains(&secret), "the secret shows in {shown}");
+    }
     assert_eq!(
         row(&sim, "/radius", "comment", "noc")
             .text("secret")
@@ -436,6 +451,109 @@ async fn over_tls_the_pinned_certificate_is_checked_before_anything(backend: Bac
     row(&sim, "/radius", "comment", "lastmile:radius");
 }
 
+async fn the_router_page_carries_its_operations_and_shows_their_plans(backend: Backend) {
+    let app = spawn(backend).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    sim.insert(
+        "/ppp/secret",
+        &[("name", "old-1"), ("password", "pw-old-1")],
+    )
+    .unwrap();
+    let isp = setup(&app, &sim).await;
+    let mut dev = Visitor::signed_in(&app, "dev@example.com").await;
+    let page = format!("/panel/routers/{}", isp.router);
+    let shown = dev.get(&page).await;
+    for form in [
+        "check-health",
+        "router-import",
+        "router-provision",
+        "router-rollback",
+    ] {
+        assert!(
+            shown.has(&format!("id=\"{form}\"")),
+            "{form}: {}",
+            shown.body
+        );
+    }
+    assert!(shown.has("Not checked yet."), "{}", shown.body);
+
+    // Each operation queues its job and shows its page.
+    let follow = async |dev: &mut Visitor<'_>, reply: support::panel::Reply| {
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let job: i64 = reply
+            .location()
+            .strip_prefix("/panel/jobs/")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let done = wait_for_job(&app, &isp.dev, job).await;
+        assert_eq!(done["status"], "done", "{done}");
+        dev.get(reply.location()).await
+    };
+    let reply = dev.submit(&page, &format!("{page}/health"), &[]).await;
+    follow(&mut dev, reply).await;
+    let shown = dev.get(&page).await;
+    assert_eq!(
+        shown.text_of("health-version").as_deref(),
+        Some("7.16.2 (stable)")
+    );
+
+    let reply = dev
+        .submit(&page, &format!("{page}/import"), &[("dry_run", "yes")])
+        .await;
+    let job = follow(&mut dev, reply).await;
+    assert!(
+        job.has("data-count=\"jobs.secrets_skipped\""),
+        "{}",
+        job.body
+    );
+
+    // A plan shows every step, the secret hidden; a bad address is refused on the page.
+    let reply = dev
+        .submit(
+            &page,
+            &format!("{page}/provision"),
+            &[("radius_address", "not an address"), ("dry_run", "yes")],
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.has("Not an IP address."), "{}", reply.body);
+    let reply = dev
+        .submit(
+            &page,
+            &format!("{page}/provision"),
+            &[("radius_address", "198.51.100.10"), ("dry_run", "yes")],
+        )
+        .await;
+    let plan = follow(&mut dev, reply).await;
+    assert!(plan.has("id=\"job-steps\""), "{}", plan.body);
+    assert!(plan.has("lastmile:radius"), "{}", plan.body);
+    assert!(plan.has("secret=••••"), "{}", plan.body);
+
+    // Nothing was provisioned: nothing to roll back, said on the page.
+    let reply = dev
+        .submit(&page, &format!("{page}/provision/rollback"), &[])
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.has("No provisioning of this router is left to roll back."),
+        "{}",
+        reply.body
+    );
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -458,4 +576,5 @@ both_backends!(
     a_failed_step_leaves_the_router_as_it_was,
     over_tls_the_pinned_certificate_is_checked_before_anything,
     the_health_check_sees_the_router_and_what_drifted,
+    the_router_page_carries_its_operations_and_shows_their_plans,
 );

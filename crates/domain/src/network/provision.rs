@@ -369,6 +369,41 @@ pub fn diff(wants: &[Want], current: &BTreeMap<String, Vec<Item>>) -> Vec<Step> 
     steps
 }
 
+/// The properties whose values are secrets: never shown, logged or kept in clear.
+const SECRET_PROPS: &[&str] = &["secret", "password"];
+
+/// `steps` with every secret value hidden, for what is shown, audited or kept readable.
+pub fn redacted(steps: &[Step]) -> Vec<Step> {
+    let hide = |props: &BTreeMap<String, String>| {
+        props
+            .iter()
+            .map(|(k, v)| {
+                let v = if SECRET_PROPS.contains(&k.as_str()) && !v.is_empty() {
+                    "(hidden)".to_owned()
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
+            })
+            .collect()
+    };
+    steps
+        .iter()
+        .map(|step| Step {
+            menu: step.menu.clone(),
+            why: step.why.clone(),
+            change: match &step.change {
+                Change::Add { props } => Change::Add { props: hide(props) },
+                Change::Set { id, props, before } => Change::Set {
+                    id: id.clone(),
+                    props: hide(props),
+                    before: hide(before),
+                },
+            },
+        })
+        .collect()
+}
+
 /// The properties read from `menu` to compare with `wants`: `.id`, the finding
 /// properties, and every property a want sets there.
 pub fn proplist(wants: &[Want], menu: &str) -> Vec<String> {

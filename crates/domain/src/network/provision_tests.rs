@@ -209,3 +209,16 @@ fn durations_read_as_routeros_writes_them() {
     assert_eq!(duration(90), "90s");
     assert_eq!(duration(7200), "2h");
 }
+
+#[test]
+fn secrets_are_hidden_in_what_is_shown() {
+    let steps = diff(&wants(&settings()), &BTreeMap::new());
+    let shown = serde_json::to_string(&redacted(&steps)).unwrap();
+    assert!(!shown.contains("s3cret-of-router"), "{shown}");
+    assert!(shown.contains("(hidden)"));
+    assert!(
+        serde_json::to_string(&steps)
+            .unwrap()
+            .contains("s3cret-of-router")
+    );
+}

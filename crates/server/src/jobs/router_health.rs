@@ -121,7 +121,8 @@ async fn observe(
         let steps = netops::provision::plan(&wants, &current).map_err(|e| e.to_string())?;
         health.radius_ok = Some(!steps.iter().any(|s| s.menu == "/radius"));
         if !steps.is_empty() {
-            health.drift = Some(serde_json::to_string(&steps).map_err(|e| e.to_string())?);
+            let shown = domain::network::provision::redacted(&steps);
+            health.drift = Some(serde_json::to_string(&shown).map_err(|e| e.to_string())?);
         }
     }
     client.close().await;

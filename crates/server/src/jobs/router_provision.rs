@@ -85,7 +85,7 @@ pub async fn run(
         "router_id": router.id,
         "version": version,
         "dry_run": request.dry_run,
-        "steps": steps,
+        "steps": domain::network::provision::redacted(&steps),
     });
     if request.dry_run || steps.is_empty() {
         client.close().await;

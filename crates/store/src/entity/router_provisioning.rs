@@ -12,7 +12,8 @@ pub struct Model {
     pub router_id: i64,
     /// What it was asked with (JSON).
     pub request: String,
-    /// The steps applied, each with what it replaced (JSON).
+    /// The steps applied, each with what it replaced: JSON of the keyring-sealed text (the
+    /// values may be secrets).
     pub steps: String,
     pub applied_at: DateTimeUtc,
     /// When it was rolled back.

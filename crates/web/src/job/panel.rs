@@ -134,6 +134,52 @@ struct JobPage {
     fingerprint: Option<String>,
     pinned: bool,
     router: Option<String>,
+    /// For a router's import: the plan's totals, by their translation key.
+    counts: Vec<(String, u64)>,
+    /// For a router's provisioning: each step (menu, action, what it sets, what it replaces).
+    steps: Vec<StepRow>,
+}
+
+/// One step of a provisioning plan.
+struct StepRow {
+    menu: String,
+    action: String,
+    change: String,
+}
+
+/// A plan's steps as rows: `key=value` for what is set, `(was …)` for what it replaces;
+/// the RADIUS secret is never shown.
+fn step_rows(steps: &Value) -> Vec<StepRow> {
+    let shown = |k: &str, v: &Value| {
+        if k == "secret" {
+            format!("{k}=••••")
+        } else {
+            format!("{k}={}", v.as_str().unwrap_or(""))
+        }
+    };
+    steps
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|step| {
+                    let props = step["props"].as_object();
+                    let before = step["before"].as_object();
+                    let mut change: Vec<String> = props
+                        .map(|p| p.iter().map(|(k, v)| shown(k, v)).collect())
+                        .unwrap_or_default();
+                    if let Some(before) = before.filter(|b| !b.is_empty()) {
+                        let was: Vec<String> = before.iter().map(|(k, v)| shown(k, v)).collect();
+                        change.push(format!("(was {})", was.join(", ")));
+                    }
+                    StepRow {
+                        menu: step["menu"].as_str().unwrap_or("").to_owned(),
+                        action: step["action"].as_str().unwrap_or("").to_owned(),
+                        change: change.join(", "),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 async fn show(
@@ -183,6 +229,15 @@ async fn show(
         router: result["router_id"]
             .as_i64()
             .map(|id| format!("/panel/routers/{id}")),
+        counts: result["plan"]["counts"]
+            .as_object()
+            .map(|c| {
+                c.iter()
+                    .map(|(k, v)| (format!("jobs.{k}"), v.as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        steps: step_rows(&result["steps"]),
         row: JobRow::of(&job),
     })
 }

@@ -2,8 +2,10 @@
 //! created or renewed it), zones and IP pools (capacity, addresses in use and the exact CIDR
 //! blocks). Each has a list (name search, tenant filter for platform users, sort, cursor
 //! paging), a form to create one, a page to change it and a button to delete it. Everyone in
-//! a tenant reads them; the forms are for those who run the network.
+//! a tenant reads them; the forms are for those who run the network. A router's page also
+//! shows its last health check and carries its operations (`operations`).
 
+mod operations;
 mod pools;
 mod routers;
 mod zones;
@@ -33,6 +35,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/panel/routers/{id}/delete", post(routers::delete))
         .route("/panel/routers/{id}/tls-probe", post(routers::probe_tls))
+        .route("/panel/routers/{id}/health", post(operations::check_health))
+        .route("/panel/routers/{id}/import", post(operations::import))
+        .route("/panel/routers/{id}/provision", post(operations::provision))
+        .route(
+            "/panel/routers/{id}/provision/rollback",
+            post(operations::rollback),
+        )
         .route("/panel/zones", get(zones::list))
         .route("/panel/zones/new", get(zones::new_form).post(zones::create))
         .route(

@@ -108,6 +108,10 @@ struct FormPage {
     routeros: Option<String>,
     api_password_set: bool,
     can_edit: bool,
+    /// Whether lastmile has API access to it (its operations need it).
+    api: bool,
+    /// Its last health check.
+    health: Option<super::operations::HealthView>,
 }
 
 impl ShowsForm for FormPage {
@@ -161,6 +165,8 @@ impl FormPage {
             routeros: routeros_lines(server, None, router),
             api_password_set: router.api_password.is_some(),
             can_edit,
+            api: router.api_address.is_some() && router.api_user.is_some(),
+            health: None,
         }
     }
 }
@@ -273,6 +279,8 @@ async fn blank_form(
         routeros: None,
         api_password_set: false,
         can_edit: true,
+        api: false,
+        health: None,
     })
 }
 
@@ -357,12 +365,10 @@ async fn edit_page(
     let here = format!("/panel/routers/{id}");
     let ui = Ui::new(user, Section::Routers, headers, &here);
     let can_edit = super::may_change(state, &user.actor, router.tenant_id).await;
-    Ok(FormPage::of(
-        ui,
-        &router,
-        can_edit,
-        &state.settings.radius_server(),
-    ))
+    let health = ops::router_health::get(&state.ctx(), &user.actor, id).await?;
+    let mut page = FormPage::of(ui, &router, can_edit, &state.settings.radius_server());
+    page.health = health.as_ref().map(super::operations::HealthView::of);
+    Ok(page)
 }
 
 pub(super) async fn edit_form(
@@ -450,7 +456,7 @@ pub(super) async fn update(
 }
 
 /// The edit page again, with what was typed and why it was refused.
-async fn refused(
+pub(super) async fn refused(
     state: &AppState,
     user: &PanelUser,
     headers: &HeaderMap,

@@ -1,0 +1,204 @@
+//! The router page's operations: check it now, import from it (plan or do), provision it
+//! (plan or apply) and roll the last provisioning back; each queues its job
+//! (`ops::router_health`, `ops::router_import`, `ops::provision`) and shows the job's page,
+//! where the plan and what was done are read. Also the router's last health check as the
+//! page shows it ([`HealthView`]).
+
+use std::net::Ipv4Addr;
+
+use axum::extract::State;
+use axum::response::Response;
+
+use crate::page::fallback::PageId;
+use crate::page::form::{FormData, PanelForm};
+use crate::page::ui;
+use crate::state::AppState;
+use domain::field::{FieldError, FieldErrors};
+use domain::network::import::Choices;
+use ops::OpError;
+use ops::provision::ProvisionRequest;
+use ops::router_import::ImportRequest;
+use store::network::Health;
+
+/// A router's last health check, as the router page shows it.
+#[derive(Debug, Clone)]
+pub(super) struct HealthView {
+    pub checked: String,
+    pub seen: String,
+    pub version: String,
+    pub identity: String,
+    pub uptime: String,
+    pub cpu: String,
+    /// `ok`, `wrong`, or empty when the router was never provisioned.
+    pub radius: &'static str,
+    /// What drifted from the kept provisioning: `menu: action` per step.
+    pub drift: Vec<String>,
+    pub error: String,
+}
+
+impl HealthView {
+    pub(super) fn of(h: &Health) -> Self {
+        let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        let drift: Vec<serde_json::Value> = h
+            .drift
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
+        Self {
+            checked: at(h.checked_at),
+            seen: h.seen_at.map(at).unwrap_or_default(),
+            version: h.version.clone().unwrap_or_default(),
+            identity: h.identity.clone().unwrap_or_default(),
+            uptime: h.uptime.clone().unwrap_or_default(),
+            cpu: h.cpu_load.map(|c| format!("{c} %")).unwrap_or_default(),
+            radius: match h.radius_ok {
+                Some(true) => "ok",
+                Some(false) => "wrong",
+                None => "",
+            },
+            drift: drift
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}: {}",
+                        s["menu"].as_str().unwrap_or(""),
+                        s["action"].as_str().unwrap_or("")
+                    )
+                })
+                .collect(),
+            error: h.error.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The job's page, or the router page with why it was refused.
+async fn queued(
+    state: &AppState,
+    form: PanelForm,
+    id: i64,
+    job: Result<store::job::Job, OpError>,
+) -> Response {
+    let PanelForm {
+        user,
+        headers,
+        form,
+    } = form;
+    match job {
+        Ok(job) => {
+            state.jobs_wake.notify_one();
+            ui::redirect_with(&format!("/panel/jobs/{}", job.id), "flash.job_queued")
+        }
+        Err(OpError::Invalid(errors)) => {
+            super::routers::refused(state, &user, &headers, id, &form, &errors).await
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// Checks the router now.
+pub(super) async fn check_health(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    form: PanelForm,
+) -> Response {
+    let job =
+        ops::router_health::submit(&state.ctx(), &form.user.actor, form.user.author.clone(), id)
+            .await;
+    queued(&state, form, id, job).await
+}
+
+/// Imports from the router, or plans it (`dry_run=yes`); profiles take the packages of
+/// their names (the API takes other choices).
+pub(super) async fn import(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    form: PanelForm,
+) -> Response {
+    let request = ImportRequest {
+        router_id: id,
+        choices: Choices {
+            packages: Default::default(),
+            include_disabled: form.form.get("include_disabled").is_some(),
+        },
+        dry_run: form.form.text("dry_run") != "no",
+    };
+    let job = ops::router_import::submit(
+        &state.ctx(),
+        &form.user.actor,
+        form.user.author.clone(),
+        &request,
+    )
+    .await;
+    queued(&state, form, id, job).await
+}
+
+fn address(form: &FormData, field: &str, errors: &mut FieldErrors) -> Option<Ipv4Addr> {
+    let text = form.text(field);
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    match text.parse() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            errors.push(FieldError::new(field, "invalid_ip"));
+            None
+        }
+    }
+}
+
+/// Provisions the router, or plans it (`dry_run=yes`).
+pub(super) async fn provision(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    form: PanelForm,
+) -> Response {
+    let mut errors = FieldErrors::new();
+    let radius = address(&form.form, "radius_address", &mut errors);
+    let portal = address(&form.form, "portal_address", &mut errors);
+    let identity = Some(form.form.text("identity").trim().to_owned()).filter(|i| !i.is_empty());
+    let job = match radius {
+        Some(radius_address) if errors.is_empty() => {
+            let request = ProvisionRequest {
+                router_id: id,
+                radius_address,
+                auth_port: 1812,
+                acct_port: 1813,
+                portal_address: portal,
+                identity,
+                snmp_community: None,
+                dry_run: form.form.text("dry_run") != "no",
+            };
+            ops::provision::submit(
+                &state.ctx(),
+                &form.user.actor,
+                form.user.author.clone(),
+                &request,
+            )
+            .await
+        }
+        _ => {
+            if radius.is_none() && errors.is_empty() {
+                errors.push(FieldError::new("radius_address", "required"));
+            }
+            Err(OpError::Invalid(errors))
+        }
+    };
+    queued(&state, form, id, job).await
+}
+
+/// Rolls the router's last provisioning back.
+pub(super) async fn rollback(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    form: PanelForm,
+) -> Response {
+    let job = ops::provision::submit_rollback(
+        &state.ctx(),
+        &form.user.actor,
+        form.user.author.clone(),
+        id,
+    )
+    .await;
+    queued(&state, form, id, job).await
+}
