@@ -69,7 +69,8 @@ async fn a_dropped_transaction_leaves_the_connection_clean(backend: Backend) {
     let (mut dropped, mut finished) = (0, 0);
     for n in 1..=400_i64 {
         // Half the tries are cut short after a few polls, somewhere in the BEGIN round trip
-        // or the work; the other half may finish.
+        // or the work (after one poll, always: no answer comes back within it); the other
+        // half may finish.
         let polls = if rng.random_bool(0.5) {
             rng.random_range(1..=8)
         } else {
@@ -115,7 +116,7 @@ async fn a_dropped_transaction_leaves_the_connection_clean(backend: Backend) {
         );
     }
     assert!(
-        dropped > 40 && finished > 40,
+        dropped >= 10 && finished >= 100,
         "some tries should be cut short and some finish: {dropped} dropped, {finished} finished"
     );
 }
