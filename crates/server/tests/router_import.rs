@@ -393,6 +393,40 @@ async fn a_router_that_breaks_off_or_refuses_mid_read_leaves_nothing_written(bac
     assert!(failed >= 6 + 10, "{failed} runs broke off");
 }
 
+async fn a_fixed_address_is_kept_in_a_pool_past_the_first_five_hundred(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = isp(&app).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    for i in 0..520 {
+        let ranges = format!("10.9.{}.{}/28", i / 16, (i % 16) * 16);
+        sim.insert(
+            "/ip/pool",
+            &[("name", &format!("p-{i:03}")), ("ranges", &ranges)],
+        )
+        .unwrap();
+    }
+    sim.insert("/ppp/profile", &[("name", "Home")]).unwrap();
+    sim.insert(
+        "/ppp/secret",
+        &[
+            ("name", "far"),
+            ("password", "pw-far-1"),
+            ("profile", "Home"),
+            ("remote-address", "10.9.32.117"),
+        ],
+    )
+    .unwrap();
+    reach(&app, &isp, &sim).await;
+    let job = run_import(&app, &isp, json!({"dry_run": false})).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["result"]["applied"]["customers"]["created"], 1, "{job}");
+    let (_, found) = app.get("/api/v1/customers?q=far", &isp.dev).await;
+    let (_, _, reply) = rows(&app, found["items"][0]["id"].as_i64().unwrap()).await;
+    assert!(has(&reply, "Framed-IP-Address := 10.9.32.117"), "{reply:?}");
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -414,4 +448,5 @@ both_backends!(
     a_router_is_planned_then_imported_once_and_its_file_is_kept,
     an_api_user_that_cannot_read_passwords_is_told_what_to_change,
     a_router_that_breaks_off_or_refuses_mid_read_leaves_nothing_written,
+    a_fixed_address_is_kept_in_a_pool_past_the_first_five_hundred,
 );

@@ -220,6 +220,26 @@ fn field_errors(line: usize, errors: FieldErrors) -> impl Iterator<Item = RowErr
         .map(move |e| row_error(line, &e.field, e.code, &e.params))
 }
 
+/// Every row of a list, read a page of 500 at a time (an ISP may have thousands of pools):
+/// `every!(SPEC, |page| LIST_CALL)`, where the call reads the page `page` names.
+macro_rules! every {
+    ($spec:expr, |$page:ident| $list:expr) => {{
+        let mut $page = PageRequest::first($spec, 500).map_err(OpError::Invalid)?;
+        let mut all = Vec::new();
+        loop {
+            let found = $list.await?;
+            all.extend(found.items);
+            match found.next_cursor {
+                Some(cursor) => {
+                    $page = PageRequest::parse($spec, None, Some(500), Some(&cursor))
+                        .map_err(OpError::Invalid)?;
+                }
+                None => break all,
+            }
+        }
+    }};
+}
+
 /// Everything a row may name, loaded once: packages, zones, routers, pools and owners.
 struct References {
     packages: Vec<store::package::Package>,
@@ -236,48 +256,30 @@ impl References {
     async fn load(db: &Db, actor: &Actor, tenant: &Tenant) -> Result<Self, OpError> {
         let tenant_id = TenantId(tenant.id);
         let conn = db.conn();
-        let mut packages = Vec::new();
         let filter = store::package::PackageFilter {
             tenant_id: Some(tenant_id),
             ..Default::default()
         };
-        let mut page = PageRequest::first(&store::package::LIST, 500).map_err(OpError::Invalid)?;
-        loop {
-            let found = store::package::list(conn, &package_scope(actor), &filter, &page).await?;
-            packages.extend(found.items);
-            match found.next_cursor {
-                Some(cursor) => {
-                    page = PageRequest::parse(&store::package::LIST, None, Some(500), Some(&cursor))
-                        .map_err(OpError::Invalid)?
-                }
-                None => break,
-            }
-        }
+        let packages = every!(&store::package::LIST, |page| store::package::list(
+            conn,
+            &package_scope(actor),
+            &filter,
+            &page
+        ));
         let net = store::network::NetworkFilter {
             tenant_id: Some(tenant_id),
             name_prefix: None,
         };
-        let zones = store::network::list_zones(
-            conn,
-            &network_scope(actor),
-            &net,
-            &first(&store::network::ZONES)?,
-        )
-        .await?;
-        let routers = store::network::list_routers(
-            conn,
-            &network_scope(actor),
-            &net,
-            &first(&store::network::ROUTERS)?,
-        )
-        .await?;
-        let pools = store::network::list_pools(
-            conn,
-            &network_scope(actor),
-            &net,
-            &first(&store::network::POOLS)?,
-        )
-        .await?;
+        let scope = network_scope(actor);
+        let zones = every!(&store::network::ZONES, |page| store::network::list_zones(
+            conn, &scope, &net, &page
+        ));
+        let routers = every!(&store::network::ROUTERS, |page| {
+            store::network::list_routers(conn, &scope, &net, &page)
+        });
+        let pools = every!(&store::network::POOLS, |page| store::network::list_pools(
+            conn, &scope, &net, &page
+        ));
         let mut owners = HashMap::new();
         for role in [Role::Operator, Role::SubOperator] {
             let filter = store::user::UserFilter {
@@ -285,15 +287,13 @@ impl References {
                 tenant_id: Some(tenant_id),
                 ..Default::default()
             };
-            let users = store::user::list(
+            let users = every!(&store::user::LIST, |page| store::user::list(
                 conn,
                 &customer_owner_scope(actor),
                 &filter,
-                &first(&store::user::LIST)?,
-            )
-            .await?;
+                &page
+            ));
             for u in users
-                .items
                 .iter()
                 .filter(|u| u.status == domain::user::UserStatus::Active)
             {
@@ -319,9 +319,9 @@ impl References {
         };
         Ok(Self {
             packages,
-            zones: names(zones.items.into_iter().map(|z| (z.name, z.id)).collect()),
-            routers: names(routers.items.into_iter().map(|r| (r.name, r.id)).collect()),
-            pools: names(pools.items.into_iter().map(|p| (p.name, p.id)).collect()),
+            zones: names(zones.into_iter().map(|z| (z.name, z.id)).collect()),
+            routers: names(routers.into_iter().map(|r| (r.name, r.id)).collect()),
+            pools: names(pools.into_iter().map(|p| (p.name, p.id)).collect()),
             owners,
             tenant: tenant_id,
             realm: store::tenant::realm(tenant),
@@ -380,13 +380,6 @@ impl References {
             .collect();
         Ok(store::customer::taken_mobiles(db.conn(), self.tenant, &mobiles).await?)
     }
-}
-
-/// The first 500 rows of a list (a tenant has fewer zones, routers, pools and resellers).
-fn first<E: store::list::EntityTrait>(
-    spec: &store::list::ListSpec<E>,
-) -> Result<PageRequest, OpError> {
-    PageRequest::first(spec, 500).map_err(OpError::Invalid)
 }
 
 type Read = (Vec<Fields>, Vec<RowError>, usize);
