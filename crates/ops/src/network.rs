@@ -165,6 +165,49 @@ pub async fn probe_router_tls(
         .ok_or(OpError::NotFound)
 }
 
+/// Queues job `kind` about `router` with `payload` under dedupe key `key`, audited as
+/// `kind` with the job and the request: the router operations' queuing. A job of that key
+/// still queued or running is the answer instead.
+pub(crate) async fn queue_router_job(
+    ctx: &Ctx<'_>,
+    author: Author,
+    router: &Router,
+    kind: &'static str,
+    key: String,
+    payload: serde_json::Value,
+) -> Result<store::job::Job, OpError> {
+    let tenant = TenantId(router.tenant_id);
+    let mut w = ctx.db.write(author.clone(), ctx.now).await?;
+    if let Some(running) = store::job::holder_of_dedupe_key(w.tx(), &key, ctx.now).await? {
+        return Ok(running);
+    }
+    let job = w
+        .enqueue(store::job::NewJob {
+            kind,
+            payload: payload.clone(),
+            run_at: ctx.now,
+            dedupe_key: Some(key),
+            max_attempts: 1,
+            tenant_id: Some(tenant),
+            created_by: author.user_id,
+        })
+        .await?
+        .ok_or(OpError::Busy)?;
+    w.audit(store::AuditEntry {
+        tenant_id: Some(tenant),
+        action: kind,
+        entity: "router",
+        entity_id: Some(router.id),
+        before: None,
+        after: Some(serde_json::json!({ "job": job.0, "request": payload })),
+    })
+    .await?;
+    w.commit().await?;
+    store::job::find(ctx.db, job)
+        .await?
+        .ok_or(OpError::NotFound)
+}
+
 /// The router's shared secret in clear (shown to those who may change the router).
 pub async fn router_secret(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<String, OpError> {
     let router = get_router(ctx, actor, id).await?;

@@ -101,38 +101,9 @@ pub async fn submit(
 ) -> Result<Job, OpError> {
     let router = provisionable(ctx, actor, request.router_id).await?;
     check(request)?;
-    let tenant = TenantId(router.tenant_id);
-    let key = format!("{KIND}:{}", router.id);
-    let mut w = ctx.db.write(author.clone(), ctx.now).await?;
-    if let Some(running) = store::job::holder_of_dedupe_key(w.tx(), &key, ctx.now).await? {
-        return Ok(running);
-    }
     let payload = serde_json::to_value(request).map_err(|e| OpError::Internal(e.to_string()))?;
-    let job = w
-        .enqueue(store::job::NewJob {
-            kind: KIND,
-            payload: payload.clone(),
-            run_at: ctx.now,
-            dedupe_key: Some(key),
-            max_attempts: 1,
-            tenant_id: Some(tenant),
-            created_by: author.user_id,
-        })
-        .await?
-        .ok_or(OpError::Busy)?;
-    w.audit(store::AuditEntry {
-        tenant_id: Some(tenant),
-        action: KIND,
-        entity: "router",
-        entity_id: Some(router.id),
-        before: None,
-        after: Some(serde_json::json!({ "job": job.0, "request": payload })),
-    })
-    .await?;
-    w.commit().await?;
-    store::job::find(ctx.db, job)
-        .await?
-        .ok_or(OpError::NotFound)
+    let key = format!("{KIND}:{}", router.id);
+    crate::network::queue_router_job(ctx, author, &router, KIND, key, payload).await
 }
 
 /// RouterOS 7.15 and later sign and check Message-Authenticator (`require-message-auth`).
@@ -247,38 +218,10 @@ pub async fn submit_rollback(
     let Some(latest) = store::network::latest_provisioning(ctx.db.conn(), router.id).await? else {
         return Err(OpError::field("router", "nothing_to_roll_back"));
     };
-    let tenant = TenantId(router.tenant_id);
+    // One operation per router at a time: a rollback shares provisioning's key.
     let key = format!("{KIND}:{}", router.id);
-    let mut w = ctx.db.write(author.clone(), ctx.now).await?;
-    if let Some(running) = store::job::holder_of_dedupe_key(w.tx(), &key, ctx.now).await? {
-        return Ok(running);
-    }
     let payload = serde_json::json!({ "router_id": router.id, "provisioning_id": latest.id });
-    let job = w
-        .enqueue(store::job::NewJob {
-            kind: ROLLBACK_KIND,
-            payload: payload.clone(),
-            run_at: ctx.now,
-            dedupe_key: Some(key),
-            max_attempts: 1,
-            tenant_id: Some(tenant),
-            created_by: author.user_id,
-        })
-        .await?
-        .ok_or(OpError::Busy)?;
-    w.audit(store::AuditEntry {
-        tenant_id: Some(tenant),
-        action: ROLLBACK_KIND,
-        entity: "router",
-        entity_id: Some(router.id),
-        before: None,
-        after: Some(serde_json::json!({ "job": job.0, "request": payload })),
-    })
-    .await?;
-    w.commit().await?;
-    store::job::find(ctx.db, job)
-        .await?
-        .ok_or(OpError::NotFound)
+    crate::network::queue_router_job(ctx, author, &router, ROLLBACK_KIND, key, payload).await
 }
 
 /// The steps of provisioning `id` of `router`, if it is the latest not rolled back.

@@ -80,37 +80,9 @@ pub async fn submit(
     if !errors.is_empty() {
         return Err(OpError::Invalid(errors));
     }
-    let key = format!("{KIND}:{}", router.id);
-    let mut w = ctx.db.write(author.clone(), ctx.now).await?;
-    if let Some(running) = store::job::holder_of_dedupe_key(w.tx(), &key, ctx.now).await? {
-        return Ok(running);
-    }
     let payload = serde_json::to_value(request).map_err(|e| OpError::Internal(e.to_string()))?;
-    let job = w
-        .enqueue(store::job::NewJob {
-            kind: KIND,
-            payload: payload.clone(),
-            run_at: ctx.now,
-            dedupe_key: Some(key),
-            max_attempts: 1,
-            tenant_id: Some(tenant),
-            created_by: author.user_id,
-        })
-        .await?
-        .ok_or(OpError::Busy)?;
-    w.audit(store::AuditEntry {
-        tenant_id: Some(tenant),
-        action: KIND,
-        entity: "router",
-        entity_id: Some(router.id),
-        before: None,
-        after: Some(serde_json::json!({ "job": job.0, "request": payload })),
-    })
-    .await?;
-    w.commit().await?;
-    store::job::find(ctx.db, job)
-        .await?
-        .ok_or(OpError::NotFound)
+    let key = format!("{KIND}:{}", router.id);
+    crate::network::queue_router_job(ctx, author, &router, KIND, key, payload).await
 }
 
 /// The PPPoE packages an import into `tenant` may use (the tenant's masters): id → name.

@@ -49,6 +49,20 @@ impl From<store::StoreError> for JobError {
     }
 }
 
+/// A failure that will never succeed, from its reason.
+fn permanent(error: impl std::fmt::Display) -> JobError {
+    JobError::Permanent(error.to_string())
+}
+
+/// An operation's failure as a job's: our side breaking (the database, a busy write) is
+/// worth another attempt; a refusal is not.
+fn from_op(error: ops::OpError) -> JobError {
+    match error {
+        ops::OpError::Internal(_) | ops::OpError::Busy => JobError::Retry(error.to_string()),
+        other => permanent(other),
+    }
+}
+
 /// Runs one job by its kind.
 async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<Value, JobError> {
     match job.kind.as_str() {

@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::JobError;
+use super::{JobError, from_op, permanent};
 use domain::ids::{JobId, UserId};
-use ops::OpError;
 use ops::customer::import::Progress;
 use ops::router_import::ImportRequest;
 use store::Db;
@@ -51,17 +50,6 @@ impl Progress for JobProgress<'_> {
     async fn report(&mut self, done: usize, total: usize) {
         self.write(json!({ "phase": "customers", "done": done, "total": total }))
             .await;
-    }
-}
-
-fn permanent(error: impl std::fmt::Display) -> JobError {
-    JobError::Permanent(error.to_string())
-}
-
-fn from_op(error: OpError) -> JobError {
-    match error {
-        OpError::Internal(_) | OpError::Busy => JobError::Retry(error.to_string()),
-        other => permanent(other),
     }
 }
 

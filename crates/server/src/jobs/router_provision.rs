@@ -9,25 +9,13 @@
 
 use serde_json::{Value, json};
 
-use super::JobError;
+use super::{JobError, from_op, permanent};
 use domain::ids::{JobId, UserId};
-use ops::OpError;
 use ops::provision::ProvisionRequest;
 use store::job::Job;
 use web::AppState;
 
 pub use ops::provision::{KIND, ROLLBACK_KIND};
-
-fn permanent(error: impl std::fmt::Display) -> JobError {
-    JobError::Permanent(error.to_string())
-}
-
-fn from_op(error: OpError) -> JobError {
-    match error {
-        OpError::Internal(_) | OpError::Busy => JobError::Retry(error.to_string()),
-        other => permanent(other),
-    }
-}
 
 /// Runs one provisioning (or its plan).
 pub async fn run(

@@ -86,6 +86,19 @@ impl JobOut {
     }
 }
 
+/// 202 Accepted with the queued `job` and its address (`Location`), as every operation run
+/// as a job answers.
+pub fn accepted(job: &Job) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let location = format!("/api/v1/jobs/{}", job.id);
+    (
+        axum::http::StatusCode::ACCEPTED,
+        [(axum::http::header::LOCATION, location)],
+        Json(JobOut::from_model(job, Lang::En)),
+    )
+        .into_response()
+}
+
 /// Adds the message of a reported row error (`{"code", "params": [[name, value]]}`).
 pub fn with_message(error: &mut Value, lang: Lang) {
     let code = error["code"].as_str().unwrap_or("invalid").to_owned();

@@ -4,8 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -13,8 +12,7 @@ use utoipa::ToSchema;
 
 use crate::http::auth::ApiCaller;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::job::api::JobOut;
+use crate::job::api::{JobOut, accepted};
 use crate::state::AppState;
 
 /// A router's last health check.
@@ -80,11 +78,5 @@ pub(super) async fn check_router(
 ) -> Result<Response, ApiError> {
     let job = ops::router_health::submit(&state.ctx(), &caller.actor, caller.author, id).await?;
     state.jobs_wake.notify_one();
-    let location = format!("/api/v1/jobs/{}", job.id);
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
-        Json(JobOut::from_model(&job, Lang::En)),
-    )
-        .into_response())
+    Ok(accepted(&job))
 }

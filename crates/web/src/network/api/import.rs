@@ -5,9 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -15,8 +14,7 @@ use utoipa::ToSchema;
 use crate::http::auth::ApiCaller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::JsonBody;
-use crate::i18n::Lang;
-use crate::job::api::JobOut;
+use crate::job::api::{JobOut, accepted};
 use crate::state::AppState;
 use domain::field::FieldError;
 use domain::ids::JobId;
@@ -66,13 +64,7 @@ pub(super) async fn import_router(
     let job =
         ops::router_import::submit(&state.ctx(), &caller.actor, caller.author, &request).await?;
     state.jobs_wake.notify_one();
-    let location = format!("/api/v1/jobs/{}", job.id);
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
-        Json(JobOut::from_model(&job, Lang::En)),
-    )
-        .into_response())
+    Ok(accepted(&job))
 }
 
 /// The file of everything an import job read from the router, as CSV (one row per pool,

@@ -5,18 +5,15 @@
 
 use std::net::Ipv4Addr;
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::http::auth::ApiCaller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::JsonBody;
-use crate::i18n::Lang;
-use crate::job::api::JobOut;
+use crate::job::api::{JobOut, accepted};
 use crate::state::AppState;
 use ops::provision::ProvisionRequest;
 
@@ -79,13 +76,7 @@ pub(super) async fn provision_router(
     };
     let job = ops::provision::submit(&state.ctx(), &caller.actor, caller.author, &request).await?;
     state.jobs_wake.notify_one();
-    let location = format!("/api/v1/jobs/{}", job.id);
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
-        Json(JobOut::from_model(&job, Lang::En)),
-    )
-        .into_response())
+    Ok(accepted(&job))
 }
 
 /// Queues the rollback of the router's latest completed provisioning (every step undone,
@@ -103,11 +94,5 @@ pub(super) async fn rollback_provisioning(
     let job =
         ops::provision::submit_rollback(&state.ctx(), &caller.actor, caller.author, id).await?;
     state.jobs_wake.notify_one();
-    let location = format!("/api/v1/jobs/{}", job.id);
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
-        Json(JobOut::from_model(&job, Lang::En)),
-    )
-        .into_response())
+    Ok(accepted(&job))
 }
