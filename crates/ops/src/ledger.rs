@@ -429,14 +429,9 @@ pub async fn reverse(
     id: i64,
     reason: &str,
 ) -> Result<Reversed, OpError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > REASON_MAX {
-        return Err(OpError::Invalid(domain::field::FieldErrors::one(
-            domain::field::FieldError::new("reason", "out_of_range")
-                .with("min", 1)
-                .with("max", REASON_MAX),
-        )));
-    }
+    // Trimmed, 1 to REASON_MAX characters, no control characters (it is printed and logged).
+    let reason = domain::text::bounded("reason", reason, 1, REASON_MAX)?;
+    let reason = reason.as_str();
     let tenants = book_tenants(actor)?;
     let (journal, legs) = store::ledger::journal(ctx.db.conn(), tenants.as_deref(), id)
         .await?

@@ -165,6 +165,12 @@ async fn a_mistaken_top_up_is_booked_back_once(backend: Backend) {
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),
+        (
+            &funds,
+            "refund\u{1b}[2J",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
     ] {
         let (got, answer) = reverse(&app, &c.admin, journal, reason).await;
         assert_eq!(
