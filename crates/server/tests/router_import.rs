@@ -12,22 +12,12 @@ mod support;
 use reqwest::StatusCode;
 use routeros::sim::{Faults, Group, SimConfig, SimRouter};
 use serde_json::{Value, json};
-use support::customers::{Isp, has, isp, rows, wait_for_job};
+use support::customers::{Isp, has, isp, reach_router, rows, wait_for_job};
 use support::{Backend, TestApp, spawn};
 
-/// Gives router `isp.router` API access to `sim` as `lastmile`.
+/// Gives router `isp.router` API access to `sim`.
 async fn reach(app: &TestApp, isp: &Isp, sim: &SimRouter) {
-    let path = format!("/api/v1/routers/{}", isp.router);
-    let (_, router) = app.get(&path, &isp.dev).await;
-    let (status, body) = app
-        .patch(
-            &path,
-            &isp.dev,
-            json!({"api_address": "127.0.0.1", "api_port": sim.address().port(), "api_user": "lastmile",
-                   "api_password": "api-pass-1", "version": router["version"]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    reach_router(app, isp, sim.address().port()).await;
 }
 
 /// Asks for an import and waits for its job; returns the job.

@@ -16,26 +16,14 @@ use sea_orm::EntityTrait as _;
 use reqwest::StatusCode;
 use routeros::sim::{Faults, Group, SimConfig, SimRouter};
 use serde_json::{Value, json};
-use support::customers::{Isp, isp, wait_for_job};
+use support::customers::{Isp, isp, reach_router, wait_for_job};
 use support::panel::Visitor;
 use support::{Backend, TestApp, spawn};
 
-/// The menus provisioning touches.
-const MENUS: &[&str] = &[
-    "/radius",
-    "/radius/incoming",
-    "/ppp/aaa",
-    "/interface/pppoe-server/server",
-    "/ip/hotspot/profile",
-    "/ip/hotspot/walled-garden/ip",
-    "/ip/pool",
-    "/ip/firewall/filter",
-    "/system/identity",
-];
-
 /// Everything the router holds in those menus, as text.
 fn state(sim: &SimRouter) -> BTreeMap<&'static str, Vec<String>> {
-    MENUS
+    // Every menu provisioning may touch.
+    domain::network::provision::MENUS
         .iter()
         .map(|menu| {
             let rows = sim.rows(menu).unwrap();
@@ -61,17 +49,7 @@ async fn setup(app: &TestApp, sim: &SimRouter) -> Isp {
 
 /// Gives the router API access to `sim`.
 async fn point(app: &TestApp, isp: &Isp, sim: &SimRouter) {
-    let path = format!("/api/v1/routers/{}", isp.router);
-    let (_, router) = app.get(&path, &isp.dev).await;
-    let (status, body) = app
-        .patch(
-            &path,
-            &isp.dev,
-            json!({"api_address": "127.0.0.1", "api_port": sim.address().port(), "api_user": "lastmile",
-                   "api_password": "api-pass-1", "version": router["version"]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    reach_router(app, isp, sim.address().port()).await;
 }
 
 async fn provision(app: &TestApp, isp: &Isp, dry_run: bool) -> Value {

@@ -31,10 +31,8 @@ pub async fn run(
 ) -> Result<Value, JobError> {
     let payload: Value = serde_json::from_str(&job.payload)
         .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
-    let mut routers = store::network::routers_to_check(state.db.conn()).await?;
-    if let Some(id) = payload["router_id"].as_i64() {
-        routers.retain(|r| r.id == id);
-    }
+    let routers =
+        store::network::routers_to_check(state.db.conn(), payload["router_id"].as_i64()).await?;
     let checks: Vec<Health> = futures::stream::iter(routers)
         .map(|router| {
             let (state, enforce) = (state.clone(), enforce.clone());

@@ -188,3 +188,19 @@ pub async fn wait_for_job(app: &TestApp, token: &str, id: i64) -> Value {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Gives router `isp.router` RouterOS API access to the simulated router at `port` as
+/// `lastmile` / `api-pass-1`.
+pub async fn reach_router(app: &TestApp, isp: &Isp, port: u16) {
+    let path = format!("/api/v1/routers/{}", isp.router);
+    let (_, router) = app.get(&path, &isp.dev).await;
+    let (status, body) = app
+        .patch(
+            &path,
+            &isp.dev,
+            json!({"api_address": "127.0.0.1", "api_port": port, "api_user": "lastmile",
+                   "api_password": "api-pass-1", "version": router["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

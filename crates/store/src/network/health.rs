@@ -13,13 +13,18 @@ use crate::error::StoreResult;
 /// A router's last check.
 pub type Health = router_health::Model;
 
-/// Every live router lastmile has API access to, of every tenant.
-pub async fn routers_to_check<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<router::Model>> {
-    Ok(router::Entity::find()
+/// Every live router lastmile has API access to, of every tenant, or only router `only`.
+pub async fn routers_to_check<C: ConnectionTrait>(
+    conn: &C,
+    only: Option<i64>,
+) -> StoreResult<Vec<router::Model>> {
+    let mut select = router::Entity::find()
         .filter(router::Column::ArchivedAt.is_null())
-        .filter(router::Column::ApiAddress.is_not_null())
-        .all(conn)
-        .await?)
+        .filter(router::Column::ApiAddress.is_not_null());
+    if let Some(id) = only {
+        select = select.filter(router::Column::Id.eq(id));
+    }
+    Ok(select.all(conn).await?)
 }
 
 /// Replaces the last check of `health.router_id`; a failed check keeps when it was last
