@@ -93,7 +93,7 @@ pub async fn read(client: &Client) -> Result<Snapshot, ReadError> {
 }
 
 /// Prints every item of `menu` as `R`, kept through `keep`, failing past `max` items.
-async fn print<R: Record, T>(
+pub(crate) async fn print<R: Record, T>(
     client: &Client,
     menu: menu::Menu<R>,
     max: usize,

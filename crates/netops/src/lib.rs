@@ -7,12 +7,13 @@
 //! So far: [`enforce`], the enforcement ladder that gives a customer's live sessions a new
 //! rate or ends them; [`gates`], how hard it may press each router; [`recorder`], the
 //! writer of the ladders' ends in batches; [`import`], reading what an import from a router
-//! takes; [`provision`], reading, applying and rolling back a provisioning plan; and
+//! takes; [`migrate`], the router-to-RADIUS migration; [`provision`], reading, applying and rolling back a provisioning plan; and
 //! [`router`], the API connection to a router as lastmile stores it.
 
 pub mod enforce;
 pub mod gates;
 pub mod import;
+pub mod migrate;
 pub mod provision;
 pub mod recorder;
 pub mod router;

@@ -34,8 +34,10 @@ pub mod package;
 pub mod payment;
 pub mod provision;
 pub mod rates;
+pub mod readdress;
 pub mod router_health;
 pub mod router_import;
+pub mod router_migration;
 pub mod tenant;
 pub mod user;
 

@@ -19,6 +19,13 @@
 //!    hand: the plan three times (median), the apply once, the second run (it plans
 //!    nothing) three times (median), and the API commands each sent (counted by the router).
 //!
+//! 3. **Readdressing** of the imported customers: a wide pool given to every package, each
+//!    package switched to static addresses (every customer given one, timed in all), then
+//!    the pool's customers moved to another pool and back and again (each move readdresses
+//!    every one of them and points the packages at the new pool), the median of the three;
+//!    per customer, against the import's per customer in the same run. No session is live
+//!    (the enforcement of live sessions is the enforcement ladder's, measured by `storm`).
+//!
 //! - `LASTMILE_BENCH_BACKENDS`: `sqlite,postgres` (default both).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a benchmark prints, and fails loudly
@@ -59,6 +66,7 @@ async fn bench() {
         let tenant = tenant(&server, &client, &token).await;
         import(&server, &client, &token, tenant, secrets).await;
         provision(&server, &client, &token, tenant).await;
+        readdress(&server, &client, &token, tenant).await;
         server.stop().await;
     }
 }
@@ -389,5 +397,82 @@ async fn provision(server: &Server, client: &reqwest::Client, token: &str, tenan
         sim.rows("/ip/firewall/filter").unwrap().len(),
         1_001,
         "the rules set by hand stay"
+    );
+}
+
+/// Every package of `tenant` given pool `a`, switched to static addresses, then pool `a`'s
+/// customers moved to pool `b`, back, and to `b` again.
+async fn readdress(server: &Server, client: &reqwest::Client, token: &str, tenant: i64) {
+    let pool = async |name: &str, ranges: &str| {
+        let created = server
+            .send_json(
+                client,
+                token,
+                Method::POST,
+                "/api/v1/ip-pools",
+                &json!({"tenant_id": tenant, "name": name, "ranges": ranges}),
+            )
+            .await;
+        created["id"].as_i64().unwrap()
+    };
+    let a = pool("wide-a", "10.128.0.0/17").await;
+    let b = pool("wide-b", "10.192.0.0/17").await;
+    let packages = server
+        .get_json(
+            client,
+            token,
+            &format!("/api/v1/packages?tenant_id={tenant}&limit=100"),
+        )
+        .await;
+    let mut ids = Vec::new();
+    for p in packages["items"].as_array().unwrap() {
+        if p["parent_id"].is_null() && p["connection_type"] == "pppoe" {
+            let id = p["id"].as_i64().unwrap();
+            server
+                .send_json(
+                    client,
+                    token,
+                    Method::PATCH,
+                    &format!("/api/v1/packages/{id}"),
+                    &json!({"ip_pool_id": a, "version": p["version"]}),
+                )
+                .await;
+            ids.push(id);
+        }
+    }
+    let started = Instant::now();
+    let mut readdressed = 0;
+    for id in &ids {
+        let path = format!("/api/v1/packages/{id}/allocation");
+        let (job, _) = run_job(server, client, token, &path, &json!({"mode": "static"})).await;
+        readdressed += job["result"]["passes"][0]["readdressed"].as_i64().unwrap();
+    }
+    let switched = started.elapsed();
+    println!(
+        "static switch of {} packages: {} for {readdressed} customers, {:.2} ms per customer, \
+         peak {:.0} MiB",
+        ids.len(),
+        ms(switched),
+        switched.as_secs_f64() * 1000.0 / (readdressed.max(1) as f64),
+        peak_mib(server)
+    );
+    let mut moves = Vec::new();
+    for (from, to) in [(a, b), (b, a), (a, b)] {
+        let path = format!("/api/v1/ip-pools/{from}/migrate");
+        let (job, took) = run_job(server, client, token, &path, &json!({"to_pool_id": to})).await;
+        assert_eq!(
+            job["result"]["passes"][0]["readdressed"].as_i64().unwrap(),
+            readdressed,
+            "{job}"
+        );
+        moves.push(took);
+    }
+    let moved = median(moves);
+    println!(
+        "pool move of {readdressed} customers: {} (median of 3), {:.2} ms per customer, \
+         peak {:.0} MiB",
+        ms(moved),
+        moved.as_secs_f64() * 1000.0 / (readdressed.max(1) as f64),
+        peak_mib(server)
     );
 }

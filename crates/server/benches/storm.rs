@@ -294,6 +294,7 @@ fn sum(nases: &[SimNas]) -> Snapshot {
         .map(SimNas::snapshot)
         .fold(Snapshot::default(), |a, s| Snapshot {
             accepted: a.accepted + s.accepted,
+            local: a.local + s.local,
             rejected: a.rejected + s.rejected,
             unanswered: a.unanswered + s.unanswered,
             online: a.online + s.online,

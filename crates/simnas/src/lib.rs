@@ -23,6 +23,10 @@
 //!   with Mikrotik-Rate-Limit changes its rate and is ACKed; either for a session it does not
 //!   have is NAKed with Error-Cause 503 (as RouterOS answers);
 //! - a session removed from the active list through the API ends with a Stop;
+//! - a PPP subscriber whose name the router holds as an enabled `/ppp/secret` logs in on
+//!   that secret alone (its password checked), with no RADIUS and no accounting, as
+//!   RouterOS looks at its local secrets before RADIUS: disabling the secret sends its next
+//!   login to RADIUS (the router-to-RADIUS migration);
 //! - with `reboot_every`, it reboots: every session dropped without a Stop, an
 //!   Accounting-On, everyone dials again.
 
@@ -56,6 +60,7 @@ use wire::{mac_of, port_type};
 #[derive(Debug, Default)]
 struct Counters {
     accepted: AtomicU64,
+    local: AtomicU64,
     rejected: AtomicU64,
     unanswered: AtomicU64,
     acct_acked: AtomicU64,
@@ -126,6 +131,8 @@ struct Session {
     ends_at: Option<Instant>,
     total_limit: Option<u64>,
     item: Option<ItemId>,
+    /// Authenticated by the router's own secret: nothing of it goes to RADIUS.
+    local: bool,
 }
 
 #[derive(Debug)]
@@ -265,6 +272,7 @@ impl SimNas {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         Snapshot {
             accepted: get(&c.accepted),
+            local: get(&c.local),
             rejected: get(&c.rejected),
             unanswered: get(&c.unanswered),
             online: self.inner.state().sessions.len() as u64,
@@ -447,6 +455,20 @@ async fn dial(inner: &Arc<Inner>, index: usize) {
     request.add(attrs::NAS_PORT, &u32::try_from(index).unwrap_or(u32::MAX));
     request.add(attrs::NAS_PORT_TYPE, &port_type(subscriber));
     request.add(attrs::CALLING_STATION_ID, &mac_of(subscriber, index));
+    // A PPP login the router finds among its own enabled secrets is answered there: no
+    // RADIUS, no accounting (as RouterOS does before it asks RADIUS).
+    if !subscriber.hotspot
+        && let Some(password) = local_secret(&inner.router, &subscriber.username)
+    {
+        drop(permit);
+        if password != subscriber.password {
+            bump(&inner.counters.rejected);
+            return finish_dial(inner, index, inner.scenario.redial);
+        }
+        bump(&inner.counters.local);
+        open(inner, index, &Packet::new(Code::AccessAccept, 0), true);
+        return;
+    }
     let secret = inner.scenario.secret.as_bytes();
     let exchange = match auth::add_credentials(&mut request, method, &subscriber.password, secret) {
         Ok(exchange) => exchange,
@@ -481,8 +503,17 @@ async fn dial(inner: &Arc<Inner>, index: usize) {
         return finish_dial(inner, index, Duration::ZERO);
     }
     bump(&inner.counters.accepted);
-    let session = open(inner, index, &reply);
+    let session = open(inner, index, &reply, false);
     account(inner, Record::Start, &session).await;
+}
+
+/// The password of the router's enabled local secret named `name`, if it has one.
+fn local_secret(router: &SimRouter, name: &str) -> Option<String> {
+    let secrets = router.rows("/ppp/secret").ok()?;
+    secrets
+        .iter()
+        .find(|row| row.text("name").as_deref() == Some(name) && row.flag("disabled") != Some(true))
+        .map(|row| row.text("password").unwrap_or_default())
 }
 
 fn finish_dial(inner: &Inner, index: usize, after: Duration) {
@@ -491,8 +522,9 @@ fn finish_dial(inner: &Inner, index: usize, after: Duration) {
     state.dials.insert((Instant::now() + after, index));
 }
 
-/// The session an Access-Accept opens, entered in the router's active list.
-fn open(inner: &Inner, index: usize, reply: &Packet) -> Session {
+/// The session an Access-Accept opens (or, `local`, the router's own secret), entered in the
+/// router's active list.
+fn open(inner: &Inner, index: usize, reply: &Packet, local: bool) -> Session {
     let subscriber = &inner.scenario.subscribers[index];
     let now = Instant::now();
     let number = |attr| reply.value(attr).and_then(Result::ok);
@@ -567,6 +599,7 @@ fn open(inner: &Inner, index: usize, reply: &Packet) -> Session {
         ends_at,
         total_limit,
         item,
+        local,
     };
     state.dialling.remove(&index);
     state.by_subscriber.insert(index, id.clone());
@@ -667,6 +700,9 @@ fn removed_through_api(inner: &Inner) -> Vec<Session> {
 
 /// Sends one Accounting-Request for `session` and counts its fate.
 async fn account(inner: &Arc<Inner>, record: Record, session: &Session) {
+    if session.local {
+        return;
+    }
     let Ok(_permit) = inner.permits.acquire().await else {
         return;
     };

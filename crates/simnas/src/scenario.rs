@@ -82,8 +82,10 @@ impl Scenario {
 /// What the NAS has done so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Snapshot {
-    /// Logins accepted.
+    /// Logins accepted through RADIUS.
     pub accepted: u64,
+    /// Logins answered by the router's own enabled secrets.
+    pub local: u64,
     /// Logins refused.
     pub rejected: u64,
     /// Access-Requests no answer came for.

@@ -11,6 +11,7 @@ mod bulk;
 mod list;
 mod owner;
 mod project;
+pub mod readdress;
 
 use std::net::Ipv4Addr;
 

@@ -138,6 +138,27 @@ pub async fn set_progress(
     Ok(())
 }
 
+/// Records a running job's progress and extends its claim to `until`: a long job (a
+/// router's migration waits for customers to reconnect, batch after batch) keeps its claim
+/// while it is seen to move, so no other worker takes it over.
+pub async fn hold(
+    db: &Db,
+    id: JobId,
+    progress: Value,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<()> {
+    Entity::update_many()
+        .col_expr(Column::Progress, Expr::value(progress.to_string()))
+        .col_expr(Column::LockedUntil, Expr::value(Some(until)))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id.0))
+        .filter(Column::Status.eq(Stored(JobStatus::Running)))
+        .exec(db.conn())
+        .await?;
+    Ok(())
+}
+
 /// Finishes a job with its result.
 pub async fn complete(db: &Db, id: JobId, result: Value, now: DateTime<Utc>) -> StoreResult<()> {
     Entity::update_many()

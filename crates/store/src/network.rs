@@ -3,12 +3,17 @@
 //! of a tenant never overlap; an address is allocated once per tenant.
 
 mod health;
+mod migration;
 mod pool;
 mod provisioning;
 mod router;
 mod zone;
 
 pub use health::{Health, health_of, record_health, routers_to_check};
+pub use migration::{
+    Migration, begin_migration, disabled_names, find_migration, finish_migration, latest_migration,
+    mark_migration_reverted, note_disabled,
+};
 pub use pool::{
     IpPool, POOLS, allocate, archive_pool, create_pool, find_pool, list_pools, pool_ranges,
     pool_snapshot, release, tenant_pools, update_pool, used_counts,

@@ -489,3 +489,76 @@ async fn audit(
     })
     .await
 }
+
+/// The live package `id` and every live package under it (its operators' and theirs), in
+/// one read per level.
+pub async fn family<C: sea_orm::ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Vec<i64>> {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QuerySelect as _};
+    let mut out = vec![id];
+    let mut level = vec![id];
+    // Package levels are few (domain::package::PackageLevel): the loop ends after them.
+    while !level.is_empty() && out.len() < 1_000_000 {
+        level = Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(Column::ParentId.is_in(level))
+            .filter(Column::ArchivedAt.is_null())
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(&level);
+    }
+    Ok(out)
+}
+
+/// The live packages of `tenant` that give addresses from pool `pool`.
+pub async fn using_pool<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    pool: i64,
+) -> StoreResult<Vec<i64>> {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QuerySelect as _};
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::TenantId.eq(tenant.0))
+        .filter(Column::IpPoolId.eq(pool))
+        .filter(Column::ArchivedAt.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
+/// Points the live packages `ids` of `tenant` at pool `to`, in `w` (each one changed has its
+/// version moved on); the ids changed.
+pub async fn repoint_pool(
+    w: &Write,
+    tenant: TenantId,
+    ids: &[i64],
+    to: i64,
+) -> StoreResult<Vec<i64>> {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QuerySelect as _};
+    let changed: Vec<i64> = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::TenantId.eq(tenant.0))
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(Column::IpPoolId.ne(to))
+        .filter(Column::ArchivedAt.is_null())
+        .into_tuple()
+        .all(w.tx())
+        .await?;
+    if !changed.is_empty() {
+        Entity::update_many()
+            .col_expr(Column::IpPoolId, Expr::value(to))
+            .col_expr(
+                Column::Version,
+                sea_orm::sea_query::ExprTrait::add(Expr::col(Column::Version), 1),
+            )
+            .col_expr(Column::UpdatedAt, Expr::value(w.now()))
+            .filter(Column::Id.is_in(changed.iter().copied()))
+            .exec(w.tx())
+            .await?;
+    }
+    Ok(changed)
+}

@@ -3,9 +3,10 @@
 
 pub mod import;
 mod mac;
+pub mod migration;
 pub mod provision;
 mod range;
 pub mod router;
 
 pub use mac::{MacAddr, mac_prefix};
-pub use range::{Block, Pool, RangeError, first_free, ipv4_prefix};
+pub use range::{Block, Pool, RangeError, first_free, free_addresses, ipv4_prefix, usable};

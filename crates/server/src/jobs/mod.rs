@@ -13,8 +13,10 @@ mod gateway;
 mod housekeeping;
 mod import;
 mod package_rates;
+mod readdress;
 mod router_health;
 mod router_import;
+mod router_migrate;
 mod router_probe;
 mod router_provision;
 mod scheduler;
@@ -75,8 +77,11 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         import::KIND => import::run(state, job).await,
         converge::KIND => converge::run(state, job).await,
         package_rates::KIND => package_rates::run(state, job).await,
+        readdress::KIND => readdress::run(state, job).await,
         router_health::KIND => router_health::run(state, enforce, job).await,
         router_import::KIND => router_import::run(state, job).await,
+        router_migrate::KIND => router_migrate::run(state, enforce, job).await,
+        router_migrate::ROLLBACK_KIND => router_migrate::rollback(state, enforce, job).await,
         router_probe::KIND => router_probe::run(state, job).await,
         router_provision::KIND => router_provision::run(state, enforce, job).await,
         router_provision::ROLLBACK_KIND => router_provision::rollback(state, enforce, job).await,

@@ -37,6 +37,7 @@ pub mod radacct;
 pub mod radius_item;
 pub mod router;
 pub mod router_health;
+pub mod router_migration;
 pub mod router_provisioning;
 pub mod service_grant;
 pub mod session;

@@ -40,6 +40,7 @@ mod m20261215_000030_credit_notes;
 mod m20261215_000031_custom_price;
 mod m20261216_000032_router_provisioning;
 mod m20261216_000033_router_health;
+mod m20261217_000034_router_migration;
 
 /// The migration list.
 #[derive(Debug)]
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000031_custom_price::Migration),
             Box::new(m20261216_000032_router_provisioning::Migration),
             Box::new(m20261216_000033_router_health::Migration),
+            Box::new(m20261217_000034_router_migration::Migration),
         ]
     }
 }

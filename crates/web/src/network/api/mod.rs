@@ -1,10 +1,14 @@
-//! `/api/v1/routers` (with `/routers/{id}/import`, `/provision` and `/health`), `/api/v1/zones` and `/api/v1/ip-pools`:
-//! one module each; the list query and the helpers they share here.
+//! `/api/v1/routers` (with `/routers/{id}/import`, `/provision`, `/migrate` and `/health`),
+//! `/api/v1/zones` and `/api/v1/ip-pools`, and the readdressing of customers
+//! (`/ip-pools/{id}/migrate`, `/packages/{id}/allocation`): one module each; the list query
+//! and the helpers they share here.
 
 mod health;
 mod import;
+mod migrate;
 mod pools;
 mod provision;
+mod readdress;
 mod routers;
 mod zones;
 
@@ -27,6 +31,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(import::import_file))
         .routes(utoipa_axum::routes!(provision::provision_router))
         .routes(utoipa_axum::routes!(provision::rollback_provisioning))
+        .routes(utoipa_axum::routes!(migrate::migrate_router))
+        .routes(utoipa_axum::routes!(migrate::rollback_migration))
+        .routes(utoipa_axum::routes!(readdress::migrate_pool))
+        .routes(utoipa_axum::routes!(readdress::switch_allocation))
         .routes(utoipa_axum::routes!(
             health::router_health,
             health::check_router

@@ -1,0 +1,238 @@
+//! Readdressing customers through the API, with their sessions live on the simulated NAS:
+//!
+//! - a package switched to static addresses gives each of its customers one of its pool,
+//!   their live sessions end and they come back with it;
+//! - a pool move to a pool too small is refused before anything changes, with the numbers;
+//!   to a pool large enough it gives every static customer an address of the new pool,
+//!   points the package at it, and the customers come back with the new addresses;
+//! - switched back to dynamic addresses, the static ones are given back and the customers
+//!   come back with the router's choice from the package's pool.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+mod support_builtin;
+mod support_freeradius;
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use routeros::sim::{Group, SimConfig, SimRouter};
+use serde_json::{Value, json};
+use simnas::{Scenario, SimNas, Subscriber};
+use support::customers::rows;
+use support::{Backend, TestApp, spawn_with};
+use support_builtin::{acct_port, port};
+use support_freeradius::api;
+
+/// Polls `probe` every 200 ms for at most 60 s until `done` holds.
+async fn until<T: std::fmt::Debug>(
+    what: &str,
+    mut probe: impl AsyncFnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let mut last = probe().await;
+    for _ in 0..300 {
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        last = probe().await;
+    }
+    panic!("{what} never came: {last:?}");
+}
+
+async fn job(app: &TestApp, dev: &str, queued: &Value) -> Value {
+    let id = queued["id"].as_i64().unwrap();
+    until(
+        "the job's end",
+        async || app.get(&format!("/api/v1/jobs/{id}"), dev).await.1,
+        |job: &Value| job["status"] == "done" || job["status"] == "failed",
+    )
+    .await
+}
+
+/// The addresses of the router's live PPP sessions, sorted.
+fn addresses(sim: &SimRouter) -> Vec<Ipv4Addr> {
+    let mut out: Vec<Ipv4Addr> = sim
+        .rows("/ppp/active")
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.text("address")?.parse().ok())
+        .collect();
+    out.sort();
+    out
+}
+
+fn within(addresses: &[Ipv4Addr], prefix: [u8; 3]) -> bool {
+    addresses.len() == 4 && addresses.iter().all(|a| a.octets()[..3] == prefix)
+}
+
+async fn customers_get_new_addresses_and_their_sessions_follow(backend: Backend) {
+    let coa = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let coa_port = coa.local_addr().unwrap().port();
+    let app = spawn_with(backend, |config| {
+        config.radius.coa_port = coa_port;
+        config.radius.interim_seconds = 1;
+        config.radius.disconnect_verify_seconds = 5;
+    })
+    .await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    let dev = isp.dev.clone();
+    let pool = async |name: &str, ranges: &str| {
+        let (status, body) = app
+            .post(
+                "/api/v1/ip-pools",
+                &dev,
+                json!({"tenant_id": isp.tenant, "name": name, "ranges": ranges}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_i64().unwrap()
+    };
+    let tiny = pool("tiny", "10.60.0.0/30").await;
+    let next = pool("next", "10.50.0.0/24").await;
+    let names = ["amir", "bina", "chad", "dina"];
+    let mut ids = Vec::new();
+    for name in names {
+        let c = api::customer(
+            &app,
+            &dev,
+            isp.tenant,
+            isp.home,
+            name,
+            json!({"billing_type": "postpaid"}),
+        )
+        .await;
+        ids.push(c["id"].as_i64().unwrap());
+    }
+    let sim = Arc::new(
+        SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+            .await
+            .unwrap(),
+    );
+    let subscribers = names
+        .iter()
+        .map(|name| Subscriber {
+            username: (*name).to_owned(),
+            password: format!("{name}-pw1"),
+            mac: None,
+            hotspot: false,
+        })
+        .collect();
+    let mut scenario = Scenario::new(Ipv4Addr::LOCALHOST.into(), &isp.secret, subscribers);
+    scenario.auth_server.set_port(port(&app));
+    scenario.acct_server.set_port(acct_port(&app));
+    scenario.login_over = Duration::from_millis(300);
+    scenario.redial = Duration::from_secs(1);
+    let _nas = SimNas::start_on(scenario, Arc::clone(&sim), coa)
+        .await
+        .unwrap();
+    // Dynamic: the router picks (the simulated NAS from 100.64.0.0/10).
+    until(
+        "everyone online",
+        async || addresses(&sim),
+        |a| within(a, [100, 64, 0]),
+    )
+    .await;
+
+    // Static: each gets an address of the package's pool and comes back with it.
+    let path = format!("/api/v1/packages/{}/allocation", isp.home);
+    let (status, queued) = app.post(&path, &dev, json!({"mode": "static"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let done = job(&app, &dev, &queued).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["result"]["passes"][0]["readdressed"], 4, "{done}");
+    assert_eq!(done["result"]["passes"][0]["ended"], 4, "{done}");
+    let got = until(
+        "back with static addresses",
+        async || addresses(&sim),
+        |a| within(a, [10, 10, 0]),
+    )
+    .await;
+    let mut distinct = got.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 4, "one address each: {got:?}");
+
+    // Too small a pool: refused with the numbers, nothing changed.
+    let move_to = |to: i64| json!({ "to_pool_id": to });
+    let migrate = format!("/api/v1/ip-pools/{}/migrate", isp.pool);
+    let (status, body) = app.post(&migrate, &dev, move_to(tiny)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let field = &body["error"]["fields"][0];
+    assert_eq!(field["code"], "pool_too_small", "{body}");
+    assert_eq!(
+        field["message"], "The pool has 2 free addresses; 4 are needed.",
+        "{body}"
+    );
+    assert_eq!(addresses(&sim), got, "nothing moved");
+
+    // Large enough: every static customer moves, the package follows, sessions too.
+    let (status, queued) = app.post(&migrate, &dev, move_to(next)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let done = job(&app, &dev, &queued).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["result"]["passes"][0]["readdressed"], 4, "{done}");
+    until(
+        "back with the new pool's addresses",
+        async || addresses(&sim),
+        |a| within(a, [10, 50, 0]),
+    )
+    .await;
+    let (_, package) = app
+        .get(&format!("/api/v1/packages/{}", isp.home), &dev)
+        .await;
+    assert_eq!(package["ip_pool_id"], next, "{package}");
+    let (_, _, reply) = rows(&app, ids[0]).await;
+    assert!(
+        reply
+            .iter()
+            .any(|r| r.starts_with("Framed-IP-Address := 10.50.0.")),
+        "{reply:?}"
+    );
+    let (_, old) = app
+        .get(&format!("/api/v1/ip-pools/{}", isp.pool), &dev)
+        .await;
+    assert_eq!(old["used"], 0, "the old pool is free: {old}");
+
+    // Dynamic again: the addresses are given back; the router picks at the next login.
+    let (status, queued) = app.post(&path, &dev, json!({"mode": "dynamic"})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let done = job(&app, &dev, &queued).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["result"]["passes"][0]["readdressed"], 4, "{done}");
+    until(
+        "back with dynamic addresses",
+        async || addresses(&sim),
+        |a| within(a, [100, 64, 0]),
+    )
+    .await;
+    let (_, _, reply) = rows(&app, ids[0]).await;
+    assert!(
+        reply.iter().any(|r| r == "Framed-Pool := next"),
+        "{reply:?}"
+    );
+    let (_, pool) = app.get(&format!("/api/v1/ip-pools/{next}"), &dev).await;
+    assert_eq!(pool["used"], 0, "{pool}");
+}
+
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::Backend::Sqlite).await }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(super::Backend::Postgres).await }
+            )*
+        }
+    };
+}
+
+both_backends!(customers_get_new_addresses_and_their_sessions_follow);
