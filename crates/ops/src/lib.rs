@@ -32,6 +32,7 @@ pub mod network;
 pub mod online;
 pub mod package;
 pub mod payment;
+pub mod pool_push;
 pub mod provision;
 pub mod rates;
 pub mod readdress;

@@ -532,6 +532,97 @@ async fn the_router_page_carries_its_operations_and_shows_their_plans(backend: B
     );
 }
 
+async fn the_packages_pools_are_pushed_once_and_by_name(backend: Backend) {
+    let app = spawn(backend).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    // By hand: a pool "home" of other ranges, and a profile of someone else's.
+    sim.insert(
+        "/ip/pool",
+        &[("name", "home"), ("ranges", "10.9.0.2-10.9.0.9")],
+    )
+    .unwrap();
+    sim.insert(
+        "/ppp/profile",
+        &[("name", "noc"), ("local-address", "10.9.9.1")],
+    )
+    .unwrap();
+    let isp = setup(&app, &sim).await;
+    let path = format!("/api/v1/routers/{}/pools", isp.router);
+    let push = async |body: Value| {
+        let (status, queued) = app.post(&path, &isp.dev, body).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+        wait_for_job(&app, &isp.dev, queued["id"].as_i64().unwrap()).await
+    };
+    let before = sim.rows("/ip/pool").unwrap();
+    let plan = push(json!({"dry_run": true, "gateway": "172.31.255.1"})).await;
+    assert_eq!(plan["status"], "done", "{plan}");
+    // The packages give addresses from "home" only.
+    assert_eq!(plan["result"]["pools"], 1, "{plan}");
+    let steps: Vec<(String, String)> = plan["result"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["menu"].as_str().unwrap().to_owned(),
+                s["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("/ip/pool".to_owned(), "set".to_owned()),
+            ("/ppp/profile".to_owned(), "add".to_owned())
+        ]
+    );
+    assert_eq!(
+        sim.rows("/ip/pool").unwrap(),
+        before,
+        "a plan changes nothing"
+    );
+
+    let done = push(json!({"dry_run": false, "gateway": "172.31.255.1"})).await;
+    assert_eq!(done["status"], "done", "{done}");
+    let pool = row(&sim, "/ip/pool", "name", "home");
+    assert_eq!(pool.text("ranges").as_deref(), Some("10.0.0.0-10.0.3.255"));
+    let profile = row(&sim, "/ppp/profile", "name", "home");
+    assert_eq!(profile.text("remote-address").as_deref(), Some("home"));
+    assert_eq!(
+        profile.text("local-address").as_deref(),
+        Some("172.31.255.1")
+    );
+    let noc = row(&sim, "/ppp/profile", "name", "noc");
+    assert_eq!(
+        noc.text("local-address").as_deref(),
+        Some("10.9.9.1"),
+        "others' stay"
+    );
+    let again = push(json!({"dry_run": false, "gateway": "172.31.255.1"})).await;
+    assert_eq!(again["result"]["steps"], json!([]), "{again}");
+
+    // Pools of another tenant and a gateway that is no address are refused.
+    for (body, field, code) in [
+        (
+            json!({"dry_run": true, "pool_ids": [999_999]}),
+            "pool_ids",
+            "not_found",
+        ),
+        (
+            json!({"dry_run": true, "gateway": "0.0.0.0"}),
+            "gateway",
+            "invalid_ip",
+        ),
+    ] {
+        let (status, refused) = app.post(&path, &isp.dev, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert_eq!(refused["error"]["fields"][0]["field"], field, "{refused}");
+        assert_eq!(refused["error"]["fields"][0]["code"], code, "{refused}");
+    }
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -555,4 +646,5 @@ both_backends!(
     over_tls_the_pinned_certificate_is_checked_before_anything,
     the_health_check_sees_the_router_and_what_drifted,
     the_router_page_carries_its_operations_and_shows_their_plans,
+    the_packages_pools_are_pushed_once_and_by_name,
 );

@@ -562,3 +562,22 @@ pub async fn repoint_pool(
     }
     Ok(changed)
 }
+
+/// The pools the live packages of `tenant` give addresses from.
+pub async fn pools_in_use<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+) -> StoreResult<Vec<i64>> {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QuerySelect as _};
+    let pools: Vec<Option<i64>> = Entity::find()
+        .select_only()
+        .column(Column::IpPoolId)
+        .distinct()
+        .filter(Column::TenantId.eq(tenant.0))
+        .filter(Column::IpPoolId.is_not_null())
+        .filter(Column::ArchivedAt.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(pools.into_iter().flatten().collect())
+}

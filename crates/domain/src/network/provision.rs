@@ -118,6 +118,7 @@ pub const MENUS: &[&str] = &[
     "/ip/hotspot/profile",
     "/ip/hotspot/walled-garden/ip",
     "/ip/pool",
+    "/ppp/profile",
     "/ip/firewall/filter",
     "/system/identity",
     "/snmp",
@@ -242,6 +243,35 @@ pub fn wants(s: &Settings) -> Vec<Want> {
             Find::Name(community.clone()),
             "the community lastmile reads with",
             &[("addresses", format!("{}/32", s.radius_address))],
+        ));
+    }
+    out
+}
+
+/// What pushing lastmile's pools to a router wants (reference §2.13, the profile push): for
+/// each pool, `/ip/pool` of its name with its exact ranges (what `Framed-Pool` names), and a
+/// `/ppp/profile` of its name giving addresses from it, with `gateway` as the router's own
+/// end of each link when given (an address outside every customer pool, as a BNG's
+/// loopback). Found by name: a second push changes nothing, and a pool or profile of the
+/// same name set by hand is brought to lastmile's values, never duplicated.
+pub fn pool_wants(pools: &[(String, Pool)], gateway: Option<Ipv4Addr>) -> Vec<Want> {
+    let mut out = Vec::with_capacity(pools.len() * 2);
+    for (name, pool) in pools {
+        out.push(Want::new(
+            "/ip/pool",
+            Find::Name(name.clone()),
+            "a pool lastmile's packages give addresses from",
+            &[("ranges", pool.routeros_ranges())],
+        ));
+        let mut profile = vec![("remote-address", name.clone())];
+        if let Some(gateway) = gateway {
+            profile.push(("local-address", gateway.to_string()));
+        }
+        out.push(Want::new(
+            "/ppp/profile",
+            Find::Name(name.clone()),
+            "a PPP profile giving addresses from the pool",
+            &profile,
         ));
     }
     out

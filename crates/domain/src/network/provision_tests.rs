@@ -222,3 +222,55 @@ fn secrets_are_hidden_in_what_is_shown() {
             .contains("s3cret-of-router")
     );
 }
+
+#[test]
+fn pools_are_pushed_by_name_and_a_second_push_plans_nothing() {
+    let pools = [
+        ("home".to_owned(), Pool::parse("10.0.0.0/23").unwrap()),
+        (
+            "fixed".to_owned(),
+            Pool::parse("203.0.113.8-203.0.113.20").unwrap(),
+        ),
+    ];
+    let wants = pool_wants(&pools, Some(Ipv4Addr::new(172, 31, 255, 1)));
+    // The router has a pool "home" of other ranges (set by hand) and nothing else.
+    let mut current = BTreeMap::new();
+    current.insert(
+        "/ip/pool".to_owned(),
+        vec![item(
+            Some("*1"),
+            &[("name", "home"), ("ranges", "10.9.0.2-10.9.0.9")],
+        )],
+    );
+    let steps = diff(&wants, &current);
+    let shown: Vec<(&str, &str)> = steps
+        .iter()
+        .map(|s| {
+            let action = match s.change {
+                Change::Add { .. } => "add",
+                Change::Set { .. } => "set",
+            };
+            (s.menu.as_str(), action)
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("/ip/pool", "set"),
+            ("/ppp/profile", "add"),
+            ("/ip/pool", "add"),
+            ("/ppp/profile", "add")
+        ]
+    );
+    let Change::Set { props, before, .. } = &steps[0].change else {
+        unreachable!()
+    };
+    assert_eq!(props["ranges"], "10.0.0.0-10.0.1.255");
+    assert_eq!(before["ranges"], "10.9.0.2-10.9.0.9");
+    let Change::Add { props } = &steps[1].change else {
+        unreachable!()
+    };
+    assert_eq!(props["local-address"], "172.31.255.1");
+    assert_eq!(props["remote-address"], "home");
+    assert!(diff(&wants, &applied(&current, &steps)).is_empty());
+}

@@ -17,6 +17,7 @@ mod readdress;
 mod router_health;
 mod router_import;
 mod router_migrate;
+mod router_pools;
 mod router_probe;
 mod router_provision;
 mod scheduler;
@@ -82,6 +83,7 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         router_import::KIND => router_import::run(state, job).await,
         router_migrate::KIND => router_migrate::run(state, enforce, job).await,
         router_migrate::ROLLBACK_KIND => router_migrate::rollback(state, enforce, job).await,
+        router_pools::KIND => router_pools::run(state, enforce, job).await,
         router_probe::KIND => router_probe::run(state, job).await,
         router_provision::KIND => router_provision::run(state, enforce, job).await,
         router_provision::ROLLBACK_KIND => router_provision::rollback(state, enforce, job).await,

@@ -1,5 +1,5 @@
-//! `/api/v1/routers` (with `/routers/{id}/import`, `/provision`, `/migrate` and `/health`),
-//! `/api/v1/zones` and `/api/v1/ip-pools`, and the readdressing of customers
+//! `/api/v1/routers` (with `/routers/{id}/import`, `/provision`, `/pools`, `/migrate` and
+//! `/health`), `/api/v1/zones` and `/api/v1/ip-pools`, and the readdressing of customers
 //! (`/ip-pools/{id}/migrate`, `/packages/{id}/allocation`): one module each; the list query
 //! and the helpers they share here.
 
@@ -31,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(import::import_file))
         .routes(utoipa_axum::routes!(provision::provision_router))
         .routes(utoipa_axum::routes!(provision::rollback_provisioning))
+        .routes(utoipa_axum::routes!(provision::push_pools))
         .routes(utoipa_axum::routes!(migrate::migrate_router))
         .routes(utoipa_axum::routes!(migrate::rollback_migration))
         .routes(utoipa_axum::routes!(readdress::migrate_pool))

@@ -1,7 +1,8 @@
 //! `POST /api/v1/routers/{id}/provision`: zero-touch provisioning of a router
 //! (`ops::provision`), queued as a job whose result is the plan (every step with what it
-//! replaces) and, unless only the plan was asked for, what was applied; and
-//! `POST /api/v1/routers/{id}/provision/rollback`, rolling the latest one back.
+//! replaces) and, unless only the plan was asked for, what was applied;
+//! `POST /api/v1/routers/{id}/provision/rollback`, rolling the latest one back; and
+//! `POST /api/v1/routers/{id}/pools`, pushing lastmile's pools and their PPP profiles.
 
 use std::net::Ipv4Addr;
 
@@ -93,6 +94,46 @@ pub(super) async fn rollback_provisioning(
 ) -> Result<Response, ApiError> {
     let job =
         ops::provision::submit_rollback(&state.ctx(), &caller.actor, caller.author, id).await?;
+    state.jobs_wake.notify_one();
+    Ok(accepted(&job))
+}
+
+/// Which pools to push, and how.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolsBody {
+    /// Only plan: read the router and list the steps, changing nothing.
+    dry_run: bool,
+    /// The pools (of the router's tenant), at most 1 000; absent: every pool a live package
+    /// gives addresses from.
+    pool_ids: Option<Vec<i64>>,
+    /// The router's own end of each PPP link (`local-address` of the profiles): an address
+    /// outside every customer pool.
+    #[schema(value_type = Option<String>)]
+    gateway: Option<Ipv4Addr>,
+}
+
+/// Queues pushing lastmile's pools to the router (or, with `dry_run`, the plan): `/ip/pool`
+/// with each pool's exact ranges and a `/ppp/profile` per pool giving addresses from it,
+/// found by name, so a second push plans nothing; a failed step rolls back what was
+/// applied. Answers 202 with the job.
+#[utoipa::path(post, path = "/routers/{id}/pools", tag = "network", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = PoolsBody,
+    responses((status = 202, body = JobOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub(super) async fn push_pools(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<PoolsBody>,
+) -> Result<Response, ApiError> {
+    let request = ops::pool_push::PushRequest {
+        router_id: id,
+        pool_ids: body.pool_ids,
+        gateway: body.gateway,
+        dry_run: body.dry_run,
+    };
+    let job = ops::pool_push::submit(&state.ctx(), &caller.actor, caller.author, &request).await?;
     state.jobs_wake.notify_one();
     Ok(accepted(&job))
 }
