@@ -448,6 +448,9 @@ async fn the_router_page_carries_its_operations_and_shows_their_plans(backend: B
         "router-import",
         "router-provision",
         "router-rollback",
+        "router-pools",
+        "router-migrate",
+        "router-migrate-rollback",
     ] {
         assert!(
             shown.has(&format!("id=\"{form}\"")),
@@ -527,6 +530,33 @@ async fn the_router_page_carries_its_operations_and_shows_their_plans(backend: B
     );
     assert!(
         reply.has("No provisioning of this router is left to roll back."),
+        "{}",
+        reply.body
+    );
+
+    // The pools' plan lists its steps; a migration's pace out of bounds, or one never
+    // made, is said on the page.
+    let reply = dev
+        .submit(&page, &format!("{page}/pools"), &[("dry_run", "yes")])
+        .await;
+    let plan = follow(&mut dev, reply).await;
+    assert!(plan.has("id=\"job-steps\""), "{}", plan.body);
+    assert!(plan.has("/ppp/profile"), "{}", plan.body);
+    let reply = dev
+        .submit(&page, &format!("{page}/migrate"), &[("canary", "0")])
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.has("Between 1 and 20."), "{}", reply.body);
+    let reply = dev
+        .submit(&page, &format!("{page}/migrate/rollback"), &[])
+        .await;
+    assert!(
+        reply.has("No migration of this router is left to roll back."),
         "{}",
         reply.body
     );

@@ -42,6 +42,12 @@ pub fn routes() -> Router<AppState> {
             "/panel/routers/{id}/provision/rollback",
             post(operations::rollback),
         )
+        .route("/panel/routers/{id}/pools", post(operations::push_pools))
+        .route("/panel/routers/{id}/migrate", post(operations::migrate))
+        .route(
+            "/panel/routers/{id}/migrate/rollback",
+            post(operations::rollback_migration),
+        )
         .route("/panel/zones", get(zones::list))
         .route("/panel/zones/new", get(zones::new_form).post(zones::create))
         .route(

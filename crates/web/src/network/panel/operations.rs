@@ -1,6 +1,8 @@
 //! The router page's operations: check it now, import from it (plan or do), provision it
-//! (plan or apply) and roll the last provisioning back; each queues its job
-//! (`ops::router_health`, `ops::router_import`, `ops::provision`) and shows the job's page,
+//! (plan or apply) and roll the last provisioning back, push the packages' pools (plan or
+//! apply), migrate its customers to RADIUS and roll that back; each queues its job
+//! (`ops::router_health`, `ops::router_import`, `ops::provision`, `ops::pool_push`,
+//! `ops::router_migration`) and shows the job's page,
 //! where the plan and what was done are read. Also the router's last health check as the
 //! page shows it ([`HealthView`]).
 
@@ -194,6 +196,105 @@ pub(super) async fn rollback(
     form: PanelForm,
 ) -> Response {
     let job = ops::provision::submit_rollback(
+        &state.ctx(),
+        &form.user.actor,
+        form.user.author.clone(),
+        id,
+    )
+    .await;
+    queued(&state, form, id, job).await
+}
+
+/// Pushes the packages' pools and their PPP profiles to the router, or plans it
+/// (`dry_run=yes`).
+pub(super) async fn push_pools(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    form: PanelForm,
+) -> Response {
+    let mut errors = FieldErrors::new();
+    let gateway = address(&form.form, "gateway", &mut errors);
+    let job = if errors.is_empty() {
+        let request = ops::pool_push::PushRequest {
+            router_id: id,
+            pool_ids: None,
+            gateway,
+            dry_run: form.form.text("dry_run") != "no",
+        };
+        ops::pool_push::submit(
+            &state.ctx(),
+            &form.user.actor,
+            form.user.author.clone(),
+            &request,
+        )
+        .await
+    } else {
+        Err(OpError::Invalid(errors))
+    };
+    queued(&state, form, id, job).await
+}
+
+/// A whole number the form sent in `field`, or `default` when it sent none.
+fn number(form: &FormData, field: &str, default: u32, errors: &mut FieldErrors) -> u32 {
+    let text = form.text(field).trim().to_owned();
+    if text.is_empty() {
+        return default;
+    }
+    text.parse().unwrap_or_else(|_| {
+        errors.push(FieldError::new(field, "invalid_number"));
+        default
+    })
+}
+
+/// Migrates the router's PPP customers from its local secrets to lastmile's RADIUS.
+pub(super) async fn migrate(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    form: PanelForm,
+) -> Response {
+    let mut errors = FieldErrors::new();
+    let default = domain::network::migration::Pace::default();
+    let pace = domain::network::migration::Pace {
+        canary: number(&form.form, "canary", default.canary, &mut errors),
+        batch_size: number(&form.form, "batch_size", default.batch_size, &mut errors),
+        verify_seconds: number(
+            &form.form,
+            "verify_seconds",
+            default.verify_seconds,
+            &mut errors,
+        ),
+        min_reconnected_percent: number(
+            &form.form,
+            "min_reconnected_percent",
+            default.min_reconnected_percent,
+            &mut errors,
+        ),
+    };
+    let job = if errors.is_empty() {
+        let request = ops::router_migration::MigrationRequest {
+            router_id: id,
+            pace,
+        };
+        ops::router_migration::submit(
+            &state.ctx(),
+            &form.user.actor,
+            form.user.author.clone(),
+            &request,
+        )
+        .await
+    } else {
+        Err(OpError::Invalid(errors))
+    };
+    queued(&state, form, id, job).await
+}
+
+/// Rolls the router's latest migration back: its secrets enabled again.
+pub(super) async fn rollback_migration(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    form: PanelForm,
+) -> Response {
+    let job = ops::router_migration::submit_rollback(
         &state.ctx(),
         &form.user.actor,
         form.user.author.clone(),
