@@ -249,10 +249,23 @@ impl DemoNas {
         let local = |address: std::net::SocketAddr| {
             std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), address.port())
         };
+        // The legacy secrets' subscribers dial too: the router answers them from its own
+        // secrets until they are imported and the router migrated to RADIUS.
+        let mut subscribers = seed.subscribers.clone();
+        subscribers.extend(
+            LEGACY
+                .filter(|n| !legacy_disabled(*n))
+                .map(|n| simnas::Subscriber {
+                    username: legacy_name(n),
+                    password: legacy_password(n),
+                    mac: None,
+                    hotspot: false,
+                }),
+        );
         let mut scenario = simnas::Scenario::new(
             std::net::Ipv4Addr::LOCALHOST.into(),
             &seed.secret,
-            seed.subscribers.clone(),
+            subscribers,
         );
         scenario.auth_server = local(radius.auth);
         scenario.acct_server = local(radius.acct);
@@ -261,10 +274,27 @@ impl DemoNas {
     }
 }
 
+/// The demo router's local PPP secrets, by number.
+const LEGACY: std::ops::RangeInclusive<u32> = 1..=15;
+
+fn legacy_name(n: u32) -> String {
+    format!("legacy-{n:04}")
+}
+
+fn legacy_password(n: u32) -> String {
+    format!("legacy-pw-{n:04}")
+}
+
+/// Some of the legacy secrets are disabled on the router.
+fn legacy_disabled(n: u32) -> bool {
+    n.is_multiple_of(6)
+}
+
 /// What the demo router held before lastmile: pools (one the tenant also has, unchanged),
 /// PPP profiles (one named as a package, one not) and local PPP secrets, some disabled and
-/// one with a fixed address; for a newcomer to import (Routers → import, or `POST
-/// /api/v1/routers/{id}/import`) and to see what provisioning would change.
+/// one with a fixed address, whose subscribers are online on the router's own secrets; for a
+/// newcomer to import (Routers → import, or `POST /api/v1/routers/{id}/import`), to see what
+/// provisioning would change, and to migrate to RADIUS.
 fn legacy_setup(router: &routeros::sim::SimRouter) -> Result<(), routeros::sim::SimError> {
     for (name, ranges) in [
         ("home-pool", "100.64.0.1-100.64.15.254"),
@@ -284,9 +314,9 @@ fn legacy_setup(router: &routeros::sim::SimRouter) -> Result<(), routeros::sim::
             ],
         )?;
     }
-    for n in 1..=15 {
-        let name = format!("legacy-{n:04}");
-        let password = format!("legacy-pw-{n:04}");
+    for n in LEGACY {
+        let name = legacy_name(n);
+        let password = legacy_password(n);
         let profile = if n > 12 { "legacy-5M" } else { "Home 10M" };
         let mut props = vec![
             ("name", name.as_str()),
@@ -294,7 +324,7 @@ fn legacy_setup(router: &routeros::sim::SimRouter) -> Result<(), routeros::sim::
             ("service", "pppoe"),
             ("profile", profile),
         ];
-        if n % 6 == 0 {
+        if legacy_disabled(n) {
             props.push(("disabled", "yes"));
         }
         if n == 5 {
