@@ -415,8 +415,8 @@ async fn readdress(server: &Server, client: &reqwest::Client, token: &str, tenan
             .await;
         created["id"].as_i64().unwrap()
     };
-    let a = pool("wide-a", "10.128.0.0/17").await;
-    let b = pool("wide-b", "10.192.0.0/17").await;
+    let a = pool("wide-a", "172.16.0.0/17").await;
+    let b = pool("wide-b", "172.24.0.0/17").await;
     let packages = server
         .get_json(
             client,
