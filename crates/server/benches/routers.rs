@@ -434,7 +434,11 @@ async fn readdress(server: &Server, client: &reqwest::Client, token: &str, tenan
                     token,
                     Method::PATCH,
                     &format!("/api/v1/packages/{id}"),
-                    &json!({"ip_pool_id": a, "version": p["version"]}),
+                    // The service is changed whole: its fields as they are, the pool new.
+                    &json!({"ip_pool_id": a, "version": p["version"],
+                            "connection_type": p["connection_type"],
+                            "download_kbps": p["download_kbps"], "upload_kbps": p["upload_kbps"],
+                            "validity_days": p["validity_minutes"].as_i64().unwrap() / 1440}),
                 )
                 .await;
             ids.push(id);

@@ -2,15 +2,15 @@
 //! another pool, a package's customers switched between static and dynamic addresses. One
 //! batch per transaction: the batch's customers read (and held to the commit on
 //! PostgreSQL), the free addresses of the new pool found in one walk, the allocations and
-//! the customers rewritten, their FreeRADIUS rows projected again and the AAA change log
+//! the customers rewritten (a statement each for the batch), their FreeRADIUS rows projected again and the AAA change log
 //! told. A batch that finds too few free addresses writes nothing, so no customer is ever
 //! left without the address it had.
 
 use std::net::Ipv4Addr;
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::{Customer, Projector};
@@ -143,22 +143,62 @@ pub async fn readdress(
         }
         None => vec![None; customers.len()],
     };
+    // The customers in one statement per batch (ids, addresses and pools are integers
+    // lastmile holds, written as literals), then their rows in a few more.
+    let now = w.now();
+    let pool_id = to.map(|p| p.id);
+    let values: Vec<String> = customers
+        .iter()
+        .zip(&addresses)
+        .map(|(c, a)| {
+            let (ip, pool) = match (a, pool_id) {
+                (Some(a), Some(p)) => (u32::from(*a).to_string(), p.to_string()),
+                _ => ("NULL".to_owned(), "NULL".to_owned()),
+            };
+            format!("({}, {ip}, {pool})", c.id)
+        })
+        .collect();
+    let backend = w.tx().get_database_backend();
+    let cast = |what: &str| match backend {
+        sea_orm::DatabaseBackend::Postgres => format!("CAST({what} AS bigint)"),
+        _ => what.to_owned(),
+    };
+    let sql = format!(
+        "UPDATE customer SET static_ip = {}, ip_pool_id = {}, version = version + 1, \
+         updated_at = $1 FROM (SELECT column1 AS id, column2 AS ip, column3 AS pool \
+         FROM (VALUES {}) AS batch) AS v WHERE customer.id = v.id",
+        cast("v.ip"),
+        cast("v.pool"),
+        values.join(", ")
+    );
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => sql,
+        _ => sql.replace("$1", "?"),
+    };
+    w.tx()
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [now.into()],
+        ))
+        .await?;
     let mut out = Vec::with_capacity(customers.len());
+    let mut rows = Vec::with_capacity(customers.len());
     let mut projector = Projector::default();
     for (c, address) in customers.iter().zip(addresses) {
-        let mut row: customer::ActiveModel = c.clone().into();
-        row.static_ip = Set(address.map(|a| i64::from(u32::from(a))));
-        row.ip_pool_id = Set(match (to, address) {
-            (Some(pool), Some(_)) => Some(pool.id),
+        let mut after = c.clone();
+        after.static_ip = address.map(|a| i64::from(u32::from(a)));
+        after.ip_pool_id = match (pool_id, address) {
+            (Some(pool), Some(_)) => Some(pool),
             _ => None,
-        });
-        row.version = Set(c.version + 1);
-        row.updated_at = Set(w.now());
-        let after = row.update(w.tx()).await?;
+        };
+        after.version = c.version + 1;
+        after.updated_at = now;
         let projection = projector.project(w.tx(), w.keyring(), &after).await?;
-        crate::radius::write(w, TenantId(tenant), after.id, &after.username, &projection).await?;
+        rows.push((after.id, after.username.clone(), projection));
         out.push((after, address));
     }
+    crate::radius::write_many(w, TenantId(tenant), &rows).await?;
     w.aaa_changed_many(TenantId(tenant), &ids, kind).await?;
     Ok(out)
 }
