@@ -23,26 +23,9 @@ use routeros::sim::{Group, SimConfig, SimRouter};
 use serde_json::{Value, json};
 use simnas::{Scenario, SimNas, Subscriber};
 use support::customers::rows;
-use support::{Backend, TestApp, spawn_with};
+use support::{Backend, TestApp, spawn_with, until};
 use support_builtin::{acct_port, port};
 use support_freeradius::api;
-
-/// Polls `probe` every 200 ms for at most 60 s until `done` holds.
-async fn until<T: std::fmt::Debug>(
-    what: &str,
-    mut probe: impl AsyncFnMut() -> T,
-    done: impl Fn(&T) -> bool,
-) -> T {
-    let mut last = probe().await;
-    for _ in 0..300 {
-        if done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        last = probe().await;
-    }
-    panic!("{what} never came: {last:?}");
-}
 
 async fn job(app: &TestApp, dev: &str, queued: &Value) -> Value {
     let id = queued["id"].as_i64().unwrap();

@@ -24,26 +24,9 @@ use reqwest::StatusCode;
 use routeros::sim::{Group, SimConfig, SimRouter};
 use serde_json::{Value, json};
 use simnas::{Scenario, SimNas, Snapshot, Subscriber};
-use support::{Backend, TestApp, spawn_with};
+use support::{Backend, TestApp, spawn_with, until};
 use support_builtin::{acct_port, port};
 use support_freeradius::api;
-
-/// Polls `probe` every 200 ms for at most 90 s until `done` holds.
-async fn until<T: std::fmt::Debug>(
-    what: &str,
-    mut probe: impl AsyncFnMut() -> T,
-    done: impl Fn(&T) -> bool,
-) -> T {
-    let mut last = probe().await;
-    for _ in 0..450 {
-        if done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        last = probe().await;
-    }
-    panic!("{what} never came: {last:?}");
-}
 
 async fn job(app: &TestApp, dev: &str, id: i64) -> Value {
     until(

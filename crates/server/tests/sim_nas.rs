@@ -28,26 +28,9 @@ use axum::http::StatusCode;
 use routeros::sim::{Group, SimConfig, SimRouter};
 use serde_json::{Value, json};
 use simnas::{Scenario, SimNas, Snapshot, Subscriber};
-use support::{Backend, TestApp, spawn_with};
+use support::{Backend, TestApp, spawn_with, until};
 use support_builtin::{acct_port, port};
 use support_freeradius::api;
-
-/// Polls `what` every 100 ms for at most 30 s until `done` holds.
-async fn until<T: std::fmt::Debug>(
-    what: &str,
-    mut probe: impl AsyncFnMut() -> T,
-    done: impl Fn(&T) -> bool,
-) -> T {
-    let mut last = probe().await;
-    for _ in 0..300 {
-        if done(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        last = probe().await;
-    }
-    panic!("{what} never came: {last:?}");
-}
 
 async fn online_count(app: &TestApp, token: &str, tenant: i64) -> i64 {
     let (status, body) = app

@@ -66,6 +66,83 @@ fn from_op(error: ops::OpError) -> JobError {
     }
 }
 
+/// A router operation's job as it runs: what it was asked (its payload), who asked (acting
+/// with that user's rights as they are now), and the router, which that user may still
+/// provision. `router_of` names the router in the payload.
+struct RouterJob<T> {
+    request: T,
+    author: store::Author,
+    router: store::network::Router,
+}
+
+impl<T: serde::de::DeserializeOwned> RouterJob<T> {
+    async fn read(
+        state: &AppState,
+        job: &Job,
+        router_of: impl Fn(&T) -> Option<i64>,
+    ) -> Result<Self, JobError> {
+        let request: T = serde_json::from_str(&job.payload)
+            .map_err(|e| permanent(format!("bad payload: {e}")))?;
+        let router_id = router_of(&request).ok_or_else(|| permanent("bad payload: no router"))?;
+        let asked_by = job
+            .created_by
+            .ok_or_else(|| permanent("nobody asked for this operation"))?;
+        let ctx = state.ctx();
+        let (actor, author) = ops::auth::acting_user(&ctx, domain::ids::UserId(asked_by))
+            .await
+            .map_err(|e| permanent(format!("the user who asked cannot act: {e}")))?;
+        let router = ops::provision::provisionable(&ctx, &actor, router_id)
+            .await
+            .map_err(from_op)?;
+        Ok(RouterJob {
+            request,
+            author,
+            router,
+        })
+    }
+}
+
+/// Applies `steps` to the router `client` is logged in to, rolling back what it applied when
+/// a step fails (reconnecting when the connection is gone); `record` keeps the steps applied
+/// and the outcome. A failed step fails the job, saying whether the router is as it was.
+async fn apply_planned<F, Fut>(
+    state: &AppState,
+    enforce: &netops::Settings,
+    router: &store::network::Router,
+    client: routeros::Client,
+    steps: &[domain::network::provision::Step],
+    record: F,
+) -> Result<Value, JobError>
+where
+    F: FnOnce(netops::provision::Applied, Value) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ops::OpError>>,
+{
+    let reconnect = || async {
+        netops::router::connect(&state.db, router, enforce.api_timeout)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    let applied = netops::provision::apply(client, steps, reconnect).await;
+    let outcome = serde_json::to_value(&applied).map_err(permanent)?;
+    record(applied.clone(), outcome.clone())
+        .await
+        .map_err(from_op)?;
+    if let Some((step, error)) = &applied.failed {
+        let state_of = if applied.rolled_back() {
+            "every step applied was undone"
+        } else {
+            "some undos failed: see the audit log"
+        };
+        return Err(permanent(format!(
+            "step {} of {} ({}) failed: {error}; {state_of}",
+            step + 1,
+            steps.len(),
+            steps[*step].menu
+        )));
+    }
+    Ok(outcome)
+}
+
 /// Runs one job by its kind.
 async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<Value, JobError> {
     match job.kind.as_str() {

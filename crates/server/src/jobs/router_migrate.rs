@@ -12,8 +12,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
-use super::{JobError, from_op, permanent};
-use domain::ids::{JobId, UserId};
+use super::{JobError, RouterJob, from_op, permanent};
+use domain::ids::JobId;
 use domain::network::migration::{self, LocalSecret};
 use netops::migrate::{Progress, Watch};
 use ops::router_migration::MigrationRequest;
@@ -86,18 +86,12 @@ pub async fn run(
     enforce: &netops::Settings,
     job: &Job,
 ) -> Result<Value, JobError> {
-    let request: MigrationRequest =
-        serde_json::from_str(&job.payload).map_err(|e| permanent(format!("bad payload: {e}")))?;
-    let asked_by = job
-        .created_by
-        .ok_or_else(|| permanent("nobody asked for this migration"))?;
+    let RouterJob {
+        request,
+        author,
+        router,
+    } = RouterJob::<MigrationRequest>::read(state, job, |r| Some(r.router_id)).await?;
     let ctx = state.ctx();
-    let (actor, author) = ops::auth::acting_user(&ctx, UserId(asked_by))
-        .await
-        .map_err(|e| permanent(format!("the user who asked cannot act: {e}")))?;
-    let router = ops::provision::provisionable(&ctx, &actor, request.router_id)
-        .await
-        .map_err(from_op)?;
     let client = netops::router::connect(&state.db, &router, enforce.api_timeout)
         .await
         .map_err(permanent)?;
@@ -185,24 +179,15 @@ pub async fn rollback(
     enforce: &netops::Settings,
     job: &Job,
 ) -> Result<Value, JobError> {
-    let payload: Value =
-        serde_json::from_str(&job.payload).map_err(|e| permanent(format!("bad payload: {e}")))?;
-    let (Some(router_id), Some(migration_id)) = (
-        payload["router_id"].as_i64(),
-        payload["migration_id"].as_i64(),
-    ) else {
-        return Err(permanent("bad payload: no router or migration"));
-    };
-    let asked_by = job
-        .created_by
-        .ok_or_else(|| permanent("nobody asked for this rollback"))?;
+    let RouterJob {
+        request,
+        author,
+        router,
+    } = RouterJob::<Value>::read(state, job, |p| p["router_id"].as_i64()).await?;
+    let migration_id = request["migration_id"]
+        .as_i64()
+        .ok_or_else(|| permanent("bad payload: no migration"))?;
     let ctx = state.ctx();
-    let (actor, author) = ops::auth::acting_user(&ctx, UserId(asked_by))
-        .await
-        .map_err(|e| permanent(format!("the user who asked cannot act: {e}")))?;
-    let router = ops::provision::provisionable(&ctx, &actor, router_id)
-        .await
-        .map_err(from_op)?;
     let names = ops::router_migration::to_revert(&ctx, &router, migration_id)
         .await
         .map_err(from_op)?;

@@ -6,8 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::{JobError, from_op, permanent};
-use domain::ids::UserId;
+use super::{JobError, RouterJob, apply_planned, from_op, permanent};
 use ops::pool_push::PushRequest;
 use store::job::Job;
 use web::AppState;
@@ -20,18 +19,12 @@ pub async fn run(
     enforce: &netops::Settings,
     job: &Job,
 ) -> Result<Value, JobError> {
-    let request: PushRequest =
-        serde_json::from_str(&job.payload).map_err(|e| permanent(format!("bad payload: {e}")))?;
-    let asked_by = job
-        .created_by
-        .ok_or_else(|| permanent("nobody asked for this push"))?;
+    let RouterJob {
+        request,
+        author,
+        router,
+    } = RouterJob::<PushRequest>::read(state, job, |r| Some(r.router_id)).await?;
     let ctx = state.ctx();
-    let (actor, author) = ops::auth::acting_user(&ctx, UserId(asked_by))
-        .await
-        .map_err(|e| permanent(format!("the user who asked cannot act: {e}")))?;
-    let router = ops::provision::provisionable(&ctx, &actor, request.router_id)
-        .await
-        .map_err(from_op)?;
     let pools = ops::pool_push::pools(&ctx, &router, &request)
         .await
         .map_err(from_op)?;
@@ -53,35 +46,10 @@ pub async fn run(
         client.close().await;
         return Ok(result);
     }
-    let reconnect = || async {
-        netops::router::connect(&state.db, &router, enforce.api_timeout)
-            .await
-            .map_err(|e| e.to_string())
+    let record = async |applied: netops::provision::Applied, outcome| {
+        let done = &steps[..applied.applied];
+        ops::pool_push::record(&state.ctx(), author, &router, done, outcome).await
     };
-    let applied = netops::provision::apply(client, &steps, reconnect).await;
-    let outcome = serde_json::to_value(&applied).map_err(permanent)?;
-    ops::pool_push::record(
-        &state.ctx(),
-        author,
-        &router,
-        &steps[..applied.applied],
-        outcome.clone(),
-    )
-    .await
-    .map_err(from_op)?;
-    if let Some((step, error)) = &applied.failed {
-        let state_of = if applied.rolled_back() {
-            "every step applied was undone"
-        } else {
-            "some undos failed: see the audit log"
-        };
-        return Err(permanent(format!(
-            "step {} of {} ({}) failed: {error}; {state_of}",
-            step + 1,
-            steps.len(),
-            steps[*step].menu
-        )));
-    }
-    result["applied"] = outcome;
+    result["applied"] = apply_planned(state, enforce, &router, client, &steps, record).await?;
     Ok(result)
 }

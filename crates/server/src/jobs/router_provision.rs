@@ -9,8 +9,8 @@
 
 use serde_json::{Value, json};
 
-use super::{JobError, from_op, permanent};
-use domain::ids::{JobId, UserId};
+use super::{JobError, RouterJob, apply_planned, from_op, permanent};
+use domain::ids::JobId;
 use ops::provision::ProvisionRequest;
 use store::job::Job;
 use web::AppState;
@@ -23,18 +23,12 @@ pub async fn run(
     enforce: &netops::Settings,
     job: &Job,
 ) -> Result<Value, JobError> {
-    let request: ProvisionRequest =
-        serde_json::from_str(&job.payload).map_err(|e| permanent(format!("bad payload: {e}")))?;
-    let asked_by = job
-        .created_by
-        .ok_or_else(|| permanent("nobody asked for this provisioning"))?;
+    let RouterJob {
+        request,
+        author,
+        router,
+    } = RouterJob::<ProvisionRequest>::read(state, job, |r| Some(r.router_id)).await?;
     let ctx = state.ctx();
-    let (actor, author) = ops::auth::acting_user(&ctx, UserId(asked_by))
-        .await
-        .map_err(|e| permanent(format!("the user who asked cannot act: {e}")))?;
-    let router = ops::provision::provisionable(&ctx, &actor, request.router_id)
-        .await
-        .map_err(from_op)?;
     let set_phase = |phase: &'static str| {
         let db = state.db.clone();
         let now = state.clock.now();
@@ -80,39 +74,12 @@ pub async fn run(
         return Ok(result);
     }
     set_phase("applying").await;
-    let reconnect = || async {
-        netops::router::connect(&state.db, &router, enforce.api_timeout)
-            .await
-            .map_err(|e| e.to_string())
+    let record = async |applied: netops::provision::Applied, outcome| {
+        let done = &steps[..applied.applied];
+        let completed = applied.complete();
+        ops::provision::record(&ctx, author, &router, &request, done, completed, outcome).await
     };
-    let applied = netops::provision::apply(client, &steps, reconnect).await;
-    let outcome = serde_json::to_value(&applied).map_err(permanent)?;
-    let done = &steps[..applied.applied];
-    ops::provision::record(
-        &ctx,
-        author,
-        &router,
-        &request,
-        done,
-        applied.complete(),
-        outcome.clone(),
-    )
-    .await
-    .map_err(from_op)?;
-    if let Some((step, error)) = &applied.failed {
-        let state_of = if applied.rolled_back() {
-            "every step applied was undone"
-        } else {
-            "some undos failed: see the audit log"
-        };
-        return Err(permanent(format!(
-            "step {} of {} ({}) failed: {error}; {state_of}",
-            step + 1,
-            steps.len(),
-            steps[*step].menu
-        )));
-    }
-    result["applied"] = outcome;
+    result["applied"] = apply_planned(state, enforce, &router, client, &steps, record).await?;
     Ok(result)
 }
 
@@ -124,24 +91,15 @@ pub async fn rollback(
     enforce: &netops::Settings,
     job: &Job,
 ) -> Result<Value, JobError> {
-    let payload: Value =
-        serde_json::from_str(&job.payload).map_err(|e| permanent(format!("bad payload: {e}")))?;
-    let (Some(router_id), Some(provisioning)) = (
-        payload["router_id"].as_i64(),
-        payload["provisioning_id"].as_i64(),
-    ) else {
-        return Err(permanent("bad payload: no router or provisioning"));
-    };
-    let asked_by = job
-        .created_by
-        .ok_or_else(|| permanent("nobody asked for this rollback"))?;
+    let RouterJob {
+        request,
+        author,
+        router,
+    } = RouterJob::<Value>::read(state, job, |p| p["router_id"].as_i64()).await?;
+    let provisioning = request["provisioning_id"]
+        .as_i64()
+        .ok_or_else(|| permanent("bad payload: no provisioning"))?;
     let ctx = state.ctx();
-    let (actor, author) = ops::auth::acting_user(&ctx, UserId(asked_by))
-        .await
-        .map_err(|e| permanent(format!("the user who asked cannot act: {e}")))?;
-    let router = ops::provision::provisionable(&ctx, &actor, router_id)
-        .await
-        .map_err(from_op)?;
     let steps = ops::provision::to_revert(&ctx, &router, provisioning)
         .await
         .map_err(from_op)?;

@@ -326,3 +326,23 @@ impl TestApp {
         row.try_get::<i64>("", "n").unwrap()
     }
 }
+
+/// Polls `probe` every 100 ms until `done` holds, failing with `what` and the last value
+/// after 90 s: for what lastmile and the simulated routers do in the background.
+pub async fn until<T: std::fmt::Debug>(
+    what: &str,
+    mut probe: impl AsyncFnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let mut last = probe().await;
+    while !done(&last) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never came: {last:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        last = probe().await;
+    }
+    last
+}
