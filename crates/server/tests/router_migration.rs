@@ -9,7 +9,8 @@
 //!   one disabled before are left as they were; a rollback on request enables exactly the
 //!   secrets the migration disabled;
 //! - when the test login fails (RADIUS does not answer), every secret disabled is enabled
-//!   again and the customers log in locally again.
+//!   again and the customers log in locally again; so it is when the router breaks off the
+//!   connection halfway (the secrets enabled on a new one).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use routeros::sim::{Group, SimConfig, SimRouter};
+use routeros::sim::{Faults, Group, SimConfig, SimRouter};
 use serde_json::{Value, json};
 use simnas::{Scenario, SimNas, Snapshot, Subscriber};
 use support::{Backend, TestApp, spawn_with, until};
@@ -376,6 +377,34 @@ async fn a_pace_out_of_bounds_is_refused(backend: Backend) {
     );
 }
 
+async fn a_router_failing_midway_gets_every_secret_back(backend: Backend) {
+    let w = world(backend).await;
+    let (auth, acct) = (port(&w.app), acct_port(&w.app));
+    let nas = nas(&w, auth, acct).await;
+    until(
+        "everyone online",
+        async || nas.snapshot(),
+        |s: &Snapshot| s.online == 7,
+    )
+    .await;
+    provision(&w, auth, acct).await;
+    // The router breaks off the connection when told to drop the canary's session: the
+    // secret disabled just before is enabled again on a new connection.
+    w.sim.set_faults(Faults {
+        fatal_on_command: Some("/ppp/active/remove".to_owned()),
+        ..Faults::default()
+    });
+    let failed = migrate(&w, json!({"canary": 1})).await;
+    w.sim.set_faults(Faults::default());
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let error = failed["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("every secret disabled was enabled again"),
+        "{error}"
+    );
+    assert_eq!(secrets(&w.sim), expect(&["faru"]));
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -397,4 +426,5 @@ both_backends!(
     customers_move_to_radius_and_a_rollback_gives_the_secrets_back,
     a_failing_test_login_enables_every_secret_again,
     a_pace_out_of_bounds_is_refused,
+    a_router_failing_midway_gets_every_secret_back,
 );
