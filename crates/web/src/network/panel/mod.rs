@@ -5,6 +5,7 @@
 //! a tenant reads them; the forms are for those who run the network. A router's page also
 //! shows its last health check and carries its operations (`operations`).
 
+mod health;
 mod operations;
 mod pools;
 mod routers;

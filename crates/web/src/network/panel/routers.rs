@@ -111,7 +111,7 @@ struct FormPage {
     /// Whether lastmile has API access to it (its operations need it).
     api: bool,
     /// Its last health check.
-    health: Option<super::operations::HealthView>,
+    health: Option<super::health::HealthView>,
 }
 
 impl ShowsForm for FormPage {
@@ -367,7 +367,7 @@ async fn edit_page(
     let can_edit = super::may_change(state, &user.actor, router.tenant_id).await;
     let health = ops::router_health::get(&state.ctx(), &user.actor, id).await?;
     let mut page = FormPage::of(ui, &router, can_edit, &state.settings.radius_server());
-    page.health = health.as_ref().map(super::operations::HealthView::of);
+    page.health = health.as_ref().map(super::health::HealthView::of);
     Ok(page)
 }
 
