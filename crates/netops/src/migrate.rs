@@ -278,20 +278,29 @@ pub async fn migrate(
     }
     outcome.disabled = disabled_ids.len();
     if outcome.failed.is_some() && !disabled_ids.is_empty() {
-        let live = match client.take().filter(Client::is_alive) {
-            Some(c) => Ok(c),
-            None => watch.reconnect().await,
-        };
-        let enabled = match live {
-            Ok(c) => {
-                let done = set_disabled(&c, &disabled_ids, false)
-                    .await
-                    .map_err(|e| e.to_string());
-                client = Some(c);
-                done
-            }
-            Err(e) => Err(format!("cannot reconnect: {e}")),
-        };
+        // On the connection in hand while it lives; on a new one when it is gone or the
+        // first try fails (a reply lost leaves a connection that looks alive).
+        let mut enabled = Err("no connection".to_owned());
+        if let Some(c) = client.take().filter(Client::is_alive) {
+            enabled = set_disabled(&c, &disabled_ids, false)
+                .await
+                .map_err(|e| e.to_string());
+            client = Some(c);
+        }
+        if enabled.is_err() {
+            enabled = match watch.reconnect().await {
+                Ok(c) => {
+                    let done = set_disabled(&c, &disabled_ids, false)
+                        .await
+                        .map_err(|e| e.to_string());
+                    if let Some(old) = client.replace(c) {
+                        old.close().await;
+                    }
+                    done
+                }
+                Err(e) => Err(format!("cannot reconnect: {e}")),
+            };
+        }
         outcome.rolled_back = Some(enabled);
     }
     if let Some(c) = client {

@@ -6,7 +6,9 @@
 //!   to a pool large enough it gives every static customer an address of the new pool,
 //!   points the package at it, and the customers come back with the new addresses;
 //! - switched back to dynamic addresses, the static ones are given back and the customers
-//!   come back with the router's choice from the package's pool.
+//!   come back with the router's choice from the package's pool;
+//! - the package page and the pool page do the same, and say on the page why a pool is too
+//!   small.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,12 +25,16 @@ use routeros::sim::{Group, SimConfig, SimRouter};
 use serde_json::{Value, json};
 use simnas::{Scenario, SimNas, Subscriber};
 use support::customers::rows;
+use support::panel::Visitor;
 use support::{Backend, TestApp, spawn_with, until};
 use support_builtin::{acct_port, port};
 use support_freeradius::api;
 
 async fn job(app: &TestApp, dev: &str, queued: &Value) -> Value {
-    let id = queued["id"].as_i64().unwrap();
+    job_by_id(app, dev, queued["id"].as_i64().unwrap()).await
+}
+
+async fn job_by_id(app: &TestApp, dev: &str, id: i64) -> Value {
     until(
         "the job's end",
         async || app.get(&format!("/api/v1/jobs/{id}"), dev).await.1,
@@ -201,6 +207,89 @@ async fn customers_get_new_addresses_and_their_sessions_follow(backend: Backend)
     assert_eq!(pool["used"], 0, "{pool}");
 }
 
+async fn the_panel_moves_a_pools_customers_and_switches_a_package(backend: Backend) {
+    let app = spawn_with(backend, |_| {}).await;
+    let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
+    let dev = isp.dev.clone();
+    for name in ["amir", "bina", "chad"] {
+        api::customer(&app, &dev, isp.tenant, isp.home, name, json!({})).await;
+    }
+    let (_, tiny) = app
+        .post(
+            "/api/v1/ip-pools",
+            &dev,
+            json!({"tenant_id": isp.tenant, "name": "tiny", "ranges": "10.60.0.0/30"}),
+        )
+        .await;
+    let mut visitor = Visitor::signed_in(&app, "dev@example.com").await;
+    let follow = async |visitor: &mut Visitor<'_>, reply: support::panel::Reply| {
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let job: i64 = reply
+            .location()
+            .strip_prefix("/panel/jobs/")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let done = job_by_id(&app, &dev, job).await;
+        assert_eq!(done["status"], "done", "{done}");
+        visitor.get(reply.location()).await
+    };
+
+    // The package page switches its customers to static addresses.
+    let package = format!("/panel/packages/{}", isp.home);
+    let shown = visitor.get(&package).await;
+    assert!(shown.has("id=\"package-allocation\""), "{}", shown.body);
+    let reply = visitor
+        .submit(
+            &package,
+            &format!("{package}/allocation"),
+            &[("mode", "static")],
+        )
+        .await;
+    follow(&mut visitor, reply).await;
+    let (_, pool) = app
+        .get(&format!("/api/v1/ip-pools/{}", isp.pool), &dev)
+        .await;
+    assert_eq!(pool["used"], 3, "{pool}");
+
+    // The pool page moves them; to a pool too small it says why, on the page.
+    let page = format!("/panel/ip-pools/{}", isp.pool);
+    let shown = visitor.get(&page).await;
+    assert!(shown.has("id=\"pool-migrate\""), "{}", shown.body);
+    let tiny_id = tiny["id"].as_i64().unwrap().to_string();
+    let reply = visitor
+        .submit(
+            &page,
+            &format!("{page}/migrate"),
+            &[("to_pool_id", tiny_id.as_str())],
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.has("The pool has 2 free addresses; 3 are needed."),
+        "{}",
+        reply.body
+    );
+    let static_pool = isp.static_pool.to_string();
+    let reply = visitor
+        .submit(
+            &page,
+            &format!("{page}/migrate"),
+            &[("to_pool_id", static_pool.as_str())],
+        )
+        .await;
+    follow(&mut visitor, reply).await;
+    let (_, moved) = app
+        .get(&format!("/api/v1/ip-pools/{}", isp.static_pool), &dev)
+        .await;
+    assert_eq!(moved["used"], 3, "{moved}");
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -218,4 +307,7 @@ macro_rules! both_backends {
     };
 }
 
-both_backends!(customers_get_new_addresses_and_their_sessions_follow);
+both_backends!(
+    customers_get_new_addresses_and_their_sessions_follow,
+    the_panel_moves_a_pools_customers_and_switches_a_package,
+);

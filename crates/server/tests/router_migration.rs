@@ -388,21 +388,30 @@ async fn a_router_failing_midway_gets_every_secret_back(backend: Backend) {
     )
     .await;
     provision(&w, auth, acct).await;
-    // The router breaks off the connection when told to drop the canary's session: the
-    // secret disabled just before is enabled again on a new connection.
-    w.sim.set_faults(Faults {
-        fatal_on_command: Some("/ppp/active/remove".to_owned()),
-        ..Faults::default()
-    });
-    let failed = migrate(&w, json!({"canary": 1})).await;
-    w.sim.set_faults(Faults::default());
-    assert_eq!(failed["status"], "failed", "{failed}");
-    let error = failed["last_error"].as_str().unwrap();
-    assert!(
-        error.contains("every secret disabled was enabled again"),
-        "{error}"
-    );
-    assert_eq!(secrets(&w.sim), expect(&["faru"]));
+    // The router breaks off the connection, or never answers, when told to drop the
+    // canary's session: the secret disabled just before is enabled again.
+    let faults = [
+        Faults {
+            fatal_on_command: Some("/ppp/active/remove".to_owned()),
+            ..Faults::default()
+        },
+        Faults {
+            silent_on_command: Some("/ppp/active/remove".to_owned()),
+            ..Faults::default()
+        },
+    ];
+    for fault in faults {
+        w.sim.set_faults(fault.clone());
+        let failed = migrate(&w, json!({"canary": 1})).await;
+        w.sim.set_faults(Faults::default());
+        assert_eq!(failed["status"], "failed", "{fault:?}: {failed}");
+        let error = failed["last_error"].as_str().unwrap();
+        assert!(
+            error.contains("every secret disabled was enabled again"),
+            "{fault:?}: {error}"
+        );
+        assert_eq!(secrets(&w.sim), expect(&["faru"]), "{fault:?}");
+    }
 }
 
 macro_rules! both_backends {

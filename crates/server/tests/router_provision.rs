@@ -209,6 +209,15 @@ async fn a_router_is_provisioned_once_and_what_others_set_stays(backend: Backend
     );
     let by_hand = row(&sim, "/ip/firewall/filter", "comment", "by hand");
     assert_eq!(by_hand.text("action").as_deref(), Some("accept"));
+    // The suspended rule stands before the rule set by hand in its chain: appended, that
+    // rule's accept would let suspended customers through.
+    let order: Vec<String> = sim
+        .rows("/ip/firewall/filter")
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.text("comment"))
+        .collect();
+    assert_eq!(order, ["lastmile:suspended-0", "by hand"], "{order:?}");
     assert_eq!(
         row(
             &sim,

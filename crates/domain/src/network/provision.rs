@@ -73,6 +73,10 @@ pub struct Want {
     pub props: BTreeMap<String, String>,
     /// What it is for, for the plan's reader.
     pub why: String,
+    /// Added before every other item of its chain (a firewall rule that must match first:
+    /// appended, an earlier `accept` of someone else's would let the traffic through).
+    #[serde(default)]
+    pub first_in_chain: bool,
 }
 
 impl Want {
@@ -85,7 +89,13 @@ impl Want {
                 .map(|(k, v)| ((*k).to_owned(), v.clone()))
                 .collect(),
             why: why.to_owned(),
+            first_in_chain: false,
         }
+    }
+
+    fn first_in_chain(mut self) -> Self {
+        self.first_in_chain = true;
+        self
     }
 }
 
@@ -215,12 +225,15 @@ pub fn wants(s: &Settings) -> Vec<Want> {
             if let Some(portal) = s.portal_address {
                 rule.push(("dst-address", format!("!{portal}")));
             }
-            out.push(Want::new(
-                "/ip/firewall/filter",
-                Find::Comment(mark(&format!("suspended-{i}"))),
-                "suspended customers' traffic stopped (but for the portal)",
-                &rule,
-            ));
+            out.push(
+                Want::new(
+                    "/ip/firewall/filter",
+                    Find::Comment(mark(&format!("suspended-{i}"))),
+                    "suspended customers' traffic stopped (but for the portal)",
+                    &rule,
+                )
+                .first_in_chain(),
+            );
         }
     }
     if let Some(identity) = &s.identity {
@@ -351,8 +364,18 @@ fn differing(
     (set, before)
 }
 
+/// The id of the first item of `items` in `want`'s chain, if there is one.
+fn first_of_chain(want: &Want, items: &[Item]) -> Option<String> {
+    let chain = want.props.get("chain")?;
+    items
+        .iter()
+        .find(|i| i.props.get("chain") == Some(chain))
+        .and_then(|i| i.id.clone())
+}
+
 /// The steps that take a router holding `current` (menu → items) to `wants`; none when it
-/// already has them.
+/// already has them. An item added first in its chain is placed before the chain's first
+/// (`place-before`).
 pub fn diff(wants: &[Want], current: &BTreeMap<String, Vec<Item>>) -> Vec<Step> {
     let mut steps = Vec::new();
     let empty = Vec::new();
@@ -390,6 +413,13 @@ pub fn diff(wants: &[Want], current: &BTreeMap<String, Vec<Item>>) -> Vec<Step> 
                     None => {
                         let mut props = want.props.clone();
                         props.insert(prop.to_owned(), key.clone());
+                        if let Some(first) = want
+                            .first_in_chain
+                            .then(|| first_of_chain(want, items))
+                            .flatten()
+                        {
+                            props.insert("place-before".to_owned(), first);
+                        }
                         steps.push(step(Change::Add { props }));
                     }
                 }

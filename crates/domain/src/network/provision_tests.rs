@@ -274,3 +274,34 @@ fn pools_are_pushed_by_name_and_a_second_push_plans_nothing() {
     assert_eq!(props["remote-address"], "home");
     assert!(diff(&wants, &applied(&current, &steps)).is_empty());
 }
+
+#[test]
+fn the_suspended_rule_goes_before_every_rule_of_its_chain() {
+    let mut current = BTreeMap::new();
+    current.insert(
+        "/ip/firewall/filter".to_owned(),
+        vec![
+            item(Some("*3"), &[("chain", "input"), ("action", "accept")]),
+            item(Some("*7"), &[("chain", "forward"), ("action", "accept")]),
+            item(Some("*9"), &[("chain", "forward"), ("action", "drop")]),
+        ],
+    );
+    let steps = diff(&wants(&settings()), &current);
+    let rules: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.menu == "/ip/firewall/filter")
+        .collect();
+    assert!(!rules.is_empty());
+    for rule in rules {
+        let Change::Add { props } = &rule.change else {
+            panic!("{rule:?}")
+        };
+        assert_eq!(props.get("place-before").map(String::as_str), Some("*7"));
+    }
+    // On a router without a forward rule, it is simply added.
+    let steps = diff(&wants(&settings()), &BTreeMap::new());
+    assert!(steps.iter().all(|s| match &s.change {
+        Change::Add { props } => !props.contains_key("place-before"),
+        Change::Set { .. } => true,
+    }));
+}

@@ -115,6 +115,31 @@ pub async fn router_choices(state: &AppState, actor: &Actor) -> Result<Vec<Choic
     )
 }
 
+/// The other pools of `tenant` the caller sees (all but `except`), as select choices.
+pub async fn pool_choices(
+    state: &AppState,
+    actor: &Actor,
+    tenant: i64,
+    except: i64,
+) -> Result<Vec<Choice>, OpError> {
+    let page =
+        PageRequest::first(&store::network::POOLS, SELECT_LIMIT).map_err(OpError::Invalid)?;
+    let filter = store::network::NetworkFilter {
+        tenant_id: Some(domain::ids::TenantId(tenant)),
+        ..Default::default()
+    };
+    Ok(
+        ops::network::list_pools(&state.ctx(), actor, &filter, &page)
+            .await?
+            .0
+            .items
+            .into_iter()
+            .filter(|p| p.id != except)
+            .map(|p| (p.id.to_string(), p.name))
+            .collect(),
+    )
+}
+
 /// The active operators and sub-operators the caller may name as owner of `of`.
 pub async fn resellers(
     state: &AppState,

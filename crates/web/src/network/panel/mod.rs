@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
             get(pools::edit_form).post(pools::update),
         )
         .route("/panel/ip-pools/{id}/delete", post(pools::delete))
+        .route("/panel/ip-pools/{id}/migrate", post(pools::migrate))
 }
 
 /// The query of the network lists.

@@ -109,6 +109,8 @@ struct FormPage {
     used: i64,
     blocks: Vec<String>,
     can_edit: bool,
+    /// The tenant's other pools, where its customers may move (edit page only).
+    others: Vec<Choice>,
 }
 
 impl ShowsForm for FormPage {
@@ -149,6 +151,7 @@ async fn blank_form(
         used: 0,
         blocks: Vec::new(),
         can_edit: true,
+        others: Vec::new(),
     })
 }
 
@@ -176,6 +179,7 @@ async fn edit_page(
         used,
         blocks: blocks(&pool),
         can_edit: super::may_change(state, &user.actor, pool.tenant_id).await,
+        others: lookup::pool_choices(state, &user.actor, pool.tenant_id, pool.id).await?,
     })
 }
 
@@ -309,4 +313,32 @@ pub(super) async fn delete(
         refused(&state, &user, &headers, id, &FormData::default(), &errors).await
     })
     .await
+}
+
+/// Moves the pool's customers to another pool of its tenant (`ops::readdress`): queued as a
+/// job, whose page it shows.
+pub(super) async fn migrate(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
+) -> Response {
+    let result = match form.text("to_pool_id").parse::<i64>() {
+        Ok(to) => {
+            ops::readdress::submit_pool_move(&state.ctx(), &user.actor, user.author.clone(), id, to)
+                .await
+        }
+        Err(_) => Err(OpError::field("to_pool_id", "required")),
+    };
+    match result {
+        Ok(job) => {
+            state.jobs_wake.notify_one();
+            ui::redirect_with(&format!("/panel/jobs/{}", job.id), "flash.job_queued")
+        }
+        Err(OpError::Invalid(errors)) => refused(&state, &user, &headers, id, &form, &errors).await,
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
 }

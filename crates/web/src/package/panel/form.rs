@@ -384,3 +384,42 @@ pub(super) async fn delete(
     })
     .await
 }
+
+/// Switches a master package's customers to static or dynamic addresses from its pool
+/// (`ops::readdress`): queued as a job, whose page it shows.
+pub(super) async fn allocation(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
+) -> Response {
+    let mode = match form.text("mode") {
+        "static" => Some(ops::readdress::Allocation::Static),
+        "dynamic" => Some(ops::readdress::Allocation::Dynamic),
+        _ => None,
+    };
+    let result = match mode {
+        Some(mode) => {
+            ops::readdress::submit_allocation(
+                &state.ctx(),
+                &user.actor,
+                user.author.clone(),
+                id,
+                mode,
+            )
+            .await
+        }
+        None => Err(OpError::field("mode", "required")),
+    };
+    match result {
+        Ok(job) => {
+            state.jobs_wake.notify_one();
+            crate::page::ui::redirect_with(&format!("/panel/jobs/{}", job.id), "flash.job_queued")
+        }
+        Err(OpError::Invalid(errors)) => refused(&state, &user, &headers, id, &form, &errors).await,
+        Err(error) => crate::page::ui::op_error(&user, &headers, &error),
+    }
+}

@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
             get(derive::derive_form).post(derive::derive),
         )
         .route("/panel/packages/{id}/delete", post(form::delete))
+        .route("/panel/packages/{id}/allocation", post(form::allocation))
 }
 
 #[derive(Debug, Default, Deserialize)]
