@@ -176,36 +176,16 @@ pub(crate) async fn queue_router_job(
     key: String,
     payload: serde_json::Value,
 ) -> Result<store::job::Job, OpError> {
-    let tenant = TenantId(router.tenant_id);
-    let mut w = ctx.db.write(author.clone(), ctx.now).await?;
-    if let Some(running) = store::job::holder_of_dedupe_key(w.tx(), &key, ctx.now).await? {
-        return Ok(running);
-    }
-    let job = w
-        .enqueue(store::job::NewJob {
-            kind,
-            payload: payload.clone(),
-            run_at: ctx.now,
-            dedupe_key: Some(key),
-            max_attempts: 1,
-            tenant_id: Some(tenant),
-            created_by: author.user_id,
-        })
-        .await?
-        .ok_or(OpError::Busy)?;
-    w.audit(store::AuditEntry {
-        tenant_id: Some(tenant),
-        action: kind,
+    let job = crate::job::Once {
+        tenant: TenantId(router.tenant_id),
+        kind,
+        key,
+        payload,
+        max_attempts: 1,
         entity: "router",
-        entity_id: Some(router.id),
-        before: None,
-        after: Some(serde_json::json!({ "job": job.0, "request": payload })),
-    })
-    .await?;
-    w.commit().await?;
-    store::job::find(ctx.db, job)
-        .await?
-        .ok_or(OpError::NotFound)
+        entity_id: router.id,
+    };
+    crate::job::queue_once(ctx, author, job).await
 }
 
 /// The router's shared secret in clear (shown to those who may change the router).

@@ -98,39 +98,18 @@ async fn queue(
     entity: &'static str,
     entity_id: i64,
 ) -> Result<Job, OpError> {
-    let tenant = TenantId(job.tenant_id);
     let payload = serde_json::to_value(job).map_err(|e| OpError::Internal(e.to_string()))?;
-    // One readdressing per tenant at a time: two would compete for the same addresses.
-    let key = format!("{KIND}:{}", job.tenant_id);
-    let mut w = ctx.db.write(author.clone(), ctx.now).await?;
-    if let Some(running) = store::job::holder_of_dedupe_key(w.tx(), &key, ctx.now).await? {
-        return Ok(running);
-    }
-    let queued = w
-        .enqueue(store::job::NewJob {
-            kind: KIND,
-            payload: payload.clone(),
-            run_at: ctx.now,
-            dedupe_key: Some(key),
-            max_attempts: 3,
-            tenant_id: Some(tenant),
-            created_by: author.user_id,
-        })
-        .await?
-        .ok_or(OpError::Busy)?;
-    w.audit(store::AuditEntry {
-        tenant_id: Some(tenant),
-        action: KIND,
+    let once = crate::job::Once {
+        tenant: TenantId(job.tenant_id),
+        kind: KIND,
+        // One readdressing per tenant at a time: two would compete for the same addresses.
+        key: format!("{KIND}:{}", job.tenant_id),
+        payload,
+        max_attempts: 3,
         entity,
-        entity_id: Some(entity_id),
-        before: None,
-        after: Some(serde_json::json!({ "job": queued.0, "readdressing": payload })),
-    })
-    .await?;
-    w.commit().await?;
-    store::job::find(ctx.db, queued)
-        .await?
-        .ok_or(OpError::NotFound)
+        entity_id,
+    };
+    crate::job::queue_once(ctx, author, once).await
 }
 
 /// Queues moving every customer of pool `from` to pool `to` (same tenant): those with a
