@@ -147,6 +147,9 @@ impl Authorize {
             reply
         };
         let Some(account) = self.state.account(username) else {
+            if let Some(vpn) = self.state.vpn_account(username) {
+                return self.decide_vpn(request, &vpn, router_tenant);
+            }
             debug!(source = %request.source, "Access-Request for an unknown user");
             return reject(Vec::new());
         };
@@ -218,6 +221,47 @@ impl Authorize {
                 if let Some(seconds) = session_timeout {
                     let seconds = u32::try_from(seconds).unwrap_or(u32::MAX);
                     reply.add(attrs::SESSION_TIMEOUT, &seconds);
+                }
+                for attribute in method_reply {
+                    reply.push(attribute.id, attribute.value);
+                }
+                reply
+            }
+        }
+    }
+}
+
+impl Authorize {
+    /// The answer for a VPN account (`domain::vpn`): its own router only, its password,
+    /// its address and speed.
+    fn decide_vpn(&self, request: &Request, vpn: &store::vpn::View, router_tenant: i64) -> Packet {
+        let reject = |attributes: Vec<radius::attr::Attribute>| {
+            let mut reply = request.reply(Code::AccessReject);
+            for attribute in attributes {
+                reply.push(attribute.id, attribute.value);
+            }
+            reply
+        };
+        if router_tenant != vpn.tenant_id {
+            debug!(source = %request.source, vpn = vpn.account_id, "another tenant's VPN account");
+            return reject(Vec::new());
+        }
+        let method_reply = match request.check_password(&vpn.password) {
+            Outcome::Accept { reply, .. } => reply,
+            Outcome::Reject { reply, .. } => return reject(reply),
+        };
+        match domain::vpn::decide(&vpn.rules(), request.source.ip()) {
+            Decision::Reject(reason) => {
+                debug!(vpn = vpn.account_id, ?reason, "Access-Reject");
+                reject(Vec::new())
+            }
+            Decision::Accept { reply: items, .. } => {
+                let mut reply = request.reply(Code::AccessAccept);
+                for item in &items {
+                    push_item(&mut reply, item);
+                }
+                if self.interim_seconds > 0 {
+                    reply.add(attrs::ACCT_INTERIM_INTERVAL, &self.interim_seconds);
                 }
                 for attribute in method_reply {
                     reply.push(attribute.id, attribute.value);

@@ -56,6 +56,9 @@ pub struct AaaState {
     /// The application's clock (an account's usage is its current period's).
     now: Now,
     accounts: RwLock<Accounts>,
+    /// The VPN accounts by user name (`domain::vpn`): a second kind of account, never
+    /// sharing a name with a customer.
+    vpn: RwLock<HashMap<String, Arc<store::vpn::View>>>,
     sessions: Sessions,
     clients: RwLock<HashMap<IpAddr, Arc<ClientEntry>>>,
     follow: tokio::sync::Mutex<Follow>,
@@ -193,10 +196,16 @@ impl AaaState {
                 accounts.put(account);
             }
         }
+        let vpn = store::aaa::vpn_accounts(db.conn(), db.keyring(), None)
+            .await?
+            .into_iter()
+            .map(|v| (v.username.clone(), Arc::new(v)))
+            .collect();
         let sessions = Sessions::load(store::aaa::open_sessions(db.conn()).await?);
         let state = AaaState {
             now,
             accounts: RwLock::new(accounts),
+            vpn: RwLock::new(vpn),
             sessions,
             clients: RwLock::new(HashMap::new()),
             follow: tokio::sync::Mutex::new(follow),
@@ -210,6 +219,11 @@ impl AaaState {
     /// The account with exactly this user name.
     pub fn account(&self, username: &str) -> Option<Arc<Account>> {
         read(&self.accounts).by_name.get(username).cloned()
+    }
+
+    /// The VPN account with exactly this user name.
+    pub fn vpn_account(&self, username: &str) -> Option<Arc<store::vpn::View>> {
+        read(&self.vpn).get(username).cloned()
     }
 
     /// The customers' open sessions.
@@ -330,17 +344,29 @@ impl AaaState {
         }
         let mut customers: Vec<i64> = Vec::new();
         let mut clients = false;
+        // Tenants whose VPN accounts are read again: theirs changed, or their routers, or
+        // the tenant itself (they are few).
+        let mut vpn_tenants: Vec<i64> = Vec::new();
         for change in changes {
             match (change.customer_id, change.tenant_id) {
                 (Some(customer), _) => customers.push(customer),
                 (None, Some(tenant)) => {
                     clients = true;
+                    vpn_tenants.push(tenant);
                     if change.kind.starts_with("tenant.") {
                         customers.extend(store::aaa::tenant_customers(db.conn(), tenant).await?);
                     }
                 }
                 (None, None) => clients = true,
             }
+        }
+        vpn_tenants.sort_unstable();
+        vpn_tenants.dedup();
+        for tenant in vpn_tenants {
+            let fresh = store::aaa::vpn_accounts(db.conn(), db.keyring(), Some(tenant)).await?;
+            let mut vpn = write(&self.vpn);
+            vpn.retain(|_, v| v.tenant_id != tenant);
+            vpn.extend(fresh.into_iter().map(|v| (v.username.clone(), Arc::new(v))));
         }
         customers.sort_unstable();
         customers.dedup();

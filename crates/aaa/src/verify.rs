@@ -64,6 +64,21 @@ pub struct CustomerDrift {
     pub repaired: bool,
 }
 
+/// A VPN account whose rows differ from its projection.
+#[derive(Debug, Clone, Serialize)]
+pub struct VpnDrift {
+    /// The account.
+    pub vpn_account_id: i64,
+    /// Its tenant.
+    pub tenant_id: i64,
+    /// Its user name.
+    pub username: String,
+    /// The rows that differ.
+    pub differences: Vec<Difference>,
+    /// True when `fix` rewrote them.
+    pub repaired: bool,
+}
+
 /// Why a row belongs to no live customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -126,6 +141,10 @@ pub struct Report {
     pub repaired: u64,
     /// The drifted customers (at most [`MAX_LISTED`]).
     pub customer_drift: Vec<CustomerDrift>,
+    /// VPN accounts compared.
+    pub vpn_accounts: u64,
+    /// The drifted VPN accounts (at most [`MAX_LISTED`]); counted in `drifted`.
+    pub vpn_drift: Vec<VpnDrift>,
     /// The stray rows (at most [`MAX_LISTED`]).
     pub stray_rows: Vec<StrayRow>,
     /// The `nas` rows of no live router (at most [`MAX_LISTED`]); counted in `stray`.
@@ -173,6 +192,7 @@ pub async fn verify(db: &Db, fix: bool, now: DateTime<Utc>) -> StoreResult<Repor
             }
         }
     }
+    vpn_accounts(db, fix, now, &mut report).await?;
     for table in [Table::Check, Table::Reply] {
         stray_rows(db, table, fix, now, &mut report).await?;
     }
@@ -293,6 +313,90 @@ async fn repair_customer(
     Ok(Some(drift))
 }
 
+/// Compares every VPN account's rows with its projection (they are few: one pass), and
+/// with `fix` rewrites those that drift, each checked again in its repairing transaction.
+async fn vpn_accounts(
+    db: &Db,
+    fix: bool,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> StoreResult<()> {
+    for account in store::vpn::accounts(db.conn(), None, None).await? {
+        report.vpn_accounts += 1;
+        if vpn_drift(db.conn(), db.keyring(), &account)
+            .await?
+            .is_none()
+        {
+            continue;
+        }
+        let drift = if fix {
+            let mut w = db.write(Author::system(AUTHOR), now).await?;
+            let fresh = store::vpn::find_account(w.tx(), account.id).await?;
+            let drift = match &fresh {
+                Some(a) => vpn_drift(w.tx(), w.keyring(), a).await?,
+                None => None,
+            };
+            match (fresh, drift) {
+                (Some(a), Some(mut drift)) => {
+                    store::vpn::reproject(&w, &a).await?;
+                    w.aaa_changed(Some(TenantId(a.tenant_id)), None, "vpn.repair")
+                        .await?;
+                    w.audit(AuditEntry {
+                        tenant_id: Some(TenantId(a.tenant_id)),
+                        action: "radius.repair",
+                        entity: "vpn_account",
+                        entity_id: Some(a.id),
+                        before: Some(json!({ "differences": drift.differences })),
+                        after: None,
+                    })
+                    .await?;
+                    w.commit().await?;
+                    drift.repaired = true;
+                    Some(drift)
+                }
+                _ => {
+                    w.rollback().await?;
+                    None
+                }
+            }
+        } else {
+            vpn_drift(db.conn(), db.keyring(), &account).await?
+        };
+        if let Some(drift) = drift {
+            report.drifted += 1;
+            report.repaired += u64::from(drift.repaired);
+            if report.vpn_drift.len() < MAX_LISTED {
+                report.vpn_drift.push(drift);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The drift of a VPN account's rows from its projection, if any.
+async fn vpn_drift<C: store::list::ConnectionTrait>(
+    conn: &C,
+    keyring: &store::crypto::Keyring,
+    account: &store::vpn::Account,
+) -> StoreResult<Option<VpnDrift>> {
+    let projection = store::vpn::projection(conn, keyring, account).await?;
+    let stored = store::vpn::stored(conn, account.id).await?;
+    let (check, reply) = store::radius::expected(&projection);
+    let mut differences = diff("radcheck", &check, &stored.check);
+    differences.extend(diff("radreply", &reply, &stored.reply));
+    let renamed = stored.usernames.iter().any(|u| *u != account.username);
+    if differences.is_empty() && !renamed {
+        return Ok(None);
+    }
+    Ok(Some(VpnDrift {
+        vpn_account_id: account.id,
+        tenant_id: account.tenant_id,
+        username: account.username.clone(),
+        differences,
+        repaired: false,
+    }))
+}
+
 /// The rows of one side that differ, paired by attribute where both sides have one.
 fn diff(table: &'static str, expected: &[Row], stored: &[Row]) -> Vec<Difference> {
     let mut missing: Vec<&Row> = Vec::new();
@@ -332,6 +436,9 @@ fn diff(table: &'static str, expected: &[Row], stored: &[Row]) -> Vec<Difference
     out
 }
 
+/// A row as the stray search reads it.
+type PageRow = (i32, String, String, Option<i64>, Option<i64>);
+
 #[derive(Debug, Clone, Copy)]
 enum Table {
     Check,
@@ -347,12 +454,8 @@ impl Table {
     }
 }
 
-/// A page of `(id, username, attribute, customer_id)` after row `after`.
-async fn row_page(
-    db: &Db,
-    table: Table,
-    after: i32,
-) -> StoreResult<Vec<(i32, String, String, Option<i64>)>> {
+/// A page of `(id, username, attribute, customer_id, vpn_account_id)` after row `after`.
+async fn row_page(db: &Db, table: Table, after: i32) -> StoreResult<Vec<PageRow>> {
     Ok(match table {
         Table::Check => radcheck::Entity::find()
             .cursor_by(radcheck::Column::Id)
@@ -361,7 +464,15 @@ async fn row_page(
             .all(db.conn())
             .await?
             .into_iter()
-            .map(|r| (r.id, r.username, r.attribute, r.customer_id))
+            .map(|r| {
+                (
+                    r.id,
+                    r.username,
+                    r.attribute,
+                    r.customer_id,
+                    r.vpn_account_id,
+                )
+            })
             .collect(),
         Table::Reply => radreply::Entity::find()
             .cursor_by(radreply::Column::Id)
@@ -370,7 +481,15 @@ async fn row_page(
             .all(db.conn())
             .await?
             .into_iter()
-            .map(|r| (r.id, r.username, r.attribute, r.customer_id))
+            .map(|r| {
+                (
+                    r.id,
+                    r.username,
+                    r.attribute,
+                    r.customer_id,
+                    r.vpn_account_id,
+                )
+            })
             .collect(),
     })
 }
@@ -392,9 +511,15 @@ async fn stray_rows(
         named.sort_unstable();
         named.dedup();
         let archived = store::customer::archived_states(db.conn(), &named).await?;
-        for (id, username, attribute, customer_id) in page {
+        let vpn: Vec<i64> = page.iter().filter_map(|row| row.4).collect();
+        let vpn = store::vpn::existing(db.conn(), &vpn).await?;
+        for (id, username, attribute, customer_id, vpn_account) in page {
             let reason = match customer_id {
-                None => Some(StrayReason::Unowned),
+                None => match vpn_account {
+                    Some(v) if vpn.contains(&v) => None,
+                    Some(_) => Some(StrayReason::Gone),
+                    None => Some(StrayReason::Unowned),
+                },
                 Some(cid) => match archived.get(&cid) {
                     None => Some(StrayReason::Gone),
                     Some(true) => Some(StrayReason::Archived),

@@ -158,6 +158,8 @@ pub enum RejectReason {
     QuotaExhausted,
     /// Its tenant is archived.
     TenantArchived,
+    /// A VPN account, asked for by a router other than its VPN router.
+    WrongRouter,
 }
 
 /// The answer at one instant.

@@ -24,3 +24,4 @@ pub mod postpaid;
 pub mod tenant;
 pub mod text;
 pub mod user;
+pub mod vpn;

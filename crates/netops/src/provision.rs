@@ -41,12 +41,27 @@ pub enum ProvisionError {
 
 /// Reads the menus `wants` name, with the properties they set.
 pub async fn read(client: &Client, wants: &[Want]) -> Result<Current, routeros::Error> {
+    read_with(client, wants, &[]).await
+}
+
+/// [`read`], and also the menus `also` names with the properties it names (a menu where
+/// lastmile removes what it no longer wants: its items are read whole enough to be put
+/// back).
+pub async fn read_with(
+    client: &Client,
+    wants: &[Want],
+    also: &[(&str, &[&str])],
+) -> Result<Current, routeros::Error> {
     let mut current = Current::default();
     for menu in MENUS {
-        if !wants.iter().any(|w| w.menu == *menu) {
+        let extra = also.iter().find(|(m, _)| m == menu).map(|(_, p)| *p);
+        if extra.is_none() && !wants.iter().any(|w| w.menu == *menu) {
             continue;
         }
-        let props = proplist(wants, menu);
+        let mut props = proplist(wants, menu);
+        props.extend(extra.unwrap_or_default().iter().map(|p| (*p).to_owned()));
+        props.sort();
+        props.dedup();
         let props: Vec<&str> = props.iter().map(String::as_str).collect();
         let command = Command::new(&format!("{menu}/print"))
             .proplist(&props)
@@ -207,6 +222,19 @@ async fn run(client: &Client, step: &Step) -> Result<Option<ItemId>, routeros::E
             set(client, &step.menu, id.as_deref(), props).await?;
             Ok(None)
         }
+        Change::Remove { id, .. } => {
+            let word = format!("{}/remove", step.menu);
+            let Some(id) = ItemId::parse(id) else {
+                return Err(routeros::Error::Trap {
+                    command: word,
+                    category: None,
+                    message: format!("{id:?} is not an item id"),
+                });
+            };
+            let command = Command::new(&word).id(&id);
+            client.run(&command).await?;
+            Ok(None)
+        }
     }
 }
 
@@ -252,6 +280,13 @@ async fn undo(client: &Client, step: &Step, id: Option<ItemId>) -> Result<(), ro
             Ok(())
         }
         Change::Set { id, before, .. } => set(client, &step.menu, id.as_deref(), before).await,
+        Change::Remove { props, .. } => {
+            let mut command = Command::new(&format!("{}/add", step.menu));
+            for (k, v) in props {
+                command = command.attr(k, v);
+            }
+            client.run(&command).await.map(|_| ())
+        }
     }
 }
 

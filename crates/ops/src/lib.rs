@@ -41,6 +41,7 @@ pub mod router_import;
 pub mod router_migration;
 pub mod tenant;
 pub mod user;
+pub mod vpn;
 
 use chrono::{DateTime, Utc};
 

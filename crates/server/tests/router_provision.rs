@@ -127,6 +127,8 @@ async fn a_router_is_provisioned_once_and_what_others_set_stays(backend: Backend
             "/ip/hotspot/walled-garden/ip",
             "/ip/pool",
             "/ip/firewall/filter",
+            "/system/script",
+            "/system/scheduler",
             "/system/identity",
         ],
         "{job}"
@@ -138,7 +140,7 @@ async fn a_router_is_provisioned_once_and_what_others_set_stays(backend: Backend
     // Applied: lastmile's items, the others' untouched.
     let job = provision(&app, &isp, false).await;
     assert_eq!(job["status"], "done", "{job}");
-    assert_eq!(job["result"]["applied"]["applied"], 10, "{job}");
+    assert_eq!(job["result"]["applied"]["applied"], 12, "{job}");
     let radius = row(&sim, "/radius", "comment", "lastmile:radius");
     assert_eq!(radius.text("address").as_deref(), Some("198.51.100.10"));
     let (_, router) = app
@@ -247,7 +249,7 @@ async fn a_router_is_provisioned_once_and_what_others_set_stays(backend: Backend
     assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
     let job = wait_for_job(&app, &isp.dev, queued["id"].as_i64().unwrap()).await;
     assert_eq!(job["status"], "done", "{job}");
-    assert_eq!(job["result"]["undone"], 10, "{job}");
+    assert_eq!(job["result"]["undone"], 12, "{job}");
     assert_eq!(state(&sim), before, "rolled back");
     let (status, body) = app.post(&rollback, &isp.dev, json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -255,11 +257,11 @@ async fn a_router_is_provisioned_once_and_what_others_set_stays(backend: Backend
         body["error"]["fields"][0]["code"], "nothing_to_roll_back",
         "{body}"
     );
-    // And provisioned again from there: the same ten steps.
+    // And provisioned again from there: the same twelve steps.
     let job = provision(&app, &isp, true).await;
     assert_eq!(
         job["result"]["steps"].as_array().map(Vec::len),
-        Some(10),
+        Some(12),
         "{job}"
     );
 }

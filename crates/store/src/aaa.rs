@@ -212,6 +212,23 @@ pub async fn tenant_customers<C: ConnectionTrait>(conn: &C, tenant: i64) -> Stor
         .await?)
 }
 
+/// The VPN accounts of `tenant` (every tenant's when `None`) whose server and router are
+/// live, as the built-in server answers for them.
+pub async fn vpn_accounts<C: ConnectionTrait>(
+    conn: &C,
+    keyring: &crate::crypto::Keyring,
+    tenant: Option<i64>,
+) -> StoreResult<Vec<crate::vpn::View>> {
+    let tenants = tenant.map(|t| vec![t]);
+    let mut out = Vec::new();
+    for account in crate::vpn::accounts(conn, tenants.as_deref(), None).await? {
+        if let Some(view) = crate::vpn::view(conn, keyring, &account).await? {
+            out.push(view);
+        }
+    }
+    Ok(out)
+}
+
 /// The live routers of active tenants, as RADIUS clients. A router whose address does not
 /// parse (none should: the address is validated on the way in) is left out.
 pub async fn clients<C: ConnectionTrait>(

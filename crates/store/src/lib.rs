@@ -38,6 +38,7 @@ pub mod tenant;
 pub mod upload;
 pub mod user;
 mod versioned;
+pub mod vpn;
 pub mod write;
 
 pub use db::{Backend, Db};

@@ -11,8 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, IdenStatic as _, ModelTrait, Order,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement, Value,
+    ColumnTrait, Condition, DatabaseBackend, IdenStatic as _, ModelTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Statement, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,7 @@ use crate::error::{StoreError, StoreResult};
 
 use domain::field::{FieldError, FieldErrors};
 /// The entity bound of list declarations, for callers that do not use SeaORM directly.
-pub use sea_orm::EntityTrait;
+pub use sea_orm::{ConnectionTrait, EntityTrait};
 
 /// Rows per page when the caller does not say.
 pub const DEFAULT_LIMIT: u64 = 50;

@@ -39,6 +39,7 @@ pub async fn write(
             value: Set(item.value.clone()),
             tenant_id: Set(Some(tenant.0)),
             customer_id: Set(Some(customer)),
+            vpn_account_id: NotSet,
         });
         radcheck::Entity::insert_many(rows)
             .exec_without_returning(w.tx())
@@ -53,6 +54,7 @@ pub async fn write(
             value: Set(item.value.clone()),
             tenant_id: Set(Some(tenant.0)),
             customer_id: Set(Some(customer)),
+            vpn_account_id: NotSet,
         });
         radreply::Entity::insert_many(rows)
             .exec_without_returning(w.tx())
@@ -98,6 +100,7 @@ pub async fn write_many(
                 value: Set(item.value.clone()),
                 tenant_id: Set(Some(tenant.0)),
                 customer_id: Set(Some(*id)),
+                vpn_account_id: NotSet,
             }));
             replies.extend(projection.reply.iter().map(|item| radreply::ActiveModel {
                 id: NotSet,
@@ -107,6 +110,7 @@ pub async fn write_many(
                 value: Set(item.value.clone()),
                 tenant_id: Set(Some(tenant.0)),
                 customer_id: Set(Some(*id)),
+                vpn_account_id: NotSet,
             }));
         }
         for part in checks.chunks(1000) {

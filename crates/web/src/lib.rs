@@ -33,6 +33,12 @@ pub mod audit {
     pub mod panel;
 }
 
+/// VPN accounts: remote Winbox access to customers' and resellers' routers.
+pub mod vpn {
+    pub mod api;
+    pub mod panel;
+}
+
 /// Routers, zones and IP pools.
 pub mod network {
     pub mod api;

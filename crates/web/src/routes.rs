@@ -47,6 +47,7 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
         (name = "users", description = "Staff users and their roles"),
         (name = "audit", description = "The audit log"),
         (name = "network", description = "Routers (NAS), zones and IP pools"),
+        (name = "vpn", description = "VPN servers and accounts: Winbox access to remote routers"),
         (name = "packages", description = "Master, operator and sub-operator packages"),
         (name = "customers", description = "Subscribers, their FreeRADIUS rows and the CSV import"),
         (name = "sessions", description = "Subscribers' RADIUS sessions, who is online, usage"),
@@ -77,6 +78,7 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::tenant::api::routes())
             .merge(crate::user::api::routes())
             .merge(crate::network::api::routes())
+            .merge(crate::vpn::api::routes())
             .merge(crate::package::api::routes())
             .merge(crate::customer::api::routes())
             .merge(crate::online::api::routes())
@@ -160,6 +162,7 @@ fn panel(state: &AppState) -> Router<AppState> {
         .merge(crate::user::panel::routes())
         .merge(crate::audit::panel::routes())
         .merge(crate::network::panel::routes())
+        .merge(crate::vpn::panel::routes())
         .merge(crate::package::panel::routes())
         .merge(crate::customer::panel::routes())
         .merge(crate::online::panel::routes())

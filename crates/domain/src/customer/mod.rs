@@ -146,6 +146,13 @@ impl Username {
         {
             return Err(FieldError::new("username", "invalid_username"));
         }
+        if name
+            .to_ascii_lowercase()
+            .starts_with(crate::vpn::USERNAME_PREFIX)
+        {
+            // VPN accounts' names: the two kinds of RADIUS account never share one.
+            return Err(FieldError::new("username", "reserved_username"));
+        }
         Ok(Self(name.to_owned()))
     }
 

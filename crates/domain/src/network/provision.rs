@@ -130,6 +130,12 @@ pub const MENUS: &[&str] = &[
     "/ip/pool",
     "/ppp/profile",
     "/ip/firewall/filter",
+    "/ip/firewall/nat",
+    "/interface/l2tp-server/server",
+    "/interface/sstp-server/server",
+    "/interface/pptp-server/server",
+    "/system/script",
+    "/system/scheduler",
     "/system/identity",
     "/snmp",
     "/snmp/community",
@@ -236,6 +242,7 @@ pub fn wants(s: &Settings) -> Vec<Want> {
             );
         }
     }
+    out.extend(duplicate_sessions());
     if let Some(identity) = &s.identity {
         out.push(Want::new(
             "/system/identity",
@@ -259,6 +266,63 @@ pub fn wants(s: &Settings) -> Vec<Want> {
         ));
     }
     out
+}
+
+/// The name of the script (and of its schedule) that ends duplicate PPP sessions.
+pub const DUPLICATES: &str = "lastmile-duplicate-sessions";
+
+/// The script's source, in RouterOS's scripting language: for each user name with more
+/// than one session in `/ppp active`, every session but the newest (the least uptime) is
+/// removed. A router that lost a session's end (a power cut at the customer's end, a
+/// PPPoE server that missed the LCP echo) keeps a stale session beside the new one; the
+/// stale one holds the address and counts against Simultaneous-Use. Kept free of commas:
+/// the plan compares comma lists without regard to order.
+pub const DUPLICATES_SOURCE: &str = r#":local newest [:toarray ""]
+:local uptimes [:toarray ""]
+:foreach id in=[/ppp active find] do={
+  :local name [/ppp active get $id name]
+  :local up [/ppp active get $id uptime]
+  :if (([:typeof ($uptimes->$name)] = "nothing") || ($up < ($uptimes->$name))) do={
+    :set ($newest->$name) $id
+    :set ($uptimes->$name) $up
+  }
+}
+:foreach id in=[/ppp active find] do={
+  :local name [/ppp active get $id name]
+  :if (($newest->$name) != $id) do={
+    :log info ("lastmile: ending an older session of " . $name)
+    /ppp active remove $id
+  }
+}
+"#;
+
+/// The duplicate-session script and the schedule running it every minute, found by name.
+fn duplicate_sessions() -> [Want; 2] {
+    let policy = "read,write,test".to_owned();
+    [
+        Want::new(
+            "/system/script",
+            Find::Name(DUPLICATES.to_owned()),
+            "ends a user's older PPP sessions, keeping the newest",
+            &[
+                ("source", DUPLICATES_SOURCE.to_owned()),
+                ("policy", policy.clone()),
+                ("comment", mark("duplicate-sessions")),
+            ],
+        ),
+        Want::new(
+            "/system/scheduler",
+            Find::Name(DUPLICATES.to_owned()),
+            "runs the duplicate-session script every minute",
+            &[
+                ("interval", "1m".to_owned()),
+                ("on-event", DUPLICATES.to_owned()),
+                ("policy", policy),
+                ("comment", mark("duplicate-sessions")),
+                ("disabled", yes(false)),
+            ],
+        ),
+    ]
 }
 
 /// What pushing lastmile's pools to a router wants (reference §2.13, the profile push): for
@@ -317,6 +381,14 @@ pub enum Change {
         props: BTreeMap<String, String>,
         /// The values they replace.
         before: BTreeMap<String, String>,
+    },
+    /// Removes an item of lastmile's no longer wanted, undone by adding it back with the
+    /// properties it had.
+    Remove {
+        /// The item.
+        id: String,
+        /// Its properties as read.
+        props: BTreeMap<String, String>,
     },
 }
 
@@ -429,8 +501,51 @@ pub fn diff(wants: &[Want], current: &BTreeMap<String, Vec<Item>>) -> Vec<Step> 
     steps
 }
 
+/// The steps that remove the items of `menu` in `current` whose comment `ours` claims
+/// (lastmile's, of a kind) but no want of `wants` finds: what a deleted account left.
+/// Items of others, and lastmile's wanted ones, are never touched.
+pub fn strays(
+    menu: &str,
+    ours: impl Fn(&str) -> bool,
+    wants: &[Want],
+    current: &BTreeMap<String, Vec<Item>>,
+    why: &str,
+) -> Vec<Step> {
+    let wanted: std::collections::HashSet<&str> = wants
+        .iter()
+        .filter(|w| w.menu == menu)
+        .filter_map(|w| match &w.find {
+            Find::Comment(c) => Some(c.as_str()),
+            _ => None,
+        })
+        .collect();
+    let empty = Vec::new();
+    current
+        .get(menu)
+        .unwrap_or(&empty)
+        .iter()
+        .filter_map(|item| {
+            let comment = item.props.get("comment")?;
+            let id = item.id.clone()?;
+            (ours(comment) && !wanted.contains(comment.as_str())).then(|| Step {
+                menu: menu.to_owned(),
+                why: why.to_owned(),
+                change: Change::Remove {
+                    id,
+                    props: item
+                        .props
+                        .iter()
+                        .filter(|(_, v)| !v.is_empty())
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                },
+            })
+        })
+        .collect()
+}
+
 /// The properties whose values are secrets: never shown, logged or kept in clear.
-const SECRET_PROPS: &[&str] = &["secret", "password"];
+const SECRET_PROPS: &[&str] = &["secret", "password", "ipsec-secret"];
 
 /// `steps` with every secret value hidden, for what is shown, audited or kept readable.
 pub fn redacted(steps: &[Step]) -> Vec<Step> {
@@ -458,6 +573,10 @@ pub fn redacted(steps: &[Step]) -> Vec<Step> {
                     id: id.clone(),
                     props: hide(props),
                     before: hide(before),
+                },
+                Change::Remove { id, props } => Change::Remove {
+                    id: id.clone(),
+                    props: hide(props),
                 },
             },
         })

@@ -46,6 +46,7 @@ fn applied(current: &BTreeMap<String, Vec<Item>>, steps: &[Step]) -> BTreeMap<St
                 let target = items.iter_mut().find(|i| i.id == *id).unwrap();
                 target.props.extend(props.clone());
             }
+            Change::Remove { id, .. } => items.retain(|i| i.id.as_deref() != Some(id)),
         }
     }
     next
@@ -82,6 +83,8 @@ fn a_blank_router_gets_every_item_and_a_second_run_plans_nothing() {
             "/ip/hotspot/walled-garden/ip",
             "/ip/pool",
             "/ip/firewall/filter",
+            "/system/script",
+            "/system/scheduler",
         ]
     );
     let Change::Add { props } = &steps[0].change else {
@@ -190,6 +193,8 @@ fn what_is_optional_comes_only_when_set() {
             "/ppp/aaa",
             "/interface/pppoe-server/server",
             "/ip/hotspot/profile",
+            "/system/script",
+            "/system/scheduler",
             "/system/identity",
             "/snmp",
             "/snmp/community",
@@ -249,6 +254,7 @@ fn pools_are_pushed_by_name_and_a_second_push_plans_nothing() {
             let action = match s.change {
                 Change::Add { .. } => "add",
                 Change::Set { .. } => "set",
+                Change::Remove { .. } => "remove",
             };
             (s.menu.as_str(), action)
         })
@@ -302,6 +308,33 @@ fn the_suspended_rule_goes_before_every_rule_of_its_chain() {
     let steps = diff(&wants(&settings()), &BTreeMap::new());
     assert!(steps.iter().all(|s| match &s.change {
         Change::Add { props } => !props.contains_key("place-before"),
-        Change::Set { .. } => true,
+        Change::Set { .. } | Change::Remove { .. } => true,
     }));
+}
+
+#[test]
+fn the_duplicate_session_script_runs_every_minute_and_is_added_once() {
+    let wants = wants(&settings());
+    let script = wants.iter().find(|w| w.menu == "/system/script").unwrap();
+    assert_eq!(script.find, Find::Name(DUPLICATES.to_owned()));
+    assert!(script.props["source"].contains("/ppp active remove"));
+    assert!(
+        !DUPLICATES_SOURCE.contains(','),
+        "comma lists are compared without regard to order"
+    );
+    let schedule = wants
+        .iter()
+        .find(|w| w.menu == "/system/scheduler")
+        .unwrap();
+    assert_eq!(schedule.props["on-event"], DUPLICATES);
+    assert_eq!(schedule.props["interval"], "1m");
+    // Once applied, a second plan finds both by name and changes nothing.
+    let current = applied(&BTreeMap::new(), &diff(&wants, &BTreeMap::new()));
+    let again = diff(&wants, &current);
+    assert!(
+        !again
+            .iter()
+            .any(|s| s.menu.starts_with("/system/sch") || s.menu == "/system/script"),
+        "{again:?}"
+    );
 }

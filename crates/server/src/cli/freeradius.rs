@@ -114,6 +114,25 @@ pub fn render(report: &Report) -> String {
             ));
         }
     }
+    for d in &report.vpn_drift {
+        out.push_str(&format!(
+            "vpn account {} ({}, tenant {}): drift{}\n",
+            d.vpn_account_id,
+            d.username,
+            d.tenant_id,
+            repaired(d.repaired)
+        ));
+        for x in &d.differences {
+            let side = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
+            out.push_str(&format!(
+                "  {} {}: expected {}, stored {}\n",
+                x.table,
+                x.attribute,
+                side(&x.expected),
+                side(&x.stored)
+            ));
+        }
+    }
     for r in &report.stray_rows {
         let owner = match r.customer_id {
             Some(id) => format!("customer {id}"),
@@ -142,7 +161,10 @@ pub fn render(report: &Report) -> String {
             repaired(n.repaired)
         ));
     }
-    let listed = report.customer_drift.len() + report.stray_rows.len() + report.stray_nas.len();
+    let listed = report.customer_drift.len()
+        + report.vpn_drift.len()
+        + report.stray_rows.len()
+        + report.stray_nas.len();
     let found = report.drifted + report.stray;
     if (listed as u64) < found {
         out.push_str(&format!("... {} more not listed\n", found - listed as u64));
@@ -151,6 +173,12 @@ pub fn render(report: &Report) -> String {
         "{} customers checked: {} drifted, {} stray rows, {} repaired\n",
         report.customers, report.drifted, report.stray, report.repaired
     ));
+    if report.vpn_accounts > 0 {
+        out.push_str(&format!(
+            "{} VPN accounts checked (their drift counted above)\n",
+            report.vpn_accounts
+        ));
+    }
     out
 }
 

@@ -22,6 +22,7 @@ mod router_probe;
 mod router_provision;
 mod scheduler;
 mod statistics;
+mod vpn_sync;
 mod worker;
 
 use std::time::Duration;
@@ -161,6 +162,7 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         router_migrate::KIND => router_migrate::run(state, enforce, job).await,
         router_migrate::ROLLBACK_KIND => router_migrate::rollback(state, enforce, job).await,
         router_pools::KIND => router_pools::run(state, enforce, job).await,
+        vpn_sync::KIND => vpn_sync::run(state, enforce, job).await,
         router_probe::KIND => router_probe::run(state, job).await,
         router_provision::KIND => router_provision::run(state, enforce, job).await,
         router_provision::ROLLBACK_KIND => router_provision::rollback(state, enforce, job).await,

@@ -201,6 +201,7 @@ pub async fn create_many(
                 value: Set(item.value),
                 tenant_id: Set(Some(tenant.0)),
                 customer_id: Set(Some(c.id)),
+                vpn_account_id: NotSet,
             });
         }
         for item in projection.reply {
@@ -212,6 +213,7 @@ pub async fn create_many(
                 value: Set(item.value),
                 tenant_id: Set(Some(tenant.0)),
                 customer_id: Set(Some(c.id)),
+                vpn_account_id: NotSet,
             });
         }
     }

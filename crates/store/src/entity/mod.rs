@@ -45,4 +45,6 @@ pub mod staff_user;
 pub mod tax_rate;
 pub mod tenant;
 pub mod upload;
+pub mod vpn_account;
+pub mod vpn_server;
 pub mod zone;

@@ -17,6 +17,8 @@ pub mod radcheck {
         pub value: String,
         pub tenant_id: Option<i64>,
         pub customer_id: Option<i64>,
+        /// The VPN account the row is of (a customer's rows have none).
+        pub vpn_account_id: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -41,6 +43,8 @@ pub mod radreply {
         pub value: String,
         pub tenant_id: Option<i64>,
         pub customer_id: Option<i64>,
+        /// The VPN account the row is of (a customer's rows have none).
+        pub vpn_account_id: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -41,6 +41,7 @@ mod m20261215_000031_custom_price;
 mod m20261216_000032_router_provisioning;
 mod m20261216_000033_router_health;
 mod m20261217_000034_router_migration;
+mod m20261218_000035_vpn;
 
 /// The migration list.
 #[derive(Debug)]
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000032_router_provisioning::Migration),
             Box::new(m20261216_000033_router_health::Migration),
             Box::new(m20261217_000034_router_migration::Migration),
+            Box::new(m20261218_000035_vpn::Migration),
         ]
     }
 }

@@ -330,6 +330,8 @@ pub async fn update_router(
     let after = update_versioned::<router::Entity>(w, row, id, version, ROUTER_KEYS).await?;
     let secret = w.keyring().open_string(SECRET_CONTEXT, &after.secret)?;
     mirror_nas(w, &after, &secret).await?;
+    // A VPN router's accounts are accepted from its address only.
+    crate::vpn::reproject_router(w, id).await?;
     w.aaa_changed(Some(TenantId(after.tenant_id)), None, "router.update")
         .await?;
     w.audit(AuditEntry {
@@ -360,6 +362,8 @@ pub async fn archive_router(w: &mut Write, scope: &NetworkScope, id: i64) -> Sto
         .filter(nas::Column::RouterId.eq(id))
         .exec(w.tx())
         .await?;
+    // A VPN router gone: its accounts are refused everywhere (no rows).
+    crate::vpn::reproject_router(w, id).await?;
     w.aaa_changed(Some(TenantId(before.tenant_id)), None, "router.archive")
         .await?;
     w.audit(AuditEntry {

@@ -44,6 +44,8 @@ pub enum Section {
     Jobs,
     /// Subscribers' sessions.
     Sessions,
+    /// VPN servers and accounts.
+    Vpn,
 }
 
 /// The chrome of a page: translator, signed-in user, navigation, CSRF token, flash.
