@@ -8,6 +8,7 @@
 pub mod aaa;
 pub mod access;
 pub mod billing;
+pub mod card;
 pub mod code;
 pub mod customer;
 pub mod enforcement;
@@ -21,6 +22,7 @@ pub mod money;
 pub mod network;
 pub mod package;
 pub mod postpaid;
+pub mod sms;
 pub mod tenant;
 pub mod text;
 pub mod user;
