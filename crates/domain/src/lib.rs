@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod locale;
 pub mod money;
 pub mod network;
+pub mod otp;
 pub mod package;
 pub mod postpaid;
 pub mod sms;

@@ -85,6 +85,17 @@ pub async fn submit(
     crate::network::queue_router_job(ctx, author, &router, KIND, key, payload).await
 }
 
+/// The packages an import from router `id` may give its profiles (the tenant's PPPoE
+/// masters): id → name; for the panel's choice after a plan.
+pub async fn packages(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id: i64,
+) -> Result<BTreeMap<i64, String>, OpError> {
+    let router = importable(ctx, actor, id).await?;
+    usable_packages(ctx, TenantId(router.tenant_id)).await
+}
+
 /// The PPPoE packages an import into `tenant` may use (the tenant's masters): id → name.
 async fn usable_packages(
     ctx: &Ctx<'_>,

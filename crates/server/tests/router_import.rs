@@ -417,6 +417,68 @@ async fn a_fixed_address_is_kept_in_a_pool_past_the_first_five_hundred(backend: 
     assert!(has(&reply, "Framed-IP-Address := 10.9.32.117"), "{reply:?}");
 }
 
+async fn the_plans_page_chooses_a_package_for_each_profile(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = isp(&app).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    fill(&sim);
+    reach(&app, &isp, &sim).await;
+    let mut dev = support::panel::Visitor::signed_in(&app, "dev@example.com").await;
+    let page = format!("/panel/routers/{}", isp.router);
+    let reply = dev
+        .submit(&page, &format!("{page}/import"), &[("dry_run", "yes")])
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let job_page = reply.location().to_owned();
+    let job: i64 = job_page
+        .strip_prefix("/panel/jobs/")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(wait_for_job(&app, &isp.dev, job).await["status"], "done");
+    let shown = dev.get(&job_page).await;
+    assert!(shown.has("id=\"import-choices\""), "{}", shown.body);
+    assert!(shown.has("name=\"package:gold\""), "{}", shown.body);
+
+    // The gold profile's secrets join the Home package, chosen here.
+    let home = isp.pppoe.to_string();
+    let reply = dev
+        .submit(
+            &job_page,
+            &format!("{page}/import"),
+            &[("package:gold", home.as_str()), ("dry_run", "no")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let job: i64 = reply
+        .location()
+        .strip_prefix("/panel/jobs/")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let done = wait_for_job(&app, &isp.dev, job).await;
+    assert_eq!(done["status"], "done", "{done}");
+    let (_, found) = app.get("/api/v1/customers?q=sub2", &isp.dev).await;
+    assert_eq!(found["items"][0]["package_id"], isp.pppoe, "{found}");
+
+    // A choice that is not a package is refused on the router's page.
+    let reply = dev
+        .submit(
+            &page,
+            &format!("{page}/import"),
+            &[("package:gold", "not-a-number"), ("dry_run", "yes")],
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -439,4 +501,5 @@ both_backends!(
     an_api_user_that_cannot_read_passwords_is_told_what_to_change,
     a_router_that_breaks_off_or_refuses_mid_read_leaves_nothing_written,
     a_fixed_address_is_kept_in_a_pool_past_the_first_five_hundred,
+    the_plans_page_chooses_a_package_for_each_profile,
 );

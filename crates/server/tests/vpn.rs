@@ -156,6 +156,29 @@ async fn a_vpn_account_is_served_from_its_vpn_router_only(backend: Backend) {
         "a list never shows passwords"
     );
 
+    // An operator of the tenant runs no network: it sees no account and makes none.
+    let operator = app
+        .user(
+            &dev,
+            json!({"email": "op@x.example", "name": "op", "role": "operator", "tenant_id": isp.tenant}),
+        )
+        .await;
+    assert!(operator > 0);
+    let op = app.login("op@x.example", support::PASSWORD).await;
+    let (_, seen) = app.get("/api/v1/vpn-accounts", &op).await;
+    assert_eq!(seen["total"], 0, "{seen}");
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/vpn-accounts/{}/setup", first["account"]["id"]),
+            &op,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, refused) = app
+        .post("/api/v1/vpn-accounts", &op, json!({"server_id": server_id}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+
     // Both RADIUS servers: accepted from the VPN router with its address and speed; refused
     // from the access router (the credentials open no subscriber line).
     let radius = FreeRadius::start(&app).await;

@@ -138,6 +138,57 @@ struct JobPage {
     counts: Vec<(String, u64)>,
     /// For a router's provisioning: each step (menu, action, what it sets, what it replaces).
     steps: Vec<StepRow>,
+    /// For a router's import plan: each profile and the package its secrets would join, with
+    /// the packages to choose from, so that the import is asked with the choices made here.
+    choices: Option<ImportChoices>,
+}
+
+/// The choice of a package per profile, after an import's plan.
+struct ImportChoices {
+    /// Where the form posts.
+    action: String,
+    /// Each profile: its name, its secrets, the package planned (as the select's value).
+    profiles: Vec<(String, u64, String)>,
+    /// The packages: id and name.
+    packages: Vec<(String, String)>,
+}
+
+/// The profile choices of a finished import plan, when the user may import from its router.
+async fn import_choices(
+    state: &AppState,
+    user: &PanelUser,
+    job: &Job,
+    result: &Value,
+) -> Option<ImportChoices> {
+    let planned = job.kind == ops::router_import::KIND
+        && job.status.finished()
+        && result["dry_run"].as_bool() == Some(true);
+    let router = result["router_id"].as_i64().filter(|_| planned)?;
+    let packages = ops::router_import::packages(&state.ctx(), &user.actor, router)
+        .await
+        .ok()?;
+    let profiles = result["plan"]["profiles"]
+        .as_array()?
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap_or("").to_owned(),
+                p["secrets"].as_u64().unwrap_or(0),
+                p["package_id"]
+                    .as_i64()
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    Some(ImportChoices {
+        action: format!("/panel/routers/{router}/import"),
+        profiles,
+        packages: packages
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+    })
 }
 
 /// One step of a provisioning plan.
@@ -212,6 +263,7 @@ async fn show(
         }
     }
     let here = format!("/panel/jobs/{id}");
+    let choices = import_choices(&state, &user, &job, &result).await;
     render(&JobPage {
         ui: Ui::new(&user, Section::Jobs, &headers, &here),
         running: !job.status.finished(),
@@ -238,6 +290,7 @@ async fn show(
             })
             .unwrap_or_default(),
         steps: step_rows(&result["steps"]),
+        choices,
         row: JobRow::of(&job),
     })
 }

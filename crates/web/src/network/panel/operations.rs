@@ -56,28 +56,58 @@ pub(super) async fn check_health(
     queued(&state, form, id, job).await
 }
 
-/// Imports from the router, or plans it (`dry_run=yes`); profiles take the packages of
-/// their names (the API takes other choices).
+/// Imports from the router, or plans it (`dry_run=yes`); profiles take the packages chosen
+/// on the plan's page, or those of their names.
 pub(super) async fn import(
     State(state): State<AppState>,
     PageId(id): PageId,
     form: PanelForm,
 ) -> Response {
+    // `package:<profile>` fields (the plan's job page): a chosen package per profile; blank
+    // leaves the profile to the package of its name.
+    let mut packages = std::collections::BTreeMap::new();
+    let mut errors = FieldErrors::new();
+    for (field, value) in &form.form.0 {
+        let Some(profile) = field.strip_prefix("package:") else {
+            continue;
+        };
+        match value.trim() {
+            "" => {}
+            text => match text.parse::<i64>() {
+                Ok(package) => {
+                    packages.insert(profile.to_owned(), package);
+                }
+                Err(_) => {
+                    errors.push(FieldError::new("packages", "not_usable").with("profile", profile))
+                }
+            },
+        }
+    }
+    if packages.len() > domain::network::import::MAX_PROFILES {
+        errors.push(
+            FieldError::new("packages", "too_many_items")
+                .with("max", domain::network::import::MAX_PROFILES),
+        );
+    }
     let request = ImportRequest {
         router_id: id,
         choices: Choices {
-            packages: Default::default(),
+            packages,
             include_disabled: form.form.get("include_disabled").is_some(),
         },
         dry_run: form.form.text("dry_run") != "no",
     };
-    let job = ops::router_import::submit(
-        &state.ctx(),
-        &form.user.actor,
-        form.user.author.clone(),
-        &request,
-    )
-    .await;
+    let job = if errors.is_empty() {
+        ops::router_import::submit(
+            &state.ctx(),
+            &form.user.actor,
+            form.user.author.clone(),
+            &request,
+        )
+        .await
+    } else {
+        Err(OpError::Invalid(errors))
+    };
     queued(&state, form, id, job).await
 }
 
