@@ -15,7 +15,7 @@ use support::{Backend, spawn};
 use support_freeradius::FreeRadius;
 use support_freeradius::api::{self, VOLUME};
 use support_freeradius::checks::{
-    column, expiry_is_enforced_by_freeradius, radpostauth_holds_no_password,
+    column, expiry_is_enforced_by_freeradius, radius_verify, radpostauth_holds_no_password,
 };
 
 const ACCEPT: &str = "Access-Accept";
@@ -378,22 +378,7 @@ async fn radius_verify_reports_drift_and_repairs_it(backend: Backend) {
     let dev = isp.dev.clone();
     let alice = api::customer(&app, &dev, isp.tenant, isp.home, "alice", json!({})).await;
     let carol = api::customer(&app, &dev, isp.tenant, isp.home, "carol", json!({})).await;
-    let config = &app.config;
-    let (url, data) = (config.database_url(), config.data_dir.display().to_string());
-    let verify = |fix: bool| {
-        let mut args = vec![
-            "radius",
-            "verify",
-            "--database-url",
-            &url,
-            "--data-dir",
-            &data,
-        ];
-        if fix {
-            args.push("--fix");
-        }
-        support_freeradius::lastmile(&args)
-    };
+    let verify = |fix: bool| radius_verify(&app, fix);
     let clean = verify(false);
     assert_eq!(clean.code, Some(0), "{clean:?}");
     assert!(
@@ -521,22 +506,7 @@ async fn archiving_a_tenant_stops_its_service_and_verify_watches_it_stay_stopped
         assert!(column(&app, &rows(table)).await.is_empty(), "{table}");
     }
     let conn = app.state.db.conn();
-    let config = &app.config;
-    let (url, data) = (config.database_url(), config.data_dir.display().to_string());
-    let verify = |fix: bool| {
-        let mut args = vec![
-            "radius",
-            "verify",
-            "--database-url",
-            &url,
-            "--data-dir",
-            &data,
-        ];
-        if fix {
-            args.push("--fix");
-        }
-        support_freeradius::lastmile(&args)
-    };
+    let verify = |fix: bool| radius_verify(&app, fix);
     let clean = verify(false);
     assert_eq!(clean.code, Some(0), "{clean:?}");
     // Rows put back behind lastmile's back are drift, and repaired.

@@ -221,22 +221,7 @@ async fn a_vpn_account_is_served_from_its_vpn_router_only(backend: Backend) {
     }
 
     // `radius verify` compares the accounts' rows too, and repairs them.
-    let config = &app.config;
-    let (url, data) = (config.database_url(), config.data_dir.display().to_string());
-    let verify = |fix: bool| {
-        let mut args = vec![
-            "radius",
-            "verify",
-            "--database-url",
-            &url,
-            "--data-dir",
-            &data,
-        ];
-        if fix {
-            args.push("--fix");
-        }
-        support_freeradius::lastmile(&args)
-    };
+    let verify = |fix: bool| support_freeradius::checks::radius_verify(&app, fix);
     let clean = verify(false);
     assert_eq!(clean.code, Some(0), "{clean:?}");
     assert!(clean.stdout.contains("2 VPN accounts checked"), "{clean:?}");

@@ -30,6 +30,30 @@ pub async fn write(
         .filter(radusergroup::Column::Username.eq(username))
         .exec(w.tx())
         .await?;
+    let owner = Owner {
+        tenant,
+        customer: Some(customer),
+        vpn_account: None,
+    };
+    insert(w, &owner, username, projection).await
+}
+
+/// Whose rows are written: a customer's or a VPN account's, of a tenant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Owner {
+    pub tenant: TenantId,
+    pub customer: Option<i64>,
+    pub vpn_account: Option<i64>,
+}
+
+/// Inserts `projection`'s items under `username` as `owner`'s rows (the caller removed the
+/// old ones).
+pub(crate) async fn insert(
+    w: &Write,
+    owner: &Owner,
+    username: &str,
+    projection: &Projection,
+) -> StoreResult<()> {
     if !projection.check.is_empty() {
         let rows = projection.check.iter().map(|item| radcheck::ActiveModel {
             id: NotSet,
@@ -37,9 +61,9 @@ pub async fn write(
             attribute: Set(item.attribute.to_owned()),
             op: Set(item.op.to_owned()),
             value: Set(item.value.clone()),
-            tenant_id: Set(Some(tenant.0)),
-            customer_id: Set(Some(customer)),
-            vpn_account_id: NotSet,
+            tenant_id: Set(Some(owner.tenant.0)),
+            customer_id: Set(owner.customer),
+            vpn_account_id: Set(owner.vpn_account),
         });
         radcheck::Entity::insert_many(rows)
             .exec_without_returning(w.tx())
@@ -52,9 +76,9 @@ pub async fn write(
             attribute: Set(item.attribute.to_owned()),
             op: Set(item.op.to_owned()),
             value: Set(item.value.clone()),
-            tenant_id: Set(Some(tenant.0)),
-            customer_id: Set(Some(customer)),
-            vpn_account_id: NotSet,
+            tenant_id: Set(Some(owner.tenant.0)),
+            customer_id: Set(owner.customer),
+            vpn_account_id: Set(owner.vpn_account),
         });
         radreply::Entity::insert_many(rows)
             .exec_without_returning(w.tx())

@@ -411,45 +411,12 @@ pub async fn projection<C: ConnectionTrait>(
 pub async fn reproject(w: &Write, account: &Account) -> StoreResult<()> {
     let projection = projection(w.tx(), w.keyring(), account).await?;
     remove_rows(w, account.id).await?;
-    let check: Vec<radcheck::ActiveModel> = projection
-        .check
-        .iter()
-        .map(|item| radcheck::ActiveModel {
-            id: NotSet,
-            username: Set(account.username.clone()),
-            attribute: Set(item.attribute.to_owned()),
-            op: Set(item.op.to_owned()),
-            value: Set(item.value.clone()),
-            tenant_id: Set(Some(account.tenant_id)),
-            customer_id: Set(None),
-            vpn_account_id: Set(Some(account.id)),
-        })
-        .collect();
-    if !check.is_empty() {
-        radcheck::Entity::insert_many(check)
-            .exec_without_returning(w.tx())
-            .await?;
-    }
-    let reply: Vec<radreply::ActiveModel> = projection
-        .reply
-        .iter()
-        .map(|item| radreply::ActiveModel {
-            id: NotSet,
-            username: Set(account.username.clone()),
-            attribute: Set(item.attribute.to_owned()),
-            op: Set(item.op.to_owned()),
-            value: Set(item.value.clone()),
-            tenant_id: Set(Some(account.tenant_id)),
-            customer_id: Set(None),
-            vpn_account_id: Set(Some(account.id)),
-        })
-        .collect();
-    if !reply.is_empty() {
-        radreply::Entity::insert_many(reply)
-            .exec_without_returning(w.tx())
-            .await?;
-    }
-    Ok(())
+    let owner = crate::radius::Owner {
+        tenant: TenantId(account.tenant_id),
+        customer: None,
+        vpn_account: Some(account.id),
+    };
+    crate::radius::insert(w, &owner, &account.username, &projection).await
 }
 
 async fn remove_rows(w: &Write, account: i64) -> StoreResult<()> {

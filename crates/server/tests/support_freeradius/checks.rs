@@ -8,6 +8,24 @@ use super::FreeRadius;
 use super::api::{self, Isp};
 use crate::support::TestApp;
 
+/// `lastmile radius verify` (with `--fix` when asked) on the test's database and keyring.
+pub fn radius_verify(app: &TestApp, fix: bool) -> super::Run {
+    let config = &app.config;
+    let (url, data) = (config.database_url(), config.data_dir.display().to_string());
+    let mut args = vec![
+        "radius",
+        "verify",
+        "--database-url",
+        &url,
+        "--data-dir",
+        &data,
+    ];
+    if fix {
+        args.push("--fix");
+    }
+    super::lastmile(&args)
+}
+
 const ACCEPT: &str = "Access-Accept";
 const REJECT: &str = "Access-Reject";
 

@@ -16,7 +16,7 @@ pub mod nas;
 mod raddb;
 
 #[allow(unused_imports, reason = "each test binary uses a part of the helpers")]
-pub use raddb::{lastmile, lastmile_as};
+pub use raddb::{Run, lastmile, lastmile_as};
 use raddb::{replace_listens, run};
 
 use std::io::{BufRead, BufReader};
