@@ -415,9 +415,11 @@ async fn queue_sync(
         dry_run,
     };
     let payload = serde_json::to_value(&request).map_err(|e| OpError::Internal(e.to_string()))?;
-    // One operation per router at a time (provisioning's key): a synchronisation queued
-    // and not yet begun will read every account as it is when it runs.
-    let key = format!("{}:{}", crate::provision::KIND, router.id);
+    // One synchronisation per server at a time: one queued reads every account as it is
+    // when it runs, one running reads them again after applying (a change it missed is
+    // applied by its next round). Its own key, not the router's other operations': those
+    // touch other menus, and a long migration must not swallow an account's rule.
+    let key = format!("{SYNC_KIND}:{}", server.id);
     crate::network::queue_router_job(ctx, author, router, SYNC_KIND, key, payload).await
 }
 
