@@ -20,9 +20,8 @@ use crate::aaa::{Decision, Item, Projection, RejectReason};
 use crate::field::{FieldError, FieldErrors};
 use crate::network::provision::{Find, Want};
 
-/// The first characters of every VPN account's user name; a customer's user name may not
-/// begin with them, so the two kinds of account never share a name.
-pub const USERNAME_PREFIX: &str = "lmvpn-";
+/// The first characters of every VPN account's user name, which no customer's may have.
+pub const USERNAME_PREFIX: &str = crate::customer::RESERVED_PREFIX;
 
 /// Winbox's port on the remote router.
 pub const WINBOX_PORT: u16 = 8291;

@@ -113,6 +113,10 @@ pub fn is_expired(
     billing.expires() && expires_at.is_none_or(|at| at <= now)
 }
 
+/// The first characters of every VPN account's user name (`crate::vpn`): a customer's may
+/// not begin with them, so the two kinds of RADIUS account never share a name.
+pub const RESERVED_PREFIX: &str = "lmvpn-";
+
 /// The longest RADIUS user name lastmile issues.
 pub const USERNAME_MAX: usize = 64;
 
@@ -146,10 +150,7 @@ impl Username {
         {
             return Err(FieldError::new("username", "invalid_username"));
         }
-        if name
-            .to_ascii_lowercase()
-            .starts_with(crate::vpn::USERNAME_PREFIX)
-        {
+        if name.to_ascii_lowercase().starts_with(RESERVED_PREFIX) {
             // VPN accounts' names: the two kinds of RADIUS account never share one.
             return Err(FieldError::new("username", "reserved_username"));
         }
