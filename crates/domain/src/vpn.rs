@@ -426,7 +426,8 @@ pub struct ServerPlan<'a> {
     pub public_address: Option<Ipv4Addr>,
 }
 
-/// A forwarding rule's account: its id, public port and tunnel address.
+/// A forwarding rule's account: its id, public port and tunnel address, and whether it is
+/// switched off (its rule is kept, disabled, so that switching it on restores it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Forward {
     /// The account.
@@ -435,6 +436,12 @@ pub struct Forward {
     pub port: u16,
     /// The tunnel address.
     pub address: Ipv4Addr,
+    /// The account is switched off.
+    pub disabled: bool,
+}
+
+fn yes_no(on: bool) -> String {
+    if on { "yes" } else { "no" }.to_owned()
 }
 
 /// The comment of account `id`'s rule.
@@ -504,7 +511,7 @@ pub fn wants(server: &ServerPlan<'_>, forwards: &[Forward]) -> Vec<Want> {
             (own("dst-port"), f.port.to_string()),
             (own("to-addresses"), f.address.to_string()),
             (own("to-ports"), WINBOX_PORT.to_string()),
-            (own("disabled"), own("no")),
+            (own("disabled"), yes_no(f.disabled)),
         ]);
         if let Some(public) = server.public_address {
             rule.insert(own("dst-address"), public.to_string());

@@ -171,6 +171,7 @@ fn forward(id: i64, port: u16) -> Forward {
         account_id: id,
         port,
         address: Ipv4Addr::new(10, 99, 0, u8::try_from(id).unwrap()),
+        disabled: false,
     }
 }
 
@@ -202,6 +203,12 @@ fn the_vpn_router_gets_the_server_and_one_rule_per_account_found_by_its_own_comm
     assert_eq!(wants[3].props["dst-port"], "5002");
     assert_eq!(wants[3].props["to-ports"], "8291");
     assert_eq!(wants[3].props["dst-address"], "203.0.113.7");
+    assert_eq!(wants[3].props["disabled"], "no");
+    let off = Forward {
+        disabled: true,
+        ..forward(2, 5001)
+    };
+    assert_eq!(super::wants(&plan(), &[off])[2].props["disabled"], "yes");
 
     let sstp = ServerPlan {
         protocol: Protocol::Sstp,

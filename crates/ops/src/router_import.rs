@@ -21,7 +21,7 @@ use domain::field::{FieldError, FieldErrors};
 use domain::ids::TenantId;
 use domain::network::Pool;
 use domain::network::import::{
-    Choices, Existing, ExistingPool, Holder, Plan, PoolAction, SecretAction, Snapshot,
+    Choices, Existing, ExistingPool, Holder, MAX_PROFILES, Plan, PoolAction, SecretAction, Snapshot,
 };
 use domain::package::ConnectionType;
 use store::Author;
@@ -72,6 +72,9 @@ pub async fn submit(
     let tenant = TenantId(router.tenant_id);
     let usable = usable_packages(ctx, tenant).await?;
     let mut errors = FieldErrors::new();
+    if request.choices.packages.len() > MAX_PROFILES {
+        errors.push(FieldError::new("packages", "too_many_items").with("max", MAX_PROFILES));
+    }
     for (profile, id) in &request.choices.packages {
         if !usable.contains_key(id) {
             errors.push(FieldError::new("packages", "not_usable").with("profile", profile));

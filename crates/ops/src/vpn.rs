@@ -235,10 +235,7 @@ pub async fn create_account(
     .await?
     .ok_or_else(|| OpError::field("pool_id", "not_found"))?;
     let ranges = store::network::pool_ranges(&pool)?;
-    let local: Ipv4Addr = server
-        .local_address
-        .parse()
-        .map_err(|_| OpError::Internal(format!("vpn server {}: local address", server.id)))?;
+    let local = opened(ctx, &server)?.local;
     let ports = port_range(&server)?;
     let mut last = None;
     for _ in 0..ATTEMPTS {
@@ -298,16 +295,17 @@ fn port_range(server: &Server) -> Result<PortRange, OpError> {
         .map_err(|_| OpError::Internal(format!("vpn server {}: port range", server.id)))
 }
 
-fn setup_of(
-    ctx: &Ctx<'_>,
-    server: &Server,
-    account: &Account,
-    credentials: Credentials,
-) -> Result<Setup, OpError> {
-    let protocol = Protocol::parse(&server.protocol)
-        .ok_or_else(|| OpError::Internal(format!("vpn server {}: protocol", server.id)))?;
-    let host = Host::parse(&server.public_host)
-        .map_err(|_| OpError::Internal(format!("vpn server {}: host", server.id)))?;
+/// A stored server as the rules take it: its tunnel, host and end of the tunnels read, its
+/// IPsec key opened.
+struct Opened {
+    protocol: Protocol,
+    host: Host,
+    local: Ipv4Addr,
+    ipsec_secret: Option<String>,
+}
+
+fn opened(ctx: &Ctx<'_>, server: &Server) -> Result<Opened, OpError> {
+    let corrupt = |what: &str| OpError::Internal(format!("vpn server {}: {what}", server.id));
     let ipsec_secret = server
         .ipsec_secret
         .as_deref()
@@ -319,6 +317,29 @@ fn setup_of(
         .transpose()
         .map_err(|e| OpError::Internal(e.to_string()))?
         .map(|s| s.to_string());
+    Ok(Opened {
+        protocol: Protocol::parse(&server.protocol).ok_or_else(|| corrupt("protocol"))?,
+        host: Host::parse(&server.public_host).map_err(|_| corrupt("host"))?,
+        local: server
+            .local_address
+            .parse()
+            .map_err(|_| corrupt("local address"))?,
+        ipsec_secret,
+    })
+}
+
+fn setup_of(
+    ctx: &Ctx<'_>,
+    server: &Server,
+    account: &Account,
+    credentials: Credentials,
+) -> Result<Setup, OpError> {
+    let Opened {
+        protocol,
+        host,
+        ipsec_secret,
+        ..
+    } = opened(ctx, server)?;
     let script = domain::vpn::client_script(protocol, &host, &credentials, ipsec_secret.as_deref());
     Ok(Setup {
         account_id: account.id,
@@ -429,57 +450,26 @@ pub async fn wants(
     ctx: &Ctx<'_>,
     server: &Server,
 ) -> Result<Vec<domain::network::provision::Want>, OpError> {
-    let protocol = Protocol::parse(&server.protocol)
-        .ok_or_else(|| OpError::Internal(format!("vpn server {}: protocol", server.id)))?;
-    let local: Ipv4Addr = server
-        .local_address
-        .parse()
-        .map_err(|_| OpError::Internal(format!("vpn server {}: local address", server.id)))?;
-    let secret = server
-        .ipsec_secret
-        .as_deref()
-        .map(|sealed| {
-            ctx.db
-                .keyring()
-                .open_string(store::vpn::IPSEC_CONTEXT, sealed)
-        })
-        .transpose()
-        .map_err(|e| OpError::Internal(e.to_string()))?;
-    let host = Host::parse(&server.public_host)
-        .map_err(|_| OpError::Internal(format!("vpn server {}: host", server.id)))?;
+    let opened = opened(ctx, server)?;
     let accounts = store::vpn::accounts(ctx.db.conn(), None, Some(server.id)).await?;
-    let forwards: Vec<(Forward, bool)> = accounts
+    let forwards: Vec<Forward> = accounts
         .iter()
         .filter_map(|a| {
-            Some((
-                Forward {
-                    account_id: a.id,
-                    port: u16::try_from(a.port).ok()?,
-                    address: a.address.parse().ok()?,
-                },
-                a.disabled,
-            ))
+            Some(Forward {
+                account_id: a.id,
+                port: u16::try_from(a.port).ok()?,
+                address: a.address.parse().ok()?,
+                disabled: a.disabled,
+            })
         })
         .collect();
     let plan = domain::vpn::ServerPlan {
-        protocol,
-        local_address: local,
-        ipsec_secret: secret.as_deref().map(|s| s.as_str()),
-        public_address: host.address(),
+        protocol: opened.protocol,
+        local_address: opened.local,
+        ipsec_secret: opened.ipsec_secret.as_deref(),
+        public_address: opened.host.address(),
     };
-    let only: Vec<Forward> = forwards.iter().map(|(f, _)| *f).collect();
-    let mut wants = domain::vpn::wants(&plan, &only);
-    // A disabled account's rule stays, switched off.
-    for want in &mut wants {
-        if let domain::network::provision::Find::Comment(comment) = &want.find
-            && forwards
-                .iter()
-                .any(|(f, off)| *off && domain::vpn::rule_comment(f.account_id) == *comment)
-        {
-            want.props.insert("disabled".to_owned(), "yes".to_owned());
-        }
-    }
-    Ok(wants)
+    Ok(domain::vpn::wants(&plan, &forwards))
 }
 
 /// Keeps in the audit log what a synchronisation applied (secrets hidden).

@@ -220,13 +220,8 @@ pub async fn vpn_accounts<C: ConnectionTrait>(
     tenant: Option<i64>,
 ) -> StoreResult<Vec<crate::vpn::View>> {
     let tenants = tenant.map(|t| vec![t]);
-    let mut out = Vec::new();
-    for account in crate::vpn::accounts(conn, tenants.as_deref(), None).await? {
-        if let Some(view) = crate::vpn::view(conn, keyring, &account).await? {
-            out.push(view);
-        }
-    }
-    Ok(out)
+    let accounts = crate::vpn::accounts(conn, tenants.as_deref(), None).await?;
+    crate::vpn::views(conn, keyring, accounts).await
 }
 
 /// The live routers of active tenants, as RADIUS clients. A router whose address does not

@@ -318,42 +318,78 @@ pub async fn view<C: ConnectionTrait>(
     keyring: &crate::crypto::Keyring,
     account: &Account,
 ) -> StoreResult<Option<View>> {
-    let Some(server) = find_server(conn, account.server_id).await? else {
-        return Ok(None);
+    let mut views = views(conn, keyring, vec![account.clone()]).await?;
+    Ok(views.pop())
+}
+
+/// [`view`] of many accounts, their servers, routers and tenants read once each; accounts
+/// whose server or router is archived or gone are left out.
+pub async fn views<C: ConnectionTrait>(
+    conn: &C,
+    keyring: &crate::crypto::Keyring,
+    accounts: Vec<Account>,
+) -> StoreResult<Vec<View>> {
+    use std::collections::HashMap;
+    let ids = |f: fn(&Account) -> i64| {
+        let mut ids: Vec<i64> = accounts.iter().map(f).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     };
-    let Some(router) = router::Entity::find_by_id(server.router_id)
+    let servers: HashMap<i64, Server> = vpn_server::Entity::find()
+        .filter(vpn_server::Column::Id.is_in(ids(|a| a.server_id)))
+        .filter(vpn_server::Column::ArchivedAt.is_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let routers: HashMap<i64, router::Model> = router::Entity::find()
+        .filter(router::Column::Id.is_in(servers.values().map(|s| s.router_id)))
         .filter(router::Column::ArchivedAt.is_null())
-        .one(conn)
+        .all(conn)
         .await?
-    else {
-        return Ok(None);
-    };
-    let tenant_archived = tenant::Entity::find_by_id(account.tenant_id)
-        .one(conn)
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let live_tenants: Vec<i64> = tenant::Entity::find()
+        .filter(tenant::Column::Id.is_in(ids(|a| a.tenant_id)))
+        .filter(tenant::Column::ArchivedAt.is_null())
+        .all(conn)
         .await?
-        .is_none_or(|t| t.archived_at.is_some());
-    let password = keyring
-        .open_string(PASSWORD_CONTEXT, &account.password)
-        .map_err(|e| StoreError::Corrupt(format!("vpn account {}: {e}", account.id)))?;
-    let address = account
-        .address
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("vpn account {}: address", account.id)))?;
-    Ok(Some(View {
-        account_id: account.id,
-        tenant_id: account.tenant_id,
-        router_id: router.id,
-        username: account.username.clone(),
-        password,
-        address,
-        rate_kbps: u32::try_from(server.rate_kbps).unwrap_or(domain::vpn::DEFAULT_RATE_KBPS),
-        router_address: router
-            .nas_address
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("router {}: nas address", router.id)))?,
-        disabled: account.disabled,
-        tenant_archived,
-    }))
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let mut out = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        let Some(server) = servers.get(&account.server_id) else {
+            continue;
+        };
+        let Some(router) = routers.get(&server.router_id) else {
+            continue;
+        };
+        let corrupt =
+            |what: &str| StoreError::Corrupt(format!("vpn account {}: {what}", account.id));
+        let password = keyring
+            .open_string(PASSWORD_CONTEXT, &account.password)
+            .map_err(|e| corrupt(&e.to_string()))?;
+        out.push(View {
+            account_id: account.id,
+            tenant_id: account.tenant_id,
+            router_id: router.id,
+            password,
+            address: account.address.parse().map_err(|_| corrupt("address"))?,
+            rate_kbps: u32::try_from(server.rate_kbps).unwrap_or(domain::vpn::DEFAULT_RATE_KBPS),
+            router_address: router
+                .nas_address
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("router {}: nas address", router.id)))?,
+            disabled: account.disabled,
+            tenant_archived: !live_tenants.contains(&account.tenant_id),
+            username: account.username,
+        });
+    }
+    Ok(out)
 }
 
 /// A VPN account as the AAA rules take it.

@@ -16,9 +16,8 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::json::JsonBody;
 use crate::job::api::{JobOut, accepted};
 use crate::state::AppState;
-use domain::field::FieldError;
 use domain::ids::JobId;
-use domain::network::import::{Choices, MAX_PROFILES};
+use domain::network::import::Choices;
 use ops::router_import::ImportRequest;
 
 /// What to import.
@@ -48,11 +47,6 @@ pub(super) async fn import_router(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<ImportBody>,
 ) -> Result<Response, ApiError> {
-    if body.packages.len() > MAX_PROFILES {
-        return Err(FieldError::new("packages", "too_many_items")
-            .with("max", MAX_PROFILES)
-            .into());
-    }
     let request = ImportRequest {
         router_id: id,
         choices: Choices {

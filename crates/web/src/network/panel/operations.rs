@@ -83,12 +83,6 @@ pub(super) async fn import(
             },
         }
     }
-    if packages.len() > domain::network::import::MAX_PROFILES {
-        errors.push(
-            FieldError::new("packages", "too_many_items")
-                .with("max", domain::network::import::MAX_PROFILES),
-        );
-    }
     let request = ImportRequest {
         router_id: id,
         choices: Choices {
