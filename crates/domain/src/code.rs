@@ -1,5 +1,5 @@
 //! Closed sets stored and sent as text codes: customer and staff user statuses, billing and
-//! connection types, tenant statuses, package levels and statuses. [`Code`] names the
+//! connection types, tenant statuses, package levels and statuses, card kinds and states. [`Code`] names the
 //! contract (a value has one code; a code names at most one value) so that `store` can keep
 //! any such set in a text column and refuse a row whose code the set does not have.
 //!
@@ -7,6 +7,7 @@
 //! at them. Sets that carry data beside their kind (a suspension policy, a router's TLS
 //! trust) are not codes: they are read from more than one column.
 
+use crate::card;
 use crate::customer::{BillingType, CustomerStatus};
 use crate::enforcement::{EnforcementStatus, Rung};
 use crate::package::{ConnectionType, PackageLevel, PackageStatus};
@@ -133,6 +134,30 @@ impl Code for Rung {
     }
 }
 
+impl Code for card::Kind {
+    const SET: &'static str = "card kind";
+
+    fn code(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_code(text: &str) -> Option<Self> {
+        Self::parse(text)
+    }
+}
+
+impl Code for card::State {
+    const SET: &'static str = "card state";
+
+    fn code(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_code(text: &str) -> Option<Self> {
+        Self::parse(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +180,7 @@ mod tests {
         round_trips(&UserStatus::ALL);
         round_trips(&EnforcementStatus::ALL);
         round_trips(&Rung::ALL);
+        round_trips(&card::Kind::ALL);
+        round_trips(&card::State::ALL);
     }
 }

@@ -329,7 +329,8 @@ fn endpoint(cfg: &GatewayConfig, segments: &[&str]) -> Result<Url, GatewayError>
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// Whether `url` names `localhost` or a loopback address (the only hosts plain HTTP may reach).
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host_str() {
         Some("localhost") => true,
         Some(host) => host

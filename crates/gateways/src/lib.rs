@@ -13,6 +13,9 @@
 //!   `verify_sign`;
 //!
 //! plus [`sim`], a simulator of all four for tests, the demo and `lastmile sim-gateway`.
+//! Beside payments, [`sms`] holds the SMS gateway drivers (Twilio, Africa's Talking, SSL
+//! Wireless, BulkSMSBD, a generic HTTP template and a log-only driver), the readers of their
+//! delivery reports, and a simulated SMS gateway.
 //!
 //! What it owns: the wire shapes, the signature schemes, and the bounds on what a provider
 //! may send. What it does not: payment intents, dedupe, ledgers and grants belong to the
@@ -27,16 +30,19 @@
 //! notices), `signature` (the `t=…,v1=…` HMAC scheme Stripe and the generic protocol share),
 //! `stripe`, `generic`, `bkash` and `sslcommerz` (each provider's wire shapes), `decimal`
 //! (exact conversion between minor units and the decimal strings bKash and SSLCommerz use),
-//! `wire` (bounds on identifiers, currencies and forms) and `sim`.
+//! `wire` (bounds on identifiers, currencies and forms), `sim`, and `sim_server` (the server
+//! and delivery tasks `sim` and the SMS simulator share).
 
 pub mod client;
 pub mod sim;
+pub mod sms;
 pub mod webhook;
 
 mod bkash;
 mod decimal;
 mod generic;
 mod signature;
+mod sim_server;
 mod sslcommerz;
 mod stripe;
 mod wire;

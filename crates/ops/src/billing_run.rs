@@ -141,7 +141,7 @@ impl Tenancy {
 
 /// The instant local midnight begins `day` in `zone` (the first valid instant when a
 /// daylight-saving change skips it).
-fn local_midnight(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn local_midnight(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
     let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     (0..4)
         .find_map(|h| {
@@ -252,21 +252,32 @@ async fn invoice(
 /// still covers what its reseller owes upward (costs may have risen since it was set: the
 /// package's price is charged then, and no margin comes out negative).
 fn month_of(list: &PriceList, custom_price: Option<i64>, step: i64) -> Split {
+    time_of(list, custom_price, list.validity_minutes, step)
+}
+
+/// `minutes` of `list` along its chain, at the customer's own price on the terms of
+/// [`month_of`].
+pub(crate) fn time_of(
+    list: &PriceList,
+    custom_price: Option<i64>,
+    minutes: i64,
+    step: i64,
+) -> Split {
     match custom_price {
         Some(price) if billing::check_custom_price(price, list).is_ok() => {
             let own = PriceList {
                 price,
                 ..list.clone()
             };
-            Split::of(&own, own.validity_minutes, step)
+            Split::of(&own, minutes, step)
         }
-        _ => Split::of(list, list.validity_minutes, step),
+        _ => Split::of(list, minutes, step),
     }
 }
 
 /// The price list of customer `c`'s package along its chain; `None` when its package is
 /// not sold through the customer's chain (left out, not guessed).
-async fn month_price(
+pub(crate) async fn month_price(
     ctx: &Ctx<'_>,
     c: &Customer,
     vat: billing::Vat,
@@ -372,7 +383,7 @@ async fn issue(
         &t.t.country,
         &t.t.currency,
         fiscal_year,
-        run,
+        Some(run),
         &invoices,
     )
     .await?;

@@ -1,4 +1,5 @@
-//! Cash payments of postpaid invoices (billing-design.md §1.6 "Postpaid monthly invoice"):
+//! Cash payments of invoices (billing-design.md §1.6 "Postpaid monthly invoice"), a
+//! postpaid customer's, or the first bill of a prepaid one's import (`crate::first_bill`):
 //! the collector takes the money (a reseller from its balance, owing it upward; staff in
 //! cash), the customer's debt falls, and the paid share of each invoice leaves `Billed` for
 //! the chain's margins and the owner's revenue; all in one transaction with the invoices'
@@ -74,9 +75,6 @@ pub async fn take_cash(
     let customer = crate::customer::get(ctx, actor, input.customer_id).await?;
     let owner = store::customer::owner(&customer);
     let collector = access::recharge_customers_of(actor, owner)?;
-    if customer.billing_type.get() != BillingType::Postpaid {
-        return Err(OpError::field("customer_id", "not_postpaid"));
-    }
     let conn = ctx.db.conn();
     let tenant = store::tenant::find(
         conn,
@@ -86,6 +84,11 @@ pub async fn take_cash(
     .await?
     .ok_or(OpError::NotFound)?;
     let mut open = store::invoice::open_of(conn, customer.id).await?;
+    // A prepaid customer pays its recharges; it owes an invoice only for the first bill
+    // of an import.
+    if customer.billing_type.get() != BillingType::Postpaid && open.is_empty() {
+        return Err(OpError::field("customer_id", "not_postpaid"));
+    }
     if let Some(wanted) = input.invoice_id {
         open.retain(|i| i.id == wanted);
         if open.is_empty() {

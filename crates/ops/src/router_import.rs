@@ -43,6 +43,10 @@ pub struct ImportRequest {
     pub choices: Choices,
     /// Only plan: write nothing.
     pub dry_run: bool,
+    /// Bill each active customer created for the first period it is given
+    /// (`crate::first_bill`).
+    #[serde(default)]
+    pub first_bill: bool,
 }
 
 /// The router `id` if `actor` may import from it, with API access configured.
@@ -287,7 +291,12 @@ fn printable(text: &str, max: usize) -> String {
 }
 
 /// Writes `plan` (made from `snapshot` for `router`) as `actor`: its pools, then its
-/// customers in batches, `progress` hearing of each batch.
+/// customers in batches (with their first bills when `first_bill`), `progress` hearing of
+/// each batch.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "what was read, what was planned of it and how it is billed come from the job"
+)]
 pub async fn apply(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -295,6 +304,7 @@ pub async fn apply(
     router: &Router,
     snapshot: &Snapshot,
     plan: &Plan,
+    first_bill: bool,
     progress: &mut impl Progress,
 ) -> Result<Applied, OpError> {
     let tenant = TenantId(router.tenant_id);
@@ -377,6 +387,7 @@ pub async fn apply(
         tenant_id: Some(tenant.0),
         dry_run: false,
         all_or_nothing: false,
+        first_bill,
     };
     applied.customers = crate::customer::import::import_fields(
         ctx,

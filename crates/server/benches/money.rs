@@ -32,13 +32,11 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
 
-use common::{Install, Latencies, ms, ratio};
+use common::{Install, Phase, post_all, report, rows};
 use rand::{RngExt as _, SeedableRng as _};
-use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement};
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use testkit::Backend;
 
@@ -95,91 +93,29 @@ fn draw(reseller: &Reseller, rng: &mut impl rand::Rng, preview: bool) -> (i64, V
 }
 
 /// One phase: `requests` requests from [`CLIENTS`] clients, client `i` acting as
-/// `resellers[i % len]`. The latencies of the 2xx answers and the others by status.
+/// `resellers[i % len]` and drawing its requests with its own seed.
 async fn phase(
     base: &str,
     resellers: &[Reseller],
     requests: usize,
     preview: bool,
     seed: u64,
-) -> (Duration, Latencies, BTreeMap<u16, usize>) {
-    let resellers = Arc::new(resellers.to_vec());
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..CLIENTS)
+) -> Phase {
+    let clients = (0..CLIENTS)
         .map(|i| {
-            let resellers = resellers.clone();
-            let base = base.to_owned();
             let share = requests / CLIENTS + usize::from(i < requests % CLIENTS);
-            tokio::spawn(async move {
-                let http = common::client();
-                let mut rng = rand::rngs::StdRng::seed_from_u64(seed + i as u64);
-                let reseller = &resellers[i % resellers.len()];
-                let mut ok = Vec::with_capacity(share);
-                let mut refused: BTreeMap<u16, usize> = BTreeMap::new();
-                for _ in 0..share {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed + i as u64);
+            let reseller = &resellers[i % resellers.len()];
+            (0..share)
+                .map(|_| {
                     let (customer, body) = draw(reseller, &mut rng, preview);
-                    let sent = Instant::now();
-                    let response = http
-                        .post(format!("{base}/api/v1/customers/{customer}/recharge"))
-                        .bearer_auth(&reseller.token)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = response.status();
-                    let _ = response.bytes().await;
-                    if status.is_success() {
-                        ok.push(sent.elapsed());
-                    } else {
-                        *refused.entry(status.as_u16()).or_default() += 1;
-                    }
-                }
-                (ok, refused)
-            })
+                    let path = format!("/api/v1/customers/{customer}/recharge");
+                    (reseller.token.clone(), path, body)
+                })
+                .collect()
         })
         .collect();
-    let mut all = Vec::new();
-    let mut refused: BTreeMap<u16, usize> = BTreeMap::new();
-    for task in tasks {
-        let (ok, no) = task.await.unwrap();
-        all.extend(ok);
-        for (status, n) in no {
-            *refused.entry(status).or_default() += n;
-        }
-    }
-    (started.elapsed(), Latencies::new(all), refused)
-}
-
-fn report(
-    label: &str,
-    took: Duration,
-    latencies: &Latencies,
-    refused: &BTreeMap<u16, usize>,
-    baseline: Option<&Latencies>,
-) {
-    let total = latencies.count() + refused.values().sum::<usize>();
-    let rate = total as f64 / took.as_secs_f64();
-    let against = baseline.map_or(String::new(), |b| {
-        format!(
-            " ({} the preview's p50)",
-            ratio(latencies.quantile(0.5), b.quantile(0.5))
-        )
-    });
-    println!(
-        "  {label:<22} {rate:>7.0}/s  p50 {}  p95 {}  p99 {}{against}  not 2xx: {refused:?}",
-        ms(latencies.quantile(0.5)),
-        ms(latencies.quantile(0.95)),
-        ms(latencies.quantile(0.99)),
-    );
-}
-
-async fn rows(conn: &DatabaseConnection, sql: &str) -> Vec<sea_orm::QueryResult> {
-    conn.query_all_raw(Statement::from_string(
-        conn.get_database_backend(),
-        sql.to_owned(),
-    ))
-    .await
-    .unwrap()
+    post_all(base, clients).await
 }
 
 async fn count(conn: &DatabaseConnection, table: &str) -> i64 {
@@ -321,17 +257,15 @@ async fn run(backend: Backend, customers: usize, requests: usize) {
     );
 
     let journals_before = count(&conn, "ledger_journal").await;
-    let (took, preview, refused) = phase(&server.base, &spread, requests, true, 1).await;
-    report("preview (baseline)", took, &preview, &refused, None);
-    let (took, paid, refused) = phase(&server.base, &spread, requests, false, 2).await;
-    report("recharge, spread", took, &paid, &refused, Some(&preview));
-    let (took, hot_paid, refused) = phase(&server.base, &hot, requests, false, 3).await;
+    let preview = phase(&server.base, &spread, requests, true, 1).await;
+    report("preview (baseline)", &preview, None);
+    let paid = phase(&server.base, &spread, requests, false, 2).await;
+    report("recharge, spread", &paid, Some(("preview", &preview)));
+    let hot_paid = phase(&server.base, &hot, requests, false, 3).await;
     report(
         "recharge, one balance",
-        took,
         &hot_paid,
-        &refused,
-        Some(&preview),
+        Some(("preview", &preview)),
     );
 
     let verify = install.lastmile(&["ledger", "verify"]).output().unwrap();

@@ -3,7 +3,8 @@
 //! import creates the pools with their exact ranges and the customers with their FreeRADIUS
 //! rows, bound to the router; a second run creates nothing; the file of everything read is
 //! kept for download; an API user that cannot read passwords is refused with a message
-//! saying what to change.
+//! saying what to change; the first bill asked for is an invoice for the period imported,
+//! issued once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -479,6 +480,128 @@ async fn the_plans_page_chooses_a_package_for_each_profile(backend: Backend) {
     );
 }
 
+/// The customer `username` as the API gives it.
+async fn customer(app: &TestApp, isp: &Isp, username: &str) -> Value {
+    let (_, found) = app
+        .get(&format!("/api/v1/customers?q={username}"), &isp.dev)
+        .await;
+    found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["username"] == username)
+        .unwrap_or_else(|| panic!("{username} was not imported: {found}"))
+        .clone()
+}
+
+/// Customer `id`'s invoices.
+async fn invoices(app: &TestApp, isp: &Isp, id: i64) -> Vec<Value> {
+    let (status, found) = app
+        .get(
+            &format!("/api/v1/invoices?customer_id={id}&series=invoice"),
+            &isp.dev,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    found["items"].as_array().unwrap().clone()
+}
+
+async fn the_first_bill_charges_the_period_imported_once(backend: Backend) {
+    let app = spawn(backend).await;
+    let isp = isp(&app).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    // The profile takes the package of its name: "Home", 500.00 BDT for 30 days.
+    sim.insert("/ppp/profile", &[("name", "Home")]).unwrap();
+    for (name, disabled) in [("bill-a", "no"), ("bill-b", "no"), ("bill-off", "yes")] {
+        sim.insert(
+            "/ppp/secret",
+            &[
+                ("name", name),
+                ("password", "pw-of-router"),
+                ("profile", "Home"),
+                ("disabled", disabled),
+            ],
+        )
+        .unwrap();
+    }
+    reach(&app, &isp, &sim).await;
+    let body = json!({"dry_run": false, "include_disabled": true, "first_bill": true});
+    let job = run_import(&app, &isp, body.clone()).await;
+    assert_eq!(job["status"], "done", "{job}");
+    let report = &job["result"]["applied"]["customers"];
+    assert_eq!(report["created"], 3, "{job}");
+    assert_eq!(
+        report["billed"],
+        json!({"customers": 2, "amount": 100000}),
+        "{job}"
+    );
+
+    for name in ["bill-a", "bill-b"] {
+        let c = customer(&app, &isp, name).await;
+        let id = c["id"].as_i64().unwrap();
+        let bills = invoices(&app, &isp, id).await;
+        assert_eq!(bills.len(), 1, "{bills:?}");
+        assert_eq!(
+            (&bills[0]["total"], &bills[0]["status"]),
+            (&json!(50000), &json!("open")),
+            "{bills:?}"
+        );
+        assert!(bills[0]["due_at"].is_string(), "{bills:?}");
+        // The bill is for the time the import gave: the expiry is the package's 30 days.
+        let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+        assert_eq!(
+            at(&c["expires_at"]) - at(&c["created_at"]),
+            chrono::TimeDelta::days(30),
+            "{c}"
+        );
+    }
+    // A disabled customer is not served, so not billed.
+    let off = customer(&app, &isp, "bill-off").await;
+    assert!(
+        invoices(&app, &isp, off["id"].as_i64().unwrap())
+            .await
+            .is_empty()
+    );
+
+    // The bill is paid like a postpaid invoice (the tenant's Admin takes the cash); the
+    // expiry stays where it was.
+    app.user(
+        &isp.dev,
+        json!({"email": "admin@c.example", "name": "Admin", "role": "admin", "tenant_id": isp.tenant}),
+    )
+    .await;
+    let admin = app.login("admin@c.example", support::PASSWORD).await;
+    let a = customer(&app, &isp, "bill-a").await;
+    let a_id = a["id"].as_i64().unwrap();
+    let (status, paid) = app
+        .post(
+            "/api/v1/payments",
+            &admin,
+            json!({"customer_id": a_id, "amount": 50000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    assert_eq!(invoices(&app, &isp, a_id).await[0]["status"], "paid");
+    assert_eq!(
+        customer(&app, &isp, "bill-a").await["expires_at"],
+        a["expires_at"]
+    );
+
+    // Again: nothing is created, so nothing is billed.
+    let journals = app.count("ledger_journal").await;
+    let job = run_import(&app, &isp, body).await;
+    let report = &job["result"]["applied"]["customers"];
+    assert_eq!(report["created"], 0, "{job}");
+    assert_eq!(report["billed"]["customers"], 0, "{job}");
+    assert_eq!(app.count("ledger_journal").await, journals);
+    let breaches = store::ledger::verify(app.state.db.conn(), None)
+        .await
+        .unwrap();
+    assert!(breaches.is_empty(), "{breaches:?}");
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -502,4 +625,5 @@ both_backends!(
     a_router_that_breaks_off_or_refuses_mid_read_leaves_nothing_written,
     a_fixed_address_is_kept_in_a_pool_past_the_first_five_hundred,
     the_plans_page_chooses_a_package_for_each_profile,
+    the_first_bill_charges_the_period_imported_once,
 );

@@ -223,14 +223,14 @@ pub struct NewInvoice {
 }
 
 /// Issues `rows` (all of `tenant`, in `currency`, numbered in `fiscal_year`) for run
-/// `run`, in `w`: their numbers taken with one move of the counter, in the order given.
+/// `run` (none: a first bill), in `w`: their numbers taken with one move of the counter, in the order given.
 pub async fn issue_invoices(
     w: &Write,
     tenant: TenantId,
     country: &str,
     currency: &str,
     fiscal_year: i32,
-    run: i64,
+    run: Option<i64>,
     rows: &[NewInvoice],
 ) -> StoreResult<()> {
     if rows.is_empty() {
@@ -271,7 +271,7 @@ pub async fn issue_invoices(
             due_at: Set(Some(row.due_at)),
             amount_paid: Set(0),
             split: Set(Some(row.split.clone())),
-            run_id: Set(Some(run)),
+            run_id: Set(run),
             credited: Set(0),
             credits_invoice_id: Set(None),
             reason: Set(None),

@@ -105,6 +105,49 @@ pub async fn find<C: ConnectionTrait>(
         .await?)
 }
 
+/// The live customer `scope` sees whose mobile is `mobile` (E.164).
+pub async fn by_mobile<C: ConnectionTrait>(
+    conn: &C,
+    scope: &CustomerScope,
+    mobile: &str,
+) -> StoreResult<Option<Customer>> {
+    Ok(Entity::find()
+        .filter(scope::customers(scope))
+        .filter(Column::Mobile.eq(mobile))
+        .filter(Column::ArchivedAt.is_null())
+        .one(conn)
+        .await?)
+}
+
+/// Up to `limit` live customers `scope` sees with a mobile, changed at or after `since`,
+/// after id `after`, in id order: (id, mobile, changed at).
+pub async fn mobiles<C: ConnectionTrait>(
+    conn: &C,
+    scope: &CustomerScope,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    after: i64,
+    limit: u64,
+) -> StoreResult<Vec<(i64, String, chrono::DateTime<chrono::Utc>)>> {
+    let mut select = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Mobile)
+        .column(Column::UpdatedAt)
+        .filter(scope::customers(scope))
+        .filter(Column::Mobile.is_not_null())
+        .filter(Column::ArchivedAt.is_null())
+        .filter(Column::Id.gt(after));
+    if let Some(since) = since {
+        select = select.filter(Column::UpdatedAt.gte(since));
+    }
+    Ok(select
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
 /// The live customers among `ids`, whoever owns them, in id order: for lastmile's own
 /// work (a job that found the ids in a table of its own), never for a caller's request.
 pub async fn find_live_many<C: ConnectionTrait>(

@@ -11,6 +11,7 @@ pub mod accounting;
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod card;
 pub mod crypto;
 pub mod customer;
 pub mod dashboard;

@@ -33,6 +33,12 @@ pub mod audit {
     pub mod panel;
 }
 
+/// Recharge cards: batches, their life, redemption, and the distributor's API.
+pub mod card {
+    pub mod api;
+    pub mod distributor;
+}
+
 /// VPN accounts: remote Winbox access to customers' and resellers' routers.
 pub mod vpn {
     pub mod api;

@@ -48,6 +48,7 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
         (name = "audit", description = "The audit log"),
         (name = "network", description = "Routers (NAS), zones and IP pools"),
         (name = "vpn", description = "VPN servers and accounts: Winbox access to remote routers"),
+        (name = "cards", description = "Recharge cards: batches, their life, redemption"),
         (name = "packages", description = "Master, operator and sub-operator packages"),
         (name = "customers", description = "Subscribers, their FreeRADIUS rows and the CSV import"),
         (name = "sessions", description = "Subscribers' RADIUS sessions, who is online, usage"),
@@ -79,6 +80,7 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::user::api::routes())
             .merge(crate::network::api::routes())
             .merge(crate::vpn::api::routes())
+            .merge(crate::card::api::routes())
             .merge(crate::package::api::routes())
             .merge(crate::customer::api::routes())
             .merge(crate::online::api::routes())

@@ -10,6 +10,7 @@
 //! Callers: `store` reads the scopes, `server` asks the decisions before every change.
 
 mod capabilities;
+mod cards;
 mod isp;
 mod money;
 mod permission;
@@ -18,6 +19,7 @@ mod rules;
 mod scope;
 
 pub use capabilities::{Capabilities, capabilities};
+pub use cards::{CardReach, card_reach, holds_cards};
 pub use isp::{
     CustomerScope, NetworkScope, Owner, PackageScope, assign_packages_to, customer_owner_scope,
     customer_scope, manage_customers_of, manage_master_packages, manage_network, network_scope,

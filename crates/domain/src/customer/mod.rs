@@ -241,6 +241,22 @@ impl Msisdn {
     pub fn digits(&self) -> &str {
         self.0.trim_start_matches('+')
     }
+
+    /// The number as dialled inside its country, digits only (`01712345678`): what a
+    /// distributor's phone keypad and local SMS gateways expect.
+    pub fn national(&self) -> String {
+        phonenumber::parse(None, &self.0)
+            .map(|n| n.format().mode(phonenumber::Mode::National).to_string())
+            .unwrap_or_default()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect()
+    }
+
+    /// A number already in E.164 as stored (not checked against a country).
+    pub fn stored(e164: &str) -> Self {
+        Self(e164.to_owned())
+    }
 }
 
 /// What a search for `text` matches among E.164 mobiles of a tenant in `country`: the start
@@ -274,6 +290,20 @@ pub fn mobile_search_prefix(text: &str, country: &CountryCode) -> Option<String>
 mod tests {
     use super::*;
     use chrono::TimeDelta;
+
+    #[test]
+    fn a_mobile_is_stored_in_e164_and_read_back_as_dialled_at_home() {
+        let bd = crate::locale::CountryCode::parse("country", "BD").unwrap();
+        let m = Msisdn::parse("01712-345678", &bd).unwrap();
+        assert_eq!(m.as_str(), "+8801712345678");
+        assert_eq!(m.national(), "01712345678");
+        assert_eq!(Msisdn::stored("+8801712345678").national(), "01712345678");
+        let ng = crate::locale::CountryCode::parse("country", "NG").unwrap();
+        assert_eq!(
+            Msisdn::parse("+234 803 123 4567", &ng).unwrap().national(),
+            "08031234567"
+        );
+    }
 
     #[test]
     fn user_names_take_radius_safe_characters_only() {

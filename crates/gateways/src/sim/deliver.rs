@@ -9,14 +9,8 @@
 use std::time::Duration;
 
 use super::{Scenario, SimPayment, bkash, generic, now_unix, sslcommerz, stripe};
+use crate::sim_server::Deliverable;
 use crate::{Provider, signature};
-
-/// Waits before the retries of a failed delivery.
-const BACKOFF: [Duration; 3] = [
-    Duration::from_millis(100),
-    Duration::from_millis(300),
-    Duration::from_secs(1),
-];
 
 /// The most extra copies of a notice sent, whatever the scenario asks.
 const MAX_DUPLICATES: u32 = 100;
@@ -131,56 +125,53 @@ pub(super) fn plan(
         .collect()
 }
 
-/// Sends every delivery in order.
-pub(super) async fn run(http: reqwest::Client, plan: Vec<Delivery>) {
-    for delivery in plan {
-        tokio::time::sleep(delivery.delay).await;
-        send(&http, &delivery).await;
+impl Deliverable for Delivery {
+    fn delay(&self) -> Duration {
+        self.delay
     }
-}
 
-/// One delivery, with its retries.
-async fn send(http: &reqwest::Client, delivery: &Delivery) {
-    let waits = std::iter::once(Duration::ZERO).chain(BACKOFF);
-    for (attempt, wait) in waits.enumerate() {
-        tokio::time::sleep(wait).await;
-        let request = match &delivery.shape {
+    async fn attempt(&self, http: &reqwest::Client, attempt: usize) -> bool {
+        let request = match &self.shape {
             Shape::Signed {
                 header,
                 secret,
                 stale,
             } => {
                 let timestamp = now_unix() - if *stale { STALE_BY } else { 0 };
-                http.post(&delivery.url)
-                    .header(*header, signature::sign(secret, timestamp, &delivery.body))
+                http.post(&self.url)
+                    .header(*header, signature::sign(secret, timestamp, &self.body))
                     .header(
                         http::header::CONTENT_TYPE,
                         "application/json; charset=utf-8",
                     )
-                    .body(delivery.body.clone())
+                    .body(self.body.clone())
             }
             Shape::Form => http
-                .post(&delivery.url)
+                .post(&self.url)
                 .header(
                     http::header::CONTENT_TYPE,
                     "application/x-www-form-urlencoded",
                 )
-                .body(delivery.body.clone()),
-            Shape::Callback => http.get(&delivery.url),
+                .body(self.body.clone()),
+            Shape::Callback => http.get(&self.url),
         };
         let taken = |status: http::StatusCode| {
             status.is_success()
-                || (matches!(delivery.shape, Shape::Callback) && status.is_redirection())
+                || (matches!(self.shape, Shape::Callback) && status.is_redirection())
         };
         match request.send().await {
-            Ok(response) if taken(response.status()) => return,
+            Ok(response) if taken(response.status()) => return true,
             Ok(response) => {
-                tracing::debug!(attempt, status = %response.status(), url = %delivery.url, "notice refused");
+                tracing::debug!(attempt, status = %response.status(), url = %self.url, "notice refused");
             }
             Err(error) => {
-                tracing::debug!(attempt, %error, url = %delivery.url, "notice not delivered");
+                tracing::debug!(attempt, %error, url = %self.url, "notice not delivered");
             }
         }
+        false
     }
-    tracing::warn!(url = %delivery.url, "notice given up after its retries");
+
+    fn give_up(&self) {
+        tracing::warn!(url = %self.url, "notice given up after its retries");
+    }
 }

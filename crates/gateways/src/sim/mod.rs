@@ -57,7 +57,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -66,17 +66,13 @@ use axum::routing::{get, post};
 use rand::RngExt as _;
 use rand::distr::Alphanumeric;
 use subtle::ConstantTimeEq as _;
-use tokio::sync::oneshot;
-use tokio::task::{AbortHandle, JoinHandle};
 
+use crate::sim_server::{Deliveries, Running, lock};
 use crate::{PaymentStatus, Provider};
 use ledger::{Ledger, NewPayment, Refusal};
 
 /// The largest request body the simulator reads.
 const MAX_REQUEST: usize = 64 * 1024;
-
-/// How long one webhook delivery may take.
-const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How the simulator misbehaves. Everything off by default: a well-behaved provider.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -187,8 +183,7 @@ struct Shared {
     addr: SocketAddr,
     scenario: Mutex<Scenario>,
     ledger: Mutex<Ledger>,
-    deliveries: Mutex<Vec<AbortHandle>>,
-    http: reqwest::Client,
+    deliveries: Deliveries,
     /// bKash tokens granted: the token, the `app_key` it is for and when it expires.
     tokens: Mutex<HashMap<String, (String, Instant)>>,
     /// How many bKash tokens were granted.
@@ -202,12 +197,6 @@ enum Payer {
     Browser,
     /// [`SimGateway::pay`]: no browser, so the simulator makes bKash's callback itself.
     Api,
-}
-
-/// A poisoned lock means a panic mid-operation; every operation checks before it changes
-/// anything, so the data is still consistent.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The clock, in Unix seconds.
@@ -332,12 +321,7 @@ impl Shared {
             store_passwd: &self.secret_key,
         };
         let plan = deliver::plan(&payment, &scenario, secrets, payer == Payer::Browser);
-        if !plan.is_empty() {
-            let task = tokio::spawn(deliver::run(self.http.clone(), plan));
-            let mut deliveries = lock(&self.deliveries);
-            deliveries.retain(|d| !d.is_finished());
-            deliveries.push(task.abort_handle());
-        }
+        self.deliveries.send(plan);
         Ok(payment)
     }
 }
@@ -345,15 +329,13 @@ impl Shared {
 /// A running simulator. Dropping it stops it.
 pub struct SimGateway {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<()>>,
+    running: Running,
 }
 
 impl fmt::Debug for SimGateway {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SimGateway")
-            .field("addr", &self.addr)
+            .field("addr", &self.running.addr())
             .field("scenario", &self.shared.scenario())
             .finish_non_exhaustive()
     }
@@ -361,12 +343,7 @@ impl fmt::Debug for SimGateway {
 
 impl Drop for SimGateway {
     fn drop(&mut self) {
-        if let Some(server) = &self.server {
-            server.abort();
-        }
-        for delivery in lock(&self.shared.deliveries).drain(..) {
-            delivery.abort();
-        }
+        self.shared.deliveries.abort_all();
     }
 }
 
@@ -375,47 +352,31 @@ impl SimGateway {
     pub async fn start(config: SimConfig) -> std::io::Result<SimGateway> {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let http = crate::client::http_client(DELIVERY_TIMEOUT).map_err(std::io::Error::other)?;
+        let deliveries = Deliveries::new()?;
         let shared = Arc::new(Shared {
             secret_key: config.secret_key,
             webhook_secret: config.webhook_secret,
             addr,
             scenario: Mutex::new(config.scenario),
             ledger: Mutex::new(Ledger::default()),
-            deliveries: Mutex::new(Vec::new()),
-            http,
+            deliveries,
             tokens: Mutex::new(HashMap::new()),
             grants: AtomicU64::new(0),
         });
         let app = routes(Arc::clone(&shared));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                // A dropped sender stops the server too.
-                let _ = stopped.await;
-            });
-            if let Err(error) = serve.await {
-                tracing::warn!(%error, "simulated gateway stopped");
-            }
-        });
-        tracing::info!(%addr, "simulated gateway listening");
-        Ok(SimGateway {
-            shared,
-            addr,
-            stop: Some(stop),
-            server: Some(server),
-        })
+        let running = Running::serve(listener, app, "simulated gateway")?;
+        Ok(SimGateway { shared, running })
     }
 
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.running.addr()
     }
 
     /// The API base for `provider`: `http://ADDR/stripe`, `http://ADDR/generic`,
     /// `http://ADDR/bkash` or `http://ADDR/sslcommerz`.
     pub fn base_url(&self, provider: Provider) -> String {
-        format!("http://{}/{}", self.addr, provider.as_str())
+        format!("http://{}/{}", self.running.addr(), provider.as_str())
     }
 
     /// Changes how it behaves from now on: for payments created, paid and confirmed
@@ -453,19 +414,7 @@ impl SimGateway {
 
     /// Stops serving (requests in progress finish) and abandons deliveries not yet made.
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let abort = server.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), server)
-                .await
-                .is_err()
-            {
-                tracing::warn!("simulated gateway did not stop in time");
-                abort.abort();
-            }
-        }
+        self.running.shutdown().await;
     }
 }
 

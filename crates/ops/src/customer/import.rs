@@ -46,6 +46,8 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Create nothing if any row is invalid.
     pub all_or_nothing: bool,
+    /// Bill the time given with each customer created (`crate::first_bill`).
+    pub first_bill: bool,
 }
 
 /// One invalid field of one row.
@@ -72,6 +74,8 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
     /// True when nothing was meant to be created.
     pub dry_run: bool,
+    /// The first bills issued with the customers.
+    pub billed: crate::first_bill::Billed,
 }
 
 /// One row to import: its line (or place) and its fields by column name (lower case).
@@ -139,6 +143,7 @@ pub async fn import_fields(
         created: 0,
         errors: Vec::new(),
         dry_run: options.dry_run,
+        billed: crate::first_bill::Billed::default(),
     };
 
     // User names and mobiles: unique in the file and not taken in the database.
@@ -172,12 +177,17 @@ pub async fn import_fields(
         let mut w = db.write(author.clone(), now).await?;
         let (bulk, single): (Vec<NewCustomer>, Vec<NewCustomer>) =
             batch.iter().cloned().partition(|r| r.static_ip.is_none());
-        let created = store::customer::create_many(&mut w, tenant_id, &bulk).await?;
+        let mut created = store::customer::create_many(&mut w, tenant_id, &bulk).await?;
         for row in &single {
-            store::customer::create(&mut w, row).await?;
+            created.push(store::customer::create(&mut w, row).await?);
+        }
+        if options.first_bill {
+            let billed = crate::first_bill::issue(ctx, &mut w, &tenant, &created).await?;
+            report.billed.customers += billed.customers;
+            report.billed.amount += billed.amount;
         }
         w.commit().await?;
-        report.created += created.len() + single.len();
+        report.created += created.len();
         progress
             .report(report.errors.len() + report.created, total)
             .await;

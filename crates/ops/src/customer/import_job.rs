@@ -39,6 +39,9 @@ pub struct ImportJob {
     pub dry_run: bool,
     /// Create nothing if any row is refused.
     pub all_or_nothing: bool,
+    /// Bill the time given with each customer created.
+    #[serde(default)]
+    pub first_bill: bool,
 }
 
 impl ImportJob {
@@ -48,6 +51,7 @@ impl ImportJob {
             tenant_id: Some(self.tenant_id),
             dry_run: self.dry_run,
             all_or_nothing: self.all_or_nothing,
+            first_bill: self.first_bill,
         }
     }
 }
@@ -102,6 +106,7 @@ pub async fn submit(
         user_id: actor.user_id.0,
         dry_run: options.dry_run,
         all_or_nothing: options.all_or_nothing,
+        first_bill: options.first_bill,
     };
     let new = NewJob {
         kind: KIND,
@@ -127,7 +132,7 @@ pub async fn submit(
         before: None,
         after: Some(serde_json::json!({
             "sha256": sha256, "bytes": csv.len(), "dry_run": options.dry_run,
-            "all_or_nothing": options.all_or_nothing,
+            "all_or_nothing": options.all_or_nothing, "first_bill": options.first_bill,
         })),
     })
     .await?;

@@ -411,3 +411,84 @@ pub fn ratio(value: Duration, baseline: Duration) -> String {
     }
     format!("{:.2}x", value.as_secs_f64() / baseline.as_secs_f64())
 }
+
+/// Rows of `sql`.
+pub async fn rows(conn: &sea_orm::DatabaseConnection, sql: &str) -> Vec<sea_orm::QueryResult> {
+    use sea_orm::ConnectionTrait as _;
+    conn.query_all_raw(sea_orm::Statement::from_string(
+        conn.get_database_backend(),
+        sql.to_owned(),
+    ))
+    .await
+    .unwrap()
+}
+
+/// One request of a phase: as whom, where, what.
+pub type Request = (String, String, Value);
+
+/// What a phase did: how long it took, the latencies of the 2xx answers, the others by
+/// status.
+pub type Phase = (Duration, Latencies, std::collections::BTreeMap<u16, usize>);
+
+/// POSTs each client's requests in turn, all clients at once.
+pub async fn post_all(base: &str, clients: Vec<Vec<Request>>) -> Phase {
+    let started = Instant::now();
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|requests| {
+            let base = base.to_owned();
+            tokio::spawn(async move {
+                let http = client();
+                let mut ok = Vec::with_capacity(requests.len());
+                let mut refused = std::collections::BTreeMap::<u16, usize>::new();
+                for (token, path, body) in requests {
+                    let sent = Instant::now();
+                    let response = http
+                        .post(format!("{base}{path}"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = response.status();
+                    let _ = response.bytes().await;
+                    if status.is_success() {
+                        ok.push(sent.elapsed());
+                    } else {
+                        *refused.entry(status.as_u16()).or_default() += 1;
+                    }
+                }
+                (ok, refused)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut refused = std::collections::BTreeMap::<u16, usize>::new();
+    for task in tasks {
+        let (ok, no) = task.await.unwrap();
+        all.extend(ok);
+        for (status, n) in no {
+            *refused.entry(status).or_default() += n;
+        }
+    }
+    (started.elapsed(), Latencies::new(all), refused)
+}
+
+/// Prints a phase: requests/s, p50, p95, p99, the p50 against `baseline`'s (named), and
+/// the answers that were not 2xx.
+pub fn report(label: &str, (took, latencies, refused): &Phase, baseline: Option<(&str, &Phase)>) {
+    let total = latencies.count() + refused.values().sum::<usize>();
+    let rate = total as f64 / took.as_secs_f64();
+    let against = baseline.map_or(String::new(), |(name, (_, b, _))| {
+        format!(
+            " ({} the {name}'s p50)",
+            ratio(latencies.quantile(0.5), b.quantile(0.5))
+        )
+    });
+    println!(
+        "  {label:<22} {rate:>7.0}/s  p50 {}  p95 {}  p99 {}{against}  not 2xx: {refused:?}",
+        ms(latencies.quantile(0.5)),
+        ms(latencies.quantile(0.95)),
+        ms(latencies.quantile(0.99)),
+    );
+}

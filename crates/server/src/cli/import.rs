@@ -49,6 +49,10 @@ pub struct CustomersArgs {
     /// Create nothing if any row is invalid.
     #[arg(long)]
     all_or_nothing: bool,
+    /// Bill the time given with each customer created (an invoice due on the tenant's
+    /// terms; prepaid customers with time only).
+    #[arg(long)]
+    first_bill: bool,
 }
 
 /// Runs an import subcommand.
@@ -92,6 +96,7 @@ async fn customers(args: CustomersArgs) -> ExitCode {
         tenant_id: Some(args.tenant),
         dry_run: args.dry_run,
         all_or_nothing: args.all_or_nothing,
+        first_bill: args.first_bill,
     };
     let hasher = match Hasher::new(
         config.security.argon2_memory_kib,

@@ -108,6 +108,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
         &router,
         &snapshot,
         &plan,
+        request.first_bill,
         &mut progress,
     )
     .await

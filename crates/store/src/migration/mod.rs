@@ -42,6 +42,7 @@ mod m20261216_000032_router_provisioning;
 mod m20261216_000033_router_health;
 mod m20261217_000034_router_migration;
 mod m20261218_000035_vpn;
+mod m20261220_000036_cards;
 
 /// The migration list.
 #[derive(Debug)]
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000033_router_health::Migration),
             Box::new(m20261217_000034_router_migration::Migration),
             Box::new(m20261218_000035_vpn::Migration),
+            Box::new(m20261220_000036_cards::Migration),
         ]
     }
 }

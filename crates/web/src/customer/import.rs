@@ -32,6 +32,10 @@ pub struct ImportQuery {
     /// Create nothing if any row is invalid.
     #[serde(default)]
     pub all_or_nothing: bool,
+    /// Bill the time given with each customer created: an invoice for it, due on the
+    /// tenant's terms (prepaid customers with time only).
+    #[serde(default)]
+    pub first_bill: bool,
 }
 
 /// Queues an import of customers from a CSV body (the columns are in `lastmile import
@@ -54,6 +58,7 @@ pub(super) async fn import_customers(
         tenant_id: query.tenant_id,
         dry_run: query.dry_run,
         all_or_nothing: query.all_or_nothing,
+        first_bill: query.first_bill,
     };
     let job = submit(&state.ctx(), &caller.actor, caller.author, &bytes, &options).await?;
     state.jobs_wake.notify_one();

@@ -105,7 +105,7 @@ pub struct RechargeOut {
 }
 
 impl RechargeOut {
-    fn new(customer_id: i64, o: RechargeOutcome) -> Self {
+    pub(crate) fn new(customer_id: i64, o: RechargeOutcome) -> Self {
         Self {
             customer_id,
             package_id: o.package_id,

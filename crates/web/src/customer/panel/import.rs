@@ -61,6 +61,7 @@ struct Sent {
     tenant_id: Option<i64>,
     dry_run: bool,
     all_or_nothing: bool,
+    first_bill: bool,
     file: Vec<u8>,
 }
 
@@ -76,6 +77,7 @@ async fn read(mut multipart: Multipart) -> Result<Sent, FieldError> {
             "tenant_id" => sent.tenant_id = text().parse().ok(),
             "dry_run" => sent.dry_run = true,
             "all_or_nothing" => sent.all_or_nothing = true,
+            "first_bill" => sent.first_bill = true,
             "file" => sent.file = bytes.to_vec(),
             _ => {}
         }
@@ -104,6 +106,7 @@ pub(super) async fn submit(
                 tenant_id: sent.tenant_id,
                 dry_run: sent.dry_run,
                 all_or_nothing: sent.all_or_nothing,
+                first_bill: sent.first_bill,
             };
             let author = user.author.clone();
             ops::customer::import_job::submit(

@@ -212,8 +212,10 @@ impl CustomerMoney {
             terms,
             names,
         };
-        if c.billing_type.get() == domain::customer::BillingType::Postpaid {
-            money.postpaid(state, actor, c).await?;
+        // A prepaid customer has invoices only when it was billed for the time it was
+        // imported with (`ops::first_bill`).
+        if c.billing_type.get() != domain::customer::BillingType::Free {
+            money.invoices(state, actor, c).await?;
         }
         let pays = match c.billing_type.get() {
             domain::customer::BillingType::Postpaid => money.payment.is_some(),
@@ -242,9 +244,9 @@ impl CustomerMoney {
         Ok(money)
     }
 
-    /// A postpaid customer's invoices, and the payment card when it owes and `actor` may
-    /// take the money.
-    async fn postpaid(
+    /// A customer's invoices, and the payment card when it owes and `actor` may take the
+    /// money; for a postpaid one, its own price.
+    async fn invoices(
         &mut self,
         state: &AppState,
         actor: &Actor,
@@ -283,7 +285,10 @@ impl CustomerMoney {
             });
         }
         let collects = access::recharge_customers_of(actor, store::customer::owner(c)).is_ok();
-        if collects && c.connection_type.get() == domain::package::ConnectionType::Pppoe {
+        if collects
+            && c.billing_type.get() == domain::customer::BillingType::Postpaid
+            && c.connection_type.get() == domain::package::ConnectionType::Pppoe
+        {
             self.custom_price = Some(CustomPriceCard {
                 value: c
                     .custom_price

@@ -32,6 +32,10 @@ pub struct ImportBody {
     /// PPP profile name → package id. A profile not named takes the package of its name.
     #[serde(default)]
     packages: BTreeMap<String, i64>,
+    /// Bill each active customer created for the first period it is given: an invoice due
+    /// on the tenant's terms, the expiry left as it is.
+    #[serde(default)]
+    first_bill: bool,
 }
 
 /// Queues an import from the router (or, with `dry_run`, its plan); answers 202 with the
@@ -54,6 +58,7 @@ pub(super) async fn import_router(
             include_disabled: body.include_disabled,
         },
         dry_run: body.dry_run,
+        first_bill: body.first_bill,
     };
     let job =
         ops::router_import::submit(&state.ctx(), &caller.actor, caller.author, &request).await?;

@@ -90,6 +90,7 @@ pub(super) async fn import(
             include_disabled: form.form.get("include_disabled").is_some(),
         },
         dry_run: form.form.text("dry_run") != "no",
+        first_bill: form.form.get("first_bill").is_some(),
     };
     let job = if errors.is_empty() {
         ops::router_import::submit(
