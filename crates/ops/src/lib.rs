@@ -41,6 +41,7 @@ pub mod readdress;
 pub mod router_health;
 pub mod router_import;
 pub mod router_migration;
+pub mod sms;
 pub mod tenant;
 pub mod user;
 pub mod vpn;

@@ -34,6 +34,7 @@ pub mod payment;
 pub mod quota;
 pub mod radius;
 pub mod scope;
+pub mod sms;
 pub mod tax;
 pub mod tenant;
 pub mod upload;

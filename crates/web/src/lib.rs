@@ -39,6 +39,11 @@ pub mod card {
     pub mod distributor;
 }
 
+/// The SMS outbox: gateways, messages, delivery reports.
+pub mod sms {
+    pub mod api;
+}
+
 /// VPN accounts: remote Winbox access to customers' and resellers' routers.
 pub mod vpn {
     pub mod api;

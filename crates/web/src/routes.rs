@@ -54,6 +54,7 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
         (name = "sessions", description = "Subscribers' RADIUS sessions, who is online, usage"),
         (name = "money", description = "Recharges, resellers' balances and top-ups, the ledger"),
         (name = "jobs", description = "Background work (imports) with its progress and result"),
+        (name = "sms", description = "SMS gateways and the outbox of messages"),
     )
 )]
 struct ApiDoc;
@@ -88,7 +89,8 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::billing::api::routes())
             .merge(crate::billing::online::routes())
             .merge(crate::audit::api::routes())
-            .merge(crate::job::api::routes()),
+            .merge(crate::job::api::routes())
+            .merge(crate::sms::api::routes()),
     )
 }
 
@@ -112,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", openapi))
         .merge(panel(&state))
         .merge(crate::billing::online::public_routes())
+        .merge(crate::sms::api::public_routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
         .layer(middleware::from_fn_with_state(

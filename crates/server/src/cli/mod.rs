@@ -1,5 +1,5 @@
 //! The command line: one subcommand per thing an operator runs (`serve`, `migrate`,
-//! `admin create`, `db analyze`, `billing run`, `ledger verify`, `radius`, `sim-router`, `sim-gateway`, `router`). Each subcommand lives in its own module;
+//! `admin create`, `db analyze`, `billing run`, `ledger verify`, `radius`, `sim-router`, `sim-gateway`, `sim-sms`, `router`). Each subcommand lives in its own module;
 //! this one only parses and dispatches.
 
 use std::process::ExitCode;
@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod radius;
 pub mod router;
 pub mod serve;
+pub mod sms;
 
 /// lastmile: billing, RADIUS AAA and MikroTik automation for Internet service providers.
 #[derive(Debug, Parser)]
@@ -74,6 +75,8 @@ enum Command {
     SimRouter(router::SimRouterArgs),
     /// Run a simulated payment provider (Stripe's and the generic gateway's API and notices).
     SimGateway(gateway::SimGatewayArgs),
+    /// Run a simulated SMS gateway (Twilio's, BulkSMSBD's, SSL Wireless's, Africa's Talking's and a generic API).
+    SimSms(sms::SimSmsArgs),
     /// Router tools: check the API connection of a real or simulated router.
     Router {
         #[command(subcommand)]
@@ -108,6 +111,7 @@ pub fn main() -> ExitCode {
             Command::Radius { command } => radius::run(command).await,
             Command::SimRouter(args) => router::sim_router(args).await,
             Command::SimGateway(args) => gateway::sim_gateway(args).await,
+            Command::SimSms(args) => sms::sim_sms(args).await,
             Command::Router { command } => router::run(command).await,
         }
     })

@@ -21,6 +21,7 @@ mod router_pools;
 mod router_probe;
 mod router_provision;
 mod scheduler;
+mod sms_send;
 mod statistics;
 mod vpn_sync;
 mod worker;
@@ -167,6 +168,7 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         router_provision::KIND => router_provision::run(state, enforce, job).await,
         router_provision::ROLLBACK_KIND => router_provision::rollback(state, enforce, job).await,
         statistics::KIND => statistics::run(state).await,
+        sms_send::KIND => sms_send::run(state).await,
         other => Err(JobError::Permanent(format!(
             "no handler for job kind {other}"
         ))),

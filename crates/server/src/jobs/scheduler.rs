@@ -38,6 +38,10 @@ pub const RECURRING: &[Recurring] = &[
         kind: super::gateway::RECONCILE,
         every_seconds: super::gateway::RECONCILE_EVERY,
     },
+    Recurring {
+        kind: super::sms_send::KIND,
+        every_seconds: super::sms_send::EVERY_SECONDS,
+    },
 ];
 
 const TICK: Duration = Duration::from_secs(30);

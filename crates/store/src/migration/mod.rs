@@ -43,6 +43,7 @@ mod m20261216_000033_router_health;
 mod m20261217_000034_router_migration;
 mod m20261218_000035_vpn;
 mod m20261220_000036_cards;
+mod m20261221_000037_sms;
 
 /// The migration list.
 #[derive(Debug)]
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261217_000034_router_migration::Migration),
             Box::new(m20261218_000035_vpn::Migration),
             Box::new(m20261220_000036_cards::Migration),
+            Box::new(m20261221_000037_sms::Migration),
         ]
     }
 }

@@ -1,0 +1,792 @@
+//! The SMS outbox's persistence (hotspot-design.md §4.2): gateways, their settings sealed
+//! whole with the keyring (opened only for the sender and the delivery-report check; the
+//! API shows which keys are set, never a value), the inheritance of the platform's default
+//! gateway, and messages: enqueued once per reference, claimed by the sender with a lease
+//! (one statement on both engines, as jobs are), their outcomes and delivery reports
+//! applied by conditional `UPDATE`s from the state they move from, and the counts the
+//! budgets read.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use crate::crypto::Keyring;
+use crate::db::Db;
+use crate::entity::{sms_gateway, sms_message, sms_report, tenant};
+use crate::error::{StoreError, StoreResult};
+use crate::list::{ListSpec, Page, PageRequest, SortColumn, SortKind};
+use crate::write::{AuditEntry, Write};
+use domain::access::TenantScope;
+use domain::ids::TenantId;
+
+/// A stored gateway.
+pub type Gateway = sms_gateway::Model;
+/// A stored message.
+pub type Message = sms_message::Model;
+
+/// Where a gateway's sealed settings belong.
+pub const SETTINGS_CONTEXT: &str = "sms_gateway.settings";
+
+/// A gateway to add.
+#[derive(Clone)]
+pub struct NewGateway<'a> {
+    /// Its tenant; `None` for the platform's default.
+    pub tenant: Option<TenantId>,
+    /// What staff call it.
+    pub name: &'a str,
+    /// The driver's name.
+    pub driver: &'a str,
+    /// The driver's settings as JSON, secrets included: sealed here.
+    pub settings: &'a str,
+    /// `active` or `disabled`.
+    pub status: &'a str,
+    /// The most messages a tenant sends through it in a day.
+    pub daily_budget: i32,
+}
+
+impl std::fmt::Debug for NewGateway<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewGateway")
+            .field("tenant", &self.tenant)
+            .field("name", &self.name)
+            .field("driver", &self.driver)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a change of a gateway sets (`None`: left as it is).
+#[derive(Clone, Default)]
+pub struct GatewayChanges<'a> {
+    /// A new name.
+    pub name: Option<&'a str>,
+    /// New settings, with their driver.
+    pub settings: Option<(&'a str, &'a str)>,
+    /// `active` or `disabled`.
+    pub status: Option<&'a str>,
+    /// A new daily budget.
+    pub daily_budget: Option<i32>,
+}
+
+impl std::fmt::Debug for GatewayChanges<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayChanges")
+            .field("name", &self.name)
+            .field("driver", &self.settings.map(|(driver, _)| driver))
+            .field("status", &self.status)
+            .field("daily_budget", &self.daily_budget)
+            .finish()
+    }
+}
+
+/// The names of the keys `settings` (a JSON object) sets, sorted, without their values.
+pub fn keys_of(settings: &str) -> Vec<String> {
+    let mut keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, Value>>(settings)
+        .map(|map| {
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+                .map(|(k, _)| k)
+                .collect()
+        })
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+/// What the audit log shows of a gateway: never a setting's value.
+pub fn gateway_json(g: &Gateway, keys: &[String]) -> Value {
+    json!({
+        "id": g.id,
+        "tenant_id": g.tenant_id,
+        "name": g.name,
+        "driver": g.driver,
+        "settings_keys": keys,
+        "status": g.status,
+        "daily_budget": g.daily_budget,
+        "version": g.version,
+    })
+}
+
+/// Gateway `id`'s settings, opened: for the sender and the delivery-report check only.
+pub fn settings(keyring: &Keyring, g: &Gateway) -> StoreResult<Zeroizing<String>> {
+    Ok(keyring.open_string(SETTINGS_CONTEXT, &g.settings)?)
+}
+
+/// The keys gateway `g`'s settings set, without their values.
+pub fn settings_keys(keyring: &Keyring, g: &Gateway) -> StoreResult<Vec<String>> {
+    Ok(keys_of(&settings(keyring, g)?))
+}
+
+/// Adds a gateway, its settings sealed, audited without them.
+pub async fn create_gateway(w: &mut Write, new: &NewGateway<'_>) -> StoreResult<Gateway> {
+    let now = w.now();
+    let sealed = w
+        .keyring()
+        .seal(SETTINGS_CONTEXT, new.settings.as_bytes())?;
+    let saved = sms_gateway::ActiveModel {
+        id: NotSet,
+        tenant_id: Set(new.tenant.map(|t| t.0)),
+        name: Set(new.name.to_owned()),
+        driver: Set(new.driver.to_owned()),
+        settings: Set(sealed),
+        status: Set(new.status.to_owned()),
+        daily_budget: Set(new.daily_budget),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(w.tx())
+    .await?;
+    w.audit(AuditEntry {
+        tenant_id: new.tenant,
+        action: "sms_gateway.create",
+        entity: "sms_gateway",
+        entity_id: Some(saved.id),
+        before: None,
+        after: Some(gateway_json(&saved, &keys_of(new.settings))),
+    })
+    .await?;
+    Ok(saved)
+}
+
+/// Changes gateway `g` (as read, at `version`), audited without its settings' values.
+pub async fn update_gateway(
+    w: &mut Write,
+    g: &Gateway,
+    version: i32,
+    changes: &GatewayChanges<'_>,
+) -> StoreResult<Gateway> {
+    use sms_gateway::Column;
+    if g.version != version {
+        return Err(StoreError::VersionMismatch);
+    }
+    let before_keys = settings_keys(w.keyring(), g)?;
+    let mut update = sms_gateway::Entity::update_many()
+        .col_expr(Column::Version, Expr::value(version + 1))
+        .col_expr(Column::UpdatedAt, Expr::value(w.now()));
+    if let Some(name) = changes.name {
+        update = update.col_expr(Column::Name, Expr::value(name));
+    }
+    if let Some((driver, settings)) = changes.settings {
+        let sealed = w.keyring().seal(SETTINGS_CONTEXT, settings.as_bytes())?;
+        update = update
+            .col_expr(Column::Driver, Expr::value(driver))
+            .col_expr(Column::Settings, Expr::value(sealed));
+    }
+    if let Some(status) = changes.status {
+        update = update.col_expr(Column::Status, Expr::value(status));
+    }
+    if let Some(budget) = changes.daily_budget {
+        update = update.col_expr(Column::DailyBudget, Expr::value(budget));
+    }
+    let done = update
+        .filter(Column::Id.eq(g.id))
+        .filter(Column::Version.eq(version))
+        .exec(w.tx())
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(StoreError::VersionMismatch);
+    }
+    let after = gateway(w.tx(), g.id).await?.ok_or(StoreError::NotFound)?;
+    let after_keys = match changes.settings {
+        Some((_, settings)) => keys_of(settings),
+        None => before_keys.clone(),
+    };
+    w.audit(AuditEntry {
+        tenant_id: g.tenant_id.map(TenantId),
+        action: "sms_gateway.update",
+        entity: "sms_gateway",
+        entity_id: Some(g.id),
+        before: Some(gateway_json(g, &before_keys)),
+        after: Some(gateway_json(&after, &after_keys)),
+    })
+    .await?;
+    Ok(after)
+}
+
+/// Gateway `id`, whatever its tenant (the caller checks who asks).
+pub async fn gateway<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Option<Gateway>> {
+    Ok(sms_gateway::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// The gateways of `tenants` (every tenant's when `None`), and the platform's when
+/// `platform`, by id.
+pub async fn gateways<C: ConnectionTrait>(
+    conn: &C,
+    tenants: Option<&[i64]>,
+    platform: bool,
+) -> StoreResult<Vec<Gateway>> {
+    use sea_orm::Condition;
+    use sms_gateway::Column;
+    let mut reach = Condition::any();
+    match tenants {
+        Some(t) => reach = reach.add(Column::TenantId.is_in(t.iter().copied())),
+        None => reach = reach.add(Column::TenantId.is_not_null()),
+    }
+    if platform {
+        reach = reach.add(Column::TenantId.is_null());
+    }
+    Ok(sms_gateway::Entity::find()
+        .filter(reach)
+        .order_by_asc(Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// The gateway a message of `tenant` goes through: the tenant's own first active one, else
+/// the platform's first active default (inheritance); `None` when neither exists.
+pub async fn effective_gateway<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Option<i64>,
+) -> StoreResult<Option<Gateway>> {
+    use sms_gateway::Column;
+    if let Some(t) = tenant {
+        let own = sms_gateway::Entity::find()
+            .filter(Column::TenantId.eq(t))
+            .filter(Column::Status.eq("active"))
+            .order_by_asc(Column::Id)
+            .one(conn)
+            .await?;
+        if own.is_some() {
+            return Ok(own);
+        }
+    }
+    Ok(sms_gateway::Entity::find()
+        .filter(Column::TenantId.is_null())
+        .filter(Column::Status.eq("active"))
+        .order_by_asc(Column::Id)
+        .one(conn)
+        .await?)
+}
+
+/// The ids of the tenants in `scope`.
+pub async fn tenant_ids<C: ConnectionTrait>(
+    conn: &C,
+    scope: &TenantScope,
+) -> StoreResult<Vec<i64>> {
+    Ok(tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Id)
+        .filter(crate::scope::tenants(scope))
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?)
+}
+
+/// A message to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// Its tenant; `None` for the platform's own.
+    pub tenant: Option<TenantId>,
+    /// The gateway it must go through (a test); `None`: the tenant's at sending time.
+    pub gateway_id: Option<i64>,
+    /// The recipient, E.164.
+    pub to: &'a str,
+    /// The text.
+    pub text: &'a str,
+    /// Its kind.
+    pub kind: &'a str,
+    /// The idempotency key, unique.
+    pub reference: &'a str,
+    /// Its parts.
+    pub parts: i32,
+    /// `gsm7` or `ucs2`.
+    pub encoding: &'a str,
+}
+
+/// What the audit log shows of a message: never its text (it may be an OTP).
+pub fn message_json(m: &Message) -> Value {
+    json!({
+        "id": m.id,
+        "tenant_id": m.tenant_id,
+        "gateway_id": m.gateway_id,
+        "to": m.to_number,
+        "kind": m.kind,
+        "reference": m.reference,
+        "parts": m.parts,
+        "encoding": m.encoding,
+        "status": m.status,
+    })
+}
+
+/// The message with idempotency key `reference`.
+pub async fn by_reference<C: ConnectionTrait>(
+    conn: &C,
+    reference: &str,
+) -> StoreResult<Option<Message>> {
+    Ok(sms_message::Entity::find()
+        .filter(sms_message::Column::Reference.eq(reference))
+        .one(conn)
+        .await?)
+}
+
+/// Message `id`.
+pub async fn message<C: ConnectionTrait>(conn: &C, id: i64) -> StoreResult<Option<Message>> {
+    Ok(sms_message::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// Enqueues `new`, due now, or gives back the message its reference already made (a
+/// concurrent enqueue of the same reference inserts nothing): `(message, created)`. A
+/// created one is audited.
+pub async fn enqueue(w: &mut Write, new: &NewMessage<'_>) -> StoreResult<(Message, bool)> {
+    use sms_message::Column;
+    let now = w.now();
+    let row = sms_message::ActiveModel {
+        id: NotSet,
+        tenant_id: Set(new.tenant.map(|t| t.0)),
+        gateway_id: Set(new.gateway_id),
+        to_number: Set(new.to.to_owned()),
+        text: Set(new.text.to_owned()),
+        kind: Set(new.kind.to_owned()),
+        reference: Set(new.reference.to_owned()),
+        parts: Set(new.parts),
+        encoding: Set(new.encoding.to_owned()),
+        status: Set("queued".to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        provider_id: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        delivered_at: Set(None),
+    };
+    let inserted = sms_message::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(Column::Reference)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec(w.tx())
+        .await;
+    let created = match inserted {
+        Ok(_) => true,
+        Err(sea_orm::DbErr::RecordNotInserted) => false,
+        Err(error) => return Err(error.into()),
+    };
+    let saved = by_reference(w.tx(), new.reference)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if created {
+        w.audit(AuditEntry {
+            tenant_id: new.tenant,
+            action: "sms.queue",
+            entity: "sms_message",
+            entity_id: Some(saved.id),
+            before: None,
+            after: Some(message_json(&saved)),
+        })
+        .await?;
+    }
+    Ok((saved, created))
+}
+
+/// What a count of messages covers.
+#[derive(Debug, Clone, Default)]
+pub struct CountFilter<'a> {
+    /// To this number only.
+    pub to: Option<&'a str>,
+    /// Of this kind only.
+    pub kind: Option<&'a str>,
+}
+
+/// Messages of `tenant` (`None`: the platform's own) created in `[since, until)`.
+pub async fn count_between<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Option<i64>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    filter: &CountFilter<'_>,
+) -> StoreResult<u64> {
+    use sms_message::Column;
+    let mut q = sms_message::Entity::find();
+    q = match tenant {
+        Some(t) => q.filter(Column::TenantId.eq(t)),
+        None => q.filter(Column::TenantId.is_null()),
+    };
+    if let Some(to) = filter.to {
+        q = q.filter(Column::ToNumber.eq(to));
+    }
+    q = q
+        .filter(Column::CreatedAt.gte(since))
+        .filter(Column::CreatedAt.lt(until));
+    if let Some(kind) = filter.kind {
+        q = q.filter(Column::Kind.eq(kind));
+    }
+    Ok(q.count(conn).await?)
+}
+
+/// Messages of `tenant` created in `[since, until)` by status.
+pub async fn status_counts<C: ConnectionTrait>(
+    conn: &C,
+    tenant: i64,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<Vec<(String, i64)>> {
+    use sms_message::Column;
+    Ok(sms_message::Entity::find()
+        .select_only()
+        .column(Column::Status)
+        .column_as(Column::Id.count(), "n")
+        .filter(Column::TenantId.eq(tenant))
+        .filter(Column::CreatedAt.gte(since))
+        .filter(Column::CreatedAt.lt(until))
+        .group_by(Column::Status)
+        .into_tuple::<(String, i64)>()
+        .all(conn)
+        .await?)
+}
+
+// The columns are named, not `*` (see `job::claim`).
+const COLUMNS: &str = "id, tenant_id, gateway_id, to_number, text, kind, reference, parts, \
+     encoding, status, attempts, next_attempt_at, provider_id, last_error, created_at, sent_at, \
+     delivered_at";
+
+/// Claims up to `limit` due messages (queued and due, or sending with a lapsed lease) for
+/// sending: `sending`, one more attempt, held until `lease_until`.
+pub async fn claim(w: &Write, lease_until: DateTime<Utc>, limit: u64) -> StoreResult<Vec<Message>> {
+    let now = w.now();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let backend = w.tx().get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => format!(
+            "UPDATE sms_message SET status = 'sending', attempts = attempts + 1, \
+                 next_attempt_at = $1 WHERE id IN (SELECT id FROM sms_message \
+                 WHERE (status = 'queued' AND next_attempt_at <= $2) \
+                    OR (status = 'sending' AND next_attempt_at < $2) \
+                 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                 RETURNING {COLUMNS}"
+        ),
+        _ => format!(
+            "UPDATE sms_message SET status = 'sending', attempts = attempts + 1, \
+                 next_attempt_at = ?1 WHERE id IN (SELECT id FROM sms_message \
+                 WHERE (status = 'queued' AND next_attempt_at <= ?2) \
+                    OR (status = 'sending' AND next_attempt_at < ?2) \
+                 ORDER BY next_attempt_at, id LIMIT ?3) \
+                 RETURNING {COLUMNS}"
+        ),
+    };
+    let statement = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [lease_until.into(), now.into(), limit.into()],
+    );
+    let mut claimed = sms_message::Entity::find()
+        .from_raw_sql(statement)
+        .all(w.tx())
+        .await?;
+    claimed.sort_by_key(|m| (m.next_attempt_at, m.id));
+    Ok(claimed)
+}
+
+/// What became of one send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The provider took it under this id.
+    Sent {
+        /// The gateway it went through.
+        gateway_id: i64,
+        /// The provider's id.
+        provider_id: String,
+    },
+    /// Not taken now; try again at `at`.
+    Retry {
+        /// The gateway tried, if one was.
+        gateway_id: Option<i64>,
+        /// Why.
+        error: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Not taken, for good.
+    Failed {
+        /// The gateway tried, if one was.
+        gateway_id: Option<i64>,
+        /// Why.
+        error: String,
+    },
+}
+
+/// Records what sending message `id` (claimed, `sending`) came to. `false` when it was not
+/// `sending` any more (a delivery report or another sender got there first).
+pub async fn record(w: &Write, id: i64, outcome: &Outcome) -> StoreResult<bool> {
+    use sms_message::Column;
+    let now = w.now();
+    let update = sms_message::Entity::update_many();
+    let update = match outcome {
+        Outcome::Sent {
+            gateway_id,
+            provider_id,
+        } => update
+            .col_expr(Column::Status, Expr::value("sent"))
+            .col_expr(Column::GatewayId, Expr::value(*gateway_id))
+            .col_expr(Column::ProviderId, Expr::value(provider_id.as_str()))
+            .col_expr(Column::SentAt, Expr::value(now))
+            .col_expr(Column::LastError, Expr::value(Option::<String>::None)),
+        Outcome::Retry {
+            gateway_id,
+            error,
+            at,
+        } => update
+            .col_expr(Column::Status, Expr::value("queued"))
+            .col_expr(Column::GatewayId, Expr::value(*gateway_id))
+            .col_expr(Column::NextAttemptAt, Expr::value(*at))
+            .col_expr(Column::LastError, Expr::value(excerpt(error))),
+        Outcome::Failed { gateway_id, error } => update
+            .col_expr(Column::Status, Expr::value("failed"))
+            .col_expr(Column::GatewayId, Expr::value(*gateway_id))
+            .col_expr(Column::LastError, Expr::value(excerpt(error))),
+    };
+    let done = update
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq("sending"))
+        .exec(w.tx())
+        .await?;
+    if done.rows_affected != 1 {
+        return Ok(false);
+    }
+    if let Outcome::Sent {
+        gateway_id,
+        provider_id,
+    } = outcome
+    {
+        apply_held(w, id, *gateway_id, provider_id).await?;
+    }
+    Ok(true)
+}
+
+/// Locks gateways `ids` in ascending order for the rest of the transaction (PostgreSQL;
+/// SQLite's write lock is already held). The sender's recording of sent messages and a
+/// delivery report of the same gateway take this lock first, so a report either finds its
+/// message recorded or is held before the sender looks for held reports.
+pub async fn lock_gateways(w: &Write, ids: &[i64]) -> StoreResult<()> {
+    let backend = w.tx().get_database_backend();
+    if backend != DatabaseBackend::Postgres || ids.is_empty() {
+        return Ok(());
+    }
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    w.tx()
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!("SELECT id FROM sms_gateway WHERE id IN ({list}) ORDER BY id FOR UPDATE"),
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Applies to message `id`, just recorded as sent, the report its provider sent before
+/// that (held by [`hold_report`]), and lets the report go.
+async fn apply_held(w: &Write, id: i64, gateway_id: i64, provider_id: &str) -> StoreResult<()> {
+    use sms_message::Column;
+    let Some(held) = sms_report::Entity::find()
+        .filter(sms_report::Column::GatewayId.eq(gateway_id))
+        .filter(sms_report::Column::ProviderId.eq(provider_id))
+        .one(w.tx())
+        .await?
+    else {
+        return Ok(());
+    };
+    let update = sms_message::Entity::update_many();
+    let update = if held.delivered {
+        update
+            .col_expr(Column::Status, Expr::value("delivered"))
+            .col_expr(Column::DeliveredAt, Expr::value(held.received_at))
+    } else {
+        update
+            .col_expr(Column::Status, Expr::value("failed"))
+            .col_expr(
+                Column::LastError,
+                Expr::value(excerpt(held.error.as_deref().unwrap_or("undelivered"))),
+            )
+    };
+    update
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq("sent"))
+        .exec(w.tx())
+        .await?;
+    sms_report::Entity::delete_by_id(held.id)
+        .exec(w.tx())
+        .await?;
+    Ok(())
+}
+
+/// How long a held report waits for its message.
+const HOLD: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// Holds a report for gateway `gateway_id`'s message `provider_id` that no sent message
+/// answers to yet, while some message is being sent (its provider may report before the
+/// sender records the id): true when held. Reports held longer than an hour are let go
+/// first; a second report of the same message keeps the first.
+pub async fn hold_report(
+    w: &mut Write,
+    gateway_id: i64,
+    provider_id: &str,
+    delivered: bool,
+    error: Option<&str>,
+) -> StoreResult<bool> {
+    let sending = sms_message::Entity::find()
+        .filter(sms_message::Column::Status.eq("sending"))
+        .one(w.tx())
+        .await?
+        .is_some();
+    if !sending || provider_id.is_empty() || provider_id.chars().count() > 128 {
+        return Ok(false);
+    }
+    let now = w.now();
+    sms_report::Entity::delete_many()
+        .filter(sms_report::Column::ReceivedAt.lt(now - HOLD))
+        .exec(w.tx())
+        .await?;
+    sms_report::Entity::insert(sms_report::ActiveModel {
+        id: NotSet,
+        gateway_id: Set(gateway_id),
+        provider_id: Set(provider_id.to_owned()),
+        delivered: Set(delivered),
+        error: Set(error.map(excerpt)),
+        received_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            sms_report::Column::GatewayId,
+            sms_report::Column::ProviderId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(w.tx())
+    .await?;
+    w.audit(AuditEntry {
+        tenant_id: None,
+        action: "sms.report_held",
+        entity: "sms_gateway",
+        entity_id: Some(gateway_id),
+        before: None,
+        after: Some(json!({ "provider_id": provider_id, "delivered": delivered })),
+    })
+    .await?;
+    Ok(true)
+}
+
+/// Keeps a stored error short.
+fn excerpt(error: &str) -> String {
+    error.chars().take(500).collect()
+}
+
+/// Applies a delivery report to the message gateway `gateway_id` knows as `provider_id`:
+/// `delivered` (with `delivered_at`) or `failed` (with the reason) from `sent`. `None` when
+/// no such message is there or it is not `sent` (an unknown id, a repeated report, one that
+/// arrives after a final one): nothing changes.
+pub async fn apply_report(
+    w: &mut Write,
+    gateway_id: i64,
+    provider_id: &str,
+    delivered: bool,
+    error: Option<&str>,
+) -> StoreResult<Option<Message>> {
+    use sms_message::Column;
+    let Some(found) = sms_message::Entity::find()
+        .filter(Column::GatewayId.eq(gateway_id))
+        .filter(Column::ProviderId.eq(provider_id))
+        .one(w.tx())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let update = sms_message::Entity::update_many();
+    let update = if delivered {
+        update
+            .col_expr(Column::Status, Expr::value("delivered"))
+            .col_expr(Column::DeliveredAt, Expr::value(w.now()))
+    } else {
+        update
+            .col_expr(Column::Status, Expr::value("failed"))
+            .col_expr(
+                Column::LastError,
+                Expr::value(excerpt(error.unwrap_or("undelivered"))),
+            )
+    };
+    let done = update
+        .filter(Column::Id.eq(found.id))
+        .filter(Column::Status.eq("sent"))
+        .exec(w.tx())
+        .await?;
+    if done.rows_affected != 1 {
+        return Ok(None);
+    }
+    let after = message(w.tx(), found.id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    w.audit(AuditEntry {
+        tenant_id: found.tenant_id.map(TenantId),
+        action: "sms.delivery",
+        entity: "sms_message",
+        entity_id: Some(found.id),
+        before: Some(message_json(&found)),
+        after: Some(json!({ "status": after.status, "last_error": after.last_error })),
+    })
+    .await?;
+    Ok(Some(after))
+}
+
+/// When the next queued message falls due, if one is queued.
+pub async fn next_due(db: &Db) -> StoreResult<Option<DateTime<Utc>>> {
+    use sms_message::Column;
+    Ok(sms_message::Entity::find()
+        .filter(Column::Status.eq("queued"))
+        .order_by_asc(Column::NextAttemptAt)
+        .one(db.conn())
+        .await?
+        .map(|m| m.next_attempt_at))
+}
+
+/// The message list: by id (newest first by default).
+pub static LIST: ListSpec<sms_message::Entity> = ListSpec {
+    sorts: &[SortColumn {
+        name: "id",
+        column: sms_message::Column::Id,
+        kind: SortKind::Int,
+    }],
+    id: sms_message::Column::Id,
+    default_sort: "-id",
+};
+
+/// Filters of the message list.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    /// In this status.
+    pub status: Option<String>,
+    /// Of this kind.
+    pub kind: Option<String>,
+    /// Of this tenant.
+    pub tenant_id: Option<i64>,
+}
+
+/// A page of the messages of `tenants` (every one's, the platform's included, when `None`).
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    tenants: Option<&[i64]>,
+    filter: &MessageFilter,
+    page: &PageRequest,
+) -> StoreResult<Page<Message>> {
+    use sms_message::Column;
+    let mut select = sms_message::Entity::find();
+    if let Some(t) = tenants {
+        select = select.filter(Column::TenantId.is_in(t.iter().copied()));
+    }
+    if let Some(tenant) = filter.tenant_id {
+        select = select.filter(Column::TenantId.eq(tenant));
+    }
+    if let Some(status) = &filter.status {
+        select = select.filter(Column::Status.eq(status.as_str()));
+    }
+    if let Some(kind) = &filter.kind {
+        select = select.filter(Column::Kind.eq(kind.as_str()));
+    }
+    crate::list::fetch(conn, &LIST, select, page).await
+}
