@@ -1,6 +1,7 @@
 //! The dashboard (reference §2.16): what a caller's day looks like over the customers it
 //! sees. "Today" is the tenant's local day from [`crate::customer::today`], the same
 //! function that decides "expires today" everywhere, so the figures and the lists agree.
+//! Beside them, the tenant's SMS of the day (`crate::sms::sent_today`).
 
 use chrono::TimeDelta;
 
@@ -22,6 +23,8 @@ pub struct Dashboard {
     pub currency: String,
     /// The collectors' names, by id.
     pub collectors: Vec<(i64, String)>,
+    /// The tenant's SMS of the day, for who may read its messages.
+    pub sms: Option<crate::sms::SentToday>,
 }
 
 /// The dashboard of `actor`.
@@ -51,9 +54,17 @@ pub async fn figures(ctx: &Ctx<'_>, actor: &Actor) -> Result<Dashboard, OpError>
             collectors.push((*id, user.name));
         }
     }
+    // Who may not read the tenant's messages sees no SMS figure.
+    let sms = match &tenant {
+        Some(t) => crate::sms::sent_today(ctx, actor, domain::ids::TenantId(t.id))
+            .await
+            .ok(),
+        None => None,
+    };
     Ok(Dashboard {
         figures,
         currency: tenant.map(|t| t.currency).unwrap_or_default(),
         collectors,
+        sms,
     })
 }

@@ -181,10 +181,24 @@ async fn a_batch_is_made_handed_down_and_redeemed_once(backend: Backend) {
             .starts_with(&format!("B{kept:04}-000001,")),
         "{csv}"
     );
+    // The printed sheet: every card that can be sold, its PIN, in the chosen grid.
+    let mut panel = support::panel::Visitor::signed_in(&app, "admin@c.example").await;
+    let sheet = panel
+        .get(&format!("/card-batches/{kept}/print?layout=a4-2x5"))
+        .await;
+    assert_eq!(sheet.status, StatusCode::OK, "{}", sheet.body);
+    assert_eq!(sheet.body.matches("data-serial=").count(), 3);
+    let first_pin = csv.lines().nth(1).unwrap().split(',').nth(1).unwrap();
+    assert!(sheet.body.contains(first_pin), "{}", sheet.body);
+    assert!(sheet.body.contains("repeat(2, 1fr)"));
+    let mut reseller = support::panel::Visitor::signed_in(&app, "op@c.example").await;
+    let refused = reseller.get(&format!("/card-batches/{kept}/print")).await;
+    assert_ne!(refused.status, StatusCode::OK);
+    assert!(!refused.body.contains(first_pin));
     let (_, detail) = app
         .get(&format!("/api/v1/card-batches/{kept}"), &admin)
         .await;
-    assert_eq!(detail["batch"]["exported"], 1, "{detail}");
+    assert_eq!(detail["batch"]["exported"], 2, "{detail}");
     assert_eq!(detail["counts"]["in_stock"], 3, "{detail}");
 
     // Handed to the operator, who reaches those only.
@@ -359,6 +373,30 @@ async fn of_many_redemptions_of_one_card_exactly_one_wins(backend: Backend) {
     let (_, cards) = app.get("/api/v1/cards", &admin).await;
     assert_eq!(cards["items"][0]["state"], "redeemed");
     assert_eq!(cards["items"][0]["redeemed_by"], winners[0]);
+    // A batch past its date: redemption refuses it, and housekeeping marks it expired.
+    let soon = app.clock().now() + chrono::TimeDelta::hours(1);
+    let (_, dated) = app
+        .post(
+            "/api/v1/card-batches",
+            &admin,
+            json!({"package_id": isp.pppoe, "quantity": 2, "valid_until": soon}),
+        )
+        .await;
+    let dated = dated["batch"]["id"].as_i64().unwrap();
+    let later = ops::Ctx::new(
+        &app.state.db,
+        &app.state.hasher,
+        soon + chrono::TimeDelta::minutes(1),
+    );
+    assert_eq!(ops::card::expire_due(&later).await.unwrap(), 2);
+    assert_eq!(ops::card::expire_due(&later).await.unwrap(), 0);
+    let (_, expired) = app
+        .get(
+            &format!("/api/v1/cards?batch_id={dated}&state=expired"),
+            &admin,
+        )
+        .await;
+    assert_eq!(expired["total"], 2, "{expired}");
     let (_, receipts) = app.get("/api/v1/invoices?series=receipt", &admin).await;
     assert_eq!(receipts["total"], 1, "{receipts}");
     verify_clean(&app).await;

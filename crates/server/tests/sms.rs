@@ -246,6 +246,14 @@ async fn a_test_message_goes_out_with_its_exact_text_and_is_reported_delivered(b
 
     let (_, _, _, gateway_id) = until_status(&app, message, "delivered").await;
     assert_eq!(gateway_id, Some(id));
+    // The dashboard counts the day's SMS against the budget.
+    let mut panel = support::panel::Visitor::signed_in(&app, "admin@padma.example").await;
+    let tile = panel
+        .get("/panel")
+        .await
+        .text_of("tile-sms")
+        .unwrap_or_default();
+    assert!(tile.starts_with("1 SMS sent today / 100"), "{tile}");
     let (status, listed) = app
         .get("/api/v1/sms-messages?status=delivered&kind=test", &admin)
         .await;

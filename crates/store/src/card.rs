@@ -585,3 +585,43 @@ pub async fn stock_of<C: ConnectionTrait>(
         .map(|((package, state), n)| (package, state, n))
         .collect())
 }
+
+/// Marks expired the cards whose date has passed at `now` and that were never used (in
+/// stock, assigned, sold or suspended); how many, by tenant.
+pub async fn expire_due(w: &Write, now: DateTime<Utc>) -> StoreResult<Vec<(i64, i64)>> {
+    let open: Vec<&str> = [
+        State::InStock,
+        State::Assigned,
+        State::Sold,
+        State::Suspended,
+    ]
+    .iter()
+    .map(|s| s.as_str())
+    .collect();
+    let due = || {
+        Condition::all()
+            .add(card::Column::ValidUntil.lte(now))
+            .add(card::Column::State.is_in(open.clone()))
+    };
+    let counts: Vec<(i64, i64)> = card::Entity::find()
+        .select_only()
+        .column(card::Column::TenantId)
+        .column_as(card::Column::Id.count(), "n")
+        .filter(due())
+        .group_by(card::Column::TenantId)
+        .into_tuple()
+        .all(w.tx())
+        .await?;
+    if !counts.is_empty() {
+        card::Entity::update_many()
+            .col_expr(card::Column::State, Expr::value(State::Expired.as_str()))
+            .col_expr(
+                card::Column::Version,
+                Expr::col(card::Column::Version).add(1),
+            )
+            .filter(due())
+            .exec(w.tx())
+            .await?;
+    }
+    Ok(counts)
+}

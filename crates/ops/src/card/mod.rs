@@ -375,15 +375,41 @@ pub async fn cards(
     Ok(store::card::cards(ctx.db.conn(), &filter, page).await?)
 }
 
-/// The PINs of batch `id` as CSV (serial, PIN, package, price, valid until, state), for
-/// those who run its tenant's stock, when the batch keeps them; each export is audited and
-/// counted on the batch.
-pub async fn export(
+/// A batch's PINs opened, for an export or a printed sheet.
+#[derive(Debug, Clone)]
+pub struct Pins {
+    /// The batch.
+    pub batch: Batch,
+    /// Its package's name.
+    pub package: String,
+    /// Its package's validity, in minutes.
+    pub validity_minutes: i64,
+    /// Its tenant's name.
+    pub tenant: String,
+    /// Its tenant's currency.
+    pub currency: String,
+    /// Serial, PIN as printed, state; in serial order.
+    pub cards: Vec<(String, String, String)>,
+}
+
+/// What opening a batch's PINs is for (its audit action).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reveal {
+    /// A CSV for a print house (`card.export`).
+    Export,
+    /// A printed sheet (`card.print`).
+    Print,
+}
+
+/// The PINs of batch `id`, for those who run its tenant's stock, when the batch keeps them;
+/// each opening is audited and counted on the batch.
+pub async fn pins(
     ctx: &Ctx<'_>,
     actor: &Actor,
     author: Author,
     id: i64,
-) -> Result<Vec<u8>, OpError> {
+    why: Reveal,
+) -> Result<Pins, OpError> {
     let view = batch(ctx, actor, id).await?;
     let within = within(ctx, actor, Some(view.batch.tenant_id)).await?;
     if !within.manages() {
@@ -392,21 +418,9 @@ pub async fn export(
     if !view.batch.keeps_pins {
         return Err(OpError::field("batch", "pins_not_kept"));
     }
-    let package = store::package::find_any(ctx.db.conn(), view.batch.package_id)
-        .await?
-        .map(|p| p.name)
-        .unwrap_or_default();
-    let broken = |e: csv::Error| OpError::Internal(e.to_string());
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(["serial", "pin", "package", "price", "valid_until", "state"])
-        .map_err(broken)?;
-    let price = view.batch.price.to_string();
-    let until = view
-        .batch
-        .valid_until
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default();
+    let package = store::package::find_any(ctx.db.conn(), view.batch.package_id).await?;
     let keyring = ctx.db.keyring();
+    let mut cards = Vec::new();
     for (serial, sealed, state) in store::card::sealed_pins(ctx.db.conn(), id).await? {
         let pin = match sealed {
             Some(sealed) => {
@@ -419,17 +433,16 @@ pub async fn export(
             }
             None => String::new(),
         };
-        out.write_record([&serial, &pin, &package, &price, &until, &state])
-            .map_err(broken)?;
+        cards.push((serial, pin, state));
     }
-    let csv = out
-        .into_inner()
-        .map_err(|e| OpError::Internal(e.to_string()))?;
     let mut w = ctx.db.write(author, ctx.now).await?;
     store::card::count_export(&w, id).await?;
     w.audit(AuditEntry {
         tenant_id: Some(within.id()),
-        action: "card.export",
+        action: match why {
+            Reveal::Export => "card.export",
+            Reveal::Print => "card.print",
+        },
         entity: "card_batch",
         entity_id: Some(id),
         before: None,
@@ -437,7 +450,41 @@ pub async fn export(
     })
     .await?;
     w.commit().await?;
-    Ok(csv)
+    Ok(Pins {
+        package: package.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+        validity_minutes: package.map_or(0, |p| p.validity_minutes),
+        tenant: within.tenant.name.clone(),
+        currency: within.tenant.currency.clone(),
+        batch: view.batch,
+        cards,
+    })
+}
+
+/// The PINs of batch `id` as CSV (serial, PIN, package, price, valid until, state); see
+/// [`pins`].
+pub async fn export(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: i64,
+) -> Result<Vec<u8>, OpError> {
+    let pins = pins(ctx, actor, author, id, Reveal::Export).await?;
+    let broken = |e: csv::Error| OpError::Internal(e.to_string());
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["serial", "pin", "package", "price", "valid_until", "state"])
+        .map_err(broken)?;
+    let price = pins.batch.price.to_string();
+    let until = pins
+        .batch
+        .valid_until
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default();
+    for (serial, pin, state) in &pins.cards {
+        out.write_record([serial, pin, &pins.package, &price, &until, state])
+            .map_err(broken)?;
+    }
+    out.into_inner()
+        .map_err(|e| OpError::Internal(e.to_string()))
 }
 
 /// What is done to the cards a move takes.
@@ -598,4 +645,29 @@ pub async fn move_cards(
     .await?;
     w.commit().await?;
     Ok(moved)
+}
+
+/// Marks expired every card past its date that was never used, with an audit entry per
+/// tenant; how many (the hourly housekeeping calls it; a redemption refuses such a card
+/// before it is marked).
+pub async fn expire_due(ctx: &Ctx<'_>) -> Result<i64, OpError> {
+    let mut w = ctx.db.write(Author::system("cards"), ctx.now).await?;
+    let counts = store::card::expire_due(&w, ctx.now).await?;
+    if counts.is_empty() {
+        w.rollback().await?;
+        return Ok(0);
+    }
+    for (tenant, cards) in &counts {
+        w.audit(AuditEntry {
+            tenant_id: Some(TenantId(*tenant)),
+            action: "card.expire",
+            entity: "tenant",
+            entity_id: Some(*tenant),
+            before: None,
+            after: Some(serde_json::json!({ "cards": cards })),
+        })
+        .await?;
+    }
+    w.commit().await?;
+    Ok(counts.iter().map(|(_, n)| n).sum())
 }

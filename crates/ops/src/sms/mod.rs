@@ -106,7 +106,7 @@ pub struct SmsRequest<'a> {
 }
 
 /// What a tenant's day of SMS came to.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SentToday {
     /// Messages queued today.
     pub total: u64,

@@ -2,7 +2,8 @@
 //! idempotency keys older than a day, finished jobs older than a month, and files no job
 //! came for within a week, and the session log's entries older than a day (PostgreSQL; a
 //! node away longer loads the open sessions when it starts); and brings each tenant's UTC offset (the day usage is rolled up
-//! to) to its zone's, as daylight saving time moves it.
+//! to) to its zone's, as daylight saving time moves it; and marks expired the recharge cards
+//! past their date.
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};
@@ -28,7 +29,10 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
     let offsets = store::tenant::refresh_utc_offsets(&state.db, now).await?;
     let session_events =
         store::aaa::purge_session_events(state.db.conn(), now - TimeDelta::days(1)).await?;
+    let ctx = state.ctx();
+    let cards = ops::card::expire_due(&ctx).await.map_err(super::from_op)?;
     Ok(json!({
+        "cards_expired": cards,
         "sessions": purged.sessions,
         "tokens": purged.tokens,
         "idempotency_keys": purged.idempotency_keys,

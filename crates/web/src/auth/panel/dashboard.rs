@@ -34,6 +34,8 @@ struct Day {
     bars: Vec<Bar>,
     first_day: String,
     last_day: String,
+    /// SMS today: sent or delivered, failed, waiting, and the day's budget (empty: none).
+    sms: Option<(u64, u64, u64, String)>,
 }
 
 /// The chart's drawing area, in SVG units.
@@ -96,6 +98,14 @@ impl Day {
                 .last()
                 .map(|(d, _)| d.to_string())
                 .unwrap_or_default(),
+            sms: d.sms.as_ref().map(|s| {
+                (
+                    s.sent + s.delivered,
+                    s.failed,
+                    s.queued,
+                    s.budget.map(|b| b.to_string()).unwrap_or_default(),
+                )
+            }),
         }
     }
 }
