@@ -82,6 +82,7 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::network::api::routes())
             .merge(crate::vpn::api::routes())
             .merge(crate::card::api::routes())
+            .merge(crate::card::distributor::routes())
             .merge(crate::package::api::routes())
             .merge(crate::customer::api::routes())
             .merge(crate::online::api::routes())

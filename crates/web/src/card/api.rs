@@ -35,7 +35,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_cards))
         .routes(routes!(move_cards))
         .routes(routes!(redeem_card))
-        .merge(super::distributor::routes())
 }
 
 /// A batch of recharge cards.
