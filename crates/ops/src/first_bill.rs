@@ -12,6 +12,9 @@
 //! new customer starts without: its first recharge is its bill) and a package not sold
 //! through the customer's chain.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::billing::{self, Split};
 use domain::customer::{BillingType, CustomerStatus};
@@ -57,6 +60,9 @@ pub(crate) async fn issue(
     let step = billing::rounding_step(&tenant.currency);
     let vat = store::tax::vat_at(ctx.db.conn(), id, now).await?;
     let mut rows: Vec<(&Customer, Split, DateTime<Utc>)> = Vec::new();
+    // One price list per package and chain, as the invoice run reads them.
+    let mut prices: HashMap<(i64, Option<i64>, Option<i64>), Option<billing::PriceList>> =
+        HashMap::new();
     for c in customers {
         let Some(until) = c.expires_at.filter(|at| *at > now) else {
             continue;
@@ -65,11 +71,15 @@ pub(crate) async fn issue(
         {
             continue;
         }
-        let Some(list) = crate::billing_run::month_price(ctx, c, vat).await? else {
+        let key = (c.package_id, c.operator_id, c.sub_operator_id);
+        if let Entry::Vacant(slot) = prices.entry(key) {
+            slot.insert(crate::billing_run::month_price(ctx, c, vat).await?);
+        }
+        let Some(list) = prices.get(&key).and_then(Option::as_ref) else {
             continue;
         };
         let minutes = (until - now).num_minutes().max(1);
-        let split = crate::billing_run::time_of(&list, c.custom_price, minutes, step);
+        let split = crate::billing_run::time_of(list, c.custom_price, minutes, step);
         if split.price > 0 {
             rows.push((c, split, until));
         }

@@ -181,9 +181,12 @@ pub(crate) async fn apply(
             FieldError::new("pin", "already_redeemed").with("at", at),
         )));
     }
+    let batch = store::card::batch(conn, None, card.batch_id)
+        .await?
+        .ok_or(OpError::NotFound)?;
     let expired = card.valid_until.is_some_and(|at| at <= ctx.now);
     let usable = if card.state.get().redeemable() && !expired {
-        collector_for(ctx, &card, customer).await?
+        collector_for(ctx, &card, &batch, customer).await?
     } else {
         None
     };
@@ -193,9 +196,6 @@ pub(crate) async fn apply(
         return Err(invalid());
     };
     let tenant_row = store::tenant::find_any(conn, tenant)
-        .await?
-        .ok_or(OpError::NotFound)?;
-    let batch = store::card::batch(conn, None, card.batch_id)
         .await?
         .ok_or(OpError::NotFound)?;
     let input = RechargeInput {
@@ -283,18 +283,16 @@ async fn failed(ctx: &Ctx<'_>, tenant: TenantId) -> Result<(), OpError> {
 
 /// Who pays for `card` redeemed for `customer`, and the user who collected: its holder as
 /// if it recharged the customer (a distributor's operator for a distributor); for the
-/// tenant's stock, its batch's maker in cash. `None` when the holder may not recharge the
-/// customer (the card is out of the customer's reach).
+/// tenant's stock, its batch's (`batch`) maker in cash. `None` when the holder may not
+/// recharge the customer (the card is out of the customer's reach).
 async fn collector_for(
     ctx: &Ctx<'_>,
     card: &Card,
+    batch: &store::card::Batch,
     customer: &Customer,
 ) -> Result<Option<(Collector, Option<i64>)>, OpError> {
     let owner = store::customer::owner(customer);
     let Some(holder) = card.holder_id else {
-        let batch = store::card::batch(ctx.db.conn(), None, card.batch_id)
-            .await?
-            .ok_or(OpError::NotFound)?;
         let maker = batch.created_by.unwrap_or(0);
         return Ok(Some((Collector::Cash(UserId(maker)), Some(maker))));
     };
