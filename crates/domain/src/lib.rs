@@ -14,6 +14,7 @@ pub mod customer;
 pub mod enforcement;
 pub mod field;
 pub mod fup;
+pub mod hotspot;
 pub mod ids;
 pub mod invoice;
 pub mod ledger;

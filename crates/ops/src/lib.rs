@@ -27,6 +27,7 @@ pub mod error;
 pub mod fair_usage;
 pub mod first_bill;
 pub mod gateway;
+pub mod hotspot;
 pub mod invoice;
 pub mod job;
 pub mod ledger;

@@ -29,6 +29,9 @@
 //!   login to RADIUS (the router-to-RADIUS migration);
 //! - with `reboot_every`, it reboots: every session dropped without a Stop, an
 //!   Accounting-On, everyone dials again.
+//!
+//! [`hotspot`] is the router's captive-portal side: a [`SimHotspot`] serves the hotspot's
+//! pages to a browser and logs its clients in over RADIUS, as RouterOS's servlet does.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -48,14 +51,16 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 mod coa;
+pub mod hotspot;
 mod scenario;
 mod wire;
 
+pub use hotspot::{ActiveHost, HotspotConfig, SeenRequest, SimHotspot};
 pub use scenario::{Scenario, Snapshot, Subscriber};
 
 use coa::CoaHandler;
 pub use wire::parse_rate;
-use wire::{mac_of, port_type};
+use wire::{add_usage, mac_of, port_type};
 
 #[derive(Debug, Default)]
 struct Counters {
@@ -83,6 +88,8 @@ mod acct {
     pub const STOP: u32 = 2;
     pub const INTERIM: u32 = 3;
     pub const ON: u32 = 7;
+    pub const USER_REQUEST: u32 = 1;
+    pub const LOST_CARRIER: u32 = 2;
     pub const SESSION_TIMEOUT: u32 = 5;
     pub const ADMIN_RESET: u32 = 6;
     pub const NAS_REQUEST: u32 = 10;
@@ -729,13 +736,8 @@ async fn account(inner: &Arc<Inner>, record: Record, session: &Session) {
         &mac_of(subscriber, session.subscriber),
     );
     if record != Record::Start {
-        let seconds = u32::try_from(session.started.elapsed().as_secs()).unwrap_or(u32::MAX);
-        request.add(attrs::ACCT_SESSION_TIME, &seconds);
-        let (input, output) = (session.input, session.output);
-        request.add(attrs::ACCT_INPUT_OCTETS, &((input & 0xFFFF_FFFF) as u32));
-        request.add(attrs::ACCT_INPUT_GIGAWORDS, &((input >> 32) as u32));
-        request.add(attrs::ACCT_OUTPUT_OCTETS, &((output & 0xFFFF_FFFF) as u32));
-        request.add(attrs::ACCT_OUTPUT_GIGAWORDS, &((output >> 32) as u32));
+        let seconds = session.started.elapsed().as_secs();
+        add_usage(&mut request, seconds, session.input, session.output);
     }
     if let Record::Stop(cause) = record {
         request.add(attrs::ACCT_TERMINATE_CAUSE, &cause);

@@ -1,6 +1,9 @@
 //! What the NAS puts on the wire for a subscriber (port type, MAC) and how it reads a
 //! `Mikrotik-Rate-Limit`.
 
+use radius::gigawords::split;
+use radius::{Packet, attrs};
+
 use crate::{Subscriber, acct};
 
 /// The NAS-Port-Type of a subscriber's requests.
@@ -18,6 +21,22 @@ pub(crate) fn mac_of(subscriber: &Subscriber, index: usize) -> String {
         let b = (index as u32).to_be_bytes();
         format!("02:5A:{:02X}:{:02X}:{:02X}:{:02X}", b[0], b[1], b[2], b[3])
     })
+}
+
+/// Adds what an Interim-Update or a Stop reports of a session's use: its time, and the octets
+/// from the subscriber (input) and to it (output), each with its gigawords (always sent, 0
+/// below 4 GiB, as RouterOS does).
+pub(crate) fn add_usage(request: &mut Packet, seconds: u64, input: u64, output: u64) {
+    request.add(
+        attrs::ACCT_SESSION_TIME,
+        &u32::try_from(seconds).unwrap_or(u32::MAX),
+    );
+    let (low, high) = split(input);
+    request.add(attrs::ACCT_INPUT_OCTETS, &low);
+    request.add(attrs::ACCT_INPUT_GIGAWORDS, &high);
+    let (low, high) = split(output);
+    request.add(attrs::ACCT_OUTPUT_OCTETS, &low);
+    request.add(attrs::ACCT_OUTPUT_GIGAWORDS, &high);
 }
 
 /// Bytes per second up and down from a `Mikrotik-Rate-Limit` (`rx/tx` in the router's view:

@@ -21,6 +21,7 @@ pub mod entity;
 pub mod error;
 pub mod gateway;
 pub mod grant;
+pub mod hotspot;
 pub mod idempotency;
 pub mod invoice;
 pub mod job;

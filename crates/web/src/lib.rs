@@ -40,6 +40,12 @@ pub mod card {
     pub mod print;
 }
 
+/// The captive portal: its set-up and the pages phones see.
+pub mod hotspot {
+    pub mod api;
+    pub mod portal;
+}
+
 /// The SMS outbox: gateways, messages, delivery reports.
 pub mod sms {
     pub mod api;

@@ -55,6 +55,7 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
         (name = "money", description = "Recharges, resellers' balances and top-ups, the ledger"),
         (name = "jobs", description = "Background work (imports) with its progress and result"),
         (name = "sms", description = "SMS gateways and the outbox of messages"),
+        (name = "hotspot", description = "Captive portals of hotspot routers"),
     )
 )]
 struct ApiDoc;
@@ -91,7 +92,8 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::billing::online::routes())
             .merge(crate::audit::api::routes())
             .merge(crate::job::api::routes())
-            .merge(crate::sms::api::routes()),
+            .merge(crate::sms::api::routes())
+            .merge(crate::hotspot::api::routes()),
     )
 }
 
@@ -116,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .merge(panel(&state))
         .merge(crate::billing::online::public_routes())
         .merge(crate::sms::api::public_routes())
+        .merge(crate::hotspot::portal::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
         .layer(middleware::from_fn_with_state(

@@ -21,6 +21,7 @@
 pub mod distributor;
 mod redeem;
 
+pub(crate) use redeem::redeem_for;
 pub use redeem::{
     FAILURE_WINDOW, Redeemed, STAFF_FAILURES, SUBJECT_FAILURES, TENANT_ALARM, TYPOS, redeem,
 };

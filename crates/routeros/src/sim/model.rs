@@ -180,6 +180,13 @@ impl Table {
         {
             return Some(format_uptime(now.duration_since(since).as_secs()).into_bytes());
         }
+        if self.schema.path == "/file" && prop.name == "size" {
+            let contents = self
+                .schema
+                .prop(b"contents")
+                .and_then(|i| item.values[i].as_ref());
+            return Some(contents.map_or(0, Vec::len).to_string().into_bytes());
+        }
         item.values[index].clone()
     }
 
@@ -514,5 +521,37 @@ mod tests {
             .map(|i| profiles.row(i, None, Instant::now()).text("name").unwrap())
             .collect();
         assert_eq!(names, ["default", "default-encryption"]);
+    }
+
+    #[test]
+    fn a_files_size_is_the_length_of_its_contents() {
+        let mut model = Model::new("lab");
+        let files = super::super::schema::find(b"/file").unwrap();
+        let attrs = |pairs: &[(&str, &str)]| -> Vec<(Vec<u8>, Vec<u8>)> {
+            pairs
+                .iter()
+                .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect()
+        };
+        let id = model
+            .add(files, &attrs(&[("name", "hotspot/login.html")]), true)
+            .unwrap();
+        let size = |model: &Model| {
+            let t = &model.tables[files];
+            t.row(&t.items[0], None, Instant::now())
+                .text("size")
+                .unwrap()
+        };
+        assert_eq!(size(&model), "0");
+        model
+            .set(files, id, &attrs(&[("contents", "<p>hi</p>")]), true)
+            .unwrap();
+        assert_eq!(size(&model), "9");
+        assert!(
+            model
+                .add(files, &attrs(&[("name", "hotspot/login.html")]), true)
+                .is_err(),
+            "names are unique"
+        );
     }
 }

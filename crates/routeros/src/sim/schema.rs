@@ -605,6 +605,19 @@ pub(crate) static SCHEMAS: &[Schema] = &[
             ro_flag("default", "false"),
         ],
     ),
+    // RouterOS 7 writes small files through the API (`/file/add name=… contents=…`): how
+    // hotspot pages reach the router. `size` is computed from `contents` when printed.
+    named(
+        "/file",
+        "file",
+        &[
+            opt("name"),
+            def("contents", ""),
+            ro("type", "file"),
+            ro("size", "0"),
+            ro("creation-time", "2025-01-01 00:00:00"),
+        ],
+    ),
 ];
 
 /// The index of a menu in [`SCHEMAS`].

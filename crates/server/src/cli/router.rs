@@ -2,9 +2,11 @@
 //!
 //! `sim-router` runs the `routeros` crate's simulated MikroTik until interrupted, printing
 //! where it listens (`api ADDR`, `api-ssl ADDR fingerprint F`, with `--radius` also
-//! `nas coa ADDR subscribers N`, then `ready`). With `--radius` it is also the router's AAA
-//! side (`simnas`): it logs the subscribers of a CSV file in to that RADIUS server, reports
-//! their traffic, and takes CoA and Disconnect requests, printing what it did every minute. `router check`
+//! `nas coa ADDR subscribers N`, with `--hotspot` also `hotspot URL`, then `ready`). With
+//! `--radius` it is also the router's AAA side (`simnas`): it logs the subscribers of a CSV
+//! file in to that RADIUS server, reports their traffic, and takes CoA and Disconnect
+//! requests, printing what it did every minute. With `--hotspot` (and `--radius`) it also
+//! serves the hotspot's captive portal there, logging browsers in to that RADIUS server. `router check`
 //! connects to a real or simulated router and prints its identity, RouterOS version, board,
 //! uptime and the API user's group (exit 0), or why it could not (exit 1). Only argument
 //! parsing and printing live here; the protocol is the `routeros` crate's.
@@ -67,8 +69,9 @@ pub struct SimRouterArgs {
 /// The simulated router's AAA side (`lastmile sim-router --radius`).
 #[derive(Debug, Args)]
 struct NasArgs {
-    /// Also log subscribers in to the RADIUS server at this address, and take its CoA.
-    #[arg(long, requires_all = ["radius_secret", "subscribers"])]
+    /// Also log subscribers (`--subscribers`) or hotspot clients (`--hotspot`) in to the
+    /// RADIUS server at this address, and take its CoA.
+    #[arg(long, requires = "radius_secret")]
     radius: Option<std::net::IpAddr>,
     /// The router's RADIUS secret.
     #[arg(long, env = "LASTMILE_NAS_SECRET", hide_env_values = true)]
@@ -100,6 +103,10 @@ struct NasArgs {
     /// Reboot every this many seconds (sessions dropped, Accounting-On, everyone dials again).
     #[arg(long)]
     reboot_every_seconds: Option<u64>,
+    /// Serve the hotspot's captive portal (the router's login pages) on HOST:PORT, logging
+    /// its clients in to the `--radius` server (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", requires = "radius")]
+    hotspot: Option<SocketAddr>,
 }
 
 /// Subscribers a file may hold at most.
@@ -174,6 +181,22 @@ fn scenario(nas: &NasArgs) -> Result<Option<simnas::Scenario>, String> {
     Ok(Some(scenario))
 }
 
+/// The hotspot the flags describe, if `--hotspot` was given with `--radius`.
+fn hotspot(nas: &NasArgs, identity: &str) -> Option<simnas::HotspotConfig> {
+    let (Some(listen), Some(server), Some(secret)) = (nas.hotspot, nas.radius, &nas.radius_secret)
+    else {
+        return None;
+    };
+    let mut config = simnas::HotspotConfig::new(server, secret);
+    config.listen = listen;
+    config.auth_server.set_port(nas.auth_port);
+    config.acct_server.set_port(nas.acct_port);
+    config.nas_ip = nas.nas_ip;
+    config.identity = identity.to_owned();
+    config.interim = Duration::from_secs(nas.interim_seconds.max(1));
+    Some(config)
+}
+
 /// Router subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RouterCommand {
@@ -228,7 +251,7 @@ pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
     config.listen = args.listen;
     config.tls_listen = args.tls_listen;
     config.tls_certificate = !args.tls_without_certificate;
-    config.identity = args.identity;
+    config.identity = args.identity.clone();
     config.state_file = args.state;
     config.empty_replies = args.empty_replies;
     if args.legacy_login {
@@ -241,6 +264,11 @@ pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let hotspot_config = hotspot(&args.nas, &args.identity);
+    if args.nas.radius.is_some() && scenario.is_none() && hotspot_config.is_none() {
+        eprintln!("lastmile sim-router: --radius needs --subscribers or --hotspot");
+        return ExitCode::from(2);
+    }
     let router = match SimRouter::start(config).await {
         Ok(router) => router,
         Err(error) => {
@@ -262,6 +290,18 @@ pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
         }
         None => None,
     };
+    let hotspot = match hotspot_config {
+        Some(config) => {
+            match simnas::SimHotspot::start(config, std::sync::Arc::clone(&router)).await {
+                Ok(hotspot) => Some(hotspot),
+                Err(error) => {
+                    eprintln!("lastmile sim-router: the hotspot: {error}");
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        None => None,
+    };
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "api {}", router.address());
@@ -274,6 +314,9 @@ pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
         }
         if let Some((nas, count)) = &nas {
             let _ = writeln!(out, "nas coa {} subscribers {count}", nas.coa_address());
+        }
+        if let Some(hotspot) = &hotspot {
+            let _ = writeln!(out, "hotspot {}", hotspot.url());
         }
         let _ = writeln!(out, "ready");
         let _ = out.flush();
@@ -293,8 +336,9 @@ pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
         }
         None => wait_for_shutdown().await,
     }
+    drop(hotspot);
     drop(nas);
-    let Ok(router) = std::sync::Arc::try_unwrap(router) else {
+    let Some(router) = sole_owner(router).await else {
         eprintln!("lastmile sim-router: the router is still in use");
         return ExitCode::from(1);
     };
@@ -305,6 +349,19 @@ pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The router once the NAS side and the hotspot have let it go: their tasks and open
+/// connections end shortly after they are dropped, so this waits for them (up to 5 s).
+async fn sole_owner(mut router: std::sync::Arc<SimRouter>) -> Option<SimRouter> {
+    for _ in 0..100 {
+        match std::sync::Arc::try_unwrap(router) {
+            Ok(router) => return Some(router),
+            Err(shared) => router = shared,
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
 }
 
 /// One line of what the NAS side has done.

@@ -2,8 +2,8 @@
 //! idempotency keys older than a day, finished jobs older than a month, and files no job
 //! came for within a week, and the session log's entries older than a day (PostgreSQL; a
 //! node away longer loads the open sessions when it starts); and brings each tenant's UTC offset (the day usage is rolled up
-//! to) to its zone's, as daylight saving time moves it; and marks expired the recharge cards
-//! past their date.
+//! to) to its zone's, as daylight saving time moves it; marks expired the recharge cards
+//! past their date; and deletes the captive portal's visits a day past their end.
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};
@@ -31,7 +31,10 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
         store::aaa::purge_session_events(state.db.conn(), now - TimeDelta::days(1)).await?;
     let ctx = state.ctx();
     let cards = ops::card::expire_due(&ctx).await.map_err(super::from_op)?;
+    let portal_visits =
+        store::hotspot::drop_visits(state.db.conn(), now - TimeDelta::days(1)).await?;
     Ok(json!({
+        "portal_visits": portal_visits,
         "cards_expired": cards,
         "sessions": purged.sessions,
         "tokens": purged.tokens,

@@ -44,6 +44,7 @@ mod m20261217_000034_router_migration;
 mod m20261218_000035_vpn;
 mod m20261220_000036_cards;
 mod m20261221_000037_sms;
+mod m20261222_000038_hotspot;
 
 /// The migration list.
 #[derive(Debug)]
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261218_000035_vpn::Migration),
             Box::new(m20261220_000036_cards::Migration),
             Box::new(m20261221_000037_sms::Migration),
+            Box::new(m20261222_000038_hotspot::Migration),
         ]
     }
 }

@@ -1,0 +1,666 @@
+//! A phone's visit to the captive portal, step by step (hotspot-design §1.5, §2.4, §4.3).
+//!
+//! 1. [`arrive`]: the router's login page posts its variables; the login address must be the
+//!    router's own (`domain::hotspot::LoginUrl`), the CHAP offer is read, and a visit opens
+//!    for fifteen minutes under a random cookie (only its hash is kept).
+//! 2. [`send_code`]: a code goes to the mobile through the tenant's SMS outbox, in the same
+//!    transaction as the code's keyed hash. The answer is the same whether or not the
+//!    number has an account. Limits: a minute between codes and five an hour per number
+//!    (`domain::otp::may_send`), three per visit, [`ROUTER_HOURLY`] per router, ten wrong
+//!    tries an hour per number, and the outbox's own daily caps.
+//! 3. [`check_code`]: the code typed is compared by keyed hash in constant time; five wrong
+//!    tries kill it; a right one is used once (a conditional `UPDATE`), whatever races it.
+//! 4. [`next`]: what the proved mobile gets, from `domain::hotspot::decide`: sign in (binding
+//!    this device up to the portal's limit), pick an account, remove a device, pay, sign up
+//!    (on the trial once per mobile), or "this number belongs to network X".
+//! 5. [`hand_off`]: the device is bound and the phone sent to the router's login with the
+//!    account's user name and, when the router offered CHAP, `MD5(id ‖ secret ‖ challenge)`
+//!    (the secret never reaches the phone).
+//!
+//! Every step after the first needs the visit's cookie; every step after the code needs
+//! the proof; an account is acted on only if it is one of the proved mobile's.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rand::RngExt as _;
+
+use crate::Ctx;
+use crate::error::OpError;
+use domain::access::{Owner, system_customer_scope};
+use domain::customer::{CustomerInput, CustomerState, Msisdn, NewCustomer, Terms};
+use domain::field::{FieldError, FieldErrors};
+use domain::hotspot::{Account, Chap, Facts, LoginUrl, Next, Trial, decide};
+use domain::ids::TenantId;
+use domain::otp::{self, Purpose, Verdict};
+use store::Author;
+use store::customer::Customer;
+use store::hotspot::{Device, NewDevice, NewOtp, NewVisit, Portal, Visit, VisitChanges};
+use store::tenant::Tenant;
+
+/// How long a visit lasts before the hand-off.
+pub const VISIT_TTL: TimeDelta = TimeDelta::minutes(15);
+
+/// How long a visit lasts after it (the status page reads it).
+pub const SIGNED_IN_TTL: TimeDelta = TimeDelta::days(1);
+
+/// Codes one visit may send.
+pub const VISIT_CODES: i32 = 3;
+
+/// Codes one router may send in an hour (SMS pumping through one hotspot).
+pub const ROUTER_HOURLY: u64 = 60;
+
+/// Wrong tries on one number's codes in an hour before it gets no more codes.
+pub const NUMBER_FAILURES: i64 = 10;
+
+/// How the audit log names the portal.
+const AUTHOR: &str = "captive portal";
+
+/// What the router's login page posted.
+#[derive(Debug, Clone, Default)]
+pub struct Arrival<'a> {
+    /// The portal's key, from the address.
+    pub key: &'a str,
+    /// `$(mac)`.
+    pub mac: &'a str,
+    /// `$(ip)`.
+    pub ip: &'a str,
+    /// `$(link-login-only)`.
+    pub login_url: &'a str,
+    /// `$(link-orig)`.
+    pub dst: &'a str,
+    /// `$(chap-id)`.
+    pub chap_id: &'a str,
+    /// `$(chap-challenge)`.
+    pub chap_challenge: &'a str,
+    /// `$(error-orig)`.
+    pub error: &'a str,
+    /// `en` or `bn`.
+    pub lang: &'a str,
+}
+
+/// A visit with its portal and tenant, as every step after the first sees it.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The visit.
+    pub visit: Visit,
+    /// Its portal.
+    pub portal: Portal,
+    /// The portal's tenant.
+    pub tenant: Tenant,
+}
+
+/// The active portal with `key`.
+async fn portal_of(ctx: &Ctx<'_>, key: &str) -> Result<(Portal, Tenant), OpError> {
+    if !domain::hotspot::is_key(key) {
+        return Err(OpError::NotFound);
+    }
+    let conn = ctx.db.conn();
+    let portal = store::hotspot::portal_by_key(conn, key)
+        .await?
+        .filter(|p| p.status == "active")
+        .ok_or(OpError::NotFound)?;
+    let tenant = store::hotspot::tenant(conn, portal.tenant_id)
+        .await?
+        .filter(|t| t.archived_at.is_none())
+        .ok_or(OpError::NotFound)?;
+    Ok((portal, tenant))
+}
+
+/// Opens a visit from the router's variables; returns its cookie and the visit. Refused:
+/// an unknown portal (not found), a login address that is not the router's, a forged CHAP
+/// offer.
+pub async fn arrive(ctx: &Ctx<'_>, arrival: &Arrival<'_>) -> Result<(String, Visit), OpError> {
+    let (portal, _) = portal_of(ctx, arrival.key).await?;
+    let mut errors = FieldErrors::new();
+    let login_url = errors.take(LoginUrl::parse(
+        arrival.login_url,
+        &super::hosts_of(&portal),
+    ));
+    let chap = errors.take(Chap::parse(arrival.chap_id, arrival.chap_challenge));
+    let (Some(login_url), Some(chap)) = (login_url, chap) else {
+        return Err(OpError::Invalid(errors));
+    };
+    let mac = domain::hotspot::client_mac(arrival.mac).map(|m| m.to_string());
+    let ip = arrival
+        .ip
+        .trim()
+        .parse::<std::net::Ipv4Addr>()
+        .ok()
+        .map(|ip| ip.to_string());
+    let lang = if arrival.lang == "bn" { "bn" } else { "en" };
+    let visit = NewVisit {
+        portal: &portal,
+        mac,
+        ip,
+        login_url: login_url.as_str(),
+        dst: domain::hotspot::first_address(arrival.dst),
+        chap: chap.map(|c| (i32::from(c.id), c.challenge_hex())),
+        router_error: domain::hotspot::router_error(arrival.error),
+        lang,
+        expires_at: ctx.now + VISIT_TTL,
+    };
+    Ok(store::hotspot::open_visit(ctx.db.conn(), &visit, ctx.now).await?)
+}
+
+/// The live visit whose cookie is `token`, on the portal with `key`.
+pub async fn step(ctx: &Ctx<'_>, key: &str, token: &str) -> Result<Step, OpError> {
+    let (portal, tenant) = portal_of(ctx, key).await?;
+    let visit = store::hotspot::visit(ctx.db.conn(), token, ctx.now)
+        .await?
+        .filter(|v| v.portal_id == portal.id)
+        .ok_or(OpError::Unauthenticated("visit_expired"))?;
+    Ok(Step {
+        visit,
+        portal,
+        tenant,
+    })
+}
+
+/// Remembers the visit's language.
+pub async fn set_lang(ctx: &Ctx<'_>, step: &Step, lang: &str) -> Result<(), OpError> {
+    let lang = if lang == "bn" { "bn" } else { "en" };
+    store::hotspot::change_visit(
+        ctx.db.conn(),
+        step.visit.id,
+        VisitChanges {
+            lang: Some(lang.to_owned()),
+            ..VisitChanges::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The code's keyed hash: bound to the tenant, the purpose, the visit and the number.
+fn code_mac(key: &[u8], tenant: i64, visit: i64, msisdn: &str, code: &str) -> String {
+    let bound = format!(
+        "otp|{tenant}|{}|{visit}|{msisdn}|{code}",
+        Purpose::SignIn.as_str()
+    );
+    store::card::lookup(key, &bound)
+}
+
+/// Seconds until `at`, at least one.
+fn seconds_until(at: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    u64::try_from((at - now).num_seconds().max(1)).unwrap_or(1)
+}
+
+/// Sends a code to `mobile` (written nationally or in E.164) for this visit; see the module
+/// documentation for the limits. Returns the seconds before another may be asked for.
+pub async fn send_code(ctx: &Ctx<'_>, step: &Step, mobile: &str) -> Result<u64, OpError> {
+    let country = crate::customer::mobile_country(&step.tenant)
+        .ok_or_else(|| OpError::field("mobile", "unknown_country"))?;
+    let msisdn = Msisdn::parse(mobile, &country).map_err(|e| FieldError {
+        field: "mobile".to_owned(),
+        ..e
+    })?;
+    if step.visit.codes >= VISIT_CODES {
+        return Err(OpError::TooMany(seconds_until(
+            step.visit.expires_at,
+            ctx.now,
+        )));
+    }
+    let tenant = TenantId(step.tenant.id);
+    let conn = ctx.db.conn();
+    let hour_ago = ctx.now - TimeDelta::hours(1);
+    let (sent, failures) = store::hotspot::sent_to(conn, tenant, msisdn.as_str(), hour_ago).await?;
+    if failures >= NUMBER_FAILURES {
+        return Err(OpError::TooMany(3600));
+    }
+    if let Err(wait) = otp::may_send(&sent, ctx.now) {
+        return Err(OpError::TooMany(u64::try_from(wait.max(1)).unwrap_or(1)));
+    }
+    if store::hotspot::sent_through(conn, step.visit.router_id, hour_ago).await? >= ROUTER_HOURLY {
+        return Err(OpError::TooMany(3600));
+    }
+    let code = {
+        let mut rng = rand::rng();
+        otp::generate(&mut || rng.random::<u8>())
+    };
+    let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
+    let key = store::card::key(&w, tenant).await?;
+    let kept = store::hotspot::insert_otp(
+        w.tx(),
+        &NewOtp {
+            tenant,
+            visit: Some(&step.visit),
+            purpose: Purpose::SignIn.as_str(),
+            msisdn: msisdn.as_str(),
+            code_mac: &code_mac(&key, tenant.0, step.visit.id, msisdn.as_str(), &code),
+            expires_at: ctx.now + otp::TTL,
+        },
+        ctx.now,
+    )
+    .await?;
+    let text = format!(
+        "{code} is your {} Wi-Fi code. Valid 5 min. Do not share.",
+        step.tenant.name
+    );
+    let queued = crate::sms::queue_in(
+        &mut w,
+        Some(&step.tenant),
+        &crate::sms::SmsRequest {
+            to: msisdn.as_str(),
+            kind: "otp",
+            text: &text,
+            reference: &format!("otp:{}", kept.id),
+            gateway_id: None,
+        },
+    )
+    .await;
+    if let Err(error) = queued {
+        // The phone is told the code cannot be sent now, never why (a budget, a gateway).
+        tracing::warn!(tenant = tenant.0, %error, "a portal code could not be queued");
+        return Err(OpError::field("mobile", "sms_unavailable"));
+    }
+    w.audit(store::AuditEntry {
+        tenant_id: Some(tenant),
+        action: "hotspot.code_send",
+        entity: "portal_session",
+        entity_id: Some(step.visit.id),
+        before: None,
+        after: Some(serde_json::json!({
+            "router_id": step.visit.router_id,
+            "mac": step.visit.mac,
+            "to": msisdn.as_str(),
+        })),
+    })
+    .await?;
+    w.commit().await?;
+    store::hotspot::change_visit(
+        conn,
+        step.visit.id,
+        VisitChanges {
+            mobile: Some(msisdn.as_str().to_owned()),
+            code_sent: true,
+            ..VisitChanges::default()
+        },
+    )
+    .await?;
+    Ok(u64::try_from(otp::COOLDOWN.num_seconds()).unwrap_or(60))
+}
+
+/// Checks the code typed for this visit's mobile; a right one proves the mobile for the
+/// visit. Refused with `code`: `no_code` (none sent), `wrong_code` (with `tries_left`),
+/// `code_expired` (too old, replaced, used or tried too often).
+pub async fn check_code(ctx: &Ctx<'_>, step: &Step, typed: &str) -> Result<(), OpError> {
+    let conn = ctx.db.conn();
+    let (Some(msisdn), Some(kept)) = (
+        step.visit.mobile.as_deref(),
+        store::hotspot::last_otp(conn, step.visit.id).await?,
+    ) else {
+        return Err(OpError::field("code", "no_code"));
+    };
+    let key = store::card::key_of(conn, ctx.db.keyring(), TenantId(step.tenant.id))
+        .await?
+        .ok_or_else(|| OpError::field("code", "no_code"))?;
+    let matches = otp::typed(typed).is_some_and(|code| {
+        let mac = code_mac(&key, step.tenant.id, step.visit.id, msisdn, &code);
+        otp::same(mac.as_bytes(), kept.code_mac.as_bytes())
+    });
+    let challenge = otp::Challenge {
+        purpose: Purpose::parse(&kept.purpose).unwrap_or(Purpose::SignIn),
+        issued_at: kept.created_at,
+        tries: u32::try_from(kept.tries).unwrap_or(u32::MAX),
+        used: kept.used_at.is_some(),
+    };
+    // A code replaced by a newer one ends before its time.
+    let verdict = if kept.expires_at <= ctx.now {
+        Verdict::Expired
+    } else {
+        otp::check(&challenge, Purpose::SignIn, ctx.now, matches)
+    };
+    match verdict {
+        Verdict::Accepted => {
+            if !store::hotspot::use_otp(conn, kept.id, ctx.now).await? {
+                return Err(OpError::field("code", "code_expired"));
+            }
+            store::hotspot::change_visit(
+                conn,
+                step.visit.id,
+                VisitChanges {
+                    verified_at: Some(ctx.now),
+                    ..VisitChanges::default()
+                },
+            )
+            .await?;
+            Ok(())
+        }
+        Verdict::Wrong { tries_left } => {
+            store::hotspot::count_try(conn, kept.id, kept.tries).await?;
+            Err(FieldError::new("code", "wrong_code")
+                .with("tries_left", tries_left)
+                .into())
+        }
+        Verdict::Expired | Verdict::Exhausted | Verdict::Used | Verdict::OtherPurpose => {
+            Err(OpError::field("code", "code_expired"))
+        }
+    }
+}
+
+/// The proved mobile of the visit.
+fn proved(step: &Step) -> Result<&str, OpError> {
+    match (&step.visit.mobile, step.visit.verified_at) {
+        (Some(mobile), Some(_)) => Ok(mobile),
+        _ => Err(OpError::Unauthenticated("mobile_not_proved")),
+    }
+}
+
+/// The proved mobile's accounts, their devices, and what `decide` knows.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    /// The accounts, by id.
+    pub accounts: Vec<Customer>,
+    /// Their bound devices, oldest first.
+    pub devices: Vec<Device>,
+    /// What the portal does next.
+    pub next: Next,
+}
+
+/// What the visit's proved mobile gets, `chosen` being the account picked among several.
+pub async fn next(ctx: &Ctx<'_>, step: &Step, chosen: Option<i64>) -> Result<Standing, OpError> {
+    let msisdn = proved(step)?;
+    let conn = ctx.db.conn();
+    let tenant = TenantId(step.tenant.id);
+    let accounts = store::hotspot::accounts_on(conn, tenant, msisdn).await?;
+    let ids: Vec<i64> = accounts.iter().map(|c| c.id).collect();
+    let devices = store::hotspot::devices_of(conn, &ids).await?;
+    let standings = store::quota::find_many(conn, &ids).await?;
+    let facts: Vec<Account> = accounts
+        .iter()
+        .map(|c| {
+            let own: Vec<&Device> = devices.iter().filter(|d| d.customer_id == c.id).collect();
+            Account {
+                id: c.id,
+                state: CustomerState::of(
+                    c.status.get(),
+                    c.billing_type.get(),
+                    c.expires_at,
+                    ctx.now,
+                ),
+                used_up: standings.get(&c.id).is_some_and(|s| {
+                    domain::fup::Level::from_code(s.level) == Some(domain::fup::Level::Exhausted)
+                }),
+                devices: own.len(),
+                this_device: step
+                    .visit
+                    .mac
+                    .as_deref()
+                    .is_some_and(|mac| own.iter().any(|d| d.mac == mac)),
+            }
+        })
+        .collect();
+    let elsewhere = if accounts.is_empty() {
+        store::hotspot::network_of(conn, msisdn, tenant).await?
+    } else {
+        None
+    };
+    let trial = match step.portal.trial_package_id {
+        None => Trial::NotOffered,
+        Some(_) if store::hotspot::had_trial(conn, tenant, msisdn).await? => Trial::Used,
+        Some(_) => Trial::Available,
+    };
+    let next = decide(&Facts {
+        accounts: &facts,
+        chosen: chosen.or(step.visit.customer_id),
+        max_devices: usize::try_from(step.portal.max_devices).unwrap_or(1),
+        elsewhere: elsewhere.as_deref(),
+        trial,
+    });
+    Ok(Standing {
+        accounts,
+        devices,
+        next,
+    })
+}
+
+/// Remembers the account picked among the proved mobile's.
+pub async fn choose(ctx: &Ctx<'_>, step: &Step, account: i64) -> Result<Standing, OpError> {
+    let standing = next(ctx, step, Some(account)).await?;
+    if !standing.accounts.iter().any(|c| c.id == account) {
+        return Err(OpError::NotFound);
+    }
+    store::hotspot::change_visit(
+        ctx.db.conn(),
+        step.visit.id,
+        VisitChanges {
+            customer_id: Some(account),
+            ..VisitChanges::default()
+        },
+    )
+    .await?;
+    Ok(standing)
+}
+
+/// Binds this device to `account` when it is new to it, and gives the address that hands
+/// the phone back to the router. Refused unless `decide` says this account signs in.
+pub async fn hand_off(
+    ctx: &Ctx<'_>,
+    step: &Step,
+    account: i64,
+    user_agent: &str,
+) -> Result<String, OpError> {
+    let standing = next(ctx, step, Some(account)).await?;
+    let bind = match standing.next {
+        Next::SignIn { account: a, bind } if a == account => bind,
+        _ => return Err(OpError::Forbidden),
+    };
+    let customer = standing
+        .accounts
+        .into_iter()
+        .find(|c| c.id == account)
+        .ok_or(OpError::NotFound)?;
+    let tenant = TenantId(step.tenant.id);
+    if bind && let Some(mac) = step.visit.mac.as_deref() {
+        let randomised = domain::network::MacAddr::parse(mac).is_some_and(|m| m.is_random());
+        let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
+        store::hotspot::bind(
+            &mut w,
+            &NewDevice {
+                tenant,
+                customer_id: customer.id,
+                mac,
+                randomised,
+                label: domain::hotspot::device_label(user_agent),
+                router_id: step.visit.router_id,
+            },
+        )
+        .await?;
+        w.commit().await?;
+    }
+    let secret = store::customer::password(ctx.db.keyring(), &customer)?;
+    let password = match step
+        .visit
+        .chap_id
+        .zip(step.visit.chap_challenge.as_deref())
+        .and_then(|(id, challenge)| Chap::from_kept(id, challenge))
+    {
+        Some(chap) => chap.response(secret.as_bytes()),
+        None => secret.to_string(),
+    };
+    let login = LoginUrl::parse(&step.visit.login_url, &super::hosts_of(&step.portal))?;
+    store::hotspot::change_visit(
+        ctx.db.conn(),
+        step.visit.id,
+        VisitChanges {
+            customer_id: Some(customer.id),
+            handed_off_at: Some(ctx.now),
+            expires_at: Some(ctx.now + SIGNED_IN_TTL),
+            ..VisitChanges::default()
+        },
+    )
+    .await?;
+    Ok(login.hand_off(&customer.username, &password, step.visit.dst.as_deref()))
+}
+
+/// Makes the proved mobile an account: on the trial's package when `trial` (once per
+/// mobile), else on the portal's package with no paid time (the phone recharges next).
+/// Refused when the mobile has an account here already.
+pub async fn sign_up(ctx: &Ctx<'_>, step: &Step, trial: bool) -> Result<Standing, OpError> {
+    let msisdn = proved(step)?.to_owned();
+    let standing = next(ctx, step, None).await?;
+    let trial_ok = match standing.next {
+        _ if !standing.accounts.is_empty() => return Err(OpError::Forbidden),
+        Next::SignUp { trial } => trial,
+        Next::OtherNetwork(_) => false,
+        _ => return Err(OpError::Forbidden),
+    };
+    let trial = trial && trial_ok;
+    let package_id = match (trial, step.portal.trial_package_id) {
+        (true, Some(id)) => id,
+        _ => step.portal.package_id,
+    };
+    let tenant = TenantId(step.tenant.id);
+    let owner = match step.portal.owner_id {
+        None => Owner::Tenant(tenant),
+        Some(id) => super::owner_of(ctx, tenant, Some(id)).await?,
+    };
+    let package = crate::customer::usable_package(
+        ctx,
+        owner,
+        package_id,
+        domain::package::ConnectionType::Hotspot,
+    )
+    .await?;
+    let country = crate::customer::mobile_country(&step.tenant);
+    let realm = store::tenant::realm(&step.tenant);
+    let made_up = crate::customer::random_password();
+    let input = CustomerInput {
+        tenant_id: Some(tenant),
+        owner_id: owner.user(),
+        package_id: Some(package.id),
+        connection_type: Some("hotspot".to_owned()),
+        billing_type: Some("prepaid".to_owned()),
+        name: format!("Wi-Fi {}", Msisdn::stored(&msisdn).national()),
+        mobile: Some(msisdn.clone()),
+        router_id: Some(step.visit.router_id),
+        // Each bound device may be online at once.
+        simultaneous_use: Some(step.portal.max_devices.to_string()),
+        // A new account without the trial has no paid time until it is recharged.
+        expires_at: (!trial).then(|| ctx.now.to_rfc3339()),
+        comment: "Signed up at the captive portal".to_owned(),
+        ..CustomerInput::default()
+    };
+    let terms = Terms {
+        owner,
+        package: Some(crate::customer::package_terms(&package)),
+        mobile_country: country.as_ref(),
+        realm: &realm,
+        default_billing: step.tenant.default_billing_type.get(),
+        zone: crate::customer::zone(&step.tenant),
+        made_up_password: &made_up,
+    };
+    let (new, _) = NewCustomer::parse(&input, &terms, ctx.now).map_err(OpError::Invalid)?;
+    let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
+    let customer = store::customer::create(&mut w, &new).await?;
+    if trial {
+        store::hotspot::grant_trial(&mut w, tenant, &msisdn, customer.id).await?;
+    }
+    w.commit().await?;
+    store::hotspot::change_visit(
+        ctx.db.conn(),
+        step.visit.id,
+        VisitChanges {
+            customer_id: Some(customer.id),
+            ..VisitChanges::default()
+        },
+    )
+    .await?;
+    let mut fresh = step.clone();
+    fresh.visit.customer_id = Some(customer.id);
+    next(ctx, &fresh, Some(customer.id)).await
+}
+
+/// One of the proved mobile's accounts.
+async fn account_of(ctx: &Ctx<'_>, step: &Step, account: i64) -> Result<Customer, OpError> {
+    let msisdn = proved(step)?;
+    store::hotspot::accounts_on(ctx.db.conn(), TenantId(step.tenant.id), msisdn)
+        .await?
+        .into_iter()
+        .find(|c| c.id == account)
+        .ok_or(OpError::NotFound)
+}
+
+/// Redeems a recharge card for one of the proved mobile's accounts; guesses are limited
+/// per router and device (`card::redeem`'s subject limits).
+pub async fn redeem(
+    ctx: &Ctx<'_>,
+    step: &Step,
+    account: i64,
+    pin: &str,
+) -> Result<crate::card::Redeemed, OpError> {
+    let customer = account_of(ctx, step, account).await?;
+    let subject = format!(
+        "portal:{}:{}",
+        step.visit.router_id,
+        step.visit.mac.as_deref().unwrap_or("-")
+    );
+    crate::card::redeem_for(
+        ctx,
+        Author::system(AUTHOR),
+        &customer,
+        pin,
+        (&subject, crate::card::SUBJECT_FAILURES),
+        &system_customer_scope(TenantId(step.tenant.id)),
+    )
+    .await
+}
+
+/// Removes a device from one of the proved mobile's accounts (making room for this one).
+pub async fn remove_device(
+    ctx: &Ctx<'_>,
+    step: &Step,
+    account: i64,
+    device: i64,
+) -> Result<(), OpError> {
+    let customer = account_of(ctx, step, account).await?;
+    let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
+    if !store::hotspot::revoke(&mut w, customer.id, device).await? {
+        return Err(OpError::NotFound);
+    }
+    w.commit().await?;
+    Ok(())
+}
+
+/// What the status page shows of the account a visit signed in as.
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// The account.
+    pub customer: Customer,
+    /// Its package's name.
+    pub package: String,
+    /// What it gets now.
+    pub state: CustomerState,
+    /// Its devices.
+    pub devices: Vec<Device>,
+}
+
+/// The account the visit signed in as, for the welcome and status pages.
+pub async fn status(ctx: &Ctx<'_>, step: &Step) -> Result<Status, OpError> {
+    let id = step
+        .visit
+        .customer_id
+        .filter(|_| step.visit.handed_off_at.is_some())
+        .ok_or(OpError::Unauthenticated("not_signed_in"))?;
+    let conn = ctx.db.conn();
+    let customer =
+        store::customer::find(conn, &system_customer_scope(TenantId(step.tenant.id)), id)
+            .await?
+            .ok_or(OpError::NotFound)?;
+    let package = store::package::find_any(conn, customer.package_id)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let devices = store::hotspot::devices_of(conn, &[customer.id]).await?;
+    let state = CustomerState::of(
+        customer.status.get(),
+        customer.billing_type.get(),
+        customer.expires_at,
+        ctx.now,
+    );
+    Ok(Status {
+        customer,
+        package,
+        state,
+        devices,
+    })
+}
