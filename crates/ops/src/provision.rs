@@ -14,7 +14,7 @@ use crate::error::OpError;
 use domain::access::Actor;
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::TenantId;
-use domain::network::provision::{Settings, Step};
+use domain::network::provision::{PORTAL_DIRECTORY, PortalPages, Settings, Step};
 use domain::text::bounded;
 use store::Author;
 use store::job::Job;
@@ -46,6 +46,10 @@ pub struct ProvisionRequest {
     pub snmp_community: Option<String>,
     /// Only plan: write nothing.
     pub dry_run: bool,
+    /// Where phones reach lastmile (its public address), for the captive portal's pages
+    /// when the router has a portal; none: the pages are not put on the router.
+    #[serde(default)]
+    pub portal_url: Option<String>,
 }
 
 /// The router `id` if `actor` may provision it, with API access configured.
@@ -83,6 +87,11 @@ fn check(request: &ProvisionRequest) -> Result<(), OpError> {
     }
     if request.radius_address.is_unspecified() || request.radius_address.is_broadcast() {
         errors.push(FieldError::new("radius_address", "invalid_ip"));
+    }
+    if let Some(url) = &request.portal_url
+        && domain::hotspot::first_address(url).is_none_or(|u| u.contains(['"', '<', '>', '\\']))
+    {
+        errors.push(FieldError::new("portal_url", "invalid_portal_url"));
     }
     if errors.is_empty() {
         Ok(())
@@ -147,6 +156,20 @@ pub async fn settings(
         }
         _ => None,
     };
+    let portal = store::hotspot::portals(ctx.db.conn(), Some(TenantId(router.tenant_id)))
+        .await?
+        .into_iter()
+        .find(|p| p.router_id == router.id && p.status == "active");
+    let portal_pages = match (portal, request.portal_url.as_deref()) {
+        (Some(portal), Some(url)) if !url.trim().is_empty() => Some(PortalPages {
+            directory: PORTAL_DIRECTORY.to_owned(),
+            files: domain::hotspot::router_pages(url, &portal.portal_key)
+                .into_iter()
+                .map(|(name, contents)| (name.to_owned(), contents))
+                .collect(),
+        }),
+        _ => None,
+    };
     Ok(Settings {
         radius_address: request.radius_address,
         secret: secret.to_string(),
@@ -159,6 +182,7 @@ pub async fn settings(
         identity: request.identity.clone(),
         snmp_community: request.snmp_community.clone(),
         message_auth,
+        portal_pages,
     })
 }
 

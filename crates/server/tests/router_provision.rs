@@ -1,7 +1,8 @@
 //! Zero-touch provisioning through the API, against the simulated router over TCP: the plan
 //! lists every step and changes nothing; applying it gives the router lastmile's RADIUS
 //! entry, CoA, PPP AAA, hotspot profile, walled garden, suspended pool and its firewall rule,
-//! and leaves the entries of others as they were; a second run plans nothing; a step that
+//! and, for a router with a captive portal, the portal's pages in a directory of their own
+//! with the hotspot profiles pointed at it; it leaves the entries of others as they were; a second run plans nothing; a step that
 //! fails (the connection dropped at any sentence, a trap, a reply that never comes) leaves
 //! the router exactly as it was.
 
@@ -664,6 +665,70 @@ async fn the_packages_pools_are_pushed_once_and_by_name(backend: Backend) {
     }
 }
 
+async fn a_router_with_a_captive_portal_gets_its_pages(backend: Backend) {
+    let app = spawn(backend).await;
+    let sim = SimRouter::start(SimConfig::new("lastmile", "api-pass-1", Group::Full))
+        .await
+        .unwrap();
+    sim.insert("/ip/hotspot/profile", &[("name", "hsprof1")])
+        .unwrap();
+    let isp = setup(&app, &sim).await;
+    let (status, portal) = app
+        .post(
+            "/api/v1/hotspot-portals",
+            &isp.dev,
+            json!({"router_id": isp.router, "package_id": isp.hotspot}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{portal}");
+    let key = portal["portal_key"].as_str().unwrap();
+    let path = format!("/api/v1/routers/{}/provision", isp.router);
+    // A portal address that would break out of the page's markup is refused.
+    let (status, refused) = app
+        .post(
+            &path,
+            &isp.dev,
+            json!({"dry_run": false, "radius_address": "198.51.100.10",
+                   "portal_url": "https://x.example/\"><script>"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["fields"][0]["code"], "invalid_portal_url");
+    let body = json!({"dry_run": false, "radius_address": "198.51.100.10",
+                      "portal_address": "198.51.100.20", "portal_url": "https://portal.isp.example"});
+    let (status, queued) = app.post(&path, &isp.dev, body.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let job = wait_for_job(&app, &isp.dev, queued["id"].as_i64().unwrap()).await;
+    assert_eq!(job["status"], "done", "{job}");
+    // The four pages, in lastmile's own directory, and the hotspot profile pointed at it.
+    for (name, contents) in domain::hotspot::router_pages("https://portal.isp.example", key) {
+        let file = row(&sim, "/file", "name", &format!("lastmile-hotspot/{name}"));
+        assert_eq!(file.text("contents").as_deref(), Some(contents.as_str()));
+    }
+    let login = row(&sim, "/file", "name", "lastmile-hotspot/login.html");
+    let login = login.text("contents").unwrap();
+    assert!(login.contains(&format!("https://portal.isp.example/hs/{key}/start")));
+    for profile in sim.rows("/ip/hotspot/profile").unwrap() {
+        assert_eq!(
+            profile.text("html-directory").as_deref(),
+            Some("lastmile-hotspot"),
+            "{profile:?}"
+        );
+    }
+    // A second run plans nothing.
+    let (status, queued) = app
+        .post(
+            &path,
+            &isp.dev,
+            json!({"dry_run": true, "radius_address": "198.51.100.10",
+            "portal_address": "198.51.100.20", "portal_url": "https://portal.isp.example"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    let plan = wait_for_job(&app, &isp.dev, queued["id"].as_i64().unwrap()).await;
+    assert_eq!(plan["result"]["steps"], json!([]), "{plan}");
+}
+
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod on_sqlite {
@@ -688,4 +753,5 @@ both_backends!(
     the_health_check_sees_the_router_and_what_drifted,
     the_router_page_carries_its_operations_and_shows_their_plans,
     the_packages_pools_are_pushed_once_and_by_name,
+    a_router_with_a_captive_portal_gets_its_pages,
 );

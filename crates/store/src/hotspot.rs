@@ -48,6 +48,7 @@ pub fn portal_json(p: &Portal) -> Value {
         "id": p.id, "tenant_id": p.tenant_id, "router_id": p.router_id,
         "portal_key": p.portal_key, "owner_id": p.owner_id, "package_id": p.package_id,
         "trial_package_id": p.trial_package_id, "max_devices": p.max_devices,
+        "codes_per_hour": p.codes_per_hour,
         "hosts": p.hosts, "status": p.status, "version": p.version,
     })
 }
@@ -67,6 +68,8 @@ pub struct NewPortal<'a> {
     pub trial_package_id: Option<i64>,
     /// Devices an account may bind.
     pub max_devices: i32,
+    /// Codes its phones may be sent in an hour.
+    pub codes_per_hour: i32,
     /// Host names of the router's login page, comma-separated.
     pub hosts: &'a str,
 }
@@ -83,6 +86,7 @@ pub async fn create_portal(w: &mut Write, new: &NewPortal<'_>) -> StoreResult<Po
         package_id: Set(new.package_id),
         trial_package_id: Set(new.trial_package_id),
         max_devices: Set(new.max_devices),
+        codes_per_hour: Set(new.codes_per_hour),
         hosts: Set(new.hosts.to_owned()),
         status: Set("active".to_owned()),
         created_at: Set(now),

@@ -45,7 +45,24 @@ pub struct Settings {
     pub snmp_community: Option<String>,
     /// Whether the router signs and checks Message-Authenticator (RouterOS 7.15 and later).
     pub message_auth: bool,
+    /// The captive portal's pages for the hotspot's `html-directory`, when the router has a
+    /// portal.
+    pub portal_pages: Option<PortalPages>,
 }
+
+/// The pages of a router's captive portal (`crate::hotspot::router_pages`) and the
+/// directory they go in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalPages {
+    /// The hotspot's `html-directory`.
+    pub directory: String,
+    /// Each file's name and contents.
+    pub files: Vec<(String, String)>,
+}
+
+/// The directory lastmile's hotspot pages go in (its own, so the router's stock pages stay
+/// as they were).
+pub const PORTAL_DIRECTORY: &str = "lastmile-hotspot";
 
 /// How the item a [`Want`] is about is found in its menu.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +142,7 @@ pub const MENUS: &[&str] = &[
     "/radius/incoming",
     "/ppp/aaa",
     "/interface/pppoe-server/server",
+    "/file",
     "/ip/hotspot/profile",
     "/ip/hotspot/walled-garden/ip",
     "/ip/pool",
@@ -200,6 +218,26 @@ pub fn wants(s: &Settings) -> Vec<Want> {
             ],
         ),
     ];
+    if let Some(pages) = &s.portal_pages {
+        // The pages first, then the profile pointed at them.
+        let profile = out
+            .iter()
+            .position(|w| w.menu == "/ip/hotspot/profile")
+            .unwrap_or(out.len());
+        if let Some(want) = out.get_mut(profile) {
+            want.props
+                .insert("html-directory".to_owned(), pages.directory.clone());
+        }
+        let files = pages.files.iter().map(|(name, contents)| {
+            Want::new(
+                "/file",
+                Find::Name(format!("{}/{name}", pages.directory)),
+                "a page of the captive portal, for the hotspot",
+                &[("contents", contents.clone())],
+            )
+        });
+        out.splice(profile..profile, files);
+    }
     if let Some(portal) = s.portal_address {
         out.push(Want::new(
             "/ip/hotspot/walled-garden/ip",

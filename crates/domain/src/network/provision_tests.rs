@@ -16,6 +16,7 @@ fn settings() -> Settings {
         identity: None,
         snmp_community: None,
         message_auth: true,
+        portal_pages: None,
     }
 }
 

@@ -26,6 +26,12 @@ pub const DEFAULT_MAX_DEVICES: i32 = 2;
 /// The most devices a portal may let an account bind.
 pub const MAX_DEVICES: i32 = 10;
 
+/// Codes a portal's phones may be sent in an hour when the portal names no limit.
+pub const DEFAULT_CODES_PER_HOUR: i32 = 60;
+
+/// The most codes a portal may let its phones be sent in an hour.
+pub const MAX_CODES_PER_HOUR: i32 = 10_000;
+
 /// The most host names a portal may list.
 const MAX_HOSTS: usize = 8;
 
@@ -42,6 +48,8 @@ pub struct PortalInput {
     pub owner_id: Option<i64>,
     /// Devices an account may bind (default 2, at most 10).
     pub max_devices: Option<i32>,
+    /// Codes its phones may be sent in an hour, all together (default 60).
+    pub codes_per_hour: Option<i32>,
     /// Host names the router's login page may be on (its `dns-name`), besides private
     /// addresses.
     #[serde(default)]
@@ -135,6 +143,14 @@ pub async fn create_portal(
                 .with("max", MAX_DEVICES),
         );
     }
+    let codes_per_hour = input.codes_per_hour.unwrap_or(DEFAULT_CODES_PER_HOUR);
+    if !(1..=MAX_CODES_PER_HOUR).contains(&codes_per_hour) {
+        errors.push(
+            FieldError::new("codes_per_hour", "out_of_range")
+                .with("min", 1)
+                .with("max", MAX_CODES_PER_HOUR),
+        );
+    }
     let hosts = parse_hosts(&input.hosts, &mut errors);
     let owner = match owner_of(ctx, tenant, input.owner_id).await {
         Ok(owner) => Some(owner),
@@ -177,6 +193,7 @@ pub async fn create_portal(
             package_id: input.package_id,
             trial_package_id: input.trial_package_id,
             max_devices,
+            codes_per_hour,
             hosts: &hosts,
         },
     )

@@ -6,8 +6,8 @@
 //! 2. [`send_code`]: a code goes to the mobile through the tenant's SMS outbox, in the same
 //!    transaction as the code's keyed hash. The answer is the same whether or not the
 //!    number has an account. Limits: a minute between codes and five an hour per number
-//!    (`domain::otp::may_send`), three per visit, [`ROUTER_HOURLY`] per router, ten wrong
-//!    tries an hour per number, and the outbox's own daily caps.
+//!    (`domain::otp::may_send`), three per visit, the portal's codes an hour per router,
+//!    ten wrong tries an hour per number, and the outbox's own daily caps.
 //! 3. [`check_code`]: the code typed is compared by keyed hash in constant time; five wrong
 //!    tries kill it; a right one is used once (a conditional `UPDATE`), whatever races it.
 //! 4. [`next`]: what the proved mobile gets, from `domain::hotspot::decide`: sign in (binding
@@ -44,9 +44,6 @@ pub const SIGNED_IN_TTL: TimeDelta = TimeDelta::days(1);
 
 /// Codes one visit may send.
 pub const VISIT_CODES: i32 = 3;
-
-/// Codes one router may send in an hour (SMS pumping through one hotspot).
-pub const ROUTER_HOURLY: u64 = 60;
 
 /// Wrong tries on one number's codes in an hour before it gets no more codes.
 pub const NUMBER_FAILURES: i64 = 10;
@@ -209,7 +206,8 @@ pub async fn send_code(ctx: &Ctx<'_>, step: &Step, mobile: &str) -> Result<u64, 
     if let Err(wait) = otp::may_send(&sent, ctx.now) {
         return Err(OpError::TooMany(u64::try_from(wait.max(1)).unwrap_or(1)));
     }
-    if store::hotspot::sent_through(conn, step.visit.router_id, hour_ago).await? >= ROUTER_HOURLY {
+    let router_hourly = u64::try_from(step.portal.codes_per_hour).unwrap_or(0);
+    if store::hotspot::sent_through(conn, step.visit.router_id, hour_ago).await? >= router_hourly {
         return Err(OpError::TooMany(3600));
     }
     let code = {

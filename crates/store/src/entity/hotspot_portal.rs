@@ -21,6 +21,9 @@ pub struct Model {
     pub trial_package_id: Option<i64>,
     /// Devices an account may bind.
     pub max_devices: i32,
+    /// Codes its phones may be sent in an hour, all together (SMS pumping through one
+    /// hotspot).
+    pub codes_per_hour: i32,
     /// Host names the router's login page may be on, comma-separated (besides private
     /// addresses).
     pub hosts: String,

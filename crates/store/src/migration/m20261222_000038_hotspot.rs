@@ -1,6 +1,7 @@
 //! The captive portal (hotspot-design.md §1.5, §2.4, §4.3): `hotspot_portal`, a router's
 //! portal (its public key, the hosts its login page may be on, the package and owner of
-//! new accounts, the trial package, the devices an account may bind), found by its key;
+//! new accounts, the trial package, the devices an account may bind, the codes its phones
+//! may be sent in an hour), found by its key;
 //! `portal_session`, one phone's visit from the router's login page to the hand-off, found
 //! by the hash of its cookie; `hotspot_device`, a device bound to a customer (its MAC a
 //! hint and a check, never a user name), listed per customer and found per tenant by MAC;
@@ -25,6 +26,7 @@ enum HotspotPortal {
     PackageId,
     TrialPackageId,
     MaxDevices,
+    CodesPerHour,
     Hosts,
     Status,
     CreatedAt,
@@ -134,6 +136,11 @@ impl MigrationTrait for Migration {
                     )
                     .col(
                         ColumnDef::new(HotspotPortal::MaxDevices)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(HotspotPortal::CodesPerHour)
                             .integer()
                             .not_null(),
                     )

@@ -44,6 +44,8 @@ pub struct CreatePortalBody {
     pub owner_id: Option<i64>,
     /// Devices an account may bind (default 2, at most 10).
     pub max_devices: Option<i32>,
+    /// Codes its phones may be sent in an hour, all together (default 60, at most 10 000).
+    pub codes_per_hour: Option<i32>,
     /// Host names the router's login page may be on (its `dns-name`), besides private
     /// addresses.
     #[serde(default)]
@@ -80,6 +82,8 @@ pub struct PortalOut {
     pub trial_package_id: Option<i64>,
     /// Devices an account may bind.
     pub max_devices: i32,
+    /// Codes its phones may be sent in an hour.
+    pub codes_per_hour: i32,
     /// Host names of the router's login page.
     pub hosts: Vec<String>,
     /// `active` or `disabled`.
@@ -103,6 +107,7 @@ impl PortalOut {
             package_id: p.package_id,
             trial_package_id: p.trial_package_id,
             max_devices: p.max_devices,
+            codes_per_hour: p.codes_per_hour,
             hosts: ops::hotspot::hosts_of(p),
             status: p.status.clone(),
             created_at: p.created_at,
@@ -154,6 +159,7 @@ async fn create_portal(
         trial_package_id: body.trial_package_id,
         owner_id: body.owner_id,
         max_devices: body.max_devices,
+        codes_per_hour: body.codes_per_hour,
         hosts: body.hosts,
     };
     let portal =

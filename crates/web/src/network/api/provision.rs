@@ -41,6 +41,9 @@ pub struct ProvisionBody {
     identity: Option<String>,
     /// An SNMP community for lastmile, if wanted.
     snmp_community: Option<String>,
+    /// Where phones reach lastmile, for the captive portal's pages when the router has a
+    /// portal (default: this installation's public address).
+    portal_url: Option<String>,
 }
 
 fn auth_port() -> u16 {
@@ -74,6 +77,10 @@ pub(super) async fn provision_router(
         identity: body.identity,
         snmp_community: body.snmp_community,
         dry_run: body.dry_run,
+        portal_url: body
+            .portal_url
+            .or_else(|| Some(state.settings.public_url.clone()))
+            .filter(|u| !u.trim().is_empty()),
     };
     let job = ops::provision::submit(&state.ctx(), &caller.actor, caller.author, &request).await?;
     state.jobs_wake.notify_one();

@@ -142,6 +142,8 @@ pub(super) async fn provision(
                 identity,
                 snmp_community: None,
                 dry_run: form.form.text("dry_run") != "no",
+                portal_url: Some(state.settings.public_url.clone())
+                    .filter(|u| !u.trim().is_empty()),
             };
             ops::provision::submit(
                 &state.ctx(),

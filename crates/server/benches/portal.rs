@@ -1,0 +1,464 @@
+//! The captive portal as phones meet it: a `lastmile serve` process with its built-in RADIUS
+//! server, the simulated router's hotspot servlet (`simnas::hotspot`) serving the pages
+//! lastmile made, and the simulated SMS gateway.
+//!
+//! ```text
+//! cargo bench -p lastmile --bench portal [-- PHONES]
+//! ```
+//!
+//! For each backend, an installation seeded with 20 000 customers (`lastmile bench seed`:
+//! resellers, skewed packages, mobiles sharing the `017` prefix, hotspot customers among
+//! them), a hotspot router of the seeded tenant with its portal (a trial package, two
+//! devices an account), then PHONES (default 200) phones at once, each on a MAC of its own:
+//! half of them (drawn at random) the mobiles of seeded hotspot customers in service, on a
+//! device new to their account; the others new mobiles of every operator's prefix, which
+//! take the trial. Each joins the hotspot, follows the router's page to the portal, asks
+//! for a code, reads it at the gateway, types it (signs up when new), and follows the
+//! hand-off to the router, which asks RADIUS by CHAP; the phone counts only when the router
+//! opened its session.
+//!
+//! Reported: the whole sign-in from the router's page to the router's session (p50, p95,
+//! p99), the same less the wait for the SMS (the portal's and the router's own time), each
+//! portal request's latency, and the baseline in the same command: `GET /healthz` by as
+//! many clients at once.
+//!
+//! - `LASTMILE_BENCH_BACKENDS`: `sqlite,postgres` (default both).
+
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a benchmark prints, and fails loudly
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Install, Latencies, ms, ratio, rows};
+use gateways::sms::SmsProvider;
+use gateways::sms::sim::{SimSms, SimSmsConfig, SmsScenario};
+use rand::{RngExt as _, SeedableRng as _};
+use reqwest::Method;
+use routeros::sim::{Group, SimConfig, SimRouter};
+use serde_json::{Value, json};
+use simnas::hotspot::{HotspotConfig, SimHotspot};
+use testkit::Backend;
+
+const CUSTOMERS: usize = 20_000;
+const SECRET: &str = "bench-portal-sms";
+const RADIUS_SECRET: &str = "bench-portal-radius";
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(bench());
+}
+
+async fn bench() {
+    let phones = common::customers_arg(200);
+    println!("portal, {phones} phones at once, {CUSTOMERS} customers");
+    for backend in common::backends() {
+        run(backend, phones).await;
+    }
+}
+
+/// The value of hidden field `name` in `html`.
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name}: {html}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// What one phone's sign-in took.
+struct Signed {
+    whole: Duration,
+    sms_wait: Duration,
+    requests: Vec<Duration>,
+}
+
+/// One phone: join with `mac`, prove `mobile`, sign up when `new`, go online.
+async fn sign_in(
+    base: String,
+    key: String,
+    hotspot: String,
+    sms: Arc<SimSms>,
+    mac: String,
+    mobile: String,
+    new: bool,
+) -> Signed {
+    let phone = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("Mozilla/5.0 (Linux; Android 14) Mobile")
+        .build()
+        .unwrap();
+    let portal = |path: &str| format!("{base}/hs/{key}{path}");
+    let mut requests = Vec::new();
+    let timed = async |requests: &mut Vec<Duration>, request: reqwest::RequestBuilder| {
+        let sent = Instant::now();
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body = response.text().await.unwrap();
+        requests.push(sent.elapsed());
+        (status, location, body)
+    };
+    phone
+        .get(format!("{hotspot}/_sim/join?mac={mac}"))
+        .send()
+        .await
+        .unwrap();
+    let login = phone
+        .get(format!("{hotspot}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let form: Vec<(String, String)> = [
+        "mac",
+        "ip",
+        "login_url",
+        "dst",
+        "chap_id",
+        "chap_challenge",
+        "err",
+    ]
+    .iter()
+    .map(|n| ((*n).to_owned(), field(&login, n)))
+    .collect();
+    let (status, _, _) = timed(&mut requests, phone.post(portal("/start")).form(&form)).await;
+    assert_eq!(status, 303);
+    let (_, _, page) = timed(&mut requests, phone.get(portal(""))).await;
+    let csrf = field(&page, "_csrf");
+    let to = format!("+88{mobile}");
+    let (status, _, body) = timed(
+        &mut requests,
+        phone
+            .post(portal("/mobile"))
+            .form(&[("_csrf", csrf.as_str()), ("mobile", mobile.as_str())]),
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    let waiting = Instant::now();
+    let code = loop {
+        if let Some(m) = sms.messages().into_iter().find(|m| m.to == to) {
+            break m.text.chars().take(6).collect::<String>();
+        }
+        assert!(
+            waiting.elapsed() < Duration::from_secs(120),
+            "no code for {to}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let sms_wait = waiting.elapsed();
+    let (status, mut location, body) = timed(
+        &mut requests,
+        phone
+            .post(portal("/code"))
+            .form(&[("_csrf", csrf.as_str()), ("code", code.as_str())]),
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    if new {
+        let (_, _, page) = timed(&mut requests, phone.get(portal(""))).await;
+        assert!(page.contains("id=\"trial\""), "{page}");
+        let (status, to_router, body) = timed(
+            &mut requests,
+            phone
+                .post(portal("/signup"))
+                .form(&[("_csrf", csrf.as_str()), ("trial", "1")]),
+        )
+        .await;
+        assert_eq!(status, 303, "{body}");
+        location = to_router;
+    }
+    let handoff = location.unwrap();
+    assert!(
+        handoff.starts_with(&format!("{hotspot}/login?")),
+        "{handoff}"
+    );
+    let alogin = phone
+        .get(&handoff)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        alogin.contains("/welcome"),
+        "the router refused {mobile}: {alogin}"
+    );
+    Signed {
+        whole: started.elapsed(),
+        sms_wait,
+        requests,
+    }
+}
+
+async fn run(backend: Backend, phones: usize) {
+    println!("\n{backend:?}");
+    let install = Install::new(backend).await;
+    let seed = install.run(&[
+        "bench",
+        "seed",
+        "--customers",
+        &CUSTOMERS.to_string(),
+        "--with-staff",
+    ]);
+    let (email, password) = seed
+        .lines()
+        .find_map(|line| {
+            let mut parts = line.strip_prefix("account admin ")?.splitn(2, ' ');
+            Some((parts.next()?.to_owned(), parts.next()?.trim().to_owned()))
+        })
+        .unwrap();
+    let conn = install.connect().await;
+    let http = common::client();
+    let (server, radius, _) = install.serve_radius(&[], &http).await;
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = login["token"].as_str().unwrap().to_owned();
+    let tenant = server.seeded_tenant(&http, &admin).await;
+
+    let sms = Arc::new(
+        SimSms::start(SimSmsConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            username: "ACbench".to_owned(),
+            secret: SECRET.to_owned(),
+            callback_url: None,
+            scenario: SmsScenario::default(),
+        })
+        .await
+        .unwrap(),
+    );
+    server
+        .send_json(
+            &http,
+            &admin,
+            Method::POST,
+            "/api/v1/sms-gateways",
+            &json!({"name": "Twilio", "daily_budget": 1_000_000, "settings": {
+                "driver": "twilio", "base_url": sms.base_url(SmsProvider::Twilio),
+                "account_sid": "ACbench", "auth_token": SECRET, "sender": "+15005550006"}}),
+        )
+        .await;
+    let router = Arc::new(
+        SimRouter::start(SimConfig::new("lastmile", "bench-api-pass", Group::Full))
+            .await
+            .unwrap(),
+    );
+    let router_id = server
+        .send_json(
+            &http,
+            &admin,
+            Method::POST,
+            "/api/v1/routers",
+            &json!({"tenant_id": tenant, "name": "hotspot-bench", "nas_address": "127.0.0.1",
+                    "secret": RADIUS_SECRET, "api_address": "127.0.0.1",
+                    "api_port": router.address().port(), "api_user": "lastmile",
+                    "api_password": "bench-api-pass"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let pool = server
+        .send_json(
+            &http,
+            &admin,
+            Method::POST,
+            "/api/v1/ip-pools",
+            &json!({"tenant_id": tenant, "name": "hotspot-bench", "ranges": "100.80.0.0/16"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut packages = Vec::new();
+    for name in ["Portal Day", "Portal Trial"] {
+        packages.push(
+            server
+                .send_json(
+                    &http,
+                    &admin,
+                    Method::POST,
+                    "/api/v1/packages",
+                    &json!({"tenant_id": tenant, "name": name, "connection_type": "hotspot",
+                            "download_kbps": 5000, "upload_kbps": 2000, "validity_days": 1,
+                            "price": 2000, "ip_pool_id": pool}),
+                )
+                .await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let portal = server
+        .send_json(
+            &http,
+            &admin,
+            Method::POST,
+            "/api/v1/hotspot-portals",
+            &json!({"router_id": router_id, "package_id": packages[0],
+                    "trial_package_id": packages[1], "max_devices": 2,
+                    "codes_per_hour": 10_000}),
+        )
+        .await;
+    let key = portal["portal_key"].as_str().unwrap().to_owned();
+    for page in portal["router_pages"].as_array().unwrap() {
+        let name = format!("hotspot/{}", page["name"].as_str().unwrap());
+        router
+            .insert(
+                "/file",
+                &[
+                    ("name", name.as_str()),
+                    ("contents", page["contents"].as_str().unwrap()),
+                ],
+            )
+            .unwrap();
+    }
+    let mut config = HotspotConfig::new("127.0.0.1".parse().unwrap(), RADIUS_SECRET);
+    config.auth_server = format!("127.0.0.1:{}", radius.auth).parse().unwrap();
+    config.acct_server = format!("127.0.0.1:{}", radius.acct).parse().unwrap();
+    let hotspot = SimHotspot::start(config, Arc::clone(&router))
+        .await
+        .unwrap();
+
+    // Returning phones: seeded hotspot customers in service, alone on their mobile.
+    let returning: Vec<String> = rows(
+        &conn,
+        &format!(
+            "SELECT c.mobile FROM customer c WHERE c.tenant_id = {tenant} \
+             AND c.connection_type = 'hotspot' AND c.status = 'active' \
+             AND c.archived_at IS NULL AND c.mobile IS NOT NULL \
+             AND (c.billing_type <> 'prepaid' OR c.expires_at > CURRENT_TIMESTAMP) \
+             AND (SELECT COUNT(*) FROM customer o WHERE o.mobile = c.mobile) = 1 \
+             ORDER BY c.id"
+        ),
+    )
+    .await
+    .iter()
+    .map(|r| {
+        let e164: String = r.try_get("", "mobile").unwrap();
+        format!("0{}", &e164[4..])
+    })
+    .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let prefixes = ["013", "014", "015", "016", "018", "019"];
+    let drawn: Vec<(String, bool)> = (0..phones)
+        .map(|i| {
+            if rng.random_bool(0.5) && !returning.is_empty() {
+                let pick = returning[rng.random_range(0..returning.len())].clone();
+                (pick, false)
+            } else {
+                let prefix = prefixes[rng.random_range(0..prefixes.len())];
+                (format!("{prefix}{:08}", 20_000_000 + i), true)
+            }
+        })
+        .collect();
+    // A mobile drawn twice signs in once (its second phone would wait out the cooldown).
+    let mut seen = std::collections::HashSet::new();
+    let drawn: Vec<(String, bool)> = drawn
+        .into_iter()
+        .filter(|(m, _)| seen.insert(m.clone()))
+        .collect();
+    let new = drawn.iter().filter(|(_, n)| *n).count();
+    println!(
+        "  {} phones: {} returning (of {} seeded hotspot customers in service), {new} new",
+        drawn.len(),
+        drawn.len() - new,
+        returning.len()
+    );
+
+    // The baseline: /healthz by as many clients at once.
+    let health = format!("{}/healthz", server.base);
+    let tasks: Vec<_> = (0..drawn.len())
+        .map(|_| {
+            let url = health.clone();
+            tokio::spawn(async move {
+                let client = common::client();
+                let sent = Instant::now();
+                client
+                    .get(&url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                sent.elapsed()
+            })
+        })
+        .collect();
+    let mut baseline = Vec::new();
+    for task in tasks {
+        baseline.push(task.await.unwrap());
+    }
+    let baseline = Latencies::new(baseline);
+
+    let started = Instant::now();
+    let tasks: Vec<_> = drawn
+        .into_iter()
+        .enumerate()
+        .map(|(i, (mobile, new))| {
+            let mac = format!("02:B0:00:00:{:02X}:{:02X}", i / 256, i % 256);
+            tokio::spawn(sign_in(
+                server.base.clone(),
+                key.clone(),
+                hotspot.url(),
+                Arc::clone(&sms),
+                mac,
+                mobile,
+                new,
+            ))
+        })
+        .collect();
+    let mut whole = Vec::new();
+    let mut portal_only = Vec::new();
+    let mut requests = Vec::new();
+    for task in tasks {
+        let signed = task.await.unwrap();
+        whole.push(signed.whole);
+        portal_only.push(signed.whole.saturating_sub(signed.sms_wait));
+        requests.extend(signed.requests);
+    }
+    let took = started.elapsed();
+    let count = whole.len();
+    let whole = Latencies::new(whole);
+    let portal_only = Latencies::new(portal_only);
+    let requests = Latencies::new(requests);
+    assert_eq!(hotspot.active().len(), count, "every phone is online");
+    let line = |label: &str, l: &Latencies| {
+        println!(
+            "  {label:<34} p50 {}  p95 {}  p99 {}",
+            ms(l.quantile(0.5)),
+            ms(l.quantile(0.95)),
+            ms(l.quantile(0.99))
+        );
+    };
+    println!("  {count} phones online in {}", ms(took));
+    line("sign-in, router page to session", &whole);
+    line("  less the wait for the SMS", &portal_only);
+    line("each portal request", &requests);
+    line("baseline: GET /healthz", &baseline);
+    println!(
+        "  a portal request's p50 is {} the baseline's",
+        ratio(requests.quantile(0.5), baseline.quantile(0.5))
+    );
+    server.stop().await;
+}
