@@ -150,6 +150,8 @@ impl Lab {
 
     /// A browser that keeps cookies and does not follow redirects.
     fn browser(&self) -> reqwest::Client {
+        // reqwest's TLS is built without a provider of its own: ring, as everywhere here.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())

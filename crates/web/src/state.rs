@@ -97,6 +97,8 @@ pub struct Inner {
     pub throttle: Throttle,
     /// Refused payment hooks and return pages per client address (`billing::online`).
     pub hook_throttle: Throttle,
+    /// Captive portal visits opened per minute per portal (`hotspot::portal`).
+    pub portal_throttle: Throttle,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// The one-time setup link, while no account exists.
@@ -162,6 +164,7 @@ impl AppState {
         Self(Arc::new(Inner {
             throttle: Throttle::new(parts.sign_in_failures_per_minute),
             hook_throttle: Throttle::new(parts.hook_refusals_per_minute),
+            portal_throttle: Throttle::new(crate::hotspot::portal::VISITS_PER_MINUTE),
             metrics: Metrics::new(),
             setup: Mutex::new(parts.setup),
             jobs_wake: parts.jobs_wake,

@@ -191,3 +191,59 @@ pub async fn text_of(client: &Client, css: &str) -> String {
         .await
         .unwrap_or_else(|e| panic!("text of {css}: {e}"))
 }
+
+/// The phone [`phone_browser`] stands for: its screen in CSS pixels, and its user agent.
+pub const PHONE_WIDTH: u32 = 360;
+pub const PHONE_HEIGHT: u32 = 740;
+pub const PHONE_AGENT: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
+                               (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36";
+
+/// A headless Chromium with a fresh profile that is a phone: Chromium's mobile emulation at
+/// [`PHONE_WIDTH`] × [`PHONE_HEIGHT`] (touch, the page's viewport honoured), an Android
+/// user agent, and English asked for first.
+pub async fn phone_browser(driver: &Chromedriver, profile: &Path) -> Client {
+    let options = json!({
+        "binary": CHROMIUM,
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            format!("--window-size={PHONE_WIDTH},{PHONE_HEIGHT}"),
+            format!("--user-data-dir={}", profile.display()),
+        ],
+        "mobileEmulation": {
+            "deviceMetrics": {"width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": 3.0,
+                              "touch": true, "mobile": true},
+            "userAgent": PHONE_AGENT,
+        },
+        "prefs": {"intl.accept_languages": "en-US,en"},
+    });
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("goog:chromeOptions".into(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .unwrap_or_else(|e| panic!("chromedriver at {} opens a session: {e}", driver.url))
+}
+
+/// Waits until an element matches `css`; fails with the address and the page source.
+pub async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            return element;
+        }
+        if Instant::now() > deadline {
+            let url = client.current_url().await.map(|u| u.to_string());
+            let source = client.source().await.unwrap_or_default();
+            panic!("nothing matched {css:?} at {url:?}; the page:\n{source}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -4,7 +4,8 @@
 //!
 //! - `POST start`: the router's `login.html` posts its variables here; a visit opens under
 //!   an `HttpOnly` cookie scoped to the portal's path, and the phone goes to the portal's
-//!   page (a redirect after the post, so a reload posts nothing again).
+//!   page (a redirect after the post, so a reload posts nothing again). A portal opens at
+//!   most [`VISITS_PER_MINUTE`] visits a minute (429 past it).
 //! - `GET /hs/{key}`: the step the visit is at: the mobile, the code, then what
 //!   `ops::hotspot::visit::next` says (sign in, pick an account, remove a device, pay with a
 //!   card, sign up or try, or the number's network).
@@ -37,6 +38,11 @@ use store::hotspot::Device;
 
 /// The visit's cookie.
 const COOKIE: &str = "lastmile_portal";
+
+/// Visits a portal opens in a minute at most: a router's page posting faster is a flood,
+/// not phones (every phone of a hotspot comes from the router's one address, so the limit
+/// is per portal, not per address).
+pub const VISITS_PER_MINUTE: u32 = 600;
 
 /// The routes of this module.
 pub fn routes() -> Router<AppState> {
@@ -292,6 +298,19 @@ async fn start(
     form: FormData,
 ) -> Response {
     let lang = crate::page::ui::language_of(&headers);
+    if !domain::hotspot::is_key(&key) {
+        return no_visit(&headers, &key, StatusCode::NOT_FOUND);
+    }
+    if let Err(wait) = state
+        .portal_throttle
+        .attempt(&[format!("portal:{key}")], std::time::Instant::now())
+    {
+        let mut response = no_visit(&headers, &key, StatusCode::TOO_MANY_REQUESTS);
+        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
     let arrival = Arrival {
         key: &key,
         mac: form.text("mac"),
