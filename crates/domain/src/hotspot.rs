@@ -276,6 +276,9 @@ pub struct Account {
     pub devices: usize,
     /// This phone's MAC is one of them.
     pub this_device: bool,
+    /// Staff bound the account to one MAC (its RADIUS rows check it), and it is not this
+    /// phone's: the router would refuse it here.
+    pub bound_elsewhere: bool,
 }
 
 /// Whether the portal offers a mobile its trial.
@@ -343,6 +346,11 @@ pub enum Next {
     },
     /// The mobile has several accounts: the phone picks one.
     Choose(Vec<i64>),
+    /// Staff bound the account to another device's MAC: only that device signs in.
+    BoundElsewhere {
+        /// The account.
+        account: i64,
+    },
     /// The account cannot sign in now: why, and the way to pay.
     Recharge {
         /// The account.
@@ -392,6 +400,11 @@ pub fn decide(facts: &Facts<'_>) -> Next {
         return Next::Recharge {
             account: account.id,
             why,
+        };
+    }
+    if account.bound_elsewhere {
+        return Next::BoundElsewhere {
+            account: account.id,
         };
     }
     if account.this_device {

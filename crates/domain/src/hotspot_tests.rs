@@ -7,6 +7,7 @@ fn account(id: i64, state: CustomerState, devices: usize, this_device: bool) -> 
         used_up: false,
         devices,
         this_device,
+        bound_elsewhere: false,
     }
 }
 
@@ -169,6 +170,27 @@ fn one_account_signs_in_binding_a_new_device_up_to_the_limit() {
         Next::SignIn {
             account: 7,
             bind: false
+        }
+    );
+}
+
+#[test]
+fn an_account_staff_bound_to_another_mac_is_not_handed_to_this_phone() {
+    let bound = [Account {
+        bound_elsewhere: true,
+        ..account(4, CustomerState::Active, 0, false)
+    }];
+    assert_eq!(decide(&facts(&bound)), Next::BoundElsewhere { account: 4 });
+    // Paying comes first: the phone may still recharge the account.
+    let expired = [Account {
+        bound_elsewhere: true,
+        ..account(4, CustomerState::Expired, 0, false)
+    }];
+    assert_eq!(
+        decide(&facts(&expired)),
+        Next::Recharge {
+            account: 4,
+            why: Blocked::Expired
         }
     );
 }

@@ -127,6 +127,41 @@ async fn a_phone_signs_up_on_the_trial_and_binds_its_devices(backend: Backend) {
         .await;
     s.online(&phone, removed, mac3).await;
 
+    // An account staff bound to one MAC is not handed to another phone: the router would
+    // refuse it; the phone is told why.
+    let (status, bound) = s
+        .app
+        .post(
+            "/api/v1/customers",
+            &s.dev,
+            serde_json::json!({"tenant_id": s.tenant, "package_id": s.day_package,
+                   "connection_type": "hotspot", "name": "Bound", "mobile": "01912345678",
+                   "mac": "AA:BB:CC:00:00:01", "billing_type": "postpaid"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{bound}");
+    let mac4 = "02:11:22:33:44:04";
+    s.app.clock().shift(61);
+    let page = s.arrive(&phone, mac4).await;
+    let proved = s.prove(&phone, &page, "01912345678").await;
+    assert_eq!(proved.status(), StatusCode::SEE_OTHER);
+    let told = s.page(&phone).await;
+    assert!(told.contains("data-screen=\"bound\""), "{told}");
+    let connect = s
+        .post(
+            &phone,
+            &page,
+            "/connect",
+            &[("account", &bound["id"].to_string())],
+        )
+        .await;
+    assert_eq!(
+        connect.status(),
+        StatusCode::FORBIDDEN,
+        "no hand-off for it"
+    );
+    assert!(!s.hotspot.active().iter().any(|h| h.mac == mac4));
+
     // The trial was had: a second sign-up is not offered one (nor allowed one).
     let (status, customers) = s.app.get("/api/v1/customers?limit=50", &s.dev).await;
     assert_eq!(status, StatusCode::OK, "{customers}");

@@ -384,6 +384,15 @@ pub async fn next(ctx: &Ctx<'_>, step: &Step, chosen: Option<i64>) -> Result<Sta
                     .mac
                     .as_deref()
                     .is_some_and(|mac| own.iter().any(|d| d.mac == mac)),
+                bound_elsewhere: c.mac.as_deref().is_some_and(|bound| {
+                    let bound = domain::network::MacAddr::parse(bound);
+                    let here = step
+                        .visit
+                        .mac
+                        .as_deref()
+                        .and_then(domain::network::MacAddr::parse);
+                    bound.is_some() && bound != here
+                }),
             }
         })
         .collect();

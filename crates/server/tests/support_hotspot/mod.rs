@@ -60,6 +60,9 @@ pub struct Site {
     pub dev: String,
     pub key: String,
     pub trial_package: String,
+    /// The tenant and its day package (not the trial).
+    pub tenant: i64,
+    pub day_package: i64,
     pub hotspot: SimHotspot,
     pub sms: SimSms,
     pub router: Arc<SimRouter>,
@@ -283,6 +286,8 @@ pub async fn site(backend: Backend) -> Site {
         dev,
         key,
         trial_package: "Hotspot Try".to_owned(),
+        tenant: isp.tenant,
+        day_package: packages[0],
         hotspot,
         sms,
         router,

@@ -445,6 +445,10 @@ fn standing_page(
         Next::Choose(_) => {
             p = PortalPage::of(step, token, "choose");
         }
+        Next::BoundElsewhere { account } => {
+            p = PortalPage::of(step, token, "bound");
+            p.account = *account;
+        }
         Next::Recharge { account, why } => {
             p = PortalPage::of(step, token, "recharge");
             p.account = *account;
