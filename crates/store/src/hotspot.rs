@@ -557,16 +557,6 @@ pub async fn grant_trial(
     Ok(())
 }
 
-/// Tenant `id`, for the portal (which has no signed-in user to scope by).
-pub async fn tenant<C: ConnectionTrait>(
-    conn: &C,
-    id: i64,
-) -> StoreResult<Option<crate::tenant::Tenant>> {
-    Ok(crate::entity::tenant::Entity::find_by_id(id)
-        .one(conn)
-        .await?)
-}
-
 /// The live hotspot customers of `tenant` whose mobile is `msisdn` (E.164), by id.
 pub async fn accounts_on<C: ConnectionTrait>(
     conn: &C,
@@ -601,7 +591,7 @@ pub async fn network_of<C: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    Ok(tenant(conn, customer.tenant_id)
+    Ok(crate::tenant::find_any(conn, TenantId(customer.tenant_id))
         .await?
         .filter(|t| t.archived_at.is_none())
         .map(|t| t.name))

@@ -96,7 +96,14 @@ pub async fn owner_for(
         .await?
         .filter(|u| u.tenant_id == Some(tenant.0) && u.status == domain::user::UserStatus::Active)
         .ok_or_else(|| OpError::field("owner_id", "not_found"))?;
-    match store::user::role(&user)? {
+    reseller_owner(&user, tenant)
+}
+
+/// The owner a reseller of `tenant` is to its customers; another role is refused
+/// (`owner_id`/`not_a_reseller`).
+pub(crate) fn reseller_owner(user: &store::user::User, tenant: TenantId) -> Result<Owner, OpError> {
+    let id = UserId(user.id);
+    match store::user::role(user)? {
         Role::Operator => Ok(Owner::Operator {
             tenant,
             operator: id,

@@ -105,18 +105,7 @@ pub(crate) async fn owner_of(
         .await?
         .filter(|u| u.tenant_id == Some(tenant.0) && u.status == domain::user::UserStatus::Active)
         .ok_or_else(|| OpError::field("owner_id", "not_found"))?;
-    match store::user::role(&user)? {
-        domain::access::Role::Operator => Ok(Owner::Operator {
-            tenant,
-            operator: UserId(id),
-        }),
-        domain::access::Role::SubOperator => Ok(Owner::SubOperator {
-            tenant,
-            operator: user.parent_id.map(UserId),
-            sub_operator: UserId(id),
-        }),
-        _ => Err(OpError::field("owner_id", "not_a_reseller")),
-    }
+    crate::customer::reseller_owner(&user, tenant)
 }
 
 /// Sets up the portal of a router the caller may provision. Every refused field is

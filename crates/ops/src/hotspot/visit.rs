@@ -95,7 +95,7 @@ async fn portal_of(ctx: &Ctx<'_>, key: &str) -> Result<(Portal, Tenant), OpError
         .await?
         .filter(|p| p.status == "active")
         .ok_or(OpError::NotFound)?;
-    let tenant = store::hotspot::tenant(conn, portal.tenant_id)
+    let tenant = store::tenant::find_any(conn, TenantId(portal.tenant_id))
         .await?
         .filter(|t| t.archived_at.is_none())
         .ok_or(OpError::NotFound)?;

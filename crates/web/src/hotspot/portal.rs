@@ -208,10 +208,9 @@ fn mask(national: &str) -> String {
 /// What the phone is told about a refusal, in its language.
 fn message(t: Tr, error: &OpError) -> String {
     match error {
-        OpError::Invalid(errors) => errors
-            .0
-            .iter()
-            .map(|e| crate::i18n::format(t.lang, &format!("error.{}", e.code), &e.params))
+        OpError::Invalid(errors) => crate::page::ui::field_messages(t, errors)
+            .into_iter()
+            .map(|(_, message)| message)
             .collect::<Vec<_>>()
             .join(" "),
         OpError::TooMany(seconds) => t.t1("portal.wait", "n", &seconds.to_string()),
@@ -232,17 +231,9 @@ fn status_of(error: &OpError) -> StatusCode {
 }
 
 fn cookie_of(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| {
-            v.len() == store::hotspot::TOKEN_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric())
-        })
+    crate::page::cookie::cookie_in(headers, COOKIE).filter(|v| {
+        v.len() == store::hotspot::TOKEN_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
 }
 
 /// The page a phone without a live visit sees: open any page to start again.
@@ -391,10 +382,6 @@ fn date_of(step: &Step, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
         .unwrap_or_default()
 }
 
-fn state_name(state: CustomerState) -> &'static str {
-    state.as_str()
-}
-
 /// The page for what a proved mobile gets.
 fn standing_page(
     step: &Step,
@@ -408,12 +395,8 @@ fn standing_page(
         .map(|c| AccountRow {
             id: c.id,
             username: c.username.clone(),
-            state: state_name(CustomerState::of(
-                c.status.get(),
-                c.billing_type.get(),
-                c.expires_at,
-                now,
-            )),
+            state: CustomerState::of(c.status.get(), c.billing_type.get(), c.expires_at, now)
+                .as_str(),
             expires: date_of(step, c.expires_at),
         })
         .collect();
@@ -679,7 +662,7 @@ async fn welcome(
             let mut p = PortalPage::of(&step, &token, "status");
             p.account = status.customer.id;
             p.package = status.package;
-            p.state = state_name(status.state);
+            p.state = status.state.as_str();
             p.expires = date_of(&step, status.customer.expires_at);
             p.devices = status
                 .devices

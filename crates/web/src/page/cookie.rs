@@ -58,7 +58,8 @@ pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
     cookie_in(&parts.headers, name)
 }
 
-fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A cookie of the request's headers.
+pub fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
