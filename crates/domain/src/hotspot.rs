@@ -279,6 +279,10 @@ pub struct Account {
     /// Staff bound the account to one MAC (its RADIUS rows check it), and it is not this
     /// phone's: the router would refuse it here.
     pub bound_elsewhere: bool,
+    /// Its sessions open now, on any device.
+    pub sessions: usize,
+    /// Sessions it may have at once (its `Simultaneous-Use`).
+    pub simultaneous_use: usize,
 }
 
 /// Whether the portal offers a mobile its trial.
@@ -346,6 +350,12 @@ pub enum Next {
     },
     /// The mobile has several accounts: the phone picks one.
     Choose(Vec<i64>),
+    /// The account has all the sessions it may have open, on other devices: the router
+    /// would refuse this one until one ends (the phone may end them).
+    InUse {
+        /// The account.
+        account: i64,
+    },
     /// Staff bound the account to another device's MAC: only that device signs in.
     BoundElsewhere {
         /// The account.
@@ -407,19 +417,21 @@ pub fn decide(facts: &Facts<'_>) -> Next {
             account: account.id,
         };
     }
-    if account.this_device {
-        Next::SignIn {
-            account: account.id,
-            bind: false,
-        }
-    } else if account.devices < facts.max_devices.max(1) {
-        Next::SignIn {
-            account: account.id,
-            bind: true,
-        }
-    } else {
+    let bind = !account.this_device;
+    if bind && account.devices >= facts.max_devices.max(1) {
         Next::DeviceLimit {
             account: account.id,
+        }
+    } else if account.sessions >= account.simultaneous_use.max(1) {
+        // The router asks RADIUS, which counts the open sessions: a hand-off now would be
+        // refused there, so the phone hears why here.
+        Next::InUse {
+            account: account.id,
+        }
+    } else {
+        Next::SignIn {
+            account: account.id,
+            bind,
         }
     }
 }

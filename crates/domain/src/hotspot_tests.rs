@@ -8,6 +8,8 @@ fn account(id: i64, state: CustomerState, devices: usize, this_device: bool) -> 
         devices,
         this_device,
         bound_elsewhere: false,
+        sessions: 0,
+        simultaneous_use: 2,
     }
 }
 
@@ -284,4 +286,42 @@ fn the_router_pages_carry_variables_only_in_hidden_fields() {
             assert!(page[..i].ends_with("value=\""), "{page}");
         }
     }
+}
+
+#[test]
+fn an_account_with_all_its_sessions_open_elsewhere_is_in_use_not_handed_to_the_router() {
+    let full = |sessions, simultaneous_use| Account {
+        sessions,
+        simultaneous_use,
+        ..account(5, CustomerState::Active, 1, false)
+    };
+    // One session of one allowed: RADIUS would refuse the hand-off.
+    assert_eq!(decide(&facts(&[full(1, 1)])), Next::InUse { account: 5 });
+    // A limit of zero is read as one, as RADIUS reads it.
+    assert_eq!(decide(&facts(&[full(1, 0)])), Next::InUse { account: 5 });
+    // Room for another session: this device is bound and signs in.
+    assert_eq!(
+        decide(&facts(&[full(1, 2)])),
+        Next::SignIn {
+            account: 5,
+            bind: true
+        }
+    );
+    // A device over the limit is the first thing to settle; a blocked account pays first.
+    let limited = Account {
+        devices: 2,
+        ..full(2, 2)
+    };
+    assert_eq!(decide(&facts(&[limited])), Next::DeviceLimit { account: 5 });
+    let expired = Account {
+        state: CustomerState::Expired,
+        ..full(1, 1)
+    };
+    assert_eq!(
+        decide(&facts(&[expired])),
+        Next::Recharge {
+            account: 5,
+            why: Blocked::Expired
+        }
+    );
 }

@@ -64,6 +64,29 @@ pub(crate) async fn end_sessions(
     reach_many(w, tenant, &[(customer.clone(), None)], reason).await
 }
 
+/// In the change's transaction `w`: one enforcement per live session of `customer` from the
+/// device `mac` (its Calling-Station-Id), for `reason`, and the job after commit; a device
+/// removed from an account goes offline with it.
+pub(crate) async fn end_device_sessions(
+    w: &mut Write,
+    customer: &Customer,
+    mac: domain::network::MacAddr,
+    reason: &str,
+) -> Result<Vec<Enforcement>, OpError> {
+    let live: Vec<store::online::Session> = store::online::open_of(w.tx(), &[customer.id])
+        .await?
+        .into_iter()
+        .filter(|s| domain::network::MacAddr::parse(&s.mac) == Some(mac))
+        .collect();
+    if live.is_empty() {
+        return Ok(Vec::new());
+    }
+    let made =
+        store::enforcement::create(w, customer.tenant_id, customer.id, &live, reason, None).await?;
+    climb(w, customer.tenant_id, &made).await?;
+    Ok(made)
+}
+
 /// In the change's transaction `w`: one enforcement per live session of `customer` giving it
 /// the rate `rate_limit` (RouterOS notation) by CoA, and the job after commit.
 pub(crate) async fn change_rate(

@@ -10,17 +10,21 @@
 //! resellers, skewed packages, mobiles sharing the `017` prefix, hotspot customers among
 //! them), a hotspot router of the seeded tenant with its portal (a trial package, two
 //! devices an account), then PHONES (default 200) phones at once, each on a MAC of its own:
-//! half of them (drawn at random) the mobiles of seeded hotspot customers in service, on a
-//! device new to their account; the others new mobiles of every operator's prefix, which
-//! take the trial. Each joins the hotspot, follows the router's page to the portal, asks
-//! for a code, reads it at the gateway, types it (signs up when new), and follows the
+//! half of them (drawn at random) the mobiles of seeded hotspot customers in service and
+//! offline, on a device new to their account; the others new mobiles of every operator's
+//! prefix, which take the trial. A third of the returning ones are *moving*: before the
+//! run, their account signed in on another phone of the hotspot (one session allowed), so
+//! in the run the portal says the account is in use, the phone ends the other session
+//! (the server's Disconnect-Request to the hotspot), waits for the router to say it ended,
+//! and connects. Each phone joins the hotspot, follows the router's page to the portal,
+//! asks for a code, reads it at the gateway, types it (signs up when new), and follows the
 //! hand-off to the router, which asks RADIUS by CHAP; the phone counts only when the router
 //! opened its session (the ones RADIUS refused are counted apart).
 //!
 //! Reported: the whole sign-in from the router's page to the router's session (p50, p95,
-//! p99), the same less the wait for the SMS (the portal's and the router's own time), each
-//! portal request's latency, and the baseline in the same command: `GET /healthz` by as
-//! many clients at once.
+//! p99), the same less the wait for the SMS (the portal's and the router's own time), the
+//! moving phones' sign-in apart, each portal request's latency, and the baseline in the
+//! same command: `GET /healthz` by as many clients at once.
 //!
 //! - `LASTMILE_BENCH_BACKENDS`: `sqlite,postgres` (default both).
 
@@ -75,6 +79,8 @@ fn field(html: &str, name: &str) -> String {
 
 /// What one phone's sign-in took, and whether the router opened its session.
 struct Signed {
+    /// The account was in use on another phone, whose session this one ended.
+    took_over: bool,
     whole: Duration,
     sms_wait: Duration,
     requests: Vec<Duration>,
@@ -183,6 +189,39 @@ async fn sign_in(
         assert_eq!(status, 303, "{body}");
         location = to_router;
     }
+    let mut took_over = false;
+    if location
+        .as_deref()
+        .is_none_or(|to| !to.starts_with(&format!("{hotspot}/login?")))
+    {
+        // Not handed off: the account is in use on another phone. End that session, wait
+        // for the router to say it ended, and connect.
+        let (_, _, page) = timed(&mut requests, phone.get(portal(""))).await;
+        assert!(page.contains("data-screen=\"in_use\""), "{page}");
+        took_over = true;
+        let account = field(&page, "account");
+        let form = [("_csrf", csrf.as_str()), ("account", account.as_str())];
+        let (status, _, body) =
+            timed(&mut requests, phone.post(portal("/take-over")).form(&form)).await;
+        assert_eq!(status, 303, "{body}");
+        let asked = Instant::now();
+        loop {
+            let (_, _, page) = timed(&mut requests, phone.get(portal(""))).await;
+            if page.contains("data-screen=\"signin\"") {
+                break;
+            }
+            assert!(
+                asked.elapsed() < Duration::from_secs(120),
+                "the other session never ended: {page}"
+            );
+            // The page itself asks again after two seconds; a phone does no sooner.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        let (status, to_router, body) =
+            timed(&mut requests, phone.post(portal("/connect")).form(&form)).await;
+        assert_eq!(status, 303, "{body}");
+        location = to_router;
+    }
     let handoff = location.unwrap();
     assert!(
         handoff.starts_with(&format!("{hotspot}/login?")),
@@ -199,6 +238,7 @@ async fn sign_in(
     // The router's `alogin.html` (to the portal's welcome), or its login page again with
     // the refusal when RADIUS refused.
     Signed {
+        took_over,
         whole: started.elapsed(),
         sms_wait,
         requests,
@@ -225,7 +265,12 @@ async fn run(backend: Backend, phones: usize) {
         .unwrap();
     let conn = install.connect().await;
     let http = common::client();
-    let (server, radius, _) = install.serve_radius(&[], &http).await;
+    // The hotspot takes the server's Disconnect-Requests on a port the server is told.
+    let coa = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let coa_port = coa.local_addr().unwrap().port().to_string();
+    let (server, radius, _) = install
+        .serve_radius(&[("LASTMILE_RADIUS_COA_PORT", coa_port.as_str())], &http)
+        .await;
     let login: Value = http
         .post(format!("{}/api/v1/auth/login", server.base))
         .json(&json!({"email": email, "password": password}))
@@ -335,12 +380,13 @@ async fn run(backend: Backend, phones: usize) {
     let mut config = HotspotConfig::new("127.0.0.1".parse().unwrap(), RADIUS_SECRET);
     config.auth_server = format!("127.0.0.1:{}", radius.auth).parse().unwrap();
     config.acct_server = format!("127.0.0.1:{}", radius.acct).parse().unwrap();
-    let hotspot = SimHotspot::start(config, Arc::clone(&router))
+    let hotspot = SimHotspot::start_on(config, Arc::clone(&router), coa)
         .await
         .unwrap();
 
     // Returning phones: seeded hotspot customers in service (paid time left, volume left),
-    // alone on their mobile, not bound by staff to one MAC.
+    // alone on their mobile, not bound by staff to one MAC, offline (a seeded session is on
+    // a seeded router, which is not running here to be asked to end it).
     let now = ops::clock::Clock::system().now();
     let returning: Vec<String> = rows(
         &conn,
@@ -352,6 +398,8 @@ async fn run(backend: Backend, phones: usize) {
              AND NOT EXISTS (SELECT 1 FROM customer_quota q \
                              WHERE q.customer_id = c.id AND q.level = -1) \
              AND (SELECT COUNT(*) FROM customer o WHERE o.mobile = c.mobile) = 1 \
+             AND NOT EXISTS (SELECT 1 FROM radacct r \
+                             WHERE r.customer_id = c.id AND r.acctstoptime IS NULL) \
              ORDER BY c.id"
         ),
     )
@@ -369,30 +417,57 @@ async fn run(backend: Backend, phones: usize) {
     .collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
     let prefixes = ["013", "014", "015", "016", "018", "019"];
-    let drawn: Vec<(String, bool)> = (0..phones)
+    // Each phone: its mobile, whether it is new, whether its account moves from another
+    // phone.
+    let drawn: Vec<(String, bool, bool)> = (0..phones)
         .map(|i| {
             if rng.random_bool(0.5) && !returning.is_empty() {
                 let pick = returning[rng.random_range(0..returning.len())].clone();
-                (pick, false)
+                (pick, false, rng.random_bool(1.0 / 3.0))
             } else {
                 let prefix = prefixes[rng.random_range(0..prefixes.len())];
-                (format!("{prefix}{:08}", 20_000_000 + i), true)
+                (format!("{prefix}{:08}", 20_000_000 + i), true, false)
             }
         })
         .collect();
     // A mobile drawn twice signs in once (its second phone would wait out the cooldown).
     let mut seen = std::collections::HashSet::new();
-    let drawn: Vec<(String, bool)> = drawn
+    let drawn: Vec<(String, bool, bool)> = drawn
         .into_iter()
-        .filter(|(m, _)| seen.insert(m.clone()))
+        .filter(|(m, _, _)| seen.insert(m.clone()))
         .collect();
-    let new = drawn.iter().filter(|(_, n)| *n).count();
+    let new = drawn.iter().filter(|(_, n, _)| *n).count();
+    let moving = drawn.iter().filter(|(_, _, m)| *m).count();
     println!(
-        "  {} phones: {} returning (of {} seeded hotspot customers in service), {new} new",
+        "  {} phones: {} returning (of {} seeded hotspot customers in service and offline; \
+         {moving} of them moving from another phone), {new} new",
         drawn.len(),
         drawn.len() - new,
         returning.len()
     );
+    // The moving accounts sign in on their first phone, before the run (not measured); the
+    // run's code to the same number waits out the minute between codes.
+    let first: Vec<_> = drawn
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, _, moving))| *moving)
+        .map(|(i, (mobile, _, _))| {
+            let mac = format!("02:A0:00:00:{:02X}:{:02X}", i / 256, i % 256);
+            tokio::spawn(sign_in(
+                server.base.clone(),
+                key.clone(),
+                hotspot.url(),
+                Arc::clone(&sms),
+                mac,
+                mobile.clone(),
+                false,
+            ))
+        })
+        .collect();
+    for task in first {
+        assert!(task.await.unwrap().online, "a moving account's first phone");
+    }
+    tokio::time::sleep(Duration::from_secs(61)).await;
 
     // The baseline: /healthz by as many clients at once.
     let health = format!("{}/healthz", server.base);
@@ -424,7 +499,7 @@ async fn run(backend: Backend, phones: usize) {
     let tasks: Vec<_> = drawn
         .into_iter()
         .enumerate()
-        .map(|(i, (mobile, new))| {
+        .map(|(i, (mobile, new, _))| {
             let mac = format!("02:B0:00:00:{:02X}:{:02X}", i / 256, i % 256);
             tokio::spawn(sign_in(
                 server.base.clone(),
@@ -439,6 +514,7 @@ async fn run(backend: Backend, phones: usize) {
         .collect();
     let mut whole = Vec::new();
     let mut portal_only = Vec::new();
+    let mut moved = Vec::new();
     let mut requests = Vec::new();
     let mut refused = 0;
     for task in tasks {
@@ -447,6 +523,9 @@ async fn run(backend: Backend, phones: usize) {
             refused += 1;
             continue;
         }
+        if signed.took_over {
+            moved.push(signed.whole);
+        }
         whole.push(signed.whole);
         portal_only.push(signed.whole.saturating_sub(signed.sms_wait));
         requests.extend(signed.requests);
@@ -454,6 +533,8 @@ async fn run(backend: Backend, phones: usize) {
     let took = started.elapsed();
     let count = whole.len();
     let whole = Latencies::new(whole);
+    let moved_count = moved.len();
+    let moved = Latencies::new(moved);
     let portal_only = Latencies::new(portal_only);
     let requests = Latencies::new(requests);
     assert_eq!(hotspot.active().len(), count, "every phone is online");
@@ -471,6 +552,12 @@ async fn run(backend: Backend, phones: usize) {
     );
     line("sign-in, router page to session", &whole);
     line("  less the wait for the SMS", &portal_only);
+    if moved_count > 0 {
+        line(
+            &format!("  the {moved_count} ending another phone's"),
+            &moved,
+        );
+    }
     line("each portal request", &requests);
     line("baseline: GET /healthz", &baseline);
     println!(

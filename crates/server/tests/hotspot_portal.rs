@@ -12,6 +12,10 @@
 //!   device; a third MAC at the limit of two is sent to the device list, removes one and
 //!   connects.
 //! - A second trial for the same mobile is not offered.
+//! - An account with all its sessions open on another phone is told so instead of being
+//!   handed to a router that would refuse it; the phone ends that session (the server's
+//!   Disconnect-Request to the router) and signs in. A device removed at the portal goes
+//!   offline with it.
 //! - Refused: a login address that is not the router's (an open redirect), a forged CHAP
 //!   offer, a step without the visit's CSRF token, a sixth try of a code, and markup typed
 //!   into the mobile field comes back escaped.
@@ -174,6 +178,152 @@ async fn a_phone_signs_up_on_the_trial_and_binds_its_devices(backend: Backend) {
     assert_eq!(ours.len(), 1, "one account for the mobile");
 }
 
+async fn an_account_in_use_is_taken_over_and_a_removed_device_goes_offline(backend: Backend) {
+    let s = site(backend).await;
+    let phone = phone();
+    let mac1 = "02:11:22:33:55:01";
+    let first = s.arrive(&phone, mac1).await;
+    let proved = s.prove(&phone, &first, "01712345600").await;
+    assert_eq!(proved.status(), StatusCode::SEE_OTHER);
+    let signup = s.page(&phone).await;
+    let handoff = s.post(&phone, &signup, "/signup", &[("trial", "1")]).await;
+    s.online(&phone, handoff, mac1).await;
+    until(
+        "lastmile records the first phone's session",
+        async || {
+            s.app
+                .get("/api/v1/customers?online=true&limit=50", &s.dev)
+                .await
+                .1
+        },
+        |body| {
+            body["items"]
+                .as_array()
+                .is_some_and(|items| items.len() == 1)
+        },
+    )
+    .await;
+    // Staff allow the account one session at a time.
+    let customer = s.customer_with_mobile("+8801712345600").await;
+    let id = customer["id"].as_i64().unwrap();
+    let (status, body) = s
+        .app
+        .patch(
+            &format!("/api/v1/customers/{id}"),
+            &s.dev,
+            serde_json::json!({"simultaneous_use": 1, "version": customer["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Another phone of the same mobile: told the account is online on the first, with a
+    // way to end that session; no hand-off before.
+    let other = support_hotspot::phone();
+    let mac2 = "02:11:22:33:55:02";
+    s.app.clock().shift(61);
+    let page = s.arrive(&other, mac2).await;
+    let proved = s.prove(&other, &page, "01712345600").await;
+    assert_eq!(
+        proved.status(),
+        StatusCode::SEE_OTHER,
+        "no hand-off while in use"
+    );
+    let in_use = s.page(&other).await;
+    assert!(in_use.contains("data-screen=\"in_use\""), "{in_use}");
+    assert!(
+        in_use.contains(mac1),
+        "the session's device is named: {in_use}"
+    );
+    let connect = s
+        .post(&other, &in_use, "/connect", &[("account", &id.to_string())])
+        .await;
+    assert_eq!(
+        connect.status(),
+        StatusCode::FORBIDDEN,
+        "no hand-off while in use"
+    );
+    let taken = s
+        .post(
+            &other,
+            &in_use,
+            "/take-over",
+            &[("account", &id.to_string())],
+        )
+        .await;
+    assert_eq!(taken.status(), StatusCode::SEE_OTHER);
+    // The router is asked to end the first phone's session; the portal page waits for it,
+    // then offers the sign-in.
+    let ready = until(
+        "the first phone's session ends and the portal offers the sign-in",
+        async || s.page(&other).await,
+        |page| page.contains("data-screen=\"signin\""),
+    )
+    .await;
+    assert!(
+        !s.hotspot.active().iter().any(|h| h.mac == mac1),
+        "the router ended the first phone's session"
+    );
+    let handoff = s
+        .post(&other, &ready, "/connect", &[("account", &id.to_string())])
+        .await;
+    s.online(&other, handoff, mac2).await;
+
+    // A device removed at the portal goes offline: a third MAC at the limit of two removes
+    // the second phone, whose session ends, and takes its place.
+    let third = support_hotspot::phone();
+    let mac3 = "02:11:22:33:55:03";
+    s.app.clock().shift(61);
+    let page = s.arrive(&third, mac3).await;
+    let proved = s.prove(&third, &page, "01712345600").await;
+    assert_eq!(proved.status(), StatusCode::SEE_OTHER);
+    let devices = s.page(&third).await;
+    assert!(devices.contains("data-screen=\"devices\""), "{devices}");
+    let second = devices
+        .split("<li>")
+        .find(|item| item.contains(mac2))
+        .map(|item| field(item, "device"))
+        .expect("the second phone is listed");
+    let removed = s
+        .post(
+            &third,
+            &devices,
+            "/device",
+            &[("account", &id.to_string()), ("device", &second)],
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    until(
+        "the removed phone's session ends",
+        async || s.hotspot.active(),
+        |active| !active.iter().any(|h| h.mac == mac2),
+    )
+    .await;
+    // The portal hands the third phone off at once, or, while the removed phone's session
+    // still counts, waits for it to end.
+    let handoff = if support_hotspot::location(&removed).starts_with(&s.hotspot.url()) {
+        removed
+    } else {
+        let ready = until(
+            "the portal offers the third phone the sign-in",
+            async || s.page(&third).await,
+            |page| page.contains("data-screen=\"signin\""),
+        )
+        .await;
+        s.post(&third, &ready, "/connect", &[("account", &id.to_string())])
+            .await
+    };
+    s.online(&third, handoff, mac3).await;
+    let (_, audit) = s.app.get("/api/v1/audit?limit=100", &s.dev).await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"hotspot.take_over"), "{actions:?}");
+    assert!(actions.contains(&"hotspot.device_remove"), "{actions:?}");
+}
+
 async fn forged_and_hostile_input_is_refused_or_escaped(backend: Backend) {
     let s = site(backend).await;
     let phone = phone();
@@ -294,6 +444,16 @@ async fn sqlite_a_phone_signs_up_on_the_trial_and_binds_its_devices() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_phone_signs_up_on_the_trial_and_binds_its_devices() {
     a_phone_signs_up_on_the_trial_and_binds_its_devices(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_account_in_use_is_taken_over_and_a_removed_device_goes_offline() {
+    an_account_in_use_is_taken_over_and_a_removed_device_goes_offline(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_account_in_use_is_taken_over_and_a_removed_device_goes_offline() {
+    an_account_in_use_is_taken_over_and_a_removed_device_goes_offline(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -98,7 +98,7 @@ mod acct {
 }
 
 /// Error-Cause 503: Session Context Not Found.
-const SESSION_NOT_FOUND: u32 = 503;
+pub(crate) const SESSION_NOT_FOUND: u32 = 503;
 
 /// Requests in flight at most (logins and accounting together).
 const IN_FLIGHT: usize = 64;

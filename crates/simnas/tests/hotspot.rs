@@ -9,7 +9,8 @@
 //!   `/ip/hotspot/active` and accounted (Start, Interim-Updates, Class echoed);
 //! - a wrong password, an unknown user and a silent server each show their error;
 //! - logout, reconnect (the mac-cookie replays the exact CHAP response), a row removed
-//!   through the API and a Session-Timeout each end the session with their Stop;
+//!   through the API, a Disconnect-Request and a Session-Timeout each end the session with
+//!   their Stop; a CoA-Request is ACKed, and either for a session it lacks is NAKed (503);
 //! - a rotated MAC is a new client; malformed input gets a 400.
 
 #![allow(
@@ -627,6 +628,51 @@ async fn a_session_removed_through_the_api_ends_with_an_admin_reset_stop() {
     let stop = until("the Stop", || lab.accounting(STOP).pop()).await;
     assert_eq!(stop.value(attrs::ACCT_TERMINATE_CAUSE).unwrap().unwrap(), 6);
     assert!(lab.hotspot.active().is_empty());
+}
+
+#[tokio::test]
+async fn the_servers_disconnect_ends_a_session_and_an_unknown_one_is_naked() {
+    let lab = Lab::start().await;
+    chap_login(&lab, "02:00:00:00:00:0a").await;
+    let session = lab.hotspot.active()[0].session_id.clone();
+    let coa = radius::client::Client::new(lab.hotspot.coa_address(), SECRET.as_bytes().to_vec());
+    let ask = |code, session: &str| {
+        let mut request = Packet::new(code, 0);
+        request.add(attrs::USER_NAME, &"alice".to_owned());
+        request.add(attrs::ACCT_SESSION_ID, &session.to_owned());
+        request
+    };
+
+    // A rate change for the session is taken; one for a session it lacks is refused.
+    let mut rate = ask(Code::CoaRequest, &session);
+    rate.add(attrs::MIKROTIK_RATE_LIMIT, &"1M/2M".to_owned());
+    assert_eq!(coa.send(&rate).await.unwrap().packet.code, Code::CoaAck);
+    let unknown = coa
+        .send(&ask(Code::DisconnectRequest, "no-such-session"))
+        .await
+        .unwrap()
+        .packet;
+    assert_eq!(unknown.code, Code::DisconnectNak);
+    assert_eq!(unknown.value(attrs::ERROR_CAUSE).unwrap().unwrap(), 503);
+    assert_eq!(lab.hotspot.active().len(), 1, "nothing ended");
+
+    // The session's Disconnect: ACKed, the row gone, a Stop with Admin-Reset.
+    let ended = coa
+        .send(&ask(Code::DisconnectRequest, &session))
+        .await
+        .unwrap()
+        .packet;
+    assert_eq!(ended.code, Code::DisconnectAck);
+    assert!(lab.hotspot.active().is_empty());
+    assert!(lab.router_active().is_empty());
+    let stop = until("the Stop", || lab.accounting(STOP).pop()).await;
+    assert_eq!(stop.value(attrs::ACCT_TERMINATE_CAUSE).unwrap().unwrap(), 6);
+    assert_eq!(
+        stop.value::<String>(attrs::ACCT_SESSION_ID)
+            .unwrap()
+            .unwrap(),
+        session
+    );
 }
 
 #[tokio::test]

@@ -487,15 +487,16 @@ pub async fn bind(w: &mut Write, new: &NewDevice<'_>) -> StoreResult<Device> {
     Ok(device)
 }
 
-/// Removes device `id` of customer `customer` in `w`; false when it is not bound to it.
-pub async fn revoke(w: &mut Write, customer: i64, id: i64) -> StoreResult<bool> {
+/// Removes device `id` of customer `customer` in `w`; the device removed, or `None` when it
+/// is not bound to it.
+pub async fn revoke(w: &mut Write, customer: i64, id: i64) -> StoreResult<Option<Device>> {
     let Some(device) = hotspot_device::Entity::find_by_id(id)
         .filter(hotspot_device::Column::CustomerId.eq(customer))
         .filter(hotspot_device::Column::RevokedAt.is_null())
         .one(w.tx())
         .await?
     else {
-        return Ok(false);
+        return Ok(None);
     };
     let before = device_json(&device);
     let tenant = TenantId(device.tenant_id);
@@ -511,7 +512,7 @@ pub async fn revoke(w: &mut Write, customer: i64, id: i64) -> StoreResult<bool> 
         after: Some(device_json(&after)),
     })
     .await?;
-    Ok(true)
+    Ok(Some(after))
 }
 
 /// Whether `msisdn` had its trial in `tenant`.

@@ -11,8 +11,10 @@
 //! 3. [`check_code`]: the code typed is compared by keyed hash in constant time; five wrong
 //!    tries kill it; a right one is used once (a conditional `UPDATE`), whatever races it.
 //! 4. [`next`]: what the proved mobile gets, from `domain::hotspot::decide`: sign in (binding
-//!    this device up to the portal's limit), pick an account, remove a device, pay, sign up
-//!    (on the trial once per mobile), or "this number belongs to network X".
+//!    this device up to the portal's limit), pick an account, remove a device (its sessions
+//!    end with it), pay, sign up (on the trial once per mobile), or "this number belongs to
+//!    network X". An account with all its sessions open elsewhere is *in use*: RADIUS would
+//!    refuse the hand-off, so the phone is told, and may end those sessions ([`take_over`]).
 //! 5. [`hand_off`]: the device is bound and the phone sent to the router's login with the
 //!    account's user name and, when the router offered CHAP, `MD5(id ‖ secret ‖ challenge)`
 //!    (the secret never reaches the phone).
@@ -350,8 +352,13 @@ pub struct Standing {
     pub accounts: Vec<Customer>,
     /// Their bound devices, oldest first.
     pub devices: Vec<Device>,
+    /// Their open sessions.
+    pub sessions: Vec<store::online::Session>,
     /// What the portal does next.
     pub next: Next,
+    /// When the account is in use: the phone asked to end its sessions, and the routers
+    /// have not yet said they ended.
+    pub ending: bool,
 }
 
 /// What the visit's proved mobile gets, `chosen` being the account picked among several.
@@ -362,6 +369,7 @@ pub async fn next(ctx: &Ctx<'_>, step: &Step, chosen: Option<i64>) -> Result<Sta
     let accounts = store::hotspot::accounts_on(conn, tenant, msisdn).await?;
     let ids: Vec<i64> = accounts.iter().map(|c| c.id).collect();
     let devices = store::hotspot::devices_of(conn, &ids).await?;
+    let sessions = store::online::open_of(conn, &ids).await?;
     let standings = store::quota::find_many(conn, &ids).await?;
     let facts: Vec<Account> = accounts
         .iter()
@@ -393,6 +401,11 @@ pub async fn next(ctx: &Ctx<'_>, step: &Step, chosen: Option<i64>) -> Result<Sta
                         .and_then(domain::network::MacAddr::parse);
                     bound.is_some() && bound != here
                 }),
+                sessions: sessions
+                    .iter()
+                    .filter(|s| s.customer_id == Some(c.id))
+                    .count(),
+                simultaneous_use: usize::try_from(c.simultaneous_use).unwrap_or(1),
             }
         })
         .collect();
@@ -413,11 +426,54 @@ pub async fn next(ctx: &Ctx<'_>, step: &Step, chosen: Option<i64>) -> Result<Sta
         elsewhere: elsewhere.as_deref(),
         trial,
     });
+    let ending = match next {
+        Next::InUse { account } => store::enforcement::for_customer(conn, account, 10)
+            .await?
+            .iter()
+            .any(|(e, _)| e.status.get() == domain::enforcement::EnforcementStatus::Pending),
+        _ => false,
+    };
     Ok(Standing {
         accounts,
         devices,
+        sessions,
         next,
+        ending,
     })
+}
+
+/// Ends the open sessions of `account`, one of the proved mobile's, so that this phone may
+/// sign in: allowed only when `decide` says the account is in use. The routers are asked
+/// after commit (the enforcement ladder); the phone signs in once they say the sessions
+/// ended. Audited.
+pub async fn take_over(ctx: &Ctx<'_>, step: &Step, account: i64) -> Result<usize, OpError> {
+    let standing = next(ctx, step, Some(account)).await?;
+    if standing.next != (Next::InUse { account }) {
+        return Err(OpError::Forbidden);
+    }
+    let customer = standing
+        .accounts
+        .iter()
+        .find(|c| c.id == account)
+        .ok_or(OpError::NotFound)?;
+    let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
+    let made = crate::enforcement::end_sessions(&mut w, customer, "portal_take_over").await?;
+    let sessions: Vec<&str> = made.iter().map(|e| e.acct_session_id.as_str()).collect();
+    w.audit(store::AuditEntry {
+        tenant_id: Some(TenantId(step.tenant.id)),
+        action: "hotspot.take_over",
+        entity: "customer",
+        entity_id: Some(customer.id),
+        before: None,
+        after: Some(serde_json::json!({
+            "router_id": step.visit.router_id,
+            "mac": step.visit.mac,
+            "sessions": sessions,
+        })),
+    })
+    .await?;
+    w.commit().await?;
+    Ok(made.len())
 }
 
 /// Remembers the account picked among the proved mobile's.
@@ -612,7 +668,8 @@ pub async fn redeem(
     .await
 }
 
-/// Removes a device from one of the proved mobile's accounts (making room for this one).
+/// Removes a device from one of the proved mobile's accounts (making room for this one);
+/// its open sessions are ended with it (after commit, by the enforcement ladder).
 pub async fn remove_device(
     ctx: &Ctx<'_>,
     step: &Step,
@@ -621,8 +678,11 @@ pub async fn remove_device(
 ) -> Result<(), OpError> {
     let customer = account_of(ctx, step, account).await?;
     let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
-    if !store::hotspot::revoke(&mut w, customer.id, device).await? {
-        return Err(OpError::NotFound);
+    let removed = store::hotspot::revoke(&mut w, customer.id, device)
+        .await?
+        .ok_or(OpError::NotFound)?;
+    if let Some(mac) = domain::network::MacAddr::parse(&removed.mac) {
+        crate::enforcement::end_device_sessions(&mut w, &customer, mac, "device_removed").await?;
     }
     w.commit().await?;
     Ok(())

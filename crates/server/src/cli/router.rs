@@ -2,11 +2,12 @@
 //!
 //! `sim-router` runs the `routeros` crate's simulated MikroTik until interrupted, printing
 //! where it listens (`api ADDR`, `api-ssl ADDR fingerprint F`, with `--radius` also
-//! `nas coa ADDR subscribers N`, with `--hotspot` also `hotspot URL`, then `ready`). With
-//! `--radius` it is also the router's AAA side (`simnas`): it logs the subscribers of a CSV
-//! file in to that RADIUS server, reports their traffic, and takes CoA and Disconnect
-//! requests, printing what it did every minute. With `--hotspot` (and `--radius`) it also
-//! serves the hotspot's captive portal there, logging browsers in to that RADIUS server. `router check`
+//! `nas coa ADDR subscribers N`, with `--hotspot` also `hotspot URL coa ADDR`, then
+//! `ready`). With `--radius` it is also the router's AAA side (`simnas`): it logs the
+//! subscribers of a CSV file in to that RADIUS server, reports their traffic, and takes CoA
+//! and Disconnect requests, printing what it did every minute. With `--hotspot` (and
+//! `--radius`) it also serves the hotspot's captive portal there, logging browsers in to
+//! that RADIUS server and taking its requests for their sessions. `router check`
 //! connects to a real or simulated router and prints its identity, RouterOS version, board,
 //! uptime and the API user's group (exit 0), or why it could not (exit 1). Only argument
 //! parsing and printing live here; the protocol is the `routeros` crate's.
@@ -194,6 +195,12 @@ fn hotspot(nas: &NasArgs, identity: &str) -> Option<simnas::HotspotConfig> {
     config.nas_ip = nas.nas_ip;
     config.identity = identity.to_owned();
     config.interim = Duration::from_secs(nas.interim_seconds.max(1));
+    // With subscribers, the NAS side holds `--coa-listen`; the hotspot takes another port of
+    // the same address.
+    config.coa_listen = match nas.subscribers {
+        Some(_) => SocketAddr::new(nas.coa_listen.ip(), 0),
+        None => nas.coa_listen,
+    };
     Some(config)
 }
 
@@ -316,7 +323,12 @@ pub async fn sim_router(args: SimRouterArgs) -> ExitCode {
             let _ = writeln!(out, "nas coa {} subscribers {count}", nas.coa_address());
         }
         if let Some(hotspot) = &hotspot {
-            let _ = writeln!(out, "hotspot {}", hotspot.url());
+            let _ = writeln!(
+                out,
+                "hotspot {} coa {}",
+                hotspot.url(),
+                hotspot.coa_address()
+            );
         }
         let _ = writeln!(out, "ready");
         let _ = out.flush();

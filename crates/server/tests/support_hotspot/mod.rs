@@ -202,7 +202,14 @@ impl Site {
 
 pub async fn site(backend: Backend) -> Site {
     let clock = Clock::fixed(Clock::system().now());
-    let app = spawn_on(backend, clock, |_| {}).await;
+    // The hotspot takes the server's Disconnect-Requests on a port bound before the server
+    // starts, so the server is told it.
+    let coa = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let coa_port = coa.local_addr().unwrap().port();
+    let app = spawn_on(backend, clock, |config| {
+        config.radius.coa_port = coa_port;
+    })
+    .await;
     let isp = api::isp(&app, "Asia/Dhaka", ("reject", None)).await;
     let dev = isp.dev.clone();
     let sms = SimSms::start(SimSmsConfig {
@@ -278,7 +285,7 @@ pub async fn site(backend: Backend) -> Site {
     let mut config = HotspotConfig::new("127.0.0.1".parse().unwrap(), &isp.secret);
     config.auth_server = format!("127.0.0.1:{}", port(&app)).parse().unwrap();
     config.acct_server = format!("127.0.0.1:{}", acct_port(&app)).parse().unwrap();
-    let hotspot = SimHotspot::start(config, Arc::clone(&router))
+    let hotspot = SimHotspot::start_on(config, Arc::clone(&router), coa)
         .await
         .unwrap();
     Site {

@@ -44,7 +44,7 @@ const PORT_ID: &str = "bridge-hotspot";
 const DEFAULT_RATE: (u64, u64) = (1_000_000 / 8, 4_000_000 / 8);
 
 /// How busy a session's line is, percent of its rate.
-const BUSY_PERCENT: u64 = 10;
+pub(crate) const BUSY_PERCENT: u64 = 10;
 
 /// The errors a login page shows (`$(error)`), RouterOS's words.
 pub(crate) const INVALID: &str = "invalid username or password";

@@ -15,20 +15,25 @@
 //! - an Access-Accept opens a session: a row in `/ip/hotspot/active`, an Accounting Start,
 //!   Interim-Updates, a Stop at Session-Timeout, at logout, on reconnect, or when the API
 //!   removes the row; and a mac-cookie that replays the exact credential sent;
-//! - an Access-Reject or no answer shows the login page again with `$(error)`.
+//! - an Access-Reject or no answer shows the login page again with `$(error)`;
+//! - a Disconnect-Request from the RADIUS server ends a session, a CoA-Request changes its
+//!   rate (`coa`, RouterOS's `/radius incoming`).
 //!
 //! Every browser client comes from 127.0.0.1, so a client is the MAC in its `sim-mac`
 //! cookie, set by `GET /_sim/join?mac=…`; `GET /_sim/reconnect` drops and re-joins it (the
 //! mac-cookie logs it in again); `GET /_sim/state` shows hosts, sessions and cookies. The
 //! pieces: `host` (what it remembers), `template` (the page language), `pages` (files and
-//! variables), `aaa` (RADIUS and sessions), `servlet` (the HTTP routes).
+//! variables), `aaa` (RADIUS and sessions), `coa` (the server's requests), `servlet` (the
+//! HTTP routes).
 
 mod aaa;
+mod coa;
 mod host;
 mod pages;
 mod servlet;
 mod template;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,6 +42,7 @@ use std::time::{Duration, Instant};
 
 use radius::auth::Method;
 use radius::client::{Client, ClientConfig};
+use radius::server::{NasClient, Server, ServerConfig};
 use routeros::sim::SimRouter;
 use serde::Serialize;
 use tokio::task::JoinHandle;
@@ -65,6 +71,8 @@ pub struct HotspotConfig {
     pub identity: String,
     /// The Interim-Update interval when the Access-Accept names none.
     pub interim: Duration,
+    /// Where it takes CoA and Disconnect requests (RouterOS: UDP 3799).
+    pub coa_listen: SocketAddr,
 }
 
 impl HotspotConfig {
@@ -81,6 +89,7 @@ impl HotspotConfig {
             server_name: "hotspot1".to_owned(),
             identity: "MikroTik".to_owned(),
             interim: Duration::from_secs(60),
+            coa_listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
         }
     }
 }
@@ -97,6 +106,7 @@ impl fmt::Debug for HotspotConfig {
             .field("server_name", &self.server_name)
             .field("identity", &self.identity)
             .field("interim", &self.interim)
+            .field("coa_listen", &self.coa_listen)
             .finish()
     }
 }
@@ -311,6 +321,7 @@ struct CookieState {
 pub struct SimHotspot {
     inner: Arc<Inner>,
     address: SocketAddr,
+    coa_address: SocketAddr,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -345,10 +356,22 @@ impl Drop for SimHotspot {
 }
 
 impl SimHotspot {
-    /// Binds the servlet and starts serving, with `router` as the router it runs on.
+    /// Binds the servlet and the CoA listener and starts serving, with `router` as the
+    /// router it runs on.
     pub async fn start(
         config: HotspotConfig,
         router: Arc<SimRouter>,
+    ) -> std::io::Result<SimHotspot> {
+        let coa = tokio::net::UdpSocket::bind(config.coa_listen).await?;
+        SimHotspot::start_on(config, router, coa).await
+    }
+
+    /// Starts with the CoA listener on `coa`, bound already (so the RADIUS server can be
+    /// told its port before the hotspot starts).
+    pub async fn start_on(
+        config: HotspotConfig,
+        router: Arc<SimRouter>,
+        coa: tokio::net::UdpSocket,
     ) -> std::io::Result<SimHotspot> {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let address = listener.local_addr()?;
@@ -374,7 +397,23 @@ impl SimHotspot {
             stopped: AtomicBool::new(false),
         });
         let app = servlet::routes(Arc::clone(&inner));
+        let clients = HashMap::from([(
+            inner.config.auth_server.ip(),
+            NasClient::new(inner.config.secret.as_bytes()).require_message_authenticator(false),
+        )]);
+        let server = Server::from_socket(
+            coa,
+            clients,
+            coa::HotspotCoa(Arc::clone(&inner)),
+            ServerConfig::default(),
+        );
+        let coa_address = server.local_addr()?;
         let tasks = vec![
+            tokio::spawn(async move {
+                if let Err(error) = server.run(std::future::pending()).await {
+                    tracing::warn!(%error, "the simulated hotspot's CoA listener stopped");
+                }
+            }),
             tokio::spawn(async move {
                 if let Err(error) = axum::serve(listener, app).await {
                     tracing::warn!(%error, "the simulated hotspot stopped serving");
@@ -385,6 +424,7 @@ impl SimHotspot {
         Ok(SimHotspot {
             inner,
             address,
+            coa_address,
             tasks,
         })
     }
@@ -397,6 +437,11 @@ impl SimHotspot {
     /// Where the servlet listens.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where it takes CoA and Disconnect requests.
+    pub fn coa_address(&self) -> SocketAddr {
+        self.coa_address
     }
 
     /// The logged-in hosts, by MAC.

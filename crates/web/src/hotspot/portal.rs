@@ -9,7 +9,7 @@
 //! - `GET /hs/{key}`: the step the visit is at: the mobile, the code, then what
 //!   `ops::hotspot::visit::next` says (sign in, pick an account, remove a device, pay with a
 //!   card, sign up or try, or the number's network).
-//! - `POST mobile|code|choose|connect|signup|card|device`: the steps, each with the visit's
+//! - `POST mobile|code|choose|connect|signup|card|device|take-over`: the steps, each with the visit's
 //!   CSRF token (derived from its cookie); a step that signs in ends in a 303 to the
 //!   router's login with the account's credentials (`hand_off`).
 //! - `GET welcome|status|bye`: where the router's `alogin.html`, `status.html` and
@@ -56,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hs/{key}/signup", post(signup))
         .route("/hs/{key}/card", post(card))
         .route("/hs/{key}/device", post(device))
+        .route("/hs/{key}/take-over", post(take_over))
         .route("/hs/{key}/welcome", get(welcome))
         .route("/hs/{key}/status", get(welcome))
         .route("/hs/{key}/bye", get(bye))
@@ -79,6 +80,14 @@ struct DeviceRow {
     label: String,
     mac: String,
     randomised: bool,
+}
+
+/// One open session of an account in use, as the page lists it.
+struct SessionRow {
+    /// The bound device's label, or the MAC when no device has it.
+    device: String,
+    mac: String,
+    since: String,
 }
 
 /// The portal's one page; `screen` says which step it shows.
@@ -105,6 +114,9 @@ struct PortalPage {
     state: &'static str,
     logout_url: String,
     randomised: bool,
+    sessions: Vec<SessionRow>,
+    /// The page looks again in a moment (the routers are ending sessions).
+    refresh: bool,
 }
 
 impl PortalPage {
@@ -129,6 +141,8 @@ impl PortalPage {
             state: "",
             logout_url: String::new(),
             randomised: false,
+            sessions: Vec::new(),
+            refresh: false,
         }
     }
 
@@ -428,6 +442,30 @@ fn standing_page(
         Next::Choose(_) => {
             p = PortalPage::of(step, token, "choose");
         }
+        Next::InUse { account } => {
+            p = PortalPage::of(step, token, "in_use");
+            p.account = *account;
+            p.refresh = standing.ending;
+            p.sessions = standing
+                .sessions
+                .iter()
+                .filter(|s| s.customer_id == Some(*account))
+                .map(|s| SessionRow {
+                    device: standing
+                        .devices
+                        .iter()
+                        .find(|d| {
+                            d.customer_id == *account
+                                && domain::network::MacAddr::parse(&d.mac)
+                                    == domain::network::MacAddr::parse(&s.mac)
+                        })
+                        .map(|d| d.label.clone())
+                        .unwrap_or_default(),
+                    mac: s.mac.clone(),
+                    since: date_of(step, s.started_at),
+                })
+                .collect();
+        }
         Next::BoundElsewhere { account } => {
             p = PortalPage::of(step, token, "bound");
             p.account = *account;
@@ -643,8 +681,35 @@ async fn device(
             &PortalPage::of(&step, &token, "devices").with_error(&error),
         );
     }
+    // The removed device's sessions end through the job queue.
+    state.jobs_wake.notify_one();
     let standing = visit::next(&ctx, &step, Some(account)).await;
     onward(&state, &headers, &step, &token, standing, "devices").await
+}
+
+/// `POST take-over`: ends the sessions of an account in use, so this phone may sign in.
+async fn take_over(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    let (step, token) = match posted(&state, &key, &headers, &form).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let account = number(&form, "account");
+    match visit::take_over(&state.ctx(), &step, account).await {
+        Ok(_) => {
+            state.jobs_wake.notify_one();
+            here(&key).into_response()
+        }
+        Err(error) => {
+            let mut p = PortalPage::of(&step, &token, "in_use").with_error(&error);
+            p.account = account;
+            page(status_of(&error), &p)
+        }
+    }
 }
 
 /// `GET welcome` and `GET status`: the account the visit signed in as.
