@@ -19,10 +19,13 @@
 use serde::{Deserialize, Serialize};
 
 /// What a card does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A PIN that applies a package to an existing account.
+    #[default]
     Recharge,
     /// A code that is itself a walk-up hotspot account.
     Access,
@@ -221,6 +224,11 @@ impl AccessCode {
     /// The 11 symbols, as the keyed hash (and the RADIUS user name) takes them.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The last two symbols, which lists may show.
+    pub fn tail(&self) -> &str {
+        &self.0[self.0.len() - 2..]
     }
 
     /// As printed: `K7QF2-9XWMD-R`.

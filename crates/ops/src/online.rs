@@ -137,7 +137,16 @@ pub async fn usage(ctx: &Ctx<'_>, actor: &Actor, customer_id: i64) -> Result<Usa
     )
     .await?
     .ok_or(OpError::NotFound)?;
-    let zone = crate::customer::zone(&tenant);
+    usage_of(ctx, &customer, &tenant).await
+}
+
+/// The usage of `customer` of `tenant`, found by the caller in its scope.
+pub(crate) async fn usage_of(
+    ctx: &Ctx<'_>,
+    customer: &store::customer::Customer,
+    tenant: &store::tenant::Tenant,
+) -> Result<Usage, OpError> {
+    let zone = crate::customer::zone(tenant);
     let today = ctx.now.with_timezone(&zone).date_naive();
     let first_day = today - TimeDelta::days(USAGE_DAYS - 1);
     let package = store::package::find_any(ctx.db.conn(), customer.package_id).await?;

@@ -22,6 +22,8 @@
 //!    account, `ops::billing`), the account's two devices are its limit, one is removed, and
 //!    the phone is online.
 //! 5. It logs out: the goodbye screen, and the router's session is gone.
+//! 6. On a fourth MAC, an access voucher typed as people type it (lower case) instead of a
+//!    mobile is a walk-up account of its own, online at once; it logs out.
 //!
 //! Every screen fits 360 pixels, shows no raw markup, and never shows a code sent.
 //! chromedriver runs as a child process on a free port and is stopped, with its browser,
@@ -58,6 +60,8 @@ const MAC_A: &str = "3C:5A:B4:11:22:0A";
 const MAC_B: &str = "DA:11:22:33:44:0B";
 /// Another factory MAC, for the recharge.
 const MAC_C: &str = "3C:5A:B4:11:22:0C";
+/// A fourth, for the voucher.
+const MAC_D: &str = "3C:5A:B4:11:22:0D";
 
 /// What the page shows, read in the page: its visible text, the values of its fields (but
 /// the CSRF token, random hex that may hold any six digits), and its widths.
@@ -187,6 +191,21 @@ impl Phone<'_> {
     }
 }
 
+/// An access voucher of `package` made through the API: its code as printed.
+async fn a_voucher_of(site: &Site, tenant: &Value, package: i64) -> String {
+    let (status, made) = site
+        .app
+        .post(
+            "/api/v1/card-batches",
+            &site.dev,
+            json!({"tenant_id": tenant, "kind": "access", "package_id": package,
+                   "quantity": 1, "keep_pins": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    made["pins"][0]["pin"].as_str().unwrap().to_owned()
+}
+
 /// A batch of one card of `package` made through the API: the batch and the card's PIN.
 async fn a_card_of(site: &Site, tenant: &Value, package: i64) -> (i64, String) {
     let (status, made) = site
@@ -297,8 +316,7 @@ async fn a_phone_goes_through_the_captive_portal_in_headless_chromium(backend: B
     //    card of the day package brings it back; its two devices are its limit, so one goes.
     let suspended = act(&site.app, &site.dev, &first, "suspend").await;
     assert_eq!(suspended["status"], "suspended", "{suspended}");
-    // Its session on MAC A is ended at the router (the simulated hotspot answers no CoA, so
-    // lastmile's enforcement waits out its tries, then removes the session through the API).
+    // Its session on MAC A is ended at the router (the server's Disconnect-Request).
     until(
         "the suspended account's session on MAC A ends",
         async || site.hotspot.active(),
@@ -369,6 +387,21 @@ async fn a_phone_goes_through_the_captive_portal_in_headless_chromium(backend: B
 
     // 5. Logged out for good.
     phone.log_out(MAC_C, "You are logged out").await;
+
+    // 6. A walk-up voucher.
+    let code = a_voucher_of(&site, &first["tenant_id"], day).await;
+    phone.join(MAC_D).await;
+    type_into(&phone.browser, "#voucher", &code.to_lowercase()).await;
+    click(&phone.browser, "#use-voucher").await;
+    phone
+        .status("Hotspot Day", "Active", &[MAC_D], &[MAC_A, MAC_B, MAC_C])
+        .await;
+    let user = phone.online_as(MAC_D);
+    assert!(
+        user.starts_with(&code.replace('-', "").to_lowercase()),
+        "{user} is the voucher's account"
+    );
+    phone.log_out(MAC_D, "You are logged out").await;
 
     let _ = phone.browser.close().await;
     drop(driver);

@@ -16,6 +16,11 @@
 //!   handed to a router that would refuse it; the phone ends that session (the server's
 //!   Disconnect-Request to the router) and signs in. A device removed at the portal goes
 //!   offline with it.
+//! - An access voucher: its batch is made for the hotspot package and printed with a QR
+//!   code of its link; the link fills the portal's voucher field; the code, mistyped, is
+//!   told so; typed right, it becomes a walk-up account on the voucher's package and is
+//!   online; a second phone with the same code signs in as that account; an unknown code
+//!   is refused.
 //! - Refused: a login address that is not the router's (an open redirect), a forged CHAP
 //!   offer, a step without the visit's CSRF token, a sixth try of a code, and markup typed
 //!   into the mobile field comes back escaped.
@@ -324,6 +329,134 @@ async fn an_account_in_use_is_taken_over_and_a_removed_device_goes_offline(backe
     assert!(actions.contains(&"hotspot.device_remove"), "{actions:?}");
 }
 
+async fn a_voucher_opens_a_walk_up_account_that_its_code_signs_in_again(backend: Backend) {
+    let s = site(backend).await;
+    let (status, made) = s
+        .app
+        .post(
+            "/api/v1/card-batches",
+            &s.dev,
+            serde_json::json!({"tenant_id": s.tenant, "kind": "access",
+                   "package_id": s.day_package, "quantity": 3}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let batch = made["batch"]["id"].as_i64().unwrap();
+    assert_eq!(made["batch"]["kind"], "access", "{made}");
+    // The printed sheet: each voucher's code with the QR code of its link.
+    let mut panel = support::panel::Visitor::signed_in(&s.app, "dev@example.com").await;
+    let sheet = panel.get(&format!("/card-batches/{batch}/print")).await;
+    assert_eq!(sheet.status, StatusCode::OK, "{}", sheet.body);
+    assert_eq!(sheet.body.matches("<svg").count(), 3, "a QR code each");
+    let (status, _, csv) = s
+        .app
+        .call_full(
+            reqwest::Method::GET,
+            &format!("/api/v1/card-batches/{batch}/export"),
+            Some(&s.dev),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let codes: Vec<String> = csv
+        .as_str()
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 3);
+    let code = codes[0].clone();
+    assert_eq!(code.len(), 13, "printed K7QF2-9XWMD-R: {code}");
+    assert!(sheet.body.contains(&code));
+
+    // The voucher's link keeps the code for the portal's voucher field.
+    let phone = phone();
+    let link = phone
+        .get(format!("{}/v/{}", s.app.base, code.replace('-', "")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(link.status(), StatusCode::OK);
+    assert!(link.text().await.unwrap().contains(&code));
+    let mac1 = "02:11:22:33:66:01";
+    let first = s.arrive(&phone, mac1).await;
+    assert!(
+        first.contains(&format!("value=\"{code}\"")),
+        "the voucher field is filled: {first}"
+    );
+    // A typo is caught by the check symbol and told so; an unknown code is refused.
+    let mut typo: Vec<char> = code.chars().collect();
+    typo[0] = if typo[0] == 'A' { 'B' } else { 'A' };
+    let typo: String = typo.into_iter().collect();
+    let told = s
+        .post(&phone, &first, "/voucher", &[("voucher", &typo)])
+        .await;
+    assert_eq!(told.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(told.text().await.unwrap().contains("typing mistake"));
+    // Typed as people type it: lower case, spaces.
+    let typed = code.to_lowercase().replace('-', " ");
+    let handoff = s
+        .post(&phone, &first, "/voucher", &[("voucher", &typed)])
+        .await;
+    s.online(&phone, handoff, mac1).await;
+    let status = phone.get(s.portal("/status")).send().await.unwrap();
+    let status = status.text().await.unwrap();
+    assert!(
+        status.contains("Hotspot Day"),
+        "the voucher's package: {status}"
+    );
+    assert!(
+        status.contains("id=\"time-left\""),
+        "the paid time left: {status}"
+    );
+    let (_, customers) = s.app.get("/api/v1/customers?limit=50", &s.dev).await;
+    let walk_up: Vec<&Value> = customers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["username"]
+                .as_str()
+                .is_some_and(|u| u.starts_with(&code.replace('-', "").to_lowercase()))
+        })
+        .collect();
+    assert_eq!(walk_up.len(), 1, "one walk-up account: {customers}");
+    assert!(walk_up[0]["expires_at"].is_string(), "{:?}", walk_up[0]);
+    let (_, detail) = s
+        .app
+        .get(&format!("/api/v1/card-batches/{batch}"), &s.dev)
+        .await;
+    assert_eq!(detail["counts"]["redeemed"], 1, "{detail}");
+
+    // Another phone with the same code signs in as the same account.
+    let other = support_hotspot::phone();
+    let mac2 = "02:11:22:33:66:02";
+    let page = s.arrive(&other, mac2).await;
+    let again = s
+        .post(&other, &page, "/voucher", &[("voucher", &code)])
+        .await;
+    s.online(&other, again, mac2).await;
+    let (_, customers) = s.app.get("/api/v1/customers?limit=50", &s.dev).await;
+    let count = customers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["username"] == walk_up[0]["username"])
+        .count();
+    assert_eq!(count, 1, "no second account");
+    // A code no batch made is refused, and counts as a guess.
+    let third = support_hotspot::phone();
+    let page = s.arrive(&third, "02:11:22:33:66:03").await;
+    let unknown = domain::card::AccessCode::generate(&mut || 7).printed();
+    let refused = s
+        .post(&third, &page, "/voucher", &[("voucher", &unknown)])
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("not valid"));
+}
+
 async fn forged_and_hostile_input_is_refused_or_escaped(backend: Backend) {
     let s = site(backend).await;
     let phone = phone();
@@ -409,6 +542,29 @@ async fn forged_and_hostile_input_is_refused_or_escaped(backend: Backend) {
     let body = xss.text().await.unwrap();
     assert!(!body.contains("<img src=x"), "{body}");
     assert!(body.contains("&#60;img src=x"), "{body}");
+    // And as a voucher's code; its link with markup is refused without echoing it.
+    let xss = s
+        .post(
+            &phone,
+            &page,
+            "/voucher",
+            &[("voucher", "\"><svg onload=alert(1)>")],
+        )
+        .await;
+    assert_eq!(xss.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = xss.text().await.unwrap();
+    assert!(!body.contains("<svg onload"), "{body}");
+    let link = phone
+        .get(format!(
+            "{}/v/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            s.app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(link.status(), StatusCode::NOT_FOUND);
+    let body = link.text().await.unwrap();
+    assert!(!body.contains("<script>alert"), "{body}");
 
     // Five wrong tries kill the code: the right one no longer works.
     let sent = s
@@ -454,6 +610,16 @@ async fn sqlite_an_account_in_use_is_taken_over_and_a_removed_device_goes_offlin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_an_account_in_use_is_taken_over_and_a_removed_device_goes_offline() {
     an_account_in_use_is_taken_over_and_a_removed_device_goes_offline(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_voucher_opens_a_walk_up_account_that_its_code_signs_in_again() {
+    a_voucher_opens_a_walk_up_account_that_its_code_signs_in_again(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_voucher_opens_a_walk_up_account_that_its_code_signs_in_again() {
+    a_voucher_opens_a_walk_up_account_that_its_code_signs_in_again(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -232,6 +232,9 @@ pub struct VisitChanges {
     pub expires_at: Option<DateTime<Utc>>,
     /// One more code sent.
     pub code_sent: bool,
+    /// Proved by an access voucher, whose account this is: the visit acts for it, and
+    /// forgets any mobile typed.
+    pub voucher: Option<i64>,
 }
 
 /// Applies `changes` to visit `id`.
@@ -256,6 +259,14 @@ pub async fn change_visit<C: ConnectionTrait>(
                 portal_session::Column::CustomerId,
                 Expr::value(Option::<i64>::None),
             );
+    }
+    if let Some(account) = changes.voucher {
+        update = update
+            .col_expr(
+                portal_session::Column::Mobile,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(portal_session::Column::CustomerId, Expr::value(account));
     }
     if let Some(at) = changes.verified_at {
         update = update.col_expr(portal_session::Column::VerifiedAt, Expr::value(at));

@@ -1,7 +1,9 @@
-//! Recharge cards (hotspot-design §3.3): making a batch (PINs from the system's CSPRNG, only
-//! their keyed hash kept, the PINs sealed for reprint when the batch keeps them, or given
-//! back once when it does not), the lists, the export of a batch's PINs (audited, counted),
-//! the moves of a card's life, and redemption.
+//! Recharge cards and access vouchers (hotspot-design §3.3): making a batch (PINs, or a
+//! voucher's codes, from the system's CSPRNG, only their keyed hash kept, sealed for reprint
+//! when the batch keeps them, or given back once when it does not), the lists, the export
+//! of a batch's secrets (audited, counted), the moves of a card's life, and redemption. A
+//! voucher is redeemed at the captive portal, where its code becomes a walk-up account
+//! (`crate::hotspot::visit::voucher`); it never recharges an existing account.
 //!
 //! Every card operation is within one tenant: the actor's, or for platform roles the one
 //! it names. Who reaches what is `domain::access::card_reach`: the tenant's people with the
@@ -21,10 +23,10 @@
 pub mod distributor;
 mod redeem;
 
-pub(crate) use redeem::redeem_for;
 pub use redeem::{
     FAILURE_WINDOW, Redeemed, STAFF_FAILURES, SUBJECT_FAILURES, TENANT_ALARM, TYPOS, redeem,
 };
+pub(crate) use redeem::{open_voucher, redeem_for};
 
 use std::collections::HashSet;
 
@@ -34,7 +36,7 @@ use serde::Serialize;
 use crate::Ctx;
 use crate::error::OpError;
 use domain::access::{self, Actor, CardReach, Role, card_reach, holds_cards};
-use domain::card::{Kind, Pin, State};
+use domain::card::{AccessCode, Kind, Pin, State};
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::{TenantId, UserId};
 use store::card::{Batch, Card, CardFilter, Move, NewBatch, NewCard};
@@ -56,6 +58,8 @@ const DRAWS: usize = 4;
 pub struct BatchInput {
     /// The tenant (platform roles); others make batches in their own.
     pub tenant_id: Option<i64>,
+    /// Recharge cards, or access vouchers (of a hotspot package).
+    pub kind: Kind,
     /// The package the cards apply (a master package of the tenant).
     pub package_id: i64,
     /// How many cards, 1 to [`MAX_BATCH`].
@@ -96,6 +100,51 @@ impl Within {
     /// Whether the actor runs the tenant's stock.
     fn manages(&self) -> bool {
         matches!(self.reach, CardReach::Stock { manages: true, .. })
+    }
+}
+
+/// A card's secret: a recharge card's PIN or a voucher's code.
+enum Secret {
+    Pin(Pin),
+    Code(AccessCode),
+}
+
+impl Secret {
+    fn generate(kind: Kind, random: &mut impl FnMut() -> u8) -> Secret {
+        match kind {
+            Kind::Recharge => Secret::Pin(Pin::generate(random)),
+            Kind::Access => Secret::Code(AccessCode::generate(random)),
+        }
+    }
+
+    /// A kept secret of a card of `kind`, read back.
+    fn read(kind: Kind, kept: &str) -> Option<Secret> {
+        match kind {
+            Kind::Recharge => Pin::parse(kept).ok().map(Secret::Pin),
+            Kind::Access => AccessCode::parse(kept).ok().map(Secret::Code),
+        }
+    }
+
+    /// What the keyed hash is of.
+    fn as_str(&self) -> &str {
+        match self {
+            Secret::Pin(pin) => pin.as_str(),
+            Secret::Code(code) => code.as_str(),
+        }
+    }
+
+    fn printed(&self) -> String {
+        match self {
+            Secret::Pin(pin) => pin.printed(),
+            Secret::Code(code) => code.printed(),
+        }
+    }
+
+    fn tail(&self) -> &str {
+        match self {
+            Secret::Pin(pin) => pin.tail(),
+            Secret::Code(code) => code.tail(),
+        }
     }
 }
 
@@ -172,8 +221,15 @@ pub async fn create_batch(
             && p.archived_at.is_none()
             && p.level.get() == domain::package::PackageLevel::Master
     });
-    if package.is_none() {
-        errors.push(FieldError::new("package_id", "not_found"));
+    match &package {
+        None => errors.push(FieldError::new("package_id", "not_found")),
+        Some(p)
+            if input.kind == Kind::Access
+                && p.connection_type.get() != domain::package::ConnectionType::Hotspot =>
+        {
+            errors.push(FieldError::new("package_id", "voucher_needs_hotspot"));
+        }
+        Some(_) => {}
     }
     if input
         .price
@@ -201,7 +257,7 @@ pub async fn create_batch(
         return Err(OpError::Invalid(errors));
     };
     let new = NewBatch {
-        kind: Kind::Recharge,
+        kind: input.kind,
         package_id: package.id,
         quantity,
         price: input.price.unwrap_or(package.price),
@@ -244,41 +300,41 @@ async fn write_batch(
     let batch = store::card::create_batch(&w, tenant, new).await?;
     let mut random = || rand::random::<u8>();
     // Draw, then draw again what the tenant's cards or this draw already have.
-    let mut pins: Vec<(Pin, String)> = Vec::with_capacity(new.quantity as usize);
+    let mut secrets: Vec<(Secret, String)> = Vec::with_capacity(new.quantity as usize);
     let mut seen = HashSet::with_capacity(new.quantity as usize);
-    while pins.len() < new.quantity as usize {
-        let wanted = new.quantity as usize - pins.len();
-        let drawn: Vec<(Pin, String)> = (0..wanted)
+    while secrets.len() < new.quantity as usize {
+        let wanted = new.quantity as usize - secrets.len();
+        let drawn: Vec<(Secret, String)> = (0..wanted)
             .map(|_| {
-                let pin = Pin::generate(&mut random);
-                let hash = store::card::lookup(&key, pin.as_str());
-                (pin, hash)
+                let secret = Secret::generate(new.kind, &mut random);
+                let hash = store::card::lookup(&key, secret.as_str());
+                (secret, hash)
             })
             .filter(|(_, hash)| seen.insert(hash.clone()))
             .collect();
         let hashes: Vec<String> = drawn.iter().map(|(_, h)| h.clone()).collect();
         let taken = store::card::taken_lookups(&w, tenant, &hashes).await?;
-        pins.extend(drawn.into_iter().filter(|(_, h)| !taken.contains(h)));
+        secrets.extend(drawn.into_iter().filter(|(_, h)| !taken.contains(h)));
     }
     let keyring = w.keyring();
-    let mut rows = Vec::with_capacity(pins.len());
+    let mut rows = Vec::with_capacity(secrets.len());
     let mut shown = Vec::new();
-    for (sequence, (pin, hash)) in (1u32..).zip(&pins) {
+    for (sequence, (secret, hash)) in (1u32..).zip(&secrets) {
         let serial = domain::card::serial(batch.id, sequence);
         let sealed = if new.keeps_pins {
             let sealed = keyring
-                .seal(store::card::PIN_CONTEXT, pin.as_str().as_bytes())
+                .seal(store::card::PIN_CONTEXT, secret.as_str().as_bytes())
                 .map_err(|e| OpError::Internal(e.to_string()))?;
             Some(sealed)
         } else {
-            shown.push((serial.clone(), pin.printed()));
+            shown.push((serial.clone(), secret.printed()));
             None
         };
         rows.push(NewCard {
             serial,
             lookup: hash.clone(),
             sealed,
-            tail: pin.tail().to_owned(),
+            tail: secret.tail().to_owned(),
         });
     }
     store::card::insert_cards(&w, &batch, holder, &rows).await?;
@@ -289,7 +345,8 @@ async fn write_batch(
         entity_id: Some(batch.id),
         before: None,
         after: Some(serde_json::json!({
-            "package_id": batch.package_id, "quantity": batch.quantity, "price": batch.price,
+            "kind": batch.kind.code(), "package_id": batch.package_id,
+            "quantity": batch.quantity, "price": batch.price,
             "valid_until": batch.valid_until, "keeps_pins": batch.keeps_pins, "holder_id": holder,
         })),
     })
@@ -428,9 +485,9 @@ pub async fn pins(
                 let plain = keyring
                     .open(store::card::PIN_CONTEXT, &sealed)
                     .map_err(|e| OpError::Internal(e.to_string()))?;
-                Pin::parse(&String::from_utf8_lossy(&plain))
-                    .map(|p| p.printed())
-                    .map_err(|e| OpError::Internal(e.to_string()))?
+                Secret::read(view.batch.kind.get(), &String::from_utf8_lossy(&plain))
+                    .map(|secret| secret.printed())
+                    .ok_or_else(|| OpError::Internal("a kept secret does not read".to_owned()))?
             }
             None => String::new(),
         };

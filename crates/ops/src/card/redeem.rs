@@ -185,7 +185,9 @@ pub(crate) async fn apply(
         .await?
         .ok_or(OpError::NotFound)?;
     let expired = card.valid_until.is_some_and(|at| at <= ctx.now);
-    let usable = if card.state.get().redeemable() && !expired {
+    // A voucher is a walk-up account of its own, made at the portal: it recharges nobody.
+    let recharges = batch.kind.get() == domain::card::Kind::Recharge;
+    let usable = if card.state.get().redeemable() && !expired && recharges {
         collector_for(ctx, &card, &batch, customer).await?
     } else {
         None
@@ -205,21 +207,53 @@ pub(crate) async fn apply(
     let plan =
         crate::billing::plan_for(ctx, customer.clone(), &tenant_row, collector, &input).await?;
     let mut w = ctx.db.write(author, ctx.now).await?;
-    if !store::card::claim(&w, &card, customer.id).await? {
+    let Some(recharge) = settle(
+        ctx,
+        &mut w,
+        &card,
+        customer,
+        &plan,
+        collector_user,
+        subject,
+        scope,
+    )
+    .await?
+    else {
         w.rollback().await?;
         attempt("refused", Some(card.id)).await?;
         return Err(invalid());
+    };
+    w.commit().await?;
+    Ok(Redeemed {
+        serial: card.serial,
+        recharge,
+    })
+}
+
+/// In `w`: claims `card` for `customer` and writes the recharge `plan` under the card's
+/// journal key, its audit entry and the attempt by `subject`. `None` when the card was
+/// taken meanwhile or the key was used (the caller rolls back).
+#[allow(clippy::too_many_arguments)] // the redemption's parts, each used once
+async fn settle(
+    ctx: &Ctx<'_>,
+    w: &mut store::Write,
+    card: &Card,
+    customer: &Customer,
+    plan: &crate::billing::Plan,
+    collector_user: Option<i64>,
+    subject: &str,
+    scope: &domain::access::CustomerScope,
+) -> Result<Option<RechargeOutcome>, OpError> {
+    let tenant = TenantId(customer.tenant_id);
+    if !store::card::claim(w, card, customer.id).await? {
+        return Ok(None);
     }
     let key = format!("card:{}:redeem", card.id);
-    let recharge =
-        match crate::billing::write(ctx, &mut w, &plan, key, collector_user, scope).await? {
-            Written::New(outcome) => outcome,
-            Written::Replay(_) => {
-                w.rollback().await?;
-                return Err(invalid());
-            }
-        };
-    store::card::set_journal(&w, card.id, recharge.journal_id).await?;
+    let recharge = match crate::billing::write(ctx, w, plan, key, collector_user, scope).await? {
+        Written::New(outcome) => outcome,
+        Written::Replay(_) => return Ok(None),
+    };
+    store::card::set_journal(w, card.id, recharge.journal_id).await?;
     w.audit(AuditEntry {
         tenant_id: Some(tenant),
         action: "card.redeem",
@@ -241,18 +275,67 @@ pub(crate) async fn apply(
             tenant,
             subject,
             outcome: "redeemed",
-            input_hash: &hash,
+            input_hash: &card.lookup,
             card_id: Some(card.id),
             customer_id: Some(customer.id),
         },
         ctx.now,
     )
     .await?;
-    w.commit().await?;
-    Ok(Redeemed {
-        serial: card.serial,
-        recharge,
-    })
+    Ok(Some(recharge))
+}
+
+/// Opens access voucher `card` (of `batch`, found by its code, redeemable, not expired):
+/// in one transaction, the walk-up account `new` is made and the card redeemed for it, the
+/// voucher's package paid by the card's holder as a recharge card is. `None` when the card
+/// cannot open here (taken meanwhile, or its holder does not reach the account's owner):
+/// nothing is kept.
+pub(crate) async fn open_voucher(
+    ctx: &Ctx<'_>,
+    author: Author,
+    (card, batch): (&Card, &store::card::Batch),
+    new: &domain::customer::NewCustomer,
+    subject: &str,
+) -> Result<Option<Customer>, OpError> {
+    let tenant = TenantId(card.tenant_id);
+    let tenant_row = store::tenant::find_any(ctx.db.conn(), tenant)
+        .await?
+        .ok_or(OpError::NotFound)?;
+    let scope = access::system_customer_scope(tenant);
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let customer = store::customer::create(&mut w, new).await?;
+    let Some((collector, collector_user)) = collector_for(ctx, card, batch, &customer).await?
+    else {
+        w.rollback().await?;
+        return Ok(None);
+    };
+    let input = RechargeInput {
+        package_id: Some(batch.package_id),
+        ..RechargeInput::default()
+    };
+    let plan =
+        crate::billing::plan_for(ctx, customer.clone(), &tenant_row, collector, &input).await?;
+    match settle(
+        ctx,
+        &mut w,
+        card,
+        &customer,
+        &plan,
+        collector_user,
+        subject,
+        &scope,
+    )
+    .await?
+    {
+        Some(_) => {
+            w.commit().await?;
+            Ok(Some(customer))
+        }
+        None => {
+            w.rollback().await?;
+            Ok(None)
+        }
+    }
 }
 
 /// Raises the tenant's alarm when its failures in the last hour reach [`TENANT_ALARM`].

@@ -19,8 +19,14 @@
 //!    account's user name and, when the router offered CHAP, `MD5(id ‖ secret ‖ challenge)`
 //!    (the secret never reaches the phone).
 //!
+//! Instead of a mobile, a phone may type an access voucher's code ([`voucher`]): the first
+//! time, in one transaction, the code becomes a walk-up account on the voucher's package
+//! (the card redeemed for it, its holder paying as for a recharge card); after that, the
+//! code signs in as that account. Guesses count as a recharge card's do.
+//!
 //! Every step after the first needs the visit's cookie; every step after the code needs
-//! the proof; an account is acted on only if it is one of the proved mobile's.
+//! the proof; an account is acted on only if it is one of the proved mobile's (or the
+//! voucher's).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngExt as _;
@@ -337,12 +343,49 @@ pub async fn check_code(ctx: &Ctx<'_>, step: &Step, typed: &str) -> Result<(), O
     }
 }
 
-/// The proved mobile of the visit.
-fn proved(step: &Step) -> Result<&str, OpError> {
-    match (&step.visit.mobile, step.visit.verified_at) {
-        (Some(mobile), Some(_)) => Ok(mobile),
+/// What proved a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Proof<'a> {
+    /// A mobile, by the code sent to it.
+    Mobile(&'a str),
+    /// An access voucher: its account.
+    Voucher(i64),
+}
+
+/// What proved the visit.
+fn proved(step: &Step) -> Result<Proof<'_>, OpError> {
+    match (
+        &step.visit.mobile,
+        step.visit.verified_at,
+        step.visit.customer_id,
+    ) {
+        (Some(mobile), Some(_), _) => Ok(Proof::Mobile(mobile)),
+        (None, Some(_), Some(account)) => Ok(Proof::Voucher(account)),
         _ => Err(OpError::Unauthenticated("mobile_not_proved")),
     }
+}
+
+/// The proved mobile of the visit (a voucher proves none).
+fn proved_mobile(step: &Step) -> Result<&str, OpError> {
+    match proved(step)? {
+        Proof::Mobile(mobile) => Ok(mobile),
+        Proof::Voucher(_) => Err(OpError::Forbidden),
+    }
+}
+
+/// The accounts the visit may act for: the proved mobile's, or the voucher's.
+async fn accounts_of(ctx: &Ctx<'_>, step: &Step) -> Result<Vec<Customer>, OpError> {
+    let tenant = TenantId(step.tenant.id);
+    let conn = ctx.db.conn();
+    Ok(match proved(step)? {
+        Proof::Mobile(msisdn) => store::hotspot::accounts_on(conn, tenant, msisdn).await?,
+        Proof::Voucher(account) => {
+            store::customer::find(conn, &system_customer_scope(tenant), account)
+                .await?
+                .into_iter()
+                .collect()
+        }
+    })
 }
 
 /// The proved mobile's accounts, their devices, and what `decide` knows.
@@ -363,10 +406,18 @@ pub struct Standing {
 
 /// What the visit's proved mobile gets, `chosen` being the account picked among several.
 pub async fn next(ctx: &Ctx<'_>, step: &Step, chosen: Option<i64>) -> Result<Standing, OpError> {
-    let msisdn = proved(step)?;
+    let proof = proved(step)?;
     let conn = ctx.db.conn();
     let tenant = TenantId(step.tenant.id);
-    let accounts = store::hotspot::accounts_on(conn, tenant, msisdn).await?;
+    let accounts = accounts_of(ctx, step).await?;
+    let msisdn = match proof {
+        Proof::Mobile(msisdn) => msisdn,
+        // A voucher's account that is gone: the voucher proves nothing any more.
+        Proof::Voucher(_) if accounts.is_empty() => {
+            return Err(OpError::Unauthenticated("mobile_not_proved"));
+        }
+        Proof::Voucher(_) => "",
+    };
     let ids: Vec<i64> = accounts.iter().map(|c| c.id).collect();
     let devices = store::hotspot::devices_of(conn, &ids).await?;
     let sessions = store::online::open_of(conn, &ids).await?;
@@ -416,6 +467,7 @@ pub async fn next(ctx: &Ctx<'_>, step: &Step, chosen: Option<i64>) -> Result<Sta
     };
     let trial = match step.portal.trial_package_id {
         None => Trial::NotOffered,
+        Some(_) if msisdn.is_empty() => Trial::NotOffered,
         Some(_) if store::hotspot::had_trial(conn, tenant, msisdn).await? => Trial::Used,
         Some(_) => Trial::Available,
     };
@@ -559,7 +611,7 @@ pub async fn hand_off(
 /// mobile), else on the portal's package with no paid time (the phone recharges next).
 /// Refused when the mobile has an account here already.
 pub async fn sign_up(ctx: &Ctx<'_>, step: &Step, trial: bool) -> Result<Standing, OpError> {
-    let msisdn = proved(step)?.to_owned();
+    let msisdn = proved_mobile(step)?.to_owned();
     let standing = next(ctx, step, None).await?;
     let trial_ok = match standing.next {
         _ if !standing.accounts.is_empty() => return Err(OpError::Forbidden),
@@ -633,14 +685,196 @@ pub async fn sign_up(ctx: &Ctx<'_>, step: &Step, trial: bool) -> Result<Standing
     next(ctx, &fresh, Some(customer.id)).await
 }
 
-/// One of the proved mobile's accounts.
+/// One of the accounts the visit may act for.
 async fn account_of(ctx: &Ctx<'_>, step: &Step, account: i64) -> Result<Customer, OpError> {
-    let msisdn = proved(step)?;
-    store::hotspot::accounts_on(ctx.db.conn(), TenantId(step.tenant.id), msisdn)
+    accounts_of(ctx, step)
         .await?
         .into_iter()
         .find(|c| c.id == account)
         .ok_or(OpError::NotFound)
+}
+
+/// The subject a portal's guesses at cards and vouchers are counted under: the router and
+/// the device (every phone of a hotspot comes from the router's one address).
+fn guess_subject(step: &Step) -> String {
+    format!(
+        "portal:{}:{}",
+        step.visit.router_id,
+        step.visit.mac.as_deref().unwrap_or("-")
+    )
+}
+
+/// Proves the visit with access voucher `typed` (see the module documentation); what the
+/// phone gets next. Refused with `voucher`: `voucher_mistyped` (the check symbol caught a
+/// typo; not a guess), `invalid_voucher` (unknown, a recharge card's, suspended, void,
+/// expired, its account gone, or out of the reach of the portal's owner); past the guessing
+/// limit, too many.
+pub async fn voucher(ctx: &Ctx<'_>, step: &Step, typed: &str) -> Result<Standing, OpError> {
+    use domain::card::{AccessCode, Kind, State};
+    use store::card::NewAttempt;
+    let tenant = TenantId(step.tenant.id);
+    let conn = ctx.db.conn();
+    let subject = guess_subject(step);
+    let since = ctx.now - crate::card::FAILURE_WINDOW;
+    let (failures, oldest) =
+        store::card::attempts_since(conn, tenant, Some(&subject), &["unknown", "refused"], since)
+            .await?;
+    let wait = |oldest: Option<DateTime<Utc>>| {
+        let left = oldest.map_or(crate::card::FAILURE_WINDOW, |at| {
+            at + crate::card::FAILURE_WINDOW - ctx.now
+        });
+        OpError::TooMany(u64::try_from(left.num_seconds().max(1)).unwrap_or(1))
+    };
+    if failures >= crate::card::SUBJECT_FAILURES {
+        return Err(wait(oldest));
+    }
+    let key = store::card::key_of(conn, ctx.db.keyring(), tenant).await?;
+    let attempt = |outcome: &'static str, hash: String, card: Option<i64>, customer| {
+        let subject = subject.clone();
+        async move {
+            store::card::record_attempt(
+                conn,
+                &NewAttempt {
+                    tenant,
+                    subject: &subject,
+                    outcome,
+                    input_hash: &hash,
+                    card_id: card,
+                    customer_id: customer,
+                },
+                ctx.now,
+            )
+            .await
+        }
+    };
+    let invalid = || OpError::field("voucher", "invalid_voucher");
+    let code = match AccessCode::parse(typed) {
+        Ok(code) => code,
+        Err(_) => {
+            let (typos, oldest) =
+                store::card::attempts_since(conn, tenant, Some(&subject), &["typo"], since).await?;
+            if typos >= crate::card::TYPOS {
+                return Err(wait(oldest));
+            }
+            attempt("typo", String::new(), None, None).await?;
+            return Err(OpError::field("voucher", "voucher_mistyped"));
+        }
+    };
+    let Some(key) = key else {
+        attempt("unknown", String::new(), None, None).await?;
+        return Err(invalid());
+    };
+    let hash = store::card::lookup(&key, code.as_str());
+    let found = match store::card::by_lookup(conn, tenant, &hash).await? {
+        Some(card) => store::card::batch(conn, None, card.batch_id)
+            .await?
+            .filter(|b| b.kind.get() == Kind::Access)
+            .map(|batch| (card, batch)),
+        None => None,
+    };
+    let Some((card, batch)) = found else {
+        attempt("unknown", hash, None, None).await?;
+        return Err(invalid());
+    };
+    let account = if card.state.get() == State::Redeemed {
+        // Opened before: the code is that account's; it signs in while the account lives.
+        let account = match card.redeemed_by {
+            Some(id) => store::customer::find(conn, &system_customer_scope(tenant), id).await?,
+            None => None,
+        };
+        let Some(account) = account else {
+            attempt("refused", hash, Some(card.id), None).await?;
+            return Err(invalid());
+        };
+        attempt("used", hash, Some(card.id), Some(account.id)).await?;
+        account.id
+    } else if card.state.get().redeemable() && card.valid_until.is_none_or(|at| at > ctx.now) {
+        let new = walk_up(ctx, step, &code, batch.package_id).await?;
+        match crate::card::open_voucher(
+            ctx,
+            Author::system(AUTHOR),
+            (&card, &batch),
+            &new,
+            &subject,
+        )
+        .await?
+        {
+            Some(account) => account.id,
+            None => {
+                attempt("refused", hash, Some(card.id), None).await?;
+                return Err(invalid());
+            }
+        }
+    } else {
+        attempt("refused", hash, Some(card.id), None).await?;
+        return Err(invalid());
+    };
+    store::hotspot::change_visit(
+        conn,
+        step.visit.id,
+        VisitChanges {
+            voucher: Some(account),
+            verified_at: Some(ctx.now),
+            ..VisitChanges::default()
+        },
+    )
+    .await?;
+    let mut fresh = step.clone();
+    fresh.visit.mobile = None;
+    fresh.visit.verified_at = Some(ctx.now);
+    fresh.visit.customer_id = Some(account);
+    next(ctx, &fresh, Some(account)).await
+}
+
+/// The walk-up account a voucher's `code` opens on `package_id`: the code is its user name,
+/// the portal's reseller owns it, its bound devices may be online at once, and it has no
+/// paid time until the voucher's recharge gives it.
+async fn walk_up(
+    ctx: &Ctx<'_>,
+    step: &Step,
+    code: &domain::card::AccessCode,
+    package_id: i64,
+) -> Result<NewCustomer, OpError> {
+    let tenant = TenantId(step.tenant.id);
+    let owner = match step.portal.owner_id {
+        None => Owner::Tenant(tenant),
+        Some(id) => super::owner_of(ctx, tenant, Some(id)).await?,
+    };
+    let package = crate::customer::usable_package(
+        ctx,
+        owner,
+        package_id,
+        domain::package::ConnectionType::Hotspot,
+    )
+    .await?;
+    let realm = store::tenant::realm(&step.tenant);
+    let made_up = crate::customer::random_password();
+    let input = CustomerInput {
+        tenant_id: Some(tenant),
+        owner_id: owner.user(),
+        package_id: Some(package.id),
+        connection_type: Some("hotspot".to_owned()),
+        billing_type: Some("prepaid".to_owned()),
+        name: format!("Voucher {}", code.printed()),
+        username: Some(format!("{}@{realm}", code.as_str().to_ascii_lowercase())),
+        router_id: Some(step.visit.router_id),
+        simultaneous_use: Some(step.portal.max_devices.to_string()),
+        expires_at: Some(ctx.now.to_rfc3339()),
+        comment: "Opened with an access voucher at the captive portal".to_owned(),
+        ..CustomerInput::default()
+    };
+    let country = crate::customer::mobile_country(&step.tenant);
+    let terms = Terms {
+        owner,
+        package: Some(crate::customer::package_terms(&package)),
+        mobile_country: country.as_ref(),
+        realm: &realm,
+        default_billing: step.tenant.default_billing_type.get(),
+        zone: crate::customer::zone(&step.tenant),
+        made_up_password: &made_up,
+    };
+    let (new, _) = NewCustomer::parse(&input, &terms, ctx.now).map_err(OpError::Invalid)?;
+    Ok(new)
 }
 
 /// Redeems a recharge card for one of the proved mobile's accounts; guesses are limited
@@ -652,11 +886,7 @@ pub async fn redeem(
     pin: &str,
 ) -> Result<crate::card::Redeemed, OpError> {
     let customer = account_of(ctx, step, account).await?;
-    let subject = format!(
-        "portal:{}:{}",
-        step.visit.router_id,
-        step.visit.mac.as_deref().unwrap_or("-")
-    );
+    let subject = guess_subject(step);
     crate::card::redeem_for(
         ctx,
         Author::system(AUTHOR),
@@ -699,6 +929,8 @@ pub struct Status {
     pub state: CustomerState,
     /// Its devices.
     pub devices: Vec<Device>,
+    /// Its volume this period, when its package counts one.
+    pub allowance: Option<crate::online::Allowance>,
 }
 
 /// The account the visit signed in as, for the welcome and status pages.
@@ -724,10 +956,14 @@ pub async fn status(ctx: &Ctx<'_>, step: &Step) -> Result<Status, OpError> {
         customer.expires_at,
         ctx.now,
     );
+    let allowance = crate::online::usage_of(ctx, &customer, &step.tenant)
+        .await?
+        .allowance;
     Ok(Status {
         customer,
         package,
         state,
         devices,
+        allowance,
     })
 }

@@ -124,6 +124,10 @@ impl CardOut {
 pub struct CreateBatchBody {
     /// The tenant (platform roles); others make batches in their own.
     tenant_id: Option<i64>,
+    /// `recharge` (the default): PINs that apply the package to an existing account;
+    /// `access`: vouchers of a hotspot package, each code a walk-up account at the portal.
+    #[serde(default)]
+    kind: domain::card::Kind,
     /// A master package of the tenant.
     package_id: i64,
     /// How many cards, 1 to 100 000.
@@ -151,7 +155,7 @@ fn yes() -> bool {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PinOut {
     serial: String,
-    /// As printed: `4821 0937 5512 0`.
+    /// As printed: `4821 0937 5512 0`, or a voucher's `K7QF2-9XWMD-R`.
     pin: String,
 }
 
@@ -272,8 +276,9 @@ async fn list_batches(
     })))
 }
 
-/// Makes a batch of recharge cards: PINs of 12 random digits and a check digit, only their
-/// keyed hash kept (and the PINs sealed, unless `keep_pins` is false).
+/// Makes a batch of recharge cards (PINs of 12 random digits and a check digit) or access
+/// vouchers (codes of 10 Crockford symbols and a check symbol), only their keyed hash kept
+/// (and the secrets sealed, unless `keep_pins` is false).
 #[utoipa::path(post, path = "/card-batches", tag = "cards", security(("bearer" = [])), request_body = CreateBatchBody,
     responses((status = 201, body = BatchCreated), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_batch(
@@ -283,6 +288,7 @@ async fn create_batch(
 ) -> Result<Response, ApiError> {
     let input = BatchInput {
         tenant_id: body.tenant_id,
+        kind: body.kind,
         package_id: body.package_id,
         quantity: body.quantity,
         price: body.price,

@@ -1,10 +1,12 @@
 //! The printable sheet of a batch's cards (`GET /card-batches/{id}/print?layout=`), for the
 //! staff who run the tenant's stock: A4 pages in a grid (`a4-3x8`, the default, `a4-4x10`
 //! or `a4-2x5`) with cut lines, each card with the tenant, the package, its price and
-//! validity, the serial and the PIN, and how to use it in English and Bangla. The browser's
-//! "Print" makes the paper or the PDF. Only cards that can still be sold are printed (in
-//! stock, assigned, sold); recharge cards carry no QR code, which would show the PIN
-//! outside the scratch panel. Opening the PINs is audited and counted like an export.
+//! validity, the serial and the PIN (or a voucher's code), and how to use it in English and
+//! Bangla. The browser's "Print" makes the paper or the PDF. Only cards that can still be
+//! sold are printed (in stock, assigned, sold). An access voucher carries a QR code of its
+//! link (`/v/<code>`, which fills the portal's voucher field); recharge cards carry none,
+//! which would show the PIN outside the scratch panel. Opening the secrets is audited and
+//! counted like an export.
 
 use askama::Template;
 use axum::Router;
@@ -56,6 +58,8 @@ struct PrintQuery {
 struct CardCell {
     serial: String,
     pin: String,
+    /// A voucher's QR code, an SVG drawn here from its link.
+    qr: String,
 }
 
 #[derive(Template)]
@@ -95,12 +99,26 @@ async fn print(
         Err(error) => return ui::op_error(&user, &headers, &error),
     };
     let layout = Layout::parse(query.layout.as_deref());
+    let voucher = pins.batch.kind.get() == domain::card::Kind::Access;
+    let how = if voucher {
+        "cards.how_to_voucher"
+    } else {
+        "cards.how_to"
+    };
     let printable = [CardState::InStock, CardState::Assigned, CardState::Sold];
     let cells: Vec<CardCell> = pins
         .cards
         .into_iter()
         .filter(|(_, _, s)| CardState::parse(s).is_some_and(|s| printable.contains(&s)))
-        .map(|(serial, pin, _)| CardCell { serial, pin })
+        .map(|(serial, pin, _)| {
+            let qr = if voucher {
+                let link = format!("{}/v/{}", state.settings.public_url, pin.replace('-', ""));
+                ops::auth::totp::qr_svg(&link).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            CardCell { serial, pin, qr }
+        })
         .collect();
     let mut pages = Vec::new();
     let mut cells = cells.into_iter().peekable();
@@ -124,8 +142,8 @@ async fn print(
             .valid_until
             .map(|at| at.date_naive().to_string())
             .unwrap_or_default(),
-        how_en: Tr { lang: Lang::En }.t("cards.how_to").to_owned(),
-        how_bn: Tr { lang: Lang::Bn }.t("cards.how_to").to_owned(),
+        how_en: Tr { lang: Lang::En }.t(how).to_owned(),
+        how_bn: Tr { lang: Lang::Bn }.t(how).to_owned(),
         columns: layout.columns,
         // A4 is 297 mm tall; the page keeps 8 mm margins.
         height_mm: (297 - 16) / layout.rows,

@@ -9,13 +9,15 @@
 //! - `GET /hs/{key}`: the step the visit is at: the mobile, the code, then what
 //!   `ops::hotspot::visit::next` says (sign in, pick an account, remove a device, pay with a
 //!   card, sign up or try, or the number's network).
-//! - `POST mobile|code|choose|connect|signup|card|device|take-over`: the steps, each with the visit's
+//! - `POST mobile|voucher|code|choose|connect|signup|card|device|take-over`: the steps, each with the visit's
 //!   CSRF token (derived from its cookie); a step that signs in ends in a 303 to the
 //!   router's login with the account's credentials (`hand_off`).
 //! - `GET welcome|status|bye`: where the router's `alogin.html`, `status.html` and
 //!   `logout.html` send the phone, with a full navigation (what iOS's captive sheet needs).
 //! - `GET lang/{code}`: the visit's language.
 //! - `GET router/{page}`: the pages to put on the router, for `/tool fetch`.
+//! - `GET /v/{code}`: where a printed voucher's QR code leads: the code, kept for an hour
+//!   in a cookie that fills the portal's voucher field, and how to join the Wi-Fi.
 //!
 //! Everything shown back is escaped by the templates; the only address the portal sends a
 //! phone to outside itself is the router's login address, checked when the visit opened.
@@ -39,6 +41,9 @@ use store::hotspot::Device;
 /// The visit's cookie.
 const COOKIE: &str = "lastmile_portal";
 
+/// The cookie a voucher's link leaves: its code, for the portal's voucher field.
+const VOUCHER_COOKIE: &str = "lastmile_voucher";
+
 /// Visits a portal opens in a minute at most: a router's page posting faster is a flood,
 /// not phones (every phone of a hotspot comes from the router's one address, so the limit
 /// is per portal, not per address).
@@ -50,6 +55,8 @@ pub fn routes() -> Router<AppState> {
         .route("/hs/{key}", get(show))
         .route("/hs/{key}/start", post(start))
         .route("/hs/{key}/mobile", post(mobile))
+        .route("/hs/{key}/voucher", post(voucher))
+        .route("/v/{code}", get(voucher_link))
         .route("/hs/{key}/code", post(code))
         .route("/hs/{key}/choose", post(choose))
         .route("/hs/{key}/connect", post(connect))
@@ -117,6 +124,12 @@ struct PortalPage {
     sessions: Vec<SessionRow>,
     /// The page looks again in a moment (the routers are ending sessions).
     refresh: bool,
+    /// A voucher's code to fill in.
+    voucher: String,
+    /// Paid time left, in the page's language (empty when none counts).
+    time_left: String,
+    /// Volume left of the period's, in the page's language (empty without a volume).
+    data_left: String,
 }
 
 impl PortalPage {
@@ -143,6 +156,9 @@ impl PortalPage {
             randomised: false,
             sessions: Vec::new(),
             refresh: false,
+            voucher: String::new(),
+            time_left: String::new(),
+            data_left: String::new(),
         }
     }
 
@@ -373,6 +389,7 @@ async fn show(
             "mobile"
         };
         let mut p = PortalPage::of(&step, &token, screen);
+        p.voucher = voucher_kept(&headers);
         if let Some(code) = step.visit.router_error.as_deref() {
             p.error = p.t.t(&format!("portal.router.{code}")).to_owned();
         }
@@ -433,6 +450,15 @@ fn standing_page(
         Next::SignIn { account, .. } => {
             p = PortalPage::of(step, token, "signin");
             p.account = *account;
+            if p.masked.is_empty() {
+                // A voucher's account: named by its code.
+                p.masked = standing
+                    .accounts
+                    .iter()
+                    .find(|c| c.id == *account)
+                    .map(|c| c.username.split('@').next().unwrap_or("").to_uppercase())
+                    .unwrap_or_default();
+            }
         }
         Next::DeviceLimit { account } => {
             p = PortalPage::of(step, token, "devices");
@@ -556,6 +582,65 @@ async fn mobile(
             page(status_of(&error), &p)
         }
     }
+}
+
+/// `POST voucher`: an access voucher's code instead of a mobile.
+async fn voucher(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    let (step, token) = match posted(&state, &key, &headers, &form).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let standing = visit::voucher(&state.ctx(), &step, form.text("voucher")).await;
+    if let Err(error) = &standing {
+        let mut p = PortalPage::of(&step, &token, "mobile").with_error(error);
+        p.voucher = form.text("voucher").chars().take(20).collect();
+        return page(status_of(error), &p);
+    }
+    let (step, token) = match visit_of(&state, &key, &headers).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    onward(&state, &headers, &step, &token, standing, "mobile").await
+}
+
+/// The voucher code a voucher's link left, when it reads as one.
+fn voucher_kept(headers: &HeaderMap) -> String {
+    crate::page::cookie::cookie_in(headers, VOUCHER_COOKIE)
+        .and_then(|v| domain::card::AccessCode::parse(&v).ok())
+        .map(|code| code.printed())
+        .unwrap_or_default()
+}
+
+/// `GET /v/{code}`: a printed voucher's link.
+async fn voucher_link(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = crate::page::ui::language_of(&headers);
+    let mut p = PortalPage::new(lang, "", "voucher_link");
+    let Ok(code) = domain::card::AccessCode::parse(&code) else {
+        p.error = p.t.t("error.voucher_mistyped").to_owned();
+        return page(StatusCode::NOT_FOUND, &p);
+    };
+    p.voucher = code.printed();
+    let mut response = page(StatusCode::OK, &p);
+    let mut cookie = format!(
+        "{VOUCHER_COOKIE}={}; Path=/hs; Max-Age=3600; HttpOnly; SameSite=Lax",
+        code.as_str()
+    );
+    if state.settings.https() {
+        cookie.push_str("; Secure");
+    }
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// `POST code`: the code typed.
@@ -729,6 +814,29 @@ async fn welcome(
             p.package = status.package;
             p.state = status.state.as_str();
             p.expires = date_of(&step, status.customer.expires_at);
+            p.time_left = status
+                .customer
+                .expires_at
+                .filter(|_| status.state == CustomerState::Active)
+                .map(|at| time_left(p.t, at - state.clock.now()))
+                .unwrap_or_default();
+            p.data_left = status
+                .allowance
+                .as_ref()
+                .and_then(|a| {
+                    a.volume_bytes.map(|volume| {
+                        let left = (volume - a.used_bytes).max(0);
+                        crate::i18n::format(
+                            p.t.lang,
+                            "portal.data_left_of",
+                            &[
+                                ("left", crate::online::panel::bytes(left)),
+                                ("of", crate::online::panel::bytes(volume)),
+                            ],
+                        )
+                    })
+                })
+                .unwrap_or_default();
             p.devices = status
                 .devices
                 .iter()
@@ -749,6 +857,25 @@ async fn welcome(
             page(StatusCode::OK, &p)
         }
         Err(_) => here(&key).into_response(),
+    }
+}
+
+/// `left` as days and hours, or hours and minutes under a day.
+fn time_left(t: Tr, left: chrono::TimeDelta) -> String {
+    let minutes = left.num_minutes().max(0);
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    if days > 0 {
+        crate::i18n::format(
+            t.lang,
+            "portal.left_days",
+            &[("d", days.to_string()), ("h", hours.to_string())],
+        )
+    } else {
+        crate::i18n::format(
+            t.lang,
+            "portal.left_hours",
+            &[("h", hours.to_string()), ("m", mins.to_string())],
+        )
     }
 }
 
