@@ -9,6 +9,7 @@
 //!
 //! A template is text with `{name}` placeholders from a fixed set per event; an unknown
 //! name is refused when the template is saved, not when a customer is waiting for it.
+//! Each [`Event`] has a default text in English and Bangla, which a tenant may replace.
 
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +92,176 @@ fn parts(units: &[usize], single: usize, each: usize) -> usize {
         used += u;
     }
     count
+}
+
+/// What a message is about; each has its placeholders and default texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    /// A sign-in code at the captive portal.
+    Otp,
+    /// An account made at the captive portal.
+    Welcome,
+    /// A recharge, by staff, card or online payment.
+    Recharge,
+    /// A payment recorded.
+    Payment,
+    /// A postpaid invoice issued.
+    InvoiceIssued,
+    /// Paid time ends soon.
+    ExpiryReminder,
+    /// An invoice falls due soon.
+    DueReminder,
+    /// Suspended for an unpaid invoice.
+    SuspendedUnpaid,
+    /// Paid time ended.
+    Expired,
+}
+
+impl Event {
+    /// Every event.
+    pub const ALL: [Event; 9] = [
+        Event::Otp,
+        Event::Welcome,
+        Event::Recharge,
+        Event::Payment,
+        Event::InvoiceIssued,
+        Event::ExpiryReminder,
+        Event::DueReminder,
+        Event::SuspendedUnpaid,
+        Event::Expired,
+    ];
+
+    /// The stored name (a notification's `kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Otp => "otp",
+            Event::Welcome => "welcome",
+            Event::Recharge => "recharge",
+            Event::Payment => "payment",
+            Event::InvoiceIssued => "invoice_issued",
+            Event::ExpiryReminder => "expiry_reminder",
+            Event::DueReminder => "due_reminder",
+            Event::SuspendedUnpaid => "suspended_unpaid",
+            Event::Expired => "expired",
+        }
+    }
+
+    /// The event named `text`.
+    pub fn parse(text: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.as_str() == text)
+    }
+
+    /// The placeholders its templates may use.
+    pub fn placeholders(self) -> &'static [&'static str] {
+        match self {
+            Event::Otp => &["network", "code", "minutes"],
+            Event::Welcome => &["network", "name", "package"],
+            Event::Recharge => &["network", "name", "package", "amount", "expires"],
+            Event::Payment => &["network", "name", "amount"],
+            Event::InvoiceIssued => &["network", "name", "amount", "due"],
+            Event::ExpiryReminder => &["network", "name", "expires"],
+            Event::DueReminder => &["network", "name", "due"],
+            Event::SuspendedUnpaid | Event::Expired => &["network", "name"],
+        }
+    }
+
+    /// What a placeholder stands for in a preview.
+    pub fn sample(name: &str) -> &'static str {
+        match name {
+            "network" => "Dhaka Net",
+            "code" => "482913",
+            "minutes" => "5",
+            "name" => "Rahim Uddin",
+            "package" => "Home 20M",
+            "amount" => "BDT 1,050.00",
+            "expires" | "due" => "2026-12-31",
+            _ => "",
+        }
+    }
+
+    /// The text used when the tenant has set none, in `lang` (`en` or `bn`).
+    pub fn default_text(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Event::Otp, Lang::En) => {
+                "{code} is your {network} Wi-Fi code. Valid {minutes} min. Do not share it."
+            }
+            (Event::Otp, Lang::Bn) => {
+                "{code} আপনার {network} ওয়াই-ফাই কোড। {minutes} মিনিট বৈধ। কাউকে দেবেন না।"
+            }
+            (Event::Welcome, Lang::En) => "Welcome to {network}, {name}. Your package: {package}.",
+            (Event::Welcome, Lang::Bn) => "{network}-এ স্বাগতম, {name}। আপনার প্যাকেজ: {package}।",
+            (Event::Recharge, Lang::En) => {
+                "{network}: {package} recharged ({amount}). Valid until {expires}."
+            }
+            (Event::Recharge, Lang::Bn) => {
+                "{network}: {package} রিচার্জ হয়েছে ({amount})। মেয়াদ {expires} পর্যন্ত।"
+            }
+            (Event::Payment, Lang::En) => {
+                "{network}: payment of {amount} received. Thank you, {name}."
+            }
+            (Event::Payment, Lang::Bn) => "{network}: {amount} পেমেন্ট পাওয়া গেছে। ধন্যবাদ, {name}।",
+            (Event::InvoiceIssued, Lang::En) => "{network}: your bill of {amount} is due on {due}.",
+            (Event::InvoiceIssued, Lang::Bn) => {
+                "{network}: আপনার {amount} বিল {due} তারিখের মধ্যে দিন।"
+            }
+            (Event::ExpiryReminder, Lang::En) => {
+                "{network}: your internet expires on {expires}. Recharge to stay online."
+            }
+            (Event::ExpiryReminder, Lang::Bn) => {
+                "{network}: আপনার ইন্টারনেটের মেয়াদ {expires} তারিখে শেষ। চালু রাখতে রিচার্জ করুন।"
+            }
+            (Event::DueReminder, Lang::En) => {
+                "{network}: your bill is due on {due}. Please pay to avoid suspension."
+            }
+            (Event::DueReminder, Lang::Bn) => {
+                "{network}: আপনার বিল পরিশোধের শেষ তারিখ {due}। সংযোগ চালু রাখতে পরিশোধ করুন।"
+            }
+            (Event::SuspendedUnpaid, Lang::En) => {
+                "{network}: your connection is suspended for an unpaid bill. Pay to restore it."
+            }
+            (Event::SuspendedUnpaid, Lang::Bn) => {
+                "{network}: বিল বকেয়া থাকায় আপনার সংযোগ বন্ধ। চালু করতে পরিশোধ করুন।"
+            }
+            (Event::Expired, Lang::En) => {
+                "{network}: your internet has expired. Recharge to get back online."
+            }
+            (Event::Expired, Lang::Bn) => {
+                "{network}: আপনার ইন্টারনেটের মেয়াদ শেষ। আবার চালু করতে রিচার্জ করুন।"
+            }
+        }
+    }
+}
+
+/// A language messages are written in.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    /// English (GSM 7-bit: the cheapest parts).
+    #[default]
+    En,
+    /// Bangla (UCS-2: about twice the parts).
+    Bn,
+}
+
+impl Lang {
+    /// Every language.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Bn];
+
+    /// Its code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Bn => "bn",
+        }
+    }
+
+    /// The language with code `text`.
+    pub fn parse(text: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.as_str() == text)
+    }
 }
 
 /// Most parts a template may cost (a longer text is a letter, not an SMS).
@@ -196,6 +367,33 @@ mod tests {
         let text = format!("{}😀", "ক".repeat(66));
         assert_eq!(segments(&text).units, 68);
         assert_eq!(segments(&text).parts, 1);
+    }
+
+    #[test]
+    fn every_default_text_is_a_valid_template_of_its_event() {
+        for event in Event::ALL {
+            assert_eq!(Event::parse(event.as_str()), Some(event));
+            for lang in Lang::ALL {
+                let text = event.default_text(lang);
+                assert!(
+                    check_template(text, event.placeholders()).is_ok(),
+                    "{event:?} {lang:?}"
+                );
+                let values: Vec<(&str, &str)> = event
+                    .placeholders()
+                    .iter()
+                    .map(|n| (*n, Event::sample(n)))
+                    .collect();
+                let shown = render(text, &values);
+                assert!(!shown.contains('{'), "{shown}");
+                // One part in English; Bangla costs more, but at most two.
+                let parts = segments(&shown).parts;
+                match lang {
+                    Lang::En => assert_eq!(parts, 1, "{shown}"),
+                    Lang::Bn => assert!(parts <= 2, "{shown}"),
+                }
+            }
+        }
     }
 
     #[test]

@@ -225,6 +225,22 @@ pub(crate) async fn write(
     })
     .await?;
     crate::customer::reach_sessions(w, before, &after, ctx.now).await?;
+    // The customer hears of it by SMS, from the notice, after commit.
+    store::billing::notify_many(
+        w,
+        plan.tenant,
+        &[store::billing::NewNotification {
+            customer_id: Some(id),
+            kind: "recharge",
+            dedupe_key: format!("recharge:{id}:{}", plan.recharge.expires_at.timestamp()),
+            params: serde_json::json!({
+                "amount": result.amount,
+                "expires_at": result.expires_at,
+                "package": plan.package.name,
+            }),
+        }],
+    )
+    .await?;
     // Last: the receipt's number is the tenant's to take one at a time until the commit.
     if result.amount > 0 {
         let lines = receipt_lines(plan);

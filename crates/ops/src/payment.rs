@@ -288,6 +288,18 @@ pub(crate) async fn apply(
     )
     .await?;
     let applied: Vec<(i64, i64)> = applied.iter().map(|(i, p)| (i.id, *p)).collect();
+    // The customer hears of it by SMS, from the notice, after commit.
+    store::billing::notify_many(
+        w,
+        TenantId(tenant.id),
+        &[store::billing::NewNotification {
+            customer_id: Some(customer.id),
+            kind: "payment",
+            dedupe_key: format!("payment:{journal_id}"),
+            params: serde_json::json!({ "amount": t.amount }),
+        }],
+    )
+    .await?;
     w.audit(AuditEntry {
         tenant_id: Some(TenantId(tenant.id)),
         action: "customer.payment",

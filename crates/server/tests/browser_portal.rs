@@ -131,13 +131,7 @@ impl Phone<'_> {
     /// Types `mobile`, asks for a code, reads it at the gateway and types it.
     async fn prove(&mut self, mobile: &str) {
         let e164 = format!("+88{mobile}");
-        let before = self
-            .site
-            .sms
-            .messages()
-            .iter()
-            .filter(|m| m.to == e164)
-            .count();
+        let before = self.site.codes_to(&e164).len();
         type_into(&self.browser, "#mobile", mobile).await;
         click(&self.browser, "#send-code").await;
         self.screen("code").await;

@@ -70,6 +70,19 @@ async fn a_phone_signs_up_on_the_trial_and_binds_its_devices(backend: Backend) {
     assert!(signup.contains("id=\"trial\""), "the trial is offered");
     let handoff = s.post(&phone, &signup, "/signup", &[("trial", "1")]).await;
     s.online(&phone, handoff, mac1).await;
+    // A welcome by SMS, in the tenant's words (its default, English).
+    let welcome = until(
+        "the welcome reaches the gateway",
+        async || s.sms.messages(),
+        |m| m.iter().any(|m| m.text.starts_with("Welcome to")),
+    )
+    .await;
+    let welcome = welcome
+        .iter()
+        .find(|m| m.text.starts_with("Welcome to"))
+        .unwrap();
+    assert_eq!(welcome.to, "+8801712345678");
+    assert!(welcome.text.contains("Hotspot Try"), "{}", welcome.text);
     let status = phone.get(s.portal("/status")).send().await.unwrap();
     let status = status.text().await.unwrap();
     assert!(status.contains(&s.trial_package), "{status}");

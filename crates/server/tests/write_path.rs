@@ -48,6 +48,7 @@ async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Ba
         remind_days: Set(3),
         bin: Set(String::new()),
         address: Set(String::new()),
+        sms_lang: Set("en".to_owned()),
     }
     .insert(w.tx())
     .await

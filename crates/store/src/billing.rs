@@ -496,6 +496,33 @@ pub async fn notifications_of<C: ConnectionTrait>(
         .await?)
 }
 
+/// Up to `limit` notifications still queued for SMS, oldest first.
+pub async fn queued_notifications<C: ConnectionTrait>(
+    conn: &C,
+    limit: u64,
+) -> StoreResult<Vec<Notification>> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::Status.eq("queued"))
+        .filter(notification::Column::Channel.eq("sms"))
+        .order_by_asc(notification::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// Moves notification `id` from queued to `status` (`sent`: its message is in the outbox;
+/// `skipped`: nobody to send it to), in `w`; false when another sender moved it first.
+pub async fn finish_notification(w: &Write, id: i64, status: &str) -> StoreResult<bool> {
+    let done = notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value(status))
+        .col_expr(notification::Column::SentAt, Expr::value(w.now()))
+        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::Status.eq("queued"))
+        .exec(w.tx())
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
 /// The active tenants, or tenant `only` if it is active.
 pub async fn tenants<C: ConnectionTrait>(
     conn: &C,

@@ -36,6 +36,7 @@ pub mod quota;
 pub mod radius;
 pub mod scope;
 pub mod sms;
+pub mod sms_template;
 pub mod tax;
 pub mod tenant;
 pub mod upload;

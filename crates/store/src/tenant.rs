@@ -169,6 +169,7 @@ pub async fn create(w: &mut Write, new: &NewTenant, owner: Option<UserId>) -> St
         remind_days: Set(3),
         bin: Set(String::new()),
         address: Set(String::new()),
+        sms_lang: Set("en".to_owned()),
     };
     let tenant = row
         .insert(w.tx())

@@ -79,6 +79,7 @@ async fn a_tenant(db: &Db) -> i64 {
         remind_days: Set(3),
         bin: Set(String::new()),
         address: Set(String::new()),
+        sms_lang: Set("en".to_owned()),
     }
     .insert(db.conn())
     .await

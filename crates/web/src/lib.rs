@@ -49,6 +49,7 @@ pub mod hotspot {
 /// The SMS outbox: gateways, messages, delivery reports.
 pub mod sms {
     pub mod api;
+    pub mod templates;
 }
 
 /// VPN accounts: remote Winbox access to customers' and resellers' routers.

@@ -93,6 +93,7 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::audit::api::routes())
             .merge(crate::job::api::routes())
             .merge(crate::sms::api::routes())
+            .merge(crate::sms::templates::routes())
             .merge(crate::hotspot::api::routes()),
     )
 }

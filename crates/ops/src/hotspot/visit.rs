@@ -237,10 +237,16 @@ pub async fn send_code(ctx: &Ctx<'_>, step: &Step, mobile: &str) -> Result<u64, 
         ctx.now,
     )
     .await?;
-    let text = format!(
-        "{code} is your {} Wi-Fi code. Valid 5 min. Do not share.",
-        step.tenant.name
-    );
+    let lang = domain::sms::Lang::parse(&step.visit.lang).unwrap_or_default();
+    let minutes = otp::TTL.num_minutes().to_string();
+    let text = crate::sms::template::text_for(
+        &w,
+        &step.tenant,
+        domain::sms::Event::Otp,
+        lang,
+        &[("code", &code), ("minutes", &minutes)],
+    )
+    .await?;
     let queued = crate::sms::queue_in(
         &mut w,
         Some(&step.tenant),
@@ -670,6 +676,19 @@ pub async fn sign_up(ctx: &Ctx<'_>, step: &Step, trial: bool) -> Result<Standing
     if trial {
         store::hotspot::grant_trial(&mut w, tenant, &msisdn, customer.id).await?;
     }
+    // A welcome by SMS, from the notice, after commit.
+    store::billing::notify_many(
+        &w,
+        tenant,
+        &[store::billing::NewNotification {
+            customer_id: Some(customer.id),
+            kind: "welcome",
+            dedupe_key: format!("welcome:{}", customer.id),
+            params: serde_json::json!({ "package": package.name }),
+        }],
+    )
+    .await?;
+    crate::sms::wake_sender(&mut w).await?;
     w.commit().await?;
     store::hotspot::change_visit(
         ctx.db.conn(),

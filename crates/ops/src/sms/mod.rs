@@ -13,6 +13,7 @@
 //! staff granted `send_sms`.
 
 mod gateway;
+pub mod template;
 
 use gateway::managed_gateway;
 pub use gateway::{
@@ -269,7 +270,7 @@ pub async fn queue_in(
 
 /// Queues the sending job in `w` unless one is queued already: a running one may have read
 /// its last batch before this message commits, so its key is let go and a new one queued.
-async fn wake_sender(w: &mut Write) -> Result<(), OpError> {
+pub(crate) async fn wake_sender(w: &mut Write) -> Result<(), OpError> {
     if let Some(job) = store::job::by_dedupe_key(w.tx(), SEND_KIND).await? {
         if job.status == JobStatus::Queued {
             return Ok(());

@@ -3,9 +3,12 @@
 //! was queued for, else its tenant's, else the platform's default) outside any
 //! transaction, and records the batch's outcomes in one: taken is `sent` with the
 //! provider's id, a transient failure is tried again with backoff up to five attempts, any
-//! other failure (or no gateway) fails the message at once with the reason. Queued by every
-//! new message, by the scheduler every 30 s, and by itself for the next retry that falls
-//! due, so queued messages go out without anyone asking.
+//! other failure (or no gateway) fails the message at once with the reason. Each run first
+//! writes the notices queued since (`notification`: welcome, recharge, payment, invoices,
+//! reminders, suspensions, expiries) as messages in their tenant's language
+//! (`ops::sms::template`). Queued by every new message and welcome, by the scheduler every
+//! 30 s, and by itself for the next retry that falls due, so queued messages go out without
+//! anyone asking.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +33,9 @@ const BATCH: u64 = 50;
 /// Batches one run sends before it hands over to the next run.
 const BATCHES: usize = 20;
 
+/// Batches of notices one run writes as messages before it sends.
+const NOTICE_BATCHES: usize = 10;
+
 fn retry(error: impl std::fmt::Display) -> JobError {
     JobError::Retry(error.to_string())
 }
@@ -43,6 +49,18 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
     // Per tenant and pinned gateway: which gateway a message takes depends on both.
     let mut ready: HashMap<(Option<i64>, Option<i64>), Ready> = HashMap::new();
     let (mut sent, mut retried, mut failed) = (0u64, 0u64, 0u64);
+    let (mut notices, mut notices_skipped, mut notices_drained) = (0u64, 0u64, false);
+    for _ in 0..NOTICE_BATCHES {
+        let pass = ops::sms::template::deliver_notifications(&state.ctx())
+            .await
+            .map_err(retry)?;
+        notices += pass.queued;
+        notices_skipped += pass.skipped;
+        if pass.read < ops::sms::template::DELIVERY_BATCH {
+            notices_drained = true;
+            break;
+        }
+    }
     let mut drained = false;
     for _ in 0..BATCHES {
         let claimed = ops::sms::claim(&state.ctx(), BATCH).await.map_err(retry)?;
@@ -77,12 +95,13 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
             .await
             .map_err(retry)?;
     }
-    if drained {
+    if drained && notices_drained {
         follow_up(state).await;
     } else {
         again_now(state).await;
     }
-    Ok(json!({ "sent": sent, "retry": retried, "failed": failed }))
+    Ok(json!({ "sent": sent, "retry": retried, "failed": failed,
+               "notices": notices, "notices_skipped": notices_skipped }))
 }
 
 /// The gateway `message` goes through and its driver's configuration, from its sealed

@@ -255,6 +255,11 @@ impl TestApp {
             .await
     }
 
+    /// `PUT` JSON with a token.
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
     /// `DELETE` with a token.
     pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.call(Method::DELETE, path, Some(token), None).await

@@ -143,23 +143,26 @@ impl Site {
             .unwrap()
     }
 
-    /// The last code the gateway got for `to`.
+    /// The codes the gateway got for `to` so far (messages opening with six digits; a
+    /// welcome is not one).
+    pub fn codes_to(&self, to: &str) -> Vec<String> {
+        self.sms
+            .messages()
+            .into_iter()
+            .filter(|m| m.to == to && m.text.chars().take(6).all(|c| c.is_ascii_digit()))
+            .map(|m| m.text.chars().take(6).collect())
+            .collect()
+    }
+
+    /// The code the gateway got for `to` after the first `already`.
     pub async fn code_for(&self, to: &str, already: usize) -> String {
-        let messages = until(
+        let codes = until(
             "the code reaches the simulated gateway",
-            async || {
-                self.sms
-                    .messages()
-                    .into_iter()
-                    .filter(|m| m.to == to)
-                    .collect::<Vec<_>>()
-            },
-            |m| m.len() > already,
+            async || self.codes_to(to),
+            |codes| codes.len() > already,
         )
         .await;
-        let text = &messages.last().unwrap().text;
-        assert!(text.contains("Wi-Fi code"), "{text}");
-        text.chars().take(6).collect()
+        codes[already].clone()
     }
 
     /// Proves `mobile` on the visit whose page is `html`; returns the next page.
@@ -170,7 +173,7 @@ impl Site {
         mobile: &str,
     ) -> reqwest::Response {
         let e164 = format!("+88{mobile}");
-        let before = self.sms.messages().iter().filter(|m| m.to == e164).count();
+        let before = self.codes_to(&e164).len();
         let sent = self
             .post(phone, html, "/mobile", &[("mobile", mobile)])
             .await;

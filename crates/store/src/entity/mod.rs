@@ -53,6 +53,7 @@ pub mod session;
 pub mod sms_gateway;
 pub mod sms_message;
 pub mod sms_report;
+pub mod sms_template;
 pub mod staff_user;
 pub mod tax_rate;
 pub mod tenant;

@@ -43,6 +43,8 @@ pub struct Model {
     pub bin: String,
     /// The address its tax invoices are issued from.
     pub address: String,
+    /// The language its customers' messages are written in (`en`, `bn`).
+    pub sms_lang: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -45,6 +45,7 @@ mod m20261218_000035_vpn;
 mod m20261220_000036_cards;
 mod m20261221_000037_sms;
 mod m20261222_000038_hotspot;
+mod m20261223_000039_sms_templates;
 
 /// The migration list.
 #[derive(Debug)]
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261220_000036_cards::Migration),
             Box::new(m20261221_000037_sms::Migration),
             Box::new(m20261222_000038_hotspot::Migration),
+            Box::new(m20261223_000039_sms_templates::Migration),
         ]
     }
 }
