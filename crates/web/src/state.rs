@@ -97,7 +97,8 @@ pub struct Inner {
     pub throttle: Throttle,
     /// Refused payment hooks and return pages per client address (`billing::online`).
     pub hook_throttle: Throttle,
-    /// Captive portal visits opened per minute per portal (`hotspot::portal`).
+    /// Captive portal visits opened per minute per portal (`hotspot::portal`, at most
+    /// `ops::hotspot::visit::VISITS_PER_MINUTE`).
     pub portal_throttle: Throttle,
     /// Prometheus metrics.
     pub metrics: Metrics,
@@ -164,7 +165,7 @@ impl AppState {
         Self(Arc::new(Inner {
             throttle: Throttle::new(parts.sign_in_failures_per_minute),
             hook_throttle: Throttle::new(parts.hook_refusals_per_minute),
-            portal_throttle: Throttle::new(crate::hotspot::portal::VISITS_PER_MINUTE),
+            portal_throttle: Throttle::new(ops::hotspot::visit::VISITS_PER_MINUTE),
             metrics: Metrics::new(),
             setup: Mutex::new(parts.setup),
             jobs_wake: parts.jobs_wake,

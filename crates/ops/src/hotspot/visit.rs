@@ -50,6 +50,11 @@ pub const VISIT_TTL: TimeDelta = TimeDelta::minutes(15);
 /// How long a visit lasts after it (the status page reads it).
 pub const SIGNED_IN_TTL: TimeDelta = TimeDelta::days(1);
 
+/// Visits a portal opens in a minute at most: a router's page posting faster is a flood,
+/// not phones (every phone of a hotspot comes from the router's one address, so the limit
+/// is per portal, not per address).
+pub const VISITS_PER_MINUTE: u32 = 600;
+
 /// Codes one visit may send.
 pub const VISIT_CODES: i32 = 3;
 

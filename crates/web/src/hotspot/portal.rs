@@ -5,7 +5,7 @@
 //! - `POST start`: the router's `login.html` posts its variables here; a visit opens under
 //!   an `HttpOnly` cookie scoped to the portal's path, and the phone goes to the portal's
 //!   page (a redirect after the post, so a reload posts nothing again). A portal opens at
-//!   most [`VISITS_PER_MINUTE`] visits a minute (429 past it).
+//!   most `ops::hotspot::visit::VISITS_PER_MINUTE` visits a minute (429 past it).
 //! - `GET /hs/{key}`: the step the visit is at: the mobile, the code, then what
 //!   `ops::hotspot::visit::next` says (sign in, pick an account, remove a device, pay with a
 //!   card, sign up or try, or the number's network).
@@ -43,11 +43,6 @@ const COOKIE: &str = "lastmile_portal";
 
 /// The cookie a voucher's link leaves: its code, for the portal's voucher field.
 const VOUCHER_COOKIE: &str = "lastmile_voucher";
-
-/// Visits a portal opens in a minute at most: a router's page posting faster is a flood,
-/// not phones (every phone of a hotspot comes from the router's one address, so the limit
-/// is per portal, not per address).
-pub const VISITS_PER_MINUTE: u32 = 600;
 
 /// The routes of this module.
 pub fn routes() -> Router<AppState> {
@@ -830,8 +825,8 @@ async fn welcome(
                             p.t.lang,
                             "portal.data_left_of",
                             &[
-                                ("left", crate::online::panel::bytes(left)),
-                                ("of", crate::online::panel::bytes(volume)),
+                                ("left", crate::page::ui::bytes(left)),
+                                ("of", crate::page::ui::bytes(volume)),
                             ],
                         )
                     })

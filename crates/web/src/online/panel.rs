@@ -16,7 +16,7 @@ use crate::i18n::Tr;
 use crate::page::input;
 use crate::page::lookup::{self, Choice, Tenants};
 use crate::page::session::PanelUser;
-use crate::page::ui::{self, Pager, Section, Ui, field_messages, render};
+use crate::page::ui::{self, Pager, Section, Ui, bytes, field_messages, render};
 use crate::state::AppState;
 use domain::access::Actor;
 use ops::OpError;
@@ -93,22 +93,6 @@ impl SessionRow {
             cause: s.terminate_cause.clone(),
             open: s.stopped_at.is_none(),
         }
-    }
-}
-
-/// `n` bytes in binary units: `0 B`, `512 B`, `1.5 KiB`, `20.0 GiB`.
-pub fn bytes(n: i64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = n.max(0) as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{} B", n.max(0))
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 

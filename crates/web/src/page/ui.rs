@@ -375,3 +375,19 @@ pub fn message_for(errors: &[(String, String)], field: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// `n` bytes in binary units: `0 B`, `512 B`, `1.5 KiB`, `20.0 GiB`.
+pub fn bytes(n: i64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = n.max(0) as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{} B", n.max(0))
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
