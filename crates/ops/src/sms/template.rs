@@ -18,7 +18,7 @@ use store::tenant::Tenant;
 use store::{AuditEntry, Author};
 
 /// Notices one delivery pass turns into messages at most.
-pub const DELIVERY_BATCH: u64 = 200;
+pub const DELIVERY_BATCH: u64 = 100;
 
 /// A text as it will go out, shown before it is saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -3,7 +3,7 @@
 //! was queued for, else its tenant's, else the platform's default) outside any
 //! transaction, and records the batch's outcomes in one: taken is `sent` with the
 //! provider's id, a transient failure is tried again with backoff up to five attempts, any
-//! other failure (or no gateway) fails the message at once with the reason. Each run first
+//! other failure (or no gateway) fails the message at once with the reason. Each run then
 //! writes the notices queued since (`notification`: welcome, recharge, payment, invoices,
 //! reminders, suspensions, expiries) as messages in their tenant's language
 //! (`ops::sms::template`). Queued by every new message and welcome, by the scheduler every
@@ -33,8 +33,9 @@ const BATCH: u64 = 50;
 /// Batches one run sends before it hands over to the next run.
 const BATCHES: usize = 20;
 
-/// Batches of notices one run writes as messages before it sends.
-const NOTICE_BATCHES: usize = 10;
+/// Batches of notices one run writes as messages after it sends (one: the next run sends
+/// what came due meanwhile before it writes more).
+const NOTICE_BATCHES: usize = 1;
 
 fn retry(error: impl std::fmt::Display) -> JobError {
     JobError::Retry(error.to_string())
@@ -49,18 +50,6 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
     // Per tenant and pinned gateway: which gateway a message takes depends on both.
     let mut ready: HashMap<(Option<i64>, Option<i64>), Ready> = HashMap::new();
     let (mut sent, mut retried, mut failed) = (0u64, 0u64, 0u64);
-    let (mut notices, mut notices_skipped, mut notices_drained) = (0u64, 0u64, false);
-    for _ in 0..NOTICE_BATCHES {
-        let pass = ops::sms::template::deliver_notifications(&state.ctx())
-            .await
-            .map_err(retry)?;
-        notices += pass.queued;
-        notices_skipped += pass.skipped;
-        if pass.read < ops::sms::template::DELIVERY_BATCH {
-            notices_drained = true;
-            break;
-        }
-    }
     let mut drained = false;
     for _ in 0..BATCHES {
         let claimed = ops::sms::claim(&state.ctx(), BATCH).await.map_err(retry)?;
@@ -94,6 +83,20 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
         ops::sms::record(&state.ctx(), &outcomes)
             .await
             .map_err(retry)?;
+    }
+    // Then the notices: the messages they make go in the next run, after what was
+    // already due (a sign-in code never waits behind a batch of reminders).
+    let (mut notices, mut notices_skipped, mut notices_drained) = (0u64, 0u64, false);
+    for _ in 0..NOTICE_BATCHES {
+        let pass = ops::sms::template::deliver_notifications(&state.ctx())
+            .await
+            .map_err(retry)?;
+        notices += pass.queued;
+        notices_skipped += pass.skipped;
+        if pass.read < ops::sms::template::DELIVERY_BATCH {
+            notices_drained = true;
+            break;
+        }
     }
     if drained && notices_drained {
         follow_up(state).await;
