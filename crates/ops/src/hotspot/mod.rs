@@ -3,11 +3,13 @@
 //! router's login page) and get the pages to put on the router; phones then go through
 //! [`visit`]: the router's variables arrive, a mobile is proved by a code, the account is
 //! chosen by `domain::hotspot::decide`, the device is bound, and the phone is handed back to
-//! the router with a CHAP response it never sees the secret of.
+//! the router with a CHAP response it never sees the secret of; or a phone types an access
+//! voucher's code instead of a mobile ([`voucher`]).
 //!
 //! Who sets a portal up is who may provision the router (`provision::provisionable`).
 
 pub mod visit;
+pub mod voucher;
 
 use serde::Deserialize;
 

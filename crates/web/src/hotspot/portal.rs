@@ -590,7 +590,7 @@ async fn voucher(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let standing = visit::voucher(&state.ctx(), &step, form.text("voucher")).await;
+    let standing = ops::hotspot::voucher::voucher(&state.ctx(), &step, form.text("voucher")).await;
     if let Err(error) = &standing {
         let mut p = PortalPage::of(&step, &token, "mobile").with_error(error);
         p.voucher = form.text("voucher").chars().take(20).collect();
