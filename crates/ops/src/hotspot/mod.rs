@@ -217,3 +217,52 @@ pub async fn portal(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<Portal, OpE
     crate::network::may_change(ctx, actor, portal.tenant_id).await?;
     Ok(portal)
 }
+
+/// The hotspot account the portal makes on `package_id` from `input` (its name, mobile or
+/// user name, paid time, comment): the portal's owner owns it, on the portal's router, a
+/// prepaid hotspot account whose bound devices may each be online at once. With its
+/// package.
+pub(crate) async fn portal_account(
+    ctx: &Ctx<'_>,
+    step: &visit::Step,
+    package_id: i64,
+    input: domain::customer::CustomerInput,
+) -> Result<(domain::customer::NewCustomer, store::package::Package), OpError> {
+    let tenant = TenantId(step.tenant.id);
+    let owner = match step.portal.owner_id {
+        None => domain::access::Owner::Tenant(tenant),
+        Some(id) => owner_of(ctx, tenant, Some(id)).await?,
+    };
+    let package = crate::customer::usable_package(
+        ctx,
+        owner,
+        package_id,
+        domain::package::ConnectionType::Hotspot,
+    )
+    .await?;
+    let input = domain::customer::CustomerInput {
+        tenant_id: Some(tenant),
+        owner_id: owner.user(),
+        package_id: Some(package.id),
+        connection_type: Some("hotspot".to_owned()),
+        billing_type: Some("prepaid".to_owned()),
+        router_id: Some(step.visit.router_id),
+        simultaneous_use: Some(step.portal.max_devices.to_string()),
+        ..input
+    };
+    let country = crate::customer::mobile_country(&step.tenant);
+    let realm = store::tenant::realm(&step.tenant);
+    let made_up = crate::customer::random_password();
+    let terms = domain::customer::Terms {
+        owner,
+        package: Some(crate::customer::package_terms(&package)),
+        mobile_country: country.as_ref(),
+        realm: &realm,
+        default_billing: step.tenant.default_billing_type.get(),
+        zone: crate::customer::zone(&step.tenant),
+        made_up_password: &made_up,
+    };
+    let (new, _) =
+        domain::customer::NewCustomer::parse(&input, &terms, ctx.now).map_err(OpError::Invalid)?;
+    Ok((new, package))
+}

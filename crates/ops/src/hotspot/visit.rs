@@ -30,8 +30,8 @@ use rand::RngExt as _;
 
 use crate::Ctx;
 use crate::error::OpError;
-use domain::access::{Owner, system_customer_scope};
-use domain::customer::{CustomerInput, CustomerState, Msisdn, NewCustomer, Terms};
+use domain::access::system_customer_scope;
+use domain::customer::{CustomerInput, CustomerState, Msisdn};
 use domain::field::{FieldError, FieldErrors};
 use domain::hotspot::{Account, Chap, Facts, LoginUrl, Next, Trial, decide};
 use domain::ids::TenantId;
@@ -633,46 +633,20 @@ pub async fn sign_up(ctx: &Ctx<'_>, step: &Step, trial: bool) -> Result<Standing
         _ => step.portal.package_id,
     };
     let tenant = TenantId(step.tenant.id);
-    let owner = match step.portal.owner_id {
-        None => Owner::Tenant(tenant),
-        Some(id) => super::owner_of(ctx, tenant, Some(id)).await?,
-    };
-    let package = crate::customer::usable_package(
+    let (new, package) = super::portal_account(
         ctx,
-        owner,
+        step,
         package_id,
-        domain::package::ConnectionType::Hotspot,
+        CustomerInput {
+            name: format!("Wi-Fi {}", Msisdn::stored(&msisdn).national()),
+            mobile: Some(msisdn.clone()),
+            // A new account without the trial has no paid time until it is recharged.
+            expires_at: (!trial).then(|| ctx.now.to_rfc3339()),
+            comment: "Signed up at the captive portal".to_owned(),
+            ..CustomerInput::default()
+        },
     )
     .await?;
-    let country = crate::customer::mobile_country(&step.tenant);
-    let realm = store::tenant::realm(&step.tenant);
-    let made_up = crate::customer::random_password();
-    let input = CustomerInput {
-        tenant_id: Some(tenant),
-        owner_id: owner.user(),
-        package_id: Some(package.id),
-        connection_type: Some("hotspot".to_owned()),
-        billing_type: Some("prepaid".to_owned()),
-        name: format!("Wi-Fi {}", Msisdn::stored(&msisdn).national()),
-        mobile: Some(msisdn.clone()),
-        router_id: Some(step.visit.router_id),
-        // Each bound device may be online at once.
-        simultaneous_use: Some(step.portal.max_devices.to_string()),
-        // A new account without the trial has no paid time until it is recharged.
-        expires_at: (!trial).then(|| ctx.now.to_rfc3339()),
-        comment: "Signed up at the captive portal".to_owned(),
-        ..CustomerInput::default()
-    };
-    let terms = Terms {
-        owner,
-        package: Some(crate::customer::package_terms(&package)),
-        mobile_country: country.as_ref(),
-        realm: &realm,
-        default_billing: step.tenant.default_billing_type.get(),
-        zone: crate::customer::zone(&step.tenant),
-        made_up_password: &made_up,
-    };
-    let (new, _) = NewCustomer::parse(&input, &terms, ctx.now).map_err(OpError::Invalid)?;
     let mut w = ctx.db.write(Author::system(AUTHOR), ctx.now).await?;
     let customer = store::customer::create(&mut w, &new).await?;
     if trial {

@@ -8,11 +8,12 @@
 
 use chrono::{DateTime, Utc};
 
+use super::portal_account;
 use super::visit::{AUTHOR, Standing, Step, guess_subject, next};
 use crate::Ctx;
 use crate::error::OpError;
-use domain::access::{Owner, system_customer_scope};
-use domain::customer::{CustomerInput, NewCustomer, Terms};
+use domain::access::system_customer_scope;
+use domain::customer::{CustomerInput, NewCustomer};
 use domain::ids::TenantId;
 use store::Author;
 use store::hotspot::VisitChanges;
@@ -140,52 +141,20 @@ pub async fn voucher(ctx: &Ctx<'_>, step: &Step, typed: &str) -> Result<Standing
 }
 
 /// The walk-up account a voucher's `code` opens on `package_id`: the code is its user name,
-/// the portal's reseller owns it, its bound devices may be online at once, and it has no
-/// paid time until the voucher's recharge gives it.
+/// and it has no paid time until the voucher's recharge gives it.
 async fn walk_up(
     ctx: &Ctx<'_>,
     step: &Step,
     code: &domain::card::AccessCode,
     package_id: i64,
 ) -> Result<NewCustomer, OpError> {
-    let tenant = TenantId(step.tenant.id);
-    let owner = match step.portal.owner_id {
-        None => Owner::Tenant(tenant),
-        Some(id) => super::owner_of(ctx, tenant, Some(id)).await?,
-    };
-    let package = crate::customer::usable_package(
-        ctx,
-        owner,
-        package_id,
-        domain::package::ConnectionType::Hotspot,
-    )
-    .await?;
     let realm = store::tenant::realm(&step.tenant);
-    let made_up = crate::customer::random_password();
     let input = CustomerInput {
-        tenant_id: Some(tenant),
-        owner_id: owner.user(),
-        package_id: Some(package.id),
-        connection_type: Some("hotspot".to_owned()),
-        billing_type: Some("prepaid".to_owned()),
         name: format!("Voucher {}", code.printed()),
         username: Some(format!("{}@{realm}", code.as_str().to_ascii_lowercase())),
-        router_id: Some(step.visit.router_id),
-        simultaneous_use: Some(step.portal.max_devices.to_string()),
         expires_at: Some(ctx.now.to_rfc3339()),
         comment: "Opened with an access voucher at the captive portal".to_owned(),
         ..CustomerInput::default()
     };
-    let country = crate::customer::mobile_country(&step.tenant);
-    let terms = Terms {
-        owner,
-        package: Some(crate::customer::package_terms(&package)),
-        mobile_country: country.as_ref(),
-        realm: &realm,
-        default_billing: step.tenant.default_billing_type.get(),
-        zone: crate::customer::zone(&step.tenant),
-        made_up_password: &made_up,
-    };
-    let (new, _) = NewCustomer::parse(&input, &terms, ctx.now).map_err(OpError::Invalid)?;
-    Ok(new)
+    Ok(portal_account(ctx, step, package_id, input).await?.0)
 }
