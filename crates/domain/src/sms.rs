@@ -132,6 +132,12 @@ impl Event {
         Event::Expired,
     ];
 
+    /// Whether a tenant may not switch its messages off: a sign-in code is how a phone
+    /// proves its mobile at the captive portal.
+    pub fn required(self) -> bool {
+        self == Event::Otp
+    }
+
     /// The stored name (a notification's `kind`).
     pub fn as_str(self) -> &'static str {
         match self {

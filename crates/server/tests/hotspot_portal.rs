@@ -459,7 +459,25 @@ async fn a_voucher_opens_a_walk_up_account_that_its_code_signs_in_again(backend:
         .filter(|c| c["username"] == walk_up[0]["username"])
         .count();
     assert_eq!(count, 1, "no second account");
-    // A code no batch made is refused, and counts as a guess.
+    // A code no batch made is refused, and counts as a guess: towards the tenant's alarm
+    // too, which this guess raises after an hour of guesses elsewhere.
+    let now = s.app.clock().now();
+    for n in 1..ops::card::TENANT_ALARM {
+        store::card::record_attempt(
+            s.app.state.db.conn(),
+            &store::card::NewAttempt {
+                tenant: domain::ids::TenantId(s.tenant),
+                subject: &format!("device:elsewhere-{n}"),
+                outcome: "unknown",
+                input_hash: "",
+                card_id: None,
+                customer_id: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    }
     let third = support_hotspot::phone();
     let page = s.arrive(&third, "02:11:22:33:66:03").await;
     let unknown = domain::card::AccessCode::generate(&mut || 7).printed();
@@ -468,6 +486,13 @@ async fn a_voucher_opens_a_walk_up_account_that_its_code_signs_in_again(backend:
         .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().await.unwrap().contains("not valid"));
+    let (_, alarm) = s
+        .app
+        .get("/api/v1/audit?action=card.guessing", &s.dev)
+        .await;
+    let alarm = alarm["items"].as_array().unwrap();
+    assert_eq!(alarm.len(), 1, "{alarm:?}");
+    assert_eq!(alarm[0]["tenant_id"], s.tenant, "{alarm:?}");
 }
 
 async fn forged_and_hostile_input_is_refused_or_escaped(backend: Backend) {

@@ -9,7 +9,9 @@
 //! - A recharge is told to the customer by SMS in the tenant's language and words: the
 //!   notice the recharge leaves is written into the outbox with the customer's name, the
 //!   package and the new expiry, and the simulated gateway gets exactly that; a customer
-//!   without a mobile is skipped; a second delivery pass writes nothing again.
+//!   without a mobile is skipped; a second delivery pass writes nothing again. With the
+//!   tenant's recharge messages switched off, the next recharge's notice is skipped; the
+//!   sign-in code cannot be switched off.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
@@ -269,6 +271,60 @@ async fn a_recharge_is_told_by_sms_in_the_tenants_language_and_words(backend: Ba
         .await
         .unwrap();
     assert_eq!((again.queued, again.skipped, again.read), (0, 0, 0));
+
+    // Recharge messages switched off: the next recharge's notice is skipped, nothing goes
+    // out. The sign-in code cannot be switched off.
+    let events = format!("/api/v1/tenants/{}/sms-events", isp.tenant);
+    let (status, body) = app
+        .put(&format!("{events}/recharge"), &admin, json!({"on": false}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .put(&format!("{events}/otp"), &admin, json!({"on": false}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(error_code(&body), "event_required");
+    let (_, listed) = app.get(&path, &admin).await;
+    let on: Vec<(String, bool)> = listed["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["lang"] == "en")
+        .map(|t| (t["event"].as_str().unwrap().to_owned(), t["on"] == true))
+        .collect();
+    assert!(on.contains(&("recharge".to_owned(), false)), "{on:?}");
+    assert_eq!(on.iter().filter(|(_, on)| !on).count(), 1, "{on:?}");
+    let (status, done) = app
+        .post(
+            &format!("/api/v1/customers/{}/recharge", rahim["id"]),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert!(status.is_success(), "{done}");
+    let off = ops::sms::template::deliver_notifications(&ctx)
+        .await
+        .unwrap();
+    assert_eq!((off.queued, off.skipped), (0, 1), "{off:?}");
+    let (_, audit) = app.get("/api/v1/audit?action=sms.event", &admin).await;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    // Back on, the next one is told again.
+    let (status, _) = app
+        .put(&format!("{events}/recharge"), &admin, json!({"on": true}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, done) = app
+        .post(
+            &format!("/api/v1/customers/{}/recharge", rahim["id"]),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert!(status.is_success(), "{done}");
+    let back = ops::sms::template::deliver_notifications(&ctx)
+        .await
+        .unwrap();
+    assert_eq!((back.queued, back.skipped), (1, 0), "{back:?}");
 }
 
 macro_rules! both {

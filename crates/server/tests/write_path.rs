@@ -1,5 +1,6 @@
 //! The write path and the jobs behind it: no change commits without its audit entry, jobs
-//! queued by the scheduler run once per period, leases of dead workers expire, finished work
+//! queued by the scheduler run once per period, leases of dead workers expire, the express
+//! lane takes only its kinds, finished work
 //! is purged, list totals stop counting at the cap, and PostgreSQL connections plan each
 //! statement for its values.
 
@@ -16,6 +17,7 @@ use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait as _, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait as _};
 use serde_json::json;
 use store::entity::code::Stored;
+use store::job::Lane;
 use support::{Backend, spawn, spawn_with};
 
 async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Backend) {
@@ -190,7 +192,7 @@ async fn a_claim_whose_worker_died_is_taken_over_when_its_lease_runs_out(backend
         created_by: None,
     };
     store::job::schedule(db, job, now).await.unwrap();
-    let first = store::job::claim(db, "worker-a", now, now + TimeDelta::minutes(10))
+    let first = store::job::claim(db, "worker-a", Lane::Any, now, now + TimeDelta::minutes(10))
         .await
         .unwrap()
         .unwrap();
@@ -199,19 +201,98 @@ async fn a_claim_whose_worker_died_is_taken_over_when_its_lease_runs_out(backend
         (1, Some("worker-a"))
     );
     assert!(
-        store::job::claim(db, "worker-b", now, now + TimeDelta::minutes(10))
+        store::job::claim(db, "worker-b", Lane::Any, now, now + TimeDelta::minutes(10))
             .await
             .unwrap()
             .is_none()
     );
     let later = now + TimeDelta::minutes(11);
-    let taken = store::job::claim(db, "worker-b", later, later + TimeDelta::minutes(10))
-        .await
-        .unwrap()
-        .unwrap();
+    let taken = store::job::claim(
+        db,
+        "worker-b",
+        Lane::Any,
+        later,
+        later + TimeDelta::minutes(10),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(
         (taken.id, taken.attempts, taken.locked_by.as_deref()),
         (first.id, 2, Some("worker-b"))
+    );
+}
+
+async fn an_express_worker_takes_only_its_kinds_whatever_waits_before_them(backend: Backend) {
+    let app = spawn_with(backend, |c| c.jobs.workers = 0).await;
+    let db = &app.state.db;
+    let now = app.clock().now();
+    let job = |kind: &'static str, key: &str, run_at| store::NewJob {
+        kind,
+        payload: json!({}),
+        run_at,
+        dedupe_key: Some(key.into()),
+        max_attempts: 3,
+        tenant_id: None,
+        created_by: None,
+    };
+    const EXPRESS: Lane = Lane::Only(&["test.code", "test.other-code"]);
+    let lease = now + TimeDelta::minutes(10);
+    store::job::schedule(
+        db,
+        job("test.router", "router-1", now - TimeDelta::minutes(5)),
+        now,
+    )
+    .await
+    .unwrap();
+    assert!(
+        store::job::claim(db, "express", EXPRESS, now, lease)
+            .await
+            .unwrap()
+            .is_none(),
+        "a router's job is not the express lane's"
+    );
+    store::job::schedule(db, job("test.code", "code-1", now), now)
+        .await
+        .unwrap();
+    store::job::schedule(
+        db,
+        job("test.other-code", "code-2", now + TimeDelta::minutes(1)),
+        now,
+    )
+    .await
+    .unwrap();
+    let taken = store::job::claim(db, "express", EXPRESS, now, lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.kind, "test.code", "behind the older router job");
+    assert!(
+        store::job::claim(db, "express", EXPRESS, now, lease)
+            .await
+            .unwrap()
+            .is_none(),
+        "the other code is not due yet"
+    );
+    let common = store::job::claim(db, "common", Lane::Any, now, lease)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(common.kind, "test.router");
+    let later = now + TimeDelta::minutes(2);
+    let next = store::job::claim(
+        db,
+        "common",
+        Lane::Any,
+        later,
+        later + TimeDelta::minutes(10),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        next.kind, "test.other-code",
+        "the common lane takes any kind"
     );
 }
 
@@ -383,5 +464,6 @@ both_backends!(
     the_scheduler_refreshes_the_planners_statistics,
     a_job_without_a_handler_fails_for_good_with_its_reason,
     a_claim_whose_worker_died_is_taken_over_when_its_lease_runs_out,
+    an_express_worker_takes_only_its_kinds_whatever_waits_before_them,
     list_totals_stop_counting_at_ten_thousand,
 );

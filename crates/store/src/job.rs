@@ -82,40 +82,62 @@ pub async fn schedule(db: &Db, new: NewJob, now: DateTime<Utc>) -> StoreResult<O
 
 // The columns are named, not `*`: a statement prepared before a migration added a column
 // would otherwise keep its old width in the driver's statement cache.
-const CLAIM_POSTGRES: &str = "UPDATE job SET status = 'running', attempts = attempts + 1, \
-     locked_by = $1, locked_until = $2, updated_at = $3 \
-     WHERE id = (SELECT id FROM job \
-        WHERE (status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3) \
-        ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, kind, payload, status, run_at, attempts, max_attempts, locked_by, \
-        locked_until, dedupe_key, progress, result, last_error, tenant_id, created_by, \
-        created_at, updated_at, finished_at";
+const RETURNING: &str = "RETURNING id, kind, payload, status, run_at, attempts, max_attempts, \
+     locked_by, locked_until, dedupe_key, progress, result, last_error, tenant_id, created_by, \
+     created_at, updated_at, finished_at";
 
-const CLAIM_SQLITE: &str = "UPDATE job SET status = 'running', attempts = attempts + 1, \
-     locked_by = ?1, locked_until = ?2, updated_at = ?3 \
-     WHERE id = (SELECT id FROM job \
-        WHERE (status = 'queued' AND run_at <= ?3) OR (status = 'running' AND locked_until < ?3) \
-        ORDER BY run_at, id LIMIT 1) \
-     RETURNING id, kind, payload, status, run_at, attempts, max_attempts, locked_by, \
-        locked_until, dedupe_key, progress, result, last_error, tenant_id, created_by, \
-        created_at, updated_at, finished_at";
+/// Which jobs a worker takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Any due job.
+    Any,
+    /// Only due jobs of these kinds: a worker kept for short work someone is waiting for
+    /// (a sign-in code, a disconnect), so a long router job never stands in front of it.
+    Only(&'static [&'static str]),
+}
 
-/// Claims the next due job for `worker` with a lease until `lease_until`.
+/// The claim statement for `backend` and `lane`: the due job first by time, taken with
+/// `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite's single writer makes the plain statement
+/// atomic). Parameters: worker, lease end, now, then the lane's kinds.
+fn claim_sql(backend: Backend, lane: Lane) -> String {
+    let (p, skip) = match backend {
+        Backend::Postgres => ("$", " FOR UPDATE SKIP LOCKED"),
+        Backend::Sqlite => ("?", ""),
+    };
+    let kinds = match lane {
+        Lane::Any => String::new(),
+        Lane::Only(kinds) => {
+            let marks: Vec<String> = (0..kinds.len()).map(|i| format!("{p}{}", i + 4)).collect();
+            format!(" AND kind IN ({})", marks.join(", "))
+        }
+    };
+    format!(
+        "UPDATE job SET status = 'running', attempts = attempts + 1, \
+         locked_by = {p}1, locked_until = {p}2, updated_at = {p}3 \
+         WHERE id = (SELECT id FROM job \
+            WHERE ((status = 'queued' AND run_at <= {p}3) \
+               OR (status = 'running' AND locked_until < {p}3)){kinds} \
+            ORDER BY run_at, id LIMIT 1{skip}) {RETURNING}"
+    )
+}
+
+/// Claims the next due job of `lane` for `worker` with a lease until `lease_until`.
 pub async fn claim(
     db: &Db,
     worker: &str,
+    lane: Lane,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> StoreResult<Option<Job>> {
-    let (backend, sql) = match db.backend() {
-        Backend::Postgres => (DatabaseBackend::Postgres, CLAIM_POSTGRES),
-        Backend::Sqlite => (DatabaseBackend::Sqlite, CLAIM_SQLITE),
+    let backend = match db.backend() {
+        Backend::Postgres => DatabaseBackend::Postgres,
+        Backend::Sqlite => DatabaseBackend::Sqlite,
     };
-    let statement = Statement::from_sql_and_values(
-        backend,
-        sql,
-        [worker.into(), lease_until.into(), now.into()],
-    );
+    let mut values: Vec<sea_orm::Value> = vec![worker.into(), lease_until.into(), now.into()];
+    if let Lane::Only(kinds) = lane {
+        values.extend(kinds.iter().map(|k| (*k).into()));
+    }
+    let statement = Statement::from_sql_and_values(backend, claim_sql(db.backend(), lane), values);
     Ok(Entity::find()
         .from_raw_sql(statement)
         .one(db.conn())

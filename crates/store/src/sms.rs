@@ -446,34 +446,53 @@ const COLUMNS: &str = "id, tenant_id, gateway_id, to_number, text, kind, referen
      delivered_at";
 
 /// Claims up to `limit` due messages (queued and due, or sending with a lapsed lease) for
-/// sending: `sending`, one more attempt, held until `lease_until`.
+/// sending: `sending`, one more attempt, held until `lease_until`. Sign-in codes first
+/// (someone is waiting at a captive portal for each), then the rest in the order they fall
+/// due.
 pub async fn claim(w: &Write, lease_until: DateTime<Utc>, limit: u64) -> StoreResult<Vec<Message>> {
+    let mut claimed = claim_of(w, Some(OTP), lease_until, limit).await?;
+    let left = limit.saturating_sub(claimed.len() as u64);
+    if left > 0 {
+        claimed.extend(claim_of(w, None, lease_until, left).await?);
+    }
+    Ok(claimed)
+}
+
+/// The kind of a sign-in code's message.
+const OTP: &str = "otp";
+
+/// [`claim`] of the messages of `kind` (all when `None`), in the order they fall due.
+async fn claim_of(
+    w: &Write,
+    kind: Option<&str>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> StoreResult<Vec<Message>> {
     let now = w.now();
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let backend = w.tx().get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => format!(
-            "UPDATE sms_message SET status = 'sending', attempts = attempts + 1, \
-                 next_attempt_at = $1 WHERE id IN (SELECT id FROM sms_message \
-                 WHERE (status = 'queued' AND next_attempt_at <= $2) \
-                    OR (status = 'sending' AND next_attempt_at < $2) \
-                 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-                 RETURNING {COLUMNS}"
-        ),
-        _ => format!(
-            "UPDATE sms_message SET status = 'sending', attempts = attempts + 1, \
-                 next_attempt_at = ?1 WHERE id IN (SELECT id FROM sms_message \
-                 WHERE (status = 'queued' AND next_attempt_at <= ?2) \
-                    OR (status = 'sending' AND next_attempt_at < ?2) \
-                 ORDER BY next_attempt_at, id LIMIT ?3) \
-                 RETURNING {COLUMNS}"
-        ),
+    let (p, skip) = match backend {
+        DatabaseBackend::Postgres => ("$", " FOR UPDATE SKIP LOCKED"),
+        _ => ("?", ""),
     };
-    let statement = Statement::from_sql_and_values(
-        backend,
-        sql,
-        [lease_until.into(), now.into(), limit.into()],
+    let of_kind = if kind.is_some() {
+        format!(" AND kind = {p}4")
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "UPDATE sms_message SET status = 'sending', attempts = attempts + 1, \
+             next_attempt_at = {p}1 WHERE id IN (SELECT id FROM sms_message \
+             WHERE ((status = 'queued' AND next_attempt_at <= {p}2) \
+                OR (status = 'sending' AND next_attempt_at < {p}2)){of_kind} \
+             ORDER BY next_attempt_at, id LIMIT {p}3{skip}) \
+             RETURNING {COLUMNS}"
     );
+    let mut values: Vec<sea_orm::Value> = vec![lease_until.into(), now.into(), limit.into()];
+    if let Some(kind) = kind {
+        values.push(kind.into());
+    }
+    let statement = Statement::from_sql_and_values(backend, sql, values);
     let mut claimed = sms_message::Entity::find()
         .from_raw_sql(statement)
         .all(w.tx())

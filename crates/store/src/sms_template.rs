@@ -1,6 +1,7 @@
 //! Message texts (`sms_template`): a tenant's own text of an event's message in one
-//! language (without one, `domain::sms::Event`'s default), and the language a tenant's
-//! customers are written to in (`tenant.sms_lang`).
+//! language (without one, `domain::sms::Event`'s default), the events it sends no message
+//! for (`sms_event_off`), and the language a tenant's customers are written to in
+//! (`tenant.sms_lang`).
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -9,7 +10,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::entity::{sms_template, tenant};
+use crate::entity::{sms_event_off, sms_template, tenant};
 use crate::error::StoreResult;
 use crate::write::{AuditEntry, Write};
 use domain::ids::TenantId;
@@ -117,6 +118,73 @@ pub async fn set_language(w: &mut Write, tenant: &tenant::Model, lang: &str) -> 
         entity_id: Some(tenant.id),
         before: Some(json!({ "sms_lang": tenant.sms_lang })),
         after: Some(json!({ "sms_lang": lang })),
+    })
+    .await?;
+    Ok(())
+}
+
+/// The events the tenant sends no message for, by name.
+pub async fn events_off<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+) -> StoreResult<Vec<String>> {
+    Ok(sms_event_off::Entity::find()
+        .filter(sms_event_off::Column::TenantId.eq(tenant.0))
+        .order_by_asc(sms_event_off::Column::Event)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| row.event)
+        .collect())
+}
+
+/// Whether the tenant sends no message for `event`.
+pub async fn is_off<C: ConnectionTrait>(
+    conn: &C,
+    tenant: TenantId,
+    event: &str,
+) -> StoreResult<bool> {
+    Ok(sms_event_off::Entity::find()
+        .filter(sms_event_off::Column::TenantId.eq(tenant.0))
+        .filter(sms_event_off::Column::Event.eq(event))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Switches the tenant's messages for `event` on or off, in `w`, audited when it changes.
+pub async fn set_event(w: &mut Write, tenant: TenantId, event: &str, on: bool) -> StoreResult<()> {
+    let found = sms_event_off::Entity::find()
+        .filter(sms_event_off::Column::TenantId.eq(tenant.0))
+        .filter(sms_event_off::Column::Event.eq(event))
+        .one(w.tx())
+        .await?;
+    match (found, on) {
+        (Some(row), true) => {
+            sms_event_off::Entity::delete_by_id(row.id)
+                .exec(w.tx())
+                .await?;
+        }
+        (None, false) => {
+            sms_event_off::ActiveModel {
+                id: NotSet,
+                tenant_id: Set(tenant.0),
+                event: Set(event.to_owned()),
+                updated_at: Set(w.now()),
+                updated_by: Set(w.author().user_id.map(|u| u.0)),
+            }
+            .insert(w.tx())
+            .await?;
+        }
+        (Some(_), false) | (None, true) => return Ok(()),
+    }
+    w.audit(AuditEntry {
+        tenant_id: Some(tenant),
+        action: "sms.event",
+        entity: "tenant",
+        entity_id: Some(tenant.0),
+        before: Some(json!({ "event": event, "on": !on })),
+        after: Some(json!({ "event": event, "on": on })),
     })
     .await?;
     Ok(())

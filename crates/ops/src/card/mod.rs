@@ -26,7 +26,7 @@ mod redeem;
 pub use redeem::{
     FAILURE_WINDOW, Redeemed, STAFF_FAILURES, SUBJECT_FAILURES, TENANT_ALARM, TYPOS, redeem,
 };
-pub(crate) use redeem::{open_voucher, redeem_for};
+pub(crate) use redeem::{failed, open_voucher, redeem_for};
 
 use std::collections::HashSet;
 

@@ -338,8 +338,9 @@ pub(crate) async fn open_voucher(
     }
 }
 
-/// Raises the tenant's alarm when its failures in the last hour reach [`TENANT_ALARM`].
-async fn failed(ctx: &Ctx<'_>, tenant: TenantId) -> Result<(), OpError> {
+/// Raises the tenant's alarm when its failures in the last hour reach [`TENANT_ALARM`]
+/// (recharge cards' and access vouchers' alike).
+pub(crate) async fn failed(ctx: &Ctx<'_>, tenant: TenantId) -> Result<(), OpError> {
     let (count, _) = store::card::attempts_since(
         ctx.db.conn(),
         tenant,

@@ -664,7 +664,7 @@ pub async fn sign_up(ctx: &Ctx<'_>, step: &Step, trial: bool) -> Result<Standing
         }],
     )
     .await?;
-    crate::sms::wake_sender(&mut w).await?;
+    crate::sms::wake_notices(&mut w).await?;
     w.commit().await?;
     store::hotspot::change_visit(
         ctx.db.conn(),

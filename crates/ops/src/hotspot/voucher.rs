@@ -4,7 +4,7 @@
 //! for a recharge card, `crate::card::open_voucher`); after that, the code proves that
 //! account for any phone, which then goes on as a proved mobile does
 //! (`super::visit::next`). Guesses and typos count as a recharge card's do, per router and
-//! device.
+//! device, and towards the tenant's alarm (`card.guessing`).
 
 use chrono::{DateTime, Utc};
 
@@ -58,7 +58,11 @@ pub async fn voucher(ctx: &Ctx<'_>, step: &Step, typed: &str) -> Result<Standing
                 },
                 ctx.now,
             )
-            .await
+            .await?;
+            if matches!(outcome, "unknown" | "refused") {
+                crate::card::failed(ctx, tenant).await?;
+            }
+            Ok::<_, OpError>(())
         }
     };
     let invalid = || OpError::field("voucher", "invalid_voucher");

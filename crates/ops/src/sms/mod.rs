@@ -40,6 +40,10 @@ use store::{AuditEntry, Author, NewJob, Write};
 /// The sending job's kind.
 pub const SEND_KIND: &str = "sms.send";
 
+/// The kind of the job that writes queued notices as messages
+/// ([`template::deliver_notifications`]).
+pub const NOTICES_KIND: &str = "sms.notices";
+
 /// The author of what the sender and the delivery reports change.
 pub const AUTHOR: &str = "sms";
 
@@ -268,21 +272,33 @@ pub async fn queue_in(
     Ok((message, created))
 }
 
-/// Queues the sending job in `w` unless one is queued already: a running one may have read
-/// its last batch before this message commits, so its key is let go and a new one queued.
+/// Queues the sending job in `w` (see [`wake`]).
 pub(crate) async fn wake_sender(w: &mut Write) -> Result<(), OpError> {
-    if let Some(job) = store::job::by_dedupe_key(w.tx(), SEND_KIND).await? {
+    wake(w, SEND_KIND).await
+}
+
+/// Queues the job that writes notices as messages in `w` (see [`wake`]): a change that
+/// leaves a notice someone waits for (a welcome) has it written at once, not at the next
+/// scheduled run.
+pub(crate) async fn wake_notices(w: &mut Write) -> Result<(), OpError> {
+    wake(w, NOTICES_KIND).await
+}
+
+/// Queues the `kind` job in `w` unless one is queued already: a running one may have read
+/// its last batch before this change commits, so its key is let go and a new one queued.
+async fn wake(w: &mut Write, kind: &'static str) -> Result<(), OpError> {
+    if let Some(job) = store::job::by_dedupe_key(w.tx(), kind).await? {
         if job.status == JobStatus::Queued {
             return Ok(());
         }
-        store::job::release_dedupe_key(w.tx(), SEND_KIND).await?;
+        store::job::release_dedupe_key(w.tx(), kind).await?;
     }
     let now = w.now();
     w.enqueue(NewJob {
-        kind: SEND_KIND,
+        kind,
         payload: serde_json::json!({}),
         run_at: now,
-        dedupe_key: Some(SEND_KIND.to_owned()),
+        dedupe_key: Some(kind.to_owned()),
         max_attempts: 3,
         tenant_id: None,
         created_by: None,

@@ -1,10 +1,12 @@
 //! What messages say (`domain::sms::Event`): the tenant's own text of an event in a
-//! language, or the event's default; the language a tenant writes to its customers in;
-//! a preview of any text with its parts and encoding before it is saved; and the delivery
-//! of the notices the money runs queue (`notification`: invoices, reminders, suspensions,
-//! expiries) into the outbox, written in the tenant's language.
+//! language, or the event's default; the events a tenant sends no message for (any but
+//! the sign-in code); the language a tenant writes to its customers in; a preview of any
+//! text with its parts and encoding before it is saved; and the delivery of the notices
+//! the money runs queue (`notification`: invoices, reminders, suspensions, expiries) into
+//! the outbox, written in the tenant's language.
 //!
-//! Who sets texts and the language: those who manage the tenant's gateways (its settings).
+//! Who sets texts, switches and the language: those who manage the tenant's gateways (its
+//! settings).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -44,6 +46,8 @@ pub struct TemplateView {
     pub text: String,
     /// The tenant's own (else the default).
     pub custom: bool,
+    /// Whether the tenant sends messages for the event (switched off: none).
+    pub on: bool,
     /// The placeholders it may use.
     pub placeholders: Vec<String>,
     /// How it goes out.
@@ -105,7 +109,9 @@ pub async fn templates(
     tenant: i64,
 ) -> Result<(Lang, Vec<TemplateView>), OpError> {
     let tenant = managed(ctx, actor, tenant).await?;
-    let own = store::sms_template::templates_of(ctx.db.conn(), TenantId(tenant.id)).await?;
+    let conn = ctx.db.conn();
+    let own = store::sms_template::templates_of(conn, TenantId(tenant.id)).await?;
+    let off = store::sms_template::events_off(conn, TenantId(tenant.id)).await?;
     let mut views = Vec::new();
     for event in Event::ALL {
         for lang in Lang::ALL {
@@ -113,12 +119,15 @@ pub async fn templates(
                 .iter()
                 .find(|t| t.event == event.as_str() && t.lang == lang.as_str());
             let text = mine.map_or(event.default_text(lang), |t| t.text.as_str());
-            views.push(view(event, lang, text, mine.is_some()));
+            let mut shown = view(event, lang, text, mine.is_some());
+            shown.on = !off.iter().any(|e| e == event.as_str());
+            views.push(shown);
         }
     }
     Ok((language_of(&tenant), views))
 }
 
+/// A view of `text` as `event`'s in `lang`, switched on.
 fn view(event: Event, lang: Lang, text: &str, custom: bool) -> TemplateView {
     let shown = preview(event, text).unwrap_or_else(|_| {
         let segments = domain::sms::segments(text);
@@ -134,6 +143,7 @@ fn view(event: Event, lang: Lang, text: &str, custom: bool) -> TemplateView {
         lang,
         text: text.to_owned(),
         custom,
+        on: true,
         placeholders: event
             .placeholders()
             .iter()
@@ -167,13 +177,36 @@ pub async fn set_template(
         text,
     )
     .await?;
+    let on = !store::sms_template::is_off(w.tx(), TenantId(tenant.id), event.as_str()).await?;
     w.commit().await?;
-    Ok(view(
+    let mut shown = view(
         event,
         lang,
         text.unwrap_or(event.default_text(lang)),
         text.is_some(),
-    ))
+    );
+    shown.on = on;
+    Ok(shown)
+}
+
+/// Switches tenant `tenant`'s messages for `event` on or off (switched off, its notices are
+/// skipped); audited. The sign-in code cannot be switched off (`event_required`).
+pub async fn set_event(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    tenant: i64,
+    event: Event,
+    on: bool,
+) -> Result<(), OpError> {
+    let tenant = managed(ctx, actor, tenant).await?;
+    if !on && event.required() {
+        return Err(OpError::field("event", "event_required"));
+    }
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    store::sms_template::set_event(&mut w, TenantId(tenant.id), event.as_str(), on).await?;
+    w.commit().await?;
+    Ok(())
 }
 
 /// Sets the language tenant `tenant` writes to its customers in; audited.
@@ -230,8 +263,9 @@ pub struct Delivered {
     pub read: u64,
     /// Notices whose message is in the outbox.
     pub queued: u64,
-    /// Notices with nobody to send to (no customer, no mobile, another tenant's), or whose
-    /// message the outbox refused (budget, limits, no gateway): not tried again.
+    /// Notices with nobody to send to (no customer, no mobile, another tenant's), of an
+    /// event the tenant switched off, or whose message the outbox refused (budget, limits,
+    /// no gateway): not tried again.
     pub skipped: u64,
 }
 
@@ -241,21 +275,31 @@ pub struct Delivered {
 pub async fn deliver_notifications(ctx: &Ctx<'_>) -> Result<Delivered, OpError> {
     let conn = ctx.db.conn();
     let mut done = Delivered::default();
-    let mut tenants: std::collections::HashMap<i64, Option<Tenant>> =
+    // Each tenant, when it lives, with the events it sends nothing for.
+    let mut tenants: std::collections::HashMap<i64, Option<(Tenant, Vec<String>)>> =
         std::collections::HashMap::new();
     let notices = store::billing::queued_notifications(conn, DELIVERY_BATCH).await?;
     done.read = notices.len() as u64;
     for notice in notices {
-        let tenant = match tenants.get(&notice.tenant_id) {
+        let known = match tenants.get(&notice.tenant_id) {
             Some(known) => known.clone(),
             None => {
-                let found = store::tenant::find_any(conn, TenantId(notice.tenant_id))
+                let id = TenantId(notice.tenant_id);
+                let found = match store::tenant::find_any(conn, id)
                     .await?
-                    .filter(|t| t.archived_at.is_none());
+                    .filter(|t| t.archived_at.is_none())
+                {
+                    Some(t) => Some((t, store::sms_template::events_off(conn, id).await?)),
+                    None => None,
+                };
                 tenants.insert(notice.tenant_id, found.clone());
                 found
             }
         };
+        // A switched-off event's notice is skipped as one with nobody to send to.
+        let tenant = known
+            .filter(|(_, off)| !off.contains(&notice.kind))
+            .map(|(t, _)| t);
         let customer = match (notice.customer_id, &tenant) {
             (Some(id), Some(t)) => {
                 store::customer::find(conn, &access::system_customer_scope(TenantId(t.id)), id)

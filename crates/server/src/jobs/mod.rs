@@ -169,13 +169,21 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         router_provision::ROLLBACK_KIND => router_provision::rollback(state, enforce, job).await,
         statistics::KIND => statistics::run(state).await,
         sms_send::KIND => sms_send::run(state).await,
+        sms_send::NOTICES_KIND => sms_send::notices(state).await,
         other => Err(JobError::Permanent(format!(
             "no handler for job kind {other}"
         ))),
     }
 }
 
-/// Starts the configured number of workers and the scheduler.
+/// The kinds of the express lane: short work someone is waiting for at a screen (a
+/// sign-in code at a captive portal). One worker takes only these, so a router's long
+/// provisioning or a billing run never stands in front of them; the common workers take
+/// them too.
+pub const EXPRESS: &[&str] = &[sms_send::KIND];
+
+/// Starts the configured number of workers, one more on the express lane ([`EXPRESS`]),
+/// and the scheduler.
 pub fn start(
     state: AppState,
     config: &crate::config::Jobs,
@@ -188,13 +196,15 @@ pub fn start(
         return tasks;
     }
     let poll = Duration::from_secs(u64::from(config.poll_seconds.max(1)));
-    for n in 0..workers {
+    let lanes = (0..workers)
+        .map(|n| (n.to_string(), store::job::Lane::Any))
+        .chain([("express".to_owned(), store::job::Lane::Only(EXPRESS))]);
+    for (n, lane) in lanes {
         let name = format!("{}-{}-{n}", hostname(), std::process::id());
         tasks.push(tokio::spawn(worker::run(
             state.clone(),
             enforce.clone(),
-            name,
-            poll,
+            worker::Worker { name, lane, poll },
             shutdown.clone(),
         )));
     }

@@ -42,6 +42,10 @@ pub const RECURRING: &[Recurring] = &[
         kind: super::sms_send::KIND,
         every_seconds: super::sms_send::EVERY_SECONDS,
     },
+    Recurring {
+        kind: super::sms_send::NOTICES_KIND,
+        every_seconds: super::sms_send::EVERY_SECONDS,
+    },
 ];
 
 const TICK: Duration = Duration::from_secs(30);

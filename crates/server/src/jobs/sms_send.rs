@@ -1,18 +1,24 @@
-//! The SMS sender (`sms.send`, `ops::sms`): claims due messages in batches (each claim a
-//! short transaction holding them for two minutes), hands each to its gateway (the one it
-//! was queued for, else its tenant's, else the platform's default) outside any
-//! transaction, and records the batch's outcomes in one: taken is `sent` with the
-//! provider's id, a transient failure is tried again with backoff up to five attempts, any
-//! other failure (or no gateway) fails the message at once with the reason. Each run then
-//! writes the notices queued since (`notification`: welcome, recharge, payment, invoices,
-//! reminders, suspensions, expiries) as messages in their tenant's language
-//! (`ops::sms::template`). Queued by every new message and welcome, by the scheduler every
-//! 30 s, and by itself for the next retry that falls due, so queued messages go out without
-//! anyone asking.
+//! The SMS sender (`sms.send`, `ops::sms`): claims due messages in batches, sign-in codes
+//! first (each claim a short transaction holding them for two minutes), hands each to its
+//! gateway (the one it was queued for, else its tenant's, else the platform's default)
+//! outside any transaction, [`IN_FLIGHT`] at a time, and records the batch's outcomes in
+//! one: taken is `sent` with the provider's id, a transient failure is tried again with
+//! backoff up to five attempts, any other failure (or no gateway) fails the message at once
+//! with the reason. Queued by every new message, by the scheduler every 30 s, and by itself
+//! for the next retry that falls due, so queued messages go out without anyone asking; it
+//! runs on the workers' express lane (`jobs::EXPRESS`), so a code never waits behind a
+//! router's job.
+//!
+//! Also the notices' job (`sms.notices`): writes the notices queued since its last run
+//! (`notification`: welcome, recharge, payment, invoices, reminders, suspensions, expiries)
+//! as messages in their tenant's language (`ops::sms::template`), which wakes the sender.
+//! It is a job of its own on the common lane: a thousand reminders being written never
+//! hold a code back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures::StreamExt as _;
 use serde_json::{Value, json};
 
 use super::JobError;
@@ -24,6 +30,9 @@ use web::AppState;
 /// The job kind.
 pub const KIND: &str = ops::sms::SEND_KIND;
 
+/// The notices' job kind.
+pub const NOTICES_KIND: &str = ops::sms::NOTICES_KIND;
+
 /// How often the scheduler queues it, in seconds.
 pub const EVERY_SECONDS: i64 = 30;
 
@@ -33,9 +42,13 @@ const BATCH: u64 = 50;
 /// Batches one run sends before it hands over to the next run.
 const BATCHES: usize = 20;
 
-/// Batches of notices one run writes as messages after it sends (one: the next run sends
-/// what came due meanwhile before it writes more).
-const NOTICE_BATCHES: usize = 1;
+/// Messages handed to providers at once: a provider's answer takes from tens of
+/// milliseconds to a second, and a batch of codes should not wait for each in turn.
+const IN_FLIGHT: usize = 8;
+
+/// Batches of notices one run of `sms.notices` writes as messages before it hands over to
+/// the next run.
+const NOTICE_BATCHES: usize = 10;
 
 fn retry(error: impl std::fmt::Display) -> JobError {
     JobError::Retry(error.to_string())
@@ -57,7 +70,7 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
             drained = true;
             break;
         }
-        let mut outcomes = Vec::with_capacity(claimed.len());
+        let mut gateways = Vec::with_capacity(claimed.len());
         for message in &claimed {
             let key = (message.tenant_id, message.gateway_id);
             let gateway = match ready.get(&key) {
@@ -72,39 +85,55 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
                     built
                 }
             };
-            let outcome = send(state, gateway, message).await;
+            gateways.push(gateway);
+        }
+        let sends: Vec<_> = claimed
+            .iter()
+            .zip(gateways)
+            .map(|(message, gateway)| send(state, gateway, message))
+            .collect();
+        let outcomes: Vec<(i64, Outcome)> = futures::stream::iter(sends)
+            .buffered(IN_FLIGHT)
+            .collect()
+            .await;
+        for (_, outcome) in &outcomes {
             match outcome {
                 Outcome::Sent { .. } => sent += 1,
                 Outcome::Retry { .. } => retried += 1,
                 Outcome::Failed { .. } => failed += 1,
             }
-            outcomes.push((message.id, outcome));
         }
         ops::sms::record(&state.ctx(), &outcomes)
             .await
             .map_err(retry)?;
     }
-    // Then the notices: the messages they make go in the next run, after what was
-    // already due (a sign-in code never waits behind a batch of reminders).
-    let (mut notices, mut notices_skipped, mut notices_drained) = (0u64, 0u64, false);
+    if drained {
+        follow_up(state).await;
+    } else {
+        again_now(state, KIND).await;
+    }
+    Ok(json!({ "sent": sent, "retry": retried, "failed": failed }))
+}
+
+/// Writes queued notices as messages (see the module documentation), and queues the next
+/// run at once when some are left.
+pub async fn notices(state: &AppState) -> Result<Value, JobError> {
+    let (mut queued, mut skipped, mut drained) = (0u64, 0u64, false);
     for _ in 0..NOTICE_BATCHES {
         let pass = ops::sms::template::deliver_notifications(&state.ctx())
             .await
             .map_err(retry)?;
-        notices += pass.queued;
-        notices_skipped += pass.skipped;
+        queued += pass.queued;
+        skipped += pass.skipped;
         if pass.read < ops::sms::template::DELIVERY_BATCH {
-            notices_drained = true;
+            drained = true;
             break;
         }
     }
-    if drained && notices_drained {
-        follow_up(state).await;
-    } else {
-        again_now(state).await;
+    if !drained {
+        again_now(state, NOTICES_KIND).await;
     }
-    Ok(json!({ "sent": sent, "retry": retried, "failed": failed,
-               "notices": notices, "notices_skipped": notices_skipped }))
+    Ok(json!({ "queued": queued, "skipped": skipped }))
 }
 
 /// The gateway `message` goes through and its driver's configuration, from its sealed
@@ -129,8 +158,13 @@ async fn configured(
     )
 }
 
-/// Sends one claimed message and says what came of it.
-async fn send(state: &AppState, gateway: Ready, message: &Message) -> Outcome {
+/// Sends one claimed message and says what came of it, with the message's id.
+async fn send(state: &AppState, gateway: Ready, message: &Message) -> (i64, Outcome) {
+    (message.id, outcome_of(state, gateway, message).await)
+}
+
+/// What came of sending one claimed message.
+async fn outcome_of(state: &AppState, gateway: Ready, message: &Message) -> Outcome {
     let (gateway_id, driver) = match gateway {
         Ok(ready) => ready,
         Err(error) => {
@@ -192,26 +226,33 @@ async fn follow_up(state: &AppState) {
     let run_at = next.max(now);
     schedule(
         state,
+        KIND,
         run_at,
         format!("{KIND}@retry@{}", run_at.timestamp()),
     )
     .await;
 }
 
-/// Queues another run at once: this one stopped with messages left.
-async fn again_now(state: &AppState) {
+/// Queues another `kind` run at once: this one stopped with work left.
+async fn again_now(state: &AppState, kind: &'static str) {
     let now = state.clock.now();
     schedule(
         state,
+        kind,
         now,
-        format!("{KIND}@more@{}", now.timestamp_millis()),
+        format!("{kind}@more@{}", now.timestamp_millis()),
     )
     .await;
 }
 
-async fn schedule(state: &AppState, run_at: chrono::DateTime<chrono::Utc>, key: String) {
+async fn schedule(
+    state: &AppState,
+    kind: &'static str,
+    run_at: chrono::DateTime<chrono::Utc>,
+    key: String,
+) {
     let job = NewJob {
-        kind: KIND,
+        kind,
         payload: json!({}),
         run_at,
         dedupe_key: Some(key),
@@ -222,6 +263,6 @@ async fn schedule(state: &AppState, run_at: chrono::DateTime<chrono::Utc>, key: 
     match store::job::schedule(&state.db, job, state.clock.now()).await {
         Ok(Some(_)) => state.jobs_wake.notify_one(),
         Ok(None) => {}
-        Err(error) => tracing::warn!(%error, "cannot queue the SMS sender"),
+        Err(error) => tracing::warn!(%error, kind, "cannot queue an SMS job"),
     }
 }

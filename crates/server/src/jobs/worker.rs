@@ -1,5 +1,5 @@
-//! A job worker: claims the next due job, runs it, and records the outcome; sleeps until
-//! woken (a job was queued on this node) or until the poll interval passes.
+//! A job worker: claims the next due job of its lane, runs it, and records the outcome;
+//! sleeps until woken (a job was queued on this node) or until the poll interval passes.
 
 use std::time::Duration;
 
@@ -8,26 +8,40 @@ use tokio::sync::watch;
 
 use super::JobError;
 use domain::ids::JobId;
+use store::job::Lane;
 use web::AppState;
 
 /// How long a claim holds before another worker may take the job over.
 const LEASE: TimeDelta = TimeDelta::minutes(10);
 
+/// One worker.
+pub struct Worker {
+    /// Its name, which its claims carry.
+    pub name: String,
+    /// The jobs it takes.
+    pub lane: Lane,
+    /// How long it sleeps when nothing is due and nobody wakes it.
+    pub poll: Duration,
+}
+
 /// The worker loop.
 pub async fn run(
     state: AppState,
     enforce: netops::Settings,
-    name: String,
-    poll: Duration,
+    worker: Worker,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let Worker { name, lane, poll } = worker;
     loop {
         if *shutdown.borrow() {
             return;
         }
         let now = state.clock.now();
-        match store::job::claim(&state.db, &name, now, now + LEASE).await {
+        match store::job::claim(&state.db, &name, lane, now, now + LEASE).await {
             Ok(Some(job)) => {
+                // A wake-up is for one worker: passed on, another due job (one of
+                // another lane, say) does not wait for the poll.
+                state.jobs_wake.notify_one();
                 let outcome = super::run(&state, &enforce, &job).await;
                 record(&state, &job, outcome).await;
                 continue;

@@ -50,6 +50,7 @@ pub mod router_migration;
 pub mod router_provisioning;
 pub mod service_grant;
 pub mod session;
+pub mod sms_event_off;
 pub mod sms_gateway;
 pub mod sms_message;
 pub mod sms_report;

@@ -46,6 +46,7 @@ mod m20261220_000036_cards;
 mod m20261221_000037_sms;
 mod m20261222_000038_hotspot;
 mod m20261223_000039_sms_templates;
+mod m20261224_000040_sms_sending;
 
 /// The migration list.
 #[derive(Debug)]
@@ -94,6 +95,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261221_000037_sms::Migration),
             Box::new(m20261222_000038_hotspot::Migration),
             Box::new(m20261223_000039_sms_templates::Migration),
+            Box::new(m20261224_000040_sms_sending::Migration),
         ]
     }
 }

@@ -5,6 +5,8 @@
 //!   it goes out (an example, the encoding, the parts), and the tenant's language.
 //! - `PUT /api/v1/tenants/{id}/sms-templates/{event}/{lang}`: the tenant's own text of an
 //!   event (`{"text": null}`: back to the default).
+//! - `PUT /api/v1/tenants/{id}/sms-events/{event}`: whether the tenant sends messages for
+//!   an event (`{"on": false}`: none; the sign-in code cannot be switched off).
 //! - `PUT /api/v1/tenants/{id}/sms-language`: the language its customers are written to in.
 //! - `POST /api/v1/sms-templates/preview`: how a text would go out, before it is saved.
 
@@ -29,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_templates))
         .routes(routes!(set_template))
+        .routes(routes!(set_event))
         .routes(routes!(set_language))
         .routes(routes!(preview))
 }
@@ -65,6 +68,8 @@ pub struct TemplateOut {
     text: String,
     /// The tenant's own text (else the default).
     custom: bool,
+    /// Whether the tenant sends messages for the event.
+    on: bool,
     /// The placeholders it may use, each written `{name}`.
     placeholders: Vec<String>,
     preview: PreviewOut,
@@ -77,6 +82,7 @@ impl From<TemplateView> for TemplateOut {
             lang: v.lang,
             text: v.text,
             custom: v.custom,
+            on: v.on,
             placeholders: v.placeholders,
             preview: v.preview.into(),
         }
@@ -145,6 +151,38 @@ async fn set_template(
     )
     .await?;
     Ok(Json(view.into()))
+}
+
+/// Whether a tenant sends messages for an event.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBody {
+    /// `false`: no message for the event (its notices are skipped).
+    on: bool,
+}
+
+/// Switches a tenant's messages for an event on or off.
+#[utoipa::path(put, path = "/tenants/{id}/sms-events/{event}", tag = "sms", security(("bearer" = [])),
+    params(("id" = i64, Path), ("event" = String, Path)), request_body = EventBody,
+    responses((status = 200, body = EventBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_event(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, event)): Path<(i64, String)>,
+    JsonBody(body): JsonBody<EventBody>,
+) -> Result<Json<EventBody>, ApiError> {
+    let event = Event::parse(&event)
+        .ok_or_else(|| ApiError::from(FieldError::new("event", "unknown_event")))?;
+    ops::sms::template::set_event(
+        &state.ctx(),
+        &caller.actor,
+        caller.author,
+        id,
+        event,
+        body.on,
+    )
+    .await?;
+    Ok(Json(body))
 }
 
 /// The language a tenant's customers are written to in.
