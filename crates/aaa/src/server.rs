@@ -7,7 +7,8 @@
 //! An Access-Request is refused when the user name is unknown (matched exactly, as
 //! FreeRADIUS matches `radcheck`), the customer belongs to another tenant than the router
 //! it comes through, the credentials are wrong (PAP, CHAP, MS-CHAPv1, MS-CHAPv2), the
-//! customer is bound to another MAC than the Calling-Station-Id, the decision refuses, or
+//! Calling-Station-Id is not a device the customer is bound to (the MAC staff bound it to,
+//! or one the captive portal bound, `domain::aaa::device_allowed`), the decision refuses, or
 //! the customer has as many open sessions as it may have (counted from the accounting this
 //! server made durable, `sessions`). An accepted one gets the decision's reply items, the
 //! time left to expiry as Session-Timeout, the interim interval the server wants
@@ -31,7 +32,7 @@ use tracing::{debug, warn};
 use crate::accounting::{Account, Writer};
 use crate::clock::Now;
 use crate::state::{AaaState, Clients};
-use domain::aaa::{Decision, Item, Subscriber, decide};
+use domain::aaa::{Decision, Item, Subscriber, decide, device_allowed};
 use domain::network::MacAddr;
 
 /// The authentication server, bound.
@@ -162,16 +163,6 @@ impl Authorize {
             Outcome::Accept { reply, .. } => reply,
             Outcome::Reject { reply, .. } => return reject(reply),
         };
-        if let Some(bound) = account.mac {
-            let calling = request
-                .packet
-                .value(attrs::CALLING_STATION_ID)
-                .and_then(Result::ok)
-                .and_then(|text| MacAddr::parse(&text));
-            if calling != Some(bound) {
-                return reject(Vec::new());
-            }
-        }
         let subscriber = Subscriber {
             username: &account.username,
             password: &account.password,
@@ -179,10 +170,20 @@ impl Authorize {
             status: account.status,
             expires_at: account.expires_at,
             mac: account.mac,
+            devices: &account.devices,
             static_ip: account.static_ip,
             simultaneous_use: account.simultaneous_use,
             tenant_archived: account.terms.tenant_archived,
         };
+        let calling = request
+            .packet
+            .value(attrs::CALLING_STATION_ID)
+            .and_then(Result::ok)
+            .and_then(|text| MacAddr::parse(&text));
+        if !device_allowed(&subscriber, calling) {
+            debug!(source = %request.source, customer = account.customer_id, "a device not bound to the account");
+            return reject(Vec::new());
+        }
         let service = account.terms.service();
         let used = account
             .used_bytes

@@ -78,6 +78,9 @@ pub struct Subscriber<'a> {
     pub expires_at: Option<DateTime<Utc>>,
     /// The MAC it is bound to, if any.
     pub mac: Option<MacAddr>,
+    /// The devices bound to it at the captive portal, at most [`MAX_DEVICES`]: when there
+    /// are some (and no MAC above), only they sign in ([`device_allowed`]).
+    pub devices: &'a [MacAddr],
     /// Its static address, if any.
     pub static_ip: Option<Ipv4Addr>,
     /// Sessions allowed at once.
@@ -235,6 +238,29 @@ fn standing_refusal(
     }
 }
 
+/// The most devices a subscriber's portal binding names (the captive portal binds at most
+/// ten an account; the projection's pattern of twelve fits FreeRADIUS's 253-character
+/// value).
+pub const MAX_DEVICES: usize = 12;
+
+/// Whether a request from the device `calling` (its Calling-Station-Id, read as a MAC) may
+/// sign in as `sub`: any device when it is bound to none; else only its MAC (staff bound
+/// it to one), or one of the devices the captive portal bound.
+pub fn device_allowed(sub: &Subscriber<'_>, calling: Option<MacAddr>) -> bool {
+    match (sub.mac, sub.devices) {
+        (Some(bound), _) => calling == Some(bound),
+        (None, []) => true,
+        (None, devices) => calling.is_some_and(|c| devices.contains(&c)),
+    }
+}
+
+/// The pattern FreeRADIUS matches the Calling-Station-Id against for `devices` (as
+/// MikroTik writes a MAC: upper case, colons).
+fn devices_pattern(devices: &[MacAddr]) -> String {
+    let names: Vec<String> = devices.iter().map(ToString::to_string).collect();
+    format!("^({})$", names.join("|"))
+}
+
 /// The FreeRADIUS rows for a subscriber (see the module documentation).
 pub fn project(
     sub: &Subscriber<'_>,
@@ -257,6 +283,12 @@ pub fn project(
             attribute: "Calling-Station-Id",
             op: "==",
             value: mac.to_string(),
+        });
+    } else if !sub.devices.is_empty() {
+        check.push(Item {
+            attribute: "Calling-Station-Id",
+            op: "=~",
+            value: devices_pattern(sub.devices),
         });
     }
     if sub.billing.expires() {

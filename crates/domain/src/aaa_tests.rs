@@ -14,10 +14,87 @@ fn subscriber() -> Subscriber<'static> {
         status: CustomerStatus::Active,
         expires_at: Some(now() + TimeDelta::days(3)),
         mac: None,
+        devices: &[],
         static_ip: None,
         simultaneous_use: 1,
         tenant_archived: false,
     }
+}
+
+#[test]
+fn devices_bound_at_the_portal_are_the_only_ones_that_sign_in() {
+    let mac = |s: &str| MacAddr::parse(s).unwrap();
+    let (phone, tablet, stranger) = (
+        mac("02:00:00:00:00:01"),
+        mac("0a:1b:2c:3d:4e:5f"),
+        mac("02:00:00:00:00:99"),
+    );
+    let free = subscriber();
+    assert!(device_allowed(&free, Some(stranger)));
+    assert!(device_allowed(&free, None));
+    assert!(
+        !project(&free, &service(), &SuspensionPolicy::Reject, 0)
+            .check
+            .iter()
+            .any(|i| i.attribute == "Calling-Station-Id")
+    );
+
+    let devices = [phone, tablet];
+    let bound = Subscriber {
+        devices: &devices,
+        ..subscriber()
+    };
+    assert!(device_allowed(&bound, Some(phone)));
+    assert!(device_allowed(&bound, Some(tablet)));
+    assert!(!device_allowed(&bound, Some(stranger)));
+    assert!(
+        !device_allowed(&bound, None),
+        "no Calling-Station-Id, no device"
+    );
+    let p = project(&bound, &service(), &SuspensionPolicy::Reject, 0);
+    let item = p
+        .check
+        .iter()
+        .find(|i| i.attribute == "Calling-Station-Id")
+        .unwrap();
+    assert_eq!(item.op, "=~");
+    assert_eq!(item.value, "^(02:00:00:00:00:01|0A:1B:2C:3D:4E:5F)$");
+
+    // A MAC staff bound wins over the portal's devices.
+    let staff = Subscriber {
+        mac: Some(stranger),
+        devices: &devices,
+        ..subscriber()
+    };
+    assert!(device_allowed(&staff, Some(stranger)));
+    assert!(!device_allowed(&staff, Some(phone)));
+    let p = project(&staff, &service(), &SuspensionPolicy::Reject, 0);
+    let items: Vec<_> = p
+        .check
+        .iter()
+        .filter(|i| i.attribute == "Calling-Station-Id")
+        .collect();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (items[0].op, items[0].value.as_str()),
+        ("==", "02:00:00:00:00:99")
+    );
+
+    // The most devices there may be fit a FreeRADIUS value.
+    let many: Vec<MacAddr> = (0..MAX_DEVICES)
+        .map(|i| mac(&format!("AA:BB:CC:DD:EE:{i:02X}")))
+        .collect();
+    let full = Subscriber {
+        devices: &many,
+        ..subscriber()
+    };
+    let p = project(&full, &service(), &SuspensionPolicy::Reject, 0);
+    let item = p
+        .check
+        .iter()
+        .find(|i| i.attribute == "Calling-Station-Id")
+        .unwrap();
+    assert!(item.value.len() <= 253, "{}", item.value.len());
 }
 
 static NO_FUP: Fup = Fup::none();

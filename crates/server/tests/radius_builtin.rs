@@ -4,7 +4,8 @@
 //! - the differential test: the same customers asked of a real FreeRADIUS 3.2 serving
 //!   lastmile's projection and of the built-in server, every reply compared (PAP, CHAP,
 //!   MS-CHAP; active, static, disabled, suspended under each policy, expired, MAC-bound,
-//!   unknown, wrong password);
+//!   with devices bound at the captive portal (bound, added, removed), unknown, wrong
+//!   password);
 //! - a change made through the API reaches the next request without a restart (a
 //!   customer's status, a router's secret and address, a tenant's archive);
 //! - what the server drops: unknown sources, the wrong secret, a missing
@@ -111,6 +112,84 @@ async fn the_built_in_server_answers_as_freeradius_does(backend: Backend) {
         let expected = if mac.ends_with("22") { ACCEPT } else { REJECT };
         assert_eq!(code, expected, "frank from {mac}");
     }
+    // Devices bound at the captive portal: only they sign in, on both servers, from the
+    // commit that binds or removes one.
+    let (status, hotspot) = app
+        .post(
+            "/api/v1/packages",
+            &isp.dev,
+            json!({"tenant_id": isp.tenant, "name": "Hotspot Day", "connection_type": "hotspot",
+                   "download_kbps": 5000, "upload_kbps": 2000, "validity_days": 1,
+                   "price": 2000, "ip_pool_id": isp.pool}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{hotspot}");
+    let hana = api::customer(
+        &app,
+        &isp.dev,
+        isp.tenant,
+        hotspot["id"].as_i64().unwrap(),
+        "hana",
+        json!({"connection_type": "hotspot", "billing_type": "postpaid"}),
+    )
+    .await;
+    let hana_id = hana["id"].as_i64().unwrap();
+    let (_, routers) = app.get("/api/v1/routers", &isp.dev).await;
+    let router = routers["items"][0]["id"].as_i64().unwrap();
+    let from = |mac: &'static str| {
+        let mut attrs = vec![("User-Name", "hana"), ("User-Password", "hana-pw1")];
+        if !mac.is_empty() {
+            attrs.push(("Calling-Station-Id", mac));
+        }
+        attrs
+    };
+    let ask = |mac: &'static str, expected: &str, what: &str| {
+        let code = same_answer(&app, &radius, &isp, &from(mac), &format!("hana {what}"));
+        assert_eq!(code, expected, "hana {what}");
+    };
+    ask("02:00:00:00:AA:01", ACCEPT, "bound to no device, from any");
+    let mut bound = Vec::new();
+    for mac in ["02:00:00:00:AA:01", "0A:1B:2C:3D:4E:5F"] {
+        let mut w = app
+            .state
+            .db
+            .write(store::Author::system("test"), app.clock().now())
+            .await
+            .unwrap();
+        let device = store::hotspot::bind(
+            &mut w,
+            &store::hotspot::NewDevice {
+                tenant: domain::ids::TenantId(isp.tenant),
+                customer_id: hana_id,
+                mac,
+                randomised: false,
+                label: "phone",
+                router_id: router,
+            },
+        )
+        .await
+        .unwrap();
+        w.commit().await.unwrap();
+        bound.push(device.id);
+    }
+    ask("02:00:00:00:AA:01", ACCEPT, "from a bound device");
+    ask("0A:1B:2C:3D:4E:5F", ACCEPT, "from the other bound device");
+    ask("02:00:00:00:AA:02", REJECT, "from a device not bound");
+    ask("", REJECT, "without a Calling-Station-Id");
+    let mut w = app
+        .state
+        .db
+        .write(store::Author::system("test"), app.clock().now())
+        .await
+        .unwrap();
+    store::hotspot::revoke(&mut w, hana_id, bound[0])
+        .await
+        .unwrap()
+        .unwrap();
+    w.commit().await.unwrap();
+    ask("02:00:00:00:AA:01", REJECT, "from the device removed");
+    ask("0A:1B:2C:3D:4E:5F", ACCEPT, "from the device still bound");
+
     // The accepted ones are accepted for the right reasons.
     let alice = Nas.auth_at(
         port(&app),

@@ -39,6 +39,8 @@ pub struct Account {
     pub expires_at: Option<DateTime<Utc>>,
     /// The MAC it is bound to.
     pub mac: Option<MacAddr>,
+    /// The devices bound to it at the captive portal (`hotspot::radius_devices`).
+    pub devices: Vec<MacAddr>,
     /// Its static address.
     pub static_ip: Option<Ipv4Addr>,
     /// Sessions allowed at once.
@@ -165,6 +167,8 @@ impl AccountReader {
             }
             _ => Default::default(),
         };
+        let mut devices =
+            crate::hotspot::radius_devices(conn, &rows.iter().collect::<Vec<_>>()).await?;
         let mut accounts = Vec::with_capacity(rows.len());
         for (c, period) in rows.into_iter().zip(periods) {
             let terms = self.projector.terms(conn, &c).await?;
@@ -186,6 +190,7 @@ impl AccountReader {
                 status: c.status.get(),
                 expires_at: c.expires_at,
                 mac: c.mac.as_deref().and_then(MacAddr::parse),
+                devices: devices.remove(&c.id).unwrap_or_default(),
                 static_ip: static_ip(&c),
                 simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
                 customer_id: c.id,

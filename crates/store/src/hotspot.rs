@@ -433,6 +433,52 @@ pub async fn devices_of<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> StoreResul
         .await?)
 }
 
+/// The devices RADIUS lets sign in as each hotspot customer of `customers` (`domain::aaa`'s
+/// `devices`): its live bindings, the [`domain::aaa::MAX_DEVICES`] last seen, in MAC
+/// order (so the projection reads the same each time). A customer without any is absent.
+pub async fn radius_devices<C: ConnectionTrait>(
+    conn: &C,
+    customers: &[&crate::customer::Customer],
+) -> StoreResult<std::collections::HashMap<i64, Vec<domain::network::MacAddr>>> {
+    let hotspot: Vec<i64> = customers
+        .iter()
+        .filter(|c| c.connection_type.get() == domain::package::ConnectionType::Hotspot)
+        .map(|c| c.id)
+        .collect();
+    let mut by_customer: std::collections::HashMap<i64, Vec<domain::network::MacAddr>> =
+        std::collections::HashMap::new();
+    for chunk in hotspot.chunks(1000) {
+        // Oldest first: the last ones pushed are the last seen.
+        for device in devices_of(conn, chunk).await? {
+            if let Some(mac) = domain::network::MacAddr::parse(&device.mac) {
+                by_customer.entry(device.customer_id).or_default().push(mac);
+            }
+        }
+    }
+    for macs in by_customer.values_mut() {
+        let keep = macs.len().saturating_sub(domain::aaa::MAX_DEVICES);
+        macs.drain(..keep);
+        macs.sort_by_key(ToString::to_string);
+        macs.dedup();
+    }
+    Ok(by_customer)
+}
+
+/// Rewrites customer `id`'s FreeRADIUS rows and notes it in the AAA change log, in `w`: its
+/// devices changed, and with them who RADIUS lets sign in as it.
+async fn devices_changed(w: &mut Write, tenant: TenantId, id: i64) -> StoreResult<()> {
+    let customer = crate::entity::customer::Entity::find_by_id(id)
+        .filter(crate::entity::customer::Column::ArchivedAt.is_null())
+        .one(w.tx())
+        .await?;
+    if let Some(customer) = customer {
+        crate::customer::rewrite_projection(w, &customer).await?;
+        w.aaa_changed(Some(tenant), Some(id), "customer.devices")
+            .await?;
+    }
+    Ok(())
+}
+
 /// A device to bind.
 #[derive(Debug, Clone)]
 pub struct NewDevice<'a> {
@@ -457,7 +503,9 @@ fn device_json(d: &Device) -> Value {
     })
 }
 
-/// Binds a device to a customer in `w` (a device bound already is only marked seen).
+/// Binds a device to a customer in `w` (a device bound already is only marked seen); a new
+/// one is let in by RADIUS from this commit on (the customer's rows rewritten, the change
+/// logged).
 pub async fn bind(w: &mut Write, new: &NewDevice<'_>) -> StoreResult<Device> {
     let now = w.now();
     let live = hotspot_device::Entity::find()
@@ -495,11 +543,12 @@ pub async fn bind(w: &mut Write, new: &NewDevice<'_>) -> StoreResult<Device> {
         after: Some(device_json(&device)),
     })
     .await?;
+    devices_changed(w, new.tenant, new.customer_id).await?;
     Ok(device)
 }
 
-/// Removes device `id` of customer `customer` in `w`; the device removed, or `None` when it
-/// is not bound to it.
+/// Removes device `id` of customer `customer` in `w` (RADIUS no longer lets it in); the
+/// device removed, or `None` when it is not bound to it.
 pub async fn revoke(w: &mut Write, customer: i64, id: i64) -> StoreResult<Option<Device>> {
     let Some(device) = hotspot_device::Entity::find_by_id(id)
         .filter(hotspot_device::Column::CustomerId.eq(customer))
@@ -523,6 +572,7 @@ pub async fn revoke(w: &mut Write, customer: i64, id: i64) -> StoreResult<Option
         after: Some(device_json(&after)),
     })
     .await?;
+    devices_changed(w, tenant, customer).await?;
     Ok(Some(after))
 }
 

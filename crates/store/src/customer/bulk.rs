@@ -187,6 +187,8 @@ pub async fn create_many(
             status: new.status,
             expires_at: new.expires_at,
             mac: new.mac,
+            // A new customer has no device bound at the portal yet.
+            devices: &[],
             static_ip: None,
             simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
             tenant_archived: false,

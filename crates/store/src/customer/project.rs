@@ -43,6 +43,8 @@ pub async fn project<C: ConnectionTrait>(
 #[derive(Debug, Default)]
 pub struct Projector {
     packages: HashMap<i64, Package>,
+    /// Per customer read: the devices RADIUS lets sign in as it (`hotspot::radius_devices`).
+    devices: HashMap<i64, Vec<MacAddr>>,
     pools: HashMap<i64, Option<String>>,
     /// Per tenant: its suspension policy, whether it is archived, its zone.
     tenants: HashMap<i64, TenantTerms>,
@@ -64,6 +66,10 @@ impl Projector {
         c: &Customer,
     ) -> StoreResult<Projection> {
         let clear = password(keyring, c)?;
+        if !self.devices.contains_key(&c.id) {
+            self.read_devices(conn, &[c]).await?;
+        }
+        let devices = self.devices.get(&c.id).cloned().unwrap_or_default();
         let sub = Subscriber {
             username: &c.username,
             password: &clear,
@@ -71,11 +77,26 @@ impl Projector {
             status: c.status.get(),
             expires_at: c.expires_at,
             mac: c.mac.as_deref().and_then(MacAddr::parse),
+            devices: &devices,
             static_ip: static_ip(c),
             simultaneous_use: u32::try_from(c.simultaneous_use).unwrap_or(1),
             tenant_archived: false,
         };
         self.project_as(conn, c, &sub).await
+    }
+
+    /// Reads the devices of `customers` at once, for the projections that follow.
+    pub async fn read_devices<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        customers: &[&Customer],
+    ) -> StoreResult<()> {
+        let mut found = crate::hotspot::radius_devices(conn, customers).await?;
+        for c in customers {
+            self.devices
+                .insert(c.id, found.remove(&c.id).unwrap_or_default());
+        }
+        Ok(())
     }
 
     /// The projection of `c` for the subscriber `sub` (its settings as given, for a
@@ -367,6 +388,9 @@ pub async fn converge_batch(
     };
     let (first, last) = (first.id, last.id);
     let mut projector = Projector::default();
+    projector
+        .read_devices(w.tx(), &customers.iter().collect::<Vec<_>>())
+        .await?;
     let mut changed: HashMap<i64, Vec<i64>> = HashMap::new();
     for c in &customers {
         let projection = projector.project(w.tx(), w.keyring(), c).await?;
@@ -407,6 +431,9 @@ async fn rewrite_where(
         .all(w.tx())
         .await?;
     let mut projector = Projector::default();
+    projector
+        .read_devices(w.tx(), &customers.iter().collect::<Vec<_>>())
+        .await?;
     for c in &customers {
         let projection = projector.project(w.tx(), w.keyring(), c).await?;
         crate::radius::write(w, TenantId(c.tenant_id), c.id, &c.username, &projection).await?;
