@@ -156,7 +156,8 @@ impl Default for Radius {
 #[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Jobs {
-    /// Workers running jobs at once; 0 runs none on this node.
+    /// Workers running jobs of any kind at once (one more takes only the express kinds,
+    /// `jobs::EXPRESS`); 0 runs none on this node.
     pub workers: u32,
     /// Seconds between polls when no job is waiting.
     pub poll_seconds: u32,
