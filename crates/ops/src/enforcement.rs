@@ -11,7 +11,7 @@
 use domain::access::{self, Actor};
 use domain::ids::TenantId;
 use store::customer::Customer;
-use store::enforcement::{Attempt, Enforcement, KIND};
+use store::enforcement::{Attempt, Enforcement, KIND, ONE_KIND};
 use store::{Author, Write};
 
 use crate::Ctx;
@@ -141,12 +141,17 @@ pub(crate) fn customers_reached(made: &[Enforcement]) -> Vec<i64> {
     customers
 }
 
-/// Queues the job that climbs the ladder for the enforcements `made`, after commit.
+/// Queues the job that climbs the ladder for the enforcements `made`, after commit: on
+/// the express lane when they are one customer's (`ONE_KIND`).
 async fn climb(w: &mut Write, tenant: i64, made: &[Enforcement]) -> Result<(), OpError> {
     let ids: Vec<i64> = made.iter().map(|e| e.id).collect();
     let created_by = w.author().user_id;
+    // One customer's: someone is waiting for it; many (a billing run's): no one is.
+    let one = made
+        .windows(2)
+        .all(|p| p[0].customer_id == p[1].customer_id);
     w.enqueue(store::job::NewJob {
-        kind: KIND,
+        kind: if one { ONE_KIND } else { KIND },
         payload: serde_json::json!({ "ids": ids }),
         run_at: w.now(),
         dedupe_key: None,

@@ -1,7 +1,7 @@
 //! The enforcement ladder's records: the sessions a change must end (`enforcement`), each
 //! rung tried and its outcome (`enforcement_attempt`), and what the ladder reads and writes
 //! as it climbs (its router; the session's row is read and closed by `accounting`). Created in the causing change's
-//! transaction with the job that climbs it (`KIND`); the job's own writes are bookkeeping
+//! transaction with the job that climbs it (`KIND`, `ONE_KIND`); the job's own writes are bookkeeping
 //! of the attempt, not changes of anyone's record, and are not audited.
 
 use chrono::{DateTime, Utc};
@@ -22,6 +22,11 @@ use domain::enforcement::{EnforcementStatus, Rung};
 
 /// The job that climbs the ladder for a set of enforcements (`{"ids": [...]}`).
 pub const KIND: &str = "session.enforce";
+
+/// The same job for one customer's enforcements: someone waits for it at a screen (a phone
+/// at the captive portal ending its account's other session, staff who pressed
+/// disconnect), so it runs on the workers' express lane.
+pub const ONE_KIND: &str = "session.enforce.one";
 
 /// An enforcement as stored.
 pub type Enforcement = Model;

@@ -1,6 +1,6 @@
-//! `session.enforce`: climbs the enforcement ladder (`netops::enforce`) for each
-//! enforcement the job names, up to `netops::Settings::job_concurrency` at once (each
-//! request through its router's gate). One the router asked to wait for makes the job
+//! `session.enforce` (and `session.enforce.one`, one customer's, on the express lane):
+//! climbs the enforcement ladder (`netops::enforce`) for each enforcement the job names, up
+//! to `netops::Settings::job_concurrency` at once (each request through its router's gate). One the router asked to wait for makes the job
 //! retry later (the others are not asked again: they are no longer pending).
 
 use futures::StreamExt as _;
@@ -11,7 +11,7 @@ use netops::enforce::Outcome;
 use store::job::Job;
 use web::AppState;
 
-pub use store::enforcement::KIND;
+pub use store::enforcement::{KIND, ONE_KIND};
 
 /// Runs one job.
 pub async fn run(

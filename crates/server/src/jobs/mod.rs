@@ -151,7 +151,7 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         billing::KIND => billing::run(state).await,
         gateway::EVENT => gateway::event(state, job).await,
         gateway::RECONCILE => gateway::reconcile(state).await,
-        enforce::KIND => enforce::run(state, enforce, job).await,
+        enforce::KIND | enforce::ONE_KIND => enforce::run(state, enforce, job).await,
         fair_usage::KIND => fair_usage::run(state).await,
         housekeeping::KIND => housekeeping::run(state).await,
         import::KIND => import::run(state, job).await,
@@ -177,10 +177,10 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
 }
 
 /// The kinds of the express lane: short work someone is waiting for at a screen (a
-/// sign-in code at a captive portal). One worker takes only these, so a router's long
-/// provisioning or a billing run never stands in front of them; the common workers take
-/// them too.
-pub const EXPRESS: &[&str] = &[sms_send::KIND];
+/// sign-in code at a captive portal, one customer's sessions ended). One worker takes only
+/// these, so a router's long provisioning or a billing run never stands in front of them;
+/// the common workers take them too.
+pub const EXPRESS: &[&str] = &[sms_send::KIND, enforce::ONE_KIND];
 
 /// Starts the configured number of workers, one more on the express lane ([`EXPRESS`]),
 /// and the scheduler.
