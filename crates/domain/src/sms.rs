@@ -293,8 +293,11 @@ pub fn check_template(text: &str, allowed: &[&str]) -> Result<(), FieldError> {
     if text.trim().is_empty() {
         return Err(FieldError::new("template", "required"));
     }
-    if segments(text).parts > MAX_PARTS {
-        return Err(FieldError::new("template", "too_long").with("max", MAX_PARTS));
+    let parts = segments(text).parts;
+    if parts > MAX_PARTS {
+        return Err(FieldError::new("template", "too_many_parts")
+            .with("parts", parts)
+            .with("max", MAX_PARTS));
     }
     Ok(())
 }
@@ -417,7 +420,7 @@ mod tests {
             check_template(&"x".repeat(1000), &allowed)
                 .unwrap_err()
                 .code,
-            "too_long"
+            "too_many_parts"
         );
         assert_eq!(
             render(

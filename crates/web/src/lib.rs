@@ -46,9 +46,10 @@ pub mod hotspot {
     pub mod portal;
 }
 
-/// The SMS outbox: gateways, messages, delivery reports.
+/// The SMS outbox: gateways, messages, delivery reports, what messages say.
 pub mod sms {
     pub mod api;
+    pub mod panel;
     pub mod templates;
 }
 

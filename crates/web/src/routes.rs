@@ -173,6 +173,7 @@ fn panel(state: &AppState) -> Router<AppState> {
         .merge(crate::audit::panel::routes())
         .merge(crate::network::panel::routes())
         .merge(crate::vpn::panel::routes())
+        .merge(crate::sms::panel::routes())
         .merge(crate::package::panel::routes())
         .merge(crate::customer::panel::routes())
         .merge(crate::online::panel::routes())

@@ -25,6 +25,9 @@ pub struct Capabilities {
     pub jobs: bool,
     /// Setting a customer's expiry or free billing by hand (`money::gives_time`).
     pub gives_time: bool,
+    /// A tenant's messages: what they say, which are sent, the outbox (those who change
+    /// the tenant's settings, as `rules::update_tenant` has it).
+    pub sms: bool,
 }
 
 /// What `actor`'s panel offers.
@@ -43,6 +46,11 @@ pub fn capabilities(actor: &Actor) -> Capabilities {
         network: actor.can(Permission::ManageNetwork),
         jobs: true,
         gives_time: super::money::gives_time(actor),
+        sms: match actor.role {
+            Role::Developer | Role::SuperAdmin | Role::Admin => true,
+            Role::Manager | Role::Staff => actor.can(Permission::ManageTenantSettings),
+            _ => false,
+        },
     }
 }
 
@@ -72,5 +80,9 @@ mod tests {
         assert!(distributor.audit && distributor.jobs);
         let staff = capabilities(&actor(Role::Staff, &[Permission::ViewCustomers]));
         assert!(staff.customers && !staff.import_customers && !staff.network);
+        assert!(admin.sms && !distributor.sms && !staff.sms);
+        assert!(!capabilities(&actor(Role::Operator, &[])).sms);
+        let settings = capabilities(&actor(Role::Manager, &[Permission::ManageTenantSettings]));
+        assert!(settings.sms);
     }
 }

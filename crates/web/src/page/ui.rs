@@ -46,6 +46,8 @@ pub enum Section {
     Sessions,
     /// VPN servers and accounts.
     Vpn,
+    /// A tenant's SMS: what messages say, which are sent, the outbox.
+    Sms,
 }
 
 /// The chrome of a page: translator, signed-in user, navigation, CSRF token, flash.
@@ -374,6 +376,18 @@ pub fn message_for(errors: &[(String, String)], field: &str) -> String {
         .map(|(_, m)| m.as_str())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A mobile number shown without its middle digits: `01712345678` as `017•••••678` (a
+/// number under seven characters as it is).
+pub fn masked(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    if chars.len() < 7 {
+        return number.to_owned();
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 3..].iter().collect();
+    format!("{head}{}{tail}", "•".repeat(chars.len() - 6))
 }
 
 /// `n` bytes in binary units: `0 B`, `512 B`, `1.5 KiB`, `20.0 GiB`.

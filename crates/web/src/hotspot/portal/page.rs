@@ -117,7 +117,7 @@ impl PortalPage {
             .as_deref()
             .map(|m| Msisdn::stored(m).national())
             .unwrap_or_default();
-        page.masked = mask(&page.mobile);
+        page.masked = crate::page::ui::masked(&page.mobile);
         page.randomised = step
             .visit
             .mac
@@ -169,17 +169,6 @@ pub(super) fn lang_of(step: &Step) -> Lang {
 /// The visit's CSRF token: a hash of its cookie under a label of its own.
 pub(super) fn csrf(token: &str) -> String {
     store::hotspot::token_hash(&format!("csrf|{token}"))
-}
-
-/// `01712345678` shown as `017•••••678`.
-fn mask(national: &str) -> String {
-    let chars: Vec<char> = national.chars().collect();
-    if chars.len() < 7 {
-        return national.to_owned();
-    }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 3..].iter().collect();
-    format!("{head}{}{tail}", "•".repeat(chars.len() - 6))
 }
 
 /// What the phone is told about a refusal, in its language.
