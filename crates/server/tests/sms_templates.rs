@@ -85,6 +85,16 @@ async fn templates_are_checked_previewed_set_and_scoped(backend: Backend) {
             .unwrap()
             .starts_with("482913")
     );
+    // A tenant's own examples carry its name (its parts are those its customers get).
+    let otp_en = templates
+        .iter()
+        .find(|t| t["event"] == "otp" && t["lang"] == "en")
+        .unwrap();
+    assert_eq!(
+        otp_en["preview"]["sample"],
+        "482913 is your Dhaka Wi-Fi code. Valid 5 min. Do not share it.",
+        "{otp_en}"
+    );
 
     // A preview: its parts and encoding; a placeholder the event lacks is refused.
     let (status, shown) = app

@@ -55,13 +55,29 @@ pub struct TemplateView {
 }
 
 /// `text` as a template of `event`: refused with `template` errors (a placeholder the
-/// event does not have, an unclosed one, empty, more than six parts); else how it goes out.
+/// event does not have, an unclosed one, empty, more than six parts); else how it goes out,
+/// with examples filled in.
 pub fn preview(event: Event, text: &str) -> Result<Preview, OpError> {
+    preview_of(event, text, Event::sample("network"))
+}
+
+/// [`preview`] for the tenant named `network`: its own name in the example, so the parts
+/// counted are those its customers get.
+fn preview_of(event: Event, text: &str, network: &str) -> Result<Preview, OpError> {
     domain::sms::check_template(text, event.placeholders())?;
     let values: Vec<(&str, &str)> = event
         .placeholders()
         .iter()
-        .map(|n| (*n, Event::sample(n)))
+        .map(|n| {
+            (
+                *n,
+                if *n == "network" {
+                    network
+                } else {
+                    Event::sample(n)
+                },
+            )
+        })
         .collect();
     let sample = domain::sms::render(text, &values);
     let segments = domain::sms::segments(&sample);
@@ -119,7 +135,7 @@ pub async fn templates(
                 .iter()
                 .find(|t| t.event == event.as_str() && t.lang == lang.as_str());
             let text = mine.map_or(event.default_text(lang), |t| t.text.as_str());
-            let mut shown = view(event, lang, text, mine.is_some());
+            let mut shown = view(&tenant, (event, lang), text, mine.is_some());
             shown.on = !off.iter().any(|e| e == event.as_str());
             views.push(shown);
         }
@@ -127,9 +143,9 @@ pub async fn templates(
     Ok((language_of(&tenant), views))
 }
 
-/// A view of `text` as `event`'s in `lang`, switched on.
-fn view(event: Event, lang: Lang, text: &str, custom: bool) -> TemplateView {
-    let shown = preview(event, text).unwrap_or_else(|_| {
+/// A view of `text` as `tenant`'s of `event` in `lang`, switched on.
+fn view(tenant: &Tenant, (event, lang): (Event, Lang), text: &str, custom: bool) -> TemplateView {
+    let shown = preview_of(event, text, &tenant.name).unwrap_or_else(|_| {
         let segments = domain::sms::segments(text);
         Preview {
             sample: text.to_owned(),
@@ -166,7 +182,7 @@ pub async fn set_template(
     let tenant = managed(ctx, actor, tenant).await?;
     let text = text.map(str::trim);
     if let Some(text) = text {
-        preview(event, text)?;
+        preview_of(event, text, &tenant.name)?;
     }
     let mut w = ctx.db.write(author, ctx.now).await?;
     store::sms_template::set_template(
@@ -180,8 +196,8 @@ pub async fn set_template(
     let on = !store::sms_template::is_off(w.tx(), TenantId(tenant.id), event.as_str()).await?;
     w.commit().await?;
     let mut shown = view(
-        event,
-        lang,
+        &tenant,
+        (event, lang),
         text.unwrap_or(event.default_text(lang)),
         text.is_some(),
     );
