@@ -39,7 +39,7 @@ pub struct Account {
     pub expires_at: Option<DateTime<Utc>>,
     /// The MAC it is bound to.
     pub mac: Option<MacAddr>,
-    /// The devices bound to it at the captive portal (`hotspot::radius_devices`).
+    /// The devices bound to it at the captive portal (`customer::radius_devices`).
     pub devices: Vec<MacAddr>,
     /// Its static address.
     pub static_ip: Option<Ipv4Addr>,
@@ -168,7 +168,7 @@ impl AccountReader {
             _ => Default::default(),
         };
         let mut devices =
-            crate::hotspot::radius_devices(conn, &rows.iter().collect::<Vec<_>>()).await?;
+            crate::customer::radius_devices(conn, &rows.iter().collect::<Vec<_>>()).await?;
         let mut accounts = Vec::with_capacity(rows.len());
         for (c, period) in rows.into_iter().zip(periods) {
             let terms = self.projector.terms(conn, &c).await?;

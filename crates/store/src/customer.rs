@@ -28,7 +28,7 @@ pub use list::{CustomerFilter, LIST, Search, StatusFilter, list};
 pub use owner::{follow_operator, move_customers};
 pub use project::{
     CONVERGE_BATCH, CONVERGE_KIND, Converge, INLINE_REWRITE, Projector, Reach, Terms,
-    converge_batch, project, reached, rewrite_or_converge, rewrite_projection,
+    converge_batch, project, radius_devices, reached, rewrite_or_converge, rewrite_projection,
 };
 
 use crate::entity::code::Stored;

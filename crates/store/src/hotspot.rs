@@ -433,37 +433,6 @@ pub async fn devices_of<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> StoreResul
         .await?)
 }
 
-/// The devices RADIUS lets sign in as each hotspot customer of `customers` (`domain::aaa`'s
-/// `devices`): its live bindings, the [`domain::aaa::MAX_DEVICES`] last seen, in MAC
-/// order (so the projection reads the same each time). A customer without any is absent.
-pub async fn radius_devices<C: ConnectionTrait>(
-    conn: &C,
-    customers: &[&crate::customer::Customer],
-) -> StoreResult<std::collections::HashMap<i64, Vec<domain::network::MacAddr>>> {
-    let hotspot: Vec<i64> = customers
-        .iter()
-        .filter(|c| c.connection_type.get() == domain::package::ConnectionType::Hotspot)
-        .map(|c| c.id)
-        .collect();
-    let mut by_customer: std::collections::HashMap<i64, Vec<domain::network::MacAddr>> =
-        std::collections::HashMap::new();
-    for chunk in hotspot.chunks(1000) {
-        // Oldest first: the last ones pushed are the last seen.
-        for device in devices_of(conn, chunk).await? {
-            if let Some(mac) = domain::network::MacAddr::parse(&device.mac) {
-                by_customer.entry(device.customer_id).or_default().push(mac);
-            }
-        }
-    }
-    for macs in by_customer.values_mut() {
-        let keep = macs.len().saturating_sub(domain::aaa::MAX_DEVICES);
-        macs.drain(..keep);
-        macs.sort_by_key(ToString::to_string);
-        macs.dedup();
-    }
-    Ok(by_customer)
-}
-
 /// Rewrites customer `id`'s FreeRADIUS rows and notes it in the AAA change log, in `w`: its
 /// devices changed, and with them who RADIUS lets sign in as it.
 async fn devices_changed(w: &mut Write, tenant: TenantId, id: i64) -> StoreResult<()> {

@@ -8,13 +8,15 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 
 use super::{Customer, password, static_ip};
 use crate::crypto::Keyring;
 use crate::entity::code::Stored;
-use crate::entity::{customer, ip_pool, tenant};
+use crate::entity::{customer, hotspot_device, ip_pool, tenant};
 use crate::error::{StoreError, StoreResult};
 use crate::package::Package;
 use crate::write::Write;
@@ -43,7 +45,7 @@ pub async fn project<C: ConnectionTrait>(
 #[derive(Debug, Default)]
 pub struct Projector {
     packages: HashMap<i64, Package>,
-    /// Per customer read: the devices RADIUS lets sign in as it (`hotspot::radius_devices`).
+    /// Per customer read: the devices RADIUS lets sign in as it ([`radius_devices`]).
     devices: HashMap<i64, Vec<MacAddr>>,
     pools: HashMap<i64, Option<String>>,
     /// Per tenant: its suspension policy, whether it is archived, its zone.
@@ -91,7 +93,7 @@ impl Projector {
         conn: &C,
         customers: &[&Customer],
     ) -> StoreResult<()> {
-        let mut found = crate::hotspot::radius_devices(conn, customers).await?;
+        let mut found = radius_devices(conn, customers).await?;
         for c in customers {
             self.devices
                 .insert(c.id, found.remove(&c.id).unwrap_or_default());
@@ -246,6 +248,44 @@ fn pool_of(c: &Customer, package: &Package) -> Option<i64> {
     } else {
         c.ip_pool_id.or(package.ip_pool_id)
     }
+}
+
+/// The devices RADIUS lets sign in as each hotspot customer of `customers` (`domain::aaa`'s
+/// `devices`): its live bindings at the captive portal (`hotspot_device`), the
+/// [`aaa::MAX_DEVICES`] last seen, in MAC order (so the projection reads the same each
+/// time). A customer without any is absent.
+pub async fn radius_devices<C: ConnectionTrait>(
+    conn: &C,
+    customers: &[&Customer],
+) -> StoreResult<HashMap<i64, Vec<MacAddr>>> {
+    let hotspot: Vec<i64> = customers
+        .iter()
+        .filter(|c| c.connection_type.get() == domain::package::ConnectionType::Hotspot)
+        .map(|c| c.id)
+        .collect();
+    let mut by_customer: HashMap<i64, Vec<MacAddr>> = HashMap::new();
+    for chunk in hotspot.chunks(1000) {
+        // Oldest first: the last ones pushed are the last seen.
+        let devices = hotspot_device::Entity::find()
+            .filter(hotspot_device::Column::CustomerId.is_in(chunk.iter().copied()))
+            .filter(hotspot_device::Column::RevokedAt.is_null())
+            .order_by_asc(hotspot_device::Column::LastSeenAt)
+            .order_by_asc(hotspot_device::Column::Id)
+            .all(conn)
+            .await?;
+        for device in devices {
+            if let Some(mac) = MacAddr::parse(&device.mac) {
+                by_customer.entry(device.customer_id).or_default().push(mac);
+            }
+        }
+    }
+    for macs in by_customer.values_mut() {
+        let keep = macs.len().saturating_sub(aaa::MAX_DEVICES);
+        macs.drain(..keep);
+        macs.sort_by_key(ToString::to_string);
+        macs.dedup();
+    }
+    Ok(by_customer)
 }
 
 /// Rewrites the FreeRADIUS rows of `c`.
