@@ -111,6 +111,8 @@ pub struct SettingsInput<'a> {
     pub default_billing_type: Option<&'a str>,
     /// The country mobile numbers are read in (ISO alpha-2).
     pub mobile_country: Option<&'a str>,
+    /// Whether card distributors may read their customers' mobiles.
+    pub distributor_mobiles: Option<bool>,
 }
 
 /// A tenant's operating settings, validated.
@@ -124,6 +126,8 @@ pub struct Settings {
     pub default_billing_type: Option<crate::customer::BillingType>,
     /// A new mobile country.
     pub mobile_country: Option<CountryCode>,
+    /// Whether card distributors may read their customers' mobiles.
+    pub distributor_mobiles: Option<bool>,
 }
 
 impl Settings {
@@ -149,6 +153,7 @@ impl Settings {
                 mobile_country: input
                     .mobile_country
                     .and_then(|c| errors.take(CountryCode::parse("mobile_country", c))),
+                distributor_mobiles: input.distributor_mobiles,
             };
         errors.finish(|| Some(settings))
     }

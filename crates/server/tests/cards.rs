@@ -4,7 +4,7 @@
 //! when used, mistyped, unknown or out of reach, and guessing stopped past its limit; and
 //! a race of redemptions of one card that exactly one wins; and a card distributor's API:
 //! its stock, an e-top-up by mobile retried once, an e-PIN given once, its sales and the
-//! mobiles of its operator's customers.
+//! mobiles of its operator's customers (once the tenant lets it read them).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -558,7 +558,24 @@ async fn a_distributor_sells_from_its_own_stock_to_its_operators_customers(backe
     let (_, sales) = app.get("/api/v1/distributor/sales", &dist_token).await;
     assert_eq!(sales["total"], 2, "{sales}");
 
-    // The mobiles of the operator's customers only, E.164 and as dialled at home.
+    // The mobiles of the operator's customers only, E.164 and as dialled at home, once the
+    // tenant lets its distributors read them (it does not by default).
+    let (status, off) = app.get("/api/v1/distributor/mobiles", &dist_token).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{off}");
+    assert_eq!(error_code(&off), "mobiles_list_off", "{off}");
+    let (_, tenant) = app
+        .get(&format!("/api/v1/tenants/{}", isp.tenant), &admin)
+        .await;
+    assert_eq!(tenant["distributor_mobiles"], false, "{tenant}");
+    let (status, on) = app
+        .patch(
+            &format!("/api/v1/tenants/{}", isp.tenant),
+            &admin,
+            json!({"distributor_mobiles": true, "version": tenant["version"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{on}");
+    assert_eq!(on["distributor_mobiles"], true, "{on}");
     let (_, mobiles) = app.get("/api/v1/distributor/mobiles", &dist_token).await;
     let items = mobiles["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{mobiles}");

@@ -266,7 +266,12 @@ async fn the_tenant_operating_settings_change_through_the_tenant_form(backend: B
         ("suspension_target", "suspended"),
         ("default_billing_type", "postpaid"),
         ("mobile_country", "IN"),
+        ("distributor_mobiles", "1"),
     ];
+    assert!(
+        !stored.distributor_mobiles,
+        "distributors read no mobiles unless the tenant says so"
+    );
     let reply = admin.submit(&page, &page, &tenant_form(&settings)).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let stored = store::entity::tenant::Entity::find_by_id(tenant)
@@ -284,6 +289,7 @@ async fn the_tenant_operating_settings_change_through_the_tenant_form(backend: B
     );
     assert_eq!(stored.default_billing_type.code(), "postpaid");
     assert_eq!(stored.mobile_country.as_deref(), Some("IN"));
+    assert!(stored.distributor_mobiles);
 
     // Once the tenant has a customer, its realm stays.
     let master = created(

@@ -51,6 +51,7 @@ async fn a_change_without_its_audit_entry_is_refused_and_rolled_back(backend: Ba
         bin: Set(String::new()),
         address: Set(String::new()),
         sms_lang: Set("en".to_owned()),
+        distributor_mobiles: Set(false),
     }
     .insert(w.tx())
     .await

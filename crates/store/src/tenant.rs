@@ -84,6 +84,7 @@ pub fn snapshot(tenant: &Tenant) -> Value {
         "suspension_target": tenant.suspension_target,
         "default_billing_type": tenant.default_billing_type,
         "mobile_country": tenant.mobile_country,
+        "distributor_mobiles": tenant.distributor_mobiles,
         "status": tenant.status,
         "version": tenant.version,
     })
@@ -170,6 +171,7 @@ pub async fn create(w: &mut Write, new: &NewTenant, owner: Option<UserId>) -> St
         bin: Set(String::new()),
         address: Set(String::new()),
         sms_lang: Set("en".to_owned()),
+        distributor_mobiles: Set(new.settings.distributor_mobiles.unwrap_or(false)),
     };
     let tenant = row
         .insert(w.tx())
@@ -293,6 +295,9 @@ pub async fn update(
     }
     if let Some(country) = &settings.mobile_country {
         row.mobile_country = Set(Some(country.as_str().to_owned()));
+    }
+    if let Some(shown) = settings.distributor_mobiles {
+        row.distributor_mobiles = Set(shown);
     }
     let after = update_versioned::<Entity>(w, row, id.0, version, UNIQUE_KEYS).await?;
     if suspension_policy(&after) != suspension_policy(&before) {

@@ -80,6 +80,7 @@ async fn a_tenant(db: &Db) -> i64 {
         bin: Set(String::new()),
         address: Set(String::new()),
         sms_lang: Set("en".to_owned()),
+        distributor_mobiles: Set(false),
     }
     .insert(db.conn())
     .await

@@ -264,7 +264,8 @@ pub struct MobileRow {
 
 /// Up to `limit` (at most [`MOBILES_PAGE`]) mobiles of the customers `actor` sells to,
 /// changed at or after `since`, after customer id `after`; and the id to ask after next
-/// (none on the last page).
+/// (none on the last page). Refused (`mobiles_list_off`) unless the tenant lets its
+/// distributors read them (`tenant.distributor_mobiles`).
 pub async fn mobiles(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -272,7 +273,13 @@ pub async fn mobiles(
     after: i64,
     limit: u64,
 ) -> Result<(Vec<MobileRow>, Option<i64>), OpError> {
-    let (_, seller) = holder(ctx, actor).await?;
+    let (tenant, seller) = holder(ctx, actor).await?;
+    let shown = store::tenant::find_any(ctx.db.conn(), tenant)
+        .await?
+        .is_some_and(|t| t.distributor_mobiles);
+    if !shown {
+        return Err(OpError::field("tenant", "mobiles_list_off"));
+    }
     let limit = limit.clamp(1, MOBILES_PAGE);
     let rows =
         store::customer::mobiles(ctx.db.conn(), &customer_scope(&seller), since, after, limit)

@@ -45,6 +45,8 @@ pub struct Model {
     pub address: String,
     /// The language its customers' messages are written in (`en`, `bn`).
     pub sms_lang: String,
+    /// Its card distributors may read the mobiles of the customers they sell to.
+    pub distributor_mobiles: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -47,6 +47,7 @@ mod m20261221_000037_sms;
 mod m20261222_000038_hotspot;
 mod m20261223_000039_sms_templates;
 mod m20261224_000040_sms_sending;
+mod m20261225_000041_distributor_mobiles;
 
 /// The migration list.
 #[derive(Debug)]
@@ -96,6 +97,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261222_000038_hotspot::Migration),
             Box::new(m20261223_000039_sms_templates::Migration),
             Box::new(m20261224_000040_sms_sending::Migration),
+            Box::new(m20261225_000041_distributor_mobiles::Migration),
         ]
     }
 }

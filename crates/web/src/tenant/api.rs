@@ -59,6 +59,9 @@ pub struct TenantOut {
     default_billing_type: String,
     /// The country mobile numbers are read in (default: the tenant's country).
     mobile_country: String,
+    /// Its card distributors may read the mobiles of the customers they sell to
+    /// (`/api/v1/distributor/mobiles`); off unless turned on.
+    distributor_mobiles: bool,
     /// `active` or `archived`.
     status: String,
     /// Send back in `If-Match` to change it.
@@ -86,6 +89,7 @@ impl TenantOut {
                 .mobile_country
                 .clone()
                 .unwrap_or_else(|| t.country.clone()),
+            distributor_mobiles: t.distributor_mobiles,
             status: t.status.code().to_owned(),
             version: t.version,
             created_at: t.created_at,
@@ -115,6 +119,8 @@ pub struct CreateTenant {
     default_billing_type: Option<String>,
     /// ISO 3166 alpha-2 (default: the tenant's country).
     mobile_country: Option<String>,
+    /// Card distributors may read their customers' mobiles (default: no).
+    distributor_mobiles: Option<bool>,
 }
 
 fn settings_input<'a>(
@@ -123,6 +129,7 @@ fn settings_input<'a>(
     target: &'a Option<String>,
     billing: &'a Option<String>,
     mobile_country: &'a Option<String>,
+    distributor_mobiles: Option<bool>,
 ) -> SettingsInput<'a> {
     SettingsInput {
         realm: realm.as_deref(),
@@ -130,6 +137,7 @@ fn settings_input<'a>(
         suspension_target: target.as_deref(),
         default_billing_type: billing.as_deref(),
         mobile_country: mobile_country.as_deref(),
+        distributor_mobiles,
     }
 }
 
@@ -146,6 +154,7 @@ pub struct UpdateTenant {
     suspension_target: Option<String>,
     default_billing_type: Option<String>,
     mobile_country: Option<String>,
+    distributor_mobiles: Option<bool>,
     /// The version read (or send `If-Match`).
     version: Option<i32>,
 }
@@ -209,6 +218,7 @@ async fn create_tenant(
         &body.suspension_target,
         &body.default_billing_type,
         &body.mobile_country,
+        body.distributor_mobiles,
     ));
     let new = match (parsed, settings) {
         (Ok(new), Ok(settings)) => NewTenant { settings, ..new },
@@ -266,6 +276,7 @@ async fn update_tenant(
         &body.suspension_target,
         &body.default_billing_type,
         &body.mobile_country,
+        body.distributor_mobiles,
     ))?;
     let version = if_match.resolve(body.version)?;
     let tenant = ops::tenant::update(

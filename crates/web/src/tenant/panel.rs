@@ -232,7 +232,11 @@ impl FormPage {
                     tenant.suspension_target.clone().unwrap_or_default(),
                 )
                 .with("default_billing_type", tenant.default_billing_type.code())
-                .with("mobile_country", mobile_country),
+                .with("mobile_country", mobile_country)
+                .with(
+                    "distributor_mobiles",
+                    if tenant.distributor_mobiles { "1" } else { "" },
+                ),
             status: status_name(t, tenant.status.get()).to_owned(),
             currency_locked: tenant.currency_locked,
             can_edit,
@@ -274,6 +278,7 @@ async fn create(
         suspension_target: form.opt("suspension_target"),
         default_billing_type: form.opt("default_billing_type"),
         mobile_country: form.opt("mobile_country"),
+        distributor_mobiles: Some(form.text("distributor_mobiles") == "1"),
     });
     let result = match joined(parsed, settings) {
         Ok((new, settings)) => {
@@ -489,6 +494,10 @@ fn changes(tenant: &Tenant, form: &FormData) -> Result<TenantChanges, OpError> {
         },
         default_billing_type: differs("default_billing_type", tenant.default_billing_type.code()),
         mobile_country: differs("mobile_country", mobile_country),
+        distributor_mobiles: {
+            let ticked = form.text("distributor_mobiles") == "1";
+            (ticked != tenant.distributor_mobiles).then_some(ticked)
+        },
     };
     let base = TenantChanges::parse(
         form.opt("name"),
