@@ -3,11 +3,13 @@
 //! blocks). Each has a list (name search, tenant filter for platform users, sort, cursor
 //! paging), a form to create one, a page to change it and a button to delete it. Everyone in
 //! a tenant reads them; the forms are for those who run the network. A router's page also
-//! shows its last health check and carries its operations (`operations`).
+//! shows its last health check and carries its operations (`operations`), and leads to
+//! its captive portal (`portal`).
 
 mod health;
 mod operations;
 mod pools;
+mod portal;
 mod routers;
 mod zones;
 
@@ -37,6 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route("/panel/routers/{id}/delete", post(routers::delete))
         .route("/panel/routers/{id}/tls-probe", post(routers::probe_tls))
         .route("/panel/routers/{id}/health", post(operations::check_health))
+        .route(
+            "/panel/routers/{id}/portal",
+            get(portal::page).post(portal::create),
+        )
         .route("/panel/routers/{id}/import", post(operations::import))
         .route("/panel/routers/{id}/provision", post(operations::provision))
         .route(

@@ -1,0 +1,216 @@
+//! A router's captive portal page (`/panel/routers/{id}/portal`, `ops::hotspot`): the portal
+//! when the router has one (its key, the packages of new accounts and of the trial, the
+//! device limit, the codes an hour, the host names of the router's login page, and the
+//! pages lastmile made for the router, which provisioning puts on it), else the form that
+//! sets it up (once the router has API access). Who sets a portal up is who may provision
+//! the router.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use crate::i18n::Tr;
+use crate::page::fallback::PageId;
+use crate::page::form::{Filled, PanelForm, ShowsForm, show_again};
+use crate::page::lookup::Choice;
+use crate::page::session::PanelUser;
+use crate::page::ui::{self, Section, Ui, render};
+use crate::state::AppState;
+use domain::field::{FieldError, FieldErrors};
+use domain::ids::TenantId;
+use domain::package::ConnectionType;
+use ops::OpError;
+use ops::hotspot::PortalInput;
+use store::hotspot::Portal;
+use store::list::PageRequest;
+use store::package::PackageFilter;
+
+/// A portal as the page shows it.
+#[derive(Debug)]
+struct PortalView {
+    key: String,
+    package: String,
+    trial: String,
+    max_devices: i32,
+    codes_per_hour: i32,
+    hosts: String,
+    /// The pages for the router: name and address.
+    pages: Vec<(String, String)>,
+    /// Where a phone's visit starts (the router's `login.html` posts here).
+    start: String,
+}
+
+#[derive(Template)]
+#[template(path = "router_portal.html")]
+struct PortalPage {
+    ui: Ui,
+    id: i64,
+    router: String,
+    /// The router has no API access yet (the portal's pages are put on it through it).
+    needs_api: bool,
+    portal: Option<PortalView>,
+    /// The tenant's hotspot packages, for the form.
+    packages: Vec<Choice>,
+    f: Filled,
+}
+
+impl ShowsForm for PortalPage {
+    fn filled(&mut self) -> &mut Filled {
+        &mut self.f
+    }
+
+    fn tr(&self) -> Tr {
+        self.ui.t
+    }
+}
+
+/// The tenant's hotspot packages, by id and name.
+async fn hotspot_packages(
+    state: &AppState,
+    user: &PanelUser,
+    tenant: i64,
+) -> Result<Vec<Choice>, OpError> {
+    let filter = PackageFilter {
+        tenant_id: Some(TenantId(tenant)),
+        connection_type: Some(ConnectionType::Hotspot),
+        ..PackageFilter::default()
+    };
+    let page = PageRequest::first(&store::package::LIST, 500).map_err(OpError::Invalid)?;
+    Ok(
+        ops::package::list(&state.ctx(), &user.actor, &filter, &page)
+            .await?
+            .items
+            .into_iter()
+            .map(|p| (p.id.to_string(), p.name))
+            .collect(),
+    )
+}
+
+fn name_in(choices: &[Choice], id: Option<i64>) -> String {
+    id.and_then(|id| choices.iter().find(|(v, _)| *v == id.to_string()))
+        .map(|(_, name)| name.clone())
+        .unwrap_or_default()
+}
+
+fn view(state: &AppState, portal: &Portal, packages: &[Choice]) -> PortalView {
+    let base = &state.settings.public_url;
+    let key = &portal.portal_key;
+    PortalView {
+        key: key.clone(),
+        package: name_in(packages, Some(portal.package_id)),
+        trial: name_in(packages, portal.trial_package_id),
+        max_devices: portal.max_devices,
+        codes_per_hour: portal.codes_per_hour,
+        hosts: ops::hotspot::hosts_of(portal).join(", "),
+        pages: domain::hotspot::router_pages(base, key)
+            .into_iter()
+            .map(|(name, _)| {
+                let address = format!("{base}/hs/{key}/router/{name}");
+                (name.to_owned(), address)
+            })
+            .collect(),
+        start: format!("{base}/hs/{key}/start"),
+    }
+}
+
+async fn build(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    id: i64,
+) -> Result<PortalPage, OpError> {
+    let ctx = state.ctx();
+    let router = ops::network::get_router(&ctx, &user.actor, id).await?;
+    ops::network::may_change(&ctx, &user.actor, router.tenant_id).await?;
+    let needs_api = router.api_address.is_none() || router.api_user.is_none();
+    let here = format!("/panel/routers/{id}/portal");
+    let ui = Ui::new(user, Section::Routers, headers, &here);
+    let packages = hotspot_packages(state, user, router.tenant_id).await?;
+    let portal = ops::hotspot::portals(&ctx, &user.actor)
+        .await?
+        .into_iter()
+        .find(|p| p.router_id == id)
+        .map(|p| view(state, &p, &packages));
+    Ok(PortalPage {
+        ui,
+        id,
+        router: router.name,
+        needs_api,
+        portal,
+        packages,
+        f: Filled::new()
+            .with("max_devices", ops::hotspot::DEFAULT_MAX_DEVICES.to_string())
+            .with(
+                "codes_per_hour",
+                ops::hotspot::DEFAULT_CODES_PER_HOUR.to_string(),
+            ),
+    })
+}
+
+/// `GET`: the router's portal, or the form that sets it up.
+pub(super) async fn page(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    PageId(id): PageId,
+) -> Response {
+    match build(&state, &user, &headers, id).await {
+        Ok(page) => render(&page),
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// A number typed in `name`, or the field's error.
+fn number(form: &crate::page::form::FormData, name: &str, errors: &mut FieldErrors) -> i32 {
+    match form.text(name).trim().parse() {
+        Ok(n) => n,
+        Err(_) => {
+            errors.push(FieldError::new(name, "not_a_number"));
+            0
+        }
+    }
+}
+
+/// `POST`: sets the router's portal up.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    PageId(id): PageId,
+    PanelForm {
+        user,
+        headers,
+        form,
+    }: PanelForm,
+) -> Response {
+    let mut errors = FieldErrors::new();
+    let input = PortalInput {
+        router_id: id,
+        package_id: crate::page::input::id(form.opt("package_id")).unwrap_or(0),
+        trial_package_id: crate::page::input::id(form.opt("trial_package_id")),
+        owner_id: None,
+        max_devices: Some(number(&form, "max_devices", &mut errors)),
+        codes_per_hour: Some(number(&form, "codes_per_hour", &mut errors)),
+        hosts: form
+            .text("hosts")
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    let result = if errors.is_empty() {
+        ops::hotspot::create_portal(&state.ctx(), &user.actor, user.author.clone(), &input)
+            .await
+            .map(|_| ())
+    } else {
+        Err(OpError::Invalid(errors))
+    };
+    match result {
+        Ok(()) => ui::redirect_with(&format!("/panel/routers/{id}/portal"), "flash.saved"),
+        Err(OpError::Invalid(errors)) => {
+            let page = build(&state, &user, &headers, id).await;
+            show_again(page, &user, &headers, &form, &errors)
+        }
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
