@@ -22,7 +22,8 @@
 //! opened its session (the ones RADIUS refused are counted apart).
 //!
 //! Reported: the whole sign-in from the router's page to the router's session (p50, p95,
-//! p99), the same less the wait for the SMS (the portal's and the router's own time), the
+//! p99), the same less the wait for the SMS (the portal's and the router's own time), that
+//! wait (from the phone's asking to the code at the simulated gateway), the
 //! moving phones' sign-in apart, each portal request's latency, and the baseline in the
 //! same command: `GET /healthz` by as many clients at once.
 //!
@@ -524,6 +525,7 @@ async fn run(backend: Backend, phones: usize) {
         .collect();
     let mut whole = Vec::new();
     let mut portal_only = Vec::new();
+    let mut sms_waits = Vec::new();
     let mut moved = Vec::new();
     let mut requests = Vec::new();
     let mut refused = 0;
@@ -538,6 +540,7 @@ async fn run(backend: Backend, phones: usize) {
         }
         whole.push(signed.whole);
         portal_only.push(signed.whole.saturating_sub(signed.sms_wait));
+        sms_waits.push(signed.sms_wait);
         requests.extend(signed.requests);
     }
     let took = started.elapsed();
@@ -546,6 +549,7 @@ async fn run(backend: Backend, phones: usize) {
     let moved_count = moved.len();
     let moved = Latencies::new(moved);
     let portal_only = Latencies::new(portal_only);
+    let sms_waits = Latencies::new(sms_waits);
     let requests = Latencies::new(requests);
     assert_eq!(hotspot.active().len(), count, "every phone is online");
     let line = |label: &str, l: &Latencies| {
@@ -562,6 +566,7 @@ async fn run(backend: Backend, phones: usize) {
     );
     line("sign-in, router page to session", &whole);
     line("  less the wait for the SMS", &portal_only);
+    line("  the wait for the SMS code", &sms_waits);
     if moved_count > 0 {
         line(
             &format!("  the {moved_count} ending another phone's"),
