@@ -166,7 +166,7 @@ fn number(form: &crate::page::form::FormData, name: &str, errors: &mut FieldErro
     match form.text(name).trim().parse() {
         Ok(n) => n,
         Err(_) => {
-            errors.push(FieldError::new(name, "not_a_number"));
+            errors.push(FieldError::new(name, "invalid_number"));
             0
         }
     }
