@@ -3,7 +3,8 @@
 //! a customer as the operator's recharge (typed with spaces and Bengali digits), refused
 //! when used, mistyped, unknown or out of reach, and guessing stopped past its limit; and
 //! a race of redemptions of one card that exactly one wins; and a card distributor's API:
-//! its stock, an e-top-up by mobile retried once, an e-PIN given once, its sales and the
+//! its stock, an e-top-up by mobile retried once, an e-PIN given once (its retried answer
+//! kept sealed), its sales and the
 //! mobiles of its operator's customers (once the tenant lets it read them).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -535,16 +536,48 @@ async fn a_distributor_sells_from_its_own_stock_to_its_operators_customers(backe
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // An e-PIN: given once, then the card is sold and redeemable by its PIN.
-    let (status, revealed) = app
-        .post(
+    // An e-PIN: given once, then the card is sold and redeemable by its PIN. Sent with an
+    // Idempotency-Key, its retry shows the same PIN, which is kept sealed, never as typed.
+    let reveal_key = [("idempotency-key", "reveal-1")];
+    let (status, _, revealed) = app
+        .call_full(
+            Method::POST,
             &format!("/api/v1/distributor/cards/{}/reveal", serial(2)),
-            &dist_token,
-            json!({}),
+            Some(&dist_token),
+            Some(json!({})),
+            &reveal_key,
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{revealed}");
     let pin = revealed["pin"].as_str().unwrap().to_owned();
+    let (status, replayed, again) = app
+        .call_full(
+            Method::POST,
+            &format!("/api/v1/distributor/cards/{}/reveal", serial(2)),
+            Some(&dist_token),
+            Some(json!({})),
+            &reveal_key,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["pin"], pin.as_str());
+    assert_eq!(replayed["idempotent-replayed"], "true");
+    {
+        use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+        use store::entity::idempotency_key::{Column, Entity};
+        let kept = Entity::find()
+            .filter(Column::Key.eq("reveal-1"))
+            .one(app.state.db.conn())
+            .await
+            .unwrap()
+            .unwrap();
+        let body = kept.response_body.unwrap();
+        let digits: String = pin.chars().filter(char::is_ascii_digit).collect();
+        assert!(
+            !body.contains(&pin) && !body.contains(&digits),
+            "the kept answer holds the PIN: {body}"
+        );
+    }
     let (_, twice) = app
         .post(
             &format!("/api/v1/distributor/cards/{}/reveal", serial(2)),

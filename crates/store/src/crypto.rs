@@ -190,6 +190,11 @@ impl Keyring {
             .map_err(|_| CryptoError::Unopenable)
     }
 
+    /// Whether `text` is sealed at all (written by [`Keyring::seal`]), whatever the key.
+    pub fn is_sealed(text: &str) -> bool {
+        text.starts_with(PREFIX)
+    }
+
     /// True if `sealed` was sealed with a key other than the active one (re-seal it).
     pub fn needs_reseal(&self, sealed: &str) -> bool {
         sealed

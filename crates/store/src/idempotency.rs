@@ -1,6 +1,8 @@
-//! Idempotency keys of API POSTs: the first request with a key reserves it, runs, and stores
-//! its answer; a repeat with the same key and body gets that answer again; a repeat with
-//! another body is refused, and one that arrives while the first still runs is told so.
+//! Idempotency keys of API POSTs (and the panel's sale forms): the first request with a key
+//! reserves it, runs, and stores its answer; a repeat with the same key and body gets that
+//! answer again; a repeat with another body is refused, and one that arrives while the first
+//! still runs is told so. An answer is kept sealed by the keyring ([`ANSWER_CONTEXT`]): it
+//! may hold what is shown once (a card's PIN, a router's secret, a token).
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -9,10 +11,14 @@ use sea_orm::{
     SqlErr,
 };
 
+use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::entity::idempotency_key::{ActiveModel, Column, Entity};
 use crate::error::StoreResult;
 use domain::ids::UserId;
+
+/// Where kept answers are sealed.
+pub const ANSWER_CONTEXT: &str = "idempotency.answer";
 
 /// What a key says about a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,23 +69,30 @@ pub async fn claim(
         None => Claim::InFlight,
         Some(row) if row.request_hash != request_hash => Claim::Mismatch,
         Some(row) => match (row.status_code, row.response_body) {
-            (Some(status), Some(body)) => Claim::Replay {
+            (Some(status), Some(kept)) => Claim::Replay {
                 status: u16::try_from(status).unwrap_or(500),
-                body,
+                // An answer kept before answers were sealed (at most a day old) reads as
+                // it was written.
+                body: if Keyring::is_sealed(&kept) {
+                    db.keyring().open_string(ANSWER_CONTEXT, &kept)?.to_string()
+                } else {
+                    kept
+                },
             },
             _ => Claim::InFlight,
         },
     })
 }
 
-/// Stores the answer of a reserved request.
+/// Stores the answer of a reserved request, sealed.
 pub async fn finish(db: &Db, id: i64, status: u16, body: &str) -> StoreResult<()> {
+    let sealed = db.keyring().seal(ANSWER_CONTEXT, body.as_bytes())?;
     Entity::update_many()
         .col_expr(
             Column::StatusCode,
             Expr::value(i16::try_from(status).unwrap_or(500)),
         )
-        .col_expr(Column::ResponseBody, Expr::value(body))
+        .col_expr(Column::ResponseBody, Expr::value(sealed))
         .filter(Column::Id.eq(id))
         .exec(db.conn())
         .await?;

@@ -21,7 +21,7 @@ use super::redeem::{Redeemed, apply};
 use crate::Ctx;
 use crate::error::OpError;
 use domain::access::{Actor, PermissionSet, Role, customer_scope, holds_cards};
-use domain::card::{Pin, State};
+use domain::card::State;
 use domain::customer::Msisdn;
 use domain::ids::{TenantId, UserId};
 use store::card::{Card, CardFilter, Move};
@@ -152,8 +152,8 @@ async fn own_card(
         .ok_or(OpError::NotFound)
 }
 
-/// Sells card `serial` of `actor`'s stock as an e-PIN: gives its PIN once and marks it
-/// sold. Its batch must keep its PINs; a card sold already is refused (`already_sold`).
+/// Sells card `serial` of `actor`'s stock as an e-PIN: gives its PIN (a voucher's code)
+/// once and marks it sold. Its batch must keep its PINs; a card sold already is refused (`already_sold`).
 pub async fn reveal(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -175,8 +175,14 @@ pub async fn reveal(
         .keyring()
         .open(store::card::PIN_CONTEXT, sealed)
         .map_err(|e| OpError::Internal(e.to_string()))?;
-    let pin = Pin::parse(&String::from_utf8_lossy(&plain))
-        .map_err(|e| OpError::Internal(e.to_string()))?;
+    // A recharge card's PIN, or an access voucher's code: read as its batch's kind.
+    let kind = store::card::batch(ctx.db.conn(), None, card.batch_id)
+        .await?
+        .map(|b| b.kind.get())
+        .ok_or(OpError::NotFound)?;
+    let secret = super::Secret::read(kind, &String::from_utf8_lossy(&plain)).ok_or_else(|| {
+        OpError::Internal(format!("card {}: its kept secret does not read", card.id))
+    })?;
     let mut w = ctx.db.write(author, ctx.now).await?;
     let filter = CardFilter {
         tenants: Some(vec![tenant.0]),
@@ -200,7 +206,7 @@ pub async fn reveal(
     })
     .await?;
     w.commit().await?;
-    Ok((card, pin.printed()))
+    Ok((card, secret.printed()))
 }
 
 /// Sells card `input.serial` of `actor`'s stock to a customer of the reseller it sells for
