@@ -37,6 +37,7 @@ pub mod audit {
 pub mod card {
     pub mod api;
     pub mod distributor;
+    pub mod panel;
     pub mod print;
 }
 

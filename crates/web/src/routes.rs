@@ -179,6 +179,7 @@ fn panel(state: &AppState) -> Router<AppState> {
         .merge(crate::online::panel::routes())
         .merge(crate::ledger::panel::routes())
         .merge(crate::ledger::receipt::routes())
+        .merge(crate::card::panel::routes())
         .merge(crate::card::print::routes())
         .merge(crate::job::panel::routes())
         .route("/panel", get(crate::auth::panel::dashboard))

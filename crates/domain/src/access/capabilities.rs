@@ -28,6 +28,9 @@ pub struct Capabilities {
     /// A tenant's messages: what they say, which are sent, the outbox (those who change
     /// the tenant's settings, as `rules::update_tenant` has it).
     pub sms: bool,
+    /// Recharge cards and vouchers: the tenant's stock, or the cards one holds
+    /// (`cards::card_reach`).
+    pub cards: bool,
 }
 
 /// What `actor`'s panel offers.
@@ -51,6 +54,7 @@ pub fn capabilities(actor: &Actor) -> Capabilities {
             Role::Manager | Role::Staff => actor.can(Permission::ManageTenantSettings),
             _ => false,
         },
+        cards: super::card_reach(actor).is_some(),
     }
 }
 
@@ -84,5 +88,23 @@ mod tests {
         assert!(!capabilities(&actor(Role::Operator, &[])).sms);
         let settings = capabilities(&actor(Role::Manager, &[Permission::ManageTenantSettings]));
         assert!(settings.sms);
+    }
+
+    #[test]
+    fn cards_are_offered_to_whoever_reaches_them() {
+        for role in [
+            Role::Admin,
+            Role::Accountant,
+            Role::Operator,
+            Role::SubOperator,
+            Role::CardDistributor,
+        ] {
+            assert!(capabilities(&actor(role, &[])).cards, "{role:?}");
+        }
+        assert!(capabilities(&actor(Role::Developer, &[])).cards);
+        assert!(!capabilities(&actor(Role::Manager, &[])).cards);
+        assert!(capabilities(&actor(Role::Manager, &[Permission::ManageCards])).cards);
+        assert!(!capabilities(&actor(Role::Staff, &[Permission::ViewCustomers])).cards);
+        assert!(!capabilities(&actor(Role::SalesManager, &[])).cards);
     }
 }

@@ -48,6 +48,8 @@ pub enum Section {
     Vpn,
     /// A tenant's SMS: what messages say, which are sent, the outbox.
     Sms,
+    /// Recharge cards and access vouchers: a tenant's stock, or a holder's own.
+    Cards,
 }
 
 /// The chrome of a page: translator, signed-in user, navigation, CSRF token, flash.
