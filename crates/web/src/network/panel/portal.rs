@@ -17,7 +17,7 @@ use crate::page::lookup::Choice;
 use crate::page::session::PanelUser;
 use crate::page::ui::{self, Section, Ui, render};
 use crate::state::AppState;
-use domain::field::{FieldError, FieldErrors};
+use domain::field::FieldErrors;
 use domain::ids::TenantId;
 use domain::package::ConnectionType;
 use ops::OpError;
@@ -161,17 +161,6 @@ pub(super) async fn page(
     }
 }
 
-/// A number typed in `name`, or the field's error.
-fn number(form: &crate::page::form::FormData, name: &str, errors: &mut FieldErrors) -> i32 {
-    match form.text(name).trim().parse() {
-        Ok(n) => n,
-        Err(_) => {
-            errors.push(FieldError::new(name, "invalid_number"));
-            0
-        }
-    }
-}
-
 /// `POST`: sets the router's portal up.
 pub(super) async fn create(
     State(state): State<AppState>,
@@ -183,13 +172,20 @@ pub(super) async fn create(
     }: PanelForm,
 ) -> Response {
     let mut errors = FieldErrors::new();
+    let mut number = |name: &str| {
+        errors
+            .take(crate::page::input::number(name, form.text(name)))
+            .flatten()
+            .map(|n| i32::try_from(n).unwrap_or(i32::MAX))
+    };
+    let (max_devices, codes_per_hour) = (number("max_devices"), number("codes_per_hour"));
     let input = PortalInput {
         router_id: id,
         package_id: crate::page::input::id(form.opt("package_id")).unwrap_or(0),
         trial_package_id: crate::page::input::id(form.opt("trial_package_id")),
         owner_id: None,
-        max_devices: Some(number(&form, "max_devices", &mut errors)),
-        codes_per_hour: Some(number(&form, "codes_per_hour", &mut errors)),
+        max_devices,
+        codes_per_hour,
         hosts: form
             .text("hosts")
             .split([',', ' ', '\n'])
