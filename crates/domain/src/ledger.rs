@@ -197,17 +197,23 @@ pub enum JournalKind {
     Payment,
     /// A credit note: part of an invoice's amount due taken off, with its VAT.
     CreditNote,
+    /// A card distributor pays its parent for cards (handed to it, or redeemed).
+    CardSale,
+    /// A card distributor paid back for cards that left it unredeemed.
+    CardReturn,
 }
 
 impl JournalKind {
     /// Every kind.
-    pub const ALL: [JournalKind; 6] = [
+    pub const ALL: [JournalKind; 8] = [
         Self::Recharge,
         Self::Topup,
         Self::Reversal,
         Self::Invoice,
         Self::Payment,
         Self::CreditNote,
+        Self::CardSale,
+        Self::CardReturn,
     ];
 
     /// The stored name.
@@ -219,6 +225,8 @@ impl JournalKind {
             Self::Invoice => "invoice",
             Self::Payment => "payment",
             Self::CreditNote => "credit_note",
+            Self::CardSale => "card_sale",
+            Self::CardReturn => "card_return",
         }
     }
 

@@ -9,6 +9,7 @@ pub mod aaa;
 pub mod access;
 pub mod billing;
 pub mod card;
+pub mod card_account;
 pub mod code;
 pub mod customer;
 pub mod enforcement;

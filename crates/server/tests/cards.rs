@@ -15,7 +15,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::customers::{Isp, create, isp};
 use support::money::{topup, verify_clean};
-use support::{Backend, PASSWORD, TestApp, spawn};
+use support::{Backend, PASSWORD, TestApp, error_code, spawn};
 
 /// The tenant's Admin, signed in.
 async fn admin(app: &TestApp, isp: &Isp) -> String {
@@ -25,14 +25,6 @@ async fn admin(app: &TestApp, isp: &Isp) -> String {
     )
     .await;
     app.login("admin@c.example", PASSWORD).await
-}
-
-fn error_code(body: &Value) -> String {
-    body["error"]["fields"][0]["code"]
-        .as_str()
-        .or(body["error"]["code"].as_str())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// A PIN no card has: 12 digits and their Damm check digit.
@@ -417,6 +409,16 @@ async fn a_distributor_sells_from_its_own_stock_to_its_operators_customers(backe
         )
         .await;
     let dist_token = app.login("dist@c.example", PASSWORD).await;
+    // On credit without a limit, it owes each card when the card is redeemed
+    // (`card_accounts.rs` shows the terms at work).
+    let (status, terms) = app
+        .patch(
+            &format!("/api/v1/users/{dist}"),
+            &op,
+            json!({"account_type": "credit", "credit_limit": null}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{terms}");
     let other_op = app
         .user(
             &admin,
@@ -514,6 +516,15 @@ async fn a_distributor_sells_from_its_own_stock_to_its_operators_customers(backe
         .await;
     assert_eq!(again["journal_id"], sold["journal_id"], "{again}");
     assert_eq!(app.count("ledger_journal").await, journals);
+    let (_, me) = app.get("/api/v1/distributor/me", &dist_token).await;
+    assert_eq!(
+        (me["account_type"].as_str(), me["balance"].as_i64()),
+        (
+            Some("credit"),
+            Some(-made["batch"]["price"].as_i64().unwrap())
+        ),
+        "the card sold is owed: {me}"
+    );
     // Another operator's customer is not found; a card not its own is not found.
     let (status, body) = app
         .post(

@@ -28,7 +28,7 @@ use support::panel::{Isp, Reply, Visitor, audited, isp, staff_of};
 use support::{Backend, PASSWORD, TestApp, spawn};
 
 /// A tenant with what cards need: two master packages, an operator, its derived package,
-/// and a card distributor under it.
+/// and a card distributor under it, on credit.
 struct World<'a> {
     isp: Isp<'a>,
     /// PPPoE, 500.00 BDT.
@@ -67,6 +67,16 @@ async fn world(app: &TestApp) -> World<'_> {
                    "tenant_id": tenant, "parent_id": op}),
         )
         .await;
+    // On credit, it owes each card when it is redeemed (`card_accounts.rs`).
+    let admin = app.login("admin@dhaka.example", PASSWORD).await;
+    let (status, terms) = app
+        .patch(
+            &format!("/api/v1/users/{dist}"),
+            &admin,
+            json!({"account_type": "credit", "credit_limit": null}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{terms}");
     World {
         isp,
         home,
@@ -494,6 +504,10 @@ async fn a_distributor_sells_the_cards_handed_to_it_and_reads_their_pin(backend:
     assert_eq!(
         page.text_of("cards-title").as_deref(),
         Some("My cards · Dist Rahman")
+    );
+    assert_eq!(
+        page.text_of("cards-account").as_deref(),
+        Some("Your balance: 0.00 BDT; available to spend: no limit. · On credit, without a limit")
     );
     let stock = |state: &str| format!("stock-{}-{state}", world.home);
     assert!(page.has("<td>Home 20M</td>"), "{}", page.body);

@@ -23,7 +23,7 @@ use gateways::sms::SmsProvider;
 use gateways::sms::sim::{SimSms, SimSmsConfig, SmsScenario};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Backend, PASSWORD, TestApp, spawn, until};
+use support::{Backend, PASSWORD, TestApp, error_code, spawn, until};
 use support_freeradius::api;
 
 const SECRET: &str = "sim-auth-token-templates";
@@ -50,14 +50,6 @@ async fn admin_of(app: &TestApp, dev: &str, name: &str) -> (i64, String) {
     )
     .await;
     (tenant, app.login(&email, PASSWORD).await)
-}
-
-fn error_code(body: &Value) -> String {
-    body["error"]["fields"][0]["code"]
-        .as_str()
-        .or(body["error"]["code"].as_str())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 async fn templates_are_checked_previewed_set_and_scoped(backend: Backend) {

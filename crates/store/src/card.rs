@@ -114,6 +114,8 @@ pub struct NewBatch<'a> {
     pub quantity: u32,
     /// The face price.
     pub price: i64,
+    /// What a distributor keeps of it.
+    pub commission: i64,
     /// Unused after this, they expire.
     pub valid_until: Option<DateTime<Utc>>,
     /// Keep the PINs sealed for reprint and export.
@@ -131,6 +133,7 @@ pub async fn create_batch(w: &Write, tenant: TenantId, new: &NewBatch<'_>) -> St
         package_id: Set(new.package_id),
         quantity: Set(i32::try_from(new.quantity).unwrap_or(i32::MAX)),
         price: Set(new.price),
+        commission: Set(new.commission),
         valid_until: Set(new.valid_until),
         keeps_pins: Set(new.keeps_pins),
         exported: Set(0),
@@ -210,6 +213,8 @@ pub async fn insert_cards(
             redeemed_at: Set(None),
             redeemed_by: Set(None),
             journal_id: Set(None),
+            paid: Set(None),
+            paid_by: Set(None),
             version: Set(1),
         });
         card::Entity::insert_many(models)
@@ -422,8 +427,8 @@ pub enum Move {
 }
 
 /// Moves the cards `filter` takes (its states are where the move may start) in `w`;
-/// returns how many moved.
-pub async fn move_cards(w: &Write, filter: &CardFilter, to: Move) -> StoreResult<u64> {
+/// returns them as the move left them.
+pub async fn move_cards(w: &Write, filter: &CardFilter, to: Move) -> StoreResult<Vec<Card>> {
     let now = w.now();
     let state = |s: State| Expr::value(s.as_str());
     let mut update = card::Entity::update_many().col_expr(
@@ -447,8 +452,52 @@ pub async fn move_cards(w: &Write, filter: &CardFilter, to: Move) -> StoreResult
         Move::Void => update.col_expr(card::Column::State, state(State::Void)),
         Move::Expire => update.col_expr(card::Column::State, state(State::Expired)),
     };
-    let done = update.filter(filter.condition()).exec(w.tx()).await?;
-    Ok(done.rows_affected)
+    Ok(update
+        .filter(filter.condition())
+        .exec_with_returning(w.tx())
+        .await?)
+}
+
+/// Records on cards `ids` what their distributor paid for each ahead (`Some((by,
+/// amount))`), or that nothing is paid for them (`None`).
+pub async fn set_paid(w: &Write, ids: &[i64], paid: Option<(i64, i64)>) -> StoreResult<()> {
+    for chunk in ids.chunks(CHUNK) {
+        card::Entity::update_many()
+            .col_expr(card::Column::PaidBy, Expr::value(paid.map(|p| p.0)))
+            .col_expr(card::Column::Paid, Expr::value(paid.map(|p| p.1)))
+            .filter(card::Column::Id.is_in(chunk.iter().copied()))
+            .exec(w.tx())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records on every card of batch `id` what distributor `by` paid for each ahead.
+pub async fn set_paid_of_batch(w: &Write, id: i64, (by, amount): (i64, i64)) -> StoreResult<()> {
+    card::Entity::update_many()
+        .col_expr(card::Column::PaidBy, Expr::value(by))
+        .col_expr(card::Column::Paid, Expr::value(amount))
+        .filter(card::Column::BatchId.eq(id))
+        .exec(w.tx())
+        .await?;
+    Ok(())
+}
+
+/// The face price and commission of each of batches `ids`.
+pub async fn prices<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, (i64, i64)>> {
+    let rows: Vec<(i64, i64, i64)> = card_batch::Entity::find()
+        .select_only()
+        .column(card_batch::Column::Id)
+        .column(card_batch::Column::Price)
+        .column(card_batch::Column::Commission)
+        .filter(card_batch::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(id, p, c)| (id, (p, c))).collect())
 }
 
 /// The serials and sealed PINs of batch `id`, in serial order.

@@ -34,9 +34,13 @@ pub fn gives_time(actor: &Actor) -> bool {
     !actor.role.is_reseller()
 }
 
-/// True if `user` holds a balance (operators and sub-operators).
+/// True if `user` holds a balance: operators and sub-operators, and card distributors,
+/// which pay their parent for cards (`crate::card_account`).
 pub fn has_balance(user: &UserFacts) -> bool {
-    matches!(user.role, Role::Operator | Role::SubOperator)
+    matches!(
+        user.role,
+        Role::Operator | Role::SubOperator | Role::CardDistributor
+    )
 }
 
 /// May `actor` read the balance and statement of reseller `user` (already found in the
@@ -51,7 +55,9 @@ pub fn view_balance_of(actor: &Actor, user: &UserFacts) -> Result<(), Denied> {
             Role::Developer | Role::SuperAdmin => true,
             Role::Admin | Role::Accountant => own_tenant,
             Role::Manager | Role::Staff => own_tenant && actor.can(Permission::ViewReports),
-            Role::Operator => own_tenant && user.parent_id == Some(actor.user_id),
+            Role::Operator | Role::SubOperator => {
+                own_tenant && user.parent_id == Some(actor.user_id)
+            }
             _ => false,
         };
     if allowed {
@@ -86,7 +92,9 @@ pub fn topup(actor: &Actor, user: &UserFacts) -> Result<TopupSource, Denied> {
         Role::Manager if own_tenant && actor.can(Permission::ReceivePayments) => {
             Ok(TopupSource::Cash(actor.user_id))
         }
-        Role::Operator if own_tenant && user.parent_id == Some(actor.user_id) => {
+        Role::Operator | Role::SubOperator
+            if own_tenant && user.parent_id == Some(actor.user_id) =>
+        {
             Ok(TopupSource::Reseller(actor.user_id))
         }
         _ => Err(Denied::Forbidden),
@@ -148,7 +156,9 @@ pub fn set_account_terms(actor: &Actor, user: &UserFacts) -> Result<Option<UserI
     let own_tenant = actor.tenant_id.is_some() && actor.tenant_id == user.tenant_id;
     match actor.role {
         Role::Admin if own_tenant => Ok(None),
-        Role::Operator if own_tenant && user.parent_id == Some(actor.user_id) => {
+        Role::Operator | Role::SubOperator
+            if own_tenant && user.parent_id == Some(actor.user_id) =>
+        {
             Ok(Some(actor.user_id))
         }
         _ => Err(Denied::Forbidden),
@@ -287,5 +297,24 @@ mod tests {
         assert!(view_balance_of(&actor(20, Role::SubOperator, &[]), &sub).is_ok());
         assert!(view_balance_of(&actor(20, Role::SubOperator, &[]), &op).is_err());
         assert!(view_balance_of(&actor(4, Role::Accountant, &[]), &op).is_ok());
+    }
+
+    #[test]
+    fn a_distributor_is_funded_and_given_terms_by_its_parent() {
+        let sub = actor(20, Role::SubOperator, &[]);
+        let of_sub = reseller(30, Role::CardDistributor, Some(20));
+        let of_op = reseller(31, Role::CardDistributor, Some(10));
+        assert_eq!(topup(&sub, &of_sub), Ok(TopupSource::Reseller(UserId(20))));
+        assert_eq!(topup(&sub, &of_op), Err(Denied::Forbidden));
+        assert_eq!(set_account_terms(&sub, &of_sub), Ok(Some(UserId(20))));
+        assert_eq!(
+            set_account_terms(&actor(2, Role::Admin, &[]), &of_op),
+            Ok(None)
+        );
+        assert!(view_balance_of(&sub, &of_sub).is_ok());
+        assert!(view_balance_of(&actor(30, Role::CardDistributor, &[]), &of_sub).is_ok());
+        assert!(view_balance_of(&actor(31, Role::CardDistributor, &[]), &of_sub).is_err());
+        // A distributor moves no funds and sets no terms.
+        assert!(topup(&actor(30, Role::CardDistributor, &[]), &of_op).is_err());
     }
 }

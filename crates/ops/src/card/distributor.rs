@@ -45,7 +45,7 @@ pub struct Stock {
 }
 
 /// A holder as its API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct DistributorView {
     /// The holder.
     pub user_id: i64,
@@ -57,6 +57,8 @@ pub struct DistributorView {
     pub seller_id: i64,
     /// Its cards.
     pub stock: Vec<Stock>,
+    /// Its account: what it holds or owes for its cards, and its terms.
+    pub account: crate::ledger::Balance,
 }
 
 /// What a sale is.
@@ -129,12 +131,14 @@ pub async fn me(ctx: &Ctx<'_>, actor: &Actor) -> Result<DistributorView, OpError
             cards,
         });
     }
+    let account = crate::ledger::balance(ctx, actor, actor.user_id).await?;
     Ok(DistributorView {
         user_id: user.id,
         name: user.name,
         role: actor.role.as_str().to_owned(),
         seller_id: seller.user_id.0,
         stock,
+        account,
     })
 }
 
@@ -191,11 +195,16 @@ pub async fn reveal(
         states: Some(vec![State::Assigned]),
         ..CardFilter::default()
     };
-    if store::card::move_cards(&w, &filter, Move::Sell).await? != 1 {
+    let sold = store::card::move_cards(&w, &filter, Move::Sell).await?;
+    if sold.len() != 1 {
         // Sold by another request since it was read.
         w.rollback().await?;
         return Err(OpError::field("serial", "already_sold"));
     }
+    let tenant_row = store::tenant::find_any(w.tx(), tenant)
+        .await?
+        .ok_or(OpError::NotFound)?;
+    super::account::settle_moved(&mut w, &tenant_row, &sold).await?;
     w.audit(AuditEntry {
         tenant_id: Some(tenant),
         action: "card.reveal",

@@ -18,8 +18,11 @@
 //! a recharge it made (its balance pays the chain; a card of the tenant's stock was sold for
 //! cash by the tenant, its batch's maker collecting), the journal noted on the card, the
 //! audit entry and the attempt. The package is the card's, or the customer's own reseller
-//! package made from it. A card distributor sells from its own stock ([`distributor`]).
+//! package made from it. A card distributor sells from its own stock ([`distributor`]), and
+//! pays its parent for its cards as they are handed to it or redeemed (`account`), in the
+//! transaction of the move or the redemption.
 
+mod account;
 pub mod distributor;
 mod redeem;
 
@@ -66,6 +69,8 @@ pub struct BatchInput {
     pub quantity: i64,
     /// The face price printed (the package's price when absent).
     pub price: Option<i64>,
+    /// What a card distributor keeps of each card's face price (none when absent).
+    pub commission: Option<i64>,
     /// Unused after this instant, the cards expire.
     pub valid_until: Option<DateTime<Utc>>,
     /// Keep the PINs sealed for reprint and export (else they are given back once).
@@ -253,6 +258,15 @@ pub async fn create_batch(
     {
         errors.push(FieldError::new("holder_id", "not_a_holder"));
     }
+    let price = input
+        .price
+        .or(package.as_ref().map(|p| p.price))
+        .unwrap_or(0);
+    let commission = domain::card_account::check_commission(price, input.commission)
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            0
+        });
     let Some(package) = package.filter(|_| errors.is_empty()) else {
         return Err(OpError::Invalid(errors));
     };
@@ -260,7 +274,8 @@ pub async fn create_batch(
         kind: input.kind,
         package_id: package.id,
         quantity,
-        price: input.price.unwrap_or(package.price),
+        price,
+        commission,
         valid_until: input.valid_until,
         keeps_pins: input.keep_pins,
         note,
@@ -268,7 +283,7 @@ pub async fn create_batch(
     // A batch made at the same moment in the tenant may draw a PIN this one drew: the
     // unique key refuses it, and the batch is drawn again.
     for _ in 0..DRAWS {
-        match write_batch(ctx, author.clone(), tenant, &new, input.holder_id).await {
+        match write_batch(ctx, author.clone(), &within.tenant, &new, input.holder_id).await {
             Err(OpError::Invalid(e)) if e.0.iter().any(|f| f.code == "taken") => continue,
             done => return done,
         }
@@ -291,10 +306,11 @@ async fn is_holder(ctx: &Ctx<'_>, tenant: TenantId, user: i64) -> Result<bool, O
 async fn write_batch(
     ctx: &Ctx<'_>,
     author: Author,
-    tenant: TenantId,
+    tenant_row: &store::tenant::Tenant,
     new: &NewBatch<'_>,
     holder: Option<i64>,
 ) -> Result<Made, OpError> {
+    let tenant = TenantId(tenant_row.id);
     let mut w = ctx.db.write(author, ctx.now).await?;
     let key = store::card::key(&w, tenant).await?;
     let batch = store::card::create_batch(&w, tenant, new).await?;
@@ -338,6 +354,9 @@ async fn write_batch(
         });
     }
     store::card::insert_cards(&w, &batch, holder, &rows).await?;
+    if let Some(holder) = holder {
+        account::settle_made(&mut w, tenant_row, &batch, holder).await?;
+    }
     w.audit(AuditEntry {
         tenant_id: Some(tenant),
         action: "card.batch",
@@ -346,7 +365,7 @@ async fn write_batch(
         before: None,
         after: Some(serde_json::json!({
             "kind": batch.kind.code(), "package_id": batch.package_id,
-            "quantity": batch.quantity, "price": batch.price,
+            "quantity": batch.quantity, "price": batch.price, "commission": batch.commission,
             "valid_until": batch.valid_until, "keeps_pins": batch.keeps_pins, "holder_id": holder,
         })),
     })
@@ -686,7 +705,9 @@ pub async fn move_cards(
     };
     filter.states = Some(from);
     let mut w = ctx.db.write(author, ctx.now).await?;
-    let moved = store::card::move_cards(&w, &filter, to).await?;
+    let cards = store::card::move_cards(&w, &filter, to).await?;
+    account::settle_moved(&mut w, &within.tenant, &cards).await?;
+    let moved = cards.len() as u64;
     w.audit(AuditEntry {
         tenant_id: Some(tenant),
         action: "card.move",

@@ -210,7 +210,7 @@ pub(crate) async fn apply(
     let Some(recharge) = settle(
         ctx,
         &mut w,
-        &card,
+        (&card, &batch, &tenant_row),
         customer,
         &plan,
         collector_user,
@@ -230,14 +230,15 @@ pub(crate) async fn apply(
     })
 }
 
-/// In `w`: claims `card` for `customer` and writes the recharge `plan` under the card's
-/// journal key, its audit entry and the attempt by `subject`. `None` when the card was
+/// In `w`: claims `card` (of `batch`, in tenant `tenant_row`) for `customer`, settles its
+/// distributor, and writes the recharge `plan` under the card's journal key, its audit
+/// entry and the attempt by `subject`. `None` when the card was
 /// taken meanwhile or the key was used (the caller rolls back).
 #[allow(clippy::too_many_arguments)] // the redemption's parts, each used once
 async fn settle(
     ctx: &Ctx<'_>,
     w: &mut store::Write,
-    card: &Card,
+    (card, batch, tenant_row): (&Card, &store::card::Batch, &store::tenant::Tenant),
     customer: &Customer,
     plan: &crate::billing::Plan,
     collector_user: Option<i64>,
@@ -248,6 +249,9 @@ async fn settle(
     if !store::card::claim(w, card, customer.id).await? {
         return Ok(None);
     }
+    // The distributor holding it pays its parent now, unless it paid ahead; then the
+    // parent's balance pays the chain.
+    super::account::settle_redeemed(w, tenant_row, card, batch).await?;
     let key = format!("card:{}:redeem", card.id);
     let recharge = match crate::billing::write(ctx, w, plan, key, collector_user, scope).await? {
         Written::New(outcome) => outcome,
@@ -318,7 +322,7 @@ pub(crate) async fn open_voucher(
     match settle(
         ctx,
         &mut w,
-        card,
+        (card, batch, &tenant_row),
         &customer,
         &plan,
         collector_user,

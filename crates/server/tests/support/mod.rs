@@ -19,6 +19,15 @@ pub use testkit::Backend;
 use testkit::TestDb;
 use web::AppState;
 
+/// The code of an API error: its first field's, else its own.
+pub fn error_code(body: &Value) -> String {
+    body["error"]["fields"][0]["code"]
+        .as_str()
+        .or(body["error"]["code"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// A builder of the tests' HTTP clients. The payment providers' client brings reqwest's TLS
 /// without a built-in crypto provider (rustls with `ring` is ours to choose): it is
 /// installed for the process first, as every client reqwest builds wants one.

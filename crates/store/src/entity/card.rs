@@ -34,6 +34,11 @@ pub struct Model {
     pub redeemed_by: Option<i64>,
     /// The recharge's journal.
     pub journal_id: Option<i64>,
+    /// What its distributor paid for it ahead (face price less commission), refunded when
+    /// it leaves that distributor unredeemed.
+    pub paid: Option<i64>,
+    /// The distributor who paid [`Model::paid`].
+    pub paid_by: Option<i64>,
     pub version: i32,
 }
 

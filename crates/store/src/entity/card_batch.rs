@@ -17,6 +17,8 @@ pub struct Model {
     pub quantity: i32,
     /// The face price, in minor units of the tenant's currency.
     pub price: i64,
+    /// What a card distributor keeps of each card's face price (it pays the rest).
+    pub commission: i64,
     /// Unused after this instant, its cards expire.
     pub valid_until: Option<DateTimeUtc>,
     /// Its PINs are kept sealed, for reprint and export.

@@ -48,6 +48,7 @@ mod m20261222_000038_hotspot;
 mod m20261223_000039_sms_templates;
 mod m20261224_000040_sms_sending;
 mod m20261225_000041_distributor_mobiles;
+mod m20261226_000042_card_accounts;
 
 /// The migration list.
 #[derive(Debug)]
@@ -98,6 +99,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261223_000039_sms_templates::Migration),
             Box::new(m20261224_000040_sms_sending::Migration),
             Box::new(m20261225_000041_distributor_mobiles::Migration),
+            Box::new(m20261226_000042_card_accounts::Migration),
         ]
     }
 }

@@ -49,6 +49,8 @@ pub struct BatchOut {
     quantity: i32,
     /// The face price printed, in minor units.
     price: i64,
+    /// What a card distributor keeps of each card's face price; it pays its parent the rest.
+    commission: i64,
     /// Unused after this, its cards expire.
     valid_until: Option<DateTime<Utc>>,
     /// Its PINs are kept sealed for reprint and export.
@@ -68,6 +70,7 @@ impl BatchOut {
             package_id: b.package_id,
             quantity: b.quantity,
             price: b.price,
+            commission: b.commission,
             valid_until: b.valid_until,
             keeps_pins: b.keeps_pins,
             exported: b.exported,
@@ -134,6 +137,10 @@ pub struct CreateBatchBody {
     quantity: i64,
     /// The face price printed, minor units (the package's price when absent).
     price: Option<i64>,
+    /// What a card distributor keeps of each card's face price, minor units (none when
+    /// absent; at most the price). A prepaid distributor pays the rest when it is handed
+    /// the card, one on credit when the card is redeemed.
+    commission: Option<i64>,
     /// Unused after this instant, the cards expire.
     valid_until: Option<DateTime<Utc>>,
     /// Keep the PINs sealed for reprint and export (the default). When false, the PINs are
@@ -292,6 +299,7 @@ async fn create_batch(
         package_id: body.package_id,
         quantity: body.quantity,
         price: body.price,
+        commission: body.commission,
         valid_until: body.valid_until,
         keep_pins: body.keep_pins,
         holder_id: body.holder_id,

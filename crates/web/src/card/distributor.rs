@@ -55,6 +55,16 @@ pub struct MeOut {
     /// The reseller it sells for (itself for a reseller).
     seller_id: i64,
     stock: Vec<StockOut>,
+    /// Its account with its parent, in minor units: positive is funds held, negative what
+    /// it owes for cards.
+    balance: i64,
+    /// What it may still spend or owe (absent: no limit).
+    available: Option<i64>,
+    /// `prepaid` (pays for cards when handed them) or `credit` (owes each when redeemed).
+    account_type: String,
+    /// The most it may owe, on credit (absent: no limit).
+    credit_limit: Option<i64>,
+    currency: String,
 }
 
 /// A PIN given once.
@@ -143,7 +153,16 @@ pub struct MobilesOut {
     responses((status = 200, body = MeOut), (status = 403, body = ErrorBody)))]
 async fn me(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<MeOut>, ApiError> {
     let view = ops::card::distributor::me(&state.ctx(), &caller.actor).await?;
+    let account = view.account;
     Ok(Json(MeOut {
+        balance: account.balance,
+        available: account.available,
+        account_type: account.terms.type_name().to_owned(),
+        credit_limit: match account.terms {
+            domain::ledger::AccountTerms::Credit(limit) => limit,
+            domain::ledger::AccountTerms::Prepaid => Some(0),
+        },
+        currency: account.currency,
         user_id: view.user_id,
         name: view.name,
         role: view.role,

@@ -36,6 +36,7 @@ use crate::state::AppState;
 use domain::access::{CardReach, card_reach};
 use domain::card::State as CardState;
 use domain::field::{FieldError, FieldErrors};
+use domain::ledger::AccountTerms;
 use ops::OpError;
 use ops::card::distributor::SaleInput;
 use ops::card::{CardQuery, Selection};
@@ -81,6 +82,8 @@ pub(super) struct HeldPage {
     ui: Ui,
     name: String,
     role: &'static str,
+    /// Its balance, what it may spend, and its terms.
+    account: String,
     stock: Vec<StockRow>,
     rows: Vec<HeldRow>,
     total: String,
@@ -174,7 +177,29 @@ async fn build(
             .then(new_key),
         })
         .collect();
+    let b = &me.account;
+    let digits = digits_of(&b.currency);
+    let money = |minor| money_text(minor, digits, &b.currency);
+    let available = b
+        .available
+        .map_or_else(|| t.t("money.unlimited").to_owned(), money);
+    let terms = match b.terms {
+        AccountTerms::Prepaid => t.t("money.prepaid").to_owned(),
+        AccountTerms::Credit(None) => t.t("money.credit_unlimited").to_owned(),
+        AccountTerms::Credit(Some(limit)) => {
+            crate::i18n::format(t.lang, "money.credit_up_to", &[("limit", money(limit))])
+        }
+    };
+    let account = format!(
+        "{} · {terms}",
+        crate::i18n::format(
+            t.lang,
+            "money.your_balance",
+            &[("balance", money(b.balance)), ("available", available)],
+        )
+    );
     Ok(HeldPage {
+        account,
         name: me.name,
         role: t.t(&format!("role.{}", me.role)),
         stock: me

@@ -354,6 +354,16 @@ async fn batch_input(
             }
         },
     };
+    let commission = match form.opt("commission") {
+        None => None,
+        Some(text) => match input::amount("commission", text, tenant.digits) {
+            Ok(money) => Some(money.minor()),
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        },
+    };
     let valid_until = input::local_time("valid_until", form.text("valid_until"), tenant.zone)
         .unwrap_or_else(|error| {
             errors.push(error);
@@ -368,6 +378,7 @@ async fn batch_input(
         package_id: input::id(form.get("package_id")).unwrap_or(0),
         quantity,
         price,
+        commission,
         valid_until,
         keep_pins: matches!(form.text("keep_pins"), "on" | "true" | "1"),
         holder_id: input::id(form.get("holder_id")),
@@ -451,6 +462,7 @@ pub(super) struct BatchPage {
     package: String,
     quantity: i32,
     price: String,
+    commission: String,
     made: String,
     valid_until: String,
     note: String,
@@ -518,6 +530,7 @@ async fn build_batch(
         package: package_name(&packages, b.package_id),
         quantity: b.quantity,
         price: tenant.money(b.price),
+        commission: tenant.money(b.commission),
         made: tenant.time(Some(b.created_at)),
         valid_until: tenant.time(b.valid_until),
         note: b.note.clone(),
