@@ -436,6 +436,40 @@ pub fn decide(facts: &Facts<'_>) -> Next {
     }
 }
 
+/// The host names a phone must reach, before it is online, to pay through a merchant
+/// account of `provider` whose API is at `base_url`: the API's own host, and the hosts of
+/// the provider's checkout pages (Stripe's, bKash's and SSLCommerz's; a generic aggregator
+/// names only its base). RouterOS walled-garden patterns (`*.sslcommerz.com`). A card
+/// issuer's 3-D Secure page is the issuing bank's and cannot be listed ahead.
+pub fn payment_hosts(provider: &str, base_url: &str) -> Vec<String> {
+    let authority = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    // The host, without the port.
+    let own = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    }
+    .to_ascii_lowercase();
+    let known: &[&str] = match provider {
+        "stripe" => &["*.stripe.com", "*.stripe.network"],
+        "bkash" => &["*.bka.sh", "*.bkash.com"],
+        "sslcommerz" => &["*.sslcommerz.com"],
+        _ => &[],
+    };
+    std::iter::once(own)
+        .filter(|h| {
+            (1..=253).contains(&h.len())
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        })
+        .chain(known.iter().map(|h| (*h).to_owned()))
+        .collect()
+}
+
 /// The pages lastmile puts on the router (`html-directory`), each under 2 KB. `login.html`
 /// posts the router's variables to the portal at once, as hidden fields only (RouterOS does
 /// not escape them for HTML, so none reaches markup or script); the others send the phone

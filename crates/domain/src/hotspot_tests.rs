@@ -325,3 +325,25 @@ fn an_account_with_all_its_sessions_open_elsewhere_is_in_use_not_handed_to_the_r
         }
     );
 }
+
+#[test]
+fn a_merchant_accounts_checkout_hosts_are_let_through_the_walled_garden() {
+    assert_eq!(
+        payment_hosts("sslcommerz", "https://sandbox.sslcommerz.com/gwprocess"),
+        ["sandbox.sslcommerz.com", "*.sslcommerz.com"]
+    );
+    assert_eq!(
+        payment_hosts("generic", "http://127.0.0.1:9000/generic"),
+        ["127.0.0.1"]
+    );
+    assert_eq!(
+        payment_hosts("stripe", "https://API.stripe.com"),
+        ["api.stripe.com", "*.stripe.com", "*.stripe.network"]
+    );
+    // Nothing that is not a host name goes on the router.
+    assert_eq!(
+        payment_hosts("generic", "https://a b;c/"),
+        Vec::<String>::new()
+    );
+    assert_eq!(payment_hosts("bkash", ""), ["*.bka.sh", "*.bkash.com"]);
+}

@@ -248,6 +248,42 @@ pub async fn begin(
 ) -> Result<(Intent, Credentials), OpError> {
     let customer = crate::customer::get(ctx, actor, input.customer_id).await?;
     access::recharge_customers_of(actor, store::customer::owner(&customer))?;
+    open(
+        ctx,
+        author,
+        &customer,
+        input.gateway_account_id,
+        Some(actor.user_id.0),
+    )
+    .await
+}
+
+/// The merchant account a phone at the captive portal pays `tenant` through: its first
+/// active one, if it has any.
+pub async fn portal_account(
+    ctx: &Ctx<'_>,
+    tenant: TenantId,
+) -> Result<Option<GatewayAccount>, OpError> {
+    Ok(store::gateway::accounts(ctx.db.conn(), Some(&[tenant.0]))
+        .await?
+        .into_iter()
+        .find(|a| a.status == "active"))
+}
+
+/// Records a pending intent of `customer` (already found and allowed) through merchant
+/// account `account_id`, asked for by user `created_by` (none: the customer itself, at the
+/// captive portal); see [`begin`].
+pub(crate) async fn open(
+    ctx: &Ctx<'_>,
+    author: Author,
+    customer: &store::customer::Customer,
+    account_id: i64,
+    created_by: Option<i64>,
+) -> Result<(Intent, Credentials), OpError> {
+    let input = IntentInput {
+        customer_id: customer.id,
+        gateway_account_id: account_id,
+    };
     let credentials = credentials(ctx, input.gateway_account_id).await?;
     let account = store::gateway::account(ctx.db.conn(), input.gateway_account_id)
         .await?
@@ -258,13 +294,9 @@ pub async fn begin(
     if account.status != "active" {
         return Err(OpError::field("gateway_account_id", "disabled"));
     }
-    let tenant = store::tenant::find(
-        ctx.db.conn(),
-        &access::tenant_scope(actor),
-        TenantId(customer.tenant_id),
-    )
-    .await?
-    .ok_or(OpError::NotFound)?;
+    let tenant = store::tenant::find_any(ctx.db.conn(), TenantId(customer.tenant_id))
+        .await?
+        .ok_or(OpError::NotFound)?;
     let (purpose, package_id, amount) = match customer.billing_type.get() {
         BillingType::Postpaid => {
             let due: i64 = store::invoice::open_of(ctx.db.conn(), customer.id)
@@ -306,7 +338,7 @@ pub async fn begin(
             package_id,
             amount,
             currency: &tenant.currency,
-            created_by: Some(actor.user_id.0),
+            created_by,
             expires_at: ctx.now + INTENT_LIFETIME,
         },
     )

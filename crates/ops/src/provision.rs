@@ -170,6 +170,20 @@ pub async fn settings(
         }),
         _ => None,
     };
+    // Phones pay at the portal before they are online: the tenant's merchant accounts'
+    // checkout pages go through the walled garden.
+    let mut payment_hosts = Vec::new();
+    if portal_pages.is_some() {
+        for account in store::gateway::accounts(ctx.db.conn(), Some(&[tenant.id])).await? {
+            if account.status == "active" {
+                for host in domain::hotspot::payment_hosts(&account.provider, &account.base_url) {
+                    if !payment_hosts.contains(&host) {
+                        payment_hosts.push(host);
+                    }
+                }
+            }
+        }
+    }
     Ok(Settings {
         radius_address: request.radius_address,
         secret: secret.to_string(),
@@ -183,6 +197,7 @@ pub async fn settings(
         snmp_community: request.snmp_community.clone(),
         message_auth,
         portal_pages,
+        payment_hosts,
     })
 }
 

@@ -48,6 +48,10 @@ pub struct Settings {
     /// The captive portal's pages for the hotspot's `html-directory`, when the router has a
     /// portal.
     pub portal_pages: Option<PortalPages>,
+    /// Host names phones reach before they are online, to pay at the portal (the tenant's
+    /// merchant accounts' checkout pages, `crate::hotspot::payment_hosts`), let through the
+    /// hotspot's walled garden.
+    pub payment_hosts: Vec<String>,
 }
 
 /// The pages of a router's captive portal (`crate::hotspot::router_pages`) and the
@@ -145,6 +149,7 @@ pub const MENUS: &[&str] = &[
     "/file",
     "/ip/hotspot/profile",
     "/ip/hotspot/walled-garden/ip",
+    "/ip/hotspot/walled-garden",
     "/ip/pool",
     "/ppp/profile",
     "/ip/firewall/filter",
@@ -246,6 +251,18 @@ pub fn wants(s: &Settings) -> Vec<Want> {
             &[
                 ("action", "accept".to_owned()),
                 ("dst-address", portal.to_string()),
+                ("disabled", yes(false)),
+            ],
+        ));
+    }
+    for host in &s.payment_hosts {
+        out.push(Want::new(
+            "/ip/hotspot/walled-garden",
+            Find::Comment(mark(&format!("pay {host}"))),
+            "a payment provider's page, reachable before login to pay at the portal",
+            &[
+                ("action", "allow".to_owned()),
+                ("dst-host", host.clone()),
                 ("disabled", yes(false)),
             ],
         ));

@@ -17,6 +17,7 @@ fn settings() -> Settings {
         snmp_community: None,
         message_auth: true,
         portal_pages: None,
+        payment_hosts: Vec::new(),
     }
 }
 

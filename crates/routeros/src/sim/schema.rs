@@ -446,6 +446,19 @@ pub(crate) static SCHEMAS: &[Schema] = &[
             flag("disabled", "false"),
         ],
     ),
+    list(
+        "/ip/hotspot/walled-garden",
+        &[
+            def("action", "allow"),
+            opt("dst-host"),
+            opt("dst-port"),
+            opt("path"),
+            opt("server"),
+            opt("method"),
+            opt("comment"),
+            flag("disabled", "false"),
+        ],
+    ),
     Schema {
         unique: &["service-name"],
         entity: "service",

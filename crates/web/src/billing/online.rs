@@ -116,7 +116,7 @@ pub fn config(credentials: &Credentials) -> Option<gateways::GatewayConfig> {
 }
 
 /// How lastmile is reached: the configured public address, else the request's host.
-fn base_of(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn base_of(state: &AppState, headers: &HeaderMap) -> String {
     if !state.settings.public_url.is_empty() {
         return state.settings.public_url.clone();
     }
@@ -326,17 +326,35 @@ pub(crate) async fn start(
     headers: &HeaderMap,
 ) -> Result<Intent, StartError> {
     let (intent, credentials) = ops::gateway::begin(&state.ctx(), actor, author, input).await?;
+    let back = format!(
+        "{}/pay/return/{}",
+        base_of(state, headers),
+        intent.merchant_ref
+    );
+    checkout(state, headers, intent, &credentials, &back).await
+}
+
+/// Asks the provider for the checkout of `intent` (through the merchant account whose
+/// `credentials` these are), the customer sent back to `back` paid or not, and records it;
+/// a provider that refuses or does not answer closes the intent.
+pub(crate) async fn checkout(
+    state: &AppState,
+    headers: &HeaderMap,
+    intent: Intent,
+    credentials: &ops::gateway::Credentials,
+    back: &str,
+) -> Result<Intent, StartError> {
     let base = base_of(state, headers);
     let checkout = gateways::Checkout {
         merchant_ref: intent.merchant_ref.clone(),
         amount: intent.amount,
         currency: intent.currency.clone(),
         description: format!("Internet service {}", intent.merchant_ref),
-        success_url: format!("{base}/pay/return/{}", intent.merchant_ref),
-        cancel_url: format!("{base}/pay/return/{}", intent.merchant_ref),
+        success_url: back.to_owned(),
+        cancel_url: back.to_owned(),
         webhook_url: format!("{base}/hooks/payments/{}", intent.gateway_account_id),
     };
-    let created = match (config(&credentials), state.payments.as_ref()) {
+    let created = match (config(credentials), state.payments.as_ref()) {
         (Some(cfg), Some(client)) => client.create(&cfg, &checkout).await,
         _ => Err(gateways::GatewayError::Malformed("no client".into())),
     };

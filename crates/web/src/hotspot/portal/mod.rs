@@ -40,7 +40,7 @@ use axum::routing::{get, post};
 use self::page::{
     DeviceRow, PortalPage, date_of, lang_of, message, page, standing_page, status_of, time_left,
 };
-use self::steps::{card, choose, code, connect, device, mobile, signup, take_over, voucher};
+use self::steps::{card, choose, code, connect, device, mobile, pay, signup, take_over, voucher};
 use crate::i18n::Lang;
 use crate::page::form::FormData;
 use crate::state::AppState;
@@ -67,6 +67,8 @@ pub fn routes() -> Router<AppState> {
         .route("/hs/{key}/connect", post(connect))
         .route("/hs/{key}/signup", post(signup))
         .route("/hs/{key}/card", post(card))
+        .route("/hs/{key}/pay", post(pay))
+        .route("/hs/{key}/paid/{reference}", get(paid))
         .route("/hs/{key}/device", post(device))
         .route("/hs/{key}/take-over", post(take_over))
         .route("/hs/{key}/welcome", get(welcome))
@@ -202,12 +204,55 @@ async fn show(
     match visit::next(&ctx, &step, None).await {
         Ok(standing) => page(
             StatusCode::OK,
-            &standing_page(&step, &token, &standing, ctx.now),
+            &standing_page(&step, &token, &standing, ctx.now)
+                .with_payment(&ctx, &step)
+                .await,
         ),
         Err(error) => page(
             status_of(&error),
             &PortalPage::of(&step, &token, "mobile").with_error(&error),
         ),
+    }
+}
+
+/// `GET /hs/{key}/paid/{reference}`: the phone back from the provider's checkout of one of
+/// its accounts' online payments. Paid, on to the visit's next step (signing in); still
+/// pending (the provider's notice has not been settled yet), a page that looks again in a
+/// moment; declined or expired, the recharge screen says so. Another visit's payment is not
+/// found.
+async fn paid(
+    State(state): State<AppState>,
+    Path((key, reference)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let (step, token) = match visit_of(&state, &key, &headers).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let ctx = state.ctx();
+    let intent = match visit::payment(&ctx, &step, &reference).await {
+        Ok(intent) => intent,
+        Err(error) => {
+            return page(
+                status_of(&error),
+                &PortalPage::of(&step, &token, "gone").with_error(&error),
+            );
+        }
+    };
+    match intent.status.as_str() {
+        "succeeded" => here(&key).into_response(),
+        "pending" => {
+            let mut p = PortalPage::of(&step, &token, "paying");
+            p.account = intent.customer_id;
+            p.refresh = true;
+            page(StatusCode::OK, &p)
+        }
+        _ => {
+            let mut p = PortalPage::of(&step, &token, "recharge");
+            p.account = intent.customer_id;
+            p.error = p.t.t("portal.payment_not_made").to_owned();
+            page(StatusCode::OK, &p.with_payment(&ctx, &step).await)
+        }
     }
 }
 

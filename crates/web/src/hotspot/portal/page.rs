@@ -12,7 +12,7 @@ use crate::i18n::{Lang, Tr};
 use domain::customer::{CustomerState, Msisdn};
 use domain::hotspot::{Blocked, Next};
 use ops::OpError;
-use ops::hotspot::visit::{Standing, Step};
+use ops::hotspot::visit::{self, Standing, Step};
 use store::hotspot::Device;
 
 /// One account as the page lists it.
@@ -66,13 +66,15 @@ pub(super) struct PortalPage {
     randomised: bool,
     sessions: Vec<SessionRow>,
     /// The page looks again in a moment (the routers are ending sessions).
-    refresh: bool,
+    pub(super) refresh: bool,
     /// A voucher's code to fill in.
     pub(super) voucher: String,
     /// Paid time left, in the page's language (empty when none counts).
     pub(super) time_left: String,
     /// Volume left of the period's, in the page's language (empty without a volume).
     pub(super) data_left: String,
+    /// The tenant takes online payments at the portal (the recharge screen offers one).
+    pub(super) pays_online: bool,
 }
 
 impl PortalPage {
@@ -103,6 +105,7 @@ impl PortalPage {
             voucher: String::new(),
             time_left: String::new(),
             data_left: String::new(),
+            pays_online: false,
         }
     }
 
@@ -135,6 +138,15 @@ impl PortalPage {
     /// Why the account cannot sign in.
     fn why_text(&self) -> &'static str {
         self.t.t(&format!("portal.why.{}", self.why))
+    }
+
+    /// This page, offering online payment on the recharge screen when `step`'s tenant
+    /// takes it.
+    pub(super) async fn with_payment(mut self, ctx: &ops::Ctx<'_>, step: &Step) -> Self {
+        if self.screen == "recharge" {
+            self.pays_online = visit::pays_online(ctx, step).await.unwrap_or(false);
+        }
+        self
     }
 
     /// The page saying why `error` refused the step.

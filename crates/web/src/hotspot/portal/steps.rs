@@ -253,10 +253,51 @@ pub(super) async fn card(
     if let Err(error) = visit::redeem(&ctx, &step, account, form.text("pin")).await {
         let mut p = PortalPage::of(&step, &token, "recharge").with_error(&error);
         p.account = account;
-        return page(status_of(&error), &p);
+        return page(status_of(&error), &p.with_payment(&ctx, &step).await);
     }
     let standing = visit::next(&ctx, &step, Some(account)).await;
     onward(&state, &headers, &step, &token, standing, "recharge").await
+}
+
+/// `POST pay`: an online payment for one of the mobile's accounts; the phone goes to the
+/// provider's checkout, which sends it back to `paid/{reference}`.
+pub(super) async fn pay(
+    State(state): State<AppState>,
+    PostedStep {
+        key,
+        headers,
+        form,
+        step,
+        token,
+    }: PostedStep,
+) -> Response {
+    let account = number(&form, "account");
+    let ctx = state.ctx();
+    let (step, token, ctx) = (&step, &token, &ctx);
+    let refused = |error: OpError| async move {
+        let mut p = PortalPage::of(step, token, "recharge").with_error(&error);
+        p.account = account;
+        page(status_of(&error), &p.with_payment(ctx, step).await)
+    };
+    let (intent, credentials) = match visit::pay(ctx, step, account).await {
+        Ok(started) => started,
+        Err(error) => return refused(error).await,
+    };
+    let back = format!(
+        "{}/hs/{key}/paid/{}",
+        crate::billing::online::base_of(&state, &headers),
+        intent.merchant_ref
+    );
+    match crate::billing::online::checkout(&state, &headers, intent, &credentials, &back).await {
+        Ok(intent) => match intent.redirect_url {
+            Some(url) => Redirect::to(&url).into_response(),
+            None => refused(OpError::Busy).await,
+        },
+        Err(crate::billing::online::StartError::Op(error)) => refused(error).await,
+        Err(crate::billing::online::StartError::Gateway) => {
+            refused(OpError::field("account", "payment_unavailable")).await
+        }
+    }
 }
 
 /// `POST device`: removes a device, making room for this one.
