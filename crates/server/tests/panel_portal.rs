@@ -3,7 +3,9 @@
 //! the form lists the tenant's hotspot packages only, keeps what was typed when refused
 //! (a device limit out of range, a `.local` host name), and sets the portal up; the page
 //! then shows its key and the pages for the router, as the API does. An operator without
-//! the right to change the network reaches none of it.
+//! the right to change the network reaches none of it. A portal is changed and switched
+//! off from the same page or the API (a stale version refused), and a portal switched off
+//! lets no phone in.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
@@ -134,7 +136,8 @@ async fn a_router_portal_is_set_up_from_its_page(backend: Backend) {
         shown.body
     );
     assert!(shown.has("wifi.dhaka.example"));
-    assert!(!shown.has("id=\"portal-form\""), "set up once");
+    assert!(shown.has("id=\"save-portal\""), "set up once, then changed");
+    assert!(!shown.has("id=\"create-portal\""));
     // The page for the router is served where the page says.
     let login = app
         .http
@@ -173,16 +176,105 @@ async fn a_router_portal_is_set_up_from_its_page(backend: Backend) {
     );
 }
 
-mod on_sqlite {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_router_portal_is_set_up_from_its_page() {
-        super::a_router_portal_is_set_up_from_its_page(super::Backend::Sqlite).await
-    }
+async fn a_portal_is_changed_and_switched_off(backend: Backend) {
+    let app = spawn(backend).await;
+    let support::panel::Isp {
+        dev,
+        tenant,
+        mut admin,
+    } = isp(&app).await;
+    let router = created(
+        &app,
+        &dev,
+        "/api/v1/routers",
+        json!({"tenant_id": tenant, "name": "hs-2", "nas_address": "10.0.0.2",
+               "api_address": "10.0.0.2", "api_user": "lastmile", "api_password": "api-pass-1"}),
+    )
+    .await;
+    let id = router["id"].as_i64().unwrap();
+    let hotspot = created(
+        &app,
+        &dev,
+        "/api/v1/packages",
+        json!({"tenant_id": tenant, "name": "Hotspot Week", "connection_type": "hotspot",
+               "download_kbps": 5000, "upload_kbps": 2000, "validity_days": 7, "price": 9000}),
+    )
+    .await;
+    let portal = created(
+        &app,
+        &dev,
+        "/api/v1/hotspot-portals",
+        json!({"router_id": id, "package_id": hotspot["id"], "max_devices": 3}),
+    )
+    .await;
+    let key = portal["portal_key"].as_str().unwrap().to_owned();
+    let page = format!("/panel/routers/{id}/portal");
+
+    // The form shows the portal as it is; saved without "On", it is switched off.
+    let form = admin.get(&page).await;
+    assert_eq!(form.input("max_devices").as_deref(), Some("3"));
+    assert_eq!(form.text_of("portal-status").as_deref(), Some("On"));
+    let package = hotspot["id"].to_string();
+    let saved = admin
+        .submit(
+            &page,
+            &page,
+            &[
+                ("package_id", &package),
+                ("max_devices", "4"),
+                ("codes_per_hour", "90"),
+                ("hosts", "wifi.dhaka.example"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let (_, now) = app
+        .get(&format!("/api/v1/hotspot-portals/{}", portal["id"]), &dev)
+        .await;
+    assert_eq!(
+        (&now["max_devices"], &now["status"], &now["portal_key"]),
+        (&json!(4), &json!("disabled"), &json!(key)),
+        "{now}"
+    );
+    assert_eq!(
+        admin.get(&page).await.text_of("portal-status").as_deref(),
+        Some("Off")
+    );
+
+    // Off, its router's phones are not let in.
+    let start = app
+        .http
+        .post(format!("{}/hs/{key}/start", app.base))
+        .form(&[
+            ("mac", "02:00:00:00:00:01"),
+            ("login_url", "http://10.5.0.1/login"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::NOT_FOUND);
+
+    // Through the API: refused values, a stale version, then back on.
+    let path = format!("/api/v1/hotspot-portals/{}", portal["id"]);
+    let body = |max: i64, version: &serde_json::Value| json!({"package_id": hotspot["id"], "max_devices": max, "active": true, "version": version});
+    let (status, refused) = app.put(&path, &dev, body(0, &now["version"])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let (status, stale) = app.put(&path, &dev, body(2, &portal["version"])).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{stale}");
+    let (status, on) = app.put(&path, &dev, body(2, &now["version"])).await;
+    assert_eq!(status, StatusCode::OK, "{on}");
+    assert_eq!(
+        (&on["status"], &on["max_devices"]),
+        (&json!("active"), &json!(2))
+    );
+    assert_eq!(on["hosts"], json!([]), "a PUT sets every setting");
+    assert_eq!(
+        support::panel::audited(&app, "hotspot.portal_update").await,
+        2
+    );
 }
 
-mod on_postgres {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_router_portal_is_set_up_from_its_page() {
-        super::a_router_portal_is_set_up_from_its_page(super::Backend::Postgres).await
-    }
-}
+both_backends!(
+    a_router_portal_is_set_up_from_its_page,
+    a_portal_is_changed_and_switched_off,
+);

@@ -116,6 +116,62 @@ pub async fn create_portal(w: &mut Write, new: &NewPortal<'_>) -> StoreResult<Po
     Ok(portal)
 }
 
+/// What a portal's edit sets: everything but its router and key.
+#[derive(Debug, Clone)]
+pub struct PortalChanges<'a> {
+    /// The reseller new accounts belong to.
+    pub owner_id: Option<i64>,
+    /// The package new accounts are made on.
+    pub package_id: i64,
+    /// The trial's package.
+    pub trial_package_id: Option<i64>,
+    /// Devices an account may bind.
+    pub max_devices: i32,
+    /// Codes its phones may be sent in an hour.
+    pub codes_per_hour: i32,
+    /// Host names of the router's login page, comma-separated.
+    pub hosts: &'a str,
+    /// `active`, or `disabled` (its visits are refused and provisioning leaves it out).
+    pub status: &'a str,
+}
+
+/// Saves `changes` to portal `before` if it is still at `version`, in `w`, audited.
+pub async fn update_portal(
+    w: &mut Write,
+    before: &Portal,
+    version: i32,
+    changes: &PortalChanges<'_>,
+) -> StoreResult<Portal> {
+    let row = hotspot_portal::ActiveModel {
+        owner_id: Set(changes.owner_id),
+        package_id: Set(changes.package_id),
+        trial_package_id: Set(changes.trial_package_id),
+        max_devices: Set(changes.max_devices),
+        codes_per_hour: Set(changes.codes_per_hour),
+        hosts: Set(changes.hosts.to_owned()),
+        status: Set(changes.status.to_owned()),
+        ..Default::default()
+    };
+    let after = crate::versioned::update_versioned::<hotspot_portal::Entity>(
+        w,
+        row,
+        before.id,
+        version,
+        &[],
+    )
+    .await?;
+    w.audit(AuditEntry {
+        tenant_id: Some(TenantId(after.tenant_id)),
+        action: "hotspot.portal_update",
+        entity: "hotspot_portal",
+        entity_id: Some(after.id),
+        before: Some(portal_json(before)),
+        after: Some(portal_json(&after)),
+    })
+    .await?;
+    Ok(after)
+}
+
 /// The portal with `key`.
 pub async fn portal_by_key<C: ConnectionTrait>(conn: &C, key: &str) -> StoreResult<Option<Portal>> {
     Ok(hotspot_portal::Entity::find()

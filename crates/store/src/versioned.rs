@@ -31,7 +31,16 @@ macro_rules! versioned {
     )*};
 }
 
-versioned!(tenant, staff_user, customer, router, ip_pool, zone, package);
+versioned!(
+    tenant,
+    staff_user,
+    customer,
+    router,
+    ip_pool,
+    zone,
+    package,
+    hotspot_portal
+);
 
 /// Saves the changed columns of `row` as version `version + 1` if row `id` is still at
 /// `version`, and returns the row as saved. A unique violation of one of `keys` (index

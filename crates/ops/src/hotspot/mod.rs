@@ -110,21 +110,15 @@ pub(crate) async fn owner_of(
     crate::customer::reseller_owner(&user, tenant)
 }
 
-/// Sets up the portal of a router the caller may provision. Every refused field is
-/// reported in one answer.
-pub async fn create_portal(
-    ctx: &Ctx<'_>,
-    actor: &Actor,
-    author: Author,
-    input: &PortalInput,
-) -> Result<Portal, OpError> {
-    let router = crate::provision::provisionable(ctx, actor, input.router_id)
-        .await
-        .map_err(|e| match e {
-            OpError::NotFound => OpError::field("router_id", "not_found"),
-            other => other,
-        })?;
-    let tenant = TenantId(router.tenant_id);
+/// A portal's fields as checked.
+struct Checked {
+    max_devices: i32,
+    codes_per_hour: i32,
+    hosts: String,
+}
+
+/// Checks `input` for a portal of `tenant`; every refused field is reported in one answer.
+async fn check(ctx: &Ctx<'_>, tenant: TenantId, input: &PortalInput) -> Result<Checked, OpError> {
     let mut errors = FieldErrors::new();
     let max_devices = input.max_devices.unwrap_or(DEFAULT_MAX_DEVICES);
     if !(1..=MAX_DEVICES).contains(&max_devices) {
@@ -174,6 +168,29 @@ pub async fn create_portal(
     if !errors.is_empty() {
         return Err(OpError::Invalid(errors));
     }
+    Ok(Checked {
+        max_devices,
+        codes_per_hour,
+        hosts,
+    })
+}
+
+/// Sets up the portal of a router the caller may provision. Every refused field is
+/// reported in one answer.
+pub async fn create_portal(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    input: &PortalInput,
+) -> Result<Portal, OpError> {
+    let router = crate::provision::provisionable(ctx, actor, input.router_id)
+        .await
+        .map_err(|e| match e {
+            OpError::NotFound => OpError::field("router_id", "not_found"),
+            other => other,
+        })?;
+    let tenant = TenantId(router.tenant_id);
+    let checked = check(ctx, tenant, input).await?;
     let mut w = ctx.db.write(author, ctx.now).await?;
     let portal = store::hotspot::create_portal(
         &mut w,
@@ -183,14 +200,64 @@ pub async fn create_portal(
             owner_id: input.owner_id,
             package_id: input.package_id,
             trial_package_id: input.trial_package_id,
-            max_devices,
-            codes_per_hour,
-            hosts: &hosts,
+            max_devices: checked.max_devices,
+            codes_per_hour: checked.codes_per_hour,
+            hosts: &checked.hosts,
         },
     )
     .await?;
     w.commit().await?;
     Ok(portal)
+}
+
+/// A portal's edit: its settings as a set-up asks for them (its router stays), whether it
+/// is on, and the version read.
+#[derive(Debug, Clone, Default)]
+pub struct PortalEdit {
+    /// The settings (`router_id` is the portal's own and is not read).
+    pub settings: PortalInput,
+    /// On; off, its visits are refused and provisioning leaves its pages and walled
+    /// garden out.
+    pub active: bool,
+    /// The version the caller read.
+    pub version: i32,
+}
+
+/// Changes portal `id` of a router the caller may provision (its key stays, so the pages
+/// on the router stay right). Every refused field is reported in one answer; an edit of
+/// a version read before another's is refused.
+pub async fn update_portal(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    author: Author,
+    id: i64,
+    edit: &PortalEdit,
+) -> Result<Portal, OpError> {
+    let before = portal(ctx, actor, id).await?;
+    crate::provision::provisionable(ctx, actor, before.router_id).await?;
+    let input = PortalInput {
+        router_id: before.router_id,
+        ..edit.settings.clone()
+    };
+    let checked = check(ctx, TenantId(before.tenant_id), &input).await?;
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let after = store::hotspot::update_portal(
+        &mut w,
+        &before,
+        edit.version,
+        &store::hotspot::PortalChanges {
+            owner_id: input.owner_id,
+            package_id: input.package_id,
+            trial_package_id: input.trial_package_id,
+            max_devices: checked.max_devices,
+            codes_per_hour: checked.codes_per_hour,
+            hosts: &checked.hosts,
+            status: if edit.active { "active" } else { "disabled" },
+        },
+    )
+    .await?;
+    w.commit().await?;
+    Ok(after)
 }
 
 /// The portals of the routers the caller manages.

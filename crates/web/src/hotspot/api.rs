@@ -1,5 +1,6 @@
 //! The captive portals at the API (`ops::hotspot`): `/api/v1/hotspot-portals` lists the
-//! portals of the routers the caller manages and sets one up (`POST`); `GET /{id}` gives one
+//! portals of the routers the caller manages and sets one up (`POST`); `PUT /{id}` changes one
+//! or switches it off (its key stays); `GET /{id}` gives one
 //! with the pages to put on its router (`html-directory`), which carry the portal's key and
 //! this installation's public address. The router can also fetch them itself from
 //! `/hs/{key}/router/{page}` (RouterOS `/tool fetch`).
@@ -27,7 +28,7 @@ use store::hotspot::Portal;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_portals, create_portal))
-        .routes(routes!(get_portal))
+        .routes(routes!(get_portal, update_portal))
 }
 
 /// A portal to set up.
@@ -50,6 +51,35 @@ pub struct CreatePortalBody {
     /// addresses.
     #[serde(default)]
     pub hosts: Vec<String>,
+}
+
+/// A portal's edit: every setting as a set-up gives it (its router and key stay), whether
+/// it is on, and the version read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePortalBody {
+    /// The hotspot package new accounts are made on.
+    pub package_id: i64,
+    /// The hotspot package of a mobile's one trial; none: no trial.
+    pub trial_package_id: Option<i64>,
+    /// The reseller new accounts belong to; none: the tenant.
+    pub owner_id: Option<i64>,
+    /// Devices an account may bind (default 2, at most 10).
+    pub max_devices: Option<i32>,
+    /// Codes its phones may be sent in an hour, all together (default 60, at most 10 000).
+    pub codes_per_hour: Option<i32>,
+    /// Host names the router's login page may be on.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// On (the default); off, its visits are refused and provisioning leaves it out.
+    #[serde(default = "on")]
+    pub active: bool,
+    /// The version read.
+    pub version: i32,
+}
+
+fn on() -> bool {
+    true
 }
 
 /// A page to put on the router.
@@ -88,6 +118,8 @@ pub struct PortalOut {
     pub hosts: Vec<String>,
     /// `active` or `disabled`.
     pub status: String,
+    /// Its version, for an edit.
+    pub version: i32,
     /// When it was set up.
     pub created_at: DateTime<Utc>,
     /// The pages to put on the router.
@@ -110,6 +142,7 @@ impl PortalOut {
             codes_per_hour: p.codes_per_hour,
             hosts: ops::hotspot::hosts_of(p),
             status: p.status.clone(),
+            version: p.version,
             created_at: p.created_at,
             router_pages: domain::hotspot::router_pages(base, &p.portal_key)
                 .into_iter()
@@ -177,6 +210,39 @@ async fn get_portal(
     Id(id): Id,
 ) -> Result<Json<PortalOut>, ApiError> {
     let portal = ops::hotspot::portal(&state.ctx(), &caller.actor, id).await?;
+    Ok(Json(PortalOut::from_model(
+        &portal,
+        &state.settings.public_url,
+    )))
+}
+
+/// Changes a portal of a router the caller may provision, or switches it off; its key, and
+/// so the pages on its router, stay.
+#[utoipa::path(put, path = "/hotspot-portals/{id}", tag = "hotspot", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = UpdatePortalBody,
+    responses((status = 200, body = PortalOut), (status = 404, body = ErrorBody),
+        (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_portal(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Id(id): Id,
+    JsonBody(body): JsonBody<UpdatePortalBody>,
+) -> Result<Json<PortalOut>, ApiError> {
+    let edit = ops::hotspot::PortalEdit {
+        settings: PortalInput {
+            router_id: 0,
+            package_id: body.package_id,
+            trial_package_id: body.trial_package_id,
+            owner_id: body.owner_id,
+            max_devices: body.max_devices,
+            codes_per_hour: body.codes_per_hour,
+            hosts: body.hosts,
+        },
+        active: body.active,
+        version: body.version,
+    };
+    let portal =
+        ops::hotspot::update_portal(&state.ctx(), &caller.actor, caller.author, id, &edit).await?;
     Ok(Json(PortalOut::from_model(
         &portal,
         &state.settings.public_url,

@@ -1,9 +1,9 @@
 //! A router's captive portal page (`/panel/routers/{id}/portal`, `ops::hotspot`): the portal
 //! when the router has one (its key, the packages of new accounts and of the trial, the
 //! device limit, the codes an hour, the host names of the router's login page, and the
-//! pages lastmile made for the router, which provisioning puts on it), else the form that
-//! sets it up (once the router has API access). Who sets a portal up is who may provision
-//! the router.
+//! pages lastmile made for the router, which provisioning puts on it) with the form that
+//! changes it or switches it off, else the form that sets it up (once the router has API
+//! access). Who sets a portal up or changes it is who may provision the router.
 
 use askama::Template;
 use axum::extract::State;
@@ -30,6 +30,9 @@ use store::package::PackageFilter;
 #[derive(Debug)]
 struct PortalView {
     key: String,
+    /// On (its visits let in).
+    active: bool,
+    version: i32,
     package: String,
     trial: String,
     max_devices: i32,
@@ -56,6 +59,8 @@ struct PortalPage {
 }
 
 impl ShowsForm for PortalPage {
+    const CHECKBOXES: &'static [&'static str] = &["active"];
+
     fn filled(&mut self) -> &mut Filled {
         &mut self.f
     }
@@ -98,6 +103,8 @@ fn view(state: &AppState, portal: &Portal, packages: &[Choice]) -> PortalView {
     let key = &portal.portal_key;
     PortalView {
         key: key.clone(),
+        active: portal.status == "active",
+        version: portal.version,
         package: name_in(packages, Some(portal.package_id)),
         trial: name_in(packages, portal.trial_package_id),
         max_devices: portal.max_devices,
@@ -127,11 +134,35 @@ async fn build(
     let here = format!("/panel/routers/{id}/portal");
     let ui = Ui::new(user, Section::Routers, headers, &here);
     let packages = hotspot_packages(state, user, router.tenant_id).await?;
-    let portal = ops::hotspot::portals(&ctx, &user.actor)
-        .await?
-        .into_iter()
-        .find(|p| p.router_id == id)
-        .map(|p| view(state, &p, &packages));
+    let found = router_portal(state, user, id).await?;
+    // The form shows the portal as it is, or the defaults of a new one.
+    let f = match &found {
+        Some(p) => {
+            let f = Filled::new()
+                .with("package_id", p.package_id.to_string())
+                .with(
+                    "trial_package_id",
+                    p.trial_package_id
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                )
+                .with("max_devices", p.max_devices.to_string())
+                .with("codes_per_hour", p.codes_per_hour.to_string())
+                .with("hosts", ops::hotspot::hosts_of(p).join(", "));
+            if p.status == "active" {
+                f.with("active", "on")
+            } else {
+                f
+            }
+        }
+        None => Filled::new()
+            .with("max_devices", ops::hotspot::DEFAULT_MAX_DEVICES.to_string())
+            .with(
+                "codes_per_hour",
+                ops::hotspot::DEFAULT_CODES_PER_HOUR.to_string(),
+            ),
+    };
+    let portal = found.map(|p| view(state, &p, &packages));
     Ok(PortalPage {
         ui,
         id,
@@ -139,13 +170,20 @@ async fn build(
         needs_api,
         portal,
         packages,
-        f: Filled::new()
-            .with("max_devices", ops::hotspot::DEFAULT_MAX_DEVICES.to_string())
-            .with(
-                "codes_per_hour",
-                ops::hotspot::DEFAULT_CODES_PER_HOUR.to_string(),
-            ),
+        f,
     })
+}
+
+/// Router `id`'s portal, if it has one the caller manages.
+async fn router_portal(
+    state: &AppState,
+    user: &PanelUser,
+    id: i64,
+) -> Result<Option<Portal>, OpError> {
+    Ok(ops::hotspot::portals(&state.ctx(), &user.actor)
+        .await?
+        .into_iter()
+        .find(|p| p.router_id == id))
 }
 
 /// `GET`: the router's portal, or the form that sets it up.
@@ -161,7 +199,39 @@ pub(super) async fn page(
     }
 }
 
-/// `POST`: sets the router's portal up.
+/// Saves `input` as router `id`'s portal, at `version`, on or off.
+async fn save(
+    state: &AppState,
+    user: &PanelUser,
+    id: i64,
+    input: PortalInput,
+    version: i32,
+    active: bool,
+) -> Result<(), OpError> {
+    let portal = router_portal(state, user, id)
+        .await?
+        .ok_or(OpError::NotFound)?;
+    let edit = ops::hotspot::PortalEdit {
+        settings: PortalInput {
+            owner_id: portal.owner_id,
+            ..input
+        },
+        active,
+        version,
+    };
+    ops::hotspot::update_portal(
+        &state.ctx(),
+        &user.actor,
+        user.author.clone(),
+        portal.id,
+        &edit,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `POST`: sets the router's portal up, or saves its changes (a form with the version it
+/// was read at).
 pub(super) async fn create(
     State(state): State<AppState>,
     PageId(id): PageId,
@@ -194,15 +264,37 @@ pub(super) async fn create(
             .map(str::to_owned)
             .collect(),
     };
-    let result = if errors.is_empty() {
+    let version = match form.opt("version") {
+        None => None,
+        Some(text) => errors
+            .take(crate::page::input::number("version", text))
+            .flatten()
+            .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+    };
+    let result = if !errors.is_empty() {
+        Err(OpError::Invalid(errors))
+    } else if let Some(version) = version {
+        // An edit of the router's portal: its owner stays as it was set up.
+        save(
+            &state,
+            &user,
+            id,
+            input,
+            version,
+            form.text("active") == "on",
+        )
+        .await
+    } else {
         ops::hotspot::create_portal(&state.ctx(), &user.actor, user.author.clone(), &input)
             .await
             .map(|_| ())
-    } else {
-        Err(OpError::Invalid(errors))
     };
     match result {
         Ok(()) => ui::redirect_with(&format!("/panel/routers/{id}/portal"), "flash.saved"),
+        // Changed by someone else since the form was read: shown again as it is now.
+        Err(OpError::VersionMismatch) => {
+            ui::redirect_with(&format!("/panel/routers/{id}/portal"), "flash.stale")
+        }
         Err(OpError::Invalid(errors)) => {
             let page = build(&state, &user, &headers, id).await;
             show_again(page, &user, &headers, &form, &errors)
