@@ -724,6 +724,21 @@ async fn another_tenant_sees_nothing_and_a_developer_picks_the_tenant(backend: B
     // The other tenant's page still shows none of it.
     let page = stranger.get("/panel/cards").await;
     assert!(page.rows("batch").is_empty());
+
+    // A Manager granted the cards but not the users still hands cards to the tenant's
+    // resellers and distributors: the holder list is the cards', not the user list's.
+    let mut manager = staff_of(tenant, "cards@dhaka.example", "manager");
+    manager["permissions"] = serde_json::json!(["manage_cards"]);
+    app.user(&dev, manager).await;
+    let mut manager = Visitor::signed_in(&app, "cards@dhaka.example").await;
+    let page = manager.get(&format!("/panel/cards/batches/{batch}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.has(&format!("<option value=\"{}\"", world.dist)),
+        "{}",
+        page.body
+    );
+    assert!(page.has("Dist Rahman"));
 }
 
 both_backends!(

@@ -409,6 +409,25 @@ pub async fn batch_counts<C: ConnectionTrait>(
         .await?)
 }
 
+/// How many cards of each of batches `ids` are in each state: (batch, state, cards), in one
+/// query.
+pub async fn counts_of_batches<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> StoreResult<Vec<(i64, String, i64)>> {
+    Ok(card::Entity::find()
+        .select_only()
+        .column(card::Column::BatchId)
+        .column(card::Column::State)
+        .column_as(card::Column::Id.count(), "n")
+        .filter(card::Column::BatchId.is_in(ids.iter().copied()))
+        .group_by(card::Column::BatchId)
+        .group_by(card::Column::State)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
 /// What a move does to the cards it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Move {

@@ -116,4 +116,20 @@ mod tests {
         assert_eq!(card_reach(&actor(Role::Customer, &[])), None);
         assert!(holds_cards(Role::CardDistributor) && !holds_cards(Role::Staff));
     }
+
+    #[test]
+    fn who_runs_the_stock_names_the_tenants_holders_without_view_users() {
+        use crate::access::{card_holder_scope, user_scope};
+        let t = TenantId(1);
+        let manager = Actor::new(
+            UserId(5),
+            Role::Manager,
+            Some(t),
+            [Permission::ManageCards].into_iter().collect(),
+        );
+        assert_eq!(card_holder_scope(&manager).get(), Scope::Tenant(t));
+        assert_eq!(user_scope(&manager).get(), Scope::Only(UserId(5)));
+        let operator = Actor::new(UserId(7), Role::Operator, Some(t), PermissionSet::EMPTY);
+        assert_eq!(card_holder_scope(&operator), user_scope(&operator));
+    }
 }

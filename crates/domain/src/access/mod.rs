@@ -37,8 +37,8 @@ pub use rules::{
     update_tenant, update_user,
 };
 pub use scope::{
-    AuditScope, JobScope, Reseller, Scope, TenantScope, UserScope, audit_scope, job_scope,
-    tenant_scope, user_scope,
+    AuditScope, JobScope, Reseller, Scope, TenantScope, UserScope, audit_scope, card_holder_scope,
+    job_scope, tenant_scope, user_scope,
 };
 
 use crate::ids::{TenantId, UserId};

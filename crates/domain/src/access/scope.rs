@@ -111,6 +111,18 @@ pub(super) fn owners_of(users: UserScope, records: Scope) -> UserScope {
     }
 }
 
+/// The users `actor` may hand cards to (or narrow a card list by): the whole tenant's for
+/// who runs its stock (`super::card_reach`), `view_users` granted or not; its own users
+/// otherwise (an operator's subtree).
+pub fn card_holder_scope(actor: &Actor) -> UserScope {
+    match (super::card_reach(actor), actor.tenant_id) {
+        (Some(super::CardReach::Stock { manages: true, .. }), Some(tenant)) => {
+            UserScope(Scope::Tenant(tenant))
+        }
+        _ => user_scope(actor),
+    }
+}
+
 /// The tenants `actor` sees: all for the Developer, the owned ones for a Super Admin, its own
 /// for everyone else.
 pub fn tenant_scope(actor: &Actor) -> TenantScope {

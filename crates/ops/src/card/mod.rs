@@ -414,6 +414,58 @@ pub async fn batch(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<BatchView, O
     Ok(BatchView { batch, counts })
 }
 
+/// The active users of tenant `tenant` of `role` the caller may hand cards to (up to
+/// `page`): the tenant's, for who runs its stock, `view_users` granted or not; an
+/// operator's own subtree.
+pub async fn holders_to_name(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    tenant: TenantId,
+    role: Role,
+    page: &PageRequest,
+) -> Result<Page<store::user::User>, OpError> {
+    if !holds_cards(role) || card_reach(actor).is_none() {
+        return Err(OpError::Forbidden);
+    }
+    let filter = store::user::UserFilter {
+        role: Some(role),
+        tenant_id: Some(tenant),
+        status: Some(domain::user::UserStatus::Active),
+        ..store::user::UserFilter::default()
+    };
+    Ok(store::user::list(
+        ctx.db.conn(),
+        &access::card_holder_scope(actor),
+        &filter,
+        page,
+    )
+    .await?)
+}
+
+/// The counts by state of each of `batches` (a page of [`batches`]' answer), read at once:
+/// batch id → (state, cards).
+pub async fn counts(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    tenant_id: Option<i64>,
+    batches: &[Batch],
+) -> Result<std::collections::HashMap<i64, Vec<(String, i64)>>, OpError> {
+    let within = within(ctx, actor, tenant_id).await?;
+    if !matches!(within.reach, CardReach::Stock { .. }) {
+        return Err(OpError::Forbidden);
+    }
+    let ids: Vec<i64> = batches
+        .iter()
+        .filter(|b| b.tenant_id == within.tenant.id)
+        .map(|b| b.id)
+        .collect();
+    let mut out: std::collections::HashMap<i64, Vec<(String, i64)>> = Default::default();
+    for (batch, state, n) in store::card::counts_of_batches(ctx.db.conn(), &ids).await? {
+        out.entry(batch).or_default().push((state, n));
+    }
+    Ok(out)
+}
+
 /// What a card list shows.
 #[derive(Debug, Clone, Default)]
 pub struct CardQuery {

@@ -40,10 +40,9 @@ use domain::access::{Actor, CardReach, Role, card_reach, holds_cards};
 use domain::card::{Kind, State as CardState};
 use domain::field::{FieldError, FieldErrors};
 use domain::ids::TenantId;
-use domain::user::UserStatus;
 use ops::OpError;
 use store::list::PageRequest;
-use store::user::{User, UserFilter};
+use store::user::User;
 
 /// The routes of this module.
 pub fn routes() -> Router<AppState> {
@@ -235,14 +234,8 @@ async fn holders(state: &AppState, actor: &Actor, tenant: i64) -> Result<Vec<Use
     for role in [Role::Operator, Role::SubOperator, Role::CardDistributor] {
         let page =
             PageRequest::first(&store::user::LIST, SELECT_LIMIT).map_err(OpError::Invalid)?;
-        let filter = UserFilter {
-            role: Some(role),
-            tenant_id: Some(TenantId(tenant)),
-            status: Some(UserStatus::Active),
-            ..UserFilter::default()
-        };
         found.extend(
-            ops::user::list(&state.ctx(), actor, &filter, &page)
+            ops::card::holders_to_name(&state.ctx(), actor, TenantId(tenant), role, &page)
                 .await?
                 .items,
         );
