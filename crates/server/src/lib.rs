@@ -5,6 +5,7 @@
 //! `aaa`'s. Nothing depends on this crate.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod jobs;

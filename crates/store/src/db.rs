@@ -14,7 +14,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 use crate::crypto::Keyring;
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::migration::Migrator;
 
 /// Which database engine a [`Db`] runs on.
@@ -253,6 +253,48 @@ impl Db {
             Some(row) => row.try_get::<bool>("", "missing")?,
             None => false,
         })
+    }
+
+    /// Writes a consistent copy of the SQLite database to `path` (a file that must not
+    /// exist) while writers carry on: `VACUUM INTO` reads one snapshot, compacted. Refused
+    /// on PostgreSQL, whose copies are `pg_dump`'s.
+    pub async fn snapshot_into(&self, path: &std::path::Path) -> StoreResult<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Corrupt(
+                "a PostgreSQL database is copied with pg_dump".to_owned(),
+            ));
+        }
+        let path = path.to_str().ok_or_else(|| {
+            StoreError::Corrupt(format!("{} is not a UTF-8 path", path.display()))
+        })?;
+        let quoted = path.replace('\'', "''");
+        self.conn
+            .execute_unprepared(&format!("VACUUM INTO '{quoted}'"))
+            .await?;
+        Ok(())
+    }
+
+    /// SQLite's own check of its file (`PRAGMA integrity_check`): the problems it finds,
+    /// none when the file is whole. Nothing to check on PostgreSQL.
+    pub async fn integrity_problems(&self) -> StoreResult<Vec<String>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "PRAGMA integrity_check",
+            ))
+            .await?;
+        let mut problems = Vec::new();
+        for row in rows {
+            let line: String = row.try_get_by_index(0)?;
+            if line != "ok" {
+                problems.push(line);
+            }
+        }
+        Ok(problems)
     }
 
     /// The keyring sealing secrets.

@@ -1,5 +1,5 @@
 //! The command line: one subcommand per thing an operator runs (`serve`, `migrate`,
-//! `admin create`, `db analyze`, `billing run`, `ledger verify`, `radius`, `sim-router`, `sim-gateway`, `sim-sms`, `router`). Each subcommand lives in its own module;
+//! `admin create`, `backup`, `restore`, `db analyze`, `billing run`, `ledger verify`, `radius`, `sim-router`, `sim-gateway`, `sim-sms`, `router`). Each subcommand lives in its own module;
 //! this one only parses and dispatches.
 
 use std::process::ExitCode;
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod admin;
+pub mod backup;
 pub mod bench;
 pub mod billing;
 pub mod db;
@@ -46,6 +47,10 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate(serve::ConfigArgs),
+    /// Write a backup (the database's consistent copy on SQLite, and the keyring) to a file.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data directory, then check what was restored.
+    Restore(backup::RestoreArgs),
     /// Database upkeep: refresh the query planner's statistics.
     Db {
         #[command(subcommand)]
@@ -101,6 +106,8 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::serve(args).await,
             Command::Migrate(args) => serve::migrate(args).await,
+            Command::Backup(args) => backup::backup(args).await,
+            Command::Restore(args) => backup::restore(args).await,
             Command::Db { command } => db::run(command).await,
             Command::Demo(args) => demo::demo(args).await,
             Command::Import { command } => import::run(command).await,
