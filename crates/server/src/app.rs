@@ -199,6 +199,7 @@ pub async fn start(config: Config, clock: Clock) -> Result<Running, StartError> 
         state.clone(),
         &config.jobs,
         enforce,
+        crate::backup::Schedule::of(&config),
         watcher,
     ));
     Ok(Running {

@@ -1,5 +1,6 @@
-//! Backups: the file `lastmile backup` writes and `lastmile restore` reads back. One
-//! gzip-compressed tar archive holding, in this order:
+//! Backups: the file `lastmile backup` writes and `lastmile restore` reads back, and the
+//! scheduled copies ([`Schedule`], `[backup]`). One gzip-compressed tar archive holding, in
+//! this order:
 //!
 //! - `manifest.json` ([`Manifest`]): the format, lastmile's version, when it was taken, the
 //!   engine, and each other entry's size and SHA-256;
@@ -445,4 +446,81 @@ pub fn unpack(config: &Config, file: &Path) -> Result<Restored, BackupError> {
         database,
         keyring: keyring_path,
     })
+}
+
+/// Scheduled backups: a copy into `dir` each period of `every_seconds`, named by the
+/// period's start (`lastmile-20261207T000000Z.tar.gz`), the newest `keep` kept.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// The configuration (its keyring).
+    pub config: Config,
+    /// Where the copies go.
+    pub dir: PathBuf,
+    /// How many are kept.
+    pub keep: usize,
+    /// The period.
+    pub every_seconds: i64,
+}
+
+impl Schedule {
+    /// The schedule `config` asks for, if any.
+    pub fn of(config: &Config) -> Option<Schedule> {
+        if config.backup.dir.trim().is_empty() {
+            return None;
+        }
+        Some(Schedule {
+            config: config.clone(),
+            dir: PathBuf::from(config.backup.dir.trim()),
+            keep: usize::try_from(config.backup.keep.max(1)).unwrap_or(1),
+            every_seconds: i64::from(config.backup.every_hours.max(1)) * 3600,
+        })
+    }
+
+    /// The copy of the period holding `now`.
+    pub fn file_at(&self, now: DateTime<Utc>) -> PathBuf {
+        let start = now.timestamp().div_euclid(self.every_seconds) * self.every_seconds;
+        let start = DateTime::from_timestamp(start, 0).unwrap_or(now);
+        self.dir.join(format!(
+            "lastmile-{}.tar.gz",
+            start.format("%Y%m%dT%H%M%SZ")
+        ))
+    }
+
+    /// Takes the current period's copy unless it exists, then removes the oldest past
+    /// `keep`. Returns the copy taken, if one was.
+    pub async fn run(
+        &self,
+        db: &store::Db,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PathBuf>, BackupError> {
+        let out = self.file_at(now);
+        if out.exists() {
+            return Ok(None);
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|e| files("create", &self.dir, &e))?;
+        take(&self.config, db, &out, now).await?;
+        let copies = self.kept()?;
+        let extra = copies.len().saturating_sub(self.keep);
+        for old in &copies[..extra] {
+            std::fs::remove_file(old).map_err(|e| files("remove", old, &e))?;
+        }
+        Ok(Some(out))
+    }
+
+    /// The copies in `dir`, oldest first (their names carry the time, so the name order is
+    /// the age order).
+    pub fn kept(&self) -> Result<Vec<PathBuf>, BackupError> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map_err(|e| files("read", &self.dir, &e))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("lastmile-") && n.ends_with(".tar.gz"))
+            })
+            .collect();
+        found.sort();
+        Ok(found)
+    }
 }

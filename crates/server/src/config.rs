@@ -36,6 +36,31 @@ pub struct Config {
     pub customers: Customers,
     /// The built-in RADIUS server.
     pub radius: Radius,
+    /// Scheduled backups.
+    pub backup: Backup,
+}
+
+/// Scheduled backups (`crate::backup`): a copy every `every_hours` into `dir`, the newest
+/// `keep` kept. Off while `dir` is empty.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Backup {
+    /// Where the copies go; empty: no scheduled backups.
+    pub dir: String,
+    /// How many copies are kept (at least one).
+    pub keep: u32,
+    /// Hours between copies.
+    pub every_hours: u32,
+}
+
+impl Default for Backup {
+    fn default() -> Self {
+        Self {
+            dir: String::new(),
+            keep: 7,
+            every_hours: 24,
+        }
+    }
 }
 
 /// Sign-in and session settings.
@@ -184,6 +209,7 @@ impl Default for Config {
             security: Security::default(),
             jobs: Jobs::default(),
             customers: Customers::default(),
+            backup: Backup::default(),
             radius: Radius::default(),
         }
     }
@@ -232,6 +258,7 @@ impl std::fmt::Debug for Config {
             .field("security", &self.security)
             .field("jobs", &self.jobs)
             .field("customers", &self.customers)
+            .field("backup", &self.backup)
             .field("radius", &self.radius)
             .finish()
     }
@@ -436,7 +463,7 @@ impl serde::Serialize for DefaultsView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let c = self.0;
-        let mut st = s.serialize_struct("Config", 10)?;
+        let mut st = s.serialize_struct("Config", 11)?;
         st.serialize_field("listen", &c.listen.to_string())?;
         st.serialize_field("data_dir", &c.data_dir.display().to_string())?;
         st.serialize_field("database_url", &c.database_url)?;
@@ -446,6 +473,7 @@ impl serde::Serialize for DefaultsView<'_> {
         st.serialize_field("security", &SecurityView(&c.security))?;
         st.serialize_field("jobs", &JobsView(&c.jobs))?;
         st.serialize_field("customers", &c.customers)?;
+        st.serialize_field("backup", &c.backup)?;
         st.serialize_field("radius", &c.radius)?;
         st.end()
     }

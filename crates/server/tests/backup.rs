@@ -4,7 +4,8 @@
 //! into an empty data directory it opens with its keyring, and `ledger verify` and
 //! `radius verify` find it clean. Refused, with nothing written: a backup over an existing
 //! file, a restore over a database, a restore of a tampered archive. On PostgreSQL the
-//! archive holds the keyring and the command says how to dump the database.
+//! archive holds the keyring and the command says how to dump the database. Scheduled
+//! backups come once a period and only the newest are kept.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
@@ -289,5 +290,54 @@ async fn on_postgresql_the_backup_keeps_the_keyring_and_says_how_to_dump() {
     assert_eq!(
         std::fs::read_to_string(elsewhere.path().join("secret.key")).unwrap(),
         std::fs::read_to_string(install.dir().join("secret.key")).unwrap()
+    );
+}
+
+/// The scheduled copies in `dir`, by name.
+fn copies(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tar.gz"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_backups_come_each_period_and_the_oldest_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let into = dir.path().display().to_string();
+    let clock = ops::clock::Clock::fixed(ops::clock::Clock::system().now());
+    let app = support::spawn_on(Backend::Sqlite, clock, move |config| {
+        config.backup.dir = into;
+        config.backup.every_hours = 1;
+        config.backup.keep = 2;
+        // The scheduler ticks as often as the usage watcher runs.
+        config.jobs.usage_watch_seconds = 1;
+    })
+    .await;
+    let mut seen = Vec::new();
+    for hour in 1..=3 {
+        let now = support::until(
+            "the period's backup is written",
+            async || copies(dir.path()),
+            |names| names.len() == hour.min(2) && names.last() != seen.last(),
+        )
+        .await;
+        seen = now;
+        app.clock().shift(3600);
+    }
+    assert_eq!(seen.len(), 2, "the newest two are kept: {seen:?}");
+    // The newest restores and checks clean.
+    let newest = dir.path().join(seen.last().unwrap());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let restored = lastmile_in(elsewhere.path(), &["restore", newest.to_str().unwrap()]);
+    assert!(
+        restored.status.success(),
+        "{}{}",
+        text(&restored.stdout),
+        text(&restored.stderr)
     );
 }

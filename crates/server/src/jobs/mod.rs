@@ -188,6 +188,7 @@ pub fn start(
     state: AppState,
     config: &crate::config::Jobs,
     enforce: netops::Settings,
+    backup: Option<crate::backup::Schedule>,
     shutdown: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let mut tasks = Vec::new();
@@ -213,6 +214,7 @@ pub fn start(
         config.usage_watch_seconds,
         config.router_health_seconds,
         config.billing_runs,
+        backup,
         shutdown,
     )));
     tasks

@@ -2,7 +2,8 @@
 //! dedupe key `kind@period`, so that however many nodes tick, and however often, each
 //! period's job is queued once, and a crash and restart queue nothing twice. The usage
 //! watcher's period is the configuration's (`jobs.usage_watch_seconds`), and the scheduler
-//! ticks at least that often.
+//! ticks at least that often. It also takes the scheduled backups (`[backup]`), each
+//! period's once, on a task of its own.
 
 use std::time::Duration;
 
@@ -57,8 +58,10 @@ pub async fn run(
     usage_watch_seconds: u32,
     router_health_seconds: u32,
     billing_runs: bool,
+    backup: Option<crate::backup::Schedule>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let backing_up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let health_every = i64::from(router_health_seconds);
     let usage_every = i64::from(usage_watch_seconds);
     let sleep = match usage_watch_seconds {
@@ -70,6 +73,9 @@ pub async fn run(
             return;
         }
         tick(&state, billing_runs).await;
+        if let Some(schedule) = &backup {
+            back_up(&state, schedule, &backing_up);
+        }
         if usage_every > 0 {
             let kind = super::fair_usage::KIND;
             let period = state.clock.now().timestamp().div_euclid(usage_every);
@@ -87,6 +93,29 @@ pub async fn run(
             _ = shutdown.changed() => {}
         }
     }
+}
+
+/// Takes the scheduled backup of the current period on a task of its own (a copy of a
+/// large database takes minutes; the other recurring jobs do not wait), one at a time.
+fn back_up(
+    state: &AppState,
+    schedule: &crate::backup::Schedule,
+    busy: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
+    let now = state.clock.now();
+    if schedule.file_at(now).exists() || busy.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let (state, schedule, busy) = (state.clone(), schedule.clone(), std::sync::Arc::clone(busy));
+    tokio::spawn(async move {
+        match schedule.run(&state.db, now).await {
+            Ok(Some(path)) => tracing::info!(path = %path.display(), "scheduled backup written"),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "the scheduled backup failed"),
+        }
+        busy.store(false, Ordering::Release);
+    });
 }
 
 /// How often, at most, missing planner statistics are taken out of turn.
