@@ -28,6 +28,8 @@ pub struct Config {
     pub public_url: String,
     /// Log filter (`info`, `lastmile=debug,warn`).
     pub log: String,
+    /// `text`, or `json`: one JSON object a line, for a log collector.
+    pub log_format: LogFormat,
     /// Sign-in and session settings.
     pub security: Security,
     /// Background jobs.
@@ -61,6 +63,17 @@ impl Default for Backup {
             every_hours: 24,
         }
     }
+}
+
+/// How `serve` writes its log.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// Sign-in and session settings.
@@ -206,6 +219,7 @@ impl Default for Config {
             database_max_connections: 16,
             public_url: String::new(),
             log: "info".to_owned(),
+            log_format: LogFormat::Text,
             security: Security::default(),
             jobs: Jobs::default(),
             customers: Customers::default(),
@@ -255,6 +269,7 @@ impl std::fmt::Debug for Config {
             .field("database_max_connections", &self.database_max_connections)
             .field("public_url", &self.public_url)
             .field("log", &self.log)
+            .field("log_format", &self.log_format)
             .field("security", &self.security)
             .field("jobs", &self.jobs)
             .field("customers", &self.customers)
@@ -463,13 +478,14 @@ impl serde::Serialize for DefaultsView<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let c = self.0;
-        let mut st = s.serialize_struct("Config", 11)?;
+        let mut st = s.serialize_struct("Config", 12)?;
         st.serialize_field("listen", &c.listen.to_string())?;
         st.serialize_field("data_dir", &c.data_dir.display().to_string())?;
         st.serialize_field("database_url", &c.database_url)?;
         st.serialize_field("database_max_connections", &c.database_max_connections)?;
         st.serialize_field("public_url", &c.public_url)?;
         st.serialize_field("log", &c.log)?;
+        st.serialize_field("log_format", &c.log_format)?;
         st.serialize_field("security", &SecurityView(&c.security))?;
         st.serialize_field("jobs", &JobsView(&c.jobs))?;
         st.serialize_field("customers", &c.customers)?;

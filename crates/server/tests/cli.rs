@@ -1,7 +1,7 @@
 //! The `lastmile` binary as an operator runs it: `admin create` (password as a flag or on
 //! standard input, invalid input refused with exit code 2), `serve` on a fresh installation
 //! (the one-time setup link), `migrate`, `ledger verify` (exit 1 on a breach), `billing run`
-//! (dry, then once a day), `lastmile.toml`
+//! (dry, then once a day), `check` (what would stop `serve`), JSON logs, `lastmile.toml`
 //! with an unknown key,
 //! `LASTMILE_LISTEN`, a clean stop on SIGTERM, and `demo`, which never deletes a database it
 //! did not make.
@@ -238,6 +238,122 @@ async fn an_unknown_key_in_lastmile_toml_stops_serve_and_names_the_key() {
     }
     // Nothing was started: no database was created.
     assert!(!install.dir().join("lastmile.db").exists());
+}
+
+/// `lastmile check` passes on an installation ready to serve, and fails naming what would
+/// stop it: a port taken, a keyring that is not the database's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_what_would_stop_serve() {
+    let install = Install::new(Backend::Sqlite).await;
+    let check = |listen: &str| {
+        let mut command = install.lastmile(&["check"]);
+        command.env("LASTMILE_LISTEN", listen);
+        command.output().unwrap()
+    };
+    let ready = check("127.0.0.1:0");
+    let said = text(&ready.stdout);
+    assert_eq!(
+        ready.status.code(),
+        Some(0),
+        "{said}{}",
+        text(&ready.stderr)
+    );
+    assert!(said.contains("lastmile.db will be made"), "{said}");
+    assert!(said.contains("secret.key will be made"), "{said}");
+    for made in ["secret.key", "lastmile.db"] {
+        assert!(!install.dir().join(made).exists(), "check makes nothing");
+    }
+    let migrated = install.lastmile(&["migrate"]).output().unwrap();
+    assert!(migrated.status.success(), "{}", text(&migrated.stderr));
+    let ready = check("127.0.0.1:0");
+    let said = text(&ready.stdout);
+    assert_eq!(ready.status.code(), Some(0), "{said}");
+    assert!(said.contains("migrations up to date"), "{said}");
+
+    // A port taken.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let busy = check(&address);
+    assert_eq!(busy.status.code(), Some(1), "{}", text(&busy.stdout));
+    assert!(text(&busy.stdout).contains(&format!("FAIL http           {address}")));
+    drop(taken);
+
+    // A router's secret sealed, then another keyring in its place.
+    let created = install
+        .lastmile(&[
+            "admin",
+            "create",
+            "--email",
+            "dev@example.com",
+            "--password",
+            PASSWORD,
+        ])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    {
+        let server = install.serve().await;
+        let (_, body) = server.sign_in("dev@example.com", PASSWORD).await;
+        let token = body["token"].as_str().unwrap().to_owned();
+        let post = |path: &str, body: serde_json::Value| {
+            server
+                .http
+                .post(format!("{}{path}", server.base))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+        };
+        let tenant: serde_json::Value = post(
+            "/api/v1/tenants",
+            serde_json::json!({"name": "Check ISP", "country": "BD", "currency": "BDT", "time_zone": "Asia/Dhaka"}),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        let router = post(
+            "/api/v1/routers",
+            serde_json::json!({"tenant_id": tenant["id"], "name": "r1", "nas_address": "10.9.0.1"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(router.status(), StatusCode::CREATED);
+    }
+    let good = check("127.0.0.1:0");
+    assert!(
+        text(&good.stdout).contains("a router's secret opens"),
+        "{}",
+        text(&good.stdout)
+    );
+    std::fs::write(
+        install.dir().join("secret.key"),
+        store::crypto::Keyring::generate_line("other"),
+    )
+    .unwrap();
+    let wrong = check("127.0.0.1:0");
+    let said = text(&wrong.stdout);
+    assert_eq!(wrong.status.code(), Some(1), "{said}");
+    assert!(said.contains("the keyring is not the database's"), "{said}");
+}
+
+/// `log_format = "json"`: what `serve` logs is one JSON object a line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_logs_json_on_request() {
+    let install = Install::new(Backend::Sqlite).await;
+    let mut command = install.lastmile(&["serve", "--listen", "127.0.0.1:0"]);
+    command.env("LASTMILE_LOG_FORMAT", "json");
+    let mut server = Server::start(command).await;
+    // A sign-in refused is logged.
+    let (status, _) = server
+        .sign_in("nobody@example.com", "wrong-password-1")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let line = server.line_containing("\"level\"");
+    let logged: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert!(logged["level"].is_string(), "{logged}");
+    assert!(logged["timestamp"].is_string(), "{logged}");
+    assert!(logged["message"].is_string(), "{logged}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,7 +22,7 @@ pub use provisioning::{Provisioning, latest_provisioning, mark_reverted, record_
 pub use router::{
     API_PASSWORD_CONTEXT, NewRouter, ROUTERS, Router, RouterChanges, SECRET_CONTEXT,
     archive_router, create_router, find_router, list_routers, router_snapshot, router_states,
-    update_router,
+    sample_secret, update_router,
 };
 pub use zone::{
     ZONES, Zone, archive_zone, create_zone, find_zone, list_zones, update_zone, zone_snapshot,

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::serve::{ServeArgs, init_logging, load, wait_for_signal};
+use super::serve::{ServeArgs, init_logging_for, load, wait_for_signal};
 use crate::app;
 use crate::config::Config;
 use ops::clock::Clock;
@@ -86,7 +86,7 @@ pub async fn demo(args: ServeArgs) -> ExitCode {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db_file.display()));
     }
-    init_logging(&config.log);
+    init_logging_for(&config);
     let running = match app::start(config, Clock::system()).await {
         Ok(running) => running,
         Err(error) => {

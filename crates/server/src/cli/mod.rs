@@ -1,5 +1,5 @@
 //! The command line: one subcommand per thing an operator runs (`serve`, `migrate`,
-//! `admin create`, `backup`, `restore`, `db analyze`, `billing run`, `ledger verify`, `radius`, `sim-router`, `sim-gateway`, `sim-sms`, `router`). Each subcommand lives in its own module;
+//! `admin create`, `check`, `backup`, `restore`, `db analyze`, `billing run`, `ledger verify`, `radius`, `sim-router`, `sim-gateway`, `sim-sms`, `router`). Each subcommand lives in its own module;
 //! this one only parses and dispatches.
 
 use std::process::ExitCode;
@@ -10,6 +10,7 @@ pub mod admin;
 pub mod backup;
 pub mod bench;
 pub mod billing;
+pub mod check;
 pub mod db;
 pub mod demo;
 pub mod freeradius;
@@ -47,6 +48,8 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate(serve::ConfigArgs),
+    /// Check what `serve` needs before it starts: configuration, keyring, database, ports.
+    Check(check::CheckArgs),
     /// Write a backup (the database's consistent copy on SQLite, and the keyring) to a file.
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty data directory, then check what was restored.
@@ -106,6 +109,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::serve(args).await,
             Command::Migrate(args) => serve::migrate(args).await,
+            Command::Check(args) => check::check(args).await,
             Command::Backup(args) => backup::backup(args).await,
             Command::Restore(args) => backup::restore(args).await,
             Command::Db { command } => db::run(command).await,

@@ -64,6 +64,24 @@ pub fn init_logging(filter: &str) {
         .try_init();
 }
 
+/// Starts the log of a long-running command as `config` asks: its filter (`RUST_LOG` wins
+/// when set) and its format, lines for people or one JSON object a line.
+pub fn init_logging_for(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let _ = match config.log_format {
+        crate::config::LogFormat::Text => builder.try_init(),
+        crate::config::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+    };
+}
+
 /// `lastmile serve`.
 pub async fn serve(args: ServeArgs) -> ExitCode {
     let config = match load(&args.config, args.listen) {
@@ -73,7 +91,7 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config.log);
+    init_logging_for(&config);
     tracing::info!(config = ?config, "starting");
     let running = match app::start(config, Clock::system()).await {
         Ok(running) => running,
@@ -155,7 +173,7 @@ pub async fn migrate(args: ConfigArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config.log);
+    init_logging_for(&config);
     match open_database(&config).await {
         Ok(_) => {
             println!("migrations applied");

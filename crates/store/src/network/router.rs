@@ -377,3 +377,16 @@ pub async fn archive_router(w: &mut Write, scope: &NetworkScope, id: i64) -> Sto
     .await?;
     Ok(before)
 }
+
+/// The sealed secret of the first router, if any: a sample that shows whether a keyring is
+/// the one the database was sealed with (`lastmile check`).
+pub async fn sample_secret<C: ConnectionTrait>(conn: &C) -> StoreResult<Option<String>> {
+    use sea_orm::QueryOrder as _;
+    Ok(router::Entity::find()
+        .select_only()
+        .column(router::Column::Secret)
+        .order_by_asc(router::Column::Id)
+        .into_tuple::<String>()
+        .one(conn)
+        .await?)
+}
