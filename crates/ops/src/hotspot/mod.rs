@@ -8,6 +8,7 @@
 //!
 //! Who sets a portal up is who may provision the router (`provision::provisionable`).
 
+pub mod pay;
 pub mod visit;
 pub mod voucher;
 

@@ -20,9 +20,7 @@
 //!    (the secret never reaches the phone).
 //!
 //! An account that must pay first pays with a recharge card ([`redeem`]) or online
-//! ([`pay`]: an intent through the tenant's first active merchant account, settled by the
-//! provider's notice as every online payment is, `crate::gateway`; [`payment`] tells the
-//! phone, back from the provider, where it stands).
+//! (`super::pay`).
 //!
 //! Instead of a mobile, a phone may type an access voucher's code (`super::voucher`).
 //!
@@ -686,7 +684,11 @@ pub async fn sign_up(ctx: &Ctx<'_>, step: &Step, trial: bool) -> Result<Standing
 }
 
 /// One of the accounts the visit may act for.
-async fn account_of(ctx: &Ctx<'_>, step: &Step, account: i64) -> Result<Customer, OpError> {
+pub(super) async fn account_of(
+    ctx: &Ctx<'_>,
+    step: &Step,
+    account: i64,
+) -> Result<Customer, OpError> {
     accounts_of(ctx, step)
         .await?
         .into_iter()
@@ -723,56 +725,6 @@ pub async fn redeem(
         &system_customer_scope(TenantId(step.tenant.id)),
     )
     .await
-}
-
-/// Online payments one account may start at the portal in an hour.
-pub const PAYMENTS_PER_HOUR: usize = 5;
-
-/// Whether the portal's phones may pay `step`'s tenant online.
-pub async fn pays_online(ctx: &Ctx<'_>, step: &Step) -> Result<bool, OpError> {
-    Ok(
-        crate::gateway::portal_account(ctx, TenantId(step.tenant.id))
-            .await?
-            .is_some(),
-    )
-}
-
-/// Starts an online payment for one of the proved mobile's accounts: what it owes, or one
-/// validity of its package, through the tenant's first active merchant account. Refused
-/// when the tenant takes none (`no_online_payment`), and past [`PAYMENTS_PER_HOUR`] for
-/// the account. Returns the intent with the account's credentials for the checkout.
-pub async fn pay(
-    ctx: &Ctx<'_>,
-    step: &Step,
-    account: i64,
-) -> Result<(store::gateway::Intent, crate::gateway::Credentials), OpError> {
-    let customer = account_of(ctx, step, account).await?;
-    let merchant = crate::gateway::portal_account(ctx, TenantId(step.tenant.id))
-        .await?
-        .ok_or_else(|| OpError::field("account", "no_online_payment"))?;
-    let recent =
-        store::gateway::intents_of(ctx.db.conn(), customer.id, PAYMENTS_PER_HOUR as u64).await?;
-    let hour_ago = ctx.now - TimeDelta::hours(1);
-    if recent.len() == PAYMENTS_PER_HOUR && recent.iter().all(|i| i.created_at > hour_ago) {
-        let oldest = recent.iter().map(|i| i.created_at).min().unwrap_or(ctx.now);
-        let wait = (oldest + TimeDelta::hours(1) - ctx.now)
-            .num_seconds()
-            .max(1);
-        return Err(OpError::TooMany(u64::try_from(wait).unwrap_or(1)));
-    }
-    crate::gateway::open(ctx, Author::system(AUTHOR), &customer, merchant.id, None).await
-}
-
-/// The online payment `merchant_ref` of one of the proved mobile's accounts (another's is
-/// not found).
-pub async fn payment(
-    ctx: &Ctx<'_>,
-    step: &Step,
-    merchant_ref: &str,
-) -> Result<store::gateway::Intent, OpError> {
-    let intent = crate::gateway::by_ref(ctx, merchant_ref).await?;
-    account_of(ctx, step, intent.customer_id).await?;
-    Ok(intent)
 }
 
 /// Removes a device from one of the proved mobile's accounts (making room for this one);

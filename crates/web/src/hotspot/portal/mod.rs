@@ -230,7 +230,7 @@ async fn paid(
         Err(response) => return response,
     };
     let ctx = state.ctx();
-    let intent = match visit::payment(&ctx, &step, &reference).await {
+    let intent = match ops::hotspot::pay::payment(&ctx, &step, &reference).await {
         Ok(intent) => intent,
         Err(error) => {
             return page(

@@ -12,7 +12,7 @@ use crate::i18n::{Lang, Tr};
 use domain::customer::{CustomerState, Msisdn};
 use domain::hotspot::{Blocked, Next};
 use ops::OpError;
-use ops::hotspot::visit::{self, Standing, Step};
+use ops::hotspot::visit::{Standing, Step};
 use store::hotspot::Device;
 
 /// One account as the page lists it.
@@ -144,7 +144,9 @@ impl PortalPage {
     /// takes it.
     pub(super) async fn with_payment(mut self, ctx: &ops::Ctx<'_>, step: &Step) -> Self {
         if self.screen == "recharge" {
-            self.pays_online = visit::pays_online(ctx, step).await.unwrap_or(false);
+            self.pays_online = ops::hotspot::pay::pays_online(ctx, step)
+                .await
+                .unwrap_or(false);
         }
         self
     }

@@ -279,7 +279,7 @@ pub(super) async fn pay(
         p.account = account;
         page(status_of(&error), &p.with_payment(ctx, step).await)
     };
-    let (intent, credentials) = match visit::pay(ctx, step, account).await {
+    let (intent, credentials) = match ops::hotspot::pay::pay(ctx, step, account).await {
         Ok(started) => started,
         Err(error) => return refused(error).await,
     };
