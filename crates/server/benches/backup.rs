@@ -144,6 +144,7 @@ async fn bench() {
     let quiet = reads(&server, &http, &token, 200).await;
     let out = install.dir().join("beside.tar.gz");
     let mut running = install.lastmile(&["backup", "--out", out.to_str().unwrap()]);
+    running.stdout(std::process::Stdio::null());
     let started = Instant::now();
     let mut child = running.spawn().unwrap();
     let mut busy = Vec::new();
