@@ -113,24 +113,12 @@ pub fn keyring_text(config: &Config) -> Result<String, BackupError> {
     std::fs::read_to_string(&path).map_err(|e| files("read", &path, &e))
 }
 
-/// The keys of a keyring's text, without comments and blank lines: two texts with the
-/// same keys open the same secrets.
-fn keys_of(text: &str) -> Vec<String> {
-    text.split([';', '\n'])
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
-}
-
 /// The SQLite file `config` uses, or `None` on PostgreSQL.
 pub fn sqlite_path(config: &Config) -> Option<PathBuf> {
-    let url = config.database_url();
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or(rest);
-    Some(PathBuf::from(path))
+    match aaa::dburl::parse(&config.database_url()) {
+        Ok(aaa::dburl::Target::Sqlite { file }) => Some(file),
+        _ => None,
+    }
 }
 
 /// A file created for writing, readable by its owner only.
@@ -335,7 +323,8 @@ pub fn unpack(config: &Config, file: &Path) -> Result<Restored, BackupError> {
     let keyring = read_small(next(KEYRING)?, KEYRING, Some(&manifest.keyring))?;
     let keyring = String::from_utf8(keyring)
         .map_err(|_| BackupError::Invalid(format!("{KEYRING} is not text")))?;
-    Keyring::parse(&keyring).map_err(|e| BackupError::Invalid(format!("{KEYRING}: {e}")))?;
+    let archived =
+        Keyring::parse(&keyring).map_err(|e| BackupError::Invalid(format!("{KEYRING}: {e}")))?;
 
     // Where it goes: nothing there already.
     let target = sqlite_path(config);
@@ -362,7 +351,9 @@ pub fn unpack(config: &Config, file: &Path) -> Result<Restored, BackupError> {
     let configured = !config.security.secret_keys.trim().is_empty();
     let key_path = config.data_dir.join(KEYRING);
     if configured {
-        if keys_of(&config.security.secret_keys) != keys_of(&keyring) {
+        let same = Keyring::parse(&config.security.secret_keys)
+            .is_ok_and(|configured| configured.same_keys(&archived));
+        if !same {
             return Err(BackupError::Refused(
                 "the configured keyring is not the backup's: its secrets would not open".into(),
             ));
@@ -370,7 +361,7 @@ pub fn unpack(config: &Config, file: &Path) -> Result<Restored, BackupError> {
     } else if key_path.exists() {
         let present =
             std::fs::read_to_string(&key_path).map_err(|e| files("read", &key_path, &e))?;
-        if keys_of(&present) != keys_of(&keyring) {
+        if !Keyring::parse(&present).is_ok_and(|present| present.same_keys(&archived)) {
             return Err(BackupError::Refused(format!(
                 "{} holds another keyring: a backup is restored only into an empty data directory",
                 key_path.display()

@@ -109,6 +109,18 @@ impl Keyring {
         Ok(Self { keys, active })
     }
 
+    /// True when `other` holds exactly these keys under these ids, with the same active
+    /// one: the two open the same secrets and seal alike.
+    pub fn same_keys(&self, other: &Keyring) -> bool {
+        self.active == other.active
+            && self.keys.len() == other.keys.len()
+            && self
+                .keys
+                .iter()
+                .zip(&other.keys)
+                .all(|((a, ka), (b, kb))| a == b && ka.as_slice() == kb.as_slice())
+    }
+
     /// A new keyring line with a random key, for a first start or a rotation.
     pub fn generate_line(id: &str) -> String {
         let mut key = Zeroizing::new([0u8; 32]);
@@ -220,6 +232,18 @@ pub fn random_text(alphabet: &[u8], len: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_texts_of_the_same_keys_are_the_same_keyring() {
+        let line = Keyring::generate_line("k1");
+        let ring = Keyring::parse(&line).unwrap();
+        let commented = Keyring::parse(&format!("# kept\n{line}\n")).unwrap();
+        assert!(ring.same_keys(&commented));
+        let other = Keyring::parse(&Keyring::generate_line("k1")).unwrap();
+        assert!(!ring.same_keys(&other));
+        let rotated = Keyring::parse(&format!("{line};{}", Keyring::generate_line("k2"))).unwrap();
+        assert!(!ring.same_keys(&rotated));
+    }
 
     #[test]
     fn a_sealed_secret_opens_only_in_its_context_and_never_shows_in_clear() {

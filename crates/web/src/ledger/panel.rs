@@ -116,6 +116,39 @@ pub struct BalanceShown {
     pub terms: String,
 }
 
+impl BalanceShown {
+    /// `b` in its currency's units, with its terms in words.
+    pub fn of(t: Tr, b: &ops::ledger::Balance) -> Self {
+        let digits = digits_of(&b.currency);
+        let money = |minor: i64| money_text(minor, digits, &b.currency);
+        BalanceShown {
+            balance: money(b.balance),
+            available: b
+                .available
+                .map_or_else(|| t.t("money.unlimited").to_owned(), money),
+            terms: match b.terms {
+                AccountTerms::Prepaid => t.t("money.prepaid").to_owned(),
+                AccountTerms::Credit(None) => t.t("money.credit_unlimited").to_owned(),
+                AccountTerms::Credit(Some(limit)) => {
+                    t.t1("money.credit_up_to", "limit", &money(limit))
+                }
+            },
+        }
+    }
+
+    /// The viewer's own balance in a sentence: `Your balance: …; available to spend: ….`
+    pub fn yours(&self, t: Tr) -> String {
+        crate::i18n::format(
+            t.lang,
+            "money.your_balance",
+            &[
+                ("balance", self.balance.clone()),
+                ("available", self.available.clone()),
+            ],
+        )
+    }
+}
+
 impl BalanceCard {
     /// The card of `target` for `user`: `None` when `target` holds no balance or the viewer
     /// may neither read nor change it.
@@ -144,20 +177,7 @@ impl BalanceCard {
             Some(b) => (digits_of(&b.currency), b.currency.clone()),
             None => tenant_currency(state, actor, target.tenant_id.unwrap_or_default()).await?,
         };
-        let money = |minor: i64| money_text(minor, digits, &currency);
-        let shown = balance.as_ref().map(|b| BalanceShown {
-            balance: money(b.balance),
-            available: b
-                .available
-                .map_or_else(|| t.t("money.unlimited").to_owned(), money),
-            terms: match b.terms {
-                AccountTerms::Prepaid => t.t("money.prepaid").to_owned(),
-                AccountTerms::Credit(None) => t.t("money.credit_unlimited").to_owned(),
-                AccountTerms::Credit(Some(limit)) => {
-                    t.t1("money.credit_up_to", "limit", &money(limit))
-                }
-            },
-        });
+        let shown = balance.as_ref().map(|b| BalanceShown::of(t, b));
         Ok(Some(Self {
             user_id: target.id,
             terms: balance.map_or(AccountTerms::Prepaid, |b| b.terms),

@@ -26,7 +26,7 @@ use super::{
     not_shown, on_form, serials, state_choices, state_name,
 };
 use crate::i18n::Tr;
-use crate::ledger::panel::{digits_of, key_of, money_text, new_key};
+use crate::ledger::panel::{BalanceShown, digits_of, key_of, money_text, new_key};
 use crate::page::form::{Filled, FormData, PanelForm, ShowsForm, show_again};
 use crate::page::input;
 use crate::page::lookup::Tenants;
@@ -36,7 +36,6 @@ use crate::state::AppState;
 use domain::access::{CardReach, card_reach};
 use domain::card::State as CardState;
 use domain::field::{FieldError, FieldErrors};
-use domain::ledger::AccountTerms;
 use ops::OpError;
 use ops::card::distributor::SaleInput;
 use ops::card::{CardQuery, Selection};
@@ -177,27 +176,8 @@ async fn build(
             .then(new_key),
         })
         .collect();
-    let b = &me.account;
-    let digits = digits_of(&b.currency);
-    let money = |minor| money_text(minor, digits, &b.currency);
-    let available = b
-        .available
-        .map_or_else(|| t.t("money.unlimited").to_owned(), money);
-    let terms = match b.terms {
-        AccountTerms::Prepaid => t.t("money.prepaid").to_owned(),
-        AccountTerms::Credit(None) => t.t("money.credit_unlimited").to_owned(),
-        AccountTerms::Credit(Some(limit)) => {
-            crate::i18n::format(t.lang, "money.credit_up_to", &[("limit", money(limit))])
-        }
-    };
-    let account = format!(
-        "{} · {terms}",
-        crate::i18n::format(
-            t.lang,
-            "money.your_balance",
-            &[("balance", money(b.balance)), ("available", available)],
-        )
-    );
+    let shown = BalanceShown::of(t, &me.account);
+    let account = format!("{} · {}", shown.yours(t), shown.terms);
     Ok(HeldPage {
         account,
         name: me.name,

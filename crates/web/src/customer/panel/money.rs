@@ -340,19 +340,7 @@ async fn own_balance(state: &AppState, actor: &Actor, t: Tr) -> Result<Option<St
         Err(OpError::NotFound | OpError::Forbidden) => return Ok(None),
         Err(error) => return Err(error),
     };
-    let digits = crate::ledger::panel::digits_of(&b.currency);
-    let available = b.available.map_or_else(
-        || t.t("money.unlimited").to_owned(),
-        |a| money_text(a, digits, &b.currency),
-    );
-    Ok(Some(crate::i18n::format(
-        t.lang,
-        "money.your_balance",
-        &[
-            ("balance", money_text(b.balance, digits, &b.currency)),
-            ("available", available),
-        ],
-    )))
+    Ok(Some(crate::ledger::panel::BalanceShown::of(t, &b).yours(t)))
 }
 
 /// The decimals and code of customer `id`'s tenant's currency.

@@ -251,9 +251,7 @@ pub(super) async fn card(
     let account = number(&form, "account");
     let ctx = state.ctx();
     if let Err(error) = visit::redeem(&ctx, &step, account, form.text("pin")).await {
-        let mut p = PortalPage::of(&step, &token, "recharge").with_error(&error);
-        p.account = account;
-        return page(status_of(&error), &p.with_payment(&ctx, &step).await);
+        return recharge_again(&ctx, &step, &token, account, &error).await;
     }
     let standing = visit::next(&ctx, &step, Some(account)).await;
     onward(&state, &headers, &step, &token, standing, "recharge").await
@@ -273,31 +271,40 @@ pub(super) async fn pay(
 ) -> Response {
     let account = number(&form, "account");
     let ctx = state.ctx();
-    let (step, token, ctx) = (&step, &token, &ctx);
-    let refused = |error: OpError| async move {
-        let mut p = PortalPage::of(step, token, "recharge").with_error(&error);
-        p.account = account;
-        page(status_of(&error), &p.with_payment(ctx, step).await)
-    };
-    let (intent, credentials) = match ops::hotspot::pay::pay(ctx, step, account).await {
-        Ok(started) => started,
-        Err(error) => return refused(error).await,
-    };
-    let back = format!(
-        "{}/hs/{key}/paid/{}",
-        crate::billing::online::base_of(&state, &headers),
-        intent.merchant_ref
-    );
-    match crate::billing::online::checkout(&state, &headers, intent, &credentials, &back).await {
-        Ok(intent) => match intent.redirect_url {
-            Some(url) => Redirect::to(&url).into_response(),
-            None => refused(OpError::Busy).await,
-        },
-        Err(crate::billing::online::StartError::Op(error)) => refused(error).await,
-        Err(crate::billing::online::StartError::Gateway) => {
-            refused(OpError::field("account", "payment_unavailable")).await
+    let checkout = async {
+        let (intent, credentials) = ops::hotspot::pay::pay(&ctx, &step, account).await?;
+        let back = format!(
+            "{}/hs/{key}/paid/{}",
+            crate::billing::online::base_of(&state, &headers),
+            intent.merchant_ref
+        );
+        let made =
+            crate::billing::online::checkout(&state, &headers, intent, &credentials, &back).await;
+        match made {
+            Ok(intent) => intent.redirect_url.ok_or(OpError::Busy),
+            Err(crate::billing::online::StartError::Op(error)) => Err(error),
+            Err(crate::billing::online::StartError::Gateway) => {
+                Err(OpError::field("account", "payment_unavailable"))
+            }
         }
+    };
+    match checkout.await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(error) => recharge_again(&ctx, &step, &token, account, &error).await,
     }
+}
+
+/// The recharge screen again for `account`, saying why `error` refused its payment.
+async fn recharge_again(
+    ctx: &ops::Ctx<'_>,
+    step: &Step,
+    token: &str,
+    account: i64,
+    error: &OpError,
+) -> Response {
+    let mut p = PortalPage::of(step, token, "recharge").with_error(error);
+    p.account = account;
+    page(status_of(error), &p.with_payment(ctx, step).await)
 }
 
 /// `POST device`: removes a device, making room for this one.
