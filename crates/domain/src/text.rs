@@ -24,9 +24,30 @@ pub fn bounded(field: &str, raw: &str, min: usize, max: usize) -> Result<String,
     Ok(value.to_owned())
 }
 
+/// Text made safe for a spreadsheet: a cell starting with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return would be read as a formula (CSV injection), so it is given a leading
+/// apostrophe, which spreadsheets show as text. Every CSV export that carries names written
+/// by people goes through this.
+pub fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formula_prefixes_are_neutralised_and_other_text_kept() {
+        for hostile in ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(hostile), format!("'{hostile}"));
+        }
+        assert_eq!(spreadsheet_safe("Rahim, \"Mirpur\""), "Rahim, \"Mirpur\"");
+        assert_eq!(spreadsheet_safe(""), "");
+    }
 
     #[test]
     fn bounded_text_is_trimmed_and_measured_in_characters() {

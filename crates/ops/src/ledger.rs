@@ -588,7 +588,7 @@ pub fn report_csv(currency: &str, lines: &[ReportLine]) -> Result<String, OpErro
         let m = &l.money;
         out.write_record([
             m.user_id.to_string(),
-            csv_text(&l.name),
+            domain::text::spreadsheet_safe(&l.name),
             l.role.to_owned(),
             m.collected.to_string(),
             m.margins.to_string(),
@@ -604,14 +604,4 @@ pub fn report_csv(currency: &str, lines: &[ReportLine]) -> Result<String, OpErro
         .into_inner()
         .map_err(|e| OpError::Internal(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| OpError::Internal(e.to_string()))
-}
-
-/// A name made safe for a spreadsheet: one starting with `=`, `+`, `-` or `@` would be read
-/// as a formula, so it is quoted with a leading apostrophe.
-fn csv_text(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
 }

@@ -24,7 +24,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 pub use bulk::{NameHolder, create_many, name_holders, taken_mobiles, taken_names};
-pub use list::{CustomerFilter, LIST, Search, StatusFilter, list};
+pub use list::{CustomerFilter, FieldFilter, LIST, Search, StatusFilter, list};
 pub use owner::{follow_operator, move_customers};
 pub use project::{
     CONVERGE_BATCH, CONVERGE_KIND, Converge, INLINE_REWRITE, Projector, Reach, Terms,

@@ -39,7 +39,8 @@ versioned!(
     ip_pool,
     zone,
     package,
-    hotspot_portal
+    hotspot_portal,
+    custom_field
 );
 
 /// Saves the changed columns of `row` as version `version + 1` if row `id` is still at

@@ -81,7 +81,14 @@ pub mod job {
 /// Customers and their import.
 pub mod customer {
     pub mod api;
+    pub mod export;
     pub mod import;
+    pub mod panel;
+}
+
+/// Custom fields on customers: the tenant's definitions.
+pub mod custom_field {
+    pub mod api;
     pub mod panel;
 }
 
@@ -90,6 +97,9 @@ pub mod online {
     pub mod api;
     pub mod panel;
 }
+
+/// The LibreQoS export: ShapedDevices.csv and network.json.
+pub mod libreqos;
 
 /// Postpaid billing: cash payments, billing runs.
 pub mod billing {
@@ -103,5 +113,8 @@ pub mod ledger {
     pub mod panel;
     pub mod receipt;
 }
+
+/// Traffic graphs: the series as JSON and drawn as SVG.
+pub mod traffic;
 
 pub use state::AppState;

@@ -56,6 +56,7 @@ const API_BODY_LIMIT: usize = 1024 * 1024;
         (name = "jobs", description = "Background work (imports) with its progress and result"),
         (name = "sms", description = "SMS gateways and the outbox of messages"),
         (name = "hotspot", description = "Captive portals of hotspot routers"),
+        (name = "libreqos", description = "LibreQoS's ShapedDevices.csv and network.json from customers, packages and addresses"),
     )
 )]
 struct ApiDoc;
@@ -86,7 +87,9 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::card::distributor::routes())
             .merge(crate::package::api::routes())
             .merge(crate::customer::api::routes())
+            .merge(crate::custom_field::api::routes())
             .merge(crate::online::api::routes())
+            .merge(crate::traffic::api::routes())
             .merge(crate::ledger::api::routes())
             .merge(crate::billing::api::routes())
             .merge(crate::billing::online::routes())
@@ -94,7 +97,8 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::job::api::routes())
             .merge(crate::sms::api::routes())
             .merge(crate::sms::templates::routes())
-            .merge(crate::hotspot::api::routes()),
+            .merge(crate::hotspot::api::routes())
+            .merge(crate::libreqos::api::routes()),
     )
 }
 
@@ -176,7 +180,9 @@ fn panel(state: &AppState) -> Router<AppState> {
         .merge(crate::sms::panel::routes())
         .merge(crate::package::panel::routes())
         .merge(crate::customer::panel::routes())
+        .merge(crate::custom_field::panel::routes())
         .merge(crate::online::panel::routes())
+        .merge(crate::traffic::panel::routes())
         .merge(crate::ledger::panel::routes())
         .merge(crate::ledger::receipt::routes())
         .merge(crate::card::panel::routes())

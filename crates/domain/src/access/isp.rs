@@ -61,6 +61,43 @@ pub fn manage_network(actor: &Actor, tenant: &TenantFacts) -> Result<(), Denied>
     }
 }
 
+/// May `actor` define the custom fields of `tenant`'s customers (found in its scope)? A
+/// tenant setting: its Admin, and Managers or Staff granted `manage_tenant_settings`.
+/// Everyone in the tenant reads the definitions (they shape the customer forms).
+pub fn manage_custom_fields(actor: &Actor, tenant: &TenantFacts) -> Result<(), Denied> {
+    let allowed = match actor.role {
+        Role::Developer => true,
+        Role::SuperAdmin => tenant.owner_id == Some(actor.user_id),
+        Role::Admin => actor.tenant_id == Some(tenant.id),
+        Role::Manager | Role::Staff => {
+            actor.tenant_id == Some(tenant.id) && actor.can(Permission::ManageTenantSettings)
+        }
+        _ => false,
+    };
+    if allowed && tenant.active {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden)
+    }
+}
+
+/// May `actor` read the traffic of `tenant`'s routers and of the whole tenant (the
+/// dashboard's aggregate graphs)? Those who run or staff the tenant: a reseller sees its own
+/// customers' graphs, not the ISP's.
+pub fn view_network_traffic(actor: &Actor, tenant: &TenantFacts) -> Result<(), Denied> {
+    let allowed = match actor.role {
+        Role::Developer => true,
+        Role::SuperAdmin => tenant.owner_id == Some(actor.user_id),
+        Role::Admin | Role::Manager | Role::Staff => actor.tenant_id == Some(tenant.id),
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden)
+    }
+}
+
 /// Who runs the whole tenant (sees every package and customer of it).
 fn tenant_wide(actor: &Actor, permission: Permission) -> Option<Scope> {
     match (actor.role, actor.tenant_id) {
@@ -96,6 +133,30 @@ pub fn customer_scope(actor: &Actor) -> CustomerScope {
         (Role::Operator | Role::SubOperator, Some(tenant)) => subtree(actor, tenant),
         _ => Scope::Only(actor.user_id),
     }))
+}
+
+/// May `actor` export the shaping files for LibreQoS (`ShapedDevices.csv`, `network.json`),
+/// and of which customers? Those who run the tenant (Admin, and above it the Developer and
+/// the owning Super Admin) and resellers, for the customers they see; a Manager or Staff
+/// user granted both `manage_network` (the files configure a network device) and sight of
+/// the customers (`view_customers` or `manage_customers`). Others are refused: the files
+/// hold every subscriber's address and speed.
+pub fn export_shaping(actor: &Actor) -> Result<CustomerScope, Denied> {
+    let allowed = match actor.role {
+        Role::Developer | Role::SuperAdmin | Role::Admin | Role::Operator | Role::SubOperator => {
+            true
+        }
+        Role::Manager | Role::Staff => {
+            actor.can(Permission::ManageNetwork)
+                && (actor.can(Permission::ViewCustomers) || actor.can(Permission::ManageCustomers))
+        }
+        _ => false,
+    };
+    if allowed {
+        Ok(customer_scope(actor))
+    } else {
+        Err(Denied::Forbidden)
+    }
 }
 
 /// The customers of `tenant`, for lastmile's own work on a customer it found by id with no

@@ -22,8 +22,9 @@ pub use capabilities::{Capabilities, capabilities};
 pub use cards::{CardReach, card_reach, holds_cards};
 pub use isp::{
     CustomerScope, NetworkScope, Owner, PackageScope, assign_packages_to, customer_owner_scope,
-    customer_scope, manage_customers_of, manage_master_packages, manage_network, network_scope,
-    package_owner_scope, package_scope, system_customer_scope,
+    customer_scope, export_shaping, manage_custom_fields, manage_customers_of,
+    manage_master_packages, manage_network, network_scope, package_owner_scope, package_scope,
+    system_customer_scope, view_network_traffic,
 };
 pub use money::{
     TopupSource, credit_invoices, gives_time, has_balance, recharge_customers_of, reverse_journals,

@@ -86,6 +86,9 @@ pub struct CustomerInput {
     pub simultaneous_use: Option<String>,
     /// Free comment.
     pub comment: String,
+    /// Its custom fields by key, as given (checked by `crate::custom_field::parse_values`
+    /// against the tenant's definitions).
+    pub custom_fields: Vec<(String, crate::custom_field::FieldInput)>,
 }
 
 /// What a new customer's package decides.
@@ -350,6 +353,51 @@ pub struct ChangesInput {
     pub simultaneous_use: Option<String>,
     /// New comment.
     pub comment: Option<String>,
+    /// Custom fields to change, by key (empty: none); `FieldInput::Clear` removes a value.
+    pub custom_fields: Vec<(String, crate::custom_field::FieldInput)>,
+}
+
+impl ChangesInput {
+    /// True when nothing but custom fields (if any) is asked to change.
+    pub fn only_custom_fields(&self) -> bool {
+        let ChangesInput {
+            name,
+            mobile,
+            email,
+            address,
+            zone_id,
+            router_id,
+            username,
+            password,
+            status,
+            package_id,
+            billing_type,
+            expires_at,
+            static_ip,
+            ip_pool_id,
+            mac,
+            simultaneous_use,
+            comment,
+            custom_fields: _,
+        } = self;
+        name.is_none()
+            && mobile.is_none()
+            && email.is_none()
+            && address.is_none()
+            && zone_id.is_none()
+            && router_id.is_none()
+            && username.is_none()
+            && password.is_none()
+            && status.is_none()
+            && package_id.is_none()
+            && billing_type.is_none()
+            && expires_at.is_none()
+            && static_ip.is_none()
+            && ip_pool_id.is_none()
+            && mac.is_none()
+            && simultaneous_use.is_none()
+            && comment.is_none()
+    }
 }
 
 /// Changes to a customer, parsed; `None` leaves a field, `Some(None)` clears an optional one.

@@ -9,7 +9,11 @@
 //! `billing_type`, `status`, `expires_at` (RFC 3339, `YYYY-MM-DD HH:MM` in the tenant's zone,
 //! or `YYYY-MM-DD` for the end of that day), `static_ip` with `ip_pool`, `ip_pool`, `mac`,
 //! `zone`, `router` (by name), `owner` (an operator's or sub-operator's e-mail),
-//! `simultaneous_use` and `comment`.
+//! `simultaneous_use` and `comment`. A tenant's custom fields are columns named
+//! `field:<key>` (the prefix keeps them apart from every built-in column, present and
+//! future), each cell read as the field's type reads text (`domain::custom_field`); a
+//! required field must be filled on every row, and a column naming no active field of the
+//! tenant is refused on every row (`unknown_field`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -127,15 +131,23 @@ pub async fn import_fields(
         .ok_or_else(|| OpError::field("tenant_id", "not_found"))?;
     let refs = References::load(db, actor, &tenant).await?;
     let zone = super::zone(&tenant);
+    let defs = crate::custom_field::of_tenant(ctx, tenant_id).await?;
     let mut rows = Vec::with_capacity(records.len());
     for (line, record) in records {
         let fields: HashMap<&str, &str> = record
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        match row(&fields, &tenant, actor, &refs, now, zone) {
-            Ok(new) => rows.push((line, new)),
-            Err(e) => errors.extend(field_errors(line, e)),
+        let values = custom_values(&defs, &fields);
+        match (row(&fields, &tenant, actor, &refs, now, zone), values) {
+            (Ok(new), Ok(values)) => rows.push((line, (new, values))),
+            (Ok(_), Err(e)) => errors.extend(field_errors(line, e)),
+            (Err(mut e), values) => {
+                if let Err(more) = values {
+                    e.extend(more);
+                }
+                errors.extend(field_errors(line, e));
+            }
         }
     }
     let mut report = ImportReport {
@@ -147,13 +159,13 @@ pub async fn import_fields(
     };
 
     // User names and mobiles: unique in the file and not taken in the database.
-    let keys: Vec<String> = rows.iter().map(|(_, r)| r.username.key()).collect();
+    let keys: Vec<String> = rows.iter().map(|(_, (r, _))| r.username.key()).collect();
     let taken = store::customer::taken_names(db.conn(), &keys, now, db.name_rest()).await?;
     let mobiles = refs.existing_mobiles(db, &rows).await?;
     let mut seen_names = HashSet::new();
     let mut seen_mobiles = HashSet::new();
     let mut valid = Vec::with_capacity(rows.len());
-    for (line, row) in rows {
+    for (line, (row, values)) in rows {
         let key = row.username.key();
         if taken.contains(&key) || !seen_names.insert(key) {
             errors.push(row_error(line, "username", "taken", &[]));
@@ -165,7 +177,7 @@ pub async fn import_fields(
             errors.push(row_error(line, "mobile", "taken", &[]));
             continue;
         }
-        valid.push(row);
+        valid.push((row, values));
     }
     errors.sort_by_key(|e| e.line);
     report.errors = errors;
@@ -175,12 +187,25 @@ pub async fn import_fields(
     }
     for batch in valid.chunks(BATCH) {
         let mut w = db.write(author.clone(), now).await?;
-        let (bulk, single): (Vec<NewCustomer>, Vec<NewCustomer>) =
-            batch.iter().cloned().partition(|r| r.static_ip.is_none());
+        let mut values: HashMap<String, Vec<domain::custom_field::ValueChange>> = batch
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(r, v)| (r.username.key(), v.clone()))
+            .collect();
+        let (bulk, single): (Vec<NewCustomer>, Vec<NewCustomer>) = batch
+            .iter()
+            .map(|(r, _)| r.clone())
+            .partition(|r| r.static_ip.is_none());
         let mut created = store::customer::create_many(&mut w, tenant_id, &bulk).await?;
         for row in &single {
             created.push(store::customer::create(&mut w, row).await?);
         }
+        // Each customer's values, found by its user name (unique on the installation).
+        let held: Vec<(i64, Vec<domain::custom_field::ValueChange>)> = created
+            .iter()
+            .filter_map(|c| values.remove(&c.username_key).map(|v| (c.id, v)))
+            .collect();
+        store::custom_field::create_values_many(&mut w, tenant_id, &defs, &held).await?;
         if options.first_bill {
             let billed = crate::first_bill::issue(ctx, &mut w, &tenant, &created).await?;
             report.billed.customers += billed.customers;
@@ -382,11 +407,11 @@ impl References {
     async fn existing_mobiles(
         &self,
         db: &Db,
-        rows: &[(usize, NewCustomer)],
+        rows: &[(usize, (NewCustomer, Vec<domain::custom_field::ValueChange>))],
     ) -> Result<HashSet<String>, OpError> {
         let mobiles: Vec<String> = rows
             .iter()
-            .filter_map(|(_, r)| r.mobile.as_ref().map(|m| m.as_str().to_owned()))
+            .filter_map(|(_, (r, _))| r.mobile.as_ref().map(|m| m.as_str().to_owned()))
             .collect();
         Ok(store::customer::taken_mobiles(db.conn(), self.tenant, &mobiles).await?)
     }
@@ -433,7 +458,10 @@ fn columns(csv_bytes: &[u8]) -> Result<(csv::Reader<&[u8]>, Vec<String>), OpErro
     ];
     let mut header_errors = FieldErrors::new();
     for h in &headers {
-        if !known.contains(&h.as_str()) {
+        let custom = h
+            .strip_prefix(FIELD_PREFIX)
+            .is_some_and(|key| domain::custom_field::parse_key(key).is_ok());
+        if !known.contains(&h.as_str()) && !custom {
             header_errors.push(FieldError::new("csv", "unknown_column").with("name", h));
         }
     }
@@ -503,6 +531,41 @@ fn records(csv_bytes: &[u8]) -> Result<Read, OpError> {
         rows.push((line, fields));
     }
     Ok((rows, errors, total))
+}
+
+/// The prefix of a custom field's column: `field:<key>`.
+pub const FIELD_PREFIX: &str = "field:";
+
+/// A row's custom fields, checked as a new customer's; errors name the column.
+fn custom_values(
+    defs: &[store::custom_field::Definition],
+    fields: &HashMap<&str, &str>,
+) -> Result<Vec<domain::custom_field::ValueChange>, FieldErrors> {
+    let given: Vec<(String, domain::custom_field::FieldInput)> = fields
+        .iter()
+        .filter_map(|(column, value)| {
+            column.strip_prefix(FIELD_PREFIX).map(|key| {
+                (
+                    key.to_owned(),
+                    domain::custom_field::FieldInput::Text((*value).to_owned()),
+                )
+            })
+        })
+        .collect();
+    crate::custom_field::check(defs, &given, None).map_err(|errors| {
+        FieldErrors(
+            errors
+                .0
+                .into_iter()
+                .map(|mut e| {
+                    if let Some(key) = e.field.strip_prefix("custom_fields.") {
+                        e.field = format!("{FIELD_PREFIX}{key}");
+                    }
+                    e
+                })
+                .collect(),
+        )
+    })
 }
 
 fn opt<'a>(fields: &HashMap<&str, &'a str>, name: &str) -> Option<&'a str> {
@@ -592,6 +655,8 @@ fn row(
         mac: text("mac"),
         simultaneous_use: text("simultaneous_use"),
         comment: opt(fields, "comment").unwrap_or("").to_owned(),
+        // Checked apart (`custom_values`), with the column names in the errors.
+        custom_fields: Vec::new(),
     };
     let country = super::mobile_country(tenant);
     // A row without a password gets a made-up one, readable later on the customer's page.

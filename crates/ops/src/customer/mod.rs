@@ -3,6 +3,7 @@
 //! connection type), what a reseller may not give without a sale (`domain::customer::sold`),
 //! and every change written with its FreeRADIUS projection.
 
+pub mod export;
 pub mod import;
 pub mod import_job;
 
@@ -286,6 +287,13 @@ pub async fn create(
         zone: zone(&tenant),
         made_up_password: &made_up,
     };
+    // The custom fields, against the tenant's definitions: their errors join the rest.
+    let defs = crate::custom_field::of_tenant(ctx, tenant_id).await?;
+    let values =
+        crate::custom_field::check(&defs, &input.custom_fields, None).unwrap_or_else(|more| {
+            errors.extend(more);
+            Vec::new()
+        });
     let new = match NewCustomer::parse(input, &terms, ctx.now) {
         Ok(parsed) if errors.is_empty() => parsed,
         Ok(_) => return Err(OpError::Invalid(errors)),
@@ -302,6 +310,7 @@ pub async fn create(
     sold_only(actor, input, &mut new, ctx.now)?;
     let mut w = ctx.db.write(author, ctx.now).await?;
     let customer = store::customer::create(&mut w, &new).await?;
+    store::custom_field::set_values(&mut w, tenant_id, customer.id, &defs, &values).await?;
     w.commit().await?;
     Ok((customer, made_up_used.then_some(made_up)))
 }
@@ -353,13 +362,40 @@ pub async fn update(
     {
         errors.extend(more);
     }
+    // The custom fields given, against the tenant's definitions and what the customer
+    // holds (a required field stays filled).
+    let defs = crate::custom_field::of_tenant(ctx, tenant_id).await?;
+    let held: std::collections::HashSet<i64> = crate::custom_field::values_of(ctx, id)
+        .await?
+        .into_keys()
+        .collect();
+    let values = crate::custom_field::check(&defs, &input.custom_fields, Some(&held))
+        .unwrap_or_else(|more| {
+            errors.extend(more);
+            Vec::new()
+        });
     let Some(changes) = changes.filter(|_| errors.is_empty()) else {
         return Err(OpError::Invalid(errors));
     };
     let scope = customer_scope(actor);
     let before = customer;
     let mut w = ctx.db.write(author, ctx.now).await?;
+    if input.only_custom_fields() {
+        // Only custom fields: nothing RADIUS reads changes, so no projection is rewritten;
+        // the customer takes a new version when a value changed.
+        if before.version != version {
+            return Err(OpError::VersionMismatch);
+        }
+        if !store::custom_field::set_values(&mut w, tenant_id, id, &defs, &values).await? {
+            w.rollback().await?;
+            return Ok(before);
+        }
+        let customer = store::custom_field::touch_customer(&mut w, &scope, id, version).await?;
+        w.commit().await?;
+        return Ok(customer);
+    }
     let customer = store::customer::update(&mut w, &scope, id, version, &changes).await?;
+    store::custom_field::set_values(&mut w, tenant_id, id, &defs, &values).await?;
     reach_sessions(&mut w, &before, &customer, ctx.now).await?;
     w.commit().await?;
     Ok(customer)

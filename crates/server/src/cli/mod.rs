@@ -1,5 +1,5 @@
 //! The command line: one subcommand per thing an operator runs (`serve`, `migrate`,
-//! `admin create`, `check`, `backup`, `restore`, `db analyze`, `billing run`, `ledger verify`, `radius`, `sim-router`, `sim-gateway`, `sim-sms`, `router`). Each subcommand lives in its own module;
+//! `admin create`, `check`, `backup`, `restore`, `db analyze`, `billing run`, `ledger verify`, `libreqos`, `radius`, `sim-router`, `sim-gateway`, `sim-sms`, `router`). Each subcommand lives in its own module;
 //! this one only parses and dispatches.
 
 use std::process::ExitCode;
@@ -17,6 +17,7 @@ pub mod freeradius;
 pub mod gateway;
 pub mod import;
 pub mod ledger;
+pub mod libreqos;
 pub mod radius;
 pub mod router;
 pub mod serve;
@@ -69,6 +70,8 @@ enum Command {
         #[command(subcommand)]
         command: ledger::LedgerCommand,
     },
+    /// Write a tenant's LibreQoS files (ShapedDevices.csv, network.json) into a directory.
+    Libreqos(libreqos::LibreqosArgs),
     /// Manage the platform's Developer accounts.
     Admin {
         #[command(subcommand)]
@@ -118,6 +121,7 @@ pub fn main() -> ExitCode {
             Command::Bench { command } => bench::run(command).await,
             Command::Admin { command } => admin::run(command).await,
             Command::Ledger { command } => ledger::run(command).await,
+            Command::Libreqos(args) => libreqos::libreqos(args).await,
             Command::Billing { command } => billing::run(command).await,
             Command::Radius { command } => radius::run(command).await,
             Command::SimRouter(args) => router::sim_router(args).await,

@@ -23,6 +23,7 @@ mod router_provision;
 mod scheduler;
 mod sms_send;
 mod statistics;
+mod traffic;
 mod vpn_sync;
 mod worker;
 
@@ -168,6 +169,7 @@ async fn run(state: &AppState, enforce: &netops::Settings, job: &Job) -> Result<
         router_provision::KIND => router_provision::run(state, enforce, job).await,
         router_provision::ROLLBACK_KIND => router_provision::rollback(state, enforce, job).await,
         statistics::KIND => statistics::run(state).await,
+        traffic::KIND => traffic::run(state).await,
         sms_send::KIND => sms_send::run(state).await,
         sms_send::NOTICES_KIND => sms_send::notices(state).await,
         other => Err(JobError::Permanent(format!(

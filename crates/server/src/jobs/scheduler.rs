@@ -47,6 +47,10 @@ pub const RECURRING: &[Recurring] = &[
         kind: super::sms_send::NOTICES_KIND,
         every_seconds: super::sms_send::EVERY_SECONDS,
     },
+    Recurring {
+        kind: super::traffic::KIND,
+        every_seconds: super::traffic::EVERY_SECONDS,
+    },
 ];
 
 const TICK: Duration = Duration::from_secs(30);

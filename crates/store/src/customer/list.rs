@@ -43,6 +43,7 @@
 //!   the engine must walk the sort column's index, and a walk through rows the filters
 //!   mostly refuse (a filter correlated with the order) gives up for the path above.
 
+mod field;
 mod online;
 mod search;
 
@@ -64,7 +65,10 @@ use domain::access::{CustomerScope, Reseller, Scope};
 use domain::customer::{BillingType, CustomerStatus};
 use domain::ids::{TenantId, UserId};
 use domain::package::ConnectionType;
+use field::{FieldTerms, field_terms};
 use search::{SearchTerms, id_among, search_entries, search_terms};
+
+pub use field::FieldFilter;
 
 /// The customer list: sortable by id, name, user name, creation and expiry (sorting by
 /// expiry lists only customers that have one).
@@ -175,6 +179,8 @@ pub struct CustomerFilter {
     pub online: Option<bool>,
     /// The search box.
     pub search: Option<Search>,
+    /// A custom field's value (`field`), read first from the value index like the search.
+    pub custom_field: Option<FieldFilter>,
     /// The time derived states are judged at.
     pub now: DateTime<Utc>,
     /// The current day (start, end) in the tenant's zone, for `expires_today`.
@@ -384,18 +390,44 @@ pub async fn list<C: ConnectionTrait>(
         Some(search) => Some(search_terms(conn, search, filter.tenant_id).await?),
         None => None,
     };
+    // A custom field's matches, when few, are ids like a narrow search's: the two are
+    // one list of ids (their intersection); beside a wide search they drive the query and
+    // the search is checked on each row.
+    let mut field = match &filter.custom_field {
+        Some(f) => Some(field_terms(conn, f).await?),
+        None => None,
+    };
+    let search = match (search, &field) {
+        (Some(SearchTerms::Ids(found)), Some(FieldTerms::Ids(matching))) => {
+            let both = found
+                .into_iter()
+                .filter(|id| matching.binary_search(id).is_ok())
+                .collect();
+            field = None;
+            Some(SearchTerms::Ids(both))
+        }
+        (None, Some(FieldTerms::Ids(matching))) => {
+            let ids = matching.clone();
+            field = None;
+            Some(SearchTerms::Ids(ids))
+        }
+        (search, _) => search,
+    };
     let query = Request {
         scope,
         filter,
         search: search.as_ref(),
+        field: field.as_ref(),
         sort_is_expiry,
     };
     // A narrow search reaches its rows by id (at most TOTAL_CAP lookups, where a selective
     // filter's range may hold a third of the table), unless another candidate's ranges
     // hold several times fewer entries than it has ids (see `choose`). An address or a MAC
     // is narrower than any other filter.
-    let ids = match &search {
-        Some(SearchTerms::Ids(ids)) => Some(ids.len() as u64),
+    let ids = match (&search, &field) {
+        (Some(SearchTerms::Ids(ids)), _) | (_, Some(FieldTerms::Ids(ids))) => {
+            Some(ids.len() as u64)
+        }
         _ => None,
     };
     let filtered = if ids.is_none() && (filter.ip.is_some() || filter.mac.is_some()) {
@@ -432,6 +464,7 @@ pub async fn list<C: ConnectionTrait>(
         cap: match search {
             Some(SearchTerms::Entries(_)) => SEARCH_CAP,
             _ if filter.online.is_some() => SEARCH_CAP,
+            _ if matches!(field, Some(FieldTerms::Probe(_))) => SEARCH_CAP,
             _ => TOTAL_CAP,
         },
     };
@@ -466,6 +499,8 @@ struct Request<'a> {
     scope: &'a CustomerScope,
     filter: &'a CustomerFilter,
     search: Option<&'a SearchTerms>,
+    /// A custom field's matches not merged into the search's ids.
+    field: Option<&'a FieldTerms>,
     sort_is_expiry: bool,
 }
 
@@ -741,6 +776,15 @@ impl Request<'_> {
             }
             Some(SearchTerms::Entries(search)) => {
                 select = select.filter(search_entries(search, a));
+            }
+            None => {}
+        }
+        match self.field {
+            Some(FieldTerms::Ids(ids)) => {
+                select = select.filter(id_among(a.col(Column::Id), ids, a.backend));
+            }
+            Some(FieldTerms::Probe(f)) => {
+                select = select.filter(field::probe(f, a.backend));
             }
             None => {}
         }

@@ -49,6 +49,8 @@ mod m20261223_000039_sms_templates;
 mod m20261224_000040_sms_sending;
 mod m20261225_000041_distributor_mobiles;
 mod m20261226_000042_card_accounts;
+mod m20261227_000043_traffic;
+mod m20261227_000044_custom_fields;
 
 /// The migration list.
 #[derive(Debug)]
@@ -100,6 +102,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261224_000040_sms_sending::Migration),
             Box::new(m20261225_000041_distributor_mobiles::Migration),
             Box::new(m20261226_000042_card_accounts::Migration),
+            Box::new(m20261227_000043_traffic::Migration),
+            Box::new(m20261227_000044_custom_fields::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/customers`: the customer list (filters, search, paging), creation, reading,
-//! changes (with shortcuts to suspend, resume, disable and set the password), deletion, and
-//! the CSV import.
+//! changes (with shortcuts to suspend, resume, disable and set the password), deletion, the
+//! CSV import and the CSV export. A customer's custom fields travel as `custom_fields`, an
+//! object by field key, read and written with the customer.
 
 use std::net::Ipv4Addr;
 
@@ -41,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(disable_customer))
         .routes(routes!(get_password, set_password))
         .routes(routes!(super::import::import_customers))
+        .routes(routes!(super::export::export_customers))
 }
 
 fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
@@ -85,12 +87,28 @@ pub struct CustomerOut {
     /// A session of it is open (live, as the router's accounting says).
     online: bool,
     comment: String,
+    /// Its custom fields' values by key (active fields only): text, dates and options as
+    /// strings, numbers as numbers, checkboxes as booleans.
+    #[schema(value_type = Object)]
+    custom_fields: serde_json::Value,
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
 impl CustomerOut {
+    /// The same customer with its custom fields' values (`held`, by field id) as the
+    /// active definitions among `defs` name them.
+    pub fn with_fields(
+        mut self,
+        defs: &[store::custom_field::Definition],
+        held: &std::collections::HashMap<i64, String>,
+    ) -> Self {
+        let active: Vec<_> = defs.iter().filter(|d| d.active).cloned().collect();
+        self.custom_fields = store::custom_field::as_json(&active, held);
+        self
+    }
+
     /// The API view of a stored customer at `now`, online or not.
     pub fn from_model(c: &Customer, now: DateTime<Utc>, online: bool) -> Self {
         let state = CustomerState::of(c.status.get(), c.billing_type.get(), c.expires_at, now);
@@ -119,6 +137,7 @@ impl CustomerOut {
             custom_price: c.custom_price,
             online,
             comment: c.comment.clone(),
+            custom_fields: serde_json::Value::Object(serde_json::Map::new()),
             version: c.version,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -180,6 +199,20 @@ pub struct CreateCustomerBody {
     simultaneous_use: Option<i32>,
     #[serde(default)]
     comment: String,
+    /// Custom field values by key (see `/custom-fields`); every required field must be
+    /// given.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    custom_fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Custom field values as sent, by key.
+fn field_inputs(
+    map: serde_json::Map<String, serde_json::Value>,
+) -> Vec<(String, domain::custom_field::FieldInput)> {
+    map.iter()
+        .map(|(k, v)| (k.clone(), domain::custom_field::FieldInput::from_json(v)))
+        .collect()
 }
 
 impl CreateCustomerBody {
@@ -207,6 +240,7 @@ impl CreateCustomerBody {
             mac: self.mac,
             simultaneous_use: self.simultaneous_use.map(|n| n.to_string()),
             comment: self.comment,
+            custom_fields: field_inputs(self.custom_fields),
         }
     }
 }
@@ -256,6 +290,11 @@ pub struct UpdateCustomerBody {
     mac: Option<Option<String>>,
     simultaneous_use: Option<i32>,
     comment: Option<String>,
+    /// Custom field values to change, by key; `null` (or `""`) removes one. A required
+    /// field may not be removed, and must be filled when any custom field is sent.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    custom_fields: serde_json::Map<String, serde_json::Value>,
     version: Option<i32>,
 }
 
@@ -284,6 +323,7 @@ impl UpdateCustomerBody {
             mac: cleared(self.mac),
             simultaneous_use: self.simultaneous_use.map(|n| n.to_string()),
             comment: self.comment,
+            custom_fields: field_inputs(self.custom_fields),
         }
     }
 }
@@ -312,6 +352,12 @@ pub struct CustomerQuery {
     online: Option<bool>,
     /// Search: user name prefix, part of the name (3 characters or more), mobile, IP, MAC.
     q: Option<String>,
+    /// A custom field's key (of the tenant listed): only customers whose value matches
+    /// `field_value`.
+    field: Option<String>,
+    /// The value for `field`: a prefix of a text field (ignoring case), a number or a
+    /// `YYYY-MM-DD` day as such, one of a select field's options, `true` or `false`.
+    field_value: Option<String>,
     /// `-id` (default), `id`, `name`, `username`, `created_at`, `expires_at` (customers with
     /// an expiry only); `-` for descending.
     sort: Option<String>,
@@ -320,6 +366,11 @@ pub struct CustomerQuery {
 }
 
 impl CustomerQuery {
+    /// The tenant filtered on.
+    pub fn tenant_id(&self) -> Option<i64> {
+        self.tenant_id
+    }
+
     /// The store filter at `now`, with "today" and mobile numbers read in `tenant`'s terms.
     pub fn filter(
         &self,
@@ -389,11 +440,64 @@ impl CustomerQuery {
                 .map(|m| m.to_string()),
             online: self.online,
             search,
+            custom_field: None,
             now,
             today: ops::customer::today(now, zone),
         };
         errors.finish(|| Some(filter))
     }
+
+    /// The filter at `now` with its custom field condition, read in `tenant`'s terms (a
+    /// field is a tenant's: without a tenant it is refused).
+    pub async fn full_filter(
+        &self,
+        ctx: &ops::Ctx<'_>,
+        now: DateTime<Utc>,
+        tenant: Option<&store::tenant::Tenant>,
+    ) -> Result<CustomerFilter, ops::OpError> {
+        let mut filter = self.filter(now, tenant)?;
+        let key = self
+            .field
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty());
+        if let Some(key) = key {
+            let value = self.field_value.as_deref().unwrap_or("");
+            let tenant = tenant.map(|t| TenantId(t.id));
+            filter.custom_field =
+                Some(ops::custom_field::list_filter(ctx, tenant, key, value).await?);
+        }
+        Ok(filter)
+    }
+}
+
+/// The customers of a page with their custom fields, as the API shows them.
+pub async fn with_fields(
+    state: &AppState,
+    tenant: Option<&store::tenant::Tenant>,
+    customers: Vec<(Customer, CustomerOut)>,
+) -> Result<Vec<CustomerOut>, ApiError> {
+    let ctx = state.ctx();
+    let ids: Vec<i64> = customers.iter().map(|(c, _)| c.id).collect();
+    let mut values = ops::custom_field::values_among(&ctx, &ids).await?;
+    let mut defs: std::collections::HashMap<i64, Vec<store::custom_field::Definition>> =
+        std::collections::HashMap::new();
+    if let Some(t) = tenant {
+        defs.insert(
+            t.id,
+            ops::custom_field::of_tenant(&ctx, TenantId(t.id)).await?,
+        );
+    }
+    let mut out = Vec::with_capacity(customers.len());
+    for (c, view) in customers {
+        if let std::collections::hash_map::Entry::Vacant(e) = defs.entry(c.tenant_id) {
+            e.insert(ops::custom_field::of_tenant(&ctx, TenantId(c.tenant_id)).await?);
+        }
+        let held = values.remove(&c.id).unwrap_or_default();
+        let tenant_defs = defs.get(&c.tenant_id).map_or(&[][..], Vec::as_slice);
+        out.push(view.with_fields(tenant_defs, &held));
+    }
+    Ok(out)
 }
 
 /// The tenant whose terms a list is read in: the one filtered on, else the caller's.
@@ -402,15 +506,23 @@ async fn list_tenant(
     caller: &ApiCaller,
     query_tenant: Option<i64>,
 ) -> Result<Option<store::tenant::Tenant>, ApiError> {
-    let id = query_tenant.map(TenantId).or(caller.actor.tenant_id);
+    Ok(list_tenant_of(state, &caller.actor, query_tenant).await?)
+}
+
+/// The tenant whose terms `actor`'s list is read in: the one filtered on, else its own.
+pub(crate) async fn list_tenant_of(
+    state: &AppState,
+    actor: &domain::access::Actor,
+    query_tenant: Option<i64>,
+) -> Result<Option<store::tenant::Tenant>, ops::OpError> {
+    let id = query_tenant.map(TenantId).or(actor.tenant_id);
     match id {
-        Some(id) => Ok(store::tenant::find(
-            state.db.conn(),
-            &domain::access::tenant_scope(&caller.actor),
-            id,
-        )
-        .await
-        .map_err(ops::OpError::from)?),
+        Some(id) => {
+            Ok(
+                store::tenant::find(state.db.conn(), &domain::access::tenant_scope(actor), id)
+                    .await?,
+            )
+        }
         None => Ok(None),
     }
 }
@@ -431,7 +543,9 @@ async fn list_customers(
     )?;
     let now = state.clock.now();
     let tenant = list_tenant(&state, &caller, query.tenant_id).await?;
-    let filter = query.filter(now, tenant.as_ref())?;
+    let filter = query
+        .full_filter(&state.ctx(), now, tenant.as_ref())
+        .await?;
     let by_expiry = query
         .sort
         .as_deref()
@@ -439,10 +553,34 @@ async fn list_customers(
     let customers =
         ops::customer::list(&state.ctx(), &caller.actor, &filter, &page, by_expiry).await?;
     let online = ops::online::online_among(&state.ctx(), &customers.items).await?;
-    Ok(Json(ListResponse::from_page(customers, |c| {
-        let on = online.contains(&c.id);
-        CustomerOut::from_model(&c, now, on)
-    })))
+    let views = customers
+        .items
+        .iter()
+        .map(|c| {
+            (
+                c.clone(),
+                CustomerOut::from_model(c, now, online.contains(&c.id)),
+            )
+        })
+        .collect();
+    let views = with_fields(&state, tenant.as_ref(), views).await?;
+    Ok(Json(ListResponse {
+        items: views,
+        next_cursor: customers.next_cursor,
+        total: customers.total,
+        total_capped: customers.total_capped,
+    }))
+}
+
+/// One customer as the API shows it, custom fields included.
+async fn shown(
+    state: &AppState,
+    customer: &Customer,
+    online: bool,
+) -> Result<CustomerOut, ApiError> {
+    let view = CustomerOut::from_model(customer, state.clock.now(), online);
+    let mut views = with_fields(state, None, vec![(customer.clone(), view)]).await?;
+    views.pop().ok_or_else(|| ops::OpError::NotFound.into())
 }
 
 /// Creates a customer and its FreeRADIUS rows.
@@ -457,7 +595,7 @@ async fn create_customer(
     let (customer, password) =
         ops::customer::create(&state.ctx(), &caller.actor, caller.author, &input).await?;
     let out = CreatedCustomer {
-        customer: CustomerOut::from_model(&customer, state.clock.now(), false),
+        customer: shown(&state, &customer, false).await?,
         password,
     };
     Ok(with_etag(
@@ -478,11 +616,7 @@ async fn get_customer(
     let online = ops::online::is_online(&state.ctx(), &customer).await?;
     Ok(with_etag(
         customer.version,
-        Json(CustomerOut::from_model(
-            &customer,
-            state.clock.now(),
-            online,
-        )),
+        Json(shown(&state, &customer, online).await?),
     ))
 }
 
@@ -505,11 +639,7 @@ async fn apply(
     let online = ops::online::is_online(&state.ctx(), &customer).await?;
     Ok(with_etag(
         customer.version,
-        Json(CustomerOut::from_model(
-            &customer,
-            state.clock.now(),
-            online,
-        )),
+        Json(shown(state, &customer, online).await?),
     ))
 }
 

@@ -233,7 +233,7 @@ fn starts_with(column: Column, text: &str, backend: DatabaseBackend) -> Conditio
 /// The least string greater than every string starting with `prefix`: `prefix` with its
 /// last character stepped up by one. None for an empty prefix or one ending in the last
 /// code point.
-fn prefix_upper_bound(prefix: &str) -> Option<String> {
+pub(super) fn prefix_upper_bound(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
     while let Some(last) = chars.pop() {
         let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);

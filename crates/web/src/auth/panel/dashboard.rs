@@ -121,6 +121,41 @@ struct DashboardPage {
     day: Option<Day>,
     chart_width: u32,
     chart_height: u32,
+    /// The network's traffic, for who runs or staffs the tenant.
+    traffic: Option<NetworkTraffic>,
+}
+
+/// The graphs of the tenant's traffic: the whole network's and its first routers'.
+struct NetworkTraffic {
+    tenant_id: i64,
+    /// `(id, name)` of the routers drawn.
+    routers: Vec<(i64, String)>,
+}
+
+/// Routers the dashboard draws at most (the rest are on their own pages).
+const ROUTER_GRAPHS: u64 = 8;
+
+/// The network's traffic graphs `user` may see, if any.
+async fn network_traffic(
+    state: &AppState,
+    user: &PanelUser,
+) -> Result<Option<NetworkTraffic>, OpError> {
+    let Some(tenant) = user.actor.tenant_id else {
+        return Ok(None);
+    };
+    let ctx = state.ctx();
+    match ops::traffic::may_view(&ctx, &user.actor, tenant).await {
+        Ok(_) => {}
+        Err(OpError::Forbidden | OpError::NotFound) => return Ok(None),
+        Err(error) => return Err(error),
+    }
+    let page = store::list::PageRequest::first(&store::network::ROUTERS, ROUTER_GRAPHS)
+        .map_err(OpError::Invalid)?;
+    let routers = ops::network::list_routers(&ctx, &user.actor, &Default::default(), &page).await?;
+    Ok(Some(NetworkTraffic {
+        tenant_id: tenant.0,
+        routers: routers.items.into_iter().map(|r| (r.id, r.name)).collect(),
+    }))
 }
 
 /// `GET /panel`: counts and the latest changes the user may see.
@@ -150,10 +185,11 @@ pub async fn dashboard(
         } else {
             None
         };
-        Ok::<_, OpError>((tenants, users, recent, day))
+        let traffic = network_traffic(&state, &user).await?;
+        Ok::<_, OpError>((tenants, users, recent, day, traffic))
     };
     match counted.await {
-        Ok((tenants, users, recent, day)) => {
+        Ok((tenants, users, recent, day, traffic)) => {
             let count = |total: u64, capped: bool| {
                 if capped {
                     format!("{total}+")
@@ -168,6 +204,7 @@ pub async fn dashboard(
                 day: day.as_ref().map(Day::new),
                 chart_width: ops::dashboard::DAYS * BAR_STEP,
                 chart_height: CHART_HEIGHT,
+                traffic,
                 recent: {
                     let names = Names::of(&state, &user, &recent.items).await;
                     recent

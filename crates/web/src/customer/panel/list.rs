@@ -47,6 +47,9 @@ pub(super) struct ListQuery {
     /// `true` or `false`: with a live session or without.
     online: Option<String>,
     q: Option<String>,
+    /// A custom field's key, and the value it must match.
+    field: Option<String>,
+    field_value: Option<String>,
     sort: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
@@ -55,7 +58,7 @@ pub(super) struct ListQuery {
 }
 
 /// The filters passed through to the API's query as they are.
-const PASSED: [&str; 12] = [
+const PASSED: [&str; 14] = [
     "tenant_id",
     "status",
     "connection_type",
@@ -68,6 +71,8 @@ const PASSED: [&str; 12] = [
     "mac",
     "online",
     "q",
+    "field",
+    "field_value",
 ];
 
 impl ListQuery {
@@ -87,6 +92,8 @@ impl ListQuery {
             "mac" => &self.mac,
             "online" => &self.online,
             "q" => &self.q,
+            "field" => &self.field,
+            "field_value" => &self.field_value,
             "sort" => &self.sort,
             "limit" => &self.limit,
             _ => &None,
@@ -114,6 +121,12 @@ impl ListQuery {
             }
         }
         link.trim_end_matches(['&', '?']).to_owned()
+    }
+
+    /// The CSV export of the list with these filters.
+    fn export_link(&self) -> String {
+        self.link()
+            .replacen("/panel/customers", "/panel/customers/export.csv", 1)
     }
 
     /// The API's query for these filters, the expiry days read in `zone`.
@@ -170,6 +183,8 @@ pub struct CustomerRow {
     ip: String,
     owner: String,
     online: bool,
+    /// The values of the custom fields shown in the list, in their order.
+    extra: Vec<String>,
 }
 
 #[derive(Template)]
@@ -190,6 +205,12 @@ struct ListPage {
     statuses: Vec<Choice>,
     presence: Vec<Choice>,
     can_create: bool,
+    /// The labels of the custom fields shown as columns.
+    columns: Vec<String>,
+    /// The active custom fields a filter may name: key, label.
+    fields: Vec<Choice>,
+    /// The list as CSV, with these filters.
+    export: String,
 }
 
 impl ListPage {
@@ -264,17 +285,35 @@ async fn list_page(
     let zone = tenant
         .as_ref()
         .map_or(chrono_tz::UTC, |t| input::zone_of(&t.time_zone));
-    let filter = query
-        .api_query(zone)
-        .and_then(|q| q.filter(now, tenant.as_ref()));
+    let filter = match query.api_query(zone) {
+        Ok(q) => q.full_filter(&state.ctx(), now, tenant.as_ref()).await,
+        Err(errors) => Err(OpError::Invalid(errors)),
+    };
     let by_expiry = query.sort().trim_start_matches('-') == "expires_at";
     let (found, errors) = match filter {
         Ok(filter) => (
             Some(ops::customer::list(&state.ctx(), actor, &filter, page, by_expiry).await?),
             Vec::new(),
         ),
-        Err(errors) => (None, field_messages(t, &errors)),
+        Err(OpError::Invalid(errors)) => (None, field_messages(t, &errors)),
+        Err(other) => return Err(other),
     };
+    // The custom fields of the tenant listed: its columns and its filter's choices.
+    let defs = match &tenant {
+        Some(tenant) => ops::custom_field::of_tenant(&state.ctx(), TenantId(tenant.id)).await?,
+        None => Vec::new(),
+    };
+    let shown: Vec<_> = defs.iter().filter(|d| d.active && d.in_list).collect();
+    let item_ids: Vec<i64> = found
+        .as_ref()
+        .map(|f| f.items.iter().map(|c| c.id).collect())
+        .unwrap_or_default();
+    let values = if shown.is_empty() {
+        Default::default()
+    } else {
+        ops::custom_field::values_among(&state.ctx(), &item_ids).await?
+    };
+    let no_values = std::collections::HashMap::new();
     let visible = visible_packages(state, actor).await?;
     let owners = lookup::resellers(state, actor, OwnersOf::Customers).await?;
     let items = found.as_ref().map_or(&[][..], |f| &f.items[..]);
@@ -306,6 +345,13 @@ async fn list_page(
                     None => zones.name(c.tenant_id),
                 },
                 online: online.contains(&c.id),
+                extra: shown
+                    .iter()
+                    .map(|d| {
+                        let held = values.get(&c.id).unwrap_or(&no_values);
+                        crate::custom_field::panel::shown(t, d, held.get(&d.id))
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -350,7 +396,39 @@ async fn list_page(
             .map(|(value, label)| (value.to_owned(), t.t(label).to_owned()))
             .collect(),
         can_create: super::new::may_create(actor),
+        columns: shown.iter().map(|d| d.label.clone()).collect(),
+        fields: defs
+            .iter()
+            .filter(|d| d.active)
+            .map(|d| (d.key.clone(), d.label.clone()))
+            .collect(),
+        export: query.export_link(),
         query,
         errors,
     })
+}
+
+/// The list as CSV (`customer::export`): the same filters, the same scope.
+pub(super) async fn export_csv(
+    State(state): State<AppState>,
+    user: PanelUser,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let actor = user.actor.clone();
+    let tenant_id = input::id(Some(query.value("tenant_id")));
+    let result = async {
+        let tenant =
+            Tenants::load(&state, &actor, tenant_id.or(actor.tenant_id.map(|t| t.0))).await?;
+        let zone = tenant_id
+            .or(actor.tenant_id.map(|t| t.0))
+            .and_then(|id| tenant.get(id))
+            .map_or(chrono_tz::UTC, |t| input::zone_of(&t.time_zone));
+        let api = query.api_query(zone).map_err(OpError::Invalid)?;
+        crate::customer::export::export(state.clone(), actor, &api, tenant_id).await
+    };
+    match result.await {
+        Ok(response) => response,
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
 }

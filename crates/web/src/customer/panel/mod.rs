@@ -34,6 +34,7 @@ use store::package::Package;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/panel/customers", get(list::list))
+        .route("/panel/customers/export.csv", get(list::export_csv))
         .route("/panel/customers/new", get(new::new_form).post(new::create))
         .route(
             "/panel/customers/import",

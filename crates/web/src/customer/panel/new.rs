@@ -41,6 +41,8 @@ struct FormPage {
     network: Network,
     billing: Vec<Choice>,
     connections: Vec<Choice>,
+    /// The tenant's custom fields.
+    custom_fields: Vec<crate::custom_field::panel::FieldInputView>,
 }
 
 impl ShowsForm for FormPage {
@@ -56,11 +58,44 @@ impl ShowsForm for FormPage {
     }
 }
 
+/// The custom fields of the tenant a new customer goes to (the caller's, or the one chosen
+/// on the form by a platform role).
+async fn field_defs(
+    state: &AppState,
+    user: &PanelUser,
+    form: Option<&FormData>,
+) -> Result<Vec<store::custom_field::Definition>, OpError> {
+    let chosen = form
+        .and_then(|f| input::id(f.opt("tenant_id")))
+        .map(TenantId);
+    match chosen.or(user.actor.tenant_id) {
+        Some(tenant) => {
+            let found =
+                ops::custom_field::tenant_for(&state.ctx(), &user.actor, Some(tenant)).await;
+            match found {
+                Ok(t) => ops::custom_field::of_tenant(&state.ctx(), TenantId(t.id)).await,
+                Err(_) => Ok(Vec::new()),
+            }
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
 async fn blank_form(
     state: &AppState,
     user: &PanelUser,
     headers: &HeaderMap,
 ) -> Result<FormPage, OpError> {
+    blank_form_for(state, user, headers, None).await
+}
+
+async fn blank_form_for(
+    state: &AppState,
+    user: &PanelUser,
+    headers: &HeaderMap,
+    form: Option<&FormData>,
+) -> Result<FormPage, OpError> {
+    let defs = field_defs(state, user, form).await?;
     let t = Tr { lang: user.lang };
     let actor = &user.actor;
     let resellers = lookup::resellers(state, actor, OwnersOf::Customers).await?;
@@ -71,7 +106,7 @@ async fn blank_form(
         _ => lookup::reseller_choices(t, &resellers),
     };
     let tenant_may_own = !actor.role.is_reseller();
-    let f = Filled::new()
+    let f = crate::custom_field::panel::fill(Filled::new(), &defs, &Default::default())
         .with("connection_type", "")
         .with("status", "active")
         .with("simultaneous_use", "1")
@@ -93,6 +128,7 @@ async fn blank_form(
         network: Network::load(state, actor).await?,
         billing: billing_choices_for(t, actor, None),
         connections: crate::package::panel::connection_choices(t),
+        custom_fields: crate::custom_field::panel::inputs(&defs),
     })
 }
 
@@ -111,7 +147,7 @@ pub(super) async fn new_form(
 }
 
 /// What the form asks for, as typed (the operation reads it, every mistake at once).
-fn input_of(form: &FormData) -> CustomerInput {
+fn input_of(form: &FormData, defs: &[store::custom_field::Definition]) -> CustomerInput {
     let text = |name: &str| form.opt(name).map(str::to_owned);
     CustomerInput {
         tenant_id: input::id(form.opt("tenant_id")).map(TenantId),
@@ -140,6 +176,7 @@ fn input_of(form: &FormData) -> CustomerInput {
         mac: text("mac"),
         simultaneous_use: text("simultaneous_use"),
         comment: form.text("comment").to_owned(),
+        custom_fields: crate::custom_field::panel::new_values(defs, form),
     }
 }
 
@@ -151,9 +188,12 @@ pub(super) async fn create(
         form,
     }: PanelForm,
 ) -> Response {
-    let input = input_of(&form);
-    let result =
-        ops::customer::create(&state.ctx(), &user.actor, user.author.clone(), &input).await;
+    let result = async {
+        let defs = field_defs(&state, &user, Some(&form)).await?;
+        let input = input_of(&form, &defs);
+        ops::customer::create(&state.ctx(), &user.actor, user.author.clone(), &input).await
+    };
+    let result = result.await;
     match result {
         Ok((customer, Some(password))) => {
             let mut response = super::page::with_password(
@@ -175,7 +215,7 @@ pub(super) async fn create(
             "flash.created",
         ),
         Err(OpError::Invalid(errors)) => {
-            let page = blank_form(&state, &user, &headers).await;
+            let page = blank_form_for(&state, &user, &headers, Some(&form)).await;
             show_again(page, &user, &headers, &form, &errors)
         }
         Err(error) => ui::op_error(&user, &headers, &error),

@@ -67,6 +67,8 @@ pub(super) struct CustomerPage {
     credited: bool,
     /// True on the page the customer's own price comes back to.
     priced: bool,
+    /// The tenant's custom fields.
+    custom_fields: Vec<crate::custom_field::panel::FieldInputView>,
 }
 
 impl ShowsForm for CustomerPage {
@@ -142,7 +144,10 @@ pub(super) async fn customer_page(
         (t.t("field.mobile"), c.mobile.clone().unwrap_or_default()),
     ];
     let id_text = |id: Option<i64>| id.map(|i| i.to_string()).unwrap_or_default();
-    let f = Filled::new()
+    let defs =
+        ops::custom_field::of_tenant(&state.ctx(), domain::ids::TenantId(c.tenant_id)).await?;
+    let held = ops::custom_field::values_of(&state.ctx(), c.id).await?;
+    let f = crate::custom_field::panel::fill(Filled::new(), &defs, &held)
         .with("name", &c.name)
         .with("mobile", c.mobile.clone().unwrap_or_default())
         .with("email", c.email.clone().unwrap_or_default())
@@ -206,6 +211,7 @@ pub(super) async fn customer_page(
         paid: false,
         credited: false,
         priced: false,
+        custom_fields: crate::custom_field::panel::inputs(&defs),
     })
 }
 
@@ -366,7 +372,11 @@ pub(super) async fn update(
         let zone = Tenants::load(&state, &user.actor, [c.tenant_id])
             .await?
             .zone(c.tenant_id);
-        let changes = changes(&c, zone, &form);
+        let mut changes = changes(&c, zone, &form);
+        let defs =
+            ops::custom_field::of_tenant(&state.ctx(), domain::ids::TenantId(c.tenant_id)).await?;
+        let held = ops::custom_field::values_of(&state.ctx(), c.id).await?;
+        changes.custom_fields = crate::custom_field::panel::changed_values(&defs, &held, &form);
         let author = user.author.clone();
         ops::customer::update(&state.ctx(), &user.actor, author, id, version, &changes).await
     };
