@@ -4,7 +4,8 @@
 //!
 //! - A record's growth covers the seconds since the session's previous record; it is
 //!   [`spread`] over the buckets those seconds overlap, in proportion, so that an update
-//!   every ten minutes draws a steady line rather than a spike every other bucket.
+//!   every ten minutes draws a steady line rather than a spike every other bucket (over a
+//!   ring's `reach` at most).
 //! - A [`Ring`] holds a bucket per slot, its slot the bucket's time modulo the ring: the
 //!   five-minute ring covers two days, the hourly one 32 days (a month's graph and the
 //!   hour in progress). A bucket replaces the one a ring ago in its slot; a slot holding
@@ -24,18 +25,22 @@ pub struct Ring {
     pub step: i64,
     /// Buckets kept.
     pub slots: i64,
+    /// Buckets one record's growth is spread over at most (see [`spread`]).
+    pub reach: i64,
 }
 
 /// Five-minute buckets for two days.
 pub const FINE: Ring = Ring {
     step: 300,
     slots: 576,
+    reach: 12,
 };
 
 /// Hourly buckets for 32 days.
 pub const COARSE: Ring = Ring {
     step: 3600,
     slots: 768,
+    reach: 24,
 };
 
 /// The rings every delta is spread into.
@@ -70,15 +75,19 @@ pub struct Bytes {
 /// `input` and `output` bytes that grew over the seconds from `since` to `until`, spread
 /// over `ring`'s buckets in proportion to the seconds of each they cover; whatever the
 /// division leaves goes to the last bucket, so the parts add up to the whole. Growth with no
-/// seconds (a first record, or two in the same second) goes to `until`'s bucket. A gap
-/// longer than the ring is taken as the ring's span: a session silent for days keeps its
-/// bytes, drawn where the ring still reaches. Returns `(bucket start, bytes)`, oldest
-/// first.
+/// seconds (a first record, or two in the same second) goes to `until`'s bucket. Growth over
+/// more than the ring's `reach` (an hour of five-minute buckets, a day of hourly ones)
+/// is spread over the last `reach` buckets: every byte is kept, and a record costs a bounded
+/// number of writes whatever gap it closes (a session first heard of after weeks, a router
+/// that stopped sending updates), where the rate it was used at is not known anyway.
+/// Returns `(bucket start, bytes)`, oldest first.
 pub fn spread(ring: Ring, since: i64, until: i64, input: i64, output: i64) -> Vec<(i64, Bytes)> {
     let (input, output) = (input.max(0), output.max(0));
     let last = ring.bucket(until);
-    // The oldest bucket the ring holds beside `until`'s.
-    let since = since.max(last - ring.span() + ring.step).min(until);
+    // The oldest bucket the growth may reach.
+    let since = since
+        .max(last - (ring.reach.max(1) - 1) * ring.step)
+        .min(until);
     let first = ring.bucket(since);
     let seconds = until - since;
     if seconds <= 0 || first == last {

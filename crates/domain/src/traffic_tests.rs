@@ -58,12 +58,18 @@ fn growth_without_seconds_goes_to_its_bucket() {
 }
 
 #[test]
-fn a_gap_longer_than_the_ring_keeps_every_byte_inside_it() {
-    let until = 10 * 86_400;
-    let parts = spread(FINE, 0, until, 1 << 40, 1 << 41);
-    assert_eq!(total(&parts), (1 << 40, 1 << 41));
-    assert!(parts.len() <= usize::try_from(FINE.slots).unwrap());
-    assert!(parts[0].0 > until - FINE.span());
+fn a_long_gap_keeps_every_byte_within_the_reach() {
+    for ring in RINGS {
+        let until = 40 * 86_400 + 17;
+        let parts = spread(ring, 0, until, 1 << 40, 1 << 41);
+        assert_eq!(total(&parts), (1 << 40, 1 << 41));
+        assert_eq!(parts.len(), usize::try_from(ring.reach).unwrap());
+        assert_eq!(
+            parts[0].0,
+            ring.bucket(until) - (ring.reach - 1) * ring.step
+        );
+        assert!(ring.reach <= ring.slots, "no two buckets of one slot");
+    }
 }
 
 #[test]

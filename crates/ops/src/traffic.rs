@@ -42,7 +42,18 @@ pub async fn customer(
     )
     .await?
     .ok_or(OpError::NotFound)?;
-    of(ctx, Owner::Customer(customer.id), period, &tenant).await
+    of_customer(ctx, &customer, &tenant, period).await
+}
+
+/// The graph of `customer` of `tenant`, found by the caller in its scope (or by the
+/// customer's own session).
+pub async fn of_customer(
+    ctx: &Ctx<'_>,
+    customer: &store::customer::Customer,
+    tenant: &store::tenant::Tenant,
+    period: Period,
+) -> Result<Graph, OpError> {
+    of(ctx, Owner::Customer(customer.id), period, tenant).await
 }
 
 /// A router's graph of `period`: its customers' sessions together.

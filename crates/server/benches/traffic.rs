@@ -7,13 +7,15 @@
 //! For each backend (`LASTMILE_BENCH_BACKENDS`, default both), CUSTOMERS (default 100 000;
 //! `lastmile bench seed`: resellers, skewed packages, shared name prefixes) and:
 //!
-//! 1. the accounting path: Interim-Updates of 20 000 sessions through the built-in server's
+//! 1. storage, first, on an empty ring table: 2 000 customers' rings filled (two days of
+//!    five-minute buckets, 32 days of hourly ones), the bytes they take a customer;
+//! 2. the accounting path: Interim-Updates of 20 000 sessions through the built-in server's
 //!    writer (`store::accounting::record`, batches of 512), with the traffic trigger; the
 //!    same shape without it (dropped at the end) is the baseline, in the same command;
-//! 2. the roll-up (`ops::traffic::roll_up`) of what (1) appended, then of 500 000 deltas of
-//!    customers drawn at random over the last two days (median of three): points a second;
-//! 3. storage: 2 000 customers' rings filled (two days of five-minute buckets, 32 days of
-//!    hourly ones), the bytes they take a customer;
+//! 3. the roll-up (`ops::traffic::roll_up`) of what (2) appended (with the seed's sessions,
+//!    first heard of with days of counters: each spread over a ring's reach), then of 500 000
+//!    five-minute deltas of customers drawn at random over the last two days (median of
+//!    three): points a second;
 //! 4. every customer with its last two hours of buckets, then, over HTTP as the tenant's
 //!    Admin, a 30-day graph as JSON and as SVG for customers drawn at random among those with
 //!    full rings, against reading the customer itself (p50 and p95 of 300 each).
@@ -111,7 +113,18 @@ async fn run(backend: Backend, customers: usize) {
         .unwrap();
     let mut rng = StdRng::seed_from_u64(7);
 
-    // 1. The accounting path, with the trigger.
+    // 1. Storage of full rings, on an empty ring table (before any roll-up).
+    let (first, last) = (people[0].0, people[people.len() - 1].0);
+    let before = size(&db, engine).await;
+    let now = ops::clock::Clock::system().now().timestamp();
+    fill(&db, engine, first, FULL, now, true).await;
+    let after = size(&db, engine).await;
+    println!(
+        "  storage: full rings (576 five-minute + 768 hourly buckets) {} bytes a customer",
+        (after - before) / FULL
+    );
+
+    // 2. The accounting path, with the trigger.
     let with = accounting(&db, &people, &nas, &mut rng, "a").await;
     let appended = scalar(&db, "SELECT COUNT(*) FROM traffic_delta").await;
     println!(
@@ -120,7 +133,7 @@ async fn run(backend: Backend, customers: usize) {
         (SESSIONS as i64 * ROUNDS) as f64 / with.as_secs_f64()
     );
 
-    // 2. The roll-up: what the accounting appended, then a random backlog.
+    // 3. The roll-up: what the accounting appended, then a random backlog.
     let started = Instant::now();
     let done = ops::traffic::roll_up(&db, Duration::from_secs(3_600))
         .await
@@ -133,7 +146,6 @@ async fn run(backend: Backend, customers: usize) {
         done.deltas as f64 / took.as_secs_f64(),
         done.buckets
     );
-    let (first, last) = (people[0].0, people[people.len() - 1].0);
     let mut runs = Vec::new();
     for _ in 0..3 {
         backlog(&db, engine, first, last, people[0].1, &nas).await;
@@ -151,16 +163,6 @@ async fn run(backend: Backend, customers: usize) {
         "  roll-up of {BACKLOG} random deltas (median of 3): {} = {:.0} points/s ({buckets} buckets written)",
         ms(took),
         BACKLOG as f64 / took.as_secs_f64()
-    );
-
-    // 3. Storage of full rings.
-    let before = size(&db, engine).await;
-    let now = ops::clock::Clock::system().now().timestamp();
-    fill(&db, engine, first, FULL, now, true).await;
-    let after = size(&db, engine).await;
-    println!(
-        "  storage: full rings (576 five-minute + 768 hourly buckets) {} bytes a customer",
-        (after - before) / FULL
     );
 
     // 4. Every customer with its last two hours; the graphs over HTTP.
@@ -246,7 +248,7 @@ async fn run(backend: Backend, customers: usize) {
     }
     server.stop().await;
 
-    // 1'. The accounting path without the trigger: the baseline.
+    // 2'. The accounting path without the trigger: the baseline.
     let drop = match backend {
         Backend::Sqlite => {
             "DROP TRIGGER radacct_traffic_insert; DROP TRIGGER radacct_traffic_update"
@@ -345,16 +347,17 @@ async fn backlog(
         DatabaseBackend::Sqlite => format!(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {BACKLOG}) \
              INSERT INTO traffic_delta (customer_id, tenant_id, nas_ip, since, until, input, output) \
+             , times(t) AS MATERIALIZED (SELECT {now} - abs(random()) % 172800 FROM n) \
              SELECT {first} + abs(random()) % {span}, {tenant}, '{nas}', t - 300, t, \
                     abs(random()) % 10000000, abs(random()) % 100000000 \
-             FROM (SELECT {now} - abs(random()) % 172800 AS t FROM n)"
+             FROM times"
         ),
         _ => format!(
             "INSERT INTO traffic_delta (customer_id, tenant_id, nas_ip, since, until, input, output) \
              SELECT {first} + floor(random() * {span})::bigint, {tenant}, '{nas}', t - 300, t, \
                     floor(random() * 10000000)::bigint, floor(random() * 100000000)::bigint \
              FROM (SELECT {now} - floor(random() * 172800)::bigint AS t \
-                   FROM generate_series(1, {BACKLOG})) AS s"
+                   FROM generate_series(1, {BACKLOG}) OFFSET 0) AS s"
         ),
     };
     db.conn().execute_unprepared(&sql).await.unwrap();
@@ -387,7 +390,9 @@ async fn fill(
             "INSERT INTO traffic_point (owner_kind, owner_id, step, slot, at, input, output) \
              SELECT 1, c.i + {first}, {step}, (({last} - b.i * {step}) / {step}) % {ring}, \
                     {last} - b.i * {step}, 1000 + b.i, 9000 + c.i \
-             FROM {} AS c CROSS JOIN {} AS b",
+             FROM {} AS c CROSS JOIN {} AS b WHERE true \
+             ON CONFLICT (owner_kind, owner_id, step, slot) DO UPDATE SET \
+               at = excluded.at, input = excluded.input, output = excluded.output",
             numbers(count),
             numbers(slots)
         );

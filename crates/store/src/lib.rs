@@ -37,6 +37,8 @@ pub mod payment;
 pub mod quota;
 pub mod radius;
 pub mod scope;
+pub mod selfcare;
+pub mod signup;
 pub mod sms;
 pub mod sms_template;
 pub mod tax;

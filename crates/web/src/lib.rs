@@ -117,4 +117,7 @@ pub mod ledger {
 /// Traffic graphs: the series as JSON and drawn as SVG.
 pub mod traffic;
 
+/// The customer's own site (`/my/{isp}`).
+pub mod selfcare;
+
 pub use state::AppState;

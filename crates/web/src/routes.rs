@@ -124,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::billing::online::public_routes())
         .merge(crate::sms::api::public_routes())
         .merge(crate::hotspot::portal::routes())
+        .merge(crate::selfcare::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
         .layer(middleware::from_fn_with_state(

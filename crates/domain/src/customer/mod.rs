@@ -4,6 +4,7 @@
 //! a reseller may not give without a sale (`sold`).
 
 mod input;
+pub mod signup;
 pub mod sold;
 mod state;
 mod usage;

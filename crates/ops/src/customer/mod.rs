@@ -1,4 +1,5 @@
-//! Customer operations, shared by the API, the panel and the importer: who may own and
+//! Customer operations, shared by the API, the panel, the importer and the sign-up wizard
+//! (`signup`, which checks and writes through [`prepare`] and [`write_new`]): who may own and
 //! change a customer (`domain::access`), which packages it may use (its owner's, of its
 //! connection type), what a reseller may not give without a sale (`domain::customer::sold`),
 //! and every change written with its FreeRADIUS projection.
@@ -6,6 +7,7 @@
 pub mod export;
 pub mod import;
 pub mod import_job;
+pub mod signup;
 
 use crate::Ctx;
 use crate::error::OpError;
@@ -240,6 +242,51 @@ pub async fn create(
     author: Author,
     input: &CustomerInput,
 ) -> Result<(Customer, Option<String>), OpError> {
+    let prepared = prepare(ctx, actor, input).await?;
+    let mut w = ctx.db.write(author, ctx.now).await?;
+    let customer = write_new(&mut w, &prepared).await?;
+    w.commit().await?;
+    Ok((customer, prepared.made_up))
+}
+
+/// A new customer checked and placed, ready to be written ([`prepare`], [`write_new`]).
+#[derive(Debug)]
+pub struct Prepared {
+    /// Its tenant.
+    pub tenant: Tenant,
+    /// The customer.
+    pub new: NewCustomer,
+    /// The tenant's custom field definitions.
+    defs: Vec<store::custom_field::Definition>,
+    /// Its custom field values.
+    values: Vec<domain::custom_field::ValueChange>,
+    /// The password lastmile made up, when none was given.
+    pub made_up: Option<String>,
+}
+
+/// Writes the customer `prepared` (with its FreeRADIUS projection, its custom fields and
+/// their audit entries) in `w`; the caller commits.
+pub async fn write_new(w: &mut store::Write, prepared: &Prepared) -> Result<Customer, OpError> {
+    let customer = store::customer::create(w, &prepared.new).await?;
+    store::custom_field::set_values(
+        w,
+        TenantId(prepared.tenant.id),
+        customer.id,
+        &prepared.defs,
+        &prepared.values,
+    )
+    .await?;
+    Ok(customer)
+}
+
+/// Checks everything a new customer needs (the caller's rights, the references, every
+/// field, the custom fields, what a reseller may give) without writing; every refused field
+/// is reported in one answer.
+pub async fn prepare(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    input: &CustomerInput,
+) -> Result<Prepared, OpError> {
     let tenant = tenant_of(ctx, actor, input.tenant_id).await?;
     let tenant_id = TenantId(tenant.id);
     let owner = owner_for(ctx, actor, tenant_id, input.owner_id).await?;
@@ -308,11 +355,13 @@ pub async fn create(
     };
     let (mut new, made_up_used) = new;
     sold_only(actor, input, &mut new, ctx.now)?;
-    let mut w = ctx.db.write(author, ctx.now).await?;
-    let customer = store::customer::create(&mut w, &new).await?;
-    store::custom_field::set_values(&mut w, tenant_id, customer.id, &defs, &values).await?;
-    w.commit().await?;
-    Ok((customer, made_up_used.then_some(made_up)))
+    Ok(Prepared {
+        tenant,
+        new,
+        defs,
+        values,
+        made_up: made_up_used.then_some(made_up),
+    })
 }
 
 /// Changes a customer the caller may manage, if it is still at `version`. Every refused

@@ -38,7 +38,7 @@ use domain::customer::{CustomerInput, CustomerState, Msisdn};
 use domain::field::{FieldError, FieldErrors};
 use domain::hotspot::{Account, Chap, Facts, LoginUrl, Next, Trial, decide};
 use domain::ids::TenantId;
-use domain::otp::{self, Purpose, Verdict};
+use domain::otp::{self, Purpose};
 use store::Author;
 use store::customer::Customer;
 use store::hotspot::{Device, NewDevice, NewOtp, NewVisit, Portal, Visit, VisitChanges};
@@ -182,11 +182,15 @@ pub async fn set_lang(ctx: &Ctx<'_>, step: &Step, lang: &str) -> Result<(), OpEr
 
 /// The code's keyed hash: bound to the tenant, the purpose, the visit and the number.
 fn code_mac(key: &[u8], tenant: i64, visit: i64, msisdn: &str, code: &str) -> String {
-    let bound = format!(
+    store::card::lookup(key, &bound(tenant, visit, msisdn, code))
+}
+
+/// What a code sent in `visit` to `msisdn` is bound to.
+fn bound(tenant: i64, visit: i64, msisdn: &str, code: &str) -> String {
+    format!(
         "otp|{tenant}|{}|{visit}|{msisdn}|{code}",
         Purpose::SignIn.as_str()
-    );
-    store::card::lookup(key, &bound)
+    )
 }
 
 /// Seconds until `at`, at least one.
@@ -307,51 +311,21 @@ pub async fn check_code(ctx: &Ctx<'_>, step: &Step, typed: &str) -> Result<(), O
     ) else {
         return Err(OpError::field("code", "no_code"));
     };
-    let key = store::card::key_of(conn, ctx.db.keyring(), TenantId(step.tenant.id))
-        .await?
-        .ok_or_else(|| OpError::field("code", "no_code"))?;
-    let matches = otp::typed(typed).is_some_and(|code| {
-        let mac = code_mac(&key, step.tenant.id, step.visit.id, msisdn, &code);
-        otp::same(mac.as_bytes(), kept.code_mac.as_bytes())
-    });
-    let challenge = otp::Challenge {
-        purpose: Purpose::parse(&kept.purpose).unwrap_or(Purpose::SignIn),
-        issued_at: kept.created_at,
-        tries: u32::try_from(kept.tries).unwrap_or(u32::MAX),
-        used: kept.used_at.is_some(),
-    };
-    // A code replaced by a newer one ends before its time.
-    let verdict = if kept.expires_at <= ctx.now {
-        Verdict::Expired
-    } else {
-        otp::check(&challenge, Purpose::SignIn, ctx.now, matches)
-    };
-    match verdict {
-        Verdict::Accepted => {
-            if !store::hotspot::use_otp(conn, kept.id, ctx.now).await? {
-                return Err(OpError::field("code", "code_expired"));
-            }
-            store::hotspot::change_visit(
-                conn,
-                step.visit.id,
-                VisitChanges {
-                    verified_at: Some(ctx.now),
-                    ..VisitChanges::default()
-                },
-            )
-            .await?;
-            Ok(())
-        }
-        Verdict::Wrong { tries_left } => {
-            store::hotspot::count_try(conn, kept.id, kept.tries).await?;
-            Err(FieldError::new("code", "wrong_code")
-                .with("tries_left", tries_left)
-                .into())
-        }
-        Verdict::Expired | Verdict::Exhausted | Verdict::Used | Verdict::OtherPurpose => {
-            Err(OpError::field("code", "code_expired"))
-        }
-    }
+    let tenant = TenantId(step.tenant.id);
+    crate::otp::redeem(ctx, tenant, &kept, typed, |code| {
+        bound(tenant.0, step.visit.id, msisdn, code)
+    })
+    .await?;
+    store::hotspot::change_visit(
+        conn,
+        step.visit.id,
+        VisitChanges {
+            verified_at: Some(ctx.now),
+            ..VisitChanges::default()
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// What proved a visit.

@@ -3,7 +3,9 @@
 //! came for within a week, and the session log's entries older than a day (PostgreSQL; a
 //! node away longer loads the open sessions when it starts); and brings each tenant's UTC offset (the day usage is rolled up
 //! to) to its zone's, as daylight saving time moves it; marks expired the recharge cards
-//! past their date; and deletes the captive portal's visits a day past their end.
+//! past their date; deletes the captive portal's visits a day past their end, and the
+//! sign-up wizard's drafts past their expiry, and the customers' own sessions past their
+//! end.
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};
@@ -33,8 +35,12 @@ pub async fn run(state: &AppState) -> Result<Value, JobError> {
     let cards = ops::card::expire_due(&ctx).await.map_err(super::from_op)?;
     let portal_visits =
         store::hotspot::drop_visits(state.db.conn(), now - TimeDelta::days(1)).await?;
+    let signup_drafts = store::signup::purge_expired(&state.db, now).await?;
+    let customer_sessions = store::selfcare::purge(state.db.conn(), now).await?;
     Ok(json!({
         "portal_visits": portal_visits,
+        "signup_drafts": signup_drafts,
+        "customer_sessions": customer_sessions,
         "cards_expired": cards,
         "sessions": purged.sessions,
         "tokens": purged.tokens,

@@ -66,6 +66,8 @@ pub struct Site {
     pub hotspot: SimHotspot,
     pub sms: SimSms,
     pub router: Arc<SimRouter>,
+    /// The router's RADIUS secret.
+    pub secret: String,
 }
 
 impl Site {
@@ -301,6 +303,7 @@ pub async fn site(backend: Backend) -> Site {
         hotspot,
         sms,
         router,
+        secret: isp.secret.clone(),
     }
 }
 

@@ -51,6 +51,8 @@ mod m20261225_000041_distributor_mobiles;
 mod m20261226_000042_card_accounts;
 mod m20261227_000043_traffic;
 mod m20261227_000044_custom_fields;
+mod m20261228_000045_signup_drafts;
+mod m20261229_000046_customer_sessions;
 
 /// The migration list.
 #[derive(Debug)]
@@ -104,6 +106,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261226_000042_card_accounts::Migration),
             Box::new(m20261227_000043_traffic::Migration),
             Box::new(m20261227_000044_custom_fields::Migration),
+            Box::new(m20261228_000045_signup_drafts::Migration),
+            Box::new(m20261229_000046_customer_sessions::Migration),
         ]
     }
 }

@@ -98,37 +98,49 @@ async fn print(
     PageId(id): PageId,
 ) -> Response {
     let ctx = state.ctx();
-    let result = async {
+    let shown = async {
         let invoice = ops::invoice::get(&ctx, &user.actor, id).await?;
-        let tenant = store::tenant::find(
+        // Whoever reads a document sees its tenant.
+        store::tenant::find(
             ctx.db.conn(),
             &tenant_scope(&user.actor),
             TenantId(invoice.tenant_id),
         )
         .await?
         .ok_or(OpError::NotFound)?;
-        let collector = match invoice.collector_id {
-            Some(id) => store::user::find_self(ctx.db.conn(), UserId(id))
-                .await?
-                .map(|u| u.name)
-                .unwrap_or_default(),
-            None => String::new(),
-        };
-        let credited = match invoice.credits_invoice_id {
-            Some(id) => store::invoice::find(ctx.db.conn(), None, id).await?,
-            None => None,
-        };
-        // A credit note reverses its invoice's VAT, at the rate that invoice charged.
-        let taxed_at = credited.as_ref().map_or(invoice.issued_at, |i| i.issued_at);
-        let vat = store::tax::vat_at(ctx.db.conn(), TenantId(tenant.id), taxed_at).await?;
-        let credits = credited.map(|i| i.number_text).unwrap_or_default();
-        Ok::<_, OpError>((invoice, tenant, collector, credits, vat))
+        document(&ctx, invoice, Tr { lang: user.lang }).await
     };
-    let (invoice, tenant, collector, credits, vat) = match result.await {
-        Ok(found) => found,
-        Err(error) => return ui::op_error(&user, &headers, &error),
+    match shown.await {
+        Ok(response) => response,
+        Err(error) => ui::op_error(&user, &headers, &error),
+    }
+}
+
+/// The printable page of `invoice`, found by its reader (staff in its scope, or the
+/// customer's own site), in `t`'s language.
+pub(crate) async fn document(
+    ctx: &ops::Ctx<'_>,
+    invoice: store::invoice::Invoice,
+    t: Tr,
+) -> Result<Response, OpError> {
+    let tenant = store::tenant::find_any(ctx.db.conn(), TenantId(invoice.tenant_id))
+        .await?
+        .ok_or(OpError::NotFound)?;
+    let collector = match invoice.collector_id {
+        Some(id) => store::user::find_self(ctx.db.conn(), UserId(id))
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_default(),
+        None => String::new(),
     };
-    let t = Tr { lang: user.lang };
+    let credited = match invoice.credits_invoice_id {
+        Some(id) => store::invoice::find(ctx.db.conn(), None, id).await?,
+        None => None,
+    };
+    // A credit note reverses its invoice's VAT, at the rate that invoice charged.
+    let taxed_at = credited.as_ref().map_or(invoice.issued_at, |i| i.issued_at);
+    let vat = store::tax::vat_at(ctx.db.conn(), TenantId(tenant.id), taxed_at).await?;
+    let credits = credited.map(|i| i.number_text).unwrap_or_default();
     let digits = digits_of(&invoice.currency);
     let money = |minor: i64| money_text(minor, digits, &invoice.currency);
     let zone = domain::locale::zone_of(&tenant.time_zone);
@@ -171,7 +183,7 @@ async fn print(
         invoice_number: credits,
         reason: invoice.reason.clone().unwrap_or_default(),
     });
-    render(&ReceiptPage {
+    Ok(render(&ReceiptPage {
         t,
         kind_title,
         tenant: tenant.name,
@@ -213,7 +225,7 @@ async fn print(
         }),
         credit,
         tax,
-    })
+    }))
 }
 
 /// `rate_bp` basis points as a percentage: `5%`, `7.5%`, `0%`.

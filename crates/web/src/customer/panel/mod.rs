@@ -3,7 +3,8 @@
 //! with its edit form and one button per action (suspend, resume, disable, change password,
 //! change package, rename, delete), each a POST carrying the CSRF token and the version read,
 //! and its recharge card (preview, then confirm; `money`). A password lastmile makes up is
-//! shown on the page answering that form, once.
+//! shown on the page answering that form, once. The sign-up wizard (`signup`) creates a
+//! customer over five steps kept as a draft.
 
 mod actions;
 mod credit;
@@ -15,6 +16,7 @@ mod online;
 mod page;
 mod payment;
 mod recharge;
+mod signup;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -65,6 +67,7 @@ pub fn routes() -> Router<AppState> {
             "/panel/customers/{id}/custom-price",
             post(credit::custom_price),
         )
+        .merge(signup::routes())
 }
 
 /// What the customer gets now: its stored status, or `expired` when an active customer
