@@ -87,6 +87,7 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::card::distributor::routes())
             .merge(crate::package::api::routes())
             .merge(crate::customer::api::routes())
+            .merge(crate::customer::export::routes())
             .merge(crate::custom_field::api::routes())
             .merge(crate::online::api::routes())
             .merge(crate::traffic::api::routes())

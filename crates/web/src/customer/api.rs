@@ -42,7 +42,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(disable_customer))
         .routes(routes!(get_password, set_password))
         .routes(routes!(super::import::import_customers))
-        .routes(routes!(super::export::export_customers))
 }
 
 fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(

@@ -19,6 +19,11 @@ use ops::customer::export::{ExportPage, export_page};
 use store::custom_field::Definition;
 use store::customer::CustomerFilter;
 
+/// The routes of this module.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(export_customers))
+}
+
 /// What the stream needs between pages.
 struct Export {
     state: AppState,
