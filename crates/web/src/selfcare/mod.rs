@@ -217,6 +217,56 @@ fn form_token_ok(headers: &HeaderMap, form: &FormData) -> bool {
     !kept.is_empty() && ops::auth::token::same(form.text("_csrf"), &kept)
 }
 
+/// The ISP of a posted sign-in form whose token matches its cookie; else the page that
+/// refuses it.
+async fn sign_in_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    isp: &str,
+    form: &FormData,
+) -> Result<store::tenant::Tenant, Response> {
+    let tenant = tenant_of(state, headers, isp).await?;
+    if !form_token_ok(headers, form) {
+        return Err(login_form(
+            state,
+            headers,
+            isp,
+            &tenant,
+            Some(&OpError::Forbidden),
+            StatusCode::FORBIDDEN,
+        ));
+    }
+    Ok(tenant)
+}
+
+/// Where a sign-in step goes: on to `next` with the new session's cookie (the form's is
+/// spent), or back to the sign-in saying why it was refused.
+fn signed_on(
+    state: &AppState,
+    headers: &HeaderMap,
+    isp: &str,
+    tenant: &store::tenant::Tenant,
+    opened: Result<ops::selfcare::Opened, OpError>,
+    next: &str,
+) -> Response {
+    match opened {
+        Ok(opened) => see(
+            &format!("/my/{isp}{next}"),
+            &[
+                cookie(
+                    state,
+                    isp,
+                    COOKIE,
+                    &opened.token,
+                    ops::selfcare::SESSION_HOURS * 3600,
+                ),
+                cookie(state, isp, FORM_COOKIE, "", 0),
+            ],
+        ),
+        Err(error) => login_form(state, headers, isp, tenant, Some(&error), status_of(&error)),
+    }
+}
+
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -224,54 +274,22 @@ async fn login(
     Path(isp): Path<String>,
     form: FormData,
 ) -> Response {
-    let tenant = match tenant_of(&state, &headers, &isp).await {
+    let tenant = match sign_in_form(&state, &headers, &isp, &form).await {
         Ok(tenant) => tenant,
         Err(response) => return response,
     };
-    if !form_token_ok(&headers, &form) {
-        return login_form(
-            &state,
-            &headers,
-            &isp,
-            &tenant,
-            Some(&OpError::Forbidden),
-            StatusCode::FORBIDDEN,
-        );
-    }
-    let lang = lang_of(&headers);
     let signed = ops::selfcare::sign_in(
         &state.ctx(),
         &state.throttle,
         &tenant,
         form.text("username"),
         form.text("password"),
-        lang.code(),
+        lang_of(&headers).code(),
         ip,
     )
-    .await;
-    match signed {
-        Ok((opened, _)) => see(
-            &format!("/my/{isp}"),
-            &[
-                cookie(
-                    &state,
-                    &isp,
-                    COOKIE,
-                    &opened.token,
-                    ops::selfcare::SESSION_HOURS * 3600,
-                ),
-                cookie(&state, &isp, FORM_COOKIE, "", 0),
-            ],
-        ),
-        Err(error) => login_form(
-            &state,
-            &headers,
-            &isp,
-            &tenant,
-            Some(&error),
-            status_of(&error),
-        ),
-    }
+    .await
+    .map(|(opened, _)| opened);
+    signed_on(&state, &headers, &isp, &tenant, signed, "")
 }
 
 async fn ask_code(
@@ -281,53 +299,21 @@ async fn ask_code(
     Path(isp): Path<String>,
     form: FormData,
 ) -> Response {
-    let tenant = match tenant_of(&state, &headers, &isp).await {
+    let tenant = match sign_in_form(&state, &headers, &isp, &form).await {
         Ok(tenant) => tenant,
         Err(response) => return response,
     };
-    if !form_token_ok(&headers, &form) {
-        return login_form(
-            &state,
-            &headers,
-            &isp,
-            &tenant,
-            Some(&OpError::Forbidden),
-            StatusCode::FORBIDDEN,
-        );
-    }
-    let lang = lang_of(&headers);
-    match ops::selfcare::ask_code(
+    let asked = ops::selfcare::ask_code(
         &state.ctx(),
         &state.throttle,
         &tenant,
         form.text("mobile"),
-        lang.code(),
+        lang_of(&headers).code(),
         ip,
     )
     .await
-    {
-        Ok((opened, _)) => see(
-            &format!("/my/{isp}/code"),
-            &[
-                cookie(
-                    &state,
-                    &isp,
-                    COOKIE,
-                    &opened.token,
-                    ops::selfcare::SESSION_HOURS * 3600,
-                ),
-                cookie(&state, &isp, FORM_COOKIE, "", 0),
-            ],
-        ),
-        Err(error) => login_form(
-            &state,
-            &headers,
-            &isp,
-            &tenant,
-            Some(&error),
-            status_of(&error),
-        ),
-    }
+    .map(|(opened, _)| opened);
+    signed_on(&state, &headers, &isp, &tenant, asked, "/code")
 }
 
 /// The session waiting for a code, with its page; else the sign-in.
