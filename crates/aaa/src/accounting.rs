@@ -1,6 +1,8 @@
 //! The built-in server's accounting (aaa-design.md §4): each Accounting-Request becomes a
 //! record (`store::accounting`), the records of the moment are gathered by one writer task
-//! ([`Writer`]: up to [`BATCH`] records, or what arrived within [`WINDOW`] of the first),
+//! ([`Writer`]: up to [`BATCH`] records; for a commit, what is queued when the previous
+//! batch is durable, so the records that arrive during a commit make the next and none
+//! waits for a window; for a journal sync, what arrived within [`WINDOW`] of the first),
 //! and a router is acknowledged only once its record is durable. How ([`Durability`]):
 //! committed to the database, or, on PostgreSQL by default, synced to the node's journal
 //! (`journal`), the database then written behind by an applier task that may lag, or wait
@@ -40,7 +42,8 @@ use crate::state::AaaState;
 /// Records gathered into one batch at most.
 pub const BATCH: usize = 512;
 
-/// How long the writer waits for more records after the first of a batch.
+/// How long a journal batch gathers records after its first (and any batch,
+/// authentications to log when no record waits).
 pub const WINDOW: Duration = Duration::from_millis(1);
 
 /// Records waiting for the writer at most; past that, requests wait (unacknowledged).
@@ -227,18 +230,39 @@ impl Backlog {
     }
 }
 
-/// Takes the next batch off the queue: what arrives within [`WINDOW`] of the first, up to
-/// [`BATCH`]. None once the queue is closed and empty.
+/// How a batch is gathered behind its first record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gather {
+    /// What is already queued (group commit: what arrives while a batch is made durable
+    /// waits in the queue for the next). For commits, whose cost grows with the records.
+    Queued,
+    /// What arrives within [`WINDOW`]. For journal syncs, whose cost is mostly the sync.
+    Window,
+}
+
+/// Takes the next batch off the queue, up to [`BATCH`] records, gathered as `how` says. A
+/// batch of authentications to log only always gathers for [`WINDOW`]: nobody waits for
+/// them, and the log takes fewer, larger writes. `None` once the queue is closed and empty.
 async fn gather(
     waiting: &mut mpsc::Receiver<Pending>,
+    how: Gather,
 ) -> Option<(Vec<AcctRecord>, Vec<PostAuth>, Vec<oneshot::Sender<bool>>)> {
     let first = waiting.recv().await?;
     let mut batch = vec![first];
-    let deadline = tokio::time::Instant::now() + WINDOW;
-    while batch.len() < BATCH {
-        match tokio::time::timeout_at(deadline, waiting.recv()).await {
-            Ok(Some(next)) => batch.push(next),
-            _ => break,
+    if how == Gather::Queued {
+        while batch.len() < BATCH
+            && let Ok(next) = waiting.try_recv()
+        {
+            batch.push(next);
+        }
+    }
+    if how == Gather::Window || !batch.iter().any(|p| matches!(p, Pending::Record(..))) {
+        let deadline = tokio::time::Instant::now() + WINDOW;
+        while batch.len() < BATCH {
+            match tokio::time::timeout_at(deadline, waiting.recv()).await {
+                Ok(Some(next)) => batch.push(next),
+                _ => break,
+            }
         }
     }
     let mut records = Vec::new();
@@ -258,7 +282,7 @@ async fn gather(
 
 /// Acknowledging on commit: each batch is one transaction.
 async fn write(db: Db, mut waiting: mpsc::Receiver<Pending>) {
-    while let Some((records, post_auths, waiters)) = gather(&mut waiting).await {
+    while let Some((records, post_auths, waiters)) = gather(&mut waiting, Gather::Queued).await {
         let durable = match store::accounting::record(&db, &records, &post_auths).await {
             Ok(()) => true,
             Err(err) => {
@@ -290,7 +314,8 @@ async fn write_journaled(
     behind: Arc<Behind>,
     post_auth_dropped: Arc<AtomicU64>,
 ) {
-    while let Some((records, mut post_auths, waiters)) = gather(&mut waiting).await {
+    while let Some((records, mut post_auths, waiters)) = gather(&mut waiting, Gather::Window).await
+    {
         if behind.get().post_auths > QUEUE as u64 {
             post_auth_dropped.fetch_add(post_auths.len() as u64, Ordering::Relaxed);
             post_auths.clear();
@@ -748,5 +773,75 @@ mod tests {
         assert_eq!(terminate_cause(99), "99");
         assert_eq!(port_type(15), "Ethernet");
         assert_eq!(port_type(42), "42");
+    }
+
+    fn pending_record() -> (Pending, oneshot::Receiver<bool>) {
+        let (durable, written) = oneshot::channel();
+        let record = AcctRecord {
+            kind: AcctKind::Start,
+            at: DateTime::from_timestamp(1_780_000_000, 0).unwrap(),
+            nas_ip: "10.0.0.1".to_owned(),
+            session_id: "81000001".to_owned(),
+            unique_id: "0".repeat(32),
+            username: "alice".to_owned(),
+            nas_port_id: String::new(),
+            nas_port_type: String::new(),
+            session_time: None,
+            input_octets: 0,
+            output_octets: 0,
+            called_station: String::new(),
+            calling_station: String::new(),
+            framed_ip: String::new(),
+            terminate_cause: String::new(),
+            tenant_id: None,
+            customer_id: None,
+        };
+        (Pending::Record(Box::new(record), durable), written)
+    }
+
+    fn post_auth() -> Pending {
+        Pending::PostAuth(PostAuth {
+            at: DateTime::from_timestamp(1_780_000_000, 0).unwrap(),
+            username: "alice".to_owned(),
+            reply: "Access-Accept",
+        })
+    }
+
+    /// Polls `gather` once: `Some` when it had its batch without waiting.
+    fn at_first_poll(waiting: &mut mpsc::Receiver<Pending>, how: Gather) -> Option<(usize, usize)> {
+        let mut gathered = std::pin::pin!(gather(waiting, how));
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match gathered.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(Some((records, post_auths, _))) => {
+                Some((records.len(), post_auths.len()))
+            }
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_commit_takes_what_is_queued_and_a_journal_sync_waits_for_its_window() {
+        let (queue, mut waiting) = mpsc::channel(16);
+        let mut acks = Vec::new();
+        let mut queue_records = |n: usize| {
+            for _ in 0..n {
+                let (pending, ack) = pending_record();
+                queue.try_send(pending).unwrap();
+                acks.push(ack); // kept open: a dropped receiver is not what is tested
+            }
+        };
+        queue_records(3);
+        queue.try_send(post_auth()).unwrap();
+        assert_eq!(at_first_poll(&mut waiting, Gather::Queued), Some((3, 1)));
+        queue.try_send(post_auth()).unwrap();
+        assert_eq!(
+            at_first_poll(&mut waiting, Gather::Queued),
+            None,
+            "authentications to log alone gather for the window"
+        );
+        let (queue, mut waiting) = mpsc::channel(16);
+        let (pending, _ack) = pending_record();
+        queue.try_send(pending).unwrap();
+        assert_eq!(at_first_poll(&mut waiting, Gather::Window), None);
     }
 }

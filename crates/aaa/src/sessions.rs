@@ -21,6 +21,11 @@
 //! server records it as stopped then. Reboots are known from the ones this server has heard
 //! since it started.
 //!
+//! Memory: an ISP of 10^6 subscribers has about as many open sessions, so a session is kept
+//! in 48 bytes beside its customer's entry: its `acctuniqueid` as the 16 bytes it encodes
+//! ([`SessionKey`]), its router as an index into the routers heard, its start and its
+//! bytes. A customer's list of sessions holds one until a second opens.
+//!
 //! On PostgreSQL, sessions recorded by another node (or by FreeRADIUS) reach it from the
 //! session log (`apply_logged`, driven by `state`'s follower): they count for simultaneous
 //! use. Their growth does not: a capped customer's usage on another node reaches this one
@@ -31,8 +36,9 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use md5::{Digest as _, Md5};
 
-use store::aaa::{OpenSession, SessionEvent};
+use store::aaa::SessionEvent;
 use store::accounting::{AcctKind, AcctRecord, Closed};
 
 /// How long a stopped session is remembered against a late Interim-Update.
@@ -51,16 +57,79 @@ struct Inner {
     /// Per customer: bytes its sessions moved since its account was read.
     grown: HashMap<i64, i64>,
     /// Sessions stopped lately, and in the order they stopped (for forgetting them).
-    stopped: HashSet<String>,
-    stopped_order: VecDeque<(Instant, String)>,
+    stopped: HashSet<SessionKey>,
+    stopped_order: VecDeque<(Instant, SessionKey)>,
     /// Per router (by the NAS address the records name): its latest Accounting-On or -Off.
     rebooted: HashMap<String, DateTime<Utc>>,
+    /// The NAS addresses the sessions name, each once; a session holds its index.
+    routers: Routers,
+}
+
+/// A session's `acctuniqueid` in 16 bytes: the 32 lower-case hex digits FreeRADIUS and the
+/// built-in server make (an MD5) read back into the bytes they spell, and any other id (a
+/// seeded or hand-written row) digested with MD5. Two ids have the same key only if they
+/// are the same id, short of an MD5 preimage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionKey([u8; 16]);
+
+impl SessionKey {
+    /// The key of `unique_id`.
+    pub fn of(unique_id: &str) -> SessionKey {
+        let text = unique_id.as_bytes();
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        if text.len() == 32 {
+            let mut bytes = [0u8; 16];
+            let spelt = bytes.iter_mut().zip(text.chunks_exact(2)).all(|(b, pair)| {
+                match (digit(pair[0]), digit(pair[1])) {
+                    (Some(high), Some(low)) => {
+                        *b = high << 4 | low;
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            if spelt {
+                return SessionKey(bytes);
+            }
+        }
+        SessionKey(Md5::digest(text).into())
+    }
+}
+
+/// The NAS addresses open sessions name, each kept once with the index sessions hold (an
+/// ISP has a few thousand routers at most; the addresses come from routers the server
+/// knows, as `Inner::rebooted`'s do).
+#[derive(Debug, Default)]
+struct Routers {
+    index: HashMap<Box<str>, u32>,
+}
+
+impl Routers {
+    /// The index of `nas_ip`, added if new.
+    fn intern(&mut self, nas_ip: &str) -> u32 {
+        if let Some(&i) = self.index.get(nas_ip) {
+            return i;
+        }
+        let i = u32::try_from(self.index.len()).unwrap_or(u32::MAX);
+        self.index.insert(nas_ip.into(), i);
+        i
+    }
+
+    /// The index of `nas_ip`, if any session named it.
+    fn find(&self, nas_ip: &str) -> Option<u32> {
+        self.index.get(nas_ip).copied()
+    }
 }
 
 #[derive(Debug, Clone)]
 struct Open {
-    unique_id: String,
-    nas_ip: String,
+    key: SessionKey,
+    /// Its router, in [`Inner::routers`].
+    nas: u32,
     started: i64,
     /// The session's bytes (up and down) in its latest record; `None` for a session
     /// learnt from another node's log (its next record here is the baseline).
@@ -68,20 +137,25 @@ struct Open {
 }
 
 impl Sessions {
-    /// The sessions `radacct` holds open.
-    pub fn load(open: Vec<OpenSession>) -> Sessions {
+    /// The sessions `radacct` holds open, read as they arrive.
+    pub async fn load(db: &store::Db) -> store::StoreResult<Sessions> {
         let mut inner = Inner::default();
-        for s in open {
-            inner.open.entry(s.customer_id).or_default().push(Open {
-                unique_id: s.unique_id,
-                nas_ip: s.nas_ip,
-                started: s.started,
-                octets: Some(s.octets),
-            });
-        }
-        Sessions {
+        store::aaa::open_sessions(db.conn(), |s| {
+            let nas = inner.routers.intern(&s.nas_ip);
+            inner.add(
+                s.customer_id,
+                Open {
+                    key: SessionKey::of(&s.unique_id),
+                    nas,
+                    started: s.started,
+                    octets: Some(s.octets),
+                },
+            );
+        })
+        .await?;
+        Ok(Sessions {
             inner: RwLock::new(inner),
-        }
+        })
     }
 
     /// How many sessions `customer` has open.
@@ -138,14 +212,15 @@ impl Sessions {
                 let Some(customer) = record.customer_id else {
                     return;
                 };
-                if inner.stopped.contains(&record.unique_id) {
+                let key = SessionKey::of(&record.unique_id);
+                if inner.stopped.contains(&key) {
                     return;
                 }
-                let sessions = inner.open.entry(customer).or_default();
                 let mut growth = 0;
-                if let Some(open) = sessions
-                    .iter_mut()
-                    .find(|s| s.unique_id == record.unique_id)
+                if let Some(open) = inner
+                    .open
+                    .get_mut(&customer)
+                    .and_then(|sessions| sessions.iter_mut().find(|s| s.key == key))
                 {
                     growth = open.octets.map_or(0, |before| (octets - before).max(0));
                     open.octets = Some(open.octets.map_or(octets, |before| before.max(octets)));
@@ -158,33 +233,41 @@ impl Sessions {
                             .session_time
                             .filter(|_| record.kind == AcctKind::Interim)
                             .unwrap_or(0);
-                    sessions.push(Open {
-                        unique_id: record.unique_id.clone(),
-                        nas_ip: record.nas_ip.clone(),
-                        started,
-                        octets: Some(octets),
-                    });
+                    let nas = inner.routers.intern(&record.nas_ip);
+                    inner.add(
+                        customer,
+                        Open {
+                            key,
+                            nas,
+                            started,
+                            octets: Some(octets),
+                        },
+                    );
                 }
                 inner.grow(customer, growth);
             }
             AcctKind::Stop => {
+                let key = SessionKey::of(&record.unique_id);
                 if let Some(customer) = record.customer_id {
                     let before = inner.open.get(&customer).and_then(|sessions| {
                         sessions
                             .iter()
-                            .find(|s| s.unique_id == record.unique_id)
+                            .find(|s| s.key == key)
                             .and_then(|s| s.octets)
                     });
                     if let Some(before) = before {
                         inner.grow(customer, (octets - before).max(0));
                     }
                 }
-                inner.close(record.customer_id, &record.unique_id, now);
+                inner.close(record.customer_id, key, now);
             }
             AcctKind::On | AcctKind::Off => {
                 let at = record.at.timestamp();
+                let Some(nas) = inner.routers.find(&record.nas_ip) else {
+                    return;
+                };
                 inner.open.retain(|_, sessions| {
-                    sessions.retain(|s| !(s.nas_ip == record.nas_ip && s.started <= at));
+                    sessions.retain(|s| !(s.nas == nas && s.started <= at));
                     !sessions.is_empty()
                 });
             }
@@ -197,21 +280,29 @@ impl Sessions {
     pub fn apply_logged(&self, event: &SessionEvent, now: Instant) {
         let mut inner = self.write();
         let s = &event.session;
+        let key = SessionKey::of(&s.unique_id);
         if !event.open {
-            inner.close(Some(s.customer_id), &s.unique_id, now);
+            inner.close(Some(s.customer_id), key, now);
             return;
         }
-        if inner.stopped.contains(&s.unique_id) {
+        if inner.stopped.contains(&key) {
             return;
         }
-        let sessions = inner.open.entry(s.customer_id).or_default();
-        if !sessions.iter().any(|open| open.unique_id == s.unique_id) {
-            sessions.push(Open {
-                unique_id: s.unique_id.clone(),
-                nas_ip: s.nas_ip.clone(),
-                started: s.started,
-                octets: None,
-            });
+        let known = inner
+            .open
+            .get(&s.customer_id)
+            .is_some_and(|sessions| sessions.iter().any(|open| open.key == key));
+        if !known {
+            let nas = inner.routers.intern(&s.nas_ip);
+            inner.add(
+                s.customer_id,
+                Open {
+                    key,
+                    nas,
+                    started: s.started,
+                    octets: None,
+                },
+            );
         }
     }
 
@@ -219,7 +310,7 @@ impl Sessions {
     pub fn closed(&self, closed: &[Closed], now: Instant) {
         let mut inner = self.write();
         for c in closed {
-            inner.close(c.customer_id, &c.unique_id, now);
+            inner.close(c.customer_id, SessionKey::of(&c.unique_id), now);
         }
     }
 
@@ -237,6 +328,15 @@ impl Sessions {
 }
 
 impl Inner {
+    /// Opens `session` for `customer`. A customer's first session gets a list of one, not
+    /// the four a growing list starts with.
+    fn add(&mut self, customer: i64, session: Open) {
+        self.open
+            .entry(customer)
+            .or_insert_with(|| Vec::with_capacity(1))
+            .push(session);
+    }
+
     fn grow(&mut self, customer: i64, bytes: i64) {
         if bytes > 0 {
             let grown = self.grown.entry(customer).or_default();
@@ -244,19 +344,19 @@ impl Inner {
         }
     }
 
-    fn close(&mut self, customer: Option<i64>, unique_id: &str, now: Instant) {
+    fn close(&mut self, customer: Option<i64>, key: SessionKey, now: Instant) {
         if let Some(customer) = customer
             && let Some(sessions) = self.open.get_mut(&customer)
         {
-            sessions.retain(|s| s.unique_id != unique_id);
+            sessions.retain(|s| s.key != key);
             if sessions.is_empty() {
                 self.open.remove(&customer);
             }
         }
-        self.remember_stop(unique_id.to_owned(), now);
+        self.remember_stop(key, now);
     }
 
-    fn remember_stop(&mut self, unique_id: String, now: Instant) {
+    fn remember_stop(&mut self, key: SessionKey, now: Instant) {
         while let Some((at, _)) = self.stopped_order.front()
             && now.duration_since(*at) > REMEMBER_STOPS
         {
@@ -264,8 +364,8 @@ impl Inner {
                 self.stopped.remove(&old);
             }
         }
-        if self.stopped.insert(unique_id.clone()) {
-            self.stopped_order.push_back((now, unique_id));
+        if self.stopped.insert(key) {
+            self.stopped_order.push_back((now, key));
         }
     }
 }
@@ -378,6 +478,44 @@ mod tests {
         assert_eq!(sessions.grown(7), 0);
         sessions.apply(&with(AcctKind::Interim, "b", 6_000), now);
         assert_eq!(sessions.grown(7), 500);
+    }
+
+    #[test]
+    fn a_session_key_reads_an_md5_back_into_its_bytes_and_digests_any_other_id() {
+        let hex = "0123456789abcdef0011223344556677";
+        assert_eq!(
+            SessionKey::of(hex).0,
+            [
+                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+                0x66, 0x77
+            ]
+        );
+        // Upper case, or one digit short, is another id: digested, so not equal to it.
+        assert_ne!(SessionKey::of(hex), SessionKey::of(&hex.to_uppercase()));
+        assert_ne!(SessionKey::of(hex), SessionKey::of(&hex[..31]));
+        let digested: [u8; 16] = Md5::digest(b"seed-7-0").into();
+        assert_eq!(SessionKey::of("seed-7-0").0, digested);
+        assert_ne!(SessionKey::of("seed-7-0"), SessionKey::of("seed-7-1"));
+        assert_eq!(SessionKey::of(""), SessionKey::of(""));
+    }
+
+    #[test]
+    fn a_session_is_kept_in_48_bytes_and_a_customers_first_in_a_list_of_one() {
+        assert!(
+            std::mem::size_of::<Open>() <= 48,
+            "{}",
+            std::mem::size_of::<Open>()
+        );
+        let sessions = Sessions::default();
+        let now = Instant::now();
+        sessions.apply(&record(AcctKind::Start, "a", "10.0.0.1", 100), now);
+        assert_eq!(sessions.read().open[&7].capacity(), 1);
+        sessions.apply(&record(AcctKind::Start, "b", "10.0.0.1", 100), now);
+        assert_eq!(sessions.open_count(7), 2);
+        // An Accounting-On of a router no session names closes nothing.
+        sessions.apply(&record(AcctKind::On, "", "10.9.9.9", 500), now);
+        assert_eq!(sessions.open_count(7), 2);
+        assert_eq!(sessions.read().routers.index.len(), 1);
     }
 
     #[test]

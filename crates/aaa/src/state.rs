@@ -22,7 +22,9 @@
 //! catch-up until they appear or [`GAP_PATIENCE`] has passed (a rolled-back write leaves a
 //! gap that never fills). On SQLite writers take turns, so there are no gaps.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -89,32 +91,74 @@ pub struct ClientEntry {
     pub nas: NasClient,
 }
 
+/// The accounts by user name and by customer, each account held once: the user name is
+/// the account's own, not a copy per map.
 #[derive(Default)]
 struct Accounts {
-    by_name: HashMap<String, Arc<Account>>,
-    /// Customer id → user name, to drop or rename an account on change.
-    names: HashMap<i64, String>,
+    by_name: HashSet<ByName>,
+    by_id: HashMap<i64, Arc<Account>>,
 }
+
+/// An account filed under its user name (found by a `&str`).
+struct ByName(Arc<Account>);
+
+impl Borrow<str> for ByName {
+    fn borrow(&self) -> &str {
+        &self.0.username
+    }
+}
+
+impl Hash for ByName {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As `str` hashes, so that a `&str` finds it.
+        self.0.username.as_str().hash(state);
+    }
+}
+
+impl PartialEq for ByName {
+    fn eq(&self, other: &ByName) -> bool {
+        self.0.username == other.0.username
+    }
+}
+
+impl Eq for ByName {}
 
 impl Accounts {
     fn get(&self, customer: i64) -> Option<&Arc<Account>> {
-        self.names
-            .get(&customer)
-            .and_then(|name| self.by_name.get(name))
+        self.by_id.get(&customer)
+    }
+
+    fn named(&self, username: &str) -> Option<&Arc<Account>> {
+        self.by_name.get(username).map(|a| &a.0)
     }
 
     fn put(&mut self, account: Account) {
         self.remove(account.customer_id);
-        self.names
-            .insert(account.customer_id, account.username.clone());
-        self.by_name
-            .insert(account.username.clone(), Arc::new(account));
+        let account = Arc::new(account);
+        self.by_id.insert(account.customer_id, Arc::clone(&account));
+        // A name another customer held until this change (read in another order) is this
+        // customer's now: the other one is dropped from both maps.
+        if let Some(ByName(other)) = self.by_name.replace(ByName(account))
+            && let Some(held) = self.by_id.get(&other.customer_id)
+            && Arc::ptr_eq(held, &other)
+        {
+            self.by_id.remove(&other.customer_id);
+        }
     }
 
     fn remove(&mut self, customer: i64) {
-        if let Some(name) = self.names.remove(&customer) {
-            self.by_name.remove(&name);
+        if let Some(account) = self.by_id.remove(&customer)
+            && self
+                .by_name
+                .get(account.username.as_str())
+                .is_some_and(|held| Arc::ptr_eq(&held.0, &account))
+        {
+            self.by_name.remove(account.username.as_str());
         }
+    }
+
+    fn len(&self) -> usize {
+        self.by_name.len()
     }
 }
 
@@ -201,7 +245,7 @@ impl AaaState {
             .into_iter()
             .map(|v| (v.username.clone(), Arc::new(v)))
             .collect();
-        let sessions = Sessions::load(store::aaa::open_sessions(db.conn()).await?);
+        let sessions = Sessions::load(db).await?;
         let state = AaaState {
             now,
             accounts: RwLock::new(accounts),
@@ -218,7 +262,7 @@ impl AaaState {
 
     /// The account with exactly this user name.
     pub fn account(&self, username: &str) -> Option<Arc<Account>> {
-        read(&self.accounts).by_name.get(username).cloned()
+        read(&self.accounts).named(username).cloned()
     }
 
     /// The VPN account with exactly this user name.
@@ -248,7 +292,7 @@ impl AaaState {
 
     /// How many accounts are loaded.
     pub fn account_count(&self) -> usize {
-        read(&self.accounts).by_name.len()
+        read(&self.accounts).len()
     }
 
     /// How many clients are known.

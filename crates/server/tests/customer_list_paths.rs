@@ -609,9 +609,11 @@ async fn seed(app: &TestApp) -> World {
         db,
         &app.state.hasher,
         seeded_at,
-        CUSTOMERS,
-        1_000,
-        true,
+        lastmile::seed::BenchShape {
+            batch: 1_000,
+            staff: true,
+            ..lastmile::seed::BenchShape::of(CUSTOMERS)
+        },
         |_| {},
     )
     .await
@@ -624,9 +626,10 @@ async fn seed(app: &TestApp) -> World {
         db,
         &app.state.hasher,
         seeded_at - TimeDelta::hours(1),
-        NEIGHBOURS,
-        1_000,
-        false,
+        lastmile::seed::BenchShape {
+            batch: 1_000,
+            ..lastmile::seed::BenchShape::of(NEIGHBOURS)
+        },
         |_| {},
     )
     .await

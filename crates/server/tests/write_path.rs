@@ -420,9 +420,10 @@ async fn missing_planner_statistics_are_taken_at_the_next_tick(backend: Backend)
         db,
         &app.state.hasher,
         app.clock().now(),
-        200,
-        100,
-        false,
+        lastmile::seed::BenchShape {
+            batch: 100,
+            ..lastmile::seed::BenchShape::of(200)
+        },
         |_| {},
     )
     .await

@@ -324,9 +324,15 @@ pub struct OpenSession {
     pub octets: i64,
 }
 
-/// Every open session of a customer (a session row without a stop time, tied to one).
-pub async fn open_sessions<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<OpenSession>> {
-    let backend = conn.get_database_backend();
+/// Every open session of a customer (a session row without a stop time, tied to one),
+/// handed to `each` as the rows arrive: at 10^6 sessions the rows are never all held at
+/// once.
+pub async fn open_sessions<C>(conn: &C, mut each: impl FnMut(OpenSession)) -> StoreResult<()>
+where
+    C: ConnectionTrait + sea_orm::StreamTrait,
+{
+    use futures::StreamExt as _;
+    let backend = ConnectionTrait::get_database_backend(conn);
     let sql = match backend {
         sea_orm::DatabaseBackend::Sqlite => {
             "SELECT customer_id, acctuniqueid, nasipaddress, COALESCE(acctstarttime, 0), \
@@ -341,19 +347,20 @@ pub async fn open_sessions<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<Open
         }
     };
     let rows = conn
-        .query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .stream_raw(sea_orm::Statement::from_string(backend, sql))
         .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(OpenSession {
-                customer_id: row.try_get_by_index(0)?,
-                unique_id: row.try_get_by_index(1)?,
-                nas_ip: row.try_get_by_index(2)?,
-                started: row.try_get_by_index(3)?,
-                octets: row.try_get_by_index(4)?,
-            })
-        })
-        .collect()
+    let mut rows = std::pin::pin!(rows);
+    while let Some(row) = rows.next().await {
+        let row = row?;
+        each(OpenSession {
+            customer_id: row.try_get_by_index(0)?,
+            unique_id: row.try_get_by_index(1)?,
+            nas_ip: row.try_get_by_index(2)?,
+            started: row.try_get_by_index(3)?,
+            octets: row.try_get_by_index(4)?,
+        });
+    }
+    Ok(())
 }
 
 /// A customer's session opening or closing, as the session log (`aaa_session`, PostgreSQL)

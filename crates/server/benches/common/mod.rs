@@ -107,7 +107,13 @@ impl Install {
     /// `lastmile ARGS` on this installation, with no `LASTMILE_*` or `RUST_LOG` from the
     /// benchmark's own environment.
     pub fn lastmile(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
+        self.binary(BIN, args)
+    }
+
+    /// As [`Install::lastmile`], with the `lastmile` binary at `bin` (another build, as a
+    /// baseline).
+    pub fn binary(&self, bin: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(bin);
         command.args(args).arg("--data-dir").arg(self.dir());
         if self.db.backend == Backend::Postgres {
             command.arg("--database-url").arg(&self.db.url);
@@ -137,10 +143,20 @@ impl Install {
     /// with the time from spawn to that answer. Its standard error goes to `serve.log` in
     /// the data directory.
     pub async fn serve(&self, env: &[(&str, &str)], poll: &reqwest::Client) -> (Server, Duration) {
+        self.serve_binary(BIN, env, poll).await
+    }
+
+    /// As [`Install::serve`], with the `lastmile` binary at `bin`.
+    pub async fn serve_binary(
+        &self,
+        bin: &str,
+        env: &[(&str, &str)],
+        poll: &reqwest::Client,
+    ) -> (Server, Duration) {
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
         let log = std::fs::File::create(self.dir().join("serve.log")).unwrap();
-        let mut command = self.lastmile(&["serve", "--listen", &listen]);
+        let mut command = self.binary(bin, &["serve", "--listen", &listen]);
         command
             .env("LASTMILE_RADIUS_AUTH_LISTEN", "127.0.0.1:0")
             .env("LASTMILE_RADIUS_ACCT_LISTEN", "127.0.0.1:0")

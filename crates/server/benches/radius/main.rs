@@ -32,7 +32,13 @@
 //! - `LASTMILE_BENCH_IN_FLIGHT`: Access-Requests in flight (default 64);
 //! - `LASTMILE_BENCH_ACCT_IN_FLIGHT`: Accounting-Requests in flight, one run per number
 //!   (default `64,512`: a router sends each session's records without waiting for the
-//!   others', so fifty routers keep hundreds in flight).
+//!   others', so fifty routers keep hundreds in flight);
+//! - `LASTMILE_BENCH_ONLINE`: percent of the customers in service the seed puts online
+//!   (default 70). At 100 no customer is left to log in: the server's start (time, open
+//!   sessions, memory) is measured and the loads are not run;
+//! - `LASTMILE_BENCH_BASELINE`: the path of another `lastmile` binary (an earlier build):
+//!   its `serve` is started on the same seeded database first, and its start-up time and
+//!   memory printed beside this build's.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)] // a benchmark prints, and fails loudly
 
@@ -81,6 +87,11 @@ struct Settings {
     /// Accounting runs, one per number of records in flight.
     acct_in_flight: Vec<usize>,
     backends: Vec<Backend>,
+    /// `lastmile bench seed --online`, when set (left out otherwise, so that an earlier
+    /// build without it can run the whole benchmark).
+    online_percent: Option<u32>,
+    /// Another `lastmile` binary whose start is measured on the same database.
+    baseline: Option<String>,
 }
 
 fn settings() -> Settings {
@@ -116,6 +127,9 @@ fn settings() -> Settings {
             })
             .collect(),
         backends,
+        online_percent: env("LASTMILE_BENCH_ONLINE")
+            .map(|p| p.parse().expect("LASTMILE_BENCH_ONLINE: a percent")),
+        baseline: env("LASTMILE_BENCH_BASELINE"),
     }
 }
 
@@ -299,12 +313,28 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
     println!("\n== {label}: seeding {} customers", s.customers);
     let install = Install::new(backend).await;
     let started = Instant::now();
-    install.run(&["bench", "seed", "--customers", &s.customers.to_string()]);
+    let customers = s.customers.to_string();
+    let online = s.online_percent.map(|p| p.to_string());
+    let mut seed = vec!["bench", "seed", "--customers", &customers];
+    if let Some(online) = &online {
+        seed.extend(["--online", online]);
+    }
+    install.run(&seed);
     println!("  seeded in {:.1} s", started.elapsed().as_secs_f64());
+    let open = open_sessions(&install).await;
     let http = client();
+    if let Some(baseline) = &s.baseline {
+        let (server, ready) = install.serve_binary(baseline, &[], &http).await;
+        println!(
+            "  baseline {baseline}: serve ready in {:.2} s; resident memory {}",
+            ready.as_secs_f64(),
+            resident(server.pid())
+        );
+        server.stop().await;
+    }
     let (server, ports, ready) = install.serve_radius(&[], &http).await;
     println!(
-        "  lastmile serve ready in {:.2} s (the RADIUS state of {} customers loaded first); resident memory {}",
+        "  lastmile serve ready in {:.2} s (the RADIUS state of {} customers and {open} open sessions loaded first); resident memory {}",
         ready.as_secs_f64(),
         s.customers,
         resident(server.pid())
@@ -325,6 +355,11 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
         .await;
     let names = usernames(&install, router["tenant_id"].as_i64().unwrap()).await;
     println!("  {} active customers drawn from", names.len());
+    if names.is_empty() {
+        println!("  every customer in service is online: no load to run");
+        server.stop().await;
+        return (Vec::new(), Vec::new());
+    }
 
     let auth_addr = SocketAddr::from(([127, 0, 0, 1], ports.auth));
     let acct_addr = SocketAddr::from(([127, 0, 0, 1], ports.acct));
@@ -436,6 +471,21 @@ async fn files_baseline(s: &Settings) -> Option<Figures> {
             None
         }
     }
+}
+
+/// The sessions `radacct` holds open for a customer: what the server loads at start.
+async fn open_sessions(install: &Install) -> i64 {
+    let conn = install.connect().await;
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT COUNT(*) FROM radacct WHERE acctstoptime IS NULL AND customer_id IS NOT NULL",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index(0).unwrap()
 }
 
 /// Active, unbound customers of the router's tenant whose service has not ended and who

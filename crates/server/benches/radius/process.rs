@@ -74,9 +74,10 @@ pub fn resident(pid: u32) -> String {
             .map_or(0, |kib| kib / 1024)
     };
     format!(
-        "{} MiB (own {} MiB, mapped files {} MiB)",
+        "{} MiB (own {} MiB, mapped files {} MiB; peak {} MiB)",
         mib("VmRSS:"),
         mib("RssAnon:"),
-        mib("RssFile:")
+        mib("RssFile:"),
+        mib("VmHWM:")
     )
 }

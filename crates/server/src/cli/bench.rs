@@ -1,7 +1,8 @@
 //! `lastmile bench seed --customers N`: fills the configured database with a synthetic
 //! benchmark tenant (a reseller tree, skewed packages, zones and routers, and N customers
 //! with their FreeRADIUS rows: `seed::bench`), for the benchmarks and for trying lastmile at
-//! scale. `--with-staff` adds staff who can sign in and prints their made-up password.
+//! scale. `--with-staff` adds staff who can sign in and prints their made-up password;
+//! `--online PERCENT` sets the share of the customers in service who have a live session.
 
 use std::process::ExitCode;
 
@@ -33,6 +34,9 @@ pub struct SeedArgs {
     /// password printed once.
     #[arg(long)]
     with_staff: bool,
+    /// Percent of the customers in service who are online, each with one open session.
+    #[arg(long, default_value_t = 70, value_parser = clap::value_parser!(u32).range(0..=100))]
+    online: u32,
 }
 
 /// Runs a bench subcommand.
@@ -85,9 +89,12 @@ async fn seed(args: SeedArgs) -> ExitCode {
         &db,
         &hasher,
         Clock::system().now(),
-        args.customers,
-        args.batch.max(1),
-        args.with_staff,
+        crate::seed::BenchShape {
+            customers: args.customers,
+            batch: args.batch.max(1),
+            staff: args.with_staff,
+            online_percent: args.online,
+        },
         progress,
     )
     .await

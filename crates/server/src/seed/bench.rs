@@ -12,8 +12,9 @@
 //!   mobiles on most customers, both scattered rather than rising with the id;
 //! - user names sharing prefixes (the seed's stamp, then the area), names drawn from a
 //!   short list of first and last names;
-//! - seven in ten customers in service online, each with one session on its router (with
-//!   the traffic of an Interim-Update): `seed::sessions`.
+//! - seven in ten customers in service online (`--online PERCENT` sets the share), each
+//!   with one session on its router (with the traffic of an Interim-Update):
+//!   `seed::sessions`.
 //!
 //! With `--with-staff` the tenant also gets an Admin and sign-in-able operators and
 //! sub-operators, all with one made-up password that is printed once.
@@ -92,18 +93,45 @@ struct Offers {
     packages: Vec<(i64, ConnectionType)>,
 }
 
-/// Adds a benchmark tenant with `customers` synthetic customers (see the module header),
-/// in batches of `batch`; with `staff`, sign-in-able staff with one made-up password,
-/// returned in [`Seeded::accounts`].
+/// What [`bench`] seeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Customers.
+    pub customers: usize,
+    /// Customers per transaction.
+    pub batch: usize,
+    /// Sign-in-able staff with one made-up password, returned in [`Seeded::accounts`].
+    pub staff: bool,
+    /// Percent of the customers in service who are online.
+    pub online_percent: u32,
+}
+
+impl Shape {
+    /// `customers` customers in batches of 2 000, no staff, seven in ten in service online.
+    pub fn of(customers: usize) -> Shape {
+        Shape {
+            customers,
+            batch: 2_000,
+            staff: false,
+            online_percent: 70,
+        }
+    }
+}
+
+/// Adds a benchmark tenant of `shape` (see the module header).
 pub async fn bench(
     db: &Db,
     hasher: &ops::auth::password::Hasher,
     now: DateTime<Utc>,
-    customers: usize,
-    batch: usize,
-    staff: bool,
+    shape: Shape,
     progress: impl Fn(usize),
 ) -> Result<Seeded, SeedError> {
+    let Shape {
+        customers,
+        batch,
+        staff,
+        online_percent,
+    } = shape;
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let stamp = now.timestamp();
     let mut w = db.write(Author::system("bench"), now).await?;
@@ -385,7 +413,11 @@ pub async fn bench(
         let mut w = db.write(Author::system("bench"), now).await?;
         let created = store::customer::create_many(&mut w, tenant_id, &rows).await?;
         w.commit().await?;
-        super::sessions::record(db, &created, &routers, now, 0, &mut rng).await?;
+        let online = super::sessions::Online {
+            percent: online_percent,
+            history_days: 0,
+        };
+        super::sessions::record(db, &created, &routers, now, online, &mut rng).await?;
         made += take;
         progress(made);
     }

@@ -26,7 +26,7 @@ mod bench;
 pub mod money;
 mod sessions;
 
-pub use bench::bench;
+pub use bench::{Shape as BenchShape, bench};
 
 /// What a seeding run made, for printing.
 #[derive(Debug, Clone, Default)]
@@ -573,7 +573,11 @@ pub async fn demo(
     }
     w.commit().await?;
     // Most customers in service online, with a week of usage behind them.
-    sessions::record(db, &made, &addresses, now, 7, &mut rng).await?;
+    let online = sessions::Online {
+        percent: 70,
+        history_days: 7,
+    };
+    sessions::record(db, &made, &addresses, now, online, &mut rng).await?;
     // Resellers with balances, a credit line, and recharges.
     let people = money::Resellers {
         tenant: tenant_id,

@@ -1,8 +1,9 @@
 //! Sessions for the seeded customers, written as the built-in server writes accounting
 //! (`store::accounting::record`), so the database counts them online and rolls their usage
-//! up as it does live: seven in ten customers in service have a live session on their home
-//! router, with the traffic of its last Interim-Update; with `history`, each of them also
-//! had a session on each of the days before, so the usage pages show days.
+//! up as it does live: a share of the customers in service (seven in ten unless told) have a
+//! live session on their home router, with the traffic of its last Interim-Update; with
+//! `history_days`, each of them also had a session on each of the days before, so the
+//! usage pages show days.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngExt as _;
@@ -12,18 +13,31 @@ use store::accounting::{AcctKind, AcctRecord};
 use store::customer::Customer;
 use store::{Db, StoreError};
 
+/// Who is online, and for how long before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Online {
+    /// Percent of the customers in service with a live session.
+    pub percent: u32,
+    /// Days of sessions before today for each of them.
+    pub history_days: i64,
+}
+
 /// Records sessions for `customers`, whose routers are `routers` (id, RADIUS address).
 pub async fn record(
     db: &Db,
     customers: &[Customer],
     routers: &[(i64, String)],
     now: DateTime<Utc>,
-    history_days: i64,
+    online: Online,
     rng: &mut impl rand::Rng,
 ) -> Result<(), StoreError> {
+    let Online {
+        percent,
+        history_days,
+    } = online;
     let mut records = Vec::new();
     for c in customers {
-        if !in_service(c, now) || rng.random_range(0..10) >= 7 {
+        if !in_service(c, now) || rng.random_range(0..100) >= percent {
             continue;
         }
         let nas_ip = routers
