@@ -277,6 +277,20 @@ pub struct Confirmation {
     pub txn_id: String,
 }
 
+/// Why a webhook is refused (`webhook::verify`, and each provider's reading of its notice).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    /// Unsigned, or no signature matches the body under the account's webhook secret.
+    #[error("webhook signature does not match")]
+    BadSignature,
+    /// Correctly signed, but the timestamp is more than the tolerance away from now.
+    #[error("webhook signature timestamp is outside the tolerance")]
+    Stale,
+    /// The signature header or the body cannot be read.
+    #[error("malformed webhook: {0}")]
+    Malformed(String),
+}
+
 /// What a verified webhook (or a read bKash callback) says: identifiers only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {

@@ -36,7 +36,7 @@ use md5::{Digest as _, Md5};
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
-use crate::webhook::WebhookError;
+use crate::WebhookError;
 use crate::{Checkout, Confirmation, Created, GatewayConfig, GatewayError, Notice, PaymentStatus};
 use crate::{decimal, wire};
 

@@ -18,8 +18,6 @@
 //! - bKash signs nothing: [`callback`] only bounds and reads the query. It proves nothing;
 //!   [`verify`] refuses bKash (it sends no webhooks).
 
-use thiserror::Error;
-
 use crate::{GatewayConfig, Provider, generic, signature, sslcommerz, stripe, wire};
 
 /// Reads the identifiers out of a verified body.
@@ -35,21 +33,7 @@ const BKASH_STATUSES: [&str; 3] = ["success", "failure", "cancel"];
 /// How far a signature's timestamp may be from now, either way.
 pub const TOLERANCE_SECONDS: i64 = 300;
 
-pub use crate::Notice;
-
-/// Why a webhook is refused.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum WebhookError {
-    /// Unsigned, or no signature matches the body under the account's webhook secret.
-    #[error("webhook signature does not match")]
-    BadSignature,
-    /// Correctly signed, but the timestamp is more than the tolerance away from now.
-    #[error("webhook signature timestamp is outside the tolerance")]
-    Stale,
-    /// The signature header or the body cannot be read.
-    #[error("malformed webhook: {0}")]
-    Malformed(String),
-}
+pub use crate::{Notice, WebhookError};
 
 /// Verifies a webhook for the merchant account `cfg` received at `now_unix`: Stripe's and
 /// the generic protocol's signed JSON, SSLCommerz's IPN (its form body; the headers and the

@@ -308,3 +308,16 @@ impl Db {
         Ok(())
     }
 }
+
+/// A statement with SQLite's `?N` or PostgreSQL's `$N` placeholders (written as `$N`).
+pub(crate) fn statement(
+    backend: sea_orm::DatabaseBackend,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => sql.to_owned(),
+        _ => sql.replace('$', "?"),
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}

@@ -94,7 +94,7 @@ pub(crate) async fn take_numbers(
     }
     let row = w
         .tx()
-        .query_one_raw(crate::ledger::statement(
+        .query_one_raw(crate::db::statement(
             w.tx().get_database_backend(),
             "UPDATE document_counter SET next_number = next_number + $4
               WHERE tenant_id = $1 AND series = $2 AND fiscal_year = $3

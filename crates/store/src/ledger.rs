@@ -39,6 +39,7 @@ use sea_orm::{
     QueryOrder, Statement, Value,
 };
 
+use crate::db::statement;
 use crate::entity::{ledger_account, ledger_entry, ledger_journal};
 use crate::error::{StoreError, StoreResult};
 use crate::list::{self, ListSpec, Page, PageRequest, SortColumn, SortKind};
@@ -52,15 +53,6 @@ pub type LedgerAccount = ledger_account::Model;
 pub type LedgerJournal = ledger_journal::Model;
 /// A stored leg.
 pub type LedgerEntry = ledger_entry::Model;
-
-/// A statement with SQLite's `?N` or PostgreSQL's `$N` placeholders (written as `$N`).
-pub(crate) fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = match backend {
-        DatabaseBackend::Postgres => sql.to_owned(),
-        _ => sql.replace('$', "?"),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
 
 /// The floor a new account of `kind` starts with: resellers are prepaid until the owner
 /// grants them credit; nothing else is gated.
