@@ -13,25 +13,8 @@ fn causes_and_port_types_are_named_as_the_dictionary_names_them() {
 
 fn pending_record() -> (Pending, oneshot::Receiver<bool>) {
     let (durable, written) = oneshot::channel();
-    let record = AcctRecord {
-        kind: AcctKind::Start,
-        at: DateTime::from_timestamp(1_780_000_000, 0).unwrap(),
-        nas_ip: "10.0.0.1".to_owned(),
-        session_id: "81000001".to_owned(),
-        unique_id: "0".repeat(32),
-        username: "alice".to_owned(),
-        nas_port_id: String::new(),
-        nas_port_type: String::new(),
-        session_time: None,
-        input_octets: 0,
-        output_octets: 0,
-        called_station: String::new(),
-        calling_station: String::new(),
-        framed_ip: String::new(),
-        terminate_cause: String::new(),
-        tenant_id: None,
-        customer_id: None,
-    };
+    let record =
+        crate::sessions::test_record(AcctKind::Start, &"0".repeat(32), "10.0.0.1", 1_780_000_000);
     (Pending::Record(Box::new(record), durable), written)
 }
 

@@ -377,32 +377,37 @@ pub fn stale_after(interim: Duration) -> Duration {
     (interim * 3).max(interim + Duration::from_secs(120))
 }
 
+/// An accounting record for the crate's tests: `kind` of session `unique` (also its
+/// Acct-Session-Id) on router `nas` at Unix second `at`, of customer 7 in tenant 1.
+#[cfg(test)]
+pub(crate) fn test_record(kind: AcctKind, unique: &str, nas: &str, at: i64) -> AcctRecord {
+    use chrono::TimeZone as _;
+    AcctRecord {
+        kind,
+        at: Utc.timestamp_opt(at, 0).unwrap(),
+        nas_ip: nas.into(),
+        session_id: unique.into(),
+        unique_id: unique.into(),
+        username: "alice".into(),
+        nas_port_id: String::new(),
+        nas_port_type: String::new(),
+        session_time: None,
+        input_octets: 0,
+        output_octets: 0,
+        called_station: String::new(),
+        calling_station: String::new(),
+        framed_ip: String::new(),
+        terminate_cause: String::new(),
+        tenant_id: Some(1),
+        customer_id: Some(7),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_record as record;
     use super::*;
     use chrono::{TimeZone, Utc};
-
-    fn record(kind: AcctKind, unique: &str, nas: &str, at: i64) -> AcctRecord {
-        AcctRecord {
-            kind,
-            at: Utc.timestamp_opt(at, 0).unwrap(),
-            nas_ip: nas.into(),
-            session_id: unique.into(),
-            unique_id: unique.into(),
-            username: "alice".into(),
-            nas_port_id: String::new(),
-            nas_port_type: String::new(),
-            session_time: None,
-            input_octets: 0,
-            output_octets: 0,
-            called_station: String::new(),
-            calling_station: String::new(),
-            framed_ip: String::new(),
-            terminate_cause: String::new(),
-            tenant_id: Some(1),
-            customer_id: Some(7),
-        }
-    }
 
     #[test]
     fn sessions_open_close_and_a_late_interim_does_not_reopen_one() {

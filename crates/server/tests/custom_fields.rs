@@ -4,6 +4,10 @@
 //! required fields refused beside the field and nothing written, markup kept as text and
 //! escaped on the page, the list's columns and filter, and the CSV export carrying the
 //! values with formula cells neutralised.
+//!
+//! One file past the usual length: the six scenarios share one tenant's definitions
+//! (`usual_fields`) and the helpers that define, submit and read refusals beside their
+//! field; each edge (API, panel, import, export) is one test of them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

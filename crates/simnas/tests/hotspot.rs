@@ -12,6 +12,9 @@
 //!   through the API, a Disconnect-Request and a Session-Timeout each end the session with
 //!   their Stop; a CoA-Request is ACKed, and either for a session it lacks is NAKed (503);
 //! - a rotated MAC is a new client; malformed input gets a 400.
+//!
+//! One file past the usual length: every scenario runs against the same router, RADIUS
+//! peer and cookie-keeping browser set up here, and reads as one tour of the servlet.
 
 #![allow(
     clippy::unwrap_used,

@@ -42,6 +42,11 @@
 //!   at most [`crate::list::WALK`] rows of it, written as a subquery with that limit so that
 //!   the engine must walk the sort column's index, and a walk through rows the filters
 //!   mostly refuse (a filter correlated with the order) gives up for the path above.
+//!
+//! One module past the usual length: the choice of a path, the probe that weighs the
+//! candidates and the query written for the chosen one must agree term by term, and are
+//! read together; the search, online and custom-field terms already stand apart
+//! (`search`, `online`, `field`).
 
 mod field;
 mod online;
