@@ -253,6 +253,37 @@ impl Server {
         }
     }
 
+    /// Waits until the server has done the work a freshly seeded installation gives it at
+    /// start, so that a measurement is of the load alone: the day's first billing pass
+    /// (reminders for every customer near expiry, at once, as a seed leaves them), the
+    /// notifications it queued, and the other jobs queued at start (statistics,
+    /// housekeeping). Settled is no job running, no notification queued and a
+    /// billing pass done, three polls a quarter second apart. Returns how long that took; gives up after
+    /// `patience`, saying so.
+    pub async fn settled(&self, install: &Install, patience: Duration) -> Duration {
+        let conn = install.connect().await;
+        let started = Instant::now();
+        let busy = "SELECT \
+             (SELECT COUNT(*) FROM job WHERE status = 'running') \
+           + (SELECT COUNT(*) FROM notification WHERE status = 'queued') \
+           + (SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE kind = 'billing.run' \
+                                        AND status = 'done') THEN 0 ELSE 1 END) AS n";
+        let mut quiet = 0;
+        while quiet < 3 {
+            let n: i64 = rows(&conn, busy).await[0].try_get("", "n").unwrap();
+            quiet = if n == 0 { quiet + 1 } else { 0 };
+            if started.elapsed() > patience {
+                println!(
+                    "  the server was still busy with its start-up work after {} s; measured anyway",
+                    patience.as_secs()
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        started.elapsed()
+    }
+
     /// Waits until the server's database holds every accounting record it acknowledged
     /// (on PostgreSQL it acknowledges on its journal and writes the database behind);
     /// returns how long that took. The server refreshes the figure every quarter second: a
