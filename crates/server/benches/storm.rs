@@ -7,7 +7,8 @@
 //! ```
 //!
 //! For each backend, an installation seeded with CUSTOMERS (default 100 000; `lastmile
-//! bench seed`), its sessions cleared, and `lastmile serve`. Fifty routers are added through
+//! bench seed`), its sessions cleared, and `lastmile serve`, left to finish its start-up
+//! work (the day's billing pass over every customer) before the storm. Fifty routers are added through
 //! the API at 127.0.0.2 to 127.0.0.51 with one secret, and each is played by a simulated NAS
 //! (`simnas`, sending from its own address) with its share of the tenant's customers in
 //! service: at boot an Accounting-On, then logins over 20 s, most early (a boot curve), with
@@ -102,6 +103,10 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
             .add_router(&http, &token, tenant, &name, address(n), SECRET)
             .await;
     }
+    println!(
+        "  start-up work (the day's billing pass and its notifications) done after {:.1} s",
+        server.settled(&install).await.as_secs_f64()
+    );
     let subscribers = in_service(&install, tenant).await;
     println!(
         "  {} customers in service, {} a router",

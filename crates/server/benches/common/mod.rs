@@ -223,6 +223,9 @@ impl Install {
     }
 }
 
+/// The longest [`Server::settled`] waits for a server's start-up work.
+pub const START_UP_PATIENCE: Duration = Duration::from_secs(900);
+
 /// A running `lastmile serve`, killed when dropped.
 pub struct Server {
     child: Child,
@@ -257,10 +260,10 @@ impl Server {
     /// start, so that a measurement is of the load alone: the day's first billing pass
     /// (reminders for every customer near expiry, at once, as a seed leaves them), the
     /// notifications it queued, and the other jobs queued at start (statistics,
-    /// housekeeping). Settled is no job running, no notification queued and a
-    /// billing pass done, three polls a quarter second apart. Returns how long that took; gives up after
-    /// `patience`, saying so.
-    pub async fn settled(&self, install: &Install, patience: Duration) -> Duration {
+    /// housekeeping). Settled is no job running, no notification queued and a billing pass
+    /// done, three polls a quarter second apart. Returns how long that took; gives up after
+    /// [`START_UP_PATIENCE`], saying so.
+    pub async fn settled(&self, install: &Install) -> Duration {
         let conn = install.connect().await;
         let started = Instant::now();
         let busy = "SELECT \
@@ -272,10 +275,10 @@ impl Server {
         while quiet < 3 {
             let n: i64 = rows(&conn, busy).await[0].try_get("", "n").unwrap();
             quiet = if n == 0 { quiet + 1 } else { 0 };
-            if started.elapsed() > patience {
+            if started.elapsed() > START_UP_PATIENCE {
                 println!(
                     "  the server was still busy with its start-up work after {} s; measured anyway",
-                    patience.as_secs()
+                    START_UP_PATIENCE.as_secs()
                 );
                 break;
             }

@@ -356,6 +356,10 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
             &json!({"nas_address": "127.0.0.1", "secret": SECRET, "version": router["version"]}),
         )
         .await;
+    println!(
+        "  start-up work (the day's billing pass and its notifications) done after {:.1} s",
+        server.settled(&install).await.as_secs_f64()
+    );
     let names = usernames(&install, router["tenant_id"].as_i64().unwrap()).await;
     println!("  {} active customers drawn from", names.len());
     if names.is_empty() {
@@ -363,13 +367,6 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
         server.stop().await;
         return (Vec::new(), Vec::new());
     }
-    println!(
-        "  start-up work (the day's billing pass and its notifications) done after {:.1} s",
-        server
-            .settled(&install, SETTLE_PATIENCE)
-            .await
-            .as_secs_f64()
-    );
 
     let auth_addr = SocketAddr::from(([127, 0, 0, 1], ports.auth));
     let acct_addr = SocketAddr::from(([127, 0, 0, 1], ports.acct));
@@ -407,7 +404,7 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
                 &http,
             )
             .await;
-        server.settled(&install, SETTLE_PATIENCE).await;
+        server.settled(&install).await;
         let acct_addr = SocketAddr::from(([127, 0, 0, 1], ports.acct));
         let pid = server.pid();
         for in_flight in &s.acct_in_flight {
@@ -608,9 +605,6 @@ async fn measure(
     }
     Figures { open, ..figures }
 }
-
-/// The longest the benchmark waits for a server's start-up work before measuring.
-const SETTLE_PATIENCE: Duration = Duration::from_secs(900);
 
 /// `in_flight` clients, each sending its next request when the last is answered (or lost
 /// after a second), until `time` has passed.
