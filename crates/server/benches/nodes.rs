@@ -7,8 +7,9 @@
 //!
 //! An installation seeded with CUSTOMERS (default 10 000; `lastmile bench seed`), its
 //! sessions cleared, a router at 127.0.0.2, and two `lastmile serve` processes on it (A and
-//! B), left to finish their start-up work (the day's billing pass). For each of `LASTMILE_BENCH_ROUNDS` (default 40) customers allowed one session, drawn
-//! at random among those in service:
+//! B), left to finish their start-up work (the day's billing pass). For each of
+//! `LASTMILE_BENCH_ROUNDS` (default 40) customers allowed one session, drawn at random among
+//! those in service:
 //!
 //! - **session**: an Accounting Start for it to A; from A's acknowledgement, the time until
 //!   an Access-Request for it is refused (simultaneous use), asked of A (the same node: the
@@ -81,10 +82,7 @@ async fn bench() {
         .await;
     // Started after the router exists, so both know it from their first load.
     let b = node(&install, &http).await;
-    println!(
-        "  start-up work (the day's billing pass and its notifications) done after {:.1} s",
-        a.server.settled(&install).await.as_secs_f64()
-    );
+    install.settled().await;
 
     let mut candidates = single_session(&install, tenant).await;
     let mut rng = StdRng::seed_from_u64(2026);

@@ -103,10 +103,7 @@ async fn run(backend: Backend, customers: usize, routers: u8) {
             .add_router(&http, &token, tenant, &name, address(n), SECRET)
             .await;
     }
-    println!(
-        "  start-up work (the day's billing pass and its notifications) done after {:.1} s",
-        server.settled(&install).await.as_secs_f64()
-    );
+    install.settled().await;
     let subscribers = in_service(&install, tenant).await;
     println!(
         "  {} customers in service, {} a router",

@@ -104,6 +104,40 @@ impl Install {
         conn.execute_unprepared(sql).await.unwrap();
     }
 
+    /// Waits until the `lastmile serve` running on this installation has done the work a
+    /// freshly seeded installation gives it at start, so that a measurement is of the load
+    /// alone: the day's first billing pass (reminders for every customer near expiry, at
+    /// once, as a seed leaves them), the notifications it queued, and the other jobs queued
+    /// at start (statistics, housekeeping). Settled is no job running, no notification queued and a billing pass
+    /// done, three polls a quarter second apart. Prints how long that took; gives up after
+    /// [`START_UP_PATIENCE`], saying so.
+    pub async fn settled(&self) {
+        let conn = self.connect().await;
+        let started = Instant::now();
+        let busy = "SELECT \
+             (SELECT COUNT(*) FROM job WHERE status = 'running') \
+           + (SELECT COUNT(*) FROM notification WHERE status = 'queued') \
+           + (SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE kind = 'billing.run' \
+                                        AND status = 'done') THEN 0 ELSE 1 END) AS n";
+        let mut quiet = 0;
+        while quiet < 3 {
+            let n: i64 = rows(&conn, busy).await[0].try_get("", "n").unwrap();
+            quiet = if n == 0 { quiet + 1 } else { 0 };
+            if started.elapsed() > START_UP_PATIENCE {
+                println!(
+                    "  the server was still busy with its start-up work after {} s; measured anyway",
+                    START_UP_PATIENCE.as_secs()
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        println!(
+            "  start-up work (the day's billing pass and its notifications) done after {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+
     /// `lastmile ARGS` on this installation, with no `LASTMILE_*` or `RUST_LOG` from the
     /// benchmark's own environment.
     pub fn lastmile(&self, args: &[&str]) -> Command {
@@ -223,7 +257,7 @@ impl Install {
     }
 }
 
-/// The longest [`Server::settled`] waits for a server's start-up work.
+/// The longest [`Install::settled`] waits for a server's start-up work.
 pub const START_UP_PATIENCE: Duration = Duration::from_secs(900);
 
 /// A running `lastmile serve`, killed when dropped.
@@ -254,37 +288,6 @@ impl Server {
         while self.child.try_wait().unwrap().is_none() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-    }
-
-    /// Waits until the server has done the work a freshly seeded installation gives it at
-    /// start, so that a measurement is of the load alone: the day's first billing pass
-    /// (reminders for every customer near expiry, at once, as a seed leaves them), the
-    /// notifications it queued, and the other jobs queued at start (statistics,
-    /// housekeeping). Settled is no job running, no notification queued and a billing pass
-    /// done, three polls a quarter second apart. Returns how long that took; gives up after
-    /// [`START_UP_PATIENCE`], saying so.
-    pub async fn settled(&self, install: &Install) -> Duration {
-        let conn = install.connect().await;
-        let started = Instant::now();
-        let busy = "SELECT \
-             (SELECT COUNT(*) FROM job WHERE status = 'running') \
-           + (SELECT COUNT(*) FROM notification WHERE status = 'queued') \
-           + (SELECT CASE WHEN EXISTS (SELECT 1 FROM job WHERE kind = 'billing.run' \
-                                        AND status = 'done') THEN 0 ELSE 1 END) AS n";
-        let mut quiet = 0;
-        while quiet < 3 {
-            let n: i64 = rows(&conn, busy).await[0].try_get("", "n").unwrap();
-            quiet = if n == 0 { quiet + 1 } else { 0 };
-            if started.elapsed() > START_UP_PATIENCE {
-                println!(
-                    "  the server was still busy with its start-up work after {} s; measured anyway",
-                    START_UP_PATIENCE.as_secs()
-                );
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        started.elapsed()
     }
 
     /// Waits until the server's database holds every accounting record it acknowledged

@@ -356,10 +356,7 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
             &json!({"nas_address": "127.0.0.1", "secret": SECRET, "version": router["version"]}),
         )
         .await;
-    println!(
-        "  start-up work (the day's billing pass and its notifications) done after {:.1} s",
-        server.settled(&install).await.as_secs_f64()
-    );
+    install.settled().await;
     let names = usernames(&install, router["tenant_id"].as_i64().unwrap()).await;
     println!("  {} active customers drawn from", names.len());
     if names.is_empty() {
@@ -404,7 +401,7 @@ async fn on_backend(backend: Backend, s: &Settings) -> (Vec<Figures>, Vec<Figure
                 &http,
             )
             .await;
-        server.settled(&install).await;
+        install.settled().await;
         let acct_addr = SocketAddr::from(([127, 0, 0, 1], ports.acct));
         let pid = server.pid();
         for in_flight in &s.acct_in_flight {
