@@ -247,30 +247,37 @@ async fn start_radius(
     let bound = |addr: SocketAddr| move |source| StartError::RadiusListen { addr, source };
     let (auth_addr, acct_addr) = (config.radius.auth_listen, config.radius.acct_listen);
     let interim = Duration::from_secs(u64::from(config.radius.interim_seconds));
+    // One authentication thread per core (aaa-design.md §5.1).
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let auth = aaa::server::bind_auth(
         auth_addr,
+        threads,
         Arc::clone(&aaa_state),
         db.clone(),
         writer.clone(),
         interim,
         now.clone(),
     )
-    .await
     .map_err(bound(auth_addr))?;
     let backlog = writer.backlog();
     let acct = aaa::server::bind_acct(acct_addr, Arc::clone(&aaa_state), writer, now.clone())
         .await
         .map_err(bound(acct_addr))?;
     let addrs = RadiusAddrs {
-        auth: auth.local_addr().map_err(bound(auth_addr))?,
+        auth: auth.local_addr(),
         acct: acct.local_addr().map_err(bound(acct_addr))?,
     };
     let stopped = |mut watcher: watch::Receiver<bool>| async move {
         let _ = watcher.wait_for(|stop| *stop).await;
     };
     let counted = vec![("auth", auth.stats()), ("acct", acct.stats())];
+    let auth_threads = {
+        let watcher = watcher.clone();
+        auth.spawn("radius-auth", move || stopped(watcher.clone()))
+            .map_err(bound(auth_addr))?
+    };
     let mut tasks = vec![
-        spawn_server(auth.run(stopped(watcher.clone()))),
+        join_threads(auth_threads),
         // The writer ends once the accounting server has answered its last request.
         spawn_server(acct.run(stopped(watcher.clone()))),
         writing,
@@ -326,6 +333,19 @@ async fn count_packets(
             return;
         }
     }
+}
+
+/// Waits for a RADIUS server's threads to end, logging why any failed.
+fn join_threads(threads: Vec<std::thread::JoinHandle<std::io::Result<()>>>) -> JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        for thread in threads {
+            match thread.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::error!(error = %err, "a RADIUS server stopped"),
+                Err(_panic) => tracing::error!("a RADIUS server's thread panicked"),
+            }
+        }
+    })
 }
 
 /// Runs a RADIUS server to its end, logging why if it failed.

@@ -1,12 +1,15 @@
 //! The server loop (tokio, UDP): receives datagrams, finds the client's shared secret by
 //! source address ([`ClientStore`]), verifies the request (authenticators, the
 //! Message-Authenticator policy), answers retransmissions from the duplicate cache
-//! (`dedup`), hands new requests to the application's [`Handler`] with bounded concurrency,
-//! and signs and sends its reply. Bad packets are dropped, counted (`stats`) and logged at a
+//! (`dedup`), hands new requests to the application's [`Handler`] (as tasks with bounded
+//! concurrency, or in the loop itself for a handler that answers from memory), and signs and
+//! sends its reply. [`Threaded`] runs one such loop per thread on a group of sockets
+//! sharing one address (`threads`). Bad packets are dropped, counted (`stats`) and logged at a
 //! limited rate, as RFC 2865 says. What a reply says is the application's business.
 
 mod dedup;
 mod stats;
+mod threads;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -22,6 +25,7 @@ use tracing::debug;
 
 pub use dedup::{DedupCache, RequestKey, Seen};
 pub use stats::{DropReason, Stats, StatsSnapshot};
+pub use threads::Threaded;
 
 use crate::attrs;
 use crate::auth::{self, Outcome};
@@ -126,6 +130,12 @@ pub trait Handler: Send + Sync + 'static {
 pub struct ServerConfig {
     /// At most this many requests are handled at once; the loop waits when they are.
     pub max_in_flight: usize,
+    /// Handle each request in the loop, before the next is received, instead of as a task
+    /// of its own: for a handler that answers from memory in microseconds, a task per
+    /// packet (its spawn, its wake-up, a worker it may wait for) costs more than the work
+    /// and adds the runtime's other tasks to every answer's latency. `max_in_flight` does
+    /// not apply: one request is in flight per loop.
+    pub inline: bool,
     /// How long a request is remembered for duplicate detection.
     pub dedup_window: Duration,
     /// At most this many requests are remembered.
@@ -140,6 +150,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_in_flight: 256,
+            inline: false,
             dedup_window: Duration::from_secs(30),
             dedup_capacity: 65_536,
             receive_buffer: 4 << 20,
@@ -167,18 +178,11 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
         config: ServerConfig,
     ) -> io::Result<Server<C, H>> {
         let socket = UdpSocket::bind(address).await?;
-        let buffer = socket2::SockRef::from(&socket);
-        buffer.set_recv_buffer_size(config.receive_buffer)?;
-        // Linux reports twice what it grants (the doubling covers its bookkeeping).
-        let granted = buffer.recv_buffer_size()? / 2;
-        if granted < config.receive_buffer {
-            tracing::warn!(
-                %address,
-                asked = config.receive_buffer,
-                granted,
-                "the kernel gave a smaller receive buffer than asked (raise net.core.rmem_max)"
-            );
-        }
+        receive_buffer(
+            socket2::SockRef::from(&socket),
+            address,
+            config.receive_buffer,
+        )?;
         Ok(Server::from_socket(socket, clients, handler, config))
     }
 
@@ -234,6 +238,10 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
             let Some((request, key)) = self.accept(data, source) else {
                 continue;
             };
+            if self.config.inline {
+                self.task().answer(request, key).await;
+                continue;
+            }
             let permit = tokio::select! {
                 biased;
                 () = &mut shutdown => {
@@ -245,12 +253,7 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
                     Err(_closed) => break,
                 },
             };
-            let task = Task {
-                socket: Arc::clone(&self.socket),
-                handler: Arc::clone(&self.handler),
-                stats: Arc::clone(&self.stats),
-                dedup: Arc::clone(&self.dedup),
-            };
+            let task = self.task();
             tokio::spawn(async move {
                 task.answer(request, key).await;
                 drop(permit);
@@ -260,6 +263,16 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
         let all = u32::try_from(max_in_flight).unwrap_or(u32::MAX);
         let _drained = permits.acquire_many(all).await;
         Ok(())
+    }
+
+    /// What answers one request.
+    fn task(&self) -> Task<H> {
+        Task {
+            socket: Arc::clone(&self.socket),
+            handler: Arc::clone(&self.handler),
+            stats: Arc::clone(&self.stats),
+            dedup: Arc::clone(&self.dedup),
+        }
     }
 
     /// Checks a datagram: client, decoding, authenticators, duplicates. Returns the request to
@@ -320,6 +333,27 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
         };
         Some((request, key))
     }
+}
+
+/// Asks the kernel for `asked` bytes of receive queue on `socket`, and logs what it gave
+/// when that is less.
+fn receive_buffer(
+    socket: socket2::SockRef<'_>,
+    address: SocketAddr,
+    asked: usize,
+) -> io::Result<()> {
+    socket.set_recv_buffer_size(asked)?;
+    // Linux reports twice what it grants (the doubling covers its bookkeeping).
+    let granted = socket.recv_buffer_size()? / 2;
+    if granted < asked {
+        tracing::warn!(
+            %address,
+            asked,
+            granted,
+            "the kernel gave a smaller receive buffer than asked (raise net.core.rmem_max)"
+        );
+    }
+    Ok(())
 }
 
 struct Task<H> {

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 pub const SECRET: &str = "testing123";
 
+#[derive(Debug)]
 pub struct TestHandler {
     pub users: HashMap<String, String>,
     pub calls: Arc<AtomicUsize>,

@@ -1,0 +1,174 @@
+//! The server on several threads (`radius::server::Threaded`) over loopback UDP: every
+//! socket of the group answers, counted together; a retransmission is answered from the
+//! shared duplicate cache; an address in use is refused, even by a socket that would share
+//! it; every thread ends on shutdown.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
+
+mod support;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use radius::auth::pap;
+use radius::server::{NasClient, ServerConfig, Threaded};
+use radius::{Code, Packet, attrs};
+use support::{SECRET, TestHandler};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+
+/// A group of `threads` sockets answering in their loops, and its stop switch.
+struct Group {
+    address: SocketAddr,
+    stats: Arc<radius::server::Stats>,
+    calls: Arc<AtomicUsize>,
+    stop: watch::Sender<bool>,
+    threads: Vec<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+fn start(threads: usize) -> Group {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let handler = TestHandler {
+        users: [("alice".to_owned(), "secret1".to_owned())].into(),
+        calls: Arc::clone(&calls),
+    };
+    let clients: HashMap<IpAddr, NasClient> =
+        [(IpAddr::from([127, 0, 0, 1]), NasClient::new(SECRET))].into();
+    let config = ServerConfig {
+        inline: true,
+        ..ServerConfig::default()
+    };
+    let server = Threaded::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        threads,
+        clients,
+        handler,
+        config,
+    )
+    .unwrap();
+    let (address, stats) = (server.local_addr(), server.stats());
+    let (stop, stopped) = watch::channel(false);
+    let threads = server
+        .spawn("test-radius", move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        })
+        .unwrap();
+    Group {
+        address,
+        stats,
+        calls,
+        stop,
+        threads,
+    }
+}
+
+impl Group {
+    fn stop(self) {
+        self.stop.send(true).unwrap();
+        for thread in self.threads {
+            thread.join().unwrap().unwrap();
+        }
+    }
+}
+
+/// Alice's PAP Access-Request, signed, as bytes.
+fn alice() -> Vec<u8> {
+    let mut request = Packet::new(Code::AccessRequest, rand::random());
+    request.add(attrs::USER_NAME, &"alice".to_owned());
+    request.add_message_authenticator();
+    pap::add_user_password(&mut request, b"secret1", SECRET.as_bytes()).unwrap();
+    request.encode_request(SECRET.as_bytes()).unwrap()
+}
+
+async fn exchange(socket: &UdpSocket, server: SocketAddr, bytes: &[u8]) -> Option<Vec<u8>> {
+    socket.send_to(bytes, server).await.unwrap();
+    let mut buf = [0u8; 4096];
+    match tokio::time::timeout(Duration::from_secs(2), socket.recv(&mut buf)).await {
+        Ok(Ok(len)) => Some(buf[..len].to_vec()),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn every_socket_of_the_group_answers_and_the_counts_add_up() {
+    let group = start(3);
+    // Many source ports, so the kernel spreads them over the group's sockets.
+    let mut answers = Vec::new();
+    for _ in 0..64 {
+        let nas = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let reply = exchange(&nas, group.address, &alice())
+            .await
+            .expect("a reply");
+        answers.push(reply[0]);
+    }
+    assert!(answers.iter().all(|&code| code == Code::AccessAccept as u8));
+    let counted = group.stats.snapshot();
+    assert_eq!((counted.received, counted.replied), (64, 64));
+    assert_eq!(group.calls.load(Ordering::SeqCst), 64);
+    group.stop();
+}
+
+#[tokio::test]
+async fn a_retransmission_is_answered_from_the_shared_cache() {
+    let group = start(2);
+    let nas = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let bytes = alice();
+    let first = exchange(&nas, group.address, &bytes)
+        .await
+        .expect("a reply");
+    let second = exchange(&nas, group.address, &bytes)
+        .await
+        .expect("a cached reply");
+    assert_eq!(first, second);
+    assert_eq!(group.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(group.stats.snapshot().duplicates_answered, 1);
+    group.stop();
+}
+
+#[tokio::test]
+async fn an_address_in_use_is_refused_even_by_a_socket_that_would_share_it() {
+    let plain = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let taken = plain.local_addr().unwrap();
+    let refused = Threaded::bind(
+        taken,
+        2,
+        HashMap::<IpAddr, NasClient>::new(),
+        TestHandler {
+            users: HashMap::new(),
+            calls: Arc::default(),
+        },
+        ServerConfig::default(),
+    )
+    .unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::AddrInUse);
+
+    // Another group (another server of this user, say) on the same address.
+    let group = start(2);
+    let second = Threaded::bind(
+        group.address,
+        2,
+        HashMap::<IpAddr, NasClient>::new(),
+        TestHandler {
+            users: HashMap::new(),
+            calls: Arc::default(),
+        },
+        ServerConfig::default(),
+    )
+    .unwrap_err();
+    assert_eq!(second.kind(), std::io::ErrorKind::AddrInUse);
+    group.stop();
+}
+
+#[tokio::test]
+async fn every_thread_ends_on_shutdown_and_the_port_is_free_again() {
+    let group = start(2);
+    let address = group.address;
+    group.stop();
+    std::net::UdpSocket::bind(address).expect("the port is free once the threads ended");
+}
