@@ -26,9 +26,11 @@
 //! server's or the generator's). Then, on PostgreSQL, FreeRADIUS with
 //! `rlm_sql` on the same database and projection (the configuration `lastmile radius freeradius-config` writes, logged in as
 //! its limited role), and FreeRADIUS with only a `users` file of one user. Printed per
-//! server: requests/s, p50 and p99 latency, and CPU per request of the server process and
-//! of PostgreSQL (all its processes, from /proc), so the ratios are explained as well as
-//! measured; then the ratios of the built-in server to each FreeRADIUS.
+//! server: requests/s, p50 and p99 latency, and CPU per request of the server process, of
+//! PostgreSQL (all its processes, from /proc) and of the generator (this process, which
+//! shares the cores: its open loop costs more a request than its closed loop), so the
+//! ratios are explained as well as measured; then the ratios of the built-in server to
+//! each FreeRADIUS. The open-loop lines add how late the generator itself sent.
 //!
 //! - `LASTMILE_BENCH_BACKENDS`: `sqlite,postgres` (default both);
 //! - `LASTMILE_BENCH_SECONDS`: seconds measured per server and phase (default 10);
@@ -150,6 +152,8 @@ struct Figures {
     lost: usize,
     server_cpu_us: f64,
     postgres_cpu_us: f64,
+    /// The generator's (this process's) CPU per request.
+    generator_cpu_us: f64,
     /// Datagrams the kernel dropped for a full receive buffer meanwhile (any socket).
     receive_errors: u64,
     /// Auth only: the same server open-loop at each of [`OPEN_LOOP_SHARES`] of `rate`.
@@ -165,6 +169,8 @@ struct Open {
     run: open_loop::OpenLoop,
     /// Server CPU per request.
     cpu_us: f64,
+    /// The generator's CPU per request.
+    generator_cpu_us: f64,
     receive_errors: u64,
 }
 
@@ -174,7 +180,7 @@ const OPEN_LOOP_SHARES: [f64; 3] = [0.8, 0.5, 0.25];
 impl Figures {
     fn print(&self) {
         println!(
-            "  {:<34} {:>4} in flight {:>9.0}/s  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  lost {:>4} (buffer drops {:>5})  CPU/request: server {:>5.1} µs, PostgreSQL {:>5.1} µs",
+            "  {:<34} {:>4} in flight {:>9.0}/s  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  lost {:>4} (buffer drops {:>5})  CPU/request: server {:>5.1} µs, PostgreSQL {:>5.1} µs, generator {:>5.1} µs",
             self.name,
             self.in_flight,
             self.rate,
@@ -185,6 +191,7 @@ impl Figures {
             self.receive_errors,
             self.server_cpu_us,
             self.postgres_cpu_us,
+            self.generator_cpu_us,
         );
         if let Some(caught_up) = self.caught_up {
             println!(
@@ -215,7 +222,7 @@ impl Open {
     fn print(&self, name: &str) {
         let run = &self.run;
         println!(
-            "  {:<34} {:>3.0}%: {:>7.0}/s asked, {:>7.0}/s sent  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  p99.9 {:>9}  max {:>9}  lost {:>5} (buffer drops {:>5})  CPU/request: server {:>5.1} µs",
+            "  {:<34} {:>3.0}%: {:>7.0}/s asked, {:>7.0}/s sent  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  p99.9 {:>9}  max {:>9}  lost {:>5} (buffer drops {:>5})  CPU/request: server {:>5.1} µs, generator {:>5.1} µs  sent late: p99 {:>9}, max {:>9}",
             name,
             self.share * 100.0,
             run.target,
@@ -228,6 +235,9 @@ impl Open {
             run.lost,
             self.receive_errors,
             self.cpu_us,
+            self.generator_cpu_us,
+            ms(run.sent_late.quantile(0.99)),
+            ms(run.sent_late.quantile(1.0)),
         );
     }
 }
@@ -546,6 +556,7 @@ async fn measure(
         server.accounting_caught_up(http).await;
     }
     let (server_before, pg_before) = (cpu_seconds(&[pid]), cpu_seconds(&postgres_pids()));
+    let generator_before = cpu_seconds(&[std::process::id()]);
     let drops_before = udp_receive_errors();
     let started = Instant::now();
     let (latencies, lost, accepted) =
@@ -565,6 +576,7 @@ async fn measure(
         accepted: accepted as f64 / done,
         server_cpu_us: (cpu_seconds(&[pid]) - server_before) / done * 1e6,
         postgres_cpu_us: (cpu_seconds(&postgres_pids()) - pg_before) / done * 1e6,
+        generator_cpu_us: (cpu_seconds(&[std::process::id()]) - generator_before) / done * 1e6,
         latencies: Latencies::new(latencies),
         lost,
         receive_errors: udp_receive_errors() - drops_before,
@@ -579,7 +591,11 @@ async fn measure(
     let mut open = Vec::new();
     for share in OPEN_LOOP_SHARES {
         let rate = figures.rate * share;
-        let before = (cpu_seconds(&[pid]), udp_receive_errors());
+        let before = (
+            cpu_seconds(&[pid]),
+            udp_receive_errors(),
+            cpu_seconds(&[std::process::id()]),
+        );
         let time = Duration::from_secs(s.seconds);
         let names = names.clone();
         let run = tokio::task::spawn_blocking(move || {
@@ -591,9 +607,11 @@ async fn measure(
         })
         .await
         .unwrap();
+        let answered = run.latencies.count().max(1) as f64;
         let run = Open {
             share,
-            cpu_us: (cpu_seconds(&[pid]) - before.0) / run.latencies.count().max(1) as f64 * 1e6,
+            cpu_us: (cpu_seconds(&[pid]) - before.0) / answered * 1e6,
+            generator_cpu_us: (cpu_seconds(&[std::process::id()]) - before.2) / answered * 1e6,
             receive_errors: udp_receive_errors() - before.1,
             run,
         };

@@ -3,6 +3,10 @@
 //! moment the request was due, not from when it left, so a server (or a generator) that
 //! falls behind pays for the whole queue it built (no coordinated omission).
 //!
+//! The sender's own lateness (how long after it was due each request left) is kept too:
+//! the generator shares the cores with the server, and a sender the scheduler kept waiting
+//! shows in the latencies as if the server had been slow.
+//!
 //! One thread sends, through [`SOCKETS`] sockets in turn (so an identifier comes round
 //! again on a socket only after `SOCKETS × 256` requests); another thread receives on all
 //! of them. A request still unanswered at the end (a second after the last was due) is
@@ -26,6 +30,8 @@ pub struct OpenLoop {
     pub sent_rate: f64,
     /// Latency of each answered request, from when it was due.
     pub latencies: Latencies,
+    /// How late each request left the generator (zero when it left on time or early).
+    pub sent_late: Latencies,
     /// Requests never answered.
     pub lost: usize,
     /// Access-Accepts among the answers.
@@ -64,6 +70,7 @@ pub fn run(
     let interval = 1.0 / rate;
     let end = start + time;
     let mut sent: u64 = 0;
+    let mut sent_late = Vec::new();
     loop {
         let at = start + Duration::from_secs_f64(sent as f64 * interval);
         if at >= end {
@@ -78,6 +85,7 @@ pub fn run(
         }
         let slot = (sent % SOCKETS as u64) as usize;
         let id = ((sent / SOCKETS as u64) % 256) as u8;
+        sent_late.push(now.saturating_duration_since(at));
         let bytes = request(sent, id);
         let index = slot * 256 + usize::from(id);
         let nanos = u64::try_from((at - start).as_nanos()).unwrap_or(u64::MAX - 1);
@@ -96,6 +104,7 @@ pub fn run(
         target: rate,
         sent_rate,
         latencies: Latencies::new(latencies),
+        sent_late: Latencies::new(sent_late),
         lost: usize::try_from(sent)
             .unwrap_or(usize::MAX)
             .saturating_sub(answered),
