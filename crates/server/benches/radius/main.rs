@@ -41,6 +41,9 @@
 //! - `LASTMILE_BENCH_ONLINE`: percent of the customers in service the seed puts online
 //!   (default 70). At 100 no customer is left to log in: the server's start (time, open
 //!   sessions, memory) is measured and the loads are not run;
+//! - `LASTMILE_BENCH_OPEN_RATES`: requests/s for the open-loop runs, in place of the shares
+//!   of each server's closed-loop rate (for example `45000,30000,15000`), so that two builds
+//!   whose maxima differ are compared at the same load;
 //! - `LASTMILE_BENCH_BASELINE`: the path of another `lastmile` binary (an earlier build):
 //!   its `serve` is started on the same seeded database first, and its start-up time and
 //!   memory printed beside this build's.
@@ -97,6 +100,8 @@ struct Settings {
     online_percent: Option<u32>,
     /// Another `lastmile` binary whose start is measured on the same database.
     baseline: Option<String>,
+    /// Fixed open-loop rates, requests/s (else [`OPEN_LOOP_SHARES`] of each server's rate).
+    open_rates: Option<Vec<f64>>,
 }
 
 fn settings() -> Settings {
@@ -135,6 +140,16 @@ fn settings() -> Settings {
         online_percent: env("LASTMILE_BENCH_ONLINE")
             .map(|p| p.parse().expect("LASTMILE_BENCH_ONLINE: a percent")),
         baseline: env("LASTMILE_BENCH_BASELINE"),
+        open_rates: env("LASTMILE_BENCH_OPEN_RATES").map(|rates| {
+            rates
+                .split(',')
+                .map(|r| {
+                    r.trim()
+                        .parse()
+                        .expect("LASTMILE_BENCH_OPEN_RATES: requests/s")
+                })
+                .collect()
+        }),
     }
 }
 
@@ -262,10 +277,14 @@ async fn bench() {
     for f in &auth {
         f.print();
     }
-    println!(
-        "\n== Access-Request (PAP), open loop at {:?} of each server's closed-loop rate (latency from when each request was due)",
-        OPEN_LOOP_SHARES
-    );
+    match &s.open_rates {
+        Some(rates) => println!(
+            "\n== Access-Request (PAP), open loop at {rates:?} requests/s (latency from when each request was due)"
+        ),
+        None => println!(
+            "\n== Access-Request (PAP), open loop at {OPEN_LOOP_SHARES:?} of each server's closed-loop rate (latency from when each request was due)"
+        ),
+    }
     for f in &auth {
         f.print_open();
     }
@@ -589,8 +608,12 @@ async fn measure(
         Load::Acct(..) => return figures,
     };
     let mut open = Vec::new();
-    for share in OPEN_LOOP_SHARES {
-        let rate = figures.rate * share;
+    let rates = match &s.open_rates {
+        Some(rates) => rates.clone(),
+        None => OPEN_LOOP_SHARES.map(|share| figures.rate * share).to_vec(),
+    };
+    for rate in rates {
+        let share = rate / figures.rate;
         let before = (
             cpu_seconds(&[pid]),
             udp_receive_errors(),
