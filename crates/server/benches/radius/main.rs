@@ -43,7 +43,8 @@
 //!   sessions, memory) is measured and the loads are not run;
 //! - `LASTMILE_BENCH_OPEN_RATES`: requests/s for the open-loop runs, in place of the shares
 //!   of each server's closed-loop rate (for example `45000,30000,15000`), so that two builds
-//!   whose maxima differ are compared at the same load;
+//!   whose maxima differ are compared at the same load; a server is not asked for more than
+//!   its closed-loop rate;
 //! - `LASTMILE_BENCH_BASELINE`: the path of another `lastmile` binary (an earlier build):
 //!   its `serve` is started on the same seeded database first, and its start-up time and
 //!   memory printed beside this build's.
@@ -609,7 +610,12 @@ async fn measure(
     };
     let mut open = Vec::new();
     let rates = match &s.open_rates {
-        Some(rates) => rates.clone(),
+        // A rate past the server's closed-loop maximum only builds a queue: left out.
+        Some(rates) => rates
+            .iter()
+            .copied()
+            .filter(|&rate| rate <= figures.rate)
+            .collect(),
         None => OPEN_LOOP_SHARES.map(|share| figures.rate * share).to_vec(),
     };
     for rate in rates {
