@@ -131,37 +131,29 @@ async fn a_retransmission_is_answered_from_the_shared_cache() {
     group.stop();
 }
 
+/// How binding a group of two sockets that answer no one to `address` fails.
+fn refused(address: SocketAddr) -> std::io::ErrorKind {
+    let handler = TestHandler {
+        users: HashMap::new(),
+        calls: Arc::default(),
+    };
+    let clients = HashMap::<IpAddr, NasClient>::new();
+    Threaded::bind(address, 2, clients, handler, ServerConfig::default())
+        .expect_err("the address is in use")
+        .kind()
+}
+
 #[tokio::test]
 async fn an_address_in_use_is_refused_even_by_a_socket_that_would_share_it() {
     let plain = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let taken = plain.local_addr().unwrap();
-    let refused = Threaded::bind(
-        taken,
-        2,
-        HashMap::<IpAddr, NasClient>::new(),
-        TestHandler {
-            users: HashMap::new(),
-            calls: Arc::default(),
-        },
-        ServerConfig::default(),
-    )
-    .unwrap_err();
-    assert_eq!(refused.kind(), std::io::ErrorKind::AddrInUse);
+    assert_eq!(
+        refused(plain.local_addr().unwrap()),
+        std::io::ErrorKind::AddrInUse
+    );
 
     // Another group (another server of this user, say) on the same address.
     let group = start(2);
-    let second = Threaded::bind(
-        group.address,
-        2,
-        HashMap::<IpAddr, NasClient>::new(),
-        TestHandler {
-            users: HashMap::new(),
-            calls: Arc::default(),
-        },
-        ServerConfig::default(),
-    )
-    .unwrap_err();
-    assert_eq!(second.kind(), std::io::ErrorKind::AddrInUse);
+    assert_eq!(refused(group.address), std::io::ErrorKind::AddrInUse);
     group.stop();
 }
 

@@ -239,7 +239,14 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
                 continue;
             };
             if self.config.inline {
-                self.task().answer(request, key).await;
+                // Borrowed: no shared count moves per packet.
+                let task = Task {
+                    socket: &self.socket,
+                    handler: &*self.handler,
+                    stats: &self.stats,
+                    dedup: &self.dedup,
+                };
+                task.answer(request, key).await;
                 continue;
             }
             let permit = tokio::select! {
@@ -253,8 +260,15 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
                     Err(_closed) => break,
                 },
             };
-            let task = self.task();
+            let (socket, handler) = (Arc::clone(&self.socket), Arc::clone(&self.handler));
+            let (stats, dedup) = (Arc::clone(&self.stats), Arc::clone(&self.dedup));
             tokio::spawn(async move {
+                let task = Task {
+                    socket: &socket,
+                    handler: &*handler,
+                    stats: &stats,
+                    dedup: &dedup,
+                };
                 task.answer(request, key).await;
                 drop(permit);
             });
@@ -263,16 +277,6 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
         let all = u32::try_from(max_in_flight).unwrap_or(u32::MAX);
         let _drained = permits.acquire_many(all).await;
         Ok(())
-    }
-
-    /// What answers one request.
-    fn task(&self) -> Task<H> {
-        Task {
-            socket: Arc::clone(&self.socket),
-            handler: Arc::clone(&self.handler),
-            stats: Arc::clone(&self.stats),
-            dedup: Arc::clone(&self.dedup),
-        }
     }
 
     /// Checks a datagram: client, decoding, authenticators, duplicates. Returns the request to
@@ -356,14 +360,15 @@ fn receive_buffer(
     Ok(())
 }
 
-struct Task<H> {
-    socket: Arc<UdpSocket>,
-    handler: Arc<H>,
-    stats: Arc<Stats>,
-    dedup: Arc<DedupCache>,
+/// What answers one request: the server's parts it uses, borrowed.
+struct Task<'a, H> {
+    socket: &'a UdpSocket,
+    handler: &'a H,
+    stats: &'a Stats,
+    dedup: &'a DedupCache,
 }
 
-impl<H: Handler> Task<H> {
+impl<H: Handler> Task<'_, H> {
     async fn answer(self, request: Request, key: RequestKey) {
         let source = request.source;
         let request_code = request.packet.code;
