@@ -1,7 +1,8 @@
 //! The server on several threads (`radius::server::Threaded`) over loopback UDP: every
 //! socket of the group answers, counted together; a retransmission is answered from the
-//! shared duplicate cache; an address in use is refused, even by a socket that would share
-//! it; every thread ends on shutdown.
+//! shared duplicate cache; a burst read a batch at a time is answered in full, a bad
+//! datagram among it dropped alone, over IPv4 and IPv6; an address in use is refused, even
+//! by a socket that would share it; every thread ends on shutdown.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
@@ -30,25 +31,21 @@ struct Group {
 }
 
 fn start(threads: usize) -> Group {
+    start_on("127.0.0.1:0".parse().unwrap(), threads)
+}
+
+fn start_on(address: SocketAddr, threads: usize) -> Group {
     let calls = Arc::new(AtomicUsize::new(0));
     let handler = TestHandler {
         users: [("alice".to_owned(), "secret1".to_owned())].into(),
         calls: Arc::clone(&calls),
     };
-    let clients: HashMap<IpAddr, NasClient> =
-        [(IpAddr::from([127, 0, 0, 1]), NasClient::new(SECRET))].into();
+    let clients: HashMap<IpAddr, NasClient> = [(address.ip(), NasClient::new(SECRET))].into();
     let config = ServerConfig {
         inline: true,
         ..ServerConfig::default()
     };
-    let server = Threaded::bind(
-        "127.0.0.1:0".parse().unwrap(),
-        threads,
-        clients,
-        handler,
-        config,
-    )
-    .unwrap();
+    let server = Threaded::bind(address, threads, clients, handler, config).unwrap();
     let (address, stats) = (server.local_addr(), server.stats());
     let (stop, stopped) = watch::channel(false);
     let threads = server
@@ -79,7 +76,12 @@ impl Group {
 
 /// Alice's PAP Access-Request, signed, as bytes.
 fn alice() -> Vec<u8> {
-    let mut request = Packet::new(Code::AccessRequest, rand::random());
+    alice_with(rand::random())
+}
+
+/// Alice's PAP Access-Request with this identifier.
+fn alice_with(identifier: u8) -> Vec<u8> {
+    let mut request = Packet::new(Code::AccessRequest, identifier);
     request.add(attrs::USER_NAME, &"alice".to_owned());
     request.add_message_authenticator();
     pap::add_user_password(&mut request, b"secret1", SECRET.as_bytes()).unwrap();
@@ -129,6 +131,63 @@ async fn a_retransmission_is_answered_from_the_shared_cache() {
     assert_eq!(group.calls.load(Ordering::SeqCst), 1);
     assert_eq!(group.stats.snapshot().duplicates_answered, 1);
     group.stop();
+}
+
+/// Sends 200 Access-Requests from one port without waiting, with a datagram longer than
+/// any packet and a truncated one among them, and reads the answers: the server reads
+/// what queued up a batch at a time.
+async fn burst(address: SocketAddr) {
+    let group = start_on(address, 1);
+    let nas = UdpSocket::bind(SocketAddr::new(address.ip(), 0))
+        .await
+        .unwrap();
+    for identifier in 0..200u8 {
+        nas.send_to(&alice_with(identifier), group.address)
+            .await
+            .unwrap();
+        match identifier {
+            50 => {
+                let mut long = alice_with(250);
+                long.resize(5000, 0);
+                nas.send_to(&long, group.address).await.unwrap();
+            }
+            120 => {
+                let short = alice_with(251);
+                nas.send_to(&short[..12], group.address).await.unwrap();
+            }
+            _ => {}
+        }
+    }
+    let mut answered = vec![false; 256];
+    let mut buf = [0u8; 4096];
+    while let Ok(Ok(len)) = tokio::time::timeout(Duration::from_secs(2), nas.recv(&mut buf)).await {
+        assert!(len >= 20);
+        assert_eq!(buf[0], Code::AccessAccept as u8);
+        let identifier = usize::from(buf[1]);
+        assert!(!answered[identifier], "answered twice: {identifier}");
+        answered[identifier] = true;
+        if answered.iter().filter(|&&a| a).count() == 200 {
+            break;
+        }
+    }
+    assert!(answered[..200].iter().all(|&a| a), "every request answered");
+    assert!(!answered[250] && !answered[251]);
+    let counted = group.stats.snapshot();
+    assert_eq!(
+        (counted.received, counted.replied, counted.dropped_malformed),
+        (202, 200, 2)
+    );
+    group.stop();
+}
+
+#[tokio::test]
+async fn a_burst_is_answered_in_full_and_a_bad_datagram_in_it_dropped_alone() {
+    burst("127.0.0.1:0".parse().unwrap()).await;
+}
+
+#[tokio::test]
+async fn a_burst_over_ipv6_is_answered_in_full() {
+    burst("[::1]:0".parse().unwrap()).await;
 }
 
 /// How binding a group of two sockets that answer no one to `address` fails.

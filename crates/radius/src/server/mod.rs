@@ -2,11 +2,12 @@
 //! source address ([`ClientStore`]), verifies the request (authenticators, the
 //! Message-Authenticator policy), answers retransmissions from the duplicate cache
 //! (`dedup`), hands new requests to the application's [`Handler`] (as tasks with bounded
-//! concurrency, or in the loop itself for a handler that answers from memory), and signs and
-//! sends its reply. [`Threaded`] runs one such loop per thread on a group of sockets
+//! concurrency, or in the loop itself for a handler that answers from memory, reading the
+//! datagrams a batch at a time: `batch`), and signs and sends its reply. [`Threaded`] runs one such loop per thread on a group of sockets
 //! sharing one address (`threads`). Bad packets are dropped, counted (`stats`) and logged at a
 //! limited rate, as RFC 2865 says. What a reply says is the application's business.
 
+mod batch;
 mod dedup;
 mod stats;
 mod threads;
@@ -217,6 +218,9 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
     /// Serves until `shutdown` completes, then stops receiving and waits for the requests in
     /// flight to be answered.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        if self.config.inline {
+            return self.run_inline(shutdown).await;
+        }
         let max_in_flight = self.config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS);
         let permits = Arc::new(Semaphore::new(max_in_flight));
         let mut buf = vec![0u8; MAX_PACKET_LEN + 1];
@@ -238,17 +242,6 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
             let Some((request, key)) = self.accept(data, source) else {
                 continue;
             };
-            if self.config.inline {
-                // Borrowed: no shared count moves per packet.
-                let task = Task {
-                    socket: &self.socket,
-                    handler: &*self.handler,
-                    stats: &self.stats,
-                    dedup: &self.dedup,
-                };
-                task.answer(request, key).await;
-                continue;
-            }
             let permit = tokio::select! {
                 biased;
                 () = &mut shutdown => {
@@ -276,6 +269,37 @@ impl<C: ClientStore, H: Handler> Server<C, H> {
         // Wait until every request in flight has given its permit back.
         let all = u32::try_from(max_in_flight).unwrap_or(u32::MAX);
         let _drained = permits.acquire_many(all).await;
+        Ok(())
+    }
+
+    /// Serves until `shutdown` completes, answering each request before the next: the
+    /// datagrams waiting are read together (`batch`), then answered in turn.
+    async fn run_inline(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
+        let mut batch = batch::Received::new();
+        // Borrowed: no shared count moves per packet.
+        let task = Task {
+            socket: &self.socket,
+            handler: &*self.handler,
+            stats: &self.stats,
+            dedup: &self.dedup,
+        };
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                received = batch.receive(&self.socket) => if let Err(err) = received {
+                    debug!(error = %err, "receive failed");
+                    continue;
+                },
+            }
+            for (data, source) in batch.datagrams() {
+                self.stats.received();
+                if let Some((request, key)) = self.accept(data, source) {
+                    task.answer(request, key).await;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -367,6 +391,15 @@ struct Task<'a, H> {
     stats: &'a Stats,
     dedup: &'a DedupCache,
 }
+
+// Borrows only: copied whatever the handler is (a derive would ask `H: Copy`).
+impl<H> Clone for Task<'_, H> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<H> Copy for Task<'_, H> {}
 
 impl<H: Handler> Task<'_, H> {
     async fn answer(self, request: Request, key: RequestKey) {

@@ -3,24 +3,40 @@
 //! moment the request was due, not from when it left, so a server (or a generator) that
 //! falls behind pays for the whole queue it built (no coordinated omission).
 //!
-//! The sender's own lateness (how long after it was due each request left) is kept too:
-//! the generator shares the cores with the server, and a sender the scheduler kept waiting
-//! shows in the latencies as if the server had been slow.
+//! The generator shares the two cores with the server, so it is built to cost little: one
+//! thread, which wakes every few tens of microseconds, sends what has come due through
+//! [`SOCKETS`] sockets in turn (an identifier comes round again on a socket only after
+//! `SOCKETS × 256` requests), then reads the answers waiting on the sockets that epoll
+//! says are readable, [`BATCH`] at a time (`recvmmsg`). No thread wakes for an answer:
+//! each answer's arrival is the kernel's receive timestamp (`SO_TIMESTAMPNS`), so reading
+//! it later does not make it later. The sender's own lateness (how long after it was due
+//! each request left) is kept too: a sender the scheduler kept waiting shows in the
+//! latencies as if the server had been slow.
 //!
-//! One thread sends, through [`SOCKETS`] sockets in turn (so an identifier comes round
-//! again on a socket only after `SOCKETS × 256` requests); another thread receives on all
-//! of them. A request still unanswered at the end (a second after the last was due) is
-//! lost.
+//! A request still unanswered a second after the last was due is lost.
 
+use std::io::IoSliceMut;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::os::fd::AsRawFd as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::socket::{
+    ControlMessageOwned, MsgFlags, MultiHeaders, SockaddrIn, recvmmsg, setsockopt, sockopt,
+};
+use nix::sys::time::TimeSpec;
 
 use crate::common::Latencies;
 
 /// Sockets the requests go out through.
 const SOCKETS: usize = 64;
+/// Answers read from a socket in one call.
+const BATCH: usize = 16;
+/// The shortest sleep between two rounds of sending: at tens of thousands of requests a
+/// second, waking for each would cost the generator more than the server's answer.
+const TICK: Duration = Duration::from_micros(20);
+/// How long the answers are waited for after the last request was due.
+const GRACE: Duration = Duration::from_secs(1);
 
 /// What an open-loop run measured.
 pub struct OpenLoop {
@@ -30,7 +46,7 @@ pub struct OpenLoop {
     pub sent_rate: f64,
     /// Latency of each answered request, from when it was due.
     pub latencies: Latencies,
-    /// How late each request left the generator (zero when it left on time or early).
+    /// How late each request left the generator (zero when it left on time).
     pub sent_late: Latencies,
     /// Requests never answered.
     pub lost: usize,
@@ -39,135 +55,182 @@ pub struct OpenLoop {
 }
 
 /// Sends `rate` requests a second to `addr` for `time`, each made by `request(n, id)` for
-/// the n-th request and its identifier.
+/// the n-th request and its identifier, on the calling thread.
 pub fn run(
     addr: SocketAddr,
     rate: f64,
     time: Duration,
-    request: impl Fn(u64, u8) -> Vec<u8> + Send + 'static,
+    request: impl Fn(u64, u8) -> Vec<u8>,
 ) -> OpenLoop {
     let sockets: Vec<UdpSocket> = (0..SOCKETS)
         .map(|_| {
             let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
             socket.connect(addr).unwrap();
+            socket.set_nonblocking(true).unwrap();
+            setsockopt(&socket, sockopt::ReceiveTimestampns, &true).unwrap();
             socket
         })
         .collect();
-    // When each (socket, identifier) was due, in nanoseconds from the start, plus one
-    // (zero: nothing outstanding).
-    let due: Arc<Vec<AtomicU64>> =
-        Arc::new((0..SOCKETS * 256).map(|_| AtomicU64::new(0)).collect());
-    let start = Instant::now();
-    let done = Arc::new(AtomicBool::new(false));
-    let accepted = Arc::new(AtomicUsize::new(0));
+    let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).unwrap();
+    for (slot, socket) in sockets.iter().enumerate() {
+        epoll
+            .add(socket, EpollEvent::new(EpollFlags::EPOLLIN, slot as u64))
+            .unwrap();
+    }
+    let mut answers = Answers::new();
+    let mut ready = [EpollEvent::empty(); SOCKETS];
 
-    let receiver = {
-        let sockets: Vec<UdpSocket> = sockets.iter().map(|s| s.try_clone().unwrap()).collect();
-        let (due, done, accepted) = (Arc::clone(&due), Arc::clone(&done), Arc::clone(&accepted));
-        std::thread::spawn(move || receive(sockets, start, &due, &done, &accepted))
-    };
-
-    let interval = 1.0 / rate;
-    let end = start + time;
+    let interval = 1e9 / rate;
+    let start = wall_clock();
+    let end = start + duration_nanos(time);
+    let due_at = |n: u64| start + (n as f64 * interval) as u64;
     let mut sent: u64 = 0;
     let mut sent_late = Vec::new();
     loop {
-        let at = start + Duration::from_secs_f64(sent as f64 * interval);
-        if at >= end {
+        let mut now = wall_clock();
+        if now >= end {
             break;
         }
-        let now = Instant::now();
-        if at > now + Duration::from_micros(100) {
-            // Sleeping overshoots by tens of microseconds: what came due meanwhile goes
-            // out at once, and its latency counts from when it was due.
-            std::thread::sleep(at - now - Duration::from_micros(60));
-            continue;
+        while due_at(sent) <= now {
+            let at = due_at(sent);
+            let slot = (sent % SOCKETS as u64) as usize;
+            let id = ((sent / SOCKETS as u64) % 256) as u8;
+            let bytes = request(sent, id);
+            now = wall_clock();
+            sent_late.push(Duration::from_nanos(now.saturating_sub(at)));
+            let index = slot * 256 + usize::from(id);
+            answers.due[index] = at + 1;
+            if sockets[slot].send(&bytes).is_err() {
+                answers.due[index] = 0;
+            }
+            sent += 1;
         }
-        let slot = (sent % SOCKETS as u64) as usize;
-        let id = ((sent / SOCKETS as u64) % 256) as u8;
-        sent_late.push(now.saturating_duration_since(at));
-        let bytes = request(sent, id);
-        let index = slot * 256 + usize::from(id);
-        let nanos = u64::try_from((at - start).as_nanos()).unwrap_or(u64::MAX - 1);
-        due[index].store(nanos + 1, Ordering::Release);
-        if sockets[slot].send(&bytes).is_err() {
-            due[index].store(0, Ordering::Release);
-        }
-        sent += 1;
+        answers.read_ready(&epoll, &mut ready, &sockets, EpollTimeout::ZERO);
+        let pause = due_at(sent).saturating_sub(wall_clock());
+        std::thread::sleep(Duration::from_nanos(pause).max(TICK));
     }
-    let sent_rate = sent as f64 / start.elapsed().as_secs_f64();
-    std::thread::sleep(Duration::from_secs(1));
-    done.store(true, Ordering::Release);
-    let latencies = receiver.join().unwrap();
-    let answered = latencies.len();
+    let sent_rate = sent as f64 / (wall_clock() - start) as f64 * 1e9;
+    let grace_end = wall_clock() + duration_nanos(GRACE);
+    while wall_clock() < grace_end && answers.latencies.len() < sent as usize {
+        answers.read_ready(&epoll, &mut ready, &sockets, EpollTimeout::from(50u8));
+    }
+    let answered = answers.latencies.len();
     OpenLoop {
         target: rate,
         sent_rate,
-        latencies: Latencies::new(latencies),
+        latencies: Latencies::new(answers.latencies),
         sent_late: Latencies::new(sent_late),
         lost: usize::try_from(sent)
             .unwrap_or(usize::MAX)
             .saturating_sub(answered),
-        accepted: accepted.load(Ordering::Acquire),
+        accepted: answers.accepted,
     }
 }
 
-/// Receives on every socket (one thread, polling them through a small runtime) until
-/// `done`, timing each answer against when its request was due.
-fn receive(
-    sockets: Vec<UdpSocket>,
-    start: Instant,
-    due: &Arc<Vec<AtomicU64>>,
-    done: &Arc<AtomicBool>,
-    accepted: &Arc<AtomicUsize>,
-) -> Vec<Duration> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let tasks: Vec<_> = sockets
-            .into_iter()
-            .enumerate()
-            .map(|(slot, socket)| {
-                socket.set_nonblocking(true).unwrap();
-                let socket = tokio::net::UdpSocket::from_std(socket).unwrap();
-                let (due, done, accepted) =
-                    (Arc::clone(due), Arc::clone(done), Arc::clone(accepted));
-                tokio::spawn(async move {
-                    let mut latencies = Vec::new();
-                    let mut buf = [0u8; 4096];
-                    while !done.load(Ordering::Acquire) {
-                        let Ok(Ok(len)) =
-                            tokio::time::timeout(Duration::from_millis(50), socket.recv(&mut buf))
-                                .await
-                        else {
-                            continue;
-                        };
-                        let arrived = start.elapsed();
-                        let (Some(&code), Some(&id)) = (buf.first(), buf.get(1)) else {
-                            continue;
-                        };
-                        if len < 20 {
-                            continue;
-                        }
-                        let was = due[slot * 256 + usize::from(id)].swap(0, Ordering::AcqRel);
-                        if was == 0 {
-                            continue;
-                        }
-                        latencies.push(arrived.saturating_sub(Duration::from_nanos(was - 1)));
-                        if code == radius::Code::AccessAccept as u8 {
-                            accepted.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    latencies
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for task in tasks {
-            all.extend(task.await.unwrap());
+/// The answers side: when each outstanding request was due, and what came back.
+struct Answers {
+    /// When each (socket, identifier) was due, in nanoseconds of the wall clock, plus one
+    /// (zero: nothing outstanding).
+    due: Vec<u64>,
+    /// The receive buffers of one `recvmmsg`.
+    buffers: Vec<[u8; 4096]>,
+    /// Their headers, each with room for the receive timestamp.
+    headers: MultiHeaders<SockaddrIn>,
+    latencies: Vec<Duration>,
+    accepted: usize,
+}
+
+impl Answers {
+    fn new() -> Self {
+        Self {
+            due: vec![0; SOCKETS * 256],
+            buffers: vec![[0u8; 4096]; BATCH],
+            headers: MultiHeaders::preallocate(BATCH, Some(nix::cmsg_space!(TimeSpec))),
+            latencies: Vec::new(),
+            accepted: 0,
         }
-        all
-    })
+    }
+
+    /// Reads every answer waiting on the sockets epoll finds readable within `timeout`.
+    fn read_ready(
+        &mut self,
+        epoll: &Epoll,
+        ready: &mut [EpollEvent],
+        sockets: &[UdpSocket],
+        timeout: EpollTimeout,
+    ) {
+        let Ok(count) = epoll.wait(ready, timeout) else {
+            return;
+        };
+        for event in &ready[..count] {
+            let slot = event.data() as usize;
+            self.drain(slot, &sockets[slot]);
+        }
+    }
+
+    /// Reads `socket`'s waiting answers, timing each against when its request was due.
+    fn drain(&mut self, slot: usize, socket: &UdpSocket) {
+        loop {
+            let Self {
+                due,
+                buffers,
+                headers,
+                latencies,
+                accepted,
+            } = self;
+            let mut slices: Vec<[IoSliceMut<'_>; 1]> = buffers
+                .iter_mut()
+                .map(|b| [IoSliceMut::new(&mut b[..])])
+                .collect();
+            let Ok(received) = recvmmsg(
+                socket.as_raw_fd(),
+                headers,
+                slices.iter_mut(),
+                MsgFlags::MSG_DONTWAIT,
+                None,
+            ) else {
+                return;
+            };
+            let mut count = 0;
+            for message in received {
+                count += 1;
+                let arrived = message.cmsgs().ok().and_then(|mut c| {
+                    c.find_map(|m| match m {
+                        ControlMessageOwned::ScmTimestampns(at) => Some(at),
+                        _ => None,
+                    })
+                });
+                let Some(bytes) = message.iovs().next() else {
+                    continue;
+                };
+                let (Some(arrived), Some(&code), Some(&id), true) =
+                    (arrived, bytes.first(), bytes.get(1), message.bytes >= 20)
+                else {
+                    continue;
+                };
+                let was = std::mem::take(&mut due[slot * 256 + usize::from(id)]);
+                if was == 0 {
+                    continue;
+                }
+                let arrived = duration_nanos(Duration::from(arrived));
+                latencies.push(Duration::from_nanos(arrived.saturating_sub(was - 1)));
+                if code == radius::Code::AccessAccept as u8 {
+                    *accepted += 1;
+                }
+            }
+            if count < BATCH {
+                return;
+            }
+        }
+    }
+}
+
+/// Nanoseconds since the epoch on the wall clock, the clock of the kernel's receive
+/// timestamps.
+fn wall_clock() -> u64 {
+    duration_nanos(SystemTime::now().duration_since(UNIX_EPOCH).unwrap())
+}
+
+fn duration_nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
