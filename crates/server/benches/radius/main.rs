@@ -28,9 +28,12 @@
 //! its limited role), and FreeRADIUS with only a `users` file of one user. Printed per
 //! server: requests/s, p50 and p99 latency, and CPU per request of the server process, of
 //! PostgreSQL (all its processes, from /proc) and of the generator (this process, which
-//! shares the cores: its open loop costs more a request than its closed loop), so the
-//! ratios are explained as well as measured; then the ratios of the built-in server to
-//! each FreeRADIUS. The open-loop lines add how late the generator itself sent.
+//! shares the cores: its open loop wakes on a clock, and costs more a request the fewer
+//! requests each wake-up sends), so the ratios are explained as well as measured; then the
+//! ratios of the built-in server to each FreeRADIUS. The open-loop lines add how late the
+//! generator itself sent, and the latency from when each request left rather than from
+//! when it was due (routers send from machines of their own; this generator waits for the
+//! cores the server uses).
 //!
 //! - `LASTMILE_BENCH_BACKENDS`: `sqlite,postgres` (default both);
 //! - `LASTMILE_BENCH_SECONDS`: seconds measured per server and phase (default 10);
@@ -238,7 +241,7 @@ impl Open {
     fn print(&self, name: &str) {
         let run = &self.run;
         println!(
-            "  {:<34} {:>3.0}%: {:>7.0}/s asked, {:>7.0}/s sent  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  p99.9 {:>9}  max {:>9}  lost {:>5} (buffer drops {:>5})  CPU/request: server {:>5.1} µs, generator {:>5.1} µs  sent late: p99 {:>9}, max {:>9}",
+            "  {:<34} {:>3.0}%: {:>7.0}/s asked, {:>7.0}/s sent  accepted {:>5.1}%  p50 {:>9}  p99 {:>9}  p99.9 {:>9}  max {:>9}  lost {:>5} (buffer drops {:>5})  CPU/request: server {:>5.1} µs, generator {:>5.1} µs  sent late: p99 {:>9}, max {:>9}  from sending: p50 {:>9}, p99 {:>9}",
             name,
             self.share * 100.0,
             run.target,
@@ -254,6 +257,8 @@ impl Open {
             self.generator_cpu_us,
             ms(run.sent_late.quantile(0.99)),
             ms(run.sent_late.quantile(1.0)),
+            ms(run.from_sent.quantile(0.5)),
+            ms(run.from_sent.quantile(0.99)),
         );
     }
 }
