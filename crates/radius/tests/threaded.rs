@@ -66,6 +66,19 @@ fn start_on(address: SocketAddr, threads: usize) -> Group {
 }
 
 impl Group {
+    /// The counters once `replied` reaches `replies` (or after two seconds): a thread
+    /// counts a reply after its send returns, which may be after the NAS has read it.
+    async fn counted(&self, replies: u64) -> radius::server::StatsSnapshot {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            let counted = self.stats.snapshot();
+            if counted.replied >= replies || tokio::time::Instant::now() >= deadline {
+                return counted;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     fn stop(self) {
         self.stop.send(true).unwrap();
         for thread in self.threads {
@@ -110,7 +123,7 @@ async fn every_socket_of_the_group_answers_and_the_counts_add_up() {
         answers.push(reply[0]);
     }
     assert!(answers.iter().all(|&code| code == Code::AccessAccept as u8));
-    let counted = group.stats.snapshot();
+    let counted = group.counted(64).await;
     assert_eq!((counted.received, counted.replied), (64, 64));
     assert_eq!(group.calls.load(Ordering::SeqCst), 64);
     group.stop();
@@ -172,7 +185,7 @@ async fn burst(address: SocketAddr) {
     }
     assert!(answered[..200].iter().all(|&a| a), "every request answered");
     assert!(!answered[250] && !answered[251]);
-    let counted = group.stats.snapshot();
+    let counted = group.counted(200).await;
     assert_eq!(
         (counted.received, counted.replied, counted.dropped_malformed),
         (202, 200, 2)
