@@ -64,6 +64,8 @@ fn read_batch(
     datagrams: &mut Vec<(usize, usize, SocketAddr)>,
 ) -> io::Result<()> {
     datagrams.clear();
+    // Made for each call, not kept: the headers hold raw pointers, so they are not `Send`,
+    // and the loop that awaits this must be.
     let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(buffers.len(), None);
     let mut slices: Vec<[IoSliceMut<'_>; 1]> = buffers
         .iter_mut()

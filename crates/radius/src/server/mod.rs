@@ -3,9 +3,10 @@
 //! Message-Authenticator policy), answers retransmissions from the duplicate cache
 //! (`dedup`), hands new requests to the application's [`Handler`] (as tasks with bounded
 //! concurrency, or in the loop itself for a handler that answers from memory, reading the
-//! datagrams a batch at a time: `batch`), and signs and sends its reply. [`Threaded`] runs one such loop per thread on a group of sockets
-//! sharing one address (`threads`). Bad packets are dropped, counted (`stats`) and logged at a
-//! limited rate, as RFC 2865 says. What a reply says is the application's business.
+//! datagrams a batch at a time: `batch`), and signs and sends its reply. [`Threaded`] runs
+//! one such loop per thread on a group of sockets sharing one address (`threads`). Bad
+//! packets are dropped, counted (`stats`) and logged at a limited rate, as RFC 2865 says.
+//! What a reply says is the application's business.
 
 mod batch;
 mod dedup;

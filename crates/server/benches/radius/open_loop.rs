@@ -107,11 +107,10 @@ pub fn run(
             now = wall_clock();
             sent_late.push(Duration::from_nanos(now.saturating_sub(at)));
             let index = slot * 256 + usize::from(id);
-            answers.due[index] = at + 1;
-            answers.sent_at[index] = now;
-            if sockets[slot].send(&bytes).is_err() {
-                answers.due[index] = 0;
-            }
+            answers.outstanding[index] = sockets[slot]
+                .send(&bytes)
+                .is_ok()
+                .then_some(Outstanding { due: at, sent: now });
             sent += 1;
         }
         answers.read_ready(&epoll, &mut ready, &sockets, EpollTimeout::ZERO);
@@ -137,13 +136,18 @@ pub fn run(
     }
 }
 
-/// The answers side: when each outstanding request was due, and what came back.
+/// A request sent and not yet answered: when it was due and when it left, in nanoseconds
+/// of the wall clock.
+#[derive(Clone, Copy)]
+struct Outstanding {
+    due: u64,
+    sent: u64,
+}
+
+/// The answers side: the requests outstanding, and what came back.
 struct Answers {
-    /// When each (socket, identifier) was due, in nanoseconds of the wall clock, plus one
-    /// (zero: nothing outstanding).
-    due: Vec<u64>,
-    /// When each (socket, identifier) left, in nanoseconds of the wall clock.
-    sent_at: Vec<u64>,
+    /// The request outstanding on each (socket, identifier).
+    outstanding: Vec<Option<Outstanding>>,
     /// The receive buffers of one `recvmmsg`.
     buffers: Vec<[u8; 4096]>,
     /// Their headers, each with room for the receive timestamp.
@@ -156,8 +160,7 @@ struct Answers {
 impl Answers {
     fn new() -> Self {
         Self {
-            due: vec![0; SOCKETS * 256],
-            sent_at: vec![0; SOCKETS * 256],
+            outstanding: vec![None; SOCKETS * 256],
             buffers: vec![[0u8; 4096]; BATCH],
             headers: MultiHeaders::preallocate(BATCH, Some(nix::cmsg_space!(TimeSpec))),
             latencies: Vec::new(),
@@ -187,8 +190,7 @@ impl Answers {
     fn drain(&mut self, slot: usize, socket: &UdpSocket) {
         loop {
             let Self {
-                due,
-                sent_at,
+                outstanding,
                 buffers,
                 headers,
                 latencies,
@@ -225,14 +227,12 @@ impl Answers {
                 else {
                     continue;
                 };
-                let index = slot * 256 + usize::from(id);
-                let was = std::mem::take(&mut due[index]);
-                if was == 0 {
+                let Some(request) = outstanding[slot * 256 + usize::from(id)].take() else {
                     continue;
-                }
+                };
                 let arrived = duration_nanos(Duration::from(arrived));
-                latencies.push(Duration::from_nanos(arrived.saturating_sub(was - 1)));
-                from_sent.push(Duration::from_nanos(arrived.saturating_sub(sent_at[index])));
+                latencies.push(Duration::from_nanos(arrived.saturating_sub(request.due)));
+                from_sent.push(Duration::from_nanos(arrived.saturating_sub(request.sent)));
                 if code == radius::Code::AccessAccept as u8 {
                     *accepted += 1;
                 }
