@@ -11,9 +11,9 @@
 //! It also counts the bytes each customer's sessions have moved since its account was read
 //! (`grown`): the account holds the period's usage as the database had it then, and the
 //! growth of each session's counters in the accounting that followed adds to it, so a
-//! capped customer's remaining volume and FUP step are known at login without a query. An
-//! account reread in the same period keeps its count and its growth; one read in a new
-//! period takes the database's sum for it and its growth starts again from zero.
+//! capped customer's remaining volume and FUP step are known at login without a query.
+//! When the account is read again its growth is taken into it and starts from zero
+//! (`state` says how the two counts are joined).
 //!
 //! A record of a session that began before its router's latest Accounting-On or -Off, and
 //! that arrives after it (a Start reordered behind the reboot, a late update), does not open
@@ -28,8 +28,9 @@
 //!
 //! On PostgreSQL, sessions recorded by another node (or by FreeRADIUS) reach it from the
 //! session log (`apply_logged`, driven by `state`'s follower): they count for simultaneous
-//! use. Their growth does not: a capped customer's usage on another node reaches this one
-//! when the account is read again (the usage watcher's level change rewrites it).
+//! use. Their growth does not: a capped customer's usage through another node reaches this
+//! one from the database's sum when the account is read again, which the usage watcher
+//! brings about whenever a step, the cap or a new period changes the customer's standing.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::RwLock;
@@ -168,12 +169,14 @@ impl Sessions {
         self.read().grown.get(&customer).copied().unwrap_or(0)
     }
 
-    /// Starts the growth of `customers` again from zero (their accounts were just read).
-    pub fn reset_growth(&self, customers: &[i64]) {
+    /// The growth of `customers` so far, each started again from zero (their accounts were
+    /// just read): the customers that grew, with their bytes.
+    pub fn take_growth(&self, customers: &[i64]) -> HashMap<i64, i64> {
         let mut inner = self.write();
-        for customer in customers {
-            inner.grown.remove(customer);
-        }
+        customers
+            .iter()
+            .filter_map(|c| inner.grown.remove(c).map(|bytes| (*c, bytes)))
+            .collect()
     }
 
     /// How many sessions are open in all.
@@ -479,7 +482,7 @@ mod tests {
         assert_eq!(sessions.grown(7), 3_500);
         sessions.apply(&with(AcctKind::Stop, "a", 3_000), now);
         assert_eq!(sessions.grown(7), 3_500, "a repeated Stop adds nothing");
-        sessions.reset_growth(&[7]);
+        assert_eq!(sessions.take_growth(&[7, 8]), HashMap::from([(7, 3_500)]));
         assert_eq!(sessions.grown(7), 0);
         sessions.apply(&with(AcctKind::Interim, "b", 6_000), now);
         assert_eq!(sessions.grown(7), 500);

@@ -417,7 +417,14 @@ impl AaaState {
         let fresh = AccountReader::at((self.now)())
             .by_ids(db.conn(), db.keyring(), &customers)
             .await?;
-        let mut new_periods = Vec::new();
+        // The period's usage, as two counts that each fall short of it and never exceed it:
+        // the database's sum just read holds every node's records, but perhaps not the
+        // latest this node acknowledged from its journal; this node's count (the usage read
+        // before and its sessions' growth since) holds those, but not the other nodes'
+        // records. The larger is kept and the growth counts on from zero, so usage through
+        // another node reaches this one's answers at each read of the account and no byte
+        // counts twice. A new period (or a new account) starts from the database's sum.
+        let grown = self.sessions.take_growth(&customers);
         {
             let mut accounts = write(&self.accounts);
             let fresh_ids: std::collections::HashSet<i64> =
@@ -426,20 +433,17 @@ impl AaaState {
                 accounts.remove(*gone);
             }
             for mut account in fresh {
-                // The usage of a period already counted stays as counted: the database's
-                // sum read now may or may not hold the records whose growth the sessions
-                // have counted since.
-                match accounts.get(account.customer_id) {
-                    Some(old) if old.period == account.period => {
-                        account.used_bytes = old.used_bytes;
-                    }
-                    _ => new_periods.push(account.customer_id),
+                if let Some(old) = accounts.get(account.customer_id)
+                    && old.period == account.period
+                {
+                    let counted = old
+                        .used_bytes
+                        .saturating_add(grown.get(&account.customer_id).copied().unwrap_or(0));
+                    account.used_bytes = account.used_bytes.max(counted);
                 }
                 accounts.put(account);
             }
         }
-        // A new period (or a new account) starts from the database's sum.
-        self.sessions.reset_growth(&new_periods);
         if clients {
             self.reload_clients(db).await?;
         }
