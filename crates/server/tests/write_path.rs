@@ -179,6 +179,57 @@ async fn a_job_without_a_handler_fails_for_good_with_its_reason(backend: Backend
     );
 }
 
+/// The usage watcher's next pass is queued only once the last has ended: a pass longer
+/// than the interval delays the next, and passes never pile up.
+async fn no_usage_watch_is_queued_while_one_is_queued_or_running(backend: Backend) {
+    let app = spawn_with(backend, |c| c.jobs.workers = 0).await;
+    let db = &app.state.db;
+    let kind = "usage.watch";
+    let now = app.clock().now();
+    let due = now + TimeDelta::minutes(5);
+    let earlier = store::NewJob {
+        kind,
+        payload: json!({}),
+        run_at: due,
+        dedupe_key: Some("usage.watch@earlier".into()),
+        max_attempts: 3,
+        tenant_id: None,
+        created_by: None,
+    };
+    store::job::schedule(db, earlier, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let count = || async { store::job::recent(db, kind, 10).await.unwrap().len() };
+
+    lastmile::jobs::watch_usage(&app.state, 60).await;
+    assert_eq!(count().await, 1, "a pass queued: none added");
+    let running = store::job::claim(db, "worker-a", Lane::Any, due, due + TimeDelta::hours(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(running.kind, kind);
+    lastmile::jobs::watch_usage(&app.state, 60).await;
+    assert_eq!(count().await, 1, "a pass running: none added");
+
+    store::job::complete(db, domain::ids::JobId(running.id), json!({}), due)
+        .await
+        .unwrap();
+    lastmile::jobs::watch_usage(&app.state, 60).await;
+    let jobs = store::job::recent(db, kind, 10).await.unwrap();
+    let period = now.timestamp().div_euclid(60);
+    assert_eq!(
+        jobs.iter()
+            .map(|j| j.dedupe_key.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            Some(format!("usage.watch@60@{period}")),
+            Some("usage.watch@earlier".to_owned())
+        ],
+        "the pass ended: the period's queued"
+    );
+}
+
 async fn a_claim_whose_worker_died_is_taken_over_when_its_lease_runs_out(backend: Backend) {
     let app = spawn_with(backend, |c| c.jobs.workers = 0).await;
     let db = &app.state.db;
@@ -466,6 +517,7 @@ both_backends!(
     the_scheduler_refreshes_the_planners_statistics,
     a_job_without_a_handler_fails_for_good_with_its_reason,
     a_claim_whose_worker_died_is_taken_over_when_its_lease_runs_out,
+    no_usage_watch_is_queued_while_one_is_queued_or_running,
     an_express_worker_takes_only_its_kinds_whatever_waits_before_them,
     list_totals_stop_counting_at_ten_thousand,
 );

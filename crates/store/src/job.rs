@@ -243,6 +243,17 @@ pub async fn find(db: &Db, id: JobId) -> StoreResult<Option<Job>> {
     Ok(Entity::find_by_id(id.0).one(db.conn()).await?)
 }
 
+/// Whether a job of `kind` is queued or running (read on `job_due_idx`: the unfinished
+/// jobs are few).
+pub async fn unfinished<C: ConnectionTrait>(conn: &C, kind: &str) -> StoreResult<bool> {
+    Ok(Entity::find()
+        .filter(Column::Status.is_in([Stored(JobStatus::Queued), Stored(JobStatus::Running)]))
+        .filter(Column::Kind.eq(kind))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
 /// The most recent jobs of a kind, newest first.
 pub async fn recent(db: &Db, kind: &str, limit: u64) -> StoreResult<Vec<Job>> {
     Ok(Entity::find()

@@ -36,7 +36,7 @@ use tokio::task::JoinHandle;
 use store::job::Job;
 use web::AppState;
 
-pub use scheduler::{RECURRING, tick};
+pub use scheduler::{RECURRING, tick, watch_usage};
 
 /// Why a job failed.
 #[derive(Debug, thiserror::Error)]

@@ -2,8 +2,8 @@
 //! dedupe key `kind@period`, so that however many nodes tick, and however often, each
 //! period's job is queued once, and a crash and restart queue nothing twice. The usage
 //! watcher's period is the configuration's (`jobs.usage_watch_seconds`), and the scheduler
-//! ticks at least that often. It also takes the scheduled backups (`[backup]`), each
-//! period's once, on a task of its own.
+//! ticks at least that often; no pass is queued while one is unfinished. It also takes the
+//! scheduled backups (`[backup]`), each period's once, on a task of its own.
 
 use std::time::Duration;
 
@@ -81,10 +81,7 @@ pub async fn run(
             back_up(&state, schedule, &backing_up);
         }
         if usage_every > 0 {
-            let kind = super::fair_usage::KIND;
-            let period = state.clock.now().timestamp().div_euclid(usage_every);
-            let key = format!("{kind}@{usage_every}@{period}");
-            queue(&state, kind, key, serde_json::json!({ "period": period })).await;
+            watch_usage(&state, usage_every).await;
         }
         if health_every > 0 {
             let kind = super::router_health::KIND;
@@ -97,6 +94,26 @@ pub async fn run(
             _ = shutdown.changed() => {}
         }
     }
+}
+
+/// Queues the usage watcher's pass of the current `every`-second period, unless a pass is
+/// queued or running. The next is queued only after it ends: a pass longer than the
+/// interval (every capped customer of a large ISP online) then delays the next rather than
+/// piling passes up behind it, to run side by side on several workers and nodes, or one
+/// after another ever later.
+pub async fn watch_usage(state: &AppState, every: i64) {
+    let kind = super::fair_usage::KIND;
+    match store::job::unfinished(state.db.conn(), kind).await {
+        Ok(false) => {}
+        Ok(true) => return,
+        Err(error) => {
+            tracing::warn!(%error, "cannot tell whether the usage watcher is running");
+            return;
+        }
+    }
+    let period = state.clock.now().timestamp().div_euclid(every);
+    let key = format!("{kind}@{every}@{period}");
+    queue(state, kind, key, serde_json::json!({ "period": period })).await;
 }
 
 /// Takes the scheduled backup of the current period on a task of its own (a copy of a
