@@ -42,19 +42,9 @@ async fn until_answer(node: &TestApp, secret: &str, code: &str, what: &str) -> D
     }
 }
 
-/// Alice's accounting record `status` for session `id`, sent to `node`.
+/// Alice's accounting record `status` for session `id`, no bytes moved, sent to `node`.
 fn account(node: &TestApp, secret: &str, status: &str, id: &str) {
-    let reply = Nas.acct_at(
-        acct_port(node),
-        secret,
-        &[
-            ("User-Name", "alice"),
-            ("Acct-Status-Type", status),
-            ("Acct-Session-Id", id),
-            ("NAS-Port", "3"),
-        ],
-    );
-    acked(&reply, &format!("{status} {id}"));
+    moved(node, secret, status, id, 0, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
